@@ -1,0 +1,35 @@
+/** Errors meant for the user: the message says what is wrong and where. */
+export class LmError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LmError';
+  }
+}
+
+/** A model file that cannot be read; `line` is 1-based where the format has lines. */
+export class ModelFormatError extends LmError {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+  ) {
+    super(`${file ? file : 'model'}${line !== undefined ? `:${line}` : ''}: ${message}`);
+    this.name = 'ModelFormatError';
+  }
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/** Minimal cancellation signal shared by every host (AbortSignal, VS Code tokens adapt to it). */
+export interface CancelSignal {
+  readonly cancelled: boolean;
+}
+
+export function throwIfCancelled(signal?: CancelSignal): void {
+  if (signal?.cancelled) throw new CancelledError();
+}

@@ -1,0 +1,159 @@
+/**
+ * Conditional generation from a prompt with the playground's settings. Each completion carries
+ * its tokens with the model's log-probs (untempered p, not p_T), its total, and why it finished.
+ */
+import { LmError, throwIfCancelled, type CancelSignal } from './errors';
+import type { LanguageModel } from './model';
+import { Xoshiro128, randomSeed } from './random';
+import { sampleToken } from './sampling';
+import { describePosition, scoreTokens, type Alternative } from './scoring';
+
+export interface GenerationOptions {
+  maxTokens: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  /** Generation stops when the text contains one of these (matched on text, across tokens). */
+  stopSequences?: readonly string[];
+  numCompletions?: number;
+  /** Include the prompt's own tokens, scored, in each completion. */
+  echoPrompt?: boolean;
+  /** Alternatives to report for each token (0 = none). */
+  topKPerToken?: number;
+  /** Same seed, model and settings give the same completions. Random when absent. */
+  seed?: number;
+}
+
+export interface GeneratedToken {
+  id: number;
+  text: string;
+  /** ln p(token | context) under the model (T = 1). */
+  logProb: number;
+  rank?: number;
+  alternatives?: Alternative[];
+}
+
+export type FinishReason = 'length' | 'stop' | 'eos';
+
+export interface Completion {
+  /** The generated text (after the prompt; with echo, prompt + generated). */
+  text: string;
+  tokens: GeneratedToken[];
+  /** With echoPrompt: the prompt's tokens and their log-probs (the first is not scored). */
+  promptTokens?: GeneratedToken[];
+  /** Σ ln p over the generated tokens. */
+  logProb: number;
+  finishReason: FinishReason;
+  /** The seed this completion can be reproduced with (with its index). */
+  seed: number;
+  index: number;
+}
+
+export interface GenerationHooks {
+  signal?: CancelSignal;
+  onToken?: (completion: number, token: GeneratedToken, textSoFar: string) => void;
+}
+
+export const MAX_COMPLETIONS = 16;
+
+export function validateGenerationOptions(o: GenerationOptions): void {
+  const bad = (m: string) => {
+    throw new LmError(m);
+  };
+  if (!Number.isInteger(o.maxTokens) || o.maxTokens < 0) bad(`max tokens must be an integer ≥ 0, got ${o.maxTokens}`);
+  if (!(o.temperature >= 0)) bad(`temperature must be ≥ 0, got ${o.temperature}`);
+  if (o.topK !== undefined && (!Number.isInteger(o.topK) || o.topK < 0)) bad(`top-k must be an integer ≥ 0, got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad(`top-p must be in (0, 1], got ${o.topP}`);
+  const n = o.numCompletions ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_COMPLETIONS) bad(`number of completions must be 1 to ${MAX_COMPLETIONS}, got ${n}`);
+  if (o.seed !== undefined && !Number.isFinite(o.seed)) bad(`seed must be a number, got ${o.seed}`);
+  if (o.stopSequences?.some((s) => s.length === 0)) bad('stop sequences must not be empty');
+}
+
+export async function generate(
+  model: LanguageModel,
+  prompt: string,
+  options: GenerationOptions,
+  hooks: GenerationHooks = {},
+): Promise<Completion[]> {
+  validateGenerationOptions(options);
+  const promptTokens = model.tokenizer.encode(prompt, true);
+  const promptIds = promptTokens.map((t) => t.id);
+  const seed = options.seed ?? randomSeed();
+  const topKPerToken = options.topKPerToken ?? 0;
+  const stops = options.stopSequences ?? [];
+  const longestStop = stops.reduce((m, s) => Math.max(m, s.length), 0);
+  const precededByText = prompt.length > 0;
+
+  let echoed: GeneratedToken[] | undefined;
+  if (options.echoPrompt) {
+    const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
+    echoed = scored.map((s) => ({ id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives }));
+  }
+
+  const completions: Completion[] = [];
+  for (let index = 0; index < (options.numCompletions ?? 1); index++) {
+    const random = new Xoshiro128(seed, index);
+    const ids = promptIds.slice();
+    const generated: number[] = [];
+    const tokens: GeneratedToken[] = [];
+    const starts: number[] = [];
+    let text = '';
+    let finishReason: FinishReason = 'length';
+    while (tokens.length < options.maxTokens) {
+      throwIfCancelled(hooks.signal);
+      const logProbs = await model.nextLogProbs(ids, hooks.signal);
+      const allowed = logProbs.slice();
+      for (const id of model.unsampleableIds) allowed[id] = -Infinity;
+      const id = sampleToken(allowed, options, random);
+      if (id === model.eosId) {
+        finishReason = 'eos';
+        break;
+      }
+      const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
+      if (topKPerToken > 0) {
+        const described = describePosition(model, logProbs, id, topKPerToken);
+        token.rank = described.rank;
+        token.alternatives = described.alternatives;
+      }
+      ids.push(id);
+      generated.push(id);
+      starts.push(text.length);
+      const full = model.tokenizer.decode(generated, precededByText);
+      tokens.push(token);
+      const stopAt = findStop(full, stops, Math.max(0, text.length - longestStop + 1));
+      text = full;
+      if (stopAt >= 0) {
+        text = full.slice(0, stopAt);
+        while (tokens.length > 0 && starts[tokens.length - 1] >= stopAt) {
+          tokens.pop();
+          starts.pop();
+        }
+        finishReason = 'stop';
+        break;
+      }
+      hooks.onToken?.(index, token, text);
+    }
+    const logProb = tokens.reduce((s, t) => s + t.logProb, 0);
+    completions.push({
+      text: options.echoPrompt ? prompt + text : text,
+      tokens,
+      promptTokens: echoed,
+      logProb,
+      finishReason,
+      seed,
+      index,
+    });
+  }
+  return completions;
+}
+
+/** Earliest index ≥ from at which any stop sequence starts in text, or -1. */
+function findStop(text: string, stops: readonly string[], from: number): number {
+  let best = -1;
+  for (const s of stops) {
+    const at = text.indexOf(s, from);
+    if (at >= 0 && (best < 0 || at < best)) best = at;
+  }
+  return best;
+}

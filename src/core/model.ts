@@ -1,0 +1,60 @@
+/** What every language model in the product offers: a tokenizer and next-token distributions. */
+import type { CancelSignal } from './errors';
+import type { Piece } from './tokenizers/pretokenizers';
+
+export interface Token {
+  id: number;
+  /** The piece of text as written (for `<unk>`, the original text). */
+  text: string;
+  start: number;
+  length: number;
+}
+
+export interface Tokenizer {
+  readonly vocabSize: number;
+  /**
+   * Splits text into tokens. With `atStart` the text starts a sequence (a begin-of-sequence token
+   * first, when the model has one). Offsets are UTF-16 offsets into `text`, plus `offset`.
+   */
+  encode(text: string, atStart: boolean, offset?: number): Token[];
+  /** Text of a generated token sequence; `precededByText` matters where words are space-joined. */
+  decode(ids: readonly number[], precededByText: boolean): string;
+  /** Whether every line starts a new sentence (KenLM's convention) rather than continuing the text. */
+  readonly sentencePerLine: boolean;
+  /** A token as text, for display. */
+  tokenText(id: number): string;
+}
+
+export interface ModelInfo {
+  /** Short name shown in the UI. */
+  name: string;
+  kind: 'ngram' | 'neural';
+  /** Human-readable description, e.g. "Kneser-Ney 4-gram, 34,102 words". */
+  description: string;
+  /** Tokens of context the model can use (n-1 for an n-gram model). */
+  contextLength: number;
+}
+
+export interface LanguageModel {
+  readonly info: ModelInfo;
+  readonly tokenizer: Tokenizer;
+  readonly vocabSize: number;
+  /** Begin-of-sequence token, when the model has one. */
+  readonly bosId: number | undefined;
+  /** End-of-sequence token: generating it ends a completion. */
+  readonly eosId: number | undefined;
+  /** Out-of-vocabulary token, when the model has one (n-gram models). */
+  readonly unkId: number | undefined;
+  /** Tokens never to be generated (begin-of-sequence, unknown word). */
+  readonly unsampleableIds: readonly number[];
+  /** Natural-log probabilities of every vocabulary token after `context`. */
+  nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array>;
+  /**
+   * Log-probability (nats) of each token `ids[i]` given `ids[0..i)`, for i in [from, ids.length).
+   * Result index 0 corresponds to `from`.
+   */
+  sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array>;
+  dispose?(): void;
+}
+
+export type { Piece };

@@ -1,0 +1,105 @@
+/** An n-gram model as a LanguageModel: its vocabulary-based tokenizer and distributions in nats. */
+import { throwIfCancelled, type CancelSignal } from '../errors';
+import { LN10 } from '../logMath';
+import type { LanguageModel, ModelInfo, Token, Tokenizer } from '../model';
+import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenizers/pretokenizers';
+import { NgramModel } from './ngramModel';
+
+export class NgramTokenizer implements Tokenizer {
+  constructor(
+    readonly kind: PretokenizerKind,
+    private readonly model: NgramModel,
+  ) {}
+
+  get vocabSize(): number {
+    return this.model.vocab.size;
+  }
+
+  get sentencePerLine(): boolean {
+    return this.kind === 'whitespace';
+  }
+
+  encode(text: string, atStart: boolean, offset = 0): Token[] {
+    const v = this.model.vocab;
+    const unk = v.unkId!;
+    return pretokenize(this.kind, text, atStart, offset).map((p) => ({
+      id: p.special === BOS ? v.bosId! : p.special === EOS ? v.eosId! : v.id(p.text) ?? unk,
+      text: p.text,
+      start: p.start,
+      length: p.length,
+    }));
+  }
+
+  decode(ids: readonly number[], precededByText: boolean): string {
+    return detokenize(this.kind, ids.map((id) => this.model.vocab.word(id)), precededByText);
+  }
+
+  tokenText(id: number): string {
+    return this.model.vocab.word(id);
+  }
+}
+
+export class NgramLanguageModel implements LanguageModel {
+  readonly tokenizer: NgramTokenizer;
+  readonly info: ModelInfo;
+
+  constructor(
+    readonly ngram: NgramModel,
+    kind: PretokenizerKind,
+    name: string,
+  ) {
+    this.tokenizer = new NgramTokenizer(kind, ngram);
+    const counts = ngram.counts.map((c) => c.toLocaleString('en-US')).join(' / ');
+    this.info = {
+      name,
+      kind: 'ngram',
+      description: `Kneser-Ney ${ngram.order}-gram, ${kind} tokens, n-grams per order ${counts}`,
+      contextLength: ngram.order - 1,
+    };
+  }
+
+  get vocabSize(): number {
+    return this.ngram.vocab.size;
+  }
+  get bosId(): number | undefined {
+    return this.ngram.vocab.bosId;
+  }
+  get eosId(): number | undefined {
+    return this.ngram.vocab.eosId;
+  }
+  get unkId(): number | undefined {
+    return this.ngram.vocab.unkId;
+  }
+  get unsampleableIds(): readonly number[] {
+    const v = this.ngram.vocab;
+    return [v.bosId, v.unkId].filter((x): x is number => x !== undefined);
+  }
+
+  async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
+    throwIfCancelled(signal);
+    return this.nextLogProbsSync(context);
+  }
+
+  nextLogProbsSync(context: readonly number[]): Float64Array {
+    const out = new Float64Array(this.ngram.vocab.size);
+    this.ngram.distribution10(this.contextTail(context), out);
+    for (let i = 0; i < out.length; i++) out[i] *= LN10;
+    return out;
+  }
+
+  async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
+    const out = new Float64Array(Math.max(0, ids.length - from));
+    const n = this.ngram.order - 1;
+    for (let i = from; i < ids.length; i++) {
+      if ((i & 4095) === 0) throwIfCancelled(signal);
+      const ctx = ids.slice(Math.max(0, i - n), i);
+      out[i - from] = this.ngram.logProb10(ctx, ids[i]) * LN10;
+    }
+    return out;
+  }
+
+  private contextTail(context: readonly number[]): readonly number[] {
+    const n = this.ngram.order - 1;
+    return context.length > n ? context.slice(context.length - n) : context;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * A backoff n-gram model in compact form: per order, sorted parallel typed arrays (a trie laid out
+ * like KenLM's "trie" data structure, without quantisation). Entry i of order k has the last word
+ * `words[i]`; its children (order k+1 entries that extend it) are the contiguous range
+ * [childStart[i], childStart[i+1]) of order k+1, sorted by word id, found by binary search.
+ * Probabilities and backoffs are log10, as in ARPA files; queries follow ARPA backoff semantics.
+ */
+import { Vocabulary } from './vocabulary';
+
+export interface NgramOrder {
+  count: number;
+  words: Uint32Array;
+  /** log10 p(word | context) for the n-gram. */
+  logProb: Float32Array;
+  /** log10 backoff weight when the n-gram is a context (0 otherwise); absent for the highest order. */
+  backoff?: Float32Array;
+  /** Length count+1, absent for the highest order. */
+  childStart?: Uint32Array;
+}
+
+export class NgramModel {
+  constructor(
+    readonly vocab: Vocabulary,
+    readonly orders: NgramOrder[],
+  ) {
+    if (orders.length < 1) throw new Error('an n-gram model needs at least unigrams');
+    if (orders[0].count !== vocab.size) throw new Error('unigram count must equal the vocabulary size');
+  }
+
+  get order(): number {
+    return this.orders.length;
+  }
+
+  get counts(): number[] {
+    return this.orders.map((o) => o.count);
+  }
+
+  /** Index in its order of the n-gram ids[start..end), or -1 when the model lacks it. */
+  find(ids: ArrayLike<number>, start: number, end: number): number {
+    const n = end - start;
+    if (n < 1 || n > this.orders.length) return -1;
+    let node = ids[start];
+    if (!(node >= 0 && node < this.orders[0].count)) return -1;
+    for (let k = 1; k < n; k++) {
+      const parent = this.orders[k - 1];
+      node = this.findChild(parent.childStart!, this.orders[k].words, node, ids[start + k]);
+      if (node < 0) return -1;
+    }
+    return node;
+  }
+
+  private findChild(childStart: Uint32Array, words: Uint32Array, node: number, word: number): number {
+    let lo = childStart[node];
+    let hi = childStart[node + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const w = words[mid];
+      if (w < word) lo = mid + 1;
+      else if (w > word) hi = mid;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /**
+   * log10 p(word | context) with backoff: the longest n-gram (suffix of the context) + word present
+   * in the model gives the probability, multiplied by the backoffs of the longer contexts.
+   * Only the last order-1 context words matter.
+   */
+  logProb10(context: ArrayLike<number>, word: number): number {
+    const end = context.length;
+    const maxContext = Math.min(this.orders.length - 1, end);
+    // Nodes of the context suffixes of length 1..maxContext (each suffix found from its first word).
+    let backoffSum = 0;
+    for (let m = maxContext; m >= 1; m--) {
+      const ctx = this.find(context, end - m, end);
+      if (ctx < 0) continue;
+      const order = this.orders[m - 1];
+      const child = this.findChild(order.childStart!, this.orders[m].words, ctx, word);
+      if (child >= 0) return this.orders[m].logProb[child] + backoffSum;
+      backoffSum += order.backoff![ctx];
+    }
+    return this.orders[0].logProb[word] + backoffSum;
+  }
+
+  /**
+   * The whole next-word distribution (log10) after `context`, into `out` (length = vocabulary).
+   * Costs O(V + children of the matched contexts), not one lookup per word: a running backoff
+   * shift applies to every word and only the children of each context are overwritten.
+   */
+  distribution10(context: ArrayLike<number>, out: Float64Array): Float64Array {
+    const uni = this.orders[0].logProb;
+    for (let i = 0; i < uni.length; i++) out[i] = uni[i];
+    const end = context.length;
+    const maxContext = Math.min(this.orders.length - 1, end);
+    let shift = 0;
+    for (let m = 1; m <= maxContext; m++) {
+      const ctx = this.find(context, end - m, end);
+      if (ctx < 0) break; // longer contexts contain this one as a suffix, so they are absent too
+      const order = this.orders[m - 1];
+      shift += order.backoff![ctx];
+      const next = this.orders[m];
+      for (let c = order.childStart![ctx], e = order.childStart![ctx + 1]; c < e; c++) {
+        out[next.words[c]] = next.logProb[c] - shift;
+      }
+    }
+    if (shift !== 0) for (let i = 0; i < out.length; i++) out[i] += shift;
+    return out;
+  }
+
+  /** Bytes held by the typed arrays (the vocabulary strings are not counted). */
+  byteSize(): number {
+    let bytes = 0;
+    for (const o of this.orders) {
+      bytes += o.words.byteLength + o.logProb.byteLength;
+      bytes += o.backoff?.byteLength ?? 0;
+      bytes += o.childStart?.byteLength ?? 0;
+    }
+    return bytes;
+  }
+
+  /** For each entry of order k (1-based, k ≥ 2), the index of its parent in order k-1. */
+  parents(k: number): Uint32Array {
+    const parentOrder = this.orders[k - 2];
+    const out = new Uint32Array(this.orders[k - 1].count);
+    const cs = parentOrder.childStart!;
+    for (let p = 0; p < parentOrder.count; p++) out.fill(p, cs[p], cs[p + 1]);
+    return out;
+  }
+}

@@ -1,0 +1,63 @@
+/** Word strings ↔ integer ids. Trained models put <unk>, <s>, </s> at 0, 1, 2 as KenLM does. */
+import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
+
+export class Vocabulary {
+  private readonly ids = new Map<string, number>();
+  private readonly words: string[] = [];
+
+  static withSpecials(): Vocabulary {
+    const v = new Vocabulary();
+    v.add(UNK);
+    v.add(BOS);
+    v.add(EOS);
+    return v;
+  }
+
+  static fromWords(words: readonly string[]): Vocabulary {
+    const v = new Vocabulary();
+    for (const w of words) {
+      if (v.ids.has(w)) throw new Error(`duplicate vocabulary word ${JSON.stringify(w)}`);
+      v.add(w);
+    }
+    return v;
+  }
+
+  get size(): number {
+    return this.words.length;
+  }
+
+  /** Id of `word`, adding it if new. */
+  add(word: string): number {
+    let id = this.ids.get(word);
+    if (id === undefined) {
+      id = this.words.length;
+      this.ids.set(word, id);
+      this.words.push(word);
+    }
+    return id;
+  }
+
+  id(word: string): number | undefined {
+    return this.ids.get(word);
+  }
+
+  word(id: number): string {
+    const w = this.words[id];
+    if (w === undefined) throw new RangeError(`no word with id ${id}`);
+    return w;
+  }
+
+  get unkId(): number | undefined {
+    return this.ids.get(UNK);
+  }
+  get bosId(): number | undefined {
+    return this.ids.get(BOS);
+  }
+  get eosId(): number | undefined {
+    return this.ids.get(EOS);
+  }
+
+  allWords(): readonly string[] {
+    return this.words;
+  }
+}

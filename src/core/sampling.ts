@@ -1,0 +1,41 @@
+/** Drawing a token from a next-token distribution with the playground's controls. */
+import { temperedProbabilities, truncateTopK, truncateTopP } from './distribution';
+import type { Random } from './random';
+
+export interface SamplingOptions {
+  /** 0 = argmax, 1 = the model's distribution, Infinity = uniform over the support. */
+  temperature: number;
+  /** Keep only the k most probable tokens (0 = off). Applied after tempering. */
+  topK?: number;
+  /** Keep the smallest most-probable set with mass ≥ p (1 = off). Applied after top-k. */
+  topP?: number;
+}
+
+/** The distribution a token is actually drawn from: tempered, then top-k, then top-p. */
+export function samplingDistribution(logProbs: ArrayLike<number>, options: SamplingOptions): Float64Array {
+  let probs = temperedProbabilities(logProbs, options.temperature);
+  if (options.topK && options.topK > 0) probs = truncateTopK(probs, options.topK);
+  if (options.topP !== undefined && options.topP < 1) probs = truncateTopP(probs, options.topP);
+  return probs;
+}
+
+/** Inverse-CDF draw from probabilities (need not be exactly normalised). */
+export function sampleIndex(probs: ArrayLike<number>, random: Random): number {
+  let total = 0;
+  for (let i = 0; i < probs.length; i++) total += probs[i];
+  if (!(total > 0)) throw new Error('cannot sample from a distribution with no mass');
+  const u = random.next() * total;
+  let cumulative = 0;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i] <= 0) continue;
+    cumulative += probs[i];
+    last = i;
+    if (u < cumulative) return i;
+  }
+  return last; // rounding at the top end
+}
+
+export function sampleToken(logProbs: ArrayLike<number>, options: SamplingOptions, random: Random): number {
+  return sampleIndex(samplingDistribution(logProbs, options), random);
+}

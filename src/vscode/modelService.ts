@@ -1,0 +1,81 @@
+/**
+ * The active model: loaded lazily from the `lmPlayground.model` setting, reloaded when it changes.
+ * A model that fails to load is reported and the previous one stays active.
+ */
+import * as vscode from 'vscode';
+import { LmError } from '../core/errors';
+import type { LanguageModel } from '../core/model';
+import { DEFAULT_MODEL, loadModel } from '../node/modelLoader';
+import { SECTION, modelSetting } from './settings';
+
+export class ModelService implements vscode.Disposable {
+  private model: LanguageModel | undefined;
+  private loadedSpec: string | undefined;
+  private failedSpec: string | undefined;
+  private lastError: string | undefined;
+  private readonly changed = new vscode.EventEmitter<LanguageModel | undefined>();
+  readonly onDidChangeModel = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly modelsDir: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.subscriptions.push(
+      this.changed,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.model`)) this.reload(true);
+      }),
+    );
+  }
+
+  /** The configured spec, or the embedded default when the setting is empty. */
+  get spec(): string {
+    return modelSetting() || DEFAULT_MODEL;
+  }
+
+  get current(): LanguageModel | undefined {
+    return this.model;
+  }
+
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /** The active model, loading it on first use. Throws LmError when no model could be loaded. */
+  get(): LanguageModel {
+    if (!this.model && this.failedSpec !== this.spec) this.reload(false);
+    if (!this.model) throw new LmError(`no model is loaded: ${this.lastError ?? 'unknown error'}`);
+    return this.model;
+  }
+
+  private reload(announce: boolean): void {
+    const spec = this.spec;
+    if (spec === this.loadedSpec && this.model) return;
+    const started = Date.now();
+    try {
+      const model = loadModel(spec, this.modelsDir);
+      this.model?.dispose?.();
+      this.model = model;
+      this.loadedSpec = spec;
+      this.failedSpec = undefined;
+      this.lastError = undefined;
+      this.log.info(`loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms`);
+      this.changed.fire(model);
+      if (announce) void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}.`);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.failedSpec = spec;
+      this.lastError = message;
+      this.log.error(`could not load model ${spec}: ${message}`);
+      const kept = this.model ? ` The previous model (${this.model.info.name}) stays active.` : '';
+      void vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}.${kept}`);
+      this.changed.fire(this.model);
+    }
+  }
+
+  dispose(): void {
+    this.model?.dispose?.();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

@@ -1,0 +1,32 @@
+/** LM: Select Model — embedded models, or a model file on disk; writes the `lmPlayground.model` setting. */
+import * as vscode from 'vscode';
+import { listEmbeddedModels } from '../node/modelLoader';
+import type { ModelService } from './modelService';
+import { SECTION } from './settings';
+
+export async function selectModel(models: ModelService, modelsDir: string): Promise<void> {
+  const browse = '$(folder-opened) Browse for a model file or folder…';
+  const items: vscode.QuickPickItem[] = listEmbeddedModels(modelsDir).map((name) => ({
+    label: name,
+    description: name === models.current?.info.name ? 'active · embedded' : 'embedded',
+  }));
+  items.push({ label: browse, description: 'ARPA (.arpa), LM Playground n-gram (.ngram, .ngram.gz)' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
+  if (!picked) return;
+  let spec = picked.label;
+  if (spec === browse) {
+    const uris = await vscode.window.showOpenDialog({
+      canSelectFiles: true,
+      canSelectFolders: true,
+      canSelectMany: false,
+      title: 'Choose a language model',
+      filters: { 'Language models': ['arpa', 'ngram', 'gz'], 'All files': ['*'] },
+    });
+    if (!uris?.length) return;
+    spec = uris[0].fsPath;
+  }
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const inspected = config.inspect<string>('model');
+  const target = inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await config.update('model', spec, target);
+}

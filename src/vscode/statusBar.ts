@@ -1,0 +1,24 @@
+/** Status bar entry: the active model; a click picks another. */
+import * as vscode from 'vscode';
+import type { ModelService } from './modelService';
+
+export function createModelStatusBar(models: ModelService): vscode.Disposable {
+  const item = vscode.window.createStatusBarItem('lmPlayground.model', vscode.StatusBarAlignment.Right, 100);
+  item.name = 'LM Playground model';
+  item.command = 'lmPlayground.selectModel';
+  const update = () => {
+    const m = models.current;
+    if (m) {
+      item.text = `$(beaker) ${m.info.name}`;
+      item.tooltip = `LM Playground: ${m.info.description}${models.error ? `\n\nLast load failed: ${models.error}` : ''}\nClick to choose a model.`;
+      item.backgroundColor = models.error ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    } else {
+      item.text = models.error ? '$(error) LM: no model' : '$(beaker) LM';
+      item.tooltip = models.error ? `LM Playground: ${models.error}` : 'LM Playground: the model loads on first use. Click to choose a model.';
+    }
+  };
+  update();
+  item.show();
+  const sub = models.onDidChangeModel(update);
+  return vscode.Disposable.from(item, sub);
+}

@@ -1,0 +1,131 @@
+/**
+ * Hover on any token: p(token | preceding text), log-prob, surprisal, rank, and the model's top-k
+ * alternatives. Scored lazily per document version with a small cache.
+ */
+import * as vscode from 'vscode';
+import { CancelledError } from '../core/errors';
+import type { LanguageModel } from '../core/model';
+import { describePosition, type Alternative } from '../core/scoring';
+import type { ModelService } from './modelService';
+import { contextChars, hoverSettings } from './settings';
+import { documentWindow, looksBinary } from './textWindow';
+
+export interface TokenProbability {
+  id: number;
+  text: string;
+  start: number;
+  length: number;
+  logProb: number;
+  rank: number;
+  vocabSize: number;
+  entropy: number;
+  alternatives: Alternative[];
+  oov: boolean;
+  modelName: string;
+}
+
+const CACHE_SIZE = 512;
+
+export class TokenHoverProvider implements vscode.HoverProvider {
+  private readonly cache = new Map<string, TokenProbability | null>();
+
+  constructor(private readonly models: ModelService) {
+    models.onDidChangeModel(() => this.cache.clear());
+  }
+
+  async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+    const settings = hoverSettings(document);
+    if (!settings.enabled) return undefined;
+    if (!settings.languages.includes('*') && !settings.languages.includes(document.languageId)) return undefined;
+    let model: LanguageModel;
+    try {
+      model = this.models.get();
+    } catch {
+      return undefined; // the load error was already shown; hovers stay quiet
+    }
+    const offset = document.offsetAt(position);
+    const key = `${document.uri.toString()}@${document.version}:${offset}:${settings.topK}:${model.info.name}`;
+    let result = this.cache.get(key);
+    if (result === undefined) {
+      try {
+        result = await tokenProbabilityAt(model, document, offset, settings.topK, token);
+      } catch (e) {
+        if (e instanceof CancelledError) return undefined;
+        throw e;
+      }
+      this.remember(key, result);
+    }
+    if (!result || token.isCancellationRequested) return undefined;
+    const range = new vscode.Range(document.positionAt(result.start), document.positionAt(result.start + result.length));
+    return new vscode.Hover(renderHover(result), range);
+  }
+
+  private remember(key: string, value: TokenProbability | null): void {
+    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, value);
+  }
+}
+
+/** Scores the token under `offset` given the text before it (within the context window). */
+export async function tokenProbabilityAt(
+  model: LanguageModel,
+  document: vscode.TextDocument,
+  offset: number,
+  topK: number,
+  cancel?: vscode.CancellationToken,
+): Promise<TokenProbability | null> {
+  const lineEnd = document.offsetAt(document.lineAt(document.positionAt(offset).line).range.end);
+  const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
+  if (looksBinary(window.text)) return null;
+  const tokens = model.tokenizer.encode(window.text, window.atStart, window.startOffset);
+  const index = tokens.findIndex((t) => t.length > 0 && t.start <= offset && offset < t.start + t.length && !/^\s+$/.test(t.text));
+  if (index < 1 || tokens[index].id === model.bosId) return null; // no context to condition on
+  const signal = { get cancelled() { return cancel?.isCancellationRequested ?? false; } };
+  const dist = await model.nextLogProbs(tokens.slice(0, index).map((t) => t.id), signal);
+  const t = tokens[index];
+  const described = describePosition(model, dist, t.id, topK);
+  return {
+    id: t.id,
+    text: t.text,
+    start: t.start,
+    length: t.length,
+    logProb: dist[t.id],
+    vocabSize: model.vocabSize,
+    oov: model.unkId !== undefined && t.id === model.unkId,
+    modelName: model.info.name,
+    ...described,
+  };
+}
+
+export function showToken(text: string): string {
+  return JSON.stringify(text).slice(1, -1).replace(/ /g, '·');
+}
+
+function percent(p: number): string {
+  if (p >= 0.001) return `${(p * 100).toPrecision(3)}%`;
+  return p.toExponential(2);
+}
+
+function renderHover(r: TokenProbability): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.isTrusted = false;
+  const p = Math.exp(r.logProb);
+  const bits = -r.logProb / Math.LN2;
+  const code = (s: string) => '`` ' + s.replace(/`/g, 'ˋ') + ' ``';
+  md.appendMarkdown(`**${escapeMd(r.modelName)}** · token ${code(showToken(r.text))}${r.oov ? ' (not in the vocabulary: scored as `<unk>`)' : ''}\n\n`);
+  md.appendMarkdown(
+    `p(token | text before) = **${percent(p)}** · log p = ${r.logProb.toFixed(3)} nats · surprisal ${bits.toFixed(2)} bits · ` +
+      `rank **${r.rank.toLocaleString('en-US')}** of ${r.vocabSize.toLocaleString('en-US')} · entropy ${(r.entropy / Math.LN2).toFixed(2)} bits\n\n`,
+  );
+  md.appendMarkdown(`| # | alternative | p |\n|---:|---|---:|\n`);
+  r.alternatives.forEach((a, i) => {
+    const chosen = a.id === r.id;
+    const label = code(showToken(a.text));
+    md.appendMarkdown(`| ${i + 1} | ${chosen ? `**${label}** ◀` : label} | ${percent(Math.exp(a.logProb))} |\n`);
+  });
+  return md;
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}

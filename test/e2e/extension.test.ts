@@ -1,0 +1,128 @@
+/**
+ * End-to-end: the packaged .vsix installed in a real VS Code (code-server), driven from headless
+ * Chromium. Screenshots go to test-results/e2e/.
+ */
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CodeServer, REPO_ROOT } from '../../scripts/codeServer';
+import { Workbench } from './workbench';
+
+const VSIX = path.join(REPO_ROOT, 'lm-playground.vsix');
+const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+const MAX_TOKENS = 6;
+
+function cli(...args: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+}
+
+describe('LM Playground in VS Code (code-server)', function () {
+  let server: CodeServer;
+  let wb: Workbench;
+  let workspace: string;
+
+  before(async function () {
+    assert.ok(fs.existsSync(VSIX), `${VSIX} is missing: run npm run package first`);
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-e2e-'));
+    workspace = path.join(state, 'workspace');
+    fs.cpSync(path.join(REPO_ROOT, 'sample-workspace'), workspace, { recursive: true });
+    fs.writeFileSync(path.join(workspace, 'empty.txt'), '');
+    server = new CodeServer({
+      stateDir: path.join(state, 'server'),
+      workspace,
+      vsix: VSIX,
+      settings: {
+        'lmPlayground.generation.temperature': 0,
+        'lmPlayground.generation.maxTokens': MAX_TOKENS,
+        'editor.hover.delay': 150,
+        'files.autoSave': 'off',
+      },
+    });
+    await server.start();
+    wb = await Workbench.open(server.url);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && wb) {
+      const name = `FAILED-${this.currentTest.title.replace(/\W+/g, '-')}`;
+      const shot = await wb.screenshot(name).catch((e) => `(no screenshot: ${e})`);
+      console.log(`\n=== on screen (${shot}) ===\n${await wb.describeScreen()}\n=== logs ===\n${server.extensionLogs()}`);
+    }
+  });
+
+  after(async function () {
+    await wb?.close();
+    await server?.stop();
+  });
+
+  it('completes the selection with the embedded n-gram model (LM: Complete Selection)', async function () {
+    await wb.openFile('mouse.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Complete Selection');
+    const expected = 'the mouse ate the' + JSON.parse(cli('generate', '--model', 'ngram-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json')).completions[0].text;
+    await wb.page.waitForFunction(
+      () => Array.from(document.querySelectorAll('.editor-instance .view-line')).map((e) => (e as HTMLElement).innerText).join('\n').replace(/\u00a0/g, ' ').length > 'the mouse ate the'.length + 2,
+    );
+    const text = await wb.editorText();
+    assert.strictEqual(text.trimEnd(), expected.trimEnd(), 'the inserted text is the greedy completion the CLI produces for the same model');
+    await wb.screenshot('complete-selection');
+    // One undo step removes the whole completion.
+    await wb.page.keyboard.press('Control+Z');
+    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the');
+  });
+
+  it('shows the probability of a hovered word, as the CLI scores it', async function () {
+    await wb.openFile('sentences.txt');
+    await wb.hoverWord('cheese');
+    const hover = wb.hover();
+    await hover.waitFor({ state: 'visible' });
+    await hover.filter({ hasText: 'rank' }).waitFor();
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('token-hover');
+    assert.match(text, /ngram-classics/);
+    assert.match(text, /·cheese/, 'the hovered token is " cheese"');
+    const rank = Number(/rank\s+([\d,]+)/.exec(text)?.[1].replace(/,/g, ''));
+    const scored = JSON.parse(cli('score', '--model', 'ngram-classics', '--json', '--details', path.join(workspace, 'sentences.txt'))).token_scores;
+    const cheese = scored.find((t: { text: string }) => t.text === ' cheese');
+    assert.strictEqual(rank, cheese.rank, `hover rank ${rank} vs CLI rank ${cheese.rank}`);
+    const logProb = cheese.logprob.toFixed(3);
+    assert.ok(text.includes(`log p = ${logProb} nats`), `hover shows log p = ${logProb}: ${text}`);
+    await wb.page.mouse.move(5, 5);
+  });
+
+  it('asks for a prompt when there is no text before the cursor', async function () {
+    await wb.openFile('empty.txt');
+    await wb.focusEditor();
+    await wb.runCommand('LM: Complete Selection');
+    await wb.notification(/needs a prompt/).waitFor();
+    await wb.screenshot('empty-prompt');
+  });
+
+  it('reports a corrupt model file clearly, keeps the previous model and the document', async function () {
+    const broken = path.join(workspace, 'broken.arpa');
+    fs.writeFileSync(broken, '\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\t<s>\n-oops\tthe\n');
+    await wb.runCommand('Notifications: Clear All Notifications');
+    await wb.openFile('mouse.txt');
+    const before = await wb.editorText();
+    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': broken }));
+    const toast = wb.notification(/could not load the model/);
+    await toast.waitFor();
+    const message = (await toast.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('corrupt-model');
+    assert.match(message, /broken\.arpa:6/, `the error names the file and line: ${message}`);
+    assert.match(message, /bad log-probability/);
+    assert.match(message, /previous model \(ngram-classics\) stays active/);
+    assert.strictEqual(await wb.editorText(), before, 'the document is untouched');
+    // The extension keeps working with the previous model.
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Complete Selection');
+    await wb.page.waitForFunction((n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n, before.length + 2);
+  });
+});

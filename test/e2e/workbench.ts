@@ -1,0 +1,141 @@
+/** Drives the VS Code workbench in headless Chromium: every step waits for a condition on screen. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+export const RESULTS_DIR = path.resolve(__dirname, '..', '..', '..', 'test-results', 'e2e');
+/** Generous: a loaded 2-core machine renders the workbench slowly. */
+export const STEP_TIMEOUT = 60_000;
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export class Workbench {
+  private constructor(
+    readonly browser: Browser,
+    readonly page: Page,
+  ) {}
+
+  static async open(url: string): Promise<Workbench> {
+    const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    await page.goto(url);
+    await page.locator('.monaco-workbench').waitFor();
+    await page.locator('.statusbar').waitFor();
+    return new Workbench(browser, page);
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** What a person would see: notifications, status bar, editor lines, open hovers. */
+  async describeScreen(): Promise<string> {
+    const grab = async (selector: string) =>
+      (await this.page.locator(selector).allInnerTexts().catch(() => [])).join(' | ').replace(/\u00a0/g, ' ').slice(0, 2000);
+    return [
+      `notifications: ${await grab('.notifications-toasts .notification-toast')}`,
+      `status bar: ${await grab('.statusbar')}`,
+      `editor: ${await grab('.editor-instance .view-lines')}`,
+      `hover: ${await grab('.monaco-hover')}`,
+      `quick input: ${await grab('.quick-input-widget')}`,
+    ].join('\n');
+  }
+
+  /** Opens a workspace file with Quick Open and waits for its editor tab. */
+  async openFile(name: string): Promise<void> {
+    await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => undefined);
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(name);
+    // Click the row itself: Enter could take a stale first row while the list is still filtering.
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+    await this.page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).first().waitFor();
+    await this.editor().waitFor();
+  }
+
+  editor(): Locator {
+    return this.page.locator('.editor-instance .monaco-editor').first();
+  }
+
+  async focusEditor(): Promise<void> {
+    await this.page.locator('.editor-instance .view-lines').first().click();
+  }
+
+  /** Text of the visible editor lines (Monaco renders spaces as non-breaking spaces). */
+  async editorText(): Promise<string> {
+    const lines = await this.page.locator('.editor-instance .view-lines .view-line').evaluateAll((els) =>
+      els
+        .map((e) => ({ top: parseFloat((e as HTMLElement).style.top || '0'), text: (e as HTMLElement).innerText }))
+        .sort((a, b) => a.top - b.top)
+        .map((l) => l.text),
+    );
+    return lines.join('\n').replace(/\u00a0/g, ' ');
+  }
+
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('Control+Shift+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  /** Moves the mouse over the first occurrence of `word` in the editor. */
+  async hoverWord(word: string, occurrence = 0): Promise<void> {
+    const box = await this.page.evaluate(
+      ({ word, occurrence }) => {
+        const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line'));
+        let seen = 0;
+        for (const line of lines) {
+          const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+          let node: Node | null;
+          while ((node = walker.nextNode())) {
+            const text = (node.textContent ?? '').replace(/\u00a0/g, ' ');
+            let at = text.indexOf(word);
+            while (at >= 0) {
+              if (seen++ === occurrence) {
+                const range = document.createRange();
+                range.setStart(node, at);
+                range.setEnd(node, at + word.length);
+                const r = range.getBoundingClientRect();
+                return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+              }
+              at = text.indexOf(word, at + 1);
+            }
+          }
+        }
+        return null;
+      },
+      { word, occurrence },
+    );
+    if (!box) throw new Error(`"${word}" is not visible in the editor`);
+    await this.page.mouse.move(box.x - 30, box.y + 200);
+    await this.page.mouse.move(box.x, box.y, { steps: 5 });
+  }
+
+  hover(): Locator {
+    return this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'p(token' }).first();
+  }
+
+  notification(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  }
+}

@@ -1,0 +1,9 @@
+// The Web APIs the pure LM core may use: present in Node ≥ 18, browsers and Web Workers alike.
+// Declared here (not via DOM or Node typings) so that nothing host-specific type-checks in src/core.
+declare class TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+declare class TextDecoder {
+  constructor(label?: string, options?: { fatal?: boolean });
+  decode(input?: Uint8Array): string;
+}
