@@ -30,3 +30,8 @@ export function contextWindow(text: string, offset: number, maxChars: number, to
   while (start < offset && !/\s/.test(text[start])) start++;
   return { start, atStart: false };
 }
+
+/** Text that is not text: a NUL character marks a binary file. */
+export function looksBinary(text: string): boolean {
+  return text.includes('\0');
+}

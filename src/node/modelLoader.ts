@@ -16,9 +16,12 @@ export const MAX_MODEL_BYTES = 1.5 * 1024 * 1024 * 1024;
 export const NGRAM_FILE_NAMES = ['model.ngram.gz', 'model.ngram'];
 export const DEFAULT_MODEL = 'ngram-classics';
 
-/** The folder with the embedded models: `models/` next to `dist/` in the package or the repo. */
+/**
+ * The folder with the embedded models: `models/` at the package root, found above the running code
+ * (dist/ in the package and the repo, out/src/node/ when the tests run the compiled sources).
+ */
 export function embeddedModelsDir(): string {
-  const candidates = [path.join(__dirname, '..', 'models'), path.join(__dirname, '..', '..', 'models')];
+  const candidates = [1, 2, 3].map((up) => path.join(__dirname, ...Array(up).fill('..'), 'models'));
   return candidates.find((d) => fs.existsSync(d)) ?? candidates[0];
 }
 

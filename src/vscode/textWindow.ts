@@ -1,6 +1,7 @@
 /** Reads only the part of a document a model needs around a position (cheap on huge files). */
 import * as vscode from 'vscode';
 import { contextWindow } from '../core/contextWindow';
+export { looksBinary } from '../core/contextWindow';
 import type { Tokenizer } from '../core/model';
 
 export interface DocumentWindow {
@@ -25,9 +26,4 @@ export function documentWindow(
   const w = contextWindow(raw, offset - readFrom, maxChars, tokenizer);
   const atStart = w.atStart && (readFrom === 0 || w.start > 0 || tokenizer.sentencePerLine);
   return { text: raw.slice(w.start), startOffset: readFrom + w.start, atStart };
-}
-
-/** Text that is not text: a NUL byte in the window marks a binary file. */
-export function looksBinary(text: string): boolean {
-  return text.includes('\0');
 }

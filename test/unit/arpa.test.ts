@@ -1,0 +1,108 @@
+import * as assert from 'assert';
+import { ModelFormatError } from '../../src/core/errors';
+import { readArpa, writeArpa } from '../../src/core/ngram/arpa';
+import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
+import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
+import { addTextToTrainer } from '../../src/core/ngram/textTraining';
+
+const GOOD = `some preamble kenlm writes
+
+\\data\\
+ngram 1=5
+ngram 2=3
+
+\\1-grams:
+-1.0\t<unk>\t0
+-99\t<s>\t-0.30103
+-0.69897\t</s>
+-0.5\tcat\t-0.2
+-0.6\tsat
+
+\\2-grams:
+-0.1\t<s> cat
+-0.2\tcat sat
+-0.05\tsat </s>
+
+\\end\\
+`;
+
+function arpaError(text: string): ModelFormatError {
+  try {
+    readArpa(text, 'm.arpa');
+  } catch (e) {
+    assert.ok(e instanceof ModelFormatError, `expected ModelFormatError, got ${e}`);
+    return e;
+  }
+  assert.fail('expected an error');
+}
+
+describe('ARPA files', () => {
+  it('reads KenLM-style ARPA and applies backoff as query does', () => {
+    const m = readArpa(GOOD);
+    const v = m.vocab;
+    const id = (w: string) => v.id(w)!;
+    assert.deepStrictEqual(m.counts, [5, 3]);
+    assert.ok(Math.abs(m.logProb10([id('<s>')], id('cat')) - -0.1) < 1e-6);
+    // "<s> sat" is absent: backoff(<s>) + p(sat)
+    assert.ok(Math.abs(m.logProb10([id('<s>')], id('sat')) - (-0.30103 - 0.6)) < 1e-6);
+    // "sat cat" absent and sat has no backoff (0)
+    assert.ok(Math.abs(m.logProb10([id('sat')], id('cat')) - -0.5) < 1e-6);
+  });
+
+  it('adds a missing <unk> with log10 p = -100 as KenLM does', () => {
+    const m = readArpa(GOOD.replace('ngram 1=5', 'ngram 1=4').replace('-1.0\t<unk>\t0\n', ''));
+    assert.ok(Math.abs(m.logProb10([], m.vocab.unkId!) - -100) < 1e-3);
+  });
+
+  it('names the line of every malformed input', () => {
+    const cases: [string, RegExp, number][] = [
+      [GOOD.replace('-0.5\tcat\t-0.2', '-x\tcat\t-0.2'), /bad log-probability/, 11],
+      [GOOD.replace('-0.5\tcat\t-0.2', '-0.5\tcat\t-0.2\textra'), /fields/, 11],
+      [GOOD.replace('-0.2\tcat sat', '-0.2\tcat dog'), /"dog" is not among the unigrams/, 16],
+      [GOOD.replace('ngram 2=3', 'ngram 2=4').replace('-0.05\tsat </s>', '-0.05\tsat </s>\n-0.07\tsat </s>'), /duplicate 2-gram \(also on line 17\)/, 18],
+      [GOOD.replace('ngram 2=3', 'ngram 2=4'), /header says 4 2-grams, the section has 3/, 18],
+      [GOOD.replace("-0.2\tcat sat", "-0.2\tsat cat sat"), /bad backoff "sat"/, 16],
+      [GOOD.replace('\\2-grams:', '\\3-grams:'), /expected "\\2-grams:"/, 14],
+      [GOOD.replace('\\end\\', ''), /expected \\end\\/, 19],
+      ['hello\nworld\n', /no \\data\\ section/, 2],
+      [GOOD.replace('-0.6\tsat', '0.6\tsat'), /positive/, 12],
+      [GOOD.replace('-99\t<s>\t-0.30103\n', '').replace('ngram 1=5', 'ngram 1=4'), /no <s> unigram/, 12],
+    ];
+    for (const [text, message, line] of cases) {
+      const e = arpaError(text);
+      assert.match(e.message, message);
+      assert.strictEqual(e.line, line, `${e.message}`);
+      assert.match(e.message, new RegExp(`^m\\.arpa:${line}: `));
+    }
+  });
+
+  it('writes what it reads (a trained model survives ARPA and binary round trips)', () => {
+    const t = new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    addTextToTrainer(t, 'the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n', 'whitespace');
+    const { model } = t.build();
+    const text = [...writeArpa(model)].join('');
+    assert.match(text, /^\\data\\\nngram 1=\d+\nngram 2=\d+\nngram 3=\d+\n/);
+    const back = readArpa(text);
+    assert.strictEqual([...writeArpa(back)].join(''), text);
+    const words = ['the', 'cat', 'sat', 'on', 'dog', '</s>', '<unk>'].map((w) => model.vocab.id(w)!);
+    for (const a of words) for (const b of words) for (const c of words) {
+      assert.ok(Math.abs(back.logProb10([a, b], c) - model.logProb10([a, b], c)) < 1e-6);
+    }
+    const bin = writeNgramBinary(model, { name: 'tiny', tokenizer: 'whitespace' });
+    const fromBin = readNgramBinary(bin);
+    assert.strictEqual(fromBin.metadata.name, 'tiny');
+    assert.strictEqual([...writeArpa(fromBin.model)].join(''), text);
+  });
+
+  it('rejects truncated or foreign binary files', () => {
+    const t = new KneserNeyTrainer({ order: 2, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    addTextToTrainer(t, 'a b c\n', 'whitespace');
+    const bin = writeNgramBinary(t.build().model, { name: 'x', tokenizer: 'whitespace' });
+    assert.throws(() => readNgramBinary(bin.subarray(0, bin.length - 8), 'x.ngram'), /x\.ngram: file is truncated/);
+    assert.throws(() => readNgramBinary(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 'y'), /bad magic/);
+    const badHeader = bin.slice();
+    badHeader[20] = 0x7b;
+    badHeader[16] = 0x5d;
+    assert.throws(() => readNgramBinary(badHeader, 'z'), /header is not valid JSON/);
+  });
+});

@@ -1,0 +1,86 @@
+import * as assert from 'assert';
+import {
+  argmax,
+  entropyNats,
+  rankOf,
+  temperedProbabilities,
+  topIndices,
+  truncateTopK,
+  truncateTopP,
+} from '../../src/core/distribution';
+import { logSoftmax, logSumExp, softmax } from '../../src/core/logMath';
+
+const close = (a: ArrayLike<number>, b: number[], tol = 1e-4) => {
+  assert.strictEqual(a.length, b.length);
+  for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i] - b[i]) < tol, `index ${i}: ${a[i]} vs ${b[i]}`);
+};
+
+describe('log-space maths', () => {
+  it('log-softmax is stable for huge and tiny logits', () => {
+    const out = logSoftmax([1000, 1001, -1e9]);
+    assert.ok(out.every((x) => !Number.isNaN(x)));
+    close(softmax([1000, 1001]), [1 / (1 + Math.E), Math.E / (1 + Math.E)], 1e-12);
+    assert.strictEqual(logSumExp([-Infinity, -Infinity]), -Infinity);
+    assert.ok(Math.abs(logSumExp([Math.log(0.25), Math.log(0.75)])) < 1e-15);
+  });
+});
+
+describe('tempered distribution p_T ∝ p^(1/T)', () => {
+  const p = [Math.log(0.4), Math.log(0.6)];
+
+  it("gives the lecture's numbers: (0.4, 0.6) → (0.3077, 0.6923) at T=0.5 and (0.1164, 0.8836) at T=0.2", () => {
+    close(temperedProbabilities(p, 0.5), [0.3077, 0.6923]);
+    close(temperedProbabilities(p, 0.2), [0.1164, 0.8836]);
+  });
+
+  it('T=1 is the model itself, T=0 is exactly argmax, T=∞ exactly uniform', () => {
+    close(temperedProbabilities(p, 1), [0.4, 0.6], 1e-12);
+    assert.deepStrictEqual(Array.from(temperedProbabilities(p, 0)), [0, 1]);
+    assert.deepStrictEqual(Array.from(temperedProbabilities(p, Infinity)), [0.5, 0.5]);
+  });
+
+  it('T=0 breaks ties towards the lowest token id', () => {
+    const tie = [Math.log(0.1), Math.log(0.45), Math.log(0.45)];
+    assert.deepStrictEqual(Array.from(temperedProbabilities(tie, 0)), [0, 1, 0]);
+    assert.strictEqual(argmax(tie), 1);
+  });
+
+  it('keeps masked tokens at zero for every T, and T=∞ is uniform over the support only', () => {
+    const masked = [Math.log(0.5), -Infinity, Math.log(0.5)];
+    for (const T of [0.1, 1, 10]) assert.strictEqual(temperedProbabilities(masked, T)[1], 0);
+    assert.deepStrictEqual(Array.from(temperedProbabilities(masked, Infinity)), [0.5, 0, 0.5]);
+  });
+
+  it('approaches uniform as T grows and argmax as T shrinks', () => {
+    close(temperedProbabilities(p, 1e6), [0.5, 0.5], 1e-5);
+    close(temperedProbabilities(p, 1e-3), [0, 1], 1e-9);
+  });
+
+  it('rejects a negative or NaN temperature', () => {
+    assert.throws(() => temperedProbabilities(p, -1), /temperature/);
+    assert.throws(() => temperedProbabilities(p, NaN), /temperature/);
+  });
+});
+
+describe('top-k, top-p, entropy and rank', () => {
+  const probs = Float64Array.from([0.1, 0.4, 0.2, 0.3]);
+
+  it('top-k keeps the k most probable and renormalises', () => {
+    close(truncateTopK(probs, 2), [0, 4 / 7, 0, 3 / 7], 1e-12);
+    assert.strictEqual(truncateTopK(probs, 0), probs);
+    assert.deepStrictEqual(topIndices([1, 3, 3, 2], 3), [1, 2, 3]);
+  });
+
+  it('top-p keeps the smallest set reaching p', () => {
+    close(truncateTopP(probs, 0.5), [0, 4 / 7, 0, 3 / 7], 1e-12);
+    close(truncateTopP(probs, 0.4), [0, 1, 0, 0], 1e-12);
+    close(truncateTopP(probs, 0.71), [0, 4 / 9, 2 / 9, 3 / 9], 1e-12);
+  });
+
+  it('entropy of a uniform distribution over 8 is 3 bits; rank counts strictly better tokens', () => {
+    const uniform = new Float64Array(8).fill(Math.log(1 / 8));
+    assert.ok(Math.abs(entropyNats(uniform) / Math.LN2 - 3) < 1e-12);
+    const lp = [Math.log(0.5), Math.log(0.2), Math.log(0.2), Math.log(0.1)];
+    assert.deepStrictEqual([0, 1, 2, 3].map((i) => rankOf(lp, i)), [1, 2, 2, 4]);
+  });
+});

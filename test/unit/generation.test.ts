@@ -1,0 +1,131 @@
+import * as assert from 'assert';
+import { CancelledError, LmError } from '../../src/core/errors';
+import { generate } from '../../src/core/generation';
+import { scoreText } from '../../src/core/scoring';
+import { loadModel } from '../../src/node/modelLoader';
+import { TableModel } from './helpers';
+
+// Symbols: <s>, </s>, x, y, z. From <s>: x; x → y (0.7) or z (0.3); y → z; z → x (0.6) or </s> (0.4).
+const toy = () =>
+  new TableModel(
+    ['<s>', '</s>', 'x', 'y', 'z'],
+    [
+      [0, 0, 1, 0, 0],
+      [0, 0, 1, 0, 0],
+      [0, 0, 0, 0.7, 0.3],
+      [0, 0, 0, 0, 1],
+      [0, 0.4, 0.6, 0, 0],
+    ],
+  );
+
+describe('generation', () => {
+  it('greedy (T=0) is deterministic and follows the argmax chain', async () => {
+    const [c] = await generate(toy(), 'x', { maxTokens: 4, temperature: 0 });
+    assert.strictEqual(c.text, 'yzxy');
+    assert.strictEqual(c.finishReason, 'length');
+    assert.deepStrictEqual(c.tokens.map((t) => t.text), ['y', 'z', 'x', 'y']);
+    assert.ok(Math.abs(c.logProb - (Math.log(0.7) + Math.log(1) + Math.log(0.6) + Math.log(0.7))) < 1e-12);
+  });
+
+  it('stops at a stop sequence that spans token boundaries, without including it', async () => {
+    const [c] = await generate(toy(), 'x', { maxTokens: 10, temperature: 0, stopSequences: ['zx'] });
+    assert.strictEqual(c.text, 'y');
+    assert.strictEqual(c.finishReason, 'stop');
+    assert.deepStrictEqual(c.tokens.map((t) => t.text), ['y']);
+  });
+
+  it('ends at the end-of-sequence token', async () => {
+    const model = toy();
+    const completions = await generate(model, 'x', { maxTokens: 50, temperature: 1, numCompletions: 8, seed: 11 });
+    assert.ok(completions.some((c) => c.finishReason === 'eos'));
+    for (const c of completions) assert.ok(!c.text.includes('<s>'));
+  });
+
+  it('reproduces completions from a seed; completion i does not depend on how many were asked', async () => {
+    const opts = { maxTokens: 12, temperature: 1, seed: 99 };
+    const a = await generate(toy(), 'x', { ...opts, numCompletions: 4 });
+    const b = await generate(toy(), 'x', { ...opts, numCompletions: 4 });
+    const c = await generate(toy(), 'x', { ...opts, numCompletions: 2 });
+    assert.deepStrictEqual(a.map((x) => x.text), b.map((x) => x.text));
+    assert.deepStrictEqual(a.slice(0, 2).map((x) => x.text), c.map((x) => x.text));
+    assert.strictEqual(a[0].seed, 99);
+    assert.ok(new Set(a.map((x) => x.text)).size > 1, 'different completions from one seed');
+  });
+
+  it('echoes and scores the prompt; max tokens 0 scores the prompt only', async () => {
+    const [c] = await generate(toy(), 'xyz', { maxTokens: 0, temperature: 1, echoPrompt: true, topKPerToken: 2 });
+    assert.strictEqual(c.text, 'xyz');
+    assert.deepStrictEqual(c.tokens, []);
+    assert.deepStrictEqual(c.promptTokens!.map((t) => t.text), ['x', 'y', 'z']);
+    assert.ok(Math.abs(c.promptTokens![1].logProb - Math.log(0.7)) < 1e-12);
+    assert.deepStrictEqual(c.promptTokens![1].alternatives!.map((a) => a.text), ['y', 'z']);
+  });
+
+  it('reports the top-k alternatives and rank of each generated token, even when it is not among them', async () => {
+    const [c] = await generate(toy(), 'x', { maxTokens: 1, temperature: 1, topK: 1, topKPerToken: 1, seed: 1 });
+    assert.strictEqual(c.tokens[0].text, 'y');
+    assert.strictEqual(c.tokens[0].rank, 1);
+    const [d] = await generate(toy(), 'x', { maxTokens: 1, temperature: Infinity, topKPerToken: 1, seed: 4 });
+    assert.strictEqual(d.tokens[0].alternatives!.length, 1);
+    assert.ok(d.tokens[0].rank! >= 1);
+  });
+
+  it('can be cancelled', async () => {
+    const signal = { cancelled: false };
+    const model = toy();
+    await assert.rejects(
+      generate(model, 'x', { maxTokens: 100, temperature: 1 }, { signal, onToken: () => (signal.cancelled = true) }),
+      CancelledError,
+    );
+    assert.ok(model.calls < 5);
+  });
+
+  it('rejects bad settings with clear messages', async () => {
+    await assert.rejects(generate(toy(), 'x', { maxTokens: -1, temperature: 1 }), /max tokens/);
+    await assert.rejects(generate(toy(), 'x', { maxTokens: 1, temperature: -2 }), /temperature/);
+    await assert.rejects(generate(toy(), 'x', { maxTokens: 1, temperature: 1, numCompletions: 99 }), /completions/);
+    await assert.rejects(generate(toy(), 'x', { maxTokens: 1, temperature: 1, topP: 0 }), LmError);
+    await assert.rejects(generate(toy(), 'x', { maxTokens: 1, temperature: 1, stopSequences: [''] }), /stop sequences/);
+  });
+
+  it('completes "the mouse ate the" with the embedded model and never emits <unk> or <s>', async () => {
+    const model = loadModel('ngram-classics');
+    const completions = await generate(model, 'the mouse ate the', { maxTokens: 20, temperature: 1.5, numCompletions: 5, seed: 3 });
+    for (const c of completions) {
+      assert.ok(c.text.length > 0);
+      assert.ok(!/<unk>|<s>/.test(c.text), c.text);
+    }
+    const [greedy] = await generate(model, 'the mouse ate the', { maxTokens: 3, temperature: 0 });
+    const again = await generate(model, 'the mouse ate the', { maxTokens: 3, temperature: 0 });
+    assert.strictEqual(greedy.text, again[0].text);
+  });
+});
+
+describe('scoring by the chain rule', () => {
+  it('sums per-token log-probs into totals, bits per token and character, and perplexity', async () => {
+    const { tokens, summary } = await scoreText(toy(), 'xyzx', { details: true, topK: 2 });
+    const expected = Math.log(1) + Math.log(0.7) + Math.log(1) + Math.log(0.6);
+    assert.deepStrictEqual(tokens.map((t) => t.text), ['x', 'y', 'z', 'x']);
+    assert.ok(Math.abs(summary.logProbNats - expected) < 1e-12);
+    assert.strictEqual(summary.tokens, 4);
+    assert.strictEqual(summary.chars, 4);
+    assert.ok(Math.abs(summary.bitsPerToken - -expected / Math.LN2 / 4) < 1e-12);
+    assert.ok(Math.abs(summary.perplexity - Math.exp(-expected / 4)) < 1e-12);
+    assert.strictEqual(tokens[1].rank, 1);
+    assert.ok(Math.abs(tokens[1].entropy! - -(0.7 * Math.log(0.7) + 0.3 * Math.log(0.3))) < 1e-12);
+  });
+
+  it('agrees between the fast path and full distributions on the embedded model', async () => {
+    const model = loadModel('ngram-classics');
+    const text = 'It was a truth universally acknowledged, that a zorblax in want of a wife.\nThe end.';
+    const { tokens, summary } = await scoreText(model, text, { details: true, topK: 3 });
+    for (const t of tokens) {
+      const best = t.alternatives![0];
+      assert.ok(best.logProb >= t.logProb - 1e-9);
+      if (t.rank === 1) assert.ok(Math.abs(best.logProb - t.logProb) < 1e-6);
+    }
+    assert.ok(tokens.some((t) => t.oov), 'zorblax is out of vocabulary');
+    assert.strictEqual(summary.chars, [...text].length);
+    assert.strictEqual(tokens.map((t) => t.text).join(''), text);
+  });
+});

@@ -1,0 +1,72 @@
+/** Shared fixtures for the unit tests. */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { CancelSignal } from '../../src/core/errors';
+import type { LanguageModel, ModelInfo, Token, Tokenizer } from '../../src/core/model';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+export const CORPUS = path.resolve(REPO, '..', 'shared', 'corpus', 'en');
+
+export function corpusFiles(split: 'train' | 'valid'): string[] {
+  const dir = path.join(CORPUS, split);
+  if (!fs.existsSync(dir)) throw new Error(`the shared corpus is missing at ${dir} (expected beside the repository)`);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/**
+ * A toy model with a fixed next-token table, for exact tests of generation and scoring.
+ * Tokens are single characters; id 0 is <s>, 1 is </s>.
+ */
+export class TableModel implements LanguageModel {
+  readonly info: ModelInfo = { name: 'table', kind: 'ngram', description: 'toy', contextLength: 1 };
+  readonly bosId = 0;
+  readonly eosId = 1;
+  readonly unkId = undefined;
+  readonly unsampleableIds = [0];
+  readonly tokenizer: Tokenizer;
+  calls = 0;
+
+  constructor(
+    readonly symbols: string[],
+    /** next[prevId] = probabilities over ids */
+    private readonly next: number[][],
+  ) {
+    const self = this;
+    this.tokenizer = {
+      vocabSize: symbols.length,
+      sentencePerLine: false,
+      encode(text: string, atStart: boolean, offset = 0): Token[] {
+        const out: Token[] = atStart ? [{ id: 0, text: '<s>', start: offset, length: 0 }] : [];
+        [...text].forEach((ch, i) => {
+          const id = self.symbols.indexOf(ch);
+          if (id < 0) throw new Error(`no symbol ${ch}`);
+          out.push({ id, text: ch, start: offset + i, length: 1 });
+        });
+        return out;
+      },
+      decode: (ids: readonly number[]) => ids.filter((i) => i > 1).map((i) => symbols[i]).join(''),
+      tokenText: (id: number) => symbols[id],
+    };
+  }
+
+  get vocabSize(): number {
+    return this.symbols.length;
+  }
+
+  async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
+    if (signal?.cancelled) throw new (await import('../../src/core/errors')).CancelledError();
+    this.calls++;
+    const row = this.next[context[context.length - 1]];
+    return Float64Array.from(row, (p) => Math.log(p));
+  }
+
+  async sequenceLogProbs(ids: readonly number[], from: number): Promise<Float64Array> {
+    const out = new Float64Array(ids.length - from);
+    for (let i = from; i < ids.length; i++) out[i - from] = Math.log(this.next[ids[i - 1]][ids[i]]);
+    return out;
+  }
+}

@@ -1,0 +1,49 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { LmError, ModelFormatError } from '../../src/core/errors';
+import { listEmbeddedModels, loadModel, loadModelFile } from '../../src/node/modelLoader';
+
+describe('loading models (bad input gets clear errors)', () => {
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-loader-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string | Uint8Array) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, content);
+    return p;
+  };
+
+  it('loads the embedded model by name, with its editor tokenizer', () => {
+    assert.deepStrictEqual(listEmbeddedModels(), ['ngram-classics']);
+    const m = loadModel('ngram-classics');
+    assert.strictEqual(m.info.name, 'ngram-classics');
+    assert.strictEqual(m.info.contextLength, 3);
+    assert.strictEqual(m.tokenizer.sentencePerLine, false);
+  });
+
+  it('names a missing model and lists the embedded ones', () => {
+    assert.throws(() => loadModel(path.join(dir, 'nope.arpa')), (e: Error) => e instanceof LmError && /model not found: .*nope\.arpa.*ngram-classics/.test(e.message));
+    assert.throws(() => loadModel('   '), /no model given/);
+  });
+
+  it('rejects empty, binary, truncated and corrupt files, naming the file', () => {
+    assert.throws(() => loadModelFile(file('empty.arpa', '')), /empty\.arpa: file is empty/);
+    assert.throws(() => loadModelFile(file('bin.arpa', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]))), /bin\.arpa: not a language model/);
+    assert.throws(() => loadModelFile(file('trunc.ngram', 'LMPNGRAM\x01\x00\x00\x00\xff\xff\x00\x00{')), (e: Error) => e instanceof ModelFormatError && /trunc\.ngram: file is truncated/.test(e.message));
+    assert.throws(() => loadModelFile(file('bad.ngram.gz', new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]))), /bad\.ngram\.gz: corrupt gzip data/);
+    assert.throws(() => loadModelFile(file('text.arpa', 'just some words\n')), /text\.arpa:1: not an ARPA file/);
+    const gz = zlib.gzipSync(Buffer.from('\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n'));
+    assert.strictEqual(loadModelFile(file('ok.arpa.gz', gz)).vocabSize, 3, 'gzipped ARPA with <unk> added');
+  });
+
+  it('accepts a folder holding a model, and refuses one without', () => {
+    const sub = path.join(dir, 'folder');
+    fs.mkdirSync(sub);
+    assert.throws(() => loadModel(sub), /has no model\.ngram\.gz, model\.ngram or \.arpa file/);
+    fs.writeFileSync(path.join(sub, 'x.arpa'), '\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n');
+    assert.strictEqual(loadModel(sub).vocabSize, 3);
+  });
+});

@@ -1,0 +1,71 @@
+import * as assert from 'assert';
+import { temperedProbabilities } from '../../src/core/distribution';
+import { Xoshiro128 } from '../../src/core/random';
+import { samplingDistribution, sampleIndex, sampleToken } from '../../src/core/sampling';
+
+/** Pearson's chi-square statistic of observed counts against expected probabilities. */
+function chiSquare(counts: number[], probs: ArrayLike<number>, n: number): number {
+  let chi = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (probs[i] === 0) {
+      assert.strictEqual(counts[i], 0, `token ${i} has probability 0 but was drawn`);
+      continue;
+    }
+    const e = probs[i] * n;
+    chi += (counts[i] - e) ** 2 / e;
+  }
+  return chi;
+}
+
+// Upper 0.1% points of the chi-square distribution.
+const CHI2_999 = { 2: 13.82, 3: 16.27, 4: 18.47 } as Record<number, number>;
+
+describe('sampling', () => {
+  const logP = [0.1, 0.2, 0.3, 0.4].map(Math.log);
+
+  for (const T of [0.5, 1, 2]) {
+    it(`draws with the frequencies of p_T at T=${T} (chi-square, 40k draws)`, () => {
+      const rng = new Xoshiro128(42 + T);
+      const n = 40000;
+      const counts = [0, 0, 0, 0];
+      for (let i = 0; i < n; i++) counts[sampleToken(logP, { temperature: T }, rng)]++;
+      const pT = temperedProbabilities(logP, T);
+      assert.ok(chiSquare(counts, pT, n) < CHI2_999[3], `counts ${counts} vs p_T ${Array.from(pT)}`);
+    });
+  }
+
+  it('follows top-k and top-p truncation', () => {
+    const rng = new Xoshiro128(7);
+    const n = 20000;
+    const dist = samplingDistribution(logP, { temperature: 1, topK: 3, topP: 0.6 });
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < n; i++) counts[sampleIndex(dist, rng)]++;
+    assert.strictEqual(counts[0], 0);
+    assert.strictEqual(counts[1], 0);
+    assert.ok(chiSquare(counts, dist, n) < CHI2_999[2]);
+  });
+
+  it('would catch a sampler biased towards the most probable token', () => {
+    const rng = new Xoshiro128(1);
+    const n = 40000;
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < n; i++) counts[sampleToken(logP, { temperature: 0.9 }, rng)]++; // wrong T on purpose
+    assert.ok(chiSquare(counts, temperedProbabilities(logP, 1), n) > CHI2_999[3]);
+  });
+
+  it('a seed reproduces the same draws; another seed or stream differs', () => {
+    const draw = (seed: number, stream = 0) => {
+      const rng = new Xoshiro128(seed, stream);
+      return Array.from({ length: 50 }, () => rng.next());
+    };
+    assert.deepStrictEqual(draw(123), draw(123));
+    assert.notDeepStrictEqual(draw(123), draw(124));
+    assert.notDeepStrictEqual(draw(123, 0), draw(123, 1));
+    assert.ok(draw(5).every((u) => u >= 0 && u < 1));
+  });
+
+  it('T=0 always returns the argmax', () => {
+    const rng = new Xoshiro128(3);
+    for (let i = 0; i < 100; i++) assert.strictEqual(sampleToken(logP, { temperature: 0 }, rng), 3);
+  });
+});

@@ -1,0 +1,67 @@
+import * as assert from 'assert';
+import { contextWindow, looksBinary } from '../../src/core/contextWindow';
+import { detokenize, editorPieces, whitespacePieces } from '../../src/core/tokenizers/pretokenizers';
+
+describe('editor pre-tokenizer', () => {
+  const samples = [
+    'the mouse ate the cheese',
+    "  Don't  stop—now!\r\n\ttabs\tand   spaces  \n\n\nend",
+    'naïve café, 東京 and emoji 😀😀 ok',
+    '',
+    '   ',
+    '\n',
+    'a\u0301 combining',
+  ];
+
+  it('gives back the exact text', () => {
+    for (const s of samples) assert.strictEqual(editorPieces(s).map((p) => p.text).join(''), s);
+  });
+
+  it('keeps words with their leading space, punctuation, whitespace and newlines as tokens', () => {
+    assert.deepStrictEqual(editorPieces("Hi,  there's\n\ncake.").map((p) => p.text), ['Hi', ',', ' ', " there's", '\n', '\n', 'cake', '.']);
+    assert.deepStrictEqual(editorPieces('a\r\nb').map((p) => p.text), ['a', '\r\n', 'b']);
+  });
+
+  it('gives offsets into the text (plus a base offset)', () => {
+    for (const p of editorPieces('one two  three', 100)) assert.strictEqual('one two  three'.slice(p.start - 100, p.start - 100 + p.length), p.text);
+  });
+});
+
+describe('whitespace (KenLM) pre-tokenizer', () => {
+  it('splits words on whitespace, one </s> per line break, <s> before each line', () => {
+    const pieces = whitespacePieces('the cat\n\n  sat down \nno newline');
+    assert.deepStrictEqual(pieces.map((p) => p.text), ['<s>', 'the', 'cat', '</s>', '<s>', '</s>', '<s>', 'sat', 'down', '</s>', '<s>', 'no', 'newline']);
+    const text = 'a b\n';
+    assert.deepStrictEqual(whitespacePieces(text).map((p) => p.text), ['<s>', 'a', 'b', '</s>']);
+  });
+
+  it('detokenizes words with spaces and </s> as a line break', () => {
+    assert.strictEqual(detokenize('whitespace', ['ate', 'the', '</s>', 'cat'], true), ' ate the\ncat');
+    assert.strictEqual(detokenize('editor', [' ate', ' the', '<unk>', '\n'], true), ' ate the\n');
+  });
+});
+
+describe('context window', () => {
+  const tok = { sentencePerLine: false };
+
+  it('stays bounded on huge texts and starts at a clean boundary', () => {
+    const huge = 'word '.repeat(2_000_000);
+    const offset = huge.length - 3;
+    const w = contextWindow(huge, offset, 4000, tok);
+    assert.ok(offset - w.start <= 4000);
+    assert.strictEqual(huge[w.start], ' ');
+    assert.strictEqual(w.atStart, false);
+  });
+
+  it('starts after a line break when one is in reach, and at the text start when it fits', () => {
+    const text = 'x'.repeat(50) + '\nhello there';
+    assert.deepStrictEqual(contextWindow(text, text.length, 20, tok), { start: 51, atStart: false });
+    assert.deepStrictEqual(contextWindow(text, text.length, 1000, tok), { start: 0, atStart: true });
+    assert.deepStrictEqual(contextWindow(text, text.length, 20, { sentencePerLine: true }), { start: 51, atStart: true });
+  });
+
+  it('recognises binary text', () => {
+    assert.ok(looksBinary('abc\0def'));
+    assert.ok(!looksBinary('plain text'));
+  });
+});
