@@ -1,0 +1,170 @@
+/**
+ * `npm run bench`: speed and memory of the n-gram core, with medians of repeated runs and ratios
+ * against reference implementations measured in the same run. Writes docs/BENCHMARKS.md.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { writeArpa } from '../src/core/ngram/arpa';
+import { KneserNeyTrainer } from '../src/core/ngram/kneserNey';
+import type { NgramModel } from '../src/core/ngram/ngramModel';
+import { addTextToTrainer } from '../src/core/ngram/textTraining';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toLocaleString('en-US');
+
+function timeRuns(runs: number, fn: () => void): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    out.push(Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  return out;
+}
+
+function corpusTexts(split: string): string[] {
+  const dir = path.join(CORPUS, split);
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+}
+
+/** Reference: the straightforward way, one Map entry per n-gram keyed by its words joined. */
+function naiveCount(texts: string[], order: number): number {
+  const maps = Array.from({ length: order }, () => new Map<string, number>());
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      const w = ['<s>', ...line.split(/[ \t\r\f\v\0]+/).filter(Boolean), '</s>'];
+      for (let i = 1; i < w.length; i++) {
+        for (let k = 1; k <= order && i - k + 1 >= 0; k++) {
+          const key = w.slice(i - k + 1, i + 1).join(' ');
+          maps[k - 1].set(key, (maps[k - 1].get(key) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  return maps.reduce((s, m) => s + m.size, 0);
+}
+
+/** Reference: an ARPA model as a hash of strings, with backoff done by string lookups. */
+class StringHashModel {
+  private readonly entries = new Map<string, [number, number]>();
+  constructor(model: NgramModel) {
+    let section = 0;
+    for (const chunk of writeArpa(model)) {
+      for (const line of chunk.split('\n')) {
+        const m = /^\\(\d)-grams:$/.exec(line);
+        if (m) section = Number(m[1]);
+        else if (section && line) {
+          const f = line.split('\t');
+          this.entries.set(f[1], [Number(f[0]), f[2] ? Number(f[2]) : 0]);
+        }
+      }
+    }
+  }
+  logProb10(context: string[], word: string): number {
+    let bo = 0;
+    for (let m = context.length; m >= 0; m--) {
+      const ctx = context.slice(context.length - m).join(' ');
+      const hit = this.entries.get(m ? `${ctx} ${word}` : word);
+      if (hit) return hit[0] + bo;
+      if (m) bo += this.entries.get(ctx)?.[1] ?? 0;
+    }
+    return -99;
+  }
+}
+
+function peakRssOfCli(args: string[]): number | undefined {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'dist', 'cli.js'), ...args], { encoding: 'utf8' });
+  const kb = Number(r.stderr.trim().split('\n').pop());
+  return Number.isFinite(kb) ? kb * 1024 : undefined;
+}
+
+function main(): void {
+  const order = 4;
+  const train = corpusTexts('train');
+  const valid = corpusTexts('valid')[0];
+  const lines: string[] = [];
+  const say = (s = '') => {
+    console.log(s);
+    lines.push(s);
+  };
+
+  // Training
+  let model!: NgramModel;
+  let tokens = 0;
+  const trainTimes = timeRuns(Math.min(RUNS, 3), () => {
+    const t = new KneserNeyTrainer({ order });
+    for (const text of train) addTextToTrainer(t, text, 'whitespace');
+    const built = t.build();
+    model = built.model;
+    tokens = built.stats.tokens;
+  });
+  const naiveTimes = timeRuns(Math.min(RUNS, 3), () => naiveCount(train, order));
+  const ngrams = model.counts.reduce((a, b) => a + b, 0);
+  const trainRss = peakRssOfCli(['train-ngram', '--order', String(order), '--arpa', path.join(os.tmpdir(), 'lmp-bench.arpa'), ...fs.readdirSync(path.join(CORPUS, 'train')).map((f) => path.join(CORPUS, 'train', f))]);
+
+  // Queries: contexts and words from the valid split.
+  const v = model.vocab;
+  const words = valid.split(/\s+/).filter(Boolean).slice(0, 20000);
+  const ids = words.map((w) => v.id(w) ?? v.unkId!);
+  const N = ids.length;
+  const lookupTimes = timeRuns(RUNS, () => {
+    let s = 0;
+    for (let i = 3; i < N; i++) s += model.logProb10(ids.slice(i - 3, i), ids[i]);
+    if (!Number.isFinite(s)) throw new Error('bad sum');
+  });
+  const reference = new StringHashModel(model);
+  const refTimes = timeRuns(RUNS, () => {
+    let s = 0;
+    for (let i = 3; i < N; i++) s += reference.logProb10(words.slice(i - 3, i).map((w) => (v.id(w) === undefined ? '<unk>' : w)), v.id(words[i]) === undefined ? '<unk>' : words[i]);
+    if (!Number.isFinite(s)) throw new Error('bad sum');
+  });
+  const out = new Float64Array(v.size);
+  const D = 500;
+  const distTimes = timeRuns(RUNS, () => {
+    for (let i = 3; i < 3 + D; i++) model.distribution10(ids.slice(i - 3, i), out);
+  });
+  const PER_WORD = 5;
+  const perWordTimes = timeRuns(Math.min(RUNS, 3), () => {
+    for (let i = 3; i < 3 + PER_WORD; i++) {
+      const ctx = ids.slice(i - 3, i);
+      for (let w = 0; w < v.size; w++) out[w] = model.logProb10(ctx, w);
+    }
+  });
+
+  const lookups = (N - 3) / median(lookupTimes);
+  const refLookups = (N - 3) / median(refTimes);
+  const dists = D / median(distTimes);
+  const perWord = PER_WORD / median(perWordTimes);
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  say('# Benchmarks');
+  say();
+  say(`Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`);
+  say(`Medians of ${RUNS} runs (3 for training); references run in the same process, so the ratios hold on a noisy shared machine better than the absolute figures.`);
+  say();
+  say(`## Kneser-Ney n-gram (order ${order}, KenLM tokens, all of \`shared/corpus/en/train\`: ${fmt(tokens, 7)} tokens, ${fmt(ngrams, 7)} n-grams)`);
+  say();
+  say('| measure | LM Playground | reference in the same run | ratio |');
+  say('|---|---:|---:|---:|');
+  say(`| training (count, adjust, discount, interpolate, lay out the trie) | ${fmt(tokens / median(trainTimes))} tokens/s (${fmt(median(trainTimes))} s) | counting alone with a JS \`Map\` per order: ${fmt(tokens / median(naiveTimes))} tokens/s (${fmt(median(naiveTimes))} s) | ${fmt(median(naiveTimes) / median(trainTimes))}× |`);
+  say(`| peak memory, \`lmp train-ngram --order 4 --arpa\` (incl. writing the ARPA) | ${trainRss ? `${fmt(trainRss / 2 ** 20)} MiB` : 'n/a'} | KenLM \`lmplz -o 4 -S 2G\`, measured once on this machine type: 470 MB, 2.8 s wall | — |`);
+  say(`| model memory | ${fmt(model.byteSize() / ngrams)} bytes per n-gram (${fmt(model.byteSize() / 2 ** 20)} MiB for the typed arrays; vocabulary strings extra) | — | — |`);
+  say(`| conditional-probability lookups, p(w \\| 3 words), valid text | ${fmt(lookups)} /s | ARPA as a \`Map\` of strings with string backoff: ${fmt(refLookups)} /s | ${fmt(lookups / refLookups)}× |`);
+  say(`| full next-token distributions (${fmt(v.size, 6)} words) | ${fmt(dists)} /s | one lookup per vocabulary word: ${fmt(perWord)} /s | ${fmt(dists / perWord)}× |`);
+  say();
+  say('KenLM\'s figure is the one recorded in the foundation issue for the same corpus and order; KenLM is not installable here, so it is not re-measured each run.');
+  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), lines.join('\n') + '\n');
+  console.log(`\nwritten to docs/BENCHMARKS.md`);
+}
+
+main();
