@@ -16,8 +16,8 @@ describe('lmp command line', function () {
   this.timeout(60000);
   let dir: string;
   before(() => {
-    assert.ok(fs.existsSync(CLI), 'dist/cli.js is built by npm run build');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-cli-'));
+    assert.ok(fs.existsSync(CLI), 'dist/cli.js is built by npm run build');
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
