@@ -10,6 +10,7 @@ import { writeArpa } from '../src/core/ngram/arpa';
 import { KneserNeyTrainer } from '../src/core/ngram/kneserNey';
 import type { NgramModel } from '../src/core/ngram/ngramModel';
 import { addTextToTrainer } from '../src/core/ngram/textTraining';
+import { benchNeural } from '../src/node/neuralBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
@@ -88,7 +89,27 @@ function peakRssOfCli(args: string[]): number | undefined {
   return Number.isFinite(kb) ? kb * 1024 : undefined;
 }
 
-function main(): void {
+async function neuralSection(say: (s?: string) => void): Promise<void> {
+  const dir = path.join(ROOT, 'models', 'gpt-classics');
+  const { results, prefill, decode } = await benchNeural(dir, RUNS);
+  const [bare, native, wasm, tjs] = results;
+  say();
+  say(`## Neural model (embedded \`gpt-classics\`, one thread each, prefill ${prefill} tokens then ${decode} greedy tokens)`);
+  say();
+  say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
+  say('|---|---:|---:|---:|---:|');
+  for (const r of results) say(`| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`);
+  say();
+  say(`Ratios in this run: engine on native / bare onnxruntime-node: decode ${fmt(native.decodeTokensPerSecond / bare.decodeTokensPerSecond)}, prefill ${fmt(native.prefillTokensPerSecond / bare.prefillTokensPerSecond)}; engine on WASM / engine on native: decode ${fmt(wasm.decodeTokensPerSecond / native.decodeTokensPerSecond)}, prefill ${fmt(wasm.prefillTokensPerSecond / native.prefillTokensPerSecond)}.`);
+  if (tjs) say(`Against transformers.js on the same folder and runtime (onnxruntime-node, one thread): engine decode ${fmt(native.decodeTokensPerSecond / tjs.decodeTokensPerSecond)}×, prefill ${fmt(native.prefillTokensPerSecond / tjs.prefillTokensPerSecond)}×. transformers.js's own WASM path runs only in a browser; it is not measured here yet.`);
+  say('The engine\'s decode step adds to the bare loop a log-softmax over the vocabulary, the sampler (tempering, masking) and the cache bookkeeping.');
+  const vsix = path.join(ROOT, 'lm-playground.vsix');
+  if (fs.existsSync(vsix)) say(`\nPackaged extension (\`npm run package\`, ${process.platform}-${process.arch}, with both embedded models and the native runtime): ${fmt(fs.statSync(vsix).size / 2 ** 20)} MiB.`);
+  const rss = process.resourceUsage().maxRSS * 1024;
+  say(`Peak memory of this benchmark process (n-gram and neural runs together): ${fmt(rss / 2 ** 20)} MiB.`);
+}
+
+async function main(): Promise<void> {
   const order = 4;
   const train = corpusTexts('train');
   const valid = corpusTexts('valid')[0];
@@ -162,9 +183,13 @@ function main(): void {
   say(`| full next-token distributions (${fmt(v.size, 6)} words) | ${fmt(dists)} /s | one lookup per vocabulary word: ${fmt(perWord)} /s | ${fmt(dists / perWord)}× |`);
   say();
   say('KenLM\'s figure is the one recorded in the foundation issue for the same corpus and order; KenLM is not installable here, so it is not re-measured each run.');
+  await neuralSection(say);
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), lines.join('\n') + '\n');
   console.log(`\nwritten to docs/BENCHMARKS.md`);
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

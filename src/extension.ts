@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { LmError } from './core/errors';
 import { embeddedModelsDir } from './node/modelLoader';
 import { completeSelection } from './vscode/completeSelection';
+import { downloadModelCommand, downloadsDir } from './vscode/downloadModel';
 import { ModelService } from './vscode/modelService';
 import { selectModel } from './vscode/selectModel';
 import { createModelStatusBar } from './vscode/statusBar';
@@ -14,10 +15,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelService(modelsDir, log);
 
   /** Commands report their errors in the UI; nothing escapes to the extension host. */
-  const command = (id: string, run: () => Promise<void>) =>
-    vscode.commands.registerCommand(id, async () => {
+  const command = (id: string, run: (...args: unknown[]) => Promise<void>) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await run();
+        await run(...args);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         if (!(e instanceof LmError)) log.error(`${id} failed: ${e instanceof Error ? e.stack : message}`);
@@ -30,7 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     createModelStatusBar(models),
     command('lmPlayground.completeSelection', () => completeSelection(models, log)),
-    command('lmPlayground.selectModel', () => selectModel(models, modelsDir)),
+    command('lmPlayground.selectModel', () => selectModel(models, [modelsDir, downloadsDir(context)])),
+    command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models)),
   );
   log.info(`activated; embedded models in ${modelsDir}`);

@@ -2,7 +2,9 @@
 
     /usr/bin/python3 training/train_gpt.py --out models/gpt-classics --minutes 55
 
-Resumable: rerun the same command and it continues from the last checkpoint in --work. Writes the
+Resumable: rerun the same command and it continues from the last checkpoint in --work (by default
+~/.cache/lm-playground/gpt-training, outside the work tree, so that a later session on the same
+machine can go on); --extend-minutes M adds a second cosine cycle to a finished run. Writes the
 Hugging Face layout (config.json, tokenizer.json, onnx/model.onnx with a KV cache) when done.
 Needs Debian's python3-torch, python3-onnx, python3-regex and libopenblas0-pthread.
 """
@@ -119,7 +121,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=os.path.join(HERE, "..", "..", "shared", "corpus", "en"))
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "gpt-classics"))
-    ap.add_argument("--work", default=os.path.join(HERE, "work"))
+    ap.add_argument("--work", default=os.path.join(os.path.expanduser("~"), ".cache", "lm-playground", "gpt-training"))
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--ctx", type=int, default=128)
     ap.add_argument("--d", type=int, default=256)
@@ -128,6 +130,7 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--minutes", type=float, default=55)
+    ap.add_argument("--extend-minutes", type=float, default=0, help="continue a finished run for this long with a second cosine cycle")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()
@@ -188,11 +191,19 @@ def main():
     budget = args.minutes * 60
     warmup = 60
 
+    if args.extend_minutes and state["total_steps"] is not None and state["step"] >= state["total_steps"]:
+        per_step = state["elapsed"] / state["step"]
+        state["cycle_start"] = state["step"]
+        state["total_steps"] = state["step"] + int(args.extend_minutes * 60 / per_step)
+        say(f"extending: a second cycle to step {state['total_steps']} (about {args.extend_minutes} min)")
+
     def lr_at(step, total):
-        if step < warmup:
-            return args.lr * (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        return args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+        start = state.get("cycle_start", 0)
+        peak = args.lr if start == 0 else args.lr * 0.5  # warm restart at half the first peak
+        if step - start < warmup:
+            return peak * (step - start + 1) / warmup
+        progress = min(1.0, (step - start - warmup) / max(1, total - start - warmup))
+        return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def save():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt_path + ".tmp")

@@ -13,7 +13,9 @@ import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
 import { addTextToTrainer } from '../core/ngram/textTraining';
 import { codePointLength, scoreTokens, summarize, type TokenScore } from '../core/scoring';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
-import { listEmbeddedModels, loadModel } from '../node/modelLoader';
+import { listEmbeddedModels, loadModel, resolveModelFile } from '../node/modelLoader';
+import { benchNeural } from '../node/neuralBench';
+import type { NodeDevice } from '../node/neuralLoader';
 
 const USAGE = `lmp — LM Playground on the command line
 
@@ -23,17 +25,23 @@ Usage:
       Interpolated modified Kneser-Ney as KenLM's lmplz. --tokens whitespace (default): one
       sentence per line, words split on whitespace (KenLM's convention, for ARPA interop);
       editor: each file is one sequence of editor tokens (words, punctuation, spaces, newlines).
-  lmp score --model MODEL [--json] [--details] [--top-k K] FILE...
+  lmp score --model MODEL [--device auto|native|wasm] [--json] [--details] [--top-k K] FILE...
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given
       (the first token is conditioned on <s>) and not scored. For whitespace models, tokens are
-      the words plus one </s> per line break, as KenLM's query counts them.
-  lmp generate --model MODEL --prompt TEXT [--temperature T] [--max-tokens N] [--stop S]...
+      the words plus one </s> per line break, as KenLM's query counts them. Neural models
+      (Hugging Face folders) condition the first token on <|endoftext|> (their BOS token).
+  lmp generate --model MODEL [--device auto|native|wasm] --prompt TEXT [--temperature T] [--max-tokens N] [--stop S]...
                [--num-completions K] [--top-k K] [--top-p P] [--seed S] [--top-k-per-token K]
                [--echo] [--json]
+  lmp bench [--model FOLDER] [--runs N]
+      Neural model speed: prefill and decode tokens/s, time to first token and load time for the
+      engine on native onnxruntime and on WASM, against a bare onnxruntime-node loop.
   lmp models
       Lists the embedded models.
 
-MODEL is an ARPA file, an LM Playground model file or folder, or the name of an embedded model.
+MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
+(config.json, tokenizer.json, onnx/model.onnx), or the name of an embedded model. --device picks
+where neural models run: native onnxruntime (default where available) or WASM.
 Errors go to stderr with a non-zero exit code.`;
 
 type Out = (s: string) => void;
@@ -47,6 +55,8 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
       return score(rest, out);
     case 'generate':
       return generateCommand(rest, out);
+    case 'bench':
+      return bench(rest, out);
     case 'models':
       for (const m of listEmbeddedModels()) out(`${m}\n`);
       return 0;
@@ -132,6 +142,17 @@ async function trainNgram(args: string[], out: Out): Promise<number> {
   return 0;
 }
 
+async function bench(args: string[], out: Out): Promise<number> {
+  const { values } = parse(args, { model: { type: 'string' }, runs: { type: 'string' } });
+  const dir = resolveModelFile(values.model ?? 'gpt-classics');
+  if (!fs.statSync(dir).isDirectory()) throw new LmError('lmp bench measures neural models: give a Hugging Face model folder or gpt-classics');
+  const { results, prefill, decode } = await benchNeural(dir, intOption(values.runs, 'runs', 5, 1, 100));
+  out(`prefill ${prefill} tokens, then ${decode} greedy tokens; medians\n`);
+  out('runner\tload s\tprefill tok/s\tdecode tok/s\tfirst token s\n');
+  for (const r of results) out(`${r.runner}\t${r.loadSeconds.toFixed(3)}\t${r.prefillTokensPerSecond.toFixed(0)}\t${r.decodeTokensPerSecond.toFixed(1)}\t${r.firstTokenSeconds.toFixed(4)}\n`);
+  return 0;
+}
+
 function fmtD(d: { d1: number; d2: number; d3: number }): string {
   return `${d.d1.toPrecision(6)} / ${d.d2.toPrecision(6)} / ${d.d3.toPrecision(6)}`;
 }
@@ -142,13 +163,15 @@ async function score(args: string[], out: Out): Promise<number> {
     json: { type: 'boolean' },
     details: { type: 'boolean' },
     'top-k': { type: 'string' },
+    device: { type: 'string' },
   });
   if (!values.model) throw new LmError('give --model MODEL');
   if (positionals.length === 0) throw new LmError('give at least one FILE to score');
   const topK = intOption(values['top-k'], 'top-k', 5, 1, 1000);
-  const model = loadModel(values.model);
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device) });
   const all: TokenScore[] = [];
   let chars = 0;
+  // With several files, offsets (start) are relative to each file.
   for (const file of positionals) {
     const text = readText(file);
     const tokens = model.tokenizer.encode(text, true);
@@ -185,6 +208,8 @@ async function score(args: string[], out: Out): Promise<number> {
 function tokenJson(t: TokenScore) {
   return {
     text: t.text,
+    start: t.start,
+    length: t.length,
     id: t.id,
     logprob: t.logProb,
     rank: t.rank,
@@ -208,6 +233,7 @@ async function generateCommand(args: string[], out: Out): Promise<number> {
     'top-k-per-token': { type: 'string' },
     echo: { type: 'boolean' },
     json: { type: 'boolean' },
+    device: { type: 'string' },
   });
   if (!values.model) throw new LmError('give --model MODEL');
   if (values.prompt === undefined) throw new LmError('give --prompt TEXT');
@@ -222,7 +248,7 @@ async function generateCommand(args: string[], out: Out): Promise<number> {
     topKPerToken: intOption(values['top-k-per-token'], 'top-k-per-token', 0, 0, 100),
     echoPrompt: values.echo ?? false,
   };
-  const model = loadModel(values.model);
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device) });
   const completions = await generate(model, values.prompt, options);
   if (values.json) {
     out(
@@ -246,6 +272,11 @@ async function generateCommand(args: string[], out: Out): Promise<number> {
     }
   }
   return 0;
+}
+
+function deviceOption(value: string | undefined): NodeDevice {
+  if (value === undefined || value === 'auto' || value === 'native' || value === 'wasm') return value ?? 'auto';
+  throw new LmError(`--device must be auto, native or wasm, got ${JSON.stringify(value)}`);
 }
 
 /** Lets `--stop '\n'` mean a line break, as users type it in a shell. */

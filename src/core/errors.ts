@@ -13,7 +13,8 @@ export class ModelFormatError extends LmError {
     readonly file?: string,
     readonly line?: number,
   ) {
-    super(`${file ? file : 'model'}${line !== undefined ? `:${line}` : ''}: ${message}`);
+    // Without a file the message is taken as complete (e.g. forwarded from an engine worker).
+    super(file ? `${file}${line !== undefined ? `:${line}` : ''}: ${message}` : message);
     this.name = 'ModelFormatError';
   }
 }

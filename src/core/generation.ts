@@ -51,7 +51,7 @@ export interface Completion {
 
 export interface GenerationHooks {
   signal?: CancelSignal;
-  onToken?: (completion: number, token: GeneratedToken, textSoFar: string) => void;
+  onToken?: (completion: number, token: GeneratedToken) => void;
 }
 
 export const MAX_COMPLETIONS = 16;
@@ -118,22 +118,26 @@ export async function generate(
       }
       ids.push(id);
       generated.push(id);
-      starts.push(text.length);
-      const full = model.tokenizer.decode(generated, precededByText);
       tokens.push(token);
-      const stopAt = findStop(full, stops, Math.max(0, text.length - longestStop + 1));
-      text = full;
-      if (stopAt >= 0) {
-        text = full.slice(0, stopAt);
-        while (tokens.length > 0 && starts[tokens.length - 1] >= stopAt) {
-          tokens.pop();
-          starts.pop();
+      if (stops.length > 0) {
+        // Stop sequences are matched on the decoded text, so they are found across token boundaries.
+        starts.push(text.length);
+        const full = model.tokenizer.decode(generated, precededByText);
+        const stopAt = findStop(full, stops, Math.max(0, text.length - longestStop + 1));
+        text = full;
+        if (stopAt >= 0) {
+          text = full.slice(0, stopAt);
+          while (tokens.length > 0 && starts[tokens.length - 1] >= stopAt) {
+            tokens.pop();
+            starts.pop();
+          }
+          finishReason = 'stop';
+          break;
         }
-        finishReason = 'stop';
-        break;
       }
-      hooks.onToken?.(index, token, text);
+      hooks.onToken?.(index, token);
     }
+    if (finishReason !== 'stop') text = model.tokenizer.decode(generated, precededByText);
     const logProb = tokens.reduce((s, t) => s + t.logProb, 0);
     completions.push({
       text: options.echoPrompt ? prompt + text : text,

@@ -33,6 +33,8 @@ export interface ModelInfo {
   description: string;
   /** Tokens of context the model can use (n-1 for an n-gram model). */
   contextLength: number;
+  /** Where a neural model runs: "native", "wasm" or "webgpu". */
+  device?: string;
 }
 
 export interface LanguageModel {

@@ -1,6 +1,7 @@
 /**
  * Finds and loads a model from disk (Node hosts: the extension host and the CLI). A model is an
- * ARPA file, an LM Playground n-gram file, a folder holding one, or the name of an embedded model.
+ * ARPA file, an LM Playground n-gram file, a folder holding one, a Hugging Face model folder
+ * (config.json, tokenizer.json, onnx/model.onnx), or the name of an embedded model.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -10,6 +11,8 @@ import type { LanguageModel } from '../core/model';
 import { readArpa } from '../core/ngram/arpa';
 import { isNgramBinary, readNgramBinary } from '../core/ngram/binaryFormat';
 import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
+import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
+import { startNeuralWorker } from './workerHost';
 
 /** Files above this size are refused before reading (a model this large would not fit anyway). */
 export const MAX_MODEL_BYTES = 1.5 * 1024 * 1024 * 1024;
@@ -29,7 +32,7 @@ export function listEmbeddedModels(dir = embeddedModelsDir()): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && NGRAM_FILE_NAMES.some((f) => fs.existsSync(path.join(dir, e.name, f))))
+    .filter((e) => e.isDirectory() && (isHuggingFaceFolder(path.join(dir, e.name)) || NGRAM_FILE_NAMES.some((f) => fs.existsSync(path.join(dir, e.name, f)))))
     .map((e) => e.name)
     .sort();
 }
@@ -39,6 +42,7 @@ export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir()):
   const trimmed = spec.trim();
   if (!trimmed) throw new LmError('no model given');
   if (/^[\w.-]+$/.test(trimmed) && fs.existsSync(path.join(modelsDir, trimmed))) {
+    if (isHuggingFaceFolder(path.join(modelsDir, trimmed))) return path.join(modelsDir, trimmed);
     const file = NGRAM_FILE_NAMES.map((f) => path.join(modelsDir, trimmed, f)).find((f) => fs.existsSync(f));
     if (file) return file;
   }
@@ -50,9 +54,10 @@ export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir()):
     throw new LmError(`model not found: ${trimmed} is neither a file, a folder nor an embedded model (${names.join(', ') || 'none installed'})`);
   }
   if (stat.isDirectory()) {
+    if (isHuggingFaceFolder(trimmed)) return trimmed;
     const inside = [...NGRAM_FILE_NAMES, ...fs.readdirSync(trimmed).filter((f) => f.endsWith('.arpa')).sort()];
     const found = inside.find((f) => fs.existsSync(path.join(trimmed, f)));
-    if (!found) throw new LmError(`model folder ${trimmed} has no ${NGRAM_FILE_NAMES.join(', ')} or .arpa file`);
+    if (!found) throw new LmError(`model folder ${trimmed} has no config.json (Hugging Face layout), ${NGRAM_FILE_NAMES.join(', ')} or .arpa file`);
     return path.join(trimmed, found);
   }
   return trimmed;
@@ -92,8 +97,17 @@ export function loadModelFile(file: string, name = path.basename(path.dirname(fi
   return new NgramLanguageModel(model, 'whitespace', path.basename(file));
 }
 
-export function loadModel(spec: string, modelsDir?: string): LanguageModel {
+/**
+ * Loads a model. With `inWorker`, a neural model runs in a worker thread (the extension host's
+ * choice); otherwise in this thread (the CLI's).
+ */
+export async function loadModel(spec: string, modelsDir?: string, neural: NeuralLoadOptions & { inWorker?: boolean } = {}): Promise<LanguageModel> {
   const file = resolveModelFile(spec, modelsDir);
   const isEmbedded = !spec.includes('/') && !spec.includes('\\') && file.startsWith(modelsDir ?? embeddedModelsDir());
+  if (fs.statSync(file).isDirectory()) {
+    const name = isEmbedded ? spec : path.basename(file);
+    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads });
+    return loadHuggingFaceFolder(file, name, neural);
+  }
   return loadModelFile(file, isEmbedded ? spec : undefined);
 }

@@ -16,7 +16,7 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
     return;
   }
   const document = editor.document;
-  const model = models.get();
+  const model = await models.get();
   const selection = editor.selection;
   const endOffset = document.offsetAt(selection.end);
   const startOffset = selection.isEmpty ? 0 : document.offsetAt(selection.start);
@@ -58,7 +58,10 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
     }
     throw e;
   }
-  log.info(`completed ${completions.length}×${options.maxTokens} tokens with ${model.info.name} in ${Date.now() - started} ms (seed ${completions[0]?.seed})`);
+  const produced = completions.reduce((n, c) => n + c.tokens.length, 0);
+  const ms = Date.now() - started;
+  log.info(`completed ${completions.length} completion(s), ${produced} tokens with ${model.info.name} in ${ms} ms (seed ${completions[0]?.seed})`);
+  if (produced > 0) models.reportSpeed((produced * 1000) / Math.max(1, ms));
 
   const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions);
   if (!chosen) return;

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { DEFAULT_MODEL, loadModel } from '../node/modelLoader';
-import { SECTION, modelSetting } from './settings';
+import { SECTION, deviceSetting, modelSetting } from './settings';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
@@ -24,14 +24,19 @@ export class ModelService implements vscode.Disposable {
     this.subscriptions.push(
       this.changed,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.model`)) this.reload(true);
+        if (e.affectsConfiguration(`${SECTION}.model`) || e.affectsConfiguration(`${SECTION}.device`)) void this.reload(true);
       }),
     );
   }
 
-  /** The configured spec, or the embedded default when the setting is empty. */
+  /** The configured model, or the embedded default when the setting is empty. */
   get spec(): string {
     return modelSetting() || DEFAULT_MODEL;
+  }
+
+  /** What a load depends on: the model and, for neural models, the device. */
+  private get key(): string {
+    return `${this.spec}\u0000${deviceSetting()}`;
   }
 
   get current(): LanguageModel | undefined {
@@ -42,30 +47,56 @@ export class ModelService implements vscode.Disposable {
     return this.lastError;
   }
 
+  /** Generation speed of the last completion, for the status bar. */
+  lastTokensPerSecond: number | undefined;
+
+  reportSpeed(tokensPerSecond: number): void {
+    this.lastTokensPerSecond = tokensPerSecond;
+    this.changed.fire(this.model);
+  }
+
   /** The active model, loading it on first use. Throws LmError when no model could be loaded. */
-  get(): LanguageModel {
-    if (!this.model && this.failedSpec !== this.spec) this.reload(false);
+  async get(): Promise<LanguageModel> {
+    if (this.loading) await this.loading;
+    if (!this.model && this.failedSpec !== this.key) await this.reload(false);
     if (!this.model) throw new LmError(`no model is loaded: ${this.lastError ?? 'unknown error'}`);
     return this.model;
   }
 
-  private reload(announce: boolean): void {
+  private loading: Promise<void> | undefined;
+
+  /** Loads the configured model; one load at a time, the latest setting wins. */
+  private reload(announce: boolean): Promise<void> {
+    const run = async () => {
+      if (this.loading) await this.loading.catch(() => undefined);
+      await this.load(announce);
+    };
+    const p = run().finally(() => {
+      if (this.loading === p) this.loading = undefined;
+    });
+    this.loading = p;
+    return p;
+  }
+
+  private async load(announce: boolean): Promise<void> {
     const spec = this.spec;
-    if (spec === this.loadedSpec && this.model) return;
+    const key = this.key;
+    if (key === this.loadedSpec && this.model) return;
     const started = Date.now();
     try {
-      const model = loadModel(spec, this.modelsDir);
+      const model = await loadModel(spec, this.modelsDir, { device: deviceSetting(), inWorker: true });
       this.model?.dispose?.();
       this.model = model;
-      this.loadedSpec = spec;
+      this.lastTokensPerSecond = undefined;
+      this.loadedSpec = key;
       this.failedSpec = undefined;
       this.lastError = undefined;
       this.log.info(`loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms`);
       this.changed.fire(model);
-      if (announce) void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}.`);
+      if (announce) void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}${model.info.device ? ` on ${model.info.device}` : ''}.`);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      this.failedSpec = spec;
+      this.failedSpec = key;
       this.lastError = message;
       this.log.error(`could not load model ${spec}: ${message}`);
       const kept = this.model ? ` The previous model (${this.model.info.name}) stays active.` : '';

@@ -18,6 +18,11 @@ export function modelSetting(): string {
   return config().get<string>('model', '').trim();
 }
 
+export function deviceSetting(): 'auto' | 'native' | 'wasm' {
+  const d = config().get<string>('device', 'auto');
+  return d === 'native' || d === 'wasm' ? d : 'auto';
+}
+
 /** Characters of text before a position that the model is shown (a bounded context window). */
 export function contextChars(): number {
   return clampInt(config().get<number>('contextChars', 4000), 64, 1_000_000);

@@ -1,4 +1,4 @@
-/** Status bar entry: the active model; a click picks another. */
+/** Status bar entry: the active model, where it runs and how fast it last generated; a click picks another. */
 import * as vscode from 'vscode';
 import type { ModelService } from './modelService';
 
@@ -9,7 +9,9 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
   const update = () => {
     const m = models.current;
     if (m) {
-      item.text = `$(beaker) ${m.info.name}`;
+      const device = m.info.device ? ` · ${m.info.device}` : '';
+      const speed = models.lastTokensPerSecond ? ` · ${Math.round(models.lastTokensPerSecond)} tok/s` : '';
+      item.text = `$(beaker) ${m.info.name}${device}${speed}`;
       item.tooltip = `LM Playground: ${m.info.description}${models.error ? `\n\nLast load failed: ${models.error}` : ''}\nClick to choose a model.`;
       item.backgroundColor = models.error ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     } else {

@@ -39,7 +39,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (!settings.languages.includes('*') && !settings.languages.includes(document.languageId)) return undefined;
     let model: LanguageModel;
     try {
-      model = this.models.get();
+      model = await this.models.get();
     } catch {
       return undefined; // the load error was already shown; hovers stay quiet
     }

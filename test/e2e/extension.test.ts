@@ -29,6 +29,7 @@ describe('LM Playground in VS Code (code-server)', function () {
     workspace = path.join(state, 'workspace');
     fs.cpSync(path.join(REPO_ROOT, 'sample-workspace'), workspace, { recursive: true });
     fs.writeFileSync(path.join(workspace, 'empty.txt'), '');
+    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
     server = new CodeServer({
       stateDir: path.join(state, 'server'),
       workspace,
@@ -102,6 +103,46 @@ describe('LM Playground in VS Code (code-server)', function () {
     await wb.screenshot('empty-prompt');
   });
 
+  describe('with the embedded neural model', function () {
+    after(async function () {
+      await wb.page.mouse.move(5, 5);
+      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
+      await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
+    });
+
+  it('runs the embedded neural model: Complete Selection and hovers with its probabilities', async function () {
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
+    await wb.notification(/now using gpt-classics/).waitFor();
+    await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · native' }).first().waitFor();
+    await wb.openFile('mouse.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Complete Selection');
+    const expected = 'the mouse ate the' + JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json')).completions[0].text;
+    await wb.page.waitForFunction(
+      (n) => Array.from(document.querySelectorAll('.editor-instance .view-line')).map((e) => (e as HTMLElement).innerText).join('\n').replace(/\u00a0/g, ' ').length > n,
+      'the mouse ate the'.length + 1,
+    );
+    const shown = await wb.editorText();
+    assert.strictEqual(shown.trimEnd(), expected.trimEnd(), `the same greedy completion as the CLI on the same model: ${JSON.stringify(shown)} vs ${JSON.stringify(expected)}`);
+    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics · native · \d+ tok\/s/ }).first().waitFor();
+    await wb.screenshot('neural-complete-selection');
+    await wb.page.keyboard.press('Control+Z');
+    await wb.openFile('sentences.txt');
+    await wb.hoverWord('cheese');
+    const hover = wb.hover();
+    await hover.filter({ hasText: 'gpt-classics' }).waitFor();
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    const file = path.join(workspace, 'sentences.txt');
+    const middle = fs.readFileSync(file, 'utf8').indexOf('cheese') + 3;
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores;
+    const under = scored.find((t: { start: number; length: number }) => t.start <= middle && middle < t.start + t.length);
+    assert.ok(text.includes(`log p = ${under.logprob.toFixed(3)} nats`), `hover shows the CLI's log p ${under.logprob.toFixed(3)} for ${JSON.stringify(under.text)}: ${text}`);
+    await wb.screenshot('neural-hover');
+  });
+  });
+
   it('reports a corrupt model file clearly, keeps the previous model and the document', async function () {
     const broken = path.join(workspace, 'broken.arpa');
     fs.writeFileSync(broken, '\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\t<s>\n-oops\tthe\n');
@@ -124,5 +165,7 @@ describe('LM Playground in VS Code (code-server)', function () {
     await wb.page.keyboard.press('Shift+End');
     await wb.runCommand('LM: Complete Selection');
     await wb.page.waitForFunction((n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n, before.length + 2);
+    await wb.page.keyboard.press('Control+Z');
+    await wb.page.waitForFunction((t) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === t, before.trimEnd());
   });
 });

@@ -89,7 +89,7 @@ describe('generation', () => {
   });
 
   it('completes "the mouse ate the" with the embedded model and never emits <unk> or <s>', async () => {
-    const model = loadModel('ngram-classics');
+    const model = await loadModel('ngram-classics');
     const completions = await generate(model, 'the mouse ate the', { maxTokens: 20, temperature: 1.5, numCompletions: 5, seed: 3 });
     for (const c of completions) {
       assert.ok(c.text.length > 0);
@@ -116,7 +116,7 @@ describe('scoring by the chain rule', () => {
   });
 
   it('agrees between the fast path and full distributions on the embedded model', async () => {
-    const model = loadModel('ngram-classics');
+    const model = await loadModel('ngram-classics');
     const text = 'It was a truth universally acknowledged, that a zorblax in want of a wife.\nThe end.';
     const { tokens, summary } = await scoreText(model, text, { details: true, topK: 3 });
     for (const t of tokens) {

@@ -1,0 +1,101 @@
+/**
+ * The host side of the engine protocol: a LanguageModel whose distributions come from a worker.
+ * The tokenizer runs on the host (it is cheap and needed synchronously).
+ */
+import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
+import type { LanguageModel, ModelInfo, Tokenizer } from '../model';
+import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
+
+type Pending = { resolve: (r: EngineResponse & { ok: true }) => void; reject: (e: Error) => void };
+
+/** The transport to one worker: send requests, get responses. */
+export class EngineConnection {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly send: (req: EngineRequest) => void) {}
+
+  /** Feed every message from the worker here. */
+  receive(res: EngineResponse): void {
+    const p = this.pending.get(res.id);
+    if (!p) return;
+    this.pending.delete(res.id);
+    if (res.ok) p.resolve(res);
+    else if (res.kind === 'cancelled') p.reject(new CancelledError());
+    else if (res.kind === 'format') p.reject(new ModelFormatError(res.error));
+    else p.reject(new LmError(res.error));
+  }
+
+  /** The worker died: fail everything in flight. */
+  fail(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal): Promise<EngineResponse & { ok: true }> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ ...req, id } as EngineRequest);
+      if (signal) {
+        // Poll the host's signal while the request runs, and forward a cancellation.
+        const timer = setInterval(() => {
+          if (!this.pending.has(id)) clearInterval(timer);
+          else if (signal.cancelled) {
+            clearInterval(timer);
+            this.send({ id: this.nextId++, op: 'cancel', target: id });
+          }
+        }, 20);
+      }
+    });
+  }
+}
+
+type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+
+export class RemoteLanguageModel implements LanguageModel {
+  readonly info: ModelInfo;
+  lastSpeed: { prefill: number; decode: number } | undefined;
+
+  constructor(
+    private readonly connection: EngineConnection,
+    private readonly description: ModelDescription,
+    readonly tokenizer: Tokenizer,
+    private readonly onDispose?: () => void,
+  ) {
+    const { vocabSize: _v, bosId: _b, eosId: _e, unkId: _u, unsampleableIds: _s, ...info } = description;
+    this.info = info;
+  }
+
+  get vocabSize(): number {
+    return this.description.vocabSize;
+  }
+  get bosId(): number | undefined {
+    return this.description.bosId;
+  }
+  get eosId(): number | undefined {
+    return this.description.eosId;
+  }
+  get unkId(): number | undefined {
+    return this.description.unkId;
+  }
+  get unsampleableIds(): readonly number[] {
+    return this.description.unsampleableIds;
+  }
+
+  async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
+    if (signal?.cancelled) throw new CancelledError();
+    const res = await this.connection.request({ op: 'nextLogProbs', context: [...context] }, signal);
+    if (res.speed) this.lastSpeed = res.speed;
+    return res.logProbs!;
+  }
+
+  async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
+    const res = await this.connection.request({ op: 'sequenceLogProbs', ids: [...ids], from }, signal);
+    return res.logProbs!;
+  }
+
+  dispose(): void {
+    void this.connection.request({ op: 'dispose' }).catch(() => undefined).finally(() => this.onDispose?.());
+  }
+}

@@ -1,0 +1,81 @@
+/** The worker side of the engine protocol: owns one model and answers requests in order. */
+import { CancelledError, ModelFormatError } from '../errors';
+import type { LanguageModel } from '../model';
+import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
+
+export interface LoadedModel {
+  model: LanguageModel;
+  speed?: () => { prefill: number; decode: number };
+}
+
+export class EngineServer {
+  private model: LoadedModel | undefined;
+  private readonly cancelled = new Set<number>();
+
+  constructor(
+    private readonly load: (spec: unknown) => Promise<LoadedModel>,
+    private readonly post: (response: EngineResponse, transfer: ArrayBuffer[]) => void,
+  ) {}
+
+  async handle(req: EngineRequest): Promise<void> {
+    if (req.op === 'cancel') {
+      this.cancelled.add(req.target);
+      return;
+    }
+    const cancelled = this.cancelled;
+    const signal = { get cancelled() { return cancelled.has(req.id); } };
+    try {
+      switch (req.op) {
+        case 'load': {
+          this.model?.model.dispose?.();
+          this.model = undefined;
+          this.model = await this.load(req.spec);
+          this.post({ id: req.id, ok: true, model: describe(this.model.model) }, []);
+          break;
+        }
+        case 'nextLogProbs': {
+          const m = this.loaded();
+          const logProbs = await m.model.nextLogProbs(req.context, signal);
+          this.post({ id: req.id, ok: true, logProbs: copy(logProbs), speed: m.speed?.() }, []);
+          break;
+        }
+        case 'sequenceLogProbs': {
+          const logProbs = await this.loaded().model.sequenceLogProbs(req.ids, req.from, signal);
+          this.post({ id: req.id, ok: true, logProbs: copy(logProbs) }, []);
+          break;
+        }
+        case 'dispose':
+          this.model?.model.dispose?.();
+          this.model = undefined;
+          this.post({ id: req.id, ok: true }, []);
+          break;
+      }
+    } catch (e) {
+      const kind = e instanceof CancelledError ? 'cancelled' : e instanceof ModelFormatError ? 'format' : 'error';
+      this.post({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), kind }, []);
+    } finally {
+      this.cancelled.delete(req.id);
+    }
+  }
+
+  private loaded(): LoadedModel {
+    if (!this.model) throw new Error('no model is loaded in the engine');
+    return this.model;
+  }
+}
+
+/** Models may keep returning the same array (a cache): send a copy. */
+function copy(a: Float64Array): Float64Array {
+  return a.slice();
+}
+
+export function describe(m: LanguageModel): ModelDescription {
+  return {
+    ...m.info,
+    vocabSize: m.vocabSize,
+    bosId: m.bosId,
+    eosId: m.eosId,
+    unkId: m.unkId,
+    unsampleableIds: [...m.unsampleableIds],
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * A Hugging Face `tokenizer.json` (through @huggingface/tokenizers) as the product's Tokenizer,
+ * with token offsets into the text (the library has no offsets API: for byte-level tokenizers
+ * they are recovered exactly from each token's bytes).
+ */
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { ModelFormatError } from '../errors';
+import type { Token, Tokenizer } from '../model';
+import { tokenBytes, utf8ToUtf16Offsets } from './byteLevel';
+
+export class HuggingFaceTokenizer implements Tokenizer {
+  private readonly hf: HfTokenizer;
+  private readonly byteLevel: boolean;
+  readonly vocabSize: number;
+  readonly sentencePerLine = false;
+
+  constructor(
+    tokenizerJson: unknown,
+    tokenizerConfig: unknown,
+    private readonly bosId: number | undefined,
+    fileName = 'tokenizer.json',
+  ) {
+    if (!tokenizerJson || typeof tokenizerJson !== 'object' || !('model' in tokenizerJson)) {
+      throw new ModelFormatError('not a Hugging Face tokenizer (no "model" section)', fileName);
+    }
+    try {
+      this.hf = new HfTokenizer(tokenizerJson as object, (tokenizerConfig ?? {}) as object);
+    } catch (e) {
+      throw new ModelFormatError(`cannot build the tokenizer: ${(e as Error).message}`, fileName);
+    }
+    const j = tokenizerJson as { decoder?: { type?: string }; pre_tokenizer?: { type?: string; pretokenizers?: { type?: string }[] } };
+    this.byteLevel =
+      j.decoder?.type === 'ByteLevel' || j.pre_tokenizer?.type === 'ByteLevel' || !!j.pre_tokenizer?.pretokenizers?.some((p) => p.type === 'ByteLevel');
+    this.vocabSize = this.hf.get_vocab(true).size;
+  }
+
+  encode(text: string, atStart: boolean, offset = 0): Token[] {
+    const enc = this.hf.encode(text, { add_special_tokens: false });
+    const out: Token[] = [];
+    if (atStart && this.bosId !== undefined) out.push({ id: this.bosId, text: '', start: offset, length: 0 });
+    const map = this.byteLevel ? utf8ToUtf16Offsets(text) : undefined;
+    let byte = 0;
+    let prevEnd = 0;
+    for (let i = 0; i < enc.ids.length; i++) {
+      const id = enc.ids[i];
+      let start: number;
+      let end: number;
+      const bytes = map ? tokenBytes(enc.tokens[i]) : undefined;
+      if (map && bytes) {
+        start = map[Math.min(byte, map.length - 1)];
+        byte += bytes.length;
+        end = map[Math.min(byte, map.length - 1)];
+      } else {
+        // Fallback: offsets from the decoded prefix lengths.
+        start = prevEnd;
+        end = Math.min(text.length, this.decode(enc.ids.slice(0, i + 1), false).length);
+      }
+      prevEnd = end;
+      out.push({ id, text: text.slice(start, end), start: offset + start, length: end - start });
+    }
+    return out;
+  }
+
+  decode(ids: readonly number[], _precededByText: boolean): string {
+    return this.hf.decode(ids as number[], { skip_special_tokens: true, clean_up_tokenization_spaces: false });
+  }
+
+  tokenText(id: number): string {
+    const t = this.hf.id_to_token(id);
+    if (t === undefined) return `<${id}>`;
+    if (!this.byteLevel) return t;
+    const bytes = tokenBytes(t);
+    if (!bytes) return t;
+    return new TextDecoder('utf-8').decode(Uint8Array.from(bytes));
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * A decoder-only transformer exported to ONNX in the Hugging Face layout (GPT-2 family), run by an
+ * injected onnxruntime (onnxruntime-node, or onnxruntime-web with WASM or WebGPU: the same
+ * onnxruntime-common API), with a KV cache: a prompt is prefilled once, then one token per step.
+ */
+import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
+import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
+import type { LanguageModel, ModelInfo } from '../model';
+import { HuggingFaceTokenizer } from './hfTokenizer';
+
+/** The parts of an onnxruntime module this class uses. */
+export interface OrtModule {
+  Tensor: typeof Tensor;
+  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+}
+
+export interface CausalLmConfig {
+  modelType: string;
+  vocabSize: number;
+  contextLength: number;
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  bosId: number | undefined;
+  eosId: number | undefined;
+}
+
+export interface CausalLmFiles {
+  config: unknown;
+  tokenizer: unknown;
+  tokenizerConfig?: unknown;
+  onnx: Uint8Array;
+  /** For error messages. */
+  onnxName?: string;
+}
+
+export interface CausalLmOptions {
+  name: string;
+  /** e.g. 'cpu' (onnxruntime-node), 'wasm', 'webgpu'. */
+  executionProviders?: InferenceSession.SessionOptions['executionProviders'];
+  threads?: number;
+  /** Shown in the UI, e.g. "native", "wasm", "webgpu". */
+  device: string;
+  /** Keep the KV cache where the execution provider computes it (GPU buffers on WebGPU). */
+  keepCacheOnDevice?: boolean;
+}
+
+function num(config: Record<string, unknown>, ...keys: string[]): number | undefined {
+  for (const k of keys) if (typeof config[k] === 'number') return config[k] as number;
+  return undefined;
+}
+
+export function parseCausalLmConfig(json: unknown, fileName = 'config.json'): CausalLmConfig {
+  if (!json || typeof json !== 'object') throw new ModelFormatError('not a JSON object', fileName);
+  const c = json as Record<string, unknown>;
+  const need = (v: number | undefined, what: string) => {
+    if (v === undefined || !Number.isInteger(v) || v <= 0) throw new ModelFormatError(`missing or bad ${what}`, fileName);
+    return v;
+  };
+  const modelType = typeof c.model_type === 'string' ? c.model_type : '';
+  if (!modelType) throw new ModelFormatError('missing model_type', fileName);
+  const hidden = need(num(c, 'n_embd', 'hidden_size', 'd_model'), 'n_embd / hidden_size');
+  const heads = need(num(c, 'n_head', 'num_attention_heads'), 'n_head / num_attention_heads');
+  const eos = num(c, 'eos_token_id');
+  return {
+    modelType,
+    vocabSize: need(num(c, 'vocab_size'), 'vocab_size'),
+    contextLength: need(num(c, 'n_positions', 'n_ctx', 'max_position_embeddings'), 'n_positions / max_position_embeddings'),
+    layers: need(num(c, 'n_layer', 'num_hidden_layers'), 'n_layer / num_hidden_layers'),
+    kvHeads: num(c, 'num_key_value_heads') ?? heads,
+    headDim: num(c, 'head_dim') ?? hidden / heads,
+    bosId: num(c, 'bos_token_id') ?? eos,
+    eosId: eos,
+  };
+}
+
+interface Cache {
+  /** Every token of the context processed so far (the window is ids[windowStart..]). */
+  ids: number[];
+  windowStart: number;
+  past: Tensor[];
+  last: Float64Array;
+}
+
+export class OnnxCausalLm implements LanguageModel {
+  readonly info: ModelInfo;
+  readonly unkId = undefined;
+  readonly unsampleableIds: readonly number[] = [];
+  private cache: Cache | undefined;
+  private readonly inputNames: Set<string>;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Tokens per second of the last generation-style call (prefill excluded). */
+  lastDecodeTokensPerSecond = 0;
+  lastPrefillTokensPerSecond = 0;
+
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly session: InferenceSession,
+    readonly config: CausalLmConfig,
+    readonly tokenizer: HuggingFaceTokenizer,
+    options: CausalLmOptions,
+  ) {
+    this.inputNames = new Set(session.inputNames);
+    this.info = {
+      name: options.name,
+      kind: 'neural',
+      description: `${config.modelType} transformer, ${config.layers} layers, context ${config.contextLength} tokens, vocabulary ${config.vocabSize}, on ${options.device}`,
+      contextLength: config.contextLength,
+      device: options.device,
+    };
+  }
+
+  static async create(ort: OrtModule, files: CausalLmFiles, options: CausalLmOptions): Promise<OnnxCausalLm> {
+    const config = parseCausalLmConfig(files.config);
+    const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId);
+    const onnxName = files.onnxName ?? 'model.onnx';
+    let session: InferenceSession;
+    try {
+      const sessionOptions: InferenceSession.SessionOptions = { executionProviders: options.executionProviders, graphOptimizationLevel: 'all' };
+      if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
+      if (options.keepCacheOnDevice) {
+        // Logits come back to the CPU for sampling; the cache stays on the GPU between steps.
+        const config0 = parseCausalLmConfig(files.config);
+        const where: Record<string, 'cpu' | 'gpu-buffer'> = { logits: 'cpu' };
+        for (let l = 0; l < config0.layers; l++) where[`present.${l}.key`] = where[`present.${l}.value`] = 'gpu-buffer';
+        sessionOptions.preferredOutputLocation = where;
+      }
+      session = await ort.InferenceSession.create(files.onnx, sessionOptions);
+    } catch (e) {
+      throw new ModelFormatError(`onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, onnxName);
+    }
+    const inputs = new Set(session.inputNames);
+    for (const name of ['input_ids', 'attention_mask', 'past_key_values.0.key']) {
+      if (!inputs.has(name)) {
+        await session.release();
+        throw new ModelFormatError(`the graph has no input "${name}" (inputs: ${session.inputNames.join(', ')}); export it with a KV cache`, onnxName);
+      }
+    }
+    if (!session.outputNames.includes('logits')) {
+      await session.release();
+      throw new ModelFormatError('the graph has no "logits" output', onnxName);
+    }
+    const lm = new OnnxCausalLm(ort, session, config, tokenizer, options);
+    if (tokenizer.vocabSize > config.vocabSize) {
+      await session.release();
+      throw new ModelFormatError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`, 'tokenizer.json');
+    }
+    await lm.checkShapes(onnxName);
+    return lm;
+  }
+
+  /** One forward pass on a single token catches a graph whose shapes do not match config.json. */
+  private async checkShapes(onnxName: string): Promise<void> {
+    try {
+      const { logits } = await this.forward([this.config.bosId ?? 0], 0, this.emptyPast());
+      if (logits.dims[2] !== this.config.vocabSize) {
+        throw new Error(`logits have ${logits.dims[2]} entries per token but config.json says vocab_size ${this.config.vocabSize}`);
+      }
+    } catch (e) {
+      await this.session.release();
+      throw new ModelFormatError(`the graph does not run with the shapes in config.json: ${(e as Error).message.split('\n')[0]}`, onnxName);
+    }
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+  get bosId(): number | undefined {
+    return this.config.bosId;
+  }
+  get eosId(): number | undefined {
+    return this.config.eosId;
+  }
+
+  private emptyPast(): Tensor[] {
+    const { layers, kvHeads, headDim } = this.config;
+    const out: Tensor[] = [];
+    for (let i = 0; i < 2 * layers; i++) out.push(new this.ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]));
+    return out;
+  }
+
+  /** Runs `ids` after `pastLength` cached positions; returns logits [1, ids.length, vocab] and the new cache. */
+  private async forward(ids: readonly number[], pastLength: number, past: Tensor[]): Promise<{ logits: TypedTensor<'float32'>; present: Tensor[] }> {
+    const T = ids.length;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), [1, T]),
+      attention_mask: new this.ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
+    };
+    if (this.inputNames.has('position_ids')) {
+      feeds.position_ids = new this.ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)), [1, T]);
+    }
+    if (this.inputNames.has('use_cache_branch')) feeds.use_cache_branch = new this.ort.Tensor('bool', [pastLength > 0], [1]);
+    for (let l = 0; l < this.config.layers; l++) {
+      feeds[`past_key_values.${l}.key`] = past[2 * l];
+      feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
+    }
+    const out = await this.session.run(feeds);
+    const present: Tensor[] = [];
+    for (let l = 0; l < this.config.layers; l++) {
+      present.push(out[`present.${l}.key`] ?? out[`present_key_values.${l}.key`], out[`present.${l}.value`] ?? out[`present_key_values.${l}.value`]);
+    }
+    return { logits: out.logits as TypedTensor<'float32'>, present };
+  }
+
+  /** Serialises calls: the cache belongs to one sequence at a time. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
+    return this.exclusive(async () => {
+      throwIfCancelled(signal);
+      if (context.length === 0) throw new Error('a neural model needs at least one context token');
+      const c = this.cache;
+      const max = this.config.contextLength;
+      const reusable =
+        c !== undefined && context.length >= c.ids.length && context.length - c.windowStart <= max && startsWith(context, c.ids);
+      if (reusable && context.length === c!.ids.length) return c!.last;
+      let windowStart: number;
+      let past: Tensor[];
+      let done: number;
+      if (reusable) {
+        windowStart = c!.windowStart;
+        past = c!.past;
+        done = c!.ids.length;
+      } else {
+        // A context longer than the model's window restarts at half a window, so that later steps reuse it.
+        windowStart = context.length <= max ? 0 : context.length - Math.floor(max / 2);
+        past = this.emptyPast();
+        done = windowStart;
+      }
+      const fresh = context.slice(done);
+      const started = performance.now();
+      const { logits, present } = await this.forward(fresh, done - windowStart, past);
+      const seconds = (performance.now() - started) / 1000;
+      if (fresh.length > 1) this.lastPrefillTokensPerSecond = fresh.length / seconds;
+      else this.lastDecodeTokensPerSecond = 1 / seconds;
+      const V = this.config.vocabSize;
+      const last = logSoftmaxRow(logits.data, (fresh.length - 1) * V, V);
+      // The previous cache is superseded (it was this run's input when extending): free GPU buffers.
+      if (c) for (const t of c.past) disposeTensor(t);
+      this.cache = { ids: context.slice(), windowStart, past: present, last };
+      return last;
+    });
+  }
+
+  sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
+    return this.exclusive(async () => {
+      const n = ids.length;
+      const out = new Float64Array(Math.max(0, n - from));
+      const max = this.config.contextLength;
+      const V = this.config.vocabSize;
+      let start = 0;
+      let scored = Math.max(from, 1);
+      while (scored < n) {
+        throwIfCancelled(signal);
+        const end = Math.min(start + max, n);
+        const { logits } = await this.forward(ids.slice(start, end), 0, this.emptyPast());
+        for (let t = Math.max(scored, start + 1); t < end; t++) {
+          const row = (t - 1 - start) * V;
+          out[t - from] = logSoftmaxAt(logits.data, row, V, ids[t]);
+        }
+        scored = end;
+        // Overlapping windows: each later token keeps at least half a window of context.
+        start = Math.max(start + 1, end - Math.floor(max / 2));
+      }
+      return out;
+    });
+  }
+
+  dispose(): void {
+    if (this.cache) for (const t of this.cache.past) disposeTensor(t);
+    this.cache = undefined;
+    void this.session.release();
+  }
+}
+
+/** Frees a tensor's device memory where it has any (GPU-located tensors); CPU tensors need nothing. */
+function disposeTensor(t: Tensor): void {
+  if (t.location === 'gpu-buffer') t.dispose();
+}
+
+function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
+  if (prefix.length > a.length) return false;
+  for (let i = prefix.length - 1; i >= 0; i--) if (a[i] !== prefix[i]) return false;
+  return true;
+}
+
+function logSoftmaxRow(data: Float32Array, offset: number, V: number): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) if (data[offset + i] > max) max = data[offset + i];
+  let sum = 0;
+  for (let i = 0; i < V; i++) sum += Math.exp(data[offset + i] - max);
+  const lse = max + Math.log(sum);
+  const out = new Float64Array(V);
+  for (let i = 0; i < V; i++) out[i] = data[offset + i] - lse;
+  return out;
+}
+
+function logSoftmaxAt(data: Float32Array, offset: number, V: number, token: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) if (data[offset + i] > max) max = data[offset + i];
+  let sum = 0;
+  for (let i = 0; i < V; i++) sum += Math.exp(data[offset + i] - max);
+  return data[offset + token] - max - Math.log(sum);
+}

@@ -1,0 +1,31 @@
+/** Entry point of the engine's Node worker thread: one neural model, answering the engine protocol. */
+import { parentPort } from 'worker_threads';
+import { EngineServer } from '../core/engine/engineServer';
+import type { EngineRequest } from '../core/engine/protocol';
+import { loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
+
+export interface NodeWorkerSpec {
+  dir: string;
+  name: string;
+  device: NodeDevice;
+  threads?: number;
+}
+
+const port = parentPort;
+if (!port) throw new Error('engineWorker must run in a worker thread');
+
+const server = new EngineServer(
+  async (spec) => {
+    const s = spec as NodeWorkerSpec;
+    const model = await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads });
+    return { model, speed: () => ({ prefill: model.lastPrefillTokensPerSecond, decode: model.lastDecodeTokensPerSecond }) };
+  },
+  (response, transfer) => port.postMessage(response, transfer),
+);
+
+// Requests are handled one at a time, in order: the model's KV cache follows one sequence.
+let queue = Promise.resolve();
+port.on('message', (req: EngineRequest) => {
+  if (req.op === 'cancel') void server.handle(req);
+  else queue = queue.then(() => server.handle(req));
+});

@@ -1,0 +1,172 @@
+/**
+ * Speed of a neural model folder: prefill and decode tokens/s for the engine (native and WASM)
+ * against a bare onnxruntime-node loop on the same graph and thread count, time to first token and
+ * load time. Medians of several runs; used by `lmp bench` and `npm run bench`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Tensor } from 'onnxruntime-common';
+import { argmax } from '../core/distribution';
+import { generate } from '../core/generation';
+import { loadHuggingFaceFolder, ONNX_CANDIDATES, type NodeDevice } from './neuralLoader';
+
+export interface NeuralBenchResult {
+  runner: string;
+  loadSeconds: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  firstTokenSeconds: number;
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const now = () => performance.now() / 1000;
+
+/** A prompt of `n` token ids taken from the tokenizer on ordinary text. */
+function promptIds(encode: (t: string) => number[], n: number): number[] {
+  const text = 'It was a fine morning in the country, and Elizabeth walked out into the garden to think over all that her sister had told her. '.repeat(8);
+  return encode(text).slice(0, n);
+}
+
+export async function benchEngine(dir: string, device: NodeDevice, prefill: number, decode: number, runs: number): Promise<NeuralBenchResult> {
+  const t0 = now();
+  const lm = await loadHuggingFaceFolder(dir, 'bench', { device, threads: 1 });
+  const loadSeconds = now() - t0;
+  try {
+    const ids = [lm.bosId ?? 0, ...promptIds((t) => lm.tokenizer.encode(t, false).map((x) => x.id), prefill - 1)];
+    const prefills: number[] = [];
+    const decodes: number[] = [];
+    const firsts: number[] = [];
+    for (let r = 0; r < runs + 1; r++) {
+      const start = now();
+      await lm.nextLogProbs(ids.concat([r])); // a fresh context each run: a full prefill
+      const prefillSeconds = now() - start;
+      const prompt = lm.tokenizer.decode(ids.slice(1), false);
+      const g0 = now();
+      let first = 0;
+      const [c] = await generate(lm, prompt, { maxTokens: decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
+      const total = now() - g0;
+      if (r === 0) continue; // warm-up
+      prefills.push(ids.length / prefillSeconds);
+      // Decode rate excludes the generation's own prefill (its first token).
+      decodes.push((c.tokens.length - 1) / Math.max(1e-9, total - first));
+      firsts.push(first);
+    }
+    return { runner: `engine, ${lm.info.device}`, loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+  } finally {
+    lm.dispose();
+  }
+}
+
+/** The reference: a hand-written greedy loop over onnxruntime-node, no tokenizer, sampler or scorer. */
+export async function benchBareOnnxruntimeNode(dir: string, prefill: number, decode: number, runs: number): Promise<NeuralBenchResult> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const onnx = ONNX_CANDIDATES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))!;
+  const t0 = now();
+  const session = await ort.InferenceSession.create(fs.readFileSync(onnx), { executionProviders: ['cpu'], intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const loadSeconds = now() - t0;
+  const layers: number = config.n_layer;
+  const heads: number = config.n_head;
+  const headDim: number = config.n_embd / heads;
+  const V: number = config.vocab_size;
+  const run = async (ids: number[], pastLength: number, past: Tensor[]) => {
+    const T = ids.length;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, T]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)), [1, T]),
+    };
+    for (let l = 0; l < layers; l++) {
+      feeds[`past_key_values.${l}.key`] = past[2 * l];
+      feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
+    }
+    const out = await session.run(feeds);
+    const logits = out.logits.data as Float32Array;
+    const present: Tensor[] = [];
+    for (let l = 0; l < layers; l++) present.push(out[`present.${l}.key`], out[`present.${l}.value`]);
+    return { next: argmax(logits.subarray((T - 1) * V, T * V)), present };
+  };
+  const empty = () => Array.from({ length: 2 * layers }, () => new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]));
+  const ids = Array.from({ length: prefill }, (_, i) => (i * 37 + 11) % V);
+  const prefills: number[] = [];
+  const decodes: number[] = [];
+  const firsts: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const p0 = now();
+    let { next, present } = await run(ids, 0, empty());
+    const p1 = now();
+    let length = ids.length;
+    for (let i = 1; i < decode; i++) {
+      ({ next, present } = await run([next], length, present));
+      length++;
+    }
+    const p2 = now();
+    if (r === 0) continue;
+    prefills.push(ids.length / (p1 - p0));
+    decodes.push((decode - 1) / (p2 - p1));
+    firsts.push(p1 - p0);
+  }
+  await session.release();
+  return { runner: 'bare onnxruntime-node loop', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+}
+
+/** Reference: transformers.js (`generate`, device cpu = onnxruntime-node) on the same model folder. */
+export async function benchTransformersJs(dir: string, prefill: number, decode: number, runs: number): Promise<NeuralBenchResult> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tjs = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.localModelPath = path.dirname(dir) + path.sep;
+  const id = path.basename(dir);
+  const t0 = now();
+  const model = await tjs.AutoModelForCausalLM.from_pretrained(id, { device: 'cpu', dtype: 'fp32', session_options: { intraOpNumThreads: 1 } });
+  const loadSeconds = now() - t0;
+  const tokenizer = await tjs.AutoTokenizer.from_pretrained(id);
+  const text = 'It was a fine morning in the country, and Elizabeth walked out into the garden to think over all that her sister had told her. '.repeat(8);
+  const all = (tokenizer(text).input_ids as { data: BigInt64Array }).data;
+  const ids = all.slice(0, prefill);
+  const input_ids = new tjs.Tensor('int64', ids, [1, ids.length]);
+  const attention_mask = new tjs.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+  const gen = (n: number) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false } as never);
+  const prefills: number[] = [];
+  const decodes: number[] = [];
+  const firsts: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const a = now();
+    await gen(1);
+    const first = now() - a;
+    const b = now();
+    await gen(decode);
+    const total = now() - b;
+    if (r === 0) continue;
+    prefills.push(ids.length / first);
+    decodes.push((decode - 1) / Math.max(1e-9, total - first));
+    firsts.push(first);
+  }
+  await (model as unknown as { dispose(): Promise<void> }).dispose();
+  return { runner: 'transformers.js 4.3 generate (cpu = onnxruntime-node)', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+}
+
+export async function benchNeural(dir: string, runs = 5): Promise<{ results: NeuralBenchResult[]; prefill: number; decode: number }> {
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const context: number = config.n_positions ?? config.max_position_embeddings ?? 128;
+  const prefill = Math.min(64, Math.floor(context / 2));
+  const decode = Math.min(64, context - prefill - 1);
+  const results = [
+    await benchBareOnnxruntimeNode(dir, prefill, decode, runs),
+    await benchEngine(dir, 'native', prefill, decode, runs),
+    await benchEngine(dir, 'wasm', prefill, decode, runs),
+  ];
+  try {
+    results.push(await benchTransformersJs(dir, prefill, decode, runs));
+  } catch (e) {
+    // A dev dependency: the packaged CLI measures without it.
+    if (!/Cannot find module/.test((e as Error).message)) throw e;
+  }
+  return { results, prefill, decode };
+}

@@ -1,0 +1,112 @@
+/**
+ * The engine's browser Web Worker in headless Chromium: on WebGPU (SwiftShader) and, with the GPU
+ * disabled, on its WASM fallback; both compared with the Node (native) result for the same text.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import { chromium } from 'playwright-core';
+import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { CHROMIUM_ARGS, RESULTS_DIR } from './workbench';
+import { REPO_ROOT } from '../../scripts/codeServer';
+
+const MODEL_DIR = path.join(REPO_ROOT, 'models', 'gpt-classics');
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>engine test</title><body>engine test
+<script>
+window.runEngine = async (device, ids) => {
+  const get = (p) => fetch(p).then((r) => { if (!r.ok) throw new Error(p + ': ' + r.status); return r; });
+  const [config, tokenizer, tokenizerConfig, onnx, wasmBinary] = await Promise.all([
+    get('/model/config.json').then((r) => r.json()),
+    get('/model/tokenizer.json').then((r) => r.json()),
+    get('/model/tokenizer_config.json').then((r) => r.json()),
+    get('/model/onnx/model.onnx').then((r) => r.arrayBuffer()),
+    get('/ort.wasm').then((r) => r.arrayBuffer()),
+  ]);
+  const worker = new Worker('/worker.js');
+  const pending = new Map();
+  let next = 1;
+  worker.onmessage = (e) => pending.get(e.data.id)(e.data);
+  worker.onerror = (e) => { for (const r of pending.values()) r({ ok: false, error: 'worker error: ' + e.message }); };
+  const call = (req) => new Promise((resolve) => { const id = next++; pending.set(id, resolve); worker.postMessage({ ...req, id }); });
+  const loaded = await call({ op: 'load', spec: { name: 'gpt-classics', device, config, tokenizer, tokenizerConfig, onnx, wasmBinary } });
+  if (!loaded.ok) return { error: loaded.error };
+  const first = await call({ op: 'nextLogProbs', context: ids });
+  const extended = await call({ op: 'nextLogProbs', context: ids.concat([5]) }); // one step on the cache
+  if (!first.ok || !extended.ok) return { error: first.error || extended.error };
+  worker.terminate();
+  return { device: loaded.model.device, first: Array.from(first.logProbs), extended: Array.from(extended.logProbs) };
+};
+</script>`;
+
+function serve(): Promise<{ url: string; close: () => void }> {
+  const files: Record<string, string> = {
+    '/worker.js': path.join(REPO_ROOT, 'dist', 'webview', 'engineWorker.js'),
+    '/ort.wasm': path.join(REPO_ROOT, 'dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm'),
+  };
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    const file = files[url] ?? (url.startsWith('/model/') ? path.join(MODEL_DIR, url.slice('/model/'.length)) : undefined);
+    if (!file || !fs.existsSync(file)) return void res.writeHead(404).end();
+    const type = url.endsWith('.js') ? 'text/javascript' : url.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, close: () => server.close() })));
+}
+
+describe('engine Web Worker in headless Chromium (WebGPU and WASM fallback)', function () {
+  this.timeout(300000);
+  let server: { url: string; close: () => void };
+  let expectedFirst: Float64Array;
+  let expectedExtended: Float64Array;
+  let ids: number[];
+
+  before(async () => {
+    server = await serve();
+    const lm = await loadHuggingFaceFolder(MODEL_DIR, 'node');
+    ids = lm.tokenizer.encode('It was a fine morning, and Elizabeth walked out', true).map((t) => t.id);
+    expectedFirst = await lm.nextLogProbs(ids);
+    expectedExtended = await lm.nextLogProbs(ids.concat([5]));
+    lm.dispose();
+  });
+  after(() => server?.close());
+
+  const run = async (args: string[], device: string, shot: string) => {
+    const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args, headless: true });
+    try {
+      const page = await browser.newPage();
+      const console: string[] = [];
+      page.on('console', (m) => console.push(m.text()));
+      await page.goto(server.url);
+      const result = await page.evaluate(([d, i]) => (window as unknown as { runEngine: (d: string, i: number[]) => Promise<Record<string, unknown>> }).runEngine(d as string, i as number[]), [device, ids] as const);
+      fs.mkdirSync(RESULTS_DIR, { recursive: true });
+      await page.screenshot({ path: path.join(RESULTS_DIR, `${shot}.png`) });
+      assert.ok(!result.error, `engine failed: ${result.error}\nbrowser console:\n${console.join('\n')}`);
+      return result as { device: string; first: number[]; extended: number[] };
+    } finally {
+      await browser.close();
+    }
+  };
+
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+    return m;
+  };
+
+  it('runs on WebGPU (SwiftShader) with the cache on the GPU, matching Node within 1e-3', async () => {
+    const r = await run(CHROMIUM_ARGS.concat(['--enable-unsafe-webgpu']), 'auto', 'browser-engine-webgpu');
+    assert.strictEqual(r.device, 'webgpu');
+    assert.ok(maxDiff(r.first, expectedFirst) < 1e-3, `prefill differs by ${maxDiff(r.first, expectedFirst)}`);
+    assert.ok(maxDiff(r.extended, expectedExtended) < 1e-3, `cached step differs by ${maxDiff(r.extended, expectedExtended)}`);
+  });
+
+  it('falls back to WASM without WebGPU, matching Node within 1e-4', async () => {
+    const r = await run(CHROMIUM_ARGS.concat(['--disable-gpu']), 'auto', 'browser-engine-wasm');
+    assert.strictEqual(r.device, 'wasm');
+    assert.ok(maxDiff(r.first, expectedFirst) < 1e-4, `prefill differs by ${maxDiff(r.first, expectedFirst)}`);
+    assert.ok(maxDiff(r.extended, expectedExtended) < 1e-4, `cached step differs by ${maxDiff(r.extended, expectedExtended)}`);
+  });
+});

@@ -1,0 +1,149 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ModelFormatError } from '../../src/core/errors';
+import { generate } from '../../src/core/generation';
+import { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
+import { scoreText } from '../../src/core/scoring';
+import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { startNeuralWorker } from '../../src/node/workerHost';
+import { CancelledError } from '../../src/core/errors';
+import { REPO } from './helpers';
+
+const MODEL_DIR = process.env.LMP_TEST_NEURAL_MODEL ?? path.join(REPO, 'models', 'gpt-classics');
+
+describe('neural model on onnxruntime-node (embedded gpt-classics)', function () {
+  this.timeout(120000);
+  let lm: OnnxCausalLm;
+  before(async () => {
+    lm = await loadHuggingFaceFolder(MODEL_DIR, 'gpt-classics');
+  });
+  after(() => lm?.dispose());
+
+  it("matches PyTorch's logits for the export's reference input", async () => {
+    const ref = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'reference-logits.json'), 'utf8'));
+    const ids: number[] = ref.input_ids;
+    const last = await lm.nextLogProbs(ids);
+    // Log-softmax differs from logits by a constant: compare differences.
+    for (let i = 1; i < 10; i++) {
+      assert.ok(Math.abs(last[i] - last[0] - (ref.last_logits_first10[i] - ref.last_logits_first10[0])) < 1e-4, `logit ${i}`);
+    }
+    for (let t = 1; t <= ids.length; t++) {
+      const lp = await lm.nextLogProbs(ids.slice(0, t));
+      let best = 0;
+      for (let i = 1; i < lp.length; i++) if (lp[i] > lp[best]) best = i;
+      assert.strictEqual(best, ref.argmax_per_position[t - 1], `argmax at position ${t - 1}`);
+    }
+  });
+
+  it('incremental (KV cache) log-probs equal a full recompute within 1e-4', async () => {
+    const tokens = lm.tokenizer.encode('It was a fine morning, and Elizabeth walked out into the garden to think.', true).map((t) => t.id);
+    const full = await lm.sequenceLogProbs(tokens, 1);
+    for (let t = 1; t < tokens.length; t++) {
+      const step = await lm.nextLogProbs(tokens.slice(0, t)); // extends the cache by one token each time
+      assert.ok(Math.abs(step[tokens[t]] - full[t - 1]) < 1e-4, `token ${t}: ${step[tokens[t]]} vs ${full[t - 1]}`);
+    }
+  });
+
+  it('generates deterministically at T=0 and reproducibly from a seed, past the context window', async () => {
+    const a = await generate(lm, 'It was a dark and', { maxTokens: 12, temperature: 0 });
+    const b = await generate(lm, 'It was a dark and', { maxTokens: 12, temperature: 0 });
+    assert.strictEqual(a[0].text, b[0].text);
+    assert.ok(a[0].text.length > 0);
+    const s1 = await generate(lm, 'She said', { maxTokens: 10, temperature: 1, seed: 7, numCompletions: 2 });
+    const s2 = await generate(lm, 'She said', { maxTokens: 10, temperature: 1, seed: 7, numCompletions: 2 });
+    assert.deepStrictEqual(s1.map((c) => c.text), s2.map((c) => c.text));
+    const long = await generate(lm, 'The', { maxTokens: lm.config.contextLength + 20, temperature: 1, seed: 1 });
+    assert.ok(long[0].tokens.length > 0);
+  });
+
+  it('tokenizes with exact offsets, also for non-ASCII text', async () => {
+    const text = 'Naïve café — “quoted” 東京 😀!\n  two  spaces';
+    const tokens = lm.tokenizer.encode(text, true);
+    assert.strictEqual(tokens[0].id, lm.bosId);
+    assert.strictEqual(tokens.slice(1).map((t) => t.text).join(''), text);
+    for (const t of tokens.slice(1)) assert.strictEqual(text.slice(t.start, t.start + t.length), t.text);
+    assert.strictEqual(lm.tokenizer.decode(tokens.slice(1).map((t) => t.id), false), text);
+    const { summary } = await scoreText(lm, text);
+    assert.strictEqual(summary.chars, [...text].length);
+    assert.ok(summary.bitsPerChar > 0);
+  });
+});
+
+describe('neural engine hosts: worker thread, native and WASM give the same numbers', function () {
+  this.timeout(120000);
+  const text = 'Poirot looked at the letter for a long time before he spoke.';
+
+  it('a worker-thread model (native) equals the in-process one; the WASM backend agrees within 1e-4', async () => {
+    const local = await loadHuggingFaceFolder(MODEL_DIR, 'local');
+    const remote = await startNeuralWorker({ dir: MODEL_DIR, name: 'remote', device: 'native' });
+    const wasm = await startNeuralWorker({ dir: MODEL_DIR, name: 'wasm', device: 'wasm' });
+    try {
+      assert.strictEqual(remote.info.device, 'native');
+      assert.strictEqual(wasm.info.device, 'wasm');
+      const ids = remote.tokenizer.encode(text, true).map((t) => t.id);
+      assert.deepStrictEqual(ids, local.tokenizer.encode(text, true).map((t) => t.id));
+      const a = await local.nextLogProbs(ids);
+      const b = await remote.nextLogProbs(ids);
+      const c = await wasm.nextLogProbs(ids);
+      for (let i = 0; i < a.length; i++) {
+        assert.ok(Math.abs(a[i] - b[i]) < 1e-9);
+        assert.ok(Math.abs(a[i] - c[i]) < 1e-4, `token ${i}: native ${a[i]} vs wasm ${c[i]}`);
+      }
+      const greedyRemote = await generate(remote, 'It was', { maxTokens: 8, temperature: 0 });
+      const greedyLocal = await generate(local, 'It was', { maxTokens: 8, temperature: 0 });
+      assert.strictEqual(greedyRemote[0].text, greedyLocal[0].text);
+      // Cancelling a request in the worker rejects it with CancelledError.
+      const signal = { cancelled: true };
+      await assert.rejects(remote.nextLogProbs(ids, signal), CancelledError);
+    } finally {
+      local.dispose();
+      remote.dispose();
+      wasm.dispose();
+    }
+  });
+
+  it('a worker reports a model that does not load, naming the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-worker-'));
+    fs.cpSync(MODEL_DIR, dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'onnx', 'model.onnx'), 'garbage');
+    await assert.rejects(startNeuralWorker({ dir, name: 'x', device: 'native' }), (e: Error) => e instanceof ModelFormatError && /model\.onnx: onnxruntime cannot load it/.test(e.message));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('neural model folders with bad files', function () {
+  this.timeout(60000);
+  let dir: string;
+  const copy = (name: string) => {
+    const d = path.join(dir, name);
+    fs.cpSync(MODEL_DIR, d, { recursive: true });
+    return d;
+  };
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-neural-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('names the file that is missing, not JSON, corrupt, or does not fit', async () => {
+    const noTok = copy('no-tokenizer');
+    fs.rmSync(path.join(noTok, 'tokenizer.json'));
+    await assert.rejects(loadHuggingFaceFolder(noTok, 'x'), (e: Error) => e instanceof ModelFormatError && /tokenizer\.json: missing/.test(e.message));
+
+    const badJson = copy('bad-json');
+    fs.writeFileSync(path.join(badJson, 'config.json'), '{ "model_type": ');
+    await assert.rejects(loadHuggingFaceFolder(badJson, 'x'), /config\.json: not valid JSON/);
+
+    const corrupt = copy('corrupt-onnx');
+    fs.writeFileSync(path.join(corrupt, 'onnx', 'model.onnx'), Buffer.from('this is not a protobuf graph'));
+    await assert.rejects(loadHuggingFaceFolder(corrupt, 'x'), /model\.onnx: onnxruntime cannot load it/);
+
+    const wrongVocab = copy('wrong-vocab');
+    const config = JSON.parse(fs.readFileSync(path.join(wrongVocab, 'config.json'), 'utf8'));
+    fs.writeFileSync(path.join(wrongVocab, 'config.json'), JSON.stringify({ ...config, vocab_size: 100 }));
+    await assert.rejects(loadHuggingFaceFolder(wrongVocab, 'x'), /tokenizer\.json: the tokenizer has \d+ tokens but the model only 100/);
+
+    const wrongShape = copy('wrong-shape');
+    fs.writeFileSync(path.join(wrongShape, 'config.json'), JSON.stringify({ ...config, n_head: config.n_head * 2 }));
+    await assert.rejects(loadHuggingFaceFolder(wrongShape, 'x'), /model\.onnx: the graph does not run with the shapes in config\.json/);
+  });
+});
