@@ -65,4 +65,14 @@ await esbuild.build({
   sourcemap: !production,
   logLevel: 'error',
 });
+await esbuild.build({
+  entryPoints: ['src/webview/enginePage.ts'],
+  outfile: 'dist/webview/enginePage.js',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: production,
+  logLevel: 'error',
+});
 fs.copyFileSync(path.join(wasmFrom, 'ort-wasm-simd-threaded.asyncify.wasm'), path.join('dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm'));

@@ -12,7 +12,7 @@ import { TokenHoverProvider } from './vscode/tokenHover';
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('LM Playground', { log: true });
   const modelsDir = embeddedModelsDir();
-  const models = new ModelService(modelsDir, log);
+  const models = new ModelService(modelsDir, context.extensionUri, log);
 
   /** Commands report their errors in the UI; nothing escapes to the extension host. */
   const command = (id: string, run: (...args: unknown[]) => Promise<void>) =>

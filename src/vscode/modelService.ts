@@ -5,7 +5,10 @@
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { DEFAULT_MODEL, loadModel } from '../node/modelLoader';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DEFAULT_MODEL, loadModel, resolveModelFile } from '../node/modelLoader';
+import { startWebviewEngine } from './webviewEngineHost';
 import { SECTION, deviceSetting, modelSetting } from './settings';
 
 export class ModelService implements vscode.Disposable {
@@ -19,6 +22,7 @@ export class ModelService implements vscode.Disposable {
 
   constructor(
     private readonly modelsDir: string,
+    private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.subscriptions.push(
@@ -84,7 +88,7 @@ export class ModelService implements vscode.Disposable {
     if (key === this.loadedSpec && this.model) return;
     const started = Date.now();
     try {
-      const model = await loadModel(spec, this.modelsDir, { device: deviceSetting(), inWorker: true });
+      const model = await this.open(spec);
       this.model?.dispose?.();
       this.model = model;
       this.lastTokensPerSecond = undefined;
@@ -103,6 +107,19 @@ export class ModelService implements vscode.Disposable {
       void vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}.${kept}`);
       this.changed.fire(this.model);
     }
+  }
+
+  /** Neural models run in a worker thread, or on WebGPU in a webview panel; n-gram models in this thread. */
+  private async open(spec: string): Promise<LanguageModel> {
+    const device = deviceSetting();
+    if (device === 'webgpu') {
+      const file = resolveModelFile(spec, this.modelsDir);
+      if (fs.statSync(file).isDirectory()) {
+        const embedded = !spec.includes('/') && !spec.includes('\\');
+        return startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file));
+      }
+    }
+    return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true });
   }
 
   dispose(): void {

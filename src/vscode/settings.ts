@@ -18,9 +18,11 @@ export function modelSetting(): string {
   return config().get<string>('model', '').trim();
 }
 
-export function deviceSetting(): 'auto' | 'native' | 'wasm' {
+export type DeviceSetting = 'auto' | 'native' | 'wasm' | 'webgpu';
+
+export function deviceSetting(): DeviceSetting {
   const d = config().get<string>('device', 'auto');
-  return d === 'native' || d === 'wasm' ? d : 'auto';
+  return d === 'native' || d === 'wasm' || d === 'webgpu' ? d : 'auto';
 }
 
 /** Characters of text before a position that the model is shown (a bounded context window). */

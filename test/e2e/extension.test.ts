@@ -108,6 +108,7 @@ describe('LM Playground in VS Code (code-server)', function () {
       await wb.page.mouse.move(5, 5);
       fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
       await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
+      await wb.runCommand('View: Close All Editors');
     });
 
   it('runs the embedded neural model: Complete Selection and hovers with its probabilities', async function () {
@@ -140,6 +141,22 @@ describe('LM Playground in VS Code (code-server)', function () {
     const under = scored.find((t: { start: number; length: number }) => t.start <= middle && middle < t.start + t.length);
     assert.ok(text.includes(`log p = ${under.logprob.toFixed(3)} nats`), `hover shows the CLI's log p ${under.logprob.toFixed(3)} for ${JSON.stringify(under.text)}: ${text}`);
     await wb.screenshot('neural-hover');
+  });
+
+  it('runs it on WebGPU in a webview engine panel (lmPlayground.device: webgpu)', async function () {
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('Notifications: Clear All Notifications');
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics', 'lmPlayground.device': 'webgpu' }));
+    await wb.notification(/now using gpt-classics on webgpu/).waitFor({ timeout: 180_000 });
+    await wb.page.locator('.tabs-container .tab', { hasText: 'LM Engine: gpt-classics' }).first().waitFor();
+    await wb.openFile('mouse.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Complete Selection');
+    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics · webgpu · \d+ tok\/s/ }).first().waitFor({ timeout: 120_000 });
+    await wb.screenshot('webgpu-engine');
+    await wb.page.keyboard.press('Control+Z');
   });
   });
 

@@ -24,7 +24,8 @@ export class Workbench {
   ) {}
 
   static async open(url: string): Promise<Workbench> {
-    const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+    // WebGPU (SwiftShader on CPU-only machines) for the webview engine.
+    const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'], headless: true });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(url);
