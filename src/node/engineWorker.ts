@@ -17,8 +17,7 @@ if (!port) throw new Error('engineWorker must run in a worker thread');
 const server = new EngineServer(
   async (spec) => {
     const s = spec as NodeWorkerSpec;
-    const model = await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads });
-    return { model, speed: () => ({ prefill: model.lastPrefillTokensPerSecond, decode: model.lastDecodeTokensPerSecond }) };
+    return { model: await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads }) };
   },
   (response, transfer) => port.postMessage(response, transfer),
 );

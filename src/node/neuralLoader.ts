@@ -7,7 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
-import { OnnxCausalLm, type OrtModule } from '../core/neural/onnxCausalLm';
+import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
+import { OnnxCausalLm, parseCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
 
 /** ONNX files looked for, in order of preference (full precision first). */
 export const ONNX_CANDIDATES = [
@@ -37,6 +38,24 @@ function readJson(dir: string, name: string, required: boolean): unknown {
 }
 
 export type NodeDevice = 'auto' | 'native' | 'wasm';
+
+/** The JSON files of a model folder and its ONNX graph's path (relative to the folder). */
+export function readFolderFiles(dir: string): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; onnxRel: string } {
+  const config = readJson(dir, 'config.json', true);
+  const tokenizer = readJson(dir, 'tokenizer.json', true);
+  const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false);
+  const onnxRel = ONNX_CANDIDATES.find((f) => fs.existsSync(path.join(dir, f)));
+  if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_CANDIDATES.join(', ')})`, dir);
+  return { config, tokenizer, tokenizerConfig, onnxRel };
+}
+
+/** What a host keeps of a model that runs elsewhere (worker, webview): its config and tokenizer. */
+export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
+  const files = readFolderFiles(dir);
+  const config = parseCausalLmConfig(files.config, path.join(dir, 'config.json'));
+  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, path.join(dir, 'tokenizer.json'));
+  return { config, tokenizer, onnxRel: files.onnxRel, hasTokenizerConfig: files.tokenizerConfig !== undefined };
+}
 
 let nativeOrt: OrtModule | undefined;
 let wasmOrt: OrtModule | undefined;
@@ -89,11 +108,8 @@ export interface NeuralLoadOptions {
 }
 
 export async function loadHuggingFaceFolder(dir: string, name: string, options: NeuralLoadOptions = {}): Promise<OnnxCausalLm> {
-  const config = readJson(dir, 'config.json', true);
-  const tokenizer = readJson(dir, 'tokenizer.json', true);
-  const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false);
-  const onnxRel = options.onnxFile ?? ONNX_CANDIDATES.find((f) => fs.existsSync(path.join(dir, f)));
-  if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_CANDIDATES.join(', ')})`, dir);
+  const { config, tokenizer, tokenizerConfig, onnxRel: found } = readFolderFiles(dir);
+  const onnxRel = options.onnxFile ?? found;
   const onnxPath = path.join(dir, onnxRel);
   let onnx: Buffer;
   try {

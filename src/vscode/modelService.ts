@@ -116,7 +116,15 @@ export class ModelService implements vscode.Disposable {
       const file = resolveModelFile(spec, this.modelsDir);
       if (fs.statSync(file).isDirectory()) {
         const embedded = !spec.includes('/') && !spec.includes('\\');
-        return startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file));
+        let model: LanguageModel | undefined;
+        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), () => {
+          // Closing the panel stops the model: forget it, so that the next use opens a new panel.
+          if (!model || this.model !== model) return;
+          this.model = undefined;
+          this.loadedSpec = undefined;
+          this.changed.fire(undefined);
+        });
+        return model;
       }
     }
     return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true });

@@ -2,15 +2,12 @@
  * Runs a neural model in a webview's Web Worker on WebGPU (WASM where the webview has no adapter):
  * the "webgpu" device. The panel shows which device runs the model.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EngineConnection, RemoteLanguageModel } from '../core/engine/engineClient';
 import type { EngineResponse } from '../core/engine/protocol';
-import { LmError, ModelFormatError } from '../core/errors';
-import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
-import { parseCausalLmConfig } from '../core/neural/onnxCausalLm';
-import { ONNX_CANDIDATES } from '../node/neuralLoader';
+import { LmError } from '../core/errors';
+import { hostSide } from '../node/neuralLoader';
 
 function nonce(): string {
   let s = '';
@@ -19,24 +16,10 @@ function nonce(): string {
   return s;
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ModelFormatError(`cannot read: ${(e as Error).message}`, file);
-  }
-}
-
-export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string): Promise<RemoteLanguageModel> {
-  const config = parseCausalLmConfig(readJson(path.join(dir, 'config.json')), path.join(dir, 'config.json'));
-  const onnxRel = ONNX_CANDIDATES.find((f) => fs.existsSync(path.join(dir, f)));
-  if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_CANDIDATES.join(', ')})`, dir);
+/** `onClosed` runs when the user closes the panel, which stops the model. */
+export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, onClosed: () => void): Promise<RemoteLanguageModel> {
+  const { tokenizer, onnxRel, hasTokenizerConfig } = hostSide(dir);
   const tokenizerConfigFile = path.join(dir, 'tokenizer_config.json');
-  const tokenizer = new HuggingFaceTokenizer(
-    readJson(path.join(dir, 'tokenizer.json')),
-    fs.existsSync(tokenizerConfigFile) ? readJson(tokenizerConfigFile) : undefined,
-    config.bosId,
-  );
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const panel = vscode.window.createWebviewPanel(
     'lmPlayground.engine',
@@ -66,7 +49,7 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
       ? {
           config: w.asWebviewUri(vscode.Uri.file(path.join(dir, 'config.json'))).toString(),
           tokenizer: w.asWebviewUri(vscode.Uri.file(path.join(dir, 'tokenizer.json'))).toString(),
-          tokenizerConfig: fs.existsSync(tokenizerConfigFile) ? w.asWebviewUri(vscode.Uri.file(tokenizerConfigFile)).toString() : undefined,
+          tokenizerConfig: hasTokenizerConfig ? w.asWebviewUri(vscode.Uri.file(tokenizerConfigFile)).toString() : undefined,
           onnx: w.asWebviewUri(vscode.Uri.file(path.join(dir, onnxRel))).toString(),
         }
       : undefined;
@@ -85,7 +68,10 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
       }
     });
   });
-  panel.onDidDispose(() => connection.fail(new LmError('the engine panel was closed')));
+  panel.onDidDispose(() => {
+    connection.fail(new LmError('the engine panel was closed'));
+    onClosed();
+  });
   try {
     await ready;
     const loaded = await connection.request({ op: 'load', spec: { name, device: 'auto' } });

@@ -49,7 +49,7 @@ const server = new EngineServer(
       { config: spec.config, tokenizer: spec.tokenizer, tokenizerConfig: spec.tokenizerConfig, onnx: new Uint8Array(spec.onnx), onnxName: `${spec.name}/onnx/model.onnx` },
       { name: spec.name, device, executionProviders: [device], keepCacheOnDevice: device === 'webgpu' },
     );
-    return { model, speed: () => ({ prefill: model.lastPrefillTokensPerSecond, decode: model.lastDecodeTokensPerSecond }) };
+    return { model };
   },
   (response, transfer) => self.postMessage(response, { transfer }),
 );

@@ -45,6 +45,11 @@ describe('LM Playground in VS Code (code-server)', function () {
     wb = await Workbench.open(server.url);
   });
 
+  /** Selects the first line of the active editor and runs LM: Complete Selection. */
+  async function completeFirstLine(): Promise<void> {
+    await completeFirstLine();
+  }
+
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && wb) {
       const name = `FAILED-${this.currentTest.title.replace(/\W+/g, '-')}`;
@@ -60,10 +65,7 @@ describe('LM Playground in VS Code (code-server)', function () {
 
   it('completes the selection with the embedded n-gram model (LM: Complete Selection)', async function () {
     await wb.openFile('mouse.txt');
-    await wb.focusEditor();
-    await wb.page.keyboard.press('Control+Home');
-    await wb.page.keyboard.press('Shift+End');
-    await wb.runCommand('LM: Complete Selection');
+    await completeFirstLine();
     const expected = 'the mouse ate the' + JSON.parse(cli('generate', '--model', 'ngram-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json')).completions[0].text;
     await wb.page.waitForFunction(
       () => Array.from(document.querySelectorAll('.editor-instance .view-line')).map((e) => (e as HTMLElement).innerText).join('\n').replace(/\u00a0/g, ' ').length > 'the mouse ate the'.length + 2,
@@ -116,10 +118,7 @@ describe('LM Playground in VS Code (code-server)', function () {
     await wb.notification(/now using gpt-classics/).waitFor();
     await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · native' }).first().waitFor();
     await wb.openFile('mouse.txt');
-    await wb.focusEditor();
-    await wb.page.keyboard.press('Control+Home');
-    await wb.page.keyboard.press('Shift+End');
-    await wb.runCommand('LM: Complete Selection');
+    await completeFirstLine();
     const expected = 'the mouse ate the' + JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json')).completions[0].text;
     await wb.page.waitForFunction(
       (n) => Array.from(document.querySelectorAll('.editor-instance .view-line')).map((e) => (e as HTMLElement).innerText).join('\n').replace(/\u00a0/g, ' ').length > n,
@@ -150,10 +149,7 @@ describe('LM Playground in VS Code (code-server)', function () {
     await wb.notification(/now using gpt-classics on webgpu/).waitFor({ timeout: 180_000 });
     await wb.page.locator('.tabs-container .tab', { hasText: 'LM Engine: gpt-classics' }).first().waitFor();
     await wb.openFile('mouse.txt');
-    await wb.focusEditor();
-    await wb.page.keyboard.press('Control+Home');
-    await wb.page.keyboard.press('Shift+End');
-    await wb.runCommand('LM: Complete Selection');
+    await completeFirstLine();
     await wb.page.locator('.statusbar-item', { hasText: /gpt-classics · webgpu · \d+ tok\/s/ }).first().waitFor({ timeout: 120_000 });
     await wb.screenshot('webgpu-engine');
     await wb.page.keyboard.press('Control+Z');
@@ -177,10 +173,7 @@ describe('LM Playground in VS Code (code-server)', function () {
     assert.match(message, /previous model \(ngram-classics\) stays active/);
     assert.strictEqual(await wb.editorText(), before, 'the document is untouched');
     // The extension keeps working with the previous model.
-    await wb.focusEditor();
-    await wb.page.keyboard.press('Control+Home');
-    await wb.page.keyboard.press('Shift+End');
-    await wb.runCommand('LM: Complete Selection');
+    await completeFirstLine();
     await wb.page.waitForFunction((n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n, before.length + 2);
     await wb.page.keyboard.press('Control+Z');
     await wb.page.waitForFunction((t) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === t, before.trimEnd());

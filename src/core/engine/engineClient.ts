@@ -55,7 +55,6 @@ type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K>
 
 export class RemoteLanguageModel implements LanguageModel {
   readonly info: ModelInfo;
-  lastSpeed: { prefill: number; decode: number } | undefined;
 
   constructor(
     private readonly connection: EngineConnection,
@@ -86,7 +85,6 @@ export class RemoteLanguageModel implements LanguageModel {
   async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
     if (signal?.cancelled) throw new CancelledError();
     const res = await this.connection.request({ op: 'nextLogProbs', context: [...context] }, signal);
-    if (res.speed) this.lastSpeed = res.speed;
     return res.logProbs!;
   }
 

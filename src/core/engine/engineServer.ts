@@ -5,7 +5,6 @@ import type { EngineRequest, EngineResponse, ModelDescription } from './protocol
 
 export interface LoadedModel {
   model: LanguageModel;
-  speed?: () => { prefill: number; decode: number };
 }
 
 export class EngineServer {
@@ -36,7 +35,7 @@ export class EngineServer {
         case 'nextLogProbs': {
           const m = this.loaded();
           const logProbs = await m.model.nextLogProbs(req.context, signal);
-          this.post({ id: req.id, ok: true, logProbs: copy(logProbs), speed: m.speed?.() }, []);
+          this.post({ id: req.id, ok: true, logProbs: copy(logProbs) }, []);
           break;
         }
         case 'sequenceLogProbs': {

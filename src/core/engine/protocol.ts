@@ -24,5 +24,5 @@ export type EngineRequest =
   | { id: number; op: 'dispose' };
 
 export type EngineResponse =
-  | { id: number; ok: true; model?: ModelDescription; logProbs?: Float64Array; speed?: { prefill: number; decode: number } }
+  | { id: number; ok: true; model?: ModelDescription; logProbs?: Float64Array }
   | { id: number; ok: false; error: string; kind: 'cancelled' | 'format' | 'error' };

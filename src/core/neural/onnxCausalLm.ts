@@ -89,9 +89,6 @@ export class OnnxCausalLm implements LanguageModel {
   private cache: Cache | undefined;
   private readonly inputNames: Set<string>;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Tokens per second of the last generation-style call (prefill excluded). */
-  lastDecodeTokensPerSecond = 0;
-  lastPrefillTokensPerSecond = 0;
 
   private constructor(
     private readonly ort: OrtModule,
@@ -232,11 +229,7 @@ export class OnnxCausalLm implements LanguageModel {
         done = windowStart;
       }
       const fresh = context.slice(done);
-      const started = performance.now();
       const { logits, present } = await this.forward(fresh, done - windowStart, past);
-      const seconds = (performance.now() - started) / 1000;
-      if (fresh.length > 1) this.lastPrefillTokensPerSecond = fresh.length / seconds;
-      else this.lastDecodeTokensPerSecond = 1 / seconds;
       const V = this.config.vocabSize;
       const last = logSoftmaxRow(logits.data, (fresh.length - 1) * V, V);
       // The previous cache is superseded (it was this run's input when extending): free GPU buffers.
