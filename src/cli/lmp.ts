@@ -25,12 +25,12 @@ Usage:
       Interpolated modified Kneser-Ney as KenLM's lmplz. --tokens whitespace (default): one
       sentence per line, words split on whitespace (KenLM's convention, for ARPA interop);
       editor: each file is one sequence of editor tokens (words, punctuation, spaces, newlines).
-  lmp score --model MODEL [--device auto|native|wasm] [--json] [--details] [--top-k K] FILE...
+  lmp score --model MODEL [--device auto|native|wasm] [--quantized] [--json] [--details] [--top-k K] FILE...
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given
       (the first token is conditioned on <s>) and not scored. For whitespace models, tokens are
       the words plus one </s> per line break, as KenLM's query counts them. Neural models
       (Hugging Face folders) condition the first token on <|endoftext|> (their BOS token).
-  lmp generate --model MODEL [--device auto|native|wasm] --prompt TEXT [--temperature T] [--max-tokens N] [--stop S]...
+  lmp generate --model MODEL [--device auto|native|wasm] [--quantized] --prompt TEXT [--temperature T] [--max-tokens N] [--stop S]...
                [--num-completions K] [--top-k K] [--top-p P] [--seed S] [--top-k-per-token K]
                [--echo] [--json]
   lmp bench [--model FOLDER] [--runs N]
@@ -41,7 +41,8 @@ Usage:
 
 MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
 (config.json, tokenizer.json, onnx/model.onnx), or the name of an embedded model. --device picks
-where neural models run: native onnxruntime (default where available) or WASM.
+where neural models run: native onnxruntime (default where available) or WASM; --quantized runs
+onnx/model_quantized.onnx (int8 weights) when the folder has one.
 Errors go to stderr with a non-zero exit code.`;
 
 type Out = (s: string) => void;
@@ -164,11 +165,12 @@ async function score(args: string[], out: Out): Promise<number> {
     details: { type: 'boolean' },
     'top-k': { type: 'string' },
     device: { type: 'string' },
+    quantized: { type: 'boolean' },
   });
   if (!values.model) throw new LmError('give --model MODEL');
   if (positionals.length === 0) throw new LmError('give at least one FILE to score');
   const topK = intOption(values['top-k'], 'top-k', 5, 1, 1000);
-  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device) });
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), preferQuantized: values.quantized });
   const all: TokenScore[] = [];
   let chars = 0;
   // With several files, offsets (start) are relative to each file.
@@ -234,6 +236,7 @@ async function generateCommand(args: string[], out: Out): Promise<number> {
     echo: { type: 'boolean' },
     json: { type: 'boolean' },
     device: { type: 'string' },
+    quantized: { type: 'boolean' },
   });
   if (!values.model) throw new LmError('give --model MODEL');
   if (values.prompt === undefined) throw new LmError('give --prompt TEXT');
@@ -248,7 +251,7 @@ async function generateCommand(args: string[], out: Out): Promise<number> {
     topKPerToken: intOption(values['top-k-per-token'], 'top-k-per-token', 0, 0, 100),
     echoPrompt: values.echo ?? false,
   };
-  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device) });
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), preferQuantized: values.quantized });
   const completions = await generate(model, values.prompt, options);
   if (values.json) {
     out(

@@ -9,6 +9,7 @@ export interface NodeWorkerSpec {
   name: string;
   device: NodeDevice;
   threads?: number;
+  preferQuantized?: boolean;
 }
 
 const port = parentPort;
@@ -17,7 +18,7 @@ if (!port) throw new Error('engineWorker must run in a worker thread');
 const server = new EngineServer(
   async (spec) => {
     const s = spec as NodeWorkerSpec;
-    return { model: await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads }) };
+    return { model: await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads, preferQuantized: s.preferQuantized }) };
   },
   (response, transfer) => port.postMessage(response, transfer),
 );

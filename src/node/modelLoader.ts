@@ -106,7 +106,7 @@ export async function loadModel(spec: string, modelsDir?: string, neural: Neural
   const isEmbedded = !spec.includes('/') && !spec.includes('\\') && file.startsWith(modelsDir ?? embeddedModelsDir());
   if (fs.statSync(file).isDirectory()) {
     const name = isEmbedded ? spec : path.basename(file);
-    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads });
+    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, preferQuantized: neural.preferQuantized });
     return loadHuggingFaceFolder(file, name, neural);
   }
   return loadModelFile(file, isEmbedded ? spec : undefined);

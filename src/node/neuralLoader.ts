@@ -39,19 +39,26 @@ function readJson(dir: string, name: string, required: boolean): unknown {
 
 export type NodeDevice = 'auto' | 'native' | 'wasm';
 
+/** The graphs to look for, quantized ones first when preferred. */
+export function onnxCandidates(preferQuantized = false): string[] {
+  if (!preferQuantized) return ONNX_CANDIDATES;
+  const q = ONNX_CANDIDATES.filter((f) => f.includes('_quantized'));
+  return [...q, ...ONNX_CANDIDATES.filter((f) => !q.includes(f))];
+}
+
 /** The JSON files of a model folder and its ONNX graph's path (relative to the folder). */
-export function readFolderFiles(dir: string): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; onnxRel: string } {
+export function readFolderFiles(dir: string, preferQuantized = false): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; onnxRel: string } {
   const config = readJson(dir, 'config.json', true);
   const tokenizer = readJson(dir, 'tokenizer.json', true);
   const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false);
-  const onnxRel = ONNX_CANDIDATES.find((f) => fs.existsSync(path.join(dir, f)));
+  const onnxRel = onnxCandidates(preferQuantized).find((f) => fs.existsSync(path.join(dir, f)));
   if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_CANDIDATES.join(', ')})`, dir);
   return { config, tokenizer, tokenizerConfig, onnxRel };
 }
 
 /** What a host keeps of a model that runs elsewhere (worker, webview): its config and tokenizer. */
-export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
-  const files = readFolderFiles(dir);
+export function hostSide(dir: string, preferQuantized = false): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
+  const files = readFolderFiles(dir, preferQuantized);
   const config = parseCausalLmConfig(files.config, path.join(dir, 'config.json'));
   const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, path.join(dir, 'tokenizer.json'));
   return { config, tokenizer, onnxRel: files.onnxRel, hasTokenizerConfig: files.tokenizerConfig !== undefined };
@@ -102,13 +109,15 @@ function pickRuntime(device: NodeDevice, threads: number): { ort: OrtModule; dev
 
 export interface NeuralLoadOptions {
   onnxFile?: string;
+  /** Use onnx/model_quantized.onnx (int8 weights) when the folder has one. */
+  preferQuantized?: boolean;
   /** Intra-op threads (native); WASM in Node runs single-threaded, which measured faster here. */
   threads?: number;
   device?: NodeDevice;
 }
 
 export async function loadHuggingFaceFolder(dir: string, name: string, options: NeuralLoadOptions = {}): Promise<OnnxCausalLm> {
-  const { config, tokenizer, tokenizerConfig, onnxRel: found } = readFolderFiles(dir);
+  const { config, tokenizer, tokenizerConfig, onnxRel: found } = readFolderFiles(dir, options.preferQuantized);
   const onnxRel = options.onnxFile ?? found;
   const onnxPath = path.join(dir, onnxRel);
   let onnx: Buffer;

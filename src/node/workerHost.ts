@@ -18,7 +18,7 @@ export async function startNeuralWorker(spec: NodeWorkerSpec): Promise<RemoteLan
   worker.on('exit', (code) => connection.fail(new LmError(`the model worker stopped (exit code ${code})`)));
   try {
     const loaded = await connection.request({ op: 'load', spec });
-    const { tokenizer } = hostSide(spec.dir);
+    const { tokenizer } = hostSide(spec.dir, spec.preferQuantized);
     return new RemoteLanguageModel(connection, loaded.model!, tokenizer, () => void worker.terminate());
   } catch (e) {
     void worker.terminate();

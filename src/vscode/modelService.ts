@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_MODEL, loadModel, resolveModelFile } from '../node/modelLoader';
 import { startWebviewEngine } from './webviewEngineHost';
-import { SECTION, deviceSetting, modelSetting } from './settings';
+import { SECTION, deviceSetting, modelSetting, preferQuantizedSetting } from './settings';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
@@ -28,7 +28,7 @@ export class ModelService implements vscode.Disposable {
     this.subscriptions.push(
       this.changed,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.model`) || e.affectsConfiguration(`${SECTION}.device`)) void this.reload(true);
+        if (['model', 'device', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
       }),
     );
   }
@@ -40,7 +40,7 @@ export class ModelService implements vscode.Disposable {
 
   /** What a load depends on: the model and, for neural models, the device. */
   private get key(): string {
-    return `${this.spec}\u0000${deviceSetting()}`;
+    return `${this.spec}\u0000${deviceSetting()}\u0000${preferQuantizedSetting()}`;
   }
 
   get current(): LanguageModel | undefined {
@@ -117,7 +117,7 @@ export class ModelService implements vscode.Disposable {
       if (fs.statSync(file).isDirectory()) {
         const embedded = !spec.includes('/') && !spec.includes('\\');
         let model: LanguageModel | undefined;
-        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), () => {
+        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), preferQuantizedSetting(), () => {
           // Closing the panel stops the model: forget it, so that the next use opens a new panel.
           if (!model || this.model !== model) return;
           this.model = undefined;
@@ -127,7 +127,7 @@ export class ModelService implements vscode.Disposable {
         return model;
       }
     }
-    return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true });
+    return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, preferQuantized: preferQuantizedSetting() });
   }
 
   dispose(): void {

@@ -18,6 +18,10 @@ export function modelSetting(): string {
   return config().get<string>('model', '').trim();
 }
 
+export function preferQuantizedSetting(): boolean {
+  return config().get<boolean>('preferQuantized', false);
+}
+
 export type DeviceSetting = 'auto' | 'native' | 'wasm' | 'webgpu';
 
 export function deviceSetting(): DeviceSetting {

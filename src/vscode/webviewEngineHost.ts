@@ -17,8 +17,8 @@ function nonce(): string {
 }
 
 /** `onClosed` runs when the user closes the panel, which stops the model. */
-export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, onClosed: () => void): Promise<RemoteLanguageModel> {
-  const { tokenizer, onnxRel, hasTokenizerConfig } = hostSide(dir);
+export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, preferQuantized: boolean, onClosed: () => void): Promise<RemoteLanguageModel> {
+  const { tokenizer, onnxRel, hasTokenizerConfig } = hostSide(dir, preferQuantized);
   const tokenizerConfigFile = path.join(dir, 'tokenizer_config.json');
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const panel = vscode.window.createWebviewPanel(
