@@ -47,7 +47,10 @@ describe('LM Playground in VS Code (code-server)', function () {
 
   /** Selects the first line of the active editor and runs LM: Complete Selection. */
   async function completeFirstLine(): Promise<void> {
-    await completeFirstLine();
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Complete Selection');
   }
 
   afterEach(async function () {
@@ -95,6 +98,27 @@ describe('LM Playground in VS Code (code-server)', function () {
     const logProb = cheese.logprob.toFixed(3);
     assert.ok(text.includes(`log p = ${logProb} nats`), `hover shows log p = ${logProb}: ${text}`);
     await wb.page.mouse.move(5, 5);
+  });
+
+  it('offers several completions in a quick pick, most probable first, and inserts the chosen one', async function () {
+    fs.writeFileSync(
+      path.join(workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'lmPlayground.generation.numCompletions': 3, 'lmPlayground.generation.temperature': 1, 'lmPlayground.generation.seed': 42 }),
+    );
+    await wb.openFile('mouse.txt');
+    await completeFirstLine();
+    const rows = wb.page.locator('.quick-input-list .monaco-list-row');
+    await rows.nth(2).waitFor();
+    const labels = (await rows.allInnerTexts()).map((t) => t.replace(/\u00a0/g, ' '));
+    const logps = labels.map((t) => Number(/log p = (-?[\d.]+) nats/.exec(t)?.[1]));
+    assert.strictEqual(logps.length, 3, labels.join(' | '));
+    assert.ok(logps.every((x, i) => Number.isFinite(x) && (i === 0 || logps[i - 1] >= x)), `sorted by log p: ${logps}`);
+    await wb.screenshot('quick-pick-completions');
+    await rows.first().click();
+    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > 'the mouse ate the'.length + 1);
+    await wb.page.keyboard.press('Control+Z');
+    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the');
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), '{}');
   });
 
   it('asks for a prompt when there is no text before the cursor', async function () {

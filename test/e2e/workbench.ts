@@ -96,7 +96,12 @@ export class Workbench {
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    // The palette is gone when the widget hides, or when a command's own quick pick replaces it.
+    await this.page.waitForFunction(() => {
+      const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      const input = widget?.querySelector('input') as HTMLInputElement | null;
+      return !widget || widget.style.display === 'none' || !widget.offsetParent || !input?.value.startsWith('>');
+    });
   }
 
   /** Moves the mouse over the first occurrence of `word` in the editor. */
