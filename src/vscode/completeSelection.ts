@@ -89,7 +89,8 @@ function finishLabel(c: Completion): string {
 async function pickCompletion(completions: Completion[]): Promise<Completion | undefined> {
   const items = completions
     .map((c) => ({
-      label: c.text.replace(/\s+/g, ' ').trim() || '(empty)',
+      // Line breaks stay visible in a one-line label.
+      label: c.text.replace(/\r?\n/g, ' ⏎ ').replace(/[ \t]+/g, ' ').trim() || '(empty)',
       description: `log p = ${c.logProb.toFixed(2)} nats`,
       detail: `${c.tokens.length} tokens · finished: ${finishLabel(c)}`,
       completion: c,
