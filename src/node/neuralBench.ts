@@ -8,7 +8,7 @@ import * as path from 'path';
 import type { Tensor } from 'onnxruntime-common';
 import { argmax } from '../core/distribution';
 import { generate } from '../core/generation';
-import { loadHuggingFaceFolder, ONNX_CANDIDATES, type NodeDevice } from './neuralLoader';
+import { hostSide, loadHuggingFaceFolder, ONNX_CANDIDATES, type NodeDevice } from './neuralLoader';
 
 export interface NeuralBenchResult {
   runner: string;
@@ -26,18 +26,25 @@ export const median = (xs: number[]): number => {
 
 const now = () => performance.now() / 1000;
 
-/** A prompt of `n` token ids taken from the tokenizer on ordinary text. */
-function promptIds(encode: (t: string) => number[], n: number): number[] {
-  const text = 'It was a fine morning in the country, and Elizabeth walked out into the garden to think over all that her sister had told her. '.repeat(8);
-  return encode(text).slice(0, n);
+/**
+ * The prompt every runner uses: ordinary text cut to about `prefill` tokens, as text and as the
+ * exact token ids that text encodes to (with the begin-of-sequence token), so that all runners
+ * process the same sequence.
+ */
+export function benchPrompt(dir: string, prefill: number): { text: string; ids: number[] } {
+  const { tokenizer, config } = hostSide(dir);
+  const long = 'It was a fine morning in the country, and Elizabeth walked out into the garden to think over all that her sister had told her. '.repeat(8);
+  const cut = tokenizer.encode(long, false).slice(0, prefill - 1);
+  const text = long.slice(0, cut[cut.length - 1].start + cut[cut.length - 1].length);
+  return { text, ids: tokenizer.encode(text, true).map((t) => t.id).map((id, i) => (i === 0 ? config.bosId ?? id : id)) };
 }
 
-export async function benchEngine(dir: string, device: NodeDevice, prefill: number, decode: number, runs: number): Promise<NeuralBenchResult> {
+export async function benchEngine(dir: string, device: NodeDevice, prompt: { text: string; ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult> {
   const t0 = now();
   const lm = await loadHuggingFaceFolder(dir, 'bench', { device, threads: 1 });
   const loadSeconds = now() - t0;
   try {
-    const ids = [lm.bosId ?? 0, ...promptIds((t) => lm.tokenizer.encode(t, false).map((x) => x.id), prefill - 1)];
+    const ids = prompt.ids;
     const prefills: number[] = [];
     const decodes: number[] = [];
     const firsts: number[] = [];
@@ -45,10 +52,9 @@ export async function benchEngine(dir: string, device: NodeDevice, prefill: numb
       const start = now();
       await lm.nextLogProbs(ids.concat([r])); // a fresh context each run: a full prefill
       const prefillSeconds = now() - start;
-      const prompt = lm.tokenizer.decode(ids.slice(1), false);
       const g0 = now();
       let first = 0;
-      const [c] = await generate(lm, prompt, { maxTokens: decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
+      const [c] = await generate(lm, prompt.text, { maxTokens: decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
       const total = now() - g0;
       if (r === 0) continue; // warm-up
       prefills.push(ids.length / prefillSeconds);
@@ -63,7 +69,7 @@ export async function benchEngine(dir: string, device: NodeDevice, prefill: numb
 }
 
 /** The reference: a hand-written greedy loop over onnxruntime-node, no tokenizer, sampler or scorer. */
-export async function benchBareOnnxruntimeNode(dir: string, prefill: number, decode: number, runs: number): Promise<NeuralBenchResult> {
+export async function benchBareOnnxruntimeNode(dir: string, prompt: { ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
@@ -93,7 +99,7 @@ export async function benchBareOnnxruntimeNode(dir: string, prefill: number, dec
     return { next: argmax(logits.subarray((T - 1) * V, T * V)), present };
   };
   const empty = () => Array.from({ length: 2 * layers }, () => new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]));
-  const ids = Array.from({ length: prefill }, (_, i) => (i * 37 + 11) % V);
+  const ids = prompt.ids;
   const prefills: number[] = [];
   const decodes: number[] = [];
   const firsts: number[] = [];
@@ -117,7 +123,7 @@ export async function benchBareOnnxruntimeNode(dir: string, prefill: number, dec
 }
 
 /** Reference: transformers.js (`generate`, device cpu = onnxruntime-node) on the same model folder. */
-export async function benchTransformersJs(dir: string, prefill: number, decode: number, runs: number): Promise<NeuralBenchResult> {
+export async function benchTransformersJs(dir: string, prompt: { ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tjs = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
   tjs.env.allowRemoteModels = false;
@@ -126,10 +132,7 @@ export async function benchTransformersJs(dir: string, prefill: number, decode: 
   const t0 = now();
   const model = await tjs.AutoModelForCausalLM.from_pretrained(id, { device: 'cpu', dtype: 'fp32', session_options: { intraOpNumThreads: 1 } });
   const loadSeconds = now() - t0;
-  const tokenizer = await tjs.AutoTokenizer.from_pretrained(id);
-  const text = 'It was a fine morning in the country, and Elizabeth walked out into the garden to think over all that her sister had told her. '.repeat(8);
-  const all = (tokenizer(text).input_ids as { data: BigInt64Array }).data;
-  const ids = all.slice(0, prefill);
+  const ids = BigInt64Array.from(prompt.ids, BigInt);
   const input_ids = new tjs.Tensor('int64', ids, [1, ids.length]);
   const attention_mask = new tjs.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const gen = (n: number) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false } as never);
@@ -155,15 +158,17 @@ export async function benchTransformersJs(dir: string, prefill: number, decode: 
 export async function benchNeural(dir: string, runs = 5): Promise<{ results: NeuralBenchResult[]; prefill: number; decode: number }> {
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
   const context: number = config.n_positions ?? config.max_position_embeddings ?? 128;
-  const prefill = Math.min(64, Math.floor(context / 2));
+  const prompt = benchPrompt(dir, Math.min(64, Math.floor(context / 2)));
+  const prefill = prompt.ids.length;
+  // Stay inside the model's window: no runner may restart its cache while decoding.
   const decode = Math.min(64, context - prefill - 1);
   const results = [
-    await benchBareOnnxruntimeNode(dir, prefill, decode, runs),
-    await benchEngine(dir, 'native', prefill, decode, runs),
-    await benchEngine(dir, 'wasm', prefill, decode, runs),
+    await benchBareOnnxruntimeNode(dir, prompt, decode, runs),
+    await benchEngine(dir, 'native', prompt, decode, runs),
+    await benchEngine(dir, 'wasm', prompt, decode, runs),
   ];
   try {
-    results.push(await benchTransformersJs(dir, prefill, decode, runs));
+    results.push(await benchTransformersJs(dir, prompt, decode, runs));
   } catch (e) {
     // A dev dependency: the packaged CLI measures without it.
     if (!/Cannot find module/.test((e as Error).message)) throw e;
