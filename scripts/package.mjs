@@ -1,10 +1,47 @@
-// Packages lm-playground.vsix for this platform (it carries onnxruntime-node's native addon for
-// it, in bin/), and prints its size.
+// Packages the extension with vsce.
+//   node scripts/package.mjs              this platform: lm-playground.vsix, with onnxruntime-node's
+//                                         native binary for it (bin/napi-v6/<platform>/<arch>)
+//   node scripts/package.mjs --all        one .vsix per platform onnxruntime-node ships binaries for,
+//                                         plus a universal one without native code (neural models
+//                                         fall back to WASM there), in dist-vsix/
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 
-const target = `${process.platform}-${process.arch}`;
-const out = 'lm-playground.vsix';
-execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--target', target, '--out', out], { stdio: 'inherit' });
-const bytes = fs.statSync(out).size;
-console.log(`${out} (${target}): ${(bytes / 1024 / 1024).toFixed(2)} MiB (${bytes} bytes)`);
+const NATIVE = path.join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
+const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
+
+/** Leaves exactly one platform's native binaries in bin/ (none for the universal package). */
+function stageNative(target) {
+  fs.rmSync('bin', { recursive: true, force: true });
+  if (!target) return;
+  const [platform, arch] = target.split('-');
+  const from = path.join(NATIVE, platform, arch);
+  const to = path.join('bin', 'napi-v6', platform, arch);
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(to, f));
+}
+
+function vsce(out, target) {
+  const args = ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--out', out];
+  if (target) args.push('--target', target);
+  execFileSync('npx', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const bytes = fs.statSync(out).size;
+  console.log(`${out} (${target ?? 'universal'}): ${(bytes / 1024 / 1024).toFixed(2)} MiB (${bytes} bytes)`);
+}
+
+const here = `${process.platform}-${process.arch}`;
+if (process.argv.includes('--all')) {
+  fs.mkdirSync('dist-vsix', { recursive: true });
+  for (const target of TARGETS) {
+    stageNative(target);
+    vsce(path.join('dist-vsix', `lm-playground-${target}.vsix`), target);
+  }
+  stageNative(undefined);
+  vsce(path.join('dist-vsix', 'lm-playground-universal.vsix'), undefined);
+  stageNative(TARGETS.includes(here) ? here : undefined); // leave the working tree as a build leaves it
+} else {
+  const target = TARGETS.includes(here) ? here : undefined;
+  stageNative(target);
+  vsce('lm-playground.vsix', target);
+}
