@@ -2,19 +2,19 @@
  * The active model: loaded lazily from the `lmPlayground.model` setting, reloaded when it changes.
  * A model that fails to load is reported and the previous one stays active.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import * as fs from 'fs';
-import * as path from 'path';
 import { DEFAULT_MODEL, loadModel, resolveModelFile } from '../node/modelLoader';
 import { startWebviewEngine } from './webviewEngineHost';
 import { SECTION, deviceSetting, modelSetting, preferQuantizedSetting } from './settings';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
-  private loadedSpec: string | undefined;
-  private failedSpec: string | undefined;
+  private loadedKey: string | undefined;
+  private failedKey: string | undefined;
   private lastError: string | undefined;
   private readonly changed = new vscode.EventEmitter<LanguageModel | undefined>();
   readonly onDidChangeModel = this.changed.event;
@@ -38,7 +38,7 @@ export class ModelService implements vscode.Disposable {
     return modelSetting() || DEFAULT_MODEL;
   }
 
-  /** What a load depends on: the model and, for neural models, the device. */
+  /** What a load depends on: the model and, for neural models, the device and the quantized preference. */
   private get key(): string {
     return `${this.spec}\u0000${deviceSetting()}\u0000${preferQuantizedSetting()}`;
   }
@@ -62,7 +62,7 @@ export class ModelService implements vscode.Disposable {
   /** The active model, loading it on first use. Throws LmError when no model could be loaded. */
   async get(): Promise<LanguageModel> {
     if (this.loading) await this.loading;
-    if (!this.model && this.failedSpec !== this.key) await this.reload(false);
+    if (!this.model && this.failedKey !== this.key) await this.reload(false);
     if (!this.model) throw new LmError(`no model is loaded: ${this.lastError ?? 'unknown error'}`);
     return this.model;
   }
@@ -85,22 +85,22 @@ export class ModelService implements vscode.Disposable {
   private async load(announce: boolean): Promise<void> {
     const spec = this.spec;
     const key = this.key;
-    if (key === this.loadedSpec && this.model) return;
+    if (key === this.loadedKey && this.model) return;
     const started = Date.now();
     try {
       const model = await this.open(spec);
       this.model?.dispose?.();
       this.model = model;
       this.lastTokensPerSecond = undefined;
-      this.loadedSpec = key;
-      this.failedSpec = undefined;
+      this.loadedKey = key;
+      this.failedKey = undefined;
       this.lastError = undefined;
       this.log.info(`loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms`);
       this.changed.fire(model);
       if (announce) void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}${model.info.device ? ` on ${model.info.device}` : ''}.`);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      this.failedSpec = key;
+      this.failedKey = key;
       this.lastError = message;
       this.log.error(`could not load model ${spec}: ${message}`);
       const kept = this.model ? ` The previous model (${this.model.info.name}) stays active.` : '';
@@ -121,7 +121,7 @@ export class ModelService implements vscode.Disposable {
           // Closing the panel stops the model: forget it, so that the next use opens a new panel.
           if (!model || this.model !== model) return;
           this.model = undefined;
-          this.loadedSpec = undefined;
+          this.loadedKey = undefined;
           this.changed.fire(undefined);
         });
         return model;
