@@ -130,13 +130,6 @@ export function entropyNats(logProbs: ArrayLike<number>): number {
   return h;
 }
 
-/** Entropy in nats of a distribution given as probabilities. */
-export function entropyOfProbabilities(probs: ArrayLike<number>): number {
-  let h = 0;
-  for (let i = 0; i < probs.length; i++) if (probs[i] > 0) h -= probs[i] * Math.log(probs[i]);
-  return h;
-}
-
 /** 1 + the number of tokens strictly more probable than `token` (so equal values share a rank). */
 export function rankOf(logProbs: ArrayLike<number>, token: number): number {
   const target = logProbs[token];

@@ -3,14 +3,6 @@
 export const LN2 = Math.LN2;
 export const LN10 = Math.LN10;
 
-export function natsToBits(nats: number): number {
-  return nats / LN2;
-}
-
-export function log10ToNats(log10: number): number {
-  return log10 * LN10;
-}
-
 /** log(sum(exp(x))) without overflow; -Infinity for an empty or all -Infinity input. */
 export function logSumExp(values: ArrayLike<number>): number {
   let max = -Infinity;
