@@ -1,0 +1,43 @@
+/**
+ * Shannon's (1951) bounds on the entropy of a text from a guessing game: if q_i is the fraction of
+ * characters guessed right at the i-th guess, the entropy per character lies between
+ *   lower = Σ_{i=1..K} i (q_i − q_{i+1}) log2 i   (q_{K+1} = 0)
+ *   upper = −Σ_i q_i log2 q_i
+ * where K is the alphabet size.
+ */
+
+/** q_i for i = 1..K (index 0 is guess 1) from the number of guesses each character took. */
+export function guessFrequencies(guessCounts: readonly number[], alphabetSize: number): number[] {
+  const q = new Array<number>(alphabetSize).fill(0);
+  if (guessCounts.length === 0) return q;
+  for (const g of guessCounts) {
+    if (!Number.isInteger(g) || g < 1 || g > alphabetSize) throw new RangeError(`a guess count must be between 1 and ${alphabetSize}, got ${g}`);
+    q[g - 1]++;
+  }
+  return q.map((c) => c / guessCounts.length);
+}
+
+export interface ShannonBounds {
+  /** Bits per character. */
+  lower: number;
+  upper: number;
+}
+
+/** Bounds from q_1..q_K; `q.length` is the alphabet size K. */
+export function shannonBounds(q: readonly number[]): ShannonBounds {
+  let upper = 0;
+  let lower = 0;
+  for (let i = 1; i <= q.length; i++) {
+    const qi = q[i - 1];
+    const next = i < q.length ? q[i] : 0;
+    if (qi > 0) upper -= qi * Math.log2(qi);
+    lower += i * (qi - next) * Math.log2(i);
+  }
+  // −0 and rounding noise read badly in a table.
+  return { lower: Math.max(0, lower), upper: Math.max(0, upper) };
+}
+
+/** Bounds straight from guess counts. */
+export function boundsFromGuesses(guessCounts: readonly number[], alphabetSize: number): ShannonBounds {
+  return shannonBounds(guessFrequencies(guessCounts, alphabetSize));
+}
