@@ -65,9 +65,10 @@ await esbuild.build({
   sourcemap: !production,
   logLevel: 'error',
 });
+// Pages of the webview panels (the engine host, the Shannon game).
 await esbuild.build({
-  entryPoints: ['src/webview/enginePage.ts'],
-  outfile: 'dist/webview/enginePage.js',
+  entryPoints: ['src/webview/enginePage.ts', 'src/webview/shannonPage.ts'],
+  outdir: 'dist/webview',
   bundle: true,
   platform: 'browser',
   format: 'iife',
@@ -76,3 +77,4 @@ await esbuild.build({
   logLevel: 'error',
 });
 fs.copyFileSync(path.join(wasmFrom, 'ort-wasm-simd-threaded.asyncify.wasm'), path.join('dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm'));
+fs.copyFileSync(path.join('src', 'webview', 'shannonPage.css'), path.join('dist', 'webview', 'shannonPage.css'));

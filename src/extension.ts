@@ -6,6 +6,8 @@ import { completeSelection } from './vscode/completeSelection';
 import { downloadModelCommand, downloadsDir } from './vscode/downloadModel';
 import { ModelService } from './vscode/modelService';
 import { selectModel } from './vscode/selectModel';
+import { registerShannonGame } from './vscode/shannonPanel';
+import { ShannonStore } from './vscode/shannonStore';
 import { createModelStatusBar } from './vscode/statusBar';
 import { TokenHoverProvider } from './vscode/tokenHover';
 
@@ -34,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('lmPlayground.selectModel', () => selectModel(models, [modelsDir, downloadsDir(context)])),
     command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models)),
+    ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),
   );
   log.info(`activated; embedded models in ${modelsDir}`);
 }

@@ -8,13 +8,7 @@ import { EngineConnection, RemoteLanguageModel } from '../core/engine/engineClie
 import type { EngineResponse } from '../core/engine/protocol';
 import { LmError } from '../core/errors';
 import { hostSide } from '../node/neuralLoader';
-
-function nonce(): string {
-  let s = '';
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
+import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
 /** `onClosed` runs when the user closes the panel, which stops the model. */
 export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, preferQuantized: boolean, onClosed: () => void): Promise<RemoteLanguageModel> {
@@ -34,11 +28,11 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
     wasmUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'ort-wasm-simd-threaded.asyncify.wasm')).toString(),
   };
   w.html = `<!doctype html><html><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${n}' 'wasm-unsafe-eval'; worker-src blob:; connect-src ${w.cspSource}; style-src 'nonce-${n}';">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w, n, { wasm: true, blobWorkers: true })}">
 <style nonce="${n}">body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 1em; } #status { font-weight: bold; }</style>
 </head><body>
 <h2>LM Playground engine</h2>
-<p>This panel runs <b>${name.replace(/[<>&"]/g, '')}</b> in a Web Worker, on WebGPU when this window has a GPU adapter, else on WebAssembly. Closing it stops the model.</p>
+<p>This panel runs <b>${escapeHtml(name)}</b> in a Web Worker, on WebGPU when this window has a GPU adapter, else on WebAssembly. Closing it stops the model.</p>
 <p id="status">starting…</p>
 <script nonce="${n}" id="engine-config" type="application/json">${JSON.stringify(pageConfig).replace(/</g, '\\u003c')}</script>
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'enginePage.js'))}"></script>

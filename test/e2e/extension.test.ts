@@ -5,12 +5,11 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { CodeServer, REPO_ROOT } from '../../scripts/codeServer';
-import { Workbench } from './workbench';
+import { REPO_ROOT } from '../../scripts/codeServer';
+import { useVsCode } from './session';
+import type { Workbench } from './workbench';
 
-const VSIX = path.join(REPO_ROOT, 'lm-playground.vsix');
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const MAX_TOKENS = 6;
 
@@ -19,30 +18,17 @@ function cli(...args: string[]): string {
 }
 
 describe('LM Playground in VS Code (code-server)', function () {
-  let server: CodeServer;
+  const session = useVsCode({
+    'lmPlayground.generation.temperature': 0,
+    'lmPlayground.generation.maxTokens': MAX_TOKENS,
+    'editor.hover.delay': 150,
+  });
   let wb: Workbench;
   let workspace: string;
 
-  before(async function () {
-    assert.ok(fs.existsSync(VSIX), `${VSIX} is missing: run npm run package first`);
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-e2e-'));
-    workspace = path.join(state, 'workspace');
-    fs.cpSync(path.join(REPO_ROOT, 'sample-workspace'), workspace, { recursive: true });
+  before(function () {
+    ({ wb, workspace } = session);
     fs.writeFileSync(path.join(workspace, 'empty.txt'), '');
-    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-    server = new CodeServer({
-      stateDir: path.join(state, 'server'),
-      workspace,
-      vsix: VSIX,
-      settings: {
-        'lmPlayground.generation.temperature': 0,
-        'lmPlayground.generation.maxTokens': MAX_TOKENS,
-        'editor.hover.delay': 150,
-        'files.autoSave': 'off',
-      },
-    });
-    await server.start();
-    wb = await Workbench.open(server.url);
   });
 
   /** Selects the first line of the active editor and runs LM: Complete Selection. */
@@ -52,19 +38,6 @@ describe('LM Playground in VS Code (code-server)', function () {
     await wb.page.keyboard.press('Shift+End');
     await wb.runCommand('LM: Complete Selection');
   }
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && wb) {
-      const name = `FAILED-${this.currentTest.title.replace(/\W+/g, '-')}`;
-      const shot = await wb.screenshot(name).catch((e) => `(no screenshot: ${e})`);
-      console.log(`\n=== on screen (${shot}) ===\n${await wb.describeScreen()}\n=== logs ===\n${server.extensionLogs()}`);
-    }
-  });
-
-  after(async function () {
-    await wb?.close();
-    await server?.stop();
-  });
 
   it('completes the selection with the embedded n-gram model (LM: Complete Selection)', async function () {
     await wb.openFile('mouse.txt');

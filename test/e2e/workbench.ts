@@ -1,7 +1,7 @@
 /** Drives the VS Code workbench in headless Chromium: every step waits for a condition on screen. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', '..', 'test-results', 'e2e');
 /** Generous: a loaded 2-core machine renders the workbench slowly. */
@@ -139,6 +139,19 @@ export class Workbench {
 
   hover(): Locator {
     return this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'p(token' }).first();
+  }
+
+  /** The frame of the webview whose page has `selector` (webviews are nested iframes). */
+  async webviewFrame(selector: string): Promise<Frame> {
+    const deadline = Date.now() + STEP_TIMEOUT;
+    while (Date.now() < deadline) {
+      for (const frame of this.page.frames()) {
+        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+      }
+      // Poll for the frame: it appears when the panel's page has loaded.
+      await this.page.waitForTimeout(200);
+    }
+    throw new Error(`no webview shows ${selector}`);
   }
 
   notification(text: string | RegExp): Locator {

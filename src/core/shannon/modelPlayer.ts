@@ -22,7 +22,13 @@ export async function playModel(
 ): Promise<void> {
   const chars = characters(game);
   const symbols = predictor.alphabet.symbols;
+  let slice = Date.now();
   for (let i = from; i < Math.min(to, chars.length); i++) {
+    // A model in the caller's thread would otherwise hold it for the whole text.
+    if (Date.now() - slice > 15) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      slice = Date.now();
+    }
     throwIfCancelled(signal);
     const { prefix, atStart } = modelPrefix(game, i);
     const p = await predictor.distribution(prefix, atStart, signal);

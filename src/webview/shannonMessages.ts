@@ -1,0 +1,44 @@
+/** Messages between the Shannon game panel (webview) and the extension, which owns the game. */
+import type { AlphabetKind } from '../core/shannon/alphabet';
+import type { GameStats } from '../core/shannon/game';
+import type { ShannonBounds } from '../core/shannon/bounds';
+
+export interface PlayedRow {
+  position: number;
+  char: string;
+  guesses: number;
+  wrong: string;
+  modelRank?: number;
+  modelBits?: number;
+}
+
+export interface ShannonView {
+  game?: {
+    title: string;
+    alphabet: AlphabetKind;
+    window: number;
+    symbols: string[];
+    length: number;
+    position: number;
+    visible: string;
+    pending: string[];
+    finished: boolean;
+  };
+  stats?: GameStats;
+  /** The last played characters, newest first. */
+  recent: PlayedRow[];
+  pooled: { alphabet: AlphabetKind; games: number; played: number; bounds: ShannonBounds }[];
+  sources: { id: string; label: string }[];
+  model: { name?: string; computed: number; total: number; error?: string; /** Over every character it has played. */ bitsPerChar?: number };
+  /** Feedback on the last key, e.g. "wrong" or "not in the alphabet". */
+  feedback?: { kind: 'right' | 'wrong' | 'repeated' | 'outside' | 'finished' | 'info' | 'error'; text: string };
+}
+
+export type ToPanel = { type: 'view'; view: ShannonView };
+
+export type FromPanel =
+  | { type: 'ready' }
+  | { type: 'guess'; char: string }
+  | { type: 'newGame'; source: string; alphabet: AlphabetKind; window: number }
+  | { type: 'reset' }
+  | { type: 'exportCsv' };

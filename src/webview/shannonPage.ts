@@ -1,0 +1,178 @@
+/**
+ * Page of the Shannon game panel: shows the game the extension sends and sends back the keys the
+ * player types. UI from @vscode-elements/elements (follows the editor's theme), chart by Chart.js.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-label/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import type { FromPanel, ShannonView, ToPanel } from './shannonMessages';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+
+interface VsCodeApi {
+  postMessage(message: FromPanel): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+type ValueElement = HTMLElement & { value: string };
+
+const el = <T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): T => {
+  const e = document.createElement(tag) as T;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+};
+const show = (ch: string) => (ch === ' ' ? '␣' : ch === '\n' ? '⏎' : ch === '\t' ? '⇥' : ch);
+const bits = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
+const ALPHABET_LABELS = { shannon27: "Shannon's 27 symbols (a–z and space)", all: 'All characters of the text' } as const;
+
+// The layout is built once: re-rendering replaces only the parts that change, so focus stays put.
+const app = document.getElementById('app')!;
+app.replaceChildren();
+
+const sourceSelect = el<ValueElement>('vscode-single-select', { id: 'source', 'aria-label': 'Text to play' });
+const alphabetSelect = el<ValueElement>('vscode-single-select', { id: 'alphabet', 'aria-label': 'Alphabet' });
+for (const [value, label] of Object.entries(ALPHABET_LABELS)) alphabetSelect.append(el('vscode-option', { value }, label));
+const windowField = el<ValueElement>('vscode-textfield', { id: 'window', type: 'number', min: '0', value: '0', 'aria-label': 'Letters shown (0 shows all)' });
+const newButton = el('vscode-button', { id: 'new-game' }, 'New game');
+const exportButton = el('vscode-button', { id: 'export-csv', secondary: '' }, 'Export CSV');
+const resetButton = el('vscode-button', { id: 'reset', secondary: '' }, 'Reset results');
+const field = (id: string, label: string, control: HTMLElement) => el('div', { class: 'field' }, el('vscode-label', { for: id }, label), control);
+
+const title = el('p', { id: 'game-title', class: 'subtitle' });
+const textBox = el('div', { id: 'text', class: 'text', 'aria-label': 'The text so far' });
+const wrongLine = el('div', { id: 'wrong', class: 'wrong' });
+const guessField = el<ValueElement>('vscode-textfield', { id: 'guess', placeholder: 'Type your guess for the next character', 'aria-label': 'Your guess for the next character' });
+const feedback = el('p', { id: 'feedback', role: 'status' });
+const summary = el('table', { id: 'summary', class: 'summary' });
+const progress = el('p', { id: 'model-progress', class: 'muted' });
+const pooled = el('p', { id: 'pooled', class: 'muted' });
+const canvas = el<HTMLCanvasElement>('canvas', { id: 'q-chart', role: 'img', 'aria-label': 'Distribution of the number of guesses' });
+const recent = el('table', { id: 'recent', class: 'recent' });
+const note = el('p', { class: 'muted' },
+  'Shannon (1951): with q', el('sub', {}, 'i'), ' the fraction of characters guessed right at guess i, the entropy per character lies between ',
+  'Σ i (q', el('sub', {}, 'i'), ' − q', el('sub', {}, 'i+1'), ') log₂ i and −Σ q', el('sub', {}, 'i'), ' log₂ q', el('sub', {}, 'i'), ' (for a player who guesses in order of probability). ',
+  "The model's guess count is the rank of the true character in its next-character distribution; its cross-entropy is the average of −log₂ p(true character).");
+
+app.append(
+  el('header', {}, el('h1', {}, 'The Shannon game'), title),
+  el('section', { class: 'controls', 'aria-label': 'New game' },
+    field('source', 'Text', sourceSelect), field('alphabet', 'Alphabet', alphabetSelect), field('window', 'Letters shown (0: all)', windowField),
+    el('div', { class: 'buttons' }, newButton, exportButton, resetButton)),
+  el('section', { class: 'play', 'aria-label': 'Play' }, textBox, wrongLine, guessField, feedback),
+  el('section', { class: 'stats', 'aria-label': 'Statistics' }, summary, progress, pooled, el('div', { class: 'chart' }, canvas), recent, note),
+);
+
+const cssVar = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+const chart = new Chart<'bar', number[], string>(canvas, {
+  type: 'bar',
+  data: { labels: [], datasets: [] },
+  options: {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    scales: {
+      x: { title: { display: true, text: 'guess number i' }, ticks: { color: cssVar('--vscode-foreground', '#888') } },
+      y: { title: { display: true, text: 'q_i' }, min: 0, max: 1, ticks: { color: cssVar('--vscode-foreground', '#888') } },
+    },
+    plugins: { legend: { labels: { color: cssVar('--vscode-foreground', '#888') } } },
+  },
+});
+
+function send(m: FromPanel): void {
+  vscode.postMessage(m);
+}
+
+newButton.addEventListener('click', () => {
+  const window = Number(windowField.value || '0');
+  send({ type: 'newGame', source: sourceSelect.value, alphabet: alphabetSelect.value === 'all' ? 'all' : 'shannon27', window });
+  guessField.focus();
+});
+exportButton.addEventListener('click', () => send({ type: 'exportCsv' }));
+resetButton.addEventListener('click', () => send({ type: 'reset' }));
+
+/** Every printable key is a guess; Enter guesses a line break where the alphabet has one. */
+guessField.addEventListener('keydown', (e: KeyboardEvent) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  let ch: string | undefined;
+  if (e.key === 'Enter') ch = '\n';
+  else if (e.key === 'Tab') return;
+  else if ([...e.key].length === 1) ch = e.key;
+  if (ch === undefined) return;
+  e.preventDefault();
+  guessField.value = '';
+  send({ type: 'guess', char: ch });
+});
+
+function renderSources(view: ShannonView): void {
+  if (sourceSelect.childElementCount === view.sources.length) return;
+  sourceSelect.replaceChildren(...view.sources.map((s) => el('vscode-option', { value: s.id }, s.label)));
+  sourceSelect.value = view.sources[Math.min(1, view.sources.length - 1)].id;
+}
+
+function render(view: ShannonView): void {
+  renderSources(view);
+  const g = view.game;
+  const s = view.stats;
+  title.textContent = g
+    ? `${g.title} · ${ALPHABET_LABELS[g.alphabet]} · ${g.window > 0 ? `the last ${g.window} letters shown` : 'all the text so far shown'} · character ${Math.min(g.position + 1, g.length)} of ${g.length}`
+    : 'No game yet.';
+  if (g && document.activeElement !== alphabetSelect) alphabetSelect.value = g.alphabet;
+  if (g && document.activeElement !== windowField) windowField.value = String(g.window);
+
+  textBox.replaceChildren(...(g ? [g.window > 0 && g.position > g.window ? '…' : '', g.visible, el('span', { class: 'cursor', 'aria-label': 'next character' }, g.finished ? ' ■' : '▁')] : []));
+  textBox.scrollTop = textBox.scrollHeight;
+  wrongLine.replaceChildren(...(g && g.pending.length > 0 ? ['Wrong here: ', ...g.pending.map((c) => el('span', { class: 'chip' }, show(c)))] : []));
+  feedback.textContent = view.feedback?.text ?? '';
+  feedback.className = view.feedback ? `feedback ${view.feedback.kind}` : 'feedback';
+
+  const model = s?.model;
+  const row = (label: string, you: string, it: string) => el('tr', {}, el('th', { scope: 'row' }, label), el('td', {}, you), el('td', {}, it));
+  summary.replaceChildren(
+    el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'You'), el('th', { scope: 'col' }, `Model: ${view.model.name ?? '…'}`))),
+    el('tbody', {},
+      row('Characters played', String(s?.played ?? 0), String(model?.played ?? 0)),
+      row('Upper bound (bits/char)', bits(s && s.played ? s.person.bounds.upper : undefined), bits(model && model.played ? model.bounds.upper : undefined)),
+      row('Lower bound (bits/char)', bits(s && s.played ? s.person.bounds.lower : undefined), bits(model && model.played ? model.bounds.lower : undefined)),
+      row('Cross-entropy (bits/char)', '–', bits(model?.bitsPerChar)),
+      row('Right at the first guess', s && s.played ? `${Math.round(s.person.q[0] * 100)}%` : '–', model && model.played ? `${Math.round(model.q[0] * 100)}%` : '–'),
+    ),
+  );
+  progress.textContent = view.model.error
+    ? `The model could not play: ${view.model.error}`
+    : view.model.total > 0
+      ? `The model has played ${view.model.computed} of ${view.model.total} characters${view.model.computed < view.model.total ? '…' : '.'} ` +
+        `Its cross-entropy over them: ${bits(view.model.bitsPerChar)} bits/char.${s && s.played ? ' The columns compare the characters you have played.' : ''}`
+      : '';
+  pooled.textContent = view.pooled.length
+    ? 'All your saved games: ' + view.pooled.map((p) => `${ALPHABET_LABELS[p.alphabet]}: ${p.played} characters in ${p.games} game(s), ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char`).join('; ')
+    : '';
+
+  // q_i up to the largest guess count seen (at least 5), for the person and the model.
+  const k = s ? Math.max(5, ...[...s.person.q.keys()].filter((i) => s.person.q[i] > 0 || (model?.q[i] ?? 0) > 0).map((i) => i + 1)) : 5;
+  chart.data.labels = Array.from({ length: k }, (_, i) => String(i + 1));
+  chart.data.datasets = [
+    { label: 'You', data: s ? s.person.q.slice(0, k) : [], backgroundColor: cssVar('--vscode-charts-blue', '#3794ff') },
+    { label: `Model (${view.model.name ?? '…'})`, data: model ? model.q.slice(0, k) : [], backgroundColor: cssVar('--vscode-charts-orange', '#d18616') },
+  ];
+  chart.update();
+  canvas.setAttribute('aria-label', s ? `q_i for guesses 1 to ${k}: you ${s.person.q.slice(0, k).map((x) => x.toFixed(2)).join(', ')}` : 'no guesses yet');
+
+  recent.replaceChildren(
+    el('caption', {}, 'Character by character (newest first)'),
+    el('thead', {}, el('tr', {}, ...['#', 'Character', 'Your guesses', 'Wrong guesses', 'Model guesses', 'Model bits'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...view.recent.map((r) => el('tr', {},
+      el('td', {}, String(r.position)), el('td', { class: 'char' }, show(r.char)), el('td', {}, String(r.guesses)),
+      el('td', { class: 'char' }, [...r.wrong].map(show).join(' ')), el('td', {}, r.modelRank === undefined ? '…' : String(r.modelRank)), el('td', {}, bits(r.modelBits))))),
+  );
+}
+
+window.addEventListener('message', (e: MessageEvent<ToPanel>) => {
+  if (e.data?.type === 'view') render(e.data.view);
+});
+send({ type: 'ready' });
+guessField.focus();

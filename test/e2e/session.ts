@@ -1,0 +1,50 @@
+/**
+ * One code-server with the packaged extension and a fresh copy of the sample workspace per test
+ * file, a headless Chromium on it, and on failure a screenshot plus what was on screen and in the logs.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CodeServer, REPO_ROOT } from '../../scripts/codeServer';
+import { Workbench } from './workbench';
+
+export const VSIX = path.join(REPO_ROOT, 'lm-playground.vsix');
+
+export interface Session {
+  server: CodeServer;
+  wb: Workbench;
+  workspace: string;
+}
+
+/** Registers the suite's hooks; the session is there from the first test on. */
+export function useVsCode(settings: Record<string, unknown>): Session {
+  const session = {} as Session;
+  before(async function () {
+    assert.ok(fs.existsSync(VSIX), `${VSIX} is missing: run npm run package first`);
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-e2e-'));
+    session.workspace = path.join(state, 'workspace');
+    fs.cpSync(path.join(REPO_ROOT, 'sample-workspace'), session.workspace, { recursive: true });
+    fs.mkdirSync(path.join(session.workspace, '.vscode'), { recursive: true });
+    session.server = new CodeServer({ stateDir: path.join(state, 'server'), workspace: session.workspace, vsix: VSIX, settings: { 'files.autoSave': 'off', ...settings } });
+    await session.server.start();
+    session.wb = await Workbench.open(session.server.url);
+    // The extension's status bar entry: it is active, so its commands are in the palette.
+    await session.wb.page.locator('.statusbar-item', { hasText: /\bLM\b|ngram-classics/ }).first().waitFor();
+  });
+
+  afterEach(async function () {
+    const { wb, server } = session;
+    if (this.currentTest?.state === 'failed' && wb) {
+      const name = `FAILED-${this.currentTest.title.replace(/\W+/g, '-')}`;
+      const shot = await wb.screenshot(name).catch((e) => `(no screenshot: ${e})`);
+      console.log(`\n=== on screen (${shot}) ===\n${await wb.describeScreen()}\n=== logs ===\n${server.extensionLogs()}`);
+    }
+  });
+
+  after(async function () {
+    await session.wb?.close();
+    await session.server?.stop();
+  });
+  return session;
+}

@@ -1,0 +1,103 @@
+/** End-to-end: LM: Play the Shannon Game in code-server, played from the keyboard. */
+import * as assert from 'assert';
+import type { Frame } from 'playwright-core';
+import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
+import { boundsFromGuesses } from '../../src/core/shannon/bounds';
+import { newGame } from '../../src/core/shannon/game';
+import { playModel } from '../../src/core/shannon/modelPlayer';
+import { NextCharPredictor } from '../../src/core/shannon/nextCharDistribution';
+import { PASSAGES } from '../../src/core/shannon/passages';
+import { loadModel } from '../../src/node/modelLoader';
+import { useVsCode } from './session';
+
+const PLAYED = 10;
+
+describe('The Shannon game panel (code-server)', function () {
+  const session = useVsCode({});
+  let frame: Frame;
+
+  /** The summary table's row as text, e.g. "Upper bound (bits/char) 1.00 0.87". */
+  const summaryRow = (label: string) => frame.locator('#summary tr', { hasText: label }).first();
+
+  it('plays ten characters by typing: guess counts, bounds, and the model beside them', async function () {
+    const { wb } = session;
+    await wb.runCommand('LM: Play the Shannon Game');
+    frame = await wb.webviewFrame('#guess');
+    await frame.locator('#game-title', { hasText: 'motorcycle' }).waitFor();
+    await frame.locator('#guess').click();
+    const text = foldToShannon27(PASSAGES[0].text);
+    const guesses: number[] = [];
+    for (let i = 0; i < PLAYED; i++) {
+      const ch = text[i];
+      if (i % 2 === 0) {
+        // A wrong guess first: it is shown, and cannot be made twice.
+        const wrong = ch === 'q' ? 'z' : 'q';
+        await wb.page.keyboard.type(wrong);
+        await frame.locator('#wrong .chip', { hasText: wrong }).waitFor();
+        if (i === 0) {
+          await wb.page.keyboard.type(wrong);
+          await frame.locator('#feedback', { hasText: 'already tried' }).waitFor();
+          await wb.page.keyboard.type('!');
+          await frame.locator('#feedback', { hasText: 'not in the alphabet' }).waitFor();
+        }
+        guesses.push(2);
+      } else {
+        guesses.push(1);
+      }
+      await wb.page.keyboard.type(ch);
+      await frame.locator('#game-title', { hasText: `character ${i + 2} of ${text.length}` }).waitFor();
+    }
+    await frame.locator('#text', { hasText: text.slice(0, PLAYED) }).waitFor();
+
+    // The person: q = (1/2, 1/2), so both bounds are 1 bit per character.
+    const you = boundsFromGuesses(guesses, 27);
+    await summaryRow('Characters played').filter({ hasText: `Characters played${PLAYED}` }).waitFor();
+    assert.match(await summaryRow('Upper bound').innerText(), new RegExp(`\\s${you.upper.toFixed(2)}\\s`));
+    assert.match(await summaryRow('Lower bound').innerText(), new RegExp(`\\s${you.lower.toFixed(2)}\\s`));
+
+    // The model: the same numbers as the core computes here for the embedded n-gram model.
+    const model = await loadModel('ngram-classics');
+    const game = newGame('t', PASSAGES[0].text, 'shannon27', 0, 'x');
+    const ranks: number[] = [];
+    const bits: number[] = [];
+    await playModel(new NextCharPredictor(model, makeAlphabet('shannon27', '')), game, 0, PLAYED, (g) => {
+      ranks.push(g.rank);
+      bits.push(g.bits);
+    });
+    const crossEntropy = (bits.reduce((a, b) => a + b, 0) / PLAYED).toFixed(2);
+    await frame.locator('#model-progress', { hasText: `has played ${text.length} of ${text.length}` }).waitFor();
+    await summaryRow('Cross-entropy').filter({ hasText: crossEntropy }).waitFor();
+    const modelBounds = boundsFromGuesses(ranks, 27);
+    const upperRow = await summaryRow('Upper bound').innerText();
+    assert.ok(upperRow.trim().endsWith(modelBounds.upper.toFixed(2)), `model upper bound ${modelBounds.upper.toFixed(2)}: ${upperRow}`);
+    assert.match(await frame.locator('#summary thead').innerText(), /ngram-classics/);
+    // Character by character: the newest row has the model's guess count for that character.
+    const newest = await frame.locator('#recent tbody tr').first().innerText();
+    assert.deepStrictEqual(newest.split('\t').map((c) => c.trim()).slice(0, 5), [String(PLAYED), text[PLAYED - 1] === ' ' ? '␣' : text[PLAYED - 1], '1', '', String(ranks[PLAYED - 1])]);
+    await wb.screenshot('shannon-game');
+  });
+
+  it('exports the results as CSV', async function () {
+    const { wb } = session;
+    await frame.locator('#export-csv').click();
+    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.includes('model_bits') ?? false);
+    const csv = await wb.editorText();
+    const rows = csv.trim().split('\n');
+    assert.strictEqual(rows.length, PLAYED + 1, csv);
+    assert.match(rows[1], /,shannon27,all,1,t,2,q,ngram-classics,\d+,\d+\.\d{4}$/);
+    await wb.screenshot('shannon-csv');
+  });
+
+  it('keeps the game when the panel is closed and reopened, and resets on request', async function () {
+    const { wb } = session;
+    await wb.runCommand('View: Close All Editors');
+    await wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).click();
+    await wb.runCommand('LM: Play the Shannon Game');
+    frame = await wb.webviewFrame('#guess');
+    await frame.locator('#game-title', { hasText: `character ${PLAYED + 1} of` }).waitFor();
+    await frame.locator('#reset').click();
+    await wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Reset' }).click();
+    await frame.locator('#game-title', { hasText: 'character 1 of' }).waitFor();
+    await summaryRow('Characters played').filter({ hasText: 'Characters played0' }).waitFor();
+  });
+});
