@@ -67,7 +67,7 @@ await esbuild.build({
 });
 // Pages of the webview panels (the engine host, the Shannon game).
 await esbuild.build({
-  entryPoints: ['src/webview/enginePage.ts', 'src/webview/shannonPage.ts'],
+  entryPoints: ['src/webview/enginePage.ts', 'src/webview/shannonPage.ts', 'src/webview/comparePage.ts'],
   outdir: 'dist/webview',
   bundle: true,
   platform: 'browser',
@@ -77,4 +77,4 @@ await esbuild.build({
   logLevel: 'error',
 });
 fs.copyFileSync(path.join(wasmFrom, 'ort-wasm-simd-threaded.asyncify.wasm'), path.join('dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm'));
-fs.copyFileSync(path.join('src', 'webview', 'shannonPage.css'), path.join('dist', 'webview', 'shannonPage.css'));
+for (const css of ['shannonPage.css', 'comparePage.css']) fs.copyFileSync(path.join('src', 'webview', css), path.join('dist', 'webview', css));

@@ -1,4 +1,5 @@
 /** Wires the LM Playground pieces into VS Code. */
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { LmError } from './core/errors';
 import { embeddedModelsDir } from './node/modelLoader';
@@ -10,11 +11,24 @@ import { registerShannonGame } from './vscode/shannonPanel';
 import { ShannonStore } from './vscode/shannonStore';
 import { createModelStatusBar } from './vscode/statusBar';
 import { TokenHoverProvider } from './vscode/tokenHover';
+import { compareModels } from './vscode/compareModels';
+import { createDocumentMetrics } from './vscode/documentMetrics';
+import { TokenHeatmap } from './vscode/heatmap';
+import { registerInlineCompletions } from './vscode/inlineCompletions';
+import type { ModelDirs } from './vscode/modelCatalog';
+import { trainWorkspaceModel } from './vscode/trainWorkspaceModel';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('LM Playground', { log: true });
   const modelsDir = embeddedModelsDir();
   const models = new ModelService(modelsDir, context.extensionUri, log);
+  const dirs: ModelDirs = { embedded: modelsDir, downloaded: downloadsDir(context), trained: path.join(context.globalStorageUri.fsPath, 'trained') };
+  const heatmap = new TokenHeatmap(models, log);
+  const activeEditor = () => {
+    const e = vscode.window.activeTextEditor;
+    if (!e) throw new LmError('open a file in an editor first');
+    return e;
+  };
 
   /** Commands report their errors in the UI; nothing escapes to the extension host. */
   const command = (id: string, run: (...args: unknown[]) => Promise<void>) =>
@@ -33,9 +47,16 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     createModelStatusBar(models),
     command('lmPlayground.completeSelection', () => completeSelection(models, log)),
-    command('lmPlayground.selectModel', () => selectModel(models, [modelsDir, downloadsDir(context)])),
+    command('lmPlayground.selectModel', () => selectModel(models, dirs)),
     command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
-    vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models)),
+    heatmap,
+    command('lmPlayground.showTokenProbabilities', () => heatmap.show(activeEditor())),
+    command('lmPlayground.clearTokenProbabilities', async () => heatmap.clear(vscode.window.activeTextEditor)),
+    command('lmPlayground.compareModels', () => compareModels(context.extensionUri, models, dirs, log)),
+    command('lmPlayground.trainWorkspaceModel', (args) => trainWorkspaceModel(dirs.trained, log, typeof args === 'object' && args ? (args as { glob?: string; order?: number }) : undefined)),
+    vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
+    createDocumentMetrics(models, log),
+    ...registerInlineCompletions(models, log),
     ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),
   );
   log.info(`activated; embedded models in ${modelsDir}`);

@@ -3,7 +3,7 @@
  * its tokens with the model's log-probs (untempered p, not p_T), its total, and why it finished.
  */
 import { LmError, throwIfCancelled, type CancelSignal } from './errors';
-import type { LanguageModel } from './model';
+import type { LanguageModel, Token } from './model';
 import { Xoshiro128, randomSeed } from './random';
 import { sampleToken } from './sampling';
 import { describePosition, scoreTokens, type Alternative } from './scoring';
@@ -22,6 +22,18 @@ export interface GenerationOptions {
   topKPerToken?: number;
   /** Same seed, model and settings give the same completions. Random when absent. */
   seed?: number;
+  /**
+   * When the prompt ends inside a word ("the mou"), its last token is a fragment the model rarely
+   * saw; instead, drop it and make the first generated token start with its text ("the" + " mouse").
+   * The completion's text then continues the prompt (here "se"). Not with echoPrompt.
+   */
+  healPartialWord?: boolean;
+  /**
+   * The first token may not begin with a line break. Inline suggestions end at the line end, and
+   * in hard-wrapped text a line break is often the likeliest next token: this asks for the line's
+   * continuation instead of an empty suggestion.
+   */
+  noLeadingLineBreak?: boolean;
 }
 
 export interface GeneratedToken {
@@ -78,7 +90,8 @@ export async function generate(
 ): Promise<Completion[]> {
   validateGenerationOptions(options);
   const promptTokens = model.tokenizer.encode(prompt, true);
-  const promptIds = promptTokens.map((t) => t.id);
+  const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
+  const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
   const seed = options.seed ?? randomSeed();
   const topKPerToken = options.topKPerToken ?? 0;
   const stops = options.stopSequences ?? [];
@@ -105,6 +118,14 @@ export async function generate(
       const logProbs = await model.nextLogProbs(ids, hooks.signal);
       const allowed = logProbs.slice();
       for (const id of model.unsampleableIds) allowed[id] = -Infinity;
+      if (heal && tokens.length === 0) {
+        for (let id = 0; id < allowed.length; id++) if (!heal.fits[id]) allowed[id] = -Infinity;
+      }
+      // Nothing visible yet: no token, or only the healed word itself.
+      const nothingYet = tokens.length === 0 || (heal !== undefined && tokens.length === 1 && tokens[0].text === heal.text);
+      if (options.noLeadingLineBreak && nothingYet) {
+        for (let id = 0; id < allowed.length; id++) if (/^[\r\n]/.test(model.tokenizer.tokenText(id))) allowed[id] = -Infinity;
+      }
       const id = sampleToken(allowed, options, random);
       if (id === model.eosId) {
         finishReason = 'eos';
@@ -122,7 +143,7 @@ export async function generate(
       if (stops.length > 0) {
         // Stop sequences are matched on the decoded text, so they are found across token boundaries.
         starts.push(text.length);
-        const full = model.tokenizer.decode(generated, precededByText);
+        const full = model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
         const stopAt = findStop(full, stops, Math.max(0, text.length - longestStop + 1));
         text = full;
         if (stopAt >= 0) {
@@ -137,7 +158,7 @@ export async function generate(
       }
       hooks.onToken?.(index, token);
     }
-    if (finishReason !== 'stop') text = model.tokenizer.decode(generated, precededByText);
+    if (finishReason !== 'stop') text = model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
     const logProb = tokens.reduce((s, t) => s + t.logProb, 0);
     completions.push({
       text: options.echoPrompt ? prompt + text : text,
@@ -150,6 +171,27 @@ export async function generate(
     });
   }
   return completions;
+}
+
+/**
+ * The prompt's last token when the prompt ends inside a word, with the tokens that could spell it
+ * out (their text starts with it), or undefined when there is nothing to heal.
+ */
+function partialWord(model: LanguageModel, prompt: string, tokens: readonly Token[]): { text: string; fits: Uint8Array } | undefined {
+  const last = tokens[tokens.length - 1];
+  if (model.tokenizer.sentencePerLine || tokens.length < 2 || last.id === model.bosId || last.length === 0) return undefined;
+  if (!/[\p{L}\p{N}]$/u.test(prompt) || last.start + last.length !== prompt.length) return undefined;
+  const text = last.text;
+  const fits = new Uint8Array(model.vocabSize);
+  let any = false;
+  for (let id = 0; id < model.vocabSize; id++) {
+    if (id === model.unkId || id === model.eosId) continue;
+    if (model.tokenizer.tokenText(id).startsWith(text)) {
+      fits[id] = 1;
+      any = true;
+    }
+  }
+  return any ? { text, fits } : undefined;
 }
 
 /** Earliest index ≥ from at which any stop sequence starts in text, or -1. */

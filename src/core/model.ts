@@ -56,7 +56,14 @@ export interface LanguageModel {
    * Result index 0 corresponds to `from`.
    */
   sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array>;
+  /** As sequenceLogProbs, with each token's rank (1 + tokens the model found more probable). */
+  sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores>;
   dispose?(): void;
+}
+
+export interface SequenceScores {
+  logProbs: Float64Array;
+  ranks: Int32Array;
 }
 
 export type { Piece };

@@ -6,7 +6,7 @@
 import { throwIfCancelled, type CancelSignal } from './errors';
 import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
-import type { LanguageModel, Token } from './model';
+import type { LanguageModel, SequenceScores, Token } from './model';
 
 export interface Alternative {
   id: number;
@@ -93,6 +93,19 @@ export async function scoreTokens(model: LanguageModel, tokens: readonly Token[]
     out.push(s);
   }
   return out;
+}
+
+/** sequenceScores from one full distribution per position: for models with nothing faster. */
+export async function sequenceScoresFromDistributions(model: LanguageModel, ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
+  const n = Math.max(0, ids.length - from);
+  const logProbs = new Float64Array(n);
+  const ranks = new Int32Array(n);
+  for (let i = from; i < ids.length; i++) {
+    const dist = await model.nextLogProbs(ids.slice(0, i), signal);
+    logProbs[i - from] = dist[ids[i]];
+    ranks[i - from] = rankOf(dist, ids[i]);
+  }
+  return { logProbs, ranks };
 }
 
 /** Rank, entropy and alternatives of `token` under a predictive distribution. */

@@ -1,20 +1,16 @@
 /** LM: Select Model — embedded and downloaded models, or a model file on disk; writes the `lmPlayground.model` setting. */
-import * as path from 'path';
 import * as vscode from 'vscode';
-import { listEmbeddedModels } from '../node/modelLoader';
+import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { SECTION } from './settings';
 
-export async function selectModel(models: ModelService, [embeddedDir, downloadedDir]: [string, string]): Promise<void> {
+export async function selectModel(models: ModelService, dirs: ModelDirs): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
-  const items: (vscode.QuickPickItem & { spec?: string })[] = listEmbeddedModels(embeddedDir).map((name) => ({
-    label: name,
-    description: name === models.current?.info.name ? 'active · embedded' : 'embedded',
-    spec: name,
+  const items: (vscode.QuickPickItem & { spec?: string })[] = modelCatalog(dirs).map((m) => ({
+    label: m.label,
+    description: m.spec === models.spec ? `active · ${m.origin}` : m.origin,
+    spec: m.spec,
   }));
-  for (const folder of listEmbeddedModels(downloadedDir)) {
-    items.push({ label: folder.replace('__', '/'), description: 'downloaded', spec: path.join(downloadedDir, folder) });
-  }
   items.push({ label: browse, description: 'ARPA (.arpa), LM Playground n-gram (.ngram, .ngram.gz)' });
   const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
   if (!picked) return;

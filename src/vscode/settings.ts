@@ -1,6 +1,8 @@
 /** Typed access to the `lmPlayground.*` settings (declared with defaults in package.json). */
 import * as vscode from 'vscode';
 import type { GenerationOptions } from '../core/generation';
+import type { HeatmapSettings } from '../editor/heatmapBuckets';
+import type { InlineOptions } from '../editor/inlineEngine';
 
 export const SECTION = 'lmPlayground';
 
@@ -55,6 +57,48 @@ export function hoverSettings(scope?: vscode.ConfigurationScope): HoverSettings 
     languages: c.get<string[]>('hover.languages', ['plaintext', 'markdown']),
     topK: clampInt(c.get<number>('hover.topK', 5), 1, 50),
   };
+}
+
+export function heatmapSettings(): HeatmapSettings & { maxChars: number } {
+  const c = config();
+  const ranks = c.get<number[]>('heatmap.rankThresholds', [10, 100, 1000]);
+  const probs = c.get<number[]>('heatmap.probabilityThresholds', [0.1, 0.01, 0.001]);
+  const three = <T extends number>(v: number[], fallback: [T, T, T], ok: (a: number[]) => boolean): [number, number, number] =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && ok(v) ? [v[0], v[1], v[2]] : fallback;
+  return {
+    mode: c.get<string>('heatmap.colorBy', 'rank') === 'probability' ? 'probability' : 'rank',
+    rankThresholds: three(ranks, [10, 100, 1000], (a) => a[0] >= 1 && a[0] <= a[1] && a[1] <= a[2]),
+    probabilityThresholds: three(probs, [0.1, 0.01, 0.001], (a) => a[0] <= 1 && a[0] >= a[1] && a[1] >= a[2] && a[2] > 0),
+    maxChars: clampInt(c.get<number>('heatmap.maxChars', 2_000_000), 1000, 100_000_000),
+  };
+}
+
+export function inlineSettings(scope?: vscode.ConfigurationScope): InlineOptions & { enabled: boolean; languages: string[] } {
+  const c = config(scope);
+  return {
+    enabled: c.get<boolean>('inline.enabled', true),
+    languages: c.get<string[]>('inline.languages', ['plaintext', 'markdown']),
+    debounceMs: clampInt(c.get<number>('inline.debounceMs', 150), 0, 5000),
+    maxTokens: clampInt(c.get<number>('inline.maxTokens', 16), 1, 256),
+    temperature: Math.max(0, c.get<number>('inline.temperature', 0)),
+    stopAtLineEnd: c.get<boolean>('inline.stopAtLineEnd', true),
+    maxWords: clampInt(c.get<number>('inline.maxWords', 8), 0, 1000),
+    stopSequences: c.get<string[]>('inline.stopSequences', []).filter((s) => typeof s === 'string' && s.length > 0),
+  };
+}
+
+export function metricsSettings(scope?: vscode.ConfigurationScope): { enabled: boolean; languages: string[]; maxChars: number } {
+  const c = config(scope);
+  return {
+    enabled: c.get<boolean>('metrics.enabled', true),
+    languages: c.get<string[]>('metrics.languages', ['plaintext', 'markdown']),
+    maxChars: clampInt(c.get<number>('metrics.maxChars', 200_000), 1000, 100_000_000),
+  };
+}
+
+/** A language list setting: ids, or `*` for every language. */
+export function languageEnabled(languages: readonly string[], languageId: string): boolean {
+  return languages.includes('*') || languages.includes(languageId);
 }
 
 function clampInt(v: number, min: number, max: number): number {

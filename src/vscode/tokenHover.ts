@@ -7,7 +7,8 @@ import { CancelledError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { describePosition, type Alternative } from '../core/scoring';
 import type { ModelService } from './modelService';
-import { contextChars, hoverSettings } from './settings';
+import type { TokenHeatmap } from './heatmap';
+import { contextChars, hoverSettings, languageEnabled } from './settings';
 import { documentWindow, looksBinary } from './textWindow';
 
 export interface TokenProbability {
@@ -29,14 +30,18 @@ const CACHE_SIZE = 512;
 export class TokenHoverProvider implements vscode.HoverProvider {
   private readonly cache = new Map<string, TokenProbability | null>();
 
-  constructor(private readonly models: ModelService) {
+  constructor(
+    private readonly models: ModelService,
+    private readonly heatmap?: Pick<TokenHeatmap, 'isOn' | 'entryAt'>,
+  ) {
     models.onDidChangeModel(() => this.cache.clear());
   }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
     const settings = hoverSettings(document);
-    if (!settings.enabled) return undefined;
-    if (!settings.languages.includes('*') && !settings.languages.includes(document.languageId)) return undefined;
+    // Where the heat-map is on, its colours are explained whatever the hover settings say.
+    const heatmapOn = this.heatmap?.isOn(document) ?? false;
+    if (!heatmapOn && (!settings.enabled || !languageEnabled(settings.languages, document.languageId))) return undefined;
     let model: LanguageModel;
     try {
       model = await this.models.get();
@@ -57,7 +62,15 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     }
     if (!result || token.isCancellationRequested) return undefined;
     const range = new vscode.Range(document.positionAt(result.start), document.positionAt(result.start + result.length));
-    return new vscode.Hover(renderHover(result), range);
+    const md = renderHover(result);
+    const entry = heatmapOn ? this.heatmap!.entryAt(document, offset) : undefined;
+    if (entry) {
+      md.appendMarkdown(
+        `\n\n**Heat-map colour: ${escapeMd(entry.bucket)}** (${escapeMd(entry.modelName)}, scored with the whole text before it): ` +
+          `rank ${entry.rank.toLocaleString('en-US')} · log p = ${entry.logProb.toFixed(3)} nats · p = ${percent(Math.exp(entry.logProb))}`,
+      );
+    }
+    return new vscode.Hover(md, range);
   }
 
   private remember(key: string, value: TokenProbability | null): void {

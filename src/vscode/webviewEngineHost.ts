@@ -50,7 +50,7 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
     void w.postMessage({ type: 'request', request: { ...request, files } });
   });
   const ready = new Promise<void>((resolve, reject) => {
-    w.onDidReceiveMessage((m: { type: string; response?: EngineResponse & { logProbs?: number[] }; error?: string }) => {
+    w.onDidReceiveMessage((m: { type: string; response?: EngineResponse & { logProbs?: number[]; ranks?: number[] }; error?: string }) => {
       if (m.type === 'ready') resolve();
       else if (m.type === 'fatal') {
         const e = new LmError(`the webview engine failed: ${m.error}`);
@@ -58,7 +58,9 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
         connection.fail(e);
       } else if (m.type === 'response' && m.response) {
         const r = m.response;
-        connection.receive(r.ok && r.logProbs ? { ...r, logProbs: Float64Array.from(r.logProbs) } : (r as EngineResponse));
+        connection.receive(
+          r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse),
+        );
       }
     });
   });

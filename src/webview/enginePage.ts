@@ -36,7 +36,7 @@ async function start(): Promise<void> {
   worker.onmessage = (e: MessageEvent<EngineResponse>) => {
     const res = e.data;
     // Webview messages are serialised: plain arrays cross reliably.
-    const out = res.ok && res.logProbs ? { ...res, logProbs: Array.from(res.logProbs) } : res;
+    const out = res.ok ? { ...res, logProbs: res.logProbs && Array.from(res.logProbs), ranks: res.ranks && Array.from(res.ranks) } : res;
     if (res.ok && res.model) show(`${res.model.name} on ${res.model.device}`);
     vscode.postMessage({ type: 'response', response: out });
   };

@@ -2,7 +2,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CancelSignal } from '../../src/core/errors';
-import type { LanguageModel, ModelInfo, Token, Tokenizer } from '../../src/core/model';
+import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
+import { sequenceScoresFromDistributions } from '../../src/core/scoring';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CORPUS = path.resolve(REPO, '..', 'shared', 'corpus', 'en');
@@ -62,6 +63,10 @@ export class TableModel implements LanguageModel {
     this.calls++;
     const row = this.next[context[context.length - 1]];
     return Float64Array.from(row, (p) => Math.log(p));
+  }
+
+  sequenceScores(ids: readonly number[], from: number): Promise<SequenceScores> {
+    return sequenceScoresFromDistributions(this, ids, from);
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number): Promise<Float64Array> {

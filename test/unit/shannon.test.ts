@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import type { LanguageModel, ModelInfo, Token, Tokenizer } from '../../src/core/model';
+import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
 import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
 import { boundsFromGuesses, guessFrequencies, shannonBounds } from '../../src/core/shannon/bounds';
 import { gameStats, gamesToCsv, guess, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
@@ -148,6 +148,10 @@ class OverlappingModel implements LanguageModel {
   }
 
   async sequenceLogProbs(): Promise<Float64Array> {
+    throw new Error('not used');
+  }
+
+  async sequenceScores(): Promise<SequenceScores> {
     throw new Error('not used');
   }
 }

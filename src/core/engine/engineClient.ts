@@ -3,7 +3,7 @@
  * The tokenizer runs on the host (it is cheap and needed synchronously).
  */
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo, Tokenizer } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
 import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
 
 type Pending = { resolve: (r: EngineResponse & { ok: true }) => void; reject: (e: Error) => void };
@@ -91,6 +91,11 @@ export class RemoteLanguageModel implements LanguageModel {
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
     const res = await this.connection.request({ op: 'sequenceLogProbs', ids: [...ids], from }, signal);
     return res.logProbs!;
+  }
+
+  async sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
+    const res = await this.connection.request({ op: 'sequenceScores', ids: [...ids], from }, signal);
+    return { logProbs: res.logProbs!, ranks: res.ranks! };
   }
 
   dispose(): void {

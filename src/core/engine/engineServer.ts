@@ -43,6 +43,11 @@ export class EngineServer {
           this.post({ id: req.id, ok: true, logProbs: copy(logProbs) }, []);
           break;
         }
+        case 'sequenceScores': {
+          const s = await this.loaded().model.sequenceScores(req.ids, req.from, signal);
+          this.post({ id: req.id, ok: true, logProbs: copy(s.logProbs), ranks: s.ranks.slice() }, []);
+          break;
+        }
         case 'dispose':
           this.model?.model.dispose?.();
           this.model = undefined;

@@ -20,9 +20,10 @@ export type EngineRequest =
   | { id: number; op: 'load'; spec: unknown }
   | { id: number; op: 'nextLogProbs'; context: number[] }
   | { id: number; op: 'sequenceLogProbs'; ids: number[]; from: number }
+  | { id: number; op: 'sequenceScores'; ids: number[]; from: number }
   | { id: number; op: 'cancel'; target: number }
   | { id: number; op: 'dispose' };
 
 export type EngineResponse =
-  | { id: number; ok: true; model?: ModelDescription; logProbs?: Float64Array }
+  | { id: number; ok: true; model?: ModelDescription; logProbs?: Float64Array; ranks?: Int32Array }
   | { id: number; ok: false; error: string; kind: 'cancelled' | 'format' | 'error' };

@@ -5,7 +5,7 @@
  */
 import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores } from '../model';
 import { HuggingFaceTokenizer } from './hfTokenizer';
 
 /** The parts of an onnxruntime module this class uses. */
@@ -239,13 +239,26 @@ export class OnnxCausalLm implements LanguageModel {
     });
   }
 
-  sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
+  async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
+    return (await this.scoreWindows(ids, from, false, signal)).logProbs;
+  }
+
+  sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
+    return this.scoreWindows(ids, from, true, signal);
+  }
+
+  /**
+   * Scores tokens [from, n) in windows of the model's context: overlapping, so that every token
+   * keeps at least half a window of context; the first window starts half a window before `from`.
+   */
+  private scoreWindows(ids: readonly number[], from: number, withRanks: boolean, signal?: CancelSignal): Promise<SequenceScores> {
     return this.exclusive(async () => {
       const n = ids.length;
-      const out = new Float64Array(Math.max(0, n - from));
+      const logProbs = new Float64Array(Math.max(0, n - from));
+      const ranks = new Int32Array(withRanks ? logProbs.length : 0);
       const max = this.config.contextLength;
       const V = this.config.vocabSize;
-      let start = 0;
+      let start = Math.max(0, from - Math.floor(max / 2));
       let scored = Math.max(from, 1);
       while (scored < n) {
         throwIfCancelled(signal);
@@ -253,13 +266,13 @@ export class OnnxCausalLm implements LanguageModel {
         const { logits } = await this.forward(ids.slice(start, end), 0, this.emptyPast());
         for (let t = Math.max(scored, start + 1); t < end; t++) {
           const row = (t - 1 - start) * V;
-          out[t - from] = logSoftmaxAt(logits.data, row, V, ids[t]);
+          logProbs[t - from] = logSoftmaxAt(logits.data, row, V, ids[t]);
+          if (withRanks) ranks[t - from] = rankAt(logits.data, row, V, ids[t]);
         }
         scored = end;
-        // Overlapping windows: each later token keeps at least half a window of context.
         start = Math.max(start + 1, end - Math.floor(max / 2));
       }
-      return out;
+      return { logProbs, ranks };
     });
   }
 
@@ -290,6 +303,14 @@ function logSoftmaxRow(data: Float32Array, offset: number, V: number): Float64Ar
   const out = new Float64Array(V);
   for (let i = 0; i < V; i++) out[i] = data[offset + i] - lse;
   return out;
+}
+
+/** 1 + entries of the row larger than the token's (the same order as the log-softmax). */
+function rankAt(data: Float32Array, offset: number, V: number, token: number): number {
+  const x = data[offset + token];
+  let rank = 1;
+  for (let i = 0; i < V; i++) if (data[offset + i] > x) rank++;
+  return rank;
 }
 
 function logSoftmaxAt(data: Float32Array, offset: number, V: number, token: number): number {

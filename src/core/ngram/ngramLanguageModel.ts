@@ -1,7 +1,7 @@
 /** An n-gram model as a LanguageModel: its vocabulary-based tokenizer and distributions in nats. */
 import { throwIfCancelled, type CancelSignal } from '../errors';
 import { LN10 } from '../logMath';
-import type { LanguageModel, ModelInfo, Token, Tokenizer } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
 import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenizers/pretokenizers';
 import { NgramModel } from './ngramModel';
 
@@ -96,6 +96,23 @@ export class NgramLanguageModel implements LanguageModel {
       out[i - from] = this.ngram.logProb10(ctx, ids[i]) * LN10;
     }
     return out;
+  }
+
+  async sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
+    const n = Math.max(0, ids.length - from);
+    const logProbs = new Float64Array(n);
+    const ranks = new Int32Array(n);
+    const dist = new Float64Array(this.ngram.vocab.size);
+    for (let i = from; i < ids.length; i++) {
+      if ((i & 255) === 0) throwIfCancelled(signal);
+      this.ngram.distribution10(this.contextTail(ids.slice(Math.max(0, i - this.ngram.order + 1), i)), dist);
+      const p = dist[ids[i]];
+      let rank = 1;
+      for (let w = 0; w < dist.length; w++) if (dist[w] > p) rank++;
+      logProbs[i - from] = p * LN10;
+      ranks[i - from] = rank;
+    }
+    return { logProbs, ranks };
   }
 
   private contextTail(context: readonly number[]): readonly number[] {

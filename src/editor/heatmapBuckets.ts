@@ -1,0 +1,32 @@
+/** GLTR-style colour buckets: by the token's rank in the model's prediction, or by its probability. */
+export type HeatmapMode = 'rank' | 'probability';
+
+export interface HeatmapSettings {
+  mode: HeatmapMode;
+  /** Ascending ranks: top-10 / top-100 / top-1000 / rest by default. */
+  rankThresholds: [number, number, number];
+  /** Descending probabilities, e.g. p ≥ 0.1 / ≥ 0.01 / ≥ 0.001 / less. */
+  probabilityThresholds: [number, number, number];
+}
+
+export const BUCKET_COUNT = 4;
+
+/** Bucket 0 is the most expected (green in GLTR), 3 the most surprising (purple). */
+export function bucketOf(rank: number, logProb: number, s: HeatmapSettings): number {
+  if (s.mode === 'rank') {
+    const t = s.rankThresholds;
+    return rank <= t[0] ? 0 : rank <= t[1] ? 1 : rank <= t[2] ? 2 : 3;
+  }
+  const p = Math.exp(logProb);
+  const t = s.probabilityThresholds;
+  return p >= t[0] ? 0 : p >= t[1] ? 1 : p >= t[2] ? 2 : 3;
+}
+
+export function bucketLabels(s: HeatmapSettings): string[] {
+  if (s.mode === 'rank') {
+    const t = s.rankThresholds;
+    return [`top ${t[0]}`, `top ${t[1]}`, `top ${t[2]}`, `rank > ${t[2]}`];
+  }
+  const t = s.probabilityThresholds;
+  return [`p ≥ ${t[0]}`, `p ≥ ${t[1]}`, `p ≥ ${t[2]}`, `p < ${t[2]}`];
+}

@@ -1,0 +1,95 @@
+/**
+ * Inline suggestions without the editor: debounced (adaptively), cached while the user types into
+ * a suggestion, one request in flight per document (a newer request cancels the older), short by
+ * the stop rules, and dropped when they only repeat the text after the cursor. The VS Code
+ * provider and the latency benchmark both drive this class.
+ */
+import { CancelledError, type CancelSignal } from '../core/errors';
+import { generate } from '../core/generation';
+import type { LanguageModel } from '../core/model';
+import { AdaptiveDelay, wait } from './adaptiveDelay';
+import { applyStopRules, repeatsTextAfterCursor, type StopRules } from './stopRules';
+import { SuggestionCache } from './suggestionCache';
+
+export interface InlineOptions extends StopRules {
+  debounceMs: number;
+  maxTokens: number;
+  temperature: number;
+  stopSequences: readonly string[];
+}
+
+export interface InlineRequest {
+  /** Identifies the document (its URI). */
+  doc: string;
+  /** Cursor offset in the document. */
+  offset: number;
+  /** The prompt: text before the cursor, within the context window. */
+  prompt: string;
+  /** Text before the cursor, at least CACHE_TAIL + a suggestion's length (for the cache). */
+  textBefore: string;
+  /** The rest of the line after the cursor. */
+  after: string;
+  /** Asked for explicitly (a keybinding), not while typing: no debounce. */
+  manual: boolean;
+}
+
+export interface InlineResult {
+  text: string;
+  fromCache: boolean;
+  /** Model time for this suggestion, after the debounce (0 from the cache). */
+  latencyMs: number;
+}
+
+export class InlineCompletionEngine {
+  readonly delay: AdaptiveDelay;
+  private readonly cache = new SuggestionCache();
+  private readonly inFlight = new Map<string, { cancelled: boolean }>();
+
+  constructor(
+    private readonly model: () => Promise<LanguageModel>,
+    private readonly options: () => InlineOptions,
+  ) {
+    this.delay = new AdaptiveDelay(() => this.options().debounceMs);
+  }
+
+  /** A suggestion, or undefined when there is none or the request was superseded or cancelled. */
+  async suggest(req: InlineRequest, signal: CancelSignal): Promise<InlineResult | undefined> {
+    const cached = this.cache.lookup(req.doc, req.offset, req.textBefore);
+    if (cached !== undefined) return repeatsTextAfterCursor(cached, req.after) ? undefined : { text: cached, fromCache: true, latencyMs: 0 };
+    if (req.prompt.trim().length === 0) return undefined;
+
+    const mine = { cancelled: false };
+    const previous = this.inFlight.get(req.doc);
+    if (previous) previous.cancelled = true;
+    this.inFlight.set(req.doc, mine);
+    const combined: CancelSignal = { get cancelled() { return mine.cancelled || signal.cancelled; } };
+    try {
+      if (!req.manual && !(await wait(this.delay.delayMs, () => combined.cancelled))) return undefined;
+      const o = this.options();
+      const started = Date.now();
+      const model = await this.model();
+      const stops = [...o.stopSequences, ...(o.stopAtLineEnd ? ['\n'] : [])];
+      const [completion] = await generate(
+        model,
+        req.prompt,
+        { maxTokens: o.maxTokens, temperature: o.temperature, stopSequences: stops, seed: 0, healPartialWord: true, noLeadingLineBreak: o.stopAtLineEnd },
+        { signal: combined },
+      );
+      const latencyMs = Date.now() - started;
+      this.delay.record(latencyMs);
+      const text = applyStopRules(completion.text, o);
+      if (text.length === 0 || repeatsTextAfterCursor(text, req.after)) return undefined;
+      this.cache.set(req.doc, req.offset, req.textBefore, text);
+      return { text, fromCache: false, latencyMs };
+    } catch (e) {
+      if (e instanceof CancelledError) return undefined;
+      throw e;
+    } finally {
+      if (this.inFlight.get(req.doc) === mine) this.inFlight.delete(req.doc);
+    }
+  }
+
+  forget(doc: string): void {
+    this.cache.delete(doc);
+  }
+}

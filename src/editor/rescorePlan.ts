@@ -1,0 +1,43 @@
+/**
+ * Incremental re-scoring after an edit. By the chain rule a token's probability depends only on
+ * the tokens before it, so tokens before the first changed one keep their scores; after the edit,
+ * a model that sees a bounded number of previous tokens (an n-gram model: n − 1) gives unchanged
+ * tokens their old scores again once that many unchanged tokens separate them from the edit.
+ */
+export interface TokenKey {
+  id: number;
+  text: string;
+}
+
+export interface RescorePlan {
+  /** New tokens [from, to) need scoring. */
+  from: number;
+  to: number;
+  /** New tokens [to, end) take the old scores of old tokens [to + shift, ...). */
+  shift: number;
+}
+
+/**
+ * `contextTokens`: how many previous tokens the model looks at (Infinity for models whose scores
+ * depend on more, e.g. a transformer scoring in windows). Scores are keyed by position in the
+ * token list, so reuse needs the same tokens before them too.
+ */
+export function planRescore(oldTokens: readonly TokenKey[], newTokens: readonly TokenKey[], contextTokens: number): RescorePlan {
+  const same = (a: TokenKey, b: TokenKey) => a.id === b.id && a.text === b.text;
+  let first = 0;
+  const common = Math.min(oldTokens.length, newTokens.length);
+  while (first < common && same(oldTokens[first], newTokens[first])) first++;
+  if (first === newTokens.length && first === oldTokens.length) return { from: first, to: first, shift: 0 };
+  // Common suffix, not overlapping the common prefix in either list.
+  let suffix = 0;
+  while (
+    suffix < newTokens.length - first &&
+    suffix < oldTokens.length - first &&
+    same(oldTokens[oldTokens.length - 1 - suffix], newTokens[newTokens.length - 1 - suffix])
+  ) suffix++;
+  const changedEnd = newTokens.length - suffix;
+  const shift = oldTokens.length - newTokens.length;
+  if (!Number.isFinite(contextTokens)) return { from: first, to: newTokens.length, shift };
+  const to = Math.min(newTokens.length, changedEnd + contextTokens);
+  return { from: first, to, shift };
+}

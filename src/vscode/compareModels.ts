@@ -1,0 +1,109 @@
+/**
+ * LM: Compare Models on Document: scores the document (or selection) with every available model
+ * and shows bits per character (the fair unit across tokenizers), bits per token, perplexity,
+ * tokens and time, with a plot of each model's cumulative surprisal along the text.
+ */
+import * as vscode from 'vscode';
+import { CancelledError, LmError } from '../core/errors';
+import type { LanguageModel } from '../core/model';
+import { scoreText } from '../core/scoring';
+import { loadModel } from '../node/modelLoader';
+import { cumulativeSurprisal } from '../editor/cumulativeSurprisal';
+import type { CompareResult, CompareView } from '../webview/compareMessages';
+import { modelCatalog, type ModelDirs } from './modelCatalog';
+import type { ModelService } from './modelService';
+import { deviceSetting, metricsSettings } from './settings';
+import { looksBinary } from './textWindow';
+import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
+
+/** Points per model in the plot: enough to see where each model is surprised. */
+const PLOT_POINTS = 1500;
+
+export async function compareModels(extensionUri: vscode.Uri, models: ModelService, dirs: ModelDirs, log: vscode.LogOutputChannel): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) throw new LmError('LM: Compare Models works on a text editor: open a file first');
+  const doc = editor.document;
+  const scope = editor.selection.isEmpty ? 'document' : 'selection';
+  let text = editor.selection.isEmpty ? doc.getText() : doc.getText(editor.selection);
+  const max = metricsSettings(doc).maxChars;
+  const cut = text.length > max;
+  if (cut) text = text.slice(0, max);
+  if (text.trim().length === 0) throw new LmError('there is no text to score');
+  if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
+  const catalog = modelCatalog(dirs);
+  if (!catalog.some((m) => m.spec === models.spec)) catalog.push({ label: models.spec, spec: models.spec, origin: 'downloaded' });
+
+  const results: CompareResult[] = [];
+  const failures: string[] = [];
+  try {
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'LM: comparing models', cancellable: true },
+      async (progress, token) => {
+        const signal = { get cancelled() { return token.isCancellationRequested; } };
+        for (const [i, entry] of catalog.entries()) {
+          if (signal.cancelled) throw new CancelledError();
+          progress.report({ message: `${entry.label} (${i + 1} of ${catalog.length})`, increment: 100 / catalog.length });
+          const active = entry.spec === models.spec ? models.current : undefined;
+          let model: LanguageModel | undefined = active;
+          try {
+            const loadStart = Date.now();
+            const device = deviceSetting();
+            model ??= await loadModel(entry.spec, dirs.embedded, { device: device === 'webgpu' ? 'auto' : device, inWorker: true });
+            const loadMs = Date.now() - loadStart;
+            const started = Date.now();
+            const { tokens, summary } = await scoreText(model, text, { signal });
+            results.push({
+              name: entry.label,
+              origin: entry.origin,
+              active: entry.spec === models.spec,
+              description: model.info.description,
+              ...summary,
+              scoreMs: Date.now() - started,
+              loadMs: active ? 0 : loadMs,
+              curve: cumulativeSurprisal(text, tokens, PLOT_POINTS),
+            });
+          } catch (e) {
+            if (e instanceof CancelledError) throw e;
+            failures.push(`${entry.label}: ${e instanceof Error ? e.message : e}`);
+            log.warn(`compare: ${entry.label} failed: ${e instanceof Error ? e.message : e}`);
+          } finally {
+            if (model && model !== active) model.dispose?.();
+          }
+        }
+      },
+    );
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      void vscode.window.showInformationMessage('LM: model comparison cancelled; nothing was shown.');
+      return;
+    }
+    throw e;
+  }
+  if (results.length === 0) throw new LmError(`no model could score the text: ${failures.join('; ')}`);
+  results.sort((a, b) => a.bitsPerChar - b.bitsPerChar);
+  const view: CompareView = {
+    title: `${vscode.workspace.asRelativePath(doc.uri)}${scope === 'selection' ? ' (selection)' : ''}${cut ? ` (first ${max.toLocaleString('en-US')} characters)` : ''}`,
+    chars: results[0].chars,
+    results,
+    failures,
+  };
+  showPanel(extensionUri, view);
+}
+
+function showPanel(extensionUri: vscode.Uri, view: CompareView): void {
+  const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  const panel = vscode.window.createWebviewPanel('lmPlayground.compare', `Compare Models: ${view.title}`, vscode.ViewColumn.Beside, {
+    enableScripts: true,
+    localResourceRoots: [webviewDir],
+  });
+  const w = panel.webview;
+  const n = nonce();
+  w.html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w, n)}">
+<link rel="stylesheet" href="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'comparePage.css'))}">
+<title>Compare Models</title></head><body>
+<main id="app"><h1>Compare models on ${escapeHtml(view.title)}</h1></main>
+<script nonce="${n}" id="compare-data" type="application/json">${JSON.stringify(view).replace(/</g, '\\u003c')}</script>
+<script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'comparePage.js'))}"></script>
+</body></html>`;
+}

@@ -1,0 +1,82 @@
+/**
+ * Status bar: how predictable the active document (or its selection) is under the active model:
+ * bits per character, bits per token and perplexity, recomputed shortly after edits.
+ */
+import * as vscode from 'vscode';
+import { CancelledError } from '../core/errors';
+import { scoreText } from '../core/scoring';
+import type { ModelService } from './modelService';
+import { SECTION, languageEnabled, metricsSettings } from './settings';
+import { looksBinary } from './textWindow';
+
+const DELAY_MS = 600;
+
+export function createDocumentMetrics(models: ModelService, log: vscode.LogOutputChannel): vscode.Disposable {
+  const item = vscode.window.createStatusBarItem('lmPlayground.metrics', vscode.StatusBarAlignment.Right, 98);
+  item.name = 'LM Playground document entropy';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let job: { cancelled: boolean } | undefined;
+
+  const schedule = (delay = DELAY_MS) => {
+    if (timer) clearTimeout(timer);
+    if (job) job.cancelled = true;
+    timer = setTimeout(() => void update(), delay);
+  };
+
+  const update = async () => {
+    timer = undefined;
+    const editor = vscode.window.activeTextEditor;
+    const settings = editor ? metricsSettings(editor.document) : undefined;
+    if (!editor || !settings?.enabled || !languageEnabled(settings.languages, editor.document.languageId)) {
+      item.hide();
+      return;
+    }
+    const doc = editor.document;
+    const sel = editor.selection;
+    const scope = sel.isEmpty ? 'document' : 'selection';
+    let text = sel.isEmpty ? doc.getText() : doc.getText(sel);
+    const cut = text.length > settings.maxChars;
+    if (cut) text = text.slice(0, settings.maxChars);
+    if (text.trim().length === 0 || looksBinary(text)) {
+      item.hide();
+      return;
+    }
+    const mine = { cancelled: false };
+    job = mine;
+    try {
+      const model = await models.get();
+      const started = Date.now();
+      const { summary } = await scoreText(model, text, { signal: mine });
+      if (mine.cancelled) return;
+      item.text = `$(pulse) ${summary.bitsPerChar.toFixed(2)} bits/char`;
+      item.tooltip = new vscode.MarkdownString(
+        `**${model.info.name}** on the ${scope}${cut ? ` (its first ${settings.maxChars.toLocaleString('en-US')} characters)` : ''}\n\n` +
+          `| | |\n|---|---:|\n| bits per character | ${summary.bitsPerChar.toFixed(3)} |\n| bits per token | ${summary.bitsPerToken.toFixed(3)} |\n` +
+          `| perplexity | ${summary.perplexity.toFixed(1)} |\n| tokens | ${summary.tokens.toLocaleString('en-US')} |\n| characters | ${summary.chars.toLocaleString('en-US')} |\n\n` +
+          `Cross-entropy of the text under the model; a better model gives a lower number. Scored in ${Date.now() - started} ms.`,
+      );
+      item.show();
+    } catch (e) {
+      if (e instanceof CancelledError || mine.cancelled) return;
+      log.warn(`document metrics: ${e instanceof Error ? e.message : e}`);
+      item.hide();
+    }
+  };
+
+  schedule(0);
+  return vscode.Disposable.from(
+    item,
+    vscode.window.onDidChangeActiveTextEditor(() => schedule(0)),
+    vscode.window.onDidChangeTextEditorSelection((e) => {
+      if (e.textEditor === vscode.window.activeTextEditor) schedule();
+    }),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document === vscode.window.activeTextEditor?.document) schedule();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) schedule(0);
+    }),
+    models.onDidChangeModel(() => schedule(0)),
+    { dispose: () => { if (timer) clearTimeout(timer); if (job) job.cancelled = true; } },
+  );
+}

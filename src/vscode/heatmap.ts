@@ -1,0 +1,260 @@
+/**
+ * LM: Show Token Probabilities: colours every token of the selection or document by its rank in
+ * the model's prediction (or its probability), GLTR-style. Scored in chunks with progress and
+ * cancellation; after edits only the tokens that can have changed are scored again.
+ */
+import * as vscode from 'vscode';
+import { CancelledError, LmError } from '../core/errors';
+import type { LanguageModel, Token } from '../core/model';
+import { scoreInChunks } from '../editor/chunkedScoring';
+import { BUCKET_COUNT, bucketLabels, bucketOf } from '../editor/heatmapBuckets';
+import { planRescore } from '../editor/rescorePlan';
+import { looksBinary } from './textWindow';
+import type { ModelService } from './modelService';
+import { heatmapSettings } from './settings';
+
+export interface HeatmapEntry {
+  text: string;
+  start: number;
+  length: number;
+  logProb: number;
+  rank: number;
+  bucket: string;
+  modelName: string;
+}
+
+interface DocState {
+  model: LanguageModel;
+  /** Scored range of the document (the selection, or all of it). */
+  scopeStart: number;
+  scopeEnd: number;
+  tokens: Token[];
+  logProbs: Float64Array;
+  /** Rank 0: not scored (yet). */
+  ranks: Int32Array;
+  job?: { cancelled: boolean };
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const RESCORE_DELAY_MS = 400;
+
+export class TokenHeatmap implements vscode.Disposable {
+  private readonly states = new Map<string, DocState>();
+  private readonly types: vscode.TextEditorDecorationType[];
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly models: ModelService,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.types = Array.from({ length: BUCKET_COUNT }, (_, i) =>
+      vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor(`lmPlayground.heatmap.bucket${i + 1}`), rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed }),
+    );
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeTextDocument((e) => this.changed(e)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.clearDocument(d)),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.paintAll()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('lmPlayground.heatmap')) this.paintAll();
+      }),
+      models.onDidChangeModel(() => {
+        // Colours from another model would be wrong: score again with the new one.
+        for (const [uri, s] of this.states) if (s.model !== models.current) this.rescoreLater(uri, 0);
+      }),
+    );
+  }
+
+  isOn(document: vscode.TextDocument): boolean {
+    return this.states.has(document.uri.toString());
+  }
+
+  /** The scores behind the colour at `offset`, for the hover. */
+  entryAt(document: vscode.TextDocument, offset: number): HeatmapEntry | undefined {
+    const s = this.states.get(document.uri.toString());
+    if (!s) return undefined;
+    const labels = bucketLabels(heatmapSettings());
+    // Tokens are sorted by offset: binary search.
+    let lo = 0;
+    let hi = s.tokens.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const t = s.tokens[mid];
+      if (offset < t.start) hi = mid - 1;
+      else if (offset >= t.start + t.length) lo = mid + 1;
+      else {
+        if (!(s.ranks[mid] > 0)) return undefined;
+        const bucket = labels[bucketOf(s.ranks[mid], s.logProbs[mid], heatmapSettings())];
+        return { text: t.text, start: t.start, length: t.length, logProb: s.logProbs[mid], rank: s.ranks[mid], bucket, modelName: s.model.info.name };
+      }
+    }
+    return undefined;
+  }
+
+  /** The command: score the selection (or the document) and colour it. */
+  async show(editor: vscode.TextEditor): Promise<void> {
+    const document = editor.document;
+    const uri = document.uri.toString();
+    this.clearDocument(document);
+    const model = await this.models.get();
+    const sel = editor.selection;
+    const scopeStart = sel.isEmpty ? 0 : document.offsetAt(sel.start);
+    const scopeEnd = sel.isEmpty ? document.getText().length : document.offsetAt(sel.end);
+    const text = document.getText(new vscode.Range(document.positionAt(scopeStart), document.positionAt(scopeEnd)));
+    if (text.trim().length === 0) throw new LmError('there is no text to score: select some text or open a file with text');
+    const max = heatmapSettings().maxChars;
+    if (text.length > max) throw new LmError(`the text has ${text.length.toLocaleString('en-US')} characters; the heat-map takes at most ${max.toLocaleString('en-US')} (setting lmPlayground.heatmap.maxChars): select a part`);
+    if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
+    const tokens = model.tokenizer.encode(text, scopeStart === 0, scopeStart);
+    const job = { cancelled: false };
+    const state: DocState = { model, scopeStart, scopeEnd, tokens, logProbs: new Float64Array(tokens.length), ranks: new Int32Array(tokens.length), job };
+    this.states.set(uri, state);
+    const started = Date.now();
+    try {
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `LM: token probabilities with ${model.info.name}`, cancellable: true },
+        async (progress, token) => {
+          const signal = { get cancelled() { return job.cancelled || token.isCancellationRequested; } };
+          let done = 0;
+          let lastPaint = 0;
+          await scoreInChunks(model, tokens.map((t) => t.id), 1, tokens.length, {
+            signal,
+            onChunk: (start, s) => {
+              state.logProbs.set(s.logProbs, start);
+              state.ranks.set(s.ranks, start);
+              const before = done;
+              done = start + s.logProbs.length;
+              progress.report({ message: `${done.toLocaleString('en-US')} of ${tokens.length.toLocaleString('en-US')} tokens`, increment: ((done - before) / tokens.length) * 100 });
+              // Colours appear as the scoring goes, at most a few times a second.
+              if (Date.now() - lastPaint > 300) {
+                lastPaint = Date.now();
+                this.paint(document);
+              }
+            },
+          });
+        },
+      );
+    } catch (e) {
+      // Nothing half-done stays on screen.
+      this.clearDocument(document);
+      if (e instanceof CancelledError) {
+        void vscode.window.showInformationMessage('LM: token probabilities cancelled; no colours were kept.');
+        return;
+      }
+      throw e;
+    }
+    state.job = undefined;
+    this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms`);
+    this.paint(document);
+  }
+
+  clear(editor: vscode.TextEditor | undefined): void {
+    if (editor) this.clearDocument(editor.document);
+  }
+
+  private clearDocument(document: vscode.TextDocument): void {
+    const uri = document.uri.toString();
+    const s = this.states.get(uri);
+    if (!s) return;
+    if (s.job) s.job.cancelled = true;
+    if (s.timer) clearTimeout(s.timer);
+    this.states.delete(uri);
+    for (const e of vscode.window.visibleTextEditors) if (e.document.uri.toString() === uri) for (const t of this.types) e.setDecorations(t, []);
+  }
+
+  private changed(e: vscode.TextDocumentChangeEvent): void {
+    const uri = e.document.uri.toString();
+    const s = this.states.get(uri);
+    if (!s || e.contentChanges.length === 0) return;
+    // Keep the scope over the same text; old token offsets are fixed up when rescoring.
+    for (const c of e.contentChanges) {
+      const delta = c.text.length - c.rangeLength;
+      const end = c.rangeOffset + c.rangeLength;
+      if (end <= s.scopeStart) {
+        s.scopeStart += delta;
+        s.scopeEnd += delta;
+      } else if (c.rangeOffset < s.scopeEnd) {
+        s.scopeEnd = Math.max(s.scopeStart, s.scopeEnd + delta);
+      }
+    }
+    if (s.job) s.job.cancelled = true;
+    this.rescoreLater(uri, RESCORE_DELAY_MS);
+  }
+
+  private rescoreLater(uri: string, delay: number): void {
+    const s = this.states.get(uri);
+    if (!s) return;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      this.rescore(uri).catch((e) => {
+        if (e instanceof CancelledError) return;
+        this.log.error(`heat-map: ${e instanceof Error ? e.message : e}`);
+        void vscode.window.showErrorMessage(`LM Playground: the token probabilities could not be updated: ${e instanceof Error ? e.message : e}`);
+      });
+    }, delay);
+  }
+
+  /** Re-tokenizes the scope and scores only the tokens an edit can have changed. */
+  private async rescore(uri: string): Promise<void> {
+    const s = this.states.get(uri);
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    if (!s || !document) return;
+    const model = await this.models.get();
+    const text = document.getText(new vscode.Range(document.positionAt(s.scopeStart), document.positionAt(s.scopeEnd)));
+    const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
+    const sameModel = model === s.model;
+    const plan = sameModel
+      ? planRescore(s.tokens, tokens, model.info.kind === 'ngram' ? model.info.contextLength : Infinity)
+      : { from: 0, to: tokens.length, shift: 0 };
+    const logProbs = new Float64Array(tokens.length);
+    const ranks = new Int32Array(tokens.length);
+    logProbs.set(s.logProbs.subarray(0, Math.min(plan.from, s.logProbs.length)));
+    ranks.set(s.ranks.subarray(0, Math.min(plan.from, s.ranks.length)));
+    for (let i = plan.to; i < tokens.length; i++) {
+      logProbs[i] = s.logProbs[i + plan.shift];
+      ranks[i] = s.ranks[i + plan.shift];
+    }
+    const job = { cancelled: false };
+    Object.assign(s, { model, tokens, logProbs, ranks, job });
+    const version = document.version;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'LM: scoring changed tokens' }, () =>
+      scoreInChunks(model, tokens.map((t) => t.id), Math.max(1, plan.from), plan.to, {
+        signal: job,
+        onChunk: (start, r) => {
+          logProbs.set(r.logProbs, start);
+          ranks.set(r.ranks, start);
+        },
+      }),
+    );
+    if (job.cancelled || document.version !== version || this.states.get(uri) !== s) return;
+    s.job = undefined;
+    this.paint(document);
+  }
+
+  private paintAll(): void {
+    for (const e of vscode.window.visibleTextEditors) if (this.states.has(e.document.uri.toString())) this.paint(e.document);
+  }
+
+  private paint(document: vscode.TextDocument): void {
+    const s = this.states.get(document.uri.toString());
+    if (!s) return;
+    const settings = heatmapSettings();
+    const ranges: vscode.Range[][] = Array.from({ length: BUCKET_COUNT }, () => []);
+    s.tokens.forEach((t, i) => {
+      if (!(s.ranks[i] > 0) || t.length === 0 || /^\s+$/.test(t.text)) return;
+      // Colour the token without its leading space, as GLTR does.
+      const lead = t.text.length - t.text.trimStart().length;
+      ranges[bucketOf(s.ranks[i], s.logProbs[i], settings)].push(new vscode.Range(document.positionAt(t.start + lead), document.positionAt(t.start + t.length)));
+    });
+    for (const e of vscode.window.visibleTextEditors) {
+      if (e.document !== document) continue;
+      this.types.forEach((type, b) => e.setDecorations(type, ranges[b]));
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.states.values()) if (s.job) s.job.cancelled = true;
+    for (const t of this.types) t.dispose();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

@@ -1,0 +1,24 @@
+/** Every model the user can pick without browsing: embedded, downloaded and trained on a workspace. */
+import * as path from 'path';
+import { listEmbeddedModels } from '../node/modelLoader';
+
+export interface CatalogEntry {
+  label: string;
+  /** What `lmPlayground.model` would say for it. */
+  spec: string;
+  origin: 'embedded' | 'downloaded' | 'trained';
+}
+
+export interface ModelDirs {
+  embedded: string;
+  downloaded: string;
+  trained: string;
+}
+
+export function modelCatalog(dirs: ModelDirs): CatalogEntry[] {
+  return [
+    ...listEmbeddedModels(dirs.embedded).map((name): CatalogEntry => ({ label: name, spec: name, origin: 'embedded' })),
+    ...listEmbeddedModels(dirs.downloaded).map((f): CatalogEntry => ({ label: f.replace('__', '/'), spec: path.join(dirs.downloaded, f), origin: 'downloaded' })),
+    ...listEmbeddedModels(dirs.trained).map((f): CatalogEntry => ({ label: f, spec: path.join(dirs.trained, f), origin: 'trained' })),
+  ];
+}

@@ -1,0 +1,21 @@
+/** What the Compare Models panel shows (sent once, as JSON in the page). */
+import type { ScoreSummary } from '../core/scoring';
+import type { Curve } from '../editor/cumulativeSurprisal';
+
+export interface CompareResult extends ScoreSummary {
+  name: string;
+  origin: string;
+  active: boolean;
+  description: string;
+  scoreMs: number;
+  loadMs: number;
+  curve: Curve;
+}
+
+export interface CompareView {
+  title: string;
+  chars: number;
+  /** Best (lowest bits per character) first. */
+  results: CompareResult[];
+  failures: string[];
+}

@@ -1,0 +1,68 @@
+/** Page of the Compare Models panel: the table and the cumulative surprisal plot (Chart.js). */
+import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
+import type { CompareView } from './compareMessages';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
+
+const view = JSON.parse(document.getElementById('compare-data')!.textContent!) as CompareView;
+const app = document.getElementById('app')!;
+
+const el = <T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): T => {
+  const e = document.createElement(tag) as T;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+};
+const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const int = (x: number) => x.toLocaleString('en-US');
+
+const header = ['Model', 'Bits per character', 'Bits per token', 'Perplexity (per token)', 'Tokens', 'Scoring time', 'Load time'];
+app.append(
+  el('p', { class: 'lead' },
+    `${int(view.chars)} characters, scored by ${view.results.length} model(s), best first. `,
+    'Bits per character is the fair unit across tokenizers: bits per token and perplexity depend on how a model cuts the text.'),
+  el('table', { id: 'results' },
+    el('thead', {}, el('tr', {}, ...header.map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...view.results.map((r) => el('tr', {},
+      el('th', { scope: 'row', title: r.description }, r.name, r.active ? el('span', { class: 'badge' }, 'active') : ''),
+      el('td', {}, fmt(r.bitsPerChar, 3)), el('td', {}, fmt(r.bitsPerToken, 3)), el('td', {}, fmt(r.perplexity, 1)),
+      el('td', {}, int(r.tokens)), el('td', {}, `${int(r.scoreMs)} ms`), el('td', {}, r.loadMs ? `${int(r.loadMs)} ms` : 'loaded')))),
+  ),
+  el('p', { class: 'theory' },
+    'Why lower is better: the text was drawn from some true distribution p, and each model q pays the cross-entropy H(p, q) = −E',
+    el('sub', {}, 'p'), '[log₂ q(x)] bits per character. Gibbs\' inequality gives H(p, q) ≥ H(p), with equality only when q = p: ',
+    'every model pays at least the entropy of the text\'s source, and a better model pays less.'),
+  ...(view.failures.length ? [el('p', { class: 'failures' }, `Could not score: ${view.failures.join('; ')}`)] : []),
+  el('h2', {}, 'Cumulative surprisal along the text'),
+  el('p', { class: 'lead' }, 'Bits spent so far after each character. A steep stretch is text the model found surprising; the final height divided by the characters is the bits per character above.'),
+  el('div', { class: 'chart' }, el('canvas', { id: 'curve', role: 'img', 'aria-label': 'Cumulative surprisal in bits against characters, one line per model' })),
+);
+
+const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+const palette = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+const fallbacks = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
+const fg = css('--vscode-foreground', '#888');
+new Chart<'line', { x: number; y: number }[], number>(document.getElementById('curve') as HTMLCanvasElement, {
+  type: 'line',
+  data: {
+    datasets: view.results.map((r, i) => ({
+      label: `${r.name} (${fmt(r.bitsPerChar, 3)} bits/char)`,
+      data: r.curve.x.map((x, k) => ({ x, y: r.curve.y[k] })),
+      borderColor: css(palette[i % palette.length], fallbacks[i % fallbacks.length]),
+      backgroundColor: css(palette[i % palette.length], fallbacks[i % fallbacks.length]),
+      pointRadius: 0,
+      borderWidth: 1.5,
+    })),
+  },
+  options: {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    parsing: false,
+    scales: {
+      x: { type: 'linear', title: { display: true, text: 'characters', color: fg }, ticks: { color: fg } },
+      y: { type: 'linear', title: { display: true, text: 'cumulative surprisal (bits)', color: fg }, ticks: { color: fg } },
+    },
+    plugins: { legend: { labels: { color: fg } } },
+  },
+});

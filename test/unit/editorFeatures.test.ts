@@ -1,0 +1,215 @@
+import * as assert from 'assert';
+import * as path from 'path';
+import { CancelledError } from '../../src/core/errors';
+import { generate } from '../../src/core/generation';
+import type { LanguageModel } from '../../src/core/model';
+import { scoreText, sequenceScoresFromDistributions } from '../../src/core/scoring';
+import { AdaptiveDelay } from '../../src/editor/adaptiveDelay';
+import { scoreInChunks } from '../../src/editor/chunkedScoring';
+import { cumulativeSurprisal } from '../../src/editor/cumulativeSurprisal';
+import { bucketOf, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
+import { InlineCompletionEngine, type InlineOptions, type InlineRequest } from '../../src/editor/inlineEngine';
+import { planRescore } from '../../src/editor/rescorePlan';
+import { applyStopRules, repeatsTextAfterCursor } from '../../src/editor/stopRules';
+import { CACHE_TAIL, SuggestionCache } from '../../src/editor/suggestionCache';
+import { loadModel } from '../../src/node/modelLoader';
+import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { REPO } from './helpers';
+
+const TEXT = 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n' +
+  'However little known the feelings or views of such a man may be on his first entering a neighbourhood, this truth is so well fixed.';
+
+describe('inline completions: debounce, cache, stop rules', () => {
+  it('waits at least the configured delay, longer when the model is slower, capped at 1 s', () => {
+    let base = 150;
+    const d = new AdaptiveDelay(() => base);
+    assert.strictEqual(d.delayMs, 150);
+    for (const ms of [20, 30, 25]) d.record(ms);
+    assert.strictEqual(d.delayMs, 150, 'a fast model does not shorten the configured delay');
+    for (const ms of [400, 420, 380, 410]) d.record(ms);
+    assert.strictEqual(d.delayMs, 380, 'median of the last latencies');
+    for (let i = 0; i < 20; i++) d.record(5000);
+    assert.strictEqual(d.delayMs, 1000);
+    base = 0;
+    const fresh = new AdaptiveDelay(() => base);
+    assert.strictEqual(fresh.delayMs, 0);
+  });
+
+  it('reuses a suggestion while the user types its own characters, and only then', () => {
+    const c = new SuggestionCache();
+    const before = 'x'.repeat(300) + 'the mouse ate';
+    c.set('doc', 1000, before, ' the cheese');
+    assert.strictEqual(c.lookup('doc', 1000, before), ' the cheese');
+    assert.strictEqual(c.lookup('doc', 1002, before + ' t'), 'he cheese');
+    assert.strictEqual(c.lookup('doc', 1002, before + ' x'), undefined, 'typed something else');
+    assert.strictEqual(c.lookup('doc', 1011, before + ' the cheese'), undefined, 'typed all of it');
+    assert.strictEqual(c.lookup('doc', 999, before.slice(0, -1)), undefined, 'moved back');
+    assert.strictEqual(c.lookup('other', 1000, before), undefined);
+    assert.ok(CACHE_TAIL > 0);
+  });
+
+  it('cuts suggestions at the line end and after N words, and drops ones that repeat the text after the cursor', () => {
+    assert.strictEqual(applyStopRules(' the cheese.\nThen', { stopAtLineEnd: true, maxWords: 0 }), ' the cheese.');
+    assert.strictEqual(applyStopRules(' one two three four', { stopAtLineEnd: true, maxWords: 2 }), ' one two');
+    assert.strictEqual(applyStopRules('\nnext line', { stopAtLineEnd: true, maxWords: 0 }), '');
+    assert.strictEqual(applyStopRules('a\nb c', { stopAtLineEnd: false, maxWords: 2 }), 'a\nb');
+    assert.ok(repeatsTextAfterCursor(' the', ' the cheese'));
+    assert.ok(!repeatsTextAfterCursor(' a', ' the cheese'));
+    assert.ok(!repeatsTextAfterCursor('x', ''));
+  });
+});
+
+describe('inline completion engine', function () {
+  this.timeout(60_000);
+  let model: LanguageModel;
+  before(async () => {
+    model = await loadModel('ngram-classics');
+  });
+
+  const options: InlineOptions = { debounceMs: 30, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 4, stopSequences: [] };
+  const request = (prompt: string, extra: Partial<InlineRequest> = {}): InlineRequest => ({
+    doc: 'd', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: false, ...extra,
+  });
+  const never = { cancelled: false };
+
+  it('suggests the greedy continuation, healing a word cut by the cursor', async () => {
+    const engine = new InlineCompletionEngine(async () => model, () => options);
+    const full = await engine.suggest(request('the mouse ate the'), never);
+    const [greedy] = await generate(model, 'the mouse ate the', { maxTokens: 16, temperature: 0, stopSequences: ['\n'], seed: 0, noLeadingLineBreak: true });
+    assert.strictEqual(full?.text, applyStopRules(greedy.text, options));
+    // "the mou": the model sees "the" and a word starting with " mou", not an unknown " mou".
+    const healed = await engine.suggest(request('the little mou', { doc: 'e' }), never);
+    assert.ok(healed && /^[a-z]/.test(healed.text), `continues the word: ${JSON.stringify(healed?.text)}`);
+    assert.ok(model.tokenizer.encode('the little mou' + healed!.text.split(' ')[0], true).every((t) => t.id !== model.unkId), `spells a known word: mou${healed!.text}`);
+  });
+
+  it('answers from the cache while the user types the suggestion', async () => {
+    const engine = new InlineCompletionEngine(async () => model, () => options);
+    const first = await engine.suggest(request('she said that'), never);
+    assert.ok(first && first.text.length > 2 && !first.fromCache);
+    const typed = 'she said that' + first.text.slice(0, 2);
+    const second = await engine.suggest(request(typed), never);
+    assert.deepStrictEqual([second?.text, second?.fromCache], [first.text.slice(2), true]);
+  });
+
+  it('keeps one request in flight per document: a newer one cancels the older', async () => {
+    let calls = 0;
+    const counting: LanguageModel = Object.create(model, {
+      nextLogProbs: { value: (ctx: readonly number[], signal?: { cancelled: boolean }) => { calls++; return model.nextLogProbs(ctx, signal); } },
+    });
+    const engine = new InlineCompletionEngine(async () => counting, () => options);
+    const older = engine.suggest(request('the mouse'), never);
+    const newer = engine.suggest(request('the mouse ate'), never);
+    const [a, b] = await Promise.all([older, newer]);
+    assert.strictEqual(a, undefined, 'the superseded request gives nothing');
+    assert.ok(b && b.text.length > 0);
+    // The older one was stopped during its debounce: the model ran for the newer one only.
+    assert.ok(calls <= options.maxTokens, `${calls} model calls`);
+  });
+
+  it('gives nothing when cancelled during the debounce, and asks at once when triggered by hand', async () => {
+    const engine = new InlineCompletionEngine(async () => model, () => ({ ...options, debounceMs: 5000 }));
+    const cancel = { cancelled: false };
+    const pending = engine.suggest(request('the mouse'), cancel);
+    cancel.cancelled = true;
+    const t0 = Date.now();
+    assert.strictEqual(await Promise.race([pending, new Promise((r) => setTimeout(() => r('still waiting'), 6000))]), undefined);
+    assert.ok(Date.now() - t0 < 5500);
+    const manual = await engine.suggest(request('the mouse', { manual: true, doc: 'm' }), never);
+    assert.ok(manual && manual.text.length > 0);
+  });
+
+  it('drops a suggestion that only repeats the text after the cursor', async () => {
+    const engine = new InlineCompletionEngine(async () => model, () => options);
+    const plain = await engine.suggest(request('the mouse ate', { doc: 'a' }), never);
+    assert.ok(plain);
+    const repeated = await engine.suggest(request('the mouse ate', { doc: 'b', after: plain.text + ' and more' }), never);
+    assert.strictEqual(repeated, undefined);
+  });
+});
+
+describe('token probabilities (heat-map)', function () {
+  this.timeout(120_000);
+
+  it('ranks from sequenceScores equal ranks from full distributions (n-gram and neural)', async () => {
+    const neural = await loadHuggingFaceFolder(path.join(REPO, 'models', 'gpt-classics'), 'gpt-classics');
+    try {
+      for (const model of [await loadModel('ngram-classics'), neural]) {
+        const ids = model.tokenizer.encode(TEXT, true).map((t) => t.id);
+        const fast = await model.sequenceScores(ids, 1);
+        const slow = await sequenceScoresFromDistributions(model, ids.slice(0, Math.min(ids.length, 120)), 1);
+        for (let i = 0; i < slow.ranks.length; i++) {
+          assert.strictEqual(fast.ranks[i], slow.ranks[i], `${model.info.name} rank at ${i + 1}`);
+          assert.ok(Math.abs(fast.logProbs[i] - slow.logProbs[i]) < 1e-4, `${model.info.name} log p at ${i + 1}`);
+        }
+        const plain = await model.sequenceLogProbs(ids, 1);
+        plain.forEach((lp, i) => assert.ok(Math.abs(lp - fast.logProbs[i]) < 1e-9, `sequenceLogProbs agrees at ${i + 1}`));
+      }
+    } finally {
+      neural.dispose();
+    }
+  });
+
+  it('scores in chunks exactly as in one call, and can be cancelled', async () => {
+    const model = await loadModel('ngram-classics');
+    const ids = model.tokenizer.encode(TEXT.repeat(20), true).map((t) => t.id);
+    const whole = await model.sequenceScores(ids, 1);
+    const ranks = new Int32Array(ids.length);
+    const logProbs = new Float64Array(ids.length);
+    let chunks = 0;
+    await scoreInChunks(model, ids, 1, ids.length, { targetMs: 1, onChunk: (start, s) => { chunks++; ranks.set(s.ranks, start); logProbs.set(s.logProbs, start); } });
+    assert.ok(chunks > 1);
+    assert.deepStrictEqual(Array.from(ranks.subarray(1)), Array.from(whole.ranks));
+    const signal = { cancelled: false };
+    await assert.rejects(scoreInChunks(model, ids, 1, ids.length, { signal, onChunk: () => (signal.cancelled = true) }), CancelledError);
+  });
+
+  it('after an edit, rescoring only the planned tokens gives the same scores as scoring everything', async () => {
+    const model = await loadModel('ngram-classics');
+    const edits: [string, string][] = [
+      [TEXT, TEXT.replace('single man', 'single woman')],
+      [TEXT, TEXT.replace('It is', 'It was')],
+      [TEXT, TEXT + ' The end.'],
+      [TEXT, TEXT.replace(' of a wife.', '')],
+      [TEXT, 'Yes. ' + TEXT],
+    ];
+    for (const [before, after] of edits) {
+      const oldTokens = model.tokenizer.encode(before, true);
+      const newTokens = model.tokenizer.encode(after, true);
+      const oldScores = await model.sequenceScores(oldTokens.map((t) => t.id), 0);
+      const want = await model.sequenceScores(newTokens.map((t) => t.id), 0);
+      const plan = planRescore(oldTokens, newTokens, model.info.contextLength);
+      assert.ok(plan.to - plan.from < newTokens.length, `only part of the text is rescored: ${JSON.stringify(plan)}`);
+      const got = new Float64Array(newTokens.length);
+      got.set(oldScores.logProbs.subarray(0, plan.from));
+      for (let i = plan.to; i < newTokens.length; i++) got[i] = oldScores.logProbs[i + plan.shift];
+      const fresh = await model.sequenceScores(newTokens.map((t) => t.id).slice(0, plan.to), plan.from);
+      got.set(fresh.logProbs, plan.from);
+      got.forEach((lp, i) => assert.ok(Math.abs(lp - want.logProbs[i]) < 1e-12 || (i === 0 && Number.isNaN(lp)), `${JSON.stringify(after.slice(0, 30))}: token ${i}`));
+    }
+    // A model with unbounded context rescores everything after the first change.
+    const a = model.tokenizer.encode(TEXT, true);
+    const b = model.tokenizer.encode(TEXT.replace('truth', 'fact'), true);
+    assert.strictEqual(planRescore(a, b, Infinity).to, b.length);
+    assert.deepStrictEqual(planRescore(a, a, 3), { from: a.length, to: a.length, shift: 0 });
+  });
+
+  it('buckets tokens by rank (GLTR) or by probability', () => {
+    const s: HeatmapSettings = { mode: 'rank', rankThresholds: [10, 100, 1000], probabilityThresholds: [0.1, 0.01, 0.001] };
+    assert.deepStrictEqual([1, 10, 11, 100, 1000, 1001].map((r) => bucketOf(r, 0, s)), [0, 0, 1, 1, 2, 3]);
+    const p = { ...s, mode: 'probability' as const };
+    assert.deepStrictEqual([0.5, 0.1, 0.05, 0.001, 0.0001].map((x) => bucketOf(1, Math.log(x), p)), [0, 0, 1, 2, 3]);
+  });
+
+  it('draws cumulative surprisal by character, ending at the total', async () => {
+    const model = await loadModel('ngram-classics');
+    const text = 'naïve 😀 café\nthe end';
+    const { tokens, summary } = await scoreText(model, text);
+    const curve = cumulativeSurprisal(text, tokens, 1000);
+    assert.strictEqual(curve.x[curve.x.length - 1], [...text].length);
+    assert.ok(Math.abs(curve.y[curve.y.length - 1] - -summary.logProbNats / Math.LN2) < 1e-9);
+    assert.ok(curve.y.every((y, i) => i === 0 || y >= curve.y[i - 1]));
+    const small = cumulativeSurprisal(TEXT.repeat(30), (await scoreText(model, TEXT.repeat(30))).tokens, 50);
+    assert.strictEqual(small.x.length, 50);
+  });
+});
