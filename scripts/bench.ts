@@ -10,7 +10,9 @@ import { writeArpa } from '../src/core/ngram/arpa';
 import { KneserNeyTrainer } from '../src/core/ngram/kneserNey';
 import type { NgramModel } from '../src/core/ngram/ngramModel';
 import { addTextToTrainer } from '../src/core/ngram/textTraining';
+import { loadModel } from '../src/node/modelLoader';
 import { benchNeural } from '../src/node/neuralBench';
+import { inlineLatency } from './inlineBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
@@ -109,6 +111,36 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   say(`Peak memory of this benchmark process (n-gram and neural runs together): ${fmt(rss / 2 ** 20)} MiB.`);
 }
 
+async function inlineSection(say: (s?: string) => void, valid: string): Promise<void> {
+  // A passage of the valid split, typed from its 20th character on.
+  const start = valid.indexOf('\n\n', 20000) + 2;
+  const passage = valid.slice(start, start + 400).replace(/\s+/g, ' ');
+  const short = { maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 8, stopSequences: [] };
+  const full16 = { ...short, stopAtLineEnd: false, maxWords: 0 };
+  const runs: { label: string; spec: string; device?: 'native' | 'wasm'; options: typeof short; budget: string }[] = [
+    { label: '`ngram-classics`, in the extension host\'s thread, default stop rules', spec: 'ngram-classics', options: short, budget: '30 ms' },
+    { label: '`ngram-classics`, 16 tokens every time', spec: 'ngram-classics', options: full16, budget: '30 ms' },
+    { label: '`gpt-classics` on native (worker thread), 16 tokens every time', spec: 'gpt-classics', device: 'native', options: full16, budget: '150 ms' },
+    { label: '`gpt-classics` on WASM (worker thread), 16 tokens every time', spec: 'gpt-classics', device: 'wasm', options: full16, budget: '150 ms' },
+  ];
+  say();
+  say(`## Inline completions: keystroke to suggestion (${passage.length} characters of the valid split typed one by one)`);
+  say();
+  say('Time from the debounce firing to the suggestion, as the VS Code provider drives the engine; the debounce itself (150 ms by default, longer when the model is slower) comes before it. Cache hits are keystrokes that typed the suggestion\'s own next character.');
+  say();
+  say('| model | model requests: p50 | p95 | all keystrokes: p50 | p95 | requests / keystrokes | budget |');
+  say('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of runs) {
+    const model = await loadModel(r.spec, undefined, { device: r.device, inWorker: r.device !== undefined, threads: 1 });
+    try {
+      const l = await inlineLatency(model, passage, r.options);
+      say(`| ${r.label} | ${fmt(l.model.p50)} ms | ${fmt(l.model.p95)} ms | ${fmt(l.all.p50)} ms | ${fmt(l.all.p95)} ms | ${l.model.n} / ${l.all.n} | ${r.budget} |`);
+    } finally {
+      model.dispose?.();
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const order = 4;
   const train = corpusTexts('train');
@@ -184,6 +216,7 @@ async function main(): Promise<void> {
   say();
   say('KenLM\'s figure is the one recorded in the foundation issue for the same corpus and order; KenLM is not installable here, so it is not re-measured each run.');
   await neuralSection(say);
+  await inlineSection(say, valid);
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), lines.join('\n') + '\n');
   console.log(`\nwritten to docs/BENCHMARKS.md`);

@@ -124,7 +124,11 @@ export async function generate(
       // Nothing visible yet: no token, or only the healed word itself.
       const nothingYet = tokens.length === 0 || (heal !== undefined && tokens.length === 1 && tokens[0].text === heal.text);
       if (options.noLeadingLineBreak && nothingYet) {
-        for (let id = 0; id < allowed.length; id++) if (/^[\r\n]/.test(model.tokenizer.tokenText(id))) allowed[id] = -Infinity;
+        const texts = tokenTexts(model);
+        for (let id = 0; id < allowed.length; id++) {
+          const c = texts[id].charCodeAt(0);
+          if (c === 10 || c === 13) allowed[id] = -Infinity;
+        }
       }
       const id = sampleToken(allowed, options, random);
       if (id === model.eosId) {
@@ -173,6 +177,18 @@ export async function generate(
   return completions;
 }
 
+const textsByModel = new WeakMap<LanguageModel, string[]>();
+
+/** Every token's text, computed once per model (tokenText can be slow: byte-level decoding). */
+function tokenTexts(model: LanguageModel): string[] {
+  let texts = textsByModel.get(model);
+  if (!texts) {
+    texts = Array.from({ length: model.vocabSize }, (_, id) => model.tokenizer.tokenText(id));
+    textsByModel.set(model, texts);
+  }
+  return texts;
+}
+
 /**
  * The prompt's last token when the prompt ends inside a word, with the tokens that could spell it
  * out (their text starts with it), or undefined when there is nothing to heal.
@@ -182,11 +198,12 @@ function partialWord(model: LanguageModel, prompt: string, tokens: readonly Toke
   if (model.tokenizer.sentencePerLine || tokens.length < 2 || last.id === model.bosId || last.length === 0) return undefined;
   if (!/[\p{L}\p{N}]$/u.test(prompt) || last.start + last.length !== prompt.length) return undefined;
   const text = last.text;
+  const texts = tokenTexts(model);
   const fits = new Uint8Array(model.vocabSize);
   let any = false;
   for (let id = 0; id < model.vocabSize; id++) {
     if (id === model.unkId || id === model.eosId) continue;
-    if (model.tokenizer.tokenText(id).startsWith(text)) {
+    if (texts[id].startsWith(text)) {
       fits[id] = 1;
       any = true;
     }

@@ -25,7 +25,8 @@ export interface HeatmapEntry {
 
 interface DocState {
   model: LanguageModel;
-  /** Scored range of the document (the selection, or all of it). */
+  /** Scored range of the document: the selection, or all of it (`whole`). */
+  whole: boolean;
   scopeStart: number;
   scopeEnd: number;
   tokens: Token[];
@@ -106,7 +107,7 @@ export class TokenHeatmap implements vscode.Disposable {
     if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
     const tokens = model.tokenizer.encode(text, scopeStart === 0, scopeStart);
     const job = { cancelled: false };
-    const state: DocState = { model, scopeStart, scopeEnd, tokens, logProbs: new Float64Array(tokens.length), ranks: new Int32Array(tokens.length), job };
+    const state: DocState = { model, whole: sel.isEmpty, scopeStart, scopeEnd, tokens, logProbs: new Float64Array(tokens.length), ranks: new Int32Array(tokens.length), job };
     this.states.set(uri, state);
     const started = Date.now();
     try {
@@ -166,13 +167,14 @@ export class TokenHeatmap implements vscode.Disposable {
     const s = this.states.get(uri);
     if (!s || e.contentChanges.length === 0) return;
     // Keep the scope over the same text; old token offsets are fixed up when rescoring.
-    for (const c of e.contentChanges) {
+    if (s.whole) s.scopeEnd = e.document.getText().length;
+    else for (const c of e.contentChanges) {
       const delta = c.text.length - c.rangeLength;
       const end = c.rangeOffset + c.rangeLength;
       if (end <= s.scopeStart) {
         s.scopeStart += delta;
         s.scopeEnd += delta;
-      } else if (c.rangeOffset < s.scopeEnd) {
+      } else if (c.rangeOffset <= s.scopeEnd) {
         s.scopeEnd = Math.max(s.scopeStart, s.scopeEnd + delta);
       }
     }

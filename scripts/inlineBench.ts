@@ -1,0 +1,41 @@
+/**
+ * Keystroke-to-suggestion latency of inline completions: a passage of the valid split is typed
+ * one character at a time into the inline engine (as the VS Code provider drives it, with the
+ * debounce set to 0 so that what is timed is the work after the debounce fires).
+ */
+import type { LanguageModel } from '../src/core/model';
+import { InlineCompletionEngine, type InlineOptions } from '../src/editor/inlineEngine';
+
+export interface InlineLatency {
+  /** Every keystroke (suggestions from the cache included). */
+  all: { p50: number; p95: number; n: number };
+  /** Keystrokes that asked the model. */
+  model: { p50: number; p95: number; n: number };
+}
+
+const percentile = (xs: number[], q: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+export async function inlineLatency(model: LanguageModel, text: string, options: Omit<InlineOptions, 'debounceMs'>): Promise<InlineLatency> {
+  const engine = new InlineCompletionEngine(async () => model, () => ({ ...options, debounceMs: 0 }));
+  const all: number[] = [];
+  const fromModel: number[] = [];
+  const never = { cancelled: false };
+  // Warm up: the first request pays for lazy initialisation, not typing.
+  await engine.suggest({ doc: 'warm-up', offset: 5, prompt: text.slice(0, 5), textBefore: text.slice(0, 5), after: '', manual: true }, never);
+  for (let i = 20; i <= text.length; i++) {
+    const prompt = text.slice(0, i);
+    const t0 = process.hrtime.bigint();
+    const r = await engine.suggest({ doc: 'bench', offset: i, prompt, textBefore: prompt, after: '', manual: false }, never);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    all.push(ms);
+    if (r && !r.fromCache) fromModel.push(ms);
+  }
+  return {
+    all: { p50: percentile(all, 0.5), p95: percentile(all, 0.95), n: all.length },
+    model: { p50: percentile(fromModel, 0.5), p95: percentile(fromModel, 0.95), n: fromModel.length },
+  };
+}
