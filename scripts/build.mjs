@@ -67,7 +67,7 @@ await esbuild.build({
 });
 // Pages of the webview panels (the engine host, the Shannon game).
 await esbuild.build({
-  entryPoints: ['src/webview/enginePage.ts', 'src/webview/shannonPage.ts', 'src/webview/comparePage.ts'],
+  entryPoints: ['src/webview/enginePage.ts', 'src/webview/shannonPage.ts', 'src/webview/comparePage.ts', 'src/webview/playgroundPage.ts'],
   outdir: 'dist/webview',
   bundle: true,
   platform: 'browser',
@@ -77,4 +77,4 @@ await esbuild.build({
   logLevel: 'error',
 });
 fs.copyFileSync(path.join(wasmFrom, 'ort-wasm-simd-threaded.asyncify.wasm'), path.join('dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm'));
-for (const css of ['shannonPage.css', 'comparePage.css']) fs.copyFileSync(path.join('src', 'webview', css), path.join('dist', 'webview', css));
+for (const css of ['shannonPage.css', 'comparePage.css', 'playgroundPage.css']) fs.copyFileSync(path.join('src', 'webview', css), path.join('dist', 'webview', css));

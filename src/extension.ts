@@ -16,6 +16,7 @@ import { createDocumentMetrics } from './vscode/documentMetrics';
 import { TokenHeatmap } from './vscode/heatmap';
 import { registerInlineCompletions } from './vscode/inlineCompletions';
 import type { ModelDirs } from './vscode/modelCatalog';
+import { registerPlayground } from './vscode/playgroundPanel';
 import { trainWorkspaceModel } from './vscode/trainWorkspaceModel';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
     createDocumentMetrics(models, log),
     ...registerInlineCompletions(models, log),
+    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log }),
     ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),
   );
   log.info(`activated; embedded models in ${modelsDir}`);

@@ -43,6 +43,8 @@ export interface GeneratedToken {
   logProb: number;
   rank?: number;
   alternatives?: Alternative[];
+  /** UTF-8 bytes, from byte-level tokenizers (a token may hold part of a character). */
+  bytes?: number[];
 }
 
 export type FinishReason = 'length' | 'stop' | 'eos';
@@ -136,6 +138,7 @@ export async function generate(
         break;
       }
       const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
+      if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(id));
       if (topKPerToken > 0) {
         const described = describePosition(model, logProbs, id, topKPerToken);
         token.rank = described.rank;

@@ -23,6 +23,8 @@ export interface Tokenizer {
   readonly sentencePerLine: boolean;
   /** A token as text, for display. */
   tokenText(id: number): string;
+  /** A byte-level tokenizer's token as UTF-8 bytes (which may end inside a character). */
+  tokenBytes?(id: number): Uint8Array;
 }
 
 export interface ModelInfo {

@@ -8,9 +8,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { readArpa } from '../core/ngram/arpa';
-import { isNgramBinary, readNgramBinary } from '../core/ngram/binaryFormat';
-import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
+import { ngramFromBytes } from '../core/ngram/ngramFromBytes';
 import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
 import { startNeuralWorker } from './workerHost';
 
@@ -85,16 +83,7 @@ export function loadModelFile(file: string, name = path.basename(path.dirname(fi
       throw new ModelFormatError(`corrupt gzip data: ${(e as Error).message}`, file);
     }
   }
-  const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isNgramBinary(u8)) {
-    const { model, metadata } = readNgramBinary(u8, file);
-    return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
-  }
-  if (u8.subarray(0, Math.min(u8.length, 4096)).includes(0)) {
-    throw new ModelFormatError('not a language model: binary data that is neither an ARPA file nor an LM Playground n-gram file', file);
-  }
-  const model = readArpa(bytes.toString('utf8'), file);
-  return new NgramLanguageModel(model, 'whitespace', path.basename(file));
+  return ngramFromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, name);
 }
 
 /**

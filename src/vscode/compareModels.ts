@@ -31,7 +31,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   if (text.trim().length === 0) throw new LmError('there is no text to score');
   if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
   const catalog = modelCatalog(dirs);
-  if (!catalog.some((m) => m.spec === models.spec)) catalog.push({ label: models.spec, spec: models.spec, origin: 'downloaded' });
+  if (!catalog.some((m) => m.spec === models.spec)) catalog.push({ label: models.spec, spec: models.spec, origin: 'setting' });
 
   const results: CompareResult[] = [];
   const failures: string[] = [];

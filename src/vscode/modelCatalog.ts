@@ -6,7 +6,7 @@ export interface CatalogEntry {
   label: string;
   /** What `lmPlayground.model` would say for it. */
   spec: string;
-  origin: 'embedded' | 'downloaded' | 'trained';
+  origin: 'embedded' | 'downloaded' | 'trained' | 'setting';
 }
 
 export interface ModelDirs {

@@ -6,10 +6,20 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { EngineServer } from '../core/engine/engineServer';
 import type { EngineRequest } from '../core/engine/protocol';
-import { LmError } from '../core/errors';
+import { LmError, ModelFormatError } from '../core/errors';
+import { ngramFromBytes } from '../core/ngram/ngramFromBytes';
 import { OnnxCausalLm } from '../core/neural/onnxCausalLm';
 
+/** An n-gram model: the file's bytes (LM Playground binary or ARPA, gzipped or not). */
+export interface BrowserNgramSpec {
+  kind: 'ngram';
+  name: string;
+  file: string;
+  bytes: ArrayBuffer;
+}
+
 export interface BrowserEngineSpec {
+  kind?: 'neural';
   name: string;
   device: 'auto' | 'webgpu' | 'wasm';
   config: unknown;
@@ -38,8 +48,24 @@ async function pickDevice(preference: BrowserEngineSpec['device']): Promise<'web
   return 'wasm';
 }
 
+async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 const server = new EngineServer(
   async (raw) => {
+    if ((raw as BrowserNgramSpec).kind === 'ngram') {
+      const spec = raw as BrowserNgramSpec;
+      let bytes: Uint8Array;
+      try {
+        bytes = await gunzipIfNeeded(new Uint8Array(spec.bytes));
+      } catch (e) {
+        throw new ModelFormatError(`corrupt gzip data: ${(e as Error).message}`, spec.file);
+      }
+      return { model: ngramFromBytes(bytes, spec.file, spec.name) };
+    }
     const spec = raw as BrowserEngineSpec;
     ort.env.wasm.wasmBinary = spec.wasmBinary;
     ort.env.wasm.numThreads = 1; // webviews are not cross-origin isolated: no SharedArrayBuffer

@@ -6,19 +6,25 @@ import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '..
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
 import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
 
-type Pending = { resolve: (r: EngineResponse & { ok: true }) => void; reject: (e: Error) => void };
+type Ok = EngineResponse & { ok: true };
+type Pending = { resolve: (r: Ok) => void; reject: (e: Error) => void; onPartial?: (r: Ok) => void };
 
 /** The transport to one worker: send requests, get responses. */
 export class EngineConnection {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly send: (req: EngineRequest) => void) {}
+  /** `transfer`: buffers in the request to move to the worker instead of copying (model files). */
+  constructor(private readonly send: (req: EngineRequest, transfer?: ArrayBuffer[]) => void) {}
 
   /** Feed every message from the worker here. */
   receive(res: EngineResponse): void {
     const p = this.pending.get(res.id);
     if (!p) return;
+    if (res.ok && res.partial) {
+      p.onPartial?.(res);
+      return;
+    }
     this.pending.delete(res.id);
     if (res.ok) p.resolve(res);
     else if (res.kind === 'cancelled') p.reject(new CancelledError());
@@ -32,11 +38,12 @@ export class EngineConnection {
     this.pending.clear();
   }
 
-  request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal): Promise<EngineResponse & { ok: true }> {
+  /** `onPartial` receives streamed partial responses (generation tokens) before the final one. */
+  request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal, onPartial?: (r: Ok) => void, transfer?: ArrayBuffer[]): Promise<Ok> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.send({ ...req, id } as EngineRequest);
+      this.pending.set(id, { resolve, reject, onPartial });
+      this.send({ ...req, id } as EngineRequest, transfer);
       if (signal) {
         // Poll the host's signal while the request runs, and forward a cancellation.
         const timer = setInterval(() => {

@@ -1,5 +1,7 @@
 /** The worker side of the engine protocol: owns one model and answers requests in order. */
+import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, ModelFormatError } from '../errors';
+import { generate } from '../generation';
 import type { LanguageModel } from '../model';
 import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
 
@@ -46,6 +48,22 @@ export class EngineServer {
         case 'sequenceScores': {
           const s = await this.loaded().model.sequenceScores(req.ids, req.from, signal);
           this.post({ id: req.id, ok: true, logProbs: copy(s.logProbs), ranks: s.ranks.slice() }, []);
+          break;
+        }
+        case 'generate': {
+          const completions = await generate(this.loaded().model, req.prompt, req.options, {
+            signal,
+            onToken: (completion, token) => this.post({ id: req.id, ok: true, partial: { completion, token } }, []),
+          });
+          this.post({ id: req.id, ok: true, completions }, []);
+          break;
+        }
+        case 'topTokens': {
+          const m = this.loaded().model;
+          const ids = m.tokenizer.encode(req.prompt, true).map((t) => t.id);
+          const dist = await m.nextLogProbs(ids, signal);
+          const top = topIndices(dist, req.k).map((id) => ({ id, text: m.tokenizer.tokenText(id), logProb: dist[id] }));
+          this.post({ id: req.id, ok: true, top, entropy: entropyNats(dist), logProbs: copy(dist) }, []);
           break;
         }
         case 'dispose':

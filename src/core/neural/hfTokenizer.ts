@@ -65,6 +65,12 @@ export class HuggingFaceTokenizer implements Tokenizer {
     return this.hf.decode(ids as number[], { skip_special_tokens: true, clean_up_tokenization_spaces: false });
   }
 
+  tokenBytes(id: number): Uint8Array {
+    const t = this.hf.id_to_token(id);
+    const bytes = this.byteLevel && t !== undefined ? tokenBytes(t) : undefined;
+    return bytes ? Uint8Array.from(bytes) : new TextEncoder().encode(t ?? '');
+  }
+
   tokenText(id: number): string {
     const t = this.hf.id_to_token(id);
     if (t === undefined) return `<${id}>`;

@@ -1,0 +1,154 @@
+/**
+ * Prompt templates: `${name}` in the prompt or a setting is replaced by each value its environment
+ * lists (`pronoun: [He, She]`), and the playground runs the Cartesian product of the variables used.
+ * Values may themselves contain variables (expanded in turn); `$${` writes a literal `${`.
+ */
+import { LmError } from '../core/errors';
+
+export type Environments = Record<string, string[]>;
+
+/** Above this many requests the expansion is refused (a typo can multiply runs by thousands). */
+export const DEFAULT_EXPANSION_CAP = 64;
+
+const VAR = /\$\$\{|\$\{([A-Za-z_][\w-]*)\}/g;
+
+/** Variable names in `text`, in order of first appearance. */
+export function variablesIn(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(VAR)) if (m[1] && !out.includes(m[1])) out.push(m[1]);
+  return out;
+}
+
+/**
+ * Environments as written in the box: one variable per line, `name: [value, value, ...]`, values
+ * bare (trimmed) or double-quoted with JSON escapes (for commas, brackets, spaces, "\n"); or the
+ * whole box as a JSON object of string lists. Blank lines and lines starting with # are skipped.
+ */
+export function parseEnvironments(text: string): Environments {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch (e) {
+      throw new LmError(`environments: not valid JSON: ${(e as Error).message}`);
+    }
+    const out: Environments = {};
+    for (const [k, v] of Object.entries(json as object)) {
+      if (!/^[A-Za-z_][\w-]*$/.test(k)) throw new LmError(`environments: "${k}" is not a variable name`);
+      if (!Array.isArray(v) || v.length === 0) throw new LmError(`environments: ${k} must be a non-empty list`);
+      out[k] = v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+    }
+    return out;
+  }
+  const out: Environments = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const where = `environments, line ${i + 1}`;
+    const m = /^([A-Za-z_][\w-]*)\s*:\s*\[(.*)\]$/.exec(line);
+    if (!m) throw new LmError(`${where}: expected name: [value, value, ...], got "${line}"`);
+    if (out[m[1]]) throw new LmError(`${where}: ${m[1]} is defined twice`);
+    const values = splitValues(m[2], where);
+    if (values.length === 0) throw new LmError(`${where}: ${m[1]} has no values`);
+    out[m[1]] = values;
+  });
+  return out;
+}
+
+function splitValues(list: string, where: string): string[] {
+  const values: string[] = [];
+  let i = 0;
+  const skipSpace = () => {
+    while (i < list.length && /\s/.test(list[i])) i++;
+  };
+  skipSpace();
+  if (i >= list.length) return values;
+  for (;;) {
+    skipSpace();
+    if (list[i] === '"') {
+      let j = i + 1;
+      while (j < list.length && list[j] !== '"') j += list[j] === '\\' ? 2 : 1;
+      if (j >= list.length) throw new LmError(`${where}: a quoted value is not closed`);
+      try {
+        values.push(JSON.parse(list.slice(i, j + 1)) as string);
+      } catch {
+        throw new LmError(`${where}: bad escape in ${list.slice(i, j + 1)}`);
+      }
+      i = j + 1;
+      skipSpace();
+    } else {
+      let j = i;
+      while (j < list.length && list[j] !== ',') j++;
+      const v = list.slice(i, j).trim();
+      if (v.includes('"')) throw new LmError(`${where}: quote the whole value: "${v}"`);
+      values.push(v);
+      i = j;
+    }
+    if (i >= list.length) return values;
+    if (list[i] !== ',') throw new LmError(`${where}: expected a comma after a value`);
+    i++;
+  }
+}
+
+/** Replaces variables (repeatedly, for values that contain variables) with their bound values. */
+export function substitute(text: string, bindings: Record<string, string>): string {
+  let out = text;
+  for (let depth = 0; depth < 10; depth++) {
+    let changed = false;
+    out = out.replace(/(\$\$\{)|\$\{([A-Za-z_][\w-]*)\}/g, (whole, escaped: string | undefined, name: string | undefined) => {
+      if (escaped) return whole;
+      if (name === undefined || !(name in bindings)) return whole;
+      changed = true;
+      return bindings[name];
+    });
+    if (!changed) return out.replace(/\$\$\{/g, '${');
+  }
+  throw new LmError('variables nest more than 10 deep (does a value refer to itself?)');
+}
+
+export interface Expansion<T> {
+  /** The value of every variable used. */
+  bindings: Record<string, string>;
+  item: T;
+}
+
+/**
+ * Every combination of the variables that `texts` use (directly or through other variables'
+ * values), applied by `apply`. Unknown variables are an error; more than `cap` combinations too.
+ */
+export function expand<T>(texts: readonly string[], env: Environments, apply: (bindings: Record<string, string>) => T, cap = DEFAULT_EXPANSION_CAP): Expansion<T>[] {
+  // Variables used, including those used inside the values of used variables.
+  const used: string[] = [];
+  const visit = (name: string) => {
+    if (used.includes(name)) return;
+    if (!(name in env)) throw new LmError(`\${${name}} is used but no environment gives its values`);
+    used.push(name);
+    for (const v of env[name]) for (const inner of variablesIn(v)) visit(inner);
+  };
+  for (const t of texts) for (const name of variablesIn(t)) visit(name);
+  const total = used.reduce((n, name) => n * env[name].length, 1);
+  if (total > cap) {
+    throw new LmError(`these environments make ${total.toLocaleString('en-US')} requests (${used.map((n) => `${n}: ${env[n].length}`).join(' × ')}), more than the limit of ${cap}: use fewer values`);
+  }
+  const out: Expansion<T>[] = [];
+  const bindings: Record<string, string> = {};
+  const walk = (k: number) => {
+    if (k === used.length) {
+      out.push({ bindings: { ...bindings }, item: apply({ ...bindings }) });
+      return;
+    }
+    for (const v of env[used[k]]) {
+      bindings[used[k]] = v;
+      walk(k + 1);
+    }
+  };
+  walk(0);
+  return out;
+}
+
+/** For headings: the variables whose values differ between the expansions. */
+export function differingVariables(expansions: readonly { bindings: Record<string, string> }[]): string[] {
+  if (expansions.length < 2) return Object.keys(expansions[0]?.bindings ?? {});
+  return Object.keys(expansions[0].bindings).filter((k) => expansions.some((e) => e.bindings[k] !== expansions[0].bindings[k]));
+}

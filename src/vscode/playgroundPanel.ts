@@ -1,0 +1,179 @@
+/**
+ * LM: Open Playground: a research playground in a webview panel. The page runs the models in its
+ * own engine Web Worker (WebGPU when the window has an adapter, else WASM; n-gram models in
+ * JavaScript); the extension lists the models, saves and opens query files, and restores the
+ * panel after a reload.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { LmError } from '../core/errors';
+import { resolveModelFile } from '../node/modelLoader';
+import { isHuggingFaceFolder, onnxCandidates } from '../node/neuralLoader';
+import { GALLERY } from '../playground/gallery';
+import { QUERY_FILE_SUFFIX, parseQuery, serializeQuery, type Query } from '../playground/query';
+import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
+import { modelCatalog, type ModelDirs } from './modelCatalog';
+import type { ModelService } from './modelService';
+import { preferQuantizedSetting } from './settings';
+import { contentSecurityPolicy, nonce } from './webviewHtml';
+
+export const PLAYGROUND_VIEW_TYPE = 'lmPlayground.playground';
+
+interface Deps {
+  extensionUri: vscode.Uri;
+  models: ModelService;
+  dirs: ModelDirs;
+  log: vscode.LogOutputChannel;
+}
+
+/** The models the page can load, with the files it will fetch; folders it may read. */
+function pageModels(deps: Deps, webview: vscode.Webview): { models: PlaygroundModel[]; roots: vscode.Uri[] } {
+  const entries = modelCatalog(deps.dirs);
+  if (!entries.some((e) => e.spec === deps.models.spec)) entries.push({ label: path.basename(deps.models.spec), spec: deps.models.spec, origin: 'setting' });
+  const models: PlaygroundModel[] = [];
+  const roots: vscode.Uri[] = [];
+  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.file(f)).toString();
+  for (const e of entries) {
+    try {
+      const file = resolveModelFile(e.spec, deps.dirs.embedded);
+      if (fs.statSync(file).isDirectory() && isHuggingFaceFolder(file)) {
+        const onnx = onnxCandidates(preferQuantizedSetting()).find((f) => fs.existsSync(path.join(file, f)));
+        if (!onnx) continue;
+        const tokenizerConfig = path.join(file, 'tokenizer_config.json');
+        models.push({
+          label: e.label,
+          spec: e.spec,
+          kind: 'neural',
+          origin: e.origin,
+          files: {
+            config: uri(path.join(file, 'config.json')),
+            tokenizer: uri(path.join(file, 'tokenizer.json')),
+            ...(fs.existsSync(tokenizerConfig) ? { tokenizerConfig: uri(tokenizerConfig) } : {}),
+            onnx: uri(path.join(file, onnx)),
+          },
+        });
+        roots.push(vscode.Uri.file(file));
+      } else {
+        models.push({ label: e.label, spec: e.spec, kind: 'ngram', origin: e.origin, files: { file: uri(file) } });
+        roots.push(vscode.Uri.file(path.dirname(file)));
+      }
+    } catch (err) {
+      deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);
+    }
+  }
+  return { models, roots };
+}
+
+class PlaygroundPanel {
+  static current: PlaygroundPanel | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly deps: Deps,
+    query: Query | undefined,
+  ) {
+    PlaygroundPanel.current = this;
+    const w = panel.webview;
+    const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
+    const { models, roots } = pageModels(deps, w);
+    w.options = { enableScripts: true, localResourceRoots: [webviewDir, ...roots] };
+    const defaultModel = models.find((m) => m.spec === deps.models.spec)?.spec ?? models[0]?.spec ?? '';
+    const config: PlaygroundConfig = {
+      workerUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'engineWorker.js')).toString(),
+      wasmUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'ort-wasm-simd-threaded.asyncify.wasm')).toString(),
+      models,
+      defaultModel,
+      gallery: [...GALLERY],
+      query,
+    };
+    const n = nonce();
+    w.html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w, n, { wasm: true, blobWorkers: true })}">
+<link rel="stylesheet" href="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'playgroundPage.css'))}">
+<title>LM Playground</title></head><body>
+<main id="app"><p>Loading the playground…</p></main>
+<script nonce="${n}" id="playground-config" type="application/json">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>
+<script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'playgroundPage.js'))}"></script>
+</body></html>`;
+    w.onDidReceiveMessage((m: FromPlaygroundPage) => this.receive(m).catch((e) => this.fail(e)));
+    panel.onDidDispose(() => {
+      if (PlaygroundPanel.current === this) PlaygroundPanel.current = undefined;
+    });
+  }
+
+  post(m: ToPlaygroundPage): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private fail(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!(e instanceof LmError)) this.deps.log.error(`playground: ${e instanceof Error ? e.stack : message}`);
+    this.post({ type: 'error', message });
+    void vscode.window.showErrorMessage(`LM Playground: ${message}`);
+  }
+
+  private async receive(m: FromPlaygroundPage): Promise<void> {
+    switch (m.type) {
+      case 'saveQuery': {
+        const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+        const target = await vscode.window.showSaveDialog({
+          title: 'Save the playground query',
+          defaultUri: folder ? vscode.Uri.joinPath(folder, `query${QUERY_FILE_SUFFIX}`) : undefined,
+          filters: { 'LM Playground queries': ['lmquery.json', 'json'] },
+        });
+        if (!target) return;
+        await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(serializeQuery(m.query)));
+        void vscode.window.showInformationMessage(`LM Playground: query saved to ${vscode.workspace.asRelativePath(target)}.`);
+        return;
+      }
+      case 'openQuery': {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Open a playground query', filters: { 'LM Playground queries': ['lmquery.json', 'json'] } });
+        if (!picked?.length) return;
+        await this.openFile(picked[0]);
+        return;
+      }
+      case 'ran':
+        this.deps.log.info(`playground: ${m.model} on ${m.device}, ${m.tokensPerSecond.toFixed(1)} tokens/s`);
+        return;
+      case 'error':
+        this.deps.log.warn(`playground page: ${m.message}`);
+        return;
+      case 'state':
+        return;
+    }
+  }
+
+  async openFile(uri: vscode.Uri): Promise<void> {
+    const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+    const query = parseQuery(text, vscode.workspace.asRelativePath(uri));
+    this.post({ type: 'setQuery', query, source: vscode.workspace.asRelativePath(uri) });
+  }
+}
+
+export function registerPlayground(deps: Deps): vscode.Disposable[] {
+  const create = (query?: Query) =>
+    new PlaygroundPanel(vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, 'LM Playground', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true }), deps, query);
+  return [
+    vscode.commands.registerCommand('lmPlayground.openPlayground', async () => {
+      // From a query file in the editor, open that query.
+      const doc = vscode.window.activeTextEditor?.document;
+      const fromFile = doc && doc.uri.path.endsWith(QUERY_FILE_SUFFIX) ? doc : undefined;
+      try {
+        const query = fromFile ? parseQuery(fromFile.getText(), vscode.workspace.asRelativePath(fromFile.uri)) : undefined;
+        const p = PlaygroundPanel.current;
+        if (p) {
+          p.panel.reveal();
+          if (query) p.post({ type: 'setQuery', query, source: vscode.workspace.asRelativePath(fromFile!.uri) });
+        } else create(query);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`LM Playground: ${e instanceof Error ? e.message : e}`);
+      }
+    }),
+    vscode.window.registerWebviewPanelSerializer(PLAYGROUND_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel, state: { query?: Query } | undefined) {
+        new PlaygroundPanel(panel, deps, state?.query);
+      },
+    }),
+  ];
+}

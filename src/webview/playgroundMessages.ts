@@ -1,0 +1,32 @@
+/** Messages between the LM Playground panel's page and the extension. */
+import type { GalleryExample } from '../playground/gallery';
+import type { Query } from '../playground/query';
+
+/** A model the page can load into its engine worker: file URLs it may fetch. */
+export interface PlaygroundModel {
+  label: string;
+  spec: string;
+  kind: 'ngram' | 'neural';
+  origin: string;
+  /** neural: config, tokenizer, tokenizerConfig?, onnx; n-gram: file. */
+  files: Record<string, string>;
+}
+
+export interface PlaygroundConfig {
+  workerUrl: string;
+  wasmUrl: string;
+  models: PlaygroundModel[];
+  defaultModel: string;
+  gallery: GalleryExample[];
+  /** The query to show first (restored state, or an opened file). */
+  query?: Query;
+}
+
+export type ToPlaygroundPage = { type: 'setQuery'; query: Query; source: string } | { type: 'error'; message: string };
+
+export type FromPlaygroundPage =
+  | { type: 'state'; query: Query }
+  | { type: 'saveQuery'; query: Query }
+  | { type: 'openQuery' }
+  | { type: 'ran'; model: string; device: string; tokensPerSecond: number }
+  | { type: 'error'; message: string };

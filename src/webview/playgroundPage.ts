@@ -1,0 +1,460 @@
+/**
+ * Page of the LM Playground panel: prompt, settings and environments; runs every expanded request
+ * on its own engine Web Worker (WebGPU when the window has an adapter, else WASM), streaming tokens
+ * as spans shaded by probability, with alternatives on hover or focus; a comparison table for
+ * scoring runs; and the temperature explorer.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-label/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
+import { EngineConnection } from '../core/engine/engineClient';
+import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
+import { CancelledError } from '../core/errors';
+import { entropyNats, temperedProbabilities, topIndices } from '../core/distribution';
+import type { Completion, GeneratedToken } from '../core/generation';
+import { Xoshiro128, randomSeed } from '../core/random';
+import { sampleIndex } from '../core/sampling';
+import { DEFAULT_SETTINGS, type Query } from '../playground/query';
+import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/requests';
+import { differingVariables } from '../playground/templates';
+import { mergeUtf8 } from '../playground/utf8Merge';
+import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+
+interface VsCodeApi {
+  postMessage(message: FromPlaygroundPage): void;
+  getState(): { query?: Query } | undefined;
+  setState(state: { query: Query }): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+const config = JSON.parse(document.getElementById('playground-config')!.textContent!) as PlaygroundConfig;
+
+type Field = HTMLElement & { value: string; checked?: boolean };
+const el = <T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): T => {
+  const e = document.createElement(tag) as T;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+};
+const byId = <T extends HTMLElement = Field>(id: string) => document.getElementById(id) as T;
+const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+const showToken = (t: string) => t.replace(/\n/g, '⏎').replace(/\t/g, '⇥');
+const pct = (p: number) => (p >= 0.001 ? `${(p * 100).toFixed(2)}%` : p.toExponential(2));
+
+// ---------------------------------------------------------------- layout
+const field = (id: string, label: string, control: HTMLElement, cls = 'field') => el('div', { class: cls }, el('vscode-label', { for: id }, label), control);
+const text = (id: string, label: string, value: string) => field(id, label, el('vscode-textfield', { id, value, 'aria-label': label }));
+const modelSelect = el<Field>('vscode-single-select', { id: 'model', 'aria-label': 'Model' }, ...config.models.map((m) => el('vscode-option', { value: m.spec, description: m.origin }, m.label)));
+const gallerySelect = el<Field>('vscode-single-select', { id: 'gallery', 'aria-label': 'Gallery of examples' }, el('vscode-option', { value: '' }, 'Gallery: examples from the lecture…'), ...config.gallery.map((g, i) => el('vscode-option', { value: String(i), description: g.description }, g.title)));
+
+byId('app').replaceChildren(
+  el('header', {}, el('h1', {}, 'LM Playground'), el('p', { id: 'engine-status', class: 'muted', role: 'status' }, 'engine: starting…')),
+  el('section', { class: 'query', 'aria-label': 'Query' },
+    field('prompt', 'Prompt (may contain ${variables})', el('vscode-textarea', { id: 'prompt', rows: '5', resize: 'vertical', 'aria-label': 'Prompt' }), 'field wide'),
+    field('environments', 'Environments: one variable per line, name: [value, value, …]', el('vscode-textarea', { id: 'environments', rows: '2', resize: 'vertical', placeholder: 'pronoun: [He, She]', 'aria-label': 'Environments' }), 'field wide'),
+    el('div', { class: 'settings' },
+      field('model', 'Model', modelSelect),
+      text('temperature', 'Temperature', DEFAULT_SETTINGS.temperature),
+      text('maxTokens', 'Max tokens', DEFAULT_SETTINGS.maxTokens),
+      text('topKPerToken', 'Top-k per token', DEFAULT_SETTINGS.topKPerToken),
+      text('topP', 'Top-p', DEFAULT_SETTINGS.topP),
+      text('numCompletions', 'Completions', DEFAULT_SETTINGS.numCompletions),
+      text('seed', 'Seed', DEFAULT_SETTINGS.seed),
+      field('stopSequences', 'Stop sequences (one per line, \\n for a line break)', el('vscode-textarea', { id: 'stopSequences', rows: '2', 'aria-label': 'Stop sequences' })),
+      el('div', { class: 'field check' }, el('vscode-checkbox', { id: 'echoPrompt', label: 'Echo prompt (with max tokens 0: score the prompt)' })),
+    ),
+    el('div', { class: 'buttons' },
+      el('vscode-button', { id: 'run', title: 'Ctrl+Enter' }, 'Run'),
+      el('vscode-button', { id: 'stop', secondary: '', disabled: '' }, 'Stop'),
+      el('vscode-button', { id: 'save', secondary: '' }, 'Save query…'),
+      el('vscode-button', { id: 'open', secondary: '' }, 'Open query…'),
+      gallerySelect),
+    el('p', { id: 'message', role: 'alert', class: 'message' }),
+  ),
+  el('vscode-tabs', { id: 'tabs' },
+    el('vscode-tab-header', { slot: 'header', id: 'results-tab' }, 'Results'),
+    el('vscode-tab-panel', {}, el('div', { id: 'comparison' }), el('div', { id: 'results', class: 'results' })),
+    el('vscode-tab-header', { slot: 'header', id: 'explorer-tab' }, 'Temperature explorer'),
+    el('vscode-tab-panel', {}, explorerLayout()),
+  ),
+  el('div', { id: 'token-tip', role: 'tooltip', class: 'tip', hidden: '' }),
+);
+
+function explorerLayout(): HTMLElement {
+  return el('div', { class: 'explorer' },
+    el('p', { class: 'muted' }, 'p_T(x) ∝ p(x)^(1/T): T = 0 is the argmax, T = 1 the model\'s distribution, T → ∞ uniform.'),
+    el('div', { class: 'buttons' },
+      el('vscode-button', { id: 'explore-next' }, 'Next token after the prompt'),
+      el('vscode-button', { id: 'explore-lecture', secondary: '' }, 'Lecture example p = (0.4, 0.6)')),
+    el('div', { class: 'temp-row' },
+      el('label', { for: 'temp-slider' }, 'T'),
+      el('input', { id: 'temp-slider', type: 'range', min: '0', max: '500', value: '100', 'aria-label': 'Temperature' }),
+      el('vscode-textfield', { id: 'temp-value', value: '1', 'aria-label': 'Temperature value (∞ allowed)' }),
+      el('vscode-checkbox', { id: 'temp-infinite', label: '∞' }),
+      el('vscode-button', { id: 'temp-sample', secondary: '' }, 'Sample at T')),
+    el('p', { id: 'explorer-status', class: 'muted', role: 'status' }),
+    el('div', { class: 'chart' }, el('canvas', { id: 'temp-bars', role: 'img', 'aria-label': 'Top tokens under p and p_T' })),
+    el('table', { id: 'temp-table', class: 'numbers' }),
+    el('div', { class: 'chart small' }, el('canvas', { id: 'temp-entropy', role: 'img', 'aria-label': 'Entropy of p_T against T' })),
+  );
+}
+
+// ---------------------------------------------------------------- form state
+const settingIds = ['temperature', 'maxTokens', 'topKPerToken', 'topP', 'numCompletions', 'seed', 'stopSequences'] as const;
+
+function readQuery(): Query {
+  const s = { ...DEFAULT_SETTINGS, model: modelSelect.value };
+  for (const id of settingIds) s[id] = byId(id).value;
+  s.echoPrompt = !!byId('echoPrompt').checked;
+  return { prompt: byId('prompt').value, environments: byId('environments').value, settings: s };
+}
+
+function writeQuery(q: Query): void {
+  byId('prompt').value = q.prompt;
+  byId('environments').value = q.environments;
+  for (const id of settingIds) byId(id).value = q.settings[id];
+  byId('echoPrompt').checked = q.settings.echoPrompt;
+  const known = config.models.some((m) => m.spec === q.settings.model);
+  modelSelect.value = known ? q.settings.model : config.defaultModel;
+  if (!known && q.settings.model && !q.settings.model.includes('${')) message(`The query names the model "${q.settings.model}", which is not available here: using ${config.defaultModel}.`);
+}
+
+function persist(): void {
+  const query = readQuery();
+  vscode.setState({ query });
+  vscode.postMessage({ type: 'state', query });
+}
+
+const message = (t: string, kind: 'error' | 'info' = 'error') => {
+  const m = byId('message');
+  m.textContent = t;
+  m.className = `message ${kind}`;
+};
+
+// ---------------------------------------------------------------- engine
+const status = byId('engine-status');
+let worker: Worker | undefined;
+let connection: EngineConnection | undefined;
+let loadedSpec: string | undefined;
+let loadedDevice = '';
+const wasmBinary = fetch(config.wasmUrl).then((r) => r.arrayBuffer());
+
+async function fetchOk(url: string): Promise<Response> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r;
+}
+
+async function engine(): Promise<EngineConnection> {
+  if (connection) return connection;
+  const source = await (await fetchOk(config.workerUrl)).text();
+  worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+  const conn = new EngineConnection((req: EngineRequest, transfer?: ArrayBuffer[]) => worker!.postMessage(req, { transfer: transfer ?? [] }));
+  worker.onmessage = (e: MessageEvent<EngineResponse>) => conn.receive(e.data);
+  worker.onerror = (e) => conn.fail(new Error(`engine worker: ${e.message}`));
+  connection = conn;
+  return conn;
+}
+
+async function loadModel(spec: string): Promise<void> {
+  if (spec === loadedSpec) return;
+  const m: PlaygroundModel | undefined = config.models.find((x) => x.spec === spec || x.label === spec);
+  if (!m) throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
+  const conn = await engine();
+  status.textContent = `loading ${m.label}…`;
+  let loadSpec: unknown;
+  let transfer: ArrayBuffer[];
+  if (m.kind === 'ngram') {
+    const bytes = await (await fetchOk(m.files.file)).arrayBuffer();
+    loadSpec = { kind: 'ngram', name: m.label, file: m.label, bytes };
+    transfer = [bytes];
+  } else {
+    const [cfg, tokenizer, tokenizerConfig, onnx, wasm] = await Promise.all([
+      fetchOk(m.files.config).then((r) => r.json()),
+      fetchOk(m.files.tokenizer).then((r) => r.json()),
+      m.files.tokenizerConfig ? fetchOk(m.files.tokenizerConfig).then((r) => r.json()) : undefined,
+      fetchOk(m.files.onnx).then((r) => r.arrayBuffer()),
+      wasmBinary.then((b) => b.slice(0)),
+    ]);
+    loadSpec = { name: m.label, device: 'auto', config: cfg, tokenizer, tokenizerConfig, onnx, wasmBinary: wasm };
+    transfer = [onnx, wasm];
+  }
+  loadedSpec = undefined;
+  // The load message carries the file bytes: moved to the worker, not copied.
+  const res = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
+  loadedSpec = spec;
+  loadedDevice = res.model?.kind === 'ngram' ? 'this webview (n-gram, JavaScript)' : res.model?.device ?? 'wasm';
+  status.textContent = `${m.label} on ${loadedDevice}`;
+}
+
+// ---------------------------------------------------------------- results
+interface TokenView extends GeneratedToken {
+  prompt?: boolean;
+}
+
+const tip = byId<HTMLElement>('token-tip');
+function showTip(target: HTMLElement, tokens: TokenView[]): void {
+  const t = tokens[tokens.length - 1];
+  const rows = (t.alternatives ?? []).map((a, i) =>
+    el('tr', { class: a.id === t.id ? 'chosen' : '' }, el('td', {}, String(i + 1)), el('td', { class: 'mono' }, JSON.stringify(showToken(a.text))), el('td', {}, pct(Math.exp(a.logProb))), el('td', {}, a.id === t.id ? '◀ chosen' : '')));
+  if (t.alternatives && !t.alternatives.some((a) => a.id === t.id)) {
+    rows.push(el('tr', { class: 'chosen' }, el('td', {}, t.rank ? String(t.rank) : '…'), el('td', { class: 'mono' }, JSON.stringify(showToken(t.text))), el('td', {}, pct(Math.exp(t.logProb))), el('td', {}, '◀ chosen')));
+  }
+  const lp = tokens.reduce((s, x) => s + x.logProb, 0);
+  tip.replaceChildren(
+    el('div', { class: 'mono' }, tokens.length > 1 ? `${tokens.length} tokens: ${tokens.map((x) => JSON.stringify(showToken(x.text))).join(' + ')}` : JSON.stringify(showToken(t.text))),
+    el('div', {}, `log p = ${lp.toFixed(3)} nats · p = ${pct(Math.exp(lp))}${t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : ''}`),
+    ...(rows.length ? [el('table', { class: 'alts' }, el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'alternative'), el('th', {}, 'p'), el('th', {}, ''))), el('tbody', {}, ...rows))] : []),
+  );
+  tip.hidden = false;
+  const r = target.getBoundingClientRect();
+  tip.style.left = `${Math.min(window.innerWidth - 340, r.left + window.scrollX)}px`;
+  tip.style.top = `${r.bottom + window.scrollY + 4}px`;
+}
+
+/** Token spans, with byte tokens that split a character merged into one span. */
+function tokenSpans(tokens: TokenView[]): HTMLElement[] {
+  return mergeUtf8(tokens).map((piece) => {
+    const group = tokens.slice(piece.first, piece.last + 1);
+    const p = Math.exp(group.reduce((s, x) => s + x.logProb, 0));
+    const span = el('span', { class: `tok${group[0].prompt ? ' prompt' : ''}`, tabindex: '0', role: 'button', 'aria-label': `${piece.text}: p ${pct(p)}` }, piece.text);
+    if (Number.isFinite(p)) span.style.backgroundColor = `color-mix(in srgb, ${css('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
+    const show = () => showTip(span, group);
+    span.addEventListener('mouseenter', show);
+    span.addEventListener('focus', show);
+    span.addEventListener('mouseleave', () => (tip.hidden = true));
+    span.addEventListener('blur', () => (tip.hidden = true));
+    return span;
+  });
+}
+
+function completionView(c: Completion, scoring: boolean): HTMLElement {
+  const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
+  const promptLp = prompt.reduce((s, t) => s + t.logProb, 0);
+  const total = scoring ? promptLp : c.logProb;
+  return el('div', { class: 'completion', 'data-index': String(c.index) },
+    el('div', { class: 'text' }, ...tokenSpans([...prompt, ...c.tokens])),
+    el('div', { class: 'meta' }, `${scoring ? 'log p(prompt)' : 'log p(completion)'} = ${total.toFixed(3)} nats · ${c.tokens.length} tokens · finish: ${c.finishReason} · seed ${c.seed}/${c.index}`),
+  );
+}
+
+let running: { cancelled: boolean } | undefined;
+
+async function run(): Promise<void> {
+  if (running) return;
+  persist();
+  message('', 'info');
+  let requests: PlaygroundRequest[];
+  try {
+    requests = buildRequests(readQuery());
+  } catch (e) {
+    message((e as Error).message);
+    return;
+  }
+  const signal = { cancelled: false };
+  running = signal;
+  byId('stop').removeAttribute('disabled');
+  byId('run').setAttribute('disabled', '');
+  const results = byId<HTMLElement>('results');
+  const comparison = byId<HTMLElement>('comparison');
+  results.replaceChildren();
+  comparison.replaceChildren();
+  const differ = differingVariables(requests);
+  const scored: { request: PlaygroundRequest; logProb: number }[] = [];
+  try {
+    for (const request of requests) {
+      if (signal.cancelled) break;
+      const heading = differ.length ? differ.map((k) => `${k} = ${request.bindings[k]}`).join(', ') : 'Result';
+      const body = el('div', { class: 'completions' });
+      const card = el('section', { class: 'card', 'aria-label': heading }, el('h2', {}, heading), el('div', { class: 'prompt-line muted' }, request.prompt), body);
+      results.append(card);
+      await loadModel(request.model || config.defaultModel);
+      const streams = new Map<number, HTMLElement>();
+      const started = performance.now();
+      let generated = 0;
+      const res = await (await engine()).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
+        const { completion, token } = r.partial!;
+        generated++;
+        let line = streams.get(completion);
+        if (!line) {
+          line = el('div', { class: 'completion streaming', 'data-index': String(completion) });
+          streams.set(completion, line);
+          body.append(line);
+        }
+        line.append(...tokenSpans([token]));
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
+      status.textContent = `${request.model || config.defaultModel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
+      if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
+      const scoring = isScoring(request);
+      body.replaceChildren(...res.completions!.map((c) => completionView(c, scoring)));
+      if (scoring) scored.push({ request, logProb: (res.completions![0].promptTokens ?? []).reduce((s, t) => s + t.logProb, 0) });
+    }
+    if (scored.length > 1) comparison.replaceChildren(comparisonTable(scored, differ));
+  } catch (e) {
+    if (e instanceof CancelledError || signal.cancelled) message('Stopped.', 'info');
+    else message((e as Error).message);
+  } finally {
+    running = undefined;
+    byId('stop').setAttribute('disabled', '');
+    byId('run').removeAttribute('disabled');
+  }
+}
+
+function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }[], differ: string[]): HTMLElement {
+  const sorted = [...scored].sort((a, b) => b.logProb - a.logProb);
+  const best = sorted[0].logProb;
+  return el('table', { id: 'comparison-table', class: 'numbers' },
+    el('caption', {}, 'Scored prompts, most probable first'),
+    el('thead', {}, el('tr', {}, ...['#', ...(differ.length ? differ : ['prompt']), 'log p (nats)', 'difference', 'p relative to the best'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...sorted.map((s, i) => el('tr', {},
+      el('td', {}, String(i + 1)),
+      ...(differ.length ? differ.map((k) => el('td', {}, s.request.bindings[k])) : [el('td', {}, s.request.prompt)]),
+      el('td', {}, s.logProb.toFixed(3)),
+      el('td', {}, i === 0 ? '—' : (s.logProb - best).toFixed(3)),
+      el('td', {}, i === 0 ? '1' : `1 / ${Math.exp(best - s.logProb).toPrecision(3)}`)))),
+  );
+}
+
+// ---------------------------------------------------------------- temperature explorer
+let explored: { labels: string[]; logProbs: Float64Array; ids: number[]; source: string } | undefined;
+const fg = css('--vscode-foreground', '#888');
+const bars = new Chart<'bar', number[], string>(byId<HTMLCanvasElement>('temp-bars'), {
+  type: 'bar',
+  data: { labels: [], datasets: [] },
+  options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { ticks: { color: fg } }, y: { min: 0, max: 1, ticks: { color: fg } } }, plugins: { legend: { labels: { color: fg } } } },
+});
+const entropyChart = new Chart<'line', { x: number; y: number }[], number>(byId<HTMLCanvasElement>('temp-entropy'), {
+  type: 'line',
+  data: { datasets: [] },
+  options: {
+    animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
+    scales: { x: { type: 'linear', min: 0, max: 5, title: { display: true, text: 'T', color: fg }, ticks: { color: fg } }, y: { type: 'linear', min: 0, title: { display: true, text: 'entropy of p_T (bits)', color: fg }, ticks: { color: fg } } },
+    plugins: { legend: { labels: { color: fg } } },
+  },
+});
+
+function currentT(): number {
+  if (byId('temp-infinite').checked) return Infinity;
+  const v = Number(byId('temp-value').value);
+  return Number.isFinite(v) && v >= 0 ? v : 1;
+}
+
+function renderExplorer(): void {
+  if (!explored) return;
+  const T = currentT();
+  const p = temperedProbabilities(explored.logProbs, 1);
+  const pT = temperedProbabilities(explored.logProbs, T);
+  const labels = explored.ids.map((id, i) => explored!.labels[i] ?? String(id));
+  bars.data.labels = labels.map((l) => JSON.stringify(showToken(l)));
+  bars.data.datasets = [
+    { label: 'p (T = 1)', data: explored.ids.map((id) => p[id]), backgroundColor: css('--vscode-charts-blue', '#3794ff') },
+    { label: `p_T (T = ${T === Infinity ? '∞' : T})`, data: explored.ids.map((id) => pT[id]), backgroundColor: css('--vscode-charts-orange', '#d18616') },
+  ];
+  bars.update();
+  byId<HTMLElement>('temp-table').replaceChildren(
+    el('thead', {}, el('tr', {}, el('th', {}, 'token'), el('th', {}, 'p'), el('th', {}, `p_T at T = ${T === Infinity ? '∞' : T}`))),
+    el('tbody', {}, ...explored.ids.map((id, i) => el('tr', {}, el('td', { class: 'mono' }, JSON.stringify(showToken(labels[i]))), el('td', {}, p[id].toFixed(2)), el('td', {}, pT[id].toFixed(2))))),
+  );
+  const points: { x: number; y: number }[] = [];
+  for (let k = 0; k <= 100; k++) {
+    const t = k / 20;
+    const q = temperedProbabilities(explored.logProbs, t);
+    points.push({ x: t, y: entropyNats(Float64Array.from(q, (x) => Math.log(x))) / Math.LN2 });
+  }
+  const uniform = entropyNats(Float64Array.from(temperedProbabilities(explored.logProbs, Infinity), (x) => Math.log(x))) / Math.LN2;
+  const here = entropyNats(Float64Array.from(pT, (x) => Math.log(x))) / Math.LN2;
+  entropyChart.data.datasets = [
+    { label: 'H(p_T)', data: points, borderColor: css('--vscode-charts-purple', '#b180d7'), pointRadius: 0 },
+    { label: `T → ∞: ${uniform.toFixed(2)} bits`, data: [{ x: 0, y: uniform }, { x: 5, y: uniform }], borderColor: css('--vscode-charts-yellow', '#cca700'), borderDash: [4, 4], pointRadius: 0 },
+    { label: `now: ${here.toFixed(2)} bits`, data: [{ x: Math.min(T, 5), y: here }], borderColor: css('--vscode-charts-red', '#f14c4c'), backgroundColor: css('--vscode-charts-red', '#f14c4c'), pointRadius: 5, showLine: false },
+  ];
+  entropyChart.update();
+  byId('explorer-status').textContent = `${explored.source} · entropy of p_T at T = ${T === Infinity ? '∞' : T}: ${here.toFixed(3)} bits`;
+}
+
+function setT(T: number): void {
+  byId('temp-value').value = String(T);
+  (byId<HTMLInputElement>('temp-slider')).value = String(Math.round(Math.min(T, 5) * 100));
+  renderExplorer();
+}
+
+byId('explore-lecture').addEventListener('click', () => {
+  explored = { labels: ['A', 'B'], logProbs: Float64Array.from([0.4, 0.6], Math.log), ids: [0, 1], source: 'Lecture example: p = (0.4, 0.6)' };
+  renderExplorer();
+});
+byId('explore-next').addEventListener('click', async () => {
+  try {
+    const [request] = buildRequests(readQuery());
+    await loadModel(request.model || config.defaultModel);
+    const res = await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
+    const logProbs = Float64Array.from(res.logProbs!);
+    const ids = topIndices(logProbs, 10);
+    explored = { labels: ids.map((id) => res.top!.find((t) => t.id === id)?.text ?? String(id)), logProbs, ids, source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})` };
+    renderExplorer();
+  } catch (e) {
+    message((e as Error).message);
+  }
+});
+byId('temp-slider').addEventListener('input', () => {
+  byId('temp-infinite').checked = false;
+  setT(Number(byId<HTMLInputElement>('temp-slider').value) / 100);
+});
+byId('temp-value').addEventListener('change', () => {
+  byId('temp-infinite').checked = false;
+  setT(currentT());
+});
+byId('temp-infinite').addEventListener('change', () => renderExplorer());
+byId('temp-sample').addEventListener('click', () => {
+  if (!explored) return;
+  const pT = temperedProbabilities(explored.logProbs, currentT());
+  const id = sampleIndex(pT, new Xoshiro128(randomSeed(), 0));
+  const i = explored.ids.indexOf(id);
+  const label = i >= 0 ? explored.labels[i] : `token ${id}`;
+  byId('explorer-status').textContent = `Sampled ${JSON.stringify(showToken(label))} (p_T = ${pT[id].toFixed(3)})`;
+});
+
+// ---------------------------------------------------------------- wiring
+byId('run').addEventListener('click', () => void run());
+byId('stop').addEventListener('click', () => {
+  if (running) running.cancelled = true;
+});
+byId('save').addEventListener('click', () => vscode.postMessage({ type: 'saveQuery', query: readQuery() }));
+byId('open').addEventListener('click', () => vscode.postMessage({ type: 'openQuery' }));
+gallerySelect.addEventListener('change', () => {
+  const g = config.gallery[Number(gallerySelect.value)];
+  if (!g || gallerySelect.value === '') return;
+  writeQuery({ ...g.query, settings: { ...g.query.settings, model: modelSelect.value } });
+  message(`${g.title}: ${g.description}`, 'info');
+  persist();
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    void run();
+  }
+});
+for (const id of ['prompt', 'environments', ...settingIds]) byId(id).addEventListener('change', persist);
+window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
+  const m = e.data;
+  if (m?.type === 'setQuery') {
+    writeQuery(m.query);
+    persist();
+    message(`Opened ${m.source}.`, 'info');
+  } else if (m?.type === 'error') message(m.message);
+});
+
+writeQuery(vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
+const gpu = (navigator as unknown as { gpu?: unknown }).gpu;
+status.textContent = `engine: ${gpu ? 'WebGPU available in this window' : 'no WebGPU here: WebAssembly'}; the model loads on the first run`;
