@@ -132,10 +132,17 @@ export function expand<T>(texts: readonly string[], env: Environments, apply: (b
     throw new LmError(`these environments make ${total.toLocaleString('en-US')} requests (${used.map((n) => `${n}: ${env[n].length}`).join(' × ')}), more than the limit of ${cap}: use fewer values`);
   }
   const out: Expansion<T>[] = [];
+  const seen = new Set<string>();
   const bindings: Record<string, string> = {};
   const walk = (k: number) => {
     if (k === used.length) {
-      out.push({ bindings: { ...bindings }, item: apply({ ...bindings }) });
+      // A variable used only inside some values of another gives identical requests elsewhere: run those once.
+      const item = apply({ ...bindings });
+      const key = JSON.stringify(item);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push({ bindings: { ...bindings }, item });
+      }
       return;
     }
     for (const v of env[used[k]]) {
