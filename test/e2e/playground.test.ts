@@ -1,0 +1,131 @@
+/** End-to-end: the LM Playground panel in code-server. */
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Frame } from 'playwright-core';
+import { REPO_ROOT } from '../../scripts/codeServer';
+import { useVsCode } from './session';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+
+describe('The LM Playground panel (code-server)', function () {
+  const session = useVsCode({});
+  let frame: Frame;
+
+  const fill = async (id: string, value: string) => {
+    const inner = frame.locator(`#${id} textarea, #${id} input`).first();
+    await inner.fill(value);
+    await inner.dispatchEvent('change');
+  };
+  const setValue = (id: string, value: string) =>
+    frame.evaluate(([id, value]) => {
+      const e = document.getElementById(id) as HTMLElement & { value: string };
+      e.value = value;
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    }, [id, value] as const);
+  const run = async () => {
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor();
+  };
+
+  it('runs a prompt and streams the tokens in; hovering a token shows its alternatives', async function () {
+    const { wb } = session;
+    await wb.runCommand('LM: Open Playground');
+    frame = await wb.webviewFrame('#prompt');
+    await fill('prompt', 'the mouse ate the');
+    await fill('temperature', '0');
+    await fill('maxTokens', '8');
+    // Record whether tokens appeared one by one (a streaming line) before the final rendering.
+    await frame.evaluate(() => {
+      const w = window as unknown as { sawStreaming?: boolean };
+      new MutationObserver(() => {
+        if (document.querySelector('.completion.streaming .tok')) w.sawStreaming = true;
+      }).observe(document.body, { subtree: true, childList: true });
+    });
+    await run();
+    const completion = frame.locator('#results .completion').first();
+    await completion.waitFor();
+    const expected = JSON.parse(cli('generate', '--model', 'ngram-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', '8', '--json')).completions[0];
+    assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text);
+    assert.ok(await frame.evaluate(() => (window as unknown as { sawStreaming?: boolean }).sawStreaming), 'tokens were shown as they came');
+    assert.match(await frame.locator('#engine-status').innerText(), /ngram-classics on .* · \d+ tokens\/s/);
+    assert.match(await completion.locator('.meta').innerText(), new RegExp(`log p\\(completion\\) = ${expected.logprob_nats.toFixed(3)} nats · 8 tokens · finish: length`));
+    await completion.locator('.tok').first().hover();
+    const tip = frame.locator('#token-tip');
+    await tip.waitFor({ state: 'visible' });
+    assert.match(await tip.innerText(), /◀ chosen/);
+    assert.match(await tip.innerText(), /rank 1\b/);
+    await session.wb.screenshot('playground-run');
+  });
+
+  it('expands the pronoun template into two scored runs and a comparison table', async function () {
+    await fill('prompt', 'The software developer finished the program. ${pronoun} celebrated.');
+    await fill('environments', 'pronoun: [He, She]');
+    await fill('maxTokens', '0');
+    await frame.locator('#echoPrompt').click();
+    await run();
+    await frame.locator('.card h2', { hasText: 'pronoun = He' }).waitFor();
+    await frame.locator('.card h2', { hasText: 'pronoun = She' }).waitFor();
+    const rows = frame.locator('#comparison-table tbody tr');
+    assert.strictEqual(await rows.count(), 2);
+    const table = await frame.locator('#comparison-table').innerText();
+    for (const pronoun of ['He', 'She']) {
+      const file = path.join(session.workspace, `${pronoun}.txt`);
+      fs.writeFileSync(file, `The software developer finished the program. ${pronoun} celebrated.`);
+      const lp = JSON.parse(cli('score', '--model', 'ngram-classics', '--json', file)).logprob_nats.toFixed(3);
+      assert.match(table, new RegExp(`${pronoun}\\t${lp.replace('-', '\\-')}`), `${pronoun}: the CLI's log p ${lp} in\n${table}`);
+    }
+    await session.wb.screenshot('playground-pronoun-probe');
+  });
+
+  it("shows the lecture's numbers in the temperature explorer", async function () {
+    await frame.locator('vscode-tab-header', { hasText: 'Temperature explorer' }).click();
+    await frame.locator('#explore-lecture').click();
+    const table = frame.locator('#temp-table');
+    for (const [T, a, b] of [['0.5', '0.31', '0.69'], ['0.2', '0.12', '0.88'], ['1', '0.40', '0.60']]) {
+      await fill('temp-value', T);
+      await table.filter({ hasText: `p_T at T = ${T}` }).waitFor();
+      const text = await table.innerText();
+      assert.match(text, new RegExp(`"A"\\t0\\.40\\t${a}`), text);
+      assert.match(text, new RegExp(`"B"\\t0\\.60\\t${b}`), text);
+    }
+    await frame.locator('#temp-infinite').click();
+    await table.filter({ hasText: 'p_T at T = ∞' }).waitFor();
+    assert.match(await table.innerText(), /"A"\t0\.40\t0\.50/);
+    await session.wb.screenshot('playground-temperature');
+    await frame.locator('vscode-tab-header', { hasText: 'Results' }).click();
+  });
+
+  it('saves the query to a workspace file and opens it again', async function () {
+    const { wb } = session;
+    await fill('prompt', 'sky : blue :: grass :');
+    await fill('environments', '');
+    await frame.locator('#save').click();
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await wb.page.keyboard.press('Enter');
+    await wb.notification(/query saved to query\.lmquery\.json/).waitFor();
+    const saved = JSON.parse(fs.readFileSync(path.join(session.workspace, 'query.lmquery.json'), 'utf8'));
+    assert.strictEqual(saved.prompt, 'sky : blue :: grass :');
+    assert.strictEqual(saved.settings.maxTokens, '0');
+    await fill('prompt', 'something else');
+    await wb.openFile('query.lmquery.json');
+    await wb.runCommand('LM: Open Playground');
+    await frame.locator('#message', { hasText: 'Opened query.lmquery.json' }).waitFor();
+    assert.strictEqual(await frame.locator('#prompt textarea').inputValue(), 'sky : blue :: grass :');
+  });
+
+  it('runs the neural model in the page\'s engine worker on WebGPU', async function () {
+    await fill('prompt', 'the mouse ate the');
+    await fill('maxTokens', '6');
+    await frame.locator('#echoPrompt').click();
+    await setValue('model', 'gpt-classics');
+    await run();
+    await frame.locator('#engine-status', { hasText: /gpt-classics on webgpu · \d+ tokens\/s/ }).waitFor();
+    const expected = JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', '6', '--json')).completions[0].text;
+    assert.strictEqual((await frame.locator('#results .completion .text').first().innerText()).replace(/\u00a0/g, ' '), expected);
+    await session.wb.screenshot('playground-webgpu');
+  });
+});
