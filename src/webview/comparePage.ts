@@ -1,18 +1,13 @@
 /** Page of the Compare Models panel: the table and the cumulative surprisal plot (Chart.js). */
 import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import type { CompareView } from './compareMessages';
+import { el, themeColor } from './dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
 const view = JSON.parse(document.getElementById('compare-data')!.textContent!) as CompareView;
 const app = document.getElementById('app')!;
 
-const el = <T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): T => {
-  const e = document.createElement(tag) as T;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-};
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 const int = (x: number) => x.toLocaleString('en-US');
 
@@ -38,18 +33,17 @@ app.append(
   el('div', { class: 'chart' }, el('canvas', { id: 'curve', role: 'img', 'aria-label': 'Cumulative surprisal in bits against characters, one line per model' })),
 );
 
-const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 const palette = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
 const fallbacks = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
-const fg = css('--vscode-foreground', '#888');
+const fg = themeColor('--vscode-foreground', '#888');
 new Chart<'line', { x: number; y: number }[], number>(document.getElementById('curve') as HTMLCanvasElement, {
   type: 'line',
   data: {
     datasets: view.results.map((r, i) => ({
       label: `${r.name} (${fmt(r.bitsPerChar, 3)} bits/char)`,
       data: r.curve.x.map((x, k) => ({ x, y: r.curve.y[k] })),
-      borderColor: css(palette[i % palette.length], fallbacks[i % fallbacks.length]),
-      backgroundColor: css(palette[i % palette.length], fallbacks[i % fallbacks.length]),
+      borderColor: themeColor(palette[i % palette.length], fallbacks[i % fallbacks.length]),
+      backgroundColor: themeColor(palette[i % palette.length], fallbacks[i % fallbacks.length]),
       pointRadius: 0,
       borderWidth: 1.5,
     })),

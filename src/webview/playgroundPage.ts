@@ -27,6 +27,7 @@ import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/
 import { differingVariables } from '../playground/templates';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
+import { el, themeColor } from './dom';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 
@@ -40,14 +41,7 @@ const vscode = acquireVsCodeApi();
 const config = JSON.parse(document.getElementById('playground-config')!.textContent!) as PlaygroundConfig;
 
 type Field = HTMLElement & { value: string; checked?: boolean };
-const el = <T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): T => {
-  const e = document.createElement(tag) as T;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-};
 const byId = <T extends HTMLElement = Field>(id: string) => document.getElementById(id) as T;
-const css = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 const showToken = (t: string) => t.replace(/\n/g, '⏎').replace(/\t/g, '⇥');
 const pct = (p: number) => (p >= 0.001 ? `${(p * 100).toFixed(2)}%` : p.toExponential(2));
 
@@ -228,7 +222,7 @@ function tokenSpans(tokens: TokenView[]): HTMLElement[] {
     const group = tokens.slice(piece.first, piece.last + 1);
     const p = Math.exp(group.reduce((s, x) => s + x.logProb, 0));
     const span = el('span', { class: `tok${group[0].prompt ? ' prompt' : ''}`, tabindex: '0', role: 'button', 'aria-label': `${piece.text}: p ${pct(p)}` }, piece.text);
-    if (Number.isFinite(p)) span.style.backgroundColor = `color-mix(in srgb, ${css('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
+    if (Number.isFinite(p)) span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
     const show = () => showTip(span, group);
     span.addEventListener('mouseenter', show);
     span.addEventListener('focus', show);
@@ -329,7 +323,7 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
 
 // ---------------------------------------------------------------- temperature explorer
 let explored: { labels: string[]; logProbs: Float64Array; ids: number[]; source: string } | undefined;
-const fg = css('--vscode-foreground', '#888');
+const fg = themeColor('--vscode-foreground', '#888');
 const bars = new Chart<'bar', number[], string>(byId<HTMLCanvasElement>('temp-bars'), {
   type: 'bar',
   data: { labels: [], datasets: [] },
@@ -359,8 +353,8 @@ function renderExplorer(): void {
   const labels = explored.ids.map((id, i) => explored!.labels[i] ?? String(id));
   bars.data.labels = labels.map((l) => JSON.stringify(showToken(l)));
   bars.data.datasets = [
-    { label: 'p (T = 1)', data: explored.ids.map((id) => p[id]), backgroundColor: css('--vscode-charts-blue', '#3794ff') },
-    { label: `p_T (T = ${T === Infinity ? '∞' : T})`, data: explored.ids.map((id) => pT[id]), backgroundColor: css('--vscode-charts-orange', '#d18616') },
+    { label: 'p (T = 1)', data: explored.ids.map((id) => p[id]), backgroundColor: themeColor('--vscode-charts-blue', '#3794ff') },
+    { label: `p_T (T = ${T === Infinity ? '∞' : T})`, data: explored.ids.map((id) => pT[id]), backgroundColor: themeColor('--vscode-charts-orange', '#d18616') },
   ];
   bars.update();
   byId<HTMLElement>('temp-table').replaceChildren(
@@ -376,9 +370,9 @@ function renderExplorer(): void {
   const uniform = entropyNats(Float64Array.from(temperedProbabilities(explored.logProbs, Infinity), (x) => Math.log(x))) / Math.LN2;
   const here = entropyNats(Float64Array.from(pT, (x) => Math.log(x))) / Math.LN2;
   entropyChart.data.datasets = [
-    { label: 'H(p_T)', data: points, borderColor: css('--vscode-charts-purple', '#b180d7'), pointRadius: 0 },
-    { label: `T → ∞: ${uniform.toFixed(2)} bits`, data: [{ x: 0, y: uniform }, { x: 5, y: uniform }], borderColor: css('--vscode-charts-yellow', '#cca700'), borderDash: [4, 4], pointRadius: 0 },
-    { label: `now: ${here.toFixed(2)} bits`, data: [{ x: Math.min(T, 5), y: here }], borderColor: css('--vscode-charts-red', '#f14c4c'), backgroundColor: css('--vscode-charts-red', '#f14c4c'), pointRadius: 5, showLine: false },
+    { label: 'H(p_T)', data: points, borderColor: themeColor('--vscode-charts-purple', '#b180d7'), pointRadius: 0 },
+    { label: `T → ∞: ${uniform.toFixed(2)} bits`, data: [{ x: 0, y: uniform }, { x: 5, y: uniform }], borderColor: themeColor('--vscode-charts-yellow', '#cca700'), borderDash: [4, 4], pointRadius: 0 },
+    { label: `now: ${here.toFixed(2)} bits`, data: [{ x: Math.min(T, 5), y: here }], borderColor: themeColor('--vscode-charts-red', '#f14c4c'), backgroundColor: themeColor('--vscode-charts-red', '#f14c4c'), pointRadius: 5, showLine: false },
   ];
   entropyChart.update();
   byId('explorer-status').textContent = `${explored.source} · entropy of p_T at T = ${T === Infinity ? '∞' : T}: ${here.toFixed(3)} bits`;

@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import type { FromPanel, ShannonView, ToPanel } from './shannonMessages';
+import { el, themeColor } from './dom';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -20,12 +21,6 @@ const vscode = acquireVsCodeApi();
 
 type ValueElement = HTMLElement & { value: string };
 
-const el = <T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): T => {
-  const e = document.createElement(tag) as T;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-};
 const show = (ch: string) => (ch === ' ' ? '␣' : ch === '\n' ? '⏎' : ch === '\t' ? '⇥' : ch);
 const bits = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
 const ALPHABET_LABELS = { shannon27: "Shannon's 27 symbols (a–z and space)", all: 'All characters of the text' } as const;
@@ -67,7 +62,6 @@ app.append(
   el('section', { class: 'stats', 'aria-label': 'Statistics' }, summary, progress, pooled, el('div', { class: 'chart' }, canvas), recent, note),
 );
 
-const cssVar = (name: string, fallback: string) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 const chart = new Chart<'bar', number[], string>(canvas, {
   type: 'bar',
   data: { labels: [], datasets: [] },
@@ -76,10 +70,10 @@ const chart = new Chart<'bar', number[], string>(canvas, {
     responsive: true,
     maintainAspectRatio: false,
     scales: {
-      x: { title: { display: true, text: 'guess number i' }, ticks: { color: cssVar('--vscode-foreground', '#888') } },
-      y: { title: { display: true, text: 'q_i' }, min: 0, max: 1, ticks: { color: cssVar('--vscode-foreground', '#888') } },
+      x: { title: { display: true, text: 'guess number i' }, ticks: { color: themeColor('--vscode-foreground', '#888') } },
+      y: { title: { display: true, text: 'q_i' }, min: 0, max: 1, ticks: { color: themeColor('--vscode-foreground', '#888') } },
     },
-    plugins: { legend: { labels: { color: cssVar('--vscode-foreground', '#888') } } },
+    plugins: { legend: { labels: { color: themeColor('--vscode-foreground', '#888') } } },
   },
 });
 
@@ -156,8 +150,8 @@ function render(view: ShannonView): void {
   const k = s ? Math.max(5, ...[...s.person.q.keys()].filter((i) => s.person.q[i] > 0 || (model?.q[i] ?? 0) > 0).map((i) => i + 1)) : 5;
   chart.data.labels = Array.from({ length: k }, (_, i) => String(i + 1));
   chart.data.datasets = [
-    { label: 'You', data: s ? s.person.q.slice(0, k) : [], backgroundColor: cssVar('--vscode-charts-blue', '#3794ff') },
-    { label: `Model (${view.model.name ?? '…'})`, data: model ? model.q.slice(0, k) : [], backgroundColor: cssVar('--vscode-charts-orange', '#d18616') },
+    { label: 'You', data: s ? s.person.q.slice(0, k) : [], backgroundColor: themeColor('--vscode-charts-blue', '#3794ff') },
+    { label: `Model (${view.model.name ?? '…'})`, data: model ? model.q.slice(0, k) : [], backgroundColor: themeColor('--vscode-charts-orange', '#d18616') },
   ];
   chart.update();
   canvas.setAttribute('aria-label', s ? `q_i for guesses 1 to ${k}: you ${s.person.q.slice(0, k).map((x) => x.toFixed(2)).join(', ')}` : 'no guesses yet');

@@ -1,0 +1,14 @@
+/** Small DOM helpers shared by the webview pages. */
+
+/** An element with attributes and children. */
+export function el<T extends HTMLElement = HTMLElement>(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): T {
+  const e = document.createElement(tag) as T;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+/** A theme colour (a `--vscode-*` CSS variable) as the page renders it, for canvas charts. */
+export function themeColor(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
