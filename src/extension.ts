@@ -18,11 +18,13 @@ import { registerInlineCompletions } from './vscode/inlineCompletions';
 import type { ModelDirs } from './vscode/modelCatalog';
 import { registerPlayground } from './vscode/playgroundPanel';
 import { trainWorkspaceModel } from './vscode/trainWorkspaceModel';
+import { WebviewHosts } from './vscode/webviewHosts';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('LM Playground', { log: true });
   const modelsDir = embeddedModelsDir();
-  const models = new ModelService(modelsDir, context.extensionUri, log);
+  const hosts = new WebviewHosts();
+  const models = new ModelService(modelsDir, context.extensionUri, log, hosts);
   const dirs: ModelDirs = { embedded: modelsDir, downloaded: downloadsDir(context), trained: path.join(context.globalStorageUri.fsPath, 'trained') };
   const heatmap = new TokenHeatmap(models, log);
   const activeEditor = () => {
@@ -45,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   context.subscriptions.push(
     log,
+    hosts,
     models,
     createModelStatusBar(models),
     command('lmPlayground.completeSelection', () => completeSelection(models, log)),
@@ -58,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
     createDocumentMetrics(models, log),
     ...registerInlineCompletions(models, log),
-    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log }),
+    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts }),
     ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),
   );
   log.info(`activated; embedded models in ${modelsDir}`);

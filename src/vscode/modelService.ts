@@ -8,7 +8,9 @@ import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { DEFAULT_MODEL, loadModel, resolveModelFile } from '../node/modelLoader';
-import { startWebviewEngine } from './webviewEngineHost';
+import { isHuggingFaceFolder } from '../node/neuralLoader';
+import { connectWebviewEngine, startWebviewEngine } from './webviewEngineHost';
+import type { WebviewHosts } from './webviewHosts';
 import { SECTION, deviceSetting, modelSetting, preferQuantizedSetting } from './settings';
 
 export class ModelService implements vscode.Disposable {
@@ -24,9 +26,14 @@ export class ModelService implements vscode.Disposable {
     private readonly modelsDir: string,
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    private readonly hosts: WebviewHosts,
   ) {
     this.subscriptions.push(
       this.changed,
+      // A GPU webview opening or closing moves a neural model there or back (device auto).
+      hosts.onDidChange(() => {
+        if (deviceSetting() === 'auto' && this.loadedKey !== undefined && this.loadedKey !== this.key) void this.reload(true);
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (['model', 'device', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
       }),
@@ -38,9 +45,19 @@ export class ModelService implements vscode.Disposable {
     return modelSetting() || DEFAULT_MODEL;
   }
 
-  /** What a load depends on: the model and, for neural models, the device and the quantized preference. */
+  /** What a load depends on: the model and, for neural models, the device, the quantized preference and (auto) a GPU webview. */
   private get key(): string {
-    return `${this.spec}\u0000${deviceSetting()}\u0000${preferQuantizedSetting()}`;
+    return `${this.spec}\u0000${deviceSetting()}\u0000${preferQuantizedSetting()}\u0000${this.autoOnGpuWebview() ? 'gpu-webview' : ''}`;
+  }
+
+  /** Device auto, a neural model folder, and a webview with WebGPU open to run it. */
+  private autoOnGpuWebview(): boolean {
+    if (deviceSetting() !== 'auto' || !this.hosts.gpuHost) return false;
+    try {
+      return isHuggingFaceFolder(resolveModelFile(this.spec, this.modelsDir));
+    } catch {
+      return false;
+    }
   }
 
   get current(): LanguageModel | undefined {
@@ -109,25 +126,37 @@ export class ModelService implements vscode.Disposable {
     }
   }
 
-  /** Neural models run in a worker thread, or on WebGPU in a webview panel; n-gram models in this thread. */
+  /** Neural models run in a worker thread, or on WebGPU in a webview; n-gram models in this thread. */
   private async open(spec: string): Promise<LanguageModel> {
     const device = deviceSetting();
+    const gpuHost = this.hosts.gpuHost;
+    if (gpuHost && this.autoOnGpuWebview()) {
+      const dir = resolveModelFile(spec, this.modelsDir);
+      const embedded = !spec.includes('/') && !spec.includes('\\');
+      let model: LanguageModel | undefined;
+      model = await connectWebviewEngine(gpuHost, dir, embedded ? spec : path.basename(dir), preferQuantizedSetting(), () => undefined);
+      gpuHost.onDidDispose(() => this.forget(model));
+      return model;
+    }
     if (device === 'webgpu') {
       const file = resolveModelFile(spec, this.modelsDir);
       if (fs.statSync(file).isDirectory()) {
         const embedded = !spec.includes('/') && !spec.includes('\\');
         let model: LanguageModel | undefined;
-        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), preferQuantizedSetting(), () => {
-          // Closing the panel stops the model: forget it, so that the next use opens a new panel.
-          if (!model || this.model !== model) return;
-          this.model = undefined;
-          this.loadedKey = undefined;
-          this.changed.fire(undefined);
-        });
+        // Closing the panel stops the model: forget it, so that the next use opens a new panel.
+        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), preferQuantizedSetting(), () => this.forget(model));
         return model;
       }
     }
     return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, preferQuantized: preferQuantizedSetting() });
+  }
+
+  /** The webview that ran `model` is gone: the next use loads the model again. */
+  private forget(model: LanguageModel | undefined): void {
+    if (!model || this.model !== model) return;
+    this.model = undefined;
+    this.loadedKey = undefined;
+    this.changed.fire(undefined);
   }
 
   dispose(): void {

@@ -17,6 +17,7 @@ import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { preferQuantizedSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
+import type { WebviewHosts } from './webviewHosts';
 
 export const PLAYGROUND_VIEW_TYPE = 'lmPlayground.playground';
 
@@ -25,6 +26,7 @@ interface Deps {
   models: ModelService;
   dirs: ModelDirs;
   log: vscode.LogOutputChannel;
+  hosts: WebviewHosts;
 }
 
 /** The models the page can load, with the files it will fetch; folders it may read. */
@@ -141,6 +143,13 @@ class PlaygroundPanel {
         return;
       case 'state':
         return;
+      case 'ready':
+        // The page's window has a WebGPU adapter: it can run the editor's neural model too.
+        if (m.webgpu) this.deps.hosts.offer({ webview: this.panel.webview, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose });
+        return;
+      case 'response':
+      case 'fatal':
+        return; // engine relay traffic, read by the model's connection
     }
   }
 

@@ -1,6 +1,8 @@
 /**
- * Runs a neural model in a webview's Web Worker on WebGPU (WASM where the webview has no adapter):
- * the "webgpu" device. The panel shows which device runs the model.
+ * Runs a neural model in a webview's Web Worker on WebGPU (WASM where the webview has no adapter).
+ * The webview is either the LM Engine panel (device "webgpu") or an open playground (device
+ * "auto" picks it when its window has WebGPU); the page relays the engine protocol
+ * (webview/engineRelay.ts).
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -10,10 +12,68 @@ import { LmError } from '../core/errors';
 import { hostSide } from '../node/neuralLoader';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
-/** `onClosed` runs when the user closes the panel, which stops the model. */
-export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, preferQuantized: boolean, onClosed: () => void): Promise<RemoteLanguageModel> {
+type RelayMessage = { type: string; webgpu?: boolean; response?: EngineResponse & { logProbs?: number[]; ranks?: number[] }; error?: string };
+
+/** A webview whose page runs an engine relay: it says `ready` once, then answers requests. */
+export interface EngineWebview {
+  webview: vscode.Webview;
+  /** Resolves when the page's relay is ready (with whether it has WebGPU). */
+  ready: Promise<boolean>;
+  onDidDispose: vscode.Event<void>;
+}
+
+/** Loads the model folder `dir` into the webview's engine; `stop` runs when the model is disposed. */
+export async function connectWebviewEngine(host: EngineWebview, dir: string, name: string, preferQuantized: boolean, stop: () => void): Promise<RemoteLanguageModel> {
   const { tokenizer, onnxRel, hasTokenizerConfig } = hostSide(dir, preferQuantized);
-  const tokenizerConfigFile = path.join(dir, 'tokenizer_config.json');
+  const w = host.webview;
+  const connection = new EngineConnection((request) => {
+    const uri = (f: string) => w.asWebviewUri(vscode.Uri.file(path.join(dir, f))).toString();
+    const files = request.op === 'load'
+      ? { config: uri('config.json'), tokenizer: uri('tokenizer.json'), tokenizerConfig: hasTokenizerConfig ? uri('tokenizer_config.json') : undefined, onnx: uri(onnxRel) }
+      : undefined;
+    void w.postMessage({ type: 'request', request: { ...request, files } });
+  });
+  const subscriptions = [
+    w.onDidReceiveMessage((m: RelayMessage) => {
+      if (m.type === 'fatal') connection.fail(new LmError(`the webview engine failed: ${m.error}`));
+      else if (m.type === 'response' && m.response) {
+        const r = m.response;
+        connection.receive(r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse));
+      }
+    }),
+    host.onDidDispose(() => connection.fail(new LmError('the webview that ran the model was closed'))),
+  ];
+  const release = () => {
+    for (const s of subscriptions) s.dispose();
+    stop();
+  };
+  try {
+    await host.ready;
+    const loaded = await connection.request({ op: 'load', spec: { name, device: 'auto' } });
+    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, release);
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** Relay messages of a webview: resolves `ready` at the page's first `ready`, rejects on `fatal`. */
+export function relayReady(webview: vscode.Webview): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const sub = webview.onDidReceiveMessage((m: RelayMessage) => {
+      if (m.type === 'ready') {
+        sub.dispose();
+        resolve(!!m.webgpu);
+      } else if (m.type === 'fatal') {
+        sub.dispose();
+        reject(new LmError(`the webview engine failed: ${m.error}`));
+      }
+    });
+  });
+}
+
+/** The LM Engine panel (device "webgpu"); `onClosed` runs when the user closes it, which stops the model. */
+export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, preferQuantized: boolean, onClosed: () => void): Promise<RemoteLanguageModel> {
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const panel = vscode.window.createWebviewPanel(
     'lmPlayground.engine',
@@ -27,6 +87,7 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
     workerUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'engineWorker.js')).toString(),
     wasmUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'ort-wasm-simd-threaded.asyncify.wasm')).toString(),
   };
+  const ready = relayReady(w);
   w.html = `<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w, n, { wasm: true, blobWorkers: true })}">
 <style nonce="${n}">body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 1em; } #status { font-weight: bold; }</style>
@@ -37,43 +98,6 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
 <script nonce="${n}" id="engine-config" type="application/json">${JSON.stringify(pageConfig).replace(/</g, '\\u003c')}</script>
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'enginePage.js'))}"></script>
 </body></html>`;
-
-  const connection = new EngineConnection((request) => {
-    const files = request.op === 'load'
-      ? {
-          config: w.asWebviewUri(vscode.Uri.file(path.join(dir, 'config.json'))).toString(),
-          tokenizer: w.asWebviewUri(vscode.Uri.file(path.join(dir, 'tokenizer.json'))).toString(),
-          tokenizerConfig: hasTokenizerConfig ? w.asWebviewUri(vscode.Uri.file(tokenizerConfigFile)).toString() : undefined,
-          onnx: w.asWebviewUri(vscode.Uri.file(path.join(dir, onnxRel))).toString(),
-        }
-      : undefined;
-    void w.postMessage({ type: 'request', request: { ...request, files } });
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    w.onDidReceiveMessage((m: { type: string; response?: EngineResponse & { logProbs?: number[]; ranks?: number[] }; error?: string }) => {
-      if (m.type === 'ready') resolve();
-      else if (m.type === 'fatal') {
-        const e = new LmError(`the webview engine failed: ${m.error}`);
-        reject(e);
-        connection.fail(e);
-      } else if (m.type === 'response' && m.response) {
-        const r = m.response;
-        connection.receive(
-          r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse),
-        );
-      }
-    });
-  });
-  panel.onDidDispose(() => {
-    connection.fail(new LmError('the engine panel was closed'));
-    onClosed();
-  });
-  try {
-    await ready;
-    const loaded = await connection.request({ op: 'load', spec: { name, device: 'auto' } });
-    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, () => panel.dispose());
-  } catch (e) {
-    panel.dispose();
-    throw e;
-  }
+  panel.onDidDispose(onClosed);
+  return connectWebviewEngine({ webview: w, ready, onDidDispose: panel.onDidDispose }, dir, name, preferQuantized, () => panel.dispose());
 }

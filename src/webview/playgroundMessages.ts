@@ -1,6 +1,7 @@
 /** Messages between the LM Playground panel's page and the extension. */
 import type { GalleryExample } from '../playground/gallery';
 import type { Query } from '../playground/query';
+import type { RelayMessage, RelayRequest } from './engineRelay';
 
 /** A model the page can load into its engine worker: file URLs it may fetch. */
 export interface PlaygroundModel {
@@ -22,9 +23,13 @@ export interface PlaygroundConfig {
   query?: Query;
 }
 
-export type ToPlaygroundPage = { type: 'setQuery'; query: Query; source: string } | { type: 'error'; message: string };
+export type ToPlaygroundPage =
+  | { type: 'setQuery'; query: Query; source: string }
+  | { type: 'error'; message: string }
+  | { type: 'request'; request: RelayRequest };
 
 export type FromPlaygroundPage =
+  | RelayMessage
   | { type: 'state'; query: Query }
   | { type: 'saveQuery'; query: Query }
   | { type: 'openQuery' }

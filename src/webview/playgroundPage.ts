@@ -28,6 +28,7 @@ import { differingVariables } from '../playground/templates';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, themeColor } from './dom';
+import { startEngineRelay, type EngineRelay } from './engineRelay';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 
@@ -447,7 +448,23 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
     persist();
     message(`Opened ${m.source}.`, 'info');
   } else if (m?.type === 'error') message(m.message);
+  else if (m?.type === 'request') void hostRelay().then((r) => r.handle(m.request));
 });
+
+// The extension may run its own neural model here, on this window's GPU, in a second worker.
+let relay: Promise<EngineRelay> | undefined;
+function hostRelay(): Promise<EngineRelay> {
+  relay ??= startEngineRelay(config.workerUrl, config.wasmUrl, (m) => {
+    if (m.type !== 'ready') vscode.postMessage(m);
+  });
+  return relay;
+}
+async function reportGpu(): Promise<void> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  vscode.postMessage({ type: 'ready', webgpu: !!adapter });
+}
+void reportGpu();
 
 writeQuery(vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
 const gpu = (navigator as unknown as { gpu?: unknown }).gpu;

@@ -128,4 +128,19 @@ describe('The LM Playground panel (code-server)', function () {
     assert.strictEqual((await frame.locator('#results .completion .text').first().innerText()).replace(/\u00a0/g, ' '), expected);
     await session.wb.screenshot('playground-webgpu');
   });
+
+  it('with device auto, runs the editor\'s neural model on the playground\'s GPU while it is open, natively after', async function () {
+    const { wb } = session;
+    fs.writeFileSync(path.join(session.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
+    await wb.notification(/now using gpt-classics on webgpu/).waitFor({ timeout: 180_000 });
+    await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · webgpu' }).first().waitFor();
+    await wb.runCommand('View: Close All Editors');
+    await wb.openFile('mouse.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Complete Selection');
+    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics · native · \d+ tok\/s/ }).first().waitFor();
+    await wb.page.keyboard.press('Control+Z');
+  });
 });
