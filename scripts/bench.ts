@@ -11,7 +11,8 @@ import { KneserNeyTrainer } from '../src/core/ngram/kneserNey';
 import type { NgramModel } from '../src/core/ngram/ngramModel';
 import { addTextToTrainer } from '../src/core/ngram/textTraining';
 import { loadModel } from '../src/node/modelLoader';
-import { benchNeural } from '../src/node/neuralBench';
+import { benchNeural, benchPrompt } from '../src/node/neuralBench';
+import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -103,7 +104,22 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   for (const r of results) say(`| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`);
   say();
   say(`Ratios in this run: engine on native / bare onnxruntime-node: decode ${fmt(native.decodeTokensPerSecond / bare.decodeTokensPerSecond)}, prefill ${fmt(native.prefillTokensPerSecond / bare.prefillTokensPerSecond)}; engine on WASM / engine on native: decode ${fmt(wasm.decodeTokensPerSecond / native.decodeTokensPerSecond)}, prefill ${fmt(wasm.prefillTokensPerSecond / native.prefillTokensPerSecond)}.`);
-  if (tjs) say(`Against transformers.js on the same folder and runtime (onnxruntime-node, one thread): engine decode ${fmt(native.decodeTokensPerSecond / tjs.decodeTokensPerSecond)}×, prefill ${fmt(native.prefillTokensPerSecond / tjs.prefillTokensPerSecond)}×. transformers.js's own WASM path runs only in a browser; it is not measured here yet.`);
+  if (tjs) say(`Against transformers.js on the same folder and runtime (onnxruntime-node, one thread): engine decode ${fmt(native.decodeTokensPerSecond / tjs.decodeTokensPerSecond)}×, prefill ${fmt(native.prefillTokensPerSecond / tjs.prefillTokensPerSecond)}×.`);
+  const browser = await benchBrowserWasm(dir, benchPrompt(dir, prefill).ids, decode, RUNS).catch((e) => {
+    say(`\nThe browser WASM comparison could not run: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  });
+  if (browser) {
+    const [engine, tjsWeb] = browser;
+    say();
+    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens:');
+    say();
+    say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
+    say('|---|---:|---:|---:|---:|');
+    for (const r of browser) say(`| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`);
+    say();
+    say(`Engine / transformers.js in the browser: decode ${fmt(engine.decodeTokensPerSecond / tjsWeb.decodeTokensPerSecond)}×, prefill ${fmt(engine.prefillTokensPerSecond / tjsWeb.prefillTokensPerSecond)}×. The engine's worker runs onnxruntime-web's WebGPU build (its WASM fallback runs the asyncify binary that this build loads) and returns the whole next-token distribution each step; transformers.js runs its own onnxruntime-web build (JSEP) and keeps the logits to itself.`);
+  }
   say('The engine\'s decode step adds to the bare loop a log-softmax over the vocabulary, the sampler (tempering, masking) and the cache bookkeeping.');
   const vsix = path.join(ROOT, 'lm-playground.vsix');
   if (fs.existsSync(vsix)) say(`\nPackaged extension (\`npm run package\`, ${process.platform}-${process.arch}, with both embedded models and the native runtime): ${fmt(fs.statSync(vsix).size / 2 ** 20)} MiB.`);

@@ -1,0 +1,120 @@
+/**
+ * The neural model on WebAssembly in a browser (headless Chromium, one thread: webviews are not
+ * cross-origin isolated): the engine's Web Worker against transformers.js on the same model
+ * folder, same prompt, same number of greedy tokens, in the same page.
+ */
+import * as esbuild from 'esbuild';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
+import { chromium } from 'playwright-core';
+import type { NeuralBenchResult } from '../src/node/neuralBench';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>bench</title><body>bench
+<script type="module">
+import { AutoModelForCausalLM, Tensor, env } from '/tjs.js';
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const now = () => performance.now() / 1000;
+const get = (p) => fetch(p).then((r) => { if (!r.ok) throw new Error(p + ': ' + r.status); return r; });
+const argmax = (a) => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; };
+
+window.benchEngine = async (ids, decode, runs) => {
+  const t0 = now();
+  const [config, tokenizer, tokenizerConfig, onnx, wasmBinary] = await Promise.all([
+    get('/model/config.json').then((r) => r.json()), get('/model/tokenizer.json').then((r) => r.json()),
+    get('/model/tokenizer_config.json').then((r) => r.json()), get('/model/onnx/model.onnx').then((r) => r.arrayBuffer()),
+    get('/ort.wasm').then((r) => r.arrayBuffer()),
+  ]);
+  const worker = new Worker('/worker.js');
+  const pending = new Map();
+  let next = 1;
+  worker.onmessage = (e) => pending.get(e.data.id)(e.data);
+  const call = (req) => new Promise((resolve, reject) => { const id = next++; pending.set(id, (r) => (r.ok ? resolve(r) : reject(new Error(r.error)))); worker.postMessage({ ...req, id }); });
+  await call({ op: 'load', spec: { name: 'gpt-classics', device: 'wasm', config, tokenizer, tokenizerConfig, onnx, wasmBinary } });
+  const loadSeconds = now() - t0;
+  const prefills = [], decodes = [], firsts = [];
+  for (let r = 0; r < runs + 1; r++) {
+    await call({ op: 'nextLogProbs', context: [ids[0] === 1 ? 2 : 1] }); // a different sequence: the next prefill starts afresh
+    const a = now();
+    let ctx = ids.slice();
+    let lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
+    const b = now();
+    for (let i = 1; i < decode; i++) {
+      ctx = ctx.concat([argmax(lp)]);
+      lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
+    }
+    const c = now();
+    if (r === 0) continue;
+    prefills.push(ids.length / (b - a)); decodes.push((decode - 1) / (c - b)); firsts.push(b - a);
+  }
+  worker.terminate();
+  return { runner: 'engine Web Worker (onnxruntime-web WASM, 1 thread)', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+};
+
+window.benchTransformersJs = async (ids, decode, runs) => {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = '/models/';
+  env.backends.onnx.wasm.wasmPaths = '/tjs-ort/';
+  env.backends.onnx.wasm.numThreads = 1;
+  const t0 = now();
+  const model = await AutoModelForCausalLM.from_pretrained('gpt-classics', { device: 'wasm', dtype: 'fp32' });
+  const loadSeconds = now() - t0;
+  const input_ids = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
+  const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+  const gen = (n) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false });
+  const prefills = [], decodes = [], firsts = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const a = now(); await gen(1); const first = now() - a;
+    const b = now(); await gen(decode); const total = now() - b;
+    if (r === 0) continue;
+    prefills.push(ids.length / first); decodes.push((decode - 1) / Math.max(1e-9, total - first)); firsts.push(first);
+  }
+  await model.dispose();
+  return { runner: 'transformers.js 4.3 generate (onnxruntime-web WASM, 1 thread)', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+};
+window.ready = true;
+</script>`;
+
+export async function benchBrowserWasm(modelDir: string, ids: number[], decode: number, runs: number): Promise<NeuralBenchResult[]> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-'));
+  // transformers.js's browser build with its own onnxruntime-web, as a user's bundler would make it.
+  await esbuild.build({ stdin: { contents: "export { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';", resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, 'tjs.js'), logLevel: 'error' });
+  // transformers.js pins its own onnxruntime-web (a nested install when it differs from ours).
+  const nested = path.join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
+  const tjsOrt = fs.existsSync(nested) ? nested : path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
+  const name = path.basename(modelDir);
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    const file =
+      url === '/tjs.js' ? path.join(tmp, 'tjs.js')
+      : url === '/worker.js' ? path.join(ROOT, 'dist', 'webview', 'engineWorker.js')
+      : url === '/ort.wasm' ? path.join(ROOT, 'dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm')
+      : url.startsWith('/tjs-ort/') ? path.join(tjsOrt, url.slice('/tjs-ort/'.length))
+      : url.startsWith('/model/') ? path.join(modelDir, url.slice('/model/'.length))
+      : url.startsWith(`/models/${name}/`) ? path.join(modelDir, url.slice(`/models/${name}/`.length))
+      : undefined;
+    if (!file || !fs.existsSync(file)) return void res.writeHead(404).end();
+    const type = /\.m?js$/.test(file) ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(600_000);
+    await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    const engine = await page.evaluate(([i, d, r]) => (window as unknown as { benchEngine: (...a: unknown[]) => Promise<NeuralBenchResult> }).benchEngine(i, d, r), [ids, decode, runs] as const);
+    const tjs = await page.evaluate(([i, d, r]) => (window as unknown as { benchTransformersJs: (...a: unknown[]) => Promise<NeuralBenchResult> }).benchTransformersJs(i, d, r), [ids, decode, runs] as const);
+    return [engine, tjs];
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
