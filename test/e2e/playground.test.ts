@@ -129,6 +129,15 @@ describe('The LM Playground panel (code-server)', function () {
     await session.wb.screenshot('playground-webgpu');
   });
 
+  it('comes back with its query after the window reloads', async function () {
+    const { wb } = session;
+    await wb.page.reload();
+    await wb.page.locator('.monaco-workbench').waitFor();
+    frame = await wb.webviewFrame('#prompt');
+    await frame.waitForFunction(() => (document.getElementById('prompt') as HTMLElement & { value: string } | null)?.value === 'the mouse ate the');
+    assert.strictEqual(await frame.evaluate(() => (document.getElementById('maxTokens') as HTMLElement & { value: string }).value), '6');
+  });
+
   it('with device auto, runs the editor\'s neural model on the playground\'s GPU while it is open, natively after', async function () {
     const { wb } = session;
     fs.writeFileSync(path.join(session.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
