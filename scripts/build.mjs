@@ -35,6 +35,7 @@ const entries = [
   // transformers.js is only a benchmark reference (a dev dependency), loaded when present.
   { entryPoints: ['src/cli/lmp.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['@huggingface/transformers'] },
   { entryPoints: ['src/node/engineWorker.ts'], outfile: 'dist/engineWorker.js' },
+  { entryPoints: ['src/node/trainingWorker.ts'], outfile: 'dist/trainingWorker.js' },
 ];
 await Promise.all(entries.map((e) => esbuild.build({ ...common, ...e })));
 fs.chmodSync('dist/cli.js', 0o755);

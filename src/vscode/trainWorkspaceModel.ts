@@ -8,24 +8,13 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
-import { writeNgramBinary } from '../core/ngram/binaryFormat';
-import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../core/ngram/kneserNey';
-import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
-import { addTextToTrainer } from '../core/ngram/textTraining';
-import { scoreText } from '../core/scoring';
 import { NGRAM_FILE_NAMES } from '../node/modelLoader';
+import { NgramTrainingJob } from '../node/trainingHost';
+import { splitHeldOut } from '../editor/heldOut';
 import { SECTION } from './settings';
 import { looksBinary } from './textWindow';
 
-const HELD_OUT = 0.1;
 const MAX_FILES = 100_000;
-
-/** Training text and held-out text of one file: the held-out part is its last tenth, from a line start. */
-export function splitHeldOut(text: string): { train: string; heldOut: string } {
-  const cut = text.lastIndexOf('\n', Math.floor(text.length * (1 - HELD_OUT)));
-  if (cut <= 0) return { train: text, heldOut: '' };
-  return { train: text.slice(0, cut + 1), heldOut: text.slice(cut + 1) };
-}
 
 export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOutputChannel, args?: { glob?: string; order?: number }): Promise<void> {
   if (!vscode.workspace.isTrusted) throw new LmError('training reads the workspace\'s files: trust this workspace first (Workspaces: Manage Workspace Trust)');
@@ -63,64 +52,52 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
         };
         const sizes = await Promise.all(files.map(async (f) => (await vscode.workspace.fs.stat(f)).size));
         const totalBytes = sizes.reduce((a, b) => a + b, 0);
-        const trainer = new KneserNeyTrainer({ order: order!, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
-        const heldOut: string[] = [];
-        let doneBytes = 0;
-        let skipped = 0;
-        for (const [i, file] of files.entries()) {
-          check();
-          const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(file));
-          if (looksBinary(text)) skipped++;
-          else {
-            const split = splitHeldOut(text);
-            addTextToTrainer(trainer, split.train, 'editor');
-            if (split.heldOut.trim()) heldOut.push(split.heldOut);
+        // Counting and estimating run in a worker thread: the extension host stays responsive.
+        const job = new NgramTrainingJob(order!);
+        const stop = token.onCancellationRequested(() => job.cancel());
+        try {
+          let doneBytes = 0;
+          let skipped = 0;
+          let tokens = 0;
+          for (const [i, file] of files.entries()) {
+            check();
+            const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(file));
+            if (looksBinary(text)) skipped++;
+            else {
+              const split = splitHeldOut(text);
+              tokens = await job.add(split.train, split.heldOut);
+            }
+            doneBytes += sizes[i];
+            const elapsed = (Date.now() - started) / 1000;
+            const eta = doneBytes > 0 ? (elapsed / doneBytes) * (totalBytes - doneBytes) : 0;
+            progress.report({
+              message: `${i + 1} of ${files.length} files · ${tokens.toLocaleString('en-US')} tokens · about ${Math.ceil(eta)} s left`,
+              increment: totalBytes ? (sizes[i] / totalBytes) * 80 : 80 / files.length,
+            });
           }
-          doneBytes += sizes[i];
-          const elapsed = (Date.now() - started) / 1000;
-          const eta = doneBytes > 0 ? (elapsed / doneBytes) * (totalBytes - doneBytes) : 0;
-          progress.report({
-            message: `${i + 1} of ${files.length} files · ${trainer.tokenCount.toLocaleString('en-US')} tokens · about ${Math.ceil(eta)} s left`,
-            increment: totalBytes ? (sizes[i] / totalBytes) * 80 : 80 / files.length,
-          });
-          // Let the extension host breathe between files.
-          await new Promise<void>((r) => setTimeout(r, 0));
+          check();
+          if (tokens === 0) throw new LmError(`the files matching ${glob} hold no text`);
+          progress.report({ message: 'estimating the model and scoring the held-out text…' });
+          const done = await job.finish({ name, tokenizer: 'editor', order: order!, trainedOn: `${glob} in ${folders.map((f) => f.name).join(', ')} (${files.length - skipped} files)` });
+          check();
+          const perplexity = done.heldOut.tokens ? Math.exp(-done.heldOut.logProb / done.heldOut.tokens) : NaN;
+          const bitsPerChar = done.heldOut.chars ? -done.heldOut.logProb / Math.LN2 / done.heldOut.chars : NaN;
+          const bytes = done.bytes;
+          // Written to a temporary file and renamed: a cancelled or failed run leaves nothing behind.
+          const dir = path.join(trainedDir, name);
+          fs.mkdirSync(dir, { recursive: true });
+          const file = path.join(dir, NGRAM_FILE_NAMES[0]);
+          const tmp = `${file}.partial`;
+          fs.writeFileSync(tmp, zlib.gzipSync(bytes, { level: 6 }));
+          fs.renameSync(tmp, file);
+          return { file: dir, tokens: done.tokens, ngrams: done.ngrams, perplexity, bitsPerChar, skipped };
+        } catch (e) {
+          job.cancel();
+          if (token.isCancellationRequested) throw new CancelledError();
+          throw e;
+        } finally {
+          stop.dispose();
         }
-        check();
-        if (trainer.tokenCount === 0) throw new LmError(`the files matching ${glob} hold no text`);
-        progress.report({ message: 'estimating the model…' });
-        const { model, stats } = trainer.build();
-        check();
-        progress.report({ message: 'scoring the held-out text…', increment: 10 });
-        const lm = new NgramLanguageModel(model, 'editor', name);
-        let logProb = 0;
-        let tokens = 0;
-        let chars = 0;
-        for (const piece of heldOut) {
-          const { summary } = await scoreText(lm, piece, { signal: { get cancelled() { return token.isCancellationRequested; } } });
-          logProb += summary.logProbNats;
-          tokens += summary.tokens;
-          chars += summary.chars;
-        }
-        check();
-        const perplexity = tokens ? Math.exp(-logProb / tokens) : NaN;
-        const bitsPerChar = chars ? -logProb / Math.LN2 / chars : NaN;
-        const bytes = writeNgramBinary(model, {
-          name,
-          tokenizer: 'editor',
-          order: order!,
-          trainingTokens: stats.tokens,
-          trainedOn: `${glob} in ${folders.map((f) => f.name).join(', ')} (${files.length - skipped} files)`,
-          heldOutPerplexity: perplexity,
-        });
-        // Written to a temporary file and renamed: a cancelled or failed run leaves nothing behind.
-        const dir = path.join(trainedDir, name);
-        fs.mkdirSync(dir, { recursive: true });
-        const file = path.join(dir, NGRAM_FILE_NAMES[0]);
-        const tmp = `${file}.partial`;
-        fs.writeFileSync(tmp, zlib.gzipSync(bytes, { level: 6 }));
-        fs.renameSync(tmp, file);
-        return { file: dir, tokens: stats.tokens, ngrams: stats.counts.reduce((a, b) => a + b, 0), perplexity, bitsPerChar, skipped };
       },
     );
   } catch (e) {

@@ -14,6 +14,9 @@ import { applyStopRules, repeatsTextAfterCursor } from '../../src/editor/stopRul
 import { CACHE_TAIL, SuggestionCache } from '../../src/editor/suggestionCache';
 import { loadModel } from '../../src/node/modelLoader';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { NgramTrainingJob } from '../../src/node/trainingHost';
+import { ngramFromBytes } from '../../src/core/ngram/ngramFromBytes';
+import { splitHeldOut } from '../../src/editor/heldOut';
 import { REPO } from './helpers';
 
 const TEXT = 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n' +
@@ -125,6 +128,39 @@ describe('inline completion engine', function () {
     assert.ok(plain);
     const repeated = await engine.suggest(request('the mouse ate', { doc: 'b', after: plain.text + ' and more' }), never);
     assert.strictEqual(repeated, undefined);
+  });
+});
+
+describe('n-gram training in a worker thread (Train N-gram Model on Workspace)', function () {
+  this.timeout(60_000);
+
+  it('keeps a tenth of each file for held-out scoring, at a line start', () => {
+    const text = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
+    const { train, heldOut } = splitHeldOut(text);
+    assert.strictEqual(train + heldOut, text);
+    assert.ok(heldOut.startsWith('line 18') || heldOut.startsWith('line 17'), heldOut);
+    assert.deepStrictEqual(splitHeldOut('one line'), { train: 'one line', heldOut: '' });
+  });
+
+  it('trains on texts sent to the worker, scores the held-out part, and returns a loadable model', async () => {
+    const job = new NgramTrainingJob(3);
+    const parts = [TEXT, TEXT.replace(/truth/g, 'fact')].map(splitHeldOut);
+    let tokens = 0;
+    for (const p of parts) tokens = await job.add(p.train, p.heldOut);
+    assert.ok(tokens > 20);
+    const done = await job.finish({ name: 'test-3gram', tokenizer: 'editor', order: 3 });
+    const model = ngramFromBytes(done.bytes, 'test', 'test');
+    assert.strictEqual(model.info.name, 'test-3gram');
+    assert.ok(done.heldOut.tokens > 0 && done.heldOut.logProb < 0);
+    const direct = await scoreText(model, parts[0].heldOut);
+    assert.ok(direct.summary.tokens <= done.heldOut.tokens);
+  });
+
+  it('stops when cancelled', async () => {
+    const job = new NgramTrainingJob(3);
+    const pending = job.add(TEXT.repeat(2000), '');
+    job.cancel();
+    await assert.rejects(pending, /stopped/);
   });
 });
 
