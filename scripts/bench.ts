@@ -99,6 +99,8 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   say();
   say(`## Neural model (embedded \`gpt-classics\`, one thread each, prefill ${prefill} tokens then ${decode} greedy tokens)`);
   say();
+  say(`The runners take turns run by run (${RUNS} runs after a warm-up), so that the machine's load drifts over all of them alike.`);
+  say();
   say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
   say('|---|---:|---:|---:|---:|');
   for (const r of results) say(`| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`);
@@ -112,7 +114,7 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   if (browser) {
     const [engine, tjsWeb] = browser;
     say();
-    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens:');
+    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens, the two taking turns run by run:');
     say();
     say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
     say('|---|---:|---:|---:|---:|');

@@ -9,19 +9,20 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
-import type { NeuralBenchResult } from '../src/node/neuralBench';
+import { median, type NeuralBenchResult } from '../src/node/neuralBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>bench</title><body>bench
 <script type="module">
 import { AutoModelForCausalLM, Tensor, env } from '/tjs.js';
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const now = () => performance.now() / 1000;
 const get = (p) => fetch(p).then((r) => { if (!r.ok) throw new Error(p + ': ' + r.status); return r; });
 const argmax = (a) => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; };
 
-window.benchEngine = async (ids, decode, runs) => {
+// Each runner: setup (load) once, then once(run) measures one prefill and one greedy decode.
+window.runners = {};
+window.setupEngine = async (ids, decode) => {
   const t0 = now();
   const [config, tokenizer, tokenizerConfig, onnx, wasmBinary] = await Promise.all([
     get('/model/config.json').then((r) => r.json()), get('/model/tokenizer.json').then((r) => r.json()),
@@ -34,27 +35,26 @@ window.benchEngine = async (ids, decode, runs) => {
   worker.onmessage = (e) => pending.get(e.data.id)(e.data);
   const call = (req) => new Promise((resolve, reject) => { const id = next++; pending.set(id, (r) => (r.ok ? resolve(r) : reject(new Error(r.error)))); worker.postMessage({ ...req, id }); });
   await call({ op: 'load', spec: { name: 'gpt-classics', device: 'wasm', config, tokenizer, tokenizerConfig, onnx, wasmBinary } });
-  const loadSeconds = now() - t0;
-  const prefills = [], decodes = [], firsts = [];
-  for (let r = 0; r < runs + 1; r++) {
-    await call({ op: 'nextLogProbs', context: [ids[0] === 1 ? 2 : 1] }); // a different sequence: the next prefill starts afresh
-    const a = now();
-    let ctx = ids.slice();
-    let lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
-    const b = now();
-    for (let i = 1; i < decode; i++) {
-      ctx = ctx.concat([argmax(lp)]);
-      lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
-    }
-    const c = now();
-    if (r === 0) continue;
-    prefills.push(ids.length / (b - a)); decodes.push((decode - 1) / (c - b)); firsts.push(b - a);
-  }
-  worker.terminate();
-  return { runner: 'engine Web Worker (onnxruntime-web WASM, 1 thread)', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+  window.runners.engine = {
+    runner: 'engine Web Worker (onnxruntime-web WASM, 1 thread)',
+    loadSeconds: now() - t0,
+    async once(r) {
+      await call({ op: 'nextLogProbs', context: [ids[0] === 1 ? 2 : 1, r] }); // a different sequence: the prefill starts afresh
+      const a = now();
+      let ctx = ids.slice();
+      let lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
+      const b = now();
+      for (let i = 1; i < decode; i++) {
+        ctx = ctx.concat([argmax(lp)]);
+        lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
+      }
+      const c = now();
+      return { prefill: ids.length / (b - a), decode: (decode - 1) / (c - b), first: b - a };
+    },
+  };
 };
 
-window.benchTransformersJs = async (ids, decode, runs) => {
+window.setupTransformersJs = async (ids, decode) => {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = '/models/';
@@ -62,20 +62,21 @@ window.benchTransformersJs = async (ids, decode, runs) => {
   env.backends.onnx.wasm.numThreads = 1;
   const t0 = now();
   const model = await AutoModelForCausalLM.from_pretrained('gpt-classics', { device: 'wasm', dtype: 'fp32' });
-  const loadSeconds = now() - t0;
   const input_ids = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
   const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const gen = (n) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false });
-  const prefills = [], decodes = [], firsts = [];
-  for (let r = 0; r < runs + 1; r++) {
-    const a = now(); await gen(1); const first = now() - a;
-    const b = now(); await gen(decode); const total = now() - b;
-    if (r === 0) continue;
-    prefills.push(ids.length / first); decodes.push((decode - 1) / Math.max(1e-9, total - first)); firsts.push(first);
-  }
-  await model.dispose();
-  return { runner: 'transformers.js 4.3 generate (onnxruntime-web WASM, 1 thread)', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+  window.runners.tjs = {
+    runner: 'transformers.js 4.3 generate (onnxruntime-web WASM, 1 thread)',
+    loadSeconds: now() - t0,
+    async once() {
+      const a = now(); await gen(1); const first = now() - a;
+      const b = now(); await gen(decode); const total = now() - b;
+      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first };
+    },
+  };
 };
+window.once = (name, r) => window.runners[name].once(r);
+window.describe = (name) => ({ runner: window.runners[name].runner, loadSeconds: window.runners[name].loadSeconds });
 window.ready = true;
 </script>`;
 
@@ -109,8 +110,28 @@ export async function benchBrowserWasm(modelDir: string, ids: number[], decode: 
     page.setDefaultTimeout(600_000);
     await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const engine = await page.evaluate(([i, d, r]) => (window as unknown as { benchEngine: (...a: unknown[]) => Promise<NeuralBenchResult> }).benchEngine(i, d, r), [ids, decode, runs] as const);
-    const tjs = await page.evaluate(([i, d, r]) => (window as unknown as { benchTransformersJs: (...a: unknown[]) => Promise<NeuralBenchResult> }).benchTransformersJs(i, d, r), [ids, decode, runs] as const);
+    await page.evaluate(([i, d]) => (window as unknown as { setupEngine: (...a: unknown[]) => Promise<void> }).setupEngine(i, d), [ids, decode] as const);
+    await page.evaluate(([i, d]) => (window as unknown as { setupTransformersJs: (...a: unknown[]) => Promise<void> }).setupTransformersJs(i, d), [ids, decode] as const);
+    // The two take turns run by run, so that the machine's load drifts over both alike.
+    const names = ['engine', 'tjs'] as const;
+    const samples = names.map(() => ({ prefill: [] as number[], decode: [] as number[], first: [] as number[] }));
+    for (let r = 0; r < runs + 1; r++) {
+      for (const [k, name] of names.entries()) {
+        const m = await page.evaluate(([n, run]) => (window as unknown as { once: (n: string, r: number) => Promise<{ prefill: number; decode: number; first: number }> }).once(n, run), [name, r] as const);
+        if (r === 0) continue; // warm-up
+        samples[k].prefill.push(m.prefill);
+        samples[k].decode.push(m.decode);
+        samples[k].first.push(m.first);
+      }
+    }
+    const [engine, tjs] = await Promise.all(
+      names.map(async (name, k): Promise<NeuralBenchResult> => ({
+        ...(await page.evaluate((n) => (window as unknown as { describe: (n: string) => { runner: string; loadSeconds: number } }).describe(n), name)),
+        prefillTokensPerSecond: median(samples[k].prefill),
+        decodeTokensPerSecond: median(samples[k].decode),
+        firstTokenSeconds: median(samples[k].first),
+      })),
+    );
     return [engine, tjs];
   } finally {
     await browser.close();

@@ -39,16 +39,22 @@ export function benchPrompt(dir: string, prefill: number): { text: string; ids: 
   return { text, ids: tokenizer.encode(text, true).map((t) => t.id).map((id, i) => (i === 0 ? config.bosId ?? id : id)) };
 }
 
-export async function benchEngine(dir: string, device: NodeDevice, prompt: { text: string; ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult> {
+/** One runner, loaded: `once()` measures one prefill and one greedy decode. */
+interface Runner {
+  runner: string;
+  loadSeconds: number;
+  once(run: number): Promise<{ prefill: number; decode: number; first: number }>;
+  dispose(): Promise<void> | void;
+}
+
+async function engineRunner(dir: string, device: NodeDevice, prompt: { text: string; ids: number[] }, decode: number): Promise<Runner> {
   const t0 = now();
   const lm = await loadHuggingFaceFolder(dir, 'bench', { device, threads: 1 });
-  const loadSeconds = now() - t0;
-  try {
-    const ids = prompt.ids;
-    const prefills: number[] = [];
-    const decodes: number[] = [];
-    const firsts: number[] = [];
-    for (let r = 0; r < runs + 1; r++) {
+  const ids = prompt.ids;
+  return {
+    runner: `engine, ${lm.info.device}`,
+    loadSeconds: now() - t0,
+    async once(r) {
       const start = now();
       await lm.nextLogProbs(ids.concat([r])); // a fresh context each run: a full prefill
       const prefillSeconds = now() - start;
@@ -56,20 +62,15 @@ export async function benchEngine(dir: string, device: NodeDevice, prompt: { tex
       let first = 0;
       const [c] = await generate(lm, prompt.text, { maxTokens: decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
       const total = now() - g0;
-      if (r === 0) continue; // warm-up
-      prefills.push(ids.length / prefillSeconds);
       // Decode rate excludes the generation's own prefill (its first token).
-      decodes.push((c.tokens.length - 1) / Math.max(1e-9, total - first));
-      firsts.push(first);
-    }
-    return { runner: `engine, ${lm.info.device}`, loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
-  } finally {
-    lm.dispose();
-  }
+      return { prefill: ids.length / prefillSeconds, decode: (c.tokens.length - 1) / Math.max(1e-9, total - first), first };
+    },
+    dispose: () => lm.dispose(),
+  };
 }
 
 /** The reference: a hand-written greedy loop over onnxruntime-node, no tokenizer, sampler or scorer. */
-export async function benchBareOnnxruntimeNode(dir: string, prompt: { ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult> {
+async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number): Promise<Runner> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
@@ -100,30 +101,27 @@ export async function benchBareOnnxruntimeNode(dir: string, prompt: { ids: numbe
   };
   const empty = () => Array.from({ length: 2 * layers }, () => new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]));
   const ids = prompt.ids;
-  const prefills: number[] = [];
-  const decodes: number[] = [];
-  const firsts: number[] = [];
-  for (let r = 0; r < runs + 1; r++) {
-    const p0 = now();
-    let { next, present } = await run(ids, 0, empty());
-    const p1 = now();
-    let length = ids.length;
-    for (let i = 1; i < decode; i++) {
-      ({ next, present } = await run([next], length, present));
-      length++;
-    }
-    const p2 = now();
-    if (r === 0) continue;
-    prefills.push(ids.length / (p1 - p0));
-    decodes.push((decode - 1) / (p2 - p1));
-    firsts.push(p1 - p0);
-  }
-  await session.release();
-  return { runner: 'bare onnxruntime-node loop', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+  return {
+    runner: 'bare onnxruntime-node loop',
+    loadSeconds,
+    async once() {
+      const p0 = now();
+      let { next, present } = await run(ids, 0, empty());
+      const p1 = now();
+      let length = ids.length;
+      for (let i = 1; i < decode; i++) {
+        ({ next, present } = await run([next], length, present));
+        length++;
+      }
+      const p2 = now();
+      return { prefill: ids.length / (p1 - p0), decode: (decode - 1) / (p2 - p1), first: p1 - p0 };
+    },
+    dispose: () => session.release(),
+  };
 }
 
 /** Reference: transformers.js (`generate`, device cpu = onnxruntime-node) on the same model folder. */
-export async function benchTransformersJs(dir: string, prompt: { ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult> {
+async function transformersJsRunner(dir: string, prompt: { ids: number[] }, decode: number): Promise<Runner> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tjs = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
   tjs.env.allowRemoteModels = false;
@@ -136,23 +134,20 @@ export async function benchTransformersJs(dir: string, prompt: { ids: number[] }
   const input_ids = new tjs.Tensor('int64', ids, [1, ids.length]);
   const attention_mask = new tjs.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const gen = (n: number) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false } as never);
-  const prefills: number[] = [];
-  const decodes: number[] = [];
-  const firsts: number[] = [];
-  for (let r = 0; r < runs + 1; r++) {
-    const a = now();
-    await gen(1);
-    const first = now() - a;
-    const b = now();
-    await gen(decode);
-    const total = now() - b;
-    if (r === 0) continue;
-    prefills.push(ids.length / first);
-    decodes.push((decode - 1) / Math.max(1e-9, total - first));
-    firsts.push(first);
-  }
-  await (model as unknown as { dispose(): Promise<void> }).dispose();
-  return { runner: 'transformers.js 4.3 generate (cpu = onnxruntime-node)', loadSeconds, prefillTokensPerSecond: median(prefills), decodeTokensPerSecond: median(decodes), firstTokenSeconds: median(firsts) };
+  return {
+    runner: 'transformers.js 4.3 generate (cpu = onnxruntime-node)',
+    loadSeconds,
+    async once() {
+      const a = now();
+      await gen(1);
+      const first = now() - a;
+      const b = now();
+      await gen(decode);
+      const total = now() - b;
+      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first };
+    },
+    dispose: () => (model as unknown as { dispose(): Promise<void> }).dispose(),
+  };
 }
 
 export async function benchNeural(dir: string, runs = 5): Promise<{ results: NeuralBenchResult[]; prefill: number; decode: number }> {
@@ -162,16 +157,31 @@ export async function benchNeural(dir: string, runs = 5): Promise<{ results: Neu
   const prefill = prompt.ids.length;
   // Stay inside the model's window: no runner may restart its cache while decoding.
   const decode = Math.min(64, context - prefill - 1);
-  const results = [
-    await benchBareOnnxruntimeNode(dir, prompt, decode, runs),
-    await benchEngine(dir, 'native', prompt, decode, runs),
-    await benchEngine(dir, 'wasm', prompt, decode, runs),
-  ];
+  const runners = [await bareRunner(dir, prompt, decode), await engineRunner(dir, 'native', prompt, decode), await engineRunner(dir, 'wasm', prompt, decode)];
   try {
-    results.push(await benchTransformersJs(dir, prompt, decode, runs));
+    runners.push(await transformersJsRunner(dir, prompt, decode));
   } catch (e) {
     // A dev dependency: the packaged CLI measures without it.
     if (!/Cannot find module/.test((e as Error).message)) throw e;
   }
+  // Runs interleave the runners, so that the machine's load drifts over all of them alike.
+  const samples = runners.map(() => ({ prefill: [] as number[], decode: [] as number[], first: [] as number[] }));
+  for (let r = 0; r < runs + 1; r++) {
+    for (const [i, runner] of runners.entries()) {
+      const m = await runner.once(r);
+      if (r === 0) continue; // warm-up
+      samples[i].prefill.push(m.prefill);
+      samples[i].decode.push(m.decode);
+      samples[i].first.push(m.first);
+    }
+  }
+  const results: NeuralBenchResult[] = runners.map((x, i) => ({
+    runner: x.runner,
+    loadSeconds: x.loadSeconds,
+    prefillTokensPerSecond: median(samples[i].prefill),
+    decodeTokensPerSecond: median(samples[i].decode),
+    firstTokenSeconds: median(samples[i].first),
+  }));
+  for (const x of runners) await x.dispose();
   return { results, prefill, decode };
 }
