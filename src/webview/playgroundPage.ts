@@ -222,7 +222,7 @@ function tokenSpans(tokens: TokenView[]): HTMLElement[] {
   return mergeUtf8(tokens).map((piece) => {
     const group = tokens.slice(piece.first, piece.last + 1);
     const p = Math.exp(group.reduce((s, x) => s + x.logProb, 0));
-    const span = el('span', { class: `tok${group[0].prompt ? ' prompt' : ''}`, tabindex: '0', role: 'button', 'aria-label': `${piece.text}: p ${pct(p)}` }, piece.text);
+    const span = el('span', { class: `tok${group[0].prompt ? ' prompt' : ''}`, tabindex: '0', 'aria-describedby': 'token-tip', 'aria-label': `${piece.text}: p ${pct(p)}` }, piece.text);
     if (Number.isFinite(p)) span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
     const show = () => showTip(span, group);
     span.addEventListener('mouseenter', show);
