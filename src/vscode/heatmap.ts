@@ -73,7 +73,8 @@ export class TokenHeatmap implements vscode.Disposable {
   entryAt(document: vscode.TextDocument, offset: number): HeatmapEntry | undefined {
     const s = this.states.get(document.uri.toString());
     if (!s) return undefined;
-    const labels = bucketLabels(heatmapSettings());
+    const settings = heatmapSettings();
+    const labels = bucketLabels(settings);
     // Tokens are sorted by offset: binary search.
     let lo = 0;
     let hi = s.tokens.length - 1;
@@ -84,7 +85,7 @@ export class TokenHeatmap implements vscode.Disposable {
       else if (offset >= t.start + t.length) lo = mid + 1;
       else {
         if (!(s.ranks[mid] > 0)) return undefined;
-        const bucket = labels[bucketOf(s.ranks[mid], s.logProbs[mid], heatmapSettings())];
+        const bucket = labels[bucketOf(s.ranks[mid], s.logProbs[mid], settings)];
         return { text: t.text, start: t.start, length: t.length, logProb: s.logProbs[mid], rank: s.ranks[mid], bucket, modelName: s.model.info.name };
       }
     }

@@ -10,7 +10,6 @@ import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import { resolveModelFile } from '../node/modelLoader';
 import { isHuggingFaceFolder, onnxCandidates } from '../node/neuralLoader';
-import { GALLERY } from '../playground/gallery';
 import { QUERY_FILE_SUFFIX, parseQuery, serializeQuery, type Query } from '../playground/query';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
@@ -86,7 +85,6 @@ class PlaygroundPanel {
       wasmUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'ort-wasm-simd-threaded.asyncify.wasm')).toString(),
       models,
       defaultModel,
-      gallery: [...GALLERY],
       query,
     };
     const n = nonce();
@@ -140,8 +138,6 @@ class PlaygroundPanel {
         return;
       case 'error':
         this.deps.log.warn(`playground page: ${m.message}`);
-        return;
-      case 'state':
         return;
       case 'ready':
         // The page's window has a WebGPU adapter: it can run the editor's neural model too.

@@ -63,8 +63,9 @@ export function heatmapSettings(): HeatmapSettings & { maxChars: number } {
   const c = config();
   const ranks = c.get<number[]>('heatmap.rankThresholds', [10, 100, 1000]);
   const probs = c.get<number[]>('heatmap.probabilityThresholds', [0.1, 0.01, 0.001]);
-  const three = <T extends number>(v: number[], fallback: [T, T, T], ok: (a: number[]) => boolean): [number, number, number] =>
-    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && ok(v) ? [v[0], v[1], v[2]] : fallback;
+  /** Three finite numbers in the order `ok` checks, else the defaults. */
+  const three = (v: number[], fallback: [number, number, number], ok: (a: number[]) => boolean): [number, number, number] =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => Number.isFinite(x)) && ok(v) ? [v[0], v[1], v[2]] : fallback;
   return {
     mode: c.get<string>('heatmap.colorBy', 'rank') === 'probability' ? 'probability' : 'rank',
     rankThresholds: three(ranks, [10, 100, 1000], (a) => a[0] >= 1 && a[0] <= a[1] && a[1] <= a[2]),

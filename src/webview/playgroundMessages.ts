@@ -1,5 +1,4 @@
 /** Messages between the LM Playground panel's page and the extension. */
-import type { GalleryExample } from '../playground/gallery';
 import type { Query } from '../playground/query';
 import type { RelayMessage, RelayRequest } from './engineRelay';
 
@@ -18,7 +17,6 @@ export interface PlaygroundConfig {
   wasmUrl: string;
   models: PlaygroundModel[];
   defaultModel: string;
-  gallery: GalleryExample[];
   /** The query to show first (restored state, or an opened file). */
   query?: Query;
 }
@@ -30,7 +28,6 @@ export type ToPlaygroundPage =
 
 export type FromPlaygroundPage =
   | RelayMessage
-  | { type: 'state'; query: Query }
   | { type: 'saveQuery'; query: Query }
   | { type: 'openQuery' }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }

@@ -22,6 +22,7 @@ import { entropyNats, temperedProbabilities, topIndices } from '../core/distribu
 import type { Completion, GeneratedToken } from '../core/generation';
 import { Xoshiro128, randomSeed } from '../core/random';
 import { sampleIndex } from '../core/sampling';
+import { GALLERY } from '../playground/gallery';
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
 import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/requests';
 import { differingVariables } from '../playground/templates';
@@ -50,7 +51,7 @@ const pct = (p: number) => (p >= 0.001 ? `${(p * 100).toFixed(2)}%` : p.toExpone
 const field = (id: string, label: string, control: HTMLElement, cls = 'field') => el('div', { class: cls }, el('vscode-label', { for: id }, label), control);
 const text = (id: string, label: string, value: string) => field(id, label, el('vscode-textfield', { id, value, 'aria-label': label }));
 const modelSelect = el<Field>('vscode-single-select', { id: 'model', 'aria-label': 'Model' }, ...config.models.map((m) => el('vscode-option', { value: m.spec, description: m.origin }, m.label)));
-const gallerySelect = el<Field>('vscode-single-select', { id: 'gallery', 'aria-label': 'Gallery of examples' }, el('vscode-option', { value: '' }, 'Gallery: examples from the lecture…'), ...config.gallery.map((g, i) => el('vscode-option', { value: String(i), description: g.description }, g.title)));
+const gallerySelect = el<Field>('vscode-single-select', { id: 'gallery', 'aria-label': 'Gallery of examples' }, el('vscode-option', { value: '' }, 'Gallery: examples from the lecture…'), ...GALLERY.map((g, i) => el('vscode-option', { value: String(i), description: g.description }, g.title)));
 
 byId('app').replaceChildren(
   el('header', {}, el('h1', {}, 'LM Playground'), el('p', { id: 'engine-status', class: 'muted', role: 'status' }, 'engine: starting…')),
@@ -127,7 +128,6 @@ function writeQuery(q: Query): void {
 function persist(): void {
   const query = readQuery();
   vscode.setState({ query });
-  vscode.postMessage({ type: 'state', query });
 }
 
 const message = (t: string, kind: 'error' | 'info' = 'error') => {
@@ -428,7 +428,7 @@ byId('stop').addEventListener('click', () => {
 byId('save').addEventListener('click', () => vscode.postMessage({ type: 'saveQuery', query: readQuery() }));
 byId('open').addEventListener('click', () => vscode.postMessage({ type: 'openQuery' }));
 gallerySelect.addEventListener('change', () => {
-  const g = config.gallery[Number(gallerySelect.value)];
+  const g = GALLERY[Number(gallerySelect.value)];
   if (!g || gallerySelect.value === '') return;
   writeQuery({ ...g.query, settings: { ...g.query.settings, model: modelSelect.value } });
   message(`${g.title}: ${g.description}`, 'info');

@@ -4,21 +4,16 @@
  * n-gram model on the workspace; long commands cancelled leave nothing behind.
  */
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT } from '../../scripts/codeServer';
 import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
 import { loadModel } from '../../src/node/modelLoader';
-import { useVsCode } from './session';
+import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const CORPUS = path.join(REPO_ROOT, '..', 'shared', 'corpus', 'en', 'train');
 
-function cli(...args: string[]): string {
-  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-}
 
 describe('In-editor features (code-server)', function () {
   const session = useVsCode({ 'editor.hover.delay': 150, 'lmPlayground.inline.debounceMs': 100 });
@@ -36,6 +31,16 @@ describe('In-editor features (code-server)', function () {
 
   const decorated = () => wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
   const statusItem = (text: string | RegExp) => wb.page.locator('.statusbar-item', { hasText: text }).first();
+
+  /** Runs LM: Train N-gram Model on Workspace, answering its glob and order prompts. */
+  async function startTraining(glob: string, order: number): Promise<void> {
+    await wb.runCommand('LM: Train N-gram Model on Workspace');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(glob);
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: `${order}-gram` }).first().click();
+  }
 
   it('shows ghost text from the embedded model while typing, and Tab accepts it', async function () {
     await wb.openFile('typing.txt');
@@ -128,12 +133,7 @@ describe('In-editor features (code-server)', function () {
   });
 
   it('trains an n-gram model on workspace files, selects it and uses it', async function () {
-    await wb.runCommand('LM: Train N-gram Model on Workspace');
-    const input = wb.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill('*.txt');
-    await wb.page.keyboard.press('Enter');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: '3-gram' }).first().click();
+    await startTraining('*.txt', 3);
     const toast = wb.notification(/trained workspace-3gram/);
     await toast.waitFor();
     assert.match(await toast.innerText(), /held-out perplexity [\d.]+ per token|no held-out text/);
@@ -155,12 +155,7 @@ describe('In-editor features (code-server)', function () {
 
     it('training', async function () {
       const trained = path.join(session.server.userDataDir, 'User', 'globalStorage', 'lm-playground.lm-playground', 'trained', 'workspace-5gram');
-      await wb.runCommand('LM: Train N-gram Model on Workspace');
-      const input = wb.page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill('books/*.txt');
-      await wb.page.keyboard.press('Enter');
-      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: '5-gram' }).first().click();
+      await startTraining('books/*.txt', 5);
       await cancelProgress(/training workspace-5gram/);
       await wb.notification(/training cancelled/).waitFor();
       assert.ok(!fs.existsSync(trained), 'no model folder was written');

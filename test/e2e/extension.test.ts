@@ -3,19 +3,13 @@
  * Chromium. Screenshots go to test-results/e2e/.
  */
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT } from '../../scripts/codeServer';
-import { useVsCode } from './session';
+import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const MAX_TOKENS = 6;
 
-function cli(...args: string[]): string {
-  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-}
 
 describe('LM Playground in VS Code (code-server)', function () {
   const session = useVsCode({

@@ -1,14 +1,10 @@
 /** End-to-end: the LM Playground panel in code-server. */
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Frame } from 'playwright-core';
-import { REPO_ROOT } from '../../scripts/codeServer';
-import { useVsCode } from './session';
+import { cli, useVsCode } from './session';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
-const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
 describe('The LM Playground panel (code-server)', function () {
   const session = useVsCode({});

@@ -3,6 +3,7 @@
  * file, a headless Chromium on it, and on failure a screenshot plus what was on screen and in the logs.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,6 +11,12 @@ import { CodeServer, REPO_ROOT } from '../../scripts/codeServer';
 import { Workbench } from './workbench';
 
 export const VSIX = path.join(REPO_ROOT, 'lm-playground.vsix');
+const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+/** The `lmp` CLI of this build: the reference the tests compare the editor's numbers with. */
+export function cli(...args: string[]): string {
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+}
 
 export interface Session {
   server: CodeServer;
