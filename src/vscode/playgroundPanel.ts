@@ -16,6 +16,7 @@ import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { preferQuantizedSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
+import { engineResourceRoots, engineWorkerUrls } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
 
 export const PLAYGROUND_VIEW_TYPE = 'lmPlayground.playground';
@@ -78,11 +79,10 @@ class PlaygroundPanel {
     const w = panel.webview;
     const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
     const { models, roots } = pageModels(deps, w);
-    w.options = { enableScripts: true, localResourceRoots: [webviewDir, ...roots] };
+    w.options = { enableScripts: true, localResourceRoots: [...engineResourceRoots(deps.extensionUri), ...roots] };
     const defaultModel = models.find((m) => m.spec === deps.models.spec)?.spec ?? models[0]?.spec ?? '';
     const config: PlaygroundConfig = {
-      workerUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'engineWorker.js')).toString(),
-      wasmUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'ort-wasm-simd-threaded.asyncify.wasm')).toString(),
+      ...engineWorkerUrls(w, deps.extensionUri),
       models,
       defaultModel,
       query,

@@ -10,7 +10,24 @@ import { EngineConnection, RemoteLanguageModel } from '../core/engine/engineClie
 import type { EngineResponse } from '../core/engine/protocol';
 import { LmError } from '../core/errors';
 import { hostSide } from '../node/neuralLoader';
+import type { OrtBinaryUrls } from '../webview/ortBinaries';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
+
+/** The folders an engine webview loads its worker and onnxruntime-web binaries from. */
+export function engineResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'dist', 'ort')];
+}
+
+/** Webview URLs of the engine worker and the .wasm of its two onnxruntime-web builds. */
+export function engineWorkerUrls(w: vscode.Webview, extensionUri: vscode.Uri): { workerUrl: string; ortBinaries: OrtBinaryUrls } {
+  const dist = vscode.Uri.joinPath(extensionUri, 'dist');
+  const url = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(dist, ...p)).toString();
+  return {
+    workerUrl: url('webview', 'engineWorker.js'),
+    // The WASM build's binary is the one the Node host's WASM backend runs (dist/ort/).
+    ortBinaries: { webgpu: url('webview', 'ort-wasm-simd-threaded.asyncify.wasm'), wasm: url('ort', 'ort-wasm-simd-threaded.wasm') },
+  };
+}
 
 type RelayMessage = { type: string; webgpu?: boolean; response?: EngineResponse & { logProbs?: number[]; ranks?: number[] }; error?: string };
 
@@ -79,14 +96,11 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
     'lmPlayground.engine',
     `LM Engine: ${name}`,
     { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-    { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [webviewDir, vscode.Uri.file(dir)] },
+    { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [...engineResourceRoots(extensionUri), vscode.Uri.file(dir)] },
   );
   const w = panel.webview;
   const n = nonce();
-  const pageConfig = {
-    workerUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'engineWorker.js')).toString(),
-    wasmUrl: w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'ort-wasm-simd-threaded.asyncify.wasm')).toString(),
-  };
+  const pageConfig = engineWorkerUrls(w, extensionUri);
   const ready = relayReady(w);
   w.html = `<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w, n, { wasm: true, blobWorkers: true })}">

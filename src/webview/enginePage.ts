@@ -1,5 +1,6 @@
 /** Script of the LM Engine panel: relays the engine protocol to its Web Worker and shows its state. */
 import { startEngineRelay, type RelayMessage, type RelayRequest } from './engineRelay';
+import type { OrtBinaryUrls } from './ortBinaries';
 
 interface VsCodeApi {
   postMessage(message: RelayMessage): void;
@@ -7,10 +8,10 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-const config = JSON.parse(document.getElementById('engine-config')!.textContent!) as { workerUrl: string; wasmUrl: string };
+const config = JSON.parse(document.getElementById('engine-config')!.textContent!) as { workerUrl: string; ortBinaries: OrtBinaryUrls };
 const status = document.getElementById('status')!;
 
-const relay = startEngineRelay(config.workerUrl, config.wasmUrl, (m) => vscode.postMessage(m), (text) => (status.textContent = text));
+const relay = startEngineRelay(config.workerUrl, config.ortBinaries, (m) => vscode.postMessage(m), (text) => (status.textContent = text));
 relay.catch((e) => vscode.postMessage({ type: 'fatal', error: (e as Error).message }));
 window.addEventListener('message', async (e: MessageEvent<{ type: string; request: RelayRequest }>) => {
   if (e.data?.type === 'request') await (await relay).handle(e.data.request);

@@ -6,6 +6,7 @@
  * the extension's neural model on the window's GPU.
  */
 import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
+import { OrtBinaryCache, hasWebGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
 
 /** What the extension sends: engine requests; a `load` names model file URLs instead of contents. */
 export type RelayRequest = EngineRequest & { files?: Record<string, string> };
@@ -26,10 +27,10 @@ async function fetchOk(url: string): Promise<Response> {
 }
 
 /** Starts the worker; `post` sends to the extension; `onStatus` describes what the engine does. */
-export async function startEngineRelay(workerUrl: string, wasmUrl: string, post: (m: RelayMessage) => void, onStatus: (text: string) => void = () => undefined): Promise<EngineRelay> {
+export async function startEngineRelay(workerUrl: string, binaryUrls: OrtBinaryUrls, post: (m: RelayMessage) => void, onStatus: (text: string) => void = () => undefined): Promise<EngineRelay> {
   const source = await (await fetchOk(workerUrl)).text();
   const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
-  const wasm = fetchOk(wasmUrl).then((r) => r.arrayBuffer());
+  const binaries = new OrtBinaryCache(binaryUrls);
   worker.onmessage = (e: MessageEvent<EngineResponse>) => {
     const res = e.data;
     // Webview messages are serialised: plain arrays cross reliably.
@@ -38,9 +39,9 @@ export async function startEngineRelay(workerUrl: string, wasmUrl: string, post:
     post({ type: 'response', response: out });
   };
   worker.onerror = (e) => post({ type: 'fatal', error: `engine worker: ${e.message}` });
-  const gpu = (navigator as unknown as { gpu?: unknown }).gpu;
-  onStatus(gpu ? 'ready (WebGPU available)' : 'ready (no WebGPU: WASM)');
-  post({ type: 'ready', webgpu: !!gpu });
+  const webgpu = await hasWebGpuAdapter();
+  onStatus(webgpu ? 'ready (WebGPU available)' : 'ready (no WebGPU adapter: WASM)');
+  post({ type: 'ready', webgpu });
   return {
     async handle(req: RelayRequest): Promise<void> {
       if (req.op !== 'load' || !req.files) {
@@ -50,15 +51,16 @@ export async function startEngineRelay(workerUrl: string, wasmUrl: string, post:
       try {
         onStatus('loading the model…');
         const f = req.files;
-        const [config, tokenizer, tokenizerConfig, onnx, wasmBinary] = await Promise.all([
+        const device = (req.spec as { device?: 'auto' | 'webgpu' | 'wasm' }).device ?? 'auto';
+        const [config, tokenizer, tokenizerConfig, onnx, ort] = await Promise.all([
           fetchOk(f.config).then((r) => r.json()),
           fetchOk(f.tokenizer).then((r) => r.json()),
           f.tokenizerConfig ? fetchOk(f.tokenizerConfig).then((r) => r.json()) : undefined,
           fetchOk(f.onnx).then((r) => r.arrayBuffer()),
-          wasm.then((b) => b.slice(0)),
+          binaries.forDevice(device),
         ]);
-        const spec = { ...(req.spec as object), config, tokenizer, tokenizerConfig, onnx, wasmBinary };
-        worker.postMessage({ id: req.id, op: 'load', spec }, [onnx, wasmBinary]);
+        const spec = { ...(req.spec as object), config, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
+        worker.postMessage({ id: req.id, op: 'load', spec }, [onnx, ...ort.transfer]);
       } catch (err) {
         post({ type: 'response', response: { id: req.id, ok: false, error: (err as Error).message, kind: 'format' } });
       }

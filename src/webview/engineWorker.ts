@@ -1,14 +1,17 @@
 /**
- * The engine in a browser Web Worker (a VS Code webview's, or a test page's): WebGPU when the
- * browser has an adapter, else onnxruntime-web's WASM backend. The page fetches the files and the
- * .wasm binary and transfers them (workers cannot reliably load webview resource URLs).
+ * The engine in a browser Web Worker (a VS Code webview's, or a test page's): onnxruntime-web's
+ * WebGPU build when the browser has an adapter, else its plain WASM build. The page fetches the
+ * files and the .wasm binaries and transfers them (workers cannot reliably load webview resource
+ * URLs); see ortBinaries.ts for which binary it sends.
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import * as ortWasm from 'onnxruntime-web/wasm';
+import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { EngineServer } from '../core/engine/engineServer';
 import type { EngineRequest } from '../core/engine/protocol';
 import { LmError, ModelFormatError } from '../core/errors';
 import { ngramFromBytes } from '../core/ngram/ngramFromBytes';
 import { OnnxCausalLm } from '../core/neural/onnxCausalLm';
+import { hasWebGpuAdapter, type BrowserDevice, type OrtBinaries } from './ortBinaries';
 
 /** An n-gram model: the file's bytes (LM Playground binary or ARPA, gzipped or not). */
 export interface BrowserNgramSpec {
@@ -21,31 +24,24 @@ export interface BrowserNgramSpec {
 export interface BrowserEngineSpec {
   kind?: 'neural';
   name: string;
-  device: 'auto' | 'webgpu' | 'wasm';
+  device: 'auto' | BrowserDevice;
   config: unknown;
   tokenizer: unknown;
   tokenizerConfig?: unknown;
   onnx: ArrayBuffer;
-  /** ort-wasm-simd-threaded.asyncify.wasm */
-  wasmBinary: ArrayBuffer;
+  wasmBinaries: OrtBinaries;
 }
 
-interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown | null> };
-}
+type Ort = typeof ortWasm;
 
-async function pickDevice(preference: BrowserEngineSpec['device']): Promise<'webgpu' | 'wasm'> {
-  if (preference === 'wasm') return 'wasm';
-  const gpu = (self.navigator as unknown as GpuNavigator).gpu;
-  let adapter: unknown = null;
-  try {
-    adapter = gpu ? await gpu.requestAdapter() : null;
-  } catch {
-    adapter = null;
-  }
-  if (adapter) return 'webgpu';
+/** The build and device to run on, given the preference and the binaries the page sent. */
+async function pickRuntime(preference: BrowserEngineSpec['device'], binaries: OrtBinaries): Promise<{ ort: Ort; device: BrowserDevice; binary: ArrayBuffer }> {
+  if (preference !== 'wasm' && binaries.webgpu && (await hasWebGpuAdapter())) return { ort: ortWebGpu, device: 'webgpu', binary: binaries.webgpu };
   if (preference === 'webgpu') throw new LmError('WebGPU is not available here (no navigator.gpu adapter)');
-  return 'wasm';
+  if (binaries.wasm) return { ort: ortWasm, device: 'wasm', binary: binaries.wasm };
+  // The page saw an adapter that this worker does not get: the WebGPU build's own CPU path.
+  if (binaries.webgpu) return { ort: ortWebGpu, device: 'wasm', binary: binaries.webgpu };
+  throw new LmError('the page sent no onnxruntime-web binary with the model');
 }
 
 async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
@@ -67,9 +63,9 @@ const server = new EngineServer(
       return { model: ngramFromBytes(bytes, spec.file, spec.name) };
     }
     const spec = raw as BrowserEngineSpec;
-    ort.env.wasm.wasmBinary = spec.wasmBinary;
+    const { ort, device, binary } = await pickRuntime(spec.device, spec.wasmBinaries ?? {});
+    ort.env.wasm.wasmBinary = binary;
     ort.env.wasm.numThreads = 1; // webviews are not cross-origin isolated: no SharedArrayBuffer
-    const device = await pickDevice(spec.device);
     const model = await OnnxCausalLm.create(
       ort,
       { config: spec.config, tokenizer: spec.tokenizer, tokenizerConfig: spec.tokenizerConfig, onnx: new Uint8Array(spec.onnx), onnxName: `${spec.name}/onnx/model.onnx` },

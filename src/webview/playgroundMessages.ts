@@ -1,6 +1,7 @@
 /** Messages between the LM Playground panel's page and the extension. */
 import type { Query } from '../playground/query';
 import type { RelayMessage, RelayRequest } from './engineRelay';
+import type { OrtBinaryUrls } from './ortBinaries';
 
 /** A model the page can load into its engine worker: file URLs it may fetch. */
 export interface PlaygroundModel {
@@ -14,7 +15,7 @@ export interface PlaygroundModel {
 
 export interface PlaygroundConfig {
   workerUrl: string;
-  wasmUrl: string;
+  ortBinaries: OrtBinaryUrls;
   models: PlaygroundModel[];
   defaultModel: string;
   /** The query to show first (restored state, or an opened file). */

@@ -30,6 +30,7 @@ import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
+import { OrtBinaryCache, hasWebGpuAdapter } from './ortBinaries';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 
@@ -142,7 +143,7 @@ let worker: Worker | undefined;
 let connection: EngineConnection | undefined;
 let loadedSpec: string | undefined;
 let loadedDevice = '';
-const wasmBinary = fetch(config.wasmUrl).then((r) => r.arrayBuffer());
+const ortBinaries = new OrtBinaryCache(config.ortBinaries);
 
 async function fetchOk(url: string): Promise<Response> {
   const r = await fetch(url);
@@ -174,15 +175,15 @@ async function loadModel(spec: string): Promise<void> {
     loadSpec = { kind: 'ngram', name: m.label, file: m.label, bytes };
     transfer = [bytes];
   } else {
-    const [cfg, tokenizer, tokenizerConfig, onnx, wasm] = await Promise.all([
+    const [cfg, tokenizer, tokenizerConfig, onnx, ort] = await Promise.all([
       fetchOk(m.files.config).then((r) => r.json()),
       fetchOk(m.files.tokenizer).then((r) => r.json()),
       m.files.tokenizerConfig ? fetchOk(m.files.tokenizerConfig).then((r) => r.json()) : undefined,
       fetchOk(m.files.onnx).then((r) => r.arrayBuffer()),
-      wasmBinary.then((b) => b.slice(0)),
+      ortBinaries.forDevice('auto'),
     ]);
-    loadSpec = { name: m.label, device: 'auto', config: cfg, tokenizer, tokenizerConfig, onnx, wasmBinary: wasm };
-    transfer = [onnx, wasm];
+    loadSpec = { name: m.label, device: 'auto', config: cfg, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
+    transfer = [onnx, ...ort.transfer];
   }
   loadedSpec = undefined;
   // The load message carries the file bytes: moved to the worker, not copied.
@@ -278,15 +279,15 @@ async function run(): Promise<void> {
       const started = performance.now();
       let generated = 0;
       const res = await (await engine()).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
-        const { completion, token } = r.partial!;
-        generated++;
+        const { completion, tokens } = r.partial!;
+        generated += tokens.length;
         let line = streams.get(completion);
         if (!line) {
           line = el('div', { class: 'completion streaming', 'data-index': String(completion) });
           streams.set(completion, line);
           body.append(line);
         }
-        line.append(...tokenSpans([token]));
+        line.append(...tokenSpans(tokens));
       });
       const seconds = (performance.now() - started) / 1000;
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
@@ -454,18 +455,16 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
 // The extension may run its own neural model here, on this window's GPU, in a second worker.
 let relay: Promise<EngineRelay> | undefined;
 function hostRelay(): Promise<EngineRelay> {
-  relay ??= startEngineRelay(config.workerUrl, config.wasmUrl, (m) => {
+  relay ??= startEngineRelay(config.workerUrl, config.ortBinaries, (m) => {
     if (m.type !== 'ready') vscode.postMessage(m);
   });
   return relay;
 }
-async function reportGpu(): Promise<void> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-  vscode.postMessage({ type: 'ready', webgpu: !!adapter });
-}
-void reportGpu();
+
 
 writeQuery(vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
-const gpu = (navigator as unknown as { gpu?: unknown }).gpu;
-status.textContent = `engine: ${gpu ? 'WebGPU available in this window' : 'no WebGPU here: WebAssembly'}; the model loads on the first run`;
+status.textContent = 'engine: looking for a WebGPU adapter…';
+void hasWebGpuAdapter().then((webgpu) => {
+  vscode.postMessage({ type: 'ready', webgpu });
+  if (!loadedSpec) status.textContent = `engine: ${webgpu ? 'WebGPU available in this window' : 'no WebGPU here: WebAssembly'}; the model loads on the first run`;
+});

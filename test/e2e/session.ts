@@ -24,8 +24,8 @@ export interface Session {
   workspace: string;
 }
 
-/** Registers the suite's hooks; the session is there from the first test on. */
-export function useVsCode(settings: Record<string, unknown>): Session {
+/** Registers the suite's hooks; the session is there from the first test on. `webgpu: false`: a browser without a GPU. */
+export function useVsCode(settings: Record<string, unknown>, options: { webgpu?: boolean } = {}): Session {
   const session = {} as Session;
   before(async function () {
     assert.ok(fs.existsSync(VSIX), `${VSIX} is missing: run npm run package first`);
@@ -35,7 +35,7 @@ export function useVsCode(settings: Record<string, unknown>): Session {
     fs.mkdirSync(path.join(session.workspace, '.vscode'), { recursive: true });
     session.server = new CodeServer({ stateDir: path.join(state, 'server'), workspace: session.workspace, vsix: VSIX, settings: { 'files.autoSave': 'off', ...settings } });
     await session.server.start();
-    session.wb = await Workbench.open(session.server.url);
+    session.wb = await Workbench.open(session.server.url, options.webgpu ?? true);
     // The extension's status bar entry: it is active, so its commands are in the palette.
     await session.wb.page.locator('.statusbar-item', { hasText: /\bLM\b|ngram-classics/ }).first().waitFor();
   });

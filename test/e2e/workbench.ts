@@ -23,9 +23,10 @@ export class Workbench {
     readonly page: Page,
   ) {}
 
-  static async open(url: string): Promise<Workbench> {
-    // WebGPU (SwiftShader on CPU-only machines) for the webview engine.
-    const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'], headless: true });
+  /** `webgpu`: WebGPU (SwiftShader on CPU-only machines) for the webview engine, or no GPU at all. */
+  static async open(url: string, webgpu = true): Promise<Workbench> {
+    const gpu = webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu'];
+    const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...gpu], headless: true });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(url);

@@ -1,0 +1,67 @@
+/**
+ * The .wasm binaries of the engine worker's two onnxruntime-web builds, fetched by the page (a
+ * worker cannot load webview resource URLs) and handed to the worker with a model load.
+ *
+ * The WebGPU build runs the asyncify binary, whose every call into WebAssembly pays for the
+ * ability to await GPU work; on the CPU the plain WASM build decodes markedly faster (see
+ * docs/BENCHMARKS.md). So the page sends the plain binary whenever the model will run on the CPU.
+ */
+
+export interface OrtBinaryUrls {
+  /** ort-wasm-simd-threaded.asyncify.wasm: onnxruntime-web's WebGPU build. */
+  webgpu: string;
+  /** ort-wasm-simd-threaded.wasm: onnxruntime-web's WASM build. */
+  wasm: string;
+}
+
+export type BrowserDevice = 'webgpu' | 'wasm';
+
+/** What the worker receives: the binary for each build it may use. */
+export type OrtBinaries = Partial<Record<BrowserDevice, ArrayBuffer>>;
+
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<unknown | null> };
+}
+
+/** Whether this context (page or worker) has a WebGPU adapter. */
+export async function hasWebGpuAdapter(): Promise<boolean> {
+  const gpu = (globalThis.navigator as unknown as GpuNavigator | undefined)?.gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Fetches each binary once; every load gets its own copy, because a load transfers (moves) it. */
+export class OrtBinaryCache {
+  private readonly fetched = new Map<BrowserDevice, Promise<ArrayBuffer>>();
+
+  constructor(private readonly urls: OrtBinaryUrls) {}
+
+  /**
+   * The binaries a load with this device preference needs: WebGPU's when the page has an adapter
+   * (the worker falls back to WASM on that build if its own adapter request fails), else the WASM
+   * build's.
+   */
+  async forDevice(preference: 'auto' | BrowserDevice): Promise<{ binaries: OrtBinaries; transfer: ArrayBuffer[] }> {
+    const device: BrowserDevice = preference === 'wasm' ? 'wasm' : preference === 'webgpu' || (await hasWebGpuAdapter()) ? 'webgpu' : 'wasm';
+    const bytes = (await this.get(device)).slice(0);
+    return { binaries: { [device]: bytes }, transfer: [bytes] };
+  }
+
+  private get(device: BrowserDevice): Promise<ArrayBuffer> {
+    let p = this.fetched.get(device);
+    if (!p) {
+      const url = this.urls[device];
+      p = fetch(url).then((r) => {
+        if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+        return r.arrayBuffer();
+      });
+      p.catch(() => this.fetched.delete(device));
+      this.fetched.set(device, p);
+    }
+    return p;
+  }
+}
