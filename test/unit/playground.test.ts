@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import { EngineServer } from '../../src/core/engine/engineServer';
 import { EngineConnection } from '../../src/core/engine/engineClient';
 import type { EngineResponse } from '../../src/core/engine/protocol';
+import { TokenStream } from '../../src/core/engine/tokenStream';
 import { generate, type GeneratedToken } from '../../src/core/generation';
 import { GALLERY } from '../../src/playground/gallery';
 import { DEFAULT_SETTINGS, parseQuery, parseStopSequences, serializeQuery, type Query } from '../../src/playground/query';
@@ -113,13 +114,48 @@ describe('engine generate op (the playground streams through it)', function () {
     await conn.request({ op: 'load', spec: {} });
     const options = { maxTokens: 8, temperature: 1, numCompletions: 2, seed: 7, topKPerToken: 3 };
     const streamed: { completion: number; token: GeneratedToken }[] = [];
-    const res = await conn.request({ op: 'generate', prompt: 'the mouse ate the', options }, undefined, (r) => streamed.push(r.partial!));
+    const res = await conn.request({ op: 'generate', prompt: 'the mouse ate the', options }, undefined, (r) => {
+      for (const token of r.partial!.tokens) streamed.push({ completion: r.partial!.completion, token });
+    });
     const local = await generate(model, 'the mouse ate the', options);
     // As they cross a worker boundary: JSON-like data.
     assert.deepStrictEqual(JSON.parse(JSON.stringify(res.completions)), JSON.parse(JSON.stringify(local)));
-    assert.deepStrictEqual(streamed.filter((s) => s.completion === 0).map((s) => s.token.id), local[0].tokens.map((t) => t.id));
+    for (const c of [0, 1]) assert.deepStrictEqual(streamed.filter((s) => s.completion === c).map((s) => s.token.id), local[c].tokens.map((t) => t.id));
     const top = await conn.request({ op: 'topTokens', prompt: 'the mouse ate the', k: 5 });
     assert.strictEqual(top.top!.length, 5);
     assert.strictEqual(top.logProbs!.length, model.vocabSize);
+  });
+});
+
+describe('token stream (generation tokens out of a worker in batches)', () => {
+  const token = (id: number): GeneratedToken => ({ id, text: String(id), logProb: -1 });
+  it('sends the first token at once, then a batch per interval, and the rest on flush', () => {
+    let t = 0;
+    const sent: [number, number[]][] = [];
+    const stream = new TokenStream((c, tokens) => sent.push([c, tokens.map((x) => x.id)]), 16, () => t);
+    stream.add(0, token(1)); // first: at once
+    t = 5;
+    stream.add(0, token(2));
+    t = 10;
+    stream.add(0, token(3));
+    assert.deepStrictEqual(sent, [[0, [1]]]);
+    t = 16;
+    stream.add(0, token(4)); // 16 ms after the last batch
+    assert.deepStrictEqual(sent, [[0, [1]], [0, [2, 3, 4]]]);
+    t = 20;
+    stream.add(0, token(5));
+    stream.add(1, token(6)); // another completion: the buffered tokens go first, under their own index
+    t = 40;
+    stream.add(1, token(7));
+    stream.flush();
+    stream.flush(); // nothing left: nothing sent
+    assert.deepStrictEqual(sent, [[0, [1]], [0, [2, 3, 4]], [0, [5]], [1, [6, 7]]]);
+  });
+  it('sends every token alone when steps are slower than the interval', () => {
+    let t = 0;
+    const sent: number[][] = [];
+    const stream = new TokenStream((_, tokens) => sent.push(tokens.map((x) => x.id)), 16, () => t);
+    for (let i = 0; i < 4; i++, t += 40) stream.add(0, token(i));
+    assert.deepStrictEqual(sent, [[0], [1], [2], [3]]);
   });
 });

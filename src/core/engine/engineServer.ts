@@ -4,6 +4,7 @@ import { CancelledError, ModelFormatError } from '../errors';
 import { generate } from '../generation';
 import type { LanguageModel } from '../model';
 import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
+import { TokenStream } from './tokenStream';
 
 export interface LoadedModel {
   model: LanguageModel;
@@ -51,11 +52,14 @@ export class EngineServer {
           break;
         }
         case 'generate': {
-          const completions = await generate(this.loaded().model, req.prompt, req.options, {
-            signal,
-            onToken: (completion, token) => this.post({ id: req.id, ok: true, partial: { completion, token } }, []),
-          });
-          this.post({ id: req.id, ok: true, completions }, []);
+          const stream = new TokenStream((completion, tokens) => this.post({ id: req.id, ok: true, partial: { completion, tokens } }, []));
+          try {
+            const completions = await generate(this.loaded().model, req.prompt, req.options, { signal, onToken: (c, t) => stream.add(c, t) });
+            stream.flush();
+            this.post({ id: req.id, ok: true, completions }, []);
+          } finally {
+            stream.flush(); // a cancelled generation still shows what it made
+          }
           break;
         }
         case 'topTokens': {

@@ -38,8 +38,8 @@ export type EngineResponse =
       model?: ModelDescription;
       logProbs?: Float64Array;
       ranks?: Int32Array;
-      /** A streamed token of a `generate` request; the final response has `completions`. */
-      partial?: { completion: number; token: GeneratedToken };
+      /** Streamed tokens of a `generate` request, in order; the final response has `completions`. */
+      partial?: { completion: number; tokens: GeneratedToken[] };
       completions?: Completion[];
       top?: Alternative[];
       entropy?: number;
