@@ -107,20 +107,21 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   say();
   say(`Ratios in this run: engine on native / bare onnxruntime-node: decode ${fmt(native.decodeTokensPerSecond / bare.decodeTokensPerSecond)}, prefill ${fmt(native.prefillTokensPerSecond / bare.prefillTokensPerSecond)}; engine on WASM / engine on native: decode ${fmt(wasm.decodeTokensPerSecond / native.decodeTokensPerSecond)}, prefill ${fmt(wasm.prefillTokensPerSecond / native.prefillTokensPerSecond)}.`);
   if (tjs) say(`Against transformers.js on the same folder and runtime (onnxruntime-node, one thread): engine decode ${fmt(native.decodeTokensPerSecond / tjs.decodeTokensPerSecond)}×, prefill ${fmt(native.prefillTokensPerSecond / tjs.prefillTokensPerSecond)}×.`);
-  const browser = await benchBrowserWasm(dir, benchPrompt(dir, prefill).ids, decode, RUNS).catch((e) => {
+  const browser = await benchBrowserWasm(dir, benchPrompt(dir, prefill), decode, RUNS).catch((e) => {
     say(`\nThe browser WASM comparison could not run: ${(e as Error).message.split('\n')[0]}`);
     return undefined;
   });
   if (browser) {
-    const [engine, tjsWeb] = browser;
+    const [engine, tjsWeb, bareWasm, bareAsyncify] = browser;
     say();
-    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens, the two taking turns run by run:');
+    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens, the runners taking turns run by run. The engine runs as the playground runs it: a `generate` request to its Web Worker, tokens streamed back; transformers.js runs `generate` on the page:');
     say();
     say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
     say('|---|---:|---:|---:|---:|');
     for (const r of browser) say(`| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`);
     say();
-    say(`Engine / transformers.js in the browser: decode ${fmt(engine.decodeTokensPerSecond / tjsWeb.decodeTokensPerSecond)}×, prefill ${fmt(engine.prefillTokensPerSecond / tjsWeb.prefillTokensPerSecond)}×. The engine's worker runs onnxruntime-web's WebGPU build (its WASM fallback runs the asyncify binary that this build loads) and returns the whole next-token distribution each step; transformers.js runs its own onnxruntime-web build (JSEP) and keeps the logits to itself.`);
+    say(`Engine / transformers.js in the browser: decode ${fmt(engine.decodeTokensPerSecond / tjsWeb.decodeTokensPerSecond)}×, prefill ${fmt(engine.prefillTokensPerSecond / tjsWeb.prefillTokensPerSecond)}×. Engine / bare loop on the same (WASM) build: decode ${fmt(engine.decodeTokensPerSecond / bareWasm.decodeTokensPerSecond)}, prefill ${fmt(engine.prefillTokensPerSecond / bareWasm.prefillTokensPerSecond)}.`);
+    say(`Bare loops, WASM build / WebGPU build on the CPU: decode ${fmt(bareWasm.decodeTokensPerSecond / bareAsyncify.decodeTokensPerSecond)}, prefill ${fmt(bareWasm.prefillTokensPerSecond / bareAsyncify.prefillTokensPerSecond)}. The WebGPU build's asyncify binary pays on every call into WebAssembly for being able to wait for the GPU; transformers.js loads that build for its wasm device too, while the engine's worker loads the WASM build whenever the model runs on the CPU.`);
   }
   say('The engine\'s decode step adds to the bare loop a log-softmax over the vocabulary, the sampler (tempering, masking) and the cache bookkeeping.');
   const vsix = path.join(ROOT, 'lm-playground.vsix');

@@ -1,7 +1,8 @@
 /**
  * The neural model on WebAssembly in a browser (headless Chromium, one thread: webviews are not
  * cross-origin isolated): the engine's Web Worker against transformers.js on the same model
- * folder, same prompt, same number of greedy tokens, in the same page.
+ * folder, same prompt, same number of greedy tokens, in the same page; and bare onnxruntime-web
+ * loops on its two builds, which tell the runtime's share from the engine's.
  */
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
@@ -22,7 +23,7 @@ const argmax = (a) => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i] >
 
 // Each runner: setup (load) once, then once(run) measures one prefill and one greedy decode.
 window.runners = {};
-window.setupEngine = async (ids, decode) => {
+window.setupEngine = async (ids, text, decode) => {
   const t0 = now();
   const [config, tokenizer, tokenizerConfig, onnx, wasmBinary] = await Promise.all([
     get('/model/config.json').then((r) => r.json()), get('/model/tokenizer.json').then((r) => r.json()),
@@ -33,23 +34,25 @@ window.setupEngine = async (ids, decode) => {
   const pending = new Map();
   let next = 1;
   worker.onmessage = (e) => pending.get(e.data.id)(e.data);
-  const call = (req) => new Promise((resolve, reject) => { const id = next++; pending.set(id, (r) => (r.ok ? resolve(r) : reject(new Error(r.error)))); worker.postMessage({ ...req, id }); });
-  await call({ op: 'load', spec: { name: 'gpt-classics', device: 'wasm', config, tokenizer, tokenizerConfig, onnx, wasmBinary } });
+  // onPartial sees streamed tokens; the promise settles with the final response.
+  const call = (req, onPartial) => new Promise((resolve, reject) => {
+    const id = next++;
+    pending.set(id, (r) => (!r.ok ? reject(new Error(r.error)) : r.partial ? onPartial(r.partial) : resolve(r)));
+    worker.postMessage({ ...req, id });
+  });
+  await call({ op: 'load', spec: { name: 'gpt-classics', device: 'wasm', config, tokenizer, tokenizerConfig, onnx, wasmBinaries: { wasm: wasmBinary } } });
   window.runners.engine = {
     runner: 'engine Web Worker (onnxruntime-web WASM, 1 thread)',
     loadSeconds: now() - t0,
+    // As the playground runs it: a generate request whose tokens stream back.
+    // Prefill is timed as transformers.js's is: the prompt to the first generated token.
     async once(r) {
-      await call({ op: 'nextLogProbs', context: [ids[0] === 1 ? 2 : 1, r] }); // a different sequence: the prefill starts afresh
-      const a = now();
-      let ctx = ids.slice();
-      let lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
+      await call({ op: 'nextLogProbs', context: [r + 1] }); // another context: the generation prefills afresh
       const b = now();
-      for (let i = 1; i < decode; i++) {
-        ctx = ctx.concat([argmax(lp)]);
-        lp = (await call({ op: 'nextLogProbs', context: ctx })).logProbs;
-      }
-      const c = now();
-      return { prefill: ids.length / (b - a), decode: (decode - 1) / (c - b), first: b - a };
+      let first = 0;
+      const done = await call({ op: 'generate', prompt: text, options: { maxTokens: decode, temperature: 0 } }, () => (first ||= now() - b));
+      const total = now() - b;
+      return { prefill: ids.length / first, decode: (done.completions[0].tokens.length - 1) / Math.max(1e-9, total - first), first };
     },
   };
 };
@@ -75,15 +78,58 @@ window.setupTransformersJs = async (ids, decode) => {
     },
   };
 };
+// The reference: a hand-written greedy loop over onnxruntime-web, no tokenizer, sampler or scorer,
+// on either of its builds: the WASM build (which the engine runs on the CPU) or the WebGPU build's
+// asyncify binary (which transformers.js runs for its wasm device).
+window.setupBare = async (build, ids, decode) => {
+  const { ort } = await import('/ort-' + build + '.js');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmBinary = await get('/ort-' + build + '.wasm').then((r) => r.arrayBuffer());
+  const config = await get('/model/config.json').then((r) => r.json());
+  const onnx = await get('/model/onnx/model.onnx').then((r) => r.arrayBuffer());
+  const t0 = now();
+  const session = await ort.InferenceSession.create(new Uint8Array(onnx), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const loadSeconds = now() - t0;
+  const L = config.n_layer, H = config.n_head, D = config.n_embd / config.n_head, V = config.vocab_size;
+  const step = async (tokens, pastLength, past) => {
+    const T = tokens.length;
+    const feeds = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, T]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)), [1, T]),
+    };
+    for (let l = 0; l < L; l++) { feeds['past_key_values.' + l + '.key'] = past[2 * l]; feeds['past_key_values.' + l + '.value'] = past[2 * l + 1]; }
+    const out = await session.run(feeds);
+    const present = [];
+    for (let l = 0; l < L; l++) present.push(out['present.' + l + '.key'], out['present.' + l + '.value']);
+    return { next: argmax(out.logits.data.subarray((T - 1) * V, T * V)), present };
+  };
+  const empty = () => Array.from({ length: 2 * L }, () => new ort.Tensor('float32', new Float32Array(0), [1, H, 0, D]));
+  window.runners['bare-' + build] = {
+    runner: 'bare onnxruntime-web loop, ' + (build === 'wasm' ? 'WASM build' : 'WebGPU build (asyncify binary) on the CPU'),
+    loadSeconds,
+    async once() {
+      const a = now();
+      let { next, present } = await step(ids, 0, empty());
+      const b = now();
+      for (let i = 1; i < decode; i++) ({ next, present } = await step([next], ids.length + i - 1, present));
+      const c = now();
+      return { prefill: ids.length / (b - a), decode: (decode - 1) / (c - b), first: b - a };
+    },
+  };
+};
 window.once = (name, r) => window.runners[name].once(r);
 window.describe = (name) => ({ runner: window.runners[name].runner, loadSeconds: window.runners[name].loadSeconds });
 window.ready = true;
 </script>`;
 
-export async function benchBrowserWasm(modelDir: string, ids: number[], decode: number, runs: number): Promise<NeuralBenchResult[]> {
+export async function benchBrowserWasm(modelDir: string, prompt: { text: string; ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult[]> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-'));
   // transformers.js's browser build with its own onnxruntime-web, as a user's bundler would make it.
   await esbuild.build({ stdin: { contents: "export { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';", resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, 'tjs.js'), logLevel: 'error' });
+  for (const build of ['wasm', 'webgpu']) {
+    await esbuild.build({ stdin: { contents: `export * as ort from 'onnxruntime-web/${build}';`, resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, `ort-${build}.js`), logLevel: 'error' });
+  }
   // transformers.js pins its own onnxruntime-web (a nested install when it differs from ours).
   const nested = path.join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
   const tjsOrt = fs.existsSync(nested) ? nested : path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
@@ -92,9 +138,11 @@ export async function benchBrowserWasm(modelDir: string, ids: number[], decode: 
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     const file =
-      url === '/tjs.js' ? path.join(tmp, 'tjs.js')
+      url === '/tjs.js' || url === '/ort-wasm.js' || url === '/ort-webgpu.js' ? path.join(tmp, url.slice(1))
+      : url === '/ort-wasm.wasm' ? path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.wasm')
+      : url === '/ort-webgpu.wasm' ? path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.asyncify.wasm')
       : url === '/worker.js' ? path.join(ROOT, 'dist', 'webview', 'engineWorker.js')
-      : url === '/ort.wasm' ? path.join(ROOT, 'dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm')
+      : url === '/ort.wasm' ? path.join(ROOT, 'dist', 'ort', 'ort-wasm-simd-threaded.wasm')
       : url.startsWith('/tjs-ort/') ? path.join(tjsOrt, url.slice('/tjs-ort/'.length))
       : url.startsWith('/model/') ? path.join(modelDir, url.slice('/model/'.length))
       : url.startsWith(`/models/${name}/`) ? path.join(modelDir, url.slice(`/models/${name}/`.length))
@@ -110,10 +158,13 @@ export async function benchBrowserWasm(modelDir: string, ids: number[], decode: 
     page.setDefaultTimeout(600_000);
     await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    await page.evaluate(([i, d]) => (window as unknown as { setupEngine: (...a: unknown[]) => Promise<void> }).setupEngine(i, d), [ids, decode] as const);
-    await page.evaluate(([i, d]) => (window as unknown as { setupTransformersJs: (...a: unknown[]) => Promise<void> }).setupTransformersJs(i, d), [ids, decode] as const);
-    // The two take turns run by run, so that the machine's load drifts over both alike.
-    const names = ['engine', 'tjs'] as const;
+    await page.evaluate(([i, t, d]) => (window as unknown as { setupEngine: (...a: unknown[]) => Promise<void> }).setupEngine(i, t, d), [prompt.ids, prompt.text, decode] as const);
+    await page.evaluate(([i, d]) => (window as unknown as { setupTransformersJs: (...a: unknown[]) => Promise<void> }).setupTransformersJs(i, d), [prompt.ids, decode] as const);
+    for (const build of ['wasm', 'webgpu']) {
+      await page.evaluate(([b, i, d]) => (window as unknown as { setupBare: (...a: unknown[]) => Promise<void> }).setupBare(b, i, d), [build, prompt.ids, decode] as const);
+    }
+    // The runners take turns run by run, so that the machine's load drifts over all of them alike.
+    const names = ['engine', 'tjs', 'bare-wasm', 'bare-webgpu'] as const;
     const samples = names.map(() => ({ prefill: [] as number[], decode: [] as number[], first: [] as number[] }));
     for (let r = 0; r < runs + 1; r++) {
       for (const [k, name] of names.entries()) {
@@ -124,7 +175,7 @@ export async function benchBrowserWasm(modelDir: string, ids: number[], decode: 
         samples[k].first.push(m.first);
       }
     }
-    const [engine, tjs] = await Promise.all(
+    return await Promise.all(
       names.map(async (name, k): Promise<NeuralBenchResult> => ({
         ...(await page.evaluate((n) => (window as unknown as { describe: (n: string) => { runner: string; loadSeconds: number } }).describe(n), name)),
         prefillTokensPerSecond: median(samples[k].prefill),
@@ -132,7 +183,6 @@ export async function benchBrowserWasm(modelDir: string, ids: number[], decode: 
         firstTokenSeconds: median(samples[k].first),
       })),
     );
-    return [engine, tjs];
   } finally {
     await browser.close();
     server.close();
