@@ -4,6 +4,7 @@
 //   node scripts/package.mjs --all        one .vsix per platform onnxruntime-node ships binaries for,
 //                                         plus a universal one without native code (neural models
 //                                         fall back to WASM there), in dist-vsix/
+//   node scripts/package.mjs --universal  only the universal one (the end-to-end tests install it)
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -40,6 +41,11 @@ if (process.argv.includes('--all')) {
   stageNative(undefined);
   vsce(path.join('dist-vsix', 'lm-playground-universal.vsix'), undefined);
   stageNative(TARGETS.includes(here) ? here : undefined); // leave the working tree as a build leaves it
+} else if (process.argv.includes('--universal')) {
+  fs.mkdirSync('dist-vsix', { recursive: true });
+  stageNative(undefined);
+  vsce(path.join('dist-vsix', 'lm-playground-universal.vsix'), undefined);
+  stageNative(TARGETS.includes(here) ? here : undefined);
 } else {
   const target = TARGETS.includes(here) ? here : undefined;
   stageNative(target);

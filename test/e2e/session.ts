@@ -24,16 +24,20 @@ export interface Session {
   workspace: string;
 }
 
-/** Registers the suite's hooks; the session is there from the first test on. `webgpu: false`: a browser without a GPU. */
-export function useVsCode(settings: Record<string, unknown>, options: { webgpu?: boolean } = {}): Session {
+/**
+ * Registers the suite's hooks; the session is there from the first test on. `webgpu: false`: a
+ * browser without a GPU; `vsix`: makes and names another package to install.
+ */
+export function useVsCode(settings: Record<string, unknown>, options: { webgpu?: boolean; vsix?: () => string } = {}): Session {
   const session = {} as Session;
   before(async function () {
-    assert.ok(fs.existsSync(VSIX), `${VSIX} is missing: run npm run package first`);
+    const vsix = options.vsix?.() ?? VSIX;
+    assert.ok(fs.existsSync(vsix), `${vsix} is missing: run npm run package first`);
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-e2e-'));
     session.workspace = path.join(state, 'workspace');
     fs.cpSync(path.join(REPO_ROOT, 'sample-workspace'), session.workspace, { recursive: true });
     fs.mkdirSync(path.join(session.workspace, '.vscode'), { recursive: true });
-    session.server = new CodeServer({ stateDir: path.join(state, 'server'), workspace: session.workspace, vsix: VSIX, settings: { 'files.autoSave': 'off', ...settings } });
+    session.server = new CodeServer({ stateDir: path.join(state, 'server'), workspace: session.workspace, vsix, settings: { 'files.autoSave': 'off', ...settings } });
     await session.server.start();
     session.wb = await Workbench.open(session.server.url, options.webgpu ?? true);
     // The extension's status bar entry: it is active, so its commands are in the palette.
