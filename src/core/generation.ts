@@ -118,14 +118,17 @@ export async function generate(
     while (tokens.length < options.maxTokens) {
       throwIfCancelled(hooks.signal);
       const logProbs = await model.nextLogProbs(ids, hooks.signal);
-      const allowed = logProbs.slice();
-      for (const id of model.unsampleableIds) allowed[id] = -Infinity;
-      if (heal && tokens.length === 0) {
-        for (let id = 0; id < allowed.length; id++) if (!heal.fits[id]) allowed[id] = -Infinity;
-      }
       // Nothing visible yet: no token, or only the healed word itself.
       const nothingYet = tokens.length === 0 || (heal !== undefined && tokens.length === 1 && tokens[0].text === heal.text);
-      if (options.noLeadingLineBreak && nothingYet) {
+      const healing = heal !== undefined && tokens.length === 0;
+      const noBreak = options.noLeadingLineBreak === true && nothingYet;
+      // A copy only when something is masked: the model's distribution is reported as it is.
+      const allowed = model.unsampleableIds.length > 0 || healing || noBreak ? logProbs.slice() : logProbs;
+      for (const id of model.unsampleableIds) allowed[id] = -Infinity;
+      if (healing) {
+        for (let id = 0; id < allowed.length; id++) if (!heal!.fits[id]) allowed[id] = -Infinity;
+      }
+      if (noBreak) {
         const texts = tokenTexts(model);
         for (let id = 0; id < allowed.length; id++) {
           const c = texts[id].charCodeAt(0);

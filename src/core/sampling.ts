@@ -1,5 +1,5 @@
 /** Drawing a token from a next-token distribution with the playground's controls. */
-import { temperedProbabilities, truncateTopK, truncateTopP } from './distribution';
+import { argmax, temperedProbabilities, truncateTopK, truncateTopP } from './distribution';
 import type { Random } from './random';
 
 export interface SamplingOptions {
@@ -37,5 +37,13 @@ export function sampleIndex(probs: ArrayLike<number>, random: Random): number {
 }
 
 export function sampleToken(logProbs: ArrayLike<number>, options: SamplingOptions, random: Random): number {
+  // Greedy needs no distribution (a per-token saving that shows in the decode rate); the draw is
+  // still taken, so that a completion's random stream does not depend on the temperature path.
+  if (options.temperature === 0) {
+    random.next();
+    const best = argmax(logProbs);
+    if (best < 0) throw new Error('cannot sample from a distribution with no mass');
+    return best;
+  }
   return sampleIndex(samplingDistribution(logProbs, options), random);
 }

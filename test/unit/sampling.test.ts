@@ -64,8 +64,15 @@ describe('sampling', () => {
     assert.ok(draw(5).every((u) => u >= 0 && u < 1));
   });
 
-  it('T=0 always returns the argmax', () => {
+  it('T=0 always returns the argmax (also under top-k/top-p), taking one draw per token like any T', () => {
     const rng = new Xoshiro128(3);
     for (let i = 0; i < 100; i++) assert.strictEqual(sampleToken(logP, { temperature: 0 }, rng), 3);
+    assert.strictEqual(sampleToken(logP, { temperature: 0, topK: 2, topP: 0.5 }, rng), 3);
+    const a = new Xoshiro128(9);
+    const b = new Xoshiro128(9);
+    sampleToken(logP, { temperature: 0 }, a);
+    sampleToken(logP, { temperature: 1 }, b);
+    assert.strictEqual(a.next(), b.next());
+    assert.throws(() => sampleToken([-Infinity, -Infinity], { temperature: 0 }, a), /no mass/);
   });
 });

@@ -8,6 +8,8 @@ import { ModelFormatError } from '../errors';
 import type { Token, Tokenizer } from '../model';
 import { tokenBytes, utf8ToUtf16Offsets } from './byteLevel';
 
+const UTF8 = new TextDecoder('utf-8');
+
 export class HuggingFaceTokenizer implements Tokenizer {
   private readonly hf: HfTokenizer;
   private readonly byteLevel: boolean;
@@ -77,6 +79,6 @@ export class HuggingFaceTokenizer implements Tokenizer {
     if (!this.byteLevel) return t;
     const bytes = tokenBytes(t);
     if (!bytes) return t;
-    return new TextDecoder('utf-8').decode(Uint8Array.from(bytes));
+    return UTF8.decode(Uint8Array.from(bytes));
   }
 }
