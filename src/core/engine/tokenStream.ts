@@ -15,7 +15,7 @@ export class TokenStream {
   constructor(
     private readonly send: (completion: number, tokens: GeneratedToken[]) => void,
     private readonly intervalMs = STREAM_INTERVAL_MS,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The first token goes out at once; later ones when the interval has passed since the last batch. */
