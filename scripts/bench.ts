@@ -114,7 +114,7 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   if (browser) {
     const [engine, tjsWeb, bareWasm, bareAsyncify] = browser;
     say();
-    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens, the runners taking turns run by run. The engine runs as the playground runs it: a `generate` request to its Web Worker, tokens streamed back; transformers.js runs `generate` on the page:');
+    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens, the runners taking turns run by run. Decode: the engine as the playground runs it, a `generate` request to its Web Worker with the tokens streamed back; transformers.js `generate` on the page. Prefill: from the prompt\'s token ids. Time to first token: from the prompt\'s text, tokenizer included. Each runner measures in the same order (prefill, decode, first token), because a prefill right after a long decode runs slower in onnxruntime-web:');
     say();
     say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
     say('|---|---:|---:|---:|---:|');

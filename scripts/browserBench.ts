@@ -16,7 +16,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>bench</title><body>bench
 <script type="module">
-import { AutoModelForCausalLM, Tensor, env } from '/tjs.js';
+import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '/tjs.js';
 const now = () => performance.now() / 1000;
 const get = (p) => fetch(p).then((r) => { if (!r.ok) throw new Error(p + ': ' + r.status); return r; });
 const argmax = (a) => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; };
@@ -44,20 +44,30 @@ window.setupEngine = async (ids, text, decode) => {
   window.runners.engine = {
     runner: 'engine Web Worker (onnxruntime-web WASM, 1 thread)',
     loadSeconds: now() - t0,
-    // As the playground runs it: a generate request whose tokens stream back.
-    // Prefill is timed as transformers.js's is: the prompt to the first generated token.
+    // In transformers.js's order: prefill from the prompt's token ids (one request); decode, as
+    // the playground runs it (a generate request whose tokens stream back); time to first token
+    // from the prompt's text. Each starts from another context, so that each prefills afresh.
     async once(r) {
-      await call({ op: 'nextLogProbs', context: [r + 1] }); // another context: the generation prefills afresh
+      const fresh = (k) => call({ op: 'nextLogProbs', context: [3 * r + k] });
+      await fresh(1);
+      const a = now();
+      await call({ op: 'nextLogProbs', context: ids });
+      const prefill = now() - a;
+      await fresh(2);
       const b = now();
-      let first = 0;
-      const done = await call({ op: 'generate', prompt: text, options: { maxTokens: decode, temperature: 0 } }, () => (first ||= now() - b));
+      let streamed = 0;
+      const done = await call({ op: 'generate', prompt: text, options: { maxTokens: decode, temperature: 0 } }, () => (streamed ||= now() - b));
       const total = now() - b;
-      return { prefill: ids.length / first, decode: (done.completions[0].tokens.length - 1) / Math.max(1e-9, total - first), first };
+      await fresh(3);
+      const c = now();
+      await call({ op: 'generate', prompt: text, options: { maxTokens: 1, temperature: 0 } }, () => undefined);
+      const first = now() - c;
+      return { prefill: ids.length / prefill, decode: (done.completions[0].tokens.length - 1) / Math.max(1e-9, total - streamed), first };
     },
   };
 };
 
-window.setupTransformersJs = async (ids, decode) => {
+window.setupTransformersJs = async (ids, text, decode) => {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = '/models/';
@@ -65,16 +75,22 @@ window.setupTransformersJs = async (ids, decode) => {
   env.backends.onnx.wasm.numThreads = 1;
   const t0 = now();
   const model = await AutoModelForCausalLM.from_pretrained('gpt-classics', { device: 'wasm', dtype: 'fp32' });
+  const tokenizer = await AutoTokenizer.from_pretrained('gpt-classics');
   const input_ids = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
   const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const gen = (n) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false });
   window.runners.tjs = {
     runner: 'transformers.js 4.3 generate (onnxruntime-web WASM, 1 thread)',
     loadSeconds: now() - t0,
+    // Prefill: the prompt's token ids to one new token. Time to first token: from the text.
     async once() {
-      const a = now(); await gen(1); const first = now() - a;
+      const a = now(); await gen(1); const prefill = now() - a;
       const b = now(); await gen(decode); const total = now() - b;
-      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first };
+      const c = now();
+      const encoded = await tokenizer(text);
+      await model.generate({ ...encoded, max_new_tokens: 1, do_sample: false });
+      const first = now() - c;
+      return { prefill: ids.length / prefill, decode: (decode - 1) / Math.max(1e-9, total - prefill), first };
     },
   };
 };
@@ -126,7 +142,7 @@ window.ready = true;
 export async function benchBrowserWasm(modelDir: string, prompt: { text: string; ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult[]> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-'));
   // transformers.js's browser build with its own onnxruntime-web, as a user's bundler would make it.
-  await esbuild.build({ stdin: { contents: "export { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';", resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, 'tjs.js'), logLevel: 'error' });
+  await esbuild.build({ stdin: { contents: "export { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';", resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, 'tjs.js'), logLevel: 'error' });
   for (const build of ['wasm', 'webgpu']) {
     await esbuild.build({ stdin: { contents: `export * as ort from 'onnxruntime-web/${build}';`, resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, `ort-${build}.js`), logLevel: 'error' });
   }
@@ -159,7 +175,7 @@ export async function benchBrowserWasm(modelDir: string, prompt: { text: string;
     await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     await page.evaluate(([i, t, d]) => (window as unknown as { setupEngine: (...a: unknown[]) => Promise<void> }).setupEngine(i, t, d), [prompt.ids, prompt.text, decode] as const);
-    await page.evaluate(([i, d]) => (window as unknown as { setupTransformersJs: (...a: unknown[]) => Promise<void> }).setupTransformersJs(i, d), [prompt.ids, decode] as const);
+    await page.evaluate(([i, t, d]) => (window as unknown as { setupTransformersJs: (...a: unknown[]) => Promise<void> }).setupTransformersJs(i, t, d), [prompt.ids, prompt.text, decode] as const);
     for (const build of ['wasm', 'webgpu']) {
       await page.evaluate(([b, i, d]) => (window as unknown as { setupBare: (...a: unknown[]) => Promise<void> }).setupBare(b, i, d), [build, prompt.ids, decode] as const);
     }
