@@ -123,9 +123,14 @@ describe('In-editor features (code-server)', function () {
     await rows.nth(1).waitFor();
     const table = (await frame.locator('#results').innerText()).replace(/\u00a0/g, ' ');
     for (const name of ['ngram-classics', 'gpt-classics']) {
-      const bpc = JSON.parse(cli('score', '--model', name, '--json', path.join(workspace, 'sentences.txt'))).bits_per_char.toFixed(3);
+      const scored = JSON.parse(cli('score', '--model', name, '--json', path.join(workspace, 'sentences.txt')));
+      const bpc = scored.bits_per_char.toFixed(3);
       assert.match(table, new RegExp(`${name}[^\\n]*\\t${bpc}\\t`), `${name} at ${bpc} bits/char in:\n${table}`);
+      const oov = scored.oov ? `${scored.oov} \\(${((100 * scored.oov) / scored.tokens).toFixed(1)} %\\)` : '0';
+      assert.match(table, new RegExp(`${name}[^\\n]*\\t${scored.tokens}\\t${oov}\\t`), `${name} with ${oov} OOV tokens in:\n${table}`);
     }
+    // sentences.txt has a word the n-gram model does not know: the note says what that means.
+    assert.match(await frame.locator('.oov-note').innerText(), /ngram-classics[^.]* scored words outside (its|their) vocabular/);
     await frame.locator('canvas#curve').waitFor();
     assert.match(await frame.locator('.theory').innerText(), /H\(p, q\) ≥ H\(p\)/);
     await wb.screenshot('compare-models');
