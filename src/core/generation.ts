@@ -120,13 +120,13 @@ export async function generate(
       const logProbs = await model.nextLogProbs(ids, hooks.signal);
       // Nothing visible yet: no token, or only the healed word itself.
       const nothingYet = tokens.length === 0 || (heal !== undefined && tokens.length === 1 && tokens[0].text === heal.text);
-      const healing = heal !== undefined && tokens.length === 0;
+      const healing = tokens.length === 0 ? heal : undefined;
       const noBreak = options.noLeadingLineBreak === true && nothingYet;
       // A copy only when something is masked: the model's distribution is reported as it is.
-      const allowed = model.unsampleableIds.length > 0 || healing || noBreak ? logProbs.slice() : logProbs;
+      const allowed = model.unsampleableIds.length > 0 || healing !== undefined || noBreak ? logProbs.slice() : logProbs;
       for (const id of model.unsampleableIds) allowed[id] = -Infinity;
       if (healing) {
-        for (let id = 0; id < allowed.length; id++) if (!heal!.fits[id]) allowed[id] = -Infinity;
+        for (let id = 0; id < allowed.length; id++) if (!healing.fits[id]) allowed[id] = -Infinity;
       }
       if (noBreak) {
         const texts = tokenTexts(model);

@@ -23,15 +23,20 @@ interface GpuNavigator {
   gpu?: { requestAdapter(): Promise<unknown | null> };
 }
 
-/** Whether this context (page or worker) has a WebGPU adapter. */
-export async function hasWebGpuAdapter(): Promise<boolean> {
-  const gpu = (globalThis.navigator as unknown as GpuNavigator | undefined)?.gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) !== null;
-  } catch {
-    return false;
-  }
+let adapterCheck: Promise<boolean> | undefined;
+
+/** Whether this context (page or worker) has a WebGPU adapter; asked once per context. */
+export function hasWebGpuAdapter(): Promise<boolean> {
+  adapterCheck ??= (async () => {
+    const gpu = (globalThis.navigator as unknown as GpuNavigator | undefined)?.gpu;
+    if (!gpu) return false;
+    try {
+      return (await gpu.requestAdapter()) !== null;
+    } catch {
+      return false;
+    }
+  })();
+  return adapterCheck;
 }
 
 /** Fetches each binary once; every load gets its own copy, because a load transfers (moves) it. */

@@ -461,7 +461,6 @@ function hostRelay(): Promise<EngineRelay> {
   return relay;
 }
 
-
 writeQuery(vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
 status.textContent = 'engine: looking for a WebGPU adapter…';
 void hasWebGpuAdapter().then((webgpu) => {

@@ -53,13 +53,13 @@ export class EngineServer {
         }
         case 'generate': {
           const stream = new TokenStream((completion, tokens) => this.post({ id: req.id, ok: true, partial: { completion, tokens } }, []));
+          let completions;
           try {
-            const completions = await generate(this.loaded().model, req.prompt, req.options, { signal, onToken: (c, t) => stream.add(c, t) });
-            stream.flush();
-            this.post({ id: req.id, ok: true, completions }, []);
+            completions = await generate(this.loaded().model, req.prompt, req.options, { signal, onToken: (c, t) => stream.add(c, t) });
           } finally {
-            stream.flush(); // a cancelled generation still shows what it made
+            stream.flush(); // before the final response; a cancelled generation still shows what it made
           }
+          this.post({ id: req.id, ok: true, completions }, []);
           break;
         }
         case 'topTokens': {
