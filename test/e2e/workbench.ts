@@ -66,8 +66,10 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill(name);
-    // Click the row itself: Enter could take a stale first row while the list is still filtering.
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+    // Enter once the list has settled on the file: pressing earlier could take a stale first row,
+    // and a click could land on a row the list was just replacing (then nothing opens).
+    await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first().waitFor();
+    await input.press('Enter');
     await this.page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).first().waitFor();
     await this.editor().waitFor();
   }
