@@ -1,9 +1,13 @@
+import * as path from 'path';
 import * as assert from 'assert';
 import { CancelledError, LmError } from '../../src/core/errors';
 import { generate } from '../../src/core/generation';
 import { scoreText } from '../../src/core/scoring';
+import type { LanguageModel } from '../../src/core/model';
+import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { loadModel } from '../../src/node/modelLoader';
-import { TableModel } from './helpers';
+import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { REPO, TableModel } from './helpers';
 
 // Symbols: <s>, </s>, x, y, z. From <s>: x; x → y (0.7) or z (0.3); y → z; z → x (0.6) or </s> (0.4).
 const toy = () =>
@@ -98,6 +102,59 @@ describe('generation', () => {
     const [greedy] = await generate(model, 'the mouse ate the', { maxTokens: 3, temperature: 0 });
     const again = await generate(model, 'the mouse ate the', { maxTokens: 3, temperature: 0 });
     assert.strictEqual(greedy.text, again[0].text);
+  });
+});
+
+describe('generation with the embedded neural model (gpt-classics)', function () {
+  this.timeout(120000);
+  let lm: OnnxCausalLm;
+  before(async () => {
+    lm = await loadHuggingFaceFolder(path.join(REPO, 'models', 'gpt-classics'), 'gpt-classics');
+  });
+  after(() => lm?.dispose());
+
+  it('echo with max tokens 0 scores the prompt (the playground gallery\'s scoring examples)', async () => {
+    const prompt = 'The mouse ate the cheese.';
+    const [c] = await generate(lm, prompt, { maxTokens: 0, temperature: 1, echoPrompt: true, topKPerToken: 3 });
+    assert.strictEqual(c.text, prompt);
+    assert.deepStrictEqual(c.tokens, []);
+    assert.strictEqual(c.finishReason, 'length');
+    assert.strictEqual(c.promptTokens!.map((t) => t.text).join(''), prompt);
+    const scored = c.promptTokens!.slice(1);
+    assert.ok(scored.length > 0 && scored.every((t) => Number.isFinite(t.logProb) && t.logProb < 0));
+  });
+
+  it('a completion whose first token is end-of-text is empty, finished by "eos"', async () => {
+    // The real model and tokenizer, with end-of-text made the likeliest first token.
+    const eos = lm.eosId!;
+    const eager: LanguageModel = {
+      info: lm.info,
+      tokenizer: lm.tokenizer,
+      vocabSize: lm.vocabSize,
+      bosId: lm.bosId,
+      eosId: eos,
+      unkId: lm.unkId,
+      unsampleableIds: lm.unsampleableIds,
+      nextLogProbs: async (ids, signal) => {
+        const lp = Float64Array.from(await lm.nextLogProbs(ids, signal));
+        lp[eos] = 0;
+        return lp;
+      },
+      sequenceLogProbs: (ids, from, signal) => lm.sequenceLogProbs(ids, from, signal),
+      sequenceScores: (ids, from, signal) => lm.sequenceScores(ids, from, signal),
+    };
+    const [c] = await generate(eager, 'It was a dark and', { maxTokens: 5, temperature: 0 });
+    assert.strictEqual(c.text, '');
+    assert.deepStrictEqual(c.tokens, []);
+    assert.strictEqual(c.finishReason, 'eos');
+    const [echoed] = await generate(eager, 'It was', { maxTokens: 5, temperature: 0, echoPrompt: true });
+    assert.strictEqual(echoed.text, 'It was');
+    assert.strictEqual(echoed.finishReason, 'eos');
+  });
+
+  it('decodes an empty list of tokens to an empty string', () => {
+    assert.strictEqual(lm.tokenizer.decode([], false), '');
+    assert.strictEqual(lm.tokenizer.decode([], true), '');
   });
 });
 

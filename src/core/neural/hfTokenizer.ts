@@ -64,6 +64,8 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], _precededByText: boolean): string {
+    // The library rejects an empty list; no tokens (echo only, or end-of-text first) is no text.
+    if (ids.length === 0) return '';
     return this.hf.decode(ids as number[], { skip_special_tokens: true, clean_up_tokenization_spaces: false });
   }
 
