@@ -91,18 +91,40 @@ function splitValues(list: string, where: string): string[] {
   }
 }
 
+/**
+ * Longest text (prompt or setting) that substituting variables may produce. Values that repeat
+ * nested variables grow exponentially (ten levels of "${b}${b}" make megabytes): the expansion
+ * stops as soon as it passes this, before building the long text.
+ */
+export const MAX_EXPANDED_LENGTH = 1_000_000;
+
 /** Replaces variables (repeatedly, for values that contain variables) with their bound values. */
-export function substitute(text: string, bindings: Record<string, string>): string {
+export function substitute(text: string, bindings: Record<string, string>, maxLength = MAX_EXPANDED_LENGTH): string {
   let out = text;
+  const tooLong = (name: string) =>
+    new LmError(
+      `\${${name}} expands the text past ${maxLength.toLocaleString('en-US')} characters (the limit for a prompt or setting after substitution): do its values repeat nested variables?`,
+    );
   for (let depth = 0; depth < 10; depth++) {
-    let changed = false;
-    out = out.replace(/(\$\$\{)|\$\{([A-Za-z_][\w-]*)\}/g, (whole, escaped: string | undefined, name: string | undefined) => {
-      if (escaped) return whole;
-      if (name === undefined || !(name in bindings)) return whole;
-      changed = true;
-      return bindings[name];
+    let last: string | undefined;
+    // Characters of the result so far, counted as the replacements are made.
+    let produced = 0;
+    let copiedTo = 0;
+    out = out.replace(/(\$\$\{)|\$\{([A-Za-z_][\w-]*)\}/g, (whole: string, escaped: string | undefined, name: string | undefined, at: number) => {
+      produced += at - copiedTo;
+      copiedTo = at + whole.length;
+      if (escaped || name === undefined || !(name in bindings)) {
+        produced += whole.length;
+        return whole;
+      }
+      const value = bindings[name];
+      last = name;
+      produced += value.length;
+      if (produced > maxLength) throw tooLong(name);
+      return value;
     });
-    if (!changed) return out.replace(/\$\$\{/g, '${');
+    if (last !== undefined && out.length > maxLength) throw tooLong(last);
+    if (last === undefined) return out.replace(/\$\$\{/g, '${');
   }
   throw new LmError('variables nest more than 10 deep (does a value refer to itself?)');
 }
