@@ -3,6 +3,7 @@
  * (`*.lmquery.json`), so that experiments can be versioned and shared.
  */
 import { LmError } from '../core/errors';
+import { MAX_COMPLETIONS } from '../core/generation';
 
 /** Settings as typed in the form: strings, because they may contain `${variables}`. */
 export interface QuerySettings {
@@ -39,12 +40,72 @@ export const DEFAULT_SETTINGS: QuerySettings = {
   seed: '0',
 };
 
+/** Largest query file read (its prompt, settings and environments are typed text). */
+export const MAX_QUERY_FILE_BYTES = 4 * 1024 * 1024;
+/** Tokens one request may generate: the bounds of the editor's lmPlayground.generation.maxTokens. */
+export const MAX_QUERY_TOKENS = 4096;
+/** Alternatives shown per token. */
+export const MAX_TOP_K_PER_TOKEN = 50;
+
+export type NumericSetting = 'temperature' | 'maxTokens' | 'topKPerToken' | 'topP' | 'numCompletions' | 'seed';
+
+export const NUMERIC_SETTINGS: readonly NumericSetting[] = ['temperature', 'maxTokens', 'topKPerToken', 'topP', 'numCompletions', 'seed'];
+
+/** How the form names each setting in messages. */
+const LABELS: Record<NumericSetting, string> = {
+  temperature: 'temperature',
+  maxTokens: 'max tokens',
+  topKPerToken: 'top-k per token',
+  topP: 'top-p',
+  numCompletions: 'number of completions',
+  seed: 'seed',
+};
+
+/**
+ * A numeric setting's value from its text (after variables are substituted), checked against its
+ * bounds; undefined for an empty seed (a random one). Errors start with `label`.
+ */
+export function numericSetting(key: NumericSetting, raw: string, echoPrompt: boolean, label: string = LABELS[key]): number | undefined {
+  const text = raw.trim();
+  if (key === 'seed' && text === '') return undefined;
+  if (key === 'temperature' && (text === '∞' || /^inf(inity)?$/i.test(text))) return Infinity;
+  const integer = key !== 'temperature' && key !== 'topP';
+  const v = Number(text);
+  const fail = (what: string): never => {
+    throw new LmError(`${label} must be ${what}, got "${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw}"`);
+  };
+  if (text === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(integer ? 'a whole number' : key === 'temperature' ? 'a number (or ∞)' : 'a number');
+  switch (key) {
+    case 'temperature':
+      if (v < 0) fail('≥ 0 (or ∞)');
+      break;
+    case 'maxTokens':
+      if (v === 0 && !echoPrompt) fail(`1 to ${MAX_QUERY_TOKENS} (0 only with echo, to score the prompt)`);
+      if (v < 0 || v > MAX_QUERY_TOKENS) fail(`0 to ${MAX_QUERY_TOKENS}`);
+      break;
+    case 'topKPerToken':
+      if (v < 0 || v > MAX_TOP_K_PER_TOKEN) fail(`0 to ${MAX_TOP_K_PER_TOKEN}`);
+      break;
+    case 'topP':
+      if (!(v > 0 && v <= 1)) fail('in (0, 1]');
+      break;
+    case 'numCompletions':
+      if (v < 1 || v > MAX_COMPLETIONS) fail(`1 to ${MAX_COMPLETIONS}`);
+      break;
+    case 'seed':
+      if (!Number.isSafeInteger(v)) fail(`a whole number of at most ${Number.MAX_SAFE_INTEGER} in magnitude`);
+      break;
+  }
+  return v;
+}
+
 export function serializeQuery(q: Query): string {
   return JSON.stringify({ lmPlaygroundQuery: 1, ...q }, null, 2) + '\n';
 }
 
 /** Reads a query file; errors name the field that is wrong. */
 export function parseQuery(text: string, fileName = 'query file'): Query {
+  checkQueryFileSize(text.length, fileName);
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -73,7 +134,18 @@ export function parseQuery(text: string, fileName = 'query file'): Query {
   }
   const unknown = Object.keys(s).filter((k) => !(k in DEFAULT_SETTINGS));
   if (unknown.length) throw new LmError(`${fileName}: unknown setting(s) ${unknown.join(', ')}`);
+  // A value with variables is checked once they are substituted (see buildRequests).
+  for (const key of NUMERIC_SETTINGS) {
+    if (!settings[key].includes('${')) numericSetting(key, settings[key], settings.echoPrompt, `${fileName}: settings.${key}`);
+  }
   return { prompt: json.prompt, settings, environments };
+}
+
+/** Refuses a query file larger than MAX_QUERY_FILE_BYTES (its size in bytes, or its text's length). */
+export function checkQueryFileSize(size: number, fileName: string): void {
+  if (size > MAX_QUERY_FILE_BYTES) {
+    throw new LmError(`${fileName}: too large for a query file (more than ${MAX_QUERY_FILE_BYTES / 1024 / 1024} MiB)`);
+  }
 }
 
 /** Stop sequences from the box: one per line, with \n, \t and \\ escapes. */

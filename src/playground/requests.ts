@@ -2,7 +2,7 @@
 import { LmError } from '../core/errors';
 import { validateGenerationOptions, type GenerationOptions } from '../core/generation';
 import { expand, parseEnvironments, substitute } from './templates';
-import { parseStopSequences, type Query, type QuerySettings } from './query';
+import { numericSetting, parseStopSequences, type NumericSetting, type Query, type QuerySettings } from './query';
 
 export interface PlaygroundRequest {
   bindings: Record<string, string>;
@@ -11,28 +11,19 @@ export interface PlaygroundRequest {
   options: GenerationOptions;
 }
 
-function number(name: string, raw: string, integer: boolean): number {
-  const v = Number(raw.trim());
-  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new LmError(`${name} must be ${integer ? 'a whole number' : 'a number'}, got "${raw}"`);
-  }
-  return v;
-}
-
 function options(s: QuerySettings): GenerationOptions {
-  const temperature = s.temperature.trim() === '∞' || /^inf(inity)?$/i.test(s.temperature.trim()) ? Infinity : number('temperature', s.temperature, false);
+  const n = (key: NumericSetting) => numericSetting(key, s[key], s.echoPrompt);
   const o: GenerationOptions = {
-    temperature,
-    maxTokens: number('max tokens', s.maxTokens, true),
-    topKPerToken: number('top-k per token', s.topKPerToken, true),
-    topP: number('top-p', s.topP, false),
+    temperature: n('temperature')!,
+    maxTokens: n('maxTokens')!,
+    topKPerToken: n('topKPerToken')!,
+    topP: n('topP')!,
     echoPrompt: s.echoPrompt,
     stopSequences: parseStopSequences(s.stopSequences),
-    numCompletions: number('number of completions', s.numCompletions, true),
-    seed: s.seed.trim() === '' ? undefined : number('seed', s.seed, true),
+    numCompletions: n('numCompletions')!,
+    seed: n('seed'),
   };
   validateGenerationOptions(o);
-  if (o.topKPerToken! > 50) throw new LmError(`top-k per token must be at most 50, got ${o.topKPerToken}`);
   return o;
 }
 

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import { resolveModelFile } from '../node/modelLoader';
 import { isHuggingFaceFolder, onnxCandidates } from '../node/neuralLoader';
-import { QUERY_FILE_SUFFIX, parseQuery, serializeQuery, type Query } from '../playground/query';
+import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type Query } from '../playground/query';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
@@ -150,9 +150,11 @@ class PlaygroundPanel {
   }
 
   async openFile(uri: vscode.Uri): Promise<void> {
+    const name = vscode.workspace.asRelativePath(uri);
+    checkQueryFileSize((await vscode.workspace.fs.stat(uri)).size, name);
     const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
-    const query = parseQuery(text, vscode.workspace.asRelativePath(uri));
-    this.post({ type: 'setQuery', query, source: vscode.workspace.asRelativePath(uri) });
+    const query = parseQuery(text, name);
+    this.post({ type: 'setQuery', query, source: name });
   }
 }
 

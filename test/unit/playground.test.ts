@@ -53,7 +53,7 @@ describe('playground templates', () => {
     const reqs = buildRequests(query('T=${t}', 't: [0, 1, ∞]', { temperature: '${t}', maxTokens: '3' }));
     assert.deepStrictEqual(reqs.map((r) => r.options.temperature), [0, 1, Infinity]);
     assert.deepStrictEqual(reqs.map((r) => r.prompt), ['T=0', 'T=1', 'T=∞']);
-    assert.throws(() => buildRequests(query('x', 't: [0, hot]', { temperature: '${t}' })), /temperature must be a number, got "hot" \(with t = hot\)/);
+    assert.throws(() => buildRequests(query('x', 't: [0, hot]', { temperature: '${t}' })), /temperature must be a number \(or ∞\), got "hot" \(with t = hot\)/);
     assert.throws(() => buildRequests(query('x', '', { maxTokens: '2.5' })), /max tokens must be a whole number/);
     assert.ok(isScoring(buildRequests(query('x', '', { echoPrompt: true, maxTokens: '0' }))[0]));
   });
