@@ -10,6 +10,7 @@ import { characters, gameStats, gamesToCsv, guess, isFinished, newGame, pooledBo
 import { playModel } from '../core/shannon/modelPlayer';
 import { NextCharPredictor } from '../core/shannon/nextCharDistribution';
 import { PASSAGES } from '../core/shannon/passages';
+import { checkPageMessage } from '../core/shannon/validation';
 import type { LanguageModel } from '../core/model';
 import type { FromPanel, ShannonView, ToPanel } from '../webview/shannonMessages';
 import type { ModelService } from './modelService';
@@ -74,12 +75,13 @@ export class ShannonGamePanel implements vscode.Disposable {
     panel.webview.html = this.html();
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: FromPanel) => this.receive(m).catch((e) => this.fail(e))),
+      panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m).catch((e) => this.fail(e))),
       deps.models.onDidChangeModel(() => this.runModel()),
     );
   }
 
-  private async receive(m: FromPanel): Promise<void> {
+  private async receive(message: unknown): Promise<void> {
+    const m: FromPanel = checkPageMessage(message);
     const store = this.deps.store;
     switch (m.type) {
       case 'ready':

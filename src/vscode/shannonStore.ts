@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { GameState } from '../core/shannon/game';
+import { readSavedGames } from '../core/shannon/validation';
 
 const KEY = 'lmPlayground.shannonGame';
 /** Earlier games kept; the oldest go first. */
@@ -15,16 +16,6 @@ interface Saved {
   history: GameState[];
 }
 
-function isGame(g: unknown): g is GameState {
-  const x = g as GameState;
-  return (
-    !!x && typeof x.id === 'string' && typeof x.title === 'string' && typeof x.text === 'string' &&
-    (x.alphabet === 'shannon27' || x.alphabet === 'all') && Number.isInteger(x.window) &&
-    Array.isArray(x.guesses) && x.guesses.every((n) => Number.isInteger(n) && n >= 1) &&
-    Array.isArray(x.wrong) && x.wrong.length === x.guesses.length && Array.isArray(x.pending)
-  );
-}
-
 export class ShannonStore {
   current: GameState | undefined;
   history: GameState[] = [];
@@ -33,18 +24,23 @@ export class ShannonStore {
     private readonly memento: vscode.Memento,
     log: vscode.LogOutputChannel,
   ) {
-    const saved = memento.get<Saved>(KEY);
+    const saved = memento.get<unknown>(KEY);
     if (saved === undefined) return;
-    const games = [...(saved.history ?? []), ...(saved.current ? [saved.current] : [])];
-    if (saved.version !== 1 || !games.every(isGame)) {
-      // Never lose results silently: keep the unreadable value beside, start afresh.
-      log.warn(`saved Shannon game results are unreadable; kept under ${KEY}.unreadable`);
+    const games = readSavedGames(saved, MAX_GAMES);
+    if (!games || games.problems.length > 0) {
+      // Never lose results silently: keep the value as it was beside, go on with the good games.
       void memento.update(`${KEY}.unreadable`, saved);
-      void vscode.window.showWarningMessage('LM Playground: the saved Shannon game results could not be read; starting with none.');
-      return;
+      const kept = games ? games.history.length + (games.current ? 1 : 0) : 0;
+      for (const p of games?.problems ?? ['not saved games at all']) log.warn(`saved Shannon game results: ${p}`);
+      log.warn(`saved Shannon game results: ${kept} game(s) kept; the value as it was is kept under ${KEY}.unreadable`);
+      void vscode.window.showWarningMessage(
+        games
+          ? `LM Playground: some saved Shannon game results were damaged and were repaired or dropped (${kept} game(s) kept); see the LM Playground log.`
+          : 'LM Playground: the saved Shannon game results could not be read; starting with none.',
+      );
     }
-    this.current = saved.current;
-    this.history = saved.history;
+    this.current = games?.current;
+    this.history = games?.history ?? [];
   }
 
   /** Every game, oldest first, the one in progress last. */

@@ -2,6 +2,7 @@
 import type { AlphabetKind } from '../core/shannon/alphabet';
 import type { GameStats } from '../core/shannon/game';
 import type { ShannonBounds } from '../core/shannon/bounds';
+import type { ShannonPageMessage } from '../core/shannon/validation';
 
 export interface PlayedRow {
   position: number;
@@ -36,9 +37,5 @@ export interface ShannonView {
 
 export type ToPanel = { type: 'view'; view: ShannonView };
 
-export type FromPanel =
-  | { type: 'ready' }
-  | { type: 'guess'; char: string }
-  | { type: 'newGame'; source: string; alphabet: AlphabetKind; window: number }
-  | { type: 'reset' }
-  | { type: 'exportCsv' };
+/** Checked by checkPageMessage before the extension acts on it. */
+export type FromPanel = ShannonPageMessage;
