@@ -7,6 +7,7 @@ import { CancelledError } from '../core/errors';
 import { scoreText } from '../core/scoring';
 import type { ModelService } from './modelService';
 import { SECTION, languageEnabled, metricsSettings } from './settings';
+import { metricsTooltipMarkdown } from './metricsTooltip';
 import { looksBinary } from './textWindow';
 
 const DELAY_MS = 600;
@@ -49,12 +50,13 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
       const { summary } = await scoreText(model, text, { signal: mine });
       if (mine.cancelled) return;
       item.text = `$(pulse) ${summary.bitsPerChar.toFixed(2)} bits/char`;
-      item.tooltip = new vscode.MarkdownString(
-        `**${model.info.name}** on the ${scope}${cut ? ` (its first ${settings.maxChars.toLocaleString('en-US')} characters)` : ''}\n\n` +
-          `| | |\n|---|---:|\n| bits per character | ${summary.bitsPerChar.toFixed(3)} |\n| bits per token | ${summary.bitsPerToken.toFixed(3)} |\n` +
-          `| perplexity | ${summary.perplexity.toFixed(1)} |\n| tokens | ${summary.tokens.toLocaleString('en-US')} |\n| characters | ${summary.chars.toLocaleString('en-US')} |\n\n` +
-          `Cross-entropy of the text under the model; a better model gives a lower number. Scored in ${Date.now() - started} ms.`,
+      const tooltip = new vscode.MarkdownString(
+        metricsTooltipMarkdown({ modelName: model.info.name, scope, cutAt: cut ? settings.maxChars : undefined, summary, elapsedMs: Date.now() - started }),
       );
+      // The model's name is untrusted text: no command links, no HTML.
+      tooltip.isTrusted = false;
+      tooltip.supportHtml = false;
+      item.tooltip = tooltip;
       item.show();
     } catch (e) {
       if (e instanceof CancelledError || mine.cancelled) return;

@@ -1,0 +1,29 @@
+/**
+ * The Markdown of the document-entropy status bar tooltip. Pure (no `vscode`), so that it can be
+ * tested: the model's name comes from a file, folder or hub repository name and is escaped.
+ */
+import type { ScoreSummary } from '../core/scoring';
+
+/** Text that Markdown shows as written: every ASCII punctuation mark escaped, lines joined. */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
+}
+
+export interface MetricsTooltip {
+  modelName: string;
+  scope: 'document' | 'selection';
+  /** The characters scored when the text was cut, else undefined. */
+  cutAt?: number;
+  summary: Pick<ScoreSummary, 'bitsPerChar' | 'bitsPerToken' | 'perplexity' | 'tokens' | 'chars'>;
+  elapsedMs: number;
+}
+
+export function metricsTooltipMarkdown(t: MetricsTooltip): string {
+  const s = t.summary;
+  return (
+    `**${escapeMarkdown(t.modelName)}** on the ${t.scope}${t.cutAt !== undefined ? ` (its first ${t.cutAt.toLocaleString('en-US')} characters)` : ''}\n\n` +
+    `| | |\n|---|---:|\n| bits per character | ${s.bitsPerChar.toFixed(3)} |\n| bits per token | ${s.bitsPerToken.toFixed(3)} |\n` +
+    `| perplexity | ${s.perplexity.toFixed(1)} |\n| tokens | ${s.tokens.toLocaleString('en-US')} |\n| characters | ${s.chars.toLocaleString('en-US')} |\n\n` +
+    `Cross-entropy of the text under the model; a better model gives a lower number. Scored in ${t.elapsedMs} ms.`
+  );
+}
