@@ -3,6 +3,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Frame } from 'playwright-core';
+import { GALLERY } from '../../src/playground/gallery';
+import { buildRequests, isScoring } from '../../src/playground/requests';
+import { differingVariables } from '../../src/playground/templates';
 import { cli, useVsCode } from './session';
 
 
@@ -74,6 +77,40 @@ describe('The LM Playground panel (code-server)', function () {
       assert.match(table, new RegExp(`${pronoun}\\t${lp.replace('-', '\\-')}`), `${pronoun}: the CLI's log p ${lp} in\n${table}`);
     }
     await session.wb.screenshot('playground-pronoun-probe');
+  });
+
+  it('runs the gallery\'s scoring examples with every embedded model: a log-prob for each prompt, no error', async function () {
+    const { wb } = session;
+    await wb.runCommand('LM: Open Playground');
+    frame = await wb.webviewFrame('#prompt');
+    const examples = GALLERY.map((example, index) => ({ example, index })).filter(({ example }) => isScoring(buildRequests(example.query)[0]));
+    assert.ok(examples.length >= 2, 'the gallery has its scoring examples (sequence scoring, the pronoun probe)');
+    for (const model of ['ngram-classics', 'gpt-classics']) {
+      for (const { example, index } of examples) {
+        await setValue('model', model);
+        await setValue('gallery', String(index));
+        await frame.locator('#message', { hasText: example.title }).waitFor();
+        await run();
+        assert.strictEqual(await frame.locator('#message').innerText(), '', `${model}, ${example.title}: no error`);
+        const requests = buildRequests(example.query);
+        const differ = differingVariables(requests);
+        const rows = (await frame.locator('#comparison-table tbody tr').allInnerTexts()).map((r) => r.split('\t'));
+        assert.strictEqual(rows.length, requests.length, `${model}, ${example.title}: one row per prompt`);
+        for (const r of requests) {
+          const row = rows.find((cells) => differ.every((k, i) => cells[1 + i] === r.bindings[k]));
+          assert.ok(row, `${model}: a row for ${r.prompt}`);
+          const logProb = Number(row[1 + differ.length]);
+          assert.ok(Number.isFinite(logProb) && logProb < 0, `${model}, ${r.prompt}: log p = ${row[1 + differ.length]}`);
+          // The CLI's score of the same text (native onnxruntime, the page's is WebGPU for gpt-classics).
+          const file = path.join(session.workspace, 'scored.txt');
+          fs.writeFileSync(file, r.prompt);
+          const expected = JSON.parse(cli('score', '--model', model, '--json', file)).logprob_nats;
+          assert.ok(Math.abs(logProb - expected) <= (model === 'gpt-classics' ? 0.01 : 0.0005), `${model}, ${r.prompt}: ${logProb} in the page, ${expected} from the CLI`);
+        }
+        await session.wb.screenshot(`playground-gallery-${model}-${index}`);
+      }
+    }
+    await setValue('model', 'ngram-classics');
   });
 
   it("shows the lecture's numbers in the temperature explorer", async function () {
