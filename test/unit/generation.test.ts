@@ -152,6 +152,14 @@ describe('generation with the embedded neural model (gpt-classics)', function ()
     assert.strictEqual(echoed.finishReason, 'eos');
   });
 
+  it('a stop sequence at the very start of the first token gives an empty completion, finished by "stop"', async () => {
+    // Greedy after "It was a dark and" is a word with its leading space: the stop sequence " " ends it at once.
+    const [c] = await generate(lm, 'It was a dark and', { maxTokens: 5, temperature: 0, stopSequences: [' '] });
+    assert.strictEqual(c.text, '');
+    assert.deepStrictEqual(c.tokens, []);
+    assert.strictEqual(c.finishReason, 'stop');
+  });
+
   it('decodes an empty list of tokens to an empty string', () => {
     assert.strictEqual(lm.tokenizer.decode([], false), '');
     assert.strictEqual(lm.tokenizer.decode([], true), '');
