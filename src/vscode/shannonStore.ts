@@ -9,6 +9,8 @@ import { readSavedGames } from '../core/shannon/validation';
 const KEY = 'lmPlayground.shannonGame';
 /** Earlier games kept; the oldest go first. */
 const MAX_GAMES = 200;
+/** Problems of a damaged saved value written to the log one by one; the rest are counted. */
+const MAX_LOGGED_PROBLEMS = 20;
 
 interface Saved {
   version: 1;
@@ -31,7 +33,9 @@ export class ShannonStore {
       // Never lose results silently: keep the value as it was beside, go on with the good games.
       void memento.update(`${KEY}.unreadable`, saved);
       const kept = games ? games.history.length + (games.current ? 1 : 0) : 0;
-      for (const p of games?.problems ?? ['not saved games at all']) log.warn(`saved Shannon game results: ${p}`);
+      const problems = games?.problems ?? ['not saved games at all'];
+      for (const p of problems.slice(0, MAX_LOGGED_PROBLEMS)) log.warn(`saved Shannon game results: ${p}`);
+      if (problems.length > MAX_LOGGED_PROBLEMS) log.warn(`saved Shannon game results: and ${problems.length - MAX_LOGGED_PROBLEMS} more problems`);
       log.warn(`saved Shannon game results: ${kept} game(s) kept; the value as it was is kept under ${KEY}.unreadable`);
       void vscode.window.showWarningMessage(
         games
