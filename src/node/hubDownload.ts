@@ -110,9 +110,10 @@ export function repoIdFromFolderName(folder: string): string | undefined {
 function readState(dir: string): DownloadState | undefined | 'unreadable' {
   const file = path.join(dir, DOWNLOAD_STATE_FILE);
   if (!fs.existsSync(file)) return undefined;
+  const sizes = (v: unknown) => typeof v === 'object' && v !== null && Object.values(v).every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
   try {
     const s = JSON.parse(fs.readFileSync(file, 'utf8')) as DownloadState;
-    if (typeof s !== 'object' || s === null || typeof s.files !== 'object' || s.files === null) return 'unreadable';
+    if (typeof s !== 'object' || s === null || typeof s.repo !== 'string' || !sizes(s.files) || !sizes(s.partial ?? {})) return 'unreadable';
     return s;
   } catch {
     return 'unreadable';
@@ -156,7 +157,7 @@ export function listDownloadedModels(dir: string): DownloadedModel[] {
     }
     if (state === 'unreadable' || state.complete !== true) continue;
     const intact = Object.entries(state.files).every(([f, size]) => fileSize(path.join(folder, f)) === size);
-    if (intact) out.push({ repo: typeof state.repo === 'string' ? state.repo : e.name, dir: folder, legacy: false });
+    if (intact) out.push({ repo: state.repo, dir: folder, legacy: false });
   }
   return out.sort((a, b) => a.repo.localeCompare(b.repo));
 }
@@ -407,7 +408,11 @@ class Download {
         finish();
       });
       res.on('end', finish);
-      res.on('close', finish);
+      res.on('close', () => {
+        // Closed before the end of the body (without an error event): not a whole file, even without a size to compare.
+        if (!res.complete) t.abort(new LmError(`the download of ${file} broke off (run the command again to resume)`));
+        finish();
+      });
       idle();
     });
   }
@@ -434,20 +439,30 @@ class Download {
   }
 }
 
+/** Model folders being downloaded in this process: two downloads into one folder would mix their partial files. */
+const inProgress = new Set<string>();
+
 /** Downloads the files a causal LM needs; returns the model folder. Verified files already there are kept. */
 export async function downloadModel(o: DownloadOptions): Promise<string> {
   validateRepoId(o.repo);
-  const d = new Download(o);
-  for (const f of REQUIRED_FILES) await d.file(f, true);
-  for (const f of OPTIONAL_FILES) await d.file(f, false);
-  let graph = false;
-  for (const f of GRAPH_CANDIDATES) {
-    if (await d.file(f, false)) {
-      graph = true;
-      break;
+  const key = path.resolve(o.target);
+  if (inProgress.has(key)) throw new LmError(`${o.repo} is already being downloaded into ${o.target}`);
+  inProgress.add(key);
+  try {
+    const d = new Download(o);
+    for (const f of REQUIRED_FILES) await d.file(f, true);
+    for (const f of OPTIONAL_FILES) await d.file(f, false);
+    let graph = false;
+    for (const f of GRAPH_CANDIDATES) {
+      if (await d.file(f, false)) {
+        graph = true;
+        break;
+      }
     }
+    if (!graph) throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
+    await d.finish();
+    return o.target;
+  } finally {
+    inProgress.delete(key);
   }
-  if (!graph) throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
-  await d.finish();
-  return o.target;
 }

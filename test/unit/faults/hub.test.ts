@@ -185,6 +185,21 @@ describe('faults: a hub that lies', function () {
     assert.deepStrictEqual(listDownloadedModels(dir).map((m) => m.repo), [REPO_ID]);
   });
 
+  it('a body without Content-Length cut off mid-way is not taken for a whole file', async () => {
+    let lied = false;
+    hub = await startHub(files, (_req, res, file, data) => {
+      if (file !== GRAPH || !data || lied) return false;
+      lied = true;
+      res.writeHead(200); // chunked, no size
+      // Destroyed once the bytes are handed to the socket, so that the client gets them.
+      res.write(data.subarray(0, 30_000), () => res.destroy());
+      return true;
+    });
+    await assert.rejects(downloadModel(options()), (e: Error) => e instanceof LmError && /model\.onnx broke off/.test(e.message));
+    assert.ok(!fs.existsSync(path.join(target(), GRAPH)));
+    assert.deepStrictEqual(listDownloadedModels(dir), []);
+  });
+
   it('an endless body without Content-Length stops at the per-file cap; the partial file is deleted', async () => {
     hub = await startHub(files, (_req, res, file) => {
       if (file !== GRAPH) return false;
@@ -232,12 +247,13 @@ describe('faults: a hub that lies', function () {
     await assert.rejects(downloadModel(options({ idleTimeoutMs: 300 })), (e: Error) => e instanceof LmError && /sent no data for 0\.3 s while downloading onnx\/model\.onnx/.test(e.message));
   });
 
-  it('cancel aborts at once, also while the server says nothing', async () => {
+  it('cancel aborts at once, also while the server says nothing; a second download into the same folder is refused meanwhile', async () => {
     hub = await startHub(files, (_req, _res, file) => file === GRAPH);
     const abort = new AbortController();
     const silent = hub.requested(GRAPH);
     const download = downloadModel(options({ signal: abort.signal, connectTimeoutMs: 60_000, idleTimeoutMs: 60_000 }));
     await silent;
+    await assert.rejects(downloadModel(options()), /test\/lying is already being downloaded into/);
     const cancelledAt = Date.now();
     abort.abort();
     await assert.rejects(download, CancelledError);
