@@ -408,11 +408,7 @@ class Download {
         finish();
       });
       res.on('end', finish);
-      res.on('close', () => {
-        // Closed before the end of the body (without an error event): not a whole file, even without a size to compare.
-        if (!res.complete) t.abort(new LmError(`the download of ${file} broke off (run the command again to resume)`));
-        finish();
-      });
+      res.on('close', finish);
       idle();
     });
   }
