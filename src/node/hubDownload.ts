@@ -94,19 +94,6 @@ export function repoFolderName(repo: string): string {
   return folder;
 }
 
-/** The repository id of a folder named by repoFolderName, or undefined for any other name. */
-export function repoIdFromFolderName(folder: string): string | undefined {
-  const sep = folder.indexOf('__');
-  if (sep < 0) return undefined;
-  const decode = (s: string) => s.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-  const repo = `${decode(folder.slice(0, sep))}/${decode(folder.slice(sep + 2))}`;
-  try {
-    return repoFolderName(repo) === folder ? repo : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function readState(dir: string): DownloadState | undefined | 'unreadable' {
   const file = path.join(dir, DOWNLOAD_STATE_FILE);
   if (!fs.existsSync(file)) return undefined;

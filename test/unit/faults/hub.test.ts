@@ -10,7 +10,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../../src/core/errors';
-import { DOWNLOAD_STATE_FILE, MAX_REDIRECTS, downloadModel, listDownloadedModels, repoFolderName, repoIdFromFolderName, type DownloadOptions } from '../../../src/node/hubDownload';
+import { DOWNLOAD_STATE_FILE, MAX_REDIRECTS, downloadModel, listDownloadedModels, repoFolderName, type DownloadOptions } from '../../../src/node/hubDownload';
 
 const REPO_ID = 'test/lying';
 const GRAPH = 'onnx/model.onnx';
@@ -305,6 +305,13 @@ describe('faults: a hub that lies', function () {
 });
 
 describe('faults: one folder per repository id', () => {
+  /** The inverse of repoFolderName: where it gives every id back, no two ids can share a folder. */
+  const repoIdFromFolderName = (folder: string) => {
+    const sep = folder.indexOf('__');
+    const decode = (p: string) => p.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return `${decode(folder.slice(0, sep))}/${decode(folder.slice(sep + 2))}`;
+  };
+
   it('a/b__c and a__b/c get different folders, and each folder name gives its id back', () => {
     const ids = ['a/b__c', 'a__b/c', 'a_/_b', 'a/__b', 'a__/b', 'a/b_', 'a_/b', 'x/y.', 'nul.x/y', 'Xenova/distilgpt2', 'a_b/c_d'];
     const folders = ids.map(repoFolderName);
