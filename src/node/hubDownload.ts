@@ -1,18 +1,35 @@
 /**
  * Downloads a model repository from a Hugging Face-compatible hub (`BASE/REPO/resolve/REV/FILE`):
  * the files a causal LM needs, each to a `.part` file that a later attempt resumes with an HTTP
- * Range request, verified against the server's size before it is moved into place.
+ * Range request. Nothing the hub says is taken on trust: sizes are capped while streaming and
+ * checked against Content-Length and Content-Range, a silent server times out, redirects are
+ * bounded. A state file in the model folder records the verified files; the folder counts as a
+ * model only once every file is verified and the caller's test load passed.
  */
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
-import { CancelledError, LmError, type CancelSignal } from '../core/errors';
+import { CancelledError, LmError } from '../core/errors';
 
 export const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
 export const OPTIONAL_FILES = ['tokenizer_config.json', 'generation_config.json'];
 /** The first of these that the repository has is downloaded. */
 export const GRAPH_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/model_quantized.onnx', 'onnx/decoder_model_merged_quantized.onnx'];
+
+/** No response headers within this time: the hub is given up on. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+/** No body bytes for this long after the headers (or the last bytes): the transfer is given up on. */
+export const IDLE_TIMEOUT_MS = 60_000;
+export const MAX_REDIRECTS = 5;
+/** A JSON file (config, tokenizer) above this is refused: the largest real tokenizers are tens of MB. */
+export const MAX_JSON_FILE_BYTES = 128 * 2 ** 20;
+/** The ONNX graph: onnxruntime cannot load a single protobuf file above 2 GiB anyway. */
+export const MAX_GRAPH_FILE_BYTES = 2 * 2 ** 30;
+/** All files of one model together (the `lmPlayground.hub.maxDownloadBytes` setting's default). */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 3 * 2 ** 30;
+/** In the model folder: the hub, the repository and the verified files with their sizes. */
+export const DOWNLOAD_STATE_FILE = '.lmp-download.json';
 
 export interface DownloadProgress {
   file: string;
@@ -26,8 +43,29 @@ export interface DownloadOptions {
   revision?: string;
   /** Folder of the downloaded model (created). */
   target: string;
-  signal?: CancelSignal;
+  /** Aborts the transfer at once, also while the server is silent. */
+  signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
+  /** Runs once every file is verified (e.g. a test load); the folder is marked complete only if it resolves. */
+  verify?: (dir: string) => Promise<void>;
+  /** All files together; defaults to DEFAULT_MAX_DOWNLOAD_BYTES. */
+  maxTotalBytes?: number;
+  /** Per file; defaults to MAX_JSON_FILE_BYTES for .json files and MAX_GRAPH_FILE_BYTES otherwise. */
+  maxFileBytes?: number;
+  /** Defaults to CONNECT_TIMEOUT_MS and IDLE_TIMEOUT_MS (tests lower them). */
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+interface DownloadState {
+  repo: string;
+  revision: string;
+  hub: string;
+  complete: boolean;
+  /** Verified files (relative paths) and their sizes. */
+  files: Record<string, number>;
+  /** Partial files and the total size the hub announced for them: a resume must announce the same. */
+  partial: Record<string, number>;
 }
 
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
@@ -38,105 +76,376 @@ export function validateRepoId(repo: string): string {
   return r;
 }
 
-function fileUrl(o: DownloadOptions, file: string): URL {
-  const base = o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`;
+const escapeChar = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+
+/**
+ * The folder name of a repository id: `owner__name`, as earlier versions named it, except that
+ * underscores are written `%5F` in a part that has a run of them or would touch the separator
+ * (`a/b__c` → `a__b%5F%5Fc`, `a__b/c` → `a%5F%5Fb__c`), so that the first `__` is always the
+ * separator and no two ids share a folder. Ids cannot contain `%`, so `%XX` decodes unambiguously.
+ * Windows' trailing dot and device names (`nul.x`) are escaped the same way.
+ */
+export function repoFolderName(repo: string): string {
+  const [owner, name] = validateRepoId(repo).split('/');
+  const part = (s: string, touchesSeparator: boolean) => (s.includes('__') || touchesSeparator ? s.replace(/_/g, escapeChar) : s);
+  let folder = `${part(owner, owner.endsWith('_'))}__${part(name, name.startsWith('_'))}`;
+  folder = folder.replace(/\.$/, escapeChar);
+  if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(folder)) folder = escapeChar(folder[0]) + folder.slice(1);
+  return folder;
+}
+
+function readState(dir: string): DownloadState | undefined | 'unreadable' {
+  const file = path.join(dir, DOWNLOAD_STATE_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const sizes = (v: unknown) => typeof v === 'object' && v !== null && Object.values(v).every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
+  try {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as DownloadState;
+    if (typeof s !== 'object' || s === null || typeof s.repo !== 'string' || !sizes(s.files) || !sizes(s.partial ?? {})) return 'unreadable';
+    return s;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+function writeState(dir: string, state: DownloadState): void {
+  const file = path.join(dir, DOWNLOAD_STATE_FILE);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 1));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+function hasPartFiles(dir: string): boolean {
+  return [dir, path.join(dir, 'onnx')].some((d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith('.part')));
+}
+
+export interface DownloadedModel {
+  repo: string;
+  dir: string;
+  /** Downloaded by a version that did not verify downloads (no state file). */
+  legacy: boolean;
+}
+
+/**
+ * The downloaded models in `dir` that can be selected: folders marked complete whose verified files
+ * are all there. A download in progress, failed or cancelled is left out. Folders of earlier
+ * versions (no state file) are kept when they have a config, a tokenizer and a graph and no partial
+ * file; LM: Download Model on the same id verifies them.
+ */
+export function listDownloadedModels(dir: string): DownloadedModel[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: DownloadedModel[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const folder = path.join(dir, e.name);
+    const state = readState(folder);
+    if (state === undefined) {
+      const whole = REQUIRED_FILES.every((f) => fs.existsSync(path.join(folder, f))) && GRAPH_CANDIDATES.some((f) => fs.existsSync(path.join(folder, f)));
+      if (whole && !hasPartFiles(folder)) out.push({ repo: e.name.replace('__', '/'), dir: folder, legacy: true });
+      continue;
+    }
+    if (state === 'unreadable' || state.complete !== true) continue;
+    const intact = Object.entries(state.files).every(([f, size]) => fileSize(path.join(folder, f)) === size);
+    if (intact) out.push({ repo: state.repo, dir: folder, legacy: false });
+  }
+  return out.sort((a, b) => a.repo.localeCompare(b.repo));
+}
+
+function fileSize(file: string): number | undefined {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkedBaseUrl(baseUrl: string): URL {
+  let url: URL;
+  try {
+    url = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  } catch {
+    throw new LmError(`the hub address "${baseUrl}" (lmPlayground.hub.baseUrl) is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LmError(`the hub address "${baseUrl}" (lmPlayground.hub.baseUrl) must be http or https`);
+  return url;
+}
+
+function fileUrl(base: URL, o: DownloadOptions, file: string): URL {
   return new URL(`${o.repo}/resolve/${encodeURIComponent(o.revision ?? 'main')}/${file}`, base);
 }
 
-function get(url: URL, headers: Record<string, string>, redirects = 5): Promise<http.IncomingMessage> {
-  const lib = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = lib.get(url, { headers: { 'user-agent': 'lm-playground', ...headers }, timeout: 30_000 }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
-        res.resume();
-        resolve(get(new URL(res.headers.location, url), headers, redirects - 1));
-      } else resolve(res);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} for 30 s`)));
-    req.on('error', reject);
-  });
+/** One transfer's abort: the user's cancel, a timeout, or a failed check; the first reason wins. */
+class Transfer {
+  reason: Error | undefined;
+  /** The request in flight: destroyed on abort. */
+  request: http.ClientRequest | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onCancel = () => this.abort(new CancelledError());
+
+  constructor(private readonly user: AbortSignal | undefined) {
+    if (user?.aborted) this.abort(new CancelledError());
+    user?.addEventListener('abort', this.onCancel);
+  }
+
+  abort(reason: Error): void {
+    this.reason ??= reason;
+    this.request?.destroy();
+  }
+
+  /** (Re)arms the timer that aborts with `message` after `ms` without a call to `arm` or `done`. */
+  arm(ms: number, message: () => string): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.abort(new LmError(message())), ms);
+  }
+
+  done(): void {
+    clearTimeout(this.timer);
+    this.user?.removeEventListener('abort', this.onCancel);
+  }
 }
 
-/** Downloads one file with resume; returns false when the hub does not have it (404). */
-async function downloadFile(o: DownloadOptions, file: string, required: boolean): Promise<boolean> {
-  const dest = path.join(o.target, file);
-  if (fs.existsSync(dest)) return true;
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  const part = `${dest}.part`;
-  const have = fs.existsSync(part) ? fs.statSync(part).size : 0;
-  const url = fileUrl(o, file);
-  let res: http.IncomingMessage;
-  try {
-    res = await get(url, have > 0 ? { range: `bytes=${have}-` } : {});
-  } catch (e) {
-    throw new LmError(`cannot reach ${url.origin}: ${(e as Error).message}`);
-  }
-  const status = res.statusCode ?? 0;
-  if (status === 404 || (status === 401 && !required)) {
-    res.resume();
-    if (required) throw new LmError(`${o.repo} has no ${file} at ${url.origin} (404): is it an ONNX export of a causal language model?`);
-    return false;
-  }
-  if (status === 416 && have > 0) {
-    // Range past the end: the part file is already complete.
-    res.resume();
-    fs.renameSync(part, dest);
-    return true;
-  }
-  if (status !== 200 && status !== 206) {
-    res.resume();
-    throw new LmError(`downloading ${file} from ${url.origin} failed: HTTP ${status}`);
-  }
-  const resumed = status === 206;
-  const length = Number(res.headers['content-length']);
-  const total = Number.isFinite(length) ? (resumed ? have + length : length) : undefined;
-  let received = resumed ? have : 0;
-  const out = fs.createWriteStream(part, { flags: resumed ? 'a' : 'w' });
-  await new Promise<void>((resolve, reject) => {
-    let settled = false;
-    // The first failure wins: destroying the response emits its own 'aborted'/'error' events.
-    const fail = (e: Error) => {
-      if (settled) return;
-      settled = true;
-      res.unpipe(out);
-      res.destroy();
-      // Keep what arrived (flushed to the .part file) so that the next attempt resumes from it.
-      out.end(() => reject(e));
-    };
-    res.on('data', (chunk: Buffer) => {
-      if (o.signal?.cancelled) return fail(new CancelledError());
-      received += chunk.length;
-      o.onProgress?.({ file, received, total });
+/** GET with bounded http/https redirects; resolves at the response headers (or the connect timeout). */
+async function get(url: URL, headers: Record<string, string>, t: Transfer, connectMs: number): Promise<http.IncomingMessage> {
+  for (let redirects = 0; ; redirects++) {
+    t.arm(connectMs, () => `no answer from ${url.host} within ${connectMs / 1000} s`);
+    const lib = url.protocol === 'https:' ? https : http;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      if (t.reason) return reject(t.reason);
+      const req = lib.get(url, { headers: { 'user-agent': 'lm-playground', ...headers } }, resolve);
+      req.on('error', reject);
+      t.request = req;
     });
-    res.on('error', (e) => fail(new LmError(`the download of ${file} broke off: ${e.message} (run the command again to resume)`)));
-    res.on('aborted', () => fail(new LmError(`the download of ${file} broke off (run the command again to resume)`)));
-    out.on('error', (e) => fail(new LmError(`cannot write ${part}: ${e.message}`)));
-    out.on('finish', () => {
-      if (!settled) resolve();
-    });
-    res.pipe(out);
-  });
-  const size = fs.statSync(part).size;
-  if (total !== undefined && size !== total) {
-    throw new LmError(`${file} is incomplete: ${size} of ${total} bytes (run the command again to resume)`);
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (status < 300 || status >= 400 || !location) return res;
+    res.resume();
+    if (redirects >= MAX_REDIRECTS) throw new LmError(`${url.origin} redirected more than ${MAX_REDIRECTS} times`);
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw new LmError(`${url.origin} redirected to an invalid address`);
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new LmError(`${url.origin} redirected to a ${next.protocol} address; only http and https are followed`);
+    if (url.protocol === 'https:' && next.protocol === 'http:') throw new LmError(`${url.origin} redirected from https to plain http (${next.origin}); refused`);
+    url = next;
   }
-  fs.renameSync(part, dest);
-  return true;
 }
 
-/** Downloads the files a causal LM needs; returns the model folder. Files already there are kept. */
-export async function downloadModel(o: DownloadOptions): Promise<string> {
-  validateRepoId(o.repo);
-  for (const f of REQUIRED_FILES) await downloadFile(o, f, true);
-  for (const f of OPTIONAL_FILES) await downloadFile(o, f, false);
-  let graph = false;
-  for (const f of GRAPH_CANDIDATES) {
-    if (await downloadFile(o, f, false)) {
-      graph = true;
-      break;
+/** `bytes START-END/TOTAL` (TOTAL may be `*`). */
+function parseContentRange(v: string | undefined): { start: number; end: number; total: number | undefined } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v?.trim() ?? '');
+  if (!m) return undefined;
+  const r = { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
+  return r.end >= r.start && (r.total === undefined || r.end < r.total) ? r : undefined;
+}
+
+/** A size limit was passed: the partial file is deleted, not kept for a resume. */
+class DownloadLimitError extends LmError {}
+
+class Download {
+  private readonly base: URL;
+  private readonly state: DownloadState;
+  private readonly maxTotal: number;
+
+  constructor(private readonly o: DownloadOptions) {
+    this.base = checkedBaseUrl(o.baseUrl);
+    this.maxTotal = o.maxTotalBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    fs.mkdirSync(o.target, { recursive: true });
+    const previous = readState(o.target);
+    const revision = o.revision ?? 'main';
+    const same = typeof previous === 'object' && previous.repo === o.repo && previous.revision === revision && previous.hub === this.base.href;
+    // Until verified again the folder is not a model: a crash from here on leaves it unlisted.
+    this.state = { repo: o.repo, revision, hub: this.base.href, complete: false, files: same ? previous.files : {}, partial: same && typeof previous.partial === 'object' && previous.partial ? previous.partial : {} };
+    writeState(o.target, this.state);
+  }
+
+  private maxFileBytes(file: string): number {
+    return this.o.maxFileBytes ?? (file.endsWith('.json') ? MAX_JSON_FILE_BYTES : MAX_GRAPH_FILE_BYTES);
+  }
+
+  /** Bytes of the other verified files: what this file may add is the rest of the total cap. */
+  private bytesOfOthers(file: string): number {
+    return Object.entries(this.state.files).reduce((sum, [f, size]) => (f === file ? sum : sum + size), 0);
+  }
+
+  /** Downloads one file with resume; returns false when the hub does not have it (404). */
+  async file(file: string, required: boolean): Promise<boolean> {
+    const o = this.o;
+    const dest = path.join(o.target, file);
+    const part = `${dest}.part`;
+    const recorded = this.state.files[file];
+    if (recorded !== undefined && fileSize(dest) === recorded) return true;
+    delete this.state.files[file];
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    // A file in place that this state does not vouch for (an earlier version's download) is checked like a partial one.
+    if (fs.existsSync(dest)) fs.renameSync(dest, part);
+    const url = fileUrl(this.base, o, file);
+    // At most one restart from byte 0 when the hub's answer to a resume does not fit the partial file.
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.transfer(file, url, part, required);
+      if (outcome === 'restart' && attempt === 0) {
+        fs.rmSync(part, { force: true });
+        continue;
+      }
+      if (outcome === 'restart') throw new LmError(`downloading ${file} from ${url.origin} failed: the hub's answers to range requests do not fit the file`);
+      if (outcome === 'missing') return false;
+      fs.renameSync(part, dest);
+      this.state.files[file] = outcome.size;
+      delete this.state.partial[file];
+      writeState(o.target, this.state);
+      return true;
     }
   }
-  if (!graph) throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
-  return o.target;
+
+  private async transfer(file: string, url: URL, part: string, required: boolean): Promise<'missing' | 'restart' | { size: number }> {
+    const o = this.o;
+    const have = fileSize(part) ?? 0;
+    const overLimit = this.limitCheck(file);
+    const t = new Transfer(o.signal);
+    const connectMs = o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    const idleMs = o.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    let res: http.IncomingMessage | undefined;
+    try {
+      try {
+        res = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, t, connectMs);
+      } catch (e) {
+        throw t.reason ?? (e instanceof LmError ? e : new LmError(`cannot reach ${url.origin}: ${(e as Error).message}`));
+      }
+      const status = res.statusCode ?? 0;
+      if (status === 404 || (status === 401 && !required)) {
+        if (required) throw new LmError(`${o.repo} has no ${file} at ${url.origin} (404): is it an ONNX export of a causal language model?`);
+        return 'missing';
+      }
+      // Range past the end: the partial file is longer than the hub's file (it changed, or the file was truncated).
+      if (status === 416 && have > 0) return 'restart';
+      if (status !== 200 && status !== 206) throw new LmError(`downloading ${file} from ${url.origin} failed: HTTP ${status}`);
+      const length = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
+      if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) throw new LmError(`downloading ${file} from ${url.origin} failed: invalid Content-Length "${res.headers['content-length']}"`);
+      let start = 0;
+      let total: number | undefined = length;
+      if (status === 206) {
+        const range = parseContentRange(res.headers['content-range']);
+        // The body must continue the partial file exactly, or it would be spliced in at the wrong offset.
+        if (!range || range.start !== have || (length !== undefined && length !== range.end - range.start + 1)) return 'restart';
+        // A different total: the file changed on the hub since the partial file was started.
+        const before = this.state.partial[file];
+        if (before !== undefined && range.total !== undefined && range.total !== before) return 'restart';
+        start = have;
+        total = range.total ?? range.end + 1;
+      } else if (length !== undefined) total = length; // 200: the whole file, from byte 0
+      const announced = total !== undefined && overLimit(total);
+      if (announced) {
+        fs.rmSync(part, { force: true });
+        throw announced;
+      }
+      if (total !== undefined && this.state.partial[file] !== total) {
+        this.state.partial[file] = total;
+        writeState(o.target, this.state);
+      }
+      const size = await this.body(res, part, start, total, overLimit, t, idleMs, file, url);
+      if (t.reason) {
+        // Bytes past a cap are no part of any valid file: nothing worth resuming.
+        if (t.reason instanceof DownloadLimitError) fs.rmSync(part, { force: true });
+        throw t.reason;
+      }
+      if (total !== undefined && size !== total) throw new LmError(`${file} is incomplete: ${size} of ${total} bytes (run the command again to resume)`);
+      return { size };
+    } finally {
+      t.done();
+      res?.destroy();
+    }
+  }
+
+  /**
+   * Streams the body into the partial file; resolves with its size once every byte taken is on
+   * disk, also when the transfer stops (`t.reason` says why), so that a resume starts after them.
+   */
+  private body(res: http.IncomingMessage, part: string, start: number, total: number | undefined, overLimit: (n: number) => LmError | undefined, t: Transfer, idleMs: number, file: string, url: URL): Promise<number> {
+    const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
+    const idle = () => t.arm(idleMs, () => `${url.host} sent no data for ${idleMs / 1000} s while downloading ${file} (run the command again to resume)`);
+    let size = start;
+    let ended = false;
+    return new Promise<number>((resolve) => {
+      const finish = () => {
+        if (ended) return;
+        ended = true;
+        res.removeAllListeners('data');
+        out.end();
+      };
+      out.on('close', () => resolve(size));
+      out.on('error', (e) => {
+        t.abort(new LmError(`cannot write ${part}: ${e.message}`));
+        finish();
+      });
+      res.on('data', (chunk: Buffer) => {
+        const problem = overLimit(size + chunk.length) ?? (total !== undefined && size + chunk.length > total ? new LmError(`${url.origin} sent more of ${file} than the ${total} bytes it announced`) : undefined);
+        if (problem) {
+          t.abort(problem);
+          return finish();
+        }
+        size += chunk.length;
+        if (!out.write(chunk)) {
+          res.pause();
+          out.once('drain', () => res.resume());
+        }
+        idle();
+        this.o.onProgress?.({ file, received: size, total });
+      });
+      res.on('error', (e) => {
+        t.abort(new LmError(`the download of ${file} broke off: ${e.message} (run the command again to resume)`));
+        finish();
+      });
+      res.on('end', finish);
+      res.on('close', finish);
+      idle();
+    });
+  }
+
+  /** For a size of `file`: the limit it passes (per file, then all files together), if any. */
+  private limitCheck(file: string): (bytes: number) => DownloadLimitError | undefined {
+    const perFile = this.maxFileBytes(file);
+    const others = this.bytesOfOthers(file);
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    return (bytes) => {
+      if (bytes > perFile) return new DownloadLimitError(`${file} of ${this.o.repo} is larger than the ${mib(perFile)} limit for such a file (${mib(bytes)} or more); nothing of it is kept`);
+      if (others + bytes > this.maxTotal) return new DownloadLimitError(`${this.o.repo} is larger than the download limit of ${mib(this.maxTotal)} (lmPlayground.hub.maxDownloadBytes); the partial ${file} is deleted`);
+      return undefined;
+    };
+  }
+
+  /** Every verified file still has the size the hub gave; then the caller's check; then the folder counts as a model. */
+  async finish(): Promise<void> {
+    for (const [f, size] of Object.entries(this.state.files)) {
+      if (fileSize(path.join(this.o.target, f)) !== size) throw new LmError(`${path.join(this.o.target, f)} changed during the download: run the command again`);
+    }
+    await this.o.verify?.(this.o.target);
+    writeState(this.o.target, { ...this.state, complete: true });
+  }
+}
+
+/** Model folders being downloaded in this process: two downloads into one folder would mix their partial files. */
+const inProgress = new Set<string>();
+
+/** Downloads the files a causal LM needs; returns the model folder. Verified files already there are kept. */
+export async function downloadModel(o: DownloadOptions): Promise<string> {
+  validateRepoId(o.repo);
+  const key = path.resolve(o.target);
+  if (inProgress.has(key)) throw new LmError(`${o.repo} is already being downloaded into ${o.target}`);
+  inProgress.add(key);
+  try {
+    const d = new Download(o);
+    for (const f of REQUIRED_FILES) await d.file(f, true);
+    for (const f of OPTIONAL_FILES) await d.file(f, false);
+    let graph = false;
+    for (const f of GRAPH_CANDIDATES) {
+      if (await d.file(f, false)) {
+        graph = true;
+        break;
+      }
+    }
+    if (!graph) throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
+    await d.finish();
+    return o.target;
+  } finally {
+    inProgress.delete(key);
+  }
 }

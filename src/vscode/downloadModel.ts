@@ -1,11 +1,12 @@
 /**
  * LM: Download Model — fetches a Hugging Face repository's ONNX export into the extension's
- * global storage with a cancellable progress bar, checks that it loads, then selects it.
+ * global storage with a cancellable progress bar, checks that it loads (only then is the folder
+ * marked complete and listed), then selects it.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
-import { downloadModel, validateRepoId } from '../node/hubDownload';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadModel, repoFolderName, validateRepoId } from '../node/hubDownload';
 import { loadModel } from '../node/modelLoader';
 import { SECTION } from './settings';
 
@@ -31,33 +32,50 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
     }));
   if (!repo) return;
   const id = validateRepoId(repo);
-  const baseUrl = vscode.workspace.getConfiguration(SECTION).get<string>('hub.baseUrl', 'https://huggingface.co');
-  const target = path.join(downloadsDir(context), id.replace('/', '__'));
+  // Both settings are machine-scoped and restricted in untrusted workspaces (package.json).
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const baseUrl = config.get<string>('hub.baseUrl', 'https://huggingface.co');
+  const maxTotalBytes = config.get<number>('hub.maxDownloadBytes', DEFAULT_MAX_DOWNLOAD_BYTES);
+  const target = path.join(downloadsDir(context), repoFolderName(id));
   try {
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `LM: downloading ${id}`, cancellable: true },
       async (progress, token) => {
         let lastFile = '';
         let lastFraction = 0;
-        await downloadModel({
-          baseUrl,
-          repo: id,
-          target,
-          signal: { get cancelled() { return token.isCancellationRequested; } },
-          onProgress: ({ file, received, total }) => {
-            const fraction = total ? received / total : 0;
-            if (file !== lastFile) {
-              lastFile = file;
-              lastFraction = 0;
-            }
-            const mb = (received / 2 ** 20).toFixed(1);
-            progress.report({
-              message: `${file}: ${mb}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MiB`,
-              increment: total ? Math.max(0, (fraction - lastFraction) * 100) : undefined,
-            });
-            lastFraction = fraction;
-          },
-        });
+        // Aborts the request at once, also while the hub sends nothing.
+        const abort = new AbortController();
+        const cancel = token.onCancellationRequested(() => abort.abort());
+        try {
+          await downloadModel({
+            baseUrl,
+            repo: id,
+            target,
+            maxTotalBytes: Number.isSafeInteger(maxTotalBytes) && maxTotalBytes > 0 ? maxTotalBytes : DEFAULT_MAX_DOWNLOAD_BYTES,
+            signal: abort.signal,
+            // Load once before the folder counts as a model, so that one that does not fit is never listed or selected.
+            verify: async (dir) => {
+              progress.report({ message: 'checking that the model loads…' });
+              const model = await loadModel(dir, undefined, { inWorker: true });
+              model.dispose?.();
+            },
+            onProgress: ({ file, received, total }) => {
+              const fraction = total ? received / total : 0;
+              if (file !== lastFile) {
+                lastFile = file;
+                lastFraction = 0;
+              }
+              const mb = (received / 2 ** 20).toFixed(1);
+              progress.report({
+                message: `${file}: ${mb}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MiB`,
+                increment: total ? Math.max(0, (fraction - lastFraction) * 100) : undefined,
+              });
+              lastFraction = fraction;
+            },
+          });
+        } finally {
+          cancel.dispose();
+        }
       },
     );
   } catch (e) {
@@ -68,8 +86,5 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
     throw e;
   }
   log.info(`downloaded ${id} from ${baseUrl} into ${target}`);
-  // Load once here so that a model that does not fit is reported before it is selected.
-  const model = await loadModel(target, undefined, { inWorker: true });
-  model.dispose?.();
   await vscode.workspace.getConfiguration(SECTION).update('model', target, vscode.ConfigurationTarget.Global);
 }

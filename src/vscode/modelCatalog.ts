@@ -1,5 +1,6 @@
 /** Every model the user can pick without browsing: embedded, downloaded and trained on a workspace. */
 import * as path from 'path';
+import { listDownloadedModels } from '../node/hubDownload';
 import { listEmbeddedModels } from '../node/modelLoader';
 
 export interface CatalogEntry {
@@ -18,7 +19,8 @@ export interface ModelDirs {
 export function modelCatalog(dirs: ModelDirs): CatalogEntry[] {
   return [
     ...listEmbeddedModels(dirs.embedded).map((name): CatalogEntry => ({ label: name, spec: name, origin: 'embedded' })),
-    ...listEmbeddedModels(dirs.downloaded).map((f): CatalogEntry => ({ label: f.replace('__', '/'), spec: path.join(dirs.downloaded, f), origin: 'downloaded' })),
+    // Only downloads verified and test-loaded to the end: a partial one is never offered.
+    ...listDownloadedModels(dirs.downloaded).map((m): CatalogEntry => ({ label: m.repo, spec: m.dir, origin: 'downloaded' })),
     ...listEmbeddedModels(dirs.trained).map((f): CatalogEntry => ({ label: f, spec: path.join(dirs.trained, f), origin: 'trained' })),
   ];
 }

@@ -4,16 +4,14 @@
  * JavaScript); the extension lists the models, saves and opens query files, and restores the
  * panel after a reload.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
-import { resolveModelFile } from '../node/modelLoader';
-import { isHuggingFaceFolder, onnxCandidates } from '../node/neuralLoader';
 import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type Query } from '../playground/query';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
+import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { preferQuantizedSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
 import { engineResourceRoots, engineWorkerUrls } from './webviewEngineHost';
@@ -29,46 +27,28 @@ interface Deps {
   hosts: WebviewHosts;
 }
 
-/** The models the page can load, with the files it will fetch; folders it may read. */
-function pageModels(deps: Deps, webview: vscode.Webview): { models: PlaygroundModel[]; roots: vscode.Uri[] } {
+/** The models the page can load, and the files of each that it may ask for. */
+function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string, PageModelFiles> } {
   const entries = modelCatalog(deps.dirs);
   if (!entries.some((e) => e.spec === deps.models.spec)) entries.push({ label: path.basename(deps.models.spec), spec: deps.models.spec, origin: 'setting' });
   const models: PlaygroundModel[] = [];
-  const roots: vscode.Uri[] = [];
-  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.file(f)).toString();
+  const files = new Map<string, PageModelFiles>();
   for (const e of entries) {
     try {
-      const file = resolveModelFile(e.spec, deps.dirs.embedded);
-      if (fs.statSync(file).isDirectory() && isHuggingFaceFolder(file)) {
-        const onnx = onnxCandidates(preferQuantizedSetting()).find((f) => fs.existsSync(path.join(file, f)));
-        if (!onnx) continue;
-        const tokenizerConfig = path.join(file, 'tokenizer_config.json');
-        models.push({
-          label: e.label,
-          spec: e.spec,
-          kind: 'neural',
-          origin: e.origin,
-          files: {
-            config: uri(path.join(file, 'config.json')),
-            tokenizer: uri(path.join(file, 'tokenizer.json')),
-            ...(fs.existsSync(tokenizerConfig) ? { tokenizerConfig: uri(tokenizerConfig) } : {}),
-            onnx: uri(path.join(file, onnx)),
-          },
-        });
-        roots.push(vscode.Uri.file(file));
-      } else {
-        models.push({ label: e.label, spec: e.spec, kind: 'ngram', origin: e.origin, files: { file: uri(file) } });
-        roots.push(vscode.Uri.file(path.dirname(file)));
-      }
+      const m = modelFilesForPage(e.spec, deps.dirs.embedded, preferQuantizedSetting());
+      models.push({ label: e.label, spec: e.spec, kind: m.kind, origin: e.origin, files: Object.keys(m.files) });
+      files.set(e.spec, m);
     } catch (err) {
       deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);
     }
   }
-  return { models, roots };
+  return { models, files };
 }
 
 class PlaygroundPanel {
   static current: PlaygroundPanel | undefined;
+  /** What the page may read: the files of the models it was offered, nothing else. */
+  private readonly modelFiles: Map<string, PageModelFiles>;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -77,9 +57,13 @@ class PlaygroundPanel {
   ) {
     PlaygroundPanel.current = this;
     const w = panel.webview;
+    // Created here to host the engine too: the only kind of page whose WebGPU claim is heard.
+    deps.hosts.register(w);
     const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
-    const { models, roots } = pageModels(deps, w);
-    w.options = { enableScripts: true, localResourceRoots: [...engineResourceRoots(deps.extensionUri), ...roots] };
+    const { models, files } = pageModels(deps);
+    this.modelFiles = files;
+    // The extension's own folders only: model files reach the page as bytes (readModelFile).
+    w.options = { enableScripts: true, localResourceRoots: engineResourceRoots(deps.extensionUri) };
     const defaultModel = models.find((m) => m.spec === deps.models.spec)?.spec ?? models[0]?.spec ?? '';
     const config: PlaygroundConfig = {
       ...engineWorkerUrls(w, deps.extensionUri),
@@ -98,6 +82,7 @@ class PlaygroundPanel {
 </body></html>`;
     w.onDidReceiveMessage((m: FromPlaygroundPage) => this.receive(m).catch((e) => this.fail(e)));
     panel.onDidDispose(() => {
+      deps.hosts.unregister(w);
       if (PlaygroundPanel.current === this) PlaygroundPanel.current = undefined;
     });
   }
@@ -133,16 +118,28 @@ class PlaygroundPanel {
         await this.openFile(picked[0]);
         return;
       }
+      case 'readModelFile': {
+        const model = this.modelFiles.get(m.spec);
+        try {
+          if (!model) throw new LmError(`the page asked for a model it was not offered: ${m.spec}`);
+          this.post({ type: 'modelFile', id: m.id, bytes: await readModelFileForPage(model, m.name) });
+        } catch (e) {
+          this.post({ type: 'modelFile', id: m.id, error: e instanceof Error ? e.message : String(e) });
+        }
+        return;
+      }
       case 'ran':
         this.deps.log.info(`playground: ${m.model} on ${m.device}, ${m.tokensPerSecond.toFixed(1)} tokens/s`);
         return;
       case 'error':
         this.deps.log.warn(`playground page: ${m.message}`);
         return;
-      case 'ready':
-        // The page's window has a WebGPU adapter: it can run the editor's neural model too.
-        if (m.webgpu) this.deps.hosts.offer({ webview: this.panel.webview, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose });
+      case 'ready': {
+        // The page's window has a WebGPU adapter: it can run the editor's neural model too (checked by the first load).
+        const w = this.panel.webview;
+        this.deps.hosts.claim({ webview: w, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose, refute: () => this.deps.hosts.refute(w) }, m.webgpu);
         return;
+      }
       case 'response':
       case 'fatal':
         return; // engine relay traffic, read by the model's connection
@@ -160,7 +157,7 @@ class PlaygroundPanel {
 
 export function registerPlayground(deps: Deps): vscode.Disposable[] {
   const create = (query?: Query) =>
-    new PlaygroundPanel(vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, 'LM Playground', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true }), deps, query);
+    new PlaygroundPanel(vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, 'LM Playground', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: engineResourceRoots(deps.extensionUri) }), deps, query);
   return [
     vscode.commands.registerCommand('lmPlayground.openPlayground', async () => {
       // From a query file in the editor, open that query.

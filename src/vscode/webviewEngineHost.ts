@@ -4,18 +4,18 @@
  * "auto" picks it when its window has WebGPU); the page relays the engine protocol
  * (webview/engineRelay.ts).
  */
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { EngineConnection, RemoteLanguageModel } from '../core/engine/engineClient';
 import type { EngineResponse } from '../core/engine/protocol';
 import { LmError } from '../core/errors';
 import { hostSide } from '../node/neuralLoader';
 import type { OrtBinaryUrls } from '../webview/ortBinaries';
+import { neuralFilesForPage, pageResourceRoots, readModelFileForPage } from './pageModelFiles';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
-/** The folders an engine webview loads its worker and onnxruntime-web binaries from. */
+/** The folders an engine webview loads its worker and onnxruntime-web binaries from; never a model's (its files are posted). */
 export function engineResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
-  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'dist', 'ort')];
+  return pageResourceRoots(extensionUri.fsPath).map((d) => vscode.Uri.file(d));
 }
 
 /** Webview URLs of the engine worker and the .wasm of its two onnxruntime-web builds. */
@@ -37,18 +37,23 @@ export interface EngineWebview {
   /** Resolves when the page's relay is ready (with whether it has WebGPU). */
   ready: Promise<boolean>;
   onDidDispose: vscode.Event<void>;
+  /** For a page that claimed WebGPU: called when the load shows that its engine does not run on it. */
+  refute?: () => void;
 }
 
 /** Loads the model folder `dir` into the webview's engine; `stop` runs when the model is disposed. */
 export async function connectWebviewEngine(host: EngineWebview, dir: string, name: string, preferQuantized: boolean, stop: () => void): Promise<RemoteLanguageModel> {
-  const { tokenizer, onnxRel, hasTokenizerConfig } = hostSide(dir, preferQuantized);
+  const { tokenizer, onnxRel } = hostSide(dir, preferQuantized);
   const w = host.webview;
+  const model = neuralFilesForPage(dir, onnxRel);
   const connection = new EngineConnection((request) => {
-    const uri = (f: string) => w.asWebviewUri(vscode.Uri.file(path.join(dir, f))).toString();
-    const files = request.op === 'load'
-      ? { config: uri('config.json'), tokenizer: uri('tokenizer.json'), tokenizerConfig: hasTokenizerConfig ? uri('tokenizer_config.json') : undefined, onnx: uri(onnxRel) }
-      : undefined;
-    void w.postMessage({ type: 'request', request: { ...request, files } });
+    if (request.op !== 'load') return void w.postMessage({ type: 'request', request });
+    // The load carries the files' bytes: the page has no resource root in the model's folder.
+    const names = Object.keys(model.files);
+    Promise.all(names.map((n) => readModelFileForPage(model, n))).then(
+      (buffers) => w.postMessage({ type: 'request', request: { ...request, files: Object.fromEntries(names.map((n, i) => [n, buffers[i]])) } }),
+      (e: unknown) => connection.fail(e instanceof Error ? e : new LmError(String(e))),
+    );
   });
   const subscriptions = [
     w.onDidReceiveMessage((m: RelayMessage) => {
@@ -67,6 +72,12 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
   try {
     await host.ready;
     const loaded = await connection.request({ op: 'load', spec: { name, device: 'auto' } });
+    if (host.refute && loaded.model?.device !== 'webgpu') {
+      // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
+      void connection.request({ op: 'dispose' }).catch(() => undefined);
+      host.refute();
+      throw new LmError(`the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model?.device ?? 'an unknown device'}; the model runs in a worker thread instead`);
+    }
     return new RemoteLanguageModel(connection, loaded.model!, tokenizer, release);
   } catch (e) {
     release();
@@ -96,7 +107,7 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
     'lmPlayground.engine',
     `LM Engine: ${name}`,
     { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-    { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [...engineResourceRoots(extensionUri), vscode.Uri.file(dir)] },
+    { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: engineResourceRoots(extensionUri) },
   );
   const w = panel.webview;
   const n = nonce();

@@ -1,15 +1,15 @@
 /**
  * The engine protocol relayed between the extension and a Web Worker in a webview page: the
- * extension's requests come in as messages, the worker's responses go back. Model files and the
- * .wasm binary are fetched here (webview resource URLs) and transferred to the worker, which
- * cannot load them itself. Used by the LM Engine panel and by the playground, which both can host
+ * extension's requests come in as messages, the worker's responses go back. A `load` carries the
+ * model files' bytes (the page has no resource root in the model's folder); they and the .wasm
+ * binary, fetched here, are transferred to the worker, which cannot load them itself. Used by the LM Engine panel and by the playground, which both can host
  * the extension's neural model on the window's GPU.
  */
 import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
 import { OrtBinaryCache, hasWebGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
 
-/** What the extension sends: engine requests; a `load` names model file URLs instead of contents. */
-export type RelayRequest = EngineRequest & { files?: Record<string, string> };
+/** What the extension sends: engine requests; a `load` carries the model files (config, tokenizer, tokenizerConfig?, onnx). */
+export type RelayRequest = EngineRequest & { files?: Record<string, ArrayBuffer | undefined> };
 
 export type RelayMessage =
   | { type: 'ready'; webgpu: boolean }
@@ -52,13 +52,16 @@ export async function startEngineRelay(workerUrl: string, binaryUrls: OrtBinaryU
         onStatus('loading the model…');
         const f = req.files;
         const device = (req.spec as { device?: 'auto' | 'webgpu' | 'wasm' }).device ?? 'auto';
-        const [config, tokenizer, tokenizerConfig, onnx, ort] = await Promise.all([
-          fetchOk(f.config).then((r) => r.json()),
-          fetchOk(f.tokenizer).then((r) => r.json()),
-          f.tokenizerConfig ? fetchOk(f.tokenizerConfig).then((r) => r.json()) : undefined,
-          fetchOk(f.onnx).then((r) => r.arrayBuffer()),
-          binaries.forDevice(device),
-        ]);
+        const json = (name: string, b: ArrayBuffer | undefined): unknown => {
+          if (!b) throw new Error(`the load request has no ${name}`);
+          return JSON.parse(new TextDecoder().decode(b));
+        };
+        const config = json('config', f.config);
+        const tokenizer = json('tokenizer', f.tokenizer);
+        const tokenizerConfig = f.tokenizerConfig ? json('tokenizerConfig', f.tokenizerConfig) : undefined;
+        const onnx = f.onnx;
+        if (!onnx) throw new Error('the load request has no ONNX graph');
+        const ort = await binaries.forDevice(device);
         const spec = { ...(req.spec as object), config, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
         worker.postMessage({ id: req.id, op: 'load', spec }, [onnx, ...ort.transfer]);
       } catch (err) {

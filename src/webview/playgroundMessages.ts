@@ -3,14 +3,14 @@ import type { Query } from '../playground/query';
 import type { RelayMessage, RelayRequest } from './engineRelay';
 import type { OrtBinaryUrls } from './ortBinaries';
 
-/** A model the page can load into its engine worker: file URLs it may fetch. */
+/** A model the page can load into its engine worker: the files it may ask the extension for (`readModelFile`). */
 export interface PlaygroundModel {
   label: string;
   spec: string;
   kind: 'ngram' | 'neural';
   origin: string;
   /** neural: config, tokenizer, tokenizerConfig?, onnx; n-gram: file. */
-  files: Record<string, string>;
+  files: string[];
 }
 
 export interface PlaygroundConfig {
@@ -25,11 +25,14 @@ export interface PlaygroundConfig {
 export type ToPlaygroundPage =
   | { type: 'setQuery'; query: Query; source: string }
   | { type: 'error'; message: string }
-  | { type: 'request'; request: RelayRequest };
+  | { type: 'request'; request: RelayRequest }
+  /** The answer to `readModelFile`: the file's bytes, or why not. */
+  | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string };
 
 export type FromPlaygroundPage =
   | RelayMessage
   | { type: 'saveQuery'; query: Query }
   | { type: 'openQuery' }
+  | { type: 'readModelFile'; id: number; spec: string; name: string }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }
   | { type: 'error'; message: string };

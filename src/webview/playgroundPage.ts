@@ -162,6 +162,18 @@ async function engine(): Promise<EngineConnection> {
   return conn;
 }
 
+/** Model files come from the extension as bytes: the page has no resource root in a model's folder. */
+const fileRequests = new Map<number, { resolve: (b: ArrayBuffer) => void; reject: (e: Error) => void }>();
+let nextFileRequest = 1;
+function readModelFile(spec: string, name: string): Promise<ArrayBuffer> {
+  const id = nextFileRequest++;
+  return new Promise((resolve, reject) => {
+    fileRequests.set(id, { resolve, reject });
+    vscode.postMessage({ type: 'readModelFile', id, spec, name });
+  });
+}
+const readJson = async (spec: string, name: string): Promise<unknown> => JSON.parse(new TextDecoder().decode(await readModelFile(spec, name)));
+
 async function loadModel(spec: string): Promise<void> {
   if (spec === loadedSpec) return;
   const m: PlaygroundModel | undefined = config.models.find((x) => x.spec === spec || x.label === spec);
@@ -171,15 +183,15 @@ async function loadModel(spec: string): Promise<void> {
   let loadSpec: unknown;
   let transfer: ArrayBuffer[];
   if (m.kind === 'ngram') {
-    const bytes = await (await fetchOk(m.files.file)).arrayBuffer();
+    const bytes = await readModelFile(m.spec, 'file');
     loadSpec = { kind: 'ngram', name: m.label, file: m.label, bytes };
     transfer = [bytes];
   } else {
     const [cfg, tokenizer, tokenizerConfig, onnx, ort] = await Promise.all([
-      fetchOk(m.files.config).then((r) => r.json()),
-      fetchOk(m.files.tokenizer).then((r) => r.json()),
-      m.files.tokenizerConfig ? fetchOk(m.files.tokenizerConfig).then((r) => r.json()) : undefined,
-      fetchOk(m.files.onnx).then((r) => r.arrayBuffer()),
+      readJson(m.spec, 'config'),
+      readJson(m.spec, 'tokenizer'),
+      m.files.includes('tokenizerConfig') ? readJson(m.spec, 'tokenizerConfig') : undefined,
+      readModelFile(m.spec, 'onnx'),
       ortBinaries.forDevice('auto'),
     ]);
     loadSpec = { name: m.label, device: 'auto', config: cfg, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
@@ -450,6 +462,12 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
     message(`Opened ${m.source}.`, 'info');
   } else if (m?.type === 'error') message(m.message);
   else if (m?.type === 'request') void hostRelay().then((r) => r.handle(m.request));
+  else if (m?.type === 'modelFile') {
+    const pending = fileRequests.get(m.id);
+    fileRequests.delete(m.id);
+    if (m.bytes) pending?.resolve(m.bytes);
+    else pending?.reject(new Error(m.error ?? 'the extension sent no bytes'));
+  }
 });
 
 // The extension may run its own neural model here, on this window's GPU, in a second worker.

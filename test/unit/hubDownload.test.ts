@@ -4,7 +4,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../src/core/errors';
-import { downloadModel, validateRepoId } from '../../src/node/hubDownload';
+import { downloadModel, listDownloadedModels, validateRepoId } from '../../src/node/hubDownload';
 import { loadModel } from '../../src/node/modelLoader';
 import { REPO } from './helpers';
 
@@ -29,11 +29,14 @@ function startHub(options: { breakFirstGraphAt?: number }) {
       res.writeHead(416).end();
       return;
     }
-    res.writeHead(range ? 206 : 200, { 'content-length': String(data.length - start) });
+    res.writeHead(range ? 206 : 200, {
+      'content-length': String(data.length - start),
+      ...(range ? { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}),
+    });
     if (options.breakFirstGraphAt && m![1].endsWith('.onnx') && !broken) {
       broken = true;
-      res.write(data.subarray(start, options.breakFirstGraphAt));
-      setImmediate(() => res.destroy());
+      // Destroyed once the bytes are handed to the socket, so that the client gets them.
+      res.write(data.subarray(start, options.breakFirstGraphAt), () => res.destroy());
       return;
     }
     res.end(data.subarray(start));
@@ -53,14 +56,25 @@ describe('LM: Download Model (hub downloads)', function () {
     const hub = await startHub({});
     try {
       const progress: number[] = [];
-      const target = await downloadModel({ baseUrl: hub.url, repo: 'test/tiny-gpt', target: path.join(dir, 'm'), onProgress: (p) => progress.push(p.received) });
+      let listedDuringCheck = -1;
+      const target = await downloadModel({
+        baseUrl: hub.url,
+        repo: 'test/tiny-gpt',
+        target: path.join(dir, 'm'),
+        onProgress: (p) => progress.push(p.received),
+        verify: async (d) => {
+          listedDuringCheck = listDownloadedModels(dir).length;
+          const lm = await loadModel(d);
+          assert.strictEqual(lm.info.kind, 'neural');
+          lm.dispose?.();
+        },
+      });
       for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx']) {
         assert.ok(fs.readFileSync(path.join(target, f)).equals(fs.readFileSync(path.join(MODEL_DIR, f))), f);
       }
       assert.ok(progress.length > 0);
-      const lm = await loadModel(target);
-      assert.strictEqual(lm.info.kind, 'neural');
-      lm.dispose?.();
+      assert.strictEqual(listedDuringCheck, 0, 'not listed before the test load passed');
+      assert.deepStrictEqual(listDownloadedModels(dir), [{ repo: 'test/tiny-gpt', dir: target, legacy: false }]);
     } finally {
       hub.close();
     }
@@ -73,9 +87,11 @@ describe('LM: Download Model (hub downloads)', function () {
       await assert.rejects(downloadModel({ baseUrl: hub.url, repo: 'test/tiny-gpt', target }), (e: Error) => e instanceof LmError && /broke off|incomplete/.test(e.message));
       assert.ok(fs.existsSync(path.join(target, 'onnx', 'model.onnx.part')));
       assert.ok(!fs.existsSync(path.join(target, 'onnx', 'model.onnx')));
+      assert.deepStrictEqual(listDownloadedModels(dir), [], 'an interrupted download is not a model');
       await downloadModel({ baseUrl: hub.url, repo: 'test/tiny-gpt', target });
       const resumed = hub.log.filter((r) => r.file === 'onnx/model.onnx' && r.range);
       assert.strictEqual(resumed.length, 1, 'the second attempt asked for the rest only');
+      assert.strictEqual(hub.log.filter((r) => r.file === 'onnx/model.onnx').length, 2, 'and did not start again from byte 0');
       assert.ok(Number(/bytes=(\d+)-/.exec(resumed[0].range!)![1]) > 0);
       assert.ok(fs.readFileSync(path.join(target, 'onnx', 'model.onnx')).equals(fs.readFileSync(path.join(MODEL_DIR, 'onnx', 'model.onnx'))));
     } finally {
@@ -89,9 +105,9 @@ describe('LM: Download Model (hub downloads)', function () {
       await assert.rejects(downloadModel({ baseUrl: hub.url, repo: 'test/nothing', target: path.join(dir, 'x') }), /test\/nothing has no config\.json .*\(404\)/);
       assert.throws(() => validateRepoId('not a repo'), /not a Hugging Face repository id/);
       assert.throws(() => validateRepoId('../../etc'), /not a Hugging Face repository id/);
-      const signal = { cancelled: false };
+      const abort = new AbortController();
       await assert.rejects(
-        downloadModel({ baseUrl: hub.url, repo: 'test/tiny-gpt', target: path.join(dir, 'c'), signal, onProgress: () => (signal.cancelled = true) }),
+        downloadModel({ baseUrl: hub.url, repo: 'test/tiny-gpt', target: path.join(dir, 'c'), signal: abort.signal, onProgress: () => abort.abort() }),
         CancelledError,
       );
     } finally {

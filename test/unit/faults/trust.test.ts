@@ -1,0 +1,167 @@
+/**
+ * Trust: what a workspace and a webview page may make the extension do.
+ *
+ * Workspace trust: a cloned repository's `.vscode/settings.json` must not point the extension at
+ * files or hosts. Every setting whose name, format or description says it is a path, a URL, a host
+ * or a download limit is restricted in untrusted workspaces and scoped so that a workspace cannot
+ * set it (or, for the listed exceptions, only a trusted one can).
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LmError } from '../../../src/core/errors';
+import { PAGE_FILE_LIMITS, modelFilesForPage, pageResourceRoots, readModelFileForPage } from '../../../src/vscode/pageModelFiles';
+import { WebviewHosts } from '../../../src/vscode/webviewHosts';
+import { REPO } from '../helpers';
+
+interface SettingSchema {
+  scope?: string;
+  format?: string;
+  description?: string;
+  markdownDescription?: string;
+}
+
+const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, SettingSchema> } };
+  capabilities?: { untrustedWorkspaces?: { supported: boolean | 'limited'; restrictedConfigurations?: string[] } };
+};
+const settings = manifest.contributes.configuration.properties;
+
+/** Settings that point the product at files, hosts or the disk it may fill. */
+function pointsOutside(name: string, s: SettingSchema): boolean {
+  const text = `${s.description ?? ''} ${s.markdownDescription ?? ''}`;
+  return (
+    s.format === 'uri' ||
+    /(url|uri|host|endpoint|server|proxy|path|dir|folder|file|model|download\w*)$/i.test(name) ||
+    /\b(path|URL|URI|host(name)?|endpoint|server|mirror|proxy)s?\b/i.test(text)
+  );
+}
+
+/**
+ * Scoped `machine-overridable` on purpose: a trusted workspace may pin the model it is about (an
+ * embedded name or a model in the repository); an untrusted one cannot, being restricted.
+ */
+const WORKSPACE_MAY_CHOOSE = new Set(['lmPlayground.model']);
+
+describe('workspace trust: settings that point at files or hosts', () => {
+  const flagged = Object.entries(settings).filter(([name, s]) => pointsOutside(name, s));
+
+  it('recognises the known ones (the check is not vacuous)', () => {
+    const names = flagged.map(([n]) => n);
+    for (const known of ['lmPlayground.model', 'lmPlayground.hub.baseUrl', 'lmPlayground.hub.maxDownloadBytes']) assert.ok(names.includes(known), known);
+  });
+
+  it('restricts every one of them in untrusted workspaces', () => {
+    const trust = manifest.capabilities?.untrustedWorkspaces;
+    assert.strictEqual(trust?.supported, 'limited');
+    const restricted = new Set(trust?.restrictedConfigurations ?? []);
+    const missing = flagged.map(([n]) => n).filter((n) => !restricted.has(n));
+    assert.deepStrictEqual(missing, [], 'add these to capabilities.untrustedWorkspaces.restrictedConfigurations');
+    for (const n of restricted) assert.ok(settings[n], `restricted setting ${n} is not declared`);
+  });
+
+  it('scopes every one of them to the user or the machine', () => {
+    const wrong = flagged
+      .filter(([name, s]) => !(s.scope === 'machine' || s.scope === 'application' || (s.scope === 'machine-overridable' && WORKSPACE_MAY_CHOOSE.has(name))))
+      .map(([name, s]) => `${name}: ${s.scope ?? 'window (default)'}`);
+    assert.deepStrictEqual(wrong, [], 'give these "scope": "machine" or "application"');
+  });
+});
+
+describe('webview pages: resource roots and model files', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-pages-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('the resource roots are the extension\'s dist/webview and dist/ort, never a model\'s folder', () => {
+    const ext = path.join(dir, 'extension');
+    assert.deepStrictEqual(pageResourceRoots(ext), [path.join(ext, 'dist', 'webview'), path.join(ext, 'dist', 'ort')]);
+  });
+
+  it('an n-gram file in a folder of other files: the page may read that file and nothing beside it', async () => {
+    const downloads = path.join(dir, 'Downloads');
+    fs.mkdirSync(downloads);
+    const model = path.join(downloads, 'my.arpa');
+    fs.writeFileSync(model, '\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\t<unk>\n\n\\end\\\n');
+    fs.writeFileSync(path.join(downloads, 'secret.txt'), 'do not read');
+    const files = modelFilesForPage(model, path.join(dir, 'no-embedded'), false);
+    assert.deepStrictEqual(files, { kind: 'ngram', files: { file: model } });
+    assert.ok(Buffer.from(await readModelFileForPage(files, 'file')).equals(fs.readFileSync(model)));
+    for (const name of ['secret.txt', '../secret.txt', path.join(downloads, 'secret.txt'), 'onnx', '__proto__', 'constructor', 'toString']) {
+      await assert.rejects(readModelFileForPage(files, name), (e: Error) => e instanceof LmError && /not a file of this model/.test(e.message), name);
+    }
+  });
+
+  it('a neural model folder: exactly its config, tokenizer and graph', async () => {
+    const embedded = path.join(REPO, 'models');
+    const m = modelFilesForPage('gpt-classics', embedded, false);
+    const folder = path.join(embedded, 'gpt-classics');
+    const expected: Record<string, string> = { config: path.join(folder, 'config.json'), tokenizer: path.join(folder, 'tokenizer.json'), onnx: path.join(folder, 'onnx', 'model.onnx') };
+    if (fs.existsSync(path.join(folder, 'tokenizer_config.json'))) expected.tokenizerConfig = path.join(folder, 'tokenizer_config.json');
+    assert.deepStrictEqual(m, { kind: 'neural', files: expected });
+    assert.strictEqual(modelFilesForPage('gpt-classics', embedded, true).files.onnx, path.join(folder, 'onnx', 'model_quantized.onnx'));
+    const config = JSON.parse(Buffer.from(await readModelFileForPage(m, 'config')).toString('utf8'));
+    assert.strictEqual(typeof config, 'object');
+  });
+
+  it('a file above its limit is refused before it is read', async () => {
+    const big = path.join(dir, 'config.json');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, PAGE_FILE_LIMITS.config + 1); // sparse: nothing is written
+    await assert.rejects(readModelFileForPage({ kind: 'neural', files: { config: big } }, 'config'), /above the 128 MiB limit/);
+  });
+});
+
+describe('webview pages: which page hosts the engine', () => {
+  interface FakeHost {
+    webview: object;
+  }
+  const page = (): FakeHost => ({ webview: {} });
+
+  it('a page the extension did not register cannot claim, whatever it says', () => {
+    const hosts = new WebviewHosts<FakeHost>();
+    let changes = 0;
+    hosts.onDidChange(() => changes++);
+    assert.strictEqual(hosts.claim(page(), true), false);
+    assert.strictEqual(hosts.gpuHost, undefined);
+    assert.strictEqual(changes, 0);
+  });
+
+  it('a registered page is the host after its first claim of exactly true, and only then', () => {
+    const hosts = new WebviewHosts<FakeHost>();
+    let changes = 0;
+    hosts.onDidChange(() => changes++);
+    const a = page();
+    hosts.register(a.webview);
+    assert.strictEqual(hosts.claim(a, 'true'), false, 'not a boolean true');
+    assert.strictEqual(hosts.claim(a, true), false, 'one claim per page');
+    const b = page();
+    hosts.register(b.webview);
+    assert.strictEqual(hosts.claim(b, true), true);
+    assert.strictEqual(hosts.gpuHost, b);
+    assert.strictEqual(changes, 1);
+    // Another object with the same webview identity but not a new registration: still one claim.
+    assert.strictEqual(hosts.claim({ webview: b.webview }, true), false);
+  });
+
+  it('a claim the load disproves withdraws the page for good; a closed page stops being the host', () => {
+    const hosts = new WebviewHosts<FakeHost>();
+    let changes = 0;
+    hosts.onDidChange(() => changes++);
+    const a = page();
+    hosts.register(a.webview);
+    hosts.claim(a, true);
+    hosts.refute(a.webview);
+    assert.strictEqual(hosts.gpuHost, undefined);
+    assert.strictEqual(hosts.claim(a, true), false);
+    assert.strictEqual(changes, 2);
+    const b = page();
+    hosts.register(b.webview);
+    hosts.claim(b, true);
+    hosts.unregister(b.webview);
+    assert.strictEqual(hosts.gpuHost, undefined);
+    assert.strictEqual(hosts.claim(b, true), false, 'a closed page cannot claim');
+    assert.strictEqual(changes, 4);
+  });
+});
