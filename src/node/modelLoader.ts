@@ -5,14 +5,20 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { ngramFromBytes } from '../core/ngram/ngramFromBytes';
+import { ArpaReader } from '../core/ngram/arpa';
+import { readNgramBinary } from '../core/ngram/binaryFormat';
+import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
+import { arpaModelName, ngramFileKind, notAModel, SNIFF_BYTES } from '../core/ngram/ngramFromBytes';
+import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from './modelFileStream';
 import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
 import { startNeuralWorker } from './workerHost';
 
-/** Files above this size are refused before reading (a model this large would not fit anyway). */
+/**
+ * The cap on a model's data: the file's size, and what a gzipped file decompresses to (checked as
+ * the bytes come out). A parameter of the loaders, so that a setting can raise it.
+ */
 export const MAX_MODEL_BYTES = 1.5 * 1024 * 1024 * 1024;
 export const NGRAM_FILE_NAMES = ['model.ngram.gz', 'model.ngram'];
 export const DEFAULT_MODEL = 'ngram-classics';
@@ -61,29 +67,61 @@ export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir()):
   return trimmed;
 }
 
-export function loadModelFile(file: string, name = path.basename(path.dirname(file)) || file): LanguageModel {
+export interface ModelLimits {
+  /** Cap on a model file's size and on what it decompresses to (default MAX_MODEL_BYTES). */
+  maxBytes?: number;
+}
+
+/**
+ * Loads an n-gram model file (LM Playground binary or ARPA, gzipped or not) as a stream: ARPA text
+ * is parsed chunk by chunk, a binary file is gathered into one buffer; both stop at `maxBytes`.
+ */
+export async function loadModelFile(file: string, name = path.basename(path.dirname(file)) || file, limits: ModelLimits = {}): Promise<LanguageModel> {
+  const maxBytes = limits.maxBytes ?? MAX_MODEL_BYTES;
   let size: number;
   try {
     size = fs.statSync(file).size;
   } catch (e) {
-    throw new LmError(`cannot read model ${file}: ${(e as Error).message}`);
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
   }
-  if (size > MAX_MODEL_BYTES) throw new ModelFormatError(`file is ${(size / 2 ** 30).toFixed(1)} GiB, above the 1.5 GiB limit`, file);
+  if (size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
   if (size === 0) throw new ModelFormatError('file is empty', file);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new LmError(`cannot read model ${file}: ${(e as Error).message}`);
-  }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = zlib.gunzipSync(bytes);
-    } catch (e) {
-      throw new ModelFormatError(`corrupt gzip data: ${(e as Error).message}`, file);
+  const gzipped = isGzipFile(file);
+  const chunks = modelFileChunks(file, maxBytes);
+  // Enough of the start to tell the format.
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let done = false;
+  while (headBytes < SNIFF_BYTES) {
+    const next = await chunks.next();
+    if (next.done) {
+      done = true;
+      break;
     }
+    head.push(next.value);
+    headBytes += next.value.length;
   }
-  return ngramFromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, name);
+  const start = Buffer.concat(head);
+  const kind = ngramFileKind(start);
+  if (kind === 'other') {
+    await chunks.return(undefined);
+    throw notAModel(file);
+  }
+  if (kind === 'binary') {
+    const parts: Uint8Array[] = [start];
+    if (!done) for await (const chunk of chunks) parts.push(chunk);
+    const bytes = Buffer.concat(parts);
+    const { model, metadata } = readNgramBinary(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+    return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
+  }
+  const reader = new ArpaReader(file, { maxBytes: Math.min(maxBytes, /\.gz$/i.test(file) ? maxBytes : size) });
+  try {
+    reader.push(start);
+    if (!done) for await (const chunk of chunks) reader.push(chunk);
+  } finally {
+    await chunks.return(undefined);
+  }
+  return new NgramLanguageModel(reader.end(), 'whitespace', arpaModelName(file));
 }
 
 /**

@@ -29,14 +29,14 @@ describe('loading models (bad input gets clear errors)', () => {
     await assert.rejects(loadModel('   '), /no model given/);
   });
 
-  it('rejects empty, binary, truncated and corrupt files, naming the file', () => {
-    assert.throws(() => loadModelFile(file('empty.arpa', '')), /empty\.arpa: file is empty/);
-    assert.throws(() => loadModelFile(file('bin.arpa', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]))), /bin\.arpa: not a language model/);
-    assert.throws(() => loadModelFile(file('trunc.ngram', 'LMPNGRAM\x01\x00\x00\x00\xff\xff\x00\x00{')), (e: Error) => e instanceof ModelFormatError && /trunc\.ngram: file is truncated/.test(e.message));
-    assert.throws(() => loadModelFile(file('bad.ngram.gz', new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]))), /bad\.ngram\.gz: corrupt gzip data/);
-    assert.throws(() => loadModelFile(file('text.arpa', 'just some words\n')), /text\.arpa:1: not an ARPA file/);
+  it('rejects empty, binary, truncated and corrupt files, naming the file', async () => {
+    await assert.rejects(loadModelFile(file('empty.arpa', '')), /empty\.arpa: file is empty/);
+    await assert.rejects(loadModelFile(file('bin.arpa', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]))), /bin\.arpa: not a language model/);
+    await assert.rejects(loadModelFile(file('trunc.ngram', 'LMPNGRAM\x01\x00\x00\x00\xff\xff\x00\x00{')), (e: Error) => e instanceof ModelFormatError && /trunc\.ngram: file is truncated/.test(e.message));
+    await assert.rejects(loadModelFile(file('bad.ngram.gz', new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]))), /bad\.ngram\.gz: corrupt gzip data/);
+    await assert.rejects(loadModelFile(file('text.arpa', 'just some words\n')), /text\.arpa:1: not an ARPA file/);
     const gz = zlib.gzipSync(Buffer.from('\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n'));
-    assert.strictEqual(loadModelFile(file('ok.arpa.gz', gz)).vocabSize, 3, 'gzipped ARPA with <unk> added');
+    assert.strictEqual((await loadModelFile(file('ok.arpa.gz', gz))).vocabSize, 3, 'gzipped ARPA with <unk> added');
   });
 
   it('accepts a folder holding a model, and refuses one without', async () => {
