@@ -176,7 +176,7 @@ function checkHeader(header: unknown, dataBytes: number, fail: (msg: string) => 
     const { order, field, type, length, offset } = r;
     const what = `${String(order)}-gram ${String(field)}`;
     if (!Number.isInteger(order) || (order as number) < 1 || (order as number) > N) fail(`array record for an order ${JSON.stringify(order)} the model does not have`);
-    if (typeof field !== 'string' || !(field in FIELD_TYPE)) fail(`unknown array field ${JSON.stringify(field)}`);
+    if (typeof field !== 'string' || !Object.prototype.hasOwnProperty.call(FIELD_TYPE, field)) fail(`unknown array field ${JSON.stringify(field)}`);
     const k = order as number;
     const f = field as Field;
     if (type !== FIELD_TYPE[f]) fail(`${what} has type ${JSON.stringify(type)}, expected ${FIELD_TYPE[f]}`);
@@ -224,7 +224,7 @@ function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
     for (let p = 0; p < o.count; p++) {
       const lo = cs[p];
       const hi = cs[p + 1];
-      if (hi < lo) fail(`${k + 1}-gram entry ${p} has a bad child range`);
+      if (hi < lo || hi > next.count) fail(`${k + 1}-gram entry ${p} has a bad child range`);
       for (let c = lo; c < hi; c++) {
         if (words[c] >= V) fail(`${k + 2}-gram entry ${c} has a word id ${words[c]} outside the vocabulary of ${V}`);
         if (c > lo && words[c] <= words[c - 1]) fail(`${k + 2}-gram entry ${c} is out of order`);
