@@ -19,6 +19,10 @@ import { ngramFromBytes } from '../../../src/core/ngram/ngramFromBytes';
 import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
 import { loadModelFile } from '../../../src/node/modelLoader';
 import { modelFileChunks } from '../../../src/node/modelFileStream';
+import { loadHuggingFaceFolder, MAX_CONFIG_JSON_BYTES } from '../../../src/node/neuralLoader';
+import { REPO } from '../helpers';
+
+const NEURAL_DIR = path.join(REPO, 'models', 'gpt-classics');
 
 const TEXT = 'the cat sat on the mat\nthe dog sat on the log\na cat and a dog\nthe end of the story\n';
 
@@ -311,5 +315,73 @@ describe('fault injection: ARPA text', () => {
   it('reads a byte order mark, CRLF line ends and sections without blank lines between them', () => {
     const text = '\uFEFF' + arpa.replace(/\n\n(\\[23]-grams:|\\end\\)/g, '\n$1').replace(/\n/g, '\r\n');
     assert.strictEqual(readArpaBytes(new TextEncoder().encode(text), 'm.arpa').counts.join(), smallModel().counts.join());
+  });
+});
+
+describe('fault injection: neural model folders', function () {
+  this.timeout(120000);
+  let dir: string;
+  let n = 0;
+  /** A copy of gpt-classics' JSON files beside a link to its graph, with `edit` applied to config.json. */
+  const folder = (edit: (config: Record<string, unknown>) => unknown, files: Record<string, string | Buffer> = {}) => {
+    const d = path.join(dir, `m${n++}`);
+    fs.mkdirSync(d);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(NEURAL_DIR, f), path.join(d, f));
+    fs.symlinkSync(path.join(NEURAL_DIR, 'onnx'), path.join(d, 'onnx'));
+    const config = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'config.json'), 'utf8'));
+    fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(edit(config)));
+    for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(d, f), content);
+    return d;
+  };
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-neural-faults-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const rejects = (d: string, file: string, message: RegExp) =>
+    assert.rejects(loadHuggingFaceFolder(d, 'x', { preferQuantized: true }), (e: Error) => {
+      assert.ok(e instanceof ModelFormatError, `expected a ModelFormatError, got ${e.stack}`);
+      assert.ok(e.message.startsWith(`${path.join(d, file)}: `), e.message);
+      assert.match(e.message, message);
+      return true;
+    });
+
+  it('checks the layer count of config.json against the graph', async () => {
+    await rejects(folder((c) => ({ ...c, n_layer: 5 })), 'config.json', /n_layer \/ num_hidden_layers is 5 but the graph .* has 4 layers/);
+    await rejects(folder((c) => ({ ...c, n_layer: 3 })), 'config.json', /is 3 but the graph .* has 4 layers/);
+    await rejects(folder((c) => ({ ...c, n_layer: 1e8 })), 'config.json', /n_layer 100000000 is out of range \(1 to 1024/);
+  });
+
+  it('refuses sizes out of range, naming the field', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ n_positions: 1 }, /n_positions 1 is out of range \(2 to .*a window needs 2 tokens/],
+      [{ n_positions: 0.5 }, /n_positions must be an integer, got 0\.5/],
+      [{ vocab_size: '4096' }, /vocab_size must be an integer, got "4096"/],
+      [{ vocab_size: 1e12 }, /vocab_size 1000000000000 is out of range/],
+      [{ n_head: 7 }, /hidden size 256 is not a multiple of the 7 attention heads/],
+      [{ num_key_value_heads: 3 }, /num_key_value_heads 3 does not divide the 8 attention heads/],
+      [{ bos_token_id: 4096 }, /bos_token_id 4096 is out of range \(0 to 4095: a token of the vocabulary\)/],
+      [{ eos_token_id: -1 }, /eos_token_id -1 is out of range/],
+      [{ n_embd: undefined }, /missing n_embd \/ hidden_size \/ d_model/],
+    ];
+    for (const [edit, message] of cases) await rejects(folder((c) => ({ ...c, ...edit })), 'config.json', message);
+    await rejects(folder(() => [1, 2]), 'config.json', /not a JSON object/);
+  });
+
+  it('reads config.json and tokenizer.json up to a cap, and says what is wrong with them', async () => {
+    await rejects(folder((c) => c, { 'config.json': `{${' '.repeat(MAX_CONFIG_JSON_BYTES)}}` }), 'config.json', /larger than 1 MiB, the limit for this file/);
+    await rejects(folder((c) => c, { 'tokenizer.json': 'this is not JSON' }), 'tokenizer.json', /not valid JSON/);
+    await rejects(folder((c) => c, { 'tokenizer.json': Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]) }), 'tokenizer.json', /not UTF-8/);
+    await rejects(folder((c) => c, { 'tokenizer.json': '{"model": 1}' }), 'tokenizer.json', /cannot build the tokenizer/);
+  });
+
+  it('a model with n_positions 2 scores with a positive stride (every token gets a probability)', async () => {
+    const lm = await loadHuggingFaceFolder(folder((c) => ({ ...c, n_positions: 2, n_ctx: 2 })), 'x', { preferQuantized: true });
+    try {
+      const ids = lm.tokenizer.encode('It was the best of times, it was the worst of times.', true).map((t) => t.id);
+      const lp = await lm.sequenceLogProbs(ids, 1);
+      assert.strictEqual(lp.length, ids.length - 1);
+      assert.ok(lp.every((x) => x < 0 && Number.isFinite(x)));
+    } finally {
+      lm.dispose();
+    }
   });
 });
