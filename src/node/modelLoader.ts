@@ -41,30 +41,73 @@ export function listEmbeddedModels(dir = embeddedModelsDir()): string[] {
     .sort();
 }
 
-/** Resolves a model spec (path or embedded name) to a file to load. */
-export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir()): string {
+/** Whether `spec` is the name of an embedded model (a bare name, a folder in modelsDir). */
+function isEmbeddedName(spec: string, modelsDir: string): boolean {
+  return /^[\w.-]+$/.test(spec) && fs.existsSync(path.join(modelsDir, spec));
+}
+
+/**
+ * A model setting made absolute: embedded names and absolute paths stay as they are, a relative
+ * path is resolved against `baseDir` (the extension passes its first workspace folder, the CLI the
+ * current folder). Without a base folder a relative path is returned as it is: `checkModelSpec`
+ * refuses it.
+ */
+export function absoluteModelSpec(spec: string, baseDir: string | undefined, modelsDir = embeddedModelsDir()): string {
+  const trimmed = spec.trim();
+  if (!trimmed || path.isAbsolute(trimmed) || isEmbeddedName(trimmed, modelsDir) || baseDir === undefined) return trimmed;
+  return path.resolve(baseDir, trimmed);
+}
+
+/** Refuses a relative model path that no base folder resolved (the extension with no workspace folder open). */
+export function checkModelSpec(spec: string, modelsDir = embeddedModelsDir()): void {
+  const trimmed = spec.trim();
+  if (trimmed && !path.isAbsolute(trimmed) && !isEmbeddedName(trimmed, modelsDir)) {
+    throw new LmError(`the model path ${trimmed} is relative and no workspace folder is open to resolve it against: open a folder, or give an absolute path`);
+  }
+}
+
+/** Why a model path cannot be used, from the error of a stat or a directory listing. */
+function pathError(target: string, e: unknown, modelsDir: string): LmError {
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
+    const names = listEmbeddedModels(modelsDir);
+    return new LmError(`model not found: ${target} is neither a file, a folder nor an embedded model (${names.join(', ') || 'none installed'})`);
+  }
+  return new LmError(`cannot open model ${target}: ${describeFsError(e)}`);
+}
+
+/**
+ * Resolves a model spec (path or embedded name) to a file to load. A relative path is resolved
+ * against `baseDir` (default: the current folder, the CLI's convention).
+ */
+export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir(), baseDir: string = process.cwd()): string {
   const trimmed = spec.trim();
   if (!trimmed) throw new LmError('no model given');
-  if (/^[\w.-]+$/.test(trimmed) && fs.existsSync(path.join(modelsDir, trimmed))) {
+  if (isEmbeddedName(trimmed, modelsDir)) {
     if (isHuggingFaceFolder(path.join(modelsDir, trimmed))) return path.join(modelsDir, trimmed);
     const file = NGRAM_FILE_NAMES.map((f) => path.join(modelsDir, trimmed, f)).find((f) => fs.existsSync(f));
     if (file) return file;
   }
+  const target = absoluteModelSpec(trimmed, baseDir, modelsDir);
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(trimmed);
-  } catch {
-    const names = listEmbeddedModels(modelsDir);
-    throw new LmError(`model not found: ${trimmed} is neither a file, a folder nor an embedded model (${names.join(', ') || 'none installed'})`);
+    stat = fs.statSync(target);
+  } catch (e) {
+    throw pathError(target, e, modelsDir);
   }
   if (stat.isDirectory()) {
-    if (isHuggingFaceFolder(trimmed)) return trimmed;
-    const inside = [...NGRAM_FILE_NAMES, ...fs.readdirSync(trimmed).filter((f) => f.endsWith('.arpa')).sort()];
-    const found = inside.find((f) => fs.existsSync(path.join(trimmed, f)));
-    if (!found) throw new LmError(`model folder ${trimmed} has no config.json (Hugging Face layout), ${NGRAM_FILE_NAMES.join(', ')} or .arpa file`);
-    return path.join(trimmed, found);
+    if (isHuggingFaceFolder(target)) return target;
+    let listing: string[];
+    try {
+      listing = fs.readdirSync(target);
+    } catch (e) {
+      throw pathError(target, e, modelsDir);
+    }
+    const inside = [...NGRAM_FILE_NAMES, ...listing.filter((f) => f.endsWith('.arpa')).sort()];
+    const found = inside.find((f) => fs.existsSync(path.join(target, f)));
+    if (!found) throw new LmError(`model folder ${target} has no config.json (Hugging Face layout), ${NGRAM_FILE_NAMES.join(', ')} or .arpa file`);
+    return path.join(target, found);
   }
-  return trimmed;
+  return target;
 }
 
 export interface ModelLimits {
@@ -128,13 +171,17 @@ export async function loadModelFile(file: string, name = path.basename(path.dirn
  * Loads a model. With `inWorker`, a neural model runs in a worker thread (the extension host's
  * choice); otherwise in this thread (the CLI's).
  */
-export async function loadModel(spec: string, modelsDir?: string, neural: NeuralLoadOptions & { inWorker?: boolean } = {}): Promise<LanguageModel> {
-  const file = resolveModelFile(spec, modelsDir);
+export async function loadModel(
+  spec: string,
+  modelsDir?: string,
+  neural: NeuralLoadOptions & ModelLimits & { inWorker?: boolean; baseDir?: string } = {},
+): Promise<LanguageModel> {
+  const file = resolveModelFile(spec, modelsDir, neural.baseDir);
   const isEmbedded = !spec.includes('/') && !spec.includes('\\') && file.startsWith(modelsDir ?? embeddedModelsDir());
   if (fs.statSync(file).isDirectory()) {
     const name = isEmbedded ? spec : path.basename(file);
     if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, preferQuantized: neural.preferQuantized });
     return loadHuggingFaceFolder(file, name, neural);
   }
-  return loadModelFile(file, isEmbedded ? spec : undefined);
+  return loadModelFile(file, isEmbedded ? spec : undefined, { maxBytes: neural.maxBytes });
 }
