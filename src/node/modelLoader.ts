@@ -160,7 +160,12 @@ export async function loadModelFile(file: string, name = path.basename(path.dirn
   const reader = new ArpaReader(file, { maxBytes: Math.min(maxBytes, /\.gz$/i.test(file) ? maxBytes : size) });
   try {
     reader.push(start);
-    if (!done) for await (const chunk of chunks) reader.push(chunk);
+    if (!done) {
+      for await (const chunk of chunks) {
+        reader.push(chunk);
+        if (reader.finished) break;
+      }
+    }
   } finally {
     await chunks.return(undefined);
   }

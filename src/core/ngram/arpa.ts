@@ -8,7 +8,7 @@ import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
 import { GrowableFloat32, GrowableUint32 } from './growable';
 import { MAX_ORDER } from './kneserNey';
 import { NgramModel, NgramOrder } from './ngramModel';
-import { Vocabulary } from './vocabulary';
+import { MAX_VOCABULARY, Vocabulary } from './vocabulary';
 
 /** Writes the model as ARPA text, in chunks (a large model does not become one giant string). */
 export function* writeArpa(model: NgramModel): Generator<string> {
@@ -152,6 +152,11 @@ export class ArpaReader {
     }
   }
 
+  /** Whether the end marker was read: the rest of the file does not matter. */
+  get finished(): boolean {
+    return this.phase === 'done';
+  }
+
   /** The model, once the whole file was pushed. */
   end(): NgramModel {
     if (this.carry) {
@@ -227,7 +232,7 @@ export class ArpaReader {
     if (k !== counts.length + 1) this.fail(n, `expected the count of ${counts.length + 1}-grams, got ${m![1]}-grams`);
     if (k > MAX_ORDER) this.fail(n, `order ${k} is above the supported maximum ${MAX_ORDER}`);
     const count = Number(m![2]);
-    if (count > MAX_COUNT) this.fail(n, `${m![2]} ${k}-grams are more than this reader supports (${MAX_COUNT})`);
+    if (count > (k === 1 ? MAX_VOCABULARY : MAX_COUNT)) this.fail(n, `${m![2]} ${k}-grams are more than this reader supports (${k === 1 ? MAX_VOCABULARY : MAX_COUNT})`);
     counts.push(count);
   }
 

@@ -17,6 +17,7 @@ import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../../src/core/
 import type { NgramModel } from '../../../src/core/ngram/ngramModel';
 import { ngramFromBytes } from '../../../src/core/ngram/ngramFromBytes';
 import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
+import { MAX_VOCABULARY } from '../../../src/core/ngram/vocabulary';
 import { loadModelFile } from '../../../src/node/modelLoader';
 import { modelFileChunks } from '../../../src/node/modelFileStream';
 import { loadHuggingFaceFolder, MAX_CONFIG_JSON_BYTES } from '../../../src/node/neuralLoader';
@@ -293,6 +294,7 @@ describe('fault injection: ARPA text', () => {
       [arpa.replace(/ngram 3=\d+/, '$&\nngram 7=1'), /expected the count of 4-grams, got 7-grams/],
       [arpa.replace(/ngram 3=\d+/, '$&\nngram 4=1\nngram 5=1\nngram 6=1\nngram 7=1'), /order 7 is above the supported maximum 6/],
       [arpa.replace(/ngram 1=\d+/, 'ngram 1=99999999999999'), /more than this reader supports/],
+      [arpa.replace(/ngram 1=\d+/, `ngram 1=${MAX_VOCABULARY + 1}`), /1-grams are more than this reader supports \(16000000\)/],
     ];
     for (const [text, message] of cases) {
       const e = arpaError(text);
@@ -300,7 +302,7 @@ describe('fault injection: ARPA text', () => {
       assert.ok(e.line !== undefined && e.line > 0);
     }
     // Declared counts that the file's bytes cannot hold: refused at the header line.
-    const e = arpaError(new TextEncoder().encode(arpa.replace(/ngram 1=\d+/, 'ngram 1=1000000000')));
+    const e = arpaError(new TextEncoder().encode(arpa.replace(/ngram 2=\d+/, 'ngram 2=1000000000')));
     assert.strictEqual(e.line, 5);
     assert.match(e.message, /declares \d+ n-grams, more than \d+ bytes of text can hold/);
   });
