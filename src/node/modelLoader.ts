@@ -151,9 +151,21 @@ export async function loadModelFile(file: string, name = path.basename(path.dirn
     throw notAModel(file);
   }
   if (kind === 'binary') {
-    const parts: Uint8Array[] = [start];
-    if (!done) for await (const chunk of chunks) parts.push(chunk);
-    const bytes = Buffer.concat(parts);
+    let bytes: Buffer;
+    if (gzipped) {
+      const parts: Uint8Array[] = [start];
+      if (!done) for await (const chunk of chunks) parts.push(chunk);
+      bytes = Buffer.concat(parts);
+    } else {
+      // The size is known and within the cap: one read is faster than gathering chunks.
+      await chunks.return(undefined);
+      try {
+        bytes = fs.readFileSync(file);
+      } catch (e) {
+        throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+      }
+      if (bytes.length > maxBytes) throw new ModelFormatError(`file is ${formatBytes(bytes.length)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
+    }
     const { model, metadata } = readNgramBinary(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
     return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
   }

@@ -210,25 +210,52 @@ function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
   const V = orders[0].count;
   for (let k = 0; k < orders.length; k++) {
     const o = orders[k];
-    const { logProb, backoff } = o;
-    for (let i = 0; i < o.count; i++) {
-      // Written as negations so that NaN fails too.
-      if (!(logProb[i] <= 0 && logProb[i] > -Infinity)) fail(`${k + 1}-gram entry ${i} has a bad log-probability ${logProb[i]}`);
+    const bad = firstBadLogProb(o.logProb);
+    if (bad >= 0) fail(`${k + 1}-gram entry ${bad} has a bad log-probability ${o.logProb[bad]}`);
+    if (o.backoff) {
+      const b = firstNonFinite(o.backoff);
+      if (b >= 0) fail(`${k + 1}-gram entry ${b} has a bad backoff ${o.backoff[b]}`);
     }
-    if (backoff) for (let i = 0; i < o.count; i++) if (!Number.isFinite(backoff[i])) fail(`${k + 1}-gram entry ${i} has a bad backoff ${backoff[i]}`);
     if (k === orders.length - 1) break;
     const cs = o.childStart!;
     const next = orders[k + 1];
-    const words = next.words;
     if (cs[0] !== 0 || cs[o.count] !== next.count) fail(`${k + 1}-gram links do not cover the ${k + 2}-grams`);
-    for (let p = 0; p < o.count; p++) {
-      const lo = cs[p];
-      const hi = cs[p + 1];
-      if (hi < lo || hi > next.count) fail(`${k + 1}-gram entry ${p} has a bad child range`);
-      for (let c = lo; c < hi; c++) {
-        if (words[c] >= V) fail(`${k + 2}-gram entry ${c} has a word id ${words[c]} outside the vocabulary of ${V}`);
-        if (c > lo && words[c] <= words[c - 1]) fail(`${k + 2}-gram entry ${c} is out of order`);
-      }
-    }
+    const range = firstBadRange(cs, o.count);
+    if (range >= 0) fail(`${k + 1}-gram entry ${range} has a bad child range`);
+    const w = firstBadWord(next.words, V);
+    if (w >= 0) fail(`${k + 2}-gram entry ${w} has a word id ${next.words[w]} outside the vocabulary of ${V}`);
+    const unsorted = firstUnsortedChild(cs, o.count, next.words);
+    if (unsorted >= 0) fail(`${k + 2}-gram entry ${unsorted} is out of order`);
   }
+}
+
+// Tight loops without closures: they run over every n-gram on every load.
+function firstBadLogProb(a: Float32Array): number {
+  // Written as a negation so that NaN fails too.
+  for (let i = 0; i < a.length; i++) if (!(a[i] <= 0 && a[i] > -Infinity)) return i;
+  return -1;
+}
+
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!(a[i] - a[i] === 0)) return i;
+  return -1;
+}
+
+/** Ranges ascend (so each lies within [0, childStart[count]], which is the next order's count). */
+function firstBadRange(cs: Uint32Array, count: number): number {
+  for (let p = 0; p < count; p++) if (cs[p + 1] < cs[p]) return p;
+  return -1;
+}
+
+function firstBadWord(words: Uint32Array, V: number): number {
+  for (let i = 0; i < words.length; i++) if (words[i] >= V) return i;
+  return -1;
+}
+
+/** Words strictly ascend within each parent's range (binary search relies on it); ranges were checked. */
+function firstUnsortedChild(cs: Uint32Array, count: number, words: Uint32Array): number {
+  for (let p = 0; p < count; p++) {
+    for (let c = cs[p] + 1, end = cs[p + 1]; c < end; c++) if (words[c] <= words[c - 1]) return c;
+  }
+  return -1;
 }
