@@ -28,7 +28,7 @@ ngram 2=3
 `;
 
 /** A binary model file with its checksum recomputed after an edit, as a forger would. */
-export function resealed(bytes: Uint8Array): Uint8Array {
+function resealed(bytes: Uint8Array): Uint8Array {
   const out = bytes.slice();
   new DataView(out.buffer).setUint32(out.length - 4, xxh32(out.subarray(0, out.length - 4)), true);
   return out;

@@ -128,17 +128,19 @@ export class ArpaReader {
 
   /** Names the first line of `bytes` that is not UTF-8. */
   private failNotUtf8(bytes: Uint8Array): never {
-    let start = 0;
-    for (let line = this.lineNo + 1; ; line++) {
+    const message = 'not UTF-8 (an ARPA file must be UTF-8 text; convert it, e.g. with iconv -f latin1 -t utf-8)';
+    let line = this.lineNo + 1;
+    for (let start = 0; start < bytes.length; line++) {
       let end = bytes.indexOf(0x0a, start);
       if (end < 0) end = bytes.length;
       try {
         this.decoder.decode(bytes.subarray(start, end));
       } catch {
-        this.fail(line, 'not UTF-8 (an ARPA file must be UTF-8 text; convert it, e.g. with iconv -f latin1 -t utf-8)');
+        this.fail(line, message);
       }
       start = end + 1;
     }
+    return this.fail(this.lineNo + 1, message);
   }
 
   /** Whole lines of text (a last line without a line feed counts as a line). */
