@@ -5,14 +5,20 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { ngramFromBytes } from '../core/ngram/ngramFromBytes';
+import { ArpaReader } from '../core/ngram/arpa';
+import { readNgramBinary } from '../core/ngram/binaryFormat';
+import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
+import { arpaModelName, ngramFileKind, notAModel, SNIFF_BYTES } from '../core/ngram/ngramFromBytes';
+import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from './modelFileStream';
 import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
 import { startNeuralWorker } from './workerHost';
 
-/** Files above this size are refused before reading (a model this large would not fit anyway). */
+/**
+ * The cap on a model's data: the file's size, and what a gzipped file decompresses to (checked as
+ * the bytes come out). A parameter of the loaders, so that a setting can raise it.
+ */
 export const MAX_MODEL_BYTES = 1.5 * 1024 * 1024 * 1024;
 export const NGRAM_FILE_NAMES = ['model.ngram.gz', 'model.ngram'];
 export const DEFAULT_MODEL = 'ngram-classics';
@@ -35,68 +41,164 @@ export function listEmbeddedModels(dir = embeddedModelsDir()): string[] {
     .sort();
 }
 
-/** Resolves a model spec (path or embedded name) to a file to load. */
-export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir()): string {
+/** Whether `spec` is the name of an embedded model (a bare name, a folder in modelsDir). */
+function isEmbeddedName(spec: string, modelsDir: string): boolean {
+  return /^[\w.-]+$/.test(spec) && fs.existsSync(path.join(modelsDir, spec));
+}
+
+/**
+ * A model setting made absolute: embedded names and absolute paths stay as they are, a relative
+ * path is resolved against `baseDir` (the extension passes its first workspace folder, the CLI the
+ * current folder). Without a base folder a relative path is returned as it is: `checkModelSpec`
+ * refuses it.
+ */
+export function absoluteModelSpec(spec: string, baseDir: string | undefined, modelsDir = embeddedModelsDir()): string {
+  const trimmed = spec.trim();
+  if (!trimmed || path.isAbsolute(trimmed) || isEmbeddedName(trimmed, modelsDir) || baseDir === undefined) return trimmed;
+  return path.resolve(baseDir, trimmed);
+}
+
+/** Refuses a relative model path that no base folder resolved (the extension with no workspace folder open). */
+export function checkModelSpec(spec: string, modelsDir = embeddedModelsDir()): void {
+  const trimmed = spec.trim();
+  if (trimmed && !path.isAbsolute(trimmed) && !isEmbeddedName(trimmed, modelsDir)) {
+    throw new LmError(`the model path ${trimmed} is relative and no workspace folder is open to resolve it against: open a folder, or give an absolute path`);
+  }
+}
+
+/** Why a model path cannot be used, from the error of a stat or a directory listing. */
+function pathError(target: string, e: unknown, modelsDir: string): LmError {
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
+    const names = listEmbeddedModels(modelsDir);
+    return new LmError(`model not found: ${target} is neither a file, a folder nor an embedded model (${names.join(', ') || 'none installed'})`);
+  }
+  return new LmError(`cannot open model ${target}: ${describeFsError(e)}`);
+}
+
+/**
+ * Resolves a model spec (path or embedded name) to a file to load. A relative path is resolved
+ * against `baseDir` (default: the current folder, the CLI's convention).
+ */
+export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir(), baseDir: string = process.cwd()): string {
   const trimmed = spec.trim();
   if (!trimmed) throw new LmError('no model given');
-  if (/^[\w.-]+$/.test(trimmed) && fs.existsSync(path.join(modelsDir, trimmed))) {
+  if (isEmbeddedName(trimmed, modelsDir)) {
     if (isHuggingFaceFolder(path.join(modelsDir, trimmed))) return path.join(modelsDir, trimmed);
     const file = NGRAM_FILE_NAMES.map((f) => path.join(modelsDir, trimmed, f)).find((f) => fs.existsSync(f));
     if (file) return file;
   }
+  const target = absoluteModelSpec(trimmed, baseDir, modelsDir);
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(trimmed);
-  } catch {
-    const names = listEmbeddedModels(modelsDir);
-    throw new LmError(`model not found: ${trimmed} is neither a file, a folder nor an embedded model (${names.join(', ') || 'none installed'})`);
+    stat = fs.statSync(target);
+  } catch (e) {
+    throw pathError(target, e, modelsDir);
   }
   if (stat.isDirectory()) {
-    if (isHuggingFaceFolder(trimmed)) return trimmed;
-    const inside = [...NGRAM_FILE_NAMES, ...fs.readdirSync(trimmed).filter((f) => f.endsWith('.arpa')).sort()];
-    const found = inside.find((f) => fs.existsSync(path.join(trimmed, f)));
-    if (!found) throw new LmError(`model folder ${trimmed} has no config.json (Hugging Face layout), ${NGRAM_FILE_NAMES.join(', ')} or .arpa file`);
-    return path.join(trimmed, found);
+    if (isHuggingFaceFolder(target)) return target;
+    let listing: string[];
+    try {
+      listing = fs.readdirSync(target);
+    } catch (e) {
+      throw pathError(target, e, modelsDir);
+    }
+    const inside = [...NGRAM_FILE_NAMES, ...listing.filter((f) => f.endsWith('.arpa')).sort()];
+    const found = inside.find((f) => fs.existsSync(path.join(target, f)));
+    if (!found) throw new LmError(`model folder ${target} has no config.json (Hugging Face layout), ${NGRAM_FILE_NAMES.join(', ')} or .arpa file`);
+    return path.join(target, found);
   }
-  return trimmed;
+  return target;
 }
 
-export function loadModelFile(file: string, name = path.basename(path.dirname(file)) || file): LanguageModel {
+export interface ModelLimits {
+  /** Cap on a model file's size and on what it decompresses to (default MAX_MODEL_BYTES). */
+  maxBytes?: number;
+}
+
+/**
+ * Loads an n-gram model file (LM Playground binary or ARPA, gzipped or not) as a stream: ARPA text
+ * is parsed chunk by chunk, a binary file is gathered into one buffer; both stop at `maxBytes`.
+ */
+export async function loadModelFile(file: string, name = path.basename(path.dirname(file)) || file, limits: ModelLimits = {}): Promise<LanguageModel> {
+  const maxBytes = limits.maxBytes ?? MAX_MODEL_BYTES;
   let size: number;
   try {
     size = fs.statSync(file).size;
   } catch (e) {
-    throw new LmError(`cannot read model ${file}: ${(e as Error).message}`);
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
   }
-  if (size > MAX_MODEL_BYTES) throw new ModelFormatError(`file is ${(size / 2 ** 30).toFixed(1)} GiB, above the 1.5 GiB limit`, file);
+  if (size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
   if (size === 0) throw new ModelFormatError('file is empty', file);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new LmError(`cannot read model ${file}: ${(e as Error).message}`);
-  }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = zlib.gunzipSync(bytes);
-    } catch (e) {
-      throw new ModelFormatError(`corrupt gzip data: ${(e as Error).message}`, file);
+  const gzipped = isGzipFile(file);
+  const chunks = modelFileChunks(file, maxBytes);
+  // Enough of the start to tell the format.
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let done = false;
+  while (headBytes < SNIFF_BYTES) {
+    const next = await chunks.next();
+    if (next.done) {
+      done = true;
+      break;
     }
+    head.push(next.value);
+    headBytes += next.value.length;
   }
-  return ngramFromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, name);
+  const start = Buffer.concat(head);
+  const kind = ngramFileKind(start);
+  if (kind === 'other') {
+    await chunks.return(undefined);
+    throw notAModel(file);
+  }
+  if (kind === 'binary') {
+    let bytes: Buffer;
+    if (gzipped) {
+      const parts: Uint8Array[] = [start];
+      if (!done) for await (const chunk of chunks) parts.push(chunk);
+      bytes = Buffer.concat(parts);
+    } else {
+      // The size is known and within the cap: one read is faster than gathering chunks.
+      await chunks.return(undefined);
+      try {
+        bytes = fs.readFileSync(file);
+      } catch (e) {
+        throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+      }
+      if (bytes.length > maxBytes) throw new ModelFormatError(`file is ${formatBytes(bytes.length)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
+    }
+    const { model, metadata } = readNgramBinary(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+    return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
+  }
+  const reader = new ArpaReader(file, { maxBytes: Math.min(maxBytes, /\.gz$/i.test(file) ? maxBytes : size) });
+  try {
+    reader.push(start);
+    if (!done) {
+      for await (const chunk of chunks) {
+        reader.push(chunk);
+        if (reader.finished) break;
+      }
+    }
+  } finally {
+    await chunks.return(undefined);
+  }
+  return new NgramLanguageModel(reader.end(), 'whitespace', arpaModelName(file));
 }
 
 /**
  * Loads a model. With `inWorker`, a neural model runs in a worker thread (the extension host's
  * choice); otherwise in this thread (the CLI's).
  */
-export async function loadModel(spec: string, modelsDir?: string, neural: NeuralLoadOptions & { inWorker?: boolean } = {}): Promise<LanguageModel> {
-  const file = resolveModelFile(spec, modelsDir);
+export async function loadModel(
+  spec: string,
+  modelsDir?: string,
+  neural: NeuralLoadOptions & ModelLimits & { inWorker?: boolean; baseDir?: string } = {},
+): Promise<LanguageModel> {
+  const file = resolveModelFile(spec, modelsDir, neural.baseDir);
   const isEmbedded = !spec.includes('/') && !spec.includes('\\') && file.startsWith(modelsDir ?? embeddedModelsDir());
   if (fs.statSync(file).isDirectory()) {
     const name = isEmbedded ? spec : path.basename(file);
     if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, preferQuantized: neural.preferQuantized });
     return loadHuggingFaceFolder(file, name, neural);
   }
-  return loadModelFile(file, isEmbedded ? spec : undefined);
+  return loadModelFile(file, isEmbedded ? spec : undefined, { maxBytes: neural.maxBytes });
 }

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
 import { OnnxCausalLm, parseCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
+import { describeFsError, formatBytes } from './modelFileStream';
 
 /** ONNX files looked for, in order of preference (full precision first). */
 export const ONNX_CANDIDATES = [
@@ -24,16 +25,49 @@ export function isHuggingFaceFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'config.json'));
 }
 
-function readJson(dir: string, name: string, required: boolean): unknown {
+/** Caps on the JSON files of a model folder, read before parsing (a tokenizer.json of a large vocabulary is ~10 MB). */
+export const MAX_CONFIG_JSON_BYTES = 1 << 20;
+export const MAX_TOKENIZER_JSON_BYTES = 64 << 20;
+
+function readJson(dir: string, name: string, required: boolean, maxBytes: number): unknown {
   const file = path.join(dir, name);
   if (!fs.existsSync(file)) {
     if (required) throw new ModelFormatError(`missing (a Hugging Face model folder needs config.json, tokenizer.json and onnx/model.onnx)`, file);
     return undefined;
   }
+  const bytes = readCapped(file, maxBytes);
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ModelFormatError('not UTF-8 text', file);
+  }
+  try {
+    return JSON.parse(text);
   } catch (e) {
     throw new ModelFormatError(`not valid JSON: ${(e as Error).message}`, file);
+  }
+}
+
+/** The whole file, refused when it is larger than `maxBytes` (read at most maxBytes + 1 bytes, whatever its size claims). */
+function readCapped(file: string, maxBytes: number): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buffer = Buffer.alloc(Math.min(maxBytes + 1, fs.fstatSync(fd).size + 1));
+    let length = 0;
+    while (length < buffer.length) {
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > maxBytes) throw new ModelFormatError(`larger than ${formatBytes(maxBytes)}, the limit for this file`, file);
+    return buffer.subarray(0, length);
+  } catch (e) {
+    if (e instanceof ModelFormatError) throw e;
+    throw new ModelFormatError(`cannot read: ${describeFsError(e)}`, file);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -48,9 +82,9 @@ export function onnxCandidates(preferQuantized = false): string[] {
 
 /** The JSON files of a model folder and its ONNX graph's path (relative to the folder). */
 export function readFolderFiles(dir: string, preferQuantized = false): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; onnxRel: string } {
-  const config = readJson(dir, 'config.json', true);
-  const tokenizer = readJson(dir, 'tokenizer.json', true);
-  const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false);
+  const config = readJson(dir, 'config.json', true, MAX_CONFIG_JSON_BYTES);
+  const tokenizer = readJson(dir, 'tokenizer.json', true, MAX_TOKENIZER_JSON_BYTES);
+  const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false, MAX_CONFIG_JSON_BYTES);
   const onnxRel = onnxCandidates(preferQuantized).find((f) => fs.existsSync(path.join(dir, f)));
   if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_CANDIDATES.join(', ')})`, dir);
   return { config, tokenizer, tokenizerConfig, onnxRel };
@@ -124,12 +158,20 @@ export async function loadHuggingFaceFolder(dir: string, name: string, options: 
   try {
     onnx = fs.readFileSync(onnxPath);
   } catch (e) {
-    throw new ModelFormatError(`cannot read: ${(e as Error).message}`, onnxPath);
+    throw new ModelFormatError(`cannot read: ${describeFsError(e)}`, onnxPath);
   }
   const runtime = pickRuntime(options.device ?? 'auto', 1);
   return OnnxCausalLm.create(
     runtime.ort,
-    { config, tokenizer, tokenizerConfig, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength), onnxName: onnxPath },
+    {
+      config,
+      tokenizer,
+      tokenizerConfig,
+      onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength),
+      onnxName: onnxPath,
+      configName: path.join(dir, 'config.json'),
+      tokenizerName: path.join(dir, 'tokenizer.json'),
+    },
     { name, device: runtime.device, executionProviders: runtime.executionProviders, threads: runtime.device === 'native' ? options.threads : undefined },
   );
 }

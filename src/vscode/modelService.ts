@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { DEFAULT_MODEL, loadModel, resolveModelFile } from '../node/modelLoader';
+import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, resolveModelFile } from '../node/modelLoader';
 import { isHuggingFaceFolder } from '../node/neuralLoader';
 import { connectWebviewEngine, startWebviewEngine } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -40,9 +40,9 @@ export class ModelService implements vscode.Disposable {
     );
   }
 
-  /** The configured model, or the embedded default when the setting is empty. */
+  /** The configured model (a relative path taken from the first workspace folder), or the embedded default when the setting is empty. */
   get spec(): string {
-    return modelSetting() || DEFAULT_MODEL;
+    return absoluteModelSpec(modelSetting() || DEFAULT_MODEL, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, this.modelsDir);
   }
 
   /** What a load depends on: the model and, for neural models, the device, the quantized preference and (auto) a GPU webview. */
@@ -128,6 +128,7 @@ export class ModelService implements vscode.Disposable {
 
   /** Neural models run in a worker thread, or on WebGPU in a webview; n-gram models in this thread. */
   private async open(spec: string): Promise<LanguageModel> {
+    checkModelSpec(spec, this.modelsDir);
     const device = deviceSetting();
     const gpuHost = this.hosts.gpuHost;
     if (gpuHost && this.autoOnGpuWebview()) {

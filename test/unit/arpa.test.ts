@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { ModelFormatError } from '../../src/core/errors';
 import { readArpa, writeArpa } from '../../src/core/ngram/arpa';
+import { xxh32 } from '../../src/core/checksum';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { addTextToTrainer } from '../../src/core/ngram/textTraining';
@@ -25,6 +26,13 @@ ngram 2=3
 
 \\end\\
 `;
+
+/** A binary model file with its checksum recomputed after an edit, as a forger would. */
+function resealed(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(out.length - 4, xxh32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
 
 function arpaError(text: string): ModelFormatError {
   try {
@@ -101,8 +109,9 @@ describe('ARPA files', () => {
     assert.throws(() => readNgramBinary(bin.subarray(0, bin.length - 8), 'x.ngram'), /x\.ngram: file is truncated/);
     assert.throws(() => readNgramBinary(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 'y'), /bad magic/);
     const badHeader = bin.slice();
-    badHeader[20] = 0x7b;
-    badHeader[16] = 0x5d;
-    assert.throws(() => readNgramBinary(badHeader, 'z'), /header is not valid JSON/);
+    badHeader[24] = 0x7b;
+    badHeader[20] = 0x5d;
+    assert.throws(() => readNgramBinary(badHeader, 'z'), /z: the file is damaged: its checksum does not match/);
+    assert.throws(() => readNgramBinary(resealed(badHeader), 'z'), /z: the header is not valid JSON/);
   });
 });

@@ -32,6 +32,8 @@ export interface CausalLmFiles {
   onnx: Uint8Array;
   /** For error messages. */
   onnxName?: string;
+  configName?: string;
+  tokenizerName?: string;
 }
 
 export interface CausalLmOptions {
@@ -45,33 +47,86 @@ export interface CausalLmOptions {
   keepCacheOnDevice?: boolean;
 }
 
-function num(config: Record<string, unknown>, ...keys: string[]): number | undefined {
-  for (const k of keys) if (typeof config[k] === 'number') return config[k] as number;
+/** Sane ranges for config.json's sizes: far beyond any real model, small enough to refuse nonsense before it is used. */
+export const CONFIG_LIMITS = {
+  vocabSize: 10_000_000,
+  contextLength: 10_000_000,
+  layers: 1024,
+  heads: 4096,
+  hidden: 1 << 20,
+} as const;
+
+/** The first of `keys` present in the config, with its value. */
+function field(config: Record<string, unknown>, keys: string[]): { key: string; value: unknown } | undefined {
+  for (const key of keys) if (config[key] !== undefined && config[key] !== null) return { key, value: config[key] };
   return undefined;
 }
 
 export function parseCausalLmConfig(json: unknown, fileName = 'config.json'): CausalLmConfig {
-  if (!json || typeof json !== 'object') throw new ModelFormatError('not a JSON object', fileName);
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ModelFormatError('not a JSON object', fileName);
   const c = json as Record<string, unknown>;
-  const need = (v: number | undefined, what: string) => {
-    if (v === undefined || !Number.isInteger(v) || v <= 0) throw new ModelFormatError(`missing or bad ${what}`, fileName);
-    return v;
+  const fail = (message: string): never => {
+    throw new ModelFormatError(message, fileName);
+  };
+  /** An integer in [min, max] from the first of `keys` present; `fallback` when none is and one is given. */
+  const int = (keys: string[], min: number, max: number, why: string, fallback?: number): number => {
+    const f = field(c, keys);
+    if (!f) {
+      if (fallback !== undefined) return fallback;
+      return fail(`missing ${keys.join(' / ')}`);
+    }
+    if (typeof f.value !== 'number' || !Number.isInteger(f.value)) return fail(`${f.key} must be an integer, got ${JSON.stringify(f.value)}`);
+    if (f.value < min || f.value > max) return fail(`${f.key} ${f.value} is out of range (${min} to ${max}${why ? `: ${why}` : ''})`);
+    return f.value;
   };
   const modelType = typeof c.model_type === 'string' ? c.model_type : '';
-  if (!modelType) throw new ModelFormatError('missing model_type', fileName);
-  const hidden = need(num(c, 'n_embd', 'hidden_size', 'd_model'), 'n_embd / hidden_size');
-  const heads = need(num(c, 'n_head', 'num_attention_heads'), 'n_head / num_attention_heads');
-  const eos = num(c, 'eos_token_id');
+  if (!modelType) fail('missing model_type');
+  const L = CONFIG_LIMITS;
+  const vocabSize = int(['vocab_size'], 1, L.vocabSize, '');
+  const hidden = int(['n_embd', 'hidden_size', 'd_model'], 1, L.hidden, '');
+  const heads = int(['n_head', 'num_attention_heads'], 1, L.heads, '');
+  const kvHeads = int(['num_key_value_heads'], 1, heads, 'at most the attention heads', heads);
+  if (heads % kvHeads !== 0) fail(`num_key_value_heads ${kvHeads} does not divide the ${heads} attention heads`);
+  if (field(c, ['head_dim']) === undefined && hidden % heads !== 0) fail(`the hidden size ${hidden} is not a multiple of the ${heads} attention heads`);
+  const headDim = int(['head_dim'], 1, hidden, '', hidden / heads);
+  const eos = field(c, ['eos_token_id']) ? int(['eos_token_id'], 0, vocabSize - 1, 'a token of the vocabulary') : undefined;
+  const bos = field(c, ['bos_token_id']) ? int(['bos_token_id'], 0, vocabSize - 1, 'a token of the vocabulary') : eos;
   return {
     modelType,
-    vocabSize: need(num(c, 'vocab_size'), 'vocab_size'),
-    contextLength: need(num(c, 'n_positions', 'n_ctx', 'max_position_embeddings'), 'n_positions / max_position_embeddings'),
-    layers: need(num(c, 'n_layer', 'num_hidden_layers'), 'n_layer / num_hidden_layers'),
-    kvHeads: num(c, 'num_key_value_heads') ?? heads,
-    headDim: num(c, 'head_dim') ?? hidden / heads,
-    bosId: num(c, 'bos_token_id') ?? eos,
+    vocabSize,
+    // Scoring slides a window that keeps half of it as context: 2 tokens is the least that predicts one.
+    contextLength: int(['n_positions', 'n_ctx', 'max_position_embeddings'], 2, L.contextLength, 'a window needs 2 tokens to predict one'),
+    layers: int(['n_layer', 'num_hidden_layers'], 1, L.layers, ''),
+    kvHeads,
+    headDim,
+    bosId: bos,
     eosId: eos,
   };
+}
+
+/**
+ * The layers of a graph's KV cache: its inputs past_key_values.0.key/value … N-1 must all be
+ * there, and config.json's layer count must be N (else feeds would be missing or ignored).
+ */
+function checkLayers(session: InferenceSession, config: CausalLmConfig, configName: string, onnxName: string): void {
+  const inputs = new Set(session.inputNames);
+  let graphLayers = 0;
+  for (const name of session.inputNames) {
+    const m = /^past_key_values\.(\d+)\.key$/.exec(name);
+    if (m) graphLayers = Math.max(graphLayers, Number(m[1]) + 1);
+  }
+  const outputs = new Set(session.outputNames);
+  for (let l = 0; l < graphLayers; l++) {
+    for (const part of ['key', 'value']) {
+      if (!inputs.has(`past_key_values.${l}.${part}`)) throw new ModelFormatError(`the graph has no input past_key_values.${l}.${part}`, onnxName);
+      if (!outputs.has(`present.${l}.${part}`) && !outputs.has(`present_key_values.${l}.${part}`)) {
+        throw new ModelFormatError(`the graph has no output present.${l}.${part}`, onnxName);
+      }
+    }
+  }
+  if (config.layers !== graphLayers) {
+    throw new ModelFormatError(`n_layer / num_hidden_layers is ${config.layers} but the graph ${onnxName} has ${graphLayers} layers (past_key_values.0 to ${graphLayers - 1})`, configName);
+  }
 }
 
 interface Cache {
@@ -108,8 +163,10 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   static async create(ort: OrtModule, files: CausalLmFiles, options: CausalLmOptions): Promise<OnnxCausalLm> {
-    const config = parseCausalLmConfig(files.config);
-    const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId);
+    const configName = files.configName ?? 'config.json';
+    const tokenizerName = files.tokenizerName ?? 'tokenizer.json';
+    const config = parseCausalLmConfig(files.config, configName);
+    const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, tokenizerName);
     const onnxName = files.onnxName ?? 'model.onnx';
     let session: InferenceSession;
     try {
@@ -117,9 +174,8 @@ export class OnnxCausalLm implements LanguageModel {
       if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
       if (options.keepCacheOnDevice) {
         // Logits come back to the CPU for sampling; the cache stays on the GPU between steps.
-        const config0 = parseCausalLmConfig(files.config);
         const where: Record<string, 'cpu' | 'gpu-buffer'> = { logits: 'cpu' };
-        for (let l = 0; l < config0.layers; l++) where[`present.${l}.key`] = where[`present.${l}.value`] = 'gpu-buffer';
+        for (let l = 0; l < config.layers; l++) where[`present.${l}.key`] = where[`present.${l}.value`] = 'gpu-buffer';
         sessionOptions.preferredOutputLocation = where;
       }
       session = await ort.InferenceSession.create(files.onnx, sessionOptions);
@@ -137,10 +193,16 @@ export class OnnxCausalLm implements LanguageModel {
       await session.release();
       throw new ModelFormatError('the graph has no "logits" output', onnxName);
     }
+    try {
+      checkLayers(session, config, configName, onnxName);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     const lm = new OnnxCausalLm(ort, session, config, tokenizer, options);
     if (tokenizer.vocabSize > config.vocabSize) {
       await session.release();
-      throw new ModelFormatError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`, 'tokenizer.json');
+      throw new ModelFormatError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`, tokenizerName);
     }
     await lm.checkShapes(onnxName);
     return lm;

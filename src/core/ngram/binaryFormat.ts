@@ -1,15 +1,29 @@
 /**
  * The project's compact n-gram file: a small JSON header followed by the trie's typed arrays,
  * 4-byte aligned and little-endian, so that loading is a few views over one buffer.
- *   bytes 0..7  "LMPNGRAM"; 8..11 format version; 12..15 header length H; 16.. header JSON; arrays.
+ *   version 2: bytes 0..7 "LMPNGRAM"; 8..11 format version; 12..15 header length H; 16..19 file
+ *   length L; 20.. header JSON; arrays; the last 4 bytes are the XXH32 of everything before them.
+ *   version 1 (still read): 16.. header JSON right after H, no file length, no checksum.
+ * A file is untrusted: the checksum is verified before anything is parsed, every header field and
+ * array is checked against the bytes present before anything is allocated, and the trie's links
+ * are checked before any query can follow them.
  */
+import { xxh32 } from '../checksum';
 import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
+import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
+import { MAX_ORDER } from './kneserNey';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
 
 const MAGIC = 'LMPNGRAM';
-const VERSION = 1;
+export const NGRAM_FORMAT_VERSION = 2;
+/** Bytes before the header JSON, per format version. */
+const FIXED_HEADER: Record<number, number> = { 1: 16, 2: 20 };
+const CHECKSUM_BYTES = 4;
+const TOKENIZERS: readonly PretokenizerKind[] = ['editor', 'whitespace'];
+/** Entries are u32 indices and childStart holds counts: a count must fit below 2^32. */
+const MAX_COUNT = 0xffff_fffe;
 
 export interface NgramFileMetadata {
   name: string;
@@ -18,9 +32,11 @@ export interface NgramFileMetadata {
   [key: string]: unknown;
 }
 
+type Field = 'words' | 'logProb' | 'backoff' | 'childStart';
+
 interface ArrayRecord {
   order: number;
-  field: 'words' | 'logProb' | 'backoff' | 'childStart';
+  field: Field;
   type: 'u32' | 'f32';
   length: number;
   offset: number;
@@ -33,8 +49,12 @@ interface Header {
   arrays: ArrayRecord[];
 }
 
+const FIELD_TYPE: Record<Field, 'u32' | 'f32'> = { words: 'u32', logProb: 'f32', backoff: 'f32', childStart: 'u32' };
+
 export function isNgramBinary(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && new TextDecoder().decode(bytes.subarray(0, 8)) === MAGIC;
+  if (bytes.length < 8) return false;
+  for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) return false;
+  return true;
 }
 
 export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata): Uint8Array {
@@ -42,9 +62,9 @@ export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata)
   const payloads: ArrayBufferView[] = [];
   let offset = 0;
   model.orders.forEach((o, k) => {
-    const add = (field: ArrayRecord['field'], arr: Uint32Array | Float32Array | undefined) => {
+    const add = (field: Field, arr: Uint32Array | Float32Array | undefined) => {
       if (!arr) return;
-      records.push({ order: k + 1, field, type: arr instanceof Float32Array ? 'f32' : 'u32', length: arr.length, offset });
+      records.push({ order: k + 1, field, type: FIELD_TYPE[field], length: arr.length, offset });
       payloads.push(arr);
       offset += arr.byteLength;
     };
@@ -55,19 +75,22 @@ export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata)
   });
   const header: Header = { metadata, vocabulary: model.vocab.allWords().slice(), counts: model.counts, arrays: records };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const headerPadded = (headerBytes.length + 3) & ~3;
-  const dataStart = 16 + headerPadded;
-  const out = new Uint8Array(dataStart + offset);
+  const fixed = FIXED_HEADER[NGRAM_FORMAT_VERSION];
+  const dataStart = fixed + ((headerBytes.length + 3) & ~3);
+  const total = dataStart + offset + CHECKSUM_BYTES;
+  const out = new Uint8Array(total);
   out.set(new TextEncoder().encode(MAGIC), 0);
   const view = new DataView(out.buffer);
-  view.setUint32(8, VERSION, true);
+  view.setUint32(8, NGRAM_FORMAT_VERSION, true);
   view.setUint32(12, headerBytes.length, true);
-  out.set(headerBytes, 16);
+  view.setUint32(16, total, true);
+  out.set(headerBytes, fixed);
   let at = dataStart;
   for (const p of payloads) {
     out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), at);
     at += p.byteLength;
   }
+  view.setUint32(total - CHECKSUM_BYTES, xxh32(out.subarray(0, total - CHECKSUM_BYTES)), true);
   return out;
 }
 
@@ -76,43 +99,163 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     throw new ModelFormatError(msg, fileName);
   };
   if (!isNgramBinary(bytes)) fail('not an LM Playground n-gram file (bad magic bytes)');
-  if (bytes.length < 16) fail('file is truncated');
+  if (bytes.length < 16) fail(`file is truncated (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== VERSION) fail(`unsupported format version ${version} (this build reads version ${VERSION})`);
+  const fixed = FIXED_HEADER[version];
+  if (fixed === undefined) {
+    fail(`unsupported format version ${version} (this build reads versions 1 and ${NGRAM_FORMAT_VERSION}): retrain the model with this version of LM Playground, or update LM Playground`);
+  }
+  let contentEnd = bytes.length;
+  if (version >= 2) {
+    if (bytes.length < fixed + CHECKSUM_BYTES) fail(`file is truncated (${bytes.length} bytes)`);
+    const declared = view.getUint32(16, true);
+    if (bytes.length < declared) fail(`file is truncated: ${bytes.length} bytes of ${declared}`);
+    if (bytes.length > declared) fail(`file has ${bytes.length - declared} bytes more than the ${declared} its header declares`);
+    contentEnd = bytes.length - CHECKSUM_BYTES;
+    if (xxh32(bytes.subarray(0, contentEnd)) !== view.getUint32(contentEnd, true)) {
+      fail('the file is damaged: its checksum does not match its content (a changed or lost byte); copy it again or retrain the model');
+    }
+  }
   const headerLength = view.getUint32(12, true);
-  if (16 + headerLength > bytes.length) fail('file is truncated (header)');
-  let header: Header;
+  if (fixed + headerLength > contentEnd) fail('file is truncated (header)');
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(fixed, fixed + headerLength)));
   } catch {
     return fail('the header is not valid JSON');
   }
-  if (!Array.isArray(header.vocabulary) || !Array.isArray(header.counts) || !Array.isArray(header.arrays)) fail('the header lacks vocabulary, counts or arrays');
-  const dataStart = 16 + ((headerLength + 3) & ~3);
+  const dataStart = fixed + ((headerLength + 3) & ~3);
+  if (dataStart > contentEnd) fail('file is truncated (header)');
+  const h = checkHeader(header, contentEnd - dataStart, fail);
   // Typed-array views need 4-byte alignment; copy once if the buffer is not aligned.
   let data = bytes;
   if ((bytes.byteOffset + dataStart) % 4 !== 0) data = bytes.slice();
-  const N = header.counts.length;
-  const orders: NgramOrder[] = header.counts.map((count) => ({ count, words: new Uint32Array(0), logProb: new Float32Array(0) }));
-  for (const r of header.arrays) {
+  const orders: NgramOrder[] = h.counts.map((count) => ({ count, words: new Uint32Array(0), logProb: new Float32Array(0) }));
+  for (const r of h.arrays) {
     const start = data.byteOffset + dataStart + r.offset;
-    if (r.offset < 0 || dataStart + r.offset + r.length * 4 > data.length) fail(`file is truncated (${r.order}-gram ${r.field})`);
     const arr = r.type === 'f32' ? new Float32Array(data.buffer, start, r.length) : new Uint32Array(data.buffer, start, r.length);
     (orders[r.order - 1] as unknown as Record<string, unknown>)[r.field] = arr;
   }
   orders[0].words = Uint32Array.from({ length: orders[0].count }, (_, i) => i);
-  for (let k = 0; k < N; k++) {
-    const o = orders[k];
-    if (o.logProb.length !== o.count || o.words.length !== o.count) fail(`${k + 1}-gram arrays do not match the counts`);
-    if (k < N - 1 && (!o.childStart || o.childStart.length !== o.count + 1 || !o.backoff)) fail(`${k + 1}-gram links are missing`);
-    if (k < N - 1 && o.childStart![o.count] !== orders[k + 1].count) fail(`${k + 1}-gram links do not match the ${k + 2}-grams`);
-  }
+  checkTrie(orders, fail);
   let vocab: Vocabulary;
   try {
-    vocab = Vocabulary.fromWords(header.vocabulary);
+    vocab = Vocabulary.fromWords(h.vocabulary);
   } catch (e) {
     return fail((e as Error).message);
   }
-  return { model: new NgramModel(vocab, orders), metadata: header.metadata };
+  for (const special of [UNK, BOS, EOS]) if (vocab.id(special) === undefined) fail(`the vocabulary has no ${special}`);
+  return { model: new NgramModel(vocab, orders), metadata: h.metadata };
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/**
+ * Every field of the header, and every array against the `dataBytes` present: nothing is
+ * allocated from a count that the file cannot hold.
+ */
+function checkHeader(header: unknown, dataBytes: number, fail: (msg: string) => never): Header {
+  if (!isObject(header)) return fail('the header is not a JSON object');
+  const { metadata, vocabulary, counts, arrays } = header;
+  if (!isObject(metadata) || typeof metadata.name !== 'string') return fail('the header has no metadata with a name');
+  if (!TOKENIZERS.includes(metadata.tokenizer as PretokenizerKind)) return fail(`unknown tokenizer ${JSON.stringify(metadata.tokenizer)} (expected ${TOKENIZERS.join(' or ')})`);
+  if (!Array.isArray(vocabulary) || !vocabulary.every((w) => typeof w === 'string')) return fail('the header has no vocabulary (a list of strings)');
+  if (!Array.isArray(counts) || counts.length < 1 || counts.length > MAX_ORDER) return fail(`the header needs 1 to ${MAX_ORDER} n-gram counts`);
+  counts.forEach((c, k) => {
+    if (!isCount(c) || c < 1 || c > MAX_COUNT) fail(`bad ${k + 1}-gram count ${JSON.stringify(c)}`);
+  });
+  if (counts[0] !== vocabulary.length) fail(`the header says ${counts[0]} unigrams but has a vocabulary of ${vocabulary.length}`);
+  if (!Array.isArray(arrays)) return fail('the header has no list of arrays');
+  const N = counts.length;
+  const seen = new Set<string>();
+  const spans: [number, number][] = [];
+  for (const r of arrays as unknown[]) {
+    if (!isObject(r)) return fail('an array record is not an object');
+    const { order, field, type, length, offset } = r;
+    const what = `${String(order)}-gram ${String(field)}`;
+    if (!Number.isInteger(order) || (order as number) < 1 || (order as number) > N) fail(`array record for an order ${JSON.stringify(order)} the model does not have`);
+    if (typeof field !== 'string' || !Object.prototype.hasOwnProperty.call(FIELD_TYPE, field)) fail(`unknown array field ${JSON.stringify(field)}`);
+    const k = order as number;
+    const f = field as Field;
+    if (type !== FIELD_TYPE[f]) fail(`${what} has type ${JSON.stringify(type)}, expected ${FIELD_TYPE[f]}`);
+    if (seen.has(what)) fail(`${what} is listed twice`);
+    seen.add(what);
+    const count = counts[k - 1];
+    const expected = f === 'childStart' ? count + 1 : count;
+    const needed = f === 'words' ? k > 1 : f === 'logProb' ? true : k < N;
+    if (!needed) fail(`${what} is not part of a ${N}-gram model`);
+    if (length !== expected) fail(`${what} has ${JSON.stringify(length)} entries, the ${k}-gram count needs ${expected}`);
+    if (!isCount(offset) || (offset as number) % 4 !== 0) fail(`${what} has a bad offset ${JSON.stringify(offset)}`);
+    const end = (offset as number) + expected * 4;
+    if (end > dataBytes) fail(`file is truncated (${what}: needs bytes up to ${end}, the data has ${dataBytes})`);
+    spans.push([offset as number, end]);
+  }
+  for (let k = 1; k <= N; k++) {
+    const need: Field[] = [...(k > 1 ? (['words'] as Field[]) : []), 'logProb', ...(k < N ? (['backoff', 'childStart'] as Field[]) : [])];
+    for (const f of need) if (!seen.has(`${k}-gram ${f}`)) fail(`${k}-gram ${f} is missing`);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) if (spans[i][0] < spans[i - 1][1]) fail('two arrays overlap');
+  return header as unknown as Header;
+}
+
+/**
+ * The trie's links and values, checked once so that no query can loop over a bogus range, read
+ * outside an array or return NaN: child ranges ascend and end at the next order's count, words
+ * are vocabulary ids sorted within each range, probabilities are finite and at most 1.
+ */
+function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
+  const V = orders[0].count;
+  for (let k = 0; k < orders.length; k++) {
+    const o = orders[k];
+    const bad = firstBadLogProb(o.logProb);
+    if (bad >= 0) fail(`${k + 1}-gram entry ${bad} has a bad log-probability ${o.logProb[bad]}`);
+    if (o.backoff) {
+      const b = firstNonFinite(o.backoff);
+      if (b >= 0) fail(`${k + 1}-gram entry ${b} has a bad backoff ${o.backoff[b]}`);
+    }
+    if (k === orders.length - 1) break;
+    const cs = o.childStart!;
+    const next = orders[k + 1];
+    if (cs[0] !== 0 || cs[o.count] !== next.count) fail(`${k + 1}-gram links do not cover the ${k + 2}-grams`);
+    const range = firstBadRange(cs, o.count);
+    if (range >= 0) fail(`${k + 1}-gram entry ${range} has a bad child range`);
+    const w = firstBadWord(next.words, V);
+    if (w >= 0) fail(`${k + 2}-gram entry ${w} has a word id ${next.words[w]} outside the vocabulary of ${V}`);
+    const unsorted = firstUnsortedChild(cs, o.count, next.words);
+    if (unsorted >= 0) fail(`${k + 2}-gram entry ${unsorted} is out of order`);
+  }
+}
+
+// Tight loops without closures: they run over every n-gram on every load.
+function firstBadLogProb(a: Float32Array): number {
+  // Written as a negation so that NaN fails too.
+  for (let i = 0; i < a.length; i++) if (!(a[i] <= 0 && a[i] > -Infinity)) return i;
+  return -1;
+}
+
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!(a[i] - a[i] === 0)) return i;
+  return -1;
+}
+
+/** Ranges ascend (so each lies within [0, childStart[count]], which is the next order's count). */
+function firstBadRange(cs: Uint32Array, count: number): number {
+  for (let p = 0; p < count; p++) if (cs[p + 1] < cs[p]) return p;
+  return -1;
+}
+
+function firstBadWord(words: Uint32Array, V: number): number {
+  for (let i = 0; i < words.length; i++) if (words[i] >= V) return i;
+  return -1;
+}
+
+/** Words strictly ascend within each parent's range (binary search relies on it); ranges were checked. */
+function firstUnsortedChild(cs: Uint32Array, count: number, words: Uint32Array): number {
+  for (let p = 0; p < count; p++) {
+    for (let c = cs[p] + 1, end = cs[p + 1]; c < end; c++) if (words[c] <= words[c - 1]) return c;
+  }
+  return -1;
 }

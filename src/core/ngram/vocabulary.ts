@@ -1,6 +1,9 @@
 /** Word strings ↔ integer ids. Trained models put <unk>, <s>, </s> at 0, 1, 2 as KenLM does. */
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
 
+/** The most words a vocabulary holds: a JavaScript Map takes at most 2^24 entries. */
+export const MAX_VOCABULARY = 16_000_000;
+
 export class Vocabulary {
   private readonly ids = new Map<string, number>();
   private readonly words: string[] = [];
@@ -14,6 +17,7 @@ export class Vocabulary {
   }
 
   static fromWords(words: readonly string[]): Vocabulary {
+    if (words.length > MAX_VOCABULARY) throw new Error(`${words.length} words are more than a vocabulary holds (${MAX_VOCABULARY})`);
     const v = new Vocabulary();
     for (const w of words) {
       if (v.ids.has(w)) throw new Error(`duplicate vocabulary word ${JSON.stringify(w)}`);

@@ -1,0 +1,92 @@
+/**
+ * A model file's bytes as a stream of chunks, gunzipped when the file is gzipped, with a cap on
+ * what comes out: a small gzip bomb stops at the cap instead of filling memory, and the thread
+ * (the extension host's) gets control back between chunks.
+ */
+import * as fs from 'fs';
+import { pipeline } from 'stream';
+import * as zlib from 'zlib';
+import { LmError, ModelFormatError } from '../core/errors';
+
+/** Chunks read from disk and handed out by the decompressor (smaller ones cost more hops than they save: measured). */
+const CHUNK_BYTES = 1 << 20;
+
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${+(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${+(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${+(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+/** Why a file cannot be read, in words (permission, folder, missing, symlink loop). */
+export function describeFsError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a folder';
+    case 'ELOOP':
+      return 'symbolic link loop';
+    default:
+      return err.message ?? String(e);
+  }
+}
+
+/** Whether the file starts with the gzip magic bytes. */
+export function isGzipFile(file: string): boolean {
+  const head = Buffer.alloc(2);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } catch (e) {
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * The bytes of `file` (gunzipped if it starts with the gzip magic bytes), in chunks. Stops with a
+ * ModelFormatError naming the file as soon as more than `maxBytes` come out; the decompressor is
+ * then destroyed, so that at most about one chunk beyond the cap is ever produced.
+ */
+export async function* modelFileChunks(file: string, maxBytes: number): AsyncGenerator<Uint8Array> {
+  const gzipped = isGzipFile(file);
+  const source = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  let stream: NodeJS.ReadableStream = source;
+  if (gzipped) {
+    const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES });
+    // Errors of either stream end the iteration below (pipeline destroys the other one).
+    stream = pipeline(source, gunzip, () => undefined);
+  }
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        throw new ModelFormatError(
+          gzipped
+            ? `decompresses to more than ${formatBytes(maxBytes)}; the limit for model data is ${formatBytes(maxBytes)}`
+            : `is larger than ${formatBytes(maxBytes)}, the limit for model data`,
+          file,
+        );
+      }
+      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    }
+  } catch (e) {
+    if (e instanceof LmError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code?.startsWith('Z_') || err.code === 'ERR_ZLIB_INITIALIZATION_FAILED') {
+      throw new ModelFormatError(`corrupt gzip data: ${err.message}`, file);
+    }
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+  } finally {
+    source.destroy();
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+  }
+}
