@@ -15,11 +15,9 @@ import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from './mod
 import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
 import { startNeuralWorker } from './workerHost';
 
-/**
- * The cap on a model's data: the file's size, and what a gzipped file decompresses to (checked as
- * the bytes come out). A parameter of the loaders, so that a setting can raise it.
- */
-export const MAX_MODEL_BYTES = 1.5 * 1024 * 1024 * 1024;
+import { MAX_MODEL_BYTES } from '../core/modelLimits';
+
+export { MAX_MODEL_BYTES };
 export const NGRAM_FILE_NAMES = ['model.ngram.gz', 'model.ngram'];
 export const DEFAULT_MODEL = 'ngram-classics';
 

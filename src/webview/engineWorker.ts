@@ -11,6 +11,7 @@ import type { EngineRequest } from '../core/engine/protocol';
 import { LmError, ModelFormatError } from '../core/errors';
 import { ngramFromBytes } from '../core/ngram/ngramFromBytes';
 import { OnnxCausalLm } from '../core/neural/onnxCausalLm';
+import { gunzipIfNeeded } from './cappedGunzip';
 import { hasWebGpuAdapter, type BrowserDevice, type OrtBinaries } from './ortBinaries';
 
 /** An n-gram model: the file's bytes (LM Playground binary or ARPA, gzipped or not). */
@@ -44,20 +45,15 @@ async function pickRuntime(preference: BrowserEngineSpec['device'], binaries: Or
   throw new LmError('the page sent no onnxruntime-web binary with the model');
 }
 
-async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 const server = new EngineServer(
   async (raw) => {
     if ((raw as BrowserNgramSpec).kind === 'ngram') {
       const spec = raw as BrowserNgramSpec;
       let bytes: Uint8Array;
       try {
-        bytes = await gunzipIfNeeded(new Uint8Array(spec.bytes));
+        bytes = await gunzipIfNeeded(new Uint8Array(spec.bytes), spec.file);
       } catch (e) {
+        if (e instanceof ModelFormatError) throw e;
         throw new ModelFormatError(`corrupt gzip data: ${(e as Error).message}`, spec.file);
       }
       return { model: ngramFromBytes(bytes, spec.file, spec.name) };

@@ -21,6 +21,7 @@ import { MAX_VOCABULARY } from '../../../src/core/ngram/vocabulary';
 import { loadModelFile } from '../../../src/node/modelLoader';
 import { modelFileChunks } from '../../../src/node/modelFileStream';
 import { loadHuggingFaceFolder, MAX_CONFIG_JSON_BYTES } from '../../../src/node/neuralLoader';
+import { gunzipIfNeeded } from '../../../src/webview/cappedGunzip';
 import { REPO } from '../helpers';
 
 const NEURAL_DIR = path.join(REPO, 'models', 'gpt-classics');
@@ -241,6 +242,14 @@ describe('fault injection: gzip streams', () => {
     // A plain file larger than the cap is refused before reading.
     const big = file('big.arpa', Buffer.alloc(3 << 20, 0x61));
     await assert.rejects(loadModelFile(big, 'x', { maxBytes: 2 << 20 }), (e: Error) => e instanceof ModelFormatError && /big\.arpa: file is 3 MiB, above the 2 MiB limit/.test(e.message));
+  });
+
+  it('the browser engine (DecompressionStream) stops a gzip bomb at its cap too, and passes good data through', async () => {
+    const gz = bomb(new Uint8Array(0), 64);
+    await assert.rejects(gunzipIfNeeded(gz, 'page.ngram.gz', 1 << 20), (e: Error) => e instanceof ModelFormatError && e.message.startsWith('page.ngram.gz: decompresses to more than 1048576 bytes'));
+    const text = Buffer.from('the mouse ate the cheese\n'.repeat(1000));
+    assert.deepStrictEqual(Buffer.from(await gunzipIfNeeded(zlib.gzipSync(text), 'ok.gz', text.length)), text);
+    assert.strictEqual(await gunzipIfNeeded(text, 'plain'), text);
   });
 
   it('names the file of a truncated or corrupt gzip stream', async () => {

@@ -1,0 +1,6 @@
+/**
+ * The cap on a model's data: the file's size, and what a gzipped file decompresses to (checked as
+ * the bytes come out). Shared by the Node loaders and the browser engine; a parameter of the
+ * loaders, so that a setting can raise it.
+ */
+export const MAX_MODEL_BYTES = 1.5 * 1024 * 1024 * 1024;
