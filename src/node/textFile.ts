@@ -7,8 +7,11 @@ import * as fs from 'fs';
 import { LmError } from '../core/errors';
 import { fileError } from './fileErrors';
 
-/** Bytes read at a time. */
-export const TEXT_CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes read at a time: small enough that a chunk's tokens and scores die young (the garbage
+ * collector's nursery), large enough that reading costs nothing.
+ */
+export const TEXT_CHUNK_BYTES = 64 * 1024;
 
 /** How a file is named in messages: `-` is standard input. */
 export function displayName(file: string): string {

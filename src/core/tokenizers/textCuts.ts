@@ -38,13 +38,14 @@ export function editorCut(text: string): number {
 }
 
 /**
- * KenLM's words: before any separator or line feed (words never hold one; the continuation
- * starts with it, so its line break still gives `</s>` and the next line's `<s>`).
+ * KenLM's words: before any separator or line feed (words never hold one), but not right after a
+ * line feed: the `<s>` of a line is only given when the line feed has text after it.
  */
 export function whitespaceCut(text: string): number {
   for (let p = text.length - 1; p >= 1; p--) {
     const c = text.charCodeAt(p);
-    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x0b || c === 0) return p;
+    const separator = c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x0b || c === 0;
+    if (separator && text.charCodeAt(p - 1) !== 0x0a) return p;
   }
   return 0;
 }
