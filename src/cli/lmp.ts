@@ -24,8 +24,8 @@ Usage:
       (the first token is conditioned on <s>) and not scored. For whitespace models, tokens are
       the words plus one </s> per line break, as KenLM's query counts them. Neural models
       (Hugging Face folders) condition the first token on <|endoftext|> (their BOS token).
-      Files are UTF-8 text, read and scored in chunks (any size); --details streams one line per
-      token before the totals.
+      Files are UTF-8 text (- reads standard input), read and scored in chunks, so of any size;
+      --details streams one line per token before the totals.
   lmp generate --model MODEL [--device auto|native|wasm] [--quantized] (--prompt TEXT | --prompt-file FILE)
                [--temperature T] [--max-tokens N] [--stop S]...
                [--num-completions K] [--top-k K] [--top-p P] [--seed S] [--top-k-per-token K]

@@ -11,7 +11,7 @@ import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
 import { codePointLength, ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
 import { TokenStream } from '../core/tokenStream';
 import { loadModel } from '../node/modelLoader';
-import { decodeUtf8, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
+import { decodeUtf8, displayName, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
 import { deviceOption, intOption, parse } from './options';
 import type { Out } from './output';
 
@@ -66,11 +66,11 @@ export async function scoreFile(
     try {
       return f();
     } catch (e) {
-      throw e instanceof LmError ? new LmError(`${file}: ${e.message}`) : e;
+      throw e instanceof LmError ? new LmError(`${displayName(file)}: ${e.message}`) : e;
     }
   };
   let chars = 0;
-  for await (const text of decodeUtf8(fileChunks(file, chunkBytes), file)) {
+  for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
     chars += codePointLength(text);
     await emit(await scorer.push(named(() => tokens.push(text))));
   }
