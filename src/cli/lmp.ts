@@ -1,6 +1,7 @@
 /** `lmp`: the LM core on the command line, for scripting and benchmarks. */
 import * as fs from 'fs';
 import { CancelledError, LmError } from '../core/errors';
+import { exitOnTerminationSignals } from '../node/atomicWrite';
 import { benchNeural } from '../node/neuralBench';
 import { listEmbeddedModels, resolveModelFile } from '../node/modelLoader';
 import { generateCommand } from './generate';
@@ -86,6 +87,7 @@ if (require.main === module) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  exitOnTerminationSignals();
   const stdout = new StreamOut();
   main(process.argv.slice(2), stdout.write).then(
     async (code) => {

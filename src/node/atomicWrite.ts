@@ -32,6 +32,9 @@ export async function writeFileAtomic(target: string, content: Chunks, options: 
     throw fileError('write', target, e);
   }
   let closed = false;
+  // A process that exits midway (an error elsewhere, or a signal turned into an exit) removes it.
+  const removeOnExit = () => fs.rmSync(tmp, { force: true });
+  process.on('exit', removeOnExit);
   try {
     const existing = await fs.promises.stat(finalPath).catch(() => undefined);
     if (existing) await fh.chmod(existing.mode & 0o7777);
@@ -49,8 +52,18 @@ export async function writeFileAtomic(target: string, content: Chunks, options: 
     await fs.promises.unlink(tmp).catch(() => undefined);
     // File-system errors name the target; anything else (the content's own errors) goes through.
     throw (e as NodeJS.ErrnoException)?.code ? fileError('write', target, e) : e;
+  } finally {
+    process.off('exit', removeOnExit);
   }
   await syncFolder(dir);
+}
+
+/**
+ * For command-line programs: Ctrl-C or a termination signal exits the process normally, so that
+ * writes in progress remove their temporary files (a killed process cannot, SIGKILL leaves one).
+ */
+export function exitOnTerminationSignals(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
 }
 
 /**

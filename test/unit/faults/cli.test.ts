@@ -250,37 +250,41 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     assert.deepStrictEqual(leftovers(dir), []);
   });
 
-  it('writeFileAtomic: a process killed with SIGKILL midway leaves the previous file intact', async () => {
-    const target = path.join(dir, 'killed.arpa');
-    fs.writeFileSync(target, 'the previous model\n');
-    const script = path.join(dir, 'writer.js');
-    fs.writeFileSync(
-      script,
-      `const { writeFileAtomic } = require(${JSON.stringify(path.join(REPO, 'out', 'src', 'node', 'atomicWrite.js'))});
-      async function* content() {
-        yield 'x'.repeat(100000);
-        process.stdout.write('written\\n');
-        await new Promise(() => setInterval(() => {}, 1000));
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(`writeFileAtomic: a process stopped by ${signal} midway leaves the previous file intact${signal === 'SIGTERM' ? ' and no temporary file' : ''}`, async () => {
+      const target = path.join(dir, 'killed.arpa');
+      fs.writeFileSync(target, 'the previous model\n');
+      const script = path.join(dir, 'writer.js');
+      fs.writeFileSync(
+        script,
+        `const { exitOnTerminationSignals, writeFileAtomic } = require(${JSON.stringify(path.join(REPO, 'out', 'src', 'node', 'atomicWrite.js'))});
+        exitOnTerminationSignals(); // as lmp does
+        async function* content() {
+          yield 'x'.repeat(100000);
+          process.stdout.write('written\\n');
+          await new Promise(() => setInterval(() => {}, 1000));
+        }
+        writeFileAtomic(${JSON.stringify(target)}, content());`,
+      );
+      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise((r) => child.on('exit', r));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (d) => String(d).includes('written') && resolve());
+          child.on('exit', (code) => reject(new Error(`the writer exited (${code}) before writing`)));
+        });
+        const tmp = leftovers(dir);
+        assert.strictEqual(tmp.length, 1, 'the content goes to a temporary file beside the target');
+        assert.strictEqual(fs.statSync(path.join(dir, tmp[0])).size, 100000);
+      } finally {
+        child.kill(signal);
+        await exited;
       }
-      writeFileAtomic(${JSON.stringify(target)}, content());`,
-    );
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise((r) => child.on('exit', r));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d) => String(d).includes('written') && resolve());
-        child.on('exit', (code) => reject(new Error(`the writer exited (${code}) before writing`)));
-      });
-      const tmp = leftovers(dir);
-      assert.strictEqual(tmp.length, 1, 'the content goes to a temporary file beside the target');
-      assert.strictEqual(fs.statSync(path.join(dir, tmp[0])).size, 100000);
-    } finally {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    assert.strictEqual(fs.readFileSync(target, 'utf8'), 'the previous model\n');
-    for (const f of leftovers(dir)) fs.rmSync(path.join(dir, f));
-  });
+      assert.strictEqual(fs.readFileSync(target, 'utf8'), 'the previous model\n');
+      assert.strictEqual(leftovers(dir).length, signal === 'SIGKILL' ? 1 : 0);
+      for (const f of leftovers(dir)) fs.rmSync(path.join(dir, f));
+    });
+  }
 });
 
 describe('faults: lmp train-ngram on text it cannot model', function () {
