@@ -50,9 +50,10 @@ export class TokenStream {
 
   private hold(rest: string): void {
     if (rest.length > this.maxUncut) {
+      const why = this.tokenizer.cutPoint ? 'a run without whitespace' : 'this tokenizer is only cut at the end of the text';
       throw new LmError(
-        `${rest.length.toLocaleString('en-US')} characters from character ${this.offset.toLocaleString('en-US')} on hold no place where the tokens can be cut ` +
-          `(a run without whitespace${this.tokenizer.cutPoint ? '' : ', or any text for this tokenizer'}); the limit is ${this.maxUncut.toLocaleString('en-US')}`,
+        `cannot tokenize the text in pieces: ${rest.length.toLocaleString('en-US')} characters from character ${this.offset.toLocaleString('en-US')} on ` +
+          `have no place to cut (${why}); at most ${this.maxUncut.toLocaleString('en-US')} are held`,
       );
     }
     this.carry = rest;

@@ -5,7 +5,7 @@ const REASONS: Record<string, string> = {
   ENOENT: 'no such file',
   EISDIR: 'it is a folder, not a file',
   ENOTDIR: 'a part of the path is not a folder',
-  ELOOP: 'too many levels of symbolic links (a symlink loop?)',
+  ELOOP: 'a loop of symbolic links, or too many of them',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EROFS: 'read-only file system',

@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { LmError } from '../../../src/core/errors';
 import { KneserNeyTrainer, DEFAULT_FALLBACK_DISCOUNTS } from '../../../src/core/ngram/kneserNey';
+import { MAX_UNCUT_CHARS } from '../../../src/core/tokenStream';
 import { writeFileAtomic } from '../../../src/node/atomicWrite';
 import { fileError } from '../../../src/node/fileErrors';
 import { decodeUtf8, firstInvalidUtf8 } from '../../../src/node/textFile';
@@ -133,13 +134,21 @@ describe('faults: lmp reads only UTF-8 text', function () {
     }
   });
 
+  it('refuses a run of text with no place to cut into tokens beyond the limit, naming the file', () => {
+    const file = path.join(dir, 'unbroken.txt');
+    fs.writeFileSync(file, 'a few words first ' + 'x'.repeat(MAX_UNCUT_CHARS + 1));
+    const r = lmp(['score', '--model', arpa, file]);
+    assert.strictEqual(r.code, 1);
+    assert.strictEqual(r.stderr, `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (a run without whitespace); at most 4,194,304 are held\n`);
+  });
+
   it('names the path of an input that is a folder, missing, a symlink loop or under a file', () => {
     const loop = path.join(dir, 'loop');
     fs.symlinkSync(loop, loop);
     const cases: [string, string][] = [
       [dir, 'it is a folder, not a file (EISDIR)'],
       [path.join(dir, 'missing.txt'), 'no such file (ENOENT)'],
-      [loop, 'too many levels of symbolic links (a symlink loop?) (ELOOP)'],
+      [loop, 'a loop of symbolic links, or too many of them (ELOOP)'],
       [path.join(arpa, 'x.txt'), 'a part of the path is not a folder (ENOTDIR)'],
     ];
     for (const [file, reason] of cases) {
