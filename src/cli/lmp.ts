@@ -94,7 +94,8 @@ if (require.main === module) {
       await stdout.flush();
       process.exit(code);
     },
-    (e) => {
+    async (e) => {
+      await stdout.flush().catch(() => undefined); // what was scored before the error
       if (e instanceof LmError || e instanceof CancelledError) process.stderr.write(`lmp: ${e.message}\n`);
       else process.stderr.write(`lmp: internal error: ${(e as Error).stack ?? e}\n`);
       process.exit(1);
