@@ -86,6 +86,24 @@ class StringHashModel {
   }
 }
 
+/** `lmp score` of a generated 200 MB text (the training books over and over) with the embedded n-gram model. */
+function scoreLargeText(): { mib: number; seconds: number; rss: number | undefined } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-score-'));
+  try {
+    const file = path.join(dir, 'large.txt');
+    const books = fs.readdirSync(path.join(CORPUS, 'train')).sort().map((f) => fs.readFileSync(path.join(CORPUS, 'train', f)));
+    const fd = fs.openSync(file, 'w');
+    let bytes = 0;
+    for (let i = 0; bytes < 200 * 2 ** 20; i++) bytes += fs.writeSync(fd, books[i % books.length]);
+    fs.closeSync(fd);
+    const started = Date.now();
+    const rss = peakRssOfCli(['score', '--model', 'ngram-classics', file]);
+    return { mib: bytes / 2 ** 20, seconds: (Date.now() - started) / 1000, rss };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function peakRssOfCli(args: string[]): number | undefined {
   const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'dist', 'cli.js'), ...args], { encoding: 'utf8' });
   const kb = Number(r.stderr.trim().split('\n').pop());
@@ -229,6 +247,8 @@ async function main(): Promise<void> {
   say('|---|---:|---:|---:|');
   say(`| training (count, adjust, discount, interpolate, lay out the trie) | ${fmt(tokens / median(trainTimes))} tokens/s (${fmt(median(trainTimes))} s) | counting alone with a JS \`Map\` per order: ${fmt(tokens / median(naiveTimes))} tokens/s (${fmt(median(naiveTimes))} s) | ${fmt(median(naiveTimes) / median(trainTimes))}× |`);
   say(`| peak memory, \`lmp train-ngram --order 4 --arpa\` (incl. writing the ARPA) | ${trainRss ? `${fmt(trainRss / 2 ** 20)} MiB` : 'n/a'} | KenLM \`lmplz -o 4 -S 2G\`, measured once on this machine type: 470 MB, 2.8 s wall | — |`);
+  const large = scoreLargeText();
+  say(`| \`lmp score --model ngram-classics\` of a ${fmt(large.mib)} MiB text (the training books repeated), streamed | ${fmt(large.seconds)} s, peak memory ${large.rss ? `${fmt(large.rss / 2 ** 20)} MiB` : 'n/a'} | target: under 1 GB | — |`);
   say(`| model memory | ${fmt(model.byteSize() / ngrams)} bytes per n-gram (${fmt(model.byteSize() / 2 ** 20)} MiB for the typed arrays; vocabulary strings extra) | — | — |`);
   say(`| conditional-probability lookups, p(w \\| 3 words), valid text | ${fmt(lookups)} /s | ARPA as a \`Map\` of strings with string backoff: ${fmt(refLookups)} /s | ${fmt(lookups / refLookups)}× |`);
   say(`| full next-token distributions (${fmt(v.size, 6)} words) | ${fmt(dists)} /s | one lookup per vocabulary word: ${fmt(perWord)} /s | ${fmt(dists / perWord)}× |`);

@@ -25,6 +25,12 @@ export interface Tokenizer {
   tokenText(id: number): string;
   /** A byte-level tokenizer's token as UTF-8 bytes (which may end inside a character). */
   tokenBytes?(id: number): Uint8Array;
+  /**
+   * The last position p of `text` where it can be tokenized in two parts, text[0..p) and then
+   * text[p..) as a continuation, with the tokens of the whole whatever follows (0: none). Lets a
+   * long text be tokenized piece by piece (`TokenStream`); absent when the tokenizer has no rule.
+   */
+  cutPoint?(text: string): number;
 }
 
 export interface ModelInfo {

@@ -3,7 +3,7 @@
  * request rank, entropy of the predictive distribution and the top-k alternatives. Totals in nats
  * and bits, bits per token and per character, perplexity.
  */
-import { throwIfCancelled, type CancelSignal } from './errors';
+import { LmError, throwIfCancelled, type CancelSignal } from './errors';
 import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
 import type { LanguageModel, SequenceScores, Token } from './model';
@@ -70,28 +70,102 @@ export async function scoreText(
   return { tokens: scored, summary: summarize(scored, codePointLength(text)) };
 }
 
-/** Positions that are scored: every token but begin-of-sequence markers and a first token without context. */
-function scoredPositions(model: LanguageModel, tokens: readonly Token[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < tokens.length; i++) if (tokens[i].id !== model.bosId) out.push(i);
-  return out;
+/**
+ * Scores a token sequence that arrives in pieces, with the numbers of scoring it whole: each
+ * token's log-prob, and with `details` its rank, entropy and alternatives. Memory is bounded by
+ * the model's context: an n-gram model keeps its last n-1 tokens; a neural model keeps the window
+ * being filled and scores it in the windows of `OnnxCausalLm.scoreWindows` (a window of the
+ * context length every context length minus half of it, the first from the sequence start), so
+ * each token has the context it would have in the whole sequence. With `details`, a token's
+ * distribution is taken over the same context as its log-prob.
+ * The sequence starts with the first token pushed: position 0 and begin-of-sequence markers are
+ * given, not scored.
+ */
+export class ScoreStream {
+  /** Tokens held: the context still needed and the tokens not yet scored. */
+  private ids: number[] = [];
+  private tokens: Token[] = [];
+  /** Position in the sequence of ids[0]. */
+  private base = 0;
+  /** Position of the first token not yet scored (position 0 is given). */
+  private next = 1;
+  private readonly windowed: boolean;
+  private readonly context: number;
+
+  constructor(
+    private readonly model: LanguageModel,
+    private readonly options: ScoreOptions = {},
+  ) {
+    this.windowed = model.info.kind === 'neural';
+    this.context = model.info.contextLength;
+    if (this.windowed && this.context < 2) throw new LmError(`${model.info.name}: a context window of ${this.context} tokens cannot score a text`);
+  }
+
+  /** Scores of the tokens that are final once `tokens` are added. */
+  async push(tokens: readonly Token[]): Promise<TokenScore[]> {
+    for (const t of tokens) {
+      this.ids.push(t.id);
+      this.tokens.push(t);
+    }
+    const out: TokenScore[] = [];
+    if (!this.windowed) {
+      await this.score(0, this.ids.length, out);
+      this.drop(this.ids.length - this.context);
+      return out;
+    }
+    const W = this.context;
+    const stride = W - Math.floor(W / 2);
+    let start = 0;
+    for (; start + W <= this.ids.length; start += stride) await this.score(start, start + W, out);
+    this.drop(start);
+    return out;
+  }
+
+  /** Scores of the tokens still held back (a neural model's last, partial window). */
+  async end(): Promise<TokenScore[]> {
+    const out: TokenScore[] = [];
+    await this.score(0, this.ids.length, out);
+    this.drop(this.ids.length);
+    return out;
+  }
+
+  /** Scores the held tokens from `next` to held index `end`, seen from held index `start` on. */
+  private async score(start: number, end: number, out: TokenScore[]): Promise<void> {
+    const { model, options } = this;
+    const from = this.next - this.base;
+    if (from >= end) return;
+    this.next = this.base + end;
+    let any = false;
+    for (let i = from; i < end && !any; i++) any = this.ids[i] !== model.bosId;
+    if (!any) return;
+    const ids = start === 0 && end === this.ids.length ? this.ids : this.ids.slice(start, end);
+    const logProbs = await model.sequenceLogProbs(ids, from - start, options.signal);
+    for (let i = from; i < end; i++) {
+      const t = this.tokens[i];
+      if (t.id === model.bosId) continue;
+      const oov = model.unkId !== undefined && t.id === model.unkId;
+      const s: TokenScore = { ...t, logProb: logProbs[i - from], oov };
+      if (options.details) {
+        throwIfCancelled(options.signal);
+        const dist = await model.nextLogProbs(this.ids.slice(this.windowed ? start : Math.max(0, i - this.context), i), options.signal);
+        Object.assign(s, describePosition(model, dist, t.id, options.topK ?? 5));
+      }
+      out.push(s);
+    }
+  }
+
+  private drop(n: number): void {
+    if (n <= 0) return;
+    this.ids.splice(0, n);
+    this.tokens.splice(0, n);
+    this.base += n;
+  }
 }
 
 export async function scoreTokens(model: LanguageModel, tokens: readonly Token[], options: ScoreOptions = {}): Promise<TokenScore[]> {
-  const ids = tokens.map((t) => t.id);
-  const positions = scoredPositions(model, tokens);
-  const logProbs = positions.length ? await model.sequenceLogProbs(ids, 1, options.signal) : new Float64Array(0);
-  const out: TokenScore[] = [];
-  for (const i of positions) {
-    const t = tokens[i];
-    const s: TokenScore = { ...t, logProb: logProbs[i - 1], oov: model.unkId !== undefined && t.id === model.unkId };
-    if (options.details) {
-      throwIfCancelled(options.signal);
-      const dist = await model.nextLogProbs(ids.slice(0, i), options.signal);
-      Object.assign(s, describePosition(model, dist, t.id, options.topK ?? 5));
-    }
-    out.push(s);
-  }
+  const stream = new ScoreStream(model, options);
+  const out = await stream.push(tokens);
+  for (const s of await stream.end()) out.push(s);
   return out;
 }
 
@@ -123,13 +197,34 @@ export function describePosition(
 }
 
 export function summarize(scored: readonly TokenScore[], chars: number): ScoreSummary {
-  let logProbNats = 0;
-  let oov = 0;
-  for (const s of scored) {
-    logProbNats += s.logProb;
-    if (s.oov) oov++;
+  const totals = new ScoreTotals();
+  for (const s of scored) totals.add(s);
+  return totals.summary(chars);
+}
+
+/** Running totals of scored tokens, for texts scored in pieces (sums in token order, as `summarize`). */
+export class ScoreTotals {
+  tokens = 0;
+  oov = 0;
+  logProbNats = 0;
+  /** Σ ln p over the out-of-vocabulary tokens alone (KenLM's perplexity without them). */
+  oovLogProbNats = 0;
+
+  add(s: TokenScore): void {
+    this.tokens++;
+    this.logProbNats += s.logProb;
+    if (s.oov) {
+      this.oov++;
+      this.oovLogProbNats += s.logProb;
+    }
   }
-  const n = scored.length;
+
+  summary(chars: number): ScoreSummary {
+    return summaryOf(this.tokens, this.oov, this.logProbNats, chars);
+  }
+}
+
+function summaryOf(n: number, oov: number, logProbNats: number, chars: number): ScoreSummary {
   const bits = -logProbNats / LN2;
   return {
     tokens: n,

@@ -8,6 +8,13 @@ export function el<T extends HTMLElement = HTMLElement>(tag: string, attrs: Reco
   return e;
 }
 
+/** Nodes gathered in one fragment, to append a list of any length (a spread would pass each as a call argument). */
+export function fragment(nodes: readonly (Node | string)[]): DocumentFragment {
+  const f = document.createDocumentFragment();
+  for (const n of nodes) f.append(n);
+  return f;
+}
+
 /** A theme colour (a `--vscode-*` CSS variable) as the page renders it, for canvas charts. */
 export function themeColor(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;

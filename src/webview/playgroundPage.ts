@@ -28,7 +28,7 @@ import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/
 import { differingVariables } from '../playground/templates';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
-import { el, themeColor } from './dom';
+import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { OrtBinaryCache, hasWebGpuAdapter } from './ortBinaries';
 
@@ -251,7 +251,7 @@ function completionView(c: Completion, scoring: boolean): HTMLElement {
   const promptLp = prompt.reduce((s, t) => s + t.logProb, 0);
   const total = scoring ? promptLp : c.logProb;
   return el('div', { class: 'completion', 'data-index': String(c.index) },
-    el('div', { class: 'text' }, ...tokenSpans([...prompt, ...c.tokens])),
+    el('div', { class: 'text' }, fragment(tokenSpans([...prompt, ...c.tokens]))),
     el('div', { class: 'meta' }, `${scoring ? 'log p(prompt)' : 'log p(completion)'} = ${total.toFixed(3)} nats · ${c.tokens.length} tokens · finish: ${c.finishReason} · seed ${c.seed}/${c.index}`),
   );
 }
@@ -299,7 +299,7 @@ async function run(): Promise<void> {
           streams.set(completion, line);
           body.append(line);
         }
-        line.append(...tokenSpans(tokens));
+        line.append(fragment(tokenSpans(tokens)));
       });
       const seconds = (performance.now() - started) / 1000;
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
@@ -326,12 +326,12 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
   return el('table', { id: 'comparison-table', class: 'numbers' },
     el('caption', {}, 'Scored prompts, most probable first'),
     el('thead', {}, el('tr', {}, ...['#', ...(differ.length ? differ : ['prompt']), 'log p (nats)', 'difference', 'p relative to the best'].map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, ...sorted.map((s, i) => el('tr', {},
+    el('tbody', {}, fragment(sorted.map((s, i) => el('tr', {},
       el('td', {}, String(i + 1)),
       ...(differ.length ? differ.map((k) => el('td', {}, s.request.bindings[k])) : [el('td', {}, s.request.prompt)]),
       el('td', {}, s.logProb.toFixed(3)),
       el('td', {}, i === 0 ? '—' : (s.logProb - best).toFixed(3)),
-      el('td', {}, i === 0 ? '1' : `1 / ${Math.exp(best - s.logProb).toPrecision(3)}`)))),
+      el('td', {}, i === 0 ? '1' : `1 / ${Math.exp(best - s.logProb).toPrecision(3)}`))))),
   );
 }
 

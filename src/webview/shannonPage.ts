@@ -147,7 +147,7 @@ function render(view: ShannonView): void {
     : '';
 
   // q_i up to the largest guess count seen (at least 5), for the person and the model.
-  const k = s ? Math.max(5, ...[...s.person.q.keys()].filter((i) => s.person.q[i] > 0 || (model?.q[i] ?? 0) > 0).map((i) => i + 1)) : 5;
+  const k = s ? s.person.q.reduce((m, q, i) => (q > 0 || (model?.q[i] ?? 0) > 0 ? Math.max(m, i + 1) : m), 5) : 5;
   chart.data.labels = Array.from({ length: k }, (_, i) => String(i + 1));
   chart.data.datasets = [
     { label: 'You', data: s ? s.person.q.slice(0, k) : [], backgroundColor: themeColor('--vscode-charts-blue', '#3794ff') },

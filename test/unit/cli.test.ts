@@ -3,7 +3,17 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { REPO } from './helpers';
+import { scoreFile } from '../../src/cli/score';
+import { LmError } from '../../src/core/errors';
+import type { LanguageModel, Token, Tokenizer } from '../../src/core/model';
+import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
+import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
+import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
+import { addTextToTrainer } from '../../src/core/ngram/textTraining';
+import { describePosition, ScoreTotals, summarize, type TokenScore } from '../../src/core/scoring';
+import { TokenStream } from '../../src/core/tokenStream';
+import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { corpusFiles, REPO } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
@@ -55,7 +65,7 @@ describe('lmp command line', function () {
       [['score', '--model', 'ngram-classics'], /at least one FILE/],
       [['train-ngram', '--order', '9', '--arpa', 'x.arpa', __filename], /--order must be an integer from 1 to 6/],
       [['generate', '--model', 'ngram-classics', '--prompt', 'hi', '--temperature', 'hot'], /--temperature must be a number/],
-      [['score', '--model', 'ngram-classics', path.join(dir, 'nofile.txt')], /cannot read .*nofile\.txt: ENOENT/],
+      [['score', '--model', 'ngram-classics', path.join(dir, 'nofile.txt')], /cannot read .*nofile\.txt: no such file \(ENOENT\)/],
       [['score', '--bogus'], /Unknown option/],
     ];
     for (const [args, message] of cases) {
@@ -64,5 +74,187 @@ describe('lmp command line', function () {
       assert.match(r.stderr, message);
       assert.match(r.stderr, /^lmp: /);
     }
+  });
+});
+
+describe('lmp score on long texts and --prompt-file', function () {
+  this.timeout(120000);
+  let dir: string;
+  let arpa: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-cli-long-'));
+    const train = path.join(dir, 'train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat\nthe dog sat on the log\nthe cat ate the fish\n'.repeat(3));
+    arpa = path.join(dir, 'm.arpa');
+    const t = lmp('train-ngram', '--order', '3', '--arpa', arpa, '--discount-fallback', train);
+    assert.strictEqual(t.code, 0, t.stderr);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('scores a text of 175,000 tokens (its scores were once spread into call arguments)', () => {
+    const file = path.join(dir, 'long.txt');
+    fs.writeFileSync(file, 'the cat sat on the mat\n'.repeat(25000));
+    const s = lmp('score', '--model', arpa, '--json', file);
+    assert.strictEqual(s.code, 0, s.stderr);
+    const j = JSON.parse(s.stdout);
+    assert.strictEqual(j.tokens, 25000 * 7);
+    assert.ok(Number.isFinite(j.logprob_nats) && j.logprob_nats < 0);
+  });
+
+  it('streams --details as JSON whose token list adds up to the totals, and as text lines before the totals', () => {
+    const file = path.join(dir, 'short.txt');
+    fs.writeFileSync(file, 'the cat sat\nthe zebra ate the fish\n');
+    const s = lmp('score', '--model', arpa, '--json', '--details', '--top-k', '2', file);
+    assert.strictEqual(s.code, 0, s.stderr);
+    const j = JSON.parse(s.stdout);
+    assert.strictEqual(j.token_scores.length, j.tokens);
+    assert.ok(Math.abs(j.token_scores.reduce((a: number, t: { logprob: number }) => a + t.logprob, 0) - j.logprob_nats) < 1e-9);
+    assert.deepStrictEqual(j.token_scores.map((t: { text: string }) => t.text), ['the', 'cat', 'sat', '</s>', 'the', 'zebra', 'ate', 'the', 'fish', '</s>']);
+    assert.strictEqual(j.token_scores[5].oov, true);
+    assert.strictEqual(j.token_scores[0].top.length, 2);
+    const t = lmp('score', '--model', arpa, '--details', file);
+    assert.strictEqual(t.code, 0, t.stderr);
+    const lines = t.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /^"the"\t-\d+\.\d{4}\trank \d+$/);
+    assert.strictEqual(lines.length, j.tokens + Object.keys(j).length - 1);
+    assert.match(lines[j.tokens], /^model\t/);
+  });
+
+  it('reads the prompt from --prompt-file or standard input, beyond the command line\'s limit', () => {
+    const prompt = 'the dog sat on the log\n'.repeat(8000) + 'the cat'; // 176 KB: more than one argument may hold
+    const file = path.join(dir, 'prompt.txt');
+    fs.writeFileSync(file, prompt);
+    const args = ['generate', '--model', arpa, '--seed', '3', '--max-tokens', '4', '--json'];
+    const f = lmp(...args, '--prompt-file', file);
+    assert.strictEqual(f.code, 0, f.stderr);
+    assert.strictEqual(JSON.parse(f.stdout).prompt, prompt);
+    const r = spawnSync(process.execPath, [CLI, ...args, '--prompt-file', '-'], { input: prompt, encoding: 'utf8' });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.deepStrictEqual(JSON.parse(r.stdout), JSON.parse(f.stdout));
+    const small = lmp(...args, '--prompt', 'the cat');
+    const smallFile = path.join(dir, 'small-prompt.txt');
+    fs.writeFileSync(smallFile, 'the cat');
+    assert.deepStrictEqual(JSON.parse(lmp(...args, '--prompt-file', smallFile).stdout), JSON.parse(small.stdout));
+    const both = lmp(...args, '--prompt', 'x', '--prompt-file', file);
+    assert.strictEqual(both.code, 1);
+    assert.match(both.stderr, /^lmp: give --prompt TEXT or --prompt-file FILE, not both/);
+    const none = lmp(...args);
+    assert.match(none.stderr, /^lmp: give --prompt TEXT or --prompt-file FILE/);
+    const missing = lmp(...args, '--prompt-file', path.join(dir, 'nope.txt'));
+    assert.match(missing.stderr, /^lmp: cannot read .*nope\.txt: no such file \(ENOENT\)/);
+  });
+});
+
+describe('streamed tokenization and scoring equal the whole text', function () {
+  this.timeout(120000);
+  const TRICKY =
+    "It's  a\ttest.\r\nDon't  stop—“quoted” text…  \n\n\n   spaced   out\u00a0nbsp 12,345.67 café naïve 😀 emoji\r\rCR only\n \n\t\nend's a <|endoftext|> b\f\vx  ";
+  let dir: string;
+  let editor: NgramLanguageModel;
+  let whitespace: NgramLanguageModel;
+  let neural: OnnxCausalLm;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-stream-'));
+    const corpus = fs.readFileSync(corpusFiles('valid')[0], 'utf8').slice(0, 60000);
+    const model = (kind: 'editor' | 'whitespace') => {
+      const t = new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+      addTextToTrainer(t, corpus, kind);
+      return new NgramLanguageModel(t.build().model, kind, kind);
+    };
+    editor = model('editor');
+    whitespace = model('whitespace');
+    neural = await loadHuggingFaceFolder(path.join(REPO, 'models', 'gpt-classics'), 'gpt-classics');
+  });
+  after(() => {
+    neural?.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const shape = (tokens: Token[]) => tokens.map((t) => [t.id, t.text, t.start, t.length]);
+
+  function streamed(tokenizer: Tokenizer, pieces: string[]): Token[] {
+    const s = new TokenStream(tokenizer);
+    const out: Token[] = [];
+    for (const p of pieces) for (const t of s.push(p)) out.push(t);
+    for (const t of s.end()) out.push(t);
+    return out;
+  }
+
+  it('gives the tokens of the whole text with a seam at every position, for every tokenizer', () => {
+    for (const [name, tokenizer] of [['editor', editor.tokenizer], ['whitespace', whitespace.tokenizer], ['gpt-classics', neural.tokenizer]] as const) {
+      assert.ok(tokenizer.cutPoint, `${name} has cut rules`);
+      for (const text of [TRICKY, TRICKY.trim(), '\n' + TRICKY, 'x', '']) {
+        const whole = shape(tokenizer.encode(text, true));
+        for (let c = 0; c <= text.length; c++) {
+          assert.deepStrictEqual(shape(streamed(tokenizer, [text.slice(0, c), text.slice(c)])), whole, `${name}, seam at ${c} of ${JSON.stringify(text)}`);
+        }
+        const singles = Array.from(text);
+        assert.deepStrictEqual(shape(streamed(tokenizer, singles)), whole, `${name}, one character at a time`);
+      }
+    }
+  });
+
+  it('refuses a run without any place to cut beyond its limit, before holding more', () => {
+    const s = new TokenStream(editor.tokenizer, 1000);
+    assert.strictEqual(s.push('word '.repeat(100)).length > 0, true);
+    s.push('x'.repeat(600));
+    assert.throws(() => s.push('y'.repeat(600)), (e: Error) => e instanceof LmError && /^cannot tokenize the text in pieces: 1,\d{3} characters from character 499 on have no place to cut \(a run without whitespace\); at most 1,000 are held$/.test(e.message));
+  });
+
+  /** Scores from the model's own whole-sequence calls, as lmp score computed them before streaming. */
+  async function reference(model: LanguageModel, text: string, details: boolean) {
+    const tokens = model.tokenizer.encode(text, true);
+    const ids = tokens.map((t) => t.id);
+    const logProbs = await model.sequenceLogProbs(ids, 1);
+    const out: TokenScore[] = [];
+    for (let i = 1; i < tokens.length; i++) {
+      if (ids[i] === model.bosId) continue;
+      const s: TokenScore = { ...tokens[i], logProb: logProbs[i - 1], oov: model.unkId !== undefined && ids[i] === model.unkId };
+      if (details) Object.assign(s, describePosition(model, await model.nextLogProbs(ids.slice(0, i)), ids[i], 3));
+      out.push(s);
+    }
+    return out;
+  }
+
+  async function compare(model: LanguageModel, text: string, details: boolean, chunkSizes: number[]) {
+    const file = path.join(dir, 'text.txt');
+    fs.writeFileSync(file, text);
+    const expected = await reference(model, text, details);
+    assert.ok(expected.length > 0);
+    for (const chunk of chunkSizes) {
+      const got: TokenScore[] = [];
+      const chars = await scoreFile(model, file, { details, topK: 3 }, async (s) => {
+        for (const t of s) got.push(t);
+      }, chunk);
+      assert.strictEqual(chars, Array.from(text).length);
+      assert.strictEqual(got.length, expected.length, `${model.info.name}, chunks of ${chunk} bytes`);
+      for (let i = 0; i < got.length; i++) {
+        const [g, e] = [got[i], expected[i]];
+        const where = `${model.info.name}, chunks of ${chunk} bytes, token ${i} ${JSON.stringify(e.text)}`;
+        assert.deepStrictEqual([g.id, g.text, g.start, g.length, g.oov], [e.id, e.text, e.start, e.length, e.oov], where);
+        assert.ok(Math.abs(g.logProb - e.logProb) < 1e-9, `${where}: ${g.logProb} vs ${e.logProb}`);
+        if (details) {
+          assert.strictEqual(g.rank, e.rank, where);
+          assert.ok(Math.abs(g.entropy! - e.entropy!) < 1e-9, where);
+          assert.deepStrictEqual(g.alternatives!.map((a) => a.id), e.alternatives!.map((a) => a.id), where);
+        }
+      }
+      const totals = new ScoreTotals();
+      for (const t of got) totals.add(t);
+      assert.ok(Math.abs(totals.summary(chars).logProbNats - summarize(expected, chars).logProbNats) < 1e-9);
+    }
+  }
+
+  it('n-gram models: the same scores and details with files read a few bytes at a time', async () => {
+    const text = TRICKY.repeat(20);
+    await compare(editor, text, true, [1, 2, 3, 7, 1 << 20]);
+    await compare(whitespace, text, true, [1, 5, 1 << 20]);
+  });
+
+  it('gpt-classics: the same scores over several context windows, and the same details within one', async () => {
+    const long = fs.readFileSync(corpusFiles('valid')[0], 'utf8').slice(5000, 7000);
+    assert.ok(neural.tokenizer.encode(long, true).length > 3 * neural.config.contextLength);
+    await compare(neural, long, false, [3, 100, 1 << 20]);
+    await compare(neural, TRICKY, true, [2, 1 << 20]);
   });
 });

@@ -6,6 +6,7 @@
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ModelFormatError } from '../errors';
 import type { Token, Tokenizer } from '../model';
+import { cutBeforeSpaceAfterWord } from '../tokenizers/textCuts';
 import { tokenBytes, utf8ToUtf16Offsets } from './byteLevel';
 
 const UTF8 = new TextDecoder('utf-8');
@@ -15,6 +16,8 @@ export class HuggingFaceTokenizer implements Tokenizer {
   private readonly byteLevel: boolean;
   readonly vocabSize: number;
   readonly sentencePerLine = false;
+  /** Only for GPT-2's plain byte-level pre-tokenizer, whose pattern the cut rule was made for. */
+  readonly cutPoint?: (text: string) => number;
 
   constructor(
     tokenizerJson: unknown,
@@ -34,6 +37,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
     this.byteLevel =
       j.decoder?.type === 'ByteLevel' || j.pre_tokenizer?.type === 'ByteLevel' || !!j.pre_tokenizer?.pretokenizers?.some((p) => p.type === 'ByteLevel');
     this.vocabSize = this.hf.get_vocab(true).size;
+    if (isPlainGpt2ByteLevel(tokenizerJson)) this.cutPoint = cutBeforeSpaceAfterWord;
   }
 
   encode(text: string, atStart: boolean, offset = 0): Token[] {
@@ -83,4 +87,17 @@ export class HuggingFaceTokenizer implements Tokenizer {
     if (!bytes) return t;
     return UTF8.decode(Uint8Array.from(bytes));
   }
+}
+
+/** No normalizer, the byte-level pre-tokenizer alone with its GPT-2 pattern, no prefix space, no added token with whitespace. */
+function isPlainGpt2ByteLevel(json: object): boolean {
+  const j = json as { normalizer?: unknown; pre_tokenizer?: { type?: string; use_regex?: boolean; add_prefix_space?: boolean }; added_tokens?: { content?: unknown }[] };
+  const pre = j.pre_tokenizer;
+  return (
+    !j.normalizer &&
+    pre?.type === 'ByteLevel' &&
+    pre.use_regex !== false &&
+    pre.add_prefix_space !== true &&
+    (j.added_tokens ?? []).every((t) => typeof t.content === 'string' && !/\s/.test(t.content))
+  );
 }

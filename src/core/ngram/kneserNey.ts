@@ -132,6 +132,9 @@ export class KneserNeyTrainer {
 
   /** Estimates the model. The trainer can be dropped afterwards. */
   build(): { model: NgramModel; stats: TrainingStats } {
+    // Without a sentence every adjusted count is 0: the unigram denominator Σ a(w) would be 0 and
+    // every probability 0/0.
+    if (this.sentences === 0) throw new LmError('no training text: nothing to estimate probabilities from');
     const N = this.order;
     const V = this.vocab.size;
     this.raw[0].ensure(V - 1);

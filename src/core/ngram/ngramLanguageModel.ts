@@ -3,6 +3,7 @@ import { throwIfCancelled, type CancelSignal } from '../errors';
 import { LN10 } from '../logMath';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
 import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenizers/pretokenizers';
+import { editorCut, whitespaceCut } from '../tokenizers/textCuts';
 import { NgramModel } from './ngramModel';
 
 export class NgramTokenizer implements Tokenizer {
@@ -36,6 +37,10 @@ export class NgramTokenizer implements Tokenizer {
 
   tokenText(id: number): string {
     return this.model.vocab.word(id);
+  }
+
+  cutPoint(text: string): number {
+    return this.kind === 'whitespace' ? whitespaceCut(text) : editorCut(text);
   }
 }
 

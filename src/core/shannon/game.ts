@@ -117,7 +117,7 @@ export function pooledBounds(games: readonly GameState[], alphabet: AlphabetKind
   const same = games.filter((g) => g.alphabet === alphabet && g.guesses.length > 0);
   if (same.length === 0) return undefined;
   // Games of `all` characters have different alphabets: pool them over the largest.
-  const k = Math.max(...same.map((g) => alphabetOf(g).symbols.length));
+  const k = same.reduce((m, g) => Math.max(m, alphabetOf(g).symbols.length), 0);
   const guesses = same.flatMap((g) => g.guesses);
   return { played: guesses.length, bounds: boundsFromGuesses(guesses, k) };
 }

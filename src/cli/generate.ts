@@ -1,0 +1,74 @@
+/** `lmp generate`: completions of a prompt given inline or in a file. */
+import { LmError } from '../core/errors';
+import { generate, type GenerationOptions } from '../core/generation';
+import { loadModel } from '../node/modelLoader';
+import { readTextFile } from '../node/textFile';
+import { deviceOption, intOption, numberOption, parse } from './options';
+import type { Out } from './output';
+
+/** A prompt file (or standard input) larger than this is refused. */
+export const MAX_PROMPT_FILE_BYTES = 64 * 1024 * 1024;
+
+export async function generateCommand(args: string[], out: Out): Promise<number> {
+  const { values } = parse(args, {
+    model: { type: 'string' },
+    prompt: { type: 'string' },
+    'prompt-file': { type: 'string' },
+    temperature: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    stop: { type: 'string', multiple: true },
+    'num-completions': { type: 'string' },
+    'top-k': { type: 'string' },
+    'top-p': { type: 'string' },
+    seed: { type: 'string' },
+    'top-k-per-token': { type: 'string' },
+    echo: { type: 'boolean' },
+    json: { type: 'boolean' },
+    device: { type: 'string' },
+    quantized: { type: 'boolean' },
+  });
+  if (!values.model) throw new LmError('give --model MODEL');
+  if (values.prompt !== undefined && values['prompt-file'] !== undefined) throw new LmError('give --prompt TEXT or --prompt-file FILE, not both');
+  if (values.prompt === undefined && values['prompt-file'] === undefined) throw new LmError('give --prompt TEXT or --prompt-file FILE (- for standard input)');
+  const options: GenerationOptions = {
+    temperature: numberOption(values.temperature, 'temperature', 1),
+    maxTokens: intOption(values['max-tokens'], 'max-tokens', 16, 0, 100000),
+    stopSequences: (values.stop as string[] | undefined)?.map(unescapeStop) ?? [],
+    numCompletions: intOption(values['num-completions'], 'num-completions', 1, 1, 16),
+    topK: intOption(values['top-k'], 'top-k', 0, 0),
+    topP: numberOption(values['top-p'], 'top-p', 1),
+    seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0, -(2 ** 31), 2 ** 32),
+    topKPerToken: intOption(values['top-k-per-token'], 'top-k-per-token', 0, 0, 100),
+    echoPrompt: values.echo ?? false,
+  };
+  const prompt = values.prompt ?? (await readTextFile(values['prompt-file']!, MAX_PROMPT_FILE_BYTES));
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), preferQuantized: values.quantized });
+  const completions = await generate(model, prompt, options);
+  if (values.json) {
+    await out(
+      JSON.stringify({
+        model: model.info.name,
+        prompt,
+        seed: completions[0]?.seed,
+        completions: completions.map((c) => ({
+          text: c.text,
+          logprob_nats: c.logProb,
+          finish_reason: c.finishReason,
+          tokens: c.tokens.map((t) => ({ text: t.text, logprob: t.logProb, rank: t.rank, top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })) })),
+          prompt_tokens: c.promptTokens?.map((t) => ({ text: t.text, logprob: t.logProb })),
+        })),
+      }) + '\n',
+    );
+  } else {
+    for (const c of completions) {
+      await out(`${c.text}\n`);
+      if (completions.length > 1 || process.stdout.isTTY) process.stderr.write(`  [log p = ${c.logProb.toFixed(3)} nats, finished: ${c.finishReason}]\n`);
+    }
+  }
+  return 0;
+}
+
+/** Lets `--stop '\n'` mean a line break, as users type it in a shell. */
+function unescapeStop(s: string): string {
+  return s.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+}

@@ -1,0 +1,116 @@
+/**
+ * `lmp score`: chain-rule scores of text files, streamed: each file is read in chunks, tokenized
+ * piece by piece (`TokenStream`) and scored as the tokens come (`ScoreStream`), so that memory is
+ * bounded by the chunk size and the model, not by the text; per-token details are written as
+ * they come.
+ */
+import { LmError } from '../core/errors';
+import { LN10 } from '../core/logMath';
+import type { LanguageModel } from '../core/model';
+import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
+import { codePointLength, ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
+import { TokenStream } from '../core/tokenStream';
+import { loadModel } from '../node/modelLoader';
+import { decodeUtf8, displayName, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
+import { deviceOption, intOption, parse } from './options';
+import type { Out } from './output';
+
+export async function score(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(args, {
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    details: { type: 'boolean' },
+    'top-k': { type: 'string' },
+    device: { type: 'string' },
+    quantized: { type: 'boolean' },
+  });
+  if (!values.model) throw new LmError('give --model MODEL');
+  if (positionals.length === 0) throw new LmError('give at least one FILE to score');
+  const topK = intOption(values['top-k'], 'top-k', 5, 1, 1000);
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), preferQuantized: values.quantized });
+  const details = values.details ?? false;
+  const json = values.json ?? false;
+  const totals = new ScoreTotals();
+  let first = true;
+  const emit = async (scores: TokenScore[]) => {
+    for (const t of scores) {
+      totals.add(t);
+      if (!details) continue;
+      if (json) await out(`${first ? '' : ','}${JSON.stringify(tokenJson(t))}`);
+      else await out(`${JSON.stringify(t.text)}\t${t.logProb.toFixed(4)}\trank ${t.rank}\n`);
+      first = false;
+    }
+  };
+  // The token list comes first, so that nothing needs keeping until the totals are known.
+  if (details && json) await out('{"token_scores":[');
+  let chars = 0;
+  // With several files, offsets (start) are relative to each file; each starts a sequence.
+  for (const file of positionals) chars += await scoreFile(model, file, { details, topK }, emit);
+  const result = summaryJson(model, totals, chars);
+  if (json) await out(details ? `],${JSON.stringify(result).slice(1)}\n` : `${JSON.stringify(result)}\n`);
+  else for (const [k, v] of Object.entries(result)) await out(`${k}\t${typeof v === 'number' ? +v.toPrecision(8) : v}\n`);
+  return 0;
+}
+
+/** Scores one file; returns its length in code points. */
+export async function scoreFile(
+  model: LanguageModel,
+  file: string,
+  options: { details?: boolean; topK?: number },
+  emit: (scores: TokenScore[]) => Promise<void>,
+  chunkBytes = TEXT_CHUNK_BYTES,
+): Promise<number> {
+  const tokens = new TokenStream(model.tokenizer);
+  const scorer = new ScoreStream(model, options);
+  const named = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw e instanceof LmError ? new LmError(`${displayName(file)}: ${e.message}`) : e;
+    }
+  };
+  let chars = 0;
+  for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
+    chars += codePointLength(text);
+    await emit(await scorer.push(named(() => tokens.push(text))));
+  }
+  await emit(await scorer.push(named(() => tokens.end())));
+  await emit(await scorer.end());
+  return chars;
+}
+
+function summaryJson(model: LanguageModel, totals: ScoreTotals, chars: number): Record<string, unknown> {
+  const s = totals.summary(chars);
+  const result: Record<string, unknown> = {
+    model: model.info.name,
+    tokens: s.tokens,
+    chars: s.chars,
+    oov: s.oov,
+    logprob_nats: s.logProbNats,
+    bits_per_token: s.bitsPerToken,
+    bits_per_char: s.bitsPerChar,
+    perplexity: s.perplexity,
+  };
+  if (model instanceof NgramLanguageModel) {
+    // KenLM's query: totals in log10, OOV words' own log-probs removed for the "excluding" figure.
+    const total10 = s.logProbNats / LN10;
+    const oov10 = totals.oovLogProbNats / LN10;
+    result.perplexity_including_oov = Math.pow(10, -total10 / s.tokens);
+    result.perplexity_excluding_oov = s.tokens > s.oov ? Math.pow(10, -(total10 - oov10) / (s.tokens - s.oov)) : null;
+  }
+  return result;
+}
+
+function tokenJson(t: TokenScore) {
+  return {
+    text: t.text,
+    start: t.start,
+    length: t.length,
+    id: t.id,
+    logprob: t.logProb,
+    rank: t.rank,
+    entropy_nats: t.entropy,
+    oov: t.oov,
+    top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })),
+  };
+}

@@ -1,0 +1,73 @@
+/** `lmp train-ngram`: Kneser-Ney training from text files, the model written atomically. */
+import * as path from 'path';
+import { LmError } from '../core/errors';
+import { writeArpa } from '../core/ngram/arpa';
+import { writeNgramBinary } from '../core/ngram/binaryFormat';
+import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer, type Discounts } from '../core/ngram/kneserNey';
+import { addTextToTrainer } from '../core/ngram/textTraining';
+import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
+import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
+import { readTextFile } from '../node/textFile';
+import { intOption, parse } from './options';
+import type { Out } from './output';
+
+export async function trainNgram(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(args, {
+    order: { type: 'string' },
+    arpa: { type: 'string' },
+    binary: { type: 'string' },
+    tokens: { type: 'string' },
+    name: { type: 'string' },
+    'discount-fallback': { type: 'boolean' },
+  });
+  const order = intOption(values.order, 'order', NaN, 1, 6);
+  if (!values.arpa && !values.binary) throw new LmError('give --arpa OUT.arpa and/or --binary OUT.ngram');
+  if (positionals.length === 0) throw new LmError('give at least one training FILE');
+  const kind = (values.tokens ?? 'whitespace') as PretokenizerKind;
+  if (kind !== 'whitespace' && kind !== 'editor') throw new LmError(`--tokens must be whitespace or editor, got ${values.tokens}`);
+  if (kind === 'editor' && values.arpa) {
+    // ARPA holds whitespace-separated words; editor tokens carry spaces and line breaks.
+    throw new LmError('--tokens editor models cannot be written as ARPA (its words are separated by whitespace, editor tokens contain spaces and line breaks): use --binary OUT.ngram');
+  }
+  checkOutputs(positionals, [values.arpa, values.binary].filter((f): f is string => f !== undefined));
+
+  const started = Date.now();
+  const trainer = new KneserNeyTrainer({ order, discountFallback: values['discount-fallback'] ? DEFAULT_FALLBACK_DISCOUNTS : undefined });
+  let sentences = 0;
+  for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
+  // Each sentence counts its </s>: what is left are the words.
+  if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
+  const { model, stats } = trainer.build();
+  if (values.arpa) await writeFileAtomic(values.arpa, writeArpa(model));
+  if (values.binary) {
+    const name = values.name ?? path.basename(values.binary).replace(/\.[^.]*$/, '');
+    const bytes = writeNgramBinary(model, { name, tokenizer: kind, order, trainingTokens: stats.tokens });
+    await writeFileAtomic(values.binary, [bytes], { gzip: values.binary.endsWith('.gz') });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  process.stderr.write(
+    `trained order ${order} on ${stats.tokens} tokens (${stats.sentences} sequences) in ${seconds.toFixed(2)} s\n` +
+      stats.counts.map((c, k) => `  ${k + 1}-grams: ${c}  discounts ${fmtD(stats.discounts[k])}${stats.usedFallbackDiscounts[k] ? ' (fallback)' : ''}`).join('\n') +
+      '\n',
+  );
+  await out(`${[values.arpa, values.binary].filter(Boolean).join('\n')}\n`);
+  return 0;
+}
+
+/** An output must be neither a training file (whatever the spelling, link or symlink) nor the other output. */
+function checkOutputs(inputs: string[], outputs: string[]): void {
+  const inputIds = new Map(inputs.map((f) => [fileIdentity(f), f]));
+  const seen = new Map<string, string>();
+  for (const o of outputs) {
+    const id = fileIdentity(o);
+    const input = inputIds.get(id);
+    if (input !== undefined) throw new LmError(`output ${o} is the training file ${input}: it would be overwritten; write the model elsewhere`);
+    const other = seen.get(id);
+    if (other !== undefined) throw new LmError(`--arpa and --binary both write ${o}${other !== o ? ` (= ${other})` : ''}: give two different files`);
+    seen.set(id, o);
+  }
+}
+
+function fmtD(d: Discounts): string {
+  return `${d.d1.toPrecision(6)} / ${d.d2.toPrecision(6)} / ${d.d3.toPrecision(6)}`;
+}

@@ -1,0 +1,131 @@
+/**
+ * Writing a file so that it is always whole: the content goes to a unique temporary file in the
+ * target's folder and is renamed onto the target once complete and flushed. A run killed midway
+ * leaves the previous file intact (and at most a `.NAME.*.tmp` file beside it); two runs writing
+ * one path each rename a whole file, the last one wins.
+ */
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import * as zlib from 'zlib';
+import { LmError } from '../core/errors';
+import { fileError } from './fileErrors';
+
+export type Chunks = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
+
+export interface AtomicWriteOptions {
+  /** Compress the content with gzip (level 9) on the way. */
+  gzip?: boolean;
+}
+
+/** Writes `content` (chunks, consumed as they come) to `target` atomically. */
+export async function writeFileAtomic(target: string, content: Chunks, options: AtomicWriteOptions = {}): Promise<void> {
+  const finalPath = await writablePath(target);
+  const dir = path.dirname(finalPath);
+  const tmp = path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(tmp, 'wx', 0o666);
+  } catch (e) {
+    throw fileError('write', target, e);
+  }
+  let closed = false;
+  // A process that exits midway (an error elsewhere, or a signal turned into an exit) removes it.
+  const removeOnExit = () => fs.rmSync(tmp, { force: true });
+  process.on('exit', removeOnExit);
+  try {
+    const existing = await fs.promises.stat(finalPath).catch(() => undefined);
+    if (existing) await fh.chmod(existing.mode & 0o7777);
+    const sink = async (source: AsyncIterable<string | Uint8Array>) => {
+      for await (const chunk of source) await writeAll(fh, chunk);
+    };
+    if (options.gzip) await pipeline(Readable.from(content), zlib.createGzip({ level: 9 }), sink);
+    else await sink(toAsync(content));
+    await fh.sync();
+    closed = true;
+    await fh.close();
+    await fs.promises.rename(tmp, finalPath);
+  } catch (e) {
+    if (!closed) await fh.close().catch(() => undefined);
+    await fs.promises.unlink(tmp).catch(() => undefined);
+    // File-system errors name the target; anything else (the content's own errors) goes through.
+    throw (e as NodeJS.ErrnoException)?.code ? fileError('write', target, e) : e;
+  } finally {
+    process.off('exit', removeOnExit);
+  }
+  await syncFolder(dir);
+}
+
+/**
+ * For command-line programs: Ctrl-C or a termination signal exits the process normally, so that
+ * writes in progress remove their temporary files (a killed process cannot, SIGKILL leaves one).
+ */
+export function exitOnTerminationSignals(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
+}
+
+/**
+ * Where the file will be: the target itself, or what it links to; its folder must exist and the
+ * target must not be a folder.
+ */
+async function writablePath(target: string): Promise<string> {
+  let finalPath = path.resolve(target);
+  const link = await fs.promises.lstat(finalPath).catch(() => undefined);
+  if (link?.isSymbolicLink()) {
+    // Replace the file the link points to, not the link (when it points anywhere).
+    finalPath = await fs.promises.realpath(finalPath).catch(() => finalPath);
+  }
+  const st = await fs.promises.stat(finalPath).catch(() => undefined);
+  if (st?.isDirectory()) throw new LmError(`cannot write ${target}: it is a folder, not a file (EISDIR)`);
+  const dir = path.dirname(finalPath);
+  let dirStat: fs.Stats;
+  try {
+    dirStat = await fs.promises.stat(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new LmError(`cannot write ${target}: the folder ${dir} does not exist (ENOENT)`);
+    throw fileError('write', target, e);
+  }
+  if (!dirStat.isDirectory()) throw new LmError(`cannot write ${target}: ${dir} is not a folder (ENOTDIR)`);
+  return finalPath;
+}
+
+async function writeAll(fh: fs.promises.FileHandle, chunk: string | Uint8Array): Promise<void> {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+  let done = 0;
+  while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
+}
+
+async function* toAsync(content: Chunks): AsyncGenerator<string | Uint8Array> {
+  yield* content;
+}
+
+/** Makes the rename itself durable where the platform allows it (best effort). */
+async function syncFolder(dir: string): Promise<void> {
+  const d = await fs.promises.open(dir, 'r').catch(() => undefined);
+  if (!d) return;
+  await d.sync().catch(() => undefined);
+  await d.close().catch(() => undefined);
+}
+
+/**
+ * An identity for comparing paths: device and inode of an existing file (so links, symlinks and
+ * different spellings agree), else the resolved path with its folder's symlinks resolved.
+ */
+export function fileIdentity(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `inode ${st.dev}:${st.ino}`;
+  } catch {
+    const resolved = path.resolve(file);
+    let dir = path.dirname(resolved);
+    try {
+      dir = fs.realpathSync(dir);
+    } catch {
+      // A missing folder: the write will say so.
+    }
+    return `path ${path.join(dir, path.basename(resolved))}`;
+  }
+}

@@ -1,0 +1,25 @@
+/** File-system errors as messages that name the path and say what is wrong. */
+import { LmError } from '../core/errors';
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'a loop of symbolic links, or too many of them',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  EBUSY: 'the file is busy',
+};
+
+/** `cannot read FILE: it is a folder, not a file (EISDIR)`; errors without a code keep their message. */
+export function fileError(action: 'read' | 'write', file: string, e: unknown): LmError {
+  if (e instanceof LmError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const reason = code ? `${REASONS[code] ?? 'failed'} (${code})` : (e as Error)?.message ?? String(e);
+  return new LmError(`cannot ${action} ${file}: ${reason}`);
+}

@@ -1,0 +1,338 @@
+/** Fault injection for the CLI: hostile text files, bad paths, interrupted and concurrent writes. */
+import * as assert from 'assert';
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LmError } from '../../../src/core/errors';
+import { KneserNeyTrainer, DEFAULT_FALLBACK_DISCOUNTS } from '../../../src/core/ngram/kneserNey';
+import { MAX_UNCUT_CHARS } from '../../../src/core/tokenStream';
+import { writeFileAtomic } from '../../../src/node/atomicWrite';
+import { fileError } from '../../../src/node/fileErrors';
+import { decodeUtf8, firstInvalidUtf8 } from '../../../src/node/textFile';
+import { REPO } from '../helpers';
+
+const CLI = path.join(REPO, 'dist', 'cli.js');
+
+function lmp(args: string[], cwd?: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lmpAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** A small deterministic generator (xorshift32), for random bytes and chunkings. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+}
+
+async function* chunked(bytes: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; ) {
+    const n = Math.max(1, sizes());
+    yield bytes.subarray(i, i + n);
+    i += n;
+  }
+}
+
+async function decodeAll(bytes: Uint8Array, sizes: () => number): Promise<string> {
+  let s = '';
+  for await (const t of decodeUtf8(chunked(bytes, sizes), 'f.txt')) s += t;
+  return s;
+}
+
+describe('faults: lmp reads only UTF-8 text', function () {
+  this.timeout(60000);
+  let dir: string;
+  let arpa: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-text-'));
+    const train = path.join(dir, 'train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat\nthe dog sat on the log\n'.repeat(3));
+    arpa = path.join(dir, 'm.arpa');
+    assert.strictEqual(lmp(['train-ngram', '--order', '3', '--arpa', arpa, '--discount-fallback', train]).code, 0);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a binary file at its first NUL byte, for score and train-ngram', () => {
+    const text = Buffer.from('the cat sat on the mat\n'.repeat(4000)); // 92,000 bytes: the NUL is in the second chunk
+    const bin = Buffer.concat([text, Buffer.from([0, 1, 2, 0xff, 0])]);
+    const file = path.join(dir, 'image.bin');
+    fs.writeFileSync(file, bin);
+    for (const args of [['score', '--model', arpa, file], ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file]]) {
+      const r = lmp(args);
+      assert.strictEqual(r.code, 1, args.join(' '));
+      assert.strictEqual(r.stderr, `lmp: ${file} looks binary (NUL byte at offset ${text.length})\n`);
+    }
+    assert.ok(!fs.existsSync(path.join(dir, 'x.arpa')));
+  });
+
+  it('scores random bytes without NUL as an error at the first invalid byte, quickly and without a stack overflow', () => {
+    const next = rng(7);
+    const bytes = Buffer.from(Array.from({ length: 300000 }, () => 1 + Math.floor(next() * 255)));
+    const file = path.join(dir, 'random.bin');
+    fs.writeFileSync(file, bytes);
+    const r = lmp(['score', '--model', 'ngram-classics', file]);
+    assert.strictEqual(r.code, 1);
+    assert.strictEqual(r.stderr, `lmp: ${file} is not UTF-8 text: invalid byte 0x${bytes[firstInvalidUtf8(bytes)].toString(16).padStart(2, '0')} at offset ${firstInvalidUtf8(bytes)} (convert it first, e.g. iconv -f latin1 -t utf-8)\n`);
+  });
+
+  it('names the file and byte offset of invalid UTF-8 instead of turning it into U+FFFD', () => {
+    const cases: [number[], number, string][] = [
+      [[0x61, 0xff, 0x62], 1, 'invalid byte 0xff at offset 1'],
+      [[0x61, 0x62, 0xc0, 0x80], 2, 'invalid byte 0xc0 at offset 2'], // overlong NUL
+      [[0x61, 0xed, 0xa0, 0x80], 1, 'invalid byte 0xed at offset 1'], // a surrogate
+      [[0x61, 0xe2, 0x82, 0x41], 1, 'invalid byte 0xe2 at offset 1'], // cut short by an ASCII byte
+      [[0xf4, 0x90, 0x80, 0x80], 0, 'invalid byte 0xf4 at offset 0'], // above U+10FFFF
+      [[0x61, 0x62, 0xe2, 0x82], 2, 'it ends inside a character (offset 2)'],
+    ];
+    for (const [bytes, at, message] of cases) {
+      const file = path.join(dir, 'bad.txt');
+      fs.writeFileSync(file, Buffer.concat([Buffer.from('é'.repeat(40000)), Buffer.from(bytes)])); // past the first chunk
+      for (const args of [['score', '--model', arpa, file], ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file]]) {
+        const r = lmp(args);
+        assert.strictEqual(r.code, 1);
+        assert.ok(r.stderr.startsWith(`lmp: ${file} is not UTF-8 text: `), r.stderr);
+        assert.ok(r.stderr.includes(message.replace(/offset (\d+)/, (_, n) => `offset ${80000 + Number(n)}`)), `${r.stderr} (want ${message})`);
+      }
+      assert.strictEqual(firstInvalidUtf8(Uint8Array.from(bytes)), at === 2 && message.startsWith('it ends') ? -1 : at);
+    }
+  });
+
+  it('decodes chunks split anywhere, a character across chunks included, as the whole; errors at the same offset', async () => {
+    const next = rng(11);
+    const text = 'plain, é, €, 𝄞 and 😀 text — ' + 'ünïcödé '.repeat(5);
+    const bytes = Buffer.from(text);
+    for (const size of [1, 2, 3, 5]) assert.strictEqual(await decodeAll(bytes, () => size), text);
+    for (let trial = 0; trial < 200; trial++) {
+      const random = Uint8Array.from({ length: 64 }, () => (next() < 0.7 ? 0x20 + Math.floor(next() * 0x5f) : 0x80 + Math.floor(next() * 0x80)));
+      const at = firstInvalidUtf8(random);
+      const sizes = () => 1 + Math.floor(next() * 6);
+      let got: string | LmError;
+      try {
+        got = await decodeAll(random, sizes);
+      } catch (e) {
+        got = e as LmError;
+      }
+      if (typeof got === 'string') assert.strictEqual(got, new TextDecoder('utf-8', { fatal: true }).decode(random));
+      else if (at >= 0) assert.ok(got.message.includes(`at offset ${at} `), `${got.message}, expected offset ${at}`);
+      else assert.match(got.message, /ends inside a character/);
+    }
+  });
+
+  it('refuses a run of text with no place to cut into tokens beyond the limit, naming the file', () => {
+    const file = path.join(dir, 'unbroken.txt');
+    fs.writeFileSync(file, 'a few words first ' + 'x'.repeat(MAX_UNCUT_CHARS + 1));
+    const r = lmp(['score', '--model', arpa, file]);
+    assert.strictEqual(r.code, 1);
+    assert.strictEqual(r.stderr, `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (a run without whitespace); at most 4,194,304 are held\n`);
+  });
+
+  it('names the path of an input that is a folder, missing, a symlink loop or under a file', () => {
+    const loop = path.join(dir, 'loop');
+    fs.symlinkSync(loop, loop);
+    const cases: [string, string][] = [
+      [dir, 'it is a folder, not a file (EISDIR)'],
+      [path.join(dir, 'missing.txt'), 'no such file (ENOENT)'],
+      [loop, 'a loop of symbolic links, or too many of them (ELOOP)'],
+      [path.join(arpa, 'x.txt'), 'a part of the path is not a folder (ENOTDIR)'],
+    ];
+    for (const [file, reason] of cases) {
+      for (const args of [['score', '--model', arpa, file], ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'y.arpa'), file]]) {
+        const r = lmp(args);
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(r.stderr, `lmp: cannot read ${file}: ${reason}\n`);
+      }
+    }
+    assert.strictEqual(fileError('write', '/x/m.arpa', Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' })).message, 'cannot write /x/m.arpa: permission denied (EACCES)');
+  });
+});
+
+describe('faults: lmp train-ngram writes whole files, never over its inputs', function () {
+  this.timeout(60000);
+  let dir: string;
+  let corpus: string;
+  const CORPUS = 'the cat sat on the mat\nthe dog sat on the log\nthe cat ate the fish\n';
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-write-'));
+    corpus = path.join(dir, 'corpus.txt');
+    fs.writeFileSync(corpus, CORPUS);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const leftovers = (d: string) => fs.readdirSync(d).filter((f) => f.endsWith('.tmp'));
+
+  it('refuses to write over a training file, however it is named, and two outputs to one file', () => {
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    const link = path.join(dir, 'link.txt');
+    fs.symlinkSync(corpus, link);
+    const hard = path.join(dir, 'hard.txt');
+    fs.linkSync(corpus, hard);
+    const base = ['train-ngram', '--order', '2', '--discount-fallback'];
+    const cases: [string[], RegExp, string?][] = [
+      [[...base, '--arpa', corpus, corpus], /^lmp: output .*corpus\.txt is the training file .*corpus\.txt: it would be overwritten/],
+      [[...base, '--binary', link, corpus], /^lmp: output .*link\.txt is the training file .*corpus\.txt/],
+      [[...base, '--arpa', hard, corpus], /^lmp: output .*hard\.txt is the training file/],
+      [[...base, '--arpa', 'sub/../corpus.txt', 'corpus.txt'], /^lmp: output sub\/\.\.\/corpus\.txt is the training file corpus\.txt/, dir],
+      [[...base, '--arpa', '../corpus.txt', path.join(dir, 'corpus.txt')], /is the training file/],
+      [[...base, '--arpa', path.join(dir, 'm.model'), '--binary', path.join(dir, 'sub', '..', 'm.model'), corpus], /^lmp: --arpa and --binary both write/],
+    ];
+    for (const [args, message, cwd] of cases) {
+      const r = lmp(args, cwd ?? path.join(dir, 'sub'));
+      assert.strictEqual(r.code, 1, args.join(' '));
+      assert.match(r.stderr, message);
+    }
+    assert.strictEqual(fs.readFileSync(corpus, 'utf8'), CORPUS);
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
+    assert.ok(!fs.existsSync(path.join(dir, 'm.model')));
+  });
+
+  it('says which path is a folder or has no folder to go into', () => {
+    const folder = path.join(dir, 'out-folder');
+    fs.mkdirSync(folder);
+    const r1 = lmp(['train-ngram', '--order', '2', '--discount-fallback', '--arpa', folder, corpus]);
+    assert.strictEqual(r1.stderr, `lmp: cannot write ${folder}: it is a folder, not a file (EISDIR)\n`);
+    const missing = path.join(dir, 'no', 'such', 'm.ngram');
+    const r2 = lmp(['train-ngram', '--order', '2', '--discount-fallback', '--binary', missing, corpus]);
+    assert.strictEqual(r2.stderr, `lmp: cannot write ${missing}: the folder ${path.dirname(missing)} does not exist (ENOENT)\n`);
+    assert.deepStrictEqual(leftovers(dir), []);
+  });
+
+  it('writes through a symlink to the file it points to', () => {
+    const real = path.join(dir, 'real.arpa');
+    fs.writeFileSync(real, 'old');
+    const link = path.join(dir, 'model-link.arpa');
+    fs.symlinkSync(real, link);
+    assert.strictEqual(lmp(['train-ngram', '--order', '2', '--discount-fallback', '--arpa', link, corpus]).code, 0);
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
+    assert.match(fs.readFileSync(real, 'utf8'), /^\\data\\/);
+  });
+
+  it('gives two runs to one path each a whole file: the result is one of them, byte for byte', async () => {
+    const other = path.join(dir, 'other.txt');
+    fs.writeFileSync(other, 'a b c d e f g\n'.repeat(2000) + 'h i j k\n'.repeat(3000));
+    const alone = [path.join(dir, 'alone-1.arpa'), path.join(dir, 'alone-2.arpa')];
+    assert.strictEqual(lmp(['train-ngram', '--order', '3', '--discount-fallback', '--arpa', alone[0], corpus]).code, 0);
+    assert.strictEqual(lmp(['train-ngram', '--order', '3', '--discount-fallback', '--arpa', alone[1], other]).code, 0);
+    const expected = alone.map((f) => fs.readFileSync(f, 'utf8'));
+    const target = path.join(dir, 'shared.arpa');
+    for (let round = 0; round < 3; round++) {
+      const runs = await Promise.all([corpus, other].map((input) => lmpAsync(['train-ngram', '--order', '3', '--discount-fallback', '--arpa', target, input])));
+      for (const r of runs) assert.strictEqual(r.code, 0, r.stderr);
+      assert.ok(expected.includes(fs.readFileSync(target, 'utf8')), `round ${round}: a mixture of the two models`);
+    }
+    assert.deepStrictEqual(leftovers(dir), []);
+  });
+
+  it('writeFileAtomic: interleaved writers to one path leave one whole content; a failing content leaves the old file', async () => {
+    const target = path.join(dir, 'atomic.txt');
+    fs.writeFileSync(target, 'previous');
+    async function* slow(letter: string) {
+      for (let i = 0; i < 50; i++) {
+        yield letter.repeat(1000);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await Promise.all([writeFileAtomic(target, slow('a')), writeFileAtomic(target, slow('b'))]);
+    const got = fs.readFileSync(target, 'utf8');
+    assert.ok(got === 'a'.repeat(50000) || got === 'b'.repeat(50000), 'one writer\'s content, whole');
+    async function* failing() {
+      yield 'half of a new model';
+      throw new LmError('the content failed midway');
+    }
+    await assert.rejects(writeFileAtomic(target, failing()), /the content failed midway/);
+    assert.strictEqual(fs.readFileSync(target, 'utf8'), got);
+    assert.deepStrictEqual(leftovers(dir), []);
+  });
+
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(`writeFileAtomic: a process stopped by ${signal} midway leaves the previous file intact${signal === 'SIGTERM' ? ' and no temporary file' : ''}`, async () => {
+      const target = path.join(dir, 'killed.arpa');
+      fs.writeFileSync(target, 'the previous model\n');
+      const script = path.join(dir, 'writer.js');
+      fs.writeFileSync(
+        script,
+        `const { exitOnTerminationSignals, writeFileAtomic } = require(${JSON.stringify(path.join(REPO, 'out', 'src', 'node', 'atomicWrite.js'))});
+        exitOnTerminationSignals(); // as lmp does
+        async function* content() {
+          yield 'x'.repeat(100000);
+          process.stdout.write('written\\n');
+          await new Promise(() => setInterval(() => {}, 1000));
+        }
+        writeFileAtomic(${JSON.stringify(target)}, content());`,
+      );
+      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise((r) => child.on('exit', r));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (d) => String(d).includes('written') && resolve());
+          child.on('exit', (code) => reject(new Error(`the writer exited (${code}) before writing`)));
+        });
+        const tmp = leftovers(dir);
+        assert.strictEqual(tmp.length, 1, 'the content goes to a temporary file beside the target');
+        assert.strictEqual(fs.statSync(path.join(dir, tmp[0])).size, 100000);
+      } finally {
+        child.kill(signal);
+        await exited;
+      }
+      assert.strictEqual(fs.readFileSync(target, 'utf8'), 'the previous model\n');
+      assert.strictEqual(leftovers(dir).length, signal === 'SIGKILL' ? 1 : 0);
+      for (const f of leftovers(dir)) fs.rmSync(path.join(dir, f));
+    });
+  }
+});
+
+describe('faults: lmp train-ngram on text it cannot model', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-train-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses an empty corpus (with or without fallback discounts) instead of writing NaN probabilities', () => {
+    const empty = path.join(dir, 'empty.txt');
+    fs.writeFileSync(empty, '');
+    const blank = path.join(dir, 'blank.txt');
+    fs.writeFileSync(blank, '\n  \n\t\n');
+    for (const extra of [['--discount-fallback'], []]) {
+      for (const [files, kind] of [[[empty], 'whitespace'], [[empty, blank], 'whitespace'], [[empty], 'editor']] as const) {
+        const out = path.join(dir, 'm.ngram');
+        const r = lmp(['train-ngram', '--order', '3', ...extra, '--tokens', kind, '--binary', out, ...files]);
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.strictEqual(r.stderr, `lmp: no words in the training files (${files.join(', ')}): nothing to train on\n`);
+        assert.ok(!fs.existsSync(out));
+      }
+    }
+    // The trainer itself: no sentence at all is an error, not a model of 0/0.
+    const t = new KneserNeyTrainer({ order: 2, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    assert.throws(() => t.build(), (e: Error) => e instanceof LmError && /no training text/.test(e.message));
+  });
+
+  it('refuses an editor-token model as ARPA (its words cannot hold spaces) and points to --binary', () => {
+    const corpus = path.join(dir, 'c.txt');
+    fs.writeFileSync(corpus, 'the cat sat on the mat.\nthe dog sat.\n');
+    const out = path.join(dir, 'e.arpa');
+    const r = lmp(['train-ngram', '--order', '2', '--discount-fallback', '--tokens', 'editor', '--arpa', out, corpus]);
+    assert.strictEqual(r.code, 1);
+    assert.match(r.stderr, /^lmp: --tokens editor models cannot be written as ARPA .*: use --binary OUT\.ngram\n$/);
+    assert.ok(!fs.existsSync(out));
+    const bin = path.join(dir, 'e.ngram');
+    assert.strictEqual(lmp(['train-ngram', '--order', '2', '--discount-fallback', '--tokens', 'editor', '--binary', bin, corpus]).code, 0);
+    const s = lmp(['score', '--model', bin, '--json', corpus]);
+    assert.strictEqual(s.code, 0, s.stderr);
+    assert.ok(Number.isFinite(JSON.parse(s.stdout).logprob_nats));
+  });
+});
