@@ -58,7 +58,7 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
         connection.receive(r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse));
       }
     }),
-    host.onDidDispose(() => connection.fail(new LmError('the webview that ran the model was closed'))),
+    host.onDidDispose(() => connection.close(new LmError('the webview that ran the model was closed'))),
   ];
   const release = () => {
     for (const s of subscriptions) s.dispose();
@@ -67,7 +67,8 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
   try {
     await host.ready;
     const loaded = await connection.request({ op: 'load', spec: { name, device: 'auto' } });
-    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, release);
+    const dispose = () => void connection.request({ op: 'dispose' }).catch(() => undefined).finally(release);
+    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, dispose);
   } catch (e) {
     release();
     throw e;
