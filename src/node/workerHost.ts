@@ -41,7 +41,9 @@ function spawnEngineWorker(events: EngineWorkerEvents, options: NeuralWorkerOpti
   options.onSpawn?.(worker);
   return {
     post: (req, transfer) => worker.postMessage(req, transfer),
-    // Only for a worker that answered `dispose` (no session left) yet did not exit by itself.
+    // The one hard stop, for a worker that answered `dispose` yet did not exit by itself: its
+    // session is released, so it cannot be inside `session.run`, which onnxruntime-node runs
+    // synchronously on the worker's thread (terminating it there aborts the whole process).
     stopIdle: () => void worker.terminate(),
   };
 }

@@ -166,7 +166,7 @@ export class ModelService implements vscode.Disposable {
     this.unwatch = undefined;
     if (!(model instanceof RemoteLanguageModel) || !model.supervisor) return;
     this.unwatch = model.supervisor.onHealthChange((health) => {
-      if (this.model !== model) return;
+      if (this.model !== model || health.state === 'disposed') return;
       if (health.state === 'stopped') this.log.warn(`${model.info.name}: ${health.reason}`);
       else if (health.state === 'running') this.log.info(`${model.info.name}: the model's worker restarted and loaded the model again`);
       else if (health.state === 'failed') {

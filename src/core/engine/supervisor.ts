@@ -69,8 +69,10 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
 
   /** Starts the first worker and loads the model; its failure is the load's error (no restart). */
   async start(): Promise<ModelDescription> {
-    this.description = (await this.launch()).description;
-    return this.description;
+    const { worker, description } = await this.launch();
+    this.worker = worker;
+    this.description = description;
+    return description;
   }
 
   async request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal, onPartial?: (r: Ok) => void, transfer?: ArrayBuffer[]): Promise<Ok> {
@@ -87,6 +89,8 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await this.stop(worker);
+    // A restart under way stops its new worker when it sees the model disposed.
+    await this.restarting?.catch(() => undefined);
   }
 
   private async launch(): Promise<{ worker: Incarnation; description: ModelDescription }> {
@@ -103,13 +107,11 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
       },
     });
     worker.handle = handle;
-    this.worker = worker;
     try {
       const res = await connection.request({ op: 'load', spec: this.loadSpec });
       worker.loading = false;
       return { worker, description: res.model! };
     } catch (e) {
-      if (this.worker === worker) this.worker = undefined;
       await this.stop(worker);
       throw e;
     }
@@ -120,12 +122,12 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
       worker.connection.close(new LmError('the model was closed'));
       return;
     }
-    if (this.worker === worker) this.worker = undefined;
     if (worker.loading) {
       // start() or restart() reports it, with the load's request.
       worker.connection.close(new LmError(`the model's worker stopped while loading the model: ${reason}`));
       return;
     }
+    if (this.worker === worker) this.worker = undefined;
     const t = this.now();
     this.stops = [...this.stops.filter((s) => t - s < RESTART_WINDOW_MS), t];
     const stopped = `the model's worker stopped: ${reason}`;
@@ -150,10 +152,10 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
           throw new LmError('the model was closed');
         }
         if (JSON.stringify(description) !== JSON.stringify(this.description)) {
-          this.worker = undefined;
           await this.stop(worker);
           throw new LmError('its files changed since it was loaded');
         }
+        this.worker = worker;
         this.setHealth({ state: 'running' });
         return worker;
       } catch (e) {
