@@ -8,7 +8,8 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import type { Worker } from 'worker_threads';
 import type { EngineHealth, RemoteLanguageModel } from '../../../src/core/engine/engineClient';
-import { MAX_WORKER_RESTARTS } from '../../../src/core/engine/supervisor';
+import type { EngineRequest, ModelDescription } from '../../../src/core/engine/protocol';
+import { MAX_WORKER_RESTARTS, RESTART_WINDOW_MS, SupervisedEngine, type EngineWorkerEvents } from '../../../src/core/engine/supervisor';
 import { LmError } from '../../../src/core/errors';
 import { generate } from '../../../src/core/generation';
 import { startNeuralWorker, type NeuralWorkerOptions } from '../../../src/node/workerHost';
@@ -149,5 +150,53 @@ describe('fault injection: the engine worker', function () {
     const child = spawnSync(process.execPath, [path.join(__dirname, 'engineSwitchScenario.js'), MODEL_DIR], { encoding: 'utf8', timeout: 50_000 });
     assert.strictEqual(child.signal, null, `the scenario was killed by ${child.signal}: ${child.stderr}`);
     assert.strictEqual(child.status, 0, child.stderr);
+  });
+});
+
+describe('engine supervisor (a scripted worker, a fake clock)', () => {
+  const description: ModelDescription = { name: 'fake', kind: 'neural', description: 'fake', contextLength: 4, vocabSize: 2, unsampleableIds: [] };
+
+  /** Workers that answer at once; `kill(i)` makes worker i exit as if it crashed. */
+  function scripted() {
+    const workers: EngineWorkerEvents[] = [];
+    const spawn = (events: EngineWorkerEvents) => {
+      workers.push(events);
+      return {
+        post: (req: EngineRequest) => {
+          if (req.op === 'load') queueMicrotask(() => events.message({ id: req.id, ok: true, model: description }));
+          else if (req.op === 'nextLogProbs') queueMicrotask(() => events.message({ id: req.id, ok: true, logProbs: Float64Array.of(Math.log(0.25), Math.log(0.75)) }));
+          else if (req.op === 'dispose') queueMicrotask(() => (events.message({ id: req.id, ok: true }), events.exited('it exited with code 0')));
+        },
+        stopIdle: () => assert.fail('a worker that exits by itself is never stopped'),
+      };
+    };
+    return { workers, spawn, kill: (i: number) => workers[i].exited('it exited with code 9') };
+  }
+
+  it(`restarts however often while no ${RESTART_WINDOW_MS / 60_000} minutes hold more than ${MAX_WORKER_RESTARTS} stops`, async () => {
+    let now = 0;
+    const { workers, spawn, kill } = scripted();
+    const engine = new SupervisedEngine(spawn, {}, () => now);
+    await engine.start();
+    for (let i = 0; i < 3 * MAX_WORKER_RESTARTS; i++) {
+      now += RESTART_WINDOW_MS / MAX_WORKER_RESTARTS + 1;
+      kill(i);
+      assert.strictEqual(engine.health.state, 'stopped');
+      await engine.request({ op: 'nextLogProbs', context: [0] });
+      assert.strictEqual(engine.health.state, 'running');
+    }
+    assert.strictEqual(workers.length, 3 * MAX_WORKER_RESTARTS + 1);
+    await engine.dispose();
+    await assert.rejects(engine.request({ op: 'nextLogProbs', context: [0] }), /^LmError: the model was closed$/);
+  });
+
+  it('waits for one restart when several requests arrive after a stop', async () => {
+    const { workers, spawn, kill } = scripted();
+    const engine = new SupervisedEngine(spawn, {});
+    await engine.start();
+    kill(0);
+    await Promise.all([0, 1, 2].map(() => engine.request({ op: 'nextLogProbs', context: [0] })));
+    assert.strictEqual(workers.length, 2);
+    await engine.dispose();
   });
 });
