@@ -24,8 +24,12 @@ const server = new EngineServer(
 );
 
 // Requests are handled one at a time, in order: the model's KV cache follows one sequence.
+// `dispose` comes after the run in progress, releases the session, and then this worker exits by
+// itself: the host never terminates it, since terminating a worker inside `session.run` aborts
+// the whole process (onnxruntime-node).
 let queue = Promise.resolve();
 port.on('message', (req: EngineRequest) => {
   if (req.op === 'cancel') void server.handle(req);
+  else if (req.op === 'dispose') queue = queue.then(() => server.handle(req)).then(() => port.close());
   else queue = queue.then(() => server.handle(req));
 });

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { RemoteLanguageModel, type EngineHealth } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, resolveModelFile } from '../node/modelLoader';
@@ -21,6 +22,8 @@ export class ModelService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<LanguageModel | undefined>();
   readonly onDidChangeModel = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** Stops listening to the active model's worker supervisor. */
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly modelsDir: string,
@@ -68,6 +71,11 @@ export class ModelService implements vscode.Disposable {
     return this.lastError;
   }
 
+  /** The active model's worker: running, stopped (it restarts on the next request), or given up. */
+  get health(): EngineHealth | undefined {
+    return this.model instanceof RemoteLanguageModel ? this.model.supervisor?.health : undefined;
+  }
+
   /** Generation speed of the last completion, for the status bar. */
   lastTokensPerSecond: number | undefined;
 
@@ -108,6 +116,7 @@ export class ModelService implements vscode.Disposable {
       const model = await this.open(spec);
       this.model?.dispose?.();
       this.model = model;
+      this.watch(model);
       this.lastTokensPerSecond = undefined;
       this.loadedKey = key;
       this.failedKey = undefined;
@@ -152,15 +161,35 @@ export class ModelService implements vscode.Disposable {
     return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, preferQuantized: preferQuantizedSetting() });
   }
 
+  /** Reports what happens to the model's worker: the status bar shows it, a given-up worker also in a message. */
+  private watch(model: LanguageModel): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    if (!(model instanceof RemoteLanguageModel) || !model.supervisor) return;
+    this.unwatch = model.supervisor.onHealthChange((health) => {
+      if (this.model !== model || health.state === 'disposed') return;
+      if (health.state === 'stopped') this.log.warn(`${model.info.name}: ${health.reason}`);
+      else if (health.state === 'running') this.log.info(`${model.info.name}: the model's worker restarted and loaded the model again`);
+      else if (health.state === 'failed') {
+        this.log.error(`${model.info.name}: ${health.reason}`);
+        void vscode.window.showErrorMessage(`LM Playground: ${health.reason}. Choose another model (LM: Select Model) or reload the window.`);
+      }
+      this.changed.fire(model);
+    });
+  }
+
   /** The webview that ran `model` is gone: the next use loads the model again. */
   private forget(model: LanguageModel | undefined): void {
     if (!model || this.model !== model) return;
+    this.unwatch?.();
+    this.unwatch = undefined;
     this.model = undefined;
     this.loadedKey = undefined;
     this.changed.fire(undefined);
   }
 
   dispose(): void {
+    this.unwatch?.();
     this.model?.dispose?.();
     for (const d of this.subscriptions) d.dispose();
   }

@@ -63,7 +63,7 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
         connection.receive(r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse));
       }
     }),
-    host.onDidDispose(() => connection.fail(new LmError('the webview that ran the model was closed'))),
+    host.onDidDispose(() => connection.close(new LmError('the webview that ran the model was closed'))),
   ];
   const release = () => {
     for (const s of subscriptions) s.dispose();
@@ -78,7 +78,8 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
       host.refute();
       throw new LmError(`the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model?.device ?? 'an unknown device'}; the model runs in a worker thread instead`);
     }
-    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, release);
+    const dispose = () => void connection.request({ op: 'dispose' }).catch(() => undefined).finally(release);
+    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, dispose);
   } catch (e) {
     release();
     throw e;

@@ -160,7 +160,8 @@ describe('n-gram training in a worker thread (Train N-gram Model on Workspace)',
     const job = new NgramTrainingJob(3);
     const pending = job.add(TEXT.repeat(2000), '');
     job.cancel();
-    await assert.rejects(pending, /stopped/);
+    await assert.rejects(pending, CancelledError);
+    await assert.rejects(job.add(TEXT, ''), CancelledError);
   });
 });
 

@@ -71,6 +71,26 @@ describe('neural model on onnxruntime-node (embedded gpt-classics)', function ()
   });
 });
 
+describe('neural model disposal', function () {
+  this.timeout(60000);
+
+  it('waits for the scoring in progress, then releases the session', async () => {
+    const lm = await loadHuggingFaceFolder(MODEL_DIR, 'gpt-classics');
+    const ids = lm.tokenizer.encode('It was a dark and stormy night. '.repeat(100), true).map((t) => t.id);
+    const scoring = lm.sequenceLogProbs(ids, 1);
+    const disposed = lm.dispose();
+    const scores = await scoring; // not "Session already disposed"
+    await disposed;
+    const fresh = await loadHuggingFaceFolder(MODEL_DIR, 'gpt-classics');
+    try {
+      assert.deepStrictEqual(scores, await fresh.sequenceLogProbs(ids, 1));
+    } finally {
+      await fresh.dispose();
+    }
+    await assert.rejects(lm.nextLogProbs(ids.slice(0, 3)));
+  });
+});
+
 describe('neural engine hosts: worker thread, native and WASM give the same numbers', function () {
   this.timeout(120000);
   const text = 'Poirot looked at the letter for a long time before he spoke.';

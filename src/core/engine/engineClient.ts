@@ -6,13 +6,21 @@ import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '..
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
 import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
 
-type Ok = EngineResponse & { ok: true };
+export type Ok = EngineResponse & { ok: true };
 type Pending = { resolve: (r: Ok) => void; reject: (e: Error) => void; onPartial?: (r: Ok) => void };
+export type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+
+/** Where a RemoteLanguageModel sends its requests: one connection, or a supervisor of workers. */
+export interface EngineChannel {
+  /** `onPartial` receives streamed partial responses (generation tokens) before the final one. */
+  request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal, onPartial?: (r: Ok) => void, transfer?: ArrayBuffer[]): Promise<Ok>;
+}
 
 /** The transport to one worker: send requests, get responses. */
-export class EngineConnection {
+export class EngineConnection implements EngineChannel {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private closed: Error | undefined;
 
   /** `transfer`: buffers in the request to move to the worker instead of copying (model files). */
   constructor(private readonly send: (req: EngineRequest, transfer?: ArrayBuffer[]) => void) {}
@@ -32,14 +40,26 @@ export class EngineConnection {
     else p.reject(new LmError(res.error));
   }
 
-  /** The worker died: fail everything in flight. */
+  /** The worker failed: fail everything in flight (it may still answer later requests). */
   fail(error: Error): void {
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
   }
 
-  /** `onPartial` receives streamed partial responses (generation tokens) before the final one. */
+  /** The worker is gone: fail everything in flight and every later request, which nobody would answer. */
+  close(error: Error): void {
+    this.closed ??= error;
+    this.fail(error);
+  }
+
+  /** Asks the worker to cancel every request in flight; each fails with "cancelled" at its next step. */
+  cancelAll(): void {
+    if (this.closed) return;
+    for (const target of this.pending.keys()) this.send({ id: this.nextId++, op: 'cancel', target });
+  }
+
   request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal, onPartial?: (r: Ok) => void, transfer?: ArrayBuffer[]): Promise<Ok> {
+    if (this.closed) return Promise.reject(this.closed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onPartial });
@@ -58,16 +78,32 @@ export class EngineConnection {
   }
 }
 
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+/** Whether a supervised worker runs, stopped (it restarts on the next request), or gave up. */
+export type EngineHealth =
+  | { state: 'running' }
+  | { state: 'stopped'; reason: string }
+  | { state: 'failed'; reason: string }
+  | { state: 'disposed' };
+
+export interface EngineHealthSource {
+  readonly health: EngineHealth;
+  /** `listener` runs at every change; call the returned function to stop listening. */
+  onHealthChange(listener: (health: EngineHealth) => void): () => void;
+}
 
 export class RemoteLanguageModel implements LanguageModel {
   readonly info: ModelInfo;
 
+  /**
+   * `release` frees the model and its worker (cooperatively: never while a run is in progress);
+   * `supervisor` is there when a stopped worker restarts by itself.
+   */
   constructor(
-    private readonly connection: EngineConnection,
+    private readonly channel: EngineChannel,
     private readonly description: ModelDescription,
     readonly tokenizer: Tokenizer,
-    private readonly onDispose?: () => void,
+    private readonly release: () => void,
+    readonly supervisor?: EngineHealthSource,
   ) {
     const { vocabSize: _v, bosId: _b, eosId: _e, unkId: _u, unsampleableIds: _s, ...info } = description;
     this.info = info;
@@ -91,21 +127,21 @@ export class RemoteLanguageModel implements LanguageModel {
 
   async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
     if (signal?.cancelled) throw new CancelledError();
-    const res = await this.connection.request({ op: 'nextLogProbs', context: [...context] }, signal);
+    const res = await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal);
     return res.logProbs!;
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
-    const res = await this.connection.request({ op: 'sequenceLogProbs', ids: [...ids], from }, signal);
+    const res = await this.channel.request({ op: 'sequenceLogProbs', ids: [...ids], from }, signal);
     return res.logProbs!;
   }
 
   async sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
-    const res = await this.connection.request({ op: 'sequenceScores', ids: [...ids], from }, signal);
+    const res = await this.channel.request({ op: 'sequenceScores', ids: [...ids], from }, signal);
     return { logProbs: res.logProbs!, ranks: res.ranks! };
   }
 
   dispose(): void {
-    void this.connection.request({ op: 'dispose' }).catch(() => undefined).finally(() => this.onDispose?.());
+    this.release();
   }
 }

@@ -29,8 +29,7 @@ export class EngineServer {
     try {
       switch (req.op) {
         case 'load': {
-          this.model?.model.dispose?.();
-          this.model = undefined;
+          await this.release();
           this.model = await this.load(req.spec);
           this.post({ id: req.id, ok: true, model: describe(this.model.model) }, []);
           break;
@@ -71,8 +70,7 @@ export class EngineServer {
           break;
         }
         case 'dispose':
-          this.model?.model.dispose?.();
-          this.model = undefined;
+          await this.release();
           this.post({ id: req.id, ok: true }, []);
           break;
       }
@@ -82,6 +80,13 @@ export class EngineServer {
     } finally {
       this.cancelled.delete(req.id);
     }
+  }
+
+  /** Frees the model; a model whose dispose is asynchronous (a neural session) is awaited. */
+  private async release(): Promise<void> {
+    const m = this.model;
+    this.model = undefined;
+    await m?.model.dispose?.();
   }
 
   private loaded(): LoadedModel {

@@ -144,6 +144,7 @@ export class OnnxCausalLm implements LanguageModel {
   private cache: Cache | undefined;
   private readonly inputNames: Set<string>;
   private queue: Promise<unknown> = Promise.resolve();
+  private released: Promise<void> | undefined;
 
   private constructor(
     private readonly ort: OrtModule,
@@ -338,10 +339,15 @@ export class OnnxCausalLm implements LanguageModel {
     });
   }
 
-  dispose(): void {
-    if (this.cache) for (const t of this.cache.past) disposeTensor(t);
-    this.cache = undefined;
-    void this.session.release();
+  /** Waits for the run in progress (releasing a session inside a run can abort the process), then releases it. */
+  dispose(): Promise<void> {
+    // Once; callers may ignore the promise, so it never rejects (a failed release leaves nothing to do).
+    this.released ??= this.exclusive(async () => {
+      if (this.cache) for (const t of this.cache.past) disposeTensor(t);
+      this.cache = undefined;
+      await this.session.release();
+    }).catch(() => undefined);
+    return this.released;
   }
 }
 
