@@ -4,3 +4,6 @@
  * loaders, so that a setting can raise it.
  */
 export const MAX_MODEL_BYTES = 1.5 * 1024 * 1024 * 1024;
+
+/** An ONNX graph: onnxruntime cannot load a single protobuf file above 2 GiB anyway. */
+export const MAX_ONNX_GRAPH_BYTES = 2 * 2 ** 30;

@@ -11,6 +11,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import { CancelledError, LmError } from '../core/errors';
+import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 
 export const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
 export const OPTIONAL_FILES = ['tokenizer_config.json', 'generation_config.json'];
@@ -24,8 +25,7 @@ export const IDLE_TIMEOUT_MS = 60_000;
 export const MAX_REDIRECTS = 5;
 /** A JSON file (config, tokenizer) above this is refused: the largest real tokenizers are tens of MB. */
 export const MAX_JSON_FILE_BYTES = 128 * 2 ** 20;
-/** The ONNX graph: onnxruntime cannot load a single protobuf file above 2 GiB anyway. */
-export const MAX_GRAPH_FILE_BYTES = 2 * 2 ** 30;
+export const MAX_GRAPH_FILE_BYTES = MAX_ONNX_GRAPH_BYTES;
 /** All files of one model together (the `lmPlayground.hub.maxDownloadBytes` setting's default). */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 3 * 2 ** 30;
 /** In the model folder: the hub, the repository and the verified files with their sizes. */

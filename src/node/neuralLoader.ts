@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
+import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
 import { OnnxCausalLm, parseCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
 import { describeFsError, formatBytes } from './modelFileStream';
@@ -54,7 +55,10 @@ function readCapped(file: string, maxBytes: number): Buffer {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
-    const buffer = Buffer.alloc(Math.min(maxBytes + 1, fs.fstatSync(fd).size + 1));
+    const stat = fs.fstatSync(fd);
+    // A device or a pipe (a link to /dev/zero) has no size to check: it would be read forever.
+    if (!stat.isFile()) throw new ModelFormatError('not a regular file', file);
+    const buffer = Buffer.alloc(Math.min(maxBytes + 1, stat.size + 1));
     let length = 0;
     while (length < buffer.length) {
       const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
@@ -154,12 +158,7 @@ export async function loadHuggingFaceFolder(dir: string, name: string, options: 
   const { config, tokenizer, tokenizerConfig, onnxRel: found } = readFolderFiles(dir, options.preferQuantized);
   const onnxRel = options.onnxFile ?? found;
   const onnxPath = path.join(dir, onnxRel);
-  let onnx: Buffer;
-  try {
-    onnx = fs.readFileSync(onnxPath);
-  } catch (e) {
-    throw new ModelFormatError(`cannot read: ${describeFsError(e)}`, onnxPath);
-  }
+  const onnx = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
   const runtime = pickRuntime(options.device ?? 'auto', 1);
   return OnnxCausalLm.create(
     runtime.ort,

@@ -384,6 +384,14 @@ describe('fault injection: neural model folders', function () {
     await rejects(folder((c) => c, { 'tokenizer.json': '{"model": 1}' }), 'tokenizer.json', /cannot build the tokenizer/);
   });
 
+  it('refuses a graph that is not a regular file (a link to /dev/zero would be read forever)', async () => {
+    const d = folder((c) => c);
+    fs.unlinkSync(path.join(d, 'onnx'));
+    fs.mkdirSync(path.join(d, 'onnx'));
+    fs.symlinkSync('/dev/zero', path.join(d, 'onnx', 'model.onnx'));
+    await assert.rejects(loadHuggingFaceFolder(d, 'x'), (e: Error) => e instanceof ModelFormatError && e.message === `${path.join(d, 'onnx', 'model.onnx')}: not a regular file`);
+  });
+
   it('a model with n_positions 2 scores with a positive stride (every token gets a probability)', async () => {
     const lm = await loadHuggingFaceFolder(folder((c) => ({ ...c, n_positions: 2, n_ctx: 2 })), 'x', { preferQuantized: true });
     try {
