@@ -18,7 +18,7 @@ export function showTokenTip(tip: HTMLElement, target: HTMLElement, tokens: read
   const alternative = (rank: string, text: string, logProb: number, chosen: boolean) =>
     el('tr', { class: chosen ? 'chosen' : '' }, el('td', {}, rank), el('td', {}, token(text)), el('td', {}, formatProbability(Math.exp(logProb))), el('td', {}, chosen ? '◀ chosen' : ''));
   const rows = (t.alternatives ?? []).map((a, i) => alternative(String(i + 1), a.text, a.logProb, a.id === t.id));
-  if (t.alternatives && !t.alternatives.some((a) => a.id === t.id)) rows.push(alternative(t.rank ? String(t.rank) : '…', t.text, t.logProb, true));
+  if (t.alternatives && !t.alternatives.some((a) => a.id === t.id)) rows.push(alternative(t.rank ? t.rank.toLocaleString('en-US') : '…', t.text, t.logProb, true));
   const lp = tokens.reduce((s, x) => s + x.logProb, 0);
   const legend = whitespaceLegend([...tokens.map((x) => x.text), ...(t.alternatives ?? []).map((a) => a.text)]);
   tip.replaceChildren(
