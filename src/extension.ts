@@ -14,6 +14,7 @@ import { TokenHoverProvider } from './vscode/tokenHover';
 import { compareModels } from './vscode/compareModels';
 import { createDocumentMetrics } from './vscode/documentMetrics';
 import { TokenHeatmap } from './vscode/heatmap';
+import { trackHeatmapContext } from './vscode/heatmapContext';
 import { registerInlineCompletions } from './vscode/inlineCompletions';
 import type { ModelDirs } from './vscode/modelCatalog';
 import { registerPlayground } from './vscode/playgroundPanel';
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('lmPlayground.selectModel', () => selectModel(models, dirs)),
     command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
     heatmap,
+    trackHeatmapContext(heatmap),
     command('lmPlayground.showTokenProbabilities', () => heatmap.show(activeEditor())),
     command('lmPlayground.clearTokenProbabilities', async () => heatmap.clear(vscode.window.activeTextEditor)),
     command('lmPlayground.compareModels', () => compareModels(context.extensionUri, models, dirs, log)),

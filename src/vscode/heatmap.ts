@@ -43,6 +43,9 @@ export class TokenHeatmap implements vscode.Disposable {
   private readonly states = new Map<string, DocState>();
   private readonly types: vscode.TextEditorDecorationType[];
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly onOff = new vscode.EventEmitter<void>();
+  /** Fires when the heat-map is turned on or off for a document. */
+  readonly onDidTurnOnOrOff = this.onOff.event;
 
   constructor(
     private readonly models: ModelService,
@@ -110,6 +113,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const job = { cancelled: false };
     const state: DocState = { model, whole: sel.isEmpty, scopeStart, scopeEnd, tokens, logProbs: new Float64Array(tokens.length), ranks: new Int32Array(tokens.length), job };
     this.states.set(uri, state);
+    this.onOff.fire();
     const started = Date.now();
     try {
       await vscode.window.withProgress(
@@ -160,6 +164,7 @@ export class TokenHeatmap implements vscode.Disposable {
     if (s.job) s.job.cancelled = true;
     if (s.timer) clearTimeout(s.timer);
     this.states.delete(uri);
+    this.onOff.fire();
     for (const e of vscode.window.visibleTextEditors) if (e.document.uri.toString() === uri) for (const t of this.types) e.setDecorations(t, []);
   }
 
@@ -258,6 +263,7 @@ export class TokenHeatmap implements vscode.Disposable {
   dispose(): void {
     for (const s of this.states.values()) if (s.job) s.job.cancelled = true;
     for (const t of this.types) t.dispose();
+    this.onOff.dispose();
     for (const d of this.subscriptions) d.dispose();
   }
 }

@@ -1,17 +1,41 @@
 /** LM: Select Model — embedded and downloaded models, or a model file on disk; writes the `lmPlayground.model` setting. */
+import * as path from 'path';
 import * as vscode from 'vscode';
-import { modelCatalog, type ModelDirs } from './modelCatalog';
+import { describeFacts, modelFacts } from '../node/modelSummary';
+import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
-import { SECTION } from './settings';
+import { SECTION, preferQuantizedSetting } from './settings';
+
+/** What each embedded model is good for, in a sentence. */
+export const EMBEDDED_PURPOSE: Record<string, string> = {
+  'ngram-classics': 'Counts of 4-token sequences in 12 classic novels: instant, and shows what a model that sees only the last 3 tokens predicts.',
+  'gpt-classics': 'A small transformer trained on the same 12 novels: sees 128 tokens back, so it can follow a sentence; slower per token.',
+};
+
+const ORIGIN: Record<CatalogEntry['origin'], string> = {
+  embedded: 'embedded in the extension',
+  downloaded: 'downloaded from the hub',
+  trained: 'trained on your workspace',
+  setting: 'a file from the settings',
+};
+
+/** The quick pick's second line: kind, size, tokenizer (from the files), and for embedded models what they are good for. */
+export function modelDetail(entry: CatalogEntry, dirs: ModelDirs, preferQuantized: boolean): string {
+  const folder = entry.origin === 'embedded' ? path.join(dirs.embedded, entry.spec) : entry.spec;
+  const facts = modelFacts(folder, preferQuantized);
+  return [facts ? describeFacts(facts) : undefined, entry.origin === 'embedded' ? EMBEDDED_PURPOSE[entry.spec] : undefined].filter(Boolean).join(' — ');
+}
 
 export async function selectModel(models: ModelService, dirs: ModelDirs): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
+  const preferQuantized = preferQuantizedSetting();
   const items: (vscode.QuickPickItem & { spec?: string })[] = modelCatalog(dirs).map((m) => ({
     label: m.label,
-    description: m.spec === models.spec ? `active · ${m.origin}` : m.origin,
+    description: m.spec === models.spec ? `active · ${ORIGIN[m.origin]}` : ORIGIN[m.origin],
+    detail: modelDetail(m, dirs, preferQuantized),
     spec: m.spec,
   }));
-  items.push({ label: browse, description: 'ARPA (.arpa), LM Playground n-gram (.ngram, .ngram.gz)' });
+  items.push({ label: browse, description: 'a file on disk', detail: 'ARPA (.arpa, e.g. from KenLM), LM Playground n-gram (.ngram, .ngram.gz), or a Hugging Face model folder (GPT-2-family ONNX export)' });
   const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
   if (!picked) return;
   let spec = picked.spec ?? picked.label;

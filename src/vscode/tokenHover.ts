@@ -1,28 +1,22 @@
 /**
- * Hover on any token: p(token | preceding text), log-prob, surprisal, rank, and the model's top-k
- * alternatives. Scored lazily per document version with a small cache.
+ * Hover on any token: p(token | preceding text), surprisal in bits, rank, the model's top-k
+ * alternatives, and the word the token is part of. Scored lazily per document version with a
+ * small cache; the Markdown comes from editor/hoverContent.
  */
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { describePosition, type Alternative } from '../core/scoring';
+import { describePosition } from '../core/scoring';
+import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
+import { scoreWord } from '../editor/wordView';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { contextChars, hoverSettings, languageEnabled } from './settings';
 import { documentWindow, looksBinary } from './textWindow';
 
-export interface TokenProbability {
-  id: number;
-  text: string;
+export interface TokenProbability extends HoverFacts {
   start: number;
   length: number;
-  logProb: number;
-  rank: number;
-  vocabSize: number;
-  entropy: number;
-  alternatives: Alternative[];
-  oov: boolean;
-  modelName: string;
 }
 
 const CACHE_SIZE = 512;
@@ -62,14 +56,9 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     }
     if (!result || token.isCancellationRequested) return undefined;
     const range = new vscode.Range(document.positionAt(result.start), document.positionAt(result.start + result.length));
-    const md = renderHover(result);
     const entry = heatmapOn ? this.heatmap!.entryAt(document, offset) : undefined;
-    if (entry) {
-      md.appendMarkdown(
-        `\n\n**Heat-map colour: ${escapeMd(entry.bucket)}** (${escapeMd(entry.modelName)}, scored with the whole text before it): ` +
-          `rank ${entry.rank.toLocaleString('en-US')} · log p = ${entry.logProb.toFixed(3)} nats · p = ${percent(Math.exp(entry.logProb))}`,
-      );
-    }
+    const md = new vscode.MarkdownString(hoverMarkdown(result, entry), true);
+    md.isTrusted = false;
     return new vscode.Hover(md, range);
   }
 
@@ -106,39 +95,7 @@ export async function tokenProbabilityAt(
     vocabSize: model.vocabSize,
     oov: model.unkId !== undefined && t.id === model.unkId,
     modelName: model.info.name,
+    word: await scoreWord(model, window.text, window.startOffset, tokens, offset, { index, logProb: dist[t.id] }, signal),
     ...described,
   };
-}
-
-export function showToken(text: string): string {
-  return JSON.stringify(text).slice(1, -1).replace(/ /g, '·');
-}
-
-function percent(p: number): string {
-  if (p >= 0.001) return `${(p * 100).toPrecision(3)}%`;
-  return p.toExponential(2);
-}
-
-function renderHover(r: TokenProbability): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
-  md.isTrusted = false;
-  const p = Math.exp(r.logProb);
-  const bits = -r.logProb / Math.LN2;
-  const code = (s: string) => '`` ' + s.replace(/`/g, 'ˋ') + ' ``';
-  md.appendMarkdown(`**${escapeMd(r.modelName)}** · token ${code(showToken(r.text))}${r.oov ? ' (not in the vocabulary: scored as `<unk>`)' : ''}\n\n`);
-  md.appendMarkdown(
-    `p(token | text before) = **${percent(p)}** · log p = ${r.logProb.toFixed(3)} nats · surprisal ${bits.toFixed(2)} bits · ` +
-      `rank **${r.rank.toLocaleString('en-US')}** of ${r.vocabSize.toLocaleString('en-US')} · entropy ${(r.entropy / Math.LN2).toFixed(2)} bits\n\n`,
-  );
-  md.appendMarkdown(`| # | alternative | p |\n|---:|---|---:|\n`);
-  r.alternatives.forEach((a, i) => {
-    const chosen = a.id === r.id;
-    const label = code(showToken(a.text));
-    md.appendMarkdown(`| ${i + 1} | ${chosen ? `**${label}** ◀` : label} | ${percent(Math.exp(a.logProb))} |\n`);
-  });
-  return md;
-}
-
-function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }

@@ -14,14 +14,12 @@ import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { EngineConnection } from '../core/engine/engineClient';
 import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
 import { CancelledError } from '../core/errors';
-import { entropyNats, temperedProbabilities, topIndices } from '../core/distribution';
+import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
-import { Xoshiro128, randomSeed } from '../core/random';
-import { sampleIndex } from '../core/sampling';
+import { formatProbability } from '../core/numberFormat';
 import { GALLERY } from '../playground/gallery';
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
 import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/requests';
@@ -31,8 +29,8 @@ import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroun
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { OrtBinaryCache, hasWebGpuAdapter } from './ortBinaries';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
+import { showTokenTip, tokenTipElement } from './tokenTip';
 
 interface VsCodeApi {
   postMessage(message: FromPlaygroundPage): void;
@@ -45,8 +43,6 @@ const config = JSON.parse(document.getElementById('playground-config')!.textCont
 
 type Field = HTMLElement & { value: string; checked?: boolean };
 const byId = <T extends HTMLElement = Field>(id: string) => document.getElementById(id) as T;
-const showToken = (t: string) => t.replace(/\n/g, '⏎').replace(/\t/g, '⇥');
-const pct = (p: number) => (p >= 0.001 ? `${(p * 100).toFixed(2)}%` : p.toExponential(2));
 
 // ---------------------------------------------------------------- layout
 const field = (id: string, label: string, control: HTMLElement, cls = 'field') => el('div', { class: cls }, el('vscode-label', { for: id }, label), control);
@@ -84,27 +80,8 @@ byId('app').replaceChildren(
     el('vscode-tab-header', { slot: 'header' }, 'Temperature explorer'),
     el('vscode-tab-panel', {}, explorerLayout()),
   ),
-  el('div', { id: 'token-tip', role: 'tooltip', class: 'tip', hidden: '' }),
+  tokenTipElement(),
 );
-
-function explorerLayout(): HTMLElement {
-  return el('div', { class: 'explorer' },
-    el('p', { class: 'muted' }, 'p_T(x) ∝ p(x)^(1/T): T = 0 is the argmax, T = 1 the model\'s distribution, T → ∞ uniform.'),
-    el('div', { class: 'buttons' },
-      el('vscode-button', { id: 'explore-next' }, 'Next token after the prompt'),
-      el('vscode-button', { id: 'explore-lecture', secondary: '' }, 'Lecture example p = (0.4, 0.6)')),
-    el('div', { class: 'temp-row' },
-      el('label', { for: 'temp-slider' }, 'T'),
-      el('input', { id: 'temp-slider', type: 'range', min: '0', max: '500', value: '100', 'aria-label': 'Temperature' }),
-      el('vscode-textfield', { id: 'temp-value', value: '1', 'aria-label': 'Temperature value (∞ allowed)' }),
-      el('vscode-checkbox', { id: 'temp-infinite', label: '∞' }),
-      el('vscode-button', { id: 'temp-sample', secondary: '' }, 'Sample at T')),
-    el('p', { id: 'explorer-status', class: 'muted', role: 'status' }),
-    el('div', { class: 'chart' }, el('canvas', { id: 'temp-bars', role: 'img', 'aria-label': 'Top tokens under p and p_T' })),
-    el('table', { id: 'temp-table', class: 'numbers' }),
-    el('div', { class: 'chart small' }, el('canvas', { id: 'temp-entropy', role: 'img', 'aria-label': 'Entropy of p_T against T' })),
-  );
-}
 
 // ---------------------------------------------------------------- form state
 const settingIds = ['temperature', 'maxTokens', 'topKPerToken', 'topP', 'numCompletions', 'seed', 'stopSequences'] as const;
@@ -211,33 +188,14 @@ interface TokenView extends GeneratedToken {
 }
 
 const tip = byId<HTMLElement>('token-tip');
-function showTip(target: HTMLElement, tokens: TokenView[]): void {
-  const t = tokens[tokens.length - 1];
-  const rows = (t.alternatives ?? []).map((a, i) =>
-    el('tr', { class: a.id === t.id ? 'chosen' : '' }, el('td', {}, String(i + 1)), el('td', { class: 'mono' }, JSON.stringify(showToken(a.text))), el('td', {}, pct(Math.exp(a.logProb))), el('td', {}, a.id === t.id ? '◀ chosen' : '')));
-  if (t.alternatives && !t.alternatives.some((a) => a.id === t.id)) {
-    rows.push(el('tr', { class: 'chosen' }, el('td', {}, t.rank ? String(t.rank) : '…'), el('td', { class: 'mono' }, JSON.stringify(showToken(t.text))), el('td', {}, pct(Math.exp(t.logProb))), el('td', {}, '◀ chosen')));
-  }
-  const lp = tokens.reduce((s, x) => s + x.logProb, 0);
-  tip.replaceChildren(
-    el('div', { class: 'mono' }, tokens.length > 1 ? `${tokens.length} tokens: ${tokens.map((x) => JSON.stringify(showToken(x.text))).join(' + ')}` : JSON.stringify(showToken(t.text))),
-    el('div', {}, `log p = ${lp.toFixed(3)} nats · p = ${pct(Math.exp(lp))}${t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : ''}`),
-    ...(rows.length ? [el('table', { class: 'alts' }, el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'alternative'), el('th', {}, 'p'), el('th', {}, ''))), el('tbody', {}, ...rows))] : []),
-  );
-  tip.hidden = false;
-  const r = target.getBoundingClientRect();
-  tip.style.left = `${Math.min(window.innerWidth - 340, r.left + window.scrollX)}px`;
-  tip.style.top = `${r.bottom + window.scrollY + 4}px`;
-}
-
 /** Token spans, with byte tokens that split a character merged into one span. */
 function tokenSpans(tokens: TokenView[]): HTMLElement[] {
   return mergeUtf8(tokens).map((piece) => {
     const group = tokens.slice(piece.first, piece.last + 1);
     const p = Math.exp(group.reduce((s, x) => s + x.logProb, 0));
-    const span = el('span', { class: `tok${group[0].prompt ? ' prompt' : ''}`, tabindex: '0', 'aria-describedby': 'token-tip', 'aria-label': `${piece.text}: p ${pct(p)}` }, piece.text);
+    const span = el('span', { class: `tok${group[0].prompt ? ' prompt' : ''}`, tabindex: '0', 'aria-describedby': 'token-tip', 'aria-label': `${piece.text}: p ${formatProbability(p)}` }, piece.text);
     if (Number.isFinite(p)) span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
-    const show = () => showTip(span, group);
+    const show = () => showTokenTip(tip, span, group);
     span.addEventListener('mouseenter', show);
     span.addEventListener('focus', show);
     span.addEventListener('mouseleave', () => (tip.hidden = true));
@@ -336,101 +294,16 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
 }
 
 // ---------------------------------------------------------------- temperature explorer
-let explored: { labels: string[]; logProbs: Float64Array; ids: number[]; source: string } | undefined;
-const fg = themeColor('--vscode-foreground', '#888');
-const bars = new Chart<'bar', number[], string>(byId<HTMLCanvasElement>('temp-bars'), {
-  type: 'bar',
-  data: { labels: [], datasets: [] },
-  options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { ticks: { color: fg } }, y: { min: 0, max: 1, ticks: { color: fg } } }, plugins: { legend: { labels: { color: fg } } } },
-});
-const entropyChart = new Chart<'line', { x: number; y: number }[], number>(byId<HTMLCanvasElement>('temp-entropy'), {
-  type: 'line',
-  data: { datasets: [] },
-  options: {
-    animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
-    scales: { x: { type: 'linear', min: 0, max: 5, title: { display: true, text: 'T', color: fg }, ticks: { color: fg } }, y: { type: 'linear', min: 0, title: { display: true, text: 'entropy of p_T (bits)', color: fg }, ticks: { color: fg } } },
-    plugins: { legend: { labels: { color: fg } } },
-  },
-});
-
-function currentT(): number {
-  if (byId('temp-infinite').checked) return Infinity;
-  const v = Number(byId('temp-value').value);
-  return Number.isFinite(v) && v >= 0 ? v : 1;
-}
-
-function renderExplorer(): void {
-  if (!explored) return;
-  const T = currentT();
-  const p = temperedProbabilities(explored.logProbs, 1);
-  const pT = temperedProbabilities(explored.logProbs, T);
-  const labels = explored.ids.map((id, i) => explored!.labels[i] ?? String(id));
-  bars.data.labels = labels.map((l) => JSON.stringify(showToken(l)));
-  bars.data.datasets = [
-    { label: 'p (T = 1)', data: explored.ids.map((id) => p[id]), backgroundColor: themeColor('--vscode-charts-blue', '#3794ff') },
-    { label: `p_T (T = ${T === Infinity ? '∞' : T})`, data: explored.ids.map((id) => pT[id]), backgroundColor: themeColor('--vscode-charts-orange', '#d18616') },
-  ];
-  bars.update();
-  byId<HTMLElement>('temp-table').replaceChildren(
-    el('thead', {}, el('tr', {}, el('th', {}, 'token'), el('th', {}, 'p'), el('th', {}, `p_T at T = ${T === Infinity ? '∞' : T}`))),
-    el('tbody', {}, ...explored.ids.map((id, i) => el('tr', {}, el('td', { class: 'mono' }, JSON.stringify(showToken(labels[i]))), el('td', {}, p[id].toFixed(2)), el('td', {}, pT[id].toFixed(2))))),
-  );
-  const points: { x: number; y: number }[] = [];
-  for (let k = 0; k <= 100; k++) {
-    const t = k / 20;
-    const q = temperedProbabilities(explored.logProbs, t);
-    points.push({ x: t, y: entropyNats(Float64Array.from(q, (x) => Math.log(x))) / Math.LN2 });
-  }
-  const uniform = entropyNats(Float64Array.from(temperedProbabilities(explored.logProbs, Infinity), (x) => Math.log(x))) / Math.LN2;
-  const here = entropyNats(Float64Array.from(pT, (x) => Math.log(x))) / Math.LN2;
-  entropyChart.data.datasets = [
-    { label: 'H(p_T)', data: points, borderColor: themeColor('--vscode-charts-purple', '#b180d7'), pointRadius: 0 },
-    { label: `T → ∞: ${uniform.toFixed(2)} bits`, data: [{ x: 0, y: uniform }, { x: 5, y: uniform }], borderColor: themeColor('--vscode-charts-yellow', '#cca700'), borderDash: [4, 4], pointRadius: 0 },
-    { label: `now: ${here.toFixed(2)} bits`, data: [{ x: Math.min(T, 5), y: here }], borderColor: themeColor('--vscode-charts-red', '#f14c4c'), backgroundColor: themeColor('--vscode-charts-red', '#f14c4c'), pointRadius: 5, showLine: false },
-  ];
-  entropyChart.update();
-  byId('explorer-status').textContent = `${explored.source} · entropy of p_T at T = ${T === Infinity ? '∞' : T}: ${here.toFixed(3)} bits`;
-}
-
-function setT(T: number): void {
-  byId('temp-value').value = String(T);
-  (byId<HTMLInputElement>('temp-slider')).value = String(Math.round(Math.min(T, 5) * 100));
-  renderExplorer();
-}
-
-byId('explore-lecture').addEventListener('click', () => {
-  explored = { labels: ['A', 'B'], logProbs: Float64Array.from([0.4, 0.6], Math.log), ids: [0, 1], source: 'Lecture example: p = (0.4, 0.6)' };
-  renderExplorer();
-});
-byId('explore-next').addEventListener('click', async () => {
-  try {
+startTemperatureExplorer({
+  async nextTokens() {
     const [request] = buildRequests(readQuery());
     await loadModel(request.model || config.defaultModel);
     const res = await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
     const logProbs = Float64Array.from(res.logProbs!);
     const ids = topIndices(logProbs, 10);
-    explored = { labels: ids.map((id) => res.top!.find((t) => t.id === id)?.text ?? String(id)), logProbs, ids, source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})` };
-    renderExplorer();
-  } catch (e) {
-    message((e as Error).message);
-  }
-});
-byId('temp-slider').addEventListener('input', () => {
-  byId('temp-infinite').checked = false;
-  setT(Number(byId<HTMLInputElement>('temp-slider').value) / 100);
-});
-byId('temp-value').addEventListener('change', () => {
-  byId('temp-infinite').checked = false;
-  setT(currentT());
-});
-byId('temp-infinite').addEventListener('change', () => renderExplorer());
-byId('temp-sample').addEventListener('click', () => {
-  if (!explored) return;
-  const pT = temperedProbabilities(explored.logProbs, currentT());
-  const id = sampleIndex(pT, new Xoshiro128(randomSeed(), 0));
-  const i = explored.ids.indexOf(id);
-  const label = i >= 0 ? explored.labels[i] : `token ${id}`;
-  byId('explorer-status').textContent = `Sampled ${JSON.stringify(showToken(label))} (p_T = ${pT[id].toFixed(3)})`;
+    return { labels: ids.map((id) => res.top!.find((t) => t.id === id)?.text ?? String(id)), logProbs, ids, source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})` };
+  },
+  error: (m) => message(m),
 });
 
 // ---------------------------------------------------------------- wiring

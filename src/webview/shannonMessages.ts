@@ -1,7 +1,7 @@
 /** Messages between the Shannon game panel (webview) and the extension, which owns the game. */
 import type { AlphabetKind } from '../core/shannon/alphabet';
 import type { GameStats } from '../core/shannon/game';
-import type { ShannonBounds } from '../core/shannon/bounds';
+import type { BoundsReading } from '../core/shannon/bounds';
 import type { ShannonPageMessage } from '../core/shannon/validation';
 
 export interface PlayedRow {
@@ -28,7 +28,7 @@ export interface ShannonView {
   stats?: GameStats;
   /** The last played characters, newest first. */
   recent: PlayedRow[];
-  pooled: { alphabet: AlphabetKind; games: number; played: number; bounds: ShannonBounds }[];
+  pooled: { alphabet: AlphabetKind; games: number; played: number; bounds: BoundsReading }[];
   sources: { id: string; label: string }[];
   model: { name?: string; computed: number; total: number; error?: string; /** Over every character it has played. */ bitsPerChar?: number };
   /** Feedback on the last key, e.g. "wrong" or "not in the alphabet". */

@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import type { BoundsReading } from '../core/shannon/bounds';
 import type { FromPanel, ShannonView, ToPanel } from './shannonMessages';
 import { el, themeColor } from './dom';
 
@@ -23,6 +24,8 @@ type ValueElement = HTMLElement & { value: string };
 
 const show = (ch: string) => (ch === ' ' ? '␣' : ch === '\n' ? '⏎' : ch === '\t' ? '⇥' : ch);
 const bits = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
+/** A bound's value; an estimate that is not yet a bound is starred (the note says why). */
+const bound = (r: BoundsReading | undefined, which: 'lower' | 'upper') => (r === undefined ? '–' : `${bits(r[which])}${r.kind === 'estimates' ? ' *' : ''}`);
 const ALPHABET_LABELS = { shannon27: "Shannon's 27 symbols (a–z and space)", all: 'All characters of the text' } as const;
 
 // The layout is built once: re-rendering replaces only the parts that change, so focus stays put.
@@ -48,10 +51,18 @@ const progress = el('p', { id: 'model-progress', class: 'muted' });
 const pooled = el('p', { id: 'pooled', class: 'muted' });
 const canvas = el<HTMLCanvasElement>('canvas', { id: 'q-chart', role: 'img', 'aria-label': 'Distribution of the number of guesses' });
 const recent = el('table', { id: 'recent', class: 'recent' });
-const note = el('p', { class: 'muted' },
-  'Shannon (1951): with q', el('sub', {}, 'i'), ' the fraction of characters guessed right at guess i, the entropy per character lies between ',
-  'Σ i (q', el('sub', {}, 'i'), ' − q', el('sub', {}, 'i+1'), ') log₂ i and −Σ q', el('sub', {}, 'i'), ' log₂ q', el('sub', {}, 'i'), ' (for a player who guesses in order of probability). ',
-  "The model's guess count is the rank of the true character in its next-character distribution; its cross-entropy is the average of −log₂ p(true character).");
+const sub = (i: string) => el('sub', {}, i);
+/** What each bound means (Shannon 1951, "Prediction and Entropy of Printed English"). */
+const explained = el('div', { id: 'bounds-explained', class: 'muted' },
+  el('p', {}, 'q', sub('i'), ' is the fraction of characters guessed right at the i-th guess. Shannon (1951) bounds the entropy per character of the text, for a player who guesses in order of probability:'),
+  el('ul', {},
+    el('li', {}, el('strong', {}, 'Upper bound'), ' −Σ q', sub('i'), ' log₂ q', sub('i'),
+      ': the entropy of the guess count. The guess counts determine the text (an identical twin who guesses the same way can read it back from them), so the text cannot hold more information than the guess counts.'),
+    el('li', {}, el('strong', {}, 'Lower bound'), ' Σ i (q', sub('i'), ' − q', sub('i+1'), ') log₂ i',
+      ': from the sorted frequencies (q', sub('1'), ' ≥ q', sub('2'), ' ≥ …). The least uncertain predictions with these guess frequencies are mixtures of "one of i equally likely characters", whose entropy this is.')),
+  el('p', {}, "The model's guess count is the rank of the true character in its next-character distribution; its cross-entropy is the average of −log₂ p(true character), which is never below the true entropy."));
+/** Shown while a column's estimates are not yet bounds. */
+const boundsNote = el('p', { id: 'bounds-note', class: 'note', role: 'note', hidden: '' });
 
 app.append(
   el('header', {}, el('h1', {}, 'The Shannon game'), title),
@@ -59,7 +70,7 @@ app.append(
     field('source', 'Text', sourceSelect), field('alphabet', 'Alphabet', alphabetSelect), field('window', 'Letters shown (0: all)', windowField),
     el('div', { class: 'buttons' }, newButton, exportButton, resetButton)),
   el('section', { class: 'play', 'aria-label': 'Play' }, textBox, wrongLine, guessField, feedback),
-  el('section', { class: 'stats', 'aria-label': 'Statistics' }, summary, progress, pooled, el('div', { class: 'chart' }, canvas), recent, note),
+  el('section', { class: 'stats', 'aria-label': 'Statistics' }, summary, boundsNote, progress, pooled, el('div', { class: 'chart' }, canvas), recent, explained),
 );
 
 const chart = new Chart<'bar', number[], string>(canvas, {
@@ -130,12 +141,13 @@ function render(view: ShannonView): void {
     el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'You'), el('th', { scope: 'col' }, `Model: ${view.model.name ?? '…'}`))),
     el('tbody', {},
       row('Characters played', String(s?.played ?? 0), String(model?.played ?? 0)),
-      row('Upper bound (bits/char)', bits(s && s.played ? s.person.bounds.upper : undefined), bits(model && model.played ? model.bounds.upper : undefined)),
-      row('Lower bound (bits/char)', bits(s && s.played ? s.person.bounds.lower : undefined), bits(model && model.played ? model.bounds.lower : undefined)),
+      row('Upper bound (bits/char)', bound(s && s.played ? s.person.bounds : undefined, 'upper'), bound(model && model.played ? model.bounds : undefined, 'upper')),
+      row('Lower bound (bits/char)', bound(s && s.played ? s.person.bounds : undefined, 'lower'), bound(model && model.played ? model.bounds : undefined, 'lower')),
       row('Cross-entropy (bits/char)', '–', bits(model?.bitsPerChar)),
       row('Right at the first guess', s && s.played ? `${Math.round(s.person.q[0] * 100)}%` : '–', model && model.played ? `${Math.round(model.q[0] * 100)}%` : '–'),
     ),
   );
+  renderBoundsNote(s && s.played ? s.person.bounds : undefined, model && model.played ? model.bounds : undefined, s?.played ?? 0);
   progress.textContent = view.model.error
     ? `The model could not play: ${view.model.error}`
     : view.model.total > 0
@@ -143,7 +155,7 @@ function render(view: ShannonView): void {
         `Its cross-entropy over them: ${bits(view.model.bitsPerChar)} bits/char.${s && s.played ? ' The columns compare the characters you have played.' : ''}`
       : '';
   pooled.textContent = view.pooled.length
-    ? 'All your saved games: ' + view.pooled.map((p) => `${ALPHABET_LABELS[p.alphabet]}: ${p.played} characters in ${p.games} game(s), ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char`).join('; ')
+    ? 'All your saved games: ' + view.pooled.map((p) => `${ALPHABET_LABELS[p.alphabet]}: ${p.played} characters in ${p.games} game(s), ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char${p.bounds.kind === 'estimates' ? ' (estimates, not yet bounds)' : ''}`).join('; ')
     : '';
 
   // q_i up to the largest guess count seen (at least 5), for the person and the model.
@@ -163,6 +175,20 @@ function render(view: ShannonView): void {
       el('td', {}, String(r.position)), el('td', { class: 'char' }, show(r.char)), el('td', {}, String(r.guesses)),
       el('td', { class: 'char' }, [...r.wrong].map(show).join(' ')), el('td', {}, r.modelRank === undefined ? '…' : String(r.modelRank)), el('td', {}, bits(r.modelBits))))),
   );
+}
+
+/** Why starred estimates are not bounds yet, and when they will be. */
+function renderBoundsNote(you: BoundsReading | undefined, model: BoundsReading | undefined, played: number): void {
+  const pending = ([['you', you], ['the model', model]] as const).flatMap(([who, r]) => (r?.kind === 'estimates' ? [{ who, r }] : []));
+  boundsNote.hidden = pending.length === 0;
+  if (pending.length === 0) return;
+  const need = pending[0].r.minCharacters;
+  const crossed = pending.filter(({ r }) => r.lower > r.upper);
+  boundsNote.textContent =
+    '* Too few characters for the bounds to be ordered; keep playing. ' +
+    `Shannon's bounds hold for the true guess frequencies; estimated from ${played} character${played === 1 ? '' : 's'} they are shown as bounds once at least ${need} characters are played ` +
+    `(the alphabet's size: from n characters the upper estimate can be at most log₂ n bits, below the ${Math.log2(need).toFixed(2)} bits of random text) and the lower estimate is not above the upper.` +
+    crossed.map(({ who, r }) => ` For ${who} the lower estimate (${bits(r.lower)}) is above the upper (${bits(r.upper)}).`).join('');
 }
 
 window.addEventListener('message', (e: MessageEvent<ToPanel>) => {

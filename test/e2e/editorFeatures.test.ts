@@ -9,6 +9,7 @@ import * as path from 'path';
 import { REPO_ROOT } from '../../scripts/codeServer';
 import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
 import { loadModel } from '../../src/node/modelLoader';
+import { formatBits, formatProbability, surprisalBits } from '../../src/core/numberFormat';
 import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
@@ -96,7 +97,8 @@ describe('In-editor features (code-server)', function () {
     const cheese = scored.find((t: { text: string }) => t.text === ' cheese');
     const bucket = cheese.rank <= 10 ? 'top 10' : cheese.rank <= 100 ? 'top 100' : cheese.rank <= 1000 ? 'top 1000' : 'rank > 1000';
     assert.ok(text.includes(`Heat-map colour: ${bucket}`), text);
-    assert.ok(text.includes(`rank ${cheese.rank.toLocaleString('en-US')} · log p = ${cheese.logprob.toFixed(3)} nats · p =`), `the CLI's rank ${cheese.rank} and log p: ${text}`);
+    const numbers = `rank ${cheese.rank.toLocaleString('en-US')} · p = ${formatProbability(Math.exp(cheese.logprob))} · ${formatBits(surprisalBits(cheese.logprob))}`;
+    assert.ok(text.includes(numbers), `the CLI's ${numbers}: ${text}`);
     await wb.page.mouse.move(5, 5);
     await wb.runCommand('LM: Clear Token Probabilities');
     await decorated().first().waitFor({ state: 'detached' });

@@ -5,6 +5,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { formatBits, surprisalBits } from '../../src/core/numberFormat';
 import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
@@ -57,13 +58,15 @@ describe('LM Playground in VS Code (code-server)', function () {
     const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
     await wb.screenshot('token-hover');
     assert.match(text, /ngram-classics/);
-    assert.match(text, /·cheese/, 'the hovered token is " cheese"');
+    assert.match(text, /␣cheese/, 'the hovered token is " cheese", its space drawn');
+    assert.match(text, /␣ = space/, 'and the symbol explained');
     const rank = Number(/rank\s+([\d,]+)/.exec(text)?.[1].replace(/,/g, ''));
     const scored = JSON.parse(cli('score', '--model', 'ngram-classics', '--json', '--details', path.join(workspace, 'sentences.txt'))).token_scores;
     const cheese = scored.find((t: { text: string }) => t.text === ' cheese');
     assert.strictEqual(rank, cheese.rank, `hover rank ${rank} vs CLI rank ${cheese.rank}`);
-    const logProb = cheese.logprob.toFixed(3);
-    assert.ok(text.includes(`log p = ${logProb} nats`), `hover shows log p = ${logProb}: ${text}`);
+    const surprisal = formatBits(surprisalBits(cheese.logprob));
+    assert.ok(text.includes(`surprisal −log₂ p = ${surprisal}`), `hover shows the surprisal ${surprisal}: ${text}`);
+    assert.ok(!text.includes('nats'), `bits only: ${text}`);
     await wb.page.mouse.move(5, 5);
   });
 
@@ -129,7 +132,8 @@ describe('LM Playground in VS Code (code-server)', function () {
     const middle = fs.readFileSync(file, 'utf8').indexOf('cheese') + 3;
     const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores;
     const under = scored.find((t: { start: number; length: number }) => t.start <= middle && middle < t.start + t.length);
-    assert.ok(text.includes(`log p = ${under.logprob.toFixed(3)} nats`), `hover shows the CLI's log p ${under.logprob.toFixed(3)} for ${JSON.stringify(under.text)}: ${text}`);
+    const surprisal = formatBits(surprisalBits(under.logprob));
+    assert.ok(text.includes(`surprisal −log₂ p = ${surprisal}`), `hover shows the CLI's surprisal ${surprisal} for ${JSON.stringify(under.text)}: ${text}`);
     await wb.screenshot('neural-hover');
   });
 

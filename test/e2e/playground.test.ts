@@ -117,16 +117,17 @@ describe('The LM Playground panel (code-server)', function () {
     await frame.locator('vscode-tab-header', { hasText: 'Temperature explorer' }).click();
     await frame.locator('#explore-lecture').click();
     const table = frame.locator('#temp-table');
-    for (const [T, a, b] of [['0.5', '0.31', '0.69'], ['0.2', '0.12', '0.88'], ['1', '0.40', '0.60']]) {
+    // p_T ∝ p^(1/T): at T = 0.5, (0.16, 0.36)/0.52; at T = 0.2, (0.4⁵, 0.6⁵)/(0.4⁵ + 0.6⁵).
+    for (const [T, a, b] of [['0.5', '30.8%', '69.2%'], ['0.2', '11.6%', '88.4%'], ['1', '40.0%', '60.0%']]) {
       await fill('temp-value', T);
       await table.filter({ hasText: `p_T at T = ${T}` }).waitFor();
       const text = await table.innerText();
-      assert.match(text, new RegExp(`"A"\\t0\\.40\\t${a}`), text);
-      assert.match(text, new RegExp(`"B"\\t0\\.60\\t${b}`), text);
+      assert.match(text, new RegExp(`A\\t40\\.0%\\t${a.replace('.', '\\.')}`), text);
+      assert.match(text, new RegExp(`B\\t60\\.0%\\t${b.replace('.', '\\.')}`), text);
     }
     await frame.locator('#temp-infinite').click();
     await table.filter({ hasText: 'p_T at T = ∞' }).waitFor();
-    assert.match(await table.innerText(), /"A"\t0\.40\t0\.50/);
+    assert.match(await table.innerText(), /A\t40\.0%\t50\.0%/);
     await session.wb.screenshot('playground-temperature');
     await frame.locator('vscode-tab-header', { hasText: 'Results' }).click();
   });

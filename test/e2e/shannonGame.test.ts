@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import type { Frame } from 'playwright-core';
 import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
-import { boundsFromGuesses } from '../../src/core/shannon/bounds';
+import { readBounds } from '../../src/core/shannon/bounds';
 import { newGame } from '../../src/core/shannon/game';
 import { playModel } from '../../src/core/shannon/modelPlayer';
 import { NextCharPredictor } from '../../src/core/shannon/nextCharDistribution';
@@ -10,7 +10,8 @@ import { PASSAGES } from '../../src/core/shannon/passages';
 import { loadModel } from '../../src/node/modelLoader';
 import { useVsCode } from './session';
 
-const PLAYED = 10;
+/** 28: past the K = 27 characters from which estimates can be bounds, with checks at 10 and 27 on the way. */
+const PLAYED = 28;
 
 describe('The Shannon game panel (code-server)', function () {
   const session = useVsCode({});
@@ -19,7 +20,14 @@ describe('The Shannon game panel (code-server)', function () {
   /** The summary table's row as text, e.g. "Upper bound (bits/char) 1.00 0.87". */
   const summaryRow = (label: string) => frame.locator('#summary tr', { hasText: label }).first();
 
-  it('plays ten characters by typing: guess counts, bounds, and the model beside them', async function () {
+  /** What a bounds cell should read: the value, starred while it is an estimate. */
+  const cell = (guesses: number[], which: 'lower' | 'upper') => {
+    const r = readBounds(guesses, 27);
+    return `${r[which].toFixed(2)}${r.kind === 'estimates' ? ' *' : ''}`;
+  };
+  const youCell = async (label: string) => (await summaryRow(label).locator('td').first().innerText()).trim();
+
+  it('plays by typing: guess counts, bounds (estimates with a note until they can be bounds), and the model beside them', async function () {
     const { wb } = session;
     await wb.runCommand('LM: Play the Shannon Game');
     frame = await wb.webviewFrame('#guess');
@@ -46,14 +54,33 @@ describe('The Shannon game panel (code-server)', function () {
       }
       await wb.page.keyboard.type(ch);
       await frame.locator('#game-title', { hasText: `character ${i + 2} of ${text.length}` }).waitFor();
+      if (i + 1 === 10) {
+        // 10 characters: q = (1/2, 1/2), both 1 bit, but 10 < 27: estimates, starred, with the note.
+        await summaryRow('Characters played').filter({ hasText: 'Characters played10' }).waitFor();
+        assert.strictEqual(await youCell('Upper bound'), cell(guesses, 'upper'));
+        assert.strictEqual(await youCell('Upper bound'), '1.00 *');
+        assert.strictEqual(await youCell('Lower bound'), '1.00 *');
+        await frame.locator('#bounds-note', { hasText: 'Too few characters for the bounds to be ordered; keep playing' }).waitFor();
+        assert.match(await frame.locator('#bounds-note').innerText(), /at least 27 characters/);
+        await wb.screenshot('shannon-bounds-too-few');
+      }
+      if (i + 1 === 27) {
+        // 27 characters: q = (13/27, 14/27) rises, and the lower estimate (1.04) passes the upper (1.00).
+        await summaryRow('Characters played').filter({ hasText: 'Characters played27' }).waitFor();
+        assert.strictEqual(await youCell('Lower bound'), cell(guesses, 'lower'));
+        assert.strictEqual(await youCell('Lower bound'), '1.04 *');
+        assert.strictEqual(await youCell('Upper bound'), '1.00 *');
+        await frame.locator('#bounds-note', { hasText: 'For you the lower estimate (1.04) is above the upper (1.00)' }).waitFor();
+        await wb.screenshot('shannon-bounds-crossed');
+      }
     }
     await frame.locator('#text', { hasText: text.slice(0, PLAYED) }).waitFor();
 
-    // The person: q = (1/2, 1/2), so both bounds are 1 bit per character.
-    const you = boundsFromGuesses(guesses, 27);
+    // 28 characters: q = (1/2, 1/2) again, and now they are bounds: 1 bit per character.
     await summaryRow('Characters played').filter({ hasText: `Characters played${PLAYED}` }).waitFor();
-    assert.match(await summaryRow('Upper bound').innerText(), new RegExp(`\\s${you.upper.toFixed(2)}\\s`));
-    assert.match(await summaryRow('Lower bound').innerText(), new RegExp(`\\s${you.lower.toFixed(2)}\\s`));
+    assert.strictEqual(await youCell('Upper bound'), '1.00');
+    assert.strictEqual(await youCell('Lower bound'), '1.00');
+    assert.match(await frame.locator('#bounds-explained').innerText(), /Upper bound −Σ qi log₂ qi: the entropy of the guess count[\s\S]*Lower bound Σ i \(qi − qi\+1\) log₂ i: from the sorted frequencies/);
 
     // The model: the same numbers as the core computes here for the embedded n-gram model.
     const model = await loadModel('ngram-classics');
@@ -67,9 +94,12 @@ describe('The Shannon game panel (code-server)', function () {
     const crossEntropy = (bits.reduce((a, b) => a + b, 0) / PLAYED).toFixed(2);
     await frame.locator('#model-progress', { hasText: `has played ${text.length} of ${text.length}` }).waitFor();
     await summaryRow('Cross-entropy').filter({ hasText: crossEntropy }).waitFor();
-    const modelBounds = boundsFromGuesses(ranks, 27);
     const upperRow = await summaryRow('Upper bound').innerText();
-    assert.ok(upperRow.trim().endsWith(modelBounds.upper.toFixed(2)), `model upper bound ${modelBounds.upper.toFixed(2)}: ${upperRow}`);
+    assert.ok(upperRow.trim().endsWith(cell(ranks, 'upper')), `model upper bound ${cell(ranks, 'upper')}: ${upperRow}`);
+    const lowerRow = await summaryRow('Lower bound').innerText();
+    assert.ok(lowerRow.trim().endsWith(cell(ranks, 'lower')), `model lower bound ${cell(ranks, 'lower')}: ${lowerRow}`);
+    // The note is there exactly when the model's column is still estimates.
+    assert.strictEqual(await frame.locator('#bounds-note').isVisible(), readBounds(ranks, 27).kind === 'estimates');
     assert.match(await frame.locator('#summary thead').innerText(), /ngram-classics/);
     // Character by character: the newest row has the model's guess count for that character.
     const newest = await frame.locator('#recent tbody tr').first().innerText();

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
 import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
-import { boundsFromGuesses, guessFrequencies, shannonBounds } from '../../src/core/shannon/bounds';
+import { boundsFromGuesses, guessFrequencies, readBounds, shannonBounds } from '../../src/core/shannon/bounds';
 import { gameStats, gamesToCsv, guess, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
 import { playModel } from '../../src/core/shannon/modelPlayer';
 import { NextCharPredictor, guessRank } from '../../src/core/shannon/nextCharDistribution';
@@ -41,6 +41,33 @@ describe('Shannon bounds', () => {
       const b = shannonBounds([...q].sort((x, y) => y - x));
       assert.ok(b.lower <= b.upper + 1e-12, `${JSON.stringify(counts)}: ${b.lower} > ${b.upper}`);
     }
+  });
+
+  it('are estimates, not bounds, below K characters, even when ordered', () => {
+    // q = (1/2, 1/2) from 26 characters, K = 27: lower = upper = 1, but 26 < 27.
+    const half = (n: number) => Array.from({ length: n }, (_, i) => 1 + (i % 2));
+    const few = readBounds(half(26), 27);
+    assert.deepStrictEqual(few, { kind: 'estimates', lower: 1, upper: 1, reason: 'few-characters', minCharacters: 27 });
+    // From K characters on (27 here: q = (14/27, 13/27), still decreasing) they are bounds.
+    const enough = readBounds(half(27), 27);
+    assert.strictEqual(enough.kind, 'bounds');
+    close(enough.upper, -(14 / 27) * Math.log2(14 / 27) - (13 / 27) * Math.log2(13 / 27));
+    close(enough.lower, 2 * (13 / 27));
+    assert.strictEqual(readBounds(half(28), 27).kind, 'bounds');
+  });
+
+  it('are estimates when the lower one comes out above the upper one (frequencies not decreasing)', () => {
+    // Guesses 2, 2, 1 with K = 2: q = (1/3, 2/3); upper = H(1/3, 2/3) = 0.918…;
+    // lower = 1·(1/3 − 2/3)·log2 1 + 2·(2/3 − 0)·log2 2 = 4/3 > upper.
+    const r = readBounds([2, 2, 1], 2);
+    assert.strictEqual(r.kind, 'estimates');
+    assert.strictEqual(r.kind === 'estimates' && r.reason, 'crossed');
+    close(r.lower, 4 / 3);
+    close(r.upper, Math.log2(3) - 2 / 3);
+    // The same frequencies sorted (1, 1, 2) are ordered: lower = 2·(1/3)·1 = 2/3 ≤ upper.
+    const sorted = readBounds([1, 1, 2], 2);
+    assert.strictEqual(sorted.kind, 'bounds');
+    close(sorted.lower, 2 / 3);
   });
 
   it('reject guess counts outside 1..K', () => {

@@ -3,7 +3,10 @@
  * characters guessed right at the i-th guess, the entropy per character lies between
  *   lower = Σ_{i=1..K} i (q_i − q_{i+1}) log2 i   (q_{K+1} = 0)
  *   upper = −Σ_i q_i log2 q_i
- * where K is the alphabet size.
+ * where K is the alphabet size. The upper bound is the entropy of the guess count (the guess
+ * counts determine the text). The lower bound needs sorted frequencies q_1 ≥ q_2 ≥ … (a player
+ * who guesses in order of probability): it is the entropy of the least uncertain predictions with
+ * these frequencies, mixtures of uniform choices among i characters with weights i (q_i − q_{i+1}).
  */
 
 /** q_i for i = 1..K (index 0 is guess 1) from the number of guesses each character took. */
@@ -40,4 +43,32 @@ export function shannonBounds(q: readonly number[]): ShannonBounds {
 /** Bounds straight from guess counts. */
 export function boundsFromGuesses(guessCounts: readonly number[], alphabetSize: number): ShannonBounds {
   return shannonBounds(guessFrequencies(guessCounts, alphabetSize));
+}
+
+/**
+ * Whether estimates from a sample can be read as bounds. Shannon's inequalities hold for the true
+ * q_i of a player who guesses in order of probability (then q_1 ≥ q_2 ≥ … and lower ≤ upper);
+ * frequencies from a few characters are noisy and can put the "lower" bound above the upper one.
+ * Two conditions, both needed:
+ * - at least as many characters as the alphabet has symbols (K): the upper estimate from n
+ *   characters is at most log₂ n bits, so below K characters it cannot even reach log₂ K, the
+ *   entropy of random text — the sample cannot yet tell a predictable text from noise;
+ * - lower ≤ upper.
+ */
+export type BoundsReading =
+  | { kind: 'bounds'; lower: number; upper: number }
+  | { kind: 'estimates'; lower: number; upper: number; reason: 'few-characters' | 'crossed'; /** Characters needed before they can be bounds. */ minCharacters: number };
+
+/** Rounding noise allowed when lower = upper (e.g. q = (½, ½) gives 1 and 1). */
+const ORDER_TOLERANCE = 1e-9;
+
+export function readBounds(guessCounts: readonly number[], alphabetSize: number): BoundsReading {
+  const { lower, upper } = boundsFromGuesses(guessCounts, alphabetSize);
+  return boundsReading(lower, upper, guessCounts.length, alphabetSize);
+}
+
+export function boundsReading(lower: number, upper: number, characters: number, alphabetSize: number): BoundsReading {
+  if (characters < alphabetSize) return { kind: 'estimates', lower, upper, reason: 'few-characters', minCharacters: alphabetSize };
+  if (lower > upper + ORDER_TOLERANCE) return { kind: 'estimates', lower, upper, reason: 'crossed', minCharacters: alphabetSize };
+  return { kind: 'bounds', lower, upper };
 }

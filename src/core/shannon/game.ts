@@ -3,7 +3,7 @@
  * guesses per character is what the bounds are computed from. Pure state, saved as JSON.
  */
 import { LmError } from '../errors';
-import { boundsFromGuesses, guessFrequencies, type ShannonBounds } from './bounds';
+import { guessFrequencies, readBounds, type BoundsReading } from './bounds';
 import { makeAlphabet, prepareGameText, type Alphabet, type AlphabetKind } from './alphabet';
 
 /** Longest text a game takes: more is hours of guessing, and the model plays it all ahead. */
@@ -93,33 +93,33 @@ export function modelPrefix(game: GameState, i: number): { prefix: string; atSta
 export interface GameStats {
   alphabetSize: number;
   played: number;
-  person: { q: number[]; bounds: ShannonBounds };
+  person: { q: number[]; bounds: BoundsReading };
   /** The model on the same characters, once it has played them. */
-  model?: { name: string; played: number; q: number[]; bounds: ShannonBounds; bitsPerChar: number };
+  model?: { name: string; played: number; q: number[]; bounds: BoundsReading; bitsPerChar: number };
 }
 
 export function gameStats(game: GameState): GameStats {
   const k = alphabetOf(game).symbols.length;
   const played = game.guesses.length;
-  const stats: GameStats = { alphabetSize: k, played, person: { q: guessFrequencies(game.guesses, k), bounds: boundsFromGuesses(game.guesses, k) } };
+  const stats: GameStats = { alphabetSize: k, played, person: { q: guessFrequencies(game.guesses, k), bounds: readBounds(game.guesses, k) } };
   const m = game.modelPlay;
   if (m) {
     const n = Math.min(played > 0 ? played : m.ranks.length, m.ranks.length);
     const ranks = m.ranks.slice(0, n);
     const bits = m.bits.slice(0, n).reduce((a, b) => a + b, 0);
-    stats.model = { name: m.model, played: n, q: guessFrequencies(ranks, k), bounds: boundsFromGuesses(ranks, k), bitsPerChar: n > 0 ? bits / n : NaN };
+    stats.model = { name: m.model, played: n, q: guessFrequencies(ranks, k), bounds: readBounds(ranks, k), bitsPerChar: n > 0 ? bits / n : NaN };
   }
   return stats;
 }
 
 /** The person's bounds over every character of several games of one alphabet kind. */
-export function pooledBounds(games: readonly GameState[], alphabet: AlphabetKind): { played: number; bounds: ShannonBounds } | undefined {
+export function pooledBounds(games: readonly GameState[], alphabet: AlphabetKind): { played: number; bounds: BoundsReading } | undefined {
   const same = games.filter((g) => g.alphabet === alphabet && g.guesses.length > 0);
   if (same.length === 0) return undefined;
   // Games of `all` characters have different alphabets: pool them over the largest.
   const k = same.reduce((m, g) => Math.max(m, alphabetOf(g).symbols.length), 0);
   const guesses = same.flatMap((g) => g.guesses);
-  return { played: guesses.length, bounds: boundsFromGuesses(guesses, k) };
+  return { played: guesses.length, bounds: readBounds(guesses, k) };
 }
 
 function csvField(v: string | number): string {

@@ -1,0 +1,71 @@
+/**
+ * The token hover's Markdown, pure: p as a percentage, surprisal and entropy in bits (log₂),
+ * whitespace drawn visibly with a legend, and the word view (the whole word's probability as the
+ * product of its tokens' conditional probabilities).
+ */
+import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../core/numberFormat';
+import type { Alternative } from '../core/scoring';
+import type { WordPart } from './wordView';
+import { wordLogProb } from './wordView';
+
+export interface HoverFacts {
+  id: number;
+  text: string;
+  /** ln p(token | text before). */
+  logProb: number;
+  rank: number;
+  vocabSize: number;
+  /** Entropy of the next-token distribution, nats. */
+  entropy: number;
+  alternatives: Alternative[];
+  oov: boolean;
+  modelName: string;
+  /** The word the token is part of, when it has two or more tokens. */
+  word?: { text: string; parts: WordPart[] };
+}
+
+export interface HeatmapFacts {
+  bucket: string;
+  modelName: string;
+  rank: number;
+  logProb: number;
+}
+
+/** Inline code that survives backticks in the token. */
+export function code(s: string): string {
+  return '`` ' + s.replace(/`/g, 'ˋ') + ' ``';
+}
+
+export function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+
+export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
+  const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? [])];
+  const legend = whitespaceLegend(shown);
+  let md = `**${escapeMd(r.modelName)}** · token ${code(visibleToken(r.text))}${r.oov ? ' (not in the vocabulary: scored as `<unk>`)' : ''}\n\n`;
+  md +=
+    `p(token | text before) = **${formatProbability(Math.exp(r.logProb))}** · surprisal −log₂ p = ${formatBits(surprisalBits(r.logProb))} · ` +
+    `rank **${int(r.rank)}** of ${int(r.vocabSize)} · entropy ${formatBits(r.entropy / Math.LN2)}\n\n`;
+  if (r.word) {
+    const lp = wordLogProb(r.word.parts);
+    md +=
+      `**Word** ${code(r.word.text)} = ${r.word.parts.map((p) => code(visibleToken(p.text))).join(' + ')}: ` +
+      `p = ${r.word.parts.map((p) => formatProbability(Math.exp(p.logProb))).join(' × ')} = **${formatProbability(Math.exp(lp))}** · ${formatBits(surprisalBits(lp))}` +
+      ` (each token given the text before it)\n\n`;
+  }
+  md += `| # | alternative | p |\n|---:|---|---:|\n`;
+  r.alternatives.forEach((a, i) => {
+    const label = code(visibleToken(a.text));
+    md += `| ${i + 1} | ${a.id === r.id ? `**${label}** ◀` : label} | ${formatProbability(Math.exp(a.logProb))} |\n`;
+  });
+  if (legend) md += `\n${legend}\n`;
+  if (heatmap) {
+    md +=
+      `\n\n**Heat-map colour: ${escapeMd(heatmap.bucket)}** (${escapeMd(heatmap.modelName)}, given the whole text before): ` +
+      `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}`;
+  }
+  return md;
+}

@@ -1,0 +1,90 @@
+/**
+ * The word a token belongs to, for the hover's word view: a sub-word token (`her` in "northern")
+ * means little alone, the word's probability is the product of its tokens' conditional
+ * probabilities, p(w) = Π p(t_i | text before t_i).
+ */
+
+import type { CancelSignal } from '../core/errors';
+import type { LanguageModel } from '../core/model';
+
+/** Most tokens a word view lists; longer "words" (a long number, a URL) get no word view. */
+export const MAX_WORD_TOKENS = 16;
+
+const LETTER = /[\p{L}\p{M}\p{N}]/u;
+const APOSTROPHE = /['’]/;
+
+/** [start, end) of the word around `offset` in `text`: letters, digits and apostrophes between letters. */
+export function wordAround(text: string, offset: number): { start: number; end: number } | undefined {
+  const inWord = (i: number) =>
+    i >= 0 && i < text.length && (LETTER.test(text[i]) || (APOSTROPHE.test(text[i]) && i > 0 && LETTER.test(text[i - 1]) && i + 1 < text.length && LETTER.test(text[i + 1])));
+  if (!inWord(offset)) return undefined;
+  let start = offset;
+  let end = offset + 1;
+  while (inWord(start - 1)) start--;
+  while (inWord(end)) end++;
+  return { start, end };
+}
+
+interface Span {
+  start: number;
+  length: number;
+}
+
+/**
+ * Indices [first, last] of the tokens that make up the word at `offset` (every token overlapping
+ * it), when there are at least two of them and at most MAX_WORD_TOKENS; undefined otherwise.
+ * Offsets of `tokens` and `offset` are in the same coordinates as `text` from `textStart`.
+ */
+export function wordTokenRange(text: string, textStart: number, tokens: readonly Span[], offset: number): { first: number; last: number; start: number; end: number } | undefined {
+  const w = wordAround(text, offset - textStart);
+  if (!w) return undefined;
+  const start = w.start + textStart;
+  const end = w.end + textStart;
+  let first = -1;
+  let last = -1;
+  tokens.forEach((t, i) => {
+    if (t.length > 0 && t.start < end && t.start + t.length > start) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  });
+  if (first < 0 || last - first < 1 || last - first + 1 > MAX_WORD_TOKENS) return undefined;
+  return { first, last, start, end };
+}
+
+export interface WordPart {
+  text: string;
+  logProb: number;
+}
+
+/** log p(word) in nats: the sum of its tokens' conditional log-probabilities. */
+export function wordLogProb(parts: readonly WordPart[]): number {
+  return parts.reduce((s, p) => s + p.logProb, 0);
+}
+
+/**
+ * The word at `offset` with each of its tokens' log-probability given the text before it, as the
+ * hover computes it for one token (nextLogProbs, so that the hovered token's number is the same in
+ * both lines); `known` is the hovered token's, already computed. Undefined when the word has one
+ * token only, or no context before it.
+ */
+export async function scoreWord(
+  model: LanguageModel,
+  text: string,
+  textStart: number,
+  tokens: readonly { id: number; text: string; start: number; length: number }[],
+  offset: number,
+  known?: { index: number; logProb: number },
+  signal?: CancelSignal,
+): Promise<{ text: string; parts: WordPart[] } | undefined> {
+  const range = wordTokenRange(text, textStart, tokens, offset);
+  if (!range || range.first < 1) return undefined;
+  const word = tokens.slice(range.first, range.last + 1);
+  if (word.some((t) => t.id === model.bosId)) return undefined;
+  const parts: WordPart[] = [];
+  for (let i = range.first; i <= range.last; i++) {
+    const logProb = known?.index === i ? known.logProb : (await model.nextLogProbs(tokens.slice(0, i).map((t) => t.id), signal))[tokens[i].id];
+    parts.push({ text: tokens[i].text, logProb });
+  }
+  return { text: text.slice(range.start - textStart, range.end - textStart), parts };
+}

@@ -1,0 +1,205 @@
+/**
+ * End-to-end: numbers that read the same everywhere and stay on screen — the hover's word view,
+ * whitespace and units; the editor's context menu (LM: titles, Clear while the heat-map is on);
+ * Select Model's descriptions; the playground's token tooltip near the panel's bottom and the
+ * temperature explorer's axis and mode buttons.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Frame } from 'playwright-core';
+import { formatBits, surprisalBits } from '../../src/core/numberFormat';
+import { cli, useVsCode } from './session';
+import type { Workbench } from './workbench';
+
+const TEXT = 'The wind came down from the northern hills, and there was a foretaste of winter in it.\n';
+
+const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+/** "1.23%" or "4.68×10⁻⁴%" back to a probability. */
+function parsePercent(s: string): number {
+  const m = /^([\d.]+)(?:×10(⁻?)([⁰¹²³⁴⁵⁶⁷⁸⁹]+))?%$/.exec(s.trim());
+  if (!m) throw new Error(`not a percentage: ${s}`);
+  const exponent = m[3] ? Number([...m[3]].map((c) => SUPERSCRIPT.indexOf(c)).join('')) * (m[2] ? -1 : 1) : 0;
+  return (Number(m[1]) * 10 ** exponent) / 100;
+}
+
+describe('Numbers on screen (code-server)', function () {
+  const session = useVsCode({ 'lmPlayground.model': 'gpt-classics', 'editor.hover.delay': 150 });
+  let wb: Workbench;
+  let file: string;
+
+  before(function () {
+    wb = session.wb;
+    file = path.join(session.workspace, 'northern.txt');
+    fs.writeFileSync(file, TEXT);
+  });
+
+  /** The editor's context menu, opened on `word`, and its entries. */
+  async function contextMenu(word: string): Promise<string[]> {
+    await wb.hoverWord(word);
+    await wb.page.mouse.down({ button: 'right' });
+    await wb.page.mouse.up({ button: 'right' });
+    const menu = wb.page.locator('.monaco-menu-container .monaco-menu:visible').first();
+    await menu.waitFor();
+    return (await menu.locator('.action-label').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  }
+
+  /** Runs a context menu entry (a click right after opening is ignored by the menu; Enter is not). */
+  async function choose(entry: string): Promise<void> {
+    await wb.page.locator('.monaco-menu-container .action-label:visible', { hasText: entry }).hover();
+    await wb.page.locator('.monaco-menu-container .action-item.focused:visible', { hasText: entry }).waitFor();
+    await wb.page.keyboard.press('Enter');
+    // The menu's container stays in the page, hidden.
+    await wb.page.locator('.monaco-menu-container .monaco-menu:visible').waitFor({ state: 'detached' });
+  }
+
+  it("shows a sub-word token's word as the product of its tokens, in bits and percentages, whitespace drawn", async function () {
+    await wb.openFile('northern.txt');
+    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics/ }).first().waitFor({ timeout: 120_000 });
+    // "northern" is " n" "ort" "her" "n" in gpt-classics' 4,096 tokens: the mouse is on one of them.
+    await wb.hoverWord('northern');
+    const hover = wb.hover().filter({ hasText: 'Word' });
+    await hover.waitFor({ timeout: 120_000 });
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('hover-word-view');
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores as { text: string; start: number; length: number; logprob: number }[];
+    const start = TEXT.indexOf('northern');
+    const parts = scored.filter((t) => t.start < start + 8 && t.start + t.length > start);
+    assert.deepStrictEqual(parts.map((t) => t.text), [' n', 'ort', 'her', 'n']);
+    const m = /Word northern = (.+?): p = (.+?) = (\S+%)/.exec(text);
+    assert.ok(m, `a word line: ${text}`);
+    assert.strictEqual(m[1], '␣n + ort + her + n');
+    const shown = m[2].split(' × ').map(parsePercent);
+    parts.forEach((t, i) => assert.ok(Math.abs(shown[i] / Math.exp(t.logprob) - 1) < 0.01, `${t.text}: ${shown[i]} vs the CLI's ${Math.exp(t.logprob)}`));
+    const product = Math.exp(parts.reduce((s, t) => s + t.logprob, 0));
+    assert.ok(Math.abs(parsePercent(m[3]) / product - 1) < 0.01, `the word: ${m[3]} vs the CLI's ${product}`);
+    // The hovered token's own line: its surprisal in bits, no nats anywhere.
+    const hovered = parts.find((t) => new RegExp(`token\\s+${t.text.replace(' ', '␣')}\\s`).test(text));
+    assert.ok(hovered, `the hovered token is one of the word's: ${text}`);
+    assert.ok(text.includes(`surprisal −log₂ p = ${formatBits(surprisalBits(hovered.logprob))}`), text);
+    assert.ok(!text.includes('nats') && !/\de-\d/.test(text), `bits and percentages only: ${text}`);
+    assert.match(text, /␣ = space/);
+    await wb.page.mouse.move(5, 5);
+  });
+
+  it('has LM: entries in the editor context menu, and Clear Token Probabilities while the heat-map is on', async function () {
+    await wb.openFile('northern.txt');
+    let items = await contextMenu('wind');
+    assert.ok(items.includes('LM: Complete Selection'), items.join(' | '));
+    assert.ok(items.includes('LM: Show Token Probabilities'), items.join(' | '));
+    assert.ok(!items.includes('LM: Clear Token Probabilities'), `no Clear before the heat-map: ${items.join(' | ')}`);
+    await choose('LM: Show Token Probabilities');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    items = await contextMenu('wind');
+    assert.ok(items.includes('LM: Clear Token Probabilities'), items.join(' | '));
+    await wb.screenshot('context-menu-clear');
+    await choose('LM: Clear Token Probabilities');
+    await decorated.first().waitFor({ state: 'detached' });
+    items = await contextMenu('wind');
+    assert.ok(!items.includes('LM: Clear Token Probabilities'), `Clear gone with the heat-map: ${items.join(' | ')}`);
+    await wb.page.keyboard.press('Escape');
+  });
+
+  it('describes each model in Select Model: kind, size, tokenizer, origin, and what the embedded ones are good for', async function () {
+    await wb.runCommand('LM: Select Model');
+    const row = (label: string) => wb.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row('ngram-classics').waitFor();
+    const ngram = (await row('ngram-classics').innerText()).replace(/\s+/g, ' ');
+    assert.match(ngram, /embedded in the extension/);
+    assert.match(ngram, /Kneser-Ney 4-gram · [\d,]+ n-grams · [\d.]+ MiB · editor tokens/);
+    assert.match(ngram, /sees only the last 3 tokens/);
+    const gpt = (await row('gpt-classics').innerText()).replace(/\s+/g, ' ');
+    assert.match(gpt, /active · embedded in the extension/);
+    assert.match(gpt, /GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · [\d.]+ MiB · byte-level BPE, 4,096 tokens · context 128 tokens/);
+    await wb.screenshot('select-model-descriptions');
+    await wb.page.keyboard.press('Escape');
+  });
+
+  describe('the playground', function () {
+    let frame: Frame;
+    const fill = async (id: string, value: string) => {
+      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
+      await inner.fill(value);
+      await inner.dispatchEvent('change');
+    };
+
+    it('keeps the token tooltip inside the panel for a token at its bottom edge', async function () {
+      await wb.runCommand('LM: Open Playground');
+      frame = await wb.webviewFrame('#prompt');
+      await frame.evaluate(() => {
+        const e = document.getElementById('model') as HTMLElement & { value: string };
+        e.value = 'ngram-classics';
+        e.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      await fill('prompt', 'the mouse ate the');
+      await fill('temperature', '1');
+      await fill('seed', '7');
+      await fill('maxTokens', '400');
+      await frame.locator('#run').click();
+      await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
+      // The lowest token fully in view once the page is scrolled to its end.
+      const index = await frame.evaluate(() => {
+        window.scrollTo(0, document.documentElement.scrollHeight);
+        const spans = Array.from(document.querySelectorAll('#results .completion .tok'));
+        let best = -1;
+        let bottom = -1;
+        spans.forEach((s, i) => {
+          const r = s.getBoundingClientRect();
+          if (r.bottom <= window.innerHeight && r.top >= 0 && r.bottom > bottom) {
+            bottom = r.bottom;
+            best = i;
+          }
+        });
+        return best;
+      });
+      assert.ok(index >= 0, 'a token in view');
+      const token = frame.locator('#results .completion .tok').nth(index);
+      await token.hover();
+      const tip = frame.locator('#token-tip');
+      await tip.waitFor({ state: 'visible' });
+      const geometry = await frame.evaluate((i) => {
+        const t = document.getElementById('token-tip')!.getBoundingClientRect();
+        const a = document.querySelectorAll('#results .completion .tok')[i].getBoundingClientRect();
+        return { tip: { top: t.top, bottom: t.bottom, left: t.left, right: t.right, height: t.height }, anchor: { top: a.top, bottom: a.bottom }, view: { w: document.documentElement.clientWidth, h: document.documentElement.clientHeight }, side: document.getElementById('token-tip')!.dataset.side };
+      }, index);
+      assert.ok(geometry.anchor.bottom + geometry.tip.height > geometry.view.h, `the token is near the bottom (below it the tooltip would not fit): ${JSON.stringify(geometry)}`);
+      assert.strictEqual(geometry.side, 'above', JSON.stringify(geometry));
+      assert.ok(geometry.tip.top >= 0 && geometry.tip.bottom <= geometry.view.h && geometry.tip.left >= 0 && geometry.tip.right <= geometry.view.w, `inside the panel: ${JSON.stringify(geometry)}`);
+      assert.ok(geometry.tip.bottom <= geometry.anchor.top, 'above the token, not over it');
+      const tipText = await tip.innerText();
+      assert.match(tipText, /p = \S+% · surprisal [\d.]+ bits/);
+      assert.ok(!tipText.includes('nats'), tipText);
+      await wb.screenshot('playground-tooltip-bottom');
+    });
+
+    it('shows small probabilities in the temperature explorer, and its buttons follow the mode', async function () {
+      await frame.evaluate(() => window.scrollTo(0, 0));
+      await frame.locator('vscode-tab-header', { hasText: 'Temperature explorer' }).click();
+      await frame.locator('#explore-next').click();
+      await frame.locator('#explore-next[aria-pressed="true"]').waitFor();
+      assert.strictEqual(await frame.locator('#explore-next').getAttribute('secondary'), null, 'the source shown is the primary button');
+      assert.strictEqual(await frame.locator('#explore-lecture').getAttribute('aria-pressed'), 'false');
+      assert.notStrictEqual(await frame.locator('#explore-lecture').getAttribute('secondary'), null);
+      // Next token after "the mouse ate the": the axis ends just above the largest bar, not at 1.
+      const table = await frame.locator('#temp-table tbody').innerText();
+      const largest = Math.max(...table.split('\n').flatMap((line) => line.split('\t').slice(1).map(parsePercent)));
+      const [type, min, max] = ((await frame.locator('#temp-bars').getAttribute('data-axis')) ?? '').split(':');
+      assert.deepStrictEqual([type, Number(min)], ['linear', 0]);
+      assert.ok(Number(max) < 1 && Number(max) >= largest * 0.999 && Number(max) <= largest * 2.5 + 1e-9, `axis to ${max} for a largest bar of ${largest}`);
+      await frame.locator('#temp-bars').scrollIntoViewIfNeeded();
+      await wb.screenshot('playground-explorer-linear');
+      await frame.locator('#temp-scale').click();
+      await frame.locator('#temp-scale[aria-pressed="true"]', { hasText: 'Axis: log scale' }).waitFor();
+      assert.match((await frame.locator('#temp-bars').getAttribute('data-axis')) ?? '', /^logarithmic:/);
+      await wb.screenshot('playground-explorer-log');
+      // ∞ typed is the ∞ mode: the checkbox follows, and back.
+      await fill('temp-value', '∞');
+      await frame.locator('#temp-table', { hasText: 'p_T at T = ∞' }).waitFor();
+      assert.strictEqual(await frame.evaluate(() => (document.getElementById('temp-infinite') as HTMLElement & { checked: boolean }).checked), true);
+      await frame.locator('#explore-lecture').click();
+      await frame.locator('#explore-lecture[aria-pressed="true"]').waitFor();
+      assert.strictEqual(await frame.locator('#explore-next').getAttribute('aria-pressed'), 'false');
+    });
+  });
+});
