@@ -56,9 +56,11 @@ export const GALLERY: readonly GalleryExample[] = [
       expected: ['the mouse ate the cheese', 'the cheese ate the mouse', 'mouse the the cheese ate'],
       holdsWith: ['gpt-classics'],
       whyNot: (m) =>
-        m.kind === 'ngram'
-          ? `A model trained on 12 classic novels rarely saw "mouse" and "cheese", and never next to "ate": the ${ngramOrder(m)} backs off to how often each word occurs alone, whatever the order, so word order hardly changes the score. The next example uses words these novels use ("the man read the letter").`
-          : `A model trained on 12 classic novels rarely saw "mouse" and "cheese" (it spells "cheese" in pieces: che·es·e), so it knows little of what eats what. The next example uses words these novels use ("the man read the letter").`,
+        !m.embedded
+          ? 'A model learns word order and meaning only for words its training text uses often: these may be rare for it. The next example uses common words ("the man read the letter").'
+          : m.kind === 'ngram'
+            ? `The 12 classic novels it was trained on have "mouse" 23 times and "cheese" 8 times, and never "mouse ate" or "ate the cheese": the ${ngramOrder(m)} backs off to how often each word occurs alone, whatever the order, so word order hardly changes the score. The next example uses words these novels use ("the man read the letter").`
+            : `The 12 classic novels it was trained on have "mouse" 23 times and "cheese" 8 times (it spells "cheese" in pieces: che·es·e), so it knows little of what eats what. The next example uses words these novels use ("the man read the letter").`,
     },
   },
   {

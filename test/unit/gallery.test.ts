@@ -41,10 +41,11 @@ describe('the playground gallery', () => {
   it('says whether the run ordered the sentences as the lecture does, and why not', () => {
     const g = byTitle('grammatical, implausible');
     const rank = (bindings: Record<string, string>) => -1 - g.ordering!.expected.indexOf(bindings.sentence);
-    assert.match(galleryNotes(g, gpt, scoredAs(g, rank)).join('\n'), /gpt-classics orders them as the lecture does: the mouse ate the cheese \(-1\.00\) > the cheese ate the mouse \(-2\.00\) > mouse the the cheese ate \(-3\.00\)/);
+    assert.match(galleryNotes(g, gpt, scoredAs(g, rank)).join('\n'), /gpt-classics orders them as the lecture does \(log p in nats\): the mouse ate the cheese \(-1\.00\) > the cheese ate the mouse \(-2\.00\) > mouse the the cheese ate \(-3\.00\)/);
     const reversed = galleryNotes(g, ngram, scoredAs(g, (b) => -rank(b))).join('\n');
     assert.match(reversed, /ngram-classics orders them mouse the the cheese ate .* not as the lecture does/);
-    assert.match(reversed, /rarely saw "mouse" and "cheese".*4-gram backs off/);
+    assert.match(reversed, /"mouse" 23 times and "cheese" 8 times, and never "mouse ate".*the 4-gram backs off/);
+    assert.match(galleryNotes(g, { ...ngram, embedded: false }, scoredAs(g, (b) => -rank(b))).join('\n'), /only for words its training text uses often/);
     assert.match(reversed, /With gpt-classics the lecture's order holds/);
     assert.deepStrictEqual(galleryNotes(g, ngram), [], 'nothing before a run');
   });

@@ -3,12 +3,14 @@
  * scores them (echo, max tokens 0): a retrained model that breaks a claim fails here.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
 import { generate } from '../../src/core/generation';
 import type { LanguageModel } from '../../src/core/model';
 import { GALLERY, type GalleryExample, type ModelTraits } from '../../src/playground/gallery';
 import { galleryNotes, probeGaps, type ScoredPrompt } from '../../src/playground/galleryNotes';
 import { buildRequests } from '../../src/playground/requests';
 import { loadModel } from '../../src/node/modelLoader';
+import { corpusFiles } from './helpers';
 
 async function score(lm: LanguageModel, example: GalleryExample): Promise<ScoredPrompt[]> {
   const out: ScoredPrompt[] = [];
@@ -61,3 +63,15 @@ for (const name of ['ngram-classics', 'gpt-classics']) {
     });
   });
 }
+
+describe("the gallery's word counts in the embedded models' training text", () => {
+  it('"mouse" 23 times, "cheese" 8 times, never "mouse ate" or "ate the cheese"', () => {
+    const text = corpusFiles('train').map((f) => fs.readFileSync(f, 'utf8')).join('\n').replace(/\s+/g, ' ');
+    const count = (re: RegExp) => (text.match(re) ?? []).length;
+    assert.strictEqual(count(/\bmouse\b/gi), 23);
+    assert.strictEqual(count(/\bcheese\b/gi), 8);
+    assert.strictEqual(count(/\bmouse ate\b|\bate the cheese\b/gi), 0);
+    const why = GALLERY[0].ordering!.whyNot({ name: 'ngram-classics', kind: 'ngram', embedded: true, contextLength: 3 });
+    assert.match(why, /"mouse" 23 times and "cheese" 8 times, and never "mouse ate" or "ate the cheese"/);
+  });
+});
