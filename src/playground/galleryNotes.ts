@@ -36,7 +36,7 @@ export function galleryNotes(example: GalleryExample, model: ModelTraits, scored
       notes.push(`${model.name} orders them as the lecture does (log p in nats): ${shown}.`);
     } else {
       const others = o.holdsWith.filter((m) => m !== model.name);
-      notes.push(`${model.name} orders them ${shown} (log p in nats), not as the lecture does. ${o.whyNot(model)}${others.length ? ` With ${others.join(', ')} the lecture's order holds.` : ''}`);
+      notes.push(`${model.name} orders them (log p in nats) ${shown}: not as the lecture does. ${o.whyNot(model)}${others.length ? ` With ${others.join(', ')} the lecture's order holds.` : ''}`);
     }
   }
   if (example.probe && scored.length) notes.push(...probeNotes(example, model, scored));
@@ -65,7 +65,7 @@ function probeNotes(example: GalleryExample, model: ModelTraits, scored: readonl
   const gaps = probeGaps(example, scored);
   if (gaps.length < 2) return [];
   const listed = gaps.map((g) => `${g.subject} ${nats(g.gap)}`).join(', ');
-  const gapLine = `log p(${p.values[0]}) − log p(${p.values[1]}) in nats: ${listed}.`;
+  const gapLine = `log p(${p.values[0]}) − log p(${p.values[1]}) in nats (positive: ${p.values[0]} likelier): ${listed}.`;
   const distances = scored.map((s) => tokenDistance(example.query.prompt, s, p.subject, p.variable));
   const known = distances.every((d): d is number => d !== undefined);
   if (model.kind === 'ngram' && model.contextLength !== undefined && known) {

@@ -43,7 +43,7 @@ describe('the playground gallery', () => {
     const rank = (bindings: Record<string, string>) => -1 - g.ordering!.expected.indexOf(bindings.sentence);
     assert.match(galleryNotes(g, gpt, scoredAs(g, rank)).join('\n'), /gpt-classics orders them as the lecture does \(log p in nats\): the mouse ate the cheese \(-1\.00\) > the cheese ate the mouse \(-2\.00\) > mouse the the cheese ate \(-3\.00\)/);
     const reversed = galleryNotes(g, ngram, scoredAs(g, (b) => -rank(b))).join('\n');
-    assert.match(reversed, /ngram-classics orders them mouse the the cheese ate .* not as the lecture does/);
+    assert.match(reversed, /ngram-classics orders them \(log p in nats\) mouse the the cheese ate .*: not as the lecture does/);
     assert.match(reversed, /"mouse" 23 times and "cheese" 8 times, and never "mouse ate".*the 4-gram backs off/);
     assert.match(galleryNotes(g, { ...ngram, embedded: false }, scoredAs(g, (b) => -rank(b))).join('\n'), /only for words its training text uses often/);
     assert.match(reversed, /With gpt-classics the lecture's order holds/);
@@ -57,7 +57,7 @@ describe('the playground gallery', () => {
     // The, nurse, came, in, ",", and, he: the pronoun is 5 tokens after the subject.
     assert.strictEqual(tokenDistance(g.query.prompt, scored[0], 'subject', 'pronoun'), 5);
     const four = galleryNotes(g, ngram, scored).join('\n');
-    assert.match(four, /log p\(he\) − log p\(she\) in nats: nurse \+0\.500, doctor \+0\.500/);
+    assert.match(four, /log p\(he\) − log p\(she\) in nats \(positive: he likelier\): nurse \+0\.500, doctor \+0\.500/);
     assert.match(four, /A 4-gram predicts each token from the 3 tokens before it \(n − 1\), and the subject is 5 tokens before the pronoun: out of its window/);
     const seven = galleryNotes(g, { ...ngram, contextLength: 6 }, scored).join('\n');
     assert.doesNotMatch(seven, /out of its window/);
