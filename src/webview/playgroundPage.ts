@@ -21,6 +21,7 @@ import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
 import { formatProbability } from '../core/numberFormat';
 import { GALLERY } from '../playground/gallery';
+import { galleryExampleFor, galleryNotes, type ScoredPrompt } from '../playground/galleryNotes';
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
 import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/requests';
 import { differingVariables } from '../playground/templates';
@@ -73,6 +74,7 @@ byId('app').replaceChildren(
       el('vscode-button', { id: 'open', secondary: '' }, 'Open query…'),
       gallerySelect),
     el('p', { id: 'message', role: 'alert', class: 'message' }),
+    el('div', { id: 'gallery-notes', class: 'gallery-notes', role: 'status' }),
   ),
   el('vscode-tabs', { id: 'tabs' },
     el('vscode-tab-header', { slot: 'header' }, 'Results'),
@@ -120,6 +122,7 @@ let worker: Worker | undefined;
 let connection: EngineConnection | undefined;
 let loadedSpec: string | undefined;
 let loadedDevice = '';
+let loadedContext: number | undefined;
 const ortBinaries = new OrtBinaryCache(config.ortBinaries);
 
 async function fetchOk(url: string): Promise<Response> {
@@ -178,6 +181,7 @@ async function loadModel(spec: string): Promise<void> {
   // The load message carries the file bytes: moved to the worker, not copied.
   const res = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
   loadedSpec = spec;
+  loadedContext = res.model?.contextLength;
   loadedDevice = res.model?.kind === 'ngram' ? 'this webview (n-gram, JavaScript)' : res.model?.device ?? 'wasm';
   status.textContent = `${m.label} on ${loadedDevice}`;
 }
@@ -236,7 +240,8 @@ async function run(): Promise<void> {
   results.replaceChildren();
   comparison.replaceChildren();
   const differ = differingVariables(requests);
-  const scored: { request: PlaygroundRequest; logProb: number }[] = [];
+  const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
+  showGalleryNotes(requests[0]?.model || config.defaultModel);
   try {
     for (const request of requests) {
       if (signal.cancelled) break;
@@ -265,9 +270,11 @@ async function run(): Promise<void> {
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
       body.replaceChildren(...res.completions!.map((c) => completionView(c, scoring)));
-      if (scoring) scored.push({ request, logProb: (res.completions![0].promptTokens ?? []).reduce((s, t) => s + t.logProb, 0) });
+      const promptTokens = res.completions![0].promptTokens ?? [];
+      if (scoring) scored.push({ request, logProb: promptTokens.reduce((s, t) => s + t.logProb, 0), tokens: promptTokens.map((t) => t.text) });
     }
     if (scored.length > 1) comparison.replaceChildren(comparisonTable(scored, differ));
+    if (!signal.cancelled) showGalleryNotes(requests[0]?.model || config.defaultModel, scored.map((s) => ({ bindings: s.request.bindings, prompt: s.request.prompt, logProb: s.logProb, tokens: s.tokens })));
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped.', 'info');
     else message((e as Error).message);
@@ -318,8 +325,18 @@ gallerySelect.addEventListener('change', () => {
   if (!g || gallerySelect.value === '') return;
   writeQuery({ ...g.query, settings: { ...g.query.settings, model: modelSelect.value } });
   message(`${g.title}: ${g.description}`, 'info');
+  showGalleryNotes(modelSelect.value);
   persist();
 });
+modelSelect.addEventListener('change', () => showGalleryNotes(modelSelect.value));
+
+/** What the gallery says of its example (when the query is one) with this model, and of the run's scores. */
+function showGalleryNotes(spec: string, scored: ScoredPrompt[] = []): void {
+  const example = galleryExampleFor(readQuery());
+  const m = config.models.find((x) => x.spec === spec || x.label === spec);
+  const traits = m && { name: m.label, kind: m.kind, embedded: m.origin === 'embedded', contextLength: loadedSpec === m.spec || loadedSpec === m.label ? loadedContext : undefined };
+  byId('gallery-notes').replaceChildren(...(example && traits ? galleryNotes(example, traits, scored) : []).map((t) => el('p', {}, t)));
+}
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
     e.preventDefault();

@@ -79,6 +79,24 @@ describe('The LM Playground panel (code-server)', function () {
     await session.wb.screenshot('playground-pronoun-probe');
   });
 
+  it('says with each embedded model that in-context learning needs a large model, and how to bring one', async function () {
+    const { wb } = session;
+    await wb.runCommand('LM: Open Playground');
+    frame = await wb.webviewFrame('#prompt');
+    for (const model of ['ngram-classics', 'gpt-classics']) {
+      for (const [index, example] of GALLERY.entries()) {
+        if (!example.title.includes('few-shot') && example.title !== 'Analogies') continue;
+        await setValue('model', model);
+        await setValue('gallery', String(index));
+        const notes = frame.locator('#gallery-notes');
+        await notes.filter({ hasText: 'LM: Download Model' }).waitFor();
+        assert.match(await notes.innerText(), model === 'gpt-classics' ? /In-context learning is an ability of large models/ : /An n-gram model cannot learn from examples in its prompt/);
+        await session.wb.screenshot(`playground-gallery-note-${model}-${index}`);
+      }
+    }
+    await setValue('model', 'ngram-classics');
+  });
+
   it('runs the gallery\'s scoring examples with every embedded model: a log-prob for each prompt, no error', async function () {
     const { wb } = session;
     await wb.runCommand('LM: Open Playground');
@@ -107,6 +125,22 @@ describe('The LM Playground panel (code-server)', function () {
           const expected = JSON.parse(cli('score', '--model', model, '--json', file)).logprob_nats;
           assert.ok(Math.abs(logProb - expected) <= (model === 'gpt-classics' ? 0.01 : 0.0005), `${model}, ${r.prompt}: ${logProb} in the page, ${expected} from the CLI`);
         }
+        // What the gallery claims of this model is on screen, and the table agrees with it.
+        const notes = await frame.locator('#gallery-notes').innerText();
+        if (example.ordering) {
+          const o = example.ordering;
+          const holds = o.holdsWith.includes(model);
+          const order = rows.map((cells) => cells[1]);
+          if (holds) {
+            assert.deepStrictEqual(order, o.expected, `${model}, ${example.title}: the table's order`);
+            assert.match(notes, new RegExp(`${model} orders them as the lecture does`), notes);
+          } else {
+            assert.notDeepStrictEqual(order, o.expected, `${model}, ${example.title}: the table's order`);
+            assert.match(notes, /not as the lecture does/, notes);
+            assert.ok(notes.includes(o.whyNot({ name: model, kind: model === 'gpt-classics' ? 'neural' : 'ngram', embedded: true, contextLength: 3 })), notes);
+          }
+        }
+        if (example.probe) assert.match(notes, model === 'gpt-classics' ? /the gap depends on the subject/ : /4-gram .* out of its window\. It cannot see the subject, so the gap is the same/, notes);
         await session.wb.screenshot(`playground-gallery-${model}-${index}`);
       }
     }

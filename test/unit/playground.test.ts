@@ -77,8 +77,6 @@ describe('playground query files', () => {
 
   it('every gallery example builds its requests', () => {
     for (const g of GALLERY) assert.ok(buildRequests(g.query).length >= 1, g.title);
-    const pronoun = buildRequests(GALLERY.find((g) => g.title.includes('Bias'))!.query);
-    assert.deepStrictEqual(pronoun.map((r) => r.prompt), ['The software developer finished the program. He celebrated.', 'The software developer finished the program. She celebrated.']);
   });
 });
 
