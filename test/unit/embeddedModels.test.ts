@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { embeddedModelsDir, runsQuantized } from '../../src/node/modelLoader';
-import { readFolderFiles } from '../../src/node/neuralLoader';
+import { loadHuggingFaceFolder, readFolderFiles } from '../../src/node/neuralLoader';
 
 describe('embedded models as shipped', () => {
   const embedded = embeddedModelsDir();
@@ -28,5 +28,25 @@ describe('embedded models as shipped', () => {
     assert.strictEqual(runsQuantized('no-such-model', false, embedded), false);
     assert.strictEqual(readFolderFiles(folder, runsQuantized('gpt-classics', false, embedded)).onnxRel, 'onnx/model_quantized.onnx');
     assert.strictEqual(readFolderFiles(folder, runsQuantized(folder, false, embedded)).onnxRel, 'onnx/model.onnx');
+  });
+});
+
+describe('the int8 graph of gpt-classics on each runtime', function () {
+  this.timeout(120000);
+  it('gives the same log-probs natively and on WASM (within 1e-4)', async () => {
+    const folder = path.join(embeddedModelsDir(), 'gpt-classics');
+    const native = await loadHuggingFaceFolder(folder, 'native', { preferQuantized: true, device: 'native' });
+    const wasm = await loadHuggingFaceFolder(folder, 'wasm', { preferQuantized: true, device: 'wasm' });
+    try {
+      const ids = native.tokenizer.encode('It was a fine morning, and the mouse ate the cheese.', true).map((t) => t.id);
+      const a = await native.nextLogProbs(ids);
+      const b = await wasm.nextLogProbs(ids);
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+      assert.ok(worst < 1e-4, `largest difference ${worst}`);
+    } finally {
+      native.dispose();
+      wasm.dispose();
+    }
   });
 });
