@@ -45,6 +45,15 @@ function isEmbeddedName(spec: string, modelsDir: string): boolean {
 }
 
 /**
+ * Whether a load of `spec` runs a neural folder's int8 graph. The package ships only the int8 graph
+ * of the embedded gpt-classics (the full-precision one stays in the repository, for training and
+ * benchmarks): loaded by name, an embedded model runs int8 in a checkout as it does installed.
+ */
+export function runsQuantized(spec: string, preferQuantized: boolean, modelsDir = embeddedModelsDir()): boolean {
+  return preferQuantized || isEmbeddedName(spec.trim(), modelsDir);
+}
+
+/**
  * A model setting made absolute: embedded names and absolute paths stay as they are, a relative
  * path is resolved against `baseDir` (the extension passes its first workspace folder, the CLI the
  * current folder). Without a base folder a relative path is returned as it is: `checkModelSpec`
@@ -195,8 +204,9 @@ export async function loadModel(
   const isEmbedded = !spec.includes('/') && !spec.includes('\\') && file.startsWith(modelsDir ?? embeddedModelsDir());
   if (fs.statSync(file).isDirectory()) {
     const name = isEmbedded ? spec : path.basename(file);
-    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, preferQuantized: neural.preferQuantized });
-    return loadHuggingFaceFolder(file, name, neural);
+    const preferQuantized = runsQuantized(spec, neural.preferQuantized ?? false, modelsDir);
+    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, preferQuantized });
+    return loadHuggingFaceFolder(file, name, { ...neural, preferQuantized });
   }
   return loadModelFile(file, isEmbedded ? spec : undefined, { maxBytes: neural.maxBytes });
 }

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { RemoteLanguageModel, type EngineHealth } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, resolveModelFile } from '../node/modelLoader';
+import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, resolveModelFile, runsQuantized } from '../node/modelLoader';
 import { isHuggingFaceFolder } from '../node/neuralLoader';
 import { connectWebviewEngine, startWebviewEngine } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -144,7 +144,7 @@ export class ModelService implements vscode.Disposable {
       const dir = resolveModelFile(spec, this.modelsDir);
       const embedded = !spec.includes('/') && !spec.includes('\\');
       let model: LanguageModel | undefined;
-      model = await connectWebviewEngine(gpuHost, dir, embedded ? spec : path.basename(dir), preferQuantizedSetting(), () => undefined);
+      model = await connectWebviewEngine(gpuHost, dir, embedded ? spec : path.basename(dir), runsQuantized(spec, preferQuantizedSetting(), this.modelsDir), () => undefined);
       gpuHost.onDidDispose(() => this.forget(model));
       return model;
     }
@@ -154,7 +154,7 @@ export class ModelService implements vscode.Disposable {
         const embedded = !spec.includes('/') && !spec.includes('\\');
         let model: LanguageModel | undefined;
         // Closing the panel stops the model: forget it, so that the next use opens a new panel.
-        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), preferQuantizedSetting(), () => this.forget(model));
+        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), runsQuantized(spec, preferQuantizedSetting(), this.modelsDir), () => this.forget(model));
         return model;
       }
     }

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
 import { MAX_GRAPH_FILE_BYTES, MAX_JSON_FILE_BYTES } from '../node/hubDownload';
-import { MAX_MODEL_BYTES, resolveModelFile } from '../node/modelLoader';
+import { MAX_MODEL_BYTES, resolveModelFile, runsQuantized } from '../node/modelLoader';
 import { isHuggingFaceFolder, onnxCandidates } from '../node/neuralLoader';
 
 /** neural: config, tokenizer, tokenizerConfig (if present), onnx; n-gram: file. */
@@ -52,8 +52,9 @@ export function neuralFilesForPage(dir: string, onnxRel: string): PageModelFiles
 export function modelFilesForPage(spec: string, embeddedDir: string, preferQuantized: boolean): PageModelFiles {
   const file = resolveModelFile(spec, embeddedDir);
   if (fs.statSync(file).isDirectory() && isHuggingFaceFolder(file)) {
-    const onnx = onnxCandidates(preferQuantized).find((f) => fs.existsSync(path.join(file, f)));
-    if (!onnx) throw new LmError(`model folder ${file} has no ONNX graph (${onnxCandidates(preferQuantized).join(', ')})`);
+    const candidates = onnxCandidates(runsQuantized(spec, preferQuantized, embeddedDir));
+    const onnx = candidates.find((f) => fs.existsSync(path.join(file, f)));
+    if (!onnx) throw new LmError(`model folder ${file} has no ONNX graph (${candidates.join(', ')})`);
     return neuralFilesForPage(file, onnx);
   }
   return { kind: 'ngram', files: { file } };

@@ -97,10 +97,12 @@ describe('webview pages: resource roots and model files', () => {
     const embedded = path.join(REPO, 'models');
     const m = modelFilesForPage('gpt-classics', embedded, false);
     const folder = path.join(embedded, 'gpt-classics');
-    const expected: Record<string, string> = { config: path.join(folder, 'config.json'), tokenizer: path.join(folder, 'tokenizer.json'), onnx: path.join(folder, 'onnx', 'model.onnx') };
+    const expected: Record<string, string> = { config: path.join(folder, 'config.json'), tokenizer: path.join(folder, 'tokenizer.json'), onnx: path.join(folder, 'onnx', 'model_quantized.onnx') };
     if (fs.existsSync(path.join(folder, 'tokenizer_config.json'))) expected.tokenizerConfig = path.join(folder, 'tokenizer_config.json');
     assert.deepStrictEqual(m, { kind: 'neural', files: expected });
     assert.strictEqual(modelFilesForPage('gpt-classics', embedded, true).files.onnx, path.join(folder, 'onnx', 'model_quantized.onnx'));
+    // The package ships only the embedded model's int8 graph; by name it runs int8 in a checkout too, by path the preference holds.
+    assert.strictEqual(modelFilesForPage(folder, embedded, false).files.onnx, path.join(folder, 'onnx', 'model.onnx'));
     const config = JSON.parse(Buffer.from(await readModelFileForPage(m, 'config')).toString('utf8'));
     assert.strictEqual(typeof config, 'object');
   });
