@@ -30,3 +30,40 @@ export function bucketLabels(s: HeatmapSettings): string[] {
   const t = s.probabilityThresholds;
   return [`p ≥ ${t[0]}`, `p ≥ ${t[1]}`, `p ≥ ${t[2]}`, `p < ${t[2]}`];
 }
+
+/** The default colour of each bucket, by name and as a square (the theme colours' defaults). */
+export const BUCKET_COLOURS = [
+  { name: 'green', square: '🟩' },
+  { name: 'yellow', square: '🟨' },
+  { name: 'red', square: '🟥' },
+  { name: 'purple', square: '🟪' },
+] as const;
+
+export interface LegendRow {
+  colour: string;
+  square: string;
+  /** Which tokens get the colour, with the current thresholds. */
+  range: string;
+}
+
+/** What each colour means with the current mode and thresholds (the heat-map's legend). */
+export function legendRows(s: HeatmapSettings): LegendRow[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const ranges =
+    s.mode === 'rank'
+      ? (() => {
+          const [a, b, c] = s.rankThresholds;
+          const span = (lo: number, hi: number) => (lo === hi ? `rank ${n(lo)}` : `rank ${n(lo)} to ${n(hi)}`);
+          return [
+            `${span(1, a)}: among the model's ${n(a)} likeliest next tokens`,
+            b > a ? span(a + 1, b) : 'none (thresholds equal)',
+            c > b ? span(b + 1, c) : 'none (thresholds equal)',
+            `rank above ${n(c)}: the most surprising`,
+          ];
+        })()
+      : (() => {
+          const [a, b, c] = s.probabilityThresholds;
+          return [`p ≥ ${a}`, `${b} ≤ p < ${a}`, `${c} ≤ p < ${b}`, `p < ${c}: the most surprising`];
+        })();
+  return ranges.map((range, i) => ({ colour: BUCKET_COLOURS[i].name, square: BUCKET_COLOURS[i].square, range }));
+}
