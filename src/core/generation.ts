@@ -112,6 +112,7 @@ export async function generate(
   }
 
   const completions: Completion[] = [];
+  let yielded = Date.now();
   for (let index = 0; index < (options.numCompletions ?? 1); index++) {
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
@@ -121,6 +122,10 @@ export async function generate(
     let text = '';
     let finishReason: FinishReason = 'length';
     while (tokens.length < options.maxTokens) {
+      if (Date.now() - yielded >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        yielded = Date.now();
+      }
       throwIfCancelled(hooks.signal);
       const logProbs = await model.nextLogProbs(ids, hooks.signal);
       // Nothing visible yet: no token, or only the healed word itself.
@@ -187,6 +192,13 @@ export async function generate(
   }
   return completions;
 }
+
+/**
+ * How long generation runs without giving the thread's event loop a turn. A model in the same
+ * thread (n-gram) answers at once, so otherwise no progress would show and no Stop could arrive
+ * until the end.
+ */
+const YIELD_EVERY_MS = 50;
 
 const textsByModel = new WeakMap<LanguageModel, string[]>();
 

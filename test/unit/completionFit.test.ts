@@ -60,6 +60,21 @@ describe('completions fit the text around them', function () {
     assert.ok(model.calls < 40, `stopped early (${model.calls} model calls)`);
   });
 
+  it('a model in this thread still lets a Stop in: generation gives the event loop a turn', async () => {
+    const model = new TableModel(['<s>', '</s>', 'a', 'b'], [
+      [0, 0, 0.5, 0.5],
+      [0, 1, 0, 0],
+      [0, 0, 0.5, 0.5],
+      [0, 0, 0.5, 0.5],
+    ]);
+    const signal = { cancelled: false };
+    // A timer is how a Stop click reaches the extension host: it must fire during generation.
+    setTimeout(() => (signal.cancelled = true), 20);
+    const maxTokens = 300_000;
+    await assert.rejects(generate(model, 'a', { maxTokens, temperature: 1, seed: 1 }, { signal }), /cancelled/i);
+    assert.ok(model.calls < maxTokens / 2, `stopped after ${model.calls} tokens`);
+  });
+
   it('inline suggestions after a space do not start with another space, and before a word end with one', async () => {
     const model = await loadModel('ngram-classics');
     const engine = new InlineCompletionEngine(async () => model, () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 3, stopSequences: [] }));
