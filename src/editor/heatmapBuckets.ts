@@ -31,17 +31,17 @@ export function bucketLabels(s: HeatmapSettings): string[] {
   return [`p ≥ ${t[0]}`, `p ≥ ${t[1]}`, `p ≥ ${t[2]}`, `p < ${t[2]}`];
 }
 
-/** The default colour of each bucket, by name and as a square (the theme colours' defaults). */
+/** Each bucket's colour by name, and its default (the dark theme's `lmPlayground.heatmap.bucketN`). */
 export const BUCKET_COLOURS = [
-  { name: 'green', square: '🟩' },
-  { name: 'yellow', square: '🟨' },
-  { name: 'red', square: '🟥' },
-  { name: 'purple', square: '🟪' },
+  { name: 'green', hex: '#2ea04366' },
+  { name: 'yellow', hex: '#d2992266' },
+  { name: 'red', hex: '#f8514966' },
+  { name: 'purple', hex: '#a371f766' },
 ] as const;
 
 export interface LegendRow {
   colour: string;
-  square: string;
+  hex: string;
   /** Which tokens get the colour, with the current thresholds. */
   range: string;
 }
@@ -65,5 +65,5 @@ export function legendRows(s: HeatmapSettings): LegendRow[] {
           const [a, b, c] = s.probabilityThresholds;
           return [`p ≥ ${a}`, `${b} ≤ p < ${a}`, `${c} ≤ p < ${b}`, `p < ${c}: the most surprising`];
         })();
-  return ranges.map((range, i) => ({ colour: BUCKET_COLOURS[i].name, square: BUCKET_COLOURS[i].square, range }));
+  return ranges.map((range, i) => ({ colour: BUCKET_COLOURS[i].name, hex: BUCKET_COLOURS[i].hex, range }));
 }

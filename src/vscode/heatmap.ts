@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
 import { scoreInChunks } from '../editor/chunkedScoring';
-import { BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
+import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { planRescore, rangesToScore } from '../editor/rescorePlan';
 import { looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
@@ -20,7 +20,22 @@ export interface HeatmapEntry {
   logProb: number;
   rank: number;
   bucket: string;
+  /** The bucket's colour by name (as in the legend). */
+  colour: string;
   modelName: string;
+}
+
+/**
+ * The hover's heat-map line. It goes first in the hover: a hover taller than the window scrolls,
+ * and a last line was cut off there.
+ */
+export function heatmapHoverMarkdown(e: HeatmapEntry): string {
+  const p = Math.exp(e.logProb);
+  const shownP = p >= 0.001 ? `${(p * 100).toPrecision(3)}%` : p.toExponential(2);
+  return (
+    `**Heat-map colour: ${escapeMd(e.bucket)}** (${e.colour}) · rank ${e.rank.toLocaleString('en-US')} · log p = ${e.logProb.toFixed(3)} nats · p = ${shownP}\n\n` +
+    `*${escapeMd(e.modelName)}, scored with the whole text before the token*`
+  );
 }
 
 interface DocState {
@@ -91,10 +106,11 @@ export class TokenHeatmap implements vscode.Disposable {
     this.legend.text = `$(symbol-color) heat-map: ${settings.mode}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.isTrusted = false;
-    md.supportHtml = false;
+    // Only for the swatches: VS Code keeps a span's hex background colour and drops other HTML styling.
+    md.supportHtml = true;
     md.appendMarkdown(`**LM heat-map colours**, by ${settings.mode === 'rank' ? 'rank (1 = the token the model found likeliest)' : 'probability p'} under ${escapeMd(s.model.info.name)}\n\n`);
     md.appendMarkdown('| colour | tokens |\n|---|---|\n');
-    for (const row of legendRows(settings)) md.appendMarkdown(`| ${row.square} ${row.colour} | ${escapeMd(row.range)} |\n`);
+    for (const row of legendRows(settings)) md.appendMarkdown(`| <span style="background-color:${row.hex};">&nbsp;${row.colour}&nbsp;</span> | ${escapeMd(row.range)} |\n`);
     md.appendMarkdown(`\nThresholds and mode: settings \`lmPlayground.heatmap.*\` (click). Hover a token for its numbers.`);
     this.legend.tooltip = md;
     this.legend.command = { title: 'Heat-map settings', command: 'workbench.action.openSettings', arguments: ['lmPlayground.heatmap'] };
@@ -121,8 +137,9 @@ export class TokenHeatmap implements vscode.Disposable {
       else if (offset >= t.start + t.length) lo = mid + 1;
       else {
         if (!(s.ranks[mid] > 0)) return undefined;
-        const bucket = labels[bucketOf(s.ranks[mid], s.logProbs[mid], settings)];
-        return { text: t.text, start: t.start, length: t.length, logProb: s.logProbs[mid], rank: s.ranks[mid], bucket, modelName: s.model.info.name };
+        const b = bucketOf(s.ranks[mid], s.logProbs[mid], settings);
+        const colour = BUCKET_COLOURS[b].name;
+        return { text: t.text, start: t.start, length: t.length, logProb: s.logProbs[mid], rank: s.ranks[mid], bucket: labels[b], colour, modelName: s.model.info.name };
       }
     }
     return undefined;

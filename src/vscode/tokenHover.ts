@@ -7,7 +7,7 @@ import { CancelledError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { describePosition, type Alternative } from '../core/scoring';
 import type { ModelService } from './modelService';
-import type { TokenHeatmap } from './heatmap';
+import { heatmapHoverMarkdown, type TokenHeatmap } from './heatmap';
 import { contextChars, hoverSettings, languageEnabled } from './settings';
 import { documentWindow, looksBinary } from './textWindow';
 
@@ -64,12 +64,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     const range = new vscode.Range(document.positionAt(result.start), document.positionAt(result.start + result.length));
     const md = renderHover(result);
     const entry = heatmapOn ? this.heatmap!.entryAt(document, offset) : undefined;
-    if (entry) {
-      md.appendMarkdown(
-        `\n\n**Heat-map colour: ${escapeMd(entry.bucket)}** (${escapeMd(entry.modelName)}, scored with the whole text before it): ` +
-          `rank ${entry.rank.toLocaleString('en-US')} · log p = ${entry.logProb.toFixed(3)} nats · p = ${percent(Math.exp(entry.logProb))}`,
-      );
-    }
+    if (entry) md.value = `${heatmapHoverMarkdown(entry)}\n\n---\n\n${md.value}`;
     return new vscode.Hover(md, range);
   }
 

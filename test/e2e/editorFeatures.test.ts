@@ -97,6 +97,14 @@ describe('In-editor features (code-server)', function () {
     const bucket = cheese.rank <= 10 ? 'top 10' : cheese.rank <= 100 ? 'top 100' : cheese.rank <= 1000 ? 'top 1000' : 'rank > 1000';
     assert.ok(text.includes(`Heat-map colour: ${bucket}`), text);
     assert.ok(text.includes(`rank ${cheese.rank.toLocaleString('en-US')} · log p = ${cheese.logprob.toFixed(3)} nats · p =`), `the CLI's rank ${cheese.rank} and log p: ${text}`);
+    // The heat-map line is on screen whole, not cut off at the hover's edge.
+    const clipped = await hover.evaluate((h) => {
+      const box = h.getBoundingClientRect();
+      const line = Array.from(h.querySelectorAll('p')).find((p) => p.textContent?.includes('Heat-map colour'));
+      const r = line?.getBoundingClientRect();
+      return !r ? 'no line' : r.right > box.right + 1 || r.bottom > box.bottom + 1 || r.top < box.top - 1 ? JSON.stringify({ line: r, hover: box }) : '';
+    });
+    assert.strictEqual(clipped, '', 'the heat-map line lies inside the hover');
     await wb.screenshot('heatmap-hover');
     // The legend: what each colour means, with the current mode and thresholds.
     await wb.page.mouse.move(5, 5);
@@ -105,6 +113,7 @@ describe('In-editor features (code-server)', function () {
     await legend.waitFor();
     const legendText = (await legend.innerText()).replace(/\u00a0/g, ' ');
     for (const row of ['green', 'rank 1 to 10', 'yellow', 'rank 11 to 100', 'red', 'rank 101 to 1,000', 'purple', 'rank above 1,000']) assert.ok(legendText.includes(row), `${row} in the legend: ${legendText}`);
+    assert.ok((await legend.locator('span[style*="background-color"]').count()) >= 4, 'a swatch of each colour');
     await wb.screenshot('heatmap-legend');
     await wb.page.mouse.move(5, 5);
     await wb.runCommand('LM: Clear Token Probabilities');
