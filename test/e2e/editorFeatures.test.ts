@@ -169,9 +169,18 @@ describe('In-editor features (code-server)', function () {
   });
 
   describe('completions fit the text around them', function () {
-    /** Writes `name`, opens it, and selects its first `chars` characters (all of it when undefined). */
-    async function openSelected(name: string, text: string, chars?: number): Promise<void> {
-      fs.writeFileSync(path.join(workspace, name), text);
+    const files: Record<string, string> = { 'seam.txt': 'the mouse ate the ', 'word.txt': 'and then his has gone away.', 'typed.txt': '' };
+    // Long enough to type into while it is scored, short enough to finish in a minute or so.
+    const novel = 'novel.txt';
+    // Written before the tests, so that Quick Open has indexed them when they are opened.
+    before(function () {
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(workspace, name), text);
+      const long = fs.readFileSync(path.join(workspace, 'long.txt'), 'utf8');
+      fs.writeFileSync(path.join(workspace, novel), long.slice(0, long.lastIndexOf('\n\n', 80_000)));
+    });
+
+    /** Opens `name` and selects its first `chars` characters (all of it when undefined). */
+    async function openSelected(name: string, chars?: number): Promise<void> {
       await wb.openFile(name);
       await wb.focusEditor();
       await wb.page.keyboard.press('Control+Home');
@@ -183,8 +192,8 @@ describe('In-editor features (code-server)', function () {
       wb.page.waitForFunction((n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n, n);
 
     it('a selection ending in a space completes with one space', async function () {
-      const prompt = 'the mouse ate the ';
-      await openSelected('seam.txt', prompt);
+      const prompt = files['seam.txt'];
+      await openSelected('seam.txt');
       await wb.runCommand('LM: Complete Selection');
       await textLongerThan(prompt.length + 2);
       const text = await wb.editorText();
@@ -194,8 +203,8 @@ describe('In-editor features (code-server)', function () {
     });
 
     it('a completion inserted before a word is separated from it', async function () {
-      const text = 'and then his has gone away.';
-      await openSelected('word.txt', text, 'and then his '.length);
+      const text = files['word.txt'];
+      await openSelected('word.txt', 'and then his '.length);
       await wb.runCommand('LM: Complete Selection');
       await textLongerThan(text.length + 2);
       const now = await wb.editorText();
@@ -209,7 +218,6 @@ describe('In-editor features (code-server)', function () {
     const suggestWidget = () => wb.page.locator('.editor-widget.suggest-widget.visible');
 
     it('ghost text appears right after a word typed key by key, with no word-suggestion popup in plain text', async function () {
-      fs.writeFileSync(path.join(workspace, 'typed.txt'), '');
       await wb.openFile('typed.txt');
       await wb.focusEditor();
       // "mou" again: word-based quick suggestions would pop up "mouse" here and hide the ghost text.
@@ -239,7 +247,7 @@ describe('In-editor features (code-server)', function () {
 
     it('a heat-map interrupted by a keystroke keeps its colours and finishes', async function () {
       this.timeout(600_000);
-      await wb.openFile('long.txt');
+      await wb.openFile(novel);
       await wb.runCommand('LM: Show Token Probabilities');
       const first = wb.notification(/token probabilities with/);
       const progress = /([\d,]+) of ([\d,]+) tokens/;
@@ -258,7 +266,8 @@ describe('In-editor features (code-server)', function () {
       assert.strictEqual(await wb.notification(/cancelled/).count(), 0);
       // Scored to the end: the last lines have colours and numbers.
       await wb.page.keyboard.press('Control+End');
-      await wb.hoverWord('thanks');
+      const lastWord = [...fs.readFileSync(path.join(workspace, novel), 'utf8').matchAll(/[A-Za-z]{4,}/g)].pop()![0];
+      await wb.hoverWord(lastWord);
       await wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'Heat-map colour' }).first().waitFor();
       await wb.page.mouse.move(5, 5);
       await wb.runCommand('LM: Clear Token Probabilities');
