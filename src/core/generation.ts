@@ -34,6 +34,11 @@ export interface GenerationOptions {
    * continuation instead of an empty suggestion.
    */
   noLeadingLineBreak?: boolean;
+  /**
+   * A blank line after generated text ends the completion (before it), as does a second blank
+   * line before any text: small models otherwise fill the rest with empty lines.
+   */
+  stopAtBlankLine?: boolean;
 }
 
 export interface GeneratedToken {
@@ -107,6 +112,7 @@ export async function generate(
   }
 
   const completions: Completion[] = [];
+  let yielded = Date.now();
   for (let index = 0; index < (options.numCompletions ?? 1); index++) {
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
@@ -116,6 +122,10 @@ export async function generate(
     let text = '';
     let finishReason: FinishReason = 'length';
     while (tokens.length < options.maxTokens) {
+      if (Date.now() - yielded >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        yielded = Date.now();
+      }
       throwIfCancelled(hooks.signal);
       const logProbs = await model.nextLogProbs(ids, hooks.signal);
       // Nothing visible yet: no token, or only the healed word itself.
@@ -150,11 +160,11 @@ export async function generate(
       ids.push(id);
       generated.push(id);
       tokens.push(token);
-      if (stops.length > 0) {
+      if (stops.length > 0 || options.stopAtBlankLine) {
         // Stop sequences are matched on the decoded text, so they are found across token boundaries.
         starts.push(text.length);
         const full = model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
-        const stopAt = findStop(full, stops, Math.max(0, text.length - longestStop + 1));
+        const stopAt = earliest(findStop(full, stops, Math.max(0, text.length - longestStop + 1)), options.stopAtBlankLine ? blankLineStop(full) : -1);
         text = full;
         if (stopAt >= 0) {
           text = full.slice(0, stopAt);
@@ -182,6 +192,13 @@ export async function generate(
   }
   return completions;
 }
+
+/**
+ * How long generation runs without giving the thread's event loop a turn. A model in the same
+ * thread (n-gram) answers at once, so otherwise no progress would show and no Stop could arrive
+ * until the end.
+ */
+const YIELD_EVERY_MS = 50;
 
 const textsByModel = new WeakMap<LanguageModel, string[]>();
 
@@ -215,6 +232,21 @@ function partialWord(model: LanguageModel, prompt: string, tokens: readonly Toke
     }
   }
   return any ? { text, fits } : undefined;
+}
+
+/** Where a run of blank lines ends the text (see stopAtBlankLine), or -1. */
+export function blankLineStop(text: string): number {
+  const lead = /^\s*/.exec(text)![0].length;
+  const afterText = /\n[^\S\n]*\n/g;
+  afterText.lastIndex = lead;
+  const m = afterText.exec(text);
+  if (m) return m.index;
+  const leadingRun = /^(?:[^\S\n]*\n){3}/.exec(text);
+  return leadingRun ? 0 : -1;
+}
+
+function earliest(a: number, b: number): number {
+  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
 }
 
 /** Earliest index ≥ from at which any stop sequence starts in text, or -1. */

@@ -30,3 +30,40 @@ export function bucketLabels(s: HeatmapSettings): string[] {
   const t = s.probabilityThresholds;
   return [`p ≥ ${t[0]}`, `p ≥ ${t[1]}`, `p ≥ ${t[2]}`, `p < ${t[2]}`];
 }
+
+/** Each bucket's colour by name, and its default (the dark theme's `lmPlayground.heatmap.bucketN`). */
+export const BUCKET_COLOURS = [
+  { name: 'green', hex: '#2ea04366' },
+  { name: 'yellow', hex: '#d2992266' },
+  { name: 'red', hex: '#f8514966' },
+  { name: 'purple', hex: '#a371f766' },
+] as const;
+
+export interface LegendRow {
+  colour: string;
+  hex: string;
+  /** Which tokens get the colour, with the current thresholds. */
+  range: string;
+}
+
+/** What each colour means with the current mode and thresholds (the heat-map's legend). */
+export function legendRows(s: HeatmapSettings): LegendRow[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const ranges =
+    s.mode === 'rank'
+      ? (() => {
+          const [a, b, c] = s.rankThresholds;
+          const span = (lo: number, hi: number) => (lo === hi ? `rank ${n(lo)}` : `rank ${n(lo)} to ${n(hi)}`);
+          return [
+            `${span(1, a)}: among the model's ${n(a)} likeliest next tokens`,
+            b > a ? span(a + 1, b) : 'none (thresholds equal)',
+            c > b ? span(b + 1, c) : 'none (thresholds equal)',
+            `rank above ${n(c)}: the most surprising`,
+          ];
+        })()
+      : (() => {
+          const [a, b, c] = s.probabilityThresholds;
+          return [`p ≥ ${a}`, `${b} ≤ p < ${a}`, `${c} ≤ p < ${b}`, `p < ${c}: the most surprising`];
+        })();
+  return ranges.map((range, i) => ({ colour: BUCKET_COLOURS[i].name, hex: BUCKET_COLOURS[i].hex, range }));
+}

@@ -26,6 +26,8 @@ export interface HoverFacts {
 
 export interface HeatmapFacts {
   bucket: string;
+  /** The bucket's colour by name, as in the legend. */
+  colour: string;
   modelName: string;
   rank: number;
   logProb: number;
@@ -62,10 +64,13 @@ export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
     md += `| ${i + 1} | ${a.id === r.id ? `**${label}** ◀` : label} | ${formatProbability(Math.exp(a.logProb))} |\n`;
   });
   if (legend) md += `\n${legend}\n`;
+  // The heat-map line goes first: a tall hover scrolls, and a last line would be cut off.
   if (heatmap) {
-    md +=
-      `\n\n**Heat-map colour: ${escapeMd(heatmap.bucket)}** (${escapeMd(heatmap.modelName)}, given the whole text before): ` +
-      `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}`;
+    md =
+      `**Heat-map colour: ${escapeMd(heatmap.bucket)}** (${heatmap.colour}) · ` +
+      `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}\n\n` +
+      `*${escapeMd(heatmap.modelName)}, scored with the whole text before the token*\n\n---\n\n` +
+      md;
   }
   return md;
 }

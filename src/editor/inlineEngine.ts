@@ -1,13 +1,15 @@
 /**
  * Inline suggestions without the editor: debounced (adaptively), cached while the user types into
  * a suggestion, one request in flight per document (a newer request cancels the older), short by
- * the stop rules, and dropped when they only repeat the text after the cursor. The VS Code
+ * the stop rules, fitted to the text around the cursor (seam.ts), and dropped when they only
+ * repeat the text after the cursor. The VS Code
  * provider and the latency benchmark both drive this class.
  */
 import { CancelledError, type CancelSignal } from '../core/errors';
 import { generate } from '../core/generation';
 import type { LanguageModel } from '../core/model';
 import { AdaptiveDelay, wait } from './adaptiveDelay';
+import { fitCompletion } from './seam';
 import { applyStopRules, repeatsTextAfterCursor, type StopRules } from './stopRules';
 import { SuggestionCache } from './suggestionCache';
 
@@ -77,7 +79,7 @@ export class InlineCompletionEngine {
       );
       const latencyMs = Date.now() - started;
       this.delay.record(latencyMs);
-      const text = applyStopRules(completion.text, o);
+      const text = fitCompletion(req.textBefore, applyStopRules(completion.text, o), req.after);
       if (text.length === 0 || repeatsTextAfterCursor(text, req.after)) return undefined;
       this.cache.set(req.doc, req.offset, req.textBefore, text);
       return { text, fromCache: false, latencyMs };

@@ -1,8 +1,10 @@
 /**
  * Incremental re-scoring after an edit. By the chain rule a token's probability depends only on
  * the tokens before it, so tokens before the first changed one keep their scores; after the edit,
- * a model that sees a bounded number of previous tokens (an n-gram model: n − 1) gives unchanged
- * tokens their old scores again once that many unchanged tokens separate them from the edit.
+ * a model that sees a bounded number of previous tokens (an n-gram model: n − 1; a transformer
+ * scored in windows: its window) gives unchanged tokens their old scores again once that many
+ * unchanged tokens separate them from the edit. Tokens never scored (a scoring interrupted by the
+ * edit) are scored too, so the work continues where it stopped.
  */
 export interface TokenKey {
   id: number;
@@ -40,4 +42,29 @@ export function planRescore(oldTokens: readonly TokenKey[], newTokens: readonly 
   if (!Number.isFinite(contextTokens)) return { from: first, to: newTokens.length, shift };
   const to = Math.min(newTokens.length, changedEnd + contextTokens);
   return { from: first, to, shift };
+}
+
+/**
+ * The ranges [start, end) to score, in order: the plan's, and every run of tokens not scored yet
+ * (`scored(i)` false) elsewhere. Token 0 has no context and is never scored.
+ */
+export function rangesToScore(count: number, scored: (i: number) => boolean, plan: RescorePlan): [number, number][] {
+  const out: [number, number][] = [];
+  const add = (start: number, end: number) => {
+    const last = out[out.length - 1];
+    if (last && last[1] >= start) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  };
+  let i = 1;
+  while (i < count) {
+    if (i >= plan.from && i < plan.to) {
+      add(i, plan.to);
+      i = plan.to;
+    } else if (!scored(i)) {
+      const start = i;
+      while (i < count && !scored(i) && !(i >= plan.from && i < plan.to)) i++;
+      add(start, i);
+    } else i++;
+  }
+  return out;
 }

@@ -1,10 +1,15 @@
 /**
  * LM: Complete Selection. The prompt is the selection, or the text before the cursor; the
- * completion is inserted after it as one undo step. Several completions are offered in a quick pick.
+ * completion is fitted to the text around it (editor/seam.ts) and inserted after it as one undo
+ * step. Several completions are offered in a quick pick. While generating, the progress
+ * notification shows the end of the text so far: a preview, not an insertion, so the document
+ * stays untouched (one undo step, no race with the user's typing) until the completion is done;
+ * a stopped completion offers to insert or copy what was generated.
  */
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
+import { fitCompletion } from '../editor/seam';
 import type { ModelService } from './modelService';
 import { contextChars, generationSettings } from './settings';
 import { documentWindow, looksBinary } from './textWindow';
@@ -33,7 +38,10 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
   const options = generationSettings(document);
   const versionBefore = document.version;
   const insertAt = document.positionAt(endOffset);
+  const after = document.getText(new vscode.Range(insertAt, document.positionAt(endOffset + 1)));
   const started = Date.now();
+  // Tokens of each completion as they come: the progress shows them, and Stop keeps them.
+  const partial: number[][] = [];
   let completions: Completion[];
   try {
     completions = await vscode.window.withProgress(
@@ -42,20 +50,23 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
         const signal = { get cancelled() { return token.isCancellationRequested; } };
         const total = options.maxTokens * (options.numCompletions ?? 1);
         let produced = 0;
+        let reported = 0;
+        let lastReport = 0;
         return generate(model, prompt, options, {
           signal,
-          onToken: () => {
+          onToken: (c, t) => {
+            (partial[c] ??= []).push(t.id);
             produced++;
-            if (produced % 8 === 0) progress.report({ message: `${produced} tokens`, increment: (800 / total) });
+            if (Date.now() - lastReport < PREVIEW_INTERVAL_MS) return;
+            lastReport = Date.now();
+            progress.report({ message: `${produced} tokens: ${previewTail(model.tokenizer.decode(partial[c].slice(-PREVIEW_TOKENS), true))}`, increment: ((produced - reported) * 100) / total });
+            reported = produced;
           },
         });
       },
     );
   } catch (e) {
-    if (e instanceof CancelledError) {
-      void vscode.window.showInformationMessage('LM: completion cancelled; the document was not changed.');
-      return;
-    }
+    if (e instanceof CancelledError) return offerPartial(partial, (ids) => fitCompletion(prompt, model.tokenizer.decode(ids, prompt.length > 0), after), insert);
     throw e;
   }
   const produced = completions.reduce((n, c) => n + c.tokens.length, 0);
@@ -65,21 +76,57 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
 
   const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions);
   if (!chosen) return;
-  if (chosen.text.length === 0) {
+  const text = fitCompletion(prompt, chosen.text, after);
+  if (text.trim().length === 0) {
     void vscode.window.showInformationMessage(`LM: the model produced no text (finished: ${finishLabel(chosen)}).`);
     return;
   }
-  if (document.version !== versionBefore) {
-    const copy = 'Copy Completion';
-    const answer = await vscode.window.showWarningMessage('LM: the document changed while the model was generating, so the completion was not inserted.', copy);
-    if (answer === copy) await vscode.env.clipboard.writeText(chosen.text);
+  await insert(text);
+
+  /** Inserts `text` after the prompt as one undo step, unless the document changed meanwhile. */
+  async function insert(text: string): Promise<void> {
+    if (document.version !== versionBefore) {
+      const copy = 'Copy Completion';
+      const answer = await vscode.window.showWarningMessage('LM: the document changed while the model was generating, so the completion was not inserted.', copy);
+      if (answer === copy) await vscode.env.clipboard.writeText(text);
+      return;
+    }
+    const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document) ?? editor!;
+    const ok = await targetEditor.edit((b) => b.insert(insertAt, text), { undoStopBefore: true, undoStopAfter: true });
+    if (!ok) throw new LmError('the editor refused the edit; the document was not changed');
+    const end = document.positionAt(document.offsetAt(insertAt) + text.length);
+    targetEditor.selection = new vscode.Selection(end, end);
+  }
+}
+
+/** How often the progress shows the text so far, and how many of the last tokens it shows. */
+const PREVIEW_INTERVAL_MS = 150;
+const PREVIEW_TOKENS = 24;
+const PREVIEW_CHARS = 60;
+
+/** The end of the text so far on one line, for the progress notification. */
+function previewTail(text: string): string {
+  const line = text.replace(/\r?\n/g, ' ⏎ ').replace(/[ \t]+/g, ' ');
+  return line.length > PREVIEW_CHARS ? `…${line.slice(-PREVIEW_CHARS)}` : line;
+}
+
+/** Stopped: offer what was generated so far (the longest completion) rather than dropping it. */
+async function offerPartial(partial: number[][], textOf: (ids: number[]) => string, insert: (text: string) => Promise<void>): Promise<void> {
+  const longest = partial.reduce<number[]>((best, ids) => (ids && ids.length > best.length ? ids : best), []);
+  const text = textOf(longest);
+  if (text.trim().length === 0) {
+    void vscode.window.showInformationMessage('LM: completion stopped before any text; the document was not changed.');
     return;
   }
-  const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document) ?? editor;
-  const ok = await targetEditor.edit((b) => b.insert(insertAt, chosen.text), { undoStopBefore: true, undoStopAfter: true });
-  if (!ok) throw new LmError('the editor refused the edit; the document was not changed');
-  const end = document.positionAt(document.offsetAt(insertAt) + chosen.text.length);
-  targetEditor.selection = new vscode.Selection(end, end);
+  const insertIt = 'Insert';
+  const copy = 'Copy';
+  const answer = await vscode.window.showInformationMessage(
+    `LM: completion stopped after ${longest.length} tokens; the document was not changed. Insert what was generated?`,
+    insertIt,
+    copy,
+  );
+  if (answer === insertIt) await insert(text);
+  else if (answer === copy) await vscode.env.clipboard.writeText(text);
 }
 
 function finishLabel(c: Completion): string {

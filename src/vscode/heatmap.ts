@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
 import { scoreInChunks } from '../editor/chunkedScoring';
-import { BUCKET_COUNT, bucketLabels, bucketOf } from '../editor/heatmapBuckets';
-import { planRescore } from '../editor/rescorePlan';
+import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
+import { planRescore, rangesToScore } from '../editor/rescorePlan';
 import { looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { heatmapSettings } from './settings';
@@ -20,6 +20,8 @@ export interface HeatmapEntry {
   logProb: number;
   rank: number;
   bucket: string;
+  /** The bucket's colour by name (as in the legend). */
+  colour: string;
   modelName: string;
 }
 
@@ -33,11 +35,19 @@ interface DocState {
   logProbs: Float64Array;
   /** Rank 0: not scored (yet). */
   ranks: Int32Array;
-  job?: { cancelled: boolean };
+  job?: Job;
   timer?: ReturnType<typeof setTimeout>;
 }
 
+/** A scoring run; `byEdit` when an edit stopped it (what it scored is kept). */
+interface Job {
+  cancelled: boolean;
+  byEdit?: boolean;
+}
+
 const RESCORE_DELAY_MS = 400;
+/** Scoring at least this many tokens shows a cancellable notification (less: the status bar). */
+const NOTIFY_TOKENS = 2000;
 
 export class TokenHeatmap implements vscode.Disposable {
   private readonly states = new Map<string, DocState>();
@@ -46,6 +56,8 @@ export class TokenHeatmap implements vscode.Disposable {
   private readonly onOff = new vscode.EventEmitter<void>();
   /** Fires when the heat-map is turned on or off for a document. */
   readonly onDidTurnOnOrOff = this.onOff.event;
+  /** The legend: shown while the active editor's document has a heat-map. */
+  private readonly legend = vscode.window.createStatusBarItem('lmPlayground.heatmapLegend', vscode.StatusBarAlignment.Right, 97);
 
   constructor(
     private readonly models: ModelService,
@@ -58,14 +70,41 @@ export class TokenHeatmap implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => this.changed(e)),
       vscode.workspace.onDidCloseTextDocument((d) => this.clearDocument(d)),
       vscode.window.onDidChangeVisibleTextEditors(() => this.paintAll()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.updateLegend()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('lmPlayground.heatmap')) this.paintAll();
+        if (!e.affectsConfiguration('lmPlayground.heatmap')) return;
+        this.paintAll();
+        this.updateLegend();
       }),
       models.onDidChangeModel(() => {
         // Colours from another model would be wrong: score again with the new one.
         for (const [uri, s] of this.states) if (s.model !== models.current) this.rescoreLater(uri, 0);
       }),
     );
+  }
+
+  /** The status bar legend: the four colours and the tokens each stands for, with the current settings. */
+  private updateLegend(): void {
+    const document = vscode.window.activeTextEditor?.document;
+    const s = document && this.states.get(document.uri.toString());
+    if (!s) {
+      this.legend.hide();
+      return;
+    }
+    const settings = heatmapSettings();
+    this.legend.name = 'LM Playground heat-map legend';
+    this.legend.text = `$(symbol-color) heat-map: ${settings.mode}`;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = false;
+    // Only for the swatches: VS Code keeps a span's hex background colour and drops other HTML styling.
+    md.supportHtml = true;
+    md.appendMarkdown(`**LM heat-map colours**, by ${settings.mode === 'rank' ? 'rank (1 = the token the model found likeliest)' : 'probability p'} under ${escapeMd(s.model.info.name)}\n\n`);
+    md.appendMarkdown('| colour | tokens |\n|---|---|\n');
+    for (const row of legendRows(settings)) md.appendMarkdown(`| <span style="background-color:${row.hex};">&nbsp;${row.colour}&nbsp;</span> | ${escapeMd(row.range)} |\n`);
+    md.appendMarkdown(`\nThresholds and mode: settings \`lmPlayground.heatmap.*\` (click). Hover a token for its numbers.`);
+    this.legend.tooltip = md;
+    this.legend.command = { title: 'Heat-map settings', command: 'workbench.action.openSettings', arguments: ['lmPlayground.heatmap'] };
+    this.legend.show();
   }
 
   isOn(document: vscode.TextDocument): boolean {
@@ -88,8 +127,9 @@ export class TokenHeatmap implements vscode.Disposable {
       else if (offset >= t.start + t.length) lo = mid + 1;
       else {
         if (!(s.ranks[mid] > 0)) return undefined;
-        const bucket = labels[bucketOf(s.ranks[mid], s.logProbs[mid], settings)];
-        return { text: t.text, start: t.start, length: t.length, logProb: s.logProbs[mid], rank: s.ranks[mid], bucket, modelName: s.model.info.name };
+        const b = bucketOf(s.ranks[mid], s.logProbs[mid], settings);
+        const colour = BUCKET_COLOURS[b].name;
+        return { text: t.text, start: t.start, length: t.length, logProb: s.logProbs[mid], rank: s.ranks[mid], bucket: labels[b], colour, modelName: s.model.info.name };
       }
     }
     return undefined;
@@ -110,47 +150,14 @@ export class TokenHeatmap implements vscode.Disposable {
     if (text.length > max) throw new LmError(`the text has ${text.length.toLocaleString('en-US')} characters; the heat-map takes at most ${max.toLocaleString('en-US')} (setting lmPlayground.heatmap.maxChars): select a part`);
     if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
     const tokens = model.tokenizer.encode(text, scopeStart === 0, scopeStart);
-    const job = { cancelled: false };
-    const state: DocState = { model, whole: sel.isEmpty, scopeStart, scopeEnd, tokens, logProbs: new Float64Array(tokens.length), ranks: new Int32Array(tokens.length), job };
+    const state: DocState = { model, whole: sel.isEmpty, scopeStart, scopeEnd, tokens, logProbs: new Float64Array(tokens.length), ranks: new Int32Array(tokens.length) };
     this.states.set(uri, state);
     this.onOff.fire();
+    this.updateLegend();
     const started = Date.now();
-    try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `LM: token probabilities with ${model.info.name}`, cancellable: true },
-        async (progress, token) => {
-          const signal = { get cancelled() { return job.cancelled || token.isCancellationRequested; } };
-          let done = 0;
-          let lastPaint = 0;
-          await scoreInChunks(model, tokens.map((t) => t.id), 1, tokens.length, {
-            signal,
-            onChunk: (start, s) => {
-              state.logProbs.set(s.logProbs, start);
-              state.ranks.set(s.ranks, start);
-              const before = done;
-              done = start + s.logProbs.length;
-              progress.report({ message: `${done.toLocaleString('en-US')} of ${tokens.length.toLocaleString('en-US')} tokens`, increment: ((done - before) / tokens.length) * 100 });
-              // Colours appear as the scoring goes, at most a few times a second.
-              if (Date.now() - lastPaint > 300) {
-                lastPaint = Date.now();
-                this.paint(document);
-              }
-            },
-          });
-        },
-      );
-    } catch (e) {
-      // Nothing half-done stays on screen.
-      this.clearDocument(document);
-      if (e instanceof CancelledError) {
-        void vscode.window.showInformationMessage('LM: token probabilities cancelled; no colours were kept.');
-        return;
-      }
-      throw e;
+    if (await this.score(document, state, [[1, tokens.length]], 'LM: token probabilities')) {
+      this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms`);
     }
-    state.job = undefined;
-    this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms`);
-    this.paint(document);
   }
 
   clear(editor: vscode.TextEditor | undefined): void {
@@ -166,6 +173,7 @@ export class TokenHeatmap implements vscode.Disposable {
     this.states.delete(uri);
     this.onOff.fire();
     for (const e of vscode.window.visibleTextEditors) if (e.document.uri.toString() === uri) for (const t of this.types) e.setDecorations(t, []);
+    this.updateLegend();
   }
 
   private changed(e: vscode.TextDocumentChangeEvent): void {
@@ -184,7 +192,11 @@ export class TokenHeatmap implements vscode.Disposable {
         s.scopeEnd = Math.max(s.scopeStart, s.scopeEnd + delta);
       }
     }
-    if (s.job) s.job.cancelled = true;
+    // The scoring in progress stops, keeping what it scored; the rescoring goes on from there.
+    if (s.job) {
+      s.job.byEdit = true;
+      s.job.cancelled = true;
+    }
     this.rescoreLater(uri, RESCORE_DELAY_MS);
   }
 
@@ -195,25 +207,25 @@ export class TokenHeatmap implements vscode.Disposable {
     s.timer = setTimeout(() => {
       s.timer = undefined;
       this.rescore(uri).catch((e) => {
-        if (e instanceof CancelledError) return;
         this.log.error(`heat-map: ${e instanceof Error ? e.message : e}`);
         void vscode.window.showErrorMessage(`LM Playground: the token probabilities could not be updated: ${e instanceof Error ? e.message : e}`);
       });
     }, delay);
   }
 
-  /** Re-tokenizes the scope and scores only the tokens an edit can have changed. */
+  /**
+   * Re-tokenizes the scope and scores only the tokens an edit can have changed, and those not
+   * scored yet (a scoring the edit interrupted); every other token keeps its score.
+   */
   private async rescore(uri: string): Promise<void> {
     const s = this.states.get(uri);
     const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
     if (!s || !document) return;
     const model = await this.models.get();
+    if (this.states.get(uri) !== s) return;
     const text = document.getText(new vscode.Range(document.positionAt(s.scopeStart), document.positionAt(s.scopeEnd)));
     const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
-    const sameModel = model === s.model;
-    const plan = sameModel
-      ? planRescore(s.tokens, tokens, model.info.kind === 'ngram' ? model.info.contextLength : Infinity)
-      : { from: 0, to: tokens.length, shift: 0 };
+    const plan = model === s.model ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };
     const logProbs = new Float64Array(tokens.length);
     const ranks = new Int32Array(tokens.length);
     logProbs.set(s.logProbs.subarray(0, Math.min(plan.from, s.logProbs.length)));
@@ -222,21 +234,81 @@ export class TokenHeatmap implements vscode.Disposable {
       logProbs[i] = s.logProbs[i + plan.shift];
       ranks[i] = s.ranks[i + plan.shift];
     }
-    const job = { cancelled: false };
-    Object.assign(s, { model, tokens, logProbs, ranks, job });
-    const version = document.version;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'LM: scoring changed tokens' }, () =>
-      scoreInChunks(model, tokens.map((t) => t.id), Math.max(1, plan.from), plan.to, {
-        signal: job,
-        onChunk: (start, r) => {
-          logProbs.set(r.logProbs, start);
-          ranks.set(r.ranks, start);
-        },
-      }),
-    );
-    if (job.cancelled || document.version !== version || this.states.get(uri) !== s) return;
-    s.job = undefined;
+    if (s.job) {
+      s.job.byEdit = true;
+      s.job.cancelled = true;
+    }
+    Object.assign(s, { model, tokens, logProbs, ranks, job: undefined });
+    this.updateLegend();
+    this.paint(document); // the kept colours, at their new places
+    const ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, plan);
+    await this.score(document, s, ranges, 'LM: token probabilities (continued)');
+  }
+
+  /**
+   * Scores `ranges` of the state's tokens into its arrays, painting as it goes. A long run shows a
+   * cancellable notification; Cancel there removes the heat-map. False when it did not finish.
+   */
+  private async score(document: vscode.TextDocument, s: DocState, ranges: [number, number][], title: string): Promise<boolean> {
+    const total = ranges.reduce((n, [a, b]) => n + b - a, 0);
+    if (total === 0) {
+      this.paint(document);
+      return true;
+    }
+    const { model, logProbs, ranks } = s;
+    const ids = s.tokens.map((t) => t.id);
+    const job: Job = { cancelled: false };
+    s.job = job;
+    let userCancelled = false;
+    const run = async (progress?: vscode.Progress<{ message?: string; increment?: number }>, token?: vscode.CancellationToken) => {
+      const signal = { get cancelled() { return job.cancelled || (token?.isCancellationRequested ?? false); } };
+      let done = 0;
+      let lastPaint = Date.now();
+      for (const [from, to] of ranges) {
+        await scoreInChunks(model, ids, from, to, {
+          signal,
+          onChunk: (start, r) => {
+            // A chunk that comes back after an edit belongs to the old tokens: drop it.
+            if (job.cancelled) return;
+            logProbs.set(r.logProbs, start);
+            ranks.set(r.ranks, start);
+            done += r.logProbs.length;
+            progress?.report({ message: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens`, increment: (r.logProbs.length / total) * 100 });
+            // Colours appear as the scoring goes, at most a few times a second.
+            if (Date.now() - lastPaint > 300) {
+              lastPaint = Date.now();
+              this.paint(document);
+            }
+          },
+        });
+      }
+      userCancelled = token?.isCancellationRequested ?? false;
+    };
+    try {
+      if (total >= NOTIFY_TOKENS) {
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${title} with ${model.info.name}`, cancellable: true }, (progress, token) =>
+          run(progress, token).catch((e) => {
+            userCancelled = token.isCancellationRequested && !job.byEdit;
+            throw e;
+          }),
+        );
+      } else {
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'LM: scoring tokens' }, () => run());
+      }
+    } catch (e) {
+      if (e instanceof CancelledError && !userCancelled) return false; // an edit or a newer scoring took over
+      // Stopped by the user, or failed: nothing half-done stays on screen.
+      if (this.states.get(document.uri.toString()) === s) this.clearDocument(document);
+      if (e instanceof CancelledError) {
+        void vscode.window.showInformationMessage('LM: token probabilities cancelled; no colours were kept.');
+        return false;
+      }
+      throw e;
+    }
+    if (s.job === job) s.job = undefined;
+    if (job.cancelled || this.states.get(document.uri.toString()) !== s) return false;
     this.paint(document);
+    return true;
   }
 
   private paintAll(): void {
@@ -262,8 +334,13 @@ export class TokenHeatmap implements vscode.Disposable {
 
   dispose(): void {
     for (const s of this.states.values()) if (s.job) s.job.cancelled = true;
+    this.legend.dispose();
     for (const t of this.types) t.dispose();
     this.onOff.dispose();
     for (const d of this.subscriptions) d.dispose();
   }
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }

@@ -31,19 +31,26 @@ class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider 
     if (!settings.enabled || !languageEnabled(settings.languages, document.languageId)) return undefined;
     try {
       const model = await this.models.get();
-      const offset = document.offsetAt(position);
-      const window = documentWindow(document, offset, contextChars(), model.tokenizer);
-      if (looksBinary(window.text)) return undefined;
-      const tailFrom = Math.max(0, offset - CACHE_TAIL - 1024);
-      const textBefore = document.getText(new vscode.Range(document.positionAt(tailFrom), position));
-      const after = document.lineAt(position.line).text.slice(position.character);
+      // With the suggest widget open VS Code shows ghost text only when it continues the selected
+      // suggestion: complete as if it were accepted, and offer it followed by the continuation.
+      const selected = context.selectedCompletionInfo;
+      const replace = selected?.range ?? new vscode.Range(position, position);
+      const accepted = selected?.text ?? '';
+      const from = document.offsetAt(replace.start);
+      const window = documentWindow(document, from, contextChars(), model.tokenizer);
+      const prompt = window.text + accepted;
+      if (looksBinary(prompt)) return undefined;
+      const tailFrom = Math.max(0, from - CACHE_TAIL - 1024);
+      const textBefore = document.getText(new vscode.Range(document.positionAt(tailFrom), replace.start)) + accepted;
+      const end = replace.end.line === position.line ? Math.max(replace.end.character, position.character) : position.character;
+      const after = document.lineAt(position.line).text.slice(end);
       const signal = { get cancelled() { return token.isCancellationRequested; } };
       const started = Date.now();
-      const result = await this.engine.suggest({ doc: document.uri.toString(), offset, prompt: window.text, textBefore, after, manual }, signal);
+      const result = await this.engine.suggest({ doc: document.uri.toString(), offset: from + accepted.length, prompt, textBefore, after, manual }, signal);
       if (!result || token.isCancellationRequested) return undefined;
       this.log.debug(`inline suggestion ${JSON.stringify(result.text)} in ${Date.now() - started} ms (model ${result.latencyMs} ms${result.fromCache ? ', from the cache' : ''})`);
       this.reportedError = undefined;
-      return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, position))];
+      return [new vscode.InlineCompletionItem(accepted + result.text, replace)];
     } catch (e) {
       // Typing must not raise a notification per keystroke: log, and tell once per distinct error.
       const message = e instanceof Error ? e.message : String(e);

@@ -47,6 +47,7 @@ export function generationSettings(scope?: vscode.ConfigurationScope): Generatio
     topK: clampInt(c.get<number>('generation.topK', 0), 0, 1_000_000),
     topP: Math.min(1, Math.max(1e-6, c.get<number>('generation.topP', 1))),
     seed: typeof seed === 'number' && Number.isFinite(seed) ? Math.trunc(seed) : undefined,
+    stopAtBlankLine: c.get<boolean>('generation.stopAtBlankLine', true),
   };
 }
 

@@ -17,7 +17,7 @@ const CORPUS = path.join(REPO_ROOT, '..', 'shared', 'corpus', 'en', 'train');
 
 
 describe('In-editor features (code-server)', function () {
-  const session = useVsCode({ 'editor.hover.delay': 150, 'lmPlayground.inline.debounceMs': 100 });
+  const session = useVsCode({ 'editor.hover.delay': 150, 'lmPlayground.inline.debounceMs': 100, 'lmPlayground.generation.temperature': 0 });
   let wb: Workbench;
   let workspace: string;
 
@@ -99,6 +99,24 @@ describe('In-editor features (code-server)', function () {
     assert.ok(text.includes(`Heat-map colour: ${bucket}`), text);
     const numbers = `rank ${cheese.rank.toLocaleString('en-US')} · p = ${formatProbability(Math.exp(cheese.logprob))} · ${formatBits(surprisalBits(cheese.logprob))}`;
     assert.ok(text.includes(numbers), `the CLI's ${numbers}: ${text}`);
+    // The heat-map line is on screen whole, not cut off at the hover's edge.
+    const clipped = await hover.evaluate((h) => {
+      const box = h.getBoundingClientRect();
+      const line = Array.from(h.querySelectorAll('p')).find((p) => p.textContent?.includes('Heat-map colour'));
+      const r = line?.getBoundingClientRect();
+      return !r ? 'no line' : r.right > box.right + 1 || r.bottom > box.bottom + 1 || r.top < box.top - 1 ? JSON.stringify({ line: r, hover: box }) : '';
+    });
+    assert.strictEqual(clipped, '', 'the heat-map line lies inside the hover');
+    await wb.screenshot('heatmap-hover');
+    // The legend: what each colour means, with the current mode and thresholds.
+    await wb.page.mouse.move(5, 5);
+    await statusItem('heat-map: rank').hover();
+    const legend = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'LM heat-map colours' }).first();
+    await legend.waitFor();
+    const legendText = (await legend.innerText()).replace(/\u00a0/g, ' ');
+    for (const row of ['green', 'rank 1 to 10', 'yellow', 'rank 11 to 100', 'red', 'rank 101 to 1,000', 'purple', 'rank above 1,000']) assert.ok(legendText.includes(row), `${row} in the legend: ${legendText}`);
+    assert.ok((await legend.locator('span[style*="background-color"]').count()) >= 4, 'a swatch of each colour');
+    await wb.screenshot('heatmap-legend');
     await wb.page.mouse.move(5, 5);
     await wb.runCommand('LM: Clear Token Probabilities');
     await decorated().first().waitFor({ state: 'detached' });
@@ -152,6 +170,113 @@ describe('In-editor features (code-server)', function () {
     await wb.runCommand('Notifications: Clear All Notifications');
   });
 
+  describe('completions fit the text around them', function () {
+    const files: Record<string, string> = { 'seam.txt': 'the mouse ate the ', 'word.txt': 'and then his has gone away.', 'typed.txt': '' };
+    // Long enough to type into while it is scored, short enough to finish in a minute or so.
+    const novel = 'novel.txt';
+    // Written before the tests, so that Quick Open has indexed them when they are opened.
+    before(function () {
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(workspace, name), text);
+      const long = fs.readFileSync(path.join(workspace, 'long.txt'), 'utf8');
+      fs.writeFileSync(path.join(workspace, novel), long.slice(0, long.lastIndexOf('\n\n', 80_000)));
+    });
+
+    /** Opens `name` and selects its first `chars` characters (all of it when undefined). */
+    async function openSelected(name: string, chars?: number): Promise<void> {
+      await wb.openFile(name);
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+Home');
+      if (chars === undefined) await wb.page.keyboard.press('Control+A');
+      else for (let i = 0; i < chars; i++) await wb.page.keyboard.press('Shift+ArrowRight');
+    }
+
+    const textLongerThan = (n: number) =>
+      wb.page.waitForFunction((n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n, n);
+
+    it('a selection ending in a space completes with one space', async function () {
+      const prompt = files['seam.txt'];
+      await openSelected('seam.txt');
+      await wb.runCommand('LM: Complete Selection');
+      await textLongerThan(prompt.length + 2);
+      const text = await wb.editorText();
+      assert.match(text, /^the mouse ate the \S/, `one space at the seam: ${JSON.stringify(text)}`);
+      await wb.screenshot('complete-selection-seam');
+      await wb.page.keyboard.press('Control+S');
+    });
+
+    it('a completion inserted before a word is separated from it', async function () {
+      const text = files['word.txt'];
+      await openSelected('word.txt', 'and then his '.length);
+      await wb.runCommand('LM: Complete Selection');
+      await textLongerThan(text.length + 2);
+      const now = await wb.editorText();
+      assert.ok(now.startsWith('and then his ') && !now.startsWith('and then his  '), `one space at the start: ${JSON.stringify(now)}`);
+      const at = now.lastIndexOf('has gone away.');
+      assert.ok(at > 'and then his '.length && /\s/.test(now[at - 1]), `"has" is not glued to the completion: ${JSON.stringify(now)}`);
+      await wb.page.keyboard.press('Control+S');
+    });
+
+    const ghost = () => wb.page.locator('.editor-instance [class*="ghost-text-decoration"]').first();
+    const suggestWidget = () => wb.page.locator('.editor-widget.suggest-widget.visible');
+
+    it('ghost text appears right after a word typed key by key, with no word-suggestion popup in plain text', async function () {
+      await wb.openFile('typed.txt');
+      await wb.focusEditor();
+      // "mou" again: word-based quick suggestions would pop up "mouse" here and hide the ghost text.
+      await wb.page.keyboard.type('the mouse ate the cheese and the mou', { delay: 40 });
+      await ghost().waitFor();
+      assert.strictEqual(await suggestWidget().count(), 0, 'no suggest widget while typing in plain text');
+      await wb.page.keyboard.type('se', { delay: 40 });
+      await wb.page.waitForFunction(() => {
+        const g = Array.from(document.querySelectorAll('.editor-instance [class*="ghost-text-decoration"]')).map((e) => (e as HTMLElement).innerText).join('');
+        return g.replace(/\u00a0/g, ' ').trim().length > 0;
+      });
+      await wb.screenshot('ghost-text-after-word');
+    });
+
+    it('ghost text shows with the suggest widget open, continuing its selected word', async function () {
+      await wb.page.keyboard.press('Backspace');
+      await wb.page.keyboard.press('Backspace');
+      await wb.page.keyboard.press('Control+Space');
+      await suggestWidget().waitFor();
+      await ghost().waitFor();
+      const shown = (await ghost().innerText()).replace(/\u00a0/g, ' ');
+      assert.ok(shown.trim().length > 0, 'ghost text beside the open widget');
+      await wb.screenshot('ghost-text-with-suggest-widget');
+      await wb.page.keyboard.press('Escape');
+      await wb.page.keyboard.press('Escape');
+    });
+
+    it('a heat-map interrupted by a keystroke keeps its colours and finishes', async function () {
+      this.timeout(600_000);
+      await wb.openFile(novel);
+      await wb.runCommand('LM: Show Token Probabilities');
+      const first = wb.notification(/token probabilities with/);
+      const progress = /([\d,]+) of ([\d,]+) tokens/;
+      await first.filter({ hasText: progress }).waitFor();
+      await decorated().first().waitFor();
+      const [, done, total] = progress.exec(await first.innerText())!.map((x) => Number(x.replace(/,/g, '')));
+      await wb.focusEditor();
+      await wb.page.keyboard.type('x');
+      const continued = wb.notification(/token probabilities \(continued\)/);
+      await continued.filter({ hasText: progress }).waitFor();
+      const [, , remaining] = progress.exec(await continued.innerText())!.map((x) => Number(x.replace(/,/g, '')));
+      assert.ok(remaining <= total - done + 64, `the continuation scores ${remaining} tokens, not all ${total} again (${done} were scored)`);
+      assert.ok((await decorated().count()) > 0, 'the colours stay on screen');
+      await wb.screenshot('heatmap-continued');
+      await continued.waitFor({ state: 'detached', timeout: 540_000 });
+      assert.strictEqual(await wb.notification(/cancelled/).count(), 0);
+      // Scored to the end: the last lines have colours and numbers.
+      await wb.page.keyboard.press('Control+End');
+      const lastWord = [...fs.readFileSync(path.join(workspace, novel), 'utf8').matchAll(/[A-Za-z]{4,}/g)].pop()![0];
+      await wb.hoverWord(lastWord);
+      await wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'Heat-map colour' }).first().waitFor();
+      await wb.page.mouse.move(5, 5);
+      await wb.runCommand('LM: Clear Token Probabilities');
+      await wb.runCommand('File: Revert File');
+    });
+  });
+
   describe('cancelled long commands leave nothing behind', function () {
     /** Clicks Cancel on the progress notification whose text matches. */
     async function cancelProgress(title: RegExp): Promise<void> {
@@ -186,5 +311,34 @@ describe('In-editor features (code-server)', function () {
       await wb.notification(/comparison cancelled/).waitFor();
       assert.strictEqual(await wb.page.locator('.tabs-container .tab', { hasText: 'Compare Models' }).count(), 0, 'no panel was opened');
     });
+  });
+});
+
+describe('Complete Selection, long and stopped (code-server)', function () {
+  const session = useVsCode({ 'lmPlayground.generation.maxTokens': 4096, 'lmPlayground.generation.stopAtBlankLine': false, 'lmPlayground.generation.temperature': 1 });
+
+  it('shows the text as it comes, and a stopped completion offers to insert it', async function () {
+    const { wb, workspace } = session;
+    const prompt = 'the mouse ate the ';
+    fs.writeFileSync(path.join(workspace, 'story.txt'), prompt);
+    await wb.openFile('story.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+A');
+    await wb.runCommand('LM: Complete Selection');
+    const toast = wb.notification(/completing with/);
+    await toast.filter({ hasText: /\d+ tokens: \S/ }).waitFor();
+    await wb.screenshot('completion-preview');
+    await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    const offer = wb.notification(/completion stopped after \d+ tokens/);
+    await offer.waitFor();
+    await wb.screenshot('completion-stopped');
+    assert.strictEqual((await wb.editorText()).trimEnd(), prompt.trimEnd(), 'nothing inserted before the answer');
+    await offer.locator('.monaco-button', { hasText: 'Insert' }).click();
+    await wb.page.waitForFunction((n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n, prompt.length + 20);
+    const text = await wb.editorText();
+    assert.ok(text.startsWith(prompt) && /\S/.test(text[prompt.length]), `inserted after the prompt with one space: ${JSON.stringify(text.slice(0, 80))}`);
+    // One undo step removes all of it.
+    await wb.page.keyboard.press('Control+Z');
+    await wb.page.waitForFunction((p) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === p, prompt.trimEnd());
   });
 });

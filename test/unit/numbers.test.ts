@@ -97,7 +97,8 @@ const facts: HoverFacts = {
 
 describe('the hover', () => {
   it('shows p one way, surprisal and entropy in bits, and no nats', () => {
-    const md = hoverMarkdown(facts, { bucket: 'top 10000', modelName: 'ngram-classics', rank: 1234, logProb: Math.log(4.68e-6) });
+    const md = hoverMarkdown(facts, { bucket: 'top 10000', colour: 'purple', modelName: 'ngram-classics', rank: 1234, logProb: Math.log(4.68e-6) });
+    assert.ok(md.startsWith('**Heat-map colour: top 10000** (purple) · rank 1,234'), `the heat-map line first, where a scrolling hover cannot cut it off: ${md}`);
     assert.ok(md.includes('p(token | text before) = **4.68×10⁻⁴%**'), md);
     assert.ok(md.includes(`surprisal −log₂ p = ${(-Math.log2(4.68e-6)).toFixed(2)} bits`), md);
     assert.ok(md.includes('entropy 6.00 bits'), md);

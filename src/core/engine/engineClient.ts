@@ -1,6 +1,11 @@
 /**
  * The host side of the engine protocol: a LanguageModel whose distributions come from a worker.
  * The tokenizer runs on the host (it is cheap and needed synchronously).
+ *
+ * The worker answers in order, one request at a time. Scoring a long text (heat-map, document
+ * metrics) is background work: it goes in pieces of about one model window, one piece in the
+ * worker at a time, so that an interactive request (a hover, a completion step) waits behind at
+ * most one piece instead of a whole document.
  */
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
@@ -91,8 +96,13 @@ export interface EngineHealthSource {
   onHealthChange(listener: (health: EngineHealth) => void): () => void;
 }
 
+/** Fewest tokens in a background scoring piece (short-context models would otherwise send many tiny requests). */
+export const BACKGROUND_PIECE_MIN_TOKENS = 64;
+
 export class RemoteLanguageModel implements LanguageModel {
   readonly info: ModelInfo;
+  /** Background pieces run one after another (from every caller): the worker never holds two. */
+  private backgroundLane: Promise<unknown> = Promise.resolve();
 
   /**
    * `release` frees the model and its worker (cooperatively: never while a run is in progress);
@@ -132,13 +142,48 @@ export class RemoteLanguageModel implements LanguageModel {
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
-    const res = await this.channel.request({ op: 'sequenceLogProbs', ids: [...ids], from }, signal);
-    return res.logProbs!;
+    return (await this.inPieces(ids, from, false, signal)).logProbs;
   }
 
-  async sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
-    const res = await this.channel.request({ op: 'sequenceScores', ids: [...ids], from }, signal);
-    return { logProbs: res.logProbs!, ranks: res.ranks! };
+  sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
+    return this.inPieces(ids, from, true, signal);
+  }
+
+  /** Tokens per background piece: half the model's window, as its own scoring slides by half a window. */
+  get backgroundPieceTokens(): number {
+    return Math.max(BACKGROUND_PIECE_MIN_TOKENS, Math.floor(this.info.contextLength / 2));
+  }
+
+  /**
+   * Scores [from, n) in background pieces; each piece gets the model's whole context before it, so
+   * the numbers are those of one long request.
+   */
+  private async inPieces(ids: readonly number[], from: number, withRanks: boolean, signal?: CancelSignal): Promise<SequenceScores> {
+    const n = ids.length;
+    const logProbs = new Float64Array(Math.max(0, n - from));
+    const ranks = new Int32Array(withRanks ? logProbs.length : 0);
+    const size = this.backgroundPieceTokens;
+    const context = Math.max(1, this.info.contextLength);
+    for (let start = Math.max(from, 1); start < n; start += size) {
+      const end = Math.min(n, start + size);
+      const base = Math.max(0, start - context);
+      const req = { ids: ids.slice(base, end), from: start - base };
+      const res = await this.inBackground(() =>
+        this.channel.request(withRanks ? { op: 'sequenceScores', ...req } : { op: 'sequenceLogProbs', ...req }, signal),
+      signal);
+      logProbs.set(res.logProbs!, start - from);
+      if (withRanks) ranks.set(res.ranks!, start - from);
+    }
+    return { logProbs, ranks };
+  }
+
+  private inBackground<T>(send: () => Promise<T>, signal?: CancelSignal): Promise<T> {
+    const run = this.backgroundLane.then(() => {
+      if (signal?.cancelled) throw new CancelledError();
+      return send();
+    });
+    this.backgroundLane = run.catch(() => undefined);
+    return run;
   }
 
   dispose(): void {

@@ -1,0 +1,131 @@
+/**
+ * Completions that fit the text around them (seams, next word, blank lines), and a heat-map
+ * that keeps its work across edits (what to score after an edit) and explains its colours.
+ */
+import * as assert from 'assert';
+import { blankLineStop, generate } from '../../src/core/generation';
+import { legendRows, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
+import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
+import { planRescore, rangesToScore } from '../../src/editor/rescorePlan';
+import { fitCompletion } from '../../src/editor/seam';
+import { loadModel } from '../../src/node/modelLoader';
+import { TableModel } from './helpers';
+
+describe('completions fit the text around them', function () {
+  this.timeout(60_000);
+
+  it('joins the whitespace at the seam once, and separates a completion from the next word', () => {
+    assert.strictEqual(fitCompletion('the mouse ate the ', ' cheese', ''), 'cheese');
+    assert.strictEqual(fitCompletion('the mouse ate the\t', '  cheese', ''), 'cheese');
+    assert.strictEqual(fitCompletion('the mouse ate the', ' cheese', ''), ' cheese');
+    // Before a word: a separating space instead of "grandfatherhas".
+    assert.strictEqual(fitCompletion('and his ', ' grandfather', 'has gone'), 'grandfather ');
+    assert.strictEqual(fitCompletion('and his ', ' grandfather,', 'has gone'), 'grandfather,');
+    assert.strictEqual(fitCompletion('and his ', ' grandfather ', ' has gone'), 'grandfather');
+    assert.strictEqual(fitCompletion('naïve ', ' café', 'été'), 'café ');
+    // Line breaks are the text's own: kept.
+    assert.strictEqual(fitCompletion('end. ', '\nNext', ''), '\nNext');
+    assert.strictEqual(fitCompletion('end.\n', ' indented', ''), ' indented');
+    assert.strictEqual(fitCompletion('a ', '   ', 'b'), '');
+  });
+
+  it('finds where a run of blank lines ends a completion', () => {
+    assert.strictEqual(blankLineStop('The end.\n\nChapter'), 8);
+    assert.strictEqual(blankLineStop('The end.\n  \r\n\n\n'), 8);
+    assert.strictEqual(blankLineStop('one\ntwo\nthree'), -1);
+    // A paragraph break before any text is allowed; a second blank line is not.
+    assert.strictEqual(blankLineStop('\n\nChapter one'), -1);
+    assert.strictEqual(blankLineStop('\n\n\n'), 0);
+    assert.strictEqual(blankLineStop('\n\n\n\n\n\n\n\n'), 0);
+  });
+
+  it('ends generation at a blank line after text, keeping the tokens before it', async () => {
+    // A toy model that writes "ab", then blank lines for ever.
+    const model = new TableModel(['<s>', '</s>', 'a', 'b', '\n'], [
+      [0, 0, 1, 0, 0],
+      [0, 1, 0, 0, 0],
+      [0, 0, 0, 1, 0],
+      [0, 0, 0, 0, 1],
+      [0, 0, 0, 0, 1],
+    ]);
+    const [plain] = await generate(model, 'a', { maxTokens: 20, temperature: 0 });
+    assert.strictEqual(plain.text, 'b' + '\n'.repeat(19));
+    const [stopped] = await generate(model, 'a', { maxTokens: 20, temperature: 0, stopAtBlankLine: true });
+    assert.strictEqual(stopped.text, 'b');
+    assert.strictEqual(stopped.finishReason, 'stop');
+    assert.deepStrictEqual(stopped.tokens.map((t) => t.text), ['b']);
+    // Blank lines only: an empty completion after the second blank line, not twenty lines.
+    const [empty] = await generate(model, '\n', { maxTokens: 20, temperature: 0, stopAtBlankLine: true });
+    assert.strictEqual(empty.text, '');
+    assert.ok(model.calls < 40, `stopped early (${model.calls} model calls)`);
+  });
+
+  it('a model in this thread still lets a Stop in: generation gives the event loop a turn', async () => {
+    const model = new TableModel(['<s>', '</s>', 'a', 'b'], [
+      [0, 0, 0.5, 0.5],
+      [0, 1, 0, 0],
+      [0, 0, 0.5, 0.5],
+      [0, 0, 0.5, 0.5],
+    ]);
+    const signal = { cancelled: false };
+    // A timer is how a Stop click reaches the extension host: it must fire during generation.
+    setTimeout(() => (signal.cancelled = true), 20);
+    const maxTokens = 300_000;
+    await assert.rejects(generate(model, 'a', { maxTokens, temperature: 1, seed: 1 }, { signal }), /cancelled/i);
+    assert.ok(model.calls < maxTokens / 2, `stopped after ${model.calls} tokens`);
+  });
+
+  it('inline suggestions after a space do not start with another space, and before a word end with one', async () => {
+    const model = await loadModel('ngram-classics');
+    const engine = new InlineCompletionEngine(async () => model, () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 3, stopSequences: [] }));
+    const ask = (prompt: string, after: string) => engine.suggest({ doc: prompt + '|' + after, offset: prompt.length, prompt, textBefore: prompt, after, manual: true }, { cancelled: false });
+    const bare = await ask('It was the best of times, it was the', '');
+    assert.ok(bare && bare.text.startsWith(' '), `the model predicts the space after a word: ${JSON.stringify(bare?.text)}`);
+    const spaced = await ask('It was the best of times, it was the ', '');
+    assert.ok(spaced && !spaced.text.startsWith(' '), `no second space: ${JSON.stringify(spaced?.text)}`);
+    const beforeWord = await ask('It was the best of times, it was the ', 'has');
+    assert.ok(beforeWord && / $/.test(beforeWord.text) && /\S/.test(beforeWord.text), `a space before "has": ${JSON.stringify(beforeWord?.text)}`);
+  });
+});
+
+describe('heat-map: work kept across edits, and a legend', () => {
+  const tokens = (s: string) => [...s].map((c, i) => ({ id: c.charCodeAt(0), text: c, start: i, length: 1 }));
+
+  it('after an edit scores the changed tokens and those never scored, nothing else', () => {
+    // 10 000 tokens, scored up to 4 000 when a keystroke came at 9 000.
+    const before = tokens('a'.repeat(9000) + 'b'.repeat(1000));
+    const after = tokens('a'.repeat(9000) + 'x' + 'b'.repeat(1000));
+    const plan = planRescore(before, after, 3);
+    const oldScored = (i: number) => i >= 1 && i < 4000;
+    // Kept scores as the heat-map copies them: before the plan, and after it with the shift.
+    const scored = (i: number) => (i < plan.from ? oldScored(i) : i >= plan.to ? oldScored(i + plan.shift) : false);
+    const ranges = rangesToScore(after.length, scored, plan);
+    assert.deepStrictEqual(ranges, [[4000, after.length]], 'continues where the scoring stopped, and covers the edit');
+    // Fully scored before: only the edit and the context after it.
+    const all = rangesToScore(after.length, (i) => (i < plan.from ? true : i >= plan.to ? true : false), plan);
+    assert.deepStrictEqual(all, [[plan.from, plan.to]]);
+    assert.ok(plan.to - plan.from <= 4, JSON.stringify(plan));
+    // A gap before the edit and one after it: both, in order, disjoint.
+    const gaps = rangesToScore(after.length, (i) => !((i >= 100 && i < 200) || i >= 9500), plan);
+    assert.deepStrictEqual(gaps, [[100, 200], [plan.from, plan.to], [9500, after.length]]);
+  });
+
+  it('a transformer scored in windows keeps the scores of tokens a window past the edit', () => {
+    const before = tokens('a'.repeat(5000));
+    const after = tokens('a'.repeat(100) + 'x' + 'a'.repeat(4900));
+    const plan = planRescore(before, after, 128);
+    assert.deepStrictEqual([plan.from, plan.to], [100, 101 + 128]);
+  });
+
+  it('the legend says what each colour means with the current thresholds and mode', () => {
+    const s: HeatmapSettings = { mode: 'rank', rankThresholds: [5, 50, 500], probabilityThresholds: [0.2, 0.02, 0.002] };
+    const rows = legendRows(s);
+    assert.deepStrictEqual(rows.map((r) => r.colour), ['green', 'yellow', 'red', 'purple']);
+    assert.match(rows[0].range, /^rank 1 to 5\b/);
+    assert.strictEqual(rows[1].range, 'rank 6 to 50');
+    assert.strictEqual(rows[2].range, 'rank 51 to 500');
+    assert.match(rows[3].range, /^rank above 500/);
+    const p = legendRows({ ...s, mode: 'probability' });
+    assert.deepStrictEqual(p.map((r) => r.range.split(':')[0]), ['p ≥ 0.2', '0.02 ≤ p < 0.2', '0.002 ≤ p < 0.02', 'p < 0.002']);
+  });
+});
