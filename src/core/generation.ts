@@ -2,11 +2,28 @@
  * Conditional generation from a prompt with the playground's settings. Each completion carries
  * its tokens with the model's log-probs (untempered p, not p_T), its total, and why it finished.
  */
-import { LmError, throwIfCancelled, type CancelSignal } from './errors';
+import { LmError, type CancelSignal } from './errors';
+import { applyLogitsProcessors, banTokens, firstTokenAmong, noLeadingLineBreak, type LogitsProcessor } from './logitsProcessors';
 import type { LanguageModel, Token } from './model';
 import { Xoshiro128, randomSeed } from './random';
 import { sampleToken } from './sampling';
 import { describePosition, scoreTokens, type Alternative } from './scoring';
+import {
+  blankLineRun,
+  cancellation,
+  endOfSequence,
+  maxTokens,
+  needsText,
+  stopBeforeStep,
+  stopInText,
+  stopOnToken,
+  stopSequences,
+  type FinishReason,
+  type StoppingCriterion,
+} from './stoppingCriteria';
+
+// Part of this module's interface: completions carry a finish reason; editors fit text with the blank-line rule.
+export { blankLineStop, type FinishReason } from './stoppingCriteria';
 
 export interface GenerationOptions {
   maxTokens: number;
@@ -51,8 +68,6 @@ export interface GeneratedToken {
   /** UTF-8 bytes, from byte-level tokenizers (a token may hold part of a character). */
   bytes?: number[];
 }
-
-export type FinishReason = 'length' | 'stop' | 'eos';
 
 export interface Completion {
   /** The generated text (after the prompt; with echo, prompt + generated). */
@@ -101,8 +116,6 @@ export async function generate(
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
   const seed = options.seed ?? randomSeed();
   const topKPerToken = options.topKPerToken ?? 0;
-  const stops = options.stopSequences ?? [];
-  const longestStop = stops.reduce((m, s) => Math.max(m, s.length), 0);
   const precededByText = prompt.length > 0;
 
   let echoed: GeneratedToken[] | undefined;
@@ -110,6 +123,13 @@ export async function generate(
     const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
     echoed = scored.map((s) => ({ id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives }));
   }
+
+  const processors = logitsProcessors(model, heal, options);
+  const criteria: StoppingCriterion[] = [maxTokens(options.maxTokens), cancellation(hooks.signal), endOfSequence(model.eosId)];
+  if (options.stopSequences?.length) criteria.push(stopSequences(options.stopSequences));
+  if (options.stopAtBlankLine) criteria.push(blankLineRun());
+  const readsText = needsText(criteria);
+  const decode = (generated: number[]) => model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
 
   const completions: Completion[] = [];
   let yielded = Date.now();
@@ -121,33 +141,21 @@ export async function generate(
     const starts: number[] = [];
     let text = '';
     let finishReason: FinishReason = 'length';
-    while (tokens.length < options.maxTokens) {
+    for (;;) {
       if (Date.now() - yielded >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
         yielded = Date.now();
       }
-      throwIfCancelled(hooks.signal);
+      const before = stopBeforeStep(criteria, tokens.length);
+      if (before) {
+        finishReason = before;
+        break;
+      }
       const logProbs = await model.nextLogProbs(ids, hooks.signal);
-      // Nothing visible yet: no token, or only the healed word itself.
-      const nothingYet = tokens.length === 0 || (heal !== undefined && tokens.length === 1 && tokens[0].text === heal.text);
-      const healing = tokens.length === 0 ? heal : undefined;
-      const noBreak = options.noLeadingLineBreak === true && nothingYet;
-      // A copy only when something is masked: the model's distribution is reported as it is.
-      const allowed = model.unsampleableIds.length > 0 || healing !== undefined || noBreak ? logProbs.slice() : logProbs;
-      for (const id of model.unsampleableIds) allowed[id] = -Infinity;
-      if (healing) {
-        for (let id = 0; id < allowed.length; id++) if (!healing.fits[id]) allowed[id] = -Infinity;
-      }
-      if (noBreak) {
-        const texts = tokenTexts(model);
-        for (let id = 0; id < allowed.length; id++) {
-          const c = texts[id].charCodeAt(0);
-          if (c === 10 || c === 13) allowed[id] = -Infinity;
-        }
-      }
-      const id = sampleToken(allowed, options, random);
-      if (id === model.eosId) {
-        finishReason = 'eos';
+      const id = sampleToken(applyLogitsProcessors(processors, logProbs, { generated: tokens }), options, random);
+      const onToken = stopOnToken(criteria, id);
+      if (onToken) {
+        finishReason = onToken;
         break;
       }
       const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
@@ -160,13 +168,13 @@ export async function generate(
       ids.push(id);
       generated.push(id);
       tokens.push(token);
-      if (stops.length > 0 || options.stopAtBlankLine) {
-        // Stop sequences are matched on the decoded text, so they are found across token boundaries.
+      if (readsText) {
         starts.push(text.length);
-        const full = model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
-        const stopAt = earliest(findStop(full, stops, Math.max(0, text.length - longestStop + 1)), options.stopAtBlankLine ? blankLineStop(full) : -1);
+        const full = decode(generated);
+        const stopAt = stopInText(criteria, full, text.length);
         text = full;
         if (stopAt >= 0) {
+          // The text ends before the match; the tokens that start inside it go too.
           text = full.slice(0, stopAt);
           while (tokens.length > 0 && starts[tokens.length - 1] >= stopAt) {
             tokens.pop();
@@ -178,7 +186,7 @@ export async function generate(
       }
       hooks.onToken?.(index, token);
     }
-    if (finishReason !== 'stop') text = model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
+    if (finishReason !== 'stop') text = decode(generated);
     const logProb = tokens.reduce((s, t) => s + t.logProb, 0);
     completions.push({
       text: options.echoPrompt ? prompt + text : text,
@@ -199,6 +207,17 @@ export async function generate(
  * until the end.
  */
 const YIELD_EVERY_MS = 50;
+
+/**
+ * The masks of every step, in order: tokens the model never emits in text, the healed word's
+ * spelling for the first token, no line break before visible text.
+ */
+function logitsProcessors(model: LanguageModel, heal: { text: string; fits: Uint8Array } | undefined, options: GenerationOptions): LogitsProcessor[] {
+  const processors = [banTokens(model.unsampleableIds)];
+  if (heal) processors.push(firstTokenAmong(heal.fits));
+  if (options.noLeadingLineBreak) processors.push(noLeadingLineBreak(tokenTexts(model), heal?.text));
+  return processors;
+}
 
 const textsByModel = new WeakMap<LanguageModel, string[]>();
 
@@ -232,29 +251,4 @@ function partialWord(model: LanguageModel, prompt: string, tokens: readonly Toke
     }
   }
   return any ? { text, fits } : undefined;
-}
-
-/** Where a run of blank lines ends the text (see stopAtBlankLine), or -1. */
-export function blankLineStop(text: string): number {
-  const lead = /^\s*/.exec(text)![0].length;
-  const afterText = /\n[^\S\n]*\n/g;
-  afterText.lastIndex = lead;
-  const m = afterText.exec(text);
-  if (m) return m.index;
-  const leadingRun = /^(?:[^\S\n]*\n){3}/.exec(text);
-  return leadingRun ? 0 : -1;
-}
-
-function earliest(a: number, b: number): number {
-  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
-}
-
-/** Earliest index ≥ from at which any stop sequence starts in text, or -1. */
-function findStop(text: string, stops: readonly string[], from: number): number {
-  let best = -1;
-  for (const s of stops) {
-    const at = text.indexOf(s, from);
-    if (at >= 0 && (best < 0 || at < best)) best = at;
-  }
-  return best;
 }

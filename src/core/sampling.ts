@@ -1,4 +1,7 @@
-/** Drawing a token from a next-token distribution with the playground's controls. */
+/**
+ * Drawing a token from a next-token distribution with the playground's controls, as a list of
+ * small steps: tempering turns log-probs into probabilities, then each truncation keeps part of them.
+ */
 import { argmax, temperedProbabilities, truncateTopK, truncateTopP } from './distribution';
 import type { Random } from './random';
 
@@ -11,11 +14,34 @@ export interface SamplingOptions {
   topP?: number;
 }
 
+/** A step on probabilities (after tempering), e.g. a truncation; pure. */
+export type ProbabilityWarper = (probs: Float64Array) => Float64Array;
+
+/** Log-probs to tempered probabilities p_T ∝ p^(1/T): the first step of every sampling list. */
+export function temper(temperature: number): (logProbs: ArrayLike<number>) => Float64Array {
+  return (logProbs) => temperedProbabilities(logProbs, temperature);
+}
+
+export function keepTopK(k: number): ProbabilityWarper {
+  return (probs) => truncateTopK(probs, k);
+}
+
+export function keepTopP(p: number): ProbabilityWarper {
+  return (probs) => truncateTopP(probs, p);
+}
+
+/** The truncations the options ask for, in their order: top-k, then top-p (each after tempering). */
+export function samplingWarpers(options: SamplingOptions): ProbabilityWarper[] {
+  const warpers: ProbabilityWarper[] = [];
+  if (options.topK && options.topK > 0) warpers.push(keepTopK(options.topK));
+  if (options.topP !== undefined && options.topP < 1) warpers.push(keepTopP(options.topP));
+  return warpers;
+}
+
 /** The distribution a token is actually drawn from: tempered, then top-k, then top-p. */
 export function samplingDistribution(logProbs: ArrayLike<number>, options: SamplingOptions): Float64Array {
-  let probs = temperedProbabilities(logProbs, options.temperature);
-  if (options.topK && options.topK > 0) probs = truncateTopK(probs, options.topK);
-  if (options.topP !== undefined && options.topP < 1) probs = truncateTopP(probs, options.topP);
+  let probs = temper(options.temperature)(logProbs);
+  for (const warp of samplingWarpers(options)) probs = warp(probs);
   return probs;
 }
 
@@ -37,8 +63,9 @@ export function sampleIndex(probs: ArrayLike<number>, random: Random): number {
 }
 
 export function sampleToken(logProbs: ArrayLike<number>, options: SamplingOptions, random: Random): number {
-  // Greedy needs no distribution (a per-token saving that shows in the decode rate); the draw is
-  // still taken, so that a completion's random stream does not depend on the temperature path.
+  // Greedy needs no distribution (a per-token saving that shows in the decode rate): the whole
+  // list reduces to the argmax, whatever the truncations. The draw is still taken, so that a
+  // completion's random stream does not depend on the temperature path.
   if (options.temperature === 0) {
     random.next();
     const best = argmax(logProbs);
