@@ -68,7 +68,9 @@ describe('Model settings and devices in code-server', function () {
     await wb.runCommand('LM: Compare Models on Document');
     await wb.page.locator('.tabs-container .tab.active', { hasText: 'Compare Models: sentences.txt' }).first().waitFor({ timeout: 120_000 });
     assert.strictEqual(await wb.page.locator('.editor-group-container').count(), 1, 'no split: the panel is a tab of the active group');
-    await wb.openFile('sentences.txt');
+    // Back to the text (its tab, beside the panel's in the same group) to run it again.
+    await wb.page.locator('.tabs-container .tab[aria-label^="sentences.txt"]').first().click();
+    await wb.editor().waitFor();
     await wb.runCommand('LM: Compare Models on Document');
     await wb.page.locator('.tabs-container .tab.active', { hasText: 'Compare Models: sentences.txt' }).first().waitFor({ timeout: 120_000 });
     const frame = await wb.webviewFrame('#results');
@@ -88,6 +90,9 @@ describe('Model settings and devices in code-server', function () {
     await toast.waitFor({ timeout: 120_000 });
     assert.match(await toast.innerText(), /missing\.arpa[\s\S]*Using the embedded ngram-classics instead/);
     await toast.locator('.monaco-button', { hasText: 'Select Model' }).waitFor();
+    // Hover again: the first hover asked while the model was loading.
+    await wb.page.mouse.move(5, 5);
+    await wb.hoverWord('cheese');
     await wb.hover().filter({ hasText: 'ngram-classics' }).waitFor();
     await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
     await wb.screenshot('bad-model-fallback');
