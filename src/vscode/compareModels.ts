@@ -8,6 +8,7 @@ import { CancelledError, LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { scoreText } from '../core/scoring';
 import { loadModel } from '../node/modelLoader';
+import { compareProgressMessage } from '../editor/compareProgress';
 import { cumulativeSurprisal } from '../editor/cumulativeSurprisal';
 import type { CompareResult, CompareView } from '../webview/compareMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
@@ -42,7 +43,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
         const signal = { get cancelled() { return token.isCancellationRequested; } };
         for (const [i, entry] of catalog.entries()) {
           if (signal.cancelled) throw new CancelledError();
-          progress.report({ message: `${entry.label} (${i + 1} of ${catalog.length})`, increment: 100 / catalog.length });
+          progress.report({ message: compareProgressMessage(entry.label, i, catalog.length), increment: i === 0 ? 0 : 100 / catalog.length });
           const active = entry.spec === models.spec ? models.current : undefined;
           let model: LanguageModel | undefined = active;
           try {
@@ -90,12 +91,25 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   showPanel(extensionUri, view);
 }
 
+/** The one Compare Models panel: a rerun shows its results there instead of opening another tab. */
+let comparePanel: vscode.WebviewPanel | undefined;
+
 function showPanel(extensionUri: vscode.Uri, view: CompareView): void {
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-  const panel = vscode.window.createWebviewPanel('lmPlayground.compare', `Compare Models: ${view.title}`, vscode.ViewColumn.Beside, {
-    enableScripts: true,
-    localResourceRoots: [webviewDir],
-  });
+  const title = `Compare Models: ${view.title}`;
+  let panel = comparePanel;
+  if (panel) {
+    panel.title = title;
+    panel.reveal(panel.viewColumn, false);
+  } else {
+    // In the active editor group, full width: a split beside the text leaves too little room for the table's eight columns.
+    panel = vscode.window.createWebviewPanel('lmPlayground.compare', title, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [webviewDir] });
+    const created = panel;
+    comparePanel = created;
+    created.onDidDispose(() => {
+      if (comparePanel === created) comparePanel = undefined;
+    });
+  }
   const w = panel.webview;
   const n = nonce();
   w.html = `<!doctype html><html lang="en"><head><meta charset="utf-8">

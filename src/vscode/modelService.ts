@@ -1,6 +1,7 @@
 /**
  * The active model: loaded lazily from the `lmPlayground.model` setting, reloaded when it changes.
- * A model that fails to load is reported and the previous one stays active.
+ * A model that fails to load is reported and the previous one stays active; when there is none
+ * (the first load, e.g. after a window reload with a bad setting) the embedded default runs instead.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -10,7 +11,8 @@ import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, resolveModelFile, runsQuantized } from '../node/modelLoader';
 import { isHuggingFaceFolder } from '../node/neuralLoader';
-import { connectWebviewEngine, startWebviewEngine } from './webviewEngineHost';
+import { AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode } from './autoDevice';
+import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
 import { SECTION, deviceSetting, modelSetting, preferQuantizedSetting } from './settings';
 
@@ -24,6 +26,8 @@ export class ModelService implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   /** Stops listening to the active model's worker supervisor. */
   private unwatch: (() => void) | undefined;
+  /** How device auto chose (the measured speeds, or why the playground's GPU was not used): for the tooltip. */
+  deviceNote: string | undefined;
 
   constructor(
     private readonly modelsDir: string,
@@ -53,7 +57,7 @@ export class ModelService implements vscode.Disposable {
     return `${this.spec}\u0000${deviceSetting()}\u0000${preferQuantizedSetting()}\u0000${this.autoOnGpuWebview() ? 'gpu-webview' : ''}`;
   }
 
-  /** Device auto, a neural model folder, and a webview with WebGPU open to run it. */
+  /** Device auto, a neural model folder, and a webview with a real GPU open to run it (if it is faster there). */
   private autoOnGpuWebview(): boolean {
     if (deviceSetting() !== 'auto' || !this.hosts.gpuHost) return false;
     try {
@@ -78,6 +82,14 @@ export class ModelService implements vscode.Disposable {
 
   /** Generation speed of the last completion, for the status bar. */
   lastTokensPerSecond: number | undefined;
+
+  /** Why device auto does not use a page's GPU (e.g. a software adapter): logged and shown in the tooltip. */
+  noteDevice(note: string): void {
+    if (note === this.deviceNote) return;
+    this.deviceNote = note;
+    this.log.info(note);
+    this.changed.fire(this.model);
+  }
 
   reportSpeed(tokensPerSecond: number): void {
     this.lastTokensPerSecond = tokensPerSecond;
@@ -129,9 +141,33 @@ export class ModelService implements vscode.Disposable {
       this.failedKey = key;
       this.lastError = message;
       this.log.error(`could not load model ${spec}: ${message}`);
-      const kept = this.model ? ` The previous model (${this.model.info.name}) stays active.` : '';
-      void vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}.${kept}`);
+      const fallback = this.model ? undefined : await this.loadDefault(spec, key);
+      const kept = this.model
+        ? fallback ? ` Using the embedded ${fallback} instead.` : ` The previous model (${this.model.info.name}) stays active.`
+        : '';
+      offerWayOut(vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}.${kept}`, ...WAY_OUT));
       this.changed.fire(this.model);
+    }
+  }
+
+  /**
+   * No model is active and the configured one failed: the embedded default runs, so that every
+   * feature keeps working until the setting is fixed (the setting's key counts as loaded: the bad
+   * model is tried again when the setting changes). Returns the default's name, if it loaded.
+   */
+  private async loadDefault(failedSpec: string, key: string): Promise<string | undefined> {
+    const spec = absoluteModelSpec(DEFAULT_MODEL, undefined, this.modelsDir);
+    if (spec === failedSpec) return undefined;
+    try {
+      const model = await loadModel(spec, this.modelsDir, { inWorker: true });
+      this.model = model;
+      this.watch(model);
+      this.loadedKey = key;
+      this.log.info(`using the embedded ${DEFAULT_MODEL} instead of ${failedSpec}`);
+      return DEFAULT_MODEL;
+    } catch (e) {
+      this.log.error(`could not load the embedded ${DEFAULT_MODEL} either: ${e instanceof Error ? e.message : e}`);
+      return undefined;
     }
   }
 
@@ -140,14 +176,7 @@ export class ModelService implements vscode.Disposable {
     checkModelSpec(spec, this.modelsDir);
     const device = deviceSetting();
     const gpuHost = this.hosts.gpuHost;
-    if (gpuHost && this.autoOnGpuWebview()) {
-      const dir = resolveModelFile(spec, this.modelsDir);
-      const embedded = !spec.includes('/') && !spec.includes('\\');
-      let model: LanguageModel | undefined;
-      model = await connectWebviewEngine(gpuHost, dir, embedded ? spec : path.basename(dir), runsQuantized(spec, preferQuantizedSetting(), this.modelsDir), () => undefined);
-      gpuHost.onDidDispose(() => this.forget(model));
-      return model;
-    }
+    if (gpuHost && this.autoOnGpuWebview()) return this.openFaster(spec, gpuHost);
     if (device === 'webgpu') {
       const file = resolveModelFile(spec, this.modelsDir);
       if (fs.statSync(file).isDirectory()) {
@@ -159,6 +188,36 @@ export class ModelService implements vscode.Disposable {
       }
     }
     return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, preferQuantized: preferQuantizedSetting() });
+  }
+
+  /**
+   * Device auto with a real GPU in an open playground: loads the model there and in a worker
+   * thread, times a few decode steps on each, and keeps the faster (the other is disposed). Any
+   * failure on the page's side leaves the model in the worker thread.
+   */
+  private async openFaster(spec: string, gpuHost: EngineWebview): Promise<LanguageModel> {
+    const dir = resolveModelFile(spec, this.modelsDir);
+    const embedded = !spec.includes('/') && !spec.includes('\\');
+    const local = await loadModel(spec, this.modelsDir, { device: 'auto', inWorker: true, preferQuantized: preferQuantizedSetting() });
+    let gpu: LanguageModel | undefined;
+    try {
+      gpu = await connectWebviewEngine(gpuHost, dir, embedded ? spec : path.basename(dir), runsQuantized(spec, preferQuantizedSetting(), this.modelsDir), () => undefined, 'auto');
+      const ids = local.tokenizer.encode(AUTO_SAMPLE_TEXT, true).map((t) => t.id);
+      const onGpu = await measureDecode(gpu, ids);
+      const onLocal = await measureDecode(local, ids);
+      const choice = chooseAutoDevice(onGpu, onLocal, local.info.device ?? 'native', gpuHost.adapter ?? 'unnamed adapter');
+      this.noteDevice(choice.summary);
+      if (choice.device === 'webgpu') {
+        const kept = gpu;
+        local.dispose?.();
+        gpuHost.onDidDispose(() => this.forget(kept));
+        return kept;
+      }
+    } catch (e) {
+      this.noteDevice(`device auto: the playground's GPU did not run ${spec} (${e instanceof Error ? e.message : e}); it runs on ${local.info.device ?? 'native'}`);
+    }
+    gpu?.dispose?.();
+    return local;
   }
 
   /** Reports what happens to the model's worker: the status bar shows it, a given-up worker also in a message. */
@@ -193,4 +252,14 @@ export class ModelService implements vscode.Disposable {
     this.model?.dispose?.();
     for (const d of this.subscriptions) d.dispose();
   }
+}
+
+/** The buttons of a failed load: the two ways to fix the setting. */
+const WAY_OUT = ['Select Model', 'Open Settings'] as const;
+
+function offerWayOut(choice: Thenable<string | undefined>): void {
+  void Promise.resolve(choice).then((picked) => {
+    if (picked === 'Select Model') void vscode.commands.executeCommand('lmPlayground.selectModel');
+    else if (picked === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.model`);
+  });
 }

@@ -12,7 +12,7 @@ import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroun
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
-import { preferQuantizedSetting } from './settings';
+import { deviceSetting, preferQuantizedSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
 import { engineResourceRoots, engineWorkerUrls } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -70,6 +70,7 @@ class PlaygroundPanel {
       models,
       defaultModel,
       query,
+      device: pageDevice(),
     };
     const n = nonce();
     w.html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -135,9 +136,13 @@ class PlaygroundPanel {
         this.deps.log.warn(`playground page: ${m.message}`);
         return;
       case 'ready': {
-        // The page's window has a WebGPU adapter: it can run the editor's neural model too (checked by the first load).
+        // The page's window has a real GPU: it may run the editor's neural model too (checked by the first load, kept if faster).
         const w = this.panel.webview;
-        this.deps.hosts.claim({ webview: w, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose, refute: () => this.deps.hosts.refute(w) }, m.webgpu);
+        const adapter = typeof m.adapter?.name === 'string' ? m.adapter.name.slice(0, 200) : undefined;
+        const claimed = this.deps.hosts.claim({ webview: w, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose, refute: () => this.deps.hosts.refute(w), adapter }, m.webgpu);
+        if (!claimed && m.adapter?.present === true && m.adapter.software === true && deviceSetting() === 'auto') {
+          this.deps.models.noteDevice(`device auto: the playground's WebGPU adapter (${adapter}) is a software renderer, slower than the CPU runtimes: neural models stay in the worker thread`);
+        }
         return;
       }
       case 'response':
@@ -153,6 +158,12 @@ class PlaygroundPanel {
     const query = parseQuery(text, name);
     this.post({ type: 'setQuery', query, source: name });
   }
+}
+
+/** The page's own engine follows lmPlayground.device; native is not a browser device, so it counts as auto. */
+function pageDevice(): 'auto' | 'webgpu' | 'wasm' {
+  const d = deviceSetting();
+  return d === 'native' ? 'auto' : d;
 }
 
 export function registerPlayground(deps: Deps): vscode.Disposable[] {

@@ -52,6 +52,8 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
   }
   const config = vscode.workspace.getConfiguration(SECTION);
   const inspected = config.inspect<string>('model');
+  // Where the effective value comes from: the workspace when it sets the model, else the user's
+  // settings (VS Code writes the remote user settings instead only when the value is already there).
   const target = inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await config.update('model', spec, target);
 }

@@ -19,6 +19,7 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
       const notes = [
         ...(worker ? [`${sentence(worker.reason)}${worker.state === 'failed' ? ' Choose another model or reload the window.' : ''}`] : []),
         ...(models.error ? [`Last load failed: ${models.error}`] : []),
+        ...(m.info.kind === 'neural' && models.deviceNote ? [sentence(models.deviceNote)] : []),
       ];
       item.tooltip = `LM Playground: ${m.info.description}${notes.map((n) => `\n\n${n}`).join('')}\nClick to choose a model.`;
       item.backgroundColor =

@@ -39,10 +39,15 @@ export interface EngineWebview {
   onDidDispose: vscode.Event<void>;
   /** For a page that claimed WebGPU: called when the load shows that its engine does not run on it. */
   refute?: () => void;
+  /** The page's WebGPU adapter as it named it ("google ampere …"), for the log: untrusted text. */
+  adapter?: string;
 }
 
-/** Loads the model folder `dir` into the webview's engine; `stop` runs when the model is disposed. */
-export async function connectWebviewEngine(host: EngineWebview, dir: string, name: string, preferQuantized: boolean, stop: () => void): Promise<RemoteLanguageModel> {
+/**
+ * Loads the model folder `dir` into the webview's engine; `stop` runs when the model is disposed.
+ * `device`: `auto` runs on the page's GPU only when it is a real one, `webgpu` on any adapter.
+ */
+export async function connectWebviewEngine(host: EngineWebview, dir: string, name: string, preferQuantized: boolean, stop: () => void, device: 'auto' | 'webgpu' = 'auto'): Promise<RemoteLanguageModel> {
   const { tokenizer, onnxRel } = hostSide(dir, preferQuantized);
   const w = host.webview;
   const model = neuralFilesForPage(dir, onnxRel);
@@ -71,7 +76,7 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
   };
   try {
     await host.ready;
-    const loaded = await connection.request({ op: 'load', spec: { name, device: 'auto' } });
+    const loaded = await connection.request({ op: 'load', spec: { name, device } });
     if (host.refute && loaded.model?.device !== 'webgpu') {
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
       void connection.request({ op: 'dispose' }).catch(() => undefined);
@@ -101,7 +106,10 @@ export function relayReady(webview: vscode.Webview): Promise<boolean> {
   });
 }
 
-/** The LM Engine panel (device "webgpu"); `onClosed` runs when the user closes it, which stops the model. */
+/**
+ * The LM Engine panel (device "webgpu"): the user asked for the GPU, so it runs there on any
+ * adapter, a software one too; `onClosed` runs when the user closes it, which stops the model.
+ */
 export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, preferQuantized: boolean, onClosed: () => void): Promise<RemoteLanguageModel> {
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const panel = vscode.window.createWebviewPanel(
@@ -125,5 +133,5 @@ export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, 
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'enginePage.js'))}"></script>
 </body></html>`;
   panel.onDidDispose(onClosed);
-  return connectWebviewEngine({ webview: w, ready, onDidDispose: panel.onDidDispose }, dir, name, preferQuantized, () => panel.dispose());
+  return connectWebviewEngine({ webview: w, ready, onDidDispose: panel.onDidDispose }, dir, name, preferQuantized, () => panel.dispose(), 'webgpu');
 }

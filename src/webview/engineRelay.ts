@@ -6,13 +6,14 @@
  * the extension's neural model on the window's GPU.
  */
 import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
-import { OrtBinaryCache, hasWebGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
+import type { AdapterReport } from './gpuAdapter';
+import { OrtBinaryCache, hasWebGpuAdapter, webGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
 
 /** What the extension sends: engine requests; a `load` carries the model files (config, tokenizer, tokenizerConfig?, onnx). */
 export type RelayRequest = EngineRequest & { files?: Record<string, ArrayBuffer | undefined> };
 
 export type RelayMessage =
-  | { type: 'ready'; webgpu: boolean }
+  | { type: 'ready'; webgpu: boolean; adapter: AdapterReport }
   | { type: 'response'; response: unknown }
   | { type: 'fatal'; error: string };
 
@@ -39,9 +40,10 @@ export async function startEngineRelay(workerUrl: string, binaryUrls: OrtBinaryU
     post({ type: 'response', response: out });
   };
   worker.onerror = (e) => post({ type: 'fatal', error: `engine worker: ${e.message}` });
-  const webgpu = await hasWebGpuAdapter();
-  onStatus(webgpu ? 'ready (WebGPU available)' : 'ready (no WebGPU adapter: WASM)');
-  post({ type: 'ready', webgpu });
+  const adapter = await webGpuAdapter();
+  const webgpu = await hasWebGpuAdapter('auto');
+  onStatus(webgpu ? `ready (WebGPU: ${adapter.name})` : adapter.present ? `ready (software WebGPU adapter, ${adapter.name})` : 'ready (no WebGPU adapter: WASM)');
+  post({ type: 'ready', webgpu, adapter });
   return {
     async handle(req: RelayRequest): Promise<void> {
       if (req.op !== 'load' || !req.files) {

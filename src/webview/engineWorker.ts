@@ -35,10 +35,13 @@ export interface BrowserEngineSpec {
 
 type Ort = typeof ortWasm;
 
-/** The build and device to run on, given the preference and the binaries the page sent. */
+/**
+ * The build and device to run on, given the preference and the binaries the page sent: `auto` runs
+ * on WebGPU only on a real GPU, `webgpu` on any adapter (also a software one: the user asked for
+ * it); without one both run on WASM.
+ */
 async function pickRuntime(preference: BrowserEngineSpec['device'], binaries: OrtBinaries): Promise<{ ort: Ort; device: BrowserDevice; binary: ArrayBuffer }> {
-  if (preference !== 'wasm' && binaries.webgpu && (await hasWebGpuAdapter())) return { ort: ortWebGpu, device: 'webgpu', binary: binaries.webgpu };
-  if (preference === 'webgpu') throw new LmError('WebGPU is not available here (no navigator.gpu adapter)');
+  if (preference !== 'wasm' && binaries.webgpu && (await hasWebGpuAdapter(preference))) return { ort: ortWebGpu, device: 'webgpu', binary: binaries.webgpu };
   if (binaries.wasm) return { ort: ortWasm, device: 'wasm', binary: binaries.wasm };
   // The page saw an adapter that this worker does not get: the WebGPU build's own CPU path.
   if (binaries.webgpu) return { ort: ortWebGpu, device: 'wasm', binary: binaries.webgpu };

@@ -7,6 +7,8 @@
  * docs/BENCHMARKS.md). So the page sends the plain binary whenever the model will run on the CPU.
  */
 
+import { classifyAdapter, type AdapterFacts, type AdapterReport } from './gpuAdapter';
+
 export interface OrtBinaryUrls {
   /** ort-wasm-simd-threaded.asyncify.wasm: onnxruntime-web's WebGPU build. */
   webgpu: string;
@@ -19,24 +21,43 @@ export type BrowserDevice = 'webgpu' | 'wasm';
 /** What the worker receives: the binary for each build it may use. */
 export type OrtBinaries = Partial<Record<BrowserDevice, ArrayBuffer>>;
 
-interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown | null> };
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: AdapterFacts;
+  requestAdapterInfo?(): Promise<AdapterFacts>;
 }
 
-let adapterCheck: Promise<boolean> | undefined;
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> };
+}
 
-/** Whether this context (page or worker) has a WebGPU adapter; asked once per context. */
-export function hasWebGpuAdapter(): Promise<boolean> {
+let adapterCheck: Promise<AdapterReport> | undefined;
+
+/** This context's (page or worker) WebGPU adapter, classified; asked once per context. */
+export function webGpuAdapter(): Promise<AdapterReport> {
   adapterCheck ??= (async () => {
     const gpu = (globalThis.navigator as unknown as GpuNavigator | undefined)?.gpu;
-    if (!gpu) return false;
+    if (!gpu) return classifyAdapter(undefined);
     try {
-      return (await gpu.requestAdapter()) !== null;
+      const adapter = await gpu.requestAdapter();
+      if (!adapter) return classifyAdapter(undefined);
+      // `info` since Chrome 127; `requestAdapterInfo()` before (removed since).
+      const info = adapter.info ?? (await adapter.requestAdapterInfo?.().catch(() => undefined)) ?? {};
+      return classifyAdapter({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: adapter.isFallbackAdapter ?? info.isFallbackAdapter });
     } catch {
-      return false;
+      return classifyAdapter(undefined);
     }
   })();
   return adapterCheck;
+}
+
+/**
+ * Whether a load with this preference runs on WebGPU here: `auto` only on a real GPU (a software
+ * adapter such as SwiftShader is slower than WASM on the same CPU), `webgpu` on any adapter.
+ */
+export async function hasWebGpuAdapter(preference: 'auto' | 'webgpu' = 'auto'): Promise<boolean> {
+  const adapter = await webGpuAdapter();
+  return adapter.present && (preference === 'webgpu' || !adapter.software);
 }
 
 /** Fetches each binary once; every load gets its own copy, because a load transfers (moves) it. */
@@ -47,11 +68,11 @@ export class OrtBinaryCache {
 
   /**
    * The binaries a load with this device preference needs: WebGPU's when the page has an adapter
-   * (the worker falls back to WASM on that build if its own adapter request fails), else the WASM
-   * build's.
+   * this preference may use (the worker falls back to WASM on that build if its own adapter
+   * request fails), else the WASM build's.
    */
   async forDevice(preference: 'auto' | BrowserDevice): Promise<{ binaries: OrtBinaries; transfer: ArrayBuffer[] }> {
-    const device: BrowserDevice = preference === 'wasm' ? 'wasm' : preference === 'webgpu' || (await hasWebGpuAdapter()) ? 'webgpu' : 'wasm';
+    const device: BrowserDevice = preference !== 'wasm' && (await hasWebGpuAdapter(preference)) ? 'webgpu' : 'wasm';
     const bytes = (await this.get(device)).slice(0);
     return { binaries: { [device]: bytes }, transfer: [bytes] };
   }

@@ -20,6 +20,8 @@ export interface PlaygroundConfig {
   defaultModel: string;
   /** The query to show first (restored state, or an opened file). */
   query?: Query;
+  /** Where the page's own engine runs neural models (lmPlayground.device; native counts as auto). */
+  device?: 'auto' | 'webgpu' | 'wasm';
 }
 
 export type ToPlaygroundPage =

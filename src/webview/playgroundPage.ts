@@ -29,7 +29,7 @@ import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
-import { OrtBinaryCache, hasWebGpuAdapter } from './ortBinaries';
+import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
 
@@ -172,9 +172,9 @@ async function loadModel(spec: string): Promise<void> {
       readJson(m.spec, 'tokenizer'),
       m.files.includes('tokenizerConfig') ? readJson(m.spec, 'tokenizerConfig') : undefined,
       readModelFile(m.spec, 'onnx'),
-      ortBinaries.forDevice('auto'),
+      ortBinaries.forDevice(config.device ?? 'auto'),
     ]);
-    loadSpec = { name: m.label, device: 'auto', config: cfg, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
+    loadSpec = { name: m.label, device: config.device ?? 'auto', config: cfg, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
     transfer = [onnx, ...ort.transfer];
   }
   loadedSpec = undefined;
@@ -371,7 +371,13 @@ function hostRelay(): Promise<EngineRelay> {
 
 writeQuery(vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
 status.textContent = 'engine: looking for a WebGPU adapter…';
-void hasWebGpuAdapter().then((webgpu) => {
-  vscode.postMessage({ type: 'ready', webgpu });
-  if (!loadedSpec) status.textContent = `engine: ${webgpu ? 'WebGPU available in this window' : 'no WebGPU here: WebAssembly'}; the model loads on the first run`;
+void webGpuAdapter().then((adapter) => {
+  // Only a real GPU may host the editor's model (device auto); a software adapter runs here only when the setting says webgpu.
+  const webgpu = adapter.present && !adapter.software;
+  vscode.postMessage({ type: 'ready', webgpu, adapter });
+  const here = !adapter.present ? 'no WebGPU here: WebAssembly'
+    : config.device === 'wasm' ? 'WebAssembly (device setting)'
+    : webgpu || config.device === 'webgpu' ? `WebGPU available in this window (${adapter.name})`
+    : `software WebGPU adapter (${adapter.name}): WebAssembly`;
+  if (!loadedSpec) status.textContent = `engine: ${here}; the model loads on the first run`;
 });

@@ -1,7 +1,8 @@
 /**
  * The engine's browser Web Worker in headless Chromium, fed by the webview pages' own binary
- * choice (ortBinaries.ts): on WebGPU (SwiftShader) and, with the GPU disabled, on onnxruntime-web's
- * WASM build; all compared with the Node (native) result for the same text.
+ * choice (ortBinaries.ts): on WebGPU (SwiftShader) when asked for it, on the WASM build with device
+ * auto there (a software adapter) and with the GPU disabled; all compared with the Node (native)
+ * result for the same text.
  */
 import * as esbuild from 'esbuild';
 import * as assert from 'assert';
@@ -126,12 +127,19 @@ describe('engine Web Worker in headless Chromium (WebGPU and WASM fallback)', fu
     return m;
   };
 
-  it('runs on WebGPU (SwiftShader) with the cache on the GPU, matching Node within 1e-3', async () => {
-    const r = await run(CHROMIUM_ARGS.concat(['--enable-unsafe-webgpu']), 'auto', 'browser-engine-webgpu');
+  it('runs on WebGPU (SwiftShader) when asked for it, with the cache on the GPU, matching Node within 1e-3', async () => {
+    const r = await run(CHROMIUM_ARGS.concat(['--enable-unsafe-webgpu']), 'webgpu', 'browser-engine-webgpu');
     assert.strictEqual(r.device, 'webgpu');
     assert.deepStrictEqual(r.binaries, ['/ort/asyncify.wasm']);
     assert.ok(maxDiff(r.first, expectedFirst) < 1e-3, `prefill differs by ${maxDiff(r.first, expectedFirst)}`);
     assert.ok(maxDiff(r.extended, expectedExtended) < 1e-3, `cached step differs by ${maxDiff(r.extended, expectedExtended)}`);
+  });
+
+  it('auto never runs on a software adapter: on SwiftShader it takes the WASM build', async () => {
+    const r = await run(CHROMIUM_ARGS.concat(['--enable-unsafe-webgpu']), 'auto', 'browser-engine-auto-swiftshader');
+    assert.strictEqual(r.device, 'wasm');
+    assert.deepStrictEqual(r.binaries, ['/ort/plain.wasm'], 'the page fetches only the WASM build\'s binary');
+    assert.ok(maxDiff(r.first, expectedFirst) < 1e-4, `prefill differs by ${maxDiff(r.first, expectedFirst)}`);
   });
 
   it('falls back to the WASM build without WebGPU, matching Node within 1e-4', async () => {

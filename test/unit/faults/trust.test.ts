@@ -39,8 +39,12 @@ function pointsOutside(name: string, s: SettingSchema): boolean {
 }
 
 /**
- * Scoped `machine-overridable` on purpose: a trusted workspace may pin the model it is about (an
- * embedded name or a model in the repository); an untrusted one cannot, being restricted.
+ * A trusted workspace may pin the model it is about (an embedded name or a model in the
+ * repository); an untrusted one cannot, being restricted. Window-scoped (the default), not
+ * `machine-overridable`: in a remote window such as code-server's, VS Code ignores a
+ * machine-overridable setting in the User settings ("cannot be applied in this window") and routes
+ * Select Model's writes to the remote settings, so the user could not choose the model where they
+ * edit settings.
  */
 const WORKSPACE_MAY_CHOOSE = new Set(['lmPlayground.model']);
 
@@ -63,7 +67,7 @@ describe('workspace trust: settings that point at files or hosts', () => {
 
   it('scopes every one of them to the user or the machine', () => {
     const wrong = flagged
-      .filter(([name, s]) => !(s.scope === 'machine' || s.scope === 'application' || (s.scope === 'machine-overridable' && WORKSPACE_MAY_CHOOSE.has(name))))
+      .filter(([name, s]) => !(s.scope === 'machine' || s.scope === 'application' || (s.scope === undefined && WORKSPACE_MAY_CHOOSE.has(name))))
       .map(([name, s]) => `${name}: ${s.scope ?? 'window (default)'}`);
     assert.deepStrictEqual(wrong, [], 'give these "scope": "machine" or "application"');
   });
