@@ -103,6 +103,7 @@ export class RemoteLanguageModel implements LanguageModel {
   readonly info: ModelInfo;
   /** Background pieces run one after another (from every caller): the worker never holds two. */
   private backgroundLane: Promise<unknown> = Promise.resolve();
+  private disposed = false;
 
   /**
    * `release` frees the model and its worker (cooperatively: never while a run is in progress);
@@ -136,7 +137,8 @@ export class RemoteLanguageModel implements LanguageModel {
   }
 
   async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
-    if (signal?.cancelled) throw new CancelledError();
+    // A generation whose model was disposed between two steps ends as cancelled, as its step in flight does.
+    if (signal?.cancelled || this.disposed) throw new CancelledError();
     const res = await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal);
     return res.logProbs!;
   }
@@ -179,7 +181,8 @@ export class RemoteLanguageModel implements LanguageModel {
 
   private inBackground<T>(send: () => Promise<T>, signal?: CancelSignal): Promise<T> {
     const run = this.backgroundLane.then(() => {
-      if (signal?.cancelled) throw new CancelledError();
+      // A job whose model was disposed between two pieces ends as cancelled, as its piece in flight does.
+      if (signal?.cancelled || this.disposed) throw new CancelledError();
       return send();
     });
     this.backgroundLane = run.catch(() => undefined);
@@ -187,6 +190,7 @@ export class RemoteLanguageModel implements LanguageModel {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.release();
   }
 }
