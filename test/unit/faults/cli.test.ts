@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { LmError } from '../../../src/core/errors';
@@ -210,6 +211,30 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     const r2 = lmp(['train-ngram', '--order', '2', '--discount-fallback', '--binary', missing, corpus]);
     assert.strictEqual(r2.stderr, `lmp: cannot write ${missing}: the folder ${path.dirname(missing)} does not exist (ENOENT)\n`);
     assert.deepStrictEqual(leftovers(dir), []);
+  });
+
+  it('refuses to replace a FIFO (or a link to one) or a socket, with a clear message', async () => {
+    const fifo = path.join(dir, 'out.fifo');
+    assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);
+    const fifoLink = path.join(dir, 'fifo-link.arpa');
+    fs.symlinkSync(fifo, fifoLink);
+    const sock = path.join(dir, 'out.sock');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      for (const [flag, target] of [['--arpa', fifo], ['--binary', fifoLink], ['--arpa', sock]]) {
+        const r = lmp(['train-ngram', '--order', '2', '--discount-fallback', flag, target, corpus]);
+        assert.strictEqual(r.code, 1, target);
+        assert.strictEqual(r.stderr, `lmp: cannot write ${target}: it exists and is not a regular file (a device, FIFO or socket); choose another path\n`);
+      }
+      assert.ok(fs.statSync(fifo).isFIFO());
+      assert.ok(fs.lstatSync(sock).isSocket());
+      await assert.rejects(writeFileAtomic(fifo, ['x']), LmError);
+      assert.ok(fs.statSync(fifo).isFIFO());
+      assert.deepStrictEqual(leftovers(dir), []);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('writes through a symlink to the file it points to', () => {
