@@ -10,7 +10,7 @@ import { characters, gameStats, gamesToCsv, guess, newGame, pooledBounds, visibl
 import { checkPageMessage, readSavedGames } from '../../../src/core/shannon/validation';
 import { DEFAULT_SETTINGS, MAX_QUERY_FILE_BYTES, parseQuery, type Query } from '../../../src/playground/query';
 import { buildRequests } from '../../../src/playground/requests';
-import { MAX_EXPANDED_LENGTH, parseEnvironments, substitute } from '../../../src/playground/templates';
+import { MAX_ENVIRONMENTS_JSON_DEPTH, MAX_EXPANDED_LENGTH, MAX_TOTAL_EXPANDED_LENGTH, parseEnvironments, substitute } from '../../../src/playground/templates';
 import { escapeMarkdown, metricsTooltipMarkdown } from '../../../src/vscode/metricsTooltip';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,6 +91,51 @@ describe('faults: template expansion bombs', () => {
     const small = substitute('${a}', { a: 'y'.repeat(MAX_EXPANDED_LENGTH - 1) });
     assert.strictEqual(small.length, MAX_EXPANDED_LENGTH - 1);
     assert.throws(() => substitute('z${a}z', { a: 'y'.repeat(MAX_EXPANDED_LENGTH - 1) }), /\$\{a\} expands the text past/);
+  });
+});
+
+describe('faults: variables named like built-in object properties', () => {
+  const NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'length', 'isPrototypeOf'];
+  const query = (prompt: string, environments: string): Query => ({ prompt, environments, settings: { ...DEFAULT_SETTINGS } });
+
+  it('an unknown one is an ordinary unknown variable: kept by substitute, a clear error in a query', () => {
+    for (const name of NAMES) {
+      assert.strictEqual(substitute(`a \${${name}} b`, {}), `a \${${name}} b`);
+      assert.throws(() => buildRequests(query(`Hello \${${name}}`, '')), (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`);
+      assert.throws(() => buildRequests(query('Hello ${x}', `x: ["\${${name}}"]`)), (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`);
+    }
+  });
+
+  it('a defined one is an ordinary variable, in the line format and in JSON', () => {
+    for (const name of NAMES) {
+      const lines = parseEnvironments(`${name}: [a, b]`);
+      assert.deepStrictEqual(Object.keys(lines), [name]);
+      assert.deepStrictEqual(buildRequests(query(`<\${${name}}>`, `${name}: [a, b]`)).map((r) => r.prompt), ['<a>', '<b>']);
+      assert.deepStrictEqual(buildRequests(query(`<\${${name}}>`, JSON.stringify({ [name]: ['j'] }))).map((r) => r.prompt), ['<j>']);
+      assert.throws(() => parseEnvironments(`${name}: [a]\n${name}: [b]`), /line 2: .* is defined twice/);
+    }
+    const env = parseEnvironments('{"__proto__": ["p"], "length": ["l"]}');
+    assert.deepStrictEqual(buildRequests(query('${__proto__} ${length}', '{"__proto__": ["p"], "length": ["l"]}')).map((r) => r.prompt), ['p l']);
+    assert.strictEqual(Object.getPrototypeOf(env), null);
+    // A setting named like one is unknown, not silently ignored.
+    assert.throws(() => parseQuery(queryFile({ constructor: 1 }), 'q.lmquery.json'), /q\.lmquery\.json: unknown setting\(s\) constructor/);
+  });
+
+  it('JSON environments nested deeper than the limit get a clear error, not a stack overflow', () => {
+    const deep = `{"x": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    assert.throws(() => parseEnvironments(deep), (e: unknown) => e instanceof LmError && e.message === `environments: the JSON nests 5001 levels deep, more than the limit of ${MAX_ENVIRONMENTS_JSON_DEPTH}`);
+    // Brackets inside strings do not count.
+    assert.deepStrictEqual(parseEnvironments(`{"x": ["${'['.repeat(5000)}"]}`).x, ['['.repeat(5000)]);
+    assert.deepStrictEqual(parseEnvironments('{"x": [[1, [2]]]}').x, ['[1,[2]]']);
+  });
+
+  it('all requests of one run together are capped, not only each text', () => {
+    // 64 requests of just under the per-text cap each: every text is allowed, the total is not.
+    const values = Array.from({ length: 64 }, (_, i) => `${i}`).join(', ');
+    const q = query('${n}${big}', `n: [${values}]\nbig: ["${'y'.repeat(MAX_EXPANDED_LENGTH - 10)}"]`);
+    assert.throws(() => buildRequests(q), (e: unknown) => e instanceof LmError && e.message.includes(`add up to more than ${MAX_TOTAL_EXPANDED_LENGTH.toLocaleString('en-US')} characters`));
+    // Fewer requests of the same size are fine.
+    assert.strictEqual(buildRequests(query('${n}${big}', `n: [1, 2]\nbig: ["${'y'.repeat(MAX_EXPANDED_LENGTH - 10)}"]`)).length, 2);
   });
 });
 
