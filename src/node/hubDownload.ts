@@ -89,9 +89,21 @@ export function clampMaxDownloadBytes(setting: number | undefined): number {
   return Math.max(setting, MIN_MAX_DOWNLOAD_BYTES);
 }
 
+/** Longest owner and name of a repository id taken (Hugging Face allows at most 96 characters). */
+export const MAX_REPO_PART_CHARS = 96;
+/** Longest folder name most file systems take. */
+const MAX_FOLDER_NAME_CHARS = 255;
+
 export function validateRepoId(repo: string): string {
   const r = repo.trim();
-  if (!REPO_ID.test(r) || r.includes('..')) throw new LmError(`"${repo}" is not a Hugging Face repository id (expected owner/name, e.g. Xenova/distilgpt2)`);
+  const shown = r.length > 120 ? `${r.slice(0, 100)}… (${r.length} characters)` : r;
+  if (!REPO_ID.test(r) || r.includes('..')) throw new LmError(`"${shown}" is not a Hugging Face repository id (expected owner/name, e.g. Xenova/distilgpt2)`);
+  const [owner, name] = r.split('/');
+  // `a/.` would address another path on the hub (URLs resolve dot segments) and another folder here.
+  if (name === '.') throw new LmError(`"${r}" is not a Hugging Face repository id: the name cannot be "." or ".."`);
+  for (const [what, part] of [['owner', owner], ['name', name]]) {
+    if (part.length > MAX_REPO_PART_CHARS) throw new LmError(`"${shown}" is not a Hugging Face repository id: its ${what} has ${part.length} characters, more than ${MAX_REPO_PART_CHARS}`);
+  }
   return r;
 }
 
@@ -110,6 +122,8 @@ export function repoFolderName(repo: string): string {
   let folder = `${part(owner, owner.endsWith('_'))}__${part(name, name.startsWith('_'))}`;
   folder = folder.replace(/\.$/, escapeChar);
   if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(folder)) folder = escapeChar(folder[0]) + folder.slice(1);
+  // Escaped underscores take three characters: a long id of underscores could pass the file system's limit.
+  if (folder.length > MAX_FOLDER_NAME_CHARS) throw new LmError(`"${repo}" makes a folder name of ${folder.length} characters, more than the ${MAX_FOLDER_NAME_CHARS} a file system takes: it cannot be downloaded`);
   return folder;
 }
 

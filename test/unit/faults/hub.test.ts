@@ -10,7 +10,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../../src/core/errors';
-import { DEFAULT_MAX_DOWNLOAD_BYTES, DOWNLOAD_STATE_FILE, MAX_CONFIG_FILE_BYTES, MAX_REDIRECTS, MAX_TOKENIZER_FILE_BYTES, MIN_MAX_DOWNLOAD_BYTES, clampMaxDownloadBytes, downloadModel, listDownloadedModels, repoFolderName, type DownloadOptions } from '../../../src/node/hubDownload';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, DOWNLOAD_STATE_FILE, MAX_CONFIG_FILE_BYTES, MAX_REDIRECTS, MAX_TOKENIZER_FILE_BYTES, MIN_MAX_DOWNLOAD_BYTES, clampMaxDownloadBytes, downloadModel, listDownloadedModels, repoFolderName, validateRepoId, type DownloadOptions } from '../../../src/node/hubDownload';
 import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from '../../../src/node/neuralLoader';
 
 const REPO_ID = 'test/lying';
@@ -395,13 +395,33 @@ describe('faults: one folder per repository id', () => {
     }
   });
 
+  it('refuses "." and ".." as names and ids longer than the hub allows, with an LmError (no ENAMETOOLONG)', () => {
+    for (const id of ['a/.', 'a/..', 'a/../b', './a']) assert.throws(() => repoFolderName(id), (e: unknown) => e instanceof LmError && /is not a Hugging Face repository id/.test(e.message), id);
+    assert.throws(() => validateRepoId(`a/${'b'.repeat(300)}`), (e: unknown) => e instanceof LmError && /its name has 300 characters, more than 96/.test(e.message));
+    assert.throws(() => validateRepoId(`${'o'.repeat(97)}/b`), (e: unknown) => e instanceof LmError && /its owner has 97 characters, more than 96/.test(e.message));
+    assert.strictEqual(validateRepoId(`${'o'.repeat(96)}/${'b'.repeat(96)}`), `${'o'.repeat(96)}/${'b'.repeat(96)}`);
+    // The longest ids fit a folder name, unless escaping makes them too long: then a clear error too.
+    assert.ok(repoFolderName(`${'o'.repeat(96)}/${'b'.repeat(96)}`).length <= 255);
+    assert.throws(() => repoFolderName(`${'o'.repeat(96)}/${'_'.repeat(96)}`), (e: unknown) => e instanceof LmError && /more than the 255 a file system takes/.test(e.message));
+  });
+
+  it('a 300-character id reaches downloadModel as an LmError before any folder is made', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-hub-id-'));
+    try {
+      await assert.rejects(downloadModel({ baseUrl: 'http://127.0.0.1:9', repo: `a/${'b'.repeat(300)}`, target: path.join(dir, 'x') }), LmError);
+      assert.deepStrictEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('random ids over a small alphabet never share a folder', () => {
     const alphabet = ['a', '_', '.', '-'];
     const pick = (n: number, first: string[]) => first[Math.floor(Math.random() * first.length)] + Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
     const seen = new Map<string, string>();
     for (let i = 0; i < 5000; i++) {
       const id = `${pick(Math.floor(Math.random() * 4), ['a'])}/${pick(Math.floor(Math.random() * 4), alphabet)}`;
-      if (id.includes('..')) continue;
+      if (id.includes('..') || id.endsWith('/.')) continue;
       const f = repoFolderName(id);
       const other = seen.get(f);
       assert.ok(other === undefined || other === id, `${id} and ${other} share ${f}`);
