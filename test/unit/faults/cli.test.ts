@@ -7,7 +7,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { LmError } from '../../../src/core/errors';
 import { KneserNeyTrainer, DEFAULT_FALLBACK_DISCOUNTS } from '../../../src/core/ngram/kneserNey';
-import { MAX_UNCUT_CHARS } from '../../../src/core/tokenStream';
+import { NgramLanguageModel } from '../../../src/core/ngram/ngramLanguageModel';
+import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
+import { MAX_UNCUT_CHARS, TokenStream } from '../../../src/core/tokenStream';
 import { writeFileAtomic } from '../../../src/node/atomicWrite';
 import { fileError } from '../../../src/node/fileErrors';
 import { decodeUtf8, firstInvalidUtf8 } from '../../../src/node/textFile';
@@ -140,7 +142,35 @@ describe('faults: lmp reads only UTF-8 text', function () {
     fs.writeFileSync(file, 'a few words first ' + 'x'.repeat(MAX_UNCUT_CHARS + 1));
     const r = lmp(['score', '--model', arpa, file]);
     assert.strictEqual(r.code, 1);
-    assert.strictEqual(r.stderr, `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (a run without whitespace); at most 4,194,304 are held\n`);
+    assert.strictEqual(r.stderr, `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (it is a single word of letters and digits); at most 4,194,304 are held\n`);
+  });
+
+  it('cuts minified text at punctuation for the editor tokenizer, and searches each character about once', () => {
+    const trainer = new KneserNeyTrainer({ order: 2, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    addTextToTrainer(trainer, 'the cat sat. {"on":[the,mat]}\n', 'editor');
+    const model = new NgramLanguageModel(trainer.build().model, 'editor', 'editor');
+    let searched = 0;
+    const tokenizer = Object.create(model.tokenizer) as typeof model.tokenizer;
+    tokenizer.cutPoint = (text: string) => {
+      searched += text.length;
+      return model.tokenizer.cutPoint!(text);
+    };
+    const stream = (text: string) => {
+      const s = new TokenStream(tokenizer);
+      let n = 0;
+      for (let i = 0; i < text.length; i += 65536) n += s.push(text.slice(i, i + 65536)).length;
+      return n + s.end().length;
+    };
+    const unit = '{"key":[1,2,3],"v":"x"},';
+    const minified = unit.repeat(Math.ceil((MAX_UNCUT_CHARS + 1000) / unit.length));
+    assert.strictEqual(stream(minified), model.tokenizer.encode(minified, true).length);
+    assert.ok(searched < 2 * minified.length, `searched ${searched} characters of ${minified.length}`);
+    const dots = '.'.repeat(MAX_UNCUT_CHARS + 1000);
+    assert.strictEqual(stream(dots), dots.length + 1);
+    searched = 0;
+    const spaces = 'a' + ' '.repeat(MAX_UNCUT_CHARS + 1000);
+    assert.throws(() => stream(spaces), (e: unknown) => e instanceof LmError && /have no place to cut \(it is a single run of spaces and tabs, which the tokenizer takes as one token\)/.test(e.message));
+    assert.ok(searched < 2 * spaces.length, `searched ${searched} characters of ${spaces.length}`);
   });
 
   it('names the path of an input that is a folder, missing, a symlink loop or under a file', () => {
