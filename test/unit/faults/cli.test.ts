@@ -351,6 +351,37 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
   }
 });
 
+describe('faults: lmp generate option values', function () {
+  this.timeout(60000);
+  let dir: string;
+  let arpa: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-opts-'));
+    const train = path.join(dir, 'train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat\n'.repeat(3));
+    arpa = path.join(dir, 'm.arpa');
+    assert.strictEqual(lmp(['train-ngram', '--order', '2', '--arpa', arpa, '--discount-fallback', train]).code, 0);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('takes integers in decimal digits only, says so for negative ones, and refuses --max-tokens 0 without --echo', () => {
+    const gen = (...extra: string[]) => lmp(['generate', '--model', arpa, '--prompt', 'the', ...extra]);
+    for (const v of ['1e3', '0x10', '0b1', ' 7', '7.0', '-5']) {
+      const r = gen('--max-tokens', v);
+      assert.strictEqual(r.code, 1, v);
+      assert.strictEqual(r.stderr, `lmp: --max-tokens must be an integer from 0 to 100000 in decimal digits, got ${JSON.stringify(v)}\n`);
+    }
+    const zero = gen('--max-tokens', '0');
+    assert.strictEqual(zero.code, 1);
+    assert.strictEqual(zero.stderr, 'lmp: --max-tokens 0 needs --echo (it generates nothing and only scores the prompt)\n');
+    assert.strictEqual(gen('--max-tokens', '0', '--echo').code, 0);
+    // A negative value where one is allowed is taken as the value, not as an option.
+    const seeded = gen('--max-tokens', '3', '--seed', '-3', '--json');
+    assert.strictEqual(seeded.code, 0, seeded.stderr);
+    assert.strictEqual(JSON.parse(seeded.stdout).seed, -3);
+  });
+});
+
 describe('faults: lmp train-ngram on text it cannot model', function () {
   this.timeout(60000);
   let dir: string;
