@@ -235,6 +235,30 @@ describe('faults: hostile saved Shannon games', () => {
     assert.ok(notList.problems.some((p) => /not a list/.test(p)));
   });
 
+  it('of games sharing an id keeps the newest (the game in progress, then the later one) and says which was dropped', () => {
+    const games = ['a', 'b', 'a', 'c', 'b'].map((id, i) => ({ ...good1(), id, title: `t${i}` }));
+    const read = readSavedGames({ version: 1, history: games, current: { ...good1(), id: 'c', title: 'current' } }, 200)!;
+    assert.deepStrictEqual(read.history.map((g) => `${g.id} ${g.title}`), ['a t2', 'b t4']);
+    assert.strictEqual(read.current?.title, 'current');
+    assert.deepStrictEqual(read.problems.sort(), [
+      'earlier game 1: dropped (a newer game has the same id "a")',
+      'earlier game 2: dropped (a newer game has the same id "b")',
+      'earlier game 4: dropped (a newer game has the same id "c")',
+    ]);
+  });
+
+  it('exports cells that start like a spreadsheet formula as text (a leading apostrophe)', () => {
+    const titles = ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx', 'plain = text'];
+    const csv = gamesToCsv(titles.map((title, i) => ({ ...played(`g${i}`, 'abc', 'all'), title })));
+    const cells = csv.split('\n').slice(1, -1).map((row) => row.slice(row.indexOf(',') + 1));
+    for (const title of titles) {
+      const shown = title === 'plain = text' ? title : `'${title}`;
+      const field = /[",\n\r]/.test(shown) ? `"${shown.replace(/"/g, '""')}"` : shown;
+      assert.ok(cells.some((c) => c.startsWith(`${field},`)), `${JSON.stringify(title)} → ${JSON.stringify(field)} in ${JSON.stringify(csv)}`);
+    }
+    assert.ok(!/(^|,)[=+\-@]/m.test(csv.replace(/\n[ \t]/g, '')), csv);
+  });
+
   it('keeps the newest games beyond the cap', () => {
     const many = Array.from({ length: 5 }, (_, i) => ({ ...good1(), id: `g${i}` }));
     const read = readSavedGames({ version: 1, history: many }, 3)!;
@@ -249,6 +273,8 @@ describe('faults: messages from the Shannon game page', () => {
     assert.throws(() => checkPageMessage({ type: 'newGame', source: 7, alphabet: 'all', window: 0 }), /no text source/);
     assert.throws(() => checkPageMessage({ type: 'guess', char: { length: 1 } }), /not one character/);
     assert.throws(() => checkPageMessage({ type: 'guess', char: 'abc' }), /not one character/);
+    for (const char of ['ab', '', '\ud83d', 'é\u0301']) assert.throws(() => checkPageMessage({ type: 'guess', char }), /not one character/, JSON.stringify(char));
+    for (const char of ['a', '😀', ' ']) assert.deepStrictEqual(checkPageMessage({ type: 'guess', char }), { type: 'guess', char });
     assert.throws(() => checkPageMessage({ type: 'delete everything' }), /unknown message/);
     for (const x of [null, 3, 'guess', []]) assert.throws(() => checkPageMessage(x), LmError);
   });
