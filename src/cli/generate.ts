@@ -41,6 +41,8 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
     topKPerToken: intOption(values['top-k-per-token'], 'top-k-per-token', 0, 0, 100),
     echoPrompt: values.echo ?? false,
   };
+  // As in the playground: 0 tokens only makes sense to score the echoed prompt.
+  if (options.maxTokens === 0 && !options.echoPrompt) throw new LmError('--max-tokens 0 needs --echo (it generates nothing and only scores the prompt)');
   const prompt = values.prompt ?? (await readTextFile(values['prompt-file']!, MAX_PROMPT_FILE_BYTES));
   const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), preferQuantized: values.quantized });
   const completions = await generate(model, prompt, options);

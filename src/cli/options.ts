@@ -4,8 +4,18 @@ import { LmError } from '../core/errors';
 import type { NodeDevice } from '../node/neuralLoader';
 
 export function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(args: string[], options: T) {
+  // `--seed -3`: parseArgs takes a value starting with a dash for an option ("ambiguous"); a
+  // negative number after an option that takes a value is that value.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--(.+)$/.exec(args[i])?.[1];
+    if (name !== undefined && Object.hasOwn(options, name) && options[name].type === 'string' && /^-[\d.]/.test(args[i + 1] ?? '')) {
+      joined.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else joined.push(args[i]);
+  }
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joined, options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new LmError((e as Error).message);
   }
@@ -13,8 +23,9 @@ export function parse<T extends Record<string, { type: 'string' | 'boolean'; mul
 
 export function intOption(value: string | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new LmError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  // Decimal digits only: Number() would also take 1e3, 0x10, 0b1 and " 7 ".
+  const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new LmError(`--${name} must be an integer from ${min} to ${max} in decimal digits, got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -29,6 +29,8 @@ export interface Tokenizer {
    * The last position p of `text` where it can be tokenized in two parts, text[0..p) and then
    * text[p..) as a continuation, with the tokens of the whole whatever follows (0: none). Lets a
    * long text be tokenized piece by piece (`TokenStream`); absent when the tokenizer has no rule.
+   * Whether p is a cut may depend only on text[p - 1] and text[p] (TokenStream passes the end of
+   * the text it holds, not all of it).
    */
   cutPoint?(text: string): number;
 }

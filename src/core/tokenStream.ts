@@ -7,10 +7,18 @@ import { LmError } from './errors';
 import type { Token, Tokenizer } from './model';
 
 /**
- * Longest stretch of text held back waiting for a safe cut (UTF-16 units): a longer run without
- * whitespace (or any text, for a tokenizer without cut rules) is refused rather than buffered.
+ * Longest stretch of text held back waiting for a safe cut (UTF-16 units): a longer stretch where
+ * the tokenizer cannot cut (one giant word or run of spaces; any text, for a tokenizer without cut
+ * rules) is refused rather than buffered.
  */
 export const MAX_UNCUT_CHARS = 4 * 1024 * 1024;
+
+/** What a stretch without a place to cut is, for the message. */
+function describeUncut(rest: string): string {
+  if (/^ ?[\p{L}\p{M}\p{N}]+$/u.test(rest)) return 'it is a single word of letters and digits';
+  if (/^[^\S\r\n]+$/.test(rest)) return 'it is a single run of spaces and tabs, which the tokenizer takes as one token';
+  return 'none of the places where this tokenizer can cut: whitespace after a word, a line break or, for the editor tokenizer, punctuation';
+}
 
 export class TokenStream {
   private carry = '';
@@ -31,7 +39,11 @@ export class TokenStream {
   /** Tokens that the next piece of text cannot change. */
   push(text: string): Token[] {
     const all = this.carry + text;
-    const cut = this.tokenizer.cutPoint ? this.tokenizer.cutPoint(all) : 0;
+    // The carry has no cut (it starts after the last one) and rules look at two characters: only
+    // the new text and the carry's last character need searching, not the whole carry again.
+    const from = Math.max(0, this.carry.length - 1);
+    const found = this.tokenizer.cutPoint ? this.tokenizer.cutPoint(all.slice(from)) : 0;
+    const cut = found > 0 ? from + found : 0;
     if (cut <= 0) {
       this.hold(all);
       return [];
@@ -50,7 +62,7 @@ export class TokenStream {
 
   private hold(rest: string): void {
     if (rest.length > this.maxUncut) {
-      const why = this.tokenizer.cutPoint ? 'a run without whitespace' : 'this tokenizer is only cut at the end of the text';
+      const why = this.tokenizer.cutPoint ? describeUncut(rest) : 'this tokenizer is only cut at the end of the text';
       throw new LmError(
         `cannot tokenize the text in pieces: ${rest.length.toLocaleString('en-US')} characters from character ${this.offset.toLocaleString('en-US')} on ` +
           `have no place to cut (${why}); at most ${this.maxUncut.toLocaleString('en-US')} are held`,

@@ -67,8 +67,8 @@ export function exitOnTerminationSignals(): void {
 }
 
 /**
- * Where the file will be: the target itself, or what it links to; its folder must exist and the
- * target must not be a folder.
+ * Where the file will be: the target itself, or what it links to; its folder must exist and an
+ * existing target must be a regular file.
  */
 async function writablePath(target: string): Promise<string> {
   let finalPath = path.resolve(target);
@@ -79,6 +79,8 @@ async function writablePath(target: string): Promise<string> {
   }
   const st = await fs.promises.stat(finalPath).catch(() => undefined);
   if (st?.isDirectory()) throw new LmError(`cannot write ${target}: it is a folder, not a file (EISDIR)`);
+  // Renaming over a device, FIFO or socket would replace it (as root, /dev/null itself).
+  if (st && !st.isFile()) throw new LmError(`cannot write ${target}: it exists and is not a regular file (a device, FIFO or socket); choose another path`);
   const dir = path.dirname(finalPath);
   let dirStat: fs.Stats;
   try {

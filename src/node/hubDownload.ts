@@ -12,6 +12,7 @@ import * as https from 'https';
 import * as path from 'path';
 import { CancelledError, LmError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
+import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from './neuralLoader';
 
 export const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
 export const OPTIONAL_FILES = ['tokenizer_config.json', 'generation_config.json'];
@@ -23,8 +24,18 @@ export const CONNECT_TIMEOUT_MS = 30_000;
 /** No body bytes for this long after the headers (or the last bytes): the transfer is given up on. */
 export const IDLE_TIMEOUT_MS = 60_000;
 export const MAX_REDIRECTS = 5;
-/** A JSON file (config, tokenizer) above this is refused: the largest real tokenizers are tens of MB. */
-export const MAX_JSON_FILE_BYTES = 128 * 2 ** 20;
+/**
+ * A slow trickle that never goes idle long enough for IDLE_TIMEOUT_MS: in every RATE_WINDOW_MS the
+ * hub must send at least MIN_BYTES_PER_SECOND on average, or the file is given up on (resumable).
+ */
+export const RATE_WINDOW_MS = 120_000;
+export const MIN_BYTES_PER_SECOND = 1024;
+/** The same limits as the loader's, so that a file the hub gives is one the loader reads. */
+export const MAX_TOKENIZER_FILE_BYTES = MAX_TOKENIZER_JSON_BYTES;
+/** Other JSON files (config.json, tokenizer_config.json, generation_config.json). */
+export const MAX_CONFIG_FILE_BYTES = MAX_CONFIG_JSON_BYTES;
+/** The smallest `lmPlayground.hub.maxDownloadBytes` taken: a smaller setting is raised to it. */
+export const MIN_MAX_DOWNLOAD_BYTES = 2 ** 20;
 export const MAX_GRAPH_FILE_BYTES = MAX_ONNX_GRAPH_BYTES;
 /** All files of one model together (the `lmPlayground.hub.maxDownloadBytes` setting's default). */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 3 * 2 ** 30;
@@ -50,11 +61,13 @@ export interface DownloadOptions {
   verify?: (dir: string) => Promise<void>;
   /** All files together; defaults to DEFAULT_MAX_DOWNLOAD_BYTES. */
   maxTotalBytes?: number;
-  /** Per file; defaults to MAX_JSON_FILE_BYTES for .json files and MAX_GRAPH_FILE_BYTES otherwise. */
+  /** Per file; defaults to MAX_TOKENIZER_FILE_BYTES, MAX_CONFIG_FILE_BYTES for other .json files and MAX_GRAPH_FILE_BYTES otherwise. */
   maxFileBytes?: number;
-  /** Defaults to CONNECT_TIMEOUT_MS and IDLE_TIMEOUT_MS (tests lower them). */
+  /** Defaults to CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS, RATE_WINDOW_MS and MIN_BYTES_PER_SECOND (tests change them). */
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  rateWindowMs?: number;
+  minBytesPerSecond?: number;
 }
 
 interface DownloadState {
@@ -70,9 +83,27 @@ interface DownloadState {
 
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
+/** `lmPlayground.hub.maxDownloadBytes` as taken: the default when unset or not a positive integer, at least MIN_MAX_DOWNLOAD_BYTES. */
+export function clampMaxDownloadBytes(setting: number | undefined): number {
+  if (setting === undefined || !Number.isSafeInteger(setting) || setting <= 0) return DEFAULT_MAX_DOWNLOAD_BYTES;
+  return Math.max(setting, MIN_MAX_DOWNLOAD_BYTES);
+}
+
+/** Longest owner and name of a repository id taken (Hugging Face allows at most 96 characters). */
+export const MAX_REPO_PART_CHARS = 96;
+/** Longest folder name most file systems take. */
+const MAX_FOLDER_NAME_CHARS = 255;
+
 export function validateRepoId(repo: string): string {
   const r = repo.trim();
-  if (!REPO_ID.test(r) || r.includes('..')) throw new LmError(`"${repo}" is not a Hugging Face repository id (expected owner/name, e.g. Xenova/distilgpt2)`);
+  const shown = r.length > 120 ? `${r.slice(0, 100)}… (${r.length} characters)` : r;
+  if (!REPO_ID.test(r) || r.includes('..')) throw new LmError(`"${shown}" is not a Hugging Face repository id (expected owner/name, e.g. Xenova/distilgpt2)`);
+  const [owner, name] = r.split('/');
+  // `a/.` would address another path on the hub (URLs resolve dot segments) and another folder here.
+  if (name === '.') throw new LmError(`"${r}" is not a Hugging Face repository id: the name cannot be "." or ".."`);
+  for (const [what, part] of [['owner', owner], ['name', name]]) {
+    if (part.length > MAX_REPO_PART_CHARS) throw new LmError(`"${shown}" is not a Hugging Face repository id: its ${what} has ${part.length} characters, more than ${MAX_REPO_PART_CHARS}`);
+  }
   return r;
 }
 
@@ -91,6 +122,8 @@ export function repoFolderName(repo: string): string {
   let folder = `${part(owner, owner.endsWith('_'))}__${part(name, name.startsWith('_'))}`;
   folder = folder.replace(/\.$/, escapeChar);
   if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(folder)) folder = escapeChar(folder[0]) + folder.slice(1);
+  // Escaped underscores take three characters: a long id of underscores could pass the file system's limit.
+  if (folder.length > MAX_FOLDER_NAME_CHARS) throw new LmError(`"${repo}" makes a folder name of ${folder.length} characters, more than the ${MAX_FOLDER_NAME_CHARS} a file system takes: it cannot be downloaded`);
   return folder;
 }
 
@@ -216,7 +249,8 @@ async function get(url: URL, headers: Record<string, string>, t: Transfer, conne
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if (status < 300 || status >= 400 || !location) return res;
-    res.resume();
+    // Not resume(): a redirect's body would go on being received (unbounded, uncancellable); close it.
+    res.destroy();
     if (redirects >= MAX_REDIRECTS) throw new LmError(`${url.origin} redirected more than ${MAX_REDIRECTS} times`);
     let next: URL;
     try {
@@ -259,7 +293,9 @@ class Download {
   }
 
   private maxFileBytes(file: string): number {
-    return this.o.maxFileBytes ?? (file.endsWith('.json') ? MAX_JSON_FILE_BYTES : MAX_GRAPH_FILE_BYTES);
+    if (this.o.maxFileBytes !== undefined) return this.o.maxFileBytes;
+    if (file === 'tokenizer.json') return MAX_TOKENIZER_FILE_BYTES;
+    return file.endsWith('.json') ? MAX_CONFIG_FILE_BYTES : MAX_GRAPH_FILE_BYTES;
   }
 
   /** Bytes of the other verified files: what this file may add is the rest of the total cap. */
@@ -362,15 +398,28 @@ class Download {
   private body(res: http.IncomingMessage, part: string, start: number, total: number | undefined, overLimit: (n: number) => LmError | undefined, t: Transfer, idleMs: number, file: string, url: URL): Promise<number> {
     const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
     const idle = () => t.arm(idleMs, () => `${url.host} sent no data for ${idleMs / 1000} s while downloading ${file} (run the command again to resume)`);
+    const windowMs = this.o.rateWindowMs ?? RATE_WINDOW_MS;
+    const minRate = this.o.minBytesPerSecond ?? MIN_BYTES_PER_SECOND;
     let size = start;
     let ended = false;
+    let windowStart = size;
+    let rate: NodeJS.Timeout | undefined;
     return new Promise<number>((resolve) => {
       const finish = () => {
         if (ended) return;
         ended = true;
+        clearInterval(rate);
         res.removeAllListeners('data');
+        res.destroy();
         out.end();
       };
+      rate = setInterval(() => {
+        if (size - windowStart < (minRate * windowMs) / 1000) {
+          t.abort(new LmError(`${url.host} sent only ${size - windowStart} bytes of ${file} in ${windowMs / 1000} s, less than ${minRate} bytes per second: giving up (run the command again to resume)`));
+          finish();
+        }
+        windowStart = size;
+      }, windowMs);
       out.on('close', () => resolve(size));
       out.on('error', (e) => {
         t.abort(new LmError(`cannot write ${part}: ${e.message}`));

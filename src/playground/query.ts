@@ -132,7 +132,7 @@ export function parseQuery(text: string, fileName = 'query file'): Query {
       throw new LmError(`${fileName}: settings.${key} must be a string or a number`);
     }
   }
-  const unknown = Object.keys(s).filter((k) => !(k in DEFAULT_SETTINGS));
+  const unknown = Object.keys(s).filter((k) => !Object.hasOwn(DEFAULT_SETTINGS, k));
   if (unknown.length) throw new LmError(`${fileName}: unknown setting(s) ${unknown.join(', ')}`);
   // A value with variables is checked once they are substituted (see buildRequests).
   for (const key of NUMERIC_SETTINGS) {

@@ -1,7 +1,7 @@
 /** From a query to the requests the playground runs: templates expanded, settings checked. */
 import { LmError } from '../core/errors';
 import { validateGenerationOptions, type GenerationOptions } from '../core/generation';
-import { expand, parseEnvironments, substitute } from './templates';
+import { MAX_TOTAL_EXPANDED_LENGTH, expand, parseEnvironments, substitute } from './templates';
 import { numericSetting, parseStopSequences, type NumericSetting, type Query, type QuerySettings } from './query';
 
 export interface PlaygroundRequest {
@@ -31,17 +31,26 @@ export function buildRequests(q: Query, cap?: number): PlaygroundRequest[] {
   const env = parseEnvironments(q.environments);
   const s = q.settings;
   const texts = [q.prompt, s.model, s.temperature, s.maxTokens, s.topKPerToken, s.topP, s.stopSequences, s.numCompletions, s.seed];
+  // Each text is capped by substitute; this caps what all requests of the run hold together.
+  let total = 0;
+  const counted = (text: string) => {
+    total += text.length;
+    if (total > MAX_TOTAL_EXPANDED_LENGTH) {
+      throw new LmError(`the requests of this run add up to more than ${MAX_TOTAL_EXPANDED_LENGTH.toLocaleString('en-US')} characters after substitution (the limit for one run): use fewer or shorter values`);
+    }
+    return text;
+  };
   return expand(
     texts,
     env,
     (b) => {
       const settings: QuerySettings = { ...s };
       for (const k of Object.keys(settings) as (keyof QuerySettings)[]) {
-        if (k !== 'echoPrompt') settings[k] = substitute(settings[k], b);
+        if (k !== 'echoPrompt') settings[k] = counted(substitute(settings[k], b));
       }
       const where = Object.keys(b).length ? ` (with ${Object.entries(b).map(([k, v]) => `${k} = ${v}`).join(', ')})` : '';
       try {
-        return { bindings: b, model: settings.model, prompt: substitute(q.prompt, b), options: options(settings) };
+        return { bindings: b, model: settings.model, prompt: counted(substitute(q.prompt, b)), options: options(settings) };
       } catch (e) {
         throw new LmError(`${(e as Error).message}${where}`);
       }

@@ -5,7 +5,34 @@
  */
 import { LmError } from '../core/errors';
 
+/**
+ * Variable name → values. Made with `newEnvironments()` (no prototype) and read with own-property
+ * checks, so that names like `constructor` or `__proto__` are ordinary variables.
+ */
 export type Environments = Record<string, string[]>;
+
+export function newEnvironments(): Environments {
+  return Object.create(null) as Environments;
+}
+
+const has = (o: object, name: string) => Object.hasOwn(o, name);
+
+/** Deepest nesting of arrays and objects taken in the environments' JSON (deeper overflows the stack). */
+export const MAX_ENVIRONMENTS_JSON_DEPTH = 64;
+
+/** Deepest nesting of `[`/`{` in JSON text, strings skipped. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '[' || c === '{') max = Math.max(max, ++depth);
+    else if (c === ']' || c === '}') depth--;
+  }
+  return max;
+}
 
 /** Above this many requests the expansion is refused (a typo can multiply runs by thousands). */
 export const DEFAULT_EXPANSION_CAP = 64;
@@ -27,28 +54,31 @@ export function variablesIn(text: string): string[] {
 export function parseEnvironments(text: string): Environments {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
+    const depth = jsonDepth(trimmed);
+    if (depth > MAX_ENVIRONMENTS_JSON_DEPTH) throw new LmError(`environments: the JSON nests ${depth} levels deep, more than the limit of ${MAX_ENVIRONMENTS_JSON_DEPTH}`);
     let json: unknown;
     try {
       json = JSON.parse(trimmed);
     } catch (e) {
       throw new LmError(`environments: not valid JSON: ${(e as Error).message}`);
     }
-    const out: Environments = {};
-    for (const [k, v] of Object.entries(json as object)) {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new LmError('environments: the JSON must be an object of lists');
+    const out = newEnvironments();
+    for (const [k, v] of Object.entries(json)) {
       if (!/^[A-Za-z_][\w-]*$/.test(k)) throw new LmError(`environments: "${k}" is not a variable name`);
       if (!Array.isArray(v) || v.length === 0) throw new LmError(`environments: ${k} must be a non-empty list`);
       out[k] = v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
     }
     return out;
   }
-  const out: Environments = {};
+  const out = newEnvironments();
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     const where = `environments, line ${i + 1}`;
     const m = /^([A-Za-z_][\w-]*)\s*:\s*\[(.*)\]$/.exec(line);
     if (!m) throw new LmError(`${where}: expected name: [value, value, ...], got "${line}"`);
-    if (out[m[1]]) throw new LmError(`${where}: ${m[1]} is defined twice`);
+    if (has(out, m[1])) throw new LmError(`${where}: ${m[1]} is defined twice`);
     const values = splitValues(m[2], where);
     if (values.length === 0) throw new LmError(`${where}: ${m[1]} has no values`);
     out[m[1]] = values;
@@ -98,6 +128,9 @@ function splitValues(list: string, where: string): string[] {
  */
 export const MAX_EXPANDED_LENGTH = 1_000_000;
 
+/** All texts of one run together (up to DEFAULT_EXPANSION_CAP requests of MAX_EXPANDED_LENGTH each would be 64 M). */
+export const MAX_TOTAL_EXPANDED_LENGTH = 16_000_000;
+
 /** Replaces variables (repeatedly, for values that contain variables) with their bound values. */
 export function substitute(text: string, bindings: Record<string, string>, maxLength = MAX_EXPANDED_LENGTH): string {
   let out = text;
@@ -113,7 +146,7 @@ export function substitute(text: string, bindings: Record<string, string>, maxLe
     out = out.replace(/(\$\$\{)|\$\{([A-Za-z_][\w-]*)\}/g, (whole: string, escaped: string | undefined, name: string | undefined, at: number) => {
       produced += at - copiedTo;
       copiedTo = at + whole.length;
-      if (escaped || name === undefined || !(name in bindings)) {
+      if (escaped || name === undefined || !has(bindings, name)) {
         produced += whole.length;
         return whole;
       }
@@ -144,7 +177,7 @@ export function expand<T>(texts: readonly string[], env: Environments, apply: (b
   const used: string[] = [];
   const visit = (name: string) => {
     if (used.includes(name)) return;
-    if (!(name in env)) throw new LmError(`\${${name}} is used but no environment gives its values`);
+    if (!has(env, name)) throw new LmError(`\${${name}} is used but no environment gives its values`);
     used.push(name);
     for (const v of env[name]) for (const inner of variablesIn(v)) visit(inner);
   };
@@ -155,7 +188,7 @@ export function expand<T>(texts: readonly string[], env: Environments, apply: (b
   }
   const out: Expansion<T>[] = [];
   const seen = new Set<string>();
-  const bindings: Record<string, string> = {};
+  const bindings = Object.create(null) as Record<string, string>;
   const walk = (k: number) => {
     if (k === used.length) {
       // A variable used only inside some values of another gives identical requests elsewhere: run those once.

@@ -6,7 +6,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
-import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadModel, repoFolderName, validateRepoId } from '../node/hubDownload';
+import { clampMaxDownloadBytes, downloadModel, repoFolderName, validateRepoId } from '../node/hubDownload';
 import { loadModel } from '../node/modelLoader';
 import { SECTION } from './settings';
 
@@ -35,7 +35,8 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
   // Both settings are machine-scoped and restricted in untrusted workspaces (package.json).
   const config = vscode.workspace.getConfiguration(SECTION);
   const baseUrl = config.get<string>('hub.baseUrl', 'https://huggingface.co');
-  const maxTotalBytes = config.get<number>('hub.maxDownloadBytes', DEFAULT_MAX_DOWNLOAD_BYTES);
+  // package.json's minimum is only advice to the settings editor: a settings.json may say anything.
+  const maxTotalBytes = clampMaxDownloadBytes(config.get<number>('hub.maxDownloadBytes'));
   const target = path.join(downloadsDir(context), repoFolderName(id));
   try {
     await vscode.window.withProgress(
@@ -51,7 +52,7 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
             baseUrl,
             repo: id,
             target,
-            maxTotalBytes: Number.isSafeInteger(maxTotalBytes) && maxTotalBytes > 0 ? maxTotalBytes : DEFAULT_MAX_DOWNLOAD_BYTES,
+            maxTotalBytes,
             signal: abort.signal,
             // Load once before the folder counts as a model, so that one that does not fit is never listed or selected.
             verify: async (dir) => {

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
-import { MAX_GRAPH_FILE_BYTES, MAX_JSON_FILE_BYTES } from '../node/hubDownload';
+import { MAX_CONFIG_FILE_BYTES, MAX_GRAPH_FILE_BYTES, MAX_TOKENIZER_FILE_BYTES } from '../node/hubDownload';
 import { MAX_MODEL_BYTES, resolveModelFile, runsQuantized } from '../node/modelLoader';
 import { isHuggingFaceFolder, onnxCandidates } from '../node/neuralLoader';
 
@@ -22,9 +22,9 @@ export interface PageModelFiles {
 
 /** Largest file of each kind the extension reads for a page. */
 export const PAGE_FILE_LIMITS: Record<ModelFileName, number> = {
-  config: MAX_JSON_FILE_BYTES,
-  tokenizer: MAX_JSON_FILE_BYTES,
-  tokenizerConfig: MAX_JSON_FILE_BYTES,
+  config: MAX_CONFIG_FILE_BYTES,
+  tokenizer: MAX_TOKENIZER_FILE_BYTES,
+  tokenizerConfig: MAX_CONFIG_FILE_BYTES,
   onnx: MAX_GRAPH_FILE_BYTES,
   file: MAX_MODEL_BYTES,
 };

@@ -15,9 +15,9 @@ const query = (prompt: string, environments = '', settings: Partial<Query['setti
 
 describe('playground templates', () => {
   it('parses environments: bare and quoted values, comments, JSON', () => {
-    assert.deepStrictEqual(parseEnvironments('pronoun: [He, She]\n# a comment\n\nx: ["a, b", " c ", "line\\nbreak"]'), { pronoun: ['He', 'She'], x: ['a, b', ' c ', 'line\nbreak'] });
-    assert.deepStrictEqual(parseEnvironments('{"t": [0, 1], "w": ["a"]}'), { t: ['0', '1'], w: ['a'] });
-    assert.deepStrictEqual(parseEnvironments(''), {});
+    assert.deepStrictEqual({ ...parseEnvironments('pronoun: [He, She]\n# a comment\n\nx: ["a, b", " c ", "line\\nbreak"]') }, { pronoun: ['He', 'She'], x: ['a, b', ' c ', 'line\nbreak'] });
+    assert.deepStrictEqual({ ...parseEnvironments('{"t": [0, 1], "w": ["a"]}') }, { t: ['0', '1'], w: ['a'] });
+    assert.deepStrictEqual({ ...parseEnvironments('') }, {});
   });
 
   it('says which line of the environments is wrong', () => {

@@ -123,7 +123,9 @@ export function pooledBounds(games: readonly GameState[], alphabet: AlphabetKind
 }
 
 function csvField(v: string | number): string {
-  const s = String(v);
+  let s = String(v);
+  // A spreadsheet would run a cell starting like a formula (=HYPERLINK(…)): OWASP's CSV-injection advice.
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -110,15 +110,31 @@ export function readSavedGames(saved: unknown, maxGames: number): SavedGames | u
   };
   if (s.history !== undefined && !Array.isArray(s.history)) out.problems.push('the earlier games are not a list: dropped');
   const history = Array.isArray(s.history) ? s.history : [];
+  const labels: string[] = [];
   history.forEach((x, i) => {
     const g = read(x, `earlier game ${i + 1}`);
-    if (g) out.history.push(g);
+    if (g) {
+      out.history.push(g);
+      labels.push(`earlier game ${i + 1}`);
+    }
   });
   if (out.history.length > maxGames) {
     out.problems.push(`${out.history.length - maxGames} earlier games beyond the ${maxGames} kept: dropped`);
     out.history = out.history.slice(-maxGames);
   }
   if (s.current !== undefined && s.current !== null) out.current = read(s.current, 'the game in progress');
+  // Ids name games (the page, the CSV): of games sharing one, the newest (the current one, then the later) is kept.
+  const seen = new Set<string>(out.current ? [out.current.id] : []);
+  const kept: GameState[] = [];
+  for (let i = out.history.length - 1; i >= 0; i--) {
+    const g = out.history[i];
+    if (seen.has(g.id)) out.problems.push(`${labels[i]}: dropped (a newer game has the same id ${JSON.stringify(g.id)})`);
+    else {
+      seen.add(g.id);
+      kept.unshift(g);
+    }
+  }
+  out.history = kept;
   return out;
 }
 
@@ -139,8 +155,8 @@ export function checkPageMessage(x: unknown): ShannonPageMessage {
     case 'exportCsv':
       return { type: m.type };
     case 'guess':
-      // One typed character (a code point, possibly two UTF-16 units).
-      if (!isString(m.char) || m.char.length === 0 || m.char.length > 2) throw new LmError('the page sent a guess that is not one character');
+      // One typed character: one code point (a BMP character or a whole surrogate pair), not two letters.
+      if (!isString(m.char) || !/^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])$/.test(m.char)) throw new LmError('the page sent a guess that is not one character');
       return { type: 'guess', char: m.char };
     case 'newGame':
       if (!isAlphabetKind(m.alphabet)) throw new LmError(`unknown alphabet ${JSON.stringify(m.alphabet)?.slice(0, 40)}: use ${ALPHABET_KINDS.join(' or ')}`);

@@ -2,11 +2,14 @@
 import * as assert from 'assert';
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { LmError } from '../../../src/core/errors';
 import { KneserNeyTrainer, DEFAULT_FALLBACK_DISCOUNTS } from '../../../src/core/ngram/kneserNey';
-import { MAX_UNCUT_CHARS } from '../../../src/core/tokenStream';
+import { NgramLanguageModel } from '../../../src/core/ngram/ngramLanguageModel';
+import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
+import { MAX_UNCUT_CHARS, TokenStream } from '../../../src/core/tokenStream';
 import { writeFileAtomic } from '../../../src/node/atomicWrite';
 import { fileError } from '../../../src/node/fileErrors';
 import { decodeUtf8, firstInvalidUtf8 } from '../../../src/node/textFile';
@@ -139,7 +142,35 @@ describe('faults: lmp reads only UTF-8 text', function () {
     fs.writeFileSync(file, 'a few words first ' + 'x'.repeat(MAX_UNCUT_CHARS + 1));
     const r = lmp(['score', '--model', arpa, file]);
     assert.strictEqual(r.code, 1);
-    assert.strictEqual(r.stderr, `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (a run without whitespace); at most 4,194,304 are held\n`);
+    assert.strictEqual(r.stderr, `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (it is a single word of letters and digits); at most 4,194,304 are held\n`);
+  });
+
+  it('cuts minified text at punctuation for the editor tokenizer, and searches each character about once', () => {
+    const trainer = new KneserNeyTrainer({ order: 2, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    addTextToTrainer(trainer, 'the cat sat. {"on":[the,mat]}\n', 'editor');
+    const model = new NgramLanguageModel(trainer.build().model, 'editor', 'editor');
+    let searched = 0;
+    const tokenizer = Object.create(model.tokenizer) as typeof model.tokenizer;
+    tokenizer.cutPoint = (text: string) => {
+      searched += text.length;
+      return model.tokenizer.cutPoint!(text);
+    };
+    const stream = (text: string) => {
+      const s = new TokenStream(tokenizer);
+      let n = 0;
+      for (let i = 0; i < text.length; i += 65536) n += s.push(text.slice(i, i + 65536)).length;
+      return n + s.end().length;
+    };
+    const unit = '{"key":[1,2,3],"v":"x"},';
+    const minified = unit.repeat(Math.ceil((MAX_UNCUT_CHARS + 1000) / unit.length));
+    assert.strictEqual(stream(minified), model.tokenizer.encode(minified, true).length);
+    assert.ok(searched < 2 * minified.length, `searched ${searched} characters of ${minified.length}`);
+    const dots = '.'.repeat(MAX_UNCUT_CHARS + 1000);
+    assert.strictEqual(stream(dots), dots.length + 1);
+    searched = 0;
+    const spaces = 'a' + ' '.repeat(MAX_UNCUT_CHARS + 1000);
+    assert.throws(() => stream(spaces), (e: unknown) => e instanceof LmError && /have no place to cut \(it is a single run of spaces and tabs, which the tokenizer takes as one token\)/.test(e.message));
+    assert.ok(searched < 2 * spaces.length, `searched ${searched} characters of ${spaces.length}`);
   });
 
   it('names the path of an input that is a folder, missing, a symlink loop or under a file', () => {
@@ -210,6 +241,30 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     const r2 = lmp(['train-ngram', '--order', '2', '--discount-fallback', '--binary', missing, corpus]);
     assert.strictEqual(r2.stderr, `lmp: cannot write ${missing}: the folder ${path.dirname(missing)} does not exist (ENOENT)\n`);
     assert.deepStrictEqual(leftovers(dir), []);
+  });
+
+  it('refuses to replace a FIFO (or a link to one) or a socket, with a clear message', async () => {
+    const fifo = path.join(dir, 'out.fifo');
+    assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);
+    const fifoLink = path.join(dir, 'fifo-link.arpa');
+    fs.symlinkSync(fifo, fifoLink);
+    const sock = path.join(dir, 'out.sock');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      for (const [flag, target] of [['--arpa', fifo], ['--binary', fifoLink], ['--arpa', sock]]) {
+        const r = lmp(['train-ngram', '--order', '2', '--discount-fallback', flag, target, corpus]);
+        assert.strictEqual(r.code, 1, target);
+        assert.strictEqual(r.stderr, `lmp: cannot write ${target}: it exists and is not a regular file (a device, FIFO or socket); choose another path\n`);
+      }
+      assert.ok(fs.statSync(fifo).isFIFO());
+      assert.ok(fs.lstatSync(sock).isSocket());
+      await assert.rejects(writeFileAtomic(fifo, ['x']), LmError);
+      assert.ok(fs.statSync(fifo).isFIFO());
+      assert.deepStrictEqual(leftovers(dir), []);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('writes through a symlink to the file it points to', () => {
@@ -294,6 +349,37 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
       for (const f of leftovers(dir)) fs.rmSync(path.join(dir, f));
     });
   }
+});
+
+describe('faults: lmp generate option values', function () {
+  this.timeout(60000);
+  let dir: string;
+  let arpa: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-opts-'));
+    const train = path.join(dir, 'train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat\n'.repeat(3));
+    arpa = path.join(dir, 'm.arpa');
+    assert.strictEqual(lmp(['train-ngram', '--order', '2', '--arpa', arpa, '--discount-fallback', train]).code, 0);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('takes integers in decimal digits only, says so for negative ones, and refuses --max-tokens 0 without --echo', () => {
+    const gen = (...extra: string[]) => lmp(['generate', '--model', arpa, '--prompt', 'the', ...extra]);
+    for (const v of ['1e3', '0x10', '0b1', ' 7', '7.0', '-5']) {
+      const r = gen('--max-tokens', v);
+      assert.strictEqual(r.code, 1, v);
+      assert.strictEqual(r.stderr, `lmp: --max-tokens must be an integer from 0 to 100000 in decimal digits, got ${JSON.stringify(v)}\n`);
+    }
+    const zero = gen('--max-tokens', '0');
+    assert.strictEqual(zero.code, 1);
+    assert.strictEqual(zero.stderr, 'lmp: --max-tokens 0 needs --echo (it generates nothing and only scores the prompt)\n');
+    assert.strictEqual(gen('--max-tokens', '0', '--echo').code, 0);
+    // A negative value where one is allowed is taken as the value, not as an option.
+    const seeded = gen('--max-tokens', '3', '--seed', '-3', '--json');
+    assert.strictEqual(seeded.code, 0, seeded.stderr);
+    assert.strictEqual(JSON.parse(seeded.stdout).seed, -3);
+  });
 });
 
 describe('faults: lmp train-ngram on text it cannot model', function () {

@@ -10,7 +10,8 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../../src/core/errors';
-import { DOWNLOAD_STATE_FILE, MAX_REDIRECTS, downloadModel, listDownloadedModels, repoFolderName, type DownloadOptions } from '../../../src/node/hubDownload';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, DOWNLOAD_STATE_FILE, MAX_CONFIG_FILE_BYTES, MAX_REDIRECTS, MAX_TOKENIZER_FILE_BYTES, MIN_MAX_DOWNLOAD_BYTES, clampMaxDownloadBytes, downloadModel, listDownloadedModels, repoFolderName, validateRepoId, type DownloadOptions } from '../../../src/node/hubDownload';
+import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from '../../../src/node/neuralLoader';
 
 const REPO_ID = 'test/lying';
 const GRAPH = 'onnx/model.onnx';
@@ -31,6 +32,8 @@ interface Hub {
   sent: () => number;
   /** Resolves at the next request for `file`. */
   requested: (file: string) => Promise<void>;
+  /** Connections still open. */
+  open: () => number;
   close: () => Promise<void>;
 }
 
@@ -73,12 +76,21 @@ async function startHub(files: Record<string, Buffer>, lie?: Handler): Promise<H
     log,
     sent: () => sent,
     requested: (file) => new Promise((resolve) => waiters.push({ file, resolve })),
+    open: () => sockets.size,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 describe('faults: a hub that lies', function () {
@@ -271,6 +283,64 @@ describe('faults: a hub that lies', function () {
     await assert.rejects(downloadModel(options({ baseUrl: 'file:///etc' })), /must be http or https/);
   });
 
+  it('a redirect whose body never ends is closed at once: no bytes received after it, no connection left open', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'r');
+    // The lie serves config.json at its query-string address too.
+    hub = await startHub({ ...files, 'config.json?moved': files['config.json'] }, (_req, res, file) => {
+      if (file !== 'config.json') return false;
+      res.writeHead(302, { location: `${res.req.url}?moved` });
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+      return true;
+    });
+    await downloadModel(options());
+    const sentAtEnd = hub.sent();
+    // Once the download is over, the server sees every connection closed (no keep-alive reuse of a redirect's body).
+    await waitFor(() => hub!.open() === 0, 5_000);
+    assert.ok(hub.sent() - sentAtEnd < 4 * 2 ** 20, `${hub.sent() - sentAtEnd} bytes sent after the download ended`);
+    assert.ok(hub.sent() < 32 * 2 ** 20, `${hub.sent()} bytes sent in all`);
+  });
+
+  it('a body that trickles (never idle long enough to time out) is given up on below the minimum rate', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    hub = await startHub(files, (_req, res, file) => {
+      if (file !== GRAPH) return false;
+      res.writeHead(200, { 'content-length': '200000' });
+      timer = setInterval(() => res.write(Buffer.alloc(1)), 50);
+      res.on('close', () => clearInterval(timer));
+      return true;
+    });
+    const started = Date.now();
+    await assert.rejects(
+      downloadModel(options({ idleTimeoutMs: 1_000, rateWindowMs: 400, minBytesPerSecond: 100 })),
+      (e: Error) => e instanceof LmError && /sent only \d+ bytes of onnx\/model\.onnx in 0\.4 s, less than 100 bytes per second/.test(e.message),
+    );
+    clearInterval(timer);
+    assert.ok(Date.now() - started < 5_000);
+    assert.ok(fs.existsSync(path.join(target(), `${GRAPH}.part`)), 'kept for a resume');
+  });
+
+  it('JSON files have the loader\'s limits: tokenizer.json above it is refused by the hub before any byte', async () => {
+    assert.strictEqual(MAX_TOKENIZER_FILE_BYTES, MAX_TOKENIZER_JSON_BYTES);
+    assert.strictEqual(MAX_CONFIG_FILE_BYTES, MAX_CONFIG_JSON_BYTES);
+    for (const [file, limit] of [['tokenizer.json', MAX_TOKENIZER_JSON_BYTES], ['config.json', MAX_CONFIG_JSON_BYTES]] as const) {
+      hub = await startHub(files, (_req, res, f) => f === file && !!res.writeHead(200, { 'content-length': String(limit + 1) }).end());
+      await assert.rejects(downloadModel(options()), (e: Error) => e instanceof LmError && e.message.startsWith(`${file} of test/lying is larger than the ${(limit / 2 ** 20).toFixed(1)} MiB limit`));
+      assert.ok(hub.sent() < 1000);
+      await hub.close();
+    }
+    hub = undefined;
+  });
+
+  it('the maxDownloadBytes setting is taken as at least 1 MiB, and the default when it is not a positive integer', () => {
+    assert.strictEqual(clampMaxDownloadBytes(1), MIN_MAX_DOWNLOAD_BYTES);
+    assert.strictEqual(clampMaxDownloadBytes(MIN_MAX_DOWNLOAD_BYTES + 1), MIN_MAX_DOWNLOAD_BYTES + 1);
+    for (const bad of [undefined, 0, -5, 1.5, NaN, Infinity]) assert.strictEqual(clampMaxDownloadBytes(bad), DEFAULT_MAX_DOWNLOAD_BYTES);
+  });
+
   it('a download whose test load fails is not listed; a verified one is', async () => {
     hub = await startHub(files);
     await assert.rejects(downloadModel(options({ verify: async () => { throw new LmError('does not load'); } })), /does not load/);
@@ -325,13 +395,33 @@ describe('faults: one folder per repository id', () => {
     }
   });
 
+  it('refuses "." and ".." as names and ids longer than the hub allows, with an LmError (no ENAMETOOLONG)', () => {
+    for (const id of ['a/.', 'a/..', 'a/../b', './a']) assert.throws(() => repoFolderName(id), (e: unknown) => e instanceof LmError && /is not a Hugging Face repository id/.test(e.message), id);
+    assert.throws(() => validateRepoId(`a/${'b'.repeat(300)}`), (e: unknown) => e instanceof LmError && /its name has 300 characters, more than 96/.test(e.message));
+    assert.throws(() => validateRepoId(`${'o'.repeat(97)}/b`), (e: unknown) => e instanceof LmError && /its owner has 97 characters, more than 96/.test(e.message));
+    assert.strictEqual(validateRepoId(`${'o'.repeat(96)}/${'b'.repeat(96)}`), `${'o'.repeat(96)}/${'b'.repeat(96)}`);
+    // The longest ids fit a folder name, unless escaping makes them too long: then a clear error too.
+    assert.ok(repoFolderName(`${'o'.repeat(96)}/${'b'.repeat(96)}`).length <= 255);
+    assert.throws(() => repoFolderName(`${'o'.repeat(96)}/${'_'.repeat(96)}`), (e: unknown) => e instanceof LmError && /more than the 255 a file system takes/.test(e.message));
+  });
+
+  it('a 300-character id reaches downloadModel as an LmError before any folder is made', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-hub-id-'));
+    try {
+      await assert.rejects(downloadModel({ baseUrl: 'http://127.0.0.1:9', repo: `a/${'b'.repeat(300)}`, target: path.join(dir, 'x') }), LmError);
+      assert.deepStrictEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('random ids over a small alphabet never share a folder', () => {
     const alphabet = ['a', '_', '.', '-'];
     const pick = (n: number, first: string[]) => first[Math.floor(Math.random() * first.length)] + Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
     const seen = new Map<string, string>();
     for (let i = 0; i < 5000; i++) {
       const id = `${pick(Math.floor(Math.random() * 4), ['a'])}/${pick(Math.floor(Math.random() * 4), alphabet)}`;
-      if (id.includes('..')) continue;
+      if (id.includes('..') || id.endsWith('/.')) continue;
       const f = repoFolderName(id);
       const other = seen.get(f);
       assert.ok(other === undefined || other === id, `${id} and ${other} share ${f}`);

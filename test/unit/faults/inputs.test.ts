@@ -10,7 +10,7 @@ import { characters, gameStats, gamesToCsv, guess, newGame, pooledBounds, visibl
 import { checkPageMessage, readSavedGames } from '../../../src/core/shannon/validation';
 import { DEFAULT_SETTINGS, MAX_QUERY_FILE_BYTES, parseQuery, type Query } from '../../../src/playground/query';
 import { buildRequests } from '../../../src/playground/requests';
-import { MAX_EXPANDED_LENGTH, parseEnvironments, substitute } from '../../../src/playground/templates';
+import { MAX_ENVIRONMENTS_JSON_DEPTH, MAX_EXPANDED_LENGTH, MAX_TOTAL_EXPANDED_LENGTH, parseEnvironments, substitute } from '../../../src/playground/templates';
 import { escapeMarkdown, metricsTooltipMarkdown } from '../../../src/vscode/metricsTooltip';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,6 +91,51 @@ describe('faults: template expansion bombs', () => {
     const small = substitute('${a}', { a: 'y'.repeat(MAX_EXPANDED_LENGTH - 1) });
     assert.strictEqual(small.length, MAX_EXPANDED_LENGTH - 1);
     assert.throws(() => substitute('z${a}z', { a: 'y'.repeat(MAX_EXPANDED_LENGTH - 1) }), /\$\{a\} expands the text past/);
+  });
+});
+
+describe('faults: variables named like built-in object properties', () => {
+  const NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'length', 'isPrototypeOf'];
+  const query = (prompt: string, environments: string): Query => ({ prompt, environments, settings: { ...DEFAULT_SETTINGS } });
+
+  it('an unknown one is an ordinary unknown variable: kept by substitute, a clear error in a query', () => {
+    for (const name of NAMES) {
+      assert.strictEqual(substitute(`a \${${name}} b`, {}), `a \${${name}} b`);
+      assert.throws(() => buildRequests(query(`Hello \${${name}}`, '')), (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`);
+      assert.throws(() => buildRequests(query('Hello ${x}', `x: ["\${${name}}"]`)), (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`);
+    }
+  });
+
+  it('a defined one is an ordinary variable, in the line format and in JSON', () => {
+    for (const name of NAMES) {
+      const lines = parseEnvironments(`${name}: [a, b]`);
+      assert.deepStrictEqual(Object.keys(lines), [name]);
+      assert.deepStrictEqual(buildRequests(query(`<\${${name}}>`, `${name}: [a, b]`)).map((r) => r.prompt), ['<a>', '<b>']);
+      assert.deepStrictEqual(buildRequests(query(`<\${${name}}>`, JSON.stringify({ [name]: ['j'] }))).map((r) => r.prompt), ['<j>']);
+      assert.throws(() => parseEnvironments(`${name}: [a]\n${name}: [b]`), /line 2: .* is defined twice/);
+    }
+    const env = parseEnvironments('{"__proto__": ["p"], "length": ["l"]}');
+    assert.deepStrictEqual(buildRequests(query('${__proto__} ${length}', '{"__proto__": ["p"], "length": ["l"]}')).map((r) => r.prompt), ['p l']);
+    assert.strictEqual(Object.getPrototypeOf(env), null);
+    // A setting named like one is unknown, not silently ignored.
+    assert.throws(() => parseQuery(queryFile({ constructor: 1 }), 'q.lmquery.json'), /q\.lmquery\.json: unknown setting\(s\) constructor/);
+  });
+
+  it('JSON environments nested deeper than the limit get a clear error, not a stack overflow', () => {
+    const deep = `{"x": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    assert.throws(() => parseEnvironments(deep), (e: unknown) => e instanceof LmError && e.message === `environments: the JSON nests 5001 levels deep, more than the limit of ${MAX_ENVIRONMENTS_JSON_DEPTH}`);
+    // Brackets inside strings do not count.
+    assert.deepStrictEqual(parseEnvironments(`{"x": ["${'['.repeat(5000)}"]}`).x, ['['.repeat(5000)]);
+    assert.deepStrictEqual(parseEnvironments('{"x": [[1, [2]]]}').x, ['[1,[2]]']);
+  });
+
+  it('all requests of one run together are capped, not only each text', () => {
+    // 64 requests of just under the per-text cap each: every text is allowed, the total is not.
+    const values = Array.from({ length: 64 }, (_, i) => `${i}`).join(', ');
+    const q = query('${n}${big}', `n: [${values}]\nbig: ["${'y'.repeat(MAX_EXPANDED_LENGTH - 10)}"]`);
+    assert.throws(() => buildRequests(q), (e: unknown) => e instanceof LmError && e.message.includes(`add up to more than ${MAX_TOTAL_EXPANDED_LENGTH.toLocaleString('en-US')} characters`));
+    // Fewer requests of the same size are fine.
+    assert.strictEqual(buildRequests(query('${n}${big}', `n: [1, 2]\nbig: ["${'y'.repeat(MAX_EXPANDED_LENGTH - 10)}"]`)).length, 2);
   });
 });
 
@@ -190,6 +235,30 @@ describe('faults: hostile saved Shannon games', () => {
     assert.ok(notList.problems.some((p) => /not a list/.test(p)));
   });
 
+  it('of games sharing an id keeps the newest (the game in progress, then the later one) and says which was dropped', () => {
+    const games = ['a', 'b', 'a', 'c', 'b'].map((id, i) => ({ ...good1(), id, title: `t${i}` }));
+    const read = readSavedGames({ version: 1, history: games, current: { ...good1(), id: 'c', title: 'current' } }, 200)!;
+    assert.deepStrictEqual(read.history.map((g) => `${g.id} ${g.title}`), ['a t2', 'b t4']);
+    assert.strictEqual(read.current?.title, 'current');
+    assert.deepStrictEqual(read.problems.sort(), [
+      'earlier game 1: dropped (a newer game has the same id "a")',
+      'earlier game 2: dropped (a newer game has the same id "b")',
+      'earlier game 4: dropped (a newer game has the same id "c")',
+    ]);
+  });
+
+  it('exports cells that start like a spreadsheet formula as text (a leading apostrophe)', () => {
+    const titles = ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx', 'plain = text'];
+    const csv = gamesToCsv(titles.map((title, i) => ({ ...played(`g${i}`, 'abc', 'all'), title })));
+    const cells = csv.split('\n').slice(1, -1).map((row) => row.slice(row.indexOf(',') + 1));
+    for (const title of titles) {
+      const shown = title === 'plain = text' ? title : `'${title}`;
+      const field = /[",\n\r]/.test(shown) ? `"${shown.replace(/"/g, '""')}"` : shown;
+      assert.ok(cells.some((c) => c.startsWith(`${field},`)), `${JSON.stringify(title)} → ${JSON.stringify(field)} in ${JSON.stringify(csv)}`);
+    }
+    assert.ok(!/(^|,)[=+\-@]/m.test(csv.replace(/\n[ \t]/g, '')), csv);
+  });
+
   it('keeps the newest games beyond the cap', () => {
     const many = Array.from({ length: 5 }, (_, i) => ({ ...good1(), id: `g${i}` }));
     const read = readSavedGames({ version: 1, history: many }, 3)!;
@@ -204,6 +273,8 @@ describe('faults: messages from the Shannon game page', () => {
     assert.throws(() => checkPageMessage({ type: 'newGame', source: 7, alphabet: 'all', window: 0 }), /no text source/);
     assert.throws(() => checkPageMessage({ type: 'guess', char: { length: 1 } }), /not one character/);
     assert.throws(() => checkPageMessage({ type: 'guess', char: 'abc' }), /not one character/);
+    for (const char of ['ab', '', '\ud83d', 'é\u0301']) assert.throws(() => checkPageMessage({ type: 'guess', char }), /not one character/, JSON.stringify(char));
+    for (const char of ['a', '😀', ' ']) assert.deepStrictEqual(checkPageMessage({ type: 'guess', char }), { type: 'guess', char });
     assert.throws(() => checkPageMessage({ type: 'delete everything' }), /unknown message/);
     for (const x of [null, 3, 'guess', []]) assert.throws(() => checkPageMessage(x), LmError);
   });

@@ -115,7 +115,7 @@ describe('webview pages: resource roots and model files', () => {
     const big = path.join(dir, 'config.json');
     fs.writeFileSync(big, '');
     fs.truncateSync(big, PAGE_FILE_LIMITS.config + 1); // sparse: nothing is written
-    await assert.rejects(readModelFileForPage({ kind: 'neural', files: { config: big } }, 'config'), /above the 128 MiB limit/);
+    await assert.rejects(readModelFileForPage({ kind: 'neural', files: { config: big } }, 'config'), /above the 1 MiB limit/);
   });
 });
 
