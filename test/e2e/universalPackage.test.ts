@@ -8,6 +8,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT } from '../../scripts/codeServer';
+import { formatBits, surprisalBits } from '../../src/core/numberFormat';
 import { cli, useVsCode } from './session';
 
 const UNIVERSAL = path.join(REPO_ROOT, 'dist-vsix', 'lm-playground-universal.vsix');
@@ -48,7 +49,8 @@ describe('The universal package, without native code (code-server)', function ()
     const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores;
     const under = scored.find((t: { start: number; length: number }) => t.start <= middle && middle < t.start + t.length);
     const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
-    assert.ok(text.includes(`log p = ${under.logprob.toFixed(3)} nats`), `hover shows the CLI's log p ${under.logprob.toFixed(3)}: ${text}`);
+    const surprisal = formatBits(surprisalBits(under.logprob));
+    assert.ok(text.includes(`surprisal −log₂ p = ${surprisal}`), `hover shows the CLI's surprisal ${surprisal} for ${JSON.stringify(under.text)}: ${text}`);
     await wb.screenshot('universal-hover');
   });
 });

@@ -62,13 +62,21 @@ export class Workbench {
   /** Opens a workspace file with Quick Open and waits for its editor tab. */
   async openFile(name: string): Promise<void> {
     await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => undefined);
-    await this.page.keyboard.press('Control+P');
     const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(name);
+    const row = this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first();
     // Enter once the list has settled on the file: pressing earlier could take a stale first row,
-    // and a click could land on a row the list was just replacing (then nothing opens).
-    await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first().waitFor();
+    // and a click could land on a row the list was just replacing (then nothing opens). A file
+    // written during the run may reach Quick Open's index only later: ask again until it is there.
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      await this.page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(name);
+      const found = await row.waitFor({ timeout: 15_000 }).then(() => true, () => false);
+      if (found) break;
+      await input.press('Escape');
+      if (Date.now() > deadline) throw new Error(`Quick Open never listed ${name}`);
+    }
     await input.press('Enter');
     await this.page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).first().waitFor();
     await this.editor().waitFor();
