@@ -57,6 +57,17 @@ export function isNgramBinary(bytes: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * The total length a file's fixed header declares (format 2 and later), read from its first 20
+ * bytes; undefined for format 1 (no declared length), an unknown version or fewer bytes.
+ */
+export function declaredNgramLength(head: Uint8Array): number | undefined {
+  if (!isNgramBinary(head) || head.length < FIXED_HEADER[2]) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const version = view.getUint32(8, true);
+  return version >= 2 && FIXED_HEADER[version] !== undefined ? view.getUint32(16, true) : undefined;
+}
+
 export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata): Uint8Array {
   const records: ArrayRecord[] = [];
   const payloads: ArrayBufferView[] = [];
