@@ -286,6 +286,11 @@ export class ArpaReader {
     }
     const parent = this.model!.find(ids, 0, k - 1);
     if (parent < 0) this.fail(n, `the ${k - 1}-gram "${fields.slice(1, k).join(' ')}" that this ${k}-gram extends is missing`);
+    // A repeat of the line before is caught here, not after a section of millions of them is stored.
+    const last = s.line.length - 1;
+    if (last >= 0 && s.parent.data[last] === parent && s.word.data[last] === ids[k - 1]) {
+      this.fail(n, `duplicate ${k}-gram (also on line ${s.line.data[last]})`);
+    }
     s.parent.push(parent);
     s.word.push(ids[k - 1]);
     s.logProb.push(logProb);

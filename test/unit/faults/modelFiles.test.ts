@@ -390,6 +390,29 @@ describe('fault injection: ARPA text', () => {
     assert.match(e.message, /declares \d+ n-grams, more than \d+ bytes of text can hold/);
   });
 
+  it('stops at a repeated n-gram line as it arrives, not after storing the whole section', () => {
+    const head = '\\data\\\nngram 1=5\nngram 2=200000\n\n\\1-grams:\n-1\t<unk>\t0\n-1\t<s>\t0\n-1\t</s>\n-1\ta\t0\n-1\tb\n\n\\2-grams:\n';
+    const bytes = new TextEncoder().encode(head + '-1\ta b\n'.repeat(200000) + '\n\\end\\\n');
+    const reader = new ArpaReader('dup.arpa', { maxBytes: 1 << 30 });
+    let pushed = 0;
+    const e = (() => {
+      try {
+        for (let at = 0; at < bytes.length; at += 16 << 10) {
+          const chunk = bytes.subarray(at, at + (16 << 10));
+          pushed += chunk.length;
+          reader.push(chunk);
+        }
+        reader.end();
+      } catch (err) {
+        return err as ModelFormatError;
+      }
+      return undefined;
+    })();
+    assert.ok(e instanceof ModelFormatError, 'an error');
+    assert.strictEqual(e.message, 'dup.arpa:14: duplicate 2-gram (also on line 13)');
+    assert.ok(pushed <= 16 << 10, `read ${pushed} of ${bytes.length} bytes`);
+  });
+
   it('gives up early on text that is not ARPA: an endless preamble, an endless line', () => {
     const preamble = new TextEncoder().encode('words, words\n'.repeat(MAX_ARPA_PREAMBLE_LINES + 5) + arpa);
     assert.strictEqual(arpaError(preamble).line, MAX_ARPA_PREAMBLE_LINES);
