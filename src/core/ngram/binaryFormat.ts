@@ -13,7 +13,7 @@ import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
 import { MAX_ORDER } from './kneserNey';
-import { NgramModel, NgramOrder } from './ngramModel';
+import { MAX_LOG10_BACKOFF, NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
 
 const MAGIC = 'LMPNGRAM';
@@ -157,7 +157,9 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     return fail((e as Error).message);
   }
   for (const special of [UNK, BOS, EOS]) if (vocab.id(special) === undefined) fail(`the vocabulary has no ${special}`);
-  return { model: new NgramModel(vocab, orders), metadata: h.metadata };
+  const model = new NgramModel(vocab, orders);
+  model.source = fileName;
+  return { model, metadata: h.metadata };
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -226,6 +228,8 @@ function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
     if (o.backoff) {
       const b = firstNonFinite(o.backoff);
       if (b >= 0) fail(`${k + 1}-gram entry ${b} has a bad backoff ${o.backoff[b]}`);
+      const high = o.backoff.findIndex((w) => w > MAX_LOG10_BACKOFF);
+      if (high >= 0) fail(`${k + 1}-gram entry ${high} has a backoff ${o.backoff[high]} above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
     }
     if (k === orders.length - 1) break;
     const cs = o.childStart!;

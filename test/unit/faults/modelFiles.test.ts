@@ -390,6 +390,23 @@ describe('fault injection: ARPA text', () => {
     assert.match(e.message, /declares \d+ n-grams, more than \d+ bytes of text can hold/);
   });
 
+  it('refuses an absurd backoff weight, and never gives a probability above 1 from backoffs that do not fit', () => {
+    const huge = arpaError(arpa.replace(/\n(-[\d.]+)\tcat\t-?[\d.]+/, '\n$1\tcat\t3e38'));
+    assert.match(huge.message, /backoff 3e\+38 is above 10, the largest log10 backoff weight accepted$/);
+    assert.ok(huge.line !== undefined && huge.line > 0);
+    // A legal but inconsistent weight: log10 backoff 5 after "cat" lifts some unigram above 1.
+    const model = readArpa(arpa.replace(/\n(-[\d.]+)\tcat\t-?[\d.]+/, '\n$1\tcat\t5'), 'lifted.arpa');
+    const cat = model.vocab.id('cat')!;
+    const out = new Float64Array(model.vocab.size);
+    assert.throws(() => model.distribution10([cat], out), (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message));
+    const lifted = [...Array(model.vocab.size).keys()].find((w) => model.find([cat, w], 0, 2) < 0 && model.orders[0].logProb[w] > -5)!;
+    assert.throws(() => model.logProb10([cat], lifted), (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message));
+    // The binary format: the same bound at load.
+    const good = smallModel();
+    good.orders[0].backoff![good.vocab.id('cat')!] = 3e38;
+    expectModelError(() => readNgramBinary(writeNgramBinary(good, { name: 'x', tokenizer: 'whitespace' }), 'huge.ngram'), 'huge.ngram', 'backoff');
+  });
+
   it('stops at a repeated n-gram line as it arrives, not after storing the whole section', () => {
     const head = '\\data\\\nngram 1=5\nngram 2=200000\n\n\\1-grams:\n-1\t<unk>\t0\n-1\t<s>\t0\n-1\t</s>\n-1\ta\t0\n-1\tb\n\n\\2-grams:\n';
     const bytes = new TextEncoder().encode(head + '-1\ta b\n'.repeat(200000) + '\n\\end\\\n');
