@@ -475,6 +475,11 @@ describe('fault injection: neural model folders', function () {
     await rejects(folder((c) => ({ ...c, n_layer: 1e8 })), 'config.json', /n_layer 100000000 is out of range \(1 to 1024/);
   });
 
+  it('probes the last position: n_positions larger than the graph\'s position table is refused at load', async () => {
+    const real = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'config.json'), 'utf8')).n_positions as number;
+    await rejects(folder((c) => ({ ...c, n_positions: real + 1, n_ctx: real + 1 })), 'config.json', new RegExp(`n_positions ${real + 1} is larger than the graph's position table`));
+  });
+
   it('refuses sizes out of range, naming the field', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ n_positions: 1 }, /n_positions 1 is out of range \(2 to .*a window needs 2 tokens/],
