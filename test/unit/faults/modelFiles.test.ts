@@ -503,6 +503,29 @@ describe('fault injection: neural model folders', function () {
     await rejects(folder((c) => c, { 'tokenizer.json': '{"model": 1}' }), 'tokenizer.json', /cannot build the tokenizer/);
   });
 
+  it('checks the token ids of tokenizer.json against the graph, and that it covers the text it is given', async () => {
+    const tok = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'tokenizer.json'), 'utf8'));
+    const V = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'config.json'), 'utf8')).vocab_size as number;
+    const edited = (edit: (t: typeof tok) => void) => {
+      const t = structuredClone(tok);
+      edit(t);
+      return folder((c) => c, { 'tokenizer.json': JSON.stringify(t) });
+    };
+    const shifted = edited((t) => {
+      t.model.vocab[Object.keys(t.model.vocab)[0]] = V + 10;
+    });
+    await rejects(shifted, 'tokenizer.json', new RegExp(`has id ${V + 10}, outside the graph's vocabulary \\(0 to ${V - 1}\\)`));
+    const negative = edited((t) => t.added_tokens.push({ id: -5, content: '<neg>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+    await rejects(negative, 'tokenizer.json', /"<neg>" has id -5, outside the graph's vocabulary/);
+    const small = edited((t) => {
+      t.model.vocab = Object.fromEntries(Object.entries(t.model.vocab as Record<string, number>).filter(([, id]) => id < 100));
+      t.model.merges = [];
+    });
+    await rejects(small, 'tokenizer.json', /does not cover printable ASCII/);
+    const broken = edited((t) => (t.model.merges = [1, 2, 3]));
+    await rejects(broken, 'tokenizer.json', /cannot build the tokenizer: a field of its "model" section/);
+  });
+
   it('refuses a graph that is not a regular file (a link to /dev/zero would be read forever)', async () => {
     const d = folder((c) => c);
     fs.unlinkSync(path.join(d, 'onnx'));
