@@ -65,7 +65,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
         throw new ModelFormatError(`token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, outside the graph's vocabulary (0 to ${graphVocabSize - 1})`, this.fileName);
       }
     }
-    let probe = '';
+    let probe = 'A'; // not a leading space: some decoders drop one
     for (let c = 0x20; c < 0x7f; c++) probe += String.fromCharCode(c);
     const ids = this.hf.encode(probe, { add_special_tokens: false }).ids;
     const back = ids.length ? this.hf.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) : '';
