@@ -201,16 +201,16 @@ export class OnnxCausalLm implements LanguageModel {
       throw e;
     }
     const lm = new OnnxCausalLm(ort, session, config, tokenizer, options);
+    if (tokenizer.vocabSize > config.vocabSize) {
+      await session.release();
+      throw new ModelFormatError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`, tokenizerName);
+    }
     await lm.checkShapes(onnxName, configName);
     try {
       tokenizer.checkAgainstGraph(config.vocabSize);
     } catch (e) {
       await session.release();
       throw e;
-    }
-    if (tokenizer.vocabSize > config.vocabSize) {
-      await session.release();
-      throw new ModelFormatError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`, tokenizerName);
     }
     return lm;
   }
