@@ -7,16 +7,12 @@ import * as fs from 'fs';
 import { pipeline } from 'stream';
 import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../core/errors';
+import { formatBytes } from '../core/modelLimits';
 
 /** Chunks read from disk and handed out by the decompressor (smaller ones cost more hops than they save: measured). */
 const CHUNK_BYTES = 1 << 20;
 
-export function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${+(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${+(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${+(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} bytes`;
-}
+export { formatBytes };
 
 /** Why a file cannot be read, in words (permission, folder, missing, symlink loop). */
 export function describeFsError(e: unknown): string {

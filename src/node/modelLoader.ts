@@ -7,10 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LmError, ModelFormatError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { ArpaReader } from '../core/ngram/arpa';
-import { readNgramBinary } from '../core/ngram/binaryFormat';
-import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
-import { arpaModelName, ngramFileKind, notAModel, SNIFF_BYTES } from '../core/ngram/ngramFromBytes';
+import { ngramFromChunks } from '../core/ngram/ngramFromChunks';
 import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from './modelFileStream';
 import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
 import { startNeuralWorker } from './workerHost';
@@ -124,71 +121,25 @@ export interface ModelLimits {
 
 /**
  * Loads an n-gram model file (LM Playground binary or ARPA, gzipped or not) as a stream: ARPA text
- * is parsed chunk by chunk, a binary file is gathered into one buffer; both stop at `maxBytes`.
+ * is parsed chunk by chunk, a binary file is copied once into a buffer of its declared size; both
+ * stop at `maxBytes`, and a binary as soon as it passes the length its header declares.
  */
 export async function loadModelFile(file: string, name = path.basename(path.dirname(file)) || file, limits: ModelLimits = {}): Promise<LanguageModel> {
   const maxBytes = limits.maxBytes ?? MAX_MODEL_BYTES;
-  let size: number;
+  let stat: fs.Stats;
   try {
-    size = fs.statSync(file).size;
+    stat = fs.statSync(file);
   } catch (e) {
     throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
   }
+  // Before any open: opening a FIFO for reading blocks, and a device never ends.
+  if (stat.isDirectory()) throw new LmError(`cannot read model ${file}: it is a folder`);
+  if (!stat.isFile()) throw new ModelFormatError('not a regular file (a device, a FIFO or a socket cannot be a model)', file);
+  const size = stat.size;
   if (size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
   if (size === 0) throw new ModelFormatError('file is empty', file);
   const gzipped = isGzipFile(file);
-  const chunks = modelFileChunks(file, maxBytes);
-  // Enough of the start to tell the format.
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
-  let done = false;
-  while (headBytes < SNIFF_BYTES) {
-    const next = await chunks.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    head.push(next.value);
-    headBytes += next.value.length;
-  }
-  const start = Buffer.concat(head);
-  const kind = ngramFileKind(start);
-  if (kind === 'other') {
-    await chunks.return(undefined);
-    throw notAModel(file);
-  }
-  if (kind === 'binary') {
-    let bytes: Buffer;
-    if (gzipped) {
-      const parts: Uint8Array[] = [start];
-      if (!done) for await (const chunk of chunks) parts.push(chunk);
-      bytes = Buffer.concat(parts);
-    } else {
-      // The size is known and within the cap: one read is faster than gathering chunks.
-      await chunks.return(undefined);
-      try {
-        bytes = fs.readFileSync(file);
-      } catch (e) {
-        throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
-      }
-      if (bytes.length > maxBytes) throw new ModelFormatError(`file is ${formatBytes(bytes.length)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
-    }
-    const { model, metadata } = readNgramBinary(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
-    return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
-  }
-  const reader = new ArpaReader(file, { maxBytes: Math.min(maxBytes, /\.gz$/i.test(file) ? maxBytes : size) });
-  try {
-    reader.push(start);
-    if (!done) {
-      for await (const chunk of chunks) {
-        reader.push(chunk);
-        if (reader.finished) break;
-      }
-    }
-  } finally {
-    await chunks.return(undefined);
-  }
-  return new NgramLanguageModel(reader.end(), 'whitespace', arpaModelName(file));
+  return ngramFromChunks(modelFileChunks(file, maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size });
 }
 
 /**

@@ -1,27 +1,32 @@
 import { ModelFormatError } from '../core/errors';
-import { MAX_MODEL_BYTES } from '../core/modelLimits';
+import { formatBytes, MAX_MODEL_BYTES } from '../core/modelLimits';
 
-/** Decompresses as a stream and stops once the output passes the cap (a gzip bomb stops early). */
-export async function gunzipIfNeeded(bytes: Uint8Array, file: string, maxBytes = MAX_MODEL_BYTES): Promise<Uint8Array> {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+/**
+ * A model file's bytes as chunks, gunzipped as a stream when they start with the gzip magic bytes;
+ * stops once the output passes the cap (a gzip bomb stops early), and the consumer may stop
+ * earlier (`return()` cancels the decompression).
+ */
+export async function* modelBytesChunks(bytes: Uint8Array, file: string, maxBytes = MAX_MODEL_BYTES): AsyncGenerator<Uint8Array> {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    yield bytes;
+    return;
+  }
   const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
-  const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new ModelFormatError(`decompresses to more than ${maxBytes} bytes, the limit for model data`, file);
+  try {
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (e) {
+        throw new ModelFormatError(`corrupt gzip data: ${(e as Error).message}`, file);
+      }
+      if (next.done) return;
+      total += next.value.length;
+      if (total > maxBytes) throw new ModelFormatError(`decompresses to more than ${formatBytes(maxBytes)}, the limit for model data`, file);
+      yield next.value;
     }
-    chunks.push(value);
+  } finally {
+    await reader.cancel().catch(() => undefined);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -8,10 +8,11 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import { EngineServer } from '../core/engine/engineServer';
 import type { EngineRequest } from '../core/engine/protocol';
-import { LmError, ModelFormatError } from '../core/errors';
-import { ngramFromBytes } from '../core/ngram/ngramFromBytes';
+import { LmError } from '../core/errors';
+import { MAX_MODEL_BYTES } from '../core/modelLimits';
+import { ngramFromChunks } from '../core/ngram/ngramFromChunks';
 import { OnnxCausalLm } from '../core/neural/onnxCausalLm';
-import { gunzipIfNeeded } from './cappedGunzip';
+import { modelBytesChunks } from './cappedGunzip';
 import { hasWebGpuAdapter, type BrowserDevice, type OrtBinaries } from './ortBinaries';
 
 /** An n-gram model: the file's bytes (LM Playground binary or ARPA, gzipped or not). */
@@ -52,14 +53,9 @@ const server = new EngineServer(
   async (raw) => {
     if ((raw as BrowserNgramSpec).kind === 'ngram') {
       const spec = raw as BrowserNgramSpec;
-      let bytes: Uint8Array;
-      try {
-        bytes = await gunzipIfNeeded(new Uint8Array(spec.bytes), spec.file);
-      } catch (e) {
-        if (e instanceof ModelFormatError) throw e;
-        throw new ModelFormatError(`corrupt gzip data: ${(e as Error).message}`, spec.file);
-      }
-      return { model: ngramFromBytes(bytes, spec.file, spec.name) };
+      const bytes = new Uint8Array(spec.bytes);
+      const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
+      return { model: await ngramFromChunks(modelBytesChunks(bytes, spec.file, MAX_MODEL_BYTES), spec.file, spec.name, { maxBytes: MAX_MODEL_BYTES, size: gzipped ? undefined : bytes.length }) };
     }
     const spec = raw as BrowserEngineSpec;
     const { ort, device, binary } = await pickRuntime(spec.device, spec.wasmBinaries ?? {});

@@ -31,13 +31,45 @@ export class HuggingFaceTokenizer implements Tokenizer {
     try {
       this.hf = new HfTokenizer(tokenizerJson as object, (tokenizerConfig ?? {}) as object);
     } catch (e) {
-      throw new ModelFormatError(`cannot build the tokenizer: ${(e as Error).message}`, fileName);
+      // The library's own TypeErrors ("x.split is not a function") say nothing to a user.
+      const why = e instanceof TypeError ? 'a field of its "model" section (vocab, merges) or added_tokens has the wrong type' : (e as Error).message;
+      throw new ModelFormatError(`cannot build the tokenizer: ${why}`, fileName);
     }
     const j = tokenizerJson as { decoder?: { type?: string }; pre_tokenizer?: { type?: string; pretokenizers?: { type?: string }[] } };
     this.byteLevel =
       j.decoder?.type === 'ByteLevel' || j.pre_tokenizer?.type === 'ByteLevel' || !!j.pre_tokenizer?.pretokenizers?.some((p) => p.type === 'ByteLevel');
     this.vocabSize = this.hf.get_vocab(true).size;
     if (isPlainGpt2ByteLevel(tokenizerJson)) this.cutPoint = cutBeforeSpaceAfterWord;
+    this.fileName = fileName;
+    this.json = tokenizerJson;
+  }
+
+  private readonly fileName: string;
+  private readonly json: unknown;
+
+  /**
+   * Checks the tokenizer against the graph it feeds: every id (vocabulary and added tokens) is a
+   * token of the graph's logits, and a probe of printable ASCII comes back whole (a tokenizer that
+   * lacks some characters would silently drop text).
+   */
+  checkAgainstGraph(graphVocabSize: number): void {
+    const j = this.json as { model?: { vocab?: unknown }; added_tokens?: { id?: unknown; content?: unknown }[] };
+    const entries: [unknown, unknown][] = [];
+    const vocab = j.model?.vocab;
+    // A Unigram vocabulary is a list (ids are positions); BPE and WordPiece map tokens to ids.
+    if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) entries.push(...Object.entries(vocab));
+    if (Array.isArray(vocab) && vocab.length > graphVocabSize) entries.push([vocab[graphVocabSize], graphVocabSize]);
+    for (const t of Array.isArray(j.added_tokens) ? j.added_tokens : []) entries.push([t.content, t.id]);
+    for (const [token, id] of entries) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= graphVocabSize) {
+        throw new ModelFormatError(`token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, outside the graph's vocabulary (0 to ${graphVocabSize - 1})`, this.fileName);
+      }
+    }
+    let probe = 'A'; // not a leading space: some decoders drop one
+    for (let c = 0x20; c < 0x7f; c++) probe += String.fromCharCode(c);
+    const ids = this.hf.encode(probe, { add_special_tokens: false }).ids;
+    const back = ids.length ? this.hf.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) : '';
+    if (back !== probe) throw new ModelFormatError(`the tokenizer does not cover printable ASCII: ${JSON.stringify(probe)} comes back as ${JSON.stringify(back)}`, this.fileName);
   }
 
   encode(text: string, atStart: boolean, offset = 0): Token[] {

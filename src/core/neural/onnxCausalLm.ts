@@ -213,12 +213,18 @@ export class OnnxCausalLm implements LanguageModel {
       await session.release();
       throw new ModelFormatError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`, tokenizerName);
     }
-    await lm.checkShapes(onnxName);
+    await lm.checkShapes(onnxName, configName);
+    try {
+      tokenizer.checkAgainstGraph(config.vocabSize);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     return lm;
   }
 
   /** One forward pass on a single token catches a graph whose shapes do not match config.json. */
-  private async checkShapes(onnxName: string): Promise<void> {
+  private async checkShapes(onnxName: string, configName: string): Promise<void> {
     try {
       const { logits } = await this.forward([this.config.bosId ?? 0], 0, this.emptyPast());
       if (logits.dims[2] !== this.config.vocabSize) {
@@ -227,6 +233,13 @@ export class OnnxCausalLm implements LanguageModel {
     } catch (e) {
       await this.session.release();
       throw new ModelFormatError(`the graph does not run with the shapes in config.json: ${(e as Error).message.split('\n')[0]}`, onnxName);
+    }    if (!this.inputNames.has('position_ids')) return;
+    // The last position of the window: a position table shorter than n_positions fails here, not on a long text.
+    try {
+      await this.forward([this.config.bosId ?? 0], 0, this.emptyPast(), this.config.contextLength - 1);
+    } catch {
+      await this.session.release();
+      throw new ModelFormatError(`n_positions ${this.config.contextLength} is larger than the graph's position table (${onnxName} fails at position ${this.config.contextLength - 1})`, configName);
     }
   }
 
@@ -248,14 +261,14 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   /** Runs `ids` after `pastLength` cached positions; returns logits [1, ids.length, vocab] and the new cache. */
-  private async forward(ids: readonly number[], pastLength: number, past: Tensor[]): Promise<{ logits: TypedTensor<'float32'>; present: Tensor[] }> {
+  private async forward(ids: readonly number[], pastLength: number, past: Tensor[], firstPosition = pastLength): Promise<{ logits: TypedTensor<'float32'>; present: Tensor[] }> {
     const T = ids.length;
     const feeds: Record<string, Tensor> = {
       input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), [1, T]),
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
     };
     if (this.inputNames.has('position_ids')) {
-      feeds.position_ids = new this.ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)), [1, T]);
+      feeds.position_ids = new this.ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(firstPosition + i)), [1, T]);
     }
     if (this.inputNames.has('use_cache_branch')) feeds.use_cache_branch = new this.ort.Tensor('bool', [pastLength > 0], [1]);
     for (let l = 0; l < this.config.layers; l++) {

@@ -7,7 +7,7 @@ import { ModelFormatError } from '../errors';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
 import { GrowableFloat32, GrowableUint32 } from './growable';
 import { MAX_ORDER } from './kneserNey';
-import { NgramModel, NgramOrder } from './ngramModel';
+import { MAX_LOG10_BACKOFF, NgramModel, NgramOrder } from './ngramModel';
 import { MAX_VOCABULARY, Vocabulary } from './vocabulary';
 
 /** Writes the model as ARPA text, in chunks (a large model does not become one giant string). */
@@ -178,8 +178,11 @@ export class ArpaReader {
         return this.fail(at, `unexpected end of file in the ${this.k}-gram section`);
       case 'end':
         return this.fail(at, 'unexpected end of file: expected \\end\\');
-      case 'done':
-        return new NgramModel(this.vocab, this.orders);
+      case 'done': {
+        const model = new NgramModel(this.vocab, this.orders);
+        model.source = this.fileName;
+        return model;
+      }
     }
   }
 
@@ -267,6 +270,7 @@ export class ArpaReader {
       backoff = Number(fields[k + 1]);
       if (!Number.isFinite(Math.fround(backoff))) this.fail(n, `bad backoff ${JSON.stringify(fields[k + 1])}`);
       if (k === N) this.fail(n, `a highest-order ${k}-gram cannot have a backoff`);
+      if (backoff > MAX_LOG10_BACKOFF) this.fail(n, `backoff ${backoff} is above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
     }
     const s = this.section;
     if (s.line.length >= this.counts[k - 1]) this.fail(n, `the header says ${this.counts[k - 1]} ${k}-grams, the section has more`);
@@ -286,6 +290,11 @@ export class ArpaReader {
     }
     const parent = this.model!.find(ids, 0, k - 1);
     if (parent < 0) this.fail(n, `the ${k - 1}-gram "${fields.slice(1, k).join(' ')}" that this ${k}-gram extends is missing`);
+    // A repeat of the line before is caught here, not after a section of millions of them is stored.
+    const last = s.line.length - 1;
+    if (last >= 0 && s.parent.data[last] === parent && s.word.data[last] === ids[k - 1]) {
+      this.fail(n, `duplicate ${k}-gram (also on line ${s.line.data[last]})`);
+    }
     s.parent.push(parent);
     s.word.push(ids[k - 1]);
     s.logProb.push(logProb);

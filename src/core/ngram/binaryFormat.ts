@@ -13,7 +13,7 @@ import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
 import { MAX_ORDER } from './kneserNey';
-import { NgramModel, NgramOrder } from './ngramModel';
+import { MAX_LOG10_BACKOFF, NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
 
 const MAGIC = 'LMPNGRAM';
@@ -55,6 +55,17 @@ export function isNgramBinary(bytes: Uint8Array): boolean {
   if (bytes.length < 8) return false;
   for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) return false;
   return true;
+}
+
+/**
+ * The total length a file's fixed header declares (format 2 and later), read from its first 20
+ * bytes; undefined for format 1 (no declared length), an unknown version or fewer bytes.
+ */
+export function declaredNgramLength(head: Uint8Array): number | undefined {
+  if (!isNgramBinary(head) || head.length < FIXED_HEADER[2]) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const version = view.getUint32(8, true);
+  return version >= 2 && FIXED_HEADER[version] !== undefined ? view.getUint32(16, true) : undefined;
 }
 
 export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata): Uint8Array {
@@ -146,7 +157,9 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     return fail((e as Error).message);
   }
   for (const special of [UNK, BOS, EOS]) if (vocab.id(special) === undefined) fail(`the vocabulary has no ${special}`);
-  return { model: new NgramModel(vocab, orders), metadata: h.metadata };
+  const model = new NgramModel(vocab, orders);
+  model.source = fileName;
+  return { model, metadata: h.metadata };
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -215,6 +228,8 @@ function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
     if (o.backoff) {
       const b = firstNonFinite(o.backoff);
       if (b >= 0) fail(`${k + 1}-gram entry ${b} has a bad backoff ${o.backoff[b]}`);
+      const high = o.backoff.findIndex((w) => w > MAX_LOG10_BACKOFF);
+      if (high >= 0) fail(`${k + 1}-gram entry ${high} has a backoff ${o.backoff[high]} above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
     }
     if (k === orders.length - 1) break;
     const cs = o.childStart!;

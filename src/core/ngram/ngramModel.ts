@@ -5,7 +5,16 @@
  * [childStart[i], childStart[i+1]) of order k+1, sorted by word id, found by binary search.
  * Probabilities and backoffs are log10, as in ARPA files; queries follow ARPA backoff semantics.
  */
+import { ModelFormatError } from '../errors';
 import { Vocabulary } from './vocabulary';
+
+/**
+ * The largest log10 backoff weight the readers accept: weights above 1 are legal in ARPA, but one
+ * of 10^10 only turns probabilities into nonsense.
+ */
+export const MAX_LOG10_BACKOFF = 10;
+/** How far above 0 a backed-off log10 probability may be (float32 rounding) before the model is called inconsistent. */
+const LOG10_TOLERANCE = 1e-4;
 
 export interface NgramOrder {
   count: number;
@@ -19,6 +28,9 @@ export interface NgramOrder {
 }
 
 export class NgramModel {
+  /** The file the model came from, named when a query finds it inconsistent. */
+  source = 'n-gram model';
+
   constructor(
     readonly vocab: Vocabulary,
     readonly orders: NgramOrder[],
@@ -77,10 +89,18 @@ export class NgramModel {
       if (ctx < 0) continue;
       const order = this.orders[m - 1];
       const child = this.findChild(order.childStart!, this.orders[m].words, ctx, word);
-      if (child >= 0) return this.orders[m].logProb[child] + backoffSum;
+      if (child >= 0) return this.checked(this.orders[m].logProb[child] + backoffSum);
       backoffSum += order.backoff![ctx];
     }
-    return this.orders[0].logProb[word] + backoffSum;
+    return this.checked(this.orders[0].logProb[word] + backoffSum);
+  }
+
+  /** A probability above 1 comes only from backoff weights that do not fit their probabilities. */
+  private checked(logProb10: number): number {
+    if (logProb10 > LOG10_TOLERANCE || Number.isNaN(logProb10)) {
+      throw new ModelFormatError(`inconsistent backoff weights: a backed-off probability is 10^${logProb10} (more than 1)`, this.source);
+    }
+    return logProb10;
   }
 
   /**
@@ -104,7 +124,7 @@ export class NgramModel {
         out[next.words[c]] = next.logProb[c] - shift;
       }
     }
-    if (shift !== 0) for (let i = 0; i < out.length; i++) out[i] += shift;
+    if (shift !== 0) for (let i = 0; i < out.length; i++) out[i] = this.checked(out[i] + shift);
     return out;
   }
 

@@ -5,6 +5,7 @@
  * a silently different model.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,12 +17,13 @@ import { NGRAM_FORMAT_VERSION, readNgramBinary, writeNgramBinary } from '../../.
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../../src/core/ngram/kneserNey';
 import type { NgramModel } from '../../../src/core/ngram/ngramModel';
 import { ngramFromBytes } from '../../../src/core/ngram/ngramFromBytes';
+import { ngramFromChunks } from '../../../src/core/ngram/ngramFromChunks';
 import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
 import { MAX_VOCABULARY } from '../../../src/core/ngram/vocabulary';
 import { loadModelFile } from '../../../src/node/modelLoader';
 import { modelFileChunks } from '../../../src/node/modelFileStream';
 import { loadHuggingFaceFolder, MAX_CONFIG_JSON_BYTES } from '../../../src/node/neuralLoader';
-import { gunzipIfNeeded } from '../../../src/webview/cappedGunzip';
+import { modelBytesChunks } from '../../../src/webview/cappedGunzip';
 import { REPO } from '../helpers';
 
 const NEURAL_DIR = path.join(REPO, 'models', 'gpt-classics');
@@ -236,7 +238,8 @@ describe('fault injection: gzip streams', () => {
   });
 
   it('the loader stops at its maxBytes parameter: a binary model header followed by a bomb', async () => {
-    const prefix = writeNgramBinary(smallModel(2), { name: 'x', tokenizer: 'whitespace' }).subarray(0, 64);
+    const prefix = writeNgramBinary(smallModel(2), { name: 'x', tokenizer: 'whitespace' }).slice(0, 64);
+    new DataView(prefix.buffer).setUint32(8, 1, true); // format 1: no declared length to stop at
     const gz = file('bomb.ngram.gz', bomb(prefix, 64));
     await assert.rejects(loadModelFile(gz, 'x', { maxBytes: 2 << 20 }), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${gz}: decompresses to more than 2 MiB`));
     // A plain file larger than the cap is refused before reading.
@@ -244,12 +247,83 @@ describe('fault injection: gzip streams', () => {
     await assert.rejects(loadModelFile(big, 'x', { maxBytes: 2 << 20 }), (e: Error) => e instanceof ModelFormatError && /big\.arpa: file is 3 MiB, above the 2 MiB limit/.test(e.message));
   });
 
+  /** Chunks of `source`, counting the bytes the consumer pulled. */
+  async function* counted(source: AsyncIterable<Uint8Array>, seen: { bytes: number }): AsyncGenerator<Uint8Array> {
+    for await (const c of source) {
+      seen.bytes += c.length;
+      yield c;
+    }
+  }
+  const gather = async (chunks: AsyncIterable<Uint8Array>) => {
+    const parts: Uint8Array[] = [];
+    for await (const c of chunks) parts.push(c);
+    return Buffer.concat(parts);
+  };
+
   it('the browser engine (DecompressionStream) stops a gzip bomb at its cap too, and passes good data through', async () => {
     const gz = bomb(new Uint8Array(0), 64);
-    await assert.rejects(gunzipIfNeeded(gz, 'page.ngram.gz', 1 << 20), (e: Error) => e instanceof ModelFormatError && e.message.startsWith('page.ngram.gz: decompresses to more than 1048576 bytes'));
+    await assert.rejects(gather(modelBytesChunks(gz, 'page.ngram.gz', 1 << 20)), (e: Error) => e instanceof ModelFormatError && e.message.startsWith('page.ngram.gz: decompresses to more than 1 MiB'));
     const text = Buffer.from('the mouse ate the cheese\n'.repeat(1000));
-    assert.deepStrictEqual(Buffer.from(await gunzipIfNeeded(zlib.gzipSync(text), 'ok.gz', text.length)), text);
-    assert.strictEqual(await gunzipIfNeeded(text, 'plain'), text);
+    assert.deepStrictEqual(await gather(modelBytesChunks(zlib.gzipSync(text), 'ok.gz', text.length)), text);
+    assert.deepStrictEqual(await gather(modelBytesChunks(text, 'plain')), text);
+  });
+
+  it('the browser engine tells the format from the first chunk: zeros are not a model, long before the cap', async () => {
+    const seen = { bytes: 0 };
+    const gz = bomb(new Uint8Array(0), 16); // 256 MiB of zeros
+    await assert.rejects(
+      ngramFromChunks(counted(modelBytesChunks(gz, 'zeros.arpa.gz'), seen), 'zeros.arpa.gz', 'x', { maxBytes: 1 << 30 }),
+      (e: Error) => e instanceof ModelFormatError && e.message.startsWith('zeros.arpa.gz: not a language model'),
+    );
+    assert.ok(seen.bytes < 4 << 20, `decompressed ${seen.bytes} bytes`);
+    const good = writeNgramBinary(smallModel(), { name: 'x', tokenizer: 'whitespace' });
+    const model = await ngramFromChunks(modelBytesChunks(zlib.gzipSync(good), 'ok.ngram.gz'), 'ok.ngram.gz', 'x', { maxBytes: 1 << 20 });
+    assert.strictEqual(model.vocabSize, smallModel().vocab.size);
+  });
+
+  it('stops a binary as soon as its data passes the length its header declares (gzipped or not), allocating only that length', async () => {
+    const prefix = writeNgramBinary(smallModel(2), { name: 'x', tokenizer: 'whitespace' }).slice(0, 64);
+    new DataView(prefix.buffer).setUint32(16, 64, true);
+    const gz = bomb(prefix, 16); // 256 MiB after a header declaring 64 bytes
+    for (const source of [() => modelBytesChunks(gz, 'under.ngram.gz'), () => modelFileChunks(file('under.ngram.gz', gz), 1 << 30)]) {
+      const seen = { bytes: 0 };
+      await assert.rejects(
+        ngramFromChunks(counted(source(), seen), 'under.ngram.gz', 'x', { maxBytes: 1 << 30 }),
+        (e: Error) => e instanceof ModelFormatError && e.message === 'under.ngram.gz: file has more bytes than the 64 its header declares',
+      );
+      assert.ok(seen.bytes < 4 << 20, `decompressed ${seen.bytes} bytes`);
+    }
+    // Uncompressed: the file's size is compared with the declared length before reading on.
+    const sparse = path.join(dir, 'under.ngram');
+    fs.writeFileSync(sparse, prefix);
+    fs.truncateSync(sparse, 256 << 20);
+    const seen = { bytes: 0 };
+    await assert.rejects(
+      ngramFromChunks(counted(modelFileChunks(sparse, 1 << 30), seen), sparse, 'x', { maxBytes: 1 << 30, size: 256 << 20 }),
+      (e: Error) => e instanceof ModelFormatError && e.message === `${sparse}: file has ${(256 << 20) - 64} bytes more than the 64 its header declares`,
+    );
+    assert.ok(seen.bytes <= 2 << 20, `read ${seen.bytes} bytes`);
+    await assert.rejects(loadModelFile(sparse, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.includes('more than the 64 its header declares'));
+    // A declared length above the cap is refused before allocating it.
+    new DataView(prefix.buffer).setUint32(16, 0xffff_fff0, true);
+    await assert.rejects(
+      ngramFromChunks(modelBytesChunks(zlib.gzipSync(prefix), 'big.ngram.gz'), 'big.ngram.gz', 'x', { maxBytes: 1 << 20 }),
+      (e: Error) => e instanceof ModelFormatError && e.message === 'big.ngram.gz: its header declares 4 GiB, above the 1 MiB limit for model data',
+    );
+  });
+
+  it('reads a gzipped ARPA file whose name lacks .gz (the cap is on what it decompresses to, not its size)', async () => {
+    const arpa = [...writeArpa(smallModel())].join('');
+    const p = file('plain-name.arpa', zlib.gzipSync(Buffer.from(arpa)));
+    assert.strictEqual((await loadModelFile(p, 'x')).vocabSize, smallModel().vocab.size);
+  });
+
+  it('refuses a FIFO or a device as "not a regular file", without blocking on it', async () => {
+    const fifo = path.join(dir, 'fifo.arpa');
+    execFileSync('mkfifo', [fifo]);
+    for (const p of [fifo, '/dev/zero', '/dev/urandom']) {
+      await assert.rejects(loadModelFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && e.message === `${p}: not a regular file (a device, a FIFO or a socket cannot be a model)`);
+    }
   });
 
   it('names the file of a truncated or corrupt gzip stream', async () => {
@@ -316,6 +390,46 @@ describe('fault injection: ARPA text', () => {
     assert.match(e.message, /declares \d+ n-grams, more than \d+ bytes of text can hold/);
   });
 
+  it('refuses an absurd backoff weight, and never gives a probability above 1 from backoffs that do not fit', () => {
+    const huge = arpaError(arpa.replace(/\n(-[\d.]+)\tcat\t-?[\d.]+/, '\n$1\tcat\t3e38'));
+    assert.match(huge.message, /backoff 3e\+38 is above 10, the largest log10 backoff weight accepted$/);
+    assert.ok(huge.line !== undefined && huge.line > 0);
+    // A legal but inconsistent weight: log10 backoff 5 after "cat" lifts some unigram above 1.
+    const model = readArpa(arpa.replace(/\n(-[\d.]+)\tcat\t-?[\d.]+/, '\n$1\tcat\t5'), 'lifted.arpa');
+    const cat = model.vocab.id('cat')!;
+    const out = new Float64Array(model.vocab.size);
+    assert.throws(() => model.distribution10([cat], out), (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message));
+    const lifted = [...Array(model.vocab.size).keys()].find((w) => model.find([cat, w], 0, 2) < 0 && model.orders[0].logProb[w] > -5)!;
+    assert.throws(() => model.logProb10([cat], lifted), (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message));
+    // The binary format: the same bound at load.
+    const good = smallModel();
+    good.orders[0].backoff![good.vocab.id('cat')!] = 3e38;
+    expectModelError(() => readNgramBinary(writeNgramBinary(good, { name: 'x', tokenizer: 'whitespace' }), 'huge.ngram'), 'huge.ngram', 'backoff');
+  });
+
+  it('stops at a repeated n-gram line as it arrives, not after storing the whole section', () => {
+    const head = '\\data\\\nngram 1=5\nngram 2=200000\n\n\\1-grams:\n-1\t<unk>\t0\n-1\t<s>\t0\n-1\t</s>\n-1\ta\t0\n-1\tb\n\n\\2-grams:\n';
+    const bytes = new TextEncoder().encode(head + '-1\ta b\n'.repeat(200000) + '\n\\end\\\n');
+    const reader = new ArpaReader('dup.arpa', { maxBytes: 1 << 30 });
+    let pushed = 0;
+    const e = (() => {
+      try {
+        for (let at = 0; at < bytes.length; at += 16 << 10) {
+          const chunk = bytes.subarray(at, at + (16 << 10));
+          pushed += chunk.length;
+          reader.push(chunk);
+        }
+        reader.end();
+      } catch (err) {
+        return err as ModelFormatError;
+      }
+      return undefined;
+    })();
+    assert.ok(e instanceof ModelFormatError, 'an error');
+    assert.strictEqual(e.message, 'dup.arpa:14: duplicate 2-gram (also on line 13)');
+    assert.ok(pushed <= 16 << 10, `read ${pushed} of ${bytes.length} bytes`);
+  });
+
   it('gives up early on text that is not ARPA: an endless preamble, an endless line', () => {
     const preamble = new TextEncoder().encode('words, words\n'.repeat(MAX_ARPA_PREAMBLE_LINES + 5) + arpa);
     assert.strictEqual(arpaError(preamble).line, MAX_ARPA_PREAMBLE_LINES);
@@ -361,6 +475,11 @@ describe('fault injection: neural model folders', function () {
     await rejects(folder((c) => ({ ...c, n_layer: 1e8 })), 'config.json', /n_layer 100000000 is out of range \(1 to 1024/);
   });
 
+  it('probes the last position: n_positions larger than the graph\'s position table is refused at load', async () => {
+    const real = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'config.json'), 'utf8')).n_positions as number;
+    await rejects(folder((c) => ({ ...c, n_positions: real + 1, n_ctx: real + 1 })), 'config.json', new RegExp(`n_positions ${real + 1} is larger than the graph's position table`));
+  });
+
   it('refuses sizes out of range, naming the field', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ n_positions: 1 }, /n_positions 1 is out of range \(2 to .*a window needs 2 tokens/],
@@ -382,6 +501,29 @@ describe('fault injection: neural model folders', function () {
     await rejects(folder((c) => c, { 'tokenizer.json': 'this is not JSON' }), 'tokenizer.json', /not valid JSON/);
     await rejects(folder((c) => c, { 'tokenizer.json': Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]) }), 'tokenizer.json', /not UTF-8/);
     await rejects(folder((c) => c, { 'tokenizer.json': '{"model": 1}' }), 'tokenizer.json', /cannot build the tokenizer/);
+  });
+
+  it('checks the token ids of tokenizer.json against the graph, and that it covers the text it is given', async () => {
+    const tok = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'tokenizer.json'), 'utf8'));
+    const V = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'config.json'), 'utf8')).vocab_size as number;
+    const edited = (edit: (t: typeof tok) => void) => {
+      const t = structuredClone(tok);
+      edit(t);
+      return folder((c) => c, { 'tokenizer.json': JSON.stringify(t) });
+    };
+    const shifted = edited((t) => {
+      t.model.vocab[Object.keys(t.model.vocab)[0]] = V + 10;
+    });
+    await rejects(shifted, 'tokenizer.json', new RegExp(`has id ${V + 10}, outside the graph's vocabulary \\(0 to ${V - 1}\\)|the tokenizer has \\d+ tokens but the model only ${V}`));
+    const negative = edited((t) => t.added_tokens.push({ id: -5, content: '<neg>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+    await rejects(negative, 'tokenizer.json', /"<neg>" has id -5, outside the graph's vocabulary/);
+    const small = edited((t) => {
+      t.model.vocab = Object.fromEntries(Object.entries(t.model.vocab as Record<string, number>).filter(([, id]) => id < 100));
+      t.model.merges = [];
+    });
+    await rejects(small, 'tokenizer.json', /does not cover printable ASCII/);
+    const broken = edited((t) => (t.model.merges = [1, 2, 3]));
+    await rejects(broken, 'tokenizer.json', /cannot build the tokenizer: a field of its "model" section/);
   });
 
   it('refuses a graph that is not a regular file (a link to /dev/zero would be read forever)', async () => {
