@@ -199,8 +199,7 @@ describe('The LM Playground panel (code-server)', function () {
 
   it('comes back with its query after the window reloads', async function () {
     const { wb } = session;
-    await wb.page.reload();
-    await wb.page.locator('.monaco-workbench').waitFor();
+    await wb.reloadWindow();
     frame = await wb.webviewFrame('#prompt');
     await frame.waitForFunction(() => (document.getElementById('prompt') as HTMLElement & { value: string } | null)?.value === 'the mouse ate the');
     assert.strictEqual(await frame.evaluate(() => (document.getElementById('maxTokens') as HTMLElement & { value: string }).value), '6');

@@ -115,6 +115,18 @@ export class Workbench {
     });
   }
 
+  /**
+   * Reloads the window as a user does (Developer: Reload Window): the workbench shuts down and
+   * saves its state first, which a bare page reload races against.
+   */
+  async reloadWindow(): Promise<void> {
+    const loaded = this.page.waitForEvent('load', { timeout: 120_000 });
+    // The palette's own wait ends with the page it ran in: the new page's load is what counts.
+    await this.runCommand('Developer: Reload Window').catch(() => undefined);
+    await loaded;
+    await this.page.locator('.monaco-workbench').waitFor();
+  }
+
   /** Moves the mouse over the first occurrence of `word` in the editor. */
   async hoverWord(word: string, occurrence = 0): Promise<void> {
     const box = await this.page.evaluate(
