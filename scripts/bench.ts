@@ -38,7 +38,11 @@ function timeRuns(runs: number, fn: () => void): number[] {
 
 function corpusTexts(split: string): string[] {
   const dir = path.join(CORPUS, split);
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
 }
 
 /** Reference: the straightforward way, one Map entry per n-gram keyed by its words joined. */
@@ -91,7 +95,10 @@ function scoreLargeText(): { mib: number; seconds: number; rss: number | undefin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-score-'));
   try {
     const file = path.join(dir, 'large.txt');
-    const books = fs.readdirSync(path.join(CORPUS, 'train')).sort().map((f) => fs.readFileSync(path.join(CORPUS, 'train', f)));
+    const books = fs
+      .readdirSync(path.join(CORPUS, 'train'))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(CORPUS, 'train', f)));
     const fd = fs.openSync(file, 'w');
     let bytes = 0;
     for (let i = 0; bytes < 200 * 2 ** 20; i++) bytes += fs.writeSync(fd, books[i % books.length]);
@@ -121,10 +128,18 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   say();
   say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
   say('|---|---:|---:|---:|---:|');
-  for (const r of results) say(`| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`);
+  for (const r of results)
+    say(
+      `| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`,
+    );
   say();
-  say(`Ratios in this run: engine on native / bare onnxruntime-node: decode ${fmt(native.decodeTokensPerSecond / bare.decodeTokensPerSecond)}, prefill ${fmt(native.prefillTokensPerSecond / bare.prefillTokensPerSecond)}; engine on WASM / engine on native: decode ${fmt(wasm.decodeTokensPerSecond / native.decodeTokensPerSecond)}, prefill ${fmt(wasm.prefillTokensPerSecond / native.prefillTokensPerSecond)}.`);
-  if (tjs) say(`Against transformers.js on the same folder and runtime (onnxruntime-node, one thread): engine decode ${fmt(native.decodeTokensPerSecond / tjs.decodeTokensPerSecond)}×, prefill ${fmt(native.prefillTokensPerSecond / tjs.prefillTokensPerSecond)}×.`);
+  say(
+    `Ratios in this run: engine on native / bare onnxruntime-node: decode ${fmt(native.decodeTokensPerSecond / bare.decodeTokensPerSecond)}, prefill ${fmt(native.prefillTokensPerSecond / bare.prefillTokensPerSecond)}; engine on WASM / engine on native: decode ${fmt(wasm.decodeTokensPerSecond / native.decodeTokensPerSecond)}, prefill ${fmt(wasm.prefillTokensPerSecond / native.prefillTokensPerSecond)}.`,
+  );
+  if (tjs)
+    say(
+      `Against transformers.js on the same folder and runtime (onnxruntime-node, one thread): engine decode ${fmt(native.decodeTokensPerSecond / tjs.decodeTokensPerSecond)}×, prefill ${fmt(native.prefillTokensPerSecond / tjs.prefillTokensPerSecond)}×.`,
+    );
   const browser = await benchBrowserWasm(dir, benchPrompt(dir, prefill), decode, RUNS).catch((e) => {
     say(`\nThe browser WASM comparison could not run: ${(e as Error).message.split('\n')[0]}`);
     return undefined;
@@ -132,18 +147,30 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   if (browser) {
     const [engine, tjsWeb, bareWasm, bareAsyncify] = browser;
     say();
-    say('In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens, the runners taking turns run by run. Decode: the engine as the playground runs it, a `generate` request to its Web Worker with the tokens streamed back; transformers.js `generate` on the page. Prefill: from the prompt\'s token ids. Time to first token: from the prompt\'s text, tokenizer included. Each runner measures in the same order (prefill, decode, first token), because a prefill right after a long decode runs slower in onnxruntime-web:');
+    say(
+      "In headless Chromium on WebAssembly (one thread, as in a webview), same prompt and tokens, the runners taking turns run by run. Decode: the engine as the playground runs it, a `generate` request to its Web Worker with the tokens streamed back; transformers.js `generate` on the page. Prefill: from the prompt's token ids. Time to first token: from the prompt's text, tokenizer included. Each runner measures in the same order (prefill, decode, first token), because a prefill right after a long decode runs slower in onnxruntime-web:",
+    );
     say();
     say('| runner | load | prefill tokens/s | decode tokens/s | time to first token |');
     say('|---|---:|---:|---:|---:|');
-    for (const r of browser) say(`| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`);
+    for (const r of browser)
+      say(
+        `| ${r.runner} | ${fmt(r.loadSeconds)} s | ${fmt(r.prefillTokensPerSecond)} | ${fmt(r.decodeTokensPerSecond)} | ${fmt(r.firstTokenSeconds * 1000)} ms |`,
+      );
     say();
-    say(`Engine / transformers.js in the browser: decode ${fmt(engine.decodeTokensPerSecond / tjsWeb.decodeTokensPerSecond)}×, prefill ${fmt(engine.prefillTokensPerSecond / tjsWeb.prefillTokensPerSecond)}×. Engine / bare loop on the same (WASM) build: decode ${fmt(engine.decodeTokensPerSecond / bareWasm.decodeTokensPerSecond)}, prefill ${fmt(engine.prefillTokensPerSecond / bareWasm.prefillTokensPerSecond)}.`);
-    say(`Bare loops, WASM build / WebGPU build on the CPU: decode ${fmt(bareWasm.decodeTokensPerSecond / bareAsyncify.decodeTokensPerSecond)}, prefill ${fmt(bareWasm.prefillTokensPerSecond / bareAsyncify.prefillTokensPerSecond)}. The WebGPU build's asyncify binary pays on every call into WebAssembly for being able to wait for the GPU; transformers.js loads that build for its wasm device too, while the engine's worker loads the WASM build whenever the model runs on the CPU.`);
+    say(
+      `Engine / transformers.js in the browser: decode ${fmt(engine.decodeTokensPerSecond / tjsWeb.decodeTokensPerSecond)}×, prefill ${fmt(engine.prefillTokensPerSecond / tjsWeb.prefillTokensPerSecond)}×. Engine / bare loop on the same (WASM) build: decode ${fmt(engine.decodeTokensPerSecond / bareWasm.decodeTokensPerSecond)}, prefill ${fmt(engine.prefillTokensPerSecond / bareWasm.prefillTokensPerSecond)}.`,
+    );
+    say(
+      `Bare loops, WASM build / WebGPU build on the CPU: decode ${fmt(bareWasm.decodeTokensPerSecond / bareAsyncify.decodeTokensPerSecond)}, prefill ${fmt(bareWasm.prefillTokensPerSecond / bareAsyncify.prefillTokensPerSecond)}. The WebGPU build's asyncify binary pays on every call into WebAssembly for being able to wait for the GPU; transformers.js loads that build for its wasm device too, while the engine's worker loads the WASM build whenever the model runs on the CPU.`,
+    );
   }
-  say('The engine\'s decode step adds to the bare loop a log-softmax over the vocabulary, the sampler (tempering, masking) and the cache bookkeeping.');
+  say("The engine's decode step adds to the bare loop a log-softmax over the vocabulary, the sampler (tempering, masking) and the cache bookkeeping.");
   const vsix = path.join(ROOT, 'lm-playground.vsix');
-  if (fs.existsSync(vsix)) say(`\nPackaged extension (\`npm run package\`, ${process.platform}-${process.arch}, with both embedded models and the native runtime): ${fmt(fs.statSync(vsix).size / 2 ** 20)} MiB.`);
+  if (fs.existsSync(vsix))
+    say(
+      `\nPackaged extension (\`npm run package\`, ${process.platform}-${process.arch}, with both embedded models and the native runtime): ${fmt(fs.statSync(vsix).size / 2 ** 20)} MiB.`,
+    );
   const rss = process.resourceUsage().maxRSS * 1024;
   say(`Peak memory of this benchmark process (n-gram and neural runs together): ${fmt(rss / 2 ** 20)} MiB.`);
 }
@@ -155,7 +182,7 @@ async function inlineSection(say: (s?: string) => void, valid: string): Promise<
   const short = { maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 8, stopSequences: [] };
   const full16 = { ...short, stopAtLineEnd: false, maxWords: 0 };
   const runs: { label: string; spec: string; device?: 'native' | 'wasm'; options: typeof short; budget: string }[] = [
-    { label: '`ngram-classics`, in the extension host\'s thread, default stop rules', spec: 'ngram-classics', options: short, budget: '30 ms' },
+    { label: "`ngram-classics`, in the extension host's thread, default stop rules", spec: 'ngram-classics', options: short, budget: '30 ms' },
     { label: '`ngram-classics`, 16 tokens every time', spec: 'ngram-classics', options: full16, budget: '30 ms' },
     { label: '`gpt-classics` on native (worker thread), 16 tokens every time', spec: 'gpt-classics', device: 'native', options: full16, budget: '150 ms' },
     { label: '`gpt-classics` on WASM (worker thread), 16 tokens every time', spec: 'gpt-classics', device: 'wasm', options: full16, budget: '150 ms' },
@@ -163,7 +190,9 @@ async function inlineSection(say: (s?: string) => void, valid: string): Promise<
   say();
   say(`## Inline completions: keystroke to suggestion (${passage.length} characters of the valid split typed one by one)`);
   say();
-  say('Time from the debounce firing to the suggestion, as the VS Code provider drives the engine; the debounce itself (150 ms by default, longer when the model is slower) comes before it. Cache hits are keystrokes that typed the suggestion\'s own next character.');
+  say(
+    "Time from the debounce firing to the suggestion, as the VS Code provider drives the engine; the debounce itself (150 ms by default, longer when the model is slower) comes before it. Cache hits are keystrokes that typed the suggestion's own next character.",
+  );
   say();
   say('| model | model requests: p50 | p95 | all keystrokes: p50 | p95 | requests / keystrokes | budget |');
   say('|---|---:|---:|---:|---:|---:|---:|');
@@ -171,7 +200,9 @@ async function inlineSection(say: (s?: string) => void, valid: string): Promise<
     const model = await loadModel(r.spec, undefined, { device: r.device, inWorker: r.device !== undefined, threads: 1 });
     try {
       const l = await inlineLatency(model, passage, r.options);
-      say(`| ${r.label} | ${fmt(l.model.p50)} ms | ${fmt(l.model.p95)} ms | ${fmt(l.all.p50)} ms | ${fmt(l.all.p95)} ms | ${l.model.n} / ${l.all.n} | ${r.budget} |`);
+      say(
+        `| ${r.label} | ${fmt(l.model.p50)} ms | ${fmt(l.model.p95)} ms | ${fmt(l.all.p50)} ms | ${fmt(l.all.p95)} ms | ${l.model.n} / ${l.all.n} | ${r.budget} |`,
+      );
     } finally {
       model.dispose?.();
     }
@@ -200,7 +231,14 @@ async function main(): Promise<void> {
   });
   const naiveTimes = timeRuns(Math.min(RUNS, 3), () => naiveCount(train, order));
   const ngrams = model.counts.reduce((a, b) => a + b, 0);
-  const trainRss = peakRssOfCli(['train-ngram', '--order', String(order), '--arpa', path.join(os.tmpdir(), 'lmp-bench.arpa'), ...fs.readdirSync(path.join(CORPUS, 'train')).map((f) => path.join(CORPUS, 'train', f))]);
+  const trainRss = peakRssOfCli([
+    'train-ngram',
+    '--order',
+    String(order),
+    '--arpa',
+    path.join(os.tmpdir(), 'lmp-bench.arpa'),
+    ...fs.readdirSync(path.join(CORPUS, 'train')).map((f) => path.join(CORPUS, 'train', f)),
+  ]);
 
   // Queries: contexts and words from the valid split.
   const v = model.vocab;
@@ -215,7 +253,11 @@ async function main(): Promise<void> {
   const reference = new StringHashModel(model);
   const refTimes = timeRuns(RUNS, () => {
     let s = 0;
-    for (let i = 3; i < N; i++) s += reference.logProb10(words.slice(i - 3, i).map((w) => (v.id(w) === undefined ? '<unk>' : w)), v.id(words[i]) === undefined ? '<unk>' : words[i]);
+    for (let i = 3; i < N; i++)
+      s += reference.logProb10(
+        words.slice(i - 3, i).map((w) => (v.id(w) === undefined ? '<unk>' : w)),
+        v.id(words[i]) === undefined ? '<unk>' : words[i],
+      );
     if (!Number.isFinite(s)) throw new Error('bad sum');
   });
   const out = new Float64Array(v.size);
@@ -238,22 +280,40 @@ async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   say('# Benchmarks');
   say();
-  say(`Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`);
-  say(`Medians of ${RUNS} runs (3 for training); references run in the same process, so the ratios hold on a noisy shared machine better than the absolute figures.`);
+  say(
+    `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+  );
+  say(
+    `Medians of ${RUNS} runs (3 for training); references run in the same process, so the ratios hold on a noisy shared machine better than the absolute figures.`,
+  );
   say();
   say(`## Kneser-Ney n-gram (order ${order}, KenLM tokens, all of \`shared/corpus/en/train\`: ${fmt(tokens, 7)} tokens, ${fmt(ngrams, 7)} n-grams)`);
   say();
   say('| measure | LM Playground | reference in the same run | ratio |');
   say('|---|---:|---:|---:|');
-  say(`| training (count, adjust, discount, interpolate, lay out the trie) | ${fmt(tokens / median(trainTimes))} tokens/s (${fmt(median(trainTimes))} s) | counting alone with a JS \`Map\` per order: ${fmt(tokens / median(naiveTimes))} tokens/s (${fmt(median(naiveTimes))} s) | ${fmt(median(naiveTimes) / median(trainTimes))}× |`);
-  say(`| peak memory, \`lmp train-ngram --order 4 --arpa\` (incl. writing the ARPA) | ${trainRss ? `${fmt(trainRss / 2 ** 20)} MiB` : 'n/a'} | KenLM \`lmplz -o 4 -S 2G\`, measured once on this machine type: 470 MB, 2.8 s wall | — |`);
+  say(
+    `| training (count, adjust, discount, interpolate, lay out the trie) | ${fmt(tokens / median(trainTimes))} tokens/s (${fmt(median(trainTimes))} s) | counting alone with a JS \`Map\` per order: ${fmt(tokens / median(naiveTimes))} tokens/s (${fmt(median(naiveTimes))} s) | ${fmt(median(naiveTimes) / median(trainTimes))}× |`,
+  );
+  say(
+    `| peak memory, \`lmp train-ngram --order 4 --arpa\` (incl. writing the ARPA) | ${trainRss ? `${fmt(trainRss / 2 ** 20)} MiB` : 'n/a'} | KenLM \`lmplz -o 4 -S 2G\`, measured once on this machine type: 470 MB, 2.8 s wall | — |`,
+  );
   const large = scoreLargeText();
-  say(`| \`lmp score --model ngram-classics\` of a ${fmt(large.mib)} MiB text (the training books repeated), streamed | ${fmt(large.seconds)} s, peak memory ${large.rss ? `${fmt(large.rss / 2 ** 20)} MiB` : 'n/a'} | target: under 1 GB | — |`);
-  say(`| model memory | ${fmt(model.byteSize() / ngrams)} bytes per n-gram (${fmt(model.byteSize() / 2 ** 20)} MiB for the typed arrays; vocabulary strings extra) | — | — |`);
-  say(`| conditional-probability lookups, p(w \\| 3 words), valid text | ${fmt(lookups)} /s | ARPA as a \`Map\` of strings with string backoff: ${fmt(refLookups)} /s | ${fmt(lookups / refLookups)}× |`);
-  say(`| full next-token distributions (${fmt(v.size, 6)} words) | ${fmt(dists)} /s | one lookup per vocabulary word: ${fmt(perWord)} /s | ${fmt(dists / perWord)}× |`);
+  say(
+    `| \`lmp score --model ngram-classics\` of a ${fmt(large.mib)} MiB text (the training books repeated), streamed | ${fmt(large.seconds)} s, peak memory ${large.rss ? `${fmt(large.rss / 2 ** 20)} MiB` : 'n/a'} | target: under 1 GB | — |`,
+  );
+  say(
+    `| model memory | ${fmt(model.byteSize() / ngrams)} bytes per n-gram (${fmt(model.byteSize() / 2 ** 20)} MiB for the typed arrays; vocabulary strings extra) | — | — |`,
+  );
+  say(
+    `| conditional-probability lookups, p(w \\| 3 words), valid text | ${fmt(lookups)} /s | ARPA as a \`Map\` of strings with string backoff: ${fmt(refLookups)} /s | ${fmt(lookups / refLookups)}× |`,
+  );
+  say(
+    `| full next-token distributions (${fmt(v.size, 6)} words) | ${fmt(dists)} /s | one lookup per vocabulary word: ${fmt(perWord)} /s | ${fmt(dists / perWord)}× |`,
+  );
   say();
-  say('KenLM\'s figure is the one recorded in the foundation issue for the same corpus and order; KenLM is not installable here, so it is not re-measured each run.');
+  say(
+    "KenLM's figure is the one recorded in the foundation issue for the same corpus and order; KenLM is not installable here, so it is not re-measured each run.",
+  );
   await neuralSection(say);
   await inlineSection(say, valid);
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });

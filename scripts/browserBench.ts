@@ -142,9 +142,23 @@ window.ready = true;
 export async function benchBrowserWasm(modelDir: string, prompt: { text: string; ids: number[] }, decode: number, runs: number): Promise<NeuralBenchResult[]> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-'));
   // transformers.js's browser build with its own onnxruntime-web, as a user's bundler would make it.
-  await esbuild.build({ stdin: { contents: "export { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';", resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, 'tjs.js'), logLevel: 'error' });
+  await esbuild.build({
+    stdin: { contents: "export { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';", resolveDir: ROOT },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    outfile: path.join(tmp, 'tjs.js'),
+    logLevel: 'error',
+  });
   for (const build of ['wasm', 'webgpu']) {
-    await esbuild.build({ stdin: { contents: `export * as ort from 'onnxruntime-web/${build}';`, resolveDir: ROOT }, bundle: true, format: 'esm', platform: 'browser', outfile: path.join(tmp, `ort-${build}.js`), logLevel: 'error' });
+    await esbuild.build({
+      stdin: { contents: `export * as ort from 'onnxruntime-web/${build}';`, resolveDir: ROOT },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      outfile: path.join(tmp, `ort-${build}.js`),
+      logLevel: 'error',
+    });
   }
   // transformers.js pins its own onnxruntime-web (a nested install when it differs from ours).
   const nested = path.join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
@@ -154,37 +168,69 @@ export async function benchBrowserWasm(modelDir: string, prompt: { text: string;
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     const file =
-      url === '/tjs.js' || url === '/ort-wasm.js' || url === '/ort-webgpu.js' ? path.join(tmp, url.slice(1))
-      : url === '/ort-wasm.wasm' ? path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.wasm')
-      : url === '/ort-webgpu.wasm' ? path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.asyncify.wasm')
-      : url === '/worker.js' ? path.join(ROOT, 'dist', 'webview', 'engineWorker.js')
-      : url === '/ort.wasm' ? path.join(ROOT, 'dist', 'ort', 'ort-wasm-simd-threaded.wasm')
-      : url.startsWith('/tjs-ort/') ? path.join(tjsOrt, url.slice('/tjs-ort/'.length))
-      : url.startsWith('/model/') ? path.join(modelDir, url.slice('/model/'.length))
-      : url.startsWith(`/models/${name}/`) ? path.join(modelDir, url.slice(`/models/${name}/`.length))
-      : undefined;
+      url === '/tjs.js' || url === '/ort-wasm.js' || url === '/ort-webgpu.js'
+        ? path.join(tmp, url.slice(1))
+        : url === '/ort-wasm.wasm'
+          ? path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.wasm')
+          : url === '/ort-webgpu.wasm'
+            ? path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.asyncify.wasm')
+            : url === '/worker.js'
+              ? path.join(ROOT, 'dist', 'webview', 'engineWorker.js')
+              : url === '/ort.wasm'
+                ? path.join(ROOT, 'dist', 'ort', 'ort-wasm-simd-threaded.wasm')
+                : url.startsWith('/tjs-ort/')
+                  ? path.join(tjsOrt, url.slice('/tjs-ort/'.length))
+                  : url.startsWith('/model/')
+                    ? path.join(modelDir, url.slice('/model/'.length))
+                    : url.startsWith(`/models/${name}/`)
+                      ? path.join(modelDir, url.slice(`/models/${name}/`.length))
+                      : undefined;
     if (!file || !fs.existsSync(file)) return void res.writeHead(404).end();
-    const type = /\.m?js$/.test(file) ? 'text/javascript' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+    const type = /\.m?js$/.test(file)
+      ? 'text/javascript'
+      : file.endsWith('.wasm')
+        ? 'application/wasm'
+        : file.endsWith('.json')
+          ? 'application/json'
+          : 'application/octet-stream';
     res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new', '--disable-gpu'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless=new', '--disable-gpu'],
+  });
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(600_000);
     await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    await page.evaluate(([i, t, d]) => (window as unknown as { setupEngine: (...a: unknown[]) => Promise<void> }).setupEngine(i, t, d), [prompt.ids, prompt.text, decode] as const);
-    await page.evaluate(([i, t, d]) => (window as unknown as { setupTransformersJs: (...a: unknown[]) => Promise<void> }).setupTransformersJs(i, t, d), [prompt.ids, prompt.text, decode] as const);
+    await page.evaluate(([i, t, d]) => (window as unknown as { setupEngine: (...a: unknown[]) => Promise<void> }).setupEngine(i, t, d), [
+      prompt.ids,
+      prompt.text,
+      decode,
+    ] as const);
+    await page.evaluate(([i, t, d]) => (window as unknown as { setupTransformersJs: (...a: unknown[]) => Promise<void> }).setupTransformersJs(i, t, d), [
+      prompt.ids,
+      prompt.text,
+      decode,
+    ] as const);
     for (const build of ['wasm', 'webgpu']) {
-      await page.evaluate(([b, i, d]) => (window as unknown as { setupBare: (...a: unknown[]) => Promise<void> }).setupBare(b, i, d), [build, prompt.ids, decode] as const);
+      await page.evaluate(([b, i, d]) => (window as unknown as { setupBare: (...a: unknown[]) => Promise<void> }).setupBare(b, i, d), [
+        build,
+        prompt.ids,
+        decode,
+      ] as const);
     }
     // The runners take turns run by run, so that the machine's load drifts over all of them alike.
     const names = ['engine', 'tjs', 'bare-wasm', 'bare-webgpu'] as const;
     const samples = names.map(() => ({ prefill: [] as number[], decode: [] as number[], first: [] as number[] }));
     for (let r = 0; r < runs + 1; r++) {
       for (const [k, name] of names.entries()) {
-        const m = await page.evaluate(([n, run]) => (window as unknown as { once: (n: string, r: number) => Promise<{ prefill: number; decode: number; first: number }> }).once(n, run), [name, r] as const);
+        const m = await page.evaluate(
+          ([n, run]) => (window as unknown as { once: (n: string, r: number) => Promise<{ prefill: number; decode: number; first: number }> }).once(n, run),
+          [name, r] as const,
+        );
         if (r === 0) continue; // warm-up
         samples[k].prefill.push(m.prefill);
         samples[k].decode.push(m.decode);

@@ -15,7 +15,10 @@ const nativeAddonAtRuntime = {
       const addon = /require\(`\.\.\/bin\/napi-v6\/\$\{process\.platform\}\/\$\{process\.arch\}\/onnxruntime_binding\.node`\)/;
       if (!addon.test(source)) throw new Error('onnxruntime-node changed how it loads its addon: update scripts/build.mjs');
       // A computed path is not followed by esbuild; module.require resolves it against dist/.
-      return { contents: source.replace(addon, "module.require(['..', 'bin', 'napi-v6', process.platform, process.arch, 'onnxruntime_binding.node'].join('/'))"), loader: 'js' };
+      return {
+        contents: source.replace(addon, "module.require(['..', 'bin', 'napi-v6', process.platform, process.arch, 'onnxruntime_binding.node'].join('/'))"),
+        loader: 'js',
+      };
     });
   },
 };
@@ -78,4 +81,5 @@ await esbuild.build({
   logLevel: 'error',
 });
 fs.copyFileSync(path.join(wasmFrom, 'ort-wasm-simd-threaded.asyncify.wasm'), path.join('dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm'));
-for (const css of ['shannonPage.css', 'comparePage.css', 'playgroundPage.css']) fs.copyFileSync(path.join('src', 'webview', css), path.join('dist', 'webview', css));
+for (const css of ['shannonPage.css', 'comparePage.css', 'playgroundPage.css'])
+  fs.copyFileSync(path.join('src', 'webview', css), path.join('dist', 'webview', css));

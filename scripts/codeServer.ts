@@ -73,10 +73,7 @@ export class CodeServer {
     fs.rmSync(this.options.stateDir, { recursive: true, force: true });
     fs.mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
     fs.mkdirSync(this.extensionsDir, { recursive: true });
-    fs.writeFileSync(
-      path.join(this.userDataDir, 'User', 'settings.json'),
-      JSON.stringify({ ...QUIET_SETTINGS, ...this.options.settings }, null, 2),
-    );
+    fs.writeFileSync(path.join(this.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...this.options.settings }, null, 2));
     execFileSync(CODE_SERVER_BIN, ['--install-extension', this.options.vsix, '--extensions-dir', this.extensionsDir, '--user-data-dir', this.userDataDir], {
       stdio: 'pipe',
       timeout: 120_000,
@@ -86,13 +83,17 @@ export class CodeServer {
     this.process = spawn(
       CODE_SERVER_BIN,
       [
-        '--bind-addr', `127.0.0.1:${this.port}`,
-        '--auth', 'none',
+        '--bind-addr',
+        `127.0.0.1:${this.port}`,
+        '--auth',
+        'none',
         '--disable-telemetry',
         '--disable-update-check',
         '--disable-workspace-trust',
-        '--user-data-dir', this.userDataDir,
-        '--extensions-dir', this.extensionsDir,
+        '--user-data-dir',
+        this.userDataDir,
+        '--extensions-dir',
+        this.extensionsDir,
         this.options.workspace,
       ],
       { stdio: ['ignore', log, log], detached: false },

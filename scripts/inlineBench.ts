@@ -20,7 +20,10 @@ const percentile = (xs: number[], q: number) => {
 };
 
 export async function inlineLatency(model: LanguageModel, text: string, options: Omit<InlineOptions, 'debounceMs'>): Promise<InlineLatency> {
-  const engine = new InlineCompletionEngine(async () => model, () => ({ ...options, debounceMs: 0 }));
+  const engine = new InlineCompletionEngine(
+    async () => model,
+    () => ({ ...options, debounceMs: 0 }),
+  );
   const all: number[] = [];
   const fromModel: number[] = [];
   const never = { cancelled: false };

@@ -59,7 +59,9 @@ export function activate(context: vscode.ExtensionContext): void {
     command('lmPlayground.showTokenProbabilities', () => heatmap.show(activeEditor())),
     command('lmPlayground.clearTokenProbabilities', async () => heatmap.clear(vscode.window.activeTextEditor)),
     command('lmPlayground.compareModels', () => compareModels(context.extensionUri, models, dirs, log)),
-    command('lmPlayground.trainWorkspaceModel', (args) => trainWorkspaceModel(dirs.trained, log, typeof args === 'object' && args ? (args as { glob?: string; order?: number }) : undefined)),
+    command('lmPlayground.trainWorkspaceModel', (args) =>
+      trainWorkspaceModel(dirs.trained, log, typeof args === 'object' && args ? (args as { glob?: string; order?: number }) : undefined),
+    ),
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
     createDocumentMetrics(models, log),
     ...registerInlineCompletions(models, log),

@@ -56,7 +56,12 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
           text: c.text,
           logprob_nats: c.logProb,
           finish_reason: c.finishReason,
-          tokens: c.tokens.map((t) => ({ text: t.text, logprob: t.logProb, rank: t.rank, top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })) })),
+          tokens: c.tokens.map((t) => ({
+            text: t.text,
+            logprob: t.logProb,
+            rank: t.rank,
+            top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })),
+          })),
           prompt_tokens: c.promptTokens?.map((t) => ({ text: t.text, logprob: t.logProb })),
         })),
       }) + '\n',

@@ -77,7 +77,10 @@ async function bench(args: string[], out: Out): Promise<number> {
   const { results, prefill, decode } = await benchNeural(dir, intOption(values.runs, 'runs', 5, 1, 100));
   await out(`prefill ${prefill} tokens, then ${decode} greedy tokens; medians\n`);
   await out('runner\tload s\tprefill tok/s\tdecode tok/s\tfirst token s\n');
-  for (const r of results) await out(`${r.runner}\t${r.loadSeconds.toFixed(3)}\t${r.prefillTokensPerSecond.toFixed(0)}\t${r.decodeTokensPerSecond.toFixed(1)}\t${r.firstTokenSeconds.toFixed(4)}\n`);
+  for (const r of results)
+    await out(
+      `${r.runner}\t${r.loadSeconds.toFixed(3)}\t${r.prefillTokensPerSecond.toFixed(0)}\t${r.decodeTokensPerSecond.toFixed(1)}\t${r.firstTokenSeconds.toFixed(4)}\n`,
+    );
   return 0;
 }
 

@@ -25,7 +25,8 @@ export function intOption(value: string | undefined, name: string, fallback: num
   if (value === undefined) return fallback;
   // Decimal digits only: Number() would also take 1e3, 0x10, 0b1 and " 7 ".
   const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new LmError(`--${name} must be an integer from ${min} to ${max} in decimal digits, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new LmError(`--${name} must be an integer from ${min} to ${max} in decimal digits, got ${JSON.stringify(value)}`);
   return n;
 }
 

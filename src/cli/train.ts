@@ -27,9 +27,14 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
   if (kind !== 'whitespace' && kind !== 'editor') throw new LmError(`--tokens must be whitespace or editor, got ${values.tokens}`);
   if (kind === 'editor' && values.arpa) {
     // ARPA holds whitespace-separated words; editor tokens carry spaces and line breaks.
-    throw new LmError('--tokens editor models cannot be written as ARPA (its words are separated by whitespace, editor tokens contain spaces and line breaks): use --binary OUT.ngram');
+    throw new LmError(
+      '--tokens editor models cannot be written as ARPA (its words are separated by whitespace, editor tokens contain spaces and line breaks): use --binary OUT.ngram',
+    );
   }
-  checkOutputs(positionals, [values.arpa, values.binary].filter((f): f is string => f !== undefined));
+  checkOutputs(
+    positionals,
+    [values.arpa, values.binary].filter((f): f is string => f !== undefined),
+  );
 
   const started = Date.now();
   const trainer = new KneserNeyTrainer({ order, discountFallback: values['discount-fallback'] ? DEFAULT_FALLBACK_DISCOUNTS : undefined });
@@ -47,7 +52,9 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
   const seconds = (Date.now() - started) / 1000;
   process.stderr.write(
     `trained order ${order} on ${stats.tokens} tokens (${stats.sentences} sequences) in ${seconds.toFixed(2)} s\n` +
-      stats.counts.map((c, k) => `  ${k + 1}-grams: ${c}  discounts ${fmtD(stats.discounts[k])}${stats.usedFallbackDiscounts[k] ? ' (fallback)' : ''}`).join('\n') +
+      stats.counts
+        .map((c, k) => `  ${k + 1}-grams: ${c}  discounts ${fmtD(stats.discounts[k])}${stats.usedFallbackDiscounts[k] ? ' (fallback)' : ''}`)
+        .join('\n') +
       '\n',
   );
   await out(`${[values.arpa, values.binary].filter(Boolean).join('\n')}\n`);

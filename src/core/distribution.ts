@@ -84,7 +84,7 @@ export function topIndices(values: ArrayLike<number>, k: number): number[] {
       siftDown(0);
     }
   }
-  return heap.sort((a, b) => (values[b] - values[a]) || (a - b));
+  return heap.sort((a, b) => values[b] - values[a] || a - b);
 }
 
 /** Keeps the k most probable tokens (ties by lower id) and renormalises. k ≤ 0 keeps all. */

@@ -104,12 +104,7 @@ export function validateGenerationOptions(o: GenerationOptions): void {
   if (o.stopSequences?.some((s) => s.length === 0)) bad('stop sequences must not be empty');
 }
 
-export async function generate(
-  model: LanguageModel,
-  prompt: string,
-  options: GenerationOptions,
-  hooks: GenerationHooks = {},
-): Promise<Completion[]> {
+export async function generate(model: LanguageModel, prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
   validateGenerationOptions(options);
   const promptTokens = model.tokenizer.encode(prompt, true);
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
@@ -140,7 +135,7 @@ export async function generate(
     const tokens: GeneratedToken[] = [];
     const starts: number[] = [];
     let text = '';
-    let finishReason: FinishReason = 'length';
+    let finishReason: FinishReason;
     for (;;) {
       if (Date.now() - yielded >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setTimeout(resolve, 0));

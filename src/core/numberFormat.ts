@@ -44,6 +44,8 @@ export function visibleToken(text: string): string {
   for (const ch of text) {
     const ws = WHITESPACE_SYMBOLS.find((w) => w.char === ch);
     if (ws) out += ws.symbol;
+    // Control characters are shown as escapes: that is the point of this test.
+    // eslint-disable-next-line no-control-regex
     else if (/[\u0000-\u001f\u007f]/.test(ch)) out += `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
     else out += ch;
   }

@@ -60,11 +60,7 @@ export function codePointLength(text: string): number {
 }
 
 /** Scores `text` as a whole sequence (it starts with the model's begin-of-sequence token). */
-export async function scoreText(
-  model: LanguageModel,
-  text: string,
-  options: ScoreOptions = {},
-): Promise<{ tokens: TokenScore[]; summary: ScoreSummary }> {
+export async function scoreText(model: LanguageModel, text: string, options: ScoreOptions = {}): Promise<{ tokens: TokenScore[]; summary: ScoreSummary }> {
   const tokens = model.tokenizer.encode(text, true);
   const scored = await scoreTokens(model, tokens, options);
   return { tokens: scored, summary: summarize(scored, codePointLength(text)) };
@@ -170,7 +166,12 @@ export async function scoreTokens(model: LanguageModel, tokens: readonly Token[]
 }
 
 /** sequenceScores from one full distribution per position: for models with nothing faster. */
-export async function sequenceScoresFromDistributions(model: LanguageModel, ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores> {
+export async function sequenceScoresFromDistributions(
+  model: LanguageModel,
+  ids: readonly number[],
+  from: number,
+  signal?: CancelSignal,
+): Promise<SequenceScores> {
   const n = Math.max(0, ids.length - from);
   const logProbs = new Float64Array(n);
   const ranks = new Int32Array(n);

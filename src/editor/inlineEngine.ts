@@ -64,7 +64,11 @@ export class InlineCompletionEngine {
     const previous = this.inFlight.get(req.doc);
     if (previous) previous.cancelled = true;
     this.inFlight.set(req.doc, mine);
-    const combined: CancelSignal = { get cancelled() { return mine.cancelled || signal.cancelled; } };
+    const combined: CancelSignal = {
+      get cancelled() {
+        return mine.cancelled || signal.cancelled;
+      },
+    };
     try {
       if (!req.manual && !(await wait(this.delay.delayMs, () => combined.cancelled))) return undefined;
       const o = this.options();

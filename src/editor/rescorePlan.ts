@@ -36,7 +36,8 @@ export function planRescore(oldTokens: readonly TokenKey[], newTokens: readonly 
     suffix < newTokens.length - first &&
     suffix < oldTokens.length - first &&
     same(oldTokens[oldTokens.length - 1 - suffix], newTokens[newTokens.length - 1 - suffix])
-  ) suffix++;
+  )
+    suffix++;
   const changedEnd = newTokens.length - suffix;
   const shift = oldTokens.length - newTokens.length;
   if (!Number.isFinite(contextTokens)) return { from: first, to: newTokens.length, shift };

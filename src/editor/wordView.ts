@@ -16,7 +16,9 @@ const APOSTROPHE = /['’]/;
 /** [start, end) of the word around `offset` in `text`: letters, digits and apostrophes between letters. */
 export function wordAround(text: string, offset: number): { start: number; end: number } | undefined {
   const inWord = (i: number) =>
-    i >= 0 && i < text.length && (LETTER.test(text[i]) || (APOSTROPHE.test(text[i]) && i > 0 && LETTER.test(text[i - 1]) && i + 1 < text.length && LETTER.test(text[i + 1])));
+    i >= 0 &&
+    i < text.length &&
+    (LETTER.test(text[i]) || (APOSTROPHE.test(text[i]) && i > 0 && LETTER.test(text[i - 1]) && i + 1 < text.length && LETTER.test(text[i + 1])));
   if (!inWord(offset)) return undefined;
   let start = offset;
   let end = offset + 1;
@@ -35,7 +37,12 @@ interface Span {
  * it), when there are at least two of them and at most MAX_WORD_TOKENS; undefined otherwise.
  * Offsets of `tokens` and `offset` are in the same coordinates as `text` from `textStart`.
  */
-export function wordTokenRange(text: string, textStart: number, tokens: readonly Span[], offset: number): { first: number; last: number; start: number; end: number } | undefined {
+export function wordTokenRange(
+  text: string,
+  textStart: number,
+  tokens: readonly Span[],
+  offset: number,
+): { first: number; last: number; start: number; end: number } | undefined {
   const w = wordAround(text, offset - textStart);
   if (!w) return undefined;
   const start = w.start + textStart;
@@ -83,7 +90,15 @@ export async function scoreWord(
   if (word.some((t) => t.id === model.bosId)) return undefined;
   const parts: WordPart[] = [];
   for (let i = range.first; i <= range.last; i++) {
-    const logProb = known?.index === i ? known.logProb : (await model.nextLogProbs(tokens.slice(0, i).map((t) => t.id), signal))[tokens[i].id];
+    const logProb =
+      known?.index === i
+        ? known.logProb
+        : (
+            await model.nextLogProbs(
+              tokens.slice(0, i).map((t) => t.id),
+              signal,
+            )
+          )[tokens[i].id];
     parts.push({ text: tokens[i].text, logProb });
   }
   return { text: text.slice(range.start - textStart, range.end - textStart), parts };

@@ -63,7 +63,12 @@ export async function writeFileAtomic(target: string, content: Chunks, options: 
  * writes in progress remove their temporary files (a killed process cannot, SIGKILL leaves one).
  */
 export function exitOnTerminationSignals(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)
+    process.once(signal, () => process.exit(code));
 }
 
 /**

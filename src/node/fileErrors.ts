@@ -20,6 +20,6 @@ const REASONS: Record<string, string> = {
 export function fileError(action: 'read' | 'write', file: string, e: unknown): LmError {
   if (e instanceof LmError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
-  const reason = code ? `${REASONS[code] ?? 'failed'} (${code})` : (e as Error)?.message ?? String(e);
+  const reason = code ? `${REASONS[code] ?? 'failed'} (${code})` : ((e as Error)?.message ?? String(e));
   return new LmError(`cannot ${action} ${file}: ${reason}`);
 }

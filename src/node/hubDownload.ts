@@ -101,8 +101,12 @@ export function validateRepoId(repo: string): string {
   const [owner, name] = r.split('/');
   // `a/.` would address another path on the hub (URLs resolve dot segments) and another folder here.
   if (name === '.') throw new LmError(`"${r}" is not a Hugging Face repository id: the name cannot be "." or ".."`);
-  for (const [what, part] of [['owner', owner], ['name', name]]) {
-    if (part.length > MAX_REPO_PART_CHARS) throw new LmError(`"${shown}" is not a Hugging Face repository id: its ${what} has ${part.length} characters, more than ${MAX_REPO_PART_CHARS}`);
+  for (const [what, part] of [
+    ['owner', owner],
+    ['name', name],
+  ]) {
+    if (part.length > MAX_REPO_PART_CHARS)
+      throw new LmError(`"${shown}" is not a Hugging Face repository id: its ${what} has ${part.length} characters, more than ${MAX_REPO_PART_CHARS}`);
   }
   return r;
 }
@@ -123,7 +127,10 @@ export function repoFolderName(repo: string): string {
   folder = folder.replace(/\.$/, escapeChar);
   if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(folder)) folder = escapeChar(folder[0]) + folder.slice(1);
   // Escaped underscores take three characters: a long id of underscores could pass the file system's limit.
-  if (folder.length > MAX_FOLDER_NAME_CHARS) throw new LmError(`"${repo}" makes a folder name of ${folder.length} characters, more than the ${MAX_FOLDER_NAME_CHARS} a file system takes: it cannot be downloaded`);
+  if (folder.length > MAX_FOLDER_NAME_CHARS)
+    throw new LmError(
+      `"${repo}" makes a folder name of ${folder.length} characters, more than the ${MAX_FOLDER_NAME_CHARS} a file system takes: it cannot be downloaded`,
+    );
   return folder;
 }
 
@@ -258,8 +265,10 @@ async function get(url: URL, headers: Record<string, string>, t: Transfer, conne
     } catch {
       throw new LmError(`${url.origin} redirected to an invalid address`);
     }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new LmError(`${url.origin} redirected to a ${next.protocol} address; only http and https are followed`);
-    if (url.protocol === 'https:' && next.protocol === 'http:') throw new LmError(`${url.origin} redirected from https to plain http (${next.origin}); refused`);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:')
+      throw new LmError(`${url.origin} redirected to a ${next.protocol} address; only http and https are followed`);
+    if (url.protocol === 'https:' && next.protocol === 'http:')
+      throw new LmError(`${url.origin} redirected from https to plain http (${next.origin}); refused`);
     url = next;
   }
 }
@@ -288,7 +297,14 @@ class Download {
     const revision = o.revision ?? 'main';
     const same = typeof previous === 'object' && previous.repo === o.repo && previous.revision === revision && previous.hub === this.base.href;
     // Until verified again the folder is not a model: a crash from here on leaves it unlisted.
-    this.state = { repo: o.repo, revision, hub: this.base.href, complete: false, files: same ? previous.files : {}, partial: same && typeof previous.partial === 'object' && previous.partial ? previous.partial : {} };
+    this.state = {
+      repo: o.repo,
+      revision,
+      hub: this.base.href,
+      complete: false,
+      files: same ? previous.files : {},
+      partial: same && typeof previous.partial === 'object' && previous.partial ? previous.partial : {},
+    };
     writeState(o.target, this.state);
   }
 
@@ -355,7 +371,8 @@ class Download {
       if (status === 416 && have > 0) return 'restart';
       if (status !== 200 && status !== 206) throw new LmError(`downloading ${file} from ${url.origin} failed: HTTP ${status}`);
       const length = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
-      if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) throw new LmError(`downloading ${file} from ${url.origin} failed: invalid Content-Length "${res.headers['content-length']}"`);
+      if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0))
+        throw new LmError(`downloading ${file} from ${url.origin} failed: invalid Content-Length "${res.headers['content-length']}"`);
       let start = 0;
       let total: number | undefined = length;
       if (status === 206) {
@@ -395,7 +412,17 @@ class Download {
    * Streams the body into the partial file; resolves with its size once every byte taken is on
    * disk, also when the transfer stops (`t.reason` says why), so that a resume starts after them.
    */
-  private body(res: http.IncomingMessage, part: string, start: number, total: number | undefined, overLimit: (n: number) => LmError | undefined, t: Transfer, idleMs: number, file: string, url: URL): Promise<number> {
+  private body(
+    res: http.IncomingMessage,
+    part: string,
+    start: number,
+    total: number | undefined,
+    overLimit: (n: number) => LmError | undefined,
+    t: Transfer,
+    idleMs: number,
+    file: string,
+    url: URL,
+  ): Promise<number> {
     const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
     const idle = () => t.arm(idleMs, () => `${url.host} sent no data for ${idleMs / 1000} s while downloading ${file} (run the command again to resume)`);
     const windowMs = this.o.rateWindowMs ?? RATE_WINDOW_MS;
@@ -415,7 +442,11 @@ class Download {
       };
       rate = setInterval(() => {
         if (size - windowStart < (minRate * windowMs) / 1000) {
-          t.abort(new LmError(`${url.host} sent only ${size - windowStart} bytes of ${file} in ${windowMs / 1000} s, less than ${minRate} bytes per second: giving up (run the command again to resume)`));
+          t.abort(
+            new LmError(
+              `${url.host} sent only ${size - windowStart} bytes of ${file} in ${windowMs / 1000} s, less than ${minRate} bytes per second: giving up (run the command again to resume)`,
+            ),
+          );
           finish();
         }
         windowStart = size;
@@ -426,7 +457,11 @@ class Download {
         finish();
       });
       res.on('data', (chunk: Buffer) => {
-        const problem = overLimit(size + chunk.length) ?? (total !== undefined && size + chunk.length > total ? new LmError(`${url.origin} sent more of ${file} than the ${total} bytes it announced`) : undefined);
+        const problem =
+          overLimit(size + chunk.length) ??
+          (total !== undefined && size + chunk.length > total
+            ? new LmError(`${url.origin} sent more of ${file} than the ${total} bytes it announced`)
+            : undefined);
         if (problem) {
           t.abort(problem);
           return finish();
@@ -455,8 +490,14 @@ class Download {
     const others = this.bytesOfOthers(file);
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     return (bytes) => {
-      if (bytes > perFile) return new DownloadLimitError(`${file} of ${this.o.repo} is larger than the ${mib(perFile)} limit for such a file (${mib(bytes)} or more); nothing of it is kept`);
-      if (others + bytes > this.maxTotal) return new DownloadLimitError(`${this.o.repo} is larger than the download limit of ${mib(this.maxTotal)} (lmPlayground.hub.maxDownloadBytes); the partial ${file} is deleted`);
+      if (bytes > perFile)
+        return new DownloadLimitError(
+          `${file} of ${this.o.repo} is larger than the ${mib(perFile)} limit for such a file (${mib(bytes)} or more); nothing of it is kept`,
+        );
+      if (others + bytes > this.maxTotal)
+        return new DownloadLimitError(
+          `${this.o.repo} is larger than the download limit of ${mib(this.maxTotal)} (lmPlayground.hub.maxDownloadBytes); the partial ${file} is deleted`,
+        );
       return undefined;
     };
   }
@@ -464,7 +505,8 @@ class Download {
   /** Every verified file still has the size the hub gave; then the caller's check; then the folder counts as a model. */
   async finish(): Promise<void> {
     for (const [f, size] of Object.entries(this.state.files)) {
-      if (fileSize(path.join(this.o.target, f)) !== size) throw new LmError(`${path.join(this.o.target, f)} changed during the download: run the command again`);
+      if (fileSize(path.join(this.o.target, f)) !== size)
+        throw new LmError(`${path.join(this.o.target, f)} changed during the download: run the command again`);
     }
     await this.o.verify?.(this.o.target);
     writeState(this.o.target, { ...this.state, complete: true });
@@ -491,7 +533,8 @@ export async function downloadModel(o: DownloadOptions): Promise<string> {
         break;
       }
     }
-    if (!graph) throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
+    if (!graph)
+      throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
     await d.finish();
     return o.target;
   } finally {

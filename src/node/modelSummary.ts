@@ -133,7 +133,10 @@ function arpaCounts(file: string): number[] | undefined {
   }
 }
 
-const TOKENIZER_NAMES: Record<string, string> = { editor: 'editor tokens (words with their leading space, punctuation, whitespace)', whitespace: 'whitespace-separated words (KenLM)' };
+const TOKENIZER_NAMES: Record<string, string> = {
+  editor: 'editor tokens (words with their leading space, punctuation, whitespace)',
+  whitespace: 'whitespace-separated words (KenLM)',
+};
 
 function ngramFacts(file: string): ModelFacts {
   let bytes: number | undefined;
@@ -166,7 +169,10 @@ function ngramFileIn(dir: string): string | undefined {
   const named = NGRAM_FILE_NAMES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
   if (named) return named;
   try {
-    const arpa = fs.readdirSync(dir).filter((f) => f.endsWith('.arpa')).sort()[0];
+    const arpa = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.arpa'))
+      .sort()[0];
     return arpa ? path.join(dir, arpa) : undefined;
   } catch {
     return undefined;

@@ -36,7 +36,13 @@ export function benchPrompt(dir: string, prefill: number): { text: string; ids: 
   const long = 'It was a fine morning in the country, and Elizabeth walked out into the garden to think over all that her sister had told her. '.repeat(8);
   const cut = tokenizer.encode(long, false).slice(0, prefill - 1);
   const text = long.slice(0, cut[cut.length - 1].start + cut[cut.length - 1].length);
-  return { text, ids: tokenizer.encode(text, true).map((t) => t.id).map((id, i) => (i === 0 ? config.bosId ?? id : id)) };
+  return {
+    text,
+    ids: tokenizer
+      .encode(text, true)
+      .map((t) => t.id)
+      .map((id, i) => (i === 0 ? (config.bosId ?? id) : id)),
+  };
 }
 
 /** One runner, loaded: `once()` measures one prefill and one greedy decode. */
@@ -76,7 +82,11 @@ async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
   const onnx = ONNX_CANDIDATES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))!;
   const t0 = now();
-  const session = await ort.InferenceSession.create(fs.readFileSync(onnx), { executionProviders: ['cpu'], intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(fs.readFileSync(onnx), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
   const loadSeconds = now() - t0;
   const layers: number = config.n_layer;
   const heads: number = config.n_head;
@@ -87,7 +97,11 @@ async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number
     const feeds: Record<string, Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, T]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
-      position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)), [1, T]),
+      position_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)),
+        [1, T],
+      ),
     };
     for (let l = 0; l < layers; l++) {
       feeds[`past_key_values.${l}.key`] = past[2 * l];

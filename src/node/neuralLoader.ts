@@ -95,7 +95,10 @@ export function readFolderFiles(dir: string, preferQuantized = false): { config:
 }
 
 /** What a host keeps of a model that runs elsewhere (worker, webview): its config and tokenizer. */
-export function hostSide(dir: string, preferQuantized = false): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
+export function hostSide(
+  dir: string,
+  preferQuantized = false,
+): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
   const files = readFolderFiles(dir, preferQuantized);
   const config = parseCausalLmConfig(files.config, path.join(dir, 'config.json'));
   const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, path.join(dir, 'tokenizer.json'));

@@ -11,9 +11,7 @@ import { addTextToTrainer } from '../core/ngram/textTraining';
 import { scoreText } from '../core/scoring';
 
 export type ToTrainingWorker =
-  | { type: 'start'; order: number }
-  | { type: 'text'; train: string; heldOut: string }
-  | { type: 'finish'; metadata: NgramFileMetadata };
+  { type: 'start'; order: number } | { type: 'text'; train: string; heldOut: string } | { type: 'finish'; metadata: NgramFileMetadata };
 
 export type FromTrainingWorker =
   | { type: 'added'; tokens: number }

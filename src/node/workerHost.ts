@@ -32,7 +32,10 @@ export async function startNeuralWorker(spec: NodeWorkerSpec, options: NeuralWor
 }
 
 function spawnEngineWorker(events: EngineWorkerEvents, options: NeuralWorkerOptions): EngineWorkerHandle {
-  const worker = new Worker(options.script ?? path.join(__dirname, 'engineWorker.js'), { workerData: options.workerData, resourceLimits: options.resourceLimits });
+  const worker = new Worker(options.script ?? path.join(__dirname, 'engineWorker.js'), {
+    workerData: options.workerData,
+    resourceLimits: options.resourceLimits,
+  });
   let failure: Error | undefined;
   worker.on('message', (res: EngineResponse) => events.message(res));
   // An uncaught error or running out of memory comes as 'error', always followed by 'exit'.

@@ -49,8 +49,13 @@ function inContextNote(m: ModelTraits): string {
 export const GALLERY: readonly GalleryExample[] = [
   {
     title: 'Sequence scoring: grammatical, implausible, ungrammatical',
-    description: "The lecture's sentences, scored (echo prompt, max tokens 0): p(x1..xL) by the chain rule. The lecture expects the mouse ate the cheese > the cheese ate the mouse > mouse the the cheese ate.",
-    query: { prompt: '${sentence}', settings: scoring, environments: 'sentence: [the mouse ate the cheese, the cheese ate the mouse, mouse the the cheese ate]' },
+    description:
+      "The lecture's sentences, scored (echo prompt, max tokens 0): p(x1..xL) by the chain rule. The lecture expects the mouse ate the cheese > the cheese ate the mouse > mouse the the cheese ate.",
+    query: {
+      prompt: '${sentence}',
+      settings: scoring,
+      environments: 'sentence: [the mouse ate the cheese, the cheese ate the mouse, mouse the the cheese ate]',
+    },
     ordering: {
       variable: 'sentence',
       expected: ['the mouse ate the cheese', 'the cheese ate the mouse', 'mouse the the cheese ate'],
@@ -83,7 +88,11 @@ export const GALLERY: readonly GalleryExample[] = [
   {
     title: 'Temperature',
     description: 'The same prompt at T = 0, 0.5, 1 and 2: from argmax to nearly uniform.',
-    query: { prompt: 'It was a dark and stormy', settings: { ...DEFAULT_SETTINGS, temperature: '${t}', maxTokens: '12', numCompletions: '3', seed: '1' }, environments: 't: [0, 0.5, 1, 2]' },
+    query: {
+      prompt: 'It was a dark and stormy',
+      settings: { ...DEFAULT_SETTINGS, temperature: '${t}', maxTokens: '12', numCompletions: '3', seed: '1' },
+      environments: 't: [0, 0.5, 1, 2]',
+    },
   },
   {
     title: 'In-context learning: few-shot',

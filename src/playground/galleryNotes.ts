@@ -32,11 +32,18 @@ export function galleryNotes(example: GalleryExample, model: ModelTraits, scored
     const o = example.ordering;
     const observed = [...scored].sort((a, b) => b.logProb - a.logProb);
     const shown = observed.map((s) => `${s.bindings[o.variable]} (${s.logProb.toFixed(2)})`).join(' > ');
-    if (sameOrder(observed.map((s) => s.bindings[o.variable]), o.expected)) {
+    if (
+      sameOrder(
+        observed.map((s) => s.bindings[o.variable]),
+        o.expected,
+      )
+    ) {
       notes.push(`${model.name} orders them as the lecture does (log p in nats): ${shown}.`);
     } else {
       const others = o.holdsWith.filter((m) => m !== model.name);
-      notes.push(`${model.name} orders them (log p in nats) ${shown}: not as the lecture does. ${o.whyNot(model)}${others.length ? ` With ${others.join(', ')} the lecture's order holds.` : ''}`);
+      notes.push(
+        `${model.name} orders them (log p in nats) ${shown}: not as the lecture does. ${o.whyNot(model)}${others.length ? ` With ${others.join(', ')} the lecture's order holds.` : ''}`,
+      );
     }
   }
   if (example.probe && scored.length) notes.push(...probeNotes(example, model, scored));

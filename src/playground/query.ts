@@ -74,7 +74,8 @@ export function numericSetting(key: NumericSetting, raw: string, echoPrompt: boo
   const fail = (what: string): never => {
     throw new LmError(`${label} must be ${what}, got "${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw}"`);
   };
-  if (text === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(integer ? 'a whole number' : key === 'temperature' ? 'a number (or ∞)' : 'a number');
+  if (text === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    fail(integer ? 'a whole number' : key === 'temperature' ? 'a number (or ∞)' : 'a number');
   switch (key) {
     case 'temperature':
       if (v < 0) fail('≥ 0 (or ∞)');

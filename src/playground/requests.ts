@@ -36,7 +36,9 @@ export function buildRequests(q: Query, cap?: number): PlaygroundRequest[] {
   const counted = (text: string) => {
     total += text.length;
     if (total > MAX_TOTAL_EXPANDED_LENGTH) {
-      throw new LmError(`the requests of this run add up to more than ${MAX_TOTAL_EXPANDED_LENGTH.toLocaleString('en-US')} characters after substitution (the limit for one run): use fewer or shorter values`);
+      throw new LmError(
+        `the requests of this run add up to more than ${MAX_TOTAL_EXPANDED_LENGTH.toLocaleString('en-US')} characters after substitution (the limit for one run): use fewer or shorter values`,
+      );
     }
     return text;
   };
@@ -48,7 +50,11 @@ export function buildRequests(q: Query, cap?: number): PlaygroundRequest[] {
       for (const k of Object.keys(settings) as (keyof QuerySettings)[]) {
         if (k !== 'echoPrompt') settings[k] = counted(substitute(settings[k], b));
       }
-      const where = Object.keys(b).length ? ` (with ${Object.entries(b).map(([k, v]) => `${k} = ${v}`).join(', ')})` : '';
+      const where = Object.keys(b).length
+        ? ` (with ${Object.entries(b)
+            .map(([k, v]) => `${k} = ${v}`)
+            .join(', ')})`
+        : '';
       try {
         return { bindings: b, model: settings.model, prompt: counted(substitute(q.prompt, b)), options: options(settings) };
       } catch (e) {

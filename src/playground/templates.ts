@@ -55,7 +55,8 @@ export function parseEnvironments(text: string): Environments {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     const depth = jsonDepth(trimmed);
-    if (depth > MAX_ENVIRONMENTS_JSON_DEPTH) throw new LmError(`environments: the JSON nests ${depth} levels deep, more than the limit of ${MAX_ENVIRONMENTS_JSON_DEPTH}`);
+    if (depth > MAX_ENVIRONMENTS_JSON_DEPTH)
+      throw new LmError(`environments: the JSON nests ${depth} levels deep, more than the limit of ${MAX_ENVIRONMENTS_JSON_DEPTH}`);
     let json: unknown;
     try {
       json = JSON.parse(trimmed);
@@ -172,7 +173,12 @@ export interface Expansion<T> {
  * Every combination of the variables that `texts` use (directly or through other variables'
  * values), applied by `apply`. Unknown variables are an error; more than `cap` combinations too.
  */
-export function expand<T>(texts: readonly string[], env: Environments, apply: (bindings: Record<string, string>) => T, cap = DEFAULT_EXPANSION_CAP): Expansion<T>[] {
+export function expand<T>(
+  texts: readonly string[],
+  env: Environments,
+  apply: (bindings: Record<string, string>) => T,
+  cap = DEFAULT_EXPANSION_CAP,
+): Expansion<T>[] {
   // Variables used, including those used inside the values of used variables.
   const used: string[] = [];
   const visit = (name: string) => {
@@ -184,7 +190,9 @@ export function expand<T>(texts: readonly string[], env: Environments, apply: (b
   for (const t of texts) for (const name of variablesIn(t)) visit(name);
   const total = used.reduce((n, name) => n * env[name].length, 1);
   if (total > cap) {
-    throw new LmError(`these environments make ${total.toLocaleString('en-US')} requests (${used.map((n) => `${n}: ${env[n].length}`).join(' × ')}), more than the limit of ${cap}: use fewer values`);
+    throw new LmError(
+      `these environments make ${total.toLocaleString('en-US')} requests (${used.map((n) => `${n}: ${env[n].length}`).join(' × ')}), more than the limit of ${cap}: use fewer values`,
+    );
   }
   const out: Expansion<T>[] = [];
   const seen = new Set<string>();

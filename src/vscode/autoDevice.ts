@@ -22,7 +22,12 @@ export interface DecodeSpeed {
  * Times `steps` single-token steps: a prefill of the first tokens, one untimed warm-up step,
  * then each step asks for the distribution after one more token (the engine extends its cache).
  */
-export async function measureDecode(model: LanguageModel, ids: readonly number[], steps = AUTO_DECODE_STEPS, now: () => number = () => performance.now()): Promise<DecodeSpeed> {
+export async function measureDecode(
+  model: LanguageModel,
+  ids: readonly number[],
+  steps = AUTO_DECODE_STEPS,
+  now: () => number = () => performance.now(),
+): Promise<DecodeSpeed> {
   const prefill = Math.max(1, ids.length - steps - 1);
   if (ids.length < prefill + 1 + steps) throw new Error(`the measurement needs ${prefill + 1 + steps} tokens, it has ${ids.length}`);
   await model.nextLogProbs(ids.slice(0, prefill));

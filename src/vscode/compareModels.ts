@@ -40,7 +40,11 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'LM: comparing models', cancellable: true },
       async (progress, token) => {
-        const signal = { get cancelled() { return token.isCancellationRequested; } };
+        const signal = {
+          get cancelled() {
+            return token.isCancellationRequested;
+          },
+        };
         for (const [i, entry] of catalog.entries()) {
           if (signal.cancelled) throw new CancelledError();
           progress.report({ message: compareProgressMessage(entry.label, i, catalog.length), increment: i === 0 ? 0 : 100 / catalog.length });
@@ -103,7 +107,10 @@ function showPanel(extensionUri: vscode.Uri, view: CompareView): void {
     panel.reveal(panel.viewColumn, false);
   } else {
     // In the active editor group, full width: a split beside the text leaves too little room for the table's eight columns.
-    panel = vscode.window.createWebviewPanel('lmPlayground.compare', title, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [webviewDir] });
+    panel = vscode.window.createWebviewPanel('lmPlayground.compare', title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [webviewDir],
+    });
     const created = panel;
     comparePanel = created;
     created.onDidDispose(() => {

@@ -47,7 +47,11 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
     completions = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `LM: completing with ${model.info.name}`, cancellable: true },
       (progress, token) => {
-        const signal = { get cancelled() { return token.isCancellationRequested; } };
+        const signal = {
+          get cancelled() {
+            return token.isCancellationRequested;
+          },
+        };
         const total = options.maxTokens * (options.numCompletions ?? 1);
         let produced = 0;
         let reported = 0;
@@ -59,14 +63,18 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
             produced++;
             if (Date.now() - lastReport < PREVIEW_INTERVAL_MS) return;
             lastReport = Date.now();
-            progress.report({ message: `${produced} tokens: ${previewTail(model.tokenizer.decode(partial[c].slice(-PREVIEW_TOKENS), true))}`, increment: ((produced - reported) * 100) / total });
+            progress.report({
+              message: `${produced} tokens: ${previewTail(model.tokenizer.decode(partial[c].slice(-PREVIEW_TOKENS), true))}`,
+              increment: ((produced - reported) * 100) / total,
+            });
             reported = produced;
           },
         });
       },
     );
   } catch (e) {
-    if (e instanceof CancelledError) return offerPartial(partial, (ids) => fitCompletion(prompt, model.tokenizer.decode(ids, prompt.length > 0), after), insert);
+    if (e instanceof CancelledError)
+      return offerPartial(partial, (ids) => fitCompletion(prompt, model.tokenizer.decode(ids, prompt.length > 0), after), insert);
     throw e;
   }
   const produced = completions.reduce((n, c) => n + c.tokens.length, 0);
@@ -87,7 +95,10 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
   async function insert(text: string): Promise<void> {
     if (document.version !== versionBefore) {
       const copy = 'Copy Completion';
-      const answer = await vscode.window.showWarningMessage('LM: the document changed while the model was generating, so the completion was not inserted.', copy);
+      const answer = await vscode.window.showWarningMessage(
+        'LM: the document changed while the model was generating, so the completion was not inserted.',
+        copy,
+      );
       if (answer === copy) await vscode.env.clipboard.writeText(text);
       return;
     }
@@ -137,7 +148,11 @@ async function pickCompletion(completions: Completion[]): Promise<Completion | u
   const items = completions
     .map((c) => ({
       // Line breaks stay visible in a one-line label.
-      label: c.text.replace(/\r?\n/g, ' ⏎ ').replace(/[ \t]+/g, ' ').trim() || '(empty)',
+      label:
+        c.text
+          .replace(/\r?\n/g, ' ⏎ ')
+          .replace(/[ \t]+/g, ' ')
+          .trim() || '(empty)',
       description: `log p = ${c.logProb.toFixed(2)} nats`,
       detail: `${c.tokens.length} tokens · finished: ${finishLabel(c)}`,
       completion: c,

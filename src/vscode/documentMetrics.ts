@@ -79,6 +79,11 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
       if (e.affectsConfiguration(SECTION)) schedule(0);
     }),
     models.onDidChangeModel(() => schedule(0)),
-    { dispose: () => { if (timer) clearTimeout(timer); if (job) job.cancelled = true; } },
+    {
+      dispose: () => {
+        if (timer) clearTimeout(timer);
+        if (job) job.cancelled = true;
+      },
+    },
   );
 }

@@ -64,7 +64,10 @@ export class TokenHeatmap implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.types = Array.from({ length: BUCKET_COUNT }, (_, i) =>
-      vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor(`lmPlayground.heatmap.bucket${i + 1}`), rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed }),
+      vscode.window.createTextEditorDecorationType({
+        backgroundColor: new vscode.ThemeColor(`lmPlayground.heatmap.bucket${i + 1}`),
+        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+      }),
     );
     this.subscriptions.push(
       vscode.workspace.onDidChangeTextDocument((e) => this.changed(e)),
@@ -98,9 +101,12 @@ export class TokenHeatmap implements vscode.Disposable {
     md.isTrusted = false;
     // Only for the swatches: VS Code keeps a span's hex background colour and drops other HTML styling.
     md.supportHtml = true;
-    md.appendMarkdown(`**LM heat-map colours**, by ${settings.mode === 'rank' ? 'rank (1 = the token the model found likeliest)' : 'probability p'} under ${escapeMd(s.model.info.name)}\n\n`);
+    md.appendMarkdown(
+      `**LM heat-map colours**, by ${settings.mode === 'rank' ? 'rank (1 = the token the model found likeliest)' : 'probability p'} under ${escapeMd(s.model.info.name)}\n\n`,
+    );
     md.appendMarkdown('| colour | tokens |\n|---|---|\n');
-    for (const row of legendRows(settings)) md.appendMarkdown(`| <span style="background-color:${row.hex};">&nbsp;${row.colour}&nbsp;</span> | ${escapeMd(row.range)} |\n`);
+    for (const row of legendRows(settings))
+      md.appendMarkdown(`| <span style="background-color:${row.hex};">&nbsp;${row.colour}&nbsp;</span> | ${escapeMd(row.range)} |\n`);
     md.appendMarkdown(`\nThresholds and mode: settings \`lmPlayground.heatmap.*\` (click). Hover a token for its numbers.`);
     this.legend.tooltip = md;
     this.legend.command = { title: 'Heat-map settings', command: 'workbench.action.openSettings', arguments: ['lmPlayground.heatmap'] };
@@ -129,7 +135,16 @@ export class TokenHeatmap implements vscode.Disposable {
         if (!(s.ranks[mid] > 0)) return undefined;
         const b = bucketOf(s.ranks[mid], s.logProbs[mid], settings);
         const colour = BUCKET_COLOURS[b].name;
-        return { text: t.text, start: t.start, length: t.length, logProb: s.logProbs[mid], rank: s.ranks[mid], bucket: labels[b], colour, modelName: s.model.info.name };
+        return {
+          text: t.text,
+          start: t.start,
+          length: t.length,
+          logProb: s.logProbs[mid],
+          rank: s.ranks[mid],
+          bucket: labels[b],
+          colour,
+          modelName: s.model.info.name,
+        };
       }
     }
     return undefined;
@@ -147,10 +162,21 @@ export class TokenHeatmap implements vscode.Disposable {
     const text = document.getText(new vscode.Range(document.positionAt(scopeStart), document.positionAt(scopeEnd)));
     if (text.trim().length === 0) throw new LmError('there is no text to score: select some text or open a file with text');
     const max = heatmapSettings().maxChars;
-    if (text.length > max) throw new LmError(`the text has ${text.length.toLocaleString('en-US')} characters; the heat-map takes at most ${max.toLocaleString('en-US')} (setting lmPlayground.heatmap.maxChars): select a part`);
+    if (text.length > max)
+      throw new LmError(
+        `the text has ${text.length.toLocaleString('en-US')} characters; the heat-map takes at most ${max.toLocaleString('en-US')} (setting lmPlayground.heatmap.maxChars): select a part`,
+      );
     if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
     const tokens = model.tokenizer.encode(text, scopeStart === 0, scopeStart);
-    const state: DocState = { model, whole: sel.isEmpty, scopeStart, scopeEnd, tokens, logProbs: new Float64Array(tokens.length), ranks: new Int32Array(tokens.length) };
+    const state: DocState = {
+      model,
+      whole: sel.isEmpty,
+      scopeStart,
+      scopeEnd,
+      tokens,
+      logProbs: new Float64Array(tokens.length),
+      ranks: new Int32Array(tokens.length),
+    };
     this.states.set(uri, state);
     this.onOff.fire();
     this.updateLegend();
@@ -182,16 +208,17 @@ export class TokenHeatmap implements vscode.Disposable {
     if (!s || e.contentChanges.length === 0) return;
     // Keep the scope over the same text; old token offsets are fixed up when rescoring.
     if (s.whole) s.scopeEnd = e.document.getText().length;
-    else for (const c of e.contentChanges) {
-      const delta = c.text.length - c.rangeLength;
-      const end = c.rangeOffset + c.rangeLength;
-      if (end <= s.scopeStart) {
-        s.scopeStart += delta;
-        s.scopeEnd += delta;
-      } else if (c.rangeOffset <= s.scopeEnd) {
-        s.scopeEnd = Math.max(s.scopeStart, s.scopeEnd + delta);
+    else
+      for (const c of e.contentChanges) {
+        const delta = c.text.length - c.rangeLength;
+        const end = c.rangeOffset + c.rangeLength;
+        if (end <= s.scopeStart) {
+          s.scopeStart += delta;
+          s.scopeEnd += delta;
+        } else if (c.rangeOffset <= s.scopeEnd) {
+          s.scopeEnd = Math.max(s.scopeStart, s.scopeEnd + delta);
+        }
       }
-    }
     // The scoring in progress stops, keeping what it scored; the rescoring goes on from there.
     if (s.job) {
       s.job.byEdit = true;
@@ -261,7 +288,11 @@ export class TokenHeatmap implements vscode.Disposable {
     s.job = job;
     let userCancelled = false;
     const run = async (progress?: vscode.Progress<{ message?: string; increment?: number }>, token?: vscode.CancellationToken) => {
-      const signal = { get cancelled() { return job.cancelled || (token?.isCancellationRequested ?? false); } };
+      const signal = {
+        get cancelled() {
+          return job.cancelled || (token?.isCancellationRequested ?? false);
+        },
+      };
       let done = 0;
       let lastPaint = Date.now();
       for (const [from, to] of ranges) {
@@ -273,7 +304,10 @@ export class TokenHeatmap implements vscode.Disposable {
             logProbs.set(r.logProbs, start);
             ranks.set(r.ranks, start);
             done += r.logProbs.length;
-            progress?.report({ message: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens`, increment: (r.logProbs.length / total) * 100 });
+            progress?.report({
+              message: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens`,
+              increment: (r.logProbs.length / total) * 100,
+            });
             // Colours appear as the scoring goes, at most a few times a second.
             if (Date.now() - lastPaint > 300) {
               lastPaint = Date.now();
@@ -286,11 +320,13 @@ export class TokenHeatmap implements vscode.Disposable {
     };
     try {
       if (total >= NOTIFY_TOKENS) {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${title} with ${model.info.name}`, cancellable: true }, (progress, token) =>
-          run(progress, token).catch((e) => {
-            userCancelled = token.isCancellationRequested && !job.byEdit;
-            throw e;
-          }),
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `${title} with ${model.info.name}`, cancellable: true },
+          (progress, token) =>
+            run(progress, token).catch((e) => {
+              userCancelled = token.isCancellationRequested && !job.byEdit;
+              throw e;
+            }),
         );
       } else {
         await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'LM: scoring tokens' }, () => run());
@@ -324,7 +360,9 @@ export class TokenHeatmap implements vscode.Disposable {
       if (!(s.ranks[i] > 0) || t.length === 0 || /^\s+$/.test(t.text)) return;
       // Colour the token without its leading space, as GLTR does.
       const lead = t.text.length - t.text.trimStart().length;
-      ranges[bucketOf(s.ranks[i], s.logProbs[i], settings)].push(new vscode.Range(document.positionAt(t.start + lead), document.positionAt(t.start + t.length)));
+      ranges[bucketOf(s.ranks[i], s.logProbs[i], settings)].push(
+        new vscode.Range(document.positionAt(t.start + lead), document.positionAt(t.start + t.length)),
+      );
     });
     for (const e of vscode.window.visibleTextEditors) {
       if (e.document !== document) continue;

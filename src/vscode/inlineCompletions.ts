@@ -17,7 +17,10 @@ class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider 
     private readonly models: ModelService,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.engine = new InlineCompletionEngine(() => models.get(), () => inlineSettings());
+    this.engine = new InlineCompletionEngine(
+      () => models.get(),
+      () => inlineSettings(),
+    );
   }
 
   async provideInlineCompletionItems(
@@ -44,11 +47,17 @@ class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider 
       const textBefore = document.getText(new vscode.Range(document.positionAt(tailFrom), replace.start)) + accepted;
       const end = replace.end.line === position.line ? Math.max(replace.end.character, position.character) : position.character;
       const after = document.lineAt(position.line).text.slice(end);
-      const signal = { get cancelled() { return token.isCancellationRequested; } };
+      const signal = {
+        get cancelled() {
+          return token.isCancellationRequested;
+        },
+      };
       const started = Date.now();
       const result = await this.engine.suggest({ doc: document.uri.toString(), offset: from + accepted.length, prompt, textBefore, after, manual }, signal);
       if (!result || token.isCancellationRequested) return undefined;
-      this.log.debug(`inline suggestion ${JSON.stringify(result.text)} in ${Date.now() - started} ms (model ${result.latencyMs} ms${result.fromCache ? ', from the cache' : ''})`);
+      this.log.debug(
+        `inline suggestion ${JSON.stringify(result.text)} in ${Date.now() - started} ms (model ${result.latencyMs} ms${result.fromCache ? ', from the cache' : ''})`,
+      );
       this.reportedError = undefined;
       return [new vscode.InlineCompletionItem(accepted + result.text, replace)];
     } catch (e) {
@@ -72,7 +81,9 @@ export function registerInlineCompletions(models: ModelService, log: vscode.LogO
   const update = () => {
     const on = inlineSettings().enabled;
     item.text = on ? '$(sparkle) LM ghost text' : '$(circle-slash) LM ghost text';
-    item.tooltip = on ? 'LM Playground: inline completions are on. Click to turn them off.' : 'LM Playground: inline completions are off. Click to turn them on.';
+    item.tooltip = on
+      ? 'LM Playground: inline completions are on. Click to turn them off.'
+      : 'LM Playground: inline completions are off. Click to turn them on.';
   };
   update();
   item.show();

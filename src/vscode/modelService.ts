@@ -135,16 +135,15 @@ export class ModelService implements vscode.Disposable {
       this.lastError = undefined;
       this.log.info(`loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms`);
       this.changed.fire(model);
-      if (announce) void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}${model.info.device ? ` on ${model.info.device}` : ''}.`);
+      if (announce)
+        void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}${model.info.device ? ` on ${model.info.device}` : ''}.`);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       this.failedKey = key;
       this.lastError = message;
       this.log.error(`could not load model ${spec}: ${message}`);
       const fallback = this.model ? undefined : await this.loadDefault(spec, key);
-      const kept = this.model
-        ? fallback ? ` Using the embedded ${fallback} instead.` : ` The previous model (${this.model.info.name}) stays active.`
-        : '';
+      const kept = this.model ? (fallback ? ` Using the embedded ${fallback} instead.` : ` The previous model (${this.model.info.name}) stays active.`) : '';
       offerWayOut(vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}.${kept}`, ...WAY_OUT));
       this.changed.fire(this.model);
     }
@@ -181,9 +180,14 @@ export class ModelService implements vscode.Disposable {
       const file = resolveModelFile(spec, this.modelsDir);
       if (fs.statSync(file).isDirectory()) {
         const embedded = !spec.includes('/') && !spec.includes('\\');
-        let model: LanguageModel | undefined;
         // Closing the panel stops the model: forget it, so that the next use opens a new panel.
-        model = await startWebviewEngine(this.extensionUri, file, embedded ? spec : path.basename(file), runsQuantized(spec, preferQuantizedSetting(), this.modelsDir), () => this.forget(model));
+        const model: LanguageModel = await startWebviewEngine(
+          this.extensionUri,
+          file,
+          embedded ? spec : path.basename(file),
+          runsQuantized(spec, preferQuantizedSetting(), this.modelsDir),
+          () => this.forget(model),
+        );
         return model;
       }
     }
@@ -201,7 +205,14 @@ export class ModelService implements vscode.Disposable {
     const local = await loadModel(spec, this.modelsDir, { device: 'auto', inWorker: true, preferQuantized: preferQuantizedSetting() });
     let gpu: LanguageModel | undefined;
     try {
-      gpu = await connectWebviewEngine(gpuHost, dir, embedded ? spec : path.basename(dir), runsQuantized(spec, preferQuantizedSetting(), this.modelsDir), () => undefined, 'auto');
+      gpu = await connectWebviewEngine(
+        gpuHost,
+        dir,
+        embedded ? spec : path.basename(dir),
+        runsQuantized(spec, preferQuantizedSetting(), this.modelsDir),
+        () => undefined,
+        'auto',
+      );
       const ids = local.tokenizer.encode(AUTO_SAMPLE_TEXT, true).map((t) => t.id);
       const onGpu = await measureDecode(gpu, ids);
       const onLocal = await measureDecode(local, ids);
@@ -214,7 +225,9 @@ export class ModelService implements vscode.Disposable {
         return kept;
       }
     } catch (e) {
-      this.noteDevice(`device auto: the playground's GPU did not run ${spec} (${e instanceof Error ? e.message : e}); it runs on ${local.info.device ?? 'native'}`);
+      this.noteDevice(
+        `device auto: the playground's GPU did not run ${spec} (${e instanceof Error ? e.message : e}); it runs on ${local.info.device ?? 'native'}`,
+      );
     }
     gpu?.dispose?.();
     return local;

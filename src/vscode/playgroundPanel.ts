@@ -114,7 +114,11 @@ class PlaygroundPanel {
         return;
       }
       case 'openQuery': {
-        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Open a playground query', filters: { 'LM Playground queries': ['lmquery.json', 'json'] } });
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          title: 'Open a playground query',
+          filters: { 'LM Playground queries': ['lmquery.json', 'json'] },
+        });
         if (!picked?.length) return;
         await this.openFile(picked[0]);
         return;
@@ -139,9 +143,14 @@ class PlaygroundPanel {
         // The page's window has a real GPU: it may run the editor's neural model too (checked by the first load, kept if faster).
         const w = this.panel.webview;
         const adapter = typeof m.adapter?.name === 'string' ? m.adapter.name.slice(0, 200) : undefined;
-        const claimed = this.deps.hosts.claim({ webview: w, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose, refute: () => this.deps.hosts.refute(w), adapter }, m.webgpu);
+        const claimed = this.deps.hosts.claim(
+          { webview: w, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose, refute: () => this.deps.hosts.refute(w), adapter },
+          m.webgpu,
+        );
         if (!claimed && m.adapter?.present === true && m.adapter.software === true && deviceSetting() === 'auto') {
-          this.deps.models.noteDevice(`device auto: the playground's WebGPU adapter (${adapter}) is a software renderer, slower than the CPU runtimes: neural models stay in the worker thread`);
+          this.deps.models.noteDevice(
+            `device auto: the playground's WebGPU adapter (${adapter}) is a software renderer, slower than the CPU runtimes: neural models stay in the worker thread`,
+          );
         }
         return;
       }
@@ -168,7 +177,15 @@ function pageDevice(): 'auto' | 'webgpu' | 'wasm' {
 
 export function registerPlayground(deps: Deps): vscode.Disposable[] {
   const create = (query?: Query) =>
-    new PlaygroundPanel(vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, 'LM Playground', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: engineResourceRoots(deps.extensionUri) }), deps, query);
+    new PlaygroundPanel(
+      vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, 'LM Playground', vscode.ViewColumn.Active, {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: engineResourceRoots(deps.extensionUri),
+      }),
+      deps,
+      query,
+    );
   return [
     vscode.commands.registerCommand('lmPlayground.openPlayground', async () => {
       // From a query file in the editor, open that query.

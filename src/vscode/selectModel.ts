@@ -35,7 +35,11 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
     detail: modelDetail(m, dirs, preferQuantized),
     spec: m.spec,
   }));
-  items.push({ label: browse, description: 'a file on disk', detail: 'ARPA (.arpa, e.g. from KenLM), LM Playground n-gram (.ngram, .ngram.gz), or a Hugging Face model folder (GPT-2-family ONNX export)' });
+  items.push({
+    label: browse,
+    description: 'a file on disk',
+    detail: 'ARPA (.arpa, e.g. from KenLM), LM Playground n-gram (.ngram, .ngram.gz), or a Hugging Face model folder (GPT-2-family ONNX export)',
+  });
   const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
   if (!picked) return;
   let spec = picked.spec ?? picked.label;

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import { makeAlphabet, showSymbol, type AlphabetKind } from '../core/shannon/alphabet';
-import { characters, gameStats, gamesToCsv, guess, isFinished, newGame, pooledBounds, visibleText, type GameState } from '../core/shannon/game';
+import { characters, gameStats, gamesToCsv, guess, isFinished, newGame, pooledBounds, visibleText } from '../core/shannon/game';
 import { playModel } from '../core/shannon/modelPlayer';
 import { NextCharPredictor } from '../core/shannon/nextCharDistribution';
 import { PASSAGES } from '../core/shannon/passages';
@@ -114,7 +114,7 @@ export class ShannonGamePanel implements vscode.Disposable {
       }
       case 'reset': {
         const answer = await vscode.window.showWarningMessage(
-          'Delete all saved Shannon game results (every game, yours and the model\'s)?',
+          "Delete all saved Shannon game results (every game, yours and the model's)?",
           { modal: true },
           'Reset',
         );
@@ -155,7 +155,10 @@ export class ShannonGamePanel implements vscode.Disposable {
       const game = newGame(title, text, alphabet, window, `${Date.now().toString(36)}`);
       this.deps.store.start(game);
       const truncated = game.text.length < text.length && alphabet === 'all';
-      this.feedback = { kind: 'info', text: `New game: ${title} (${characters(game).length} characters${truncated ? ', the start of the text' : ''}). Type your guess for the first character.` };
+      this.feedback = {
+        kind: 'info',
+        text: `New game: ${title} (${characters(game).length} characters${truncated ? ', the start of the text' : ''}). Type your guess for the first character.`,
+      };
     } catch (e) {
       this.fail(e);
       return;
@@ -182,13 +185,20 @@ export class ShannonGamePanel implements vscode.Disposable {
       if (!game.modelPlay || game.modelPlay.model !== model.info.name) game.modelPlay = { model: model.info.name, ranks: [], bits: [] };
       const play = game.modelPlay;
       this.render();
-      await playModel(this.predictor.predictor, game, play.ranks.length, characters(game).length, (g) => {
-        if (g.position !== play.ranks.length) return;
-        play.ranks.push(g.rank);
-        play.bits.push(g.bits);
-        this.scheduleRender();
-        this.scheduleSave(2000);
-      }, signal);
+      await playModel(
+        this.predictor.predictor,
+        game,
+        play.ranks.length,
+        characters(game).length,
+        (g) => {
+          if (g.position !== play.ranks.length) return;
+          play.ranks.push(g.rank);
+          play.bits.push(g.bits);
+          this.scheduleRender();
+          this.scheduleSave(2000);
+        },
+        signal,
+      );
     };
     run().catch((e) => {
       if (signal.cancelled) return;
@@ -228,10 +238,7 @@ export class ShannonGamePanel implements vscode.Disposable {
     const view: ShannonView = {
       recent: [],
       pooled: [],
-      sources: [
-        { id: 'editor', label: 'The editor: selection, or the whole file' },
-        ...PASSAGES.map((p, i) => ({ id: `passage:${i}`, label: p.title })),
-      ],
+      sources: [{ id: 'editor', label: 'The editor: selection, or the whole file' }, ...PASSAGES.map((p, i) => ({ id: `passage:${i}`, label: p.title }))],
       model: { name: this.predictor?.model.info.name ?? this.deps.models.current?.info.name, computed: 0, total: 0, error: this.modelError },
       feedback: this.feedback,
     };
@@ -263,7 +270,14 @@ export class ShannonGamePanel implements vscode.Disposable {
       if (play.bits.length > 0) view.model.bitsPerChar = play.bits.reduce((a, b) => a + b, 0) / play.bits.length;
     }
     for (let i = game.guesses.length - 1; i >= Math.max(0, game.guesses.length - RECENT_ROWS); i--) {
-      view.recent.push({ position: i + 1, char: chars[i], guesses: game.guesses[i], wrong: game.wrong[i].join(''), modelRank: play?.ranks[i], modelBits: play?.bits[i] });
+      view.recent.push({
+        position: i + 1,
+        char: chars[i],
+        guesses: game.guesses[i],
+        wrong: game.wrong[i].join(''),
+        modelRank: play?.ranks[i],
+        modelBits: play?.bits[i],
+      });
     }
     return view;
   }
@@ -303,7 +317,12 @@ export class ShannonGamePanel implements vscode.Disposable {
 }
 
 /** The command, the panel's restore after reload, and the editor whose text a game can take. */
-export function registerShannonGame(context: vscode.ExtensionContext, models: ModelService, store: ShannonStore, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerShannonGame(
+  context: vscode.ExtensionContext,
+  models: ModelService,
+  store: ShannonStore,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable[] {
   let lastEditor = vscode.window.activeTextEditor;
   const editorText = () => {
     const e = lastEditor && !lastEditor.document.isClosed ? lastEditor : undefined;

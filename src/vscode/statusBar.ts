@@ -23,9 +23,11 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
       ];
       item.tooltip = `LM Playground: ${m.info.description}${notes.map((n) => `\n\n${n}`).join('')}\nClick to choose a model.`;
       item.backgroundColor =
-        worker?.state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground')
-        : worker || models.error ? new vscode.ThemeColor('statusBarItem.warningBackground')
-        : undefined;
+        worker?.state === 'failed'
+          ? new vscode.ThemeColor('statusBarItem.errorBackground')
+          : worker || models.error
+            ? new vscode.ThemeColor('statusBarItem.warningBackground')
+            : undefined;
     } else {
       item.text = models.error ? '$(error) LM: no model' : '$(beaker) LM';
       item.tooltip = models.error ? `LM Playground: ${models.error}` : 'LM Playground: the model loads on first use. Click to choose a model.';

@@ -82,8 +82,15 @@ export async function tokenProbabilityAt(
   const tokens = model.tokenizer.encode(window.text, window.atStart, window.startOffset);
   const index = tokens.findIndex((t) => t.length > 0 && t.start <= offset && offset < t.start + t.length && !/^\s+$/.test(t.text));
   if (index < 1 || tokens[index].id === model.bosId) return null; // no context to condition on
-  const signal = { get cancelled() { return cancel?.isCancellationRequested ?? false; } };
-  const dist = await model.nextLogProbs(tokens.slice(0, index).map((t) => t.id), signal);
+  const signal = {
+    get cancelled() {
+      return cancel?.isCancellationRequested ?? false;
+    },
+  };
+  const dist = await model.nextLogProbs(
+    tokens.slice(0, index).map((t) => t.id),
+    signal,
+  );
   const t = tokens[index];
   const described = describePosition(model, dist, t.id, topK);
   return {

@@ -17,20 +17,26 @@ import { looksBinary } from './textWindow';
 const MAX_FILES = 100_000;
 
 export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOutputChannel, args?: { glob?: string; order?: number }): Promise<void> {
-  if (!vscode.workspace.isTrusted) throw new LmError('training reads the workspace\'s files: trust this workspace first (Workspaces: Manage Workspace Trust)');
+  if (!vscode.workspace.isTrusted) throw new LmError("training reads the workspace's files: trust this workspace first (Workspaces: Manage Workspace Trust)");
   const folders = vscode.workspace.workspaceFolders;
   if (!folders?.length) throw new LmError('open a folder to train on first');
-  const glob = args?.glob ?? (await vscode.window.showInputBox({
-    title: 'LM: Train N-gram Model on Workspace (1/2)',
-    prompt: 'Files to train on (a glob over the workspace)',
-    value: '**/*.{txt,md}',
-    validateInput: (v) => (v.trim().length === 0 ? 'give a glob, e.g. **/*.txt' : undefined),
-  }));
+  const glob =
+    args?.glob ??
+    (await vscode.window.showInputBox({
+      title: 'LM: Train N-gram Model on Workspace (1/2)',
+      prompt: 'Files to train on (a glob over the workspace)',
+      value: '**/*.{txt,md}',
+      validateInput: (v) => (v.trim().length === 0 ? 'give a glob, e.g. **/*.txt' : undefined),
+    }));
   if (glob === undefined) return;
   let order = args?.order;
   if (order === undefined) {
     const pick = await vscode.window.showQuickPick(
-      [2, 3, 4, 5, 6].map((n) => ({ label: `${n}-gram`, description: n === 4 ? 'recommended' : n < 4 ? 'less context, less memory' : 'more context: needs much text', order: n })),
+      [2, 3, 4, 5, 6].map((n) => ({
+        label: `${n}-gram`,
+        description: n === 4 ? 'recommended' : n < 4 ? 'less context, less memory' : 'more context: needs much text',
+        order: n,
+      })),
       { title: 'LM: Train N-gram Model on Workspace (2/2)', placeHolder: 'Order of the model' },
     );
     if (!pick) return;
@@ -78,7 +84,12 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           check();
           if (tokens === 0) throw new LmError(`the files matching ${glob} hold no text`);
           progress.report({ message: 'estimating the model and scoring the held-out text…' });
-          const done = await job.finish({ name, tokenizer: 'editor', order: order!, trainedOn: `${glob} in ${folders.map((f) => f.name).join(', ')} (${files.length - skipped} files)` });
+          const done = await job.finish({
+            name,
+            tokenizer: 'editor',
+            order: order!,
+            trainedOn: `${glob} in ${folders.map((f) => f.name).join(', ')} (${files.length - skipped} files)`,
+          });
           check();
           const perplexity = done.heldOut.tokens ? Math.exp(-done.heldOut.logProb / done.heldOut.tokens) : NaN;
           const bitsPerChar = done.heldOut.chars ? -done.heldOut.logProb / Math.LN2 / done.heldOut.chars : NaN;
@@ -108,7 +119,9 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
     throw e;
   }
   const seconds = (Date.now() - started) / 1000;
-  log.info(`trained ${name}: ${result.tokens} tokens, ${result.ngrams} n-grams in ${seconds.toFixed(1)} s; held-out perplexity ${result.perplexity.toFixed(1)}`);
+  log.info(
+    `trained ${name}: ${result.tokens} tokens, ${result.ngrams} n-grams in ${seconds.toFixed(1)} s; held-out perplexity ${result.perplexity.toFixed(1)}`,
+  );
   const config = vscode.workspace.getConfiguration(SECTION);
   const target = config.inspect<string>('model')?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await config.update('model', result.file, target);

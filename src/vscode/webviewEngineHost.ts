@@ -47,7 +47,14 @@ export interface EngineWebview {
  * Loads the model folder `dir` into the webview's engine; `stop` runs when the model is disposed.
  * `device`: `auto` runs on the page's GPU only when it is a real one, `webgpu` on any adapter.
  */
-export async function connectWebviewEngine(host: EngineWebview, dir: string, name: string, preferQuantized: boolean, stop: () => void, device: 'auto' | 'webgpu' = 'auto'): Promise<RemoteLanguageModel> {
+export async function connectWebviewEngine(
+  host: EngineWebview,
+  dir: string,
+  name: string,
+  preferQuantized: boolean,
+  stop: () => void,
+  device: 'auto' | 'webgpu' = 'auto',
+): Promise<RemoteLanguageModel> {
   const { tokenizer, onnxRel } = hostSide(dir, preferQuantized);
   const w = host.webview;
   const model = neuralFilesForPage(dir, onnxRel);
@@ -65,7 +72,9 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
       if (m.type === 'fatal') connection.fail(new LmError(`the webview engine failed: ${m.error}`));
       else if (m.type === 'response' && m.response) {
         const r = m.response;
-        connection.receive(r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse));
+        connection.receive(
+          r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse),
+        );
       }
     }),
     host.onDidDispose(() => connection.close(new LmError('the webview that ran the model was closed'))),
@@ -81,9 +90,15 @@ export async function connectWebviewEngine(host: EngineWebview, dir: string, nam
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
       void connection.request({ op: 'dispose' }).catch(() => undefined);
       host.refute();
-      throw new LmError(`the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model?.device ?? 'an unknown device'}; the model runs in a worker thread instead`);
+      throw new LmError(
+        `the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model?.device ?? 'an unknown device'}; the model runs in a worker thread instead`,
+      );
     }
-    const dispose = () => void connection.request({ op: 'dispose' }).catch(() => undefined).finally(release);
+    const dispose = () =>
+      void connection
+        .request({ op: 'dispose' })
+        .catch(() => undefined)
+        .finally(release);
     return new RemoteLanguageModel(connection, loaded.model!, tokenizer, dispose);
   } catch (e) {
     release();
@@ -110,7 +125,13 @@ export function relayReady(webview: vscode.Webview): Promise<boolean> {
  * The LM Engine panel (device "webgpu"): the user asked for the GPU, so it runs there on any
  * adapter, a software one too; `onClosed` runs when the user closes it, which stops the model.
  */
-export async function startWebviewEngine(extensionUri: vscode.Uri, dir: string, name: string, preferQuantized: boolean, onClosed: () => void): Promise<RemoteLanguageModel> {
+export async function startWebviewEngine(
+  extensionUri: vscode.Uri,
+  dir: string,
+  name: string,
+  preferQuantized: boolean,
+  onClosed: () => void,
+): Promise<RemoteLanguageModel> {
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const panel = vscode.window.createWebviewPanel(
     'lmPlayground.engine',

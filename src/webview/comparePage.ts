@@ -15,33 +15,76 @@ const header = ['Model', 'Bits per character', 'Bits per token', 'Perplexity (pe
 const oovCell = (oov: number, tokens: number) => (oov ? `${int(oov)} (${((100 * oov) / tokens).toFixed(1)} %)` : '0');
 const withOov = view.results.filter((r) => r.oov > 0).map((r) => r.name);
 app.append(
-  el('p', { class: 'lead' },
+  el(
+    'p',
+    { class: 'lead' },
     `${int(view.chars)} characters, scored by ${view.results.length} model(s), best first. `,
-    'Bits per character is the fair unit across tokenizers: bits per token and perplexity depend on how a model cuts the text.'),
-  el('table', { id: 'results' },
-    el('thead', {}, el('tr', {}, ...header.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, ...view.results.map((r) => el('tr', {},
-      el('th', { scope: 'row', title: r.description }, r.name, r.active ? el('span', { class: 'badge' }, 'active') : ''),
-      el('td', {}, fmt(r.bitsPerChar, 3)), el('td', {}, fmt(r.bitsPerToken, 3)), el('td', {}, fmt(r.perplexity, 1)),
-      el('td', {}, int(r.tokens)), el('td', {}, oovCell(r.oov, r.tokens)), el('td', {}, `${int(r.scoreMs)} ms`), el('td', {}, r.loadMs ? `${int(r.loadMs)} ms` : 'loaded')))),
+    'Bits per character is the fair unit across tokenizers: bits per token and perplexity depend on how a model cuts the text.',
   ),
-  el('p', { class: 'theory' },
+  el(
+    'table',
+    { id: 'results' },
+    el('thead', {}, el('tr', {}, ...header.map((h) => el('th', { scope: 'col' }, h)))),
+    el(
+      'tbody',
+      {},
+      ...view.results.map((r) =>
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row', title: r.description }, r.name, r.active ? el('span', { class: 'badge' }, 'active') : ''),
+          el('td', {}, fmt(r.bitsPerChar, 3)),
+          el('td', {}, fmt(r.bitsPerToken, 3)),
+          el('td', {}, fmt(r.perplexity, 1)),
+          el('td', {}, int(r.tokens)),
+          el('td', {}, oovCell(r.oov, r.tokens)),
+          el('td', {}, `${int(r.scoreMs)} ms`),
+          el('td', {}, r.loadMs ? `${int(r.loadMs)} ms` : 'loaded'),
+        ),
+      ),
+    ),
+  ),
+  el(
+    'p',
+    { class: 'theory' },
     'Why lower is better: the text was drawn from some true distribution p, and each model q pays the cross-entropy H(p, q) = −E',
-    el('sub', {}, 'p'), '[log₂ q(x)] bits per character. Gibbs\' inequality gives H(p, q) ≥ H(p), with equality only when q = p: ',
-    'every model pays at least the entropy of the text\'s source, and a better model pays less.'),
+    el('sub', {}, 'p'),
+    "[log₂ q(x)] bits per character. Gibbs' inequality gives H(p, q) ≥ H(p), with equality only when q = p: ",
+    "every model pays at least the entropy of the text's source, and a better model pays less.",
+  ),
   ...(withOov.length
-    ? [el('p', { class: 'oov-note' },
-      `${withOov.join(', ')} scored words outside ${withOov.length > 1 ? 'their vocabularies' : 'its vocabulary'} as one unknown-word token without paying for their letters, `,
-      `so ${withOov.length > 1 ? 'their' : 'its'} bits per character are too low next to a byte-level model, which pays for every character. `,
-      'Compare such models on text with few unknown words, or charge each unknown word for its spelling (see the gpt-classics model card).')]
+    ? [
+        el(
+          'p',
+          { class: 'oov-note' },
+          `${withOov.join(', ')} scored words outside ${withOov.length > 1 ? 'their vocabularies' : 'its vocabulary'} as one unknown-word token without paying for their letters, `,
+          `so ${withOov.length > 1 ? 'their' : 'its'} bits per character are too low next to a byte-level model, which pays for every character. `,
+          'Compare such models on text with few unknown words, or charge each unknown word for its spelling (see the gpt-classics model card).',
+        ),
+      ]
     : []),
   ...(view.failures.length ? [el('p', { class: 'failures' }, `Could not score: ${view.failures.join('; ')}`)] : []),
   el('h2', {}, 'Cumulative surprisal along the text'),
-  el('p', { class: 'lead' }, 'Bits spent so far after each character. A steep stretch is text the model found surprising; the final height divided by the characters is the bits per character above.'),
-  el('div', { class: 'chart' }, el('canvas', { id: 'curve', role: 'img', 'aria-label': 'Cumulative surprisal in bits against characters, one line per model' })),
+  el(
+    'p',
+    { class: 'lead' },
+    'Bits spent so far after each character. A steep stretch is text the model found surprising; the final height divided by the characters is the bits per character above.',
+  ),
+  el(
+    'div',
+    { class: 'chart' },
+    el('canvas', { id: 'curve', role: 'img', 'aria-label': 'Cumulative surprisal in bits against characters, one line per model' }),
+  ),
 );
 
-const palette = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+const palette = [
+  '--vscode-charts-blue',
+  '--vscode-charts-orange',
+  '--vscode-charts-green',
+  '--vscode-charts-purple',
+  '--vscode-charts-red',
+  '--vscode-charts-yellow',
+];
 const fallbacks = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
 const fg = themeColor('--vscode-foreground', '#888');
 new Chart<'line', { x: number; y: number }[], number>(document.getElementById('curve') as HTMLCanvasElement, {

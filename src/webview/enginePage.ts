@@ -11,7 +11,12 @@ const vscode = acquireVsCodeApi();
 const config = JSON.parse(document.getElementById('engine-config')!.textContent!) as { workerUrl: string; ortBinaries: OrtBinaryUrls };
 const status = document.getElementById('status')!;
 
-const relay = startEngineRelay(config.workerUrl, config.ortBinaries, (m) => vscode.postMessage(m), (text) => (status.textContent = text));
+const relay = startEngineRelay(
+  config.workerUrl,
+  config.ortBinaries,
+  (m) => vscode.postMessage(m),
+  (text) => (status.textContent = text),
+);
 relay.catch((e) => vscode.postMessage({ type: 'fatal', error: (e as Error).message }));
 window.addEventListener('message', async (e: MessageEvent<{ type: string; request: RelayRequest }>) => {
   if (e.data?.type === 'request') await (await relay).handle(e.data.request);

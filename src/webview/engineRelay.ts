@@ -13,9 +13,7 @@ import { OrtBinaryCache, hasWebGpuAdapter, webGpuAdapter, type OrtBinaryUrls } f
 export type RelayRequest = EngineRequest & { files?: Record<string, ArrayBuffer | undefined> };
 
 export type RelayMessage =
-  | { type: 'ready'; webgpu: boolean; adapter: AdapterReport }
-  | { type: 'response'; response: unknown }
-  | { type: 'fatal'; error: string };
+  { type: 'ready'; webgpu: boolean; adapter: AdapterReport } | { type: 'response'; response: unknown } | { type: 'fatal'; error: string };
 
 export interface EngineRelay {
   handle(request: RelayRequest): Promise<void>;
@@ -28,7 +26,12 @@ async function fetchOk(url: string): Promise<Response> {
 }
 
 /** Starts the worker; `post` sends to the extension; `onStatus` describes what the engine does. */
-export async function startEngineRelay(workerUrl: string, binaryUrls: OrtBinaryUrls, post: (m: RelayMessage) => void, onStatus: (text: string) => void = () => undefined): Promise<EngineRelay> {
+export async function startEngineRelay(
+  workerUrl: string,
+  binaryUrls: OrtBinaryUrls,
+  post: (m: RelayMessage) => void,
+  onStatus: (text: string) => void = () => undefined,
+): Promise<EngineRelay> {
   const source = await (await fetchOk(workerUrl)).text();
   const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
   const binaries = new OrtBinaryCache(binaryUrls);
@@ -42,7 +45,9 @@ export async function startEngineRelay(workerUrl: string, binaryUrls: OrtBinaryU
   worker.onerror = (e) => post({ type: 'fatal', error: `engine worker: ${e.message}` });
   const adapter = await webGpuAdapter();
   const webgpu = await hasWebGpuAdapter('auto');
-  onStatus(webgpu ? `ready (WebGPU: ${adapter.name})` : adapter.present ? `ready (software WebGPU adapter, ${adapter.name})` : 'ready (no WebGPU adapter: WASM)');
+  onStatus(
+    webgpu ? `ready (WebGPU: ${adapter.name})` : adapter.present ? `ready (software WebGPU adapter, ${adapter.name})` : 'ready (no WebGPU adapter: WASM)',
+  );
   post({ type: 'ready', webgpu, adapter });
   return {
     async handle(req: RelayRequest): Promise<void> {

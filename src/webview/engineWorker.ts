@@ -55,7 +55,12 @@ const server = new EngineServer(
       const spec = raw as BrowserNgramSpec;
       const bytes = new Uint8Array(spec.bytes);
       const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
-      return { model: await ngramFromChunks(modelBytesChunks(bytes, spec.file, MAX_MODEL_BYTES), spec.file, spec.name, { maxBytes: MAX_MODEL_BYTES, size: gzipped ? undefined : bytes.length }) };
+      return {
+        model: await ngramFromChunks(modelBytesChunks(bytes, spec.file, MAX_MODEL_BYTES), spec.file, spec.name, {
+          maxBytes: MAX_MODEL_BYTES,
+          size: gzipped ? undefined : bytes.length,
+        }),
+      };
     }
     const spec = raw as BrowserEngineSpec;
     const { ort, device, binary } = await pickRuntime(spec.device, spec.wasmBinaries ?? {});
@@ -63,7 +68,13 @@ const server = new EngineServer(
     ort.env.wasm.numThreads = 1; // webviews are not cross-origin isolated: no SharedArrayBuffer
     const model = await OnnxCausalLm.create(
       ort,
-      { config: spec.config, tokenizer: spec.tokenizer, tokenizerConfig: spec.tokenizerConfig, onnx: new Uint8Array(spec.onnx), onnxName: `${spec.name}/onnx/model.onnx` },
+      {
+        config: spec.config,
+        tokenizer: spec.tokenizer,
+        tokenizerConfig: spec.tokenizerConfig,
+        onnx: new Uint8Array(spec.onnx),
+        onnxName: `${spec.name}/onnx/model.onnx`,
+      },
       { name: spec.name, device, executionProviders: [device], keepCacheOnDevice: device === 'webgpu' },
     );
     return { model };

@@ -43,7 +43,13 @@ export function webGpuAdapter(): Promise<AdapterReport> {
       if (!adapter) return classifyAdapter(undefined);
       // `info` since Chrome 127; `requestAdapterInfo()` before (removed since).
       const info = adapter.info ?? (await adapter.requestAdapterInfo?.().catch(() => undefined)) ?? {};
-      return classifyAdapter({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: adapter.isFallbackAdapter ?? info.isFallbackAdapter });
+      return classifyAdapter({
+        vendor: info.vendor,
+        architecture: info.architecture,
+        device: info.device,
+        description: info.description,
+        isFallbackAdapter: adapter.isFallbackAdapter ?? info.isFallbackAdapter,
+      });
     } catch {
       return classifyAdapter(undefined);
     }

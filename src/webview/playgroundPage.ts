@@ -48,15 +48,38 @@ const byId = <T extends HTMLElement = Field>(id: string) => document.getElementB
 // ---------------------------------------------------------------- layout
 const field = (id: string, label: string, control: HTMLElement, cls = 'field') => el('div', { class: cls }, el('vscode-label', { for: id }, label), control);
 const text = (id: string, label: string, value: string) => field(id, label, el('vscode-textfield', { id, value, 'aria-label': label }));
-const modelSelect = el<Field>('vscode-single-select', { id: 'model', 'aria-label': 'Model' }, ...config.models.map((m) => el('vscode-option', { value: m.spec, description: m.origin }, m.label)));
-const gallerySelect = el<Field>('vscode-single-select', { id: 'gallery', 'aria-label': 'Gallery of examples' }, el('vscode-option', { value: '' }, 'Gallery: examples from the lecture…'), ...GALLERY.map((g, i) => el('vscode-option', { value: String(i), description: g.description }, g.title)));
+const modelSelect = el<Field>(
+  'vscode-single-select',
+  { id: 'model', 'aria-label': 'Model' },
+  ...config.models.map((m) => el('vscode-option', { value: m.spec, description: m.origin }, m.label)),
+);
+const gallerySelect = el<Field>(
+  'vscode-single-select',
+  { id: 'gallery', 'aria-label': 'Gallery of examples' },
+  el('vscode-option', { value: '' }, 'Gallery: examples from the lecture…'),
+  ...GALLERY.map((g, i) => el('vscode-option', { value: String(i), description: g.description }, g.title)),
+);
 
 byId('app').replaceChildren(
   el('header', {}, el('h1', {}, 'LM Playground'), el('p', { id: 'engine-status', class: 'muted', role: 'status' }, 'engine: starting…')),
-  el('section', { class: 'query', 'aria-label': 'Query' },
-    field('prompt', 'Prompt (may contain ${variables})', el('vscode-textarea', { id: 'prompt', rows: '5', resize: 'vertical', 'aria-label': 'Prompt' }), 'field wide'),
-    field('environments', 'Environments: one variable per line, name: [value, value, …]', el('vscode-textarea', { id: 'environments', rows: '2', resize: 'vertical', placeholder: 'pronoun: [He, She]', 'aria-label': 'Environments' }), 'field wide'),
-    el('div', { class: 'settings' },
+  el(
+    'section',
+    { class: 'query', 'aria-label': 'Query' },
+    field(
+      'prompt',
+      'Prompt (may contain ${variables})',
+      el('vscode-textarea', { id: 'prompt', rows: '5', resize: 'vertical', 'aria-label': 'Prompt' }),
+      'field wide',
+    ),
+    field(
+      'environments',
+      'Environments: one variable per line, name: [value, value, …]',
+      el('vscode-textarea', { id: 'environments', rows: '2', resize: 'vertical', placeholder: 'pronoun: [He, She]', 'aria-label': 'Environments' }),
+      'field wide',
+    ),
+    el(
+      'div',
+      { class: 'settings' },
       field('model', 'Model', modelSelect),
       text('temperature', 'Temperature', DEFAULT_SETTINGS.temperature),
       text('maxTokens', 'Max tokens', DEFAULT_SETTINGS.maxTokens),
@@ -64,19 +87,28 @@ byId('app').replaceChildren(
       text('topP', 'Top-p', DEFAULT_SETTINGS.topP),
       text('numCompletions', 'Completions', DEFAULT_SETTINGS.numCompletions),
       text('seed', 'Seed', DEFAULT_SETTINGS.seed),
-      field('stopSequences', 'Stop sequences (one per line, \\n for a line break)', el('vscode-textarea', { id: 'stopSequences', rows: '2', 'aria-label': 'Stop sequences' })),
+      field(
+        'stopSequences',
+        'Stop sequences (one per line, \\n for a line break)',
+        el('vscode-textarea', { id: 'stopSequences', rows: '2', 'aria-label': 'Stop sequences' }),
+      ),
       el('div', { class: 'field check' }, el('vscode-checkbox', { id: 'echoPrompt', label: 'Echo prompt (with max tokens 0: score the prompt)' })),
     ),
-    el('div', { class: 'buttons' },
+    el(
+      'div',
+      { class: 'buttons' },
       el('vscode-button', { id: 'run', title: 'Ctrl+Enter' }, 'Run'),
       el('vscode-button', { id: 'stop', secondary: '', disabled: '' }, 'Stop'),
       el('vscode-button', { id: 'save', secondary: '' }, 'Save query…'),
       el('vscode-button', { id: 'open', secondary: '' }, 'Open query…'),
-      gallerySelect),
+      gallerySelect,
+    ),
     el('p', { id: 'message', role: 'alert', class: 'message' }),
     el('div', { id: 'gallery-notes', class: 'gallery-notes', role: 'status' }),
   ),
-  el('vscode-tabs', { id: 'tabs' },
+  el(
+    'vscode-tabs',
+    { id: 'tabs' },
     el('vscode-tab-header', { slot: 'header' }, 'Results'),
     el('vscode-tab-panel', {}, el('div', { id: 'comparison' }), el('div', { id: 'results', class: 'results' })),
     el('vscode-tab-header', { slot: 'header' }, 'Temperature explorer'),
@@ -102,7 +134,8 @@ function writeQuery(q: Query): void {
   byId('echoPrompt').checked = q.settings.echoPrompt;
   const known = config.models.some((m) => m.spec === q.settings.model);
   modelSelect.value = known ? q.settings.model : config.defaultModel;
-  if (!known && q.settings.model && !q.settings.model.includes('${')) message(`The query names the model "${q.settings.model}", which is not available here: using ${config.defaultModel}.`);
+  if (!known && q.settings.model && !q.settings.model.includes('${'))
+    message(`The query names the model "${q.settings.model}", which is not available here: using ${config.defaultModel}.`);
 }
 
 function persist(): void {
@@ -182,7 +215,7 @@ async function loadModel(spec: string): Promise<void> {
   const res = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
   loadedSpec = spec;
   loadedContext = res.model?.contextLength;
-  loadedDevice = res.model?.kind === 'ngram' ? 'this webview (n-gram, JavaScript)' : res.model?.device ?? 'wasm';
+  loadedDevice = res.model?.kind === 'ngram' ? 'this webview (n-gram, JavaScript)' : (res.model?.device ?? 'wasm');
   status.textContent = `${m.label} on ${loadedDevice}`;
 }
 
@@ -197,8 +230,18 @@ function tokenSpans(tokens: TokenView[]): HTMLElement[] {
   return mergeUtf8(tokens).map((piece) => {
     const group = tokens.slice(piece.first, piece.last + 1);
     const p = Math.exp(group.reduce((s, x) => s + x.logProb, 0));
-    const span = el('span', { class: `tok${group[0].prompt ? ' prompt' : ''}`, tabindex: '0', 'aria-describedby': 'token-tip', 'aria-label': `${piece.text}: p ${formatProbability(p)}` }, piece.text);
-    if (Number.isFinite(p)) span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
+    const span = el(
+      'span',
+      {
+        class: `tok${group[0].prompt ? ' prompt' : ''}`,
+        tabindex: '0',
+        'aria-describedby': 'token-tip',
+        'aria-label': `${piece.text}: p ${formatProbability(p)}`,
+      },
+      piece.text,
+    );
+    if (Number.isFinite(p))
+      span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
     const show = () => showTokenTip(tip, span, group);
     span.addEventListener('mouseenter', show);
     span.addEventListener('focus', show);
@@ -212,9 +255,15 @@ function completionView(c: Completion, scoring: boolean): HTMLElement {
   const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
   const promptLp = prompt.reduce((s, t) => s + t.logProb, 0);
   const total = scoring ? promptLp : c.logProb;
-  return el('div', { class: 'completion', 'data-index': String(c.index) },
+  return el(
+    'div',
+    { class: 'completion', 'data-index': String(c.index) },
     el('div', { class: 'text' }, fragment(tokenSpans([...prompt, ...c.tokens]))),
-    el('div', { class: 'meta' }, `${scoring ? 'log p(prompt)' : 'log p(completion)'} = ${total.toFixed(3)} nats · ${c.tokens.length} tokens · finish: ${c.finishReason} · seed ${c.seed}/${c.index}`),
+    el(
+      'div',
+      { class: 'meta' },
+      `${scoring ? 'log p(prompt)' : 'log p(completion)'} = ${total.toFixed(3)} nats · ${c.tokens.length} tokens · finish: ${c.finishReason} · seed ${c.seed}/${c.index}`,
+    ),
   );
 }
 
@@ -247,13 +296,21 @@ async function run(): Promise<void> {
       if (signal.cancelled) break;
       const heading = differ.length ? differ.map((k) => `${k} = ${request.bindings[k]}`).join(', ') : 'Result';
       const body = el('div', { class: 'completions' });
-      const card = el('section', { class: 'card', 'aria-label': heading }, el('h2', {}, heading), el('div', { class: 'prompt-line muted' }, request.prompt), body);
+      const card = el(
+        'section',
+        { class: 'card', 'aria-label': heading },
+        el('h2', {}, heading),
+        el('div', { class: 'prompt-line muted' }, request.prompt),
+        body,
+      );
       results.append(card);
       await loadModel(request.model || config.defaultModel);
       const streams = new Map<number, HTMLElement>();
       const started = performance.now();
       let generated = 0;
-      const res = await (await engine()).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
+      const res = await (
+        await engine()
+      ).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
         const { completion, tokens } = r.partial!;
         generated += tokens.length;
         let line = streams.get(completion);
@@ -274,7 +331,11 @@ async function run(): Promise<void> {
       if (scoring) scored.push({ request, logProb: promptTokens.reduce((s, t) => s + t.logProb, 0), tokens: promptTokens.map((t) => t.text) });
     }
     if (scored.length > 1) comparison.replaceChildren(comparisonTable(scored, differ));
-    if (!signal.cancelled) showGalleryNotes(requests[0]?.model || config.defaultModel, scored.map((s) => ({ bindings: s.request.bindings, prompt: s.request.prompt, logProb: s.logProb, tokens: s.tokens })));
+    if (!signal.cancelled)
+      showGalleryNotes(
+        requests[0]?.model || config.defaultModel,
+        scored.map((s) => ({ bindings: s.request.bindings, prompt: s.request.prompt, logProb: s.logProb, tokens: s.tokens })),
+      );
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped.', 'info');
     else message((e as Error).message);
@@ -288,15 +349,36 @@ async function run(): Promise<void> {
 function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }[], differ: string[]): HTMLElement {
   const sorted = [...scored].sort((a, b) => b.logProb - a.logProb);
   const best = sorted[0].logProb;
-  return el('table', { id: 'comparison-table', class: 'numbers' },
+  return el(
+    'table',
+    { id: 'comparison-table', class: 'numbers' },
     el('caption', {}, 'Scored prompts, most probable first'),
-    el('thead', {}, el('tr', {}, ...['#', ...(differ.length ? differ : ['prompt']), 'log p (nats)', 'difference', 'p relative to the best'].map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, fragment(sorted.map((s, i) => el('tr', {},
-      el('td', {}, String(i + 1)),
-      ...(differ.length ? differ.map((k) => el('td', {}, s.request.bindings[k])) : [el('td', {}, s.request.prompt)]),
-      el('td', {}, s.logProb.toFixed(3)),
-      el('td', {}, i === 0 ? '—' : (s.logProb - best).toFixed(3)),
-      el('td', {}, i === 0 ? '1' : `1 / ${Math.exp(best - s.logProb).toPrecision(3)}`))))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ...['#', ...(differ.length ? differ : ['prompt']), 'log p (nats)', 'difference', 'p relative to the best'].map((h) => el('th', { scope: 'col' }, h)),
+      ),
+    ),
+    el(
+      'tbody',
+      {},
+      fragment(
+        sorted.map((s, i) =>
+          el(
+            'tr',
+            {},
+            el('td', {}, String(i + 1)),
+            ...(differ.length ? differ.map((k) => el('td', {}, s.request.bindings[k])) : [el('td', {}, s.request.prompt)]),
+            el('td', {}, s.logProb.toFixed(3)),
+            el('td', {}, i === 0 ? '—' : (s.logProb - best).toFixed(3)),
+            el('td', {}, i === 0 ? '1' : `1 / ${Math.exp(best - s.logProb).toPrecision(3)}`),
+          ),
+        ),
+      ),
+    ),
   );
 }
 
@@ -308,7 +390,12 @@ startTemperatureExplorer({
     const res = await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
     const logProbs = Float64Array.from(res.logProbs!);
     const ids = topIndices(logProbs, 10);
-    return { labels: ids.map((id) => res.top!.find((t) => t.id === id)?.text ?? String(id)), logProbs, ids, source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})` };
+    return {
+      labels: ids.map((id) => res.top!.find((t) => t.id === id)?.text ?? String(id)),
+      logProbs,
+      ids,
+      source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
+    };
   },
   error: (m) => message(m),
 });
@@ -334,7 +421,12 @@ modelSelect.addEventListener('change', () => showGalleryNotes(modelSelect.value)
 function showGalleryNotes(spec: string, scored: ScoredPrompt[] = []): void {
   const example = galleryExampleFor(readQuery());
   const m = config.models.find((x) => x.spec === spec || x.label === spec);
-  const traits = m && { name: m.label, kind: m.kind, embedded: m.origin === 'embedded', contextLength: loadedSpec === m.spec || loadedSpec === m.label ? loadedContext : undefined };
+  const traits = m && {
+    name: m.label,
+    kind: m.kind,
+    embedded: m.origin === 'embedded',
+    contextLength: loadedSpec === m.spec || loadedSpec === m.label ? loadedContext : undefined,
+  };
   byId('gallery-notes').replaceChildren(...(example && traits ? galleryNotes(example, traits, scored) : []).map((t) => el('p', {}, t)));
 }
 document.addEventListener('keydown', (e) => {
@@ -369,15 +461,20 @@ function hostRelay(): Promise<EngineRelay> {
   return relay;
 }
 
-writeQuery(vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
+writeQuery(
+  vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } },
+);
 status.textContent = 'engine: looking for a WebGPU adapter…';
 void webGpuAdapter().then((adapter) => {
   // Only a real GPU may host the editor's model (device auto); a software adapter runs here only when the setting says webgpu.
   const webgpu = adapter.present && !adapter.software;
   vscode.postMessage({ type: 'ready', webgpu, adapter });
-  const here = !adapter.present ? 'no WebGPU here: WebAssembly'
-    : config.device === 'wasm' ? 'WebAssembly (device setting)'
-    : webgpu || config.device === 'webgpu' ? `WebGPU available in this window (${adapter.name})`
-    : `software WebGPU adapter (${adapter.name}): WebAssembly`;
+  const here = !adapter.present
+    ? 'no WebGPU here: WebAssembly'
+    : config.device === 'wasm'
+      ? 'WebAssembly (device setting)'
+      : webgpu || config.device === 'webgpu'
+        ? `WebGPU available in this window (${adapter.name})`
+        : `software WebGPU adapter (${adapter.name}): WebAssembly`;
   if (!loadedSpec) status.textContent = `engine: ${here}; the model loads on the first run`;
 });

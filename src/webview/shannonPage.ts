@@ -44,7 +44,11 @@ const field = (id: string, label: string, control: HTMLElement) => el('div', { c
 const title = el('p', { id: 'game-title', class: 'subtitle' });
 const textBox = el('div', { id: 'text', class: 'text', 'aria-label': 'The text so far' });
 const wrongLine = el('div', { id: 'wrong', class: 'wrong' });
-const guessField = el<ValueElement>('vscode-textfield', { id: 'guess', placeholder: 'Type your guess for the next character', 'aria-label': 'Your guess for the next character' });
+const guessField = el<ValueElement>('vscode-textfield', {
+  id: 'guess',
+  placeholder: 'Type your guess for the next character',
+  'aria-label': 'Your guess for the next character',
+});
 const feedback = el('p', { id: 'feedback', role: 'status' });
 const summary = el('table', { id: 'summary', class: 'summary' });
 const progress = el('p', { id: 'model-progress', class: 'muted' });
@@ -53,24 +57,76 @@ const canvas = el<HTMLCanvasElement>('canvas', { id: 'q-chart', role: 'img', 'ar
 const recent = el('table', { id: 'recent', class: 'recent' });
 const sub = (i: string) => el('sub', {}, i);
 /** What each bound means (Shannon 1951, "Prediction and Entropy of Printed English"). */
-const explained = el('div', { id: 'bounds-explained', class: 'muted' },
-  el('p', {}, 'q', sub('i'), ' is the fraction of characters guessed right at the i-th guess. Shannon (1951) bounds the entropy per character of the text, for a player who guesses in order of probability:'),
-  el('ul', {},
-    el('li', {}, el('strong', {}, 'Upper bound'), ' −Σ q', sub('i'), ' log₂ q', sub('i'),
-      ': the entropy of the guess count. The guess counts determine the text (an identical twin who guesses the same way can read it back from them), so the text cannot hold more information than the guess counts.'),
-    el('li', {}, el('strong', {}, 'Lower bound'), ' Σ i (q', sub('i'), ' − q', sub('i+1'), ') log₂ i',
-      ': from the sorted frequencies (q', sub('1'), ' ≥ q', sub('2'), ' ≥ …). The least uncertain predictions with these guess frequencies are mixtures of "one of i equally likely characters", whose entropy this is.')),
-  el('p', {}, "The model's guess count is the rank of the true character in its next-character distribution; its cross-entropy is the average of −log₂ p(true character), which is never below the true entropy."));
+const explained = el(
+  'div',
+  { id: 'bounds-explained', class: 'muted' },
+  el(
+    'p',
+    {},
+    'q',
+    sub('i'),
+    ' is the fraction of characters guessed right at the i-th guess. Shannon (1951) bounds the entropy per character of the text, for a player who guesses in order of probability:',
+  ),
+  el(
+    'ul',
+    {},
+    el(
+      'li',
+      {},
+      el('strong', {}, 'Upper bound'),
+      ' −Σ q',
+      sub('i'),
+      ' log₂ q',
+      sub('i'),
+      ': the entropy of the guess count. The guess counts determine the text (an identical twin who guesses the same way can read it back from them), so the text cannot hold more information than the guess counts.',
+    ),
+    el(
+      'li',
+      {},
+      el('strong', {}, 'Lower bound'),
+      ' Σ i (q',
+      sub('i'),
+      ' − q',
+      sub('i+1'),
+      ') log₂ i',
+      ': from the sorted frequencies (q',
+      sub('1'),
+      ' ≥ q',
+      sub('2'),
+      ' ≥ …). The least uncertain predictions with these guess frequencies are mixtures of "one of i equally likely characters", whose entropy this is.',
+    ),
+  ),
+  el(
+    'p',
+    {},
+    "The model's guess count is the rank of the true character in its next-character distribution; its cross-entropy is the average of −log₂ p(true character), which is never below the true entropy.",
+  ),
+);
 /** Shown while a column's estimates are not yet bounds. */
 const boundsNote = el('p', { id: 'bounds-note', class: 'note', role: 'note', hidden: '' });
 
 app.append(
   el('header', {}, el('h1', {}, 'The Shannon game'), title),
-  el('section', { class: 'controls', 'aria-label': 'New game' },
-    field('source', 'Text', sourceSelect), field('alphabet', 'Alphabet', alphabetSelect), field('window', 'Letters shown (0: all)', windowField),
-    el('div', { class: 'buttons' }, newButton, exportButton, resetButton)),
+  el(
+    'section',
+    { class: 'controls', 'aria-label': 'New game' },
+    field('source', 'Text', sourceSelect),
+    field('alphabet', 'Alphabet', alphabetSelect),
+    field('window', 'Letters shown (0: all)', windowField),
+    el('div', { class: 'buttons' }, newButton, exportButton, resetButton),
+  ),
   el('section', { class: 'play', 'aria-label': 'Play' }, textBox, wrongLine, guessField, feedback),
-  el('section', { class: 'stats', 'aria-label': 'Statistics' }, summary, boundsNote, progress, pooled, el('div', { class: 'chart' }, canvas), recent, explained),
+  el(
+    'section',
+    { class: 'stats', 'aria-label': 'Statistics' },
+    summary,
+    boundsNote,
+    progress,
+    pooled,
+    el('div', { class: 'chart' }, canvas),
+    recent,
+    explained,
+  ),
 );
 
 const chart = new Chart<'bar', number[], string>(canvas, {
@@ -129,7 +185,11 @@ function render(view: ShannonView): void {
   if (g && document.activeElement !== alphabetSelect) alphabetSelect.value = g.alphabet;
   if (g && document.activeElement !== windowField) windowField.value = String(g.window);
 
-  textBox.replaceChildren(...(g ? [g.window > 0 && g.position > g.window ? '…' : '', g.visible, el('span', { class: 'cursor', 'aria-label': 'next character' }, g.finished ? ' ■' : '▁')] : []));
+  textBox.replaceChildren(
+    ...(g
+      ? [g.window > 0 && g.position > g.window ? '…' : '', g.visible, el('span', { class: 'cursor', 'aria-label': 'next character' }, g.finished ? ' ■' : '▁')]
+      : []),
+  );
   textBox.scrollTop = textBox.scrollHeight;
   wrongLine.replaceChildren(...(g && g.pending.length > 0 ? ['Wrong here: ', ...g.pending.map((c) => el('span', { class: 'chip' }, show(c)))] : []));
   feedback.textContent = view.feedback?.text ?? '';
@@ -139,12 +199,26 @@ function render(view: ShannonView): void {
   const row = (label: string, you: string, it: string) => el('tr', {}, el('th', { scope: 'row' }, label), el('td', {}, you), el('td', {}, it));
   summary.replaceChildren(
     el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'You'), el('th', { scope: 'col' }, `Model: ${view.model.name ?? '…'}`))),
-    el('tbody', {},
+    el(
+      'tbody',
+      {},
       row('Characters played', String(s?.played ?? 0), String(model?.played ?? 0)),
-      row('Upper bound (bits/char)', bound(s && s.played ? s.person.bounds : undefined, 'upper'), bound(model && model.played ? model.bounds : undefined, 'upper')),
-      row('Lower bound (bits/char)', bound(s && s.played ? s.person.bounds : undefined, 'lower'), bound(model && model.played ? model.bounds : undefined, 'lower')),
+      row(
+        'Upper bound (bits/char)',
+        bound(s && s.played ? s.person.bounds : undefined, 'upper'),
+        bound(model && model.played ? model.bounds : undefined, 'upper'),
+      ),
+      row(
+        'Lower bound (bits/char)',
+        bound(s && s.played ? s.person.bounds : undefined, 'lower'),
+        bound(model && model.played ? model.bounds : undefined, 'lower'),
+      ),
       row('Cross-entropy (bits/char)', '–', bits(model?.bitsPerChar)),
-      row('Right at the first guess', s && s.played ? `${Math.round(s.person.q[0] * 100)}%` : '–', model && model.played ? `${Math.round(model.q[0] * 100)}%` : '–'),
+      row(
+        'Right at the first guess',
+        s && s.played ? `${Math.round(s.person.q[0] * 100)}%` : '–',
+        model && model.played ? `${Math.round(model.q[0] * 100)}%` : '–',
+      ),
     ),
   );
   renderBoundsNote(s && s.played ? s.person.bounds : undefined, model && model.played ? model.bounds : undefined, s?.played ?? 0);
@@ -155,7 +229,13 @@ function render(view: ShannonView): void {
         `Its cross-entropy over them: ${bits(view.model.bitsPerChar)} bits/char.${s && s.played ? ' The columns compare the characters you have played.' : ''}`
       : '';
   pooled.textContent = view.pooled.length
-    ? 'All your saved games: ' + view.pooled.map((p) => `${ALPHABET_LABELS[p.alphabet]}: ${p.played} characters in ${p.games} game(s), ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char${p.bounds.kind === 'estimates' ? ' (estimates, not yet bounds)' : ''}`).join('; ')
+    ? 'All your saved games: ' +
+      view.pooled
+        .map(
+          (p) =>
+            `${ALPHABET_LABELS[p.alphabet]}: ${p.played} characters in ${p.games} game(s), ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char${p.bounds.kind === 'estimates' ? ' (estimates, not yet bounds)' : ''}`,
+        )
+        .join('; ')
     : '';
 
   // q_i up to the largest guess count seen (at least 5), for the person and the model.
@@ -166,20 +246,50 @@ function render(view: ShannonView): void {
     { label: `Model (${view.model.name ?? '…'})`, data: model ? model.q.slice(0, k) : [], backgroundColor: themeColor('--vscode-charts-orange', '#d18616') },
   ];
   chart.update();
-  canvas.setAttribute('aria-label', s ? `q_i for guesses 1 to ${k}: you ${s.person.q.slice(0, k).map((x) => x.toFixed(2)).join(', ')}` : 'no guesses yet');
+  canvas.setAttribute(
+    'aria-label',
+    s
+      ? `q_i for guesses 1 to ${k}: you ${s.person.q
+          .slice(0, k)
+          .map((x) => x.toFixed(2))
+          .join(', ')}`
+      : 'no guesses yet',
+  );
 
   recent.replaceChildren(
     el('caption', {}, 'Character by character (newest first)'),
-    el('thead', {}, el('tr', {}, ...['#', 'Character', 'Your guesses', 'Wrong guesses', 'Model guesses', 'Model bits'].map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, ...view.recent.map((r) => el('tr', {},
-      el('td', {}, String(r.position)), el('td', { class: 'char' }, show(r.char)), el('td', {}, String(r.guesses)),
-      el('td', { class: 'char' }, [...r.wrong].map(show).join(' ')), el('td', {}, r.modelRank === undefined ? '…' : String(r.modelRank)), el('td', {}, bits(r.modelBits))))),
+    el(
+      'thead',
+      {},
+      el('tr', {}, ...['#', 'Character', 'Your guesses', 'Wrong guesses', 'Model guesses', 'Model bits'].map((h) => el('th', { scope: 'col' }, h))),
+    ),
+    el(
+      'tbody',
+      {},
+      ...view.recent.map((r) =>
+        el(
+          'tr',
+          {},
+          el('td', {}, String(r.position)),
+          el('td', { class: 'char' }, show(r.char)),
+          el('td', {}, String(r.guesses)),
+          el('td', { class: 'char' }, [...r.wrong].map(show).join(' ')),
+          el('td', {}, r.modelRank === undefined ? '…' : String(r.modelRank)),
+          el('td', {}, bits(r.modelBits)),
+        ),
+      ),
+    ),
   );
 }
 
 /** Why starred estimates are not bounds yet, and when they will be. */
 function renderBoundsNote(you: BoundsReading | undefined, model: BoundsReading | undefined, played: number): void {
-  const pending = ([['you', you], ['the model', model]] as const).flatMap(([who, r]) => (r?.kind === 'estimates' ? [{ who, r }] : []));
+  const pending = (
+    [
+      ['you', you],
+      ['the model', model],
+    ] as const
+  ).flatMap(([who, r]) => (r?.kind === 'estimates' ? [{ who, r }] : []));
   boundsNote.hidden = pending.length === 0;
   if (pending.length === 0) return;
   const need = pending[0].r.minCharacters;

@@ -4,7 +4,19 @@
  * sampling at T. Two sources (the next token after the prompt, or the lecture's p = (0.4, 0.6)):
  * the source buttons and the axis button show which mode is on.
  */
-import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LineController,
+  LineElement,
+  LinearScale,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
 import { entropyNats, temperedProbabilities } from '../core/distribution';
 import { formatProbability, visibleToken, whitespaceLegend } from '../core/numberFormat';
 import { Xoshiro128, randomSeed } from '../core/random';
@@ -36,18 +48,26 @@ const SOURCE_BUTTONS: Record<ExplorerSource, string> = { next: 'explore-next', l
 const AXIS_LABELS: Record<AxisScale, string> = { linear: 'Axis: linear, 0 to the largest bar', log: 'Axis: log scale' };
 
 export function explorerLayout(): HTMLElement {
-  return el('div', { class: 'explorer' },
-    el('p', { class: 'muted' }, 'p_T(x) ∝ p(x)^(1/T): T = 0 is the argmax, T = 1 the model\'s distribution, T → ∞ uniform.'),
-    el('div', { class: 'buttons', role: 'group', 'aria-label': 'Distribution to explore' },
+  return el(
+    'div',
+    { class: 'explorer' },
+    el('p', { class: 'muted' }, "p_T(x) ∝ p(x)^(1/T): T = 0 is the argmax, T = 1 the model's distribution, T → ∞ uniform."),
+    el(
+      'div',
+      { class: 'buttons', role: 'group', 'aria-label': 'Distribution to explore' },
       el('vscode-button', { id: 'explore-next', secondary: '', 'aria-pressed': 'false' }, 'Next token after the prompt'),
       el('vscode-button', { id: 'explore-lecture', secondary: '', 'aria-pressed': 'false' }, 'Lecture example p = (0.4, 0.6)'),
-      el('vscode-button', { id: 'temp-scale', secondary: '', 'aria-pressed': 'false', title: 'Switch between a linear and a log axis' }, AXIS_LABELS.linear)),
-    el('div', { class: 'temp-row' },
+      el('vscode-button', { id: 'temp-scale', secondary: '', 'aria-pressed': 'false', title: 'Switch between a linear and a log axis' }, AXIS_LABELS.linear),
+    ),
+    el(
+      'div',
+      { class: 'temp-row' },
       el('label', { for: 'temp-slider' }, 'T'),
       el('input', { id: 'temp-slider', type: 'range', min: '0', max: '500', value: '100', 'aria-label': 'Temperature' }),
       el('vscode-textfield', { id: 'temp-value', value: '1', 'aria-label': 'Temperature value (∞ allowed)' }),
       el('vscode-checkbox', { id: 'temp-infinite', label: '∞' }),
-      el('vscode-button', { id: 'temp-sample', secondary: '' }, 'Sample at T')),
+      el('vscode-button', { id: 'temp-sample', secondary: '' }, 'Sample at T'),
+    ),
     el('p', { id: 'explorer-status', class: 'muted', role: 'status' }),
     el('div', { class: 'chart' }, el('canvas', { id: 'temp-bars', role: 'img', 'aria-label': 'Top tokens under p and p_T' })),
     el('table', { id: 'temp-table', class: 'numbers' }),
@@ -68,14 +88,26 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
   const bars = new Chart<'bar', number[], string>(byId<HTMLCanvasElement>('temp-bars'), {
     type: 'bar',
     data: { labels: [], datasets: [] },
-    options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { ticks: { color: fg } }, y: { type: 'linear', min: 0, max: 1, ticks: { color: fg } } }, plugins: { legend: { labels: { color: fg } } } },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      scales: { x: { ticks: { color: fg } }, y: { type: 'linear', min: 0, max: 1, ticks: { color: fg } } },
+      plugins: { legend: { labels: { color: fg } } },
+    },
   });
   const entropyChart = new Chart<'line', { x: number; y: number }[], number>(byId<HTMLCanvasElement>('temp-entropy'), {
     type: 'line',
     data: { datasets: [] },
     options: {
-      animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
-      scales: { x: { type: 'linear', min: 0, max: 5, title: { display: true, text: 'T', color: fg }, ticks: { color: fg } }, y: { type: 'linear', min: 0, title: { display: true, text: 'entropy of p_T (bits)', color: fg }, ticks: { color: fg } } },
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      scales: {
+        x: { type: 'linear', min: 0, max: 5, title: { display: true, text: 'T', color: fg }, ticks: { color: fg } },
+        y: { type: 'linear', min: 0, title: { display: true, text: 'entropy of p_T (bits)', color: fg }, ticks: { color: fg } },
+      },
       plugins: { legend: { labels: { color: fg } } },
     },
   });
@@ -109,7 +141,13 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
     const shownP = e.ids.map((id) => p[id]);
     const shownPT = e.ids.map((id) => pT[id]);
     const axis = barAxis([...shownP, ...shownPT], scale);
-    bars.options.scales!.y = { type: axis.type, min: axis.min, max: axis.max, ticks: { color: fg }, title: { display: true, text: scale === 'log' ? 'probability (log scale)' : 'probability', color: fg } };
+    bars.options.scales!.y = {
+      type: axis.type,
+      min: axis.min,
+      max: axis.max,
+      ticks: { color: fg },
+      title: { display: true, text: scale === 'log' ? 'probability (log scale)' : 'probability', color: fg },
+    };
     bars.data.labels = labels.map(visibleToken);
     bars.data.datasets = [
       { label: 'p (T = 1)', data: shownP, backgroundColor: themeColor('--vscode-charts-blue', '#3794ff') },
@@ -120,7 +158,19 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
     byId('temp-bars').dataset.axis = `${axis.type}:${axis.min}:${axis.max}`;
     byId<HTMLElement>('temp-table').replaceChildren(
       el('thead', {}, el('tr', {}, el('th', {}, 'token'), el('th', {}, 'p'), el('th', {}, `p_T at T = ${formatTemperature(T)}`))),
-      el('tbody', {}, ...e.ids.map((_, i) => el('tr', {}, el('td', { class: 'mono' }, visibleToken(labels[i])), el('td', {}, formatProbability(shownP[i])), el('td', {}, formatProbability(shownPT[i]))))),
+      el(
+        'tbody',
+        {},
+        ...e.ids.map((_, i) =>
+          el(
+            'tr',
+            {},
+            el('td', { class: 'mono' }, visibleToken(labels[i])),
+            el('td', {}, formatProbability(shownP[i])),
+            el('td', {}, formatProbability(shownPT[i])),
+          ),
+        ),
+      ),
     );
     byId('temp-legend').textContent = whitespaceLegend(labels);
     const points: { x: number; y: number }[] = [];
@@ -133,8 +183,24 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
     const here = entropyNats(Float64Array.from(pT, (x) => Math.log(x))) / Math.LN2;
     entropyChart.data.datasets = [
       { label: 'H(p_T)', data: points, borderColor: themeColor('--vscode-charts-purple', '#b180d7'), pointRadius: 0 },
-      { label: `T → ∞: ${uniform.toFixed(2)} bits`, data: [{ x: 0, y: uniform }, { x: 5, y: uniform }], borderColor: themeColor('--vscode-charts-yellow', '#cca700'), borderDash: [4, 4], pointRadius: 0 },
-      { label: `now: ${here.toFixed(2)} bits`, data: [{ x: Math.min(T, 5), y: here }], borderColor: themeColor('--vscode-charts-red', '#f14c4c'), backgroundColor: themeColor('--vscode-charts-red', '#f14c4c'), pointRadius: 5, showLine: false },
+      {
+        label: `T → ∞: ${uniform.toFixed(2)} bits`,
+        data: [
+          { x: 0, y: uniform },
+          { x: 5, y: uniform },
+        ],
+        borderColor: themeColor('--vscode-charts-yellow', '#cca700'),
+        borderDash: [4, 4],
+        pointRadius: 0,
+      },
+      {
+        label: `now: ${here.toFixed(2)} bits`,
+        data: [{ x: Math.min(T, 5), y: here }],
+        borderColor: themeColor('--vscode-charts-red', '#f14c4c'),
+        backgroundColor: themeColor('--vscode-charts-red', '#f14c4c'),
+        pointRadius: 5,
+        showLine: false,
+      },
     ];
     entropyChart.update();
     byId('explorer-status').textContent = `${e.source} · entropy of p_T at T = ${formatTemperature(T)}: ${here.toFixed(3)} bits`;
@@ -145,9 +211,14 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
     explored = x;
     render();
   };
-  byId('explore-lecture').addEventListener('click', () => explore('lecture', { labels: ['A', 'B'], logProbs: Float64Array.from([0.4, 0.6], Math.log), ids: [0, 1], source: 'Lecture example: p = (0.4, 0.6)' }));
+  byId('explore-lecture').addEventListener('click', () =>
+    explore('lecture', { labels: ['A', 'B'], logProbs: Float64Array.from([0.4, 0.6], Math.log), ids: [0, 1], source: 'Lecture example: p = (0.4, 0.6)' }),
+  );
   byId('explore-next').addEventListener('click', () => {
-    deps.nextTokens().then((x) => explore('next', x), (err: Error) => deps.error(err.message));
+    deps.nextTokens().then(
+      (x) => explore('next', x),
+      (err: Error) => deps.error(err.message),
+    );
   });
   byId('temp-scale').addEventListener('click', () => {
     scale = scale === 'linear' ? 'log' : 'linear';

@@ -16,15 +16,40 @@ export function showTokenTip(tip: HTMLElement, target: HTMLElement, tokens: read
   const t = tokens[tokens.length - 1];
   const token = (s: string) => el('span', { class: 'mono' }, visibleToken(s));
   const alternative = (rank: string, text: string, logProb: number, chosen: boolean) =>
-    el('tr', { class: chosen ? 'chosen' : '' }, el('td', {}, rank), el('td', {}, token(text)), el('td', {}, formatProbability(Math.exp(logProb))), el('td', {}, chosen ? '◀ chosen' : ''));
+    el(
+      'tr',
+      { class: chosen ? 'chosen' : '' },
+      el('td', {}, rank),
+      el('td', {}, token(text)),
+      el('td', {}, formatProbability(Math.exp(logProb))),
+      el('td', {}, chosen ? '◀ chosen' : ''),
+    );
   const rows = (t.alternatives ?? []).map((a, i) => alternative(String(i + 1), a.text, a.logProb, a.id === t.id));
-  if (t.alternatives && !t.alternatives.some((a) => a.id === t.id)) rows.push(alternative(t.rank ? t.rank.toLocaleString('en-US') : '…', t.text, t.logProb, true));
+  if (t.alternatives && !t.alternatives.some((a) => a.id === t.id))
+    rows.push(alternative(t.rank ? t.rank.toLocaleString('en-US') : '…', t.text, t.logProb, true));
   const lp = tokens.reduce((s, x) => s + x.logProb, 0);
   const legend = whitespaceLegend([...tokens.map((x) => x.text), ...(t.alternatives ?? []).map((a) => a.text)]);
   tip.replaceChildren(
-    el('div', {}, ...(tokens.length > 1 ? [`${tokens.length} tokens: `, ...tokens.flatMap((x, i) => (i ? [' + ', token(x.text)] : [token(x.text)]))] : [token(t.text)])),
-    el('div', {}, `p = ${formatProbability(Math.exp(lp))} · surprisal ${formatBits(surprisalBits(lp))}${t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : ''}`),
-    ...(rows.length ? [el('table', { class: 'alts' }, el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'alternative'), el('th', {}, 'p'), el('th', {}, ''))), el('tbody', {}, ...rows))] : []),
+    el(
+      'div',
+      {},
+      ...(tokens.length > 1 ? [`${tokens.length} tokens: `, ...tokens.flatMap((x, i) => (i ? [' + ', token(x.text)] : [token(x.text)]))] : [token(t.text)]),
+    ),
+    el(
+      'div',
+      {},
+      `p = ${formatProbability(Math.exp(lp))} · surprisal ${formatBits(surprisalBits(lp))}${t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : ''}`,
+    ),
+    ...(rows.length
+      ? [
+          el(
+            'table',
+            { class: 'alts' },
+            el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'alternative'), el('th', {}, 'p'), el('th', {}, ''))),
+            el('tbody', {}, ...rows),
+          ),
+        ]
+      : []),
     ...(legend ? [el('div', { class: 'legend muted' }, legend)] : []),
   );
   tip.hidden = false;

@@ -28,5 +28,7 @@ export function placeTooltip(anchor: AnchorRect, tip: Size, viewport: Size): { l
   if (above >= TOOLTIP_GAP) return { left, top: above, side: 'above' };
   // Fits on neither side: the side with more room, clamped (the tooltip scrolls if taller than the panel).
   const roomBelow = viewport.height - anchor.bottom;
-  return roomBelow >= anchor.top ? { left, top: clamp(below, TOOLTIP_GAP, maxTop), side: 'below' } : { left, top: clamp(above, TOOLTIP_GAP, maxTop), side: 'above' };
+  return roomBelow >= anchor.top
+    ? { left, top: clamp(below, TOOLTIP_GAP, maxTop), side: 'below' }
+    : { left, top: clamp(above, TOOLTIP_GAP, maxTop), side: 'above' };
 }

@@ -57,13 +57,20 @@ interface Server {
 
 async function serve(): Promise<Server> {
   // The pages' binary choice, bundled as the pages bundle it.
-  const helper = await esbuild.build({ entryPoints: [path.join(REPO_ROOT, 'src', 'webview', 'ortBinaries.ts')], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error' });
+  const helper = await esbuild.build({
+    entryPoints: [path.join(REPO_ROOT, 'src', 'webview', 'ortBinaries.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    logLevel: 'error',
+  });
   const files: Record<string, string> = {
     '/worker.js': path.join(REPO_ROOT, 'dist', 'webview', 'engineWorker.js'),
     '/ort/asyncify.wasm': path.join(REPO_ROOT, 'dist', 'webview', 'ort-wasm-simd-threaded.asyncify.wasm'),
     '/ort/plain.wasm': path.join(REPO_ROOT, 'dist', 'ort', 'ort-wasm-simd-threaded.wasm'),
   };
-  let requests: string[] = [];
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     requests.push(url);
@@ -109,7 +116,12 @@ describe('engine Web Worker in headless Chromium (WebGPU and WASM fallback)', fu
       await page.goto(server.url);
       await page.waitForFunction(() => typeof (window as unknown as { runEngine?: unknown }).runEngine === 'function');
       const result = await page.evaluate(
-        ([d, i, only]) => (window as unknown as { runEngine: (d: string, i: number[], only: boolean) => Promise<Record<string, unknown>> }).runEngine(d as string, i as number[], only as boolean),
+        ([d, i, only]) =>
+          (window as unknown as { runEngine: (d: string, i: number[], only: boolean) => Promise<Record<string, unknown>> }).runEngine(
+            d as string,
+            i as number[],
+            only as boolean,
+          ),
         [device, ids, onlyWebGpuBuild] as const,
       );
       fs.mkdirSync(RESULTS_DIR, { recursive: true });
@@ -138,14 +150,14 @@ describe('engine Web Worker in headless Chromium (WebGPU and WASM fallback)', fu
   it('auto never runs on a software adapter: on SwiftShader it takes the WASM build', async () => {
     const r = await run(CHROMIUM_ARGS.concat(['--enable-unsafe-webgpu']), 'auto', 'browser-engine-auto-swiftshader');
     assert.strictEqual(r.device, 'wasm');
-    assert.deepStrictEqual(r.binaries, ['/ort/plain.wasm'], 'the page fetches only the WASM build\'s binary');
+    assert.deepStrictEqual(r.binaries, ['/ort/plain.wasm'], "the page fetches only the WASM build's binary");
     assert.ok(maxDiff(r.first, expectedFirst) < 1e-4, `prefill differs by ${maxDiff(r.first, expectedFirst)}`);
   });
 
   it('falls back to the WASM build without WebGPU, matching Node within 1e-4', async () => {
     const r = await run(CHROMIUM_ARGS.concat(['--disable-gpu']), 'auto', 'browser-engine-wasm');
     assert.strictEqual(r.device, 'wasm');
-    assert.deepStrictEqual(r.binaries, ['/ort/plain.wasm'], 'the page fetches only the WASM build\'s binary');
+    assert.deepStrictEqual(r.binaries, ['/ort/plain.wasm'], "the page fetches only the WASM build's binary");
     assert.ok(maxDiff(r.first, expectedFirst) < 1e-4, `prefill differs by ${maxDiff(r.first, expectedFirst)}`);
     assert.ok(maxDiff(r.extended, expectedExtended) < 1e-4, `cached step differs by ${maxDiff(r.extended, expectedExtended)}`);
   });

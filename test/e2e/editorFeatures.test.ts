@@ -15,7 +15,6 @@ import type { Workbench } from './workbench';
 
 const CORPUS = path.join(REPO_ROOT, '..', 'shared', 'corpus', 'en', 'train');
 
-
 describe('In-editor features (code-server)', function () {
   const session = useVsCode({ 'editor.hover.delay': 150, 'lmPlayground.inline.debounceMs': 100, 'lmPlayground.generation.temperature': 0 });
   let wb: Workbench;
@@ -40,7 +39,10 @@ describe('In-editor features (code-server)', function () {
     await input.waitFor({ state: 'visible' });
     await input.fill(glob);
     await wb.page.keyboard.press('Enter');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: `${order}-gram` }).first().click();
+    await wb.page
+      .locator('.quick-input-list .monaco-list-row', { hasText: `${order}-gram` })
+      .first()
+      .click();
   }
 
   it('shows ghost text from the embedded model while typing, and Tab accepts it', async function () {
@@ -54,7 +56,10 @@ describe('In-editor features (code-server)', function () {
     const shown = await ghostText();
     // The same suggestion the engine gives for this text with the default settings.
     const model = await loadModel('ngram-classics');
-    const engine = new InlineCompletionEngine(async () => model, () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 8, stopSequences: [] }));
+    const engine = new InlineCompletionEngine(
+      async () => model,
+      () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 8, stopSequences: [] }),
+    );
     const expected = await engine.suggest({ doc: 'x', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: true }, { cancelled: false });
     assert.ok(expected, 'the engine suggests something');
     assert.strictEqual(shown, expected.text);
@@ -62,11 +67,18 @@ describe('In-editor features (code-server)', function () {
     // Typing the suggestion's own first characters keeps the rest of it on screen.
     await wb.page.keyboard.type(expected.text.slice(0, 2));
     await wb.page.waitForFunction(
-      (rest) => Array.from(document.querySelectorAll('.editor-instance .ghost-text-decoration')).map((e) => (e as HTMLElement).innerText).join('').replace(/\u00a0/g, ' ') === rest,
+      (rest) =>
+        Array.from(document.querySelectorAll('.editor-instance .ghost-text-decoration'))
+          .map((e) => (e as HTMLElement).innerText)
+          .join('')
+          .replace(/\u00a0/g, ' ') === rest,
       expected.text.slice(2),
     );
     await wb.page.keyboard.press('Tab');
-    await wb.page.waitForFunction((t) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === t, prompt + expected.text);
+    await wb.page.waitForFunction(
+      (t) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === t,
+      prompt + expected.text,
+    );
     await wb.page.keyboard.press('Control+S');
   });
 
@@ -114,7 +126,8 @@ describe('In-editor features (code-server)', function () {
     const legend = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'LM heat-map colours' }).first();
     await legend.waitFor();
     const legendText = (await legend.innerText()).replace(/\u00a0/g, ' ');
-    for (const row of ['green', 'rank 1 to 10', 'yellow', 'rank 11 to 100', 'red', 'rank 101 to 1,000', 'purple', 'rank above 1,000']) assert.ok(legendText.includes(row), `${row} in the legend: ${legendText}`);
+    for (const row of ['green', 'rank 1 to 10', 'yellow', 'rank 11 to 100', 'red', 'rank 101 to 1,000', 'purple', 'rank above 1,000'])
+      assert.ok(legendText.includes(row), `${row} in the legend: ${legendText}`);
     assert.ok((await legend.locator('span[style*="background-color"]').count()) >= 4, 'a swatch of each colour');
     await wb.screenshot('heatmap-legend');
     await wb.page.mouse.move(5, 5);
@@ -227,7 +240,9 @@ describe('In-editor features (code-server)', function () {
       assert.strictEqual(await suggestWidget().count(), 0, 'no suggest widget while typing in plain text');
       await wb.page.keyboard.type('se', { delay: 40 });
       await wb.page.waitForFunction(() => {
-        const g = Array.from(document.querySelectorAll('.editor-instance [class*="ghost-text-decoration"]')).map((e) => (e as HTMLElement).innerText).join('');
+        const g = Array.from(document.querySelectorAll('.editor-instance [class*="ghost-text-decoration"]'))
+          .map((e) => (e as HTMLElement).innerText)
+          .join('');
         return g.replace(/\u00a0/g, ' ').trim().length > 0;
       });
       await wb.screenshot('ghost-text-after-word');
@@ -314,7 +329,11 @@ describe('In-editor features (code-server)', function () {
 });
 
 describe('Complete Selection, long and stopped (code-server)', function () {
-  const session = useVsCode({ 'lmPlayground.generation.maxTokens': 4096, 'lmPlayground.generation.stopAtBlankLine': false, 'lmPlayground.generation.temperature': 1 });
+  const session = useVsCode({
+    'lmPlayground.generation.maxTokens': 4096,
+    'lmPlayground.generation.stopAtBlankLine': false,
+    'lmPlayground.generation.temperature': 1,
+  });
 
   it('shows the text as it comes, and a stopped completion offers to insert it', async function () {
     const { wb, workspace } = session;
@@ -333,11 +352,17 @@ describe('Complete Selection, long and stopped (code-server)', function () {
     await wb.screenshot('completion-stopped');
     assert.strictEqual((await wb.editorText()).trimEnd(), prompt.trimEnd(), 'nothing inserted before the answer');
     await offer.locator('.monaco-button', { hasText: 'Insert' }).click();
-    await wb.page.waitForFunction((n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n, prompt.length + 20);
+    await wb.page.waitForFunction(
+      (n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n,
+      prompt.length + 20,
+    );
     const text = await wb.editorText();
     assert.ok(text.startsWith(prompt) && /\S/.test(text[prompt.length]), `inserted after the prompt with one space: ${JSON.stringify(text.slice(0, 80))}`);
     // One undo step removes all of it.
     await wb.page.keyboard.press('Control+Z');
-    await wb.page.waitForFunction((p) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === p, prompt.trimEnd());
+    await wb.page.waitForFunction(
+      (p) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === p,
+      prompt.trimEnd(),
+    );
   });
 });

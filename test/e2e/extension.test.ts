@@ -11,7 +11,6 @@ import type { Workbench } from './workbench';
 
 const MAX_TOKENS = 6;
 
-
 describe('LM Playground in VS Code (code-server)', function () {
   const session = useVsCode({
     'lmPlayground.generation.temperature': 0,
@@ -37,16 +36,27 @@ describe('LM Playground in VS Code (code-server)', function () {
   it('completes the selection with the embedded n-gram model (LM: Complete Selection)', async function () {
     await wb.openFile('mouse.txt');
     await completeFirstLine();
-    const expected = 'the mouse ate the' + JSON.parse(cli('generate', '--model', 'ngram-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json')).completions[0].text;
+    const expected =
+      'the mouse ate the' +
+      JSON.parse(
+        cli('generate', '--model', 'ngram-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json'),
+      ).completions[0].text;
     await wb.page.waitForFunction(
-      () => Array.from(document.querySelectorAll('.editor-instance .view-line')).map((e) => (e as HTMLElement).innerText).join('\n').replace(/\u00a0/g, ' ').length > 'the mouse ate the'.length + 2,
+      () =>
+        Array.from(document.querySelectorAll('.editor-instance .view-line'))
+          .map((e) => (e as HTMLElement).innerText)
+          .join('\n')
+          .replace(/\u00a0/g, ' ').length >
+        'the mouse ate the'.length + 2,
     );
     const text = await wb.editorText();
     assert.strictEqual(text.trimEnd(), expected.trimEnd(), 'the inserted text is the greedy completion the CLI produces for the same model');
     await wb.screenshot('complete-selection');
     // One undo step removes the whole completion.
     await wb.page.keyboard.press('Control+Z');
-    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the');
+    await wb.page.waitForFunction(
+      () => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the',
+    );
   });
 
   it('shows the probability of a hovered word, as the CLI scores it', async function () {
@@ -82,12 +92,21 @@ describe('LM Playground in VS Code (code-server)', function () {
     const labels = (await rows.allInnerTexts()).map((t) => t.replace(/\u00a0/g, ' '));
     const logps = labels.map((t) => Number(/log p = (-?[\d.]+) nats/.exec(t)?.[1]));
     assert.strictEqual(logps.length, 3, labels.join(' | '));
-    assert.ok(logps.every((x, i) => Number.isFinite(x) && (i === 0 || logps[i - 1] >= x)), `sorted by log p: ${logps}`);
+    assert.ok(
+      logps.every((x, i) => Number.isFinite(x) && (i === 0 || logps[i - 1] >= x)),
+      `sorted by log p: ${logps}`,
+    );
     await wb.screenshot('quick-pick-completions');
     await rows.first().click();
-    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > 'the mouse ate the'.length + 1);
+    await wb.page.waitForFunction(
+      () =>
+        (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length >
+        'the mouse ate the'.length + 1,
+    );
     await wb.page.keyboard.press('Control+Z');
-    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the');
+    await wb.page.waitForFunction(
+      () => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the',
+    );
     fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), '{}');
   });
 
@@ -107,48 +126,69 @@ describe('LM Playground in VS Code (code-server)', function () {
       await wb.runCommand('View: Close All Editors');
     });
 
-  it('runs the embedded neural model: Complete Selection and hovers with its probabilities', async function () {
-    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
-    await wb.notification(/now using gpt-classics/).waitFor();
-    await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · native' }).first().waitFor();
-    await wb.openFile('mouse.txt');
-    await completeFirstLine();
-    const expected = 'the mouse ate the' + JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json')).completions[0].text;
-    await wb.page.waitForFunction(
-      (n) => Array.from(document.querySelectorAll('.editor-instance .view-line')).map((e) => (e as HTMLElement).innerText).join('\n').replace(/\u00a0/g, ' ').length > n,
-      'the mouse ate the'.length + 1,
-    );
-    const shown = await wb.editorText();
-    assert.strictEqual(shown.trimEnd(), expected.trimEnd(), `the same greedy completion as the CLI on the same model: ${JSON.stringify(shown)} vs ${JSON.stringify(expected)}`);
-    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics · native · \d+ tok\/s/ }).first().waitFor();
-    await wb.screenshot('neural-complete-selection');
-    await wb.page.keyboard.press('Control+Z');
-    await wb.openFile('sentences.txt');
-    await wb.hoverWord('cheese');
-    const hover = wb.hover();
-    await hover.filter({ hasText: 'gpt-classics' }).waitFor();
-    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
-    const file = path.join(workspace, 'sentences.txt');
-    const middle = fs.readFileSync(file, 'utf8').indexOf('cheese') + 3;
-    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores;
-    const under = scored.find((t: { start: number; length: number }) => t.start <= middle && middle < t.start + t.length);
-    const surprisal = formatBits(surprisalBits(under.logprob));
-    assert.ok(text.includes(`surprisal −log₂ p = ${surprisal}`), `hover shows the CLI's surprisal ${surprisal} for ${JSON.stringify(under.text)}: ${text}`);
-    await wb.screenshot('neural-hover');
-  });
+    it('runs the embedded neural model: Complete Selection and hovers with its probabilities', async function () {
+      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
+      await wb.notification(/now using gpt-classics/).waitFor();
+      await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · native' }).first().waitFor();
+      await wb.openFile('mouse.txt');
+      await completeFirstLine();
+      const expected =
+        'the mouse ate the' +
+        JSON.parse(
+          cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json'),
+        ).completions[0].text;
+      await wb.page.waitForFunction(
+        (n) =>
+          Array.from(document.querySelectorAll('.editor-instance .view-line'))
+            .map((e) => (e as HTMLElement).innerText)
+            .join('\n')
+            .replace(/\u00a0/g, ' ').length > n,
+        'the mouse ate the'.length + 1,
+      );
+      const shown = await wb.editorText();
+      assert.strictEqual(
+        shown.trimEnd(),
+        expected.trimEnd(),
+        `the same greedy completion as the CLI on the same model: ${JSON.stringify(shown)} vs ${JSON.stringify(expected)}`,
+      );
+      await wb.page
+        .locator('.statusbar-item', { hasText: /gpt-classics · native · \d+ tok\/s/ })
+        .first()
+        .waitFor();
+      await wb.screenshot('neural-complete-selection');
+      await wb.page.keyboard.press('Control+Z');
+      await wb.openFile('sentences.txt');
+      await wb.hoverWord('cheese');
+      const hover = wb.hover();
+      await hover.filter({ hasText: 'gpt-classics' }).waitFor();
+      const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+      const file = path.join(workspace, 'sentences.txt');
+      const middle = fs.readFileSync(file, 'utf8').indexOf('cheese') + 3;
+      const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores;
+      const under = scored.find((t: { start: number; length: number }) => t.start <= middle && middle < t.start + t.length);
+      const surprisal = formatBits(surprisalBits(under.logprob));
+      assert.ok(text.includes(`surprisal −log₂ p = ${surprisal}`), `hover shows the CLI's surprisal ${surprisal} for ${JSON.stringify(under.text)}: ${text}`);
+      await wb.screenshot('neural-hover');
+    });
 
-  it('runs it on WebGPU in a webview engine panel (lmPlayground.device: webgpu)', async function () {
-    await wb.page.mouse.move(5, 5);
-    await wb.runCommand('Notifications: Clear All Notifications');
-    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics', 'lmPlayground.device': 'webgpu' }));
-    await wb.notification(/now using gpt-classics on webgpu/).waitFor({ timeout: 180_000 });
-    await wb.page.locator('.tabs-container .tab', { hasText: 'LM Engine: gpt-classics' }).first().waitFor();
-    await wb.openFile('mouse.txt');
-    await completeFirstLine();
-    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics · webgpu · \d+ tok\/s/ }).first().waitFor({ timeout: 120_000 });
-    await wb.screenshot('webgpu-engine');
-    await wb.page.keyboard.press('Control+Z');
-  });
+    it('runs it on WebGPU in a webview engine panel (lmPlayground.device: webgpu)', async function () {
+      await wb.page.mouse.move(5, 5);
+      await wb.runCommand('Notifications: Clear All Notifications');
+      fs.writeFileSync(
+        path.join(workspace, '.vscode', 'settings.json'),
+        JSON.stringify({ 'lmPlayground.model': 'gpt-classics', 'lmPlayground.device': 'webgpu' }),
+      );
+      await wb.notification(/now using gpt-classics on webgpu/).waitFor({ timeout: 180_000 });
+      await wb.page.locator('.tabs-container .tab', { hasText: 'LM Engine: gpt-classics' }).first().waitFor();
+      await wb.openFile('mouse.txt');
+      await completeFirstLine();
+      await wb.page
+        .locator('.statusbar-item', { hasText: /gpt-classics · webgpu · \d+ tok\/s/ })
+        .first()
+        .waitFor({ timeout: 120_000 });
+      await wb.screenshot('webgpu-engine');
+      await wb.page.keyboard.press('Control+Z');
+    });
   });
 
   it('reports a corrupt model file clearly, keeps the previous model and the document', async function () {
@@ -169,8 +209,14 @@ describe('LM Playground in VS Code (code-server)', function () {
     assert.strictEqual(await wb.editorText(), before, 'the document is untouched');
     // The extension keeps working with the previous model.
     await completeFirstLine();
-    await wb.page.waitForFunction((n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n, before.length + 2);
+    await wb.page.waitForFunction(
+      (n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n,
+      before.length + 2,
+    );
     await wb.page.keyboard.press('Control+Z');
-    await wb.page.waitForFunction((t) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === t, before.trimEnd());
+    await wb.page.waitForFunction(
+      (t) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === t,
+      before.trimEnd(),
+    );
   });
 });

@@ -55,17 +55,28 @@ describe('Numbers on screen (code-server)', function () {
 
   it("shows a sub-word token's word as the product of its tokens, in bits and percentages, whitespace drawn", async function () {
     await wb.openFile('northern.txt');
-    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics/ }).first().waitFor({ timeout: 120_000 });
+    await wb.page
+      .locator('.statusbar-item', { hasText: /gpt-classics/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
     // "northern" is " n" "ort" "her" "n" in gpt-classics' 4,096 tokens: the mouse is on one of them.
     await wb.hoverWord('northern');
     const hover = wb.hover().filter({ hasText: 'Word' });
     await hover.waitFor({ timeout: 120_000 });
     const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
     await wb.screenshot('hover-word-view');
-    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores as { text: string; start: number; length: number; logprob: number }[];
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores as {
+      text: string;
+      start: number;
+      length: number;
+      logprob: number;
+    }[];
     const start = TEXT.indexOf('northern');
     const parts = scored.filter((t) => t.start < start + 8 && t.start + t.length > start);
-    assert.deepStrictEqual(parts.map((t) => t.text), [' n', 'ort', 'her', 'n']);
+    assert.deepStrictEqual(
+      parts.map((t) => t.text),
+      [' n', 'ort', 'her', 'n'],
+    );
     const m = /Word northern = (.+?): p = (.+?) = (\S+%)/.exec(text);
     assert.ok(m, `a word line: ${text}`);
     assert.strictEqual(m[1], '␣n + ort + her + n');
@@ -161,11 +172,22 @@ describe('Numbers on screen (code-server)', function () {
       const geometry = await frame.evaluate((i) => {
         const t = document.getElementById('token-tip')!.getBoundingClientRect();
         const a = document.querySelectorAll('#results .completion .tok')[i].getBoundingClientRect();
-        return { tip: { top: t.top, bottom: t.bottom, left: t.left, right: t.right, height: t.height }, anchor: { top: a.top, bottom: a.bottom }, view: { w: document.documentElement.clientWidth, h: document.documentElement.clientHeight }, side: document.getElementById('token-tip')!.dataset.side };
+        return {
+          tip: { top: t.top, bottom: t.bottom, left: t.left, right: t.right, height: t.height },
+          anchor: { top: a.top, bottom: a.bottom },
+          view: { w: document.documentElement.clientWidth, h: document.documentElement.clientHeight },
+          side: document.getElementById('token-tip')!.dataset.side,
+        };
       }, index);
-      assert.ok(geometry.anchor.bottom + geometry.tip.height > geometry.view.h, `the token is near the bottom (below it the tooltip would not fit): ${JSON.stringify(geometry)}`);
+      assert.ok(
+        geometry.anchor.bottom + geometry.tip.height > geometry.view.h,
+        `the token is near the bottom (below it the tooltip would not fit): ${JSON.stringify(geometry)}`,
+      );
       assert.strictEqual(geometry.side, 'above', JSON.stringify(geometry));
-      assert.ok(geometry.tip.top >= 0 && geometry.tip.bottom <= geometry.view.h && geometry.tip.left >= 0 && geometry.tip.right <= geometry.view.w, `inside the panel: ${JSON.stringify(geometry)}`);
+      assert.ok(
+        geometry.tip.top >= 0 && geometry.tip.bottom <= geometry.view.h && geometry.tip.left >= 0 && geometry.tip.right <= geometry.view.w,
+        `inside the panel: ${JSON.stringify(geometry)}`,
+      );
       assert.ok(geometry.tip.bottom <= geometry.anchor.top, 'above the token, not over it');
       const tipText = await tip.innerText();
       assert.match(tipText, /p = \S+% · surprisal [\d.]+ bits/);

@@ -8,7 +8,6 @@ import { buildRequests, isScoring } from '../../src/playground/requests';
 import { differingVariables } from '../../src/playground/templates';
 import { cli, useVsCode } from './session';
 
-
 describe('The LM Playground panel (code-server)', function () {
   const session = useVsCode({});
   let frame: Frame;
@@ -19,11 +18,14 @@ describe('The LM Playground panel (code-server)', function () {
     await inner.dispatchEvent('change');
   };
   const setValue = (id: string, value: string) =>
-    frame.evaluate(([id, value]) => {
-      const e = document.getElementById(id) as HTMLElement & { value: string };
-      e.value = value;
-      e.dispatchEvent(new Event('change', { bubbles: true }));
-    }, [id, value] as const);
+    frame.evaluate(
+      ([id, value]) => {
+        const e = document.getElementById(id) as HTMLElement & { value: string };
+        e.value = value;
+        e.dispatchEvent(new Event('change', { bubbles: true }));
+      },
+      [id, value] as const,
+    );
   const run = async () => {
     await frame.locator('#run').click();
     await frame.locator('#run:not([disabled])').waitFor();
@@ -46,11 +48,16 @@ describe('The LM Playground panel (code-server)', function () {
     await run();
     const completion = frame.locator('#results .completion').first();
     await completion.waitFor();
-    const expected = JSON.parse(cli('generate', '--model', 'ngram-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', '8', '--json')).completions[0];
+    const expected = JSON.parse(
+      cli('generate', '--model', 'ngram-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', '8', '--json'),
+    ).completions[0];
     assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text);
     assert.ok(await frame.evaluate(() => (window as unknown as { sawStreaming?: boolean }).sawStreaming), 'tokens were shown as they came');
     assert.match(await frame.locator('#engine-status').innerText(), /ngram-classics on .* · \d+ tokens\/s/);
-    assert.match(await completion.locator('.meta').innerText(), new RegExp(`log p\\(completion\\) = ${expected.logprob_nats.toFixed(3)} nats · 8 tokens · finish: length`));
+    assert.match(
+      await completion.locator('.meta').innerText(),
+      new RegExp(`log p\\(completion\\) = ${expected.logprob_nats.toFixed(3)} nats · 8 tokens · finish: length`),
+    );
     await completion.locator('.tok').first().hover();
     const tip = frame.locator('#token-tip');
     await tip.waitFor({ state: 'visible' });
@@ -90,14 +97,17 @@ describe('The LM Playground panel (code-server)', function () {
         await setValue('gallery', String(index));
         const notes = frame.locator('#gallery-notes');
         await notes.filter({ hasText: 'LM: Download Model' }).waitFor();
-        assert.match(await notes.innerText(), model === 'gpt-classics' ? /In-context learning is an ability of large models/ : /An n-gram model cannot learn from examples in its prompt/);
+        assert.match(
+          await notes.innerText(),
+          model === 'gpt-classics' ? /In-context learning is an ability of large models/ : /An n-gram model cannot learn from examples in its prompt/,
+        );
         await session.wb.screenshot(`playground-gallery-note-${model}-${index}`);
       }
     }
     await setValue('model', 'ngram-classics');
   });
 
-  it('runs the gallery\'s scoring examples with every embedded model: a log-prob for each prompt, no error', async function () {
+  it("runs the gallery's scoring examples with every embedded model: a log-prob for each prompt, no error", async function () {
     const { wb } = session;
     await wb.runCommand('LM: Open Playground');
     frame = await wb.webviewFrame('#prompt');
@@ -123,7 +133,10 @@ describe('The LM Playground panel (code-server)', function () {
           const file = path.join(session.workspace, 'scored.txt');
           fs.writeFileSync(file, r.prompt);
           const expected = JSON.parse(cli('score', '--model', model, '--json', file)).logprob_nats;
-          assert.ok(Math.abs(logProb - expected) <= (model === 'gpt-classics' ? 0.01 : 0.0005), `${model}, ${r.prompt}: ${logProb} in the page, ${expected} from the CLI`);
+          assert.ok(
+            Math.abs(logProb - expected) <= (model === 'gpt-classics' ? 0.01 : 0.0005),
+            `${model}, ${r.prompt}: ${logProb} in the page, ${expected} from the CLI`,
+          );
         }
         // What the gallery claims of this model is on screen, and the table agrees with it.
         const notes = await frame.locator('#gallery-notes').innerText();
@@ -140,7 +153,12 @@ describe('The LM Playground panel (code-server)', function () {
             assert.ok(notes.includes(o.whyNot({ name: model, kind: model === 'gpt-classics' ? 'neural' : 'ngram', embedded: true, contextLength: 3 })), notes);
           }
         }
-        if (example.probe) assert.match(notes, model === 'gpt-classics' ? /the gap depends on the subject/ : /4-gram .* out of its window\. It cannot see the subject, so the gap is the same/, notes);
+        if (example.probe)
+          assert.match(
+            notes,
+            model === 'gpt-classics' ? /the gap depends on the subject/ : /4-gram .* out of its window\. It cannot see the subject, so the gap is the same/,
+            notes,
+          );
         await session.wb.screenshot(`playground-gallery-${model}-${index}`);
       }
     }
@@ -152,7 +170,11 @@ describe('The LM Playground panel (code-server)', function () {
     await frame.locator('#explore-lecture').click();
     const table = frame.locator('#temp-table');
     // p_T ∝ p^(1/T): at T = 0.5, (0.16, 0.36)/0.52; at T = 0.2, (0.4⁵, 0.6⁵)/(0.4⁵ + 0.6⁵).
-    for (const [T, a, b] of [['0.5', '30.8%', '69.2%'], ['0.2', '11.6%', '88.4%'], ['1', '40.0%', '60.0%']]) {
+    for (const [T, a, b] of [
+      ['0.5', '30.8%', '69.2%'],
+      ['0.2', '11.6%', '88.4%'],
+      ['1', '40.0%', '60.0%'],
+    ]) {
       await fill('temp-value', T);
       await table.filter({ hasText: `p_T at T = ${T}` }).waitFor();
       const text = await table.innerText();
@@ -185,14 +207,16 @@ describe('The LM Playground panel (code-server)', function () {
     assert.strictEqual(await frame.locator('#prompt textarea').inputValue(), 'sky : blue :: grass :');
   });
 
-  it('runs the neural model in the page\'s engine worker on WASM (device auto: SwiftShader is a software adapter)', async function () {
+  it("runs the neural model in the page's engine worker on WASM (device auto: SwiftShader is a software adapter)", async function () {
     await fill('prompt', 'the mouse ate the');
     await fill('maxTokens', '6');
     await frame.locator('#echoPrompt').click();
     await setValue('model', 'gpt-classics');
     await run();
     await frame.locator('#engine-status', { hasText: /gpt-classics on wasm · \d+ tokens\/s/ }).waitFor();
-    const expected = JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', '6', '--json')).completions[0].text;
+    const expected = JSON.parse(
+      cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', '6', '--json'),
+    ).completions[0].text;
     assert.strictEqual((await frame.locator('#results .completion .text').first().innerText()).replace(/\u00a0/g, ' '), expected);
     await session.wb.screenshot('playground-auto-wasm');
   });
@@ -201,11 +225,11 @@ describe('The LM Playground panel (code-server)', function () {
     const { wb } = session;
     await wb.reloadWindow();
     frame = await wb.webviewFrame('#prompt');
-    await frame.waitForFunction(() => (document.getElementById('prompt') as HTMLElement & { value: string } | null)?.value === 'the mouse ate the');
+    await frame.waitForFunction(() => (document.getElementById('prompt') as (HTMLElement & { value: string }) | null)?.value === 'the mouse ate the');
     assert.strictEqual(await frame.evaluate(() => (document.getElementById('maxTokens') as HTMLElement & { value: string }).value), '6');
   });
 
-  it('with device webgpu (asked for), runs the playground\'s own engine on WebGPU even on a software adapter', async function () {
+  it("with device webgpu (asked for), runs the playground's own engine on WebGPU even on a software adapter", async function () {
     const { wb } = session;
     fs.writeFileSync(path.join(session.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.device': 'webgpu' }));
     await wb.runCommand('View: Close All Editors');

@@ -8,7 +8,7 @@ import { cli, useVsCode } from './session';
 describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
   const session = useVsCode({}, { webgpu: false });
 
-  it('runs gpt-classics in the page\'s engine worker on WASM, with the CLI\'s greedy text', async function () {
+  it("runs gpt-classics in the page's engine worker on WASM, with the CLI's greedy text", async function () {
     const { wb } = session;
     await wb.runCommand('LM: Open Playground');
     const frame = await wb.webviewFrame('#prompt');
@@ -29,7 +29,9 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
     await frame.locator('#run').click();
     await frame.locator('#engine-status', { hasText: /gpt-classics on wasm · \d+ tokens\/s/ }).waitFor({ timeout: 180_000 });
     await frame.locator('#run:not([disabled])').waitFor();
-    const expected = JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', 'It was a fine morning, and', '--temperature', '0', '--max-tokens', '12', '--json')).completions[0];
+    const expected = JSON.parse(
+      cli('generate', '--model', 'gpt-classics', '--prompt', 'It was a fine morning, and', '--temperature', '0', '--max-tokens', '12', '--json'),
+    ).completions[0];
     const completion = frame.locator('#results .completion').first();
     assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text);
     assert.match(await completion.locator('.meta').innerText(), new RegExp(`log p\\(completion\\) = ${expected.logprob_nats.toFixed(3)} nats`));

@@ -37,11 +37,19 @@ export function useVsCode(settings: Record<string, unknown>, options: { webgpu?:
     session.workspace = path.join(state, 'workspace');
     fs.cpSync(path.join(REPO_ROOT, 'sample-workspace'), session.workspace, { recursive: true });
     fs.mkdirSync(path.join(session.workspace, '.vscode'), { recursive: true });
-    session.server = new CodeServer({ stateDir: path.join(state, 'server'), workspace: session.workspace, vsix, settings: { 'files.autoSave': 'off', ...settings } });
+    session.server = new CodeServer({
+      stateDir: path.join(state, 'server'),
+      workspace: session.workspace,
+      vsix,
+      settings: { 'files.autoSave': 'off', ...settings },
+    });
     await session.server.start();
     session.wb = await Workbench.open(session.server.url, options.webgpu ?? true);
     // The extension's status bar entry: it is active, so its commands are in the palette.
-    await session.wb.page.locator('.statusbar-item', { hasText: /\bLM\b|ngram-classics/ }).first().waitFor();
+    await session.wb.page
+      .locator('.statusbar-item', { hasText: /\bLM\b|ngram-classics/ })
+      .first()
+      .waitFor();
   });
 
   afterEach(async function () {

@@ -77,10 +77,15 @@ describe('The Shannon game panel (code-server)', function () {
     await frame.locator('#text', { hasText: text.slice(0, PLAYED) }).waitFor();
 
     // 28 characters: q = (1/2, 1/2) again, and now they are bounds: 1 bit per character.
-    await summaryRow('Characters played').filter({ hasText: `Characters played${PLAYED}` }).waitFor();
+    await summaryRow('Characters played')
+      .filter({ hasText: `Characters played${PLAYED}` })
+      .waitFor();
     assert.strictEqual(await youCell('Upper bound'), '1.00');
     assert.strictEqual(await youCell('Lower bound'), '1.00');
-    assert.match(await frame.locator('#bounds-explained').innerText(), /Upper bound −Σ qi log₂ qi: the entropy of the guess count[\s\S]*Lower bound Σ i \(qi − qi\+1\) log₂ i: from the sorted frequencies/);
+    assert.match(
+      await frame.locator('#bounds-explained').innerText(),
+      /Upper bound −Σ qi log₂ qi: the entropy of the guess count[\s\S]*Lower bound Σ i \(qi − qi\+1\) log₂ i: from the sorted frequencies/,
+    );
 
     // The model: the same numbers as the core computes here for the embedded n-gram model.
     const model = await loadModel('ngram-classics');
@@ -103,14 +108,22 @@ describe('The Shannon game panel (code-server)', function () {
     assert.match(await frame.locator('#summary thead').innerText(), /ngram-classics/);
     // Character by character: the newest row has the model's guess count for that character.
     const newest = await frame.locator('#recent tbody tr').first().innerText();
-    assert.deepStrictEqual(newest.split('\t').map((c) => c.trim()).slice(0, 5), [String(PLAYED), text[PLAYED - 1] === ' ' ? '␣' : text[PLAYED - 1], '1', '', String(ranks[PLAYED - 1])]);
+    assert.deepStrictEqual(
+      newest
+        .split('\t')
+        .map((c) => c.trim())
+        .slice(0, 5),
+      [String(PLAYED), text[PLAYED - 1] === ' ' ? '␣' : text[PLAYED - 1], '1', '', String(ranks[PLAYED - 1])],
+    );
     await wb.screenshot('shannon-game');
   });
 
   it('exports the results as CSV', async function () {
     const { wb } = session;
     await frame.locator('#export-csv').click();
-    await wb.page.waitForFunction(() => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.includes('model_bits') ?? false);
+    await wb.page.waitForFunction(
+      () => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.includes('model_bits') ?? false,
+    );
     const csv = await wb.editorText();
     const rows = csv.trim().split('\n');
     assert.strictEqual(rows.length, PLAYED + 1, csv);

@@ -15,11 +15,19 @@ const UNIVERSAL = path.join(REPO_ROOT, 'dist-vsix', 'lm-playground-universal.vsi
 const MAX_TOKENS = 6;
 
 describe('The universal package, without native code (code-server)', function () {
-  const settings = { 'lmPlayground.model': 'gpt-classics', 'lmPlayground.generation.temperature': 0, 'lmPlayground.generation.maxTokens': MAX_TOKENS, 'editor.hover.delay': 150 };
+  const settings = {
+    'lmPlayground.model': 'gpt-classics',
+    'lmPlayground.generation.temperature': 0,
+    'lmPlayground.generation.maxTokens': MAX_TOKENS,
+    'editor.hover.delay': 150,
+  };
   const session = useVsCode(settings, {
     vsix: () => {
       // Packs the build the other tests install, without bin/ (the native runtime).
-      execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package.mjs'), '--universal'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package.mjs'), '--universal'], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       return UNIVERSAL;
     },
   });
@@ -32,10 +40,21 @@ describe('The universal package, without native code (code-server)', function ()
     await wb.page.keyboard.press('Control+Home');
     await wb.page.keyboard.press('Shift+End');
     await wb.runCommand('LM: Complete Selection');
-    const expected = 'the mouse ate the' + JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json')).completions[0].text;
-    await wb.page.locator('.statusbar-item', { hasText: /gpt-classics · wasm · \d+ tok\/s/ }).first().waitFor({ timeout: 120_000 });
+    const expected =
+      'the mouse ate the' +
+      JSON.parse(
+        cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json'),
+      ).completions[0].text;
+    await wb.page
+      .locator('.statusbar-item', { hasText: /gpt-classics · wasm · \d+ tok\/s/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
     await wb.page.waitForFunction(
-      (n) => Array.from(document.querySelectorAll('.editor-instance .view-line')).map((e) => (e as HTMLElement).innerText).join('\n').replace(/\u00a0/g, ' ').length > n,
+      (n) =>
+        Array.from(document.querySelectorAll('.editor-instance .view-line'))
+          .map((e) => (e as HTMLElement).innerText)
+          .join('\n')
+          .replace(/\u00a0/g, ' ').length > n,
       'the mouse ate the'.length + 1,
     );
     assert.strictEqual((await wb.editorText()).trimEnd(), expected.trimEnd());

@@ -25,7 +25,13 @@ describe('Webview resource roots (code-server)', function () {
           return `refused: ${(e as Error).message}`;
         }
       };
-      return { at, worker: await get('dist/webview/engineWorker.js'), ngram: await get('models/ngram-classics/model.ngram.gz'), readme: await get('models/ngram-classics/README.md'), config: await get('models/gpt-classics/config.json') };
+      return {
+        at,
+        worker: await get('dist/webview/engineWorker.js'),
+        ngram: await get('models/ngram-classics/model.ngram.gz'),
+        readme: await get('models/ngram-classics/README.md'),
+        config: await get('models/gpt-classics/config.json'),
+      };
     });
     assert.ok(probe.at > 0, 'the worker URL is in the extension');
     assert.strictEqual(probe.worker, 'ok', 'a file under a resource root is fetched (the probe works)');

@@ -26,7 +26,11 @@ export class Workbench {
   /** `webgpu`: WebGPU (SwiftShader on CPU-only machines) for the webview engine, or no GPU at all. */
   static async open(url: string, webgpu = true): Promise<Workbench> {
     const gpu = webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu'];
-    const browser = await chromium.launch({ executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...gpu], headless: true });
+    const browser = await chromium.launch({
+      executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium',
+      args: [...CHROMIUM_ARGS, ...gpu],
+      headless: true,
+    });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(url);
@@ -49,7 +53,15 @@ export class Workbench {
   /** What a person would see: notifications, status bar, editor lines, open hovers. */
   async describeScreen(): Promise<string> {
     const grab = async (selector: string) =>
-      (await this.page.locator(selector).allInnerTexts().catch(() => [])).join(' | ').replace(/\u00a0/g, ' ').slice(0, 2000);
+      (
+        await this.page
+          .locator(selector)
+          .allInnerTexts()
+          .catch(() => [])
+      )
+        .join(' | ')
+        .replace(/\u00a0/g, ' ')
+        .slice(0, 2000);
     return [
       `notifications: ${await grab('.notifications-toasts .notification-toast')}`,
       `status bar: ${await grab('.statusbar')}`,
@@ -61,7 +73,10 @@ export class Workbench {
 
   /** Opens a workspace file with Quick Open and waits for its editor tab. */
   async openFile(name: string): Promise<void> {
-    await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => undefined);
+    await this.page
+      .locator('.monaco-workbench')
+      .click({ position: { x: 700, y: 400 } })
+      .catch(() => undefined);
     const input = this.page.locator('.quick-input-widget input');
     const row = this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).first();
     // Enter once the list has settled on the file: pressing earlier could take a stale first row,
@@ -72,7 +87,10 @@ export class Workbench {
       await this.page.keyboard.press('Control+P');
       await input.waitFor({ state: 'visible' });
       await input.fill(name);
-      const found = await row.waitFor({ timeout: 15_000 }).then(() => true, () => false);
+      const found = await row.waitFor({ timeout: 15_000 }).then(
+        () => true,
+        () => false,
+      );
       if (found) break;
       await input.press('Escape');
       if (Date.now() > deadline) throw new Error(`Quick Open never listed ${name}`);
@@ -169,7 +187,13 @@ export class Workbench {
     const deadline = Date.now() + STEP_TIMEOUT;
     while (Date.now() < deadline) {
       for (const frame of this.page.frames()) {
-        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+        if (
+          (await frame
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        )
+          return frame;
       }
       // Poll for the frame: it appears when the panel's page has loaded.
       await this.page.waitForTimeout(200);

@@ -69,7 +69,7 @@ describe('ARPA files', () => {
       [GOOD.replace('-0.2\tcat sat', '-0.2\tcat dog'), /"dog" is not among the unigrams/, 16],
       [GOOD.replace('ngram 2=3', 'ngram 2=4').replace('-0.05\tsat </s>', '-0.05\tsat </s>\n-0.07\tsat </s>'), /duplicate 2-gram \(also on line 17\)/, 18],
       [GOOD.replace('ngram 2=3', 'ngram 2=4'), /header says 4 2-grams, the section has 3/, 18],
-      [GOOD.replace("-0.2\tcat sat", "-0.2\tsat cat sat"), /bad backoff "sat"/, 16],
+      [GOOD.replace('-0.2\tcat sat', '-0.2\tsat cat sat'), /bad backoff "sat"/, 16],
       [GOOD.replace('\\2-grams:', '\\3-grams:'), /expected "\\2-grams:"/, 14],
       [GOOD.replace('\\end\\', ''), /expected \\end\\/, 19],
       ['hello\nworld\n', /no \\data\\ section/, 2],
@@ -93,9 +93,11 @@ describe('ARPA files', () => {
     const back = readArpa(text);
     assert.strictEqual([...writeArpa(back)].join(''), text);
     const words = ['the', 'cat', 'sat', 'on', 'dog', '</s>', '<unk>'].map((w) => model.vocab.id(w)!);
-    for (const a of words) for (const b of words) for (const c of words) {
-      assert.ok(Math.abs(back.logProb10([a, b], c) - model.logProb10([a, b], c)) < 1e-6);
-    }
+    for (const a of words)
+      for (const b of words)
+        for (const c of words) {
+          assert.ok(Math.abs(back.logProb10([a, b], c) - model.logProb10([a, b], c)) < 1e-6);
+        }
     const bin = writeNgramBinary(model, { name: 'tiny', tokenizer: 'whitespace' });
     const fromBin = readNgramBinary(bin);
     assert.strictEqual(fromBin.metadata.name, 'tiny');

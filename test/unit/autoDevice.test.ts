@@ -22,7 +22,12 @@ describe('WebGPU adapter classification', () => {
   });
 
   it('real GPUs are not, and are named for the log', () => {
-    for (const c of [{ vendor: 'nvidia', architecture: 'ampere' }, { vendor: 'apple', architecture: 'metal-3' }, { vendor: 'intel', architecture: 'gen-12lp', isFallbackAdapter: false }, {}]) {
+    for (const c of [
+      { vendor: 'nvidia', architecture: 'ampere' },
+      { vendor: 'apple', architecture: 'metal-3' },
+      { vendor: 'intel', architecture: 'gen-12lp', isFallbackAdapter: false },
+      {},
+    ]) {
       const r = classifyAdapter(c);
       assert.strictEqual(r.software, false, JSON.stringify(c));
       assert.strictEqual(r.present, true);
@@ -59,7 +64,10 @@ describe('device auto: measuring and choosing', () => {
 
   it('refuses a sample too short for the steps', async () => {
     const clock = { t: 0 };
-    await assert.rejects(measureDecode(timedModel(1, clock), [1, 2, 3], AUTO_DECODE_STEPS, () => clock.t), /needs/);
+    await assert.rejects(
+      measureDecode(timedModel(1, clock), [1, 2, 3], AUTO_DECODE_STEPS, () => clock.t),
+      /needs/,
+    );
   });
 
   it('keeps the faster device and says what it measured', () => {
@@ -73,7 +81,7 @@ describe('device auto: measuring and choosing', () => {
   });
 });
 
-describe('the page\'s binary choice (ortBinaries) on a software adapter', () => {
+describe("the page's binary choice (ortBinaries) on a software adapter", () => {
   const g = globalThis as unknown as { navigator?: unknown; fetch: unknown };
   let saved: { navigator: PropertyDescriptor | undefined; fetch: unknown };
   const modulePath = require.resolve('../../src/webview/ortBinaries');
@@ -91,6 +99,7 @@ describe('the page\'s binary choice (ortBinaries) on a software adapter', () => 
     const fetched: string[] = [];
     g.fetch = async (url: string) => (fetched.push(url), { ok: true, arrayBuffer: async () => new ArrayBuffer(4) });
     delete require.cache[modulePath];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the globals it reads are set
     return require(modulePath);
   }
 

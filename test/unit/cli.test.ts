@@ -46,11 +46,42 @@ describe('lmp command line', function () {
     assert.strictEqual(j.tokens, 6 + 1 + 1 + 3 + 1); // words + one </s> per line, the empty line too
     assert.strictEqual(j.oov, 1);
     assert.strictEqual(j.chars, [...fs.readFileSync(test, 'utf8')].length);
-    for (const k of ['logprob_nats', 'bits_per_token', 'bits_per_char', 'perplexity', 'perplexity_including_oov', 'perplexity_excluding_oov']) assert.strictEqual(typeof j[k], 'number', k);
+    for (const k of ['logprob_nats', 'bits_per_token', 'bits_per_char', 'perplexity', 'perplexity_including_oov', 'perplexity_excluding_oov'])
+      assert.strictEqual(typeof j[k], 'number', k);
     assert.ok(Math.abs(j.bits_per_token - -j.logprob_nats / Math.LN2 / j.tokens) < 1e-9);
     assert.ok(j.perplexity_excluding_oov < j.perplexity_including_oov);
-    const g1 = lmp('generate', '--model', arpa, '--prompt', 'the cat', '--seed', '5', '--num-completions', '3', '--max-tokens', '6', '--json', '--top-k-per-token', '2');
-    const g2 = lmp('generate', '--model', arpa, '--prompt', 'the cat', '--seed', '5', '--num-completions', '3', '--max-tokens', '6', '--json', '--top-k-per-token', '2');
+    const g1 = lmp(
+      'generate',
+      '--model',
+      arpa,
+      '--prompt',
+      'the cat',
+      '--seed',
+      '5',
+      '--num-completions',
+      '3',
+      '--max-tokens',
+      '6',
+      '--json',
+      '--top-k-per-token',
+      '2',
+    );
+    const g2 = lmp(
+      'generate',
+      '--model',
+      arpa,
+      '--prompt',
+      'the cat',
+      '--seed',
+      '5',
+      '--num-completions',
+      '3',
+      '--max-tokens',
+      '6',
+      '--json',
+      '--top-k-per-token',
+      '2',
+    );
     assert.strictEqual(g1.code, 0, g1.stderr);
     assert.deepStrictEqual(JSON.parse(g1.stdout), JSON.parse(g2.stdout));
     const completions = JSON.parse(g1.stdout).completions;
@@ -109,7 +140,10 @@ describe('lmp score on long texts and --prompt-file', function () {
     const j = JSON.parse(s.stdout);
     assert.strictEqual(j.token_scores.length, j.tokens);
     assert.ok(Math.abs(j.token_scores.reduce((a: number, t: { logprob: number }) => a + t.logprob, 0) - j.logprob_nats) < 1e-9);
-    assert.deepStrictEqual(j.token_scores.map((t: { text: string }) => t.text), ['the', 'cat', 'sat', '</s>', 'the', 'zebra', 'ate', 'the', 'fish', '</s>']);
+    assert.deepStrictEqual(
+      j.token_scores.map((t: { text: string }) => t.text),
+      ['the', 'cat', 'sat', '</s>', 'the', 'zebra', 'ate', 'the', 'fish', '</s>'],
+    );
     assert.strictEqual(j.token_scores[5].oov, true);
     assert.strictEqual(j.token_scores[0].top.length, 2);
     const t = lmp('score', '--model', arpa, '--details', file);
@@ -120,7 +154,7 @@ describe('lmp score on long texts and --prompt-file', function () {
     assert.match(lines[j.tokens], /^model\t/);
   });
 
-  it('reads the prompt from --prompt-file or standard input, beyond the command line\'s limit', () => {
+  it("reads the prompt from --prompt-file or standard input, beyond the command line's limit", () => {
     const prompt = 'the dog sat on the log\n'.repeat(8000) + 'the cat'; // 176 KB: more than one argument may hold
     const file = path.join(dir, 'prompt.txt');
     fs.writeFileSync(file, prompt);
@@ -183,7 +217,11 @@ describe('streamed tokenization and scoring equal the whole text', function () {
   }
 
   it('gives the tokens of the whole text with a seam at every position, for every tokenizer', () => {
-    for (const [name, tokenizer] of [['editor', editor.tokenizer], ['whitespace', whitespace.tokenizer], ['gpt-classics', neural.tokenizer]] as const) {
+    for (const [name, tokenizer] of [
+      ['editor', editor.tokenizer],
+      ['whitespace', whitespace.tokenizer],
+      ['gpt-classics', neural.tokenizer],
+    ] as const) {
       assert.ok(tokenizer.cutPoint, `${name} has cut rules`);
       for (const text of [TRICKY, TRICKY.trim(), '\n' + TRICKY, MINIFIED, 'x', '']) {
         const whole = shape(tokenizer.encode(text, true));
@@ -200,7 +238,14 @@ describe('streamed tokenization and scoring equal the whole text', function () {
     const s = new TokenStream(editor.tokenizer, 1000);
     assert.strictEqual(s.push('word '.repeat(100)).length > 0, true);
     s.push('x'.repeat(600));
-    assert.throws(() => s.push('y'.repeat(600)), (e: Error) => e instanceof LmError && /^cannot tokenize the text in pieces: 1,\d{3} characters from character 499 on have no place to cut \(it is a single word of letters and digits\); at most 1,000 are held$/.test(e.message));
+    assert.throws(
+      () => s.push('y'.repeat(600)),
+      (e: Error) =>
+        e instanceof LmError &&
+        /^cannot tokenize the text in pieces: 1,\d{3} characters from character 499 on have no place to cut \(it is a single word of letters and digits\); at most 1,000 are held$/.test(
+          e.message,
+        ),
+    );
   });
 
   /** Scores from the model's own whole-sequence calls, as lmp score computed them before streaming. */
@@ -225,9 +270,15 @@ describe('streamed tokenization and scoring equal the whole text', function () {
     assert.ok(expected.length > 0);
     for (const chunk of chunkSizes) {
       const got: TokenScore[] = [];
-      const chars = await scoreFile(model, file, { details, topK: 3 }, async (s) => {
-        for (const t of s) got.push(t);
-      }, chunk);
+      const chars = await scoreFile(
+        model,
+        file,
+        { details, topK: 3 },
+        async (s) => {
+          for (const t of s) got.push(t);
+        },
+        chunk,
+      );
       assert.strictEqual(chars, Array.from(text).length);
       assert.strictEqual(got.length, expected.length, `${model.info.name}, chunks of ${chunk} bytes`);
       for (let i = 0; i < got.length; i++) {
@@ -238,7 +289,11 @@ describe('streamed tokenization and scoring equal the whole text', function () {
         if (details) {
           assert.strictEqual(g.rank, e.rank, where);
           assert.ok(Math.abs(g.entropy! - e.entropy!) < 1e-9, where);
-          assert.deepStrictEqual(g.alternatives!.map((a) => a.id), e.alternatives!.map((a) => a.id), where);
+          assert.deepStrictEqual(
+            g.alternatives!.map((a) => a.id),
+            e.alternatives!.map((a) => a.id),
+            where,
+          );
         }
       }
       const totals = new ScoreTotals();

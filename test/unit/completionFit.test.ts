@@ -41,19 +41,25 @@ describe('completions fit the text around them', function () {
 
   it('ends generation at a blank line after text, keeping the tokens before it', async () => {
     // A toy model that writes "ab", then blank lines for ever.
-    const model = new TableModel(['<s>', '</s>', 'a', 'b', '\n'], [
-      [0, 0, 1, 0, 0],
-      [0, 1, 0, 0, 0],
-      [0, 0, 0, 1, 0],
-      [0, 0, 0, 0, 1],
-      [0, 0, 0, 0, 1],
-    ]);
+    const model = new TableModel(
+      ['<s>', '</s>', 'a', 'b', '\n'],
+      [
+        [0, 0, 1, 0, 0],
+        [0, 1, 0, 0, 0],
+        [0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 1],
+      ],
+    );
     const [plain] = await generate(model, 'a', { maxTokens: 20, temperature: 0 });
     assert.strictEqual(plain.text, 'b' + '\n'.repeat(19));
     const [stopped] = await generate(model, 'a', { maxTokens: 20, temperature: 0, stopAtBlankLine: true });
     assert.strictEqual(stopped.text, 'b');
     assert.strictEqual(stopped.finishReason, 'stop');
-    assert.deepStrictEqual(stopped.tokens.map((t) => t.text), ['b']);
+    assert.deepStrictEqual(
+      stopped.tokens.map((t) => t.text),
+      ['b'],
+    );
     // Blank lines only: an empty completion after the second blank line, not twenty lines.
     const [empty] = await generate(model, '\n', { maxTokens: 20, temperature: 0, stopAtBlankLine: true });
     assert.strictEqual(empty.text, '');
@@ -61,12 +67,15 @@ describe('completions fit the text around them', function () {
   });
 
   it('a model in this thread still lets a Stop in: generation gives the event loop a turn', async () => {
-    const model = new TableModel(['<s>', '</s>', 'a', 'b'], [
-      [0, 0, 0.5, 0.5],
-      [0, 1, 0, 0],
-      [0, 0, 0.5, 0.5],
-      [0, 0, 0.5, 0.5],
-    ]);
+    const model = new TableModel(
+      ['<s>', '</s>', 'a', 'b'],
+      [
+        [0, 0, 0.5, 0.5],
+        [0, 1, 0, 0],
+        [0, 0, 0.5, 0.5],
+        [0, 0, 0.5, 0.5],
+      ],
+    );
     const signal = { cancelled: false };
     // A timer is how a Stop click reaches the extension host: it must fire during generation.
     setTimeout(() => (signal.cancelled = true), 20);
@@ -77,8 +86,12 @@ describe('completions fit the text around them', function () {
 
   it('inline suggestions after a space do not start with another space, and before a word end with one', async () => {
     const model = await loadModel('ngram-classics');
-    const engine = new InlineCompletionEngine(async () => model, () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 3, stopSequences: [] }));
-    const ask = (prompt: string, after: string) => engine.suggest({ doc: prompt + '|' + after, offset: prompt.length, prompt, textBefore: prompt, after, manual: true }, { cancelled: false });
+    const engine = new InlineCompletionEngine(
+      async () => model,
+      () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 3, stopSequences: [] }),
+    );
+    const ask = (prompt: string, after: string) =>
+      engine.suggest({ doc: prompt + '|' + after, offset: prompt.length, prompt, textBefore: prompt, after, manual: true }, { cancelled: false });
     const bare = await ask('It was the best of times, it was the', '');
     assert.ok(bare && bare.text.startsWith(' '), `the model predicts the space after a word: ${JSON.stringify(bare?.text)}`);
     const spaced = await ask('It was the best of times, it was the ', '');
@@ -107,7 +120,11 @@ describe('heat-map: work kept across edits, and a legend', () => {
     assert.ok(plan.to - plan.from <= 4, JSON.stringify(plan));
     // A gap before the edit and one after it: both, in order, disjoint.
     const gaps = rangesToScore(after.length, (i) => !((i >= 100 && i < 200) || i >= 9500), plan);
-    assert.deepStrictEqual(gaps, [[100, 200], [plan.from, plan.to], [9500, after.length]]);
+    assert.deepStrictEqual(gaps, [
+      [100, 200],
+      [plan.from, plan.to],
+      [9500, after.length],
+    ]);
   });
 
   it('a transformer scored in windows keeps the scores of tokens a window past the edit', () => {
@@ -120,12 +137,18 @@ describe('heat-map: work kept across edits, and a legend', () => {
   it('the legend says what each colour means with the current thresholds and mode', () => {
     const s: HeatmapSettings = { mode: 'rank', rankThresholds: [5, 50, 500], probabilityThresholds: [0.2, 0.02, 0.002] };
     const rows = legendRows(s);
-    assert.deepStrictEqual(rows.map((r) => r.colour), ['green', 'yellow', 'red', 'purple']);
+    assert.deepStrictEqual(
+      rows.map((r) => r.colour),
+      ['green', 'yellow', 'red', 'purple'],
+    );
     assert.match(rows[0].range, /^rank 1 to 5\b/);
     assert.strictEqual(rows[1].range, 'rank 6 to 50');
     assert.strictEqual(rows[2].range, 'rank 51 to 500');
     assert.match(rows[3].range, /^rank above 500/);
     const p = legendRows({ ...s, mode: 'probability' });
-    assert.deepStrictEqual(p.map((r) => r.range.split(':')[0]), ['p ≥ 0.2', '0.02 ≤ p < 0.2', '0.002 ≤ p < 0.02', 'p < 0.002']);
+    assert.deepStrictEqual(
+      p.map((r) => r.range.split(':')[0]),
+      ['p ≥ 0.2', '0.02 ≤ p < 0.2', '0.002 ≤ p < 0.02', 'p < 0.002'],
+    );
   });
 });

@@ -1,13 +1,5 @@
 import * as assert from 'assert';
-import {
-  argmax,
-  entropyNats,
-  rankOf,
-  temperedProbabilities,
-  topIndices,
-  truncateTopK,
-  truncateTopP,
-} from '../../src/core/distribution';
+import { argmax, entropyNats, rankOf, temperedProbabilities, topIndices, truncateTopK, truncateTopP } from '../../src/core/distribution';
 import { logSoftmax, logSumExp, softmax } from '../../src/core/logMath';
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-4) => {
@@ -81,6 +73,9 @@ describe('top-k, top-p, entropy and rank', () => {
     const uniform = new Float64Array(8).fill(Math.log(1 / 8));
     assert.ok(Math.abs(entropyNats(uniform) / Math.LN2 - 3) < 1e-12);
     const lp = [Math.log(0.5), Math.log(0.2), Math.log(0.2), Math.log(0.1)];
-    assert.deepStrictEqual([0, 1, 2, 3].map((i) => rankOf(lp, i)), [1, 2, 2, 4]);
+    assert.deepStrictEqual(
+      [0, 1, 2, 3].map((i) => rankOf(lp, i)),
+      [1, 2, 2, 4],
+    );
   });
 });

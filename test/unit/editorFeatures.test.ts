@@ -19,7 +19,8 @@ import { ngramFromBytes } from '../../src/core/ngram/ngramFromBytes';
 import { splitHeldOut } from '../../src/editor/heldOut';
 import { REPO } from './helpers';
 
-const TEXT = 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n' +
+const TEXT =
+  'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n' +
   'However little known the feelings or views of such a man may be on his first entering a neighbourhood, this truth is so well fixed.';
 
 describe('inline completions: debounce, cache, stop rules', () => {
@@ -71,23 +72,38 @@ describe('inline completion engine', function () {
 
   const options: InlineOptions = { debounceMs: 30, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 4, stopSequences: [] };
   const request = (prompt: string, extra: Partial<InlineRequest> = {}): InlineRequest => ({
-    doc: 'd', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: false, ...extra,
+    doc: 'd',
+    offset: prompt.length,
+    prompt,
+    textBefore: prompt,
+    after: '',
+    manual: false,
+    ...extra,
   });
   const never = { cancelled: false };
 
   it('suggests the greedy continuation, healing a word cut by the cursor', async () => {
-    const engine = new InlineCompletionEngine(async () => model, () => options);
+    const engine = new InlineCompletionEngine(
+      async () => model,
+      () => options,
+    );
     const full = await engine.suggest(request('the mouse ate the'), never);
     const [greedy] = await generate(model, 'the mouse ate the', { maxTokens: 16, temperature: 0, stopSequences: ['\n'], seed: 0, noLeadingLineBreak: true });
     assert.strictEqual(full?.text, applyStopRules(greedy.text, options));
     // "the mou": the model sees "the" and a word starting with " mou", not an unknown " mou".
     const healed = await engine.suggest(request('the little mou', { doc: 'e' }), never);
     assert.ok(healed && /^[a-z]/.test(healed.text), `continues the word: ${JSON.stringify(healed?.text)}`);
-    assert.ok(model.tokenizer.encode('the little mou' + healed!.text.split(' ')[0], true).every((t) => t.id !== model.unkId), `spells a known word: mou${healed!.text}`);
+    assert.ok(
+      model.tokenizer.encode('the little mou' + healed!.text.split(' ')[0], true).every((t) => t.id !== model.unkId),
+      `spells a known word: mou${healed!.text}`,
+    );
   });
 
   it('answers from the cache while the user types the suggestion', async () => {
-    const engine = new InlineCompletionEngine(async () => model, () => options);
+    const engine = new InlineCompletionEngine(
+      async () => model,
+      () => options,
+    );
     const first = await engine.suggest(request('she said that'), never);
     assert.ok(first && first.text.length > 2 && !first.fromCache);
     const typed = 'she said that' + first.text.slice(0, 2);
@@ -98,9 +114,17 @@ describe('inline completion engine', function () {
   it('keeps one request in flight per document: a newer one cancels the older', async () => {
     let calls = 0;
     const counting: LanguageModel = Object.create(model, {
-      nextLogProbs: { value: (ctx: readonly number[], signal?: { cancelled: boolean }) => { calls++; return model.nextLogProbs(ctx, signal); } },
+      nextLogProbs: {
+        value: (ctx: readonly number[], signal?: { cancelled: boolean }) => {
+          calls++;
+          return model.nextLogProbs(ctx, signal);
+        },
+      },
     });
-    const engine = new InlineCompletionEngine(async () => counting, () => options);
+    const engine = new InlineCompletionEngine(
+      async () => counting,
+      () => options,
+    );
     const older = engine.suggest(request('the mouse'), never);
     const newer = engine.suggest(request('the mouse ate'), never);
     const [a, b] = await Promise.all([older, newer]);
@@ -111,7 +135,10 @@ describe('inline completion engine', function () {
   });
 
   it('gives nothing when cancelled during the debounce, and asks at once when triggered by hand', async () => {
-    const engine = new InlineCompletionEngine(async () => model, () => ({ ...options, debounceMs: 5000 }));
+    const engine = new InlineCompletionEngine(
+      async () => model,
+      () => ({ ...options, debounceMs: 5000 }),
+    );
     const cancel = { cancelled: false };
     const pending = engine.suggest(request('the mouse'), cancel);
     cancel.cancelled = true;
@@ -123,7 +150,10 @@ describe('inline completion engine', function () {
   });
 
   it('drops a suggestion that only repeats the text after the cursor', async () => {
-    const engine = new InlineCompletionEngine(async () => model, () => options);
+    const engine = new InlineCompletionEngine(
+      async () => model,
+      () => options,
+    );
     const plain = await engine.suggest(request('the mouse ate', { doc: 'a' }), never);
     assert.ok(plain);
     const repeated = await engine.suggest(request('the mouse ate', { doc: 'b', after: plain.text + ' and more' }), never);
@@ -194,7 +224,14 @@ describe('token probabilities (heat-map)', function () {
     const ranks = new Int32Array(ids.length);
     const logProbs = new Float64Array(ids.length);
     let chunks = 0;
-    await scoreInChunks(model, ids, 1, ids.length, { targetMs: 1, onChunk: (start, s) => { chunks++; ranks.set(s.ranks, start); logProbs.set(s.logProbs, start); } });
+    await scoreInChunks(model, ids, 1, ids.length, {
+      targetMs: 1,
+      onChunk: (start, s) => {
+        chunks++;
+        ranks.set(s.ranks, start);
+        logProbs.set(s.logProbs, start);
+      },
+    });
     assert.ok(chunks > 1);
     assert.deepStrictEqual(Array.from(ranks.subarray(1)), Array.from(whole.ranks));
     const signal = { cancelled: false };
@@ -213,8 +250,14 @@ describe('token probabilities (heat-map)', function () {
     for (const [before, after] of edits) {
       const oldTokens = model.tokenizer.encode(before, true);
       const newTokens = model.tokenizer.encode(after, true);
-      const oldScores = await model.sequenceScores(oldTokens.map((t) => t.id), 0);
-      const want = await model.sequenceScores(newTokens.map((t) => t.id), 0);
+      const oldScores = await model.sequenceScores(
+        oldTokens.map((t) => t.id),
+        0,
+      );
+      const want = await model.sequenceScores(
+        newTokens.map((t) => t.id),
+        0,
+      );
       const plan = planRescore(oldTokens, newTokens, model.info.contextLength);
       assert.ok(plan.to - plan.from < newTokens.length, `only part of the text is rescored: ${JSON.stringify(plan)}`);
       const got = new Float64Array(newTokens.length);
@@ -222,7 +265,9 @@ describe('token probabilities (heat-map)', function () {
       for (let i = plan.to; i < newTokens.length; i++) got[i] = oldScores.logProbs[i + plan.shift];
       const fresh = await model.sequenceScores(newTokens.map((t) => t.id).slice(0, plan.to), plan.from);
       got.set(fresh.logProbs, plan.from);
-      got.forEach((lp, i) => assert.ok(Math.abs(lp - want.logProbs[i]) < 1e-12 || (i === 0 && Number.isNaN(lp)), `${JSON.stringify(after.slice(0, 30))}: token ${i}`));
+      got.forEach((lp, i) =>
+        assert.ok(Math.abs(lp - want.logProbs[i]) < 1e-12 || (i === 0 && Number.isNaN(lp)), `${JSON.stringify(after.slice(0, 30))}: token ${i}`),
+      );
     }
     // A model with unbounded context rescores everything after the first change.
     const a = model.tokenizer.encode(TEXT, true);
@@ -233,9 +278,15 @@ describe('token probabilities (heat-map)', function () {
 
   it('buckets tokens by rank (GLTR) or by probability', () => {
     const s: HeatmapSettings = { mode: 'rank', rankThresholds: [10, 100, 1000], probabilityThresholds: [0.1, 0.01, 0.001] };
-    assert.deepStrictEqual([1, 10, 11, 100, 1000, 1001].map((r) => bucketOf(r, 0, s)), [0, 0, 1, 1, 2, 3]);
+    assert.deepStrictEqual(
+      [1, 10, 11, 100, 1000, 1001].map((r) => bucketOf(r, 0, s)),
+      [0, 0, 1, 1, 2, 3],
+    );
     const p = { ...s, mode: 'probability' as const };
-    assert.deepStrictEqual([0.5, 0.1, 0.05, 0.001, 0.0001].map((x) => bucketOf(1, Math.log(x), p)), [0, 0, 1, 2, 3]);
+    assert.deepStrictEqual(
+      [0.5, 0.1, 0.05, 0.001, 0.0001].map((x) => bucketOf(1, Math.log(x), p)),
+      [0, 0, 1, 2, 3],
+    );
   });
 
   it('draws cumulative surprisal by character, ending at the total', async () => {

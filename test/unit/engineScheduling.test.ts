@@ -12,13 +12,16 @@ import { TableModel } from './helpers';
 
 /** A model that takes one event-loop turn per scored token, and records how many it had scored when each hover came. */
 class SlowScorer implements LanguageModel {
-  readonly inner = new TableModel(['<s>', '</s>', 'a', 'b', 'c'], [
-    [0, 0.1, 0.5, 0.2, 0.2],
-    [0, 1, 0, 0, 0],
-    [0, 0.1, 0.1, 0.6, 0.2],
-    [0, 0.1, 0.3, 0.3, 0.3],
-    [0, 0.1, 0.7, 0.1, 0.1],
-  ]);
+  readonly inner = new TableModel(
+    ['<s>', '</s>', 'a', 'b', 'c'],
+    [
+      [0, 0.1, 0.5, 0.2, 0.2],
+      [0, 1, 0, 0, 0],
+      [0, 0.1, 0.1, 0.6, 0.2],
+      [0, 0.1, 0.3, 0.3, 0.3],
+      [0, 0.1, 0.7, 0.1, 0.1],
+    ],
+  );
   readonly info = { name: 'slow', kind: 'neural' as const, description: 'slow', contextLength: 128 };
   readonly tokenizer = this.inner.tokenizer;
   readonly vocabSize = this.inner.vocabSize;
@@ -51,7 +54,10 @@ class SlowScorer implements LanguageModel {
 /** A worker as engineWorker.ts runs one: requests answered one at a time, in order. */
 function fakeWorker(model: LanguageModel): { connection: EngineConnection; received: EngineRequest[] } {
   const received: EngineRequest[] = [];
-  const server = new EngineServer(async () => ({ model }), (r) => setImmediate(() => connection.receive(r as EngineResponse)));
+  const server = new EngineServer(
+    async () => ({ model }),
+    (r) => setImmediate(() => connection.receive(r as EngineResponse)),
+  );
   let queue = Promise.resolve();
   const connection = new EngineConnection((req) => {
     received.push(req);

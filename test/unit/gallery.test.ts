@@ -12,7 +12,12 @@ const byTitle = (part: string): GalleryExample => GALLERY.find((g) => g.title.in
 
 /** Scored prompts of an example's requests, with whitespace-split tokens ("The", " nurse", …) and given log-probs. */
 function scoredAs(example: GalleryExample, logProb: (bindings: Record<string, string>) => number): ScoredPrompt[] {
-  return buildRequests(example.query).map((r) => ({ bindings: r.bindings, prompt: r.prompt, logProb: logProb(r.bindings), tokens: r.prompt.match(/\s*[^\s,]+|,/g)! }));
+  return buildRequests(example.query).map((r) => ({
+    bindings: r.bindings,
+    prompt: r.prompt,
+    logProb: logProb(r.bindings),
+    tokens: r.prompt.match(/\s*[^\s,]+|,/g)!,
+  }));
 }
 
 describe('the playground gallery', () => {
@@ -26,33 +31,59 @@ describe('the playground gallery', () => {
 
   it("a scoring example's claimed order lists exactly its sentences, for embedded models", () => {
     const ordered = GALLERY.filter((g) => g.ordering);
-    assert.ok(ordered.length >= 2, 'the lecture\'s sentences and a set these novels support');
-    assert.ok(ordered.some((g) => g.ordering!.expected.includes('the mouse ate the cheese')), "the lecture's own sentences are kept");
+    assert.ok(ordered.length >= 2, "the lecture's sentences and a set these novels support");
+    assert.ok(
+      ordered.some((g) => g.ordering!.expected.includes('the mouse ate the cheese')),
+      "the lecture's own sentences are kept",
+    );
     for (const g of ordered) {
       const o = g.ordering!;
       assert.ok(isScoring(buildRequests(g.query)[0]), g.title);
       assert.deepStrictEqual([...o.expected].sort(), [...parseEnvironments(g.query.environments)[o.variable]].sort(), g.title);
-      assert.ok(o.holdsWith.every((m) => EMBEDDED.includes(m)), g.title);
+      assert.ok(
+        o.holdsWith.every((m) => EMBEDDED.includes(m)),
+        g.title,
+      );
       assert.ok(o.whyNot(ngram).length > 0 && o.whyNot(gpt).length > 0, g.title);
     }
-    assert.ok(ordered.some((g) => EMBEDDED.every((m) => g.ordering!.holdsWith.includes(m))), 'one set orders as the lecture does with every embedded model');
+    assert.ok(
+      ordered.some((g) => EMBEDDED.every((m) => g.ordering!.holdsWith.includes(m))),
+      'one set orders as the lecture does with every embedded model',
+    );
   });
 
   it('says whether the run ordered the sentences as the lecture does, and why not', () => {
     const g = byTitle('grammatical, implausible');
     const rank = (bindings: Record<string, string>) => -1 - g.ordering!.expected.indexOf(bindings.sentence);
-    assert.match(galleryNotes(g, gpt, scoredAs(g, rank)).join('\n'), /gpt-classics orders them as the lecture does \(log p in nats\): the mouse ate the cheese \(-1\.00\) > the cheese ate the mouse \(-2\.00\) > mouse the the cheese ate \(-3\.00\)/);
-    const reversed = galleryNotes(g, ngram, scoredAs(g, (b) => -rank(b))).join('\n');
+    assert.match(
+      galleryNotes(g, gpt, scoredAs(g, rank)).join('\n'),
+      /gpt-classics orders them as the lecture does \(log p in nats\): the mouse ate the cheese \(-1\.00\) > the cheese ate the mouse \(-2\.00\) > mouse the the cheese ate \(-3\.00\)/,
+    );
+    const reversed = galleryNotes(
+      g,
+      ngram,
+      scoredAs(g, (b) => -rank(b)),
+    ).join('\n');
     assert.match(reversed, /ngram-classics orders them \(log p in nats\) mouse the the cheese ate .*: not as the lecture does/);
     assert.match(reversed, /"mouse" 23 times and "cheese" 8 times, and never "mouse ate".*the 4-gram backs off/);
-    assert.match(galleryNotes(g, { ...ngram, embedded: false }, scoredAs(g, (b) => -rank(b))).join('\n'), /only for words its training text uses often/);
+    assert.match(
+      galleryNotes(
+        g,
+        { ...ngram, embedded: false },
+        scoredAs(g, (b) => -rank(b)),
+      ).join('\n'),
+      /only for words its training text uses often/,
+    );
     assert.match(reversed, /With gpt-classics the lecture's order holds/);
     assert.deepStrictEqual(galleryNotes(g, ngram), [], 'nothing before a run');
   });
 
   it("the pronoun probe: an n-gram's window, computed from the tokens, explains an equal gap", () => {
     const g = byTitle('Bias probe');
-    assert.deepStrictEqual(buildRequests(g.query).map((r) => r.prompt), ['The nurse came in, and he said', 'The nurse came in, and she said', 'The doctor came in, and he said', 'The doctor came in, and she said']);
+    assert.deepStrictEqual(
+      buildRequests(g.query).map((r) => r.prompt),
+      ['The nurse came in, and he said', 'The nurse came in, and she said', 'The doctor came in, and he said', 'The doctor came in, and she said'],
+    );
     const scored = scoredAs(g, (b) => (b.pronoun === 'he' ? -10 : -10.5) - (b.subject === 'nurse' ? 1 : 0));
     // The, nurse, came, in, ",", and, he: the pronoun is 5 tokens after the subject.
     assert.strictEqual(tokenDistance(g.query.prompt, scored[0], 'subject', 'pronoun'), 5);

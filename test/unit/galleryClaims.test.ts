@@ -36,7 +36,7 @@ for (const name of ['ngram-classics', 'gpt-classics']) {
     for (const example of GALLERY.filter((g) => g.ordering)) {
       const o = example.ordering!;
       const holds = o.holdsWith.includes(name);
-      it(`${example.title}: ${holds ? "the lecture's order" : 'not the lecture\'s order, and the page says why'}`, async () => {
+      it(`${example.title}: ${holds ? "the lecture's order" : "not the lecture's order, and the page says why"}`, async () => {
         const scored = await score(lm, example);
         const observed = [...scored].sort((a, b) => b.logProb - a.logProb).map((s) => s.bindings[o.variable]);
         const listing = scored.map((s) => `${s.prompt}: ${s.logProb.toFixed(2)}`).join(', ');
@@ -66,7 +66,10 @@ for (const name of ['ngram-classics', 'gpt-classics']) {
 
 describe("the gallery's word counts in the embedded models' training text", () => {
   it('"mouse" 23 times, "cheese" 8 times, never "mouse ate" or "ate the cheese"', () => {
-    const text = corpusFiles('train').map((f) => fs.readFileSync(f, 'utf8')).join('\n').replace(/\s+/g, ' ');
+    const text = corpusFiles('train')
+      .map((f) => fs.readFileSync(f, 'utf8'))
+      .join('\n')
+      .replace(/\s+/g, ' ');
     const count = (re: RegExp) => (text.match(re) ?? []).length;
     assert.strictEqual(count(/\bmouse\b/gi), 23);
     assert.strictEqual(count(/\bcheese\b/gi), 8);

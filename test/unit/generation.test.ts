@@ -27,7 +27,10 @@ describe('generation', () => {
     const [c] = await generate(toy(), 'x', { maxTokens: 4, temperature: 0 });
     assert.strictEqual(c.text, 'yzxy');
     assert.strictEqual(c.finishReason, 'length');
-    assert.deepStrictEqual(c.tokens.map((t) => t.text), ['y', 'z', 'x', 'y']);
+    assert.deepStrictEqual(
+      c.tokens.map((t) => t.text),
+      ['y', 'z', 'x', 'y'],
+    );
     assert.ok(Math.abs(c.logProb - (Math.log(0.7) + Math.log(1) + Math.log(0.6) + Math.log(0.7))) < 1e-12);
   });
 
@@ -35,7 +38,10 @@ describe('generation', () => {
     const [c] = await generate(toy(), 'x', { maxTokens: 10, temperature: 0, stopSequences: ['zx'] });
     assert.strictEqual(c.text, 'y');
     assert.strictEqual(c.finishReason, 'stop');
-    assert.deepStrictEqual(c.tokens.map((t) => t.text), ['y']);
+    assert.deepStrictEqual(
+      c.tokens.map((t) => t.text),
+      ['y'],
+    );
   });
 
   it('ends at the end-of-sequence token', async () => {
@@ -50,8 +56,14 @@ describe('generation', () => {
     const a = await generate(toy(), 'x', { ...opts, numCompletions: 4 });
     const b = await generate(toy(), 'x', { ...opts, numCompletions: 4 });
     const c = await generate(toy(), 'x', { ...opts, numCompletions: 2 });
-    assert.deepStrictEqual(a.map((x) => x.text), b.map((x) => x.text));
-    assert.deepStrictEqual(a.slice(0, 2).map((x) => x.text), c.map((x) => x.text));
+    assert.deepStrictEqual(
+      a.map((x) => x.text),
+      b.map((x) => x.text),
+    );
+    assert.deepStrictEqual(
+      a.slice(0, 2).map((x) => x.text),
+      c.map((x) => x.text),
+    );
     assert.strictEqual(a[0].seed, 99);
     assert.ok(new Set(a.map((x) => x.text)).size > 1, 'different completions from one seed');
   });
@@ -60,9 +72,15 @@ describe('generation', () => {
     const [c] = await generate(toy(), 'xyz', { maxTokens: 0, temperature: 1, echoPrompt: true, topKPerToken: 2 });
     assert.strictEqual(c.text, 'xyz');
     assert.deepStrictEqual(c.tokens, []);
-    assert.deepStrictEqual(c.promptTokens!.map((t) => t.text), ['x', 'y', 'z']);
+    assert.deepStrictEqual(
+      c.promptTokens!.map((t) => t.text),
+      ['x', 'y', 'z'],
+    );
     assert.ok(Math.abs(c.promptTokens![1].logProb - Math.log(0.7)) < 1e-12);
-    assert.deepStrictEqual(c.promptTokens![1].alternatives!.map((a) => a.text), ['y', 'z']);
+    assert.deepStrictEqual(
+      c.promptTokens![1].alternatives!.map((a) => a.text),
+      ['y', 'z'],
+    );
   });
 
   it('reports the top-k alternatives and rank of each generated token, even when it is not among them', async () => {
@@ -77,10 +95,7 @@ describe('generation', () => {
   it('can be cancelled', async () => {
     const signal = { cancelled: false };
     const model = toy();
-    await assert.rejects(
-      generate(model, 'x', { maxTokens: 100, temperature: 1 }, { signal, onToken: () => (signal.cancelled = true) }),
-      CancelledError,
-    );
+    await assert.rejects(generate(model, 'x', { maxTokens: 100, temperature: 1 }, { signal, onToken: () => (signal.cancelled = true) }), CancelledError);
     assert.ok(model.calls < 5);
   });
 
@@ -113,7 +128,7 @@ describe('generation with the embedded neural model (gpt-classics)', function ()
   });
   after(() => lm?.dispose());
 
-  it('echo with max tokens 0 scores the prompt (the playground gallery\'s scoring examples)', async () => {
+  it("echo with max tokens 0 scores the prompt (the playground gallery's scoring examples)", async () => {
     const prompt = 'The mouse ate the cheese.';
     const [c] = await generate(lm, prompt, { maxTokens: 0, temperature: 1, echoPrompt: true, topKPerToken: 3 });
     assert.strictEqual(c.text, prompt);
@@ -170,7 +185,10 @@ describe('scoring by the chain rule', () => {
   it('sums per-token log-probs into totals, bits per token and character, and perplexity', async () => {
     const { tokens, summary } = await scoreText(toy(), 'xyzx', { details: true, topK: 2 });
     const expected = Math.log(1) + Math.log(0.7) + Math.log(1) + Math.log(0.6);
-    assert.deepStrictEqual(tokens.map((t) => t.text), ['x', 'y', 'z', 'x']);
+    assert.deepStrictEqual(
+      tokens.map((t) => t.text),
+      ['x', 'y', 'z', 'x'],
+    );
     assert.ok(Math.abs(summary.logProbNats - expected) < 1e-12);
     assert.strictEqual(summary.tokens, 4);
     assert.strictEqual(summary.chars, 4);
@@ -189,7 +207,10 @@ describe('scoring by the chain rule', () => {
       assert.ok(best.logProb >= t.logProb - 1e-9);
       if (t.rank === 1) assert.ok(Math.abs(best.logProb - t.logProb) < 1e-6);
     }
-    assert.ok(tokens.some((t) => t.oov), 'zorblax is out of vocabulary');
+    assert.ok(
+      tokens.some((t) => t.oov),
+      'zorblax is out of vocabulary',
+    );
     assert.strictEqual(summary.chars, [...text].length);
     assert.strictEqual(tokens.map((t) => t.text).join(''), text);
   });

@@ -36,20 +36,24 @@ export class TableModel implements LanguageModel {
     /** next[prevId] = probabilities over ids */
     private readonly next: number[][],
   ) {
-    const self = this;
+    const table = this.symbols;
     this.tokenizer = {
       vocabSize: symbols.length,
       sentencePerLine: false,
       encode(text: string, atStart: boolean, offset = 0): Token[] {
         const out: Token[] = atStart ? [{ id: 0, text: '<s>', start: offset, length: 0 }] : [];
         [...text].forEach((ch, i) => {
-          const id = self.symbols.indexOf(ch);
+          const id = table.indexOf(ch);
           if (id < 0) throw new Error(`no symbol ${ch}`);
           out.push({ id, text: ch, start: offset + i, length: 1 });
         });
         return out;
       },
-      decode: (ids: readonly number[]) => ids.filter((i) => i > 1).map((i) => symbols[i]).join(''),
+      decode: (ids: readonly number[]) =>
+        ids
+          .filter((i) => i > 1)
+          .map((i) => symbols[i])
+          .join(''),
       tokenText: (id: number) => symbols[id],
     };
   }

@@ -84,7 +84,10 @@ describe('LM: Download Model (hub downloads)', function () {
     const hub = await startHub({ breakFirstGraphAt: 100_000 });
     try {
       const target = path.join(dir, 'm');
-      await assert.rejects(downloadModel({ baseUrl: hub.url, repo: 'test/tiny-gpt', target }), (e: Error) => e instanceof LmError && /broke off|incomplete/.test(e.message));
+      await assert.rejects(
+        downloadModel({ baseUrl: hub.url, repo: 'test/tiny-gpt', target }),
+        (e: Error) => e instanceof LmError && /broke off|incomplete/.test(e.message),
+      );
       assert.ok(fs.existsSync(path.join(target, 'onnx', 'model.onnx.part')));
       assert.ok(!fs.existsSync(path.join(target, 'onnx', 'model.onnx')));
       assert.deepStrictEqual(listDownloadedModels(dir), [], 'an interrupted download is not a model');
@@ -102,7 +105,10 @@ describe('LM: Download Model (hub downloads)', function () {
   it('explains a missing repository, a bad id and cancellation', async () => {
     const hub = await startHub({});
     try {
-      await assert.rejects(downloadModel({ baseUrl: hub.url, repo: 'test/nothing', target: path.join(dir, 'x') }), /test\/nothing has no config\.json .*\(404\)/);
+      await assert.rejects(
+        downloadModel({ baseUrl: hub.url, repo: 'test/nothing', target: path.join(dir, 'x') }),
+        /test\/nothing has no config\.json .*\(404\)/,
+      );
       assert.throws(() => validateRepoId('not a repo'), /not a Hugging Face repository id/);
       assert.throws(() => validateRepoId('../../etc'), /not a Hugging Face repository id/);
       const abort = new AbortController();

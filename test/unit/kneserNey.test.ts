@@ -50,19 +50,25 @@ describe('Kneser-Ney estimation', () => {
   });
 
   it('gives normalised distributions for seen and unseen contexts', () => {
-    const text = fs.readFileSync(corpusFiles('train').find((f) => f.includes('pride'))!, 'utf8');
+    const text = fs.readFileSync(
+      corpusFiles('train').find((f) => f.includes('pride'))!,
+      'utf8',
+    );
     const { model } = train(3, [text]);
     const v = model.vocab;
     const out = new Float64Array(v.size);
     const contexts = [[v.bosId!], [v.id('Mr.')!, v.id('Darcy')!], [v.id('of')!, v.id('the')!], [v.unkId!, v.unkId!], [v.id('Elizabeth')!]];
     for (const ctx of contexts) {
-      assert.ok(ctx.every((i) => i !== undefined), 'context words are in the vocabulary');
+      assert.ok(
+        ctx.every((i) => i !== undefined),
+        'context words are in the vocabulary',
+      );
       model.distribution10(ctx, out);
       let sum = 0;
       for (let w = 0; w < v.size; w++) if (w !== v.bosId) sum += 10 ** out[w];
       assert.ok(Math.abs(sum - 1) < 1e-4, `context ${ctx.map((i) => v.word(i))} sums to ${sum}`);
       // The full distribution agrees with single lookups.
-      for (const w of [v.id("the")!, v.id("and")!, v.eosId!, v.unkId!]) {
+      for (const w of [v.id('the')!, v.id('and')!, v.eosId!, v.unkId!]) {
         const diff = Math.abs(out[w] - model.logProb10(ctx, w));
         assert.ok(diff < 1e-6, `${v.word(w)} after ${ctx.map((i) => v.word(i))}: ${out[w]} vs ${model.logProb10(ctx, w)}`);
       }

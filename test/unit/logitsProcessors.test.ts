@@ -5,7 +5,7 @@ const NONE = { generated: [] };
 const lp = () => Float64Array.from([0.1, 0.2, 0.3, 0.4], Math.log);
 
 describe('logits processors (masks)', () => {
-  it('banTokens sets the banned ids to -Infinity in a copy, leaving the model\'s log-probs as they are', () => {
+  it("banTokens sets the banned ids to -Infinity in a copy, leaving the model's log-probs as they are", () => {
     const input = lp();
     const out = banTokens([0, 2])(input, NONE);
     assert.deepStrictEqual(Array.from(out), [-Infinity, Math.log(0.2), -Infinity, Math.log(0.4)]);

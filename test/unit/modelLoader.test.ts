@@ -26,14 +26,20 @@ describe('loading models (bad input gets clear errors)', () => {
   });
 
   it('names a missing model and lists the embedded ones', async () => {
-    await assert.rejects(loadModel(path.join(dir, 'nope.arpa')), (e: Error) => e instanceof LmError && /model not found: .*nope\.arpa.*ngram-classics/.test(e.message));
+    await assert.rejects(
+      loadModel(path.join(dir, 'nope.arpa')),
+      (e: Error) => e instanceof LmError && /model not found: .*nope\.arpa.*ngram-classics/.test(e.message),
+    );
     await assert.rejects(loadModel('   '), /no model given/);
   });
 
   it('rejects empty, binary, truncated and corrupt files, naming the file', async () => {
     await assert.rejects(loadModelFile(file('empty.arpa', '')), /empty\.arpa: file is empty/);
     await assert.rejects(loadModelFile(file('bin.arpa', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]))), /bin\.arpa: not a language model/);
-    await assert.rejects(loadModelFile(file('trunc.ngram', 'LMPNGRAM\x01\x00\x00\x00\xff\xff\x00\x00{')), (e: Error) => e instanceof ModelFormatError && /trunc\.ngram: file is truncated/.test(e.message));
+    await assert.rejects(
+      loadModelFile(file('trunc.ngram', 'LMPNGRAM\x01\x00\x00\x00\xff\xff\x00\x00{')),
+      (e: Error) => e instanceof ModelFormatError && /trunc\.ngram: file is truncated/.test(e.message),
+    );
     await assert.rejects(loadModelFile(file('bad.ngram.gz', new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]))), /bad\.ngram\.gz: corrupt gzip data/);
     await assert.rejects(loadModelFile(file('text.arpa', 'just some words\n')), /text\.arpa:1: not an ARPA file/);
     const gz = zlib.gzipSync(Buffer.from('\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n'));
@@ -63,7 +69,10 @@ describe('loading models (bad input gets clear errors)', () => {
     assert.strictEqual(absoluteModelSpec('ngram-classics', workspace), 'ngram-classics');
     assert.strictEqual(absoluteModelSpec(path.join(dir, 'x.arpa'), workspace), path.join(dir, 'x.arpa'));
     assert.strictEqual(absoluteModelSpec('models/rel.arpa', undefined), 'models/rel.arpa');
-    assert.throws(() => checkModelSpec('models/rel.arpa'), (e: Error) => e instanceof LmError && /models\/rel\.arpa is relative and no workspace folder is open/.test(e.message));
+    assert.throws(
+      () => checkModelSpec('models/rel.arpa'),
+      (e: Error) => e instanceof LmError && /models\/rel\.arpa is relative and no workspace folder is open/.test(e.message),
+    );
     checkModelSpec('ngram-classics');
     checkModelSpec(path.join(workspace, 'models', 'rel.arpa'));
   });

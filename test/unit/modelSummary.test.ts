@@ -24,7 +24,10 @@ describe('model descriptions for Select Model', () => {
   it('describe the embedded neural model from config.json and tokenizer.json', () => {
     const facts = modelFacts(path.join(REPO, 'models', 'gpt-classics'))!;
     assert.strictEqual(facts.kind, 'neural');
-    assert.match(describeFacts(facts), /^GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · [\d.]+ MiB · byte-level BPE, 4,096 tokens · context 128 tokens$/);
+    assert.match(
+      describeFacts(facts),
+      /^GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · [\d.]+ MiB · byte-level BPE, 4,096 tokens · context 128 tokens$/,
+    );
   });
 
   it('read the order of an ARPA file from its \\data\\ section', () => {
@@ -52,7 +55,10 @@ describe('model descriptions for Select Model', () => {
     const bomb = path.join(tmp, 'bomb.ngram.gz');
     fs.writeFileSync(bomb, zlib.gzipSync(Buffer.concat([head, Buffer.alloc(2 * SUMMARY_MAX_HEADER_BYTES)]), { level: 9 }));
     const prefix = fs.readFileSync(bomb).subarray(0, 256 << 10);
-    assert.ok(zlib.gunzipSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length > SUMMARY_MAX_HEADER_BYTES, 'the first read alone inflates past the cap');
+    assert.ok(
+      zlib.gunzipSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length > SUMMARY_MAX_HEADER_BYTES,
+      'the first read alone inflates past the cap',
+    );
     assert.strictEqual(inflatePrefix(prefix), undefined, 'inflating stops at the cap');
     assert.strictEqual(inflatePrefix(prefix, 2 * SUMMARY_MAX_HEADER_BYTES)?.length, undefined);
     assert.strictEqual(inflatePrefix(prefix.subarray(0, 1024))!.length > 0, true);

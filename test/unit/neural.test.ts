@@ -53,7 +53,10 @@ describe('neural model on onnxruntime-node (embedded gpt-classics)', function ()
     assert.ok(a[0].text.length > 0);
     const s1 = await generate(lm, 'She said', { maxTokens: 10, temperature: 1, seed: 7, numCompletions: 2 });
     const s2 = await generate(lm, 'She said', { maxTokens: 10, temperature: 1, seed: 7, numCompletions: 2 });
-    assert.deepStrictEqual(s1.map((c) => c.text), s2.map((c) => c.text));
+    assert.deepStrictEqual(
+      s1.map((c) => c.text),
+      s2.map((c) => c.text),
+    );
     const long = await generate(lm, 'The', { maxTokens: lm.config.contextLength + 20, temperature: 1, seed: 1 });
     assert.ok(long[0].tokens.length > 0);
   });
@@ -62,9 +65,21 @@ describe('neural model on onnxruntime-node (embedded gpt-classics)', function ()
     const text = 'Naïve café — “quoted” 東京 😀!\n  two  spaces';
     const tokens = lm.tokenizer.encode(text, true);
     assert.strictEqual(tokens[0].id, lm.bosId);
-    assert.strictEqual(tokens.slice(1).map((t) => t.text).join(''), text);
+    assert.strictEqual(
+      tokens
+        .slice(1)
+        .map((t) => t.text)
+        .join(''),
+      text,
+    );
     for (const t of tokens.slice(1)) assert.strictEqual(text.slice(t.start, t.start + t.length), t.text);
-    assert.strictEqual(lm.tokenizer.decode(tokens.slice(1).map((t) => t.id), false), text);
+    assert.strictEqual(
+      lm.tokenizer.decode(
+        tokens.slice(1).map((t) => t.id),
+        false,
+      ),
+      text,
+    );
     const { summary } = await scoreText(lm, text);
     assert.strictEqual(summary.chars, [...text].length);
     assert.ok(summary.bitsPerChar > 0);
@@ -103,7 +118,10 @@ describe('neural engine hosts: worker thread, native and WASM give the same numb
       assert.strictEqual(remote.info.device, 'native');
       assert.strictEqual(wasm.info.device, 'wasm');
       const ids = remote.tokenizer.encode(text, true).map((t) => t.id);
-      assert.deepStrictEqual(ids, local.tokenizer.encode(text, true).map((t) => t.id));
+      assert.deepStrictEqual(
+        ids,
+        local.tokenizer.encode(text, true).map((t) => t.id),
+      );
       const a = await local.nextLogProbs(ids);
       const b = await remote.nextLogProbs(ids);
       const c = await wasm.nextLogProbs(ids);
@@ -128,7 +146,10 @@ describe('neural engine hosts: worker thread, native and WASM give the same numb
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-worker-'));
     fs.cpSync(MODEL_DIR, dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'onnx', 'model.onnx'), 'garbage');
-    await assert.rejects(startNeuralWorker({ dir, name: 'x', device: 'native' }), (e: Error) => e instanceof ModelFormatError && /model\.onnx: onnxruntime cannot load it/.test(e.message));
+    await assert.rejects(
+      startNeuralWorker({ dir, name: 'x', device: 'native' }),
+      (e: Error) => e instanceof ModelFormatError && /model\.onnx: onnxruntime cannot load it/.test(e.message),
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -37,7 +37,7 @@ describe('probabilities on screen', () => {
 
 describe('the word view', () => {
   it('finds the word around an offset: letters, digits, apostrophes between letters', () => {
-    const text = 'the northern king\'s house, 1951.';
+    const text = "the northern king's house, 1951.";
     assert.deepStrictEqual(wordAround(text, 6), { start: 4, end: 12 });
     assert.deepStrictEqual(wordAround(text, 14), { start: 13, end: 19 });
     assert.strictEqual(wordAround(text, 3), undefined);
@@ -47,13 +47,25 @@ describe('the word view', () => {
 
   it('takes every token overlapping the word, two or more, at most MAX_WORD_TOKENS', () => {
     // "the northern" as ["the", " nor", "th", "ern"], the text starting at document offset 100.
-    const tokens = [{ start: 100, length: 3 }, { start: 103, length: 4 }, { start: 107, length: 2 }, { start: 109, length: 3 }];
+    const tokens = [
+      { start: 100, length: 3 },
+      { start: 103, length: 4 },
+      { start: 107, length: 2 },
+      { start: 109, length: 3 },
+    ];
     assert.deepStrictEqual(wordTokenRange('the northern', 100, tokens, 108), { first: 1, last: 3, start: 104, end: 112 });
     assert.strictEqual(wordTokenRange('the northern', 100, tokens, 101), undefined, 'a one-token word has no word view');
     const long = 'x'.repeat(MAX_WORD_TOKENS + 1);
     const chars = Array.from(long, (_, i) => ({ start: i, length: 1 }));
     assert.strictEqual(wordTokenRange(long, 0, chars, 3), undefined);
-    assert.ok(wordTokenRange(long.slice(1), 0, chars.slice(1).map((t) => ({ ...t, start: t.start - 1 })), 3));
+    assert.ok(
+      wordTokenRange(
+        long.slice(1),
+        0,
+        chars.slice(1).map((t) => ({ ...t, start: t.start - 1 })),
+        3,
+      ),
+    );
   });
 
   it("gives a sub-word token's word as the product of its tokens' conditional probabilities (gpt-classics)", async function () {
@@ -66,7 +78,13 @@ describe('the word view', () => {
       const word = await scoreWord(model, text, 0, tokens, at);
       assert.ok(word, 'northern is several tokens in a 4,096-token BPE');
       assert.strictEqual(word.text, 'northern');
-      assert.strictEqual(word.parts.map((p) => p.text).join('').trim(), 'northern');
+      assert.strictEqual(
+        word.parts
+          .map((p) => p.text)
+          .join('')
+          .trim(),
+        'northern',
+      );
       assert.ok(word.parts.length >= 2);
       // The same numbers by the other scoring path: the whole sequence at once.
       const first = tokens.findIndex((t) => t.text === word.parts[0].text && t.start + t.length > text.indexOf('northern'));
@@ -90,7 +108,10 @@ const facts: HoverFacts = {
   rank: 1234,
   vocabSize: 41038,
   entropy: Math.log(2) * 6,
-  alternatives: [{ id: 7, text: ' bread', logProb: Math.log(0.2) }, { id: 8, text: '\n', logProb: Math.log(0.05) }],
+  alternatives: [
+    { id: 7, text: ' bread', logProb: Math.log(0.2) },
+    { id: 8, text: '\n', logProb: Math.log(0.05) },
+  ],
   oov: false,
   modelName: 'ngram-classics',
 };
@@ -98,7 +119,10 @@ const facts: HoverFacts = {
 describe('the hover', () => {
   it('shows p one way, surprisal and entropy in bits, and no nats', () => {
     const md = hoverMarkdown(facts, { bucket: 'top 10000', colour: 'purple', modelName: 'ngram-classics', rank: 1234, logProb: Math.log(4.68e-6) });
-    assert.ok(md.startsWith('**Heat-map colour: top 10000** (purple) · rank 1,234'), `the heat-map line first, where a scrolling hover cannot cut it off: ${md}`);
+    assert.ok(
+      md.startsWith('**Heat-map colour: top 10000** (purple) · rank 1,234'),
+      `the heat-map line first, where a scrolling hover cannot cut it off: ${md}`,
+    );
     assert.ok(md.includes('p(token | text before) = **4.68×10⁻⁴%**'), md);
     assert.ok(md.includes(`surprisal −log₂ p = ${(-Math.log2(4.68e-6)).toFixed(2)} bits`), md);
     assert.ok(md.includes('entropy 6.00 bits'), md);

@@ -11,11 +11,18 @@ import { differingVariables, expand, parseEnvironments, substitute, variablesIn 
 import { mergeUtf8 } from '../../src/playground/utf8Merge';
 import { loadModel } from '../../src/node/modelLoader';
 
-const query = (prompt: string, environments = '', settings: Partial<Query['settings']> = {}): Query => ({ prompt, environments, settings: { ...DEFAULT_SETTINGS, ...settings } });
+const query = (prompt: string, environments = '', settings: Partial<Query['settings']> = {}): Query => ({
+  prompt,
+  environments,
+  settings: { ...DEFAULT_SETTINGS, ...settings },
+});
 
 describe('playground templates', () => {
   it('parses environments: bare and quoted values, comments, JSON', () => {
-    assert.deepStrictEqual({ ...parseEnvironments('pronoun: [He, She]\n# a comment\n\nx: ["a, b", " c ", "line\\nbreak"]') }, { pronoun: ['He', 'She'], x: ['a, b', ' c ', 'line\nbreak'] });
+    assert.deepStrictEqual(
+      { ...parseEnvironments('pronoun: [He, She]\n# a comment\n\nx: ["a, b", " c ", "line\\nbreak"]') },
+      { pronoun: ['He', 'She'], x: ['a, b', ' c ', 'line\nbreak'] },
+    );
     assert.deepStrictEqual({ ...parseEnvironments('{"t": [0, 1], "w": ["a"]}') }, { t: ['0', '1'], w: ['a'] });
     assert.deepStrictEqual({ ...parseEnvironments('') }, {});
   });
@@ -32,7 +39,10 @@ describe('playground templates', () => {
     const env = parseEnvironments('pronoun: [He, She]\nverb: [celebrated, ${adverb} cried]\nadverb: [softly, loudly]\nunused: [1, 2, 3]');
     const out = expand(['${pronoun} ${verb}.'], env, (b) => substitute('${pronoun} ${verb}.', b));
     // adverb only matters inside one value of verb: "He celebrated." is run once, not twice.
-    assert.deepStrictEqual(out.map((e) => e.item), ['He celebrated.', 'He softly cried.', 'He loudly cried.', 'She celebrated.', 'She softly cried.', 'She loudly cried.']);
+    assert.deepStrictEqual(
+      out.map((e) => e.item),
+      ['He celebrated.', 'He softly cried.', 'He loudly cried.', 'She celebrated.', 'She softly cried.', 'She loudly cried.'],
+    );
     assert.deepStrictEqual(variablesIn('$${literal} ${a} ${b} ${a}'), ['a', 'b']);
     assert.strictEqual(substitute('$${x} ${x}', { x: 'y' }), '${x} y');
   });
@@ -51,8 +61,14 @@ describe('playground templates', () => {
 
   it('builds requests with variables in settings, and names the bad value', () => {
     const reqs = buildRequests(query('T=${t}', 't: [0, 1, ∞]', { temperature: '${t}', maxTokens: '3' }));
-    assert.deepStrictEqual(reqs.map((r) => r.options.temperature), [0, 1, Infinity]);
-    assert.deepStrictEqual(reqs.map((r) => r.prompt), ['T=0', 'T=1', 'T=∞']);
+    assert.deepStrictEqual(
+      reqs.map((r) => r.options.temperature),
+      [0, 1, Infinity],
+    );
+    assert.deepStrictEqual(
+      reqs.map((r) => r.prompt),
+      ['T=0', 'T=1', 'T=∞'],
+    );
     assert.throws(() => buildRequests(query('x', 't: [0, hot]', { temperature: '${t}' })), /temperature must be a number \(or ∞\), got "hot" \(with t = hot\)/);
     assert.throws(() => buildRequests(query('x', '', { maxTokens: '2.5' })), /max tokens must be a whole number/);
     assert.ok(isScoring(buildRequests(query('x', '', { echoPrompt: true, maxTokens: '0' }))[0]));
@@ -66,7 +82,10 @@ describe('playground query files', () => {
     assert.throws(() => parseQuery('{', 'q.lmquery.json'), /q\.lmquery\.json: not valid JSON/);
     assert.throws(() => parseQuery('{"prompt": "x"}', 'f'), /not an LM Playground query/);
     assert.throws(() => parseQuery('{"lmPlaygroundQuery": 1, "prompt": 3}', 'f'), /"prompt" must be a string/);
-    assert.throws(() => parseQuery('{"lmPlaygroundQuery": 1, "prompt": "", "settings": {"echoPrompt": "yes"}}', 'f'), /settings\.echoPrompt must be true or false/);
+    assert.throws(
+      () => parseQuery('{"lmPlaygroundQuery": 1, "prompt": "", "settings": {"echoPrompt": "yes"}}', 'f'),
+      /settings\.echoPrompt must be true or false/,
+    );
     assert.throws(() => parseQuery('{"lmPlaygroundQuery": 1, "prompt": "", "settings": {"temprature": 1}}', 'f'), /unknown setting\(s\) temprature/);
     assert.deepStrictEqual(parseQuery('{"lmPlaygroundQuery": 1, "prompt": "p", "settings": {"maxTokens": 5}}').settings.maxTokens, '5');
   });
@@ -107,7 +126,10 @@ describe('engine generate op (the playground streams through it)', function () {
   this.timeout(60_000);
   it('streams every token, then returns the same completions as generating in-process', async () => {
     const model = await loadModel('ngram-classics');
-    const server = new EngineServer(async () => ({ model }), (r) => setImmediate(() => conn.receive(r as EngineResponse)));
+    const server = new EngineServer(
+      async () => ({ model }),
+      (r) => setImmediate(() => conn.receive(r as EngineResponse)),
+    );
     const conn = new EngineConnection((req) => void server.handle(req));
     await conn.request({ op: 'load', spec: {} });
     const options = { maxTokens: 8, temperature: 1, numCompletions: 2, seed: 7, topKPerToken: 3 };
@@ -118,7 +140,11 @@ describe('engine generate op (the playground streams through it)', function () {
     const local = await generate(model, 'the mouse ate the', options);
     // As they cross a worker boundary: JSON-like data.
     assert.deepStrictEqual(JSON.parse(JSON.stringify(res.completions)), JSON.parse(JSON.stringify(local)));
-    for (const c of [0, 1]) assert.deepStrictEqual(streamed.filter((s) => s.completion === c).map((s) => s.token.id), local[c].tokens.map((t) => t.id));
+    for (const c of [0, 1])
+      assert.deepStrictEqual(
+        streamed.filter((s) => s.completion === c).map((s) => s.token.id),
+        local[c].tokens.map((t) => t.id),
+      );
     const top = await conn.request({ op: 'topTokens', prompt: 'the mouse ate the', k: 5 });
     assert.strictEqual(top.top!.length, 5);
     assert.strictEqual(top.logProbs!.length, model.vocabSize);
@@ -130,7 +156,11 @@ describe('token stream (generation tokens out of a worker in batches)', () => {
   it('sends the first token at once, then a batch per interval, and the rest on flush', () => {
     let t = 0;
     const sent: [number, number[]][] = [];
-    const stream = new TokenStream((c, tokens) => sent.push([c, tokens.map((x) => x.id)]), 16, () => t);
+    const stream = new TokenStream(
+      (c, tokens) => sent.push([c, tokens.map((x) => x.id)]),
+      16,
+      () => t,
+    );
     stream.add(0, token(1)); // first: at once
     t = 5;
     stream.add(0, token(2));
@@ -139,7 +169,10 @@ describe('token stream (generation tokens out of a worker in batches)', () => {
     assert.deepStrictEqual(sent, [[0, [1]]]);
     t = 16;
     stream.add(0, token(4)); // 16 ms after the last batch
-    assert.deepStrictEqual(sent, [[0, [1]], [0, [2, 3, 4]]]);
+    assert.deepStrictEqual(sent, [
+      [0, [1]],
+      [0, [2, 3, 4]],
+    ]);
     t = 20;
     stream.add(0, token(5));
     stream.add(1, token(6)); // another completion: the buffered tokens go first, under their own index
@@ -147,12 +180,21 @@ describe('token stream (generation tokens out of a worker in batches)', () => {
     stream.add(1, token(7));
     stream.flush();
     stream.flush(); // nothing left: nothing sent
-    assert.deepStrictEqual(sent, [[0, [1]], [0, [2, 3, 4]], [0, [5]], [1, [6, 7]]]);
+    assert.deepStrictEqual(sent, [
+      [0, [1]],
+      [0, [2, 3, 4]],
+      [0, [5]],
+      [1, [6, 7]],
+    ]);
   });
   it('sends every token alone when steps are slower than the interval', () => {
     let t = 0;
     const sent: number[][] = [];
-    const stream = new TokenStream((_, tokens) => sent.push(tokens.map((x) => x.id)), 16, () => t);
+    const stream = new TokenStream(
+      (_, tokens) => sent.push(tokens.map((x) => x.id)),
+      16,
+      () => t,
+    );
     for (let i = 0; i < 4; i++, t += 40) stream.add(0, token(i));
     assert.deepStrictEqual(sent, [[0], [1], [2], [3]]);
   });

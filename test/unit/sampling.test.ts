@@ -79,10 +79,13 @@ describe('sampling', () => {
 
 describe('sampling steps (tempering, top-k, top-p)', () => {
   const close = (a: ArrayLike<number>, b: number[], eps = 1e-4) =>
-    assert.ok(Array.from(a).every((x, i) => Math.abs(x - b[i]) < eps), `${Array.from(a)} vs ${b}`);
+    assert.ok(
+      Array.from(a).every((x, i) => Math.abs(x - b[i]) < eps),
+      `${Array.from(a)} vs ${b}`,
+    );
   const log = (p: number[]) => p.map(Math.log);
 
-  it('tempering: the lecture\'s p = (0.4, 0.6) gives (0.31, 0.69) at T = 0.5 and (0.12, 0.88) at T = 0.2', () => {
+  it("tempering: the lecture's p = (0.4, 0.6) gives (0.31, 0.69) at T = 0.5 and (0.12, 0.88) at T = 0.2", () => {
     close(temper(0.5)(log([0.4, 0.6])), [0.31, 0.69], 0.005);
     close(temper(0.2)(log([0.4, 0.6])), [0.12, 0.88], 0.005);
     close(temper(1)(log([0.4, 0.6])), [0.4, 0.6], 1e-12);

@@ -33,11 +33,15 @@ describe('Shannon bounds', () => {
 
   it('keep lower ≤ upper when q decreases (an ideal predictor), and q sums to 1', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 200; trial++) {
       const counts = Array.from({ length: 1 + Math.floor(rand() * 50) }, () => 1 + Math.floor(rand() ** 3 * 27));
       const q = guessFrequencies(counts, 27);
-      close(q.reduce((a, b) => a + b, 0), 1, 1e-12);
+      close(
+        q.reduce((a, b) => a + b, 0),
+        1,
+        1e-12,
+      );
       const b = shannonBounds([...q].sort((x, y) => y - x));
       assert.ok(b.lower <= b.upper + 1e-12, `${JSON.stringify(counts)}: ${b.lower} > ${b.upper}`);
     }
@@ -244,7 +248,11 @@ describe('next-character distribution of a token-level model', () => {
     const game = newGame('t', 'It is a truth universally acknowledged, that a single man', 'shannon27', 0, 'g');
     const predictor = new NextCharPredictor(ngram, makeAlphabet('shannon27', ''));
     const p = await predictor.distribution('it is a tru', true);
-    close(p.reduce((a, b) => a + b, 0), 1, 1e-9);
+    close(
+      p.reduce((a, b) => a + b, 0),
+      1,
+      1e-9,
+    );
     const best = makeAlphabet('shannon27', '').symbols[p.indexOf(Math.max(...p))];
     assert.ok(['e', 's', 't'].includes(best), `after "it is a tru" the model's first guess is ${JSON.stringify(best)}`);
     const ranks: number[] = [];

@@ -14,12 +14,24 @@ describe('editor pre-tokenizer', () => {
   ];
 
   it('gives back the exact text', () => {
-    for (const s of samples) assert.strictEqual(editorPieces(s).map((p) => p.text).join(''), s);
+    for (const s of samples)
+      assert.strictEqual(
+        editorPieces(s)
+          .map((p) => p.text)
+          .join(''),
+        s,
+      );
   });
 
   it('keeps words with their leading space, punctuation, whitespace and newlines as tokens', () => {
-    assert.deepStrictEqual(editorPieces("Hi,  there's\n\ncake.").map((p) => p.text), ['Hi', ',', ' ', " there's", '\n', '\n', 'cake', '.']);
-    assert.deepStrictEqual(editorPieces('a\r\nb').map((p) => p.text), ['a', '\r\n', 'b']);
+    assert.deepStrictEqual(
+      editorPieces("Hi,  there's\n\ncake.").map((p) => p.text),
+      ['Hi', ',', ' ', " there's", '\n', '\n', 'cake', '.'],
+    );
+    assert.deepStrictEqual(
+      editorPieces('a\r\nb').map((p) => p.text),
+      ['a', '\r\n', 'b'],
+    );
   });
 
   it('gives offsets into the text (plus a base offset)', () => {
@@ -30,9 +42,15 @@ describe('editor pre-tokenizer', () => {
 describe('whitespace (KenLM) pre-tokenizer', () => {
   it('splits words on whitespace, one </s> per line break, <s> before each line', () => {
     const pieces = whitespacePieces('the cat\n\n  sat down \nno newline');
-    assert.deepStrictEqual(pieces.map((p) => p.text), ['<s>', 'the', 'cat', '</s>', '<s>', '</s>', '<s>', 'sat', 'down', '</s>', '<s>', 'no', 'newline']);
+    assert.deepStrictEqual(
+      pieces.map((p) => p.text),
+      ['<s>', 'the', 'cat', '</s>', '<s>', '</s>', '<s>', 'sat', 'down', '</s>', '<s>', 'no', 'newline'],
+    );
     const text = 'a b\n';
-    assert.deepStrictEqual(whitespacePieces(text).map((p) => p.text), ['<s>', 'a', 'b', '</s>']);
+    assert.deepStrictEqual(
+      whitespacePieces(text).map((p) => p.text),
+      ['<s>', 'a', 'b', '</s>'],
+    );
   });
 
   it('detokenizes words with spaces and </s> as a line break', () => {

@@ -84,11 +84,7 @@ export class EngineConnection implements EngineChannel {
 }
 
 /** Whether a supervised worker runs, stopped (it restarts on the next request), or gave up. */
-export type EngineHealth =
-  | { state: 'running' }
-  | { state: 'stopped'; reason: string }
-  | { state: 'failed'; reason: string }
-  | { state: 'disposed' };
+export type EngineHealth = { state: 'running' } | { state: 'stopped'; reason: string } | { state: 'failed'; reason: string } | { state: 'disposed' };
 
 export interface EngineHealthSource {
   readonly health: EngineHealth;
@@ -170,9 +166,10 @@ export class RemoteLanguageModel implements LanguageModel {
       const end = Math.min(n, start + size);
       const base = Math.max(0, start - context);
       const req = { ids: ids.slice(base, end), from: start - base };
-      const res = await this.inBackground(() =>
-        this.channel.request(withRanks ? { op: 'sequenceScores', ...req } : { op: 'sequenceLogProbs', ...req }, signal),
-      signal);
+      const res = await this.inBackground(
+        () => this.channel.request(withRanks ? { op: 'sequenceScores', ...req } : { op: 'sequenceLogProbs', ...req }, signal),
+        signal,
+      );
       logProbs.set(res.logProbs!, start - from);
       if (withRanks) ranks.set(res.ranks!, start - from);
     }

@@ -25,7 +25,11 @@ export class EngineServer {
       return;
     }
     const cancelled = this.cancelled;
-    const signal = { get cancelled() { return cancelled.has(req.id); } };
+    const signal = {
+      get cancelled() {
+        return cancelled.has(req.id);
+      },
+    };
     try {
       switch (req.op) {
         case 'load': {

@@ -96,6 +96,8 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
   private async launch(): Promise<{ worker: Incarnation; description: ModelDescription }> {
     let exitedNow!: () => void;
     const exited = new Promise<void>((resolve) => (exitedNow = resolve));
+    // Assigned after the connection that posts through it exists; `let` keeps early posts safe (undefined, not TDZ).
+    // eslint-disable-next-line prefer-const
     let handle: EngineWorkerHandle | undefined;
     const connection = new EngineConnection((req, transfer) => handle?.post(req, transfer));
     const worker: Incarnation = { handle: undefined as unknown as EngineWorkerHandle, connection, exited, loading: true, stopping: false };

@@ -62,14 +62,18 @@ export class HuggingFaceTokenizer implements Tokenizer {
     for (const t of Array.isArray(j.added_tokens) ? j.added_tokens : []) entries.push([t.content, t.id]);
     for (const [token, id] of entries) {
       if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= graphVocabSize) {
-        throw new ModelFormatError(`token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, outside the graph's vocabulary (0 to ${graphVocabSize - 1})`, this.fileName);
+        throw new ModelFormatError(
+          `token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, outside the graph's vocabulary (0 to ${graphVocabSize - 1})`,
+          this.fileName,
+        );
       }
     }
     let probe = 'A'; // not a leading space: some decoders drop one
     for (let c = 0x20; c < 0x7f; c++) probe += String.fromCharCode(c);
     const ids = this.hf.encode(probe, { add_special_tokens: false }).ids;
     const back = ids.length ? this.hf.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) : '';
-    if (back !== probe) throw new ModelFormatError(`the tokenizer does not cover printable ASCII: ${JSON.stringify(probe)} comes back as ${JSON.stringify(back)}`, this.fileName);
+    if (back !== probe)
+      throw new ModelFormatError(`the tokenizer does not cover printable ASCII: ${JSON.stringify(probe)} comes back as ${JSON.stringify(back)}`, this.fileName);
   }
 
   encode(text: string, atStart: boolean, offset = 0): Token[] {
@@ -123,7 +127,11 @@ export class HuggingFaceTokenizer implements Tokenizer {
 
 /** No normalizer, the byte-level pre-tokenizer alone with its GPT-2 pattern, no prefix space, no added token with whitespace. */
 function isPlainGpt2ByteLevel(json: object): boolean {
-  const j = json as { normalizer?: unknown; pre_tokenizer?: { type?: string; use_regex?: boolean; add_prefix_space?: boolean }; added_tokens?: { content?: unknown }[] };
+  const j = json as {
+    normalizer?: unknown;
+    pre_tokenizer?: { type?: string; use_regex?: boolean; add_prefix_space?: boolean };
+    added_tokens?: { content?: unknown }[];
+  };
   const pre = j.pre_tokenizer;
   return (
     !j.normalizer &&

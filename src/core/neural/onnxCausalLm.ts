@@ -125,7 +125,10 @@ function checkLayers(session: InferenceSession, config: CausalLmConfig, configNa
     }
   }
   if (config.layers !== graphLayers) {
-    throw new ModelFormatError(`n_layer / num_hidden_layers is ${config.layers} but the graph ${onnxName} has ${graphLayers} layers (past_key_values.0 to ${graphLayers - 1})`, configName);
+    throw new ModelFormatError(
+      `n_layer / num_hidden_layers is ${config.layers} but the graph ${onnxName} has ${graphLayers} layers (past_key_values.0 to ${graphLayers - 1})`,
+      configName,
+    );
   }
 }
 
@@ -211,7 +214,10 @@ export class OnnxCausalLm implements LanguageModel {
     const lm = new OnnxCausalLm(ort, session, config, tokenizer, options);
     if (tokenizer.vocabSize > config.vocabSize) {
       await session.release();
-      throw new ModelFormatError(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`, tokenizerName);
+      throw new ModelFormatError(
+        `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`,
+        tokenizerName,
+      );
     }
     await lm.checkShapes(onnxName, configName);
     try {
@@ -233,13 +239,17 @@ export class OnnxCausalLm implements LanguageModel {
     } catch (e) {
       await this.session.release();
       throw new ModelFormatError(`the graph does not run with the shapes in config.json: ${(e as Error).message.split('\n')[0]}`, onnxName);
-    }    if (!this.inputNames.has('position_ids')) return;
+    }
+    if (!this.inputNames.has('position_ids')) return;
     // The last position of the window: a position table shorter than n_positions fails here, not on a long text.
     try {
       await this.forward([this.config.bosId ?? 0], 0, this.emptyPast(), this.config.contextLength - 1);
     } catch {
       await this.session.release();
-      throw new ModelFormatError(`n_positions ${this.config.contextLength} is larger than the graph's position table (${onnxName} fails at position ${this.config.contextLength - 1})`, configName);
+      throw new ModelFormatError(
+        `n_positions ${this.config.contextLength} is larger than the graph's position table (${onnxName} fails at position ${this.config.contextLength - 1})`,
+        configName,
+      );
     }
   }
 
@@ -261,14 +271,27 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   /** Runs `ids` after `pastLength` cached positions; returns logits [1, ids.length, vocab] and the new cache. */
-  private async forward(ids: readonly number[], pastLength: number, past: Tensor[], firstPosition = pastLength): Promise<{ logits: TypedTensor<'float32'>; present: Tensor[] }> {
+  private async forward(
+    ids: readonly number[],
+    pastLength: number,
+    past: Tensor[],
+    firstPosition = pastLength,
+  ): Promise<{ logits: TypedTensor<'float32'>; present: Tensor[] }> {
     const T = ids.length;
     const feeds: Record<string, Tensor> = {
-      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), [1, T]),
+      input_ids: new this.ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (i) => BigInt(i)),
+        [1, T],
+      ),
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
     };
     if (this.inputNames.has('position_ids')) {
-      feeds.position_ids = new this.ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(firstPosition + i)), [1, T]);
+      feeds.position_ids = new this.ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: T }, (_, i) => BigInt(firstPosition + i)),
+        [1, T],
+      );
     }
     if (this.inputNames.has('use_cache_branch')) feeds.use_cache_branch = new this.ort.Tensor('bool', [pastLength > 0], [1]);
     for (let l = 0; l < this.config.layers; l++) {
@@ -296,8 +319,7 @@ export class OnnxCausalLm implements LanguageModel {
       if (context.length === 0) throw new Error('a neural model needs at least one context token');
       const c = this.cache;
       const max = this.config.contextLength;
-      const reusable =
-        c !== undefined && context.length >= c.ids.length && context.length - c.windowStart <= max && startsWith(context, c.ids);
+      const reusable = c !== undefined && context.length >= c.ids.length && context.length - c.windowStart <= max && startsWith(context, c.ids);
       if (reusable && context.length === c!.ids.length) return c!.last;
       let windowStart: number;
       let past: Tensor[];

@@ -237,7 +237,8 @@ export class ArpaReader {
     if (k !== counts.length + 1) this.fail(n, `expected the count of ${counts.length + 1}-grams, got ${m![1]}-grams`);
     if (k > MAX_ORDER) this.fail(n, `order ${k} is above the supported maximum ${MAX_ORDER}`);
     const count = Number(m![2]);
-    if (count > (k === 1 ? MAX_VOCABULARY : MAX_COUNT)) this.fail(n, `${m![2]} ${k}-grams are more than this reader supports (${k === 1 ? MAX_VOCABULARY : MAX_COUNT})`);
+    if (count > (k === 1 ? MAX_VOCABULARY : MAX_COUNT))
+      this.fail(n, `${m![2]} ${k}-grams are more than this reader supports (${k === 1 ? MAX_VOCABULARY : MAX_COUNT})`);
     counts.push(count);
   }
 
@@ -327,7 +328,8 @@ export class ArpaReader {
     for (let i = 1; i < count; i++) {
       const a = at(i - 1);
       const b = at(i);
-      if (parent[a] === parent[b] && word[a] === word[b]) this.fail(Math.max(line[a], line[b]), `duplicate ${k}-gram (also on line ${Math.min(line[a], line[b])})`);
+      if (parent[a] === parent[b] && word[a] === word[b])
+        this.fail(Math.max(line[a], line[b]), `duplicate ${k}-gram (also on line ${Math.min(line[a], line[b])})`);
     }
     const parentOrder = this.orders[k - 2];
     const childStart = new Uint32Array(parentOrder.count + 1);

@@ -115,7 +115,9 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
   const version = view.getUint32(8, true);
   const fixed = FIXED_HEADER[version];
   if (fixed === undefined) {
-    fail(`unsupported format version ${version} (this build reads versions 1 and ${NGRAM_FORMAT_VERSION}): retrain the model with this version of LM Playground, or update LM Playground`);
+    fail(
+      `unsupported format version ${version} (this build reads versions 1 and ${NGRAM_FORMAT_VERSION}): retrain the model with this version of LM Playground, or update LM Playground`,
+    );
   }
   let contentEnd = bytes.length;
   if (version >= 2) {
@@ -173,7 +175,8 @@ function checkHeader(header: unknown, dataBytes: number, fail: (msg: string) => 
   if (!isObject(header)) return fail('the header is not a JSON object');
   const { metadata, vocabulary, counts, arrays } = header;
   if (!isObject(metadata) || typeof metadata.name !== 'string') return fail('the header has no metadata with a name');
-  if (!TOKENIZERS.includes(metadata.tokenizer as PretokenizerKind)) return fail(`unknown tokenizer ${JSON.stringify(metadata.tokenizer)} (expected ${TOKENIZERS.join(' or ')})`);
+  if (!TOKENIZERS.includes(metadata.tokenizer as PretokenizerKind))
+    return fail(`unknown tokenizer ${JSON.stringify(metadata.tokenizer)} (expected ${TOKENIZERS.join(' or ')})`);
   if (!Array.isArray(vocabulary) || !vocabulary.every((w) => typeof w === 'string')) return fail('the header has no vocabulary (a list of strings)');
   if (!Array.isArray(counts) || counts.length < 1 || counts.length > MAX_ORDER) return fail(`the header needs 1 to ${MAX_ORDER} n-gram counts`);
   counts.forEach((c, k) => {
@@ -188,7 +191,8 @@ function checkHeader(header: unknown, dataBytes: number, fail: (msg: string) => 
     if (!isObject(r)) return fail('an array record is not an object');
     const { order, field, type, length, offset } = r;
     const what = `${String(order)}-gram ${String(field)}`;
-    if (!Number.isInteger(order) || (order as number) < 1 || (order as number) > N) fail(`array record for an order ${JSON.stringify(order)} the model does not have`);
+    if (!Number.isInteger(order) || (order as number) < 1 || (order as number) > N)
+      fail(`array record for an order ${JSON.stringify(order)} the model does not have`);
     if (typeof field !== 'string' || !Object.prototype.hasOwnProperty.call(FIELD_TYPE, field)) fail(`unknown array field ${JSON.stringify(field)}`);
     const k = order as number;
     const f = field as Field;

@@ -68,7 +68,11 @@ export async function ngramFromChunks(chunks: AsyncIterator<Uint8Array>, file: s
       if (declared !== undefined) {
         if (declared > source.maxBytes) fail(`its header declares ${formatBytes(declared)}, above the ${formatBytes(source.maxBytes)} limit for model data`);
         if (source.size !== undefined && source.size !== declared) {
-          fail(source.size < declared ? `file is truncated: ${source.size} bytes of ${declared}` : `file has ${source.size - declared} bytes more than the ${declared} its header declares`);
+          fail(
+            source.size < declared
+              ? `file is truncated: ${source.size} bytes of ${declared}`
+              : `file has ${source.size - declared} bytes more than the ${declared} its header declares`,
+          );
         }
       }
       bytes = new Uint8Array(length);

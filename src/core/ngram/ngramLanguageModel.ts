@@ -24,7 +24,7 @@ export class NgramTokenizer implements Tokenizer {
     const v = this.model.vocab;
     const unk = v.unkId!;
     return pretokenize(this.kind, text, atStart, offset).map((p) => ({
-      id: p.special === BOS ? v.bosId! : p.special === EOS ? v.eosId! : v.id(p.text) ?? unk,
+      id: p.special === BOS ? v.bosId! : p.special === EOS ? v.eosId! : (v.id(p.text) ?? unk),
       text: p.text,
       start: p.start,
       length: p.length,
@@ -32,7 +32,11 @@ export class NgramTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], precededByText: boolean): string {
-    return detokenize(this.kind, ids.map((id) => this.model.vocab.word(id)), precededByText);
+    return detokenize(
+      this.kind,
+      ids.map((id) => this.model.vocab.word(id)),
+      precededByText,
+    );
   }
 
   tokenText(id: number): string {

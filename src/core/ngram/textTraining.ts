@@ -17,7 +17,12 @@ export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: 
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    trainer.addSentence(text.slice(start, end).split(KENLM_SPACE).filter((w) => w.length > 0));
+    trainer.addSentence(
+      text
+        .slice(start, end)
+        .split(KENLM_SPACE)
+        .filter((w) => w.length > 0),
+    );
     count++;
     start = end + 1;
   }

@@ -57,7 +57,13 @@ export function boundsFromGuesses(guessCounts: readonly number[], alphabetSize: 
  */
 export type BoundsReading =
   | { kind: 'bounds'; lower: number; upper: number }
-  | { kind: 'estimates'; lower: number; upper: number; reason: 'few-characters' | 'crossed'; /** Characters needed before they can be bounds. */ minCharacters: number };
+  | {
+      kind: 'estimates';
+      lower: number;
+      upper: number;
+      reason: 'few-characters' | 'crossed';
+      /** Characters needed before they can be bounds. */ minCharacters: number;
+    };
 
 /** Rounding noise allowed when lower = upper (e.g. q = (½, ½) gives 1 and 1). */
 const ORDER_TOLERANCE = 1e-9;

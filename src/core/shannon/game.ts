@@ -131,14 +131,25 @@ function csvField(v: string | number): string {
 
 /** Every played character of every game, one row each. */
 export function gamesToCsv(games: readonly GameState[]): string {
-  const rows: (string | number)[][] = [['game', 'title', 'alphabet', 'letters_shown', 'position', 'character', 'guesses', 'wrong_guesses', 'model', 'model_guesses', 'model_bits']];
+  const rows: (string | number)[][] = [
+    ['game', 'title', 'alphabet', 'letters_shown', 'position', 'character', 'guesses', 'wrong_guesses', 'model', 'model_guesses', 'model_bits'],
+  ];
   for (const g of games) {
     const chars = characters(g);
     g.guesses.forEach((n, i) => {
       const m = g.modelPlay;
       rows.push([
-        g.id, g.title, g.alphabet, g.window || 'all', i + 1, chars[i], n, g.wrong[i].join(''),
-        m?.model ?? '', m && i < m.ranks.length ? m.ranks[i] : '', m && i < m.bits.length ? m.bits[i].toFixed(4) : '',
+        g.id,
+        g.title,
+        g.alphabet,
+        g.window || 'all',
+        i + 1,
+        chars[i],
+        n,
+        g.wrong[i].join(''),
+        m?.model ?? '',
+        m && i < m.ranks.length ? m.ranks[i] : '',
+        m && i < m.bits.length ? m.bits[i].toFixed(4) : '',
       ]);
     });
   }

@@ -18,7 +18,7 @@ export const PASSAGES: readonly Passage[] = [
     text: 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, it was the season of Darkness.',
   },
   {
-    title: 'Austen, Pride and Prejudice (1813), opening: in the embedded models\' training text',
+    title: "Austen, Pride and Prejudice (1813), opening: in the embedded models' training text",
     text: 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.',
   },
 ];

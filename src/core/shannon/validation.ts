@@ -156,12 +156,14 @@ export function checkPageMessage(x: unknown): ShannonPageMessage {
       return { type: m.type };
     case 'guess':
       // One typed character: one code point (a BMP character or a whole surrogate pair), not two letters.
-      if (!isString(m.char) || !/^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])$/.test(m.char)) throw new LmError('the page sent a guess that is not one character');
+      if (!isString(m.char) || !/^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])$/.test(m.char))
+        throw new LmError('the page sent a guess that is not one character');
       return { type: 'guess', char: m.char };
     case 'newGame':
       if (!isAlphabetKind(m.alphabet)) throw new LmError(`unknown alphabet ${JSON.stringify(m.alphabet)?.slice(0, 40)}: use ${ALPHABET_KINDS.join(' or ')}`);
       if (!isString(m.source) || m.source.length > 100) throw new LmError('the page sent no text source for the new game');
-      if (!Number.isSafeInteger(m.window) || (m.window as number) < 0) throw new LmError('the number of letters shown must be a whole number ≥ 0 (0 shows all)');
+      if (!Number.isSafeInteger(m.window) || (m.window as number) < 0)
+        throw new LmError('the number of letters shown must be a whole number ≥ 0 (0 shows all)');
       return { type: 'newGame', source: m.source, alphabet: m.alphabet, window: m.window as number };
     default:
       throw new LmError(`unknown message from the Shannon game page: ${JSON.stringify(m.type)?.slice(0, 40)}`);

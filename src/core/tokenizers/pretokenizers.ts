@@ -25,8 +25,7 @@ export interface Piece {
   special?: typeof BOS | typeof EOS;
 }
 
-const EDITOR_PIECE =
-  /\r\n|\n|\r| ?[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*| ?[^\s\p{L}\p{M}\p{N}]|[^\S\r\n]+(?![^\s])|[^\S\r\n]+/gu;
+const EDITOR_PIECE = /\r\n|\n|\r| ?[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*| ?[^\s\p{L}\p{M}\p{N}]|[^\S\r\n]+(?![^\s])|[^\S\r\n]+/gu;
 
 /** Editor pieces: exact round trip, `pieces.map(p => p.text).join('') === text`. */
 export function editorPieces(text: string, offset = 0): Piece[] {

@@ -45,7 +45,7 @@ function rng(seed: number) {
 }
 
 async function* chunked(bytes: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const n = Math.max(1, sizes());
     yield bytes.subarray(i, i + n);
     i += n;
@@ -76,7 +76,10 @@ describe('faults: lmp reads only UTF-8 text', function () {
     const bin = Buffer.concat([text, Buffer.from([0, 1, 2, 0xff, 0])]);
     const file = path.join(dir, 'image.bin');
     fs.writeFileSync(file, bin);
-    for (const args of [['score', '--model', arpa, file], ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file]]) {
+    for (const args of [
+      ['score', '--model', arpa, file],
+      ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file],
+    ]) {
       const r = lmp(args);
       assert.strictEqual(r.code, 1, args.join(' '));
       assert.strictEqual(r.stderr, `lmp: ${file} looks binary (NUL byte at offset ${text.length})\n`);
@@ -91,7 +94,10 @@ describe('faults: lmp reads only UTF-8 text', function () {
     fs.writeFileSync(file, bytes);
     const r = lmp(['score', '--model', 'ngram-classics', file]);
     assert.strictEqual(r.code, 1);
-    assert.strictEqual(r.stderr, `lmp: ${file} is not UTF-8 text: invalid byte 0x${bytes[firstInvalidUtf8(bytes)].toString(16).padStart(2, '0')} at offset ${firstInvalidUtf8(bytes)} (convert it first, e.g. iconv -f latin1 -t utf-8)\n`);
+    assert.strictEqual(
+      r.stderr,
+      `lmp: ${file} is not UTF-8 text: invalid byte 0x${bytes[firstInvalidUtf8(bytes)].toString(16).padStart(2, '0')} at offset ${firstInvalidUtf8(bytes)} (convert it first, e.g. iconv -f latin1 -t utf-8)\n`,
+    );
   });
 
   it('names the file and byte offset of invalid UTF-8 instead of turning it into U+FFFD', () => {
@@ -106,7 +112,10 @@ describe('faults: lmp reads only UTF-8 text', function () {
     for (const [bytes, at, message] of cases) {
       const file = path.join(dir, 'bad.txt');
       fs.writeFileSync(file, Buffer.concat([Buffer.from('é'.repeat(40000)), Buffer.from(bytes)])); // past the first chunk
-      for (const args of [['score', '--model', arpa, file], ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file]]) {
+      for (const args of [
+        ['score', '--model', arpa, file],
+        ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file],
+      ]) {
         const r = lmp(args);
         assert.strictEqual(r.code, 1);
         assert.ok(r.stderr.startsWith(`lmp: ${file} is not UTF-8 text: `), r.stderr);
@@ -142,7 +151,10 @@ describe('faults: lmp reads only UTF-8 text', function () {
     fs.writeFileSync(file, 'a few words first ' + 'x'.repeat(MAX_UNCUT_CHARS + 1));
     const r = lmp(['score', '--model', arpa, file]);
     assert.strictEqual(r.code, 1);
-    assert.strictEqual(r.stderr, `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (it is a single word of letters and digits); at most 4,194,304 are held\n`);
+    assert.strictEqual(
+      r.stderr,
+      `lmp: ${file}: cannot tokenize the text in pieces: 4,194,306 characters from character 17 on have no place to cut (it is a single word of letters and digits); at most 4,194,304 are held\n`,
+    );
   });
 
   it('cuts minified text at punctuation for the editor tokenizer, and searches each character about once', () => {
@@ -169,7 +181,11 @@ describe('faults: lmp reads only UTF-8 text', function () {
     assert.strictEqual(stream(dots), dots.length + 1);
     searched = 0;
     const spaces = 'a' + ' '.repeat(MAX_UNCUT_CHARS + 1000);
-    assert.throws(() => stream(spaces), (e: unknown) => e instanceof LmError && /have no place to cut \(it is a single run of spaces and tabs, which the tokenizer takes as one token\)/.test(e.message));
+    assert.throws(
+      () => stream(spaces),
+      (e: unknown) =>
+        e instanceof LmError && /have no place to cut \(it is a single run of spaces and tabs, which the tokenizer takes as one token\)/.test(e.message),
+    );
     assert.ok(searched < 2 * spaces.length, `searched ${searched} characters of ${spaces.length}`);
   });
 
@@ -183,13 +199,19 @@ describe('faults: lmp reads only UTF-8 text', function () {
       [path.join(arpa, 'x.txt'), 'a part of the path is not a folder (ENOTDIR)'],
     ];
     for (const [file, reason] of cases) {
-      for (const args of [['score', '--model', arpa, file], ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'y.arpa'), file]]) {
+      for (const args of [
+        ['score', '--model', arpa, file],
+        ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'y.arpa'), file],
+      ]) {
         const r = lmp(args);
         assert.strictEqual(r.code, 1);
         assert.strictEqual(r.stderr, `lmp: cannot read ${file}: ${reason}\n`);
       }
     }
-    assert.strictEqual(fileError('write', '/x/m.arpa', Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' })).message, 'cannot write /x/m.arpa: permission denied (EACCES)');
+    assert.strictEqual(
+      fileError('write', '/x/m.arpa', Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' })).message,
+      'cannot write /x/m.arpa: permission denied (EACCES)',
+    );
   });
 });
 
@@ -252,7 +274,11 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(sock, resolve));
     try {
-      for (const [flag, target] of [['--arpa', fifo], ['--binary', fifoLink], ['--arpa', sock]]) {
+      for (const [flag, target] of [
+        ['--arpa', fifo],
+        ['--binary', fifoLink],
+        ['--arpa', sock],
+      ]) {
         const r = lmp(['train-ngram', '--order', '2', '--discount-fallback', flag, target, corpus]);
         assert.strictEqual(r.code, 1, target);
         assert.strictEqual(r.stderr, `lmp: cannot write ${target}: it exists and is not a regular file (a device, FIFO or socket); choose another path\n`);
@@ -304,7 +330,7 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     }
     await Promise.all([writeFileAtomic(target, slow('a')), writeFileAtomic(target, slow('b'))]);
     const got = fs.readFileSync(target, 'utf8');
-    assert.ok(got === 'a'.repeat(50000) || got === 'b'.repeat(50000), 'one writer\'s content, whole');
+    assert.ok(got === 'a'.repeat(50000) || got === 'b'.repeat(50000), "one writer's content, whole");
     async function* failing() {
       yield 'half of a new model';
       throw new LmError('the content failed midway');
@@ -394,7 +420,11 @@ describe('faults: lmp train-ngram on text it cannot model', function () {
     const blank = path.join(dir, 'blank.txt');
     fs.writeFileSync(blank, '\n  \n\t\n');
     for (const extra of [['--discount-fallback'], []]) {
-      for (const [files, kind] of [[[empty], 'whitespace'], [[empty, blank], 'whitespace'], [[empty], 'editor']] as const) {
+      for (const [files, kind] of [
+        [[empty], 'whitespace'],
+        [[empty, blank], 'whitespace'],
+        [[empty], 'editor'],
+      ] as const) {
         const out = path.join(dir, 'm.ngram');
         const r = lmp(['train-ngram', '--order', '3', ...extra, '--tokens', kind, '--binary', out, ...files]);
         assert.strictEqual(r.code, 1, r.stderr);
@@ -404,7 +434,10 @@ describe('faults: lmp train-ngram on text it cannot model', function () {
     }
     // The trainer itself: no sentence at all is an error, not a model of 0/0.
     const t = new KneserNeyTrainer({ order: 2, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
-    assert.throws(() => t.build(), (e: Error) => e instanceof LmError && /no training text/.test(e.message));
+    assert.throws(
+      () => t.build(),
+      (e: Error) => e instanceof LmError && /no training text/.test(e.message),
+    );
   });
 
   it('refuses an editor-token model as ARPA (its words cannot hold spaces) and points to --binary', () => {

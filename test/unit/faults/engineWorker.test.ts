@@ -21,10 +21,16 @@ const DOUBLE = path.join(__dirname, 'engineWorkerDouble.js');
 const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom.';
 
 /** Starts gpt-classics in the double of the worker script; `workers` collects every worker started. */
-async function startDouble(data: Omit<DoubleData, 'starts'> = {}, options: NeuralWorkerOptions = {}): Promise<{ model: RemoteLanguageModel; workers: Worker[] }> {
+async function startDouble(
+  data: Omit<DoubleData, 'starts'> = {},
+  options: NeuralWorkerOptions = {},
+): Promise<{ model: RemoteLanguageModel; workers: Worker[] }> {
   const workers: Worker[] = [];
   const workerData: DoubleData = { starts: new SharedArrayBuffer(4), ...data };
-  const model = await startNeuralWorker({ dir: MODEL_DIR, name: 'gpt-classics', device: 'native' }, { script: DOUBLE, workerData, onSpawn: (w) => workers.push(w), ...options });
+  const model = await startNeuralWorker(
+    { dir: MODEL_DIR, name: 'gpt-classics', device: 'native' },
+    { script: DOUBLE, workerData, onSpawn: (w) => workers.push(w), ...options },
+  );
   return { model, workers };
 }
 
@@ -111,7 +117,8 @@ describe('fault injection: the engine worker', function () {
     const health = healthBecomes(model, stopped);
     fault(workers[0], 'exit');
     await health;
-    const given = /^the model's worker could not be restarted: the model's worker stopped while loading the model: it exited with code 7; it is not restarted again$/;
+    const given =
+      /^the model's worker could not be restarted: the model's worker stopped while loading the model: it exited with code 7; it is not restarted again$/;
     await assert.rejects(model.sequenceLogProbs(ids, 1), (e: Error) => e instanceof LmError && given.test(e.message));
     assert.strictEqual(model.supervisor!.health.state, 'failed');
     // No more restarts: later requests fail at once.
@@ -122,7 +129,10 @@ describe('fault injection: the engine worker', function () {
   it('reports a worker that dies as it loads the first time, without hanging', async () => {
     const workers: Worker[] = [];
     await assert.rejects(
-      startNeuralWorker({ dir: MODEL_DIR, name: 'x', device: 'native' }, { script: DOUBLE, workerData: { starts: new SharedArrayBuffer(4), dieOnLoadFrom: 0 } satisfies DoubleData, onSpawn: (w) => workers.push(w) }),
+      startNeuralWorker(
+        { dir: MODEL_DIR, name: 'x', device: 'native' },
+        { script: DOUBLE, workerData: { starts: new SharedArrayBuffer(4), dieOnLoadFrom: 0 } satisfies DoubleData, onSpawn: (w) => workers.push(w) },
+      ),
       (e: Error) => e instanceof LmError && /^the model's worker stopped while loading the model: it exited with code 7$/.test(e.message),
     );
     assert.strictEqual(workers.length, 1);
@@ -139,7 +149,9 @@ describe('fault injection: the engine worker', function () {
     const health = healthBecomes(model, (h) => h.state === 'failed');
     fault(workers[MAX_WORKER_RESTARTS], 'exit');
     const h = await health;
-    const given = new RegExp(`^the model's worker stopped: it exited with code 3; it stopped ${MAX_WORKER_RESTARTS + 1} times within 10 minutes, so it is not restarted$`);
+    const given = new RegExp(
+      `^the model's worker stopped: it exited with code 3; it stopped ${MAX_WORKER_RESTARTS + 1} times within 10 minutes, so it is not restarted$`,
+    );
     assert.match(h.state === 'failed' ? h.reason : '', given);
     await assert.rejects(model.sequenceLogProbs(ids, 1), (e: Error) => given.test(e.message));
     assert.strictEqual(workers.length, MAX_WORKER_RESTARTS + 1);
@@ -164,7 +176,8 @@ describe('engine supervisor (a scripted worker, a fake clock)', () => {
       return {
         post: (req: EngineRequest) => {
           if (req.op === 'load') queueMicrotask(() => events.message({ id: req.id, ok: true, model: description }));
-          else if (req.op === 'nextLogProbs') queueMicrotask(() => events.message({ id: req.id, ok: true, logProbs: Float64Array.of(Math.log(0.25), Math.log(0.75)) }));
+          else if (req.op === 'nextLogProbs')
+            queueMicrotask(() => events.message({ id: req.id, ok: true, logProbs: Float64Array.of(Math.log(0.25), Math.log(0.75)) }));
           else if (req.op === 'dispose') queueMicrotask(() => (events.message({ id: req.id, ok: true }), events.exited('it exited with code 0')));
         },
         stopIdle: () => assert.fail('a worker that exits by itself is never stopped'),

@@ -28,5 +28,6 @@ if (data.dieOnLoadFrom !== undefined && started >= data.dieOnLoadFrom) {
       for (;;) hoard.push(new Array(1e6).fill(hoard.length));
     }
   });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the globals it reads are set
   require('../../../src/node/engineWorker');
 }

@@ -10,7 +10,20 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../../src/core/errors';
-import { DEFAULT_MAX_DOWNLOAD_BYTES, DOWNLOAD_STATE_FILE, MAX_CONFIG_FILE_BYTES, MAX_REDIRECTS, MAX_TOKENIZER_FILE_BYTES, MIN_MAX_DOWNLOAD_BYTES, clampMaxDownloadBytes, downloadModel, listDownloadedModels, repoFolderName, validateRepoId, type DownloadOptions } from '../../../src/node/hubDownload';
+import {
+  DEFAULT_MAX_DOWNLOAD_BYTES,
+  DOWNLOAD_STATE_FILE,
+  MAX_CONFIG_FILE_BYTES,
+  MAX_REDIRECTS,
+  MAX_TOKENIZER_FILE_BYTES,
+  MIN_MAX_DOWNLOAD_BYTES,
+  clampMaxDownloadBytes,
+  downloadModel,
+  listDownloadedModels,
+  repoFolderName,
+  validateRepoId,
+  type DownloadOptions,
+} from '../../../src/node/hubDownload';
 import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from '../../../src/node/neuralLoader';
 
 const REPO_ID = 'test/lying';
@@ -49,7 +62,7 @@ async function startHub(files: Record<string, Buffer>, lie?: Handler): Promise<H
       return write(chunk, ...rest);
     }) as typeof res.write;
     const m = /^\/test\/lying\/resolve\/main\/(.+)$/.exec(req.url ?? '');
-    const file = m ? decodeURIComponent(m[1]) : req.url ?? '';
+    const file = m ? decodeURIComponent(m[1]) : (req.url ?? '');
     log.push(`${file} ${req.headers.range ?? ''}`.trim());
     for (const w of waiters.filter((x) => x.file === file)) w.resolve();
     const data = files[file];
@@ -122,7 +135,10 @@ describe('faults: a hub that lies', function () {
     writePart(Buffer.concat([files[GRAPH].subarray(0, 150_000), crypto.randomBytes(100_000)]));
     await downloadModel(options());
     assert.ok(graphOnDisk().equals(files[GRAPH]), 'the file is the hub file, not the stale partial one');
-    assert.deepStrictEqual(hub.log.filter((l) => l.startsWith(GRAPH)), [`${GRAPH} bytes=250000-`, GRAPH]);
+    assert.deepStrictEqual(
+      hub.log.filter((l) => l.startsWith(GRAPH)),
+      [`${GRAPH} bytes=250000-`, GRAPH],
+    );
   });
 
   it('206 that does not start where the partial file ends: fetched again from byte 0, never spliced', async () => {
@@ -140,7 +156,10 @@ describe('faults: a hub that lies', function () {
     writePart(files[GRAPH].subarray(0, 50_000));
     await downloadModel(options());
     assert.ok(graphOnDisk().equals(files[GRAPH]));
-    assert.deepStrictEqual(hub.log.filter((l) => l.startsWith(GRAPH)), [`${GRAPH} bytes=50000-`, GRAPH]);
+    assert.deepStrictEqual(
+      hub.log.filter((l) => l.startsWith(GRAPH)),
+      [`${GRAPH} bytes=50000-`, GRAPH],
+    );
   });
 
   it('206 without Content-Range: fetched again from byte 0', async () => {
@@ -157,7 +176,10 @@ describe('faults: a hub that lies', function () {
     writePart(files[GRAPH].subarray(0, 50_000));
     await downloadModel(options());
     assert.ok(graphOnDisk().equals(files[GRAPH]));
-    assert.deepStrictEqual(hub.log.filter((l) => l.startsWith(GRAPH)), [`${GRAPH} bytes=50000-`, GRAPH]);
+    assert.deepStrictEqual(
+      hub.log.filter((l) => l.startsWith(GRAPH)),
+      [`${GRAPH} bytes=50000-`, GRAPH],
+    );
   });
 
   it('a file that changed on the hub between two attempts (another total): fetched again from byte 0, never spliced', async () => {
@@ -177,7 +199,10 @@ describe('faults: a hub that lies', function () {
     await downloadModel(options());
     assert.ok(graphOnDisk().equals(files[GRAPH]), 'the new file, whole');
     assert.ok(!graphOnDisk().subarray(0, 50_000).equals(before.subarray(0, 50_000)));
-    assert.deepStrictEqual(hub.log.filter((l) => l.startsWith(GRAPH)), [GRAPH, `${GRAPH} bytes=50000-`, GRAPH]);
+    assert.deepStrictEqual(
+      hub.log.filter((l) => l.startsWith(GRAPH)),
+      [GRAPH, `${GRAPH} bytes=50000-`, GRAPH],
+    );
   });
 
   it('a body shorter than its Content-Length: a clear error, the partial file kept for a resume, nothing listed', async () => {
@@ -190,11 +215,17 @@ describe('faults: a hub that lies', function () {
       res.write(data.subarray(0, 1000), () => res.destroy());
       return true;
     });
-    await assert.rejects(downloadModel(options()), (e: Error) => e instanceof LmError && /model\.onnx broke off.*run the command again to resume/.test(e.message));
+    await assert.rejects(
+      downloadModel(options()),
+      (e: Error) => e instanceof LmError && /model\.onnx broke off.*run the command again to resume/.test(e.message),
+    );
     assert.deepStrictEqual(listDownloadedModels(dir), []);
     await downloadModel(options()); // the honest answer to the resume completes it
     assert.ok(graphOnDisk().equals(files[GRAPH]));
-    assert.deepStrictEqual(listDownloadedModels(dir).map((m) => m.repo), [REPO_ID]);
+    assert.deepStrictEqual(
+      listDownloadedModels(dir).map((m) => m.repo),
+      [REPO_ID],
+    );
   });
 
   it('a body without Content-Length cut off mid-way is not taken for a whole file', async () => {
@@ -226,7 +257,10 @@ describe('faults: a hub that lies', function () {
       return true;
     });
     const cap = 1024 * 1024;
-    await assert.rejects(downloadModel(options({ maxFileBytes: cap })), (e: Error) => e instanceof LmError && /onnx\/model\.onnx of test\/lying is larger than the 1\.0 MiB limit/.test(e.message));
+    await assert.rejects(
+      downloadModel(options({ maxFileBytes: cap })),
+      (e: Error) => e instanceof LmError && /onnx\/model\.onnx of test\/lying is larger than the 1\.0 MiB limit/.test(e.message),
+    );
     assert.ok(hub.sent() < cap + 8 * 1024 * 1024, `the server got to send ${hub.sent()} bytes`);
     assert.ok(!fs.existsSync(path.join(target(), `${GRAPH}.part`)));
     assert.deepStrictEqual(listDownloadedModels(dir), []);
@@ -247,7 +281,10 @@ describe('faults: a hub that lies', function () {
   it('a silent server: no headers, or headers and then no bytes, time out with a clear error', async () => {
     hub = await startHub(files, (_req, _res, file) => file === 'config.json');
     const started = Date.now();
-    await assert.rejects(downloadModel(options({ connectTimeoutMs: 300 })), (e: Error) => e instanceof LmError && /no answer from 127\.0\.0\.1:\d+ within 0\.3 s/.test(e.message));
+    await assert.rejects(
+      downloadModel(options({ connectTimeoutMs: 300 })),
+      (e: Error) => e instanceof LmError && /no answer from 127\.0\.0\.1:\d+ within 0\.3 s/.test(e.message),
+    );
     assert.ok(Date.now() - started < 10_000);
     await hub.close();
     hub = await startHub(files, (_req, res, file) => {
@@ -256,7 +293,10 @@ describe('faults: a hub that lies', function () {
       res.write(Buffer.alloc(10));
       return true;
     });
-    await assert.rejects(downloadModel(options({ idleTimeoutMs: 300 })), (e: Error) => e instanceof LmError && /sent no data for 0\.3 s while downloading onnx\/model\.onnx/.test(e.message));
+    await assert.rejects(
+      downloadModel(options({ idleTimeoutMs: 300 })),
+      (e: Error) => e instanceof LmError && /sent no data for 0\.3 s while downloading onnx\/model\.onnx/.test(e.message),
+    );
   });
 
   it('cancel aborts at once, also while the server says nothing; a second download into the same folder is refused meanwhile', async () => {
@@ -323,12 +363,18 @@ describe('faults: a hub that lies', function () {
     assert.ok(fs.existsSync(path.join(target(), `${GRAPH}.part`)), 'kept for a resume');
   });
 
-  it('JSON files have the loader\'s limits: tokenizer.json above it is refused by the hub before any byte', async () => {
+  it("JSON files have the loader's limits: tokenizer.json above it is refused by the hub before any byte", async () => {
     assert.strictEqual(MAX_TOKENIZER_FILE_BYTES, MAX_TOKENIZER_JSON_BYTES);
     assert.strictEqual(MAX_CONFIG_FILE_BYTES, MAX_CONFIG_JSON_BYTES);
-    for (const [file, limit] of [['tokenizer.json', MAX_TOKENIZER_JSON_BYTES], ['config.json', MAX_CONFIG_JSON_BYTES]] as const) {
+    for (const [file, limit] of [
+      ['tokenizer.json', MAX_TOKENIZER_JSON_BYTES],
+      ['config.json', MAX_CONFIG_JSON_BYTES],
+    ] as const) {
       hub = await startHub(files, (_req, res, f) => f === file && !!res.writeHead(200, { 'content-length': String(limit + 1) }).end());
-      await assert.rejects(downloadModel(options()), (e: Error) => e instanceof LmError && e.message.startsWith(`${file} of test/lying is larger than the ${(limit / 2 ** 20).toFixed(1)} MiB limit`));
+      await assert.rejects(
+        downloadModel(options()),
+        (e: Error) => e instanceof LmError && e.message.startsWith(`${file} of test/lying is larger than the ${(limit / 2 ** 20).toFixed(1)} MiB limit`),
+      );
       assert.ok(hub.sent() < 1000);
       await hub.close();
     }
@@ -343,7 +389,16 @@ describe('faults: a hub that lies', function () {
 
   it('a download whose test load fails is not listed; a verified one is', async () => {
     hub = await startHub(files);
-    await assert.rejects(downloadModel(options({ verify: async () => { throw new LmError('does not load'); } })), /does not load/);
+    await assert.rejects(
+      downloadModel(
+        options({
+          verify: async () => {
+            throw new LmError('does not load');
+          },
+        }),
+      ),
+      /does not load/,
+    );
     assert.deepStrictEqual(listDownloadedModels(dir), []);
     await downloadModel(options({ verify: async () => undefined }));
     assert.deepStrictEqual(listDownloadedModels(dir), [{ repo: REPO_ID, dir: target(), legacy: false }]);
@@ -396,13 +451,27 @@ describe('faults: one folder per repository id', () => {
   });
 
   it('refuses "." and ".." as names and ids longer than the hub allows, with an LmError (no ENAMETOOLONG)', () => {
-    for (const id of ['a/.', 'a/..', 'a/../b', './a']) assert.throws(() => repoFolderName(id), (e: unknown) => e instanceof LmError && /is not a Hugging Face repository id/.test(e.message), id);
-    assert.throws(() => validateRepoId(`a/${'b'.repeat(300)}`), (e: unknown) => e instanceof LmError && /its name has 300 characters, more than 96/.test(e.message));
-    assert.throws(() => validateRepoId(`${'o'.repeat(97)}/b`), (e: unknown) => e instanceof LmError && /its owner has 97 characters, more than 96/.test(e.message));
+    for (const id of ['a/.', 'a/..', 'a/../b', './a'])
+      assert.throws(
+        () => repoFolderName(id),
+        (e: unknown) => e instanceof LmError && /is not a Hugging Face repository id/.test(e.message),
+        id,
+      );
+    assert.throws(
+      () => validateRepoId(`a/${'b'.repeat(300)}`),
+      (e: unknown) => e instanceof LmError && /its name has 300 characters, more than 96/.test(e.message),
+    );
+    assert.throws(
+      () => validateRepoId(`${'o'.repeat(97)}/b`),
+      (e: unknown) => e instanceof LmError && /its owner has 97 characters, more than 96/.test(e.message),
+    );
     assert.strictEqual(validateRepoId(`${'o'.repeat(96)}/${'b'.repeat(96)}`), `${'o'.repeat(96)}/${'b'.repeat(96)}`);
     // The longest ids fit a folder name, unless escaping makes them too long: then a clear error too.
     assert.ok(repoFolderName(`${'o'.repeat(96)}/${'b'.repeat(96)}`).length <= 255);
-    assert.throws(() => repoFolderName(`${'o'.repeat(96)}/${'_'.repeat(96)}`), (e: unknown) => e instanceof LmError && /more than the 255 a file system takes/.test(e.message));
+    assert.throws(
+      () => repoFolderName(`${'o'.repeat(96)}/${'_'.repeat(96)}`),
+      (e: unknown) => e instanceof LmError && /more than the 255 a file system takes/.test(e.message),
+    );
   });
 
   it('a 300-character id reaches downloadModel as an LmError before any folder is made', async () => {
@@ -417,7 +486,8 @@ describe('faults: one folder per repository id', () => {
 
   it('random ids over a small alphabet never share a folder', () => {
     const alphabet = ['a', '_', '.', '-'];
-    const pick = (n: number, first: string[]) => first[Math.floor(Math.random() * first.length)] + Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+    const pick = (n: number, first: string[]) =>
+      first[Math.floor(Math.random() * first.length)] + Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
     const seen = new Map<string, string>();
     for (let i = 0; i < 5000; i++) {
       const id = `${pick(Math.floor(Math.random() * 4), ['a'])}/${pick(Math.floor(Math.random() * 4), alphabet)}`;

@@ -41,7 +41,11 @@ describe('faults: hostile query files', () => {
       [{ seed: 'Infinity' }, /settings\.seed must be a whole number/],
     ];
     for (const [settings, expected] of cases) {
-      assert.throws(() => parseQuery(queryFile(settings), 'q.lmquery.json'), (e: unknown) => e instanceof LmError && expected.test(e.message), JSON.stringify(settings));
+      assert.throws(
+        () => parseQuery(queryFile(settings), 'q.lmquery.json'),
+        (e: unknown) => e instanceof LmError && expected.test(e.message),
+        JSON.stringify(settings),
+      );
     }
     // The bounds themselves, ∞ and an empty seed are fine; 0 tokens with echo scores the prompt.
     const ok = parseQuery(queryFile({ maxTokens: 4096, numCompletions: 16, temperature: '∞', topP: 1, topKPerToken: 50, seed: '' }));
@@ -80,7 +84,10 @@ describe('faults: template expansion bombs', () => {
         return v;
       },
     });
-    assert.throws(() => substitute('${v0}', counted), (e: unknown) => e instanceof LmError && /\$\{v\d\} expands the text past 1,000,000 characters/.test(e.message));
+    assert.throws(
+      () => substitute('${v0}', counted),
+      (e: unknown) => e instanceof LmError && /\$\{v\d\} expands the text past 1,000,000 characters/.test(e.message),
+    );
     assert.ok(taken < 2 * MAX_EXPANDED_LENGTH, `took ${taken} characters of values`);
   });
 
@@ -101,8 +108,14 @@ describe('faults: variables named like built-in object properties', () => {
   it('an unknown one is an ordinary unknown variable: kept by substitute, a clear error in a query', () => {
     for (const name of NAMES) {
       assert.strictEqual(substitute(`a \${${name}} b`, {}), `a \${${name}} b`);
-      assert.throws(() => buildRequests(query(`Hello \${${name}}`, '')), (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`);
-      assert.throws(() => buildRequests(query('Hello ${x}', `x: ["\${${name}}"]`)), (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`);
+      assert.throws(
+        () => buildRequests(query(`Hello \${${name}}`, '')),
+        (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`,
+      );
+      assert.throws(
+        () => buildRequests(query('Hello ${x}', `x: ["\${${name}}"]`)),
+        (e: unknown) => e instanceof LmError && e.message === `\${${name}} is used but no environment gives its values`,
+      );
     }
   });
 
@@ -110,12 +123,21 @@ describe('faults: variables named like built-in object properties', () => {
     for (const name of NAMES) {
       const lines = parseEnvironments(`${name}: [a, b]`);
       assert.deepStrictEqual(Object.keys(lines), [name]);
-      assert.deepStrictEqual(buildRequests(query(`<\${${name}}>`, `${name}: [a, b]`)).map((r) => r.prompt), ['<a>', '<b>']);
-      assert.deepStrictEqual(buildRequests(query(`<\${${name}}>`, JSON.stringify({ [name]: ['j'] }))).map((r) => r.prompt), ['<j>']);
+      assert.deepStrictEqual(
+        buildRequests(query(`<\${${name}}>`, `${name}: [a, b]`)).map((r) => r.prompt),
+        ['<a>', '<b>'],
+      );
+      assert.deepStrictEqual(
+        buildRequests(query(`<\${${name}}>`, JSON.stringify({ [name]: ['j'] }))).map((r) => r.prompt),
+        ['<j>'],
+      );
       assert.throws(() => parseEnvironments(`${name}: [a]\n${name}: [b]`), /line 2: .* is defined twice/);
     }
     const env = parseEnvironments('{"__proto__": ["p"], "length": ["l"]}');
-    assert.deepStrictEqual(buildRequests(query('${__proto__} ${length}', '{"__proto__": ["p"], "length": ["l"]}')).map((r) => r.prompt), ['p l']);
+    assert.deepStrictEqual(
+      buildRequests(query('${__proto__} ${length}', '{"__proto__": ["p"], "length": ["l"]}')).map((r) => r.prompt),
+      ['p l'],
+    );
     assert.strictEqual(Object.getPrototypeOf(env), null);
     // A setting named like one is unknown, not silently ignored.
     assert.throws(() => parseQuery(queryFile({ constructor: 1 }), 'q.lmquery.json'), /q\.lmquery\.json: unknown setting\(s\) constructor/);
@@ -123,7 +145,11 @@ describe('faults: variables named like built-in object properties', () => {
 
   it('JSON environments nested deeper than the limit get a clear error, not a stack overflow', () => {
     const deep = `{"x": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
-    assert.throws(() => parseEnvironments(deep), (e: unknown) => e instanceof LmError && e.message === `environments: the JSON nests 5001 levels deep, more than the limit of ${MAX_ENVIRONMENTS_JSON_DEPTH}`);
+    assert.throws(
+      () => parseEnvironments(deep),
+      (e: unknown) =>
+        e instanceof LmError && e.message === `environments: the JSON nests 5001 levels deep, more than the limit of ${MAX_ENVIRONMENTS_JSON_DEPTH}`,
+    );
     // Brackets inside strings do not count.
     assert.deepStrictEqual(parseEnvironments(`{"x": ["${'['.repeat(5000)}"]}`).x, ['['.repeat(5000)]);
     assert.deepStrictEqual(parseEnvironments('{"x": [[1, [2]]]}').x, ['[1,[2]]']);
@@ -133,7 +159,10 @@ describe('faults: variables named like built-in object properties', () => {
     // 64 requests of just under the per-text cap each: every text is allowed, the total is not.
     const values = Array.from({ length: 64 }, (_, i) => `${i}`).join(', ');
     const q = query('${n}${big}', `n: [${values}]\nbig: ["${'y'.repeat(MAX_EXPANDED_LENGTH - 10)}"]`);
-    assert.throws(() => buildRequests(q), (e: unknown) => e instanceof LmError && e.message.includes(`add up to more than ${MAX_TOTAL_EXPANDED_LENGTH.toLocaleString('en-US')} characters`));
+    assert.throws(
+      () => buildRequests(q),
+      (e: unknown) => e instanceof LmError && e.message.includes(`add up to more than ${MAX_TOTAL_EXPANDED_LENGTH.toLocaleString('en-US')} characters`),
+    );
     // Fewer requests of the same size are fine.
     assert.strictEqual(buildRequests(query('${n}${big}', `n: [1, 2]\nbig: ["${'y'.repeat(MAX_EXPANDED_LENGTH - 10)}"]`)).length, 2);
   });
@@ -196,11 +225,17 @@ describe('faults: hostile saved Shannon games', () => {
     const b = good2();
     const saved = { version: 1, history: [hostile()[0], a, ...hostile().slice(1), b], current: hostile()[6] };
     const read = readSavedGames(JSON.parse(JSON.stringify(saved)), 200)!;
-    assert.deepStrictEqual(read.history.map((g) => g.id), ['good1', 'good2']);
+    assert.deepStrictEqual(
+      read.history.map((g) => g.id),
+      ['good1', 'good2'],
+    );
     assert.deepStrictEqual(read.history, [a, b]);
     assert.strictEqual(read.current, undefined);
     assert.strictEqual(read.problems.length, hostile().length + 1);
-    assert.ok(read.problems.some((p) => /unknown alphabet "klingon"/.test(p)), read.problems.join('\n'));
+    assert.ok(
+      read.problems.some((p) => /unknown alphabet "klingon"/.test(p)),
+      read.problems.join('\n'),
+    );
     assert.ok(read.problems.every((p) => /dropped/.test(p)));
     renderAndExport([...read.history]);
   });
@@ -221,7 +256,10 @@ describe('faults: hostile saved Shannon games', () => {
       assert.strictEqual(g.modelPlay, undefined);
       assert.deepStrictEqual(g.pending, []);
     }
-    assert.ok(read.problems.every((p) => /repaired|dropped \(it plays again\)|were dropped/.test(p)), read.problems.join('\n'));
+    assert.ok(
+      read.problems.every((p) => /repaired|dropped \(it plays again\)|were dropped/.test(p)),
+      read.problems.join('\n'),
+    );
     renderAndExport(read.history);
     // Good games come back unchanged and without problems.
     const [a, b] = [good1(), good2()];
@@ -238,7 +276,10 @@ describe('faults: hostile saved Shannon games', () => {
   it('of games sharing an id keeps the newest (the game in progress, then the later one) and says which was dropped', () => {
     const games = ['a', 'b', 'a', 'c', 'b'].map((id, i) => ({ ...good1(), id, title: `t${i}` }));
     const read = readSavedGames({ version: 1, history: games, current: { ...good1(), id: 'c', title: 'current' } }, 200)!;
-    assert.deepStrictEqual(read.history.map((g) => `${g.id} ${g.title}`), ['a t2', 'b t4']);
+    assert.deepStrictEqual(
+      read.history.map((g) => `${g.id} ${g.title}`),
+      ['a t2', 'b t4'],
+    );
     assert.strictEqual(read.current?.title, 'current');
     assert.deepStrictEqual(read.problems.sort(), [
       'earlier game 1: dropped (a newer game has the same id "a")',
@@ -250,11 +291,17 @@ describe('faults: hostile saved Shannon games', () => {
   it('exports cells that start like a spreadsheet formula as text (a leading apostrophe)', () => {
     const titles = ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx', 'plain = text'];
     const csv = gamesToCsv(titles.map((title, i) => ({ ...played(`g${i}`, 'abc', 'all'), title })));
-    const cells = csv.split('\n').slice(1, -1).map((row) => row.slice(row.indexOf(',') + 1));
+    const cells = csv
+      .split('\n')
+      .slice(1, -1)
+      .map((row) => row.slice(row.indexOf(',') + 1));
     for (const title of titles) {
       const shown = title === 'plain = text' ? title : `'${title}`;
       const field = /[",\n\r]/.test(shown) ? `"${shown.replace(/"/g, '""')}"` : shown;
-      assert.ok(cells.some((c) => c.startsWith(`${field},`)), `${JSON.stringify(title)} → ${JSON.stringify(field)} in ${JSON.stringify(csv)}`);
+      assert.ok(
+        cells.some((c) => c.startsWith(`${field},`)),
+        `${JSON.stringify(title)} → ${JSON.stringify(field)} in ${JSON.stringify(csv)}`,
+      );
     }
     assert.ok(!/(^|,)[=+\-@]/m.test(csv.replace(/\n[ \t]/g, '')), csv);
   });
@@ -262,25 +309,37 @@ describe('faults: hostile saved Shannon games', () => {
   it('keeps the newest games beyond the cap', () => {
     const many = Array.from({ length: 5 }, (_, i) => ({ ...good1(), id: `g${i}` }));
     const read = readSavedGames({ version: 1, history: many }, 3)!;
-    assert.deepStrictEqual(read.history.map((g) => g.id), ['g2', 'g3', 'g4']);
+    assert.deepStrictEqual(
+      read.history.map((g) => g.id),
+      ['g2', 'g3', 'g4'],
+    );
   });
 });
 
 describe('faults: messages from the Shannon game page', () => {
   it('an unknown alphabet or a bad window is refused with a message before it reaches a game', () => {
-    assert.throws(() => checkPageMessage({ type: 'newGame', source: 'passage:0', alphabet: 'klingon', window: 0 }), (e: unknown) => e instanceof LmError && /unknown alphabet "klingon": use shannon27 or all/.test(e.message));
+    assert.throws(
+      () => checkPageMessage({ type: 'newGame', source: 'passage:0', alphabet: 'klingon', window: 0 }),
+      (e: unknown) => e instanceof LmError && /unknown alphabet "klingon": use shannon27 or all/.test(e.message),
+    );
     assert.throws(() => checkPageMessage({ type: 'newGame', source: 'passage:0', alphabet: 'all', window: 1.5 }), /letters shown/);
     assert.throws(() => checkPageMessage({ type: 'newGame', source: 7, alphabet: 'all', window: 0 }), /no text source/);
     assert.throws(() => checkPageMessage({ type: 'guess', char: { length: 1 } }), /not one character/);
     assert.throws(() => checkPageMessage({ type: 'guess', char: 'abc' }), /not one character/);
-    for (const char of ['ab', '', '\ud83d', 'é\u0301']) assert.throws(() => checkPageMessage({ type: 'guess', char }), /not one character/, JSON.stringify(char));
+    for (const char of ['ab', '', '\ud83d', 'é\u0301'])
+      assert.throws(() => checkPageMessage({ type: 'guess', char }), /not one character/, JSON.stringify(char));
     for (const char of ['a', '😀', ' ']) assert.deepStrictEqual(checkPageMessage({ type: 'guess', char }), { type: 'guess', char });
     assert.throws(() => checkPageMessage({ type: 'delete everything' }), /unknown message/);
     for (const x of [null, 3, 'guess', []]) assert.throws(() => checkPageMessage(x), LmError);
   });
 
   it('passes well-formed messages through, with only their known fields', () => {
-    assert.deepStrictEqual(checkPageMessage({ type: 'newGame', source: 'editor', alphabet: 'shannon27', window: 3, extra: 1 }), { type: 'newGame', source: 'editor', alphabet: 'shannon27', window: 3 });
+    assert.deepStrictEqual(checkPageMessage({ type: 'newGame', source: 'editor', alphabet: 'shannon27', window: 3, extra: 1 }), {
+      type: 'newGame',
+      source: 'editor',
+      alphabet: 'shannon27',
+      window: 3,
+    });
     assert.deepStrictEqual(checkPageMessage({ type: 'guess', char: '😀' }), { type: 'guess', char: '😀' });
     assert.deepStrictEqual(checkPageMessage({ type: 'exportCsv' }), { type: 'exportCsv' });
   });
@@ -304,7 +363,11 @@ describe('faults: model names in the status bar tooltip (Markdown)', () => {
       assert.strictEqual((html.match(/<table>/g) ?? []).length, 1, `${name}: one table only`);
       const first = html.split('</p>')[0].replace(/^<p><strong>/, '');
       const shown = first.slice(0, first.indexOf('</strong>'));
-      const text = shown.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+      const text = shown
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&');
       assert.strictEqual(text, name.replace(/\n+/g, ' '));
     }
   });

@@ -113,13 +113,21 @@ describe('fault injection: n-gram binary files', () => {
     const forged = [
       // The count alone, the count and its arrays' lengths, the unigram count: in both versions.
       { ...header, counts: [counts[0], 1e9, counts[2]] },
-      { ...header, counts: [counts[0], 1e9, counts[2]], arrays: arrays.map((r) => (r.order === 2 ? { ...r, length: r.length === counts[1] ? 1e9 : 1e9 + 1 } : r)) },
+      {
+        ...header,
+        counts: [counts[0], 1e9, counts[2]],
+        arrays: arrays.map((r) => (r.order === 2 ? { ...r, length: r.length === counts[1] ? 1e9 : 1e9 + 1 } : r)),
+      },
       { ...header, counts: [1e9, counts[1], counts[2]] },
     ];
     const before = process.memoryUsage().arrayBuffers;
     for (const h of forged) {
       for (const version of [1, 2]) {
-        const e = expectModelError(() => readNgramBinary(forge(h, data, version), 'forged.ngram'), 'forged.ngram', `version ${version}: ${JSON.stringify(h.counts)}`);
+        const e = expectModelError(
+          () => readNgramBinary(forge(h, data, version), 'forged.ngram'),
+          'forged.ngram',
+          `version ${version}: ${JSON.stringify(h.counts)}`,
+        );
         assert.match(e.message, /count|entries|truncated|unigrams/);
       }
     }
@@ -151,7 +159,11 @@ describe('fault injection: n-gram binary files', () => {
       ['one missing', { ...header, arrays: arrays.slice(1) }, /missing/],
       ['overlapping', { ...header, arrays: arrays.map((r, i) => (i === 1 ? { ...r, offset: arrays[0].offset } : r)) }, /overlap/],
       ['no <unk>', { ...header, vocabulary: (header.vocabulary as string[]).map((w) => (w === '<unk>' ? '<UNK>' : w)) }, /no <unk>/],
-      ['duplicate word', { ...header, vocabulary: (header.vocabulary as string[]).map((w, i, all) => (i === all.length - 1 ? all[all.length - 2] : w)) }, /duplicate vocabulary word/],
+      [
+        'duplicate word',
+        { ...header, vocabulary: (header.vocabulary as string[]).map((w, i, all) => (i === all.length - 1 ? all[all.length - 2] : w)) },
+        /duplicate vocabulary word/,
+      ],
     ];
     for (const [what, h, message] of edits) {
       const e = expectModelError(() => readNgramBinary(forge(h, data), 'forged.ngram'), 'forged.ngram', what);
@@ -241,10 +253,16 @@ describe('fault injection: gzip streams', () => {
     const prefix = writeNgramBinary(smallModel(2), { name: 'x', tokenizer: 'whitespace' }).slice(0, 64);
     new DataView(prefix.buffer).setUint32(8, 1, true); // format 1: no declared length to stop at
     const gz = file('bomb.ngram.gz', bomb(prefix, 64));
-    await assert.rejects(loadModelFile(gz, 'x', { maxBytes: 2 << 20 }), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${gz}: decompresses to more than 2 MiB`));
+    await assert.rejects(
+      loadModelFile(gz, 'x', { maxBytes: 2 << 20 }),
+      (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${gz}: decompresses to more than 2 MiB`),
+    );
     // A plain file larger than the cap is refused before reading.
     const big = file('big.arpa', Buffer.alloc(3 << 20, 0x61));
-    await assert.rejects(loadModelFile(big, 'x', { maxBytes: 2 << 20 }), (e: Error) => e instanceof ModelFormatError && /big\.arpa: file is 3 MiB, above the 2 MiB limit/.test(e.message));
+    await assert.rejects(
+      loadModelFile(big, 'x', { maxBytes: 2 << 20 }),
+      (e: Error) => e instanceof ModelFormatError && /big\.arpa: file is 3 MiB, above the 2 MiB limit/.test(e.message),
+    );
   });
 
   /** Chunks of `source`, counting the bytes the consumer pulled. */
@@ -262,7 +280,10 @@ describe('fault injection: gzip streams', () => {
 
   it('the browser engine (DecompressionStream) stops a gzip bomb at its cap too, and passes good data through', async () => {
     const gz = bomb(new Uint8Array(0), 64);
-    await assert.rejects(gather(modelBytesChunks(gz, 'page.ngram.gz', 1 << 20)), (e: Error) => e instanceof ModelFormatError && e.message.startsWith('page.ngram.gz: decompresses to more than 1 MiB'));
+    await assert.rejects(
+      gather(modelBytesChunks(gz, 'page.ngram.gz', 1 << 20)),
+      (e: Error) => e instanceof ModelFormatError && e.message.startsWith('page.ngram.gz: decompresses to more than 1 MiB'),
+    );
     const text = Buffer.from('the mouse ate the cheese\n'.repeat(1000));
     assert.deepStrictEqual(await gather(modelBytesChunks(zlib.gzipSync(text), 'ok.gz', text.length)), text);
     assert.deepStrictEqual(await gather(modelBytesChunks(text, 'plain')), text);
@@ -322,7 +343,10 @@ describe('fault injection: gzip streams', () => {
     const fifo = path.join(dir, 'fifo.arpa');
     execFileSync('mkfifo', [fifo]);
     for (const p of [fifo, '/dev/zero', '/dev/urandom']) {
-      await assert.rejects(loadModelFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && e.message === `${p}: not a regular file (a device, a FIFO or a socket cannot be a model)`);
+      await assert.rejects(
+        loadModelFile(p, 'x'),
+        (e: Error) => e instanceof ModelFormatError && e.message === `${p}: not a regular file (a device, a FIFO or a socket cannot be a model)`,
+      );
     }
   });
 
@@ -332,7 +356,11 @@ describe('fault injection: gzip streams', () => {
     assert.strictEqual((await loadModelFile(file('ok.arpa.gz', gz), 'x')).vocabSize, smallModel().vocab.size);
     for (const cut of [10, gz.length >> 1, gz.length - 4]) {
       const p = file(`cut${cut}.arpa.gz`, gz.subarray(0, cut));
-      await assert.rejects(loadModelFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`), `cut at ${cut}`);
+      await assert.rejects(
+        loadModelFile(p, 'x'),
+        (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`),
+        `cut at ${cut}`,
+      );
     }
     const flipped = Buffer.from(gz);
     flipped[gz.length - 6] ^= 0xff; // the CRC-32 of the content
@@ -398,9 +426,15 @@ describe('fault injection: ARPA text', () => {
     const model = readArpa(arpa.replace(/\n(-[\d.]+)\tcat\t-?[\d.]+/, '\n$1\tcat\t5'), 'lifted.arpa');
     const cat = model.vocab.id('cat')!;
     const out = new Float64Array(model.vocab.size);
-    assert.throws(() => model.distribution10([cat], out), (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message));
+    assert.throws(
+      () => model.distribution10([cat], out),
+      (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message),
+    );
     const lifted = [...Array(model.vocab.size).keys()].find((w) => model.find([cat, w], 0, 2) < 0 && model.orders[0].logProb[w] > -5)!;
-    assert.throws(() => model.logProb10([cat], lifted), (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message));
+    assert.throws(
+      () => model.logProb10([cat], lifted),
+      (e: Error) => e instanceof ModelFormatError && /^lifted\.arpa: inconsistent backoff weights/.test(e.message),
+    );
     // The binary format: the same bound at load.
     const good = smallModel();
     good.orders[0].backoff![good.vocab.id('cat')!] = 3e38;
@@ -470,14 +504,30 @@ describe('fault injection: neural model folders', function () {
     });
 
   it('checks the layer count of config.json against the graph', async () => {
-    await rejects(folder((c) => ({ ...c, n_layer: 5 })), 'config.json', /n_layer \/ num_hidden_layers is 5 but the graph .* has 4 layers/);
-    await rejects(folder((c) => ({ ...c, n_layer: 3 })), 'config.json', /is 3 but the graph .* has 4 layers/);
-    await rejects(folder((c) => ({ ...c, n_layer: 1e8 })), 'config.json', /n_layer 100000000 is out of range \(1 to 1024/);
+    await rejects(
+      folder((c) => ({ ...c, n_layer: 5 })),
+      'config.json',
+      /n_layer \/ num_hidden_layers is 5 but the graph .* has 4 layers/,
+    );
+    await rejects(
+      folder((c) => ({ ...c, n_layer: 3 })),
+      'config.json',
+      /is 3 but the graph .* has 4 layers/,
+    );
+    await rejects(
+      folder((c) => ({ ...c, n_layer: 1e8 })),
+      'config.json',
+      /n_layer 100000000 is out of range \(1 to 1024/,
+    );
   });
 
-  it('probes the last position: n_positions larger than the graph\'s position table is refused at load', async () => {
+  it("probes the last position: n_positions larger than the graph's position table is refused at load", async () => {
     const real = JSON.parse(fs.readFileSync(path.join(NEURAL_DIR, 'config.json'), 'utf8')).n_positions as number;
-    await rejects(folder((c) => ({ ...c, n_positions: real + 1, n_ctx: real + 1 })), 'config.json', new RegExp(`n_positions ${real + 1} is larger than the graph's position table`));
+    await rejects(
+      folder((c) => ({ ...c, n_positions: real + 1, n_ctx: real + 1 })),
+      'config.json',
+      new RegExp(`n_positions ${real + 1} is larger than the graph's position table`),
+    );
   });
 
   it('refuses sizes out of range, naming the field', async () => {
@@ -492,15 +542,40 @@ describe('fault injection: neural model folders', function () {
       [{ eos_token_id: -1 }, /eos_token_id -1 is out of range/],
       [{ n_embd: undefined }, /missing n_embd \/ hidden_size \/ d_model/],
     ];
-    for (const [edit, message] of cases) await rejects(folder((c) => ({ ...c, ...edit })), 'config.json', message);
-    await rejects(folder(() => [1, 2]), 'config.json', /not a JSON object/);
+    for (const [edit, message] of cases)
+      await rejects(
+        folder((c) => ({ ...c, ...edit })),
+        'config.json',
+        message,
+      );
+    await rejects(
+      folder(() => [1, 2]),
+      'config.json',
+      /not a JSON object/,
+    );
   });
 
   it('reads config.json and tokenizer.json up to a cap, and says what is wrong with them', async () => {
-    await rejects(folder((c) => c, { 'config.json': `{${' '.repeat(MAX_CONFIG_JSON_BYTES)}}` }), 'config.json', /larger than 1 MiB, the limit for this file/);
-    await rejects(folder((c) => c, { 'tokenizer.json': 'this is not JSON' }), 'tokenizer.json', /not valid JSON/);
-    await rejects(folder((c) => c, { 'tokenizer.json': Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]) }), 'tokenizer.json', /not UTF-8/);
-    await rejects(folder((c) => c, { 'tokenizer.json': '{"model": 1}' }), 'tokenizer.json', /cannot build the tokenizer/);
+    await rejects(
+      folder((c) => c, { 'config.json': `{${' '.repeat(MAX_CONFIG_JSON_BYTES)}}` }),
+      'config.json',
+      /larger than 1 MiB, the limit for this file/,
+    );
+    await rejects(
+      folder((c) => c, { 'tokenizer.json': 'this is not JSON' }),
+      'tokenizer.json',
+      /not valid JSON/,
+    );
+    await rejects(
+      folder((c) => c, { 'tokenizer.json': Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]) }),
+      'tokenizer.json',
+      /not UTF-8/,
+    );
+    await rejects(
+      folder((c) => c, { 'tokenizer.json': '{"model": 1}' }),
+      'tokenizer.json',
+      /cannot build the tokenizer/,
+    );
   });
 
   it('checks the token ids of tokenizer.json against the graph, and that it covers the text it is given', async () => {
@@ -514,8 +589,14 @@ describe('fault injection: neural model folders', function () {
     const shifted = edited((t) => {
       t.model.vocab[Object.keys(t.model.vocab)[0]] = V + 10;
     });
-    await rejects(shifted, 'tokenizer.json', new RegExp(`has id ${V + 10}, outside the graph's vocabulary \\(0 to ${V - 1}\\)|the tokenizer has \\d+ tokens but the model only ${V}`));
-    const negative = edited((t) => t.added_tokens.push({ id: -5, content: '<neg>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+    await rejects(
+      shifted,
+      'tokenizer.json',
+      new RegExp(`has id ${V + 10}, outside the graph's vocabulary \\(0 to ${V - 1}\\)|the tokenizer has \\d+ tokens but the model only ${V}`),
+    );
+    const negative = edited((t) =>
+      t.added_tokens.push({ id: -5, content: '<neg>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }),
+    );
     await rejects(negative, 'tokenizer.json', /"<neg>" has id -5, outside the graph's vocabulary/);
     const small = edited((t) => {
       t.model.vocab = Object.fromEntries(Object.entries(t.model.vocab as Record<string, number>).filter(([, id]) => id < 100));
@@ -531,11 +612,18 @@ describe('fault injection: neural model folders', function () {
     fs.unlinkSync(path.join(d, 'onnx'));
     fs.mkdirSync(path.join(d, 'onnx'));
     fs.symlinkSync('/dev/zero', path.join(d, 'onnx', 'model.onnx'));
-    await assert.rejects(loadHuggingFaceFolder(d, 'x'), (e: Error) => e instanceof ModelFormatError && e.message === `${path.join(d, 'onnx', 'model.onnx')}: not a regular file`);
+    await assert.rejects(
+      loadHuggingFaceFolder(d, 'x'),
+      (e: Error) => e instanceof ModelFormatError && e.message === `${path.join(d, 'onnx', 'model.onnx')}: not a regular file`,
+    );
   });
 
   it('a model with n_positions 2 scores with a positive stride (every token gets a probability)', async () => {
-    const lm = await loadHuggingFaceFolder(folder((c) => ({ ...c, n_positions: 2, n_ctx: 2 })), 'x', { preferQuantized: true });
+    const lm = await loadHuggingFaceFolder(
+      folder((c) => ({ ...c, n_positions: 2, n_ctx: 2 })),
+      'x',
+      { preferQuantized: true },
+    );
     try {
       const ids = lm.tokenizer.encode('It was the best of times, it was the worst of times.', true).map((t) => t.id);
       const lp = await lm.sequenceLogProbs(ids, 1);

@@ -78,7 +78,7 @@ describe('webview pages: resource roots and model files', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-pages-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('the resource roots are the extension\'s dist/webview and dist/ort, never a model\'s folder', () => {
+  it("the resource roots are the extension's dist/webview and dist/ort, never a model's folder", () => {
     const ext = path.join(dir, 'extension');
     assert.deepStrictEqual(pageResourceRoots(ext), [path.join(ext, 'dist', 'webview'), path.join(ext, 'dist', 'ort')]);
   });
@@ -101,7 +101,11 @@ describe('webview pages: resource roots and model files', () => {
     const embedded = path.join(REPO, 'models');
     const m = modelFilesForPage('gpt-classics', embedded, false);
     const folder = path.join(embedded, 'gpt-classics');
-    const expected: Record<string, string> = { config: path.join(folder, 'config.json'), tokenizer: path.join(folder, 'tokenizer.json'), onnx: path.join(folder, 'onnx', 'model_quantized.onnx') };
+    const expected: Record<string, string> = {
+      config: path.join(folder, 'config.json'),
+      tokenizer: path.join(folder, 'tokenizer.json'),
+      onnx: path.join(folder, 'onnx', 'model_quantized.onnx'),
+    };
     if (fs.existsSync(path.join(folder, 'tokenizer_config.json'))) expected.tokenizerConfig = path.join(folder, 'tokenizer_config.json');
     assert.deepStrictEqual(m, { kind: 'neural', files: expected });
     assert.strictEqual(modelFilesForPage('gpt-classics', embedded, true).files.onnx, path.join(folder, 'onnx', 'model_quantized.onnx'));
