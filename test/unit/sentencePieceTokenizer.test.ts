@@ -48,7 +48,8 @@ const LAYOUTS = {
   },
   'Gemma (normalizer Replace, no prefix)': {
     normalizer: { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
-    pre_tokenizer: null,
+    // After the normalizer there is no space left to split on.
+    pre_tokenizer: { type: 'Split', pattern: { String: ' ' }, behavior: 'MergedWithPrevious', invert: false },
     decoder: { type: 'Sequence', decoders: REPLACE_DECODER },
   },
 } as const;
@@ -227,6 +228,24 @@ describe('SentencePiece layouts: the rest of the rules', function () {
       tokens.map((t) => t.id),
       library.encode('Hi</s>there', { add_special_tokens: false }).ids,
     );
+  });
+
+  it('Metaspace prepend schemes around added tokens agree with @huggingface/tokenizers', () => {
+    for (const scheme of ['always', 'first', 'never']) {
+      const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: scheme, split: false };
+      const layout = { normalizer: null, pre_tokenizer: metaspace, decoder: metaspace };
+      const ours = new HuggingFaceTokenizer(tokenizerJson(layout), {}, undefined);
+      const library = new LibraryHfTokenizer(tokenizerJson(layout), {});
+      for (const text of ['Hi</s>there', 'Hi</s> there', '</s>there', 'plain text', ' leading']) {
+        const tokens = ours.encode(text, true);
+        assert.deepStrictEqual(
+          tokens.map((t) => t.id),
+          library.encode(text, { add_special_tokens: false }).ids,
+          `${scheme}: ${text}`,
+        );
+        assertExactOffsets(text, tokens, `${scheme}: ${text}`);
+      }
+    }
   });
 
   it('Metaspace\'s split: BPE runs on each word, a word being a "▁" and what follows', () => {

@@ -58,7 +58,9 @@ export function sentencePieceLayout(json: unknown): SentencePieceLayout | undefi
   let prefix: SentencePieceLayout['prefix'] = 'never';
   let split = false;
   let replacesSpaces = false;
-  const pre = json.pre_tokenizer;
+  // Gemma's Split on " " comes after its normalizer has replaced every space: it never splits.
+  const splitOnSpace = (p: Json) => p.type === 'Split' && isObject(p.pattern) && p.pattern.String === ' ' && p.invert !== true;
+  const pre = isObject(json.pre_tokenizer) && splitOnSpace(json.pre_tokenizer) ? undefined : json.pre_tokenizer;
   if (pre !== null && pre !== undefined) {
     if (!isObject(pre) || pre.type !== 'Metaspace') return undefined;
     if (typeof pre.replacement === 'string') replacement = pre.replacement;
