@@ -65,7 +65,7 @@ export interface GeneratedToken {
   logProb: number;
   rank?: number;
   alternatives?: Alternative[];
-  /** UTF-8 bytes, from byte-level tokenizers (a token may hold part of a character). */
+  /** UTF-8 bytes, from tokenizers whose tokens are bytes (byte-level BPE, SentencePiece byte fallback): a token may hold part of a character. */
   bytes?: number[];
 }
 
