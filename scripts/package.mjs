@@ -14,7 +14,8 @@ const NATIVE = path.join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
  * Size budgets of a .vsix, in MiB: a package above its budget fails the build (and the end-to-end
  * tests, which package), so that a model, runtime build or source map that slips in is caught.
  * Today: 26.5 MiB universal, 43.7 MiB for linux-x64 (17.0 MiB of it the native runtime, 12.2 MiB
- * the n-gram model, whose arrays are stored in byte planes for it).
+ * the n-gram model, whose arrays are stored in byte planes for it), 36.5 linux-arm64, about 39
+ * darwin-arm64, 37 win32-x64 and win32-arm64.
  */
 const BUDGET_MIB = { universal: 30, platform: 45 };
 const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
