@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { formatBytes } from './modelFileStream';
 import { NGRAM_FILE_NAMES } from './modelLoader';
-import { onnxCandidates } from './neuralLoader';
+import { CONFIG_FILE, TOKENIZER_FILE, findOnnxGraph } from '../core/neural/hfLayout';
 
 /** Largest config.json / tokenizer.json parsed for a description (a bigger one is only named). */
 export const SUMMARY_MAX_JSON_BYTES = 8 << 20;
@@ -46,7 +46,7 @@ function readJsonCapped(file: string): Record<string, unknown> | undefined {
 const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : undefined);
 
 function neuralFacts(dir: string, preferQuantized: boolean): ModelFacts {
-  const cfg = readJsonCapped(path.join(dir, 'config.json')) ?? {};
+  const cfg = readJsonCapped(path.join(dir, CONFIG_FILE)) ?? {};
   const layers = num(cfg.n_layer ?? cfg.num_hidden_layers);
   const d = num(cfg.n_embd ?? cfg.hidden_size);
   const vocabulary = num(cfg.vocab_size);
@@ -55,14 +55,14 @@ function neuralFacts(dir: string, preferQuantized: boolean): ModelFacts {
   const declared = num((cfg.lm_playground as Record<string, unknown> | undefined)?.parameters);
   // A GPT-2 block has about 12 d² weights; embeddings V·d and positions P·d.
   const estimated = layers && d ? 12 * layers * d * d + (vocabulary ?? 0) * d + (context ?? 0) * d : undefined;
-  const rel = onnxCandidates(preferQuantized).find((f) => fs.existsSync(path.join(dir, f)));
+  const rel = findOnnxGraph((f) => fs.existsSync(path.join(dir, f)), preferQuantized);
   let bytes: number | undefined;
   try {
     bytes = rel ? fs.statSync(path.join(dir, rel)).size : undefined;
   } catch {
     bytes = undefined;
   }
-  const tok = readJsonCapped(path.join(dir, 'tokenizer.json'));
+  const tok = readJsonCapped(path.join(dir, TOKENIZER_FILE));
   const model = tok?.model as Record<string, unknown> | undefined;
   const byteLevel = JSON.stringify(tok?.pre_tokenizer ?? null).includes('ByteLevel');
   const tokenizer = typeof model?.type === 'string' ? `${byteLevel ? 'byte-level ' : ''}${model.type}` : undefined;
@@ -182,7 +182,7 @@ function ngramFileIn(dir: string): string | undefined {
 export function modelFacts(target: string, preferQuantized = false): ModelFacts | undefined {
   try {
     if (!fs.statSync(target).isDirectory()) return ngramFacts(target);
-    if (fs.existsSync(path.join(target, 'config.json'))) return neuralFacts(target, preferQuantized);
+    if (fs.existsSync(path.join(target, CONFIG_FILE))) return neuralFacts(target, preferQuantized);
     const file = ngramFileIn(target);
     return file ? ngramFacts(file) : undefined;
   } catch {

@@ -7,9 +7,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
+import { ONNX_GRAPHS, TOKENIZER_CONFIG_FILE, engineFiles, findOnnxGraph } from '../core/neural/hfLayout';
 import { MAX_CONFIG_FILE_BYTES, MAX_GRAPH_FILE_BYTES, MAX_TOKENIZER_FILE_BYTES } from '../node/hubDownload';
 import { MAX_MODEL_BYTES, resolveModelFile, runsQuantized } from '../node/modelLoader';
-import { isHuggingFaceFolder, onnxCandidates } from '../node/neuralLoader';
+import { isHuggingFaceFolder } from '../node/neuralLoader';
 
 /** neural: config, tokenizer, tokenizerConfig (if present), onnx; n-gram: file. */
 export type ModelFileName = 'config' | 'tokenizer' | 'tokenizerConfig' | 'onnx' | 'file';
@@ -36,25 +37,16 @@ export function pageResourceRoots(extensionDir: string): string[] {
 
 /** The files of a Hugging Face model folder that a page loads (the graph per the quantized preference). */
 export function neuralFilesForPage(dir: string, onnxRel: string): PageModelFiles {
-  const tokenizerConfig = path.join(dir, 'tokenizer_config.json');
-  return {
-    kind: 'neural',
-    files: {
-      config: path.join(dir, 'config.json'),
-      tokenizer: path.join(dir, 'tokenizer.json'),
-      ...(fs.existsSync(tokenizerConfig) ? { tokenizerConfig } : {}),
-      onnx: path.join(dir, onnxRel),
-    },
-  };
+  const relative = engineFiles(onnxRel, fs.existsSync(path.join(dir, TOKENIZER_CONFIG_FILE)));
+  return { kind: 'neural', files: Object.fromEntries(Object.entries(relative).map(([role, rel]) => [role, path.join(dir, rel)])) };
 }
 
 /** The files a page needs to load the model `spec` (a path or an embedded model's name). */
 export function modelFilesForPage(spec: string, embeddedDir: string, preferQuantized: boolean): PageModelFiles {
   const file = resolveModelFile(spec, embeddedDir);
   if (fs.statSync(file).isDirectory() && isHuggingFaceFolder(file)) {
-    const candidates = onnxCandidates(runsQuantized(spec, preferQuantized, embeddedDir));
-    const onnx = candidates.find((f) => fs.existsSync(path.join(file, f)));
-    if (!onnx) throw new LmError(`model folder ${file} has no ONNX graph (${candidates.join(', ')})`);
+    const onnx = findOnnxGraph((f) => fs.existsSync(path.join(file, f)), runsQuantized(spec, preferQuantized, embeddedDir));
+    if (!onnx) throw new LmError(`model folder ${file} has no ONNX graph (${ONNX_GRAPHS.join(', ')})`);
     return neuralFilesForPage(file, onnx);
   }
   return { kind: 'ngram', files: { file } };
