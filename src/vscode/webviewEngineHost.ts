@@ -56,9 +56,6 @@ export async function connectWebviewEngine(
   device: 'auto' | 'webgpu' = 'auto',
 ): Promise<WorkerLanguageModel> {
   const { backend, name } = model;
-  if (!backend.hostTokenizer) throw new LmError(`the ${backend.id} backend declares no tokenizer for the host: its models cannot run in a webview`);
-  const tokenizer = backend.hostTokenizer(model, options);
-  const files = modelFilesForPage(model, options);
   const w = host.webview;
   const post = (m: RelayToPage) => void w.postMessage(m);
   const connection = new EngineConnection((request) => post({ type: 'request', request }));
@@ -74,11 +71,15 @@ export async function connectWebviewEngine(
     stop();
   };
   try {
+    if (!backend.hostTokenizer) throw new LmError(`the ${backend.id} backend declares no tokenizer for the host: its models cannot run in a webview`);
+    const tokenizer = backend.hostTokenizer(model, options);
+    const files = modelFilesForPage(model, options);
     // The load carries the files' bytes: the page has no resource root in the model's folder.
     const [bytes] = await Promise.all([readModelFilesForPage(files), host.ready]);
     const loaded = await connection.request({
       op: 'load',
-      spec: { backend: backend.id, name, source: { files: bytes }, device, preferQuantized: options.preferQuantized, runtime: files.runtime },
+      // The files are those of the graph the options chose (webviewFiles).
+      spec: { backend: backend.id, name, source: { files: bytes }, device, runtime: files.runtime },
     });
     if (host.refute && loaded.model.device !== 'webgpu') {
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
