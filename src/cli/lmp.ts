@@ -1,5 +1,6 @@
 /** `lmp`: the LM core on the command line, for scripting and benchmarks. */
 import { CancelledError, LmError } from '../core/errors';
+import { LAYOUT_SUMMARY } from '../core/neural/hfLayout';
 import { exitOnTerminationSignals } from '../node/atomicWrite';
 import { benchNeural } from '../node/neuralBench';
 import { onnxBackend } from '../node/backends/onnxBackend';
@@ -40,7 +41,7 @@ Usage:
       Lists the embedded models.
 
 MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
-(config.json, tokenizer.json, onnx/model.onnx), or the name of an embedded model. --device picks
+(${LAYOUT_SUMMARY}), or the name of an embedded model. --device picks
 where neural models run: native onnxruntime (default where available) or WASM; --quantized runs
 onnx/model_quantized.onnx (int8 weights) when the folder has one.
 Errors go to stderr with a non-zero exit code.`;
