@@ -14,6 +14,7 @@ import { loadModel } from '../src/node/modelLoader';
 import { benchNeural, benchPrompt } from '../src/node/neuralBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
+import { benchTokenizers } from './tokenizerBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
@@ -175,6 +176,27 @@ async function neuralSection(say: (s?: string) => void): Promise<void> {
   say(`Peak memory of this benchmark process (n-gram and neural runs together): ${fmt(rss / 2 ** 20)} MiB.`);
 }
 
+function tokenizerSection(say: (s?: string) => void): void {
+  const novel = path.join(CORPUS, 'train', 'the_man_in_the_brown_suit.txt');
+  const text = fs.readFileSync(novel, 'utf8');
+  say();
+  say(`## Tokenizing with offsets (\`train/the_man_in_the_brown_suit.txt\`, ${fmt(fs.statSync(novel).size / 1024)} KB, ${fmt(text.length, 6)} characters)`);
+  say();
+  say(
+    "What the heat-map and `lmp score` do first: ids and each token's offsets into the text. The reference gives ids alone (it has no offsets); the two take turns run by run.",
+  );
+  say();
+  say('| tokenizer | tokens | LM Playground: ids and offsets | @huggingface/tokenizers: ids only | ratio | ids equal |');
+  say('|---|---:|---:|---:|---:|---|');
+  for (const r of benchTokenizers(ROOT, CORPUS, novel, RUNS)) {
+    if (typeof r === 'string') say(`| SentencePiece BPE | — | ${r} | — | — | — |`);
+    else
+      say(
+        `| ${r.label} | ${fmt(r.tokens, 6)} | ${fmt(r.seconds * 1000)} ms | ${fmt(r.librarySeconds * 1000)} ms | ${fmt(r.librarySeconds / r.seconds)}× | ${r.idsMatch ? `yes, ${r.reference}` : `**no**, ${r.reference} differ`} |`,
+      );
+  }
+}
+
 async function inlineSection(say: (s?: string) => void, valid: string): Promise<void> {
   // A passage of the valid split, typed from its 20th character on.
   const start = valid.indexOf('\n\n', 20000) + 2;
@@ -315,6 +337,7 @@ async function main(): Promise<void> {
     "KenLM's figure is the one recorded in the foundation issue for the same corpus and order; KenLM is not installable here, so it is not re-measured each run.",
   );
   await neuralSection(say);
+  tokenizerSection(say);
   await inlineSection(say, valid);
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), lines.join('\n') + '\n');

@@ -13,11 +13,13 @@ const NATIVE = path.join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
 /**
  * Size budgets of a .vsix, in MiB: a package above its budget fails the build (and the end-to-end
  * tests, which package), so that a model, runtime build or source map that slips in is caught.
- * Today: 28.3 MiB universal, 45.4 MiB for linux-x64 (17.1 MiB of it the native runtime). The
- * per-platform target is 45 MiB; the n-gram model's arrays stored byte-plane by byte-plane would
- * gzip about 2.9 MB smaller and bring it there (a format change, not made yet).
+ * Today: 26.5 MiB universal, 43.7 MiB for linux-x64 (17.0 MiB of it the native runtime, 12.2 MiB
+ * the n-gram model, whose arrays are stored in byte planes for it). darwin-arm64 (51.5 MiB) and
+ * win32 (54.1 and 55.2 MiB) are above the budget: darwin's runtime comes as two identical copies
+ * of libonnxruntime, win32's with DirectML and its shader compiler; --all fails until they are
+ * trimmed.
  */
-const BUDGET_MIB = { universal: 30, platform: 46 };
+const BUDGET_MIB = { universal: 30, platform: 45 };
 const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64', 'win32-arm64'];
 
 /** Leaves exactly one platform's native binaries in bin/ (none for the universal package). */

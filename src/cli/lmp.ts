@@ -19,7 +19,9 @@ Usage:
       Interpolated modified Kneser-Ney as KenLM's lmplz. --tokens whitespace (default): one
       sentence per line, words split on whitespace (KenLM's convention, for ARPA interop);
       editor: each file is one sequence of editor tokens (words, punctuation, spaces, newlines);
-      editor models are written with --binary only (ARPA words cannot hold spaces). Outputs are
+      editor models are written with --binary only (ARPA words cannot hold spaces). A .gz binary
+      stores its arrays in byte planes (format 3), which gzip about a fifth smaller; an
+      uncompressed one stores them as in memory, so that loading views them in place. Outputs are
       written to a temporary file beside them and renamed into place when complete.
   lmp score --model MODEL [--device auto|native|wasm] [--quantized] [--json] [--details] [--top-k K] FILE...
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given

@@ -7,6 +7,7 @@ import { LmError, throwIfCancelled, type CancelSignal } from './errors';
 import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
 import type { LanguageModel, SequenceScores, Token } from './model';
+import { nextWindowStart } from './slidingWindow';
 
 export interface Alternative {
   id: number;
@@ -70,9 +71,9 @@ export async function scoreText(model: LanguageModel, text: string, options: Sco
  * Scores a token sequence that arrives in pieces, with the numbers of scoring it whole: each
  * token's log-prob, and with `details` its rank, entropy and alternatives. Memory is bounded by
  * the model's context: an n-gram model keeps its last n-1 tokens; a neural model keeps the window
- * being filled and scores it in the windows of `OnnxCausalLm.scoreWindows` (a window of the
- * context length every context length minus half of it, the first from the sequence start), so
- * each token has the context it would have in the whole sequence. With `details`, a token's
+ * being filled and scores it in the windows of `slidingWindow.ts` (the schedule
+ * `OnnxCausalLm.scoreWindows` follows, the first window from the sequence start), so each token
+ * has the context it would have in the whole sequence. With `details`, a token's
  * distribution is taken over the same context as its log-prob.
  * The sequence starts with the first token pushed: position 0 and begin-of-sequence markers are
  * given, not scored.
@@ -110,9 +111,8 @@ export class ScoreStream {
       return out;
     }
     const W = this.context;
-    const stride = W - Math.floor(W / 2);
     let start = 0;
-    for (; start + W <= this.ids.length; start += stride) await this.score(start, start + W, out);
+    for (; start + W <= this.ids.length; start = nextWindowStart(start + W, W)) await this.score(start, start + W, out);
     this.drop(start);
     return out;
   }

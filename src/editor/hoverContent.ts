@@ -7,6 +7,7 @@ import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceL
 import type { Alternative } from '../core/scoring';
 import type { WordPart } from './wordView';
 import { wordLogProb } from './wordView';
+import { escapeMarkdown, inlineCode } from './markdownText';
 
 export interface HoverFacts {
   id: number;
@@ -33,43 +34,34 @@ export interface HeatmapFacts {
   logProb: number;
 }
 
-/** Inline code that survives backticks in the token. */
-export function code(s: string): string {
-  return '`` ' + s.replace(/`/g, 'ˋ') + ' ``';
-}
-
-export function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
-}
-
 const int = (n: number) => n.toLocaleString('en-US');
 
 export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
   const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? [])];
   const legend = whitespaceLegend(shown);
-  let md = `**${escapeMd(r.modelName)}** · token ${code(visibleToken(r.text))}${r.oov ? ' (not in the vocabulary: scored as `<unk>`)' : ''}\n\n`;
+  let md = `**${escapeMarkdown(r.modelName)}** · token ${inlineCode(visibleToken(r.text))}${r.oov ? ' (not in the vocabulary: scored as `<unk>`)' : ''}\n\n`;
   md +=
     `p(token | text before) = **${formatProbability(Math.exp(r.logProb))}** · surprisal −log₂ p = ${formatBits(surprisalBits(r.logProb))} · ` +
     `rank **${int(r.rank)}** of ${int(r.vocabSize)} · entropy ${formatBits(r.entropy / Math.LN2)}\n\n`;
   if (r.word) {
     const lp = wordLogProb(r.word.parts);
     md +=
-      `**Word** ${code(r.word.text)} = ${r.word.parts.map((p) => code(visibleToken(p.text))).join(' + ')}: ` +
+      `**Word** ${inlineCode(r.word.text)} = ${r.word.parts.map((p) => inlineCode(visibleToken(p.text))).join(' + ')}: ` +
       `p = ${r.word.parts.map((p) => formatProbability(Math.exp(p.logProb))).join(' × ')} = **${formatProbability(Math.exp(lp))}** · ${formatBits(surprisalBits(lp))}` +
       ` (each token given the text before it)\n\n`;
   }
   md += `| # | alternative | p |\n|---:|---|---:|\n`;
   r.alternatives.forEach((a, i) => {
-    const label = code(visibleToken(a.text));
+    const label = inlineCode(visibleToken(a.text));
     md += `| ${i + 1} | ${a.id === r.id ? `**${label}** ◀` : label} | ${formatProbability(Math.exp(a.logProb))} |\n`;
   });
   if (legend) md += `\n${legend}\n`;
   // The heat-map line goes first: a tall hover scrolls, and a last line would be cut off.
   if (heatmap) {
     md =
-      `**Heat-map colour: ${escapeMd(heatmap.bucket)}** (${heatmap.colour}) · ` +
+      `**Heat-map colour: ${escapeMarkdown(heatmap.bucket)}** (${heatmap.colour}) · ` +
       `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}\n\n` +
-      `*${escapeMd(heatmap.modelName)}, scored with the whole text before the token*\n\n---\n\n` +
+      `*${escapeMarkdown(heatmap.modelName)}, scored with the whole text before the token*\n\n---\n\n` +
       md;
   }
   return md;

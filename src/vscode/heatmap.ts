@@ -12,6 +12,7 @@ import { planRescore, rangesToScore } from '../editor/rescorePlan';
 import { looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { heatmapSettings } from './settings';
+import { escapeMarkdown } from '../editor/markdownText';
 
 export interface HeatmapEntry {
   text: string;
@@ -102,11 +103,11 @@ export class TokenHeatmap implements vscode.Disposable {
     // Only for the swatches: VS Code keeps a span's hex background colour and drops other HTML styling.
     md.supportHtml = true;
     md.appendMarkdown(
-      `**LM heat-map colours**, by ${settings.mode === 'rank' ? 'rank (1 = the token the model found likeliest)' : 'probability p'} under ${escapeMd(s.model.info.name)}\n\n`,
+      `**LM heat-map colours**, by ${settings.mode === 'rank' ? 'rank (1 = the token the model found likeliest)' : 'probability p'} under ${escapeMarkdown(s.model.info.name)}\n\n`,
     );
     md.appendMarkdown('| colour | tokens |\n|---|---|\n');
     for (const row of legendRows(settings))
-      md.appendMarkdown(`| <span style="background-color:${row.hex};">&nbsp;${row.colour}&nbsp;</span> | ${escapeMd(row.range)} |\n`);
+      md.appendMarkdown(`| <span style="background-color:${row.hex};">&nbsp;${row.colour}&nbsp;</span> | ${escapeMarkdown(row.range)} |\n`);
     md.appendMarkdown(`\nThresholds and mode: settings \`lmPlayground.heatmap.*\` (click). Hover a token for its numbers.`);
     this.legend.tooltip = md;
     this.legend.command = { title: 'Heat-map settings', command: 'workbench.action.openSettings', arguments: ['lmPlayground.heatmap'] };
@@ -377,8 +378,4 @@ export class TokenHeatmap implements vscode.Disposable {
     this.onOff.dispose();
     for (const d of this.subscriptions) d.dispose();
   }
-}
-
-function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }

@@ -3,11 +3,7 @@
  * tested: the model's name comes from a file, folder or hub repository name and is escaped.
  */
 import type { ScoreSummary } from '../core/scoring';
-
-/** Text that Markdown shows as written: every ASCII punctuation mark escaped, lines joined. */
-export function escapeMarkdown(s: string): string {
-  return s.replace(/[\r\n]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
-}
+import { escapeMarkdown } from '../editor/markdownText';
 
 export interface MetricsTooltip {
   modelName: string;

@@ -3,6 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { scoreFile } from '../../src/cli/score';
 import { LmError } from '../../src/core/errors';
 import type { LanguageModel, Token, Tokenizer } from '../../src/core/model';
@@ -87,6 +88,27 @@ describe('lmp command line', function () {
     const completions = JSON.parse(g1.stdout).completions;
     assert.strictEqual(completions.length, 3);
     for (const c of completions) assert.ok(['length', 'eos', 'stop'].includes(c.finish_reason));
+  });
+
+  it('writes byte planes (format 3) for a .gz binary, format 2 otherwise, both scoring the same', () => {
+    const train = path.join(dir, 'planes-train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat.\nThe dog sat on the log.\n'.repeat(5));
+    const outputs: [string, number][] = [
+      [path.join(dir, 'p.ngram.gz'), 3],
+      [path.join(dir, 'p.ngram'), 2],
+    ];
+    const scores = outputs.map(([file, version]) => {
+      const t = lmp('train-ngram', '--order', '3', '--tokens', 'editor', '--discount-fallback', '--binary', file, train);
+      assert.strictEqual(t.code, 0, t.stderr);
+      const bytes = file.endsWith('.gz') ? zlib.gunzipSync(fs.readFileSync(file)) : fs.readFileSync(file);
+      assert.strictEqual(bytes.readUInt32LE(8), version, file);
+      const s = lmp('score', '--model', file, '--json', '--details', train);
+      assert.strictEqual(s.code, 0, s.stderr);
+      const { model, ...rest } = JSON.parse(s.stdout);
+      assert.strictEqual(model, path.basename(file).replace(/\.[^.]*$/, ''));
+      return rest;
+    });
+    assert.deepStrictEqual(scores[1], scores[0]);
   });
 
   it('prints errors to stderr with a non-zero exit code', () => {

@@ -7,6 +7,7 @@ import type { BackendCapabilities } from '../backends/capabilities';
 import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores } from '../model';
+import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { HuggingFaceTokenizer } from './hfTokenizer';
 
 /** The parts of an onnxruntime module this class uses. */
@@ -345,7 +346,7 @@ export class OnnxCausalLm implements LanguageModel {
         done = c!.ids.length;
       } else {
         // A context longer than the model's window restarts at half a window, so that later steps reuse it.
-        windowStart = context.length <= max ? 0 : context.length - Math.floor(max / 2);
+        windowStart = context.length <= max ? 0 : nextWindowStart(context.length, max);
         past = this.emptyPast();
         done = windowStart;
       }
@@ -379,7 +380,7 @@ export class OnnxCausalLm implements LanguageModel {
       const ranks = new Int32Array(withRanks ? logProbs.length : 0);
       const max = this.config.contextLength;
       const V = this.config.vocabSize;
-      let start = Math.max(0, from - Math.floor(max / 2));
+      let start = Math.max(0, from - windowKeep(max));
       let scored = Math.max(from, 1);
       while (scored < n) {
         throwIfCancelled(signal);
@@ -391,7 +392,7 @@ export class OnnxCausalLm implements LanguageModel {
           if (withRanks) ranks[t - from] = rankAt(logits.data, row, V, ids[t]);
         }
         scored = end;
-        start = Math.max(start + 1, end - Math.floor(max / 2));
+        start = Math.max(start + 1, nextWindowStart(end, max));
       }
       return { logProbs, ranks };
     });

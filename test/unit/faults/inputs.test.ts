@@ -11,7 +11,8 @@ import { checkPageMessage, readSavedGames } from '../../../src/core/shannon/vali
 import { DEFAULT_SETTINGS, MAX_QUERY_FILE_BYTES, parseQuery, type Query } from '../../../src/playground/query';
 import { buildRequests } from '../../../src/playground/requests';
 import { MAX_ENVIRONMENTS_JSON_DEPTH, MAX_EXPANDED_LENGTH, MAX_TOTAL_EXPANDED_LENGTH, parseEnvironments, substitute } from '../../../src/playground/templates';
-import { escapeMarkdown, metricsTooltipMarkdown } from '../../../src/vscode/metricsTooltip';
+import { escapeMarkdown } from '../../../src/editor/markdownText';
+import { metricsTooltipMarkdown } from '../../../src/vscode/metricsTooltip';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const MarkdownIt = require('markdown-it') as new (o: { html: boolean }) => { render(s: string): string };

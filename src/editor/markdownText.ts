@@ -1,0 +1,14 @@
+/**
+ * Text from outside (model names from file, folder or hub repository names; tokens) placed in the
+ * Markdown of hovers and tooltips, so that it shows as written and cannot inject links or HTML.
+ */
+
+/** Every ASCII punctuation mark escaped, line breaks joined into a space. */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
+}
+
+/** Inline code that survives backticks in the text. */
+export function inlineCode(s: string): string {
+  return '`` ' + s.replace(/`/g, 'ˋ') + ' ``';
+}
