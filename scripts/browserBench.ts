@@ -26,8 +26,8 @@ window.runners = {};
 window.setupEngine = async (ids, text, decode) => {
   const t0 = now();
   const [config, tokenizer, tokenizerConfig, onnx, wasmBinary] = await Promise.all([
-    get('/model/config.json').then((r) => r.json()), get('/model/tokenizer.json').then((r) => r.json()),
-    get('/model/tokenizer_config.json').then((r) => r.json()), get('/model/onnx/model.onnx').then((r) => r.arrayBuffer()),
+    get('/model/config.json').then((r) => r.arrayBuffer()), get('/model/tokenizer.json').then((r) => r.arrayBuffer()),
+    get('/model/tokenizer_config.json').then((r) => r.arrayBuffer()), get('/model/onnx/model.onnx').then((r) => r.arrayBuffer()),
     get('/ort.wasm').then((r) => r.arrayBuffer()),
   ]);
   const worker = new Worker('/worker.js');
@@ -40,7 +40,11 @@ window.setupEngine = async (ids, text, decode) => {
     pending.set(id, (r) => (!r.ok ? reject(new Error(r.error)) : r.partial ? onPartial(r.partial) : resolve(r)));
     worker.postMessage({ ...req, id });
   });
-  await call({ op: 'load', spec: { name: 'gpt-classics', device: 'wasm', config, tokenizer, tokenizerConfig, onnx, wasmBinaries: { wasm: wasmBinary } } });
+  const files = {
+    config: { name: 'config.json', bytes: config }, tokenizer: { name: 'tokenizer.json', bytes: tokenizer },
+    tokenizerConfig: { name: 'tokenizer_config.json', bytes: tokenizerConfig }, onnx: { name: 'onnx/model.onnx', bytes: onnx },
+  };
+  await call({ op: 'load', spec: { backend: 'onnx', name: 'gpt-classics', source: { files }, device: 'wasm', runtime: 'onnxruntime-web', wasmBinaries: { wasm: wasmBinary } } });
   window.runners.engine = {
     runner: 'engine Web Worker (onnxruntime-web WASM, 1 thread)',
     loadSeconds: now() - t0,
@@ -62,7 +66,7 @@ window.setupEngine = async (ids, text, decode) => {
       const c = now();
       await call({ op: 'generate', prompt: text, options: { maxTokens: 1, temperature: 0 } }, () => undefined);
       const first = now() - c;
-      return { prefill: ids.length / prefill, decode: (done.completions[0].tokens.length - 1) / Math.max(1e-9, total - streamed), first };
+      return { prefill: ids.length / prefill, decode: (done.result.completions[0].tokens.length - 1) / Math.max(1e-9, total - streamed), first };
     },
   };
 };

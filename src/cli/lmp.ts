@@ -1,9 +1,10 @@
 /** `lmp`: the LM core on the command line, for scripting and benchmarks. */
-import * as fs from 'fs';
 import { CancelledError, LmError } from '../core/errors';
+import { LAYOUT_SUMMARY } from '../core/neural/hfLayout';
 import { exitOnTerminationSignals } from '../node/atomicWrite';
 import { benchNeural } from '../node/neuralBench';
-import { listEmbeddedModels, resolveModelFile } from '../node/modelLoader';
+import { onnxBackend } from '../node/backends/onnxBackend';
+import { listEmbeddedModels, recognizeModel } from '../node/modelLoader';
 import { generateCommand } from './generate';
 import { intOption, parse } from './options';
 import { StreamOut, type Out } from './output';
@@ -42,7 +43,7 @@ Usage:
       Lists the embedded models.
 
 MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
-(config.json, tokenizer.json, onnx/model.onnx), or the name of an embedded model. --device picks
+(${LAYOUT_SUMMARY}), or the name of an embedded model. --device picks
 where neural models run: native onnxruntime (default where available) or WASM; --quantized runs
 onnx/model_quantized.onnx (int8 weights) when the folder has one.
 Errors go to stderr with a non-zero exit code.`;
@@ -74,9 +75,10 @@ export async function main(argv: string[], out: Out = (s) => void process.stdout
 
 async function bench(args: string[], out: Out): Promise<number> {
   const { values } = parse(args, { model: { type: 'string' }, runs: { type: 'string' } });
-  const dir = resolveModelFile(values.model ?? 'gpt-classics');
-  if (!fs.statSync(dir).isDirectory()) throw new LmError('lmp bench measures neural models: give a Hugging Face model folder or gpt-classics');
-  const { results, prefill, decode } = await benchNeural(dir, intOption(values.runs, 'runs', 5, 1, 100));
+  const model = recognizeModel(values.model ?? 'gpt-classics');
+  // It compares the engine with bare onnxruntime on the same graph.
+  if (model.backend !== onnxBackend) throw new LmError('lmp bench measures ONNX models: give a Hugging Face model folder or gpt-classics');
+  const { results, prefill, decode } = await benchNeural(model.location, intOption(values.runs, 'runs', 5, 1, 100));
   await out(`prefill ${prefill} tokens, then ${decode} greedy tokens; medians\n`);
   await out('runner\tload s\tprefill tok/s\tdecode tok/s\tfirst token s\n');
   for (const r of results)

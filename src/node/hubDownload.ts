@@ -1,6 +1,6 @@
 /**
  * Downloads a model repository from a Hugging Face-compatible hub (`BASE/REPO/resolve/REV/FILE`):
- * the files a causal LM needs, each to a `.part` file that a later attempt resumes with an HTTP
+ * the files a causal LM needs (core/neural/hfLayout.ts), each to a `.part` file that a later attempt resumes with an HTTP
  * Range request. Nothing the hub says is taken on trust: sizes are capped while streaming and
  * checked against Content-Length and Content-Range, a silent server times out, redirects are
  * bounded. A state file in the model folder records the verified files; the folder counts as a
@@ -12,12 +12,8 @@ import * as https from 'https';
 import * as path from 'path';
 import { CancelledError, LmError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
+import { HUB_ONNX_GRAPHS, OPTIONAL_FILES, REQUIRED_FILES, TOKENIZER_FILE } from '../core/neural/hfLayout';
 import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from './neuralLoader';
-
-export const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
-export const OPTIONAL_FILES = ['tokenizer_config.json', 'generation_config.json'];
-/** The first of these that the repository has is downloaded. */
-export const GRAPH_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/model_quantized.onnx', 'onnx/decoder_model_merged_quantized.onnx'];
 
 /** No response headers within this time: the hub is given up on. */
 export const CONNECT_TIMEOUT_MS = 30_000;
@@ -178,7 +174,7 @@ export function listDownloadedModels(dir: string): DownloadedModel[] {
     const folder = path.join(dir, e.name);
     const state = readState(folder);
     if (state === undefined) {
-      const whole = REQUIRED_FILES.every((f) => fs.existsSync(path.join(folder, f))) && GRAPH_CANDIDATES.some((f) => fs.existsSync(path.join(folder, f)));
+      const whole = REQUIRED_FILES.every((f) => fs.existsSync(path.join(folder, f))) && HUB_ONNX_GRAPHS.some((f) => fs.existsSync(path.join(folder, f)));
       if (whole && !hasPartFiles(folder)) out.push({ repo: e.name.replace('__', '/'), dir: folder, legacy: true });
       continue;
     }
@@ -310,7 +306,7 @@ class Download {
 
   private maxFileBytes(file: string): number {
     if (this.o.maxFileBytes !== undefined) return this.o.maxFileBytes;
-    if (file === 'tokenizer.json') return MAX_TOKENIZER_FILE_BYTES;
+    if (file === TOKENIZER_FILE) return MAX_TOKENIZER_FILE_BYTES;
     return file.endsWith('.json') ? MAX_CONFIG_FILE_BYTES : MAX_GRAPH_FILE_BYTES;
   }
 
@@ -527,14 +523,14 @@ export async function downloadModel(o: DownloadOptions): Promise<string> {
     for (const f of REQUIRED_FILES) await d.file(f, true);
     for (const f of OPTIONAL_FILES) await d.file(f, false);
     let graph = false;
-    for (const f of GRAPH_CANDIDATES) {
+    for (const f of HUB_ONNX_GRAPHS) {
       if (await d.file(f, false)) {
         graph = true;
         break;
       }
     }
     if (!graph)
-      throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
+      throw new LmError(`${o.repo} has none of ${HUB_ONNX_GRAPHS.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
     await d.finish();
     return o.target;
   } finally {

@@ -8,7 +8,8 @@ import * as path from 'path';
 import type { Tensor } from 'onnxruntime-common';
 import { argmax } from '../core/distribution';
 import { generate } from '../core/generation';
-import { hostSide, loadHuggingFaceFolder, ONNX_CANDIDATES, type NodeDevice } from './neuralLoader';
+import { CONFIG_FILE, findOnnxGraph } from '../core/neural/hfLayout';
+import { hostSide, loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
 
 export interface NeuralBenchResult {
   runner: string;
@@ -79,8 +80,11 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
 async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number): Promise<Runner> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
-  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const onnx = ONNX_CANDIDATES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))!;
+  const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));
+  const onnx = path.join(
+    dir,
+    findOnnxGraph((f) => fs.existsSync(path.join(dir, f)))!,
+  );
   const t0 = now();
   const session = await ort.InferenceSession.create(fs.readFileSync(onnx), {
     executionProviders: ['cpu'],
@@ -165,7 +169,7 @@ async function transformersJsRunner(dir: string, prompt: { ids: number[] }, deco
 }
 
 export async function benchNeural(dir: string, runs = 5): Promise<{ results: NeuralBenchResult[]; prefill: number; decode: number }> {
-  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));
   const context: number = config.n_positions ?? config.max_position_embeddings ?? 128;
   const prompt = benchPrompt(dir, Math.min(64, Math.floor(context / 2)));
   const prefill = prompt.ids.length;

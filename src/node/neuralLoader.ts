@@ -1,5 +1,5 @@
 /**
- * Loads a model folder in the Hugging Face layout (config.json, tokenizer.json, onnx/*.onnx) on
+ * Loads a model folder in the Hugging Face layout (core/neural/hfLayout.ts) on
  * onnxruntime-node, the native CPU runtime (several times faster than WASM for the same graph),
  * or on onnxruntime-web's WASM backend where there is no native binary for the platform.
  */
@@ -9,21 +9,13 @@ import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
+import { CONFIG_FILE, LAYOUT_SUMMARY, ONNX_GRAPHS, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, findOnnxGraph } from '../core/neural/hfLayout';
 import { OnnxCausalLm, parseCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
 import { describeFsError, formatBytes } from './modelFileStream';
 
-/** ONNX files looked for, in order of preference (full precision first). */
-export const ONNX_CANDIDATES = [
-  'onnx/model.onnx',
-  'onnx/decoder_model_merged.onnx',
-  'onnx/model_quantized.onnx',
-  'onnx/decoder_model_merged_quantized.onnx',
-  'model.onnx',
-  'decoder_model_merged.onnx',
-];
-
+/** Whether `dir` is a model folder in the Hugging Face layout (it has a config.json). */
 export function isHuggingFaceFolder(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'config.json'));
+  return fs.existsSync(path.join(dir, CONFIG_FILE));
 }
 
 /** Caps on the JSON files of a model folder, read before parsing (a tokenizer.json of a large vocabulary is ~10 MB). */
@@ -33,7 +25,7 @@ export const MAX_TOKENIZER_JSON_BYTES = 64 << 20;
 function readJson(dir: string, name: string, required: boolean, maxBytes: number): unknown {
   const file = path.join(dir, name);
   if (!fs.existsSync(file)) {
-    if (required) throw new ModelFormatError(`missing (a Hugging Face model folder needs config.json, tokenizer.json and onnx/model.onnx)`, file);
+    if (required) throw new ModelFormatError(`missing (a Hugging Face model folder needs ${LAYOUT_SUMMARY})`, file);
     return undefined;
   }
   const bytes = readCapped(file, maxBytes);
@@ -77,20 +69,13 @@ function readCapped(file: string, maxBytes: number): Buffer {
 
 export type NodeDevice = 'auto' | 'native' | 'wasm';
 
-/** The graphs to look for, quantized ones first when preferred. */
-export function onnxCandidates(preferQuantized = false): string[] {
-  if (!preferQuantized) return ONNX_CANDIDATES;
-  const q = ONNX_CANDIDATES.filter((f) => f.includes('_quantized'));
-  return [...q, ...ONNX_CANDIDATES.filter((f) => !q.includes(f))];
-}
-
 /** The JSON files of a model folder and its ONNX graph's path (relative to the folder). */
 export function readFolderFiles(dir: string, preferQuantized = false): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; onnxRel: string } {
-  const config = readJson(dir, 'config.json', true, MAX_CONFIG_JSON_BYTES);
-  const tokenizer = readJson(dir, 'tokenizer.json', true, MAX_TOKENIZER_JSON_BYTES);
-  const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false, MAX_CONFIG_JSON_BYTES);
-  const onnxRel = onnxCandidates(preferQuantized).find((f) => fs.existsSync(path.join(dir, f)));
-  if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_CANDIDATES.join(', ')})`, dir);
+  const config = readJson(dir, CONFIG_FILE, true, MAX_CONFIG_JSON_BYTES);
+  const tokenizer = readJson(dir, TOKENIZER_FILE, true, MAX_TOKENIZER_JSON_BYTES);
+  const tokenizerConfig = readJson(dir, TOKENIZER_CONFIG_FILE, false, MAX_CONFIG_JSON_BYTES);
+  const onnxRel = findOnnxGraph((f) => fs.existsSync(path.join(dir, f)), preferQuantized);
+  if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_GRAPHS.join(', ')})`, dir);
   return { config, tokenizer, tokenizerConfig, onnxRel };
 }
 
@@ -100,8 +85,8 @@ export function hostSide(
   preferQuantized = false,
 ): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
   const files = readFolderFiles(dir, preferQuantized);
-  const config = parseCausalLmConfig(files.config, path.join(dir, 'config.json'));
-  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, path.join(dir, 'tokenizer.json'));
+  const config = parseCausalLmConfig(files.config, path.join(dir, CONFIG_FILE));
+  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, path.join(dir, TOKENIZER_FILE));
   return { config, tokenizer, onnxRel: files.onnxRel, hasTokenizerConfig: files.tokenizerConfig !== undefined };
 }
 
@@ -171,8 +156,8 @@ export async function loadHuggingFaceFolder(dir: string, name: string, options: 
       tokenizerConfig,
       onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength),
       onnxName: onnxPath,
-      configName: path.join(dir, 'config.json'),
-      tokenizerName: path.join(dir, 'tokenizer.json'),
+      configName: path.join(dir, CONFIG_FILE),
+      tokenizerName: path.join(dir, TOKENIZER_FILE),
     },
     { name, device: runtime.device, executionProviders: runtime.executionProviders, threads: runtime.device === 'native' ? options.threads : undefined },
   );

@@ -11,6 +11,7 @@ import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
+import { openOptions, recognizeModel } from '../node/modelLoader';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { deviceSetting, preferQuantizedSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
@@ -35,8 +36,17 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
   const files = new Map<string, PageModelFiles>();
   for (const e of entries) {
     try {
-      const m = modelFilesForPage(e.spec, deps.dirs.embedded, preferQuantizedSetting());
-      models.push({ label: e.label, spec: e.spec, kind: m.kind, origin: e.origin, files: Object.keys(m.files) });
+      const model = recognizeModel(e.spec, deps.dirs.embedded);
+      const m = modelFilesForPage(model, openOptions(model, { preferQuantized: preferQuantizedSetting() }));
+      models.push({
+        label: e.label,
+        spec: e.spec,
+        backend: m.backend,
+        capabilities: model.backend.capabilities,
+        origin: e.origin,
+        files: Object.fromEntries(Object.entries(m.files).map(([role, f]) => [role, f.name])),
+        runtime: m.runtime,
+      });
       files.set(e.spec, m);
     } catch (err) {
       deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);

@@ -1,16 +1,16 @@
 /**
- * Runs a neural model in a webview's Web Worker on WebGPU (WASM where the webview has no adapter).
- * The webview is either the LM Engine panel (device "webgpu") or an open playground (device
- * "auto" picks it when its window has WebGPU); the page relays the engine protocol
- * (webview/engineRelay.ts).
+ * Runs a model in a webview's Web Worker, on WebGPU when its backend runs there (WASM where the
+ * webview has no adapter). The webview is either the LM Engine panel (device "webgpu") or an open
+ * playground (device "auto" picks it when its window has WebGPU); the page relays the engine
+ * protocol (webview/engineRelay.ts, webview/relayMessages.ts).
  */
 import * as vscode from 'vscode';
-import { EngineConnection, RemoteLanguageModel } from '../core/engine/engineClient';
-import type { EngineResponse } from '../core/engine/protocol';
+import { EngineConnection, WorkerLanguageModel } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
-import { hostSide } from '../node/neuralLoader';
+import type { ModelBackend, ModelLocation, OpenOptions } from '../node/backends/backend';
 import type { OrtBinaryUrls } from '../webview/ortBinaries';
-import { neuralFilesForPage, pageResourceRoots, readModelFileForPage } from './pageModelFiles';
+import { fromRelay, type RelayFromPage, type RelayToPage } from '../webview/relayMessages';
+import { modelFilesForPage, pageResourceRoots, readModelFilesForPage } from './pageModelFiles';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
 /** The folders an engine webview loads its worker and onnxruntime-web binaries from; never a model's (its files are posted). */
@@ -29,7 +29,8 @@ export function engineWorkerUrls(w: vscode.Webview, extensionUri: vscode.Uri): {
   };
 }
 
-type RelayMessage = { type: string; webgpu?: boolean; response?: EngineResponse & { logProbs?: number[]; ranks?: number[] }; error?: string };
+/** A model of a backend that runs in a webview, as the registry recognised it. */
+export type WebviewModel = ModelLocation & { backend: ModelBackend };
 
 /** A webview whose page runs an engine relay: it says `ready` once, then answers requests. */
 export interface EngineWebview {
@@ -44,38 +45,24 @@ export interface EngineWebview {
 }
 
 /**
- * Loads the model folder `dir` into the webview's engine; `stop` runs when the model is disposed.
- * `device`: `auto` runs on the page's GPU only when it is a real one, `webgpu` on any adapter.
+ * Loads `model` into the webview's engine; `stop` runs when the model is disposed. `device`:
+ * `auto` runs on the page's GPU only when it is a real one, `webgpu` on any adapter.
  */
 export async function connectWebviewEngine(
   host: EngineWebview,
-  dir: string,
-  name: string,
-  preferQuantized: boolean,
+  model: WebviewModel,
+  options: OpenOptions,
   stop: () => void,
   device: 'auto' | 'webgpu' = 'auto',
-): Promise<RemoteLanguageModel> {
-  const { tokenizer, onnxRel } = hostSide(dir, preferQuantized);
+): Promise<WorkerLanguageModel> {
+  const { backend, name } = model;
   const w = host.webview;
-  const model = neuralFilesForPage(dir, onnxRel);
-  const connection = new EngineConnection((request) => {
-    if (request.op !== 'load') return void w.postMessage({ type: 'request', request });
-    // The load carries the files' bytes: the page has no resource root in the model's folder.
-    const names = Object.keys(model.files);
-    Promise.all(names.map((n) => readModelFileForPage(model, n))).then(
-      (buffers) => w.postMessage({ type: 'request', request: { ...request, files: Object.fromEntries(names.map((n, i) => [n, buffers[i]])) } }),
-      (e: unknown) => connection.fail(e instanceof Error ? e : new LmError(String(e))),
-    );
-  });
+  const post = (m: RelayToPage) => void w.postMessage(m);
+  const connection = new EngineConnection((request) => post({ type: 'request', request }));
   const subscriptions = [
-    w.onDidReceiveMessage((m: RelayMessage) => {
+    w.onDidReceiveMessage((m: RelayFromPage) => {
       if (m.type === 'fatal') connection.fail(new LmError(`the webview engine failed: ${m.error}`));
-      else if (m.type === 'response' && m.response) {
-        const r = m.response;
-        connection.receive(
-          r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse),
-        );
-      }
+      else if (m.type === 'response') connection.receive(fromRelay(m.response));
     }),
     host.onDidDispose(() => connection.close(new LmError('the webview that ran the model was closed'))),
   ];
@@ -84,14 +71,22 @@ export async function connectWebviewEngine(
     stop();
   };
   try {
-    await host.ready;
-    const loaded = await connection.request({ op: 'load', spec: { name, device } });
-    if (host.refute && loaded.model?.device !== 'webgpu') {
+    if (!backend.hostTokenizer) throw new LmError(`the ${backend.id} backend declares no tokenizer for the host: its models cannot run in a webview`);
+    const tokenizer = backend.hostTokenizer(model, options);
+    const files = modelFilesForPage(model, options);
+    // The load carries the files' bytes: the page has no resource root in the model's folder.
+    const [bytes] = await Promise.all([readModelFilesForPage(files), host.ready]);
+    const loaded = await connection.request({
+      op: 'load',
+      // The files are those of the graph the options chose (webviewFiles).
+      spec: { backend: backend.id, name, source: { files: bytes }, device, runtime: files.runtime },
+    });
+    if (host.refute && loaded.model.device !== 'webgpu') {
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
       void connection.request({ op: 'dispose' }).catch(() => undefined);
       host.refute();
       throw new LmError(
-        `the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model?.device ?? 'an unknown device'}; the model runs in a worker thread instead`,
+        `the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model.device ?? 'an unknown device'}; the model runs in a worker thread instead`,
       );
     }
     const dispose = () =>
@@ -99,7 +94,7 @@ export async function connectWebviewEngine(
         .request({ op: 'dispose' })
         .catch(() => undefined)
         .finally(release);
-    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, dispose);
+    return new WorkerLanguageModel(connection, loaded.model, tokenizer, dispose);
   } catch (e) {
     release();
     throw e;
@@ -109,10 +104,10 @@ export async function connectWebviewEngine(
 /** Relay messages of a webview: resolves `ready` at the page's first `ready`, rejects on `fatal`. */
 export function relayReady(webview: vscode.Webview): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const sub = webview.onDidReceiveMessage((m: RelayMessage) => {
+    const sub = webview.onDidReceiveMessage((m: RelayFromPage) => {
       if (m.type === 'ready') {
         sub.dispose();
-        resolve(!!m.webgpu);
+        resolve(m.webgpu === true);
       } else if (m.type === 'fatal') {
         sub.dispose();
         reject(new LmError(`the webview engine failed: ${m.error}`));
@@ -127,11 +122,11 @@ export function relayReady(webview: vscode.Webview): Promise<boolean> {
  */
 export async function startWebviewEngine(
   extensionUri: vscode.Uri,
-  dir: string,
-  name: string,
-  preferQuantized: boolean,
+  model: WebviewModel,
+  options: OpenOptions,
   onClosed: () => void,
-): Promise<RemoteLanguageModel> {
+): Promise<WorkerLanguageModel> {
+  const { name } = model;
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const panel = vscode.window.createWebviewPanel(
     'lmPlayground.engine',
@@ -154,5 +149,5 @@ export async function startWebviewEngine(
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'enginePage.js'))}"></script>
 </body></html>`;
   panel.onDidDispose(onClosed);
-  return connectWebviewEngine({ webview: w, ready, onDidDispose: panel.onDidDispose }, dir, name, preferQuantized, () => panel.dispose(), 'webgpu');
+  return connectWebviewEngine({ webview: w, ready, onDidDispose: panel.onDidDispose }, model, options, () => panel.dispose(), 'webgpu');
 }

@@ -7,7 +7,8 @@ import { generate } from '../../src/core/generation';
 import { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { scoreText } from '../../src/core/scoring';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { startNeuralWorker } from '../../src/node/workerHost';
+import { onnxBackend } from '../../src/node/backends/onnxBackend';
+import { startEngineWorker } from '../../src/node/workerHost';
 import { CancelledError } from '../../src/core/errors';
 import { REPO } from './helpers';
 
@@ -112,8 +113,8 @@ describe('neural engine hosts: worker thread, native and WASM give the same numb
 
   it('a worker-thread model (native) equals the in-process one; the WASM backend agrees within 1e-4', async () => {
     const local = await loadHuggingFaceFolder(MODEL_DIR, 'local');
-    const remote = await startNeuralWorker({ dir: MODEL_DIR, name: 'remote', device: 'native' });
-    const wasm = await startNeuralWorker({ dir: MODEL_DIR, name: 'wasm', device: 'wasm' });
+    const remote = await startEngineWorker({ backend: onnxBackend, location: MODEL_DIR, name: 'remote' }, { device: 'native' });
+    const wasm = await startEngineWorker({ backend: onnxBackend, location: MODEL_DIR, name: 'wasm' }, { device: 'wasm' });
     try {
       assert.strictEqual(remote.info.device, 'native');
       assert.strictEqual(wasm.info.device, 'wasm');
@@ -147,7 +148,7 @@ describe('neural engine hosts: worker thread, native and WASM give the same numb
     fs.cpSync(MODEL_DIR, dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'onnx', 'model.onnx'), 'garbage');
     await assert.rejects(
-      startNeuralWorker({ dir, name: 'x', device: 'native' }),
+      startEngineWorker({ backend: onnxBackend, location: dir, name: 'x' }, { device: 'native' }),
       (e: Error) => e instanceof ModelFormatError && /model\.onnx: onnxruntime cannot load it/.test(e.message),
     );
     fs.rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { HuggingFaceTokenizer } from '../../src/core/neural/hfTokenizer';
 import { sequenceScoresFromDistributions } from '../../src/core/scoring';
 import { mergeUtf8 } from '../../src/playground/utf8Merge';
 import { TokenStream } from '../../src/core/tokenStream';
-import { CORPUS, REPO } from './helpers';
+import { CORPUS, REPO, WINDOW_TEST_MODEL } from './helpers';
 
 const FIXTURE = path.join(REPO, 'test', 'unit', 'fixtures', 'sentencepiece');
 const model = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'model.json'), 'utf8'));
@@ -358,7 +358,7 @@ describe('tokenizers this product does not reproduce: offsets by alignment', fun
 
 /** A model that puts all probability on the next token of a script (after the prompt's). */
 class ScriptedModel implements LanguageModel {
-  readonly info: ModelInfo = { name: 'scripted', kind: 'neural', description: 'scripted', contextLength: 512 };
+  readonly info: ModelInfo = { name: 'scripted', ...WINDOW_TEST_MODEL, description: 'scripted', contextLength: 512 };
   readonly bosId = 1;
   readonly eosId = 2;
   readonly unkId = undefined;

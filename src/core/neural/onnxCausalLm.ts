@@ -3,6 +3,7 @@
  * injected onnxruntime (onnxruntime-node, or onnxruntime-web with WASM or WebGPU: the same
  * onnxruntime-common API), with a KV cache: a prompt is prefilled once, then one token per step.
  */
+import type { BackendCapabilities } from '../backends/capabilities';
 import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores } from '../model';
@@ -141,6 +142,19 @@ interface Cache {
   last: Float64Array;
 }
 
+/**
+ * A transformer on onnxruntime: whole distributions, a sequence scored in one forward pass, a
+ * window of at most n_positions tokens; on any onnxruntime build (native or WASM in Node, WASM or
+ * WebGPU in a browser).
+ */
+export const ONNX_CAPABILITIES: BackendCapabilities = {
+  distribution: 'full',
+  batchedScoring: true,
+  context: 'window',
+  placements: ['host', 'node-worker', 'webview-worker'],
+  devices: ['native', 'wasm', 'webgpu'],
+};
+
 export class OnnxCausalLm implements LanguageModel {
   readonly info: ModelInfo;
   readonly unkId = undefined;
@@ -160,7 +174,8 @@ export class OnnxCausalLm implements LanguageModel {
     this.inputNames = new Set(session.inputNames);
     this.info = {
       name: options.name,
-      kind: 'neural',
+      backend: 'onnx',
+      capabilities: ONNX_CAPABILITIES,
       description: `${config.modelType} transformer, ${config.layers} layers, context ${config.contextLength} tokens, vocabulary ${config.vocabSize}, on ${options.device}`,
       contextLength: config.contextLength,
       device: options.device,

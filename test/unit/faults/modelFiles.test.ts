@@ -20,7 +20,7 @@ import { ngramFromBytes } from '../../../src/core/ngram/ngramFromBytes';
 import { ngramFromChunks } from '../../../src/core/ngram/ngramFromChunks';
 import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
 import { MAX_VOCABULARY } from '../../../src/core/ngram/vocabulary';
-import { loadModelFile } from '../../../src/node/modelLoader';
+import { loadNgramFile } from '../../../src/node/backends/ngramBackend';
 import { modelFileChunks } from '../../../src/node/modelFileStream';
 import { loadHuggingFaceFolder, MAX_CONFIG_JSON_BYTES } from '../../../src/node/neuralLoader';
 import { modelBytesChunks } from '../../../src/webview/cappedGunzip';
@@ -355,13 +355,13 @@ describe('fault injection: gzip streams', () => {
     new DataView(prefix.buffer).setUint32(8, 1, true); // format 1: no declared length to stop at
     const gz = file('bomb.ngram.gz', bomb(prefix, 64));
     await assert.rejects(
-      loadModelFile(gz, 'x', { maxBytes: 2 << 20 }),
+      loadNgramFile(gz, 'x', { maxBytes: 2 << 20 }),
       (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${gz}: decompresses to more than 2 MiB`),
     );
     // A plain file larger than the cap is refused before reading.
     const big = file('big.arpa', Buffer.alloc(3 << 20, 0x61));
     await assert.rejects(
-      loadModelFile(big, 'x', { maxBytes: 2 << 20 }),
+      loadNgramFile(big, 'x', { maxBytes: 2 << 20 }),
       (e: Error) => e instanceof ModelFormatError && /big\.arpa: file is 3 MiB, above the 2 MiB limit/.test(e.message),
     );
   });
@@ -425,7 +425,7 @@ describe('fault injection: gzip streams', () => {
       (e: Error) => e instanceof ModelFormatError && e.message === `${sparse}: file has ${(256 << 20) - 64} bytes more than the 64 its header declares`,
     );
     assert.ok(seen.bytes <= 2 << 20, `read ${seen.bytes} bytes`);
-    await assert.rejects(loadModelFile(sparse, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.includes('more than the 64 its header declares'));
+    await assert.rejects(loadNgramFile(sparse, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.includes('more than the 64 its header declares'));
     // A declared length above the cap is refused before allocating it.
     new DataView(prefix.buffer).setUint32(16, 0xffff_fff0, true);
     await assert.rejects(
@@ -437,7 +437,7 @@ describe('fault injection: gzip streams', () => {
   it('reads a gzipped ARPA file whose name lacks .gz (the cap is on what it decompresses to, not its size)', async () => {
     const arpa = [...writeArpa(smallModel())].join('');
     const p = file('plain-name.arpa', zlib.gzipSync(Buffer.from(arpa)));
-    assert.strictEqual((await loadModelFile(p, 'x')).vocabSize, smallModel().vocab.size);
+    assert.strictEqual((await loadNgramFile(p, 'x')).vocabSize, smallModel().vocab.size);
   });
 
   it('refuses a FIFO or a device as "not a regular file", without blocking on it', async () => {
@@ -445,7 +445,7 @@ describe('fault injection: gzip streams', () => {
     execFileSync('mkfifo', [fifo]);
     for (const p of [fifo, '/dev/zero', '/dev/urandom']) {
       await assert.rejects(
-        loadModelFile(p, 'x'),
+        loadNgramFile(p, 'x'),
         (e: Error) => e instanceof ModelFormatError && e.message === `${p}: not a regular file (a device, a FIFO or a socket cannot be a model)`,
       );
     }
@@ -454,11 +454,11 @@ describe('fault injection: gzip streams', () => {
   it('names the file of a truncated or corrupt gzip stream', async () => {
     const arpa = [...writeArpa(smallModel())].join('');
     const gz = zlib.gzipSync(Buffer.from(arpa));
-    assert.strictEqual((await loadModelFile(file('ok.arpa.gz', gz), 'x')).vocabSize, smallModel().vocab.size);
+    assert.strictEqual((await loadNgramFile(file('ok.arpa.gz', gz), 'x')).vocabSize, smallModel().vocab.size);
     for (const cut of [10, gz.length >> 1, gz.length - 4]) {
       const p = file(`cut${cut}.arpa.gz`, gz.subarray(0, cut));
       await assert.rejects(
-        loadModelFile(p, 'x'),
+        loadNgramFile(p, 'x'),
         (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`),
         `cut at ${cut}`,
       );
@@ -466,12 +466,12 @@ describe('fault injection: gzip streams', () => {
     const flipped = Buffer.from(gz);
     flipped[gz.length - 6] ^= 0xff; // the CRC-32 of the content
     const p = file('crc.arpa.gz', flipped);
-    await assert.rejects(loadModelFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`));
+    await assert.rejects(loadNgramFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`));
   });
 
   it('reports a file it cannot read as such (a folder, a missing file)', async () => {
-    await assert.rejects(loadModelFile(dir, 'x'), (e: Error) => e instanceof LmError && /is a folder|EISDIR/.test(e.message) && e.message.includes(dir));
-    await assert.rejects(loadModelFile(path.join(dir, 'none.arpa'), 'x'), (e: Error) => e instanceof LmError && /none\.arpa: no such file/.test(e.message));
+    await assert.rejects(loadNgramFile(dir, 'x'), (e: Error) => e instanceof LmError && /is a folder|EISDIR/.test(e.message) && e.message.includes(dir));
+    await assert.rejects(loadNgramFile(path.join(dir, 'none.arpa'), 'x'), (e: Error) => e instanceof LmError && /none\.arpa: no such file/.test(e.message));
   });
 });
 
