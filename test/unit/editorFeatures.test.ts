@@ -207,9 +207,20 @@ describe('n-gram training in a worker thread (Train N-gram Model on Workspace)',
     const done = await job.finish({ name: 'test-3gram', tokenizer: 'editor', order: 3 });
     const model = ngramFromBytes(done.bytes, 'test', 'test');
     assert.strictEqual(model.info.name, 'test-3gram');
-    assert.ok(done.heldOut.tokens > 0 && done.heldOut.logProb < 0);
-    const direct = await scoreText(model, parts[0].heldOut);
-    assert.ok(direct.summary.tokens <= done.heldOut.tokens);
+    // The held-out figures recomputed without the scoring code: each held-out text from its start
+    // (<s> given), every token looked up in the returned model's table after its n-1 tokens.
+    const expected = { logProb: 0, tokens: 0, chars: 0 };
+    for (const p of parts) {
+      assert.ok(p.heldOut.trim().length > 0);
+      const ids = model.tokenizer.encode(p.heldOut, true).map((t) => t.id);
+      assert.strictEqual(ids[0], model.bosId);
+      for (let i = 1; i < ids.length; i++) expected.logProb += model.ngram.logProb10(ids.slice(Math.max(0, i - 2), i), ids[i]) * Math.LN10;
+      expected.tokens += ids.length - 1;
+      expected.chars += [...p.heldOut].length;
+    }
+    assert.strictEqual(done.heldOut.tokens, expected.tokens);
+    assert.strictEqual(done.heldOut.chars, expected.chars);
+    assert.ok(Math.abs(done.heldOut.logProb - expected.logProb) <= 1e-12 * -expected.logProb, `${done.heldOut.logProb} vs ${expected.logProb}`);
   });
 
   it('stops when cancelled', async () => {
@@ -259,6 +270,7 @@ describe('token probabilities (heat-map)', function () {
       },
     });
     assert.ok(chunks > 1);
+    assert.deepStrictEqual(Array.from(logProbs.subarray(1)), Array.from(whole.logProbs));
     assert.deepStrictEqual(Array.from(ranks.subarray(1)), Array.from(whole.ranks));
     const signal = { cancelled: false };
     await assert.rejects(scoreInChunks(model, ids, 1, ids.length, { signal, onChunk: () => (signal.cancelled = true) }), CancelledError);
