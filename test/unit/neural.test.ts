@@ -22,22 +22,6 @@ describe('neural model on onnxruntime-node (embedded gpt-classics)', function ()
   });
   after(() => lm?.dispose());
 
-  it("matches PyTorch's logits for the export's reference input", async () => {
-    const ref = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'reference-logits.json'), 'utf8'));
-    const ids: number[] = ref.input_ids;
-    const last = await lm.nextLogProbs(ids);
-    // Log-softmax differs from logits by a constant: compare differences.
-    for (let i = 1; i < 10; i++) {
-      assert.ok(Math.abs(last[i] - last[0] - (ref.last_logits_first10[i] - ref.last_logits_first10[0])) < 1e-4, `logit ${i}`);
-    }
-    for (let t = 1; t <= ids.length; t++) {
-      const lp = await lm.nextLogProbs(ids.slice(0, t));
-      let best = 0;
-      for (let i = 1; i < lp.length; i++) if (lp[i] > lp[best]) best = i;
-      assert.strictEqual(best, ref.argmax_per_position[t - 1], `argmax at position ${t - 1}`);
-    }
-  });
-
   it('incremental (KV cache) log-probs equal a full recompute within 1e-4', async () => {
     const tokens = lm.tokenizer.encode('It was a fine morning, and Elizabeth walked out into the garden to think.', true).map((t) => t.id);
     const full = await lm.sequenceLogProbs(tokens, 1);
