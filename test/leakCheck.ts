@@ -8,6 +8,7 @@
  * Node lists timers only by type and does not list worker threads at all, so both are tracked
  * from their creation here (the hook is loaded before any test file).
  */
+import { promisify } from 'util';
 // The modules themselves, not namespace copies: their exports are patched for the code under test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import timers = require('timers');
@@ -52,6 +53,8 @@ function trackTimers(): void {
     forget(t);
     plain(t as NodeJS.Timeout | undefined);
   };
+  // util.promisify(setTimeout) keeps working: it looks for this symbol.
+  Object.assign(trackedTimeout, { [promisify.custom]: (plainTimeout as unknown as Record<symbol, unknown>)[promisify.custom] });
   const patch = {
     setTimeout: trackedTimeout,
     setInterval: trackedInterval,
