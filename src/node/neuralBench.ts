@@ -46,12 +46,35 @@ export function benchPrompt(dir: string, prefill: number): { text: string; ids: 
   };
 }
 
+/** One run of one runner: tokens/s, seconds to the first token, and the greedy tokens it decoded. */
+export interface RunMeasure {
+  prefill: number;
+  decode: number;
+  first: number;
+  tokens: number[];
+}
+
 /** One runner, loaded: `once()` measures one prefill and one greedy decode. */
 interface Runner {
   runner: string;
   loadSeconds: number;
-  once(run: number): Promise<{ prefill: number; decode: number; first: number }>;
+  once(run: number): Promise<RunMeasure>;
   dispose(): Promise<void> | void;
+}
+
+/**
+ * Every runner must decode the reference's greedy tokens: a runner that computes something else
+ * is not a fair comparison, whatever its speed. Throws naming the runner and the first difference.
+ */
+export function checkSameTokens(reference: { runner: string; tokens: number[] }, other: { runner: string; tokens: number[] }): void {
+  const n = Math.max(reference.tokens.length, other.tokens.length);
+  for (let i = 0; i < n; i++) {
+    if (reference.tokens[i] !== other.tokens[i]) {
+      throw new Error(
+        `${other.runner} decodes other tokens than ${reference.runner}: from token ${i}, ${JSON.stringify(other.tokens.slice(i, i + 5))} against ${JSON.stringify(reference.tokens.slice(i, i + 5))}`,
+      );
+    }
+  }
 }
 
 async function engineRunner(dir: string, device: NodeDevice, prompt: { text: string; ids: number[] }, decode: number): Promise<Runner> {
@@ -70,7 +93,7 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
       const [c] = await generate(lm, prompt.text, { maxTokens: decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
       const total = now() - g0;
       // Decode rate excludes the generation's own prefill (its first token).
-      return { prefill: ids.length / prefillSeconds, decode: (c.tokens.length - 1) / Math.max(1e-9, total - first), first };
+      return { prefill: ids.length / prefillSeconds, decode: (c.tokens.length - 1) / Math.max(1e-9, total - first), first, tokens: c.tokens.map((t) => t.id) };
     },
     dispose: () => lm.dispose(),
   };
@@ -126,13 +149,15 @@ async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number
       const p0 = now();
       let { next, present } = await run(ids, 0, empty());
       const p1 = now();
+      const tokens = [next];
       let length = ids.length;
       for (let i = 1; i < decode; i++) {
         ({ next, present } = await run([next], length, present));
+        tokens.push(next);
         length++;
       }
       const p2 = now();
-      return { prefill: ids.length / (p1 - p0), decode: (decode - 1) / (p2 - p1), first: p1 - p0 };
+      return { prefill: ids.length / (p1 - p0), decode: (decode - 1) / (p2 - p1), first: p1 - p0, tokens };
     },
     dispose: () => session.release(),
   };
@@ -160,9 +185,10 @@ async function transformersJsRunner(dir: string, prompt: { ids: number[] }, deco
       await gen(1);
       const first = now() - a;
       const b = now();
-      await gen(decode);
+      const out = (await gen(decode)) as unknown as { tolist(): bigint[][] };
       const total = now() - b;
-      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first };
+      const tokens = out.tolist()[0].slice(ids.length).map(Number);
+      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first, tokens };
     },
     dispose: () => (model as unknown as { dispose(): Promise<void> }).dispose(),
   };
@@ -185,8 +211,11 @@ export async function benchNeural(dir: string, runs = 5): Promise<{ results: Neu
   // Runs interleave the runners, so that the machine's load drifts over all of them alike.
   const samples = runners.map(() => ({ prefill: [] as number[], decode: [] as number[], first: [] as number[] }));
   for (let r = 0; r < runs + 1; r++) {
+    let reference: { runner: string; tokens: number[] } | undefined;
     for (const [i, runner] of runners.entries()) {
       const m = await runner.once(r);
+      if (reference) checkSameTokens(reference, { runner: runner.runner, tokens: m.tokens });
+      else reference = { runner: runner.runner, tokens: m.tokens };
       if (r === 0) continue; // warm-up
       samples[i].prefill.push(m.prefill);
       samples[i].decode.push(m.decode);

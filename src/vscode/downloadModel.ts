@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import { clampMaxDownloadBytes, downloadModel, repoFolderName, validateRepoId } from '../node/hubDownload';
 import { loadModel } from '../node/modelLoader';
-import { SECTION } from './settings';
+import { SECTION, read } from './settings';
 
 export function downloadsDir(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'models');
@@ -34,9 +34,9 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
   const id = validateRepoId(repo);
   // Both settings are machine-scoped and restricted in untrusted workspaces (package.json).
   const config = vscode.workspace.getConfiguration(SECTION);
-  const baseUrl = config.get<string>('hub.baseUrl', 'https://huggingface.co');
+  const baseUrl = read(config, 'hub.baseUrl');
   // package.json's minimum is only advice to the settings editor: a settings.json may say anything.
-  const maxTotalBytes = clampMaxDownloadBytes(config.get<number>('hub.maxDownloadBytes'));
+  const maxTotalBytes = clampMaxDownloadBytes(read(config, 'hub.maxDownloadBytes'));
   const target = path.join(downloadsDir(context), repoFolderName(id));
   try {
     await vscode.window.withProgress(

@@ -14,7 +14,7 @@ import { addTextToTrainer } from '../../src/core/ngram/textTraining';
 import { describePosition, ScoreTotals, summarize, type TokenScore } from '../../src/core/scoring';
 import { TokenStream } from '../../src/core/tokenStream';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { corpusFiles, REPO } from './helpers';
+import { CORPUS, corpusFiles, REPO } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
@@ -109,6 +109,23 @@ describe('lmp command line', function () {
       return rest;
     });
     assert.deepStrictEqual(scores[1], scores[0]);
+  });
+
+  it("trains on the shared corpus and scores its valid text with KenLM's figures (lmplz -o 3, query)", () => {
+    // KenLM's lmplz -o 3 on train/*.txt and query on valid/poirot_investigates.txt, as recorded in
+    // the foundation issue to query's 6 significant digits: 60,198 tokens, 5,402 OOVs, perplexity
+    // 795.936 including OOVs and 371.817 excluding them.
+    const arpa = path.join(dir, 'corpus-3gram.arpa');
+    const t = lmp('train-ngram', '--order', '3', '--arpa', arpa, ...corpusFiles('train'));
+    assert.strictEqual(t.code, 0, t.stderr);
+    const s = lmp('score', '--model', arpa, '--json', path.join(CORPUS, 'valid', 'poirot_investigates.txt'));
+    fs.rmSync(arpa);
+    assert.strictEqual(s.code, 0, s.stderr);
+    const j = JSON.parse(s.stdout);
+    assert.deepStrictEqual(
+      [j.tokens, j.oov, j.perplexity_including_oov.toPrecision(6), j.perplexity_excluding_oov.toPrecision(6)],
+      [60198, 5402, '795.936', '371.817'],
+    );
   });
 
   it('prints errors to stderr with a non-zero exit code', () => {
