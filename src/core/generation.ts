@@ -116,7 +116,12 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
   let echoed: GeneratedToken[] | undefined;
   if (options.echoPrompt) {
     const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
-    echoed = scored.map((s) => ({ id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives }));
+    echoed = scored.map((s) => {
+      const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives };
+      // As generated tokens: a prompt token that ends inside a character has no text of its own.
+      if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(s.id));
+      return token;
+    });
   }
 
   const processors = logitsProcessors(model, heal, options);

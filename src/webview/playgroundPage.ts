@@ -233,7 +233,7 @@ function tokenSpans(tokens: TokenView[]): HTMLElement[] {
     );
     if (Number.isFinite(p))
       span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
-    const show = () => showTokenTip(tip, span, group);
+    const show = () => showTokenTip(tip, span, group, piece.text);
     span.addEventListener('mouseenter', show);
     span.addEventListener('focus', show);
     span.addEventListener('mouseleave', () => (tip.hidden = true));
