@@ -25,6 +25,7 @@ import { galleryExampleFor, galleryNotes, type ScoredPrompt } from '../playgroun
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
 import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/requests';
 import { differingVariables } from '../playground/templates';
+import { sampledToken } from '../playground/sampledToken';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
@@ -386,6 +387,12 @@ startTemperatureExplorer({
       logProbs,
       ids,
       source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
+      // A token further down: its text from the engine, asked after the same prompt with the same model.
+      token: (id) =>
+        sampledToken(logProbs, id, async (k) => {
+          await loadModel(request.model || config.defaultModel);
+          return (await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k })).top;
+        }),
     };
   },
   error: (m) => message(m),
