@@ -5,7 +5,7 @@
  * says what that token was and what the model had ranked first, since otherwise nothing shows.
  */
 import type { Completion, GeneratedToken } from '../core/generation';
-import { formatBits, formatProbability, WHITESPACE_SYMBOLS } from '../core/numberFormat';
+import { formatBits, formatProbability, plural, WHITESPACE_SYMBOLS } from '../core/numberFormat';
 import { tokenLabel } from './pieceTip';
 
 export interface RunShape {
@@ -19,11 +19,6 @@ export interface CompletionSummary {
   meta: string;
   /** Set when the completion stopped before any token: what the model predicted first. */
   stoppedAtOnce?: string;
-}
-
-/** "1 token", "3 tokens". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 /** log₂ p as bits: "−35.03 bits". */
