@@ -18,7 +18,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import { entropyNats, rankOf, temperedProbabilities } from '../core/distribution';
-import { formatProbability, visibleToken, whitespaceLegend } from '../core/numberFormat';
+import { formatBits, formatProbability, visibleToken, whitespaceLegend } from '../core/numberFormat';
 import { Xoshiro128, randomSeed } from '../core/random';
 import { sampleIndex } from '../core/sampling';
 import { barAxis, type AxisScale } from '../playground/barAxis';
@@ -200,7 +200,7 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
     entropyChart.data.datasets = [
       { label: 'H(p_T)', data: points, borderColor: themeColor('--vscode-charts-purple', '#b180d7'), pointRadius: 0 },
       {
-        label: `T → ∞: ${uniform.toFixed(2)} bits`,
+        label: `T → ∞: ${formatBits(uniform)}`,
         data: [
           { x: 0, y: uniform },
           { x: 5, y: uniform },
@@ -210,7 +210,7 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
         pointRadius: 0,
       },
       {
-        label: `now: ${here.toFixed(2)} bits`,
+        label: `now: ${formatBits(here)}`,
         data: [{ x: Math.min(T, 5), y: here }],
         borderColor: themeColor('--vscode-charts-red', '#f14c4c'),
         backgroundColor: themeColor('--vscode-charts-red', '#f14c4c'),
@@ -219,7 +219,7 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
       },
     ];
     entropyChart.update();
-    byId('explorer-status').textContent = `${e.source} · entropy of p_T at T = ${formatTemperature(T)}: ${here.toFixed(3)} bits`;
+    byId('explorer-status').textContent = `${e.source} · entropy of p_T at T = ${formatTemperature(T)}: ${formatBits(here)}`;
   }
 
   const explore = (s: ExplorerSource, x: Explored) => {
@@ -271,5 +271,6 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
       (err: Error) => deps.error(err.message),
     );
   });
-  renderModes();
+  // Something to look at from the start: the lecture's example, until the prompt's is asked for.
+  explore('lecture', LECTURE);
 }
