@@ -269,6 +269,8 @@ describe('The LM Playground panel (code-server)', function () {
     assert.match(shown, /Alternatives to the first token, byte C3/);
     assert.doesNotMatch(shown, /\uFFFD/);
     await session.wb.screenshot('playground-byte-tokens');
+    await frame.locator('h1').hover();
+    await tip.waitFor({ state: 'hidden' });
     // As the next tests expect it: echo on (a scoring run), the n-gram model.
     await setValue('model', 'ngram-classics');
   });
