@@ -3,6 +3,8 @@
  * probability as a percentage, surprisal and entropy in bits, tokens with their whitespace visible.
  */
 
+import type { Tokenizer } from './model';
+
 /** Below this p (0.01 %) a percentage gets a power of ten instead of a row of zeros. */
 export const PERCENT_FLOOR = 1e-4;
 
@@ -56,4 +58,41 @@ export function visibleToken(text: string): string {
 export function whitespaceLegend(texts: readonly string[]): string {
   const used = WHITESPACE_SYMBOLS.filter((w) => texts.some((t) => t.includes(w.char)));
   return used.map((w) => `${w.symbol} = ${w.name}`).join(', ');
+}
+
+/**
+ * A byte-level token's bytes as text: whole UTF-8 characters as themselves, every byte that is no
+ * part of a whole character (a lone byte of a split "é": C3) as `<0xC3>`, never as "�".
+ */
+export function byteTokenText(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const char = n > 0 && i + n <= bytes.length ? decodeStrict(bytes.subarray(i, i + n)) : undefined;
+    if (char !== undefined) {
+      out += char;
+      i += n;
+    } else {
+      out += `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+      i++;
+    }
+  }
+  return out;
+}
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function decodeStrict(bytes: Uint8Array): string | undefined {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A vocabulary token as shown: a byte-level tokenizer's through `byteTokenText`. */
+export function displayTokenText(tokenizer: Pick<Tokenizer, 'tokenText' | 'tokenBytes'>, id: number): string {
+  return tokenizer.tokenBytes ? byteTokenText(tokenizer.tokenBytes(id)) : tokenizer.tokenText(id);
 }

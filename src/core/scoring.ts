@@ -8,6 +8,7 @@ import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
 import type { LanguageModel, SequenceScores, Token } from './model';
 import { nextWindowStart } from './slidingWindow';
+import { displayTokenText } from './numberFormat';
 
 export interface Alternative {
   id: number;
@@ -193,7 +194,7 @@ export function describePosition(
   return {
     rank: rankOf(logProbs, token),
     entropy: entropyNats(logProbs),
-    alternatives: topIndices(logProbs, topK).map((id) => ({ id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] })),
+    alternatives: topIndices(logProbs, topK).map((id) => ({ id, text: displayTokenText(model.tokenizer, id), logProb: logProbs[id] })),
   };
 }
 
