@@ -65,7 +65,7 @@ export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
       `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}\n\n`;
   md +=
     `p = **${formatProbability(p)}** ${contextPhrase(r.context)} · surprisal −log₂ p = ${formatBits(surprisalBits(r.logProb))} · ` +
-    `rank **${int(r.rank)}** of ${int(r.vocabSize)}${r.bytes ? ' for its first byte' : ''} · entropy ${formatBits(r.entropy / Math.LN2)}\n\n`;
+    `rank **${int(r.rank)}** of ${int(r.vocabSize)}${r.bytes ? ' (its first byte)' : ''}\n\n`;
   if (r.bytes)
     md +=
       `Spelled by ${r.bytes.length} byte tokens: p = ${r.bytes.map((b) => `${inlineCode(visibleToken(b.text))} ${formatProbability(Math.exp(b.logProb))}`).join(' × ')}` +
@@ -76,11 +76,12 @@ export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
       `**Word** ${inlineCode(r.word.text)} = ${r.word.parts.map((w) => inlineCode(visibleToken(w.text))).join(' + ')}: ` +
       `p = ${r.word.parts.map((w) => formatProbability(Math.exp(w.logProb))).join(' × ')} = **${formatProbability(Math.exp(lp))}** · ${formatBits(surprisalBits(lp))}\n\n`;
   }
-  md += `| # | ${r.bytes ? 'alternatives for its first byte' : 'alternative'} | p |\n|---:|---|---:|\n`;
-  r.alternatives.forEach((a, i) => {
-    const label = inlineCode(visibleToken(a.text));
-    md += `| ${i + 1} | ${a.id === r.id ? `**${label}** ◀` : label} | ${formatProbability(Math.exp(a.logProb))} |\n`;
-  });
+  // The alternatives side by side, likeliest first: two rows, however many there are.
+  if (r.alternatives.length > 0) {
+    const labels = r.alternatives.map((a) => `${inlineCode(visibleToken(a.text))}${a.id === r.id ? ' ◀' : ''}`);
+    md += `| ${r.bytes ? 'alternatives for its first byte' : 'alternatives'} | ${labels.join(' | ')} |\n|---|${'---:|'.repeat(labels.length)}\n`;
+    md += `| p (entropy ${formatBits(r.entropy / Math.LN2)}) | ${r.alternatives.map((a) => formatProbability(Math.exp(a.logProb))).join(' | ')} |\n`;
+  }
   if (legend) md += `\n${legend}\n`;
   return md;
 }

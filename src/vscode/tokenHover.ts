@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
+import { chunkContextStart } from '../editor/chunkedScoring';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
 import type { ModelService } from './modelService';
@@ -71,8 +72,9 @@ export class TokenHoverProvider implements vscode.HoverProvider {
 
 /**
  * Scores the unit under `offset`: in the heat-map's scored sequence, with the context each of its
- * tokens was scored with, where the heat-map has it; else in a text window before it, with as much
- * of it as the model's window holds.
+ * tokens was scored with, where the heat-map has it; else in a text window before it: when the
+ * window reaches the document's start, in the windows the heat-map and the status bar score it in,
+ * otherwise with as much of it as the model's window holds.
  */
 export async function tokenProbabilityAt(
   model: LanguageModel,
@@ -93,10 +95,12 @@ export async function tokenProbabilityAt(
   const lineEnd = document.offsetAt(lineRange.end);
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
+  const fromDocumentStart = window.startOffset === 0 && window.atStart;
   const seq: ScoredSequence = {
     tokens: model.tokenizer.encode(window.text, window.atStart, window.startOffset),
-    fromDocumentStart: window.startOffset === 0 && window.atStart,
-    contextStart: windowContextStart(model),
+    fromDocumentStart,
+    // From the document's start, the windows of the heat-map and the status bar; else all the model's window holds.
+    contextStart: fromDocumentStart ? (i) => chunkContextStart(model, i) : windowContextStart(model),
   };
   return hoverFactsAt(model, seq, offset, line, topK, signal);
 }

@@ -132,7 +132,7 @@ describe('the hover', () => {
     assert.ok(md.includes('p = **4.68×10⁻⁴%** given the whole text before it'), md);
     assert.ok(md.includes(`surprisal −log₂ p = ${(-Math.log2(4.68e-6)).toFixed(2)} bits`), md);
     assert.ok(md.includes('entropy 6.00 bits'), md);
-    assert.ok(md.includes('| 20.0% |') && md.includes('| 5.00% |'), md);
+    assert.ok(md.includes('| alternatives | `` ␣bread `` | `` ⏎ `` |\n|---|---:|---:|\n| p (entropy 6.00 bits) | 20.0% | 5.00% |'), md);
     assert.ok(!/nats|e-\d/.test(md), `no nats, no 4.68e-6 style: ${md}`);
     assert.ok(md.includes('rank **1,234** of 41,038'), md);
   });
