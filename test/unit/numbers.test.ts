@@ -7,6 +7,7 @@ import { hoverMarkdown, type HoverFacts } from '../../src/editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../../src/editor/hoverFacts';
 import { MAX_WORD_TOKENS, wordAround, wordLogProb, wordTokenRange } from '../../src/editor/wordView';
 import { loadModel } from '../../src/node/modelLoader';
+import { metricsTooltipMarkdown } from '../../src/vscode/metricsTooltip';
 
 describe('probabilities on screen', () => {
   it('are percentages with 3 significant digits, and powers of ten of a percentage below 0.01 %', () => {
@@ -220,5 +221,15 @@ describe('byte tokens that split a character (gpt-classics is byte-level BPE)', 
     const emoji = await hoverFactsAt(model, seq, TEXT.indexOf('🌧'), { text: TEXT, start: 0 }, 5);
     assert.strictEqual(emoji?.text, '🌧');
     assert.strictEqual(emoji?.bytes?.length, 4);
+  });
+});
+
+describe("the status bar's bits per character", () => {
+  it('says which context its tokens were given: the selection alone, at most a window', () => {
+    const summary = { bitsPerChar: 1.5, bitsPerToken: 4, perplexity: 16, tokens: 300, chars: 800 };
+    const doc = metricsTooltipMarkdown({ modelName: 'gpt-classics', scope: 'document', summary, elapsedMs: 3, window: 128 });
+    assert.ok(doc.includes('Each token is given the text before it, at most 127 tokens of it (the windows the heat-map scores in).'), doc);
+    const sel = metricsTooltipMarkdown({ modelName: 'ngram-classics', scope: 'selection', summary, elapsedMs: 3 });
+    assert.ok(sel.includes('Each token is given the text before it in the selection (scored as a text of its own).'), sel);
   });
 });
