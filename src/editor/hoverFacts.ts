@@ -76,7 +76,7 @@ export async function hoverFactsAt(
   const known = first === last ? seq.known?.(first) : undefined;
   const logProb = known?.logProb ?? bytes.reduce((s, b) => s + b.logProb, 0);
   const contextStart = seq.contextStart(first);
-  const givenTokens = ids.slice(contextStart, first).filter((id) => id !== model.bosId).length;
+  const givenTokens = first - contextStart;
   const t = tokens[index];
   return {
     id: ids[first],
