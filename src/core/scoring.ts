@@ -8,7 +8,7 @@ import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
 import type { LanguageModel, SequenceScores, Token } from './model';
 import { nextWindowStart } from './slidingWindow';
-import { splitsCharacter } from './tokenBytes';
+import { displayTokenText, splitsCharacter } from './tokenBytes';
 
 export interface Alternative {
   id: number;
@@ -197,7 +197,7 @@ export function describePosition(
     rank: rankOf(logProbs, token),
     entropy: entropyNats(logProbs),
     alternatives: topIndices(logProbs, topK).map((id) => {
-      const a: Alternative = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
+      const a: Alternative = { id, text: displayTokenText(model.tokenizer, id), logProb: logProbs[id] };
       const bytes = model.tokenizer.tokenBytes ? Array.from(model.tokenizer.tokenBytes(id)) : undefined;
       if (bytes && splitsCharacter(bytes)) a.bytes = bytes;
       return a;

@@ -15,3 +15,14 @@ export function windowKeep(contextLength: number): number {
 export function nextWindowStart(end: number, contextLength: number): number {
   return end - windowKeep(contextLength);
 }
+
+/**
+ * Start of the window that scores the token at `position` when a sequence is read in this
+ * schedule from position 0: the first window scores [1, W), each later one the tokens after the
+ * previous window's end.
+ */
+export function windowStartFor(position: number, contextLength: number): number {
+  if (position < contextLength) return 0;
+  const step = contextLength - windowKeep(contextLength);
+  return (Math.floor((position - contextLength) / step) + 1) * step;
+}

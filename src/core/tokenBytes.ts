@@ -1,8 +1,9 @@
 /**
  * A byte-level token's bytes as a person reads them. Such a token may hold part of a UTF-8
  * character (the first byte of "é"), which no text can show: decoding gives "�". Whole characters
- * are shown as text, the bytes of a split character as "byte C3".
+ * are shown as text, the bytes of a split character as the vocabulary names byte tokens: <0xC3>.
  */
+import type { Tokenizer } from './model';
 import { visibleToken } from './numberFormat';
 
 /** A run of whole characters, or of bytes that are part of a character split between tokens. */
@@ -57,17 +58,29 @@ export function splitsCharacter(bytes: readonly number[]): boolean {
 
 const hex = (b: number) => b.toString(16).toUpperCase().padStart(2, '0');
 
-/** "byte C3", "bytes F0 9F": bytes that are part of a character. */
+/** "<0xC3>", "<0xF0><0x9F>": bytes that are part of a character. */
 export function byteLabel(bytes: readonly number[]): string {
-  return `${bytes.length === 1 ? 'byte' : 'bytes'} ${bytes.map(hex).join(' ')}`;
+  return bytes.map((b) => `<0x${hex(b)}>`).join('');
 }
 
 /**
  * The token for display: whole characters with whitespace drawn (visibleToken), each run of stray
- * bytes as "byte C3", joined by " + " ("␣caf + byte C3").
+ * bytes as "<0xC3>", joined by " + " ("␣caf + <0xC3>").
  */
 export function visibleTokenBytes(bytes: readonly number[]): string {
   return utf8Segments(bytes)
     .map((s) => ('text' in s ? visibleToken(s.text) : byteLabel(s.bytes)))
     .join(' + ');
+}
+
+/** A token's bytes as text: whole characters as themselves, the bytes of a split character as <0xC3> (never "�"). */
+export function byteTokenText(bytes: Uint8Array): string {
+  return utf8Segments(Array.from(bytes))
+    .map((s) => ('text' in s ? s.text : byteLabel(s.bytes)))
+    .join('');
+}
+
+/** A vocabulary token as shown: through its bytes when the tokenizer has them. */
+export function displayTokenText(tokenizer: Pick<Tokenizer, 'tokenText' | 'tokenBytes'>, id: number): string {
+  return tokenizer.tokenBytes ? byteTokenText(tokenizer.tokenBytes(id)) : tokenizer.tokenText(id);
 }

@@ -2,9 +2,15 @@
  * Scores a long token sequence in chunks, with ranks, so that a 100k-token file neither blocks
  * the thread the model runs in nor has to finish before the first results show. Chunks grow or
  * shrink to take about `targetMs` each; the thread is yielded between chunks.
+ *
+ * A model with a context window reads the sequence in the windows of `slidingWindow.ts`, counted
+ * from `ids[0]` whatever the chunks: a token's context is then known from its position alone
+ * (`windowStartFor`), so the hover can ask for the very number the heat-map shows, and the status
+ * bar's scoring (`ScoreStream`) gives each token the same context too.
  */
 import { throwIfCancelled, type CancelSignal } from '../core/errors';
 import type { LanguageModel, SequenceScores } from '../core/model';
+import { windowStartFor } from '../core/slidingWindow';
 
 export interface ChunkOptions {
   targetMs?: number;
@@ -13,16 +19,23 @@ export interface ChunkOptions {
   onChunk?: (start: number, scores: SequenceScores) => void;
 }
 
+/** The first token the prediction of `ids[position]` is given, as `scoreInChunks` scores it. */
+export function chunkContextStart(model: LanguageModel, position: number): number {
+  const W = Math.max(1, model.info.contextLength);
+  return model.info.capabilities.context === 'window' ? windowStartFor(position, W) : Math.max(0, position - W);
+}
+
 export async function scoreInChunks(model: LanguageModel, ids: readonly number[], from: number, to: number, options: ChunkOptions = {}): Promise<void> {
   const target = options.targetMs ?? 40;
-  // Tokens before a chunk that the model can use: enough for the same numbers as one long call.
-  const context = Math.max(1, model.info.contextLength);
+  const windowed = model.info.capabilities.context === 'window';
   let size = 64;
   let start = Math.max(from, 1);
   while (start < to) {
     throwIfCancelled(options.signal);
-    const end = Math.min(to, start + size);
-    const base = Math.max(0, start - context);
+    let end = Math.min(to, start + size);
+    const base = chunkContextStart(model, start);
+    // A window's scores stop where the next window takes over.
+    if (windowed) end = Math.min(end, base + model.info.contextLength);
     const t0 = Date.now();
     const s = await model.sequenceScores(ids.slice(base, end), start - base, options.signal);
     const ms = Date.now() - t0;

@@ -1,7 +1,8 @@
 /**
  * The token hover's Markdown, pure: p as a percentage, surprisal and entropy in bits (log₂),
- * whitespace drawn visibly with a legend, and the word view (the whole word's probability as the
- * product of its tokens' conditional probabilities).
+ * whitespace drawn visibly with a legend, the context the numbers were given, and the word view
+ * (the whole word's probability as the product of its parts' conditional probabilities). Compact:
+ * with a word line and five alternatives it fits in VS Code's hover without scrolling.
  */
 import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../core/numberFormat';
 import type { Alternative } from '../core/scoring';
@@ -10,10 +11,13 @@ import { wordLogProb } from './wordView';
 import { escapeMarkdown, inlineCode } from './markdownText';
 
 export interface HoverFacts {
+  /** The (first) token's id: the alternatives mark it. */
   id: number;
+  /** The hovered unit: a token, or the character its byte tokens spell. */
   text: string;
-  /** ln p(token | text before). */
+  /** ln p(unit | context): for a character, the sum over its byte tokens. */
   logProb: number;
+  /** Rank, entropy and alternatives at the unit's (first) token. */
   rank: number;
   vocabSize: number;
   /** Entropy of the next-token distribution, nats. */
@@ -21,7 +25,11 @@ export interface HoverFacts {
   alternatives: Alternative[];
   oov: boolean;
   modelName: string;
-  /** The word the token is part of, when it has two or more tokens. */
+  /** The context the numbers were given: `tokens` tokens before it; `whole` when that is the whole text before it. */
+  context: { tokens: number; whole: boolean };
+  /** The byte tokens that spell the hovered character, when there are two or more. */
+  bytes?: WordPart[];
+  /** The word the unit is part of, when it has two or more parts. */
   word?: { text: string; parts: WordPart[] };
 }
 
@@ -36,33 +44,44 @@ export interface HeatmapFacts {
 
 const int = (n: number) => n.toLocaleString('en-US');
 
+/** "given the whole text before it" or "given the 97 tokens before it". */
+export function contextPhrase(context: HoverFacts['context']): string {
+  return context.whole ? 'given the whole text before it' : `given the ${int(context.tokens)} token${context.tokens === 1 ? '' : 's'} before it`;
+}
+
 export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
-  const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? [])];
+  const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? []), ...(r.bytes?.map((b) => b.text) ?? [])];
   const legend = whitespaceLegend(shown);
-  let md = `**${escapeMarkdown(r.modelName)}** · token ${inlineCode(visibleToken(r.text))}${r.oov ? ' (not in the vocabulary: scored as `<unk>`)' : ''}\n\n`;
+  const p = Math.exp(r.logProb);
+  // The heat-map's numbers are the hover's when it scored the same unit: then its colour joins the header.
+  const sameAsHeatmap = heatmap && heatmap.modelName === r.modelName && heatmap.rank === r.rank && Math.abs(heatmap.logProb - r.logProb) < 1e-6;
+  const unit = r.bytes ? `character ${inlineCode(visibleToken(r.text))}` : `token ${inlineCode(visibleToken(r.text))}`;
+  let md = `**${escapeMarkdown(r.modelName)}** · ${unit}${r.oov ? ' (not in the vocabulary: scored as `<unk>`)' : ''}`;
+  if (heatmap && sameAsHeatmap) md += ` · **heat-map: ${escapeMarkdown(heatmap.bucket)}** (${heatmap.colour})`;
+  md += `\n\n`;
+  if (heatmap && !sameAsHeatmap)
+    md +=
+      `**Heat-map colour: ${escapeMarkdown(heatmap.bucket)}** (${heatmap.colour}), ${r.bytes ? 'by its last byte token' : `by ${escapeMarkdown(heatmap.modelName)}`}: ` +
+      `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}\n\n`;
   md +=
-    `p(token | text before) = **${formatProbability(Math.exp(r.logProb))}** · surprisal −log₂ p = ${formatBits(surprisalBits(r.logProb))} · ` +
-    `rank **${int(r.rank)}** of ${int(r.vocabSize)} · entropy ${formatBits(r.entropy / Math.LN2)}\n\n`;
+    `p = **${formatProbability(p)}** ${contextPhrase(r.context)} · surprisal −log₂ p = ${formatBits(surprisalBits(r.logProb))} · ` +
+    `rank **${int(r.rank)}** of ${int(r.vocabSize)}${r.bytes ? ' (its first byte)' : ''}\n\n`;
+  if (r.bytes)
+    md +=
+      `Spelled by ${r.bytes.length} byte tokens: p = ${r.bytes.map((b) => `${inlineCode(visibleToken(b.text))} ${formatProbability(Math.exp(b.logProb))}`).join(' × ')}` +
+      ` (each given the bytes before it)\n\n`;
   if (r.word) {
     const lp = wordLogProb(r.word.parts);
     md +=
-      `**Word** ${inlineCode(r.word.text)} = ${r.word.parts.map((p) => inlineCode(visibleToken(p.text))).join(' + ')}: ` +
-      `p = ${r.word.parts.map((p) => formatProbability(Math.exp(p.logProb))).join(' × ')} = **${formatProbability(Math.exp(lp))}** · ${formatBits(surprisalBits(lp))}` +
-      ` (each token given the text before it)\n\n`;
+      `**Word** ${inlineCode(r.word.text)} = ${r.word.parts.map((w) => inlineCode(visibleToken(w.text))).join(' + ')}: ` +
+      `p = ${r.word.parts.map((w) => formatProbability(Math.exp(w.logProb))).join(' × ')} = **${formatProbability(Math.exp(lp))}** · ${formatBits(surprisalBits(lp))}\n\n`;
   }
-  md += `| # | alternative | p |\n|---:|---|---:|\n`;
-  r.alternatives.forEach((a, i) => {
-    const label = inlineCode(visibleToken(a.text));
-    md += `| ${i + 1} | ${a.id === r.id ? `**${label}** ◀` : label} | ${formatProbability(Math.exp(a.logProb))} |\n`;
-  });
+  // The alternatives side by side, likeliest first: two rows, however many there are.
+  if (r.alternatives.length > 0) {
+    const labels = r.alternatives.map((a) => `${inlineCode(visibleToken(a.text))}${a.id === r.id ? ' ◀' : ''}`);
+    md += `| ${r.bytes ? 'alternatives for its first byte' : 'alternatives'} | ${labels.join(' | ')} |\n|---|${'---:|'.repeat(labels.length)}\n`;
+    md += `| p (entropy ${formatBits(r.entropy / Math.LN2)}) | ${r.alternatives.map((a) => formatProbability(Math.exp(a.logProb))).join(' | ')} |\n`;
+  }
   if (legend) md += `\n${legend}\n`;
-  // The heat-map line goes first: a tall hover scrolls, and a last line would be cut off.
-  if (heatmap) {
-    md =
-      `**Heat-map colour: ${escapeMarkdown(heatmap.bucket)}** (${heatmap.colour}) · ` +
-      `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}\n\n` +
-      `*${escapeMarkdown(heatmap.modelName)}, scored with the whole text before the token*\n\n---\n\n` +
-      md;
-  }
   return md;
 }

@@ -47,16 +47,17 @@ export function planRescore(oldTokens: readonly TokenKey[], newTokens: readonly 
 
 /**
  * The ranges [start, end) to score, in order: the plan's, and every run of tokens not scored yet
- * (`scored(i)` false) elsewhere. Token 0 has no context and is never scored.
+ * (`scored(i)` false) elsewhere, from token `first` on (token 0 of a text that starts a sequence
+ * has no context and is never scored; a selection's, predicted from the text before it, is).
  */
-export function rangesToScore(count: number, scored: (i: number) => boolean, plan: RescorePlan): [number, number][] {
+export function rangesToScore(count: number, scored: (i: number) => boolean, plan: RescorePlan, first = 1): [number, number][] {
   const out: [number, number][] = [];
   const add = (start: number, end: number) => {
     const last = out[out.length - 1];
     if (last && last[1] >= start) last[1] = Math.max(last[1], end);
     else out.push([start, end]);
   };
-  let i = 1;
+  let i = first;
   while (i < count) {
     if (i >= plan.from && i < plan.to) {
       add(i, plan.to);

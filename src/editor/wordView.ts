@@ -4,9 +4,6 @@
  * probabilities, p(w) = Π p(t_i | text before t_i).
  */
 
-import type { CancelSignal } from '../core/errors';
-import type { LanguageModel } from '../core/model';
-
 /** Most tokens a word view lists; longer "words" (a long number, a URL) get no word view. */
 export const MAX_WORD_TOKENS = 16;
 
@@ -67,39 +64,4 @@ export interface WordPart {
 /** log p(word) in nats: the sum of its tokens' conditional log-probabilities. */
 export function wordLogProb(parts: readonly WordPart[]): number {
   return parts.reduce((s, p) => s + p.logProb, 0);
-}
-
-/**
- * The word at `offset` with each of its tokens' log-probability given the text before it, as the
- * hover computes it for one token (nextLogProbs, so that the hovered token's number is the same in
- * both lines); `known` is the hovered token's, already computed. Undefined when the word has one
- * token only, or no context before it.
- */
-export async function scoreWord(
-  model: LanguageModel,
-  text: string,
-  textStart: number,
-  tokens: readonly { id: number; text: string; start: number; length: number }[],
-  offset: number,
-  known?: { index: number; logProb: number },
-  signal?: CancelSignal,
-): Promise<{ text: string; parts: WordPart[] } | undefined> {
-  const range = wordTokenRange(text, textStart, tokens, offset);
-  if (!range || range.first < 1) return undefined;
-  const word = tokens.slice(range.first, range.last + 1);
-  if (word.some((t) => t.id === model.bosId)) return undefined;
-  const parts: WordPart[] = [];
-  for (let i = range.first; i <= range.last; i++) {
-    const logProb =
-      known?.index === i
-        ? known.logProb
-        : (
-            await model.nextLogProbs(
-              tokens.slice(0, i).map((t) => t.id),
-              signal,
-            )
-          )[tokens[i].id];
-    parts.push({ text: tokens[i].text, logProb });
-  }
-  return { text: text.slice(range.start - textStart, range.end - textStart), parts };
 }

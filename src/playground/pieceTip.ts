@@ -2,7 +2,7 @@
  * What the playground's token tooltip says of one displayed piece: a token, or the byte tokens
  * that spell one character together ("é" as bytes C3 A9). The character's p is the product of its
  * tokens' p; the alternatives are those where the piece starts (its first token's), each shown as
- * text, or as its bytes when it holds part of a character ("byte C3", never "�").
+ * text, or as its bytes when it holds part of a character ("<0xC3>", never "�").
  */
 import type { GeneratedToken } from '../core/generation';
 import { visibleToken } from '../core/numberFormat';
@@ -23,7 +23,7 @@ export interface PieceTip {
   logProb: number;
   /** The rank of a piece that is one token. */
   rank?: number;
-  /** Tokens > 1: each of them ("byte C3") with its p. */
+  /** Tokens > 1: each of them ("<0xC3>") with its p. */
   spelledBy: { label: string; logProb: number }[];
   /** Whether every token of a piece of several holds part of a character. */
   byteTokens: boolean;

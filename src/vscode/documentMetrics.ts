@@ -51,7 +51,14 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
       if (mine.cancelled) return;
       item.text = `$(pulse) ${summary.bitsPerChar.toFixed(2)} bits/char`;
       const tooltip = new vscode.MarkdownString(
-        metricsTooltipMarkdown({ modelName: model.info.name, scope, cutAt: cut ? settings.maxChars : undefined, summary, elapsedMs: Date.now() - started }),
+        metricsTooltipMarkdown({
+          modelName: model.info.name,
+          scope,
+          cutAt: cut ? settings.maxChars : undefined,
+          summary,
+          elapsedMs: Date.now() - started,
+          window: model.info.capabilities.context === 'window' ? model.info.contextLength : undefined,
+        }),
       );
       // The model's name is untrusted text: no command links, no HTML.
       tooltip.isTrusted = false;

@@ -6,12 +6,13 @@
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
-import { scoreInChunks } from '../editor/chunkedScoring';
+import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
+import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { planRescore, rangesToScore } from '../editor/rescorePlan';
-import { looksBinary } from './textWindow';
+import { documentWindow, looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
-import { heatmapSettings } from './settings';
+import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
 
 export interface HeatmapEntry {
@@ -32,10 +33,16 @@ interface DocState {
   whole: boolean;
   scopeStart: number;
   scopeEnd: number;
+  /** Tokens of the text before a selection that does not start the document: the context of its first tokens. */
+  context: Token[];
+  /** Whether the scored sequence (context, then tokens) starts at the document's start. */
+  fromDocumentStart: boolean;
   tokens: Token[];
   logProbs: Float64Array;
   /** Rank 0: not scored (yet). */
   ranks: Int32Array;
+  /** How many tokens before each token its score was given. */
+  contexts: Int32Array;
   job?: Job;
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -151,6 +158,33 @@ export class TokenHeatmap implements vscode.Disposable {
     return undefined;
   }
 
+  /**
+   * The scored sequence, for the hover of `offset` under `model`: its tokens with the context the
+   * heat-map gave each. Undefined where the heat-map has not scored that place with that model.
+   */
+  sequenceAt(document: vscode.TextDocument, offset: number, model: LanguageModel): ScoredSequence | undefined {
+    const s = this.states.get(document.uri.toString());
+    if (!s || s.model !== model || !this.entryAt(document, offset)) return undefined;
+    const c = s.context.length;
+    const scored = (i: number) => i >= c && s.ranks[i - c] > 0;
+    return {
+      tokens: [...s.context, ...s.tokens],
+      fromDocumentStart: s.fromDocumentStart,
+      contextStart: (i) => (scored(i) ? i - s.contexts[i - c] : chunkContextStart(model, i)),
+      known: (i) => (scored(i) ? { logProb: s.logProbs[i - c], rank: s.ranks[i - c] } : undefined),
+    };
+  }
+
+  /**
+   * The tokens before `scopeStart` a selection's first tokens are predicted from (none when it
+   * starts the document), and whether they start at the document's start.
+   */
+  private contextBefore(document: vscode.TextDocument, scopeStart: number, model: LanguageModel): { context: Token[]; fromDocumentStart: boolean } {
+    if (scopeStart === 0) return { context: [], fromDocumentStart: true };
+    const w = documentWindow(document, scopeStart, contextChars(), model.tokenizer);
+    return { context: model.tokenizer.encode(w.text, w.atStart, w.startOffset), fromDocumentStart: w.startOffset === 0 && w.atStart };
+  }
+
   /** The command: score the selection (or the document) and colour it. */
   async show(editor: vscode.TextEditor): Promise<void> {
     const document = editor.document;
@@ -174,15 +208,18 @@ export class TokenHeatmap implements vscode.Disposable {
       whole: sel.isEmpty,
       scopeStart,
       scopeEnd,
+      ...this.contextBefore(document, scopeStart, model),
       tokens,
       logProbs: new Float64Array(tokens.length),
       ranks: new Int32Array(tokens.length),
+      contexts: new Int32Array(tokens.length),
     };
     this.states.set(uri, state);
     this.onOff.fire();
     this.updateLegend();
     const started = Date.now();
-    if (await this.score(document, state, [[1, tokens.length]], 'LM: token probabilities')) {
+    const first = state.context.length > 0 ? 0 : 1;
+    if (await this.score(document, state, [[first, tokens.length]], 'LM: token probabilities')) {
       this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms`);
     }
   }
@@ -253,23 +290,29 @@ export class TokenHeatmap implements vscode.Disposable {
     if (this.states.get(uri) !== s) return;
     const text = document.getText(new vscode.Range(document.positionAt(s.scopeStart), document.positionAt(s.scopeEnd)));
     const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
-    const plan = model === s.model ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };
+    const before = this.contextBefore(document, s.scopeStart, model);
+    const sameContext = before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
+    const plan = model === s.model && sameContext ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };
     const logProbs = new Float64Array(tokens.length);
     const ranks = new Int32Array(tokens.length);
+    const contexts = new Int32Array(tokens.length);
     logProbs.set(s.logProbs.subarray(0, Math.min(plan.from, s.logProbs.length)));
     ranks.set(s.ranks.subarray(0, Math.min(plan.from, s.ranks.length)));
+    contexts.set(s.contexts.subarray(0, Math.min(plan.from, s.contexts.length)));
+    // A kept score keeps its context too: the same tokens before it, now at other positions.
     for (let i = plan.to; i < tokens.length; i++) {
       logProbs[i] = s.logProbs[i + plan.shift];
       ranks[i] = s.ranks[i + plan.shift];
+      contexts[i] = s.contexts[i + plan.shift];
     }
     if (s.job) {
       s.job.byEdit = true;
       s.job.cancelled = true;
     }
-    Object.assign(s, { model, tokens, logProbs, ranks, job: undefined });
+    Object.assign(s, { model, ...before, tokens, logProbs, ranks, contexts, job: undefined });
     this.updateLegend();
     this.paint(document); // the kept colours, at their new places
-    const ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, plan);
+    const ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, plan, s.context.length > 0 ? 0 : 1);
     await this.score(document, s, ranges, 'LM: token probabilities (continued)');
   }
 
@@ -283,8 +326,10 @@ export class TokenHeatmap implements vscode.Disposable {
       this.paint(document);
       return true;
     }
-    const { model, logProbs, ranks } = s;
-    const ids = s.tokens.map((t) => t.id);
+    const { model, logProbs, ranks, contexts } = s;
+    // Ranges are positions in the selection's tokens; the sequence scored starts with its context.
+    const c = s.context.length;
+    const ids = [...s.context, ...s.tokens].map((t) => t.id);
     const job: Job = { cancelled: false };
     s.job = job;
     let userCancelled = false;
@@ -297,13 +342,14 @@ export class TokenHeatmap implements vscode.Disposable {
       let done = 0;
       let lastPaint = Date.now();
       for (const [from, to] of ranges) {
-        await scoreInChunks(model, ids, from, to, {
+        await scoreInChunks(model, ids, from + c, to + c, {
           signal,
           onChunk: (start, r) => {
             // A chunk that comes back after an edit belongs to the old tokens: drop it.
             if (job.cancelled) return;
-            logProbs.set(r.logProbs, start);
-            ranks.set(r.ranks, start);
+            logProbs.set(r.logProbs, start - c);
+            ranks.set(r.ranks, start - c);
+            for (let i = start; i < start + r.logProbs.length; i++) contexts[i - c] = i - chunkContextStart(model, i);
             done += r.logProbs.length;
             progress?.report({
               message: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens`,

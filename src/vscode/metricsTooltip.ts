@@ -11,6 +11,8 @@ export interface MetricsTooltip {
   /** The characters scored when the text was cut, else undefined. */
   cutAt?: number;
   summary: Pick<ScoreSummary, 'bitsPerChar' | 'bitsPerToken' | 'perplexity' | 'tokens' | 'chars'>;
+  /** A neural model's context window, in tokens: the text is read in windows of it. */
+  window?: number;
   elapsedMs: number;
 }
 
@@ -21,6 +23,8 @@ export function metricsTooltipMarkdown(t: MetricsTooltip): string {
     // The same precision as the status bar's bits/char: one value, one spelling.
     `| | |\n|---|---:|\n| bits per character | ${s.bitsPerChar.toFixed(2)} |\n| bits per token | ${s.bitsPerToken.toFixed(2)} |\n` +
     `| perplexity | ${s.perplexity.toFixed(1)} |\n| tokens | ${s.tokens.toLocaleString('en-US')} |\n| characters | ${s.chars.toLocaleString('en-US')} |\n\n` +
-    `Cross-entropy of the text under the model; a better model gives a lower number. Scored in ${t.elapsedMs} ms.`
+    `Cross-entropy of the text under the model; a better model gives a lower number. ` +
+    `Each token is given the text before it${t.scope === 'selection' ? ' in the selection (scored as a text of its own)' : ''}` +
+    `${t.window !== undefined ? `, at most ${(t.window - 1).toLocaleString('en-US')} tokens of it (the windows the heat-map scores in)` : ''}. Scored in ${t.elapsedMs} ms.`
   );
 }

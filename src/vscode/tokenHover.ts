@@ -6,9 +6,9 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { describePosition } from '../core/scoring';
+import { chunkContextStart } from '../editor/chunkedScoring';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
-import { scoreWord } from '../editor/wordView';
+import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { contextChars, hoverSettings, languageEnabled } from './settings';
@@ -26,7 +26,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
 
   constructor(
     private readonly models: ModelService,
-    private readonly heatmap?: Pick<TokenHeatmap, 'isOn' | 'entryAt'>,
+    private readonly heatmap?: Pick<TokenHeatmap, 'isOn' | 'entryAt' | 'sequenceAt'>,
   ) {
     models.onDidChangeModel(() => this.cache.clear());
   }
@@ -43,11 +43,13 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       return undefined; // the load error was already shown; hovers stay quiet
     }
     const offset = document.offsetAt(position);
-    const key = `${document.uri.toString()}@${document.version}:${offset}:${settings.topK}:${model.info.name}`;
+    // Where the heat-map has scored the text, the hover gives the same tokens the same context.
+    const scored = heatmapOn ? this.heatmap!.sequenceAt(document, offset, model) : undefined;
+    const key = `${document.uri.toString()}@${document.version}:${offset}:${settings.topK}:${model.info.name}:${scored ? 'heat-map' : 'window'}`;
     let result = this.cache.get(key);
     if (result === undefined) {
       try {
-        result = await tokenProbabilityAt(model, document, offset, settings.topK, token);
+        result = await tokenProbabilityAt(model, document, offset, settings.topK, token, scored);
       } catch (e) {
         if (e instanceof CancelledError) return undefined;
         throw e;
@@ -68,41 +70,37 @@ export class TokenHoverProvider implements vscode.HoverProvider {
   }
 }
 
-/** Scores the token under `offset` given the text before it (within the context window). */
+/**
+ * Scores the unit under `offset`: in the heat-map's scored sequence, with the context each of its
+ * tokens was scored with, where the heat-map has it; else in a text window before it: when the
+ * window reaches the document's start, in the windows the heat-map and the status bar score it in,
+ * otherwise with as much of it as the model's window holds.
+ */
 export async function tokenProbabilityAt(
   model: LanguageModel,
   document: vscode.TextDocument,
   offset: number,
   topK: number,
   cancel?: vscode.CancellationToken,
+  heatmap?: ScoredSequence,
 ): Promise<TokenProbability | null> {
-  const lineEnd = document.offsetAt(document.lineAt(document.positionAt(offset).line).range.end);
-  const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
-  if (looksBinary(window.text)) return null;
-  const tokens = model.tokenizer.encode(window.text, window.atStart, window.startOffset);
-  const index = tokens.findIndex((t) => t.length > 0 && t.start <= offset && offset < t.start + t.length && !/^\s+$/.test(t.text));
-  if (index < 1 || tokens[index].id === model.bosId) return null; // no context to condition on
+  const lineRange = document.lineAt(document.positionAt(offset).line).range;
+  const line = { text: document.getText(lineRange), start: document.offsetAt(lineRange.start) };
   const signal = {
     get cancelled() {
       return cancel?.isCancellationRequested ?? false;
     },
   };
-  const dist = await model.nextLogProbs(
-    tokens.slice(0, index).map((t) => t.id),
-    signal,
-  );
-  const t = tokens[index];
-  const described = describePosition(model, dist, t.id, topK);
-  return {
-    id: t.id,
-    text: t.text,
-    start: t.start,
-    length: t.length,
-    logProb: dist[t.id],
-    vocabSize: model.vocabSize,
-    oov: model.unkId !== undefined && t.id === model.unkId,
-    modelName: model.info.name,
-    word: await scoreWord(model, window.text, window.startOffset, tokens, offset, { index, logProb: dist[t.id] }, signal),
-    ...described,
+  if (heatmap) return hoverFactsAt(model, heatmap, offset, line, topK, signal);
+  const lineEnd = document.offsetAt(lineRange.end);
+  const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
+  if (looksBinary(window.text)) return null;
+  const fromDocumentStart = window.startOffset === 0 && window.atStart;
+  const seq: ScoredSequence = {
+    tokens: model.tokenizer.encode(window.text, window.atStart, window.startOffset),
+    fromDocumentStart,
+    // From the document's start, the windows of the heat-map and the status bar; else all the model's window holds.
+    contextStart: fromDocumentStart ? (i) => chunkContextStart(model, i) : windowContextStart(model),
   };
+  return hoverFactsAt(model, seq, offset, line, topK, signal);
 }

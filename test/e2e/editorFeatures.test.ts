@@ -105,23 +105,29 @@ describe('In-editor features (code-server)', function () {
     assert.ok((await decorated().count()) > 10, 'many tokens are coloured');
     await wb.screenshot('heatmap');
     await wb.hoverWord('cheese');
-    const hover = wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'Heat-map colour' }).first();
+    const hover = wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'heat-map:' }).first();
     await hover.waitFor();
     const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
     const scored = JSON.parse(cli('score', '--model', 'ngram-classics', '--json', '--details', path.join(workspace, 'sentences.txt'))).token_scores;
     const cheese = scored.find((t: { text: string }) => t.text === ' cheese');
     const bucket = cheese.rank <= 10 ? 'top 10' : cheese.rank <= 100 ? 'top 100' : cheese.rank <= 1000 ? 'top 1000' : 'rank > 1000';
-    assert.ok(text.includes(`Heat-map colour: ${bucket}`), text);
-    const numbers = `rank ${cheese.rank.toLocaleString('en-US')} · p = ${formatProbability(Math.exp(cheese.logprob))} · ${formatBits(surprisalBits(cheese.logprob))}`;
+    // The heat-map's numbers are the hover's: its colour is in the header, no second p.
+    assert.ok(text.includes(`heat-map: ${bucket}`), text);
+    assert.ok(!text.includes('Heat-map colour'), `one set of numbers: ${text}`);
+    const numbers = `p = ${formatProbability(Math.exp(cheese.logprob))} given the`;
     assert.ok(text.includes(numbers), `the CLI's ${numbers}: ${text}`);
-    // The heat-map line is on screen whole, not cut off at the hover's edge.
+    assert.ok(text.includes(`surprisal −log₂ p = ${formatBits(surprisalBits(cheese.logprob))} · rank ${cheese.rank.toLocaleString('en-US')} of`), text);
+    // The whole hover is on screen: header, alternatives and legend, nothing to scroll to.
     const clipped = await hover.evaluate((h) => {
       const box = h.getBoundingClientRect();
-      const line = Array.from(h.querySelectorAll('p')).find((p) => p.textContent?.includes('Heat-map colour'));
-      const r = line?.getBoundingClientRect();
-      return !r ? 'no line' : r.right > box.right + 1 || r.bottom > box.bottom + 1 || r.top < box.top - 1 ? JSON.stringify({ line: r, hover: box }) : '';
+      const parts = Array.from(h.querySelectorAll('p, tr')).filter((e) => e.textContent?.trim());
+      const out = parts.filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.right > box.right + 1 || r.bottom > box.bottom + 1 || r.top < box.top - 1;
+      });
+      return out.map((e) => e.textContent).join(' | ');
     });
-    assert.strictEqual(clipped, '', 'the heat-map line lies inside the hover');
+    assert.strictEqual(clipped, '', 'every line of the hover lies inside it');
     await wb.screenshot('heatmap-hover');
     // The legend: what each colour means, with the current mode and thresholds.
     await wb.page.mouse.move(5, 5);
@@ -287,7 +293,7 @@ describe('In-editor features (code-server)', function () {
       await wb.page.keyboard.press('Control+End');
       const lastWord = [...fs.readFileSync(path.join(workspace, novel), 'utf8').matchAll(/[A-Za-z]{4,}/g)].pop()![0];
       await wb.hoverWord(lastWord);
-      await wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'Heat-map colour' }).first().waitFor();
+      await wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'heat-map:' }).first().waitFor();
       await wb.page.mouse.move(5, 5);
       await wb.runCommand('LM: Clear Token Probabilities');
       await wb.runCommand('File: Revert File');

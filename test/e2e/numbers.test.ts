@@ -8,11 +8,16 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Frame } from 'playwright-core';
-import { formatBits, surprisalBits } from '../../src/core/numberFormat';
+import { formatBits, formatProbability, surprisalBits } from '../../src/core/numberFormat';
 import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
 const TEXT = 'The wind came down from the northern hills, and there was a foretaste of winter in it.\n';
+/** A text no test was written around: accents and an emoji split into byte tokens, and more than one window of gpt-classics. */
+const HARBOUR =
+  'The rain had not stopped since dawn, and the little harbour town lay grey and quiet under it. Fishing boats rocked at the quay, their ropes creaking, while an old dog slept in the doorway of the chandler. ' +
+  'Nobody hurried; the tide would turn when it turned, and the nets could wait until the wind dropped. The children had gone to school in their oilskins, and the baker had sold the last of his loaves before nine.\n' +
+  'In the café by the water an old sailor said it was déjà vu: he had seen this storm before. 🌧️ The gulls';
 
 const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 /** "1.23%" or "4.68×10⁻⁴%" back to a probability. */
@@ -91,6 +96,129 @@ describe('Numbers on screen (code-server)', function () {
     assert.ok(!text.includes('nats') && !/\de-\d/.test(text), `bits and percentages only: ${text}`);
     assert.match(text, /␣ = space/);
     await wb.page.mouse.move(5, 5);
+  });
+
+  /** Every line of `hover` that lies outside it (cut off, or only seen by scrolling), '' when none. */
+  const clippedLines = (hover: ReturnType<Workbench['hover']>) =>
+    hover.evaluate((h) => {
+      const box = h.getBoundingClientRect();
+      const parts = Array.from(h.querySelectorAll('p, tr')).filter((e) => e.textContent?.trim());
+      return parts
+        .filter((e) => {
+          const r = e.getBoundingClientRect();
+          return r.right > box.right + 1 || r.bottom > box.bottom + 1 || r.top < box.top - 1;
+        })
+        .map((e) => e.textContent)
+        .join(' | ');
+    });
+
+  it('hovers a character that byte tokens spell as the character: their product, its bytes, the word by characters, all on screen', async function () {
+    fs.writeFileSync(path.join(session.workspace, 'harbour.txt'), `${HARBOUR}\n`);
+    await wb.openFile('harbour.txt');
+    await wb.hoverWord('é', 1); // déjà's (café's is the first)
+    const hover = wb.hover().filter({ hasText: 'Spelled by' });
+    await hover.waitFor({ timeout: 120_000 });
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('hover-byte-character');
+    assert.match(text, /character\s+é\s/);
+    const m = /Spelled by 2 byte tokens: p = <0xC3> (\S+%) × <0xA9> (\S+%)/.exec(text);
+    assert.ok(m, `the two byte tokens and their p: ${text}`);
+    const product = parsePercent(m[1]) * parsePercent(m[2]);
+    const shown = parsePercent(/p = (\S+%) given the/.exec(text)?.[1] ?? '');
+    assert.ok(Math.abs(shown / product - 1) < 0.02, `p of é = the product of its bytes': ${shown} vs ${product}`);
+    // The CLI's scores of the two byte tokens give the same p.
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', path.join(session.workspace, 'harbour.txt'))).token_scores as {
+      start: number;
+      logprob: number;
+    }[];
+    const at = HARBOUR.indexOf('déjà') + 1;
+    const bytes = scored.filter((t) => t.start === at);
+    assert.strictEqual(bytes.length, 2, JSON.stringify(bytes));
+    const cliP = Math.exp(bytes[0].logprob + bytes[1].logprob);
+    assert.ok(Math.abs(shown / cliP - 1) < 0.02, `p of é ${shown} vs the CLI's ${cliP}`);
+    assert.ok(text.includes('alternatives for its first byte'), text);
+    assert.match(text, /Word déjà = ␣d \+ é \+ j \+ à: p = /);
+    assert.ok(!text.includes('\ufffd'), `no �: ${text}`);
+    assert.strictEqual(await clippedLines(hover), '', 'every line of the hover on screen');
+    await wb.page.mouse.move(5, 5);
+    // The emoji: one character, four byte tokens.
+    await wb.hoverWord('🌧');
+    const emoji = wb.hover().filter({ hasText: 'Spelled by 4 byte tokens' });
+    await emoji.waitFor();
+    await wb.screenshot('hover-byte-emoji');
+    await wb.page.mouse.move(5, 5);
+  });
+
+  it("with the heat-map on, the hover's numbers are the heat-map's, given the context it states", async function () {
+    await wb.openFile('harbour.txt');
+    await wb.page.keyboard.press('Control+Home');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    // "gulls", the last word, is past gpt-classics' window of 128 tokens: the heat-map's window cut its context.
+    const file = path.join(session.workspace, 'harbour.txt');
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores as {
+      text: string;
+      start: number;
+      logprob: number;
+      rank: number;
+    }[];
+    const gulls = scored.find((t) => t.start >= HARBOUR.indexOf(' gulls'))!;
+    assert.ok(scored.indexOf(gulls) > 128, `${scored.indexOf(gulls)} tokens before gulls`);
+    await wb.hoverWord('gulls');
+    const hover = wb.hover().filter({ hasText: 'heat-map:' });
+    await hover.waitFor({ timeout: 120_000 });
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('hover-heatmap-gpt');
+    assert.ok(!text.includes('Heat-map colour') && !text.includes('whole text'), `one p, and not "the whole text": ${text}`);
+    const m = /token\s+(\S+)\s.*?p = (\S+%) given the (\d+) tokens before it/s.exec(text);
+    assert.ok(m, text);
+    const token = scored.find((t) => t.text === m[1].replace('␣', ' ') && t.start >= HARBOUR.indexOf('gulls') - 1)!;
+    assert.ok(Number(m[3]) < 128 && Number(m[3]) >= 64, `the context the window left: ${m[3]} tokens`);
+    assert.strictEqual(m[2], formatProbability(Math.exp(token.logprob)), `the CLI's p (the same windows): ${text}`);
+    assert.ok(text.includes(`rank ${token.rank.toLocaleString('en-US')} of`), `the CLI's rank ${token.rank}: ${text}`);
+    assert.strictEqual(await clippedLines(hover), '', 'every line of the hover on screen');
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated.first().waitFor({ state: 'detached' });
+  });
+
+  it("colours a selection's first token too, scored given the text before it", async function () {
+    fs.writeFileSync(path.join(session.workspace, 'morning.txt'), 'A short line first.\n\nIt was a fine morning, and the garden was quiet.\n');
+    await wb.openFile('morning.txt');
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    await wb.page.keyboard.press('Control+End'); // the selection's own highlight off the line
+    await wb.screenshot('heatmap-selection-first-token');
+    const covered = await wb.page.evaluate(() => {
+      const line = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line')).find((l) =>
+        l.textContent?.replace(/\u00a0/g, ' ').startsWith('It was'),
+      );
+      if (!line) return 'no line';
+      const range = document.createRange();
+      const node = document.createTreeWalker(line, NodeFilter.SHOW_TEXT).nextNode()!;
+      range.setStart(node, 0);
+      range.setEnd(node, 2);
+      const it = range.getBoundingClientRect();
+      const x = it.left + it.width / 2;
+      const y = it.top + it.height / 2;
+      return Array.from(document.querySelectorAll('.editor-instance .cdr[class*="TextEditorDecorationType"]')).some((d) => {
+        const r = d.getBoundingClientRect();
+        return r.left <= x && x <= r.right && r.top <= y && y <= r.bottom;
+      })
+        ? ''
+        : 'not coloured';
+    });
+    assert.strictEqual(covered, '', '"It", the first token of the selection, has a colour');
+    await wb.hoverWord('It was');
+    await wb.hover().filter({ hasText: 'heat-map:' }).waitFor();
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('LM: Clear Token Probabilities');
   });
 
   it('has LM: entries in the editor context menu, and Clear Token Probabilities while the heat-map is on', async function () {

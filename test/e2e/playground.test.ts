@@ -264,9 +264,9 @@ describe('The LM Playground panel (code-server)', function () {
     const tip = frame.locator('#token-tip');
     await tip.waitFor({ state: 'visible' });
     const shown = await tip.innerText();
-    assert.match(shown, /spelled by 2 byte tokens: byte C3 \(p [\d.]+%\) \+ byte A9 \(p [\d.]+%\)/);
+    assert.match(shown, /spelled by 2 byte tokens: <0xC3> \(p [\d.]+%\) \+ <0xA9> \(p [\d.]+%\)/);
     assert.match(shown, /the product of its 2 tokens' p/);
-    assert.match(shown, /Alternatives to the first token, byte C3/);
+    assert.match(shown, /Alternatives to the first token, <0xC3>/);
     assert.doesNotMatch(shown, /\uFFFD/);
     await session.wb.screenshot('playground-byte-tokens');
     await frame.locator('h1').hover();

@@ -179,7 +179,7 @@ export class Workbench {
   }
 
   hover(): Locator {
-    return this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'p(token' }).first();
+    return this.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'surprisal −log₂ p' }).first();
   }
 
   /** The frame of the webview whose page has `selector` (webviews are nested iframes). */

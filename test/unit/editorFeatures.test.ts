@@ -5,7 +5,7 @@ import { generate } from '../../src/core/generation';
 import type { LanguageModel } from '../../src/core/model';
 import { scoreText, sequenceScoresFromDistributions } from '../../src/core/scoring';
 import { AdaptiveDelay } from '../../src/editor/adaptiveDelay';
-import { scoreInChunks } from '../../src/editor/chunkedScoring';
+import { chunkContextStart, scoreInChunks } from '../../src/editor/chunkedScoring';
 import { cumulativeSurprisal } from '../../src/editor/cumulativeSurprisal';
 import { bucketOf, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
 import { InlineCompletionEngine, type InlineOptions, type InlineRequest } from '../../src/editor/inlineEngine';
@@ -274,6 +274,30 @@ describe('token probabilities (heat-map)', function () {
     assert.deepStrictEqual(Array.from(ranks.subarray(1)), Array.from(whole.ranks));
     const signal = { cancelled: false };
     await assert.rejects(scoreInChunks(model, ids, 1, ids.length, { signal, onChunk: () => (signal.cancelled = true) }), CancelledError);
+  });
+
+  it("scores a long text in a neural model's windows counted from its start, whatever the chunks: the numbers of the status bar's scoring and of the hover", async () => {
+    const model = await loadHuggingFaceFolder(path.join(REPO, 'models', 'gpt-classics'), 'gpt-classics');
+    try {
+      const text = TEXT.repeat(8);
+      const ids = model.tokenizer.encode(text, true).map((t) => t.id);
+      assert.ok(ids.length > 3 * model.info.contextLength, `${ids.length} tokens: several windows of ${model.info.contextLength}`);
+      const whole = await scoreText(model, text);
+      for (const targetMs of [1, 1000]) {
+        const logProbs = new Float64Array(ids.length);
+        await scoreInChunks(model, ids, 1, ids.length, { targetMs, onChunk: (start, s) => logProbs.set(s.logProbs, start) });
+        whole.tokens.forEach((t, i) =>
+          assert.ok(Math.abs(logProbs[i + 1] - t.logProb) < 1e-4, `token ${i + 1} (chunks of ~${targetMs} ms): ${logProbs[i + 1]} vs ${t.logProb}`),
+        );
+      }
+      // The hover asks for one token with the context chunkContextStart names, and gets the same number.
+      for (const i of [200, 300, ids.length - 1]) {
+        const dist = await model.nextLogProbs(ids.slice(chunkContextStart(model, i), i));
+        assert.ok(Math.abs(dist[ids[i]] - whole.tokens[i - 1].logProb) < 1e-4, `token ${i}: ${dist[ids[i]]} vs ${whole.tokens[i - 1].logProb}`);
+      }
+    } finally {
+      model.dispose();
+    }
   });
 
   it('after an edit, rescoring only the planned tokens gives the same scores as scoring everything', async () => {

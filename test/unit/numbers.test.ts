@@ -1,9 +1,12 @@
 /** How numbers read on screen: probabilities, bits, visible whitespace, the hover's word view. */
 import * as assert from 'assert';
 import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../../src/core/numberFormat';
+import { byteTokenText } from '../../src/core/tokenBytes';
+import { describePosition } from '../../src/core/scoring';
 import type { LanguageModel } from '../../src/core/model';
 import { hoverMarkdown, type HoverFacts } from '../../src/editor/hoverContent';
-import { MAX_WORD_TOKENS, scoreWord, wordAround, wordLogProb, wordTokenRange } from '../../src/editor/wordView';
+import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../../src/editor/hoverFacts';
+import { MAX_WORD_TOKENS, wordAround, wordLogProb, wordTokenRange } from '../../src/editor/wordView';
 import { loadModel } from '../../src/node/modelLoader';
 import { metricsTooltipMarkdown } from '../../src/vscode/metricsTooltip';
 
@@ -89,12 +92,13 @@ describe('the word view', () => {
       const text = 'It was a cold night in the northern hills.';
       const tokens = model.tokenizer.encode(text, true, 0);
       const at = text.indexOf('northern') + 5;
-      const word = await scoreWord(model, text, 0, tokens, at);
+      const window: ScoredSequence = { tokens, fromDocumentStart: true, contextStart: windowContextStart(model) };
+      const word = (await hoverFactsAt(model, window, at, { text, start: 0 }, 5))?.word;
       assert.ok(word, 'northern is several tokens in a 4,096-token BPE');
       assert.strictEqual(word.text, 'northern');
       assert.strictEqual(
         word.parts
-          .map((p) => p.text)
+          .map((p: { text: string }) => p.text)
           .join('')
           .trim(),
         'northern',
@@ -104,10 +108,12 @@ describe('the word view', () => {
       const first = tokens.findIndex((t) => t.text === word.parts[0].text && t.start + t.length > text.indexOf('northern'));
       const ids = tokens.slice(0, first + word.parts.length).map((t) => t.id);
       const seq = await model.sequenceLogProbs(ids, first);
-      word.parts.forEach((p, i) => assert.ok(Math.abs(p.logProb - seq[i]) < 1e-4, `${p.text}: ${p.logProb} vs ${seq[i]}`));
+      word.parts.forEach((p: { text: string; logProb: number }, i: number) =>
+        assert.ok(Math.abs(p.logProb - seq[i]) < 1e-4, `${p.text}: ${p.logProb} vs ${seq[i]}`),
+      );
       const md = hoverMarkdown({ ...facts, text: word.parts[1].text, logProb: word.parts[1].logProb, word });
       const product = Math.exp(wordLogProb(word.parts));
-      assert.ok(md.includes(`**Word** \`\` northern \`\` = ${word.parts.map((p) => `\`\` ${visibleToken(p.text)} \`\``).join(' + ')}`), md);
+      assert.ok(md.includes(`**Word** \`\` northern \`\` = ${word.parts.map((p: { text: string }) => `\`\` ${visibleToken(p.text)} \`\``).join(' + ')}`), md);
       assert.ok(md.includes(`= **${formatProbability(product)}**`), md);
     } finally {
       model.dispose?.();
@@ -128,21 +134,32 @@ const facts: HoverFacts = {
   ],
   oov: false,
   modelName: 'ngram-classics',
+  context: { tokens: 40, whole: true },
 };
 
 describe('the hover', () => {
   it('shows p one way, surprisal and entropy in bits, and no nats', () => {
     const md = hoverMarkdown(facts, { bucket: 'top 10000', colour: 'purple', modelName: 'ngram-classics', rank: 1234, logProb: Math.log(4.68e-6) });
     assert.ok(
-      md.startsWith('**Heat-map colour: top 10000** (purple) · rank 1,234'),
-      `the heat-map line first, where a scrolling hover cannot cut it off: ${md}`,
+      md.startsWith('**ngram\\-classics** · token `` ␣cheese `` · **heat-map: top 10000** (purple)\n\n'),
+      `the heat-map's numbers are the hover's: its colour joins the header, first: ${md}`,
     );
-    assert.ok(md.includes('p(token | text before) = **4.68×10⁻⁴%**'), md);
+    assert.ok(md.includes('p = **4.68×10⁻⁴%** given the whole text before it'), md);
     assert.ok(md.includes(`surprisal −log₂ p = ${(-Math.log2(4.68e-6)).toFixed(2)} bits`), md);
     assert.ok(md.includes('entropy 6.00 bits'), md);
-    assert.ok(md.includes('| 20.0% |') && md.includes('| 5.00% |'), md);
+    assert.ok(md.includes('| alternatives | `` ␣bread `` | `` ⏎ `` |\n|---|---:|---:|\n| p (entropy 6.00 bits) | 20.0% | 5.00% |'), md);
     assert.ok(!/nats|e-\d/.test(md), `no nats, no 4.68e-6 style: ${md}`);
-    assert.ok(md.includes('rank 1,234 · p = 4.68×10⁻⁴%'), md);
+    assert.ok(md.includes('rank **1,234** of 41,038'), md);
+  });
+
+  it("says which context it was given, and gives the heat-map's own line where its numbers differ", () => {
+    const md = hoverMarkdown(
+      { ...facts, context: { tokens: 97, whole: false } },
+      { bucket: 'top 100', colour: 'yellow', modelName: 'ngram-classics', rank: 50, logProb: Math.log(0.01) },
+    );
+    assert.ok(md.includes('p = **4.68×10⁻⁴%** given the 97 tokens before it'), md);
+    assert.ok(!md.includes('whole text'), md);
+    assert.ok(md.includes('**Heat-map colour: top 100** (yellow), by ngram\\-classics: rank 50 · p = 1.00%'), md);
   });
 
   it('draws spaces and line breaks and says what the symbols mean', () => {
@@ -151,5 +168,82 @@ describe('the hover', () => {
     assert.ok(md.includes('`` ⏎ ``'), md);
     assert.ok(md.includes('␣ = space, ⏎ = line break'), md);
     assert.ok(!hoverMarkdown({ ...facts, text: 'cat', alternatives: [] }).includes('= space'));
+  });
+});
+
+describe('byte tokens that split a character (gpt-classics is byte-level BPE)', function () {
+  this.timeout(60_000);
+  const TEXT = 'In the café by the water an old sailor said it was déjà vu: he had seen this storm before. 🌧️ The gulls';
+  let model: LanguageModel;
+  before(async () => {
+    model = await loadModel('gpt-classics');
+  });
+  after(() => model.dispose?.());
+
+  it('shows a lone byte as its byte, never as �', () => {
+    assert.strictEqual(byteTokenText(Uint8Array.from([0xc3])), '<0xC3>');
+    assert.strictEqual(byteTokenText(Uint8Array.from([0x20, 0x63, 0xc3, 0xa9])), ' cé');
+    assert.strictEqual(byteTokenText(Uint8Array.from([0xa9, 0x20])), '<0xA9> ');
+  });
+
+  it('gives alternatives that are lone bytes as bytes', async () => {
+    const tokens = model.tokenizer.encode(TEXT, true, 0);
+    // After the first byte of the é of "déjà", the likeliest tokens are bytes that end a character.
+    const at = tokens.findIndex((t) => t.start === TEXT.indexOf('déjà') + 1 && t.length === 1);
+    const dist = await model.nextLogProbs(tokens.slice(0, at).map((t) => t.id));
+    const { alternatives } = describePosition(model, dist, tokens[at].id, 5);
+    assert.ok(
+      alternatives.every((a) => !a.text.includes('\ufffd')),
+      JSON.stringify(alternatives),
+    );
+    assert.ok(
+      alternatives.some((a) => a.text === '<0xA9>'),
+      JSON.stringify(alternatives),
+    );
+  });
+
+  it('hovers the character its byte tokens spell: p the product, rank of its first byte, the word by characters', async () => {
+    const tokens = model.tokenizer.encode(TEXT, true, 0);
+    const seq: ScoredSequence = { tokens, fromDocumentStart: true, contextStart: windowContextStart(model) };
+    const e = TEXT.indexOf('déjà') + 1;
+    const r = await hoverFactsAt(model, seq, e, { text: TEXT, start: 0 }, 5);
+    assert.ok(r && r.bytes, 'é is two byte tokens');
+    assert.strictEqual(r.text, 'é');
+    assert.deepStrictEqual(
+      r.bytes.map((b) => b.text),
+      ['<0xC3>', '<0xA9>'],
+    );
+    // The chain rule over the bytes, as scoring the sequence whole gives them.
+    const first = tokens.findIndex((t) => t.start === e && t.length === 0);
+    const seqLp = await model.sequenceLogProbs(
+      tokens.slice(0, first + 2).map((t) => t.id),
+      first,
+    );
+    assert.ok(Math.abs(r.logProb - (seqLp[0] + seqLp[1])) < 1e-4, `${r.logProb} vs ${seqLp[0] + seqLp[1]}`);
+    assert.deepStrictEqual(
+      r.word?.parts.map((p) => p.text),
+      [' d', 'é', 'j', 'à'],
+    );
+    assert.ok(Math.abs(r.word.parts[1].logProb - r.logProb) < 1e-9);
+    const md = hoverMarkdown(r);
+    assert.ok(md.includes('character `` é ``'), md);
+    assert.ok(md.includes('Spelled by 2 byte tokens: p = `` <0xC3> `` '), md);
+    assert.ok(md.includes('alternatives for its first byte'), md);
+    assert.ok(md.includes('= `` ␣d `` + `` é `` + `` j `` + `` à ``:'), md);
+    assert.ok(!md.includes('\ufffd') && !md.includes('````'), md);
+    // The emoji: four byte tokens, one character.
+    const emoji = await hoverFactsAt(model, seq, TEXT.indexOf('🌧'), { text: TEXT, start: 0 }, 5);
+    assert.strictEqual(emoji?.text, '🌧');
+    assert.strictEqual(emoji?.bytes?.length, 4);
+  });
+});
+
+describe("the status bar's bits per character", () => {
+  it('says which context its tokens were given: the selection alone, at most a window', () => {
+    const summary = { bitsPerChar: 1.5, bitsPerToken: 4, perplexity: 16, tokens: 300, chars: 800 };
+    const doc = metricsTooltipMarkdown({ modelName: 'gpt-classics', scope: 'document', summary, elapsedMs: 3, window: 128 });
+    assert.ok(doc.includes('Each token is given the text before it, at most 127 tokens of it (the windows the heat-map scores in).'), doc);
+    const sel = metricsTooltipMarkdown({ modelName: 'ngram-classics', scope: 'selection', summary, elapsedMs: 3 });
+    assert.ok(sel.includes('Each token is given the text before it in the selection (scored as a text of its own).'), sel);
   });
 });

@@ -71,7 +71,7 @@ describe('the line under a completion', () => {
     assert.strictEqual(namedToken({ text: '\n\n' }), '⏎⏎ (2 line breaks)');
     assert.strictEqual(namedToken({ text: ' \n' }), '␣⏎ (space and line break)');
     assert.strictEqual(namedToken({ text: ' green' }), '␣green');
-    assert.strictEqual(namedToken({ text: '\uFFFD', bytes: [0xc3] }), 'byte C3');
+    assert.strictEqual(namedToken({ text: '\uFFFD', bytes: [0xc3] }), '<0xC3>');
     assert.strictEqual(typedStop('\n'), '\\n');
     assert.strictEqual(logProbBits(-Math.LN2 * 35.031), '−35.03 bits');
   });

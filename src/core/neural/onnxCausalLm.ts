@@ -380,7 +380,7 @@ export class OnnxCausalLm implements LanguageModel {
       const ranks = new Int32Array(withRanks ? logProbs.length : 0);
       const max = this.config.contextLength;
       const V = this.config.vocabSize;
-      let start = Math.max(0, from - windowKeep(max));
+      let start = Math.max(0, Math.min(from - windowKeep(max), n - max));
       let scored = Math.max(from, 1);
       while (scored < n) {
         throwIfCancelled(signal);

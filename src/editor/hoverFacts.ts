@@ -1,0 +1,126 @@
+/**
+ * What the token hover shows, computed without `vscode`: the unit under the mouse (a token, or the
+ * character that byte tokens spell together), its probability given the context the model was
+ * actually given, rank and alternatives, and the word it is part of.
+ */
+import type { CancelSignal } from '../core/errors';
+import type { LanguageModel, Token } from '../core/model';
+import { displayTokenText } from '../core/tokenBytes';
+import { describePosition } from '../core/scoring';
+import { mergeUtf8 } from '../playground/utf8Merge';
+import type { HoverFacts } from './hoverContent';
+import { wordTokenRange, type WordPart } from './wordView';
+
+/** A token sequence as the hover scores it. */
+export interface ScoredSequence {
+  /** tokens[0] starts the sequence; offsets are document offsets. */
+  tokens: readonly Token[];
+  /** Whether tokens[0] is the document's start (so a context from 0 is the whole text before). */
+  fromDocumentStart: boolean;
+  /** The prediction of tokens[i] is given tokens [contextStart(i), i). */
+  contextStart(i: number): number;
+  /** Scores already known (the heat-map's), with the same context. */
+  known?(i: number): { logProb: number; rank: number } | undefined;
+}
+
+/** The context the hover gives a token of a text window: as much as the model's window holds. */
+export function windowContextStart(model: LanguageModel): (i: number) => number {
+  const W = Math.max(1, model.info.contextLength);
+  return model.info.capabilities.context === 'window' ? (i) => Math.max(0, i - (W - 1)) : (i) => Math.max(0, i - W);
+}
+
+/**
+ * Tokens [first, last] that make up the unit at token `index`: a byte token that ends a character
+ * together with the zero-length byte tokens before it (the tokenizer's contract: the token with a
+ * character's last byte covers it, those before have length 0).
+ */
+export function characterTokens(model: LanguageModel, tokens: readonly Token[], index: number): { first: number; last: number } {
+  let first = index;
+  if (model.tokenizer.tokenBytes) while (first > 0 && tokens[first - 1].length === 0 && tokens[first - 1].id !== model.bosId) first--;
+  return { first, last: index };
+}
+
+/**
+ * The hover's facts for the token covering `offset` (not whitespace); null where there is none or
+ * it has no context. `line` is the text of the line around `offset`, from document offset
+ * `lineStart`, for the word view.
+ */
+export async function hoverFactsAt(
+  model: LanguageModel,
+  seq: ScoredSequence,
+  offset: number,
+  line: { text: string; start: number },
+  topK: number,
+  signal?: CancelSignal,
+): Promise<(HoverFacts & { start: number; length: number }) | null> {
+  const { tokens } = seq;
+  const index = tokens.findIndex((t) => t.length > 0 && t.start <= offset && offset < t.start + t.length && !/^\s+$/.test(t.text));
+  if (index < 0) return null;
+  const { first, last } = characterTokens(model, tokens, index);
+  if (first < 1 || tokens.slice(first, last + 1).some((t) => t.id === model.bosId)) return null; // no context to condition on
+  const ids = tokens.map((t) => t.id);
+  const distAt = (i: number) => model.nextLogProbs(ids.slice(seq.contextStart(i), i), signal);
+  // Each token is scored once: the character's bytes and the word's parts share numbers.
+  const scored = new Map<number, number>();
+  const logProbAt = async (i: number) => {
+    let lp = scored.get(i) ?? seq.known?.(i)?.logProb;
+    if (lp === undefined) scored.set(i, (lp = (await distAt(i))[ids[i]]));
+    return lp;
+  };
+
+  const dist = await distAt(first);
+  if (!seq.known?.(first)) scored.set(first, dist[ids[first]]);
+  const described = describePosition(model, dist, ids[first], topK);
+  const bytes: WordPart[] = [];
+  for (let i = first; i <= last; i++) bytes.push({ text: displayTokenText(model.tokenizer, ids[i]), logProb: await logProbAt(i) });
+  const known = first === last ? seq.known?.(first) : undefined;
+  const logProb = known?.logProb ?? bytes.reduce((s, b) => s + b.logProb, 0);
+  const contextStart = seq.contextStart(first);
+  const givenTokens = first - contextStart;
+  const t = tokens[index];
+  return {
+    id: ids[first],
+    text: last > first ? t.text : tokens[first].text,
+    start: t.start,
+    length: t.length,
+    logProb,
+    ...described,
+    rank: known?.rank ?? described.rank,
+    bytes: last > first ? bytes : undefined,
+    context: { tokens: givenTokens, whole: seq.fromDocumentStart && contextStart === 0 },
+    vocabSize: model.vocabSize,
+    oov: model.unkId !== undefined && ids[first] === model.unkId,
+    modelName: model.info.name,
+    word: await wordAt(model, seq, offset, line, logProbAt),
+  };
+}
+
+/**
+ * The word around `offset` with each of its characters' or tokens' log-probability given its
+ * context (byte tokens merged into the characters they spell); undefined when it has one part only.
+ */
+async function wordAt(
+  model: LanguageModel,
+  seq: ScoredSequence,
+  offset: number,
+  line: { text: string; start: number },
+  logProbAt: (i: number) => Promise<number>,
+): Promise<{ text: string; parts: WordPart[] } | undefined> {
+  const { tokens } = seq;
+  const range = wordTokenRange(line.text, line.start, tokens, offset);
+  if (!range) return undefined;
+  const { first } = characterTokens(model, tokens, range.first);
+  if (first < 1) return undefined;
+  const word = tokens.slice(first, range.last + 1);
+  if (word.some((t) => t.id === model.bosId)) return undefined;
+  const bytesOf = model.tokenizer.tokenBytes?.bind(model.tokenizer);
+  const pieces = mergeUtf8(word.map((t) => ({ text: t.text, bytes: bytesOf ? Array.from(bytesOf(t.id)) : undefined })));
+  if (pieces.length < 2) return undefined;
+  const parts: WordPart[] = [];
+  for (const p of pieces) {
+    let logProb = 0;
+    for (let i = first + p.first; i <= first + p.last; i++) logProb += await logProbAt(i);
+    parts.push({ text: p.text, logProb });
+  }
+  return { text: line.text.slice(range.start - line.start, range.end - line.start), parts };
+}
