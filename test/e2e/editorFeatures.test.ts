@@ -13,6 +13,8 @@ import { formatBits, formatProbability, surprisalBits } from '../../src/core/num
 import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const CORPUS = path.join(REPO_ROOT, '..', 'shared', 'corpus', 'en', 'train');
 
 describe('In-editor features (code-server)', function () {
@@ -168,7 +170,7 @@ describe('In-editor features (code-server)', function () {
       const scored = JSON.parse(cli('score', '--model', name, '--json', path.join(workspace, 'sentences.txt')));
       const bpc = scored.bits_per_char.toFixed(3);
       assert.match(table, new RegExp(`${name}[^\\n]*\\t${bpc}\\t`), `${name} at ${bpc} bits/char in:\n${table}`);
-      const oov = scored.oov ? `${scored.oov} \\(${((100 * scored.oov) / scored.tokens).toFixed(1)} %\\)` : '0';
+      const oov = scored.oov ? `${scored.oov} \\(${escapeRegExp(formatProbability(scored.oov / scored.tokens))}\\)` : '0';
       assert.match(table, new RegExp(`${name}[^\\n]*\\t${scored.tokens}\\t${oov}\\t`), `${name} with ${oov} OOV tokens in:\n${table}`);
     }
     // sentences.txt has a word the n-gram model does not know: the note says what that means.

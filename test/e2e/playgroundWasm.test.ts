@@ -4,6 +4,7 @@
  */
 import * as assert from 'assert';
 import { cli, useVsCode } from './session';
+import { logProbBits } from '../../src/playground/completionSummary';
 
 describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
   const session = useVsCode({}, { webgpu: false });
@@ -34,7 +35,7 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
     ).completions[0];
     const completion = frame.locator('#results .completion').first();
     assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text);
-    assert.match(await completion.locator('.meta').innerText(), new RegExp(`log p\\(completion\\) = ${expected.logprob_nats.toFixed(3)} nats`));
+    assert.match(await completion.locator('.meta').innerText(), new RegExp(`log₂ p\\(completion\\) = ${logProbBits(expected.logprob_nats)} `));
     await wb.screenshot('playground-wasm');
   });
 });
