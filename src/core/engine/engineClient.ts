@@ -112,7 +112,7 @@ export class RemoteLanguageModel implements LanguageModel {
     private readonly release: () => void,
     readonly supervisor?: EngineHealthSource,
   ) {
-    const { vocabSize: _v, bosId: _b, eosId: _e, unkId: _u, unsampleableIds: _s, ...info } = description;
+    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, ...info } = description;
     this.info = info;
   }
 
@@ -124,6 +124,9 @@ export class RemoteLanguageModel implements LanguageModel {
   }
   get eosId(): number | undefined {
     return this.description.eosId;
+  }
+  get eosIds(): readonly number[] | undefined {
+    return this.description.eosIds;
   }
   get unkId(): number | undefined {
     return this.description.unkId;

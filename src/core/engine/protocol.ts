@@ -15,6 +15,8 @@ export interface ModelDescription {
   vocabSize: number;
   bosId?: number;
   eosId?: number;
+  /** Every end-of-sequence token, when the model has several. */
+  eosIds?: number[];
   unkId?: number;
   unsampleableIds: number[];
 }
