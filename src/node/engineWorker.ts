@@ -2,6 +2,7 @@
 import { parentPort } from 'worker_threads';
 import { EngineServer } from '../core/engine/engineServer';
 import type { EngineRequest } from '../core/engine/protocol';
+import type { DtypeRequest } from '../core/neural/onnxVariants';
 import { loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
 
 export interface NodeWorkerSpec {
@@ -9,7 +10,7 @@ export interface NodeWorkerSpec {
   name: string;
   device: NodeDevice;
   threads?: number;
-  preferQuantized?: boolean;
+  dtype?: DtypeRequest;
 }
 
 const port = parentPort;
@@ -18,7 +19,7 @@ if (!port) throw new Error('engineWorker must run in a worker thread');
 const server = new EngineServer(
   async (spec) => {
     const s = spec as NodeWorkerSpec;
-    return { model: await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads, preferQuantized: s.preferQuantized }) };
+    return { model: await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads, dtype: s.dtype }) };
   },
   (response, transfer) => port.postMessage(response, transfer),
 );

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LmError, ModelFormatError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
+import { FULL_PRECISION_FIRST, type DtypeRequest } from '../core/neural/onnxVariants';
 import { ngramFromChunks } from '../core/ngram/ngramFromChunks';
 import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from './modelFileStream';
 import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
@@ -42,12 +43,14 @@ function isEmbeddedName(spec: string, modelsDir: string): boolean {
 }
 
 /**
- * Whether a load of `spec` runs a neural folder's int8 graph. The package ships only the int8 graph
- * of the embedded gpt-classics (the full-precision one stays in the repository, for training and
- * benchmarks): loaded by name, an embedded model runs int8 in a checkout as it does installed.
+ * The precision variant a load of `spec` asks for. The package ships only the int8 graph of the
+ * embedded gpt-classics (the full-precision one stays in the repository, for training and
+ * benchmarks): loaded by name, an embedded model runs int8 in a checkout as it does installed,
+ * whatever the setting says.
  */
-export function runsQuantized(spec: string, preferQuantized: boolean, modelsDir = embeddedModelsDir()): boolean {
-  return preferQuantized || isEmbeddedName(spec.trim(), modelsDir);
+export function effectiveDtype(spec: string, dtype: DtypeRequest | undefined, modelsDir = embeddedModelsDir()): DtypeRequest {
+  if (isEmbeddedName(spec.trim(), modelsDir)) return { setting: 'auto', prefer: ['quantized'] };
+  return dtype ?? FULL_PRECISION_FIRST;
 }
 
 /**
@@ -155,9 +158,9 @@ export async function loadModel(
   const isEmbedded = !spec.includes('/') && !spec.includes('\\') && file.startsWith(modelsDir ?? embeddedModelsDir());
   if (fs.statSync(file).isDirectory()) {
     const name = isEmbedded ? spec : path.basename(file);
-    const preferQuantized = runsQuantized(spec, neural.preferQuantized ?? false, modelsDir);
-    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, preferQuantized });
-    return loadHuggingFaceFolder(file, name, { ...neural, preferQuantized });
+    const dtype = effectiveDtype(spec, neural.dtype, modelsDir);
+    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, dtype });
+    return loadHuggingFaceFolder(file, name, { ...neural, dtype });
   }
   return loadModelFile(file, isEmbedded ? spec : undefined, { maxBytes: neural.maxBytes });
 }

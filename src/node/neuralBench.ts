@@ -8,7 +8,7 @@ import * as path from 'path';
 import type { Tensor } from 'onnxruntime-common';
 import { argmax } from '../core/distribution';
 import { generate } from '../core/generation';
-import { hostSide, loadHuggingFaceFolder, ONNX_CANDIDATES, type NodeDevice } from './neuralLoader';
+import { chooseFolderGraph, hostSide, loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
 
 export interface NeuralBenchResult {
   runner: string;
@@ -45,6 +45,11 @@ export function benchPrompt(dir: string, prefill: number): { text: string; ids: 
   };
 }
 
+/** The graph every runner loads: the full-precision one where the folder has it. */
+function benchGraph(dir: string): string {
+  return chooseFolderGraph(dir, { setting: 'auto', prefer: ['fp32'] }).path;
+}
+
 /** One runner, loaded: `once()` measures one prefill and one greedy decode. */
 interface Runner {
   runner: string;
@@ -55,7 +60,7 @@ interface Runner {
 
 async function engineRunner(dir: string, device: NodeDevice, prompt: { text: string; ids: number[] }, decode: number): Promise<Runner> {
   const t0 = now();
-  const lm = await loadHuggingFaceFolder(dir, 'bench', { device, threads: 1 });
+  const lm = await loadHuggingFaceFolder(dir, 'bench', { device, threads: 1, onnxFile: benchGraph(dir) });
   const ids = prompt.ids;
   return {
     runner: `engine, ${lm.info.device}`,
@@ -80,7 +85,7 @@ async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const onnx = ONNX_CANDIDATES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))!;
+  const onnx = path.join(dir, benchGraph(dir));
   const t0 = now();
   const session = await ort.InferenceSession.create(fs.readFileSync(onnx), {
     executionProviders: ['cpu'],

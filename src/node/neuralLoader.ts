@@ -1,7 +1,10 @@
 /**
  * Loads a model folder in the Hugging Face layout (config.json, tokenizer.json, onnx/*.onnx) on
  * onnxruntime-node, the native CPU runtime (several times faster than WASM for the same graph),
- * or on onnxruntime-web's WASM backend where there is no native binary for the platform.
+ * or on onnxruntime-web's WASM backend where there is no native binary for the platform. The
+ * graph is the precision variant the dtype setting asks for (core/neural/onnxVariants.ts); its
+ * external data files are checked here, then mapped by onnxruntime-node from the graph's path or
+ * given to onnxruntime-web as `externalData`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,18 +12,18 @@ import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
-import { OnnxCausalLm, parseCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
+import { OnnxCausalLm, readCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
+import {
+  FULL_PRECISION_FIRST,
+  chooseVariant,
+  graphVariants,
+  variantOf,
+  type DtypeRequest,
+  type GraphVariant,
+  type VariantRuntime,
+} from '../core/neural/onnxVariants';
+import { graphExternalData } from './externalData';
 import { describeFsError, formatBytes } from './modelFileStream';
-
-/** ONNX files looked for, in order of preference (full precision first). */
-export const ONNX_CANDIDATES = [
-  'onnx/model.onnx',
-  'onnx/decoder_model_merged.onnx',
-  'onnx/model_quantized.onnx',
-  'onnx/decoder_model_merged_quantized.onnx',
-  'model.onnx',
-  'decoder_model_merged.onnx',
-];
 
 export function isHuggingFaceFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'config.json'));
@@ -77,32 +80,41 @@ function readCapped(file: string, maxBytes: number): Buffer {
 
 export type NodeDevice = 'auto' | 'native' | 'wasm';
 
-/** The graphs to look for, quantized ones first when preferred. */
-export function onnxCandidates(preferQuantized = false): string[] {
-  if (!preferQuantized) return ONNX_CANDIDATES;
-  const q = ONNX_CANDIDATES.filter((f) => f.includes('_quantized'));
-  return [...q, ...ONNX_CANDIDATES.filter((f) => !q.includes(f))];
-}
-
-/** The JSON files of a model folder and its ONNX graph's path (relative to the folder). */
-export function readFolderFiles(dir: string, preferQuantized = false): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; onnxRel: string } {
+/** The JSON files of a model folder (tokenizer_config.json and generation_config.json when present). */
+export function readFolderFiles(dir: string): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; generationConfig: unknown } {
   const config = readJson(dir, 'config.json', true, MAX_CONFIG_JSON_BYTES);
   const tokenizer = readJson(dir, 'tokenizer.json', true, MAX_TOKENIZER_JSON_BYTES);
   const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false, MAX_CONFIG_JSON_BYTES);
-  const onnxRel = onnxCandidates(preferQuantized).find((f) => fs.existsSync(path.join(dir, f)));
-  if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_CANDIDATES.join(', ')})`, dir);
-  return { config, tokenizer, tokenizerConfig, onnxRel };
+  const generationConfig = readJson(dir, 'generation_config.json', false, MAX_CONFIG_JSON_BYTES);
+  return { config, tokenizer, tokenizerConfig, generationConfig };
+}
+
+/** The precision variants a folder has. */
+export function folderVariants(dir: string): GraphVariant[] {
+  return graphVariants((rel) => fs.existsSync(path.join(dir, rel)));
+}
+
+/** The graph a folder runs for `dtype` on `runtime` (an error lists the variants it has). */
+export function chooseFolderGraph(dir: string, dtype: DtypeRequest = FULL_PRECISION_FIRST, runtime: VariantRuntime = 'cpu', float16?: boolean): GraphVariant {
+  return chooseVariant(folderVariants(dir), { ...dtype, runtime, float16 }, dir);
+}
+
+/** The file names the loaders report errors with. */
+function fileNames(dir: string) {
+  return {
+    configName: path.join(dir, 'config.json'),
+    tokenizerName: path.join(dir, 'tokenizer.json'),
+    generationConfigName: path.join(dir, 'generation_config.json'),
+  };
 }
 
 /** What a host keeps of a model that runs elsewhere (worker, webview): its config and tokenizer. */
-export function hostSide(
-  dir: string,
-  preferQuantized = false,
-): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
-  const files = readFolderFiles(dir, preferQuantized);
-  const config = parseCausalLmConfig(files.config, path.join(dir, 'config.json'));
-  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, path.join(dir, 'tokenizer.json'));
-  return { config, tokenizer, onnxRel: files.onnxRel, hasTokenizerConfig: files.tokenizerConfig !== undefined };
+export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; hasTokenizerConfig: boolean; hasGenerationConfig: boolean } {
+  const files = readFolderFiles(dir);
+  const names = fileNames(dir);
+  const config = readCausalLmConfig({ ...files, ...names });
+  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, names.tokenizerName);
+  return { config, tokenizer, hasTokenizerConfig: files.tokenizerConfig !== undefined, hasGenerationConfig: files.generationConfig !== undefined };
 }
 
 let nativeOrt: OrtModule | undefined;
@@ -149,30 +161,53 @@ function pickRuntime(device: NodeDevice, threads: number): { ort: OrtModule; dev
 }
 
 export interface NeuralLoadOptions {
+  /** A graph file (relative to the folder) instead of the dtype's choice. */
   onnxFile?: string;
-  /** Use onnx/model_quantized.onnx (int8 weights) when the folder has one. */
-  preferQuantized?: boolean;
+  /** The precision variant to run; default: full precision where the folder has it (the extension and the CLI pass their dtype setting). */
+  dtype?: DtypeRequest;
   /** Intra-op threads (native); WASM in Node runs single-threaded, which measured faster here. */
   threads?: number;
   device?: NodeDevice;
 }
 
+/** A regular file no larger than the cap for a graph. */
+function checkGraphFile(file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    throw new ModelFormatError(`cannot read: ${describeFsError(e)}`, file);
+  }
+  // A device or a pipe (a link to /dev/zero) would be read forever.
+  if (!stat.isFile()) throw new ModelFormatError('not a regular file', file);
+  if (stat.size > MAX_ONNX_GRAPH_BYTES) throw new ModelFormatError(`larger than ${formatBytes(MAX_ONNX_GRAPH_BYTES)}, the limit for this file`, file);
+}
+
 export async function loadHuggingFaceFolder(dir: string, name: string, options: NeuralLoadOptions = {}): Promise<OnnxCausalLm> {
-  const { config, tokenizer, tokenizerConfig, onnxRel: found } = readFolderFiles(dir, options.preferQuantized);
-  const onnxRel = options.onnxFile ?? found;
-  const onnxPath = path.join(dir, onnxRel);
-  const onnx = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
+  const files = readFolderFiles(dir);
   const runtime = pickRuntime(options.device ?? 'auto', 1);
+  const variant = options.onnxFile ? { path: options.onnxFile, dtype: variantOf(options.onnxFile) } : chooseFolderGraph(dir, options.dtype, 'cpu');
+  const onnxPath = path.join(dir, ...variant.path.split('/'));
+  checkGraphFile(onnxPath);
+  const externalData = graphExternalData(onnxPath);
+  let onnx: Uint8Array | string;
+  if (runtime.device === 'native') {
+    // By path: onnxruntime-node reads the graph and maps its external data files itself (no copy in JavaScript).
+    onnx = onnxPath;
+  } else {
+    const bytes = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
+    onnx = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   return OnnxCausalLm.create(
     runtime.ort,
     {
-      config,
-      tokenizer,
-      tokenizerConfig,
-      onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength),
+      ...files,
+      ...fileNames(dir),
+      onnx,
+      // onnxruntime-web in Node reads a path given as the data itself.
+      externalData: runtime.device === 'native' ? undefined : externalData.map((d) => ({ path: d.location, data: d.file })),
+      dtype: variant.dtype,
       onnxName: onnxPath,
-      configName: path.join(dir, 'config.json'),
-      tokenizerName: path.join(dir, 'tokenizer.json'),
     },
     { name, device: runtime.device, executionProviders: runtime.executionProviders, threads: runtime.device === 'native' ? options.threads : undefined },
   );

@@ -23,7 +23,7 @@ export async function startNeuralWorker(spec: NodeWorkerSpec, options: NeuralWor
   const engine = new SupervisedEngine((events) => spawnEngineWorker(events, options), spec);
   const description = await engine.start();
   try {
-    const { tokenizer } = hostSide(spec.dir, spec.preferQuantized);
+    const { tokenizer } = hostSide(spec.dir);
     return new RemoteLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine);
   } catch (e) {
     void engine.dispose();
