@@ -9,12 +9,12 @@ import * as vscode from 'vscode';
 import { RemoteLanguageModel, type EngineHealth } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, resolveModelFile, runsQuantized } from '../node/modelLoader';
+import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, effectiveDtype, loadModel, resolveModelFile } from '../node/modelLoader';
 import { isHuggingFaceFolder } from '../node/neuralLoader';
 import { AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode } from './autoDevice';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
-import { SECTION, deviceSetting, modelSetting, preferQuantizedSetting } from './settings';
+import { SECTION, deviceSetting, dtypeSetting, modelSetting } from './settings';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
@@ -42,7 +42,7 @@ export class ModelService implements vscode.Disposable {
         if (deviceSetting() === 'auto' && this.loadedKey !== undefined && this.loadedKey !== this.key) void this.reload(true);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (['model', 'device', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
+        if (['model', 'device', 'dtype', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
       }),
     );
   }
@@ -52,9 +52,9 @@ export class ModelService implements vscode.Disposable {
     return absoluteModelSpec(modelSetting() || DEFAULT_MODEL, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, this.modelsDir);
   }
 
-  /** What a load depends on: the model and, for neural models, the device, the quantized preference and (auto) a GPU webview. */
+  /** What a load depends on: the model and, for neural models, the device, the precision variant and (auto) a GPU webview. */
   private get key(): string {
-    return `${this.spec}\u0000${deviceSetting()}\u0000${preferQuantizedSetting()}\u0000${this.autoOnGpuWebview() ? 'gpu-webview' : ''}`;
+    return `${this.spec}\u0000${deviceSetting()}\u0000${JSON.stringify(dtypeSetting())}\u0000${this.autoOnGpuWebview() ? 'gpu-webview' : ''}`;
   }
 
   /** Device auto, a neural model folder, and a webview with a real GPU open to run it (if it is faster there). */
@@ -185,13 +185,13 @@ export class ModelService implements vscode.Disposable {
           this.extensionUri,
           file,
           embedded ? spec : path.basename(file),
-          runsQuantized(spec, preferQuantizedSetting(), this.modelsDir),
+          effectiveDtype(spec, dtypeSetting(), this.modelsDir),
           () => this.forget(model),
         );
         return model;
       }
     }
-    return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, preferQuantized: preferQuantizedSetting() });
+    return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, dtype: dtypeSetting() });
   }
 
   /**
@@ -202,14 +202,14 @@ export class ModelService implements vscode.Disposable {
   private async openFaster(spec: string, gpuHost: EngineWebview): Promise<LanguageModel> {
     const dir = resolveModelFile(spec, this.modelsDir);
     const embedded = !spec.includes('/') && !spec.includes('\\');
-    const local = await loadModel(spec, this.modelsDir, { device: 'auto', inWorker: true, preferQuantized: preferQuantizedSetting() });
+    const local = await loadModel(spec, this.modelsDir, { device: 'auto', inWorker: true, dtype: dtypeSetting() });
     let gpu: LanguageModel | undefined;
     try {
       gpu = await connectWebviewEngine(
         gpuHost,
         dir,
         embedded ? spec : path.basename(dir),
-        runsQuantized(spec, preferQuantizedSetting(), this.modelsDir),
+        effectiveDtype(spec, dtypeSetting(), this.modelsDir),
         () => undefined,
         'auto',
       );

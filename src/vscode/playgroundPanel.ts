@@ -12,7 +12,7 @@ import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroun
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
-import { deviceSetting, preferQuantizedSetting } from './settings';
+import { deviceSetting, dtypeSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
 import { engineResourceRoots, engineWorkerUrls } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -35,8 +35,9 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
   const files = new Map<string, PageModelFiles>();
   for (const e of entries) {
     try {
-      const m = modelFilesForPage(e.spec, deps.dirs.embedded, preferQuantizedSetting());
-      models.push({ label: e.label, spec: e.spec, kind: m.kind, origin: e.origin, files: Object.keys(m.files) });
+      // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
+      const m = modelFilesForPage(e.spec, deps.dirs.embedded, dtypeSetting(), pageDevice() === 'webgpu' ? 'webgpu' : 'cpu');
+      models.push({ label: e.label, spec: e.spec, kind: m.kind, origin: e.origin, files: Object.keys(m.files), graph: m.graph });
       files.set(e.spec, m);
     } catch (err) {
       deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);
@@ -144,7 +145,14 @@ class PlaygroundPanel {
         const w = this.panel.webview;
         const adapter = typeof m.adapter?.name === 'string' ? m.adapter.name.slice(0, 200) : undefined;
         const claimed = this.deps.hosts.claim(
-          { webview: w, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose, refute: () => this.deps.hosts.refute(w), adapter },
+          {
+            webview: w,
+            ready: Promise.resolve(true),
+            onDidDispose: this.panel.onDidDispose,
+            refute: () => this.deps.hosts.refute(w),
+            adapter,
+            float16: m.adapter?.float16 === true,
+          },
           m.webgpu,
         );
         if (!claimed && m.adapter?.present === true && m.adapter.software === true && deviceSetting() === 'auto') {

@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import { describeFacts, modelFacts } from '../node/modelSummary';
 import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
-import { SECTION, preferQuantizedSetting } from './settings';
+import type { DtypeRequest } from '../core/neural/onnxVariants';
+import { effectiveDtype } from '../node/modelLoader';
+import { SECTION, dtypeSetting } from './settings';
 
 /** What each embedded model is good for, in a sentence. */
 export const EMBEDDED_PURPOSE: Record<string, string> = {
@@ -20,19 +22,19 @@ const ORIGIN: Record<CatalogEntry['origin'], string> = {
 };
 
 /** The quick pick's second line: kind, size, tokenizer (from the files), and for embedded models what they are good for. */
-export function modelDetail(entry: CatalogEntry, dirs: ModelDirs, preferQuantized: boolean): string {
+export function modelDetail(entry: CatalogEntry, dirs: ModelDirs, dtype: DtypeRequest): string {
   const folder = entry.origin === 'embedded' ? path.join(dirs.embedded, entry.spec) : entry.spec;
-  const facts = modelFacts(folder, preferQuantized);
+  const facts = modelFacts(folder, effectiveDtype(entry.spec, dtype, dirs.embedded));
   return [facts ? describeFacts(facts) : undefined, entry.origin === 'embedded' ? EMBEDDED_PURPOSE[entry.spec] : undefined].filter(Boolean).join(' — ');
 }
 
 export async function selectModel(models: ModelService, dirs: ModelDirs): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
-  const preferQuantized = preferQuantizedSetting();
+  const dtype = dtypeSetting();
   const items: (vscode.QuickPickItem & { spec?: string })[] = modelCatalog(dirs).map((m) => ({
     label: m.label,
     description: m.spec === models.spec ? `active · ${ORIGIN[m.origin]}` : ORIGIN[m.origin],
-    detail: modelDetail(m, dirs, preferQuantized),
+    detail: modelDetail(m, dirs, dtype),
     spec: m.spec,
   }));
   items.push({

@@ -1,6 +1,7 @@
 /** Typed access to the `lmPlayground.*` settings (declared with defaults in package.json). */
 import * as vscode from 'vscode';
 import type { GenerationOptions } from '../core/generation';
+import { PREFER_QUANTIZED, isDtypeSetting, type DtypeRequest } from '../core/neural/onnxVariants';
 import type { HeatmapSettings } from '../editor/heatmapBuckets';
 import type { InlineOptions } from '../editor/inlineEngine';
 
@@ -20,8 +21,20 @@ export function modelSetting(): string {
   return config().get<string>('model', '').trim();
 }
 
-export function preferQuantizedSetting(): boolean {
-  return config().get<boolean>('preferQuantized', false);
+/**
+ * `lmPlayground.dtype`, the precision variant of a neural model's graph. Where it is not set, the
+ * older `lmPlayground.preferQuantized` still counts: true tries the 8-bit graph first, false full
+ * precision (as it did), then `auto`'s order.
+ */
+export function dtypeSetting(): DtypeRequest {
+  const c = config();
+  const dtype = c.inspect<string>('dtype');
+  const chosen = dtype?.workspaceFolderValue ?? dtype?.workspaceValue ?? dtype?.globalValue;
+  if (chosen !== undefined) return { setting: isDtypeSetting(chosen) ? chosen : 'auto' };
+  const legacy = c.inspect<boolean>('preferQuantized');
+  const prefer = legacy?.workspaceFolderValue ?? legacy?.workspaceValue ?? legacy?.globalValue;
+  if (prefer === undefined) return { setting: 'auto' };
+  return { setting: 'auto', prefer: prefer ? PREFER_QUANTIZED : ['fp32'] };
 }
 
 export type DeviceSetting = 'auto' | 'native' | 'wasm' | 'webgpu';

@@ -8,9 +8,10 @@ import * as vscode from 'vscode';
 import { EngineConnection, RemoteLanguageModel } from '../core/engine/engineClient';
 import type { EngineResponse } from '../core/engine/protocol';
 import { LmError } from '../core/errors';
-import { hostSide } from '../node/neuralLoader';
+import type { DtypeRequest } from '../core/neural/onnxVariants';
+import { chooseFolderGraph, hostSide } from '../node/neuralLoader';
 import type { OrtBinaryUrls } from '../webview/ortBinaries';
-import { neuralFilesForPage, pageResourceRoots, readModelFileForPage } from './pageModelFiles';
+import { neuralFilesForPage, pageResourceRoots, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
 /** The folders an engine webview loads its worker and onnxruntime-web binaries from; never a model's (its files are posted). */
@@ -29,7 +30,13 @@ export function engineWorkerUrls(w: vscode.Webview, extensionUri: vscode.Uri): {
   };
 }
 
-type RelayMessage = { type: string; webgpu?: boolean; response?: EngineResponse & { logProbs?: number[]; ranks?: number[] }; error?: string };
+type RelayMessage = {
+  type: string;
+  webgpu?: boolean;
+  adapter?: { float16?: unknown };
+  response?: EngineResponse & { logProbs?: number[]; ranks?: number[] };
+  error?: string;
+};
 
 /** A webview whose page runs an engine relay: it says `ready` once, then answers requests. */
 export interface EngineWebview {
@@ -41,6 +48,8 @@ export interface EngineWebview {
   refute?: () => void;
   /** The page's WebGPU adapter as it named it ("google ampere …"), for the log: untrusted text. */
   adapter?: string;
+  /** Whether that adapter computes float16 (shader-f16), once known: float16 graphs are left out by dtype auto where it does not. */
+  float16?: boolean;
 }
 
 /**
@@ -51,18 +60,20 @@ export async function connectWebviewEngine(
   host: EngineWebview,
   dir: string,
   name: string,
-  preferQuantized: boolean,
+  dtype: DtypeRequest,
   stop: () => void,
   device: 'auto' | 'webgpu' = 'auto',
 ): Promise<RemoteLanguageModel> {
-  const { tokenizer, onnxRel } = hostSide(dir, preferQuantized);
+  const { tokenizer } = hostSide(dir);
   const w = host.webview;
-  const model = neuralFilesForPage(dir, onnxRel);
+  // The graph is chosen once the page says whether it computes on a GPU.
+  let model: PageModelFiles | undefined;
   const connection = new EngineConnection((request) => {
-    if (request.op !== 'load') return void w.postMessage({ type: 'request', request });
+    if (request.op !== 'load' || !model) return void w.postMessage({ type: 'request', request });
     // The load carries the files' bytes: the page has no resource root in the model's folder.
-    const names = Object.keys(model.files);
-    Promise.all(names.map((n) => readModelFileForPage(model, n))).then(
+    const files = model;
+    const names = Object.keys(files.files);
+    Promise.all(names.map((n) => readModelFileForPage(files, n))).then(
       (buffers) => w.postMessage({ type: 'request', request: { ...request, files: Object.fromEntries(names.map((n, i) => [n, buffers[i]])) } }),
       (e: unknown) => connection.fail(e instanceof Error ? e : new LmError(String(e))),
     );
@@ -84,8 +95,9 @@ export async function connectWebviewEngine(
     stop();
   };
   try {
-    await host.ready;
-    const loaded = await connection.request({ op: 'load', spec: { name, device } });
+    const webgpu = await host.ready;
+    model = neuralFilesForPage(dir, chooseFolderGraph(dir, dtype, webgpu ? 'webgpu' : 'cpu', host.float16));
+    const loaded = await connection.request({ op: 'load', spec: { name, device, onnxFile: model.graph?.path, dtype: model.graph?.dtype } });
     if (host.refute && loaded.model?.device !== 'webgpu') {
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
       void connection.request({ op: 'dispose' }).catch(() => undefined);
@@ -106,13 +118,13 @@ export async function connectWebviewEngine(
   }
 }
 
-/** Relay messages of a webview: resolves `ready` at the page's first `ready`, rejects on `fatal`. */
-export function relayReady(webview: vscode.Webview): Promise<boolean> {
+/** Relay messages of a webview: resolves `ready` at the page's first `ready` (whether it has WebGPU, with float16), rejects on `fatal`. */
+export function relayReady(webview: vscode.Webview): Promise<{ webgpu: boolean; float16: boolean }> {
   return new Promise((resolve, reject) => {
     const sub = webview.onDidReceiveMessage((m: RelayMessage) => {
       if (m.type === 'ready') {
         sub.dispose();
-        resolve(!!m.webgpu);
+        resolve({ webgpu: !!m.webgpu, float16: m.adapter?.float16 === true });
       } else if (m.type === 'fatal') {
         sub.dispose();
         reject(new LmError(`the webview engine failed: ${m.error}`));
@@ -129,7 +141,7 @@ export async function startWebviewEngine(
   extensionUri: vscode.Uri,
   dir: string,
   name: string,
-  preferQuantized: boolean,
+  dtype: DtypeRequest,
   onClosed: () => void,
 ): Promise<RemoteLanguageModel> {
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
@@ -142,7 +154,7 @@ export async function startWebviewEngine(
   const w = panel.webview;
   const n = nonce();
   const pageConfig = engineWorkerUrls(w, extensionUri);
-  const ready = relayReady(w);
+  const relay = relayReady(w);
   w.html = `<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w, n, { wasm: true, blobWorkers: true })}">
 <style nonce="${n}">body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 1em; } #status { font-weight: bold; }</style>
@@ -154,5 +166,13 @@ export async function startWebviewEngine(
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'enginePage.js'))}"></script>
 </body></html>`;
   panel.onDidDispose(onClosed);
-  return connectWebviewEngine({ webview: w, ready, onDidDispose: panel.onDidDispose }, dir, name, preferQuantized, () => panel.dispose(), 'webgpu');
+  const host: EngineWebview = {
+    webview: w,
+    ready: relay.then((r) => {
+      host.float16 = r.float16;
+      return r.webgpu;
+    }),
+    onDidDispose: panel.onDidDispose,
+  };
+  return connectWebviewEngine(host, dir, name, dtype, () => panel.dispose(), 'webgpu');
 }

@@ -9,7 +9,7 @@ import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
 import type { AdapterReport } from './gpuAdapter';
 import { OrtBinaryCache, hasWebGpuAdapter, webGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
 
-/** What the extension sends: engine requests; a `load` carries the model files (config, tokenizer, tokenizerConfig?, onnx). */
+/** What the extension sends: engine requests; a `load` carries the model files (config, tokenizer, tokenizerConfig?, generationConfig?, onnx, data:LOCATION…). */
 export type RelayRequest = EngineRequest & { files?: Record<string, ArrayBuffer | undefined> };
 
 export type RelayMessage =
@@ -17,6 +17,13 @@ export type RelayMessage =
 
 export interface EngineRelay {
   handle(request: RelayRequest): Promise<void>;
+}
+
+/** The graph's external data files among a load's files (named `data:LOCATION`), as the worker's load spec takes them. */
+export function externalDataOf(files: Record<string, ArrayBuffer | undefined>): { path: string; data: ArrayBuffer }[] {
+  const out: { path: string; data: ArrayBuffer }[] = [];
+  for (const [name, data] of Object.entries(files)) if (name.startsWith('data:') && data) out.push({ path: name.slice('data:'.length), data });
+  return out;
 }
 
 async function fetchOk(url: string): Promise<Response> {
@@ -66,11 +73,13 @@ export async function startEngineRelay(
         const config = json('config', f.config);
         const tokenizer = json('tokenizer', f.tokenizer);
         const tokenizerConfig = f.tokenizerConfig ? json('tokenizerConfig', f.tokenizerConfig) : undefined;
+        const generationConfig = f.generationConfig ? json('generationConfig', f.generationConfig) : undefined;
         const onnx = f.onnx;
         if (!onnx) throw new Error('the load request has no ONNX graph');
+        const externalData = externalDataOf(f);
         const ort = await binaries.forDevice(device);
-        const spec = { ...(req.spec as object), config, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
-        worker.postMessage({ id: req.id, op: 'load', spec }, [onnx, ...ort.transfer]);
+        const spec = { ...(req.spec as object), config, tokenizer, tokenizerConfig, generationConfig, onnx, externalData, wasmBinaries: ort.binaries };
+        worker.postMessage({ id: req.id, op: 'load', spec }, [onnx, ...externalData.map((d) => d.data), ...ort.transfer]);
       } catch (err) {
         post({ type: 'response', response: { id: req.id, ok: false, error: (err as Error).message, kind: 'format' } });
       }

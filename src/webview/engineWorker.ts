@@ -12,6 +12,7 @@ import { LmError } from '../core/errors';
 import { MAX_MODEL_BYTES } from '../core/modelLimits';
 import { ngramFromChunks } from '../core/ngram/ngramFromChunks';
 import { OnnxCausalLm } from '../core/neural/onnxCausalLm';
+import type { Dtype } from '../core/neural/onnxVariants';
 import { modelBytesChunks } from './cappedGunzip';
 import { hasWebGpuAdapter, type BrowserDevice, type OrtBinaries } from './ortBinaries';
 
@@ -30,7 +31,13 @@ export interface BrowserEngineSpec {
   config: unknown;
   tokenizer: unknown;
   tokenizerConfig?: unknown;
+  generationConfig?: unknown;
   onnx: ArrayBuffer;
+  /** The graph's external data files, by the location it names them with. */
+  externalData?: { path: string; data: ArrayBuffer }[];
+  /** The graph's path in the model folder and its precision variant, for messages and the status bar. */
+  onnxFile?: string;
+  dtype?: Dtype;
   wasmBinaries: OrtBinaries;
 }
 
@@ -72,8 +79,11 @@ const server = new EngineServer(
         config: spec.config,
         tokenizer: spec.tokenizer,
         tokenizerConfig: spec.tokenizerConfig,
+        generationConfig: spec.generationConfig,
         onnx: new Uint8Array(spec.onnx),
-        onnxName: `${spec.name}/onnx/model.onnx`,
+        externalData: spec.externalData?.map((d) => ({ path: d.path, data: new Uint8Array(d.data) })),
+        dtype: spec.dtype,
+        onnxName: `${spec.name}/${spec.onnxFile ?? 'onnx/model.onnx'}`,
       },
       { name: spec.name, device, executionProviders: [device], keepCacheOnDevice: device === 'webgpu' },
     );

@@ -23,6 +23,7 @@ export type OrtBinaries = Partial<Record<BrowserDevice, ArrayBuffer>>;
 
 interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
+  features?: { has(feature: string): boolean };
   info?: AdapterFacts;
   requestAdapterInfo?(): Promise<AdapterFacts>;
 }
@@ -49,6 +50,7 @@ export function webGpuAdapter(): Promise<AdapterReport> {
         device: info.device,
         description: info.description,
         isFallbackAdapter: adapter.isFallbackAdapter ?? info.isFallbackAdapter,
+        float16: adapter.features ? adapter.features.has('shader-f16') : undefined,
       });
     } catch {
       return classifyAdapter(undefined);

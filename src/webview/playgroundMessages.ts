@@ -9,8 +9,10 @@ export interface PlaygroundModel {
   spec: string;
   kind: 'ngram' | 'neural';
   origin: string;
-  /** neural: config, tokenizer, tokenizerConfig?, onnx; n-gram: file. */
+  /** neural: config, tokenizer, tokenizerConfig?, generationConfig?, onnx, data:LOCATION for each external data file; n-gram: file. */
   files: string[];
+  /** neural: the graph's path in the folder and its precision variant. */
+  graph?: { path: string; dtype?: string };
 }
 
 export interface PlaygroundConfig {

@@ -28,7 +28,7 @@ import { differingVariables } from '../playground/templates';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
-import { startEngineRelay, type EngineRelay } from './engineRelay';
+import { externalDataOf, startEngineRelay, type EngineRelay } from './engineRelay';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
@@ -200,15 +200,31 @@ async function loadModel(spec: string): Promise<void> {
     loadSpec = { kind: 'ngram', name: m.label, file: m.label, bytes };
     transfer = [bytes];
   } else {
-    const [cfg, tokenizer, tokenizerConfig, onnx, ort] = await Promise.all([
+    const dataNames = m.files.filter((n) => n.startsWith('data:'));
+    const [cfg, tokenizer, tokenizerConfig, generationConfig, onnx, ort, ...data] = await Promise.all([
       readJson(m.spec, 'config'),
       readJson(m.spec, 'tokenizer'),
       m.files.includes('tokenizerConfig') ? readJson(m.spec, 'tokenizerConfig') : undefined,
+      m.files.includes('generationConfig') ? readJson(m.spec, 'generationConfig') : undefined,
       readModelFile(m.spec, 'onnx'),
       ortBinaries.forDevice(config.device ?? 'auto'),
+      ...dataNames.map((n) => readModelFile(m.spec, n)),
     ]);
-    loadSpec = { name: m.label, device: config.device ?? 'auto', config: cfg, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries };
-    transfer = [onnx, ...ort.transfer];
+    const externalData = externalDataOf(Object.fromEntries(dataNames.map((n, i) => [n, data[i] as ArrayBuffer])));
+    loadSpec = {
+      name: m.label,
+      device: config.device ?? 'auto',
+      config: cfg,
+      tokenizer,
+      tokenizerConfig,
+      generationConfig,
+      onnx,
+      externalData,
+      onnxFile: m.graph?.path,
+      dtype: m.graph?.dtype,
+      wasmBinaries: ort.binaries,
+    };
+    transfer = [onnx, ...externalData.map((d) => d.data), ...ort.transfer];
   }
   loadedSpec = undefined;
   // The load message carries the file bytes: moved to the worker, not copied.

@@ -89,7 +89,7 @@ describe('webview pages: resource roots and model files', () => {
     const model = path.join(downloads, 'my.arpa');
     fs.writeFileSync(model, '\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\t<unk>\n\n\\end\\\n');
     fs.writeFileSync(path.join(downloads, 'secret.txt'), 'do not read');
-    const files = modelFilesForPage(model, path.join(dir, 'no-embedded'), false);
+    const files = modelFilesForPage(model, path.join(dir, 'no-embedded'), { setting: 'fp32' });
     assert.deepStrictEqual(files, { kind: 'ngram', files: { file: model } });
     assert.ok(Buffer.from(await readModelFileForPage(files, 'file')).equals(fs.readFileSync(model)));
     for (const name of ['secret.txt', '../secret.txt', path.join(downloads, 'secret.txt'), 'onnx', '__proto__', 'constructor', 'toString']) {
@@ -97,20 +97,20 @@ describe('webview pages: resource roots and model files', () => {
     }
   });
 
-  it('a neural model folder: exactly its config, tokenizer and graph', async () => {
+  it('a neural model folder: exactly its JSON files and graph', async () => {
     const embedded = path.join(REPO, 'models');
-    const m = modelFilesForPage('gpt-classics', embedded, false);
+    const m = modelFilesForPage('gpt-classics', embedded, { setting: 'fp32' });
     const folder = path.join(embedded, 'gpt-classics');
     const expected: Record<string, string> = {
       config: path.join(folder, 'config.json'),
       tokenizer: path.join(folder, 'tokenizer.json'),
+      tokenizerConfig: path.join(folder, 'tokenizer_config.json'),
+      generationConfig: path.join(folder, 'generation_config.json'),
       onnx: path.join(folder, 'onnx', 'model_quantized.onnx'),
     };
-    if (fs.existsSync(path.join(folder, 'tokenizer_config.json'))) expected.tokenizerConfig = path.join(folder, 'tokenizer_config.json');
-    assert.deepStrictEqual(m, { kind: 'neural', files: expected });
-    assert.strictEqual(modelFilesForPage('gpt-classics', embedded, true).files.onnx, path.join(folder, 'onnx', 'model_quantized.onnx'));
-    // The package ships only the embedded model's int8 graph; by name it runs int8 in a checkout too, by path the preference holds.
-    assert.strictEqual(modelFilesForPage(folder, embedded, false).files.onnx, path.join(folder, 'onnx', 'model.onnx'));
+    assert.deepStrictEqual(m, { kind: 'neural', files: expected, graph: { dtype: 'quantized', path: 'onnx/model_quantized.onnx' } });
+    // The package ships only the embedded model's int8 graph; by name it runs int8 in a checkout too, by path the setting holds.
+    assert.strictEqual(modelFilesForPage(folder, embedded, { setting: 'fp32' }).files.onnx, path.join(folder, 'onnx', 'model.onnx'));
     const config = JSON.parse(Buffer.from(await readModelFileForPage(m, 'config')).toString('utf8'));
     assert.strictEqual(typeof config, 'object');
   });
