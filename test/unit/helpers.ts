@@ -7,6 +7,8 @@ import { sequenceScoresFromDistributions } from '../../src/core/scoring';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CORPUS = path.resolve(REPO, '..', 'shared', 'corpus', 'en');
+/** The tiny Hugging Face ONNX models training/make_fixtures.py builds, with their PyTorch reference. */
+export const ONNX_FIXTURES = path.join(REPO, 'test', 'fixtures', 'models');
 
 export function corpusFiles(split: 'train' | 'valid'): string[] {
   const dir = path.join(CORPUS, split);
