@@ -1,8 +1,8 @@
 """Byte-level BPE (GPT-2 style) learned from a corpus, saved as a Hugging Face tokenizer.json.
 
 Pre-tokenisation is GPT-2's regex, so @huggingface/tokenizers' ByteLevel pre-tokenizer splits text
-the same way at run time. Merges are learnt with incremental pair counts (only the words that
-contain the merged pair are revisited).
+the same way at run time (callers may pass another split pattern, e.g. Qwen2's). Merges are learnt
+with incremental pair counts (only the words that contain the merged pair are revisited).
 """
 import collections
 import json
@@ -29,15 +29,15 @@ def bytes_to_unicode():
 BYTE_TO_CHAR = bytes_to_unicode()
 
 
-def pretokens(text):
-    for m in GPT2_SPLIT.finditer(text):
+def pretokens(text, split=GPT2_SPLIT):
+    for m in split.finditer(text):
         yield "".join(BYTE_TO_CHAR[b] for b in m.group(0).encode("utf-8"))
 
 
-def train_bpe(texts, vocab_size):
+def train_bpe(texts, vocab_size, split=GPT2_SPLIT):
     counts = collections.Counter()
     for t in texts:
-        counts.update(pretokens(t))
+        counts.update(pretokens(t, split))
     words = [list(w) for w in counts]
     freqs = list(counts.values())
     vocab = {END_OF_TEXT: 0}
@@ -111,9 +111,10 @@ def tokenizer_json(vocab, merges):
 class Encoder:
     """Applies the learnt merges (by rank), with a cache per pre-token."""
 
-    def __init__(self, vocab, merges):
+    def __init__(self, vocab, merges, split=GPT2_SPLIT):
         self.vocab = vocab
         self.ranks = {tuple(m.split(" ")): i for i, m in enumerate(merges)}
+        self.split = split
         self.cache = {}
 
     def encode_word(self, w):
@@ -132,6 +133,6 @@ class Encoder:
 
     def encode(self, text):
         out = []
-        for w in pretokens(text):
+        for w in pretokens(text, self.split):
             out.extend(self.encode_word(w))
         return out
