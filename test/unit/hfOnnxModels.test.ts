@@ -22,7 +22,9 @@ interface Reference {
   token_logprobs: number[];
   total_logprob: number;
   top5: { position: number; ids: number[]; logprobs: number[] }[];
-  greedy: { prompt: string; prompt_ids: number[]; new_ids: number[] };
+  greedy: { prompt: string; prompt_ids: number[]; new_ids: number[]; q4_new_ids: number[] };
+  /** PyTorch with every MatMul weight replaced by its 4-bit dequantized value: model_q4.onnx's exact reference. */
+  q4_token_logprobs: number[];
 }
 
 const reference = (name: string): Reference => JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'reference.json'), 'utf8'));
@@ -106,6 +108,20 @@ describe('Hugging Face ONNX causal LMs: the Llama and Qwen2 fixtures against PyT
 
         it('greedy decoding equals PyTorch’s', async () => {
           assert.deepStrictEqual(await greedy(lm, ref.greedy.prompt_ids, ref.greedy.new_ids.length), ref.greedy.new_ids);
+        });
+
+        it('the q4 graph (MatMulNBits) scores and decodes as PyTorch with the same 4-bit weights, to 1e-4 relative', async () => {
+          const q4 = await loadHuggingFaceFolder(dir, name, { device, dtype: { setting: 'q4' } });
+          try {
+            const lp = await q4.sequenceLogProbs(ref.input_ids, 1);
+            for (let i = 0; i < lp.length; i++) {
+              const want = ref.q4_token_logprobs[i];
+              assert.ok(Math.abs(lp[i] - want) <= 1e-4 * Math.abs(want) + 1e-6, `token ${i + 1}: ${lp[i]} against ${want}`);
+            }
+            assert.deepStrictEqual(await greedy(q4, ref.greedy.prompt_ids, ref.greedy.q4_new_ids.length), ref.greedy.q4_new_ids);
+          } finally {
+            await q4.dispose();
+          }
         });
 
         it('each precision variant scores within its measured tolerance of the fp32 graph', async () => {
