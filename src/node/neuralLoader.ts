@@ -12,7 +12,7 @@ import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
-import { OnnxCausalLm, readCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
+import { OnnxCausalLm, readCausalLmConfig, type CausalLmConfig, type ExternalDataInput, type OrtModule } from '../core/neural/onnxCausalLm';
 import {
   FULL_PRECISION_FIRST,
   chooseVariant,
@@ -95,7 +95,12 @@ export function folderVariants(dir: string): GraphVariant[] {
 }
 
 /** The graph a folder runs for `dtype` on `runtime` (an error lists the variants it has). */
-export function chooseFolderGraph(dir: string, dtype: DtypeRequest = FULL_PRECISION_FIRST, runtime: VariantRuntime = 'cpu', float16?: boolean): GraphVariant {
+export function chooseFolderGraph(
+  dir: string,
+  dtype: DtypeRequest = FULL_PRECISION_FIRST,
+  runtime: VariantRuntime = 'native',
+  float16?: boolean,
+): GraphVariant {
   return chooseVariant(folderVariants(dir), { ...dtype, runtime, float16 }, dir);
 }
 
@@ -160,6 +165,17 @@ function pickRuntime(device: NodeDevice, threads: number): { ort: OrtModule; dev
   }
 }
 
+/** Where a load on `device` computes in this process: native where its binary loads, else WASM. */
+export function nodeRuntime(device: NodeDevice): 'native' | 'wasm' {
+  if (device !== 'auto') return device;
+  try {
+    loadNativeOrt();
+    return 'native';
+  } catch {
+    return 'wasm';
+  }
+}
+
 export interface NeuralLoadOptions {
   /** A graph file (relative to the folder) instead of the dtype's choice. */
   onnxFile?: string;
@@ -183,32 +199,31 @@ function checkGraphFile(file: string): void {
   if (stat.size > MAX_ONNX_GRAPH_BYTES) throw new ModelFormatError(`larger than ${formatBytes(MAX_ONNX_GRAPH_BYTES)}, the limit for this file`, file);
 }
 
+/**
+ * What a runtime is given of the graph at `onnxPath`, its external data files checked first:
+ * onnxruntime-node the graph's path (it reads the graph and maps the data files itself, with no
+ * copy of the weights in JavaScript); onnxruntime-web the graph's bytes and each data file's path
+ * as `externalData` (in Node it reads a path given as the data).
+ */
+export function graphForRuntime(onnxPath: string, device: 'native' | 'wasm'): { onnx: Uint8Array | string; externalData?: ExternalDataInput[] } {
+  checkGraphFile(onnxPath);
+  const externalData = graphExternalData(onnxPath);
+  if (device === 'native') return { onnx: onnxPath };
+  const bytes = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
+  return {
+    onnx: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    externalData: externalData.map((d) => ({ path: d.location, data: d.file })),
+  };
+}
+
 export async function loadHuggingFaceFolder(dir: string, name: string, options: NeuralLoadOptions = {}): Promise<OnnxCausalLm> {
   const files = readFolderFiles(dir);
   const runtime = pickRuntime(options.device ?? 'auto', 1);
-  const variant = options.onnxFile ? { path: options.onnxFile, dtype: variantOf(options.onnxFile) } : chooseFolderGraph(dir, options.dtype, 'cpu');
+  const variant = options.onnxFile ? { path: options.onnxFile, dtype: variantOf(options.onnxFile) } : chooseFolderGraph(dir, options.dtype, runtime.device);
   const onnxPath = path.join(dir, ...variant.path.split('/'));
-  checkGraphFile(onnxPath);
-  const externalData = graphExternalData(onnxPath);
-  let onnx: Uint8Array | string;
-  if (runtime.device === 'native') {
-    // By path: onnxruntime-node reads the graph and maps its external data files itself (no copy in JavaScript).
-    onnx = onnxPath;
-  } else {
-    const bytes = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
-    onnx = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
   return OnnxCausalLm.create(
     runtime.ort,
-    {
-      ...files,
-      ...fileNames(dir),
-      onnx,
-      // onnxruntime-web in Node reads a path given as the data itself.
-      externalData: runtime.device === 'native' ? undefined : externalData.map((d) => ({ path: d.location, data: d.file })),
-      dtype: variant.dtype,
-      onnxName: onnxPath,
-    },
+    { ...files, ...fileNames(dir), ...graphForRuntime(onnxPath, runtime.device), dtype: variant.dtype, onnxName: onnxPath },
     { name, device: runtime.device, executionProviders: runtime.executionProviders, threads: runtime.device === 'native' ? options.threads : undefined },
   );
 }

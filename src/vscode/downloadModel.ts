@@ -11,6 +11,7 @@ import { formatBytes } from '../core/modelLimits';
 import { DTYPE_DESCRIPTIONS, listedVariants, rankVariants, type ListedVariant } from '../core/neural/onnxVariants';
 import { clampMaxDownloadBytes, downloadModel, listRepoFolder, repoFolderName, validateRepoId, type HubFile } from '../node/hubDownload';
 import { loadModel } from '../node/modelLoader';
+import { nodeRuntime } from '../node/neuralLoader';
 import { SECTION, deviceSetting, dtypeSetting } from './settings';
 
 /**
@@ -38,7 +39,8 @@ async function repoVariants(baseUrl: string, repo: string): Promise<ListedVarian
 /** Asks which variant to fetch: the one `lmPlayground.dtype` names, else auto's choice for the device, first. */
 async function pickVariant(repo: string, variants: ListedVariant[]): Promise<ListedVariant | undefined> {
   const dtype = dtypeSetting();
-  const runtime = deviceSetting() === 'webgpu' ? 'webgpu' : 'cpu';
+  const device = deviceSetting();
+  const runtime = device === 'webgpu' ? 'webgpu' : nodeRuntime(device);
   const ranked = rankVariants(variants, { runtime, prefer: dtype.setting === 'auto' ? dtype.prefer : [dtype.setting] });
   if (ranked.length === 1) return ranked[0];
   const items = ranked.map((v, i) => ({

@@ -62,7 +62,7 @@ export function neuralFilesForPage(dir: string, graph: GraphVariant): PageModelF
 }
 
 /** The files a page needs to load the model `spec` (a path or an embedded model's name), the graph chosen for `dtype` on `runtime`. */
-export function modelFilesForPage(spec: string, embeddedDir: string, dtype: DtypeRequest, runtime: VariantRuntime = 'cpu'): PageModelFiles {
+export function modelFilesForPage(spec: string, embeddedDir: string, dtype: DtypeRequest, runtime: VariantRuntime = 'wasm'): PageModelFiles {
   const file = resolveModelFile(spec, embeddedDir);
   if (fs.statSync(file).isDirectory() && isHuggingFaceFolder(file)) {
     return neuralFilesForPage(file, chooseFolderGraph(file, effectiveDtype(spec, dtype, embeddedDir), runtime));

@@ -36,7 +36,7 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
   for (const e of entries) {
     try {
       // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
-      const m = modelFilesForPage(e.spec, deps.dirs.embedded, dtypeSetting(), pageDevice() === 'webgpu' ? 'webgpu' : 'cpu');
+      const m = modelFilesForPage(e.spec, deps.dirs.embedded, dtypeSetting(), pageDevice() === 'webgpu' ? 'webgpu' : 'wasm');
       models.push({ label: e.label, spec: e.spec, kind: m.kind, origin: e.origin, files: Object.keys(m.files), graph: m.graph });
       files.set(e.spec, m);
     } catch (err) {

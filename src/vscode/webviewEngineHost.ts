@@ -96,7 +96,7 @@ export async function connectWebviewEngine(
   };
   try {
     const webgpu = await host.ready;
-    model = neuralFilesForPage(dir, chooseFolderGraph(dir, dtype, webgpu ? 'webgpu' : 'cpu', host.float16));
+    model = neuralFilesForPage(dir, chooseFolderGraph(dir, dtype, webgpu ? 'webgpu' : 'wasm', host.float16));
     const loaded = await connection.request({ op: 'load', spec: { name, device, onnxFile: model.graph?.path, dtype: model.graph?.dtype } });
     if (host.refute && loaded.model?.device !== 'webgpu') {
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.

@@ -231,7 +231,10 @@ async function loadModel(spec: string): Promise<void> {
   const res = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
   loadedSpec = spec;
   loadedContext = res.model?.contextLength;
-  loadedDevice = res.model?.kind === 'ngram' ? 'this webview (n-gram, JavaScript)' : (res.model?.device ?? 'wasm');
+  loadedDevice =
+    res.model?.kind === 'ngram'
+      ? 'this webview (n-gram, JavaScript)'
+      : `${res.model?.device ?? 'wasm'}${res.model?.precision ? ` ${res.model.precision}` : ''}`;
   status.textContent = `${m.label} on ${loadedDevice}`;
 }
 

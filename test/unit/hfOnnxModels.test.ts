@@ -11,9 +11,9 @@ import * as path from 'path';
 import { argmax } from '../../src/core/distribution';
 import { generate } from '../../src/core/generation';
 import type { LanguageModel } from '../../src/core/model';
-import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
+import { OnnxCausalLm, type OrtModule } from '../../src/core/neural/onnxCausalLm';
 import type { Dtype } from '../../src/core/neural/onnxVariants';
-import { graphForRuntime, loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { graphForRuntime, loadHuggingFaceFolder, readFolderFiles } from '../../src/node/neuralLoader';
 import { startNeuralWorker } from '../../src/node/workerHost';
 import { ONNX_FIXTURES as FIXTURES } from './helpers';
 
@@ -157,6 +157,26 @@ describe('Hugging Face ONNX causal LMs: the Llama and Qwen2 fixtures against PyT
       } finally {
         await a.dispose();
         await b.dispose();
+      }
+    }
+  });
+
+  it('a long run of tokens goes through the graph in chunks, with the scores of one run', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require('onnxruntime-node') as OrtModule;
+    for (const name of MODELS) {
+      const ref = reference(name);
+      const dir = path.join(FIXTURES, name);
+      const onnx = path.join(dir, 'onnx', 'model.onnx');
+      const chunked = await OnnxCausalLm.create(ort, { ...readFolderFiles(dir), onnx }, { name, device: 'native', prefillChunk: 7 });
+      try {
+        const d = compare(await chunked.sequenceLogProbs(ref.input_ids, 1), ref.token_logprobs);
+        assert.ok(d.max < 1e-4, `${name}: ${JSON.stringify(d)}`);
+        const from = compare(await chunked.sequenceLogProbs(ref.input_ids, 100), ref.token_logprobs.slice(99));
+        assert.ok(from.max < 1e-4, `${name} from 100: ${JSON.stringify(from)}`);
+        assert.deepStrictEqual(await greedy(chunked, ref.greedy.prompt_ids, ref.greedy.new_ids.length), ref.greedy.new_ids);
+      } finally {
+        await chunked.dispose();
       }
     }
   });

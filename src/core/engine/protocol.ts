@@ -12,6 +12,8 @@ export interface ModelDescription {
   description: string;
   contextLength: number;
   device?: string;
+  /** A neural model's precision variant ("fp32", "q4" …). */
+  precision?: string;
   vocabSize: number;
   bosId?: number;
   eosId?: number;

@@ -68,7 +68,16 @@ export interface CausalLmOptions {
   device: string;
   /** Keep the KV cache where the execution provider computes it (GPU buffers on WebGPU). */
   keepCacheOnDevice?: boolean;
+  /** Most tokens run at once (default PREFILL_CHUNK). */
+  prefillChunk?: number;
 }
+
+/**
+ * Longer runs of tokens go through the graph in chunks of this many, each after the cache of the
+ * ones before: the attention's memory grows with chunk × context instead of context² (a window of
+ * 8,192 tokens at once would need gigabytes), and the logits with the chunk.
+ */
+export const PREFILL_CHUNK = 512;
 
 /** Sane ranges for config.json's sizes: far beyond any real model, small enough to refuse nonsense before it is used. */
 export const CONFIG_LIMITS = {
@@ -175,6 +184,7 @@ export class OnnxCausalLm implements LanguageModel {
   readonly unkId = undefined;
   readonly unsampleableIds: readonly number[] = [];
   private cache: Cache | undefined;
+  private readonly chunk: number;
   private queue: Promise<unknown> = Promise.resolve();
   private released: Promise<void> | undefined;
 
@@ -187,6 +197,7 @@ export class OnnxCausalLm implements LanguageModel {
     options: CausalLmOptions,
     dtype: Dtype | undefined,
   ) {
+    this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
     const precision = dtype ? `, ${dtype}` : '';
     this.info = {
       name: options.name,
@@ -352,6 +363,31 @@ export class OnnxCausalLm implements LanguageModel {
     return { logits: data, vocab: logits.dims[2], firstRow: T - rows, present };
   }
 
+  /**
+   * Runs `ids` after `pastLength` cached positions (`past`, which stays the caller's) chunk by
+   * chunk, and hands `rows` the logits of the tokens from `ids[needFrom]` on: `rows(logits, k)`
+   * gets rows of `vocab` values, the first for `ids[k]`. Returns the cache after all of `ids`.
+   */
+  private async prefill(
+    ids: readonly number[],
+    pastLength: number,
+    past: Tensor[],
+    needFrom: number,
+    rows: (logits: Float32Array, first: number) => void,
+  ): Promise<Tensor[]> {
+    let cache = past;
+    for (let a = 0; a < ids.length; a += this.chunk) {
+      const b = Math.min(a + this.chunk, ids.length);
+      // At least one row: num_logits_to_keep 0 would mean all of them.
+      const keep = Math.max(1, b - Math.max(a, needFrom));
+      const out = await this.forward(ids.slice(a, b), pastLength + a, cache, keep);
+      if (cache !== past) for (const t of cache) disposeTensor(t);
+      cache = out.present;
+      if (b > needFrom) rows(out.logits, a + out.firstRow);
+    }
+    return cache;
+  }
+
   /** Serialises calls: the cache belongs to one sequence at a time. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
@@ -381,9 +417,11 @@ export class OnnxCausalLm implements LanguageModel {
         done = windowStart;
       }
       const fresh = context.slice(done);
-      const { logits, firstRow, present } = await this.forward(fresh, done - windowStart, past, 1);
       const V = this.config.vocabSize;
-      const last = logSoftmaxRow(logits, (fresh.length - 1 - firstRow) * V, V);
+      let last: Float64Array = new Float64Array(0);
+      const present = await this.prefill(fresh, done - windowStart, past, fresh.length - 1, (logits, first) => {
+        last = logSoftmaxRow(logits, (fresh.length - 1 - first) * V, V);
+      });
       // The previous cache is superseded (it was this run's input when extending): free GPU buffers.
       if (c) for (const t of c.past) disposeTensor(t);
       this.cache = { ids: context.slice(), windowStart, past: present, last };
@@ -417,12 +455,16 @@ export class OnnxCausalLm implements LanguageModel {
         const end = Math.min(start + max, n);
         const first = Math.max(scored, start + 1);
         // Logits of the window's tokens that predict a token to score: an overlapped window's first half is context only.
-        const { logits, firstRow } = await this.forward(ids.slice(start, end), 0, this.emptyPast(), end - first + 1);
-        for (let t = first; t < end; t++) {
-          const row = (t - 1 - start - firstRow) * V;
-          logProbs[t - from] = logSoftmaxAt(logits, row, V, ids[t]);
-          if (withRanks) ranks[t - from] = rankAt(logits, row, V, ids[t]);
-        }
+        const present = await this.prefill(ids.slice(start, end), 0, this.emptyPast(), first - 1 - start, (logits, k) => {
+          const rows = logits.length / V;
+          for (let r = 0; r < rows; r++) {
+            const t = start + k + r + 1;
+            if (t < first || t >= end) continue;
+            logProbs[t - from] = logSoftmaxAt(logits, r * V, V, ids[t]);
+            if (withRanks) ranks[t - from] = rankAt(logits, r * V, V, ids[t]);
+          }
+        });
+        for (const t of present) disposeTensor(t);
         scored = end;
         start = Math.max(start + 1, nextWindowStart(end, max));
       }

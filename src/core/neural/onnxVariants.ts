@@ -41,17 +41,23 @@ export const DTYPE_DESCRIPTIONS: Record<Dtype, string> = {
  */
 const LAYOUTS = ['onnx/model', 'onnx/decoder_model_merged', 'model', 'decoder_model_merged'];
 
-/** Where a runtime computes: the order of `auto` and whether float16 is usable depend on it. */
-export type VariantRuntime = 'cpu' | 'webgpu';
+/** Where a model computes (onnxruntime-node, onnxruntime-web's WASM or WebGPU backend): `auto`'s order depends on it. */
+export type VariantRuntime = 'native' | 'wasm' | 'webgpu';
 
 /**
- * `auto`'s order, the fastest first. CPU (onnxruntime-node and WASM): 4-bit and 8-bit weights
- * before float32, measured on a model of SmolLM2-135M's shape (docs/BENCHMARKS.md); float16
- * last, since CPU kernels compute it by converting. WebGPU: float16 first, as the GPU computes it
- * natively; 8-bit dynamic quantization last (its integer kernels fall back to the CPU there).
+ * `auto`'s order, the fastest first, as measured on a model of SmolLM2-135M's shape with one
+ * thread (scripts/variantSpeed.ts, docs/VARIANT_SPEED.md). Native: 8-bit weights decode about
+ * 2.5× and prefill about 3× as fast as float32, 4-bit about 2× in decoding; float16 is no faster
+ * than float32 there, so the more precise goes first. WASM: 8-bit prefills 2× as fast as float32
+ * and decodes as fast; its 4-bit kernels decode 7× slower than float32, so they come last.
+ * uint8, quantized (8-bit as int8) and bnb4 (4-bit as q4) were not measured and sit with their
+ * kind. WebGPU (not measured here: no GPU on the build machine): float16 first, as GPUs compute it
+ * natively and it halves the memory read per token; 8-bit dynamic quantization last, its integer
+ * kernels running on the CPU there.
  */
 export const AUTO_ORDER: Record<VariantRuntime, readonly Dtype[]> = {
-  cpu: ['q4', 'int8', 'uint8', 'quantized', 'bnb4', 'fp32', 'q4f16', 'fp16'],
+  native: ['int8', 'uint8', 'quantized', 'q4', 'q4f16', 'bnb4', 'fp32', 'fp16'],
+  wasm: ['int8', 'uint8', 'quantized', 'fp32', 'fp16', 'q4f16', 'q4', 'bnb4'],
   webgpu: ['q4f16', 'fp16', 'q4', 'fp32', 'bnb4', 'int8', 'uint8', 'quantized'],
 };
 
