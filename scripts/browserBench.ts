@@ -10,7 +10,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
-import { median, type NeuralBenchResult } from '../src/node/neuralBench';
+import { checkSameTokens, median, type NeuralBenchResult, type RunMeasure } from '../src/node/neuralBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -26,8 +26,8 @@ window.runners = {};
 window.setupEngine = async (ids, text, decode) => {
   const t0 = now();
   const [config, tokenizer, tokenizerConfig, onnx, wasmBinary] = await Promise.all([
-    get('/model/config.json').then((r) => r.json()), get('/model/tokenizer.json').then((r) => r.json()),
-    get('/model/tokenizer_config.json').then((r) => r.json()), get('/model/onnx/model.onnx').then((r) => r.arrayBuffer()),
+    get('/model/config.json').then((r) => r.arrayBuffer()), get('/model/tokenizer.json').then((r) => r.arrayBuffer()),
+    get('/model/tokenizer_config.json').then((r) => r.arrayBuffer()), get('/model/onnx/model.onnx').then((r) => r.arrayBuffer()),
     get('/ort.wasm').then((r) => r.arrayBuffer()),
   ]);
   const worker = new Worker('/worker.js');
@@ -40,7 +40,11 @@ window.setupEngine = async (ids, text, decode) => {
     pending.set(id, (r) => (!r.ok ? reject(new Error(r.error)) : r.partial ? onPartial(r.partial) : resolve(r)));
     worker.postMessage({ ...req, id });
   });
-  await call({ op: 'load', spec: { name: 'gpt-classics', device: 'wasm', config, tokenizer, tokenizerConfig, onnx, wasmBinaries: { wasm: wasmBinary } } });
+  const files = {
+    config: { name: 'config.json', bytes: config }, tokenizer: { name: 'tokenizer.json', bytes: tokenizer },
+    tokenizerConfig: { name: 'tokenizer_config.json', bytes: tokenizerConfig }, onnx: { name: 'onnx/model.onnx', bytes: onnx },
+  };
+  await call({ op: 'load', spec: { backend: 'onnx', name: 'gpt-classics', source: { files }, device: 'wasm', runtime: 'onnxruntime-web', wasmBinaries: { wasm: wasmBinary } } });
   window.runners.engine = {
     runner: 'engine Web Worker (onnxruntime-web WASM, 1 thread)',
     loadSeconds: now() - t0,
@@ -62,7 +66,8 @@ window.setupEngine = async (ids, text, decode) => {
       const c = now();
       await call({ op: 'generate', prompt: text, options: { maxTokens: 1, temperature: 0 } }, () => undefined);
       const first = now() - c;
-      return { prefill: ids.length / prefill, decode: (done.completions[0].tokens.length - 1) / Math.max(1e-9, total - streamed), first };
+      const tokens = done.result.completions[0].tokens.map((t) => t.id);
+      return { prefill: ids.length / prefill, decode: (tokens.length - 1) / Math.max(1e-9, total - streamed), first, tokens };
     },
   };
 };
@@ -85,12 +90,13 @@ window.setupTransformersJs = async (ids, text, decode) => {
     // Prefill: the prompt's token ids to one new token. Time to first token: from the text.
     async once() {
       const a = now(); await gen(1); const prefill = now() - a;
-      const b = now(); await gen(decode); const total = now() - b;
+      const b = now(); const out = await gen(decode); const total = now() - b;
       const c = now();
       const encoded = await tokenizer(text);
       await model.generate({ ...encoded, max_new_tokens: 1, do_sample: false });
       const first = now() - c;
-      return { prefill: ids.length / prefill, decode: (decode - 1) / Math.max(1e-9, total - prefill), first };
+      const tokens = out.tolist()[0].slice(ids.length).map(Number);
+      return { prefill: ids.length / prefill, decode: (decode - 1) / Math.max(1e-9, total - prefill), first, tokens };
     },
   };
 };
@@ -128,9 +134,13 @@ window.setupBare = async (build, ids, decode) => {
       const a = now();
       let { next, present } = await step(ids, 0, empty());
       const b = now();
-      for (let i = 1; i < decode; i++) ({ next, present } = await step([next], ids.length + i - 1, present));
+      const tokens = [next];
+      for (let i = 1; i < decode; i++) {
+        ({ next, present } = await step([next], ids.length + i - 1, present));
+        tokens.push(next);
+      }
       const c = now();
-      return { prefill: ids.length / (b - a), decode: (decode - 1) / (c - b), first: b - a };
+      return { prefill: ids.length / (b - a), decode: (decode - 1) / (c - b), first: b - a, tokens };
     },
   };
 };
@@ -225,12 +235,16 @@ export async function benchBrowserWasm(modelDir: string, prompt: { text: string;
     // The runners take turns run by run, so that the machine's load drifts over all of them alike.
     const names = ['engine', 'tjs', 'bare-wasm', 'bare-webgpu'] as const;
     const samples = names.map(() => ({ prefill: [] as number[], decode: [] as number[], first: [] as number[] }));
+    // Each run, every runner must decode the same greedy tokens as the engine.
     for (let r = 0; r < runs + 1; r++) {
+      let reference: { runner: string; tokens: number[] } | undefined;
       for (const [k, name] of names.entries()) {
-        const m = await page.evaluate(
-          ([n, run]) => (window as unknown as { once: (n: string, r: number) => Promise<{ prefill: number; decode: number; first: number }> }).once(n, run),
-          [name, r] as const,
-        );
+        const m = await page.evaluate(([n, run]) => (window as unknown as { once: (n: string, r: number) => Promise<RunMeasure> }).once(n, run), [
+          name,
+          r,
+        ] as const);
+        if (reference) checkSameTokens(reference, { runner: name, tokens: m.tokens });
+        else reference = { runner: name, tokens: m.tokens };
         if (r === 0) continue; // warm-up
         samples[k].prefill.push(m.prefill);
         samples[k].decode.push(m.decode);

@@ -26,7 +26,7 @@ export async function inlineLatency(model: LanguageModel, text: string, options:
   );
   const all: number[] = [];
   const fromModel: number[] = [];
-  const never = { cancelled: false };
+  const never = new AbortController().signal;
   // Warm up: the first request pays for lazy initialisation, not typing.
   await engine.suggest({ doc: 'warm-up', offset: 5, prompt: text.slice(0, 5), textBefore: text.slice(0, 5), after: '', manual: true }, never);
   for (let i = 20; i <= text.length; i++) {

@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import reference
+
 
 class WithCache(nn.Module):
     def __init__(self, gpt):
@@ -109,9 +111,5 @@ def export(model, tok, args, state, out_dir):
         indent=2,
     )
     shutil.copy(os.path.join(args.work, "tokenizer.json"), os.path.join(out_dir, "tokenizer.json"))
-    # Reference logits for the tests: the same prompt through PyTorch, no cache.
-    with torch.no_grad():
-        ids = [eot] + list(range(10, 26))
-        logits = model(torch.tensor([ids]))[0]
-        ref = {"input_ids": ids, "last_logits_first10": logits[-1, :10].tolist(), "argmax_per_position": logits.argmax(-1).tolist()}
-    json.dump(ref, open(os.path.join(out_dir, "reference-logits.json"), "w"))
+    # For the tests: python BPE token ids and PyTorch's log-probs on a passage of the valid split.
+    reference.write_references(model, tok, args.ctx, out_dir, os.path.join(args.corpus, "valid", "poirot_investigates.txt"))

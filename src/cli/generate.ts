@@ -1,6 +1,7 @@
 /** `lmp generate`: completions of a prompt given inline or in a file. */
 import { LmError } from '../core/errors';
-import { generate, type GenerationOptions } from '../core/generation';
+import { generate, type GeneratedToken, type GenerationOptions } from '../core/generation';
+import { mergeUtf8 } from '../playground/utf8Merge';
 import { loadModel } from '../node/modelLoader';
 import { readTextFile } from '../node/textFile';
 import { deviceOption, dtypeOption, intOption, numberOption, parse } from './options';
@@ -53,18 +54,21 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
         model: model.info.name,
         prompt,
         seed: completions[0]?.seed,
-        completions: completions.map((c) => ({
-          text: c.text,
-          logprob_nats: c.logProb,
-          finish_reason: c.finishReason,
-          tokens: c.tokens.map((t) => ({
-            text: t.text,
-            logprob: t.logProb,
-            rank: t.rank,
-            top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })),
-          })),
-          prompt_tokens: c.promptTokens?.map((t) => ({ text: t.text, logprob: t.logProb })),
-        })),
+        completions: completions.map((c) => {
+          const texts = mergedTexts(c.tokens);
+          return {
+            text: c.text,
+            logprob_nats: c.logProb,
+            finish_reason: c.finishReason,
+            tokens: c.tokens.map((t, i) => ({
+              text: texts[i],
+              logprob: t.logProb,
+              rank: t.rank,
+              top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })),
+            })),
+            prompt_tokens: c.promptTokens?.map((t) => ({ text: t.text, logprob: t.logProb })),
+          };
+        }),
       }) + '\n',
     );
   } else {
@@ -79,4 +83,18 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
 /** Lets `--stop '\n'` mean a line break, as users type it in a shell. */
 function unescapeStop(s: string): string {
   return s.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+}
+
+/**
+ * Each token's text, with byte tokens that split a character merged as in offsets: the token
+ * holding the character's last byte shows it, the ones before it show nothing.
+ */
+function mergedTexts(tokens: readonly GeneratedToken[]): string[] {
+  const texts = tokens.map((t) => t.text);
+  for (const piece of mergeUtf8(tokens)) {
+    if (piece.first === piece.last) continue;
+    for (let i = piece.first; i < piece.last; i++) texts[i] = '';
+    texts[piece.last] = piece.text;
+  }
+  return texts;
 }

@@ -1,9 +1,10 @@
 /** `lmp`: the LM core on the command line, for scripting and benchmarks. */
-import * as fs from 'fs';
 import { CancelledError, LmError } from '../core/errors';
+import { LAYOUT_SUMMARY } from '../core/neural/hfLayout';
 import { exitOnTerminationSignals } from '../node/atomicWrite';
 import { benchNeural } from '../node/neuralBench';
-import { listEmbeddedModels, resolveModelFile } from '../node/modelLoader';
+import { onnxBackend } from '../node/backends/onnxBackend';
+import { listEmbeddedModels, recognizeModel } from '../node/modelLoader';
 import { generateCommand } from './generate';
 import { intOption, parse } from './options';
 import { StreamOut, type Out } from './output';
@@ -18,7 +19,9 @@ Usage:
       Interpolated modified Kneser-Ney as KenLM's lmplz. --tokens whitespace (default): one
       sentence per line, words split on whitespace (KenLM's convention, for ARPA interop);
       editor: each file is one sequence of editor tokens (words, punctuation, spaces, newlines);
-      editor models are written with --binary only (ARPA words cannot hold spaces). Outputs are
+      editor models are written with --binary only (ARPA words cannot hold spaces). A .gz binary
+      stores its arrays in byte planes (format 3), which gzip about a fifth smaller; an
+      uncompressed one stores them as in memory, so that loading views them in place. Outputs are
       written to a temporary file beside them and renamed into place when complete.
   lmp score --model MODEL [--device auto|native|wasm] [--dtype DTYPE] [--json] [--details] [--top-k K] FILE...
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given
@@ -40,10 +43,10 @@ Usage:
       Lists the embedded models.
 
 MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
-(config.json, tokenizer.json, onnx/model.onnx), or the name of an embedded model. --device picks
+(${LAYOUT_SUMMARY}), or the name of an embedded model. --device picks
 where neural models run: native onnxruntime (default where available) or WASM; --dtype picks the
-precision variant of the graph: auto (default: the fastest the folder has for the CPU), fp32,
-fp16, q4, q4f16, int8, uint8, bnb4 or quantized (onnx/model.onnx, onnx/model_fp16.onnx, …);
+precision variant of the graph: auto (default: the fastest the folder has for that runtime),
+fp32, fp16, q4, q4f16, int8, uint8, bnb4 or quantized (onnx/model.onnx, onnx/model_fp16.onnx, …);
 --quantized, the older flag, prefers onnx/model_quantized.onnx (int8 weights).
 Errors go to stderr with a non-zero exit code.`;
 
@@ -74,9 +77,10 @@ export async function main(argv: string[], out: Out = (s) => void process.stdout
 
 async function bench(args: string[], out: Out): Promise<number> {
   const { values } = parse(args, { model: { type: 'string' }, runs: { type: 'string' } });
-  const dir = resolveModelFile(values.model ?? 'gpt-classics');
-  if (!fs.statSync(dir).isDirectory()) throw new LmError('lmp bench measures neural models: give a Hugging Face model folder or gpt-classics');
-  const { results, prefill, decode } = await benchNeural(dir, intOption(values.runs, 'runs', 5, 1, 100));
+  const model = recognizeModel(values.model ?? 'gpt-classics');
+  // It compares the engine with bare onnxruntime on the same graph.
+  if (model.backend !== onnxBackend) throw new LmError('lmp bench measures ONNX models: give a Hugging Face model folder or gpt-classics');
+  const { results, prefill, decode } = await benchNeural(model.location, intOption(values.runs, 'runs', 5, 1, 100));
   await out(`prefill ${prefill} tokens, then ${decode} greedy tokens; medians\n`);
   await out('runner\tload s\tprefill tok/s\tdecode tok/s\tfirst token s\n');
   for (const r of results)

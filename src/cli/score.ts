@@ -7,7 +7,6 @@
 import { LmError } from '../core/errors';
 import { LN10 } from '../core/logMath';
 import type { LanguageModel } from '../core/model';
-import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
 import { codePointLength, ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
 import { TokenStream } from '../core/tokenStream';
 import { loadModel } from '../node/modelLoader';
@@ -92,8 +91,9 @@ function summaryJson(model: LanguageModel, totals: ScoreTotals, chars: number): 
     bits_per_char: s.bitsPerChar,
     perplexity: s.perplexity,
   };
-  if (model instanceof NgramLanguageModel) {
-    // KenLM's query: totals in log10, OOV words' own log-probs removed for the "excluding" figure.
+  if (model.unkId !== undefined) {
+    // A model with an unknown-word token (an n-gram model): KenLM's query figures, totals in log10,
+    // OOV words' own log-probs removed for the "excluding" figure.
     const total10 = s.logProbNats / LN10;
     const oov10 = totals.oovLogProbNats / LN10;
     result.perplexity_including_oov = Math.pow(10, -total10 / s.tokens);

@@ -65,7 +65,7 @@ export interface GeneratedToken {
   logProb: number;
   rank?: number;
   alternatives?: Alternative[];
-  /** UTF-8 bytes, from byte-level tokenizers (a token may hold part of a character). */
+  /** UTF-8 bytes, from tokenizers whose tokens are bytes (byte-level BPE, SentencePiece byte fallback): a token may hold part of a character. */
   bytes?: number[];
 }
 
@@ -155,6 +155,7 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
       }
       const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
       if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(id));
+      if (!precededByText && generated.length === 0) asTextStart(model, token);
       if (topKPerToken > 0) {
         const described = describePosition(model, logProbs, id, topKPerToken);
         token.rank = described.rank;
@@ -212,6 +213,19 @@ function logitsProcessors(model: LanguageModel, heal: { text: string; fits: Uint
   if (heal) processors.push(firstTokenAmong(heal.fits));
   if (options.noLeadingLineBreak) processors.push(noLeadingLineBreak(tokenTexts(model), heal?.text));
   return processors;
+}
+
+/**
+ * At a text's start a tokenizer may drop what a token begins with (SentencePiece's "▁" prefix:
+ * `▁The` is "The" there, " The" after text): the first token of a completion without a prompt
+ * shows what decoding gives, so that the tokens spell the completion's text.
+ */
+function asTextStart(model: LanguageModel, token: GeneratedToken): void {
+  const shown = model.tokenizer.decode([token.id], false);
+  if (shown === token.text || !token.text.endsWith(shown)) return;
+  const dropped = token.text.slice(0, token.text.length - shown.length);
+  token.text = shown;
+  if (token.bytes) token.bytes = token.bytes.slice(new TextEncoder().encode(dropped).length);
 }
 
 const textsByModel = new WeakMap<LanguageModel, string[]>();

@@ -1,4 +1,5 @@
 /** What every language model in the product offers: a tokenizer and next-token distributions. */
+import type { BackendCapabilities } from './backends/capabilities';
 import type { CancelSignal } from './errors';
 import type { Piece } from './tokenizers/pretokenizers';
 
@@ -38,7 +39,10 @@ export interface Tokenizer {
 export interface ModelInfo {
   /** Short name shown in the UI. */
   name: string;
-  kind: 'ngram' | 'neural';
+  /** The registry's name of the backend that opened it ("ngram", "onnx"). */
+  backend: string;
+  /** What it offers (ask these rather than which backend it is). */
+  capabilities: BackendCapabilities;
   /** Human-readable description, e.g. "Kneser-Ney 4-gram, 34,102 words". */
   description: string;
   /** Tokens of context the model can use (n-1 for an n-gram model). */

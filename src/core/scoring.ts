@@ -93,7 +93,7 @@ export class ScoreStream {
     private readonly model: LanguageModel,
     private readonly options: ScoreOptions = {},
   ) {
-    this.windowed = model.info.kind === 'neural';
+    this.windowed = model.info.capabilities.context === 'window';
     this.context = model.info.contextLength;
     if (this.windowed && this.context < 2) throw new LmError(`${model.info.name}: a context window of ${this.context} tokens cannot score a text`);
   }

@@ -31,7 +31,20 @@ export class AdaptiveDelay {
   }
 }
 
-/** Resolves after `ms`; true when the wait ran out without being cancelled. */
-export function wait(ms: number, cancelled: () => boolean): Promise<boolean> {
-  return new Promise((resolve) => setTimeout(() => resolve(!cancelled()), ms));
+/**
+ * Resolves true after `ms`, or false as soon as `signal` aborts: a cancelled request stops
+ * waiting at once (its timer cleared) instead of holding on for the rest of the delay.
+ */
+export function wait(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const end = (ranOut: boolean) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(ranOut);
+    };
+    const onAbort = () => end(false);
+    const timer = setTimeout(() => end(true), ms);
+    signal.addEventListener('abort', onAbort);
+  });
 }

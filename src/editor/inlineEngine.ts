@@ -45,7 +45,7 @@ export interface InlineResult {
 export class InlineCompletionEngine {
   readonly delay: AdaptiveDelay;
   private readonly cache = new SuggestionCache();
-  private readonly inFlight = new Map<string, { cancelled: boolean }>();
+  private readonly inFlight = new Map<string, AbortController>();
 
   constructor(
     private readonly model: () => Promise<LanguageModel>,
@@ -54,23 +54,29 @@ export class InlineCompletionEngine {
     this.delay = new AdaptiveDelay(() => this.options().debounceMs);
   }
 
-  /** A suggestion, or undefined when there is none or the request was superseded or cancelled. */
-  async suggest(req: InlineRequest, signal: CancelSignal): Promise<InlineResult | undefined> {
+  /**
+   * A suggestion, or undefined when there is none or the request was superseded or cancelled.
+   * Cancelling `signal`, or a newer request for the same document, ends this one at once, also
+   * during the debounce.
+   */
+  async suggest(req: InlineRequest, signal: AbortSignal): Promise<InlineResult | undefined> {
     const cached = this.cache.lookup(req.doc, req.offset, req.textBefore);
     if (cached !== undefined) return repeatsTextAfterCursor(cached, req.after) ? undefined : { text: cached, fromCache: true, latencyMs: 0 };
     if (req.prompt.trim().length === 0) return undefined;
 
-    const mine = { cancelled: false };
-    const previous = this.inFlight.get(req.doc);
-    if (previous) previous.cancelled = true;
+    const mine = new AbortController();
+    this.inFlight.get(req.doc)?.abort();
     this.inFlight.set(req.doc, mine);
+    const stop = () => mine.abort();
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop);
     const combined: CancelSignal = {
       get cancelled() {
-        return mine.cancelled || signal.cancelled;
+        return mine.signal.aborted;
       },
     };
     try {
-      if (!req.manual && !(await wait(this.delay.delayMs, () => combined.cancelled))) return undefined;
+      if (!req.manual && !(await wait(this.delay.delayMs, mine.signal))) return undefined;
       const o = this.options();
       const started = Date.now();
       const model = await this.model();
@@ -91,6 +97,7 @@ export class InlineCompletionEngine {
       if (e instanceof CancelledError) return undefined;
       throw e;
     } finally {
+      signal.removeEventListener('abort', stop);
       if (this.inFlight.get(req.doc) === mine) this.inFlight.delete(req.doc);
     }
   }

@@ -1,26 +1,23 @@
-/** Entry point of the engine's Node worker thread: one neural model, answering the engine protocol. */
+/** Entry point of the engine's Node worker thread: one model of any backend of the registry, answering the engine protocol. */
 import { parentPort } from 'worker_threads';
 import { EngineServer } from '../core/engine/engineServer';
-import type { EngineRequest } from '../core/engine/protocol';
-import type { DtypeRequest } from '../core/neural/onnxVariants';
-import { loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
-
-export interface NodeWorkerSpec {
-  dir: string;
-  name: string;
-  device: NodeDevice;
-  threads?: number;
-  dtype?: DtypeRequest;
-}
+import type { EngineRequest, LoadSpec } from '../core/engine/protocol';
+import { LmError } from '../core/errors';
+import { backendById } from './backends/registry';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');
 
+/** Opens the model a `load` names, with its backend, from the disk. */
+async function open(spec: LoadSpec) {
+  if (!('path' in spec.source)) throw new LmError('a Node worker opens models from the disk: the load gave file bytes instead of a path');
+  // A Node worker has no WebGPU: that device means a webview's worker, and here the best runtime there is.
+  const device = spec.device === 'webgpu' ? 'auto' : spec.device;
+  return backendById(spec.backend).open({ location: spec.source.path, name: spec.name }, { device, threads: spec.threads, dtype: spec.dtype });
+}
+
 const server = new EngineServer(
-  async (spec) => {
-    const s = spec as NodeWorkerSpec;
-    return { model: await loadHuggingFaceFolder(s.dir, s.name, { device: s.device, threads: s.threads, dtype: s.dtype }) };
-  },
+  async (spec) => ({ model: await open(spec) }),
   (response, transfer) => port.postMessage(response, transfer),
 );
 

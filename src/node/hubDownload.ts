@@ -1,7 +1,7 @@
 /**
  * Downloads a model repository from a Hugging Face-compatible hub (`BASE/REPO/resolve/REV/FILE`):
- * the files a causal LM needs (the JSON files, one precision variant of the graph and the external
- * data files that graph names), each to a `.part` file that a later attempt resumes with an HTTP
+ * the files a causal LM needs (core/neural/hfLayout.ts: the JSON files, one precision variant of the
+ * graph and the external data files that graph names), each to a `.part` file that a later attempt resumes with an HTTP
  * Range request. Nothing the hub says is taken on trust: sizes are capped while streaming and
  * checked against Content-Length and Content-Range, a silent server times out, redirects are
  * bounded. A state file in the model folder records the verified files; the folder counts as a
@@ -13,14 +13,10 @@ import * as https from 'https';
 import * as path from 'path';
 import { CancelledError, LmError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
-import { allGraphPaths } from '../core/neural/onnxVariants';
+import { HUB_ONNX_GRAPHS, ONNX_GRAPHS, OPTIONAL_FILES, REQUIRED_FILES, TOKENIZER_FILE } from '../core/neural/hfLayout';
 import { readExternalDataNames } from './externalData';
 import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from './neuralLoader';
 
-export const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
-export const OPTIONAL_FILES = ['tokenizer_config.json', 'generation_config.json'];
-/** Without a chosen variant, the first of these that the repository has is downloaded (full precision first, as before variants were offered). */
-export const GRAPH_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/model_quantized.onnx', 'onnx/decoder_model_merged_quantized.onnx'];
 /** Largest answer of the hub's file listing read. */
 export const MAX_LISTING_BYTES = 4 << 20;
 
@@ -62,7 +58,7 @@ export interface DownloadOptions {
   /** Aborts the transfer at once, also while the server is silent. */
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
-  /** The graph to fetch (a path in the repository, e.g. onnx/model_q4.onnx); default: the first of GRAPH_CANDIDATES it has. */
+  /** The graph to fetch (a path in the repository, e.g. onnx/model_q4.onnx); default: the first of HUB_ONNX_GRAPHS it has. */
   graph?: string;
   /** Runs once every file is verified (e.g. a test load); the folder is marked complete only if it resolves. */
   verify?: (dir: string) => Promise<void>;
@@ -185,7 +181,7 @@ export function listDownloadedModels(dir: string): DownloadedModel[] {
     const folder = path.join(dir, e.name);
     const state = readState(folder);
     if (state === undefined) {
-      const whole = REQUIRED_FILES.every((f) => fs.existsSync(path.join(folder, f))) && allGraphPaths().some((f) => fs.existsSync(path.join(folder, f)));
+      const whole = REQUIRED_FILES.every((f) => fs.existsSync(path.join(folder, f))) && ONNX_GRAPHS.some((f) => fs.existsSync(path.join(folder, f)));
       if (whole && !hasPartFiles(folder)) out.push({ repo: e.name.replace('__', '/'), dir: folder, legacy: true });
       continue;
     }
@@ -320,7 +316,7 @@ class Download {
   private maxFileBytes(file: string): number {
     if (this.o.maxFileBytes !== undefined) return this.o.maxFileBytes;
     if (this.dataFiles.has(file)) return this.maxTotal;
-    if (file === 'tokenizer.json') return MAX_TOKENIZER_FILE_BYTES;
+    if (file === TOKENIZER_FILE) return MAX_TOKENIZER_FILE_BYTES;
     return file.endsWith('.json') ? MAX_CONFIG_FILE_BYTES : MAX_GRAPH_FILE_BYTES;
   }
 
@@ -605,12 +601,11 @@ export async function downloadModel(o: DownloadOptions): Promise<string> {
     for (const f of OPTIONAL_FILES) await d.file(f, false);
     let graph: string | undefined;
     if (o.graph !== undefined) {
-      if (!allGraphPaths().includes(o.graph))
-        throw new LmError(`${o.graph} is not a graph file LM Playground runs (${allGraphPaths().slice(0, 4).join(', ')}, …)`);
+      if (!ONNX_GRAPHS.includes(o.graph)) throw new LmError(`${o.graph} is not a graph file LM Playground runs (${ONNX_GRAPHS.slice(0, 4).join(', ')}, …)`);
       graph = o.graph;
       await d.file(graph, true);
     } else {
-      for (const f of GRAPH_CANDIDATES) {
+      for (const f of HUB_ONNX_GRAPHS) {
         if (await d.file(f, false)) {
           graph = f;
           break;
@@ -618,7 +613,7 @@ export async function downloadModel(o: DownloadOptions): Promise<string> {
       }
     }
     if (graph === undefined)
-      throw new LmError(`${o.repo} has none of ${GRAPH_CANDIDATES.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
+      throw new LmError(`${o.repo} has none of ${HUB_ONNX_GRAPHS.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
     // The weights the graph keeps beside it, by the names its initializers give.
     const folder = path.posix.dirname(graph);
     for (const { location } of readExternalDataNames(path.join(o.target, graph))) {

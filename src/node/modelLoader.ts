@@ -1,22 +1,19 @@
 /**
- * Finds and loads a model from disk (Node hosts: the extension host and the CLI). A model is an
- * ARPA file, an LM Playground n-gram file, a folder holding one, a Hugging Face model folder
- * (config.json, tokenizer.json, onnx/model.onnx), or the name of an embedded model.
+ * Model references on the Node hosts (the extension host and the CLI): the name of an embedded
+ * model or a path, resolved and handed to the registry of backends (backends/registry.ts), which
+ * recognises and opens it, here or in the engine's worker thread.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LmError, ModelFormatError } from '../core/errors';
+import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { FULL_PRECISION_FIRST, type DtypeRequest } from '../core/neural/onnxVariants';
-import { ngramFromChunks } from '../core/ngram/ngramFromChunks';
-import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from './modelFileStream';
-import { isHuggingFaceFolder, loadHuggingFaceFolder, type NeuralLoadOptions } from './neuralLoader';
-import { startNeuralWorker } from './workerHost';
+import type { DtypeRequest } from '../core/neural/onnxVariants';
+import type { ModelBackend, OpenOptions, RecognizedModel } from './backends/backend';
+import { acceptedReferences, recognize } from './backends/registry';
+import { describeFsError } from './modelFileStream';
+import type { ModelFacts } from './modelSummary';
+import { startEngineWorker } from './workerHost';
 
-import { MAX_MODEL_BYTES } from '../core/modelLimits';
-
-export { MAX_MODEL_BYTES };
-export const NGRAM_FILE_NAMES = ['model.ngram.gz', 'model.ngram'];
 export const DEFAULT_MODEL = 'ngram-classics';
 
 /**
@@ -28,30 +25,35 @@ export function embeddedModelsDir(): string {
   return candidates.find((d) => fs.existsSync(d)) ?? candidates[0];
 }
 
+/** The models in a folder of models (the embedded ones, the trained ones): its subfolders that a backend recognises. */
 export function listEmbeddedModels(dir = embeddedModelsDir()): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && (isHuggingFaceFolder(path.join(dir, e.name)) || NGRAM_FILE_NAMES.some((f) => fs.existsSync(path.join(dir, e.name, f)))))
+    .filter((e) => {
+      if (!e.isDirectory()) return false;
+      try {
+        return recognize({ spec: e.name, path: path.join(dir, e.name), isDirectory: true }) !== undefined;
+      } catch {
+        return false;
+      }
+    })
     .map((e) => e.name)
     .sort();
 }
 
-/** Whether `spec` is the name of an embedded model (a bare name, a folder in modelsDir). */
-function isEmbeddedName(spec: string, modelsDir: string): boolean {
-  return /^[\w.-]+$/.test(spec) && fs.existsSync(path.join(modelsDir, spec));
+/** Whether `spec` is the name of an embedded model: a bare name of a folder in `modelsDir`. The one test of it. */
+export function isEmbeddedName(spec: string, modelsDir = embeddedModelsDir()): boolean {
+  const name = spec.trim();
+  return /^[\w.-]+$/.test(name) && name !== '.' && name !== '..' && fs.existsSync(path.join(modelsDir, name));
 }
 
 /**
- * The precision variant a load of `spec` asks for. The package ships only the int8 graph of the
- * embedded gpt-classics (the full-precision one stays in the repository, for training and
- * benchmarks): loaded by name, an embedded model runs int8 in a checkout as it does installed,
- * whatever the setting says.
+ * The precision variant the embedded models run, whatever the setting says: the package ships
+ * only the int8 graph of gpt-classics (the full-precision one stays in the repository, for
+ * training and benchmarks), so that, loaded by name, it runs int8 in a checkout as installed.
  */
-export function effectiveDtype(spec: string, dtype: DtypeRequest | undefined, modelsDir = embeddedModelsDir()): DtypeRequest {
-  if (isEmbeddedName(spec.trim(), modelsDir)) return { setting: 'auto', prefer: ['quantized'] };
-  return dtype ?? FULL_PRECISION_FIRST;
-}
+export const EMBEDDED_DTYPE: DtypeRequest = { setting: 'auto', prefer: ['quantized'] };
 
 /**
  * A model setting made absolute: embedded names and absolute paths stay as they are, a relative
@@ -73,7 +75,7 @@ export function checkModelSpec(spec: string, modelsDir = embeddedModelsDir()): v
   }
 }
 
-/** Why a model path cannot be used, from the error of a stat or a directory listing. */
+/** Why a model path cannot be used, from the error of a stat. */
 function pathError(target: string, e: unknown, modelsDir: string): LmError {
   if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
     const names = listEmbeddedModels(modelsDir);
@@ -83,84 +85,67 @@ function pathError(target: string, e: unknown, modelsDir: string): LmError {
 }
 
 /**
- * Resolves a model spec (path or embedded name) to a file to load. A relative path is resolved
- * against `baseDir` (default: the current folder, the CLI's convention).
+ * The backend that opens `spec` (an embedded model's name or a path; a relative path is taken
+ * from `baseDir`, by default the current folder, the CLI's convention) and what it opens. Throws
+ * an LmError that names what is accepted when no backend recognises it.
  */
-export function resolveModelFile(spec: string, modelsDir = embeddedModelsDir(), baseDir: string = process.cwd()): string {
+export function recognizeModel(spec: string, modelsDir = embeddedModelsDir(), baseDir: string = process.cwd()): RecognizedModel {
   const trimmed = spec.trim();
   if (!trimmed) throw new LmError('no model given');
-  if (isEmbeddedName(trimmed, modelsDir)) {
-    if (isHuggingFaceFolder(path.join(modelsDir, trimmed))) return path.join(modelsDir, trimmed);
-    const file = NGRAM_FILE_NAMES.map((f) => path.join(modelsDir, trimmed, f)).find((f) => fs.existsSync(f));
-    if (file) return file;
-  }
-  const target = absoluteModelSpec(trimmed, baseDir, modelsDir);
-  let stat: fs.Stats;
+  const embedded = isEmbeddedName(trimmed, modelsDir);
+  const target = embedded ? path.join(modelsDir, trimmed) : absoluteModelSpec(trimmed, baseDir, modelsDir);
+  let stat: fs.Stats | undefined;
+  let statError: unknown;
   try {
     stat = fs.statSync(target);
   } catch (e) {
-    throw pathError(target, e, modelsDir);
+    statError = e;
   }
-  if (stat.isDirectory()) {
-    if (isHuggingFaceFolder(target)) return target;
-    let listing: string[];
-    try {
-      listing = fs.readdirSync(target);
-    } catch (e) {
-      throw pathError(target, e, modelsDir);
-    }
-    const inside = [...NGRAM_FILE_NAMES, ...listing.filter((f) => f.endsWith('.arpa')).sort()];
-    const found = inside.find((f) => fs.existsSync(path.join(target, f)));
-    if (!found) throw new LmError(`model folder ${target} has no config.json (Hugging Face layout), ${NGRAM_FILE_NAMES.join(', ')} or .arpa file`);
-    return path.join(target, found);
+  // A reference that names no file is still offered to the backends (a later one may take URLs).
+  const found = recognize(stat ? { spec: trimmed, path: target, isDirectory: stat.isDirectory() } : { spec: trimmed });
+  if (!found) {
+    if (statError) throw pathError(target, statError, modelsDir);
+    const names = listEmbeddedModels(modelsDir).join(', ') || 'none installed';
+    throw new LmError(`${target} is not a model LM Playground can open; give the name of an embedded model (${names}); ${acceptedReferences()}`);
   }
-  return target;
+  // The model's name: the embedded one's, else its folder's (the folder itself, or the one holding the file).
+  const folder = fs.statSync(found.location, { throwIfNoEntry: false })?.isDirectory() ? found.location : path.dirname(found.location);
+  const name = embedded ? trimmed : path.basename(folder) || found.location;
+  return { backend: found.backend, location: found.location, name, spec: trimmed, embedded };
 }
 
-export interface ModelLimits {
-  /** Cap on a model file's size and on what it decompresses to (default MAX_MODEL_BYTES). */
-  maxBytes?: number;
+/** The options a model opens with: an embedded model runs the graph it ships (EMBEDDED_DTYPE). */
+export function openOptions(model: RecognizedModel, options: OpenOptions): OpenOptions {
+  return model.embedded ? { ...options, dtype: EMBEDDED_DTYPE } : options;
 }
 
-/**
- * Loads an n-gram model file (LM Playground binary or ARPA, gzipped or not) as a stream: ARPA text
- * is parsed chunk by chunk, a binary file is copied once into a buffer of its declared size; both
- * stop at `maxBytes`, and a binary as soon as it passes the length its header declares.
- */
-export async function loadModelFile(file: string, name = path.basename(path.dirname(file)) || file, limits: ModelLimits = {}): Promise<LanguageModel> {
-  const maxBytes = limits.maxBytes ?? MAX_MODEL_BYTES;
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (e) {
-    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
-  }
-  // Before any open: opening a FIFO for reading blocks, and a device never ends.
-  if (stat.isDirectory()) throw new LmError(`cannot read model ${file}: it is a folder`);
-  if (!stat.isFile()) throw new ModelFormatError('not a regular file (a device, a FIFO or a socket cannot be a model)', file);
-  const size = stat.size;
-  if (size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
-  if (size === 0) throw new ModelFormatError('file is empty', file);
-  const gzipped = isGzipFile(file);
-  return ngramFromChunks(modelFileChunks(file, maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size });
+/** Whether the extension runs this backend's models in the engine's worker thread: whenever it can, so that inference never blocks it. */
+export function runsInNodeWorker(backend: ModelBackend): boolean {
+  return backend.capabilities.placements.includes('node-worker');
 }
 
 /**
- * Loads a model. With `inWorker`, a neural model runs in a worker thread (the extension host's
- * choice); otherwise in this thread (the CLI's).
+ * Loads a model. With `inWorker` (the extension host), a backend that can run in a worker thread
+ * runs there; otherwise on this thread (the CLI's choice).
  */
 export async function loadModel(
   spec: string,
   modelsDir?: string,
-  neural: NeuralLoadOptions & ModelLimits & { inWorker?: boolean; baseDir?: string } = {},
+  options: OpenOptions & { inWorker?: boolean; baseDir?: string } = {},
 ): Promise<LanguageModel> {
-  const file = resolveModelFile(spec, modelsDir, neural.baseDir);
-  const isEmbedded = !spec.includes('/') && !spec.includes('\\') && file.startsWith(modelsDir ?? embeddedModelsDir());
-  if (fs.statSync(file).isDirectory()) {
-    const name = isEmbedded ? spec : path.basename(file);
-    const dtype = effectiveDtype(spec, neural.dtype, modelsDir);
-    if (neural.inWorker) return startNeuralWorker({ dir: file, name, device: neural.device ?? 'auto', threads: neural.threads, dtype });
-    return loadHuggingFaceFolder(file, name, { ...neural, dtype });
+  const { inWorker, baseDir, ...open } = options;
+  const model = recognizeModel(spec, modelsDir, baseDir);
+  const opts = openOptions(model, open);
+  if (inWorker && runsInNodeWorker(model.backend)) return startEngineWorker(model, opts);
+  return model.backend.open(model, opts);
+}
+
+/** What LM: Select Model says of a model, from its files (without loading it); undefined when it cannot be read. */
+export function modelFacts(spec: string, dtype?: DtypeRequest, modelsDir = embeddedModelsDir()): ModelFacts | undefined {
+  try {
+    const model = recognizeModel(spec, modelsDir);
+    return model.backend.facts(model, openOptions(model, { dtype }));
+  } catch {
+    return undefined;
   }
-  return loadModelFile(file, isEmbedded ? spec : undefined, { maxBytes: neural.maxBytes });
 }

@@ -1,14 +1,14 @@
 /**
- * A one-line description of a model on disk for LM: Select Model (kind, size, tokenizer), read
- * from its files without loading it: config.json and tokenizer.json of a Hugging Face folder, the
- * header of an n-gram file (decompressed only as far as the header), the counts of an ARPA file.
- * Never throws: a fact that cannot be read is left out.
+ * A one-line description of a model on disk for LM: Select Model (architecture, size, tokenizer),
+ * read from its files without loading it: config.json and tokenizer.json of a Hugging Face folder,
+ * the header of an n-gram file (decompressed only as far as the header), the counts of an ARPA
+ * file. The backends call these (`facts`). Never throws: a fact that cannot be read is left out.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { formatBytes } from './modelFileStream';
-import { NGRAM_FILE_NAMES } from './modelLoader';
+import { CONFIG_FILE, TOKENIZER_FILE } from '../core/neural/hfLayout';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
 import { graphExternalData } from './externalData';
 import { chooseFolderGraph } from './neuralLoader';
@@ -21,7 +21,8 @@ export const SUMMARY_MAX_HEADER_BYTES = 16 << 20;
 const ARPA_HEAD_BYTES = 4096;
 
 export interface ModelFacts {
-  kind: 'neural' | 'ngram';
+  /** What `parameters` counts: a network's weights, or an n-gram model's n-grams. */
+  parametersAre: 'weights' | 'n-grams';
   /** e.g. "GPT-2 transformer, 4 layers, d = 256" or "Kneser-Ney 4-gram". */
   architecture: string;
   parameters?: number;
@@ -47,8 +48,8 @@ function readJsonCapped(file: string): Record<string, unknown> | undefined {
 
 const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : undefined);
 
-function neuralFacts(dir: string, dtype: DtypeRequest | undefined): ModelFacts {
-  const cfg = readJsonCapped(path.join(dir, 'config.json')) ?? {};
+export function neuralFacts(dir: string, dtype: DtypeRequest | undefined): ModelFacts {
+  const cfg = readJsonCapped(path.join(dir, CONFIG_FILE)) ?? {};
   const layers = num(cfg.n_layer ?? cfg.num_hidden_layers);
   const d = num(cfg.n_embd ?? cfg.hidden_size);
   const vocabulary = num(cfg.vocab_size);
@@ -67,12 +68,12 @@ function neuralFacts(dir: string, dtype: DtypeRequest | undefined): ModelFacts {
   } catch {
     bytes = undefined;
   }
-  const tok = readJsonCapped(path.join(dir, 'tokenizer.json'));
+  const tok = readJsonCapped(path.join(dir, TOKENIZER_FILE));
   const model = tok?.model as Record<string, unknown> | undefined;
   const byteLevel = JSON.stringify(tok?.pre_tokenizer ?? null).includes('ByteLevel');
   const tokenizer = typeof model?.type === 'string' ? `${byteLevel ? 'byte-level ' : ''}${model.type}` : undefined;
   return {
-    kind: 'neural',
+    parametersAre: 'weights',
     architecture: `${type}${layers ? `, ${layers} layers` : ''}${d ? `, d = ${d}` : ''}`,
     parameters: declared ?? estimated,
     file: rel,
@@ -143,14 +144,14 @@ const TOKENIZER_NAMES: Record<string, string> = {
   whitespace: 'whitespace-separated words (KenLM)',
 };
 
-function ngramFacts(file: string): ModelFacts {
+export function ngramFacts(file: string): ModelFacts {
   let bytes: number | undefined;
   try {
     bytes = fs.statSync(file).size;
   } catch {
     bytes = undefined;
   }
-  const facts: ModelFacts = { kind: 'ngram', architecture: 'Kneser-Ney n-gram', file: path.basename(file), bytes };
+  const facts: ModelFacts = { parametersAre: 'n-grams', architecture: 'Kneser-Ney n-gram', file: path.basename(file), bytes };
   let counts: unknown;
   if (file.endsWith('.arpa')) {
     counts = arpaCounts(file);
@@ -169,36 +170,10 @@ function ngramFacts(file: string): ModelFacts {
   return facts;
 }
 
-/** The model file or folder `target` would load (a folder's n-gram file or ARPA file). */
-function ngramFileIn(dir: string): string | undefined {
-  const named = NGRAM_FILE_NAMES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
-  if (named) return named;
-  try {
-    const arpa = fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith('.arpa'))
-      .sort()[0];
-    return arpa ? path.join(dir, arpa) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function modelFacts(target: string, dtype?: DtypeRequest): ModelFacts | undefined {
-  try {
-    if (!fs.statSync(target).isDirectory()) return ngramFacts(target);
-    if (fs.existsSync(path.join(target, 'config.json'))) return neuralFacts(target, dtype);
-    const file = ngramFileIn(target);
-    return file ? ngramFacts(file) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** "GPT-2 transformer, 4 layers, d = 256 · 4.2 M parameters · 20.2 MiB · byte-level BPE, 4,096 tokens · context 128 tokens". */
 export function describeFacts(f: ModelFacts): string {
   const parts = [f.architecture];
-  if (f.parameters) parts.push(f.kind === 'ngram' ? `${int(f.parameters)} n-grams` : `${+(f.parameters / 1e6).toFixed(1)} M parameters`);
+  if (f.parameters) parts.push(f.parametersAre === 'n-grams' ? `${int(f.parameters)} n-grams` : `${+(f.parameters / 1e6).toFixed(1)} M parameters`);
   if (f.bytes !== undefined) parts.push(formatBytes(f.bytes));
   if (f.tokenizer || f.vocabulary) parts.push([f.tokenizer, f.vocabulary ? `${int(f.vocabulary)} tokens` : undefined].filter(Boolean).join(', '));
   if (f.context) parts.push(`context ${int(f.context)} tokens`);

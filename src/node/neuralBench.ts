@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { Tensor } from 'onnxruntime-common';
 import { argmax } from '../core/distribution';
 import { generate } from '../core/generation';
+import { CONFIG_FILE } from '../core/neural/hfLayout';
 import { chooseFolderGraph, hostSide, loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
 
 export interface NeuralBenchResult {
@@ -50,12 +51,35 @@ function benchGraph(dir: string): string {
   return chooseFolderGraph(dir, { setting: 'auto', prefer: ['fp32'] }).path;
 }
 
+/** One run of one runner: tokens/s, seconds to the first token, and the greedy tokens it decoded. */
+export interface RunMeasure {
+  prefill: number;
+  decode: number;
+  first: number;
+  tokens: number[];
+}
+
 /** One runner, loaded: `once()` measures one prefill and one greedy decode. */
 interface Runner {
   runner: string;
   loadSeconds: number;
-  once(run: number): Promise<{ prefill: number; decode: number; first: number }>;
+  once(run: number): Promise<RunMeasure>;
   dispose(): Promise<void> | void;
+}
+
+/**
+ * Every runner must decode the reference's greedy tokens: a runner that computes something else
+ * is not a fair comparison, whatever its speed. Throws naming the runner and the first difference.
+ */
+export function checkSameTokens(reference: { runner: string; tokens: number[] }, other: { runner: string; tokens: number[] }): void {
+  const n = Math.max(reference.tokens.length, other.tokens.length);
+  for (let i = 0; i < n; i++) {
+    if (reference.tokens[i] !== other.tokens[i]) {
+      throw new Error(
+        `${other.runner} decodes other tokens than ${reference.runner}: from token ${i}, ${JSON.stringify(other.tokens.slice(i, i + 5))} against ${JSON.stringify(reference.tokens.slice(i, i + 5))}`,
+      );
+    }
+  }
 }
 
 async function engineRunner(dir: string, device: NodeDevice, prompt: { text: string; ids: number[] }, decode: number): Promise<Runner> {
@@ -74,7 +98,7 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
       const [c] = await generate(lm, prompt.text, { maxTokens: decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
       const total = now() - g0;
       // Decode rate excludes the generation's own prefill (its first token).
-      return { prefill: ids.length / prefillSeconds, decode: (c.tokens.length - 1) / Math.max(1e-9, total - first), first };
+      return { prefill: ids.length / prefillSeconds, decode: (c.tokens.length - 1) / Math.max(1e-9, total - first), first, tokens: c.tokens.map((t) => t.id) };
     },
     dispose: () => lm.dispose(),
   };
@@ -84,7 +108,7 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
 async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number): Promise<Runner> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
-  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));
   const onnx = path.join(dir, benchGraph(dir));
   const t0 = now();
   const session = await ort.InferenceSession.create(fs.readFileSync(onnx), {
@@ -127,13 +151,15 @@ async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number
       const p0 = now();
       let { next, present } = await run(ids, 0, empty());
       const p1 = now();
+      const tokens = [next];
       let length = ids.length;
       for (let i = 1; i < decode; i++) {
         ({ next, present } = await run([next], length, present));
+        tokens.push(next);
         length++;
       }
       const p2 = now();
-      return { prefill: ids.length / (p1 - p0), decode: (decode - 1) / (p2 - p1), first: p1 - p0 };
+      return { prefill: ids.length / (p1 - p0), decode: (decode - 1) / (p2 - p1), first: p1 - p0, tokens };
     },
     dispose: () => session.release(),
   };
@@ -161,16 +187,17 @@ async function transformersJsRunner(dir: string, prompt: { ids: number[] }, deco
       await gen(1);
       const first = now() - a;
       const b = now();
-      await gen(decode);
+      const out = (await gen(decode)) as unknown as { tolist(): bigint[][] };
       const total = now() - b;
-      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first };
+      const tokens = out.tolist()[0].slice(ids.length).map(Number);
+      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first, tokens };
     },
     dispose: () => (model as unknown as { dispose(): Promise<void> }).dispose(),
   };
 }
 
 export async function benchNeural(dir: string, runs = 5): Promise<{ results: NeuralBenchResult[]; prefill: number; decode: number }> {
-  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));
   const context: number = config.n_positions ?? config.max_position_embeddings ?? 128;
   const prompt = benchPrompt(dir, Math.min(64, Math.floor(context / 2)));
   const prefill = prompt.ids.length;
@@ -186,8 +213,11 @@ export async function benchNeural(dir: string, runs = 5): Promise<{ results: Neu
   // Runs interleave the runners, so that the machine's load drifts over all of them alike.
   const samples = runners.map(() => ({ prefill: [] as number[], decode: [] as number[], first: [] as number[] }));
   for (let r = 0; r < runs + 1; r++) {
+    let reference: { runner: string; tokens: number[] } | undefined;
     for (const [i, runner] of runners.entries()) {
       const m = await runner.once(r);
+      if (reference) checkSameTokens(reference, { runner: runner.runner, tokens: m.tokens });
+      else reference = { runner: runner.runner, tokens: m.tokens };
       if (r === 0) continue; // warm-up
       samples[i].prefill.push(m.prefill);
       samples[i].decode.push(m.decode);

@@ -1,5 +1,5 @@
 /**
- * Loads a model folder in the Hugging Face layout (config.json, tokenizer.json, onnx/*.onnx) on
+ * Loads a model folder in the Hugging Face layout (core/neural/hfLayout.ts) on
  * onnxruntime-node, the native CPU runtime (several times faster than WASM for the same graph),
  * or on onnxruntime-web's WASM backend where there is no native binary for the platform. The
  * graph is the precision variant the dtype setting asks for (core/neural/onnxVariants.ts); its
@@ -12,6 +12,7 @@ import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
+import { CONFIG_FILE, GENERATION_CONFIG_FILE, LAYOUT_SUMMARY, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../core/neural/hfLayout';
 import { OnnxCausalLm, readCausalLmConfig, type CausalLmConfig, type ExternalDataInput, type OrtModule } from '../core/neural/onnxCausalLm';
 import {
   FULL_PRECISION_FIRST,
@@ -25,8 +26,9 @@ import {
 import { graphExternalData } from './externalData';
 import { describeFsError, formatBytes } from './modelFileStream';
 
+/** Whether `dir` is a model folder in the Hugging Face layout (it has a config.json). */
 export function isHuggingFaceFolder(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'config.json'));
+  return fs.existsSync(path.join(dir, CONFIG_FILE));
 }
 
 /** Caps on the JSON files of a model folder, read before parsing (a tokenizer.json of a large vocabulary is ~10 MB). */
@@ -36,7 +38,7 @@ export const MAX_TOKENIZER_JSON_BYTES = 64 << 20;
 function readJson(dir: string, name: string, required: boolean, maxBytes: number): unknown {
   const file = path.join(dir, name);
   if (!fs.existsSync(file)) {
-    if (required) throw new ModelFormatError(`missing (a Hugging Face model folder needs config.json, tokenizer.json and onnx/model.onnx)`, file);
+    if (required) throw new ModelFormatError(`missing (a Hugging Face model folder needs ${LAYOUT_SUMMARY})`, file);
     return undefined;
   }
   const bytes = readCapped(file, maxBytes);
@@ -82,10 +84,10 @@ export type NodeDevice = 'auto' | 'native' | 'wasm';
 
 /** The JSON files of a model folder (tokenizer_config.json and generation_config.json when present). */
 export function readFolderFiles(dir: string): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; generationConfig: unknown } {
-  const config = readJson(dir, 'config.json', true, MAX_CONFIG_JSON_BYTES);
-  const tokenizer = readJson(dir, 'tokenizer.json', true, MAX_TOKENIZER_JSON_BYTES);
-  const tokenizerConfig = readJson(dir, 'tokenizer_config.json', false, MAX_CONFIG_JSON_BYTES);
-  const generationConfig = readJson(dir, 'generation_config.json', false, MAX_CONFIG_JSON_BYTES);
+  const config = readJson(dir, CONFIG_FILE, true, MAX_CONFIG_JSON_BYTES);
+  const tokenizer = readJson(dir, TOKENIZER_FILE, true, MAX_TOKENIZER_JSON_BYTES);
+  const tokenizerConfig = readJson(dir, TOKENIZER_CONFIG_FILE, false, MAX_CONFIG_JSON_BYTES);
+  const generationConfig = readJson(dir, GENERATION_CONFIG_FILE, false, MAX_CONFIG_JSON_BYTES);
   return { config, tokenizer, tokenizerConfig, generationConfig };
 }
 
@@ -107,9 +109,9 @@ export function chooseFolderGraph(
 /** The file names the loaders report errors with. */
 function fileNames(dir: string) {
   return {
-    configName: path.join(dir, 'config.json'),
-    tokenizerName: path.join(dir, 'tokenizer.json'),
-    generationConfigName: path.join(dir, 'generation_config.json'),
+    configName: path.join(dir, CONFIG_FILE),
+    tokenizerName: path.join(dir, TOKENIZER_FILE),
+    generationConfigName: path.join(dir, GENERATION_CONFIG_FILE),
   };
 }
 

@@ -40,7 +40,8 @@ parentPort!.on('message', async (m: ToTrainingWorker) => {
         score.tokens += summary.tokens;
         score.chars += summary.chars;
       }
-      const bytes = writeNgramBinary(model, { ...m.metadata, trainingTokens: stats.tokens });
+      // The host saves the model gzipped: byte planes make it about a fifth smaller.
+      const bytes = writeNgramBinary(model, { ...m.metadata, trainingTokens: stats.tokens }, { planes: true });
       post({ type: 'done', bytes, tokens: stats.tokens, ngrams: stats.counts.reduce((a, b) => a + b, 0), heldOut: score }, [bytes.buffer as ArrayBuffer]);
     }
   } catch (e) {

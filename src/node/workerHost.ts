@@ -1,37 +1,53 @@
 /**
- * Runs a neural model in a Node worker thread, so that inference never blocks the extension host;
- * the host keeps only the tokenizer. The worker is supervised (core/engine/supervisor.ts): if it
- * stops, the next request starts a new one and loads the model again.
+ * Runs a model in a Node worker thread (engineWorker.ts), so that inference never blocks the
+ * extension host; the host keeps only the tokenizer. Any backend whose models can run in a worker
+ * runs through here. The worker is supervised (core/engine/supervisor.ts): if it stops, the next
+ * request starts a new one and loads the model again.
  */
 import * as path from 'path';
 import { Worker, type ResourceLimits } from 'worker_threads';
-import { RemoteLanguageModel } from '../core/engine/engineClient';
-import type { EngineResponse } from '../core/engine/protocol';
+import { WorkerLanguageModel } from '../core/engine/engineClient';
+import type { EngineResponse, LoadSpec } from '../core/engine/protocol';
 import { SupervisedEngine, type EngineWorkerEvents, type EngineWorkerHandle } from '../core/engine/supervisor';
-import type { NodeWorkerSpec } from './engineWorker';
-import { hostSide } from './neuralLoader';
+import { LmError } from '../core/errors';
+import type { ModelBackend, ModelLocation, OpenOptions } from './backends/backend';
 
 /** Seams for the fault-injection tests: another worker script, its data, each worker as it starts. */
-export interface NeuralWorkerOptions {
+export interface EngineWorkerOptions {
   script?: string;
   workerData?: unknown;
   resourceLimits?: ResourceLimits;
   onSpawn?: (worker: Worker) => void;
 }
 
-export async function startNeuralWorker(spec: NodeWorkerSpec, options: NeuralWorkerOptions = {}): Promise<RemoteLanguageModel> {
-  const engine = new SupervisedEngine((events) => spawnEngineWorker(events, options), spec);
+/** Opens `model` of `backend` in a supervised worker thread; `options` are the backend's open options. */
+export async function startEngineWorker(
+  model: ModelLocation & { backend: ModelBackend },
+  options: OpenOptions,
+  worker: EngineWorkerOptions = {},
+): Promise<WorkerLanguageModel> {
+  const { backend } = model;
+  if (!backend.hostTokenizer) throw new LmError(`the ${backend.id} backend declares no tokenizer for the host: its models cannot run in a worker`);
+  const spec: LoadSpec = {
+    backend: backend.id,
+    name: model.name,
+    source: { path: model.location },
+    device: options.device ?? 'auto',
+    dtype: options.dtype,
+    threads: options.threads,
+  };
+  const engine = new SupervisedEngine((events) => spawnEngineWorker(events, worker), spec);
   const description = await engine.start();
   try {
-    const { tokenizer } = hostSide(spec.dir);
-    return new RemoteLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine);
+    const tokenizer = backend.hostTokenizer(model, options);
+    return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine);
   } catch (e) {
     void engine.dispose();
     throw e;
   }
 }
 
-function spawnEngineWorker(events: EngineWorkerEvents, options: NeuralWorkerOptions): EngineWorkerHandle {
+function spawnEngineWorker(events: EngineWorkerEvents, options: EngineWorkerOptions): EngineWorkerHandle {
   const worker = new Worker(options.script ?? path.join(__dirname, 'engineWorker.js'), {
     workerData: options.workerData,
     resourceLimits: options.resourceLimits,

@@ -1,10 +1,12 @@
 /** Built-in playground examples, after the lecture's, with what each embedded model shows of them. */
+import type { BackendCapabilities } from '../core/backends/capabilities';
 import { DEFAULT_SETTINGS, type Query } from './query';
 
 /** What the gallery's notes need to know of the model an example runs with. */
 export interface ModelTraits {
   name: string;
-  kind: 'ngram' | 'neural';
+  /** How it reads its context (its backend's capability): exactly the last n − 1 tokens (an n-gram model), or a window. */
+  context: BackendCapabilities['context'];
   /** One of the models shipped with the extension (ngram-classics, gpt-classics). */
   embedded: boolean;
   /** Tokens of context the model uses (n − 1 for an n-gram); known once the model is loaded. */
@@ -37,7 +39,7 @@ const LARGER_MODEL =
 
 /** Few-shot and analogies: in-context learning is an ability of large models. */
 function inContextNote(m: ModelTraits): string {
-  if (m.kind === 'ngram') {
+  if (m.context === 'markov') {
     return `An n-gram model cannot learn from examples in its prompt: a ${ngramOrder(m)} predicts each token from ${ngramWindow(m)} only, so the examples are out of its sight; it continues with what its training text most often has after those few tokens. ${LARGER_MODEL}`;
   }
   if (m.embedded) {
@@ -63,7 +65,7 @@ export const GALLERY: readonly GalleryExample[] = [
       whyNot: (m) =>
         !m.embedded
           ? 'A model learns word order and meaning only for words its training text uses often: these may be rare for it. The next example uses common words ("the man read the letter").'
-          : m.kind === 'ngram'
+          : m.context === 'markov'
             ? `The 12 classic novels it was trained on have "mouse" 23 times and "cheese" 8 times, and never "mouse ate" or "ate the cheese": the ${ngramOrder(m)} backs off to how often each word occurs alone, whatever the order, so word order hardly changes the score. The next example uses words these novels use ("the man read the letter").`
             : `The 12 classic novels it was trained on have "mouse" 23 times and "cheese" 8 times (it spells "cheese" in pieces: che·es·e), so it knows little of what eats what. The next example uses words these novels use ("the man read the letter").`,
     },

@@ -75,7 +75,7 @@ function probeNotes(example: GalleryExample, model: ModelTraits, scored: readonl
   const gapLine = `log p(${p.values[0]}) − log p(${p.values[1]}) in nats (positive: ${p.values[0]} likelier): ${listed}.`;
   const distances = scored.map((s) => tokenDistance(example.query.prompt, s, p.subject, p.variable));
   const known = distances.every((d): d is number => d !== undefined);
-  if (model.kind === 'ngram' && model.contextLength !== undefined && known) {
+  if (model.context === 'markov' && model.contextLength !== undefined && known) {
     const nearest = Math.min(...distances);
     if (nearest > model.contextLength) {
       return [
@@ -84,7 +84,7 @@ function probeNotes(example: GalleryExample, model: ModelTraits, scored: readonl
     }
     return [`${gapLine} The ${p.subject} is within the ${model.contextLength} tokens this ${model.contextLength + 1}-gram sees before the ${p.variable}.`];
   }
-  if (model.kind === 'neural') {
+  if (model.context === 'window') {
     const window = model.contextLength !== undefined ? `up to ${model.contextLength} tokens` : 'the whole prompt';
     return [`${gapLine} ${model.name} sees ${window} before each token, the ${p.subject} included: the gap depends on the ${p.subject}.`];
   }

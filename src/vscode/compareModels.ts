@@ -7,13 +7,12 @@ import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { scoreText } from '../core/scoring';
-import { loadModel } from '../node/modelLoader';
 import { compareProgressMessage } from '../editor/compareProgress';
 import { cumulativeSurprisal } from '../editor/cumulativeSurprisal';
 import type { CompareResult, CompareView } from '../webview/compareMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
-import { deviceSetting, metricsSettings } from './settings';
+import { metricsSettings } from './settings';
 import { looksBinary } from './textWindow';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
@@ -52,8 +51,8 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
           let model: LanguageModel | undefined = active;
           try {
             const loadStart = Date.now();
-            const device = deviceSetting();
-            model ??= await loadModel(entry.spec, dirs.embedded, { device: device === 'webgpu' ? 'auto' : device, inWorker: true });
+            // As the model service opens the active model (device, dtype), never in a webview.
+            model ??= await models.openLocally(entry.spec);
             const loadMs = Date.now() - loadStart;
             const started = Date.now();
             const { tokens, summary } = await scoreText(model, text, { signal });

@@ -12,7 +12,7 @@ import { DTYPE_DESCRIPTIONS, listedVariants, rankVariants, type ListedVariant } 
 import { clampMaxDownloadBytes, downloadModel, listRepoFolder, repoFolderName, validateRepoId, type HubFile } from '../node/hubDownload';
 import { loadModel } from '../node/modelLoader';
 import { nodeRuntime } from '../node/neuralLoader';
-import { SECTION, deviceSetting, dtypeSetting } from './settings';
+import { SECTION, deviceSetting, dtypeSetting, read } from './settings';
 
 /**
  * The variants the repository has, from the hub's file listing of its top folder and of onnx/;
@@ -77,9 +77,9 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
   const id = validateRepoId(repo);
   // Both settings are machine-scoped and restricted in untrusted workspaces (package.json).
   const config = vscode.workspace.getConfiguration(SECTION);
-  const baseUrl = config.get<string>('hub.baseUrl', 'https://huggingface.co');
+  const baseUrl = read(config, 'hub.baseUrl');
   // package.json's minimum is only advice to the settings editor: a settings.json may say anything.
-  const maxTotalBytes = clampMaxDownloadBytes(config.get<number>('hub.maxDownloadBytes'));
+  const maxTotalBytes = clampMaxDownloadBytes(read(config, 'hub.maxDownloadBytes'));
   const target = path.join(downloadsDir(context), repoFolderName(id));
   const variants = await repoVariants(baseUrl, id).catch((e: unknown) => {
     if (e instanceof CancelledError) return null;

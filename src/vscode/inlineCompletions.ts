@@ -47,13 +47,14 @@ class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider 
       const textBefore = document.getText(new vscode.Range(document.positionAt(tailFrom), replace.start)) + accepted;
       const end = replace.end.line === position.line ? Math.max(replace.end.character, position.character) : position.character;
       const after = document.lineAt(position.line).text.slice(end);
-      const signal = {
-        get cancelled() {
-          return token.isCancellationRequested;
-        },
-      };
+      // An abort ends the engine's debounce at once when VS Code cancels (the user typed on).
+      const abort = new AbortController();
+      const cancelled = token.onCancellationRequested(() => abort.abort());
+      if (token.isCancellationRequested) abort.abort();
       const started = Date.now();
-      const result = await this.engine.suggest({ doc: document.uri.toString(), offset: from + accepted.length, prompt, textBefore, after, manual }, signal);
+      const result = await this.engine
+        .suggest({ doc: document.uri.toString(), offset: from + accepted.length, prompt, textBefore, after, manual }, abort.signal)
+        .finally(() => cancelled.dispose());
       if (!result || token.isCancellationRequested) return undefined;
       this.log.debug(
         `inline suggestion ${JSON.stringify(result.text)} in ${Date.now() - started} ms (model ${result.latencyMs} ms${result.fromCache ? ', from the cache' : ''})`,

@@ -3,14 +3,12 @@
  * A model that fails to load is reported and the previous one stays active; when there is none
  * (the first load, e.g. after a window reload with a bad setting) the embedded default runs instead.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import * as vscode from 'vscode';
-import { RemoteLanguageModel, type EngineHealth } from '../core/engine/engineClient';
+import { WorkerLanguageModel, type EngineHealth } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
-import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, effectiveDtype, loadModel, resolveModelFile } from '../node/modelLoader';
-import { isHuggingFaceFolder } from '../node/neuralLoader';
+import type { OpenOptions, RecognizedModel } from '../node/backends/backend';
+import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, openOptions, recognizeModel } from '../node/modelLoader';
 import { AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode } from './autoDevice';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -57,11 +55,11 @@ export class ModelService implements vscode.Disposable {
     return `${this.spec}\u0000${deviceSetting()}\u0000${JSON.stringify(dtypeSetting())}\u0000${this.autoOnGpuWebview() ? 'gpu-webview' : ''}`;
   }
 
-  /** Device auto, a neural model folder, and a webview with a real GPU open to run it (if it is faster there). */
+  /** Device auto, a model whose backend runs on WebGPU in a webview, and a webview with a real GPU open to run it (if it is faster there). */
   private autoOnGpuWebview(): boolean {
     if (deviceSetting() !== 'auto' || !this.hosts.gpuHost) return false;
     try {
-      return isHuggingFaceFolder(resolveModelFile(this.spec, this.modelsDir));
+      return runsOnWebviewGpu(recognizeModel(this.spec, this.modelsDir));
     } catch {
       return false;
     }
@@ -77,7 +75,7 @@ export class ModelService implements vscode.Disposable {
 
   /** The active model's worker: running, stopped (it restarts on the next request), or given up. */
   get health(): EngineHealth | undefined {
-    return this.model instanceof RemoteLanguageModel ? this.model.supervisor?.health : undefined;
+    return this.model instanceof WorkerLanguageModel ? this.model.supervisor?.health : undefined;
   }
 
   /** Generation speed of the last completion, for the status bar. */
@@ -170,28 +168,39 @@ export class ModelService implements vscode.Disposable {
     }
   }
 
-  /** Neural models run in a worker thread, or on WebGPU in a webview; n-gram models in this thread. */
+  /**
+   * Opens the model through the registry of backends: on WebGPU in a webview when the device
+   * setting asks for it and the backend runs there, else in a worker thread when the backend can
+   * run in one (loadModel), else on this thread.
+   */
   private async open(spec: string): Promise<LanguageModel> {
     checkModelSpec(spec, this.modelsDir);
     const device = deviceSetting();
     const gpuHost = this.hosts.gpuHost;
     if (gpuHost && this.autoOnGpuWebview()) return this.openFaster(spec, gpuHost);
     if (device === 'webgpu') {
-      const file = resolveModelFile(spec, this.modelsDir);
-      if (fs.statSync(file).isDirectory()) {
-        const embedded = !spec.includes('/') && !spec.includes('\\');
+      const model = recognizeModel(spec, this.modelsDir);
+      if (runsOnWebviewGpu(model)) {
         // Closing the panel stops the model: forget it, so that the next use opens a new panel.
-        const model: LanguageModel = await startWebviewEngine(
-          this.extensionUri,
-          file,
-          embedded ? spec : path.basename(file),
-          effectiveDtype(spec, dtypeSetting(), this.modelsDir),
-          () => this.forget(model),
-        );
-        return model;
+        const opened: LanguageModel = await startWebviewEngine(this.extensionUri, model, this.openOptions(model), () => this.forget(opened));
+        return opened;
       }
     }
+    return this.openLocally(spec);
+  }
+
+  /**
+   * Opens a model with the settings the active one has, in a worker thread when its backend runs
+   * in one, else on this thread; never in a webview (a WebGPU device counts as auto). Compare
+   * Models opens the other models so.
+   */
+  openLocally(spec: string, device = deviceSetting()): Promise<LanguageModel> {
     return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, dtype: dtypeSetting() });
+  }
+
+  /** The options a model opens with under the current settings (device aside). */
+  private openOptions(model: RecognizedModel): OpenOptions {
+    return openOptions(model, { dtype: dtypeSetting() });
   }
 
   /**
@@ -200,19 +209,11 @@ export class ModelService implements vscode.Disposable {
    * failure on the page's side leaves the model in the worker thread.
    */
   private async openFaster(spec: string, gpuHost: EngineWebview): Promise<LanguageModel> {
-    const dir = resolveModelFile(spec, this.modelsDir);
-    const embedded = !spec.includes('/') && !spec.includes('\\');
-    const local = await loadModel(spec, this.modelsDir, { device: 'auto', inWorker: true, dtype: dtypeSetting() });
+    const model = recognizeModel(spec, this.modelsDir);
+    const local = await this.openLocally(spec, 'auto');
     let gpu: LanguageModel | undefined;
     try {
-      gpu = await connectWebviewEngine(
-        gpuHost,
-        dir,
-        embedded ? spec : path.basename(dir),
-        effectiveDtype(spec, dtypeSetting(), this.modelsDir),
-        () => undefined,
-        'auto',
-      );
+      gpu = await connectWebviewEngine(gpuHost, model, this.openOptions(model), () => undefined, 'auto');
       const ids = local.tokenizer.encode(AUTO_SAMPLE_TEXT, true).map((t) => t.id);
       const onGpu = await measureDecode(gpu, ids);
       const onLocal = await measureDecode(local, ids);
@@ -237,7 +238,7 @@ export class ModelService implements vscode.Disposable {
   private watch(model: LanguageModel): void {
     this.unwatch?.();
     this.unwatch = undefined;
-    if (!(model instanceof RemoteLanguageModel) || !model.supervisor) return;
+    if (!(model instanceof WorkerLanguageModel) || !model.supervisor) return;
     this.unwatch = model.supervisor.onHealthChange((health) => {
       if (this.model !== model || health.state === 'disposed') return;
       if (health.state === 'stopped') this.log.warn(`${model.info.name}: ${health.reason}`);
@@ -265,6 +266,12 @@ export class ModelService implements vscode.Disposable {
     this.model?.dispose?.();
     for (const d of this.subscriptions) d.dispose();
   }
+}
+
+/** Whether a model's backend can run it on WebGPU in a webview's worker. */
+function runsOnWebviewGpu(model: RecognizedModel): boolean {
+  const { capabilities } = model.backend;
+  return capabilities.placements.includes('webview-worker') && capabilities.devices.includes('webgpu');
 }
 
 /** The buttons of a failed load: the two ways to fix the setting. */

@@ -11,6 +11,7 @@ import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
+import { openOptions, recognizeModel } from '../node/modelLoader';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { deviceSetting, dtypeSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
@@ -35,9 +36,21 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
   const files = new Map<string, PageModelFiles>();
   for (const e of entries) {
     try {
+      const model = recognizeModel(e.spec, deps.dirs.embedded);
       // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
-      const m = modelFilesForPage(e.spec, deps.dirs.embedded, dtypeSetting(), pageDevice() === 'webgpu' ? 'webgpu' : 'wasm');
-      models.push({ label: e.label, spec: e.spec, kind: m.kind, origin: e.origin, files: Object.keys(m.files), graph: m.graph });
+      const m = modelFilesForPage(model, {
+        ...openOptions(model, { dtype: dtypeSetting() }),
+        webview: { runtime: pageDevice() === 'webgpu' ? 'webgpu' : 'wasm' },
+      });
+      models.push({
+        label: e.label,
+        spec: e.spec,
+        backend: m.backend,
+        capabilities: model.backend.capabilities,
+        origin: e.origin,
+        files: Object.fromEntries(Object.entries(m.files).map(([role, f]) => [role, f.name])),
+        runtime: m.runtime,
+      });
       files.set(e.spec, m);
     } catch (err) {
       deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);

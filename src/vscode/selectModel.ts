@@ -1,11 +1,11 @@
 /** LM: Select Model — embedded and downloaded models, or a model file on disk; writes the `lmPlayground.model` setting. */
-import * as path from 'path';
 import * as vscode from 'vscode';
-import { describeFacts, modelFacts } from '../node/modelSummary';
+import { modelFileExtensions, modelKindsLabel } from '../node/backends/registry';
+import { modelFacts } from '../node/modelLoader';
+import { describeFacts } from '../node/modelSummary';
 import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
-import { effectiveDtype } from '../node/modelLoader';
 import { SECTION, dtypeSetting } from './settings';
 
 /** What each embedded model is good for, in a sentence. */
@@ -21,10 +21,9 @@ const ORIGIN: Record<CatalogEntry['origin'], string> = {
   setting: 'a file from the settings',
 };
 
-/** The quick pick's second line: kind, size, tokenizer (from the files), and for embedded models what they are good for. */
+/** The quick pick's second line: architecture, size, tokenizer (from the files), and for embedded models what they are good for. */
 export function modelDetail(entry: CatalogEntry, dirs: ModelDirs, dtype: DtypeRequest): string {
-  const folder = entry.origin === 'embedded' ? path.join(dirs.embedded, entry.spec) : entry.spec;
-  const facts = modelFacts(folder, effectiveDtype(entry.spec, dtype, dirs.embedded));
+  const facts = modelFacts(entry.spec, dtype, dirs.embedded);
   return [facts ? describeFacts(facts) : undefined, entry.origin === 'embedded' ? EMBEDDED_PURPOSE[entry.spec] : undefined].filter(Boolean).join(' — ');
 }
 
@@ -40,7 +39,7 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
   items.push({
     label: browse,
     description: 'a file on disk',
-    detail: 'ARPA (.arpa, e.g. from KenLM), LM Playground n-gram (.ngram, .ngram.gz), or a Hugging Face model folder (GPT-2-family ONNX export)',
+    detail: modelKindsLabel(),
   });
   const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
   if (!picked) return;
@@ -51,7 +50,7 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
       canSelectFolders: true,
       canSelectMany: false,
       title: 'Choose a language model',
-      filters: { 'Language models': ['arpa', 'ngram', 'gz'], 'All files': ['*'] },
+      filters: { 'Language models': modelFileExtensions(), 'All files': ['*'] },
     });
     if (!uris?.length) return;
     spec = uris[0].fsPath;

@@ -4,6 +4,7 @@ import type { GenerationOptions } from '../core/generation';
 import { PREFER_QUANTIZED, isDtypeSetting, type DtypeRequest } from '../core/neural/onnxVariants';
 import type { HeatmapSettings } from '../editor/heatmapBuckets';
 import type { InlineOptions } from '../editor/inlineEngine';
+import { SETTING_DEFAULTS, type SettingValues } from './settingDefaults';
 
 export const SECTION = 'lmPlayground';
 
@@ -17,97 +18,99 @@ function config(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguratio
   return vscode.workspace.getConfiguration(SECTION, scope);
 }
 
+/** A setting's value, or its default (settingDefaults.ts, the same as package.json's) when it has none. */
+export function read<K extends keyof SettingValues>(c: vscode.WorkspaceConfiguration, key: K): SettingValues[K] {
+  return c.get<SettingValues[K]>(key, SETTING_DEFAULTS[key]);
+}
+
 export function modelSetting(): string {
-  return config().get<string>('model', '').trim();
+  return read(config(), 'model').trim();
 }
 
 /**
- * `lmPlayground.dtype`, the precision variant of a neural model's graph. Where it is not set, the
- * older `lmPlayground.preferQuantized` still counts: true tries the 8-bit graph first, false full
- * precision (as it did), then `auto`'s order.
+ * `lmPlayground.dtype`, the precision variant of a neural model's graph. While it is `auto`, the
+ * older `lmPlayground.preferQuantized: true` still counts: the 8-bit graph first, then auto's order.
  */
 export function dtypeSetting(): DtypeRequest {
   const c = config();
-  const dtype = c.inspect<string>('dtype');
-  const chosen = dtype?.workspaceFolderValue ?? dtype?.workspaceValue ?? dtype?.globalValue;
-  if (chosen !== undefined) return { setting: isDtypeSetting(chosen) ? chosen : 'auto' };
-  const legacy = c.inspect<boolean>('preferQuantized');
-  const prefer = legacy?.workspaceFolderValue ?? legacy?.workspaceValue ?? legacy?.globalValue;
-  if (prefer === undefined) return { setting: 'auto' };
-  return { setting: 'auto', prefer: prefer ? PREFER_QUANTIZED : ['fp32'] };
+  const dtype = read(c, 'dtype');
+  if (dtype !== 'auto') return { setting: isDtypeSetting(dtype) ? dtype : 'auto' };
+  return read(c, 'preferQuantized') ? { setting: 'auto', prefer: PREFER_QUANTIZED } : { setting: 'auto' };
 }
 
 export type DeviceSetting = 'auto' | 'native' | 'wasm' | 'webgpu';
 
 export function deviceSetting(): DeviceSetting {
-  const d = config().get<string>('device', 'auto');
+  const d = read(config(), 'device');
   return d === 'native' || d === 'wasm' || d === 'webgpu' ? d : 'auto';
 }
 
 /** Characters of text before a position that the model is shown (a bounded context window). */
 export function contextChars(): number {
-  return clampInt(config().get<number>('contextChars', 4000), 64, 1_000_000);
+  return clampInt(read(config(), 'contextChars'), 64, 1_000_000);
 }
 
 export function generationSettings(scope?: vscode.ConfigurationScope): GenerationOptions {
   const c = config(scope);
-  const seed = c.get<number | null>('generation.seed', null);
+  const seed = read(c, 'generation.seed');
   return {
-    temperature: Math.max(0, c.get<number>('generation.temperature', 0.7)),
-    maxTokens: clampInt(c.get<number>('generation.maxTokens', 24), 1, 4096),
-    stopSequences: c.get<string[]>('generation.stopSequences', []).filter((s) => typeof s === 'string' && s.length > 0),
-    numCompletions: clampInt(c.get<number>('generation.numCompletions', 1), 1, 16),
-    topK: clampInt(c.get<number>('generation.topK', 0), 0, 1_000_000),
-    topP: Math.min(1, Math.max(1e-6, c.get<number>('generation.topP', 1))),
+    temperature: Math.max(0, read(c, 'generation.temperature')),
+    maxTokens: clampInt(read(c, 'generation.maxTokens'), 1, 4096),
+    stopSequences: read(c, 'generation.stopSequences').filter((s) => typeof s === 'string' && s.length > 0),
+    numCompletions: clampInt(read(c, 'generation.numCompletions'), 1, 16),
+    topK: clampInt(read(c, 'generation.topK'), 0, 1_000_000),
+    topP: Math.min(1, Math.max(1e-6, read(c, 'generation.topP'))),
     seed: typeof seed === 'number' && Number.isFinite(seed) ? Math.trunc(seed) : undefined,
-    stopAtBlankLine: c.get<boolean>('generation.stopAtBlankLine', true),
+    stopAtBlankLine: read(c, 'generation.stopAtBlankLine'),
   };
 }
 
 export function hoverSettings(scope?: vscode.ConfigurationScope): HoverSettings {
   const c = config(scope);
   return {
-    enabled: c.get<boolean>('hover.enabled', true),
-    languages: c.get<string[]>('hover.languages', ['plaintext', 'markdown']),
-    topK: clampInt(c.get<number>('hover.topK', 5), 1, 50),
+    enabled: read(c, 'hover.enabled'),
+    languages: read(c, 'hover.languages'),
+    topK: clampInt(read(c, 'hover.topK'), 1, 50),
   };
 }
 
 export function heatmapSettings(): HeatmapSettings & { maxChars: number } {
   const c = config();
-  const ranks = c.get<number[]>('heatmap.rankThresholds', [10, 100, 1000]);
-  const probs = c.get<number[]>('heatmap.probabilityThresholds', [0.1, 0.01, 0.001]);
+  const ranks = read(c, 'heatmap.rankThresholds');
+  const probs = read(c, 'heatmap.probabilityThresholds');
   /** Three finite numbers in the order `ok` checks, else the defaults. */
-  const three = (v: number[], fallback: [number, number, number], ok: (a: number[]) => boolean): [number, number, number] =>
-    Array.isArray(v) && v.length === 3 && v.every((x) => Number.isFinite(x)) && ok(v) ? [v[0], v[1], v[2]] : fallback;
+  const three = (v: number[], fallback: number[], ok: (a: number[]) => boolean): [number, number, number] => {
+    const t = Array.isArray(v) && v.length === 3 && v.every((x) => Number.isFinite(x)) && ok(v) ? v : fallback;
+    return [t[0], t[1], t[2]];
+  };
   return {
-    mode: c.get<string>('heatmap.colorBy', 'rank') === 'probability' ? 'probability' : 'rank',
-    rankThresholds: three(ranks, [10, 100, 1000], (a) => a[0] >= 1 && a[0] <= a[1] && a[1] <= a[2]),
-    probabilityThresholds: three(probs, [0.1, 0.01, 0.001], (a) => a[0] <= 1 && a[0] >= a[1] && a[1] >= a[2] && a[2] > 0),
-    maxChars: clampInt(c.get<number>('heatmap.maxChars', 2_000_000), 1000, 100_000_000),
+    mode: read(c, 'heatmap.colorBy') === 'probability' ? 'probability' : 'rank',
+    rankThresholds: three(ranks, SETTING_DEFAULTS['heatmap.rankThresholds'], (a) => a[0] >= 1 && a[0] <= a[1] && a[1] <= a[2]),
+    probabilityThresholds: three(probs, SETTING_DEFAULTS['heatmap.probabilityThresholds'], (a) => a[0] <= 1 && a[0] >= a[1] && a[1] >= a[2] && a[2] > 0),
+    maxChars: clampInt(read(c, 'heatmap.maxChars'), 1000, 100_000_000),
   };
 }
 
 export function inlineSettings(scope?: vscode.ConfigurationScope): InlineOptions & { enabled: boolean; languages: string[] } {
   const c = config(scope);
   return {
-    enabled: c.get<boolean>('inline.enabled', true),
-    languages: c.get<string[]>('inline.languages', ['plaintext', 'markdown']),
-    debounceMs: clampInt(c.get<number>('inline.debounceMs', 150), 0, 5000),
-    maxTokens: clampInt(c.get<number>('inline.maxTokens', 16), 1, 256),
-    temperature: Math.max(0, c.get<number>('inline.temperature', 0)),
-    stopAtLineEnd: c.get<boolean>('inline.stopAtLineEnd', true),
-    maxWords: clampInt(c.get<number>('inline.maxWords', 8), 0, 1000),
-    stopSequences: c.get<string[]>('inline.stopSequences', []).filter((s) => typeof s === 'string' && s.length > 0),
+    enabled: read(c, 'inline.enabled'),
+    languages: read(c, 'inline.languages'),
+    debounceMs: clampInt(read(c, 'inline.debounceMs'), 0, 5000),
+    maxTokens: clampInt(read(c, 'inline.maxTokens'), 1, 256),
+    temperature: Math.max(0, read(c, 'inline.temperature')),
+    stopAtLineEnd: read(c, 'inline.stopAtLineEnd'),
+    maxWords: clampInt(read(c, 'inline.maxWords'), 0, 1000),
+    stopSequences: read(c, 'inline.stopSequences').filter((s) => typeof s === 'string' && s.length > 0),
   };
 }
 
 export function metricsSettings(scope?: vscode.ConfigurationScope): { enabled: boolean; languages: string[]; maxChars: number } {
   const c = config(scope);
   return {
-    enabled: c.get<boolean>('metrics.enabled', true),
-    languages: c.get<string[]>('metrics.languages', ['plaintext', 'markdown']),
-    maxChars: clampInt(c.get<number>('metrics.maxChars', 200_000), 1000, 100_000_000),
+    enabled: read(c, 'metrics.enabled'),
+    languages: read(c, 'metrics.languages'),
+    maxChars: clampInt(read(c, 'metrics.maxChars'), 1000, 100_000_000),
   };
 }
 

@@ -19,7 +19,8 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
       const notes = [
         ...(worker ? [`${sentence(worker.reason)}${worker.state === 'failed' ? ' Choose another model or reload the window.' : ''}`] : []),
         ...(models.error ? [`Last load failed: ${models.error}`] : []),
-        ...(m.info.kind === 'neural' && models.deviceNote ? [sentence(models.deviceNote)] : []),
+        // How device auto chose: only for a model that lmPlayground.device places.
+        ...(m.info.capabilities.devices.length > 0 && models.deviceNote ? [sentence(models.deviceNote)] : []),
       ];
       item.tooltip = `LM Playground: ${m.info.description}${notes.map((n) => `\n\n${n}`).join('')}\nClick to choose a model.`;
       item.backgroundColor =

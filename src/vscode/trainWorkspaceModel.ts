@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
-import { NGRAM_FILE_NAMES } from '../node/modelLoader';
+import { NGRAM_FILE_NAMES } from '../node/backends/ngramBackend';
 import { NgramTrainingJob } from '../node/trainingHost';
 import { splitHeldOut } from '../editor/heldOut';
 import { SECTION } from './settings';

@@ -1,17 +1,16 @@
 /**
- * Runs a neural model in a webview's Web Worker on WebGPU (WASM where the webview has no adapter).
- * The webview is either the LM Engine panel (device "webgpu") or an open playground (device
- * "auto" picks it when its window has WebGPU); the page relays the engine protocol
- * (webview/engineRelay.ts).
+ * Runs a model in a webview's Web Worker, on WebGPU when its backend runs there (WASM where the
+ * webview has no adapter). The webview is either the LM Engine panel (device "webgpu") or an open
+ * playground (device "auto" picks it when its window has WebGPU); the page relays the engine
+ * protocol (webview/engineRelay.ts, webview/relayMessages.ts).
  */
 import * as vscode from 'vscode';
-import { EngineConnection, RemoteLanguageModel } from '../core/engine/engineClient';
-import type { EngineResponse } from '../core/engine/protocol';
+import { EngineConnection, WorkerLanguageModel } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
-import type { DtypeRequest } from '../core/neural/onnxVariants';
-import { chooseFolderGraph, hostSide } from '../node/neuralLoader';
+import type { ModelBackend, ModelLocation, OpenOptions } from '../node/backends/backend';
 import type { OrtBinaryUrls } from '../webview/ortBinaries';
-import { neuralFilesForPage, pageResourceRoots, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
+import { fromRelay, type RelayFromPage, type RelayToPage } from '../webview/relayMessages';
+import { modelFilesForPage, pageResourceRoots, readModelFilesForPage } from './pageModelFiles';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
 /** The folders an engine webview loads its worker and onnxruntime-web binaries from; never a model's (its files are posted). */
@@ -30,13 +29,8 @@ export function engineWorkerUrls(w: vscode.Webview, extensionUri: vscode.Uri): {
   };
 }
 
-type RelayMessage = {
-  type: string;
-  webgpu?: boolean;
-  adapter?: { float16?: unknown };
-  response?: EngineResponse & { logProbs?: number[]; ranks?: number[] };
-  error?: string;
-};
+/** A model of a backend that runs in a webview, as the registry recognised it. */
+export type WebviewModel = ModelLocation & { backend: ModelBackend };
 
 /** A webview whose page runs an engine relay: it says `ready` once, then answers requests. */
 export interface EngineWebview {
@@ -48,45 +42,29 @@ export interface EngineWebview {
   refute?: () => void;
   /** The page's WebGPU adapter as it named it ("google ampere …"), for the log: untrusted text. */
   adapter?: string;
-  /** Whether that adapter computes float16 (shader-f16), once known: float16 graphs are left out by dtype auto where it does not. */
+  /** Whether that adapter computes float16 (shader-f16), once known: dtype auto leaves float16 graphs out where it does not. */
   float16?: boolean;
 }
 
 /**
- * Loads the model folder `dir` into the webview's engine; `stop` runs when the model is disposed.
- * `device`: `auto` runs on the page's GPU only when it is a real one, `webgpu` on any adapter.
+ * Loads `model` into the webview's engine; `stop` runs when the model is disposed. `device`:
+ * `auto` runs on the page's GPU only when it is a real one, `webgpu` on any adapter.
  */
 export async function connectWebviewEngine(
   host: EngineWebview,
-  dir: string,
-  name: string,
-  dtype: DtypeRequest,
+  model: WebviewModel,
+  options: OpenOptions,
   stop: () => void,
   device: 'auto' | 'webgpu' = 'auto',
-): Promise<RemoteLanguageModel> {
-  const { tokenizer } = hostSide(dir);
+): Promise<WorkerLanguageModel> {
+  const { backend, name } = model;
   const w = host.webview;
-  // The graph is chosen once the page says whether it computes on a GPU.
-  let model: PageModelFiles | undefined;
-  const connection = new EngineConnection((request) => {
-    if (request.op !== 'load' || !model) return void w.postMessage({ type: 'request', request });
-    // The load carries the files' bytes: the page has no resource root in the model's folder.
-    const files = model;
-    const names = Object.keys(files.files);
-    Promise.all(names.map((n) => readModelFileForPage(files, n))).then(
-      (buffers) => w.postMessage({ type: 'request', request: { ...request, files: Object.fromEntries(names.map((n, i) => [n, buffers[i]])) } }),
-      (e: unknown) => connection.fail(e instanceof Error ? e : new LmError(String(e))),
-    );
-  });
+  const post = (m: RelayToPage) => void w.postMessage(m);
+  const connection = new EngineConnection((request) => post({ type: 'request', request }));
   const subscriptions = [
-    w.onDidReceiveMessage((m: RelayMessage) => {
+    w.onDidReceiveMessage((m: RelayFromPage) => {
       if (m.type === 'fatal') connection.fail(new LmError(`the webview engine failed: ${m.error}`));
-      else if (m.type === 'response' && m.response) {
-        const r = m.response;
-        connection.receive(
-          r.ok ? { ...r, logProbs: r.logProbs && Float64Array.from(r.logProbs), ranks: r.ranks && Int32Array.from(r.ranks) } : (r as EngineResponse),
-        );
-      }
+      else if (m.type === 'response') connection.receive(fromRelay(m.response));
     }),
     host.onDidDispose(() => connection.close(new LmError('the webview that ran the model was closed'))),
   ];
@@ -95,15 +73,24 @@ export async function connectWebviewEngine(
     stop();
   };
   try {
+    if (!backend.hostTokenizer) throw new LmError(`the ${backend.id} backend declares no tokenizer for the host: its models cannot run in a webview`);
+    const tokenizer = backend.hostTokenizer(model, options);
+    // The graph is chosen for where the page computes: on its GPU, or on WASM.
     const webgpu = await host.ready;
-    model = neuralFilesForPage(dir, chooseFolderGraph(dir, dtype, webgpu ? 'webgpu' : 'wasm', host.float16));
-    const loaded = await connection.request({ op: 'load', spec: { name, device, onnxFile: model.graph?.path, dtype: model.graph?.dtype } });
-    if (host.refute && loaded.model?.device !== 'webgpu') {
+    const files = modelFilesForPage(model, { ...options, webview: { runtime: webgpu ? 'webgpu' : 'wasm', float16: host.float16 } });
+    // The load carries the files' bytes: the page has no resource root in the model's folder.
+    const bytes = await readModelFilesForPage(files);
+    const loaded = await connection.request({
+      op: 'load',
+      // The files are those of the graph the options chose (webviewFiles).
+      spec: { backend: backend.id, name, source: { files: bytes }, device, runtime: files.runtime },
+    });
+    if (host.refute && loaded.model.device !== 'webgpu') {
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
       void connection.request({ op: 'dispose' }).catch(() => undefined);
       host.refute();
       throw new LmError(
-        `the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model?.device ?? 'an unknown device'}; the model runs in a worker thread instead`,
+        `the playground's window reported a WebGPU adapter, but its engine loaded ${name} on ${loaded.model.device ?? 'an unknown device'}; the model runs in a worker thread instead`,
       );
     }
     const dispose = () =>
@@ -111,7 +98,7 @@ export async function connectWebviewEngine(
         .request({ op: 'dispose' })
         .catch(() => undefined)
         .finally(release);
-    return new RemoteLanguageModel(connection, loaded.model!, tokenizer, dispose);
+    return new WorkerLanguageModel(connection, loaded.model, tokenizer, dispose);
   } catch (e) {
     release();
     throw e;
@@ -121,10 +108,10 @@ export async function connectWebviewEngine(
 /** Relay messages of a webview: resolves `ready` at the page's first `ready` (whether it has WebGPU, with float16), rejects on `fatal`. */
 export function relayReady(webview: vscode.Webview): Promise<{ webgpu: boolean; float16: boolean }> {
   return new Promise((resolve, reject) => {
-    const sub = webview.onDidReceiveMessage((m: RelayMessage) => {
+    const sub = webview.onDidReceiveMessage((m: RelayFromPage) => {
       if (m.type === 'ready') {
         sub.dispose();
-        resolve({ webgpu: !!m.webgpu, float16: m.adapter?.float16 === true });
+        resolve({ webgpu: m.webgpu === true, float16: m.adapter?.float16 === true });
       } else if (m.type === 'fatal') {
         sub.dispose();
         reject(new LmError(`the webview engine failed: ${m.error}`));
@@ -139,11 +126,11 @@ export function relayReady(webview: vscode.Webview): Promise<{ webgpu: boolean; 
  */
 export async function startWebviewEngine(
   extensionUri: vscode.Uri,
-  dir: string,
-  name: string,
-  dtype: DtypeRequest,
+  model: WebviewModel,
+  options: OpenOptions,
   onClosed: () => void,
-): Promise<RemoteLanguageModel> {
+): Promise<WorkerLanguageModel> {
+  const { name } = model;
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const panel = vscode.window.createWebviewPanel(
     'lmPlayground.engine',
@@ -174,5 +161,5 @@ export async function startWebviewEngine(
     }),
     onDidDispose: panel.onDidDispose,
   };
-  return connectWebviewEngine(host, dir, name, dtype, () => panel.dispose(), 'webgpu');
+  return connectWebviewEngine(host, model, options, () => panel.dispose(), 'webgpu');
 }

@@ -1,9 +1,10 @@
 /** Script of the LM Engine panel: relays the engine protocol to its Web Worker and shows its state. */
-import { startEngineRelay, type RelayMessage, type RelayRequest } from './engineRelay';
+import { startEngineRelay } from './engineRelay';
 import type { OrtBinaryUrls } from './ortBinaries';
+import type { RelayFromPage, RelayToPage } from './relayMessages';
 
 interface VsCodeApi {
-  postMessage(message: RelayMessage): void;
+  postMessage(message: RelayFromPage): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -18,6 +19,6 @@ const relay = startEngineRelay(
   (text) => (status.textContent = text),
 );
 relay.catch((e) => vscode.postMessage({ type: 'fatal', error: (e as Error).message }));
-window.addEventListener('message', async (e: MessageEvent<{ type: string; request: RelayRequest }>) => {
+window.addEventListener('message', async (e: MessageEvent<RelayToPage>) => {
   if (e.data?.type === 'request') await (await relay).handle(e.data.request);
 });

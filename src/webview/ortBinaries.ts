@@ -7,6 +7,7 @@
  * docs/BENCHMARKS.md). So the page sends the plain binary whenever the model will run on the CPU.
  */
 
+import type { WasmBinaries } from '../core/engine/protocol';
 import { classifyAdapter, type AdapterFacts, type AdapterReport } from './gpuAdapter';
 
 export interface OrtBinaryUrls {
@@ -19,7 +20,7 @@ export interface OrtBinaryUrls {
 export type BrowserDevice = 'webgpu' | 'wasm';
 
 /** What the worker receives: the binary for each build it may use. */
-export type OrtBinaries = Partial<Record<BrowserDevice, ArrayBuffer>>;
+export type OrtBinaries = WasmBinaries;
 
 interface GpuAdapterLike {
   isFallbackAdapter?: boolean;

@@ -1,18 +1,21 @@
 /** Messages between the LM Playground panel's page and the extension. */
+import type { BackendCapabilities } from '../core/backends/capabilities';
 import type { Query } from '../playground/query';
-import type { RelayMessage, RelayRequest } from './engineRelay';
 import type { OrtBinaryUrls } from './ortBinaries';
+import type { RelayFromPage, RelayToPage } from './relayMessages';
 
 /** A model the page can load into its engine worker: the files it may ask the extension for (`readModelFile`). */
 export interface PlaygroundModel {
   label: string;
   spec: string;
-  kind: 'ngram' | 'neural';
+  /** The registry's name of the backend that opens it in the page's worker. */
+  backend: string;
+  capabilities: BackendCapabilities;
   origin: string;
-  /** neural: config, tokenizer, tokenizerConfig?, generationConfig?, onnx, data:LOCATION for each external data file; n-gram: file. */
-  files: string[];
-  /** neural: the graph's path in the folder and its precision variant. */
-  graph?: { path: string; dtype?: string };
+  /** Its files by role (the backend's), each with its name relative to the model. */
+  files: Record<string, string>;
+  /** The runtime whose binaries the page adds to the load. */
+  runtime?: 'onnxruntime-web';
 }
 
 export interface PlaygroundConfig {
@@ -29,12 +32,12 @@ export interface PlaygroundConfig {
 export type ToPlaygroundPage =
   | { type: 'setQuery'; query: Query; source: string }
   | { type: 'error'; message: string }
-  | { type: 'request'; request: RelayRequest }
+  | RelayToPage
   /** The answer to `readModelFile`: the file's bytes, or why not. */
   | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string };
 
 export type FromPlaygroundPage =
-  | RelayMessage
+  | RelayFromPage
   | { type: 'saveQuery'; query: Query }
   | { type: 'openQuery' }
   | { type: 'readModelFile'; id: number; spec: string; name: string }

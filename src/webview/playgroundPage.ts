@@ -15,7 +15,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { EngineConnection } from '../core/engine/engineClient';
-import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
+import type { EngineRequest, EngineResponse, LoadSpec, ModelFileBytes } from '../core/engine/protocol';
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
@@ -28,7 +28,7 @@ import { differingVariables } from '../playground/templates';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
-import { externalDataOf, startEngineRelay, type EngineRelay } from './engineRelay';
+import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
@@ -185,7 +185,6 @@ function readModelFile(spec: string, name: string): Promise<ArrayBuffer> {
     vscode.postMessage({ type: 'readModelFile', id, spec, name });
   });
 }
-const readJson = async (spec: string, name: string): Promise<unknown> => JSON.parse(new TextDecoder().decode(await readModelFile(spec, name)));
 
 async function loadModel(spec: string): Promise<void> {
   if (spec === loadedSpec) return;
@@ -193,48 +192,21 @@ async function loadModel(spec: string): Promise<void> {
   if (!m) throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
   const conn = await engine();
   status.textContent = `loading ${m.label}…`;
-  let loadSpec: unknown;
-  let transfer: ArrayBuffer[];
-  if (m.kind === 'ngram') {
-    const bytes = await readModelFile(m.spec, 'file');
-    loadSpec = { kind: 'ngram', name: m.label, file: m.label, bytes };
-    transfer = [bytes];
-  } else {
-    const dataNames = m.files.filter((n) => n.startsWith('data:'));
-    const [cfg, tokenizer, tokenizerConfig, generationConfig, onnx, ort, ...data] = await Promise.all([
-      readJson(m.spec, 'config'),
-      readJson(m.spec, 'tokenizer'),
-      m.files.includes('tokenizerConfig') ? readJson(m.spec, 'tokenizerConfig') : undefined,
-      m.files.includes('generationConfig') ? readJson(m.spec, 'generationConfig') : undefined,
-      readModelFile(m.spec, 'onnx'),
-      ortBinaries.forDevice(config.device ?? 'auto'),
-      ...dataNames.map((n) => readModelFile(m.spec, n)),
-    ]);
-    const externalData = externalDataOf(Object.fromEntries(dataNames.map((n, i) => [n, data[i] as ArrayBuffer])));
-    loadSpec = {
-      name: m.label,
-      device: config.device ?? 'auto',
-      config: cfg,
-      tokenizer,
-      tokenizerConfig,
-      generationConfig,
-      onnx,
-      externalData,
-      onnxFile: m.graph?.path,
-      dtype: m.graph?.dtype,
-      wasmBinaries: ort.binaries,
-    };
-    transfer = [onnx, ...externalData.map((d) => d.data), ...ort.transfer];
-  }
+  const device = config.device ?? 'auto';
+  const roles = Object.keys(m.files);
+  const [buffers, ort] = await Promise.all([
+    Promise.all(roles.map((role) => readModelFile(m.spec, role))),
+    m.runtime === 'onnxruntime-web' ? ortBinaries.forDevice(device) : undefined,
+  ]);
+  const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
+  const loadSpec: LoadSpec = { backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime, wasmBinaries: ort?.binaries };
   loadedSpec = undefined;
   // The load message carries the file bytes: moved to the worker, not copied.
-  const res = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
+  const { model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, [...buffers, ...(ort?.transfer ?? [])]);
   loadedSpec = spec;
-  loadedContext = res.model?.contextLength;
-  loadedDevice =
-    res.model?.kind === 'ngram'
-      ? 'this webview (n-gram, JavaScript)'
-      : `${res.model?.device ?? 'wasm'}${res.model?.precision ? ` ${res.model.precision}` : ''}`;
+  loadedContext = model.contextLength;
+  // A model without a device runs in plain JavaScript in this webview's worker.
+  loadedDevice = model.device ? `${model.device}${model.precision ? ` ${model.precision}` : ''}` : 'this webview (JavaScript)';
   status.textContent = `${m.label} on ${loadedDevice}`;
 }
 
@@ -330,7 +302,7 @@ async function run(): Promise<void> {
       const res = await (
         await engine()
       ).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
-        const { completion, tokens } = r.partial!;
+        const { completion, tokens } = r;
         generated += tokens.length;
         let line = streams.get(completion);
         if (!line) {
@@ -345,8 +317,8 @@ async function run(): Promise<void> {
       status.textContent = `${request.model || config.defaultModel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
-      body.replaceChildren(...res.completions!.map((c) => completionView(c, scoring)));
-      const promptTokens = res.completions![0].promptTokens ?? [];
+      body.replaceChildren(...res.completions.map((c) => completionView(c, scoring)));
+      const promptTokens = res.completions[0].promptTokens ?? [];
       if (scoring) scored.push({ request, logProb: promptTokens.reduce((s, t) => s + t.logProb, 0), tokens: promptTokens.map((t) => t.text) });
     }
     if (scored.length > 1) comparison.replaceChildren(comparisonTable(scored, differ));
@@ -407,10 +379,10 @@ startTemperatureExplorer({
     const [request] = buildRequests(readQuery());
     await loadModel(request.model || config.defaultModel);
     const res = await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
-    const logProbs = Float64Array.from(res.logProbs!);
+    const logProbs = Float64Array.from(res.logProbs);
     const ids = topIndices(logProbs, 10);
     return {
-      labels: ids.map((id) => res.top!.find((t) => t.id === id)?.text ?? String(id)),
+      labels: ids.map((id) => res.top.find((t) => t.id === id)?.text ?? String(id)),
       logProbs,
       ids,
       source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
@@ -442,7 +414,7 @@ function showGalleryNotes(spec: string, scored: ScoredPrompt[] = []): void {
   const m = config.models.find((x) => x.spec === spec || x.label === spec);
   const traits = m && {
     name: m.label,
-    kind: m.kind,
+    context: m.capabilities.context,
     embedded: m.origin === 'embedded',
     contextLength: loadedSpec === m.spec || loadedSpec === m.label ? loadedContext : undefined,
   };

@@ -26,9 +26,9 @@ window.runEngine = async (device, ids, onlyWebGpuBuild) => {
     ? get(urls.webgpu).then((r) => r.arrayBuffer()).then((b) => ({ binaries: { webgpu: b }, transfer: [b] }))
     : new OrtBinaryCache(urls).forDevice(device);
   const [config, tokenizer, tokenizerConfig, onnx, ort] = await Promise.all([
-    get('/model/config.json').then((r) => r.json()),
-    get('/model/tokenizer.json').then((r) => r.json()),
-    get('/model/tokenizer_config.json').then((r) => r.json()),
+    get('/model/config.json').then((r) => r.arrayBuffer()),
+    get('/model/tokenizer.json').then((r) => r.arrayBuffer()),
+    get('/model/tokenizer_config.json').then((r) => r.arrayBuffer()),
     get('/model/onnx/model.onnx').then((r) => r.arrayBuffer()),
     binaries,
   ]);
@@ -38,13 +38,20 @@ window.runEngine = async (device, ids, onlyWebGpuBuild) => {
   worker.onmessage = (e) => pending.get(e.data.id)(e.data);
   worker.onerror = (e) => { for (const r of pending.values()) r({ ok: false, error: 'worker error: ' + e.message }); };
   const call = (req) => new Promise((resolve) => { const id = next++; pending.set(id, resolve); worker.postMessage({ ...req, id }); });
-  const loaded = await call({ op: 'load', spec: { name: 'gpt-classics', device, config, tokenizer, tokenizerConfig, onnx, wasmBinaries: ort.binaries } });
+  const files = {
+    config: { name: 'config.json', bytes: config },
+    tokenizer: { name: 'tokenizer.json', bytes: tokenizer },
+    tokenizerConfig: { name: 'tokenizer_config.json', bytes: tokenizerConfig },
+    onnx: { name: 'onnx/model.onnx', bytes: onnx },
+  };
+  const spec = { backend: 'onnx', name: 'gpt-classics', source: { files }, device, runtime: 'onnxruntime-web', wasmBinaries: ort.binaries };
+  const loaded = await call({ op: 'load', spec });
   if (!loaded.ok) return { error: loaded.error };
   const first = await call({ op: 'nextLogProbs', context: ids });
   const extended = await call({ op: 'nextLogProbs', context: ids.concat([5]) }); // one step on the cache
   if (!first.ok || !extended.ok) return { error: first.error || extended.error };
   worker.terminate();
-  return { device: loaded.model.device, first: Array.from(first.logProbs), extended: Array.from(extended.logProbs) };
+  return { device: loaded.result.model.device, first: Array.from(first.result.logProbs), extended: Array.from(extended.result.logProbs) };
 };
 </script>`;
 

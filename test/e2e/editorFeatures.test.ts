@@ -60,7 +60,10 @@ describe('In-editor features (code-server)', function () {
       async () => model,
       () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 8, stopSequences: [] }),
     );
-    const expected = await engine.suggest({ doc: 'x', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: true }, { cancelled: false });
+    const expected = await engine.suggest(
+      { doc: 'x', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: true },
+      new AbortController().signal,
+    );
     assert.ok(expected, 'the engine suggests something');
     assert.strictEqual(shown, expected.text);
     await wb.screenshot('ghost-text');

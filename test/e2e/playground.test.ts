@@ -150,7 +150,10 @@ describe('The LM Playground panel (code-server)', function () {
           } else {
             assert.notDeepStrictEqual(order, o.expected, `${model}, ${example.title}: the table's order`);
             assert.match(notes, /not as the lecture does/, notes);
-            assert.ok(notes.includes(o.whyNot({ name: model, kind: model === 'gpt-classics' ? 'neural' : 'ngram', embedded: true, contextLength: 3 })), notes);
+            assert.ok(
+              notes.includes(o.whyNot({ name: model, context: model === 'gpt-classics' ? 'window' : 'markov', embedded: true, contextLength: 3 })),
+              notes,
+            );
           }
         }
         if (example.probe)

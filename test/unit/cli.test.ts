@@ -3,6 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { scoreFile } from '../../src/cli/score';
 import { LmError } from '../../src/core/errors';
 import type { LanguageModel, Token, Tokenizer } from '../../src/core/model';
@@ -13,7 +14,7 @@ import { addTextToTrainer } from '../../src/core/ngram/textTraining';
 import { describePosition, ScoreTotals, summarize, type TokenScore } from '../../src/core/scoring';
 import { TokenStream } from '../../src/core/tokenStream';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { corpusFiles, REPO } from './helpers';
+import { CORPUS, corpusFiles, REPO } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
@@ -87,6 +88,44 @@ describe('lmp command line', function () {
     const completions = JSON.parse(g1.stdout).completions;
     assert.strictEqual(completions.length, 3);
     for (const c of completions) assert.ok(['length', 'eos', 'stop'].includes(c.finish_reason));
+  });
+
+  it('writes byte planes (format 3) for a .gz binary, format 2 otherwise, both scoring the same', () => {
+    const train = path.join(dir, 'planes-train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat.\nThe dog sat on the log.\n'.repeat(5));
+    const outputs: [string, number][] = [
+      [path.join(dir, 'p.ngram.gz'), 3],
+      [path.join(dir, 'p.ngram'), 2],
+    ];
+    const scores = outputs.map(([file, version]) => {
+      const t = lmp('train-ngram', '--order', '3', '--tokens', 'editor', '--discount-fallback', '--binary', file, train);
+      assert.strictEqual(t.code, 0, t.stderr);
+      const bytes = file.endsWith('.gz') ? zlib.gunzipSync(fs.readFileSync(file)) : fs.readFileSync(file);
+      assert.strictEqual(bytes.readUInt32LE(8), version, file);
+      const s = lmp('score', '--model', file, '--json', '--details', train);
+      assert.strictEqual(s.code, 0, s.stderr);
+      const { model, ...rest } = JSON.parse(s.stdout);
+      assert.strictEqual(model, path.basename(file).replace(/\.[^.]*$/, ''));
+      return rest;
+    });
+    assert.deepStrictEqual(scores[1], scores[0]);
+  });
+
+  it("trains on the shared corpus and scores its valid text with KenLM's figures (lmplz -o 3, query)", () => {
+    // KenLM's lmplz -o 3 on train/*.txt and query on valid/poirot_investigates.txt, as recorded in
+    // the foundation issue to query's 6 significant digits: 60,198 tokens, 5,402 OOVs, perplexity
+    // 795.936 including OOVs and 371.817 excluding them.
+    const arpa = path.join(dir, 'corpus-3gram.arpa');
+    const t = lmp('train-ngram', '--order', '3', '--arpa', arpa, ...corpusFiles('train'));
+    assert.strictEqual(t.code, 0, t.stderr);
+    const s = lmp('score', '--model', arpa, '--json', path.join(CORPUS, 'valid', 'poirot_investigates.txt'));
+    fs.rmSync(arpa);
+    assert.strictEqual(s.code, 0, s.stderr);
+    const j = JSON.parse(s.stdout);
+    assert.deepStrictEqual(
+      [j.tokens, j.oov, j.perplexity_including_oov.toPrecision(6), j.perplexity_excluding_oov.toPrecision(6)],
+      [60198, 5402, '795.936', '371.817'],
+    );
   });
 
   it('prints errors to stderr with a non-zero exit code', () => {

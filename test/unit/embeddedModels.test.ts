@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { VariantRuntime } from '../../src/core/neural/onnxVariants';
-import { effectiveDtype, embeddedModelsDir } from '../../src/node/modelLoader';
+import { embeddedModelsDir, openOptions, recognizeModel } from '../../src/node/modelLoader';
 import { chooseFolderGraph, loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 
 describe('embedded models as shipped', () => {
@@ -23,7 +23,7 @@ describe('embedded models as shipped', () => {
 
   it('by name, an embedded model runs its int8 graph whatever the dtype setting; by path the setting holds', () => {
     const graph = (spec: string, setting: 'auto' | 'fp32', runtime: VariantRuntime = 'native') =>
-      chooseFolderGraph(folder, effectiveDtype(spec, { setting }, embedded), runtime).path;
+      chooseFolderGraph(folder, openOptions(recognizeModel(spec, embedded), { dtype: { setting } }).dtype, runtime).path;
     for (const setting of ['auto', 'fp32'] as const) {
       for (const runtime of ['native', 'wasm', 'webgpu'] as const) {
         assert.strictEqual(graph('gpt-classics', setting, runtime), 'onnx/model_quantized.onnx');
@@ -34,7 +34,6 @@ describe('embedded models as shipped', () => {
     assert.strictEqual(graph(folder, 'auto'), 'onnx/model_quantized.onnx');
     assert.strictEqual(graph(folder, 'auto', 'wasm'), 'onnx/model_quantized.onnx');
     assert.strictEqual(graph(folder, 'auto', 'webgpu'), 'onnx/model.onnx');
-    assert.deepStrictEqual(effectiveDtype('no-such-model', { setting: 'fp32' }, embedded), { setting: 'fp32' });
   });
 });
 

@@ -3,12 +3,12 @@
  * scoring: background scoring reaches the worker in pieces, one at a time.
  */
 import * as assert from 'assert';
-import { EngineConnection, RemoteLanguageModel } from '../../src/core/engine/engineClient';
+import { EngineConnection, WorkerLanguageModel } from '../../src/core/engine/engineClient';
 import { EngineServer, describe as describeModel } from '../../src/core/engine/engineServer';
 import type { EngineRequest, EngineResponse } from '../../src/core/engine/protocol';
 import { throwIfCancelled, type CancelSignal } from '../../src/core/errors';
 import type { LanguageModel, SequenceScores } from '../../src/core/model';
-import { TableModel } from './helpers';
+import { TEST_LOAD_SPEC, TableModel, WINDOW_TEST_MODEL } from './helpers';
 
 /** A model that takes one event-loop turn per scored token, and records how many it had scored when each hover came. */
 class SlowScorer implements LanguageModel {
@@ -22,7 +22,7 @@ class SlowScorer implements LanguageModel {
       [0, 0.1, 0.7, 0.1, 0.1],
     ],
   );
-  readonly info = { name: 'slow', kind: 'neural' as const, description: 'slow', contextLength: 128 };
+  readonly info = { name: 'slow', ...WINDOW_TEST_MODEL, description: 'slow', contextLength: 128 };
   readonly tokenizer = this.inner.tokenizer;
   readonly vocabSize = this.inner.vocabSize;
   readonly bosId = this.inner.bosId;
@@ -71,8 +71,8 @@ describe('engine scheduling: hovers before background scoring', function () {
   it('a hover sent during a long scoring waits for at most one piece, and the scores are those of one request', async () => {
     const slow = new SlowScorer();
     const { connection, received } = fakeWorker(slow);
-    await connection.request({ op: 'load', spec: {} });
-    const remote = new RemoteLanguageModel(connection, describeModel(slow), slow.tokenizer, () => undefined);
+    await connection.request({ op: 'load', spec: TEST_LOAD_SPEC });
+    const remote = new WorkerLanguageModel(connection, describeModel(slow), slow.tokenizer, () => undefined);
     const ids = Array.from({ length: 2000 }, (_, i) => 2 + (i % 3));
     const scoring = remote.sequenceScores(ids, 1);
     // The hover comes once the worker has started on the scoring.
@@ -92,8 +92,8 @@ describe('engine scheduling: hovers before background scoring', function () {
   it('two background jobs share one lane: a hover still waits for at most one piece', async () => {
     const slow = new SlowScorer();
     const { connection } = fakeWorker(slow);
-    await connection.request({ op: 'load', spec: {} });
-    const remote = new RemoteLanguageModel(connection, describeModel(slow), slow.tokenizer, () => undefined);
+    await connection.request({ op: 'load', spec: TEST_LOAD_SPEC });
+    const remote = new WorkerLanguageModel(connection, describeModel(slow), slow.tokenizer, () => undefined);
     const ids = Array.from({ length: 1000 }, (_, i) => 2 + (i % 3));
     const jobs = [remote.sequenceScores(ids, 1), remote.sequenceLogProbs(ids, 1)];
     while (slow.scored === 0) await new Promise((r) => setImmediate(r));
@@ -105,8 +105,8 @@ describe('engine scheduling: hovers before background scoring', function () {
   it('a cancelled background job stops sending pieces', async () => {
     const slow = new SlowScorer();
     const { connection, received } = fakeWorker(slow);
-    await connection.request({ op: 'load', spec: {} });
-    const remote = new RemoteLanguageModel(connection, describeModel(slow), slow.tokenizer, () => undefined);
+    await connection.request({ op: 'load', spec: TEST_LOAD_SPEC });
+    const remote = new WorkerLanguageModel(connection, describeModel(slow), slow.tokenizer, () => undefined);
     const signal = { cancelled: false };
     const ids = Array.from({ length: 2000 }, (_, i) => 2 + (i % 3));
     const scoring = remote.sequenceScores(ids, 1, signal);

@@ -5,9 +5,9 @@ import { buildRequests, isScoring } from '../../src/playground/requests';
 import { parseEnvironments } from '../../src/playground/templates';
 
 const EMBEDDED = ['ngram-classics', 'gpt-classics'];
-const ngram: ModelTraits = { name: 'ngram-classics', kind: 'ngram', embedded: true, contextLength: 3 };
-const gpt: ModelTraits = { name: 'gpt-classics', kind: 'neural', embedded: true, contextLength: 128 };
-const downloaded: ModelTraits = { name: 'Xenova/distilgpt2', kind: 'neural', embedded: false };
+const ngram: ModelTraits = { name: 'ngram-classics', context: 'markov', embedded: true, contextLength: 3 };
+const gpt: ModelTraits = { name: 'gpt-classics', context: 'window', embedded: true, contextLength: 128 };
+const downloaded: ModelTraits = { name: 'Xenova/distilgpt2', context: 'window', embedded: false };
 const byTitle = (part: string): GalleryExample => GALLERY.find((g) => g.title.includes(part))!;
 
 /** Scored prompts of an example's requests, with whitespace-split tokens ("The", " nurse", …) and given log-probs. */

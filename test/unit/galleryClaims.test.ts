@@ -29,7 +29,7 @@ for (const name of ['ngram-classics', 'gpt-classics']) {
     let traits: ModelTraits;
     before(async () => {
       lm = await loadModel(name);
-      traits = { name, kind: lm.info.kind, embedded: true, contextLength: lm.info.contextLength };
+      traits = { name, context: lm.info.capabilities.context, embedded: true, contextLength: lm.info.contextLength };
     });
     after(() => (lm as { dispose?: () => void }).dispose?.());
 
@@ -52,7 +52,7 @@ for (const name of ['ngram-classics', 'gpt-classics']) {
       const scored = await score(lm, example);
       const [a, b] = probeGaps(example, scored);
       const notes = galleryNotes(example, traits, scored).join('\n');
-      if (lm.info.kind === 'ngram') {
+      if (lm.info.capabilities.context === 'markov') {
         assert.ok(Math.abs(a.gap - b.gap) < 1e-9, `${a.subject} ${a.gap}, ${b.subject} ${b.gap}`);
         assert.match(notes, /out of its window/, notes);
       } else {
@@ -74,7 +74,7 @@ describe("the gallery's word counts in the embedded models' training text", () =
     assert.strictEqual(count(/\bmouse\b/gi), 23);
     assert.strictEqual(count(/\bcheese\b/gi), 8);
     assert.strictEqual(count(/\bmouse ate\b|\bate the cheese\b/gi), 0);
-    const why = GALLERY[0].ordering!.whyNot({ name: 'ngram-classics', kind: 'ngram', embedded: true, contextLength: 3 });
+    const why = GALLERY[0].ordering!.whyNot({ name: 'ngram-classics', context: 'markov', embedded: true, contextLength: 3 });
     assert.match(why, /"mouse" 23 times and "cheese" 8 times, and never "mouse ate" or "ate the cheese"/);
   });
 });

@@ -44,11 +44,30 @@ describe('generation', () => {
     );
   });
 
-  it('ends at the end-of-sequence token', async () => {
+  it('ends at the end-of-sequence token, and never draws <s> although the model gives it mass', async () => {
     const model = toy();
     const completions = await generate(model, 'x', { maxTokens: 50, temperature: 1, numCompletions: 8, seed: 11 });
     assert.ok(completions.some((c) => c.finishReason === 'eos'));
-    for (const c of completions) assert.ok(!c.text.includes('<s>'));
+    // From x this model gives <s> (id 0) the most mass: greedy must take y, and no draw may take <s>.
+    const bosAfterX = new TableModel(
+      ['<s>', '</s>', 'x', 'y', 'z'],
+      [
+        [0, 0, 1, 0, 0],
+        [0, 0, 1, 0, 0],
+        [0.5, 0, 0, 0.3, 0.2],
+        [0.4, 0, 0.3, 0, 0.3],
+        [0.4, 0.3, 0.3, 0, 0],
+      ],
+    );
+    const [greedy] = await generate(bosAfterX, 'x', { maxTokens: 1, temperature: 0 });
+    assert.deepStrictEqual(
+      greedy.tokens.map((t) => t.text),
+      ['y'],
+    );
+    const drawn = await generate(bosAfterX, 'x', { maxTokens: 20, temperature: 1, numCompletions: 16, seed: 5 });
+    const ids = drawn.flatMap((c) => c.tokens.map((t) => t.id));
+    assert.ok(ids.length > 50, `${ids.length} tokens drawn`);
+    assert.ok(!ids.includes(bosAfterX.bosId), 'a token <s> was drawn');
   });
 
   it('reproduces completions from a seed; completion i does not depend on how many were asked', async () => {
@@ -87,9 +106,15 @@ describe('generation', () => {
     const [c] = await generate(toy(), 'x', { maxTokens: 1, temperature: 1, topK: 1, topKPerToken: 1, seed: 1 });
     assert.strictEqual(c.tokens[0].text, 'y');
     assert.strictEqual(c.tokens[0].rank, 1);
-    const [d] = await generate(toy(), 'x', { maxTokens: 1, temperature: Infinity, topKPerToken: 1, seed: 4 });
-    assert.strictEqual(d.tokens[0].alternatives!.length, 1);
-    assert.ok(d.tokens[0].rank! >= 1);
+    // At T = ∞, y and z are equally likely after x; seed 2 draws z, which is not the top-1 alternative.
+    const [d] = await generate(toy(), 'x', { maxTokens: 1, temperature: Infinity, topKPerToken: 1, seed: 2 });
+    assert.strictEqual(d.tokens[0].text, 'z');
+    assert.strictEqual(d.tokens[0].logProb, Math.log(0.3));
+    assert.strictEqual(d.tokens[0].rank, 2);
+    assert.deepStrictEqual(
+      d.tokens[0].alternatives!.map((a) => [a.text, a.logProb]),
+      [['y', Math.log(0.7)]],
+    );
   });
 
   it('can be cancelled', async () => {
@@ -202,10 +227,20 @@ describe('scoring by the chain rule', () => {
     const model = await loadModel('ngram-classics');
     const text = 'It was a truth universally acknowledged, that a zorblax in want of a wife.\nThe end.';
     const { tokens, summary } = await scoreText(model, text, { details: true, topK: 3 });
-    for (const t of tokens) {
-      const best = t.alternatives![0];
-      assert.ok(best.logProb >= t.logProb - 1e-9);
-      if (t.rank === 1) assert.ok(Math.abs(best.logProb - t.logProb) < 1e-6);
+    // Each token's log-prob (the fast path: single lookups) is exactly its entry in the full
+    // distribution over the same n-1 tokens; rank and alternatives are counted and sorted here.
+    const ids = model.tokenizer.encode(text, true).map((t) => t.id);
+    assert.strictEqual(tokens.length, ids.length - 1);
+    for (const [k, t] of tokens.entries()) {
+      const i = k + 1;
+      const dist = await model.nextLogProbs(ids.slice(Math.max(0, i - model.info.contextLength), i));
+      assert.strictEqual(t.logProb, dist[ids[i]], `token ${i} ${JSON.stringify(t.text)}`);
+      assert.strictEqual(t.rank, 1 + Array.from(dist).filter((lp) => lp > dist[ids[i]]).length);
+      const sorted = Array.from(dist.keys()).sort((a, b) => dist[b] - dist[a] || a - b);
+      assert.deepStrictEqual(
+        t.alternatives!.map((a) => [a.id, a.logProb]),
+        sorted.slice(0, 3).map((id) => [id, dist[id]]),
+      );
     }
     assert.ok(
       tokens.some((t) => t.oov),

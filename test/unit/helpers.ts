@@ -1,14 +1,24 @@
 /** Shared fixtures for the unit tests. */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { LoadSpec } from '../../src/core/engine/protocol';
 import type { CancelSignal } from '../../src/core/errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
+import { NGRAM_CAPABILITIES } from '../../src/core/ngram/ngramLanguageModel';
+import { ONNX_CAPABILITIES } from '../../src/core/neural/onnxCausalLm';
 import { sequenceScoresFromDistributions } from '../../src/core/scoring';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CORPUS = path.resolve(REPO, '..', 'shared', 'corpus', 'en');
 /** The tiny Hugging Face ONNX models training/make_fixtures.py builds, with their PyTorch reference. */
 export const ONNX_FIXTURES = path.join(REPO, 'test', 'fixtures', 'models');
+
+/** Info of toy models: one that reads exactly its last tokens (as an n-gram model) or a window (as a transformer). */
+export const MARKOV_TEST_MODEL = { backend: 'test', capabilities: NGRAM_CAPABILITIES } as const;
+export const WINDOW_TEST_MODEL = { backend: 'test', capabilities: ONNX_CAPABILITIES } as const;
+
+/** The `load` of a test engine whose server opens a model it already holds. */
+export const TEST_LOAD_SPEC: LoadSpec = { backend: 'test', name: 'test', source: { path: '' }, device: 'auto' };
 
 export function corpusFiles(split: 'train' | 'valid'): string[] {
   const dir = path.join(CORPUS, split);
@@ -25,7 +35,7 @@ export function corpusFiles(split: 'train' | 'valid'): string[] {
  * Tokens are single characters; id 0 is <s>, 1 is </s>.
  */
 export class TableModel implements LanguageModel {
-  readonly info: ModelInfo = { name: 'table', kind: 'ngram', description: 'toy', contextLength: 1 };
+  readonly info: ModelInfo = { name: 'table', ...MARKOV_TEST_MODEL, description: 'toy', contextLength: 1 };
   readonly bosId = 0;
   readonly eosId = 1;
   readonly unkId = undefined;

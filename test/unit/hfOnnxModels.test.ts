@@ -14,7 +14,8 @@ import type { LanguageModel } from '../../src/core/model';
 import { OnnxCausalLm, type OrtModule } from '../../src/core/neural/onnxCausalLm';
 import type { Dtype } from '../../src/core/neural/onnxVariants';
 import { graphForRuntime, loadHuggingFaceFolder, readFolderFiles } from '../../src/node/neuralLoader';
-import { startNeuralWorker } from '../../src/node/workerHost';
+import { onnxBackend } from '../../src/node/backends/onnxBackend';
+import { startEngineWorker } from '../../src/node/workerHost';
 import { ONNX_FIXTURES as FIXTURES } from './helpers';
 
 interface Reference {
@@ -226,7 +227,7 @@ describe('Hugging Face ONNX causal LMs: the Llama and Qwen2 fixtures against PyT
       // Qwen's tokenizer has no BOS: a text starts after <|endoftext|>, the end of the document before.
       assert.strictEqual(qwen.bosId, generation.bos_token_id);
       // Through a worker thread the model keeps all of them.
-      const remote = await startNeuralWorker({ dir: path.join(FIXTURES, 'tiny-qwen2'), name: 'qwen', device: 'native' });
+      const remote = await startEngineWorker({ backend: onnxBackend, location: path.join(FIXTURES, 'tiny-qwen2'), name: 'qwen' }, { device: 'native' });
       try {
         assert.deepStrictEqual(remote.eosIds, generation.eos_token_id);
       } finally {

@@ -66,7 +66,7 @@ describe('LM: Download Model (hub downloads)', function () {
         verify: async (d) => {
           listedDuringCheck = listDownloadedModels(dir).length;
           const lm = await loadModel(d);
-          assert.strictEqual(lm.info.kind, 'neural');
+          assert.strictEqual(lm.info.backend, 'onnx');
           lm.dispose?.();
         },
       });

@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../../src/core/errors';
-import { absoluteModelSpec, checkModelSpec, listEmbeddedModels, loadModel, loadModelFile, resolveModelFile } from '../../src/node/modelLoader';
+import { loadNgramFile } from '../../src/node/backends/ngramBackend';
+import { absoluteModelSpec, checkModelSpec, listEmbeddedModels, loadModel, recognizeModel } from '../../src/node/modelLoader';
 import { describeFsError } from '../../src/node/modelFileStream';
 
 describe('loading models (bad input gets clear errors)', () => {
@@ -34,22 +35,22 @@ describe('loading models (bad input gets clear errors)', () => {
   });
 
   it('rejects empty, binary, truncated and corrupt files, naming the file', async () => {
-    await assert.rejects(loadModelFile(file('empty.arpa', '')), /empty\.arpa: file is empty/);
-    await assert.rejects(loadModelFile(file('bin.arpa', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]))), /bin\.arpa: not a language model/);
+    await assert.rejects(loadNgramFile(file('empty.arpa', '')), /empty\.arpa: file is empty/);
+    await assert.rejects(loadNgramFile(file('bin.arpa', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]))), /bin\.arpa: not a language model/);
     await assert.rejects(
-      loadModelFile(file('trunc.ngram', 'LMPNGRAM\x01\x00\x00\x00\xff\xff\x00\x00{')),
+      loadNgramFile(file('trunc.ngram', 'LMPNGRAM\x01\x00\x00\x00\xff\xff\x00\x00{')),
       (e: Error) => e instanceof ModelFormatError && /trunc\.ngram: file is truncated/.test(e.message),
     );
-    await assert.rejects(loadModelFile(file('bad.ngram.gz', new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]))), /bad\.ngram\.gz: corrupt gzip data/);
-    await assert.rejects(loadModelFile(file('text.arpa', 'just some words\n')), /text\.arpa:1: not an ARPA file/);
+    await assert.rejects(loadNgramFile(file('bad.ngram.gz', new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]))), /bad\.ngram\.gz: corrupt gzip data/);
+    await assert.rejects(loadNgramFile(file('text.arpa', 'just some words\n')), /text\.arpa:1: not an ARPA file/);
     const gz = zlib.gzipSync(Buffer.from('\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n'));
-    assert.strictEqual((await loadModelFile(file('ok.arpa.gz', gz))).vocabSize, 3, 'gzipped ARPA with <unk> added');
+    assert.strictEqual((await loadNgramFile(file('ok.arpa.gz', gz))).vocabSize, 3, 'gzipped ARPA with <unk> added');
   });
 
   it('accepts a folder holding a model, and refuses one without', async () => {
     const sub = path.join(dir, 'folder');
     fs.mkdirSync(sub);
-    await assert.rejects(loadModel(sub), /has no config\.json \(Hugging Face layout\), model\.ngram\.gz, model\.ngram or \.arpa file/);
+    await assert.rejects(loadModel(sub), (e: Error) => e instanceof LmError && e.message.startsWith(`${sub} is not a model LM Playground can open; `));
     fs.writeFileSync(path.join(sub, 'x.arpa'), '\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n\n\\end\\\n');
     assert.strictEqual((await loadModel(sub)).vocabSize, 3);
   });
@@ -59,11 +60,11 @@ describe('loading models (bad input gets clear errors)', () => {
     fs.mkdirSync(path.join(dir, 'ws', 'models'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'ws', 'models', 'rel.arpa'), arpa);
     const workspace = path.join(dir, 'ws');
-    assert.strictEqual(resolveModelFile('models/rel.arpa', undefined, workspace), path.join(workspace, 'models', 'rel.arpa'));
+    assert.strictEqual(recognizeModel('models/rel.arpa', undefined, workspace).location, path.join(workspace, 'models', 'rel.arpa'));
     assert.strictEqual((await loadModel('models/rel.arpa', undefined, { baseDir: workspace })).vocabSize, 3);
     await assert.rejects(loadModel('models/rel.arpa', undefined, { baseDir: dir }), /model not found: .*models\/rel\.arpa is neither/);
     const fromCwd = path.relative(process.cwd(), path.join(workspace, 'models', 'rel.arpa'));
-    assert.strictEqual(resolveModelFile(fromCwd), path.join(workspace, 'models', 'rel.arpa'));
+    assert.strictEqual(recognizeModel(fromCwd).location, path.join(workspace, 'models', 'rel.arpa'));
     // The extension: the setting made absolute against the first workspace folder; none open is an error that says so.
     assert.strictEqual(absoluteModelSpec('models/rel.arpa', workspace), path.join(workspace, 'models', 'rel.arpa'));
     assert.strictEqual(absoluteModelSpec('ngram-classics', workspace), 'ngram-classics');
@@ -88,7 +89,7 @@ describe('loading models (bad input gets clear errors)', () => {
       // (Root reads anything: the case can only be made for a normal user.)
       const locked = file('locked.arpa', 'x');
       fs.chmodSync(locked, 0);
-      await assert.rejects(loadModelFile(locked), /locked\.arpa: permission denied/);
+      await assert.rejects(loadNgramFile(locked), /locked\.arpa: permission denied/);
     }
   });
 });

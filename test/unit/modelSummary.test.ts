@@ -5,7 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { loadModel } from '../../src/node/modelLoader';
-import { SUMMARY_MAX_HEADER_BYTES, describeFacts, inflatePrefix, modelFacts, ngramHeader } from '../../src/node/modelSummary';
+import { modelFacts } from '../../src/node/modelLoader';
+import { SUMMARY_MAX_HEADER_BYTES, describeFacts, inflatePrefix, ngramHeader } from '../../src/node/modelSummary';
 import { REPO } from './helpers';
 
 describe('model descriptions for Select Model', () => {
@@ -23,7 +24,7 @@ describe('model descriptions for Select Model', () => {
 
   it('describe the embedded neural model from config.json and tokenizer.json', () => {
     const facts = modelFacts(path.join(REPO, 'models', 'gpt-classics'))!;
-    assert.strictEqual(facts.kind, 'neural');
+    assert.strictEqual(facts.parametersAre, 'weights');
     assert.match(
       describeFacts(facts),
       /^GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · [\d.]+ MiB · byte-level BPE, 4,096 tokens · context 128 tokens$/,

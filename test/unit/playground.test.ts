@@ -10,6 +10,7 @@ import { buildRequests, isScoring } from '../../src/playground/requests';
 import { differingVariables, expand, parseEnvironments, substitute, variablesIn } from '../../src/playground/templates';
 import { mergeUtf8 } from '../../src/playground/utf8Merge';
 import { loadModel } from '../../src/node/modelLoader';
+import { TEST_LOAD_SPEC } from './helpers';
 
 const query = (prompt: string, environments = '', settings: Partial<Query['settings']> = {}): Query => ({
   prompt,
@@ -131,11 +132,11 @@ describe('engine generate op (the playground streams through it)', function () {
       (r) => setImmediate(() => conn.receive(r as EngineResponse)),
     );
     const conn = new EngineConnection((req) => void server.handle(req));
-    await conn.request({ op: 'load', spec: {} });
+    await conn.request({ op: 'load', spec: TEST_LOAD_SPEC });
     const options = { maxTokens: 8, temperature: 1, numCompletions: 2, seed: 7, topKPerToken: 3 };
     const streamed: { completion: number; token: GeneratedToken }[] = [];
     const res = await conn.request({ op: 'generate', prompt: 'the mouse ate the', options }, undefined, (r) => {
-      for (const token of r.partial!.tokens) streamed.push({ completion: r.partial!.completion, token });
+      for (const token of r.tokens) streamed.push({ completion: r.completion, token });
     });
     const local = await generate(model, 'the mouse ate the', options);
     // As they cross a worker boundary: JSON-like data.

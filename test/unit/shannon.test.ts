@@ -6,6 +6,7 @@ import { gameStats, gamesToCsv, guess, modelPrefix, newGame, visibleText } from 
 import { playModel } from '../../src/core/shannon/modelPlayer';
 import { NextCharPredictor, guessRank } from '../../src/core/shannon/nextCharDistribution';
 import { loadModel } from '../../src/node/modelLoader';
+import { WINDOW_TEST_MODEL } from './helpers';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
 
@@ -135,7 +136,7 @@ describe('Shannon game', () => {
  * brute-force enumeration of token sequences.
  */
 class OverlappingModel implements LanguageModel {
-  readonly info: ModelInfo = { name: 'toy', kind: 'neural', description: 'toy', contextLength: 64 };
+  readonly info: ModelInfo = { name: 'toy', ...WINDOW_TEST_MODEL, description: 'toy', contextLength: 64 };
   readonly bosId = undefined;
   readonly eosId = 0;
   readonly unkId = undefined;

@@ -1,5 +1,6 @@
 /**
- * The host side of the engine protocol: a LanguageModel whose distributions come from a worker.
+ * The host side of the engine protocol: the connection to a worker, and WorkerLanguageModel, whose
+ * distributions come from it.
  * The tokenizer runs on the host (it is cheap and needed synchronously).
  *
  * The worker answers in order, one request at a time. Scoring a long text (heat-map, document
@@ -9,16 +10,23 @@
  */
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
-import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
+import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, ModelDescription, OpRequest, OpResult } from './protocol';
 
-export type Ok = EngineResponse & { ok: true };
-type Pending = { resolve: (r: Ok) => void; reject: (e: Error) => void; onPartial?: (r: Ok) => void };
-export type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+type Pending = { resolve: (result: never) => void; reject: (e: Error) => void; onPartial?: (p: GeneratePartial) => void };
 
-/** Where a RemoteLanguageModel sends its requests: one connection, or a supervisor of workers. */
+/** Where a WorkerLanguageModel sends its requests: one connection, or a supervisor of workers. */
 export interface EngineChannel {
-  /** `onPartial` receives streamed partial responses (generation tokens) before the final one. */
-  request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal, onPartial?: (r: Ok) => void, transfer?: ArrayBuffer[]): Promise<Ok>;
+  /**
+   * Sends one operation and resolves with its result; `onPartial` receives the tokens a `generate`
+   * streams before its result; `transfer`: buffers in the request to move to the worker instead of
+   * copying (model files).
+   */
+  request<K extends EngineOp>(
+    req: OpRequest<K>,
+    signal?: CancelSignal,
+    onPartial?: (p: GeneratePartial) => void,
+    transfer?: ArrayBuffer[],
+  ): Promise<OpResult<K>>;
 }
 
 /** The transport to one worker: send requests, get responses. */
@@ -27,21 +35,20 @@ export class EngineConnection implements EngineChannel {
   private readonly pending = new Map<number, Pending>();
   private closed: Error | undefined;
 
-  /** `transfer`: buffers in the request to move to the worker instead of copying (model files). */
   constructor(private readonly send: (req: EngineRequest, transfer?: ArrayBuffer[]) => void) {}
 
   /** Feed every message from the worker here. */
   receive(res: EngineResponse): void {
     const p = this.pending.get(res.id);
     if (!p) return;
-    if (res.ok && res.partial) {
-      p.onPartial?.(res);
+    if (res.ok && 'partial' in res) {
+      p.onPartial?.(res.partial);
       return;
     }
     this.pending.delete(res.id);
-    if (res.ok) p.resolve(res);
-    else if (res.kind === 'cancelled') p.reject(new CancelledError());
-    else if (res.kind === 'format') p.reject(new ModelFormatError(res.error));
+    if (res.ok) p.resolve(res.result as never);
+    else if (res.reason === 'cancelled') p.reject(new CancelledError());
+    else if (res.reason === 'format') p.reject(new ModelFormatError(res.error));
     else p.reject(new LmError(res.error));
   }
 
@@ -63,11 +70,16 @@ export class EngineConnection implements EngineChannel {
     for (const target of this.pending.keys()) this.send({ id: this.nextId++, op: 'cancel', target });
   }
 
-  request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal, onPartial?: (r: Ok) => void, transfer?: ArrayBuffer[]): Promise<Ok> {
+  request<K extends EngineOp>(
+    req: OpRequest<K>,
+    signal?: CancelSignal,
+    onPartial?: (p: GeneratePartial) => void,
+    transfer?: ArrayBuffer[],
+  ): Promise<OpResult<K>> {
     if (this.closed) return Promise.reject(this.closed);
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onPartial });
+    return new Promise<OpResult<K>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (result: never) => void, reject, onPartial });
       this.send({ ...req, id } as EngineRequest, transfer);
       if (signal) {
         // Poll the host's signal while the request runs, and forward a cancellation.
@@ -95,7 +107,11 @@ export interface EngineHealthSource {
 /** Fewest tokens in a background scoring piece (short-context models would otherwise send many tiny requests). */
 export const BACKGROUND_PIECE_MIN_TOKENS = 64;
 
-export class RemoteLanguageModel implements LanguageModel {
+/**
+ * A language model that runs in an engine worker (a Node worker thread or a webview's Web
+ * Worker): distributions come from the worker, the tokenizer stays here.
+ */
+export class WorkerLanguageModel implements LanguageModel {
   readonly info: ModelInfo;
   /** Background pieces run one after another (from every caller): the worker never holds two. */
   private backgroundLane: Promise<unknown> = Promise.resolve();
@@ -138,8 +154,7 @@ export class RemoteLanguageModel implements LanguageModel {
   async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
     // A generation whose model was disposed between two steps ends as cancelled, as its step in flight does.
     if (signal?.cancelled || this.disposed) throw new CancelledError();
-    const res = await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal);
-    return res.logProbs!;
+    return (await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal)).logProbs;
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
@@ -169,12 +184,14 @@ export class RemoteLanguageModel implements LanguageModel {
       const end = Math.min(n, start + size);
       const base = Math.max(0, start - context);
       const req = { ids: ids.slice(base, end), from: start - base };
-      const res = await this.inBackground(
-        () => this.channel.request(withRanks ? { op: 'sequenceScores', ...req } : { op: 'sequenceLogProbs', ...req }, signal),
-        signal,
-      );
-      logProbs.set(res.logProbs!, start - from);
-      if (withRanks) ranks.set(res.ranks!, start - from);
+      if (withRanks) {
+        const res = await this.inBackground(() => this.channel.request({ op: 'sequenceScores', ...req }, signal), signal);
+        logProbs.set(res.logProbs, start - from);
+        ranks.set(res.ranks, start - from);
+      } else {
+        const res = await this.inBackground(() => this.channel.request({ op: 'sequenceLogProbs', ...req }, signal), signal);
+        logProbs.set(res.logProbs, start - from);
+      }
     }
     return { logProbs, ranks };
   }

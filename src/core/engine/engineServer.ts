@@ -3,7 +3,7 @@ import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, ModelFormatError } from '../errors';
 import { generate } from '../generation';
 import type { LanguageModel } from '../model';
-import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
+import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
 
 export interface LoadedModel {
@@ -15,7 +15,7 @@ export class EngineServer {
   private readonly cancelled = new Set<number>();
 
   constructor(
-    private readonly load: (spec: unknown) => Promise<LoadedModel>,
+    private readonly load: (spec: LoadSpec) => Promise<LoadedModel>,
     private readonly post: (response: EngineResponse, transfer: ArrayBuffer[]) => void,
   ) {}
 
@@ -30,39 +30,39 @@ export class EngineServer {
         return cancelled.has(req.id);
       },
     };
+    const reply = <K extends EngineOp>(op: K, result: OpResult<K>) => this.post({ id: req.id, ok: true, op, result } as EngineResponse, []);
     try {
       switch (req.op) {
         case 'load': {
           await this.release();
           this.model = await this.load(req.spec);
-          this.post({ id: req.id, ok: true, model: describe(this.model.model) }, []);
+          reply('load', { model: describe(this.model.model) });
           break;
         }
         case 'nextLogProbs': {
-          const m = this.loaded();
-          const logProbs = await m.model.nextLogProbs(req.context, signal);
-          this.post({ id: req.id, ok: true, logProbs: copy(logProbs) }, []);
+          const logProbs = await this.loaded().model.nextLogProbs(req.context, signal);
+          reply('nextLogProbs', { logProbs: copy(logProbs) });
           break;
         }
         case 'sequenceLogProbs': {
           const logProbs = await this.loaded().model.sequenceLogProbs(req.ids, req.from, signal);
-          this.post({ id: req.id, ok: true, logProbs: copy(logProbs) }, []);
+          reply('sequenceLogProbs', { logProbs: copy(logProbs) });
           break;
         }
         case 'sequenceScores': {
           const s = await this.loaded().model.sequenceScores(req.ids, req.from, signal);
-          this.post({ id: req.id, ok: true, logProbs: copy(s.logProbs), ranks: s.ranks.slice() }, []);
+          reply('sequenceScores', { logProbs: copy(s.logProbs), ranks: s.ranks.slice() });
           break;
         }
         case 'generate': {
-          const stream = new TokenStream((completion, tokens) => this.post({ id: req.id, ok: true, partial: { completion, tokens } }, []));
+          const stream = new TokenStream((completion, tokens) => this.post({ id: req.id, ok: true, op: 'generate', partial: { completion, tokens } }, []));
           let completions;
           try {
             completions = await generate(this.loaded().model, req.prompt, req.options, { signal, onToken: (c, t) => stream.add(c, t) });
           } finally {
             stream.flush(); // before the final response; a cancelled generation still shows what it made
           }
-          this.post({ id: req.id, ok: true, completions }, []);
+          reply('generate', { completions });
           break;
         }
         case 'topTokens': {
@@ -70,17 +70,17 @@ export class EngineServer {
           const ids = m.tokenizer.encode(req.prompt, true).map((t) => t.id);
           const dist = await m.nextLogProbs(ids, signal);
           const top = topIndices(dist, req.k).map((id) => ({ id, text: m.tokenizer.tokenText(id), logProb: dist[id] }));
-          this.post({ id: req.id, ok: true, top, entropy: entropyNats(dist), logProbs: copy(dist) }, []);
+          reply('topTokens', { top, entropy: entropyNats(dist), logProbs: copy(dist) });
           break;
         }
         case 'dispose':
           await this.release();
-          this.post({ id: req.id, ok: true }, []);
+          reply('dispose', {});
           break;
       }
     } catch (e) {
-      const kind = e instanceof CancelledError ? 'cancelled' : e instanceof ModelFormatError ? 'format' : 'error';
-      this.post({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), kind }, []);
+      const reason = e instanceof CancelledError ? 'cancelled' : e instanceof ModelFormatError ? 'format' : 'error';
+      this.post({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), reason }, []);
     } finally {
       this.cancelled.delete(req.id);
     }

@@ -2,18 +2,17 @@
  * Messages between a host (extension host, webview page) and an engine worker (Node worker
  * thread or browser Web Worker). One model per worker; requests carry ids so several can be in
  * flight; `cancel` makes a queued or running request fail with "cancelled" at its next step.
+ *
+ * Each operation is a request and a result type (`EngineOps`); a response says which operation it
+ * answers, so that both sides are checked per operation.
  */
 import type { Completion, GenerationOptions, GeneratedToken } from '../generation';
+import type { ModelInfo } from '../model';
+import type { DtypeRequest } from '../neural/onnxVariants';
 import type { Alternative } from '../scoring';
 
-export interface ModelDescription {
-  name: string;
-  kind: 'ngram' | 'neural';
-  description: string;
-  contextLength: number;
-  device?: string;
-  /** A neural model's precision variant ("fp32", "q4" …). */
-  precision?: string;
+/** What the host keeps of a model that runs in a worker. */
+export interface ModelDescription extends ModelInfo {
   vocabSize: number;
   bosId?: number;
   eosId?: number;
@@ -23,29 +22,73 @@ export interface ModelDescription {
   unsampleableIds: number[];
 }
 
-export type EngineRequest =
-  | { id: number; op: 'load'; spec: unknown }
-  | { id: number; op: 'nextLogProbs'; context: number[] }
-  | { id: number; op: 'sequenceLogProbs'; ids: number[]; from: number }
-  | { id: number; op: 'sequenceScores'; ids: number[]; from: number }
+/** Where a model should run; a worker maps what it cannot do (a browser has no native runtime: auto). */
+export type EngineDevice = 'auto' | 'native' | 'wasm' | 'webgpu';
+
+/** A model file sent as bytes to a worker that cannot read the disk (a webview's). */
+export interface ModelFileBytes {
+  /** Its path relative to the model (for messages): "onnx/model.onnx", "model.ngram.gz". */
+  name: string;
+  bytes: ArrayBuffer;
+}
+
+/** The .wasm binary of each onnxruntime-web build a browser worker may use. */
+export type WasmBinaries = Partial<Record<'webgpu' | 'wasm', ArrayBuffer>>;
+
+/** What a `load` asks a worker to open: a model of one backend of the registry (see the README, "Adding a model backend"). */
+export interface LoadSpec {
+  /** The registry's name of the backend that opens it ("ngram", "onnx"). */
+  backend: string;
+  /** The model's name in the UI. */
+  name: string;
+  /**
+   * Where the model is: a file or folder of this machine (a Node worker reads it), or its files'
+   * bytes by role (a browser worker, which cannot read the disk; the roles are the backend's).
+   */
+  source: { path: string } | { files: Record<string, ModelFileBytes> };
+  /** Where to run it (a backend without a choice of device ignores it). */
+  device: EngineDevice;
+  /** The precision variant of the graph to run (lmPlayground.dtype; a browser worker is sent the chosen graph's files). */
+  dtype?: DtypeRequest;
+  /** Intra-op threads of a native runtime. */
+  threads?: number;
+  /** The runtime a browser worker needs for it, whose binaries the page adds (`wasmBinaries`). */
+  runtime?: 'onnxruntime-web';
+  wasmBinaries?: WasmBinaries;
+}
+
+/** The tokens a `generate` streams before its result, in order. */
+export interface GeneratePartial {
+  completion: number;
+  tokens: GeneratedToken[];
+}
+
+/** Every operation: what its request carries and what its result is. */
+export interface EngineOps {
+  load: { request: { spec: LoadSpec }; result: { model: ModelDescription } };
+  nextLogProbs: { request: { context: number[] }; result: { logProbs: Float64Array } };
+  sequenceLogProbs: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array } };
+  sequenceScores: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array; ranks: Int32Array } };
   /** Generation in the worker, tokens streamed back as partial responses (the playground). */
-  | { id: number; op: 'generate'; prompt: string; options: GenerationOptions }
+  generate: { request: { prompt: string; options: GenerationOptions }; result: { completions: Completion[] } };
   /** The next-token distribution after a prompt: its top tokens and entropy. */
-  | { id: number; op: 'topTokens'; prompt: string; k: number }
-  | { id: number; op: 'cancel'; target: number }
-  | { id: number; op: 'dispose' };
+  topTokens: { request: { prompt: string; k: number }; result: { top: Alternative[]; entropy: number; logProbs: Float64Array } };
+  dispose: { request: Record<never, never>; result: Record<never, never> };
+}
+
+export type EngineOp = keyof EngineOps;
+
+/** A request of operation K, without its id (what a caller gives). */
+export type OpRequest<K extends EngineOp = EngineOp> = { [P in K]: { op: P } & EngineOps[P]['request'] }[K];
+export type OpResult<K extends EngineOp> = EngineOps[K]['result'];
+
+export type EngineRequest = ({ id: number } & OpRequest) | { id: number; op: 'cancel'; target: number };
+
+/** The result of a request, tagged with its operation. */
+export type EngineResult = { [K in EngineOp]: { id: number; ok: true; op: K; result: OpResult<K> } }[EngineOp];
+
+/** Why a request failed: cancelled, a model file at fault (ModelFormatError), or any other error. */
+export type FailureReason = 'cancelled' | 'format' | 'error';
 
 export type EngineResponse =
-  | {
-      id: number;
-      ok: true;
-      model?: ModelDescription;
-      logProbs?: Float64Array;
-      ranks?: Int32Array;
-      /** Streamed tokens of a `generate` request, in order; the final response has `completions`. */
-      partial?: { completion: number; tokens: GeneratedToken[] };
-      completions?: Completion[];
-      top?: Alternative[];
-      entropy?: number;
-    }
-  | { id: number; ok: false; error: string; kind: 'cancelled' | 'format' | 'error' };
+  EngineResult | { id: number; ok: true; op: 'generate'; partial: GeneratePartial } | { id: number; ok: false; error: string; reason: FailureReason };

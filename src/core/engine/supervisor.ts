@@ -6,8 +6,8 @@
  * may be inside a run: it cancels, asks the worker to release its model, and waits.
  */
 import { LmError, type CancelSignal } from '../errors';
-import { EngineConnection, type DistributiveOmit, type EngineChannel, type EngineHealth, type EngineHealthSource, type Ok } from './engineClient';
-import type { EngineRequest, EngineResponse, ModelDescription } from './protocol';
+import { EngineConnection, type EngineChannel, type EngineHealth, type EngineHealthSource } from './engineClient';
+import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, LoadSpec, ModelDescription, OpRequest, OpResult } from './protocol';
 
 /** Restarts allowed within RESTART_WINDOW_MS; one more stop within that window gives up. */
 export const MAX_WORKER_RESTARTS = 3;
@@ -54,7 +54,7 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
   /** `loadSpec` is the `load` request's spec, sent to every new worker. */
   constructor(
     private readonly spawn: SpawnEngineWorker,
-    private readonly loadSpec: unknown,
+    private readonly loadSpec: LoadSpec,
     private readonly now: () => number = () => Date.now(),
   ) {}
 
@@ -75,7 +75,12 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
     return description;
   }
 
-  async request(req: DistributiveOmit<EngineRequest, 'id'>, signal?: CancelSignal, onPartial?: (r: Ok) => void, transfer?: ArrayBuffer[]): Promise<Ok> {
+  async request<K extends EngineOp>(
+    req: OpRequest<K>,
+    signal?: CancelSignal,
+    onPartial?: (p: GeneratePartial) => void,
+    transfer?: ArrayBuffer[],
+  ): Promise<OpResult<K>> {
     if (this.state.state === 'disposed') throw new LmError('the model was closed');
     if (this.state.state === 'failed') throw new LmError(this.state.reason);
     const worker = this.worker ?? (await this.restart());
@@ -110,9 +115,9 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
     });
     worker.handle = handle;
     try {
-      const res = await connection.request({ op: 'load', spec: this.loadSpec });
+      const { model } = await connection.request({ op: 'load', spec: this.loadSpec });
       worker.loading = false;
-      return { worker, description: res.model! };
+      return { worker, description: model };
     } catch (e) {
       await this.stop(worker);
       throw e;

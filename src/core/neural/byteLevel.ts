@@ -53,3 +53,10 @@ export function utf8ToUtf16Offsets(text: string): Uint32Array {
   map[bytes] = u;
   return map;
 }
+
+const ENCODER = new TextEncoder();
+
+/** The UTF-8 bytes of `text`. */
+export function utf8Bytes(text: string): Uint8Array {
+  return ENCODER.encode(text);
+}

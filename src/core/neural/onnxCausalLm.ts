@@ -6,6 +6,7 @@
  * What the graph takes (position ids, a float16 cache, num_logits_to_keep) is read from its
  * metadata (graphInputs.ts).
  */
+import type { BackendCapabilities } from '../backends/capabilities';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores } from '../model';
@@ -179,6 +180,19 @@ interface Cache {
   last: Float64Array;
 }
 
+/**
+ * A transformer on onnxruntime: whole distributions, a sequence scored in one forward pass, a
+ * window of at most n_positions tokens; on any onnxruntime build (native or WASM in Node, WASM or
+ * WebGPU in a browser).
+ */
+export const ONNX_CAPABILITIES: BackendCapabilities = {
+  distribution: 'full',
+  batchedScoring: true,
+  context: 'window',
+  placements: ['host', 'node-worker', 'webview-worker'],
+  devices: ['native', 'wasm', 'webgpu'],
+};
+
 export class OnnxCausalLm implements LanguageModel {
   readonly info: ModelInfo;
   readonly unkId = undefined;
@@ -201,7 +215,8 @@ export class OnnxCausalLm implements LanguageModel {
     const precision = dtype ? `, ${dtype}` : '';
     this.info = {
       name: options.name,
-      kind: 'neural',
+      backend: 'onnx',
+      capabilities: ONNX_CAPABILITIES,
       description: `${config.modelType} transformer, ${config.layers} layers, context ${config.contextLength} tokens, vocabulary ${config.vocabSize}${precision}, on ${options.device}`,
       contextLength: config.contextLength,
       device: options.device,

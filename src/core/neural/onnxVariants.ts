@@ -108,8 +108,8 @@ export function listVariants(variants: readonly GraphVariant[]): string {
 export interface DtypeRequest {
   setting: DtypeSetting;
   /**
-   * Tried before `auto`'s order: the old `lmPlayground.preferQuantized` (true: the 8-bit graph,
-   * false: full precision) and the embedded models, which ship only their 8-bit graph.
+   * Tried before `auto`'s order: the older `lmPlayground.preferQuantized: true` (the 8-bit graph),
+   * the loaders' default (full precision) and the embedded models, which ship only their 8-bit graph.
    */
   prefer?: readonly Dtype[];
 }

@@ -1,4 +1,5 @@
 /** An n-gram model as a LanguageModel: its vocabulary-based tokenizer and distributions in nats. */
+import type { BackendCapabilities } from '../backends/capabilities';
 import { throwIfCancelled, type CancelSignal } from '../errors';
 import { LN10 } from '../logMath';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
@@ -48,6 +49,19 @@ export class NgramTokenizer implements Tokenizer {
   }
 }
 
+/**
+ * An n-gram model: whole distributions, a prediction depends on exactly the last n − 1 tokens, and
+ * it runs in plain JavaScript (on the host's thread: a query takes microseconds; in the
+ * playground's worker).
+ */
+export const NGRAM_CAPABILITIES: BackendCapabilities = {
+  distribution: 'full',
+  batchedScoring: false,
+  context: 'markov',
+  placements: ['host', 'webview-worker'],
+  devices: [],
+};
+
 export class NgramLanguageModel implements LanguageModel {
   readonly tokenizer: NgramTokenizer;
   readonly info: ModelInfo;
@@ -61,7 +75,8 @@ export class NgramLanguageModel implements LanguageModel {
     const counts = ngram.counts.map((c) => c.toLocaleString('en-US')).join(' / ');
     this.info = {
       name,
-      kind: 'ngram',
+      backend: 'ngram',
+      capabilities: NGRAM_CAPABILITIES,
       description: `Kneser-Ney ${ngram.order}-gram, ${kind} tokens, n-grams per order ${counts}`,
       contextLength: ngram.order - 1,
     };

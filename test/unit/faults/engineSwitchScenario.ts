@@ -4,15 +4,16 @@
  * worker inside `session.run` aborts the process (SIGABRT): the test expects exit code 0.
  */
 import { generate } from '../../../src/core/generation';
-import type { RemoteLanguageModel } from '../../../src/core/engine/engineClient';
-import { startNeuralWorker } from '../../../src/node/workerHost';
+import type { WorkerLanguageModel } from '../../../src/core/engine/engineClient';
+import { onnxBackend } from '../../../src/node/backends/onnxBackend';
+import { startEngineWorker } from '../../../src/node/workerHost';
 
 const dir = process.argv[2];
 const ROUNDS = 3;
 
 async function main(): Promise<void> {
-  const start = (name: string) => startNeuralWorker({ dir, name, device: 'native' });
-  let model: RemoteLanguageModel = await start('first');
+  const start = (name: string) => startEngineWorker({ backend: onnxBackend, location: dir, name }, { device: 'native' });
+  let model: WorkerLanguageModel = await start('first');
   const ids = model.tokenizer.encode('It was a dark and stormy night; the rain fell in torrents. '.repeat(400), true).map((t) => t.id);
   for (let round = 0; round < ROUNDS; round++) {
     const signal = { cancelled: false };

@@ -7,13 +7,14 @@ import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import type { Worker } from 'worker_threads';
-import type { EngineHealth, RemoteLanguageModel } from '../../../src/core/engine/engineClient';
+import type { EngineHealth, WorkerLanguageModel } from '../../../src/core/engine/engineClient';
 import type { EngineRequest, ModelDescription } from '../../../src/core/engine/protocol';
 import { MAX_WORKER_RESTARTS, RESTART_WINDOW_MS, SupervisedEngine, type EngineWorkerEvents } from '../../../src/core/engine/supervisor';
 import { LmError } from '../../../src/core/errors';
 import { generate } from '../../../src/core/generation';
-import { startNeuralWorker, type NeuralWorkerOptions } from '../../../src/node/workerHost';
-import { REPO } from '../helpers';
+import { onnxBackend } from '../../../src/node/backends/onnxBackend';
+import { startEngineWorker, type EngineWorkerOptions } from '../../../src/node/workerHost';
+import { REPO, TEST_LOAD_SPEC, WINDOW_TEST_MODEL } from '../helpers';
 import type { DoubleData, Fault } from './engineWorkerDouble';
 
 const MODEL_DIR = path.join(REPO, 'models', 'gpt-classics');
@@ -23,19 +24,20 @@ const TEXT = 'It was the best of times, it was the worst of times, it was the ag
 /** Starts gpt-classics in the double of the worker script; `workers` collects every worker started. */
 async function startDouble(
   data: Omit<DoubleData, 'starts'> = {},
-  options: NeuralWorkerOptions = {},
-): Promise<{ model: RemoteLanguageModel; workers: Worker[] }> {
+  options: EngineWorkerOptions = {},
+): Promise<{ model: WorkerLanguageModel; workers: Worker[] }> {
   const workers: Worker[] = [];
   const workerData: DoubleData = { starts: new SharedArrayBuffer(4), ...data };
-  const model = await startNeuralWorker(
-    { dir: MODEL_DIR, name: 'gpt-classics', device: 'native' },
+  const model = await startEngineWorker(
+    { backend: onnxBackend, location: MODEL_DIR, name: 'gpt-classics' },
+    { device: 'native' },
     { script: DOUBLE, workerData, onSpawn: (w) => workers.push(w), ...options },
   );
   return { model, workers };
 }
 
 /** Resolves at the supervisor's next health change that satisfies `ok`. */
-function healthBecomes(model: RemoteLanguageModel, ok: (h: EngineHealth) => boolean): Promise<EngineHealth> {
+function healthBecomes(model: WorkerLanguageModel, ok: (h: EngineHealth) => boolean): Promise<EngineHealth> {
   return new Promise((resolve) => {
     const stop = model.supervisor!.onHealthChange((h) => {
       if (!ok(h)) return;
@@ -53,8 +55,8 @@ describe('fault injection: the engine worker', function () {
   this.timeout(60_000);
   let ids: number[];
   let expected: Float64Array;
-  let open: RemoteLanguageModel[] = [];
-  const track = <T extends { model: RemoteLanguageModel }>(started: T): T => {
+  let open: WorkerLanguageModel[] = [];
+  const track = <T extends { model: WorkerLanguageModel }>(started: T): T => {
     open.push(started.model);
     return started;
   };
@@ -129,8 +131,9 @@ describe('fault injection: the engine worker', function () {
   it('reports a worker that dies as it loads the first time, without hanging', async () => {
     const workers: Worker[] = [];
     await assert.rejects(
-      startNeuralWorker(
-        { dir: MODEL_DIR, name: 'x', device: 'native' },
+      startEngineWorker(
+        { backend: onnxBackend, location: MODEL_DIR, name: 'x' },
+        { device: 'native' },
         { script: DOUBLE, workerData: { starts: new SharedArrayBuffer(4), dieOnLoadFrom: 0 } satisfies DoubleData, onSpawn: (w) => workers.push(w) },
       ),
       (e: Error) => e instanceof LmError && /^the model's worker stopped while loading the model: it exited with code 7$/.test(e.message),
@@ -166,7 +169,7 @@ describe('fault injection: the engine worker', function () {
 });
 
 describe('engine supervisor (a scripted worker, a fake clock)', () => {
-  const description: ModelDescription = { name: 'fake', kind: 'neural', description: 'fake', contextLength: 4, vocabSize: 2, unsampleableIds: [] };
+  const description: ModelDescription = { name: 'fake', ...WINDOW_TEST_MODEL, description: 'fake', contextLength: 4, vocabSize: 2, unsampleableIds: [] };
 
   /** Workers that answer at once; `kill(i)` makes worker i exit as if it crashed. */
   function scripted() {
@@ -175,10 +178,13 @@ describe('engine supervisor (a scripted worker, a fake clock)', () => {
       workers.push(events);
       return {
         post: (req: EngineRequest) => {
-          if (req.op === 'load') queueMicrotask(() => events.message({ id: req.id, ok: true, model: description }));
+          if (req.op === 'load') queueMicrotask(() => events.message({ id: req.id, ok: true, op: 'load', result: { model: description } }));
           else if (req.op === 'nextLogProbs')
-            queueMicrotask(() => events.message({ id: req.id, ok: true, logProbs: Float64Array.of(Math.log(0.25), Math.log(0.75)) }));
-          else if (req.op === 'dispose') queueMicrotask(() => (events.message({ id: req.id, ok: true }), events.exited('it exited with code 0')));
+            queueMicrotask(() =>
+              events.message({ id: req.id, ok: true, op: 'nextLogProbs', result: { logProbs: Float64Array.of(Math.log(0.25), Math.log(0.75)) } }),
+            );
+          else if (req.op === 'dispose')
+            queueMicrotask(() => (events.message({ id: req.id, ok: true, op: 'dispose', result: {} }), events.exited('it exited with code 0')));
         },
         stopIdle: () => assert.fail('a worker that exits by itself is never stopped'),
       };
@@ -189,7 +195,7 @@ describe('engine supervisor (a scripted worker, a fake clock)', () => {
   it(`restarts however often while no ${RESTART_WINDOW_MS / 60_000} minutes hold more than ${MAX_WORKER_RESTARTS} stops`, async () => {
     let now = 0;
     const { workers, spawn, kill } = scripted();
-    const engine = new SupervisedEngine(spawn, {}, () => now);
+    const engine = new SupervisedEngine(spawn, TEST_LOAD_SPEC, () => now);
     await engine.start();
     for (let i = 0; i < 3 * MAX_WORKER_RESTARTS; i++) {
       now += RESTART_WINDOW_MS / MAX_WORKER_RESTARTS + 1;
@@ -205,7 +211,7 @@ describe('engine supervisor (a scripted worker, a fake clock)', () => {
 
   it('waits for one restart when several requests arrive after a stop', async () => {
     const { workers, spawn, kill } = scripted();
-    const engine = new SupervisedEngine(spawn, {});
+    const engine = new SupervisedEngine(spawn, TEST_LOAD_SPEC);
     await engine.start();
     kill(0);
     await Promise.all([0, 1, 2].map(() => engine.request({ op: 'nextLogProbs', context: [0] })));

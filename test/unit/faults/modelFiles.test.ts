@@ -15,12 +15,12 @@ import { LmError, ModelFormatError } from '../../../src/core/errors';
 import { ArpaReader, MAX_ARPA_LINE_BYTES, MAX_ARPA_PREAMBLE_LINES, readArpa, readArpaBytes, writeArpa } from '../../../src/core/ngram/arpa';
 import { NGRAM_FORMAT_VERSION, readNgramBinary, writeNgramBinary } from '../../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../../src/core/ngram/kneserNey';
-import type { NgramModel } from '../../../src/core/ngram/ngramModel';
+import { NgramModel } from '../../../src/core/ngram/ngramModel';
 import { ngramFromBytes } from '../../../src/core/ngram/ngramFromBytes';
 import { ngramFromChunks } from '../../../src/core/ngram/ngramFromChunks';
 import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
 import { MAX_VOCABULARY } from '../../../src/core/ngram/vocabulary';
-import { loadModelFile } from '../../../src/node/modelLoader';
+import { loadNgramFile } from '../../../src/node/backends/ngramBackend';
 import { modelFileChunks } from '../../../src/node/modelFileStream';
 import { loadHuggingFaceFolder, MAX_CONFIG_JSON_BYTES } from '../../../src/node/neuralLoader';
 import { modelBytesChunks } from '../../../src/webview/cappedGunzip';
@@ -48,7 +48,7 @@ function random(seed: number): () => number {
   };
 }
 
-/** Splits a version-2 file into its header JSON and its array data. */
+/** Splits a version-2 or -3 file into its header JSON and its array data. */
 function parts(bytes: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const h = view.getUint32(12, true);
@@ -57,7 +57,7 @@ function parts(bytes: Uint8Array): { header: Record<string, unknown>; data: Uint
 }
 
 /** A file as the writer lays it out, from a header and data, with a valid checksum (as a forger would make it). */
-function forge(header: unknown, data: Uint8Array, version = NGRAM_FORMAT_VERSION): Uint8Array {
+function forge(header: unknown, data: Uint8Array, version = 2): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
   const fixed = version === 1 ? 16 : 20;
   const dataStart = fixed + ((json.length + 3) & ~3);
@@ -88,21 +88,45 @@ function expectModelError(fn: () => unknown, file: RegExp | string, what: string
 describe('fault injection: n-gram binary files', () => {
   const model = smallModel();
   const good = writeNgramBinary(model, { name: 'tiny', tokenizer: 'whitespace' });
+  const goodPlanes = writeNgramBinary(model, { name: 'tiny', tokenizer: 'whitespace' }, { planes: true });
+  const files = [
+    ['format 2', good],
+    ['format 3 (planes)', goodPlanes],
+  ] as const;
 
   it('detects every single flipped byte, anywhere in the file (seeded), with an error naming the file', () => {
-    const rand = random(11);
-    const offsets = new Set<number>([0, 7, 8, 11, 12, 15, 16, 19, 20, good.length - 5, good.length - 4, good.length - 1]);
-    while (offsets.size < 400) offsets.add(Math.floor(rand() * good.length));
-    for (const at of offsets) {
-      const bad = good.slice();
-      bad[at] ^= 1 + Math.floor(rand() * 255);
-      expectModelError(() => ngramFromBytes(bad, 'flipped.ngram', 'x'), 'flipped.ngram', `byte ${at} of ${good.length}`);
+    for (const [format, file] of files) {
+      const rand = random(11);
+      const offsets = new Set<number>([0, 7, 8, 11, 12, 15, 16, 19, 20, file.length - 5, file.length - 4, file.length - 1]);
+      while (offsets.size < 400) offsets.add(Math.floor(rand() * file.length));
+      for (const at of offsets) {
+        const bad = file.slice();
+        bad[at] ^= 1 + Math.floor(rand() * 255);
+        expectModelError(() => ngramFromBytes(bad, 'flipped.ngram', 'x'), 'flipped.ngram', `${format}: byte ${at} of ${file.length}`);
+      }
+    }
+  });
+
+  it('catches any change to the plane data by the checksum, before decoding it', () => {
+    const { header, data } = parts(goodPlanes);
+    const dataStart = goodPlanes.length - 4 - data.length;
+    for (const r of header.arrays as { order: number; field: string; offset: number; length: number; layout: string }[]) {
+      if (r.layout === 'plain') continue;
+      // A byte of each plane: the lowest bytes first, the highest last.
+      for (let plane = 0; plane < 4; plane++) {
+        const bad = goodPlanes.slice();
+        bad[dataStart + r.offset + plane * r.length] ^= 0x10;
+        const what = `${r.order}-gram ${r.field} (${r.layout}), plane ${plane}`;
+        assert.match(expectModelError(() => readNgramBinary(bad, 'planes.ngram'), 'planes.ngram', what).message, /checksum does not match/, what);
+      }
     }
   });
 
   it('refuses the file cut at any length', () => {
-    for (let cut = 0; cut < good.length; cut += cut < 64 ? 1 : 7) {
-      expectModelError(() => ngramFromBytes(good.subarray(0, cut), 'cut.ngram', 'x'), 'cut.ngram', `cut at ${cut}`);
+    for (const [format, file] of files) {
+      for (let cut = 0; cut < file.length; cut += cut < 64 ? 1 : 7) {
+        expectModelError(() => ngramFromBytes(file.subarray(0, cut), 'cut.ngram', 'x'), 'cut.ngram', `${format}: cut at ${cut}`);
+      }
     }
   });
 
@@ -111,7 +135,7 @@ describe('fault injection: n-gram binary files', () => {
     const counts = header.counts as number[];
     const arrays = header.arrays as { order: number; length: number }[];
     const forged = [
-      // The count alone, the count and its arrays' lengths, the unigram count: in both versions.
+      // The count alone, the count and its arrays' lengths, the unigram count: in every version.
       { ...header, counts: [counts[0], 1e9, counts[2]] },
       {
         ...header,
@@ -122,7 +146,7 @@ describe('fault injection: n-gram binary files', () => {
     ];
     const before = process.memoryUsage().arrayBuffers;
     for (const h of forged) {
-      for (const version of [1, 2]) {
+      for (const version of [1, 2, 3]) {
         const e = expectModelError(
           () => readNgramBinary(forge(h, data, version), 'forged.ngram'),
           'forged.ngram',
@@ -166,8 +190,10 @@ describe('fault injection: n-gram binary files', () => {
       ],
     ];
     for (const [what, h, message] of edits) {
-      const e = expectModelError(() => readNgramBinary(forge(h, data), 'forged.ngram'), 'forged.ngram', what);
-      assert.match(e.message, message, what);
+      for (const version of [2, 3]) {
+        const e = expectModelError(() => readNgramBinary(forge(h, data, version), 'forged.ngram'), 'forged.ngram', `version ${version}: ${what}`);
+        assert.match(e.message, message, what);
+      }
     }
   });
 
@@ -213,9 +239,84 @@ describe('fault injection: n-gram binary files', () => {
     const ids = ['the', 'cat', 'sat'].map((w) => model.vocab.id(w)!);
     assert.strictEqual(v1.logProb10(ids.slice(0, 2), ids[2]), model.logProb10(ids.slice(0, 2), ids[2]));
     assert.strictEqual(v1.counts.join(), model.counts.join());
-    const v3 = good.slice();
-    v3[8] = 3;
-    assert.match(expectModelError(() => readNgramBinary(v3, 'new.ngram'), 'new.ngram', 'version 3').message, /unsupported format version 3 .*retrain/);
+    const newer = goodPlanes.slice();
+    newer[8] = NGRAM_FORMAT_VERSION + 1;
+    const e = expectModelError(() => readNgramBinary(newer, 'new.ngram'), 'new.ngram', 'a newer version');
+    assert.match(
+      e.message,
+      new RegExp(`unsupported format version ${NGRAM_FORMAT_VERSION + 1} \\(this build reads versions 1 to ${NGRAM_FORMAT_VERSION}\\).*retrain`),
+    );
+  });
+
+  it('names a forged layout: unknown, planes in a version-2 file, deltas of floats', () => {
+    const { header, data } = parts(goodPlanes);
+    const arrays = header.arrays as Record<string, unknown>[];
+    const withLayout = (pick: (r: Record<string, unknown>) => boolean, layout: unknown) => ({
+      ...header,
+      arrays: arrays.map((r) => (pick(r) ? { ...r, layout } : r)),
+    });
+    const edits: [string, unknown, number, RegExp][] = [
+      ['unknown layout', withLayout((r) => r.field === 'words', 'zigzag'), 3, /2-gram words has an unknown layout "zigzag"/],
+      ['layout null', withLayout((r) => r.field === 'words', null), 3, /unknown layout null/],
+      ['layout a number', withLayout((r) => r.field === 'logProb', 1), 3, /unknown layout 1/],
+      ['planes in version 2', header, 2, /has the layout (delta-)?planes, which format version 2 does not have/],
+      [
+        'deltas of log-probabilities',
+        withLayout((r) => r.field === 'logProb', 'delta-planes'),
+        3,
+        /logProb has the layout delta-planes, which only u32 arrays/,
+      ],
+      ['deltas of backoffs', withLayout((r) => r.field === 'backoff', 'delta-planes'), 3, /backoff has the layout delta-planes/],
+    ];
+    for (const [what, h, version, message] of edits) {
+      const e = expectModelError(() => readNgramBinary(forge(h, data, version), 'forged.ngram'), 'forged.ngram', what);
+      assert.match(e.message, message, what);
+    }
+    // The same data under the layouts it was written with is a good file; all plain is one too (with other numbers).
+    assert.strictEqual(readNgramBinary(forge(header, data, 3), 'ok.ngram').model.counts.join(), model.counts.join());
+    assert.strictEqual(
+      readNgramBinary(
+        forge(
+          withLayout(() => true, 'plain'),
+          parts(good).data,
+          3,
+        ),
+        'ok.ngram',
+      ).model.counts.join(),
+      model.counts.join(),
+    );
+  });
+
+  it('checks the trie after decoding the planes: forged links and values are refused as in format 2', () => {
+    /** The model with one value replaced, written in planes (the writer does not check: a forger's tool). */
+    const forged = (order: number, field: 'words' | 'logProb' | 'backoff' | 'childStart', index: number, value: number) => {
+      const orders = model.orders.map((o) => ({
+        ...o,
+        words: o.words.slice(),
+        logProb: o.logProb.slice(),
+        backoff: o.backoff?.slice(),
+        childStart: o.childStart?.slice(),
+      }));
+      orders[order - 1][field]![index] = value;
+      return writeNgramBinary(new NgramModel(model.vocab, orders), { name: 'x', tokenizer: 'whitespace' }, { planes: true });
+    };
+    const cs1 = model.orders[0].childStart!;
+    const falling = cs1.findIndex((c, i) => i > 0 && cs1[i - 1] > 0);
+    const last = model.orders[1].childStart!.length - 1;
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['child range past the end', forged(1, 'childStart', 1, 0xfffffff0), /child range|links/],
+      ['childStart falling (a delta that wraps)', forged(1, 'childStart', falling, cs1[falling - 1] - 1), /child range/],
+      ['last link wrong', forged(2, 'childStart', last, 1), /links do not cover/],
+      ['word outside the vocabulary', forged(2, 'words', 0, 1e6), /outside the vocabulary/],
+      ['NaN log-probability', forged(3, 'logProb', 0, NaN), /bad log-probability NaN/],
+      ['positive log-probability', forged(1, 'logProb', 3, 0.5), /bad log-probability 0\.5/],
+      ['infinite backoff', forged(2, 'backoff', 0, -Infinity), /bad backoff -Infinity/],
+    ];
+    for (const [what, bytes, message] of cases) {
+      assert.strictEqual(new DataView(bytes.buffer).getUint32(8, true), 3, what);
+      const e = expectModelError(() => readNgramBinary(bytes, 'forged.ngram'), 'forged.ngram', what);
+      assert.match(e.message, message, what);
+    }
   });
 });
 
@@ -254,13 +355,13 @@ describe('fault injection: gzip streams', () => {
     new DataView(prefix.buffer).setUint32(8, 1, true); // format 1: no declared length to stop at
     const gz = file('bomb.ngram.gz', bomb(prefix, 64));
     await assert.rejects(
-      loadModelFile(gz, 'x', { maxBytes: 2 << 20 }),
+      loadNgramFile(gz, 'x', { maxBytes: 2 << 20 }),
       (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${gz}: decompresses to more than 2 MiB`),
     );
     // A plain file larger than the cap is refused before reading.
     const big = file('big.arpa', Buffer.alloc(3 << 20, 0x61));
     await assert.rejects(
-      loadModelFile(big, 'x', { maxBytes: 2 << 20 }),
+      loadNgramFile(big, 'x', { maxBytes: 2 << 20 }),
       (e: Error) => e instanceof ModelFormatError && /big\.arpa: file is 3 MiB, above the 2 MiB limit/.test(e.message),
     );
   });
@@ -324,7 +425,7 @@ describe('fault injection: gzip streams', () => {
       (e: Error) => e instanceof ModelFormatError && e.message === `${sparse}: file has ${(256 << 20) - 64} bytes more than the 64 its header declares`,
     );
     assert.ok(seen.bytes <= 2 << 20, `read ${seen.bytes} bytes`);
-    await assert.rejects(loadModelFile(sparse, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.includes('more than the 64 its header declares'));
+    await assert.rejects(loadNgramFile(sparse, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.includes('more than the 64 its header declares'));
     // A declared length above the cap is refused before allocating it.
     new DataView(prefix.buffer).setUint32(16, 0xffff_fff0, true);
     await assert.rejects(
@@ -336,7 +437,7 @@ describe('fault injection: gzip streams', () => {
   it('reads a gzipped ARPA file whose name lacks .gz (the cap is on what it decompresses to, not its size)', async () => {
     const arpa = [...writeArpa(smallModel())].join('');
     const p = file('plain-name.arpa', zlib.gzipSync(Buffer.from(arpa)));
-    assert.strictEqual((await loadModelFile(p, 'x')).vocabSize, smallModel().vocab.size);
+    assert.strictEqual((await loadNgramFile(p, 'x')).vocabSize, smallModel().vocab.size);
   });
 
   it('refuses a FIFO or a device as "not a regular file", without blocking on it', async () => {
@@ -344,7 +445,7 @@ describe('fault injection: gzip streams', () => {
     execFileSync('mkfifo', [fifo]);
     for (const p of [fifo, '/dev/zero', '/dev/urandom']) {
       await assert.rejects(
-        loadModelFile(p, 'x'),
+        loadNgramFile(p, 'x'),
         (e: Error) => e instanceof ModelFormatError && e.message === `${p}: not a regular file (a device, a FIFO or a socket cannot be a model)`,
       );
     }
@@ -353,11 +454,11 @@ describe('fault injection: gzip streams', () => {
   it('names the file of a truncated or corrupt gzip stream', async () => {
     const arpa = [...writeArpa(smallModel())].join('');
     const gz = zlib.gzipSync(Buffer.from(arpa));
-    assert.strictEqual((await loadModelFile(file('ok.arpa.gz', gz), 'x')).vocabSize, smallModel().vocab.size);
+    assert.strictEqual((await loadNgramFile(file('ok.arpa.gz', gz), 'x')).vocabSize, smallModel().vocab.size);
     for (const cut of [10, gz.length >> 1, gz.length - 4]) {
       const p = file(`cut${cut}.arpa.gz`, gz.subarray(0, cut));
       await assert.rejects(
-        loadModelFile(p, 'x'),
+        loadNgramFile(p, 'x'),
         (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`),
         `cut at ${cut}`,
       );
@@ -365,12 +466,12 @@ describe('fault injection: gzip streams', () => {
     const flipped = Buffer.from(gz);
     flipped[gz.length - 6] ^= 0xff; // the CRC-32 of the content
     const p = file('crc.arpa.gz', flipped);
-    await assert.rejects(loadModelFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`));
+    await assert.rejects(loadNgramFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${p}: corrupt gzip data`));
   });
 
   it('reports a file it cannot read as such (a folder, a missing file)', async () => {
-    await assert.rejects(loadModelFile(dir, 'x'), (e: Error) => e instanceof LmError && /is a folder|EISDIR/.test(e.message) && e.message.includes(dir));
-    await assert.rejects(loadModelFile(path.join(dir, 'none.arpa'), 'x'), (e: Error) => e instanceof LmError && /none\.arpa: no such file/.test(e.message));
+    await assert.rejects(loadNgramFile(dir, 'x'), (e: Error) => e instanceof LmError && /is a folder|EISDIR/.test(e.message) && e.message.includes(dir));
+    await assert.rejects(loadNgramFile(path.join(dir, 'none.arpa'), 'x'), (e: Error) => e instanceof LmError && /none\.arpa: no such file/.test(e.message));
   });
 });
 

@@ -14,7 +14,8 @@ import { ModelFormatError } from '../../../src/core/errors';
 import { OnnxCausalLm, type OrtModule } from '../../../src/core/neural/onnxCausalLm';
 import { readGraphSignature } from '../../../src/core/neural/graphInputs';
 import { loadHuggingFaceFolder, readFolderFiles } from '../../../src/node/neuralLoader';
-import { startNeuralWorker } from '../../../src/node/workerHost';
+import { onnxBackend } from '../../../src/node/backends/onnxBackend';
+import { startEngineWorker } from '../../../src/node/workerHost';
 import { modelFilesForPage } from '../../../src/vscode/pageModelFiles';
 import { ONNX_FIXTURES as FIXTURES } from '../helpers';
 
@@ -51,9 +52,9 @@ describe('faults: Hugging Face ONNX folders', function () {
     const data = path.join(d, 'onnx', 'model.onnx_data');
     const why = [/missing: the graph model\.onnx keeps its weights in this file/, /LM: Download Model/, /lmPlayground\.dtype/];
     for (const device of ['native', 'wasm'] as const) await refused(loadHuggingFaceFolder(d, 'x', { device, dtype: { setting: 'fp32' } }), data, ...why);
-    await refused(startNeuralWorker({ dir: d, name: 'x', device: 'native', dtype: { setting: 'fp32' } }), data, ...why);
+    await refused(startEngineWorker({ backend: onnxBackend, location: d, name: 'x' }, { device: 'native', dtype: { setting: 'fp32' } }), data, ...why);
     assert.throws(
-      () => modelFilesForPage(d, path.join(dir, 'no-embedded'), { setting: 'fp32' }),
+      () => modelFilesForPage({ backend: onnxBackend, location: d, name: 'x' }, { dtype: { setting: 'fp32' } }),
       (e: Error) => e.message.startsWith(`${data}: missing`),
     );
     // The variants that keep their weights inside the graph still load.

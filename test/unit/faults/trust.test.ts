@@ -11,9 +11,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LmError } from '../../../src/core/errors';
-import { PAGE_FILE_LIMITS, modelFilesForPage, pageResourceRoots, readModelFileForPage } from '../../../src/vscode/pageModelFiles';
+import { MAX_MODEL_BYTES, MAX_ONNX_GRAPH_BYTES } from '../../../src/core/modelLimits';
+import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from '../../../src/node/neuralLoader';
+import { openOptions, recognizeModel } from '../../../src/node/modelLoader';
+import { modelFilesForPage, pageResourceRoots, readModelFileForPage, type PageModelFiles } from '../../../src/vscode/pageModelFiles';
 import { WebviewHosts } from '../../../src/vscode/webviewHosts';
-import { REPO } from '../helpers';
+import type { DtypeRequest } from '../../../src/core/neural/onnxVariants';
+import { ONNX_FIXTURES, REPO } from '../helpers';
 
 interface SettingSchema {
   scope?: string;
@@ -27,6 +31,12 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'ut
   capabilities?: { untrustedWorkspaces?: { supported: boolean | 'limited'; restrictedConfigurations?: string[] } };
 };
 const settings = manifest.contributes.configuration.properties;
+
+/** The files a page may read of the model `spec`, as the playground offers them. */
+function pageFiles(spec: string, embeddedDir: string, dtype: DtypeRequest): PageModelFiles {
+  const model = recognizeModel(spec, embeddedDir);
+  return modelFilesForPage(model, openOptions(model, { dtype }));
+}
 
 /** Settings that point the product at files, hosts or the disk it may fill. */
 function pointsOutside(name: string, s: SettingSchema): boolean {
@@ -89,8 +99,8 @@ describe('webview pages: resource roots and model files', () => {
     const model = path.join(downloads, 'my.arpa');
     fs.writeFileSync(model, '\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\t<unk>\n\n\\end\\\n');
     fs.writeFileSync(path.join(downloads, 'secret.txt'), 'do not read');
-    const files = modelFilesForPage(model, path.join(dir, 'no-embedded'), { setting: 'fp32' });
-    assert.deepStrictEqual(files, { kind: 'ngram', files: { file: model } });
+    const files = pageFiles(model, path.join(dir, 'no-embedded'), { setting: 'fp32' });
+    assert.deepStrictEqual(files, { backend: 'ngram', files: { file: { path: model, name: 'my.arpa', maxBytes: MAX_MODEL_BYTES } } });
     assert.ok(Buffer.from(await readModelFileForPage(files, 'file')).equals(fs.readFileSync(model)));
     for (const name of ['secret.txt', '../secret.txt', path.join(downloads, 'secret.txt'), 'onnx', '__proto__', 'constructor', 'toString']) {
       await assert.rejects(readModelFileForPage(files, name), (e: Error) => e instanceof LmError && /not a file of this model/.test(e.message), name);
@@ -99,18 +109,26 @@ describe('webview pages: resource roots and model files', () => {
 
   it('a neural model folder: exactly its JSON files and graph', async () => {
     const embedded = path.join(REPO, 'models');
-    const m = modelFilesForPage('gpt-classics', embedded, { setting: 'fp32' });
+    const m = pageFiles('gpt-classics', embedded, { setting: 'fp32' });
     const folder = path.join(embedded, 'gpt-classics');
-    const expected: Record<string, string> = {
-      config: path.join(folder, 'config.json'),
-      tokenizer: path.join(folder, 'tokenizer.json'),
-      tokenizerConfig: path.join(folder, 'tokenizer_config.json'),
-      generationConfig: path.join(folder, 'generation_config.json'),
-      onnx: path.join(folder, 'onnx', 'model_quantized.onnx'),
+    const file = (name: string, maxBytes: number) => ({ path: path.join(folder, name), name, maxBytes });
+    const expected: PageModelFiles['files'] = {
+      config: file('config.json', MAX_CONFIG_JSON_BYTES),
+      tokenizer: file('tokenizer.json', MAX_TOKENIZER_JSON_BYTES),
+      tokenizerConfig: file('tokenizer_config.json', MAX_CONFIG_JSON_BYTES),
+      generationConfig: file('generation_config.json', MAX_CONFIG_JSON_BYTES),
+      onnx: file('onnx/model_quantized.onnx', MAX_ONNX_GRAPH_BYTES),
     };
-    assert.deepStrictEqual(m, { kind: 'neural', files: expected, graph: { dtype: 'quantized', path: 'onnx/model_quantized.onnx' } });
-    // The package ships only the embedded model's int8 graph; by name it runs int8 in a checkout too, by path the setting holds.
-    assert.strictEqual(modelFilesForPage(folder, embedded, { setting: 'fp32' }).files.onnx, path.join(folder, 'onnx', 'model.onnx'));
+    assert.deepStrictEqual(m, { backend: 'onnx', files: expected, runtime: 'onnxruntime-web' });
+    // The package ships only the embedded model's int8 graph; by name it runs int8 in a checkout too, by path the dtype setting holds.
+    assert.strictEqual(pageFiles(folder, embedded, { setting: 'fp32' }).files.onnx.path, path.join(folder, 'onnx', 'model.onnx'));
+    // A graph with external data: each data file is a file the page may read, by the location the graph names.
+    const llama = pageFiles(path.join(ONNX_FIXTURES, 'tiny-llama'), embedded, { setting: 'fp32' });
+    assert.deepStrictEqual(llama.files['data:model.onnx_data'], {
+      path: path.join(ONNX_FIXTURES, 'tiny-llama', 'onnx', 'model.onnx_data'),
+      name: 'onnx/model.onnx_data',
+      maxBytes: MAX_ONNX_GRAPH_BYTES,
+    });
     const config = JSON.parse(Buffer.from(await readModelFileForPage(m, 'config')).toString('utf8'));
     assert.strictEqual(typeof config, 'object');
   });
@@ -118,8 +136,9 @@ describe('webview pages: resource roots and model files', () => {
   it('a file above its limit is refused before it is read', async () => {
     const big = path.join(dir, 'config.json');
     fs.writeFileSync(big, '');
-    fs.truncateSync(big, PAGE_FILE_LIMITS.config + 1); // sparse: nothing is written
-    await assert.rejects(readModelFileForPage({ kind: 'neural', files: { config: big } }, 'config'), /above the 1 MiB limit/);
+    fs.truncateSync(big, MAX_CONFIG_JSON_BYTES + 1); // sparse: nothing is written
+    const model = { backend: 'onnx', files: { config: { path: big, name: 'config.json', maxBytes: MAX_CONFIG_JSON_BYTES } } };
+    await assert.rejects(readModelFileForPage(model, 'config'), /above the 1 MiB limit/);
   });
 });
 

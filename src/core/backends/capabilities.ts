@@ -1,0 +1,30 @@
+/**
+ * What a model backend offers, declared once per backend (src/node/backends/) and carried by every
+ * model it opens (`ModelInfo.capabilities`): presenters ask these, never which kind of model it is.
+ */
+
+/** Where the extension can run a model: the host's own thread, a Node worker thread, a webview's Web Worker. */
+export type Placement = 'host' | 'node-worker' | 'webview-worker';
+
+/** Accelerated runtimes that `lmPlayground.device` chooses among. */
+export type Device = 'native' | 'wasm' | 'webgpu';
+
+export interface BackendCapabilities {
+  /**
+   * `full`: a next-token distribution over the whole vocabulary (ranks and entropies are exact);
+   * `top-k`: only the most probable tokens, the rest −∞ (a server that returns top log-probs).
+   */
+  distribution: 'full' | 'top-k';
+  /** Scores a whole token sequence in one pass (a transformer's forward pass), not one query per token. */
+  batchedScoring: boolean;
+  /**
+   * `markov`: a prediction depends on exactly the last `contextLength` tokens (an n-gram model), so
+   * a text scores exactly piece by piece; `window`: on at most that many (a transformer), so a
+   * longer text is scored in windows that slide.
+   */
+  context: 'markov' | 'window';
+  /** Where it can run. */
+  placements: readonly Placement[];
+  /** Devices `lmPlayground.device` chooses among; empty when it runs in plain JavaScript, where the setting does not apply. */
+  devices: readonly Device[];
+}

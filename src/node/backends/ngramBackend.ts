@@ -1,0 +1,74 @@
+/**
+ * The n-gram backend: an ARPA file (KenLM, SRILM, `lmp train-ngram --arpa`) or an LM Playground
+ * binary (`.ngram`), either gzipped or not, or a folder holding one; the format is told from the
+ * content. Registered last: it takes any file that no other backend claims, and its reader says
+ * what a file that is no model is.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { LmError, ModelFormatError } from '../../core/errors';
+import { MAX_MODEL_BYTES } from '../../core/modelLimits';
+import { NGRAM_CAPABILITIES, type NgramLanguageModel } from '../../core/ngram/ngramLanguageModel';
+import { ngramFromChunks } from '../../core/ngram/ngramFromChunks';
+import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from '../modelFileStream';
+import { ngramFacts } from '../modelSummary';
+import type { ModelBackend, ModelReference } from './backend';
+
+/** The model file of an n-gram model's folder (an embedded or a trained one), in order of preference. */
+export const NGRAM_FILE_NAMES = ['model.ngram.gz', 'model.ngram'];
+
+/** The n-gram file in a folder: model.ngram(.gz), else its first .arpa file by name. */
+function ngramFileIn(dir: string): string | undefined {
+  const named = NGRAM_FILE_NAMES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  if (named) return named;
+  let listing: string[];
+  try {
+    listing = fs.readdirSync(dir);
+  } catch (e) {
+    throw new LmError(`cannot open model ${dir}: ${describeFsError(e)}`);
+  }
+  const arpa = listing.filter((f) => f.endsWith('.arpa')).sort()[0];
+  return arpa ? path.join(dir, arpa) : undefined;
+}
+
+/**
+ * Loads an n-gram model file (LM Playground binary or ARPA, gzipped or not) as a stream: ARPA text
+ * is parsed chunk by chunk, a binary file is copied once into a buffer of its declared size; both
+ * stop at `maxBytes`, and a binary as soon as it passes the length its header declares.
+ */
+export async function loadNgramFile(
+  file: string,
+  name = path.basename(path.dirname(file)) || file,
+  limits: { maxBytes?: number } = {},
+): Promise<NgramLanguageModel> {
+  const maxBytes = limits.maxBytes ?? MAX_MODEL_BYTES;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+  }
+  // Before any open: opening a FIFO for reading blocks, and a device never ends.
+  if (stat.isDirectory()) throw new LmError(`cannot read model ${file}: it is a folder`);
+  if (!stat.isFile()) throw new ModelFormatError('not a regular file (a device, a FIFO or a socket cannot be a model)', file);
+  const size = stat.size;
+  if (size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
+  if (size === 0) throw new ModelFormatError('file is empty', file);
+  const gzipped = isGzipFile(file);
+  return ngramFromChunks(modelFileChunks(file, maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size });
+}
+
+export const ngramBackend: ModelBackend = {
+  id: 'ngram',
+  label: 'ARPA (.arpa, e.g. from KenLM), LM Playground n-gram (.ngram, .ngram.gz)',
+  accepts: `an ARPA file (.arpa, e.g. from KenLM's lmplz), an LM Playground n-gram file (.ngram, from lmp train-ngram), either optionally gzipped (.gz), or a folder holding ${NGRAM_FILE_NAMES.join(', ')} or an .arpa file`,
+  fileExtensions: ['arpa', 'ngram', 'gz'],
+  capabilities: NGRAM_CAPABILITIES,
+  recognize(ref: ModelReference): string | undefined {
+    if (ref.path === undefined) return undefined;
+    return ref.isDirectory ? ngramFileIn(ref.path) : ref.path;
+  },
+  open: (model, options) => loadNgramFile(model.location, model.name, { maxBytes: options.maxBytes }),
+  facts: (model) => ngramFacts(model.location),
+  webviewFiles: (model) => ({ files: { file: { path: model.location, name: path.basename(model.location), maxBytes: MAX_MODEL_BYTES } } }),
+};
