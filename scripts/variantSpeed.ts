@@ -2,7 +2,9 @@
  * Speed of each precision variant a model folder has, on native onnxruntime and on WASM: the
  * measurement behind `lmPlayground.dtype: auto`'s order on the CPU (core/neural/onnxVariants.ts).
  *
- *   npx tsc -p . && node out/scripts/variantSpeed.js FOLDER [--sweeps N] > docs/VARIANT_SPEED.md
+ *   npx tsc -p . && node out/scripts/variantSpeed.js FOLDER [--sweeps N]
+ *
+ * prints the table of docs/VARIANT_SPEED.md (whose reasons for the order are written below it).
  *
  * Each measurement runs in a process of its own (one model in memory; WASM's heap is 4 GiB), one
  * thread, through the engine as the extension runs it: a prefill of 64 tokens, then 32 greedy

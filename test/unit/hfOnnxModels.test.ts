@@ -182,6 +182,32 @@ describe('Hugging Face ONNX causal LMs: the Llama and Qwen2 fixtures against PyT
     }
   });
 
+  it('a declared context whose cache would pass the cap is cut to the tokens that fit, and windows slide over it', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require('onnxruntime-node') as OrtModule;
+    const ref = reference('tiny-llama');
+    const dir = path.join(FIXTURES, 'tiny-llama');
+    // 2 layers × key and value × 2 heads × 16 × 4 bytes = 512 bytes a token: 100 tokens.
+    const lm = await OnnxCausalLm.create(
+      ort,
+      { ...readFolderFiles(dir), onnx: path.join(dir, 'onnx', 'model.onnx') },
+      { name: 'x', device: 'native', maxCacheBytes: 512 * 100 },
+    );
+    try {
+      assert.strictEqual(lm.info.contextLength, 100);
+      assert.match(lm.info.description, /context 100 tokens \(of 1024: the cache is capped\)/);
+      const lp = await lm.sequenceLogProbs(ref.input_ids, 1);
+      // The first window holds every token up to the 100th: PyTorch's numbers; later ones have half a window of context at least.
+      assert.ok(compare(lp.slice(0, 99), ref.token_logprobs.slice(0, 99)).max < 1e-4);
+      assert.ok(lp.every((x) => Number.isFinite(x) && x < 0));
+      assert.ok(compare(lp.slice(99), ref.token_logprobs.slice(99)).max > 1e-3, 'tokens past the window have less context than PyTorch gave them');
+      const next = await lm.nextLogProbs(ref.input_ids.slice(0, 150));
+      assert.ok(Math.abs(Math.log(next.reduce((s, x) => s + Math.exp(x), 0))) < 1e-6);
+    } finally {
+      await lm.dispose();
+    }
+  });
+
   it('external data: onnxruntime-node gets the graph’s path, onnxruntime-web the graph’s bytes and each data file', () => {
     const graph = path.join(FIXTURES, 'tiny-llama', 'onnx', 'model.onnx');
     assert.deepStrictEqual(graphForRuntime(graph, 'native'), { onnx: graph });

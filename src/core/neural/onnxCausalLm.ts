@@ -71,7 +71,16 @@ export interface CausalLmOptions {
   keepCacheOnDevice?: boolean;
   /** Most tokens run at once (default PREFILL_CHUNK). */
   prefillChunk?: number;
+  /** Largest KV cache a window may fill (default MAX_CACHE_BYTES). */
+  maxCacheBytes?: number;
 }
+
+/**
+ * The KV cache one window of tokens may fill: the window is the model's declared context or, when
+ * that cache would be larger, as many tokens as fit (Llama 3.2 1B declares 131,072 tokens, whose
+ * float32 cache would take 8 GiB; it gets 8,192). Scoring slides windows as for any model.
+ */
+export const MAX_CACHE_BYTES = 512 * 2 ** 20;
 
 /**
  * Longer runs of tokens go through the graph in chunks of this many, each after the cache of the
@@ -199,6 +208,8 @@ export class OnnxCausalLm implements LanguageModel {
   readonly unsampleableIds: readonly number[] = [];
   private cache: Cache | undefined;
   private readonly chunk: number;
+  /** Tokens of context used: the declared context, or fewer when its cache would pass maxCacheBytes. */
+  private readonly window: number;
   private queue: Promise<unknown> = Promise.resolve();
   private released: Promise<void> | undefined;
 
@@ -212,13 +223,16 @@ export class OnnxCausalLm implements LanguageModel {
     dtype: Dtype | undefined,
   ) {
     this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
+    const bytesPerToken = config.layers * 2 * config.kvHeads * config.headDim * (graph.cacheType === 'float16' ? 2 : 4);
+    this.window = Math.max(2, Math.min(config.contextLength, Math.floor((options.maxCacheBytes ?? MAX_CACHE_BYTES) / bytesPerToken)));
+    const context = this.window < config.contextLength ? `${this.window} tokens (of ${config.contextLength}: the cache is capped)` : `${this.window} tokens`;
     const precision = dtype ? `, ${dtype}` : '';
     this.info = {
       name: options.name,
       backend: 'onnx',
       capabilities: ONNX_CAPABILITIES,
-      description: `${config.modelType} transformer, ${config.layers} layers, context ${config.contextLength} tokens, vocabulary ${config.vocabSize}${precision}, on ${options.device}`,
-      contextLength: config.contextLength,
+      description: `${config.modelType} transformer, ${config.layers} layers, context ${context}, vocabulary ${config.vocabSize}${precision}, on ${options.device}`,
+      contextLength: this.window,
       device: options.device,
       ...(dtype ? { precision: dtype } : {}),
     };
@@ -415,7 +429,7 @@ export class OnnxCausalLm implements LanguageModel {
       throwIfCancelled(signal);
       if (context.length === 0) throw new Error('a neural model needs at least one context token');
       const c = this.cache;
-      const max = this.config.contextLength;
+      const max = this.window;
       const reusable = c !== undefined && context.length >= c.ids.length && context.length - c.windowStart <= max && startsWith(context, c.ids);
       if (reusable && context.length === c!.ids.length) return c!.last;
       let windowStart: number;
@@ -461,7 +475,7 @@ export class OnnxCausalLm implements LanguageModel {
       const n = ids.length;
       const logProbs = new Float64Array(Math.max(0, n - from));
       const ranks = new Int32Array(withRanks ? logProbs.length : 0);
-      const max = this.config.contextLength;
+      const max = this.window;
       const V = this.config.vocabSize;
       let start = Math.max(0, from - windowKeep(max));
       let scored = Math.max(from, 1);

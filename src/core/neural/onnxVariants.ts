@@ -46,13 +46,14 @@ export type VariantRuntime = 'native' | 'wasm' | 'webgpu';
 
 /**
  * `auto`'s order, the fastest first, as measured on a model of SmolLM2-135M's shape with one
- * thread (scripts/variantSpeed.ts, docs/VARIANT_SPEED.md). Native: 8-bit weights decode about
- * 2.5× and prefill about 3× as fast as float32, 4-bit about 2× in decoding; float16 is no faster
- * than float32 there, so the more precise goes first. WASM: 8-bit prefills 2× as fast as float32
- * and decodes as fast; its 4-bit kernels decode 7× slower than float32, so they come last.
+ * thread (scripts/variantSpeed.ts, docs/VARIANT_SPEED.md). Native: 8-bit weights prefill 2.8× and
+ * decode 2.5× as fast as float32, 4-bit decode 2×; float16 is no faster than float32 there and
+ * takes more memory, so the more precise goes first. WASM: 8-bit prefills 2.5× as fast as float32
+ * (hovers, the heat-map and the metrics are prefills) in 40 % of the memory, though float32
+ * decodes about 1.3× faster; the 4-bit kernels decode 8× slower than float32, so they come last.
  * uint8, quantized (8-bit as int8) and bnb4 (4-bit as q4) were not measured and sit with their
- * kind. WebGPU (not measured here: no GPU on the build machine): float16 first, as GPUs compute it
- * natively and it halves the memory read per token; 8-bit dynamic quantization last, its integer
+ * kind. WebGPU (not measured: no GPU on the build machine): float16 first, as GPUs compute it
+ * natively and it halves the weights read per token; 8-bit dynamic quantization last, its integer
  * kernels running on the CPU there.
  */
 export const AUTO_ORDER: Record<VariantRuntime, readonly Dtype[]> = {
