@@ -206,7 +206,7 @@ async function loadModel(spec: string): Promise<void> {
   loadedSpec = spec;
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker.
-  loadedDevice = model.device ? `${model.device}${model.precision ? ` ${model.precision}` : ''}` : 'this webview (JavaScript)';
+  loadedDevice = model.device ?? 'this webview (JavaScript)';
   status.textContent = `${m.label} on ${loadedDevice}`;
 }
 
