@@ -78,6 +78,12 @@ export interface Completion {
   /** Σ ln p over the generated tokens. */
   logProb: number;
   finishReason: FinishReason;
+  /**
+   * The token that ended the completion and is not in `tokens`: the end of text, or the first
+   * token dropped at a stop sequence (it starts inside the match). With no tokens, it is what the
+   * model predicted first.
+   */
+  stoppedBy?: GeneratedToken;
   /** The seed this completion can be reproduced with (with its index). */
   seed: number;
   index: number;
@@ -116,7 +122,12 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
   let echoed: GeneratedToken[] | undefined;
   if (options.echoPrompt) {
     const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
-    echoed = scored.map((s) => ({ id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives }));
+    echoed = scored.map((s) => {
+      const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives };
+      // As generated tokens: a prompt token that ends inside a character has no text of its own.
+      if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(s.id));
+      return token;
+    });
   }
 
   const processors = logitsProcessors(model, heal, options);
@@ -136,6 +147,7 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
     const starts: number[] = [];
     let text = '';
     let finishReason: FinishReason;
+    let stoppedBy: GeneratedToken | undefined;
     for (;;) {
       if (Date.now() - yielded >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -148,11 +160,6 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
       }
       const logProbs = await model.nextLogProbs(ids, hooks.signal);
       const id = sampleToken(applyLogitsProcessors(processors, logProbs, { generated: tokens }), options, random);
-      const onToken = stopOnToken(criteria, id);
-      if (onToken) {
-        finishReason = onToken;
-        break;
-      }
       const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
       if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(id));
       if (!precededByText && generated.length === 0) asTextStart(model, token);
@@ -160,6 +167,12 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
         const described = describePosition(model, logProbs, id, topKPerToken);
         token.rank = described.rank;
         token.alternatives = described.alternatives;
+      }
+      const onToken = stopOnToken(criteria, id);
+      if (onToken) {
+        finishReason = onToken;
+        stoppedBy = token;
+        break;
       }
       ids.push(id);
       generated.push(id);
@@ -173,7 +186,7 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
           // The text ends before the match; the tokens that start inside it go too.
           text = full.slice(0, stopAt);
           while (tokens.length > 0 && starts[tokens.length - 1] >= stopAt) {
-            tokens.pop();
+            stoppedBy = tokens.pop();
             starts.pop();
           }
           finishReason = 'stop';
@@ -190,6 +203,7 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
       promptTokens: echoed,
       logProb,
       finishReason,
+      ...(stoppedBy ? { stoppedBy } : {}),
       seed,
       index,
     });

@@ -21,6 +21,11 @@ export function formatProbability(p: number): string {
   return `${mantissa}×10${[...exponent.replace('+', '')].map((c) => SUPERSCRIPT[c]).join('')}%`;
 }
 
+/** A count with its noun, singular for 1: "1 guess", "3 guesses", "1,234 tokens". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
 /** Surprisal −log₂ p in bits from a natural-log probability. */
 export function surprisalBits(logProbNats: number): number {
   return -logProbNats / Math.LN2;

@@ -8,11 +8,14 @@ import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
 import type { LanguageModel, SequenceScores, Token } from './model';
 import { nextWindowStart } from './slidingWindow';
+import { splitsCharacter } from './tokenBytes';
 
 export interface Alternative {
   id: number;
   text: string;
   logProb: number;
+  /** The token's UTF-8 bytes when they are not whole characters (a byte token): its text cannot show them. */
+  bytes?: number[];
 }
 
 export interface TokenScore extends Token {
@@ -193,7 +196,12 @@ export function describePosition(
   return {
     rank: rankOf(logProbs, token),
     entropy: entropyNats(logProbs),
-    alternatives: topIndices(logProbs, topK).map((id) => ({ id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] })),
+    alternatives: topIndices(logProbs, topK).map((id) => {
+      const a: Alternative = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
+      const bytes = model.tokenizer.tokenBytes ? Array.from(model.tokenizer.tokenBytes(id)) : undefined;
+      if (bytes && splitsCharacter(bytes)) a.bytes = bytes;
+      return a;
+    }),
   };
 }
 

@@ -2,5 +2,5 @@
 
 /** "gpt-classics (2 of 3) · 33 %": the model being scored and the share of the models already scored. */
 export function compareProgressMessage(label: string, index: number, count: number): string {
-  return `${label} (${index + 1} of ${count}) · ${Math.floor((100 * index) / count)} %`;
+  return `${label} (${index + 1} of ${count}) · ${Math.floor((100 * index) / count)}%`;
 }

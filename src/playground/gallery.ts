@@ -1,5 +1,6 @@
 /** Built-in playground examples, after the lecture's, with what each embedded model shows of them. */
 import type { BackendCapabilities } from '../core/backends/capabilities';
+import { temperedProbabilities } from '../core/distribution';
 import { DEFAULT_SETTINGS, type Query } from './query';
 
 /** What the gallery's notes need to know of the model an example runs with. */
@@ -40,12 +41,19 @@ const LARGER_MODEL =
 /** Few-shot and analogies: in-context learning is an ability of large models. */
 function inContextNote(m: ModelTraits): string {
   if (m.context === 'markov') {
-    return `An n-gram model cannot learn from examples in its prompt: a ${ngramOrder(m)} predicts each token from ${ngramWindow(m)} only, so the examples are out of its sight; it continues with what its training text most often has after those few tokens. ${LARGER_MODEL}`;
+    return `An n-gram model cannot learn from examples in its prompt: a ${ngramOrder(m)} predicts each token from ${ngramWindow(m)} only, so the examples are out of its sight; it predicts what its training text most often has after those few tokens (when that is a line break, the stop sequence ends the answer before it starts). ${LARGER_MODEL}`;
   }
   if (m.embedded) {
-    return `In-context learning is an ability of large models (the lecture's GPT-3 has 175 billion parameters). ${m.name} has about 4 million, trained on 12 novels: it does not follow a pattern shown in its prompt, it continues the text the way those novels would. ${LARGER_MODEL}`;
+    return `In-context learning is an ability of large models (the lecture's GPT-3 has 175 billion parameters). ${m.name} has about 4 million, trained on 12 novels: it does not follow a pattern shown in its prompt, it predicts what those novels would have next (when that is a line break, the stop sequence ends the answer before it starts). ${LARGER_MODEL}`;
   }
   return 'In-context learning is an ability of large models: if the answer does not follow the pattern, this model is too small for it.';
+}
+
+/** What the Temperature example shows with any model, and where the explorer shows why. */
+function temperatureNote(m: ModelTraits): string {
+  const lecture = Float64Array.from([0.4, 0.6], Math.log);
+  const at = (T: number) => `(${[...temperedProbabilities(lecture, T)].map((p) => p.toFixed(2)).join(', ')})`;
+  return `Compare the three completions of each card: at T = 0 they are the same (the most probable token at every step); the higher T, the more they differ and the rarer the tokens ${m.name} picks. The Temperature explorer tab shows why on the lecture's p = (0.4, 0.6): at T = 0.5 it becomes ${at(0.5)} (the likelier token gains), at T = 2 ${at(2)} (closer to uniform).`;
 }
 
 export const GALLERY: readonly GalleryExample[] = [
@@ -95,6 +103,7 @@ export const GALLERY: readonly GalleryExample[] = [
       settings: { ...DEFAULT_SETTINGS, temperature: '${t}', maxTokens: '12', numCompletions: '3', seed: '1' },
       environments: 't: [0, 0.5, 1, 2]',
     },
+    note: temperatureNote,
   },
   {
     title: 'In-context learning: few-shot',

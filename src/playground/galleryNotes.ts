@@ -21,28 +21,37 @@ export function galleryExampleFor(q: Pick<Query, 'prompt' | 'environments'>): Ga
   return GALLERY.find((g) => g.query.prompt === q.prompt && g.query.environments.trim() === q.environments.trim());
 }
 
-const nats = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+/** A log-prob (nats) in bits, signed: "+0.72", "−1.44". */
+const signedBits = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x / Math.LN2).toFixed(2)}`;
 
-/** The notes for `example` with `model`; `scored` (the run's scored prompts) adds what the run showed. */
-export function galleryNotes(example: GalleryExample, model: ModelTraits, scored: readonly ScoredPrompt[] = []): string[] {
+/**
+ * The notes for `example` with `model`; `scored` (the run's scored prompts) adds what the run
+ * showed, and `stoppedAtOnce` (the first token, named, when every completion of the run stopped
+ * before it) why nothing appeared.
+ */
+export function galleryNotes(example: GalleryExample, model: ModelTraits, scored: readonly ScoredPrompt[] = [], stoppedAtOnce?: string): string[] {
   const notes: string[] = [];
   const note = example.note?.(model);
   if (note) notes.push(note);
+  if (stoppedAtOnce !== undefined)
+    notes.push(
+      `Nothing appears: ${model.name}'s first token is ${stoppedAtOnce}, and the stop sequence ends the completion there, before any token. Its first tokens are listed under the result; clear the stop sequences to see what it writes after it.`,
+    );
   if (example.ordering && scored.length) {
     const o = example.ordering;
     const observed = [...scored].sort((a, b) => b.logProb - a.logProb);
-    const shown = observed.map((s) => `${s.bindings[o.variable]} (${s.logProb.toFixed(2)})`).join(' > ');
+    const shown = observed.map((s) => `${s.bindings[o.variable]} (${(s.logProb / Math.LN2).toFixed(2)})`).join(' > ');
     if (
       sameOrder(
         observed.map((s) => s.bindings[o.variable]),
         o.expected,
       )
     ) {
-      notes.push(`${model.name} orders them as the lecture does (log p in nats): ${shown}.`);
+      notes.push(`${model.name} orders them as the lecture does (log₂ p in bits): ${shown}.`);
     } else {
       const others = o.holdsWith.filter((m) => m !== model.name);
       notes.push(
-        `${model.name} orders them (log p in nats) ${shown}: not as the lecture does. ${o.whyNot(model)}${others.length ? ` With ${others.join(', ')} the lecture's order holds.` : ''}`,
+        `${model.name} orders them (log₂ p in bits) ${shown}: not as the lecture does. ${o.whyNot(model)}${others.length ? ` With ${others.join(', ')} the lecture's order holds.` : ''}`,
       );
     }
   }
@@ -71,8 +80,8 @@ function probeNotes(example: GalleryExample, model: ModelTraits, scored: readonl
   const p = example.probe!;
   const gaps = probeGaps(example, scored);
   if (gaps.length < 2) return [];
-  const listed = gaps.map((g) => `${g.subject} ${nats(g.gap)}`).join(', ');
-  const gapLine = `log p(${p.values[0]}) − log p(${p.values[1]}) in nats (positive: ${p.values[0]} likelier): ${listed}.`;
+  const listed = gaps.map((g) => `${g.subject} ${signedBits(g.gap)}`).join(', ');
+  const gapLine = `log₂ p(${p.values[0]}) − log₂ p(${p.values[1]}) in bits (positive: ${p.values[0]} likelier): ${listed}.`;
   const distances = scored.map((s) => tokenDistance(example.query.prompt, s, p.subject, p.variable));
   const known = distances.every((d): d is number => d !== undefined);
   if (model.context === 'markov' && model.contextLength !== undefined && known) {

@@ -1,7 +1,10 @@
 /**
  * Byte-level tokens may end in the middle of a UTF-8 character ("é" as two tokens of one byte
  * each). For display, such tokens are grouped with the following ones until the bytes decode to
- * whole characters, and the group shows those characters.
+ * whole characters, and the group shows those characters. Two spellings of such tokens arrive:
+ * generated tokens show their bytes decoded ("�" for a part of a character), a prompt's tokens
+ * follow the tokenizer's offsets (those before the one holding the character's last byte are
+ * empty, that one shows the character); either way the group shows the character once.
  */
 export interface ByteToken {
   /** The token's bytes, when the tokenizer is byte-level. */
@@ -38,26 +41,37 @@ function endsComplete(bytes: readonly number[]): boolean {
   return sequenceLength(lead) === continuation + 1;
 }
 
+const REPLACEMENT = '\uFFFD';
+
+/** The text of tokens [first, last]: their own texts when these spell it, else their bytes decoded. */
+function groupText(tokens: readonly ByteToken[], first: number, last: number, bytes: readonly number[]): string {
+  const joined = tokens
+    .slice(first, last + 1)
+    .map((t) => t.text)
+    .join('');
+  if (first === last || (joined !== '' && !joined.includes(REPLACEMENT))) return joined;
+  return new TextDecoder('utf-8').decode(Uint8Array.from(bytes));
+}
+
 export function mergeUtf8(tokens: readonly ByteToken[]): MergedPiece[] {
   const out: MergedPiece[] = [];
-  const decoder = new TextDecoder('utf-8');
   let start = 0;
   let pending: number[] = [];
+  const flush = (last: number) => {
+    out.push({ first: start, last, text: groupText(tokens, start, last, pending) });
+    pending = [];
+    start = last + 1;
+  };
   tokens.forEach((t, i) => {
     if (!t.bytes) {
-      if (pending.length) out.push({ first: start, last: i - 1, text: decoder.decode(Uint8Array.from(pending)) });
-      pending = [];
+      if (pending.length) flush(i - 1);
       out.push({ first: i, last: i, text: t.text });
       start = i + 1;
       return;
     }
     pending.push(...t.bytes);
-    if (endsComplete(pending)) {
-      out.push({ first: start, last: i, text: decoder.decode(Uint8Array.from(pending)) });
-      pending = [];
-      start = i + 1;
-    }
+    if (endsComplete(pending)) flush(i);
   });
-  if (pending.length) out.push({ first: start, last: tokens.length - 1, text: decoder.decode(Uint8Array.from(pending)) });
+  if (pending.length) flush(tokens.length - 1);
   return out;
 }

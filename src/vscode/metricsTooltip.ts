@@ -18,7 +18,8 @@ export function metricsTooltipMarkdown(t: MetricsTooltip): string {
   const s = t.summary;
   return (
     `**${escapeMarkdown(t.modelName)}** on the ${t.scope}${t.cutAt !== undefined ? ` (its first ${t.cutAt.toLocaleString('en-US')} characters)` : ''}\n\n` +
-    `| | |\n|---|---:|\n| bits per character | ${s.bitsPerChar.toFixed(3)} |\n| bits per token | ${s.bitsPerToken.toFixed(3)} |\n` +
+    // The same precision as the status bar's bits/char: one value, one spelling.
+    `| | |\n|---|---:|\n| bits per character | ${s.bitsPerChar.toFixed(2)} |\n| bits per token | ${s.bitsPerToken.toFixed(2)} |\n` +
     `| perplexity | ${s.perplexity.toFixed(1)} |\n| tokens | ${s.tokens.toLocaleString('en-US')} |\n| characters | ${s.chars.toLocaleString('en-US')} |\n\n` +
     `Cross-entropy of the text under the model; a better model gives a lower number. Scored in ${t.elapsedMs} ms.`
   );

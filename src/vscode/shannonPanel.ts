@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
+import { plural } from '../core/numberFormat';
 import { makeAlphabet, showSymbol, type AlphabetKind } from '../core/shannon/alphabet';
 import { characters, gameStats, gamesToCsv, guess, isFinished, newGame, pooledBounds, visibleText } from '../core/shannon/game';
 import { playModel } from '../core/shannon/modelPlayer';
@@ -96,7 +97,7 @@ export class ShannonGamePanel implements vscode.Disposable {
         this.feedback = {
           kind: outcome,
           text: {
-            right: `Right: "${shown}" after ${game.guesses[game.guesses.length - 1] ?? 0} guess(es).`,
+            right: `Right: "${shown}" after ${plural(game.guesses[game.guesses.length - 1] ?? 0, 'guess', 'guesses')}.`,
             wrong: `"${shown}" is wrong: guess again.`,
             repeated: `You already tried "${shown}" here.`,
             outside: `"${shown}" is not in the alphabet of this game${game.alphabet === 'shannon27' ? ' (letters and space)' : ''}.`,

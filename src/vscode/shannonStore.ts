@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { GameState } from '../core/shannon/game';
+import { plural } from '../core/numberFormat';
 import { readSavedGames } from '../core/shannon/validation';
 
 const KEY = 'lmPlayground.shannonGame';
@@ -36,10 +37,10 @@ export class ShannonStore {
       const problems = games?.problems ?? ['not saved games at all'];
       for (const p of problems.slice(0, MAX_LOGGED_PROBLEMS)) log.warn(`saved Shannon game results: ${p}`);
       if (problems.length > MAX_LOGGED_PROBLEMS) log.warn(`saved Shannon game results: and ${problems.length - MAX_LOGGED_PROBLEMS} more problems`);
-      log.warn(`saved Shannon game results: ${kept} game(s) kept; the value as it was is kept under ${KEY}.unreadable`);
+      log.warn(`saved Shannon game results: ${plural(kept, 'game')} kept; the value as it was is kept under ${KEY}.unreadable`);
       void vscode.window.showWarningMessage(
         games
-          ? `LM Playground: some saved Shannon game results were damaged and were repaired or dropped (${kept} game(s) kept); see the LM Playground log.`
+          ? `LM Playground: some saved Shannon game results were damaged and were repaired or dropped (${plural(kept, 'game')} kept); see the LM Playground log.`
           : 'LM Playground: the saved Shannon game results could not be read; starting with none.',
       );
     }

@@ -1,5 +1,6 @@
 /** Page of the Compare Models panel: the table and the cumulative surprisal plot (Chart.js). */
 import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
+import { formatProbability, plural } from '../core/numberFormat';
 import type { CompareView } from './compareMessages';
 import { el, themeColor } from './dom';
 
@@ -12,13 +13,13 @@ const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digit
 const int = (x: number) => x.toLocaleString('en-US');
 
 const header = ['Model', 'Bits per character', 'Bits per token', 'Perplexity (per token)', 'Tokens', 'Out of vocabulary', 'Scoring time', 'Load time'];
-const oovCell = (oov: number, tokens: number) => (oov ? `${int(oov)} (${((100 * oov) / tokens).toFixed(1)} %)` : '0');
+const oovCell = (oov: number, tokens: number) => (oov ? `${int(oov)} (${formatProbability(oov / tokens)})` : '0');
 const withOov = view.results.filter((r) => r.oov > 0).map((r) => r.name);
 app.append(
   el(
     'p',
     { class: 'lead' },
-    `${int(view.chars)} characters, scored by ${view.results.length} model(s), best first. `,
+    `${int(view.chars)} characters, scored by ${plural(view.results.length, 'model')}, best first. `,
     'Bits per character is the fair unit across tokenizers: bits per token and perplexity depend on how a model cuts the text.',
   ),
   el(

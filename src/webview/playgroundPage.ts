@@ -25,7 +25,10 @@ import { galleryExampleFor, galleryNotes, type ScoredPrompt } from '../playgroun
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
 import { buildRequests, isScoring, type PlaygroundRequest } from '../playground/requests';
 import { differingVariables } from '../playground/templates';
+import { sampledToken } from '../playground/sampledToken';
 import { mergeUtf8 } from '../playground/utf8Merge';
+import { cardHead } from '../playground/resultCard';
+import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
@@ -233,7 +236,7 @@ function tokenSpans(tokens: TokenView[]): HTMLElement[] {
     );
     if (Number.isFinite(p))
       span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
-    const show = () => showTokenTip(tip, span, group);
+    const show = () => showTokenTip(tip, span, group, piece.text);
     span.addEventListener('mouseenter', show);
     span.addEventListener('focus', show);
     span.addEventListener('mouseleave', () => (tip.hidden = true));
@@ -242,19 +245,15 @@ function tokenSpans(tokens: TokenView[]): HTMLElement[] {
   });
 }
 
-function completionView(c: Completion, scoring: boolean): HTMLElement {
+function completionView(c: Completion, run: RunShape): HTMLElement {
   const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
-  const promptLp = prompt.reduce((s, t) => s + t.logProb, 0);
-  const total = scoring ? promptLp : c.logProb;
+  const summary = summarizeCompletion(c, run);
   return el(
     'div',
     { class: 'completion', 'data-index': String(c.index) },
     el('div', { class: 'text' }, fragment(tokenSpans([...prompt, ...c.tokens]))),
-    el(
-      'div',
-      { class: 'meta' },
-      `${scoring ? 'log p(prompt)' : 'log p(completion)'} = ${total.toFixed(3)} nats · ${c.tokens.length} tokens · finish: ${c.finishReason} · seed ${c.seed}/${c.index}`,
-    ),
+    ...(summary.stoppedAtOnce ? [el('div', { class: 'stopped-at-once' }, summary.stoppedAtOnce)] : []),
+    el('div', { class: 'meta' }, summary.meta),
   );
 }
 
@@ -281,17 +280,18 @@ async function run(): Promise<void> {
   comparison.replaceChildren();
   const differ = differingVariables(requests);
   const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
+  const completions: Completion[] = [];
   showGalleryNotes(requests[0]?.model || config.defaultModel);
   try {
     for (const request of requests) {
       if (signal.cancelled) break;
-      const heading = differ.length ? differ.map((k) => `${k} = ${request.bindings[k]}`).join(', ') : 'Result';
+      const head = cardHead(request, differ);
       const body = el('div', { class: 'completions' });
       const card = el(
         'section',
-        { class: 'card', 'aria-label': heading },
-        el('h2', {}, heading),
-        el('div', { class: 'prompt-line muted' }, request.prompt),
+        { class: 'card', 'aria-label': head.label },
+        ...(head.heading !== undefined ? [el('h2', {}, head.heading)] : []),
+        ...(head.prompt !== undefined ? [el('div', { class: 'prompt-line muted' }, head.prompt)] : []),
         body,
       );
       results.append(card);
@@ -317,7 +317,9 @@ async function run(): Promise<void> {
       status.textContent = `${request.model || config.defaultModel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
-      body.replaceChildren(...res.completions.map((c) => completionView(c, scoring)));
+      const shape: RunShape = { scoring, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
+      body.replaceChildren(...res.completions.map((c) => completionView(c, shape)));
+      if (!scoring) completions.push(...res.completions);
       const promptTokens = res.completions[0].promptTokens ?? [];
       if (scoring) scored.push({ request, logProb: promptTokens.reduce((s, t) => s + t.logProb, 0), tokens: promptTokens.map((t) => t.text) });
     }
@@ -326,6 +328,7 @@ async function run(): Promise<void> {
       showGalleryNotes(
         requests[0]?.model || config.defaultModel,
         scored.map((s) => ({ bindings: s.request.bindings, prompt: s.request.prompt, logProb: s.logProb, tokens: s.tokens })),
+        firstTokenOfEmptyRun(completions),
       );
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped.', 'info');
@@ -350,7 +353,7 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
       el(
         'tr',
         {},
-        ...['#', ...(differ.length ? differ : ['prompt']), 'log p (nats)', 'difference', 'p relative to the best'].map((h) => el('th', { scope: 'col' }, h)),
+        ...['#', ...(differ.length ? differ : ['prompt']), 'log₂ p', 'difference', 'p relative to the best'].map((h) => el('th', { scope: 'col' }, h)),
       ),
     ),
     el(
@@ -363,9 +366,9 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
             {},
             el('td', {}, String(i + 1)),
             ...(differ.length ? differ.map((k) => el('td', {}, s.request.bindings[k])) : [el('td', {}, s.request.prompt)]),
-            el('td', {}, s.logProb.toFixed(3)),
-            el('td', {}, i === 0 ? '—' : (s.logProb - best).toFixed(3)),
-            el('td', {}, i === 0 ? '1' : `1 / ${Math.exp(best - s.logProb).toPrecision(3)}`),
+            el('td', {}, logProbBits(s.logProb)),
+            el('td', {}, i === 0 ? '—' : logProbBits(s.logProb - best)),
+            el('td', {}, formatProbability(Math.exp(s.logProb - best))),
           ),
         ),
       ),
@@ -386,6 +389,12 @@ startTemperatureExplorer({
       logProbs,
       ids,
       source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
+      // A token further down: its text from the engine, asked after the same prompt with the same model.
+      token: (id) =>
+        sampledToken(logProbs, id, async (k) => {
+          await loadModel(request.model || config.defaultModel);
+          return (await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k })).top;
+        }),
     };
   },
   error: (m) => message(m),
@@ -409,7 +418,7 @@ gallerySelect.addEventListener('change', () => {
 modelSelect.addEventListener('change', () => showGalleryNotes(modelSelect.value));
 
 /** What the gallery says of its example (when the query is one) with this model, and of the run's scores. */
-function showGalleryNotes(spec: string, scored: ScoredPrompt[] = []): void {
+function showGalleryNotes(spec: string, scored: ScoredPrompt[] = [], stoppedAtOnce?: string): void {
   const example = galleryExampleFor(readQuery());
   const m = config.models.find((x) => x.spec === spec || x.label === spec);
   const traits = m && {
@@ -418,7 +427,7 @@ function showGalleryNotes(spec: string, scored: ScoredPrompt[] = []): void {
     embedded: m.origin === 'embedded',
     contextLength: loadedSpec === m.spec || loadedSpec === m.label ? loadedContext : undefined,
   };
-  byId('gallery-notes').replaceChildren(...(example && traits ? galleryNotes(example, traits, scored) : []).map((t) => el('p', {}, t)));
+  byId('gallery-notes').replaceChildren(...(example && traits ? galleryNotes(example, traits, scored, stoppedAtOnce) : []).map((t) => el('p', {}, t)));
 }
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {

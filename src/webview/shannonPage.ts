@@ -8,7 +8,8 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
-import type { BoundsReading } from '../core/shannon/bounds';
+import { plural } from '../core/numberFormat';
+import { estimatesNote, type BoundsReading } from '../core/shannon/bounds';
 import type { FromPanel, ShannonView, ToPanel } from './shannonMessages';
 import { el, themeColor } from './dom';
 
@@ -233,7 +234,7 @@ function render(view: ShannonView): void {
       view.pooled
         .map(
           (p) =>
-            `${ALPHABET_LABELS[p.alphabet]}: ${p.played} characters in ${p.games} game(s), ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char${p.bounds.kind === 'estimates' ? ' (estimates, not yet bounds)' : ''}`,
+            `${ALPHABET_LABELS[p.alphabet]}: ${plural(p.played, 'character')} in ${plural(p.games, 'game')}, ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char${p.bounds.kind === 'estimates' ? ' (estimates, not yet bounds)' : ''}`,
         )
         .join('; ')
     : '';
@@ -289,16 +290,10 @@ function renderBoundsNote(you: BoundsReading | undefined, model: BoundsReading |
       ['you', you],
       ['the model', model],
     ] as const
-  ).flatMap(([who, r]) => (r?.kind === 'estimates' ? [{ who, r }] : []));
+  ).flatMap(([who, reading]) => (reading?.kind === 'estimates' ? [{ who, reading }] : []));
   boundsNote.hidden = pending.length === 0;
   if (pending.length === 0) return;
-  const need = pending[0].r.minCharacters;
-  const crossed = pending.filter(({ r }) => r.lower > r.upper);
-  boundsNote.textContent =
-    '* Too few characters for the bounds to be ordered; keep playing. ' +
-    `Shannon's bounds hold for the true guess frequencies; estimated from ${played} character${played === 1 ? '' : 's'} they are shown as bounds once at least ${need} characters are played ` +
-    `(the alphabet's size: from n characters the upper estimate can be at most log₂ n bits, below the ${Math.log2(need).toFixed(2)} bits of random text) and the lower estimate is not above the upper.` +
-    crossed.map(({ who, r }) => ` For ${who} the lower estimate (${bits(r.lower)}) is above the upper (${bits(r.upper)}).`).join('');
+  boundsNote.textContent = estimatesNote(pending, played);
 }
 
 window.addEventListener('message', (e: MessageEvent<ToPanel>) => {

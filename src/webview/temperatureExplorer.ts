@@ -17,11 +17,13 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import { entropyNats, temperedProbabilities } from '../core/distribution';
-import { formatProbability, visibleToken, whitespaceLegend } from '../core/numberFormat';
+import { entropyNats, rankOf, temperedProbabilities } from '../core/distribution';
+import { formatBits, formatProbability, visibleToken, whitespaceLegend } from '../core/numberFormat';
 import { Xoshiro128, randomSeed } from '../core/random';
 import { sampleIndex } from '../core/sampling';
 import { barAxis, type AxisScale } from '../playground/barAxis';
+import { tokenLabel } from '../playground/pieceTip';
+import type { SampledToken } from '../playground/sampledToken';
 import { formatTemperature, parseTemperature } from '../playground/temperature';
 import { el, themeColor } from './dom';
 
@@ -32,6 +34,8 @@ export interface Explored {
   logProbs: Float64Array;
   ids: number[];
   source: string;
+  /** Any token of the distribution, with its text (from the engine when it is not among `ids`). */
+  token(id: number): Promise<SampledToken>;
 }
 
 export type ExplorerSource = 'next' | 'lecture';
@@ -43,6 +47,18 @@ export interface ExplorerDeps {
 }
 
 type Field = HTMLElement & { value: string; checked?: boolean };
+
+const LECTURE_LABELS = ['A', 'B'];
+/** The lecture's example: two tokens, p = (0.4, 0.6). */
+const LECTURE_LOG_PROBS = Float64Array.from([0.4, 0.6], Math.log);
+const LECTURE: Explored = {
+  labels: LECTURE_LABELS,
+  logProbs: LECTURE_LOG_PROBS,
+  // Listed by id, not by p: the table reads as the lecture writes it.
+  ids: [0, 1],
+  source: 'Lecture example: p = (0.4, 0.6)',
+  token: (id) => Promise.resolve({ id, text: LECTURE_LABELS[id], rank: rankOf(LECTURE_LOG_PROBS, id) }),
+};
 
 const SOURCE_BUTTONS: Record<ExplorerSource, string> = { next: 'explore-next', lecture: 'explore-lecture' };
 const AXIS_LABELS: Record<AxisScale, string> = { linear: 'Axis: linear, 0 to the largest bar', log: 'Axis: log scale' };
@@ -184,7 +200,7 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
     entropyChart.data.datasets = [
       { label: 'H(p_T)', data: points, borderColor: themeColor('--vscode-charts-purple', '#b180d7'), pointRadius: 0 },
       {
-        label: `T → ∞: ${uniform.toFixed(2)} bits`,
+        label: `T → ∞: ${formatBits(uniform)}`,
         data: [
           { x: 0, y: uniform },
           { x: 5, y: uniform },
@@ -194,7 +210,7 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
         pointRadius: 0,
       },
       {
-        label: `now: ${here.toFixed(2)} bits`,
+        label: `now: ${formatBits(here)}`,
         data: [{ x: Math.min(T, 5), y: here }],
         borderColor: themeColor('--vscode-charts-red', '#f14c4c'),
         backgroundColor: themeColor('--vscode-charts-red', '#f14c4c'),
@@ -203,7 +219,7 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
       },
     ];
     entropyChart.update();
-    byId('explorer-status').textContent = `${e.source} · entropy of p_T at T = ${formatTemperature(T)}: ${here.toFixed(3)} bits`;
+    byId('explorer-status').textContent = `${e.source} · entropy of p_T at T = ${formatTemperature(T)}: ${formatBits(here)}`;
   }
 
   const explore = (s: ExplorerSource, x: Explored) => {
@@ -211,9 +227,7 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
     explored = x;
     render();
   };
-  byId('explore-lecture').addEventListener('click', () =>
-    explore('lecture', { labels: ['A', 'B'], logProbs: Float64Array.from([0.4, 0.6], Math.log), ids: [0, 1], source: 'Lecture example: p = (0.4, 0.6)' }),
-  );
+  byId('explore-lecture').addEventListener('click', () => explore('lecture', LECTURE));
   byId('explore-next').addEventListener('click', () => {
     deps.nextTokens().then(
       (x) => explore('next', x),
@@ -242,11 +256,21 @@ export function startTemperatureExplorer(deps: ExplorerDeps): void {
   byId('temp-infinite').addEventListener('change', () => render());
   byId('temp-sample').addEventListener('click', () => {
     if (!explored) return;
-    const pT = temperedProbabilities(explored.logProbs, currentT());
+    const e = explored;
+    const T = currentT();
+    const pT = temperedProbabilities(e.logProbs, T);
     const id = sampleIndex(pT, new Xoshiro128(randomSeed(), 0));
-    const i = explored.ids.indexOf(id);
-    const label = i >= 0 ? explored.labels[i] : `token ${id}`;
-    byId('explorer-status').textContent = `Sampled ${visibleToken(label)} (p_T = ${formatProbability(pT[id])})`;
+    const i = e.ids.indexOf(id);
+    const token = i >= 0 ? Promise.resolve({ id, text: e.labels[i], rank: rankOf(e.logProbs, id) }) : e.token(id);
+    token.then(
+      (t) => {
+        if (explored !== e) return;
+        byId('explorer-status').textContent =
+          `Sampled ${tokenLabel(t)} at T = ${formatTemperature(T)}: rank ${t.rank.toLocaleString('en-US')} of ${e.logProbs.length.toLocaleString('en-US')} (p = ${formatProbability(Math.exp(e.logProbs[id]))}, p_T = ${formatProbability(pT[id])})`;
+      },
+      (err: Error) => deps.error(err.message),
+    );
   });
-  renderModes();
+  // Something to look at from the start: the lecture's example, until the prompt's is asked for.
+  explore('lecture', LECTURE);
 }

@@ -1,9 +1,11 @@
 /**
- * The playground's token tooltip: the token (whitespace drawn, with a legend), p and surprisal in
- * bits, rank, and the alternatives; placed so that it stays inside the panel.
+ * The playground's token tooltip: the token (whitespace drawn, with a legend), the byte tokens that
+ * spell it when they split a character, p and surprisal in bits, rank, and the alternatives;
+ * placed so that it stays inside the panel.
  */
 import type { GeneratedToken } from '../core/generation';
-import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../core/numberFormat';
+import { formatBits, formatProbability, surprisalBits, whitespaceLegend } from '../core/numberFormat';
+import { pieceTip } from '../playground/pieceTip';
 import { el } from './dom';
 import { placeTooltip } from './tooltipPlacement';
 
@@ -11,40 +13,49 @@ export function tokenTipElement(): HTMLElement {
   return el('div', { id: 'token-tip', role: 'tooltip', class: 'tip', hidden: '' });
 }
 
-/** Shows the tooltip of `tokens` (one displayed piece: several tokens when bytes split a character) at `target`. */
-export function showTokenTip(tip: HTMLElement, target: HTMLElement, tokens: readonly GeneratedToken[]): void {
-  const t = tokens[tokens.length - 1];
-  const token = (s: string) => el('span', { class: 'mono' }, visibleToken(s));
-  const alternative = (rank: string, text: string, logProb: number, chosen: boolean) =>
+/**
+ * Shows the tooltip of one displayed piece, `text`, spelled by `tokens` (several when bytes split a
+ * character), at `target`.
+ */
+export function showTokenTip(tip: HTMLElement, target: HTMLElement, tokens: readonly GeneratedToken[], text: string): void {
+  const d = pieceTip(tokens, text);
+  const mono = (s: string) => el('span', { class: 'mono' }, s);
+  const p = (logProb: number) => formatProbability(Math.exp(logProb));
+  const rows = d.alternatives.map((a) =>
     el(
       'tr',
-      { class: chosen ? 'chosen' : '' },
-      el('td', {}, rank),
-      el('td', {}, token(text)),
-      el('td', {}, formatProbability(Math.exp(logProb))),
-      el('td', {}, chosen ? '◀ chosen' : ''),
-    );
-  const rows = (t.alternatives ?? []).map((a, i) => alternative(String(i + 1), a.text, a.logProb, a.id === t.id));
-  if (t.alternatives && !t.alternatives.some((a) => a.id === t.id))
-    rows.push(alternative(t.rank ? t.rank.toLocaleString('en-US') : '…', t.text, t.logProb, true));
-  const lp = tokens.reduce((s, x) => s + x.logProb, 0);
-  const legend = whitespaceLegend([...tokens.map((x) => x.text), ...(t.alternatives ?? []).map((a) => a.text)]);
-  tip.replaceChildren(
-    el(
-      'div',
-      {},
-      ...(tokens.length > 1 ? [`${tokens.length} tokens: `, ...tokens.flatMap((x, i) => (i ? [' + ', token(x.text)] : [token(x.text)]))] : [token(t.text)]),
+      { class: a.chosen ? 'chosen' : '' },
+      el('td', {}, a.rank),
+      el('td', {}, mono(a.label)),
+      el('td', {}, p(a.logProb)),
+      el('td', {}, a.chosen ? '◀ chosen' : ''),
     ),
+  );
+  const n = d.spelledBy.length;
+  const legend = whitespaceLegend(d.texts);
+  tip.replaceChildren(
+    el('div', {}, mono(d.shown)),
+    ...(n
+      ? [
+          el(
+            'div',
+            { class: 'spelled' },
+            `spelled by ${n} ${d.byteTokens ? 'byte tokens' : 'tokens'}: `,
+            ...d.spelledBy.flatMap((t, i) => [...(i ? [' + '] : []), mono(t.label), ` (p ${p(t.logProb)})`]),
+          ),
+        ]
+      : []),
     el(
       'div',
       {},
-      `p = ${formatProbability(Math.exp(lp))} · surprisal ${formatBits(surprisalBits(lp))}${t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : ''}`,
+      `p = ${p(d.logProb)}${n ? ` (the product of its ${n} tokens' p)` : ''} · surprisal ${formatBits(surprisalBits(d.logProb))}${d.rank ? ` · rank ${d.rank.toLocaleString('en-US')}` : ''}`,
     ),
     ...(rows.length
       ? [
           el(
             'table',
             { class: 'alts' },
+            ...(n ? [el('caption', {}, `Alternatives to the first token, ${d.spelledBy[0].label}`)] : []),
             el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'alternative'), el('th', {}, 'p'), el('th', {}, ''))),
             el('tbody', {}, ...rows),
           ),

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { GALLERY } from '../../src/playground/gallery';
+import { logProbBits } from '../../src/playground/completionSummary';
 import { buildRequests, isScoring } from '../../src/playground/requests';
 import { differingVariables } from '../../src/playground/templates';
 import { cli, useVsCode } from './session';
@@ -26,6 +27,16 @@ describe('The LM Playground panel (code-server)', function () {
       },
       [id, value] as const,
     );
+  const setChecked = (id: string, checked: boolean) =>
+    frame.evaluate(
+      ([id, checked]) => {
+        const e = document.getElementById(id) as HTMLElement & { checked: boolean };
+        if (e.checked !== checked) e.click();
+      },
+      [id, checked] as const,
+    );
+  /** A number as a result shows it ("−35.03 bits"). */
+  const shownBits = (cell: string) => Number(cell.replace('−', '-').replace(/ bits$/, ''));
   const run = async () => {
     await frame.locator('#run').click();
     await frame.locator('#run:not([disabled])').waitFor();
@@ -56,7 +67,7 @@ describe('The LM Playground panel (code-server)', function () {
     assert.match(await frame.locator('#engine-status').innerText(), /ngram-classics on .* · \d+ tokens\/s/);
     assert.match(
       await completion.locator('.meta').innerText(),
-      new RegExp(`log p\\(completion\\) = ${expected.logprob_nats.toFixed(3)} nats · 8 tokens · finish: length`),
+      new RegExp(`^log₂ p\\(completion\\) = ${logProbBits(expected.logprob_nats)} · 8 tokens · reached max tokens · seed \\d+$`),
     );
     await completion.locator('.tok').first().hover();
     const tip = frame.locator('#token-tip');
@@ -80,9 +91,17 @@ describe('The LM Playground panel (code-server)', function () {
     for (const pronoun of ['He', 'She']) {
       const file = path.join(session.workspace, `${pronoun}.txt`);
       fs.writeFileSync(file, `The software developer finished the program. ${pronoun} celebrated.`);
-      const lp = JSON.parse(cli('score', '--model', 'ngram-classics', '--json', file)).logprob_nats.toFixed(3);
-      assert.match(table, new RegExp(`${pronoun}\\t${lp.replace('-', '\\-')}`), `${pronoun}: the CLI's log p ${lp} in\n${table}`);
+      const lp = logProbBits(JSON.parse(cli('score', '--model', 'ngram-classics', '--json', file)).logprob_nats);
+      assert.ok(table.includes(`${pronoun}\t${lp}\t`), `${pronoun}: the CLI's log₂ p ${lp} in\n${table}`);
     }
+    // Bits, and p relative to the best as a percentage like every other p on screen.
+    assert.match(table, /log₂ p\tdifference\tp relative to the best/);
+    assert.match(table, /\t—\t100%/);
+    assert.doesNotMatch(table, /1 \/ |nats|e\+/);
+    // Each sentence once per card: the heading names the variable, the echoed token row is the prompt (no grey copy).
+    assert.strictEqual(await frame.locator('.card .prompt-line').count(), 0);
+    const meta = await frame.locator('.card .meta').first().innerText();
+    assert.match(meta, /^log₂ p\(prompt\) = −[\d.]+ bits · \d+ prompt tokens scored, no tokens generated$/);
     await session.wb.screenshot('playground-pronoun-probe');
   });
 
@@ -101,6 +120,20 @@ describe('The LM Playground panel (code-server)', function () {
           await notes.innerText(),
           model === 'gpt-classics' ? /In-context learning is an ability of large models/ : /An n-gram model cannot learn from examples in its prompt/,
         );
+        await run();
+        const completion = frame.locator('#results .completion').first();
+        await completion.waitFor();
+        if ((await completion.locator('.tok').count()) === 0) {
+          // Nothing generated: the card and the note say what the model predicted first.
+          assert.match(
+            await completion.locator('.stopped-at-once').innerText(),
+            /^Stopped at once: the model's first token was .+ \(p = [\d.]+%\), which the stop sequence \\n ends\. Its most probable first tokens: /,
+          );
+          await notes.filter({ hasText: 'Nothing appears' }).waitFor();
+          assert.doesNotMatch(await notes.innerText(), /continues the text the way those novels would/);
+        } else assert.strictEqual(await completion.locator('.stopped-at-once').count(), 0);
+        // Analogies: both embedded models put a line break first.
+        if (example.title === 'Analogies') assert.match(await completion.locator('.stopped-at-once').innerText(), /first token was ⏎ \(a line break\)/);
         await session.wb.screenshot(`playground-gallery-note-${model}-${index}`);
       }
     }
@@ -127,15 +160,16 @@ describe('The LM Playground panel (code-server)', function () {
         for (const r of requests) {
           const row = rows.find((cells) => differ.every((k, i) => cells[1 + i] === r.bindings[k]));
           assert.ok(row, `${model}: a row for ${r.prompt}`);
-          const logProb = Number(row[1 + differ.length]);
-          assert.ok(Number.isFinite(logProb) && logProb < 0, `${model}, ${r.prompt}: log p = ${row[1 + differ.length]}`);
+          const bits = shownBits(row[1 + differ.length]);
+          assert.ok(Number.isFinite(bits) && bits < 0, `${model}, ${r.prompt}: log₂ p = ${row[1 + differ.length]}`);
           // The CLI's score of the same text (native onnxruntime, the page's is WebGPU for gpt-classics).
           const file = path.join(session.workspace, 'scored.txt');
           fs.writeFileSync(file, r.prompt);
-          const expected = JSON.parse(cli('score', '--model', model, '--json', file)).logprob_nats;
+          const expected = JSON.parse(cli('score', '--model', model, '--json', file)).logprob_nats / Math.LN2;
+          // Shown to 0.01 bit; the page's onnxruntime differs a little from the CLI's.
           assert.ok(
-            Math.abs(logProb - expected) <= (model === 'gpt-classics' ? 0.01 : 0.0005),
-            `${model}, ${r.prompt}: ${logProb} in the page, ${expected} from the CLI`,
+            Math.abs(bits - expected) <= (model === 'gpt-classics' ? 0.02 : 0.0051),
+            `${model}, ${r.prompt}: ${bits} bits in the page, ${expected} from the CLI`,
           );
         }
         // What the gallery claims of this model is on screen, and the table agrees with it.
@@ -162,6 +196,10 @@ describe('The LM Playground panel (code-server)', function () {
             model === 'gpt-classics' ? /the gap depends on the subject/ : /4-gram .* out of its window\. It cannot see the subject, so the gap is the same/,
             notes,
           );
+        // An even grid: every card as wide as the others, the last one too.
+        const widths = await frame.locator('#results .card').evaluateAll((cards) => cards.map((c) => c.getBoundingClientRect().width));
+        assert.strictEqual(widths.length, requests.length);
+        assert.ok(Math.max(...widths) - Math.min(...widths) < 1, `${model}, ${example.title}: card widths ${widths.join(', ')}`);
         await session.wb.screenshot(`playground-gallery-${model}-${index}`);
       }
     }
@@ -170,8 +208,11 @@ describe('The LM Playground panel (code-server)', function () {
 
   it("shows the lecture's numbers in the temperature explorer", async function () {
     await frame.locator('vscode-tab-header', { hasText: 'Temperature explorer' }).click();
-    await frame.locator('#explore-lecture').click();
     const table = frame.locator('#temp-table');
+    // Drawn at once, before any button: the lecture's p = (0.4, 0.6).
+    assert.match(await table.innerText(), /A\t40\.0%\t40\.0%/);
+    assert.strictEqual(await frame.locator('#explore-lecture').getAttribute('aria-pressed'), 'true');
+    await frame.locator('#explore-lecture').click();
     // p_T ∝ p^(1/T): at T = 0.5, (0.16, 0.36)/0.52; at T = 0.2, (0.4⁵, 0.6⁵)/(0.4⁵ + 0.6⁵).
     for (const [T, a, b] of [
       ['0.5', '30.8%', '69.2%'],
@@ -188,7 +229,50 @@ describe('The LM Playground panel (code-server)', function () {
     await table.filter({ hasText: 'p_T at T = ∞' }).waitFor();
     assert.match(await table.innerText(), /A\t40\.0%\t50\.0%/);
     await session.wb.screenshot('playground-temperature');
+    // Sampling the next token at T = ∞ (uniform): almost surely outside the top 10, still shown as text with its rank.
+    await frame.locator('#explore-next').click();
+    await frame.locator('#explorer-status', { hasText: 'Next token after' }).waitFor();
+    const status = frame.locator('#explorer-status');
+    for (let i = 0; i < 3; i++) {
+      await frame.locator('#temp-sample').click();
+      await status.filter({ hasText: /^Sampled .+ at T = ∞: rank [\d,]+ of [\d,]+ \(p = / }).waitFor();
+      assert.doesNotMatch(await status.innerText(), /Sampled token\s|\uFFFD/);
+    }
+    await session.wb.screenshot('playground-temperature-sample');
+    await frame.locator('#temp-infinite').click();
     await frame.locator('vscode-tab-header', { hasText: 'Results' }).click();
+  });
+
+  it('shows a character spelled by byte tokens once, with its bytes in the tooltip (gpt-classics)', async function () {
+    await fill('prompt', 'It was déjà vu at the café 🌧️ by the harbour.');
+    await fill('environments', '');
+    await fill('maxTokens', '0');
+    await fill('topKPerToken', '5');
+    await setChecked('echoPrompt', true);
+    await setValue('model', 'gpt-classics');
+    await run();
+    const text = frame.locator('#results .completion .text').first();
+    await text.waitFor();
+    const spans = await text.locator('.tok').allInnerTexts();
+    assert.strictEqual(spans.join('').replace(/\u00a0/g, ' '), 'It was déjà vu at the café 🌧️ by the harbour.');
+    assert.deepStrictEqual(
+      spans.filter((t) => t === ''),
+      [],
+      'no empty span',
+    );
+    await text.locator('.tok', { hasText: /^é$/ }).first().hover();
+    const tip = frame.locator('#token-tip');
+    await tip.waitFor({ state: 'visible' });
+    const shown = await tip.innerText();
+    assert.match(shown, /spelled by 2 byte tokens: byte C3 \(p [\d.]+%\) \+ byte A9 \(p [\d.]+%\)/);
+    assert.match(shown, /the product of its 2 tokens' p/);
+    assert.match(shown, /Alternatives to the first token, byte C3/);
+    assert.doesNotMatch(shown, /\uFFFD/);
+    await session.wb.screenshot('playground-byte-tokens');
+    await frame.locator('h1').hover();
+    await tip.waitFor({ state: 'hidden' });
+    // As the next tests expect it: echo on (a scoring run), the n-gram model.
+    await setValue('model', 'ngram-classics');
   });
 
   it('saves the query to a workspace file and opens it again', async function () {

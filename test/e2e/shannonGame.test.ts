@@ -54,14 +54,17 @@ describe('The Shannon game panel (code-server)', function () {
       }
       await wb.page.keyboard.type(ch);
       await frame.locator('#game-title', { hasText: `character ${i + 2} of ${text.length}` }).waitFor();
+      // Singular and plural, not "guess(es)".
+      if (i < 2) await frame.locator('#feedback', { hasText: i === 0 ? 'after 2 guesses.' : 'after 1 guess.' }).waitFor();
       if (i + 1 === 10) {
         // 10 characters: q = (1/2, 1/2), both 1 bit, but 10 < 27: estimates, starred, with the note.
         await summaryRow('Characters played').filter({ hasText: 'Characters played10' }).waitFor();
         assert.strictEqual(await youCell('Upper bound'), cell(guesses, 'upper'));
         assert.strictEqual(await youCell('Upper bound'), '1.00 *');
         assert.strictEqual(await youCell('Lower bound'), '1.00 *');
-        await frame.locator('#bounds-note', { hasText: 'Too few characters for the bounds to be ordered; keep playing' }).waitFor();
-        assert.match(await frame.locator('#bounds-note').innerText(), /at least 27 characters/);
+        // Ordered (1 ≤ 1): the note gives the one reason that applies, the alphabet's size.
+        await frame.locator('#bounds-note', { hasText: "10 characters played, fewer than the alphabet's 27 symbols" }).waitFor();
+        assert.doesNotMatch(await frame.locator('#bounds-note').innerText(), /ordered|above the upper/);
         await wb.screenshot('shannon-bounds-too-few');
       }
       if (i + 1 === 27) {
@@ -70,7 +73,8 @@ describe('The Shannon game panel (code-server)', function () {
         assert.strictEqual(await youCell('Lower bound'), cell(guesses, 'lower'));
         assert.strictEqual(await youCell('Lower bound'), '1.04 *');
         assert.strictEqual(await youCell('Upper bound'), '1.00 *');
-        await frame.locator('#bounds-note', { hasText: 'For you the lower estimate (1.04) is above the upper (1.00)' }).waitFor();
+        await frame.locator('#bounds-note', { hasText: 'for you the lower estimate (1.04 bits) is above the upper (1.00 bits)' }).waitFor();
+        assert.doesNotMatch(await frame.locator('#bounds-note').innerText(), /fewer than the alphabet/);
         await wb.screenshot('shannon-bounds-crossed');
       }
     }

@@ -123,7 +123,7 @@ describe("the page's binary choice (ortBinaries) on a software adapter", () => {
 
 describe('Compare Models progress', () => {
   it('says which model and what share is done, as a percentage', () => {
-    assert.strictEqual(compareProgressMessage('ngram-classics', 0, 3), 'ngram-classics (1 of 3) · 0 %');
-    assert.strictEqual(compareProgressMessage('gpt-classics', 2, 3), 'gpt-classics (3 of 3) · 66 %');
+    assert.strictEqual(compareProgressMessage('ngram-classics', 0, 3), 'ngram-classics (1 of 3) · 0%');
+    assert.strictEqual(compareProgressMessage('gpt-classics', 2, 3), 'gpt-classics (3 of 3) · 66%');
   });
 });

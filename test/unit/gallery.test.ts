@@ -54,17 +54,17 @@ describe('the playground gallery', () => {
 
   it('says whether the run ordered the sentences as the lecture does, and why not', () => {
     const g = byTitle('grammatical, implausible');
-    const rank = (bindings: Record<string, string>) => -1 - g.ordering!.expected.indexOf(bindings.sentence);
+    const rank = (bindings: Record<string, string>) => -Math.LN2 * (1 + g.ordering!.expected.indexOf(bindings.sentence));
     assert.match(
       galleryNotes(g, gpt, scoredAs(g, rank)).join('\n'),
-      /gpt-classics orders them as the lecture does \(log p in nats\): the mouse ate the cheese \(-1\.00\) > the cheese ate the mouse \(-2\.00\) > mouse the the cheese ate \(-3\.00\)/,
+      /gpt-classics orders them as the lecture does \(log₂ p in bits\): the mouse ate the cheese \(-1\.00\) > the cheese ate the mouse \(-2\.00\) > mouse the the cheese ate \(-3\.00\)/,
     );
     const reversed = galleryNotes(
       g,
       ngram,
       scoredAs(g, (b) => -rank(b)),
     ).join('\n');
-    assert.match(reversed, /ngram-classics orders them \(log p in nats\) mouse the the cheese ate .*: not as the lecture does/);
+    assert.match(reversed, /ngram-classics orders them \(log₂ p in bits\) mouse the the cheese ate .*: not as the lecture does/);
     assert.match(reversed, /"mouse" 23 times and "cheese" 8 times, and never "mouse ate".*the 4-gram backs off/);
     assert.match(
       galleryNotes(
@@ -84,11 +84,11 @@ describe('the playground gallery', () => {
       buildRequests(g.query).map((r) => r.prompt),
       ['The nurse came in, and he said', 'The nurse came in, and she said', 'The doctor came in, and he said', 'The doctor came in, and she said'],
     );
-    const scored = scoredAs(g, (b) => (b.pronoun === 'he' ? -10 : -10.5) - (b.subject === 'nurse' ? 1 : 0));
+    const scored = scoredAs(g, (b) => Math.LN2 * ((b.pronoun === 'he' ? -10 : -10.5) - (b.subject === 'nurse' ? 1 : 0)));
     // The, nurse, came, in, ",", and, he: the pronoun is 5 tokens after the subject.
     assert.strictEqual(tokenDistance(g.query.prompt, scored[0], 'subject', 'pronoun'), 5);
     const four = galleryNotes(g, ngram, scored).join('\n');
-    assert.match(four, /log p\(he\) − log p\(she\) in nats \(positive: he likelier\): nurse \+0\.500, doctor \+0\.500/);
+    assert.match(four, /log₂ p\(he\) − log₂ p\(she\) in bits \(positive: he likelier\): nurse \+0\.50, doctor \+0\.50/);
     assert.match(four, /A 4-gram predicts each token from the 3 tokens before it \(n − 1\), and the subject is 5 tokens before the pronoun: out of its window/);
     const seven = galleryNotes(g, { ...ngram, contextLength: 6 }, scored).join('\n');
     assert.doesNotMatch(seven, /out of its window/);
@@ -118,5 +118,13 @@ describe('the playground gallery', () => {
       assert.doesNotMatch(galleryNotes(g, downloaded).join('\n'), /4 million/);
     }
     for (const g of GALLERY.filter((x) => !x.note)) assert.deepStrictEqual(galleryNotes(g, gpt), [], `${g.title}: no note before a run`);
+  });
+
+  it('every example that is not scored has a note on what to look at', () => {
+    for (const g of GALLERY.filter((x) => !x.ordering && !x.probe)) assert.ok(galleryNotes(g, gpt).length > 0, g.title);
+    const temperature = galleryNotes(byTitle('Temperature'), gpt).join('\n');
+    assert.match(temperature, /at T = 0 they are the same/);
+    // The explorer's own numbers: p^(1/T), normalised.
+    assert.match(temperature, /p = \(0\.4, 0\.6\): at T = 0\.5 it becomes \(0\.31, 0\.69\) \(the likelier token gains\), at T = 2 \(0\.45, 0\.55\)/);
   });
 });

@@ -5,6 +5,7 @@ import type { LanguageModel } from '../../src/core/model';
 import { hoverMarkdown, type HoverFacts } from '../../src/editor/hoverContent';
 import { MAX_WORD_TOKENS, scoreWord, wordAround, wordLogProb, wordTokenRange } from '../../src/editor/wordView';
 import { loadModel } from '../../src/node/modelLoader';
+import { metricsTooltipMarkdown } from '../../src/vscode/metricsTooltip';
 
 describe('probabilities on screen', () => {
   it('are percentages with 3 significant digits, and powers of ten of a percentage below 0.01 %', () => {
@@ -32,6 +33,19 @@ describe('probabilities on screen', () => {
     assert.strictEqual(whitespaceLegend([' the', 'cat']), '␣ = space');
     assert.strictEqual(whitespaceLegend(['\n', ' x']), '␣ = space, ⏎ = line break');
     assert.strictEqual(whitespaceLegend(['cat']), '');
+  });
+});
+
+describe("the status bar's tooltip", () => {
+  it('gives bits per character at the status bar\'s precision (2.22, not 2.221 under "2.22 bits/char")', () => {
+    const md = metricsTooltipMarkdown({
+      modelName: 'gpt-classics',
+      scope: 'document',
+      summary: { bitsPerChar: 2.2214, bitsPerToken: 7.1234, perplexity: 139.4, tokens: 100, chars: 321 },
+      elapsedMs: 3,
+    });
+    assert.match(md, /\| bits per character \| 2\.22 \|/);
+    assert.match(md, /\| bits per token \| 7\.12 \|/);
   });
 });
 

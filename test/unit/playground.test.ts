@@ -9,6 +9,8 @@ import { DEFAULT_SETTINGS, parseQuery, parseStopSequences, serializeQuery, type 
 import { buildRequests, isScoring } from '../../src/playground/requests';
 import { differingVariables, expand, parseEnvironments, substitute, variablesIn } from '../../src/playground/templates';
 import { mergeUtf8 } from '../../src/playground/utf8Merge';
+import { sampledToken, topCountThrough } from '../../src/playground/sampledToken';
+import { rankOf, topIndices } from '../../src/core/distribution';
 import { loadModel } from '../../src/node/modelLoader';
 import { TEST_LOAD_SPEC } from './helpers';
 
@@ -198,5 +200,42 @@ describe('token stream (generation tokens out of a worker in batches)', () => {
     );
     for (let i = 0; i < 4; i++, t += 40) stream.add(0, token(i));
     assert.deepStrictEqual(sent, [[0], [1], [2], [3]]);
+  });
+});
+
+describe("the temperature explorer's sampled token", function () {
+  this.timeout(60_000);
+  it('asks the engine down to a token outside the top 10 and shows its text and rank, not its number', async () => {
+    const model = await loadModel('ngram-classics');
+    const server = new EngineServer(
+      async () => ({ model }),
+      (r) => setImmediate(() => conn.receive(r as EngineResponse)),
+    );
+    const conn = new EngineConnection((req) => void server.handle(req));
+    await conn.request({ op: 'load', spec: TEST_LOAD_SPEC });
+    const prompt = 'the mouse ate the';
+    const { logProbs } = await conn.request({ op: 'topTokens', prompt, k: 10 });
+    // The token of rank 500, far below the 10 whose texts the explorer has.
+    const id = topIndices(logProbs, 500)[499];
+    let asked = 0;
+    const s = await sampledToken(logProbs, id, async (k) => {
+      asked = k;
+      return (await conn.request({ op: 'topTokens', prompt, k })).top;
+    });
+    assert.strictEqual(asked, 500);
+    assert.deepStrictEqual({ text: s.text, rank: s.rank }, { text: model.tokenizer.tokenText(id), rank: rankOf(logProbs, id) });
+    assert.ok(s.rank <= 500 && s.text !== String(id));
+    // Another distribution (the prompt changed): said, not shown as a wrong token.
+    await assert.rejects(
+      sampledToken(logProbs, id, async () => []),
+      /the model or the prompt changed/,
+    );
+  });
+
+  it('counts ties as the top tokens order them (the lower id first)', () => {
+    const lp = [-1, -2, -2, -2];
+    assert.strictEqual(topCountThrough(lp, 2), 3);
+    assert.deepStrictEqual(topIndices(lp, 3), [0, 1, 2]);
+    assert.strictEqual(topCountThrough(lp, 0), 1);
   });
 });

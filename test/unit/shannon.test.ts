@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
 import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
-import { boundsFromGuesses, guessFrequencies, readBounds, shannonBounds } from '../../src/core/shannon/bounds';
+import { boundsFromGuesses, estimatesNote, guessFrequencies, readBounds, shannonBounds } from '../../src/core/shannon/bounds';
 import { gameStats, gamesToCsv, guess, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
 import { playModel } from '../../src/core/shannon/modelPlayer';
 import { NextCharPredictor, guessRank } from '../../src/core/shannon/nextCharDistribution';
@@ -59,6 +59,36 @@ describe('Shannon bounds', () => {
     close(enough.upper, -(14 / 27) * Math.log2(14 / 27) - (13 / 27) * Math.log2(13 / 27));
     close(enough.lower, 2 * (13 / 27));
     assert.strictEqual(readBounds(half(28), 27).kind, 'bounds');
+  });
+
+  it('the note gives the reason that applies: too few characters when they are ordered, crossed ones only when crossed', () => {
+    // 12 characters, lower 1.77 ≤ upper 1.96 (the drive's game): the reason is the alphabet's size alone.
+    const twelve = { kind: 'estimates', lower: 1.77, upper: 1.96, reason: 'few-characters', minCharacters: 27 } as const;
+    const note = estimatesNote([{ who: 'you', reading: twelve }], 12);
+    assert.match(
+      note,
+      /^\* Estimates, not yet bounds: 12 characters played, fewer than the alphabet's 27 symbols\. .*below the 4\.75 bits of random text.*from 27 characters on\.$/,
+    );
+    assert.doesNotMatch(note, /ordered|above the upper/);
+    assert.match(estimatesNote([{ who: 'you', reading: twelve }], 1), /1 character played/);
+    // 27 characters, crossed for you: that reason alone.
+    const crossed = { kind: 'estimates', lower: 1.04, upper: 1, reason: 'crossed', minCharacters: 27 } as const;
+    const both = estimatesNote([{ who: 'you', reading: crossed }], 27);
+    assert.strictEqual(
+      both,
+      "* Estimates, not bounds: for you the lower estimate (1.04 bits) is above the upper (1.00 bits): the guess frequencies are not yet in decreasing order, which Shannon's bounds assume; keep playing.",
+    );
+    // Too few and crossed for the model: both, each once.
+    const fewCrossed = { ...twelve, lower: 2.1 };
+    const two = estimatesNote(
+      [
+        { who: 'you', reading: twelve },
+        { who: 'the model', reading: fewCrossed },
+      ],
+      12,
+    );
+    assert.match(two, /fewer than the alphabet's 27 symbols.* For the model the lower estimate \(2\.10 bits\) is above the upper \(1\.96 bits\)/);
+    assert.doesNotMatch(two, /for you the lower/i);
   });
 
   it('are estimates when the lower one comes out above the upper one (frequencies not decreasing)', () => {

@@ -8,6 +8,7 @@
  * who guesses in order of probability): it is the entropy of the least uncertain predictions with
  * these frequencies, mixtures of uniform choices among i characters with weights i (q_i − q_{i+1}).
  */
+import { plural } from '../numberFormat';
 
 /** q_i for i = 1..K (index 0 is guess 1) from the number of guesses each character took. */
 export function guessFrequencies(guessCounts: readonly number[], alphabetSize: number): number[] {
@@ -64,6 +65,37 @@ export type BoundsReading =
       reason: 'few-characters' | 'crossed';
       /** Characters needed before they can be bounds. */ minCharacters: number;
     };
+
+/** A reading that is not yet bounds, and whose it is ("you", "the model"). */
+export interface PendingReading {
+  who: string;
+  reading: Extract<BoundsReading, { kind: 'estimates' }>;
+}
+
+/**
+ * Why starred estimates are not bounds yet, giving only the reasons that apply: fewer characters
+ * than the alphabet has symbols (`played` of them), and for whom the lower estimate is above the
+ * upper one.
+ */
+export function estimatesNote(pending: readonly PendingReading[], played: number): string {
+  const parts: string[] = [];
+  const few = pending.find((p) => p.reading.reason === 'few-characters');
+  if (few) {
+    const k = few.reading.minCharacters;
+    parts.push(
+      `* Estimates, not yet bounds: ${plural(played, 'character')} played, fewer than the alphabet's ${k} symbols. From n characters the upper estimate is at most log₂ n bits, below the ${Math.log2(k).toFixed(2)} bits of random text, so the sample cannot yet tell a predictable text from noise; they are shown as bounds from ${k} characters on.`,
+    );
+  }
+  const crossed = pending.filter((p) => p.reading.lower > p.reading.upper + ORDER_TOLERANCE);
+  if (crossed.length) {
+    const which = crossed
+      .map((p) => `for ${p.who} the lower estimate (${p.reading.lower.toFixed(2)} bits) is above the upper (${p.reading.upper.toFixed(2)} bits)`)
+      .join(', and ');
+    const why = `${which}: the guess frequencies are not yet in decreasing order, which Shannon's bounds assume; keep playing.`;
+    parts.push(few ? why.charAt(0).toUpperCase() + why.slice(1) : `* Estimates, not bounds: ${why}`);
+  }
+  return parts.join(' ');
+}
 
 /** Rounding noise allowed when lower = upper (e.g. q = (½, ½) gives 1 and 1). */
 const ORDER_TOLERANCE = 1e-9;

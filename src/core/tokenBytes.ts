@@ -1,0 +1,73 @@
+/**
+ * A byte-level token's bytes as a person reads them. Such a token may hold part of a UTF-8
+ * character (the first byte of "é"), which no text can show: decoding gives "�". Whole characters
+ * are shown as text, the bytes of a split character as "byte C3".
+ */
+import { visibleToken } from './numberFormat';
+
+/** A run of whole characters, or of bytes that are part of a character split between tokens. */
+export type Utf8Segment = { text: string } | { bytes: number[] };
+
+/** Length of the UTF-8 sequence a lead byte starts; 0 for a continuation or invalid byte. */
+function sequenceLength(b: number): number {
+  if (b < 0x80) return 1;
+  if (b >= 0xc2 && b <= 0xdf) return 2;
+  if (b >= 0xe0 && b <= 0xef) return 3;
+  if (b >= 0xf0 && b <= 0xf4) return 4;
+  return 0;
+}
+
+/** The bytes cut into whole characters and stray bytes, in order, adjacent runs of a kind joined. */
+export function utf8Segments(bytes: readonly number[]): Utf8Segment[] {
+  const out: Utf8Segment[] = [];
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const push = (s: Utf8Segment) => {
+    const last = out[out.length - 1];
+    if (last && 'text' in last && 'text' in s) last.text += s.text;
+    else if (last && 'bytes' in last && 'bytes' in s) last.bytes.push(...s.bytes);
+    else out.push(s);
+  };
+  let i = 0;
+  while (i < bytes.length) {
+    const n = sequenceLength(bytes[i]);
+    const char = n > 0 && i + n <= bytes.length ? bytes.slice(i, i + n) : undefined;
+    let text: string | undefined;
+    if (char && char.slice(1).every((b) => (b & 0xc0) === 0x80)) {
+      try {
+        text = decoder.decode(Uint8Array.from(char));
+      } catch {
+        text = undefined; // an overlong or surrogate form: bytes, not a character
+      }
+    }
+    if (text !== undefined) {
+      push({ text });
+      i += n;
+    } else {
+      push({ bytes: [bytes[i]] });
+      i++;
+    }
+  }
+  return out;
+}
+
+/** True when some of the bytes are not whole characters (the token splits a character). */
+export function splitsCharacter(bytes: readonly number[]): boolean {
+  return utf8Segments(bytes).some((s) => 'bytes' in s);
+}
+
+const hex = (b: number) => b.toString(16).toUpperCase().padStart(2, '0');
+
+/** "byte C3", "bytes F0 9F": bytes that are part of a character. */
+export function byteLabel(bytes: readonly number[]): string {
+  return `${bytes.length === 1 ? 'byte' : 'bytes'} ${bytes.map(hex).join(' ')}`;
+}
+
+/**
+ * The token for display: whole characters with whitespace drawn (visibleToken), each run of stray
+ * bytes as "byte C3", joined by " + " ("␣caf + byte C3").
+ */
+export function visibleTokenBytes(bytes: readonly number[]): string {
+  return utf8Segments(bytes)
+    .map((s) => ('text' in s ? visibleToken(s.text) : byteLabel(s.bytes)))
+    .join(' + ');
+}
