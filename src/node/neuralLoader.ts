@@ -116,12 +116,12 @@ function fileNames(dir: string) {
 }
 
 /** What a host keeps of a model that runs elsewhere (worker, webview): its config and tokenizer. */
-export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; hasTokenizerConfig: boolean; hasGenerationConfig: boolean } {
+export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer } {
   const files = readFolderFiles(dir);
   const names = fileNames(dir);
   const config = readCausalLmConfig({ ...files, ...names });
   const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, names.tokenizerName);
-  return { config, tokenizer, hasTokenizerConfig: files.tokenizerConfig !== undefined, hasGenerationConfig: files.generationConfig !== undefined };
+  return { config, tokenizer };
 }
 
 let nativeOrt: OrtModule | undefined;

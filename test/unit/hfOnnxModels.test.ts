@@ -19,7 +19,11 @@ import { startEngineWorker } from '../../src/node/workerHost';
 import { ONNX_FIXTURES as FIXTURES } from './helpers';
 
 interface Reference {
+  text: string;
+  add_bos: boolean;
   input_ids: number[];
+  /** [start, end) of each token in the text's UTF-16 code units; a byte token that splits a character spans the character. */
+  utf16_offsets: [number, number][];
   token_logprobs: number[];
   total_logprob: number;
   top5: { position: number; ids: number[]; logprobs: number[] }[];
@@ -262,6 +266,36 @@ describe('Hugging Face ONNX causal LMs: the Llama and Qwen2 fixtures against PyT
     } finally {
       await llama.dispose();
       await qwen.dispose();
+    }
+  });
+
+  it('the tokenizers give the reference’s ids and offsets on text with accents, a euro sign and an emoji (what hovers point at)', async () => {
+    for (const name of MODELS) {
+      const ref = reference(name);
+      const lm = await loadHuggingFaceFolder(path.join(FIXTURES, name), name, { dtype: { setting: 'q4' } });
+      try {
+        // The reference has Llama's BOS and no token before Qwen's text (its tokenizer adds none).
+        const tokens = lm.tokenizer.encode(ref.text, ref.add_bos);
+        assert.deepStrictEqual(
+          tokens.map((t) => t.id),
+          ref.input_ids,
+          name,
+        );
+        // The reference gives each byte token of a split character the whole character; the
+        // tokenizer gives it to the token with the last byte, the ones before it at its start.
+        const lastByteShows = ref.utf16_offsets.map(([s, e], i) => {
+          const next = ref.utf16_offsets[i + 1];
+          return next && next[0] === s && next[1] === e && e > s ? [s, s] : [s, e];
+        });
+        assert.deepStrictEqual(
+          tokens.map((t) => [t.start, t.start + t.length]),
+          lastByteShows,
+          name,
+        );
+        assert.ok(lastByteShows.filter(([s, e]) => s === e).length >= 20, `${name}: the text has characters split into byte tokens`);
+      } finally {
+        await lm.dispose();
+      }
     }
   });
 
