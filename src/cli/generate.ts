@@ -4,7 +4,7 @@ import { generate, type GeneratedToken, type GenerationOptions } from '../core/g
 import { mergeUtf8 } from '../playground/utf8Merge';
 import { loadModel } from '../node/modelLoader';
 import { readTextFile } from '../node/textFile';
-import { deviceOption, intOption, numberOption, parse } from './options';
+import { deviceOption, dtypeOption, intOption, numberOption, parse } from './options';
 import type { Out } from './output';
 
 /** A prompt file (or standard input) larger than this is refused. */
@@ -26,6 +26,7 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
     echo: { type: 'boolean' },
     json: { type: 'boolean' },
     device: { type: 'string' },
+    dtype: { type: 'string' },
     quantized: { type: 'boolean' },
   });
   if (!values.model) throw new LmError('give --model MODEL');
@@ -45,7 +46,7 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
   // As in the playground: 0 tokens only makes sense to score the echoed prompt.
   if (options.maxTokens === 0 && !options.echoPrompt) throw new LmError('--max-tokens 0 needs --echo (it generates nothing and only scores the prompt)');
   const prompt = values.prompt ?? (await readTextFile(values['prompt-file']!, MAX_PROMPT_FILE_BYTES));
-  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), preferQuantized: values.quantized });
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), dtype: dtypeOption(values.dtype, values.quantized) });
   const completions = await generate(model, prompt, options);
   if (values.json) {
     await out(

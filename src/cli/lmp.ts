@@ -23,14 +23,14 @@ Usage:
       stores its arrays in byte planes (format 3), which gzip about a fifth smaller; an
       uncompressed one stores them as in memory, so that loading views them in place. Outputs are
       written to a temporary file beside them and renamed into place when complete.
-  lmp score --model MODEL [--device auto|native|wasm] [--quantized] [--json] [--details] [--top-k K] FILE...
+  lmp score --model MODEL [--device auto|native|wasm] [--dtype DTYPE] [--json] [--details] [--top-k K] FILE...
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given
       (the first token is conditioned on <s>) and not scored. For whitespace models, tokens are
       the words plus one </s> per line break, as KenLM's query counts them. Neural models
       (Hugging Face folders) condition the first token on <|endoftext|> (their BOS token).
       Files are UTF-8 text (- reads standard input), read and scored in chunks, so of any size;
       --details streams one line per token before the totals.
-  lmp generate --model MODEL [--device auto|native|wasm] [--quantized] (--prompt TEXT | --prompt-file FILE)
+  lmp generate --model MODEL [--device auto|native|wasm] [--dtype DTYPE] (--prompt TEXT | --prompt-file FILE)
                [--temperature T] [--max-tokens N] [--stop S]...
                [--num-completions K] [--top-k K] [--top-p P] [--seed S] [--top-k-per-token K]
                [--echo] [--json]
@@ -44,8 +44,10 @@ Usage:
 
 MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
 (${LAYOUT_SUMMARY}), or the name of an embedded model. --device picks
-where neural models run: native onnxruntime (default where available) or WASM; --quantized runs
-onnx/model_quantized.onnx (int8 weights) when the folder has one.
+where neural models run: native onnxruntime (default where available) or WASM; --dtype picks the
+precision variant of the graph: auto (default: the fastest the folder has for that runtime),
+fp32, fp16, q4, q4f16, int8, uint8, bnb4 or quantized (onnx/model.onnx, onnx/model_fp16.onnx, …);
+--quantized, the older flag, prefers onnx/model_quantized.onnx (int8 weights).
 Errors go to stderr with a non-zero exit code.`;
 
 export async function main(argv: string[], out: Out = (s) => void process.stdout.write(s)): Promise<number> {

@@ -1,6 +1,7 @@
 /** Command-line options: parsing and checked values. */
 import { parseArgs } from 'util';
 import { LmError } from '../core/errors';
+import { DTYPES, PREFER_QUANTIZED, isDtypeSetting, type DtypeRequest } from '../core/neural/onnxVariants';
 import type { NodeDevice } from '../node/neuralLoader';
 
 export function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(args: string[], options: T) {
@@ -35,6 +36,12 @@ export function numberOption(value: string | undefined, name: string, fallback: 
   const n = value === 'inf' || value === 'Infinity' ? Infinity : Number(value);
   if (Number.isNaN(n) || value.trim() === '') throw new LmError(`--${name} must be a number, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/** --dtype (a precision variant, default auto); --quantized, the older flag, prefers the 8-bit graph. */
+export function dtypeOption(value: string | undefined, quantized: boolean | undefined): DtypeRequest {
+  if (value !== undefined && !isDtypeSetting(value)) throw new LmError(`--dtype must be auto or one of ${DTYPES.join(', ')}, got ${JSON.stringify(value)}`);
+  return { setting: value ?? 'auto', ...(quantized ? { prefer: PREFER_QUANTIZED } : {}) };
 }
 
 export function deviceOption(value: string | undefined): NodeDevice {

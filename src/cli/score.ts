@@ -11,7 +11,7 @@ import { codePointLength, ScoreStream, ScoreTotals, type TokenScore } from '../c
 import { TokenStream } from '../core/tokenStream';
 import { loadModel } from '../node/modelLoader';
 import { decodeUtf8, displayName, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
-import { deviceOption, intOption, parse } from './options';
+import { deviceOption, dtypeOption, intOption, parse } from './options';
 import type { Out } from './output';
 
 export async function score(args: string[], out: Out): Promise<number> {
@@ -21,12 +21,13 @@ export async function score(args: string[], out: Out): Promise<number> {
     details: { type: 'boolean' },
     'top-k': { type: 'string' },
     device: { type: 'string' },
+    dtype: { type: 'string' },
     quantized: { type: 'boolean' },
   });
   if (!values.model) throw new LmError('give --model MODEL');
   if (positionals.length === 0) throw new LmError('give at least one FILE to score');
   const topK = intOption(values['top-k'], 'top-k', 5, 1, 1000);
-  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), preferQuantized: values.quantized });
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), dtype: dtypeOption(values.dtype, values.quantized) });
   const details = values.details ?? false;
   const json = values.json ?? false;
   const totals = new ScoreTotals();

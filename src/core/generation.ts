@@ -4,7 +4,7 @@
  */
 import { LmError, type CancelSignal } from './errors';
 import { applyLogitsProcessors, banTokens, firstTokenAmong, noLeadingLineBreak, type LogitsProcessor } from './logitsProcessors';
-import type { LanguageModel, Token } from './model';
+import { endOfSequenceIds, type LanguageModel, type Token } from './model';
 import { Xoshiro128, randomSeed } from './random';
 import { sampleToken } from './sampling';
 import { describePosition, scoreTokens, type Alternative } from './scoring';
@@ -131,7 +131,7 @@ export async function generate(model: LanguageModel, prompt: string, options: Ge
   }
 
   const processors = logitsProcessors(model, heal, options);
-  const criteria: StoppingCriterion[] = [maxTokens(options.maxTokens), cancellation(hooks.signal), endOfSequence(model.eosId)];
+  const criteria: StoppingCriterion[] = [maxTokens(options.maxTokens), cancellation(hooks.signal), endOfSequence(endOfSequenceIds(model))];
   if (options.stopSequences?.length) criteria.push(stopSequences(options.stopSequences));
   if (options.stopAtBlankLine) criteria.push(blankLineRun());
   const readsText = needsText(criteria);
@@ -265,9 +265,10 @@ function partialWord(model: LanguageModel, prompt: string, tokens: readonly Toke
   const text = last.text;
   const texts = tokenTexts(model);
   const fits = new Uint8Array(model.vocabSize);
+  const eos = new Set(endOfSequenceIds(model));
   let any = false;
   for (let id = 0; id < model.vocabSize; id++) {
-    if (id === model.unkId || id === model.eosId) continue;
+    if (id === model.unkId || eos.has(id)) continue;
     if (texts[id].startsWith(text)) {
       fits[id] = 1;
       any = true;

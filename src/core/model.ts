@@ -49,6 +49,8 @@ export interface ModelInfo {
   contextLength: number;
   /** Where a neural model runs: "native", "wasm" or "webgpu". */
   device?: string;
+  /** A neural model's precision variant: "fp32", "q4", "int8" … (core/neural/onnxVariants.ts). */
+  precision?: string;
 }
 
 export interface LanguageModel {
@@ -59,6 +61,8 @@ export interface LanguageModel {
   readonly bosId: number | undefined;
   /** End-of-sequence token: generating it ends a completion. */
   readonly eosId: number | undefined;
+  /** Every end-of-sequence token when the model has several (eosId first); absent: eosId alone. */
+  readonly eosIds?: readonly number[];
   /** Out-of-vocabulary token, when the model has one (n-gram models). */
   readonly unkId: number | undefined;
   /** Tokens never to be generated (begin-of-sequence, unknown word). */
@@ -73,6 +77,11 @@ export interface LanguageModel {
   /** As sequenceLogProbs, with each token's rank (1 + tokens the model found more probable). */
   sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores>;
   dispose?(): void;
+}
+
+/** A model's end-of-sequence tokens: all of them where it has several. */
+export function endOfSequenceIds(model: Pick<LanguageModel, 'eosId' | 'eosIds'>): readonly number[] {
+  return model.eosIds ?? (model.eosId === undefined ? [] : [model.eosId]);
 }
 
 export interface SequenceScores {

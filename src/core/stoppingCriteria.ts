@@ -34,8 +34,10 @@ export function cancellation(signal: CancelSignal | undefined): StoppingCriterio
   };
 }
 
-export function endOfSequence(eosId: number | undefined): StoppingCriterion {
-  return { onToken: (id) => (id === eosId ? 'eos' : undefined) };
+/** Ends on an end-of-sequence token: the model's one, or any of several (Qwen's <|im_end|> and <|endoftext|>). */
+export function endOfSequence(eos: number | readonly number[] | undefined): StoppingCriterion {
+  const ids = new Set(typeof eos === 'number' ? [eos] : (eos ?? []));
+  return { onToken: (id) => (ids.has(id) ? 'eos' : undefined) };
 }
 
 /** Ends at the earliest occurrence of any of `stops` in the text, before it. */

@@ -13,10 +13,7 @@ async function open(spec: LoadSpec) {
   if (!('path' in spec.source)) throw new LmError('a Node worker opens models from the disk: the load gave file bytes instead of a path');
   // A Node worker has no WebGPU: that device means a webview's worker, and here the best runtime there is.
   const device = spec.device === 'webgpu' ? 'auto' : spec.device;
-  return backendById(spec.backend).open(
-    { location: spec.source.path, name: spec.name },
-    { device, threads: spec.threads, preferQuantized: spec.preferQuantized },
-  );
+  return backendById(spec.backend).open({ location: spec.source.path, name: spec.name }, { device, threads: spec.threads, dtype: spec.dtype });
 }
 
 const server = new EngineServer(

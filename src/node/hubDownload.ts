@@ -1,6 +1,7 @@
 /**
  * Downloads a model repository from a Hugging Face-compatible hub (`BASE/REPO/resolve/REV/FILE`):
- * the files a causal LM needs (core/neural/hfLayout.ts), each to a `.part` file that a later attempt resumes with an HTTP
+ * the files a causal LM needs (core/neural/hfLayout.ts: the JSON files, one precision variant of the
+ * graph and the external data files that graph names), each to a `.part` file that a later attempt resumes with an HTTP
  * Range request. Nothing the hub says is taken on trust: sizes are capped while streaming and
  * checked against Content-Length and Content-Range, a silent server times out, redirects are
  * bounded. A state file in the model folder records the verified files; the folder counts as a
@@ -12,8 +13,12 @@ import * as https from 'https';
 import * as path from 'path';
 import { CancelledError, LmError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
-import { HUB_ONNX_GRAPHS, OPTIONAL_FILES, REQUIRED_FILES, TOKENIZER_FILE } from '../core/neural/hfLayout';
+import { HUB_ONNX_GRAPHS, ONNX_GRAPHS, OPTIONAL_FILES, REQUIRED_FILES, TOKENIZER_FILE } from '../core/neural/hfLayout';
+import { readExternalDataNames } from './externalData';
 import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from './neuralLoader';
+
+/** Largest answer of the hub's file listing read. */
+export const MAX_LISTING_BYTES = 4 << 20;
 
 /** No response headers within this time: the hub is given up on. */
 export const CONNECT_TIMEOUT_MS = 30_000;
@@ -53,6 +58,8 @@ export interface DownloadOptions {
   /** Aborts the transfer at once, also while the server is silent. */
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
+  /** The graph to fetch (a path in the repository, e.g. onnx/model_q4.onnx); default: the first of HUB_ONNX_GRAPHS it has. */
+  graph?: string;
   /** Runs once every file is verified (e.g. a test load); the folder is marked complete only if it resolves. */
   verify?: (dir: string) => Promise<void>;
   /** All files together; defaults to DEFAULT_MAX_DOWNLOAD_BYTES. */
@@ -174,7 +181,7 @@ export function listDownloadedModels(dir: string): DownloadedModel[] {
     const folder = path.join(dir, e.name);
     const state = readState(folder);
     if (state === undefined) {
-      const whole = REQUIRED_FILES.every((f) => fs.existsSync(path.join(folder, f))) && HUB_ONNX_GRAPHS.some((f) => fs.existsSync(path.join(folder, f)));
+      const whole = REQUIRED_FILES.every((f) => fs.existsSync(path.join(folder, f))) && ONNX_GRAPHS.some((f) => fs.existsSync(path.join(folder, f)));
       if (whole && !hasPartFiles(folder)) out.push({ repo: e.name.replace('__', '/'), dir: folder, legacy: true });
       continue;
     }
@@ -284,6 +291,8 @@ class Download {
   private readonly base: URL;
   private readonly state: DownloadState;
   private readonly maxTotal: number;
+  /** External data files: one may hold all the weights, so only the total cap applies to them. */
+  readonly dataFiles = new Set<string>();
 
   constructor(private readonly o: DownloadOptions) {
     this.base = checkedBaseUrl(o.baseUrl);
@@ -306,6 +315,7 @@ class Download {
 
   private maxFileBytes(file: string): number {
     if (this.o.maxFileBytes !== undefined) return this.o.maxFileBytes;
+    if (this.dataFiles.has(file)) return this.maxTotal;
     if (file === TOKENIZER_FILE) return MAX_TOKENIZER_FILE_BYTES;
     return file.endsWith('.json') ? MAX_CONFIG_FILE_BYTES : MAX_GRAPH_FILE_BYTES;
   }
@@ -509,6 +519,73 @@ class Download {
   }
 }
 
+/** A file of a repository as the hub lists it. */
+export interface HubFile {
+  /** Path in the repository, `/` separators. */
+  path: string;
+  /** Bytes (for a Git LFS file, the file's, not its pointer's). */
+  size: number;
+}
+
+/**
+ * The files in one folder of a repository (`''` for its top), from the hub's tree API
+ * (`BASE/api/models/REPO/tree/REV/FOLDER`); undefined when the hub answers 404 (no such folder, or
+ * a server without the API, such as a plain mirror of `resolve/` URLs). Subfolders are left out.
+ */
+export async function listRepoFolder(
+  o: Pick<DownloadOptions, 'baseUrl' | 'repo' | 'revision' | 'signal' | 'connectTimeoutMs' | 'idleTimeoutMs'>,
+  folder: string,
+): Promise<HubFile[] | undefined> {
+  validateRepoId(o.repo);
+  const base = checkedBaseUrl(o.baseUrl);
+  const url = new URL(`api/models/${o.repo}/tree/${encodeURIComponent(o.revision ?? 'main')}${folder ? `/${folder}` : ''}`, base);
+  const t = new Transfer(o.signal);
+  const idleMs = o.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  let res: http.IncomingMessage | undefined;
+  try {
+    try {
+      res = await get(url, { accept: 'application/json' }, t, o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    } catch (e) {
+      throw t.reason ?? (e instanceof LmError ? e : new LmError(`cannot reach ${url.origin}: ${(e as Error).message}`));
+    }
+    const status = res.statusCode ?? 0;
+    if (status === 404) return undefined;
+    if (status !== 200) throw new LmError(`listing the files of ${o.repo} at ${url.origin} failed: HTTP ${status}`);
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const idle = () => t.arm(idleMs, () => `${url.host} sent no data for ${idleMs / 1000} s while listing the files of ${o.repo}`);
+      res!.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_LISTING_BYTES) return t.abort(new LmError(`the file listing of ${o.repo} is larger than ${MAX_LISTING_BYTES / 2 ** 20} MiB`));
+        chunks.push(chunk);
+        idle();
+      });
+      res!.on('end', () => resolve(Buffer.concat(chunks)));
+      res!.on('close', () => reject(t.reason ?? new LmError(`the file listing of ${o.repo} broke off`)));
+      res!.on('error', (e) => reject(t.reason ?? new LmError(`the file listing of ${o.repo} broke off: ${e.message}`)));
+      idle();
+    });
+    let entries: unknown;
+    try {
+      entries = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new LmError(`the file listing of ${o.repo} from ${url.origin} is not JSON`);
+    }
+    if (!Array.isArray(entries)) throw new LmError(`the file listing of ${o.repo} from ${url.origin} is not a list`);
+    const files: HubFile[] = [];
+    for (const e of entries as { type?: unknown; path?: unknown; size?: unknown; lfs?: { size?: unknown } }[]) {
+      const size = e?.lfs?.size ?? e?.size;
+      if (e?.type === 'file' && typeof e.path === 'string' && typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)
+        files.push({ path: e.path, size });
+    }
+    return files;
+  } finally {
+    t.done();
+    res?.destroy();
+  }
+}
+
 /** Model folders being downloaded in this process: two downloads into one folder would mix their partial files. */
 const inProgress = new Set<string>();
 
@@ -522,15 +599,28 @@ export async function downloadModel(o: DownloadOptions): Promise<string> {
     const d = new Download(o);
     for (const f of REQUIRED_FILES) await d.file(f, true);
     for (const f of OPTIONAL_FILES) await d.file(f, false);
-    let graph = false;
-    for (const f of HUB_ONNX_GRAPHS) {
-      if (await d.file(f, false)) {
-        graph = true;
-        break;
+    let graph: string | undefined;
+    if (o.graph !== undefined) {
+      if (!ONNX_GRAPHS.includes(o.graph)) throw new LmError(`${o.graph} is not a graph file LM Playground runs (${ONNX_GRAPHS.slice(0, 4).join(', ')}, …)`);
+      graph = o.graph;
+      await d.file(graph, true);
+    } else {
+      for (const f of HUB_ONNX_GRAPHS) {
+        if (await d.file(f, false)) {
+          graph = f;
+          break;
+        }
       }
     }
-    if (!graph)
+    if (graph === undefined)
       throw new LmError(`${o.repo} has none of ${HUB_ONNX_GRAPHS.join(', ')}: it needs an ONNX export (e.g. from the transformers.js conversion scripts)`);
+    // The weights the graph keeps beside it, by the names its initializers give.
+    const folder = path.posix.dirname(graph);
+    for (const { location } of readExternalDataNames(path.join(o.target, graph))) {
+      const file = folder === '.' ? location : `${folder}/${location}`;
+      d.dataFiles.add(file);
+      await d.file(file, true);
+    }
     await d.finish();
     return o.target;
   } finally {

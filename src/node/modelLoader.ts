@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
+import type { DtypeRequest } from '../core/neural/onnxVariants';
 import type { ModelBackend, OpenOptions, RecognizedModel } from './backends/backend';
 import { acceptedReferences, recognize } from './backends/registry';
 import { describeFsError } from './modelFileStream';
@@ -48,13 +49,11 @@ export function isEmbeddedName(spec: string, modelsDir = embeddedModelsDir()): b
 }
 
 /**
- * Whether a load of `spec` runs a neural folder's int8 graph. The package ships only the int8 graph
- * of the embedded gpt-classics (the full-precision one stays in the repository, for training and
- * benchmarks): loaded by name, an embedded model runs int8 in a checkout as it does installed.
+ * The precision variant the embedded models run, whatever the setting says: the package ships
+ * only the int8 graph of gpt-classics (the full-precision one stays in the repository, for
+ * training and benchmarks), so that, loaded by name, it runs int8 in a checkout as installed.
  */
-export function runsQuantized(spec: string, preferQuantized: boolean, modelsDir = embeddedModelsDir()): boolean {
-  return preferQuantized || isEmbeddedName(spec, modelsDir);
-}
+export const EMBEDDED_DTYPE: DtypeRequest = { setting: 'auto', prefer: ['quantized'] };
 
 /**
  * A model setting made absolute: embedded names and absolute paths stay as they are, a relative
@@ -115,9 +114,9 @@ export function recognizeModel(spec: string, modelsDir = embeddedModelsDir(), ba
   return { backend: found.backend, location: found.location, name, spec: trimmed, embedded };
 }
 
-/** The options a model opens with: an embedded model runs the graph it ships (see runsQuantized). */
+/** The options a model opens with: an embedded model runs the graph it ships (EMBEDDED_DTYPE). */
 export function openOptions(model: RecognizedModel, options: OpenOptions): OpenOptions {
-  return { ...options, preferQuantized: (options.preferQuantized ?? false) || model.embedded };
+  return model.embedded ? { ...options, dtype: EMBEDDED_DTYPE } : options;
 }
 
 /** Whether the extension runs this backend's models in the engine's worker thread: whenever it can, so that inference never blocks it. */
@@ -142,10 +141,10 @@ export async function loadModel(
 }
 
 /** What LM: Select Model says of a model, from its files (without loading it); undefined when it cannot be read. */
-export function modelFacts(spec: string, preferQuantized = false, modelsDir = embeddedModelsDir()): ModelFacts | undefined {
+export function modelFacts(spec: string, dtype?: DtypeRequest, modelsDir = embeddedModelsDir()): ModelFacts | undefined {
   try {
     const model = recognizeModel(spec, modelsDir);
-    return model.backend.facts(model, openOptions(model, { preferQuantized }));
+    return model.backend.facts(model, openOptions(model, { dtype }));
   } catch {
     return undefined;
   }

@@ -8,7 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { formatBytes } from './modelFileStream';
-import { CONFIG_FILE, TOKENIZER_FILE, findOnnxGraph } from '../core/neural/hfLayout';
+import { CONFIG_FILE, TOKENIZER_FILE } from '../core/neural/hfLayout';
+import type { DtypeRequest } from '../core/neural/onnxVariants';
+import { graphExternalData } from './externalData';
+import { chooseFolderGraph } from './neuralLoader';
 
 /** Largest config.json / tokenizer.json parsed for a description (a bigger one is only named). */
 export const SUMMARY_MAX_JSON_BYTES = 8 << 20;
@@ -45,7 +48,7 @@ function readJsonCapped(file: string): Record<string, unknown> | undefined {
 
 const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : undefined);
 
-export function neuralFacts(dir: string, preferQuantized: boolean): ModelFacts {
+export function neuralFacts(dir: string, dtype: DtypeRequest | undefined): ModelFacts {
   const cfg = readJsonCapped(path.join(dir, CONFIG_FILE)) ?? {};
   const layers = num(cfg.n_layer ?? cfg.num_hidden_layers);
   const d = num(cfg.n_embd ?? cfg.hidden_size);
@@ -55,10 +58,13 @@ export function neuralFacts(dir: string, preferQuantized: boolean): ModelFacts {
   const declared = num((cfg.lm_playground as Record<string, unknown> | undefined)?.parameters);
   // A GPT-2 block has about 12 d² weights; embeddings V·d and positions P·d.
   const estimated = layers && d ? 12 * layers * d * d + (vocabulary ?? 0) * d + (context ?? 0) * d : undefined;
-  const rel = findOnnxGraph((f) => fs.existsSync(path.join(dir, f)), preferQuantized);
+  let rel: string | undefined;
   let bytes: number | undefined;
   try {
-    bytes = rel ? fs.statSync(path.join(dir, rel)).size : undefined;
+    rel = chooseFolderGraph(dir, dtype).path;
+    // The graph and the weights it keeps beside it.
+    const graph = path.join(dir, rel);
+    bytes = fs.statSync(graph).size + graphExternalData(graph).reduce((sum, d) => sum + d.size, 0);
   } catch {
     bytes = undefined;
   }

@@ -8,8 +8,8 @@ import * as path from 'path';
 import type { Tensor } from 'onnxruntime-common';
 import { argmax } from '../core/distribution';
 import { generate } from '../core/generation';
-import { CONFIG_FILE, findOnnxGraph } from '../core/neural/hfLayout';
-import { hostSide, loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
+import { CONFIG_FILE } from '../core/neural/hfLayout';
+import { chooseFolderGraph, hostSide, loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
 
 export interface NeuralBenchResult {
   runner: string;
@@ -46,6 +46,11 @@ export function benchPrompt(dir: string, prefill: number): { text: string; ids: 
   };
 }
 
+/** The graph every runner loads: the full-precision one where the folder has it. */
+function benchGraph(dir: string): string {
+  return chooseFolderGraph(dir, { setting: 'auto', prefer: ['fp32'] }).path;
+}
+
 /** One run of one runner: tokens/s, seconds to the first token, and the greedy tokens it decoded. */
 export interface RunMeasure {
   prefill: number;
@@ -79,7 +84,7 @@ export function checkSameTokens(reference: { runner: string; tokens: number[] },
 
 async function engineRunner(dir: string, device: NodeDevice, prompt: { text: string; ids: number[] }, decode: number): Promise<Runner> {
   const t0 = now();
-  const lm = await loadHuggingFaceFolder(dir, 'bench', { device, threads: 1 });
+  const lm = await loadHuggingFaceFolder(dir, 'bench', { device, threads: 1, onnxFile: benchGraph(dir) });
   const ids = prompt.ids;
   return {
     runner: `engine, ${lm.info.device}`,
@@ -104,10 +109,7 @@ async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
   const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));
-  const onnx = path.join(
-    dir,
-    findOnnxGraph((f) => fs.existsSync(path.join(dir, f)))!,
-  );
+  const onnx = path.join(dir, benchGraph(dir));
   const t0 = now();
   const session = await ort.InferenceSession.create(fs.readFileSync(onnx), {
     executionProviders: ['cpu'],

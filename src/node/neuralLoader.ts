@@ -1,7 +1,10 @@
 /**
  * Loads a model folder in the Hugging Face layout (core/neural/hfLayout.ts) on
  * onnxruntime-node, the native CPU runtime (several times faster than WASM for the same graph),
- * or on onnxruntime-web's WASM backend where there is no native binary for the platform.
+ * or on onnxruntime-web's WASM backend where there is no native binary for the platform. The
+ * graph is the precision variant the dtype setting asks for (core/neural/onnxVariants.ts); its
+ * external data files are checked here, then mapped by onnxruntime-node from the graph's path or
+ * given to onnxruntime-web as `externalData`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,8 +12,18 @@ import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
-import { CONFIG_FILE, LAYOUT_SUMMARY, ONNX_GRAPHS, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, findOnnxGraph } from '../core/neural/hfLayout';
-import { OnnxCausalLm, parseCausalLmConfig, type CausalLmConfig, type OrtModule } from '../core/neural/onnxCausalLm';
+import { CONFIG_FILE, GENERATION_CONFIG_FILE, LAYOUT_SUMMARY, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../core/neural/hfLayout';
+import { OnnxCausalLm, readCausalLmConfig, type CausalLmConfig, type ExternalDataInput, type OrtModule } from '../core/neural/onnxCausalLm';
+import {
+  FULL_PRECISION_FIRST,
+  chooseVariant,
+  graphVariants,
+  variantOf,
+  type DtypeRequest,
+  type GraphVariant,
+  type VariantRuntime,
+} from '../core/neural/onnxVariants';
+import { graphExternalData } from './externalData';
 import { describeFsError, formatBytes } from './modelFileStream';
 
 /** Whether `dir` is a model folder in the Hugging Face layout (it has a config.json). */
@@ -69,25 +82,46 @@ function readCapped(file: string, maxBytes: number): Buffer {
 
 export type NodeDevice = 'auto' | 'native' | 'wasm';
 
-/** The JSON files of a model folder and its ONNX graph's path (relative to the folder). */
-export function readFolderFiles(dir: string, preferQuantized = false): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; onnxRel: string } {
+/** The JSON files of a model folder (tokenizer_config.json and generation_config.json when present). */
+export function readFolderFiles(dir: string): { config: unknown; tokenizer: unknown; tokenizerConfig: unknown; generationConfig: unknown } {
   const config = readJson(dir, CONFIG_FILE, true, MAX_CONFIG_JSON_BYTES);
   const tokenizer = readJson(dir, TOKENIZER_FILE, true, MAX_TOKENIZER_JSON_BYTES);
   const tokenizerConfig = readJson(dir, TOKENIZER_CONFIG_FILE, false, MAX_CONFIG_JSON_BYTES);
-  const onnxRel = findOnnxGraph((f) => fs.existsSync(path.join(dir, f)), preferQuantized);
-  if (!onnxRel) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_GRAPHS.join(', ')})`, dir);
-  return { config, tokenizer, tokenizerConfig, onnxRel };
+  const generationConfig = readJson(dir, GENERATION_CONFIG_FILE, false, MAX_CONFIG_JSON_BYTES);
+  return { config, tokenizer, tokenizerConfig, generationConfig };
+}
+
+/** The precision variants a folder has. */
+export function folderVariants(dir: string): GraphVariant[] {
+  return graphVariants((rel) => fs.existsSync(path.join(dir, rel)));
+}
+
+/** The graph a folder runs for `dtype` on `runtime` (an error lists the variants it has). */
+export function chooseFolderGraph(
+  dir: string,
+  dtype: DtypeRequest = FULL_PRECISION_FIRST,
+  runtime: VariantRuntime = 'native',
+  float16?: boolean,
+): GraphVariant {
+  return chooseVariant(folderVariants(dir), { ...dtype, runtime, float16 }, dir);
+}
+
+/** The file names the loaders report errors with. */
+function fileNames(dir: string) {
+  return {
+    configName: path.join(dir, CONFIG_FILE),
+    tokenizerName: path.join(dir, TOKENIZER_FILE),
+    generationConfigName: path.join(dir, GENERATION_CONFIG_FILE),
+  };
 }
 
 /** What a host keeps of a model that runs elsewhere (worker, webview): its config and tokenizer. */
-export function hostSide(
-  dir: string,
-  preferQuantized = false,
-): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer; onnxRel: string; hasTokenizerConfig: boolean } {
-  const files = readFolderFiles(dir, preferQuantized);
-  const config = parseCausalLmConfig(files.config, path.join(dir, CONFIG_FILE));
-  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, path.join(dir, TOKENIZER_FILE));
-  return { config, tokenizer, onnxRel: files.onnxRel, hasTokenizerConfig: files.tokenizerConfig !== undefined };
+export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer } {
+  const files = readFolderFiles(dir);
+  const names = fileNames(dir);
+  const config = readCausalLmConfig({ ...files, ...names });
+  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, names.tokenizerName);
+  return { config, tokenizer };
 }
 
 let nativeOrt: OrtModule | undefined;
@@ -133,32 +167,65 @@ function pickRuntime(device: NodeDevice, threads: number): { ort: OrtModule; dev
   }
 }
 
+/** Where a load on `device` computes in this process: native where its binary loads, else WASM. */
+export function nodeRuntime(device: NodeDevice): 'native' | 'wasm' {
+  if (device !== 'auto') return device;
+  try {
+    loadNativeOrt();
+    return 'native';
+  } catch {
+    return 'wasm';
+  }
+}
+
 export interface NeuralLoadOptions {
+  /** A graph file (relative to the folder) instead of the dtype's choice. */
   onnxFile?: string;
-  /** Use onnx/model_quantized.onnx (int8 weights) when the folder has one. */
-  preferQuantized?: boolean;
+  /** The precision variant to run; default: full precision where the folder has it (the extension and the CLI pass their dtype setting). */
+  dtype?: DtypeRequest;
   /** Intra-op threads (native); WASM in Node runs single-threaded, which measured faster here. */
   threads?: number;
   device?: NodeDevice;
 }
 
+/** A regular file no larger than the cap for a graph. */
+function checkGraphFile(file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    throw new ModelFormatError(`cannot read: ${describeFsError(e)}`, file);
+  }
+  // A device or a pipe (a link to /dev/zero) would be read forever.
+  if (!stat.isFile()) throw new ModelFormatError('not a regular file', file);
+  if (stat.size > MAX_ONNX_GRAPH_BYTES) throw new ModelFormatError(`larger than ${formatBytes(MAX_ONNX_GRAPH_BYTES)}, the limit for this file`, file);
+}
+
+/**
+ * What a runtime is given of the graph at `onnxPath`, its external data files checked first:
+ * onnxruntime-node the graph's path (it reads the graph and maps the data files itself, with no
+ * copy of the weights in JavaScript); onnxruntime-web the graph's bytes and each data file's path
+ * as `externalData` (in Node it reads a path given as the data).
+ */
+export function graphForRuntime(onnxPath: string, device: 'native' | 'wasm'): { onnx: Uint8Array | string; externalData?: ExternalDataInput[] } {
+  checkGraphFile(onnxPath);
+  const externalData = graphExternalData(onnxPath);
+  if (device === 'native') return { onnx: onnxPath };
+  const bytes = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
+  return {
+    onnx: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    externalData: externalData.map((d) => ({ path: d.location, data: d.file })),
+  };
+}
+
 export async function loadHuggingFaceFolder(dir: string, name: string, options: NeuralLoadOptions = {}): Promise<OnnxCausalLm> {
-  const { config, tokenizer, tokenizerConfig, onnxRel: found } = readFolderFiles(dir, options.preferQuantized);
-  const onnxRel = options.onnxFile ?? found;
-  const onnxPath = path.join(dir, onnxRel);
-  const onnx = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
+  const files = readFolderFiles(dir);
   const runtime = pickRuntime(options.device ?? 'auto', 1);
+  const variant = options.onnxFile ? { path: options.onnxFile, dtype: variantOf(options.onnxFile) } : chooseFolderGraph(dir, options.dtype, runtime.device);
+  const onnxPath = path.join(dir, ...variant.path.split('/'));
   return OnnxCausalLm.create(
     runtime.ort,
-    {
-      config,
-      tokenizer,
-      tokenizerConfig,
-      onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength),
-      onnxName: onnxPath,
-      configName: path.join(dir, CONFIG_FILE),
-      tokenizerName: path.join(dir, TOKENIZER_FILE),
-    },
+    { ...files, ...fileNames(dir), ...graphForRuntime(onnxPath, runtime.device), dtype: variant.dtype, onnxName: onnxPath },
     { name, device: runtime.device, executionProviders: runtime.executionProviders, threads: runtime.device === 'native' ? options.threads : undefined },
   );
 }

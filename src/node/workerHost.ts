@@ -33,7 +33,7 @@ export async function startEngineWorker(
     name: model.name,
     source: { path: model.location },
     device: options.device ?? 'auto',
-    preferQuantized: options.preferQuantized,
+    dtype: options.dtype,
     threads: options.threads,
   };
   const engine = new SupervisedEngine((events) => spawnEngineWorker(events, worker), spec);

@@ -51,7 +51,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
           let model: LanguageModel | undefined = active;
           try {
             const loadStart = Date.now();
-            // As the model service opens the active model (device, preferQuantized), never in a webview.
+            // As the model service opens the active model (device, dtype), never in a webview.
             model ??= await models.openLocally(entry.spec);
             const loadMs = Date.now() - loadStart;
             const started = Date.now();

@@ -1,14 +1,57 @@
 /**
- * LM: Download Model — fetches a Hugging Face repository's ONNX export into the extension's
- * global storage with a cancellable progress bar, checks that it loads (only then is the folder
- * marked complete and listed), then selects it.
+ * LM: Download Model — lists the precision variants a Hugging Face repository's ONNX export has
+ * (with their sizes, external data included), fetches the one picked with its data files and the
+ * JSON files into the extension's global storage with a cancellable progress bar, checks that it
+ * loads (only then is the folder marked complete and listed), then selects it.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { CancelledError } from '../core/errors';
-import { clampMaxDownloadBytes, downloadModel, repoFolderName, validateRepoId } from '../node/hubDownload';
+import { CancelledError, LmError } from '../core/errors';
+import { formatBytes } from '../core/modelLimits';
+import { DTYPE_DESCRIPTIONS, listedVariants, rankVariants, type ListedVariant } from '../core/neural/onnxVariants';
+import { clampMaxDownloadBytes, downloadModel, listRepoFolder, repoFolderName, validateRepoId, type HubFile } from '../node/hubDownload';
 import { loadModel } from '../node/modelLoader';
-import { SECTION, read } from './settings';
+import { nodeRuntime } from '../node/neuralLoader';
+import { SECTION, deviceSetting, dtypeSetting, read } from './settings';
+
+/**
+ * The variants the repository has, from the hub's file listing of its top folder and of onnx/;
+ * undefined when the hub has no listing (a plain file server: the download then takes the first
+ * graph it finds).
+ */
+async function repoVariants(baseUrl: string, repo: string): Promise<ListedVariant[] | undefined> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `LM: listing the files of ${repo}`, cancellable: true },
+    async (_progress, token) => {
+      const abort = new AbortController();
+      const cancel = token.onCancellationRequested(() => abort.abort());
+      try {
+        const [top, onnx] = await Promise.all(['', 'onnx'].map((folder) => listRepoFolder({ baseUrl, repo, signal: abort.signal }, folder)));
+        if (!top && !onnx) return undefined;
+        return listedVariants([...(top ?? []), ...(onnx ?? [])] as HubFile[]);
+      } finally {
+        cancel.dispose();
+      }
+    },
+  );
+}
+
+/** Asks which variant to fetch: the one `lmPlayground.dtype` names, else auto's choice for the device, first. */
+async function pickVariant(repo: string, variants: ListedVariant[]): Promise<ListedVariant | undefined> {
+  const dtype = dtypeSetting();
+  const device = deviceSetting();
+  const runtime = device === 'webgpu' ? 'webgpu' : nodeRuntime(device);
+  const ranked = rankVariants(variants, { runtime, prefer: dtype.setting === 'auto' ? dtype.prefer : [dtype.setting] });
+  if (ranked.length === 1) return ranked[0];
+  const items = ranked.map((v, i) => ({
+    label: v.dtype,
+    description: `${v.path}${v.dataFiles.length ? ` + ${v.dataFiles.length} data file${v.dataFiles.length > 1 ? 's' : ''}` : ''} · ${formatBytes(v.bytes)}${i === 0 ? (dtype.setting === v.dtype ? ' · lmPlayground.dtype' : ' · recommended') : ''}`,
+    detail: DTYPE_DESCRIPTIONS[v.dtype],
+    variant: v,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: `LM: Download Model — which precision of ${repo}?`, placeHolder: 'Precision variant' });
+  return picked?.variant;
+}
 
 export function downloadsDir(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'models');
@@ -38,6 +81,20 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
   // package.json's minimum is only advice to the settings editor: a settings.json may say anything.
   const maxTotalBytes = clampMaxDownloadBytes(read(config, 'hub.maxDownloadBytes'));
   const target = path.join(downloadsDir(context), repoFolderName(id));
+  const variants = await repoVariants(baseUrl, id).catch((e: unknown) => {
+    if (e instanceof CancelledError) return null;
+    // The listing is a convenience: without it the download takes the first graph the repository has.
+    log.warn(`could not list the files of ${id}: ${e instanceof Error ? e.message : e}`);
+    return undefined;
+  });
+  if (variants === null) return;
+  if (variants && variants.length === 0) {
+    throw new LmError(
+      `${id} has no ONNX graph of a causal LM (onnx/model.onnx, onnx/model_q4.onnx, …): it needs an export such as onnx-community's or Xenova's`,
+    );
+  }
+  const variant = variants && (await pickVariant(id, variants));
+  if (variants && !variant) return;
   try {
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `LM: downloading ${id}`, cancellable: true },
@@ -52,12 +109,13 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
             baseUrl,
             repo: id,
             target,
+            graph: variant?.path,
             maxTotalBytes,
             signal: abort.signal,
             // Load once before the folder counts as a model, so that one that does not fit is never listed or selected.
             verify: async (dir) => {
               progress.report({ message: 'checking that the model loads…' });
-              const model = await loadModel(dir, undefined, { inWorker: true });
+              const model = await loadModel(dir, undefined, { inWorker: true, dtype: variant ? { setting: variant.dtype } : undefined });
               model.dispose?.();
             },
             onProgress: ({ file, received, total }) => {
@@ -86,6 +144,16 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
     }
     throw e;
   }
-  log.info(`downloaded ${id} from ${baseUrl} into ${target}`);
+  log.info(`downloaded ${id}${variant ? ` (${variant.dtype}, ${variant.path})` : ''} from ${baseUrl} into ${target}`);
   await vscode.workspace.getConfiguration(SECTION).update('model', target, vscode.ConfigurationTarget.Global);
+  const dtype = dtypeSetting();
+  if (variant && dtype.setting !== 'auto' && dtype.setting !== variant.dtype) {
+    // An explicit dtype the folder does not have would refuse the model just downloaded.
+    const fix = 'Set lmPlayground.dtype to auto';
+    const choice = await vscode.window.showWarningMessage(
+      `LM: ${id} was downloaded as ${variant.dtype}, but lmPlayground.dtype is ${dtype.setting}: the model loads only with dtype auto or ${variant.dtype}.`,
+      fix,
+    );
+    if (choice === fix) await vscode.workspace.getConfiguration(SECTION).update('dtype', 'auto', vscode.ConfigurationTarget.Global);
+  }
 }

@@ -12,7 +12,7 @@ import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, openOption
 import { AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode } from './autoDevice';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
-import { SECTION, deviceSetting, modelSetting, preferQuantizedSetting } from './settings';
+import { SECTION, deviceSetting, dtypeSetting, modelSetting } from './settings';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
@@ -40,7 +40,7 @@ export class ModelService implements vscode.Disposable {
         if (deviceSetting() === 'auto' && this.loadedKey !== undefined && this.loadedKey !== this.key) void this.reload(true);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (['model', 'device', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
+        if (['model', 'device', 'dtype', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
       }),
     );
   }
@@ -50,9 +50,9 @@ export class ModelService implements vscode.Disposable {
     return absoluteModelSpec(modelSetting() || DEFAULT_MODEL, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, this.modelsDir);
   }
 
-  /** What a load depends on: the model and, for neural models, the device, the quantized preference and (auto) a GPU webview. */
+  /** What a load depends on: the model and, for neural models, the device, the precision variant and (auto) a GPU webview. */
   private get key(): string {
-    return `${this.spec}\u0000${deviceSetting()}\u0000${preferQuantizedSetting()}\u0000${this.autoOnGpuWebview() ? 'gpu-webview' : ''}`;
+    return `${this.spec}\u0000${deviceSetting()}\u0000${JSON.stringify(dtypeSetting())}\u0000${this.autoOnGpuWebview() ? 'gpu-webview' : ''}`;
   }
 
   /** Device auto, a model whose backend runs on WebGPU in a webview, and a webview with a real GPU open to run it (if it is faster there). */
@@ -195,12 +195,12 @@ export class ModelService implements vscode.Disposable {
    * Models opens the other models so.
    */
   openLocally(spec: string, device = deviceSetting()): Promise<LanguageModel> {
-    return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, preferQuantized: preferQuantizedSetting() });
+    return loadModel(spec, this.modelsDir, { device: device === 'webgpu' ? 'auto' : device, inWorker: true, dtype: dtypeSetting() });
   }
 
   /** The options a model opens with under the current settings (device aside). */
   private openOptions(model: RecognizedModel): OpenOptions {
-    return openOptions(model, { preferQuantized: preferQuantizedSetting() });
+    return openOptions(model, { dtype: dtypeSetting() });
   }
 
   /**

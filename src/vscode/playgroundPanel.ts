@@ -13,7 +13,7 @@ import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { openOptions, recognizeModel } from '../node/modelLoader';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
-import { deviceSetting, preferQuantizedSetting } from './settings';
+import { deviceSetting, dtypeSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
 import { engineResourceRoots, engineWorkerUrls } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -37,7 +37,11 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
   for (const e of entries) {
     try {
       const model = recognizeModel(e.spec, deps.dirs.embedded);
-      const m = modelFilesForPage(model, openOptions(model, { preferQuantized: preferQuantizedSetting() }));
+      // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
+      const m = modelFilesForPage(model, {
+        ...openOptions(model, { dtype: dtypeSetting() }),
+        webview: { runtime: pageDevice() === 'webgpu' ? 'webgpu' : 'wasm' },
+      });
       models.push({
         label: e.label,
         spec: e.spec,
@@ -154,7 +158,14 @@ class PlaygroundPanel {
         const w = this.panel.webview;
         const adapter = typeof m.adapter?.name === 'string' ? m.adapter.name.slice(0, 200) : undefined;
         const claimed = this.deps.hosts.claim(
-          { webview: w, ready: Promise.resolve(true), onDidDispose: this.panel.onDidDispose, refute: () => this.deps.hosts.refute(w), adapter },
+          {
+            webview: w,
+            ready: Promise.resolve(true),
+            onDidDispose: this.panel.onDidDispose,
+            refute: () => this.deps.hosts.refute(w),
+            adapter,
+            float16: m.adapter?.float16 === true,
+          },
           m.webgpu,
         );
         if (!claimed && m.adapter?.present === true && m.adapter.software === true && deviceSetting() === 'auto') {

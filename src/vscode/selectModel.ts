@@ -5,7 +5,8 @@ import { modelFacts } from '../node/modelLoader';
 import { describeFacts } from '../node/modelSummary';
 import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
-import { SECTION, preferQuantizedSetting } from './settings';
+import type { DtypeRequest } from '../core/neural/onnxVariants';
+import { SECTION, dtypeSetting } from './settings';
 
 /** What each embedded model is good for, in a sentence. */
 export const EMBEDDED_PURPOSE: Record<string, string> = {
@@ -21,18 +22,18 @@ const ORIGIN: Record<CatalogEntry['origin'], string> = {
 };
 
 /** The quick pick's second line: architecture, size, tokenizer (from the files), and for embedded models what they are good for. */
-export function modelDetail(entry: CatalogEntry, dirs: ModelDirs, preferQuantized: boolean): string {
-  const facts = modelFacts(entry.spec, preferQuantized, dirs.embedded);
+export function modelDetail(entry: CatalogEntry, dirs: ModelDirs, dtype: DtypeRequest): string {
+  const facts = modelFacts(entry.spec, dtype, dirs.embedded);
   return [facts ? describeFacts(facts) : undefined, entry.origin === 'embedded' ? EMBEDDED_PURPOSE[entry.spec] : undefined].filter(Boolean).join(' — ');
 }
 
 export async function selectModel(models: ModelService, dirs: ModelDirs): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
-  const preferQuantized = preferQuantizedSetting();
+  const dtype = dtypeSetting();
   const items: (vscode.QuickPickItem & { spec?: string })[] = modelCatalog(dirs).map((m) => ({
     label: m.label,
     description: m.spec === models.spec ? `active · ${ORIGIN[m.origin]}` : ORIGIN[m.origin],
-    detail: modelDetail(m, dirs, preferQuantized),
+    detail: modelDetail(m, dirs, dtype),
     spec: m.spec,
   }));
   items.push({

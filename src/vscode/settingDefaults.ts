@@ -8,6 +8,7 @@ import { DEFAULT_MAX_DOWNLOAD_BYTES } from '../node/hubDownload';
 export interface SettingValues {
   model: string;
   device: string;
+  dtype: string;
   preferQuantized: boolean;
   contextChars: number;
   'generation.temperature': number;
@@ -43,6 +44,7 @@ export interface SettingValues {
 export const SETTING_DEFAULTS: Readonly<SettingValues> = {
   model: 'ngram-classics',
   device: 'auto',
+  dtype: 'auto',
   preferQuantized: false,
   contextChars: 4000,
   'generation.temperature': 0.7,

@@ -1,6 +1,7 @@
 /** Typed access to the `lmPlayground.*` settings (declared with defaults in package.json). */
 import * as vscode from 'vscode';
 import type { GenerationOptions } from '../core/generation';
+import { PREFER_QUANTIZED, isDtypeSetting, type DtypeRequest } from '../core/neural/onnxVariants';
 import type { HeatmapSettings } from '../editor/heatmapBuckets';
 import type { InlineOptions } from '../editor/inlineEngine';
 import { SETTING_DEFAULTS, type SettingValues } from './settingDefaults';
@@ -26,8 +27,15 @@ export function modelSetting(): string {
   return read(config(), 'model').trim();
 }
 
-export function preferQuantizedSetting(): boolean {
-  return read(config(), 'preferQuantized');
+/**
+ * `lmPlayground.dtype`, the precision variant of a neural model's graph. While it is `auto`, the
+ * older `lmPlayground.preferQuantized: true` still counts: the 8-bit graph first, then auto's order.
+ */
+export function dtypeSetting(): DtypeRequest {
+  const c = config();
+  const dtype = read(c, 'dtype');
+  if (dtype !== 'auto') return { setting: isDtypeSetting(dtype) ? dtype : 'auto' };
+  return read(c, 'preferQuantized') ? { setting: 'auto', prefer: PREFER_QUANTIZED } : { setting: 'auto' };
 }
 
 export type DeviceSetting = 'auto' | 'native' | 'wasm' | 'webgpu';

@@ -1,4 +1,4 @@
-/** Status bar entry: the active model, where it runs and how fast it last generated; a click picks another. */
+/** Status bar entry: the active model, where it runs (and in which precision) and how fast it last generated; a click picks another. */
 import * as vscode from 'vscode';
 import type { ModelService } from './modelService';
 
@@ -9,7 +9,7 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
   const update = () => {
     const m = models.current;
     if (m) {
-      const device = m.info.device ? ` · ${m.info.device}` : '';
+      const device = m.info.device ? ` · ${m.info.device}${m.info.precision ? ` ${m.info.precision}` : ''}` : '';
       const speed = models.lastTokensPerSecond ? ` · ${Math.round(models.lastTokensPerSecond)} tok/s` : '';
       // A stopped worker shows a warning until it restarts; one that is not restarted, an error.
       const health = models.health;

@@ -42,6 +42,8 @@ export interface EngineWebview {
   refute?: () => void;
   /** The page's WebGPU adapter as it named it ("google ampere …"), for the log: untrusted text. */
   adapter?: string;
+  /** Whether that adapter computes float16 (shader-f16), once known: dtype auto leaves float16 graphs out where it does not. */
+  float16?: boolean;
 }
 
 /**
@@ -73,9 +75,11 @@ export async function connectWebviewEngine(
   try {
     if (!backend.hostTokenizer) throw new LmError(`the ${backend.id} backend declares no tokenizer for the host: its models cannot run in a webview`);
     const tokenizer = backend.hostTokenizer(model, options);
-    const files = modelFilesForPage(model, options);
+    // The graph is chosen for where the page computes: on its GPU, or on WASM.
+    const webgpu = await host.ready;
+    const files = modelFilesForPage(model, { ...options, webview: { runtime: webgpu ? 'webgpu' : 'wasm', float16: host.float16 } });
     // The load carries the files' bytes: the page has no resource root in the model's folder.
-    const [bytes] = await Promise.all([readModelFilesForPage(files), host.ready]);
+    const bytes = await readModelFilesForPage(files);
     const loaded = await connection.request({
       op: 'load',
       // The files are those of the graph the options chose (webviewFiles).
@@ -101,13 +105,13 @@ export async function connectWebviewEngine(
   }
 }
 
-/** Relay messages of a webview: resolves `ready` at the page's first `ready`, rejects on `fatal`. */
-export function relayReady(webview: vscode.Webview): Promise<boolean> {
+/** Relay messages of a webview: resolves `ready` at the page's first `ready` (whether it has WebGPU, with float16), rejects on `fatal`. */
+export function relayReady(webview: vscode.Webview): Promise<{ webgpu: boolean; float16: boolean }> {
   return new Promise((resolve, reject) => {
     const sub = webview.onDidReceiveMessage((m: RelayFromPage) => {
       if (m.type === 'ready') {
         sub.dispose();
-        resolve(m.webgpu === true);
+        resolve({ webgpu: m.webgpu === true, float16: m.adapter?.float16 === true });
       } else if (m.type === 'fatal') {
         sub.dispose();
         reject(new LmError(`the webview engine failed: ${m.error}`));
@@ -137,7 +141,7 @@ export async function startWebviewEngine(
   const w = panel.webview;
   const n = nonce();
   const pageConfig = engineWorkerUrls(w, extensionUri);
-  const ready = relayReady(w);
+  const relay = relayReady(w);
   w.html = `<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w, n, { wasm: true, blobWorkers: true })}">
 <style nonce="${n}">body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 1em; } #status { font-weight: bold; }</style>
@@ -149,5 +153,13 @@ export async function startWebviewEngine(
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'enginePage.js'))}"></script>
 </body></html>`;
   panel.onDidDispose(onClosed);
-  return connectWebviewEngine({ webview: w, ready, onDidDispose: panel.onDidDispose }, model, options, () => panel.dispose(), 'webgpu');
+  const host: EngineWebview = {
+    webview: w,
+    ready: relay.then((r) => {
+      host.float16 = r.float16;
+      return r.webgpu;
+    }),
+    onDidDispose: panel.onDidDispose,
+  };
+  return connectWebviewEngine(host, model, options, () => panel.dispose(), 'webgpu');
 }

@@ -9,7 +9,9 @@ import type { LoadSpec, ModelFileBytes, WasmBinaries } from '../core/engine/prot
 import { LmError, ModelFormatError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { MAX_MODEL_BYTES } from '../core/modelLimits';
+import { DATA_ROLE_PREFIX } from '../core/neural/hfLayout';
 import { OnnxCausalLm } from '../core/neural/onnxCausalLm';
+import { variantOf } from '../core/neural/onnxVariants';
 import { ngramFromChunks } from '../core/ngram/ngramFromChunks';
 import { modelBytesChunks } from './cappedGunzip';
 import { hasWebGpuAdapter, type BrowserDevice } from './ortBinaries';
@@ -65,18 +67,30 @@ async function pickRuntime(preference: LoadSpec['device'], binaries: WasmBinarie
   throw new LmError('the page sent no onnxruntime-web binary with the model');
 }
 
-/** A Hugging Face folder's files (core/neural/hfLayout.ts, `engineFiles`) on onnxruntime-web. */
+/** A Hugging Face folder's files (core/neural/hfLayout.ts, `engineFiles`: the graph chosen, its external data, the JSON files) on onnxruntime-web. */
 async function openOnnx(spec: LoadSpec, files: Files): Promise<LanguageModel> {
   const config = json(file(files, 'config', spec), spec);
   const tokenizer = json(file(files, 'tokenizer', spec), spec);
-  const tokenizerConfig = Object.hasOwn(files, 'tokenizerConfig') ? json(files.tokenizerConfig, spec) : undefined;
+  const optional = (role: string) => (Object.hasOwn(files, role) ? json(files[role], spec) : undefined);
   const onnx = file(files, 'onnx', spec);
+  const externalData = Object.entries(files)
+    .filter(([role]) => role.startsWith(DATA_ROLE_PREFIX))
+    .map(([role, f]) => ({ path: role.slice(DATA_ROLE_PREFIX.length), data: new Uint8Array(f.bytes) }));
   const { ort, device, binary } = await pickRuntime(spec.device, spec.wasmBinaries ?? {});
   ort.env.wasm.wasmBinary = binary;
   ort.env.wasm.numThreads = 1; // webviews are not cross-origin isolated: no SharedArrayBuffer
   return OnnxCausalLm.create(
     ort,
-    { config, tokenizer, tokenizerConfig, onnx: new Uint8Array(onnx.bytes), onnxName: `${spec.name}/${onnx.name}` },
+    {
+      config,
+      tokenizer,
+      tokenizerConfig: optional('tokenizerConfig'),
+      generationConfig: optional('generationConfig'),
+      onnx: new Uint8Array(onnx.bytes),
+      externalData,
+      dtype: variantOf(onnx.name),
+      onnxName: `${spec.name}/${onnx.name}`,
+    },
     { name: spec.name, device, executionProviders: [device], keepCacheOnDevice: device === 'webgpu' },
   );
 }

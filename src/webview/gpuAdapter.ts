@@ -12,6 +12,8 @@ export interface AdapterFacts {
   architecture?: string;
   device?: string;
   description?: string;
+  /** The adapter offers the shader-f16 feature (float16 arithmetic). */
+  float16?: boolean;
 }
 
 export interface AdapterReport {
@@ -21,6 +23,8 @@ export interface AdapterReport {
   software: boolean;
   /** "google swiftshader", "nvidia ampere …": for the status line and the log. */
   name: string;
+  /** Whether it computes float16 (shader-f16), where the page could tell: float16 graphs need it. */
+  float16?: boolean;
 }
 
 /** Names of software renderers as they appear in GPUAdapterInfo's vendor, architecture, device or description. */
@@ -31,5 +35,5 @@ export function classifyAdapter(facts: AdapterFacts | undefined): AdapterReport 
   const strings = [facts.vendor, facts.architecture, facts.device, facts.description].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
   const name = strings.length ? [...new Set(strings.map((s) => s.trim()))].join(' ') : 'unnamed adapter';
   const software = facts.isFallbackAdapter === true || strings.some((s) => SOFTWARE_RENDERERS.test(s));
-  return { present: true, software, name };
+  return { present: true, software, name, ...(facts.float16 !== undefined ? { float16: facts.float16 } : {}) };
 }

@@ -24,6 +24,7 @@ export type OrtBinaries = WasmBinaries;
 
 interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
+  features?: { has(feature: string): boolean };
   info?: AdapterFacts;
   requestAdapterInfo?(): Promise<AdapterFacts>;
 }
@@ -50,6 +51,7 @@ export function webGpuAdapter(): Promise<AdapterReport> {
         device: info.device,
         description: info.description,
         isFallbackAdapter: adapter.isFallbackAdapter ?? info.isFallbackAdapter,
+        float16: adapter.features ? adapter.features.has('shader-f16') : undefined,
       });
     } catch {
       return classifyAdapter(undefined);

@@ -152,7 +152,7 @@ describe('LM Playground in VS Code (code-server)', function () {
         `the same greedy completion as the CLI on the same model: ${JSON.stringify(shown)} vs ${JSON.stringify(expected)}`,
       );
       await wb.page
-        .locator('.statusbar-item', { hasText: /gpt-classics · native · \d+ tok\/s/ })
+        .locator('.statusbar-item', { hasText: /gpt-classics · native quantized · \d+ tok\/s/ })
         .first()
         .waitFor();
       await wb.screenshot('neural-complete-selection');
@@ -183,7 +183,7 @@ describe('LM Playground in VS Code (code-server)', function () {
       await wb.openFile('mouse.txt');
       await completeFirstLine();
       await wb.page
-        .locator('.statusbar-item', { hasText: /gpt-classics · webgpu · \d+ tok\/s/ })
+        .locator('.statusbar-item', { hasText: /gpt-classics · webgpu quantized · \d+ tok\/s/ })
         .first()
         .waitFor({ timeout: 120_000 });
       await wb.screenshot('webgpu-engine');

@@ -17,7 +17,7 @@ import { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { ngramBackend } from '../../src/node/backends/ngramBackend';
 import { onnxBackend } from '../../src/node/backends/onnxBackend';
 import { BACKENDS, acceptedReferences, backendById, modelFileExtensions, recognize } from '../../src/node/backends/registry';
-import { listEmbeddedModels, loadModel, openOptions, recognizeModel } from '../../src/node/modelLoader';
+import { EMBEDDED_DTYPE, listEmbeddedModels, loadModel, openOptions, recognizeModel } from '../../src/node/modelLoader';
 import { fromRelay, toRelay } from '../../src/webview/relayMessages';
 import { REPO } from './helpers';
 
@@ -45,11 +45,11 @@ describe('model backends: the registry', function () {
     assert.strictEqual(gpt.backend, onnxBackend);
     assert.strictEqual(gpt.location, path.join(EMBEDDED, 'gpt-classics'));
     assert.deepStrictEqual([gpt.name, gpt.spec, gpt.embedded], ['gpt-classics', 'gpt-classics', true]);
-    // By path the same folder is not "embedded": the quantized preference is the user's.
+    // By path the same folder is not "embedded": the dtype setting is the user's.
     const byPath = recognizeModel(path.join(EMBEDDED, 'gpt-classics'), EMBEDDED);
     assert.deepStrictEqual([byPath.backend, byPath.name, byPath.embedded], [onnxBackend, 'gpt-classics', false]);
-    assert.strictEqual(openOptions(gpt, { preferQuantized: false }).preferQuantized, true);
-    assert.strictEqual(openOptions(byPath, { preferQuantized: false }).preferQuantized, false);
+    assert.deepStrictEqual(openOptions(gpt, { dtype: { setting: 'fp32' } }).dtype, EMBEDDED_DTYPE);
+    assert.deepStrictEqual(openOptions(byPath, { dtype: { setting: 'fp32' } }).dtype, { setting: 'fp32' });
     assert.deepStrictEqual(listEmbeddedModels(EMBEDDED), ['gpt-classics', 'ngram-classics']);
   });
 
@@ -180,6 +180,7 @@ describe('model backends: the registry', function () {
       config: 'config.json',
       tokenizer: 'tokenizer.json',
       tokenizerConfig: 'tokenizer_config.json',
+      generationConfig: 'generation_config.json',
       onnx: 'onnx/model_quantized.onnx',
     });
     for (const f of Object.values(gf.files)) assert.strictEqual(f.path, path.join(EMBEDDED, 'gpt-classics', f.name));

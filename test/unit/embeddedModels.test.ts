@@ -6,8 +6,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { embeddedModelsDir, runsQuantized } from '../../src/node/modelLoader';
-import { loadHuggingFaceFolder, readFolderFiles } from '../../src/node/neuralLoader';
+import type { VariantRuntime } from '../../src/core/neural/onnxVariants';
+import { embeddedModelsDir, openOptions, recognizeModel } from '../../src/node/modelLoader';
+import { chooseFolderGraph, loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 
 describe('embedded models as shipped', () => {
   const embedded = embeddedModelsDir();
@@ -20,14 +21,19 @@ describe('embedded models as shipped', () => {
     assert.ok(!ignore.some((l) => l === '!models/**' || l === '!models/*/onnx/**'), 'and nothing else of onnx/');
   });
 
-  it('by name, an embedded model runs its int8 graph whatever the preference; by path the preference holds', () => {
-    assert.strictEqual(runsQuantized('gpt-classics', false, embedded), true);
-    assert.strictEqual(runsQuantized(' gpt-classics ', false, embedded), true);
-    assert.strictEqual(runsQuantized(folder, false, embedded), false);
-    assert.strictEqual(runsQuantized(folder, true, embedded), true);
-    assert.strictEqual(runsQuantized('no-such-model', false, embedded), false);
-    assert.strictEqual(readFolderFiles(folder, runsQuantized('gpt-classics', false, embedded)).onnxRel, 'onnx/model_quantized.onnx');
-    assert.strictEqual(readFolderFiles(folder, runsQuantized(folder, false, embedded)).onnxRel, 'onnx/model.onnx');
+  it('by name, an embedded model runs its int8 graph whatever the dtype setting; by path the setting holds', () => {
+    const graph = (spec: string, setting: 'auto' | 'fp32', runtime: VariantRuntime = 'native') =>
+      chooseFolderGraph(folder, openOptions(recognizeModel(spec, embedded), { dtype: { setting } }).dtype, runtime).path;
+    for (const setting of ['auto', 'fp32'] as const) {
+      for (const runtime of ['native', 'wasm', 'webgpu'] as const) {
+        assert.strictEqual(graph('gpt-classics', setting, runtime), 'onnx/model_quantized.onnx');
+        assert.strictEqual(graph(' gpt-classics ', setting, runtime), 'onnx/model_quantized.onnx');
+      }
+    }
+    assert.strictEqual(graph(folder, 'fp32'), 'onnx/model.onnx');
+    assert.strictEqual(graph(folder, 'auto'), 'onnx/model_quantized.onnx');
+    assert.strictEqual(graph(folder, 'auto', 'wasm'), 'onnx/model_quantized.onnx');
+    assert.strictEqual(graph(folder, 'auto', 'webgpu'), 'onnx/model.onnx');
   });
 });
 
@@ -35,8 +41,8 @@ describe('the int8 graph of gpt-classics on each runtime', function () {
   this.timeout(120000);
   it('gives the same log-probs natively and on WASM (within 1e-4)', async () => {
     const folder = path.join(embeddedModelsDir(), 'gpt-classics');
-    const native = await loadHuggingFaceFolder(folder, 'native', { preferQuantized: true, device: 'native' });
-    const wasm = await loadHuggingFaceFolder(folder, 'wasm', { preferQuantized: true, device: 'wasm' });
+    const native = await loadHuggingFaceFolder(folder, 'native', { dtype: { setting: 'quantized' }, device: 'native' });
+    const wasm = await loadHuggingFaceFolder(folder, 'wasm', { dtype: { setting: 'quantized' }, device: 'wasm' });
     try {
       const ids = native.tokenizer.encode('It was a fine morning, and the mouse ate the cheese.', true).map((t) => t.id);
       const a = await native.nextLogProbs(ids);

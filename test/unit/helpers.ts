@@ -10,6 +10,8 @@ import { sequenceScoresFromDistributions } from '../../src/core/scoring';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CORPUS = path.resolve(REPO, '..', 'shared', 'corpus', 'en');
+/** The tiny Hugging Face ONNX models training/make_fixtures.py builds, with their PyTorch reference. */
+export const ONNX_FIXTURES = path.join(REPO, 'test', 'fixtures', 'models');
 
 /** Info of toy models: one that reads exactly its last tokens (as an n-gram model) or a window (as a transformer). */
 export const MARKOV_TEST_MODEL = { backend: 'test', capabilities: NGRAM_CAPABILITIES } as const;

@@ -4,9 +4,11 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../src/core/errors';
-import { downloadModel, listDownloadedModels, validateRepoId } from '../../src/node/hubDownload';
+import { listedVariants } from '../../src/core/neural/onnxVariants';
+import { downloadModel, listDownloadedModels, listRepoFolder, validateRepoId } from '../../src/node/hubDownload';
 import { loadModel } from '../../src/node/modelLoader';
-import { REPO } from './helpers';
+import { ONNX_FIXTURES, REPO } from './helpers';
+import { startTreeHub } from './treeHub';
 
 const MODEL_DIR = process.env.LMP_TEST_NEURAL_MODEL ?? path.join(REPO, 'models', 'gpt-classics');
 
@@ -118,6 +120,96 @@ describe('LM: Download Model (hub downloads)', function () {
       );
     } finally {
       hub.close();
+    }
+  });
+});
+
+describe('LM: Download Model: precision variants', function () {
+  this.timeout(60000);
+  let dir: string;
+  let hub: Awaited<ReturnType<typeof startTreeHub>>;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-hub-variants-'));
+    hub = await startTreeHub(ONNX_FIXTURES);
+  });
+  after(() => {
+    hub.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the variants a repository has, with their sizes, external data included', async () => {
+    const files = [
+      ...((await listRepoFolder({ baseUrl: hub.url, repo: 'test/tiny-llama' }, '')) ?? []),
+      ...((await listRepoFolder({ baseUrl: hub.url, repo: 'test/tiny-llama' }, 'onnx')) ?? []),
+    ];
+    assert.ok(files.some((f) => f.path === 'config.json'));
+    const variants = listedVariants(files);
+    const onDisk = (...rel: string[]) => rel.reduce((sum, r) => sum + fs.statSync(path.join(ONNX_FIXTURES, 'tiny-llama', r)).size, 0);
+    assert.deepStrictEqual(
+      variants.map((v) => v.dtype),
+      ['fp32', 'fp16', 'q4', 'q4f16', 'int8'],
+    );
+    const fp32 = variants.find((v) => v.dtype === 'fp32')!;
+    assert.deepStrictEqual(fp32.dataFiles, ['onnx/model.onnx_data']);
+    assert.strictEqual(fp32.bytes, onDisk('onnx/model.onnx', 'onnx/model.onnx_data'));
+    assert.strictEqual(variants.find((v) => v.dtype === 'q4')!.bytes, onDisk('onnx/model_q4.onnx'));
+    // A server without the listing (a plain mirror of resolve/ URLs): no list, the download takes the first graph it finds.
+    assert.strictEqual(await listRepoFolder({ baseUrl: hub.url, repo: 'test/no-such-model' }, 'onnx'), undefined);
+  });
+
+  it('fetches the variant picked, the data files its graph names and the JSON files, nothing else; it loads and scores as the source', async () => {
+    const target = path.join(dir, 'llama');
+    hub.log.length = 0;
+    await downloadModel({ baseUrl: hub.url, repo: 'test/tiny-llama', target, graph: 'onnx/model.onnx' });
+    const fetched = hub.log.map((u) => u.replace('/test/tiny-llama/resolve/main/', '')).sort();
+    assert.deepStrictEqual(fetched, [
+      'config.json',
+      'generation_config.json',
+      'onnx/model.onnx',
+      'onnx/model.onnx_data',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    const source = await loadModel(path.join(ONNX_FIXTURES, 'tiny-llama'), undefined, { dtype: { setting: 'fp32' } });
+    const copy = await loadModel(target, undefined, { dtype: { setting: 'auto' } });
+    try {
+      assert.strictEqual(copy.info.precision, 'fp32');
+      const ids = source.tokenizer.encode('The little café on the corner changed hands again.', true).map((t) => t.id);
+      assert.deepStrictEqual(await copy.sequenceLogProbs(ids, 1), await source.sequenceLogProbs(ids, 1));
+    } finally {
+      source.dispose?.();
+      copy.dispose?.();
+    }
+    assert.deepStrictEqual(listDownloadedModels(dir), [{ repo: 'test/tiny-llama', dir: target, legacy: false }]);
+
+    hub.log.length = 0;
+    await downloadModel({ baseUrl: hub.url, repo: 'test/tiny-qwen2', target: path.join(dir, 'qwen'), graph: 'onnx/model_q4.onnx' });
+    assert.deepStrictEqual(
+      hub.log.filter((u) => u.includes('/onnx/')),
+      ['/test/tiny-qwen2/resolve/main/onnx/model_q4.onnx'],
+    );
+    await assert.rejects(
+      downloadModel({ baseUrl: hub.url, repo: 'test/tiny-qwen2', target: path.join(dir, 'x'), graph: 'onnx/../../secret.onnx' }),
+      /is not a graph file/,
+    );
+  });
+
+  it('a data file the graph names but the hub lacks stops the download, naming it', async () => {
+    const root = path.join(dir, 'hub');
+    fs.cpSync(path.join(ONNX_FIXTURES, 'tiny-llama'), path.join(root, 'broken'), { recursive: true });
+    fs.rmSync(path.join(root, 'broken', 'onnx', 'model.onnx_data'));
+    const broken = await startTreeHub(root);
+    try {
+      await assert.rejects(
+        downloadModel({ baseUrl: broken.url, repo: 'test/broken', target: path.join(dir, 'broken'), graph: 'onnx/model.onnx' }),
+        /test\/broken has no onnx\/model\.onnx_data .*\(404\)/,
+      );
+      assert.deepStrictEqual(
+        listDownloadedModels(dir).map((m) => m.repo),
+        ['test/tiny-llama', 'test/tiny-qwen2'],
+      );
+    } finally {
+      broken.close();
     }
   });
 });

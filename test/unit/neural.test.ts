@@ -197,6 +197,16 @@ describe('neural model folders with bad files', function () {
 
     const wrongShape = copy('wrong-shape');
     fs.writeFileSync(path.join(wrongShape, 'config.json'), JSON.stringify({ ...config, n_head: config.n_head * 2 }));
-    await assert.rejects(loadHuggingFaceFolder(wrongShape, 'x'), /model\.onnx: the graph does not run with the shapes in config\.json/);
+    // The export fixed the cache's heads: the graph's metadata shows the mismatch before any run.
+    await assert.rejects(
+      loadHuggingFaceFolder(wrongShape, 'x'),
+      /config\.json: the graph .*model\.onnx caches 8 key\/value heads per layer but config\.json says 16 .*they do not belong together/,
+    );
+    const wrongVocabSize = copy('wrong-vocab-size');
+    fs.writeFileSync(path.join(wrongVocabSize, 'config.json'), JSON.stringify({ ...config, vocab_size: config.vocab_size + 8 }));
+    await assert.rejects(
+      loadHuggingFaceFolder(wrongVocabSize, 'x'),
+      /model\.onnx: the graph does not run with the shapes in config\.json: logits have \d+ entries per token/,
+    );
   });
 });

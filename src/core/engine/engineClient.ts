@@ -128,7 +128,7 @@ export class WorkerLanguageModel implements LanguageModel {
     private readonly release: () => void,
     readonly supervisor?: EngineHealthSource,
   ) {
-    const { vocabSize: _v, bosId: _b, eosId: _e, unkId: _u, unsampleableIds: _s, ...info } = description;
+    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, ...info } = description;
     this.info = info;
   }
 
@@ -140,6 +140,9 @@ export class WorkerLanguageModel implements LanguageModel {
   }
   get eosId(): number | undefined {
     return this.description.eosId;
+  }
+  get eosIds(): readonly number[] | undefined {
+    return this.description.eosIds;
   }
   get unkId(): number | undefined {
     return this.description.unkId;

@@ -110,6 +110,7 @@ export function describe(m: LanguageModel): ModelDescription {
     vocabSize: m.vocabSize,
     bosId: m.bosId,
     eosId: m.eosId,
+    ...(m.eosIds ? { eosIds: [...m.eosIds] } : {}),
     unkId: m.unkId,
     unsampleableIds: [...m.unsampleableIds],
   };

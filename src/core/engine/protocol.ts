@@ -8,6 +8,7 @@
  */
 import type { Completion, GenerationOptions, GeneratedToken } from '../generation';
 import type { ModelInfo } from '../model';
+import type { DtypeRequest } from '../neural/onnxVariants';
 import type { Alternative } from '../scoring';
 
 /** What the host keeps of a model that runs in a worker. */
@@ -15,6 +16,8 @@ export interface ModelDescription extends ModelInfo {
   vocabSize: number;
   bosId?: number;
   eosId?: number;
+  /** Every end-of-sequence token, when the model has several. */
+  eosIds?: number[];
   unkId?: number;
   unsampleableIds: number[];
 }
@@ -45,8 +48,8 @@ export interface LoadSpec {
   source: { path: string } | { files: Record<string, ModelFileBytes> };
   /** Where to run it (a backend without a choice of device ignores it). */
   device: EngineDevice;
-  /** Run an int8 graph when the model has one. */
-  preferQuantized?: boolean;
+  /** The precision variant of the graph to run (lmPlayground.dtype; a browser worker is sent the chosen graph's files). */
+  dtype?: DtypeRequest;
   /** Intra-op threads of a native runtime. */
   threads?: number;
   /** The runtime a browser worker needs for it, whose binaries the page adds (`wasmBinaries`). */

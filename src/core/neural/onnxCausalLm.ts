@@ -1,19 +1,26 @@
 /**
- * A decoder-only transformer exported to ONNX in the Hugging Face layout (GPT-2 family), run by an
- * injected onnxruntime (onnxruntime-node, or onnxruntime-web with WASM or WebGPU: the same
+ * A decoder-only transformer exported to ONNX in the Hugging Face layouts (GPT-2, Llama, Mistral,
+ * Qwen, Phi-3, Gemma, GPT-NeoX … as onnx-community and Xenova publish them), run by an injected
+ * onnxruntime (onnxruntime-node, or onnxruntime-web with WASM or WebGPU: the same
  * onnxruntime-common API), with a KV cache: a prompt is prefilled once, then one token per step.
+ * What the graph takes (position ids, a float16 cache, num_logits_to_keep) is read from its
+ * metadata (graphInputs.ts).
  */
 import type { BackendCapabilities } from '../backends/capabilities';
-import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores } from '../model';
 import { nextWindowStart, windowKeep } from '../slidingWindow';
+import { float16ToFloat32 } from './float16';
+import { readGraphSignature, type GraphSignature } from './graphInputs';
 import { HuggingFaceTokenizer } from './hfTokenizer';
+import { FLOAT16_DTYPES, type Dtype } from './onnxVariants';
+import { specialTokens } from './specialTokens';
 
 /** The parts of an onnxruntime module this class uses. */
 export interface OrtModule {
   Tensor: typeof Tensor;
-  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  InferenceSession: { create(model: Uint8Array | string, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
 }
 
 export interface CausalLmConfig {
@@ -23,19 +30,34 @@ export interface CausalLmConfig {
   layers: number;
   kvHeads: number;
   headDim: number;
+  /** The token a text starts with (specialTokens.ts). */
   bosId: number | undefined;
-  eosId: number | undefined;
+  /** Tokens that end a generation, the primary one first. */
+  eosIds: number[];
+}
+
+/** An external data file of the graph: `path` is its location as the graph names it, `data` its bytes or (Node) its file's path. */
+export interface ExternalDataInput {
+  path: string;
+  data: Uint8Array | string;
 }
 
 export interface CausalLmFiles {
   config: unknown;
   tokenizer: unknown;
   tokenizerConfig?: unknown;
-  onnx: Uint8Array;
+  generationConfig?: unknown;
+  /** The graph's bytes, or its path where the runtime reads files (onnxruntime-node maps its external data itself). */
+  onnx: Uint8Array | string;
+  /** Its external data files, for runtimes that are given the graph's bytes (onnxruntime-web). */
+  externalData?: ExternalDataInput[];
+  /** The precision variant the graph is, when known from its file name: shown in the UI and in errors. */
+  dtype?: Dtype;
   /** For error messages. */
   onnxName?: string;
   configName?: string;
   tokenizerName?: string;
+  generationConfigName?: string;
 }
 
 export interface CausalLmOptions {
@@ -47,7 +69,25 @@ export interface CausalLmOptions {
   device: string;
   /** Keep the KV cache where the execution provider computes it (GPU buffers on WebGPU). */
   keepCacheOnDevice?: boolean;
+  /** Most tokens run at once (default PREFILL_CHUNK). */
+  prefillChunk?: number;
+  /** Largest KV cache a window may fill (default MAX_CACHE_BYTES). */
+  maxCacheBytes?: number;
 }
+
+/**
+ * The KV cache one window of tokens may fill: the window is the model's declared context or, when
+ * that cache would be larger, as many tokens as fit (Llama 3.2 1B declares 131,072 tokens, whose
+ * float32 cache would take 8 GiB; it gets 8,192). Scoring slides windows as for any model.
+ */
+export const MAX_CACHE_BYTES = 512 * 2 ** 20;
+
+/**
+ * Longer runs of tokens go through the graph in chunks of this many, each after the cache of the
+ * ones before: the attention's memory grows with chunk × context instead of context² (a window of
+ * 8,192 tokens at once would need gigabytes), and the logits with the chunk.
+ */
+export const PREFILL_CHUNK = 512;
 
 /** Sane ranges for config.json's sizes: far beyond any real model, small enough to refuse nonsense before it is used. */
 export const CONFIG_LIMITS = {
@@ -91,8 +131,7 @@ export function parseCausalLmConfig(json: unknown, fileName = 'config.json'): Ca
   if (heads % kvHeads !== 0) fail(`num_key_value_heads ${kvHeads} does not divide the ${heads} attention heads`);
   if (field(c, ['head_dim']) === undefined && hidden % heads !== 0) fail(`the hidden size ${hidden} is not a multiple of the ${heads} attention heads`);
   const headDim = int(['head_dim'], 1, hidden, '', hidden / heads);
-  const eos = field(c, ['eos_token_id']) ? int(['eos_token_id'], 0, vocabSize - 1, 'a token of the vocabulary') : undefined;
-  const bos = field(c, ['bos_token_id']) ? int(['bos_token_id'], 0, vocabSize - 1, 'a token of the vocabulary') : eos;
+  const tokens = specialTokens({ config: c, tokenizer: undefined }, vocabSize, { config: fileName, generationConfig: '' });
   return {
     modelType,
     vocabSize,
@@ -101,34 +140,42 @@ export function parseCausalLmConfig(json: unknown, fileName = 'config.json'): Ca
     layers: int(['n_layer', 'num_hidden_layers'], 1, L.layers, ''),
     kvHeads,
     headDim,
-    bosId: bos,
-    eosId: eos,
+    ...tokens,
   };
 }
 
+/** config.json's sizes, with the special tokens that generation_config.json, config.json and tokenizer_config.json declare. */
+export function readCausalLmConfig(files: Omit<CausalLmFiles, 'onnx'>): CausalLmConfig {
+  const configName = files.configName ?? 'config.json';
+  const config = parseCausalLmConfig(files.config, configName);
+  const tokens = specialTokens(files, config.vocabSize, {
+    config: configName,
+    generationConfig: files.generationConfigName ?? 'generation_config.json',
+  });
+  return { ...config, ...tokens };
+}
+
 /**
- * The layers of a graph's KV cache: its inputs past_key_values.0.key/value … N-1 must all be
- * there, and config.json's layer count must be N (else feeds would be missing or ignored).
+ * The graph's KV cache against config.json: as many layers (else feeds would be missing or
+ * ignored), and the key/value heads and head size where the export fixed them (else the first run
+ * fails with a shape error that names neither file).
  */
-function checkLayers(session: InferenceSession, config: CausalLmConfig, configName: string, onnxName: string): void {
-  const inputs = new Set(session.inputNames);
-  let graphLayers = 0;
-  for (const name of session.inputNames) {
-    const m = /^past_key_values\.(\d+)\.key$/.exec(name);
-    if (m) graphLayers = Math.max(graphLayers, Number(m[1]) + 1);
-  }
-  const outputs = new Set(session.outputNames);
-  for (let l = 0; l < graphLayers; l++) {
-    for (const part of ['key', 'value']) {
-      if (!inputs.has(`past_key_values.${l}.${part}`)) throw new ModelFormatError(`the graph has no input past_key_values.${l}.${part}`, onnxName);
-      if (!outputs.has(`present.${l}.${part}`) && !outputs.has(`present_key_values.${l}.${part}`)) {
-        throw new ModelFormatError(`the graph has no output present.${l}.${part}`, onnxName);
-      }
-    }
-  }
-  if (config.layers !== graphLayers) {
+function checkAgainstConfig(graph: GraphSignature, config: CausalLmConfig, configName: string, onnxName: string): void {
+  if (config.layers !== graph.layers) {
     throw new ModelFormatError(
-      `n_layer / num_hidden_layers is ${config.layers} but the graph ${onnxName} has ${graphLayers} layers (past_key_values.0 to ${graphLayers - 1})`,
+      `n_layer / num_hidden_layers is ${config.layers} but the graph ${onnxName} has ${graph.layers} layers (past_key_values.0 to ${graph.layers - 1})`,
+      configName,
+    );
+  }
+  if (graph.cacheHeads !== undefined && graph.cacheHeads !== config.kvHeads) {
+    throw new ModelFormatError(
+      `the graph ${onnxName} caches ${graph.cacheHeads} key/value heads per layer but config.json says ${config.kvHeads} (num_key_value_heads, else the attention heads): they do not belong together`,
+      configName,
+    );
+  }
+  if (graph.cacheHeadDim !== undefined && graph.cacheHeadDim !== config.headDim) {
+    throw new ModelFormatError(
+      `the graph ${onnxName} has heads of size ${graph.cacheHeadDim} but config.json says ${config.headDim} (head_dim, else the hidden size over the attention heads): they do not belong together`,
       configName,
     );
   }
@@ -160,32 +207,41 @@ export class OnnxCausalLm implements LanguageModel {
   readonly unkId = undefined;
   readonly unsampleableIds: readonly number[] = [];
   private cache: Cache | undefined;
-  private readonly inputNames: Set<string>;
+  private readonly chunk: number;
+  /** Tokens of context used: the declared context, or fewer when its cache would pass maxCacheBytes. */
+  private readonly window: number;
   private queue: Promise<unknown> = Promise.resolve();
   private released: Promise<void> | undefined;
 
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
+    private readonly graph: GraphSignature,
     readonly config: CausalLmConfig,
     readonly tokenizer: HuggingFaceTokenizer,
     options: CausalLmOptions,
+    dtype: Dtype | undefined,
   ) {
-    this.inputNames = new Set(session.inputNames);
+    this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
+    const bytesPerToken = config.layers * 2 * config.kvHeads * config.headDim * (graph.cacheType === 'float16' ? 2 : 4);
+    this.window = Math.max(2, Math.min(config.contextLength, Math.floor((options.maxCacheBytes ?? MAX_CACHE_BYTES) / bytesPerToken)));
+    const context = this.window < config.contextLength ? `${this.window} tokens (of ${config.contextLength}: the cache is capped)` : `${this.window} tokens`;
+    const precision = dtype ? `, ${dtype}` : '';
     this.info = {
       name: options.name,
       backend: 'onnx',
       capabilities: ONNX_CAPABILITIES,
-      description: `${config.modelType} transformer, ${config.layers} layers, context ${config.contextLength} tokens, vocabulary ${config.vocabSize}, on ${options.device}`,
-      contextLength: config.contextLength,
+      description: `${config.modelType} transformer, ${config.layers} layers, context ${context}, vocabulary ${config.vocabSize}${precision}, on ${options.device}`,
+      contextLength: this.window,
       device: options.device,
+      ...(dtype ? { precision: dtype } : {}),
     };
   }
 
   static async create(ort: OrtModule, files: CausalLmFiles, options: CausalLmOptions): Promise<OnnxCausalLm> {
     const configName = files.configName ?? 'config.json';
     const tokenizerName = files.tokenizerName ?? 'tokenizer.json';
-    const config = parseCausalLmConfig(files.config, configName);
+    const config = readCausalLmConfig(files);
     const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, tokenizerName);
     const onnxName = files.onnxName ?? 'model.onnx';
     let session: InferenceSession;
@@ -200,42 +256,36 @@ export class OnnxCausalLm implements LanguageModel {
         extra: { session: { disable_quant_qdq: '1' } },
       };
       if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
+      if (files.externalData?.length) sessionOptions.externalData = files.externalData;
       if (options.keepCacheOnDevice) {
         // Logits come back to the CPU for sampling; the cache stays on the GPU between steps.
+        // Both output namings are listed: the runtime ignores names the graph does not have.
         const where: Record<string, 'cpu' | 'gpu-buffer'> = { logits: 'cpu' };
-        for (let l = 0; l < config.layers; l++) where[`present.${l}.key`] = where[`present.${l}.value`] = 'gpu-buffer';
+        for (let l = 0; l < config.layers; l++) {
+          for (const part of ['key', 'value']) where[`present.${l}.${part}`] = where[`present_key_values.${l}.${part}`] = 'gpu-buffer';
+        }
         sessionOptions.preferredOutputLocation = where;
       }
       session = await ort.InferenceSession.create(files.onnx, sessionOptions);
     } catch (e) {
-      throw new ModelFormatError(`onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, onnxName);
+      throw new ModelFormatError(`onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}${float16Hint(files.dtype, options.device)}`, onnxName);
     }
-    const inputs = new Set(session.inputNames);
-    for (const name of ['input_ids', 'attention_mask', 'past_key_values.0.key']) {
-      if (!inputs.has(name)) {
-        await session.release();
-        throw new ModelFormatError(`the graph has no input "${name}" (inputs: ${session.inputNames.join(', ')}); export it with a KV cache`, onnxName);
-      }
-    }
-    if (!session.outputNames.includes('logits')) {
-      await session.release();
-      throw new ModelFormatError('the graph has no "logits" output', onnxName);
-    }
+    let lm: OnnxCausalLm;
     try {
-      checkLayers(session, config, configName, onnxName);
+      const graph = readGraphSignature(session, onnxName);
+      checkAgainstConfig(graph, config, configName, onnxName);
+      lm = new OnnxCausalLm(ort, session, graph, config, tokenizer, options, files.dtype);
+      if (tokenizer.vocabSize > config.vocabSize) {
+        throw new ModelFormatError(
+          `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`,
+          tokenizerName,
+        );
+      }
     } catch (e) {
       await session.release();
       throw e;
     }
-    const lm = new OnnxCausalLm(ort, session, config, tokenizer, options);
-    if (tokenizer.vocabSize > config.vocabSize) {
-      await session.release();
-      throw new ModelFormatError(
-        `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`,
-        tokenizerName,
-      );
-    }
-    await lm.checkShapes(onnxName, configName);
+    await lm.checkShapes(onnxName, configName, files.dtype, options.device);
     try {
       tokenizer.checkAgainstGraph(config.vocabSize);
     } catch (e) {
@@ -246,20 +296,23 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   /** One forward pass on a single token catches a graph whose shapes do not match config.json. */
-  private async checkShapes(onnxName: string, configName: string): Promise<void> {
+  private async checkShapes(onnxName: string, configName: string, dtype: Dtype | undefined, device: string): Promise<void> {
     try {
-      const { logits } = await this.forward([this.config.bosId ?? 0], 0, this.emptyPast());
-      if (logits.dims[2] !== this.config.vocabSize) {
-        throw new Error(`logits have ${logits.dims[2]} entries per token but config.json says vocab_size ${this.config.vocabSize}`);
+      const { vocab } = await this.forward([this.config.bosId ?? 0], 0, this.emptyPast(), 1);
+      if (vocab !== this.config.vocabSize) {
+        throw new Error(`logits have ${vocab} entries per token but config.json says vocab_size ${this.config.vocabSize}`);
       }
     } catch (e) {
       await this.session.release();
-      throw new ModelFormatError(`the graph does not run with the shapes in config.json: ${(e as Error).message.split('\n')[0]}`, onnxName);
+      throw new ModelFormatError(
+        `the graph does not run with the shapes in config.json: ${(e as Error).message.split('\n')[0]}${float16Hint(dtype, device)}`,
+        onnxName,
+      );
     }
-    if (!this.inputNames.has('position_ids')) return;
+    if (!this.graph.hasPositionIds) return;
     // The last position of the window: a position table shorter than n_positions fails here, not on a long text.
     try {
-      await this.forward([this.config.bosId ?? 0], 0, this.emptyPast(), this.config.contextLength - 1);
+      await this.forward([this.config.bosId ?? 0], 0, this.emptyPast(), 1, this.config.contextLength - 1);
     } catch {
       await this.session.release();
       throw new ModelFormatError(
@@ -276,23 +329,38 @@ export class OnnxCausalLm implements LanguageModel {
     return this.config.bosId;
   }
   get eosId(): number | undefined {
-    return this.config.eosId;
+    return this.config.eosIds[0];
+  }
+  get eosIds(): readonly number[] {
+    return this.config.eosIds;
   }
 
   private emptyPast(): Tensor[] {
     const { layers, kvHeads, headDim } = this.config;
     const out: Tensor[] = [];
-    for (let i = 0; i < 2 * layers; i++) out.push(new this.ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]));
+    for (let i = 0; i < 2 * layers; i++) {
+      out.push(
+        this.graph.cacheType === 'float16'
+          ? new this.ort.Tensor('float16', new Uint16Array(0), [1, kvHeads, 0, headDim])
+          : new this.ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]),
+      );
+    }
     return out;
   }
 
-  /** Runs `ids` after `pastLength` cached positions; returns logits [1, ids.length, vocab] and the new cache. */
+  /**
+   * Runs `ids` after `pastLength` cached positions and returns the logits of the last `keep`
+   * tokens (rows of `vocab` float32 values: all `keep` of them when the graph has
+   * num_logits_to_keep, else all of `ids`; `firstRow` is the token the first row belongs to) and
+   * the new cache.
+   */
   private async forward(
     ids: readonly number[],
     pastLength: number,
     past: Tensor[],
+    keep: number,
     firstPosition = pastLength,
-  ): Promise<{ logits: TypedTensor<'float32'>; present: Tensor[] }> {
+  ): Promise<{ logits: Float32Array; vocab: number; firstRow: number; present: Tensor[] }> {
     const T = ids.length;
     const feeds: Record<string, Tensor> = {
       input_ids: new this.ort.Tensor(
@@ -302,24 +370,51 @@ export class OnnxCausalLm implements LanguageModel {
       ),
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
     };
-    if (this.inputNames.has('position_ids')) {
+    if (this.graph.hasPositionIds) {
       feeds.position_ids = new this.ort.Tensor(
         'int64',
         BigInt64Array.from({ length: T }, (_, i) => BigInt(firstPosition + i)),
         [1, T],
       );
     }
-    if (this.inputNames.has('use_cache_branch')) feeds.use_cache_branch = new this.ort.Tensor('bool', [pastLength > 0], [1]);
+    if (this.graph.logitsToKeep) feeds[this.graph.logitsToKeep] = new this.ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
+    if (this.graph.hasUseCacheBranch) feeds.use_cache_branch = new this.ort.Tensor('bool', [pastLength > 0], [1]);
     for (let l = 0; l < this.config.layers; l++) {
       feeds[`past_key_values.${l}.key`] = past[2 * l];
       feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
     }
     const out = await this.session.run(feeds);
     const present: Tensor[] = [];
-    for (let l = 0; l < this.config.layers; l++) {
-      present.push(out[`present.${l}.key`] ?? out[`present_key_values.${l}.key`], out[`present.${l}.value`] ?? out[`present_key_values.${l}.value`]);
+    for (const names of this.graph.presentNames) present.push(out[names.key], out[names.value]);
+    const logits = out.logits as Tensor;
+    const rows = logits.dims[1];
+    const data = logits.type === 'float16' ? float16ToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
+    return { logits: data, vocab: logits.dims[2], firstRow: T - rows, present };
+  }
+
+  /**
+   * Runs `ids` after `pastLength` cached positions (`past`, which stays the caller's) chunk by
+   * chunk, and hands `rows` the logits of the tokens from `ids[needFrom]` on: `rows(logits, k)`
+   * gets rows of `vocab` values, the first for `ids[k]`. Returns the cache after all of `ids`.
+   */
+  private async prefill(
+    ids: readonly number[],
+    pastLength: number,
+    past: Tensor[],
+    needFrom: number,
+    rows: (logits: Float32Array, first: number) => void,
+  ): Promise<Tensor[]> {
+    let cache = past;
+    for (let a = 0; a < ids.length; a += this.chunk) {
+      const b = Math.min(a + this.chunk, ids.length);
+      // At least one row: num_logits_to_keep 0 would mean all of them.
+      const keep = Math.max(1, b - Math.max(a, needFrom));
+      const out = await this.forward(ids.slice(a, b), pastLength + a, cache, keep);
+      if (cache !== past) for (const t of cache) disposeTensor(t);
+      cache = out.present;
+      if (b > needFrom) rows(out.logits, a + out.firstRow);
     }
-    return { logits: out.logits as TypedTensor<'float32'>, present };
+    return cache;
   }
 
   /** Serialises calls: the cache belongs to one sequence at a time. */
@@ -334,7 +429,7 @@ export class OnnxCausalLm implements LanguageModel {
       throwIfCancelled(signal);
       if (context.length === 0) throw new Error('a neural model needs at least one context token');
       const c = this.cache;
-      const max = this.config.contextLength;
+      const max = this.window;
       const reusable = c !== undefined && context.length >= c.ids.length && context.length - c.windowStart <= max && startsWith(context, c.ids);
       if (reusable && context.length === c!.ids.length) return c!.last;
       let windowStart: number;
@@ -351,9 +446,11 @@ export class OnnxCausalLm implements LanguageModel {
         done = windowStart;
       }
       const fresh = context.slice(done);
-      const { logits, present } = await this.forward(fresh, done - windowStart, past);
       const V = this.config.vocabSize;
-      const last = logSoftmaxRow(logits.data, (fresh.length - 1) * V, V);
+      let last: Float64Array = new Float64Array(0);
+      const present = await this.prefill(fresh, done - windowStart, past, fresh.length - 1, (logits, first) => {
+        last = logSoftmaxRow(logits, (fresh.length - 1 - first) * V, V);
+      });
       // The previous cache is superseded (it was this run's input when extending): free GPU buffers.
       if (c) for (const t of c.past) disposeTensor(t);
       this.cache = { ids: context.slice(), windowStart, past: present, last };
@@ -378,19 +475,25 @@ export class OnnxCausalLm implements LanguageModel {
       const n = ids.length;
       const logProbs = new Float64Array(Math.max(0, n - from));
       const ranks = new Int32Array(withRanks ? logProbs.length : 0);
-      const max = this.config.contextLength;
+      const max = this.window;
       const V = this.config.vocabSize;
       let start = Math.max(0, Math.min(from - windowKeep(max), n - max));
       let scored = Math.max(from, 1);
       while (scored < n) {
         throwIfCancelled(signal);
         const end = Math.min(start + max, n);
-        const { logits } = await this.forward(ids.slice(start, end), 0, this.emptyPast());
-        for (let t = Math.max(scored, start + 1); t < end; t++) {
-          const row = (t - 1 - start) * V;
-          logProbs[t - from] = logSoftmaxAt(logits.data, row, V, ids[t]);
-          if (withRanks) ranks[t - from] = rankAt(logits.data, row, V, ids[t]);
-        }
+        const first = Math.max(scored, start + 1);
+        // Logits of the window's tokens that predict a token to score: an overlapped window's first half is context only.
+        const present = await this.prefill(ids.slice(start, end), 0, this.emptyPast(), first - 1 - start, (logits, k) => {
+          const rows = logits.length / V;
+          for (let r = 0; r < rows; r++) {
+            const t = start + k + r + 1;
+            if (t < first || t >= end) continue;
+            logProbs[t - from] = logSoftmaxAt(logits, r * V, V, ids[t]);
+            if (withRanks) ranks[t - from] = rankAt(logits, r * V, V, ids[t]);
+          }
+        });
+        for (const t of present) disposeTensor(t);
         scored = end;
         start = Math.max(start + 1, nextWindowStart(end, max));
       }
@@ -408,6 +511,12 @@ export class OnnxCausalLm implements LanguageModel {
     }).catch(() => undefined);
     return this.released;
   }
+}
+
+/** For a float16 variant that failed to load or run: the runtime may not compute float16. */
+function float16Hint(dtype: Dtype | undefined, device: string): string {
+  if (!dtype || !FLOAT16_DTYPES.includes(dtype)) return '';
+  return `. This is a float16 graph (${dtype}), which ${device} may not run: set lmPlayground.dtype to fp32, q4 or int8 (auto picks one this runtime runs), or use a GPU with float16 support (WebGPU shader-f16)`;
 }
 
 /** Frees a tensor's device memory where it has any (GPU-located tensors); CPU tensors need nothing. */

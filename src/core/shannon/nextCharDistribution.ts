@@ -11,7 +11,7 @@
  */
 import { contextWindow } from '../contextWindow';
 import type { CancelSignal } from '../errors';
-import type { LanguageModel } from '../model';
+import { endOfSequenceIds, type LanguageModel } from '../model';
 import type { Alphabet } from './alphabet';
 
 export interface NextCharOptions {
@@ -41,7 +41,7 @@ export class NextCharPredictor {
     alphabet.symbols.forEach((s, i) => this.symbolIndex.set(s, i));
     const special = new Set<number>(model.unsampleableIds);
     if (model.bosId !== undefined) special.add(model.bosId);
-    if (model.eosId !== undefined) special.add(model.eosId);
+    for (const id of endOfSequenceIds(model)) special.add(id);
     if (model.unkId !== undefined) special.add(model.unkId);
     const wordsSpaceJoined = model.tokenizer.sentencePerLine;
     this.surfaces = new Array(model.vocabSize);

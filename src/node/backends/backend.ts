@@ -5,6 +5,7 @@
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import type { LanguageModel, Tokenizer } from '../../core/model';
+import type { DtypeRequest } from '../../core/neural/onnxVariants';
 import type { ModelFacts } from '../modelSummary';
 import type { NodeDevice } from '../neuralLoader';
 
@@ -35,8 +36,10 @@ export interface RecognizedModel extends ModelLocation {
 export interface OpenOptions {
   /** Where an accelerated backend runs (backends without a device choice ignore it). */
   device?: NodeDevice;
-  /** Run an int8 graph when the model has one (embedded models always run the one they ship). */
-  preferQuantized?: boolean;
+  /** The precision variant of a graph to run (lmPlayground.dtype; embedded models run the one they ship). */
+  dtype?: DtypeRequest;
+  /** For `webviewFiles`: where the page's worker computes, and whether its GPU computes float16 (the graph is chosen for them). */
+  webview?: { runtime: 'wasm' | 'webgpu'; float16?: boolean };
   /** Intra-op threads of a native runtime. */
   threads?: number;
   /** Cap on a model file's size and on what it decompresses to. */

@@ -5,40 +5,45 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ModelFormatError } from '../../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../../core/modelLimits';
-import { LAYOUT_SUMMARY, ONNX_GRAPHS, TOKENIZER_CONFIG_FILE, engineFiles, findOnnxGraph } from '../../core/neural/hfLayout';
+import { DATA_ROLE_PREFIX, GENERATION_CONFIG_FILE, LAYOUT_SUMMARY, TOKENIZER_CONFIG_FILE, engineFiles } from '../../core/neural/hfLayout';
 import { ONNX_CAPABILITIES } from '../../core/neural/onnxCausalLm';
+import { graphExternalData } from '../externalData';
 import { neuralFacts } from '../modelSummary';
-import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES, hostSide, isHuggingFaceFolder, loadHuggingFaceFolder } from '../neuralLoader';
+import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES, chooseFolderGraph, hostSide, isHuggingFaceFolder, loadHuggingFaceFolder } from '../neuralLoader';
 import type { ModelBackend, WebviewFile } from './backend';
 
-/** Largest file of each role a page is sent. */
+/** Largest file of each role a page is sent (an external data file: as a graph). */
 const PAGE_LIMITS: Record<string, number> = {
   config: MAX_CONFIG_JSON_BYTES,
   tokenizer: MAX_TOKENIZER_JSON_BYTES,
   tokenizerConfig: MAX_CONFIG_JSON_BYTES,
+  generationConfig: MAX_CONFIG_JSON_BYTES,
   onnx: MAX_ONNX_GRAPH_BYTES,
 };
 
 export const onnxBackend: ModelBackend = {
   id: 'onnx',
-  label: 'a Hugging Face model folder (GPT-2-family ONNX export)',
+  label: 'a Hugging Face model folder (ONNX export of a causal LM)',
   accepts: `a Hugging Face model folder of an ONNX causal LM (${LAYOUT_SUMMARY}; e.g. from LM: Download Model)`,
   fileExtensions: [],
   capabilities: ONNX_CAPABILITIES,
   recognize: (ref) => (ref.path !== undefined && ref.isDirectory && isHuggingFaceFolder(ref.path) ? ref.path : undefined),
-  open: (model, options) =>
-    loadHuggingFaceFolder(model.location, model.name, { device: options.device, threads: options.threads, preferQuantized: options.preferQuantized }),
-  facts: (model, options) => neuralFacts(model.location, options.preferQuantized ?? false),
-  hostTokenizer: (model, options) => hostSide(model.location, options.preferQuantized).tokenizer,
+  open: (model, options) => loadHuggingFaceFolder(model.location, model.name, { device: options.device, threads: options.threads, dtype: options.dtype }),
+  facts: (model, options) => neuralFacts(model.location, options.dtype),
+  hostTokenizer: (model) => hostSide(model.location).tokenizer,
   webviewFiles(model, options) {
     const dir = model.location;
-    const graph = findOnnxGraph((f) => fs.existsSync(path.join(dir, f)), options.preferQuantized);
-    if (!graph) throw new ModelFormatError(`no ONNX graph (looked for ${ONNX_GRAPHS.join(', ')})`, dir);
-    const relative = engineFiles(graph, fs.existsSync(path.join(dir, TOKENIZER_CONFIG_FILE)));
+    const page = options.webview ?? { runtime: 'wasm' };
+    const graph = chooseFolderGraph(dir, options.dtype, page.runtime, page.float16);
+    // Checked here, so that a missing data file is named before any byte is sent.
+    const data = graphExternalData(path.join(dir, ...graph.path.split('/'))).map((d) => d.location);
+    const has = (file: string) => fs.existsSync(path.join(dir, file));
+    const relative = engineFiles(graph.path, data, { tokenizerConfig: has(TOKENIZER_CONFIG_FILE), generationConfig: has(GENERATION_CONFIG_FILE) });
     const files: Record<string, WebviewFile> = {};
-    for (const [role, name] of Object.entries(relative)) files[role] = { path: path.join(dir, name), name, maxBytes: PAGE_LIMITS[role] };
+    for (const [role, name] of Object.entries(relative) as [string, string][]) {
+      files[role] = { path: path.join(dir, ...name.split('/')), name, maxBytes: role.startsWith(DATA_ROLE_PREFIX) ? MAX_ONNX_GRAPH_BYTES : PAGE_LIMITS[role] };
+    }
     return { files, runtime: 'onnxruntime-web' };
   },
 };

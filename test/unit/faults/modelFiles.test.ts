@@ -597,7 +597,7 @@ describe('fault injection: neural model folders', function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const rejects = (d: string, file: string, message: RegExp) =>
-    assert.rejects(loadHuggingFaceFolder(d, 'x', { preferQuantized: true }), (e: Error) => {
+    assert.rejects(loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'quantized' } }), (e: Error) => {
       assert.ok(e instanceof ModelFormatError, `expected a ModelFormatError, got ${e.stack}`);
       assert.ok(e.message.startsWith(`${path.join(d, file)}: `), e.message);
       assert.match(e.message, message);
@@ -723,7 +723,7 @@ describe('fault injection: neural model folders', function () {
     const lm = await loadHuggingFaceFolder(
       folder((c) => ({ ...c, n_positions: 2, n_ctx: 2 })),
       'x',
-      { preferQuantized: true },
+      { dtype: { setting: 'quantized' } },
     );
     try {
       const ids = lm.tokenizer.encode('It was the best of times, it was the worst of times.', true).map((t) => t.id);

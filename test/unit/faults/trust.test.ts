@@ -16,7 +16,8 @@ import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from '../../../src/no
 import { openOptions, recognizeModel } from '../../../src/node/modelLoader';
 import { modelFilesForPage, pageResourceRoots, readModelFileForPage, type PageModelFiles } from '../../../src/vscode/pageModelFiles';
 import { WebviewHosts } from '../../../src/vscode/webviewHosts';
-import { REPO } from '../helpers';
+import type { DtypeRequest } from '../../../src/core/neural/onnxVariants';
+import { ONNX_FIXTURES, REPO } from '../helpers';
 
 interface SettingSchema {
   scope?: string;
@@ -32,9 +33,9 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'ut
 const settings = manifest.contributes.configuration.properties;
 
 /** The files a page may read of the model `spec`, as the playground offers them. */
-function pageFiles(spec: string, embeddedDir: string, preferQuantized: boolean): PageModelFiles {
+function pageFiles(spec: string, embeddedDir: string, dtype: DtypeRequest): PageModelFiles {
   const model = recognizeModel(spec, embeddedDir);
-  return modelFilesForPage(model, openOptions(model, { preferQuantized }));
+  return modelFilesForPage(model, openOptions(model, { dtype }));
 }
 
 /** Settings that point the product at files, hosts or the disk it may fill. */
@@ -98,7 +99,7 @@ describe('webview pages: resource roots and model files', () => {
     const model = path.join(downloads, 'my.arpa');
     fs.writeFileSync(model, '\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\t<unk>\n\n\\end\\\n');
     fs.writeFileSync(path.join(downloads, 'secret.txt'), 'do not read');
-    const files = pageFiles(model, path.join(dir, 'no-embedded'), false);
+    const files = pageFiles(model, path.join(dir, 'no-embedded'), { setting: 'fp32' });
     assert.deepStrictEqual(files, { backend: 'ngram', files: { file: { path: model, name: 'my.arpa', maxBytes: MAX_MODEL_BYTES } } });
     assert.ok(Buffer.from(await readModelFileForPage(files, 'file')).equals(fs.readFileSync(model)));
     for (const name of ['secret.txt', '../secret.txt', path.join(downloads, 'secret.txt'), 'onnx', '__proto__', 'constructor', 'toString']) {
@@ -106,21 +107,28 @@ describe('webview pages: resource roots and model files', () => {
     }
   });
 
-  it('a neural model folder: exactly its config, tokenizer and graph', async () => {
+  it('a neural model folder: exactly its JSON files and graph', async () => {
     const embedded = path.join(REPO, 'models');
-    const m = pageFiles('gpt-classics', embedded, false);
+    const m = pageFiles('gpt-classics', embedded, { setting: 'fp32' });
     const folder = path.join(embedded, 'gpt-classics');
     const file = (name: string, maxBytes: number) => ({ path: path.join(folder, name), name, maxBytes });
     const expected: PageModelFiles['files'] = {
       config: file('config.json', MAX_CONFIG_JSON_BYTES),
       tokenizer: file('tokenizer.json', MAX_TOKENIZER_JSON_BYTES),
+      tokenizerConfig: file('tokenizer_config.json', MAX_CONFIG_JSON_BYTES),
+      generationConfig: file('generation_config.json', MAX_CONFIG_JSON_BYTES),
       onnx: file('onnx/model_quantized.onnx', MAX_ONNX_GRAPH_BYTES),
     };
-    if (fs.existsSync(path.join(folder, 'tokenizer_config.json'))) expected.tokenizerConfig = file('tokenizer_config.json', MAX_CONFIG_JSON_BYTES);
     assert.deepStrictEqual(m, { backend: 'onnx', files: expected, runtime: 'onnxruntime-web' });
-    assert.strictEqual(pageFiles('gpt-classics', embedded, true).files.onnx.path, path.join(folder, 'onnx', 'model_quantized.onnx'));
-    // The package ships only the embedded model's int8 graph; by name it runs int8 in a checkout too, by path the preference holds.
-    assert.strictEqual(pageFiles(folder, embedded, false).files.onnx.path, path.join(folder, 'onnx', 'model.onnx'));
+    // The package ships only the embedded model's int8 graph; by name it runs int8 in a checkout too, by path the dtype setting holds.
+    assert.strictEqual(pageFiles(folder, embedded, { setting: 'fp32' }).files.onnx.path, path.join(folder, 'onnx', 'model.onnx'));
+    // A graph with external data: each data file is a file the page may read, by the location the graph names.
+    const llama = pageFiles(path.join(ONNX_FIXTURES, 'tiny-llama'), embedded, { setting: 'fp32' });
+    assert.deepStrictEqual(llama.files['data:model.onnx_data'], {
+      path: path.join(ONNX_FIXTURES, 'tiny-llama', 'onnx', 'model.onnx_data'),
+      name: 'onnx/model.onnx_data',
+      maxBytes: MAX_ONNX_GRAPH_BYTES,
+    });
     const config = JSON.parse(Buffer.from(await readModelFileForPage(m, 'config')).toString('utf8'));
     assert.strictEqual(typeof config, 'object');
   });

@@ -1,0 +1,97 @@
+/**
+ * A causal LM's begin- and end-of-sequence tokens, from the files that declare them:
+ * generation_config.json (what Hugging Face's generate() stops at, often several ids, e.g. Qwen's
+ * <|im_end|> and <|endoftext|>), config.json and tokenizer_config.json (token strings, looked up in
+ * tokenizer.json). Generation stops at any end token. The begin token conditions the first token
+ * of a text: the tokenizer's own BOS where it has one (Llama's <s>), else the model's
+ * bos_token_id, else its first end token (GPT-2's <|endoftext|> separates documents).
+ */
+import { ModelFormatError } from '../errors';
+
+export interface SpecialTokenFiles {
+  config: unknown;
+  generationConfig?: unknown;
+  tokenizerConfig?: unknown;
+  tokenizer: unknown;
+}
+
+export interface SpecialTokenNames {
+  config: string;
+  generationConfig: string;
+}
+
+export interface SpecialTokens {
+  bosId: number | undefined;
+  /** Every end-of-sequence id, the primary one (generation_config.json's first) first. */
+  eosIds: number[];
+}
+
+const asObject = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** The id of a token string in tokenizer.json: an added token, else a vocabulary entry. */
+export function tokenIdIn(tokenizerJson: unknown, token: string): number | undefined {
+  const j = asObject(tokenizerJson);
+  const added = Array.isArray(j?.added_tokens) ? (j.added_tokens as unknown[]) : [];
+  for (const t of added) {
+    const a = asObject(t);
+    if (a?.content === token && typeof a.id === 'number') return a.id;
+  }
+  const vocab = asObject(j?.model)?.vocab;
+  // BPE and WordPiece map tokens to ids; a Unigram vocabulary is a list of [token, score].
+  if (Array.isArray(vocab)) {
+    const i = vocab.findIndex((e) => Array.isArray(e) && e[0] === token);
+    return i >= 0 ? i : undefined;
+  }
+  const id = asObject(vocab)?.[token];
+  return typeof id === 'number' ? id : undefined;
+}
+
+/** tokenizer_config.json's token entry: a string, or an AddedToken object with `content`. */
+function tokenString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  const content = asObject(v)?.content;
+  return typeof content === 'string' ? content : undefined;
+}
+
+/** Token ids of a `*_token_id` field: an integer or a list of them; each a token of the vocabulary. */
+function ids(v: unknown, key: string, vocabSize: number, file: string): number[] {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  for (const id of list) {
+    if (typeof id !== 'number' || !Number.isInteger(id))
+      throw new ModelFormatError(`${key} must be a token id or a list of them, got ${JSON.stringify(v)}`, file);
+    if (id < 0 || id >= vocabSize) throw new ModelFormatError(`${key} ${id} is out of range (0 to ${vocabSize - 1}: a token of the vocabulary)`, file);
+  }
+  return list as number[];
+}
+
+/**
+ * The id of tokenizer_config.json's token string `key`, when tokenizer.json has that token within
+ * the model's vocabulary. One it lacks is passed over: the ids in the other files still say it,
+ * and tokenizer.json's own checks name what is wrong with it.
+ */
+function tokenConfigId(tokenizerConfig: Record<string, unknown> | undefined, key: string, tokenizer: unknown, vocabSize: number): number | undefined {
+  const token = tokenString(tokenizerConfig?.[key]);
+  const id = token === undefined ? undefined : tokenIdIn(tokenizer, token);
+  return id !== undefined && id >= 0 && id < vocabSize ? id : undefined;
+}
+
+export function specialTokens(files: SpecialTokenFiles, vocabSize: number, names: SpecialTokenNames): SpecialTokens {
+  const config = asObject(files.config) ?? {};
+  const generation = asObject(files.generationConfig);
+  const tokenizerConfig = asObject(files.tokenizerConfig);
+  const eos = [
+    ...ids(generation?.eos_token_id, 'eos_token_id', vocabSize, names.generationConfig),
+    ...ids(config.eos_token_id, 'eos_token_id', vocabSize, names.config),
+  ];
+  const tokenizerEos = tokenConfigId(tokenizerConfig, 'eos_token', files.tokenizer, vocabSize);
+  if (tokenizerEos !== undefined) eos.push(tokenizerEos);
+  const eosIds = [...new Set(eos)];
+  const bos =
+    tokenConfigId(tokenizerConfig, 'bos_token', files.tokenizer, vocabSize) ??
+    ids(generation?.bos_token_id, 'bos_token_id', vocabSize, names.generationConfig)[0] ??
+    ids(config.bos_token_id, 'bos_token_id', vocabSize, names.config)[0] ??
+    eosIds[0];
+  return { bosId: bos, eosIds };
+}

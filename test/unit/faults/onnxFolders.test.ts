@@ -1,0 +1,195 @@
+/**
+ * Bad Hugging Face ONNX folders, made at run time from the fixtures: a missing or cut external
+ * data file, a data location outside the folder, a dtype the folder does not have, a graph whose
+ * inputs do not match config.json or that this engine cannot feed, a tokenizer that does not fit
+ * the graph, a float16 graph on a runtime without float16. Each must give a ModelFormatError that
+ * names the file and says what to do; the loaders fail before any model replaces the active one.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { InferenceSession } from 'onnxruntime-common';
+import { ModelFormatError } from '../../../src/core/errors';
+import { OnnxCausalLm, type OrtModule } from '../../../src/core/neural/onnxCausalLm';
+import { readGraphSignature } from '../../../src/core/neural/graphInputs';
+import { loadHuggingFaceFolder, readFolderFiles } from '../../../src/node/neuralLoader';
+import { onnxBackend } from '../../../src/node/backends/onnxBackend';
+import { startEngineWorker } from '../../../src/node/workerHost';
+import { modelFilesForPage } from '../../../src/vscode/pageModelFiles';
+import { ONNX_FIXTURES as FIXTURES } from '../helpers';
+
+describe('faults: Hugging Face ONNX folders', function () {
+  this.timeout(120000);
+  let dir: string;
+  let n = 0;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-onnx-faults-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A copy of a fixture, changed by `edit` (given the copy's folder). */
+  const copy = (name: string, edit: (d: string) => void): string => {
+    const d = path.join(dir, `${name}-${n++}`);
+    fs.cpSync(path.join(FIXTURES, name), d, { recursive: true });
+    edit(d);
+    return d;
+  };
+  const editJson = (file: string, edit: (j: Record<string, unknown>) => void) => {
+    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    edit(j);
+    fs.writeFileSync(file, JSON.stringify(j));
+  };
+  /** The load fails with a ModelFormatError about `file` whose message matches each of `patterns`. */
+  const refused = async (load: Promise<unknown>, file: string, ...patterns: RegExp[]) =>
+    assert.rejects(load, (e: Error) => {
+      assert.ok(e instanceof ModelFormatError, `expected a ModelFormatError, got ${e.stack}`);
+      assert.ok(e.message.startsWith(`${file}: `), e.message);
+      for (const p of patterns) assert.match(e.message, p);
+      return true;
+    });
+
+  it('a missing external data file is named, with the graph that needs it and the fix, on every path a model loads by', async () => {
+    const d = copy('tiny-llama', (d) => fs.rmSync(path.join(d, 'onnx', 'model.onnx_data')));
+    const data = path.join(d, 'onnx', 'model.onnx_data');
+    const why = [/missing: the graph model\.onnx keeps its weights in this file/, /LM: Download Model/, /lmPlayground\.dtype/];
+    for (const device of ['native', 'wasm'] as const) await refused(loadHuggingFaceFolder(d, 'x', { device, dtype: { setting: 'fp32' } }), data, ...why);
+    await refused(startEngineWorker({ backend: onnxBackend, location: d, name: 'x' }, { device: 'native', dtype: { setting: 'fp32' } }), data, ...why);
+    assert.throws(
+      () => modelFilesForPage({ backend: onnxBackend, location: d, name: 'x' }, { dtype: { setting: 'fp32' } }),
+      (e: Error) => e.message.startsWith(`${data}: missing`),
+    );
+    // The variants that keep their weights inside the graph still load.
+    const q4 = await loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'q4' } });
+    await q4.dispose();
+  });
+
+  it('a cut external data file (an interrupted copy) is refused before onnxruntime reads past its end', async () => {
+    const d = copy('tiny-llama', (d) => {
+      const file = path.join(d, 'onnx', 'model.onnx_data');
+      fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
+    });
+    await refused(
+      loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'fp32' } }),
+      path.join(d, 'onnx', 'model.onnx_data'),
+      /the file is incomplete .*download it again/,
+    );
+  });
+
+  it('an external data location outside the model folder is refused, not handed to a runtime', async () => {
+    const d = copy('tiny-llama', (d) => {
+      const graph = path.join(d, 'onnx', 'model.onnx');
+      const bytes = fs.readFileSync(graph);
+      // Same length, so the protobuf stays well formed: every initializer now points one folder up.
+      fs.writeFileSync(graph, Buffer.from(bytes.toString('latin1').split('model.onnx_data').join('../model.onnx_d'), 'latin1'));
+      fs.copyFileSync(path.join(d, 'onnx', 'model.onnx_data'), path.join(d, 'model.onnx_d'));
+    });
+    for (const device of ['native', 'wasm'] as const) {
+      await refused(
+        loadHuggingFaceFolder(d, 'x', { device, dtype: { setting: 'fp32' } }),
+        path.join(d, 'onnx', 'model.onnx'),
+        /"\.\.\/model\.onnx_d", outside the graph's folder: refused/,
+      );
+    }
+  });
+
+  it('a dtype the folder does not have: the error lists the variants it has', async () => {
+    const d = path.join(FIXTURES, 'tiny-llama');
+    await refused(
+      loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'bnb4' } }),
+      d,
+      /lmPlayground\.dtype is bnb4, but this folder has no bnb4 graph \(onnx\/model_bnb4\.onnx\); it has fp32 \(onnx\/model\.onnx\), fp16 \(onnx\/model_fp16\.onnx\), q4 \(onnx\/model_q4\.onnx\), q4f16 \(onnx\/model_q4f16\.onnx\), int8 \(onnx\/model_int8\.onnx\)/,
+      /Set lmPlayground\.dtype to one of these or to auto/,
+    );
+  });
+
+  it('a config.json that does not match the graph is named with what differs', async () => {
+    const config = (edit: (c: Record<string, unknown>) => void) => copy('tiny-llama', (d) => editJson(path.join(d, 'config.json'), edit));
+    const cases: [(c: Record<string, unknown>) => void, RegExp][] = [
+      [(c) => (c.num_key_value_heads = 4), /caches 2 key\/value heads per layer but config\.json says 4/],
+      [(c) => (c.head_dim = 32), /has heads of size 16 but config\.json says 32/],
+      [(c) => (c.num_hidden_layers = 3), /num_hidden_layers is 3 but the graph .* has 2 layers/],
+    ];
+    for (const [edit, message] of cases) {
+      const d = config(edit);
+      await refused(loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'fp32' } }), path.join(d, 'config.json'), message);
+    }
+    const vocab = config((c) => (c.vocab_size = 600));
+    await refused(
+      loadHuggingFaceFolder(vocab, 'x', { dtype: { setting: 'q4' } }),
+      path.join(vocab, 'onnx', 'model_q4.onnx'),
+      /logits have 512 entries per token but config\.json says vocab_size 600/,
+    );
+    const eos = config((c) => (c.eos_token_id = [2, 512]));
+    await refused(loadHuggingFaceFolder(eos, 'x'), path.join(eos, 'config.json'), /eos_token_id 512 is out of range \(0 to 511: a token of the vocabulary\)/);
+    const generation = copy('tiny-qwen2', (d) => editJson(path.join(d, 'generation_config.json'), (g) => (g.eos_token_id = [502, 'x'])));
+    await refused(loadHuggingFaceFolder(generation, 'x'), path.join(generation, 'generation_config.json'), /eos_token_id must be a token id or a list of them/);
+  });
+
+  it('a graph with inputs this engine cannot feed (a hybrid model’s convolution or state caches) is refused by their names', async () => {
+    const d = copy('tiny-llama', (d) => {
+      const graph = path.join(d, 'onnx', 'model_q4.onnx');
+      const bytes = fs.readFileSync(graph).toString('latin1');
+      // Renamed everywhere it occurs, so that the graph stays consistent: a cache input that is no KV cache.
+      fs.writeFileSync(graph, Buffer.from(bytes.split('past_key_values.1.value').join('past_conv.1.state______'), 'latin1'));
+    });
+    await refused(
+      loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'q4' } }),
+      path.join(d, 'onnx', 'model_q4.onnx'),
+      /the graph has inputs this engine cannot feed: past_conv\.1\.state______/,
+      /past_conv, past_ssm: LFM2, Mamba and other hybrids/,
+    );
+    // From metadata alone, as a real hybrid export lists them.
+    const session = {
+      inputNames: ['input_ids', 'attention_mask', 'position_ids', 'past_conv.0', 'past_key_values.0.key', 'past_key_values.0.value', 'past_ssm.1'],
+      outputNames: ['logits', 'present.0.key', 'present.0.value'],
+    };
+    assert.throws(
+      () => readGraphSignature(session, 'hybrid.onnx'),
+      /^ModelFormatError: hybrid\.onnx: the graph has inputs this engine cannot feed: past_conv\.0, past_ssm\.1\./,
+    );
+  });
+
+  it('a tokenizer with more tokens than the graph has logits is refused, naming tokenizer.json', async () => {
+    const d = copy('tiny-qwen2', (d) =>
+      editJson(path.join(d, 'tokenizer.json'), (t) => {
+        const added = t.added_tokens as { id: number; content: string }[];
+        for (let i = 0; i < 20; i++) added.push({ ...added[0], id: 503 + i, content: `<|extra_${i}|>` });
+      }),
+    );
+    await refused(
+      loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'fp32' } }),
+      path.join(d, 'tokenizer.json'),
+      /the tokenizer has 523 tokens but the model only 512/,
+    );
+  });
+
+  it('a float16 graph on a runtime without float16 kernels: the error names the graph and the variants to use instead', async () => {
+    // onnxruntime-node runs these graphs; a runtime without float16 kernels (a WebGPU adapter
+    // without shader-f16) refuses them when the session is created, as this one does.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const real = require('onnxruntime-node') as OrtModule;
+    const noFloat16: OrtModule = {
+      Tensor: real.Tensor,
+      InferenceSession: {
+        create: async (model: Uint8Array | string, options?: InferenceSession.SessionOptions) => {
+          if (typeof model === 'string' && /_(fp16|q4f16)\.onnx$/.test(model))
+            throw new Error('no kernel for float16 MatMul (the device lacks shader-f16)\nstack');
+          return real.InferenceSession.create(model, options);
+        },
+      },
+    };
+    const d = path.join(FIXTURES, 'tiny-qwen2');
+    const files = readFolderFiles(d);
+    for (const dtype of ['fp16', 'q4f16'] as const) {
+      const onnx = path.join(d, 'onnx', `model_${dtype}.onnx`);
+      await refused(
+        OnnxCausalLm.create(noFloat16, { ...files, onnx, dtype, onnxName: onnx }, { name: 'x', device: 'webgpu' }),
+        onnx,
+        /onnxruntime cannot load it: no kernel for float16 MatMul/,
+        new RegExp(`This is a float16 graph \\(${dtype}\\), which webgpu may not run: set lmPlayground\\.dtype to fp32, q4 or int8`),
+      );
+    }
+    const fp32 = path.join(d, 'onnx', 'model.onnx');
+    const lm = await OnnxCausalLm.create(noFloat16, { ...files, onnx: fp32, dtype: 'fp32', onnxName: fp32 }, { name: 'x', device: 'native' });
+    await lm.dispose();
+  });
+});
