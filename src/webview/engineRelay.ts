@@ -8,22 +8,11 @@
  */
 import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
 import { OrtBinaryCache, hasWebGpuAdapter, webGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
+import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { toRelay, type RelayFromPage } from './relayMessages';
 
 export interface EngineRelay {
   handle(request: EngineRequest): Promise<void>;
-}
-
-async function fetchOk(url: string): Promise<Response> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return r;
-}
-
-/** The buffers a load moves to the worker instead of copying: the model files. */
-function fileBuffers(req: EngineRequest): ArrayBuffer[] {
-  if (req.op !== 'load' || !('files' in req.spec.source)) return [];
-  return Object.values(req.spec.source.files).map((f) => f.bytes);
 }
 
 /** Starts the worker; `post` sends to the extension; `onStatus` describes what the engine does. */
@@ -33,8 +22,7 @@ export async function startEngineRelay(
   post: (m: RelayFromPage) => void,
   onStatus: (text: string) => void = () => undefined,
 ): Promise<EngineRelay> {
-  const source = await (await fetchOk(workerUrl)).text();
-  const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+  const worker = await startEngineWorker(workerUrl);
   const binaries = new OrtBinaryCache(binaryUrls);
   worker.onmessage = (e: MessageEvent<EngineResponse>) => {
     const res = e.data;
@@ -56,13 +44,7 @@ export async function startEngineRelay(
       }
       try {
         onStatus('loading the model…');
-        const spec = { ...req.spec };
-        const transfer = fileBuffers(req);
-        if (spec.runtime === 'onnxruntime-web') {
-          const ort = await binaries.forDevice(spec.device === 'native' ? 'auto' : spec.device);
-          spec.wasmBinaries = ort.binaries;
-          transfer.push(...ort.transfer);
-        }
+        const { spec, transfer } = await completeLoad(req.spec, binaries);
         worker.postMessage({ ...req, spec }, transfer);
       } catch (err) {
         post({ type: 'response', response: { id: req.id, ok: false, error: (err as Error).message, reason: 'format' } });

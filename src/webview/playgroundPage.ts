@@ -15,7 +15,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { EngineConnection } from '../core/engine/engineClient';
-import type { EngineRequest, EngineResponse, LoadSpec, ModelFileBytes } from '../core/engine/protocol';
+import type { EngineRequest, EngineResponse, ModelFileBytes } from '../core/engine/protocol';
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
@@ -32,6 +32,7 @@ import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape }
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
+import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
@@ -161,16 +162,9 @@ let loadedDevice = '';
 let loadedContext: number | undefined;
 const ortBinaries = new OrtBinaryCache(config.ortBinaries);
 
-async function fetchOk(url: string): Promise<Response> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return r;
-}
-
 async function engine(): Promise<EngineConnection> {
   if (connection) return connection;
-  const source = await (await fetchOk(config.workerUrl)).text();
-  worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+  worker = await startEngineWorker(config.workerUrl);
   const conn = new EngineConnection((req: EngineRequest, transfer?: ArrayBuffer[]) => worker!.postMessage(req, { transfer: transfer ?? [] }));
   worker.onmessage = (e: MessageEvent<EngineResponse>) => conn.receive(e.data);
   worker.onerror = (e) => conn.fail(new Error(`engine worker: ${e.message}`));
@@ -197,15 +191,12 @@ async function loadModel(spec: string): Promise<void> {
   status.textContent = `loading ${m.label}…`;
   const device = config.device ?? 'auto';
   const roles = Object.keys(m.files);
-  const [buffers, ort] = await Promise.all([
-    Promise.all(roles.map((role) => readModelFile(m.spec, role))),
-    m.runtime === 'onnxruntime-web' ? ortBinaries.forDevice(device) : undefined,
-  ]);
+  const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role)));
   const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
-  const loadSpec: LoadSpec = { backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime, wasmBinaries: ort?.binaries };
+  const { spec: loadSpec, transfer } = await completeLoad({ backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime }, ortBinaries);
   loadedSpec = undefined;
   // The load message carries the file bytes: moved to the worker, not copied.
-  const { model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, [...buffers, ...(ort?.transfer ?? [])]);
+  const { model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
   loadedSpec = spec;
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker.
