@@ -319,10 +319,19 @@ describe('The LM Playground panel (code-server)', function () {
   it("with device webgpu (asked for), runs the playground's own engine on WebGPU even on a software adapter", async function () {
     const { wb } = session;
     fs.writeFileSync(path.join(session.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.device': 'webgpu' }));
-    await wb.runCommand('View: Close All Editors');
-    await wb.runCommand('LM: Open Playground');
-    frame = await wb.webviewFrame('#prompt');
-    await frame.locator('#engine-status', { hasText: /WebGPU available in this window/ }).waitFor();
+    // The workbench applies a settings file it watches a moment later: a page opened before that
+    // still has device auto (WebAssembly on this software adapter). Reopen until it has the setting.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      await wb.runCommand('View: Close All Editors');
+      await wb.page.locator('.webview.ready').waitFor({ state: 'detached' });
+      await wb.runCommand('LM: Open Playground');
+      frame = await wb.webviewFrame('#prompt');
+      const status = frame.locator('#engine-status', { hasText: /the model loads on the first run/ });
+      await status.waitFor();
+      if (/WebGPU available in this window/.test(await status.innerText())) break;
+      assert.ok(Date.now() < deadline, `the device setting never reached the page: ${await status.innerText()}`);
+    }
     await fill('prompt', 'the mouse ate the');
     await fill('maxTokens', '6');
     await setValue('model', 'gpt-classics');
