@@ -8,6 +8,7 @@ import { ModelFormatError } from '../errors';
 import type { Token, Tokenizer } from '../model';
 import { LibraryTokenizer } from './libraryTokenizer';
 import { SentencePieceBpe, sentencePieceLayout } from './sentencePieceBpe';
+import { nestedRepetition, tokenizerPatterns } from './tokenizerRegex';
 
 export class HuggingFaceTokenizer implements Tokenizer {
   private readonly impl: SentencePieceBpe | LibraryTokenizer;
@@ -26,6 +27,15 @@ export class HuggingFaceTokenizer implements Tokenizer {
       throw new ModelFormatError('not a Hugging Face tokenizer (no "model" section)', fileName);
     }
     this.json = tokenizerJson;
+    for (const { where, pattern } of tokenizerPatterns(tokenizerJson)) {
+      const nested = nestedRepetition(pattern);
+      if (nested) {
+        throw new ModelFormatError(
+          `the ${where} pattern repeats a group that itself repeats (${nested}): such a pattern can run for ever on a short text, so it is not run; no real tokenizer needs one`,
+          fileName,
+        );
+      }
+    }
     const layout = sentencePieceLayout(tokenizerJson);
     if (layout) {
       this.impl = new SentencePieceBpe(tokenizerJson as Record<string, unknown>, layout, fileName);
