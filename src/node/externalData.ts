@@ -78,6 +78,15 @@ export function graphExternalData(graphFile: string): ExternalDataOnDisk[] {
       );
     }
     if (!stat.isFile()) throw new ModelFormatError(`not a regular file (external data of ${graph})`, file);
+    // A link may lead out of the model's folder: onnxruntime-node refuses that, the WASM runtime would read it.
+    const real = fs.realpathSync(file);
+    const realDir = fs.realpathSync(dir);
+    if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real))) {
+      throw new ModelFormatError(
+        `leads outside the model's folder (to ${real}): the external data of ${graph} must be a file inside its folder; copy it there`,
+        file,
+      );
+    }
     if (stat.size < bytesNeeded) {
       throw new ModelFormatError(
         `${formatBytes(stat.size)}, but the graph ${graph} reads ${formatBytes(bytesNeeded)} from it: the file is incomplete (an interrupted download?); download it again`,

@@ -91,6 +91,22 @@ describe('faults: Hugging Face ONNX folders', function () {
     }
   });
 
+  it('an external data file that is a link out of the model folder is refused on every device', async () => {
+    const outside = path.join(dir, `outside-${n}.onnx_data`);
+    const d = copy('tiny-llama', (d) => {
+      const data = path.join(d, 'onnx', 'model.onnx_data');
+      fs.renameSync(data, outside);
+      fs.symlinkSync(outside, data);
+    });
+    for (const device of ['native', 'wasm'] as const) {
+      await refused(
+        loadHuggingFaceFolder(d, 'x', { device, dtype: { setting: 'fp32' } }),
+        path.join(d, 'onnx', 'model.onnx_data'),
+        /leads outside the model's folder/,
+      );
+    }
+  });
+
   it('a dtype the folder does not have: the error lists the variants it has', async () => {
     const d = path.join(FIXTURES, 'tiny-llama');
     await refused(
