@@ -14,7 +14,8 @@ import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
 import { openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
 import { getLlama } from '../../src/node/gguf/llamaRuntime';
-import { recognizeModel } from '../../src/node/modelLoader';
+import { findLocalGgufModels, ggufSearchFolders } from '../../src/node/localGgufModels';
+import { loadModel, recognizeModel } from '../../src/node/modelLoader';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { REPO } from './helpers';
 
@@ -186,6 +187,20 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     assert.ok(mean < 0.05, `mean difference from float32 ${mean}`);
   });
 
+  it("runs in the engine's worker thread as the extension runs it: the host keeps the header's tokenizer, the numbers are the same", async () => {
+    const ref = reference('tiny-llama');
+    const model = await loadModel(gguf('tiny-llama-f32'), undefined, { inWorker: true, threads: 1 });
+    opened.push(model);
+    assert.strictEqual(model.info.backend, 'gguf');
+    assert.ok(/GGUF F32/.test(model.info.description), model.info.description);
+    assert.deepStrictEqual(
+      model.tokenizer.encode(ref.text, true).map((t) => t.id),
+      ref.input_ids,
+    );
+    const scores = await model.sequenceScores(ref.input_ids, 1);
+    scores.logProbs.forEach((lp, i) => assert.ok(Math.abs(lp - ref.token_logprobs[i]) < PYTORCH_TOLERANCE, `token ${i + 1}`));
+  });
+
   it('sequenceLogProbs (no ranks) gives sequenceScores’ log-probs, and a later nextLogProbs reuses nothing stale', async () => {
     const ref = reference('tiny-qwen2');
     const model = await open('tiny-qwen2-f32');
@@ -196,5 +211,54 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     assert.ok(Math.abs(short[ref.input_ids[3]] - ref.token_logprobs[2]) < PYTORCH_TOLERANCE);
     const other = await model.nextLogProbs([ref.input_ids[0], ref.input_ids[5], ref.input_ids[2]]);
     assert.notDeepStrictEqual(other, short);
+  });
+});
+
+describe("Find GGUF models: LM Studio's and Ollama's folders", () => {
+  let home: string;
+  beforeEach(() => (home = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-home-'))));
+  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it("lists LM Studio's publisher/repository/file.gguf (not its vision projectors) and Ollama's models by manifest, each a GGUF the registry opens", () => {
+    const studio = path.join(home, '.lmstudio', 'models', 'lmstudio-community', 'Tiny-GGUF');
+    fs.mkdirSync(studio, { recursive: true });
+    fs.copyFileSync(gguf('tiny-llama-q8_0'), path.join(studio, 'tiny-Q8_0.gguf'));
+    fs.writeFileSync(path.join(studio, 'mmproj-tiny-f16.gguf'), 'GGUF');
+    const old = path.join(home, '.cache', 'lm-studio', 'models', 'a', 'b');
+    fs.mkdirSync(old, { recursive: true });
+    fs.copyFileSync(gguf('tiny-qwen2-q8_0'), path.join(old, 'qwen.gguf'));
+    const ollama = path.join(home, 'ollama-store');
+    const digest = 'a'.repeat(64);
+    fs.mkdirSync(path.join(ollama, 'blobs'), { recursive: true });
+    fs.copyFileSync(gguf('tiny-qwen2-f32'), path.join(ollama, 'blobs', `sha256-${digest}`));
+    const manifest = path.join(ollama, 'manifests', 'registry.ollama.ai', 'library', 'tinyqwen');
+    fs.mkdirSync(manifest, { recursive: true });
+    const layers = [
+      { mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${digest}`, size: 1 },
+      { mediaType: 'application/vnd.ollama.image.template', digest: `sha256:${'b'.repeat(64)}`, size: 1 },
+    ];
+    fs.writeFileSync(path.join(manifest, 'latest'), JSON.stringify({ schemaVersion: 2, layers }));
+    // A manifest whose blob is missing is left out.
+    fs.writeFileSync(
+      path.join(manifest, 'gone'),
+      JSON.stringify({ layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${'c'.repeat(64)}` }] }),
+    );
+
+    const found = findLocalGgufModels(home, { OLLAMA_MODELS: ollama });
+    assert.deepStrictEqual(
+      found.map((m) => [m.source, m.label]),
+      [
+        ['LM Studio', 'a/b/qwen.gguf'],
+        ['LM Studio', 'lmstudio-community/Tiny-GGUF/tiny-Q8_0.gguf'],
+        ['Ollama', 'tinyqwen:latest'],
+      ],
+    );
+    for (const m of found) assert.strictEqual(recognizeModel(m.path).backend.id, 'gguf', m.label);
+    assert.strictEqual(found[2].bytes, fs.statSync(gguf('tiny-qwen2-f32')).size);
+  });
+
+  it('finds nothing, without failing, where neither tool is installed', () => {
+    assert.deepStrictEqual(findLocalGgufModels(home, {}), []);
+    assert.strictEqual(ggufSearchFolders(home, {}).ollama, path.join(home, '.ollama', 'models'));
   });
 });

@@ -69,19 +69,20 @@ export const PREBUILT_PACKAGES: Record<string, string> = {
   'win32-arm64': '@node-llama-cpp/win-arm64',
 };
 
+/** The binding's version (package.json pins it: the scoring relies on its logits filter, new in 3.22). */
+const LLAMA_VERSION = '3.22.1';
+
 /** The prebuilt Linux binaries link glibc 2.34's symbols. */
 const MIN_GLIBC = [2, 34];
 
 const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
 /** The bundled binding beside the running code (dist/ in the package), else the installed package (tests). */
-function bindingLocation(): { url: string; bundled: boolean } | undefined {
-  for (const dir of [__dirname, path.join(__dirname, '..')]) {
-    const bundle = path.join(dir, 'llama', 'lib', 'node-llama-cpp.mjs');
-    if (fs.existsSync(bundle)) return { url: pathToFileURL(bundle).href, bundled: true };
-  }
+function bindingLocation(): { file: string; bundled: boolean } | undefined {
+  const bundle = path.join(__dirname, 'llama', 'lib', 'node-llama-cpp.mjs');
+  if (fs.existsSync(bundle)) return { file: bundle, bundled: true };
   try {
-    return { url: pathToFileURL(require.resolve('node-llama-cpp')).href, bundled: false };
+    return { file: require.resolve('node-llama-cpp'), bundled: false };
   } catch {
     return undefined;
   }
@@ -94,9 +95,10 @@ export function llamaUnavailable(): string | undefined {
   if (!where) return 'llama.cpp (node-llama-cpp) is not installed here';
   if (where.bundled) {
     const pkg = PREBUILT_PACKAGES[platform];
-    const binary = pkg && path.join(new URL('.', where.url).pathname, '..', '..', '..', 'bin', 'llama', ...pkg.split('/'));
+    // The bundle's import of the platform package points at bin/llama/ (scripts/build.mjs).
+    const binary = pkg && path.join(path.dirname(where.file), '..', '..', '..', 'bin', 'llama', ...pkg.split('/'));
     if (!binary || !fs.existsSync(binary)) {
-      return `GGUF models need LM Playground's package for this platform (${Object.keys(PREBUILT_PACKAGES).join(', ')}), which carries llama.cpp's binary: this is the universal package, or ${platform} has no binary`;
+      return `GGUF models need llama.cpp's binary, which only LM Playground's packages for linux-x64 and linux-arm64 carry (node-llama-cpp ${LLAMA_VERSION} publishes no other): this package (${platform === 'linux-x64' || platform === 'linux-arm64' ? 'the universal one' : platform}) has none. Install the linux-x64 or linux-arm64 package, or use an ONNX or n-gram model`;
     }
   }
   if (process.platform === 'linux') {
@@ -118,7 +120,7 @@ export function getLlama(): Promise<Llama> {
   const why = llamaUnavailable();
   if (why) return Promise.reject(new LmError(why));
   llama ??= (async () => {
-    const binding = (await importModule(bindingLocation()!.url)) as NodeLlamaCpp;
+    const binding = (await importModule(pathToFileURL(bindingLocation()!.file).href)) as NodeLlamaCpp;
     // macOS arm64's one prebuilt binary is the Metal build: it is loaded as such, and models get no GPU layers.
     return binding.getLlama({
       gpu: process.platform === 'darwin' && process.arch === 'arm64' ? 'metal' : false,
