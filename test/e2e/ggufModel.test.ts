@@ -41,6 +41,8 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     assert.ok(text.includes(`surprisal −log₂ p = ${surprisal}`), `hover shows the CLI's surprisal ${surprisal} for ${JSON.stringify(under.text)}: ${text}`);
     await wb.screenshot('gguf-hover');
     await wb.page.mouse.move(5, 5);
+    await wb.page.keyboard.press('Escape');
+    await wb.page.locator('.monaco-hover:not(.hidden)').waitFor({ state: 'hidden' });
 
     // Complete Selection on the first line: greedy, so it inserts what `lmp generate` gives.
     const firstLine = () => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ') ?? '';
@@ -48,14 +50,24 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     await wb.focusEditor();
     await wb.page.keyboard.press('Control+Home');
     await wb.page.keyboard.press('Shift+End');
+    const before = await wb.editorText();
     await wb.runCommand('LM: Complete Selection');
-    await wb.notification(/completing with tiny-llama-f32/).waitFor({ state: 'hidden', timeout: 120_000 });
     const expected = JSON.parse(cli('generate', '--model', MODEL, '--prompt', prompt, '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json'));
     const completion: string = expected.completions[0].text;
+    // Inserted once generated: the document grows by the completion.
+    await wb.page.waitForFunction(
+      (n) =>
+        Array.from(document.querySelectorAll('.editor-instance .view-line'))
+          .map((e) => (e as HTMLElement).innerText)
+          .join('\n')
+          .replace(/\u00a0/g, ' ').length >= n,
+      before.length + completion.trimEnd().length,
+      { timeout: 120_000 },
+    );
     const edited = await wb.editorText();
     assert.ok(
-      text.startsWith(prompt + completion),
-      `the editor has ${JSON.stringify(text.slice(0, prompt.length + 60))}, the CLI completes ${JSON.stringify(completion)}`,
+      edited.startsWith(prompt + completion.trimEnd()),
+      `the editor has ${JSON.stringify(edited.slice(0, prompt.length + 60))}, the CLI completes ${JSON.stringify(completion)}`,
     );
     await wb.screenshot('gguf-complete');
     await wb.page.keyboard.press('Control+Z');
