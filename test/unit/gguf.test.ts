@@ -5,6 +5,7 @@
  * export on onnxruntime, llama.cpp's own tokenizer, and ranks counted over whole distributions.
  */
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -211,6 +212,35 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     assert.ok(Math.abs(short[ref.input_ids[3]] - ref.token_logprobs[2]) < PYTORCH_TOLERANCE);
     const other = await model.nextLogProbs([ref.input_ids[0], ref.input_ids[5], ref.input_ids[2]]);
     assert.notDeepStrictEqual(other, short);
+  });
+});
+
+describe('GGUF models where llama.cpp has no binary (the universal package)', function () {
+  this.timeout(60000);
+  it('the built CLI laid out as a package without bin/llama refuses a GGUF model with the reason; with the binary it scores it', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-universal-'));
+    try {
+      // The layout of an installed package: dist/ (the bundles), bin/ only in the platform packages.
+      fs.mkdirSync(path.join(root, 'dist'));
+      fs.copyFileSync(path.join(REPO, 'dist', 'cli.js'), path.join(root, 'dist', 'cli.js'));
+      fs.cpSync(path.join(REPO, 'dist', 'llama'), path.join(root, 'dist', 'llama'), { recursive: true });
+      const text = path.join(root, 'text.txt');
+      fs.writeFileSync(text, 'The little café on the corner.');
+      const run = () =>
+        spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'score', '--model', gguf('tiny-llama-f32'), '--json', text], { encoding: 'utf8' });
+      const refused = run();
+      assert.strictEqual(refused.status, 1, refused.stdout);
+      assert.match(
+        refused.stderr,
+        /GGUF models need llama\.cpp's binary, which only LM Playground's packages for linux-x64 and linux-arm64 carry.*the universal one/,
+      );
+      fs.cpSync(path.join(REPO, 'bin', 'llama'), path.join(root, 'bin', 'llama'), { recursive: true });
+      const scored = run();
+      assert.strictEqual(scored.status, 0, scored.stderr);
+      assert.strictEqual(JSON.parse(scored.stdout).model, 'tiny-llama-f32');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
