@@ -18,7 +18,7 @@ import { getLlama } from '../../src/node/gguf/llamaRuntime';
 import { findLocalGgufModels, ggufSearchFolders } from '../../src/node/localGgufModels';
 import { loadModel, recognizeModel } from '../../src/node/modelLoader';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { REPO } from './helpers';
+import { CORPUS, REPO } from './helpers';
 
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'models');
 const gguf = (name: string) => path.join(FIXTURES, 'gguf', `${name}.gguf`);
@@ -116,6 +116,14 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
       try {
         const ref = reference(fixture);
         assert.deepStrictEqual(model.tokenize(ref.text), ref.add_bos ? ref.input_ids.slice(1) : ref.input_ids, fixture);
+        // And the host's tokenizer equals llama.cpp's on 30,000 characters of the corpus with digits, symbols and an emoji.
+        const valid = path.join(CORPUS, 'valid');
+        const text =
+          fs.readFileSync(path.join(valid, fs.readdirSync(valid).sort()[0]), 'utf8').slice(0, 30000) + ' In 1984, 12345 people paid $3.50 — naïve 🙂\n\n  x  ';
+        const host = ggufBackend.hostTokenizer!({ location: gguf(`${fixture}-f32`), name: fixture }, {});
+        const ids = host.encode(text, true).map((t) => t.id);
+        // Without the start token the host puts first (BOS, or tiny-qwen2's <|endoftext|>).
+        assert.deepStrictEqual(ids.slice(1), model.tokenize(text), fixture);
       } finally {
         await model.dispose();
       }

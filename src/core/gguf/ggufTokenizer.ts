@@ -24,15 +24,24 @@ const LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+
 const QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 /**
- * tokenizer.ggml.pre values whose pre-tokenizer is written here: a Split regex before byte-level
- * mapping, or `gpt2` (GPT-2's own regex, ByteLevel's use_regex).
+ * tokenizer.ggml.pre values whose pre-tokenizer is written here, as llama.cpp splits for them: a
+ * Split regex before byte-level mapping (Llama 3, Qwen2), GPT-2's own regex (ByteLevel's
+ * use_regex), optionally after splitting off each digit (StarCoder, SmolLM …). Qwen2's NFC is
+ * Hugging Face's (llama.cpp does not normalise; the two agree on NFC text). Others (`default`,
+ * an older file's missing name, among them) are refused rather than guessed.
  */
-const PRE_TOKENIZERS: Record<string, { split?: string; nfc?: boolean }> = {
-  default: {},
-  gpt2: {},
-  smollm: {},
-  starcoder: {},
-  refact: {},
+const GPT2_WITH_DIGITS = { digits: true };
+const PRE_TOKENIZERS: Record<string, { split?: string; digits?: boolean; nfc?: boolean }> = {
+  'gpt-2': {},
+  'phi-2': {},
+  'roberta-bpe': {},
+  starcoder: GPT2_WITH_DIGITS,
+  refact: GPT2_WITH_DIGITS,
+  smollm: GPT2_WITH_DIGITS,
+  codeshell: GPT2_WITH_DIGITS,
+  'command-r': GPT2_WITH_DIGITS,
+  exaone: GPT2_WITH_DIGITS,
+  minerva: GPT2_WITH_DIGITS,
   llama3: { split: LLAMA3_SPLIT },
   'llama-v3': { split: LLAMA3_SPLIT },
   'llama-bpe': { split: LLAMA3_SPLIT },
@@ -133,8 +142,10 @@ export function ggufTokenizer(meta: GgufMetadata): GgufTokenizer {
     kind = 'SentencePiece BPE (llama)';
   } else if (model === 'gpt2') {
     const pre = meta.string('tokenizer.ggml.pre', 'default') ?? 'default';
-    const known = PRE_TOKENIZERS[pre];
-    if (!known) fail(`its tokenizer's pre-tokenizer "${pre}" (tokenizer.ggml.pre) is not one LM Playground reads (${Object.keys(PRE_TOKENIZERS).join(', ')})`);
+    // Own property only: a name such as "constructor" is no pre-tokenizer.
+    const known =
+      (Object.hasOwn(PRE_TOKENIZERS, pre) ? PRE_TOKENIZERS[pre] : undefined) ??
+      fail(`its tokenizer's pre-tokenizer "${pre}" (tokenizer.ggml.pre) is not one LM Playground reads (${Object.keys(PRE_TOKENIZERS).join(', ')})`);
     const merges =
       meta.array('tokenizer.ggml.merges', isString, 'strings') ?? fail('a byte-level BPE vocabulary (tokenizer.ggml.model gpt2) needs tokenizer.ggml.merges');
     json = {
@@ -149,7 +160,15 @@ export function ggufTokenizer(meta: GgufMetadata): GgufTokenizer {
               { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
             ],
           }
-        : { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+        : known.digits
+          ? {
+              type: 'Sequence',
+              pretokenizers: [
+                { type: 'Digits', individual_digits: true },
+                { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+              ],
+            }
+          : { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
       post_processor: null,
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
       model: {
