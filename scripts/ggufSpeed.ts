@@ -95,9 +95,13 @@ async function main(): Promise<void> {
     rows.push(`| ${v.label} | ${f(s.load)} | ${f(s.prefill)} | ${f(s.decode)} | ${f(s.scores)} | ${f(s.logProbs)} | ${Math.round(s.rssMiB)} |`);
     console.error(rows[rows.length - 1]);
   }
-  console.log(`Measured by \`node out/scripts/ggufSpeed.js DIR --heatmap ${heatmap}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus()[0]?.model ?? 'CPU'}, ${os.cpus().length} cores, Node ${process.version}.`);
+  console.log(
+    `Measured by \`node out/scripts/ggufSpeed.js DIR --heatmap ${heatmap}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus()[0]?.model ?? 'CPU'}, ${os.cpus().length} cores, Node ${process.version}.`,
+  );
   console.log('');
-  console.log(`| model | load (s) | prefill ${PREFILL} (tokens/s) | decode (tokens/s) | heat-map: scores with ranks (tokens/s) | log-probs only (tokens/s) | peak resident memory (MiB) |`);
+  console.log(
+    `| model | load (s) | prefill ${PREFILL} (tokens/s) | decode (tokens/s) | heat-map: scores with ranks (tokens/s) | log-probs only (tokens/s) | peak resident memory (MiB) |`,
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
 }
