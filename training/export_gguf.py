@@ -142,11 +142,48 @@ def add_tokenizer(w, folder, config, rows, pre):
     w.add("tokenizer.ggml.add_eos_token", bool(tok_config.get("add_eos_token", False)))
 
 
+def export_gpt2(folder, out, kind):
+    """gpt-classics (training/train_gpt.py's GPT-2, weights read from its fp32 graph) as llama.cpp's gpt2 architecture."""
+    from reference_from_onnx import gpt_from_onnx
+
+    config = json.load(open(os.path.join(folder, "config.json")))
+    state = {k: v.detach().numpy() for k, v in gpt_from_onnx(folder, config).state_dict().items()}
+    d = config["n_embd"]
+    w = GgufWriter()
+    w.add("general.architecture", "gpt2")
+    w.add("general.name", os.path.basename(os.path.normpath(folder)))
+    w.add("general.file_type", FILE_TYPES[kind])
+    w.add("gpt2.context_length", config["n_positions"])
+    w.add("gpt2.embedding_length", d)
+    w.add("gpt2.block_count", config["n_layer"])
+    w.add("gpt2.feed_forward_length", config.get("n_inner") or 4 * d)
+    w.add("gpt2.attention.head_count", config["n_head"])
+    w.add("gpt2.attention.layer_norm_epsilon", float(config["layer_norm_epsilon"]))
+    w.add("gpt2.vocab_size", Typed(UINT32, config["vocab_size"]))
+    add_tokenizer(w, folder, config, config["vocab_size"], "gpt-2")
+    w.add_tensor("token_embd.weight", state["wte.weight"], kind)
+    w.add_tensor("position_embd.weight", state["wpe.weight"])
+    for n in range(config["n_layer"]):
+        p = f"h.{n}."
+        for gg, ours in (("attn_norm", "ln_1"), ("ffn_norm", "ln_2")):
+            w.add_tensor(f"blk.{n}.{gg}.weight", state[p + ours + ".weight"])
+            w.add_tensor(f"blk.{n}.{gg}.bias", state[p + ours + ".bias"])
+        for gg, ours in (("attn_qkv", "c_attn"), ("attn_output", "c_proj"), ("ffn_up", "c_fc"), ("ffn_down", "mlp_proj")):
+            w.add_tensor(f"blk.{n}.{gg}.weight", state[p + ours + ".weight"], kind)
+            w.add_tensor(f"blk.{n}.{gg}.bias", state[p + ours + ".bias"])
+    w.add_tensor("output_norm.weight", state["ln_f.weight"])
+    w.add_tensor("output_norm.bias", state["ln_f.bias"])
+    w.write(out)  # the output layer is the embedding (tied): llama.cpp multiplies by token_embd
+    return os.path.getsize(out)
+
+
 def export(folder, out, kind, pre=None):
     config = json.load(open(os.path.join(folder, "config.json")))
     arch = config["model_type"]
+    if arch == "gpt2":
+        return export_gpt2(folder, out, kind)
     if arch not in ("llama", "qwen2"):
-        raise SystemExit(f"model_type {arch}: this exporter writes llama and qwen2")
+        raise SystemExit(f"model_type {arch}: this exporter writes llama, qwen2 and gpt-classics' gpt2")
     state = onnx_weights(folder)
     heads, kv_heads = config["num_attention_heads"], config["num_key_value_heads"]
     hidden = config["hidden_size"]

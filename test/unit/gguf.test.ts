@@ -173,6 +173,31 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     });
   }
 
+  it('slides its 1,024-token window over a longer text as the ONNX export does: full windows, then half a window carried over', async () => {
+    const model = await open('tiny-qwen2-f32');
+    const onnx = await loadHuggingFaceFolder(path.join(FIXTURES, 'tiny-qwen2'), 'tiny-qwen2', { dtype: { setting: 'fp32' } });
+    try {
+      const valid = path.join(CORPUS, 'valid');
+      const ids = onnx.tokenizer
+        .encode(fs.readFileSync(path.join(valid, fs.readdirSync(valid).sort()[0]), 'utf8').slice(0, 9000), true)
+        .map((t) => t.id)
+        .slice(0, 1800);
+      assert.strictEqual(ids.length, 1800);
+      assert.strictEqual(model.info.contextLength, onnx.info.contextLength);
+      const [a, b] = [await model.sequenceScores(ids, 1), await onnx.sequenceScores(ids, 1)];
+      let worst = 0;
+      a.logProbs.forEach((lp, i) => (worst = Math.max(worst, Math.abs(lp - b.logProbs[i]))));
+      assert.ok(worst < PYTORCH_TOLERANCE, `llama.cpp and onnxruntime differ by ${worst}`);
+      // A context of a whole window (1,024 tokens), asked alone: every token of it counts.
+      const [x, y] = [await model.nextLogProbs(ids.slice(0, 1024)), await onnx.nextLogProbs(ids.slice(0, 1024))];
+      worst = 0;
+      x.forEach((lp, i) => (worst = Math.max(worst, Math.abs(lp - y[i]))));
+      assert.ok(worst < PYTORCH_TOLERANCE, `after a whole window, llama.cpp and onnxruntime differ by ${worst}`);
+    } finally {
+      await onnx.dispose();
+    }
+  });
+
   it('ranks below the top logits come from a second evaluation and equal ranks counted over whole distributions (q8_0 run as it is)', async () => {
     const ref = reference('tiny-llama');
     // Only the top 8 logits per position: most targets need the second evaluation. llama.cpp's sums

@@ -123,7 +123,9 @@ export async function openGguf(file: string, name: string, options: { threads?: 
   }
   try {
     const context = await model.createContext({
-      contextSize: shape.window,
+      // One more than the window: node-llama-cpp keeps a context's last cell free, and shifts the
+      // context (drops its start) rather than fill it.
+      contextSize: shape.window + 1,
       batchSize: Math.min(512, shape.window),
       sequences: 1,
       // Half the cores by default: ggml's threads wait for each other by spinning, which on a busy
@@ -135,15 +137,15 @@ export async function openGguf(file: string, name: string, options: { threads?: 
       experimentalKvCacheValueType: 'F32',
     });
     const precision = meta.precision;
-    const context_ =
-      context.contextSize < shape.declared ? `${context.contextSize} tokens (of ${shape.declared}: the cache is capped)` : `${context.contextSize} tokens`;
+    const window = Math.min(shape.window, context.contextSize - 1);
+    const context_ = window < shape.declared ? `${window} tokens (of ${shape.declared}: the cache is capped)` : `${window} tokens`;
     return new GgufLanguageModel(model, context, {
       name,
       tokenizer,
       vocabSize: vocab.vocabSize,
       bosId: vocab.bosId,
       eosIds: vocab.eosIds,
-      window: context.contextSize,
+      window,
       description: `${shape.arch} transformer (GGUF ${precision}), ${shape.layers} layers, context ${context_}, vocabulary ${vocab.vocabSize}, on llama.cpp (CPU)`,
       precision,
       rankTop: options.rankTop,
