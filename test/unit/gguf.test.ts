@@ -17,6 +17,8 @@ import { openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
 import { getLlama } from '../../src/node/gguf/llamaRuntime';
 import { findLocalGgufModels, ggufSearchFolders } from '../../src/node/localGgufModels';
 import { loadModel, recognizeModel } from '../../src/node/modelLoader';
+import { describeFacts } from '../../src/node/modelSummary';
+import { formatBytes } from '../../src/core/modelLimits';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { CORPUS, REPO } from './helpers';
 
@@ -50,6 +52,11 @@ describe('GGUF header and tokenizer (core)', () => {
     assert.strictEqual(meta.int('llama.block_count'), 2);
     assert.strictEqual(meta.precision, 'F32');
     assert.strictEqual(readGgufHeader(gguf('tiny-qwen2-q8_0')).precision, 'Q8_0');
+    // What Select Model shows, without loading the model.
+    assert.strictEqual(
+      describeFacts(ggufBackend.facts({ location: gguf('tiny-qwen2-q8_0'), name: 'q' }, {})!),
+      `qwen2 transformer (GGUF, Q8_0), 2 layers, d = 64 · 0.1 M parameters · ${formatBytes(fs.statSync(gguf('tiny-qwen2-q8_0')).size)} · byte-level BPE (qwen2), 512 tokens · context 1,024 tokens`,
+    );
     // 512 × 64 embedding + untied output, 2 layers of (64·64·2 + 64·32·2 + 3·64·128 + 2·64) + final norm.
     assert.strictEqual(meta.parameters, 2 * 512 * 64 + 2 * (2 * 64 * 64 + 2 * 64 * 32 + 3 * 64 * 128 + 2 * 64) + 64);
   });

@@ -66,6 +66,15 @@ export interface GgufTokenizer {
   kind: string;
 }
 
+/** The tokenizer's kind and size from the header alone, without building it (for Select Model's list). */
+export function ggufTokenizerSummary(meta: GgufMetadata): { kind: string; vocabSize: number } | undefined {
+  const model = meta.string('tokenizer.ggml.model', undefined);
+  const tokens = meta.header.metadata.get('tokenizer.ggml.tokens');
+  if (!model || !Array.isArray(tokens)) return undefined;
+  const kind = model === 'llama' ? 'SentencePiece BPE (llama)' : model === 'gpt2' ? `byte-level BPE (${meta.string('tokenizer.ggml.pre', 'default')})` : model;
+  return { kind, vocabSize: tokens.length };
+}
+
 const isString = (v: GgufValue): v is string => typeof v === 'string';
 const isNumber = (v: GgufValue): v is number => typeof v === 'number';
 

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { LmError, ModelFormatError } from '../../core/errors';
 import { GgufMetadata, GgufNeedMoreBytes, parseGgufHeader } from '../../core/gguf/ggufHeader';
-import { ggufTokenizer, type GgufTokenizer } from '../../core/gguf/ggufTokenizer';
+import { ggufTokenizer, ggufTokenizerSummary, type GgufTokenizer } from '../../core/gguf/ggufTokenizer';
 import { MAX_CACHE_BYTES } from '../../core/neural/onnxCausalLm';
 import { HuggingFaceTokenizer } from '../../core/neural/hfTokenizer';
 import { describeFsError } from '../modelFileStream';
@@ -93,15 +93,16 @@ export function ggufFacts(file: string): ModelFacts | undefined {
   try {
     const meta = readGgufHeader(file);
     const shape = ggufShape(meta);
-    const vocab = ggufTokenizer(meta);
+    // The summary, not the tokenizer: a large vocabulary's merges take a while to build, and Select Model lists many files.
+    const vocab = ggufTokenizerSummary(meta);
     return {
       parametersAre: 'weights',
       architecture: `${shape.arch} transformer (GGUF, ${meta.precision}), ${shape.layers} layers, d = ${shape.hidden}`,
       parameters: meta.parameters,
       file,
       bytes: fs.statSync(file).size,
-      tokenizer: vocab.kind,
-      vocabulary: vocab.vocabSize,
+      tokenizer: vocab?.kind,
+      vocabulary: vocab?.vocabSize,
       context: shape.window,
     };
   } catch {
