@@ -63,7 +63,7 @@ export interface LanguageModel {
   readonly eosId: number | undefined;
   /** Every end-of-sequence token when the model has several (eosId first); absent: eosId alone. */
   readonly eosIds?: readonly number[];
-  /** Out-of-vocabulary token, when the model has one (n-gram models). */
+  /** Out-of-vocabulary token, when the model has one (an n-gram model's <unk>, a neural tokenizer's <unk>). */
   readonly unkId: number | undefined;
   /** Tokens never to be generated (begin-of-sequence, unknown word). */
   readonly unsampleableIds: readonly number[];

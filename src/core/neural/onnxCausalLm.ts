@@ -14,6 +14,7 @@ import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { float16ToFloat32 } from './float16';
 import { readGraphSignature, type GraphSignature } from './graphInputs';
 import { HuggingFaceTokenizer } from './hfTokenizer';
+import { bytesSource, checkExternalDataSizes, ExternalDataLocationError, ExternalDataSizeError, externalDataFiles, NotOnnxError } from './onnxExternalData';
 import { FLOAT16_DTYPES, type Dtype } from './onnxVariants';
 import { specialTokens } from './specialTokens';
 
@@ -58,6 +59,7 @@ export interface CausalLmFiles {
   configName?: string;
   tokenizerName?: string;
   generationConfigName?: string;
+  tokenizerConfigName?: string;
 }
 
 export interface CausalLmOptions {
@@ -151,6 +153,8 @@ export function readCausalLmConfig(files: Omit<CausalLmFiles, 'onnx'>): CausalLm
   const tokens = specialTokens(files, config.vocabSize, {
     config: configName,
     generationConfig: files.generationConfigName ?? 'generation_config.json',
+    tokenizerConfig: files.tokenizerConfigName,
+    tokenizer: files.tokenizerName,
   });
   return { ...config, ...tokens };
 }
@@ -204,7 +208,8 @@ export const ONNX_CAPABILITIES: BackendCapabilities = {
 
 export class OnnxCausalLm implements LanguageModel {
   readonly info: ModelInfo;
-  readonly unkId = undefined;
+  /** The tokenizer's <unk>: scoring counts it as out of vocabulary, as an n-gram model's. */
+  readonly unkId: number | undefined;
   readonly unsampleableIds: readonly number[] = [];
   private cache: Cache | undefined;
   private readonly chunk: number;
@@ -222,6 +227,7 @@ export class OnnxCausalLm implements LanguageModel {
     options: CausalLmOptions,
     dtype: Dtype | undefined,
   ) {
+    this.unkId = tokenizer.unkId;
     this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
     const bytesPerToken = config.layers * 2 * config.kvHeads * config.headDim * (graph.cacheType === 'float16' ? 2 : 4);
     this.window = Math.max(2, Math.min(config.contextLength, Math.floor((options.maxCacheBytes ?? MAX_CACHE_BYTES) / bytesPerToken)));
@@ -244,6 +250,7 @@ export class OnnxCausalLm implements LanguageModel {
     const config = readCausalLmConfig(files);
     const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, tokenizerName);
     const onnxName = files.onnxName ?? 'model.onnx';
+    checkGivenExternalData(files, onnxName);
     let session: InferenceSession;
     try {
       // disable_quant_qdq: native onnxruntime would fuse an int8 graph's DequantizeLinear → MatMul
@@ -510,6 +517,24 @@ export class OnnxCausalLm implements LanguageModel {
       await this.session.release();
     }).catch(() => undefined);
     return this.released;
+  }
+}
+
+/**
+ * External data given as bytes (a webview's runtime) against the tensors the graph reads from
+ * them, before onnxruntime-web reads past an end or a forged offset (its own message names no
+ * tensor). Data given as paths was checked where the files are (node/externalData.ts).
+ */
+function checkGivenExternalData(files: CausalLmFiles, onnxName: string): void {
+  const given = files.externalData ?? [];
+  if (typeof files.onnx === 'string' || given.length === 0 || given.some((d) => typeof d.data === 'string')) return;
+  try {
+    const needed = externalDataFiles(bytesSource(files.onnx));
+    checkExternalDataSizes(needed, (location) => (given.find((d) => d.path === location)?.data as Uint8Array | undefined)?.length, onnxName);
+  } catch (e) {
+    if (e instanceof NotOnnxError) return; // onnxruntime says what is wrong with the graph
+    if (e instanceof ExternalDataLocationError || e instanceof ExternalDataSizeError) throw new ModelFormatError(`${e.message}: refused`, onnxName);
+    throw e;
   }
 }
 

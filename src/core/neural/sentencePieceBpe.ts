@@ -124,7 +124,8 @@ export class SentencePieceBpe {
   private readonly tokens: string[] = [];
   private readonly merges: BpeMerges;
   private readonly replacementId: number;
-  private readonly unkId: number | undefined;
+  /** The unknown token: what a character becomes that neither the vocabulary nor byte fallback can spell (out of vocabulary). */
+  readonly unkId: number | undefined;
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly byteOf: Int16Array;
   private readonly added: AddedToken[];
