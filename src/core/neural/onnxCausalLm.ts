@@ -473,11 +473,26 @@ export class OnnxCausalLm implements LanguageModel {
     return this.scoreWindows(ids, from, true, signal);
   }
 
+  async sequenceDistributions(
+    ids: readonly number[],
+    from: number,
+    each: (index: number, logProbs: Float64Array) => void,
+    signal?: CancelSignal,
+  ): Promise<Float64Array> {
+    return (await this.scoreWindows(ids, from, false, signal, each)).logProbs;
+  }
+
   /**
    * Scores tokens [from, n) in windows of the model's context: overlapping, so that every token
    * keeps at least half a window of context; the first window starts half a window before `from`.
    */
-  private scoreWindows(ids: readonly number[], from: number, withRanks: boolean, signal?: CancelSignal): Promise<SequenceScores> {
+  private scoreWindows(
+    ids: readonly number[],
+    from: number,
+    withRanks: boolean,
+    signal?: CancelSignal,
+    each?: (index: number, logProbs: Float64Array) => void,
+  ): Promise<SequenceScores> {
     return this.exclusive(async () => {
       const n = ids.length;
       const logProbs = new Float64Array(Math.max(0, n - from));
@@ -486,6 +501,7 @@ export class OnnxCausalLm implements LanguageModel {
       const V = this.config.vocabSize;
       let start = Math.max(0, Math.min(from - windowKeep(max), n - max));
       let scored = Math.max(from, 1);
+      let row: Float64Array = new Float64Array(each ? V : 0);
       while (scored < n) {
         throwIfCancelled(signal);
         const end = Math.min(start + max, n);
@@ -497,6 +513,8 @@ export class OnnxCausalLm implements LanguageModel {
             const t = start + k + r + 1;
             if (t < first || t >= end) continue;
             logProbs[t - from] = logSoftmaxAt(logits, r * V, V, ids[t]);
+            // One row at a time, reused: nothing per token outlives the call.
+            if (each) each(t - from, (row = logSoftmaxRow(logits, r * V, V, row)));
             if (withRanks) ranks[t - from] = rankAt(logits, r * V, V, ids[t]);
           }
         });
@@ -555,13 +573,12 @@ function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
   return true;
 }
 
-function logSoftmaxRow(data: Float32Array, offset: number, V: number): Float64Array {
+function logSoftmaxRow(data: Float32Array, offset: number, V: number, out: Float64Array = new Float64Array(V)): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < V; i++) if (data[offset + i] > max) max = data[offset + i];
   let sum = 0;
   for (let i = 0; i < V; i++) sum += Math.exp(data[offset + i] - max);
   const lse = max + Math.log(sum);
-  const out = new Float64Array(V);
   for (let i = 0; i < V; i++) out[i] = data[offset + i] - lse;
   return out;
 }
