@@ -69,11 +69,11 @@ class Attention(nn.Module):
     def forward(self, x, cos, sin, keep, past_k, past_v):
         s = self.s
         b, t = x.shape[0], x.shape[1]
+        # The same operations in the same order as without q/k norms (the other fixtures' graphs stay byte for byte).
         q = self.q_proj(x).view(b, t, s.heads, s.head_dim)
+        q = (self.q_norm(q) if s.qk_norm else q).transpose(1, 2)
         k = self.k_proj(x).view(b, t, s.kv_heads, s.head_dim)
-        if s.qk_norm:
-            q, k = self.q_norm(q), self.k_norm(k)
-        q, k = q.transpose(1, 2), k.transpose(1, 2)
+        k = (self.k_norm(k) if s.qk_norm else k).transpose(1, 2)
         v = self.v_proj(x).view(b, t, s.kv_heads, s.head_dim).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
