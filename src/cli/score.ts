@@ -6,7 +6,7 @@
  */
 import { LmError } from '../core/errors';
 import { LN10 } from '../core/logMath';
-import type { LanguageModel } from '../core/model';
+import type { LanguageModel, Token } from '../core/model';
 import { codePointLength, ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
 import { TokenStream } from '../core/tokenStream';
 import { loadModel } from '../node/modelLoader';
@@ -78,15 +78,23 @@ export async function scoreFile(
       throw e instanceof LmError ? new LmError(`${displayName(file)}: ${e.message}`) : e;
     }
   };
+  // A chunk's tokens go to the scorer a slice at a time and their scores out at once, so that
+  // scores (with details, a few hundred bytes each) die young instead of a whole chunk's living on.
+  const score = async (all: Token[]) => {
+    for (let i = 0; i < all.length; i += SCORE_SLICE_TOKENS) await emit(await scorer.push(all.slice(i, i + SCORE_SLICE_TOKENS)));
+  };
   let chars = 0;
   for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
     chars += codePointLength(text);
-    await emit(await scorer.push(named(() => tokens.push(text))));
+    await score(named(() => tokens.push(text)));
   }
-  await emit(await scorer.push(named(() => tokens.end())));
+  await score(named(() => tokens.end()));
   await emit(await scorer.end());
   return chars;
 }
+
+/** Tokens scored between two writes: a few windows of a neural model. */
+const SCORE_SLICE_TOKENS = 1024;
 
 function summaryJson(model: LanguageModel, totals: ScoreTotals, chars: number): Record<string, unknown> {
   const s = totals.summary(chars);
