@@ -16,7 +16,7 @@ import {
   type ByteSource,
   type ExternalDataFile,
 } from '../core/neural/onnxExternalData';
-import { describeFsError, formatBytes } from './modelFileStream';
+import { describeFsError } from './modelFileStream';
 
 export interface ExternalDataOnDisk {
   /** As the graph names it (relative to the graph's folder, `/` separators). */
