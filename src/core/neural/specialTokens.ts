@@ -125,7 +125,8 @@ function checkAddedTokensDecoder(tokenizerConfig: Record<string, unknown> | unde
 export function specialTokens(files: SpecialTokenFiles, vocabSize: number, names: SpecialTokenNames): SpecialTokens {
   const config = asObject(files.config) ?? {};
   const generation = asObject(files.generationConfig);
-  const tokenizerConfig = asObject(files.tokenizerConfig);
+  // A tokenizer.json without a model section is reported by the tokenizer's own checks, first.
+  const tokenizerConfig = asObject(asObject(files.tokenizer)?.model) ? asObject(files.tokenizerConfig) : undefined;
   checkAddedTokensDecoder(tokenizerConfig, files.tokenizer, names);
   const eos = [
     ...ids(generation?.eos_token_id, 'eos_token_id', vocabSize, names.generationConfig),
