@@ -18,6 +18,8 @@ export class HuggingFaceTokenizer implements Tokenizer {
    * vocabulary (a character without a token, or whose byte tokens a byte-fallback vocabulary lacks).
    */
   readonly unkId: number | undefined;
+  /** Bytes a byte-fallback vocabulary has no <0xNN> token for (characters needing them are <unk>). */
+  readonly missingByteTokens: readonly number[];
   readonly sentencePerLine = false;
   /** Where a long text may be cut and tokenized in pieces, for the layouts that have such places. */
   readonly cutPoint?: (text: string) => number;
@@ -58,6 +60,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
     }
     this.vocabSize = this.impl.vocabSize;
     this.unkId = this.impl.unkId;
+    this.missingByteTokens = this.impl instanceof SentencePieceBpe ? this.impl.missingByteTokens : [];
     this.cutPoint = this.impl.cutPoint;
   }
 

@@ -233,11 +233,19 @@ export class OnnxCausalLm implements LanguageModel {
     this.window = Math.max(2, Math.min(config.contextLength, Math.floor((options.maxCacheBytes ?? MAX_CACHE_BYTES) / bytesPerToken)));
     const context = this.window < config.contextLength ? `${this.window} tokens (of ${config.contextLength}: the cache is capped)` : `${this.window} tokens`;
     const precision = dtype ? `, ${dtype}` : '';
+    const missing = tokenizer.missingByteTokens;
+    // Said where the model is described (status bar tooltip, log): these characters score as <unk>.
+    const bytes = missing.length
+      ? `; its byte fallback lacks ${missing.length} of the 256 byte tokens (${missing
+          .slice(0, 4)
+          .map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)
+          .join(', ')}${missing.length > 4 ? ', …' : ''}): characters needing them are <unk>, counted out of vocabulary`
+      : '';
     this.info = {
       name: options.name,
       backend: 'onnx',
       capabilities: ONNX_CAPABILITIES,
-      description: `${config.modelType} transformer, ${config.layers} layers, context ${context}, vocabulary ${config.vocabSize}${precision}, on ${options.device}`,
+      description: `${config.modelType} transformer, ${config.layers} layers, context ${context}, vocabulary ${config.vocabSize}${precision}, on ${options.device}${bytes}`,
       contextLength: this.window,
       device: options.device,
       ...(dtype ? { precision: dtype } : {}),

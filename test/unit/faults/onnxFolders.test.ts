@@ -260,6 +260,11 @@ describe('faults: Hugging Face ONNX folders', function () {
     const lacking = await loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'q4' } });
     try {
       assert.strictEqual((await scoreText(whole, text)).summary.oov, 0, 'every byte has its token');
+      assert.match(
+        lacking.info.description,
+        /its byte fallback lacks 1 of the 256 byte tokens \(<0xF0>\): characters needing them are <unk>, counted out of vocabulary$/,
+      );
+      assert.doesNotMatch(whole.info.description, /byte fallback lacks/);
       const { tokens, summary } = await scoreText(lacking, text);
       const unknown = tokens.filter((t) => t.id === lacking.unkId);
       assert.ok(lacking.unkId !== undefined && unknown.length >= 2, JSON.stringify(tokens.map((t) => t.text)));
