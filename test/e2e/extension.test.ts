@@ -49,6 +49,8 @@ describe('LM Playground in VS Code (code-server)', function () {
           .replace(/\u00a0/g, ' ').length >
         'the mouse ate the'.length + 2,
     );
+    // A completion this short opens no progress notification, which would stay up to 0.8 s after the insert.
+    assert.ok(!(await wb.notification(/completing with/).isVisible()), 'no progress notification is left over the inserted text');
     const text = await wb.editorText();
     assert.strictEqual(text.trimEnd(), expected.trimEnd(), 'the inserted text is the greedy completion the CLI produces for the same model');
     await wb.screenshot('complete-selection');
