@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
 import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
 import { boundsFromGuesses, estimatesNote, guessFrequencies, readBounds, shannonBounds } from '../../src/core/shannon/bounds';
-import { gameStats, gamesToCsv, guess, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
+import { gameStats, gamesToCsv, guess, isFinished, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
 import { playModel } from '../../src/core/shannon/modelPlayer';
 import { NextCharPredictor, guessRank } from '../../src/core/shannon/nextCharDistribution';
 import { loadModel } from '../../src/node/modelLoader';
@@ -116,6 +116,18 @@ describe('Shannon game', () => {
     assert.strictEqual(foldToShannon27('Café,  NOËL!\nIt’s 1951.'), 'cafe noel it s');
     assert.deepStrictEqual(makeAlphabet('shannon27', '').symbols.length, 27);
     assert.deepStrictEqual(makeAlphabet('all', 'baab\n').symbols, ['\n', 'a', 'b']);
+  });
+
+  it('a character no key types (a tab) is found once every other symbol was tried, at guess K, never beyond', () => {
+    const g = newGame('tabbed', 'a\tb', 'all', 0, 'id');
+    assert.strictEqual(guess(g, 'a'), 'right');
+    assert.strictEqual(guess(g, 'a'), 'wrong');
+    assert.strictEqual(guess(g, 'b'), 'forced');
+    assert.deepStrictEqual(g.guesses, [1, 3]);
+    assert.deepStrictEqual(g.wrong, [[], ['a', 'b']]);
+    assert.strictEqual(guess(g, 'b'), 'right');
+    assert.ok(isFinished(g));
+    assert.strictEqual(gameStats(g).person.bounds.kind, 'bounds');
   });
 
   it('counts guesses, refuses repeats and symbols outside the alphabet, and moves on when right', () => {
