@@ -320,12 +320,26 @@ describe('In-editor features (code-server)', function () {
       await wb.runCommand('Notifications: Clear All Notifications');
     });
 
-    it('the heat-map', async function () {
+    it('the heat-map: Stop keeps the colours scored so far, Continue scores the rest, Clear removes them', async function () {
       await wb.openFile('long.txt');
       await wb.runCommand('LM: Show Token Probabilities');
-      await cancelProgress(/token probabilities with/);
-      await wb.notification(/token probabilities cancelled/).waitFor();
-      assert.strictEqual(await decorated().count(), 0, 'no colours are left');
+      /** Stops the run once it has scored some tokens, and waits for the offer. */
+      const stopScored = async (title: RegExp) => {
+        const toast = wb.notification(title);
+        await toast.filter({ hasText: /[1-9][\d,]* of [\d,]+ tokens/ }).waitFor();
+        await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+        const offer = wb.notification(/token probabilities stopped; the [\d,]+ of [\d,]+ tokens scored keep their colours/);
+        await offer.waitFor();
+        return offer;
+      };
+      const first = await stopScored(/token probabilities with/);
+      await wb.screenshot('heatmap-stopped');
+      assert.ok((await decorated().count()) > 0, 'the tokens scored before Stop keep their colours');
+      await first.locator('.monaco-button', { hasText: 'Continue' }).click();
+      const again = await stopScored(/token probabilities \(continued\) with/);
+      assert.ok((await decorated().count()) > 0);
+      await again.locator('.monaco-button', { hasText: 'Clear' }).click();
+      await wb.page.waitForFunction(() => document.querySelectorAll('.editor-instance .cdr[class*="TextEditorDecorationType"]').length === 0);
       await wb.runCommand('Notifications: Clear All Notifications');
     });
 
