@@ -119,7 +119,16 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
     }
     const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document) ?? editor!;
     const ok = await targetEditor.edit((b) => b.insert(insertAt, text), { undoStopBefore: true, undoStopAfter: true });
-    if (!ok) throw new LmError('the editor refused the edit; the document was not changed');
+    // A read-only editor drops the edit and still reports success: the unchanged version tells.
+    if (!ok || document.version === versionBefore) {
+      const copy = 'Copy Completion';
+      const answer = await vscode.window.showWarningMessage(
+        'LM: the editor refused the edit (is the document read-only?), so the completion was not inserted.',
+        copy,
+      );
+      if (answer === copy) await vscode.env.clipboard.writeText(text);
+      return;
+    }
     const end = document.positionAt(document.offsetAt(insertAt) + text.length);
     targetEditor.selection = new vscode.Selection(end, end);
   }

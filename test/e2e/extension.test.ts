@@ -16,6 +16,7 @@ describe('LM Playground in VS Code (code-server)', function () {
     'lmPlayground.generation.temperature': 0,
     'lmPlayground.generation.maxTokens': MAX_TOKENS,
     'editor.hover.delay': 150,
+    'files.readonlyInclude': { '**/readonly.txt': true },
   });
   let wb: Workbench;
   let workspace: string;
@@ -59,6 +60,18 @@ describe('LM Playground in VS Code (code-server)', function () {
     await wb.page.waitForFunction(
       () => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the',
     );
+  });
+
+  it('a read-only document: the completion is offered to copy, not silently dropped', async function () {
+    fs.writeFileSync(path.join(workspace, 'readonly.txt'), 'the mouse ate the');
+    await wb.openFile('readonly.txt');
+    await completeFirstLine();
+    const refused = wb.notification(/the completion was not inserted/);
+    await refused.waitFor();
+    await wb.screenshot('complete-selection-read-only');
+    assert.strictEqual((await refused.locator('.monaco-button', { hasText: 'Copy Completion' }).count()) > 0, true, 'Copy is offered');
+    assert.strictEqual((await wb.editorText()).trimEnd(), 'the mouse ate the');
+    await wb.runCommand('Notifications: Clear All Notifications');
   });
 
   it('shows the probability of a hovered word, as the CLI scores it', async function () {
