@@ -108,29 +108,21 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
 
   /** Inserts `text` after the prompt as one undo step, unless the document changed meanwhile. */
   async function insert(text: string): Promise<void> {
-    if (document.version !== versionBefore) {
-      const copy = 'Copy Completion';
-      const answer = await vscode.window.showWarningMessage(
-        'LM: the document changed while the model was generating, so the completion was not inserted.',
-        copy,
-      );
-      if (answer === copy) await vscode.env.clipboard.writeText(text);
-      return;
+    if (document.isClosed) return notInserted('the document was closed while the model was generating', text);
+    if (document.version !== versionBefore) return notInserted('the document changed while the model was generating', text);
+    const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document);
+    let ok: boolean;
+    if (targetEditor) ok = await targetEditor.edit((b) => b.insert(insertAt, text), { undoStopBefore: true, undoStopAfter: true });
+    else {
+      // Its tab was closed or is in the background (the document is still open): a workspace edit reaches it.
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(document.uri, insertAt, text);
+      ok = await vscode.workspace.applyEdit(edit);
     }
-    const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document) ?? editor!;
-    const ok = await targetEditor.edit((b) => b.insert(insertAt, text), { undoStopBefore: true, undoStopAfter: true });
     // A read-only editor drops the edit and still reports success: the unchanged version tells.
-    if (!ok || document.version === versionBefore) {
-      const copy = 'Copy Completion';
-      const answer = await vscode.window.showWarningMessage(
-        'LM: the editor refused the edit (is the document read-only?), so the completion was not inserted.',
-        copy,
-      );
-      if (answer === copy) await vscode.env.clipboard.writeText(text);
-      return;
-    }
+    if (!ok || document.version === versionBefore) return notInserted('the editor refused the edit (is the document read-only?)', text);
     const end = document.positionAt(document.offsetAt(insertAt) + text.length);
-    targetEditor.selection = new vscode.Selection(end, end);
+    if (targetEditor) targetEditor.selection = new vscode.Selection(end, end);
   }
 }
 
@@ -145,6 +137,13 @@ const PREVIEW_CHARS = 60;
 function previewTail(text: string): string {
   const line = text.replace(/\r?\n/g, ' ⏎ ').replace(/[ \t]+/g, ' ');
   return line.length > PREVIEW_CHARS ? `…${line.slice(-PREVIEW_CHARS)}` : line;
+}
+
+/** The completion could not go into the document: said why, and offered to copy rather than lost. */
+async function notInserted(why: string, text: string): Promise<void> {
+  const copy = 'Copy Completion';
+  const answer = await vscode.window.showWarningMessage(`LM: ${why}, so the completion was not inserted.`, copy);
+  if (answer === copy) await vscode.env.clipboard.writeText(text);
 }
 
 /** Stopped: offer what was generated so far (the longest completion) rather than dropping it. */
