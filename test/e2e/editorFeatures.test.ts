@@ -393,4 +393,30 @@ describe('Complete Selection, long and stopped (code-server)', function () {
       prompt.trimEnd(),
     );
   });
+  it('a completion whose tab was closed while it was generated still reaches its document, or is offered to copy', async function () {
+    const { wb, workspace } = session;
+    const prompt = 'the mouse ate the ';
+    fs.writeFileSync(path.join(workspace, 'closed.txt'), prompt);
+    await wb.openFile('closed.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+A');
+    await wb.runCommand('LM: Complete Selection');
+    const toast = wb.notification(/completing with/);
+    await toast.waitFor();
+    await wb.runCommand('View: Close Editor');
+    await toast.waitFor({ state: 'hidden', timeout: 240_000 });
+    const offered = wb.notification(/was closed while the model was generating, so the completion was not inserted/);
+    if (await offered.isVisible()) {
+      assert.ok((await offered.locator('.monaco-button', { hasText: 'Copy Completion' }).count()) > 0);
+    } else {
+      await wb.openFile('closed.txt');
+      await wb.page.waitForFunction(
+        (n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n,
+        prompt.length + 20,
+      );
+      assert.ok((await wb.editorText()).startsWith(prompt), 'inserted after the prompt');
+      await wb.runCommand('File: Revert File');
+    }
+    assert.strictEqual(await wb.page.locator('.notifications-toasts .notification-toast', { hasText: /closed editors|not possible/ }).count(), 0, 'no error');
+  });
 });
