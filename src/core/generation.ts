@@ -112,6 +112,14 @@ export function validateGenerationOptions(o: GenerationOptions): void {
 
 export async function generate(model: LanguageModel, prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
   validateGenerationOptions(options);
+  if (model.server) {
+    // T = ∞ is uniform over the whole vocabulary, which only the local model can draw from.
+    if (options.temperature === Infinity)
+      throw new LmError(
+        `temperature ∞ (uniform over the vocabulary) needs a local model: ${model.info.name} samples on its server, which takes finite temperatures only`,
+      );
+    return model.server.generate(prompt, options, hooks);
+  }
   const promptTokens = model.tokenizer.encode(prompt, true);
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);

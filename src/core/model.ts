@@ -1,6 +1,7 @@
 /** What every language model in the product offers: a tokenizer and next-token distributions. */
 import type { BackendCapabilities } from './backends/capabilities';
 import type { CancelSignal } from './errors';
+import type { ServerModel } from './remote/serverModel';
 import type { Piece } from './tokenizers/pretokenizers';
 
 export interface Token {
@@ -76,6 +77,11 @@ export interface LanguageModel {
   sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array>;
   /** As sequenceLogProbs, with each token's rank (1 + tokens the model found more probable). */
   sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores>;
+  /**
+   * A model that runs on a server (capabilities.tokenizer `server`): asked with text, since its
+   * tokenizer is the server's; its token-level methods refuse with a message saying so.
+   */
+  readonly server?: ServerModel;
   dispose?(): void;
 }
 

@@ -7,8 +7,9 @@ import { LmError } from '../../core/errors';
 import type { ModelBackend, ModelReference } from './backend';
 import { ngramBackend } from './ngramBackend';
 import { onnxBackend } from './onnxBackend';
+import { remoteBackend } from './remoteBackend';
 
-export const BACKENDS: readonly ModelBackend[] = [onnxBackend, ngramBackend];
+export const BACKENDS: readonly ModelBackend[] = [remoteBackend, onnxBackend, ngramBackend];
 
 export function backendById(id: string): ModelBackend {
   const backend = BACKENDS.find((b) => b.id === id);
