@@ -146,6 +146,8 @@ export class Endpoint {
       const promise = this.request(path, body, own, context, async (res, read) => parseJson(await read(), this.name, path)).finally(() => {
         if (this.shared.get(key) === entry) this.shared.delete(key);
       });
+      // Every caller may have gone (cancelled) by the time it fails: not an unhandled rejection.
+      promise.catch(() => undefined);
       entry = { promise, callers: 0, controller };
       this.shared.set(key, entry);
     }
