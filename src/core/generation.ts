@@ -110,9 +110,19 @@ export function validateGenerationOptions(o: GenerationOptions): void {
   if (o.stopSequences?.some((s) => s.length === 0)) bad('stop sequences must not be empty');
 }
 
-export async function generate(model: LanguageModel, prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+/**
+ * A prompt given as tokens (an API request's token ids) with the text they spell; their offsets
+ * are into that text.
+ */
+export interface PromptTokens {
+  text: string;
+  tokens: readonly Token[];
+}
+
+export async function generate(model: LanguageModel, input: string | PromptTokens, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
   validateGenerationOptions(options);
-  const promptTokens = model.tokenizer.encode(prompt, true);
+  const prompt = typeof input === 'string' ? input : input.text;
+  const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, true) : input.tokens;
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
   const seed = options.seed ?? randomSeed();
