@@ -193,9 +193,9 @@ class ChoiceStream {
 
   /** The stop sequence that ended the choice (vLLM's stop_reason); null when it ended otherwise. */
   private stopReason(c: Completion): string | null {
-    if (c.finishReason !== 'stop' || !c.stoppedBy || this.req.stop.length === 0) return null;
-    // The text goes on, past where it was cut, with the first token that was dropped.
-    const ids = [...c.tokens.map((t) => t.id), c.stoppedBy.id];
+    if (c.finishReason !== 'stop' || this.req.stop.length === 0) return null;
+    // The text goes on past where it was cut: in the last token kept (it starts before the match), or in the first one dropped.
+    const ids = [...c.tokens.map((t) => t.id), ...(c.stoppedBy ? [c.stoppedBy.id] : [])];
     const rest = this.served.model.tokenizer.decode(ids, this.prompt.text.length > 0).slice(c.text.length);
     return this.req.stop.find((s) => rest.startsWith(s) || s.startsWith(rest)) ?? null;
   }

@@ -39,6 +39,7 @@ export interface ServerOptions {
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** A body larger than the limit is read and thrown away up to this much (so that its client reads the 413), then the connection is cut. */
 const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+const KEEP_ALIVE_MS = 65_000;
 
 interface Running {
   signal: { cancelled: boolean };
@@ -68,6 +69,8 @@ export class OpenAiServer {
       const entry: Running = { signal, done };
       this.running.add(entry);
     });
+    // Longer than clients keep idle connections (Node's default is 5 s): a client reusing a connection as the server closes it sees a reset, not an answer.
+    this.server.keepAliveTimeout = KEEP_ALIVE_MS;
   }
 
   /** Starts listening; resolves with the address (port 0 gives an ephemeral port). */
