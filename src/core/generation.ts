@@ -119,7 +119,12 @@ export interface PromptTokens {
   tokens: readonly Token[];
 }
 
-export async function generate(model: LanguageModel, input: string | PromptTokens, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+export async function generate(
+  model: LanguageModel,
+  input: string | PromptTokens,
+  options: GenerationOptions,
+  hooks: GenerationHooks = {},
+): Promise<Completion[]> {
   validateGenerationOptions(options);
   const prompt = typeof input === 'string' ? input : input.text;
   const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, true) : input.tokens;

@@ -9,7 +9,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import type { CompletionCreateParamsNonStreaming } from 'openai/resources/completions';
 import { IncrementalDecoder } from '../../src/core/incrementalDecode';
 import { loadModel } from '../../src/node/modelLoader';
@@ -111,7 +111,8 @@ describe('lmp serve through the openai client', function () {
           const top = lp.top_logprobs![i]!;
           assert.ok(Object.keys(top).length >= 1 && Object.keys(top).length <= 4);
           assert.ok(Math.abs(top[lp.tokens![i]] - t.logprob) < 1e-4);
-          for (const a of t.top) assert.ok(findId(promptLogprobs[i]!, a, t.id), `prompt_logprobs[${i}] lists lmp score's alternative ${JSON.stringify(a.text)}`);
+          for (const a of t.top)
+            assert.ok(findId(promptLogprobs[i]!, a, t.id), `prompt_logprobs[${i}] lists lmp score's alternative ${JSON.stringify(a.text)}`);
           total += x!;
         });
         assert.ok(Math.abs(total - local.logprob_nats) < 1e-4, `total ${total} served, ${local.logprob_nats} by lmp score`);
@@ -204,7 +205,22 @@ describe('lmp serve through the openai client', function () {
           a.choices.map((c) => c.index),
           [0, 1, 2],
         );
-        const local = lmpJson('generate', '--model', family.spec, '--prompt', prompt, '--max-tokens', '8', '--temperature', '1', '--num-completions', '3', '--seed', '1234', '--json');
+        const local = lmpJson(
+          'generate',
+          '--model',
+          family.spec,
+          '--prompt',
+          prompt,
+          '--max-tokens',
+          '8',
+          '--temperature',
+          '1',
+          '--num-completions',
+          '3',
+          '--seed',
+          '1234',
+          '--json',
+        );
         assert.deepStrictEqual(
           a.choices.map((c) => c.text),
           local.completions.map((c: { text: string }) => c.text),
@@ -238,3 +254,125 @@ describe('lmp serve through the openai client', function () {
 function findId(entry: Record<string, { logprob: number; decoded_token: string }>, a: { text: string; logprob: number }, own: number): string | undefined {
   return Object.keys(entry).find((id) => entry[id].decoded_token === a.text && (Number(id) === own || Math.abs(entry[id].logprob - a.logprob) < 1e-4));
 }
+
+describe("lmp serve's errors, limits and shutdown", function () {
+  this.timeout(120_000);
+  const KEY = 'test-key';
+  let serve: RunningServe;
+  let client: OpenAI;
+  /** A raw request, for what the client would not send. */
+  const raw = (route: string, init: RequestInit = {}) =>
+    fetch(`${serve.origin}${route}`, { ...init, headers: { Authorization: `Bearer ${KEY}`, ...init.headers } });
+  const running = async () => Number(/lmp:num_requests_running\{[^}]*\} (\d+)/.exec(await (await raw('/metrics')).text())![1]);
+
+  before(async () => {
+    assert.ok(fs.existsSync(CLI), 'dist/cli.js is built by npm run build');
+    serve = await startServe(CLI, 'ngram-classics', ['--queue', '0', '--max-body-bytes', '4096', '--api-key', KEY]);
+    client = new OpenAI({ baseURL: serve.baseURL, apiKey: KEY, maxRetries: 0 });
+  });
+  after(async () => {
+    if (serve) await serve.stop();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(`lmp serve's log:\n${serve.log()}`);
+  });
+
+  /** The error a request fails with, checked to be an OpenAI-style body whose code is the status. */
+  async function failure(request: Promise<unknown>, status: number, param?: string | null): Promise<APIError> {
+    try {
+      await request;
+    } catch (e) {
+      assert.ok(e instanceof APIError, String(e));
+      assert.strictEqual(e.status, status, e.message);
+      const body = e.error as { message: string; type: string; param: string | null; code: number };
+      assert.strictEqual(typeof body.message, 'string');
+      assert.strictEqual(typeof body.type, 'string');
+      assert.strictEqual(body.code, status);
+      if (param !== undefined) assert.strictEqual(body.param, param);
+      return e;
+    }
+    assert.fail(`expected a ${status}`);
+  }
+
+  it('answers bad requests with 400 naming the field', async () => {
+    const ok = { model: 'ngram-classics', prompt: 'It was', max_tokens: 2 };
+    await failure(client.completions.create({ ...ok, temperature: -1 }), 400, 'temperature');
+    await failure(client.completions.create({ ...ok, logprobs: 21 }), 400, 'logprobs');
+    await failure(client.completions.create({ ...ok, top_p: 0 }), 400, 'top_p');
+    await failure(client.completions.create({ ...ok, n: 17 }), 400, 'n');
+    await failure(client.completions.create({ ...ok, max_tokens: 0 }), 400, 'max_tokens');
+    await failure(client.completions.create({ ...ok, prompt: '' }), 400, 'prompt');
+    await failure(client.completions.create({ ...ok, prompt: [1, 2, 10_000_000] }), 400, 'prompt');
+    await failure(client.completions.create({ ...ok, stop: [''] }), 400, 'stop');
+    await failure(client.completions.create({ ...ok, presence_penalty: 0.5 }), 400, 'presence_penalty');
+    const streamed = { ...ok, stream: true, prompt_logprobs: 1 } as unknown as OpenAI.CompletionCreateParamsStreaming;
+    await failure(client.completions.create(streamed), 400, 'prompt_logprobs');
+    const r = await raw('/v1/completions', { method: 'POST', body: '{"prompt": "unclosed' });
+    assert.strictEqual(r.status, 400);
+    assert.match(((await r.json()) as { error: { message: string } }).error.message, /not valid JSON/);
+  });
+
+  it('answers 404 for another model and for routes it does not have, 401 without the key', async () => {
+    const e = await failure(client.completions.create({ model: 'gpt-4', prompt: 'x', max_tokens: 1 }), 404, 'model');
+    assert.match(e.message, /gpt-4.*does not exist/);
+    const chat = await raw('/v1/chat/completions', { method: 'POST', body: '{}' });
+    assert.strictEqual(chat.status, 404);
+    const keyless = new OpenAI({ baseURL: serve.baseURL, apiKey: 'wrong', maxRetries: 0 });
+    await failure(keyless.models.list(), 401);
+  });
+
+  it('answers 413 to a body over the limit', async () => {
+    const r = await raw('/v1/completions', { method: 'POST', body: JSON.stringify({ prompt: 'x'.repeat(5000), max_tokens: 1 }) });
+    assert.strictEqual(r.status, 413);
+    const body = (await r.json()) as { error: { code: number; message: string } };
+    assert.strictEqual(body.error.code, 413);
+    assert.match(body.error.message, /4,096 bytes/);
+  });
+
+  it('names tokens by id on request, and takes token ids that are not how the text tokenizes', async () => {
+    const ids = async (prompt: string) => (await client.post<{ tokens: number[] }>('/../tokenize', { body: { prompt, add_special_tokens: false } })).tokens;
+    const [space] = await ids(' ');
+    const [the] = await ids('the');
+    assert.deepStrictEqual(await ids(' the'), [30], 'the text is one token');
+    const params = {
+      model: 'ngram-classics',
+      prompt: [space, the],
+      max_tokens: 0,
+      echo: true,
+      logprobs: 0,
+      return_tokens_as_token_ids: true,
+    } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
+    const res = await client.completions.create(params);
+    assert.strictEqual(res.choices[0].text, ' the');
+    assert.deepStrictEqual(res.choices[0].logprobs!.tokens, [`token_id:${space}`, `token_id:${the}`]);
+    assert.deepStrictEqual(res.choices[0].logprobs!.text_offset, [0, 1]);
+    assert.strictEqual(res.choices[0].logprobs!.token_logprobs![0], null);
+    assert.ok(res.choices[0].logprobs!.token_logprobs![1]! < 0);
+  });
+
+  it('refuses a request with 503 while the running one fills it, and cancels a generation whose client leaves', async () => {
+    const abort = new AbortController();
+    const long = await client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 100_000, stream: true }, { signal: abort.signal });
+    const chunks = long[Symbol.asyncIterator]();
+    await chunks.next(); // it runs
+    assert.strictEqual(await running(), 1);
+    const e = await failure(client.completions.create({ model: 'ngram-classics', prompt: 'x', max_tokens: 1 }), 503);
+    assert.strictEqual(e.headers?.get('retry-after'), '1');
+    abort.abort();
+    await chunks.next().catch(() => undefined);
+    while ((await running()) !== 0) await new Promise((resolve) => setImmediate(resolve));
+    const after = await client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 1 });
+    assert.strictEqual(after.choices.length, 1);
+    assert.match(serve.log(), /client went away/);
+  });
+
+  it('finishes the running request on SIGTERM, then exits 0', async () => {
+    const request = client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 1000 });
+    while ((await running()) !== 1) await new Promise((resolve) => setImmediate(resolve));
+    serve.proc.kill('SIGTERM');
+    const res = await request;
+    assert.strictEqual(res.usage!.completion_tokens, 1000);
+    assert.strictEqual(await serve.stop(), 0);
+    assert.match(serve.log(), /SIGTERM: finishing running requests[\s\S]*stopped/);
+  });
+});

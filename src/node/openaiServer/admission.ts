@@ -36,7 +36,10 @@ export class Admission {
       return { admitted: Promise.resolve(this.releaser()), leave: () => undefined };
     }
     if (this.waiting.length >= this.queue)
-      throw new ApiError(503, `the server is busy: ${this.running} requests running and ${this.waiting.length} waiting (its limits; see lmp serve --concurrency and --queue); retry later`);
+      throw new ApiError(
+        503,
+        `the server is busy: ${this.running} requests running and ${this.waiting.length} waiting (its limits; see lmp serve --concurrency and --queue); retry later`,
+      );
     let waiter!: Waiter;
     const admitted = new Promise<() => void>((resolve, reject) => (waiter = { resolve, reject }));
     this.waiting.push(waiter);

@@ -48,7 +48,10 @@ export async function runCompletion(
     const echoed = req.echo && req.logprobs !== undefined;
     const positions = echoed || req.promptLogprobs !== undefined ? await scorePrompt(served, prompt, req, signal) : undefined;
     const promptLogprobs = req.promptLogprobs === undefined ? null : positions!.map((p) => writer.promptEntry(p, req.promptLogprobs!));
-    const streams = Array.from({ length: req.n }, (_, i) => new ChoiceStream(served, req, writer, promptIndex * req.n + i, prompt, echoed ? positions! : [], onChunk));
+    const streams = Array.from(
+      { length: req.n },
+      (_, i) => new ChoiceStream(served, req, writer, promptIndex * req.n + i, prompt, echoed ? positions! : [], onChunk),
+    );
     const completions: (Completion | undefined)[] =
       req.maxTokens === 0
         ? Array.from({ length: req.n }, () => undefined)
@@ -165,7 +168,8 @@ class ChoiceStream {
   private start(): void {
     if (this.started || !this.onChunk) return;
     this.started = true;
-    if (this.req.echo) this.onChunk({ index: this.index, text: this.prompt.text, logprobs: this.logprobs(this.echoed, []), finish_reason: null, stop_reason: null });
+    if (this.req.echo)
+      this.onChunk({ index: this.index, text: this.prompt.text, logprobs: this.logprobs(this.echoed, []), finish_reason: null, stop_reason: null });
   }
 
   /** Sends the text before `bound` and the tokens that start before it. */

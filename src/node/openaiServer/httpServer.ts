@@ -137,7 +137,10 @@ export class OpenAiServer {
 
   private modelList() {
     const { name, created, maxModelLen } = this.served;
-    return { object: 'list', data: [{ id: name, object: 'model', created, owned_by: 'lmp', root: name, parent: null, max_model_len: maxModelLen, permission: [] }] };
+    return {
+      object: 'list',
+      data: [{ id: name, object: 'model', created, owned_by: 'lmp', root: name, parent: null, max_model_len: maxModelLen, permission: [] }],
+    };
   }
 
   private metrics(): string {
@@ -211,7 +214,8 @@ export class OpenAiServer {
   /** The body as JSON, at most maxBodyBytes (413 past it). */
   private async readJson(req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown> {
     const limit = this.options.maxBodyBytes;
-    const tooLarge = () => new ApiError(413, `the request body is larger than this server's limit of ${limit.toLocaleString('en-US')} bytes (lmp serve --max-body-bytes)`);
+    const tooLarge = () =>
+      new ApiError(413, `the request body is larger than this server's limit of ${limit.toLocaleString('en-US')} bytes (lmp serve --max-body-bytes)`);
     if (Number(req.headers['content-length']) > MAX_DISCARDED_BYTES) {
       res.setHeader('Connection', 'close');
       throw tooLarge();
