@@ -9,6 +9,7 @@ import { generateCommand } from './generate';
 import { intOption, parse } from './options';
 import { StreamOut, type Out } from './output';
 import { score } from './score';
+import { serveCommand } from './serve';
 import { trainNgram } from './train';
 
 const USAGE = `lmp — LM Playground on the command line
@@ -36,6 +37,15 @@ Usage:
                [--echo] [--json]
       --prompt-file FILE reads the prompt from a UTF-8 file (- for standard input), for prompts
       longer than a command line takes.
+  lmp serve --model MODEL [--host 127.0.0.1] [--port 8000] [--served-model-name NAME]
+            [--concurrency N] [--queue N] [--max-body-bytes N] [--max-logprobs K] [--api-key KEY]
+            [--device auto|native|wasm] [--dtype DTYPE]
+      Serves the model over vLLM's OpenAI-compatible API: GET /v1/models, POST /v1/completions
+      (echo, logprobs, prompt_logprobs, streaming), POST /tokenize, POST /detokenize. Listens on
+      loopback unless --host says otherwise (port 0: any free port); --concurrency completions
+      run at once (default 1), --queue more wait (default 32), more are refused with 503.
+      --api-key (or LMP_SERVE_API_KEY) requires "Authorization: Bearer KEY". SIGINT or SIGTERM
+      lets running requests finish (at most 10 s) and stops.
   lmp bench [--model FOLDER] [--runs N]
       Neural model speed: prefill and decode tokens/s, time to first token and load time for the
       engine on native onnxruntime and on WASM, against a bare onnxruntime-node loop.
@@ -62,6 +72,8 @@ export async function main(argv: string[], out: Out = (s) => void process.stdout
       return score(rest, out);
     case 'generate':
       return generateCommand(rest, out);
+    case 'serve':
+      return serveCommand(rest);
     case 'bench':
       return bench(rest, out);
     case 'models':
@@ -99,7 +111,8 @@ if (require.main === module) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  exitOnTerminationSignals();
+  // lmp serve shuts down on these signals itself, letting running requests finish.
+  if (process.argv[2] !== 'serve') exitOnTerminationSignals();
   const stdout = new StreamOut();
   main(process.argv.slice(2), stdout.write).then(
     async (code) => {
