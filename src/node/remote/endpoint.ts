@@ -11,9 +11,12 @@ import { describeServerError, type ErrorContext } from './serverErrors';
 export interface EndpointOptions {
   /** Sent as `Authorization: Bearer …` when set. */
   apiKey?: string;
-  /** Time to the response's headers (connection, TLS and the server's queue). */
+  /**
+   * Time to the answer of a GET (the model list, dialect probes: answered at once by a live
+   * server, so this is in effect the connection's timeout).
+   */
   connectTimeoutMs?: number;
-  /** Longest silence while a body arrives. */
+  /** Time to the answer of a POST (the server computes first: a long text's scores) and longest silence while a body arrives. */
   readTimeoutMs?: number;
   /** Requests in flight per origin; more wait in a queue. */
   maxInFlight?: number;
@@ -23,7 +26,7 @@ export interface EndpointOptions {
   maxRetryAfterMs?: number;
 }
 
-const DEFAULTS = { connectTimeoutMs: 15_000, readTimeoutMs: 60_000, maxInFlight: 4, maxRetries: 4, maxRetryAfterMs: 30_000 };
+const DEFAULTS = { connectTimeoutMs: 15_000, readTimeoutMs: 120_000, maxInFlight: 4, maxRetries: 4, maxRetryAfterMs: 30_000 };
 
 /** How often a CancelSignal (a polled flag) is looked at while a request is out. */
 const CANCEL_POLL_MS = 25;
@@ -246,7 +249,8 @@ export class Endpoint {
       };
       this.open.add(controller);
       const stopCancel = watchCancel(signal, () => abort('cancel'));
-      let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => abort('connect-timeout'), this.options.connectTimeoutMs);
+      const firstWait = body === undefined ? this.options.connectTimeoutMs : this.options.readTimeoutMs;
+      let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => abort('connect-timeout'), firstWait);
       const idle = () => {
         clearTimeout(timer);
         timer = setTimeout(() => abort('read-timeout'), this.options.readTimeoutMs);
@@ -256,7 +260,7 @@ export class Endpoint {
         if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
         if (why === 'connect-timeout')
           throw new LmError(
-            `${this.name}: no answer within ${this.options.connectTimeoutMs / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
+            `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
           );
         if (why === 'read-timeout')
           throw new LmError(
