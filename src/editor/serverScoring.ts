@@ -20,13 +20,12 @@ function tooLong(e: unknown): boolean {
   return e instanceof LmError && /\((400|413|422):/.test(e.message) && /context|too long|maximum|max_model_len|length/i.test(e.message);
 }
 
-/** Where a context may start: the start of a line or a word at or after `at` (never inside a word). */
-function contextStart(text: string, at: number, limit: number): number {
-  if (at <= 0) return 0;
-  const line = text.indexOf('\n', at - 1);
-  if (line >= 0 && line < limit) return line + 1;
-  const space = text.slice(at, limit).search(/\s/);
-  return space >= 0 ? at + space + 1 : at;
+/** Where a context cut from `text` may start: after its first line break, else after its first space (never inside a word); 0 when it has neither. */
+function contextStart(text: string): number {
+  const line = text.indexOf('\n');
+  if (line >= 0) return line + 1;
+  const space = text.search(/\s/);
+  return space >= 0 ? space + 1 : 0;
 }
 
 export interface ScoredRange {
@@ -58,7 +57,7 @@ export async function scoreRange(
     const contextChars = Math.max(0, Math.min(options.maxContextChars, budget - (to - from)));
     const readFrom = Math.max(0, from - contextChars);
     const before = read(readFrom, from);
-    const start = readFrom === 0 ? 0 : readFrom + contextStart(before, 0, before.length);
+    const start = readFrom === 0 ? 0 : readFrom + contextStart(before);
     const text = read(start, to);
     try {
       const scored = await server.scoreText(text, { topK: options.topK, atStart: start === 0, offset: start, signal: options.signal });
@@ -73,8 +72,11 @@ export async function scoreRange(
 }
 
 /**
- * The document [scopeStart, scopeEnd) cut into pieces of about `chunkChars` at line ends (or
- * spaces), each scored in one request as it comes, `onChunk` receiving its tokens in order.
+ * The document [scopeStart, scopeEnd) cut into pieces of about `chunkChars` (before a line break
+ * or a space where there is one), each scored in one request as it comes, `onChunk` receiving its
+ * tokens in order. A piece's last token may be cut by the piece's end ("mou" of "mouse"): it is
+ * not kept, and the next piece starts where it starts, so the tokens tile the text as the server
+ * tokenizes it.
  */
 export async function scoreInServerChunks(
   server: ServerModel,
@@ -97,10 +99,21 @@ export async function scoreInServerChunks(
     if (to < scopeEnd) {
       const piece = read(from, to);
       const cut = Math.max(piece.lastIndexOf('\n'), piece.lastIndexOf(' '));
-      if (cut > 0) to = from + cut + 1;
+      if (cut > 0) to = from + cut;
     }
-    options.onChunk((await scoreRange(server, read, from, to, options)).tokens);
-    from = to;
+    const tokens = (await scoreRange(server, read, from, to, options)).tokens;
+    let next = to;
+    if (to < scopeEnd) {
+      // The last token, with the zero-length byte tokens of its character, is scored again with the next piece.
+      let keep = tokens.length - 1;
+      while (keep > 0 && tokens[keep - 1].length === 0) keep--;
+      if (keep > 0) {
+        next = tokens[keep].start;
+        tokens.length = keep;
+      }
+    }
+    options.onChunk(tokens);
+    from = next;
   }
 }
 

@@ -461,7 +461,8 @@ export class TokenHeatmap implements vscode.Disposable {
           };
           let lastPaint = 0;
           await scoreInServerChunks(server, read, s.scopeStart, s.scopeEnd, {
-            topK: 1,
+            // Enough alternatives to tell the first colour where a server gives no ranks (vLLM gives them).
+            topK: heatmapSettings().rankThresholds[0],
             chunkChars: Math.min(4000, Math.max(64, W * 2)),
             maxContextChars: Math.min(contextChars(), Math.max(64, W * 2)),
             contextTokensHint: W,

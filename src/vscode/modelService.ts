@@ -122,6 +122,7 @@ export class ModelService implements vscode.Disposable {
   }
 
   private async load(announce: boolean): Promise<void> {
+    this.warnWorkspaceRemote();
     const spec = this.spec;
     const key = this.key;
     if (key === this.loadedKey && this.model) return;
@@ -179,7 +180,6 @@ export class ModelService implements vscode.Disposable {
    */
   private async open(spec: string): Promise<LanguageModel> {
     checkModelSpec(spec, this.modelsDir);
-    this.warnWorkspaceRemote();
     if (isRemoteSpec(spec)) return loadModel(spec, this.modelsDir, { apiKey: await apiKeyFor(this.secrets, spec) });
     const device = deviceSetting();
     const gpuHost = this.hosts.gpuHost;

@@ -147,4 +147,17 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.screenshot('remote-heatmap');
     await wb.runCommand('LM: Clear Token Probabilities');
   });
+
+  it("ignores a server named by the workspace's settings, and says so", async function () {
+    const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
+    fs.writeFileSync(settingsFile, JSON.stringify({ 'lmPlayground.model': 'http://127.0.0.1:9/v1#elsewhere' }));
+    try {
+      await wb.notification(/a workspace may not send your text to a server, so it is ignored/).waitFor({ timeout: 120_000 });
+      await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics' }).first().waitFor();
+      assert.strictEqual(await wb.page.locator('.statusbar-item', { hasText: 'elsewhere' }).count(), 0);
+      await wb.screenshot('remote-workspace-refused');
+    } finally {
+      fs.rmSync(settingsFile);
+    }
+  });
 });

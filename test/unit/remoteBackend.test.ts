@@ -13,9 +13,9 @@ import { generate } from '../../src/core/generation';
 import { parseRemoteRef, remoteSpec } from '../../src/core/remote/remoteRef';
 import { placePieces } from '../../src/core/remote/tokenOffsets';
 import { scoreText } from '../../src/core/scoring';
-import { scoreRange, serverHoverFacts } from '../../src/editor/serverScoring';
+import { scoreInServerChunks, scoreRange, serverHoverFacts } from '../../src/editor/serverScoring';
 import { hoverMarkdown } from '../../src/editor/hoverContent';
-import { detectDialect, endpointFor, openRemote } from '../../src/node/backends/remoteBackend';
+import { detectDialect, endpointFor, openRemote, remoteBackend } from '../../src/node/backends/remoteBackend';
 import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
 import { openaiDialect } from '../../src/node/remote/openaiDialect';
 import { loadModel, recognizeModel } from '../../src/node/modelLoader';
@@ -125,6 +125,8 @@ describe('remote backend: vLLM (OpenAI API)', () => {
       assert.strictEqual(await detectDialect(endpointFor(parseRemoteRef(`${server.base}#x`)!)), 'openai');
       await withModel(server, async (model) => {
         assert.strictEqual(model.info.backend, 'remote');
+        // As every backend's models (backends.test.ts): they carry its capabilities.
+        assert.deepStrictEqual(model.info.capabilities, remoteBackend.capabilities);
         assert.strictEqual(model.info.capabilities.distribution, 'top-k');
         assert.strictEqual(model.info.contextLength, 2048);
         const { tokens, summary } = await scoreText(model, TEXT, { topK: 5 });
@@ -166,6 +168,37 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         assert.doesNotMatch(md, / of 0/);
         assert.match(md, /the server's top 5/);
         assert.match(hoverMarkdown({ ...facts, rank: undefined, rankAbove: 5 }), /rank > 5 \(the server gives its top 5 only\)/);
+      }),
+    ));
+
+  it('the heat-map scores a chunk a request, with context as long as the server takes (its 400 for a too-long text halves it)', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.maxModelLen = 40;
+        const doc = Array.from({ length: 12 }, (_, i) => `Line ${i}: the mouse ate the cheese, and the café stayed open.`).join('\n');
+        const read = (a: number, b: number) => doc.slice(a, b);
+        const from = doc.indexOf('Line 3');
+        const tokens: { start: number; length: number }[] = [];
+        const before = server.requests.length;
+        await scoreInServerChunks(model, read, from, doc.length, {
+          topK: 5,
+          chunkChars: 80,
+          maxContextChars: 4000,
+          contextTokensHint: 2048,
+          onChunk: (scored) => tokens.push(...scored),
+        });
+        // The chunks' tokens tile the scope exactly, whatever the cuts.
+        let at = from;
+        for (const t of tokens) {
+          assert.strictEqual(t.start, at);
+          at += t.length;
+        }
+        assert.strictEqual(at, doc.length);
+        const sent = server.requests.slice(before).map((r) => toyTokens((r.body as { prompt: string }).prompt).length + 1);
+        const refused = sent.filter((n) => n > 40).length;
+        assert.ok(sent[0] > 40, 'the first guess was too long');
+        // Learnt once for the model: a few halvings, then every chunk fits.
+        assert.ok(refused <= 3 && sent.slice(refused).every((n) => n <= 40), `requests of ${sent} tokens`);
       }),
     ));
 

@@ -104,6 +104,8 @@ export class ReplayServer {
   inFlight = 0;
   maxInFlight = 0;
   fault: Fault = { kind: 'none' };
+  /** vLLM's max_model_len: a longer prompt gets its 400. */
+  maxModelLen = 2048;
   port = 0;
   readonly models: string[];
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -249,6 +251,14 @@ export class ReplayServer {
     const prompt = String(body.prompt);
     const k = Number(body.logprobs ?? 0);
     const toks = [{ text: BOS, bytes: [] as number[] }, ...toyTokens(prompt)];
+    if (toks.length > this.maxModelLen)
+      return this.json(res, 400, {
+        object: 'error',
+        message: `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${toks.length} tokens (${toks.length} in the messages, 0 in the completion). Please reduce the length of the messages or completion.`,
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      });
     const offsets: number[] = [];
     let at = 0;
     for (const t of toks) {

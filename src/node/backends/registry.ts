@@ -9,7 +9,7 @@ import { ngramBackend } from './ngramBackend';
 import { onnxBackend } from './onnxBackend';
 import { remoteBackend } from './remoteBackend';
 
-export const BACKENDS: readonly ModelBackend[] = [remoteBackend, onnxBackend, ngramBackend];
+export const BACKENDS: readonly ModelBackend[] = [onnxBackend, remoteBackend, ngramBackend];
 
 export function backendById(id: string): ModelBackend {
   const backend = BACKENDS.find((b) => b.id === id);

@@ -65,8 +65,15 @@ export const remoteBackend: ModelBackend = {
   accepts: 'a model on an OpenAI-compatible server, as http(s)://HOST[:PORT]/v1#MODEL (vLLM, SGLang; llama.cpp and Ollama generate only)',
   fileExtensions: [],
   capabilities: REMOTE_CAPABILITIES,
-  // A URL names no file: taken as it is, checked when opened.
-  recognize: (ref) => (ref.path === undefined && parseRemoteRef(ref.spec) ? ref.spec.trim() : undefined),
+  // A URL names no file: taken as it is. A malformed one is not recognised (recognizeModel says why).
+  recognize: (ref) => {
+    if (ref.path !== undefined) return undefined;
+    try {
+      return parseRemoteRef(ref.spec) ? ref.spec.trim() : undefined;
+    } catch {
+      return undefined;
+    }
+  },
   open: (model, options) => openRemote(model.location, { apiKey: options.apiKey }),
   facts: (model) => {
     const ref = parseRemoteRef(model.location);
