@@ -241,6 +241,10 @@ export class Endpoint {
       if (this.closed) throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
       if (signal?.cancelled) throw new CancelledError();
       const release = await limiterFor(this.origin, this.options.maxInFlight).acquire(signal);
+      if (this.closed) {
+        release();
+        throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
+      }
       const controller = new AbortController();
       let why: AbortWhy | undefined;
       const abort = (w: AbortWhy) => {
