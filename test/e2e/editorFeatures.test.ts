@@ -31,6 +31,15 @@ describe('In-editor features (code-server)', function () {
     fs.mkdirSync(path.join(workspace, 'books'));
     for (const f of fs.readdirSync(CORPUS).filter((f) => f.endsWith('.txt'))) fs.copyFileSync(path.join(CORPUS, f), path.join(workspace, 'books', f));
     fs.writeFileSync(path.join(workspace, 'long.txt'), fs.readFileSync(path.join(CORPUS, 'emma.txt'), 'utf8').slice(0, 400_000));
+    // Near the heat-map's 2,000,000-character limit: a run long enough to type and hover during it.
+    const books = fs.readdirSync(CORPUS).filter((f) => f.endsWith('.txt'));
+    fs.writeFileSync(
+      path.join(workspace, 'huge.txt'),
+      books
+        .map((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8'))
+        .join('\n')
+        .slice(0, 1_900_000),
+    );
   });
 
   const decorated = () => wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
@@ -312,13 +321,6 @@ describe('In-editor features (code-server)', function () {
       const [, , remaining] = progress.exec(await continued.innerText())!.map((x) => Number(x.replace(/,/g, '')));
       assert.ok(remaining <= total - done + 64, `the continuation scores ${remaining} tokens, not all ${total} again (${done} were scored)`);
       assert.ok((await decorated().count()) > 0, 'the colours stay on screen');
-      // Typing stays responsive while the run goes on: the typed word shows, and its hover answers
-      // before the run ends (the run scores in pieces, and the hover waits behind one at most).
-      await wb.page.keyboard.type(' zebra');
-      await wb.hoverWord('zebra');
-      await wb.hover().waitFor();
-      assert.ok(await continued.isVisible(), 'the heat-map was still running when the hover answered');
-      await wb.page.mouse.move(5, 5);
       await wb.screenshot('heatmap-continued');
       await continued.waitFor({ state: 'detached', timeout: 540_000 });
       assert.strictEqual(await wb.notification(/cancelled/).count(), 0);
@@ -331,6 +333,30 @@ describe('In-editor features (code-server)', function () {
       await wb.runCommand('LM: Clear Token Probabilities');
       await wb.runCommand('File: Revert File');
     });
+  });
+
+  it('typing and hovering stay responsive while the heat-map scores a 1,900,000-character text', async function () {
+    await wb.openFile('huge.txt');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const running = wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
+    await running.waitFor();
+    await decorated().first().waitFor();
+    await wb.focusEditor();
+    await wb.page.keyboard.type(' zebra');
+    // Without the ghost text the typing brought, which would take the hover's place.
+    await wb.page.keyboard.press('Escape');
+    // The typed word is on screen and its hover answers while the run goes on: the run scores in
+    // pieces, and the hover waits behind one piece at most.
+    await wb.hoverWord('zebra');
+    await wb.hover().waitFor();
+    const progress = await running.innerText().catch(() => '(no progress notification)');
+    assert.ok(await running.isVisible(), `the heat-map was still running when the hover answered: ${progress}`);
+    await wb.screenshot('heatmap-responsive');
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated().first().waitFor({ state: 'detached' });
+    await wb.runCommand('File: Revert File');
+    await wb.runCommand('Notifications: Clear All Notifications');
   });
 
   describe('cancelled long commands leave nothing behind', function () {
