@@ -41,6 +41,8 @@ interface Row {
   /** Without the `lmPlayground.` prefix, written to the workspace's settings.json. */
   settings: Record<string, unknown>;
   effect: string;
+  /** Before the settings are written: the state the effect is seen against. */
+  prepare?: () => Promise<void>;
   observe: () => Promise<void>;
 }
 
@@ -422,20 +424,6 @@ describe('Every setting, set and seen (code-server)', function () {
       },
     },
     {
-      setting: 'contextChars',
-      settings: { contextChars: 64 },
-      effect: 'a token 70 characters into the text is given fewer tokens than the whole text before it',
-      observe: async () => {
-        const file = path.join(workspace, 'sentences.txt');
-        const text = fs.readFileSync(file, 'utf8');
-        assert.ok(text.indexOf('unopened') > 64);
-        const before = scoreJson(file, '--details').token_scores.findIndex((t: { text: string }) => t.text === ' unopened');
-        const shown = await hoverText('sentences.txt', 'unopened');
-        const n = Number(/given the ([\d,]+) tokens? before it/.exec(shown)?.[1]);
-        assert.ok(n >= 1 && n < before, `given ${n} of the ${before} tokens before it: ${shown}`);
-      },
-    },
-    {
       setting: 'hover.languages',
       settings: { 'hover.languages': ['log'] },
       effect: 'the token hover in a .log file',
@@ -531,11 +519,12 @@ describe('Every setting, set and seen (code-server)', function () {
     {
       setting: 'metrics.enabled',
       settings: { 'metrics.enabled': false },
-      effect: 'the bits per character leave the status bar',
-      observe: async () => {
+      effect: 'the bits per character of the open document leave the status bar',
+      prepare: async () => {
         await wb.openFile('sentences.txt');
-        await wb.page.locator('.statusbar-item', { hasText: 'bits/char' }).first().waitFor({ state: 'detached' });
+        await statusItem(bitsOf(path.join(workspace, 'sentences.txt'))).waitFor();
       },
+      observe: () => wb.page.locator('.statusbar-item', { hasText: 'bits/char' }).first().waitFor({ state: 'detached' }),
     },
     // LM: Download Model against a local hub, set in the user settings (USER_SETTINGS).
     {
@@ -568,7 +557,18 @@ describe('Every setting, set and seen (code-server)', function () {
       effect: 'the status bar and the hover name the model folder (auto: its int8 graph, natively)',
       observe: async () => {
         await statusItem(/llama-variants · native int8/).waitFor({ timeout: 120_000 });
-        await hoverText('sentences.txt', 'cheese', 'llama-variants');
+        // Given the whole text: the contextChars row below cuts it.
+        assert.match(await hoverText('sentences.txt', 'unopened', 'llama-variants'), /given the whole text before it/);
+      },
+    },
+    {
+      setting: 'contextChars',
+      settings: { model: 'llama-variants', contextChars: 64 },
+      effect: 'a neural model’s hover 70 characters into the text is given some tokens, not the whole text before it',
+      observe: async () => {
+        assert.ok(fs.readFileSync(path.join(workspace, 'sentences.txt'), 'utf8').indexOf('unopened') > 64);
+        const shown = await hoverText('sentences.txt', 'unopened', 'llama-variants');
+        assert.match(shown, /given the [\d,]+ tokens? before it/, shown);
       },
     },
     {
@@ -603,6 +603,7 @@ describe('Every setting, set and seen (code-server)', function () {
   for (const row of ROWS) {
     it(`${row.setting}: ${row.effect}`, async function () {
       hub.log.length = 0;
+      await row.prepare?.();
       await apply(row);
       await row.observe();
     });
