@@ -190,6 +190,8 @@ describe('Every setting, set and seen (code-server)', function () {
 
   /** Runs LM: Download Model on `repo`. */
   async function download(repo: string): Promise<void> {
+    // Earlier rows' notifications would hide the toast of this one's.
+    await wb.runCommand('Notifications: Clear All Notifications');
     await wb.runCommand('LM: Download Model');
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
@@ -508,15 +510,6 @@ describe('Every setting, set and seen (code-server)', function () {
       },
     },
     {
-      setting: 'metrics.languages',
-      settings: { 'metrics.languages': ['log'] },
-      effect: 'bits per character of a .log file, as the CLI scores it',
-      observe: async () => {
-        await wb.openFile('notes.log');
-        await statusItem(bitsOf(path.join(workspace, 'notes.log'))).waitFor();
-      },
-    },
-    {
       setting: 'metrics.enabled',
       settings: { 'metrics.enabled': false },
       effect: 'the bits per character of the open document leave the status bar',
@@ -525,6 +518,15 @@ describe('Every setting, set and seen (code-server)', function () {
         await statusItem(bitsOf(path.join(workspace, 'sentences.txt'))).waitFor();
       },
       observe: () => wb.page.locator('.statusbar-item', { hasText: 'bits/char' }).first().waitFor({ state: 'detached' }),
+    },
+    {
+      setting: 'metrics.languages',
+      settings: { 'metrics.languages': ['log'] },
+      effect: 'bits per character of a .log file, as the CLI scores it',
+      observe: async () => {
+        await wb.openFile('notes.log');
+        await statusItem(bitsOf(path.join(workspace, 'notes.log'))).waitFor();
+      },
     },
     // LM: Download Model against a local hub, set in the user settings (USER_SETTINGS).
     {
