@@ -14,7 +14,7 @@ import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
-import { contextChars, hoverSettings, languageEnabled } from './settings';
+import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
 import { documentWindow, looksBinary } from './textWindow';
 
 export interface TokenProbability extends HoverFacts {
@@ -32,6 +32,10 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     private readonly heatmap?: Pick<TokenHeatmap, 'isOn' | 'entryAt' | 'sequenceAt'>,
   ) {
     models.onDidChangeModel(() => this.cache.clear());
+    // A cached hover holds the numbers of the settings it was computed with (context, top-k).
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) this.cache.clear();
+    });
   }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
