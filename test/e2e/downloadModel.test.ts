@@ -28,8 +28,9 @@ describe('LM: Download Model with precision variants (code-server)', function ()
     const { wb, server } = session;
     hub.log.length = 0;
     await wb.runCommand('LM: Download Model');
+    // The command's own input box, not the palette closing in the same widget.
+    await wb.page.locator('.quick-input-widget', { hasText: 'Hugging Face repository id' }).waitFor();
     const input = wb.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
     await input.fill('test/tiny-llama');
     await wb.page.keyboard.press('Enter');
     // The picker: one row a variant, the graph with its data files and their size.

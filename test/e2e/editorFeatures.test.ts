@@ -384,6 +384,8 @@ describe('In-editor features (code-server)', function () {
 
     it('the heat-map: Stop keeps the colours scored so far, Continue scores the rest, Clear removes them', async function () {
       await wb.openFile('long.txt');
+      // The run scores from the top: an earlier test left this file scrolled to its end.
+      await wb.page.keyboard.press('Control+Home');
       await wb.runCommand('LM: Show Token Probabilities');
       /** Stops the run once it has scored some tokens, and waits for the offer. */
       const stopScored = async (title: RegExp) => {

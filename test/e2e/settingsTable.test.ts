@@ -193,8 +193,9 @@ describe('Every setting, set and seen (code-server)', function () {
     // Earlier rows' notifications would hide the toast of this one's.
     await wb.runCommand('Notifications: Clear All Notifications');
     await wb.runCommand('LM: Download Model');
+    // The command's own input box, not the palette closing in the same widget.
+    await wb.page.locator('.quick-input-widget', { hasText: 'Hugging Face repository id' }).waitFor();
     const input = wb.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
     await input.fill(repo);
     await wb.page.keyboard.press('Enter');
   }
