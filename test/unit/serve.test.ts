@@ -350,6 +350,32 @@ describe("lmp serve's errors, limits and shutdown", function () {
     assert.ok(res.choices[0].logprobs!.token_logprobs![1]! < 0);
   });
 
+  it('completes a batch of prompts, n each, numbered as vLLM numbers them, and streams the usage last when asked', async () => {
+    const prompts = ['It was the best of times', 'Call me'];
+    const one = { model: 'ngram-classics', max_tokens: 6, n: 2, seed: 99, temperature: 1 };
+    const batch = await client.completions.create({ ...one, prompt: prompts });
+    assert.deepStrictEqual(
+      batch.choices.map((c) => c.index),
+      [0, 1, 2, 3],
+    );
+    for (const [i, prompt] of prompts.entries()) {
+      const single = await client.completions.create({ ...one, prompt });
+      assert.deepStrictEqual(
+        batch.choices.slice(2 * i, 2 * i + 2).map((c) => c.text),
+        single.choices.map((c) => c.text),
+      );
+    }
+    const stream = await client.completions.create({ ...one, prompt: prompts, stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const last = chunks[chunks.length - 1];
+    assert.deepStrictEqual(last.choices, []);
+    assert.deepStrictEqual(last.usage, batch.usage);
+    const tokens = await client.post<{ tokens: number[]; token_strs: string[] }>('/../tokenize', { body: { prompt: 'It was', return_token_strs: true } });
+    assert.deepStrictEqual(tokens.token_strs, ['<s>', 'It', ' was']);
+    assert.strictEqual((await raw('/health')).status, 200);
+  });
+
   it('refuses a request with 503 while the running one fills it, and cancels a generation whose client leaves', async () => {
     const abort = new AbortController();
     const long = await client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 100_000, stream: true }, { signal: abort.signal });
@@ -367,11 +393,11 @@ describe("lmp serve's errors, limits and shutdown", function () {
   });
 
   it('finishes the running request on SIGTERM, then exits 0', async () => {
-    const request = client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 1000 });
+    const request = client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 300 });
     while ((await running()) !== 1) await new Promise((resolve) => setImmediate(resolve));
     serve.proc.kill('SIGTERM');
     const res = await request;
-    assert.strictEqual(res.usage!.completion_tokens, 1000);
+    assert.strictEqual(res.usage!.completion_tokens, 300);
     assert.strictEqual(await serve.stop(), 0);
     assert.match(serve.log(), /SIGTERM: finishing running requests[\s\S]*stopped/);
   });
