@@ -178,7 +178,8 @@ export class OpenAiServer {
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-      const event = (data: unknown) => void res.write(`data: ${JSON.stringify(data)}\n\n`);
+      // Nothing is written once the client has gone (the generation stops at its next step).
+      const event = (data: unknown) => void (res.destroyed || res.write(`data: ${JSON.stringify(data)}\n\n`));
       const { usage } = await runCompletion(this.served, request, signal, (choice: CompletionChoice) => event({ ...head, choices: [choice] }));
       if (request.includeUsage) event({ ...head, choices: [], usage });
       res.end('data: [DONE]\n\n');
