@@ -45,6 +45,8 @@ export interface ScoreSummary {
 export interface ScoreOptions {
   /** Also compute rank, entropy and alternatives (costs one full distribution per token). */
   details?: boolean;
+  /** Without details: each token's rank too, from the model's whole-sequence pass (sequenceScores, as the heat-map's). */
+  ranks?: boolean;
   topK?: number;
   signal?: CancelSignal;
 }
@@ -138,12 +140,16 @@ export class ScoreStream {
     for (let i = from; i < end && !any; i++) any = this.ids[i] !== model.bosId;
     if (!any) return;
     const ids = start === 0 && end === this.ids.length ? this.ids : this.ids.slice(start, end);
-    const logProbs = await model.sequenceLogProbs(ids, from - start, options.signal);
+    const withRanks = options.ranks && !options.details;
+    const { logProbs, ranks } = withRanks
+      ? await model.sequenceScores(ids, from - start, options.signal)
+      : { logProbs: await model.sequenceLogProbs(ids, from - start, options.signal), ranks: undefined };
     for (let i = from; i < end; i++) {
       const t = this.tokens[i];
       if (t.id === model.bosId) continue;
       const oov = model.unkId !== undefined && t.id === model.unkId;
       const s: TokenScore = { ...t, logProb: logProbs[i - from], oov };
+      if (ranks) s.rank = ranks[i - from];
       if (options.details) {
         throwIfCancelled(options.signal);
         const dist = await model.nextLogProbs(this.ids.slice(this.windowed ? start : Math.max(0, i - this.context), i), options.signal);

@@ -43,11 +43,17 @@ function sampleText(): string {
 /** A KenLM-style ARPA model (whitespace tokens, a sentence per line) that the tests train: a model brought by the user. */
 const ARPA_DIR = path.join(os.tmpdir(), `lmp-serve-arpa-${process.pid}`);
 
-/** `scoringOnly`: a sentence-per-line model trained on hard-wrapped text ends a greedy completion at once (its </s>), so only its scoring is compared. */
-const FAMILIES: { name: string; spec: string; args?: string[]; scoringOnly?: boolean }[] = [
+/**
+ * `options`: given to lmp serve, score and generate alike. The tiny Llama runs its fp32 graph: with
+ * int8 weights (its default here) a position's distribution computed alone differs from the
+ * whole-sequence pass by the quantization's noise, enough to swap near-equal ranks between
+ * `lmp score --details` and the rank-only path. `scoringOnly`: a sentence-per-line model trained on
+ * hard-wrapped text ends a greedy completion at once (its </s>), so only its scoring is compared.
+ */
+const FAMILIES: { name: string; spec: string; options?: string[]; args?: string[]; scoringOnly?: boolean }[] = [
   { name: 'ngram-classics', spec: 'ngram-classics' },
   { name: 'gpt-classics', spec: 'gpt-classics' },
-  { name: 'tiny-llama', spec: path.join(ONNX_FIXTURES, 'tiny-llama') },
+  { name: 'tiny-llama', spec: path.join(ONNX_FIXTURES, 'tiny-llama'), options: ['--dtype', 'fp32'] },
   { name: 'whitespace-arpa', spec: path.join(ARPA_DIR, 'model.arpa'), args: ['--served-model-name', 'whitespace-arpa'], scoringOnly: true },
 ];
 
@@ -74,7 +80,7 @@ describe('lmp serve through the openai client', function () {
       let serve: RunningServe;
       let client: OpenAI;
       before(async () => {
-        serve = await startServe(CLI, family.spec, family.args);
+        serve = await startServe(CLI, family.spec, [...(family.options ?? []), ...(family.args ?? [])]);
         client = new OpenAI({ baseURL: serve.baseURL, apiKey: 'unused', maxRetries: 0 });
       });
       after(async () => {
@@ -99,7 +105,7 @@ describe('lmp serve through the openai client', function () {
         const text = sampleText();
         const file = path.join(dir, `${family.name}.txt`);
         fs.writeFileSync(file, text);
-        const local = lmpJson('score', '--model', family.spec, '--json', '--details', '--top-k', '3', file);
+        const local = lmpJson('score', '--model', family.spec, ...(family.options ?? []), '--json', '--details', '--top-k', '3', file);
         const params: VllmParams = { model: family.name, prompt: text, max_tokens: 0, echo: true, logprobs: 3, prompt_logprobs: 3 };
         const res = await client.completions.create(params);
         const choice = res.choices[0];
@@ -131,6 +137,15 @@ describe('lmp serve through the openai client', function () {
           total += x!;
         });
         assert.ok(Math.abs(total - local.logprob_nats) < 1e-4, `total ${total} served, ${local.logprob_nats} by lmp score`);
+        // Ranks alone (prompt_logprobs 0, no alternatives) come from the heat-map's whole-sequence pass.
+        const ranked = await client.completions.create({ model: family.name, prompt: text, max_tokens: 0, echo: true, prompt_logprobs: 0 } as VllmParams);
+        const rankOnly = (ranked.choices[0] as unknown as { prompt_logprobs: PromptLogprobs }).prompt_logprobs;
+        scored.forEach(({ i }, j) => {
+          const t = local.token_scores[j];
+          assert.deepStrictEqual(Object.keys(rankOnly[i]!), [String(t.id)]);
+          assert.ok(Math.abs(rankOnly[i]![t.id].logprob - t.logprob) < 1e-4);
+          assert.strictEqual(rankOnly[i]![t.id].rank, t.rank, `rank of token ${j} ${JSON.stringify(t.text)}`);
+        });
         // The tokens spell the text from the offsets on, as the editor's tokens do.
         const cps = [...text];
         lp.tokens!.forEach((tok, i) => {
@@ -141,7 +156,19 @@ describe('lmp serve through the openai client', function () {
 
       generation('completes greedily as lmp generate does, its tokens spelling the text', async () => {
         const prompt = 'It was a dark and stormy night; the rain fell';
-        const local = lmpJson('generate', '--model', family.spec, '--prompt', prompt, '--temperature', '0', '--max-tokens', '24', '--json');
+        const local = lmpJson(
+          'generate',
+          '--model',
+          family.spec,
+          ...(family.options ?? []),
+          '--prompt',
+          prompt,
+          '--temperature',
+          '0',
+          '--max-tokens',
+          '24',
+          '--json',
+        );
         const res = await client.completions.create({ model: family.name, prompt, max_tokens: 24, temperature: 0, logprobs: 2 });
         const c = res.choices[0];
         assert.strictEqual(c.text, local.completions[0].text);
@@ -224,6 +251,7 @@ describe('lmp serve through the openai client', function () {
           'generate',
           '--model',
           family.spec,
+          ...(family.options ?? []),
           '--prompt',
           prompt,
           '--max-tokens',

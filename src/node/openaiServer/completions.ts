@@ -82,7 +82,8 @@ export async function runCompletion(
 async function scorePrompt(served: ServedModel, prompt: PreparedPrompt, req: CompletionRequest, signal: CancelSignal): Promise<ScoredPosition[]> {
   const { model } = served;
   const topK = Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0);
-  const scores = await scoreTokens(model, prompt.tokens, { details: req.promptLogprobs !== undefined || topK > 0, topK, signal });
+  // Alternatives need each position's whole distribution; ranks alone come from one pass over the sequence.
+  const scores = await scoreTokens(model, prompt.tokens, { details: topK > 0, ranks: req.promptLogprobs !== undefined, topK, signal });
   let next = 0;
   const positions = prompt.tokens.map((t, i): ScoredPosition => {
     const s = i > 0 && t.id !== model.bosId ? scores[next++] : undefined;
