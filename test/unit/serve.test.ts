@@ -154,6 +154,20 @@ describe('lmp serve through the openai client', function () {
         });
       });
 
+      it("scores a long prompt as lmp score does, through the model's windows and the server's slices", async () => {
+        const valid = fs.readdirSync(path.join(CORPUS, 'valid')).sort()[0];
+        const text = fs.readFileSync(path.join(CORPUS, 'valid', valid), 'utf8').slice(10_000, 18_000);
+        const file = path.join(dir, `${family.name}-long.txt`);
+        fs.writeFileSync(file, text);
+        const local = lmpJson('score', '--model', family.spec, ...(family.options ?? []), '--json', file);
+        const res = await client.completions.create({ model: family.name, prompt: text, max_tokens: 0, echo: true, logprobs: 0 });
+        const lps = res.choices[0].logprobs!.token_logprobs!.filter((x) => x !== null) as number[];
+        assert.ok(lps.length > 1000, `${lps.length} tokens`);
+        assert.strictEqual(lps.length, local.tokens);
+        const total = lps.reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(total - local.logprob_nats) < 1e-4, `total ${total} served, ${local.logprob_nats} by lmp score`);
+      });
+
       generation('completes greedily as lmp generate does, its tokens spelling the text', async () => {
         const prompt = 'It was a dark and stormy night; the rain fell';
         const local = lmpJson(
