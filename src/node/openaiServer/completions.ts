@@ -1,6 +1,6 @@
 /**
- * `POST /v1/completions` on the product's pieces: the prompt is scored by `scoreTokens` (the
- * ScoreStream that `lmp score` runs, so echoed log-probs are `lmp score`'s), completions come from
+ * `POST /v1/completions` on the product's pieces: the prompt is scored by the ScoreStream that
+ * `lmp score` runs (so echoed log-probs are `lmp score`'s), completions come from
  * `generate` (the sampler, stop sequences and seeds of the editor and `lmp generate`). Choices are
  * numbered prompt by prompt, n per prompt, as vLLM numbers them. Streamed, a choice's text is sent
  * as its tokens come, less what a stop sequence could still take back (the last characters, fewer
