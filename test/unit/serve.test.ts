@@ -127,6 +127,7 @@ describe('lmp serve through the openai client', function () {
           const entry = promptLogprobs[i]![t.id];
           assert.ok(entry, `prompt_logprobs[${i}] has the token ${t.id}`);
           assert.strictEqual(entry.rank, t.rank);
+          assert.strictEqual(entry.decoded_token, lp.tokens![i], 'the token is named alike in logprobs and prompt_logprobs');
           assert.ok(Math.abs(entry.logprob - t.logprob) < 1e-4);
           // The token itself and the top 3, as OpenAI's top_logprobs (keys are texts, so may coincide).
           const top = lp.top_logprobs![i]!;
@@ -305,11 +306,12 @@ describe('lmp serve through the openai client', function () {
 
 /**
  * The id under which prompt_logprobs lists an alternative of lmp score's top, matched by text and
- * log-prob; the scored token itself is listed once, with its own log-prob (a quantized graph's
- * single-position distribution may differ slightly from the whole-sequence pass).
+ * log-prob; the scored token itself is listed once, under its text in the prompt and with its own
+ * log-prob (a quantized graph's single-position distribution may differ slightly from the
+ * whole-sequence pass).
  */
 function findId(entry: Record<string, { logprob: number; decoded_token: string }>, a: { text: string; logprob: number }, own: number): string | undefined {
-  return Object.keys(entry).find((id) => entry[id].decoded_token === a.text && (Number(id) === own || Math.abs(entry[id].logprob - a.logprob) < 1e-4));
+  return Object.keys(entry).find((id) => Number(id) === own || (entry[id].decoded_token === a.text && Math.abs(entry[id].logprob - a.logprob) < 1e-4));
 }
 
 describe("lmp serve's errors, limits and shutdown", function () {

@@ -41,7 +41,7 @@ export async function runCompletion(
   onChunk?: (choice: CompletionChoice) => void,
 ): Promise<{ choices: CompletionChoice[]; usage: Usage }> {
   const { model } = served;
-  const writer = new LogprobsWriter(model.tokenizer, req.logprobs ?? 0, req.tokensAsIds);
+  const writer = new LogprobsWriter(req.logprobs ?? 0, req.tokensAsIds);
   const choices: CompletionChoice[] = [];
   let promptTokens = 0;
   let completionTokens = 0;
