@@ -356,7 +356,8 @@ describe("lmp serve's errors, limits and shutdown", function () {
   it('answers bad requests with 400 naming the field', async () => {
     const ok = { model: 'ngram-classics', prompt: 'It was', max_tokens: 2 };
     await failure(client.completions.create({ ...ok, temperature: -1 }), 400, 'temperature');
-    await failure(client.completions.create({ ...ok, logprobs: 21 }), 400, 'logprobs');
+    const tooMany = await failure(client.completions.create({ ...ok, logprobs: 21 }), 400, 'logprobs');
+    assert.match(tooMany.message, /maximum of 20 \(max_logprobs/);
     await failure(client.completions.create({ ...ok, top_p: 0 }), 400, 'top_p');
     await failure(client.completions.create({ ...ok, n: 17 }), 400, 'n');
     await failure(client.completions.create({ ...ok, max_tokens: 0 }), 400, 'max_tokens');
