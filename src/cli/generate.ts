@@ -60,6 +60,7 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
             text: c.text,
             logprob_nats: c.logProb,
             finish_reason: c.finishReason,
+            seed: c.seed,
             tokens: c.tokens.map((t, i) => ({
               text: texts[i],
               logprob: t.logProb,

@@ -5,7 +5,7 @@
 import { LmError, type CancelSignal } from './errors';
 import { applyLogitsProcessors, banTokens, firstTokenAmong, noLeadingLineBreak, type LogitsProcessor } from './logitsProcessors';
 import { endOfSequenceIds, type LanguageModel, type Token } from './model';
-import { Xoshiro128, randomSeed } from './random';
+import { Xoshiro128, randomSeed, streamSeed } from './random';
 import { sampleToken } from './sampling';
 import { describePosition, scoreTokens, type Alternative } from './scoring';
 import {
@@ -84,7 +84,7 @@ export interface Completion {
    * model predicted first.
    */
   stoppedBy?: GeneratedToken;
-  /** The seed this completion can be reproduced with (with its index). */
+  /** The seed that reproduces this completion alone (as completion 1 of 1): the run's seed for the first. */
   seed: number;
   index: number;
 }
@@ -219,7 +219,7 @@ export async function generate(
       logProb,
       finishReason,
       ...(stoppedBy ? { stoppedBy } : {}),
-      seed,
+      seed: streamSeed(seed, index),
       index,
     });
   }

@@ -24,7 +24,7 @@ export class Xoshiro128 implements Random {
   /** `seed` is any finite number; its integer part (mod 2^32) and `stream` select the sequence. */
   constructor(seed: number, stream = 0) {
     if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
-    const st = { s: (Math.trunc(seed) ^ Math.imul(stream + 1, 0x632be5ab)) | 0 };
+    const st = { s: (Math.trunc(seed) ^ streamMix(stream)) | 0 };
     this.a = splitMix32(st);
     this.b = splitMix32(st);
     this.c = splitMix32(st);
@@ -49,6 +49,20 @@ export class Xoshiro128 implements Random {
     const lo = this.nextUint32() >>> 6; // 26 bits
     return (hi * 67108864 + lo) / 9007199254740992;
   }
+}
+
+function streamMix(stream: number): number {
+  return Math.imul(stream + 1, 0x632be5ab);
+}
+
+/**
+ * The seed whose first stream is `seed`'s stream `stream`: completion i of a run, asked for alone
+ * with this seed, comes out the same. Stream 0 keeps the seed as given; others give an integer in
+ * [0, 2^32), which every seed box and `--seed` accepts.
+ */
+export function streamSeed(seed: number, stream: number): number {
+  if (stream === 0) return seed;
+  return (Math.trunc(seed) ^ streamMix(stream) ^ streamMix(0)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

@@ -5,14 +5,15 @@
 
 /** Only spaces and tabs are joined at a seam: line breaks are the text's own structure. */
 const ENDS_IN_SPACE = /[ \t]$/;
-const ENDS_IN_WORD = /[\p{L}\p{N}_]$/u;
+/** What ends a completion before a word without a space: whitespace, or what opens (a bracket, an opening quote, a dash, a slash). */
+const JOINS_NEXT_WORD = /[\s\p{Ps}\p{Pi}\p{Pd}/]$/u;
 const STARTS_WITH_WORD = /^[\p{L}\p{N}_]/u;
 
 /**
  * The completion as it should be inserted between `before` and `after`:
  * - the whitespace at each seam is joined once ("the " + " cat" gives "the cat", not two spaces);
- * - a completion ending in a word, inserted just before a word ("his |has"), gets a separating
- *   space instead of running into it ("grandfatherhas").
+ * - a completion inserted just before a word ("his |has") gets a separating space instead of
+ *   running into it ("grandfatherhas", "grandfather,has"), unless it ends in what opens ("(", "-").
  * Only the last character of `before` and the first of `after` matter.
  */
 export function fitCompletion(before: string, completion: string, after: string): string {
@@ -20,6 +21,6 @@ export function fitCompletion(before: string, completion: string, after: string)
   if (ENDS_IN_SPACE.test(before)) out = out.replace(/^[ \t]+/, '');
   if (out.length === 0) return out;
   if (/^[ \t]/.test(after)) out = out.replace(/[ \t]+$/, '');
-  else if (STARTS_WITH_WORD.test(after) && ENDS_IN_WORD.test(out)) out += ' ';
+  else if (STARTS_WITH_WORD.test(after) && !JOINS_NEXT_WORD.test(out)) out += ' ';
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * What a result card says under a completion, in words and in bits: its log-probability, how many
- * tokens and why it ended, which completion of how many and the seed that reproduces it; a scoring
+ * tokens and why it ended, which completion of how many and the seed that reproduces it alone; a scoring
  * run (max tokens 0) only says that it scored. A completion that stopped before its first token
  * says what that token was and what the model had ranked first, since otherwise nothing shows.
  */
@@ -53,8 +53,8 @@ export function summarizeCompletion(c: Completion, run: RunShape): CompletionSum
     const lp = prompt.reduce((s, t) => s + t.logProb, 0);
     return { meta: `log₂ p(prompt) = ${logProbBits(lp)} · ${plural(prompt.length, 'prompt token')} scored, no tokens generated` };
   }
-  const which = run.numCompletions > 1 ? `completion ${c.index + 1} of ${run.numCompletions} · ` : '';
-  const meta = `log₂ p(completion) = ${logProbBits(c.logProb)} · ${plural(c.tokens.length, 'token')} · ${FINISH[c.finishReason]} · ${which}seed ${c.seed}`;
+  const seed = run.numCompletions > 1 ? `completion ${c.index + 1} of ${run.numCompletions} · seed ${c.seed} gives it as 1 completion` : `seed ${c.seed}`;
+  const meta = `log₂ p(completion) = ${logProbBits(c.logProb)} · ${plural(c.tokens.length, 'token')} · ${FINISH[c.finishReason]} · ${seed}`;
   const first = c.stoppedBy;
   if (c.tokens.length > 0 || !first) return { meta };
   const p = formatProbability(Math.exp(first.logProb));

@@ -43,6 +43,37 @@ export async function measureDecode(
   return { msPerToken: times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2, steps };
 }
 
+/**
+ * Longest the measurement may take on one device. A page that stops answering (a hung or lost GPU)
+ * would otherwise hold the load, and every feature waiting for the model, for good.
+ */
+export const AUTO_MEASURE_TIMEOUT_MS = 15_000;
+
+/** Starts a timer and returns what stops it. */
+export type Schedule = (run: () => void, ms: number) => () => void;
+
+const systemSchedule: Schedule = (run, ms) => {
+  const handle = setTimeout(run, ms);
+  return () => clearTimeout(handle);
+};
+
+/** `task`, or a rejection naming `what` once `ms` have passed without it settling. */
+export function withinDeadline<T>(task: Promise<T>, ms: number, what: string, schedule: Schedule = systemSchedule): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = schedule(() => reject(new Error(`${what} took more than ${ms / 1000} s`)), ms);
+    task.then(
+      (v) => {
+        stop();
+        resolve(v);
+      },
+      (e: unknown) => {
+        stop();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 export interface AutoChoice {
   device: 'webgpu' | 'native';
   webgpu: DecodeSpeed;

@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
+import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
 import type { ModelService } from './modelService';
 import { contextChars, generationSettings } from './settings';
@@ -42,45 +43,59 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
   const started = Date.now();
   // Tokens of each completion as they come: the progress shows them, and Stop keeps them.
   const partial: number[][] = [];
+  const title = `LM: completing with ${model.info.name}`;
+  const total = options.maxTokens * (options.numCompletions ?? 1);
+  let cancelled = false;
+  let progress: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+  let produced = 0;
+  let reported = 0;
+  let lastReport = 0;
+  let preview = '';
+  const report = () => {
+    progress?.report({ message: preview, increment: ((produced - reported) * 100) / total });
+    reported = produced;
+  };
+  const running = generate(model, prompt, options, {
+    signal: {
+      get cancelled() {
+        return cancelled;
+      },
+    },
+    onToken: (c, t) => {
+      (partial[c] ??= []).push(t.id);
+      produced++;
+      if (Date.now() - lastReport < PREVIEW_INTERVAL_MS) return;
+      lastReport = Date.now();
+      preview = `${produced} tokens: ${previewTail(model.tokenizer.decode(partial[c].slice(-PREVIEW_TOKENS), true))}`;
+      report();
+    },
+  });
+  const settled = running.then(
+    () => undefined,
+    () => undefined,
+  );
+  // A spinner in the status bar at once; the notification, with its Cancel, only for a slow completion (see lateProgress).
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, () => settled);
+  openWhenSlow(running, NOTIFICATION_DELAY_MS, () => {
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (p, token) => {
+      progress = p;
+      token.onCancellationRequested(() => (cancelled = true));
+      report();
+      return settled;
+    });
+  });
   let completions: Completion[];
   try {
-    completions = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `LM: completing with ${model.info.name}`, cancellable: true },
-      (progress, token) => {
-        const signal = {
-          get cancelled() {
-            return token.isCancellationRequested;
-          },
-        };
-        const total = options.maxTokens * (options.numCompletions ?? 1);
-        let produced = 0;
-        let reported = 0;
-        let lastReport = 0;
-        return generate(model, prompt, options, {
-          signal,
-          onToken: (c, t) => {
-            (partial[c] ??= []).push(t.id);
-            produced++;
-            if (Date.now() - lastReport < PREVIEW_INTERVAL_MS) return;
-            lastReport = Date.now();
-            progress.report({
-              message: `${produced} tokens: ${previewTail(model.tokenizer.decode(partial[c].slice(-PREVIEW_TOKENS), true))}`,
-              increment: ((produced - reported) * 100) / total,
-            });
-            reported = produced;
-          },
-        });
-      },
-    );
+    completions = await running;
   } catch (e) {
     if (e instanceof CancelledError)
       return offerPartial(partial, (ids) => fitCompletion(prompt, model.tokenizer.decode(ids, prompt.length > 0), after), insert);
     throw e;
   }
-  const produced = completions.reduce((n, c) => n + c.tokens.length, 0);
+  const tokens = completions.reduce((n, c) => n + c.tokens.length, 0);
   const ms = Date.now() - started;
-  log.info(`completed ${completions.length} completion(s), ${produced} tokens with ${model.info.name} in ${ms} ms (seed ${completions[0]?.seed})`);
-  if (produced > 0) models.reportSpeed((produced * 1000) / Math.max(1, ms));
+  log.info(`completed ${completions.length} completion(s), ${tokens} tokens with ${model.info.name} in ${ms} ms (seed ${completions[0]?.seed})`);
+  if (tokens > 0) models.reportSpeed((tokens * 1000) / Math.max(1, ms));
 
   const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions);
   if (!chosen) return;
@@ -93,23 +108,26 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
 
   /** Inserts `text` after the prompt as one undo step, unless the document changed meanwhile. */
   async function insert(text: string): Promise<void> {
-    if (document.version !== versionBefore) {
-      const copy = 'Copy Completion';
-      const answer = await vscode.window.showWarningMessage(
-        'LM: the document changed while the model was generating, so the completion was not inserted.',
-        copy,
-      );
-      if (answer === copy) await vscode.env.clipboard.writeText(text);
-      return;
+    if (document.isClosed) return notInserted('the document was closed while the model was generating', text);
+    if (document.version !== versionBefore) return notInserted('the document changed while the model was generating', text);
+    const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document);
+    let ok: boolean;
+    if (targetEditor) ok = await targetEditor.edit((b) => b.insert(insertAt, text), { undoStopBefore: true, undoStopAfter: true });
+    else {
+      // Its tab was closed or is in the background (the document is still open): a workspace edit reaches it.
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(document.uri, insertAt, text);
+      ok = await vscode.workspace.applyEdit(edit);
     }
-    const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document) ?? editor!;
-    const ok = await targetEditor.edit((b) => b.insert(insertAt, text), { undoStopBefore: true, undoStopAfter: true });
-    if (!ok) throw new LmError('the editor refused the edit; the document was not changed');
+    // A read-only editor drops the edit and still reports success: the unchanged version tells.
+    if (!ok || document.version === versionBefore) return notInserted('the editor refused the edit (is the document read-only?)', text);
     const end = document.positionAt(document.offsetAt(insertAt) + text.length);
-    targetEditor.selection = new vscode.Selection(end, end);
+    if (targetEditor) targetEditor.selection = new vscode.Selection(end, end);
   }
 }
 
+/** How long a completion runs before its notification (with Cancel and the preview) opens. */
+const NOTIFICATION_DELAY_MS = 1000;
 /** How often the progress shows the text so far, and how many of the last tokens it shows. */
 const PREVIEW_INTERVAL_MS = 150;
 const PREVIEW_TOKENS = 24;
@@ -119,6 +137,13 @@ const PREVIEW_CHARS = 60;
 function previewTail(text: string): string {
   const line = text.replace(/\r?\n/g, ' ⏎ ').replace(/[ \t]+/g, ' ');
   return line.length > PREVIEW_CHARS ? `…${line.slice(-PREVIEW_CHARS)}` : line;
+}
+
+/** The completion could not go into the document: said why, and offered to copy rather than lost. */
+async function notInserted(why: string, text: string): Promise<void> {
+  const copy = 'Copy Completion';
+  const answer = await vscode.window.showWarningMessage(`LM: ${why}, so the completion was not inserted.`, copy);
+  if (answer === copy) await vscode.env.clipboard.writeText(text);
 }
 
 /** Stopped: offer what was generated so far (the longest completion) rather than dropping it. */

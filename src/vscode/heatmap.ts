@@ -380,10 +380,19 @@ export class TokenHeatmap implements vscode.Disposable {
       }
     } catch (e) {
       if (e instanceof CancelledError && !userCancelled) return false; // an edit or a newer scoring took over
-      // Stopped by the user, or failed: nothing half-done stays on screen.
-      if (this.states.get(document.uri.toString()) === s) this.clearDocument(document);
+      const current = this.states.get(document.uri.toString()) === s;
+      const scored = s.ranks.reduce((n, r) => (r > 0 ? n + 1 : n), 0);
+      if (e instanceof CancelledError && current && scored > 0) {
+        // Stopped by the user: what was scored keeps its colours (minutes of a long text), and can be continued.
+        if (s.job === job) s.job = undefined;
+        this.paint(document);
+        this.offerStopped(document, s, scored);
+        return false;
+      }
+      // Failed, or stopped before anything was scored: nothing half-done stays on screen.
+      if (current) this.clearDocument(document);
       if (e instanceof CancelledError) {
-        void vscode.window.showInformationMessage('LM: token probabilities cancelled; no colours were kept.');
+        void vscode.window.showInformationMessage('LM: token probabilities cancelled before any token was scored.');
         return false;
       }
       throw e;
@@ -392,6 +401,24 @@ export class TokenHeatmap implements vscode.Disposable {
     if (job.cancelled || this.states.get(document.uri.toString()) !== s) return false;
     this.paint(document);
     return true;
+  }
+
+  /** After Stop: the scored tokens keep their colours; Continue scores the rest, Clear removes them. */
+  private offerStopped(document: vscode.TextDocument, s: DocState, scored: number): void {
+    const uri = document.uri.toString();
+    const continueIt = 'Continue';
+    const clear = 'Clear';
+    void Promise.resolve(
+      vscode.window.showInformationMessage(
+        `LM: token probabilities stopped; the ${scored.toLocaleString('en-US')} of ${s.tokens.length.toLocaleString('en-US')} tokens scored keep their colours.`,
+        continueIt,
+        clear,
+      ),
+    ).then((answer) => {
+      if (this.states.get(uri) !== s) return;
+      if (answer === continueIt) this.rescoreLater(uri, 0);
+      else if (answer === clear) this.clearDocument(document);
+    });
   }
 
   private paintAll(): void {

@@ -9,7 +9,7 @@ import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import type { OpenOptions, RecognizedModel } from '../node/backends/backend';
 import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, openOptions, recognizeModel } from '../node/modelLoader';
-import { AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode } from './autoDevice';
+import { AUTO_MEASURE_TIMEOUT_MS, AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode, withinDeadline } from './autoDevice';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
 import { SECTION, deviceSetting, dtypeSetting, modelSetting } from './settings';
@@ -215,8 +215,8 @@ export class ModelService implements vscode.Disposable {
     try {
       gpu = await connectWebviewEngine(gpuHost, model, this.openOptions(model), () => undefined, 'auto');
       const ids = local.tokenizer.encode(AUTO_SAMPLE_TEXT, true).map((t) => t.id);
-      const onGpu = await measureDecode(gpu, ids);
-      const onLocal = await measureDecode(local, ids);
+      const onGpu = await withinDeadline(measureDecode(gpu, ids), AUTO_MEASURE_TIMEOUT_MS, 'the measurement on the GPU');
+      const onLocal = await withinDeadline(measureDecode(local, ids), AUTO_MEASURE_TIMEOUT_MS, `the measurement on ${local.info.device ?? 'native'}`);
       const choice = chooseAutoDevice(onGpu, onLocal, local.info.device ?? 'native', gpuHost.adapter ?? 'unnamed adapter');
       this.noteDevice(choice.summary);
       if (choice.device === 'webgpu') {

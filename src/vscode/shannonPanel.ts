@@ -99,12 +99,13 @@ export class ShannonGamePanel implements vscode.Disposable {
           text: {
             right: `Right: "${shown}" after ${plural(game.guesses[game.guesses.length - 1] ?? 0, 'guess', 'guesses')}.`,
             wrong: `"${shown}" is wrong: guess again.`,
+            forced: `"${shown}" is wrong, and only "${showSymbol(characters(game)[game.guesses.length - 1] ?? '')}" was left: it counts as found at guess ${game.guesses[game.guesses.length - 1] ?? 0}.`,
             repeated: `You already tried "${shown}" here.`,
             outside: `"${shown}" is not in the alphabet of this game${game.alphabet === 'shannon27' ? ' (letters and space)' : ''}.`,
             finished: 'The text is finished: start a new game.',
           }[outcome],
         };
-        if (outcome === 'right' || outcome === 'wrong') this.scheduleSave(0);
+        if (outcome === 'right' || outcome === 'wrong' || outcome === 'forced') this.scheduleSave(0);
         this.render();
         return;
       }

@@ -32,7 +32,7 @@ export interface ShannonView {
   sources: { id: string; label: string }[];
   model: { name?: string; computed: number; total: number; error?: string; /** Over every character it has played. */ bitsPerChar?: number };
   /** Feedback on the last key, e.g. "wrong" or "not in the alphabet". */
-  feedback?: { kind: 'right' | 'wrong' | 'repeated' | 'outside' | 'finished' | 'info' | 'error'; text: string };
+  feedback?: { kind: 'right' | 'wrong' | 'forced' | 'repeated' | 'outside' | 'finished' | 'info' | 'error'; text: string };
 }
 
 export type ToPanel = { type: 'view'; view: ShannonView };

@@ -320,12 +320,26 @@ describe('In-editor features (code-server)', function () {
       await wb.runCommand('Notifications: Clear All Notifications');
     });
 
-    it('the heat-map', async function () {
+    it('the heat-map: Stop keeps the colours scored so far, Continue scores the rest, Clear removes them', async function () {
       await wb.openFile('long.txt');
       await wb.runCommand('LM: Show Token Probabilities');
-      await cancelProgress(/token probabilities with/);
-      await wb.notification(/token probabilities cancelled/).waitFor();
-      assert.strictEqual(await decorated().count(), 0, 'no colours are left');
+      /** Stops the run once it has scored some tokens, and waits for the offer. */
+      const stopScored = async (title: RegExp) => {
+        const toast = wb.notification(title);
+        await toast.filter({ hasText: /[1-9][\d,]* of [\d,]+ tokens/ }).waitFor();
+        await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+        const offer = wb.notification(/token probabilities stopped; the [\d,]+ of [\d,]+ tokens scored keep their colours/);
+        await offer.waitFor();
+        return offer;
+      };
+      const first = await stopScored(/token probabilities with/);
+      await wb.screenshot('heatmap-stopped');
+      assert.ok((await decorated().count()) > 0, 'the tokens scored before Stop keep their colours');
+      await first.locator('.monaco-button', { hasText: 'Continue' }).click();
+      const again = await stopScored(/token probabilities \(continued\) with/);
+      assert.ok((await decorated().count()) > 0);
+      await again.locator('.monaco-button', { hasText: 'Clear' }).click();
+      await wb.page.waitForFunction(() => document.querySelectorAll('.editor-instance .cdr[class*="TextEditorDecorationType"]').length === 0);
       await wb.runCommand('Notifications: Clear All Notifications');
     });
 
@@ -378,5 +392,31 @@ describe('Complete Selection, long and stopped (code-server)', function () {
       (p) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === p,
       prompt.trimEnd(),
     );
+  });
+  it('a completion whose tab was closed while it was generated still reaches its document, or is offered to copy', async function () {
+    const { wb, workspace } = session;
+    const prompt = 'the mouse ate the ';
+    fs.writeFileSync(path.join(workspace, 'closed.txt'), prompt);
+    await wb.openFile('closed.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+A');
+    await wb.runCommand('LM: Complete Selection');
+    const toast = wb.notification(/completing with/);
+    await toast.waitFor();
+    await wb.runCommand('View: Close Editor');
+    await toast.waitFor({ state: 'hidden', timeout: 240_000 });
+    const offered = wb.notification(/was closed while the model was generating, so the completion was not inserted/);
+    if (await offered.isVisible()) {
+      assert.ok((await offered.locator('.monaco-button', { hasText: 'Copy Completion' }).count()) > 0);
+    } else {
+      await wb.openFile('closed.txt');
+      await wb.page.waitForFunction(
+        (n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n,
+        prompt.length + 20,
+      );
+      assert.ok((await wb.editorText()).startsWith(prompt), 'inserted after the prompt');
+      await wb.runCommand('File: Revert File');
+    }
+    assert.strictEqual(await wb.page.locator('.notifications-toasts .notification-toast', { hasText: /closed editors|not possible/ }).count(), 0, 'no error');
   });
 });

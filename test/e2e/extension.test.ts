@@ -16,6 +16,7 @@ describe('LM Playground in VS Code (code-server)', function () {
     'lmPlayground.generation.temperature': 0,
     'lmPlayground.generation.maxTokens': MAX_TOKENS,
     'editor.hover.delay': 150,
+    'files.readonlyInclude': { '**/readonly.txt': true },
   });
   let wb: Workbench;
   let workspace: string;
@@ -49,6 +50,8 @@ describe('LM Playground in VS Code (code-server)', function () {
           .replace(/\u00a0/g, ' ').length >
         'the mouse ate the'.length + 2,
     );
+    // A completion this short opens no progress notification, which would stay up to 0.8 s after the insert.
+    assert.ok(!(await wb.notification(/completing with/).isVisible()), 'no progress notification is left over the inserted text');
     const text = await wb.editorText();
     assert.strictEqual(text.trimEnd(), expected.trimEnd(), 'the inserted text is the greedy completion the CLI produces for the same model');
     await wb.screenshot('complete-selection');
@@ -57,6 +60,18 @@ describe('LM Playground in VS Code (code-server)', function () {
     await wb.page.waitForFunction(
       () => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the',
     );
+  });
+
+  it('a read-only document: the completion is offered to copy, not silently dropped', async function () {
+    fs.writeFileSync(path.join(workspace, 'readonly.txt'), 'the mouse ate the');
+    await wb.openFile('readonly.txt');
+    await completeFirstLine();
+    const refused = wb.notification(/the completion was not inserted/);
+    await refused.waitFor();
+    await wb.screenshot('complete-selection-read-only');
+    assert.strictEqual((await refused.locator('.monaco-button', { hasText: 'Copy Completion' }).count()) > 0, true, 'Copy is offered');
+    assert.strictEqual((await wb.editorText()).trimEnd(), 'the mouse ate the');
+    await wb.runCommand('Notifications: Clear All Notifications');
   });
 
   it('shows the probability of a hovered word, as the CLI scores it', async function () {

@@ -77,6 +77,28 @@ describe('The LM Playground panel (code-server)', function () {
     await session.wb.screenshot('playground-run');
   });
 
+  it('states, under each of several completions, the seed that gives that completion alone', async function () {
+    const cards = frame.locator('#results .completion');
+    const textOf = async (i: number) => (await cards.nth(i).locator('.text').innerText()).replace(/\u00a0/g, ' ');
+    await fill('temperature', '1.5');
+    await fill('numCompletions', '3');
+    await fill('seed', '1');
+    await run();
+    await cards.nth(2).waitFor();
+    const meta = await cards.nth(1).locator('.meta').innerText();
+    const seed = /completion 2 of 3 · seed (\d+) gives it as 1 completion$/.exec(meta)?.[1];
+    assert.ok(seed, `the second card names its seed: ${meta}`);
+    const second = await textOf(1);
+    await fill('numCompletions', '1');
+    await fill('seed', seed!);
+    await run();
+    assert.strictEqual(await cards.count(), 1);
+    assert.strictEqual(await textOf(0), second, `seed ${seed} alone gives the second card's completion`);
+    await session.wb.screenshot('playground-seed-per-completion');
+    await fill('temperature', '0');
+    await fill('seed', '0');
+  });
+
   it('expands the pronoun template into two scored runs and a comparison table', async function () {
     await fill('prompt', 'The software developer finished the program. ${pronoun} celebrated.');
     await fill('environments', 'pronoun: [He, She]');

@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import type { LanguageModel } from '../../src/core/model';
 import { compareProgressMessage } from '../../src/editor/compareProgress';
-import { AUTO_DECODE_STEPS, chooseAutoDevice, measureDecode } from '../../src/vscode/autoDevice';
+import { AUTO_DECODE_STEPS, AUTO_MEASURE_TIMEOUT_MS, chooseAutoDevice, measureDecode, withinDeadline, type Schedule } from '../../src/vscode/autoDevice';
 import { classifyAdapter } from '../../src/webview/gpuAdapter';
 
 describe('WebGPU adapter classification', () => {
@@ -125,5 +125,43 @@ describe('Compare Models progress', () => {
   it('says which model and what share is done, as a percentage', () => {
     assert.strictEqual(compareProgressMessage('ngram-classics', 0, 3), 'ngram-classics (1 of 3) · 0%');
     assert.strictEqual(compareProgressMessage('gpt-classics', 2, 3), 'gpt-classics (3 of 3) · 66%');
+  });
+});
+
+describe('device auto: a measurement that never ends', () => {
+  /** Timers run by hand: `fire()` runs every timer still set. */
+  function manual(): { schedule: Schedule; fire(): void; set(): number } {
+    const timers = new Set<() => void>();
+    return {
+      schedule: (run) => {
+        timers.add(run);
+        return () => timers.delete(run);
+      },
+      fire: () => [...timers].forEach((r) => r()),
+      set: () => timers.size,
+    };
+  }
+
+  it('fails at the deadline when the page stops answering (the model then stays in the worker thread)', async () => {
+    const hung = { nextLogProbs: () => new Promise<Float64Array>(() => undefined) } as unknown as LanguageModel;
+    const timers = manual();
+    const measuring = withinDeadline(
+      measureDecode(
+        hung,
+        Array.from({ length: 30 }, (_, i) => i),
+      ),
+      AUTO_MEASURE_TIMEOUT_MS,
+      'the measurement on the GPU',
+      timers.schedule,
+    );
+    timers.fire();
+    await assert.rejects(measuring, /the measurement on the GPU took more than 15 s/);
+  });
+
+  it('passes a result or an error through and stops its timer', async () => {
+    const timers = manual();
+    assert.strictEqual(await withinDeadline(Promise.resolve(3), 1000, 'x', timers.schedule), 3);
+    await assert.rejects(withinDeadline(Promise.reject(new Error('lost device')), 1000, 'x', timers.schedule), /lost device/);
+    assert.strictEqual(timers.set(), 0);
   });
 });

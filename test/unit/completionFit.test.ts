@@ -20,7 +20,13 @@ describe('completions fit the text around them', function () {
     assert.strictEqual(fitCompletion('the mouse ate the', ' cheese', ''), ' cheese');
     // Before a word: a separating space instead of "grandfatherhas".
     assert.strictEqual(fitCompletion('and his ', ' grandfather', 'has gone'), 'grandfather ');
-    assert.strictEqual(fitCompletion('and his ', ' grandfather,', 'has gone'), 'grandfather,');
+    assert.strictEqual(fitCompletion('and his ', ' grandfather,', 'has gone'), 'grandfather, ');
+    assert.strictEqual(fitCompletion('and his ', ' grandfather.', 'Has gone'), 'grandfather. ');
+    assert.strictEqual(fitCompletion('and his ', ' grandfather"', 'has gone'), 'grandfather" ');
+    // What opens joins the word: "(has", "well-has".
+    assert.strictEqual(fitCompletion('and his ', ' grandfather (', 'has gone'), 'grandfather (');
+    assert.strictEqual(fitCompletion('and his ', ' well-', 'known'), 'well-');
+    assert.strictEqual(fitCompletion('and his ', ' line\n', 'has gone'), 'line\n');
     assert.strictEqual(fitCompletion('and his ', ' grandfather ', ' has gone'), 'grandfather');
     assert.strictEqual(fitCompletion('naïve ', ' café', 'été'), 'café ');
     // Line breaks are the text's own: kept.

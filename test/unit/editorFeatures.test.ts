@@ -363,3 +363,25 @@ describe('token probabilities (heat-map)', function () {
     assert.strictEqual(small.x.length, 50);
   });
 });
+
+describe('a Windows (CRLF) document', function () {
+  this.timeout(60_000);
+  it('an n-gram model trained on LF text reads its line breaks as line breaks, not as unknown words', async () => {
+    const model = await loadModel('ngram-classics');
+    const lf = 'It was a fine morning.\nThe travellers set out\nalong the road to the town.\n\nCHAPTER II.\n';
+    const crlf = lf.replace(/\n/g, '\r\n');
+    const a = model.tokenizer.encode(lf, true);
+    const b = model.tokenizer.encode(crlf, true);
+    assert.deepStrictEqual(
+      b.map((t) => t.id),
+      a.map((t) => t.id),
+    );
+    // Offsets and texts stay the document's own: the heat-map and the hover colour "\r\n" as one token.
+    const br = b.find((t) => t.text === '\r\n')!;
+    assert.strictEqual(br.length, 2);
+    assert.strictEqual(crlf.slice(br.start, br.start + br.length), '\r\n');
+    const [sa, sb] = [(await scoreText(model, lf)).summary, (await scoreText(model, crlf)).summary];
+    assert.ok(Math.abs(sa.logProbNats - sb.logProbNats) < 1e-9, `log p ${sa.logProbNats} (LF) against ${sb.logProbNats} (CRLF)`);
+    assert.strictEqual(sb.oov, sa.oov);
+  });
+});

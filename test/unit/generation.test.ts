@@ -87,6 +87,25 @@ describe('generation', () => {
     assert.ok(new Set(a.map((x) => x.text)).size > 1, 'different completions from one seed');
   });
 
+  it("each completion's stated seed gives that completion when asked for alone (the playground card's seed)", async () => {
+    const model = await loadModel(path.join(REPO, 'models/ngram-classics'));
+    for (const seed of [1, 0, -7, 2 ** 32 - 1]) {
+      const run = await generate(model, 'the mouse ate the', { maxTokens: 12, temperature: 1.2, numCompletions: 4, seed, stopAtBlankLine: true });
+      assert.strictEqual(run[0].seed, seed);
+      assert.ok(new Set(run.map((c) => c.seed)).size === 4, `seeds repeat: ${run.map((c) => c.seed)}`);
+      for (const c of run) {
+        assert.ok(Number.isInteger(c.seed) && c.seed >= -(2 ** 31) && c.seed < 2 ** 32, `seed ${c.seed} is not one a seed box takes`);
+        const [alone] = await generate(model, 'the mouse ate the', { maxTokens: 12, temperature: 1.2, numCompletions: 1, seed: c.seed, stopAtBlankLine: true });
+        assert.deepStrictEqual(
+          alone.tokens.map((t) => t.id),
+          c.tokens.map((t) => t.id),
+          `completion ${c.index + 1} of seed ${seed}: seed ${c.seed} alone gave ${JSON.stringify(alone.text)}, the card showed ${JSON.stringify(c.text)}`,
+        );
+        assert.strictEqual(alone.text, c.text);
+      }
+    }
+  });
+
   it('echoes and scores the prompt; max tokens 0 scores the prompt only', async () => {
     const [c] = await generate(toy(), 'xyz', { maxTokens: 0, temperature: 1, echoPrompt: true, topKPerToken: 2 });
     assert.strictEqual(c.text, 'xyz');

@@ -12,7 +12,8 @@ import { mergeUtf8 } from '../../src/playground/utf8Merge';
 import { sampledToken, topCountThrough } from '../../src/playground/sampledToken';
 import { rankOf, topIndices } from '../../src/core/distribution';
 import { loadModel } from '../../src/node/modelLoader';
-import { TEST_LOAD_SPEC } from './helpers';
+import * as path from 'path';
+import { REPO, TEST_LOAD_SPEC } from './helpers';
 
 const query = (prompt: string, environments = '', settings: Partial<Query['settings']> = {}): Query => ({
   prompt,
@@ -230,6 +231,25 @@ describe("the temperature explorer's sampled token", function () {
       sampledToken(logProbs, id, async () => []),
       /the model or the prompt changed/,
     );
+  });
+
+  it('labels byte tokens as the hover does (<0xC3>), not as the "�" they decode to', async () => {
+    const model = await loadModel(path.join(REPO, 'test/fixtures/models/tiny-llama'));
+    try {
+      const server = new EngineServer(
+        async () => ({ model }),
+        (r) => setImmediate(() => conn.receive(r as EngineResponse)),
+      );
+      const conn = new EngineConnection((req) => void server.handle(req));
+      await conn.request({ op: 'load', spec: TEST_LOAD_SPEC });
+      const { top } = await conn.request({ op: 'topTokens', prompt: 'caf', k: model.vocabSize });
+      const [c3] = model.tokenizer.encode('é', false).map((t) => t.id);
+      assert.strictEqual(top.find((t) => t.id === c3)?.text, '<0xC3>');
+      const unreadable = top.filter((t) => t.text.includes('\uFFFD'));
+      assert.deepStrictEqual(unreadable, [], `tokens shown as �: ${unreadable.length}`);
+    } finally {
+      await model.dispose?.();
+    }
   });
 
   it('counts ties as the top tokens order them (the lower id first)', () => {

@@ -60,7 +60,7 @@ describe('the line under a completion', () => {
     const c = completion({ tokens: [token(' dark', -Math.LN2)], logProb: -Math.LN2, index: 1, finishReason: 'length' });
     assert.strictEqual(
       summarizeCompletion(c, { scoring: false, numCompletions: 2, stopSequences: [] }).meta,
-      'log₂ p(completion) = −1.00 bits · 1 token · reached max tokens · completion 2 of 2 · seed 7',
+      'log₂ p(completion) = −1.00 bits · 1 token · reached max tokens · completion 2 of 2 · seed 7 gives it as 1 completion',
     );
     assert.strictEqual(plural(1, 'guess', 'guesses'), '1 guess');
     assert.strictEqual(plural(2, 'guess', 'guesses'), '2 guesses');

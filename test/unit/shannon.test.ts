@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
 import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
 import { boundsFromGuesses, estimatesNote, guessFrequencies, readBounds, shannonBounds } from '../../src/core/shannon/bounds';
-import { gameStats, gamesToCsv, guess, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
+import { alphabetOf, gameStats, gamesToCsv, guess, isFinished, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
 import { playModel } from '../../src/core/shannon/modelPlayer';
 import { NextCharPredictor, guessRank } from '../../src/core/shannon/nextCharDistribution';
 import { loadModel } from '../../src/node/modelLoader';
@@ -116,6 +116,18 @@ describe('Shannon game', () => {
     assert.strictEqual(foldToShannon27('Café,  NOËL!\nIt’s 1951.'), 'cafe noel it s');
     assert.deepStrictEqual(makeAlphabet('shannon27', '').symbols.length, 27);
     assert.deepStrictEqual(makeAlphabet('all', 'baab\n').symbols, ['\n', 'a', 'b']);
+  });
+
+  it('a character no key types (a tab) is found once every other symbol was tried, at guess K, never beyond', () => {
+    const g = newGame('tabbed', 'a\tb', 'all', 0, 'id');
+    assert.strictEqual(guess(g, 'a'), 'right');
+    assert.strictEqual(guess(g, 'a'), 'wrong');
+    assert.strictEqual(guess(g, 'b'), 'forced');
+    assert.deepStrictEqual(g.guesses, [1, 3]);
+    assert.deepStrictEqual(g.wrong, [[], ['a', 'b']]);
+    assert.strictEqual(guess(g, 'b'), 'right');
+    assert.ok(isFinished(g));
+    assert.strictEqual(gameStats(g).person.bounds.kind, 'bounds');
   });
 
   it('counts guesses, refuses repeats and symbols outside the alphabet, and moves on when right', () => {
@@ -265,6 +277,29 @@ describe('next-character distribution of a token-level model', () => {
     const massA = p[9] + p[3] * (after[1] + after[5] + after[8]);
     const total = p[9] + p[3] * (1 - after[0]);
     close(got[alphabet.symbols.indexOf('a')], massA / total);
+  });
+
+  it('follows a character split between byte tokens: gpt-classics gives "é" after "caf" a probability', async function () {
+    this.timeout(60_000);
+    const gpt = await loadModel('gpt-classics');
+    try {
+      const alphabet = makeAlphabet('all', 'café ou cafe');
+      const p = await new NextCharPredictor(gpt, alphabet).distribution('Un caf', true);
+      const e = p[alphabet.symbols.indexOf('é')];
+      assert.ok(e > 1e-6, `p(é | "Un caf") = ${e}`);
+      close(
+        p.reduce((a, b) => a + b, 0),
+        1,
+        1e-9,
+      );
+      // The model plays a whole accented line with a finite cross-entropy.
+      const game = newGame('t', 'Un café, déjà.', 'all', 0, 'g');
+      const bits: number[] = [];
+      await playModel(new NextCharPredictor(gpt, alphabetOf(game)), game, 0, Infinity, (g) => bits.push(g.bits));
+      assert.ok(bits.every(Number.isFinite), `bits per character: ${bits.map((b) => b.toFixed(1)).join(', ')}`);
+    } finally {
+      await gpt.dispose?.();
+    }
   });
 
   it('ranks guesses by probability with ties in alphabet order', () => {

@@ -5,6 +5,7 @@ import { generate } from '../generation';
 import type { LanguageModel } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
+import { displayTokenText } from '../tokenBytes';
 
 export interface LoadedModel {
   model: LanguageModel;
@@ -69,7 +70,8 @@ export class EngineServer {
           const m = this.loaded().model;
           const ids = m.tokenizer.encode(req.prompt, true).map((t) => t.id);
           const dist = await m.nextLogProbs(ids, signal);
-          const top = topIndices(dist, req.k).map((id) => ({ id, text: m.tokenizer.tokenText(id), logProb: dist[id] }));
+          // As the hover shows them: a byte token as <0xC3>, not as the "�" its text decodes to.
+          const top = topIndices(dist, req.k).map((id) => ({ id, text: displayTokenText(m.tokenizer, id), logProb: dist[id] }));
           reply('topTokens', { top, entropy: entropyNats(dist), logProbs: copy(dist) });
           break;
         }

@@ -34,7 +34,8 @@ export interface GameState {
   modelPlay?: ModelPlay;
 }
 
-export type GuessOutcome = 'right' | 'wrong' | 'repeated' | 'outside' | 'finished';
+/** 'forced': wrong, and only the right symbol was left, so it counts as found at the last guess. */
+export type GuessOutcome = 'right' | 'wrong' | 'forced' | 'repeated' | 'outside' | 'finished';
 
 export function characters(game: Pick<GameState, 'text'>): string[] {
   return Array.from(game.text);
@@ -69,12 +70,21 @@ export function guess(game: GameState, typed: string): GuessOutcome {
   if (game.pending.includes(symbol)) return 'repeated';
   if (symbol !== chars[at]) {
     game.pending.push(symbol);
-    return 'wrong';
+    // Every other symbol tried: the next is known. A character no key types (a tab, which moves
+    // the focus; an emoji) would otherwise hold the game there for good.
+    if (game.pending.length < alphabetOf(game).symbols.length - 1) return 'wrong';
+    advance(game);
+    return 'forced';
   }
+  advance(game);
+  return 'right';
+}
+
+/** Records the current character as found after the pending wrong guesses. */
+function advance(game: GameState): void {
   game.guesses.push(game.pending.length + 1);
   game.wrong.push(game.pending);
   game.pending = [];
-  return 'right';
 }
 
 /** What the player sees: the text so far, or only its last `window` characters. */
