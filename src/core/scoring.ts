@@ -140,20 +140,33 @@ export class ScoreStream {
     for (let i = from; i < end && !any; i++) any = this.ids[i] !== model.bosId;
     if (!any) return;
     const ids = start === 0 && end === this.ids.length ? this.ids : this.ids.slice(start, end);
-    const withRanks = options.ranks && !options.details;
-    const { logProbs, ranks } = withRanks
-      ? await model.sequenceScores(ids, from - start, options.signal)
-      : { logProbs: await model.sequenceLogProbs(ids, from - start, options.signal), ranks: undefined };
+    const topK = options.topK ?? 5;
+    // With details, a model that computes every position's distribution in the scoring pass
+    // describes them there: a step per token would also allocate a whole KV cache per token.
+    const described: ReturnType<typeof describePosition>[] = [];
+    const batched = options.details && this.windowed && model.sequenceDistributions;
+    let logProbs: Float64Array;
+    let ranks: Int32Array | undefined;
+    if (batched)
+      logProbs = await model.sequenceDistributions!(
+        ids,
+        from - start,
+        (k, dist) => (described[k] = describePosition(model, dist, ids[from - start + k], topK)),
+        options.signal,
+      );
+    else if (options.ranks && !options.details) ({ logProbs, ranks } = await model.sequenceScores(ids, from - start, options.signal));
+    else logProbs = await model.sequenceLogProbs(ids, from - start, options.signal);
     for (let i = from; i < end; i++) {
       const t = this.tokens[i];
       if (t.id === model.bosId) continue;
       const oov = model.unkId !== undefined && t.id === model.unkId;
       const s: TokenScore = { ...t, logProb: logProbs[i - from], oov };
       if (ranks) s.rank = ranks[i - from];
-      if (options.details) {
+      if (batched) Object.assign(s, described[i - from]);
+      else if (options.details) {
         throwIfCancelled(options.signal);
         const dist = await model.nextLogProbs(this.ids.slice(this.windowed ? start : Math.max(0, i - this.context), i), options.signal);
-        Object.assign(s, describePosition(model, dist, t.id, options.topK ?? 5));
+        Object.assign(s, describePosition(model, dist, t.id, topK));
       }
       out.push(s);
     }
