@@ -43,17 +43,11 @@ function sampleText(): string {
 /** A KenLM-style ARPA model (whitespace tokens, a sentence per line) that the tests train: a model brought by the user. */
 const ARPA_DIR = path.join(os.tmpdir(), `lmp-serve-arpa-${process.pid}`);
 
-/**
- * `options`: given to lmp serve, score and generate alike. The tiny Llama runs its fp32 graph: with
- * int8 weights (its default here) a position's distribution computed alone differs from the
- * whole-sequence pass by the quantization's noise, enough to swap near-equal ranks between
- * `lmp score --details` and the rank-only path. `scoringOnly`: a sentence-per-line model trained on
- * hard-wrapped text ends a greedy completion at once (its </s>), so only its scoring is compared.
- */
-const FAMILIES: { name: string; spec: string; options?: string[]; args?: string[]; scoringOnly?: boolean }[] = [
+/** `scoringOnly`: a sentence-per-line model trained on hard-wrapped text ends a greedy completion at once (its </s>), so only its scoring is compared. */
+const FAMILIES: { name: string; spec: string; args?: string[]; scoringOnly?: boolean }[] = [
   { name: 'ngram-classics', spec: 'ngram-classics' },
   { name: 'gpt-classics', spec: 'gpt-classics' },
-  { name: 'tiny-llama', spec: path.join(ONNX_FIXTURES, 'tiny-llama'), options: ['--dtype', 'fp32'] },
+  { name: 'tiny-llama', spec: path.join(ONNX_FIXTURES, 'tiny-llama') },
   { name: 'whitespace-arpa', spec: path.join(ARPA_DIR, 'model.arpa'), args: ['--served-model-name', 'whitespace-arpa'], scoringOnly: true },
 ];
 
@@ -80,7 +74,7 @@ describe('lmp serve through the openai client', function () {
       let serve: RunningServe;
       let client: OpenAI;
       before(async () => {
-        serve = await startServe(CLI, family.spec, [...(family.options ?? []), ...(family.args ?? [])]);
+        serve = await startServe(CLI, family.spec, family.args);
         client = new OpenAI({ baseURL: serve.baseURL, apiKey: 'unused', maxRetries: 0 });
       });
       after(async () => {
@@ -105,7 +99,7 @@ describe('lmp serve through the openai client', function () {
         const text = sampleText();
         const file = path.join(dir, `${family.name}.txt`);
         fs.writeFileSync(file, text);
-        const local = lmpJson('score', '--model', family.spec, ...(family.options ?? []), '--json', '--details', '--top-k', '3', file);
+        const local = lmpJson('score', '--model', family.spec, '--json', '--details', '--top-k', '3', file);
         const params: VllmParams = { model: family.name, prompt: text, max_tokens: 0, echo: true, logprobs: 3, prompt_logprobs: 3 };
         const res = await client.completions.create(params);
         const choice = res.choices[0];
@@ -160,7 +154,7 @@ describe('lmp serve through the openai client', function () {
         const text = fs.readFileSync(path.join(CORPUS, 'valid', valid), 'utf8').slice(10_000, 18_000);
         const file = path.join(dir, `${family.name}-long.txt`);
         fs.writeFileSync(file, text);
-        const local = lmpJson('score', '--model', family.spec, ...(family.options ?? []), '--json', file);
+        const local = lmpJson('score', '--model', family.spec, '--json', file);
         const res = await client.completions.create({ model: family.name, prompt: text, max_tokens: 0, echo: true, logprobs: 0 });
         const lps = res.choices[0].logprobs!.token_logprobs!.filter((x) => x !== null) as number[];
         assert.ok(lps.length > 1000, `${lps.length} tokens`);
@@ -175,7 +169,7 @@ describe('lmp serve through the openai client', function () {
           'generate',
           '--model',
           family.spec,
-          ...(family.options ?? []),
+
           '--prompt',
           prompt,
           '--temperature',
@@ -266,7 +260,7 @@ describe('lmp serve through the openai client', function () {
           'generate',
           '--model',
           family.spec,
-          ...(family.options ?? []),
+
           '--prompt',
           prompt,
           '--max-tokens',
