@@ -54,7 +54,10 @@ Usage:
       Lists the embedded models.
 
 MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
-(${LAYOUT_SUMMARY}), or the name of an embedded model. --device picks
+(${LAYOUT_SUMMARY}), the name of an embedded model, or a model on a server,
+http(s)://HOST[:PORT]/v1#MODEL (vLLM, SGLang, \`lmp serve\`; llama.cpp and Ollama generate only:
+add ?dialect=llama.cpp or ?dialect=ollama before the # to skip detection), with its API key, if any,
+in the LMP_API_KEY variable. --device picks
 where neural models run: native onnxruntime (default where available) or WASM; --dtype picks the
 precision variant of the graph: auto (default: the fastest the folder has for that runtime),
 fp32, fp16, q4, q4f16, int8, uint8, bnb4 or quantized (onnx/model.onnx, onnx/model_fp16.onnx, …);

@@ -127,6 +127,14 @@ export async function generate(
 ): Promise<Completion[]> {
   validateGenerationOptions(options);
   const prompt = typeof input === 'string' ? input : input.text;
+  if (model.server) {
+    // T = ∞ is uniform over the whole vocabulary, which only the local model can draw from.
+    if (options.temperature === Infinity)
+      throw new LmError(
+        `temperature ∞ (uniform over the vocabulary) needs a local model: ${model.info.name} samples on its server, which takes finite temperatures only`,
+      );
+    return model.server.generate(prompt, options, hooks);
+  }
   const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, true) : input.tokens;
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
