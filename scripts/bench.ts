@@ -20,12 +20,13 @@ import { loadModel } from '../src/node/modelLoader';
 import { benchNeural, benchPrompt } from '../src/node/neuralBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
+import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const SECTIONS = ['ngram', 'neural', 'tokenizer', 'inline'] as const;
+const SECTIONS = ['ngram', 'neural', 'tokenizer', 'inline', 'serve'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A stated target and how this run did against it. */
@@ -322,6 +323,23 @@ async function inlineSection(say: Say, valid: string, targets: Target[]): Promis
   }
 }
 
+async function serveSection(say: Say, valid: string): Promise<void> {
+  const b = await benchServe(path.join(ROOT, 'dist', 'cli.js'), 'gpt-classics', valid, RUNS);
+  say();
+  say(`## \`lmp serve\` (embedded \`gpt-classics\`, loopback)`);
+  say();
+  say(
+    `${b.clients} clients send \`POST /v1/completions\` with \`max_tokens: 1\` (greedy) one after another, ${b.requestsPerRun} requests of about 200 characters each per run, all different; the server computes one at a time (\`--concurrency 1\`, the others queue). Against it, \`generate()\` on the same prompts in this process, one after another. Every request answered 200 with one token (checked). Medians of ${RUNS} runs after a warm-up.`,
+  );
+  say();
+  say('| | requests/s |');
+  say('|---|---:|');
+  say(`| through \`lmp serve\`, ${b.clients} concurrent clients | ${fmt(median(b.served))} |`);
+  say(`| \`generate()\` in process, one after another | ${fmt(median(b.inProcess))} |`);
+  say();
+  say(`Through the server / in process: ${fmt(median(b.served) / median(b.inProcess))}×.`);
+}
+
 /** Largest difference between a reference's log10 lookups and the model's: ARPA keeps 7 significant digits. */
 const ARPA_TOLERANCE = 1e-4;
 
@@ -479,6 +497,7 @@ async function main(): Promise<void> {
   if (sections.has('neural')) await neuralSection(say, targets);
   if (sections.has('tokenizer')) tokenizerSection(say);
   if (sections.has('inline')) await inlineSection(say, valid, targets);
+  if (sections.has('serve')) await serveSection(say, valid);
   targetsSection(say, targets);
   if (sections.size < SECTIONS.length) {
     console.log(`\nonly ${[...sections].join(', ')}: docs/BENCHMARKS.md is left as it was`);

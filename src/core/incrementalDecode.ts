@@ -19,6 +19,8 @@ export class IncrementalDecoder {
   /** ids[prefix..read) were decoded and their text given out; ids[read..) are waiting for a whole character. */
   private prefix = 0;
   private read = 0;
+  /** Length of the text given out for ids[0..i), at each i the reading has passed. */
+  private readonly givenBefore: number[] = [0];
 
   /** `precededByText`: as Tokenizer.decode's, for the sequence's first tokens. */
   constructor(
@@ -29,13 +31,18 @@ export class IncrementalDecoder {
   /** The text that `id` adds to the sequence ("" while it ends inside a character). */
   push(id: number): string {
     this.ids.push(id);
-    const preceded = this.precededByText || this.prefix > 0;
+    const preceded = this.precededByText || this.givenBefore[this.prefix] > 0;
     const before = this.tokenizer.decode(this.ids.slice(this.prefix, this.read), preceded);
     const after = this.tokenizer.decode(this.ids.slice(this.prefix), preceded);
     if (after.endsWith(REPLACEMENT) || !after.startsWith(before)) return '';
+    const piece = after.slice(before.length);
+    // Tokens of a character split over several are given out with its last one: the text before them is what came before the character.
+    const given = this.givenBefore[this.read];
+    for (let i = this.read + 1; i < this.ids.length; i++) this.givenBefore[i] = given;
+    this.givenBefore[this.ids.length] = given + piece.length;
     this.read = this.ids.length;
-    this.prefix = Math.max(0, this.read - CONTEXT_TOKENS);
     // The text before `read` is decoded again from the new prefix next time; what was given out for it stays.
-    return after.slice(before.length);
+    this.prefix = Math.max(0, this.read - CONTEXT_TOKENS);
+    return piece;
   }
 }

@@ -47,6 +47,8 @@ export interface ScoreSummary {
 export interface ScoreOptions {
   /** Also compute rank, entropy and alternatives (costs one full distribution per token). */
   details?: boolean;
+  /** Without details: each token's rank too, from the model's whole-sequence pass (sequenceScores, as the heat-map's). */
+  ranks?: boolean;
   topK?: number;
   signal?: CancelSignal;
 }
@@ -149,19 +151,23 @@ export class ScoreStream {
     // describes them there: a step per token would also allocate a whole KV cache per token.
     const described: ReturnType<typeof describePosition>[] = [];
     const batched = options.details && this.windowed && model.sequenceDistributions;
-    const logProbs = batched
-      ? await model.sequenceDistributions!(
-          ids,
-          from - start,
-          (k, dist) => (described[k] = describePosition(model, dist, ids[from - start + k], topK)),
-          options.signal,
-        )
-      : await model.sequenceLogProbs(ids, from - start, options.signal);
+    let logProbs: Float64Array;
+    let ranks: Int32Array | undefined;
+    if (batched)
+      logProbs = await model.sequenceDistributions!(
+        ids,
+        from - start,
+        (k, dist) => (described[k] = describePosition(model, dist, ids[from - start + k], topK)),
+        options.signal,
+      );
+    else if (options.ranks && !options.details) ({ logProbs, ranks } = await model.sequenceScores(ids, from - start, options.signal));
+    else logProbs = await model.sequenceLogProbs(ids, from - start, options.signal);
     for (let i = from; i < end; i++) {
       const t = this.tokens[i];
       if (t.id === model.bosId) continue;
       const oov = model.unkId !== undefined && t.id === model.unkId;
       const s: TokenScore = { ...t, logProb: logProbs[i - from], oov };
+      if (ranks) s.rank = ranks[i - from];
       if (batched) Object.assign(s, described[i - from]);
       else if (options.details) {
         throwIfCancelled(options.signal);

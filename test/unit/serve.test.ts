@@ -40,10 +40,15 @@ function sampleText(): string {
   return `${prose}\nCafé déjà vu: 5 € and a smile 😀.\n`;
 }
 
-const FAMILIES = [
+/** A KenLM-style ARPA model (whitespace tokens, a sentence per line) that the tests train: a model brought by the user. */
+const ARPA_DIR = path.join(os.tmpdir(), `lmp-serve-arpa-${process.pid}`);
+
+/** `scoringOnly`: a sentence-per-line model trained on hard-wrapped text ends a greedy completion at once (its </s>), so only its scoring is compared. */
+const FAMILIES: { name: string; spec: string; args?: string[]; scoringOnly?: boolean }[] = [
   { name: 'ngram-classics', spec: 'ngram-classics' },
   { name: 'gpt-classics', spec: 'gpt-classics' },
   { name: 'tiny-llama', spec: path.join(ONNX_FIXTURES, 'tiny-llama') },
+  { name: 'whitespace-arpa', spec: path.join(ARPA_DIR, 'model.arpa'), args: ['--served-model-name', 'whitespace-arpa'], scoringOnly: true },
 ];
 
 describe('lmp serve through the openai client', function () {
@@ -52,15 +57,24 @@ describe('lmp serve through the openai client', function () {
   before(() => {
     assert.ok(fs.existsSync(CLI), 'dist/cli.js is built by npm run build');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-serve-'));
+    fs.mkdirSync(ARPA_DIR, { recursive: true });
+    const train = path.join(ARPA_DIR, 'train.txt');
+    const first = fs.readdirSync(path.join(CORPUS, 'train')).sort()[0];
+    fs.writeFileSync(train, fs.readFileSync(path.join(CORPUS, 'train', first), 'utf8').slice(0, 300_000));
+    const t = spawnSync(process.execPath, [CLI, 'train-ngram', '--order', '3', '--arpa', path.join(ARPA_DIR, 'model.arpa'), train], { encoding: 'utf8' });
+    assert.strictEqual(t.status, 0, t.stderr);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(ARPA_DIR, { recursive: true, force: true });
+  });
 
   for (const family of FAMILIES) {
     describe(family.name, () => {
       let serve: RunningServe;
       let client: OpenAI;
       before(async () => {
-        serve = await startServe(CLI, family.spec);
+        serve = await startServe(CLI, family.spec, family.args);
         client = new OpenAI({ baseURL: serve.baseURL, apiKey: 'unused', maxRetries: 0 });
       });
       after(async () => {
@@ -71,6 +85,7 @@ describe('lmp serve through the openai client', function () {
       afterEach(function () {
         if (this.currentTest?.state === 'failed') console.log(`lmp serve's log:\n${serve.log()}`);
       });
+      const generation = family.scoringOnly ? () => undefined : it;
 
       it('lists the model', async () => {
         const models = await client.models.list();
@@ -106,6 +121,7 @@ describe('lmp serve through the openai client', function () {
           const entry = promptLogprobs[i]![t.id];
           assert.ok(entry, `prompt_logprobs[${i}] has the token ${t.id}`);
           assert.strictEqual(entry.rank, t.rank);
+          assert.strictEqual(entry.decoded_token, lp.tokens![i], 'the token is named alike in logprobs and prompt_logprobs');
           assert.ok(Math.abs(entry.logprob - t.logprob) < 1e-4);
           // The token itself and the top 3, as OpenAI's top_logprobs (keys are texts, so may coincide).
           const top = lp.top_logprobs![i]!;
@@ -116,6 +132,15 @@ describe('lmp serve through the openai client', function () {
           total += x!;
         });
         assert.ok(Math.abs(total - local.logprob_nats) < 1e-4, `total ${total} served, ${local.logprob_nats} by lmp score`);
+        // Ranks alone (prompt_logprobs 0, no alternatives) come from the heat-map's whole-sequence pass.
+        const ranked = await client.completions.create({ model: family.name, prompt: text, max_tokens: 0, echo: true, prompt_logprobs: 0 } as VllmParams);
+        const rankOnly = (ranked.choices[0] as unknown as { prompt_logprobs: PromptLogprobs }).prompt_logprobs;
+        scored.forEach(({ i }, j) => {
+          const t = local.token_scores[j];
+          assert.deepStrictEqual(Object.keys(rankOnly[i]!), [String(t.id)]);
+          assert.ok(Math.abs(rankOnly[i]![t.id].logprob - t.logprob) < 1e-4);
+          assert.strictEqual(rankOnly[i]![t.id].rank, t.rank, `rank of token ${j} ${JSON.stringify(t.text)}`);
+        });
         // The tokens spell the text from the offsets on, as the editor's tokens do.
         const cps = [...text];
         lp.tokens!.forEach((tok, i) => {
@@ -124,9 +149,35 @@ describe('lmp serve through the openai client', function () {
         });
       });
 
-      it('completes greedily as lmp generate does, its tokens spelling the text', async () => {
+      it("scores a long prompt as lmp score does, through the model's windows and the server's slices", async () => {
+        const valid = fs.readdirSync(path.join(CORPUS, 'valid')).sort()[0];
+        const text = fs.readFileSync(path.join(CORPUS, 'valid', valid), 'utf8').slice(10_000, 18_000);
+        const file = path.join(dir, `${family.name}-long.txt`);
+        fs.writeFileSync(file, text);
+        const local = lmpJson('score', '--model', family.spec, '--json', file);
+        const res = await client.completions.create({ model: family.name, prompt: text, max_tokens: 0, echo: true, logprobs: 0 });
+        const lps = res.choices[0].logprobs!.token_logprobs!.filter((x) => x !== null) as number[];
+        assert.ok(lps.length > 1000, `${lps.length} tokens`);
+        assert.strictEqual(lps.length, local.tokens);
+        const total = lps.reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(total - local.logprob_nats) < 1e-4, `total ${total} served, ${local.logprob_nats} by lmp score`);
+      });
+
+      generation('completes greedily as lmp generate does, its tokens spelling the text', async () => {
         const prompt = 'It was a dark and stormy night; the rain fell';
-        const local = lmpJson('generate', '--model', family.spec, '--prompt', prompt, '--temperature', '0', '--max-tokens', '24', '--json');
+        const local = lmpJson(
+          'generate',
+          '--model',
+          family.spec,
+
+          '--prompt',
+          prompt,
+          '--temperature',
+          '0',
+          '--max-tokens',
+          '24',
+          '--json',
+        );
         const res = await client.completions.create({ model: family.name, prompt, max_tokens: 24, temperature: 0, logprobs: 2 });
         const c = res.choices[0];
         assert.strictEqual(c.text, local.completions[0].text);
@@ -141,7 +192,7 @@ describe('lmp serve through the openai client', function () {
         assert.strictEqual(res.usage!.completion_tokens, lp.tokens!.length);
       });
 
-      it('streams the same completion, ending with [DONE]', async () => {
+      generation('streams the same completion, ending with [DONE]', async () => {
         const prompt = 'The old man looked at the sea and said';
         const whole = await client.completions.create({ model: family.name, prompt, max_tokens: 30, temperature: 0, logprobs: 1, echo: true });
         const stream = await client.completions.create({ model: family.name, prompt, max_tokens: 30, temperature: 0, logprobs: 1, echo: true, stream: true });
@@ -162,7 +213,7 @@ describe('lmp serve through the openai client', function () {
         assert.strictEqual(finish, whole.choices[0].finish_reason);
       });
 
-      it('stops before a stop sequence, streamed or not', async () => {
+      generation('stops before a stop sequence, streamed or not', async () => {
         const prompt = 'It was the best of times, it was the worst of times,';
         const free = await client.completions.create({ model: family.name, prompt, max_tokens: 40, temperature: 0 });
         const text = free.choices[0].text;
@@ -192,7 +243,7 @@ describe('lmp serve through the openai client', function () {
         assert.strictEqual(byIds.choices[0].text, byText.choices[0].text);
       });
 
-      it('draws n completions reproducibly from a seed, as lmp generate does', async () => {
+      generation('draws n completions reproducibly from a seed, as lmp generate does', async () => {
         const prompt = 'She opened the door and';
         const params = { model: family.name, prompt, max_tokens: 8, temperature: 1, n: 3, seed: 1234 };
         const a = await client.completions.create(params);
@@ -209,6 +260,7 @@ describe('lmp serve through the openai client', function () {
           'generate',
           '--model',
           family.spec,
+
           '--prompt',
           prompt,
           '--max-tokens',
@@ -248,11 +300,12 @@ describe('lmp serve through the openai client', function () {
 
 /**
  * The id under which prompt_logprobs lists an alternative of lmp score's top, matched by text and
- * log-prob; the scored token itself is listed once, with its own log-prob (a quantized graph's
- * single-position distribution may differ slightly from the whole-sequence pass).
+ * log-prob; the scored token itself is listed once, under its text in the prompt and with its own
+ * log-prob (a quantized graph's single-position distribution may differ slightly from the
+ * whole-sequence pass).
  */
 function findId(entry: Record<string, { logprob: number; decoded_token: string }>, a: { text: string; logprob: number }, own: number): string | undefined {
-  return Object.keys(entry).find((id) => entry[id].decoded_token === a.text && (Number(id) === own || Math.abs(entry[id].logprob - a.logprob) < 1e-4));
+  return Object.keys(entry).find((id) => Number(id) === own || (entry[id].decoded_token === a.text && Math.abs(entry[id].logprob - a.logprob) < 1e-4));
 }
 
 describe("lmp serve's errors, limits and shutdown", function () {
@@ -297,7 +350,8 @@ describe("lmp serve's errors, limits and shutdown", function () {
   it('answers bad requests with 400 naming the field', async () => {
     const ok = { model: 'ngram-classics', prompt: 'It was', max_tokens: 2 };
     await failure(client.completions.create({ ...ok, temperature: -1 }), 400, 'temperature');
-    await failure(client.completions.create({ ...ok, logprobs: 21 }), 400, 'logprobs');
+    const tooMany = await failure(client.completions.create({ ...ok, logprobs: 21 }), 400, 'logprobs');
+    assert.match(tooMany.message, /maximum of 20 \(max_logprobs/);
     await failure(client.completions.create({ ...ok, top_p: 0 }), 400, 'top_p');
     await failure(client.completions.create({ ...ok, n: 17 }), 400, 'n');
     await failure(client.completions.create({ ...ok, max_tokens: 0 }), 400, 'max_tokens');
@@ -350,6 +404,32 @@ describe("lmp serve's errors, limits and shutdown", function () {
     assert.ok(res.choices[0].logprobs!.token_logprobs![1]! < 0);
   });
 
+  it('completes a batch of prompts, n each, numbered as vLLM numbers them, and streams the usage last when asked', async () => {
+    const prompts = ['It was the best of times', 'Call me'];
+    const one = { model: 'ngram-classics', max_tokens: 6, n: 2, seed: 99, temperature: 1 };
+    const batch = await client.completions.create({ ...one, prompt: prompts });
+    assert.deepStrictEqual(
+      batch.choices.map((c) => c.index),
+      [0, 1, 2, 3],
+    );
+    for (const [i, prompt] of prompts.entries()) {
+      const single = await client.completions.create({ ...one, prompt });
+      assert.deepStrictEqual(
+        batch.choices.slice(2 * i, 2 * i + 2).map((c) => c.text),
+        single.choices.map((c) => c.text),
+      );
+    }
+    const stream = await client.completions.create({ ...one, prompt: prompts, stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const last = chunks[chunks.length - 1];
+    assert.deepStrictEqual(last.choices, []);
+    assert.deepStrictEqual(last.usage, batch.usage);
+    const tokens = await client.post<{ tokens: number[]; token_strs: string[] }>('/../tokenize', { body: { prompt: 'It was', return_token_strs: true } });
+    assert.deepStrictEqual(tokens.token_strs, ['<s>', 'It', ' was']);
+    assert.strictEqual((await raw('/health')).status, 200);
+  });
+
   it('refuses a request with 503 while the running one fills it, and cancels a generation whose client leaves', async () => {
     const abort = new AbortController();
     const long = await client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 100_000, stream: true }, { signal: abort.signal });
@@ -367,11 +447,11 @@ describe("lmp serve's errors, limits and shutdown", function () {
   });
 
   it('finishes the running request on SIGTERM, then exits 0', async () => {
-    const request = client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 1000 });
+    const request = client.completions.create({ model: 'ngram-classics', prompt: 'It was', max_tokens: 300 });
     while ((await running()) !== 1) await new Promise((resolve) => setImmediate(resolve));
     serve.proc.kill('SIGTERM');
     const res = await request;
-    assert.strictEqual(res.usage!.completion_tokens, 1000);
+    assert.strictEqual(res.usage!.completion_tokens, 300);
     assert.strictEqual(await serve.stop(), 0);
     assert.match(serve.log(), /SIGTERM: finishing running requests[\s\S]*stopped/);
   });

@@ -2,6 +2,7 @@
  * Bounded concurrency: at most `concurrency` requests compute at once, at most `queue` more wait
  * in order; one more is refused at once (503), so that a burst cannot pile up work and memory.
  */
+import { CancelledError } from '../../core/errors';
 import { ApiError } from './apiError';
 
 interface Waiter {
@@ -28,7 +29,8 @@ export class Admission {
 
   /**
    * Resolves with a release function once the request may run. Throws a 503 when the queue is
-   * full. The caller calls `leave` when its client goes away while waiting: its place is given up.
+   * full. The caller calls `leave` when its client goes away: a waiting request gives up its place
+   * (and `admitted` rejects with a CancelledError).
    */
   enter(): { admitted: Promise<() => void>; leave: () => void } {
     if (this.running < this.concurrency) {
@@ -45,7 +47,9 @@ export class Admission {
     this.waiting.push(waiter);
     const leave = () => {
       const i = this.waiting.indexOf(waiter);
-      if (i >= 0) this.waiting.splice(i, 1);
+      if (i < 0) return;
+      this.waiting.splice(i, 1);
+      waiter.reject(new CancelledError());
     };
     return { admitted, leave };
   }

@@ -7,9 +7,7 @@
  * token and the top alternatives (null where the token is given). Log-probs are the model's raw
  * distribution (vLLM's default logprobs_mode), clamped at −9999 as vLLM does, since JSON has no −∞.
  */
-import type { Tokenizer } from '../../core/model';
 import type { Alternative } from '../../core/scoring';
-import { displayTokenText } from '../../core/tokenBytes';
 
 export interface CompletionLogprobs {
   tokens: string[];
@@ -42,7 +40,6 @@ export function emptyLogprobs(): CompletionLogprobs {
 
 export class LogprobsWriter {
   constructor(
-    private readonly tokenizer: Pick<Tokenizer, 'tokenText' | 'tokenBytes'>,
     /** Alternatives per position (the request's `logprobs`). */
     private readonly k: number,
     /** vLLM's return_tokens_as_token_ids. */
@@ -71,11 +68,15 @@ export class LogprobsWriter {
     out.top_logprobs.push(top);
   }
 
-  /** vLLM's prompt_logprobs entry of a position: the token (its vocabulary text) and the top `k` alternatives, with ranks. */
+  /**
+   * vLLM's prompt_logprobs entry of a position: the token and the top `k` alternatives, with ranks.
+   * The token's decoded_token is its text in `logprobs.tokens` (vLLM takes both from one place, and
+   * clients match them); an alternative's is its vocabulary text.
+   */
   promptEntry(p: ScoredPosition, k: number): Record<string, PromptLogprob> | null {
     if (!p.score) return null;
     const entry: Record<string, PromptLogprob> = {
-      [p.id]: { logprob: clamp(p.score.logProb), rank: p.score.rank ?? 0, decoded_token: displayTokenText(this.tokenizer, p.id) },
+      [p.id]: { logprob: clamp(p.score.logProb), rank: p.score.rank ?? 0, decoded_token: p.text },
     };
     // Alternatives come sorted: a rank is 1 + those strictly more probable, so ties share one.
     let rank = 0;

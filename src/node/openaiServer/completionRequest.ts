@@ -66,6 +66,15 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+/** `logprobs`, `prompt_logprobs`: 0 up to the server's maximum (vLLM's max_logprobs, named so that a client can tell this limit). */
+function topCount(name: string, max: number) {
+  return (v: unknown): number => {
+    const k = integer(name, 0, Number.MAX_SAFE_INTEGER)(v);
+    if (k > max) throw badRequest(`\`${name}\` is ${k}, above this server's maximum of ${max} (max_logprobs; lmp serve --max-logprobs)`, name);
+    return k;
+  };
+}
+
 function boolean(name: string) {
   return (v: unknown): boolean => {
     if (typeof v !== 'boolean') throw badRequest(`\`${name}\` must be true or false, got ${JSON.stringify(v)}`, name);
@@ -143,8 +152,8 @@ export function parseCompletionRequest(body: unknown, limits: RequestLimits): Co
   const stream = optional(body, 'stream', boolean('stream')) ?? false;
   const maxTokens = optional(body, 'max_tokens', integer('max_tokens', 0, MAX_MAX_TOKENS)) ?? 16;
   if (maxTokens === 0 && !echo) throw badRequest('`max_tokens` 0 needs `echo`: it generates nothing and only scores the prompt', 'max_tokens');
-  const logprobs = optional(body, 'logprobs', integer('logprobs', 0, limits.maxLogprobs));
-  const promptLogprobs = optional(body, 'prompt_logprobs', integer('prompt_logprobs', 0, limits.maxLogprobs));
+  const logprobs = optional(body, 'logprobs', topCount('logprobs', limits.maxLogprobs));
+  const promptLogprobs = optional(body, 'prompt_logprobs', topCount('prompt_logprobs', limits.maxLogprobs));
   if (promptLogprobs !== undefined && stream) throw badRequest('`prompt_logprobs` are not available when `stream` is true', 'prompt_logprobs');
   const temperature = optional(body, 'temperature', number('temperature')) ?? 1;
   if (temperature < 0) throw badRequest(`\`temperature\` must be ≥ 0, got ${temperature}`, 'temperature');

@@ -1,19 +1,22 @@
 /**
- * `POST /v1/completions` on the product's pieces: the prompt is scored by `scoreTokens` (the
- * ScoreStream that `lmp score` runs, so echoed log-probs are `lmp score`'s), completions come from
+ * `POST /v1/completions` on the product's pieces: the prompt is scored by the ScoreStream that
+ * `lmp score` runs (so echoed log-probs are `lmp score`'s), completions come from
  * `generate` (the sampler, stop sequences and seeds of the editor and `lmp generate`). Choices are
  * numbered prompt by prompt, n per prompt, as vLLM numbers them. Streamed, a choice's text is sent
  * as its tokens come, less what a stop sequence could still take back (the last characters, fewer
  * than the longest stop sequence); the rest and the finish reason follow when it ends.
  */
-import type { CancelSignal } from '../../core/errors';
+import { throwIfCancelled, type CancelSignal } from '../../core/errors';
 import { generate, type Completion, type GeneratedToken } from '../../core/generation';
 import { IncrementalDecoder } from '../../core/incrementalDecode';
 import type { Token } from '../../core/model';
-import { codePointLength, scoreTokens } from '../../core/scoring';
+import { codePointLength, ScoreStream, type TokenScore } from '../../core/scoring';
 import { emptyLogprobs, LogprobsWriter, type CompletionLogprobs, type PromptLogprob, type ScoredPosition } from './completionLogprobs';
 import type { CompletionRequest } from './completionRequest';
 import { preparePrompt, type PreparedPrompt, type ServedModel } from './servedModel';
+
+/** Prompt tokens scored between turns of the event loop. */
+const SCORE_SLICE_TOKENS = 256;
 
 export interface CompletionChoice {
   index: number;
@@ -38,7 +41,7 @@ export async function runCompletion(
   onChunk?: (choice: CompletionChoice) => void,
 ): Promise<{ choices: CompletionChoice[]; usage: Usage }> {
   const { model } = served;
-  const writer = new LogprobsWriter(model.tokenizer, req.logprobs ?? 0, req.tokensAsIds);
+  const writer = new LogprobsWriter(req.logprobs ?? 0, req.tokensAsIds);
   const choices: CompletionChoice[] = [];
   let promptTokens = 0;
   let completionTokens = 0;
@@ -82,7 +85,17 @@ export async function runCompletion(
 async function scorePrompt(served: ServedModel, prompt: PreparedPrompt, req: CompletionRequest, signal: CancelSignal): Promise<ScoredPosition[]> {
   const { model } = served;
   const topK = Math.max(req.logprobs ?? 0, req.promptLogprobs ?? 0);
-  const scores = await scoreTokens(model, prompt.tokens, { details: req.promptLogprobs !== undefined || topK > 0, topK, signal });
+  // Alternatives need each position's whole distribution; ranks alone come from one pass over the sequence.
+  const stream = new ScoreStream(model, { details: topK > 0, ranks: req.promptLogprobs !== undefined, topK, signal });
+  const scores: TokenScore[] = [];
+  // In slices, the event loop turning between them: a model on this thread (n-gram) would hold
+  // every other connection, and the news that this request's client left, until a long prompt is done.
+  for (let i = 0; i < prompt.tokens.length; i += SCORE_SLICE_TOKENS) {
+    scores.push(...(await stream.push(prompt.tokens.slice(i, i + SCORE_SLICE_TOKENS))));
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfCancelled(signal);
+  }
+  scores.push(...(await stream.end()));
   let next = 0;
   const positions = prompt.tokens.map((t, i): ScoredPosition => {
     const s = i > 0 && t.id !== model.bosId ? scores[next++] : undefined;

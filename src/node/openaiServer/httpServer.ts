@@ -6,7 +6,7 @@
  * queue is full), a client that goes away cancels its generation, and closing lets the running
  * requests finish (for a while) before the connections are cut.
  */
-import { randomUUID } from 'crypto';
+import { randomUUID, timingSafeEqual } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { CancelledError, LmError } from '../../core/errors';
@@ -109,7 +109,7 @@ export class OpenAiServer {
       res.setHeader('Connection', 'close');
       throw new ApiError(503, 'the server is shutting down');
     }
-    if (this.options.apiKey !== undefined && path !== '/health' && req.headers.authorization !== `Bearer ${this.options.apiKey}`)
+    if (this.options.apiKey !== undefined && path !== '/health' && !sameSecret(req.headers.authorization, `Bearer ${this.options.apiKey}`))
       throw new ApiError(401, 'a valid API key is needed: send the header "Authorization: Bearer KEY" with the key lmp serve was started with');
     const route = ROUTES[path];
     if (!route) throw new ApiError(404, `no route ${req.method} ${path}; this server has ${Object.keys(ROUTES).join(', ')}`);
@@ -178,7 +178,8 @@ export class OpenAiServer {
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-      const event = (data: unknown) => void res.write(`data: ${JSON.stringify(data)}\n\n`);
+      // Nothing is written once the client has gone (the generation stops at its next step).
+      const event = (data: unknown) => void (res.destroyed || res.write(`data: ${JSON.stringify(data)}\n\n`));
       const { usage } = await runCompletion(this.served, request, signal, (choice: CompletionChoice) => event({ ...head, choices: [choice] }));
       if (request.includeUsage) event({ ...head, choices: [], usage });
       res.end('data: [DONE]\n\n');
@@ -270,6 +271,13 @@ const ROUTES: Record<string, { method: 'GET' | 'POST' }> = {
   '/health': { method: 'GET' },
   '/metrics': { method: 'GET' },
 };
+
+/** Compares in a time that does not tell how much of the key a guess got right. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
