@@ -7,8 +7,9 @@
 import { LmError } from '../core/errors';
 import { LN10 } from '../core/logMath';
 import type { LanguageModel } from '../core/model';
-import { codePointLength, ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
+import { ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
 import { TokenStream } from '../core/tokenStream';
+import { characterCount } from '../core/tokenizers/lineBreaks';
 import { loadModel } from '../node/modelLoader';
 import { decodeUtf8, displayName, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
 import { deviceOption, dtypeOption, intOption, parse } from './options';
@@ -52,7 +53,7 @@ export async function score(args: string[], out: Out): Promise<number> {
   return 0;
 }
 
-/** Scores one file; returns its length in code points. */
+/** Scores one file; returns its length in characters (a CRLF line break is one). */
 export async function scoreFile(
   model: LanguageModel,
   file: string,
@@ -70,8 +71,10 @@ export async function scoreFile(
     }
   };
   let chars = 0;
+  let afterCarriageReturn = false;
   for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
-    chars += codePointLength(text);
+    chars += characterCount(text, afterCarriageReturn);
+    afterCarriageReturn = text.endsWith('\r');
     await emit(await scorer.push(named(() => tokens.push(text))));
   }
   await emit(await scorer.push(named(() => tokens.end())));
