@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { scoreFile } from '../../src/cli/score';
+import { repeatsTextAfterCursor } from '../../src/editor/stopRules';
 import type { LanguageModel, Token } from '../../src/core/model';
 import { scoreText, ScoreTotals } from '../../src/core/scoring';
 import { characterCount, normalizeLineBreaks } from '../../src/core/tokenizers/lineBreaks';
@@ -45,6 +46,11 @@ describe('line breaks: a document with CRLF or CR line breaks reads as its LF co
     assert.strictEqual(characterCount('a\rb\n'), 4);
     assert.strictEqual(characterCount('a\r') + characterCount('\nb', true), characterCount('a\nb'));
     for (const doc of Object.values(COPIES)) assert.strictEqual(characterCount(doc), characterCount(LF));
+  });
+
+  it('a completion that repeats the text after the cursor is recognised in a CRLF document', () => {
+    assert.ok(repeatsTextAfterCursor('out\nalong the', 'out\r\nalong the road'));
+    assert.ok(!repeatsTextAfterCursor('out\nacross', 'out\r\nalong the road'));
   });
 
   const models: [string, () => Promise<LanguageModel>][] = [
