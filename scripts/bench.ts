@@ -133,6 +133,57 @@ function scoreLargeText(): { mib: number; seconds: number; rss: number | undefin
   }
 }
 
+/** Texts of the neural streamed-scoring memory check: peak memory must not grow with the text. */
+const NEURAL_SCORE_KIB = [64, 1024];
+
+/**
+ * `lmp score --model gpt-classics` of 64 KiB and 1 MiB of the training books, with and without
+ * `--details --json`: streamed window by window, so peak memory is the model and one chunk's
+ * tokens whatever the length (it grew with the text while details stepped the KV cache per token).
+ */
+function neuralScoreMemory(say: Say, targets: Target[]): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-neural-score-'));
+  try {
+    const books = Buffer.concat(
+      fs
+        .readdirSync(path.join(CORPUS, 'train'))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(CORPUS, 'train', f))),
+    );
+    say();
+    say('Streamed scoring with `lmp score --model gpt-classics` (peak memory of the process; the start of the training books, cut at a line break):');
+    say();
+    say('| text | plain: time, peak memory | `--details --json`: time, peak memory |');
+    say('|---|---:|---:|');
+    const peaks: Record<string, number[]> = { plain: [], details: [] };
+    for (const kib of NEURAL_SCORE_KIB) {
+      const file = path.join(dir, `${kib}.txt`);
+      fs.writeFileSync(file, books.subarray(0, books.lastIndexOf(10, kib * 1024) + 1));
+      const cells: string[] = [];
+      for (const [mode, extra] of [
+        ['plain', []],
+        ['details', ['--details', '--json']],
+      ] as const) {
+        const started = Date.now();
+        const rss = peakRssOfCli(['score', '--model', 'gpt-classics', ...extra, file]);
+        cells.push(`${fmt((Date.now() - started) / 1000)} s, ${rss ? `${fmt(rss / 2 ** 20)} MiB` : 'n/a'}`);
+        if (rss) peaks[mode].push(rss);
+      }
+      say(`| ${fmt(kib)} KiB | ${cells.join(' | ')} |`);
+    }
+    for (const [mode, [small, large]] of Object.entries(peaks)) {
+      if (small === undefined || large === undefined) continue;
+      targets.push({
+        target: `neural \`lmp score\`${mode === 'details' ? ' --details' : ''}: peak memory flat from 64 KiB to 1 MiB of text (within 15 %)`,
+        measured: `${fmt(small / 2 ** 20)} → ${fmt(large / 2 ** 20)} MiB`,
+        meets: large <= small * 1.15,
+      });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function peakRssOfCli(args: string[]): number | undefined {
   const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'dist', 'cli.js'), ...args], { encoding: 'utf8' });
   const kb = Number(r.stderr.trim().split('\n').pop());
@@ -200,6 +251,7 @@ async function neuralSection(say: Say, targets: Target[]): Promise<void> {
     );
   }
   say("The engine's decode step adds to the bare loop a log-softmax over the vocabulary, the sampler (tempering, masking) and the cache bookkeeping.");
+  neuralScoreMemory(say, targets);
   const vsix = path.join(ROOT, 'lm-playground.vsix');
   if (fs.existsSync(vsix))
     say(

@@ -35,6 +35,8 @@ class Shape:
     rope_theta: float
     max_positions: int
     rms_eps: float
+    # Qwen3 and Gemma 3: an RMSNorm over each head's queries and keys, before the rotation.
+    qk_norm: bool = False
 
 
 class RMSNorm(nn.Module):
@@ -60,12 +62,18 @@ class Attention(nn.Module):
         self.k_proj = nn.Linear(s.hidden, s.kv_heads * s.head_dim, bias=s.qkv_bias)
         self.v_proj = nn.Linear(s.hidden, s.kv_heads * s.head_dim, bias=s.qkv_bias)
         self.o_proj = nn.Linear(s.heads * s.head_dim, s.hidden, bias=False)
+        if s.qk_norm:
+            self.q_norm = RMSNorm(s.head_dim, s.rms_eps)
+            self.k_norm = RMSNorm(s.head_dim, s.rms_eps)
 
     def forward(self, x, cos, sin, keep, past_k, past_v):
         s = self.s
         b, t = x.shape[0], x.shape[1]
-        q = self.q_proj(x).view(b, t, s.heads, s.head_dim).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, s.kv_heads, s.head_dim).transpose(1, 2)
+        # The same operations in the same order as without q/k norms (the other fixtures' graphs stay byte for byte).
+        q = self.q_proj(x).view(b, t, s.heads, s.head_dim)
+        q = (self.q_norm(q) if s.qk_norm else q).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, s.kv_heads, s.head_dim)
+        k = (self.k_norm(k) if s.qk_norm else k).transpose(1, 2)
         v = self.v_proj(x).view(b, t, s.kv_heads, s.head_dim).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin

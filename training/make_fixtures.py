@@ -1,7 +1,8 @@
-"""Builds the tiny Llama and Qwen2 fixture models (with a PyTorch reference) that the tests load as
-a user's Hugging Face download, and, with --bench-shape, a random model of SmolLM2-135M's shape.
+"""Builds the tiny Llama, Qwen2 and Qwen3 fixture models (with a PyTorch reference) that the tests
+load as a user's Hugging Face download, and, with --bench-shape, a random model of SmolLM2-135M's
+shape in fp32, int8, q4, fp16 and q4f16 (the float16 ones with a float16 KV cache and logits).
 
-    /usr/bin/python3 training/make_fixtures.py                  # test/fixtures/models/tiny-{llama,qwen2}
+    /usr/bin/python3 training/make_fixtures.py                  # test/fixtures/models/tiny-{llama,qwen2,qwen3}
     /usr/bin/python3 training/make_fixtures.py --bench-shape smollm2-135m --out /work/bench-models/smollm2-shape
 
 Needs Debian's python3-torch, python3-onnx, python3-sentencepiece, python3-regex, python3-numpy and
@@ -23,6 +24,9 @@ from uniform:
   vocabulary); several EOS ids; every graph has the num_logits_to_keep input. model.onnx is one
   file, model_split.onnx the same graph with its weights in two external data files; model_fp16
   and model_q4f16 compute in float16 behind float32 inputs and outputs.
+- tiny-qwen3: model_type qwen3, Qwen2's tokenizer, head_dim 32 where hidden / heads is 16, an
+  RMSNorm over each head's queries and keys, no biases, tied embeddings; model.onnx (one file)
+  and model_q4.onnx only.
 """
 import argparse
 import copy
@@ -68,6 +72,9 @@ GREEDY_TOKENS = 20
 TINY = dict(hidden=64, layers=2, heads=4, kv_heads=2, head_dim=16, intermediate=128, max_positions=1024)
 LLAMA = Shape(vocab=512, qkv_bias=False, tied=False, rope_theta=10000.0, rms_eps=1e-5, **TINY)
 QWEN2 = Shape(vocab=512, qkv_bias=True, tied=True, rope_theta=1000000.0, rms_eps=1e-6, **TINY)
+# Qwen3's layout: heads wider than hidden / heads (32, not 16; the real 0.6B has 2,048 / 16 = 128 per
+# head over a hidden size of 1,024), q/k RMSNorm, no biases, tied embeddings; Qwen2's tokenizer.
+QWEN3 = Shape(vocab=512, qkv_bias=False, tied=True, rope_theta=1000000.0, rms_eps=1e-6, qk_norm=True, **{**TINY, "head_dim": 32})
 QWEN2_MERGES = 500 - 256  # tokenizer: 256 bytes + merges, then 3 added tokens; rows 503-511 are padding
 SMOLLM2_135M = Shape(
     vocab=49152, hidden=576, layers=30, heads=9, kv_heads=3, head_dim=64, intermediate=1536,
@@ -99,9 +106,9 @@ def token_stream(paragraphs, encode, before, after):
     return np.array(ids, dtype=np.int64)
 
 
-def train(model, stream, seed, log):
+def train(model, stream, seed, log, steps=None):
     """A fixed number of AdamW steps on random windows of the token stream, cosine schedule."""
-    cfg = TRAIN
+    cfg = TRAIN if steps is None else {**TRAIN, "steps": steps}
     rng = np.random.RandomState(seed)
     held_out = stream[-20000:]
     stream = stream[:-20000]
@@ -196,7 +203,7 @@ def dump(obj, path):
 
 def model_config(s, model_type, bos, eos, external_data, kv_cache_dtype):
     config = {
-        "architectures": ["LlamaForCausalLM" if model_type == "llama" else "Qwen2ForCausalLM"],
+        "architectures": [{"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}[model_type]],
         "attention_dropout": 0.0,
         "bos_token_id": bos,
         "eos_token_id": eos,
@@ -221,6 +228,8 @@ def model_config(s, model_type, bos, eos, external_data, kv_cache_dtype):
     }
     if model_type == "llama":
         config.update({"attention_bias": False, "head_dim": s.head_dim, "mlp_bias": False, "pretraining_tp": 1})
+    elif model_type == "qwen3":
+        config.update({"attention_bias": False, "head_dim": s.head_dim, "max_window_layers": s.layers, "sliding_window": None, "use_sliding_window": False})
     else:
         config.update({"max_window_layers": s.layers, "sliding_window": None, "use_sliding_window": False})
     return dict(sorted(config.items()))
@@ -398,6 +407,44 @@ def build_qwen2(out, log):
     return sizes
 
 
+def build_qwen3(out, log):
+    """Qwen3's shape (head_dim apart from hidden / heads, q/k norms) with Qwen2's tokenizer; kept
+    small: the fp32 graph in one file and its q4 variant, no other variant."""
+    torch.manual_seed(4)
+    paragraphs = corpus_paragraphs(2_500_000)
+    log("tiny-qwen3: learning byte-level BPE merges")
+    merges = byte_level_tokenizers.learn_merges(paragraphs[: len(paragraphs) // 4], QWEN2_MERGES, byte_level_tokenizers.QWEN2_SPLIT)
+    tok = byte_level_tokenizers.Qwen2Tokenizer(merges)
+    endoftext, im_end = tok.specials["<|endoftext|>"], tok.specials["<|im_end|>"]
+    stream = token_stream(paragraphs, tok.encode, [], [endoftext])
+    model = DecoderLM(QWEN3)
+    # Fewer steps than the others: enough for predictions far from uniform (greedy ties would make
+    # the reference fragile), and its purpose is the graph's shapes.
+    training = train(model, stream, seed=4, log=log, steps=300)
+    onnx_dir = os.path.join(out, "onnx")
+    os.makedirs(onnx_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = export_fp32(model, os.path.join(tmp, "model.onnx"))
+    files = onnx_variants.save(onnx_variants.share_tied_embedding(base), os.path.join(onnx_dir, "model.onnx"))
+    files += onnx_variants.save(onnx_variants.to_q4(base), os.path.join(onnx_dir, "model_q4.onnx"))
+    sizes = {os.path.basename(f): os.path.getsize(f) for f in files}
+    for name, size in sizes.items():
+        log(f"  onnx/{name}: {size / 1024:.0f} KiB")
+    dump(tok.tokenizer_json(), os.path.join(out, "tokenizer.json"))
+    dump(tok.tokenizer_config(QWEN3.max_positions), os.path.join(out, "tokenizer_config.json"))
+    dump(model_config(QWEN3, "qwen3", endoftext, im_end, {}, None), os.path.join(out, "config.json"))
+    dump({"bos_token_id": endoftext, "eos_token_id": [im_end, endoftext], "transformers_version": TRANSFORMERS_VERSION}, os.path.join(out, "generation_config.json"))
+    ids = tok.encode(REFERENCE_TEXT)
+    token_bytes = [bytes(byte_level_tokenizers.CHAR_TO_BYTE[c] for c in tok.id_to_token[i]) for i in ids]
+    ref = reference(
+        model, REFERENCE_TEXT, ids, token_bytes, tok.decode, tok.encode(GREEDY_PROMPT),
+        {"add_bos": False, "reference_tokenizer": "training/byte_level_tokenizers.py (python byte-level BPE)"},
+    )
+    ref["training"] = training
+    dump(ref, os.path.join(out, "reference.json"))
+    return sizes
+
+
 def build_bench(shape, out, log):
     if shape != "smollm2-135m":
         raise SystemExit(f"unknown --bench-shape {shape!r}: the one known shape is smollm2-135m")
@@ -419,13 +466,18 @@ def build_bench(shape, out, log):
     del fp32
     files += onnx_variants.save(onnx_variants.to_int8(base), os.path.join(onnx_dir, "model_int8.onnx"))
     files += onnx_variants.save(onnx_variants.to_q4(base), os.path.join(onnx_dir, "model_q4.onnx"))
+    # The float16 variants as onnx-community ships them for WebGPU: float16 weights, cache and logits.
+    fp16 = onnx_variants.to_fp16(base, keep_io_types=False)
+    files += onnx_variants.save(onnx_variants.to_q4(fp16), os.path.join(onnx_dir, "model_q4f16.onnx"))
+    files += onnx_variants.save(onnx_variants.share_tied_embedding(fp16), os.path.join(onnx_dir, "model_fp16.onnx"))
+    del fp16
     dump(tok, os.path.join(out, "tokenizer.json"))
     dump(
         {"add_prefix_space": False, "bos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False, "eos_token": "<|endoftext|>",
          "model_max_length": s.max_positions, "tokenizer_class": "GPT2Tokenizer", "unk_token": "<|endoftext|>"},
         os.path.join(out, "tokenizer_config.json"),
     )
-    dump(model_config(s, "llama", 0, 0, {"model.onnx": 1}, None), os.path.join(out, "config.json"))
+    dump(model_config(s, "llama", 0, 0, {"model.onnx": 1}, KV_CACHE_DTYPE), os.path.join(out, "config.json"))
     dump({"_from_model_config": True, "bos_token_id": 0, "eos_token_id": 0, "transformers_version": TRANSFORMERS_VERSION}, os.path.join(out, "generation_config.json"))
     for f in files:
         log(f"  {os.path.relpath(f, out)}: {os.path.getsize(f) / 2**20:.1f} MiB")
@@ -436,7 +488,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench-shape", help="build a random model of this shape instead of the fixtures (smollm2-135m)")
     ap.add_argument("--out", help="output folder (fixtures: test/fixtures/models; bench: required, outside the repository)")
-    ap.add_argument("--only", choices=["tiny-llama", "tiny-qwen2"], help="build one fixture")
+    ap.add_argument("--only", choices=["tiny-llama", "tiny-qwen2", "tiny-qwen3"], help="build one fixture")
     args = ap.parse_args()
     torch.set_num_threads(1)  # faster than 2 for these small matrices on a shared 2-core machine
     torch.use_deterministic_algorithms(True)
@@ -447,7 +499,7 @@ def main():
         build_bench(args.bench_shape, args.out, log)
         return
     root = args.out or FIXTURES
-    for name, build in (("tiny-llama", build_llama), ("tiny-qwen2", build_qwen2)):
+    for name, build in (("tiny-llama", build_llama), ("tiny-qwen2", build_qwen2), ("tiny-qwen3", build_qwen3)):
         if args.only and args.only != name:
             continue
         folder = os.path.join(root, name)

@@ -29,7 +29,8 @@ Usage:
       the words plus one </s> per line break, as KenLM's query counts them. Neural models
       (Hugging Face folders) condition the first token on <|endoftext|> (their BOS token).
       Files are UTF-8 text (- reads standard input), read and scored in chunks, so of any size;
-      --details streams one line per token before the totals.
+      --details streams one line per token before the totals; with --json, an error after
+      tokens were streamed closes the document with an "error" member (exit code 1).
   lmp generate --model MODEL [--device auto|native|wasm] [--dtype DTYPE] (--prompt TEXT | --prompt-file FILE)
                [--temperature T] [--max-tokens N] [--stop S]...
                [--num-completions K] [--top-k K] [--top-p P] [--seed S] [--top-k-per-token K]

@@ -6,7 +6,7 @@
  */
 import { LmError } from '../core/errors';
 import { LN10 } from '../core/logMath';
-import type { LanguageModel } from '../core/model';
+import type { LanguageModel, Token } from '../core/model';
 import { ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
 import { TokenStream } from '../core/tokenStream';
 import { characterCount } from '../core/tokenizers/lineBreaks';
@@ -32,23 +32,32 @@ export async function score(args: string[], out: Out): Promise<number> {
   const details = values.details ?? false;
   const json = values.json ?? false;
   const totals = new ScoreTotals();
-  let first = true;
+  /** With --details --json: whether the document's opening (the token list) has been written. */
+  let opened = false;
   const emit = async (scores: TokenScore[]) => {
     for (const t of scores) {
       totals.add(t);
       if (!details) continue;
-      if (json) await out(`${first ? '' : ','}${JSON.stringify(tokenJson(t))}`);
-      else await out(`${JSON.stringify(t.text)}\t${t.logProb.toFixed(4)}\trank ${t.rank}\n`);
-      first = false;
+      if (json) {
+        // The token list comes first, so that nothing needs keeping until the totals are known.
+        await out(`${opened ? ',' : '{"token_scores":['}${JSON.stringify(tokenJson(t))}`);
+        opened = true;
+      } else await out(`${JSON.stringify(t.text)}\t${t.logProb.toFixed(4)}\trank ${t.rank}\n`);
     }
   };
-  // The token list comes first, so that nothing needs keeping until the totals are known.
-  if (details && json) await out('{"token_scores":[');
   let chars = 0;
-  // With several files, offsets (start) are relative to each file; each starts a sequence.
-  for (const file of positionals) chars += await scoreFile(model, file, { details, topK }, emit);
+  try {
+    // With several files, offsets (start) are relative to each file; each starts a sequence.
+    for (const file of positionals) chars += await scoreFile(model, file, { details, topK }, emit);
+  } catch (e) {
+    // A document begun on standard output is closed with the error, so that it stays one valid
+    // JSON value; the error also goes to stderr with a non-zero exit code, as every error.
+    if (opened) await out(`],"error":${JSON.stringify(e instanceof Error ? e.message : String(e))}}\n`);
+    throw e;
+  }
   const result = summaryJson(model, totals, chars);
-  if (json) await out(details ? `],${JSON.stringify(result).slice(1)}\n` : `${JSON.stringify(result)}\n`);
+  if (json && details) await out(`${opened ? '],' : '{"token_scores":[],'}${JSON.stringify(result).slice(1)}\n`);
+  else if (json) await out(`${JSON.stringify(result)}\n`);
   else for (const [k, v] of Object.entries(result)) await out(`${k}\t${typeof v === 'number' ? +v.toPrecision(8) : v}\n`);
   return 0;
 }
@@ -70,17 +79,25 @@ export async function scoreFile(
       throw e instanceof LmError ? new LmError(`${displayName(file)}: ${e.message}`) : e;
     }
   };
+  // A chunk's tokens go to the scorer a slice at a time and their scores out at once, so that
+  // scores (with details, a few hundred bytes each) die young instead of a whole chunk's living on.
+  const score = async (all: Token[]) => {
+    for (let i = 0; i < all.length; i += SCORE_SLICE_TOKENS) await emit(await scorer.push(all.slice(i, i + SCORE_SLICE_TOKENS)));
+  };
   let chars = 0;
   let afterCarriageReturn = false;
   for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
     chars += characterCount(text, afterCarriageReturn);
     afterCarriageReturn = text.endsWith('\r');
-    await emit(await scorer.push(named(() => tokens.push(text))));
+    await score(named(() => tokens.push(text)));
   }
-  await emit(await scorer.push(named(() => tokens.end())));
+  await score(named(() => tokens.end()));
   await emit(await scorer.end());
   return chars;
 }
+
+/** Tokens scored between two writes: a few windows of a neural model. */
+const SCORE_SLICE_TOKENS = 1024;
 
 function summaryJson(model: LanguageModel, totals: ScoreTotals, chars: number): Record<string, unknown> {
   const s = totals.summary(chars);

@@ -63,7 +63,7 @@ export interface LanguageModel {
   readonly eosId: number | undefined;
   /** Every end-of-sequence token when the model has several (eosId first); absent: eosId alone. */
   readonly eosIds?: readonly number[];
-  /** Out-of-vocabulary token, when the model has one (n-gram models). */
+  /** Out-of-vocabulary token, when the model has one (an n-gram model's <unk>, a neural tokenizer's <unk>). */
   readonly unkId: number | undefined;
   /** Tokens never to be generated (begin-of-sequence, unknown word). */
   readonly unsampleableIds: readonly number[];
@@ -76,6 +76,17 @@ export interface LanguageModel {
   sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array>;
   /** As sequenceLogProbs, with each token's rank (1 + tokens the model found more probable). */
   sequenceScores(ids: readonly number[], from: number, signal?: CancelSignal): Promise<SequenceScores>;
+  /**
+   * As sequenceLogProbs, handing `each(i - from, logProbs)` the whole distribution before each
+   * token i, from the same pass (a model that computes them all at once: no step per token).
+   * `logProbs` is only valid during the call.
+   */
+  sequenceDistributions?(
+    ids: readonly number[],
+    from: number,
+    each: (index: number, logProbs: Float64Array) => void,
+    signal?: CancelSignal,
+  ): Promise<Float64Array>;
   dispose?(): void;
 }
 

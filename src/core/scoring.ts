@@ -125,16 +125,29 @@ export class ScoreStream {
     for (let i = from; i < end && !any; i++) any = this.ids[i] !== model.bosId;
     if (!any) return;
     const ids = start === 0 && end === this.ids.length ? this.ids : this.ids.slice(start, end);
-    const logProbs = await model.sequenceLogProbs(ids, from - start, options.signal);
+    const topK = options.topK ?? 5;
+    // With details, a model that computes every position's distribution in the scoring pass
+    // describes them there: a step per token would also allocate a whole KV cache per token.
+    const described: ReturnType<typeof describePosition>[] = [];
+    const batched = options.details && this.windowed && model.sequenceDistributions;
+    const logProbs = batched
+      ? await model.sequenceDistributions!(
+          ids,
+          from - start,
+          (k, dist) => (described[k] = describePosition(model, dist, ids[from - start + k], topK)),
+          options.signal,
+        )
+      : await model.sequenceLogProbs(ids, from - start, options.signal);
     for (let i = from; i < end; i++) {
       const t = this.tokens[i];
       if (t.id === model.bosId) continue;
       const oov = model.unkId !== undefined && t.id === model.unkId;
       const s: TokenScore = { ...t, logProb: logProbs[i - from], oov };
-      if (options.details) {
+      if (batched) Object.assign(s, described[i - from]);
+      else if (options.details) {
         throwIfCancelled(options.signal);
         const dist = await model.nextLogProbs(this.ids.slice(this.windowed ? start : Math.max(0, i - this.context), i), options.signal);
-        Object.assign(s, describePosition(model, dist, t.id, options.topK ?? 5));
+        Object.assign(s, describePosition(model, dist, t.id, topK));
       }
       out.push(s);
     }

@@ -7,8 +7,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ModelFormatError } from '../core/errors';
-import { ExternalDataLocationError, NotOnnxError, externalDataFiles, type ByteSource } from '../core/neural/onnxExternalData';
-import { describeFsError, formatBytes } from './modelFileStream';
+import {
+  ExternalDataLocationError,
+  ExternalDataSizeError,
+  NotOnnxError,
+  checkExternalDataSizes,
+  externalDataFiles,
+  type ByteSource,
+  type ExternalDataFile,
+} from '../core/neural/onnxExternalData';
+import { describeFsError } from './modelFileStream';
 
 export interface ExternalDataOnDisk {
   /** As the graph names it (relative to the graph's folder, `/` separators). */
@@ -39,7 +47,7 @@ function fdSource(fd: number, size: number): ByteSource {
  * The external data locations the graph at `graphFile` names, and the size each file needs. None
  * for bytes that are no ONNX model: onnxruntime, which loads the graph next, says what is wrong.
  */
-export function readExternalDataNames(graphFile: string): { location: string; bytesNeeded: number }[] {
+export function readExternalDataNames(graphFile: string): ExternalDataFile[] {
   let fd: number | undefined;
   try {
     fd = fs.openSync(graphFile, 'r');
@@ -63,7 +71,8 @@ export function readExternalDataNames(graphFile: string): { location: string; by
 export function graphExternalData(graphFile: string): ExternalDataOnDisk[] {
   const dir = path.dirname(graphFile);
   const graph = path.basename(graphFile);
-  return readExternalDataNames(graphFile).map(({ location, bytesNeeded }) => {
+  const files = readExternalDataNames(graphFile);
+  const found = files.map(({ location }) => {
     const file = path.join(dir, ...location.split('/'));
     let stat: fs.Stats;
     try {
@@ -87,12 +96,13 @@ export function graphExternalData(graphFile: string): ExternalDataOnDisk[] {
         file,
       );
     }
-    if (stat.size < bytesNeeded) {
-      throw new ModelFormatError(
-        `${formatBytes(stat.size)}, but the graph ${graph} reads ${formatBytes(bytesNeeded)} from it: the file is incomplete (an interrupted download?); download it again`,
-        file,
-      );
-    }
     return { location, file, size: stat.size };
   });
+  try {
+    checkExternalDataSizes(files, (location) => found.find((f) => f.location === location)?.size, graph);
+  } catch (e) {
+    if (!(e instanceof ExternalDataSizeError)) throw e;
+    throw new ModelFormatError(`${e.message}; download it again`, path.join(dir, ...e.file.location.split('/')));
+  }
+  return found;
 }

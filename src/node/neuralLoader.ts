@@ -114,6 +114,7 @@ function fileNames(dir: string) {
     configName: path.join(dir, CONFIG_FILE),
     tokenizerName: path.join(dir, TOKENIZER_FILE),
     generationConfigName: path.join(dir, GENERATION_CONFIG_FILE),
+    tokenizerConfigName: path.join(dir, TOKENIZER_CONFIG_FILE),
   };
 }
 

@@ -328,7 +328,9 @@ describe('streamed tokenization and scoring equal the whole text', function () {
         assert.ok(Math.abs(g.logProb - e.logProb) < 1e-9, `${where}: ${g.logProb} vs ${e.logProb}`);
         if (details) {
           assert.strictEqual(g.rank, e.rank, where);
-          assert.ok(Math.abs(g.entropy! - e.entropy!) < 1e-9, where);
+          // A neural model's details come from the window's pass, the reference's from a KV-cache step: float32 rounding apart.
+          const tolerance = model.info.capabilities.context === 'window' ? 1e-4 : 1e-9;
+          assert.ok(Math.abs(g.entropy! - e.entropy!) < tolerance, `${where}: entropy ${g.entropy} vs ${e.entropy}`);
           assert.deepStrictEqual(
             g.alternatives!.map((a) => a.id),
             e.alternatives!.map((a) => a.id),

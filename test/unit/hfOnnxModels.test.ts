@@ -149,6 +149,30 @@ describe('Hugging Face ONNX causal LMs: the Llama and Qwen2 fixtures against PyT
     }
   }
 
+  it('a Qwen3-shaped model, whose heads are wider than hidden_size / num_attention_heads (head_dim 32, not 16), scores and decodes as PyTorch', async () => {
+    const dir = path.join(FIXTURES, 'tiny-qwen3');
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    assert.ok(config.head_dim !== config.hidden_size / config.num_attention_heads, JSON.stringify(config));
+    const ref = reference('tiny-qwen3');
+    for (const device of DEVICES) {
+      for (const dtype of ['fp32', 'q4'] as const) {
+        const lm = await loadHuggingFaceFolder(dir, 'qwen3', { device, dtype: { setting: dtype } });
+        try {
+          assert.strictEqual(lm.config.headDim, config.head_dim);
+          const want = dtype === 'fp32' ? ref.token_logprobs : ref.q4_token_logprobs;
+          const lp = await lm.sequenceLogProbs(ref.input_ids, 1);
+          assert.strictEqual(lp.length, want.length);
+          for (let i = 0; i < lp.length; i++)
+            assert.ok(Math.abs(lp[i] - want[i]) <= 1e-4 * Math.abs(want[i]) + 1e-6, `${device} ${dtype}, token ${i + 1}: ${lp[i]} against ${want[i]}`);
+          const greedyIds = dtype === 'fp32' ? ref.greedy.new_ids : ref.greedy.q4_new_ids;
+          assert.deepStrictEqual(await greedy(lm, ref.greedy.prompt_ids, greedyIds.length), greedyIds, `${device} ${dtype}`);
+        } finally {
+          await lm.dispose();
+        }
+      }
+    }
+  });
+
   it('a variant gives the same numbers natively and on WASM (within 1e-3; float16 within 5e-3, its sums rounded in another order)', async () => {
     const ref = reference('tiny-qwen2');
     const bound: Partial<Record<Dtype, number>> = { fp16: 5e-3, q4: 1e-3, int8: 1e-3 };

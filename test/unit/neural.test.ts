@@ -9,8 +9,9 @@ import { scoreText } from '../../src/core/scoring';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { onnxBackend } from '../../src/node/backends/onnxBackend';
 import { startEngineWorker } from '../../src/node/workerHost';
-import { CancelledError } from '../../src/core/errors';
-import { REPO } from './helpers';
+import { CancelledError, type CancelSignal } from '../../src/core/errors';
+import type { LanguageModel } from '../../src/core/model';
+import { CORPUS, REPO } from './helpers';
 
 const MODEL_DIR = process.env.LMP_TEST_NEURAL_MODEL ?? path.join(REPO, 'models', 'gpt-classics');
 
@@ -29,6 +30,33 @@ describe('neural model on onnxruntime-node (embedded gpt-classics)', function ()
       const step = await lm.nextLogProbs(tokens.slice(0, t)); // extends the cache by one token each time
       assert.ok(Math.abs(step[tokens[t]] - full[t - 1]) < 1e-4, `token ${t}: ${step[tokens[t]]} vs ${full[t - 1]}`);
     }
+  });
+
+  it('scores with details from the windows’ own pass: no KV-cache step (and no cache copy) per token, the numbers of the step-by-step path', async () => {
+    const text = fs.readFileSync(path.join(CORPUS, 'valid', 'poirot_investigates.txt'), 'utf8').slice(0, 2500);
+    const steps = { n: 0 };
+    const counted = Object.create(lm, {
+      nextLogProbs: { value: (context: readonly number[], signal?: CancelSignal) => (steps.n++, lm.nextLogProbs(context, signal)) },
+    }) as LanguageModel;
+    const batched = await scoreText(counted, text, { details: true, topK: 4 });
+    assert.ok(batched.tokens.length > 2 * lm.info.contextLength, `${batched.tokens.length} tokens: several windows`);
+    assert.strictEqual(steps.n, 0, 'a KV-cache step per token');
+    // The step-by-step path: a model without sequenceDistributions.
+    const stepwise = Object.create(lm, { sequenceDistributions: { value: undefined } }) as LanguageModel;
+    const reference = await scoreText(stepwise, text, { details: true, topK: 4 });
+    assert.strictEqual(batched.tokens.length, reference.tokens.length);
+    batched.tokens.forEach((t, i) => {
+      const r = reference.tokens[i];
+      assert.strictEqual(t.logProb, r.logProb, `token ${i}`);
+      assert.strictEqual(t.rank, r.rank, `token ${i}`);
+      assert.ok(Math.abs(t.entropy! - r.entropy!) < 1e-4, `token ${i}: entropy ${t.entropy} vs ${r.entropy}`);
+      assert.deepStrictEqual(
+        t.alternatives!.map((a) => a.id),
+        r.alternatives!.map((a) => a.id),
+        `token ${i}`,
+      );
+      t.alternatives!.forEach((a, k) => assert.ok(Math.abs(a.logProb - r.alternatives![k].logProb) < 1e-4));
+    });
   });
 
   it('generates deterministically at T=0 and reproducibly from a seed', async () => {

@@ -1,7 +1,15 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ExternalDataLocationError, NotOnnxError, bytesSource, externalDataFiles, type ByteSource } from '../../src/core/neural/onnxExternalData';
+import {
+  ExternalDataLocationError,
+  ExternalDataSizeError,
+  NotOnnxError,
+  bytesSource,
+  checkExternalDataSizes,
+  externalDataFiles,
+  type ByteSource,
+} from '../../src/core/neural/onnxExternalData';
 import { ONNX_FIXTURES as FIXTURES, REPO } from './helpers';
 
 // A protobuf writer for hand-made ONNX models (field numbers of onnx.proto3).
@@ -18,15 +26,20 @@ const bytesField = (field: number, bytes: number[]): number[] => [...varint(fiel
 const intField = (field: number, n: number): number[] => [...varint(field * 8), ...varint(n)];
 const text = (s: string): number[] => [...Buffer.from(s, 'utf8')];
 const entry = (key: string, value: string) => bytesField(13, [...bytesField(1, text(key)), ...bytesField(2, text(value))]);
-/** A TensorProto: inline (raw_data) or stored in `external`. */
-function tensor(name: string, external?: { location: string; offset?: number; length: number }): number[] {
-  const head = [...intField(1, 4), ...intField(2, 1), ...bytesField(8, text(name))];
-  if (!external) return [...head, ...bytesField(9, new Array(16).fill(7))];
+/**
+ * A TensorProto: inline (raw_data: 4 floats) or stored in `external`, as `length` bytes (uint8,
+ * unless `shape` and `type` say otherwise); offset and length are written as given (strings: forged).
+ */
+function tensor(name: string, external?: { location: string; offset?: number | string; length?: number | string; shape?: number[]; type?: number }): number[] {
+  if (!external) return [...intField(1, 4), ...intField(2, 1), ...bytesField(8, text(name)), ...bytesField(9, new Array(16).fill(7))];
+  const shape = external.shape ?? [Number(external.length)];
   return [
-    ...head,
+    ...shape.flatMap((d) => intField(1, d)),
+    ...intField(2, external.type ?? 2),
+    ...bytesField(8, text(name)),
     ...entry('location', external.location),
     ...(external.offset !== undefined ? entry('offset', String(external.offset)) : []),
-    ...entry('length', String(external.length)),
+    ...(external.length !== undefined ? entry('length', String(external.length)) : []),
     ...intField(14, 1),
   ];
 }
@@ -65,14 +78,14 @@ describe('external data of an ONNX graph (onnxExternalData)', () => {
       ),
     );
     assert.deepStrictEqual(externalDataFiles(bytesSource(m)), [
-      { location: 'model.onnx_data', bytesNeeded: 12288 },
-      { location: 'model.onnx_data_1', bytesNeeded: 65636 },
-      { location: 'weights/extra.bin', bytesNeeded: 10 },
+      { location: 'model.onnx_data', bytesNeeded: 12288, lastTensor: 'c' },
+      { location: 'model.onnx_data_1', bytesNeeded: 65636, lastTensor: 'b' },
+      { location: 'weights/extra.bin', bytesNeeded: 10, lastTensor: 'd' },
     ]);
     assert.deepStrictEqual(externalDataFiles(bytesSource(model(graph(initializer(tensor('x')))))), []);
     // `./` is the same folder.
     assert.deepStrictEqual(externalDataFiles(bytesSource(model(graph(initializer(tensor('x', { location: './w.bin', length: 1 })))))), [
-      { location: 'w.bin', bytesNeeded: 1 },
+      { location: 'w.bin', bytesNeeded: 1, lastTensor: 'x' },
     ]);
   });
 
@@ -85,6 +98,69 @@ describe('external data of an ONNX graph (onnxExternalData)', () => {
         location,
       );
     }
+  });
+
+  it('takes a tensor without a length as long as its shape and type (packed dims too), as the runtimes do', () => {
+    const floats = model(graph(initializer(tensor('f', { location: 'd.bin', offset: 8, shape: [3, 5], type: 1 }))));
+    assert.deepStrictEqual(externalDataFiles(bytesSource(floats)), [{ location: 'd.bin', bytesNeeded: 8 + 60, lastTensor: 'f' }]);
+    // Packed dims [2, 7] of int4 (type 22): 14 elements in 7 bytes.
+    const packed = [...bytesField(1, [2, 7]), ...intField(2, 22), ...bytesField(8, text('p')), ...entry('location', 'd.bin'), ...intField(14, 1)];
+    assert.deepStrictEqual(externalDataFiles(bytesSource(model(graph(initializer(packed))))), [{ location: 'd.bin', bytesNeeded: 7, lastTensor: 'p' }]);
+  });
+
+  it('refuses forged offsets and lengths, naming the tensor and the file', () => {
+    const forged: [string, Parameters<typeof tensor>[1], RegExp][] = [
+      [
+        'negative offset',
+        { location: 'w.bin', offset: '-4096', length: 16 },
+        /the tensor "w" in its external data file "w\.bin" has the offset "-4096", not a count of bytes/,
+      ],
+      ['offset not a number', { location: 'w.bin', offset: '1e3', length: 16 }, /"w" in its external data file "w\.bin" has the offset "1e3"/],
+      ['negative length', { location: 'w.bin', offset: 0, length: '-16', shape: [16] }, /has the length "-16", not a count of bytes/],
+      [
+        'length not the shape',
+        { location: 'w.bin', offset: 0, length: 4096, shape: [16] },
+        /"w" in its external data file "w\.bin" has a length of 4096 bytes, but its shape and type take 16/,
+      ],
+      ['beyond any file', { location: 'w.bin', offset: '9007199254740990', length: 16 }, /ends past any file/],
+    ];
+    for (const [what, external, message] of forged) {
+      assert.throws(
+        () => externalDataFiles(bytesSource(model(graph(initializer(tensor('w', external)))))),
+        (e: Error) => e instanceof ExternalDataLocationError && message.test(e.message),
+        what,
+      );
+    }
+    const overlapping = model(
+      graph(
+        initializer(tensor('a', { location: 'w.bin', offset: 0, length: 4096 })),
+        initializer(tensor('b', { location: 'w.bin', offset: 4000, length: 100 })),
+      ),
+    );
+    assert.throws(
+      () => externalDataFiles(bytesSource(overlapping)),
+      /the tensors "a" \(bytes 0 to 4096\) and "b" \(bytes 4000 to 4100\) overlap in the external data file "w\.bin"/,
+    );
+  });
+
+  it('names the tensor read past a data file’s end, with both sizes', () => {
+    const files = externalDataFiles(
+      bytesSource(
+        model(
+          graph(
+            initializer(tensor('early', { location: 'w.bin', offset: 0, length: 100 })),
+            initializer(tensor('late', { location: 'w.bin', offset: 4096, length: 1000 })),
+          ),
+        ),
+      ),
+    );
+    assert.doesNotThrow(() => checkExternalDataSizes(files, () => 5096, 'g.onnx'));
+    assert.throws(
+      () => checkExternalDataSizes(files, () => 5095, 'g.onnx'),
+      (e: Error) =>
+        e instanceof ExternalDataSizeError && /the graph g\.onnx reads the tensor "late" up to byte 5,096 of "w\.bin", which has 5,095 bytes/.test(e.message),
+    );
+    assert.throws(() => checkExternalDataSizes(files, () => undefined, 'g.onnx'), /keeps tensors in "w\.bin", which was not given with it/);
   });
 
   it('says when the bytes are not an ONNX model, or a truncated one', () => {

@@ -35,14 +35,39 @@ describe('BOS and EOS tokens (specialTokens)', () => {
     );
     assert.deepStrictEqual(specialTokens({ config: { eos_token_id: 0 }, tokenizer: bpe }, 16, NAMES), { bosId: 0, eosIds: [0] });
     assert.deepStrictEqual(specialTokens({ config: {}, tokenizer: bpe }, 16, NAMES), { bosId: undefined, eosIds: [] });
-    // A token string tokenizer.json lacks is passed over: the ids of the other files count.
-    assert.deepStrictEqual(
-      specialTokens({ config: { bos_token_id: 1, eos_token_id: 2 }, tokenizerConfig: { bos_token: '<BOS>' }, tokenizer: bpe }, 16, NAMES),
-      {
-        bosId: 1,
-        eosIds: [2],
-      },
-    );
+  });
+
+  it('refuses a special token of tokenizer_config.json that tokenizer.json lacks (bos, eos, added_tokens_decoder), naming the token and the file', () => {
+    const names = { ...NAMES, tokenizerConfig: 'm/tokenizer_config.json', tokenizer: 'm/tokenizer.json' };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [
+        { bos_token: '<BOS>' },
+        /^ModelFormatError: m\/tokenizer_config\.json: its bos_token "<BOS>" is not a token of m\/tokenizer\.json: the two files do not belong together/,
+      ],
+      [{ eos_token: { content: '<|eot|>' } }, /^ModelFormatError: m\/tokenizer_config\.json: its eos_token "<\|eot\|>" is not a token of m\/tokenizer\.json/],
+      [
+        { added_tokens_decoder: { '0': { content: '<unk>' }, '11': { content: '<pad>', special: true } } },
+        /^ModelFormatError: m\/tokenizer_config\.json: its added_tokens_decoder entry 11, "<pad>", is not a token of m\/tokenizer\.json/,
+      ],
+      [
+        { added_tokens_decoder: { '3': { content: '</s>' } } },
+        /^ModelFormatError: m\/tokenizer_config\.json: its added_tokens_decoder entry 3, "<\/s>", is token 2 in m\/tokenizer\.json/,
+      ],
+      [
+        { eos_token: '<|im_end|>' },
+        /^ModelFormatError: m\/tokenizer_config\.json: its eos_token "<\|im_end\|>" is token 10 of m\/tokenizer\.json, outside the model's vocabulary \(0 to 9\)/,
+      ],
+    ];
+    for (const [tokenizerConfig, message] of cases) {
+      assert.throws(
+        () => specialTokens({ config: { bos_token_id: 1, eos_token_id: 2 }, tokenizerConfig, tokenizer: bpe }, 10, names),
+        message,
+        JSON.stringify(tokenizerConfig),
+      );
+    }
+    // Entries tokenizer.json has, and null tokens, are accepted.
+    const fine = { bos_token: null, eos_token: '</s>', added_tokens_decoder: { '0': { content: '<unk>' }, '10': { content: '<|im_end|>' } } };
+    assert.deepStrictEqual(specialTokens({ config: {}, tokenizerConfig: fine, tokenizer: bpe }, 16, names), { bosId: 2, eosIds: [2] });
   });
 
   it('refuses ids outside the vocabulary or of the wrong type, naming the file', () => {

@@ -13,6 +13,13 @@ import { nestedRepetition, tokenizerPatterns } from './tokenizerRegex';
 export class HuggingFaceTokenizer implements Tokenizer {
   private readonly impl: SentencePieceBpe | LibraryTokenizer;
   readonly vocabSize: number;
+  /**
+   * The unknown token (<unk>), when the tokenizer has one: text it stands for is out of the
+   * vocabulary (a character without a token, or whose byte tokens a byte-fallback vocabulary lacks).
+   */
+  readonly unkId: number | undefined;
+  /** Bytes a byte-fallback vocabulary has no <0xNN> token for (characters needing them are <unk>). */
+  readonly missingByteTokens: readonly number[];
   readonly sentencePerLine = false;
   /** Where a long text may be cut and tokenized in pieces, for the layouts that have such places. */
   readonly cutPoint?: (text: string) => number;
@@ -36,6 +43,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
         );
       }
     }
+    checkUniqueIds(tokenizerJson as Record<string, unknown>, fileName);
     const layout = sentencePieceLayout(tokenizerJson);
     if (layout) {
       this.impl = new SentencePieceBpe(tokenizerJson as Record<string, unknown>, layout, fileName);
@@ -51,6 +59,8 @@ export class HuggingFaceTokenizer implements Tokenizer {
       this.impl = new LibraryTokenizer(hf, tokenizerJson as Record<string, unknown>);
     }
     this.vocabSize = this.impl.vocabSize;
+    this.unkId = this.impl.unkId;
+    this.missingByteTokens = this.impl instanceof SentencePieceBpe ? this.impl.missingByteTokens : [];
     this.cutPoint = this.impl.cutPoint;
   }
 
@@ -105,5 +115,37 @@ export class HuggingFaceTokenizer implements Tokenizer {
   /** The token for display: "▁" as a space, a byte token as its character. */
   tokenText(id: number): string {
     return this.impl.tokenText(id);
+  }
+}
+
+/**
+ * Two token strings with one id: decoding could give only one of them, so text encoded as the
+ * other would come back changed. Refused, naming both (the vocabulary's, and the added tokens'
+ * among themselves; an added token may repeat its own vocabulary entry).
+ */
+function checkUniqueIds(json: Record<string, unknown>, fileName: string): void {
+  const model = json.model as { vocab?: unknown } | undefined;
+  const vocab = model?.vocab;
+  const check = (entries: Iterable<[string, unknown]>, where: string) => {
+    const seen = new Map<number, string>();
+    for (const [token, id] of entries) {
+      if (typeof id !== 'number') continue; // a wrong type is reported where the id is used
+      const other = seen.get(id);
+      if (other !== undefined && other !== token) {
+        throw new ModelFormatError(
+          `${where} gives the id ${id} to two tokens, ${JSON.stringify(other)} and ${JSON.stringify(token)}: each token needs an id of its own`,
+          fileName,
+        );
+      }
+      seen.set(id, token);
+    }
+  };
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) check(Object.entries(vocab), 'the vocabulary (model.vocab)');
+  if (Array.isArray(json.added_tokens)) {
+    const added = json.added_tokens as { content?: unknown; id?: unknown }[];
+    check(
+      added.filter((t) => t && typeof t.content === 'string').map((t) => [t.content as string, t.id]),
+      'added_tokens',
+    );
   }
 }

@@ -16,6 +16,8 @@ type Json = Record<string, unknown>;
 
 export class LibraryTokenizer {
   readonly vocabSize: number;
+  /** The model's unknown token, when it names one that the vocabulary has. */
+  readonly unkId: number | undefined;
   /** Only for GPT-2's plain byte-level pre-tokenizer, whose pattern the cut rule was made for. */
   readonly cutPoint?: (text: string) => number;
   private readonly byteLevel: boolean;
@@ -35,7 +37,7 @@ export class LibraryTokenizer {
     const j = json as {
       decoder?: { type?: string; replacement?: string; decoders?: { type?: string; pattern?: { String?: string }; content?: string }[] };
       pre_tokenizer?: { type?: string; replacement?: string; pretokenizers?: { type?: string; replacement?: string }[] };
-      model?: { byte_fallback?: boolean; continuing_subword_prefix?: string | null; end_of_word_suffix?: string | null };
+      model?: { byte_fallback?: boolean; continuing_subword_prefix?: string | null; end_of_word_suffix?: string | null; unk_token?: unknown };
     };
     const pres = j.pre_tokenizer ? [j.pre_tokenizer, ...(j.pre_tokenizer.pretokenizers ?? [])] : [];
     this.byteLevel = j.decoder?.type === 'ByteLevel' || pres.some((p) => p.type === 'ByteLevel');
@@ -51,6 +53,7 @@ export class LibraryTokenizer {
     this.wordSuffix = j.model?.end_of_word_suffix ?? undefined;
     for (const [id, t] of hf.get_added_tokens_decoder()) if (t.special) this.special.add(id);
     this.vocabSize = hf.get_vocab(true).size;
+    this.unkId = typeof j.model?.unk_token === 'string' ? hf.token_to_id(j.model.unk_token) : undefined;
     if (isPlainGpt2ByteLevel(json)) this.cutPoint = cutBeforeSpaceAfterWord;
   }
 

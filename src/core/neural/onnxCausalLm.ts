@@ -14,6 +14,7 @@ import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { float16ToFloat32 } from './float16';
 import { readGraphSignature, type GraphSignature } from './graphInputs';
 import { HuggingFaceTokenizer } from './hfTokenizer';
+import { bytesSource, checkExternalDataSizes, ExternalDataLocationError, ExternalDataSizeError, externalDataFiles, NotOnnxError } from './onnxExternalData';
 import { FLOAT16_DTYPES, type Dtype } from './onnxVariants';
 import { specialTokens } from './specialTokens';
 import { LfTokenizer } from '../tokenizers/lineBreaks';
@@ -59,6 +60,7 @@ export interface CausalLmFiles {
   configName?: string;
   tokenizerName?: string;
   generationConfigName?: string;
+  tokenizerConfigName?: string;
 }
 
 export interface CausalLmOptions {
@@ -152,6 +154,8 @@ export function readCausalLmConfig(files: Omit<CausalLmFiles, 'onnx'>): CausalLm
   const tokens = specialTokens(files, config.vocabSize, {
     config: configName,
     generationConfig: files.generationConfigName ?? 'generation_config.json',
+    tokenizerConfig: files.tokenizerConfigName,
+    tokenizer: files.tokenizerName,
   });
   return { ...config, ...tokens };
 }
@@ -205,7 +209,8 @@ export const ONNX_CAPABILITIES: BackendCapabilities = {
 
 export class OnnxCausalLm implements LanguageModel {
   readonly info: ModelInfo;
-  readonly unkId = undefined;
+  /** The tokenizer's <unk>: scoring counts it as out of vocabulary, as an n-gram model's. */
+  readonly unkId: number | undefined;
   readonly unsampleableIds: readonly number[] = [];
   private cache: Cache | undefined;
   private readonly chunk: number;
@@ -227,16 +232,25 @@ export class OnnxCausalLm implements LanguageModel {
     dtype: Dtype | undefined,
   ) {
     this.tokenizer = new LfTokenizer(fileTokenizer);
+    this.unkId = fileTokenizer.unkId;
     this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
     const bytesPerToken = config.layers * 2 * config.kvHeads * config.headDim * (graph.cacheType === 'float16' ? 2 : 4);
     this.window = Math.max(2, Math.min(config.contextLength, Math.floor((options.maxCacheBytes ?? MAX_CACHE_BYTES) / bytesPerToken)));
     const context = this.window < config.contextLength ? `${this.window} tokens (of ${config.contextLength}: the cache is capped)` : `${this.window} tokens`;
     const precision = dtype ? `, ${dtype}` : '';
+    const missing = fileTokenizer.missingByteTokens;
+    // Said where the model is described (status bar tooltip, log): these characters score as <unk>.
+    const bytes = missing.length
+      ? `; its byte fallback lacks ${missing.length} of the 256 byte tokens (${missing
+          .slice(0, 4)
+          .map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)
+          .join(', ')}${missing.length > 4 ? ', …' : ''}): characters needing them are <unk>, counted out of vocabulary`
+      : '';
     this.info = {
       name: options.name,
       backend: 'onnx',
       capabilities: ONNX_CAPABILITIES,
-      description: `${config.modelType} transformer, ${config.layers} layers, context ${context}, vocabulary ${config.vocabSize}${precision}, on ${options.device}`,
+      description: `${config.modelType} transformer, ${config.layers} layers, context ${context}, vocabulary ${config.vocabSize}${precision}, on ${options.device}${bytes}`,
       contextLength: this.window,
       device: options.device,
       ...(dtype ? { precision: dtype } : {}),
@@ -249,6 +263,7 @@ export class OnnxCausalLm implements LanguageModel {
     const config = readCausalLmConfig(files);
     const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, tokenizerName);
     const onnxName = files.onnxName ?? 'model.onnx';
+    checkGivenExternalData(files, onnxName);
     let session: InferenceSession;
     try {
       // disable_quant_qdq: native onnxruntime would fuse an int8 graph's DequantizeLinear → MatMul
@@ -471,11 +486,26 @@ export class OnnxCausalLm implements LanguageModel {
     return this.scoreWindows(ids, from, true, signal);
   }
 
+  async sequenceDistributions(
+    ids: readonly number[],
+    from: number,
+    each: (index: number, logProbs: Float64Array) => void,
+    signal?: CancelSignal,
+  ): Promise<Float64Array> {
+    return (await this.scoreWindows(ids, from, false, signal, each)).logProbs;
+  }
+
   /**
    * Scores tokens [from, n) in windows of the model's context: overlapping, so that every token
    * keeps at least half a window of context; the first window starts half a window before `from`.
    */
-  private scoreWindows(ids: readonly number[], from: number, withRanks: boolean, signal?: CancelSignal): Promise<SequenceScores> {
+  private scoreWindows(
+    ids: readonly number[],
+    from: number,
+    withRanks: boolean,
+    signal?: CancelSignal,
+    each?: (index: number, logProbs: Float64Array) => void,
+  ): Promise<SequenceScores> {
     return this.exclusive(async () => {
       const n = ids.length;
       const logProbs = new Float64Array(Math.max(0, n - from));
@@ -484,6 +514,7 @@ export class OnnxCausalLm implements LanguageModel {
       const V = this.config.vocabSize;
       let start = Math.max(0, Math.min(from - windowKeep(max), n - max));
       let scored = Math.max(from, 1);
+      let row: Float64Array = new Float64Array(each ? V : 0);
       while (scored < n) {
         throwIfCancelled(signal);
         const end = Math.min(start + max, n);
@@ -495,6 +526,8 @@ export class OnnxCausalLm implements LanguageModel {
             const t = start + k + r + 1;
             if (t < first || t >= end) continue;
             logProbs[t - from] = logSoftmaxAt(logits, r * V, V, ids[t]);
+            // One row at a time, reused: nothing per token outlives the call.
+            if (each) each(t - from, (row = logSoftmaxRow(logits, r * V, V, row)));
             if (withRanks) ranks[t - from] = rankAt(logits, r * V, V, ids[t]);
           }
         });
@@ -518,6 +551,24 @@ export class OnnxCausalLm implements LanguageModel {
   }
 }
 
+/**
+ * External data given as bytes (a webview's runtime) against the tensors the graph reads from
+ * them, before onnxruntime-web reads past an end or a forged offset (its own message names no
+ * tensor). Data given as paths was checked where the files are (node/externalData.ts).
+ */
+function checkGivenExternalData(files: CausalLmFiles, onnxName: string): void {
+  const given = files.externalData ?? [];
+  if (typeof files.onnx === 'string' || given.length === 0 || given.some((d) => typeof d.data === 'string')) return;
+  try {
+    const needed = externalDataFiles(bytesSource(files.onnx));
+    checkExternalDataSizes(needed, (location) => (given.find((d) => d.path === location)?.data as Uint8Array | undefined)?.length, onnxName);
+  } catch (e) {
+    if (e instanceof NotOnnxError) return; // onnxruntime says what is wrong with the graph
+    if (e instanceof ExternalDataLocationError || e instanceof ExternalDataSizeError) throw new ModelFormatError(`${e.message}: refused`, onnxName);
+    throw e;
+  }
+}
+
 /** For a float16 variant that failed to load or run: the runtime may not compute float16. */
 function float16Hint(dtype: Dtype | undefined, device: string): string {
   if (!dtype || !FLOAT16_DTYPES.includes(dtype)) return '';
@@ -535,13 +586,12 @@ function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
   return true;
 }
 
-function logSoftmaxRow(data: Float32Array, offset: number, V: number): Float64Array {
+function logSoftmaxRow(data: Float32Array, offset: number, V: number, out: Float64Array = new Float64Array(V)): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < V; i++) if (data[offset + i] > max) max = data[offset + i];
   let sum = 0;
   for (let i = 0; i < V; i++) sum += Math.exp(data[offset + i] - max);
   const lse = max + Math.log(sum);
-  const out = new Float64Array(V);
   for (let i = 0; i < V; i++) out[i] = data[offset + i] - lse;
   return out;
 }

@@ -19,12 +19,17 @@ export interface ExternalDataFile {
   location: string;
   /** The least size the file must have: the end of the last tensor stored in it. */
   bytesNeeded: number;
+  /** The tensor that ends there, for messages. */
+  lastTensor: string;
 }
 
 /** Thrown for bytes that are not an ONNX model's protobuf (the runtime that loads it says more). */
 export class NotOnnxError extends Error {}
 
-/** Thrown for an external data location outside the graph's folder: no runtime may be given it. */
+/**
+ * Thrown for external data no runtime may be given: a location outside the graph's folder, or
+ * byte ranges that are impossible (negative, not a number, not the tensor's size, overlapping).
+ */
 export class ExternalDataLocationError extends Error {}
 
 // Field numbers of onnx.proto3.
@@ -39,12 +44,40 @@ const ATTRIBUTE_TENSORS = 10;
 const ATTRIBUTE_GRAPHS = 11;
 const SPARSE_VALUES = 1;
 const SPARSE_INDICES = 2;
+const TENSOR_DIMS = 1;
+const TENSOR_DATA_TYPE = 2;
 const TENSOR_NAME = 8;
 const TENSOR_EXTERNAL_DATA = 13;
 const TENSOR_DATA_LOCATION = 14;
 const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;
 const DATA_LOCATION_EXTERNAL = 1;
+
+/** Bits per element of ONNX's TensorProto.DataType values (strings, 8, cannot be stored externally). */
+const ELEMENT_BITS: Record<number, number> = {
+  1: 32,
+  2: 8,
+  3: 8,
+  4: 16,
+  5: 16,
+  6: 32,
+  7: 64,
+  9: 8,
+  10: 16,
+  11: 64,
+  12: 32,
+  13: 64,
+  14: 64,
+  15: 128,
+  16: 16,
+  17: 8,
+  18: 8,
+  19: 8,
+  20: 8,
+  21: 4,
+  22: 4,
+  23: 4,
+};
 
 /** Nesting deeper than this is not a graph (If/Loop subgraphs nest a few levels at most). */
 const MAX_DEPTH = 64;
@@ -146,18 +179,29 @@ function checkLocation(location: string, tensor: string): string {
  */
 export function externalDataFiles(source: ByteSource): ExternalDataFile[] {
   const r = new Reader(source);
-  const files = new Map<string, number>();
+  const spans = new Map<string, { name: string; offset: number; end: number }[]>();
 
   const tensor = (start: number, end: number) => {
     let name = '';
     let external = false;
     let location: string | undefined;
-    let offset = 0;
-    let length: number | undefined;
+    let offsetText: string | undefined;
+    let lengthText: string | undefined;
+    let dataType = 0;
+    let elements = 1;
     for (const f of fields(r, start, end)) {
       if (f.number === TENSOR_NAME && f.wireType === 2) name = text(r, f);
       else if (f.number === TENSOR_DATA_LOCATION && f.wireType === 0) external = f.value === DATA_LOCATION_EXTERNAL;
-      else if (f.number === TENSOR_EXTERNAL_DATA && f.wireType === 2) {
+      else if (f.number === TENSOR_DATA_TYPE && f.wireType === 0) dataType = f.value;
+      else if (f.number === TENSOR_DIMS && f.wireType === 0) elements *= f.value;
+      else if (f.number === TENSOR_DIMS && f.wireType === 2) {
+        // Packed dims.
+        for (let at = f.start; at < f.end;) {
+          const [dim, after] = r.varint(at);
+          elements *= dim;
+          at = after;
+        }
+      } else if (f.number === TENSOR_EXTERNAL_DATA && f.wireType === 2) {
         let key = '';
         let value = '';
         for (const e of fields(r, f.start, f.end)) {
@@ -165,15 +209,27 @@ export function externalDataFiles(source: ByteSource): ExternalDataFile[] {
           else if (e.number === ENTRY_VALUE && e.wireType === 2) value = text(r, e);
         }
         if (key === 'location') location = value;
-        else if (key === 'offset') offset = Number(value);
-        else if (key === 'length') length = Number(value);
+        else if (key === 'offset') offsetText = value;
+        else if (key === 'length') lengthText = value;
       }
     }
     if (!external) return;
     if (location === undefined) throw new NotOnnxError(`the tensor ${JSON.stringify(name)} is stored externally but names no location`);
     const file = checkLocation(location, name);
-    const needed = Number.isSafeInteger(offset) && length !== undefined && Number.isSafeInteger(length) ? offset + length : 0;
-    files.set(file, Math.max(files.get(file) ?? 0, needed));
+    const where = `the tensor ${JSON.stringify(name)} in its external data file ${JSON.stringify(file)}`;
+    const offset = byteCount(offsetText ?? '0', 'offset', where);
+    const bits = ELEMENT_BITS[dataType];
+    // What the runtime reads: the tensor's elements (a negative dim wraps to a huge varint, refused below).
+    const size = bits !== undefined ? Math.ceil((elements * bits) / 8) : undefined;
+    const length = lengthText !== undefined ? byteCount(lengthText, 'length', where) : size;
+    if (length === undefined) throw new ExternalDataLocationError(`${where} gives no length and has an unknown element type ${dataType}`);
+    if (size !== undefined && length !== size) {
+      throw new ExternalDataLocationError(`${where} has a length of ${length} bytes, but its shape and type take ${size}`);
+    }
+    if (!Number.isSafeInteger(offset + length)) throw new ExternalDataLocationError(`${where} ends past any file (offset ${offset}, length ${length})`);
+    let list = spans.get(file);
+    if (!list) spans.set(file, (list = []));
+    list.push({ name, offset, end: offset + length });
   };
 
   const graph = (start: number, end: number, depth: number): void => {
@@ -205,7 +261,54 @@ export function externalDataFiles(source: ByteSource): ExternalDataFile[] {
     }
   }
   if (!sawGraph) throw new NotOnnxError('no graph in the file: not an ONNX model');
-  return [...files].map(([location, bytesNeeded]) => ({ location, bytesNeeded }));
+  return [...spans].map(([location, list]) => {
+    // Each tensor has bytes of its own: overlapping ones are a forged graph (no exporter shares them).
+    const sorted = [...list].sort((a, b) => a.offset - b.offset || a.end - b.end);
+    for (let i = 1; i < sorted.length; i++) {
+      const [a, b] = [sorted[i - 1], sorted[i]];
+      if (b.offset < a.end && b.end > b.offset) {
+        throw new ExternalDataLocationError(
+          `the tensors ${JSON.stringify(a.name)} (bytes ${a.offset} to ${a.end}) and ${JSON.stringify(b.name)} (bytes ${b.offset} to ${b.end}) overlap in the external data file ${JSON.stringify(location)}`,
+        );
+      }
+    }
+    const last = list.reduce((x, y) => (y.end > x.end ? y : x));
+    return { location, bytesNeeded: last.end, lastTensor: last.name };
+  });
+}
+
+/** An external data offset or length: a decimal count of bytes, as the ONNX writers put it. */
+function byteCount(value: string, key: string, where: string): number {
+  const n = /^[0-9]{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ExternalDataLocationError(`${where} has the ${key} ${JSON.stringify(value)}, not a count of bytes`);
+  return n;
+}
+
+/**
+ * Every external data file against its size (undefined: the file is not there): a tensor that
+ * would be read past a file's end is named, with both sizes, before a runtime reads anything.
+ */
+export function checkExternalDataSizes(files: readonly ExternalDataFile[], sizeOf: (location: string) => number | undefined, graph: string): void {
+  for (const f of files) {
+    const size = sizeOf(f.location);
+    if (size === undefined)
+      throw new ExternalDataLocationError(`the graph ${graph} keeps tensors in ${JSON.stringify(f.location)}, which was not given with it`);
+    if (size < f.bytesNeeded) throw new ExternalDataSizeError(f, size, graph);
+  }
+}
+
+/** A data file shorter than a tensor the graph reads from it. */
+export class ExternalDataSizeError extends Error {
+  constructor(
+    readonly file: ExternalDataFile,
+    readonly size: number,
+    graph: string,
+  ) {
+    super(
+      `the graph ${graph} reads the tensor ${JSON.stringify(file.lastTensor)} up to byte ${file.bytesNeeded.toLocaleString('en-US')} of ${JSON.stringify(file.location)}, ` +
+        `which has ${size.toLocaleString('en-US')} bytes: the file is incomplete (an interrupted download?) or does not belong to this graph`,
+    );
+  }
 }
 
 /** A byte source over bytes in memory. */

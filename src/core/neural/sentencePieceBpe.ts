@@ -124,7 +124,10 @@ export class SentencePieceBpe {
   private readonly tokens: string[] = [];
   private readonly merges: BpeMerges;
   private readonly replacementId: number;
-  private readonly unkId: number | undefined;
+  /** Bytes whose <0xNN> token a byte-fallback vocabulary lacks: characters needing them become the unknown token. */
+  readonly missingByteTokens: number[] = [];
+  /** The unknown token: what a character becomes that neither the vocabulary nor byte fallback can spell (out of vocabulary). */
+  readonly unkId: number | undefined;
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly byteOf: Int16Array;
   private readonly added: AddedToken[];
@@ -172,7 +175,7 @@ export class SentencePieceBpe {
         if (id !== undefined) {
           this.byteIds[b] = id;
           this.byteOf[id] = b;
-        }
+        } else this.missingByteTokens.push(b);
       }
     }
     const contents = this.added

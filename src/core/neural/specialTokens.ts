@@ -18,6 +18,8 @@ export interface SpecialTokenFiles {
 export interface SpecialTokenNames {
   config: string;
   generationConfig: string;
+  tokenizerConfig?: string;
+  tokenizer?: string;
 }
 
 export interface SpecialTokens {
@@ -67,29 +69,74 @@ function ids(v: unknown, key: string, vocabSize: number, file: string): number[]
 }
 
 /**
- * The id of tokenizer_config.json's token string `key`, when tokenizer.json has that token within
- * the model's vocabulary. One it lacks is passed over: the ids in the other files still say it,
- * and tokenizer.json's own checks name what is wrong with it.
+ * The id of tokenizer_config.json's token string `key`. A token that tokenizer.json lacks, or has
+ * outside the model's vocabulary, is refused: the files do not belong together, and passing over
+ * it would start or end texts with another token than the model was trained with.
  */
-function tokenConfigId(tokenizerConfig: Record<string, unknown> | undefined, key: string, tokenizer: unknown, vocabSize: number): number | undefined {
+function tokenConfigId(
+  tokenizerConfig: Record<string, unknown> | undefined,
+  key: string,
+  tokenizer: unknown,
+  vocabSize: number,
+  names: SpecialTokenNames,
+): number | undefined {
   const token = tokenString(tokenizerConfig?.[key]);
-  const id = token === undefined ? undefined : tokenIdIn(tokenizer, token);
-  return id !== undefined && id >= 0 && id < vocabSize ? id : undefined;
+  if (token === undefined) return undefined;
+  const id = tokenIdIn(tokenizer, token);
+  if (id === undefined) throw missingToken(`its ${key} ${JSON.stringify(token)}`, names);
+  if (id < 0 || id >= vocabSize) {
+    throw new ModelFormatError(
+      `its ${key} ${JSON.stringify(token)} is token ${id} of ${tokenizerFile(names)}, outside the model's vocabulary (0 to ${vocabSize - 1})`,
+      configFile(names),
+    );
+  }
+  return id;
+}
+
+const tokenizerFile = (names: SpecialTokenNames) => names.tokenizer ?? 'tokenizer.json';
+const configFile = (names: SpecialTokenNames) => names.tokenizerConfig ?? 'tokenizer_config.json';
+
+function missingToken(what: string, names: SpecialTokenNames): ModelFormatError {
+  return new ModelFormatError(
+    `${what} is not a token of ${tokenizerFile(names)}: the two files do not belong together (take both from the same model)`,
+    configFile(names),
+  );
+}
+
+/** tokenizer_config.json's added_tokens_decoder (id → token): each must be that token of tokenizer.json. */
+function checkAddedTokensDecoder(tokenizerConfig: Record<string, unknown> | undefined, tokenizer: unknown, names: SpecialTokenNames): void {
+  const decoder = asObject(tokenizerConfig?.added_tokens_decoder);
+  if (!decoder) return;
+  for (const [key, entry] of Object.entries(decoder)) {
+    const token = tokenString(entry);
+    if (token === undefined) continue;
+    const id = tokenIdIn(tokenizer, token);
+    const what = `its added_tokens_decoder entry ${key}, ${JSON.stringify(token)},`;
+    if (id === undefined) throw missingToken(what, names);
+    if (String(id) !== key) {
+      throw new ModelFormatError(
+        `${what} is token ${id} in ${tokenizerFile(names)}: the two files do not belong together (take both from the same model)`,
+        configFile(names),
+      );
+    }
+  }
 }
 
 export function specialTokens(files: SpecialTokenFiles, vocabSize: number, names: SpecialTokenNames): SpecialTokens {
   const config = asObject(files.config) ?? {};
   const generation = asObject(files.generationConfig);
-  const tokenizerConfig = asObject(files.tokenizerConfig);
+  // A tokenizer.json without a model section is reported by the tokenizer's own checks, first.
+  const tokenizerConfig = asObject(asObject(files.tokenizer)?.model) ? asObject(files.tokenizerConfig) : undefined;
+  checkAddedTokensDecoder(tokenizerConfig, files.tokenizer, names);
   const eos = [
     ...ids(generation?.eos_token_id, 'eos_token_id', vocabSize, names.generationConfig),
     ...ids(config.eos_token_id, 'eos_token_id', vocabSize, names.config),
   ];
-  const tokenizerEos = tokenConfigId(tokenizerConfig, 'eos_token', files.tokenizer, vocabSize);
+  const tokenizerEos = tokenConfigId(tokenizerConfig, 'eos_token', files.tokenizer, vocabSize, names);
   if (tokenizerEos !== undefined) eos.push(tokenizerEos);
   const eosIds = [...new Set(eos)];
   const bos =
-    tokenConfigId(tokenizerConfig, 'bos_token', files.tokenizer, vocabSize) ??
+    tokenConfigId(tokenizerConfig, 'bos_token', files.tokenizer, vocabSize, names) ??
     ids(generation?.bos_token_id, 'bos_token_id', vocabSize, names.generationConfig)[0] ??
     ids(config.bos_token_id, 'bos_token_id', vocabSize, names.config)[0] ??
     eosIds[0];

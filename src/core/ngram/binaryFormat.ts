@@ -225,6 +225,11 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
     if (!isCount(c) || c < 1 || c > MAX_COUNT) fail(`bad ${k + 1}-gram count ${JSON.stringify(c)}`);
   });
   if (counts[0] !== vocabulary.length) fail(`the header says ${counts[0]} unigrams but has a vocabulary of ${vocabulary.length}`);
+  // Metadata the writers add, shown to users: a file must not claim another order than its counts.
+  if (metadata.order !== undefined && metadata.order !== counts.length)
+    fail(`the metadata says order ${JSON.stringify(metadata.order)} but the header has counts for ${counts.length}-grams`);
+  if (metadata.trainingTokens !== undefined && !isCount(metadata.trainingTokens))
+    fail(`the metadata's trainingTokens ${JSON.stringify(metadata.trainingTokens)} is not a count of tokens`);
   if (!Array.isArray(arrays)) return fail('the header has no list of arrays');
   const N = counts.length;
   const seen = new Set<string>();

@@ -18,7 +18,7 @@ import { REPO } from '../helpers';
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
 function lmp(args: string[], cwd?: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd, maxBuffer: 1 << 28 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -122,6 +122,31 @@ describe('faults: lmp reads only UTF-8 text', function () {
         assert.ok(r.stderr.includes(message.replace(/offset (\d+)/, (_, n) => `offset ${80000 + Number(n)}`)), `${r.stderr} (want ${message})`);
       }
       assert.strictEqual(firstInvalidUtf8(Uint8Array.from(bytes)), at === 2 && message.startsWith('it ends') ? -1 : at);
+    }
+  });
+
+  it('with --json, a file that is not UTF-8 leaves one valid JSON document or nothing on stdout, the error on stderr and exit code 1', () => {
+    const early = path.join(dir, 'early.txt');
+    fs.writeFileSync(early, Buffer.from([0x61, 0x20, 0xff, 0x62]));
+    // Past the first chunk: scores were written before the bad byte was read.
+    const late = path.join(dir, 'late.txt');
+    fs.writeFileSync(late, Buffer.concat([Buffer.from('the cat sat on the mat\n'.repeat(4000)), Buffer.from([0xff])]));
+    for (const details of [[], ['--details']]) {
+      for (const file of [early, late]) {
+        const r = lmp(['score', '--model', arpa, '--json', ...details, file]);
+        const what = `${details.join(' ')} ${path.basename(file)}: ${r.stdout.slice(0, 200)} … ${r.stdout.slice(-200)}`;
+        assert.strictEqual(r.code, 1, what);
+        assert.match(r.stderr, new RegExp(`^lmp: ${file.replace(/[.\\/]/g, '\\$&')} is not UTF-8 text: invalid byte 0xff at offset`), what);
+        if (r.stdout === '') {
+          assert.ok(file === early || details.length === 0, `${what}: nothing of the scored part`);
+          continue;
+        }
+        const doc = JSON.parse(r.stdout);
+        assert.ok(file === late && details.length > 0, what);
+        // The first chunk's tokens (64 KiB of 23-byte lines of 7 tokens), scored before the second chunk was read.
+        assert.ok(doc.token_scores.length > 2800 * 7 && doc.token_scores.length < 4000 * 7, `${doc.token_scores.length} tokens`);
+        assert.strictEqual(doc.error, r.stderr.slice('lmp: '.length, -1));
+      }
     }
   });
 

@@ -13,6 +13,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { ModelFormatError } from '../../../src/core/errors';
 import { OnnxCausalLm, type OrtModule } from '../../../src/core/neural/onnxCausalLm';
 import { readGraphSignature } from '../../../src/core/neural/graphInputs';
+import { scoreText } from '../../../src/core/scoring';
 import { loadHuggingFaceFolder, readFolderFiles } from '../../../src/node/neuralLoader';
 import { onnxBackend } from '../../../src/node/backends/onnxBackend';
 import { startEngineWorker } from '../../../src/node/workerHost';
@@ -72,6 +73,47 @@ describe('faults: Hugging Face ONNX folders', function () {
       path.join(d, 'onnx', 'model.onnx_data'),
       /the file is incomplete .*download it again/,
     );
+  });
+
+  it('forged external data offsets (past the end, negative, overlapping another tensor) are refused naming the tensor, the file and the sizes', async () => {
+    /** The fixture with one tensor's offset rewritten in place (same number of digits: the protobuf stays well formed). */
+    const forged = (from: string, to: string) =>
+      copy('tiny-llama', (d) => {
+        const graph = path.join(d, 'onnx', 'model.onnx');
+        const entry = (offset: string) => Buffer.from(`\x0a\x06offset\x12${String.fromCharCode(offset.length)}${offset}`, 'latin1');
+        const bytes = fs.readFileSync(graph);
+        const at = bytes.indexOf(entry(from));
+        assert.ok(at > 0 && bytes.indexOf(entry(from), at + 1) < 0, `one tensor at offset ${from}`);
+        entry(to).copy(bytes, at);
+        fs.writeFileSync(graph, bytes);
+      });
+    const dataSize = fs.statSync(path.join(FIXTURES, 'tiny-llama', 'onnx', 'model.onnx_data')).size;
+    const cases: [string, string, (d: string) => string, RegExp][] = [
+      [
+        '163840',
+        '999999',
+        (d) => path.join(d, 'onnx', 'model.onnx_data'),
+        new RegExp(
+          `reads the tensor "[^"]+" up to byte [0-9,]+ of "model\\.onnx_data", which has ${dataSize.toLocaleString('en-US')} bytes.*download it again`,
+        ),
+      ],
+      [
+        '131072',
+        '-31072',
+        (d) => path.join(d, 'onnx', 'model.onnx'),
+        /the tensor "[^"]+" in its external data file "model\.onnx_data" has the offset "-31072", not a count of bytes: refused/,
+      ],
+      [
+        '147456',
+        '000000',
+        (d) => path.join(d, 'onnx', 'model.onnx'),
+        /the tensors "[^"]+" \(bytes 0 to \d+\) and "[^"]+" \(bytes 0 to \d+\) overlap in the external data file "model\.onnx_data": refused/,
+      ],
+    ];
+    for (const [from, to, file, message] of cases) {
+      const d = forged(from, to);
+      for (const device of ['native', 'wasm'] as const) await refused(loadHuggingFaceFolder(d, 'x', { device, dtype: { setting: 'fp32' } }), file(d), message);
+    }
   });
 
   it('an external data location outside the model folder is refused, not handed to a runtime', async () => {
@@ -176,6 +218,66 @@ describe('faults: Hugging Face ONNX folders', function () {
       path.join(d, 'tokenizer.json'),
       /the tokenizer has 523 tokens but the model only 512/,
     );
+  });
+
+  it('a special token of tokenizer_config.json that tokenizer.json lacks is refused, naming the token and the file', async () => {
+    const cases: [(c: Record<string, unknown>) => void, RegExp][] = [
+      [(c) => (c.bos_token = '<|begin_of_text|>'), /its bos_token "<\|begin_of_text\|>" is not a token of .*tokenizer\.json/],
+      [(c) => (c.eos_token = { content: '<eos>' }), /its eos_token "<eos>" is not a token of .*tokenizer\.json/],
+      [
+        (c) => ((c.added_tokens_decoder as Record<string, unknown>)['3'] = { content: '<pad>', special: true }),
+        /its added_tokens_decoder entry 3, "<pad>", is not a token of .*tokenizer\.json: the two files do not belong together/,
+      ],
+    ];
+    for (const [edit, message] of cases) {
+      const d = copy('tiny-llama', (d) => editJson(path.join(d, 'tokenizer_config.json'), edit));
+      await refused(loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'q4' } }), path.join(d, 'tokenizer_config.json'), message);
+    }
+  });
+
+  it('a vocabulary that gives one id to two tokens is refused, naming both', async () => {
+    const d = copy('tiny-llama', (d) =>
+      editJson(path.join(d, 'tokenizer.json'), (t) => {
+        const vocab = (t.model as { vocab: Record<string, number> }).vocab;
+        vocab['▁forged'] = vocab['▁the'];
+      }),
+    );
+    await refused(
+      loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'q4' } }),
+      path.join(d, 'tokenizer.json'),
+      /the vocabulary \(model\.vocab\) gives the id \d+ to two tokens, "▁the" and "▁forged": each token needs an id of its own/,
+    );
+  });
+
+  it('characters whose byte tokens a byte-fallback vocabulary lacks become <unk> and count as out of vocabulary', async () => {
+    const text = 'She smiled 🙂 and waved 🙂🙂 at the door.';
+    const whole = await loadHuggingFaceFolder(path.join(FIXTURES, 'tiny-llama'), 'x', { dtype: { setting: 'q4' } });
+    const d = copy('tiny-llama', (d) =>
+      editJson(path.join(d, 'tokenizer.json'), (t) => {
+        delete (t.model as { vocab: Record<string, number> }).vocab['<0xF0>'];
+      }),
+    );
+    const lacking = await loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'q4' } });
+    try {
+      assert.strictEqual((await scoreText(whole, text)).summary.oov, 0, 'every byte has its token');
+      assert.match(
+        lacking.info.description,
+        /its byte fallback lacks 1 of the 256 byte tokens \(<0xF0>\): characters needing them are <unk>, counted out of vocabulary$/,
+      );
+      assert.doesNotMatch(whole.info.description, /byte fallback lacks/);
+      const { tokens, summary } = await scoreText(lacking, text);
+      const unknown = tokens.filter((t) => t.id === lacking.unkId);
+      assert.ok(lacking.unkId !== undefined && unknown.length >= 2, JSON.stringify(tokens.map((t) => t.text)));
+      assert.deepStrictEqual(
+        unknown.map((t) => t.text),
+        tokens.filter((t) => t.oov).map((t) => t.text),
+      );
+      assert.ok(unknown.every((t) => /🙂/u.test(t.text)));
+      assert.strictEqual(summary.oov, unknown.length);
+    } finally {
+      await whole.dispose();
+      await lacking.dispose();
+    }
   });
 
   it('a float16 graph on a runtime without float16 kernels: the error names the graph and the variants to use instead', async () => {
