@@ -56,6 +56,7 @@ describe('line breaks: a document with CRLF or CR line breaks reads as its LF co
   const models: [string, () => Promise<LanguageModel>][] = [
     ['gpt-classics', () => loadModel('gpt-classics')],
     ['tiny-llama', () => loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'tiny-llama', { device: 'native', dtype: { setting: 'fp32' } })],
+    ['tiny-qwen2', () => loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-qwen2'), 'tiny-qwen2', { device: 'native', dtype: { setting: 'fp32' } })],
     ['ngram-classics', () => loadModel('ngram-classics')],
   ];
   for (const [name, load] of models) {
