@@ -36,6 +36,7 @@ export async function startEngineRelay(
     if (stopped) return;
     stopped = `engine worker: ${e.message}`;
     worker.terminate();
+    onStatus(`stopped (${stopped})`);
     post({ type: 'fatal', error: stopped });
   };
   const adapter = await webGpuAdapter();
