@@ -57,6 +57,64 @@ const wasmFrom = path.join('node_modules', 'onnxruntime-web', 'dist');
 fs.mkdirSync(path.join('dist', 'ort'), { recursive: true });
 for (const f of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) fs.copyFileSync(path.join(wasmFrom, f), path.join('dist', 'ort', f));
 
+// llama.cpp's binding (node-llama-cpp, an ES module with top-level await) for GGUF models: one ES
+// module bundle, loaded by the Node hosts with a real import() (src/node/gguf/llamaRuntime.ts). Its
+// paths follow its own layout from the bundle's folder: llama/ beside lib/ holds the two JSON files
+// it reads; its version is fixed at build time (it reads ../../package.json); the platform package
+// it imports (@node-llama-cpp/<platform>) is the one staged in bin/llama/ (here and by package.mjs);
+// it does not fork itself to test the binary (a bundle cannot; the loader checks glibc instead).
+const llamaPackage = path.join('node_modules', 'node-llama-cpp');
+const llamaVersion = JSON.parse(fs.readFileSync(path.join(llamaPackage, 'package.json'), 'utf8')).version;
+await esbuild.build({
+  entryPoints: [path.join(llamaPackage, 'dist', 'index.js')],
+  outfile: 'dist/llama/lib/node-llama-cpp.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: true,
+  logLevel: 'error',
+  // Its CommonJS dependencies call require(): give the ES module bundle one.
+  banner: { js: "import { createRequire as __lmpCreateRequire } from 'module'; const require = __lmpCreateRequire(import.meta.url);" },
+  plugins: [
+    {
+      name: 'node-llama-cpp-layout',
+      setup(build) {
+        build.onResolve({ filter: /^@node-llama-cpp\// }, (args) => ({ path: `../../../bin/llama/${args.path}/dist/index.js`, external: true }));
+        // Used only to reflink downloads, which a bundle that never downloads does not do.
+        build.onResolve({ filter: /^@reflink\// }, (args) => ({ path: args.path, external: true }));
+        build.onLoad({ filter: /node-llama-cpp[\\/]dist[\\/]utils[\\/]getModuleVersion\.js$/ }, () => ({
+          contents: `export async function getModuleVersion() { return ${JSON.stringify(llamaVersion)}; }`,
+          loader: 'js',
+        }));
+        build.onLoad({ filter: /node-llama-cpp[\\/]dist[\\/]bindings[\\/]utils[\\/]testBindingBinary\.js$/ }, () => ({
+          contents: 'export async function testBindingBinary() { return true; }',
+          loader: 'js',
+        }));
+      },
+    },
+  ],
+});
+fs.mkdirSync(path.join('dist', 'llama', 'llama'), { recursive: true });
+for (const f of ['binariesGithubRelease.json', 'llama.cpp.info.json'])
+  fs.copyFileSync(path.join(llamaPackage, 'llama', f), path.join('dist', 'llama', 'llama', f));
+const llamaPrebuilt = {
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'darwin-arm64': 'mac-arm64-metal',
+  'win32-x64': 'win-x64',
+  'win32-arm64': 'win-arm64',
+}[`${process.platform}-${process.arch}`];
+const llamaFrom = llamaPrebuilt && path.join('node_modules', '@node-llama-cpp', llamaPrebuilt);
+if (llamaFrom && fs.existsSync(llamaFrom)) {
+  const to = path.join('bin', 'llama', '@node-llama-cpp', llamaPrebuilt);
+  fs.rmSync(path.join('bin', 'llama'), { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.cpSync(llamaFrom, to, { recursive: true, filter: (f) => !/\.(md|map)$/.test(f) });
+} else {
+  console.warn(`build: no llama.cpp binary for ${process.platform}-${process.arch}; GGUF models will be unavailable`);
+}
+
 // The engine's browser Web Worker (webviews, browser tests): onnxruntime-web with WebGPU and WASM.
 await esbuild.build({
   entryPoints: ['src/webview/engineWorker.ts'],

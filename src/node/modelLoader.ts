@@ -108,9 +108,9 @@ export function recognizeModel(spec: string, modelsDir = embeddedModelsDir(), ba
     const names = listEmbeddedModels(modelsDir).join(', ') || 'none installed';
     throw new LmError(`${target} is not a model LM Playground can open; give the name of an embedded model (${names}); ${acceptedReferences()}`);
   }
-  // The model's name: the embedded one's, else its folder's (the folder itself, or the one holding the file).
+  // The model's name: the embedded one's, its backend's for the file, else its folder's (the folder itself, or the one holding the file).
   const folder = fs.statSync(found.location, { throwIfNoEntry: false })?.isDirectory() ? found.location : path.dirname(found.location);
-  const name = embedded ? trimmed : path.basename(folder) || found.location;
+  const name = embedded ? trimmed : (found.backend.nameOf?.(found.location) ?? (path.basename(folder) || found.location));
   return { backend: found.backend, location: found.location, name, spec: trimmed, embedded };
 }
 

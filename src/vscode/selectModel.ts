@@ -1,7 +1,9 @@
 /** LM: Select Model — embedded and downloaded models, or a model file on disk; writes the `lmPlayground.model` setting. */
 import * as vscode from 'vscode';
 import { modelFileExtensions, modelKindsLabel } from '../node/backends/registry';
+import { findLocalGgufModels, ggufSearchFolders } from '../node/localGgufModels';
 import { modelFacts } from '../node/modelLoader';
+import { formatBytes } from '../core/modelLimits';
 import { describeFacts } from '../node/modelSummary';
 import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
@@ -27,8 +29,34 @@ export function modelDetail(entry: CatalogEntry, dirs: ModelDirs, dtype: DtypeRe
   return [facts ? describeFacts(facts) : undefined, entry.origin === 'embedded' ? EMBEDDED_PURPOSE[entry.spec] : undefined].filter(Boolean).join(' — ');
 }
 
+/** The GGUF models LM Studio and Ollama keep, in a second quick pick; undefined when none is picked or found. */
+async function pickLocalGguf(models: ModelService, dtype: DtypeRequest): Promise<string | undefined> {
+  const found = findLocalGgufModels();
+  if (found.length === 0) {
+    const where = ggufSearchFolders();
+    void vscode.window.showInformationMessage(
+      `No GGUF models found in LM Studio's folders (${where.lmStudio.join(', ')}) or Ollama's (${where.ollama}). Use "Browse for a model file or folder…" to open a .gguf file elsewhere.`,
+    );
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    found.map((m) => {
+      const facts = modelFacts(m.path, dtype);
+      return {
+        label: m.label,
+        description: `${m.path === models.spec ? 'active · ' : ''}${m.source} · ${formatBytes(m.bytes)}`,
+        detail: facts ? describeFacts(facts) : m.path,
+        spec: m.path,
+      };
+    }),
+    { title: 'LM: Select Model — GGUF models of LM Studio and Ollama', matchOnDescription: true },
+  );
+  return picked?.spec;
+}
+
 export async function selectModel(models: ModelService, dirs: ModelDirs): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
+  const findGguf = '$(search) Find GGUF models…';
   const dtype = dtypeSetting();
   const items: (vscode.QuickPickItem & { spec?: string })[] = modelCatalog(dirs).map((m) => ({
     label: m.label,
@@ -37,6 +65,11 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
     spec: m.spec,
   }));
   items.push({
+    label: findGguf,
+    description: "LM Studio's and Ollama's models",
+    detail: 'GGUF files in ~/.lmstudio/models, ~/.cache/lm-studio/models and ~/.ollama/models, run by llama.cpp',
+  });
+  items.push({
     label: browse,
     description: 'a file on disk',
     detail: modelKindsLabel(),
@@ -44,7 +77,11 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
   const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
   if (!picked) return;
   let spec = picked.spec ?? picked.label;
-  if (picked.label === browse) {
+  if (picked.label === findGguf) {
+    const found = await pickLocalGguf(models, dtype);
+    if (!found) return;
+    spec = found;
+  } else if (picked.label === browse) {
     const uris = await vscode.window.showOpenDialog({
       canSelectFiles: true,
       canSelectFolders: true,

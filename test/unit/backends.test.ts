@@ -14,12 +14,14 @@ import { LmError } from '../../src/core/errors';
 import type { LanguageModel } from '../../src/core/model';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
 import { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
+import { ggufBackend } from '../../src/node/backends/ggufBackend';
 import { ngramBackend } from '../../src/node/backends/ngramBackend';
 import { onnxBackend } from '../../src/node/backends/onnxBackend';
 import { BACKENDS, acceptedReferences, backendById, modelFileExtensions, recognize } from '../../src/node/backends/registry';
 import { EMBEDDED_DTYPE, listEmbeddedModels, loadModel, openOptions, recognizeModel } from '../../src/node/modelLoader';
+import { GgufLanguageModel } from '../../src/node/gguf/ggufLanguageModel';
 import { fromRelay, toRelay } from '../../src/webview/relayMessages';
-import { REPO } from './helpers';
+import { ONNX_FIXTURES, REPO } from './helpers';
 
 const EMBEDDED = path.join(REPO, 'models');
 const ARPA = '\\data\\\nngram 1=3\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n-0.3\tword\n\n\\end\\\n';
@@ -109,8 +111,8 @@ describe('model backends: the registry', function () {
     );
     assert.throws(() => recognizeModel('  ', EMBEDDED), /no model given/);
     assert.throws(
-      () => backendById('gguf'),
-      (e: Error) => e instanceof LmError && e.message === 'no model backend "gguf" (there are onnx, ngram)',
+      () => backendById('kenlm'),
+      (e: Error) => e instanceof LmError && e.message === 'no model backend "kenlm" (there are onnx, gguf, ngram)',
     );
     // Without a path (a reference that names no file), neither backend claims it.
     assert.strictEqual(recognize({ spec: 'https://example.org/v1' }), undefined);
@@ -139,13 +141,14 @@ describe('model backends: the registry', function () {
       assert.strictEqual(backendById(b.id), b);
     }
     const arpa = file('open/my.arpa', ARPA);
-    for (const spec of ['ngram-classics', 'gpt-classics', arpa]) {
+    const gguf = path.join(ONNX_FIXTURES, 'gguf', 'tiny-qwen2-q8_0.gguf');
+    for (const spec of ['ngram-classics', 'gpt-classics', arpa, gguf]) {
       const m = recognizeModel(spec, EMBEDDED);
       const lm: LanguageModel = await m.backend.open(m, openOptions(m, {}));
       try {
         assert.strictEqual(lm.info.backend, m.backend.id, spec);
         assert.deepStrictEqual(lm.info.capabilities, m.backend.capabilities, spec);
-        const expected = m.backend === ngramBackend ? NgramLanguageModel : OnnxCausalLm;
+        const expected = m.backend === ngramBackend ? NgramLanguageModel : m.backend === ggufBackend ? GgufLanguageModel : OnnxCausalLm;
         assert.strictEqual(Object.getPrototypeOf(lm).constructor, expected, spec);
       } finally {
         await lm.dispose?.();
@@ -188,7 +191,7 @@ describe('model backends: the registry', function () {
   });
 
   it('offers every backend file ending in the file dialog', () => {
-    assert.deepStrictEqual(modelFileExtensions(), ['arpa', 'ngram', 'gz']);
+    assert.deepStrictEqual(modelFileExtensions(), ['gguf', 'arpa', 'ngram', 'gz']);
   });
 });
 

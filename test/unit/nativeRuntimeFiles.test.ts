@@ -95,3 +95,57 @@ describe('native runtime files left out of the packages', () => {
     assert.ok(linked.includes('@rpath/libonnxruntime.1.dylib'), linked.join(', '));
   });
 });
+
+/** A 64-bit little-endian ELF file's DT_NEEDED libraries (its dynamic section, by its section headers). */
+function elfNeeded(file: string): string[] {
+  const d = fs.readFileSync(file);
+  assert.strictEqual(d.toString('latin1', 0, 4), '\x7fELF', `${file}: not an ELF file`);
+  assert.strictEqual(d[4], 2, `${file}: not 64-bit`);
+  const shoff = Number(d.readBigUInt64LE(0x28));
+  const shentsize = d.readUInt16LE(0x3a);
+  const shnum = d.readUInt16LE(0x3c);
+  const section = (i: number) => {
+    const o = shoff + i * shentsize;
+    return {
+      type: d.readUInt32LE(o + 4),
+      offset: Number(d.readBigUInt64LE(o + 0x18)),
+      size: Number(d.readBigUInt64LE(o + 0x20)),
+      link: d.readUInt32LE(o + 0x28),
+    };
+  };
+  const out: string[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const s = section(i);
+    if (s.type !== 6) continue; // SHT_DYNAMIC
+    const strings = section(s.link);
+    for (let o = s.offset; o < s.offset + s.size; o += 16) {
+      const tag = d.readBigInt64LE(o);
+      if (tag === 0n) break;
+      if (tag === 1n) {
+        const at = strings.offset + Number(d.readBigUInt64LE(o + 8));
+        out.push(d.toString('latin1', at, d.indexOf(0, at)));
+      }
+    }
+  }
+  return out;
+}
+
+describe("llama.cpp's binary in the Linux packages (GGUF models)", () => {
+  const LLAMA = path.join(__dirname, '..', '..', '..', 'node_modules', '@node-llama-cpp');
+  /** The C and C++ runtime every Linux system has. */
+  const SYSTEM = /^(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|ld-linux-[\w-]+)\.so(\.\d+)*$/;
+  for (const pkg of ['linux-x64', 'linux-arm64']) {
+    it(`${pkg}: the package staged into bin/llama links only its own files and the C/C++ runtime (no CUDA, no Vulkan)`, () => {
+      const dir = path.join(LLAMA, pkg, 'bins', pkg);
+      const files = fs.readdirSync(dir).filter((f) => /\.(so|node)$/.test(f));
+      assert.ok(files.includes('llama-addon.node'), files.join(', '));
+      // The reader sees the links (the binding's own libraries among them).
+      assert.ok(elfNeeded(path.join(dir, 'llama-addon.node')).some((lib) => lib.startsWith('libllama')));
+      for (const f of files) {
+        const missing = elfNeeded(path.join(dir, f)).filter((lib) => !files.includes(lib) && !SYSTEM.test(lib));
+        assert.deepStrictEqual(missing, [], `${f} links ${missing.join(', ')}, which neither the package nor the C/C++ runtime has`);
+      }
+      assert.ok(!files.some((f) => /cuda|vulkan/i.test(f)), files.join(', '));
+    });
+  }
+});

@@ -78,6 +78,8 @@ export interface ModelBackend {
    * is parsed, so a broken model is recognised and then reported by `open` with its fault.
    */
   recognize(ref: ModelReference): string | undefined;
+  /** The model's name in the UI when it is not its folder's (a GGUF file: the file's name, as a folder may hold several). */
+  nameOf?(location: string): string;
   /** Opens the model on this thread (the CLI; the extension for backends that run on its thread; the engine's worker). */
   open(model: ModelLocation, options: OpenOptions): Promise<LanguageModel>;
   /** What LM: Select Model says of it, read from its files without loading it; undefined when nothing can be read. */

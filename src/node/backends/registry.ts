@@ -5,10 +5,11 @@
  */
 import { LmError } from '../../core/errors';
 import type { ModelBackend, ModelReference } from './backend';
+import { ggufBackend } from './ggufBackend';
 import { ngramBackend } from './ngramBackend';
 import { onnxBackend } from './onnxBackend';
 
-export const BACKENDS: readonly ModelBackend[] = [onnxBackend, ngramBackend];
+export const BACKENDS: readonly ModelBackend[] = [onnxBackend, ggufBackend, ngramBackend];
 
 export function backendById(id: string): ModelBackend {
   const backend = BACKENDS.find((b) => b.id === id);

@@ -1,0 +1,158 @@
+/**
+ * A GGUF file on the disk: its header (read synchronously, a few MiB at most: the host needs the
+ * tokenizer at once), the facts Select Model shows, and opening it with llama.cpp.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LmError, ModelFormatError } from '../../core/errors';
+import { GgufMetadata, GgufNeedMoreBytes, parseGgufHeader } from '../../core/gguf/ggufHeader';
+import { ggufTokenizer, ggufTokenizerSummary, type GgufTokenizer } from '../../core/gguf/ggufTokenizer';
+import { MAX_CACHE_BYTES } from '../../core/neural/onnxCausalLm';
+import { HuggingFaceTokenizer } from '../../core/neural/hfTokenizer';
+import { describeFsError } from '../modelFileStream';
+import type { ModelFacts } from '../modelSummary';
+import { GgufLanguageModel } from './ggufLanguageModel';
+import { getLlama } from './llamaRuntime';
+
+/** Most bytes read for a header: a 256k-token vocabulary with its merges takes about 20 MiB. */
+const MAX_HEADER_BYTES = 256 * 2 ** 20;
+
+/** Whether a file starts with GGUF's magic (Ollama's blobs have no .gguf name). */
+export function hasGgufMagic(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const magic = Buffer.alloc(4);
+    return fs.readSync(fd, magic, 0, 4, 0) === 4 && magic.toString('latin1') === 'GGUF';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** The file's header, read in growing pieces until it ends. */
+export function readGgufHeader(file: string): GgufMetadata {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+  }
+  if (!stat.isFile()) throw new ModelFormatError('not a regular file', file);
+  const fd = fs.openSync(file, 'r');
+  try {
+    let size = Math.min(stat.size, 2 ** 20);
+    for (;;) {
+      const bytes = Buffer.alloc(size);
+      const got = fs.readSync(fd, bytes, 0, size, 0);
+      try {
+        return new GgufMetadata(parseGgufHeader(bytes.subarray(0, got), file), file);
+      } catch (e) {
+        if (!(e instanceof GgufNeedMoreBytes)) throw e;
+        if (got < size || size >= stat.size) throw new ModelFormatError(`the file ends inside its header (${stat.size} bytes): it is cut`, file);
+        if (e.needed > MAX_HEADER_BYTES) throw new ModelFormatError(`its header is larger than ${MAX_HEADER_BYTES / 2 ** 20} MiB`, file);
+        size = Math.min(stat.size, Math.max(e.needed, 2 * size), MAX_HEADER_BYTES);
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The architecture's shape, from `<arch>.*` keys. */
+export function ggufShape(meta: GgufMetadata) {
+  const arch = meta.architecture;
+  const layers = meta.int(`${arch}.block_count`);
+  const hidden = meta.int(`${arch}.embedding_length`);
+  const heads = meta.int(`${arch}.attention.head_count`, 1);
+  const kvValue = meta.header.metadata.get(`${arch}.attention.head_count_kv`);
+  // Some architectures give the KV heads per layer (an array).
+  const kvHeadsTotal = Array.isArray(kvValue) ? kvValue.reduce<number>((a, b) => a + Number(b), 0) : (kvValue === undefined ? heads : Number(kvValue)) * layers;
+  const keyLength = meta.int(`${arch}.attention.key_length`, Math.floor(hidden / heads));
+  const valueLength = meta.int(`${arch}.attention.value_length`, keyLength);
+  const declared = meta.int(`${arch}.context_length`, 2048);
+  // A float32 cache: keys and values of every layer's KV heads.
+  const cacheBytesPerToken = kvHeadsTotal * (keyLength + valueLength) * 4;
+  const window = Math.max(16, Math.min(declared, Math.floor(MAX_CACHE_BYTES / Math.max(1, cacheBytesPerToken))));
+  return { arch, layers, hidden, declared, window };
+}
+
+function tokenizerOf(meta: GgufMetadata): { vocab: GgufTokenizer; tokenizer: HuggingFaceTokenizer } {
+  const vocab = ggufTokenizer(meta);
+  return { vocab, tokenizer: new HuggingFaceTokenizer(vocab.json, undefined, vocab.bosId, path.basename(meta.file)) };
+}
+
+/** The tokenizer a host keeps while llama.cpp runs the model elsewhere. */
+export function ggufHostTokenizer(file: string): HuggingFaceTokenizer {
+  return tokenizerOf(readGgufHeader(file)).tokenizer;
+}
+
+export function ggufFacts(file: string): ModelFacts | undefined {
+  try {
+    const meta = readGgufHeader(file);
+    const shape = ggufShape(meta);
+    // The summary, not the tokenizer: a large vocabulary's merges take a while to build, and Select Model lists many files.
+    const vocab = ggufTokenizerSummary(meta);
+    return {
+      parametersAre: 'weights',
+      architecture: `${shape.arch} transformer (GGUF, ${meta.precision}), ${shape.layers} layers, d = ${shape.hidden}`,
+      parameters: meta.parameters,
+      file,
+      bytes: fs.statSync(file).size,
+      tokenizer: vocab?.kind,
+      vocabulary: vocab?.vocabSize,
+      context: shape.window,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens a GGUF file with llama.cpp on this thread's CPU. */
+export async function openGguf(file: string, name: string, options: { threads?: number; rankTop?: number } = {}): Promise<GgufLanguageModel> {
+  const meta = readGgufHeader(file);
+  const shape = ggufShape(meta);
+  const { vocab, tokenizer } = tokenizerOf(meta);
+  const llama = await getLlama();
+  let model;
+  try {
+    model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+  } catch (e) {
+    throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}`, file);
+  }
+  try {
+    const context = await model.createContext({
+      // One more than the window: node-llama-cpp keeps a context's last cell free, and shifts the
+      // context (drops its start) rather than fill it.
+      contextSize: shape.window + 1,
+      batchSize: Math.min(512, shape.window),
+      sequences: 1,
+      // Half the cores by default: ggml's threads wait for each other by spinning, which on a busy
+      // machine costs far more than it gains (a tiny model: 23 s against 0.07 s for 270 tokens).
+      threads: options.threads ?? Math.max(1, Math.floor(os.availableParallelism() / 2)),
+      // The model's own numbers: flash attention and a float16 cache move log-probs by about 1e-3.
+      flashAttention: false,
+      experimentalKvCacheKeyType: 'F32',
+      experimentalKvCacheValueType: 'F32',
+    });
+    const precision = meta.precision;
+    const window = Math.min(shape.window, context.contextSize - 1);
+    const context_ = window < shape.declared ? `${window} tokens (of ${shape.declared}: the cache is capped)` : `${window} tokens`;
+    return new GgufLanguageModel(model, context, {
+      name,
+      tokenizer,
+      vocabSize: vocab.vocabSize,
+      bosId: vocab.bosId,
+      eosIds: vocab.eosIds,
+      window,
+      description: `${shape.arch} transformer (GGUF ${precision}), ${shape.layers} layers, context ${context_}, vocabulary ${vocab.vocabSize}, on llama.cpp (CPU)`,
+      precision,
+      rankTop: options.rankTop,
+    });
+  } catch (e) {
+    await model.dispose();
+    throw e;
+  }
+}
