@@ -9,6 +9,7 @@ import type { LanguageModel, Token } from '../../src/core/model';
 import { scoreText, ScoreTotals } from '../../src/core/scoring';
 import { characterCount, normalizeLineBreaks } from '../../src/core/tokenizers/lineBreaks';
 import { TokenStream } from '../../src/core/tokenStream';
+import { openGguf } from '../../src/node/gguf/ggufFile';
 import { loadModel } from '../../src/node/modelLoader';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { ONNX_FIXTURES, REPO } from './helpers';
@@ -57,6 +58,7 @@ describe('line breaks: a document with CRLF or CR line breaks reads as its LF co
     ['gpt-classics', () => loadModel('gpt-classics')],
     ['tiny-llama', () => loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'tiny-llama', { device: 'native', dtype: { setting: 'fp32' } })],
     ['tiny-qwen2', () => loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-qwen2'), 'tiny-qwen2', { device: 'native', dtype: { setting: 'fp32' } })],
+    ['tiny-llama as GGUF (llama.cpp)', () => openGguf(path.join(ONNX_FIXTURES, 'gguf', 'tiny-llama-f32.gguf'), 'tiny-llama', { threads: 1 })],
     ['ngram-classics', () => loadModel('ngram-classics')],
   ];
   for (const [name, load] of models) {
