@@ -25,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('LM Playground', { log: true });
   const modelsDir = embeddedModelsDir();
   const hosts = new WebviewHosts();
-  const models = new ModelService(modelsDir, context.extensionUri, log, hosts);
+  const models = new ModelService(modelsDir, context.extensionUri, log, hosts, context.secrets);
   const dirs: ModelDirs = { embedded: modelsDir, downloaded: downloadsDir(context), trained: path.join(context.globalStorageUri.fsPath, 'trained') };
   const heatmap = new TokenHeatmap(models, log);
   const activeEditor = () => {
@@ -52,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     createModelStatusBar(models),
     command('lmPlayground.completeSelection', () => completeSelection(models, log)),
-    command('lmPlayground.selectModel', () => selectModel(models, dirs)),
+    command('lmPlayground.selectModel', () => selectModel(models, dirs, context.secrets)),
     command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
     heatmap,
     trackHeatmapContext(heatmap),

@@ -11,3 +11,12 @@ declare function setInterval(callback: () => void, ms: number): unknown;
 declare function clearInterval(handle: unknown): void;
 declare function setTimeout(callback: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
+declare class URL {
+  constructor(url: string, base?: string);
+  readonly origin: string;
+  readonly pathname: string;
+  readonly hash: string;
+  readonly username: string;
+  readonly password: string;
+  readonly searchParams: Iterable<[string, string]>;
+}

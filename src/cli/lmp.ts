@@ -9,6 +9,7 @@ import { generateCommand } from './generate';
 import { intOption, parse } from './options';
 import { StreamOut, type Out } from './output';
 import { score } from './score';
+import { serveCommand } from './serve';
 import { trainNgram } from './train';
 
 const USAGE = `lmp — LM Playground on the command line
@@ -37,6 +38,15 @@ Usage:
                [--echo] [--json]
       --prompt-file FILE reads the prompt from a UTF-8 file (- for standard input), for prompts
       longer than a command line takes.
+  lmp serve --model MODEL [--host 127.0.0.1] [--port 8000] [--served-model-name NAME]
+            [--concurrency N] [--queue N] [--max-body-bytes N] [--max-logprobs K] [--api-key KEY]
+            [--device auto|native|wasm] [--dtype DTYPE]
+      Serves the model over vLLM's OpenAI-compatible API: GET /v1/models, POST /v1/completions
+      (echo, logprobs, prompt_logprobs, streaming), POST /tokenize, POST /detokenize. Listens on
+      loopback unless --host says otherwise (port 0: any free port); --concurrency completions
+      run at once (default 1), --queue more wait (default 32), more are refused with 503.
+      --api-key (or LMP_SERVE_API_KEY) requires "Authorization: Bearer KEY". SIGINT or SIGTERM
+      lets running requests finish (at most 10 s) and stops.
   lmp bench [--model FOLDER] [--runs N]
       Neural model speed: prefill and decode tokens/s, time to first token and load time for the
       engine on native onnxruntime and on WASM, against a bare onnxruntime-node loop.
@@ -44,7 +54,10 @@ Usage:
       Lists the embedded models.
 
 MODEL is an ARPA file, an LM Playground n-gram file or folder, a Hugging Face model folder
-(${LAYOUT_SUMMARY}), or the name of an embedded model. --device picks
+(${LAYOUT_SUMMARY}), the name of an embedded model, or a model on a server,
+http(s)://HOST[:PORT]/v1#MODEL (vLLM, SGLang, \`lmp serve\`; llama.cpp and Ollama generate only:
+add ?dialect=llama.cpp or ?dialect=ollama before the # to skip detection), with its API key, if any,
+in the LMP_API_KEY variable. --device picks
 where neural models run: native onnxruntime (default where available) or WASM; --dtype picks the
 precision variant of the graph: auto (default: the fastest the folder has for that runtime),
 fp32, fp16, q4, q4f16, int8, uint8, bnb4 or quantized (onnx/model.onnx, onnx/model_fp16.onnx, …);
@@ -60,6 +73,8 @@ export async function main(argv: string[], out: Out = (s) => void process.stdout
       return score(rest, out);
     case 'generate':
       return generateCommand(rest, out);
+    case 'serve':
+      return serveCommand(rest);
     case 'bench':
       return bench(rest, out);
     case 'models':
@@ -97,7 +112,8 @@ if (require.main === module) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  exitOnTerminationSignals();
+  // lmp serve shuts down on these signals itself, letting running requests finish.
+  if (process.argv[2] !== 'serve') exitOnTerminationSignals();
   const stdout = new StreamOut();
   main(process.argv.slice(2), stdout.write).then(
     async (code) => {

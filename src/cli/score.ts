@@ -7,6 +7,7 @@
 import { LmError } from '../core/errors';
 import { LN10 } from '../core/logMath';
 import type { LanguageModel, Token } from '../core/model';
+import type { ServerModel } from '../core/remote/serverModel';
 import { ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
 import { TokenStream } from '../core/tokenStream';
 import { characterCount } from '../core/tokenizers/lineBreaks';
@@ -28,7 +29,11 @@ export async function score(args: string[], out: Out): Promise<number> {
   if (!values.model) throw new LmError('give --model MODEL');
   if (positionals.length === 0) throw new LmError('give at least one FILE to score');
   const topK = intOption(values['top-k'], 'top-k', 5, 1, 1000);
-  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), dtype: dtypeOption(values.dtype, values.quantized) });
+  const model = await loadModel(values.model, undefined, {
+    device: deviceOption(values.device),
+    dtype: dtypeOption(values.dtype, values.quantized),
+    apiKey: process.env.LMP_API_KEY || undefined,
+  });
   const details = values.details ?? false;
   const json = values.json ?? false;
   const totals = new ScoreTotals();
@@ -42,7 +47,7 @@ export async function score(args: string[], out: Out): Promise<number> {
         // The token list comes first, so that nothing needs keeping until the totals are known.
         await out(`${opened ? ',' : '{"token_scores":['}${JSON.stringify(tokenJson(t))}`);
         opened = true;
-      } else await out(`${JSON.stringify(t.text)}\t${t.logProb.toFixed(4)}\trank ${t.rank}\n`);
+      } else await out(`${JSON.stringify(t.text)}\t${t.logProb.toFixed(4)}\trank ${t.rankAbove !== undefined ? `>${t.rankAbove}` : t.rank}\n`);
     }
   };
   let chars = 0;
@@ -70,6 +75,7 @@ export async function scoreFile(
   emit: (scores: TokenScore[]) => Promise<void>,
   chunkBytes = TEXT_CHUNK_BYTES,
 ): Promise<number> {
+  if (model.server) return scoreFileOnServer(model.server, file, options, emit, chunkBytes);
   const tokens = new TokenStream(model.tokenizer);
   const scorer = new ScoreStream(model, options);
   const named = <T>(f: () => T): T => {
@@ -95,6 +101,32 @@ export async function scoreFile(
   await emit(await scorer.end());
   return chars;
 }
+
+/**
+ * A model on a server tokenizes there: the file is sent whole, as one sequence (the server's own
+ * context limit applies; it says so in its error), and its tokens come back with their offsets.
+ */
+async function scoreFileOnServer(
+  server: ServerModel,
+  file: string,
+  options: { details?: boolean; topK?: number },
+  emit: (scores: TokenScore[]) => Promise<void>,
+  chunkBytes: number,
+): Promise<number> {
+  let text = '';
+  for await (const piece of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
+    text += piece;
+    if (text.length > MAX_SERVER_TEXT_CHARS)
+      throw new LmError(
+        `${displayName(file)}: longer than ${MAX_SERVER_TEXT_CHARS.toLocaleString('en-US')} characters, the most sent to a server in one request`,
+      );
+  }
+  await emit(await server.scoreText(text, { topK: options.topK ?? 5, atStart: true }));
+  return characterCount(text);
+}
+
+/** The longest text `lmp score` sends a server in one request. */
+const MAX_SERVER_TEXT_CHARS = 4_000_000;
 
 /** Tokens scored between two writes: a few windows of a neural model. */
 const SCORE_SLICE_TOKENS = 1024;
@@ -130,6 +162,7 @@ function tokenJson(t: TokenScore) {
     id: t.id,
     logprob: t.logProb,
     rank: t.rank,
+    rank_above: t.rankAbove,
     entropy_nats: t.entropy,
     oov: t.oov,
     top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })),

@@ -110,9 +110,32 @@ export function validateGenerationOptions(o: GenerationOptions): void {
   if (o.stopSequences?.some((s) => s.length === 0)) bad('stop sequences must not be empty');
 }
 
-export async function generate(model: LanguageModel, prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+/**
+ * A prompt given as tokens (an API request's token ids) with the text they spell; their offsets
+ * are into that text.
+ */
+export interface PromptTokens {
+  text: string;
+  tokens: readonly Token[];
+}
+
+export async function generate(
+  model: LanguageModel,
+  input: string | PromptTokens,
+  options: GenerationOptions,
+  hooks: GenerationHooks = {},
+): Promise<Completion[]> {
   validateGenerationOptions(options);
-  const promptTokens = model.tokenizer.encode(prompt, true);
+  const prompt = typeof input === 'string' ? input : input.text;
+  if (model.server) {
+    // T = ∞ is uniform over the whole vocabulary, which only the local model can draw from.
+    if (options.temperature === Infinity)
+      throw new LmError(
+        `temperature ∞ (uniform over the vocabulary) needs a local model: ${model.info.name} samples on its server, which takes finite temperatures only`,
+      );
+    return model.server.generate(prompt, options, hooks);
+  }
+  const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, true) : input.tokens;
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
   const seed = options.seed ?? randomSeed();

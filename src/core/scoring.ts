@@ -25,6 +25,8 @@ export interface TokenScore extends Token {
   oov: boolean;
   /** 1 + number of tokens the model found strictly more probable. */
   rank?: number;
+  /** The rank is unknown and greater than this: a server gave only its top k, and the token is not among them. */
+  rankAbove?: number;
   /** Entropy of the predictive distribution at this position, in nats. */
   entropy?: number;
   alternatives?: Alternative[];
@@ -50,8 +52,19 @@ export interface ScoreOptions {
   signal?: CancelSignal;
 }
 
+/** Unicode code points of `text` (offsets as OpenAI's API counts them). */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
 /** Scores `text` as a whole sequence (it starts with the model's begin-of-sequence token). */
 export async function scoreText(model: LanguageModel, text: string, options: ScoreOptions = {}): Promise<{ tokens: TokenScore[]; summary: ScoreSummary }> {
+  if (model.server) {
+    const scored = await model.server.scoreText(text, { topK: options.topK ?? 5, atStart: true, signal: options.signal });
+    return { tokens: scored, summary: summarize(scored, characterCount(text)) };
+  }
   const tokens = model.tokenizer.encode(text, true);
   const scored = await scoreTokens(model, tokens, options);
   return { tokens: scored, summary: summarize(scored, characterCount(text)) };

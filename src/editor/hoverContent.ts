@@ -18,11 +18,16 @@ export interface HoverFacts {
   /** ln p(unit | context): for a character, the sum over its byte tokens. */
   logProb: number;
   /** Rank, entropy and alternatives at the unit's (first) token. */
-  rank: number;
+  rank?: number;
+  /** The rank is unknown and greater than this: a server gave its top k only, without the token. */
+  rankAbove?: number;
+  /** 0 when unknown (a model on a server). */
   vocabSize: number;
-  /** Entropy of the next-token distribution, nats. */
-  entropy: number;
+  /** Entropy of the next-token distribution, nats; unknown from a server's top k. */
+  entropy?: number;
   alternatives: Alternative[];
+  /** The alternatives are a server's top k, not drawn from the whole distribution. */
+  topOnly?: boolean;
   oov: boolean;
   modelName: string;
   /** The context the numbers were given: `tokens` tokens before it; `whole` when that is the whole text before it. */
@@ -49,6 +54,12 @@ export function contextPhrase(context: HoverFacts['context']): string {
   return context.whole ? 'given the whole text before it' : `given the ${int(context.tokens)} token${context.tokens === 1 ? '' : 's'} before it`;
 }
 
+/** "rank **3** of 4,096", "rank **3**" (vocabulary unknown), or "rank > 20" where a server gave only its top 20. */
+export function rankPhrase(r: Pick<HoverFacts, 'rank' | 'rankAbove' | 'vocabSize'>): string {
+  if (r.rank === undefined) return `rank > ${int(r.rankAbove ?? 0)} (the server gives its top ${int(r.rankAbove ?? 0)} only)`;
+  return `rank **${int(r.rank)}**${r.vocabSize > 0 ? ` of ${int(r.vocabSize)}` : ''}`;
+}
+
 export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
   const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? []), ...(r.bytes?.map((b) => b.text) ?? [])];
   const legend = whitespaceLegend(shown);
@@ -65,7 +76,7 @@ export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
       `rank ${int(heatmap.rank)} · p = ${formatProbability(Math.exp(heatmap.logProb))} · ${formatBits(surprisalBits(heatmap.logProb))}\n\n`;
   md +=
     `p = **${formatProbability(p)}** ${contextPhrase(r.context)} · surprisal −log₂ p = ${formatBits(surprisalBits(r.logProb))} · ` +
-    `rank **${int(r.rank)}** of ${int(r.vocabSize)}${r.bytes ? ' (its first byte)' : ''}\n\n`;
+    `${rankPhrase(r)}${r.bytes ? ' (its first byte)' : ''}\n\n`;
   if (r.bytes)
     md +=
       `Spelled by ${r.bytes.length} byte tokens: p = ${r.bytes.map((b) => `${inlineCode(visibleToken(b.text))} ${formatProbability(Math.exp(b.logProb))}`).join(' × ')}` +
@@ -80,7 +91,8 @@ export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
   if (r.alternatives.length > 0) {
     const labels = r.alternatives.map((a) => `${inlineCode(visibleToken(a.text))}${a.id === r.id ? ' ◀' : ''}`);
     md += `| ${r.bytes ? 'alternatives for its first byte' : 'alternatives'} | ${labels.join(' | ')} |\n|---|${'---:|'.repeat(labels.length)}\n`;
-    md += `| p (entropy ${formatBits(r.entropy / Math.LN2)}) | ${r.alternatives.map((a) => formatProbability(Math.exp(a.logProb))).join(' | ')} |\n`;
+    const about = r.entropy !== undefined ? `entropy ${formatBits(r.entropy / Math.LN2)}` : `the server's top ${r.alternatives.length}`;
+    md += `| p (${about}) | ${r.alternatives.map((a) => formatProbability(Math.exp(a.logProb))).join(' | ')} |\n`;
   }
   if (legend) md += `\n${legend}\n`;
   return md;

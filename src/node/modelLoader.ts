@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
+import { isRemoteSpec, parseRemoteRef } from '../core/remote/remoteRef';
 import type { LanguageModel } from '../core/model';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
 import type { ModelBackend, OpenOptions, RecognizedModel } from './backends/backend';
@@ -63,14 +64,14 @@ export const EMBEDDED_DTYPE: DtypeRequest = { setting: 'auto', prefer: ['quantiz
  */
 export function absoluteModelSpec(spec: string, baseDir: string | undefined, modelsDir = embeddedModelsDir()): string {
   const trimmed = spec.trim();
-  if (!trimmed || path.isAbsolute(trimmed) || isEmbeddedName(trimmed, modelsDir) || baseDir === undefined) return trimmed;
+  if (!trimmed || isRemoteSpec(trimmed) || path.isAbsolute(trimmed) || isEmbeddedName(trimmed, modelsDir) || baseDir === undefined) return trimmed;
   return path.resolve(baseDir, trimmed);
 }
 
 /** Refuses a relative model path that no base folder resolved (the extension with no workspace folder open). */
 export function checkModelSpec(spec: string, modelsDir = embeddedModelsDir()): void {
   const trimmed = spec.trim();
-  if (trimmed && !path.isAbsolute(trimmed) && !isEmbeddedName(trimmed, modelsDir)) {
+  if (trimmed && !isRemoteSpec(trimmed) && !path.isAbsolute(trimmed) && !isEmbeddedName(trimmed, modelsDir)) {
     throw new LmError(`the model path ${trimmed} is relative and no workspace folder is open to resolve it against: open a folder, or give an absolute path`);
   }
 }
@@ -92,6 +93,13 @@ function pathError(target: string, e: unknown, modelsDir: string): LmError {
 export function recognizeModel(spec: string, modelsDir = embeddedModelsDir(), baseDir: string = process.cwd()): RecognizedModel {
   const trimmed = spec.trim();
   if (!trimmed) throw new LmError('no model given');
+  if (isRemoteSpec(trimmed)) {
+    // A URL names no file: the remote backend takes it (a malformed one is refused here, with why).
+    const ref = parseRemoteRef(trimmed)!;
+    const found = recognize({ spec: trimmed });
+    if (!found) throw new LmError(`${trimmed}: no backend opens remote models`);
+    return { backend: found.backend, location: found.location, name: ref.model, spec: trimmed, embedded: false };
+  }
   const embedded = isEmbeddedName(trimmed, modelsDir);
   const target = embedded ? path.join(modelsDir, trimmed) : absoluteModelSpec(trimmed, baseDir, modelsDir);
   let stat: fs.Stats | undefined;

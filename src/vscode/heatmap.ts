@@ -14,6 +14,8 @@ import { documentWindow, looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
+import type { ServerModel } from '../core/remote/serverModel';
+import { scoreInServerChunks } from '../editor/serverScoring';
 
 export interface HeatmapEntry {
   text: string;
@@ -164,7 +166,8 @@ export class TokenHeatmap implements vscode.Disposable {
    */
   sequenceAt(document: vscode.TextDocument, offset: number, model: LanguageModel): ScoredSequence | undefined {
     const s = this.states.get(document.uri.toString());
-    if (!s || s.model !== model || !this.entryAt(document, offset)) return undefined;
+    // A server's scores come with the hover's own request (it tokenizes there).
+    if (!s || s.model !== model || model.server || !this.entryAt(document, offset)) return undefined;
     const c = s.context.length;
     const scored = (i: number) => i >= c && s.ranks[i - c] > 0;
     return {
@@ -202,6 +205,7 @@ export class TokenHeatmap implements vscode.Disposable {
         `the text has ${text.length.toLocaleString('en-US')} characters; the heat-map takes at most ${max.toLocaleString('en-US')} (setting lmPlayground.heatmap.maxChars): select a part`,
       );
     if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
+    if (model.server) return this.showOnServer(document, model, model.server, sel.isEmpty, scopeStart, scopeEnd);
     const tokens = model.tokenizer.encode(text, scopeStart === 0, scopeStart);
     const state: DocState = {
       model,
@@ -288,6 +292,15 @@ export class TokenHeatmap implements vscode.Disposable {
     if (!s || !document) return;
     const model = await this.models.get();
     if (this.states.get(uri) !== s) return;
+    if (model.server) {
+      if (s.job) {
+        s.job.byEdit = true;
+        s.job.cancelled = true;
+      }
+      s.model = model;
+      await this.scoreOnServer(document, s, model.server, 'LM: token probabilities (continued)');
+      return;
+    }
     const text = document.getText(new vscode.Range(document.positionAt(s.scopeStart), document.positionAt(s.scopeEnd)));
     const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
     const before = this.contextBefore(document, s.scopeStart, model);
@@ -403,6 +416,109 @@ export class TokenHeatmap implements vscode.Disposable {
     return true;
   }
 
+  /** The heat-map of a model on a server: the scope is sent in chunks of text, one a request (editor/serverScoring.ts). */
+  private async showOnServer(
+    document: vscode.TextDocument,
+    model: LanguageModel,
+    server: ServerModel,
+    whole: boolean,
+    scopeStart: number,
+    scopeEnd: number,
+  ): Promise<void> {
+    if (server.scoringUnavailable) throw new LmError(`the heat-map needs token scores: ${server.scoringUnavailable}`);
+    const state: DocState = {
+      model,
+      whole,
+      scopeStart,
+      scopeEnd,
+      context: [],
+      fromDocumentStart: scopeStart === 0,
+      tokens: [],
+      logProbs: new Float64Array(0),
+      ranks: new Int32Array(0),
+      contexts: new Int32Array(0),
+    };
+    this.states.set(document.uri.toString(), state);
+    this.onOff.fire();
+    this.updateLegend();
+    const started = Date.now();
+    if (await this.scoreOnServer(document, state, server, 'LM: token probabilities'))
+      this.log.info(`heat-map of ${state.tokens.length} tokens with ${model.info.name} (on its server) in ${Date.now() - started} ms`);
+  }
+
+  /** Scores the whole scope on the server, chunk by chunk, replacing the state's tokens as they come. */
+  private async scoreOnServer(document: vscode.TextDocument, s: DocState, server: ServerModel, title: string): Promise<boolean> {
+    const job: Job = { cancelled: false };
+    s.job = job;
+    const uri = document.uri.toString();
+    const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
+    const W = s.model.info.contextLength;
+    const tokens: Token[] = [];
+    const logProbs: number[] = [];
+    const ranks: number[] = [];
+    let userCancelled = false;
+    const total = Math.max(1, s.scopeEnd - s.scopeStart);
+    let reached = s.scopeStart;
+    try {
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `${title} with ${s.model.info.name} on ${server.endpoint}`, cancellable: true },
+        async (progress, token) => {
+          const signal = {
+            get cancelled() {
+              return job.cancelled || token.isCancellationRequested;
+            },
+          };
+          let lastPaint = 0;
+          await scoreInServerChunks(server, read, s.scopeStart, s.scopeEnd, {
+            // Enough alternatives to tell the first colour where a server gives no ranks (vLLM gives them).
+            topK: heatmapSettings().rankThresholds[0],
+            chunkChars: Math.min(4000, Math.max(64, W * 2)),
+            maxContextChars: Math.min(contextChars(), Math.max(64, W * 2)),
+            contextTokensHint: W,
+            signal,
+            onChunk: (scored) => {
+              if (job.cancelled) return;
+              for (const t of scored) {
+                tokens.push({ id: t.id, text: t.text, start: t.start, length: t.length });
+                logProbs.push(t.logProb);
+                ranks.push(t.rank ?? -(t.rankAbove ?? 1));
+              }
+              const last = tokens[tokens.length - 1];
+              const now = last ? last.start + last.length : reached;
+              progress.report({ message: `${tokens.length.toLocaleString('en-US')} tokens`, increment: ((now - reached) / total) * 100 });
+              reached = now;
+              if (Date.now() - lastPaint > 300) {
+                lastPaint = Date.now();
+                Object.assign(s, {
+                  tokens: [...tokens],
+                  logProbs: Float64Array.from(logProbs),
+                  ranks: Int32Array.from(ranks),
+                  contexts: new Int32Array(tokens.length),
+                });
+                this.paint(document);
+              }
+            },
+          });
+          userCancelled = token.isCancellationRequested;
+        },
+      );
+    } catch (e) {
+      userCancelled ||= e instanceof CancelledError && !job.byEdit && !job.cancelled;
+      if (e instanceof CancelledError && !userCancelled) return false;
+      if (this.states.get(uri) === s) this.clearDocument(document);
+      if (e instanceof CancelledError) {
+        void vscode.window.showInformationMessage('LM: token probabilities cancelled; no colours were kept.');
+        return false;
+      }
+      throw e;
+    }
+    if (job.cancelled || this.states.get(uri) !== s) return false;
+    s.job = undefined;
+    Object.assign(s, { tokens, logProbs: Float64Array.from(logProbs), ranks: Int32Array.from(ranks), contexts: new Int32Array(tokens.length) });
+    this.paint(document);
+    return true;
+  }
+
   /** After Stop: the scored tokens keep their colours; Continue scores the rest, Clear removes them. */
   private offerStopped(document: vscode.TextDocument, s: DocState, scored: number): void {
     const uri = document.uri.toString();
@@ -431,7 +547,8 @@ export class TokenHeatmap implements vscode.Disposable {
     const settings = heatmapSettings();
     const ranges: vscode.Range[][] = Array.from({ length: BUCKET_COUNT }, () => []);
     s.tokens.forEach((t, i) => {
-      if (!(s.ranks[i] > 0) || t.length === 0 || /^\s+$/.test(t.text)) return;
+      // A negative rank: above the server's top k, so only a colour by probability is known.
+      if (s.ranks[i] === 0 || (s.ranks[i] < 0 && settings.mode === 'rank') || t.length === 0 || /^\s+$/.test(t.text)) return;
       // Colour the token without its leading space, as GLTR does.
       const lead = t.text.length - t.text.trimStart().length;
       ranges[bucketOf(s.ranks[i], s.logProbs[i], settings)].push(

@@ -13,7 +13,9 @@ import { AUTO_MEASURE_TIMEOUT_MS, AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDec
 import { RelayConnection } from './relayConnection';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
-import { SECTION, deviceSetting, dtypeSetting, modelSetting } from './settings';
+import { SECTION, deviceSetting, dtypeSetting, modelSetting, workspaceRemoteModel } from './settings';
+import { isRemoteSpec } from '../core/remote/remoteRef';
+import { apiKeyFor } from './remoteModels';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
@@ -35,6 +37,8 @@ export class ModelService implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
     private readonly hosts: WebviewHosts,
+    /** Where remote models' API keys are kept (never in settings). */
+    private readonly secrets?: vscode.SecretStorage,
   ) {
     this.subscriptions.push(
       this.changed,
@@ -121,6 +125,7 @@ export class ModelService implements vscode.Disposable {
   }
 
   private async load(announce: boolean): Promise<void> {
+    this.warnWorkspaceRemote();
     const spec = this.spec;
     const key = this.key;
     if (key === this.loadedKey && this.model) return;
@@ -178,6 +183,7 @@ export class ModelService implements vscode.Disposable {
    */
   private async open(spec: string): Promise<LanguageModel> {
     checkModelSpec(spec, this.modelsDir);
+    if (isRemoteSpec(spec)) return loadModel(spec, this.modelsDir, { apiKey: await apiKeyFor(this.secrets, spec) });
     const device = deviceSetting();
     const gpuHost = this.hosts.gpuHost;
     if (gpuHost && this.autoOnGpuWebview()) return this.openFaster(spec, gpuHost);
@@ -190,6 +196,18 @@ export class ModelService implements vscode.Disposable {
       }
     }
     return this.openLocally(spec);
+  }
+
+  private warnedWorkspaceRemote: string | undefined;
+
+  /** Says once per value that a workspace's remote model is ignored. */
+  private warnWorkspaceRemote(): void {
+    const ignored = workspaceRemoteModel();
+    if (ignored === undefined || ignored === this.warnedWorkspaceRemote) return;
+    this.warnedWorkspaceRemote = ignored;
+    const message = `the workspace's settings name a model on a server (${ignored}); a workspace may not send your text to a server, so it is ignored: add it with LM: Select Model → Add remote model… (your User settings)`;
+    this.log.warn(message);
+    void vscode.window.showWarningMessage(`LM Playground: ${message}.`);
   }
 
   /**

@@ -9,6 +9,8 @@ import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog'
 import type { ModelService } from './modelService';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
 import { SECTION, dtypeSetting } from './settings';
+import { addRemoteModel } from './remoteModels';
+import { isRemoteSpec } from '../core/remote/remoteRef';
 
 /** What each embedded model is good for, in a sentence. */
 export const EMBEDDED_PURPOSE: Record<string, string> = {
@@ -54,9 +56,10 @@ async function pickLocalGguf(models: ModelService, dtype: DtypeRequest): Promise
   return picked?.spec;
 }
 
-export async function selectModel(models: ModelService, dirs: ModelDirs): Promise<void> {
+export async function selectModel(models: ModelService, dirs: ModelDirs, secrets: vscode.SecretStorage): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
   const findGguf = '$(search) Find GGUF models…';
+  const remote = '$(cloud) Add remote model…';
   const dtype = dtypeSetting();
   const items: (vscode.QuickPickItem & { spec?: string })[] = modelCatalog(dirs).map((m) => ({
     label: m.label,
@@ -74,8 +77,14 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
     description: 'a file on disk',
     detail: modelKindsLabel(),
   });
+  items.push({
+    label: remote,
+    description: 'a model on a server',
+    detail: 'vLLM, SGLang or lmp serve (OpenAI-compatible API); llama.cpp’s server and Ollama generate only',
+  });
   const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
   if (!picked) return;
+  if (picked.label === remote) return addRemoteModel(secrets);
   let spec = picked.spec ?? picked.label;
   if (picked.label === findGguf) {
     const found = await pickLocalGguf(models, dtype);
@@ -96,6 +105,6 @@ export async function selectModel(models: ModelService, dirs: ModelDirs): Promis
   const inspected = config.inspect<string>('model');
   // Where the effective value comes from: the workspace when it sets the model, else the user's
   // settings (VS Code writes the remote user settings instead only when the value is already there).
-  const target = inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const target = inspected?.workspaceValue !== undefined && !isRemoteSpec(spec) ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await config.update('model', spec, target);
 }

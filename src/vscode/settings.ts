@@ -1,6 +1,7 @@
 /** Typed access to the `lmPlayground.*` settings (declared with defaults in package.json). */
 import * as vscode from 'vscode';
 import type { GenerationOptions } from '../core/generation';
+import { isRemoteSpec } from '../core/remote/remoteRef';
 import { PREFER_QUANTIZED, isDtypeSetting, type DtypeRequest } from '../core/neural/onnxVariants';
 import type { HeatmapSettings } from '../editor/heatmapBuckets';
 import type { InlineOptions } from '../editor/inlineEngine';
@@ -23,8 +24,23 @@ export function read<K extends keyof SettingValues>(c: vscode.WorkspaceConfigura
   return c.get<SettingValues[K]>(key, SETTING_DEFAULTS[key]);
 }
 
+/**
+ * The model setting. A workspace may name a model file but never a server: a URL there would send
+ * the user's text wherever a cloned repository points, so it is ignored (`workspaceRemoteModel`
+ * says which) and the user's own setting applies.
+ */
 export function modelSetting(): string {
-  return read(config(), 'model').trim();
+  const c = config();
+  if (workspaceRemoteModel() === undefined) return read(c, 'model').trim();
+  const user = c.inspect<string>('model')?.globalValue;
+  return (typeof user === 'string' ? user : SETTING_DEFAULTS.model).trim();
+}
+
+/** A remote model (URL) that the workspace's or a folder's settings name, which is ignored. */
+export function workspaceRemoteModel(): string | undefined {
+  const inspected = config().inspect<string>('model');
+  const fromWorkspace = [inspected?.workspaceFolderValue, inspected?.workspaceValue].find((v) => typeof v === 'string' && v.trim());
+  return fromWorkspace !== undefined && isRemoteSpec(fromWorkspace) ? fromWorkspace.trim() : undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import { NextCharPredictor } from '../core/shannon/nextCharDistribution';
 import { PASSAGES } from '../core/shannon/passages';
 import { checkPageMessage } from '../core/shannon/validation';
 import type { LanguageModel } from '../core/model';
+import { needsLocalModel } from '../core/remote/serverModel';
 import type { FromPanel, ShannonView, ToPanel } from '../webview/shannonMessages';
 import type { ModelService } from './modelService';
 import type { ShannonStore } from './shannonStore';
@@ -181,6 +182,12 @@ export class ShannonGamePanel implements vscode.Disposable {
     const run = async () => {
       const model = await this.deps.models.get();
       if (signal.cancelled) return;
+      // A character's probability sums over every token path that spells it: only a whole distribution gives it exactly.
+      if (model.server) {
+        this.modelError = `${needsLocalModel(model.info.name, 'The model column')}, so the exact next-character probabilities cannot be had`;
+        this.render();
+        return;
+      }
       const alphabet = makeAlphabet(game.alphabet, game.text);
       const key = `${game.alphabet}\u0000${alphabet.symbols.join('')}`;
       if (this.predictor?.model !== model || this.predictor.key !== key) this.predictor = { model, key, predictor: new NextCharPredictor(model, alphabet) };

@@ -4,14 +4,17 @@
  * small cache; the Markdown comes from editor/hoverContent.
  */
 import * as vscode from 'vscode';
-import { CancelledError } from '../core/errors';
+import { CancelledError, type CancelSignal } from '../core/errors';
+import type { ServerModel } from '../core/remote/serverModel';
+import { scoreRange, serverHoverFacts } from '../editor/serverScoring';
+import { escapeMarkdown } from '../editor/markdownText';
 import type { LanguageModel } from '../core/model';
 import { chunkContextStart } from '../editor/chunkedScoring';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
-import { contextChars, hoverSettings, languageEnabled } from './settings';
+import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
 import { documentWindow, looksBinary } from './textWindow';
 
 export interface TokenProbability extends HoverFacts {
@@ -29,6 +32,10 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     private readonly heatmap?: Pick<TokenHeatmap, 'isOn' | 'entryAt' | 'sequenceAt'>,
   ) {
     models.onDidChangeModel(() => this.cache.clear());
+    // A cached hover holds the numbers of the settings it was computed with (context, top-k).
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) this.cache.clear();
+    });
   }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
@@ -43,6 +50,14 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       return undefined; // the load error was already shown; hovers stay quiet
     }
     const offset = document.offsetAt(position);
+    if (model.server?.scoringUnavailable) {
+      // Never numbers it cannot have: the hover says why there are none.
+      const md = new vscode.MarkdownString(
+        `**${escapeMarkdown(model.info.name)}**: no token probabilities: ${escapeMarkdown(model.server.scoringUnavailable)}.`,
+      );
+      md.isTrusted = false;
+      return new vscode.Hover(md);
+    }
     // Where the heat-map has scored the text, the hover gives the same tokens the same context.
     const scored = heatmapOn ? this.heatmap!.sequenceAt(document, offset, model) : undefined;
     const key = `${document.uri.toString()}@${document.version}:${offset}:${settings.topK}:${model.info.name}:${scored ? 'heat-map' : 'window'}`;
@@ -93,6 +108,7 @@ export async function tokenProbabilityAt(
   };
   if (heatmap) return hoverFactsAt(model, heatmap, offset, line, topK, signal);
   const lineEnd = document.offsetAt(lineRange.end);
+  if (model.server) return serverTokenProbabilityAt(model, model.server, document, offset, lineEnd, line, topK, signal);
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
   const fromDocumentStart = window.startOffset === 0 && window.atStart;
@@ -103,4 +119,32 @@ export async function tokenProbabilityAt(
     contextStart: fromDocumentStart ? (i) => chunkContextStart(model, i) : windowContextStart(model),
   };
   return hoverFactsAt(model, seq, offset, line, topK, signal);
+}
+
+/**
+ * The hover of a model on a server: the window before the token (to the end of its line) is sent
+ * as text, with as much context as the server takes, and the token at `offset` read from the
+ * tokens it returns.
+ */
+async function serverTokenProbabilityAt(
+  model: LanguageModel,
+  server: ServerModel,
+  document: vscode.TextDocument,
+  offset: number,
+  lineEnd: number,
+  line: { text: string; start: number },
+  topK: number,
+  signal: CancelSignal,
+): Promise<TokenProbability | null> {
+  const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
+  if (looksBinary(window.text)) return null;
+  const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
+  // The line the token is on, given the text before it (as much as the server takes).
+  const scored = await scoreRange(server, read, line.start, lineEnd, {
+    topK,
+    maxContextChars: line.start - window.startOffset,
+    contextTokensHint: model.info.contextLength,
+    signal,
+  });
+  return serverHoverFacts(model.info.name, scored, offset, line);
 }

@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../../scripts/codeServer';
 import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
 import { loadModel } from '../../src/node/modelLoader';
 import { formatBits, formatProbability, surprisalBits } from '../../src/core/numberFormat';
+import { assertTokenColours, rankBucket, type ScoredToken } from './heatmapColours';
 import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
@@ -25,10 +26,20 @@ describe('In-editor features (code-server)', function () {
   before(function () {
     ({ wb, workspace } = session);
     fs.writeFileSync(path.join(workspace, 'typing.txt'), '');
+    fs.writeFileSync(path.join(workspace, 'toggle.txt'), '');
     // A long text (public-domain books from the shared corpus) for the commands that take a while.
     fs.mkdirSync(path.join(workspace, 'books'));
     for (const f of fs.readdirSync(CORPUS).filter((f) => f.endsWith('.txt'))) fs.copyFileSync(path.join(CORPUS, f), path.join(workspace, 'books', f));
     fs.writeFileSync(path.join(workspace, 'long.txt'), fs.readFileSync(path.join(CORPUS, 'emma.txt'), 'utf8').slice(0, 400_000));
+    // Near the heat-map's 2,000,000-character limit: a run long enough to type and hover during it.
+    const books = fs.readdirSync(CORPUS).filter((f) => f.endsWith('.txt'));
+    fs.writeFileSync(
+      path.join(workspace, 'huge.txt'),
+      books
+        .map((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8'))
+        .join('\n')
+        .slice(0, 1_900_000),
+    );
   });
 
   const decorated = () => wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
@@ -88,10 +99,34 @@ describe('In-editor features (code-server)', function () {
   });
 
   it('turns ghost text off and on from the status bar', async function () {
+    const ghost = wb.page.locator('.editor-instance .ghost-text-decoration');
+    const prompt = 'the cat sat on the';
+    // The status bar's bits per character of what was typed: the extension has handled the edit,
+    // and its debounce (600 ms) is longer than the ghost text's (100 ms here).
+    const scoredFile = path.join(session.server.userDataDir, '..', 'toggle.txt');
+    fs.writeFileSync(scoredFile, prompt);
+    const typedScored = statusItem(`${JSON.parse(cli('score', '--model', 'ngram-classics', '--json', scoredFile)).bits_per_char.toFixed(2)} bits/char`);
     await statusItem('LM ghost text').click();
     await wb.page.locator('.statusbar-item', { hasText: 'LM ghost text' }).locator('.codicon-circle-slash').first().waitFor();
-    await statusItem('LM ghost text').click();
-    await wb.page.locator('.statusbar-item', { hasText: 'LM ghost text' }).locator('.codicon-sparkle').first().waitFor();
+    await wb.openFile('toggle.txt');
+    // The typed text is reverted whatever happens, so that no later test meets a save dialog.
+    try {
+      await wb.focusEditor();
+      await wb.page.keyboard.insertText(prompt);
+      await typedScored.waitFor();
+      assert.strictEqual(await ghost.count(), 0, `no ghost text while off: ${await wb.ghostText()}`);
+      await statusItem('LM ghost text').click();
+      await wb.page.locator('.statusbar-item', { hasText: 'LM ghost text' }).locator('.codicon-sparkle').first().waitFor();
+      // On again: the next keystroke brings ghost text back.
+      await wb.page.keyboard.press('Control+A');
+      await wb.page.keyboard.press('Delete');
+      await wb.page.keyboard.insertText(prompt);
+      await ghost.first().waitFor();
+    } finally {
+      await wb.page.keyboard.press('Escape');
+      await wb.runCommand('File: Revert File');
+      if ((await statusItem('LM ghost text').locator('.codicon-circle-slash').count()) > 0) await statusItem('LM ghost text').click();
+    }
   });
 
   it("shows the document's bits per character in the status bar, as the CLI scores it", async function () {
@@ -104,14 +139,17 @@ describe('In-editor features (code-server)', function () {
     await wb.openFile('sentences.txt');
     await wb.runCommand('LM: Show Token Probabilities');
     await decorated().first().waitFor();
-    assert.ok((await decorated().count()) > 10, 'many tokens are coloured');
     await wb.screenshot('heatmap');
+    // Every token's colour is the one its rank under the CLI gives, with the README's 10 / 100 / 1000.
+    const file = path.join(workspace, 'sentences.txt');
+    const scored: ScoredToken[] = JSON.parse(cli('score', '--model', 'ngram-classics', '--json', '--details', file)).token_scores;
+    await wb.page.mouse.move(5, 5);
+    await assertTokenColours(wb, fs.readFileSync(file, 'utf8'), scored, (t) => rankBucket(t.rank, [10, 100, 1000]));
     await wb.hoverWord('cheese');
     const hover = wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'heat-map:' }).first();
     await hover.waitFor();
     const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
-    const scored = JSON.parse(cli('score', '--model', 'ngram-classics', '--json', '--details', path.join(workspace, 'sentences.txt'))).token_scores;
-    const cheese = scored.find((t: { text: string }) => t.text === ' cheese');
+    const cheese = scored.find((t) => t.text === ' cheese')!;
     const bucket = cheese.rank <= 10 ? 'top 10' : cheese.rank <= 100 ? 'top 100' : cheese.rank <= 1000 ? 'top 1000' : 'rank > 1000';
     // The heat-map's numbers are the hover's: its colour is in the header, no second p.
     assert.ok(text.includes(`heat-map: ${bucket}`), text);
@@ -302,6 +340,30 @@ describe('In-editor features (code-server)', function () {
     });
   });
 
+  it('typing and hovering stay responsive while the heat-map scores a 1,900,000-character text', async function () {
+    await wb.openFile('huge.txt');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const running = wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
+    await running.waitFor();
+    await decorated().first().waitFor();
+    await wb.focusEditor();
+    await wb.page.keyboard.type(' zebra');
+    // Without the ghost text the typing brought, which would take the hover's place.
+    await wb.page.keyboard.press('Escape');
+    // The typed word is on screen and its hover answers while the run goes on: the run scores in
+    // pieces, and the hover waits behind one piece at most.
+    await wb.hoverWord('zebra');
+    await wb.hover().waitFor();
+    const progress = await running.innerText().catch(() => '(no progress notification)');
+    assert.ok(await running.isVisible(), `the heat-map was still running when the hover answered: ${progress}`);
+    await wb.screenshot('heatmap-responsive');
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated().first().waitFor({ state: 'detached' });
+    await wb.runCommand('File: Revert File');
+    await wb.runCommand('Notifications: Clear All Notifications');
+  });
+
   describe('cancelled long commands leave nothing behind', function () {
     /** Clicks Cancel on the progress notification whose text matches. */
     async function cancelProgress(title: RegExp): Promise<void> {
@@ -393,6 +455,35 @@ describe('Complete Selection, long and stopped (code-server)', function () {
       prompt.trimEnd(),
     );
   });
+
+  it('inserts nothing when the document changes while the model generates, and offers to copy the completion', async function () {
+    const { wb } = session;
+    const prompt = 'the mouse ate the ';
+    await wb.runCommand('Notifications: Clear All Notifications');
+    await wb.openFile('story.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+A');
+    await wb.runCommand('LM: Complete Selection');
+    await wb
+      .notification(/completing with/)
+      .filter({ hasText: /\d+ tokens: \S/ })
+      .waitFor();
+    // The user types at the end while the model is still generating.
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.type('x');
+    await wb.notification(/completing with/).waitFor({ state: 'detached', timeout: 240_000 });
+    const warning = wb.notification(/the document changed while the model was generating, so the completion was not inserted/);
+    await warning.waitFor();
+    await warning.locator('.monaco-button', { hasText: 'Copy Completion' }).waitFor();
+    await wb.screenshot('completion-document-changed');
+    // The document without the ghost text that the typing brought.
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Escape');
+    await wb.page.locator('.editor-instance .ghost-text-decoration').first().waitFor({ state: 'detached' });
+    assert.strictEqual((await wb.editorText()).trimEnd(), `${prompt}x`, 'only what the user typed');
+  });
+
   it('a completion whose tab was closed while it was generated still reaches its document, or is offered to copy', async function () {
     const { wb, workspace } = session;
     const prompt = 'the mouse ate the ';

@@ -112,12 +112,29 @@ describe('LM Playground in VS Code (code-server)', function () {
       `sorted by log p: ${logps}`,
     );
     await wb.screenshot('quick-pick-completions');
-    await rows.first().click();
+    // The second one, not the likeliest: the one clicked is the one inserted.
+    // A row's label (its first line; the second is the detail).
+    const label = async (i: number) => (await rows.nth(i).locator('.label-name').first().innerText()).replace(/\u00a0/g, ' ').trim();
+    const names = [await label(0), await label(1)];
+    const chosen = names[1];
+    assert.notStrictEqual(chosen, names[0], `two different completions: ${labels.join(' | ')}`);
+    const prompt = 'the mouse ate the';
+    const before = await wb.editorText();
+    await rows.nth(1).click();
     await wb.page.waitForFunction(
-      () =>
-        (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length >
-        'the mouse ate the'.length + 1,
+      (n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n,
+      before.length + 1,
     );
+    // What was inserted after the prompt, shown as the pick's label shows it (line breaks as ⏎, runs of spaces as one).
+    const after = await wb.editorText();
+    const rest = before.slice(prompt.length);
+    assert.ok(after.startsWith(prompt) && after.endsWith(rest), JSON.stringify(after));
+    const inserted = after.slice(prompt.length, after.length - rest.length);
+    const asLabel = inserted
+      .replace(/\r?\n/g, ' ⏎ ')
+      .replace(/[ \t]+/g, ' ')
+      .trim();
+    assert.strictEqual(asLabel, chosen, `inserted ${JSON.stringify(inserted)}`);
     await wb.page.keyboard.press('Control+Z');
     await wb.page.waitForFunction(
       () => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the',
@@ -201,6 +218,18 @@ describe('LM Playground in VS Code (code-server)', function () {
         .locator('.statusbar-item', { hasText: /gpt-classics · webgpu quantized · \d+ tok\/s/ })
         .first()
         .waitFor({ timeout: 120_000 });
+      // The same greedy text as the CLI (native onnxruntime) on the same model.
+      const expected =
+        'the mouse ate the' +
+        JSON.parse(
+          cli('generate', '--model', 'gpt-classics', '--prompt', 'the mouse ate the', '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json'),
+        ).completions[0].text;
+      await wb.page.waitForFunction(
+        (n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n,
+        'the mouse ate the'.length + 1,
+      );
+      const shown = await wb.editorText();
+      assert.strictEqual(shown.trimEnd(), expected.trimEnd(), `WebGPU's greedy completion ${JSON.stringify(shown)}, the CLI's ${JSON.stringify(expected)}`);
       await wb.screenshot('webgpu-engine');
       await wb.page.keyboard.press('Control+Z');
     });

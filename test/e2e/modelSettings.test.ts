@@ -23,11 +23,21 @@ describe('Model settings and devices in code-server', function () {
     return row;
   };
 
-  it('LM: Select Model writes the User settings, which the Settings UI shows with no "cannot be applied"', async function () {
+  it('LM: Select Model changes the status bar and the hover, and writes the User settings, which the Settings UI shows with no "cannot be applied"', async function () {
     const { wb, server } = session;
+    const hoverModel = async (name: string) => {
+      await wb.page.mouse.move(5, 5);
+      await wb.hoverWord('cheese');
+      await wb.hover().filter({ hasText: name }).waitFor();
+      await wb.page.mouse.move(5, 5);
+    };
+    await wb.openFile('sentences.txt');
+    await hoverModel('ngram-classics');
+    await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
     await wb.runCommand('LM: Select Model');
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
     await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · native' }).first().waitFor({ timeout: 120_000 });
+    await hoverModel('gpt-classics');
     const row = await settingsRow();
     await row.locator('input').first().waitFor();
     assert.strictEqual(await row.locator('input').first().inputValue(), 'gpt-classics');

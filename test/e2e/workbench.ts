@@ -201,6 +201,54 @@ export class Workbench {
     throw new Error(`no webview shows ${selector}`);
   }
 
+  /**
+   * Background colours (as CSS computes them) of the extension's decorations under the character at
+   * `col` of line `line` (both 0-based; the line must be on screen, the editor scrolled to the top).
+   */
+  async decorationColoursAt(line: number, col: number): Promise<string[]> {
+    return this.page.evaluate(
+      ({ line, col }) => {
+        const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line')).sort(
+          (a, b) => parseFloat((a as HTMLElement).style.top || '0') - parseFloat((b as HTMLElement).style.top || '0'),
+        );
+        const el = lines[line];
+        if (!el) throw new Error(`line ${line + 1} is not on screen`);
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        let seen = 0;
+        let node: Node | null;
+        while ((node = walker.nextNode())) {
+          const n = node.textContent?.length ?? 0;
+          if (col < seen + n) break;
+          seen += n;
+        }
+        if (!node) throw new Error(`line ${line + 1} has no character ${col + 1}`);
+        const range = document.createRange();
+        range.setStart(node, col - seen);
+        range.setEnd(node, col - seen + 1);
+        const r = range.getBoundingClientRect();
+        const x = r.left + r.width / 2;
+        const y = r.top + r.height / 2;
+        return Array.from(document.querySelectorAll('.editor-instance .view-overlays .cdr[class*="TextEditorDecorationType"]'))
+          .filter((d) => {
+            const b = d.getBoundingClientRect();
+            return b.left <= x && x <= b.right && b.top <= y && y <= b.bottom;
+          })
+          .map((d) => getComputedStyle(d).backgroundColor);
+      },
+      { line, col },
+    );
+  }
+
+  /** The ghost text on screen: its first line, then the lines VS Code shows below it. */
+  async ghostText(): Promise<string> {
+    return this.page.evaluate(() => {
+      const text = (sel: string) => Array.from(document.querySelectorAll(sel)).map((e) => (e as HTMLElement).innerText);
+      const first = text('.editor-instance .view-lines .ghost-text-decoration').join('');
+      const more = text('.editor-instance .view-zones .suggest-preview-text .view-line, .editor-instance .view-zones .ghost-text .view-line');
+      return [first, ...more].join('\n').replace(/\u00a0/g, ' ');
+    });
+  }
+
   notification(text: string | RegExp): Locator {
     return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
   }

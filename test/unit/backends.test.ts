@@ -112,10 +112,11 @@ describe('model backends: the registry', function () {
     assert.throws(() => recognizeModel('  ', EMBEDDED), /no model given/);
     assert.throws(
       () => backendById('kenlm'),
-      (e: Error) => e instanceof LmError && e.message === 'no model backend "kenlm" (there are onnx, gguf, ngram)',
+      (e: Error) => e instanceof LmError && e.message === 'no model backend "kenlm" (there are onnx, gguf, remote, ngram)',
     );
-    // Without a path (a reference that names no file), neither backend claims it.
+    // Without a path (a reference that names no file), only the remote backend may claim it, and only a well-formed one.
     assert.strictEqual(recognize({ spec: 'https://example.org/v1' }), undefined);
+    assert.strictEqual(recognize({ spec: 'https://example.org/v1#m' })?.backend.id, 'remote');
   });
 
   it('declares capabilities; every model a backend opens carries them and its name', async () => {

@@ -25,6 +25,11 @@ export interface BackendCapabilities {
   context: 'markov' | 'window';
   /** Where it can run. */
   placements: readonly Placement[];
+  /**
+   * `server`: the model tokenizes and computes on a server and is asked with text
+   * (`LanguageModel.server`); absent: the tokenizer runs here.
+   */
+  tokenizer?: 'server';
   /** Devices `lmPlayground.device` chooses among; empty when it runs in plain JavaScript, where the setting does not apply. */
   devices: readonly Device[];
 }

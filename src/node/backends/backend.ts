@@ -44,6 +44,8 @@ export interface OpenOptions {
   threads?: number;
   /** Cap on a model file's size and on what it decompresses to. */
   maxBytes?: number;
+  /** A remote model's API key (the extension's SecretStorage, the CLI's LMP_API_KEY); never in settings. */
+  apiKey?: string;
 }
 
 /** A file a webview's worker loads a model from: read by the extension and posted as bytes. */

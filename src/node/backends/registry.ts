@@ -8,8 +8,9 @@ import type { ModelBackend, ModelReference } from './backend';
 import { ggufBackend } from './ggufBackend';
 import { ngramBackend } from './ngramBackend';
 import { onnxBackend } from './onnxBackend';
+import { remoteBackend } from './remoteBackend';
 
-export const BACKENDS: readonly ModelBackend[] = [onnxBackend, ggufBackend, ngramBackend];
+export const BACKENDS: readonly ModelBackend[] = [onnxBackend, ggufBackend, remoteBackend, ngramBackend];
 
 export function backendById(id: string): ModelBackend {
   const backend = BACKENDS.find((b) => b.id === id);

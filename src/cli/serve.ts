@@ -1,0 +1,71 @@
+/** `lmp serve`: one model behind vLLM's OpenAI-compatible API, until SIGINT or SIGTERM. */
+import { LmError } from '../core/errors';
+import { loadModel, recognizeModel } from '../node/modelLoader';
+import { DEFAULT_MAX_BODY_BYTES, OpenAiServer } from '../node/openaiServer/httpServer';
+import { maxModelLen } from '../node/openaiServer/servedModel';
+import { deviceOption, dtypeOption, intOption, parse } from './options';
+
+/** How long shutting down waits for running requests before cancelling them. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    model: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'served-model-name': { type: 'string' },
+    concurrency: { type: 'string' },
+    queue: { type: 'string' },
+    'max-body-bytes': { type: 'string' },
+    'max-logprobs': { type: 'string' },
+    'api-key': { type: 'string' },
+    device: { type: 'string' },
+    dtype: { type: 'string' },
+    quantized: { type: 'boolean' },
+  });
+  if (!values.model) throw new LmError('give --model MODEL');
+  const host = values.host ?? '127.0.0.1';
+  const port = intOption(values.port, 'port', 8000, 0, 65535);
+  const options = {
+    host,
+    port,
+    concurrency: intOption(values.concurrency, 'concurrency', 1, 1, 256),
+    queue: intOption(values.queue, 'queue', 32, 0, 100_000),
+    maxBodyBytes: intOption(values['max-body-bytes'], 'max-body-bytes', DEFAULT_MAX_BODY_BYTES, 1024),
+    maxLogprobs: intOption(values['max-logprobs'], 'max-logprobs', 20, 0, 100_000),
+    apiKey: values['api-key'] ?? (process.env.LMP_SERVE_API_KEY || undefined),
+    shutdownGraceMs: SHUTDOWN_GRACE_MS,
+    log: (line: string) => void process.stderr.write(`lmp serve: ${line}\n`),
+  };
+  const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), dtype: dtypeOption(values.dtype, values.quantized) });
+  const name = values['served-model-name'] ?? recognizeModel(values.model).name;
+  const server = new OpenAiServer({ name, model, created: Math.floor(Date.now() / 1000), maxModelLen: maxModelLen(model) }, options);
+  let address;
+  try {
+    address = await server.listen();
+  } catch (e) {
+    model.dispose?.();
+    throw new LmError(`cannot listen on ${host}:${port}: ${(e as Error).message}`);
+  }
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  if (!isLoopback(address.address))
+    options.log(`listening on ${shown}, which other machines can reach${options.apiKey ? '' : ' — with no API key (--api-key or LMP_SERVE_API_KEY)'}`);
+  // Written at once, not batched as other commands' output: scripts wait for this line.
+  process.stdout.write(`serving ${name} at http://${shown}:${address.port}/v1 (${model.info.description}); Ctrl+C stops\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  options.log(`${signal}: finishing running requests (at most ${SHUTDOWN_GRACE_MS / 1000} s), then stopping; a second signal stops at once`);
+  const now = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  await server.close();
+  model.dispose?.();
+  options.log('stopped');
+  return 0;
+}
+
+function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || address === '::ffff:127.0.0.1';
+}

@@ -1,0 +1,82 @@
+/**
+ * The remote backend: a model served over HTTP, referenced as `http(s)://HOST[:PORT]/v1#MODEL`
+ * (core/remote/remoteRef.ts). Opening it asks the server for its models (checking that the named
+ * one is there) and, unless the reference sets it, which API dialect it speaks; no request is
+ * made before, and none after the model is disposed.
+ */
+import { LmError } from '../../core/errors';
+import { parseRemoteRef, type Dialect, type RemoteRef } from '../../core/remote/remoteRef';
+import type { RemoteDialect } from '../remote/dialect';
+import { Endpoint, type EndpointOptions } from '../remote/endpoint';
+import { llamaCppDialect } from '../remote/llamaCppDialect';
+import { ollamaDialect } from '../remote/ollamaDialect';
+import { openaiDialect } from '../remote/openaiDialect';
+import { REMOTE_CAPABILITIES, RemoteLanguageModel } from '../remote/remoteModel';
+import type { ModelBackend } from './backend';
+
+export const DIALECT_APIS: Record<Dialect, RemoteDialect> = { openai: openaiDialect, 'llama.cpp': llamaCppDialect, ollama: ollamaDialect };
+
+/** The endpoint of a reference: its routes hang from the server's root. */
+export function endpointFor(ref: RemoteRef, options: EndpointOptions = {}): Endpoint {
+  return new Endpoint(`${ref.root}/`, ref.baseUrl, options);
+}
+
+/**
+ * Which API the server speaks: Ollama answers `GET /api/version`, llama.cpp's server `GET /props`
+ * with its generation settings; anything else is taken as the OpenAI API (vLLM, SGLang).
+ */
+export async function detectDialect(endpoint: Endpoint): Promise<Dialect> {
+  const probe = async (path: string, test: (j: Record<string, unknown>) => boolean) => {
+    try {
+      const j = await endpoint.json(path, undefined);
+      return j !== null && typeof j === 'object' && test(j as Record<string, unknown>);
+    } catch {
+      return false;
+    }
+  };
+  if (await probe('api/version', (j) => typeof j.version === 'string')) return 'ollama';
+  if (await probe('props', (j) => typeof j.default_generation_settings === 'object')) return 'llama.cpp';
+  return 'openai';
+}
+
+/** Opens a remote model: lists the server's models, checks the named one is among them, detects the dialect. */
+export async function openRemote(spec: string, options: EndpointOptions = {}): Promise<RemoteLanguageModel> {
+  const ref = parseRemoteRef(spec);
+  if (!ref) throw new LmError(`${spec} is not a remote model reference`);
+  const endpoint = endpointFor(ref, options);
+  try {
+    const dialect = DIALECT_APIS[ref.dialect ?? (await detectDialect(endpoint))];
+    const models = await dialect.listModels(endpoint);
+    const found = models.find((m) => m.id === ref.model);
+    if (!found)
+      throw new LmError(
+        `${ref.baseUrl}: the server has no model "${ref.model}"; it serves ${models.map((m) => m.id).join(', ') || 'none'} (LM: Select Model → Add remote model… lists them)`,
+      );
+    return new RemoteLanguageModel(ref, dialect, endpoint, found.contextLength);
+  } catch (e) {
+    endpoint.close();
+    throw e;
+  }
+}
+
+export const remoteBackend: ModelBackend = {
+  id: 'remote',
+  label: 'a model on a server (http(s)://HOST[:PORT]/v1#MODEL)',
+  accepts: 'a model on an OpenAI-compatible server, as http(s)://HOST[:PORT]/v1#MODEL (vLLM, SGLang; llama.cpp and Ollama generate only)',
+  fileExtensions: [],
+  capabilities: REMOTE_CAPABILITIES,
+  // A URL names no file: taken as it is. A malformed one is not recognised (recognizeModel says why).
+  recognize: (ref) => {
+    if (ref.path !== undefined) return undefined;
+    try {
+      return parseRemoteRef(ref.spec) ? ref.spec.trim() : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  open: (model, options) => openRemote(model.location, { apiKey: options.apiKey }),
+  facts: (model) => {
+    const ref = parseRemoteRef(model.location);
+    return ref ? { parametersAre: 'weights', architecture: `served at ${ref.baseUrl}${ref.dialect ? ` (${ref.dialect})` : ''}` } : undefined;
+  },
+};

@@ -1,0 +1,78 @@
+/**
+ * What the remote model asks of a server, whatever its API: the models it serves, a text's tokens
+ * with their log-probs (when the API can score a prompt), and streamed sampling. One module per
+ * dialect (openaiDialect.ts, llamaCppDialect.ts, ollamaDialect.ts) maps its API's fields onto these.
+ */
+import type { CancelSignal } from '../../core/errors';
+import type { FinishReason } from '../../core/generation';
+import type { Dialect } from '../../core/remote/remoteRef';
+import type { ServerPiece } from '../../core/remote/tokenOffsets';
+import type { Endpoint } from './endpoint';
+
+/** One token as a server reports it, with its log-prob and its alternatives (the server's top k). */
+export interface ServerPosition {
+  piece: ServerPiece;
+  /** ln p given what came before; null where the server scored nothing (a sequence's first token). */
+  logProb: number | null;
+  /** Its rank among all tokens, where the server says (vLLM's prompt_logprobs). */
+  rank?: number;
+  top: { piece: ServerPiece; logProb: number }[];
+}
+
+export interface ServedModel {
+  id: string;
+  /** The longest sequence it takes, where the server says (vLLM's max_model_len). */
+  contextLength?: number;
+}
+
+export interface SamplingRequest {
+  prompt: string;
+  maxTokens: number;
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stop: readonly string[];
+  n: number;
+  /** Alternatives per generated token (at least 1: the token's own log-prob comes with them). */
+  logprobs: number;
+}
+
+export interface RemoteDialect {
+  readonly name: Dialect;
+  /** Why this API cannot score a given text; undefined when it can (`score` is then present). */
+  readonly scoringUnavailable?: string;
+  listModels(endpoint: Endpoint, signal?: CancelSignal): Promise<ServedModel[]>;
+  /** The tokens of `text` with log-probs, the server's begin-of-text token (if it adds one) first. */
+  score?(endpoint: Endpoint, model: string, text: string, topK: number, signal?: CancelSignal): Promise<ServerPosition[]>;
+  /**
+   * Streams completions; `onToken` gets each generated token of completion `index`, and returns
+   * true when the caller wants no more of it. Resolves with each completion's finish reason.
+   */
+  generate(
+    endpoint: Endpoint,
+    model: string,
+    request: SamplingRequest,
+    onToken: (index: number, token: ServerPosition) => boolean,
+    signal?: CancelSignal,
+  ): Promise<FinishReason[]>;
+}
+
+/** A number field, or undefined. */
+export function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** An object field, or an empty object. */
+export function obj(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+export function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** Bytes as a server gives them (a list of 0..255), or undefined. */
+export function byteList(v: unknown): number[] | undefined {
+  return Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b < 256) ? (v as number[]) : undefined;
+}

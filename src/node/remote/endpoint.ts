@@ -1,0 +1,389 @@
+/**
+ * HTTP to one model server, with what a remote model needs around Node's fetch: requests only to
+ * its own origin, a cap on requests in flight per origin (bursts of hovers wait in a queue, and a
+ * request whose caller gave up is never sent), identical requests in flight shared, connect and
+ * read timeouts, retries with backoff on 429 and 503 honouring Retry-After, cancellation that
+ * aborts the HTTP request, and errors that name the endpoint and the fix.
+ */
+import { CancelledError, LmError, type CancelSignal } from '../../core/errors';
+import { describeServerError, type ErrorContext } from './serverErrors';
+
+export interface EndpointOptions {
+  /** Sent as `Authorization: Bearer …` when set. */
+  apiKey?: string;
+  /**
+   * Time to the answer of a GET (the model list, dialect probes: answered at once by a live
+   * server, so this is in effect the connection's timeout).
+   */
+  connectTimeoutMs?: number;
+  /** Time to the answer of a POST (the server computes first: a long text's scores) and longest silence while a body arrives. */
+  readTimeoutMs?: number;
+  /** Requests in flight per origin; more wait in a queue. */
+  maxInFlight?: number;
+  /** Retries of a 429 or 503 before giving up. */
+  maxRetries?: number;
+  /** Longest Retry-After honoured; a server asking for longer is reported. */
+  maxRetryAfterMs?: number;
+}
+
+const DEFAULTS = { connectTimeoutMs: 15_000, readTimeoutMs: 120_000, maxInFlight: 4, maxRetries: 4, maxRetryAfterMs: 30_000 };
+
+/** How often a CancelSignal (a polled flag) is looked at while a request is out. */
+const CANCEL_POLL_MS = 25;
+
+/** Requests in flight per origin, shared by every model on it; the queue is first come, first served. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly max: number) {}
+
+  async acquire(signal?: CancelSignal): Promise<() => void> {
+    while (this.active >= this.max) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (signal?.cancelled) {
+        this.next();
+        throw new CancelledError();
+      }
+    }
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.next();
+    };
+  }
+
+  /** Cancelled waiters are woken so that they can leave the queue. */
+  wakeAll(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  private next(): void {
+    this.waiting.shift()?.();
+  }
+}
+
+const limiters = new Map<string, Limiter>();
+
+function limiterFor(origin: string, max: number): Limiter {
+  let l = limiters.get(origin);
+  if (!l || l.max !== max) limiters.set(origin, (l = new Limiter(max)));
+  return l;
+}
+
+/** Polls a CancelSignal and aborts `controller` when it fires; returns the stop function. */
+function watchCancel(signal: CancelSignal | undefined, onCancel: () => void): () => void {
+  if (!signal) return () => undefined;
+  if (signal.cancelled) {
+    onCancel();
+    return () => undefined;
+  }
+  const timer = setInterval(() => {
+    if (signal.cancelled) {
+      clearInterval(timer);
+      onCancel();
+    }
+  }, CANCEL_POLL_MS);
+  return () => clearInterval(timer);
+}
+
+/** Why a request was aborted: by its caller, by a timeout, or because the model was closed. */
+type AbortWhy = 'cancel' | 'connect-timeout' | 'read-timeout' | 'closed';
+
+export class Endpoint {
+  private readonly options: Required<Omit<EndpointOptions, 'apiKey'>> & { apiKey?: string };
+  private readonly open = new Set<AbortController>();
+  private closed = false;
+  /** Identical JSON requests in flight: one HTTP request, every caller gets its answer. */
+  private readonly shared = new Map<string, { promise: Promise<unknown>; callers: number; controller: { abort(): void } }>();
+
+  /** The server's origin (`http://host:port`): no request goes anywhere else. */
+  readonly origin: string;
+  private readonly root: string;
+
+  constructor(
+    /** The server's root (`http://host:port/`, or with the path before `/v1`): routes are relative to it. */
+    root: string,
+    /** The name in messages: the base URL the user gave. */
+    readonly name: string,
+    options: EndpointOptions = {},
+  ) {
+    this.root = root.endsWith('/') ? root : `${root}/`;
+    this.origin = new URL(this.root).origin;
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** Stops every request in flight and refuses new ones: the model is no longer active. */
+  close(): void {
+    this.closed = true;
+    for (const c of this.open) c.abort('closed');
+    limiterFor(this.origin, this.options.maxInFlight).wakeAll();
+  }
+
+  private url(path: string): string {
+    const url = new URL(path, this.root);
+    if (url.origin !== this.origin) throw new LmError(`refused a request to ${url.origin}: a remote model only talks to ${this.origin}`);
+    return url.toString();
+  }
+
+  private headers(body: boolean): Record<string, string> {
+    const h: Record<string, string> = { accept: 'application/json, text/event-stream, application/x-ndjson' };
+    if (body) h['content-type'] = 'application/json';
+    if (this.options.apiKey) h.authorization = `Bearer ${this.options.apiKey}`;
+    return h;
+  }
+
+  /**
+   * GET (no body) or POST a JSON request and parse the JSON answer. Identical requests in flight
+   * share one HTTP request, which is aborted only when every caller has cancelled.
+   */
+  async json(path: string, body: unknown | undefined, signal?: CancelSignal, context: ErrorContext = {}): Promise<unknown> {
+    const key = `${path}\u0000${body === undefined ? '' : JSON.stringify(body)}`;
+    let entry = this.shared.get(key);
+    if (!entry) {
+      const own = { cancelled: false };
+      const controller = { abort: () => (own.cancelled = true) };
+      const promise = this.request(path, body, own, context, async (res, read) => parseJson(await read(), this.name, path)).finally(() => {
+        if (this.shared.get(key) === entry) this.shared.delete(key);
+      });
+      // Every caller may have gone (cancelled) by the time it fails: not an unhandled rejection.
+      promise.catch(() => undefined);
+      entry = { promise, callers: 0, controller };
+      this.shared.set(key, entry);
+    }
+    const e = entry;
+    e.callers++;
+    let stop: () => void = () => undefined;
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        e.promise.then(resolve, reject);
+        stop = watchCancel(signal, () => {
+          reject(new CancelledError());
+          if (--e.callers === 0) e.controller.abort();
+        });
+      });
+    } finally {
+      stop();
+    }
+  }
+
+  /**
+   * POSTs a streaming request and yields each event's JSON: Server-Sent Events (`data: …`, ended
+   * by `[DONE]`, the OpenAI API and llama.cpp) or one JSON object a line (Ollama). A stream that
+   * stops before its end (`isLast` never true, no `[DONE]`) is an error, as is a line that is
+   * not JSON.
+   */
+  async stream(
+    path: string,
+    body: unknown,
+    format: 'sse' | 'ndjson',
+    onEvent: (event: unknown) => boolean | void,
+    signal?: CancelSignal,
+    context: ErrorContext = {},
+  ): Promise<void> {
+    await this.request(path, body, signal, context, async (_res, _read, chunks) => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      let ended = false;
+      let data: string[] = [];
+      const line = (raw: string) => {
+        const l = raw.replace(/\r$/, '');
+        if (format === 'ndjson') {
+          if (l.trim() && !ended) ended = onEvent(parseJson(l, this.name, path, 'a line of the stream')) === true;
+          return;
+        }
+        if (l === '') {
+          if (data.length > 0 && !ended) {
+            const payload = data.join('\n');
+            if (payload.trim() === '[DONE]') ended = true;
+            else ended = onEvent(parseJson(payload, this.name, path, 'an event of the stream')) === true;
+          }
+          data = [];
+        } else if (l.startsWith('data:')) data.push(l.slice(5).replace(/^ /, ''));
+        else if (l.startsWith('error:')) throw new LmError(`${this.name}: the stream reported an error: ${l.slice(6).trim()}`);
+        // Comments (":"), event names and ids carry nothing we use.
+      };
+      for await (const chunk of chunks()) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0 && !ended) {
+          line(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+        }
+        if (ended) return;
+      }
+      buffer += decoder.decode();
+      for (const l of buffer.split('\n')) if (!ended) line(l);
+      if (!ended && format === 'sse') line('');
+      if (!ended)
+        throw new LmError(
+          `${this.name}: the stream of ${path} was cut off before the completion finished (the server stopped or the connection dropped); what it generated was not used: try again`,
+        );
+    });
+  }
+
+  /**
+   * One request with retries on 429 and 503, within the per-origin cap. `consume` reads the
+   * answer while the request still holds its place and its timeouts.
+   */
+  private async request<T>(
+    path: string,
+    body: unknown | undefined,
+    signal: CancelSignal | undefined,
+    context: ErrorContext,
+    consume: (res: Response, read: () => Promise<string>, chunks: () => AsyncIterable<Uint8Array>) => Promise<T>,
+  ): Promise<T> {
+    const url = this.url(path);
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
+      if (signal?.cancelled) throw new CancelledError();
+      const release = await limiterFor(this.origin, this.options.maxInFlight).acquire(signal);
+      if (this.closed) {
+        release();
+        throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
+      }
+      const controller = new AbortController();
+      let why: AbortWhy | undefined;
+      const abort = (w: AbortWhy) => {
+        why ??= w;
+        controller.abort(w);
+      };
+      this.open.add(controller);
+      const stopCancel = watchCancel(signal, () => abort('cancel'));
+      const firstWait = body === undefined ? this.options.connectTimeoutMs : this.options.readTimeoutMs;
+      let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => abort('connect-timeout'), firstWait);
+      const idle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => abort('read-timeout'), this.options.readTimeoutMs);
+      };
+      const failed = (e: unknown): never => {
+        if (why === 'cancel') throw new CancelledError();
+        if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
+        if (why === 'connect-timeout')
+          throw new LmError(
+            `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
+          );
+        if (why === 'read-timeout')
+          throw new LmError(
+            `${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer; nothing was used: try again`,
+          );
+        if (e instanceof LmError || e instanceof CancelledError) throw e;
+        throw describeNetworkError(e, this.name);
+      };
+      let retryAfterMs: number | undefined;
+      try {
+        let res: Response;
+        try {
+          res = await fetch(url, {
+            method: body === undefined ? 'GET' : 'POST',
+            headers: this.headers(body !== undefined),
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: controller.signal,
+            redirect: 'error',
+          });
+        } catch (e) {
+          return failed(e);
+        }
+        idle();
+        const reader = res.body?.getReader();
+        const chunks = async function* () {
+          if (!reader) return;
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            idle();
+            yield value;
+          }
+        };
+        const read = async () => {
+          const parts: Uint8Array[] = [];
+          for await (const c of chunks()) parts.push(c);
+          return Buffer.concat(parts).toString('utf8');
+        };
+        try {
+          if (res.ok) return await consume(res, read, chunks);
+          const text = await read();
+          if ((res.status === 429 || res.status === 503) && attempt < this.options.maxRetries) {
+            retryAfterMs = retryDelay(res.headers.get('retry-after'), attempt);
+            if (retryAfterMs > this.options.maxRetryAfterMs)
+              throw new LmError(
+                `${this.name}: the server is busy (${res.status}) and asks to wait ${Math.round(retryAfterMs / 1000)} s before trying again; try later, or a less loaded server`,
+              );
+          } else throw describeServerError(res.status, text, this.name, context);
+        } catch (e) {
+          if (controller.signal.aborted) return failed(e);
+          if (e instanceof LmError || e instanceof CancelledError) throw e;
+          if (e instanceof TypeError || (e as { name?: string }).name === 'TypeError') throw describeNetworkError(e, this.name, true);
+          throw e;
+        } finally {
+          reader?.releaseLock();
+          // A body left unread (an error thrown mid-stream) must not hold the connection.
+          if (!controller.signal.aborted) controller.abort('done');
+        }
+      } finally {
+        clearTimeout(timer);
+        stopCancel();
+        this.open.delete(controller);
+        release();
+      }
+      await sleepCancellable(retryAfterMs!, signal, () => this.closed);
+    }
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date; else exponential backoff from half a second. */
+export function retryDelay(header: string | null, attempt: number, now = Date.now()): number {
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(header);
+    if (Number.isFinite(date)) return Math.max(0, date - now);
+  }
+  return Math.min(8000, 500 * 2 ** attempt);
+}
+
+async function sleepCancellable(ms: number, signal: CancelSignal | undefined, closed: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (signal?.cancelled) throw new CancelledError();
+    if (closed()) throw new LmError('the remote model was closed');
+    await new Promise<void>((resolve) => setTimeout(resolve, Math.min(CANCEL_POLL_MS, until - Date.now())));
+  }
+}
+
+function parseJson(text: string, name: string, path: string, what = 'the answer'): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const start = JSON.stringify(text.slice(0, 60));
+    throw new LmError(`${name}: ${what} to ${path} is not JSON (it starts ${start}): is this an OpenAI-compatible server, and is the dialect right?`);
+  }
+}
+
+/** A failure before any answer (fetch's TypeError and its cause's code) in words, with the fix. */
+export function describeNetworkError(e: unknown, name: string, midAnswer = false): LmError {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? (e as { code?: string }).code ?? '';
+  const host = (() => {
+    try {
+      return new URL(name).host;
+    } catch {
+      return name;
+    }
+  })();
+  if (midAnswer || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
+    return new LmError(`${name}: the connection dropped in the middle of the answer (the server stopped or restarted); nothing was used: try again`);
+  if (code === 'ECONNREFUSED') return new LmError(`${name}: connection refused: no server listens at ${host}; start it, or fix the URL (LM: Select Model)`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new LmError(`${name}: the host name ${host.replace(/:\d+$/, '')} cannot be resolved (DNS); check it in the URL`);
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code))
+    return new LmError(
+      `${name}: the TLS connection failed (${code}): the server's certificate is not trusted here; use its CA (NODE_EXTRA_CA_CERTS) or plain http:// for a server on this machine`,
+    );
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT')
+    return new LmError(`${name}: the connection timed out: check the host, the port and any firewall`);
+  return new LmError(`${name}: the request failed (${code || cause?.message || (e as Error).message}); check that the server runs and the URL is right`);
+}

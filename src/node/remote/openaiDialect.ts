@@ -1,0 +1,139 @@
+/**
+ * The OpenAI completions API as vLLM and SGLang serve it. Scoring: `POST /v1/completions` with
+ * `max_tokens: 0`, `echo: true`, `logprobs: k` (choices[0].logprobs: tokens, token_logprobs,
+ * top_logprobs) and vLLM's `prompt_logprobs: k` (choices[0].prompt_logprobs: per token
+ * {id: {logprob, rank, decoded_token}}, which also gives the rank of the token itself). A server
+ * that refuses prompt_logprobs is asked without it. Sampling: the same route with `stream: true`.
+ */
+import { LmError, type CancelSignal } from '../../core/errors';
+import type { FinishReason } from '../../core/generation';
+import { arr, num, obj, type RemoteDialect, type SamplingRequest, type ServerPosition, type ServedModel } from './dialect';
+import type { Endpoint } from './endpoint';
+
+/** Servers found not to take vLLM's prompt_logprobs, by origin. */
+const noPromptLogprobs = new Set<string>();
+
+/** `top_logprobs[i]`: {token text: logprob}, as the OpenAI API gives it. */
+function topFromDict(d: unknown): ServerPosition['top'] {
+  return Object.entries(obj(d))
+    .filter(([, lp]) => num(lp) !== undefined)
+    .map(([text, lp]) => ({ piece: { text }, logProb: lp as number }))
+    .sort((a, b) => b.logProb - a.logProb);
+}
+
+/** Positions from an OpenAI `logprobs` object, from token `from` on. */
+function positions(logprobs: Record<string, unknown>, from = 0): ServerPosition[] {
+  const tokens = arr(logprobs.tokens);
+  const lps = arr(logprobs.token_logprobs);
+  const tops = arr(logprobs.top_logprobs);
+  const out: ServerPosition[] = [];
+  for (let i = from; i < tokens.length; i++) {
+    if (typeof tokens[i] !== 'string') throw new LmError(`logprobs.tokens[${i}] is not a string`);
+    out.push({ piece: { text: tokens[i] as string }, logProb: num(lps[i]) ?? null, top: topFromDict(tops[i]) });
+  }
+  return out;
+}
+
+/** vLLM's prompt_logprobs entry for a token: its rank and the alternatives with ids. */
+function fromPromptLogprobs(p: ServerPosition, entry: unknown, topK: number): void {
+  const items = Object.values(obj(entry)).map(obj);
+  if (items.length === 0) return;
+  const own = p.logProb === null ? undefined : items.find((e) => e.decoded_token === p.piece.text && Math.abs((num(e.logprob) ?? NaN) - p.logProb!) < 1e-5);
+  if (own && num(own.rank) !== undefined) p.rank = own.rank as number;
+  // Its entries hold the k best and the token itself: the k best, likeliest first.
+  const top = items
+    .filter((e) => typeof e.decoded_token === 'string' && num(e.logprob) !== undefined && (num(e.rank) === undefined || (e.rank as number) <= topK))
+    .map((e) => ({ piece: { text: e.decoded_token as string }, logProb: e.logprob as number }))
+    .sort((a, b) => b.logProb - a.logProb)
+    .slice(0, topK);
+  if (top.length > 0) p.top = top;
+}
+
+function finishOf(choice: Record<string, unknown>): FinishReason | undefined {
+  const reason = choice.finish_reason;
+  if (reason === 'length') return 'length';
+  // vLLM's stop_reason: the stop string (or token) that ended it; null at the end of text.
+  if (reason === 'stop') return choice.stop_reason !== undefined && choice.stop_reason !== null ? 'stop' : 'eos';
+  return undefined;
+}
+
+export const openaiDialect: RemoteDialect = {
+  name: 'openai',
+
+  async listModels(endpoint: Endpoint, signal?: CancelSignal): Promise<ServedModel[]> {
+    const answer = obj(await endpoint.json('v1/models', undefined, signal));
+    return arr(answer.data)
+      .map(obj)
+      .filter((m) => typeof m.id === 'string')
+      .map((m) => ({ id: m.id as string, contextLength: num(m.max_model_len) }));
+  },
+
+  async score(endpoint: Endpoint, model: string, text: string, topK: number, signal?: CancelSignal): Promise<ServerPosition[]> {
+    const body: Record<string, unknown> = { model, prompt: text, max_tokens: 0, echo: true, logprobs: topK, temperature: 0 };
+    const withRanks = !noPromptLogprobs.has(endpoint.origin);
+    let answer: Record<string, unknown>;
+    try {
+      answer = obj(await endpoint.json('v1/completions', withRanks ? { ...body, prompt_logprobs: topK } : body, signal, { model, asked: `top-k ${topK}` }));
+    } catch (e) {
+      if (!withRanks || !(e instanceof LmError) || !/prompt_logprobs/.test(e.message) || /max_logprobs|at most|maximum/i.test(e.message)) throw e;
+      // Not vLLM: the OpenAI API's echo alone (no ranks outside the top k).
+      noPromptLogprobs.add(endpoint.origin);
+      answer = obj(await endpoint.json('v1/completions', body, signal, { model, asked: `top-k ${topK}` }));
+    }
+    const choice = obj(arr(answer.choices)[0]);
+    if (!choice.logprobs)
+      throw new LmError(
+        `${endpoint.name}: the answer has no choices[0].logprobs: this server does not score a prompt (echo with logprobs); use a vLLM or SGLang server, or a local model`,
+      );
+    const out = positions(obj(choice.logprobs));
+    const prompt = arr(choice.prompt_logprobs);
+    if (prompt.length > 0) {
+      // With max_tokens 0 the echoed tokens are the prompt's; prompt_logprobs has one entry per prompt token.
+      out.length = Math.min(out.length, prompt.length);
+      out.forEach((p, i) => fromPromptLogprobs(p, prompt[i], topK));
+    }
+    return out;
+  },
+
+  async generate(endpoint, model, request: SamplingRequest, onToken, signal): Promise<FinishReason[]> {
+    const body: Record<string, unknown> = {
+      model,
+      prompt: request.prompt,
+      max_tokens: request.maxTokens,
+      temperature: request.temperature,
+      n: request.n,
+      stream: true,
+      logprobs: request.logprobs,
+    };
+    if (request.topP !== undefined && request.topP < 1) body.top_p = request.topP;
+    if (request.topK !== undefined && request.topK > 0) body.top_k = request.topK; // vLLM, SGLang: a sampling parameter beyond OpenAI's
+    if (request.seed !== undefined) body.seed = request.seed;
+    if (request.stop.length > 0) body.stop = request.stop;
+    const finished: FinishReason[] = new Array(request.n).fill('length');
+    const done = new Set<number>();
+    await endpoint.stream(
+      'v1/completions',
+      body,
+      'sse',
+      (event) => {
+        const e = obj(event);
+        if (e.error) throw new LmError(`${endpoint.name}: the server reported an error in the stream: ${JSON.stringify(e.error).slice(0, 200)}`);
+        for (const c of arr(e.choices).map(obj)) {
+          const index = num(c.index) ?? 0;
+          if (done.has(index)) continue;
+          const tokens = positions(obj(c.logprobs));
+          // A server that sends no log-probs still sends the text.
+          if (tokens.length === 0 && typeof c.text === 'string' && c.text) tokens.push({ piece: { text: c.text }, logProb: null, top: [] });
+          for (const p of tokens) if (!done.has(index) && onToken(index, p)) done.add(index);
+          const reason = finishOf(c);
+          if (reason) finished[index] = reason;
+          if (reason || c.finish_reason) done.add(index);
+        }
+        return done.size >= request.n;
+      },
+      signal,
+      { model, asked: `${request.logprobs} log-probs per token` },
+    );
+    return finished;
+  },
+};

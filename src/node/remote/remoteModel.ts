@@ -1,0 +1,261 @@
+/**
+ * A language model served over HTTP (vLLM, SGLang, llama.cpp's server, Ollama). Its tokenizer
+ * and its distributions are the server's: features ask it with text (`server`, core/remote/
+ * serverModel.ts); its token-level methods refuse with a message that says a local model is
+ * needed. Token ids are this client's own, one per distinct token text it has seen, so that the
+ * alternatives can mark the actual token.
+ */
+import type { BackendCapabilities } from '../../core/backends/capabilities';
+import { LmError, type CancelSignal } from '../../core/errors';
+import type { Completion, GeneratedToken, GenerationHooks, GenerationOptions } from '../../core/generation';
+import { blankLineStop, validateGenerationOptions, type FinishReason } from '../../core/generation';
+import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../core/model';
+import { randomSeed } from '../../core/random';
+import type { RemoteRef } from '../../core/remote/remoteRef';
+import { needsLocalModel, type ServerModel } from '../../core/remote/serverModel';
+import { pieceBytes, placePieces, type ServerPiece } from '../../core/remote/tokenOffsets';
+import type { Alternative, TokenScore } from '../../core/scoring';
+import { byteTokenText, splitsCharacter } from '../../core/tokenBytes';
+import type { RemoteDialect, ServerPosition } from './dialect';
+import type { Endpoint } from './endpoint';
+
+export const REMOTE_CAPABILITIES: BackendCapabilities = {
+  distribution: 'top-k',
+  batchedScoring: true,
+  context: 'window',
+  placements: ['host'],
+  devices: [],
+  tokenizer: 'server',
+};
+
+/** vLLM's default cap on log-probs per position (max_logprobs), the most asked for. */
+export const DEFAULT_MAX_TOP_K = 20;
+/** A context length to assume when the server does not say. */
+const UNKNOWN_CONTEXT = 2048;
+
+/** The server's tokens as this client knows them: each distinct piece gets an id, its text and bytes kept. */
+class ServerVocabulary implements Tokenizer {
+  private readonly ids = new Map<string, number>();
+  private readonly pieces: ServerPiece[] = [];
+  readonly sentencePerLine = false;
+
+  constructor(private readonly modelName: string) {}
+
+  get vocabSize(): number {
+    return 0; // unknown: the server does not say
+  }
+
+  id(piece: ServerPiece): number {
+    const key = `${piece.text}\u0000${piece.bytes?.join(',') ?? ''}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.pieces.length;
+      this.pieces.push(piece);
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  encode(): Token[] {
+    throw new LmError(needsLocalModel(this.modelName, 'tokenizing here'));
+  }
+
+  decode(ids: readonly number[]): string {
+    const bytes: number[] = [];
+    for (const id of ids) bytes.push(...this.tokenBytes(id));
+    return new TextDecoder().decode(Uint8Array.from(bytes));
+  }
+
+  tokenText(id: number): string {
+    return this.pieces[id]?.text ?? '';
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    const piece = this.pieces[id];
+    if (!piece) return new Uint8Array();
+    return Uint8Array.from(pieceBytes(piece) ?? new TextEncoder().encode(piece.text));
+  }
+}
+
+export class RemoteLanguageModel implements LanguageModel, ServerModel {
+  readonly info: ModelInfo;
+  readonly tokenizer: ServerVocabulary;
+  readonly vocabSize = 0;
+  readonly bosId = undefined;
+  readonly eosId = undefined;
+  readonly unkId = undefined;
+  readonly unsampleableIds: readonly number[] = [];
+  readonly server: ServerModel = this;
+  readonly scoringUnavailable?: string;
+  readonly endpoint: string;
+
+  constructor(
+    readonly ref: RemoteRef,
+    private readonly dialect: RemoteDialect,
+    private readonly http: Endpoint,
+    contextLength: number | undefined,
+    readonly maxTopK = DEFAULT_MAX_TOP_K,
+  ) {
+    this.endpoint = ref.baseUrl;
+    this.scoringUnavailable = dialect.scoringUnavailable;
+    this.tokenizer = new ServerVocabulary(ref.model);
+    this.info = {
+      name: ref.model,
+      backend: 'remote',
+      capabilities: REMOTE_CAPABILITIES,
+      description: `${ref.model} served at ${ref.baseUrl} (${dialect.name} API; top-${maxTopK} log-probs)`,
+      contextLength: contextLength ?? UNKNOWN_CONTEXT,
+      device: 'server',
+    };
+  }
+
+  nextLogProbs(): Promise<Float64Array> {
+    return Promise.reject(new LmError(needsLocalModel(this.info.name, 'a whole next-token distribution')));
+  }
+
+  sequenceLogProbs(): Promise<Float64Array> {
+    return Promise.reject(new LmError(needsLocalModel(this.info.name, 'scoring token ids')));
+  }
+
+  sequenceScores(): Promise<SequenceScores> {
+    return Promise.reject(new LmError(needsLocalModel(this.info.name, 'scoring token ids')));
+  }
+
+  dispose(): void {
+    this.http.close();
+  }
+
+  private alternative(top: ServerPosition['top'][number]): Alternative {
+    const bytes = pieceBytes(top.piece);
+    const a: Alternative = { id: this.tokenizer.id(top.piece), text: bytes ? byteTokenText(Uint8Array.from(bytes)) : top.piece.text, logProb: top.logProb };
+    if (bytes && splitsCharacter(bytes)) a.bytes = bytes;
+    return a;
+  }
+
+  /** Rank where the server gives it, or where the token is among the alternatives; else unknown (rankAbove). */
+  private rankOf(p: ServerPosition, id: number, alternatives: Alternative[]): { rank?: number; rankAbove?: number } {
+    if (p.rank !== undefined) return { rank: p.rank };
+    if (alternatives.some((a) => a.id === id)) return { rank: 1 + alternatives.filter((a) => a.logProb > p.logProb!).length };
+    return { rankAbove: alternatives.length };
+  }
+
+  async scoreText(text: string, options: { topK: number; atStart: boolean; offset?: number; signal?: CancelSignal }): Promise<TokenScore[]> {
+    if (!this.dialect.score || this.scoringUnavailable) throw new LmError(`${this.endpoint}: ${this.scoringUnavailable ?? 'this server cannot score a text'}`);
+    const topK = Math.max(1, Math.min(this.maxTopK, options.topK));
+    const positions = await this.dialect.score(this.http, this.ref.model, text, topK, options.signal);
+    const placed = placePieces(
+      text,
+      positions.map((p) => p.piece),
+      this.endpoint,
+      { offset: options.offset ?? 0, leading: 1 },
+    );
+    const out: TokenScore[] = [];
+    positions.forEach((p, i) => {
+      // The first token (the begin-of-text token, or the text's first without one) is given, not scored.
+      if (p.logProb === null) return;
+      const id = this.tokenizer.id(p.piece);
+      const alternatives = p.top.map((t) => this.alternative(t));
+      const bytes = pieceBytes(p.piece);
+      out.push({
+        id,
+        text: bytes ? byteTokenText(Uint8Array.from(bytes)) : p.piece.text,
+        start: placed[i].start,
+        length: placed[i].length,
+        logProb: p.logProb,
+        oov: false,
+        ...this.rankOf(p, id, alternatives),
+        alternatives,
+      });
+    });
+    return out;
+  }
+
+  async generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+    validateGenerationOptions(options);
+    if (!Number.isFinite(options.temperature)) throw new LmError(`temperature ∞ needs a local model: ${this.info.name} samples on its server`);
+    const n = options.numCompletions ?? 1;
+    const seed = options.seed ?? randomSeed();
+    const perToken = Math.min(this.maxTopK, options.topKPerToken ?? 0);
+    let promptTokens: GeneratedToken[] | undefined;
+    if (options.echoPrompt) {
+      const scored = await this.scoreText(prompt, { topK: Math.max(1, perToken), atStart: true, signal: hooks.signal });
+      promptTokens = scored.map((s) => ({ id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: perToken > 0 ? s.alternatives : undefined }));
+    }
+    const runs = Array.from({ length: n }, () => ({
+      tokens: [] as GeneratedToken[],
+      starts: [] as number[],
+      text: '',
+      bytes: [] as number[],
+      stopped: undefined as FinishReason | undefined,
+    }));
+    if (options.maxTokens > 0) {
+      const stops = options.stopSequences ?? [];
+      const reasons = await this.dialect.generate(
+        this.http,
+        this.ref.model,
+        {
+          prompt,
+          maxTokens: options.maxTokens,
+          temperature: options.temperature,
+          topP: options.topP,
+          topK: options.topK,
+          seed,
+          stop: stops,
+          n,
+          logprobs: Math.max(1, perToken),
+        },
+        (index, p) => {
+          const run = runs[index];
+          if (!run || run.stopped) return true;
+          const id = this.tokenizer.id(p.piece);
+          const alternatives = p.top.map((t) => this.alternative(t));
+          const token: GeneratedToken = { id, text: p.piece.text, logProb: p.logProb ?? NaN, bytes: pieceBytes(p.piece) };
+          if (perToken > 0) {
+            Object.assign(token, this.rankOf(p, id, alternatives));
+            token.alternatives = alternatives.slice(0, perToken);
+          }
+          run.starts.push(run.text.length);
+          run.tokens.push(token);
+          run.bytes.push(...(token.bytes ?? new TextEncoder().encode(p.piece.text)));
+          run.text = new TextDecoder().decode(Uint8Array.from(run.bytes));
+          // Stops the server may not apply as we do: stop sequences across tokens, a blank line.
+          let cut = -1;
+          for (const s of stops) {
+            const at = run.text.indexOf(s);
+            if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+          }
+          if (options.stopAtBlankLine) {
+            const at = blankLineStop(run.text);
+            if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+          }
+          if (cut >= 0) {
+            run.text = run.text.slice(0, cut);
+            while (run.tokens.length > 0 && run.starts[run.tokens.length - 1] >= cut) {
+              run.tokens.pop();
+              run.starts.pop();
+            }
+            run.stopped = 'stop';
+            return true;
+          }
+          hooks.onToken?.(index, token);
+          return false;
+        },
+        hooks.signal,
+      );
+      runs.forEach((r, i) => (r.stopped ??= reasons[i] ?? 'length'));
+    }
+    return runs.map((r, index) => {
+      // A server's "stop" may be a stop sequence it removed from the text.
+      const finishReason = r.stopped ?? 'length';
+      return {
+        text: options.echoPrompt ? prompt + r.text : r.text,
+        tokens: r.tokens,
+        promptTokens,
+        logProb: r.tokens.reduce((s, t) => s + t.logProb, 0),
+        finishReason,
+        seed,
+        index,
+      };
+    });
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * End-to-end: a model on a server. `lmp serve --model gpt-classics` runs on loopback; the remote
+ * model is added through LM: Select Model → "Add remote model…" (URL, the server's model list, an
+ * empty API key), then the hover, Complete Selection and the heat-map run on the server and give
+ * what the local gpt-classics gives.
+ */
+import * as assert from 'assert';
+import { spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { generate } from '../../src/core/generation';
+import { formatProbability } from '../../src/core/numberFormat';
+import { fitCompletion } from '../../src/editor/seam';
+import { loadModel } from '../../src/node/modelLoader';
+import { SETTING_DEFAULTS } from '../../src/vscode/settingDefaults';
+import { REPO_ROOT } from '../../scripts/codeServer';
+import { cli, useVsCode } from './session';
+import type { Workbench } from './workbench';
+
+const PROMPT = 'It was a dark and stormy night; the rain fell in torrents, and the';
+
+/** Starts `lmp serve` on a free loopback port; resolves with its base URL once it says it serves. */
+function startServe(model: string): Promise<{ child: ChildProcess; base: string; log: () => string }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'serve', '--model', model, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /serving \S+ at (http:\/\/\S+\/v1)/.exec(out);
+      if (m) resolve({ child, base: m[1], log: () => err });
+    });
+    child.on('exit', (code) => reject(new Error(`lmp serve exited (${code}): ${err}`)));
+  });
+}
+
+describe('A remote model: lmp serve in code-server', function () {
+  const session = useVsCode({ 'editor.hover.delay': 150, 'lmPlayground.generation.temperature': 0, 'lmPlayground.inline.enabled': false });
+  let wb: Workbench;
+  let serve: { child: ChildProcess; base: string; log: () => string };
+  let file: string;
+
+  before(async function () {
+    wb = session.wb;
+    serve = await startServe('gpt-classics');
+    file = path.join(session.workspace, 'storm.txt');
+    fs.writeFileSync(file, `${PROMPT} wind blew.\n`);
+  });
+
+  after(async function () {
+    if (!serve) return;
+    const exited = new Promise((resolve) => serve.child.once('exit', resolve));
+    serve.child.kill('SIGTERM');
+    await exited;
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(`=== lmp serve ===\n${serve?.log()}`);
+  });
+
+  it('adds the remote model with LM: Select Model → Add remote model… (URL, its model list, no API key)', async function () {
+    await wb.runCommand('LM: Select Model');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+    const input = wb.page.locator('.quick-input-widget input');
+    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
+    await input.fill(serve.base);
+    await wb.page.keyboard.press('Enter');
+    // The server's own list (GET /v1/models).
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+    await wb.page.locator('.quick-input-widget', { hasText: 'API key' }).waitFor();
+    await wb.page.keyboard.press('Enter');
+    await wb.notification(/now using gpt-classics on server/).waitFor({ timeout: 120_000 });
+    // VS Code writes the user settings file as JSON with comments only when it had some: plain JSON here.
+    const settings = JSON.parse(fs.readFileSync(path.join(session.server.userDataDir, 'User', 'settings.json'), 'utf8'));
+    assert.strictEqual(settings['lmPlayground.model'], `${serve.base}#gpt-classics`, 'written to the user settings');
+    await wb.screenshot('remote-model-added');
+  });
+
+  it('the hover shows the log p the local model gives', async function () {
+    await wb.openFile('storm.txt');
+    await wb.page.locator('.editor-instance .view-lines', { hasText: 'stormy' }).first().waitFor();
+    // Within the first 50 characters: Monaco splits longer runs of text into spans of 50.
+    await wb.hoverWord('stormy');
+    const hover = wb.hover();
+    await hover.waitFor({ timeout: 120_000 });
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('remote-hover');
+    assert.match(text, /gpt-classics/);
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores as {
+      text: string;
+      start: number;
+      length: number;
+      logprob: number;
+      rank: number;
+    }[];
+    const at = PROMPT.indexOf('stormy');
+    const token = scored.find((t) => t.start <= at && at < t.start + t.length)!;
+    const shown = /p = (\S+%) given the/.exec(text)?.[1];
+    assert.strictEqual(shown, formatProbability(Math.exp(token.logprob)), `the hover (${text}) against the local model's ${token.text} ${token.logprob}`);
+    assert.ok(text.includes(`rank ${token.rank.toLocaleString('en-US')}`), `rank ${token.rank}: ${text}`);
+    await wb.page.mouse.move(5, 5);
+  });
+
+  it("Complete Selection inserts the local model's greedy text", async function () {
+    await wb.openFile('storm.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    for (let i = 0; i < PROMPT.length; i++) await wb.page.keyboard.press('Shift+ArrowRight');
+    const before = await wb.editorText();
+    await wb.runCommand('LM: Complete Selection');
+    await wb.page.waitForFunction(
+      (n) => ((document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.length ?? 0) > n + 2,
+      before.length,
+    );
+    const local = await loadModel('gpt-classics');
+    try {
+      const [c] = await generate(local, PROMPT, {
+        temperature: 0,
+        maxTokens: SETTING_DEFAULTS['generation.maxTokens'],
+        stopSequences: [],
+        numCompletions: 1,
+        topK: 0,
+        topP: 1,
+        stopAtBlankLine: true,
+      });
+      // As Complete Selection fits it: the character after the prompt is the space before "wind".
+      const expected = PROMPT + fitCompletion(PROMPT, c.text, ' ') + ' wind blew.';
+      const now = (await wb.editorText()).replace(/\u00a0/g, ' ');
+      assert.strictEqual(now.trimEnd(), expected.trimEnd());
+    } finally {
+      local.dispose?.();
+    }
+    await wb.screenshot('remote-complete-selection');
+    await wb.runCommand('Undo');
+  });
+
+  it('the heat-map colours the tokens from the server', async function () {
+    await wb.openFile('sentences.txt');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    await wb.page.waitForFunction(() => document.querySelectorAll('.editor-instance .cdr[class*="TextEditorDecorationType"]').length > 10);
+    await wb.page.locator('.statusbar-item', { hasText: 'heat-map: rank' }).first().waitFor();
+    await wb.screenshot('remote-heatmap');
+    await wb.runCommand('LM: Clear Token Probabilities');
+  });
+
+  it("ignores a server named by the workspace's settings, and says so", async function () {
+    const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
+    fs.writeFileSync(settingsFile, JSON.stringify({ 'lmPlayground.model': 'http://127.0.0.1:9/v1#elsewhere' }));
+    try {
+      await wb.notification(/a workspace may not send your text to a server, so it is ignored/).waitFor({ timeout: 120_000 });
+      await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics' }).first().waitFor();
+      assert.strictEqual(await wb.page.locator('.statusbar-item', { hasText: 'elsewhere' }).count(), 0);
+      await wb.screenshot('remote-workspace-refused');
+    } finally {
+      fs.rmSync(settingsFile);
+    }
+  });
+});

@@ -1,0 +1,469 @@
+/**
+ * The remote backend against a local server that replays vLLM's, llama.cpp's and Ollama's
+ * documented response shapes (remoteReplay.ts lists the fields and where each is documented),
+ * their error bodies, and injected faults.
+ */
+import * as assert from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CancelledError, LmError } from '../../src/core/errors';
+import { generate } from '../../src/core/generation';
+import { parseRemoteRef, remoteSpec } from '../../src/core/remote/remoteRef';
+import { placePieces } from '../../src/core/remote/tokenOffsets';
+import { scoreText } from '../../src/core/scoring';
+import { scoreInServerChunks, scoreRange, serverHoverFacts } from '../../src/editor/serverScoring';
+import { hoverMarkdown } from '../../src/editor/hoverContent';
+import { detectDialect, endpointFor, openRemote, remoteBackend } from '../../src/node/backends/remoteBackend';
+import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
+import { openaiDialect } from '../../src/node/remote/openaiDialect';
+import { loadModel, recognizeModel } from '../../src/node/modelLoader';
+import type { RemoteLanguageModel } from '../../src/node/remote/remoteModel';
+import { REPO } from './helpers';
+import { BOS, ReplayServer, toyLogProb, toyRank, toyTokens, type Flavour } from './remoteReplay';
+
+const TEXT = 'The café sat by the 😀 river,\nand the mouse ate the cheese.';
+
+async function withServer<T>(flavour: Flavour, f: (s: ReplayServer) => Promise<T>): Promise<T> {
+  const server = await new ReplayServer(flavour).start();
+  try {
+    return await f(server);
+  } finally {
+    await server.close();
+  }
+}
+
+async function withModel<T>(server: ReplayServer, f: (m: RemoteLanguageModel) => Promise<T>, options = {}): Promise<T> {
+  const model = await openRemote(`${server.base}#toy-model`, options);
+  try {
+    return await f(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof Error, `not an Error: ${e}`);
+    assert.match(e.message, pattern);
+    return e;
+  }
+  assert.fail(`expected a rejection matching ${pattern}`);
+}
+
+describe('remote model references', () => {
+  it('parses http(s)://HOST[:PORT]/v1#MODEL, with a dialect, and refuses malformed ones with the form', () => {
+    assert.deepStrictEqual(parseRemoteRef('http://127.0.0.1:8000/v1#meta-llama/Llama-3-8B'), {
+      baseUrl: 'http://127.0.0.1:8000/v1',
+      root: 'http://127.0.0.1:8000',
+      origin: 'http://127.0.0.1:8000',
+      model: 'meta-llama/Llama-3-8B',
+      dialect: undefined,
+    });
+    assert.strictEqual(parseRemoteRef('https://h/api/v1/?dialect=ollama#llama3.2:1b')!.dialect, 'ollama');
+    assert.strictEqual(parseRemoteRef('https://h/api/v1#x')!.root, 'https://h/api');
+    assert.strictEqual(parseRemoteRef('/models/x'), undefined);
+    assert.throws(() => parseRemoteRef('http://h:8000/v1'), /names no model/);
+    assert.throws(() => parseRemoteRef('http://h:8000/x#m'), /must end with \/v1/);
+    assert.throws(() => parseRemoteRef('http://u:p@h/v1#m'), /credentials/);
+    assert.throws(() => parseRemoteRef('http://h/v1?dialect=tgi#m'), /dialect must be one of/);
+    assert.strictEqual(remoteSpec('http://h:1/v1/', 'org/m:1', 'llama.cpp'), 'http://h:1/v1?dialect=llama.cpp#org/m:1');
+    assert.strictEqual(parseRemoteRef(remoteSpec('http://h:1/v1', 'a b#c'))!.model, 'a b#c');
+  });
+
+  it('the registry gives a URL to the remote backend, named by its model, never resolved as a path', () => {
+    const m = recognizeModel('http://127.0.0.1:9/v1#toy', undefined, '/tmp');
+    assert.strictEqual(m.backend.id, 'remote');
+    assert.strictEqual(m.name, 'toy');
+    assert.strictEqual(m.location, 'http://127.0.0.1:9/v1#toy');
+    assert.throws(() => recognizeModel('http://127.0.0.1:9/v1'), /names no model/);
+  });
+});
+
+describe('server tokens placed on the text', () => {
+  it('covers the text exactly; a character split into byte tokens belongs to its last byte (token contract)', () => {
+    const toks = toyTokens(TEXT);
+    // As vLLM shows byte tokens ("�") and as llama.cpp/Ollama do (with bytes).
+    for (const pieces of [toks.map((t) => ({ text: t.text })), toks.map((t) => ({ text: t.text, bytes: t.bytes }))]) {
+      const placed = placePieces(TEXT, [{ text: BOS }, ...pieces], 'test', { leading: 1, offset: 100 });
+      assert.deepStrictEqual(placed[0], { start: 100, length: 0 });
+      let at = 100;
+      for (const p of placed.slice(1)) {
+        assert.strictEqual(p.start, at);
+        at += p.length;
+      }
+      assert.strictEqual(at, 100 + TEXT.length);
+      const emoji = TEXT.indexOf('😀') + 100;
+      const covering = placed.filter((p) => p.start === emoji);
+      // Four byte tokens: three of length 0, the last covering both UTF-16 units.
+      assert.deepStrictEqual(
+        covering.map((p) => p.length),
+        [0, 0, 0, 2],
+      );
+    }
+    assert.deepStrictEqual(placePieces('é', [{ text: 'bytes:\\xc3' }, { text: 'bytes:\\xa9' }], 'test'), [
+      { start: 0, length: 0 },
+      { start: 0, length: 1 },
+    ]);
+  });
+
+  it('refuses tokens that do not spell the text, naming where (never numbers on the wrong place)', () => {
+    assert.throws(
+      () => placePieces('the cat', [{ text: 'the' }, { text: ' dog' }], 'http://x/v1'),
+      /http:\/\/x\/v1: the server's tokens do not spell the text at character 3/,
+    );
+    assert.throws(() => placePieces('the cat', [{ text: 'the' }], 'http://x/v1'), /end at character 3 of 7/);
+  });
+});
+
+describe('remote backend: vLLM (OpenAI API)', () => {
+  it('detects the dialect, checks the model, and scores a text with prompt_logprobs: log p, exact ranks, top k, offsets', () =>
+    withServer('vllm', async (server) => {
+      assert.strictEqual(await detectDialect(endpointFor(parseRemoteRef(`${server.base}#x`)!)), 'openai');
+      await withModel(server, async (model) => {
+        assert.strictEqual(model.info.backend, 'remote');
+        // As every backend's models (backends.test.ts): they carry its capabilities.
+        assert.deepStrictEqual(model.info.capabilities, remoteBackend.capabilities);
+        assert.strictEqual(model.info.capabilities.distribution, 'top-k');
+        assert.strictEqual(model.info.contextLength, 2048);
+        const { tokens, summary } = await scoreText(model, TEXT, { topK: 5 });
+        const toks = toyTokens(TEXT);
+        assert.strictEqual(tokens.length, toks.length, 'every prompt token after the begin-of-text token is scored');
+        tokens.forEach((t, i) => {
+          assert.ok(Math.abs(t.logProb - toyLogProb(toks[i], i + 1)) < 1e-12, `log p of token ${i}`);
+          assert.strictEqual(t.rank, toyRank(toks[i], i + 1), `rank of token ${i} (from prompt_logprobs, also beyond the top 5)`);
+          assert.ok(t.alternatives!.length === 5 && t.alternatives!.every((a, j) => j === 0 || a.logProb <= t.alternatives![j - 1].logProb));
+        });
+        assert.strictEqual(summary.tokens, toks.length);
+        const last = server.requests[server.requests.length - 1];
+        assert.deepStrictEqual(
+          { ...(last.body as object), prompt: undefined },
+          { model: 'toy-model', prompt: undefined, max_tokens: 0, echo: true, logprobs: 5, prompt_logprobs: 5, temperature: 0 },
+        );
+        // The words of the text are where the tokens say.
+        const cheese = tokens.find((t) => t.text === ' cheese.')!;
+        assert.strictEqual(TEXT.slice(cheese.start, cheese.start + cheese.length), ' cheese.');
+      });
+    }));
+
+  it('the hover shows the token, its log p and rank, and says "rank > k" only where the server gives no rank', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const read = (a: number, b: number) => TEXT.slice(a, b);
+        const lineStart = TEXT.indexOf('and');
+        const range = await scoreRange(model, read, lineStart, TEXT.length, { topK: 5, maxContextChars: 4000, contextTokensHint: 2048 });
+        const offset = TEXT.indexOf('mouse') + 1;
+        const facts = serverHoverFacts('toy-model', range, offset, { text: TEXT.slice(lineStart), start: lineStart })!;
+        const toks = toyTokens(TEXT);
+        const i = toks.findIndex((t) => t.text === ' mouse');
+        assert.strictEqual(facts.text, ' mouse');
+        assert.ok(Math.abs(facts.logProb - toyLogProb(toks[i], i + 1)) < 1e-12);
+        assert.strictEqual(facts.rank, toyRank(toks[i], i + 1));
+        assert.strictEqual(facts.context.tokens, i + 1, 'the begin-of-text token and every token before it');
+        const md = hoverMarkdown(facts);
+        assert.match(md, /rank \*\*\d+\*\*/);
+        assert.doesNotMatch(md, / of 0/);
+        assert.match(md, /the server's top 5/);
+        assert.match(hoverMarkdown({ ...facts, rank: undefined, rankAbove: 5 }), /rank > 5 \(the server gives its top 5 only\)/);
+      }),
+    ));
+
+  it('the heat-map scores a chunk a request, with context as long as the server takes (its 400 for a too-long text halves it)', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.maxModelLen = 40;
+        const doc = Array.from({ length: 12 }, (_, i) => `Line ${i}: the mouse ate the cheese, and the café stayed open.`).join('\n');
+        const read = (a: number, b: number) => doc.slice(a, b);
+        const from = doc.indexOf('Line 3');
+        const tokens: { start: number; length: number }[] = [];
+        const before = server.requests.length;
+        await scoreInServerChunks(model, read, from, doc.length, {
+          topK: 5,
+          chunkChars: 80,
+          maxContextChars: 4000,
+          contextTokensHint: 2048,
+          onChunk: (scored) => tokens.push(...scored),
+        });
+        // The chunks' tokens tile the scope exactly, whatever the cuts.
+        let at = from;
+        for (const t of tokens) {
+          assert.strictEqual(t.start, at);
+          at += t.length;
+        }
+        assert.strictEqual(at, doc.length);
+        const sent = server.requests.slice(before).map((r) => toyTokens((r.body as { prompt: string }).prompt).length + 1);
+        const refused = sent.filter((n) => n > 40).length;
+        assert.ok(sent[0] > 40, 'the first guess was too long');
+        // Learnt once for the model: a few halvings, then every chunk fits.
+        assert.ok(refused <= 3 && sent.slice(refused).every((n) => n <= 40), `requests of ${sent} tokens`);
+      }),
+    ));
+
+  it('a server without prompt_logprobs (plain OpenAI echo): ranks from the top k, "rank > k" beyond', () =>
+    withServer('vllm', async (server) => {
+      await withModel(server, async (model) => {
+        server.fault = {
+          kind: 'status',
+          status: 400,
+          body: JSON.stringify({ error: { message: 'Unrecognized request argument supplied: prompt_logprobs', type: 'invalid_request_error' } }),
+          times: 1,
+        };
+        const { tokens } = await scoreText(model, TEXT, { topK: 5 });
+        const toks = toyTokens(TEXT);
+        tokens.forEach((t, i) => {
+          const rank = toyRank(toks[i], i + 1);
+          if (rank <= 5) assert.strictEqual(t.rank, rank);
+          else assert.deepStrictEqual([t.rank, t.rankAbove], [undefined, 5]);
+        });
+      });
+    }));
+
+  it('generates on the server, streamed: temperature, top_p, seed, stop, n and max_tokens sent; per-token log-probs', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const seen: string[] = [];
+        const completions = await generate(
+          model,
+          'the mouse',
+          { maxTokens: 4, temperature: 0.7, topP: 0.9, seed: 7, stopSequences: ['\n\n'], numCompletions: 2, topKPerToken: 3 },
+          { onToken: (c, t) => seen.push(`${c}:${t.text}`) },
+        );
+        const req = server.requests.find((r) => (r.body as { stream?: boolean })?.stream)!.body as Record<string, unknown>;
+        assert.deepStrictEqual(
+          [req.prompt, req.max_tokens, req.temperature, req.top_p, req.seed, req.stop, req.n, req.stream, req.logprobs],
+          ['the mouse', 4, 0.7, 0.9, 7, ['\n\n'], 2, true, 3],
+        );
+        assert.deepStrictEqual(
+          completions.map((c) => c.text),
+          [' w0_0 w0_1 w0_2 w0_3', ' w1_0 w1_1 w1_2 w1_3'],
+        );
+        assert.strictEqual(seen.length, 8);
+        const t = completions[0].tokens[1];
+        assert.ok(Math.abs(t.logProb - toyLogProb({ text: ' w0_1', bytes: [...Buffer.from(' w0_1')] }, 1)) < 1e-12);
+        assert.strictEqual(t.alternatives!.length, 3);
+        assert.strictEqual(completions[0].finishReason, 'length');
+        await rejects(generate(model, 'x', { maxTokens: 2, temperature: Infinity }), /temperature ∞ .* needs a local model/);
+      }),
+    ));
+
+  it('a stop sequence or a blank line ends a completion where the text has it, and the rest of the stream is not read', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const [c] = await generate(model, 'x', { maxTokens: 6, temperature: 0, stopSequences: [' w0_2'] });
+        assert.strictEqual(c.text, ' w0_0 w0_1');
+        assert.strictEqual(c.finishReason, 'stop');
+        assert.strictEqual(c.tokens.length, 2);
+      }),
+    ));
+
+  it('errors name the endpoint and the fix: unknown model (404), max_logprobs (400), bad key (401), malformed JSON', () =>
+    withServer('vllm', async (server) => {
+      await rejects(openRemote(`${server.base}#nope`), new RegExp(`${server.base}: the server has no model "nope"; it serves toy-model`));
+      const model = await openRemote(`${server.base}#toy-model`);
+      try {
+        // The model asks for at most vLLM's default cap (20); a server with a lower cap answers 400.
+        const endpoint = endpointFor(model.ref);
+        await rejects(
+          openaiDialect.score!(endpoint, 'toy-model', TEXT, 50),
+          /refused the request \(400: Requested sample logprobs of 50, which is greater than max allowed: 20\); it is a limit of the server.*--max-logprobs/,
+        );
+        endpoint.close();
+        server.fault = {
+          kind: 'status',
+          status: 401,
+          body: JSON.stringify({ error: { message: 'Invalid API key', type: 'invalid_request_error' } }),
+          times: 1,
+        };
+        await rejects(scoreText(model, TEXT), /refused the API key \(401: Invalid API key\).*Add remote model.*LMP_API_KEY/);
+        server.fault = { kind: 'malformed-json' };
+        await rejects(scoreText(model, TEXT), new RegExp(`${server.base}: the answer to v1/completions is not JSON`));
+        server.fault = { kind: 'none' };
+        assert.strictEqual((await scoreText(model, 'hello world')).tokens.length, 2, 'the same model works again after the faults');
+      } finally {
+        model.dispose();
+      }
+    }));
+
+  it('retries a 429 after the Retry-After it asks for, and honours an HTTP date too', async () => {
+    assert.strictEqual(retryDelay('2', 0), 2000);
+    assert.strictEqual(retryDelay(new Date(10_000).toUTCString(), 0, 7_000), 3000);
+    assert.strictEqual(retryDelay(null, 3), 4000);
+    await withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.fault = { kind: 'status', status: 429, body: JSON.stringify({ error: { message: 'rate limited' } }), headers: { 'retry-after': '1' }, times: 1 };
+        const before = server.requests.length;
+        await scoreText(model, 'hello world');
+        const [first, second] = server.requests.slice(before);
+        assert.ok(second, 'the request was sent again');
+        assert.ok(second.at - first.at >= 950, `retried after ${second.at - first.at} ms, Retry-After said 1 s`);
+        server.fault = { kind: 'status', status: 503, body: '{"error": "overloaded"}', headers: { 'retry-after': '120' }, times: 1 };
+        await rejects(scoreText(model, 'hello world'), /busy \(503\) and asks to wait 120 s/);
+      }),
+    );
+  });
+
+  it('a server killed mid-stream: an error that says so, no half completion', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.fault = { kind: 'kill-mid-stream', after: 2 };
+        await rejects(
+          generate(model, 'x', { maxTokens: 8, temperature: 1 }),
+          new RegExp(`${server.base}: the (connection dropped in the middle of the answer|stream of v1/completions was cut off)`),
+        );
+      }),
+    ));
+
+  it('a silent server: cancel aborts the HTTP request at once; a read timeout names the silence', () =>
+    withServer('vllm', async (server) => {
+      await withModel(server, async (model) => {
+        server.fault = { kind: 'silent' };
+        const signal = { cancelled: false };
+        const p = scoreText(model, 'hello world', { signal });
+        await waitFor(() => server.inFlight === 1);
+        const t0 = Date.now();
+        signal.cancelled = true;
+        await assert.rejects(p, CancelledError);
+        assert.ok(Date.now() - t0 < 1000);
+        await waitFor(() => server.aborted === 1);
+        server.fault = { kind: 'none' };
+      });
+      const model = await openRemote(`${server.base}#toy-model`, { readTimeoutMs: 300 });
+      try {
+        server.fault = { kind: 'headers-then-silent' };
+        await rejects(generate(model, 'x', { maxTokens: 2, temperature: 1 }), /went silent for 0.3 s/);
+      } finally {
+        model.dispose();
+      }
+    }));
+
+  it('caps requests in flight per endpoint (a burst waits in a queue), shares identical ones, and sends nothing for a cancelled one', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.fault = { kind: 'slow', ms: 100 };
+        const before = server.requests.length;
+        const texts = Array.from({ length: 10 }, (_, i) => `text number ${i}`);
+        const cancelled = { cancelled: false };
+        const all = Promise.all([...texts, texts[0]].map((t) => scoreText(model, t)));
+        const dropped = scoreText(model, 'never sent', { signal: cancelled });
+        cancelled.cancelled = true;
+        await all;
+        await assert.rejects(dropped, CancelledError);
+        assert.ok(server.maxInFlight <= 4, `at most 4 in flight, saw ${server.maxInFlight}`);
+        const sent = server.requests.slice(before).map((r) => (r.body as { prompt: string }).prompt);
+        assert.strictEqual(sent.length, 10, 'the duplicate shared its request, the cancelled one was never sent');
+        assert.ok(!sent.includes('never sent'));
+      }),
+    ));
+
+  it('only talks to its endpoint, and not at all once closed', () =>
+    withServer('vllm', async (server) => {
+      const endpoint = new Endpoint(`http://127.0.0.1:${server.port}/`, server.base);
+      await rejects(endpoint.json('http://example.com/v1/models', undefined), /refused a request to http:\/\/example.com/);
+      endpoint.close();
+      const before = server.requests.length;
+      await rejects(endpoint.json('v1/models', undefined), /closed; no request is sent/);
+      assert.strictEqual(server.requests.length, before);
+    }));
+
+  it('connection refused names the endpoint and the fix', async () => {
+    const server = await new ReplayServer('vllm').start();
+    const base = server.base;
+    await server.close();
+    await rejects(openRemote(`${base}#toy-model`), new RegExp(`${base}: connection refused: no server listens at 127.0.0.1:\\d+; start it, or fix the URL`));
+  });
+});
+
+describe('remote backend: llama.cpp server and Ollama (generation only)', () => {
+  for (const flavour of ['llama.cpp', 'ollama'] as const) {
+    it(`${flavour}: detected; scoring refused with why; generation streamed with per-token log-probs and bytes`, () =>
+      withServer(flavour, async (server) => {
+        assert.strictEqual(await detectDialect(endpointFor(parseRemoteRef(`${server.base}#x`)!)), flavour);
+        await withModel(server, async (model) => {
+          await rejects(
+            scoreText(model, TEXT),
+            /gives log-probabilities of generated tokens only.*cannot score a text.*need a local model or a vLLM\/SGLang server/,
+          );
+          const completions = await generate(model, 'the mouse', { maxTokens: 3, temperature: 0.5, seed: 4, numCompletions: 2, topKPerToken: 2 });
+          assert.deepStrictEqual(
+            completions.map((c) => c.text),
+            [' w4_0 w4_1 w4_2', ' w5_0 w5_1 w5_2'],
+            'n completions: n requests, seeds seed, seed + 1',
+          );
+          const t = completions[1].tokens[2];
+          assert.ok(Math.abs(t.logProb - toyLogProb({ text: ' w5_2', bytes: [...Buffer.from(' w5_2')] }, 2)) < 1e-12);
+          assert.deepStrictEqual(t.bytes, [...Buffer.from(' w5_2')]);
+          assert.strictEqual(t.alternatives!.length, 2);
+          server.fault = { kind: 'kill-mid-stream', after: 1 };
+          await rejects(generate(model, 'x', { maxTokens: 3, temperature: 1 }), /connection dropped|cut off/);
+        });
+        await rejects(openRemote(`${server.base}#missing`), /has no model "missing"/);
+      }));
+  }
+
+  it("Ollama's error body ({error: string}) is read", () =>
+    withServer('ollama', async (server) =>
+      withModel(server, async (model) => {
+        server.fault = { kind: 'status', status: 404, body: JSON.stringify({ error: "model 'toy-model' not found" }), times: 1 };
+        await rejects(generate(model, 'x', { maxTokens: 2, temperature: 1 }), /has no model "toy-model" \(404: model 'toy-model' not found\)/);
+      }),
+    ));
+});
+
+describe('lmp with a remote model', () => {
+  it('lmp score --model URL scores on the server and sends LMP_API_KEY as a bearer token', () =>
+    withServer('vllm', async (server) => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-remote-')), 'text.txt');
+      fs.writeFileSync(file, TEXT);
+      try {
+        const { code, stdout, stderr } = await run(['score', '--model', `${server.base}#toy-model`, '--json', file], { LMP_API_KEY: 'sk-test' });
+        assert.strictEqual(code, 0, stderr);
+        const result = JSON.parse(stdout);
+        const toks = toyTokens(TEXT);
+        const total = toks.reduce((s, t, i) => s + toyLogProb(t, i + 1), 0);
+        assert.strictEqual(result.model, 'toy-model');
+        assert.strictEqual(result.tokens, toks.length);
+        assert.ok(Math.abs(result.logprob_nats - total) < 1e-9);
+        assert.ok(server.requests.every((r) => r.headers.authorization === 'Bearer sk-test'));
+        const bad = await run(['score', '--model', `${server.base}#other`, file], {});
+        assert.notStrictEqual(bad.code, 0);
+        assert.match(bad.stderr, /has no model "other"; it serves toy-model/);
+      } finally {
+        fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      }
+    }));
+
+  it('a model loaded by reference is the remote one', () =>
+    withServer('vllm', async (server) => {
+      const model = await loadModel(`${server.base}#toy-model`);
+      try {
+        assert.ok(model.server);
+        assert.throws(() => model.tokenizer.encode('x', true), LmError);
+        await rejects(model.nextLogProbs([1]), /needs a local model/);
+      } finally {
+        model.dispose?.();
+      }
+    }));
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Runs the built CLI without blocking this process (the replay server answers it). */
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
