@@ -8,8 +8,9 @@ import { LmError } from '../core/errors';
 import { LN10 } from '../core/logMath';
 import type { LanguageModel, Token } from '../core/model';
 import type { ServerModel } from '../core/remote/serverModel';
-import { codePointLength, ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
+import { ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
 import { TokenStream } from '../core/tokenStream';
+import { characterCount } from '../core/tokenizers/lineBreaks';
 import { loadModel } from '../node/modelLoader';
 import { decodeUtf8, displayName, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
 import { deviceOption, dtypeOption, intOption, parse } from './options';
@@ -66,7 +67,7 @@ export async function score(args: string[], out: Out): Promise<number> {
   return 0;
 }
 
-/** Scores one file; returns its length in code points. */
+/** Scores one file; returns its length in characters (a CRLF line break is one). */
 export async function scoreFile(
   model: LanguageModel,
   file: string,
@@ -90,8 +91,10 @@ export async function scoreFile(
     for (let i = 0; i < all.length; i += SCORE_SLICE_TOKENS) await emit(await scorer.push(all.slice(i, i + SCORE_SLICE_TOKENS)));
   };
   let chars = 0;
+  let afterCarriageReturn = false;
   for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
-    chars += codePointLength(text);
+    chars += characterCount(text, afterCarriageReturn);
+    afterCarriageReturn = text.endsWith('\r');
     await score(named(() => tokens.push(text)));
   }
   await score(named(() => tokens.end()));
@@ -119,7 +122,7 @@ async function scoreFileOnServer(
       );
   }
   await emit(await server.scoreText(text, { topK: options.topK ?? 5, atStart: true }));
-  return codePointLength(text);
+  return characterCount(text);
 }
 
 /** The longest text `lmp score` sends a server in one request. */

@@ -9,6 +9,7 @@ import { LN2 } from './logMath';
 import type { LanguageModel, SequenceScores, Token } from './model';
 import { nextWindowStart } from './slidingWindow';
 import { displayTokenText, splitsCharacter } from './tokenBytes';
+import { characterCount } from './tokenizers/lineBreaks';
 
 export interface Alternative {
   id: number;
@@ -34,7 +35,7 @@ export interface TokenScore extends Token {
 export interface ScoreSummary {
   /** Tokens scored (sentence starts are given, not scored). */
   tokens: number;
-  /** Unicode code points of the text scored. */
+  /** Characters of the text scored: code points, a CRLF line break counting as one (tokenizers/lineBreaks.ts). */
   chars: number;
   oov: number;
   /** Total ln p over the scored tokens. */
@@ -53,17 +54,10 @@ export interface ScoreOptions {
   signal?: CancelSignal;
 }
 
+/** Unicode code points of `text` (offsets as OpenAI's API counts them). */
 export function codePointLength(text: string): number {
   let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0xd800 || c > 0xdbff || i + 1 >= text.length) n++;
-    else {
-      const d = text.charCodeAt(i + 1);
-      n++;
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-  }
+  for (const _ of text) n++;
   return n;
 }
 
@@ -71,11 +65,11 @@ export function codePointLength(text: string): number {
 export async function scoreText(model: LanguageModel, text: string, options: ScoreOptions = {}): Promise<{ tokens: TokenScore[]; summary: ScoreSummary }> {
   if (model.server) {
     const scored = await model.server.scoreText(text, { topK: options.topK ?? 5, atStart: true, signal: options.signal });
-    return { tokens: scored, summary: summarize(scored, codePointLength(text)) };
+    return { tokens: scored, summary: summarize(scored, characterCount(text)) };
   }
   const tokens = model.tokenizer.encode(text, true);
   const scored = await scoreTokens(model, tokens, options);
-  return { tokens: scored, summary: summarize(scored, codePointLength(text)) };
+  return { tokens: scored, summary: summarize(scored, characterCount(text)) };
 }
 
 /**

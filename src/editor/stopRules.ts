@@ -1,4 +1,5 @@
 /** Keeping inline suggestions short, and dropping those that add nothing. */
+import { normalizeLineBreaks } from '../core/tokenizers/lineBreaks';
 
 export interface StopRules {
   /** End the suggestion at the end of the line. */
@@ -31,5 +32,6 @@ export function applyStopRules(text: string, rules: StopRules): string {
 /** True when accepting the suggestion would only retype what already follows the cursor. */
 export function repeatsTextAfterCursor(suggestion: string, after: string): boolean {
   const s = suggestion.trimEnd();
-  return s.length > 0 && after.startsWith(s);
+  // The model writes LF line breaks; a CRLF document's text after the cursor has its own.
+  return s.length > 0 && normalizeLineBreaks(after).text.startsWith(s);
 }

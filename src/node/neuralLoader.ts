@@ -12,6 +12,8 @@ import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HuggingFaceTokenizer } from '../core/neural/hfTokenizer';
+import type { Tokenizer } from '../core/model';
+import { LfTokenizer } from '../core/tokenizers/lineBreaks';
 import { CONFIG_FILE, GENERATION_CONFIG_FILE, LAYOUT_SUMMARY, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../core/neural/hfLayout';
 import { OnnxCausalLm, readCausalLmConfig, type CausalLmConfig, type ExternalDataInput, type OrtModule } from '../core/neural/onnxCausalLm';
 import {
@@ -117,11 +119,12 @@ function fileNames(dir: string) {
 }
 
 /** What a host keeps of a model that runs elsewhere (worker, webview): its config and tokenizer. */
-export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: HuggingFaceTokenizer } {
+export function hostSide(dir: string): { config: CausalLmConfig; tokenizer: Tokenizer } {
   const files = readFolderFiles(dir);
   const names = fileNames(dir);
   const config = readCausalLmConfig({ ...files, ...names });
-  const tokenizer = new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, names.tokenizerName);
+  // As OnnxCausalLm's: the model reads the document's line breaks as LF.
+  const tokenizer = new LfTokenizer(new HuggingFaceTokenizer(files.tokenizer, files.tokenizerConfig, config.bosId, names.tokenizerName));
   return { config, tokenizer };
 }
 

@@ -10,6 +10,7 @@ import type { LanguageModel } from '../core/model';
 import type { OpenOptions, RecognizedModel } from '../node/backends/backend';
 import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, openOptions, recognizeModel } from '../node/modelLoader';
 import { AUTO_MEASURE_TIMEOUT_MS, AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode, withinDeadline } from './autoDevice';
+import { RelayConnection } from './relayConnection';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
 import { SECTION, deviceSetting, dtypeSetting, modelSetting, workspaceRemoteModel } from './settings';
@@ -24,6 +25,8 @@ export class ModelService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<LanguageModel | undefined>();
   readonly onDidChangeModel = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** The playground page whose GPU runs a model (device auto). */
+  private readonly gpuHostOf = new WeakMap<LanguageModel, EngineWebview>();
   /** Stops listening to the active model's worker supervisor. */
   private unwatch: (() => void) | undefined;
   /** How device auto chose (the measured speeds, or why the playground's GPU was not used): for the tooltip. */
@@ -240,6 +243,7 @@ export class ModelService implements vscode.Disposable {
       if (choice.device === 'webgpu') {
         const kept = gpu;
         local.dispose?.();
+        this.gpuHostOf.set(kept, gpuHost);
         gpuHost.onDidDispose(() => this.forget(kept));
         return kept;
       }
@@ -261,11 +265,28 @@ export class ModelService implements vscode.Disposable {
       if (this.model !== model || health.state === 'disposed') return;
       if (health.state === 'stopped') this.log.warn(`${model.info.name}: ${health.reason}`);
       else if (health.state === 'running') this.log.info(`${model.info.name}: the model's worker restarted and loaded the model again`);
+      else if (health.state === 'failed' && model.supervisor instanceof RelayConnection) return this.moveOffWebview(model, health.reason);
       else if (health.state === 'failed') {
         this.log.error(`${model.info.name}: ${health.reason}`);
         void vscode.window.showErrorMessage(`LM Playground: ${health.reason}. Choose another model (LM: Select Model) or reload the window.`);
       }
       this.changed.fire(model);
+    });
+  }
+
+  /**
+   * The engine worker of the webview that ran `model` died: its page may not host again, and the
+   * model loads again where the settings now put it (native, or a new LM Engine panel for device
+   * webgpu), with a notice; meanwhile requests fail at once with the reason.
+   */
+  private moveOffWebview(model: LanguageModel, reason: string): void {
+    this.log.error(`${model.info.name}: ${reason}`);
+    this.forget(model);
+    this.gpuHostOf.get(model)?.refute?.();
+    model.dispose?.();
+    void this.reload(false).then(() => {
+      const now = this.model;
+      if (now) void vscode.window.showWarningMessage(`LM Playground: ${reason}. ${now.info.name} runs on ${now.info.device ?? 'this computer'} now.`);
     });
   }
 

@@ -5,11 +5,12 @@
  * protocol (webview/engineRelay.ts, webview/relayMessages.ts).
  */
 import * as vscode from 'vscode';
-import { EngineConnection, WorkerLanguageModel } from '../core/engine/engineClient';
+import { WorkerLanguageModel } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
 import type { ModelBackend, ModelLocation, OpenOptions } from '../node/backends/backend';
 import type { OrtBinaryUrls } from '../webview/ortBinaries';
-import { fromRelay, type RelayFromPage, type RelayToPage } from '../webview/relayMessages';
+import type { RelayFromPage, RelayToPage } from '../webview/relayMessages';
+import { RelayConnection } from './relayConnection';
 import { modelFilesForPage, pageResourceRoots, readModelFilesForPage } from './pageModelFiles';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
@@ -60,13 +61,11 @@ export async function connectWebviewEngine(
   const { backend, name } = model;
   const w = host.webview;
   const post = (m: RelayToPage) => void w.postMessage(m);
-  const connection = new EngineConnection((request) => post({ type: 'request', request }));
+  const relay = new RelayConnection(post);
+  const { connection } = relay;
   const subscriptions = [
-    w.onDidReceiveMessage((m: RelayFromPage) => {
-      if (m.type === 'fatal') connection.fail(new LmError(`the webview engine failed: ${m.error}`));
-      else if (m.type === 'response') connection.receive(fromRelay(m.response));
-    }),
-    host.onDidDispose(() => connection.close(new LmError('the webview that ran the model was closed'))),
+    w.onDidReceiveMessage((m: RelayFromPage) => relay.receive(m)),
+    host.onDidDispose(() => relay.close('the webview that ran the model was closed')),
   ];
   const release = () => {
     for (const s of subscriptions) s.dispose();
@@ -98,7 +97,7 @@ export async function connectWebviewEngine(
         .request({ op: 'dispose' })
         .catch(() => undefined)
         .finally(release);
-    return new WorkerLanguageModel(connection, loaded.model, tokenizer, dispose);
+    return new WorkerLanguageModel(connection, loaded.model, tokenizer, dispose, relay);
   } catch (e) {
     release();
     throw e;

@@ -29,7 +29,16 @@ export async function startEngineRelay(
     if (res.ok && 'result' in res && res.op === 'load') onStatus(`${res.result.model.name} on ${res.result.model.device ?? 'JavaScript'}`);
     post({ type: 'response', response: toRelay(res) });
   };
-  worker.onerror = (e) => post({ type: 'fatal', error: `engine worker: ${e.message}` });
+  // An uncaught error leaves the worker in an unknown state: it is stopped, and every later
+  // request is answered with the reason at once (the extension moves the model elsewhere).
+  let stopped: string | undefined;
+  worker.onerror = (e) => {
+    if (stopped) return;
+    stopped = `engine worker: ${e.message}`;
+    worker.terminate();
+    onStatus(`stopped (${stopped})`);
+    post({ type: 'fatal', error: stopped });
+  };
   const adapter = await webGpuAdapter();
   const webgpu = await hasWebGpuAdapter('auto');
   onStatus(
@@ -38,6 +47,10 @@ export async function startEngineRelay(
   post({ type: 'ready', webgpu, adapter });
   return {
     async handle(req: EngineRequest): Promise<void> {
+      if (stopped) {
+        if (req.op !== 'cancel') post({ type: 'response', response: { id: req.id, ok: false, error: `the engine stopped (${stopped})`, reason: 'error' } });
+        return;
+      }
       if (req.op !== 'load') {
         worker.postMessage(req);
         return;

@@ -167,7 +167,16 @@ async function engine(): Promise<EngineConnection> {
   worker = await startEngineWorker(config.workerUrl);
   const conn = new EngineConnection((req: EngineRequest, transfer?: ArrayBuffer[]) => worker!.postMessage(req, { transfer: transfer ?? [] }));
   worker.onmessage = (e: MessageEvent<EngineResponse>) => conn.receive(e.data);
-  worker.onerror = (e) => conn.fail(new Error(`engine worker: ${e.message}`));
+  const started = worker;
+  worker.onerror = (e) => {
+    // A worker after an uncaught error is not trusted: it stops, every request fails at once, and
+    // the next run starts a new one (its model loads again).
+    if (connection !== conn) return;
+    started.terminate();
+    connection = undefined;
+    loadedSpec = undefined;
+    conn.close(new Error(`the engine worker stopped (${e.message}); the next run starts a new one`));
+  };
   connection = conn;
   return conn;
 }
@@ -434,7 +443,12 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
     persist();
     message(`Opened ${m.source}.`, 'info');
   } else if (m?.type === 'error') message(m.message);
-  else if (m?.type === 'request') void hostRelay().then((r) => r.handle(m.request));
+  else if (m?.type === 'request')
+    void hostRelay().then(
+      (r) => r.handle(m.request),
+      // An engine that could not start answers nothing: the extension must hear why.
+      (err: Error) => vscode.postMessage({ type: 'fatal', error: err.message }),
+    );
   else if (m?.type === 'modelFile') {
     const pending = fileRequests.get(m.id);
     fileRequests.delete(m.id);

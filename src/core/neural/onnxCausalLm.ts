@@ -9,7 +9,7 @@
 import type { BackendCapabilities } from '../backends/capabilities';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo, SequenceScores } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
 import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { float16ToFloat32 } from './float16';
 import { readGraphSignature, type GraphSignature } from './graphInputs';
@@ -17,6 +17,7 @@ import { HuggingFaceTokenizer } from './hfTokenizer';
 import { bytesSource, checkExternalDataSizes, ExternalDataLocationError, ExternalDataSizeError, externalDataFiles, NotOnnxError } from './onnxExternalData';
 import { FLOAT16_DTYPES, type Dtype } from './onnxVariants';
 import { specialTokens } from './specialTokens';
+import { LfTokenizer } from '../tokenizers/lineBreaks';
 
 /** The parts of an onnxruntime module this class uses. */
 export interface OrtModule {
@@ -217,23 +218,27 @@ export class OnnxCausalLm implements LanguageModel {
   private readonly window: number;
   private queue: Promise<unknown> = Promise.resolve();
   private released: Promise<void> | undefined;
+  /** The document's line breaks are given to the model as the LF it was trained on. */
+  readonly tokenizer: Tokenizer;
 
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
     private readonly graph: GraphSignature,
     readonly config: CausalLmConfig,
-    readonly tokenizer: HuggingFaceTokenizer,
+    /** The tokenizer as the model's files define it, with the text's own line breaks. */
+    readonly fileTokenizer: HuggingFaceTokenizer,
     options: CausalLmOptions,
     dtype: Dtype | undefined,
   ) {
-    this.unkId = tokenizer.unkId;
+    this.tokenizer = new LfTokenizer(fileTokenizer);
+    this.unkId = fileTokenizer.unkId;
     this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
     const bytesPerToken = config.layers * 2 * config.kvHeads * config.headDim * (graph.cacheType === 'float16' ? 2 : 4);
     this.window = Math.max(2, Math.min(config.contextLength, Math.floor((options.maxCacheBytes ?? MAX_CACHE_BYTES) / bytesPerToken)));
     const context = this.window < config.contextLength ? `${this.window} tokens (of ${config.contextLength}: the cache is capped)` : `${this.window} tokens`;
     const precision = dtype ? `, ${dtype}` : '';
-    const missing = tokenizer.missingByteTokens;
+    const missing = fileTokenizer.missingByteTokens;
     // Said where the model is described (status bar tooltip, log): these characters score as <unk>.
     const bytes = missing.length
       ? `; its byte fallback lacks ${missing.length} of the 256 byte tokens (${missing

@@ -10,6 +10,8 @@ import { GgufMetadata, GgufNeedMoreBytes, parseGgufHeader } from '../../core/ggu
 import { ggufTokenizer, ggufTokenizerSummary, type GgufTokenizer } from '../../core/gguf/ggufTokenizer';
 import { MAX_CACHE_BYTES } from '../../core/neural/onnxCausalLm';
 import { HuggingFaceTokenizer } from '../../core/neural/hfTokenizer';
+import type { Tokenizer } from '../../core/model';
+import { LfTokenizer } from '../../core/tokenizers/lineBreaks';
 import { describeFsError } from '../modelFileStream';
 import type { ModelFacts } from '../modelSummary';
 import { GgufLanguageModel } from './ggufLanguageModel';
@@ -79,13 +81,14 @@ export function ggufShape(meta: GgufMetadata) {
   return { arch, layers, hidden, declared, window };
 }
 
-function tokenizerOf(meta: GgufMetadata): { vocab: GgufTokenizer; tokenizer: HuggingFaceTokenizer } {
+/** As every neural model's, the tokenizer reads the document's CRLF and CR line breaks as LF. */
+function tokenizerOf(meta: GgufMetadata): { vocab: GgufTokenizer; tokenizer: Tokenizer } {
   const vocab = ggufTokenizer(meta);
-  return { vocab, tokenizer: new HuggingFaceTokenizer(vocab.json, undefined, vocab.bosId, path.basename(meta.file)) };
+  return { vocab, tokenizer: new LfTokenizer(new HuggingFaceTokenizer(vocab.json, undefined, vocab.bosId, path.basename(meta.file))) };
 }
 
 /** The tokenizer a host keeps while llama.cpp runs the model elsewhere. */
-export function ggufHostTokenizer(file: string): HuggingFaceTokenizer {
+export function ggufHostTokenizer(file: string): Tokenizer {
   return tokenizerOf(readGgufHeader(file)).tokenizer;
 }
 
