@@ -10,7 +10,7 @@ import { visibleToken } from './numberFormat';
 export type Utf8Segment = { text: string } | { bytes: number[] };
 
 /** Length of the UTF-8 sequence a lead byte starts; 0 for a continuation or invalid byte. */
-function sequenceLength(b: number): number {
+export function sequenceLength(b: number): number {
   if (b < 0x80) return 1;
   if (b >= 0xc2 && b <= 0xdf) return 2;
   if (b >= 0xe0 && b <= 0xef) return 3;

@@ -15,6 +15,7 @@ import { contextWindow } from '../contextWindow';
 import type { CancelSignal } from '../errors';
 import { endOfSequenceIds, type LanguageModel } from '../model';
 import type { Alphabet } from './alphabet';
+import { sequenceLength } from '../tokenBytes';
 
 export interface NextCharOptions {
   /** Most model calls for one distribution (the first is always made). */
@@ -31,15 +32,6 @@ function byteString(bytes: Uint8Array): string {
 }
 
 const utf8 = new TextEncoder();
-
-/** Bytes of the UTF-8 sequence a lead byte starts; 0 for a continuation or invalid byte. */
-function sequenceLength(b: number): number {
-  if (b < 0x80) return 1;
-  if (b >= 0xc2 && b <= 0xdf) return 2;
-  if (b >= 0xe0 && b <= 0xef) return 3;
-  if (b >= 0xf0 && b <= 0xf4) return 4;
-  return 0;
-}
 
 /** A path of the search: tokens so far, what must still be spelled, and the bytes of a started character. */
 interface Path {

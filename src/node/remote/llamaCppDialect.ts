@@ -16,7 +16,8 @@ const errorText = (e: unknown) => errorMessage(JSON.stringify({ error: e }));
 export const NO_PROMPT_SCORES = (server: string) =>
   `${server} gives log-probabilities of generated tokens only (its echo returns none for the prompt's tokens), so it cannot score a text; hovers, the heat-map and bits per character need a local model or a vLLM/SGLang server`;
 
-function position(entry: unknown): ServerPosition {
+/** A generated token's entry as llama.cpp's server and Ollama both give it: token, logprob, bytes, top_logprobs. */
+export function generatedPosition(entry: unknown): ServerPosition {
   const e = obj(entry);
   return {
     piece: { text: typeof e.token === 'string' ? e.token : '', bytes: byteList(e.bytes) },
@@ -69,7 +70,7 @@ export const llamaCppDialect: RemoteDialect = {
           if (probs.length === 0 && typeof e.content === 'string' && e.content) {
             if (!stopped && onToken(index, { piece: { text: e.content }, logProb: null, top: [] })) stopped = true;
           }
-          for (const p of probs) if (!stopped && onToken(index, position(p))) stopped = true;
+          for (const p of probs) if (!stopped && onToken(index, generatedPosition(p))) stopped = true;
           if (e.stop === true) {
             reason = e.stop_type === 'word' ? 'stop' : e.stop_type === 'eos' ? 'eos' : 'length';
             return true;

@@ -7,21 +7,9 @@
  */
 import { LmError, type CancelSignal } from '../../core/errors';
 import type { FinishReason } from '../../core/generation';
-import { arr, byteList, num, obj, type RemoteDialect, type SamplingRequest, type ServerPosition, type ServedModel } from './dialect';
+import { arr, obj, type RemoteDialect, type SamplingRequest, type ServedModel } from './dialect';
 import type { Endpoint } from './endpoint';
-import { NO_PROMPT_SCORES } from './llamaCppDialect';
-
-function position(entry: unknown): ServerPosition {
-  const e = obj(entry);
-  return {
-    piece: { text: typeof e.token === 'string' ? e.token : '', bytes: byteList(e.bytes) },
-    logProb: num(e.logprob) ?? null,
-    top: arr(e.top_logprobs)
-      .map(obj)
-      .filter((t) => num(t.logprob) !== undefined)
-      .map((t) => ({ piece: { text: typeof t.token === 'string' ? t.token : '', bytes: byteList(t.bytes) }, logProb: t.logprob as number })),
-  };
-}
+import { generatedPosition, NO_PROMPT_SCORES } from './llamaCppDialect';
 
 export const ollamaDialect: RemoteDialect = {
   name: 'ollama',
@@ -61,7 +49,7 @@ export const ollamaDialect: RemoteDialect = {
           if (probs.length === 0 && typeof e.response === 'string' && e.response) {
             if (!stopped && onToken(index, { piece: { text: e.response }, logProb: null, top: [] })) stopped = true;
           }
-          for (const p of probs) if (!stopped && onToken(index, position(p))) stopped = true;
+          for (const p of probs) if (!stopped && onToken(index, generatedPosition(p))) stopped = true;
           if (e.done === true) {
             // Ollama says "stop" both at the end of text and at a stop sequence.
             reason = e.done_reason === 'length' ? 'length' : 'eos';
