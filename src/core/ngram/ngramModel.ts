@@ -61,7 +61,8 @@ export class NgramModel {
     return node;
   }
 
-  private findChild(childStart: Uint32Array, words: Uint32Array, node: number, word: number): number {
+  /** Index in order k+1 of the child `word` of entry `node` of order k (given order k's childStart and order k+1's words), or -1. */
+  findChild(childStart: Uint32Array, words: Uint32Array, node: number, word: number): number {
     let lo = childStart[node];
     let hi = childStart[node + 1];
     while (lo < hi) {
