@@ -404,14 +404,10 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
     const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
     const res = await (
       await engine()
-    ).request(
-      { op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options },
-      signal,
-      (r) => {
-        state.tree.append(branch.id, r.tokens);
-        drawBranches(state, branch.id);
-      },
-    );
+    ).request({ op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options }, signal, (r) => {
+      state.tree.append(branch.id, r.tokens);
+      drawBranches(state, branch.id);
+    });
     const c = res.completions[0];
     state.tree.finish(branch.id, c.tokens, c.finishReason);
   } catch (e) {
