@@ -41,6 +41,7 @@ export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose
       class: 'branch',
       'data-branch': String(id),
       role: 'treeitem',
+      tabindex: '-1',
       'aria-level': String(tree.depth(id)),
       style: `margin-left: ${(tree.depth(id) - 1) * 1.5}em`,
     },

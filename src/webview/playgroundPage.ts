@@ -292,7 +292,7 @@ function completionView(c: Completion, run: RunShape, request: PlaygroundRequest
   return [
     el(
       'div',
-      { class: 'completion', 'data-index': String(c.index) },
+      { class: 'completion', 'data-index': String(c.index), tabindex: '-1' },
       el('div', { class: 'text' }, fragment(promptSpans), fragment(generated)),
       ...(summary.stoppedAtOnce ? [el('div', { class: 'stopped-at-once' }, summary.stoppedAtOnce)] : []),
       el('div', { class: 'meta' }, summary.meta),
@@ -383,8 +383,9 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   const alt = at.alternatives?.find((a) => a.id === alternative);
   if (!alt) return;
   const { branch, existed } = state.tree.branchFrom(id, index, alt);
+  // The branch's row takes the focus (not a token, whose tooltip would cover the panel); Tab goes on to its tokens.
   const focusBranch = () => {
-    const row = state.branches.querySelector(`[data-branch="${branch.id}"] .tok`) ?? state.branches.parentElement?.querySelector('.completion .tok');
+    const row = branch.id === 0 ? state.branches.previousElementSibling : state.branches.querySelector(`[data-branch="${branch.id}"]`);
     (row as HTMLElement | null)?.focus();
   };
   if (existed) {

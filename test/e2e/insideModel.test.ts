@@ -68,6 +68,7 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     // The product row and the token's p, as every p on screen is formatted.
     const product = await table.locator('tfoot .product').innerText();
     assert.strictEqual(product, formatProbability(Math.exp(second.logprob)), `the CLI's p of ${JSON.stringify(second.text)}: ${text}`);
+    await table.scrollIntoViewIfNeeded();
     assert.match(text, new RegExp(`the token's p as generated: ${product.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     await wb.screenshot('inside-ngram-view');
   });
@@ -131,9 +132,51 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     await nested.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
     assert.strictEqual(await nested.getAttribute('aria-level'), '2', 'a branch of branch 1, one level down');
     assert.match(await nested.locator('.branch-head').innerText(), /^branch 2 · at token 4: /);
-    // Every branch is kept: the completion, branch 1, branch 2.
+    // Every branch is kept: the completion, branch 1, branch 2; the new branch's row has the focus.
     assert.strictEqual(await frame.locator('.branches .branch').count(), 2);
+    const focused = await nested.evaluate((row) =>
+      row === document.activeElement ? 'the row' : (document.activeElement?.outerHTML.slice(0, 200) ?? 'nothing'),
+    );
+    assert.strictEqual(focused, 'the row', 'the new branch takes the focus');
     await wb.screenshot('inside-branch-tree');
+  });
+
+  it('branches with the embedded neural model too (gpt-classics in the page’s worker), as the CLI continues the same text', async function () {
+    const { wb } = session;
+    await wb.page.locator('.tab', { hasText: 'LM Playground' }).click();
+    await frame.evaluate(() => {
+      const e = document.getElementById('model') as HTMLElement & { value: string };
+      e.value = 'gpt-classics';
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor();
+    const completion = frame.locator('#results .completion').first();
+    await completion.locator('.tok').first().waitFor({ state: 'attached' });
+    assert.match(await frame.locator('#engine-status').innerText(), /gpt-classics/);
+    // The first token with a letter (a line break's span has no box to click), and the text before it.
+    const texts = (await completion.locator('.tok').allTextContents()).map(shown);
+    const index = texts.findIndex((t) => /\p{L}/u.test(t));
+    assert.ok(index >= 0, `a word among ${JSON.stringify(texts)}`);
+    const prefix = texts.slice(0, index).join('');
+    const span = completion.locator('.tok').nth(index);
+    const tokenIndex = Number(await span.getAttribute('data-index'));
+    await span.click();
+    // A transformer declares no n-gram view: the panel has the token and its alternatives only.
+    await frame.locator('#inside-heading', { hasText: `token ${tokenIndex + 1} of the completion` }).waitFor();
+    assert.strictEqual(await frame.locator('#inside [data-view="ngram-backoff"]').count(), 0);
+    const button = frame.locator('#inside .continue-with').first();
+    const label = (await button.getAttribute('aria-label'))!.replace(/^Continue with /, '');
+    await button.click();
+    const branch = frame.locator('.branches [data-branch="1"]');
+    await branch.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
+    const chosen = label.replace(/␣/g, ' ').replace(/⏎/g, '\n');
+    const pathText = shown(await branch.locator('.branch-text').innerText());
+    const cont = JSON.parse(
+      cli('generate', '--model', 'gpt-classics', '--prompt', PROMPT + prefix + chosen, '--temperature', '0', '--max-tokens', String(MAX_TOKENS), '--json'),
+    ).completions[0].text;
+    assert.strictEqual(pathText, prefix + chosen + cont);
+    await wb.screenshot('inside-branch-gpt-classics');
   });
 
   it('the hover offers “continue with” each alternative: the token is replaced and completed, in one undo step', async function () {
