@@ -284,7 +284,8 @@ function completionView(c: Completion, run: RunShape, request: PlaygroundRequest
     request,
     model,
     promptTokens: prompt,
-    branches: el('ul', { class: 'branches', role: 'tree', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
+    // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
+    branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
   };
   // The first prompt token is not scored (nothing precedes it): nothing to look inside.
   const promptSpans = tokenSpans(prompt, (i) => i > 0 && choosePromptToken(state, i));

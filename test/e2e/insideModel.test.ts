@@ -20,6 +20,7 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     'lmPlayground.generation.temperature': 0,
     'lmPlayground.generation.maxTokens': MAX_TOKENS,
     'editor.hover.delay': 150,
+    'files.readonlyInclude': { '**/readonly.txt': true },
   });
   let frame: Frame;
 
@@ -130,8 +131,8 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     await wb.page.keyboard.press('Enter');
     const nested = frame.locator('.branches [data-branch="2"]');
     await nested.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
-    assert.strictEqual(await nested.getAttribute('aria-level'), '2', 'a branch of branch 1, one level down');
-    assert.match(await nested.locator('.branch-head').innerText(), /^branch 2 · at token 4: /);
+    assert.strictEqual(await nested.getAttribute('data-depth'), '2', 'a branch of branch 1, one level down');
+    assert.match(await nested.locator('.branch-head').innerText(), /^branch 2 \(of branch 1\) · at token 4: /);
     // Every branch is kept: the completion, branch 1, branch 2; the new branch's row has the focus.
     assert.strictEqual(await frame.locator('.branches .branch').count(), 2);
     const focused = await nested.evaluate((row) =>
@@ -209,5 +210,21 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     await wb.page.waitForFunction(
       () => (document.querySelector('.editor-instance .view-line') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').trimEnd() === 'the mouse ate the',
     );
+  });
+
+  it('“continue with” in a read-only editor changes nothing and offers the text to copy', async function () {
+    const { wb } = session;
+    fs.writeFileSync(path.join(session.workspace, 'readonly.txt'), PROMPT);
+    await wb.openFile('readonly.txt');
+    await wb.hoverWord('the', 1);
+    const link = wb.hover().locator('a', { hasText: /^␣/ }).first();
+    await link.waitFor();
+    await link.click();
+    const refused = wb.notification(/the completion was not inserted/);
+    await refused.waitFor();
+    assert.ok((await refused.locator('.monaco-button', { hasText: 'Copy Completion' }).count()) > 0, 'Copy is offered');
+    assert.strictEqual((await wb.editorText()).trimEnd(), PROMPT);
+    await wb.screenshot('hover-continue-with-read-only');
+    await wb.runCommand('Notifications: Clear All Notifications');
   });
 });
