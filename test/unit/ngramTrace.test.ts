@@ -7,6 +7,7 @@ import { readArpa, writeArpa } from '../../src/core/ngram/arpa';
 import { backoffTrace } from '../../src/core/ngram/backoffTrace';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
+import { CompactCounts } from '../../src/core/ngram/compactCounts';
 import { KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { addTextToTrainer } from '../../src/core/ngram/textTraining';
 import { loadModel } from '../../src/node/modelLoader';
@@ -88,7 +89,7 @@ describe('n-gram inside view', () => {
     for (const planes of [false, true]) {
       const { model } = readNgramBinary(writeNgramBinary(built, { name: 'counted', tokenizer: 'editor' }, { planes }));
       assert.deepStrictEqual(model.discounts, built.discounts);
-      model.orders.forEach((o, k) => assert.deepStrictEqual(o.counts, built.orders[k].counts, `${k + 1}-gram counts`));
+      model.orders.forEach((o, k) => assert.deepStrictEqual(o.counts!.toUint32(), built.orders[k].counts!.toUint32(), `${k + 1}-gram counts`));
       const lm = new NgramLanguageModel(model, 'editor', 'counted');
       const text = fs.readFileSync(corpusFiles('valid')[0], 'utf8').slice(0, 3000);
       const ids = lm.tokenizer.encode(text, true).map((t) => t.id);
@@ -107,6 +108,17 @@ describe('n-gram inside view', () => {
     }
     // Without keepCounts, nothing is kept and the trace has no estimate.
     assert.strictEqual(backoffTrace(m, ids('<s> cat'), id('sat')).estimate, undefined);
+  });
+
+  it('keeps counts a byte each, the large ones exactly', () => {
+    const values = [0, 1, 254, 255, 256, 70_000, 4_000_000_000, 3];
+    const c = new CompactCounts(values);
+    assert.deepStrictEqual(
+      values.map((_, i) => c.get(i)),
+      values,
+    );
+    assert.deepStrictEqual(Array.from(c.toUint32()), values);
+    assert.strictEqual(c.byteLength, values.length + 16 * 4);
   });
 
   for (const name of ['ngram-classics', 'a 5-gram of whitespace words read from ARPA']) {

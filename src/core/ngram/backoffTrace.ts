@@ -97,8 +97,8 @@ function countEstimate(model: NgramModel, context: ArrayLike<number>, word: numb
   const parent = model.orders[m - 1];
   if (!counts || !model.discounts) return undefined;
   let total = 0;
-  for (let c = parent.childStart![ctx], e = parent.childStart![ctx + 1]; c < e; c++) total += counts[c];
-  const count = counts[child];
+  for (let c = parent.childStart![ctx], e = parent.childStart![ctx + 1]; c < e; c++) total += counts.get(c);
+  const count = counts.get(child);
   const end = context.length;
   const lowerContext = Array.from({ length: m - 1 }, (_, i) => context[end - m + 1 + i]);
   return {
@@ -118,10 +118,11 @@ function unigramEstimate(model: NgramModel, word: number): CountEstimate | undef
   let total = 0;
   let discounted = 0;
   for (let w = 0; w < counts.length; w++) {
-    total += counts[w];
-    discounted += discountFor(model.discounts, 1, counts[w]);
+    const c = counts.get(w);
+    total += c;
+    discounted += discountFor(model.discounts, 1, c);
   }
-  const count = counts[word];
+  const count = counts.get(word);
   return {
     count,
     raw: model.order === 1,

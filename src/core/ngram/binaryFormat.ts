@@ -17,6 +17,7 @@ import { xxh32 } from '../checksum';
 import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
+import { CompactCounts } from './compactCounts';
 import { ARRAY_LAYOUTS, decodeArray, encodeArray, type ArrayLayout } from './arrayLayout';
 import { MAX_ORDER } from './kneserNey';
 import { MAX_LOG10_BACKOFF, NgramModel, NgramOrder, type OrderDiscounts } from './ngramModel';
@@ -115,7 +116,7 @@ export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata,
     add('logProb', o.logProb);
     add('backoff', o.backoff);
     add('childStart', o.childStart);
-    if (model.discounts) add('counts', o.counts);
+    if (model.discounts) add('counts', o.counts?.toUint32());
   });
   const header: Header = { metadata, vocabulary: model.vocab.allWords().slice(), counts: model.counts, arrays: records };
   if (model.discounts) header.discounts = model.discounts;
@@ -197,6 +198,11 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     (orders[r.order - 1] as unknown as Record<string, unknown>)[r.field] = arr;
   }
   orders[0].words = Uint32Array.from({ length: orders[0].count }, (_, i) => i);
+  // Counts are read as u32 and kept a byte each.
+  for (const o of orders) {
+    const stored = o.counts as unknown as Uint32Array | undefined;
+    if (stored) o.counts = new CompactCounts(stored);
+  }
   checkTrie(orders, fail);
   let vocab: Vocabulary;
   try {

@@ -8,6 +8,7 @@
  *   distribution over the vocabulary without `<s>`; γ(c) becomes the ARPA backoff of c.
  */
 import { LmError } from '../errors';
+import { CompactCounts } from './compactCounts';
 import { GrowableUint32, PairIndex } from './growable';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
@@ -273,7 +274,12 @@ export class KneserNeyTrainer {
     const uniProb = new Float32Array(V);
     for (let w = 0; w < V; w++) uniProb[w] = Math.log10(probs[0][w]);
     uniProb[bos] = -99; // <s> is never predicted; lmplz writes -99
-    orders.push({ count: V, words: Uint32Array.from({ length: V }, (_, i) => i), logProb: uniProb, ...(adjusted ? { counts: adjusted[0] } : {}) });
+    orders.push({
+      count: V,
+      words: Uint32Array.from({ length: V }, (_, i) => i),
+      logProb: uniProb,
+      ...(adjusted ? { counts: new CompactCounts(adjusted[0]) } : {}),
+    });
 
     for (let k = 2; k <= N; k++) {
       const idx = this.index[k - 1];
@@ -311,7 +317,7 @@ export class KneserNeyTrainer {
         if (counts) counts[j] = adj![old];
         nextPosition[old] = j;
       }
-      orders.push({ count, words, logProb, ...(counts ? { counts } : {}) });
+      orders.push({ count, words, logProb, ...(counts ? { counts: new CompactCounts(counts) } : {}) });
       position = nextPosition;
     }
     return new NgramModel(this.vocab, orders);

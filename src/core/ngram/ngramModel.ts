@@ -6,6 +6,7 @@
  * Probabilities and backoffs are log10, as in ARPA files; queries follow ARPA backoff semantics.
  */
 import { ModelFormatError } from '../errors';
+import type { CompactCounts } from './compactCounts';
 import { Vocabulary } from './vocabulary';
 
 /**
@@ -30,7 +31,7 @@ export interface NgramOrder {
    * with `<s>`, else the number of distinct words seen before it): kept only by models trained in
    * the product with counts (workspace training), for the inside view.
    */
-  counts?: Uint32Array;
+  counts?: CompactCounts;
 }
 
 /** A model's Kneser-Ney discounts D1, D2, D3+ of one order. */
