@@ -15,7 +15,7 @@ import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
 import type { ServerModel } from '../core/remote/serverModel';
-import { scoreInServerChunks } from '../editor/serverScoring';
+import { heatmapServerOptions, scoreInServerChunks } from '../editor/serverScoring';
 
 export interface HeatmapEntry {
   text: string;
@@ -470,11 +470,7 @@ export class TokenHeatmap implements vscode.Disposable {
           };
           let lastPaint = 0;
           await scoreInServerChunks(server, read, s.scopeStart, s.scopeEnd, {
-            // Enough alternatives to tell the first colour where a server gives no ranks (vLLM gives them).
-            topK: heatmapSettings().rankThresholds[0],
-            chunkChars: Math.min(4000, Math.max(64, W * 2)),
-            maxContextChars: Math.min(contextChars(), Math.max(64, W * 2)),
-            contextTokensHint: W,
+            ...heatmapServerOptions(W, contextChars(), heatmapSettings().rankThresholds[0]),
             signal,
             onChunk: (scored) => {
               if (job.cancelled) return;

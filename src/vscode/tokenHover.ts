@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { CancelledError, type CancelSignal } from '../core/errors';
 import type { ServerModel } from '../core/remote/serverModel';
-import { scoreRange, serverHoverFacts } from '../editor/serverScoring';
+import { serverHoverAt } from '../editor/serverScoring';
 import { escapeMarkdown } from '../editor/markdownText';
 import type { LanguageModel } from '../core/model';
 import { chunkContextStart } from '../editor/chunkedScoring';
@@ -140,11 +140,9 @@ async function serverTokenProbabilityAt(
   if (looksBinary(window.text)) return null;
   const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
   // The line the token is on, given the text before it (as much as the server takes).
-  const scored = await scoreRange(server, read, line.start, lineEnd, {
+  return serverHoverAt(server, model.info.name, read, offset, { ...line, end: lineEnd }, window.startOffset, {
     topK,
-    maxContextChars: line.start - window.startOffset,
     contextTokensHint: model.info.contextLength,
     signal,
   });
-  return serverHoverFacts(model.info.name, scored, offset, line);
 }

@@ -12,8 +12,8 @@ import { CancelledError, LmError } from '../../src/core/errors';
 import { generate } from '../../src/core/generation';
 import { parseRemoteRef, remoteSpec } from '../../src/core/remote/remoteRef';
 import { placePieces } from '../../src/core/remote/tokenOffsets';
-import { scoreText } from '../../src/core/scoring';
-import { scoreInServerChunks, scoreRange, serverHoverFacts } from '../../src/editor/serverScoring';
+import { scoreText, type TokenScore } from '../../src/core/scoring';
+import { heatmapServerOptions, scoreInServerChunks, scoreRange, serverHoverFacts } from '../../src/editor/serverScoring';
 import { hoverMarkdown } from '../../src/editor/hoverContent';
 import { detectDialect, endpointFor, openRemote, remoteBackend } from '../../src/node/backends/remoteBackend';
 import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
@@ -129,7 +129,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         assert.deepStrictEqual(model.info.capabilities, remoteBackend.capabilities);
         assert.strictEqual(model.info.capabilities.distribution, 'top-k');
         assert.strictEqual(model.info.contextLength, 2048);
-        const { tokens, summary } = await scoreText(model, TEXT, { topK: 5 });
+        const { tokens, summary } = await scoreText(model, TEXT, { details: true, topK: 5 });
         const toks = toyTokens(TEXT);
         assert.strictEqual(tokens.length, toks.length, 'every prompt token after the begin-of-text token is scored');
         tokens.forEach((t, i) => {
@@ -174,7 +174,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
   it('the heat-map scores a chunk a request, with context as long as the server takes (its 400 for a too-long text halves it)', () =>
     withServer('vllm', async (server) =>
       withModel(server, async (model) => {
-        server.maxModelLen = 40;
+        server.maxModelLen = 25;
         const doc = Array.from({ length: 12 }, (_, i) => `Line ${i}: the mouse ate the cheese, and the café stayed open.`).join('\n');
         const read = (a: number, b: number) => doc.slice(a, b);
         const from = doc.indexOf('Line 3');
@@ -187,18 +187,86 @@ describe('remote backend: vLLM (OpenAI API)', () => {
           contextTokensHint: 2048,
           onChunk: (scored) => tokens.push(...scored),
         });
-        // The chunks' tokens tile the scope exactly, whatever the cuts.
-        let at = from;
+        // The chunks' tokens tile the scope exactly, whatever the cuts; the first ("\nLine") may start before it and cover its start.
+        assert.ok(
+          tokens[0].start <= from && tokens[0].start + tokens[0].length > from,
+          `the first token covers the scope's start: ${JSON.stringify(tokens[0])}`,
+        );
+        let at = tokens[0].start;
         for (const t of tokens) {
           assert.strictEqual(t.start, at);
           at += t.length;
         }
         assert.strictEqual(at, doc.length);
         const sent = server.requests.slice(before).map((r) => toyTokens((r.body as { prompt: string }).prompt).length + 1);
-        const refused = sent.filter((n) => n > 40).length;
-        assert.ok(sent[0] > 40, 'the first guess was too long');
+        const refused = sent.filter((n) => n > 25).length;
+        assert.ok(sent[0] > 25, 'the first guess was too long');
         // Learnt once for the model: a few halvings, then every chunk fits.
-        assert.ok(refused <= 3 && sent.slice(refused).every((n) => n <= 40), `requests of ${sent} tokens`);
+        assert.ok(refused <= 3 && sent.slice(refused).every((n) => n <= 25), `requests of ${sent} tokens`);
+      }),
+    ));
+
+  it('the heat-map asks for ranks alone (logprobs 0, prompt_logprobs 0), pieces of half the context, two out at once, as one at a time', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const doc = Array.from({ length: 30 }, (_, i) => `Line ${i}: the mouse ate the cheese, and the café stayed open.`).join('\n');
+        const read = (a: number, b: number) => doc.slice(a, b);
+        const run = async (inFlight: number) => {
+          const before = server.requests.length;
+          const tokens: TokenScore[] = [];
+          await scoreInServerChunks(model, read, 0, doc.length, { ...heatmapServerOptions(64, 4000, 10), inFlight, onChunk: (s) => tokens.push(...s) });
+          return { tokens, sent: server.requests.slice(before).map((r) => r.body as Record<string, unknown>) };
+        };
+        const pipelined = await run(2);
+        assert.ok(pipelined.sent.length > 10, `${pipelined.sent.length} requests`);
+        for (const b of pipelined.sent) {
+          assert.deepStrictEqual([b.echo, b.max_tokens, b.logprobs, b.prompt_logprobs], [true, 0, 0, 0]);
+          assert.ok(toyTokens(b.prompt as string).length + 1 <= 64, 'a request is one window of the model');
+        }
+        // After the server's begin-of-text token, the tokens tile the text as the server tokenizes it.
+        let at = 0;
+        for (const t of pipelined.tokens) {
+          assert.strictEqual(t.start, at);
+          at += t.length;
+          assert.ok(t.rank !== undefined && t.rank >= 1, 'every token has its rank');
+          assert.deepStrictEqual(t.alternatives, [], 'no alternatives asked');
+        }
+        assert.strictEqual(at, doc.length);
+        const sequential = await run(1);
+        // The same tokens (their numbers depend on each request's context, which what was learnt of the tokenizer sets).
+        assert.deepStrictEqual(
+          pipelined.tokens.map((t) => [t.start, t.length, t.text]),
+          sequential.tokens.map((t) => [t.start, t.length, t.text]),
+        );
+      }),
+    ));
+
+  it('without prompt_logprobs the heat-map asks for the first colour\'s k alternatives; a token listed beside k better ones (vLLM\'s echo) is "rank > k"', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.ownTokenInTop = true;
+        server.fault = {
+          kind: 'status',
+          status: 400,
+          body: JSON.stringify({ error: { message: 'Unrecognized request argument supplied: prompt_logprobs', type: 'invalid_request_error' } }),
+          times: 1,
+        };
+        const before = server.requests.length;
+        const tokens = await model.scoreText(TEXT, { topK: 0, rankTopK: 10, atStart: true });
+        const last = server.requests[server.requests.length - 1].body as Record<string, unknown>;
+        assert.ok(server.requests.length - before === 2 && last.logprobs === 10 && last.prompt_logprobs === undefined, JSON.stringify(last));
+        const toks = toyTokens(TEXT);
+        let beyond = 0;
+        tokens.forEach((t, i) => {
+          const rank = toyRank(toks[i], i + 1);
+          if (rank <= 10) assert.strictEqual(t.rank, rank);
+          else {
+            beyond++;
+            assert.deepStrictEqual([t.rank, t.rankAbove], [undefined, 10], `${t.text}: rank ${rank}`);
+          }
+          assert.deepStrictEqual(t.alternatives, []);
+        });
+        assert.ok(beyond > 0, 'some tokens lie beyond the top 10');
       }),
     ));
 
@@ -211,7 +279,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
           body: JSON.stringify({ error: { message: 'Unrecognized request argument supplied: prompt_logprobs', type: 'invalid_request_error' } }),
           times: 1,
         };
-        const { tokens } = await scoreText(model, TEXT, { topK: 5 });
+        const { tokens } = await scoreText(model, TEXT, { details: true, topK: 5 });
         const toks = toyTokens(TEXT);
         tokens.forEach((t, i) => {
           const rank = toyRank(toks[i], i + 1);
@@ -267,7 +335,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         // The model asks for at most vLLM's default cap (20); a server with a lower cap answers 400.
         const endpoint = endpointFor(model.ref);
         await rejects(
-          openaiDialect.score!(endpoint, 'toy-model', TEXT, 50),
+          openaiDialect.score!(endpoint, 'toy-model', TEXT, 50, 50),
           /refused the request \(400: Requested sample logprobs of 50, which is greater than max allowed: 20\); it is a limit of the server.*--max-logprobs/,
         );
         endpoint.close();

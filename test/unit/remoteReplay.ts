@@ -106,6 +106,8 @@ export class ReplayServer {
   fault: Fault = { kind: 'none' };
   /** vLLM's max_model_len: a longer prompt gets its 400. */
   maxModelLen = 2048;
+  /** Echo's top_logprobs list the prompt token itself beside the k best, as vLLM's do (taken from its prompt log-probs). */
+  ownTokenInTop = false;
   port = 0;
   readonly models: string[];
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -288,7 +290,11 @@ export class ReplayServer {
             text_offset: offsets,
             token_logprobs: toks.map((t, i) => (i === 0 ? null : toyLogProb(t, i))),
             tokens: toks.map((t) => t.text),
-            top_logprobs: toks.map((t, i) => (i === 0 ? null : Object.fromEntries(toyTop(t, i, k).map((a) => [a.text, a.logprob])))),
+            top_logprobs: toks.map((t, i) =>
+              i === 0
+                ? null
+                : Object.fromEntries([...(this.ownTokenInTop ? [[t.text, toyLogProb(t, i)]] : []), ...toyTop(t, i, k).map((a) => [a.text, a.logprob])]),
+            ),
           },
           finish_reason: 'length',
           stop_reason: null,

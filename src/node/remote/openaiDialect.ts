@@ -68,17 +68,25 @@ export const openaiDialect: RemoteDialect = {
       .map((m) => ({ id: m.id as string, contextLength: num(m.max_model_len) }));
   },
 
-  async score(endpoint: Endpoint, model: string, text: string, topK: number, signal?: CancelSignal): Promise<ServerPosition[]> {
-    const body: Record<string, unknown> = { model, prompt: text, max_tokens: 0, echo: true, logprobs: topK, temperature: 0 };
+  async score(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]> {
+    const body = (k: number): Record<string, unknown> => ({ model, prompt: text, max_tokens: 0, echo: true, logprobs: k, temperature: 0 });
     const withRanks = !noPromptLogprobs.has(endpoint.origin);
+    // Without ranks, enough alternatives to tell a rank up to rankTopK.
+    const fallbackK = Math.max(topK, rankTopK);
     let answer: Record<string, unknown>;
     try {
-      answer = obj(await endpoint.json('v1/completions', withRanks ? { ...body, prompt_logprobs: topK } : body, signal, { model, asked: `top-k ${topK}` }));
+      // prompt_logprobs 0 is each token's own log-prob and rank (vLLM): ranks alone cost a server
+      // one pass over the text, alternatives a sort of every position's distribution.
+      answer = obj(
+        withRanks
+          ? await endpoint.json('v1/completions', { ...body(topK), prompt_logprobs: topK }, signal, { model, asked: `top-k ${topK}` })
+          : await endpoint.json('v1/completions', body(fallbackK), signal, { model, asked: `top-k ${fallbackK}` }),
+      );
     } catch (e) {
       if (!withRanks || !(e instanceof LmError) || !/prompt_logprobs/.test(e.message) || /max_logprobs|at most|maximum/i.test(e.message)) throw e;
       // Not vLLM: the OpenAI API's echo alone (no ranks outside the top k).
       noPromptLogprobs.add(endpoint.origin);
-      answer = obj(await endpoint.json('v1/completions', body, signal, { model, asked: `top-k ${topK}` }));
+      answer = obj(await endpoint.json('v1/completions', body(fallbackK), signal, { model, asked: `top-k ${fallbackK}` }));
     }
     const choice = obj(arr(answer.choices)[0]);
     if (!choice.logprobs)
