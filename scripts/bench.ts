@@ -5,7 +5,7 @@
  * Each reference is checked to compute the same values as what it is compared with (the run stops
  * otherwise), and each stated target is judged: the run prints and writes "meets" or "misses".
  * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, neural, tokenizer,
- * inline) and prints them without writing the file, to check a change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10
+ * inline, serve) and prints them without writing the file, to check a change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10
  * shorten it.
  */
 import { spawnSync } from 'child_process';

@@ -9,7 +9,6 @@ import { CancelledError, LmError, throwIfCancelled, type CancelSignal } from '..
 import type { ServerModel } from '../core/remote/serverModel';
 import type { TokenScore } from '../core/scoring';
 import type { HoverFacts } from './hoverContent';
-import { mergeUtf8 } from '../playground/utf8Merge';
 import { wordTokenRange, type WordPart } from './wordView';
 
 /** Characters of context plus text sent to a server per request, per model, as learnt from its refusals. */
@@ -70,10 +69,12 @@ export async function scoreRange(
   options: { topK: number; rankTopK?: number; maxContextChars: number; contextTokensHint: number; signal?: CancelSignal },
 ): Promise<ScoredRange> {
   if (server.scoringUnavailable) throw new LmError(`${server.endpoint}: ${server.scoringUnavailable}`);
+  /** This text's request, cut shorter once an answer held more tokens than the model's window. */
+  let shorter = Infinity;
   for (let attempt = 0; ; attempt++) {
     throwIfCancelled(options.signal);
     // As much as the model's context holds (a server may refuse more; one window is also the least work on ours).
-    const budget = requestBudget(server, options.contextTokensHint);
+    const budget = Math.min(shorter, requestBudget(server, options.contextTokensHint));
     const contextChars = Math.max(0, Math.min(options.maxContextChars, budget - (to - from)));
     const readFrom = Math.max(0, from - contextChars);
     const before = read(readFrom, from);
@@ -88,6 +89,12 @@ export async function scoreRange(
         signal: options.signal,
       });
       if (scored.length > 0) charsPerToken.set(server, text.length / (scored.length + 1));
+      // More tokens than the model's window: a server that takes them (ours) slides windows over
+      // them, so a token there is not given all the text before it. Asked again with less context.
+      if (scored.length + 1 > options.contextTokensHint && start < from && attempt < 6) {
+        shorter = Math.floor(text.length * (options.contextTokensHint / (scored.length + 1)) * TOKEN_MARGIN);
+        continue;
+      }
       // A token that starts before the range and ends in it ("\nLine" for a range from "Line") is the range's first.
       const inRange = (t: TokenScore) => t.start < to && (t.start >= from || t.start + t.length > from);
       const context = scored.filter((t) => t.start < from && !inRange(t));
@@ -238,13 +245,18 @@ export function serverHoverFacts(
     if (!range) return undefined;
     let f = range.first;
     while (f > 0 && scored[f - 1].length === 0) f--;
-    const parts = scored.slice(f, range.last + 1);
-    const pieces = mergeUtf8(parts.map((p) => ({ text: p.text, bytes: p.alternatives?.find((a) => a.id === p.id)?.bytes })));
-    if (pieces.length < 2) return undefined;
-    return {
-      text: line.text.slice(range.start - line.start, range.end - line.start),
-      parts: pieces.map((p) => ({ text: p.text, logProb: parts.slice(p.first, p.last + 1).reduce((s, x) => s + x.logProb, 0) })),
-    };
+    // A character's byte tokens are one part: those before its last byte have length 0 (the token
+    // contract), and the server may not say their bytes (vLLM's "�").
+    const parts: WordPart[] = [];
+    let pending = 0;
+    for (const t of scored.slice(f, range.last + 1)) {
+      pending += t.logProb;
+      if (t.length === 0) continue;
+      parts.push({ text: line.text.slice(t.start - line.start, t.start + t.length - line.start), logProb: pending });
+      pending = 0;
+    }
+    if (parts.length < 2) return undefined;
+    return { text: line.text.slice(range.start - line.start, range.end - line.start), parts };
   })();
   return {
     id: head.id,

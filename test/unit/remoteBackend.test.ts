@@ -13,7 +13,7 @@ import { generate } from '../../src/core/generation';
 import { parseRemoteRef, remoteSpec } from '../../src/core/remote/remoteRef';
 import { placePieces } from '../../src/core/remote/tokenOffsets';
 import { scoreText, type TokenScore } from '../../src/core/scoring';
-import { heatmapServerOptions, scoreInServerChunks, scoreRange, serverHoverFacts } from '../../src/editor/serverScoring';
+import { heatmapServerOptions, scoreInServerChunks, scoreRange, serverHoverAt, serverHoverFacts } from '../../src/editor/serverScoring';
 import { hoverMarkdown } from '../../src/editor/hoverContent';
 import { detectDialect, endpointFor, openRemote, remoteBackend } from '../../src/node/backends/remoteBackend';
 import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
@@ -171,6 +171,45 @@ describe('remote backend: vLLM (OpenAI API)', () => {
       }),
     ));
 
+  it('the hover sends no more tokens than the model reads: an answer past its window is asked again with less context, and the context it claims fits', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        // Two characters a token: the first guess of a request's length holds more tokens than a window of 16.
+        const doc = `${Array.from({ length: 80 }, (_, i) => 'abcdefghij'[i % 10]).join(' ')} the mouse ate`;
+        const read = (a: number, b: number) => doc.slice(a, b);
+        const before = server.requests.length;
+        const offset = doc.indexOf('mouse') + 2;
+        const facts = await serverHoverAt(model, 'toy-model', read, offset, { text: doc, start: 0, end: doc.length }, 0, {
+          topK: 5,
+          contextTokensHint: 16,
+        });
+        const sent = server.requests.slice(before).map((r) => toyTokens((r.body as { prompt: string }).prompt).length + 1);
+        assert.ok(sent[0] > 16 && sent[sent.length - 1] <= 16, `requests of ${sent} tokens`);
+        assert.strictEqual(facts?.text, ' mouse');
+        assert.ok(facts!.context.tokens <= 15 && !facts!.context.whole, `given ${facts!.context.tokens} tokens`);
+      }),
+    ));
+
+  it('the hover\'s word view shows a character of byte tokens as one part, as locally (vLLM gives them as "�")', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const read = (a: number, b: number) => TEXT.slice(a, b);
+        const offset = TEXT.indexOf('café') + 1;
+        const facts = await serverHoverAt(model, 'toy-model', read, offset, { text: TEXT.slice(0, TEXT.indexOf('\n')), start: 0, end: TEXT.indexOf('\n') }, 0, {
+          topK: 5,
+          contextTokensHint: 2048,
+        });
+        const toks = toyTokens(TEXT);
+        const i = toks.findIndex((t) => t.text === ' caf');
+        assert.deepStrictEqual(
+          facts?.word?.parts.map((p) => p.text),
+          [' caf', 'é'],
+        );
+        const e = facts!.word!.parts[1].logProb;
+        assert.ok(Math.abs(e - (toyLogProb(toks[i + 1], i + 2) + toyLogProb(toks[i + 2], i + 3))) < 1e-12, "both bytes' log-probs");
+      }),
+    ));
+
   it('the heat-map scores a chunk a request, with context as long as the server takes (its 400 for a too-long text halves it)', () =>
     withServer('vllm', async (server) =>
       withModel(server, async (model) => {
@@ -267,6 +306,12 @@ describe('remote backend: vLLM (OpenAI API)', () => {
           assert.deepStrictEqual(t.alternatives, []);
         });
         assert.ok(beyond > 0, 'some tokens lie beyond the top 10');
+        // The hover's top 5: the token itself is not among them when it lies beyond (not "the top 6").
+        const hovered = await model.scoreText(TEXT, { topK: 5, atStart: true });
+        hovered.forEach((t, i) => {
+          assert.ok(t.alternatives!.length <= 5, `${t.text}: ${t.alternatives!.length} alternatives`);
+          if (toyRank(toks[i], i + 1) > 5) assert.ok(!t.alternatives!.some((a) => a.id === t.id) && t.rankAbove === 5, t.text);
+        });
       }),
     ));
 
