@@ -44,7 +44,7 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
   const askKey = async (why: string) => {
     askedKey = true;
     const key = await vscode.window.showInputBox({
-      title: 'Add remote model: API key',
+      title: 'Add remote model (3/3): API key',
       prompt: why,
       password: true,
       ignoreFocusOut: true,
@@ -60,15 +60,20 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
       const endpoint = endpointFor(ref, { apiKey, maxRetries: 1 });
       try {
         listed = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `LM: asking ${ref.baseUrl} for its models` },
-          async () => {
-            const dialect = ref.dialect ?? (await detectDialect(endpoint));
-            return { dialect, models: await DIALECT_APIS[dialect].listModels(endpoint) };
+          { location: vscode.ProgressLocation.Notification, title: `LM: asking ${ref.baseUrl} for its models`, cancellable: true },
+          async (_progress, token) => {
+            const signal = {
+              get cancelled() {
+                return token.isCancellationRequested;
+              },
+            };
+            const dialect = ref.dialect ?? (await detectDialect(endpoint, signal));
+            return { dialect, models: await DIALECT_APIS[dialect].listModels(endpoint, signal) };
           },
         );
       } catch (e) {
         if (!refused(e) || attempt > 1) throw e;
-        apiKey = await askKey(`${ref.baseUrl} wants an API key (${attempt === 0 ? 'none was given' : 'that one was refused'}):`);
+        apiKey = await askKey(`${ref.baseUrl} wants an API key (${attempt === 0 ? 'none was given' : 'that one was refused'})`);
       } finally {
         endpoint.close();
       }
@@ -80,7 +85,12 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
     );
     if (!picked) return;
     model = picked.label;
-    if (!askedKey) apiKey = await askKey('API key, if the server wants one (Enter for none). Kept in VS Code’s secret storage, never in settings.');
+    if (!askedKey)
+      apiKey = await askKey(
+        apiKey
+          ? 'A key is stored for this server: Enter keeps it, an empty field removes it. Kept in VS Code’s secret storage, never in settings.'
+          : 'API key, if the server wants one (Enter for none). Kept in VS Code’s secret storage, never in settings.',
+      );
   } catch (e) {
     if (e instanceof CancelledError) return;
     throw e;

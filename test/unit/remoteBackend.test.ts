@@ -429,6 +429,16 @@ describe('remote backend: vLLM (OpenAI API)', () => {
       }),
     ));
 
+  it('a silent server while opening: both dialect probes out at once, and its silence ends the opening (no route asked after it)', () =>
+    withServer('vllm', async (server) => {
+      server.fault = { kind: 'silent' };
+      await rejects(openRemote(`${server.base}#toy-model`, { connectTimeoutMs: 300 }), /no answer within 0.3 s/);
+      const asked = server.requests.map((r) => r.url).sort();
+      assert.deepStrictEqual(asked, ['/api/version', '/props'], 'the probes, and not /v1/models after them');
+      assert.strictEqual(server.maxInFlight, 2, 'the two probes were out together');
+      server.fault = { kind: 'none' };
+    }));
+
   it('a silent server: cancel aborts the HTTP request at once; a read timeout names the silence', () =>
     withServer('vllm', async (server) => {
       await withModel(server, async (model) => {
