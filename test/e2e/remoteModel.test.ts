@@ -19,9 +19,9 @@ import type { Workbench } from './workbench';
 
 const PROMPT = 'It was a dark and stormy night; the rain fell in torrents, and the';
 
-/** Starts `lmp serve` on a free loopback port; resolves with its base URL once it says it serves. */
-function startServe(model: string): Promise<{ child: ChildProcess; base: string; log: () => string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'serve', '--model', model, '--port', '0'], {
+/** Starts `lmp serve` on a loopback port (a free one by default); resolves with its base URL once it says it serves. */
+function startServe(model: string, args: string[] = [], port = 0): Promise<{ child: ChildProcess; base: string; log: () => string }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'serve', '--model', model, '--port', String(port), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -37,6 +37,16 @@ function startServe(model: string): Promise<{ child: ChildProcess; base: string;
   });
 }
 
+/** Stops a server at once, as a crash would. */
+async function killServe(serve: { child: ChildProcess }): Promise<void> {
+  if (serve.child.exitCode !== null || serve.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => serve.child.once('exit', resolve));
+  serve.child.kill('SIGKILL');
+  await exited;
+}
+
+const DECORATED = '.editor-instance .cdr[class*="TextEditorDecorationType"]';
+
 describe('A remote model: lmp serve in code-server', function () {
   const session = useVsCode({ 'editor.hover.delay': 150, 'lmPlayground.generation.temperature': 0, 'lmPlayground.inline.enabled': false });
   let wb: Workbench;
@@ -51,7 +61,7 @@ describe('A remote model: lmp serve in code-server', function () {
   });
 
   after(async function () {
-    if (!serve) return;
+    if (!serve || serve.child.exitCode !== null || serve.child.signalCode !== null) return;
     const exited = new Promise((resolve) => serve.child.once('exit', resolve));
     serve.child.kill('SIGTERM');
     await exited;
@@ -146,6 +156,67 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.page.locator('.statusbar-item', { hasText: 'heat-map: rank' }).first().waitFor();
     await wb.screenshot('remote-heatmap');
     await wb.runCommand('LM: Clear Token Probabilities');
+  });
+
+  it('a server stopped mid heat-map: the colours scored stay, the hover says why it has none, and Continue scores the rest once it is back', async function () {
+    const sentences = fs.readFileSync(path.join(session.workspace, 'sentences.txt'), 'utf8');
+    fs.writeFileSync(path.join(session.workspace, 'chapter.txt'), sentences.repeat(Math.ceil(30_000 / sentences.length)));
+    await wb.openFile('chapter.txt');
+    await wb.runCommand('LM: Show Token Probabilities');
+    await wb.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 10, DECORATED, { timeout: 120_000 });
+    const port = Number(new URL(serve.base).port);
+    await killServe(serve);
+    const stopped = wb.notification(/token probabilities stopped: .*connection.*keep their colours; Continue scores the rest/);
+    await stopped.waitFor({ timeout: 120_000 });
+    await wb.screenshot('remote-heatmap-server-stopped');
+    assert.ok((await wb.page.locator(DECORATED).count()) > 10, 'the colours scored before the server stopped are kept');
+    // The hover of a word not hovered before (a cached hover needs no server): why there are no numbers.
+    const word = /\b[a-z]{6,}\b/.exec(sentences)![0];
+    await wb.hoverWord(word);
+    const why = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'no token probabilities' }).first();
+    await why.waitFor({ timeout: 120_000 });
+    assert.match(await why.innerText(), /connection refused|no server listens|connection dropped/);
+    await wb.page.mouse.move(5, 5);
+    serve = await startServe('gpt-classics', [], port);
+    await stopped.locator('.monaco-button', { hasText: 'Continue' }).click();
+    const continued = wb.notification(/token probabilities \(continued\)/);
+    await continued.waitFor({ timeout: 120_000 });
+    await continued.waitFor({ state: 'detached', timeout: 300_000 });
+    assert.strictEqual(await wb.notification(/token probabilities stopped/).count(), 0, 'no new failure');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 10, DECORATED, { timeout: 60_000 });
+    await wb.screenshot('remote-heatmap-continued');
+    await wb.runCommand('LM: Clear Token Probabilities');
+  });
+
+  it('a server that wants an API key: the hover says the key was refused; the key given with Add remote model… is used at once', async function () {
+    const port = Number(new URL(serve.base).port);
+    await killServe(serve);
+    serve = await startServe('gpt-classics', ['--api-key', 's3cret'], port);
+    await wb.openFile('storm.txt');
+    await wb.page.locator('.editor-instance .view-lines', { hasText: 'night' }).first().waitFor();
+    await wb.hoverWord('night');
+    const why = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'no token probabilities' }).first();
+    await why.waitFor({ timeout: 120_000 });
+    assert.match(await why.innerText(), /refused the API key/);
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('LM: Select Model');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+    const input = wb.page.locator('.quick-input-widget input');
+    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
+    await input.fill(serve.base);
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-widget', { hasText: 'wants an API key' }).waitFor({ timeout: 120_000 });
+    await input.fill('s3cret');
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+    // The same model, now with its key: opened again at once.
+    await wb.notification(/now using gpt-classics on server/).waitFor({ timeout: 120_000 });
+    await wb.hoverWord('night');
+    await wb.hover().waitFor({ timeout: 120_000 });
+    await wb.screenshot('remote-api-key-given');
+    await wb.page.mouse.move(5, 5);
   });
 
   it("ignores a server named by the workspace's settings, and says so", async function () {

@@ -72,7 +72,11 @@ export interface EngineOps {
   /** Generation in the worker, tokens streamed back as partial responses (the playground). */
   generate: { request: { prompt: string; options: GenerationOptions }; result: { completions: Completion[] } };
   /** The next-token distribution after a prompt: its top tokens and entropy. */
-  topTokens: { request: { prompt: string; k: number }; result: { top: Alternative[]; entropy: number; logProbs: Float64Array } };
+  /**
+   * The next token's likeliest k. `logProbs`: the whole distribution by id; with `topOnly` (a model
+   * on a server, which gives its top k only) the top's log-probs alone, `top[i].id` being i.
+   */
+  topTokens: { request: { prompt: string; k: number }; result: { top: Alternative[]; entropy: number; logProbs: Float64Array; topOnly?: boolean } };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 
