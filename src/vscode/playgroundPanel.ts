@@ -47,7 +47,15 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
       if (model.backend.id === 'remote') {
         // Computed on its server: the page sends its requests here (hostEngine), which asks the server.
         const ref = parseRemoteRef(model.location)!;
-        models.push({ label: `${model.name} on ${ref.baseUrl}`, spec: e.spec, backend: 'remote', capabilities: model.backend.capabilities, origin: e.origin, files: {}, host: true });
+        models.push({
+          label: `${model.name} on ${ref.baseUrl}`,
+          spec: e.spec,
+          backend: 'remote',
+          capabilities: model.backend.capabilities,
+          origin: e.origin,
+          files: {},
+          host: true,
+        });
         continue;
       }
       // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
