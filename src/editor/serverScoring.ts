@@ -33,7 +33,9 @@ function requestBudget(server: ServerModel, contextTokens: number): number {
 
 /** A refusal that says the text is too long for the model's context. */
 export function tooLong(e: unknown): boolean {
-  return e instanceof LmError && /\((400|413|422):/.test(e.message) && /context|too long|maximum|max_model_len|length/i.test(e.message);
+  // A limit on log-probs asked ("above this server's maximum of 5 (max_logprobs)") is not one on length.
+  if (!(e instanceof LmError) || /\((?:400|413|422): [^)]*logprobs/i.test(e.message)) return false;
+  return /\((400|413|422):/.test(e.message) && /context|too long|maximum|max_model_len|length/i.test(e.message);
 }
 
 /** Where a context cut from `text` may start: after its first line break, else after its first space (never inside a word); 0 when it has neither. */

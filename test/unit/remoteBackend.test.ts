@@ -334,6 +334,60 @@ describe('remote backend: vLLM (OpenAI API)', () => {
       });
     }));
 
+  it('a server with a lower max_logprobs: its cap is learnt from its 400 and never asked past again; the context is not cut for it', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.maxLogprobs = 5;
+        const read = (a: number, b: number) => TEXT.slice(a, b);
+        const lineStart = TEXT.indexOf('and');
+        const before = server.requests.length;
+        const range = await scoreRange(model, read, lineStart, TEXT.length, { topK: 10, maxContextChars: 4000, contextTokensHint: 2048 });
+        const sent = server.requests.slice(before).map((r) => r.body as Record<string, unknown>);
+        assert.deepStrictEqual(
+          sent.map((b) => [b.logprobs, b.prompt]),
+          [
+            [10, TEXT],
+            [5, TEXT],
+          ],
+        );
+        assert.strictEqual(model.maxTopK, 5);
+        assert.ok(range.tokens.every((t) => t.alternatives!.length <= 5));
+        await scoreRange(model, read, lineStart, TEXT.length, { topK: 10, maxContextChars: 4000, contextTokensHint: 2048 });
+        assert.strictEqual((server.requests[server.requests.length - 1].body as { prompt: string }).prompt, TEXT, 'the whole context again');
+        assert.strictEqual(server.requests.length, before + 3, 'no request refused again');
+      }),
+    ));
+
+  it('a malformed answer is refused, naming the server and the token, never numbers: log-prob > 0, a missing one mid-text, arrays of other lengths, top k above 1, an impossible rank', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const cases: [string, (c: { logprobs: Record<string, unknown[]>; prompt_logprobs?: unknown[] }) => void, RegExp][] = [
+          ['positive', (c) => (c.logprobs.token_logprobs[2] = 3), /token 2 .* has log-prob 3 > 0/],
+          ['null mid-text', (c) => (c.logprobs.token_logprobs[3] = null), /token 3 .* has no log-prob/],
+          ['short', (c) => (c.logprobs.token_logprobs.length = 4), /token_logprobs 4/],
+          ['top k above 1', (c) => (c.logprobs.top_logprobs[2] = { a: -0.1, b: -0.2, c: -0.3 }), /alternatives of token 2 have probabilities that sum above 1/],
+          [
+            'rank 0',
+            (c) => {
+              const entry = c.prompt_logprobs![2] as Record<string, { rank: number }>;
+              for (const e of Object.values(entry)) e.rank = 0;
+            },
+            /has rank 0/,
+          ],
+        ];
+        for (const [name, mangle, message] of cases) {
+          server.mangle = mangle;
+          await rejects(scoreText(model, TEXT, { details: true, topK: 5 }), new RegExp(`${server.base}: a malformed answer: .*${message.source}`)).catch(
+            (e) => {
+              throw new Error(`${name}: ${(e as Error).message}`);
+            },
+          );
+        }
+        server.mangle = undefined;
+        assert.ok((await scoreText(model, TEXT)).summary.bitsPerChar > 0, 'the same model scores again once the answers are well-formed');
+      }),
+    ));
+
   it('generates on the server, streamed: temperature, top_p, seed, stop, n and max_tokens sent; per-token log-probs', () =>
     withServer('vllm', async (server) =>
       withModel(server, async (model) => {

@@ -94,7 +94,8 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     private readonly dialect: RemoteDialect,
     private readonly http: Endpoint,
     contextLength: number | undefined,
-    readonly maxTopK = DEFAULT_MAX_TOP_K,
+    /** Alternatives asked at most: vLLM's default cap, lowered to a server's own when it refuses more. */
+    public maxTopK = DEFAULT_MAX_TOP_K,
   ) {
     this.endpoint = ref.baseUrl;
     this.scoringUnavailable = dialect.scoringUnavailable;
@@ -144,7 +145,27 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     return { rankAbove: Math.min(asked, alternatives.length) };
   }
 
-  async scoreText(text: string, options: ScoreTextOptions): Promise<TokenScore[]> {
+  /**
+   * Runs `ask`, and once more if the server refuses it for asking more log-probs than its cap
+   * (vLLM's max_logprobs, named in its 400): the cap is kept, and the retry asks no more.
+   */
+  private async withinCap<T>(ask: () => Promise<T>): Promise<T> {
+    try {
+      return await ask();
+    } catch (e) {
+      // The server's own words, in the message's "(400: …)": vLLM's "… max allowed: 20", lmp serve's "… maximum of 20 (max_logprobs …".
+      const cap = e instanceof LmError ? /\(400: [^)]*logprobs[^)]*(?:max allowed|maximum of):? (\d+)/i.exec(e.message) : null;
+      if (!cap || Number(cap[1]) >= this.maxTopK) throw e;
+      this.maxTopK = Number(cap[1]);
+      return ask();
+    }
+  }
+
+  scoreText(text: string, options: ScoreTextOptions): Promise<TokenScore[]> {
+    return this.withinCap(() => this.scoreOnce(text, options));
+  }
+
+  private async scoreOnce(text: string, options: ScoreTextOptions): Promise<TokenScore[]> {
     if (!this.dialect.score || this.scoringUnavailable) throw new LmError(`${this.endpoint}: ${this.scoringUnavailable ?? 'this server cannot score a text'}`);
     const topK = Math.max(0, Math.min(this.maxTopK, options.topK));
     const rankTopK = Math.max(topK, Math.min(this.maxTopK, options.rankTopK ?? 0));
@@ -176,7 +197,11 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     return out;
   }
 
-  async generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+  generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+    return this.withinCap(() => this.generateOnce(prompt, options, hooks));
+  }
+
+  private async generateOnce(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]> {
     validateGenerationOptions(options);
     if (!Number.isFinite(options.temperature)) throw new LmError(`temperature ∞ needs a local model: ${this.info.name} samples on its server`);
     const n = options.numCompletions ?? 1;
