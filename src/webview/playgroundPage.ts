@@ -340,7 +340,9 @@ async function run(): Promise<void> {
       });
       const seconds = (performance.now() - started) / 1000;
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
-      status.textContent = `${request.model || config.defaultModel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
+      const ran = config.models.find((x) => x.spec === (request.model || config.defaultModel));
+      const where = ran?.host ? `${ran.label} (sampling on the server)` : `${request.model || config.defaultModel} on ${loadedDevice}`;
+      status.textContent = `${where}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
       const shape: RunShape = { scoring, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };

@@ -147,6 +147,40 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.runCommand('Undo');
   });
 
+  it("the playground samples on the server (the local model's greedy text), refuses T = ∞, and its explorer renormalises the server's top 20", async function () {
+    await wb.runCommand('LM: Open Playground');
+    const frame = await wb.webviewFrame('#prompt');
+    const fill = async (id: string, value: string) => {
+      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
+      await inner.fill(value);
+      await inner.dispatchEvent('change');
+    };
+    assert.strictEqual(await frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value), `${serve.base}#gpt-classics`);
+    await fill('prompt', PROMPT);
+    await fill('temperature', '0');
+    await fill('maxTokens', '8');
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
+    const local = await loadModel('gpt-classics');
+    try {
+      const [c] = await generate(local, PROMPT, { temperature: 0, maxTokens: 8 });
+      const shown = (await frame.locator('#results .completion .text').first().innerText()).replace(/\u00a0/g, ' ');
+      assert.strictEqual(shown, c.text, `message: ${await frame.locator('#message').innerText()}`);
+    } finally {
+      local.dispose?.();
+    }
+    assert.match(await frame.locator('#engine-status').innerText(), /gpt-classics on http:\/\/127\.0\.0\.1:\d+\/v1 \(sampling on the server\)/);
+    await wb.screenshot('remote-playground-run');
+    await fill('temperature', '∞');
+    await frame.locator('#run').click();
+    await frame.locator('#message', { hasText: /temperature ∞ needs a local model/ }).waitFor({ timeout: 120_000 });
+    await frame.locator('vscode-tab-header', { hasText: 'Temperature explorer' }).click();
+    await frame.locator('#explore-next').click();
+    await frame.locator('#explorer-status', { hasText: "the server's top 20, renormalised over those 20" }).waitFor({ timeout: 120_000 });
+    await wb.screenshot('remote-playground-explorer');
+    await wb.runCommand('View: Close Editor');
+  });
+
   it('the heat-map colours the tokens from the server', async function () {
     await wb.openFile('sentences.txt');
     await wb.runCommand('LM: Show Token Probabilities');
