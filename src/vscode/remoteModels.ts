@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
-import { parseRemoteRef, remoteSpec, type Dialect } from '../core/remote/remoteRef';
+import { isRemoteSpec, parseRemoteRef, remoteSpec, type Dialect } from '../core/remote/remoteRef';
 import { DIALECT_APIS, detectDialect, endpointFor } from '../node/backends/remoteBackend';
 import type { ServedModel } from '../node/remote/dialect';
 import { SECTION } from './settings';
@@ -99,5 +99,18 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
   else await secrets.delete(apiKeySecret(ref.baseUrl));
   // Detection is skipped from now on where the API is not the OpenAI one.
   const spec = remoteSpec(ref.baseUrl, model, listed.dialect === 'openai' ? undefined : listed.dialect);
-  await vscode.workspace.getConfiguration(SECTION).update('model', spec, vscode.ConfigurationTarget.Global);
+  const config = vscode.workspace.getConfiguration(SECTION);
+  await config.update('model', spec, vscode.ConfigurationTarget.Global);
+  // A model the workspace names (a local one: a server named there is ignored) wins over the User setting just written.
+  const inspected = config.inspect<string>('model');
+  const local = inspected?.workspaceValue;
+  if (local && !isRemoteSpec(local)) {
+    const remove = 'Remove the workspace setting';
+    const answer = await vscode.window.showWarningMessage(
+      `LM Playground: this workspace sets lmPlayground.model to "${local}", which takes precedence over ${model} on ${ref.baseUrl} (saved in User settings). Remove the workspace setting to use the server?`,
+      remove,
+    );
+    if (answer !== remove) return;
+    await config.update('model', undefined, vscode.ConfigurationTarget.Workspace);
+  }
 }

@@ -253,6 +253,32 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.page.mouse.move(5, 5);
   });
 
+  it('Add remote model… in a workspace that names a local model: says that setting wins, and removes it when asked', async function () {
+    const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    fs.writeFileSync(settingsFile, JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
+    try {
+      await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor({ timeout: 120_000 });
+      await wb.runCommand('LM: Select Model');
+      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+      await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
+      await wb.page.locator('.quick-input-widget input').fill(serve.base);
+      await wb.page.keyboard.press('Enter');
+      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+      // The key stored by the test before: Enter keeps it.
+      await wb.page.locator('.quick-input-widget', { hasText: 'A key is stored for this server' }).waitFor();
+      await wb.page.keyboard.press('Enter');
+      const warning = wb.notification(/this workspace sets lmPlayground.model to "ngram-classics", which takes precedence/);
+      await warning.waitFor({ timeout: 120_000 });
+      await wb.screenshot('remote-workspace-setting-wins');
+      await warning.locator('.monaco-button', { hasText: 'Remove the workspace setting' }).click();
+      await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · server' }).first().waitFor({ timeout: 120_000 });
+      assert.strictEqual(JSON.parse(fs.readFileSync(settingsFile, 'utf8'))['lmPlayground.model'], undefined);
+    } finally {
+      fs.rmSync(settingsFile, { force: true });
+    }
+  });
+
   it("ignores a server named by the workspace's settings, and says so", async function () {
     const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
     fs.writeFileSync(settingsFile, JSON.stringify({ 'lmPlayground.model': 'http://127.0.0.1:9/v1#elsewhere' }));
