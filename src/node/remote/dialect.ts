@@ -52,7 +52,8 @@ export interface RemoteDialect {
   score?(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]>;
   /**
    * Streams completions; `onToken` gets each generated token of completion `index`, and returns
-   * true when the caller wants no more of it. Resolves with each completion's finish reason.
+   * true when the caller wants no more of it. Resolves with each completion's finish reason;
+   * undefined for a completion the server never sent (a server that ignores n).
    */
   generate(
     endpoint: Endpoint,
@@ -60,7 +61,7 @@ export interface RemoteDialect {
     request: SamplingRequest,
     onToken: (index: number, token: ServerPosition) => boolean,
     signal?: CancelSignal,
-  ): Promise<FinishReason[]>;
+  ): Promise<(FinishReason | undefined)[]>;
 }
 
 /** A number field, or undefined. */

@@ -130,7 +130,7 @@ export const openaiDialect: RemoteDialect = {
     return out;
   },
 
-  async generate(endpoint, model, request: SamplingRequest, onToken, signal): Promise<FinishReason[]> {
+  async generate(endpoint, model, request: SamplingRequest, onToken, signal): Promise<(FinishReason | undefined)[]> {
     const body: Record<string, unknown> = {
       model,
       prompt: request.prompt,
@@ -144,7 +144,8 @@ export const openaiDialect: RemoteDialect = {
     if (request.topK !== undefined && request.topK > 0) body.top_k = request.topK; // vLLM, SGLang: a sampling parameter beyond OpenAI's
     if (request.seed !== undefined) body.seed = request.seed;
     if (request.stop.length > 0) body.stop = request.stop;
-    const finished: FinishReason[] = new Array(request.n).fill('length');
+    // A completion the server never sent (one that ignores n) stays without a reason.
+    const finished: (FinishReason | undefined)[] = new Array(request.n).fill(undefined);
     const done = new Set<number>();
     await endpoint.stream(
       'v1/completions',
@@ -155,7 +156,10 @@ export const openaiDialect: RemoteDialect = {
         if (e.error) throw new LmError(`${endpoint.name}: the server reported an error in the stream: ${JSON.stringify(e.error).slice(0, 200)}`);
         for (const c of arr(e.choices).map(obj)) {
           const index = num(c.index) ?? 0;
+          if (!Number.isInteger(index) || index < 0 || index >= request.n)
+            throw new LmError(`${endpoint.name}: a malformed answer: a completion numbered ${index} of the ${request.n} asked for; nothing was used`);
           if (done.has(index)) continue;
+          finished[index] ??= 'length';
           const tokens = positions(obj(c.logprobs), endpoint.name, 0);
           // A server that sends no log-probs still sends the text.
           if (tokens.length === 0 && typeof c.text === 'string' && c.text) tokens.push({ piece: { text: c.text }, logProb: null, top: [] });

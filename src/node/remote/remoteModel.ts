@@ -218,6 +218,8 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
       text: '',
       bytes: [] as number[],
       stopped: undefined as FinishReason | undefined,
+      /** The server sent something of it. */
+      sent: false,
     }));
     if (options.maxTokens > 0) {
       const stops = options.stopSequences ?? [];
@@ -240,6 +242,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
         (index, p) => {
           const run = runs[index];
           if (!run || run.stopped) return true;
+          run.sent = true;
           const id = this.tokenizer.id(p.piece);
           const alternatives = p.top.map((t) => this.alternative(t));
           const token: GeneratedToken = { id, text: p.piece.text, logProb: p.logProb ?? NaN, bytes: pieceBytes(p.piece) };
@@ -271,10 +274,20 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
             return true;
           }
           hooks.onToken?.(index, token);
+          // A server that ignores max_tokens (or streams for ever) is cut here: no more is read.
+          if (run.tokens.length >= options.maxTokens) {
+            run.stopped = 'length';
+            return true;
+          }
           return false;
         },
         hooks.signal,
       );
+      const missing = runs.filter((r, i) => !r.sent && reasons[i] === undefined).length;
+      if (missing > 0)
+        throw new LmError(
+          `${this.endpoint}: the server returned ${n - missing} of the ${n} completions asked for (it ignores n): set lmPlayground.generation.numCompletions (lmp: --num-completions) to 1 for this server`,
+        );
       runs.forEach((r, i) => (r.stopped ??= reasons[i] ?? 'length'));
     }
     return runs.map((r, index) => {
