@@ -266,7 +266,8 @@ describe('remote model against a hostile server', () => {
             await assert.rejects(p, CancelledError);
             assert.ok(Date.now() - t0 < 500, `cancelled after ${Date.now() - t0} ms`);
             await waitFor(() => waits.length === 4, 'the wait over');
-            assert.deepStrictEqual(waits[3], { server: server.base, status: 0, ms: 0, done: true });
+            assert.deepStrictEqual(waits[3], { request: waits[2].request, server: server.base, status: 0, ms: 0, done: true });
+            assert.notStrictEqual(waits[2].request, waits[0].request);
           } finally {
             model.dispose();
           }

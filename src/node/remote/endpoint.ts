@@ -55,6 +55,8 @@ const MAX_ERROR_BYTES = 64 * 1024;
 
 /** A request waiting before a retry because the server is busy (429, 503): shown while it waits. */
 export interface ServerWait {
+  /** Which request waits (a number of its own). */
+  request: number;
   server: string;
   status: number;
   /** How long this wait is. */
@@ -65,6 +67,8 @@ export interface ServerWait {
 
 /** Listeners told of every wait for a busy server (the editor's status bar). */
 export const serverWaits = new Set<(wait: ServerWait) => void>();
+
+let requestIds = 0;
 
 function tellWait(wait: ServerWait): void {
   for (const listener of serverWaits) listener(wait);
@@ -299,17 +303,18 @@ export class Endpoint {
     const url = this.url(path);
     let waited = 0;
     let told = false;
+    const request = ++requestIds;
     try {
       for (let attempt = 0; ; attempt++) {
         const outcome = await this.attempt(url, path, body, signal, context, consume, attempt, waited);
         if ('value' in outcome) return outcome.value;
-        tellWait({ server: this.name, status: outcome.status, ms: outcome.retryAfterMs, done: false });
+        tellWait({ request, server: this.name, status: outcome.status, ms: outcome.retryAfterMs, done: false });
         told = true;
         waited += outcome.retryAfterMs;
         await sleepCancellable(outcome.retryAfterMs, signal, () => this.closed);
       }
     } finally {
-      if (told) tellWait({ server: this.name, status: 0, ms: 0, done: true });
+      if (told) tellWait({ request, server: this.name, status: 0, ms: 0, done: true });
     }
   }
 
