@@ -10,12 +10,13 @@ import type { AddressInfo, Socket } from 'net';
 import { CancelledError } from '../../src/core/errors';
 import { generate } from '../../src/core/generation';
 import { parseRemoteRef } from '../../src/core/remote/remoteRef';
-import { endpointFor } from '../../src/node/backends/remoteBackend';
+import { endpointFor, openRemote } from '../../src/node/backends/remoteBackend';
+import { loadModel } from '../../src/node/modelLoader';
 import { Endpoint, serverWaits, type EndpointOptions, type ServerWait } from '../../src/node/remote/endpoint';
 import { openaiDialect } from '../../src/node/remote/openaiDialect';
 import { RemoteLanguageModel } from '../../src/node/remote/remoteModel';
 
-type Handler = (body: Record<string, unknown>, res: http.ServerResponse, server: HostileServer) => void;
+type Handler = (body: Record<string, unknown>, res: http.ServerResponse, server: HostileServer, url: string) => void;
 
 /** A local server answering every request with `handler`; it counts requests and the connections the client closed. */
 class HostileServer {
@@ -36,7 +37,7 @@ class HostileServer {
         res.on('close', () => {
           if (!res.writableFinished) this.closedEarly++;
         });
-        this.handler(raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, res, this);
+        this.handler(raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, res, this, req.url ?? '');
       });
     });
     this.server.on('connection', (s) => {
@@ -276,5 +277,94 @@ describe('remote model against a hostile server', () => {
     } finally {
       serverWaits.delete(listen);
     }
+  });
+
+  it('a redirect is refused saying where to and why; bytes that are not UTF-8 are a malformed answer, not "�" in the text (L1)', () =>
+    withServer(
+      (body, res) => {
+        if (body.model === 'redirect') {
+          res.writeHead(307, { location: 'http://127.0.0.2:9/v1/completions', 'content-length': 0 });
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const event = Buffer.from(tokenEvent(' caf\u00e9 ~ bad', 0, 'length'));
+        // The ~ as a byte that is never UTF-8.
+        event[event.indexOf('~')] = 0xff;
+        res.end(Buffer.concat([event, Buffer.from('data: [DONE]\n\n')]));
+      },
+      async (server) => {
+        const ref = parseRemoteRef(`${server.base}#redirect`)!;
+        const redirected = new RemoteLanguageModel(ref, openaiDialect, endpointFor(ref), 2048);
+        try {
+          await rejects(
+            generate(redirected, 'Hello', { maxTokens: 2, temperature: 1 }),
+            /the server redirects v1\/completions \(307\) to "http:\/\/127\.0\.0\.2:9\/v1\/completions"; redirects are not followed \(the API key would go along\)/,
+          );
+        } finally {
+          redirected.dispose();
+        }
+        const model = modelOn(server);
+        try {
+          await rejects(generate(model, 'Hello', { maxTokens: 2, temperature: 1 }), /a malformed answer: the stream of v1\/completions is not UTF-8 text/);
+        } finally {
+          model.dispose();
+        }
+      },
+    ));
+
+  it('a log-prob far below any a model gives (-1e300) is a malformed answer, not perplexity Infinity (H1)', () =>
+    withServer(
+      (body, res) => {
+        const answer = {
+          choices: [
+            {
+              index: 0,
+              text: 'Dear sister',
+              logprobs: { tokens: ['<s>', 'Dear', ' sister'], token_logprobs: [null, -1, -1e300], top_logprobs: [null, {}, {}] },
+            },
+          ],
+        };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      },
+      async (server) => {
+        const model = modelOn(server);
+        try {
+          await rejects(
+            model.scoreText('Dear sister', { topK: 0, atStart: true }),
+            /a malformed answer: token 2 \(" sister"\) has log-prob -1e\+300, below any a model gives/,
+          );
+        } finally {
+          model.dispose();
+        }
+      },
+    ));
+
+  it('a server listing 100,000 models: the error names 20 and says how many more (L1); file:// is said not to be a model server', async () => {
+    await withServer(
+      (body, res, server, url) => {
+        if (url !== '/v1/models') {
+          res.writeHead(404).end();
+          return;
+        }
+        const data = Array.from({ length: 100_000 }, (_, i) => ({ id: `m${String(i).padStart(6, '0')}${' x'.repeat(20)}`, object: 'model' }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data }));
+      },
+      async (server) => {
+        const e = await openRemote(`${server.base}#nosuch`).then(
+          () => assert.fail('opened'),
+          (err: Error) => err,
+        );
+        assert.match(e.message, /the server has no model "nosuch"; it serves m000000 x x/);
+        assert.match(e.message, /m000019 x x x x x x x x x x x x x x x x x x x x and 99,980 more \(LM: Select Model/);
+        assert.ok(e.message.length < 1500, `${e.message.length} characters`);
+      },
+    );
+    await rejects(
+      loadModel('file:///etc/passwd#ok'),
+      /model not found: .* a model given by URL must be on an http\(s\) server \(http\(s\):\/\/HOST\[:PORT\]\/v1#MODEL\), not file:\/\//,
+    );
   });
 });

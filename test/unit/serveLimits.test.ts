@@ -100,13 +100,13 @@ describe('lmp serve against a hostile client', () => {
     }
   });
 
-  it('one request may not ask for more than 65,536 generated tokens (prompts × n × max_tokens): a 400 that says to split it (L1)', async () => {
+  it('one request may not ask for more than 100,000 generated tokens (one longest completion’s worth) (prompts × n × max_tokens): a 400 that says to split it (L1)', async () => {
     const { server, origin } = await serve(base);
     try {
       const res = await post(origin, '/v1/completions', { model: 'ngram-classics', prompt: Array(64).fill('It was'), n: 16, max_tokens: 100 });
       assert.strictEqual(res.status, 400);
       const { error } = (await res.json()) as { error: { message: string; param: string } };
-      assert.match(error.message, /64 prompts × n 16 × max_tokens 100 = 102,400 tokens; at most 65,536 in one request: split it/);
+      assert.match(error.message, /64 prompts × n 16 × max_tokens 100 = 102,400 tokens; at most 100,000 in one request: split it/);
     } finally {
       await server.close();
     }

@@ -47,10 +47,10 @@ export const MAX_MAX_TOKENS = 100_000;
 /** Most stop sequences. */
 export const MAX_STOP_SEQUENCES = 16;
 /**
- * Most tokens one request may ask to generate (prompts × n × max_tokens): a larger batch would
- * hold the server's slots for as long as its client likes.
+ * Most tokens one request may ask to generate (prompts × n × max_tokens): as much as one longest
+ * completion, so that a batch cannot hold the server's slots for many times that.
  */
-export const MAX_REQUEST_TOKENS = 65_536;
+export const MAX_REQUEST_TOKENS = MAX_MAX_TOKENS;
 
 type Json = Record<string, unknown>;
 

@@ -239,7 +239,14 @@ export class Endpoint {
     context: ErrorContext = {},
   ): Promise<void> {
     await this.request(path, body, signal, context, async (_res, _read, chunks) => {
-      const decoder = new TextDecoder();
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      const decode = (chunk?: Uint8Array) => {
+        try {
+          return decoder.decode(chunk, { stream: chunk !== undefined });
+        } catch {
+          throw new LmError(`${this.name}: a malformed answer: the stream of ${path} is not UTF-8 text; nothing more was read`);
+        }
+      };
       let buffer = '';
       let ended = false;
       let data: string[] = [];
@@ -269,7 +276,7 @@ export class Endpoint {
         // Comments (":"), event names and ids carry nothing we use.
       };
       for await (const chunk of chunks()) {
-        buffer += decoder.decode(chunk, { stream: true });
+        buffer += decode(chunk);
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0 && !ended) {
           line(buffer.slice(0, nl));
@@ -279,7 +286,7 @@ export class Endpoint {
         // A UTF-16 unit is at least a byte: past the cap in units is past it in bytes.
         if (buffer.length > maxEvent) tooLong();
       }
-      buffer += decoder.decode();
+      buffer += decode();
       for (const l of buffer.split('\n')) if (!ended) line(l);
       if (!ended && format === 'sse') line('');
       if (!ended)
@@ -378,10 +385,18 @@ export class Endpoint {
           headers: this.headers(body !== undefined),
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: controller.signal,
-          redirect: 'error',
+          // Not followed: the API key would go along to wherever it points. Said below, with where to.
+          redirect: 'manual',
         });
       } catch (e) {
         return failed(e);
+      }
+      if (res.status >= 300 && res.status < 400) {
+        controller.abort('done');
+        const to = res.headers.get('location');
+        throw new LmError(
+          `${this.name}: the server redirects ${path} (${res.status}) to ${to ? JSON.stringify(to.slice(0, 200)) : 'an address it does not give'}; redirects are not followed (the API key would go along): give the URL it redirects to, if you trust it`,
+        );
       }
       idle();
       const reader = res.body?.getReader();
@@ -409,7 +424,8 @@ export class Endpoint {
           parts.push(c);
           bytes += c.length;
         }
-        return Buffer.concat(parts).toString('utf8');
+        const answer = Buffer.concat(parts);
+        return cut ? answer.toString('utf8') : utf8(answer, this.name, path);
       };
       try {
         if (res.ok) return { value: await consume(res, () => read(), chunks) };
@@ -464,6 +480,18 @@ async function sleepCancellable(ms: number, signal: CancelSignal | undefined, cl
     if (signal?.cancelled) throw new CancelledError();
     if (closed()) throw new LmError('the remote model was closed');
     await new Promise<void>((resolve) => setTimeout(resolve, Math.min(CANCEL_POLL_MS, until - Date.now())));
+  }
+}
+
+/** An answer's bytes as text: bytes that are not UTF-8 are a malformed answer, not "�" in a model's text. */
+function utf8(bytes: Uint8Array, name: string, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const start = JSON.stringify(Buffer.from(bytes.subarray(0, 60)).toString('utf8'));
+    throw new LmError(
+      `${name}: a malformed answer: the answer to ${path} is not UTF-8 text (it starts ${start}); nothing was used: is this an OpenAI-compatible server?`,
+    );
   }
 }
 

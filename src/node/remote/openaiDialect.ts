@@ -40,6 +40,8 @@ function positions(logprobs: Record<string, unknown>, server: string, given: num
     const logProb = num(lps[i]) ?? null;
     if (logProb === null && i >= given) bad(`token ${i} (${JSON.stringify(tokens[i])}) has no log-prob`);
     if (logProb !== null && logProb > LOGPROB_SLACK) bad(`token ${i} (${JSON.stringify(tokens[i])}) has log-prob ${logProb} > 0`);
+    if (logProb !== null && logProb < MIN_LOGPROB)
+      bad(`token ${i} (${JSON.stringify(tokens[i])}) has log-prob ${logProb}, below any a model gives (${MIN_LOGPROB})`);
     const top = topFromDict(tops[i]);
     if (top.some((t) => t.logProb > LOGPROB_SLACK)) bad(`an alternative of token ${i} has a log-prob > 0`);
     if (top.reduce((sum, t) => sum + Math.exp(t.logProb), 0) > 1 + PROBABILITY_SLACK) bad(`the alternatives of token ${i} have probabilities that sum above 1`);
@@ -51,6 +53,8 @@ function positions(logprobs: Record<string, unknown>, server: string, given: num
 /** A log-prob above 0 by less than this is rounding (float32 log-softmax); a probability sum above 1 likewise. */
 const LOGPROB_SLACK = 1e-4;
 const PROBABILITY_SLACK = 1e-3;
+/** Below any log-prob a model computes (vLLM gives -9999 for an impossible token): -1e300 is a broken answer, not a number to average. */
+const MIN_LOGPROB = -1e5;
 
 /** vLLM's prompt_logprobs entry for a token: its rank and the alternatives with ids. */
 function fromPromptLogprobs(p: ServerPosition, entry: unknown, topK: number, server: string): void {
