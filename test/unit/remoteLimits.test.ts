@@ -13,6 +13,7 @@ import { parseRemoteRef } from '../../src/core/remote/remoteRef';
 import { endpointFor, openRemote } from '../../src/node/backends/remoteBackend';
 import { loadModel } from '../../src/node/modelLoader';
 import { Endpoint, serverWaits, type EndpointOptions, type ServerWait } from '../../src/node/remote/endpoint';
+import { llamaCppDialect } from '../../src/node/remote/llamaCppDialect';
 import { openaiDialect } from '../../src/node/remote/openaiDialect';
 import { RemoteLanguageModel } from '../../src/node/remote/remoteModel';
 
@@ -367,4 +368,29 @@ describe('remote model against a hostile server', () => {
       /model not found: .* a model given by URL must be on an http\(s\) server \(http\(s\):\/\/HOST\[:PORT\]\/v1#MODEL\), not file:\/\//,
     );
   });
+
+  it("a generated token's log-prob above 0 from llama.cpp's server (its own shape) is a malformed answer, not log p = +10 (H1)", () =>
+    withServer(
+      (body, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const token = (t: string) => ({
+          content: t,
+          stop: false,
+          completion_probabilities: [{ id: 1, token: t, bytes: [...Buffer.from(t)], logprob: 5, top_logprobs: [] }],
+        });
+        res.end(`data: ${JSON.stringify(token(' the'))}\n\ndata: ${JSON.stringify({ content: '', stop: true, stop_type: 'limit' })}\n\n`);
+      },
+      async (server) => {
+        const ref = parseRemoteRef(`${server.base}#toy`)!;
+        const model = new RemoteLanguageModel(ref, llamaCppDialect, endpointFor(ref), 2048);
+        try {
+          await rejects(
+            generate(model, 'Hello', { maxTokens: 2, temperature: 1 }),
+            /127\.0\.0\.1:\d+\/v1: a malformed answer: generated token 0 \(" the"\) of completion 0 has log-prob 5; nothing was used/,
+          );
+        } finally {
+          model.dispose();
+        }
+      },
+    ));
 });

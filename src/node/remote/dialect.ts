@@ -64,6 +64,12 @@ export interface RemoteDialect {
   ): Promise<(FinishReason | undefined)[]>;
 }
 
+/** A log-prob above 0 by less than this is rounding (float32 log-softmax); a probability sum above 1 likewise. */
+export const LOGPROB_SLACK = 1e-4;
+export const PROBABILITY_SLACK = 1e-3;
+/** Below any log-prob a model computes (vLLM gives -9999 for an impossible token): -1e300 is a broken answer, not a number to average. */
+export const MIN_LOGPROB = -1e5;
+
 /** A number field, or undefined. */
 export function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;

@@ -7,7 +7,18 @@
  */
 import { LmError, type CancelSignal } from '../../core/errors';
 import type { FinishReason } from '../../core/generation';
-import { arr, num, obj, type RemoteDialect, type SamplingRequest, type ServerPosition, type ServedModel } from './dialect';
+import {
+  arr,
+  LOGPROB_SLACK,
+  MIN_LOGPROB,
+  num,
+  obj,
+  PROBABILITY_SLACK,
+  type RemoteDialect,
+  type SamplingRequest,
+  type ServerPosition,
+  type ServedModel,
+} from './dialect';
 import type { Endpoint } from './endpoint';
 
 /** Servers found not to take vLLM's prompt_logprobs, by origin. */
@@ -49,12 +60,6 @@ function positions(logprobs: Record<string, unknown>, server: string, given: num
   }
   return out;
 }
-
-/** A log-prob above 0 by less than this is rounding (float32 log-softmax); a probability sum above 1 likewise. */
-const LOGPROB_SLACK = 1e-4;
-const PROBABILITY_SLACK = 1e-3;
-/** Below any log-prob a model computes (vLLM gives -9999 for an impossible token): -1e300 is a broken answer, not a number to average. */
-const MIN_LOGPROB = -1e5;
 
 /** vLLM's prompt_logprobs entry for a token: its rank and the alternatives with ids. */
 function fromPromptLogprobs(p: ServerPosition, entry: unknown, topK: number, server: string): void {
