@@ -200,7 +200,11 @@ function neuralScoreMemory(say: Say, targets: Target[]): void {
 }
 
 function peakRssOfCli(args: string[]): number | undefined {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'dist', 'cli.js'), ...args], { encoding: 'utf8' });
+  // Standard output is not kept: `--details --json` of 256 KiB writes more than spawnSync's 1 MiB buffer, which killed the run.
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(ROOT, 'dist', 'cli.js'), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const kb = Number(r.stderr.trim().split('\n').pop());
   return Number.isFinite(kb) ? kb * 1024 : undefined;
 }
