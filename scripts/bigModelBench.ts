@@ -136,7 +136,8 @@ export async function benchCell(dir: string, runtime: NodeRuntime, dtype: Dtype,
   }
 }
 
-const failure = (r: FromRunner) => (r.op === 'failed' ? r.error.split('\n')[0] : `unexpected answer ${r.op}`);
+/** The error's first line, without onnxruntime's C++ source location. */
+const failure = (r: FromRunner) => (r.op === 'failed' ? r.error.split('\n')[0].replace(/ERROR_MESSAGE: .*\] : \d+ : \w+ : /, '') : `unexpected answer ${r.op}`);
 
 export async function benchBigModelNode(dir: string, runs: number, log: (s: string) => void): Promise<CellResult[]> {
   const prompt = benchPrompt(dir, BIG_PREFILL);
