@@ -37,20 +37,20 @@ export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose
   for (const s of shared) s.classList.add('shared');
   return el(
     'li',
-    { class: 'branch', 'data-branch': String(id), role: 'treeitem', 'aria-level': String(tree.depth(id)), style: `margin-left: ${(tree.depth(id) - 1) * 1.5}em` },
+    {
+      class: 'branch',
+      'data-branch': String(id),
+      role: 'treeitem',
+      'aria-level': String(tree.depth(id)),
+      style: `margin-left: ${(tree.depth(id) - 1) * 1.5}em`,
+    },
     el('div', { class: 'branch-head meta' }, branchHead(tree, id, running)),
     el('div', { class: 'branch-text' }, fragment(shared), fragment(spans(b.tokens, pick, b.at))),
   );
 }
 
 /** Every branch but the completion itself, in tree order. */
-export function renderBranches(
-  list: HTMLElement,
-  tree: BranchTree,
-  spans: SpanMaker,
-  choose: (id: number, index: number) => void,
-  running?: number,
-): void {
+export function renderBranches(list: HTMLElement, tree: BranchTree, spans: SpanMaker, choose: (id: number, index: number) => void, running?: number): void {
   const rows = tree
     .ordered()
     .filter((b) => b.parent !== undefined)

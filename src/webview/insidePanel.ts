@@ -9,6 +9,8 @@ import type { GeneratedToken } from '../core/generation';
 import { formatBits, formatProbability, surprisalBits } from '../core/numberFormat';
 import { tokenLabel } from '../playground/pieceTip';
 import { el } from './dom';
+import { attentionSection } from './attentionSection';
+import { logitLensSection } from './logitLensSection';
 import { ngramBackoffSection } from './ngramBackoffSection';
 
 /** A token chosen in a result, with what a view needs to ask the engine about it. */
@@ -43,7 +45,7 @@ export interface InsideSection {
  * ngramBackoffSection.ts; the panel shows the sections the chosen token's model declares, in
  * this order, each rendered on its own (one that fails shows its error, the others still render).
  */
-export const INSIDE_SECTIONS: readonly InsideSection[] = [ngramBackoffSection];
+export const INSIDE_SECTIONS: readonly InsideSection[] = [ngramBackoffSection, logitLensSection, attentionSection];
 
 /** The sections a model offers. */
 export function insideSections(capabilities: BackendCapabilities | undefined): InsideSection[] {

@@ -4,6 +4,7 @@
  * as spans shaded by probability, with alternatives on hover or focus; a comparison table for
  * scoring runs; and the temperature explorer.
  */
+import type { BackendCapabilities } from '../core/backends/capabilities';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
@@ -216,6 +217,7 @@ async function loadModel(spec: string): Promise<void> {
   // The load message carries the file bytes: moved to the worker, not copied.
   const { model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
   loadedSpec = spec;
+  loadedCapabilities.set(spec, model.capabilities);
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker.
   loadedDevice = model.device ?? 'this webview (JavaScript)';
@@ -323,7 +325,12 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
   };
 }
 
-const capabilitiesOf = (spec: string) => config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
+/**
+ * What a model offers, as its worker reported it on load: the inside views a neural model has
+ * depend on its graph's outputs, not only on its backend.
+ */
+const loadedCapabilities = new Map<string, BackendCapabilities>();
+const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
 
 function showChosen(state: CompletionState, chosen: ChosenToken, span: Element | null, branch?: (alternative: number) => void): void {
   markChosen(span);
@@ -404,14 +411,10 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
     const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
     const res = await (
       await engine()
-    ).request(
-      { op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options },
-      signal,
-      (r) => {
-        state.tree.append(branch.id, r.tokens);
-        drawBranches(state, branch.id);
-      },
-    );
+    ).request({ op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options }, signal, (r) => {
+      state.tree.append(branch.id, r.tokens);
+      drawBranches(state, branch.id);
+    });
     const c = res.completions[0];
     state.tree.finish(branch.id, c.tokens, c.finishReason);
   } catch (e) {
