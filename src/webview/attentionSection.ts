@@ -10,10 +10,18 @@ import { el, themeColor } from './dom';
 import type { InsideSection } from './insidePanel';
 import { insideResult } from './insideRequest';
 
-/** A weight as a cell's or token's shade: the square root, so that small weights still show. */
-function shade(weight: number, color: string): string {
-  return `color-mix(in srgb, ${color} ${Math.round(100 * Math.sqrt(Math.max(0, Math.min(1, weight))))}%, transparent)`;
+/**
+ * A cell or token shaded by its weight relative to `max` (the largest shown beside it, at full
+ * colour: attention over a few tokens is rarely far from uniform). Set through the CSSOM: the
+ * webview's content security policy refuses style attributes.
+ */
+function shaded<T extends HTMLElement>(e: T, weight: number, max: number, color: string): T {
+  const share = max > 0 ? Math.max(0, Math.min(1, weight / max)) : 0;
+  e.style.backgroundColor = `color-mix(in srgb, ${color} ${Math.round(100 * share)}%, transparent)`;
+  return e;
 }
+
+const largest = (rows: readonly ArrayLike<number>[]) => Math.max(0, ...rows.flatMap((r) => Array.from(r)));
 
 function selector(id: string, label: string, options: string[]): HTMLSelectElement {
   const select = el<HTMLSelectElement>('select', { id, 'aria-label': label }, ...options.map((o, i) => el('option', { value: String(i) }, o)));
@@ -49,10 +57,11 @@ export const attentionSection: InsideSection = {
       const weights = rows[chosenRow].weights;
       text.replaceChildren(
         ...labels.map((label, j) =>
-          el(
-            'span',
-            { class: 'mono attention-token', title: `${label}: ${formatProbability(weights[j])}`, style: `background-color: ${shade(weights[j], color)}` },
-            label,
+          shaded(
+            el('span', { class: 'mono attention-token', title: `${label}: ${formatProbability(weights[j])}` }, label),
+            weights[j],
+            largest([weights]),
+            color,
           ),
         ),
       );
@@ -82,6 +91,7 @@ export const attentionSection: InsideSection = {
 
 /** Heads × tokens: one row per head (the mean first), a cell per context token, shaded by weight; a row's label selects it. */
 function heatMap(rows: ReturnType<typeof attentionHeatRows>, labels: string[], chosen: number, color: string, select: (row: number) => void): HTMLElement {
+  const max = largest(rows.map((r) => r.weights));
   return el(
     'table',
     { class: 'attention-heatmap', id: 'attention-heatmap' },
@@ -97,7 +107,7 @@ function heatMap(rows: ReturnType<typeof attentionHeatRows>, labels: string[], c
           { class: i === chosen ? 'chosen' : '' },
           el('th', { scope: 'row' }, button),
           ...Array.from(row.weights, (w, j) =>
-            el('td', { title: `${row.label} → ${labels[j]}: ${formatProbability(w)}`, style: `background-color: ${shade(w, color)}` }),
+            shaded(el('td', { title: `${row.label} → ${labels[j]}: ${formatProbability(w)}`, 'data-weight': String(w) }), w, max, color),
           ),
         );
       }),

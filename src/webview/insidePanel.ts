@@ -17,9 +17,9 @@ import { ngramBackoffSection } from './ngramBackoffSection';
 export interface ChosenToken {
   /** The model that produced the result (a spec of the page's config). */
   model: string;
-  /** The request's prompt; undefined for a token of an echoed prompt, whose context is all in `before`. */
+  /** The request's prompt; for a token of an echoed prompt '' (its start-of-text tokens), the prompt's tokens being in `before`. */
   prompt?: string;
-  /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: all of them, `<s>` included). */
+  /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: the prompt's tokens before it). */
   before: number[];
   token: GeneratedToken;
   /** Where the token is, as the panel's heading says it ("token 3 of branch 2"). */

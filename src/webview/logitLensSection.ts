@@ -77,7 +77,14 @@ export const logitLensSection: InsideSection = {
             maintainAspectRatio: false,
             scales: {
               x: { ticks: { color: fg } },
-              p: { type: 'linear', position: 'left', min: 0, max: 1, title: { display: true, text: 'p', color: fg }, ticks: { color: fg } },
+              // Logarithmic: an early layer's p of the token is often below a millionth.
+              p: {
+                type: 'logarithmic',
+                position: 'left',
+                max: 1,
+                title: { display: true, text: 'p (log scale)', color: fg },
+                ticks: { color: fg, callback: (v) => formatProbability(Number(v)) },
+              },
               rank: {
                 type: 'logarithmic',
                 position: 'right',

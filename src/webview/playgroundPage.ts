@@ -288,8 +288,8 @@ function completionView(c: Completion, run: RunShape, request: PlaygroundRequest
     promptTokens: prompt,
     branches: el('ul', { class: 'branches', role: 'tree', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
   };
-  // The first prompt token is not scored (nothing precedes it): nothing to look inside.
-  const promptSpans = tokenSpans(prompt, (i) => i > 0 && choosePromptToken(state, i));
+  // Every echoed prompt token is scored, the first after the model's start of text.
+  const promptSpans = tokenSpans(prompt, (i) => choosePromptToken(state, i));
   const generated = tokenSpans(c.tokens, (i) => chooseToken(state, 0, i));
   return [
     el(
@@ -362,6 +362,8 @@ function choosePromptToken(state: CompletionState, index: number): void {
     state,
     {
       model: state.model,
+      // The echoed tokens start after the start-of-text token(s), which the empty prompt encodes to.
+      prompt: '',
       before: state.promptTokens.slice(0, index).map((t) => t.id),
       token: state.promptTokens[index],
       where: `token ${index} of the prompt`,
