@@ -23,8 +23,8 @@ interface RefPosition {
   attention: number[][][];
 }
 const REF: { input_ids: number[]; positions: RefPosition[] } = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'reference', 'inside.json'), 'utf8'));
-/** onnxruntime's float32 against PyTorch's float32, as neuralReference.test.ts. */
-const PYTORCH_TOLERANCE = 1e-4;
+/** The full-precision graph's lens (every layer, the last being the model's distribution) against PyTorch's: 5.5e-6 measured. */
+const PYTORCH_TOLERANCE = 1e-5;
 
 describe('inside views: logit lens and attention (gpt-classics)', function () {
   this.timeout(120_000);
@@ -81,15 +81,15 @@ describe('inside views: logit lens and attention (gpt-classics)', function () {
       const inside = await lm.inside(context, REF.input_ids[40], lm.vocabSize);
       const last = inside.lens![inside.lens!.length - 1];
       assert.strictEqual(last.top.length, lm.vocabSize);
-      // Probabilities within 1e-5; log-probs within 2e-5 (the runtime sums the output layer's
-      // products in float32, the lens in float64: 1.2e-5 measured on the smallest).
+      // Probabilities within 1e-5 (1.1e-6 measured); log-probs within 3e-5 (the runtime sums the
+      // output layer's products in float32, the lens in float64: 1.2e-5 native, 1.9e-5 WASM measured).
       let worstP = 0;
       let worstLog = 0;
       for (const t of last.top) {
         worstP = Math.max(worstP, Math.abs(Math.exp(t.logProb) - Math.exp(own[t.id])));
         worstLog = Math.max(worstLog, Math.abs(t.logProb - own[t.id]));
       }
-      assert.ok(worstP < 1e-5 && worstLog < 2e-5, `${device}: the last layer is ${worstP} off the model's probabilities, ${worstLog} off its log-probs`);
+      assert.ok(worstP < 1e-5 && worstLog < 3e-5, `${device}: the last layer is ${worstP} off the model's probabilities, ${worstLog} off its log-probs`);
       assert.strictEqual(last.actual.rank, rankOf(own, REF.input_ids[40]));
       // The earlier layers are other distributions, not copies of the last one.
       assert.ok(Math.abs(inside.lens![0].actual.logProb - last.actual.logProb) > 0.1);
