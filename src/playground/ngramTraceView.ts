@@ -47,10 +47,14 @@ export function traceRows(trace: NgramTrace): TraceRow[] {
   return rows;
 }
 
-/** "2-gram of a 4-gram model (backed off twice)": the order used, in a phrase. */
+/** "2-gram of a 4-gram model (1 longer context never seen, 1 backoff weight paid)": the order used, in a phrase. */
 export function orderPhrase(trace: NgramTrace): string {
+  if (trace.usedOrder === trace.maxOrder) return `${trace.usedOrder}-gram of a ${trace.maxOrder}-gram model (the full context)`;
   const paid = trace.backoffs.filter((b) => b.contextSeen).length;
-  const longest = trace.usedOrder === trace.maxOrder;
-  const paidText = paid === 0 ? 'no backoff weight paid' : `${paid} backoff weight${paid === 1 ? '' : 's'} paid`;
-  return `${trace.usedOrder}-gram of a ${trace.maxOrder}-gram model${longest ? ' (the full context)' : `, ${paidText}`}`;
+  const unseen = trace.backoffs.length - paid;
+  const parts = [
+    ...(unseen ? [`${unseen} longer context${unseen === 1 ? '' : 's'} never seen`] : []),
+    paid === 0 ? 'no backoff weight paid' : `${paid} backoff weight${paid === 1 ? '' : 's'} paid`,
+  ];
+  return `${trace.usedOrder}-gram of a ${trace.maxOrder}-gram model (${parts.join(', ')})`;
 }

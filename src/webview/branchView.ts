@@ -23,7 +23,7 @@ export function branchHead(tree: BranchTree, id: number, running: boolean): stri
   const b = tree.branch(id);
   const ended = running ? 'generating…' : b.finishReason ? FINISH[b.finishReason] : 'stopped';
   return (
-    `branch ${id} · at token ${d.index + 1}: ${tokenLabel(d.chosen)} instead of ${tokenLabel(d.replaced)} · ` +
+    `branch ${id}${b.parent ? ` (of branch ${b.parent})` : ''} · at token ${d.index + 1}: ${tokenLabel(d.chosen)} instead of ${tokenLabel(d.replaced)} · ` +
     `log₂ p(path) = ${logProbBits(lp)} · p = ${formatProbability(Math.exp(lp))} · ${tree.path(id).length} tokens · ${ended}`
   );
 }
@@ -40,8 +40,8 @@ export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose
     {
       class: 'branch',
       'data-branch': String(id),
-      role: 'treeitem',
-      'aria-level': String(tree.depth(id)),
+      tabindex: '-1',
+      'data-depth': String(tree.depth(id)),
       style: `margin-left: ${(tree.depth(id) - 1) * 1.5}em`,
     },
     el('div', { class: 'branch-head meta' }, branchHead(tree, id, running)),

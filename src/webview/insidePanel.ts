@@ -77,25 +77,28 @@ export function showInside(panel: HTMLElement, ctx: InsideContext, options: Insi
   );
   const list = alternatives.length
     ? el(
-        'ol',
-        { class: 'inside-alternatives', 'aria-label': options.branch ? 'Alternatives: continue with one' : 'Alternatives' },
-        ...alternatives.map((a) => {
-          const label = tokenLabel(a);
-          const chosen = a.id === t.id;
-          const item = el('li', {}, el('span', { class: 'mono' }, label), ` ${p(a.logProb)}`);
-          if (chosen) item.append(' ◀ chosen');
-          else if (options.branch) {
-            const button = el(
-              'vscode-button',
-              { secondary: '', class: 'continue-with', 'data-id': String(a.id), 'aria-label': `Continue with ${label}` },
-              'continue with',
-            );
-            const go = () => options.branch!(a.id);
-            button.addEventListener('click', go);
-            item.append(' ', button);
-          }
-          return item;
-        }),
+        'table',
+        { class: 'inside-alternatives' },
+        el('caption', {}, options.branch ? 'Alternatives: continue the generation with one (a new branch)' : 'Alternatives'),
+        el(
+          'tbody',
+          {},
+          ...alternatives.map((a, i) => {
+            const label = tokenLabel(a);
+            const action = el('td', {});
+            if (a.id === t.id) action.append('◀ chosen');
+            else if (options.branch) {
+              const button = el(
+                'vscode-button',
+                { secondary: '', class: 'continue-with', 'data-id': String(a.id), 'aria-label': `Continue with ${label}` },
+                'continue with',
+              );
+              button.addEventListener('click', () => options.branch!(a.id));
+              action.append(button);
+            }
+            return el('tr', {}, el('td', {}, String(i + 1)), el('td', { class: 'mono' }, label), el('td', {}, p(a.logProb)), action);
+          }),
+        ),
       )
     : el('p', { class: 'muted' }, 'No alternatives: set top-k per token above 0 to see them and branch from them.');
   const sections = insideSections(options.capabilities).map((s) => {

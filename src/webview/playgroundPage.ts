@@ -286,7 +286,8 @@ function completionView(c: Completion, run: RunShape, request: PlaygroundRequest
     request,
     model,
     promptTokens: prompt,
-    branches: el('ul', { class: 'branches', role: 'tree', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
+    // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
+    branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
   };
   // Every echoed prompt token is scored, the first after the model's start of text.
   const promptSpans = tokenSpans(prompt, (i) => choosePromptToken(state, i));
@@ -294,7 +295,7 @@ function completionView(c: Completion, run: RunShape, request: PlaygroundRequest
   return [
     el(
       'div',
-      { class: 'completion', 'data-index': String(c.index) },
+      { class: 'completion', 'data-index': String(c.index), tabindex: '-1' },
       el('div', { class: 'text' }, fragment(promptSpans), fragment(generated)),
       ...(summary.stoppedAtOnce ? [el('div', { class: 'stopped-at-once' }, summary.stoppedAtOnce)] : []),
       el('div', { class: 'meta' }, summary.meta),
@@ -366,7 +367,7 @@ function choosePromptToken(state: CompletionState, index: number): void {
       prompt: '',
       before: state.promptTokens.slice(0, index).map((t) => t.id),
       token: state.promptTokens[index],
-      where: `token ${index} of the prompt`,
+      where: `token ${index + 1} of the prompt`,
     },
     document.activeElement,
   );
@@ -392,8 +393,9 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   const alt = at.alternatives?.find((a) => a.id === alternative);
   if (!alt) return;
   const { branch, existed } = state.tree.branchFrom(id, index, alt);
+  // The branch's row takes the focus (not a token, whose tooltip would cover the panel); Tab goes on to its tokens.
   const focusBranch = () => {
-    const row = state.branches.querySelector(`[data-branch="${branch.id}"] .tok`) ?? state.branches.parentElement?.querySelector('.completion .tok');
+    const row = branch.id === 0 ? state.branches.previousElementSibling : state.branches.querySelector(`[data-branch="${branch.id}"]`);
     (row as HTMLElement | null)?.focus();
   };
   if (existed) {

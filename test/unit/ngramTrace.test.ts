@@ -62,6 +62,7 @@ describe('n-gram inside view', () => {
       ],
     );
     assert.ok(Math.abs(t.log10Total - (-0.15 - 0.2 - 0.9)) < 1e-6);
+    assert.strictEqual(orderPhrase(t), '1-gram of a 3-gram model (2 backoff weights paid)');
     // "mat sat": context "mat sat" unseen at order 3 (weight 1), "sat" seen and followed by "mat".
     const u = backoffTrace(m, ids('mat sat'), id('mat'));
     assert.deepStrictEqual(
@@ -75,7 +76,7 @@ describe('n-gram inside view', () => {
       rows.map((r) => r.outcome),
       ['unseen context', 'used'],
     );
-    assert.match(orderPhrase(u), /2-gram of a 3-gram model, no backoff weight paid/);
+    assert.strictEqual(orderPhrase(u), '2-gram of a 3-gram model (1 longer context never seen, no backoff weight paid)');
   });
 
   for (const name of ['ngram-classics', 'a 5-gram of whitespace words read from ARPA']) {
