@@ -13,6 +13,7 @@ import { EngineServer } from '../../src/core/engine/engineServer';
 import type { EngineResponse } from '../../src/core/engine/protocol';
 import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { attentionHeatRows, lensRows, mostAttended, settlesAt, type InsideResult } from '../../src/playground/insideViews';
 import { REPO, TEST_LOAD_SPEC } from './helpers';
 
 const MODEL_DIR = path.join(REPO, 'models', 'gpt-classics');
@@ -138,5 +139,47 @@ describe('inside views: logit lens and attention (gpt-classics)', function () {
         await assert.rejects(request, /hidden_states\.N and attentions\.N/);
       }
     }
+  });
+});
+
+describe('inside views in words (src/playground/insideViews.ts)', () => {
+  const layer = (n: number, rank: number, logProb: number) => ({
+    layer: n,
+    top: [{ id: 7, logProb: Math.log(0.5) }],
+    actual: { logProb, rank },
+    entropy: Math.LN2,
+  });
+  const result = (ranks: number[]): InsideResult => ({
+    inside: {
+      ids: [0, 5],
+      dropped: 0,
+      actual: 7,
+      lens: ranks.map((r, n) => layer(n, r, Math.log(0.5))),
+      attention: [[Float32Array.of(0.25, 0.75), Float32Array.of(0.75, 0.25), Float32Array.of(1, 0)]],
+    },
+    texts: { 0: '<|endoftext|>', 5: ' the', 7: '\n' },
+  });
+
+  it('names the layers, shows tokens with their whitespace drawn, and says from which layer the token stays first', () => {
+    const r = result([40, 1, 3, 1, 1]);
+    assert.deepStrictEqual(
+      lensRows(r).map((row) => row.layer),
+      ['embeddings', 'after block 1', 'after block 2', 'after block 3', 'after block 4 = output'],
+    );
+    assert.deepStrictEqual(lensRows(r)[0].top, [{ token: '⏎', p: '50.0%' }]);
+    assert.strictEqual(lensRows(r)[0].entropy, '1.00 bits');
+    assert.strictEqual(settlesAt(r), 3, 'first at block 1, lost at block 2, first again from block 3 on');
+    assert.strictEqual(settlesAt(result([2, 2, 2, 2, 5])), undefined);
+    assert.strictEqual(settlesAt(result([1, 1, 1, 1, 1])), 0);
+  });
+
+  it("puts the heads' mean first in the heat-map, and lists the most attended tokens", () => {
+    const rows = attentionHeatRows(result([1]), 0);
+    assert.deepStrictEqual(
+      rows.map((r) => r.label),
+      ['mean of 3 heads', 'head 1', 'head 2', 'head 3'],
+    );
+    assert.deepStrictEqual(Array.from(rows[0].weights), [2 / 3, 1 / 3].map(Math.fround));
+    assert.deepStrictEqual(mostAttended(result([1]), rows[1].weights, 1), [{ token: '␣the', position: 1, weight: '75.0%' }]);
   });
 });
