@@ -19,9 +19,23 @@ export interface TraceRow {
   explanation: string;
 }
 
-/** What the models here keep: the view says so instead of showing counts. */
+/** What the view says when the model keeps no counts. */
 export const NO_COUNTS_NOTE =
-  'Counts: not kept. An ARPA file and LM Playground’s binary n-gram files store each n-gram’s smoothed probability and each context’s backoff weight, not the counts they were estimated from (Kneser-Ney discounts and continuation counts go into the probabilities at training time).';
+  'Counts: this model does not keep them. ARPA files, the embedded model and lmp train-ngram’s files store each n-gram’s smoothed probability and each context’s backoff weight, not the counts they were estimated from; a model trained with LM: Train N-gram Model on Workspace keeps them.';
+
+/** The used n-gram's p from its counts, in words and numbers: Kneser-Ney's interpolation. */
+export function estimateLines(trace: NgramTrace): string[] {
+  const e = trace.estimate;
+  if (!e) return [];
+  const fmt = (x: number) => (Number.isInteger(x) ? x.toLocaleString('en-US') : x.toPrecision(4));
+  const p = (e.count - e.discount) / e.total + e.gamma * e.lower;
+  const kind = e.raw ? 'count' : 'continuation count (distinct words seen before it)';
+  const unigram = trace.usedOrder === 1;
+  return [
+    `${kind} ${fmt(e.count)} of ${fmt(e.total)} ${unigram ? 'for all words' : 'after this context'}, discount D = ${fmt(e.discount)}, interpolation weight γ = ${fmt(e.gamma)}, ${unigram ? 'uniform' : 'lower-order'} p = ${fmt(e.lower)}`,
+    `p = (${fmt(e.count)} − ${fmt(e.discount)}) / ${fmt(e.total)} + ${fmt(e.gamma)} × ${fmt(e.lower)} = ${fmt(p)} (stored: ${fmt(10 ** trace.log10Prob)})`,
+  ];
+}
 
 const words = (w: readonly string[]) => w.map(visibleToken).join(' ');
 

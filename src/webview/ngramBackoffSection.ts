@@ -3,7 +3,7 @@
  * the backoff weights paid on the way down, and that the factors multiply to p.
  */
 import { formatProbability } from '../core/numberFormat';
-import { NO_COUNTS_NOTE, orderPhrase, traceRows } from '../playground/ngramTraceView';
+import { NO_COUNTS_NOTE, estimateLines, orderPhrase, traceRows } from '../playground/ngramTraceView';
 import { el } from './dom';
 import type { InsideSection } from './insidePanel';
 
@@ -54,7 +54,12 @@ export const ngramBackoffSection: InsideSection = {
           ),
         ),
       ),
-      el('p', { class: 'muted' }, NO_COUNTS_NOTE),
+      ...(trace.estimate
+        ? [
+            el('h4', {}, `Counts behind the ${trace.usedOrder}-gram’s p (interpolated Kneser-Ney)`),
+            ...estimateLines(trace).map((l) => el('p', { class: 'estimate' }, l)),
+          ]
+        : [el('p', { class: 'muted' }, NO_COUNTS_NOTE)]),
     );
   },
 };

@@ -10,6 +10,7 @@ import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { formatProbability } from '../../src/core/numberFormat';
 import { logProbBits } from '../../src/playground/completionSummary';
+import { corpusFiles } from '../unit/helpers';
 import { cli, useVsCode } from './session';
 
 const PROMPT = 'the mouse ate the';
@@ -65,7 +66,7 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     const second = expected.tokens[1] as { text: string; logprob: number };
     const text = await inside.innerText();
     assert.match(text, /Order used: \d-gram of a 4-gram model/);
-    assert.match(text, /Counts: not kept/);
+    assert.match(text, /Counts: this model does not keep them/);
     // The product row and the token's p, as every p on screen is formatted.
     const product = await table.locator('tfoot .product').innerText();
     assert.strictEqual(product, formatProbability(Math.exp(second.logprob)), `the CLI's p of ${JSON.stringify(second.text)}: ${text}`);
@@ -226,5 +227,54 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     assert.strictEqual((await wb.editorText()).trimEnd(), PROMPT);
     await wb.screenshot('hover-continue-with-read-only');
     await wb.runCommand('Notifications: Clear All Notifications');
+  });
+
+  it('a model trained on the workspace keeps its counts: the n-gram view shows Kneser-Ney’s formula for the token', async function () {
+    const { wb } = session;
+    const corpus = fs.readFileSync(corpusFiles('train')[0], 'utf8').slice(0, 200_000);
+    fs.writeFileSync(path.join(session.workspace, 'corpus.txt'), corpus);
+    await wb.runCommand('LM: Train N-gram Model on Workspace');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('corpus.txt');
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: '3-gram' }).first().click();
+    await wb.notification(/trained workspace-3gram/).waitFor();
+    await wb.runCommand('Notifications: Clear All Notifications');
+    // A new playground lists the new model.
+    await wb.page.locator('.tab', { hasText: 'LM Playground' }).locator('.codicon-close').click({ force: true });
+    await wb.runCommand('LM: Open Playground');
+    frame = await wb.webviewFrame('#prompt');
+    await frame.evaluate(() => {
+      const select = document.getElementById('model') as HTMLElement & { value: string };
+      const option = Array.from(select.querySelectorAll('vscode-option')).find((o) => o.textContent?.includes('workspace-3gram'));
+      if (!option) throw new Error(`no workspace-3gram among ${select.textContent}`);
+      select.value = option.getAttribute('value')!;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await fill('prompt', PROMPT);
+    await fill('temperature', '0');
+    await fill('maxTokens', String(MAX_TOKENS));
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor();
+    const completion = frame.locator('#results .completion').first();
+    assert.match(await frame.locator('#engine-status').innerText(), /workspace-3gram/);
+    const texts = (await completion.locator('.tok').allTextContents()).map(shown);
+    await completion
+      .locator('.tok')
+      .nth(texts.findIndex((t) => /\p{L}/u.test(t)))
+      .click();
+    const inside = frame.locator('#inside');
+    await inside.locator('.estimate').first().waitFor();
+    const text = await inside.innerText();
+    assert.match(text, /Order used: \d-gram of a 3-gram model/);
+    assert.match(text, /Counts behind the \d-gram’s p \(interpolated Kneser-Ney\)/);
+    // p from the counts, next to the stored p: the same to the 4 digits shown.
+    const formula = /p = \(.* = ([\d.e+-]+) \(stored: ([\d.e+-]+)\)/.exec(text);
+    assert.ok(formula, `the formula line in:\n${text}`);
+    assert.strictEqual(formula[1], formula[2]);
+    assert.doesNotMatch(text, /does not keep them/);
+    await inside.locator('.estimate').last().scrollIntoViewIfNeeded();
+    await wb.screenshot('inside-ngram-counts');
   });
 });

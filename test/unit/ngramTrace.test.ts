@@ -6,6 +6,8 @@ import type { LanguageModel } from '../../src/core/model';
 import { readArpa, writeArpa } from '../../src/core/ngram/arpa';
 import { backoffTrace } from '../../src/core/ngram/backoffTrace';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
+import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
+import { CompactCounts } from '../../src/core/ngram/compactCounts';
 import { KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { addTextToTrainer } from '../../src/core/ngram/textTraining';
 import { loadModel } from '../../src/node/modelLoader';
@@ -79,6 +81,46 @@ describe('n-gram inside view', () => {
     assert.strictEqual(orderPhrase(u), '2-gram of a 3-gram model (1 longer context never seen, no backoff weight paid)');
   });
 
+  it('a model trained with its counts keeps them through its binary file; they give its stored p by Kneser-Ney’s formula', function () {
+    this.timeout(120_000);
+    const trainer = new KneserNeyTrainer({ order: 4, keepCounts: true });
+    for (const f of corpusFiles('train').slice(0, 2)) addTextToTrainer(trainer, fs.readFileSync(f, 'utf8'), 'editor');
+    const built = trainer.build().model;
+    for (const planes of [false, true]) {
+      const { model } = readNgramBinary(writeNgramBinary(built, { name: 'counted', tokenizer: 'editor' }, { planes }));
+      assert.deepStrictEqual(model.discounts, built.discounts);
+      model.orders.forEach((o, k) => assert.deepStrictEqual(o.counts!.toUint32(), built.orders[k].counts!.toUint32(), `${k + 1}-gram counts`));
+      const lm = new NgramLanguageModel(model, 'editor', 'counted');
+      const text = fs.readFileSync(corpusFiles('valid')[0], 'utf8').slice(0, 3000);
+      const ids = lm.tokenizer.encode(text, true).map((t) => t.id);
+      const orders = new Set<number>();
+      for (let i = 1; i < ids.length; i++) {
+        const t = lm.ngramTrace(ids.slice(0, i), ids[i]);
+        const e = t.estimate!;
+        assert.ok(e, `token ${i} has its counts`);
+        orders.add(t.usedOrder);
+        const p = (e.count - e.discount) / e.total + e.gamma * e.lower;
+        // The stored p and backoffs are float32.
+        assert.ok(Math.abs(p / 10 ** t.log10Prob - 1) < 1e-5, `token ${i} (${t.ngram.join('|')}): ${p} from counts vs stored ${10 ** t.log10Prob}`);
+        if (t.usedOrder === 4) assert.ok(e.raw, 'the highest order counts occurrences');
+      }
+      assert.deepStrictEqual([...orders].sort(), [1, 2, 3, 4]);
+    }
+    // Without keepCounts, nothing is kept and the trace has no estimate.
+    assert.strictEqual(backoffTrace(m, ids('<s> cat'), id('sat')).estimate, undefined);
+  });
+
+  it('keeps counts a byte each, the large ones exactly', () => {
+    const values = [0, 1, 254, 255, 256, 70_000, 4_000_000_000, 3];
+    const c = new CompactCounts(values);
+    assert.deepStrictEqual(
+      values.map((_, i) => c.get(i)),
+      values,
+    );
+    assert.deepStrictEqual(Array.from(c.toUint32()), values);
+    assert.strictEqual(c.byteLength, values.length + 16 * 4);
+  });
+
   for (const name of ['ngram-classics', 'a 5-gram of whitespace words read from ARPA']) {
     describe(name, () => {
       let lm: LanguageModel;
@@ -109,6 +151,7 @@ describe('n-gram inside view', () => {
             assert.ok(Math.abs(product - dist[tokens[i]]) < 1e-9, `token ${i} against the distribution: ${product} vs ${dist[tokens[i]]}`);
           }
         }
+        assert.strictEqual(lm.ngramTrace!(tokens.slice(0, 5), tokens[5]).estimate, undefined, 'no counts kept');
         // Real text reaches every order.
         assert.deepStrictEqual(
           [...used].sort(),
