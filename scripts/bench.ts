@@ -5,7 +5,7 @@
  * Each reference is checked to compute the same values as what it is compared with (the run stops
  * otherwise), and each stated target is judged: the run prints and writes "meets" or "misses".
  * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, neural, tokenizer,
- * inline) and prints them without writing the file, to check a change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10
+ * inline, serve, inside) and prints them without writing the file, to check a change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10
  * shorten it.
  */
 import { spawnSync } from 'child_process';
@@ -20,13 +20,14 @@ import { loadModel } from '../src/node/modelLoader';
 import { benchNeural, benchPrompt } from '../src/node/neuralBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
+import { benchInside } from './insideBench';
 import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const SECTIONS = ['ngram', 'neural', 'tokenizer', 'inline', 'serve'] as const;
+const SECTIONS = ['ngram', 'neural', 'tokenizer', 'inline', 'serve', 'inside'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A stated target and how this run did against it. */
@@ -340,6 +341,30 @@ async function serveSection(say: Say, valid: string): Promise<void> {
   say(`Through the server / in process: ${fmt(median(b.served) / median(b.inProcess))}×.`);
 }
 
+async function insideSection(say: Say, valid: string, targets: Target[]): Promise<void> {
+  say();
+  say('## Inside the model: logit lens and attention (embedded `gpt-classics`, int8, one thread)');
+  say();
+  say(
+    `For the last token of a 128-token prompt of the valid split, as the playground's inside panel asks: one forward pass that also returns every layer's hidden states and attention probabilities, the final norm and output layer applied to the 5 hidden states at that position (top 5 per layer, the next token's rank), and each head's attention row. Against it, a forward pass of the same 128 tokens returning the logits alone. Medians of ${RUNS} runs after a warm-up.`,
+  );
+  say();
+  say('| runtime | lens + attention | plain forward pass, logits only | difference |');
+  say('|---|---:|---:|---:|');
+  for (const device of ['native', 'wasm'] as const) {
+    const b = await benchInside(valid, device, RUNS);
+    const inside = median(b.inside) * 1000;
+    const plain = median(b.plain) * 1000;
+    say(`| ${device} | ${fmt(inside)} ms | ${fmt(plain)} ms | ${fmt(inside - plain)} ms |`);
+    if (device === 'native')
+      targets.push({
+        target: 'logit lens and attention for a 128-token prompt, gpt-classics on native, within 200 ms',
+        measured: `${fmt(inside)} ms`,
+        meets: inside <= 200,
+      });
+  }
+}
+
 /** Largest difference between a reference's log10 lookups and the model's: ARPA keeps 7 significant digits. */
 const ARPA_TOLERANCE = 1e-4;
 
@@ -498,6 +523,7 @@ async function main(): Promise<void> {
   if (sections.has('tokenizer')) tokenizerSection(say);
   if (sections.has('inline')) await inlineSection(say, valid, targets);
   if (sections.has('serve')) await serveSection(say, valid);
+  if (sections.has('inside')) await insideSection(say, valid, targets);
   targetsSection(say, targets);
   if (sections.size < SECTIONS.length) {
     console.log(`\nonly ${[...sections].join(', ')}: docs/BENCHMARKS.md is left as it was`);
