@@ -12,7 +12,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeArpa } from '../src/core/ngram/arpa';
+import { arpaText } from '../src/core/ngram/arpaWriter';
 import { KneserNeyTrainer } from '../src/core/ngram/kneserNey';
 import type { NgramModel } from '../src/core/ngram/ngramModel';
 import { addTextToTrainer } from '../src/core/ngram/textTraining';
@@ -87,14 +87,12 @@ class StringHashModel {
   private readonly entries = new Map<string, [number, number]>();
   constructor(model: NgramModel) {
     let section = 0;
-    for (const chunk of writeArpa(model)) {
-      for (const line of chunk.split('\n')) {
-        const m = /^\\(\d)-grams:$/.exec(line);
-        if (m) section = Number(m[1]);
-        else if (section && line) {
-          const f = line.split('\t');
-          this.entries.set(f[1], [Number(f[0]), f[2] ? Number(f[2]) : 0]);
-        }
+    for (const line of arpaText(model).split('\n')) {
+      const m = /^\\(\d)-grams:$/.exec(line);
+      if (m) section = Number(m[1]);
+      else if (section && line) {
+        const f = line.split('\t');
+        this.entries.set(f[1], [Number(f[0]), f[2] ? Number(f[2]) : 0]);
       }
     }
   }

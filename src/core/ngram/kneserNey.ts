@@ -8,7 +8,8 @@
  *   distribution over the vocabulary without `<s>`; γ(c) becomes the ARPA backoff of c.
  */
 import { LmError } from '../errors';
-import { GrowableUint32, PairIndex } from './growable';
+import { GrowableUint32 } from './growable';
+import { PairIndex } from './pairIndex';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
 
@@ -36,7 +37,15 @@ export interface TrainOptions {
    * lmplz's --discount_fallback. Without it such data is an error.
    */
   discountFallback?: Discounts;
+  /**
+   * About how many tokens will be added, when known (e.g. from the files' sizes): the hash tables
+   * start at a size that holds that many n-grams per order instead of growing to it.
+   */
+  expectedTokens?: number;
 }
+
+/** Presizing stops here (a table for it takes 128 MiB): larger models grow their tables as they go. */
+const MAX_PRESIZED_NGRAMS = 1 << 22;
 
 export const DEFAULT_FALLBACK_DISCOUNTS: Discounts = { d1: 0.5, d2: 1, d3: 1.5 };
 
@@ -44,8 +53,8 @@ export class KneserNeyTrainer {
   readonly vocab: Vocabulary;
   private readonly order: number;
   private readonly fallback?: Discounts;
-  /** Raw occurrence counts per order (index 0 = unigrams, by word id). */
-  private readonly raw: GrowableUint32[] = [];
+  /** Raw occurrence counts of unigrams, by word id (higher orders count in their index). */
+  private readonly rawUnigrams = new GrowableUint32();
   /** Distinct left extensions per order below the highest. */
   private readonly cont: GrowableUint32[] = [];
   /** n-gram ids of orders ≥ 2: (prefix id, word) pairs. */
@@ -68,10 +77,9 @@ export class KneserNeyTrainer {
     this.order = options.order;
     this.fallback = options.discountFallback;
     for (let k = 0; k < this.order; k++) {
-      this.raw.push(new GrowableUint32());
       this.cont.push(new GrowableUint32());
       this.suffix.push(new GrowableUint32());
-      this.index.push(new PairIndex());
+      this.index.push(new PairIndex(k === 0 ? 0 : Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS)));
     }
     this.prev = new Int32Array(this.order + 1);
     this.cur = new Int32Array(this.order + 1);
@@ -88,32 +96,30 @@ export class KneserNeyTrainer {
     this.addIds(ids);
   }
 
-  /** Adds one sentence of word ids (no markers). */
-  addIds(ids: ArrayLike<number>): void {
+  /** Adds one sentence of word ids (no markers): the first `length` of `ids`. */
+  addIds(ids: ArrayLike<number>, length = ids.length): void {
     const N = this.order;
     const bos = this.vocab.bosId!;
     const eos = this.vocab.eosId!;
-    const L = ids.length + 2;
+    const L = length + 2;
     let prev = this.prev;
     let cur = this.cur;
     prev[1] = bos;
     for (let i = 1; i < L; i++) {
       const w = i === L - 1 ? eos : ids[i - 1];
       cur[1] = w;
-      this.raw[0].ensure(w)[w]++;
+      this.rawUnigrams.ensure(w)[w]++;
       this.cont[0].ensure(w);
       const maxK = Math.min(N, i + 1);
       for (let k = 2; k <= maxK; k++) {
         const idx = this.index[k - 1];
-        const id = idx.getOrInsert(prev[k - 1], w);
+        const id = idx.add(prev[k - 1], w);
         if (idx.inserted) {
           this.suffix[k - 1].push(cur[k - 1]);
-          this.raw[k - 1].push(0);
           if (k < N) this.cont[k - 1].push(0);
           // A new k-gram is a new left extension of its suffix (k-1)-gram.
           this.cont[k - 2].data[cur[k - 1]]++;
         }
-        this.raw[k - 1].data[id]++;
         cur[k] = id;
       }
       const t = prev;
@@ -137,7 +143,7 @@ export class KneserNeyTrainer {
     if (this.sentences === 0) throw new LmError('no training text: nothing to estimate probabilities from');
     const N = this.order;
     const V = this.vocab.size;
-    this.raw[0].ensure(V - 1);
+    this.rawUnigrams.ensure(V - 1);
     this.cont[0].ensure(V - 1);
     const bos = this.vocab.bosId!;
     const unk = this.vocab.unkId!;
@@ -155,7 +161,7 @@ export class KneserNeyTrainer {
         for (let i = 0; i < count; i++) bosFlag[i] = parentFlag[prefix[i]];
       }
       startsWithBos.push(bosFlag);
-      const raw = this.raw[k - 1].data;
+      const raw = k === 1 ? this.rawUnigrams.data : this.index[k - 1].counts();
       const adj = new Uint32Array(count);
       if (k === N) adj.set(raw.subarray(0, count));
       else {
