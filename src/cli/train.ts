@@ -2,14 +2,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
-import { writeArpa } from '../core/ngram/arpaWriter';
 import { writeNgramBinary } from '../core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer, type Discounts } from '../core/ngram/kneserNey';
-import { addTextToTrainer, addUtf8LinesToTrainer } from '../core/ngram/textTraining';
-import { Utf8Words } from '../core/ngram/utf8Words';
+import { addTextToTrainer } from '../core/ngram/textTraining';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
 import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
-import { readTextFile, utf8LineChunks } from '../node/textFile';
+import { parallelArpaChunks } from '../node/parallelArpa';
+import { countFilesInWorker } from '../node/parallelCounting';
+import { readTextFile } from '../node/textFile';
 import { intOption, parse } from './options';
 import type { Out } from './output';
 
@@ -49,14 +49,13 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
   });
   let sentences = 0;
   if (kind === 'whitespace') {
-    // lmplz's format read as bytes: a string only for each new word, not for every token.
-    const words = new Utf8Words(trainer.vocab);
-    for (const file of positionals) for await (const lines of utf8LineChunks(file)) sentences += addUtf8LinesToTrainer(trainer, words, lines);
+    // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts.
+    sentences = await countFilesInWorker(trainer, positionals);
   } else for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
   // Each sentence counts its </s>: what is left are the words.
   if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
   const { model, stats } = trainer.build();
-  if (values.arpa) await writeFileAtomic(values.arpa, writeArpa(model));
+  if (values.arpa) await writeFileAtomic(values.arpa, parallelArpaChunks(model));
   if (values.binary) {
     const name = values.name ?? path.basename(values.binary).replace(/\.[^.]*$/, '');
     // A gzipped file is decompressed byte by byte anyway: decoding planes costs little more and

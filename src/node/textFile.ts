@@ -112,7 +112,10 @@ export async function* utf8LineChunks(file: string, chunkBytes = 4 << 20): Async
     const valid = nul < 0 ? bytes : bytes.subarray(0, nul);
     if (!isUtf8(valid)) {
       const at = firstInvalidUtf8(valid);
-      if (at < 0) throw new LmError(`${name} is not UTF-8 text: it ends inside a character (offset ${offset + valid.length})`);
+      if (at < 0) {
+        const cut = offset + valid.length - incompleteTail(valid).length;
+        throw new LmError(`${name} is not UTF-8 text: it ends inside a character (offset ${cut})`);
+      }
       throw notUtf8(name, offset + at, valid[at]);
     }
     if (nul >= 0) throw new LmError(`${name} looks binary (NUL byte at offset ${offset + nul})`);
@@ -122,13 +125,14 @@ export async function* utf8LineChunks(file: string, chunkBytes = 4 << 20): Async
   for await (const chunk of fileChunks(file, chunkBytes)) {
     const last = chunk.lastIndexOf(0x0a);
     if (last < 0) {
-      carry = concat(carry, chunk.slice());
+      // new Uint8Array(view) copies (a Buffer's slice() would not): the read buffer is reused.
+      carry = concat(carry, new Uint8Array(chunk));
       continue;
     }
     const whole = new Uint8Array(carry.length + last + 1);
     whole.set(carry);
     whole.set(chunk.subarray(0, last + 1), carry.length);
-    carry = chunk.slice(last + 1);
+    carry = new Uint8Array(chunk.subarray(last + 1));
     yield check(whole);
   }
   if (carry.length > 0) yield check(carry);

@@ -16,8 +16,12 @@ const TAB = 0x09;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
-/** The model as ARPA text, in chunks of bytes (each chunk is a new array the caller may keep). */
-export function* writeArpa(model: NgramModel): Generator<Uint8Array> {
+/**
+ * The model as ARPA text, in chunks of bytes (each chunk is a new array the caller may keep).
+ * `sections` [from, to] writes only those orders' sections (the header with the first, the end
+ * marker with the last), so that two threads can each write a part of one file.
+ */
+export function* writeArpa(model: NgramModel, sections: [number, number] = [1, model.order]): Generator<Uint8Array> {
   const encoder = new TextEncoder();
   const words = model.vocab.allWords();
   // Every word's UTF-8 bytes, one after the other: word w is wordBytes[wordStart[w] .. wordStart[w+1]).
@@ -30,16 +34,17 @@ export function* writeArpa(model: NgramModel): Generator<Uint8Array> {
   for (const e of encoded) longestWord = Math.max(longestWord, e.length);
 
   const out = new ChunkWriter();
-  out.text(encoder, `\\data\\\n${model.orders.map((o, k) => `ngram ${k + 1}=${o.count}\n`).join('')}`);
   const N = model.order;
+  const [from, to] = sections;
+  if (from === 1) out.text(encoder, `\\data\\\n${model.orders.map((o, k) => `ngram ${k + 1}=${o.count}\n`).join('')}`);
   const eos = model.vocab.id(EOS);
   const unk = model.vocab.id(UNK);
   // parents[k][i]: the entry of order k (0-based) that entry i of order k+1 extends.
   const parents: Uint32Array[] = [];
   const ids = new Uint32Array(N);
-  for (let k = 1; k <= N; k++) {
+  for (let k = 2; k <= to; k++) parents.push(model.parents(k));
+  for (let k = from; k <= to; k++) {
     const o = model.orders[k - 1];
-    if (k >= 2) parents.push(model.parents(k));
     out.text(encoder, `\n\\${k}-grams:\n`);
     const withBackoff = k < N;
     const backoff = o.backoff;
@@ -72,7 +77,7 @@ export function* writeArpa(model: NgramModel): Generator<Uint8Array> {
       if (out.pos >= CHUNK_BYTES) yield out.take();
     }
   }
-  out.text(encoder, '\n\\end\\\n');
+  if (to === N) out.text(encoder, '\n\\end\\\n');
   yield out.take();
 }
 

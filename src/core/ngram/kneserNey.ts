@@ -282,20 +282,28 @@ export class KneserNeyTrainer {
       const parentCount = orders[k - 2].count;
       const prefix = idx.prefix.data;
       const word = idx.word.data;
-      const parentPos = (old: number) => (position ? position[old] : old);
-      // Stable counting sort by word, then by parent position.
-      const byWord = countingSort(count, V, (i) => word[i], null);
-      const sorted = countingSort(count, parentCount, (i) => parentPos(prefix[i]), byWord);
+      // Each entry's parent in the parent's sorted order.
+      const parentKey = new Uint32Array(count);
+      if (position) for (let i = 0; i < count; i++) parentKey[i] = position[prefix[i]];
+      else parentKey.set(prefix.subarray(0, count));
+      // Stable counting sort by word, then by parent: the parent histogram is the child ranges.
+      const byWord = sortByKey(count, V, word);
       const childStart = new Uint32Array(parentCount + 1);
-      for (let i = 0; i < count; i++) childStart[parentPos(prefix[i]) + 1]++;
+      for (let i = 0; i < count; i++) childStart[parentKey[i] + 1]++;
       for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
+      const cursor = childStart.slice(0, parentCount);
+      const sorted = new Uint32Array(count);
+      for (let j = 0; j < count; j++) {
+        const i = byWord[j];
+        sorted[cursor[parentKey[i]]++] = i;
+      }
       const parent = orders[k - 2];
       parent.childStart = childStart;
       // Backoff of each context (in the parent's sorted order).
       const backoff = new Float32Array(parentCount);
       const gamma = gammas[k - 2];
       for (let old = 0; old < parentCount; old++) {
-        if (gamma[old] > 0) backoff[parentPos(old)] = Math.log10(gamma[old]);
+        if (gamma[old] > 0) backoff[position ? position[old] : old] = Math.log10(gamma[old]);
       }
       parent.backoff = backoff;
 
@@ -316,15 +324,12 @@ export class KneserNeyTrainer {
   }
 }
 
-/** Stable counting sort of indices 0..n-1 (or of `input`) by an integer key in [0, range). */
-function countingSort(n: number, range: number, key: (i: number) => number, input: Uint32Array | null): Uint32Array {
+/** Stable counting sort of the indices 0..n-1 by key[i] in [0, range). */
+function sortByKey(n: number, range: number, key: Uint32Array): Uint32Array {
   const start = new Uint32Array(range + 1);
-  for (let j = 0; j < n; j++) start[key(input ? input[j] : j) + 1]++;
+  for (let i = 0; i < n; i++) start[key[i] + 1]++;
   for (let r = 0; r < range; r++) start[r + 1] += start[r];
   const out = new Uint32Array(n);
-  for (let j = 0; j < n; j++) {
-    const i = input ? input[j] : j;
-    out[start[key(i)]++] = i;
-  }
+  for (let i = 0; i < n; i++) out[start[key[i]]++] = i;
   return out;
 }
