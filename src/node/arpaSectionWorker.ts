@@ -15,6 +15,10 @@ export interface ArpaSectionWorkerData {
 
 export type FromArpaSectionWorker = { type: 'chunk'; bytes: Uint8Array } | { type: 'done' } | { type: 'error'; message: string };
 
+// The worker stays until the thread that started it terminates it: a worker that exits by itself
+// may have its 'exit' seen before its last messages are read.
+parentPort!.on('message', () => undefined);
+
 const post = (m: FromArpaSectionWorker, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 try {

@@ -20,6 +20,10 @@ export interface TokenizeWorkerData {
 export type FromTokenizeWorker =
   { type: 'batch'; newWords: string[]; ids: Uint32Array; lengths: Uint32Array } | { type: 'done' } | { type: 'error'; message: string };
 
+// The worker stays until the thread that started it terminates it: a worker that exits by itself
+// may have its 'exit' seen before its last messages are read.
+parentPort!.on('message', () => undefined);
+
 async function run(data: TokenizeWorkerData): Promise<void> {
   const words = new Utf8Words(Vocabulary.fromWords(data.vocabulary));
   let known = words.vocab.size;
