@@ -32,15 +32,15 @@ export async function unpackTokenizer(packed: PackedVocabulary, pause: () => Pro
   const vocab = new Vocabulary();
   const { words } = packed;
   let start = 0;
-  let sliceStart = performance.now();
+  let sliceStart = Date.now();
   for (let i = 0; i < packed.count; i++) {
     const end = words.indexOf('\0', start);
     if (end < 0) throw new Error(`the packed vocabulary ends after ${i} of its ${packed.count} words`);
     if (vocab.add(words.slice(start, end)) !== i) throw new Error(`the model's vocabulary has a duplicate word at ${i}`);
     start = end + 1;
-    if ((i & 255) === 255 && performance.now() - sliceStart > SLICE_MS) {
+    if ((i & 255) === 255 && Date.now() - sliceStart > SLICE_MS) {
       await pause();
-      sliceStart = performance.now();
+      sliceStart = Date.now();
     }
   }
   return new NgramTokenizer(packed.kind, vocab);
