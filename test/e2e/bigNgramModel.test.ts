@@ -56,7 +56,6 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     }
     assert.ok(match, `the log names the load in a worker thread:\n${server.extensionLogs(100)}`);
     console.log(`      (loaded in ${match[1]} ms; the host's event loop waited at most ${match[2]} ms)`);
-    assert.ok(Number(match[2]) <= MAX_BLOCK_MS, `the extension host's event loop waited ${match[2]} ms while the model loaded (at most ${MAX_BLOCK_MS})`);
 
     // Hover: the model's name and a surprisal for the word under the pointer.
     await wb.hoverWord('cheese');
@@ -101,5 +100,8 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     await frame.locator('#results tbody tr', { hasText: 'big.arpa' }).waitFor({ timeout: 120_000 });
     assert.match(await frame.locator('#results tbody tr', { hasText: 'big.arpa' }).innerText(), /\t\d+\.\d{3}\t/);
     await wb.screenshot('big-ngram-compare');
+
+    // Last, so that a failure here still shows whether the features work.
+    assert.ok(Number(match[2]) <= MAX_BLOCK_MS, `the extension host's event loop waited ${match[2]} ms while the model loaded (at most ${MAX_BLOCK_MS})`);
   });
 });
