@@ -124,7 +124,7 @@ describe('model backends: the registry', function () {
       distribution: 'full',
       batchedScoring: false,
       context: 'markov',
-      placements: ['host', 'webview-worker'],
+      placements: ['host', 'node-worker', 'webview-worker'],
       devices: [],
       inside: ['ngram-backoff'],
     });

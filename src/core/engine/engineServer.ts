@@ -3,6 +3,8 @@ import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError } from '../errors';
 import { generate, type PromptTokens } from '../generation';
 import type { LanguageModel } from '../model';
+import { NgramTokenizer } from '../ngram/ngramLanguageModel';
+import { packVocabulary } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
 import { displayTokenText } from '../tokenBytes';
@@ -153,5 +155,6 @@ export function describe(m: LanguageModel): ModelDescription {
     ...(m.eosIds ? { eosIds: [...m.eosIds] } : {}),
     unkId: m.unkId,
     unsampleableIds: [...m.unsampleableIds],
+    ...(m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }

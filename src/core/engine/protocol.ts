@@ -11,6 +11,7 @@ import type { ModelInfo } from '../model';
 import type { ModelInside } from '../inside/modelInside';
 import type { NgramTrace } from '../ngram/backoffTrace';
 import type { DtypeRequest } from '../neural/onnxVariants';
+import type { PackedVocabulary } from '../ngram/packedVocabulary';
 import type { Alternative } from '../scoring';
 
 /** What the host keeps of a model that runs in a worker. */
@@ -22,6 +23,8 @@ export interface ModelDescription extends ModelInfo {
   eosIds?: number[];
   unkId?: number;
   unsampleableIds: number[];
+  /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker). */
+  vocabulary?: PackedVocabulary;
 }
 
 /** Where a model should run; a worker maps what it cannot do (a browser has no native runtime: auto). */
