@@ -12,6 +12,11 @@ import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroun
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { openOptions, recognizeModel } from '../node/modelLoader';
+import { EngineServer } from '../core/engine/engineServer';
+import { parseRemoteRef } from '../core/remote/remoteRef';
+import { openRemote } from '../node/backends/remoteBackend';
+import { toRelay } from '../webview/relayMessages';
+import { apiKeyFor } from './remoteModels';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { deviceSetting, dtypeSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
@@ -26,6 +31,8 @@ interface Deps {
   dirs: ModelDirs;
   log: vscode.LogOutputChannel;
   hosts: WebviewHosts;
+  /** Where remote models' API keys are kept. */
+  secrets?: vscode.SecretStorage;
 }
 
 /** The models the page can load, and the files of each that it may ask for. */
@@ -37,6 +44,20 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
   for (const e of entries) {
     try {
       const model = recognizeModel(e.spec, deps.dirs.embedded);
+      if (model.backend.id === 'remote') {
+        // Computed on its server: the page sends its requests here (hostEngine), which asks the server.
+        const ref = parseRemoteRef(model.location)!;
+        models.push({
+          label: `${model.name} on ${ref.baseUrl}`,
+          spec: e.spec,
+          backend: 'remote',
+          capabilities: model.backend.capabilities,
+          origin: e.origin,
+          files: {},
+          host: true,
+        });
+        continue;
+      }
       // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
       const m = modelFilesForPage(model, {
         ...openOptions(model, { dtype: dtypeSetting() }),
@@ -63,6 +84,10 @@ class PlaygroundPanel {
   static current: PlaygroundPanel | undefined;
   /** What the page may read: the files of the models it was offered, nothing else. */
   private readonly modelFiles: Map<string, PageModelFiles>;
+  /** The models on servers the page was offered: the only ones its host engine opens. */
+  private readonly remoteSpecs = new Set<string>();
+  /** The engine of the page's models on servers, in this process (the page cannot reach a server). */
+  private hostEngine: EngineServer | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -76,6 +101,7 @@ class PlaygroundPanel {
     const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
     const { models, files } = pageModels(deps);
     this.modelFiles = files;
+    for (const m of models) if (m.host) this.remoteSpecs.add(m.spec);
     // The extension's own folders only: model files reach the page as bytes (readModelFile).
     w.options = { enableScripts: true, localResourceRoots: engineResourceRoots(deps.extensionUri) };
     const defaultModel = models.find((m) => m.spec === deps.models.spec)?.spec ?? models[0]?.spec ?? '';
@@ -99,6 +125,8 @@ class PlaygroundPanel {
     panel.onDidDispose(() => {
       deps.hosts.unregister(w);
       if (PlaygroundPanel.current === this) PlaygroundPanel.current = undefined;
+      // No request to a server once the page is gone.
+      void this.hostEngine?.handle({ id: 0, op: 'dispose' });
     });
   }
 
@@ -173,6 +201,18 @@ class PlaygroundPanel {
             `device auto: the playground's WebGPU adapter (${adapter}) is a software renderer, slower than the CPU runtimes: neural models stay in the worker thread`,
           );
         }
+        return;
+      }
+      case 'hostEngine': {
+        this.hostEngine ??= new EngineServer(
+          async (spec) => {
+            const source = 'path' in spec.source ? spec.source.path : '';
+            if (spec.backend !== 'remote' || !this.remoteSpecs.has(source)) throw new LmError(`the playground was not offered the model ${spec.name}`);
+            return { model: await openRemote(source, { apiKey: await apiKeyFor(this.deps.secrets, source) }) };
+          },
+          (response) => this.post({ type: 'hostEngine', response: toRelay(response) }),
+        );
+        await this.hostEngine.handle(m.request);
         return;
       }
       case 'response':

@@ -2,7 +2,8 @@
 import type { BackendCapabilities } from '../core/backends/capabilities';
 import type { Query } from '../playground/query';
 import type { OrtBinaryUrls } from './ortBinaries';
-import type { RelayFromPage, RelayToPage } from './relayMessages';
+import type { EngineRequest } from '../core/engine/protocol';
+import type { RelayFromPage, RelayToPage, RelayedResponse } from './relayMessages';
 
 /** A model the page can load into its engine worker: the files it may ask the extension for (`readModelFile`). */
 export interface PlaygroundModel {
@@ -16,6 +17,8 @@ export interface PlaygroundModel {
   files: Record<string, string>;
   /** The runtime whose binaries the page adds to the load. */
   runtime?: 'onnxruntime-web';
+  /** Computed on a server: the page's requests go to the extension's engine (hostEngine), not to its worker. */
+  host?: boolean;
 }
 
 export interface PlaygroundConfig {
@@ -34,7 +37,9 @@ export type ToPlaygroundPage =
   | { type: 'error'; message: string }
   | RelayToPage
   /** The answer to `readModelFile`: the file's bytes, or why not. */
-  | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string };
+  | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string }
+  /** A response of the extension's engine for models on servers. */
+  | { type: 'hostEngine'; response: RelayedResponse };
 
 export type FromPlaygroundPage =
   | RelayFromPage
@@ -42,4 +47,6 @@ export type FromPlaygroundPage =
   | { type: 'openQuery' }
   | { type: 'readModelFile'; id: number; spec: string; name: string }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }
+  /** A request to the extension's engine for models on servers. */
+  | { type: 'hostEngine'; request: EngineRequest }
   | { type: 'error'; message: string };

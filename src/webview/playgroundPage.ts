@@ -33,6 +33,7 @@ import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape }
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
+import { fromRelay } from './relayMessages';
 import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
@@ -202,11 +203,36 @@ function readModelFile(spec: string, name: string): Promise<ArrayBuffer> {
   });
 }
 
+/** The extension's engine, for models on servers (the page cannot reach a server itself). */
+let hostConnection: EngineConnection | undefined;
+function hostEngine(): EngineConnection {
+  hostConnection ??= new EngineConnection((request: EngineRequest) => vscode.postMessage({ type: 'hostEngine', request }));
+  return hostConnection;
+}
+
+/** The engine of the model loaded last: the page's worker, or the extension's for a model on a server. */
+let active: EngineConnection | undefined;
+async function modelEngine(): Promise<EngineConnection> {
+  return active ?? engine();
+}
+
 async function loadModel(spec: string): Promise<void> {
   if (spec === loadedSpec) return;
   const m: PlaygroundModel | undefined = config.models.find((x) => x.spec === spec || x.label === spec);
   if (!m) throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
+  if (m.host) {
+    status.textContent = `opening ${m.label}…`;
+    loadedSpec = undefined;
+    const { model } = await hostEngine().request({ op: 'load', spec: { backend: m.backend, name: m.label, source: { path: m.spec }, device: 'auto' } });
+    active = hostEngine();
+    loadedSpec = spec;
+    loadedContext = model.contextLength;
+    loadedDevice = 'its server';
+    status.textContent = `${m.label} (sampling on the server)`;
+    return;
+  }
   const conn = await engine();
+  active = conn;
   status.textContent = `loading ${m.label}…`;
   const device = config.device ?? 'auto';
   const roles = Object.keys(m.files);
@@ -321,7 +347,7 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
     chosen,
     engine: async () => {
       await loadModel(state.model);
-      return engine();
+      return modelEngine();
     },
   };
 }
@@ -414,7 +440,7 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
     await loadModel(state.model);
     const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
     const res = await (
-      await engine()
+      await modelEngine()
     ).request({ op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options }, signal, (r) => {
       state.tree.append(branch.id, r.tokens);
       drawBranches(state, branch.id);
@@ -477,7 +503,7 @@ async function run(): Promise<void> {
       const started = performance.now();
       let generated = 0;
       const res = await (
-        await engine()
+        await modelEngine()
       ).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
         const { completion, tokens } = r;
         generated += tokens.length;
@@ -491,7 +517,9 @@ async function run(): Promise<void> {
       });
       const seconds = (performance.now() - started) / 1000;
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
-      status.textContent = `${request.model || config.defaultModel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
+      const ran = config.models.find((x) => x.spec === (request.model || config.defaultModel));
+      const where = ran?.host ? `${ran.label} (sampling on the server)` : `${request.model || config.defaultModel} on ${loadedDevice}`;
+      status.textContent = `${where}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
       const shape: RunShape = { scoring, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
@@ -554,23 +582,49 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
 }
 
 // ---------------------------------------------------------------- temperature explorer
+/** Tokens asked of the engine: a server's top 20 (vLLM's cap) to renormalise over, else the top 10 shown. */
+function explorerK(): number {
+  return config.models.find((x) => x.spec === loadedSpec)?.host ? 20 : 10;
+}
+
+/** log-probs renormalised to sum to 1 over the entries given. */
+function renormalised(logProbs: Float64Array): Float64Array {
+  const max = Math.max(...logProbs);
+  const lse = max + Math.log(logProbs.reduce((sum, x) => sum + Math.exp(x - max), 0));
+  return logProbs.map((x) => x - lse);
+}
+
 startTemperatureExplorer({
   async nextTokens() {
     const [request] = buildRequests(readQuery());
     await loadModel(request.model || config.defaultModel);
-    const res = await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
+    const res = await (await modelEngine()).request({ op: 'topTokens', prompt: request.prompt, k: explorerK() });
+    const after = `Next token after ${JSON.stringify(request.prompt.slice(-40))}`;
+    if (res.topOnly) {
+      // A server gives its top k only: p is renormalised over them, and the source says so.
+      const logProbs = renormalised(Float64Array.from(res.logProbs));
+      const ids = topIndices(logProbs, 10);
+      return {
+        labels: ids.map((id) => res.top[id].text),
+        logProbs,
+        ids,
+        topOnly: res.top.length,
+        source: `${after} (top ${ids.length} of the server's top ${res.top.length}, renormalised over those ${res.top.length}: the server gives no more of the distribution)`,
+        token: (id) => Promise.resolve({ id, text: res.top[id].text, rank: id + 1 }),
+      };
+    }
     const logProbs = Float64Array.from(res.logProbs);
     const ids = topIndices(logProbs, 10);
     return {
       labels: ids.map((id) => res.top.find((t) => t.id === id)?.text ?? String(id)),
       logProbs,
       ids,
-      source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
+      source: `${after} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
       // A token further down: its text from the engine, asked after the same prompt with the same model.
       token: (id) =>
         sampledToken(logProbs, id, async (k) => {
           await loadModel(request.model || config.defaultModel);
-          return (await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k })).top;
+          return (await (await modelEngine()).request({ op: 'topTokens', prompt: request.prompt, k })).top;
         }),
     };
   },
@@ -626,6 +680,7 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
       // An engine that could not start answers nothing: the extension must hear why.
       (err: Error) => vscode.postMessage({ type: 'fatal', error: err.message }),
     );
+  else if (m?.type === 'hostEngine') hostConnection?.receive(fromRelay(m.response));
   else if (m?.type === 'modelFile') {
     const pending = fileRequests.get(m.id);
     fileRequests.delete(m.id);
