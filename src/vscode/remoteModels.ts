@@ -73,7 +73,9 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
         );
       } catch (e) {
         if (!refused(e) || attempt > 1) throw e;
-        apiKey = await askKey(`${ref.baseUrl} wants an API key (${attempt === 0 ? 'none was given' : 'that one was refused'})`);
+        apiKey = await askKey(
+          `${ref.baseUrl} wants an API key (${apiKey === undefined ? 'none was given' : attempt === 0 ? 'the stored one was refused' : 'that one was refused'})`,
+        );
       } finally {
         endpoint.close();
       }

@@ -181,6 +181,20 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.runCommand('View: Close Editor');
   });
 
+  it('LM: Select Model shows the active model on its server in a row of its own', async function () {
+    await wb.runCommand('LM: Select Model');
+    const row = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: `active · on ${serve.base}` });
+    await row.first().waitFor();
+    assert.match(await row.first().innerText(), /gpt-classics/);
+    assert.strictEqual(await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'active' }).count(), 1, 'one active row');
+    assert.match(
+      (await wb.page.locator('.quick-input-widget input').getAttribute('placeholder')) ?? '',
+      new RegExp(`Active: gpt-classics on ${serve.base.replace(/[.]/g, '\\.')}`),
+    );
+    await wb.screenshot('remote-select-model-row');
+    await wb.page.keyboard.press('Escape');
+  });
+
   it('the heat-map colours the tokens from the server', async function () {
     await wb.openFile('sentences.txt');
     await wb.runCommand('LM: Show Token Probabilities');

@@ -3,6 +3,8 @@ import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
 import { generate, type PromptTokens } from '../generation';
 import type { LanguageModel } from '../model';
+import { NgramTokenizer } from '../ngram/ngramLanguageModel';
+import { packVocabulary } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
 import { displayTokenText } from '../tokenBytes';
@@ -88,6 +90,22 @@ export class EngineServer {
           reply('ngramTrace', { trace: m.ngramTrace(context, req.token) });
           break;
         }
+        case 'inside': {
+          const m = this.loaded().model;
+          if (!m.inside || !m.info.capabilities.inside?.some((v) => v === 'logit-lens' || v === 'attention')) {
+            throw new LmError(
+              `${m.info.name} does not show its hidden states or attention: it needs an ONNX export with hidden_states.N and attentions.N outputs (README, "Inside the model")`,
+            );
+          }
+          const context = [...(req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : []), ...req.before];
+          const inside = await m.inside(context, req.token, req.k, signal);
+          const texts: Record<number, string> = {};
+          for (const id of [...inside.ids, inside.actual, ...(inside.lens ?? []).flatMap((l) => l.top.map((t) => t.id))]) {
+            texts[id] ??= displayTokenText(m.tokenizer, id);
+          }
+          reply('inside', { inside, texts });
+          break;
+        }
         case 'dispose':
           await this.release();
           reply('dispose', {});
@@ -114,6 +132,18 @@ export class EngineServer {
   }
 }
 
+/**
+ * The next token's top k from a model on a server: one generated token, greedy, with its
+ * alternatives (the server's top k of the raw distribution; at most its cap).
+ */
+async function serverTopTokens(m: LanguageModel, prompt: string, k: number, signal: CancelSignal): Promise<OpResult<'topTokens'>> {
+  const server = m.server!;
+  const [c] = await server.generate(prompt, { maxTokens: 1, temperature: 0, topKPerToken: Math.min(k, server.maxTopK) }, { signal });
+  const top = (c?.tokens[0]?.alternatives ?? []).map((a, i) => ({ id: i, text: a.text, logProb: a.logProb }));
+  if (top.length === 0) throw new LmError(`${server.endpoint}: the server gave no log-probabilities for the next token`);
+  return { top, entropy: NaN, logProbs: Float64Array.from(top, (a) => a.logProb), topOnly: true };
+}
+
 /** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text. */
 function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens {
   const tokens = model.tokenizer.encode(prompt, true);
@@ -125,18 +155,6 @@ function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly num
     text = next;
   }
   return { text, tokens };
-}
-
-/**
- * The next token's top k from a model on a server: one generated token, greedy, with its
- * alternatives (the server's top k of the raw distribution; at most its cap).
- */
-async function serverTopTokens(m: LanguageModel, prompt: string, k: number, signal: CancelSignal): Promise<OpResult<'topTokens'>> {
-  const server = m.server!;
-  const [c] = await server.generate(prompt, { maxTokens: 1, temperature: 0, topKPerToken: Math.min(k, server.maxTopK) }, { signal });
-  const top = (c?.tokens[0]?.alternatives ?? []).map((a, i) => ({ id: i, text: a.text, logProb: a.logProb }));
-  if (top.length === 0) throw new LmError(`${server.endpoint}: the server gave no log-probabilities for the next token`);
-  return { top, entropy: NaN, logProbs: Float64Array.from(top, (a) => a.logProb), topOnly: true };
 }
 
 /** Models may keep returning the same array (a cache): send a copy. */
@@ -153,5 +171,6 @@ export function describe(m: LanguageModel): ModelDescription {
     ...(m.eosIds ? { eosIds: [...m.eosIds] } : {}),
     unkId: m.unkId,
     unsampleableIds: [...m.unsampleableIds],
+    ...(m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }
