@@ -143,20 +143,22 @@ describe('remote model against a hostile server', () => {
       },
     ));
 
-  it('a server that trickles its answer (a byte at a time, never silent) meets the deadline of a request (H5)', () =>
+  it('a server that trickles its answer (a byte at a time, never silent) meets the deadline of a request, a stream its own (H5)', () =>
     withServer(
       (body, res, server) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        server.every(res, 20, () => res.write(' '));
+        res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
+        server.every(res, 20, () => res.write(body.stream ? ': still here\n' : ' '));
       },
       async (server) => {
-        const model = modelOn(server, { readTimeoutMs: 5000, deadlineMs: 400 });
+        const model = modelOn(server, { readTimeoutMs: 5000, deadlineMs: 400, streamDeadlineMs: 600 });
         try {
           await rejects(
             model.scoreText('Dear sister', { topK: 0, atStart: true }),
             /127\.0\.0\.1:\d+\/v1: the answer to v1\/completions did not finish within 0.4 s \(the limit of one request\)/,
           );
           await waitFor(() => server.closedEarly === 1, 'the request aborted');
+          await rejects(generate(model, 'Hello', { maxTokens: 5, temperature: 1 }), /the answer to v1\/completions did not finish within 0.6 s/);
+          await waitFor(() => server.closedEarly === 2, 'the stream aborted');
         } finally {
           model.dispose();
         }

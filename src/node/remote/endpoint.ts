@@ -31,6 +31,8 @@ export interface EndpointOptions {
    * meanwhile: a server that trickles its answer (a byte now and then) cannot hold it for ever.
    */
   deadlineMs?: number;
+  /** The same for a stream (a generation), which may rightly run long on a slow server. */
+  streamDeadlineMs?: number;
   /** Largest answer read: a larger one is refused, unread. */
   maxAnswerBytes?: number;
   /** Largest event (SSE) or line (NDJSON) of a stream. */
@@ -46,6 +48,7 @@ const DEFAULTS = {
   maxRetryAfterMs: 30_000,
   retryBudgetMs: 45_000,
   deadlineMs: 300_000,
+  streamDeadlineMs: 1_800_000,
   maxAnswerBytes: 64 * MiB,
   maxEventBytes: 1 * MiB,
 };
@@ -238,7 +241,7 @@ export class Endpoint {
     signal?: CancelSignal,
     context: ErrorContext = {},
   ): Promise<void> {
-    await this.request(path, body, signal, context, async (_res, _read, chunks) => {
+    const readEvents = async (chunks: () => AsyncIterable<Uint8Array>) => {
       const decoder = new TextDecoder('utf-8', { fatal: true });
       const decode = (chunk?: Uint8Array) => {
         try {
@@ -293,7 +296,8 @@ export class Endpoint {
         throw new LmError(
           `${this.name}: the stream of ${path} was cut off before the completion finished (the server stopped or the connection dropped); try again once the server runs`,
         );
-    });
+    };
+    await this.request(path, body, signal, context, (_res, _read, chunks) => readEvents(chunks), this.options.streamDeadlineMs);
   }
 
   /**
@@ -306,6 +310,7 @@ export class Endpoint {
     signal: CancelSignal | undefined,
     context: ErrorContext,
     consume: (res: Response, read: () => Promise<string>, chunks: () => AsyncIterable<Uint8Array>) => Promise<T>,
+    deadlineMs = this.options.deadlineMs,
   ): Promise<T> {
     const url = this.url(path);
     let waited = 0;
@@ -313,7 +318,7 @@ export class Endpoint {
     const request = ++requestIds;
     try {
       for (let attempt = 0; ; attempt++) {
-        const outcome = await this.attempt(url, path, body, signal, context, consume, attempt, waited);
+        const outcome = await this.attempt(url, path, body, signal, context, consume, attempt, waited, deadlineMs);
         if ('value' in outcome) return outcome.value;
         tellWait({ request, server: this.name, status: outcome.status, ms: outcome.retryAfterMs, done: false });
         told = true;
@@ -338,6 +343,7 @@ export class Endpoint {
     consume: (res: Response, read: () => Promise<string>, chunks: () => AsyncIterable<Uint8Array>) => Promise<T>,
     attempt: number,
     waited: number,
+    deadlineMs: number,
   ): Promise<{ value: T } | { retryAfterMs: number; status: number }> {
     if (this.closed) throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
     if (signal?.cancelled) throw new CancelledError();
@@ -360,7 +366,7 @@ export class Endpoint {
       clearTimeout(timer);
       timer = setTimeout(() => abort('read-timeout'), this.options.readTimeoutMs);
     };
-    const deadline = setTimeout(() => abort('deadline'), this.options.deadlineMs);
+    const deadline = setTimeout(() => abort('deadline'), deadlineMs);
     const failed = (e: unknown): never => {
       if (why === 'cancel') throw new CancelledError();
       if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
@@ -372,7 +378,7 @@ export class Endpoint {
         throw new NetworkError(`${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer: try again`);
       if (why === 'deadline')
         throw new NetworkError(
-          `${this.name}: the answer to ${path} did not finish within ${this.options.deadlineMs / 1000} s (the limit of one request): the server is overloaded or sends its answer a trickle at a time; try again, or a less loaded server`,
+          `${this.name}: the answer to ${path} did not finish within ${deadlineMs / 1000} s (the limit of one request): the server is overloaded or sends its answer a trickle at a time; try again, or a less loaded server`,
         );
       if (e instanceof LmError || e instanceof CancelledError) throw e;
       throw describeNetworkError(e, this.name);
