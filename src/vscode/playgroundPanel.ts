@@ -1,8 +1,9 @@
 /**
  * LM: Open Playground: a research playground in a webview panel. The page runs the models in its
  * own engine Web Worker (WebGPU when the window has an adapter, else WASM; n-gram models in
- * JavaScript); the extension lists the models, saves and opens query files, and restores the
- * panel after a reload.
+ * JavaScript), except those that run only in Node (GGUF), which the extension runs for it in an
+ * engine worker thread (playgroundHostEngine.ts); the extension lists the models, saves and opens
+ * query files, and restores the panel after a reload.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -11,7 +12,10 @@ import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
+import type { RecognizedModel } from '../node/backends/backend';
 import { openOptions, recognizeModel } from '../node/modelLoader';
+import { startEngineWorker } from '../node/workerHost';
+import { PlaygroundHostEngine, runsOnPlaygroundHost } from './playgroundHostEngine';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { deviceSetting, dtypeSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
@@ -28,15 +32,29 @@ interface Deps {
   hosts: WebviewHosts;
 }
 
-/** The models the page can load, and the files of each that it may ask for. */
-function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string, PageModelFiles> } {
+/** The models the page can load, the files of each that it may ask for, and those the extension runs for it. */
+function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string, PageModelFiles>; host: Map<string, RecognizedModel> } {
   const entries = modelCatalog(deps.dirs);
   if (!entries.some((e) => e.spec === deps.models.spec)) entries.push({ label: path.basename(deps.models.spec), spec: deps.models.spec, origin: 'setting' });
   const models: PlaygroundModel[] = [];
   const files = new Map<string, PageModelFiles>();
+  const host = new Map<string, RecognizedModel>();
   for (const e of entries) {
     try {
       const model = recognizeModel(e.spec, deps.dirs.embedded);
+      if (runsOnPlaygroundHost(model)) {
+        models.push({
+          label: e.label,
+          spec: e.spec,
+          backend: model.backend.id,
+          capabilities: model.backend.capabilities,
+          origin: e.origin,
+          files: {},
+          host: true,
+        });
+        host.set(e.spec, model);
+        continue;
+      }
       // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
       const m = modelFilesForPage(model, {
         ...openOptions(model, { dtype: dtypeSetting() }),
@@ -56,13 +74,15 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
       deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);
     }
   }
-  return { models, files };
+  return { models, files, host };
 }
 
 class PlaygroundPanel {
   static current: PlaygroundPanel | undefined;
   /** What the page may read: the files of the models it was offered, nothing else. */
   private readonly modelFiles: Map<string, PageModelFiles>;
+  /** Runs the page's GGUF models (started with the panel; a model loads when the page asks). */
+  private readonly hostEngine: PlaygroundHostEngine;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -74,8 +94,13 @@ class PlaygroundPanel {
     // Created here to host the engine too: the only kind of page whose WebGPU claim is heard.
     deps.hosts.register(w);
     const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
-    const { models, files } = pageModels(deps);
+    const { models, files, host } = pageModels(deps);
     this.modelFiles = files;
+    this.hostEngine = new PlaygroundHostEngine(
+      host,
+      (model) => startEngineWorker(model, openOptions(model, { dtype: dtypeSetting() })),
+      (response) => this.post({ type: 'hostResponse', response }),
+    );
     // The extension's own folders only: model files reach the page as bytes (readModelFile).
     w.options = { enableScripts: true, localResourceRoots: engineResourceRoots(deps.extensionUri) };
     const defaultModel = models.find((m) => m.spec === deps.models.spec)?.spec ?? models[0]?.spec ?? '';
@@ -97,6 +122,7 @@ class PlaygroundPanel {
 </body></html>`;
     w.onDidReceiveMessage((m: FromPlaygroundPage) => this.receive(m).catch((e) => this.fail(e)));
     panel.onDidDispose(() => {
+      void this.hostEngine.dispose();
       deps.hosts.unregister(w);
       if (PlaygroundPanel.current === this) PlaygroundPanel.current = undefined;
     });
@@ -147,6 +173,9 @@ class PlaygroundPanel {
         }
         return;
       }
+      case 'hostRequest':
+        this.hostEngine.handle(m.request);
+        return;
       case 'ran':
         this.deps.log.info(`playground: ${m.model} on ${m.device}, ${m.tokensPerSecond.toFixed(1)} tokens/s`);
         return;

@@ -1,10 +1,15 @@
 /** Messages between the LM Playground panel's page and the extension. */
 import type { BackendCapabilities } from '../core/backends/capabilities';
+import type { EngineRequest } from '../core/engine/protocol';
 import type { Query } from '../playground/query';
 import type { OrtBinaryUrls } from './ortBinaries';
-import type { RelayFromPage, RelayToPage } from './relayMessages';
+import type { RelayFromPage, RelayToPage, RelayedResponse } from './relayMessages';
 
-/** A model the page can load into its engine worker: the files it may ask the extension for (`readModelFile`). */
+/**
+ * A model the page can load into its engine worker: the files it may ask the extension for
+ * (`readModelFile`); or, with `host`, one that runs in the extension's Node worker (a GGUF file):
+ * the page sends its engine requests to the extension (`hostRequest`), loading it by its spec.
+ */
 export interface PlaygroundModel {
   label: string;
   spec: string;
@@ -16,6 +21,7 @@ export interface PlaygroundModel {
   files: Record<string, string>;
   /** The runtime whose binaries the page adds to the load. */
   runtime?: 'onnxruntime-web';
+  host?: boolean;
 }
 
 export interface PlaygroundConfig {
@@ -34,12 +40,16 @@ export type ToPlaygroundPage =
   | { type: 'error'; message: string }
   | RelayToPage
   /** The answer to `readModelFile`: the file's bytes, or why not. */
-  | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string };
+  | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string }
+  /** A response of the extension's engine to a `hostRequest`. */
+  | { type: 'hostResponse'; response: RelayedResponse };
 
 export type FromPlaygroundPage =
   | RelayFromPage
   | { type: 'saveQuery'; query: Query }
   | { type: 'openQuery' }
   | { type: 'readModelFile'; id: number; spec: string; name: string }
+  /** An engine request for a `host` model, run by the extension. */
+  | { type: 'hostRequest'; request: EngineRequest }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }
   | { type: 'error'; message: string };

@@ -1,6 +1,7 @@
 /**
  * Page of the LM Playground panel: prompt, settings and environments; runs every expanded request
- * on its own engine Web Worker (WebGPU when the window has an adapter, else WASM), streaming tokens
+ * on its own engine Web Worker (WebGPU when the window has an adapter, else WASM; a GGUF model in
+ * the extension's engine, which the page reaches through messages), streaming tokens
  * as spans shaded by probability, with alternatives on hover or focus; a comparison table for
  * scoring runs; and the temperature explorer.
  */
@@ -15,7 +16,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { EngineConnection } from '../core/engine/engineClient';
-import type { EngineRequest, EngineResponse, ModelFileBytes } from '../core/engine/protocol';
+import type { EngineRequest, EngineResponse, ModelDescription, ModelFileBytes } from '../core/engine/protocol';
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
@@ -32,6 +33,7 @@ import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape }
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
+import { fromRelay } from './relayMessages';
 import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
@@ -192,25 +194,46 @@ function readModelFile(spec: string, name: string): Promise<ArrayBuffer> {
   });
 }
 
-async function loadModel(spec: string): Promise<void> {
-  if (spec === loadedSpec) return;
+/** The engine that runs a host model: the extension's, reached through messages (its responses come as `hostResponse`). */
+let hostConnection: EngineConnection | undefined;
+function hostEngine(): EngineConnection {
+  hostConnection ??= new EngineConnection((request: EngineRequest) => vscode.postMessage({ type: 'hostRequest', request }));
+  return hostConnection;
+}
+/** The engine the loaded model is in. */
+let loadedConnection: EngineConnection | undefined;
+
+/** Loads a model where it runs (this page's worker, or the extension for a host model); resolves with that engine. */
+async function loadModel(spec: string): Promise<EngineConnection> {
+  if (spec === loadedSpec && loadedConnection) return loadedConnection;
   const m: PlaygroundModel | undefined = config.models.find((x) => x.spec === spec || x.label === spec);
   if (!m) throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
-  const conn = await engine();
-  status.textContent = `loading ${m.label}…`;
-  const device = config.device ?? 'auto';
-  const roles = Object.keys(m.files);
-  const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role)));
-  const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
-  const { spec: loadSpec, transfer } = await completeLoad({ backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime }, ortBinaries);
+  const conn = m.host ? hostEngine() : await engine();
+  status.textContent = `loading ${m.label}${m.host ? ' in the extension' : ''}…`;
   loadedSpec = undefined;
-  // The load message carries the file bytes: moved to the worker, not copied.
-  const { model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
+  // A host model left loaded in the extension while the page runs another would hold its memory.
+  if (loadedConnection === hostConnection && conn !== hostConnection) void hostConnection?.request({ op: 'dispose' }).catch(() => undefined);
+  loadedConnection = undefined;
+  let model: ModelDescription;
+  if (m.host) {
+    // The extension opens only the models it offered, by their spec.
+    ({ model } = await conn.request({ op: 'load', spec: { backend: m.backend, name: m.label, source: { path: m.spec }, device: 'auto' } }));
+  } else {
+    const device = config.device ?? 'auto';
+    const roles = Object.keys(m.files);
+    const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role)));
+    const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
+    const { spec: loadSpec, transfer } = await completeLoad({ backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime }, ortBinaries);
+    // The load message carries the file bytes: moved to the worker, not copied.
+    ({ model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer));
+  }
   loadedSpec = spec;
+  loadedConnection = conn;
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker.
-  loadedDevice = model.device ?? 'this webview (JavaScript)';
+  loadedDevice = m.host ? `${model.device ?? 'Node'} in the extension host` : (model.device ?? 'this webview (JavaScript)');
   status.textContent = `${m.label} on ${loadedDevice}`;
+  return conn;
 }
 
 // ---------------------------------------------------------------- results
@@ -295,13 +318,11 @@ async function run(): Promise<void> {
         body,
       );
       results.append(card);
-      await loadModel(request.model || config.defaultModel);
+      const conn = await loadModel(request.model || config.defaultModel);
       const streams = new Map<number, HTMLElement>();
       const started = performance.now();
       let generated = 0;
-      const res = await (
-        await engine()
-      ).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
+      const res = await conn.request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
         const { completion, tokens } = r;
         generated += tokens.length;
         let line = streams.get(completion);
@@ -380,8 +401,7 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
 startTemperatureExplorer({
   async nextTokens() {
     const [request] = buildRequests(readQuery());
-    await loadModel(request.model || config.defaultModel);
-    const res = await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
+    const res = await (await loadModel(request.model || config.defaultModel)).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
     const logProbs = Float64Array.from(res.logProbs);
     const ids = topIndices(logProbs, 10);
     return {
@@ -392,8 +412,7 @@ startTemperatureExplorer({
       // A token further down: its text from the engine, asked after the same prompt with the same model.
       token: (id) =>
         sampledToken(logProbs, id, async (k) => {
-          await loadModel(request.model || config.defaultModel);
-          return (await (await engine()).request({ op: 'topTokens', prompt: request.prompt, k })).top;
+          return (await (await loadModel(request.model || config.defaultModel)).request({ op: 'topTokens', prompt: request.prompt, k })).top;
         }),
     };
   },
@@ -449,6 +468,7 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
       // An engine that could not start answers nothing: the extension must hear why.
       (err: Error) => vscode.postMessage({ type: 'fatal', error: err.message }),
     );
+  else if (m?.type === 'hostResponse') hostConnection?.receive(fromRelay(m.response));
   else if (m?.type === 'modelFile') {
     const pending = fileRequests.get(m.id);
     fileRequests.delete(m.id);
