@@ -161,6 +161,8 @@ let worker: Worker | undefined;
 let connection: EngineConnection | undefined;
 let loadedSpec: string | undefined;
 let loadedDevice = '';
+/** The loaded model's name in the model list (a file's name, where its spec is a whole path). */
+let loadedLabel = '';
 let loadedContext: number | undefined;
 const ortBinaries = new OrtBinaryCache(config.ortBinaries);
 
@@ -228,6 +230,7 @@ async function loadModel(spec: string): Promise<EngineConnection> {
     ({ model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer));
   }
   loadedSpec = spec;
+  loadedLabel = m.label;
   loadedConnection = conn;
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker.
@@ -335,7 +338,7 @@ async function run(): Promise<void> {
       });
       const seconds = (performance.now() - started) / 1000;
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
-      status.textContent = `${request.model || config.defaultModel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
+      status.textContent = `${loadedLabel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
       const shape: RunShape = { scoring, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };

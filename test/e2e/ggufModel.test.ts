@@ -126,7 +126,7 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
       assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text, `T = ${temperature} (${message})`);
       assert.match(await completion.locator('.meta').innerText(), new RegExp(`^log₂ p\\(completion\\) = ${logProbBits(expected.logprob_nats)} · `));
     }
-    assert.match(await frame.locator('#engine-status').innerText(), /tiny-llama-f32 on llama\.cpp in the extension host · \d+ tokens\/s/);
+    assert.match(await frame.locator('#engine-status').innerText(), /^tiny-llama-f32\.gguf on llama\.cpp in the extension host · \d+ tokens\/s/);
     await completionTip(frame);
     await wb.screenshot('gguf-playground');
     await wb.runCommand('View: Close All Editors');
@@ -144,7 +144,8 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     const { wb, workspace } = session;
     await wb.openFile('sentences.txt');
     await wb.runCommand('LM: Compare Models on Document');
-    const frame = await wb.webviewFrame('#results');
+    // Its table (the playground's page has a #results too).
+    const frame = await wb.webviewFrame('#results tbody tr');
     await frame.locator('#results tbody tr', { hasText: 'tiny-llama-f32' }).waitFor({ timeout: 120_000 });
     const table = (await frame.locator('#results').innerText()).replace(/\u00a0/g, ' ');
     const scored = JSON.parse(cli('score', '--model', MODEL, '--json', path.join(workspace, 'sentences.txt')));

@@ -14,6 +14,8 @@ import { ggufTokenizer } from '../../src/core/gguf/ggufTokenizer';
 import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
 import { openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
+import type { GgufLanguageModel, GgufModelSetup } from '../../src/node/gguf/ggufLanguageModel';
+import { minPFor, rankFromCounts, stepFloat32 } from '../../src/node/gguf/minPThreshold';
 import { getLlama } from '../../src/node/gguf/llamaRuntime';
 import { findLocalGgufModels, ggufSearchFolders } from '../../src/node/localGgufModels';
 import { loadModel, recognizeModel } from '../../src/node/modelLoader';
@@ -81,6 +83,34 @@ describe('GGUF header and tokenizer (core)', () => {
     });
   }
 
+  it('chooses min-p thresholds just above and just below a logit, on their side whichever way logf rounds', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 2000; i++) {
+      const max = Math.fround(random() * 40 - 10);
+      const logit = Math.fround(max - (random() < 0.1 ? random() * 1e-4 : random() * 30));
+      if (!(logit < max)) continue;
+      for (const side of [1, -1] as const) {
+        const p = minPFor(logit, max, side);
+        assert.ok(p !== undefined && p === Math.fround(p) && p > 0 && p <= 1, `${logit} ${max} ${side}: p ${p}`);
+        const y = Math.fround(Math.log(p));
+        for (const k of [-1, 0, 1]) {
+          // llama.cpp: min_logit = max + logf(p), in float32; logf within one float32 step of the true value.
+          const m = Math.fround(max + stepFloat32(y, k));
+          assert.ok(side === 1 ? m > logit && m <= max : m <= logit, `${logit} ${max} ${side}: threshold ${m}`);
+          // Near: within a few steps of the grid that max + logf(p) can express.
+          const grid = Math.max(stepFloat32(max, 1) - max, stepFloat32(Math.abs(y), 1) - Math.abs(y));
+          assert.ok(Math.abs(m - logit) <= 8 * grid, `${logit} ${max}: threshold ${m} is ${Math.abs(m - logit)} away (grid ${grid})`);
+        }
+      }
+    }
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 42, keptTarget: true }), 42);
+    // Another logit between the thresholds, a tie with the target's included: not settled.
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 43, keptTarget: true }), undefined);
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: true }, { count: 42, keptTarget: true }), undefined);
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 42, keptTarget: false }), undefined);
+  });
+
   it('refuses a byte-level tokenizer whose pre-tokenizer it does not know, naming it', () => {
     const meta = readGgufHeader(gguf('tiny-qwen2-f32'));
     meta.header.metadata.set('tokenizer.ggml.pre', 'made-up');
@@ -94,8 +124,8 @@ describe('GGUF header and tokenizer (core)', () => {
 describe('GGUF models on llama.cpp against PyTorch and their ONNX export', function () {
   this.timeout(120000);
   const opened: LanguageModel[] = [];
-  const open = async (name: string, rankTop?: number) => {
-    const model = await openGguf(gguf(name), name, { threads: 1, rankTop });
+  const open = async (name: string, ranks: Pick<GgufModelSetup, 'rankTop' | 'rankBelowTop'> = {}) => {
+    const model = await openGguf(gguf(name), name, { threads: 1, ...ranks });
     opened.push(model);
     return model;
   };
@@ -205,28 +235,43 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     }
   });
 
-  it('ranks below the top logits come from a second evaluation and equal ranks counted over whole distributions (q8_0 run as it is)', async () => {
-    const ref = reference('tiny-llama');
-    // Only the top 8 logits per position: most targets need the second evaluation. llama.cpp's sums
-    // depend on how tokens are batched (float32, about 1e-6 relative), hence the tolerance.
-    const model = await open('tiny-llama-q8_0', 8);
-    assert.strictEqual(model.info.precision, 'Q8_0');
-    const ids = ref.input_ids.slice(0, 80);
-    const scores = await model.sequenceScores(ids, 1);
-    assert.ok([...scores.ranks].filter((r) => r > 8).length > 20, 'enough targets below the top 8');
-    for (let t = 1; t < ids.length; t++) {
-      const logProbs = await model.nextLogProbs(ids.slice(0, t));
-      assert.strictEqual(scores.ranks[t - 1], rankIn(logProbs, ids[t]), `rank of token ${t}`);
-      assert.ok(
-        Math.abs(scores.logProbs[t - 1] - logProbs[ids[t]]) < PYTORCH_TOLERANCE,
-        `log-prob of token ${t}: ${scores.logProbs[t - 1]} against ${logProbs[ids[t]]}`,
-      );
-    }
-    // Quantised weights (and llama.cpp's 8-bit activations with them) stay near the float32 reference.
-    const all = await model.sequenceLogProbs(ref.input_ids, 1);
-    const mean = all.reduce((s, lp, i) => s + Math.abs(lp - ref.token_logprobs[i]), 0) / all.length;
-    assert.ok(mean < 0.05, `mean difference from float32 ${mean}`);
-  });
+  for (const [way, ranks] of [
+    ['from the sorted top logits', {}],
+    ['counted in llama.cpp below the top 8', { rankTop: 8, rankBelowTop: 'counts' }],
+    ['read from whole distributions below the top 8', { rankTop: 8, rankBelowTop: 'distributions' }],
+  ] as const) {
+    it(`ranks ${way} equal ranks counted over whole distributions, log-probs too (q8_0 run as it is)`, async () => {
+      const ref = reference('tiny-llama');
+      const model = (await open('tiny-llama-q8_0', ranks)) as GgufLanguageModel;
+      assert.strictEqual(model.info.precision, 'Q8_0');
+      // Longer than a chunk (64 positions), from a later start: chunks begin inside the text.
+      const ids = ref.input_ids.slice(0, 150);
+      const scores = await model.sequenceScores(ids, 3);
+      const below = [...scores.ranks].filter((r) => r > 8).length;
+      assert.ok(below > 50, `enough targets below the top 8: ${below}`);
+      const { counted, whole } = model.rankSources;
+      // Below the top: every target there (and those above it once the sorted top stops paying, as here).
+      const notFirst = [...scores.ranks].filter((r) => r > 1).length;
+      if (ranks.rankBelowTop === 'counts') {
+        // Counted, but for targets with another logit within float32 rounding of theirs (a few at most).
+        assert.ok(counted >= below - 3 && whole <= 3 && counted + whole <= notFirst, `counted ${counted}, whole ${whole}, of ${below}`);
+      } else if (ranks.rankBelowTop === 'distributions') assert.ok(counted === 0 && whole >= below && whole <= notFirst, `${counted}, ${whole}`);
+      else assert.deepStrictEqual([counted, whole], [0, 0]);
+      // llama.cpp's sums depend on how tokens are batched (float32, about 1e-6 relative), hence the tolerance.
+      for (let t = 3; t < ids.length; t++) {
+        const logProbs = await model.nextLogProbs(ids.slice(0, t));
+        assert.strictEqual(scores.ranks[t - 3], rankIn(logProbs, ids[t]), `rank of token ${t}`);
+        assert.ok(
+          Math.abs(scores.logProbs[t - 3] - logProbs[ids[t]]) < PYTORCH_TOLERANCE,
+          `log-prob of token ${t}: ${scores.logProbs[t - 3]} against ${logProbs[ids[t]]}`,
+        );
+      }
+      // Quantised weights (and llama.cpp's 8-bit activations with them) stay near the float32 reference.
+      const all = await model.sequenceLogProbs(ref.input_ids, 1);
+      const mean = all.reduce((s, lp, i) => s + Math.abs(lp - ref.token_logprobs[i]), 0) / all.length;
+      assert.ok(mean < 0.05, `mean difference from float32 ${mean}`);
+    });
+  }
 
   it("runs in the engine's worker thread as the extension runs it: the host keeps the header's tokenizer, the numbers are the same", async () => {
     const ref = reference('tiny-llama');

@@ -14,7 +14,7 @@ import type { Tokenizer } from '../../core/model';
 import { LfTokenizer } from '../../core/tokenizers/lineBreaks';
 import { describeFsError } from '../modelFileStream';
 import type { ModelFacts } from '../modelSummary';
-import { GgufLanguageModel } from './ggufLanguageModel';
+import { GgufLanguageModel, type GgufModelSetup } from './ggufLanguageModel';
 import { getLlama } from './llamaRuntime';
 
 /** Most bytes read for a header: a 256k-token vocabulary with its merges takes about 20 MiB. */
@@ -114,7 +114,11 @@ export function ggufFacts(file: string): ModelFacts | undefined {
 }
 
 /** Opens a GGUF file with llama.cpp on this thread's CPU. */
-export async function openGguf(file: string, name: string, options: { threads?: number; rankTop?: number } = {}): Promise<GgufLanguageModel> {
+export async function openGguf(
+  file: string,
+  name: string,
+  options: { threads?: number } & Pick<GgufModelSetup, 'rankTop' | 'rankBelowTop'> = {},
+): Promise<GgufLanguageModel> {
   const meta = readGgufHeader(file);
   const shape = ggufShape(meta);
   const { vocab, tokenizer } = tokenizerOf(meta);
@@ -153,6 +157,7 @@ export async function openGguf(file: string, name: string, options: { threads?: 
       description: `${shape.arch} transformer (GGUF ${precision}), ${shape.layers} layers, context ${context_}, vocabulary ${vocab.vocabSize}, on llama.cpp (CPU)`,
       precision,
       rankTop: options.rankTop,
+      rankBelowTop: options.rankBelowTop,
     });
   } catch (e) {
     await model.dispose();
