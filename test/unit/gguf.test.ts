@@ -9,8 +9,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { GgufMetadata, GgufNeedMoreBytes, parseGgufHeader } from '../../src/core/gguf/ggufHeader';
+import { GgufMetadata, GgufNeedMoreBytes, ggufDataEnd, parseGgufHeader } from '../../src/core/gguf/ggufHeader';
 import { ggufTokenizer } from '../../src/core/gguf/ggufTokenizer';
+import { ModelFormatError } from '../../src/core/errors';
 import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
 import { openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
@@ -109,6 +110,38 @@ describe('GGUF header and tokenizer (core)', () => {
     assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 43, keptTarget: true }), undefined);
     assert.strictEqual(rankFromCounts({ count: 41, keptTarget: true }, { count: 42, keptTarget: true }), undefined);
     assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 42, keptTarget: false }), undefined);
+  });
+
+  it('knows where each fixture’s tensor data ends, and names a file cut short before llama.cpp sees it (f32, Q8_0, Q4_0)', async () => {
+    const files = [gguf('tiny-llama-f32'), gguf('tiny-qwen2-q8_0')];
+    const q4 = path.join(os.tmpdir(), `lmp-q4-${process.pid}.gguf`);
+    const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'training', 'export_gguf.py'), path.join(FIXTURES, 'tiny-llama'), q4, '--type', 'q4_0'], {
+      encoding: 'utf8',
+    });
+    assert.strictEqual(r.status, 0, r.stderr);
+    files.push(q4);
+    const cut = path.join(os.tmpdir(), `lmp-cut-${process.pid}.gguf`);
+    try {
+      for (const file of files) {
+        const size = fs.statSync(file).size;
+        const end = ggufDataEnd(readGgufHeader(file).header)!;
+        // The last tensor ends at the file's end (the writer pads nothing after it).
+        assert.strictEqual(end.end, size, path.basename(file));
+        fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, size - 100));
+        assert.throws(
+          () => readGgufHeader(cut),
+          (e: Error) =>
+            e instanceof ModelFormatError &&
+            e.message.includes(
+              `the file is cut: the data of its tensor ${end.tensor} ends at byte ${size.toLocaleString('en-US')}, but the file has ${(size - 100).toLocaleString('en-US')} bytes`,
+            ),
+        );
+        await assert.rejects(openGguf(cut, 'cut'), /the file is cut/);
+      }
+    } finally {
+      fs.rmSync(cut, { force: true });
+      fs.rmSync(q4, { force: true });
+    }
   });
 
   it('refuses a byte-level tokenizer whose pre-tokenizer it does not know, naming it', () => {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LmError, ModelFormatError } from '../../core/errors';
-import { GgufMetadata, GgufNeedMoreBytes, parseGgufHeader } from '../../core/gguf/ggufHeader';
+import { GgufMetadata, GgufNeedMoreBytes, ggufDataEnd, parseGgufHeader } from '../../core/gguf/ggufHeader';
 import { ggufTokenizer, ggufTokenizerSummary, type GgufTokenizer } from '../../core/gguf/ggufTokenizer';
 import { MAX_CACHE_BYTES } from '../../core/neural/onnxCausalLm';
 import { HuggingFaceTokenizer } from '../../core/neural/hfTokenizer';
@@ -49,14 +49,25 @@ export function readGgufHeader(file: string): GgufMetadata {
     for (;;) {
       const bytes = Buffer.alloc(size);
       const got = fs.readSync(fd, bytes, 0, size, 0);
+      let header;
       try {
-        return new GgufMetadata(parseGgufHeader(bytes.subarray(0, got), file), file);
+        header = parseGgufHeader(bytes.subarray(0, got), file);
       } catch (e) {
         if (!(e instanceof GgufNeedMoreBytes)) throw e;
         if (got < size || size >= stat.size) throw new ModelFormatError(`the file ends inside its header (${stat.size} bytes): it is cut`, file);
         if (e.needed > MAX_HEADER_BYTES) throw new ModelFormatError(`its header is larger than ${MAX_HEADER_BYTES / 2 ** 20} MiB`, file);
         size = Math.min(stat.size, Math.max(e.needed, 2 * size), MAX_HEADER_BYTES);
+        continue;
       }
+      // A file cut short (an interrupted download or copy): llama.cpp would only say that it failed to load.
+      const data = ggufDataEnd(header);
+      if (data && data.end > stat.size) {
+        throw new ModelFormatError(
+          `the file is cut: the data of its tensor ${data.tensor} ends at byte ${data.end.toLocaleString('en-US')}, but the file has ${stat.size.toLocaleString('en-US')} bytes (an interrupted download or copy?)`,
+          file,
+        );
+      }
+      return new GgufMetadata(header, file);
     }
   } finally {
     fs.closeSync(fd);
