@@ -133,15 +133,19 @@ function readQuery(): Query {
   return { prompt: byId('prompt').value, environments: byId('environments').value, settings: s };
 }
 
-function writeQuery(q: Query): void {
+/** Fills the form with a query; false when the query names a model that is not offered here (said on the page). */
+function writeQuery(q: Query): boolean {
   byId('prompt').value = q.prompt;
   byId('environments').value = q.environments;
   for (const id of settingIds) byId(id).value = q.settings[id];
   byId('echoPrompt').checked = q.settings.echoPrompt;
   const known = config.models.some((m) => m.spec === q.settings.model);
   modelSelect.value = known ? q.settings.model : config.defaultModel;
-  if (!known && q.settings.model && !q.settings.model.includes('${'))
+  if (!known && q.settings.model && !q.settings.model.includes('${')) {
     message(`The query names the model "${q.settings.model}", which is not available here: using ${config.defaultModel}.`);
+    return false;
+  }
+  return true;
 }
 
 function persist(): void {
@@ -461,9 +465,9 @@ for (const id of ['prompt', 'environments', ...settingIds]) byId(id).addEventLis
 window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
   const m = e.data;
   if (m?.type === 'setQuery') {
-    writeQuery(m.query);
+    // The note that its model is not offered stays: "Opened" would hide it.
+    if (writeQuery(m.query)) message(`Opened ${m.source}.`, 'info');
     persist();
-    message(`Opened ${m.source}.`, 'info');
   } else if (m?.type === 'error') message(m.message);
   else if (m?.type === 'request')
     void hostRelay().then(

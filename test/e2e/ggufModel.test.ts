@@ -20,6 +20,7 @@ import { PASSAGES } from '../../src/core/shannon/passages';
 import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
 import { loadModel } from '../../src/node/modelLoader';
 import { logProbBits } from '../../src/playground/completionSummary';
+import { DEFAULT_SETTINGS, QUERY_FILE_SUFFIX, serializeQuery } from '../../src/playground/query';
 import { REPO } from '../unit/helpers';
 import { cli, useVsCode } from './session';
 
@@ -129,6 +130,16 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     assert.match(await frame.locator('#engine-status').innerText(), /^tiny-llama-f32\.gguf on llama\.cpp in the extension host · \d+ tokens\/s/);
     await completionTip(frame);
     await wb.screenshot('gguf-playground');
+
+    // A query naming a GGUF file that is not offered here says so on the page (not hidden by "Opened").
+    const other = path.join(REPO, 'test', 'fixtures', 'models', 'gguf', 'tiny-qwen2-f32.gguf');
+    fs.writeFileSync(
+      path.join(session.workspace, `other${QUERY_FILE_SUFFIX}`),
+      serializeQuery({ prompt, environments: '', settings: { ...DEFAULT_SETTINGS, model: other } }),
+    );
+    await wb.openFile(`other${QUERY_FILE_SUFFIX}`);
+    await wb.runCommand('LM: Open Playground');
+    await frame.locator('#message', { hasText: `The query names the model "${other}", which is not available here: using ${MODEL}.` }).waitFor();
     await wb.runCommand('View: Close All Editors');
   });
 

@@ -333,6 +333,28 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
   });
 });
 
+describe('GGUF models from the built CLI', function () {
+  this.timeout(60000);
+  it('says that --dtype is ignored for a GGUF file (it runs the weights it holds), and scores it the same', () => {
+    const text = path.join(os.tmpdir(), `lmp-dtype-${process.pid}.txt`);
+    fs.writeFileSync(text, 'The little café on the corner.');
+    try {
+      const run = (...extra: string[]) =>
+        spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'score', '--model', gguf('tiny-llama-q8_0'), '--json', ...extra, text], {
+          encoding: 'utf8',
+        });
+      const plain = run();
+      const withDtype = run('--dtype', 'fp32');
+      assert.strictEqual(withDtype.status, 0, withDtype.stderr);
+      assert.strictEqual(plain.stderr, '');
+      assert.match(withDtype.stderr, /--dtype fp32 is ignored: tiny-llama-q8_0 is a GGUF file, which runs the weights it holds \(Q8_0\)/);
+      assert.strictEqual(JSON.parse(withDtype.stdout).logprob_nats, JSON.parse(plain.stdout).logprob_nats);
+    } finally {
+      fs.rmSync(text, { force: true });
+    }
+  });
+});
+
 describe('GGUF models where llama.cpp has no binary (the universal package)', function () {
   this.timeout(60000);
   it('the built CLI laid out as a package without bin/llama refuses a GGUF model with the reason; with the binary it scores it', () => {
