@@ -424,6 +424,11 @@ describe("Find GGUF models: LM Studio's and Ollama's folders", () => {
       ],
     );
     for (const m of found) assert.strictEqual(recognizeModel(m.path).backend.id, 'gguf', m.label);
+    // Selected, an Ollama blob is named by its model and tag (status bar, hover), an LM Studio file by its name.
+    assert.deepStrictEqual(
+      found.map((m) => recognizeModel(m.path).name),
+      ['qwen', 'tiny-Q8_0', 'tinyqwen:latest'],
+    );
     assert.strictEqual(found[2].bytes, fs.statSync(gguf('tiny-qwen2-f32')).size);
   });
 
