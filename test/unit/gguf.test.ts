@@ -306,6 +306,24 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     });
   }
 
+  it('keeps running, with the same numbers, when its file is rewritten or cut while it is loaded (it is read, not mapped)', async () => {
+    const ref = reference('tiny-llama');
+    const live = path.join(os.tmpdir(), `lmp-live-${process.pid}.gguf`);
+    fs.copyFileSync(gguf('tiny-llama-f32'), live);
+    try {
+      const model = await openGguf(live, 'live', { threads: 1 });
+      opened.push(model);
+      const before = await model.sequenceLogProbs(ref.input_ids, 1);
+      // As `cp other.gguf live.gguf` or an export to the same path does: the same inode, other bytes, shorter.
+      fs.writeFileSync(live, fs.readFileSync(gguf('tiny-qwen2-q8_0')));
+      fs.truncateSync(live, 1000);
+      const after = await model.sequenceLogProbs(ref.input_ids, 1);
+      assert.deepStrictEqual(after, before);
+    } finally {
+      fs.rmSync(live, { force: true });
+    }
+  });
+
   it("runs in the engine's worker thread as the extension runs it: the host keeps the header's tokenizer, the numbers are the same", async () => {
     const ref = reference('tiny-llama');
     const model = await loadModel(gguf('tiny-llama-f32'), undefined, { inWorker: true, threads: 1 });

@@ -136,7 +136,9 @@ export async function openGguf(
   const llama = await getLlama();
   let model;
   try {
-    model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+    // Read, not mapped: llama.cpp's default mmap turns a file rewritten or cut while in use (an export
+    // to the same path, a copy over it) into SIGBUS, which kills the whole process that hosts the worker.
+    model = await llama.loadModel({ modelPath: file, gpuLayers: 0, useMmap: false });
   } catch (e) {
     throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}`, file);
   }
