@@ -347,10 +347,8 @@ function markChosen(span: Element | null | undefined): void {
 function insideContext(state: CompletionState, chosen: ChosenToken) {
   return {
     chosen,
-    engine: async () => {
-      await loadModel(state.model);
-      return engine();
-    },
+    // Where the model runs: this page's worker, or the extension for a GGUF model.
+    engine: () => loadModel(state.model),
   };
 }
 
@@ -432,14 +430,16 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   drawBranches(state, branch.id);
   focusBranch();
   try {
-    await loadModel(state.model);
+    const conn = await loadModel(state.model);
     const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
-    const res = await (
-      await engine()
-    ).request({ op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options }, signal, (r) => {
-      state.tree.append(branch.id, r.tokens);
-      drawBranches(state, branch.id);
-    });
+    const res = await conn.request(
+      { op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options },
+      signal,
+      (r) => {
+        state.tree.append(branch.id, r.tokens);
+        drawBranches(state, branch.id);
+      },
+    );
     const c = res.completions[0];
     state.tree.finish(branch.id, c.tokens, c.finishReason);
   } catch (e) {

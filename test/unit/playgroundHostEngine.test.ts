@@ -75,6 +75,18 @@ describe('Playground: GGUF models run by the extension for the page', function (
           );
         }
       }
+      // A branch from a chosen token (the inside panel): generation continues after the given ids.
+      const first = await conn.request({ op: 'generate', prompt: PROMPT, options: { maxTokens: 3, temperature: 0 } });
+      const chosen = first.completions[0].tokens.map((t) => t.id);
+      chosen[1] = (chosen[1] + 1) % direct.vocabSize;
+      const branch = await conn.request({ op: 'generate', prompt: PROMPT, continuation: chosen.slice(0, 2), options: { maxTokens: 4, temperature: 0 } });
+      const promptIds = direct.tokenizer.encode(PROMPT, true).map((t) => t.id);
+      const context = [...promptIds, ...chosen.slice(0, 2)];
+      for (const t of branch.completions[0].tokens) {
+        const lp = await direct.nextLogProbs(context);
+        assert.strictEqual(t.id, lp.indexOf(Math.max(...lp)), 'greedy after the chosen tokens');
+        context.push(t.id);
+      }
       const top = await conn.request({ op: 'topTokens', prompt: PROMPT, k: 5 });
       const ids = direct.tokenizer.encode(PROMPT, true).map((t) => t.id);
       const dist = await direct.nextLogProbs(ids);
