@@ -161,9 +161,13 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     const table = (await frame.locator('#results').innerText()).replace(/\u00a0/g, ' ');
     const scored = JSON.parse(cli('score', '--model', MODEL, '--json', path.join(workspace, 'sentences.txt')));
     const bpc = scored.bits_per_char.toFixed(3);
-    assert.match(table, new RegExp(`tiny-llama-f32[^\\n]*\\t${bpc}\\t${scored.tokens}\\t`), `tiny-llama-f32 at ${bpc} bits/char in:\n${table}`);
-    // Named as the status bar names it, with its weights' type; not by its whole path.
-    assert.match(table, /(^|\n)tiny-llama-f32 \(F32\)\s/, table);
+    // Bits per character, then bits per token and perplexity, then the tokens.
+    assert.match(
+      table,
+      new RegExp(`(^|\\n)tiny-llama-f32 \\(F32\\)(active)?\\t${bpc}\\t[^\\t]+\\t[^\\t]+\\t${scored.tokens}\\t`),
+      `tiny-llama-f32 at ${bpc} bits/char in:\n${table}`,
+    );
+    // Named as the status bar names it, with its weights' type (above); not by its whole path.
     assert.ok(!table.includes(MODEL), table);
     await wb.screenshot('gguf-compare-models');
     await wb.runCommand('View: Close All Editors');
