@@ -14,7 +14,7 @@ import { ggufTokenizer } from '../../src/core/gguf/ggufTokenizer';
 import { ModelFormatError } from '../../src/core/errors';
 import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
-import { openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
+import { ggufShape, openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
 import type { GgufLanguageModel, GgufModelSetup } from '../../src/node/gguf/ggufLanguageModel';
 import { minPFor, rankFromCounts, stepFloat32 } from '../../src/node/gguf/minPThreshold';
 import { getLlama } from '../../src/node/gguf/llamaRuntime';
@@ -142,6 +142,32 @@ describe('GGUF header and tokenizer (core)', () => {
       fs.rmSync(cut, { force: true });
       fs.rmSync(q4, { force: true });
     }
+  });
+
+  it('reads a vocabulary without token types as llama.cpp does: <0xNN> tokens are bytes, so no character becomes <unk>', () => {
+    // A SentencePiece vocabulary (byte-level BPE has no byte tokens to tell).
+    const meta = readGgufHeader(gguf('tiny-llama-f32'));
+    const metadata = new Map(meta.header.metadata);
+    metadata.delete('tokenizer.ggml.token_type');
+    const without = ggufTokenizer(new GgufMetadata({ ...meta.header, metadata }, meta.file));
+    // The same tokenizer as with the types the converter writes: byte fallback, <s> </s> <unk> special.
+    assert.deepStrictEqual(without.json, ggufTokenizer(meta).json);
+  });
+
+  it('refuses a declared context below 2 positions, naming the key, and keeps a small one as declared', () => {
+    const meta = readGgufHeader(gguf('tiny-llama-f32'));
+    const withContext = (n: number) => {
+      const metadata = new Map(meta.header.metadata);
+      metadata.set('llama.context_length', n);
+      return new GgufMetadata({ ...meta.header, metadata }, meta.file);
+    };
+    assert.throws(
+      () => ggufShape(withContext(0)),
+      (e: Error) => e instanceof ModelFormatError && /llama\.context_length is 0: a model reads at least 2 positions/.test(e.message),
+    );
+    assert.throws(() => ggufShape(withContext(1)), /llama\.context_length is 1/);
+    assert.strictEqual(ggufShape(withContext(2)).window, 2);
+    assert.strictEqual(ggufShape(withContext(12)).window, 12);
   });
 
   it('refuses a byte-level tokenizer whose pre-tokenizer it does not know, naming it', () => {

@@ -86,9 +86,11 @@ export function ggufShape(meta: GgufMetadata) {
   const keyLength = meta.int(`${arch}.attention.key_length`, Math.floor(hidden / heads));
   const valueLength = meta.int(`${arch}.attention.value_length`, keyLength);
   const declared = meta.int(`${arch}.context_length`, 2048);
+  if (declared < 2) throw new ModelFormatError(`${arch}.context_length is ${declared}: a model reads at least 2 positions`, meta.file);
   // A float32 cache: keys and values of every layer's KV heads.
   const cacheBytesPerToken = kvHeadsTotal * (keyLength + valueLength) * 4;
-  const window = Math.max(16, Math.min(declared, Math.floor(MAX_CACHE_BYTES / Math.max(1, cacheBytesPerToken))));
+  // A small declared context is the model's; only the cache's cap stops at 16 tokens at least.
+  const window = Math.min(declared, Math.max(16, Math.floor(MAX_CACHE_BYTES / Math.max(1, cacheBytesPerToken))));
   return { arch, layers, hidden, declared, window };
 }
 
