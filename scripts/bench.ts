@@ -21,6 +21,7 @@ import { benchNeural, benchPrompt } from '../src/node/neuralBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
 import { GGUF_VARIANTS, compareGguf, ggufTable, missingGgufBenchFiles } from './ggufSpeed';
+import { benchRemote } from './remoteBench';
 import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
 
@@ -324,10 +325,35 @@ async function inlineSection(say: Say, valid: string, targets: Target[]): Promis
   }
 }
 
-async function serveSection(say: Say, valid: string): Promise<void> {
-  const b = await benchServe(path.join(ROOT, 'dist', 'cli.js'), 'gpt-classics', valid, RUNS);
+/** Characters of the valid text the remote heat-map benchmark scores. */
+const REMOTE_HEATMAP_CHARS = 20_000;
+
+async function serveSection(say: Say, valid: string, targets: Target[]): Promise<void> {
+  const cli = path.join(ROOT, 'dist', 'cli.js');
+  const r = await benchRemote(cli, 'gpt-classics', valid.slice(0, valid.lastIndexOf('\n', REMOTE_HEATMAP_CHARS) + 1), RUNS);
   say();
   say(`## \`lmp serve\` (embedded \`gpt-classics\`, loopback)`);
+  say();
+  say("### A remote model in the editor: `gpt-classics` through `lmp serve` against the same model in the editor's process");
+  say();
+  say(
+    `Heat-map: the first ${fmt(r.chars)} characters of the valid text, coloured whole; local: the tokenizer, then \`scoreInChunks\` (windows with ranks, as the heat-map of a local model); remote: \`scoreInServerChunks\` with the heat-map's settings (ranks alone: \`logprobs: 0\`, \`prompt_logprobs: 0\`; pieces of half the model's context, two requests out at once). ${r.tokens.local.toLocaleString('en-US')} tokens scored locally, ${r.tokens.remote.toLocaleString('en-US')} remotely. Hover: ${r.hovers} word starts spread over that text, each hovered once per run (no cache); local: the window before the token, its distribution and its word's parts; remote: the words around it sent with their context, the top 5 alternatives asked. The two take turns run by run; medians of ${RUNS} runs (hovers: of all ${r.hover.local.length}).`,
+  );
+  say();
+  const heatLocal = median(r.heatmap.local);
+  const heatRemote = median(r.heatmap.remote);
+  say('| | local | through `lmp serve` | remote / local |');
+  say('|---|---:|---:|---:|');
+  say(`| heat-map, tokens/s | ${fmt(heatLocal)} | ${fmt(heatRemote)} | ${fmt(heatRemote / heatLocal)}× |`);
+  say(`| hover latency, ms | ${fmt(median(r.hover.local))} | ${fmt(median(r.hover.remote))} | ${fmt(median(r.hover.remote) / median(r.hover.local))}× |`);
+  targets.push({
+    target: 'remote heat-map ≥ 0.5× local tokens/s (gpt-classics through `lmp serve` on loopback)',
+    measured: `${fmt(heatRemote / heatLocal)}×`,
+    meets: heatRemote >= 0.5 * heatLocal,
+  });
+  const b = await benchServe(cli, 'gpt-classics', valid, RUNS);
+  say();
+  say('### Requests per second');
   say();
   say(
     `${b.clients} clients send \`POST /v1/completions\` with \`max_tokens: 1\` (greedy) one after another, ${b.requestsPerRun} requests of about 200 characters each per run, all different; the server computes one at a time (\`--concurrency 1\`, the others queue). Against it, \`generate()\` on the same prompts in this process, one after another. Every request answered 200 with one token (checked). Medians of ${RUNS} runs after a warm-up.`,
@@ -538,7 +564,7 @@ async function main(): Promise<void> {
   if (sections.has('neural')) await neuralSection(say, targets);
   if (sections.has('tokenizer')) tokenizerSection(say);
   if (sections.has('inline')) await inlineSection(say, valid, targets);
-  if (sections.has('serve')) await serveSection(say, valid);
+  if (sections.has('serve')) await serveSection(say, valid, targets);
   if (sections.has('gguf')) ggufSection(say, targets);
   targetsSection(say, targets);
   if (sections.size < SECTIONS.length) {

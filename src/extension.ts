@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
     createDocumentMetrics(models, log),
     ...registerInlineCompletions(models, log),
-    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts }),
+    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts, secrets: context.secrets }),
     ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),
   );
   log.info(`activated; embedded models in ${modelsDir}`);

@@ -122,7 +122,8 @@ async function scoreFileOnServer(
         `${displayName(file)}: longer than ${MAX_SERVER_TEXT_CHARS.toLocaleString('en-US')} characters, the most sent to a server in one request`,
       );
   }
-  await emit(await server.scoreText(text, { topK: options.topK ?? 5, atStart: true }));
+  // Alternatives only for --details: without, the totals alone are written.
+  await emit(await server.scoreText(text, { topK: options.details ? (options.topK ?? 5) : 0, atStart: true }));
   return characterCount(text);
 }
 

@@ -64,7 +64,8 @@ export function codePointLength(text: string): number {
 /** Scores `text` as a whole sequence (it starts with the model's begin-of-sequence token). */
 export async function scoreText(model: LanguageModel, text: string, options: ScoreOptions = {}): Promise<{ tokens: TokenScore[]; summary: ScoreSummary }> {
   if (model.server) {
-    const scored = await model.server.scoreText(text, { topK: options.topK ?? 5, atStart: true, signal: options.signal });
+    // Alternatives only with details: ranks alone cost a server one pass over the text.
+    const scored = await model.server.scoreText(text, { topK: options.details ? (options.topK ?? 5) : 0, atStart: true, signal: options.signal });
     return { tokens: scored, summary: summarize(scored, characterCount(text)) };
   }
   const tokens = model.tokenizer.encode(text, true);

@@ -9,15 +9,33 @@ import { CancelledError, LmError, throwIfCancelled, type CancelSignal } from '..
 import type { ServerModel } from '../core/remote/serverModel';
 import type { TokenScore } from '../core/scoring';
 import type { HoverFacts } from './hoverContent';
-import { mergeUtf8 } from '../playground/utf8Merge';
 import { wordTokenRange, type WordPart } from './wordView';
 
 /** Characters of context plus text sent to a server per request, per model, as learnt from its refusals. */
 const budgets = new WeakMap<ServerModel, number>();
+/** Characters per token of the server's tokenizer, per model, as seen in its answers. */
+const charsPerToken = new WeakMap<ServerModel, number>();
+/** Characters a token, before an answer tells (English for small vocabularies; larger ones take more). */
+const FIRST_CHARS_PER_TOKEN = 3;
+/** What a request's tokens are planned at: the tokens of a text vary around their mean. */
+const TOKEN_MARGIN = 0.85;
+
+/** Characters that make about `tokens` of the server's tokens, as far as its answers tell. */
+export function charsForTokens(server: ServerModel, tokens: number): number {
+  return Math.floor(tokens * (charsPerToken.get(server) ?? FIRST_CHARS_PER_TOKEN) * TOKEN_MARGIN);
+}
+
+/** The characters of context plus text a request sends: the model's context, as the learnt length of a token and any refusal allow. */
+function requestBudget(server: ServerModel, contextTokens: number): number {
+  const fits = Math.max(64, charsForTokens(server, contextTokens));
+  return Math.min(fits, budgets.get(server) ?? fits);
+}
 
 /** A refusal that says the text is too long for the model's context. */
-function tooLong(e: unknown): boolean {
-  return e instanceof LmError && /\((400|413|422):/.test(e.message) && /context|too long|maximum|max_model_len|length/i.test(e.message);
+export function tooLong(e: unknown): boolean {
+  // A limit on log-probs asked ("above this server's maximum of 5 (max_logprobs)") is not one on length.
+  if (!(e instanceof LmError) || /\((?:400|413|422): [^)]*logprobs/i.test(e.message)) return false;
+  return /\((400|413|422):/.test(e.message) && /context|too long|maximum|max_model_len|length/i.test(e.message);
 }
 
 /** Where a context cut from `text` may start: after its first line break, else after its first space (never inside a word); 0 when it has neither. */
@@ -29,8 +47,10 @@ function contextStart(text: string): number {
 }
 
 export interface ScoredRange {
-  /** The tokens that start in the range, with their scores. */
+  /** The tokens that start in the range (or start before it and end in it), with their scores. */
   tokens: TokenScore[];
+  /** The scored tokens of the request before the range (its context after the first token). */
+  context: TokenScore[];
   /** Tokens of the request before the range's first (its context). */
   contextTokens: number;
   /** Whether the request started at the document's start. */
@@ -39,7 +59,8 @@ export interface ScoredRange {
 
 /**
  * Scores the document's text [from, to) (document offsets), given as much of the text before it
- * as the server takes (at most `maxContextChars`); returns the tokens that start in [from, to).
+ * as the server takes (at most `maxContextChars`); returns the tokens that start in [from, to),
+ * and one that starts before `from` and ends after it.
  * `read(start, end)` gives the document's text.
  */
 export async function scoreRange(
@@ -47,36 +68,59 @@ export async function scoreRange(
   read: (start: number, end: number) => string,
   from: number,
   to: number,
-  options: { topK: number; maxContextChars: number; contextTokensHint: number; signal?: CancelSignal },
+  options: { topK: number; rankTopK?: number; maxContextChars: number; contextTokensHint: number; signal?: CancelSignal },
 ): Promise<ScoredRange> {
   if (server.scoringUnavailable) throw new LmError(`${server.endpoint}: ${server.scoringUnavailable}`);
+  /** This text's request, cut shorter once an answer held more tokens than the model's window. */
+  let shorter = Infinity;
   for (let attempt = 0; ; attempt++) {
     throwIfCancelled(options.signal);
-    // A first guess of 4 characters a token, before any refusal says otherwise.
-    const budget = budgets.get(server) ?? Math.max(256, options.contextTokensHint * 4);
+    // As much as the model's context holds (a server may refuse more; one window is also the least work on ours).
+    const budget = Math.min(shorter, requestBudget(server, options.contextTokensHint));
     const contextChars = Math.max(0, Math.min(options.maxContextChars, budget - (to - from)));
     const readFrom = Math.max(0, from - contextChars);
     const before = read(readFrom, from);
     const start = readFrom === 0 ? 0 : readFrom + contextStart(before);
     const text = read(start, to);
     try {
-      const scored = await server.scoreText(text, { topK: options.topK, atStart: start === 0, offset: start, signal: options.signal });
-      const before = scored.filter((t) => t.start < from).length;
+      const scored = await server.scoreText(text, {
+        topK: options.topK,
+        rankTopK: options.rankTopK,
+        atStart: start === 0,
+        offset: start,
+        signal: options.signal,
+      });
+      if (scored.length > 0) charsPerToken.set(server, text.length / (scored.length + 1));
+      // More tokens than the model's window: a server that takes them (ours) slides windows over
+      // them, so a token there is not given all the text before it. Asked again with less context.
+      if (scored.length + 1 > options.contextTokensHint && start < from && attempt < 6) {
+        shorter = Math.floor(text.length * (options.contextTokensHint / (scored.length + 1)) * TOKEN_MARGIN);
+        continue;
+      }
+      // A token that starts before the range and ends in it ("\nLine" for a range from "Line") is the range's first.
+      const inRange = (t: TokenScore) => t.start < to && (t.start >= from || t.start + t.length > from);
+      const context = scored.filter((t) => t.start < from && !inRange(t));
       // The text's first token is given, not scored: it is context too.
-      return { tokens: scored.filter((t) => t.start >= from && t.start < to), contextTokens: before + 1, fromDocumentStart: start === 0 };
+      return { tokens: scored.filter(inRange), context, contextTokens: context.length + 1, fromDocumentStart: start === 0 };
     } catch (e) {
-      if (!tooLong(e) || attempt >= 6 || text.length <= 64 || e instanceof CancelledError) throw e;
+      // Only the context can be cut here: a range too long by itself is the caller's to split.
+      if (!tooLong(e) || attempt >= 6 || text.length <= 64 || start >= from || e instanceof CancelledError) throw e;
       budgets.set(server, Math.max(64, Math.floor(text.length / 2)));
     }
   }
 }
 
 /**
- * The document [scopeStart, scopeEnd) cut into pieces of about `chunkChars` (before a line break
- * or a space where there is one), each scored in one request as it comes, `onChunk` receiving its
- * tokens in order. A piece's last token may be cut by the piece's end ("mou" of "mouse"): it is
- * not kept, and the next piece starts where it starts, so the tokens tile the text as the server
- * tokenizes it.
+ * The document [scopeStart, scopeEnd) cut into pieces (before a line break or a space where there
+ * is one), each scored in one request, `inFlight` requests out at once (a server computes the next
+ * while this side reads the last; vLLM batches them), `onChunk` receiving the tokens in order. A
+ * piece's last token may be cut by the piece's end ("mou" of "mouse"): it is held back, and taken
+ * from the next piece's answer, whose context holds its start, so that the tokens tile the text as
+ * the server tokenizes it. Where that answer has no token starting there, the rest is asked again
+ * from there.
+ * A piece is half the model's context in tokens (`chunkChars` fixes it), the other half context:
+ * a request is one window of the model, and each token is computed about twice, as in the windows
+ * that score a local model.
  */
 export async function scoreInServerChunks(
   server: ServerModel,
@@ -85,35 +129,96 @@ export async function scoreInServerChunks(
   scopeEnd: number,
   options: {
     topK: number;
-    chunkChars: number;
+    rankTopK?: number;
+    chunkChars?: number;
     maxContextChars: number;
     contextTokensHint: number;
+    inFlight?: number;
     signal?: CancelSignal;
     onChunk: (tokens: TokenScore[]) => void;
   },
 ): Promise<void> {
-  let from = scopeStart;
-  while (from < scopeEnd) {
-    throwIfCancelled(options.signal);
-    let to = Math.min(scopeEnd, from + options.chunkChars);
-    if (to < scopeEnd) {
-      const piece = read(from, to);
-      const cut = Math.max(piece.lastIndexOf('\n'), piece.lastIndexOf(' '));
-      if (cut > 0) to = from + cut;
-    }
-    const tokens = (await scoreRange(server, read, from, to, options)).tokens;
-    let next = to;
-    if (to < scopeEnd) {
-      // The last token, with the zero-length byte tokens of its character, is scored again with the next piece.
-      let keep = tokens.length - 1;
-      while (keep > 0 && tokens[keep - 1].length === 0) keep--;
-      if (keep > 0) {
-        next = tokens[keep].start;
-        tokens.length = keep;
+  const inFlight = Math.max(1, options.inFlight ?? 1);
+  const planned: { from: number; to: number; answer: Promise<ScoredRange>; drop(): void }[] = [];
+  /** Requests out that will not be used: cancelled, so that the endpoint aborts or never sends them. */
+  const dropAll = () => {
+    for (const p of planned.splice(0)) p.drop();
+  };
+  let planFrom = scopeStart;
+  /** Characters of a piece at most, once the server refused one as too long by itself. */
+  let cap = Infinity;
+  const plan = () => {
+    while (planned.length < inFlight && planFrom < scopeEnd) {
+      const chunkChars = Math.min(cap, options.chunkChars ?? Math.max(64, Math.min(16_000, charsForTokens(server, options.contextTokensHint / 2))));
+      const from = planFrom;
+      let to = Math.min(scopeEnd, from + chunkChars);
+      if (to < scopeEnd) {
+        const piece = read(from, to);
+        const cut = Math.max(piece.lastIndexOf('\n'), piece.lastIndexOf(' '));
+        if (cut > 0) to = from + cut;
       }
+      const dropped = { cancelled: false };
+      const signal = {
+        get cancelled() {
+          return dropped.cancelled || (options.signal?.cancelled ?? false);
+        },
+      };
+      const answer = scoreRange(server, read, from, to, { ...options, maxContextChars: Math.min(options.maxContextChars, chunkChars), signal });
+      // Settled here too: a later chunk's failure is reported when its turn comes, or not at all once dropped.
+      answer.catch(() => undefined);
+      planned.push({ from, to, answer, drop: () => (dropped.cancelled = true) });
+      planFrom = to;
     }
-    options.onChunk(tokens);
-    from = next;
+  };
+  /** The previous piece's last token(s), held back: their start. */
+  let held: number | undefined;
+  try {
+    for (;;) {
+      throwIfCancelled(options.signal);
+      plan();
+      const chunk = planned.shift();
+      if (!chunk) break;
+      let answer: ScoredRange;
+      try {
+        answer = await chunk.answer;
+      } catch (e) {
+        if (!tooLong(e) || chunk.to - chunk.from <= 16) throw e;
+        // A piece too long for the model by itself: it and the rest are planned again in halves.
+        cap = Math.max(16, Math.floor((chunk.to - chunk.from) / 2));
+        dropAll();
+        planFrom = chunk.from;
+        continue;
+      }
+      const { context } = answer;
+      let { tokens } = answer;
+      if (held !== undefined) {
+        const all = [...context, ...tokens];
+        const at = all.findIndex((t) => t.start === held);
+        if (at >= 0) tokens = all.slice(at);
+        else {
+          // The answers disagree where the held token starts: the rest asked again from there, in order.
+          dropAll();
+          const from = held;
+          // Not one that starts before (the tokens up to `held` are out already): at worst a gap, never an overlap.
+          tokens = (await scoreRange(server, read, from, chunk.to, options)).tokens.filter((t) => t.start >= from);
+          planFrom = chunk.to;
+        }
+      }
+      held = undefined;
+      if (chunk.to < scopeEnd) {
+        // The last token, with the zero-length byte tokens of its character, waits for the next piece.
+        let keep = tokens.length - 1;
+        while (keep > 0 && tokens[keep - 1].length === 0) keep--;
+        if (keep > 0) {
+          held = tokens[keep].start;
+          tokens = tokens.slice(0, keep);
+        }
+      }
+      options.onChunk(tokens);
+    }
+  } finally {
+    // Stopped (cancelled, failed) or done: nothing more is asked.
+    dropAll();
   }
 }
 
@@ -142,13 +247,18 @@ export function serverHoverFacts(
     if (!range) return undefined;
     let f = range.first;
     while (f > 0 && scored[f - 1].length === 0) f--;
-    const parts = scored.slice(f, range.last + 1);
-    const pieces = mergeUtf8(parts.map((p) => ({ text: p.text, bytes: p.alternatives?.find((a) => a.id === p.id)?.bytes })));
-    if (pieces.length < 2) return undefined;
-    return {
-      text: line.text.slice(range.start - line.start, range.end - line.start),
-      parts: pieces.map((p) => ({ text: p.text, logProb: parts.slice(p.first, p.last + 1).reduce((s, x) => s + x.logProb, 0) })),
-    };
+    // A character's byte tokens are one part: those before its last byte have length 0 (the token
+    // contract), and the server may not say their bytes (vLLM's "�").
+    const parts: WordPart[] = [];
+    let pending = 0;
+    for (const t of scored.slice(f, range.last + 1)) {
+      pending += t.logProb;
+      if (t.length === 0) continue;
+      parts.push({ text: line.text.slice(t.start - line.start, t.start + t.length - line.start), logProb: pending });
+      pending = 0;
+    }
+    if (parts.length < 2) return undefined;
+    return { text: line.text.slice(range.start - line.start, range.end - line.start), parts };
   })();
   return {
     id: head.id,
@@ -167,4 +277,44 @@ export function serverHoverFacts(
     bytes,
     word,
   };
+}
+
+/** The heat-map's requests for a model with a context of `contextLength` tokens: context, alternatives asked, requests out at once. */
+export function heatmapServerOptions(contextLength: number, contextChars: number, firstRankThreshold: number) {
+  return {
+    // Ranks alone: the hover asks for alternatives when it shows them.
+    topK: 0,
+    // Enough alternatives to tell the first colour where a server gives no ranks (vLLM gives them).
+    rankTopK: firstRankThreshold,
+    maxContextChars: contextChars,
+    contextTokensHint: contextLength,
+    // The next piece computed while this one is read; the endpoint's other places stay for hovers.
+    inFlight: 2,
+  };
+}
+
+/**
+ * The hover of a model on a server: the words of the line around `offset` (from the whitespace
+ * before it, which a token may start with, to the next) are sent as text, given the text before
+ * them from `windowStart` on (as much of it as the server takes), and the token at `offset` and
+ * its word read from the tokens it returns. A long line costs no more than a short one: the
+ * request stays within the model's context.
+ */
+export async function serverHoverAt(
+  server: ServerModel,
+  modelName: string,
+  read: (start: number, end: number) => string,
+  offset: number,
+  line: { text: string; start: number; end: number },
+  windowStart: number,
+  options: { topK: number; contextTokensHint: number; signal?: CancelSignal },
+): Promise<(HoverFacts & { start: number; length: number }) | null> {
+  const space = (at: number) => /\s/.test(line.text[at - line.start] ?? '');
+  let from = offset;
+  while (from > line.start && !space(from - 1)) from--;
+  if (from > line.start) from--;
+  let to = offset;
+  while (to < line.end && !space(to)) to++;
+  const scored = await scoreRange(server, read, from, to, { ...options, maxContextChars: from - windowStart });
+  return serverHoverFacts(modelName, scored, offset, line);
 }

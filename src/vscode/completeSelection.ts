@@ -117,8 +117,13 @@ export async function completeInDocument(
   try {
     completions = await running;
   } catch (e) {
-    if (e instanceof CancelledError)
-      return offerPartial(partial, (ids) => fitCompletion(prompt, model.tokenizer.decode(ids, prompt.length > 0), after), insert);
+    const textOf = (ids: number[]) => fitCompletion(prompt, model.tokenizer.decode(ids, prompt.length > 0), after);
+    if (e instanceof CancelledError) return offerPartial(partial, textOf, insert);
+    // Cut off (a server that stopped mid-stream): what arrived is offered, said to be incomplete.
+    if (e instanceof LmError && partial.some((ids) => ids?.length > 0)) {
+      log.error(`Complete Selection with ${model.info.name}: ${e.message}`);
+      return offerPartial(partial, textOf, insert, e.message);
+    }
     throw e;
   }
   const tokens = completions.reduce((n, c) => n + c.tokens.length, 0);
@@ -179,20 +184,28 @@ async function notInserted(why: string, text: string): Promise<void> {
 }
 
 /** Stopped: offer what was generated so far (the longest completion) rather than dropping it. */
-async function offerPartial(partial: number[][], textOf: (ids: number[]) => string, insert: (text: string) => Promise<void>): Promise<void> {
+/** What was generated before a stop (Cancel, or `failure`: the error that cut it off), offered to insert or copy. */
+async function offerPartial(partial: number[][], textOf: (ids: number[]) => string, insert: (text: string) => Promise<void>, failure?: string): Promise<void> {
   const longest = partial.reduce<number[]>((best, ids) => (ids && ids.length > best.length ? ids : best), []);
   const text = textOf(longest);
   if (text.trim().length === 0) {
+    if (failure) throw new LmError(failure);
     void vscode.window.showInformationMessage('LM: completion stopped before any text; the document was not changed.');
     return;
   }
   const insertIt = 'Insert';
   const copy = 'Copy';
-  const answer = await vscode.window.showInformationMessage(
-    `LM: completion stopped after ${longest.length} tokens; the document was not changed. Insert what was generated?`,
-    insertIt,
-    copy,
-  );
+  const answer = await (failure
+    ? vscode.window.showErrorMessage(
+        `LM: completion cut off after ${longest.length} tokens: ${failure.replace(/\.$/, '')}. The document was not changed. Insert what arrived (incomplete)?`,
+        insertIt,
+        copy,
+      )
+    : vscode.window.showInformationMessage(
+        `LM: completion stopped after ${longest.length} tokens; the document was not changed. Insert what was generated?`,
+        insertIt,
+        copy,
+      ));
   if (answer === insertIt) await insert(text);
   else if (answer === copy) await vscode.env.clipboard.writeText(text);
 }

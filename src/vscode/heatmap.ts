@@ -15,7 +15,7 @@ import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
 import type { ServerModel } from '../core/remote/serverModel';
-import { scoreInServerChunks } from '../editor/serverScoring';
+import { heatmapServerOptions, scoreInServerChunks } from '../editor/serverScoring';
 
 export interface HeatmapEntry {
   text: string;
@@ -446,19 +446,25 @@ export class TokenHeatmap implements vscode.Disposable {
       this.log.info(`heat-map of ${state.tokens.length} tokens with ${model.info.name} (on its server) in ${Date.now() - started} ms`);
   }
 
-  /** Scores the whole scope on the server, chunk by chunk, replacing the state's tokens as they come. */
-  private async scoreOnServer(document: vscode.TextDocument, s: DocState, server: ServerModel, title: string): Promise<boolean> {
+  /**
+   * Scores the scope on the server, chunk by chunk, replacing the state's tokens as they come;
+   * with `resume`, keeps the tokens it has and scores the rest of the scope after them.
+   */
+  private async scoreOnServer(document: vscode.TextDocument, s: DocState, server: ServerModel, title: string, resume = false): Promise<boolean> {
     const job: Job = { cancelled: false };
     s.job = job;
     const uri = document.uri.toString();
     const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
     const W = s.model.info.contextLength;
-    const tokens: Token[] = [];
-    const logProbs: number[] = [];
-    const ranks: number[] = [];
+    const kept = resume ? s.tokens.length : 0;
+    const tokens: Token[] = s.tokens.slice(0, kept);
+    const logProbs: number[] = Array.from(s.logProbs.subarray(0, kept));
+    const ranks: number[] = Array.from(s.ranks.subarray(0, kept));
     let userCancelled = false;
     const total = Math.max(1, s.scopeEnd - s.scopeStart);
-    let reached = s.scopeStart;
+    const last = tokens[tokens.length - 1];
+    const from = last ? last.start + last.length : s.scopeStart;
+    let reached = from;
     try {
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `${title} with ${s.model.info.name} on ${server.endpoint}`, cancellable: true },
@@ -469,12 +475,8 @@ export class TokenHeatmap implements vscode.Disposable {
             },
           };
           let lastPaint = 0;
-          await scoreInServerChunks(server, read, s.scopeStart, s.scopeEnd, {
-            // Enough alternatives to tell the first colour where a server gives no ranks (vLLM gives them).
-            topK: heatmapSettings().rankThresholds[0],
-            chunkChars: Math.min(4000, Math.max(64, W * 2)),
-            maxContextChars: Math.min(contextChars(), Math.max(64, W * 2)),
-            contextTokensHint: W,
+          await scoreInServerChunks(server, read, from, s.scopeEnd, {
+            ...heatmapServerOptions(W, contextChars(), heatmapSettings().rankThresholds[0]),
             signal,
             onChunk: (scored) => {
               if (job.cancelled) return;
@@ -505,9 +507,19 @@ export class TokenHeatmap implements vscode.Disposable {
     } catch (e) {
       userCancelled ||= e instanceof CancelledError && !job.byEdit && !job.cancelled;
       if (e instanceof CancelledError && !userCancelled) return false;
-      if (this.states.get(uri) === s) this.clearDocument(document);
+      const current = this.states.get(uri) === s;
+      if (current && tokens.length > 0) {
+        // Stopped, or the server failed part-way (stopped, unreachable): what was scored keeps its colours, and the rest can follow.
+        if (s.job === job) s.job = undefined;
+        Object.assign(s, { tokens, logProbs: Float64Array.from(logProbs), ranks: Int32Array.from(ranks), contexts: new Int32Array(tokens.length) });
+        this.paint(document);
+        if (!(e instanceof CancelledError)) this.log.error(`heat-map on ${server.endpoint}: ${e instanceof Error ? e.message : e}`);
+        this.offerResume(document, s, server, e instanceof CancelledError ? undefined : e);
+        return false;
+      }
+      if (current) this.clearDocument(document);
       if (e instanceof CancelledError) {
-        void vscode.window.showInformationMessage('LM: token probabilities cancelled; no colours were kept.');
+        void vscode.window.showInformationMessage('LM: token probabilities cancelled before any token was scored.');
         return false;
       }
       throw e;
@@ -520,6 +532,30 @@ export class TokenHeatmap implements vscode.Disposable {
   }
 
   /** After Stop: the scored tokens keep their colours; Continue scores the rest, Clear removes them. */
+  /** After a server's heat-map stopped part-way (by the user, or failing): Continue scores the rest after the tokens kept, Clear removes them. */
+  private offerResume(document: vscode.TextDocument, s: DocState, server: ServerModel, error: unknown): void {
+    const uri = document.uri.toString();
+    const continueIt = 'Continue';
+    const clear = 'Clear';
+    const kept = `the ${s.tokens.length.toLocaleString('en-US')} tokens scored keep their colours`;
+    const shown = error
+      ? vscode.window.showErrorMessage(
+          `LM: token probabilities stopped: ${error instanceof Error ? error.message : error}. ${kept[0].toUpperCase()}${kept.slice(1)}; Continue scores the rest once the server answers again.`,
+          continueIt,
+          clear,
+        )
+      : vscode.window.showInformationMessage(`LM: token probabilities stopped; ${kept}.`, continueIt, clear);
+    void Promise.resolve(shown).then((answer) => {
+      if (this.states.get(uri) !== s) return;
+      if (answer === clear) this.clearDocument(document);
+      if (answer !== continueIt) return;
+      this.scoreOnServer(document, s, server, 'LM: token probabilities (continued)', true).catch((e) => {
+        this.log.error(`heat-map: ${e instanceof Error ? e.message : e}`);
+        void vscode.window.showErrorMessage(`LM Playground: ${e instanceof Error ? e.message : e}`);
+      });
+    });
+  }
+
   private offerStopped(document: vscode.TextDocument, s: DocState, scored: number): void {
     const uri = document.uri.toString();
     const continueIt = 'Continue';

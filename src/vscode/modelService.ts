@@ -14,8 +14,8 @@ import { RelayConnection } from './relayConnection';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
 import { SECTION, deviceSetting, dtypeSetting, modelSetting, workspaceRemoteModel } from './settings';
-import { isRemoteSpec } from '../core/remote/remoteRef';
-import { apiKeyFor } from './remoteModels';
+import { isRemoteSpec, parseRemoteRef } from '../core/remote/remoteRef';
+import { apiKeyFor, apiKeySecret } from './remoteModels';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
@@ -50,6 +50,22 @@ export class ModelService implements vscode.Disposable {
         if (['model', 'device', 'dtype', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
       }),
     );
+    // A new API key for the active server (Add remote model… on the same model) opens it again with the key.
+    if (secrets)
+      this.subscriptions.push(
+        secrets.onDidChange((e) => {
+          let baseUrl: string | undefined;
+          try {
+            baseUrl = parseRemoteRef(this.spec)?.baseUrl;
+          } catch {
+            return; // a malformed reference: its load reports it
+          }
+          if (!baseUrl || e.key !== apiKeySecret(baseUrl)) return;
+          this.loadedKey = undefined;
+          this.failedKey = undefined;
+          void this.reload(true);
+        }),
+      );
   }
 
   /** The configured model (a relative path taken from the first workspace folder), or the embedded default when the setting is empty. */

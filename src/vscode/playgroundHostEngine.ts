@@ -1,8 +1,9 @@
 /**
- * The playground's models that cannot run in a webview (GGUF files on llama.cpp, whose binary runs
- * only in Node): the page sends their engine requests here instead of to its Web Worker. They run
- * in an engine worker thread of the extension host (never on its thread), and the core's
- * EngineServer does the rest as in any worker: our own sampler over the model's whole
+ * The playground's models that cannot run in a webview: GGUF files on llama.cpp, whose binary runs
+ * only in Node, and models on a server, which the page cannot reach. The page sends their engine
+ * requests here instead of to its Web Worker. A GGUF model runs in an engine worker thread of the
+ * extension host (never on its thread), a server model computes on its server, and the core's
+ * EngineServer does the rest as in any worker: for GGUF our own sampler over the model's whole
  * distribution (any temperature, exact), streamed tokens, cancellation. Results go back relayed
  * (typed arrays as plain arrays). A `load` names the model by the spec the page was offered; no
  * other model is opened. No vscode import: unit-tested.
@@ -14,10 +15,13 @@ import type { LanguageModel } from '../core/model';
 import type { RecognizedModel } from '../node/backends/backend';
 import { toRelay, type RelayedResponse } from '../webview/relayMessages';
 
-/** Whether the playground runs this model through the extension (it has no webview placement, but runs in a Node worker). */
+/**
+ * Whether the playground runs this model through the extension: it has no webview placement, but
+ * runs in a Node worker (GGUF) or computes on a server (the page cannot reach one).
+ */
 export function runsOnPlaygroundHost(model: RecognizedModel): boolean {
-  const { placements } = model.backend.capabilities;
-  return !placements.includes('webview-worker') && placements.includes('node-worker');
+  const { placements, tokenizer } = model.backend.capabilities;
+  return !placements.includes('webview-worker') && (placements.includes('node-worker') || tokenizer === 'server');
 }
 
 export class PlaygroundHostEngine {

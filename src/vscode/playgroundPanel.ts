@@ -1,8 +1,9 @@
 /**
  * LM: Open Playground: a research playground in a webview panel. The page runs the models in its
  * own engine Web Worker (WebGPU when the window has an adapter, else WASM; n-gram models in
- * JavaScript), except those that run only in Node (GGUF), which the extension runs for it in an
- * engine worker thread (playgroundHostEngine.ts); the extension lists the models, saves and opens
+ * JavaScript), except those the page cannot run, which the extension runs for it
+ * (playgroundHostEngine.ts): GGUF in an engine worker thread, a model on a server through its
+ * API; the extension lists the models, saves and opens
  * query files, and restores the panel after a reload.
  */
 import * as path from 'path';
@@ -15,7 +16,10 @@ import type { ModelService } from './modelService';
 import type { RecognizedModel } from '../node/backends/backend';
 import { openOptions, recognizeModel } from '../node/modelLoader';
 import { startEngineWorker } from '../node/workerHost';
+import { parseRemoteRef } from '../core/remote/remoteRef';
+import { openRemote } from '../node/backends/remoteBackend';
 import { PlaygroundHostEngine, runsOnPlaygroundHost } from './playgroundHostEngine';
+import { apiKeyFor } from './remoteModels';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { deviceSetting, dtypeSetting } from './settings';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
@@ -30,6 +34,8 @@ interface Deps {
   dirs: ModelDirs;
   log: vscode.LogOutputChannel;
   hosts: WebviewHosts;
+  /** Where remote models' API keys are kept. */
+  secrets?: vscode.SecretStorage;
 }
 
 /** The models the page can load, the files of each that it may ask for, and those the extension runs for it. */
@@ -43,8 +49,10 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
     try {
       const model = recognizeModel(e.spec, deps.dirs.embedded);
       if (runsOnPlaygroundHost(model)) {
+        // The page sends its requests here (hostEngine): the extension runs a GGUF model in a worker thread, and asks a server for a remote one.
+        const ref = model.backend.id === 'remote' ? parseRemoteRef(model.location) : undefined;
         models.push({
-          label: e.label,
+          label: ref ? `${model.name} on ${ref.baseUrl}` : e.label,
           spec: e.spec,
           backend: model.backend.id,
           capabilities: model.backend.capabilities,
@@ -81,7 +89,7 @@ class PlaygroundPanel {
   static current: PlaygroundPanel | undefined;
   /** What the page may read: the files of the models it was offered, nothing else. */
   private readonly modelFiles: Map<string, PageModelFiles>;
-  /** Runs the page's GGUF models (started with the panel; a model loads when the page asks). */
+  /** Runs the page's GGUF and server models (started with the panel; a model opens when the page asks): only those it was offered. */
   private readonly hostEngine: PlaygroundHostEngine;
 
   constructor(
@@ -98,8 +106,12 @@ class PlaygroundPanel {
     this.modelFiles = files;
     this.hostEngine = new PlaygroundHostEngine(
       host,
-      (model) => startEngineWorker(model, openOptions(model, { dtype: dtypeSetting() })),
-      (response) => this.post({ type: 'hostResponse', response }),
+      // A GGUF model in a worker thread; a model on a server here (it computes there), with its API key.
+      async (model) =>
+        model.backend.id === 'remote'
+          ? openRemote(model.spec, { apiKey: await apiKeyFor(this.deps.secrets, model.spec) })
+          : startEngineWorker(model, openOptions(model, { dtype: dtypeSetting() })),
+      (response) => this.post({ type: 'hostEngine', response }),
     );
     // The extension's own folders only: model files reach the page as bytes (readModelFile).
     w.options = { enableScripts: true, localResourceRoots: engineResourceRoots(deps.extensionUri) };
@@ -122,6 +134,7 @@ class PlaygroundPanel {
 </body></html>`;
     w.onDidReceiveMessage((m: FromPlaygroundPage) => this.receive(m).catch((e) => this.fail(e)));
     panel.onDidDispose(() => {
+      // Its model released, and no request to a server once the page is gone.
       void this.hostEngine.dispose();
       deps.hosts.unregister(w);
       if (PlaygroundPanel.current === this) PlaygroundPanel.current = undefined;
@@ -173,9 +186,6 @@ class PlaygroundPanel {
         }
         return;
       }
-      case 'hostRequest':
-        this.hostEngine.handle(m.request);
-        return;
       case 'ran':
         this.deps.log.info(`playground: ${m.model} on ${m.device}, ${m.tokensPerSecond.toFixed(1)} tokens/s`);
         return;
@@ -204,6 +214,9 @@ class PlaygroundPanel {
         }
         return;
       }
+      case 'hostEngine':
+        this.hostEngine.handle(m.request);
+        return;
       case 'response':
       case 'fatal':
         return; // engine relay traffic, read by the model's connection

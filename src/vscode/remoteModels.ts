@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
-import { parseRemoteRef, remoteSpec, type Dialect } from '../core/remote/remoteRef';
+import { isRemoteSpec, parseRemoteRef, remoteSpec, type Dialect } from '../core/remote/remoteRef';
 import { DIALECT_APIS, detectDialect, endpointFor } from '../node/backends/remoteBackend';
 import type { ServedModel } from '../node/remote/dialect';
 import { SECTION } from './settings';
@@ -44,7 +44,7 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
   const askKey = async (why: string) => {
     askedKey = true;
     const key = await vscode.window.showInputBox({
-      title: 'Add remote model: API key',
+      title: 'Add remote model (3/3): API key',
       prompt: why,
       password: true,
       ignoreFocusOut: true,
@@ -60,15 +60,20 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
       const endpoint = endpointFor(ref, { apiKey, maxRetries: 1 });
       try {
         listed = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `LM: asking ${ref.baseUrl} for its models` },
-          async () => {
-            const dialect = ref.dialect ?? (await detectDialect(endpoint));
-            return { dialect, models: await DIALECT_APIS[dialect].listModels(endpoint) };
+          { location: vscode.ProgressLocation.Notification, title: `LM: asking ${ref.baseUrl} for its models`, cancellable: true },
+          async (_progress, token) => {
+            const signal = {
+              get cancelled() {
+                return token.isCancellationRequested;
+              },
+            };
+            const dialect = ref.dialect ?? (await detectDialect(endpoint, signal));
+            return { dialect, models: await DIALECT_APIS[dialect].listModels(endpoint, signal) };
           },
         );
       } catch (e) {
         if (!refused(e) || attempt > 1) throw e;
-        apiKey = await askKey(`${ref.baseUrl} wants an API key (${attempt === 0 ? 'none was given' : 'that one was refused'}):`);
+        apiKey = await askKey(`${ref.baseUrl} wants an API key (${attempt === 0 ? 'none was given' : 'that one was refused'})`);
       } finally {
         endpoint.close();
       }
@@ -80,7 +85,12 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
     );
     if (!picked) return;
     model = picked.label;
-    if (!askedKey) apiKey = await askKey('API key, if the server wants one (Enter for none). Kept in VS Code’s secret storage, never in settings.');
+    if (!askedKey)
+      apiKey = await askKey(
+        apiKey
+          ? 'A key is stored for this server: Enter keeps it, an empty field removes it. Kept in VS Code’s secret storage, never in settings.'
+          : 'API key, if the server wants one (Enter for none). Kept in VS Code’s secret storage, never in settings.',
+      );
   } catch (e) {
     if (e instanceof CancelledError) return;
     throw e;
@@ -89,5 +99,18 @@ export async function addRemoteModel(secrets: vscode.SecretStorage): Promise<voi
   else await secrets.delete(apiKeySecret(ref.baseUrl));
   // Detection is skipped from now on where the API is not the OpenAI one.
   const spec = remoteSpec(ref.baseUrl, model, listed.dialect === 'openai' ? undefined : listed.dialect);
-  await vscode.workspace.getConfiguration(SECTION).update('model', spec, vscode.ConfigurationTarget.Global);
+  const config = vscode.workspace.getConfiguration(SECTION);
+  await config.update('model', spec, vscode.ConfigurationTarget.Global);
+  // A model the workspace names (a local one: a server named there is ignored) wins over the User setting just written.
+  const inspected = config.inspect<string>('model');
+  const local = inspected?.workspaceValue;
+  if (local && !isRemoteSpec(local)) {
+    const remove = 'Remove the workspace setting';
+    const answer = await vscode.window.showWarningMessage(
+      `LM Playground: this workspace sets lmPlayground.model to "${local}", which takes precedence over ${model} on ${ref.baseUrl} (saved in User settings). Remove the workspace setting to use the server?`,
+      remove,
+    );
+    if (answer !== remove) return;
+    await config.update('model', undefined, vscode.ConfigurationTarget.Workspace);
+  }
 }

@@ -10,7 +10,7 @@ import type { ModelService } from './modelService';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
 import { SECTION, dtypeSetting } from './settings';
 import { addRemoteModel } from './remoteModels';
-import { isRemoteSpec } from '../core/remote/remoteRef';
+import { isRemoteSpec, parseRemoteRef } from '../core/remote/remoteRef';
 
 /** What each embedded model is good for, in a sentence. */
 export const EMBEDDED_PURPOSE: Record<string, string> = {
@@ -56,6 +56,15 @@ async function pickLocalGguf(models: ModelService, dtype: DtypeRequest): Promise
   return picked?.spec;
 }
 
+/** The active model's server and name, when it is on one. */
+function activeServer(spec: string): { model: string; baseUrl: string } | undefined {
+  try {
+    return parseRemoteRef(spec);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function selectModel(models: ModelService, dirs: ModelDirs, secrets: vscode.SecretStorage): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
   const findGguf = '$(search) Find GGUF models…';
@@ -67,6 +76,15 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
     detail: modelDetail(m, dirs, dtype),
     spec: m.spec,
   }));
+  // The active model on a server has a row of its own (not the local model of the same name).
+  const server = activeServer(models.spec);
+  if (server)
+    items.unshift({
+      label: server.model,
+      description: `active · on ${server.baseUrl}`,
+      detail: `${server.model} served at ${server.baseUrl}`,
+      spec: models.spec,
+    });
   items.push({
     label: findGguf,
     description: "LM Studio's and Ollama's models",
@@ -82,7 +100,9 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
     description: 'a model on a server',
     detail: 'vLLM, SGLang or lmp serve (OpenAI-compatible API); llama.cpp’s server and Ollama generate only',
   });
-  const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder: `Active: ${models.current?.info.name ?? 'none'}` });
+  const active = models.current?.info.name;
+  const placeHolder = `Active: ${active ? (server ? `${active} on ${server.baseUrl}` : active) : 'none'}`;
+  const picked = await vscode.window.showQuickPick(items, { title: 'LM: Select Model', placeHolder });
   if (!picked) return;
   if (picked.label === remote) return addRemoteModel(secrets);
   let spec = picked.spec ?? picked.label;

@@ -4,9 +4,9 @@
  * small cache; the Markdown comes from editor/hoverContent.
  */
 import * as vscode from 'vscode';
-import { CancelledError, type CancelSignal } from '../core/errors';
+import { CancelledError, LmError, type CancelSignal } from '../core/errors';
 import type { ServerModel } from '../core/remote/serverModel';
-import { scoreRange, serverHoverFacts } from '../editor/serverScoring';
+import { serverHoverAt } from '../editor/serverScoring';
 import { escapeMarkdown } from '../editor/markdownText';
 import type { LanguageModel } from '../core/model';
 import { chunkContextStart } from '../editor/chunkedScoring';
@@ -51,14 +51,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       return undefined; // the load error was already shown; hovers stay quiet
     }
     const offset = document.offsetAt(position);
-    if (model.server?.scoringUnavailable) {
-      // Never numbers it cannot have: the hover says why there are none.
-      const md = new vscode.MarkdownString(
-        `**${escapeMarkdown(model.info.name)}**: no token probabilities: ${escapeMarkdown(model.server.scoringUnavailable)}.`,
-      );
-      md.isTrusted = false;
-      return new vscode.Hover(md);
-    }
+    // Never numbers it cannot have: the hover says why there are none.
+    if (model.server?.scoringUnavailable) return errorHover(model.info.name, model.server.scoringUnavailable);
     // Where the heat-map has scored the text, the hover gives the same tokens the same context.
     const scored = heatmapOn ? this.heatmap!.sequenceAt(document, offset, model) : undefined;
     const key = `${document.uri.toString()}@${document.version}:${offset}:${settings.topK}:${model.info.name}:${scored ? 'heat-map' : 'window'}`;
@@ -68,6 +62,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
         result = await tokenProbabilityAt(model, document, offset, settings.topK, token, scored);
       } catch (e) {
         if (e instanceof CancelledError) return undefined;
+        // A server that is down or refuses: the hover says why it has no numbers (VS Code drops a provider's errors).
+        if (model.server && e instanceof LmError) return errorHover(model.info.name, e.message);
         throw e;
       }
       this.remember(key, result);
@@ -89,6 +85,13 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, value);
   }
+}
+
+/** A hover that says why a model gives no numbers here. */
+function errorHover(modelName: string, why: string): vscode.Hover {
+  const md = new vscode.MarkdownString(`**${escapeMarkdown(modelName)}**: no token probabilities: ${escapeMarkdown(why.replace(/\.$/, ''))}.`);
+  md.isTrusted = false;
+  return new vscode.Hover(md);
 }
 
 /**
@@ -146,11 +149,9 @@ async function serverTokenProbabilityAt(
   if (looksBinary(window.text)) return null;
   const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
   // The line the token is on, given the text before it (as much as the server takes).
-  const scored = await scoreRange(server, read, line.start, lineEnd, {
+  return serverHoverAt(server, model.info.name, read, offset, { ...line, end: lineEnd }, window.startOffset, {
     topK,
-    maxContextChars: line.start - window.startOffset,
     contextTokensHint: model.info.contextLength,
     signal,
   });
-  return serverHoverFacts(model.info.name, scored, offset, line);
 }

@@ -7,8 +7,8 @@ import type { RelayFromPage, RelayToPage, RelayedResponse } from './relayMessage
 
 /**
  * A model the page can load into its engine worker: the files it may ask the extension for
- * (`readModelFile`); or, with `host`, one that runs in the extension's Node worker (a GGUF file):
- * the page sends its engine requests to the extension (`hostRequest`), loading it by its spec.
+ * (`readModelFile`); or, with `host`, one the extension runs (a GGUF file, in its Node worker; a
+ * model on a server): the page sends its engine requests there (`hostEngine`), loading it by its spec.
  */
 export interface PlaygroundModel {
   label: string;
@@ -41,15 +41,15 @@ export type ToPlaygroundPage =
   | RelayToPage
   /** The answer to `readModelFile`: the file's bytes, or why not. */
   | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string }
-  /** A response of the extension's engine to a `hostRequest`. */
-  | { type: 'hostResponse'; response: RelayedResponse };
+  /** A response of the extension's engine for a `host` model. */
+  | { type: 'hostEngine'; response: RelayedResponse };
 
 export type FromPlaygroundPage =
   | RelayFromPage
   | { type: 'saveQuery'; query: Query }
   | { type: 'openQuery' }
   | { type: 'readModelFile'; id: number; spec: string; name: string }
-  /** An engine request for a `host` model, run by the extension. */
-  | { type: 'hostRequest'; request: EngineRequest }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }
+  /** An engine request for a `host` model, run by the extension. */
+  | { type: 'hostEngine'; request: EngineRequest }
   | { type: 'error'; message: string };

@@ -209,10 +209,10 @@ function readModelFile(spec: string, name: string): Promise<ArrayBuffer> {
   });
 }
 
-/** The engine that runs a host model: the extension's, reached through messages (its responses come as `hostResponse`). */
+/** The engine that runs a host model: the extension's, reached through messages (its responses come as `hostEngine`). */
 let hostConnection: EngineConnection | undefined;
 function hostEngine(): EngineConnection {
-  hostConnection ??= new EngineConnection((request: EngineRequest) => vscode.postMessage({ type: 'hostRequest', request }));
+  hostConnection ??= new EngineConnection((request: EngineRequest) => vscode.postMessage({ type: 'hostEngine', request }));
   return hostConnection;
 }
 /** The engine the loaded model is in. */
@@ -224,7 +224,7 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   const m: PlaygroundModel | undefined = config.models.find((x) => x.spec === spec || x.label === spec);
   if (!m) throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
   const conn = m.host ? hostEngine() : await engine();
-  status.textContent = `loading ${m.label}${m.host ? ' in the extension' : ''}…`;
+  status.textContent = `${m.backend === 'remote' ? 'opening' : 'loading'} ${m.label}${m.host && m.backend !== 'remote' ? ' in the extension' : ''}…`;
   loadedSpec = undefined;
   // A host model left loaded in the extension while the page runs another would hold its memory.
   if (loadedConnection === hostConnection && conn !== hostConnection) void hostConnection?.request({ op: 'dispose' }).catch(() => undefined);
@@ -246,9 +246,10 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   loadedLabel = m.label;
   loadedConnection = conn;
   loadedContext = model.contextLength;
-  // A model without a device runs in plain JavaScript in this webview's worker.
-  loadedDevice = m.host ? `${model.device ?? 'Node'} in the extension host` : (model.device ?? 'this webview (JavaScript)');
-  status.textContent = `${m.label} on ${loadedDevice}`;
+  // A model without a device runs in plain JavaScript in this webview's worker; a server model samples on its server.
+  loadedDevice =
+    m.backend === 'remote' ? 'its server' : m.host ? `${model.device ?? 'Node'} in the extension host` : (model.device ?? 'this webview (JavaScript)');
+  status.textContent = m.backend === 'remote' ? `${m.label} (sampling on the server)` : `${m.label} on ${loadedDevice}`;
   return conn;
 }
 
@@ -510,7 +511,8 @@ async function run(): Promise<void> {
       });
       const seconds = (performance.now() - started) / 1000;
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
-      status.textContent = `${loadedLabel} on ${loadedDevice}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
+      const where = loadedDevice === 'its server' ? `${loadedLabel} (sampling on the server)` : `${loadedLabel} on ${loadedDevice}`;
+      status.textContent = `${where}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
       const shape: RunShape = { scoring, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
@@ -573,17 +575,43 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
 }
 
 // ---------------------------------------------------------------- temperature explorer
+/** Tokens asked of the engine: a server's top 20 (vLLM's cap) to renormalise over, else the top 10 shown. */
+function explorerK(): number {
+  return config.models.find((x) => x.spec === loadedSpec)?.backend === 'remote' ? 20 : 10;
+}
+
+/** log-probs renormalised to sum to 1 over the entries given. */
+function renormalised(logProbs: Float64Array): Float64Array {
+  const max = Math.max(...logProbs);
+  const lse = max + Math.log(logProbs.reduce((sum, x) => sum + Math.exp(x - max), 0));
+  return logProbs.map((x) => x - lse);
+}
+
 startTemperatureExplorer({
   async nextTokens() {
     const [request] = buildRequests(readQuery());
-    const res = await (await loadModel(request.model || config.defaultModel)).request({ op: 'topTokens', prompt: request.prompt, k: 10 });
+    const res = await (await loadModel(request.model || config.defaultModel)).request({ op: 'topTokens', prompt: request.prompt, k: explorerK() });
+    const after = `Next token after ${JSON.stringify(request.prompt.slice(-40))}`;
+    if (res.topOnly) {
+      // A server gives its top k only: p is renormalised over them, and the source says so.
+      const logProbs = renormalised(Float64Array.from(res.logProbs));
+      const ids = topIndices(logProbs, 10);
+      return {
+        labels: ids.map((id) => res.top[id].text),
+        logProbs,
+        ids,
+        topOnly: res.top.length,
+        source: `${after} (top ${ids.length} of the server's top ${res.top.length}, renormalised over those ${res.top.length}: the server gives no more of the distribution)`,
+        token: (id) => Promise.resolve({ id, text: res.top[id].text, rank: id + 1 }),
+      };
+    }
     const logProbs = Float64Array.from(res.logProbs);
     const ids = topIndices(logProbs, 10);
     return {
       labels: ids.map((id) => res.top.find((t) => t.id === id)?.text ?? String(id)),
       logProbs,
       ids,
-      source: `Next token after ${JSON.stringify(request.prompt.slice(-40))} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
+      source: `${after} (top 10 of ${logProbs.length.toLocaleString('en-US')})`,
       // A token further down: its text from the engine, asked after the same prompt with the same model.
       token: (id) =>
         sampledToken(logProbs, id, async (k) => {
@@ -643,7 +671,7 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
       // An engine that could not start answers nothing: the extension must hear why.
       (err: Error) => vscode.postMessage({ type: 'fatal', error: err.message }),
     );
-  else if (m?.type === 'hostResponse') hostConnection?.receive(fromRelay(m.response));
+  else if (m?.type === 'hostEngine') hostConnection?.receive(fromRelay(m.response));
   else if (m?.type === 'modelFile') {
     const pending = fileRequests.get(m.id);
     fileRequests.delete(m.id);

@@ -34,6 +34,8 @@ export interface Explored {
   logProbs: Float64Array;
   ids: number[];
   source: string;
+  /** A server's top k only (this many): p is renormalised over them. */
+  topOnly?: number;
   /** Any token of the distribution, with its text (from the engine when it is not among `ids`). */
   token(id: number): Promise<SampledToken>;
 }

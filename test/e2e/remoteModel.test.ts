@@ -19,9 +19,9 @@ import type { Workbench } from './workbench';
 
 const PROMPT = 'It was a dark and stormy night; the rain fell in torrents, and the';
 
-/** Starts `lmp serve` on a free loopback port; resolves with its base URL once it says it serves. */
-function startServe(model: string): Promise<{ child: ChildProcess; base: string; log: () => string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'serve', '--model', model, '--port', '0'], {
+/** Starts `lmp serve` on a loopback port (a free one by default); resolves with its base URL once it says it serves. */
+function startServe(model: string, args: string[] = [], port = 0): Promise<{ child: ChildProcess; base: string; log: () => string }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'serve', '--model', model, '--port', String(port), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -37,6 +37,16 @@ function startServe(model: string): Promise<{ child: ChildProcess; base: string;
   });
 }
 
+/** Stops a server at once, as a crash would. */
+async function killServe(serve: { child: ChildProcess }): Promise<void> {
+  if (serve.child.exitCode !== null || serve.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => serve.child.once('exit', resolve));
+  serve.child.kill('SIGKILL');
+  await exited;
+}
+
+const DECORATED = '.editor-instance .cdr[class*="TextEditorDecorationType"]';
+
 describe('A remote model: lmp serve in code-server', function () {
   const session = useVsCode({ 'editor.hover.delay': 150, 'lmPlayground.generation.temperature': 0, 'lmPlayground.inline.enabled': false });
   let wb: Workbench;
@@ -51,7 +61,7 @@ describe('A remote model: lmp serve in code-server', function () {
   });
 
   after(async function () {
-    if (!serve) return;
+    if (!serve || serve.child.exitCode !== null || serve.child.signalCode !== null) return;
     const exited = new Promise((resolve) => serve.child.once('exit', resolve));
     serve.child.kill('SIGTERM');
     await exited;
@@ -137,6 +147,54 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.runCommand('Undo');
   });
 
+  it("the playground samples on the server (the local model's greedy text), refuses T = ∞, and its explorer renormalises the server's top 20", async function () {
+    await wb.runCommand('LM: Open Playground');
+    const frame = await wb.webviewFrame('#prompt');
+    const fill = async (id: string, value: string) => {
+      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
+      await inner.fill(value);
+      await inner.dispatchEvent('change');
+    };
+    assert.strictEqual(await frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value), `${serve.base}#gpt-classics`);
+    await fill('prompt', PROMPT);
+    await fill('temperature', '0');
+    await fill('maxTokens', '8');
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
+    const local = await loadModel('gpt-classics');
+    try {
+      const [c] = await generate(local, PROMPT, { temperature: 0, maxTokens: 8 });
+      const shown = (await frame.locator('#results .completion .text').first().innerText()).replace(/\u00a0/g, ' ');
+      assert.strictEqual(shown, c.text, `message: ${await frame.locator('#message').innerText()}`);
+    } finally {
+      local.dispose?.();
+    }
+    assert.match(await frame.locator('#engine-status').innerText(), /gpt-classics on http:\/\/127\.0\.0\.1:\d+\/v1 \(sampling on the server\)/);
+    await wb.screenshot('remote-playground-run');
+    await fill('temperature', '∞');
+    await frame.locator('#run').click();
+    await frame.locator('#message', { hasText: /temperature ∞ needs a local model/ }).waitFor({ timeout: 120_000 });
+    await frame.locator('vscode-tab-header', { hasText: 'Temperature explorer' }).click();
+    await frame.locator('#explore-next').click();
+    await frame.locator('#explorer-status', { hasText: "the server's top 20, renormalised over those 20" }).waitFor({ timeout: 120_000 });
+    await wb.screenshot('remote-playground-explorer');
+    await wb.runCommand('View: Close Editor');
+  });
+
+  it('LM: Select Model shows the active model on its server in a row of its own', async function () {
+    await wb.runCommand('LM: Select Model');
+    const row = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: `active · on ${serve.base}` });
+    await row.first().waitFor();
+    assert.match(await row.first().innerText(), /gpt-classics/);
+    assert.strictEqual(await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'active' }).count(), 1, 'one active row');
+    assert.match(
+      (await wb.page.locator('.quick-input-widget input').getAttribute('placeholder')) ?? '',
+      new RegExp(`Active: gpt-classics on ${serve.base.replace(/[.]/g, '\\.')}`),
+    );
+    await wb.screenshot('remote-select-model-row');
+    await wb.page.keyboard.press('Escape');
+  });
+
   it('the heat-map colours the tokens from the server', async function () {
     await wb.openFile('sentences.txt');
     await wb.runCommand('LM: Show Token Probabilities');
@@ -146,6 +204,93 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.page.locator('.statusbar-item', { hasText: 'heat-map: rank' }).first().waitFor();
     await wb.screenshot('remote-heatmap');
     await wb.runCommand('LM: Clear Token Probabilities');
+  });
+
+  it('a server stopped mid heat-map: the colours scored stay, the hover says why it has none, and Continue scores the rest once it is back', async function () {
+    const sentences = fs.readFileSync(path.join(session.workspace, 'sentences.txt'), 'utf8');
+    fs.writeFileSync(path.join(session.workspace, 'chapter.txt'), sentences.repeat(Math.ceil(30_000 / sentences.length)));
+    await wb.openFile('chapter.txt');
+    await wb.runCommand('LM: Show Token Probabilities');
+    await wb.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 10, DECORATED, { timeout: 120_000 });
+    const port = Number(new URL(serve.base).port);
+    await killServe(serve);
+    const stopped = wb.notification(/token probabilities stopped: .*connection.*keep their colours; Continue scores the rest/);
+    await stopped.waitFor({ timeout: 120_000 });
+    await wb.screenshot('remote-heatmap-server-stopped');
+    assert.ok((await wb.page.locator(DECORATED).count()) > 10, 'the colours scored before the server stopped are kept');
+    // The hover of a word not hovered before (a cached hover needs no server): why there are no numbers.
+    const word = /\b[a-z]{6,}\b/.exec(sentences)![0];
+    await wb.hoverWord(word);
+    const why = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'no token probabilities' }).first();
+    await why.waitFor({ timeout: 120_000 });
+    assert.match(await why.innerText(), /connection refused|no server listens|connection dropped/);
+    await wb.page.mouse.move(5, 5);
+    serve = await startServe('gpt-classics', [], port);
+    await stopped.locator('.monaco-button', { hasText: 'Continue' }).click();
+    const continued = wb.notification(/token probabilities \(continued\)/);
+    await continued.waitFor({ timeout: 120_000 });
+    await continued.waitFor({ state: 'detached', timeout: 300_000 });
+    assert.strictEqual(await wb.notification(/token probabilities stopped/).count(), 0, 'no new failure');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 10, DECORATED, { timeout: 60_000 });
+    await wb.screenshot('remote-heatmap-continued');
+    await wb.runCommand('LM: Clear Token Probabilities');
+  });
+
+  it('a server that wants an API key: the hover says the key was refused; the key given with Add remote model… is used at once', async function () {
+    const port = Number(new URL(serve.base).port);
+    await killServe(serve);
+    serve = await startServe('gpt-classics', ['--api-key', 's3cret'], port);
+    await wb.openFile('storm.txt');
+    await wb.page.locator('.editor-instance .view-lines', { hasText: 'night' }).first().waitFor();
+    await wb.hoverWord('night');
+    const why = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'no token probabilities' }).first();
+    await why.waitFor({ timeout: 120_000 });
+    assert.match(await why.innerText(), /refused the API key/);
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('LM: Select Model');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+    const input = wb.page.locator('.quick-input-widget input');
+    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
+    await input.fill(serve.base);
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-widget', { hasText: 'wants an API key' }).waitFor({ timeout: 120_000 });
+    await input.fill('s3cret');
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+    // The same model, now with its key: opened again at once.
+    await wb.notification(/now using gpt-classics on server/).waitFor({ timeout: 120_000 });
+    await wb.hoverWord('night');
+    await wb.hover().waitFor({ timeout: 120_000 });
+    await wb.screenshot('remote-api-key-given');
+    await wb.page.mouse.move(5, 5);
+  });
+
+  it('Add remote model… in a workspace that names a local model: says that setting wins, and removes it when asked', async function () {
+    const settingsFile = path.join(session.workspace, '.vscode', 'settings.json');
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    fs.writeFileSync(settingsFile, JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
+    try {
+      await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor({ timeout: 120_000 });
+      await wb.runCommand('LM: Select Model');
+      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+      await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
+      await wb.page.locator('.quick-input-widget input').fill(serve.base);
+      await wb.page.keyboard.press('Enter');
+      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+      // The key stored by the test before: Enter keeps it.
+      await wb.page.locator('.quick-input-widget', { hasText: 'A key is stored for this server' }).waitFor();
+      await wb.page.keyboard.press('Enter');
+      const warning = wb.notification(/this workspace sets lmPlayground.model to "ngram-classics", which takes precedence/);
+      await warning.waitFor({ timeout: 120_000 });
+      await wb.screenshot('remote-workspace-setting-wins');
+      await warning.locator('.monaco-button', { hasText: 'Remove the workspace setting' }).click();
+      await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · server' }).first().waitFor({ timeout: 120_000 });
+      assert.strictEqual(JSON.parse(fs.readFileSync(settingsFile, 'utf8'))['lmPlayground.model'], undefined);
+    } finally {
+      fs.rmSync(settingsFile, { force: true });
+    }
   });
 
   it("ignores a server named by the workspace's settings, and says so", async function () {

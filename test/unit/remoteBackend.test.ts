@@ -12,8 +12,8 @@ import { CancelledError, LmError } from '../../src/core/errors';
 import { generate } from '../../src/core/generation';
 import { parseRemoteRef, remoteSpec } from '../../src/core/remote/remoteRef';
 import { placePieces } from '../../src/core/remote/tokenOffsets';
-import { scoreText } from '../../src/core/scoring';
-import { scoreInServerChunks, scoreRange, serverHoverFacts } from '../../src/editor/serverScoring';
+import { scoreText, type TokenScore } from '../../src/core/scoring';
+import { heatmapServerOptions, scoreInServerChunks, scoreRange, serverHoverAt, serverHoverFacts } from '../../src/editor/serverScoring';
 import { hoverMarkdown } from '../../src/editor/hoverContent';
 import { detectDialect, endpointFor, openRemote, remoteBackend } from '../../src/node/backends/remoteBackend';
 import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
@@ -129,7 +129,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         assert.deepStrictEqual(model.info.capabilities, remoteBackend.capabilities);
         assert.strictEqual(model.info.capabilities.distribution, 'top-k');
         assert.strictEqual(model.info.contextLength, 2048);
-        const { tokens, summary } = await scoreText(model, TEXT, { topK: 5 });
+        const { tokens, summary } = await scoreText(model, TEXT, { details: true, topK: 5 });
         const toks = toyTokens(TEXT);
         assert.strictEqual(tokens.length, toks.length, 'every prompt token after the begin-of-text token is scored');
         tokens.forEach((t, i) => {
@@ -171,10 +171,49 @@ describe('remote backend: vLLM (OpenAI API)', () => {
       }),
     ));
 
+  it('the hover sends no more tokens than the model reads: an answer past its window is asked again with less context, and the context it claims fits', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        // Two characters a token: the first guess of a request's length holds more tokens than a window of 16.
+        const doc = `${Array.from({ length: 80 }, (_, i) => 'abcdefghij'[i % 10]).join(' ')} the mouse ate`;
+        const read = (a: number, b: number) => doc.slice(a, b);
+        const before = server.requests.length;
+        const offset = doc.indexOf('mouse') + 2;
+        const facts = await serverHoverAt(model, 'toy-model', read, offset, { text: doc, start: 0, end: doc.length }, 0, {
+          topK: 5,
+          contextTokensHint: 16,
+        });
+        const sent = server.requests.slice(before).map((r) => toyTokens((r.body as { prompt: string }).prompt).length + 1);
+        assert.ok(sent[0] > 16 && sent[sent.length - 1] <= 16, `requests of ${sent} tokens`);
+        assert.strictEqual(facts?.text, ' mouse');
+        assert.ok(facts!.context.tokens <= 15 && !facts!.context.whole, `given ${facts!.context.tokens} tokens`);
+      }),
+    ));
+
+  it('the hover\'s word view shows a character of byte tokens as one part, as locally (vLLM gives them as "�")', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const read = (a: number, b: number) => TEXT.slice(a, b);
+        const offset = TEXT.indexOf('café') + 1;
+        const facts = await serverHoverAt(model, 'toy-model', read, offset, { text: TEXT.slice(0, TEXT.indexOf('\n')), start: 0, end: TEXT.indexOf('\n') }, 0, {
+          topK: 5,
+          contextTokensHint: 2048,
+        });
+        const toks = toyTokens(TEXT);
+        const i = toks.findIndex((t) => t.text === ' caf');
+        assert.deepStrictEqual(
+          facts?.word?.parts.map((p) => p.text),
+          [' caf', 'é'],
+        );
+        const e = facts!.word!.parts[1].logProb;
+        assert.ok(Math.abs(e - (toyLogProb(toks[i + 1], i + 2) + toyLogProb(toks[i + 2], i + 3))) < 1e-12, "both bytes' log-probs");
+      }),
+    ));
+
   it('the heat-map scores a chunk a request, with context as long as the server takes (its 400 for a too-long text halves it)', () =>
     withServer('vllm', async (server) =>
       withModel(server, async (model) => {
-        server.maxModelLen = 40;
+        server.maxModelLen = 25;
         const doc = Array.from({ length: 12 }, (_, i) => `Line ${i}: the mouse ate the cheese, and the café stayed open.`).join('\n');
         const read = (a: number, b: number) => doc.slice(a, b);
         const from = doc.indexOf('Line 3');
@@ -187,18 +226,92 @@ describe('remote backend: vLLM (OpenAI API)', () => {
           contextTokensHint: 2048,
           onChunk: (scored) => tokens.push(...scored),
         });
-        // The chunks' tokens tile the scope exactly, whatever the cuts.
-        let at = from;
+        // The chunks' tokens tile the scope exactly, whatever the cuts; the first ("\nLine") may start before it and cover its start.
+        assert.ok(
+          tokens[0].start <= from && tokens[0].start + tokens[0].length > from,
+          `the first token covers the scope's start: ${JSON.stringify(tokens[0])}`,
+        );
+        let at = tokens[0].start;
         for (const t of tokens) {
           assert.strictEqual(t.start, at);
           at += t.length;
         }
         assert.strictEqual(at, doc.length);
         const sent = server.requests.slice(before).map((r) => toyTokens((r.body as { prompt: string }).prompt).length + 1);
-        const refused = sent.filter((n) => n > 40).length;
-        assert.ok(sent[0] > 40, 'the first guess was too long');
+        const refused = sent.filter((n) => n > 25).length;
+        assert.ok(sent[0] > 25, 'the first guess was too long');
         // Learnt once for the model: a few halvings, then every chunk fits.
-        assert.ok(refused <= 3 && sent.slice(refused).every((n) => n <= 40), `requests of ${sent} tokens`);
+        assert.ok(refused <= 3 && sent.slice(refused).every((n) => n <= 25), `requests of ${sent} tokens`);
+      }),
+    ));
+
+  it('the heat-map asks for ranks alone (logprobs 0, prompt_logprobs 0), pieces of half the context, two out at once, as one at a time', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const doc = Array.from({ length: 30 }, (_, i) => `Line ${i}: the mouse ate the cheese, and the café stayed open.`).join('\n');
+        const read = (a: number, b: number) => doc.slice(a, b);
+        const run = async (inFlight: number) => {
+          const before = server.requests.length;
+          const tokens: TokenScore[] = [];
+          await scoreInServerChunks(model, read, 0, doc.length, { ...heatmapServerOptions(64, 4000, 10), inFlight, onChunk: (s) => tokens.push(...s) });
+          return { tokens, sent: server.requests.slice(before).map((r) => r.body as Record<string, unknown>) };
+        };
+        const pipelined = await run(2);
+        assert.ok(pipelined.sent.length > 10, `${pipelined.sent.length} requests`);
+        for (const b of pipelined.sent) {
+          assert.deepStrictEqual([b.echo, b.max_tokens, b.logprobs, b.prompt_logprobs], [true, 0, 0, 0]);
+          assert.ok(toyTokens(b.prompt as string).length + 1 <= 64, 'a request is one window of the model');
+        }
+        // After the server's begin-of-text token, the tokens tile the text as the server tokenizes it.
+        let at = 0;
+        for (const t of pipelined.tokens) {
+          assert.strictEqual(t.start, at);
+          at += t.length;
+          assert.ok(t.rank !== undefined && t.rank >= 1, 'every token has its rank');
+          assert.deepStrictEqual(t.alternatives, [], 'no alternatives asked');
+        }
+        assert.strictEqual(at, doc.length);
+        const sequential = await run(1);
+        // The same tokens (their numbers depend on each request's context, which what was learnt of the tokenizer sets).
+        assert.deepStrictEqual(
+          pipelined.tokens.map((t) => [t.start, t.length, t.text]),
+          sequential.tokens.map((t) => [t.start, t.length, t.text]),
+        );
+      }),
+    ));
+
+  it('without prompt_logprobs the heat-map asks for the first colour\'s k alternatives; a token listed beside k better ones (vLLM\'s echo) is "rank > k"', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.ownTokenInTop = true;
+        server.fault = {
+          kind: 'status',
+          status: 400,
+          body: JSON.stringify({ error: { message: 'Unrecognized request argument supplied: prompt_logprobs', type: 'invalid_request_error' } }),
+          times: 1,
+        };
+        const before = server.requests.length;
+        const tokens = await model.scoreText(TEXT, { topK: 0, rankTopK: 10, atStart: true });
+        const last = server.requests[server.requests.length - 1].body as Record<string, unknown>;
+        assert.ok(server.requests.length - before === 2 && last.logprobs === 10 && last.prompt_logprobs === undefined, JSON.stringify(last));
+        const toks = toyTokens(TEXT);
+        let beyond = 0;
+        tokens.forEach((t, i) => {
+          const rank = toyRank(toks[i], i + 1);
+          if (rank <= 10) assert.strictEqual(t.rank, rank);
+          else {
+            beyond++;
+            assert.deepStrictEqual([t.rank, t.rankAbove], [undefined, 10], `${t.text}: rank ${rank}`);
+          }
+          assert.deepStrictEqual(t.alternatives, []);
+        });
+        assert.ok(beyond > 0, 'some tokens lie beyond the top 10');
+        // The hover's top 5: the token itself is not among them when it lies beyond (not "the top 6").
+        const hovered = await model.scoreText(TEXT, { topK: 5, atStart: true });
+        hovered.forEach((t, i) => {
+          assert.ok(t.alternatives!.length <= 5, `${t.text}: ${t.alternatives!.length} alternatives`);
+          if (toyRank(toks[i], i + 1) > 5) assert.ok(!t.alternatives!.some((a) => a.id === t.id) && t.rankAbove === 5, t.text);
+        });
       }),
     ));
 
@@ -211,7 +324,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
           body: JSON.stringify({ error: { message: 'Unrecognized request argument supplied: prompt_logprobs', type: 'invalid_request_error' } }),
           times: 1,
         };
-        const { tokens } = await scoreText(model, TEXT, { topK: 5 });
+        const { tokens } = await scoreText(model, TEXT, { details: true, topK: 5 });
         const toks = toyTokens(TEXT);
         tokens.forEach((t, i) => {
           const rank = toyRank(toks[i], i + 1);
@@ -220,6 +333,60 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         });
       });
     }));
+
+  it('a server with a lower max_logprobs: its cap is learnt from its 400 and never asked past again; the context is not cut for it', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        server.maxLogprobs = 5;
+        const read = (a: number, b: number) => TEXT.slice(a, b);
+        const lineStart = TEXT.indexOf('and');
+        const before = server.requests.length;
+        const range = await scoreRange(model, read, lineStart, TEXT.length, { topK: 10, maxContextChars: 4000, contextTokensHint: 2048 });
+        const sent = server.requests.slice(before).map((r) => r.body as Record<string, unknown>);
+        assert.deepStrictEqual(
+          sent.map((b) => [b.logprobs, b.prompt]),
+          [
+            [10, TEXT],
+            [5, TEXT],
+          ],
+        );
+        assert.strictEqual(model.maxTopK, 5);
+        assert.ok(range.tokens.every((t) => t.alternatives!.length <= 5));
+        await scoreRange(model, read, lineStart, TEXT.length, { topK: 10, maxContextChars: 4000, contextTokensHint: 2048 });
+        assert.strictEqual((server.requests[server.requests.length - 1].body as { prompt: string }).prompt, TEXT, 'the whole context again');
+        assert.strictEqual(server.requests.length, before + 3, 'no request refused again');
+      }),
+    ));
+
+  it('a malformed answer is refused, naming the server and the token, never numbers: log-prob > 0, a missing one mid-text, arrays of other lengths, top k above 1, an impossible rank', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const cases: [string, (c: { logprobs: Record<string, unknown[]>; prompt_logprobs?: unknown[] }) => void, RegExp][] = [
+          ['positive', (c) => (c.logprobs.token_logprobs[2] = 3), /token 2 .* has log-prob 3 > 0/],
+          ['null mid-text', (c) => (c.logprobs.token_logprobs[3] = null), /token 3 .* has no log-prob/],
+          ['short', (c) => (c.logprobs.token_logprobs.length = 4), /token_logprobs 4/],
+          ['top k above 1', (c) => (c.logprobs.top_logprobs[2] = { a: -0.1, b: -0.2, c: -0.3 }), /alternatives of token 2 have probabilities that sum above 1/],
+          [
+            'rank 0',
+            (c) => {
+              const entry = c.prompt_logprobs![2] as Record<string, { rank: number }>;
+              for (const e of Object.values(entry)) e.rank = 0;
+            },
+            /has rank 0/,
+          ],
+        ];
+        for (const [name, mangle, message] of cases) {
+          server.mangle = mangle;
+          await rejects(scoreText(model, TEXT, { details: true, topK: 5 }), new RegExp(`${server.base}: a malformed answer: .*${message.source}`)).catch(
+            (e) => {
+              throw new Error(`${name}: ${(e as Error).message}`);
+            },
+          );
+        }
+        server.mangle = undefined;
+        assert.ok((await scoreText(model, TEXT)).summary.bitsPerChar > 0, 'the same model scores again once the answers are well-formed');
+      }),
+    ));
 
   it('generates on the server, streamed: temperature, top_p, seed, stop, n and max_tokens sent; per-token log-probs', () =>
     withServer('vllm', async (server) =>
@@ -267,7 +434,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         // The model asks for at most vLLM's default cap (20); a server with a lower cap answers 400.
         const endpoint = endpointFor(model.ref);
         await rejects(
-          openaiDialect.score!(endpoint, 'toy-model', TEXT, 50),
+          openaiDialect.score!(endpoint, 'toy-model', TEXT, 50, 50),
           /refused the request \(400: Requested sample logprobs of 50, which is greater than max allowed: 20\); it is a limit of the server.*--max-logprobs/,
         );
         endpoint.close();
@@ -315,6 +482,16 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         );
       }),
     ));
+
+  it('a silent server while opening: both dialect probes out at once, and its silence ends the opening (no route asked after it)', () =>
+    withServer('vllm', async (server) => {
+      server.fault = { kind: 'silent' };
+      await rejects(openRemote(`${server.base}#toy-model`, { connectTimeoutMs: 300 }), /no answer within 0.3 s/);
+      const asked = server.requests.map((r) => r.url).sort();
+      assert.deepStrictEqual(asked, ['/api/version', '/props'], 'the probes, and not /v1/models after them');
+      assert.strictEqual(server.maxInFlight, 2, 'the two probes were out together');
+      server.fault = { kind: 'none' };
+    }));
 
   it('a silent server: cancel aborts the HTTP request at once; a read timeout names the silence', () =>
     withServer('vllm', async (server) => {

@@ -106,6 +106,12 @@ export class ReplayServer {
   fault: Fault = { kind: 'none' };
   /** vLLM's max_model_len: a longer prompt gets its 400. */
   maxModelLen = 2048;
+  /** vLLM's --max-logprobs (default 20). */
+  maxLogprobs = 20;
+  /** Echo's top_logprobs list the prompt token itself beside the k best, as vLLM's do (taken from its prompt log-probs). */
+  ownTokenInTop = false;
+  /** Changes the next scoring answers (vLLM echo) before they are sent: a hostile or broken server. */
+  mangle: ((choice: { logprobs: Record<string, unknown[]>; prompt_logprobs?: unknown[] }) => void) | undefined;
   port = 0;
   readonly models: string[];
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -233,10 +239,10 @@ export class ReplayServer {
       if (!this.models.includes(model ?? ''))
         return this.json(res, 404, { object: 'error', message: `The model \`${model}\` does not exist.`, type: 'NotFoundError', param: null, code: 404 });
       const k = Math.max(Number(body.logprobs ?? 0), Number(body.prompt_logprobs ?? 0));
-      if (k > 20)
+      if (k > this.maxLogprobs)
         return this.json(res, 400, {
           object: 'error',
-          message: `Requested sample logprobs of ${k}, which is greater than max allowed: 20`,
+          message: `Requested sample logprobs of ${k}, which is greater than max allowed: ${this.maxLogprobs}`,
           type: 'BadRequestError',
           param: null,
           code: 400,
@@ -275,7 +281,7 @@ export class ReplayServer {
       entry[String(i)] = { logprob: toyLogProb(t, i), rank: toyRank(t, i), decoded_token: t.text };
       return entry;
     });
-    this.json(res, 200, {
+    const answer = {
       id: 'cmpl-1',
       object: 'text_completion',
       created: 0,
@@ -288,7 +294,11 @@ export class ReplayServer {
             text_offset: offsets,
             token_logprobs: toks.map((t, i) => (i === 0 ? null : toyLogProb(t, i))),
             tokens: toks.map((t) => t.text),
-            top_logprobs: toks.map((t, i) => (i === 0 ? null : Object.fromEntries(toyTop(t, i, k).map((a) => [a.text, a.logprob])))),
+            top_logprobs: toks.map((t, i) =>
+              i === 0
+                ? null
+                : Object.fromEntries([...(this.ownTokenInTop ? [[t.text, toyLogProb(t, i)]] : []), ...toyTop(t, i, k).map((a) => [a.text, a.logprob])]),
+            ),
           },
           finish_reason: 'length',
           stop_reason: null,
@@ -296,7 +306,9 @@ export class ReplayServer {
         },
       ],
       usage: { prompt_tokens: toks.length, total_tokens: toks.length, completion_tokens: 0 },
-    });
+    };
+    this.mangle?.(answer.choices[0] as unknown as Parameters<NonNullable<ReplayServer['mangle']>>[0]);
+    this.json(res, 200, answer);
   }
 
   /** Generated text of the toy model: " w1 w2 …", ended by max_tokens. */

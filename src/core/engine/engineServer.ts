@@ -1,6 +1,6 @@
 /** The worker side of the engine protocol: owns one model and answers requests in order. */
 import { entropyNats, topIndices } from '../distribution';
-import { CancelledError, LmError, ModelFormatError } from '../errors';
+import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
 import { generate, type PromptTokens } from '../generation';
 import type { LanguageModel } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
@@ -70,6 +70,10 @@ export class EngineServer {
         }
         case 'topTokens': {
           const m = this.loaded().model;
+          if (m.server) {
+            reply('topTokens', await serverTopTokens(m, req.prompt, req.k, signal));
+            break;
+          }
           const ids = m.tokenizer.encode(req.prompt, true).map((t) => t.id);
           const dist = await m.nextLogProbs(ids, signal);
           // As the hover shows them: a byte token as <0xC3>, not as the "�" its text decodes to.
@@ -108,6 +112,18 @@ export class EngineServer {
     if (!this.model) throw new Error('no model is loaded in the engine');
     return this.model;
   }
+}
+
+/**
+ * The next token's top k from a model on a server: one generated token, greedy, with its
+ * alternatives (the server's top k of the raw distribution; at most its cap).
+ */
+async function serverTopTokens(m: LanguageModel, prompt: string, k: number, signal: CancelSignal): Promise<OpResult<'topTokens'>> {
+  const server = m.server!;
+  const [c] = await server.generate(prompt, { maxTokens: 1, temperature: 0, topKPerToken: Math.min(k, server.maxTopK) }, { signal });
+  const top = (c?.tokens[0]?.alternatives ?? []).map((a, i) => ({ id: i, text: a.text, logProb: a.logProb }));
+  if (top.length === 0) throw new LmError(`${server.endpoint}: the server gave no log-probabilities for the next token`);
+  return { top, entropy: NaN, logProbs: Float64Array.from(top, (a) => a.logProb), topOnly: true };
 }
 
 /** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text. */

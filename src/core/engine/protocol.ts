@@ -77,7 +77,11 @@ export interface EngineOps {
     result: { completions: Completion[] };
   };
   /** The next-token distribution after a prompt: its top tokens and entropy. */
-  topTokens: { request: { prompt: string; k: number }; result: { top: Alternative[]; entropy: number; logProbs: Float64Array } };
+  /**
+   * The next token's likeliest k. `logProbs`: the whole distribution by id; with `topOnly` (a model
+   * on a server, which gives its top k only) the top's log-probs alone, `top[i].id` being i.
+   */
+  topTokens: { request: { prompt: string; k: number }; result: { top: Alternative[]; entropy: number; logProbs: Float64Array; topOnly?: boolean } };
   /**
    * A backoff n-gram model's account of a token's p (the playground's inside panel): the context is
    * the prompt's tokens (when given, encoded at the start) followed by `before`.

@@ -7,6 +7,17 @@ import type { CancelSignal } from '../errors';
 import type { Completion, GenerationHooks, GenerationOptions } from '../generation';
 import type { TokenScore } from '../scoring';
 
+export interface ScoreTextOptions {
+  /** Alternatives per token (0: none; ranks alone cost a server far less, see openaiDialect.ts). */
+  topK: number;
+  /** Where the server gives no ranks, alternatives enough to know a rank up to this. */
+  rankTopK?: number;
+  atStart: boolean;
+  /** Document offset of the text's first character. */
+  offset?: number;
+  signal?: CancelSignal;
+}
+
 export interface ServerModel {
   /** The endpoint it is asked at, for messages: "http://127.0.0.1:8000/v1". */
   readonly endpoint: string;
@@ -20,7 +31,7 @@ export interface ServerModel {
    * and its rank when the server gives it or it is among them; otherwise `rankAbove` = k.
    * With `atStart` the text starts a sequence (the server adds its begin-of-text token).
    */
-  scoreText(text: string, options: { topK: number; atStart: boolean; offset?: number; signal?: CancelSignal }): Promise<TokenScore[]>;
+  scoreText(text: string, options: ScoreTextOptions): Promise<TokenScore[]>;
   /** Sampling on the server with the options' temperature, top-p, seed, stops, n and max tokens, streamed. */
   generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]>;
 }

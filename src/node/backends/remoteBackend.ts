@@ -4,10 +4,10 @@
  * one is there) and, unless the reference sets it, which API dialect it speaks; no request is
  * made before, and none after the model is disposed.
  */
-import { LmError } from '../../core/errors';
+import { CancelledError, LmError, type CancelSignal } from '../../core/errors';
 import { parseRemoteRef, type Dialect, type RemoteRef } from '../../core/remote/remoteRef';
 import type { RemoteDialect } from '../remote/dialect';
-import { Endpoint, type EndpointOptions } from '../remote/endpoint';
+import { Endpoint, NetworkError, type EndpointOptions } from '../remote/endpoint';
 import { llamaCppDialect } from '../remote/llamaCppDialect';
 import { ollamaDialect } from '../remote/ollamaDialect';
 import { openaiDialect } from '../remote/openaiDialect';
@@ -23,20 +23,25 @@ export function endpointFor(ref: RemoteRef, options: EndpointOptions = {}): Endp
 
 /**
  * Which API the server speaks: Ollama answers `GET /api/version`, llama.cpp's server `GET /props`
- * with its generation settings; anything else is taken as the OpenAI API (vLLM, SGLang).
+ * with its generation settings; anything else is taken as the OpenAI API (vLLM, SGLang). Both are
+ * asked at once; a server that gives no answer at all (refused, silent) ends the detection with
+ * that error, after one timeout rather than one per route.
  */
-export async function detectDialect(endpoint: Endpoint): Promise<Dialect> {
+export async function detectDialect(endpoint: Endpoint, signal?: CancelSignal): Promise<Dialect> {
   const probe = async (path: string, test: (j: Record<string, unknown>) => boolean) => {
     try {
-      const j = await endpoint.json(path, undefined);
+      const j = await endpoint.json(path, undefined, signal);
       return j !== null && typeof j === 'object' && test(j as Record<string, unknown>);
-    } catch {
-      return false;
+    } catch (e) {
+      if (e instanceof NetworkError || e instanceof CancelledError) throw e;
+      return false; // an answer, but not this API's
     }
   };
-  if (await probe('api/version', (j) => typeof j.version === 'string')) return 'ollama';
-  if (await probe('props', (j) => typeof j.default_generation_settings === 'object')) return 'llama.cpp';
-  return 'openai';
+  const [ollama, llamaCpp] = await Promise.all([
+    probe('api/version', (j) => typeof j.version === 'string'),
+    probe('props', (j) => typeof j.default_generation_settings === 'object'),
+  ]);
+  return ollama ? 'ollama' : llamaCpp ? 'llama.cpp' : 'openai';
 }
 
 /** Opens a remote model: lists the server's models, checks the named one is among them, detects the dialect. */

@@ -43,8 +43,13 @@ export interface RemoteDialect {
   /** Why this API cannot score a given text; undefined when it can (`score` is then present). */
   readonly scoringUnavailable?: string;
   listModels(endpoint: Endpoint, signal?: CancelSignal): Promise<ServedModel[]>;
-  /** The tokens of `text` with log-probs, the server's begin-of-text token (if it adds one) first. */
-  score?(endpoint: Endpoint, model: string, text: string, topK: number, signal?: CancelSignal): Promise<ServerPosition[]>;
+  /**
+   * The tokens of `text` with log-probs, the server's begin-of-text token (if it adds one) first,
+   * each with its `topK` likeliest alternatives (0: none) and its rank where the server gives
+   * ranks; a server that gives none is asked for `rankTopK` alternatives at least, so that a rank
+   * up to it is known.
+   */
+  score?(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]>;
   /**
    * Streams completions; `onToken` gets each generated token of completion `index`, and returns
    * true when the caller wants no more of it. Resolves with each completion's finish reason.

@@ -28,6 +28,9 @@ export interface EndpointOptions {
 
 const DEFAULTS = { connectTimeoutMs: 15_000, readTimeoutMs: 120_000, maxInFlight: 4, maxRetries: 4, maxRetryAfterMs: 30_000 };
 
+/** No answer came (refused, unreachable, timed out, cut off): unlike an HTTP error, another route of the same server would fare no better. */
+export class NetworkError extends LmError {}
+
 /** How often a CancelSignal (a polled flag) is looked at while a request is out. */
 const CANCEL_POLL_MS = 25;
 
@@ -220,7 +223,7 @@ export class Endpoint {
       if (!ended && format === 'sse') line('');
       if (!ended)
         throw new LmError(
-          `${this.name}: the stream of ${path} was cut off before the completion finished (the server stopped or the connection dropped); what it generated was not used: try again`,
+          `${this.name}: the stream of ${path} was cut off before the completion finished (the server stopped or the connection dropped); try again once the server runs`,
         );
     });
   }
@@ -263,13 +266,11 @@ export class Endpoint {
         if (why === 'cancel') throw new CancelledError();
         if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
         if (why === 'connect-timeout')
-          throw new LmError(
+          throw new NetworkError(
             `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
           );
         if (why === 'read-timeout')
-          throw new LmError(
-            `${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer; nothing was used: try again`,
-          );
+          throw new NetworkError(`${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer: try again`);
         if (e instanceof LmError || e instanceof CancelledError) throw e;
         throw describeNetworkError(e, this.name);
       };
@@ -364,7 +365,7 @@ function parseJson(text: string, name: string, path: string, what = 'the answer'
 }
 
 /** A failure before any answer (fetch's TypeError and its cause's code) in words, with the fix. */
-export function describeNetworkError(e: unknown, name: string, midAnswer = false): LmError {
+export function describeNetworkError(e: unknown, name: string, midAnswer = false): NetworkError {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? (e as { code?: string }).code ?? '';
   const host = (() => {
@@ -375,15 +376,16 @@ export function describeNetworkError(e: unknown, name: string, midAnswer = false
     }
   })();
   if (midAnswer || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
-    return new LmError(`${name}: the connection dropped in the middle of the answer (the server stopped or restarted); nothing was used: try again`);
-  if (code === 'ECONNREFUSED') return new LmError(`${name}: connection refused: no server listens at ${host}; start it, or fix the URL (LM: Select Model)`);
+    return new NetworkError(`${name}: the connection dropped in the middle of the answer (the server stopped or restarted): try again once it runs`);
+  if (code === 'ECONNREFUSED')
+    return new NetworkError(`${name}: connection refused: no server listens at ${host}; start it, or fix the URL (LM: Select Model)`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return new LmError(`${name}: the host name ${host.replace(/:\d+$/, '')} cannot be resolved (DNS); check it in the URL`);
+    return new NetworkError(`${name}: the host name ${host.replace(/:\d+$/, '')} cannot be resolved (DNS); check it in the URL`);
   if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code))
-    return new LmError(
+    return new NetworkError(
       `${name}: the TLS connection failed (${code}): the server's certificate is not trusted here; use its CA (NODE_EXTRA_CA_CERTS) or plain http:// for a server on this machine`,
     );
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT')
-    return new LmError(`${name}: the connection timed out: check the host, the port and any firewall`);
-  return new LmError(`${name}: the request failed (${code || cause?.message || (e as Error).message}); check that the server runs and the URL is right`);
+    return new NetworkError(`${name}: the connection timed out: check the host, the port and any firewall`);
+  return new NetworkError(`${name}: the request failed (${code || cause?.message || (e as Error).message}); check that the server runs and the URL is right`);
 }

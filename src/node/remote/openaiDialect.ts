@@ -21,25 +21,52 @@ function topFromDict(d: unknown): ServerPosition['top'] {
     .sort((a, b) => b.logProb - a.logProb);
 }
 
-/** Positions from an OpenAI `logprobs` object, from token `from` on. */
-function positions(logprobs: Record<string, unknown>, from = 0): ServerPosition[] {
+/**
+ * Positions from an OpenAI `logprobs` object. `given` positions at the start may have no log-prob
+ * (the sequence's first token); any other missing one, arrays of different lengths, or a log-prob
+ * above 0 is a malformed answer (a bug or a hostile server), never numbers.
+ */
+function positions(logprobs: Record<string, unknown>, server: string, given: number): ServerPosition[] {
   const tokens = arr(logprobs.tokens);
   const lps = arr(logprobs.token_logprobs);
   const tops = arr(logprobs.top_logprobs);
+  const bad = (what: string): never => {
+    throw new LmError(`${server}: a malformed answer: ${what}; nothing was scored (is this server OpenAI-compatible?)`);
+  };
+  if (lps.length !== tokens.length) bad(`logprobs.tokens has ${tokens.length} entries but token_logprobs ${lps.length}`);
   const out: ServerPosition[] = [];
-  for (let i = from; i < tokens.length; i++) {
-    if (typeof tokens[i] !== 'string') throw new LmError(`logprobs.tokens[${i}] is not a string`);
-    out.push({ piece: { text: tokens[i] as string }, logProb: num(lps[i]) ?? null, top: topFromDict(tops[i]) });
+  for (let i = 0; i < tokens.length; i++) {
+    if (typeof tokens[i] !== 'string') bad(`logprobs.tokens[${i}] is not a string`);
+    const logProb = num(lps[i]) ?? null;
+    if (logProb === null && i >= given) bad(`token ${i} (${JSON.stringify(tokens[i])}) has no log-prob`);
+    if (logProb !== null && logProb > LOGPROB_SLACK) bad(`token ${i} (${JSON.stringify(tokens[i])}) has log-prob ${logProb} > 0`);
+    const top = topFromDict(tops[i]);
+    if (top.some((t) => t.logProb > LOGPROB_SLACK)) bad(`an alternative of token ${i} has a log-prob > 0`);
+    if (top.reduce((sum, t) => sum + Math.exp(t.logProb), 0) > 1 + PROBABILITY_SLACK) bad(`the alternatives of token ${i} have probabilities that sum above 1`);
+    out.push({ piece: { text: tokens[i] as string }, logProb, top });
   }
   return out;
 }
 
+/** A log-prob above 0 by less than this is rounding (float32 log-softmax); a probability sum above 1 likewise. */
+const LOGPROB_SLACK = 1e-4;
+const PROBABILITY_SLACK = 1e-3;
+
 /** vLLM's prompt_logprobs entry for a token: its rank and the alternatives with ids. */
-function fromPromptLogprobs(p: ServerPosition, entry: unknown, topK: number): void {
+function fromPromptLogprobs(p: ServerPosition, entry: unknown, topK: number, server: string): void {
   const items = Object.values(obj(entry)).map(obj);
   if (items.length === 0) return;
   const own = p.logProb === null ? undefined : items.find((e) => e.decoded_token === p.piece.text && Math.abs((num(e.logprob) ?? NaN) - p.logProb!) < 1e-5);
-  if (own && num(own.rank) !== undefined) p.rank = own.rank as number;
+  const rank = num(own?.rank);
+  if (own && rank !== undefined) {
+    // At least 1 + the listed tokens more probable: a rank that is not is a malformed answer.
+    const above = items.filter((e) => (num(e.logprob) ?? -Infinity) > p.logProb! + 1e-6).length;
+    if (!Number.isInteger(rank) || rank < 1 + above)
+      throw new LmError(
+        `${server}: a malformed answer: token ${JSON.stringify(p.piece.text)} has rank ${rank} with ${above} listed tokens more probable; nothing was scored`,
+      );
+    p.rank = rank;
+  }
   // Its entries hold the k best and the token itself: the k best, likeliest first.
   const top = items
     .filter((e) => typeof e.decoded_token === 'string' && num(e.logprob) !== undefined && (num(e.rank) === undefined || (e.rank as number) <= topK))
@@ -68,29 +95,37 @@ export const openaiDialect: RemoteDialect = {
       .map((m) => ({ id: m.id as string, contextLength: num(m.max_model_len) }));
   },
 
-  async score(endpoint: Endpoint, model: string, text: string, topK: number, signal?: CancelSignal): Promise<ServerPosition[]> {
-    const body: Record<string, unknown> = { model, prompt: text, max_tokens: 0, echo: true, logprobs: topK, temperature: 0 };
+  async score(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]> {
+    const body = (k: number): Record<string, unknown> => ({ model, prompt: text, max_tokens: 0, echo: true, logprobs: k, temperature: 0 });
     const withRanks = !noPromptLogprobs.has(endpoint.origin);
+    // Without ranks, enough alternatives to tell a rank up to rankTopK.
+    const fallbackK = Math.max(topK, rankTopK);
     let answer: Record<string, unknown>;
     try {
-      answer = obj(await endpoint.json('v1/completions', withRanks ? { ...body, prompt_logprobs: topK } : body, signal, { model, asked: `top-k ${topK}` }));
+      // prompt_logprobs 0 is each token's own log-prob and rank (vLLM): ranks alone cost a server
+      // one pass over the text, alternatives a sort of every position's distribution.
+      answer = obj(
+        withRanks
+          ? await endpoint.json('v1/completions', { ...body(topK), prompt_logprobs: topK }, signal, { model, asked: `top-k ${topK}` })
+          : await endpoint.json('v1/completions', body(fallbackK), signal, { model, asked: `top-k ${fallbackK}` }),
+      );
     } catch (e) {
       if (!withRanks || !(e instanceof LmError) || !/prompt_logprobs/.test(e.message) || /max_logprobs|at most|maximum/i.test(e.message)) throw e;
       // Not vLLM: the OpenAI API's echo alone (no ranks outside the top k).
       noPromptLogprobs.add(endpoint.origin);
-      answer = obj(await endpoint.json('v1/completions', body, signal, { model, asked: `top-k ${topK}` }));
+      answer = obj(await endpoint.json('v1/completions', body(fallbackK), signal, { model, asked: `top-k ${fallbackK}` }));
     }
     const choice = obj(arr(answer.choices)[0]);
     if (!choice.logprobs)
       throw new LmError(
         `${endpoint.name}: the answer has no choices[0].logprobs: this server does not score a prompt (echo with logprobs); use a vLLM or SGLang server, or a local model`,
       );
-    const out = positions(obj(choice.logprobs));
+    const out = positions(obj(choice.logprobs), endpoint.name, 1);
     const prompt = arr(choice.prompt_logprobs);
     if (prompt.length > 0) {
       // With max_tokens 0 the echoed tokens are the prompt's; prompt_logprobs has one entry per prompt token.
       out.length = Math.min(out.length, prompt.length);
-      out.forEach((p, i) => fromPromptLogprobs(p, prompt[i], topK));
+      out.forEach((p, i) => fromPromptLogprobs(p, prompt[i], topK, endpoint.name));
     }
     return out;
   },
@@ -121,7 +156,7 @@ export const openaiDialect: RemoteDialect = {
         for (const c of arr(e.choices).map(obj)) {
           const index = num(c.index) ?? 0;
           if (done.has(index)) continue;
-          const tokens = positions(obj(c.logprobs));
+          const tokens = positions(obj(c.logprobs), endpoint.name, 0);
           // A server that sends no log-probs still sends the text.
           if (tokens.length === 0 && typeof c.text === 'string' && c.text) tokens.push({ piece: { text: c.text }, logProb: null, top: [] });
           for (const p of tokens) if (!done.has(index) && onToken(index, p)) done.add(index);

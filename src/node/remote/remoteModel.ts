@@ -6,13 +6,13 @@
  * alternatives can mark the actual token.
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
-import { LmError, type CancelSignal } from '../../core/errors';
+import { LmError } from '../../core/errors';
 import type { Completion, GeneratedToken, GenerationHooks, GenerationOptions } from '../../core/generation';
 import { blankLineStop, validateGenerationOptions, type FinishReason } from '../../core/generation';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../core/model';
 import { randomSeed } from '../../core/random';
 import type { RemoteRef } from '../../core/remote/remoteRef';
-import { needsLocalModel, type ServerModel } from '../../core/remote/serverModel';
+import { needsLocalModel, type ScoreTextOptions, type ServerModel } from '../../core/remote/serverModel';
 import { pieceBytes, placePieces, type ServerPiece } from '../../core/remote/tokenOffsets';
 import type { Alternative, TokenScore } from '../../core/scoring';
 import { byteTokenText, splitsCharacter } from '../../core/tokenBytes';
@@ -94,7 +94,8 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     private readonly dialect: RemoteDialect,
     private readonly http: Endpoint,
     contextLength: number | undefined,
-    readonly maxTopK = DEFAULT_MAX_TOP_K,
+    /** Alternatives asked at most: vLLM's default cap, lowered to a server's own when it refuses more. */
+    public maxTopK = DEFAULT_MAX_TOP_K,
   ) {
     this.endpoint = ref.baseUrl;
     this.scoringUnavailable = dialect.scoringUnavailable;
@@ -132,17 +133,43 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     return a;
   }
 
-  /** Rank where the server gives it, or where the token is among the alternatives; else unknown (rankAbove). */
-  private rankOf(p: ServerPosition, id: number, alternatives: Alternative[]): { rank?: number; rankAbove?: number } {
+  /**
+   * Rank where the server gives it, or where the token is among the `asked` likeliest; else
+   * unknown (rankAbove). vLLM's echo lists the token itself beside the k asked for, so a token
+   * found in the list with k above it is past the top k.
+   */
+  private rankOf(p: ServerPosition, id: number, alternatives: Alternative[], asked: number): { rank?: number; rankAbove?: number } {
     if (p.rank !== undefined) return { rank: p.rank };
-    if (alternatives.some((a) => a.id === id)) return { rank: 1 + alternatives.filter((a) => a.logProb > p.logProb!).length };
-    return { rankAbove: alternatives.length };
+    const above = alternatives.filter((a) => a.logProb > p.logProb!).length;
+    if (above < asked && alternatives.some((a) => a.id === id)) return { rank: 1 + above };
+    return { rankAbove: Math.min(asked, alternatives.length) };
   }
 
-  async scoreText(text: string, options: { topK: number; atStart: boolean; offset?: number; signal?: CancelSignal }): Promise<TokenScore[]> {
+  /**
+   * Runs `ask`, and once more if the server refuses it for asking more log-probs than its cap
+   * (vLLM's max_logprobs, named in its 400): the cap is kept, and the retry asks no more.
+   */
+  private async withinCap<T>(ask: () => Promise<T>): Promise<T> {
+    try {
+      return await ask();
+    } catch (e) {
+      // The server's own words, in the message's "(400: …)": vLLM's "… max allowed: 20", lmp serve's "… maximum of 20 (max_logprobs …".
+      const cap = e instanceof LmError ? /\(400: [^)]*logprobs[^)]*(?:max allowed|maximum of):? (\d+)/i.exec(e.message) : null;
+      if (!cap || Number(cap[1]) >= this.maxTopK) throw e;
+      this.maxTopK = Number(cap[1]);
+      return ask();
+    }
+  }
+
+  scoreText(text: string, options: ScoreTextOptions): Promise<TokenScore[]> {
+    return this.withinCap(() => this.scoreOnce(text, options));
+  }
+
+  private async scoreOnce(text: string, options: ScoreTextOptions): Promise<TokenScore[]> {
     if (!this.dialect.score || this.scoringUnavailable) throw new LmError(`${this.endpoint}: ${this.scoringUnavailable ?? 'this server cannot score a text'}`);
-    const topK = Math.max(1, Math.min(this.maxTopK, options.topK));
-    const positions = await this.dialect.score(this.http, this.ref.model, text, topK, options.signal);
+    const topK = Math.max(0, Math.min(this.maxTopK, options.topK));
+    const rankTopK = Math.max(topK, Math.min(this.maxTopK, options.rankTopK ?? 0));
+    const positions = await this.dialect.score(this.http, this.ref.model, text, topK, rankTopK, options.signal);
     const placed = placePieces(
       text,
       positions.map((p) => p.piece),
@@ -154,7 +181,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
       // The first token (the begin-of-text token, or the text's first without one) is given, not scored.
       if (p.logProb === null) return;
       const id = this.tokenizer.id(p.piece);
-      const alternatives = p.top.map((t) => this.alternative(t));
+      const known = p.top.map((t) => this.alternative(t));
       const bytes = pieceBytes(p.piece);
       out.push({
         id,
@@ -163,14 +190,18 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
         length: placed[i].length,
         logProb: p.logProb,
         oov: false,
-        ...this.rankOf(p, id, alternatives),
-        alternatives,
+        ...this.rankOf(p, id, known, rankTopK),
+        alternatives: known.slice(0, topK),
       });
     });
     return out;
   }
 
-  async generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+  generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
+    return this.withinCap(() => this.generateOnce(prompt, options, hooks));
+  }
+
+  private async generateOnce(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]> {
     validateGenerationOptions(options);
     if (!Number.isFinite(options.temperature)) throw new LmError(`temperature ∞ needs a local model: ${this.info.name} samples on its server`);
     const n = options.numCompletions ?? 1;
@@ -190,6 +221,8 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     }));
     if (options.maxTokens > 0) {
       const stops = options.stopSequences ?? [];
+      // At least the token's own log-prob comes with its alternatives.
+      const asked = Math.max(1, perToken);
       const reasons = await this.dialect.generate(
         this.http,
         this.ref.model,
@@ -202,7 +235,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
           seed,
           stop: stops,
           n,
-          logprobs: Math.max(1, perToken),
+          logprobs: asked,
         },
         (index, p) => {
           const run = runs[index];
@@ -211,7 +244,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
           const alternatives = p.top.map((t) => this.alternative(t));
           const token: GeneratedToken = { id, text: p.piece.text, logProb: p.logProb ?? NaN, bytes: pieceBytes(p.piece) };
           if (perToken > 0) {
-            Object.assign(token, this.rankOf(p, id, alternatives));
+            Object.assign(token, this.rankOf(p, id, alternatives, asked));
             token.alternatives = alternatives.slice(0, perToken);
           }
           run.starts.push(run.text.length);
