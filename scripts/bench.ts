@@ -4,15 +4,15 @@
  *
  * Each reference is checked to compute the same values as what it is compared with (the run stops
  * otherwise), and each stated target is judged: the run prints and writes "meets" or "misses".
- * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, neural, tokenizer,
- * inline, serve, gguf) and prints them without writing the file, to check a change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10
+ * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, training, neural,
+ * tokenizer, inline, serve, inside, gguf) and prints them without writing the file, to check a change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10
  * shorten it.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeArpa } from '../src/core/ngram/arpa';
+import { arpaText } from '../src/core/ngram/arpaWriter';
 import { KneserNeyTrainer } from '../src/core/ngram/kneserNey';
 import type { NgramModel } from '../src/core/ngram/ngramModel';
 import { addTextToTrainer } from '../src/core/ngram/textTraining';
@@ -21,14 +21,16 @@ import { benchNeural, benchPrompt } from '../src/node/neuralBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
 import { GGUF_VARIANTS, compareGguf, ggufTable, missingGgufBenchFiles } from './ggufSpeed';
+import { benchInside } from './insideBench';
 import { benchRemote } from './remoteBench';
 import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
+import { trainingSection } from './trainingBench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const SECTIONS = ['ngram', 'neural', 'tokenizer', 'inline', 'serve', 'gguf'] as const;
+const SECTIONS = ['ngram', 'training', 'neural', 'tokenizer', 'inline', 'serve', 'inside', 'gguf'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A stated target and how this run did against it. */
@@ -89,14 +91,12 @@ class StringHashModel {
   private readonly entries = new Map<string, [number, number]>();
   constructor(model: NgramModel) {
     let section = 0;
-    for (const chunk of writeArpa(model)) {
-      for (const line of chunk.split('\n')) {
-        const m = /^\\(\d)-grams:$/.exec(line);
-        if (m) section = Number(m[1]);
-        else if (section && line) {
-          const f = line.split('\t');
-          this.entries.set(f[1], [Number(f[0]), f[2] ? Number(f[2]) : 0]);
-        }
+    for (const line of arpaText(model).split('\n')) {
+      const m = /^\\(\d)-grams:$/.exec(line);
+      if (m) section = Number(m[1]);
+      else if (section && line) {
+        const f = line.split('\t');
+        this.entries.set(f[1], [Number(f[0]), f[2] ? Number(f[2]) : 0]);
       }
     }
   }
@@ -367,6 +367,30 @@ async function serveSection(say: Say, valid: string, targets: Target[]): Promise
   say(`Through the server / in process: ${fmt(median(b.served) / median(b.inProcess))}×.`);
 }
 
+async function insideSection(say: Say, valid: string, targets: Target[]): Promise<void> {
+  say();
+  say('## Inside the model: logit lens and attention (embedded `gpt-classics`, int8, one thread)');
+  say();
+  say(
+    `For the last token of a 128-token prompt of the valid split, as the playground's inside panel asks: one forward pass that also returns every layer's hidden states and attention probabilities, the final norm and output layer applied to the 5 hidden states at that position (top 5 per layer, the next token's rank), and each head's attention row. Against it, a forward pass of the same 128 tokens returning the logits alone. Medians of ${RUNS} runs after a warm-up.`,
+  );
+  say();
+  say('| runtime | lens + attention | plain forward pass, logits only | difference |');
+  say('|---|---:|---:|---:|');
+  for (const device of ['native', 'wasm'] as const) {
+    const b = await benchInside(valid, device, RUNS);
+    const inside = median(b.inside) * 1000;
+    const plain = median(b.plain) * 1000;
+    say(`| ${device} | ${fmt(inside)} ms | ${fmt(plain)} ms | ${fmt(inside - plain)} ms |`);
+    if (device === 'native')
+      targets.push({
+        target: 'logit lens and attention for a 128-token prompt, gpt-classics on native, within 200 ms',
+        measured: `${fmt(inside)} ms`,
+        meets: inside <= 200,
+      });
+  }
+}
+
 /** Largest difference between a reference's log10 lookups and the model's: ARPA keeps 7 significant digits. */
 const ARPA_TOLERANCE = 1e-4;
 
@@ -452,7 +476,7 @@ function ngramSection(say: Say, targets: Target[], train: string[], valid: strin
     `| training (count, adjust, discount, interpolate, lay out the trie) | ${fmt(tokens / median(trainTimes))} tokens/s (${fmt(median(trainTimes))} s) | counting alone with a JS \`Map\` per order: ${fmt(tokens / median(naiveTimes))} tokens/s (${fmt(median(naiveTimes))} s) | ${fmt(median(naiveTimes) / median(trainTimes))}× |`,
   );
   say(
-    `| peak memory, \`lmp train-ngram --order 4 --arpa\` (incl. writing the ARPA) | ${trainRss ? `${fmt(trainRss / 2 ** 20)} MiB` : 'n/a'} | KenLM \`lmplz -o 4 -S 2G\`, measured once on this machine type: 470 MB, 2.8 s wall | — |`,
+    `| peak memory, \`lmp train-ngram --order 4 --arpa\` (incl. writing the ARPA) | ${trainRss ? `${fmt(trainRss / 2 ** 20)} MiB` : 'n/a'} | KenLM: see Training below | — |`,
   );
   const large = scoreLargeText();
   say(
@@ -474,9 +498,6 @@ function ngramSection(say: Say, targets: Target[], train: string[], valid: strin
     `| full next-token distributions (${fmt(v.size, 6)} words) | ${fmt(dists)} /s | one lookup per vocabulary word: ${fmt(perWord)} /s | ${fmt(dists / perWord)}× |`,
   );
   say();
-  say(
-    "KenLM's figure is the one recorded in the foundation issue for the same corpus and order; KenLM is not installable here, so it is not re-measured each run.",
-  );
   say(
     `Each reference computes what it is compared with (checked every run; the benchmark stops otherwise): the \`Map\` counter finds the model's n-grams per order (${naive.map((c) => fmt(c, 7)).join(' / ')}; the model's unigrams add \`<s>\` and \`<unk>\`); the string-hash ARPA gives each of the ${fmt(N - 3, 6)} lookups the model's value within ARPA's 7 significant digits (largest difference ${difference(lookupDiff)}); one lookup per word gives the full distributions' values (largest difference ${difference(distDiff)}).`,
   );
@@ -561,10 +582,12 @@ async function main(): Promise<void> {
     `Medians of ${RUNS} runs (3 for training); references run in the same process, so the ratios hold on a noisy shared machine better than the absolute figures. Each stated target is judged at the end: meets or misses.`,
   );
   if (sections.has('ngram')) ngramSection(say, targets, corpusTexts('train'), valid);
+  if (sections.has('training')) await trainingSection(say, targets, ROOT, CORPUS, Number(process.env.BENCH_TRAIN_RUNS ?? 3));
   if (sections.has('neural')) await neuralSection(say, targets);
   if (sections.has('tokenizer')) tokenizerSection(say);
   if (sections.has('inline')) await inlineSection(say, valid, targets);
   if (sections.has('serve')) await serveSection(say, valid, targets);
+  if (sections.has('inside')) await insideSection(say, valid, targets);
   if (sections.has('gguf')) ggufSection(say, targets);
   targetsSection(say, targets);
   if (sections.size < SECTIONS.length) {
