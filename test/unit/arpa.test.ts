@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { ModelFormatError } from '../../src/core/errors';
-import { readArpa, writeArpa } from '../../src/core/ngram/arpa';
+import { writeArpa } from '../../src/core/ngram/arpa';
+import { readArpa } from '../../src/core/ngram/arpaReader';
 import { xxh32 } from '../../src/core/checksum';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { readArpa, writeArpa } from '../../src/core/ngram/arpa';
+import { writeArpa } from '../../src/core/ngram/arpa';
+import { readArpa } from '../../src/core/ngram/arpaReader';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
