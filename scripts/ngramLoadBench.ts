@@ -35,6 +35,8 @@ const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 
 interface Run {
   seconds: number;
+  /** User + system CPU seconds. */
+  cpu: number;
   rss: number;
   stdout: string;
 }
@@ -43,10 +45,10 @@ interface Run {
 function timed(command: string, args: string[], stdin?: string): Run {
   const fd = stdin ? fs.openSync(stdin, 'r') : 'ignore';
   try {
-    const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', command, ...args], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
-    const m = /TIME ([\d.]+) (\d+)\s*$/.exec(r.stderr);
+    const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', command, ...args], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
+    const m = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
     if (r.status !== 0 || !m) throw new Error(`${path.basename(command)} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-    return { seconds: Number(m[1]), rss: Number(m[2]) * 1024, stdout: r.stdout };
+    return { seconds: Number(m[1]), rss: Number(m[2]) * 1024, cpu: Number(m[3]) + Number(m[4]), stdout: r.stdout };
   } finally {
     if (typeof fd === 'number') fs.closeSync(fd);
   }
@@ -82,17 +84,21 @@ function scorePair(cli: string, model: string, text: string, runs: number, query
 
 const wall = (runs: Run[]) => median(runs.map((r) => r.seconds));
 const peak = (runs: Run[]) => median(runs.map((r) => r.rss));
+const cpu = (runs: Run[]) => median(runs.map((r) => r.cpu));
 
-function inProcessSeconds(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  return (async () => {
-    const out: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t = process.hrtime.bigint();
-      await fn();
-      out.push(Number(process.hrtime.bigint() - t) / 1e9);
-    }
-    return median(out);
-  })();
+/** Medians of wall and CPU (user + system) seconds of `fn` in this process: CPU time shows what a loaded shared machine's wall time hides. */
+async function inProcessSeconds(runs: number, fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
+    await fn();
+    const used = process.cpuUsage(c);
+    walls.push(Number(process.hrtime.bigint() - t) / 1e9);
+    cpus.push((used.user + used.system) / 1e6);
+  }
+  return { wall: median(walls), cpu: median(cpus) };
 }
 
 export async function ngramLoadSection(say: Say, targets: LoadTarget[], root: string, corpus: string, runs: number): Promise<void> {
@@ -137,11 +143,17 @@ export async function ngramLoadSection(say: Say, targets: LoadTarget[], root: st
       `| ${unit(get(p.ours))} | ${p.kenlm.length ? unit(get(p.kenlm)) : '—'} | ${p.kenlm.length ? `${fmt(get(p.ours) / get(p.kenlm))}×` : '—'} |`;
     const seconds = (x: number) => `${fmt(x)} s`;
     say(`| ARPA text, wall ${cell(fromArpa, wall, seconds)}`);
+    say(`| ARPA text, CPU (user + system) ${cell(fromArpa, cpu, seconds)}`);
     say(`| ARPA text, peak memory ${cell(fromArpa, peak, mib)}`);
     if (query) {
       const timeRatio = wall(fromArpa.ours) / wall(fromArpa.kenlm);
       const memRatio = peak(fromArpa.ours) / peak(fromArpa.kenlm);
-      targets.push({ target: 'ARPA load + score ≤ 2× KenLM `query`, wall time', measured: `${fmt(timeRatio)}×`, meets: timeRatio <= 2 });
+      const cpuRatio = cpu(fromArpa.ours) / cpu(fromArpa.kenlm);
+      targets.push({
+        target: 'ARPA load + score ≤ 2× KenLM `query`, wall time',
+        measured: `${fmt(timeRatio)}× (CPU ${fmt(cpuRatio)}×)`,
+        meets: timeRatio <= 2,
+      });
       targets.push({ target: 'ARPA load + score ≤ 3× KenLM `query`, peak memory', measured: `${fmt(memRatio)}×`, meets: memRatio <= 3 });
     }
     // Binary formats: ours by lmp convert; KenLM's probing and trie by build_binary.
@@ -197,19 +209,31 @@ export async function ngramLoadSection(say: Say, targets: LoadTarget[], root: st
     say();
     say(`Load time in this process (\`loadNgramFile\`, medians of ${runs}; the ARPA of 3):`);
     say();
-    say('| model | file | load |');
-    say('|---|---:|---:|');
-    say(`| the ARPA above | ${mib(arpaBytes)} | ${seconds(arpaLoad)} |`);
-    say(`| the same as \`.ngram\` (\`lmp convert\`) | ${mib(fs.statSync(ngram).size)} | ${seconds(binaryLoad)} |`);
-    say(
-      `| embedded \`ngram-classics\` as shipped (\`model.ngram.gz\`, byte planes, ${fmt(
+    say('| model | file | load, wall | CPU |');
+    say('|---|---:|---:|---:|');
+    const row = (label: string, bytes: number, t: { wall: number; cpu: number }) =>
+      say(`| ${label} | ${mib(bytes)} | ${seconds(t.wall)} | ${seconds(t.cpu)} |`);
+    row('the ARPA above', arpaBytes, arpaLoad);
+    row('the same as `.ngram` (`lmp convert`)', fs.statSync(ngram).size, binaryLoad);
+    row(
+      `embedded \`ngram-classics\` as shipped (\`model.ngram.gz\`, byte planes, ${fmt(
         embedded.counts.reduce((a, b) => a + b, 0),
         7,
-      )} n-grams) | ${mib(fs.statSync(embeddedFile).size)} | ${seconds(embeddedLoad)} |`,
+      )} n-grams)`,
+      fs.statSync(embeddedFile).size,
+      embeddedLoad,
     );
-    say(`| embedded \`ngram-classics\` as \`.ngram\` (\`lmp convert\`, plain arrays) | ${mib(fs.statSync(plainEmbedded).size)} | ${seconds(plainLoad)} |`);
-    targets.push({ target: 'embedded n-gram model loads in ≤ 0.1 s (as shipped, gzipped)', measured: seconds(embeddedLoad), meets: embeddedLoad <= 0.1 });
-    targets.push({ target: 'embedded n-gram model loads in ≤ 0.1 s (as a plain `.ngram`)', measured: seconds(plainLoad), meets: plainLoad <= 0.1 });
+    row('embedded `ngram-classics` as `.ngram` (`lmp convert`, plain arrays)', fs.statSync(plainEmbedded).size, plainLoad);
+    targets.push({
+      target: 'embedded n-gram model loads in ≤ 0.1 s (as shipped, gzipped)',
+      measured: `${seconds(embeddedLoad.wall)} (CPU ${seconds(embeddedLoad.cpu)})`,
+      meets: embeddedLoad.wall <= 0.1,
+    });
+    targets.push({
+      target: 'embedded n-gram model loads in ≤ 0.1 s (as a plain `.ngram`)',
+      measured: `${seconds(plainLoad.wall)} (CPU ${seconds(plainLoad.cpu)})`,
+      meets: plainLoad.wall <= 0.1,
+    });
 
     queriesPerSecond(say, model, corpus, runs, cli, ngram, query, probing, dir);
     if (process.env.BENCH_HUGE_ARPA === '1') hugeArpa(say, targets, arpa, cli, text, dir, query);

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { xxh32, Xxh32 } from '../../src/core/checksum';
 import { parseAsciiDecimal } from '../../src/core/ngram/asciiDecimal';
 import { writeArpa } from '../../src/core/ngram/arpa';
 import { ArpaReader, readArpa, readArpaBytes } from '../../src/core/ngram/arpaReader';
@@ -200,5 +201,21 @@ describe('ARPA reader: streaming bytes', () => {
 
   it('reads bytes handed over at once, a megabyte at a time', () => {
     assert.strictEqual(arpaOf(readArpaBytes(bytes)), arpa);
+  });
+});
+
+describe('XXH32 in pieces', () => {
+  it('gives xxh32 of the whole, however the bytes are cut', () => {
+    const bytes = new Uint8Array(1000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+    for (const length of [0, 1, 3, 15, 16, 17, 31, 64, 999, 1000]) {
+      const whole = xxh32(bytes.subarray(0, length));
+      for (const piece of [1, 3, 4, 5, 16, 17, 100]) {
+        const h = new Xxh32();
+        // Odd offsets too: unaligned pieces.
+        for (let at = 0; at < length; at += piece) h.update(bytes.subarray(at, Math.min(length, at + piece)));
+        assert.strictEqual(h.digest(), whole, `${length} bytes in pieces of ${piece}`);
+      }
+    }
   });
 });
