@@ -302,6 +302,21 @@ describe('next-character distribution of a token-level model', () => {
     }
   });
 
+  it('gives a rare 3–4-byte character (an emoji after English text) a probability once the search budget is spent', async function () {
+    this.timeout(60_000);
+    const gpt = await loadModel('gpt-classics');
+    try {
+      const game = newGame('t', 'It’s done 🙂 now.', 'all', 0, 'g');
+      const bits: number[] = [];
+      await playModel(new NextCharPredictor(gpt, alphabetOf(game)), game, 0, Infinity, (g) => bits.push(g.bits));
+      assert.ok(bits.every(Number.isFinite), `bits per character: ${bits.map((b) => b.toFixed(1)).join(', ')}`);
+      // The emoji is spelled by 4 byte tokens, far below the best-first search's 12 calls: followed on after them.
+      assert.ok(bits[Array.from(game.text).indexOf('🙂')] > 20);
+    } finally {
+      await gpt.dispose?.();
+    }
+  });
+
   it('ranks guesses by probability with ties in alphabet order', () => {
     assert.strictEqual(guessRank([0.1, 0.5, 0.4], 2), 2);
     assert.strictEqual(guessRank([0.3, 0.3, 0.4], 1), 3);

@@ -53,6 +53,8 @@ export class NextCharPredictor {
   private readonly symbolIndex = new Map<string, number>();
   private readonly maxCalls: number;
   private readonly minPath: number;
+  /** The alphabet's symbols as byte strings (byte spellings) or as they are. */
+  private readonly symbolBytes: string[];
 
   constructor(
     readonly model: LanguageModel,
@@ -86,6 +88,7 @@ export class NextCharPredictor {
     const ids = [...this.surfaces.keys()].filter((id) => this.surfaces[id] !== undefined);
     ids.sort((a, b) => (this.surfaces[a]! < this.surfaces[b]! ? -1 : this.surfaces[a]! > this.surfaces[b]! ? 1 : 0));
     this.sorted = Int32Array.from(ids);
+    this.symbolBytes = alphabet.symbols.map((c) => (this.bytes ? byteString(utf8.encode(c)) : c));
   }
 
   /**
@@ -128,10 +131,26 @@ export class NextCharPredictor {
       if (at !== undefined) mass[at] += w;
     };
     let calls = 0;
-    while (queue.length > 0 && calls < this.maxCalls) {
-      // Best first: the most probable unfinished spelling of the rest.
-      let best = 0;
-      for (let i = 1; i < queue.length; i++) if (queue[i].weight > queue[best].weight) best = i;
+    // Once the budget is spent, byte spellings of characters that still have no mass are followed
+    // on (a few calls each): a model with byte tokens gives every character some probability, and a
+    // rare 3–4-byte one (’, an emoji) would otherwise get none, and infinite surprisal.
+    const unfinished = (p: Path) => {
+      if (!p.started) return false;
+      for (let i = 0; i < mass.length; i++) if (mass[i] === 0 && this.symbolBytes[i].startsWith(p.started)) return true;
+      return false;
+    };
+    let extraCalls = 0;
+    while (queue.length > 0) {
+      let best = -1;
+      if (calls < this.maxCalls) {
+        // Best first: the most probable unfinished spelling of the rest.
+        best = 0;
+        for (let i = 1; i < queue.length; i++) if (queue[i].weight > queue[best].weight) best = i;
+      } else if (this.bytes && extraCalls < this.maxCalls) {
+        for (let i = 0; i < queue.length; i++) if (unfinished(queue[i]) && (best < 0 || queue[i].weight > queue[best].weight)) best = i;
+        extraCalls++;
+      }
+      if (best < 0) break;
       const { context: ctx, rest: r, started, weight } = queue.splice(best, 1)[0];
       const logProbs = await this.model.nextLogProbs(ctx, signal);
       calls++;
