@@ -1,6 +1,7 @@
 /** What every language model in the product offers: a tokenizer and next-token distributions. */
 import type { BackendCapabilities } from './backends/capabilities';
 import type { CancelSignal } from './errors';
+import type { NgramTrace } from './ngram/backoffTrace';
 import type { ServerModel } from './remote/serverModel';
 import type { Piece } from './tokenizers/pretokenizers';
 
@@ -88,6 +89,8 @@ export interface LanguageModel {
     each: (index: number, logProbs: Float64Array) => void,
     signal?: CancelSignal,
   ): Promise<Float64Array>;
+  /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
+  ngramTrace?(context: readonly number[], id: number): NgramTrace;
   /**
    * A model that runs on a server (capabilities.tokenizer `server`): asked with text, since its
    * tokenizer is the server's; its token-level methods refuse with a message saying so.

@@ -6,6 +6,8 @@
  */
 import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../core/numberFormat';
 import type { Alternative } from '../core/scoring';
+import type { NgramTrace } from '../core/ngram/backoffTrace';
+import { orderPhrase, traceRows } from '../playground/ngramTraceView';
 import type { WordPart } from './wordView';
 import { wordLogProb } from './wordView';
 import { escapeMarkdown, inlineCode } from './markdownText';
@@ -36,6 +38,8 @@ export interface HoverFacts {
   bytes?: WordPart[];
   /** The word the unit is part of, when it has two or more parts. */
   word?: { text: string; parts: WordPart[] };
+  /** A backoff n-gram model's account of p: the order used and the backoff weights paid. */
+  ngram?: NgramTrace;
 }
 
 export interface HeatmapFacts {
@@ -60,7 +64,11 @@ export function rankPhrase(r: Pick<HoverFacts, 'rank' | 'rankAbove' | 'vocabSize
   return `rank **${int(r.rank)}**${r.vocabSize > 0 ? ` of ${int(r.vocabSize)}` : ''}`;
 }
 
-export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
+/**
+ * `continueWith`: the command URI that continues the text with an alternative (undefined: no link
+ * for it); links are given for the alternatives other than the token itself.
+ */
+export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts, continueWith?: (alternative: Alternative) => string | undefined): string {
   const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? []), ...(r.bytes?.map((b) => b.text) ?? [])];
   const legend = whitespaceLegend(shown);
   const p = Math.exp(r.logProb);
@@ -81,6 +89,15 @@ export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
     md +=
       `Spelled by ${r.bytes.length} byte tokens: p = ${r.bytes.map((b) => `${inlineCode(visibleToken(b.text))} ${formatProbability(Math.exp(b.logProb))}`).join(' × ')}` +
       ` (each given the bytes before it)\n\n`;
+  if (r.ngram) {
+    // The factors that multiply to p; a context never seen costs nothing and is left out.
+    const factors = traceRows(r.ngram)
+      .filter((row) => row.outcome !== 'unseen context')
+      .map(
+        (row) => `${formatProbability(10 ** row.log10Factor)} (${row.outcome === 'used' ? `${row.order}-gram` : `backoff of the ${row.order}-gram context`})`,
+      );
+    md += `**n-gram**: ${escapeMarkdown(orderPhrase(r.ngram))}: p = ${factors.join(' × ')}\n\n`;
+  }
   if (r.word) {
     const lp = wordLogProb(r.word.parts);
     md +=
@@ -93,6 +110,10 @@ export function hoverMarkdown(r: HoverFacts, heatmap?: HeatmapFacts): string {
     md += `| ${r.bytes ? 'alternatives for its first byte' : 'alternatives'} | ${labels.join(' | ')} |\n|---|${'---:|'.repeat(labels.length)}\n`;
     const about = r.entropy !== undefined ? `entropy ${formatBits(r.entropy / Math.LN2)}` : `the server's top ${r.alternatives.length}`;
     md += `| p (${about}) | ${r.alternatives.map((a) => formatProbability(Math.exp(a.logProb))).join(' | ')} |\n`;
+    // A character of several byte tokens is replaced whole: an alternative for its first byte does not fit there.
+    const links = continueWith && !r.bytes ? r.alternatives.filter((a) => a.id !== r.id).map((a) => [a, continueWith(a)] as const) : [];
+    const shownLinks = links.filter(([, uri]) => uri !== undefined).map(([a, uri]) => `[${inlineCode(visibleToken(a.text))}](${uri})`);
+    if (shownLinks.length) md += `\nContinue with ${shownLinks.join(' · ')} (in place of this token, then complete)\n`;
   }
   if (legend) md += `\n${legend}\n`;
   return md;

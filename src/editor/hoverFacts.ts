@@ -92,6 +92,8 @@ export async function hoverFactsAt(
     oov: model.unkId !== undefined && ids[first] === model.unkId,
     modelName: model.info.name,
     word: await wordAt(model, seq, offset, line, logProbAt),
+    // A backoff n-gram model's account of a single token's p (its inside view, in short).
+    ...(model.ngramTrace && first === last ? { ngram: model.ngramTrace(ids.slice(contextStart, first), ids[first]) } : {}),
   };
 }
 

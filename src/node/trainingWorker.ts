@@ -24,7 +24,7 @@ const post = (m: FromTrainingWorker, transfer: ArrayBuffer[] = []) => parentPort
 
 parentPort!.on('message', async (m: ToTrainingWorker) => {
   try {
-    if (m.type === 'start') trainer = new KneserNeyTrainer({ order: m.order, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    if (m.type === 'start') trainer = new KneserNeyTrainer({ order: m.order, discountFallback: DEFAULT_FALLBACK_DISCOUNTS, keepCounts: true });
     else if (m.type === 'text') {
       addTextToTrainer(trainer!, m.train, 'editor');
       if (m.heldOut.trim()) heldOut.push(m.heldOut);

@@ -21,15 +21,42 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
     void vscode.window.showWarningMessage('LM: Complete Selection works in a text editor: open a file first.');
     return;
   }
-  const document = editor.document;
-  const model = await models.get();
   const selection = editor.selection;
-  const endOffset = document.offsetAt(selection.end);
-  const startOffset = selection.isEmpty ? 0 : document.offsetAt(selection.start);
+  const document = editor.document;
+  await completeInDocument(models, log, document, {
+    start: selection.isEmpty ? 0 : document.offsetAt(selection.start),
+    end: document.offsetAt(selection.end),
+  });
+}
+
+/**
+ * Where a completion goes: after the prompt `[start, end)` of the document, or, with `replace`,
+ * in place of `[end, replace.end)`, given `replace.text` (the prompt then ends with that text).
+ */
+export interface CompletionPlace {
+  start: number;
+  end: number;
+  replace?: { end: number; text: string };
+}
+
+/**
+ * Completes at `place` and inserts the completion (with the replacement) as one undo step, unless
+ * the document changed while the model generated or the editor refuses the edit (then it offers
+ * to copy the text).
+ */
+export async function completeInDocument(
+  models: ModelService,
+  log: vscode.LogOutputChannel,
+  document: vscode.TextDocument,
+  place: CompletionPlace,
+): Promise<void> {
+  const model = await models.get();
+  const endOffset = place.end;
   // Long prompts are cut to the context window, like the hover.
   const window = documentWindow(document, endOffset, contextChars(), model.tokenizer);
-  const promptStart = Math.max(startOffset, window.startOffset);
-  const prompt = document.getText(new vscode.Range(document.positionAt(promptStart), document.positionAt(endOffset)));
+  const promptStart = Math.max(place.start, window.startOffset);
+  const replaced = place.replace?.text ?? '';
+  const prompt = document.getText(new vscode.Range(document.positionAt(promptStart), document.positionAt(endOffset))) + replaced;
   if (prompt.trim().length === 0) {
     void vscode.window.showWarningMessage('LM: Complete Selection needs a prompt: select some text, or put the cursor after some text.');
     return;
@@ -39,7 +66,9 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
   const options = generationSettings(document);
   const versionBefore = document.version;
   const insertAt = document.positionAt(endOffset);
-  const after = document.getText(new vscode.Range(insertAt, document.positionAt(endOffset + 1)));
+  const replaceEnd = place.replace?.end ?? endOffset;
+  const target = new vscode.Range(insertAt, document.positionAt(replaceEnd));
+  const after = document.getText(new vscode.Range(target.end, document.positionAt(replaceEnd + 1)));
   const started = Date.now();
   // Tokens of each completion as they come: the progress shows them, and Stop keeps them.
   const partial: number[][] = [];
@@ -101,22 +130,25 @@ export async function completeSelection(models: ModelService, log: vscode.LogOut
   if (!chosen) return;
   const text = fitCompletion(prompt, chosen.text, after);
   if (text.trim().length === 0) {
-    void vscode.window.showInformationMessage(`LM: the model produced no text (finished: ${finishLabel(chosen)}).`);
-    return;
+    void vscode.window.showInformationMessage(
+      `LM: the model produced no text (finished: ${finishLabel(chosen)})${replaced ? `; ${JSON.stringify(replaced)} is put in alone` : ''}.`,
+    );
+    if (!replaced) return;
   }
   await insert(text);
 
-  /** Inserts `text` after the prompt as one undo step, unless the document changed meanwhile. */
-  async function insert(text: string): Promise<void> {
+  /** Inserts `text` after the prompt (with the replacement) as one undo step, unless the document changed meanwhile. */
+  async function insert(completion: string): Promise<void> {
+    const text = replaced + completion;
     if (document.isClosed) return notInserted('the document was closed while the model was generating', text);
     if (document.version !== versionBefore) return notInserted('the document changed while the model was generating', text);
     const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document);
     let ok: boolean;
-    if (targetEditor) ok = await targetEditor.edit((b) => b.insert(insertAt, text), { undoStopBefore: true, undoStopAfter: true });
+    if (targetEditor) ok = await targetEditor.edit((b) => b.replace(target, text), { undoStopBefore: true, undoStopAfter: true });
     else {
       // Its tab was closed or is in the background (the document is still open): a workspace edit reaches it.
       const edit = new vscode.WorkspaceEdit();
-      edit.insert(document.uri, insertAt, text);
+      edit.replace(document.uri, target, text);
       ok = await vscode.workspace.applyEdit(edit);
     }
     // A read-only editor drops the edit and still reports success: the unchanged version tells.

@@ -12,6 +12,7 @@ import type { LanguageModel } from '../core/model';
 import { chunkContextStart } from '../editor/chunkedScoring';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
+import { CONTINUE_WITH_COMMAND, continueWithUri } from './continueWith';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
@@ -74,8 +75,13 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (!result || token.isCancellationRequested) return undefined;
     const range = new vscode.Range(document.positionAt(result.start), document.positionAt(result.start + result.length));
     const entry = heatmapOn ? this.heatmap!.entryAt(document, offset) : undefined;
-    const md = new vscode.MarkdownString(hoverMarkdown(result, entry), true);
-    md.isTrusted = false;
+    const at = result;
+    const md = new vscode.MarkdownString(
+      hoverMarkdown(result, entry, (a) => continueWithUri(document, at.start, at.length, a)),
+      true,
+    );
+    // Only the "continue with" command runs from this hover's links.
+    md.isTrusted = { enabledCommands: [CONTINUE_WITH_COMMAND] };
     return new vscode.Hover(md, range);
   }
 

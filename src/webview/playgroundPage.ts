@@ -36,6 +36,9 @@ import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
+import { BranchTree } from '../playground/branchTree';
+import { renderBranches } from './branchView';
+import { showInside, type ChosenToken } from './insidePanel';
 
 interface VsCodeApi {
   postMessage(message: FromPlaygroundPage): void;
@@ -114,7 +117,13 @@ byId('app').replaceChildren(
     'vscode-tabs',
     { id: 'tabs' },
     el('vscode-tab-header', { slot: 'header' }, 'Results'),
-    el('vscode-tab-panel', {}, el('div', { id: 'comparison' }), el('div', { id: 'results', class: 'results' })),
+    el(
+      'vscode-tab-panel',
+      {},
+      el('div', { id: 'comparison' }),
+      el('div', { id: 'results', class: 'results' }),
+      el('section', { id: 'inside', class: 'inside', 'aria-label': 'Inside the model', hidden: '' }),
+    ),
     el('vscode-tab-header', { slot: 'header' }, 'Temperature explorer'),
     el('vscode-tab-panel', {}, explorerLayout()),
   ),
@@ -219,8 +228,11 @@ interface TokenView extends GeneratedToken {
 }
 
 const tip = byId<HTMLElement>('token-tip');
-/** Token spans, with byte tokens that split a character merged into one span. */
-function tokenSpans(tokens: TokenView[]): HTMLElement[] {
+/**
+ * Token spans, with byte tokens that split a character merged into one span. With `choose`, a
+ * click or Enter on a span chooses its token (its index plus `first`) for the inside panel.
+ */
+function tokenSpans(tokens: TokenView[], choose?: (index: number) => void, first = 0): HTMLElement[] {
   return mergeUtf8(tokens).map((piece) => {
     const group = tokens.slice(piece.first, piece.last + 1);
     const p = Math.exp(group.reduce((s, x) => s + x.logProb, 0));
@@ -241,20 +253,175 @@ function tokenSpans(tokens: TokenView[]): HTMLElement[] {
     span.addEventListener('focus', show);
     span.addEventListener('mouseleave', () => (tip.hidden = true));
     span.addEventListener('blur', () => (tip.hidden = true));
+    if (choose) {
+      span.classList.add('choosable');
+      span.dataset.index = String(first + piece.first);
+      span.addEventListener('click', () => choose(first + piece.first));
+      span.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter' || e.ctrlKey || e.metaKey) return;
+        e.preventDefault();
+        choose(first + piece.first);
+      });
+    }
     return span;
   });
 }
 
-function completionView(c: Completion, run: RunShape): HTMLElement {
+/** A completion with its tree of continuations, and what a branch from it is generated with. */
+interface CompletionState {
+  tree: BranchTree;
+  request: PlaygroundRequest;
+  model: string;
+  promptTokens: GeneratedToken[];
+  branches: HTMLElement;
+}
+
+function completionView(c: Completion, run: RunShape, request: PlaygroundRequest, model: string): HTMLElement[] {
   const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
   const summary = summarizeCompletion(c, run);
-  return el(
-    'div',
-    { class: 'completion', 'data-index': String(c.index) },
-    el('div', { class: 'text' }, fragment(tokenSpans([...prompt, ...c.tokens]))),
-    ...(summary.stoppedAtOnce ? [el('div', { class: 'stopped-at-once' }, summary.stoppedAtOnce)] : []),
-    el('div', { class: 'meta' }, summary.meta),
+  const state: CompletionState = {
+    tree: new BranchTree(c.tokens, c.finishReason),
+    request,
+    model,
+    promptTokens: prompt,
+    // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
+    branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
+  };
+  // The first prompt token is not scored (nothing precedes it): nothing to look inside.
+  const promptSpans = tokenSpans(prompt, (i) => i > 0 && choosePromptToken(state, i));
+  const generated = tokenSpans(c.tokens, (i) => chooseToken(state, 0, i));
+  return [
+    el(
+      'div',
+      { class: 'completion', 'data-index': String(c.index), tabindex: '-1' },
+      el('div', { class: 'text' }, fragment(promptSpans), fragment(generated)),
+      ...(summary.stoppedAtOnce ? [el('div', { class: 'stopped-at-once' }, summary.stoppedAtOnce)] : []),
+      el('div', { class: 'meta' }, summary.meta),
+    ),
+    state.branches,
+  ];
+}
+
+// ---------------------------------------------------------------- inside panel and branches
+const insidePanel = byId<HTMLElement>('inside');
+
+function markChosen(span: Element | null | undefined): void {
+  document.querySelectorAll('.tok.chosen-token').forEach((s) => {
+    s.classList.remove('chosen-token');
+    s.removeAttribute('aria-current');
+  });
+  span?.classList.add('chosen-token');
+  span?.setAttribute('aria-current', 'true');
+}
+
+function insideContext(state: CompletionState, chosen: ChosenToken) {
+  return {
+    chosen,
+    engine: async () => {
+      await loadModel(state.model);
+      return engine();
+    },
+  };
+}
+
+const capabilitiesOf = (spec: string) => config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
+
+function showChosen(state: CompletionState, chosen: ChosenToken, span: Element | null, branch?: (alternative: number) => void): void {
+  markChosen(span);
+  showInside(insidePanel, insideContext(state, chosen), { capabilities: capabilitiesOf(state.model), branch });
+  insidePanel.scrollIntoView({ block: 'nearest' });
+  byId<HTMLElement>('inside-heading').focus();
+}
+
+/** A generated token of branch `id` (path index `index`): the inside panel, with its alternatives to branch from. */
+function chooseToken(state: CompletionState, id: number, index: number, span?: Element | null): void {
+  const path = state.tree.path(id);
+  const token = path[index];
+  showChosen(
+    state,
+    {
+      model: state.model,
+      prompt: state.request.prompt,
+      before: path.slice(0, index).map((t) => t.id),
+      token,
+      where: `token ${index + 1} of ${id === 0 ? 'the completion' : `branch ${id}`}`,
+    },
+    span ?? document.activeElement,
+    (alternative) => void branchFrom(state, id, index, alternative),
   );
+}
+
+function choosePromptToken(state: CompletionState, index: number): void {
+  showChosen(
+    state,
+    {
+      model: state.model,
+      before: state.promptTokens.slice(0, index).map((t) => t.id),
+      token: state.promptTokens[index],
+      where: `token ${index} of the prompt`,
+    },
+    document.activeElement,
+  );
+}
+
+function drawBranches(state: CompletionState, running?: number): void {
+  renderBranches(
+    state.branches,
+    state.tree,
+    (tokens, choose, first) => tokenSpans(tokens, choose, first),
+    (id, index) => chooseToken(state, id, index),
+    running,
+  );
+}
+
+/** Continues the generation from `alternative` at path index `index` of branch `id`: a new branch of the tree. */
+async function branchFrom(state: CompletionState, id: number, index: number, alternative: number): Promise<void> {
+  if (running) {
+    message('A generation is running: wait for it, or Stop it, before branching.');
+    return;
+  }
+  const at = state.tree.path(id)[index];
+  const alt = at.alternatives?.find((a) => a.id === alternative);
+  if (!alt) return;
+  const { branch, existed } = state.tree.branchFrom(id, index, alt);
+  // The branch's row takes the focus (not a token, whose tooltip would cover the panel); Tab goes on to its tokens.
+  const focusBranch = () => {
+    const row = branch.id === 0 ? state.branches.previousElementSibling : state.branches.querySelector(`[data-branch="${branch.id}"]`);
+    (row as HTMLElement | null)?.focus();
+  };
+  if (existed) {
+    message(`That continuation is already here (${branch.id === 0 ? 'the completion' : `branch ${branch.id}`}).`, 'info');
+    focusBranch();
+    return;
+  }
+  const signal = { cancelled: false };
+  running = signal;
+  byId('stop').removeAttribute('disabled');
+  byId('run').setAttribute('disabled', '');
+  message('', 'info');
+  drawBranches(state, branch.id);
+  focusBranch();
+  try {
+    await loadModel(state.model);
+    const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
+    const res = await (
+      await engine()
+    ).request({ op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options }, signal, (r) => {
+      state.tree.append(branch.id, r.tokens);
+      drawBranches(state, branch.id);
+    });
+    const c = res.completions[0];
+    state.tree.finish(branch.id, c.tokens, c.finishReason);
+  } catch (e) {
+    if (e instanceof CancelledError || signal.cancelled) message('Stopped: the branch keeps what was generated.', 'info');
+    else message((e as Error).message);
+  } finally {
+    running = undefined;
+    byId('stop').setAttribute('disabled', '');
+    byId('run').removeAttribute('disabled');
+    drawBranches(state);
+    focusBranch();
+  }
 }
 
 let running: { cancelled: boolean } | undefined;
@@ -278,6 +445,7 @@ async function run(): Promise<void> {
   const comparison = byId<HTMLElement>('comparison');
   results.replaceChildren();
   comparison.replaceChildren();
+  insidePanel.hidden = true;
   const differ = differingVariables(requests);
   const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
   const completions: Completion[] = [];
@@ -318,7 +486,7 @@ async function run(): Promise<void> {
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
       const shape: RunShape = { scoring, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
-      body.replaceChildren(...res.completions.map((c) => completionView(c, shape)));
+      body.replaceChildren(...res.completions.flatMap((c) => completionView(c, shape, request, request.model || config.defaultModel)));
       if (!scoring) completions.push(...res.completions);
       const promptTokens = res.completions[0].promptTokens ?? [];
       if (scoring) scored.push({ request, logProb: promptTokens.reduce((s, t) => s + t.logProb, 0), tokens: promptTokens.map((t) => t.text) });

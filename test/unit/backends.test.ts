@@ -126,6 +126,7 @@ describe('model backends: the registry', function () {
       context: 'markov',
       placements: ['host', 'webview-worker'],
       devices: [],
+      inside: ['ngram-backoff'],
     });
     assert.deepStrictEqual(onnxBackend.capabilities, {
       distribution: 'full',

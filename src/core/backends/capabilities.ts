@@ -9,6 +9,15 @@ export type Placement = 'host' | 'node-worker' | 'webview-worker';
 /** Accelerated runtimes that `lmPlayground.device` chooses among. */
 export type Device = 'native' | 'wasm' | 'webgpu';
 
+/**
+ * Views of a model's inside that the playground's inside panel shows for a chosen token, one
+ * section each (src/webview/insidePanel.ts, INSIDE_SECTIONS). `ngram-backoff`: which order of an
+ * n-gram model gave the token's probability, the backoff weights paid, the counts if kept.
+ * A new view (logit lens, attention) adds its name here, declares it in its backend's
+ * capabilities, and adds its section to INSIDE_SECTIONS.
+ */
+export type InsideView = 'ngram-backoff';
+
 export interface BackendCapabilities {
   /**
    * `full`: a next-token distribution over the whole vocabulary (ranks and entropies are exact);
@@ -32,4 +41,6 @@ export interface BackendCapabilities {
   tokenizer?: 'server';
   /** Devices `lmPlayground.device` chooses among; empty when it runs in plain JavaScript, where the setting does not apply. */
   devices: readonly Device[];
+  /** Views of its inside the playground can show for a token (none when absent). */
+  inside?: readonly InsideView[];
 }

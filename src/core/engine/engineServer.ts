@@ -1,7 +1,7 @@
 /** The worker side of the engine protocol: owns one model and answers requests in order. */
 import { entropyNats, topIndices } from '../distribution';
-import { CancelledError, ModelFormatError } from '../errors';
-import { generate } from '../generation';
+import { CancelledError, LmError, ModelFormatError } from '../errors';
+import { generate, type PromptTokens } from '../generation';
 import type { LanguageModel } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
@@ -59,7 +59,9 @@ export class EngineServer {
           const stream = new TokenStream((completion, tokens) => this.post({ id: req.id, ok: true, op: 'generate', partial: { completion, tokens } }, []));
           let completions;
           try {
-            completions = await generate(this.loaded().model, req.prompt, req.options, { signal, onToken: (c, t) => stream.add(c, t) });
+            const model = this.loaded().model;
+            const input = req.continuation ? continuedPrompt(model, req.prompt, req.continuation) : req.prompt;
+            completions = await generate(model, input, req.options, { signal, onToken: (c, t) => stream.add(c, t) });
           } finally {
             stream.flush(); // before the final response; a cancelled generation still shows what it made
           }
@@ -73,6 +75,13 @@ export class EngineServer {
           // As the hover shows them: a byte token as <0xC3>, not as the "�" its text decodes to.
           const top = topIndices(dist, req.k).map((id) => ({ id, text: displayTokenText(m.tokenizer, id), logProb: dist[id] }));
           reply('topTokens', { top, entropy: entropyNats(dist), logProbs: copy(dist) });
+          break;
+        }
+        case 'ngramTrace': {
+          const m = this.loaded().model;
+          if (!m.ngramTrace) throw new LmError(`${m.info.name} is not a backoff n-gram model: it has no orders or backoff weights to show`);
+          const context = [...(req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : []), ...req.before];
+          reply('ngramTrace', { trace: m.ngramTrace(context, req.token) });
           break;
         }
         case 'dispose':
@@ -99,6 +108,19 @@ export class EngineServer {
     if (!this.model) throw new Error('no model is loaded in the engine');
     return this.model;
   }
+}
+
+/** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text. */
+function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens {
+  const tokens = model.tokenizer.encode(prompt, true);
+  let text = prompt;
+  for (let i = 0; i < ids.length; i++) {
+    // Decoded together: a tokenizer may join or space tokens by what precedes them.
+    const next = prompt + model.tokenizer.decode(ids.slice(0, i + 1), prompt.length > 0);
+    tokens.push({ id: ids[i], text: next.slice(text.length), start: text.length, length: Math.max(0, next.length - text.length) });
+    text = next;
+  }
+  return { text, tokens };
 }
 
 /** Models may keep returning the same array (a cache): send a copy. */

@@ -8,6 +8,7 @@
  */
 import type { Completion, GenerationOptions, GeneratedToken } from '../generation';
 import type { ModelInfo } from '../model';
+import type { NgramTrace } from '../ngram/backoffTrace';
 import type { DtypeRequest } from '../neural/onnxVariants';
 import type { Alternative } from '../scoring';
 
@@ -70,9 +71,18 @@ export interface EngineOps {
   sequenceLogProbs: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array } };
   sequenceScores: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array; ranks: Int32Array } };
   /** Generation in the worker, tokens streamed back as partial responses (the playground). */
-  generate: { request: { prompt: string; options: GenerationOptions }; result: { completions: Completion[] } };
+  generate: {
+    /** `continuation`: token ids that follow the prompt's tokens before generation starts (a branch from a chosen token). */
+    request: { prompt: string; continuation?: number[]; options: GenerationOptions };
+    result: { completions: Completion[] };
+  };
   /** The next-token distribution after a prompt: its top tokens and entropy. */
   topTokens: { request: { prompt: string; k: number }; result: { top: Alternative[]; entropy: number; logProbs: Float64Array } };
+  /**
+   * A backoff n-gram model's account of a token's p (the playground's inside panel): the context is
+   * the prompt's tokens (when given, encoded at the start) followed by `before`.
+   */
+  ngramTrace: { request: { prompt?: string; before: number[]; token: number }; result: { trace: NgramTrace } };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 

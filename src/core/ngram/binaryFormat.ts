@@ -17,9 +17,10 @@ import { xxh32, Xxh32 } from '../checksum';
 import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
+import { CompactCounts } from './compactCounts';
 import { ARRAY_LAYOUTS, decodeArray, encodeArray, type ArrayLayout } from './arrayLayout';
 import { MAX_ORDER } from './kneserNey';
-import { MAX_LOG10_BACKOFF, NgramModel, NgramOrder } from './ngramModel';
+import { MAX_LOG10_BACKOFF, NgramModel, NgramOrder, type OrderDiscounts } from './ngramModel';
 import { Vocabulary } from './vocabulary';
 
 const MAGIC = 'LMPNGRAM';
@@ -41,7 +42,7 @@ export interface NgramFileMetadata {
   [key: string]: unknown;
 }
 
-type Field = 'words' | 'logProb' | 'backoff' | 'childStart';
+type Field = 'words' | 'logProb' | 'backoff' | 'childStart' | 'counts';
 
 interface ArrayRecord {
   order: number;
@@ -58,9 +59,11 @@ interface Header {
   vocabulary: string[];
   counts: number[];
   arrays: ArrayRecord[];
+  /** With every order's `counts` array (a model trained with its counts kept): the discounts per order. */
+  discounts?: OrderDiscounts[];
 }
 
-const FIELD_TYPE: Record<Field, 'u32' | 'f32'> = { words: 'u32', logProb: 'f32', backoff: 'f32', childStart: 'u32' };
+const FIELD_TYPE: Record<Field, 'u32' | 'f32'> = { words: 'u32', logProb: 'f32', backoff: 'f32', childStart: 'u32', counts: 'u32' };
 
 /**
  * Each field's layout in a file with planes, the smallest once gzipped on the embedded model
@@ -68,7 +71,7 @@ const FIELD_TYPE: Record<Field, 'u32' | 'f32'> = { words: 'u32', logProb: 'f32',
  * 0.27), words and logProb in planes (words 4.53 / 3.68, logProb 8.98 / 8.35); backoff stays
  * plain (0.31, planes 0.61): its values repeat exactly, whole 4-byte values that gzip matches.
  */
-const PLANES_LAYOUT: Record<Field, ArrayLayout> = { words: 'planes', logProb: 'planes', backoff: 'plain', childStart: 'delta-planes' };
+const PLANES_LAYOUT: Record<Field, ArrayLayout> = { words: 'planes', logProb: 'planes', backoff: 'plain', childStart: 'delta-planes', counts: 'planes' };
 
 export interface NgramWriteOptions {
   /**
@@ -130,8 +133,10 @@ export function* ngramBinaryChunks(model: NgramModel, metadata: NgramFileMetadat
     add('logProb', o.logProb);
     add('backoff', o.backoff);
     add('childStart', o.childStart);
+    if (model.discounts) add('counts', o.counts?.toUint32());
   });
   const header: Header = { metadata, vocabulary: model.vocab.allWords().slice(), counts: model.counts, arrays: records };
+  if (model.discounts) header.discounts = model.discounts;
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const fixed = FIXED_HEADER[version];
   const dataStart = fixed + ((headerBytes.length + 3) & ~3);
@@ -213,6 +218,11 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     (orders[r.order - 1] as unknown as Record<string, unknown>)[r.field] = arr;
   }
   orders[0].words = Uint32Array.from({ length: orders[0].count }, (_, i) => i);
+  // Counts are read as u32 and kept a byte each.
+  for (const o of orders) {
+    const stored = o.counts as unknown as Uint32Array | undefined;
+    if (stored) o.counts = new CompactCounts(stored);
+  }
   checkTrie(orders, fail);
   let vocab: Vocabulary;
   try {
@@ -223,6 +233,7 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
   for (const special of [UNK, BOS, EOS]) if (vocab.id(special) === undefined) fail(`the vocabulary has no ${special}`);
   const model = new NgramModel(vocab, orders);
   model.source = fileName;
+  if (h.discounts) model.discounts = h.discounts;
   return { model, metadata: h.metadata };
 }
 
@@ -275,7 +286,7 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
     seen.add(what);
     const count = counts[k - 1];
     const expected = f === 'childStart' ? count + 1 : count;
-    const needed = f === 'words' ? k > 1 : f === 'logProb' ? true : k < N;
+    const needed = f === 'words' ? k > 1 : f === 'logProb' || f === 'counts' ? true : k < N;
     if (!needed) fail(`${what} is not part of a ${N}-gram model`);
     if (length !== expected) fail(`${what} has ${JSON.stringify(length)} entries, the ${k}-gram count needs ${expected}`);
     if (!isCount(offset) || (offset as number) % 4 !== 0) fail(`${what} has a bad offset ${JSON.stringify(offset)}`);
@@ -286,6 +297,18 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
   for (let k = 1; k <= N; k++) {
     const need: Field[] = [...(k > 1 ? (['words'] as Field[]) : []), 'logProb', ...(k < N ? (['backoff', 'childStart'] as Field[]) : [])];
     for (const f of need) if (!seen.has(`${k}-gram ${f}`)) fail(`${k}-gram ${f} is missing`);
+  }
+  // Counts come with every order and the discounts they were estimated with, or not at all.
+  const withCounts = Array.from({ length: N }, (_, k) => seen.has(`${k + 1}-gram counts`));
+  const { discounts } = header;
+  if (withCounts.some((c) => c) || discounts !== undefined) {
+    const missing = withCounts.findIndex((c) => !c);
+    if (missing >= 0) fail(`${missing + 1}-gram counts are missing (a model keeps the counts of every order or of none)`);
+    if (!Array.isArray(discounts) || discounts.length !== N) return fail(`the header needs the discounts of each of the ${N} orders with the counts`);
+    discounts.forEach((d: unknown, k: number) => {
+      const ok = isObject(d) && [d.d1, d.d2, d.d3].every((x) => typeof x === 'number' && x >= 0 && x <= 3);
+      if (!ok) fail(`bad ${k + 1}-gram discounts ${JSON.stringify(d)} (D1, D2, D3+ between 0 and 3)`);
+    });
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) if (spans[i][0] < spans[i - 1][1]) fail('two arrays overlap');

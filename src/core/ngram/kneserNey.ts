@@ -8,6 +8,7 @@
  *   distribution over the vocabulary without `<s>`; γ(c) becomes the ARPA backoff of c.
  */
 import { LmError } from '../errors';
+import { CompactCounts } from './compactCounts';
 import { GrowableUint32, PairIndex } from './growable';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
@@ -36,6 +37,8 @@ export interface TrainOptions {
    * lmplz's --discount_fallback. Without it such data is an error.
    */
   discountFallback?: Discounts;
+  /** Keep each n-gram's adjusted count and the discounts in the model (4 bytes an n-gram), for the inside view. */
+  keepCounts?: boolean;
 }
 
 export const DEFAULT_FALLBACK_DISCOUNTS: Discounts = { d1: 0.5, d2: 1, d3: 1.5 };
@@ -44,6 +47,7 @@ export class KneserNeyTrainer {
   readonly vocab: Vocabulary;
   private readonly order: number;
   private readonly fallback?: Discounts;
+  private readonly keepCounts: boolean;
   /** Raw occurrence counts per order (index 0 = unigrams, by word id). */
   private readonly raw: GrowableUint32[] = [];
   /** Distinct left extensions per order below the highest. */
@@ -67,6 +71,7 @@ export class KneserNeyTrainer {
     this.vocab = vocab;
     this.order = options.order;
     this.fallback = options.discountFallback;
+    this.keepCounts = options.keepCounts ?? false;
     for (let k = 0; k < this.order; k++) {
       this.raw.push(new GrowableUint32());
       this.cont.push(new GrowableUint32());
@@ -225,7 +230,8 @@ export class KneserNeyTrainer {
       probs.push(p);
     }
 
-    const model = this.toTrie(probs, gammas);
+    const model = this.toTrie(probs, gammas, this.keepCounts ? adjusted : undefined);
+    if (this.keepCounts) model.discounts = discounts;
     const stats: TrainingStats = {
       tokens: this.tokens,
       sentences: this.sentences,
@@ -258,7 +264,7 @@ export class KneserNeyTrainer {
   }
 
   /** Lays the n-grams out as a sorted trie (counting sorts: by word, then stably by parent). */
-  private toTrie(probs: Float64Array[], gammas: Float64Array[]): NgramModel {
+  private toTrie(probs: Float64Array[], gammas: Float64Array[], adjusted?: Uint32Array[]): NgramModel {
     const N = this.order;
     const V = this.vocab.size;
     const bos = this.vocab.bosId!;
@@ -268,7 +274,12 @@ export class KneserNeyTrainer {
     const uniProb = new Float32Array(V);
     for (let w = 0; w < V; w++) uniProb[w] = Math.log10(probs[0][w]);
     uniProb[bos] = -99; // <s> is never predicted; lmplz writes -99
-    orders.push({ count: V, words: Uint32Array.from({ length: V }, (_, i) => i), logProb: uniProb });
+    orders.push({
+      count: V,
+      words: Uint32Array.from({ length: V }, (_, i) => i),
+      logProb: uniProb,
+      ...(adjusted ? { counts: new CompactCounts(adjusted[0]) } : {}),
+    });
 
     for (let k = 2; k <= N; k++) {
       const idx = this.index[k - 1];
@@ -297,13 +308,16 @@ export class KneserNeyTrainer {
       const logProb = new Float32Array(count);
       const nextPosition = new Uint32Array(count);
       const p = probs[k - 1];
+      const adj = adjusted?.[k - 1];
+      const counts = adj ? new Uint32Array(count) : undefined;
       for (let j = 0; j < count; j++) {
         const old = sorted[j];
         words[j] = word[old];
         logProb[j] = Math.log10(p[old]);
+        if (counts) counts[j] = adj![old];
         nextPosition[old] = j;
       }
-      orders.push({ count, words, logProb });
+      orders.push({ count, words, logProb, ...(counts ? { counts: new CompactCounts(counts) } : {}) });
       position = nextPosition;
     }
     return new NgramModel(this.vocab, orders);

@@ -5,6 +5,7 @@ import { LN10 } from '../logMath';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
 import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenizers/pretokenizers';
 import { editorCut, whitespaceCut } from '../tokenizers/textCuts';
+import { backoffTrace, type NgramTrace } from './backoffTrace';
 import { NgramModel } from './ngramModel';
 
 export class NgramTokenizer implements Tokenizer {
@@ -64,6 +65,7 @@ export const NGRAM_CAPABILITIES: BackendCapabilities = {
   context: 'markov',
   placements: ['host', 'webview-worker'],
   devices: [],
+  inside: ['ngram-backoff'],
 };
 
 export class NgramLanguageModel implements LanguageModel {
@@ -140,6 +142,10 @@ export class NgramLanguageModel implements LanguageModel {
       ranks[i - from] = rank;
     }
     return { logProbs, ranks };
+  }
+
+  ngramTrace(context: readonly number[], id: number): NgramTrace {
+    return backoffTrace(this.ngram, this.contextTail(context), id);
   }
 
   private contextTail(context: readonly number[]): readonly number[] {

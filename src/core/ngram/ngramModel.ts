@@ -6,6 +6,7 @@
  * Probabilities and backoffs are log10, as in ARPA files; queries follow ARPA backoff semantics.
  */
 import { ModelFormatError } from '../errors';
+import type { CompactCounts } from './compactCounts';
 import { Vocabulary } from './vocabulary';
 
 /**
@@ -25,11 +26,26 @@ export interface NgramOrder {
   backoff?: Float32Array;
   /** Length count+1, absent for the highest order. */
   childStart?: Uint32Array;
+  /**
+   * Kneser-Ney's adjusted count of each n-gram (raw for the highest order and n-grams that start
+   * with `<s>`, else the number of distinct words seen before it): kept only by models trained in
+   * the product with counts (workspace training), for the inside view.
+   */
+  counts?: CompactCounts;
+}
+
+/** A model's Kneser-Ney discounts D1, D2, D3+ of one order. */
+export interface OrderDiscounts {
+  d1: number;
+  d2: number;
+  d3: number;
 }
 
 export class NgramModel {
   /** The file the model came from, named when a query finds it inconsistent. */
   source = 'n-gram model';
+  /** Per order, the discounts its probabilities were estimated with: set with every order's `counts`. */
+  discounts?: OrderDiscounts[];
 
   constructor(
     readonly vocab: Vocabulary,
@@ -61,7 +77,8 @@ export class NgramModel {
     return node;
   }
 
-  private findChild(childStart: Uint32Array, words: Uint32Array, node: number, word: number): number {
+  /** Index in order k+1 of the child `word` of entry `node` of order k (given order k's childStart and order k+1's words), or -1. */
+  findChild(childStart: Uint32Array, words: Uint32Array, node: number, word: number): number {
     let lo = childStart[node];
     let hi = childStart[node + 1];
     while (lo < hi) {
@@ -134,6 +151,7 @@ export class NgramModel {
       bytes += o.words.byteLength + o.logProb.byteLength;
       bytes += o.backoff?.byteLength ?? 0;
       bytes += o.childStart?.byteLength ?? 0;
+      bytes += o.counts?.byteLength ?? 0;
     }
     return bytes;
   }

@@ -1,0 +1,41 @@
+/**
+ * The hover's "continue with …" links: a command URI per alternative that puts the alternative in
+ * place of the hovered token and completes from it (Complete Selection's insertion: one undo step,
+ * nothing inserted when the document changed meanwhile or the editor is read-only).
+ */
+import * as vscode from 'vscode';
+import type { Alternative } from '../core/scoring';
+import { splitsCharacter } from '../core/tokenBytes';
+import { completeInDocument } from './completeSelection';
+import type { ModelService } from './modelService';
+
+export const CONTINUE_WITH_COMMAND = 'lmPlayground.continueWith';
+
+/** What a link carries: the token's place in one version of the document, and the text to put there. */
+export interface ContinueWithArgs {
+  uri: string;
+  version: number;
+  start: number;
+  length: number;
+  text: string;
+}
+
+/** The link for `alternative` of the token at [start, start + length) of `document`; none for a byte token (part of a character). */
+export function continueWithUri(document: vscode.TextDocument, start: number, length: number, alternative: Alternative): string | undefined {
+  if (alternative.bytes && splitsCharacter(alternative.bytes)) return undefined;
+  const args: ContinueWithArgs = { uri: document.uri.toString(), version: document.version, start, length, text: alternative.text };
+  return `command:${CONTINUE_WITH_COMMAND}?${encodeURIComponent(JSON.stringify([args]))}`;
+}
+
+export async function continueWith(models: ModelService, log: vscode.LogOutputChannel, args: ContinueWithArgs): Promise<void> {
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === args.uri);
+  if (!document) {
+    void vscode.window.showWarningMessage('LM: the document of that hover is closed; nothing was changed.');
+    return;
+  }
+  if (document.version !== args.version) {
+    void vscode.window.showWarningMessage('LM: the document changed since the hover was shown; nothing was changed (hover the token again).');
+    return;
+  }
+  await completeInDocument(models, log, document, { start: 0, end: args.start, replace: { end: args.start + args.length, text: args.text } });
+}

@@ -1,0 +1,60 @@
+/**
+ * The tree of continuations under a completion: one row per branch, indented by depth, each
+ * saying where it diverged (which token it took instead of which) and its path probability, then
+ * its path's tokens (the part it shares with its parent greyed), which can be chosen like any
+ * result's tokens.
+ */
+import type { GeneratedToken } from '../core/generation';
+import { formatProbability } from '../core/numberFormat';
+import type { BranchTree } from '../playground/branchTree';
+import { logProbBits } from '../playground/completionSummary';
+import { tokenLabel } from '../playground/pieceTip';
+import { el, fragment } from './dom';
+
+/** Spans of `tokens` (path indexes from `first`); choosing one gives its path index. */
+export type SpanMaker = (tokens: GeneratedToken[], choose: (index: number) => void, first: number) => HTMLElement[];
+
+const FINISH = { length: 'reached max tokens', stop: 'ended by a stop sequence', eos: 'the model ended the text' } as const;
+
+/** The head of a branch's row: where it diverged, its path's p, how it ended. */
+export function branchHead(tree: BranchTree, id: number, running: boolean): string {
+  const d = tree.divergence(id)!;
+  const lp = tree.pathLogProb(id);
+  const b = tree.branch(id);
+  const ended = running ? 'generating…' : b.finishReason ? FINISH[b.finishReason] : 'stopped';
+  return (
+    `branch ${id}${b.parent ? ` (of branch ${b.parent})` : ''} · at token ${d.index + 1}: ${tokenLabel(d.chosen)} instead of ${tokenLabel(d.replaced)} · ` +
+    `log₂ p(path) = ${logProbBits(lp)} · p = ${formatProbability(Math.exp(lp))} · ${tree.path(id).length} tokens · ${ended}`
+  );
+}
+
+/** One branch's row. */
+export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose: (id: number, index: number) => void, running: boolean): HTMLElement {
+  const b = tree.branch(id);
+  const path = tree.path(id);
+  const pick = (index: number) => choose(id, index);
+  const shared = spans(path.slice(0, b.at), pick, 0);
+  for (const s of shared) s.classList.add('shared');
+  return el(
+    'li',
+    {
+      class: 'branch',
+      'data-branch': String(id),
+      tabindex: '-1',
+      'data-depth': String(tree.depth(id)),
+      style: `margin-left: ${(tree.depth(id) - 1) * 1.5}em`,
+    },
+    el('div', { class: 'branch-head meta' }, branchHead(tree, id, running)),
+    el('div', { class: 'branch-text' }, fragment(shared), fragment(spans(b.tokens, pick, b.at))),
+  );
+}
+
+/** Every branch but the completion itself, in tree order. */
+export function renderBranches(list: HTMLElement, tree: BranchTree, spans: SpanMaker, choose: (id: number, index: number) => void, running?: number): void {
+  const rows = tree
+    .ordered()
+    .filter((b) => b.parent !== undefined)
+    .map((b) => branchRow(tree, b.id, spans, choose, b.id === running));
+  list.replaceChildren(...rows);
+  list.hidden = rows.length === 0;
+}

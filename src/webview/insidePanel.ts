@@ -1,0 +1,115 @@
+/**
+ * The playground's inside panel: for a token the user chose in a result (click, or Enter on it),
+ * the token with its p, its alternatives (each one a button that branches the generation there),
+ * and one section per view of the model's inside that the model offers (`capabilities.inside`).
+ */
+import type { BackendCapabilities, InsideView } from '../core/backends/capabilities';
+import type { EngineConnection } from '../core/engine/engineClient';
+import type { GeneratedToken } from '../core/generation';
+import { formatBits, formatProbability, surprisalBits } from '../core/numberFormat';
+import { tokenLabel } from '../playground/pieceTip';
+import { el } from './dom';
+import { ngramBackoffSection } from './ngramBackoffSection';
+
+/** A token chosen in a result, with what a view needs to ask the engine about it. */
+export interface ChosenToken {
+  /** The model that produced the result (a spec of the page's config). */
+  model: string;
+  /** The request's prompt; undefined for a token of an echoed prompt, whose context is all in `before`. */
+  prompt?: string;
+  /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: all of them, `<s>` included). */
+  before: number[];
+  token: GeneratedToken;
+  /** Where the token is, as the panel's heading says it ("token 3 of branch 2"). */
+  where: string;
+}
+
+export interface InsideContext {
+  chosen: ChosenToken;
+  /** The page's engine with the chosen token's model loaded. */
+  engine(): Promise<EngineConnection>;
+}
+
+export interface InsideSection {
+  view: InsideView;
+  title: string;
+  render(ctx: InsideContext): Promise<HTMLElement>;
+}
+
+/*
+ * SEAM for views of the model's inside (issue 16, branches i16branch and i16lens): one section
+ * per InsideView (src/core/backends/capabilities.ts). A view adds its name to InsideView, declares
+ * it in its backend's capabilities (`inside`), and adds its section here, in its own file like
+ * ngramBackoffSection.ts; the panel shows the sections the chosen token's model declares, in
+ * this order, each rendered on its own (one that fails shows its error, the others still render).
+ */
+export const INSIDE_SECTIONS: readonly InsideSection[] = [ngramBackoffSection];
+
+/** The sections a model offers. */
+export function insideSections(capabilities: BackendCapabilities | undefined): InsideSection[] {
+  return INSIDE_SECTIONS.filter((s) => capabilities?.inside?.includes(s.view));
+}
+
+export interface InsidePanelOptions {
+  capabilities: BackendCapabilities | undefined;
+  /** Branching from an alternative; absent where the token cannot be branched (an echoed prompt token). */
+  branch?: (alternative: number) => void;
+}
+
+/** Fills `panel` with the chosen token's view; sections fill in as the engine answers. */
+export function showInside(panel: HTMLElement, ctx: InsideContext, options: InsidePanelOptions): void {
+  const t = ctx.chosen.token;
+  const p = (logProb: number) => formatProbability(Math.exp(logProb));
+  const alternatives = t.alternatives ?? [];
+  const heading = el(
+    'h2',
+    { id: 'inside-heading', tabindex: '-1' },
+    `Inside the model: `,
+    el('span', { class: 'mono' }, tokenLabel(t)),
+    ` (${ctx.chosen.where})`,
+  );
+  const facts = el(
+    'p',
+    {},
+    `p = ${p(t.logProb)} · surprisal ${formatBits(surprisalBits(t.logProb))}${t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : ''}`,
+  );
+  const list = alternatives.length
+    ? el(
+        'table',
+        { class: 'inside-alternatives' },
+        el('caption', {}, options.branch ? 'Alternatives: continue the generation with one (a new branch)' : 'Alternatives'),
+        el(
+          'tbody',
+          {},
+          ...alternatives.map((a, i) => {
+            const label = tokenLabel(a);
+            const action = el('td', {});
+            if (a.id === t.id) action.append('◀ chosen');
+            else if (options.branch) {
+              const button = el(
+                'vscode-button',
+                { secondary: '', class: 'continue-with', 'data-id': String(a.id), 'aria-label': `Continue with ${label}` },
+                'continue with',
+              );
+              button.addEventListener('click', () => options.branch!(a.id));
+              action.append(button);
+            }
+            return el('tr', {}, el('td', {}, String(i + 1)), el('td', { class: 'mono' }, label), el('td', {}, p(a.logProb)), action);
+          }),
+        ),
+      )
+    : el('p', { class: 'muted' }, 'No alternatives: set top-k per token above 0 to see them and branch from them.');
+  const sections = insideSections(options.capabilities).map((s) => {
+    const body = el('div', { class: 'inside-body', role: 'status' }, 'computing…');
+    s.render(ctx).then(
+      (content) => body.replaceChildren(content),
+      (e: Error) => {
+        body.className = 'inside-body message error';
+        body.textContent = e.message;
+      },
+    );
+    return el('section', { class: 'inside-section', 'data-view': s.view, 'aria-label': s.title }, el('h3', {}, s.title), body);
+  });
+  panel.replaceChildren(heading, facts, list, ...sections);
+  panel.hidden = false;
+}

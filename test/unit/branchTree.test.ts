@@ -1,0 +1,61 @@
+/** The playground's tree of continuations: where branches hang, their paths and path probabilities. */
+import * as assert from 'assert';
+import type { GeneratedToken } from '../../src/core/generation';
+import { BranchTree } from '../../src/playground/branchTree';
+
+const alts = [
+  { id: 10, text: ' cat', logProb: Math.log(0.5) },
+  { id: 11, text: ' dog', logProb: Math.log(0.3) },
+  { id: 12, text: ' mat', logProb: Math.log(0.2) },
+];
+const tok = (id: number, text: string, p: number): GeneratedToken => ({ id, text, logProb: Math.log(p), alternatives: alts });
+const texts = (tokens: GeneratedToken[]) => tokens.map((t) => t.text).join('');
+
+describe('branch tree', () => {
+  const root = [tok(10, ' cat', 0.5), tok(20, ' sat', 0.9), tok(21, ' on', 0.8), tok(22, ' it', 0.4)];
+
+  it('hangs a branch where it diverged; its path is the shared prefix, the alternative, then its own tokens', () => {
+    const tree = new BranchTree(root, 'length');
+    const { branch, existed } = tree.branchFrom(0, 1, alts[1]);
+    assert.strictEqual(existed, false);
+    assert.deepStrictEqual([branch.parent, branch.at, branch.tokens[0].text, branch.tokens[0].rank], [0, 1, ' dog', 2]);
+    tree.finish(branch.id, [tok(30, ' ran', 0.25)], 'eos');
+    assert.strictEqual(texts(tree.path(branch.id)), ' cat dog ran');
+    // p(path) = 0.5 × 0.3 × 0.25, from the prompt.
+    assert.ok(Math.abs(tree.pathLogProb(branch.id) - Math.log(0.5 * 0.3 * 0.25)) < 1e-12);
+    assert.ok(Math.abs(tree.pathLogProb(0) - Math.log(0.5 * 0.9 * 0.8 * 0.4)) < 1e-12);
+    assert.deepStrictEqual(tree.divergence(branch.id), { index: 1, replaced: root[1], chosen: branch.tokens[0] });
+    // The completion keeps every token.
+    assert.strictEqual(texts(tree.path(0)), ' cat sat on it');
+  });
+
+  it('a choice on a shared token of a branch hangs from the branch that owns the token', () => {
+    const tree = new BranchTree(root, 'length');
+    const b = tree.branchFrom(0, 2, alts[2]).branch; // " cat sat mat"
+    tree.finish(b.id, [tok(40, ' again', 0.5)], 'length');
+    // Index 0 in b's row is the completion's token: the new branch leaves the completion.
+    const c = tree.branchFrom(b.id, 0, alts[1]).branch;
+    assert.deepStrictEqual([c.parent, c.at], [0, 0]);
+    // Index 3 is b's own: a branch of the branch, two levels down.
+    const d = tree.branchFrom(b.id, 3, alts[0]).branch;
+    assert.deepStrictEqual([d.parent, d.at, tree.depth(d.id)], [b.id, 3, 2]);
+    assert.strictEqual(texts(tree.path(d.id)), ' cat sat mat cat');
+    // Depth first, children by where they diverge.
+    assert.deepStrictEqual(
+      tree.ordered().map((x) => x.id),
+      [0, c.id, b.id, d.id],
+    );
+  });
+
+  it('the same choice twice is the same branch; choosing the parent’s token at a branch’s own place is the parent', () => {
+    const tree = new BranchTree(root, 'length');
+    const b = tree.branchFrom(0, 1, alts[1]).branch;
+    assert.deepStrictEqual(tree.branchFrom(0, 1, alts[1]), { branch: b, existed: true });
+    assert.strictEqual(tree.size, 2);
+    // At b's first token, the completion's own token (" sat", id 20) is the completion.
+    assert.strictEqual(tree.branchFrom(b.id, 1, { id: 20, text: ' sat', logProb: Math.log(0.9) }).branch.id, 0);
+    // Another alternative there is a sibling of b, not its child.
+    assert.strictEqual(tree.branchFrom(b.id, 1, alts[2]).branch.parent, 0);
+    assert.throws(() => tree.owner(0, 9), /no token 9/);
+  });
+});
