@@ -323,6 +323,9 @@ function hugeArpa(say: Say, targets: LoadTarget[], arpa: string, cli: string, te
       ).length,
   );
   const copies = Math.ceil((2.1 * 2 ** 30) / fs.statSync(arpa).size);
+  // A renamed word must not be a word of the model already (the file would repeat a unigram).
+  const words = new Set(sections[0].map((l) => l.split('\t')[1]));
+  for (const w of words) for (let c = 1; c < copies; c++) if (words.has(`${w}_${c}`)) throw new Error(`renaming ${w} in copy ${c} gives a word of the model`);
   sections.forEach((s, k) => counts.push(copies * s.length - (copies - 1) * onlySpecials[k]));
   const fd = fs.openSync(huge, 'w');
   const started = Date.now();
