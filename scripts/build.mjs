@@ -39,6 +39,8 @@ const entries = [
   { entryPoints: ['src/cli/lmp.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['@huggingface/transformers'] },
   { entryPoints: ['src/node/engineWorker.ts'], outfile: 'dist/engineWorker.js' },
   { entryPoints: ['src/node/trainingWorker.ts'], outfile: 'dist/trainingWorker.js' },
+  { entryPoints: ['src/node/tokenizeWorker.ts'], outfile: 'dist/tokenizeWorker.js' },
+  { entryPoints: ['src/node/arpaSectionWorker.ts'], outfile: 'dist/arpaSectionWorker.js' },
 ];
 await Promise.all(entries.map((e) => esbuild.build({ ...common, ...e })));
 fs.chmodSync('dist/cli.js', 0o755);

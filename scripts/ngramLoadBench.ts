@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeArpa } from '../src/core/ngram/arpa';
+import { arpaText } from '../src/core/ngram/arpaWriter';
 import { KneserNeyTrainer } from '../src/core/ngram/kneserNey';
 import type { NgramModel } from '../src/core/ngram/ngramModel';
 import { addTextToTrainer } from '../src/core/ngram/textTraining';
@@ -122,7 +122,7 @@ export async function ngramLoadSection(say: Say, targets: LoadTarget[], root: st
     } else {
       const t = new KneserNeyTrainer({ order: 4 });
       for (const f of trainFiles) addTextToTrainer(t, fs.readFileSync(f, 'utf8'), 'whitespace');
-      fs.writeFileSync(arpa, [...writeArpa(t.build().model)].join(''));
+      fs.writeFileSync(arpa, arpaText(t.build().model));
     }
     // The text of the comparison: a 430 KB novel of the training split.
     const text = path.join(corpus, 'train', 'the_man_in_the_brown_suit.txt');

@@ -42,6 +42,10 @@ def linear_weights(graph, inits):
 def gpt_from_onnx(folder, config):
     graph = onnx.load(os.path.join(folder, "onnx", "model.onnx")).graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    # add_inside_outputs.py renames the final norm's weights to the outputs that return them.
+    for name, alias in (("gpt.ln_f.weight", "logit_lens.norm.weight"), ("gpt.ln_f.bias", "logit_lens.norm.bias")):
+        if name not in inits and alias in inits:
+            inits[name] = inits[alias]
     model = GPT(config["vocab_size"], config["n_positions"], config["n_embd"], config["n_layer"], config["n_head"])
     state = {}
     for name, param in model.state_dict().items():

@@ -1,12 +1,14 @@
 /** `lmp train-ngram`: Kneser-Ney training from text files, the model written atomically. */
+import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
-import { writeArpa } from '../core/ngram/arpa';
 import { writeNgramBinary } from '../core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer, type Discounts } from '../core/ngram/kneserNey';
 import { addTextToTrainer } from '../core/ngram/textTraining';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
 import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
+import { parallelArpaChunks } from '../node/parallelArpa';
+import { countFilesInWorker } from '../node/parallelCounting';
 import { readTextFile } from '../node/textFile';
 import { intOption, parse } from './options';
 import type { Out } from './output';
@@ -37,13 +39,23 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
   );
 
   const started = Date.now();
-  const trainer = new KneserNeyTrainer({ order, discountFallback: values['discount-fallback'] ? DEFAULT_FALLBACK_DISCOUNTS : undefined });
+  // About 5 bytes a token in English text: tables sized for that need not grow while counting.
+  let bytes = 0;
+  for (const file of positionals) bytes += file === '-' ? 0 : ((await fs.promises.stat(file).catch(() => undefined))?.size ?? 0);
+  const trainer = new KneserNeyTrainer({
+    order,
+    discountFallback: values['discount-fallback'] ? DEFAULT_FALLBACK_DISCOUNTS : undefined,
+    expectedTokens: Math.ceil(bytes / 5),
+  });
   let sentences = 0;
-  for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
+  if (kind === 'whitespace') {
+    // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts.
+    sentences = await countFilesInWorker(trainer, positionals);
+  } else for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
   // Each sentence counts its </s>: what is left are the words.
   if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
   const { model, stats } = trainer.build();
-  if (values.arpa) await writeFileAtomic(values.arpa, writeArpa(model));
+  if (values.arpa) await writeFileAtomic(values.arpa, parallelArpaChunks(model));
   if (values.binary) {
     const name = values.name ?? path.basename(values.binary).replace(/\.[^.]*$/, '');
     // A gzipped file is decompressed byte by byte anyway: decoding planes costs little more and

@@ -1,6 +1,7 @@
 /** What every language model in the product offers: a tokenizer and next-token distributions. */
 import type { BackendCapabilities } from './backends/capabilities';
 import type { CancelSignal } from './errors';
+import type { ModelInside } from './inside/modelInside';
 import type { NgramTrace } from './ngram/backoffTrace';
 import type { ServerModel } from './remote/serverModel';
 import type { Piece } from './tokenizers/pretokenizers';
@@ -91,6 +92,11 @@ export interface LanguageModel {
   ): Promise<Float64Array>;
   /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
   ngramTrace?(context: readonly number[], id: number): NgramTrace;
+  /**
+   * A transformer's inside as it predicts `actual` after `context` (its last window): the logit lens
+   * with `k` tokens per layer and each head's attention, as far as capabilities.inside declares them.
+   */
+  inside?(context: readonly number[], actual: number, k: number, signal?: CancelSignal): Promise<ModelInside>;
   /**
    * A model that runs on a server (capabilities.tokenizer `server`): asked with text, since its
    * tokenizer is the server's; its token-level methods refuse with a message saying so.

@@ -68,8 +68,21 @@ export async function hoverFactsAt(
     return lp;
   };
 
-  const dist = await distAt(first);
-  if (!seq.known?.(first)) scored.set(first, dist[ids[first]]);
+  // Every position the hover shows (the character's tokens, the word's) is scored in ascending
+  // order, each context extending the one before, so that a model with a KV cache steps one token
+  // at a time: a word part before the hovered token, asked after it, computed the whole context
+  // again (a second of prefill per part on a 1,000-token context of a 135M model).
+  const word = wordTokenRange(line.text, line.start, tokens, offset);
+  const from = word ? Math.min(first, characterTokens(model, tokens, word.first).first) : first;
+  const to = Math.max(last, word?.last ?? last);
+  let dist!: Float64Array;
+  for (let i = Math.max(1, from); i <= to; i++) {
+    if (i !== first) await logProbAt(i);
+    else {
+      dist = await distAt(first);
+      if (!seq.known?.(first)) scored.set(first, dist[ids[first]]);
+    }
+  }
   const described = describePosition(model, dist, ids[first], topK);
   const bytes: WordPart[] = [];
   for (let i = first; i <= last; i++) bytes.push({ text: displayTokenText(model.tokenizer, ids[i]), logProb: await logProbAt(i) });

@@ -1,4 +1,5 @@
 /** Entry point of the engine's Node worker thread: one model of any backend of the registry, answering the engine protocol. */
+import * as os from 'os';
 import { parentPort } from 'worker_threads';
 import { EngineServer } from '../core/engine/engineServer';
 import type { EngineRequest, LoadSpec } from '../core/engine/protocol';
@@ -7,6 +8,14 @@ import { backendById } from './backends/registry';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');
+
+// On Linux a thread's nice value is its own: this worker (loading a large model, running one) gives
+// way to the extension host's thread, which must answer the editor.
+try {
+  os.setPriority(10);
+} catch {
+  // not permitted or not supported: the worker runs at the host's priority
+}
 
 /** Opens the model a `load` names, with its backend, from the disk. */
 async function open(spec: LoadSpec) {

@@ -9,7 +9,7 @@ import { LmError } from '../core/errors';
 import { isRemoteSpec, parseRemoteRef } from '../core/remote/remoteRef';
 import type { LanguageModel } from '../core/model';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
-import type { ModelBackend, OpenOptions, RecognizedModel } from './backends/backend';
+import type { ModelBackend, ModelLocation, OpenOptions, RecognizedModel } from './backends/backend';
 import { acceptedReferences, recognize } from './backends/registry';
 import { describeFsError } from './modelFileStream';
 import type { ModelFacts } from './modelSummary';
@@ -127,9 +127,12 @@ export function openOptions(model: RecognizedModel, options: OpenOptions): OpenO
   return model.embedded ? { ...options, dtype: EMBEDDED_DTYPE } : options;
 }
 
-/** Whether the extension runs this backend's models in the engine's worker thread: whenever it can, so that inference never blocks it. */
-export function runsInNodeWorker(backend: ModelBackend): boolean {
-  return backend.capabilities.placements.includes('node-worker');
+/**
+ * Whether the extension runs this model in the engine's worker thread: whenever its backend can,
+ * so that loading and inference never block it, unless the backend keeps it on the host (small).
+ */
+export function runsInNodeWorker(backend: ModelBackend, model: ModelLocation): boolean {
+  return backend.capabilities.placements.includes('node-worker') && !backend.prefersHost?.(model);
 }
 
 /**
@@ -144,7 +147,7 @@ export async function loadModel(
   const { inWorker, baseDir, ...open } = options;
   const model = recognizeModel(spec, modelsDir, baseDir);
   const opts = openOptions(model, open);
-  if (inWorker && runsInNodeWorker(model.backend)) return startEngineWorker(model, opts);
+  if (inWorker && runsInNodeWorker(model.backend, model)) return startEngineWorker(model, opts);
   return model.backend.open(model, opts);
 }
 

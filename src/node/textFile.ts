@@ -3,6 +3,7 @@
  * error naming the file and the byte offset (nothing is silently turned into U+FFFD), and a NUL
  * byte marks a binary file.
  */
+import { isUtf8 } from 'buffer';
 import * as fs from 'fs';
 import { LmError } from '../core/errors';
 import { fileError } from './fileErrors';
@@ -95,6 +96,46 @@ export async function readTextFile(file: string, maxBytes = Infinity): Promise<s
   const parts: string[] = [];
   for await (const text of decodeUtf8(capped(), name)) parts.push(text);
   return parts.join('');
+}
+
+/**
+ * The bytes of `file` in chunks of whole lines (the last may lack its line feed), checked as
+ * strictly as readTextFile checks them (UTF-8, no NUL byte) with the same messages. For reading
+ * a large corpus without a string of it. Each chunk is a new array.
+ */
+export async function* utf8LineChunks(file: string, chunkBytes = 4 << 20): AsyncGenerator<Uint8Array> {
+  const name = displayName(file);
+  let carry: Uint8Array = new Uint8Array(0);
+  let offset = 0;
+  const check = (bytes: Uint8Array): Uint8Array => {
+    const nul = bytes.indexOf(0);
+    const valid = nul < 0 ? bytes : bytes.subarray(0, nul);
+    if (!isUtf8(valid)) {
+      const at = firstInvalidUtf8(valid);
+      if (at < 0) {
+        const cut = offset + valid.length - incompleteTail(valid).length;
+        throw new LmError(`${name} is not UTF-8 text: it ends inside a character (offset ${cut})`);
+      }
+      throw notUtf8(name, offset + at, valid[at]);
+    }
+    if (nul >= 0) throw new LmError(`${name} looks binary (NUL byte at offset ${offset + nul})`);
+    offset += bytes.length;
+    return bytes;
+  };
+  for await (const chunk of fileChunks(file, chunkBytes)) {
+    const last = chunk.lastIndexOf(0x0a);
+    if (last < 0) {
+      // new Uint8Array(view) copies (a Buffer's slice() would not): the read buffer is reused.
+      carry = concat(carry, new Uint8Array(chunk));
+      continue;
+    }
+    const whole = new Uint8Array(carry.length + last + 1);
+    whole.set(carry);
+    whole.set(chunk.subarray(0, last + 1), carry.length);
+    carry = new Uint8Array(chunk.subarray(last + 1));
+    yield check(whole);
+  }
+  if (carry.length > 0) yield check(carry);
 }
 
 function notUtf8(name: string, offset: number, byte: number | undefined): LmError {

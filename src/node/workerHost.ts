@@ -39,7 +39,7 @@ export async function startEngineWorker(
   const engine = new SupervisedEngine((events) => spawnEngineWorker(events, worker), spec);
   const description = await engine.start();
   try {
-    const tokenizer = backend.hostTokenizer(model, options);
+    const tokenizer = await backend.hostTokenizer(model, options, description);
     return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine);
   } catch (e) {
     void engine.dispose();

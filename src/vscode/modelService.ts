@@ -10,6 +10,7 @@ import type { LanguageModel } from '../core/model';
 import type { OpenOptions, RecognizedModel } from '../node/backends/backend';
 import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, openOptions, recognizeModel } from '../node/modelLoader';
 import { AUTO_MEASURE_TIMEOUT_MS, AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode, withinDeadline } from './autoDevice';
+import { watchEventLoopDelay } from '../node/eventLoopDelay';
 import { RelayConnection } from './relayConnection';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -130,6 +131,7 @@ export class ModelService implements vscode.Disposable {
     const key = this.key;
     if (key === this.loadedKey && this.model) return;
     const started = Date.now();
+    const longestDelay = watchEventLoopDelay();
     try {
       const model = await this.open(spec);
       this.model?.dispose?.();
@@ -139,11 +141,14 @@ export class ModelService implements vscode.Disposable {
       this.loadedKey = key;
       this.failedKey = undefined;
       this.lastError = undefined;
-      this.log.info(`loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms`);
+      this.log.info(
+        `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${model instanceof WorkerLanguageModel ? 'in a worker thread' : "on the extension host's thread"}; the host's event loop waited at most ${longestDelay().toFixed(0)} ms meanwhile`,
+      );
       this.changed.fire(model);
       if (announce)
         void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}${model.info.device ? ` on ${model.info.device}` : ''}.`);
     } catch (e) {
+      longestDelay();
       const message = e instanceof Error ? e.message : String(e);
       this.failedKey = key;
       this.lastError = message;

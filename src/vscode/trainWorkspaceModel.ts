@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { promisify } from 'util';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
 import { NGRAM_FILE_NAMES } from '../node/backends/ngramBackend';
@@ -15,6 +16,7 @@ import { SECTION } from './settings';
 import { looksBinary } from './textWindow';
 
 const MAX_FILES = 100_000;
+const gzip = promisify(zlib.gzip);
 
 export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOutputChannel, args?: { glob?: string; order?: number }): Promise<void> {
   if (!vscode.workspace.isTrusted) throw new LmError("training reads the workspace's files: trust this workspace first (Workspaces: Manage Workspace Trust)");
@@ -99,7 +101,8 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           fs.mkdirSync(dir, { recursive: true });
           const file = path.join(dir, NGRAM_FILE_NAMES[0]);
           const tmp = `${file}.partial`;
-          fs.writeFileSync(tmp, zlib.gzipSync(bytes, { level: 6 }));
+          // Compressed on libuv's thread pool: a large model's gzip would hold the host for seconds.
+          fs.writeFileSync(tmp, await gzip(bytes, { level: 6 }));
           fs.renameSync(tmp, file);
           return { file: dir, tokens: done.tokens, ngrams: done.ngrams, perplexity, bitsPerChar, skipped };
         } catch (e) {

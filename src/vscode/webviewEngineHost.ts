@@ -73,7 +73,7 @@ export async function connectWebviewEngine(
   };
   try {
     if (!backend.hostTokenizer) throw new LmError(`the ${backend.id} backend declares no tokenizer for the host: its models cannot run in a webview`);
-    const tokenizer = backend.hostTokenizer(model, options);
+    const tokenizer = await backend.hostTokenizer(model, options);
     // The graph is chosen for where the page computes: on its GPU, or on WASM.
     const webgpu = await host.ready;
     const files = modelFilesForPage(model, { ...options, webview: { runtime: webgpu ? 'webgpu' : 'wasm', float16: host.float16 } });

@@ -35,18 +35,15 @@ export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose
   const pick = (index: number) => choose(id, index);
   const shared = spans(path.slice(0, b.at), pick, 0);
   for (const s of shared) s.classList.add('shared');
-  return el(
+  const row = el(
     'li',
-    {
-      class: 'branch',
-      'data-branch': String(id),
-      tabindex: '-1',
-      'data-depth': String(tree.depth(id)),
-      style: `margin-left: ${(tree.depth(id) - 1) * 1.5}em`,
-    },
+    { class: 'branch', 'data-branch': String(id), tabindex: '-1', 'data-depth': String(tree.depth(id)) },
     el('div', { class: 'branch-head meta' }, branchHead(tree, id, running)),
     el('div', { class: 'branch-text' }, fragment(shared), fragment(spans(b.tokens, pick, b.at))),
   );
+  // Set in code: the page's content security policy refuses inline `style` attributes.
+  row.style.marginLeft = `${(tree.depth(id) - 1) * 1.5}em`;
+  return row;
 }
 
 /** Every branch but the completion itself, in tree order. */

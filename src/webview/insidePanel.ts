@@ -9,15 +9,17 @@ import type { GeneratedToken } from '../core/generation';
 import { formatBits, formatProbability, surprisalBits } from '../core/numberFormat';
 import { tokenLabel } from '../playground/pieceTip';
 import { el } from './dom';
+import { attentionSection } from './attentionSection';
+import { logitLensSection } from './logitLensSection';
 import { ngramBackoffSection } from './ngramBackoffSection';
 
 /** A token chosen in a result, with what a view needs to ask the engine about it. */
 export interface ChosenToken {
   /** The model that produced the result (a spec of the page's config). */
   model: string;
-  /** The request's prompt; undefined for a token of an echoed prompt, whose context is all in `before`. */
+  /** The request's prompt; for a token of an echoed prompt '' (its start-of-text tokens), the prompt's tokens being in `before`. */
   prompt?: string;
-  /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: all of them, `<s>` included). */
+  /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: the prompt's tokens before it). */
   before: number[];
   token: GeneratedToken;
   /** Where the token is, as the panel's heading says it ("token 3 of branch 2"). */
@@ -43,7 +45,7 @@ export interface InsideSection {
  * ngramBackoffSection.ts; the panel shows the sections the chosen token's model declares, in
  * this order, each rendered on its own (one that fails shows its error, the others still render).
  */
-export const INSIDE_SECTIONS: readonly InsideSection[] = [ngramBackoffSection];
+export const INSIDE_SECTIONS: readonly InsideSection[] = [ngramBackoffSection, logitLensSection, attentionSection];
 
 /** The sections a model offers. */
 export function insideSections(capabilities: BackendCapabilities | undefined): InsideSection[] {

@@ -4,6 +4,7 @@
  * as spans shaded by probability, with alternatives on hover or focus; a comparison table for
  * scoring runs; and the temperature explorer.
  */
+import type { BackendCapabilities } from '../core/backends/capabilities';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
@@ -216,6 +217,7 @@ async function loadModel(spec: string): Promise<void> {
   // The load message carries the file bytes: moved to the worker, not copied.
   const { model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
   loadedSpec = spec;
+  loadedCapabilities.set(spec, model.capabilities);
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker.
   loadedDevice = model.device ?? 'this webview (JavaScript)';
@@ -287,8 +289,8 @@ function completionView(c: Completion, run: RunShape, request: PlaygroundRequest
     // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
     branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
   };
-  // The first prompt token is not scored (nothing precedes it): nothing to look inside.
-  const promptSpans = tokenSpans(prompt, (i) => i > 0 && choosePromptToken(state, i));
+  // Every echoed prompt token is scored, the first after the model's start of text.
+  const promptSpans = tokenSpans(prompt, (i) => choosePromptToken(state, i));
   const generated = tokenSpans(c.tokens, (i) => chooseToken(state, 0, i));
   return [
     el(
@@ -324,7 +326,12 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
   };
 }
 
-const capabilitiesOf = (spec: string) => config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
+/**
+ * What a model offers, as its worker reported it on load: the inside views a neural model has
+ * depend on its graph's outputs, not only on its backend.
+ */
+const loadedCapabilities = new Map<string, BackendCapabilities>();
+const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
 
 function showChosen(state: CompletionState, chosen: ChosenToken, span: Element | null, branch?: (alternative: number) => void): void {
   markChosen(span);
@@ -356,9 +363,11 @@ function choosePromptToken(state: CompletionState, index: number): void {
     state,
     {
       model: state.model,
+      // The echoed tokens start after the start-of-text token(s), which the empty prompt encodes to.
+      prompt: '',
       before: state.promptTokens.slice(0, index).map((t) => t.id),
       token: state.promptTokens[index],
-      where: `token ${index} of the prompt`,
+      where: `token ${index + 1} of the prompt`,
     },
     document.activeElement,
   );

@@ -133,6 +133,9 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     const nested = frame.locator('.branches [data-branch="2"]');
     await nested.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
     assert.strictEqual(await nested.getAttribute('data-depth'), '2', 'a branch of branch 1, one level down');
+    // Indented on screen one step further than its parent (the page's CSP refuses a style attribute).
+    const indent = (row: typeof nested) => row.evaluate((r) => r.getBoundingClientRect().left);
+    assert.ok((await indent(nested)) > (await indent(branch)), 'the nested branch is indented under its parent');
     assert.match(await nested.locator('.branch-head').innerText(), /^branch 2 \(of branch 1\) · at token 4: /);
     // Every branch is kept: the completion, branch 1, branch 2; the new branch's row has the focus.
     assert.strictEqual(await frame.locator('.branches .branch').count(), 2);

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { ModelFormatError } from '../../src/core/errors';
-import { writeArpa } from '../../src/core/ngram/arpa';
 import { readArpa } from '../../src/core/ngram/arpaReader';
+import { arpaText } from '../../src/core/ngram/arpaWriter';
 import { xxh32 } from '../../src/core/checksum';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
@@ -89,10 +89,10 @@ describe('ARPA files', () => {
     const t = new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
     addTextToTrainer(t, 'the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n', 'whitespace');
     const { model } = t.build();
-    const text = [...writeArpa(model)].join('');
+    const text = arpaText(model);
     assert.match(text, /^\\data\\\nngram 1=\d+\nngram 2=\d+\nngram 3=\d+\n/);
     const back = readArpa(text);
-    assert.strictEqual([...writeArpa(back)].join(''), text);
+    assert.strictEqual(arpaText(back), text);
     const words = ['the', 'cat', 'sat', 'on', 'dog', '</s>', '<unk>'].map((w) => model.vocab.id(w)!);
     for (const a of words)
       for (const b of words)
@@ -102,7 +102,7 @@ describe('ARPA files', () => {
     const bin = writeNgramBinary(model, { name: 'tiny', tokenizer: 'whitespace' });
     const fromBin = readNgramBinary(bin);
     assert.strictEqual(fromBin.metadata.name, 'tiny');
-    assert.strictEqual([...writeArpa(fromBin.model)].join(''), text);
+    assert.strictEqual(arpaText(fromBin.model), text);
   });
 
   it('rejects truncated or foreign binary files', () => {

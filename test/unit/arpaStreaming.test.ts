@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { xxh32, Xxh32 } from '../../src/core/checksum';
 import { parseAsciiDecimal } from '../../src/core/ngram/asciiDecimal';
-import { writeArpa } from '../../src/core/ngram/arpa';
+import { arpaText } from '../../src/core/ngram/arpaWriter';
 import { ArpaReader, readArpa, readArpaBytes } from '../../src/core/ngram/arpaReader';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import type { NgramModel } from '../../src/core/ngram/ngramModel';
@@ -22,7 +22,7 @@ function trained(order: number): NgramModel {
   return t.build().model;
 }
 
-const arpaOf = (m: NgramModel) => [...writeArpa(m)].join('');
+const arpaOf = (m: NgramModel) => arpaText(m);
 
 /** The ARPA with each section's entries in KenLM's order (by last word, then the word before, ...) instead of trie order. */
 function suffixOrdered(arpa: string, vocab: readonly string[]): string {

@@ -71,9 +71,9 @@ describe('GGUF header and tokenizer (core)', () => {
   });
 
   for (const fixture of ['tiny-llama', 'tiny-qwen2']) {
-    it(`${fixture}: the host tokenizer built from the header gives the reference tokenizer's ids, with BOS as the ONNX backend puts it`, () => {
+    it(`${fixture}: the host tokenizer built from the header gives the reference tokenizer's ids, with BOS as the ONNX backend puts it`, async () => {
       const ref = reference(fixture);
-      const tokenizer = ggufBackend.hostTokenizer!({ location: gguf(`${fixture}-f32`), name: fixture }, {});
+      const tokenizer = await ggufBackend.hostTokenizer!({ location: gguf(`${fixture}-f32`), name: fixture }, {});
       const ids = tokenizer.encode(ref.text, true).map((t) => t.id);
       // tiny-qwen2 has no BOS: a text is conditioned on <|endoftext|> (500), as with its ONNX export.
       assert.deepStrictEqual(ids, ref.add_bos ? ref.input_ids : [500, ...ref.input_ids]);
@@ -127,7 +127,7 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
         const valid = path.join(CORPUS, 'valid');
         const text =
           fs.readFileSync(path.join(valid, fs.readdirSync(valid).sort()[0]), 'utf8').slice(0, 30000) + ' In 1984, 12345 people paid $3.50 — naïve 🙂\n\n  x  ';
-        const host = ggufBackend.hostTokenizer!({ location: gguf(`${fixture}-f32`), name: fixture }, {});
+        const host = await ggufBackend.hostTokenizer!({ location: gguf(`${fixture}-f32`), name: fixture }, {});
         const ids = host.encode(text, true).map((t) => t.id);
         // Without the start token the host puts first (BOS, or tiny-qwen2's <|endoftext|>).
         assert.deepStrictEqual(ids.slice(1), model.tokenize(text), fixture);

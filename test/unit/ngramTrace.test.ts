@@ -3,8 +3,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import { LN10 } from '../../src/core/logMath';
 import type { LanguageModel } from '../../src/core/model';
-import { writeArpa } from '../../src/core/ngram/arpa';
 import { readArpa } from '../../src/core/ngram/arpaReader';
+import { arpaText } from '../../src/core/ngram/arpaWriter';
 import { backoffTrace } from '../../src/core/ngram/backoffTrace';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
@@ -131,7 +131,7 @@ describe('n-gram inside view', () => {
           // KenLM's convention (a sentence per line), through its text format.
           const trainer = new KneserNeyTrainer({ order: 5 });
           for (const f of corpusFiles('train').slice(0, 3)) addTextToTrainer(trainer, fs.readFileSync(f, 'utf8'), 'whitespace');
-          lm = new NgramLanguageModel(readArpa([...writeArpa(trainer.build().model)].join('')), 'whitespace', 'arpa');
+          lm = new NgramLanguageModel(readArpa(arpaText(trainer.build().model)), 'whitespace', 'arpa');
         } else lm = await loadModel('ngram-classics');
       });
 

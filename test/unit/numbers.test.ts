@@ -119,6 +119,30 @@ describe('the word view', () => {
       model.dispose?.();
     }
   });
+
+  it("scores a word's tokens in ascending order, each context extending the one before, so that the KV cache steps (gpt-classics)", async function () {
+    this.timeout(60000);
+    const model: LanguageModel = await loadModel('gpt-classics');
+    try {
+      const text = 'It was a cold night in the northern hills.';
+      const tokens = model.tokenizer.encode(text, true, 0);
+      // Hovering the word's last token: its earlier parts asked afterwards would each compute the whole context again.
+      const at = text.indexOf('northern') + 'northern'.length - 1;
+      const contexts: number[][] = [];
+      const counting: LanguageModel = Object.create(model, {
+        nextLogProbs: { value: (context: readonly number[]) => (contexts.push([...context]), model.nextLogProbs(context)) },
+      });
+      const window: ScoredSequence = { tokens, fromDocumentStart: true, contextStart: windowContextStart(model) };
+      const facts = await hoverFactsAt(counting, window, at, { text, start: 0 }, 5);
+      assert.ok(facts?.word && facts.word.parts.length >= 2, 'northern is several tokens');
+      assert.strictEqual(contexts.length, facts.word.parts.length, 'one distribution per token of the word');
+      for (let i = 1; i < contexts.length; i++)
+        assert.deepStrictEqual(contexts[i].slice(0, contexts[i - 1].length), contexts[i - 1], `context ${i} extends context ${i - 1}`);
+      assert.ok(contexts.every((c, i) => i === 0 || c.length === contexts[i - 1].length + 1));
+    } finally {
+      model.dispose?.();
+    }
+  });
 });
 
 const facts: HoverFacts = {

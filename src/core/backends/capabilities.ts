@@ -13,10 +13,13 @@ export type Device = 'native' | 'wasm' | 'webgpu';
  * Views of a model's inside that the playground's inside panel shows for a chosen token, one
  * section each (src/webview/insidePanel.ts, INSIDE_SECTIONS). `ngram-backoff`: which order of an
  * n-gram model gave the token's probability, the backoff weights paid, the counts if kept.
- * A new view (logit lens, attention) adds its name here, declares it in its backend's
+ * `logit-lens`: the final norm and unembedding applied to each layer's residual stream, and
+ * `attention`: each head's attention over the context, for a transformer whose graph returns its
+ * hidden states and attention probabilities (declared per model, from the graph's outputs:
+ * core/neural/insideOutputs.ts). A new view adds its name here, declares it in its backend's
  * capabilities, and adds its section to INSIDE_SECTIONS.
  */
-export type InsideView = 'ngram-backoff';
+export type InsideView = 'ngram-backoff' | 'logit-lens' | 'attention';
 
 export interface BackendCapabilities {
   /**

@@ -128,7 +128,7 @@ export class WorkerLanguageModel implements LanguageModel {
     private readonly release: () => void,
     readonly supervisor?: EngineHealthSource,
   ) {
-    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, ...info } = description;
+    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, vocabulary: _w, ...info } = description;
     this.info = info;
   }
 

@@ -3,6 +3,8 @@ import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError } from '../errors';
 import { generate, type PromptTokens } from '../generation';
 import type { LanguageModel } from '../model';
+import { NgramTokenizer } from '../ngram/ngramLanguageModel';
+import { packVocabulary } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
 import { displayTokenText } from '../tokenBytes';
@@ -84,6 +86,22 @@ export class EngineServer {
           reply('ngramTrace', { trace: m.ngramTrace(context, req.token) });
           break;
         }
+        case 'inside': {
+          const m = this.loaded().model;
+          if (!m.inside || !m.info.capabilities.inside?.some((v) => v === 'logit-lens' || v === 'attention')) {
+            throw new LmError(
+              `${m.info.name} does not show its hidden states or attention: it needs an ONNX export with hidden_states.N and attentions.N outputs (README, "Inside the model")`,
+            );
+          }
+          const context = [...(req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : []), ...req.before];
+          const inside = await m.inside(context, req.token, req.k, signal);
+          const texts: Record<number, string> = {};
+          for (const id of [...inside.ids, inside.actual, ...(inside.lens ?? []).flatMap((l) => l.top.map((t) => t.id))]) {
+            texts[id] ??= displayTokenText(m.tokenizer, id);
+          }
+          reply('inside', { inside, texts });
+          break;
+        }
         case 'dispose':
           await this.release();
           reply('dispose', {});
@@ -137,5 +155,6 @@ export function describe(m: LanguageModel): ModelDescription {
     ...(m.eosIds ? { eosIds: [...m.eosIds] } : {}),
     unkId: m.unkId,
     unsampleableIds: [...m.unsampleableIds],
+    ...(m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }

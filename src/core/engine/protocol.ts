@@ -8,8 +8,10 @@
  */
 import type { Completion, GenerationOptions, GeneratedToken } from '../generation';
 import type { ModelInfo } from '../model';
+import type { ModelInside } from '../inside/modelInside';
 import type { NgramTrace } from '../ngram/backoffTrace';
 import type { DtypeRequest } from '../neural/onnxVariants';
+import type { PackedVocabulary } from '../ngram/packedVocabulary';
 import type { Alternative } from '../scoring';
 
 /** What the host keeps of a model that runs in a worker. */
@@ -21,6 +23,8 @@ export interface ModelDescription extends ModelInfo {
   eosIds?: number[];
   unkId?: number;
   unsampleableIds: number[];
+  /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker). */
+  vocabulary?: PackedVocabulary;
 }
 
 /** Where a model should run; a worker maps what it cannot do (a browser has no native runtime: auto). */
@@ -83,6 +87,12 @@ export interface EngineOps {
    * the prompt's tokens (when given, encoded at the start) followed by `before`.
    */
   ngramTrace: { request: { prompt?: string; before: number[]; token: number }; result: { trace: NgramTrace } };
+  /**
+   * A transformer's logit lens (`k` tokens per layer) and attention as it predicts `token` (the
+   * playground's inside panel); the context as for ngramTrace. `texts`: every token id the result
+   * names, as the hover shows it.
+   */
+  inside: { request: { prompt?: string; before: number[]; token: number; k: number }; result: { inside: ModelInside; texts: Record<number, string> } };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 

@@ -12,6 +12,9 @@ import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
 import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { float16ToFloat32 } from './float16';
+import { insideOutputNames, insideViews, readInsideOutputs, type InsideOutputs } from './insideOutputs';
+import { logitLens, normEpsilon, type LensWeights } from '../inside/logitLens';
+import { attentionRows, type ModelInside } from '../inside/modelInside';
 import { readGraphSignature, type GraphSignature } from './graphInputs';
 import { HuggingFaceTokenizer } from './hfTokenizer';
 import { bytesSource, checkExternalDataSizes, ExternalDataLocationError, ExternalDataSizeError, externalDataFiles, NotOnnxError } from './onnxExternalData';
@@ -220,6 +223,11 @@ export class OnnxCausalLm implements LanguageModel {
   private released: Promise<void> | undefined;
   /** The document's line breaks are given to the model as the LF it was trained on. */
   readonly tokenizer: Tokenizer;
+  /** The graph's outputs that show its inside (hidden states, attention, the lens's weights). */
+  private readonly insideOutputs: InsideOutputs;
+  /** The outputs an ordinary step reads: the others (the inside's) are left in the runtime. */
+  private readonly stepOutputs: string[];
+  private lensWeights: LensWeights | undefined;
 
   private constructor(
     private readonly ort: OrtModule,
@@ -230,8 +238,12 @@ export class OnnxCausalLm implements LanguageModel {
     readonly fileTokenizer: HuggingFaceTokenizer,
     options: CausalLmOptions,
     dtype: Dtype | undefined,
+    private readonly epsilon: number,
   ) {
     this.tokenizer = new LfTokenizer(fileTokenizer);
+    this.insideOutputs = readInsideOutputs(session.outputNames, graph.layers);
+    this.stepOutputs = ['logits', ...graph.presentNames.flatMap((n) => [n.key, n.value])];
+    const views = insideViews(this.insideOutputs);
     this.unkId = fileTokenizer.unkId;
     this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
     const bytesPerToken = config.layers * 2 * config.kvHeads * config.headDim * (graph.cacheType === 'float16' ? 2 : 4);
@@ -249,7 +261,7 @@ export class OnnxCausalLm implements LanguageModel {
     this.info = {
       name: options.name,
       backend: 'onnx',
-      capabilities: ONNX_CAPABILITIES,
+      capabilities: views.length ? { ...ONNX_CAPABILITIES, inside: views } : ONNX_CAPABILITIES,
       description: `${config.modelType} transformer, ${config.layers} layers, context ${context}, vocabulary ${config.vocabSize}${precision}, on ${options.device}${bytes}`,
       contextLength: this.window,
       device: options.device,
@@ -294,7 +306,7 @@ export class OnnxCausalLm implements LanguageModel {
     try {
       const graph = readGraphSignature(session, onnxName);
       checkAgainstConfig(graph, config, configName, onnxName);
-      lm = new OnnxCausalLm(ort, session, graph, config, tokenizer, options, files.dtype);
+      lm = new OnnxCausalLm(ort, session, graph, config, tokenizer, options, files.dtype, normEpsilon(files.config));
       if (tokenizer.vocabSize > config.vocabSize) {
         throw new ModelFormatError(
           `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`,
@@ -380,7 +392,8 @@ export class OnnxCausalLm implements LanguageModel {
     past: Tensor[],
     keep: number,
     firstPosition = pastLength,
-  ): Promise<{ logits: Float32Array; vocab: number; firstRow: number; present: Tensor[] }> {
+    extraOutputs: readonly string[] = [],
+  ): Promise<{ logits: Float32Array; vocab: number; firstRow: number; present: Tensor[]; outputs: InferenceSession.ReturnType }> {
     const T = ids.length;
     const feeds: Record<string, Tensor> = {
       input_ids: new this.ort.Tensor(
@@ -403,13 +416,13 @@ export class OnnxCausalLm implements LanguageModel {
       feeds[`past_key_values.${l}.key`] = past[2 * l];
       feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
     }
-    const out = await this.session.run(feeds);
+    const out = await this.session.run(feeds, [...this.stepOutputs, ...extraOutputs]);
     const present: Tensor[] = [];
     for (const names of this.graph.presentNames) present.push(out[names.key], out[names.value]);
     const logits = out.logits as Tensor;
     const rows = logits.dims[1];
     const data = logits.type === 'float16' ? float16ToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
-    return { logits: data, vocab: logits.dims[2], firstRow: T - rows, present };
+    return { logits: data, vocab: logits.dims[2], firstRow: T - rows, present, outputs: out };
   }
 
   /**
@@ -539,6 +552,60 @@ export class OnnxCausalLm implements LanguageModel {
     });
   }
 
+  inside(context: readonly number[], actual: number, k: number, signal?: CancelSignal): Promise<ModelInside> {
+    return this.exclusive(async () => {
+      throwIfCancelled(signal);
+      if (context.length === 0) throw new Error('a neural model needs at least one context token');
+      const o = this.insideOutputs;
+      if (!o.hiddenStates && !o.attentions) {
+        throw new Error(
+          `${this.info.name}'s graph returns neither hidden states nor attention probabilities: export it with hidden_states.N and attentions.N outputs (README, "Inside the model")`,
+        );
+      }
+      const ids = context.slice(Math.max(0, context.length - this.window));
+      const T = ids.length;
+      const wantWeights =
+        o.hiddenStates && o.lensWeights && !this.lensWeights ? insideOutputNames({ ...o, hiddenStates: undefined, attentions: undefined }) : [];
+      const extra = [...(o.lensWeights ? (o.hiddenStates ?? []) : []), ...(o.attentions ?? []), ...wantWeights];
+      const { present, outputs } = await this.forward(ids, 0, this.emptyPast(), 1, 0, extra);
+      for (const t of present) disposeTensor(t);
+      const result: ModelInside = { ids, dropped: context.length - T, actual };
+      if (wantWeights.length) this.lensWeights = this.readLensWeights(outputs);
+      if (o.hiddenStates && this.lensWeights) {
+        const d = this.lensWeights.d;
+        const rows = o.hiddenStates.map((name) => floatData(outputs[name]).subarray((T - 1) * d, T * d));
+        result.lens = logitLens(rows, this.lensWeights, actual, k);
+      }
+      if (o.attentions) {
+        result.attention = o.attentions.map((name) => {
+          const t = outputs[name];
+          const [, heads, queries, keys] = t.dims;
+          return attentionRows(floatData(t), heads, queries, keys, queries - 1);
+        });
+      }
+      return result;
+    });
+  }
+
+  private readLensWeights(outputs: InferenceSession.ReturnType): LensWeights {
+    const names = this.insideOutputs.lensWeights!;
+    const u = outputs[names.unembedding];
+    const [d, vocab] = u.dims;
+    if (u.dims.length !== 2 || vocab !== this.config.vocabSize) {
+      throw new ModelFormatError(`${names.unembedding} is [${u.dims.join(', ')}], not [hidden size, ${this.config.vocabSize}]`, 'the graph');
+    }
+    if (u.type === 'int8' && !names.unembeddingScale)
+      throw new ModelFormatError(`${names.unembedding} is int8 but the graph returns no ${names.unembedding}.scale`, 'the graph');
+    return {
+      d,
+      vocab,
+      normWeight: floatData(outputs[names.normWeight]),
+      ...(names.normBias ? { normBias: floatData(outputs[names.normBias]) } : {}),
+      epsilon: this.epsilon,
+      unembedding: u.type === 'int8' ? dequantize(u.data as Int8Array, floatData(outputs[names.unembeddingScale!]), vocab) : floatData(u),
+    };
+  }
+
   /** Waits for the run in progress (releasing a session inside a run can abort the process), then releases it. */
   dispose(): Promise<void> {
     // Once; callers may ignore the promise, so it never rejects (a failed release leaves nothing to do).
@@ -573,6 +640,21 @@ function checkGivenExternalData(files: CausalLmFiles, onnxName: string): void {
 function float16Hint(dtype: Dtype | undefined, device: string): string {
   if (!dtype || !FLOAT16_DTYPES.includes(dtype)) return '';
   return `. This is a float16 graph (${dtype}), which ${device} may not run: set lmPlayground.dtype to fp32, q4 or int8 (auto picks one this runtime runs), or use a GPU with float16 support (WebGPU shader-f16)`;
+}
+
+/**
+ * DequantizeLinear's float32 values of an int8 [d, vocab] matrix with one scale per column (zero
+ * point 0): the weights the graph's own output layer multiplies.
+ */
+function dequantize(q: Int8Array, scale: Float32Array, vocab: number): Float32Array {
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = q[i] * scale[i % vocab];
+  return out;
+}
+
+/** A float32 or float16 tensor's values as float32. */
+function floatData(t: Tensor): Float32Array {
+  return t.type === 'float16' ? float16ToFloat32(t.data as Uint16Array) : (t.data as Float32Array);
 }
 
 /** Frees a tensor's device memory where it has any (GPU-located tensors); CPU tensors need nothing. */

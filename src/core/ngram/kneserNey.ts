@@ -9,7 +9,8 @@
  */
 import { LmError } from '../errors';
 import { CompactCounts } from './compactCounts';
-import { GrowableUint32, PairIndex } from './growable';
+import { GrowableUint32 } from './growable';
+import { PairIndex } from './pairIndex';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
 
@@ -37,9 +38,17 @@ export interface TrainOptions {
    * lmplz's --discount_fallback. Without it such data is an error.
    */
   discountFallback?: Discounts;
+  /**
+   * About how many tokens will be added, when known (e.g. from the files' sizes): the hash tables
+   * start at a size that holds that many n-grams per order instead of growing to it.
+   */
+  expectedTokens?: number;
   /** Keep each n-gram's adjusted count and the discounts in the model (4 bytes an n-gram), for the inside view. */
   keepCounts?: boolean;
 }
+
+/** Presizing stops here (a table for it takes 128 MiB): larger models grow their tables as they go. */
+const MAX_PRESIZED_NGRAMS = 1 << 22;
 
 export const DEFAULT_FALLBACK_DISCOUNTS: Discounts = { d1: 0.5, d2: 1, d3: 1.5 };
 
@@ -48,8 +57,8 @@ export class KneserNeyTrainer {
   private readonly order: number;
   private readonly fallback?: Discounts;
   private readonly keepCounts: boolean;
-  /** Raw occurrence counts per order (index 0 = unigrams, by word id). */
-  private readonly raw: GrowableUint32[] = [];
+  /** Raw occurrence counts of unigrams, by word id (higher orders count in their index). */
+  private readonly rawUnigrams = new GrowableUint32();
   /** Distinct left extensions per order below the highest. */
   private readonly cont: GrowableUint32[] = [];
   /** n-gram ids of orders ≥ 2: (prefix id, word) pairs. */
@@ -73,10 +82,9 @@ export class KneserNeyTrainer {
     this.fallback = options.discountFallback;
     this.keepCounts = options.keepCounts ?? false;
     for (let k = 0; k < this.order; k++) {
-      this.raw.push(new GrowableUint32());
       this.cont.push(new GrowableUint32());
       this.suffix.push(new GrowableUint32());
-      this.index.push(new PairIndex());
+      this.index.push(new PairIndex(k === 0 ? 0 : Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS)));
     }
     this.prev = new Int32Array(this.order + 1);
     this.cur = new Int32Array(this.order + 1);
@@ -93,32 +101,30 @@ export class KneserNeyTrainer {
     this.addIds(ids);
   }
 
-  /** Adds one sentence of word ids (no markers). */
-  addIds(ids: ArrayLike<number>): void {
+  /** Adds one sentence of word ids (no markers): the first `length` of `ids`. */
+  addIds(ids: ArrayLike<number>, length = ids.length): void {
     const N = this.order;
     const bos = this.vocab.bosId!;
     const eos = this.vocab.eosId!;
-    const L = ids.length + 2;
+    const L = length + 2;
     let prev = this.prev;
     let cur = this.cur;
     prev[1] = bos;
     for (let i = 1; i < L; i++) {
       const w = i === L - 1 ? eos : ids[i - 1];
       cur[1] = w;
-      this.raw[0].ensure(w)[w]++;
+      this.rawUnigrams.ensure(w)[w]++;
       this.cont[0].ensure(w);
       const maxK = Math.min(N, i + 1);
       for (let k = 2; k <= maxK; k++) {
         const idx = this.index[k - 1];
-        const id = idx.getOrInsert(prev[k - 1], w);
+        const id = idx.add(prev[k - 1], w);
         if (idx.inserted) {
           this.suffix[k - 1].push(cur[k - 1]);
-          this.raw[k - 1].push(0);
           if (k < N) this.cont[k - 1].push(0);
           // A new k-gram is a new left extension of its suffix (k-1)-gram.
           this.cont[k - 2].data[cur[k - 1]]++;
         }
-        this.raw[k - 1].data[id]++;
         cur[k] = id;
       }
       const t = prev;
@@ -142,7 +148,7 @@ export class KneserNeyTrainer {
     if (this.sentences === 0) throw new LmError('no training text: nothing to estimate probabilities from');
     const N = this.order;
     const V = this.vocab.size;
-    this.raw[0].ensure(V - 1);
+    this.rawUnigrams.ensure(V - 1);
     this.cont[0].ensure(V - 1);
     const bos = this.vocab.bosId!;
     const unk = this.vocab.unkId!;
@@ -160,7 +166,7 @@ export class KneserNeyTrainer {
         for (let i = 0; i < count; i++) bosFlag[i] = parentFlag[prefix[i]];
       }
       startsWithBos.push(bosFlag);
-      const raw = this.raw[k - 1].data;
+      const raw = k === 1 ? this.rawUnigrams.data : this.index[k - 1].counts();
       const adj = new Uint32Array(count);
       if (k === N) adj.set(raw.subarray(0, count));
       else {
@@ -287,20 +293,28 @@ export class KneserNeyTrainer {
       const parentCount = orders[k - 2].count;
       const prefix = idx.prefix.data;
       const word = idx.word.data;
-      const parentPos = (old: number) => (position ? position[old] : old);
-      // Stable counting sort by word, then by parent position.
-      const byWord = countingSort(count, V, (i) => word[i], null);
-      const sorted = countingSort(count, parentCount, (i) => parentPos(prefix[i]), byWord);
+      // Each entry's parent in the parent's sorted order.
+      const parentKey = new Uint32Array(count);
+      if (position) for (let i = 0; i < count; i++) parentKey[i] = position[prefix[i]];
+      else parentKey.set(prefix.subarray(0, count));
+      // Stable counting sort by word, then by parent: the parent histogram is the child ranges.
+      const byWord = sortByKey(count, V, word);
       const childStart = new Uint32Array(parentCount + 1);
-      for (let i = 0; i < count; i++) childStart[parentPos(prefix[i]) + 1]++;
+      for (let i = 0; i < count; i++) childStart[parentKey[i] + 1]++;
       for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
+      const cursor = childStart.slice(0, parentCount);
+      const sorted = new Uint32Array(count);
+      for (let j = 0; j < count; j++) {
+        const i = byWord[j];
+        sorted[cursor[parentKey[i]]++] = i;
+      }
       const parent = orders[k - 2];
       parent.childStart = childStart;
       // Backoff of each context (in the parent's sorted order).
       const backoff = new Float32Array(parentCount);
       const gamma = gammas[k - 2];
       for (let old = 0; old < parentCount; old++) {
-        if (gamma[old] > 0) backoff[parentPos(old)] = Math.log10(gamma[old]);
+        if (gamma[old] > 0) backoff[position ? position[old] : old] = Math.log10(gamma[old]);
       }
       parent.backoff = backoff;
 
@@ -324,15 +338,12 @@ export class KneserNeyTrainer {
   }
 }
 
-/** Stable counting sort of indices 0..n-1 (or of `input`) by an integer key in [0, range). */
-function countingSort(n: number, range: number, key: (i: number) => number, input: Uint32Array | null): Uint32Array {
+/** Stable counting sort of the indices 0..n-1 by key[i] in [0, range). */
+function sortByKey(n: number, range: number, key: Uint32Array): Uint32Array {
   const start = new Uint32Array(range + 1);
-  for (let j = 0; j < n; j++) start[key(input ? input[j] : j) + 1]++;
+  for (let i = 0; i < n; i++) start[key[i] + 1]++;
   for (let r = 0; r < range; r++) start[r + 1] += start[r];
   const out = new Uint32Array(n);
-  for (let j = 0; j < n; j++) {
-    const i = input ? input[j] : j;
-    out[start[key(i)]++] = i;
-  }
+  for (let i = 0; i < n; i++) out[start[key[i]]++] = i;
   return out;
 }

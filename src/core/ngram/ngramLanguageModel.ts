@@ -7,15 +7,16 @@ import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenize
 import { editorCut, whitespaceCut } from '../tokenizers/textCuts';
 import { backoffTrace, type NgramTrace } from './backoffTrace';
 import { NgramModel } from './ngramModel';
+import type { Vocabulary } from './vocabulary';
 
 export class NgramTokenizer implements Tokenizer {
   constructor(
     readonly kind: PretokenizerKind,
-    private readonly model: NgramModel,
+    readonly vocab: Vocabulary,
   ) {}
 
   get vocabSize(): number {
-    return this.model.vocab.size;
+    return this.vocab.size;
   }
 
   get sentencePerLine(): boolean {
@@ -23,7 +24,7 @@ export class NgramTokenizer implements Tokenizer {
   }
 
   encode(text: string, atStart: boolean, offset = 0): Token[] {
-    const v = this.model.vocab;
+    const v = this.vocab;
     const unk = v.unkId!;
     // A CRLF (or CR) line break is the line break a model trained on LF text knows: as <unk>, every
     // line of a Windows file cost the model its context (2.1 → 3.7 bits/char on a novel's page).
@@ -40,13 +41,13 @@ export class NgramTokenizer implements Tokenizer {
   decode(ids: readonly number[], precededByText: boolean): string {
     return detokenize(
       this.kind,
-      ids.map((id) => this.model.vocab.word(id)),
+      ids.map((id) => this.vocab.word(id)),
       precededByText,
     );
   }
 
   tokenText(id: number): string {
-    return this.model.vocab.word(id);
+    return this.vocab.word(id);
   }
 
   cutPoint(text: string): number {
@@ -56,14 +57,14 @@ export class NgramTokenizer implements Tokenizer {
 
 /**
  * An n-gram model: whole distributions, a prediction depends on exactly the last n − 1 tokens, and
- * it runs in plain JavaScript (on the host's thread: a query takes microseconds; in the
- * playground's worker).
+ * it runs in plain JavaScript: on the host's thread when small (a query takes microseconds), in a
+ * Node worker thread when large (loading it would block the host), in the playground's worker.
  */
 export const NGRAM_CAPABILITIES: BackendCapabilities = {
   distribution: 'full',
   batchedScoring: false,
   context: 'markov',
-  placements: ['host', 'webview-worker'],
+  placements: ['host', 'node-worker', 'webview-worker'],
   devices: [],
   inside: ['ngram-backoff'],
 };
@@ -77,7 +78,7 @@ export class NgramLanguageModel implements LanguageModel {
     kind: PretokenizerKind,
     name: string,
   ) {
-    this.tokenizer = new NgramTokenizer(kind, ngram);
+    this.tokenizer = new NgramTokenizer(kind, ngram.vocab);
     const counts = ngram.counts.map((c) => c.toLocaleString('en-US')).join(' / ');
     this.info = {
       name,

@@ -1,6 +1,7 @@
 /** Feeding text to the Kneser-Ney trainer in a pre-tokenizer's convention. */
 import { KENLM_SPACE, editorPieces, type PretokenizerKind } from '../tokenizers/pretokenizers';
 import type { KneserNeyTrainer } from './kneserNey';
+import { Utf8Words } from './utf8Words';
 
 /**
  * - `whitespace`: each line is a sentence of whitespace-separated words (lmplz's input format);
@@ -27,4 +28,64 @@ export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: 
     start = end + 1;
   }
   return count;
+}
+
+/** Sentences as word ids: `lengths[i]` ids of `ids` each, one after the other. */
+export interface IdSentences {
+  ids: Uint32Array;
+  lengths: Uint32Array;
+}
+
+/**
+ * Whole lines of UTF-8 bytes in lmplz's input format (a line is a sentence, words separated by
+ * [ \t\r\f\v\0]) as word ids, without making a string per token; `<s>`, `</s>` and `<unk>` in
+ * the text are dropped as lmplz drops them. A last line without its line feed is a sentence too.
+ */
+export function utf8LinesToIds(words: Utf8Words, bytes: Uint8Array): IdSentences {
+  const { unkId, bosId, eosId } = words.vocab;
+  let ids: Uint32Array = new Uint32Array(Math.max(16, bytes.length >>> 2));
+  let lengths: Uint32Array = new Uint32Array(Math.max(16, bytes.length >>> 5));
+  let n = 0;
+  let sentences = 0;
+  let sentenceStart = 0;
+  let wordStart = -1;
+  for (let i = 0; i <= bytes.length; i++) {
+    const b = i < bytes.length ? bytes[i] : 0x0a;
+    const space = b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0;
+    if (!space) {
+      if (wordStart < 0) wordStart = i;
+      continue;
+    }
+    if (wordStart >= 0) {
+      const id = words.id(bytes, wordStart, i);
+      wordStart = -1;
+      if (id !== unkId && id !== bosId && id !== eosId) {
+        if (n === ids.length) ids = grown(ids, n * 2);
+        ids[n++] = id;
+      }
+    }
+    // The end of the bytes ends a last line that has no line feed (not one that just ended).
+    if (b === 0x0a && (i < bytes.length || (i > 0 && bytes[i - 1] !== 0x0a))) {
+      if (sentences === lengths.length) lengths = grown(lengths, sentences * 2);
+      lengths[sentences++] = n - sentenceStart;
+      sentenceStart = n;
+    }
+  }
+  return { ids: ids.subarray(0, n), lengths: lengths.subarray(0, sentences) };
+}
+
+/** Adds sentences of word ids (from utf8LinesToIds, on the trainer's vocabulary); returns their number. */
+export function addIdSentencesToTrainer(trainer: KneserNeyTrainer, { ids, lengths }: IdSentences): number {
+  let at = 0;
+  for (let s = 0; s < lengths.length; s++) {
+    trainer.addIds(ids.subarray(at, at + lengths[s]));
+    at += lengths[s];
+  }
+  return lengths.length;
+}
+
+function grown(a: Uint32Array, length: number): Uint32Array {
+  const b = new Uint32Array(length);
+  b.set(a);
+  return b;
 }

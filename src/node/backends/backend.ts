@@ -5,6 +5,7 @@
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import type { LanguageModel, Tokenizer } from '../../core/model';
+import type { ModelDescription } from '../../core/engine/protocol';
 import type { DtypeRequest } from '../../core/neural/onnxVariants';
 import type { ModelFacts } from '../modelSummary';
 import type { NodeDevice } from '../neuralLoader';
@@ -90,8 +91,15 @@ export interface ModelBackend {
    * The tokenizer a host keeps while it runs the model in a worker (the tokenizer is needed
    * synchronously); required when `placements` has `node-worker` or `devices` has `webgpu` (the
    * editor's model in a webview). The playground's own worker needs none: it tokenizes there.
+   * `loaded`: what a Node worker's load answered, for a tokenizer made from it (an n-gram model's
+   * vocabulary); absent for a webview.
    */
-  hostTokenizer?(model: ModelLocation, options: OpenOptions): Tokenizer;
+  hostTokenizer?(model: ModelLocation, options: OpenOptions, loaded?: ModelDescription): Tokenizer | Promise<Tokenizer>;
+  /**
+   * Whether a model the backend could run in a worker thread runs on the host's thread instead,
+   * being small enough that it loads there without blocking and answers faster without messages.
+   */
+  prefersHost?(model: ModelLocation): boolean;
   /** The files a webview's worker loads it from; required when `placements` has `webview-worker`. */
   webviewFiles?(model: ModelLocation, options: OpenOptions): WebviewFiles;
 }

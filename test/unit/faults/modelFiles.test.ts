@@ -12,8 +12,8 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { xxh32 } from '../../../src/core/checksum';
 import { LmError, ModelFormatError } from '../../../src/core/errors';
-import { writeArpa } from '../../../src/core/ngram/arpa';
 import { ArpaReader, MAX_ARPA_LINE_BYTES, MAX_ARPA_PREAMBLE_LINES, readArpa, readArpaBytes } from '../../../src/core/ngram/arpaReader';
+import { arpaText } from '../../../src/core/ngram/arpaWriter';
 import { NGRAM_FORMAT_VERSION, readNgramBinary, writeNgramBinary } from '../../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../../src/core/ngram/kneserNey';
 import { NgramModel } from '../../../src/core/ngram/ngramModel';
@@ -372,7 +372,7 @@ describe('fault injection: gzip streams', () => {
       (e: Error) => e instanceof ModelFormatError && /big\.ngram: file is 3 MiB, above the 2 MiB limit/.test(e.message),
     );
     // ARPA text is not kept, so its length is not capped: the model its header declares is.
-    const arpa = [...writeArpa(smallModel())].join('');
+    const arpa = arpaText(smallModel());
     const preamble = `#${'-'.repeat(998)}\n`.repeat(3000);
     const padded = file('padded.arpa', preamble + arpa);
     assert.ok(fs.statSync(padded).size > 2 << 20);
@@ -454,7 +454,7 @@ describe('fault injection: gzip streams', () => {
   });
 
   it('reads a gzipped ARPA file whose name lacks .gz (the cap is on what it decompresses to, not its size)', async () => {
-    const arpa = [...writeArpa(smallModel())].join('');
+    const arpa = arpaText(smallModel());
     const p = file('plain-name.arpa', zlib.gzipSync(Buffer.from(arpa)));
     assert.strictEqual((await loadNgramFile(p, 'x')).vocabSize, smallModel().vocab.size);
   });
@@ -471,7 +471,7 @@ describe('fault injection: gzip streams', () => {
   });
 
   it('names the file of a truncated or corrupt gzip stream', async () => {
-    const arpa = [...writeArpa(smallModel())].join('');
+    const arpa = arpaText(smallModel());
     const gz = zlib.gzipSync(Buffer.from(arpa));
     assert.strictEqual((await loadNgramFile(file('ok.arpa.gz', gz), 'x')).vocabSize, smallModel().vocab.size);
     for (const cut of [10, gz.length >> 1, gz.length - 4]) {
@@ -495,7 +495,7 @@ describe('fault injection: gzip streams', () => {
 });
 
 describe('fault injection: ARPA text', () => {
-  const arpa = [...writeArpa(smallModel())].join('');
+  const arpa = arpaText(smallModel());
   const arpaError = (text: string | Uint8Array): ModelFormatError =>
     expectModelError(() => (typeof text === 'string' ? readArpa(text, 'm.arpa') : readArpaBytes(text, 'm.arpa')), 'm.arpa', 'ARPA');
 

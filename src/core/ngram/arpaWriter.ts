@@ -1,0 +1,180 @@
+/**
+ * Writing a model as ARPA text (log10 values, tab-separated, as KenLM does) straight into bytes:
+ * the words are encoded once, each n-gram's words are found by walking its parents, and numbers are
+ * printed digit by digit. No string per line or per n-gram is made, so a model of millions of
+ * n-grams is written in a fraction of a second and any size can be written.
+ */
+import { EOS, UNK } from '../tokenizers/pretokenizers';
+import type { NgramModel } from './ngramModel';
+
+/** Bytes per chunk handed out: large enough that writing them costs little per call. */
+const CHUNK_BYTES = 1 << 20;
+/** Room for one number (sign, 7 digits, point, leading zeros, exponent) and separators. */
+const NUMBER_ROOM = 32;
+
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+
+/**
+ * The model as ARPA text, in chunks of bytes (each chunk is a new array the caller may keep).
+ * `sections` [from, to] writes only those orders' sections (the header with the first, the end
+ * marker with the last), so that two threads can each write a part of one file.
+ */
+export function* writeArpa(model: NgramModel, sections: [number, number] = [1, model.order]): Generator<Uint8Array> {
+  const encoder = new TextEncoder();
+  const words = model.vocab.allWords();
+  // Every word's UTF-8 bytes, one after the other: word w is wordBytes[wordStart[w] .. wordStart[w+1]).
+  const encoded = words.map((w) => encoder.encode(w));
+  const wordStart = new Uint32Array(words.length + 1);
+  for (let w = 0; w < words.length; w++) wordStart[w + 1] = wordStart[w] + encoded[w].length;
+  const wordBytes = new Uint8Array(wordStart[words.length]);
+  encoded.forEach((e, w) => wordBytes.set(e, wordStart[w]));
+  let longestWord = 0;
+  for (const e of encoded) longestWord = Math.max(longestWord, e.length);
+
+  const out = new ChunkWriter();
+  const N = model.order;
+  const [from, to] = sections;
+  if (from === 1) out.text(encoder, `\\data\\\n${model.orders.map((o, k) => `ngram ${k + 1}=${o.count}\n`).join('')}`);
+  const eos = model.vocab.id(EOS);
+  const unk = model.vocab.id(UNK);
+  // parents[k][i]: the entry of order k (0-based) that entry i of order k+1 extends.
+  const parents: Uint32Array[] = [];
+  const ids = new Uint32Array(N);
+  for (let k = 2; k <= to; k++) parents.push(model.parents(k));
+  for (let k = from; k <= to; k++) {
+    const o = model.orders[k - 1];
+    out.text(encoder, `\n\\${k}-grams:\n`);
+    const withBackoff = k < N;
+    const backoff = o.backoff;
+    const lineRoom = 2 * NUMBER_ROOM + k * (longestWord + 1);
+    for (let i = 0; i < o.count; i++) {
+      // The n-gram's words, last first, by walking up the parents.
+      let node = i;
+      for (let j = k - 1; j >= 1; j--) {
+        ids[j] = model.orders[j].words[node];
+        node = parents[j - 1][node];
+      }
+      ids[0] = model.orders[0].words[node];
+      const buf = out.room(lineRoom);
+      let pos = writeNumber(buf, out.pos, o.logProb[i]);
+      buf[pos++] = TAB;
+      for (let j = 0; j < k; j++) {
+        if (j > 0) buf[pos++] = SPACE;
+        const w = ids[j];
+        const s = wordStart[w];
+        const e = wordStart[w + 1];
+        for (let b = s; b < e; b++) buf[pos++] = wordBytes[b];
+      }
+      const last = ids[k - 1];
+      if (withBackoff && last !== eos && last !== unk) {
+        buf[pos++] = TAB;
+        pos = writeNumber(buf, pos, backoff ? backoff[i] : 0);
+      }
+      buf[pos++] = NEWLINE;
+      out.pos = pos;
+      if (out.pos >= CHUNK_BYTES) yield out.take();
+    }
+  }
+  if (to === N) out.text(encoder, '\n\\end\\\n');
+  yield out.take();
+}
+
+/** The whole ARPA text of a (small) model as one string. */
+export function arpaText(model: NgramModel): string {
+  const decoder = new TextDecoder();
+  let text = '';
+  for (const chunk of writeArpa(model)) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
+/** A buffer filled from the front and handed out whole. */
+class ChunkWriter {
+  buf = new Uint8Array(CHUNK_BYTES + 4096);
+  pos = 0;
+
+  /** The buffer, with at least `bytes` free after `pos`. */
+  room(bytes: number): Uint8Array {
+    if (this.pos + bytes > this.buf.length) {
+      const bigger = new Uint8Array(this.pos + bytes + CHUNK_BYTES);
+      bigger.set(this.buf.subarray(0, this.pos));
+      this.buf = bigger;
+    }
+    return this.buf;
+  }
+
+  text(encoder: TextEncoder, s: string): void {
+    const bytes = encoder.encode(s);
+    this.room(bytes.length).set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  take(): Uint8Array {
+    const chunk = this.buf.subarray(0, this.pos);
+    this.buf = new Uint8Array(CHUNK_BYTES + 4096);
+    this.pos = 0;
+    return chunk;
+  }
+}
+
+/** Powers of ten, exact in a double up to 10^22. */
+const POW10 = new Float64Array(23).map((_, i) => 10 ** i);
+/** Digits of the number being written. */
+const DIGITS = new Int32Array(7);
+
+/**
+ * Writes x (a float32 log value) with 7 significant digits and no trailing zeros, as
+ * `Number(x.toPrecision(7)).toString()` would, at buf[pos]; returns the position after it.
+ * Magnitudes outside [1e-6, 1e15) (never seen in log10 probabilities) go through that string.
+ */
+export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
+  if (x === 0) {
+    buf[pos] = 0x30;
+    return pos + 1;
+  }
+  const a = x < 0 ? -x : x;
+  if (!(a >= 1e-6 && a < 1e15)) return writeAscii(buf, pos, Number(x.toPrecision(7)).toString());
+  // e = floor(log10 a), by comparisons (exact, unlike Math.log10 near powers of ten).
+  let e = 0;
+  if (a >= 1) {
+    while (a >= POW10[e + 1]) e++;
+  } else {
+    e = -1;
+    while (a * POW10[-e] < 1) e--;
+  }
+  const shift = 6 - e;
+  let m = Math.round(shift >= 0 ? a * POW10[shift] : a / POW10[-shift]);
+  if (m >= 1e7) {
+    m = Math.round(m / 10);
+    e++;
+  }
+  if (x < 0) buf[pos++] = 0x2d;
+  let lastNonZero = -1;
+  for (let d = 6, rest = m | 0; d >= 0; d--) {
+    const q = (rest / 10) | 0;
+    const digit = rest - q * 10;
+    rest = q;
+    DIGITS[d] = digit;
+    if (lastNonZero < 0 && digit !== 0) lastNonZero = d;
+  }
+  if (e >= 0) {
+    // Integer part: digits 0..e (zeros past the 7th), then the fraction without trailing zeros.
+    for (let d = 0; d <= e; d++) buf[pos++] = 0x30 + (d < 7 ? DIGITS[d] : 0);
+    if (lastNonZero > e) {
+      buf[pos++] = 0x2e;
+      for (let d = e + 1; d <= lastNonZero; d++) buf[pos++] = 0x30 + DIGITS[d];
+    }
+  } else {
+    buf[pos++] = 0x30;
+    buf[pos++] = 0x2e;
+    for (let z = -1; z > e; z--) buf[pos++] = 0x30;
+    for (let d = 0; d <= lastNonZero; d++) buf[pos++] = 0x30 + DIGITS[d];
+  }
+  return pos;
+}
+
+function writeAscii(buf: Uint8Array, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+  return pos;
+}

@@ -1,0 +1,45 @@
+/**
+ * Worker thread that reads lmplz-format text files and turns them into word ids, so that the
+ * thread counting n-grams (`lmp train-ngram`) does not also read and tokenize: the two run on two
+ * cores. Each batch carries the words first seen in it, in id order, so the counting thread's
+ * vocabulary gives every word the same id.
+ */
+import { parentPort, workerData } from 'worker_threads';
+import { utf8LinesToIds } from '../core/ngram/textTraining';
+import { Utf8Words } from '../core/ngram/utf8Words';
+import { Vocabulary } from '../core/ngram/vocabulary';
+import { utf8LineChunks } from './textFile';
+
+export interface TokenizeWorkerData {
+  files: string[];
+  /** The words the counting thread's vocabulary starts with, in id order. */
+  vocabulary: string[];
+  chunkBytes: number;
+}
+
+export type FromTokenizeWorker =
+  { type: 'batch'; newWords: string[]; ids: Uint32Array; lengths: Uint32Array } | { type: 'done' } | { type: 'error'; message: string };
+
+// The worker stays until the thread that started it terminates it: a worker that exits by itself
+// may have its 'exit' seen before its last messages are read.
+parentPort!.on('message', () => undefined);
+
+async function run(data: TokenizeWorkerData): Promise<void> {
+  const words = new Utf8Words(Vocabulary.fromWords(data.vocabulary));
+  let known = words.vocab.size;
+  for (const file of data.files) {
+    for await (const lines of utf8LineChunks(file, data.chunkBytes)) {
+      const { ids, lengths } = utf8LinesToIds(words, lines);
+      const newWords = words.vocab.allWords().slice(known);
+      known = words.vocab.size;
+      // Copies that own their buffers, so they can be transferred.
+      const m: FromTokenizeWorker = { type: 'batch', newWords, ids: ids.slice(), lengths: lengths.slice() };
+      parentPort!.postMessage(m, [m.ids.buffer as ArrayBuffer, m.lengths.buffer as ArrayBuffer]);
+    }
+  }
+  parentPort!.postMessage({ type: 'done' } satisfies FromTokenizeWorker);
+}
+
+run(workerData as TokenizeWorkerData).catch((e: unknown) =>
+  parentPort!.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies FromTokenizeWorker),
+);

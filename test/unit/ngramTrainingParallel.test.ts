@@ -1,0 +1,74 @@
+/**
+ * The fast paths of n-gram training and of worker-hosted n-gram models give what the plain ones
+ * give: lmplz-format bytes counted without strings train the model the string path trains (the
+ * same ARPA text), on one thread or two; the vocabulary a worker sends tokenizes as the model does.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { arpaText, writeArpa } from '../../src/core/ngram/arpaWriter';
+import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
+import { NgramTokenizer } from '../../src/core/ngram/ngramLanguageModel';
+import { packVocabulary, unpackTokenizer } from '../../src/core/ngram/packedVocabulary';
+import { addIdSentencesToTrainer, addTextToTrainer, utf8LinesToIds } from '../../src/core/ngram/textTraining';
+import { Utf8Words } from '../../src/core/ngram/utf8Words';
+import { parallelArpaChunks } from '../../src/node/parallelArpa';
+import { countFilesInWorker } from '../../src/node/parallelCounting';
+
+const TEXT = 'the cat sat on the mat\n\nthe dog  sat\ton <s> the log </s>\na cat and a dög\r\nnaïve <unk> words\n';
+
+function trainer(): KneserNeyTrainer {
+  return new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+}
+
+describe('n-gram training from bytes, on two threads', () => {
+  it('bytes counted without strings train the model the string path trains', () => {
+    const fromText = trainer();
+    addTextToTrainer(fromText, TEXT + 'no final line feed', 'whitespace');
+    const fromBytes = trainer();
+    const words = new Utf8Words(fromBytes.vocab);
+    addIdSentencesToTrainer(fromBytes, utf8LinesToIds(words, new TextEncoder().encode(TEXT)));
+    addIdSentencesToTrainer(fromBytes, utf8LinesToIds(words, new TextEncoder().encode('no final line feed')));
+    assert.strictEqual(arpaText(fromBytes.build().model), arpaText(fromText.build().model));
+  });
+
+  it('a worker tokenizing files and the highest ARPA section written by another give the same ARPA', async function () {
+    this.timeout(60_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-parallel-'));
+    try {
+      // Enough text that the ARPA is written on two threads (200,000 n-grams and more).
+      let big = '';
+      for (let i = 0; i < 40_000; i++) big += `w${i % 997} x${i % 89} y${(i * 7) % 1013} z${i % 31}\n`;
+      const files = [path.join(dir, 'a.txt'), path.join(dir, 'b.txt')];
+      fs.writeFileSync(files[0], TEXT);
+      fs.writeFileSync(files[1], big);
+      const one = trainer();
+      for (const f of files) addTextToTrainer(one, fs.readFileSync(f, 'utf8'), 'whitespace');
+      const two = trainer();
+      const sentences = await countFilesInWorker(two, files, path.join(__dirname, '..', '..', 'src', 'node', 'tokenizeWorker.js'));
+      assert.strictEqual(sentences, TEXT.split('\n').length - 1 + 40_000);
+      const model = two.build().model;
+      assert.ok(model.counts.reduce((a, b) => a + b, 0) >= 200_000);
+      const chunks: Uint8Array[] = [];
+      for await (const c of parallelArpaChunks(model, path.join(__dirname, '..', '..', 'src', 'node', 'arpaSectionWorker.js'))) chunks.push(c);
+      const parallel = Buffer.concat(chunks).toString('utf8');
+      assert.strictEqual(parallel, Buffer.concat([...writeArpa(model)]).toString('utf8'));
+      assert.strictEqual(parallel, arpaText(one.build().model));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the vocabulary a worker sends tokenizes on the host as the model does', async () => {
+    const t = trainer();
+    addTextToTrainer(t, TEXT, 'whitespace');
+    const { model } = t.build();
+    const original = new NgramTokenizer('whitespace', model.vocab);
+    const packed = packVocabulary(original);
+    let pauses = 0;
+    const host = await unpackTokenizer(packed, async () => void pauses++);
+    assert.deepStrictEqual(host.vocab.allWords(), model.vocab.allWords());
+    assert.deepStrictEqual(host.encode('a cat and a dög unknown\n', true), original.encode('a cat and a dög unknown\n', true));
+  });
+});
