@@ -32,6 +32,7 @@ import { benchRemote } from './remoteBench';
 import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
 import { trainingSection } from './trainingBench';
+import { fmt, median, type Say } from './benchFigures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
@@ -47,14 +48,6 @@ interface Target {
   meets: boolean | undefined;
 }
 const verdict = (meets: boolean) => (meets ? 'meets' : 'misses');
-type Say = (s?: string) => void;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toLocaleString('en-US');
 
 function timeRuns(runs: number, fn: () => void): number[] {
   const out: number[] = [];

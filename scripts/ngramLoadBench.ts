@@ -17,20 +17,14 @@ import { addTextToTrainer } from '../src/core/ngram/textTraining';
 import { BOS, EOS, UNK } from '../src/core/tokenizers/pretokenizers';
 import { loadNgramFile } from '../src/node/backends/ngramBackend';
 import { recognizeModel } from '../src/node/modelLoader';
+import { fmt, median, type Say } from './benchFigures';
 
 export interface LoadTarget {
   target: string;
   measured: string;
   meets: boolean | undefined;
 }
-type Say = (s?: string) => void;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toLocaleString('en-US');
 const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 
 interface Run {
