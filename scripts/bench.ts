@@ -4,8 +4,8 @@
  *
  * Each reference is checked to compute the same values as what it is compared with (the run stops
  * otherwise), and each stated target is judged: the run prints and writes "meets" or "misses".
- * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, training, neural,
- * big, tokenizer, inline, serve, inside) and prints them without writing the file, to check a
+ * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, training, ngramload, neural,
+ * big, tokenizer, inline, serve, inside, gguf) and prints them without writing the file, to check a
  * change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10 shorten it. The `big` section (a model of
  * SmolLM2-135M's shape) is built into a cache folder on first use; BENCH_BIG=0 skips it,
  * LMP_BENCH_MODEL names another folder.
@@ -25,16 +25,19 @@ import { BIG_DECODE, BIG_DTYPES, BIG_PREFILL, HOVER_CONTEXT_TOKENS, benchBigMode
 import { benchBigModelBrowser } from './browserBigBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
-import { benchRemote } from './remoteBench';
+import { GGUF_VARIANTS, compareGguf, ggufTable, missingGgufBenchFiles } from './ggufSpeed';
+import { ngramLoadSection } from './ngramLoadBench';
 import { benchInside } from './insideBench';
+import { benchRemote } from './remoteBench';
 import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
 import { trainingSection } from './trainingBench';
+import { fmt, median, type Say } from './benchFigures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const SECTIONS = ['ngram', 'training', 'neural', 'big', 'tokenizer', 'inline', 'serve', 'inside'] as const;
+const SECTIONS = ['ngram', 'training', 'ngramload', 'neural', 'big', 'tokenizer', 'inline', 'serve', 'inside', 'gguf'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A stated target and how this run did against it. */
@@ -45,14 +48,6 @@ interface Target {
   meets: boolean | undefined;
 }
 const verdict = (meets: boolean) => (meets ? 'meets' : 'misses');
-type Say = (s?: string) => void;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toLocaleString('en-US');
 
 function timeRuns(runs: number, fn: () => void): number[] {
   const out: number[] = [];
@@ -612,6 +607,46 @@ function ngramSection(say: Say, targets: Target[], train: string[], valid: strin
   );
 }
 
+/** The benchmark model (training/make_fixtures.py --bench-shape smollm2-135m) and its GGUF files (training/export_gguf.py). */
+const BENCH_MODEL = process.env.BENCH_MODEL_DIR ?? path.join(os.homedir(), '.cache', 'lm-playground', 'bench', 'smollm2-135m');
+const BENCH_GGUF = process.env.BENCH_GGUF_DIR ?? `${BENCH_MODEL}-gguf`;
+/** Tokens of the heat-map target: "1,000 tokens on a 135M-shape model in seconds, not minutes", read as under 20 s. */
+const HEATMAP_TOKENS = 1000;
+const HEATMAP_SECONDS = 20;
+
+function ggufSection(say: Say, targets: Target[]): void {
+  say();
+  say('## GGUF on llama.cpp against ONNX on onnxruntime (the SmolLM2-135M-shape model)');
+  say();
+  const missing = missingGgufBenchFiles(BENCH_MODEL, BENCH_GGUF);
+  if (missing.length) {
+    const why = `skipped: the benchmark model's files are absent (${missing.map((m) => path.basename(m)).join(', ')}). Make them with \`/usr/bin/python3 training/make_fixtures.py --bench-shape smollm2-135m --out ${BENCH_MODEL}\`, then \`/usr/bin/python3 training/export_gguf.py ${BENCH_MODEL} ${BENCH_GGUF}/model-TYPE.gguf --type TYPE --pre smollm\` for TYPE f32, q8_0 and q4_0 (or set BENCH_MODEL_DIR, BENCH_GGUF_DIR).`;
+    say(why);
+    targets.push({
+      target: `heat-map of ${HEATMAP_TOKENS} tokens (ranks) on the 135M-shape GGUF model within ${HEATMAP_SECONDS} s`,
+      measured: 'not measured (no model)',
+      meets: undefined,
+    });
+    return;
+  }
+  const samples = compareGguf(BENCH_MODEL, BENCH_GGUF, HEATMAP_TOKENS, (label, s) => console.error(`  ${label}: ${JSON.stringify(s)}`));
+  say(
+    `Random weights in SmolLM2-135M's shape (llama, 30 layers, hidden 576, 9 query / 3 KV heads, vocabulary 49,152): its ONNX variants as \`training/make_fixtures.py --bench-shape smollm2-135m\` writes them, and the same weights as GGUF files (\`training/export_gguf.py --type f32|q8_0|q4_0 --pre smollm\`). One thread each, through the engine as the extension runs them, each variant in a process of its own, one run each: a prefill of 64 tokens, 32 greedy decode steps, then the heat-map's scoring of ${HEATMAP_TOKENS} tokens of the valid text with ranks (\`sequenceScores\`) and without (\`sequenceLogProbs\`, bits per character).`,
+  );
+  say();
+  for (const line of ggufTable(samples)) say(line);
+  say();
+  say(
+    "Ranks on GGUF: node-llama-cpp hands a whole distribution over only as a `Map` (some 20–50 ms a position at 49,152 tokens), so each position's first evaluation asks for the target's logit, the largest and the sum of exponentials; a target below the sorted top 1,000 (nearly all of them with random weights) gets its rank from two more evaluations of its chunk that count inside llama.cpp the logits above a threshold just above and just below the target's (min-p at a temperature of 2⁶⁴), or from whole distributions where that is cheaper (few such targets) or the counts do not settle it.",
+  );
+  const worst = Math.max(...samples.flatMap((s, i) => ('gguf' in GGUF_VARIANTS[i] ? [s.scoresSeconds] : [])));
+  targets.push({
+    target: `heat-map of ${HEATMAP_TOKENS} tokens (ranks) on the 135M-shape GGUF model within ${HEATMAP_SECONDS} s ("seconds, not minutes")`,
+    measured: `${fmt(worst)} s (the slowest of F32, Q8_0, Q4_0)`,
+    meets: worst <= HEATMAP_SECONDS,
+  });
+}
+
 const difference = (x: number) => (x === 0 ? '0' : x.toExponential(1));
 
 function targetsSection(say: Say, targets: Target[]): void {
@@ -627,6 +662,24 @@ function targetsSection(say: Say, targets: Target[]): void {
   say(
     `${met} of ${judged.length} targets met in this run, ${judged.length - met} missed${judged.length < targets.length ? `; ${targets.length - judged.length} not judged` : ''}.`,
   );
+}
+
+/** Replaces the part of `file` from the heading starting with `heading` to the next `## ` heading (or adds it before the targets). */
+function replaceDocSection(file: string, heading: string, part: string[]): void {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const body = part[0] === '' ? part.slice(1) : part;
+  let start = lines.findIndex((l) => l.startsWith(heading));
+  let end: number;
+  if (start < 0) {
+    start = end = lines.findIndex((l) => l.startsWith('## Targets'));
+    if (start < 0) start = end = lines.length;
+  } else {
+    end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+    if (end < 0) end = lines.length;
+  }
+  body.push('');
+  lines.splice(start, end - start, ...body);
+  fs.writeFileSync(file, lines.join('\n'));
 }
 
 async function main(): Promise<void> {
@@ -652,13 +705,31 @@ async function main(): Promise<void> {
   );
   if (sections.has('ngram')) ngramSection(say, targets, corpusTexts('train'), valid);
   if (sections.has('training')) await trainingSection(say, targets, ROOT, CORPUS, Number(process.env.BENCH_TRAIN_RUNS ?? 3));
+  const loadFrom = lines.length;
+  if (sections.has('ngramload')) await ngramLoadSection(say, targets, ROOT, CORPUS, RUNS);
+  const loadLines = lines.slice(loadFrom);
   if (sections.has('neural')) await neuralSection(say, targets);
   if (sections.has('big')) await bigModelSection(say, targets, valid);
   if (sections.has('tokenizer')) tokenizerSection(say);
   if (sections.has('inline')) await inlineSection(say, valid, targets);
   if (sections.has('serve')) await serveSection(say, valid, targets);
   if (sections.has('inside')) await insideSection(say, valid, targets);
+  if (sections.has('gguf')) ggufSection(say, targets);
   targetsSection(say, targets);
+  if (sections.size === 1 && sections.has('ngramload')) {
+    // Run alone (it takes minutes): its part of docs/BENCHMARKS.md is replaced, dated, with its targets.
+    const judged = targets.map((t) => `- ${t.target}: ${t.measured}, ${t.meets === undefined ? 'not judged' : `**${verdict(t.meets)}**`}`);
+    const part = [
+      ...loadLines,
+      '',
+      `Measured by \`node out/scripts/bench.js ngramload\` on ${new Date().toISOString().slice(0, 10)} (${cpu}, ${os.cpus().length} cores, Node ${process.version}). Targets in this run:`,
+      '',
+      ...judged,
+    ];
+    replaceDocSection(path.join(ROOT, 'docs', 'BENCHMARKS.md'), '## Loading n-gram models', part);
+    console.log('\nits section of docs/BENCHMARKS.md is replaced');
+    return;
+  }
   if (sections.size < SECTIONS.length) {
     console.log(`\nonly ${[...sections].join(', ')}: docs/BENCHMARKS.md is left as it was`);
     return;

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { HuggingFaceTokenizer } from '../src/core/neural/hfTokenizer';
+import { median } from './benchFigures';
 
 export interface TokenizerRow {
   label: string;
@@ -45,12 +46,6 @@ const LLAMA_2_LAYOUT = {
 };
 
 const SENTENCEPIECE_VOCAB = 8000;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function secondsOf(fn: () => void): number {
   const t = process.hrtime.bigint();

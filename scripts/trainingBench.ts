@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
+import { fmt, median } from './benchFigures';
 
 export interface TrainingTarget {
   target: string;
@@ -83,13 +84,6 @@ async function compareArpa(ours: string, kenlm: string): Promise<number> {
   if (!(largest <= ARPA_DIGITS_TOLERANCE)) throw new Error(`the ARPA files differ by up to ${largest} (log10) from KenLM's`);
   return largest;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toLocaleString('en-US');
 
 export async function trainingSection(say: (s?: string) => void, targets: TrainingTarget[], root: string, corpus: string, runs: number): Promise<void> {
   const cli = path.join(root, 'dist', 'cli.js');

@@ -16,6 +16,7 @@ import * as os from 'os';
 import { argmax } from '../src/core/distribution';
 import { rankVariants, type Dtype } from '../src/core/neural/onnxVariants';
 import { folderVariants, loadHuggingFaceFolder } from '../src/node/neuralLoader';
+import { median } from './benchFigures';
 
 interface Sample {
   loadSeconds: number;
@@ -27,11 +28,6 @@ interface Sample {
 const PREFILL = 64;
 const DECODE = 32;
 const ROUNDS = 3;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** One variant on one runtime, in this process. */
 async function measure(dir: string, device: 'native' | 'wasm', dtype: Dtype): Promise<Sample> {

@@ -1,5 +1,7 @@
-"""Writes a Llama-family Hugging Face model folder (the fixtures of make_fixtures.py, the benchmark
-shape) as a GGUF file, as llama.cpp's convert_hf_to_gguf.py lays such a model out.
+"""Writes a model folder (Llama, Qwen2 or GPT-2 layout: the fixtures, the benchmark shape, gpt-classics) as a GGUF file.
+
+The layout is llama.cpp's convert_hf_to_gguf.py's for such a model; the folder is a Hugging Face
+one as make_fixtures.py writes them, or the embedded gpt-classics (models/gpt-classics).
 
     /usr/bin/python3 training/export_gguf.py test/fixtures/models/tiny-llama OUT.gguf --type f32
     /usr/bin/python3 training/export_gguf.py test/fixtures/models/tiny-qwen2 OUT.gguf --type q8_0
@@ -8,11 +10,11 @@ shape) as a GGUF file, as llama.cpp's convert_hf_to_gguf.py lays such a model ou
 The weights come from the folder's float32 ONNX graph (onnx/model.onnx, its external data too): the
 checkpoint is not kept, and each MatMul weight is named by its node (/layers.N/self_attn/q_proj/
 MatMul), whose transpose is the Linear layer's weight. Architectures: llama (q and k rows
-permuted to llama.cpp's rotary layout, as the converter does) and qwen2 (q/k/v biases; its rotary
-layout is Hugging Face's). Tokenizers: SentencePiece BPE with byte fallback (tokenizer.ggml.model
+permuted to llama.cpp's rotary layout, as the converter does), qwen2 (q/k/v biases; its rotary
+layout is Hugging Face's) and gpt2 (gpt-classics). Tokenizers: SentencePiece BPE with byte fallback (tokenizer.ggml.model
 "llama"; scores from tokenizer.model) and byte-level BPE (model "gpt2" with merges; the
 pre-tokenizer named by --pre, by default the model type's). Matrices are stored as --type says
-(f32, q8_0, q4_0), norms and biases as float32.
+(f32, f16, q8_0, q4_0), norms and biases as float32.
 """
 import argparse
 import json

@@ -7,6 +7,7 @@ import { onnxBackend } from '../node/backends/onnxBackend';
 import { listEmbeddedModels, recognizeModel } from '../node/modelLoader';
 import { generateCommand } from './generate';
 import { intOption, parse } from './options';
+import { convertNgram } from './convert';
 import { StreamOut, type Out } from './output';
 import { score } from './score';
 import { serveCommand } from './serve';
@@ -24,6 +25,13 @@ Usage:
       stores its arrays in byte planes (format 3), which gzip about a fifth smaller; an
       uncompressed one stores them as in memory, so that loading views them in place. Outputs are
       written to a temporary file beside them and renamed into place when complete.
+  lmp convert IN OUT.ngram[.gz] [--name NAME]
+      Rewrites an n-gram model (an ARPA file, e.g. from KenLM's lmplz, gzipped or not, or an LM
+      Playground file) as an LM Playground binary: loading it is one read instead of parsing text.
+      The ARPA file is read as a stream (files of several GB convert in the memory of the model);
+      the output is checksummed, written beside its target and renamed into place when complete.
+      OUT.ngram keeps the arrays as in memory (fastest to load); OUT.ngram.gz is gzipped, in byte
+      planes (smallest).
   lmp score --model MODEL [--device auto|native|wasm] [--dtype DTYPE] [--json] [--details] [--top-k K] FILE...
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given
       (the first token is conditioned on <s>) and not scored. For whitespace models, tokens are
@@ -71,6 +79,8 @@ export async function main(argv: string[], out: Out = (s) => void process.stdout
       return trainNgram(rest, out);
     case 'score':
       return score(rest, out);
+    case 'convert':
+      return convertNgram(rest, out);
     case 'generate':
       return generateCommand(rest, out);
     case 'serve':

@@ -1,4 +1,5 @@
 /** Command-line options: parsing and checked values. */
+import type { ModelInfo } from '../core/model';
 import { parseArgs } from 'util';
 import { LmError } from '../core/errors';
 import { DTYPES, PREFER_QUANTIZED, isDtypeSetting, type DtypeRequest } from '../core/neural/onnxVariants';
@@ -42,6 +43,14 @@ export function numberOption(value: string | undefined, name: string, fallback: 
 export function dtypeOption(value: string | undefined, quantized: boolean | undefined): DtypeRequest {
   if (value !== undefined && !isDtypeSetting(value)) throw new LmError(`--dtype must be auto or one of ${DTYPES.join(', ')}, got ${JSON.stringify(value)}`);
   return { setting: value ?? 'auto', ...(quantized ? { prefer: PREFER_QUANTIZED } : {}) };
+}
+
+/** A GGUF file runs its own weights' type: an explicit --dtype, which picks among ONNX graphs, is said to be ignored. */
+export function noteIgnoredDtype(value: string | undefined, model: { info: ModelInfo }): void {
+  if (value === undefined || value === 'auto' || model.info.backend !== 'gguf') return;
+  process.stderr.write(
+    `lmp: --dtype ${value} is ignored: ${model.info.name} is a GGUF file, which runs the weights it holds (${model.info.precision ?? 'its own type'}); --dtype picks among an ONNX model's graphs\n`,
+  );
 }
 
 export function deviceOption(value: string | undefined): NodeDevice {

@@ -13,7 +13,7 @@ import { TokenStream } from '../core/tokenStream';
 import { characterCount } from '../core/tokenizers/lineBreaks';
 import { loadModel } from '../node/modelLoader';
 import { decodeUtf8, displayName, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
-import { deviceOption, dtypeOption, intOption, parse } from './options';
+import { deviceOption, dtypeOption, noteIgnoredDtype, intOption, parse } from './options';
 import type { Out } from './output';
 
 export async function score(args: string[], out: Out): Promise<number> {
@@ -34,6 +34,7 @@ export async function score(args: string[], out: Out): Promise<number> {
     dtype: dtypeOption(values.dtype, values.quantized),
     apiKey: process.env.LMP_API_KEY || undefined,
   });
+  noteIgnoredDtype(values.dtype, model);
   const details = values.details ?? false;
   const json = values.json ?? false;
   const totals = new ScoreTotals();

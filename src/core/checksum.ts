@@ -58,3 +58,75 @@ export function xxh32(bytes: Uint8Array): number {
   h ^= h >>> 16;
   return h >>> 0;
 }
+
+/**
+ * XXH32 of bytes given in pieces (a file written in parts): the same value as xxh32 of their
+ * concatenation, without building it.
+ */
+export class Xxh32 {
+  private v1 = (P1 + P2) | 0;
+  private v2 = P2;
+  private v3 = 0;
+  private v4 = -P1 | 0;
+  private total = 0;
+  /** The bytes of an unfinished 16-byte stripe. */
+  private readonly pending = new Uint8Array(16);
+  private pendingLength = 0;
+
+  update(bytes: Uint8Array): this {
+    this.total += bytes.length;
+    let at = 0;
+    if (this.pendingLength > 0) {
+      const take = Math.min(16 - this.pendingLength, bytes.length);
+      this.pending.set(bytes.subarray(0, take), this.pendingLength);
+      this.pendingLength += take;
+      at = take;
+      if (this.pendingLength < 16) return this;
+      this.stripes(this.pending, 0, 16);
+      this.pendingLength = 0;
+    }
+    const whole = (bytes.length - at) & ~15;
+    if (whole > 0) this.stripes(bytes, at, at + whole);
+    at += whole;
+    this.pending.set(bytes.subarray(at), 0);
+    this.pendingLength = bytes.length - at;
+    return this;
+  }
+
+  private stripes(bytes: Uint8Array, start: number, end: number): void {
+    const piece = (bytes.byteOffset + start) % 4 === 0 ? bytes.subarray(start, end) : bytes.slice(start, end);
+    const n = (end - start) >>> 2;
+    const words = LITTLE_ENDIAN
+      ? new Int32Array(piece.buffer, piece.byteOffset, n)
+      : Int32Array.from({ length: n }, (_, i) => piece[4 * i] | (piece[4 * i + 1] << 8) | (piece[4 * i + 2] << 16) | (piece[4 * i + 3] << 24));
+    let { v1, v2, v3, v4 } = this;
+    for (let w = 0; w < n; w += 4) {
+      v1 = Math.imul(rotl((v1 + Math.imul(words[w], P2)) | 0, 13), P1);
+      v2 = Math.imul(rotl((v2 + Math.imul(words[w + 1], P2)) | 0, 13), P1);
+      v3 = Math.imul(rotl((v3 + Math.imul(words[w + 2], P2)) | 0, 13), P1);
+      v4 = Math.imul(rotl((v4 + Math.imul(words[w + 3], P2)) | 0, 13), P1);
+    }
+    this.v1 = v1;
+    this.v2 = v2;
+    this.v3 = v3;
+    this.v4 = v4;
+  }
+
+  digest(): number {
+    let h = this.total >= 16 ? (rotl(this.v1, 1) + rotl(this.v2, 7) + rotl(this.v3, 12) + rotl(this.v4, 18)) | 0 : P5;
+    h = (h + this.total) | 0;
+    const p = this.pending;
+    const n = this.pendingLength;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) h = Math.imul(rotl((h + Math.imul(p[i] | (p[i + 1] << 8) | (p[i + 2] << 16) | (p[i + 3] << 24), P3)) | 0, 17), P4);
+    for (; i < n; i++) h = Math.imul(rotl((h + Math.imul(p[i], P5)) | 0, 11), P1);
+    h ^= h >>> 15;
+    h = Math.imul(h, P2);
+    h ^= h >>> 13;
+    h = Math.imul(h, P3);
+    h ^= h >>> 16;
+    return h >>> 0;
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

@@ -137,8 +137,11 @@ export class ScoreStream {
     const from = this.next - this.base;
     if (from >= end) return;
     this.next = this.base + end;
+    // Read once: a model's special ids can be getters that look words up.
+    const bosId = model.bosId;
+    const unkId = model.unkId;
     let any = false;
-    for (let i = from; i < end && !any; i++) any = this.ids[i] !== model.bosId;
+    for (let i = from; i < end && !any; i++) any = this.ids[i] !== bosId;
     if (!any) return;
     const ids = start === 0 && end === this.ids.length ? this.ids : this.ids.slice(start, end);
     const topK = options.topK ?? 5;
@@ -159,9 +162,10 @@ export class ScoreStream {
     else logProbs = await model.sequenceLogProbs(ids, from - start, options.signal);
     for (let i = from; i < end; i++) {
       const t = this.tokens[i];
-      if (t.id === model.bosId) continue;
-      const oov = model.unkId !== undefined && t.id === model.unkId;
-      const s: TokenScore = { ...t, logProb: logProbs[i - from], oov };
+      if (t.id === bosId) continue;
+      const oov = unkId !== undefined && t.id === unkId;
+      // A token is these four fields (every tokenizer's); named, not spread: a spread per token was most of a long text's scoring time.
+      const s: TokenScore = { id: t.id, text: t.text, start: t.start, length: t.length, logProb: logProbs[i - from], oov };
       if (ranks) s.rank = ranks[i - from];
       if (batched) Object.assign(s, described[i - from]);
       else if (options.details) {

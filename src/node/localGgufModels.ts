@@ -104,3 +104,17 @@ export function findLocalGgufModels(home = os.homedir(), env: NodeJS.ProcessEnv 
   const seen = new Set<string>();
   return found.filter((m) => !seen.has(m.path) && seen.add(m.path)).sort((a, b) => a.source.localeCompare(b.source) || a.label.localeCompare(b.label));
 }
+
+/**
+ * The Ollama name and tag ("qwen2.5:0.5b") of a blob in an Ollama store, from the manifests beside
+ * it (the first by name when several tags share it); undefined for any other file. A blob's own
+ * name is its digest, which tells the user nothing.
+ */
+export function ollamaNameOf(file: string): string | undefined {
+  if (!/^sha256-[0-9a-f]{64}$/.test(path.basename(file)) || path.basename(path.dirname(file)) !== 'blobs') return undefined;
+  const names = ollamaModels(path.dirname(path.dirname(file)))
+    .filter((m) => path.resolve(m.path) === path.resolve(file))
+    .map((m) => m.label)
+    .sort();
+  return names[0];
+}

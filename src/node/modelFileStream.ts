@@ -47,30 +47,24 @@ export function isGzipFile(file: string): boolean {
 }
 
 /**
- * The bytes of `file` (gunzipped if it starts with the gzip magic bytes), in chunks. Stops with a
- * ModelFormatError naming the file as soon as more than `maxBytes` come out; the decompressor is
- * then destroyed, so that at most about one chunk beyond the cap is ever produced.
+ * The bytes of `file` (gunzipped if it starts with the gzip magic bytes), in chunks; a chunk is
+ * only valid until the next one is asked for. Stops with a ModelFormatError naming the file as
+ * soon as more than `maxBytes` come out; the decompressor is then destroyed, so that at most about
+ * one chunk beyond the cap is ever produced.
  */
 export async function* modelFileChunks(file: string, maxBytes: number): AsyncGenerator<Uint8Array> {
   const gzipped = isGzipFile(file);
+  if (!gzipped) return yield* plainFileChunks(file, maxBytes);
   const source = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
-  let stream: NodeJS.ReadableStream = source;
-  if (gzipped) {
-    const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES });
-    // Errors of either stream end the iteration below (pipeline destroys the other one).
-    stream = pipeline(source, gunzip, () => undefined);
-  }
+  const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES });
+  // Errors of either stream end the iteration below (pipeline destroys the other one).
+  const stream: NodeJS.ReadableStream = pipeline(source, gunzip, () => undefined);
   let total = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > maxBytes) {
-        throw new ModelFormatError(
-          gzipped
-            ? `decompresses to more than ${formatBytes(maxBytes)}; the limit for model data is ${formatBytes(maxBytes)}`
-            : `is larger than ${formatBytes(maxBytes)}, the limit for model data`,
-          file,
-        );
+        throw new ModelFormatError(`decompresses to more than ${formatBytes(maxBytes)}; the limit for model data is ${formatBytes(maxBytes)}`, file);
       }
       yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     }
@@ -84,5 +78,37 @@ export async function* modelFileChunks(file: string, maxBytes: number): AsyncGen
   } finally {
     source.destroy();
     (stream as unknown as { destroy?: () => void }).destroy?.();
+  }
+}
+
+/**
+ * A plain file read into one reused buffer: a stream's fresh buffer per chunk is garbage that the
+ * collector frees late (the ARPA reader makes little else), so a big file's worth piled up in
+ * memory before it did.
+ */
+async function* plainFileChunks(file: string, maxBytes: number): AsyncGenerator<Uint8Array> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch (e) {
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+  }
+  try {
+    const buffer = new Uint8Array(CHUNK_BYTES);
+    let total = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = (await fh.read(buffer, 0, CHUNK_BYTES, null)).bytesRead;
+      } catch (e) {
+        throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+      }
+      if (n === 0) return;
+      total += n;
+      if (total > maxBytes) throw new ModelFormatError(`is larger than ${formatBytes(maxBytes)}, the limit for model data`, file);
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    await fh.close();
   }
 }

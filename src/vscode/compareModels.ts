@@ -3,6 +3,7 @@
  * and shows bits per character (the fair unit across tokenizers), bits per token, perplexity,
  * tokens and time, with a plot of each model's cumulative surprisal along the text.
  */
+import { isRemoteSpec } from '../core/remote/remoteRef';
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
@@ -57,7 +58,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
             const started = Date.now();
             const { tokens, summary } = await scoreText(model, text, { signal });
             results.push({
-              name: entry.label,
+              name: compareName(entry, model),
               origin: entry.origin,
               active: entry.spec === models.spec,
               description: model.info.description,
@@ -126,4 +127,14 @@ function showPanel(extensionUri: vscode.Uri, view: CompareView): void {
 <script nonce="${n}" id="compare-data" type="application/json">${JSON.stringify(view).replace(/</g, '\\u003c')}</script>
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'comparePage.js'))}"></script>
 </body></html>`;
+}
+
+/**
+ * A model's name in the comparison: the list's label, but a model file given by the setting is
+ * named as the status bar names it (its file name, not its whole path), and a GGUF model adds its
+ * weights' type (an f32 and a Q4_0 file of one model otherwise look alike).
+ */
+function compareName(entry: { label: string; spec: string; origin: string }, model: LanguageModel): string {
+  const name = entry.origin === 'setting' && entry.label === entry.spec && !isRemoteSpec(entry.spec) ? model.info.name : entry.label;
+  return model.info.backend === 'gguf' && model.info.precision ? `${name} (${model.info.precision})` : name;
 }

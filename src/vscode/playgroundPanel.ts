@@ -1,8 +1,10 @@
 /**
  * LM: Open Playground: a research playground in a webview panel. The page runs the models in its
  * own engine Web Worker (WebGPU when the window has an adapter, else WASM; n-gram models in
- * JavaScript); the extension lists the models, saves and opens query files, and restores the
- * panel after a reload.
+ * JavaScript), except those the page cannot run, which the extension runs for it
+ * (playgroundHostEngine.ts): GGUF in an engine worker thread, a model on a server through its
+ * API; the extension lists the models, saves and opens
+ * query files, and restores the panel after a reload.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -11,11 +13,12 @@ import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
+import type { RecognizedModel } from '../node/backends/backend';
 import { openOptions, recognizeModel } from '../node/modelLoader';
-import { EngineServer } from '../core/engine/engineServer';
+import { startEngineWorker } from '../node/workerHost';
 import { parseRemoteRef } from '../core/remote/remoteRef';
 import { openRemote } from '../node/backends/remoteBackend';
-import { toRelay } from '../webview/relayMessages';
+import { PlaygroundHostEngine, runsOnPlaygroundHost } from './playgroundHostEngine';
 import { apiKeyFor } from './remoteModels';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { deviceSetting, dtypeSetting } from './settings';
@@ -35,27 +38,29 @@ interface Deps {
   secrets?: vscode.SecretStorage;
 }
 
-/** The models the page can load, and the files of each that it may ask for. */
-function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string, PageModelFiles> } {
+/** The models the page can load, the files of each that it may ask for, and those the extension runs for it. */
+function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string, PageModelFiles>; host: Map<string, RecognizedModel> } {
   const entries = modelCatalog(deps.dirs);
   if (!entries.some((e) => e.spec === deps.models.spec)) entries.push({ label: path.basename(deps.models.spec), spec: deps.models.spec, origin: 'setting' });
   const models: PlaygroundModel[] = [];
   const files = new Map<string, PageModelFiles>();
+  const host = new Map<string, RecognizedModel>();
   for (const e of entries) {
     try {
       const model = recognizeModel(e.spec, deps.dirs.embedded);
-      if (model.backend.id === 'remote') {
-        // Computed on its server: the page sends its requests here (hostEngine), which asks the server.
-        const ref = parseRemoteRef(model.location)!;
+      if (runsOnPlaygroundHost(model)) {
+        // The page sends its requests here (hostEngine): the extension runs a GGUF model in a worker thread, and asks a server for a remote one.
+        const ref = model.backend.id === 'remote' ? parseRemoteRef(model.location) : undefined;
         models.push({
-          label: `${model.name} on ${ref.baseUrl}`,
+          label: ref ? `${model.name} on ${ref.baseUrl}` : e.label,
           spec: e.spec,
-          backend: 'remote',
+          backend: model.backend.id,
           capabilities: model.backend.capabilities,
           origin: e.origin,
           files: {},
           host: true,
         });
+        host.set(e.spec, model);
         continue;
       }
       // The page's engine computes on WebGPU only when the setting says so for sure; auto may end on WASM.
@@ -77,17 +82,15 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
       deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);
     }
   }
-  return { models, files };
+  return { models, files, host };
 }
 
 class PlaygroundPanel {
   static current: PlaygroundPanel | undefined;
   /** What the page may read: the files of the models it was offered, nothing else. */
   private readonly modelFiles: Map<string, PageModelFiles>;
-  /** The models on servers the page was offered: the only ones its host engine opens. */
-  private readonly remoteSpecs = new Set<string>();
-  /** The engine of the page's models on servers, in this process (the page cannot reach a server). */
-  private hostEngine: EngineServer | undefined;
+  /** Runs the page's GGUF and server models (started with the panel; a model opens when the page asks): only those it was offered. */
+  private readonly hostEngine: PlaygroundHostEngine;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -99,9 +102,17 @@ class PlaygroundPanel {
     // Created here to host the engine too: the only kind of page whose WebGPU claim is heard.
     deps.hosts.register(w);
     const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
-    const { models, files } = pageModels(deps);
+    const { models, files, host } = pageModels(deps);
     this.modelFiles = files;
-    for (const m of models) if (m.host) this.remoteSpecs.add(m.spec);
+    this.hostEngine = new PlaygroundHostEngine(
+      host,
+      // A GGUF model in a worker thread; a model on a server here (it computes there), with its API key.
+      async (model) =>
+        model.backend.id === 'remote'
+          ? openRemote(model.spec, { apiKey: await apiKeyFor(this.deps.secrets, model.spec) })
+          : startEngineWorker(model, openOptions(model, { dtype: dtypeSetting() })),
+      (response) => this.post({ type: 'hostEngine', response }),
+    );
     // The extension's own folders only: model files reach the page as bytes (readModelFile).
     w.options = { enableScripts: true, localResourceRoots: engineResourceRoots(deps.extensionUri) };
     const defaultModel = models.find((m) => m.spec === deps.models.spec)?.spec ?? models[0]?.spec ?? '';
@@ -123,10 +134,10 @@ class PlaygroundPanel {
 </body></html>`;
     w.onDidReceiveMessage((m: FromPlaygroundPage) => this.receive(m).catch((e) => this.fail(e)));
     panel.onDidDispose(() => {
+      // Its model released, and no request to a server once the page is gone.
+      void this.hostEngine.dispose();
       deps.hosts.unregister(w);
       if (PlaygroundPanel.current === this) PlaygroundPanel.current = undefined;
-      // No request to a server once the page is gone.
-      void this.hostEngine?.handle({ id: 0, op: 'dispose' });
     });
   }
 
@@ -203,18 +214,9 @@ class PlaygroundPanel {
         }
         return;
       }
-      case 'hostEngine': {
-        this.hostEngine ??= new EngineServer(
-          async (spec) => {
-            const source = 'path' in spec.source ? spec.source.path : '';
-            if (spec.backend !== 'remote' || !this.remoteSpecs.has(source)) throw new LmError(`the playground was not offered the model ${spec.name}`);
-            return { model: await openRemote(source, { apiKey: await apiKeyFor(this.deps.secrets, source) }) };
-          },
-          (response) => this.post({ type: 'hostEngine', response: toRelay(response) }),
-        );
-        await this.hostEngine.handle(m.request);
+      case 'hostEngine':
+        this.hostEngine.handle(m.request);
         return;
-      }
       case 'response':
       case 'fatal':
         return; // engine relay traffic, read by the model's connection

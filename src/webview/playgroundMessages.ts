@@ -1,11 +1,15 @@
 /** Messages between the LM Playground panel's page and the extension. */
 import type { BackendCapabilities } from '../core/backends/capabilities';
+import type { EngineRequest } from '../core/engine/protocol';
 import type { Query } from '../playground/query';
 import type { OrtBinaryUrls } from './ortBinaries';
-import type { EngineRequest } from '../core/engine/protocol';
 import type { RelayFromPage, RelayToPage, RelayedResponse } from './relayMessages';
 
-/** A model the page can load into its engine worker: the files it may ask the extension for (`readModelFile`). */
+/**
+ * A model the page can load into its engine worker: the files it may ask the extension for
+ * (`readModelFile`); or, with `host`, one the extension runs (a GGUF file, in its Node worker; a
+ * model on a server): the page sends its engine requests there (`hostEngine`), loading it by its spec.
+ */
 export interface PlaygroundModel {
   label: string;
   spec: string;
@@ -17,7 +21,6 @@ export interface PlaygroundModel {
   files: Record<string, string>;
   /** The runtime whose binaries the page adds to the load. */
   runtime?: 'onnxruntime-web';
-  /** Computed on a server: the page's requests go to the extension's engine (hostEngine), not to its worker. */
   host?: boolean;
 }
 
@@ -38,7 +41,7 @@ export type ToPlaygroundPage =
   | RelayToPage
   /** The answer to `readModelFile`: the file's bytes, or why not. */
   | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string }
-  /** A response of the extension's engine for models on servers. */
+  /** A response of the extension's engine for a `host` model. */
   | { type: 'hostEngine'; response: RelayedResponse };
 
 export type FromPlaygroundPage =
@@ -47,6 +50,6 @@ export type FromPlaygroundPage =
   | { type: 'openQuery' }
   | { type: 'readModelFile'; id: number; spec: string; name: string }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }
-  /** A request to the extension's engine for models on servers. */
+  /** An engine request for a `host` model, run by the extension. */
   | { type: 'hostEngine'; request: EngineRequest }
   | { type: 'error'; message: string };

@@ -1,6 +1,7 @@
 /**
  * Page of the LM Playground panel: prompt, settings and environments; runs every expanded request
- * on its own engine Web Worker (WebGPU when the window has an adapter, else WASM), streaming tokens
+ * on its own engine Web Worker (WebGPU when the window has an adapter, else WASM; a GGUF model in
+ * the extension's engine, which the page reaches through messages), streaming tokens
  * as spans shaded by probability, with alternatives on hover or focus; a comparison table for
  * scoring runs; and the temperature explorer.
  */
@@ -16,7 +17,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { EngineConnection } from '../core/engine/engineClient';
-import type { EngineRequest, EngineResponse, ModelFileBytes } from '../core/engine/protocol';
+import type { EngineRequest, EngineResponse, ModelDescription, ModelFileBytes } from '../core/engine/protocol';
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
@@ -142,15 +143,19 @@ function readQuery(): Query {
   return { prompt: byId('prompt').value, environments: byId('environments').value, settings: s };
 }
 
-function writeQuery(q: Query): void {
+/** Fills the form with a query; false when the query names a model that is not offered here (said on the page). */
+function writeQuery(q: Query): boolean {
   byId('prompt').value = q.prompt;
   byId('environments').value = q.environments;
   for (const id of settingIds) byId(id).value = q.settings[id];
   byId('echoPrompt').checked = q.settings.echoPrompt;
   const known = config.models.some((m) => m.spec === q.settings.model);
   modelSelect.value = known ? q.settings.model : config.defaultModel;
-  if (!known && q.settings.model && !q.settings.model.includes('${'))
+  if (!known && q.settings.model && !q.settings.model.includes('${')) {
     message(`The query names the model "${q.settings.model}", which is not available here: using ${config.defaultModel}.`);
+    return false;
+  }
+  return true;
 }
 
 function persist(): void {
@@ -170,6 +175,8 @@ let worker: Worker | undefined;
 let connection: EngineConnection | undefined;
 let loadedSpec: string | undefined;
 let loadedDevice = '';
+/** The loaded model's name in the model list (a file's name, where its spec is a whole path). */
+let loadedLabel = '';
 let loadedContext: number | undefined;
 const ortBinaries = new OrtBinaryCache(config.ortBinaries);
 
@@ -203,51 +210,49 @@ function readModelFile(spec: string, name: string): Promise<ArrayBuffer> {
   });
 }
 
-/** The extension's engine, for models on servers (the page cannot reach a server itself). */
+/** The engine that runs a host model: the extension's, reached through messages (its responses come as `hostEngine`). */
 let hostConnection: EngineConnection | undefined;
 function hostEngine(): EngineConnection {
   hostConnection ??= new EngineConnection((request: EngineRequest) => vscode.postMessage({ type: 'hostEngine', request }));
   return hostConnection;
 }
+/** The engine the loaded model is in. */
+let loadedConnection: EngineConnection | undefined;
 
-/** The engine of the model loaded last: the page's worker, or the extension's for a model on a server. */
-let active: EngineConnection | undefined;
-async function modelEngine(): Promise<EngineConnection> {
-  return active ?? engine();
-}
-
-async function loadModel(spec: string): Promise<void> {
-  if (spec === loadedSpec) return;
+/** Loads a model where it runs (this page's worker, or the extension for a host model); resolves with that engine. */
+async function loadModel(spec: string): Promise<EngineConnection> {
+  if (spec === loadedSpec && loadedConnection) return loadedConnection;
   const m: PlaygroundModel | undefined = config.models.find((x) => x.spec === spec || x.label === spec);
   if (!m) throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
-  if (m.host) {
-    status.textContent = `opening ${m.label}…`;
-    loadedSpec = undefined;
-    const { model } = await hostEngine().request({ op: 'load', spec: { backend: m.backend, name: m.label, source: { path: m.spec }, device: 'auto' } });
-    active = hostEngine();
-    loadedSpec = spec;
-    loadedContext = model.contextLength;
-    loadedDevice = 'its server';
-    status.textContent = `${m.label} (sampling on the server)`;
-    return;
-  }
-  const conn = await engine();
-  active = conn;
-  status.textContent = `loading ${m.label}…`;
-  const device = config.device ?? 'auto';
-  const roles = Object.keys(m.files);
-  const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role)));
-  const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
-  const { spec: loadSpec, transfer } = await completeLoad({ backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime }, ortBinaries);
+  const conn = m.host ? hostEngine() : await engine();
+  status.textContent = `${m.backend === 'remote' ? 'opening' : 'loading'} ${m.label}${m.host && m.backend !== 'remote' ? ' in the extension' : ''}…`;
   loadedSpec = undefined;
-  // The load message carries the file bytes: moved to the worker, not copied.
-  const { model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer);
+  // A host model left loaded in the extension while the page runs another would hold its memory.
+  if (loadedConnection === hostConnection && conn !== hostConnection) void hostConnection?.request({ op: 'dispose' }).catch(() => undefined);
+  loadedConnection = undefined;
+  let model: ModelDescription;
+  if (m.host) {
+    // The extension opens only the models it offered, by their spec.
+    ({ model } = await conn.request({ op: 'load', spec: { backend: m.backend, name: m.label, source: { path: m.spec }, device: 'auto' } }));
+  } else {
+    const device = config.device ?? 'auto';
+    const roles = Object.keys(m.files);
+    const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role)));
+    const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
+    const { spec: loadSpec, transfer } = await completeLoad({ backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime }, ortBinaries);
+    // The load message carries the file bytes: moved to the worker, not copied.
+    ({ model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer));
+  }
   loadedSpec = spec;
+  loadedLabel = m.label;
+  loadedConnection = conn;
   loadedCapabilities.set(spec, model.capabilities);
   loadedContext = model.contextLength;
-  // A model without a device runs in plain JavaScript in this webview's worker.
-  loadedDevice = model.device ?? 'this webview (JavaScript)';
-  status.textContent = `${m.label} on ${loadedDevice}`;
+  // A model without a device runs in plain JavaScript in this webview's worker; a server model samples on its server.
+  loadedDevice =
+    m.backend === 'remote' ? 'its server' : m.host ? `${model.device ?? 'Node'} in the extension host` : (model.device ?? 'this webview (JavaScript)');
+  status.textContent = m.backend === 'remote' ? `${m.label} (sampling on the server)` : `${m.label} on ${loadedDevice}`;
+  return conn;
 }
 
 // ---------------------------------------------------------------- results
@@ -345,10 +350,8 @@ function markChosen(span: Element | null | undefined): void {
 function insideContext(state: CompletionState, chosen: ChosenToken) {
   return {
     chosen,
-    engine: async () => {
-      await loadModel(state.model);
-      return modelEngine();
-    },
+    // Where the model runs: this page's worker, or the extension for a GGUF model.
+    engine: () => loadModel(state.model),
   };
 }
 
@@ -437,14 +440,16 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   drawBranches(state, branch.id);
   focusBranch();
   try {
-    await loadModel(state.model);
+    const conn = await loadModel(state.model);
     const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
-    const res = await (
-      await modelEngine()
-    ).request({ op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options }, signal, (r) => {
-      state.tree.append(branch.id, r.tokens);
-      drawBranches(state, branch.id);
-    });
+    const res = await conn.request(
+      { op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options },
+      signal,
+      (r) => {
+        state.tree.append(branch.id, r.tokens);
+        drawBranches(state, branch.id);
+      },
+    );
     const c = res.completions[0];
     state.tree.finish(branch.id, c.tokens, c.finishReason);
   } catch (e) {
@@ -498,13 +503,11 @@ async function run(): Promise<void> {
         body,
       );
       results.append(card);
-      await loadModel(request.model || config.defaultModel);
+      const conn = await loadModel(request.model || config.defaultModel);
       const streams = new Map<number, HTMLElement>();
       const started = performance.now();
       let generated = 0;
-      const res = await (
-        await modelEngine()
-      ).request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
+      const res = await conn.request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
         const { completion, tokens } = r;
         generated += tokens.length;
         let line = streams.get(completion);
@@ -517,8 +520,7 @@ async function run(): Promise<void> {
       });
       const seconds = (performance.now() - started) / 1000;
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
-      const ran = config.models.find((x) => x.spec === (request.model || config.defaultModel));
-      const where = ran?.host ? `${ran.label} (sampling on the server)` : `${request.model || config.defaultModel} on ${loadedDevice}`;
+      const where = loadedDevice === 'its server' ? `${loadedLabel} (sampling on the server)` : `${loadedLabel} on ${loadedDevice}`;
       status.textContent = `${where}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
@@ -584,7 +586,7 @@ function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }
 // ---------------------------------------------------------------- temperature explorer
 /** Tokens asked of the engine: a server's top 20 (vLLM's cap) to renormalise over, else the top 10 shown. */
 function explorerK(): number {
-  return config.models.find((x) => x.spec === loadedSpec)?.host ? 20 : 10;
+  return config.models.find((x) => x.spec === loadedSpec)?.backend === 'remote' ? 20 : 10;
 }
 
 /** log-probs renormalised to sum to 1 over the entries given. */
@@ -597,8 +599,7 @@ function renormalised(logProbs: Float64Array): Float64Array {
 startTemperatureExplorer({
   async nextTokens() {
     const [request] = buildRequests(readQuery());
-    await loadModel(request.model || config.defaultModel);
-    const res = await (await modelEngine()).request({ op: 'topTokens', prompt: request.prompt, k: explorerK() });
+    const res = await (await loadModel(request.model || config.defaultModel)).request({ op: 'topTokens', prompt: request.prompt, k: explorerK() });
     const after = `Next token after ${JSON.stringify(request.prompt.slice(-40))}`;
     if (res.topOnly) {
       // A server gives its top k only: p is renormalised over them, and the source says so.
@@ -623,8 +624,7 @@ startTemperatureExplorer({
       // A token further down: its text from the engine, asked after the same prompt with the same model.
       token: (id) =>
         sampledToken(logProbs, id, async (k) => {
-          await loadModel(request.model || config.defaultModel);
-          return (await (await modelEngine()).request({ op: 'topTokens', prompt: request.prompt, k })).top;
+          return (await (await loadModel(request.model || config.defaultModel)).request({ op: 'topTokens', prompt: request.prompt, k })).top;
         }),
     };
   },
@@ -670,9 +670,9 @@ for (const id of ['prompt', 'environments', ...settingIds]) byId(id).addEventLis
 window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
   const m = e.data;
   if (m?.type === 'setQuery') {
-    writeQuery(m.query);
+    // The note that its model is not offered stays: "Opened" would hide it.
+    if (writeQuery(m.query)) message(`Opened ${m.source}.`, 'info');
     persist();
-    message(`Opened ${m.source}.`, 'info');
   } else if (m?.type === 'error') message(m.message);
   else if (m?.type === 'request')
     void hostRelay().then(

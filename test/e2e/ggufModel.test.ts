@@ -2,12 +2,25 @@
  * End-to-end, in code-server: a GGUF file (the tiny Llama fixture, as training/export_gguf.py
  * writes it) as lmPlayground.model, run by llama.cpp in the engine's worker thread. The status bar
  * names it with its precision; a hover shows the probability the CLI computes for the same token;
- * Complete Selection inserts the CLI's greedy completion; the heat-map colours the document.
+ * Complete Selection inserts the CLI's greedy completion; the heat-map colours the document. The
+ * playground runs it through the extension (greedy and sampled, as the CLI with the same seed);
+ * Compare Models, ghost text and the Shannon game's model column give the numbers the core
+ * computes with the same file.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Frame } from 'playwright-core';
 import { formatBits, surprisalBits } from '../../src/core/numberFormat';
+import { makeAlphabet, foldToShannon27 } from '../../src/core/shannon/alphabet';
+import { newGame } from '../../src/core/shannon/game';
+import { playModel } from '../../src/core/shannon/modelPlayer';
+import { NextCharPredictor } from '../../src/core/shannon/nextCharDistribution';
+import { PASSAGES } from '../../src/core/shannon/passages';
+import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
+import { loadModel } from '../../src/node/modelLoader';
+import { logProbBits } from '../../src/playground/completionSummary';
+import { DEFAULT_SETTINGS, QUERY_FILE_SUFFIX, serializeQuery } from '../../src/playground/query';
 import { REPO } from '../unit/helpers';
 import { cli, useVsCode } from './session';
 
@@ -82,5 +95,135 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
         ).length >= 4,
     );
     await wb.screenshot('gguf-heatmap');
+  });
+  it('runs in the playground through the extension: greedy and sampled completions are the CLI’s', async function () {
+    const { wb } = session;
+    await wb.runCommand('LM: Open Playground');
+    const frame: Frame = await wb.webviewFrame('#prompt');
+    const fill = async (id: string, value: string) => {
+      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
+      await inner.fill(value);
+      await inner.dispatchEvent('change');
+    };
+    // The setting's model is the page's default: a GGUF file, which only the extension can run.
+    assert.strictEqual(await frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value), MODEL);
+    const prompt = 'the mouse ate the';
+    await fill('prompt', prompt);
+    for (const [temperature, seed] of [
+      ['0', '0'],
+      ['1.5', '3'],
+    ]) {
+      await fill('temperature', temperature);
+      await fill('seed', seed);
+      await fill('maxTokens', '8');
+      await frame.locator('#run').click();
+      await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
+      const completion = frame.locator('#results .completion:not(.streaming)').first();
+      await completion.waitFor();
+      const expected = JSON.parse(
+        cli('generate', '--model', MODEL, '--prompt', prompt, '--temperature', temperature, '--seed', seed, '--max-tokens', '8', '--json'),
+      ).completions[0];
+      const message = await frame.locator('#message').innerText();
+      assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text, `T = ${temperature} (${message})`);
+      assert.match(await completion.locator('.meta').innerText(), new RegExp(`^log₂ p\\(completion\\) = ${logProbBits(expected.logprob_nats)} · `));
+    }
+    assert.match(await frame.locator('#engine-status').innerText(), /^tiny-llama-f32\.gguf on llama\.cpp in the extension host · \d+ tokens\/s/);
+    await completionTip(frame);
+    await wb.screenshot('gguf-playground');
+
+    // A query naming a GGUF file that is not offered here says so on the page (not hidden by "Opened").
+    const other = path.join(REPO, 'test', 'fixtures', 'models', 'gguf', 'tiny-qwen2-f32.gguf');
+    fs.writeFileSync(
+      path.join(session.workspace, `other${QUERY_FILE_SUFFIX}`),
+      serializeQuery({ prompt, environments: '', settings: { ...DEFAULT_SETTINGS, model: other } }),
+    );
+    await wb.openFile(`other${QUERY_FILE_SUFFIX}`);
+    await wb.runCommand('LM: Open Playground');
+    await frame.locator('#message', { hasText: `The query names the model "${other}", which is not available here: using ${MODEL}.` }).waitFor();
+    await wb.runCommand('View: Close All Editors');
+  });
+
+  /** Hovering a generated token shows its alternatives, the chosen one marked. */
+  async function completionTip(frame: Frame): Promise<void> {
+    await frame.locator('#results .completion .tok').first().hover();
+    const tip = frame.locator('#token-tip');
+    await tip.waitFor({ state: 'visible' });
+    assert.match(await tip.innerText(), /◀ chosen/);
+  }
+
+  it('is in Compare Models with the bits per character the CLI gives', async function () {
+    const { wb, workspace } = session;
+    await wb.openFile('sentences.txt');
+    await wb.runCommand('LM: Compare Models on Document');
+    // Its table (the playground's page has a #results too).
+    const frame = await wb.webviewFrame('#results tbody tr');
+    await frame.locator('#results tbody tr', { hasText: 'tiny-llama-f32' }).waitFor({ timeout: 120_000 });
+    const table = (await frame.locator('#results').innerText()).replace(/\u00a0/g, ' ');
+    const scored = JSON.parse(cli('score', '--model', MODEL, '--json', path.join(workspace, 'sentences.txt')));
+    const bpc = scored.bits_per_char.toFixed(3);
+    // Bits per character, then bits per token and perplexity, then the tokens.
+    assert.match(
+      table,
+      new RegExp(`(^|\\n)tiny-llama-f32 \\(F32\\)(active)?\\t${bpc}\\t[^\\t]+\\t[^\\t]+\\t${scored.tokens}\\t`),
+      `tiny-llama-f32 at ${bpc} bits/char in:\n${table}`,
+    );
+    // Named as the status bar names it, with its weights' type (above); not by its whole path.
+    assert.ok(!table.includes(MODEL), table);
+    await wb.screenshot('gguf-compare-models');
+    await wb.runCommand('View: Close All Editors');
+  });
+
+  it('gives ghost text while typing: the inline engine’s suggestion with the same file', async function () {
+    const { wb, workspace } = session;
+    fs.writeFileSync(path.join(workspace, 'gguf-typing.txt'), '');
+    await wb.openFile('gguf-typing.txt');
+    await wb.focusEditor();
+    const prompt = 'the mouse ate the';
+    await wb.page.keyboard.insertText(prompt);
+    await wb.page.locator('.editor-instance .ghost-text-decoration').first().waitFor({ timeout: 120_000 });
+    const model = await loadModel(MODEL);
+    try {
+      const engine = new InlineCompletionEngine(
+        async () => model,
+        () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 8, stopSequences: [] }),
+      );
+      const expected = await engine.suggest(
+        { doc: 'x', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: true },
+        new AbortController().signal,
+      );
+      assert.ok(expected, 'the engine suggests something');
+      assert.strictEqual(await wb.ghostText(), expected.text);
+    } finally {
+      await model.dispose?.();
+    }
+    await wb.screenshot('gguf-ghost-text');
+    await wb.runCommand('File: Revert File');
+    await wb.runCommand('View: Close All Editors');
+  });
+
+  it('plays the Shannon game’s model column with the numbers the core computes', async function () {
+    const { wb } = session;
+    await wb.runCommand('LM: Play the Shannon Game');
+    const frame = await wb.webviewFrame('#guess');
+    await frame.locator('#game-title', { hasText: 'motorcycle' }).waitFor();
+    await frame.locator('#guess').click();
+    const text = foldToShannon27(PASSAGES[0].text);
+    const played = 6;
+    for (let i = 0; i < played; i++) {
+      await wb.page.keyboard.type(text[i]);
+      await frame.locator('#game-title', { hasText: `character ${i + 2} of ${text.length}` }).waitFor();
+    }
+    const model = await loadModel(MODEL);
+    const bits: number[] = [];
+    try {
+      const game = newGame('t', PASSAGES[0].text, 'shannon27', 0, 'x');
+      await playModel(new NextCharPredictor(model, makeAlphabet('shannon27', '')), game, 0, played, (g) => bits.push(g.bits));
+    } finally {
+      await model.dispose?.();
+    }
+    const crossEntropy = (bits.reduce((a, b) => a + b, 0) / played).toFixed(2);
+    await frame.locator('#summary thead', { hasText: 'tiny-llama-f32' }).waitFor({ timeout: 120_000 });
+    await frame.locator('#summary tr', { hasText: 'Cross-entropy' }).filter({ hasText: crossEntropy }).first().waitFor({ timeout: 120_000 });
+    await wb.screenshot('gguf-shannon-game');
   });
 });

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { ModelFormatError } from '../../src/core/errors';
-import { readArpa } from '../../src/core/ngram/arpa';
+import { readArpa } from '../../src/core/ngram/arpaReader';
 import { arpaText } from '../../src/core/ngram/arpaWriter';
 import { xxh32 } from '../../src/core/checksum';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';

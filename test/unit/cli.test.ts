@@ -33,6 +33,36 @@ describe('lmp command line', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('converts an ARPA file (plain or gzipped) to a checksummed binary that scores the same', () => {
+    const train = path.join(dir, 'conv-train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat\nthe dog sat on the log\nthe cat ate the fish\n'.repeat(3));
+    const arpa = path.join(dir, 'conv.arpa');
+    assert.strictEqual(lmp('train-ngram', '--order', '3', '--arpa', arpa, '--discount-fallback', train).code, 0);
+    fs.writeFileSync(`${arpa}.gz`, zlib.gzipSync(fs.readFileSync(arpa)));
+    const expected = JSON.parse(lmp('score', '--model', arpa, '--json', train).stdout);
+    for (const [input, output] of [
+      [arpa, path.join(dir, 'conv.ngram')],
+      [`${arpa}.gz`, path.join(dir, 'conv.ngram.gz')],
+    ]) {
+      const c = lmp('convert', input, output, '--name', 'converted');
+      assert.strictEqual(c.code, 0, c.stderr);
+      assert.strictEqual(c.stdout, `${output}\n`);
+      assert.match(c.stderr, /^read .* \(12 1-grams, \d+ 2-grams, \d+ 3-grams\) in [\d.]+ s, wrote .* in [\d.]+ s\n$/);
+      const s = JSON.parse(lmp('score', '--model', output, '--json', train).stdout);
+      assert.strictEqual(s.model, 'converted');
+      assert.strictEqual(s.logprob_nats, expected.logprob_nats);
+    }
+    // A flipped byte of the binary is caught by its checksum.
+    const bytes = fs.readFileSync(path.join(dir, 'conv.ngram'));
+    bytes[bytes.length >> 1] ^= 1;
+    fs.writeFileSync(path.join(dir, 'flipped.ngram'), bytes);
+    assert.match(lmp('score', '--model', path.join(dir, 'flipped.ngram'), train).stderr, /checksum does not match/);
+    const same = lmp('convert', arpa, arpa);
+    assert.strictEqual(same.code, 1);
+    assert.match(same.stderr, /is the input/);
+    assert.match(lmp('convert', arpa).stderr, /give IN/);
+  });
+
   it('trains an ARPA model, scores with KenLM fields, and generates reproducibly', () => {
     const train = path.join(dir, 'train.txt');
     fs.writeFileSync(train, 'the cat sat on the mat\nthe dog sat on the log\nthe cat ate the fish\n'.repeat(3));

@@ -9,11 +9,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { GgufMetadata, GgufNeedMoreBytes, parseGgufHeader } from '../../src/core/gguf/ggufHeader';
+import { GgufMetadata, GgufNeedMoreBytes, ggufDataEnd, parseGgufHeader } from '../../src/core/gguf/ggufHeader';
 import { ggufTokenizer } from '../../src/core/gguf/ggufTokenizer';
+import { ModelFormatError } from '../../src/core/errors';
 import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
-import { openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
+import { ggufShape, openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
+import type { GgufLanguageModel, GgufModelSetup } from '../../src/node/gguf/ggufLanguageModel';
+import { minPFor, rankFromCounts, stepFloat32 } from '../../src/node/gguf/minPThreshold';
 import { getLlama } from '../../src/node/gguf/llamaRuntime';
 import { findLocalGgufModels, ggufSearchFolders } from '../../src/node/localGgufModels';
 import { loadModel, recognizeModel } from '../../src/node/modelLoader';
@@ -81,6 +84,92 @@ describe('GGUF header and tokenizer (core)', () => {
     });
   }
 
+  it('chooses min-p thresholds just above and just below a logit, on their side whichever way logf rounds', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 2000; i++) {
+      const max = Math.fround(random() * 40 - 10);
+      const logit = Math.fround(max - (random() < 0.1 ? random() * 1e-4 : random() * 30));
+      if (!(logit < max)) continue;
+      for (const side of [1, -1] as const) {
+        const p = minPFor(logit, max, side);
+        assert.ok(p !== undefined && p === Math.fround(p) && p > 0 && p <= 1, `${logit} ${max} ${side}: p ${p}`);
+        const y = Math.fround(Math.log(p));
+        for (const k of [-1, 0, 1]) {
+          // llama.cpp: min_logit = max + logf(p), in float32; logf within one float32 step of the true value.
+          const m = Math.fround(max + stepFloat32(y, k));
+          assert.ok(side === 1 ? m > logit && m <= max : m <= logit, `${logit} ${max} ${side}: threshold ${m}`);
+          // Near: within a few steps of the grid that max + logf(p) can express.
+          const grid = Math.max(stepFloat32(max, 1) - max, stepFloat32(Math.abs(y), 1) - Math.abs(y));
+          assert.ok(Math.abs(m - logit) <= 8 * grid, `${logit} ${max}: threshold ${m} is ${Math.abs(m - logit)} away (grid ${grid})`);
+        }
+      }
+    }
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 42, keptTarget: true }), 42);
+    // Another logit between the thresholds, a tie with the target's included: not settled.
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 43, keptTarget: true }), undefined);
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: true }, { count: 42, keptTarget: true }), undefined);
+    assert.strictEqual(rankFromCounts({ count: 41, keptTarget: false }, { count: 42, keptTarget: false }), undefined);
+  });
+
+  it('knows where each fixture’s tensor data ends, and names a file cut short before llama.cpp sees it (f32, Q8_0, Q4_0)', async () => {
+    const files = [gguf('tiny-llama-f32'), gguf('tiny-qwen2-q8_0')];
+    const q4 = path.join(os.tmpdir(), `lmp-q4-${process.pid}.gguf`);
+    const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'training', 'export_gguf.py'), path.join(FIXTURES, 'tiny-llama'), q4, '--type', 'q4_0'], {
+      encoding: 'utf8',
+    });
+    assert.strictEqual(r.status, 0, r.stderr);
+    files.push(q4);
+    const cut = path.join(os.tmpdir(), `lmp-cut-${process.pid}.gguf`);
+    try {
+      for (const file of files) {
+        const size = fs.statSync(file).size;
+        const end = ggufDataEnd(readGgufHeader(file).header)!;
+        // The last tensor ends at the file's end (the writer pads nothing after it).
+        assert.strictEqual(end.end, size, path.basename(file));
+        fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, size - 100));
+        assert.throws(
+          () => readGgufHeader(cut),
+          (e: Error) =>
+            e instanceof ModelFormatError &&
+            e.message.includes(
+              `the file is cut: the data of its tensor ${end.tensor} ends at byte ${size.toLocaleString('en-US')}, but the file has ${(size - 100).toLocaleString('en-US')} bytes`,
+            ),
+        );
+        await assert.rejects(openGguf(cut, 'cut'), /the file is cut/);
+      }
+    } finally {
+      fs.rmSync(cut, { force: true });
+      fs.rmSync(q4, { force: true });
+    }
+  });
+
+  it('reads a vocabulary without token types as llama.cpp does: <0xNN> tokens are bytes, so no character becomes <unk>', () => {
+    // A SentencePiece vocabulary (byte-level BPE has no byte tokens to tell).
+    const meta = readGgufHeader(gguf('tiny-llama-f32'));
+    const metadata = new Map(meta.header.metadata);
+    metadata.delete('tokenizer.ggml.token_type');
+    const without = ggufTokenizer(new GgufMetadata({ ...meta.header, metadata }, meta.file));
+    // The same tokenizer as with the types the converter writes: byte fallback, <s> </s> <unk> special.
+    assert.deepStrictEqual(without.json, ggufTokenizer(meta).json);
+  });
+
+  it('refuses a declared context below 2 positions, naming the key, and keeps a small one as declared', () => {
+    const meta = readGgufHeader(gguf('tiny-llama-f32'));
+    const withContext = (n: number) => {
+      const metadata = new Map(meta.header.metadata);
+      metadata.set('llama.context_length', n);
+      return new GgufMetadata({ ...meta.header, metadata }, meta.file);
+    };
+    assert.throws(
+      () => ggufShape(withContext(0)),
+      (e: Error) => e instanceof ModelFormatError && /llama\.context_length is 0: a model reads at least 2 positions/.test(e.message),
+    );
+    assert.throws(() => ggufShape(withContext(1)), /llama\.context_length is 1/);
+    assert.strictEqual(ggufShape(withContext(2)).window, 2);
+    assert.strictEqual(ggufShape(withContext(12)).window, 12);
+  });
+
   it('refuses a byte-level tokenizer whose pre-tokenizer it does not know, naming it', () => {
     const meta = readGgufHeader(gguf('tiny-qwen2-f32'));
     meta.header.metadata.set('tokenizer.ggml.pre', 'made-up');
@@ -94,8 +183,8 @@ describe('GGUF header and tokenizer (core)', () => {
 describe('GGUF models on llama.cpp against PyTorch and their ONNX export', function () {
   this.timeout(120000);
   const opened: LanguageModel[] = [];
-  const open = async (name: string, rankTop?: number) => {
-    const model = await openGguf(gguf(name), name, { threads: 1, rankTop });
+  const open = async (name: string, ranks: Pick<GgufModelSetup, 'rankTop' | 'rankBelowTop'> = {}) => {
+    const model = await openGguf(gguf(name), name, { threads: 1, ...ranks });
     opened.push(model);
     return model;
   };
@@ -205,27 +294,60 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     }
   });
 
-  it('ranks below the top logits come from a second evaluation and equal ranks counted over whole distributions (q8_0 run as it is)', async () => {
+  for (const [way, ranks] of [
+    ['from the sorted top logits', {}],
+    ['counted in llama.cpp below the top 8', { rankTop: 8, rankBelowTop: 'counts' }],
+    ['read from whole distributions below the top 8', { rankTop: 8, rankBelowTop: 'distributions' }],
+  ] as const) {
+    it(`ranks ${way} equal ranks counted over whole distributions, log-probs too (q8_0 run as it is)`, async () => {
+      const ref = reference('tiny-llama');
+      const model = (await open('tiny-llama-q8_0', ranks)) as GgufLanguageModel;
+      assert.strictEqual(model.info.precision, 'Q8_0');
+      // Longer than a chunk (64 positions), from a later start: chunks begin inside the text.
+      const ids = ref.input_ids.slice(0, 150);
+      const scores = await model.sequenceScores(ids, 3);
+      const below = [...scores.ranks].filter((r) => r > 8).length;
+      assert.ok(below > 50, `enough targets below the top 8: ${below}`);
+      const { counted, whole } = model.rankSources;
+      // Below the top: every target there (and those above it once the sorted top stops paying, as here).
+      const notFirst = [...scores.ranks].filter((r) => r > 1).length;
+      if (ranks.rankBelowTop === 'counts') {
+        // Counted, but for targets with another logit within float32 rounding of theirs (a few at most).
+        assert.ok(counted >= below - 3 && whole <= 3 && counted + whole <= notFirst, `counted ${counted}, whole ${whole}, of ${below}`);
+      } else if (ranks.rankBelowTop === 'distributions') assert.ok(counted === 0 && whole >= below && whole <= notFirst, `${counted}, ${whole}`);
+      else assert.deepStrictEqual([counted, whole], [0, 0]);
+      // llama.cpp's sums depend on how tokens are batched (float32, about 1e-6 relative), hence the tolerance.
+      for (let t = 3; t < ids.length; t++) {
+        const logProbs = await model.nextLogProbs(ids.slice(0, t));
+        assert.strictEqual(scores.ranks[t - 3], rankIn(logProbs, ids[t]), `rank of token ${t}`);
+        assert.ok(
+          Math.abs(scores.logProbs[t - 3] - logProbs[ids[t]]) < PYTORCH_TOLERANCE,
+          `log-prob of token ${t}: ${scores.logProbs[t - 3]} against ${logProbs[ids[t]]}`,
+        );
+      }
+      // Quantised weights (and llama.cpp's 8-bit activations with them) stay near the float32 reference.
+      const all = await model.sequenceLogProbs(ref.input_ids, 1);
+      const mean = all.reduce((s, lp, i) => s + Math.abs(lp - ref.token_logprobs[i]), 0) / all.length;
+      assert.ok(mean < 0.05, `mean difference from float32 ${mean}`);
+    });
+  }
+
+  it('keeps running, with the same numbers, when its file is rewritten or cut while it is loaded (it is read, not mapped)', async () => {
     const ref = reference('tiny-llama');
-    // Only the top 8 logits per position: most targets need the second evaluation. llama.cpp's sums
-    // depend on how tokens are batched (float32, about 1e-6 relative), hence the tolerance.
-    const model = await open('tiny-llama-q8_0', 8);
-    assert.strictEqual(model.info.precision, 'Q8_0');
-    const ids = ref.input_ids.slice(0, 80);
-    const scores = await model.sequenceScores(ids, 1);
-    assert.ok([...scores.ranks].filter((r) => r > 8).length > 20, 'enough targets below the top 8');
-    for (let t = 1; t < ids.length; t++) {
-      const logProbs = await model.nextLogProbs(ids.slice(0, t));
-      assert.strictEqual(scores.ranks[t - 1], rankIn(logProbs, ids[t]), `rank of token ${t}`);
-      assert.ok(
-        Math.abs(scores.logProbs[t - 1] - logProbs[ids[t]]) < PYTORCH_TOLERANCE,
-        `log-prob of token ${t}: ${scores.logProbs[t - 1]} against ${logProbs[ids[t]]}`,
-      );
+    const live = path.join(os.tmpdir(), `lmp-live-${process.pid}.gguf`);
+    fs.copyFileSync(gguf('tiny-llama-f32'), live);
+    try {
+      const model = await openGguf(live, 'live', { threads: 1 });
+      opened.push(model);
+      const before = await model.sequenceLogProbs(ref.input_ids, 1);
+      // As `cp other.gguf live.gguf` or an export to the same path does: the same inode, other bytes, shorter.
+      fs.writeFileSync(live, fs.readFileSync(gguf('tiny-qwen2-q8_0')));
+      fs.truncateSync(live, 1000);
+      const after = await model.sequenceLogProbs(ref.input_ids, 1);
+      assert.deepStrictEqual(after, before);
+    } finally {
+      fs.rmSync(live, { force: true });
     }
-    // Quantised weights (and llama.cpp's 8-bit activations with them) stay near the float32 reference.
-    const all = await model.sequenceLogProbs(ref.input_ids, 1);
-    const mean = all.reduce((s, lp, i) => s + Math.abs(lp - ref.token_logprobs[i]), 0) / all.length;
-    assert.ok(mean < 0.05, `mean difference from float32 ${mean}`);
   });
 
   it("runs in the engine's worker thread as the extension runs it: the host keeps the header's tokenizer, the numbers are the same", async () => {
@@ -252,6 +374,28 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     assert.ok(Math.abs(short[ref.input_ids[3]] - ref.token_logprobs[2]) < PYTORCH_TOLERANCE);
     const other = await model.nextLogProbs([ref.input_ids[0], ref.input_ids[5], ref.input_ids[2]]);
     assert.notDeepStrictEqual(other, short);
+  });
+});
+
+describe('GGUF models from the built CLI', function () {
+  this.timeout(60000);
+  it('says that --dtype is ignored for a GGUF file (it runs the weights it holds), and scores it the same', () => {
+    const text = path.join(os.tmpdir(), `lmp-dtype-${process.pid}.txt`);
+    fs.writeFileSync(text, 'The little café on the corner.');
+    try {
+      const run = (...extra: string[]) =>
+        spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'score', '--model', gguf('tiny-llama-q8_0'), '--json', ...extra, text], {
+          encoding: 'utf8',
+        });
+      const plain = run();
+      const withDtype = run('--dtype', 'fp32');
+      assert.strictEqual(withDtype.status, 0, withDtype.stderr);
+      assert.strictEqual(plain.stderr, '');
+      assert.match(withDtype.stderr, /--dtype fp32 is ignored: tiny-llama-q8_0 is a GGUF file, which runs the weights it holds \(Q8_0\)/);
+      assert.strictEqual(JSON.parse(withDtype.stdout).logprob_nats, JSON.parse(plain.stdout).logprob_nats);
+    } finally {
+      fs.rmSync(text, { force: true });
+    }
   });
 });
 
@@ -324,6 +468,11 @@ describe("Find GGUF models: LM Studio's and Ollama's folders", () => {
       ],
     );
     for (const m of found) assert.strictEqual(recognizeModel(m.path).backend.id, 'gguf', m.label);
+    // Selected, an Ollama blob is named by its model and tag (status bar, hover), an LM Studio file by its name.
+    assert.deepStrictEqual(
+      found.map((m) => recognizeModel(m.path).name),
+      ['qwen', 'tiny-Q8_0', 'tinyqwen:latest'],
+    );
     assert.strictEqual(found[2].bytes, fs.statSync(gguf('tiny-qwen2-f32')).size);
   });
 

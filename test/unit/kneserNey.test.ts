@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { readArpa } from '../../src/core/ngram/arpa';
+import { readArpa } from '../../src/core/ngram/arpaReader';
 import { arpaText } from '../../src/core/ngram/arpaWriter';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';

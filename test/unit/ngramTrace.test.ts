@@ -3,7 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import { LN10 } from '../../src/core/logMath';
 import type { LanguageModel } from '../../src/core/model';
-import { readArpa } from '../../src/core/ngram/arpa';
+import { readArpa } from '../../src/core/ngram/arpaReader';
 import { arpaText } from '../../src/core/ngram/arpaWriter';
 import { backoffTrace } from '../../src/core/ngram/backoffTrace';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';

@@ -13,6 +13,8 @@ export interface GgufTensorInfo {
   dims: number[];
   /** ggml_type id (0 F32, 1 F16, 2 Q4_0, 8 Q8_0, 12 Q4_K …). */
   type: number;
+  /** Where its data starts, from the start of the data section. */
+  offset: number;
 }
 
 export interface GgufHeader {
@@ -105,6 +107,46 @@ const FILE_TYPES: Record<number, string> = {
 
 export function ggmlTypeName(type: number): string {
   return GGML_TYPES[type] ?? `type ${type}`;
+}
+
+/** Elements per block and bytes per block of the ggml types whose layout is fixed (ggml.c's type_traits); others are not sized. */
+const GGML_BLOCKS: Record<number, [number, number]> = {
+  0: [1, 4], // F32
+  1: [1, 2], // F16
+  2: [32, 18], // Q4_0
+  3: [32, 20], // Q4_1
+  6: [32, 22], // Q5_0
+  7: [32, 24], // Q5_1
+  8: [32, 34], // Q8_0
+  10: [256, 84], // Q2_K
+  11: [256, 110], // Q3_K
+  12: [256, 144], // Q4_K
+  13: [256, 176], // Q5_K
+  14: [256, 210], // Q6_K
+  24: [1, 1], // I8
+  25: [1, 2], // I16
+  26: [1, 4], // I32
+  27: [1, 8], // I64
+  28: [1, 8], // F64
+  30: [1, 2], // BF16
+};
+
+/**
+ * Where the file's tensor data must reach: the data section starts after the header, aligned
+ * (general.alignment, 32 by default); each tensor's data ends at its offset plus its size (its
+ * start only, for a type whose size is not known here). The furthest end, and whose it is.
+ */
+export function ggufDataEnd(header: GgufHeader): { tensor: string; end: number } | undefined {
+  const alignment = Number(header.metadata.get('general.alignment') ?? 32) || 32;
+  const start = Math.ceil(header.headerBytes / alignment) * alignment;
+  let furthest: { tensor: string; end: number } | undefined;
+  for (const t of header.tensors) {
+    const block = GGML_BLOCKS[t.type];
+    const elements = t.dims.reduce((a, b) => a * b, 1);
+    const end = start + t.offset + (block ? Math.ceil(elements / block[0]) * block[1] : 0);
+    if (!furthest || end > furthest.end) furthest = { tensor: t.name, end };
+  }
+  return furthest;
 }
 
 /** Sane bounds: far beyond any real file, small enough to refuse nonsense before allocating for it. */
@@ -203,8 +245,8 @@ export function parseGgufHeader(bytes: Uint8Array, file: string): GgufHeader {
     const dims: number[] = [];
     for (let d = 0; d < nDims; d++) dims.push(u64(`a dimension of ${name}`));
     const type = u32();
-    u64(`the offset of ${name}`);
-    tensors.push({ name, dims, type });
+    const offset = u64(`the offset of ${name}`);
+    tensors.push({ name, dims, type, offset });
   }
   return { version, metadata, tensors, headerBytes: at };
 }

@@ -85,8 +85,6 @@ export function ggufTokenizer(meta: GgufMetadata): GgufTokenizer {
   const model = meta.string('tokenizer.ggml.model', undefined) ?? fail('no tokenizer in the file (tokenizer.ggml.model)');
   const tokens = meta.array('tokenizer.ggml.tokens', isString, 'strings') ?? fail('no tokenizer.ggml.tokens');
   const V = tokens.length;
-  const types = meta.array('tokenizer.ggml.token_type', isNumber, 'integers') ?? tokens.map(() => NORMAL);
-  if (types.length !== V) fail(`tokenizer.ggml.token_type has ${types.length} entries for ${V} tokens`);
   const tokenId = (key: string) => {
     const id = meta.optionalInt(key);
     if (id !== undefined && (id < 0 || id >= V)) fail(`${key} ${id} is out of range (0 to ${V - 1})`);
@@ -97,6 +95,8 @@ export function ggufTokenizer(meta: GgufMetadata): GgufTokenizer {
   const eot = tokenId('tokenizer.ggml.eot_token_id');
   const eom = tokenId('tokenizer.ggml.eom_token_id');
   const unk = tokenId('tokenizer.ggml.unknown_token_id');
+  const types = meta.array('tokenizer.ggml.token_type', isNumber, 'integers') ?? typesByText(model, tokens, { unk, control: [bos, eos, eot, eom] });
+  if (types.length !== V) fail(`tokenizer.ggml.token_type has ${types.length} entries for ${V} tokens`);
   const addBos = meta.bool('tokenizer.ggml.add_bos_token', model === 'llama');
 
   // Control and user-defined tokens are matched in the text before the model's own splitting (llama.cpp's "special" tokens).
@@ -204,6 +204,20 @@ export function ggufTokenizer(meta: GgufMetadata): GgufTokenizer {
   const eosIds = [...ends];
   const bosId = addBos ? bos : (bos ?? eosIds[0]);
   return { json, vocabSize: V, bosId, eosIds, kind };
+}
+
+/**
+ * Token types for a file without tokenizer.ggml.token_type (older converters, hand-made files), as
+ * llama.cpp reads such a file: a SentencePiece vocabulary still falls back to its <0xNN> tokens
+ * for bytes (llama.cpp looks them up by their text), the unknown token is the unknown one, and the
+ * begin and end tokens are control tokens. Otherwise every token is a normal one.
+ */
+function typesByText(model: string, tokens: readonly string[], ids: { unk?: number; control: (number | undefined)[] }): number[] {
+  return tokens.map((t, id) => {
+    if (ids.control.includes(id)) return CONTROL;
+    if (id === ids.unk) return UNKNOWN;
+    return model === 'llama' && /^<0x[0-9A-F]{2}>$/.test(t) ? BYTE : NORMAL;
+  });
 }
 
 /**

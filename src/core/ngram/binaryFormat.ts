@@ -13,7 +13,7 @@
  * array is checked against the bytes present before anything is allocated, and the trie's links
  * are checked (after decoding) before any query can follow them.
  */
-import { xxh32 } from '../checksum';
+import { xxh32, Xxh32 } from '../checksum';
 import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
@@ -98,10 +98,27 @@ export function declaredNgramLength(head: Uint8Array): number | undefined {
   return version >= 2 && FIXED_HEADER[version] !== undefined ? view.getUint32(16, true) : undefined;
 }
 
+/** The whole file in one buffer (for small models and tests; ngramBinaryChunks writes a big one in parts). */
 export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata, options: NgramWriteOptions = {}): Uint8Array {
+  const parts = [...ngramBinaryChunks(model, metadata, options)];
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The file in parts: the fixed header and header JSON, each array (a view of the model's own
+ * array when plain), and the checksum, computed as the parts go by: a big model is written
+ * without a second copy of it in memory.
+ */
+export function* ngramBinaryChunks(model: NgramModel, metadata: NgramFileMetadata, options: NgramWriteOptions = {}): Generator<Uint8Array> {
   const version = options.planes ? NGRAM_FORMAT_VERSION : PLAIN_FORMAT_VERSION;
   const records: ArrayRecord[] = [];
-  const payloads: Uint8Array[] = [];
+  const arrays: (Uint32Array | Float32Array)[] = [];
   let offset = 0;
   model.orders.forEach((o, k) => {
     const add = (field: Field, arr: Uint32Array | Float32Array | undefined) => {
@@ -109,7 +126,7 @@ export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata,
       const record: ArrayRecord = { order: k + 1, field, type: FIELD_TYPE[field], length: arr.length, offset };
       if (options.planes) record.layout = PLANES_LAYOUT[field];
       records.push(record);
-      payloads.push(encodeArray(arr, record.layout ?? 'plain'));
+      arrays.push(arr);
       offset += arr.byteLength;
     };
     if (k > 0) add('words', o.words); // unigram words are the identity
@@ -124,20 +141,23 @@ export function writeNgramBinary(model: NgramModel, metadata: NgramFileMetadata,
   const fixed = FIXED_HEADER[version];
   const dataStart = fixed + ((headerBytes.length + 3) & ~3);
   const total = dataStart + offset + CHECKSUM_BYTES;
-  const out = new Uint8Array(total);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  const view = new DataView(out.buffer);
+  const head = new Uint8Array(dataStart);
+  head.set(new TextEncoder().encode(MAGIC), 0);
+  const view = new DataView(head.buffer);
   view.setUint32(8, version, true);
   view.setUint32(12, headerBytes.length, true);
   view.setUint32(16, total, true);
-  out.set(headerBytes, fixed);
-  let at = dataStart;
-  for (const p of payloads) {
-    out.set(p, at);
-    at += p.length;
-  }
-  view.setUint32(total - CHECKSUM_BYTES, xxh32(out.subarray(0, total - CHECKSUM_BYTES)), true);
-  return out;
+  head.set(headerBytes, fixed);
+  const checksum = new Xxh32();
+  const emit = (bytes: Uint8Array) => {
+    checksum.update(bytes);
+    return bytes;
+  };
+  yield emit(head);
+  for (let i = 0; i < arrays.length; i++) yield emit(encodeArray(arrays[i], records[i].layout ?? 'plain'));
+  const tail = new Uint8Array(CHECKSUM_BYTES);
+  new DataView(tail.buffer).setUint32(0, checksum.digest(), true);
+  yield tail;
 }
 
 export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): { model: NgramModel; metadata: NgramFileMetadata } {

@@ -24,23 +24,3 @@ export class GrowableUint32 {
     return this.data.slice(0, this.length);
   }
 }
-
-/** Float32 values that grow by doubling (log-probabilities read from a file of unknown length). */
-export class GrowableFloat32 {
-  data: Float32Array;
-  length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Float32Array(capacity);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float32Array(this.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  trimmed(): Float32Array {
-    return this.data.slice(0, this.length);
-  }
-}

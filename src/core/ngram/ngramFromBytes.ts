@@ -1,6 +1,6 @@
 /** An n-gram model from a file's (already gunzipped) bytes: LM Playground binary or ARPA text. */
 import { ModelFormatError } from '../errors';
-import { readArpaBytes } from './arpa';
+import { readArpaBytes } from './arpaReader';
 import { isNgramBinary, readNgramBinary } from './binaryFormat';
 import { NgramLanguageModel } from './ngramLanguageModel';
 

@@ -3,17 +3,21 @@
  * of the Node loader and the browser engine. The format is told from the first chunk, so that a
  * file that is not a model, or a binary whose header declares a length, stops at once or as soon
  * as the data passes what it declares, instead of after gathering everything. A binary is copied
- * once into one buffer; ARPA text is parsed as it comes.
+ * once into one buffer; ARPA text is parsed as it comes. A chunk need only stay valid until the
+ * next one is asked for (a reader may reuse its buffer): what is kept is copied.
  */
 import { ModelFormatError } from '../errors';
 import { formatBytes } from '../modelLimits';
-import { ArpaReader } from './arpa';
+import { ArpaReader } from './arpaReader';
 import { declaredNgramLength, readNgramBinary } from './binaryFormat';
 import { NgramLanguageModel } from './ngramLanguageModel';
 import { arpaModelName, ngramFileKind, notAModel, SNIFF_BYTES } from './ngramFromBytes';
 
 export interface ChunkSource {
-  /** Cap on the bytes the source gives (it also stops at it itself). */
+  /**
+   * Cap on a binary's bytes (the source also stops at the cap it was given) and on the compact
+   * model that an ARPA file's header declares (ARPA text is not kept, so its length is not capped).
+   */
   maxBytes: number;
   /** The exact number of bytes the source gives, when known before reading (an uncompressed file). */
   size?: number;
@@ -44,14 +48,14 @@ export async function ngramFromChunks(chunks: AsyncIterator<Uint8Array>, file: s
         done = true;
         break;
       }
-      head.push(next.value);
+      head.push(next.value.slice());
       headBytes += next.value.length;
     }
     const start = concat(head, headBytes);
     const kind = ngramFileKind(start);
     if (kind === 'other') throw notAModel(file);
     if (kind === 'arpa') {
-      const reader = new ArpaReader(file, { maxBytes: Math.min(source.maxBytes, source.size ?? source.maxBytes) });
+      const reader = new ArpaReader(file, { maxBytes: source.size, maxModelBytes: source.maxBytes });
       reader.push(start);
       while (!done && !reader.finished) {
         const next = await chunks.next();
@@ -96,7 +100,7 @@ export async function ngramFromChunks(chunks: AsyncIterator<Uint8Array>, file: s
       while (!done) {
         const next = await chunks.next();
         if (next.done) break;
-        parts.push(next.value);
+        parts.push(next.value.slice());
         total += next.value.length;
       }
       bytes = concat(parts, total);

@@ -94,10 +94,9 @@ export class NgramModel {
   /**
    * log10 p(word | context) with backoff: the longest n-gram (suffix of the context) + word present
    * in the model gives the probability, multiplied by the backoffs of the longer contexts.
-   * Only the last order-1 context words matter.
+   * Only the last order-1 context words matter; the context is context[0..end) (all of it by default).
    */
-  logProb10(context: ArrayLike<number>, word: number): number {
-    const end = context.length;
+  logProb10(context: ArrayLike<number>, word: number, end = context.length): number {
     const maxContext = Math.min(this.orders.length - 1, end);
     // Nodes of the context suffixes of length 1..maxContext (each suffix found from its first word).
     let backoffSum = 0;

@@ -51,14 +51,20 @@ export class Vocabulary {
     return w;
   }
 
+  // A word's id never changes once added: the specials' ids are looked up until they exist, then kept.
+  private specials: Record<string, number | undefined> = {};
+  private special(word: string): number | undefined {
+    return (this.specials[word] ??= this.ids.get(word));
+  }
+
   get unkId(): number | undefined {
-    return this.ids.get(UNK);
+    return this.special(UNK);
   }
   get bosId(): number | undefined {
-    return this.ids.get(BOS);
+    return this.special(BOS);
   }
   get eosId(): number | undefined {
-    return this.ids.get(EOS);
+    return this.special(EOS);
   }
 
   allWords(): readonly string[] {

@@ -6,6 +6,7 @@
 import * as path from 'path';
 import { GGUF_CAPABILITIES } from '../gguf/ggufLanguageModel';
 import { ggufFacts, ggufHostTokenizer, hasGgufMagic, openGguf } from '../gguf/ggufFile';
+import { ollamaNameOf } from '../localGgufModels';
 import type { ModelBackend } from './backend';
 
 export const ggufBackend: ModelBackend = {
@@ -17,7 +18,8 @@ export const ggufBackend: ModelBackend = {
   // The first four bytes tell a GGUF file whatever its name (Ollama stores them as sha256-… blobs).
   recognize: (ref) =>
     ref.path !== undefined && !ref.isDirectory && (ref.path.toLowerCase().endsWith('.gguf') || hasGgufMagic(ref.path)) ? ref.path : undefined,
-  nameOf: (location) => path.basename(location).replace(/\.gguf$/i, ''),
+  // An Ollama blob is named by its manifest's model and tag, not by its digest.
+  nameOf: (location) => ollamaNameOf(location) ?? path.basename(location).replace(/\.gguf$/i, ''),
   open: (model, options) => openGguf(model.location, model.name, { threads: options.threads }),
   facts: (model) => ggufFacts(model.location),
   hostTokenizer: (model) => ggufHostTokenizer(model.location),

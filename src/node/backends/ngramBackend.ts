@@ -6,9 +6,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../../core/errors';
 import { MAX_MODEL_BYTES } from '../../core/modelLimits';
 import { NGRAM_CAPABILITIES, type NgramLanguageModel } from '../../core/ngram/ngramLanguageModel';
+import { ngramFileKind, SNIFF_BYTES, type NgramFileKind } from '../../core/ngram/ngramFromBytes';
 import { ngramFromChunks } from '../../core/ngram/ngramFromChunks';
 import { unpackTokenizer } from '../../core/ngram/packedVocabulary';
 import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from '../modelFileStream';
@@ -34,8 +36,9 @@ function ngramFileIn(dir: string): string | undefined {
 
 /**
  * Loads an n-gram model file (LM Playground binary or ARPA, gzipped or not) as a stream: ARPA text
- * is parsed chunk by chunk, a binary file is copied once into a buffer of its declared size; both
- * stop at `maxBytes`, and a binary as soon as it passes the length its header declares.
+ * is parsed chunk by chunk, and refused when the model its header declares is above `maxBytes`; a
+ * binary file is copied once into a buffer of its declared size, refused above `maxBytes`, and
+ * stops as soon as it passes the length its header declares.
  */
 export async function loadNgramFile(
   file: string,
@@ -53,10 +56,31 @@ export async function loadNgramFile(
   if (stat.isDirectory()) throw new LmError(`cannot read model ${file}: it is a folder`);
   if (!stat.isFile()) throw new ModelFormatError('not a regular file (a device, a FIFO or a socket cannot be a model)', file);
   const size = stat.size;
-  if (size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
   if (size === 0) throw new ModelFormatError('file is empty', file);
   const gzipped = isGzipFile(file);
-  return ngramFromChunks(modelFileChunks(file, maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size });
+  // ARPA text is parsed as it comes and not kept: its length is not capped, the model its header
+  // declares is (ngramFromChunks). Other data is held whole, so its size is capped before reading.
+  const text = fileKind(file, gzipped) === 'arpa';
+  if (!text && size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
+  return ngramFromChunks(modelFileChunks(file, text ? Infinity : maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size });
+}
+
+/** What the file's first bytes (gunzipped when it is gzipped) say it is; 'other' when they cannot be read. */
+function fileKind(file: string, gzipped: boolean): NgramFileKind {
+  const head = Buffer.alloc(gzipped ? 1 << 16 : SNIFF_BYTES);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    // A partial inflate of the start: the rest of the stream is not needed to tell the format.
+    const bytes = gzipped ? zlib.gunzipSync(head.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : head.subarray(0, n);
+    return ngramFileKind(bytes.subarray(0, SNIFF_BYTES));
+  } catch {
+    // The loader reads the file again and says what is wrong with it.
+    return 'other';
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /**

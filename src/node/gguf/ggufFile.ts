@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LmError, ModelFormatError } from '../../core/errors';
-import { GgufMetadata, GgufNeedMoreBytes, parseGgufHeader } from '../../core/gguf/ggufHeader';
+import { GgufMetadata, GgufNeedMoreBytes, ggufDataEnd, parseGgufHeader } from '../../core/gguf/ggufHeader';
 import { ggufTokenizer, ggufTokenizerSummary, type GgufTokenizer } from '../../core/gguf/ggufTokenizer';
 import { MAX_CACHE_BYTES } from '../../core/neural/onnxCausalLm';
 import { HuggingFaceTokenizer } from '../../core/neural/hfTokenizer';
@@ -14,7 +14,7 @@ import type { Tokenizer } from '../../core/model';
 import { LfTokenizer } from '../../core/tokenizers/lineBreaks';
 import { describeFsError } from '../modelFileStream';
 import type { ModelFacts } from '../modelSummary';
-import { GgufLanguageModel } from './ggufLanguageModel';
+import { GgufLanguageModel, type GgufModelSetup } from './ggufLanguageModel';
 import { getLlama } from './llamaRuntime';
 
 /** Most bytes read for a header: a 256k-token vocabulary with its merges takes about 20 MiB. */
@@ -49,14 +49,25 @@ export function readGgufHeader(file: string): GgufMetadata {
     for (;;) {
       const bytes = Buffer.alloc(size);
       const got = fs.readSync(fd, bytes, 0, size, 0);
+      let header;
       try {
-        return new GgufMetadata(parseGgufHeader(bytes.subarray(0, got), file), file);
+        header = parseGgufHeader(bytes.subarray(0, got), file);
       } catch (e) {
         if (!(e instanceof GgufNeedMoreBytes)) throw e;
         if (got < size || size >= stat.size) throw new ModelFormatError(`the file ends inside its header (${stat.size} bytes): it is cut`, file);
         if (e.needed > MAX_HEADER_BYTES) throw new ModelFormatError(`its header is larger than ${MAX_HEADER_BYTES / 2 ** 20} MiB`, file);
         size = Math.min(stat.size, Math.max(e.needed, 2 * size), MAX_HEADER_BYTES);
+        continue;
       }
+      // A file cut short (an interrupted download or copy): llama.cpp would only say that it failed to load.
+      const data = ggufDataEnd(header);
+      if (data && data.end > stat.size) {
+        throw new ModelFormatError(
+          `the file is cut: the data of its tensor ${data.tensor} ends at byte ${data.end.toLocaleString('en-US')}, but the file has ${stat.size.toLocaleString('en-US')} bytes (an interrupted download or copy?)`,
+          file,
+        );
+      }
+      return new GgufMetadata(header, file);
     }
   } finally {
     fs.closeSync(fd);
@@ -75,9 +86,11 @@ export function ggufShape(meta: GgufMetadata) {
   const keyLength = meta.int(`${arch}.attention.key_length`, Math.floor(hidden / heads));
   const valueLength = meta.int(`${arch}.attention.value_length`, keyLength);
   const declared = meta.int(`${arch}.context_length`, 2048);
+  if (declared < 2) throw new ModelFormatError(`${arch}.context_length is ${declared}: a model reads at least 2 positions`, meta.file);
   // A float32 cache: keys and values of every layer's KV heads.
   const cacheBytesPerToken = kvHeadsTotal * (keyLength + valueLength) * 4;
-  const window = Math.max(16, Math.min(declared, Math.floor(MAX_CACHE_BYTES / Math.max(1, cacheBytesPerToken))));
+  // A small declared context is the model's; only the cache's cap stops at 16 tokens at least.
+  const window = Math.min(declared, Math.max(16, Math.floor(MAX_CACHE_BYTES / Math.max(1, cacheBytesPerToken))));
   return { arch, layers, hidden, declared, window };
 }
 
@@ -114,14 +127,20 @@ export function ggufFacts(file: string): ModelFacts | undefined {
 }
 
 /** Opens a GGUF file with llama.cpp on this thread's CPU. */
-export async function openGguf(file: string, name: string, options: { threads?: number; rankTop?: number } = {}): Promise<GgufLanguageModel> {
+export async function openGguf(
+  file: string,
+  name: string,
+  options: { threads?: number } & Pick<GgufModelSetup, 'rankTop' | 'rankBelowTop'> = {},
+): Promise<GgufLanguageModel> {
   const meta = readGgufHeader(file);
   const shape = ggufShape(meta);
   const { vocab, tokenizer } = tokenizerOf(meta);
   const llama = await getLlama();
   let model;
   try {
-    model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+    // Read, not mapped: llama.cpp's default mmap turns a file rewritten or cut while in use (an export
+    // to the same path, a copy over it) into SIGBUS, which kills the whole process that hosts the worker.
+    model = await llama.loadModel({ modelPath: file, gpuLayers: 0, useMmap: false });
   } catch (e) {
     throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}`, file);
   }
@@ -153,6 +172,7 @@ export async function openGguf(file: string, name: string, options: { threads?: 
       description: `${shape.arch} transformer (GGUF ${precision}), ${shape.layers} layers, context ${context_}, vocabulary ${vocab.vocabSize}, on llama.cpp (CPU)`,
       precision,
       rankTop: options.rankTop,
+      rankBelowTop: options.rankBelowTop,
     });
   } catch (e) {
     await model.dispose();

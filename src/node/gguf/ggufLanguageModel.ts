@@ -6,16 +6,19 @@
  * about 1e-3). Quantised files run as they are.
  *
  * Large vocabularies: a whole distribution comes from node-llama-cpp as a Map, which is slow to
- * build for 32k–150k tokens, so scoring asks each position only for the target's logit, the sum
- * of exp(logit − max) (llama.cpp sums it in float32) and the top RANK_TOP logits; a target ranked
- * below those gets its exact rank from its position's whole distribution, evaluated again. Each
- * result is reduced as it arrives, in chunks, so that no more than a chunk's results are held.
+ * build for 32k–150k tokens (some 20–50 ms a position at 49k), so scoring asks each position only
+ * for the target's logit, the largest one and the sum of exp(logit − max) (llama.cpp sums it in
+ * float32). Ranks take two more evaluations of each chunk that count, inside llama.cpp, the logits
+ * above a threshold just above and just below the target's (minPThreshold.ts); only a position
+ * where another logit lies within float32 rounding of the target's gets its whole distribution.
+ * Each result is reduced as it arrives, a chunk at a time.
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { throwIfCancelled, type CancelSignal } from '../../core/errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../../core/model';
 import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
 import type { LlamaContext, LlamaEvaluateOutput, LlamaGenerateNext, LlamaModel, LlamaSequence } from './llamaRuntime';
+import { minPFor, rankFromCounts } from './minPThreshold';
 
 export const GGUF_CAPABILITIES: BackendCapabilities = {
   distribution: 'full',
@@ -25,8 +28,11 @@ export const GGUF_CAPABILITIES: BackendCapabilities = {
   devices: [],
 };
 
-/** Ranks up to this are read from each position's sorted top logits; a lower-ranked target costs a second evaluation. */
+/** Ranks up to this are read from a position's sorted top logits, when the first evaluation asks for them. */
 export const RANK_TOP = 1000;
+
+/** Divides the logits so that every kept token weighs exp(≈0) = 1 in float32 (a power of two: the divided logits stay exact). */
+const COUNTING_TEMPERATURE = 2 ** 64;
 
 /** Positions evaluated per call: bounds the results held at once. */
 const CHUNK = 64;
@@ -42,8 +48,25 @@ export interface GgufModelSetup {
   window: number;
   description: string;
   precision: string;
-  /** Ranks read from the top logits (default RANK_TOP; the tests lower it to reach the second evaluation). */
+  /** Ranks read from the sorted top logits (default RANK_TOP; the tests lower it). */
   rankTop?: number;
+  /** How ranks below the top are found: the cheaper way as measured (default), or always one way (the tests compare them). */
+  rankBelowTop?: 'cheaper' | 'counts' | 'distributions';
+}
+
+/** A piece of a window evaluated as one batch: tokens [a, b) of `tokens`, whose position j predicts `target(j)`. */
+interface Chunk {
+  tokens: readonly number[];
+  a: number;
+  b: number;
+  target: (j: number) => number;
+  signal?: CancelSignal;
+}
+
+/** Tokens at or above a threshold, and whether the target was one of them. */
+interface Count {
+  count: number;
+  keptTarget: boolean;
 }
 
 export class GgufLanguageModel implements LanguageModel {
@@ -57,6 +80,15 @@ export class GgufLanguageModel implements LanguageModel {
   private readonly seq: LlamaSequence;
   private readonly window: number;
   private readonly rankTop: number;
+  private readonly rankBelowTop: 'cheaper' | 'counts' | 'distributions';
+  /** How scoring found its ranks so far: counted in llama.cpp, or read from a whole distribution (reported by the benchmark). */
+  readonly rankSources = { counted: 0, whole: 0 };
+  /** Whether the first evaluation of a chunk asks for the sorted top logits (it did pay in the last chunk). */
+  private sortTop = true;
+  /** Milliseconds an evaluation takes per token, and reading one whole distribution (measured as scoring goes). */
+  private msPerToken = 0;
+  private msPerDistribution: number;
+  private readonly initialMsPerDistribution: number;
   private queue: Promise<unknown> = Promise.resolve();
   /** The context of the last nextLogProbs and its answer, and where its window starts. */
   private last: { context: number[]; windowStart: number; logProbs: Float64Array } | undefined;
@@ -74,6 +106,9 @@ export class GgufLanguageModel implements LanguageModel {
     this.eosIds = setup.eosIds;
     this.window = setup.window;
     this.rankTop = setup.rankTop ?? RANK_TOP;
+    this.rankBelowTop = setup.rankBelowTop ?? 'cheaper';
+    // About half a microsecond per vocabulary entry for node-llama-cpp to hand over a whole distribution as a Map.
+    this.initialMsPerDistribution = this.msPerDistribution = setup.vocabSize * 5e-4;
     this.unsampleableIds = setup.bosId !== undefined && !setup.eosIds.includes(setup.bosId) ? [setup.bosId] : [];
     this.info = {
       name: setup.name,
@@ -184,43 +219,43 @@ export class GgufLanguageModel implements LanguageModel {
         const end = Math.min(start + max, n);
         const first = Math.max(scored, start + 1);
         const tokens = ids.slice(start, end);
-        const unranked: number[] = [];
-        // Position j of the window predicts token start + j + 1.
-        await this.evaluate(
-          tokens,
-          first - 1 - start,
-          // includeSelected adds the greedy sampler's token, the largest logit, without sorting the vocabulary.
-          (j) =>
-            start + j + 1 < end
-              ? {
-                  logits: { filter: { tokens: [ids[start + j + 1]], includeSelected: true, includeTop: withRanks ? this.rankTop : 0 } },
-                  totalLogitWeight: true,
-                }
-              : undefined,
-          (j, out) => {
-            const t = start + j + 1;
-            const target = ids[t];
-            const logits = out.next.logits!;
-            let max = -Infinity;
-            for (const v of logits.values()) if (v > max) max = v;
-            const lt = logits.get(target)!;
-            logProbs[t - from] = lt - max - Math.log(out.next.totalLogitWeight!);
-            if (!withRanks) return;
-            // The Map holds the top logits in descending order, the target after them when it is not one of them.
-            let rank = 1;
-            let inTop = false;
-            let count = 0;
-            for (const [token, v] of logits) {
-              if (count++ >= this.rankTop) break;
-              if (token === target) inTop = true;
-              if (v > lt) rank++;
-            }
-            if (inTop || count < this.rankTop) ranks[t - from] = rank;
-            else unranked.push(j);
-          },
-          signal,
-        );
-        if (unranked.length > 0) await this.rankAgain(tokens, unranked, start, from, ids, ranks, signal);
+        // Position j of the window predicts token start + j + 1; the window's last token predicts nothing here.
+        const target = (j: number) => ids[start + j + 1];
+        const slot = (j: number) => start + j + 1 - from;
+        for (let a = first - 1 - start; a < tokens.length - 1; a += CHUNK) {
+          throwIfCancelled(signal);
+          const b = Math.min(a + CHUNK, tokens.length - 1);
+          const chunk: Chunk = { tokens, a, b, target, signal };
+          const maxLogits = new Float64Array(b - a);
+          const targetLogits = new Float64Array(b - a);
+          const argmax = new Int32Array(b - a);
+          const chunkRanks = new Int32Array(b - a);
+          // Sorting the vocabulary for the top logits pays where most targets are among them (a trained model).
+          const top = withRanks && this.sortTop ? this.rankTop : 0;
+          const started = performance.now();
+          await this.evaluateChunk(
+            chunk,
+            // includeSelected adds the greedy sampler's token, the largest logit, without sorting the vocabulary.
+            (j) => ({ logits: { filter: { tokens: [target(j)], includeSelected: true, includeTop: top } }, totalLogitWeight: true }),
+            (j, out) => {
+              const logits = out.next.logits!;
+              let largest = -Infinity;
+              for (const [token, v] of logits) if (v > largest) [largest, argmax[j - a]] = [v, token];
+              const lt = logits.get(target(j))!;
+              logProbs[slot(j)] = lt - largest - Math.log(out.next.totalLogitWeight!);
+              maxLogits[j - a] = largest;
+              targetLogits[j - a] = lt;
+              if (lt >= largest) chunkRanks[j - a] = 1;
+              else if (top > 0) chunkRanks[j - a] = rankInTop(logits, target(j), lt, top);
+            },
+          );
+          this.timeEvaluation(performance.now() - started, b - a);
+          if (withRanks) {
+            await this.rankChunk(chunk, { targetLogits, maxLogits, argmax }, chunkRanks);
+            for (let j = a; j < b; j++) ranks[slot(j)] = chunkRanks[j - a];
+            this.sortTop = chunkRanks.filter((r) => r <= this.rankTop).length * 2 >= chunkRanks.length;
+          }
+        }
         scored = end;
         start = Math.max(start + 1, nextWindowStart(end, max));
       }
@@ -228,30 +263,114 @@ export class GgufLanguageModel implements LanguageModel {
     });
   }
 
-  /** Exact ranks of targets below the top logits: their positions evaluated again, with whole distributions. */
-  private async rankAgain(
-    tokens: readonly number[],
-    positions: number[],
-    start: number,
-    from: number,
-    ids: readonly number[],
-    ranks: Int32Array,
-    signal?: CancelSignal,
-  ): Promise<void> {
-    const wanted = new Set(positions);
-    await this.evaluate(
-      tokens,
-      positions[0],
-      (j) => (wanted.has(j) ? { logits: true } : undefined),
+  /**
+   * Ranks of a chunk's targets that its first evaluation did not settle (0 in `ranks`; a target
+   * with the largest logit ranks first, one among the sorted top logits has its rank). Either
+   * each such position's whole distribution is read (costly at large vocabularies), or, when that
+   * would cost more than two more evaluations of the chunk from the first such position, those two
+   * count, inside llama.cpp, the logits above a threshold just above the target's and just below
+   * (minPThreshold.ts); a position where another logit lies between the two thresholds (within
+   * float32 rounding of the target's, a tie too) gets its whole distribution after all.
+   */
+  private async rankChunk(chunk: Chunk, first: { targetLogits: Float64Array; maxLogits: Float64Array; argmax: Int32Array }, ranks: Int32Array): Promise<void> {
+    const { a, b, target } = chunk;
+    const { targetLogits, maxLogits, argmax } = first;
+    const pending: number[] = [];
+    for (let j = a; j < b; j++) if (ranks[j - a] === 0) pending.push(j);
+    if (pending.length === 0) return;
+    const whole = new Set<number>();
+    // The evaluations start at the first pending position; the window's tokens before it are kept.
+    const rest: Chunk = { ...chunk, a: pending[0] };
+    const span = b - rest.a;
+    const cheaper = span * this.msPerToken < pending.length * this.msPerDistribution;
+    if (this.rankBelowTop === 'counts' || (this.rankBelowTop === 'cheaper' && cheaper)) {
+      const thresholds = { above: new Map<number, number>(), below: new Map<number, number>() };
+      for (const j of pending) {
+        const above = minPFor(targetLogits[j - a], maxLogits[j - a], 1);
+        const below = minPFor(targetLogits[j - a], maxLogits[j - a], -1);
+        if (above === undefined || below === undefined) whole.add(j);
+        else {
+          thresholds.above.set(j, above);
+          thresholds.below.set(j, below);
+        }
+      }
+      const counts = { above: new Map<number, Count>(), below: new Map<number, Count>() };
+      /** The largest logit (of the first evaluation's argmax) in the first counting evaluation: the second must see the same, bit for bit. */
+      const seen = new Map<number, number>();
+      for (const side of ['above', 'below'] as const) {
+        if (thresholds[side].size === 0) continue;
+        await this.evaluateChunk(
+          rest,
+          (j) => {
+            const minP = thresholds[side].get(j);
+            // Every kept token's weight exp((logit − max) / T) rounds to 1: the total weight is the count.
+            return minP === undefined
+              ? undefined
+              : {
+                  logits: { filter: { tokens: [target(j), argmax[j - a]] } },
+                  totalLogitWeight: true,
+                  options: { temperature: COUNTING_TEMPERATURE, topK: null, topP: null, minP, seed: 0 },
+                };
+          },
+          (j, out) => {
+            const logits = out.next.logits!;
+            const largest = logits.get(argmax[j - a]);
+            if (side === 'above') seen.set(j, largest ?? NaN);
+            else if (largest === undefined || seen.get(j) !== largest) whole.add(j);
+            counts[side].set(j, { count: Math.round(out.next.totalLogitWeight!), keptTarget: logits.has(target(j)) });
+          },
+        );
+      }
+      for (const j of thresholds.above.keys()) {
+        const rank = whole.has(j) ? undefined : rankFromCounts(counts.above.get(j)!, counts.below.get(j)!);
+        if (rank === undefined) whole.add(j);
+        else {
+          ranks[j - a] = rank;
+          this.rankSources.counted++;
+        }
+      }
+    } else for (const j of pending) whole.add(j);
+    if (whole.size === 0) return;
+    this.rankSources.whole += whole.size;
+    const started = performance.now();
+    await this.evaluateChunk(
+      rest,
+      (j) => (whole.has(j) ? { logits: true } : undefined),
       (j, out) => {
-        const t = start + j + 1;
-        const lt = out.next.logits!.get(ids[t])!;
+        const logits = out.next.logits!;
+        const lt = logits.get(target(j))!;
         let rank = 1;
-        for (const v of out.next.logits!.values()) if (v > lt) rank++;
-        ranks[t - from] = rank;
+        for (const v of logits.values()) if (v > lt) rank++;
+        ranks[j - a] = rank;
       },
+    );
+    const perDistribution = (performance.now() - started - span * this.msPerToken) / whole.size;
+    this.msPerDistribution = 0.7 * this.msPerDistribution + 0.3 * Math.max(perDistribution, 0.1 * this.initialMsPerDistribution);
+  }
+
+  /** Keeps the evaluation's cost per token (an average over the last chunks) for rankChunk's choice. */
+  private timeEvaluation(ms: number, tokens: number): void {
+    if (tokens > 0) this.msPerToken = this.msPerToken === 0 ? ms / tokens : 0.7 * this.msPerToken + (0.3 * ms) / tokens;
+  }
+
+  /**
+   * Evaluates the chunk's tokens [a, b) after the window's tokens before it, in one batch, asking
+   * `ask(j)` of each position: evaluated again, a chunk gives the same logits bit for bit.
+   */
+  private async evaluateChunk(
+    chunk: Chunk,
+    ask: (j: number) => LlamaGenerateNext | undefined,
+    onResult: (j: number, output: LlamaEvaluateOutput) => void,
+  ): Promise<void> {
+    const { tokens, a, b, signal } = chunk;
+    await this.evaluate(
+      tokens.slice(0, a),
+      a,
+      () => undefined,
+      () => undefined,
       signal,
     );
+    await this.evaluate(tokens.slice(0, b), a, ask, onResult, signal);
   }
 
   /** Waits for the evaluation in progress, then frees llama.cpp's context and model. */
@@ -262,6 +381,19 @@ export class GgufLanguageModel implements LanguageModel {
     }).catch(() => undefined);
     return this.released;
   }
+}
+
+/** The rank of a target among the sorted top logits (the Map holds them in descending order, the target after them when it is not one of them), or 0 when it is below them. */
+function rankInTop(logits: Map<number, number>, target: number, lt: number, top: number): number {
+  let rank = 1;
+  let count = 0;
+  let inTop = false;
+  for (const [token, v] of logits) {
+    if (count++ >= top) break;
+    if (token === target) inTop = true;
+    if (v > lt) rank++;
+  }
+  return inTop || count < top ? rank : 0;
 }
 
 function sameTokens(a: readonly number[], b: readonly number[]): boolean {

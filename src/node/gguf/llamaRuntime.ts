@@ -18,6 +18,8 @@ import { LmError } from '../../core/errors';
 export interface LlamaGenerateNext {
   logits?: true | { filter: { tokens: readonly number[]; includeTop?: number; includeSelected?: boolean } };
   totalLogitWeight?: boolean;
+  /** The sampler chain the outputs are taken after (null leaves a sampler out; without options: greedy, which leaves the logits as they are). */
+  options?: { temperature?: number; minP?: number; topK?: number | null; topP?: number | null; seed?: number };
 }
 export interface LlamaEvaluateOutput {
   next: { logits?: Map<number, number>; totalLogitWeight?: number };

@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { xxh32 } from '../../../src/core/checksum';
 import { LmError, ModelFormatError } from '../../../src/core/errors';
-import { ArpaReader, MAX_ARPA_LINE_BYTES, MAX_ARPA_PREAMBLE_LINES, readArpa, readArpaBytes } from '../../../src/core/ngram/arpa';
+import { ArpaReader, MAX_ARPA_LINE_BYTES, MAX_ARPA_PREAMBLE_LINES, readArpa, readArpaBytes } from '../../../src/core/ngram/arpaReader';
 import { arpaText } from '../../../src/core/ngram/arpaWriter';
 import { NGRAM_FORMAT_VERSION, readNgramBinary, writeNgramBinary } from '../../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../../src/core/ngram/kneserNey';
@@ -363,11 +363,25 @@ describe('fault injection: gzip streams', () => {
       loadNgramFile(gz, 'x', { maxBytes: 2 << 20 }),
       (e: Error) => e instanceof ModelFormatError && e.message.startsWith(`${gz}: decompresses to more than 2 MiB`),
     );
-    // A plain file larger than the cap is refused before reading.
-    const big = file('big.arpa', Buffer.alloc(3 << 20, 0x61));
+    // A plain binary larger than the cap is refused before reading.
+    const bigBinary = Buffer.alloc(3 << 20, 0x61);
+    bigBinary.write('LMPNGRAM', 0, 'latin1');
+    const big = file('big.ngram', bigBinary);
     await assert.rejects(
       loadNgramFile(big, 'x', { maxBytes: 2 << 20 }),
-      (e: Error) => e instanceof ModelFormatError && /big\.arpa: file is 3 MiB, above the 2 MiB limit/.test(e.message),
+      (e: Error) => e instanceof ModelFormatError && /big\.ngram: file is 3 MiB, above the 2 MiB limit/.test(e.message),
+    );
+    // ARPA text is not kept, so its length is not capped: the model its header declares is.
+    const arpa = arpaText(smallModel());
+    const preamble = `#${'-'.repeat(998)}\n`.repeat(3000);
+    const padded = file('padded.arpa', preamble + arpa);
+    assert.ok(fs.statSync(padded).size > 2 << 20);
+    assert.strictEqual((await loadNgramFile(padded, 'x', { maxBytes: 2 << 20 })).vocabSize, smallModel().vocab.size);
+    const declared = file('declared.arpa', preamble + arpa.replace(/ngram 3=\d+/, 'ngram 3=200000'));
+    await assert.rejects(
+      loadNgramFile(declared, 'x', { maxBytes: 1 << 20 }),
+      (e: Error) =>
+        e instanceof ModelFormatError && /declared\.arpa:3005: the header declares \d+ n-grams, a model of 1\.\d MiB, above the 1 MiB limit/.test(e.message),
     );
   });
 
