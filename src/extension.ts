@@ -14,6 +14,7 @@ import { createModelStatusBar } from './vscode/statusBar';
 import { TokenHoverProvider } from './vscode/tokenHover';
 import { compareModels } from './vscode/compareModels';
 import { createDocumentMetrics } from './vscode/documentMetrics';
+import { createServerWaitStatus } from './vscode/serverWaitStatus';
 import { TokenHeatmap } from './vscode/heatmap';
 import { trackHeatmapContext } from './vscode/heatmapContext';
 import { registerInlineCompletions } from './vscode/inlineCompletions';
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
     createDocumentMetrics(models, log),
+    createServerWaitStatus(log),
     ...registerInlineCompletions(models, log),
     ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts, secrets: context.secrets }),
     ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),

@@ -29,6 +29,8 @@ export class TokenStream {
   constructor(
     private readonly tokenizer: Tokenizer,
     private readonly maxUncut = MAX_UNCUT_CHARS,
+    /** Whether the text's start gets the tokenizer's special tokens (begin-of-sequence), as `encode`'s argument. */
+    private readonly addSpecial = true,
   ) {}
 
   /** UTF-16 offset where the text not yet tokenized starts. */
@@ -72,7 +74,7 @@ export class TokenStream {
   }
 
   private encode(text: string): Token[] {
-    const tokens = this.tokenizer.encode(text, !this.started, this.offset);
+    const tokens = this.tokenizer.encode(text, this.addSpecial && !this.started, this.offset);
     this.started = true;
     this.offset += text.length;
     return tokens;

@@ -80,7 +80,10 @@ export function checkModelSpec(spec: string, modelsDir = embeddedModelsDir()): v
 function pathError(target: string, e: unknown, modelsDir: string): LmError {
   if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
     const names = listEmbeddedModels(modelsDir);
-    return new LmError(`model not found: ${target} is neither a file, a folder nor an embedded model (${names.join(', ') || 'none installed'})`);
+    // A URL of another scheme (file://, ftp://) was taken as a relative path: say what a URL may be.
+    const scheme = /(?:^|[\\/])([a-z][a-z0-9+.-]+):\/+/i.exec(target)?.[1];
+    const url = scheme ? `; a model given by URL must be on an http(s) server (http(s)://HOST[:PORT]/v1#MODEL), not ${scheme}://` : '';
+    return new LmError(`model not found: ${target} is neither a file, a folder nor an embedded model (${names.join(', ') || 'none installed'})${url}`);
   }
   return new LmError(`cannot open model ${target}: ${describeFsError(e)}`);
 }

@@ -214,6 +214,11 @@ function finishLabel(c: Completion): string {
   return c.finishReason === 'length' ? 'max tokens' : c.finishReason === 'stop' ? 'stop sequence' : 'end of text';
 }
 
+/** NaN (unknown) sorts last. */
+function rankable(logProb: number): number {
+  return Number.isNaN(logProb) ? -Infinity : logProb;
+}
+
 async function pickCompletion(completions: Completion[]): Promise<Completion | undefined> {
   const items = completions
     .map((c) => ({
@@ -223,11 +228,12 @@ async function pickCompletion(completions: Completion[]): Promise<Completion | u
           .replace(/\r?\n/g, ' ⏎ ')
           .replace(/[ \t]+/g, ' ')
           .trim() || '(empty)',
-      description: `log p = ${c.logProb.toFixed(2)} nats`,
+      // A server that sends no log-probs: unknown, and ranked after those with one.
+      description: Number.isFinite(c.logProb) ? `log p = ${c.logProb.toFixed(2)} nats` : 'log p unknown (the server gave none)',
       detail: `${c.tokens.length} tokens · finished: ${finishLabel(c)}`,
       completion: c,
     }))
-    .sort((a, b) => b.completion.logProb - a.completion.logProb);
+    .sort((a, b) => rankable(b.completion.logProb) - rankable(a.completion.logProb));
   const picked = await vscode.window.showQuickPick(items, {
     title: 'LM: choose a completion (most probable first)',
     matchOnDetail: false,

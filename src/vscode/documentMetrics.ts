@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import { scoreText } from '../core/scoring';
+import type { LanguageModel } from '../core/model';
 import type { ModelService } from './modelService';
 import { SECTION, languageEnabled, metricsSettings } from './settings';
 import { metricsTooltipMarkdown } from './metricsTooltip';
@@ -17,6 +18,15 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
   item.name = 'LM Playground document entropy';
   let timer: ReturnType<typeof setTimeout> | undefined;
   let job: { cancelled: boolean } | undefined;
+  /** The model whose numbers the item shows. */
+  let shownFor: LanguageModel | undefined;
+
+  /** Another model than the one whose numbers are shown: no stale number beside its name until its own arrive. */
+  const pending = (model: LanguageModel | undefined) => {
+    if (model === shownFor) return;
+    item.text = '$(sync~spin) … bits/char';
+    item.tooltip = `Bits per character under ${model?.info.name ?? 'the new model'}: being computed.`;
+  };
 
   const schedule = (delay = DELAY_MS) => {
     if (timer) clearTimeout(timer);
@@ -46,10 +56,12 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
     job = mine;
     try {
       const model = await models.get();
+      pending(model);
       const started = Date.now();
       const { summary } = await scoreText(model, text, { signal: mine });
       if (mine.cancelled) return;
       item.text = `$(pulse) ${summary.bitsPerChar.toFixed(2)} bits/char`;
+      shownFor = model;
       const tooltip = new vscode.MarkdownString(
         metricsTooltipMarkdown({
           modelName: model.info.name,
@@ -85,7 +97,10 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) schedule(0);
     }),
-    models.onDidChangeModel(() => schedule(0)),
+    models.onDidChangeModel((model) => {
+      pending(model);
+      schedule(0);
+    }),
     {
       dispose: () => {
         if (timer) clearTimeout(timer);

@@ -55,13 +55,23 @@ export async function openRemote(spec: string, options: EndpointOptions = {}): P
     const found = models.find((m) => m.id === ref.model);
     if (!found)
       throw new LmError(
-        `${ref.baseUrl}: the server has no model "${ref.model}"; it serves ${models.map((m) => m.id).join(', ') || 'none'} (LM: Select Model → Add remote model… lists them)`,
+        `${ref.baseUrl}: the server has no model "${ref.model}"; it serves ${servedList(models.map((m) => m.id))} (LM: Select Model → Add remote model… lists them)`,
       );
     return new RemoteLanguageModel(ref, dialect, endpoint, found.contextLength);
   } catch (e) {
     endpoint.close();
     throw e;
   }
+}
+
+/** Models shown in a message at most: a server may list thousands. */
+const LISTED_MODELS = 20;
+
+/** The served models for a message: the first 20 (each cut at 100 characters) and how many more. */
+function servedList(ids: string[]): string {
+  if (ids.length === 0) return 'none';
+  const shown = ids.slice(0, LISTED_MODELS).map((id) => (id.length > 100 ? `${id.slice(0, 100)}…` : id));
+  return `${shown.join(', ')}${ids.length > LISTED_MODELS ? ` and ${(ids.length - LISTED_MODELS).toLocaleString('en-US')} more` : ''}`;
 }
 
 export const remoteBackend: ModelBackend = {

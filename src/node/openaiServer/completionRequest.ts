@@ -46,6 +46,11 @@ export const MAX_PROMPTS = 64;
 export const MAX_MAX_TOKENS = 100_000;
 /** Most stop sequences. */
 export const MAX_STOP_SEQUENCES = 16;
+/**
+ * Most tokens one request may ask to generate (prompts × n × max_tokens): as much as one longest
+ * completion, so that a batch cannot hold the server's slots for many times that.
+ */
+export const MAX_REQUEST_TOKENS = MAX_MAX_TOKENS;
 
 type Json = Record<string, unknown>;
 
@@ -171,9 +176,16 @@ export function parseCompletionRequest(body: unknown, limits: RequestLimits): Co
   // vLLM's StreamOptions: include_usage defaults to true once stream_options is given.
   const includeUsage = streamOptions ? (optional(streamOptions, 'include_usage', boolean('stream_options.include_usage')) ?? true) : false;
   const tokensAsIds = optional(body, 'return_tokens_as_token_ids', boolean('return_tokens_as_token_ids')) ?? false;
+  const inputs = prompts(body.prompt, limits.vocabSize);
+  const work = inputs.length * n * maxTokens;
+  if (work > MAX_REQUEST_TOKENS)
+    throw badRequest(
+      `this request asks for ${inputs.length} prompts × n ${n} × max_tokens ${maxTokens} = ${work.toLocaleString('en-US')} tokens; at most ${MAX_REQUEST_TOKENS.toLocaleString('en-US')} in one request: split it`,
+      'max_tokens',
+    );
   return {
     model,
-    prompts: prompts(body.prompt, limits.vocabSize),
+    prompts: inputs,
     maxTokens,
     echo,
     logprobs,

@@ -15,6 +15,7 @@ import { Admission } from './admission';
 import { ApiError, badRequest } from './apiError';
 import { parseCompletionRequest } from './completionRequest';
 import { runCompletion, type CompletionChoice } from './completions';
+import { tokenizeInPieces } from './tokenizeInPieces';
 import type { ServedModel } from './servedModel';
 
 export interface ServerOptions {
@@ -40,10 +41,13 @@ export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** A body larger than the limit is read and thrown away up to this much (so that its client reads the 413), then the connection is cut. */
 const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
 const KEEP_ALIVE_MS = 65_000;
+/** How long closing waits for the answers it cut off to be sent. */
+const FLUSH_MS = 1000;
 
 interface Running {
   signal: { cancelled: boolean };
   done: Promise<void>;
+  res: http.ServerResponse;
 }
 
 export class OpenAiServer {
@@ -66,7 +70,7 @@ export class OpenAiServer {
           this.running.delete(entry);
           options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started} ms${signal.cancelled ? ' (client went away)' : ''}`);
         });
-      const entry: Running = { signal, done };
+      const entry: Running = { signal, done, res };
       this.running.add(entry);
     });
     // Longer than clients keep idle connections (Node's default is 5 s): a client reusing a connection as the server closes it sees a reset, not an answer.
@@ -94,8 +98,11 @@ export class OpenAiServer {
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.shutdownGraceMs)));
     await Promise.race([Promise.allSettled([...this.running].map((r) => r.done)), grace]);
     clearTimeout(timer);
-    for (const r of this.running) r.signal.cancelled = true;
-    await Promise.allSettled([...this.running].map((r) => r.done));
+    const cut = [...this.running];
+    for (const r of cut) r.signal.cancelled = true;
+    await Promise.allSettled(cut.map((r) => r.done));
+    // Their last words (an error event and [DONE]) reach the clients before the connections are cut.
+    await Promise.race([Promise.all(cut.map((r) => sent(r.res))), new Promise((resolve) => setTimeout(resolve, FLUSH_MS).unref())]);
     this.server.closeAllConnections();
     await closed;
   }
@@ -128,10 +135,15 @@ export class OpenAiServer {
         return;
       case '/v1/completions':
         return this.completions(await this.readJson(req, res), res, signal);
-      case '/tokenize':
-        return sendJson(res, 200, this.tokenize(await this.readJson(req, res)));
-      case '/detokenize':
-        return sendJson(res, 200, this.detokenize(await this.readJson(req, res)));
+      // Tokenizing is work too: it waits for its turn (503 when the queue is full) as completions do.
+      case '/tokenize': {
+        const body = await this.readJson(req, res);
+        return this.admitted(res, async () => sendJson(res, 200, await this.tokenize(body, signal)));
+      }
+      case '/detokenize': {
+        const body = await this.readJson(req, res);
+        return this.admitted(res, async () => sendJson(res, 200, this.detokenize(body)));
+      }
     }
   }
 
@@ -166,10 +178,7 @@ export class OpenAiServer {
   private async completions(body: unknown, res: http.ServerResponse, signal: { cancelled: boolean }): Promise<void> {
     const request = parseCompletionRequest(body, { vocabSize: this.served.model.vocabSize, maxLogprobs: this.options.maxLogprobs });
     this.checkModel(request.model);
-    const { admitted, leave } = this.admission.enter();
-    res.on('close', leave);
-    const release = await admitted;
-    try {
+    return this.admitted(res, async () => {
       if (signal.cancelled) return;
       const head = { id: `cmpl-${randomUUID().replace(/-/g, '')}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: this.served.name };
       if (!request.stream) {
@@ -183,12 +192,22 @@ export class OpenAiServer {
       const { usage } = await runCompletion(this.served, request, signal, (choice: CompletionChoice) => event({ ...head, choices: [choice] }));
       if (request.includeUsage) event({ ...head, choices: [], usage });
       res.end('data: [DONE]\n\n');
+    });
+  }
+
+  /** Runs `work` once admitted (bounded concurrency and queue); a client that goes away gives up its place. */
+  private async admitted(res: http.ServerResponse, work: () => Promise<void>): Promise<void> {
+    const { admitted, leave } = this.admission.enter();
+    res.on('close', leave);
+    const release = await admitted;
+    try {
+      await work();
     } finally {
       release();
     }
   }
 
-  private tokenize(body: unknown) {
+  private async tokenize(body: unknown, signal: { cancelled: boolean }) {
     if (!isObject(body)) throw badRequest('the request body must be a JSON object');
     this.checkModel(body.model);
     if (body.messages !== undefined) throw badRequest('`messages` (chat) is not supported: lmp serve tokenizes a `prompt`', 'messages');
@@ -198,7 +217,7 @@ export class OpenAiServer {
     const strs = body.return_token_strs ?? false;
     if (typeof strs !== 'boolean') throw badRequest('`return_token_strs` must be true or false', 'return_token_strs');
     const { model, maxModelLen } = this.served;
-    const ids = model.tokenizer.encode(body.prompt, special).map((t) => t.id);
+    const ids = await tokenizeInPieces(model.tokenizer, body.prompt, special, signal);
     return { count: ids.length, max_model_len: maxModelLen, tokens: ids, token_strs: strs ? ids.map((id) => displayTokenText(model.tokenizer, id)) : null };
   }
 
@@ -247,6 +266,9 @@ export class OpenAiServer {
 
   /** Answers an error: a JSON error body, or within a stream an error event and the end of the stream. */
   private fail(res: http.ServerResponse, e: unknown): void {
+    // Cut off by shutdown, not by its client: the client is told so (a stream gets a last error event and [DONE]).
+    if (e instanceof CancelledError && this.closing && !res.destroyed)
+      e = new ApiError(503, 'the server is shutting down: this request was cut off; retry on another server or once it is back');
     if (e instanceof CancelledError || res.destroyed) {
       if (!res.writableEnded) res.destroy();
       return;
@@ -281,6 +303,15 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Resolves once the answer is sent whole (or its connection is gone). */
+function sent(res: http.ServerResponse): Promise<void> {
+  if (res.writableFinished || res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    res.once('finish', resolve);
+    res.once('close', resolve);
+  });
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -52,7 +52,8 @@ export interface RemoteDialect {
   score?(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]>;
   /**
    * Streams completions; `onToken` gets each generated token of completion `index`, and returns
-   * true when the caller wants no more of it. Resolves with each completion's finish reason.
+   * true when the caller wants no more of it. Resolves with each completion's finish reason;
+   * undefined for a completion the server never sent (a server that ignores n).
    */
   generate(
     endpoint: Endpoint,
@@ -60,8 +61,14 @@ export interface RemoteDialect {
     request: SamplingRequest,
     onToken: (index: number, token: ServerPosition) => boolean,
     signal?: CancelSignal,
-  ): Promise<FinishReason[]>;
+  ): Promise<(FinishReason | undefined)[]>;
 }
+
+/** A log-prob above 0 by less than this is rounding (float32 log-softmax); a probability sum above 1 likewise. */
+export const LOGPROB_SLACK = 1e-4;
+export const PROBABILITY_SLACK = 1e-3;
+/** Below any log-prob a model computes (vLLM gives -9999 for an impossible token): -1e300 is a broken answer, not a number to average. */
+export const MIN_LOGPROB = -1e5;
 
 /** A number field, or undefined. */
 export function num(v: unknown): number | undefined {

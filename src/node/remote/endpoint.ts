@@ -6,7 +6,7 @@
  * aborts the HTTP request, and errors that name the endpoint and the fix.
  */
 import { CancelledError, LmError, type CancelSignal } from '../../core/errors';
-import { describeServerError, type ErrorContext } from './serverErrors';
+import { describeServerError, errorMessage, type ErrorContext } from './serverErrors';
 
 export interface EndpointOptions {
   /** Sent as `Authorization: Bearer …` when set. */
@@ -24,9 +24,63 @@ export interface EndpointOptions {
   maxRetries?: number;
   /** Longest Retry-After honoured; a server asking for longer is reported. */
   maxRetryAfterMs?: number;
+  /** Longest total wait across the retries of one request: a server busy for longer is reported. */
+  retryBudgetMs?: number;
+  /**
+   * Longest time one request may take from sending to the end of its answer, whatever arrives
+   * meanwhile: a server that trickles its answer (a byte now and then) cannot hold it for ever.
+   */
+  deadlineMs?: number;
+  /** The same for a stream (a generation), which may rightly run long on a slow server. */
+  streamDeadlineMs?: number;
+  /** Largest answer read: a larger one is refused, unread. */
+  maxAnswerBytes?: number;
+  /** Largest event (SSE) or line (NDJSON) of a stream. */
+  maxEventBytes?: number;
 }
 
-const DEFAULTS = { connectTimeoutMs: 15_000, readTimeoutMs: 120_000, maxInFlight: 4, maxRetries: 4, maxRetryAfterMs: 30_000 };
+const MiB = 1024 * 1024;
+const DEFAULTS = {
+  connectTimeoutMs: 15_000,
+  readTimeoutMs: 120_000,
+  maxInFlight: 4,
+  maxRetries: 4,
+  maxRetryAfterMs: 30_000,
+  retryBudgetMs: 45_000,
+  deadlineMs: 300_000,
+  streamDeadlineMs: 1_800_000,
+  maxAnswerBytes: 64 * MiB,
+  maxEventBytes: 1 * MiB,
+};
+
+/** Of an error answer only its start is read: its message is what is shown. */
+const MAX_ERROR_BYTES = 64 * 1024;
+
+/** A request waiting before a retry because the server is busy (429, 503): shown while it waits. */
+export interface ServerWait {
+  /** Which request waits (a number of its own). */
+  request: number;
+  server: string;
+  status: number;
+  /** How long this wait is. */
+  ms: number;
+  /** The waits are over (a retry was sent, or the request ended). */
+  done: boolean;
+}
+
+/** Listeners told of every wait for a busy server (the editor's status bar). */
+export const serverWaits = new Set<(wait: ServerWait) => void>();
+
+let requestIds = 0;
+
+function tellWait(wait: ServerWait): void {
+  for (const listener of serverWaits) listener(wait);
+}
+
+/** `bytes` in words: "64 MiB", "512 KiB". */
+function size(bytes: number): string {
+  return bytes >= MiB ? `${+(bytes / MiB).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`;
+}
 
 /** No answer came (refused, unreachable, timed out, cut off): unlike an HTTP error, another route of the same server would fare no better. */
 export class NetworkError extends LmError {}
@@ -94,7 +148,7 @@ function watchCancel(signal: CancelSignal | undefined, onCancel: () => void): ()
 }
 
 /** Why a request was aborted: by its caller, by a timeout, or because the model was closed. */
-type AbortWhy = 'cancel' | 'connect-timeout' | 'read-timeout' | 'closed';
+type AbortWhy = 'cancel' | 'connect-timeout' | 'read-timeout' | 'deadline' | 'closed';
 
 export class Endpoint {
   private readonly options: Required<Omit<EndpointOptions, 'apiKey'>> & { apiKey?: string };
@@ -187,11 +241,23 @@ export class Endpoint {
     signal?: CancelSignal,
     context: ErrorContext = {},
   ): Promise<void> {
-    await this.request(path, body, signal, context, async (_res, _read, chunks) => {
-      const decoder = new TextDecoder();
+    const readEvents = async (chunks: () => AsyncIterable<Uint8Array>) => {
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      const decode = (chunk?: Uint8Array) => {
+        try {
+          return decoder.decode(chunk, { stream: chunk !== undefined });
+        } catch {
+          throw new LmError(`${this.name}: a malformed answer: the stream of ${path} is not UTF-8 text; nothing more was read`);
+        }
+      };
       let buffer = '';
       let ended = false;
       let data: string[] = [];
+      let dataLength = 0;
+      const maxEvent = this.options.maxEventBytes;
+      const tooLong = (): never => {
+        throw new LmError(`${this.name}: a malformed answer: an event of the stream of ${path} passed ${size(maxEvent)} (no line end); nothing more was read`);
+      };
       const line = (raw: string) => {
         const l = raw.replace(/\r$/, '');
         if (format === 'ndjson') {
@@ -205,27 +271,33 @@ export class Endpoint {
             else ended = onEvent(parseJson(payload, this.name, path, 'an event of the stream')) === true;
           }
           data = [];
-        } else if (l.startsWith('data:')) data.push(l.slice(5).replace(/^ /, ''));
-        else if (l.startsWith('error:')) throw new LmError(`${this.name}: the stream reported an error: ${l.slice(6).trim()}`);
+          dataLength = 0;
+        } else if (l.startsWith('data:')) {
+          data.push(l.slice(5).replace(/^ /, ''));
+          if ((dataLength += l.length) > maxEvent) tooLong();
+        } else if (l.startsWith('error:')) throw new LmError(`${this.name}: the stream reported an error: ${l.slice(6).trim()}`);
         // Comments (":"), event names and ids carry nothing we use.
       };
       for await (const chunk of chunks()) {
-        buffer += decoder.decode(chunk, { stream: true });
+        buffer += decode(chunk);
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0 && !ended) {
           line(buffer.slice(0, nl));
           buffer = buffer.slice(nl + 1);
         }
         if (ended) return;
+        // A UTF-16 unit is at least a byte: past the cap in units is past it in bytes.
+        if (buffer.length > maxEvent) tooLong();
       }
-      buffer += decoder.decode();
+      buffer += decode();
       for (const l of buffer.split('\n')) if (!ended) line(l);
       if (!ended && format === 'sse') line('');
       if (!ended)
         throw new LmError(
           `${this.name}: the stream of ${path} was cut off before the completion finished (the server stopped or the connection dropped); try again once the server runs`,
         );
-    });
+    };
+    await this.request(path, body, signal, context, (_res, _read, chunks) => readEvents(chunks), this.options.streamDeadlineMs);
   }
 
   /**
@@ -238,99 +310,161 @@ export class Endpoint {
     signal: CancelSignal | undefined,
     context: ErrorContext,
     consume: (res: Response, read: () => Promise<string>, chunks: () => AsyncIterable<Uint8Array>) => Promise<T>,
+    deadlineMs = this.options.deadlineMs,
   ): Promise<T> {
     const url = this.url(path);
-    for (let attempt = 0; ; attempt++) {
-      if (this.closed) throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
-      if (signal?.cancelled) throw new CancelledError();
-      const release = await limiterFor(this.origin, this.options.maxInFlight).acquire(signal);
-      if (this.closed) {
-        release();
-        throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
+    let waited = 0;
+    let told = false;
+    const request = ++requestIds;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const outcome = await this.attempt(url, path, body, signal, context, consume, attempt, waited, deadlineMs);
+        if ('value' in outcome) return outcome.value;
+        tellWait({ request, server: this.name, status: outcome.status, ms: outcome.retryAfterMs, done: false });
+        told = true;
+        waited += outcome.retryAfterMs;
+        await sleepCancellable(outcome.retryAfterMs, signal, () => this.closed);
       }
-      const controller = new AbortController();
-      let why: AbortWhy | undefined;
-      const abort = (w: AbortWhy) => {
-        why ??= w;
-        controller.abort(w);
-      };
-      this.open.add(controller);
-      const stopCancel = watchCancel(signal, () => abort('cancel'));
-      const firstWait = body === undefined ? this.options.connectTimeoutMs : this.options.readTimeoutMs;
-      let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => abort('connect-timeout'), firstWait);
-      const idle = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => abort('read-timeout'), this.options.readTimeoutMs);
-      };
-      const failed = (e: unknown): never => {
-        if (why === 'cancel') throw new CancelledError();
-        if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
-        if (why === 'connect-timeout')
-          throw new NetworkError(
-            `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
-          );
-        if (why === 'read-timeout')
-          throw new NetworkError(`${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer: try again`);
-        if (e instanceof LmError || e instanceof CancelledError) throw e;
-        throw describeNetworkError(e, this.name);
-      };
-      let retryAfterMs: number | undefined;
+    } finally {
+      if (told) tellWait({ request, server: this.name, status: 0, ms: 0, done: true });
+    }
+  }
+
+  /**
+   * One attempt of a request: its answer (`value`), or how long to wait before the next attempt
+   * and the busy status that asked for it.
+   */
+  private async attempt<T>(
+    url: string,
+    path: string,
+    body: unknown | undefined,
+    signal: CancelSignal | undefined,
+    context: ErrorContext,
+    consume: (res: Response, read: () => Promise<string>, chunks: () => AsyncIterable<Uint8Array>) => Promise<T>,
+    attempt: number,
+    waited: number,
+    deadlineMs: number,
+  ): Promise<{ value: T } | { retryAfterMs: number; status: number }> {
+    if (this.closed) throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
+    if (signal?.cancelled) throw new CancelledError();
+    const release = await limiterFor(this.origin, this.options.maxInFlight).acquire(signal);
+    if (this.closed) {
+      release();
+      throw new LmError(`${this.name}: the remote model was closed; no request is sent`);
+    }
+    const controller = new AbortController();
+    let why: AbortWhy | undefined;
+    const abort = (w: AbortWhy) => {
+      why ??= w;
+      controller.abort(w);
+    };
+    this.open.add(controller);
+    const stopCancel = watchCancel(signal, () => abort('cancel'));
+    const firstWait = body === undefined ? this.options.connectTimeoutMs : this.options.readTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => abort('connect-timeout'), firstWait);
+    const idle = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => abort('read-timeout'), this.options.readTimeoutMs);
+    };
+    const deadline = setTimeout(() => abort('deadline'), deadlineMs);
+    const failed = (e: unknown): never => {
+      if (why === 'cancel') throw new CancelledError();
+      if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
+      if (why === 'connect-timeout')
+        throw new NetworkError(
+          `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
+        );
+      if (why === 'read-timeout')
+        throw new NetworkError(`${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer: try again`);
+      if (why === 'deadline')
+        throw new NetworkError(
+          `${this.name}: the answer to ${path} did not finish within ${deadlineMs / 1000} s (the limit of one request): the server is overloaded or sends its answer a trickle at a time; try again, or a less loaded server`,
+        );
+      if (e instanceof LmError || e instanceof CancelledError) throw e;
+      throw describeNetworkError(e, this.name);
+    };
+    try {
+      let res: Response;
       try {
-        let res: Response;
-        try {
-          res = await fetch(url, {
-            method: body === undefined ? 'GET' : 'POST',
-            headers: this.headers(body !== undefined),
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: controller.signal,
-            redirect: 'error',
-          });
-        } catch (e) {
-          return failed(e);
-        }
-        idle();
-        const reader = res.body?.getReader();
-        const chunks = async function* () {
-          if (!reader) return;
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return;
-            idle();
-            yield value;
-          }
-        };
-        const read = async () => {
-          const parts: Uint8Array[] = [];
-          for await (const c of chunks()) parts.push(c);
-          return Buffer.concat(parts).toString('utf8');
-        };
-        try {
-          if (res.ok) return await consume(res, read, chunks);
-          const text = await read();
-          if ((res.status === 429 || res.status === 503) && attempt < this.options.maxRetries) {
-            retryAfterMs = retryDelay(res.headers.get('retry-after'), attempt);
-            if (retryAfterMs > this.options.maxRetryAfterMs)
-              throw new LmError(
-                `${this.name}: the server is busy (${res.status}) and asks to wait ${Math.round(retryAfterMs / 1000)} s before trying again; try later, or a less loaded server`,
-              );
-          } else throw describeServerError(res.status, text, this.name, context);
-        } catch (e) {
-          if (controller.signal.aborted) return failed(e);
-          if (e instanceof LmError || e instanceof CancelledError) throw e;
-          if (e instanceof TypeError || (e as { name?: string }).name === 'TypeError') throw describeNetworkError(e, this.name, true);
-          throw e;
-        } finally {
-          reader?.releaseLock();
-          // A body left unread (an error thrown mid-stream) must not hold the connection.
-          if (!controller.signal.aborted) controller.abort('done');
-        }
-      } finally {
-        clearTimeout(timer);
-        stopCancel();
-        this.open.delete(controller);
-        release();
+        res = await fetch(url, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: this.headers(body !== undefined),
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: controller.signal,
+          // Not followed: the API key would go along to wherever it points. Said below, with where to.
+          redirect: 'manual',
+        });
+      } catch (e) {
+        return failed(e);
       }
-      await sleepCancellable(retryAfterMs!, signal, () => this.closed);
+      if (res.status >= 300 && res.status < 400) {
+        controller.abort('done');
+        const to = res.headers.get('location');
+        throw new LmError(
+          `${this.name}: the server redirects ${path} (${res.status}) to ${to ? JSON.stringify(to.slice(0, 200)) : 'an address it does not give'}; redirects are not followed (the API key would go along): give the URL it redirects to, if you trust it`,
+        );
+      }
+      idle();
+      const reader = res.body?.getReader();
+      const chunks = async function* () {
+        if (!reader) return;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          idle();
+          yield value;
+        }
+      };
+      /** The whole answer, refused past `max` bytes; an error answer is cut there instead (its start says what failed). */
+      const read = async (max = this.options.maxAnswerBytes, cut = false) => {
+        const parts: Uint8Array[] = [];
+        let bytes = 0;
+        for await (const c of chunks()) {
+          if (bytes + c.length > max) {
+            if (cut) {
+              parts.push(c.subarray(0, max - bytes));
+              break;
+            }
+            throw new LmError(`${this.name}: the server's answer to ${path} passed ${size(max)} (the most read); nothing was used: is the URL right?`);
+          }
+          parts.push(c);
+          bytes += c.length;
+        }
+        const answer = Buffer.concat(parts);
+        return cut ? answer.toString('utf8') : utf8(answer, this.name, path);
+      };
+      try {
+        if (res.ok) return { value: await consume(res, () => read(), chunks) };
+        const text = await read(MAX_ERROR_BYTES, true);
+        if ((res.status === 429 || res.status === 503) && attempt < this.options.maxRetries) {
+          const wait = retryDelay(res.headers.get('retry-after'), attempt);
+          if (wait > this.options.maxRetryAfterMs)
+            throw new LmError(
+              `${this.name}: the server is busy (${res.status}) and asks to wait ${Math.round(wait / 1000)} s before trying again; try later, or a less loaded server`,
+            );
+          if (waited + wait > this.options.retryBudgetMs)
+            throw new LmError(
+              `${this.name}: the server stayed busy (${res.status}: ${errorMessage(text)}) through ${attempt + 1} tries in ${Math.round(waited / 1000)} s; try again later, or a less loaded server`,
+            );
+          return { retryAfterMs: wait, status: res.status };
+        }
+        throw describeServerError(res.status, text, this.name, context);
+      } catch (e) {
+        if (controller.signal.aborted) return failed(e);
+        if (e instanceof LmError || e instanceof CancelledError) throw e;
+        if (e instanceof TypeError || (e as { name?: string }).name === 'TypeError') throw describeNetworkError(e, this.name, true);
+        throw e;
+      } finally {
+        reader?.releaseLock();
+        // A body left unread (an error thrown mid-stream) must not hold the connection.
+        if (!controller.signal.aborted) controller.abort('done');
+      }
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(deadline);
+      stopCancel();
+      this.open.delete(controller);
+      release();
     }
   }
 }
@@ -352,6 +486,18 @@ async function sleepCancellable(ms: number, signal: CancelSignal | undefined, cl
     if (signal?.cancelled) throw new CancelledError();
     if (closed()) throw new LmError('the remote model was closed');
     await new Promise<void>((resolve) => setTimeout(resolve, Math.min(CANCEL_POLL_MS, until - Date.now())));
+  }
+}
+
+/** An answer's bytes as text: bytes that are not UTF-8 are a malformed answer, not "�" in a model's text. */
+function utf8(bytes: Uint8Array, name: string, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const start = JSON.stringify(Buffer.from(bytes.subarray(0, 60)).toString('utf8'));
+    throw new LmError(
+      `${name}: a malformed answer: the answer to ${path} is not UTF-8 text (it starts ${start}); nothing was used: is this an OpenAI-compatible server?`,
+    );
   }
 }
 

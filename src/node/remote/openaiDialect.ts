@@ -7,7 +7,18 @@
  */
 import { LmError, type CancelSignal } from '../../core/errors';
 import type { FinishReason } from '../../core/generation';
-import { arr, num, obj, type RemoteDialect, type SamplingRequest, type ServerPosition, type ServedModel } from './dialect';
+import {
+  arr,
+  LOGPROB_SLACK,
+  MIN_LOGPROB,
+  num,
+  obj,
+  PROBABILITY_SLACK,
+  type RemoteDialect,
+  type SamplingRequest,
+  type ServerPosition,
+  type ServedModel,
+} from './dialect';
 import type { Endpoint } from './endpoint';
 
 /** Servers found not to take vLLM's prompt_logprobs, by origin. */
@@ -40,6 +51,8 @@ function positions(logprobs: Record<string, unknown>, server: string, given: num
     const logProb = num(lps[i]) ?? null;
     if (logProb === null && i >= given) bad(`token ${i} (${JSON.stringify(tokens[i])}) has no log-prob`);
     if (logProb !== null && logProb > LOGPROB_SLACK) bad(`token ${i} (${JSON.stringify(tokens[i])}) has log-prob ${logProb} > 0`);
+    if (logProb !== null && logProb < MIN_LOGPROB)
+      bad(`token ${i} (${JSON.stringify(tokens[i])}) has log-prob ${logProb}, below any a model gives (${MIN_LOGPROB})`);
     const top = topFromDict(tops[i]);
     if (top.some((t) => t.logProb > LOGPROB_SLACK)) bad(`an alternative of token ${i} has a log-prob > 0`);
     if (top.reduce((sum, t) => sum + Math.exp(t.logProb), 0) > 1 + PROBABILITY_SLACK) bad(`the alternatives of token ${i} have probabilities that sum above 1`);
@@ -47,10 +60,6 @@ function positions(logprobs: Record<string, unknown>, server: string, given: num
   }
   return out;
 }
-
-/** A log-prob above 0 by less than this is rounding (float32 log-softmax); a probability sum above 1 likewise. */
-const LOGPROB_SLACK = 1e-4;
-const PROBABILITY_SLACK = 1e-3;
 
 /** vLLM's prompt_logprobs entry for a token: its rank and the alternatives with ids. */
 function fromPromptLogprobs(p: ServerPosition, entry: unknown, topK: number, server: string): void {
@@ -130,7 +139,7 @@ export const openaiDialect: RemoteDialect = {
     return out;
   },
 
-  async generate(endpoint, model, request: SamplingRequest, onToken, signal): Promise<FinishReason[]> {
+  async generate(endpoint, model, request: SamplingRequest, onToken, signal): Promise<(FinishReason | undefined)[]> {
     const body: Record<string, unknown> = {
       model,
       prompt: request.prompt,
@@ -144,7 +153,8 @@ export const openaiDialect: RemoteDialect = {
     if (request.topK !== undefined && request.topK > 0) body.top_k = request.topK; // vLLM, SGLang: a sampling parameter beyond OpenAI's
     if (request.seed !== undefined) body.seed = request.seed;
     if (request.stop.length > 0) body.stop = request.stop;
-    const finished: FinishReason[] = new Array(request.n).fill('length');
+    // A completion the server never sent (one that ignores n) stays without a reason.
+    const finished: (FinishReason | undefined)[] = new Array(request.n).fill(undefined);
     const done = new Set<number>();
     await endpoint.stream(
       'v1/completions',
@@ -155,7 +165,10 @@ export const openaiDialect: RemoteDialect = {
         if (e.error) throw new LmError(`${endpoint.name}: the server reported an error in the stream: ${JSON.stringify(e.error).slice(0, 200)}`);
         for (const c of arr(e.choices).map(obj)) {
           const index = num(c.index) ?? 0;
+          if (!Number.isInteger(index) || index < 0 || index >= request.n)
+            throw new LmError(`${endpoint.name}: a malformed answer: a completion numbered ${index} of the ${request.n} asked for; nothing was used`);
           if (done.has(index)) continue;
+          finished[index] ??= 'length';
           const tokens = positions(obj(c.logprobs), endpoint.name, 0);
           // A server that sends no log-probs still sends the text.
           if (tokens.length === 0 && typeof c.text === 'string' && c.text) tokens.push({ piece: { text: c.text }, logProb: null, top: [] });

@@ -16,7 +16,7 @@ import { needsLocalModel, type ScoreTextOptions, type ServerModel } from '../../
 import { pieceBytes, placePieces, type ServerPiece } from '../../core/remote/tokenOffsets';
 import type { Alternative, TokenScore } from '../../core/scoring';
 import { byteTokenText, splitsCharacter } from '../../core/tokenBytes';
-import type { RemoteDialect, ServerPosition } from './dialect';
+import { LOGPROB_SLACK, MIN_LOGPROB, PROBABILITY_SLACK, type RemoteDialect, type ServerPosition } from './dialect';
 import type { Endpoint } from './endpoint';
 
 export const REMOTE_CAPABILITIES: BackendCapabilities = {
@@ -197,6 +197,23 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     return out;
   }
 
+  /**
+   * A generated token's numbers, whatever the dialect's shape (llama.cpp's and Ollama's are not
+   * checked on the way in): a log-prob above 0 or below any a model gives, or alternatives whose
+   * probabilities sum above 1, is a malformed answer, never numbers.
+   */
+  private checkGenerated(p: ServerPosition, completion: number, at: number): void {
+    const bad = (what: string): never => {
+      throw new LmError(
+        `${this.endpoint}: a malformed answer: generated token ${at} (${JSON.stringify(p.piece.text)}) of completion ${completion} ${what}; nothing was used`,
+      );
+    };
+    const valid = (lp: number) => lp <= LOGPROB_SLACK && lp >= MIN_LOGPROB;
+    if (p.logProb !== null && !valid(p.logProb)) bad(`has log-prob ${p.logProb}`);
+    if (!p.top.every((t) => valid(t.logProb))) bad('has an alternative with a log-prob above 0 or below -100000');
+    if (p.top.reduce((sum, t) => sum + Math.exp(t.logProb), 0) > 1 + PROBABILITY_SLACK) bad('has alternatives whose probabilities sum above 1');
+  }
+
   generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks = {}): Promise<Completion[]> {
     return this.withinCap(() => this.generateOnce(prompt, options, hooks));
   }
@@ -218,6 +235,8 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
       text: '',
       bytes: [] as number[],
       stopped: undefined as FinishReason | undefined,
+      /** The server sent something of it. */
+      sent: false,
     }));
     if (options.maxTokens > 0) {
       const stops = options.stopSequences ?? [];
@@ -240,6 +259,8 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
         (index, p) => {
           const run = runs[index];
           if (!run || run.stopped) return true;
+          run.sent = true;
+          this.checkGenerated(p, index, run.tokens.length);
           const id = this.tokenizer.id(p.piece);
           const alternatives = p.top.map((t) => this.alternative(t));
           const token: GeneratedToken = { id, text: p.piece.text, logProb: p.logProb ?? NaN, bytes: pieceBytes(p.piece) };
@@ -271,10 +292,20 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
             return true;
           }
           hooks.onToken?.(index, token);
+          // A server that ignores max_tokens (or streams for ever) is cut here: no more is read.
+          if (run.tokens.length >= options.maxTokens) {
+            run.stopped = 'length';
+            return true;
+          }
           return false;
         },
         hooks.signal,
       );
+      const missing = runs.filter((r, i) => !r.sent && reasons[i] === undefined).length;
+      if (missing > 0)
+        throw new LmError(
+          `${this.endpoint}: the server returned ${n - missing} of the ${n} completions asked for (it ignores n): set lmPlayground.generation.numCompletions (lmp: --num-completions) to 1 for this server`,
+        );
       runs.forEach((r, i) => (r.stopped ??= reasons[i] ?? 'length'));
     }
     return runs.map((r, index) => {
