@@ -69,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): void {
     createDocumentMetrics(models, log),
     createServerWaitStatus(log),
     ...registerInlineCompletions(models, log),
-    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts, secrets: context.secrets }),
+    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts, secrets: context.secrets, state: context.workspaceState }),
     ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),
   );
   log.info(`activated; embedded models in ${modelsDir}`);

@@ -27,6 +27,18 @@ export class BranchTree {
     this.branches.push({ id: 0, at: 0, tokens: [...tokens], finishReason });
   }
 
+  /** A tree saved by `saved()` (its branches checked by decodeResults), grown from the completion's tokens. */
+  static restore(tokens: readonly GeneratedToken[], finishReason: FinishReason | undefined, branches: readonly Branch[]): BranchTree {
+    const tree = new BranchTree(tokens, finishReason);
+    for (const b of branches) tree.branches.push({ ...b, tokens: [...b.tokens] });
+    return tree;
+  }
+
+  /** Every branch but the completion itself (whose tokens the completion holds), to keep. */
+  saved(): Branch[] {
+    return this.branches.slice(1);
+  }
+
   get size(): number {
     return this.branches.length;
   }

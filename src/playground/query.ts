@@ -4,6 +4,7 @@
  */
 import { LmError } from '../core/errors';
 import { MAX_COMPLETIONS } from '../core/generation';
+import { decodeResults, encodeResults } from './savedResults';
 
 /** Settings as typed in the form: strings, because they may contain `${variables}`. */
 export interface QuerySettings {
@@ -24,6 +25,8 @@ export interface Query {
   settings: QuerySettings;
   /** The environments box, as written (see parseEnvironments). */
   environments: string;
+  /** Results saved with the query (savedResults.ts's JSON), when it has them. */
+  results?: string;
 }
 
 export const QUERY_FILE_SUFFIX = '.lmquery.json';
@@ -40,8 +43,8 @@ export const DEFAULT_SETTINGS: QuerySettings = {
   seed: '0',
 };
 
-/** Largest query file read (its prompt, settings and environments are typed text). */
-export const MAX_QUERY_FILE_BYTES = 4 * 1024 * 1024;
+/** Largest query file read: typed text, and results of at most MAX_SAVED_RESULTS_CHARS (more in UTF-8 bytes). */
+export const MAX_QUERY_FILE_BYTES = 8 * 1024 * 1024;
 /** Tokens one request may generate: the bounds of the editor's lmPlayground.generation.maxTokens. */
 export const MAX_QUERY_TOKENS = 4096;
 /** Alternatives shown per token. */
@@ -101,7 +104,10 @@ export function numericSetting(key: NumericSetting, raw: string, echoPrompt: boo
 }
 
 export function serializeQuery(q: Query): string {
-  return JSON.stringify({ lmPlaygroundQuery: 1, ...q }, null, 2) + '\n';
+  const { results, ...query } = q;
+  const text = JSON.stringify({ lmPlaygroundQuery: 1, ...query }, null, 2);
+  // The results on one line: indented, each token's alternatives would take a screen.
+  return (results === undefined ? text : `${text.slice(0, -2)},\n  "results": ${results}\n}`) + '\n';
 }
 
 /** Reads a query file; errors name the field that is wrong. */
@@ -139,7 +145,9 @@ export function parseQuery(text: string, fileName = 'query file'): Query {
   for (const key of NUMERIC_SETTINGS) {
     if (!settings[key].includes('${')) numericSetting(key, settings[key], settings.echoPrompt, `${fileName}: settings.${key}`);
   }
-  return { prompt: json.prompt, settings, environments };
+  // Checked here, so that a bad file is refused when it is opened, naming the field.
+  const results = json.results === undefined ? undefined : encodeResults(decodeResults(json.results, fileName));
+  return { prompt: json.prompt, settings, environments, ...(results !== undefined ? { results } : {}) };
 }
 
 /** Refuses a query file larger than MAX_QUERY_FILE_BYTES (its size in bytes, or its text's length). */

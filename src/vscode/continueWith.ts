@@ -1,12 +1,14 @@
 /**
  * The hover's "continue with …" links: a command URI per alternative that puts the alternative in
  * place of the hovered token and completes from it (Complete Selection's insertion: one undo step,
- * nothing inserted when the document changed meanwhile or the editor is read-only).
+ * nothing inserted when the document changed meanwhile; a read-only document is refused before
+ * anything is generated), closing the hover, whose numbers were the replaced token's.
  */
 import * as vscode from 'vscode';
 import type { Alternative } from '../core/scoring';
 import { splitsCharacter } from '../core/tokenBytes';
 import { completeInDocument } from './completeSelection';
+import { readOnlyReason } from './readOnly';
 import type { ModelService } from './modelService';
 
 export const CONTINUE_WITH_COMMAND = 'lmPlayground.continueWith';
@@ -37,5 +39,18 @@ export async function continueWith(models: ModelService, log: vscode.LogOutputCh
     void vscode.window.showWarningMessage('LM: the document changed since the hover was shown; nothing was changed (hover the token again).');
     return;
   }
+  const readOnly = await readOnlyReason(document);
+  if (readOnly) {
+    void vscode.window.showWarningMessage(`LM: ${vscode.workspace.asRelativePath(document.uri)} is read-only (${readOnly}): nothing was generated or changed.`);
+    return;
+  }
+  // The hover's numbers are of the token being replaced: it closes now, and again once the text is in (a hover shown meanwhile is stale too).
+  await hideHover();
   await completeInDocument(models, log, document, { start: 0, end: args.start, replace: { end: args.start + args.length, text: args.text } });
+  await hideHover();
+}
+
+/** Closes the editor's hover (VS Code's own command; nothing happens when none is open). */
+async function hideHover(): Promise<void> {
+  await vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
 }

@@ -3,8 +3,8 @@
  * own engine Web Worker (WebGPU when the window has an adapter, else WASM; n-gram models in
  * JavaScript), except those the page cannot run, which the extension runs for it
  * (playgroundHostEngine.ts): GGUF in an engine worker thread, a model on a server through its
- * API; the extension lists the models, saves and opens
- * query files, and restores the panel after a reload.
+ * API; the extension lists the models (again whenever they change), saves and opens query files
+ * (with their results), and keeps the form and results for the next panel and after a reload.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -21,7 +21,8 @@ import { openRemote } from '../node/backends/remoteBackend';
 import { PlaygroundHostEngine, runsOnPlaygroundHost } from './playgroundHostEngine';
 import { apiKeyFor } from './remoteModels';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
-import { deviceSetting, dtypeSetting } from './settings';
+import { SECTION, deviceSetting, dtypeSetting } from './settings';
+import { MAX_SAVED_RESULTS_CHARS } from '../playground/savedResults';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
 import { engineResourceRoots, engineWorkerUrls } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -36,6 +37,24 @@ interface Deps {
   hosts: WebviewHosts;
   /** Where remote models' API keys are kept. */
   secrets?: vscode.SecretStorage;
+  /** The workspace's state: the last panel's form and results, for the next one. */
+  state: vscode.Memento;
+}
+
+/** What the workspace keeps of the last playground: its form and results (savedResults.ts's JSON, at most MAX_SAVED_RESULTS_CHARS). */
+interface KeptSession {
+  query?: Query;
+  results?: string;
+}
+const KEPT_SESSION_KEY = 'lmPlayground.playground.session';
+
+/** A query kept by an earlier version or edited by hand is checked as a file would be; undefined when it does not read. */
+function checkedQuery(q: unknown): Query | undefined {
+  try {
+    return q && typeof q === 'object' ? parseQuery(serializeQuery(q as Query), 'the kept query') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The models the page can load, the files of each that it may ask for, and those the extension runs for it. */
@@ -88,24 +107,27 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
 class PlaygroundPanel {
   static current: PlaygroundPanel | undefined;
   /** What the page may read: the files of the models it was offered, nothing else. */
-  private readonly modelFiles: Map<string, PageModelFiles>;
+  private readonly modelFiles = new Map<string, PageModelFiles>();
+  /** The host models offered (updated in place when the list changes). */
+  private readonly hostModels = new Map<string, RecognizedModel>();
   /** Runs the page's GGUF and server models (started with the panel; a model opens when the page asks): only those it was offered. */
   private readonly hostEngine: PlaygroundHostEngine;
+  /** The model list last sent, to send it again only when it changed. */
+  private offered = '';
 
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly deps: Deps,
-    query: Query | undefined,
+    start: KeptSession,
   ) {
     PlaygroundPanel.current = this;
     const w = panel.webview;
     // Created here to host the engine too: the only kind of page whose WebGPU claim is heard.
     deps.hosts.register(w);
     const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
-    const { models, files, host } = pageModels(deps);
-    this.modelFiles = files;
+    const { models, defaultModel } = this.offer();
     this.hostEngine = new PlaygroundHostEngine(
-      host,
+      this.hostModels,
       // A GGUF model in a worker thread; a model on a server here (it computes there), with its API key.
       async (model) =>
         model.backend.id === 'remote'
@@ -115,12 +137,12 @@ class PlaygroundPanel {
     );
     // The extension's own folders only: model files reach the page as bytes (readModelFile).
     w.options = { enableScripts: true, localResourceRoots: engineResourceRoots(deps.extensionUri) };
-    const defaultModel = models.find((m) => m.spec === deps.models.spec)?.spec ?? models[0]?.spec ?? '';
     const config: PlaygroundConfig = {
       ...engineWorkerUrls(w, deps.extensionUri),
       models,
       defaultModel,
-      query,
+      query: start.query,
+      results: start.results,
       device: pageDevice(),
     };
     const n = nonce();
@@ -133,12 +155,42 @@ class PlaygroundPanel {
 <script nonce="${n}" src="${w.asWebviewUri(vscode.Uri.joinPath(webviewDir, 'playgroundPage.js'))}"></script>
 </body></html>`;
     w.onDidReceiveMessage((m: FromPlaygroundPage) => this.receive(m).catch((e) => this.fail(e)));
+    // A model trained, downloaded or selected while the panel is open: the page's list follows.
+    const refresh = () => this.refreshModels();
+    const watching = [
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (['model', 'device', 'dtype', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) refresh();
+      }),
+      deps.models.onDidChangeModel(refresh),
+      panel.onDidChangeViewState((e) => e.webviewPanel.visible && refresh()),
+    ];
     panel.onDidDispose(() => {
+      for (const d of watching) d.dispose();
       // Its model released, and no request to a server once the page is gone.
       void this.hostEngine.dispose();
       deps.hosts.unregister(w);
       if (PlaygroundPanel.current === this) PlaygroundPanel.current = undefined;
     });
+  }
+
+  /** The models to offer now; the maps of what the page may read and what the extension runs follow. */
+  private offer(): { models: PlaygroundModel[]; defaultModel: string } {
+    const { models, files, host } = pageModels(this.deps);
+    const replace = <V>(into: Map<string, V>, from: Map<string, V>) => {
+      into.clear();
+      for (const [k, v] of from) into.set(k, v);
+    };
+    replace(this.modelFiles, files);
+    replace(this.hostModels, host);
+    const defaultModel = models.find((m) => m.spec === this.deps.models.spec)?.spec ?? models[0]?.spec ?? '';
+    this.offered = JSON.stringify({ models, defaultModel });
+    return { models, defaultModel };
+  }
+
+  private refreshModels(): void {
+    const before = this.offered;
+    const { models, defaultModel } = this.offer();
+    if (this.offered !== before) this.post({ type: 'models', models, defaultModel });
   }
 
   post(m: ToPlaygroundPage): void {
@@ -163,7 +215,14 @@ class PlaygroundPanel {
         });
         if (!target) return;
         await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(serializeQuery(m.query)));
-        void vscode.window.showInformationMessage(`LM Playground: query saved to ${vscode.workspace.asRelativePath(target)}.`);
+        void vscode.window.showInformationMessage(
+          `LM Playground: query saved to ${vscode.workspace.asRelativePath(target)}${m.holds ? `, with its ${m.holds}` : ''}.`,
+        );
+        return;
+      }
+      case 'keep': {
+        const results = typeof m.results === 'string' && m.results.length <= MAX_SAVED_RESULTS_CHARS ? m.results : undefined;
+        await this.deps.state.update(KEPT_SESSION_KEY, { query: m.query, results } satisfies KeptSession);
         return;
       }
       case 'openQuery': {
@@ -239,6 +298,11 @@ function pageDevice(): 'auto' | 'webgpu' | 'wasm' {
 }
 
 export function registerPlayground(deps: Deps): vscode.Disposable[] {
+  /** A new panel shows an opened file's query (and results), else what the last panel left. */
+  const kept = (): KeptSession => {
+    const k = deps.state.get<KeptSession>(KEPT_SESSION_KEY);
+    return { query: checkedQuery(k?.query), results: typeof k?.results === 'string' ? k.results : undefined };
+  };
   const create = (query?: Query) =>
     new PlaygroundPanel(
       vscode.window.createWebviewPanel(PLAYGROUND_VIEW_TYPE, 'LM Playground', vscode.ViewColumn.Active, {
@@ -247,7 +311,7 @@ export function registerPlayground(deps: Deps): vscode.Disposable[] {
         localResourceRoots: engineResourceRoots(deps.extensionUri),
       }),
       deps,
-      query,
+      query ? { query, results: query.results } : kept(),
     );
   return [
     vscode.commands.registerCommand('lmPlayground.openPlayground', async () => {
@@ -266,8 +330,9 @@ export function registerPlayground(deps: Deps): vscode.Disposable[] {
       }
     }),
     vscode.window.registerWebviewPanelSerializer(PLAYGROUND_VIEW_TYPE, {
+      // The page reads its own state (form and results) back; the workspace's copy is for a page without one.
       async deserializeWebviewPanel(panel, state: { query?: Query } | undefined) {
-        new PlaygroundPanel(panel, deps, state?.query);
+        new PlaygroundPanel(panel, deps, state?.query ? { query: checkedQuery(state.query) } : kept());
       },
     }),
   ];

@@ -13,6 +13,7 @@ import { chunkContextStart } from '../editor/chunkedScoring';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
 import { CONTINUE_WITH_COMMAND, continueWithUri } from './continueWith';
+import { readOnlyReason } from './readOnly';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
@@ -72,8 +73,11 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     const range = new vscode.Range(document.positionAt(result.start), document.positionAt(result.start + result.length));
     const entry = heatmapOn ? this.heatmap!.entryAt(document, offset) : undefined;
     const at = result;
+    // Said in the hover rather than found out after a whole completion is generated.
+    const readOnly = await readOnlyReason(document);
+    if (token.isCancellationRequested) return undefined;
     const md = new vscode.MarkdownString(
-      hoverMarkdown(result, entry, (a) => continueWithUri(document, at.start, at.length, a)),
+      hoverMarkdown(result, entry, (a) => continueWithUri(document, at.start, at.length, a), readOnly),
       true,
     );
     // Only the "continue with" command runs from this hover's links.

@@ -16,6 +16,32 @@ import { SECTION } from './settings';
 import { looksBinary } from './textWindow';
 
 const MAX_FILES = 100_000;
+const RECOMMENDED_ORDER = 4;
+
+/** The order, the recommended one already highlighted: Enter takes it. */
+function pickOrder(): Promise<number | undefined> {
+  const items = [2, 3, 4, 5, 6].map((n) => ({
+    label: `${n}-gram`,
+    description: n === RECOMMENDED_ORDER ? 'recommended' : n < RECOMMENDED_ORDER ? 'less context, less memory' : 'more context: needs much text',
+    order: n,
+  }));
+  const pick = vscode.window.createQuickPick<(typeof items)[number]>();
+  pick.title = 'LM: Train N-gram Model on Workspace (2/2)';
+  pick.placeholder = 'Order of the model';
+  pick.items = items;
+  pick.activeItems = items.filter((i) => i.order === RECOMMENDED_ORDER);
+  return new Promise((resolve) => {
+    pick.onDidAccept(() => {
+      resolve((pick.selectedItems[0] ?? pick.activeItems[0])?.order);
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
+    pick.show();
+  });
+}
 const gzip = promisify(zlib.gzip);
 
 export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOutputChannel, args?: { glob?: string; order?: number }): Promise<void> {
@@ -31,19 +57,8 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
       validateInput: (v) => (v.trim().length === 0 ? 'give a glob, e.g. **/*.txt' : undefined),
     }));
   if (glob === undefined) return;
-  let order = args?.order;
-  if (order === undefined) {
-    const pick = await vscode.window.showQuickPick(
-      [2, 3, 4, 5, 6].map((n) => ({
-        label: `${n}-gram`,
-        description: n === 4 ? 'recommended' : n < 4 ? 'less context, less memory' : 'more context: needs much text',
-        order: n,
-      })),
-      { title: 'LM: Train N-gram Model on Workspace (2/2)', placeHolder: 'Order of the model' },
-    );
-    if (!pick) return;
-    order = pick.order;
-  }
+  const order = args?.order ?? (await pickOrder());
+  if (order === undefined) return;
   const files = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', MAX_FILES);
   if (files.length === 0) throw new LmError(`no files in the workspace match ${glob}`);
   files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
@@ -61,7 +76,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
         const sizes = await Promise.all(files.map(async (f) => (await vscode.workspace.fs.stat(f)).size));
         const totalBytes = sizes.reduce((a, b) => a + b, 0);
         // Counting and estimating run in a worker thread: the extension host stays responsive.
-        const job = new NgramTrainingJob(order!);
+        const job = new NgramTrainingJob(order);
         const stop = token.onCancellationRequested(() => job.cancel());
         try {
           let doneBytes = 0;
@@ -89,7 +104,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           const done = await job.finish({
             name,
             tokenizer: 'editor',
-            order: order!,
+            order,
             trainedOn: `${glob} in ${folders.map((f) => f.name).join(', ')} (${files.length - skipped} files)`,
           });
           check();

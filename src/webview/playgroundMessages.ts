@@ -29,8 +29,10 @@ export interface PlaygroundConfig {
   ortBinaries: OrtBinaryUrls;
   models: PlaygroundModel[];
   defaultModel: string;
-  /** The query to show first (restored state, or an opened file). */
+  /** The query to show first (the last panel's, kept in the workspace's state, or an opened file). */
   query?: Query;
+  /** The results to show first (savedResults.ts's JSON): the last panel's, or the opened file's. */
+  results?: string;
   /** Where the page's own engine runs neural models (lmPlayground.device; native counts as auto). */
   device?: 'auto' | 'webgpu' | 'wasm';
 }
@@ -38,6 +40,8 @@ export interface PlaygroundConfig {
 export type ToPlaygroundPage =
   | { type: 'setQuery'; query: Query; source: string }
   | { type: 'error'; message: string }
+  /** The models offered changed (trained, downloaded, selected, the setting edited). */
+  | { type: 'models'; models: PlaygroundModel[]; defaultModel: string }
   | RelayToPage
   /** The answer to `readModelFile`: the file's bytes, or why not. */
   | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string }
@@ -46,7 +50,10 @@ export type ToPlaygroundPage =
 
 export type FromPlaygroundPage =
   | RelayFromPage
-  | { type: 'saveQuery'; query: Query }
+  /** `holds`: the results saved with it, in words ("2 results and 1 branch"). */
+  | { type: 'saveQuery'; query: Query; holds?: string }
+  /** The form and results to keep for the next panel (results absent: none, or too large). */
+  | { type: 'keep'; query: Query; results?: string }
   | { type: 'openQuery' }
   | { type: 'readModelFile'; id: number; spec: string; name: string }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }

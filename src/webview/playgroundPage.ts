@@ -39,14 +39,20 @@ import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
-import { BranchTree } from '../playground/branchTree';
+import { BranchTree, type Branch } from '../playground/branchTree';
+import { MAX_SAVED_RESULTS_CHARS, decodeResults, describeResults, encodeResults, type ChosenRef, type SavedResults } from '../playground/savedResults';
 import { renderBranches } from './branchView';
 import { showInside, type ChosenToken } from './insidePanel';
 
+/** What the webview keeps across a window reload: the form, and the results (savedResults.ts's JSON) when they fit. */
+interface PageState {
+  query?: Query;
+  results?: string;
+}
 interface VsCodeApi {
   postMessage(message: FromPlaygroundPage): void;
-  getState(): { query?: Query } | undefined;
-  setState(state: { query: Query }): void;
+  getState(): PageState | undefined;
+  setState(state: PageState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
@@ -58,11 +64,25 @@ const byId = <T extends HTMLElement = Field>(id: string) => document.getElementB
 // ---------------------------------------------------------------- layout
 const field = (id: string, label: string, control: HTMLElement, cls = 'field') => el('div', { class: cls }, el('vscode-label', { for: id }, label), control);
 const text = (id: string, label: string, value: string) => field(id, label, el('vscode-textfield', { id, value, 'aria-label': label }));
-const modelSelect = el<Field>(
-  'vscode-single-select',
-  { id: 'model', 'aria-label': 'Model' },
-  ...config.models.map((m) => el('vscode-option', { value: m.spec, description: m.origin }, m.label)),
-);
+const modelOption = (m: PlaygroundModel, selected = false) =>
+  el('vscode-option', { value: m.spec, description: m.origin, ...(selected ? { selected: '' } : {}) }, m.label);
+const modelSelect = el<Field>('vscode-single-select', { id: 'model', 'aria-label': 'Model' }, ...config.models.map((m) => modelOption(m)));
+
+/**
+ * The models offered changed (one trained, downloaded or selected meanwhile): the list follows;
+ * the form keeps its model while it is still offered, and the results stay.
+ */
+function setModels(models: PlaygroundModel[], defaultModel: string): void {
+  const chosen = modelSelect.value;
+  const added = models.filter((m) => !config.models.some((x) => x.spec === m.spec));
+  config.models = models;
+  config.defaultModel = defaultModel;
+  const keep = models.some((m) => m.spec === chosen) ? chosen : defaultModel;
+  // The element reads its options when they are slotted: the one marked selected is the value.
+  modelSelect.replaceChildren(...models.map((m) => modelOption(m, m.spec === keep)));
+  modelSelect.value = keep;
+  if (added.length) message(`Now in the Model list: ${added.map((m) => m.label).join(', ')}.`, 'info');
+}
 const gallerySelect = el<Field>(
   'vscode-single-select',
   { id: 'gallery', 'aria-label': 'Gallery of examples' },
@@ -158,9 +178,37 @@ function writeQuery(q: Query): boolean {
   return true;
 }
 
+/** The results on screen, as they are kept; undefined until they change again once encoded. */
+let keptResults: { text?: string; tooLarge?: number } | undefined;
+
+/**
+ * Keeps the form and the results: in the webview's state (a window reload revives the panel with
+ * it) and, through the extension, in the workspace's state (a closed tab's next panel opens with it).
+ */
 function persist(): void {
   const query = readQuery();
-  vscode.setState({ query });
+  keptResults ??= encodeLive();
+  const results = keptResults.text;
+  vscode.setState({ query, results });
+  vscode.postMessage({ type: 'keep', query, results });
+}
+
+function encodeLive(): { text?: string; tooLarge?: number } {
+  if (live.cards.length === 0) return {};
+  const text = encodeResults(savedLive());
+  if (text.length <= MAX_SAVED_RESULTS_CHARS) return { text };
+  message(
+    `These results take ${(text.length / 2 ** 20).toFixed(1)} MiB, more than the ${MAX_SAVED_RESULTS_CHARS / 2 ** 20} MiB the playground keeps: ` +
+      'they will not come back after this tab is closed or the window reloads, nor go into a saved query (fewer tokens, completions or alternatives per token would fit).',
+    'info',
+  );
+  return { tooLarge: text.length };
+}
+
+/** The results changed: kept again. */
+function resultsChanged(): void {
+  keptResults = undefined;
+  persist();
 }
 
 const message = (t: string, kind: 'error' | 'info' = 'error') => {
@@ -303,36 +351,59 @@ function tokenSpans(tokens: TokenView[], choose?: (index: number) => void, first
 /** A completion with its tree of continuations, and what a branch from it is generated with. */
 interface CompletionState {
   tree: BranchTree;
+  completion: Completion;
   request: PlaygroundRequest;
   model: string;
   promptTokens: GeneratedToken[];
   branches: HTMLElement;
+  /** The completion's own row. */
+  view: HTMLElement;
+  /** Where it is in the results: card and completion. */
+  place: { card: number; completion: number };
 }
 
-function completionView(c: Completion, run: RunShape, request: PlaygroundRequest, model: string): HTMLElement[] {
+/** The results on screen: each card's request and completions (with their trees), and the chosen token. */
+let live: { cards: { request: PlaygroundRequest; states: CompletionState[] }[]; differ: string[]; chosen?: ChosenRef } = { cards: [], differ: [] };
+
+function savedLive(): SavedResults {
+  return {
+    cards: live.cards.map((c) => ({ request: c.request, completions: c.states.map((s) => ({ completion: s.completion, branches: s.tree.saved() })) })),
+    differ: live.differ,
+    ...(live.chosen ? { chosen: live.chosen } : {}),
+  };
+}
+
+function completionView(
+  c: Completion,
+  run: RunShape,
+  request: PlaygroundRequest,
+  model: string,
+  place: CompletionState['place'],
+  branches: readonly Branch[] = [],
+): CompletionState {
   const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
   const summary = summarizeCompletion(c, run);
   const state: CompletionState = {
-    tree: new BranchTree(c.tokens, c.finishReason),
+    tree: BranchTree.restore(c.tokens, c.finishReason, branches),
+    completion: c,
     request,
     model,
     promptTokens: prompt,
     // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
     branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
+    view: el('div', { class: 'completion', 'data-index': String(c.index), tabindex: '-1' }),
+    place,
   };
   // Every echoed prompt token is scored, the first after the model's start of text.
   const promptSpans = tokenSpans(prompt, (i) => choosePromptToken(state, i));
   const generated = tokenSpans(c.tokens, (i) => chooseToken(state, 0, i));
-  return [
-    el(
-      'div',
-      { class: 'completion', 'data-index': String(c.index), tabindex: '-1' },
-      el('div', { class: 'text' }, fragment(promptSpans), fragment(generated)),
-      ...(summary.stoppedAtOnce ? [el('div', { class: 'stopped-at-once' }, summary.stoppedAtOnce)] : []),
-      el('div', { class: 'meta' }, summary.meta),
-    ),
-    state.branches,
-  ];
+  state.view.append(
+    el('div', { class: 'text' }, fragment(promptSpans), fragment(generated)),
+    ...(summary.stoppedAtOnce ? [el('div', { class: 'stopped-at-once' }, summary.stoppedAtOnce)] : []),
+    el('div', { class: 'meta' }, summary.meta),
+  );
+  if (branches.length) drawBranches(state);
+  return state;
 }
 
 // ---------------------------------------------------------------- inside panel and branches
@@ -362,15 +433,26 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
 const loadedCapabilities = new Map<string, BackendCapabilities>();
 const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
 
-function showChosen(state: CompletionState, chosen: ChosenToken, span: Element | null, branch?: (alternative: number) => void): void {
+/** Shows the chosen token in the inside panel, and keeps the choice; `restoring`: as it was, without taking the focus. */
+function showChosen(
+  state: CompletionState,
+  chosen: ChosenToken,
+  ref: ChosenRef,
+  span: Element | null,
+  branch?: (alternative: number) => void,
+  restoring = false,
+): void {
   markChosen(span);
   showInside(insidePanel, insideContext(state, chosen), { capabilities: capabilitiesOf(state.model), branch });
+  live.chosen = ref;
+  if (restoring) return;
+  resultsChanged();
   insidePanel.scrollIntoView({ block: 'nearest' });
   byId<HTMLElement>('inside-heading').focus();
 }
 
 /** A generated token of branch `id` (path index `index`): the inside panel, with its alternatives to branch from. */
-function chooseToken(state: CompletionState, id: number, index: number, span?: Element | null): void {
+function chooseToken(state: CompletionState, id: number, index: number, span?: Element | null, restoring = false): void {
   const path = state.tree.path(id);
   const token = path[index];
   showChosen(
@@ -382,12 +464,14 @@ function chooseToken(state: CompletionState, id: number, index: number, span?: E
       token,
       where: `token ${index + 1} of ${id === 0 ? 'the completion' : `branch ${id}`}`,
     },
+    { ...state.place, branch: id, index },
     span ?? document.activeElement,
     (alternative) => void branchFrom(state, id, index, alternative),
+    restoring,
   );
 }
 
-function choosePromptToken(state: CompletionState, index: number): void {
+function choosePromptToken(state: CompletionState, index: number, span?: Element | null, restoring = false): void {
   showChosen(
     state,
     {
@@ -398,7 +482,10 @@ function choosePromptToken(state: CompletionState, index: number): void {
       token: state.promptTokens[index],
       where: `token ${index + 1} of the prompt`,
     },
-    document.activeElement,
+    { ...state.place, branch: 0, index, prompt: true },
+    span ?? document.activeElement,
+    undefined,
+    restoring,
   );
 }
 
@@ -439,6 +526,7 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   message('', 'info');
   drawBranches(state, branch.id);
   focusBranch();
+  resultsChanged();
   try {
     const conn = await loadModel(state.model);
     const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
@@ -461,6 +549,7 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
     byId('run').removeAttribute('disabled');
     drawBranches(state);
     focusBranch();
+    resultsChanged();
   }
 }
 
@@ -487,21 +576,15 @@ async function run(): Promise<void> {
   comparison.replaceChildren();
   insidePanel.hidden = true;
   const differ = differingVariables(requests);
+  live = { cards: [], differ };
+  resultsChanged();
   const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
   const completions: Completion[] = [];
   showGalleryNotes(requests[0]?.model || config.defaultModel);
   try {
     for (const request of requests) {
       if (signal.cancelled) break;
-      const head = cardHead(request, differ);
-      const body = el('div', { class: 'completions' });
-      const card = el(
-        'section',
-        { class: 'card', 'aria-label': head.label },
-        ...(head.heading !== undefined ? [el('h2', {}, head.heading)] : []),
-        ...(head.prompt !== undefined ? [el('div', { class: 'prompt-line muted' }, head.prompt)] : []),
-        body,
-      );
+      const { card, body } = resultCard(request, differ);
       results.append(card);
       const conn = await loadModel(request.model || config.defaultModel);
       const streams = new Map<number, HTMLElement>();
@@ -524,8 +607,13 @@ async function run(): Promise<void> {
       status.textContent = `${where}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
-      const shape: RunShape = { scoring, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
-      body.replaceChildren(...res.completions.flatMap((c) => completionView(c, shape, request, request.model || config.defaultModel)));
+      // Kept with the model it ran on: the default may be another one when the results come back.
+      const model = request.model || config.defaultModel;
+      const kept = { ...request, model };
+      const place = live.cards.length;
+      const states = res.completions.map((c, j) => completionView(c, runShape(request), kept, model, { card: place, completion: j }));
+      body.replaceChildren(...states.flatMap((st) => [st.view, st.branches]));
+      live.cards.push({ request: kept, states });
       if (!scoring) completions.push(...res.completions);
       const promptTokens = res.completions[0].promptTokens ?? [];
       if (scoring) scored.push({ request, logProb: promptTokens.reduce((s, t) => s + t.logProb, 0), tokens: promptTokens.map((t) => t.text) });
@@ -544,7 +632,85 @@ async function run(): Promise<void> {
     running = undefined;
     byId('stop').setAttribute('disabled', '');
     byId('run').removeAttribute('disabled');
+    resultsChanged();
   }
+}
+
+const runShape = (request: PlaygroundRequest): RunShape => ({
+  scoring: isScoring(request),
+  numCompletions: request.options.numCompletions ?? 1,
+  stopSequences: request.options.stopSequences ?? [],
+});
+
+/** A request's card: its heading (the variables that differ), its prompt line, and the body its completions go in. */
+function resultCard(request: PlaygroundRequest, differ: string[]): { card: HTMLElement; body: HTMLElement } {
+  const head = cardHead(request, differ);
+  const body = el('div', { class: 'completions' });
+  const card = el(
+    'section',
+    { class: 'card', 'aria-label': head.label },
+    ...(head.heading !== undefined ? [el('h2', {}, head.heading)] : []),
+    ...(head.prompt !== undefined ? [el('div', { class: 'prompt-line muted' }, head.prompt)] : []),
+    body,
+  );
+  return { card, body };
+}
+
+/**
+ * Shows results kept from an earlier session (or saved with a query), as the run left them: the
+ * cards, their branches, the comparison of scored prompts, and the token the inside panel showed.
+ */
+function restoreResults(text: string, source: string, said: string): void {
+  let saved: SavedResults;
+  try {
+    saved = decodeResults(text, source);
+  } catch (e) {
+    message(`The earlier results could not be shown: ${(e as Error).message}`);
+    return;
+  }
+  const results = byId<HTMLElement>('results');
+  const comparison = byId<HTMLElement>('comparison');
+  insidePanel.hidden = true;
+  live = { cards: [], differ: saved.differ };
+  const cards: HTMLElement[] = [];
+  const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
+  const completions: Completion[] = [];
+  for (const [i, card] of saved.cards.entries()) {
+    const { card: section, body } = resultCard(card.request, saved.differ);
+    const model = card.request.model || config.defaultModel;
+    const states = card.completions.map((c, j) =>
+      completionView(c.completion, runShape(card.request), card.request, model, { card: i, completion: j }, c.branches),
+    );
+    body.replaceChildren(...states.flatMap((st) => [st.view, st.branches]));
+    cards.push(section);
+    live.cards.push({ request: card.request, states });
+    const first = card.completions[0]?.completion;
+    if (isScoring(card.request) && first)
+      scored.push({
+        request: card.request,
+        logProb: (first.promptTokens ?? []).reduce((s, t) => s + t.logProb, 0),
+        tokens: (first.promptTokens ?? []).map((t) => t.text),
+      });
+    else completions.push(...card.completions.map((c) => c.completion));
+  }
+  results.replaceChildren(...cards);
+  comparison.replaceChildren(...(scored.length > 1 ? [comparisonTable(scored, saved.differ)] : []));
+  const model = saved.cards[0]?.request.model || config.defaultModel;
+  showGalleryNotes(
+    model,
+    scored.map((sc) => ({ bindings: sc.request.bindings, prompt: sc.request.prompt, logProb: sc.logProb, tokens: sc.tokens })),
+    firstTokenOfEmptyRun(completions),
+  );
+  const c = saved.chosen;
+  const state = c && live.cards[c.card]?.states[c.completion];
+  if (c && state) {
+    const row = c.branch === 0 ? state.view : state.branches.querySelector(`[data-branch="${c.branch}"]`);
+    const span = row?.querySelector(`.tok${c.prompt ? '.prompt' : ':not(.prompt)'}[data-index="${c.index}"]`);
+    if (c.prompt) choosePromptToken(state, c.index, span, true);
+    else chooseToken(state, c.branch, c.index, span, true);
+  }
+  message(`${said}: ${describeResults(saved)} as they were left; Run replaces them.`, 'info');
+  keptResults = { text };
 }
 
 function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }[], differ: string[]): HTMLElement {
@@ -636,7 +802,16 @@ byId('run').addEventListener('click', () => void run());
 byId('stop').addEventListener('click', () => {
   if (running) running.cancelled = true;
 });
-byId('save').addEventListener('click', () => vscode.postMessage({ type: 'saveQuery', query: readQuery() }));
+byId('save').addEventListener('click', () => {
+  // The results and their branches go with the query, when they fit.
+  keptResults ??= encodeLive();
+  const results = keptResults.text;
+  vscode.postMessage({
+    type: 'saveQuery',
+    query: { ...readQuery(), ...(results ? { results } : {}) },
+    ...(results ? { holds: describeResults(savedLive()) } : {}),
+  });
+});
 byId('open').addEventListener('click', () => vscode.postMessage({ type: 'openQuery' }));
 gallerySelect.addEventListener('change', () => {
   const g = GALLERY[Number(gallerySelect.value)];
@@ -671,9 +846,12 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
   const m = e.data;
   if (m?.type === 'setQuery') {
     // The note that its model is not offered stays: "Opened" would hide it.
-    if (writeQuery(m.query)) message(`Opened ${m.source}.`, 'info');
+    const offered = writeQuery(m.query);
+    if (m.query.results) restoreResults(m.query.results, m.source, `Opened ${m.source}`);
+    else if (offered) message(`Opened ${m.source}.`, 'info');
     persist();
   } else if (m?.type === 'error') message(m.message);
+  else if (m?.type === 'models') setModels(m.models, m.defaultModel);
   else if (m?.type === 'request')
     void hostRelay().then(
       (r) => r.handle(m.request),
@@ -698,9 +876,11 @@ function hostRelay(): Promise<EngineRelay> {
   return relay;
 }
 
-writeQuery(
-  vscode.getState()?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } },
-);
+// A revived panel (window reload) has its webview state; a new one what the extension kept of the last (or an opened file).
+const earlier = vscode.getState();
+writeQuery(earlier?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
+const earlierResults = earlier ? earlier.results : config.results;
+if (earlierResults) restoreResults(earlierResults, 'the kept results', 'Restored from the last session');
 status.textContent = 'engine: looking for a WebGPU adapter…';
 void webGpuAdapter().then((adapter) => {
   // Only a real GPU may host the editor's model (device auto); a software adapter runs here only when the setting says webgpu.

@@ -43,6 +43,10 @@ describe('hover: n-gram line and continue-with links', () => {
       ),
       /Continue with/,
     );
+    // A read-only document: no links, and the hover says why before anything is generated.
+    const readOnly = hoverMarkdown(facts, undefined, (a) => `command:x?${a.id}`, 'files.readonlyInclude');
+    assert.doesNotMatch(readOnly, /command:x/);
+    assert.match(readOnly, /No “continue with” here: the document is read-only \(files\\?\.readonlyInclude\)/);
   });
 
   it('a neural model has no n-gram line', async function () {

@@ -61,7 +61,7 @@ describe('faults: hostile query files', () => {
 
   it('a query file over the size cap is refused before parsing', () => {
     const huge = queryFile({}, { environments: `# ${'x'.repeat(MAX_QUERY_FILE_BYTES)}` });
-    assert.throws(() => parseQuery(huge, 'big.lmquery.json'), /big\.lmquery\.json: too large for a query file \(more than 4 MiB\)/);
+    assert.throws(() => parseQuery(huge, 'big.lmquery.json'), /big\.lmquery\.json: too large for a query file \(more than 8 MiB\)/);
   });
 });
 
