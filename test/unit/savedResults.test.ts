@@ -28,7 +28,12 @@ function results(): SavedResults {
   return {
     cards: [
       {
-        request: { bindings: { x: 'a' }, model: 'ngram-classics', prompt: 'the', options: { maxTokens: 4, temperature: Infinity, topKPerToken: 2, seed: 3, stopSequences: ['\n\n'] } },
+        request: {
+          bindings: { x: 'a' },
+          model: 'ngram-classics',
+          prompt: 'the',
+          options: { maxTokens: 4, temperature: Infinity, topKPerToken: 2, seed: 3, stopSequences: ['\n\n'] },
+        },
         completions: [{ completion, branches: tree.saved() }],
       },
     ],
@@ -80,9 +85,18 @@ describe('saved playground results', () => {
       broken((j) => (j.results.cards[0].completions[0].branches[0].at = 9)),
       /results\.cards\[0\]\.completions\[0\]\.branches\[0\]\.at is not a token of branch 0's own/,
     );
-    assert.throws(broken((j) => (j.results.cards[0].completions[0].completion.tokens[2].bytes = [300])), /bytes\[0\] must be a byte/);
-    assert.throws(broken((j) => (j.results.cards[0].request.options.maxTokens = -1)), /request\.options\.maxTokens must be a whole number/);
-    assert.throws(broken((j) => (j.results.cards[0].completions[0].completion.finishReason = 'tired' as 'eos')), /finishReason must be "length", "stop" or "eos"/);
+    assert.throws(
+      broken((j) => (j.results.cards[0].completions[0].completion.tokens[2].bytes = [300])),
+      /bytes\[0\] must be a byte/,
+    );
+    assert.throws(
+      broken((j) => (j.results.cards[0].request.options.maxTokens = -1)),
+      /request\.options\.maxTokens must be a whole number/,
+    );
+    assert.throws(
+      broken((j) => (j.results.cards[0].completions[0].completion.finishReason = 'tired' as 'eos')),
+      /finishReason must be "length", "stop" or "eos"/,
+    );
     // A chosen token that is not in the results is dropped, not an error.
     const json = JSON.parse(text) as { results: SavedResults };
     json.results.chosen = { card: 0, completion: 0, branch: 2, index: 40 };
