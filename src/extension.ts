@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { LmError } from './core/errors';
 import { embeddedModelsDir } from './node/modelLoader';
 import { completeSelection } from './vscode/completeSelection';
-import { CONTINUE_WITH_COMMAND, continueWith, type ContinueWithArgs } from './vscode/continueWith';
+import { CONTINUE_WITH_COMMAND, continueWith } from './vscode/continueWith';
 import { downloadModelCommand, downloadsDir } from './vscode/downloadModel';
 import { ModelService } from './vscode/modelService';
 import { selectModel } from './vscode/selectModel';
@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     createModelStatusBar(models),
     command('lmPlayground.completeSelection', () => completeSelection(models, log)),
-    command(CONTINUE_WITH_COMMAND, (args) => continueWith(models, log, args as ContinueWithArgs)),
+    command(CONTINUE_WITH_COMMAND, (args) => continueWith(models, log, args)),
     command('lmPlayground.selectModel', () => selectModel(models, dirs, context.secrets)),
     command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
     heatmap,

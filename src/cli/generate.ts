@@ -1,4 +1,5 @@
 /** `lmp generate`: completions of a prompt given inline or in a file. */
+import { SEED_MAX, SEED_MIN } from '../core/random';
 import { LmError } from '../core/errors';
 import { generate, type GeneratedToken, type GenerationOptions } from '../core/generation';
 import { mergeUtf8 } from '../playground/utf8Merge';
@@ -39,7 +40,7 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
     numCompletions: intOption(values['num-completions'], 'num-completions', 1, 1, 16),
     topK: intOption(values['top-k'], 'top-k', 0, 0),
     topP: numberOption(values['top-p'], 'top-p', 1),
-    seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0, -(2 ** 31), 2 ** 32),
+    seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0, SEED_MIN, SEED_MAX),
     topKPerToken: intOption(values['top-k-per-token'], 'top-k-per-token', 0, 0, 100),
     echoPrompt: values.echo ?? false,
   };

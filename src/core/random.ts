@@ -51,6 +51,13 @@ export class Xoshiro128 implements Random {
   }
 }
 
+/**
+ * The seeds the playground's form and `lmp generate --seed` take: the sampler uses a seed's
+ * integer part mod 2^32, so a larger one would reproduce a smaller one's text under another name.
+ */
+export const SEED_MIN = -(2 ** 31);
+export const SEED_MAX = 2 ** 32 - 1;
+
 function streamMix(stream: number): number {
   return Math.imul(stream + 1, 0x632be5ab);
 }

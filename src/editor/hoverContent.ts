@@ -66,14 +66,15 @@ export function rankPhrase(r: Pick<HoverFacts, 'rank' | 'rankAbove' | 'vocabSize
 
 /**
  * `continueWith`: the command URI that continues the text with an alternative (undefined: no link
- * for it); links are given for the alternatives other than the token itself. `readOnly`: why the
- * document cannot take a continuation (no links then; the hover says why).
+ * for it); links are given for the alternatives other than the token itself. `noContinue`: why the
+ * token cannot be continued from here (a read-only document, a token inside a character): no
+ * links then, and the hover says why.
  */
 export function hoverMarkdown(
   r: HoverFacts,
   heatmap?: HeatmapFacts,
   continueWith?: (alternative: Alternative) => string | undefined,
-  readOnly?: string,
+  noContinue?: string,
 ): string {
   const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? []), ...(r.bytes?.map((b) => b.text) ?? [])];
   const legend = whitespaceLegend(shown);
@@ -119,7 +120,7 @@ export function hoverMarkdown(
     // A character of several byte tokens is replaced whole: an alternative for its first byte does not fit there.
     const links = continueWith && !r.bytes ? r.alternatives.filter((a) => a.id !== r.id).map((a) => [a, continueWith(a)] as const) : [];
     const shownLinks = links.filter(([, uri]) => uri !== undefined).map(([a, uri]) => `[${inlineCode(visibleToken(a.text))}](${uri})`);
-    if (readOnly) md += `\nNo “continue with” here: the document is read-only (${escapeMarkdown(readOnly)}).\n`;
+    if (noContinue) md += `\nNo “continue with” here: ${escapeMarkdown(noContinue)}.\n`;
     else if (shownLinks.length) md += `\nContinue with ${shownLinks.join(' · ')} (in place of this token, then complete)\n`;
   }
   if (legend) md += `\n${legend}\n`;

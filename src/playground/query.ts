@@ -4,6 +4,7 @@
  */
 import { LmError } from '../core/errors';
 import { MAX_COMPLETIONS } from '../core/generation';
+import { SEED_MAX, SEED_MIN } from '../core/random';
 import { decodeResults, encodeResults } from './savedResults';
 
 /** Settings as typed in the form: strings, because they may contain `${variables}`. */
@@ -97,7 +98,7 @@ export function numericSetting(key: NumericSetting, raw: string, echoPrompt: boo
       if (v < 1 || v > MAX_COMPLETIONS) fail(`1 to ${MAX_COMPLETIONS}`);
       break;
     case 'seed':
-      if (!Number.isSafeInteger(v)) fail(`a whole number of at most ${Number.MAX_SAFE_INTEGER} in magnitude`);
+      if (v < SEED_MIN || v > SEED_MAX) fail(`a whole number from ${SEED_MIN} to ${SEED_MAX} (as lmp generate --seed)`);
       break;
   }
   return v;

@@ -57,7 +57,8 @@ export async function completeInDocument(
   const promptStart = Math.max(place.start, window.startOffset);
   const replaced = place.replace?.text ?? '';
   const prompt = document.getText(new vscode.Range(document.positionAt(promptStart), document.positionAt(endOffset))) + replaced;
-  if (prompt.trim().length === 0) {
+  // "Continue with" a line break at the file's start is a prompt too: the model starts from its start of text.
+  if (prompt.trim().length === 0 && !place.replace) {
     void vscode.window.showWarningMessage('LM: Complete Selection needs a prompt: select some text, or put the cursor after some text.');
     return;
   }

@@ -7,29 +7,22 @@
 import * as vscode from 'vscode';
 import type { Alternative } from '../core/scoring';
 import { splitsCharacter } from '../core/tokenBytes';
+import { checkContinueWithArgs, continueWithCommandUri, type ContinueWithArgs } from '../editor/continueWithLink';
 import { completeInDocument } from './completeSelection';
 import { readOnlyReason } from './readOnly';
 import type { ModelService } from './modelService';
 
 export const CONTINUE_WITH_COMMAND = 'lmPlayground.continueWith';
 
-/** What a link carries: the token's place in one version of the document, and the text to put there. */
-export interface ContinueWithArgs {
-  uri: string;
-  version: number;
-  start: number;
-  length: number;
-  text: string;
-}
-
 /** The link for `alternative` of the token at [start, start + length) of `document`; none for a byte token (part of a character). */
 export function continueWithUri(document: vscode.TextDocument, start: number, length: number, alternative: Alternative): string | undefined {
   if (alternative.bytes && splitsCharacter(alternative.bytes)) return undefined;
   const args: ContinueWithArgs = { uri: document.uri.toString(), version: document.version, start, length, text: alternative.text };
-  return `command:${CONTINUE_WITH_COMMAND}?${encodeURIComponent(JSON.stringify([args]))}`;
+  return continueWithCommandUri(CONTINUE_WITH_COMMAND, args);
 }
 
-export async function continueWith(models: ModelService, log: vscode.LogOutputChannel, args: ContinueWithArgs): Promise<void> {
+export async function continueWith(models: ModelService, log: vscode.LogOutputChannel, link: unknown): Promise<void> {
+  const args = checkContinueWithArgs(link);
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === args.uri);
   if (!document) {
     void vscode.window.showWarningMessage('LM: the document of that hover is closed; nothing was changed.');

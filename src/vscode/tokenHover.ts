@@ -14,6 +14,7 @@ import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
 import { CONTINUE_WITH_COMMAND, continueWithUri } from './continueWith';
 import { readOnlyReason } from './readOnly';
+import { clusterCutBy } from '../editor/continueWithLink';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
@@ -77,7 +78,12 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     const readOnly = await readOnlyReason(document);
     if (token.isCancellationRequested) return undefined;
     const md = new vscode.MarkdownString(
-      hoverMarkdown(result, entry, (a) => continueWithUri(document, at.start, at.length, a), readOnly),
+      hoverMarkdown(
+        result,
+        entry,
+        (a) => continueWithUri(document, at.start, at.length, a),
+        readOnly ? `the document is read-only (${readOnly})` : cutCluster(document, at),
+      ),
       true,
     );
     // Only the "continue with" command runs from this hover's links.
@@ -89,6 +95,14 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, value);
   }
+}
+
+/** Why a token cannot be replaced alone: it is part of a character drawn as one glyph (a ZWJ emoji, a letter with combining marks). */
+function cutCluster(document: vscode.TextDocument, at: { start: number; length: number }): string | undefined {
+  const line = document.lineAt(document.positionAt(at.start).line);
+  const lineStart = document.offsetAt(line.range.start);
+  const cut = clusterCutBy(line.text, at.start - lineStart, at.start + at.length - lineStart);
+  return cut && `the token is part of the character ${cut} (${[...cut].length} code points drawn as one): replacing it alone would break that character`;
 }
 
 /** A hover that says why a model gives no numbers here. */

@@ -209,6 +209,8 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     ).completions[0].text as string;
     const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
     assert.strictEqual(flat(await wb.editorText()), flat(prompt + completion), 'the alternative, then the CLI’s greedy completion from it');
+    // The hover of the replaced token, with its numbers and links, is gone.
+    await wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'Continue with' }).waitFor({ state: 'hidden' });
     await wb.screenshot('hover-continued');
     await wb.page.keyboard.press('Control+Z');
     await wb.page.waitForFunction(
@@ -216,20 +218,16 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     );
   });
 
-  it('“continue with” in a read-only editor changes nothing and offers the text to copy', async function () {
+  it('a read-only editor (files.readonlyInclude): the hover says so and offers no “continue with”', async function () {
     const { wb } = session;
     fs.writeFileSync(path.join(session.workspace, 'readonly.txt'), PROMPT);
     await wb.openFile('readonly.txt');
     await wb.hoverWord('the', 1);
-    const link = wb.hover().locator('a', { hasText: /^␣/ }).first();
-    await link.waitFor();
-    await link.click();
-    const refused = wb.notification(/the completion was not inserted/);
-    await refused.waitFor();
-    assert.ok((await refused.locator('.monaco-button', { hasText: 'Copy Completion' }).count()) > 0, 'Copy is offered');
+    const hover = wb.hover();
+    await hover.filter({ hasText: 'No “continue with” here: the document is read-only (files.readonlyInclude: **/readonly.txt)' }).waitFor();
+    assert.strictEqual(await hover.locator('a', { hasText: /^␣/ }).count(), 0, 'no links');
     assert.strictEqual((await wb.editorText()).trimEnd(), PROMPT);
     await wb.screenshot('hover-continue-with-read-only');
-    await wb.runCommand('Notifications: Clear All Notifications');
   });
 
   it('a model trained on the workspace keeps its counts: the n-gram view shows Kneser-Ney’s formula for the token', async function () {
@@ -279,5 +277,33 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     assert.doesNotMatch(text, /does not keep them/);
     await inside.locator('.estimate').last().scrollIntoViewIfNeeded();
     await wb.screenshot('inside-ngram-counts');
+  });
+
+  it('“continue with ⏎” on the first token of a file: the line break goes in and the model completes after it', async function () {
+    const { wb } = session;
+    // gpt-classics: its alternatives at a text's start include ⏎.
+    fs.writeFileSync(path.join(session.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
+    await wb.page
+      .locator('.statusbar-item', { hasText: /gpt-classics/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
+    const first = 'Hello world, this is a test';
+    fs.writeFileSync(path.join(session.workspace, 'first.txt'), first);
+    await wb.openFile('first.txt');
+    await wb.hoverWord('Hello');
+    const link = wb.hover().locator('a', { hasText: /^⏎$/ }).first();
+    await link.waitFor();
+    await link.click();
+    // "Hello" became a line break and a completion follows it; the rest of the line stays after it.
+    await wb.page.waitForFunction((rest) => {
+      const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line')) as HTMLElement[];
+      const text = lines
+        .sort((a, b) => parseFloat(a.style.top || '0') - parseFloat(b.style.top || '0'))
+        .map((l) => l.innerText.replace(/\u00a0/g, ' '))
+        .join('\n');
+      return text.startsWith('\n') && text.trimEnd().endsWith(rest) && text.trim().length > rest.length;
+    }, first.slice('Hello'.length));
+    assert.strictEqual(await wb.notification(/needs a prompt/).count(), 0, 'no “needs a prompt” warning');
+    await wb.screenshot('hover-continue-with-line-break-at-start');
   });
 });

@@ -2,7 +2,9 @@
 import * as assert from 'assert';
 import type { Completion, GeneratedToken } from '../../src/core/generation';
 import { BranchTree } from '../../src/playground/branchTree';
+import { SEED_MAX, SEED_MIN } from '../../src/core/random';
 import { DEFAULT_SETTINGS, parseQuery, serializeQuery } from '../../src/playground/query';
+import { buildRequests } from '../../src/playground/requests';
 import { MAX_SAVED_RESULTS_CHARS, decodeResults, describeResults, encodeResults, type SavedResults } from '../../src/playground/savedResults';
 
 const tok = (id: number, text: string, logProb: number, extra: Partial<GeneratedToken> = {}): GeneratedToken => ({
@@ -106,5 +108,15 @@ describe('saved playground results', () => {
   it('are refused past the size kept', () => {
     const big = `{"cards":[],"differ":["${'x'.repeat(MAX_SAVED_RESULTS_CHARS)}"]}`;
     assert.throws(() => decodeResults(big, 'state'), /state: results larger than 4 MiB/);
+  });
+});
+
+describe('the seed box', () => {
+  it('takes the seeds lmp generate --seed takes, no more: a seed past 2^32 would reproduce a smaller one under its own name', () => {
+    const query = (seed: string) => ({ prompt: 'p', environments: '', settings: { ...DEFAULT_SETTINGS, model: 'ngram-classics', seed } });
+    assert.strictEqual(buildRequests(query('4294967295'))[0].options.seed, SEED_MAX);
+    assert.strictEqual(buildRequests(query('-2147483648'))[0].options.seed, SEED_MIN);
+    for (const seed of ['4294967296', '-2147483649', '9007199254740991'])
+      assert.throws(() => buildRequests(query(seed)), /seed must be a whole number from -2147483648 to 4294967295 \(as lmp generate --seed\)/);
   });
 });
