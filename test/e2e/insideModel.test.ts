@@ -290,11 +290,13 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     const first = 'Hello world, this is a test';
     fs.writeFileSync(path.join(session.workspace, 'first.txt'), first);
     await wb.openFile('first.txt');
-    await wb.hoverWord('Hello');
+    // Its first token, "H" (gpt-classics spells Hello H + ell + o).
+    await wb.hoverWord('H');
+    await wb.hover().filter({ hasText: 'token H' }).waitFor();
     const link = wb.hover().locator('a', { hasText: /^⏎$/ }).first();
     await link.waitFor();
     await link.click();
-    // "Hello" became a line break and a completion follows it; the rest of the line stays after it.
+    // "H" became a line break and a completion follows it; the rest of the line stays after it.
     await wb.page.waitForFunction((rest) => {
       const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line')) as HTMLElement[];
       const text = lines
