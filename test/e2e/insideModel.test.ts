@@ -292,7 +292,10 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     await wb.openFile('first.txt');
     // Its first token, "H" (gpt-classics spells Hello H + ell + o).
     await wb.hoverWord('H');
-    await wb.hover().filter({ hasText: 'token H' }).waitFor();
+    await wb
+      .hover()
+      .filter({ hasText: /token\s+H\s*p\s*=/ })
+      .waitFor();
     const link = wb.hover().locator('a', { hasText: /^⏎$/ }).first();
     await link.waitFor();
     await link.click();
