@@ -318,60 +318,68 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
 /**
  * The trie's links and values, checked once so that no query can loop over a bogus range, read
  * outside an array or return NaN: child ranges ascend and end at the next order's count, words
- * are vocabulary ids sorted within each range, probabilities are finite and at most 1.
+ * are vocabulary ids sorted within each range, probabilities are finite and at most 1. One pass
+ * over each order's values and one over its links: this runs over every n-gram on every load.
  */
 function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
   const V = orders[0].count;
   for (let k = 0; k < orders.length; k++) {
     const o = orders[k];
-    const bad = firstBadLogProb(o.logProb);
-    if (bad >= 0) fail(`${k + 1}-gram entry ${bad} has a bad log-probability ${o.logProb[bad]}`);
-    if (o.backoff) {
-      const b = firstNonFinite(o.backoff);
-      if (b >= 0) fail(`${k + 1}-gram entry ${b} has a bad backoff ${o.backoff[b]}`);
-      const high = o.backoff.findIndex((w) => w > MAX_LOG10_BACKOFF);
-      if (high >= 0) fail(`${k + 1}-gram entry ${high} has a backoff ${o.backoff[high]} above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
+    const bad = o.backoff ? firstBadValues(o.logProb, o.backoff) : firstBadLogProb(o.logProb);
+    if (bad >= 0) {
+      const p = o.logProb[bad];
+      if (!(p <= 0 && p > -Infinity)) fail(`${k + 1}-gram entry ${bad} has a bad log-probability ${p}`);
+      const b = o.backoff![bad];
+      if (!(b - b === 0)) fail(`${k + 1}-gram entry ${bad} has a bad backoff ${b}`);
+      fail(`${k + 1}-gram entry ${bad} has a backoff ${b} above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
     }
     if (k === orders.length - 1) break;
     const cs = o.childStart!;
     const next = orders[k + 1];
     if (cs[0] !== 0 || cs[o.count] !== next.count) fail(`${k + 1}-gram links do not cover the ${k + 2}-grams`);
-    const range = firstBadRange(cs, o.count);
-    if (range >= 0) fail(`${k + 1}-gram entry ${range} has a bad child range`);
-    const w = firstBadWord(next.words, V);
-    if (w >= 0) fail(`${k + 2}-gram entry ${w} has a word id ${next.words[w]} outside the vocabulary of ${V}`);
-    const unsorted = firstUnsortedChild(cs, o.count, next.words);
-    if (unsorted >= 0) fail(`${k + 2}-gram entry ${unsorted} is out of order`);
+    const link = firstBadLink(cs, o.count, next.words, V);
+    if (link.range >= 0) fail(`${k + 1}-gram entry ${link.range} has a bad child range`);
+    if (link.child >= 0) {
+      const w = next.words[link.child];
+      if (w >= V) fail(`${k + 2}-gram entry ${link.child} has a word id ${w} outside the vocabulary of ${V}`);
+      fail(`${k + 2}-gram entry ${link.child} is out of order`);
+    }
   }
 }
 
-// Tight loops without closures: they run over every n-gram on every load.
+// Tight loops without closures.
 function firstBadLogProb(a: Float32Array): number {
   // Written as a negation so that NaN fails too.
   for (let i = 0; i < a.length; i++) if (!(a[i] <= 0 && a[i] > -Infinity)) return i;
   return -1;
 }
 
-function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) if (!(a[i] - a[i] === 0)) return i;
-  return -1;
-}
-
-/** Ranges ascend (so each lies within [0, childStart[count]], which is the next order's count). */
-function firstBadRange(cs: Uint32Array, count: number): number {
-  for (let p = 0; p < count; p++) if (cs[p + 1] < cs[p]) return p;
-  return -1;
-}
-
-function firstBadWord(words: Uint32Array, V: number): number {
-  for (let i = 0; i < words.length; i++) if (words[i] >= V) return i;
-  return -1;
-}
-
-/** Words strictly ascend within each parent's range (binary search relies on it); ranges were checked. */
-function firstUnsortedChild(cs: Uint32Array, count: number, words: Uint32Array): number {
-  for (let p = 0; p < count; p++) {
-    for (let c = cs[p] + 1, end = cs[p + 1]; c < end; c++) if (words[c] <= words[c - 1]) return c;
+/** The first entry whose log-probability is not in (-∞, 0] or whose backoff is not in (-∞, MAX_LOG10_BACKOFF] (NaN fails both). */
+function firstBadValues(logProb: Float32Array, backoff: Float32Array): number {
+  for (let i = 0; i < logProb.length; i++) {
+    const p = logProb[i];
+    const b = backoff[i];
+    if (!(p <= 0 && p > -Infinity && b <= MAX_LOG10_BACKOFF && b > -Infinity)) return i;
   }
   return -1;
+}
+
+/**
+ * The first parent whose range descends, or the first child (in file order) whose word is outside
+ * the vocabulary or not above its elder sibling's. With cs[0] = 0 and cs[count] checked, ascending
+ * ranges tile the next order exactly, so every child is visited once.
+ */
+function firstBadLink(cs: Uint32Array, count: number, words: Uint32Array, V: number): { range: number; child: number } {
+  for (let p = 0; p < count; p++) {
+    const end = cs[p + 1];
+    let c = cs[p];
+    if (end < c) return { range: p, child: -1 };
+    let previous = -1;
+    for (; c < end; c++) {
+      const w = words[c];
+      if (w >= V || w <= previous) return { range: -1, child: c };
+      previous = w;
+    }
+  }
+  return { range: -1, child: -1 };
 }
