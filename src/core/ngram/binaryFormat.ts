@@ -13,7 +13,7 @@
  * array is checked against the bytes present before anything is allocated, and the trie's links
  * are checked (after decoding) before any query can follow them.
  */
-import { xxh32, Xxh32 } from '../checksum';
+import { Xxh32 } from '../checksum';
 import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
@@ -160,7 +160,35 @@ export function* ngramBinaryChunks(model: NgramModel, metadata: NgramFileMetadat
   yield tail;
 }
 
-export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): { model: NgramModel; metadata: NgramFileMetadata } {
+type ReadResult = { model: NgramModel; metadata: NgramFileMetadata };
+
+export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): ReadResult {
+  const steps = readSteps(bytes, fileName);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * readNgramBinary in slices of a few milliseconds (the checksum a few MiB at a time, each array,
+ * each order's checks), with `pause` between them: on the extension host's thread, its event loop
+ * runs between slices instead of waiting for the whole load.
+ */
+export async function readNgramBinaryInSlices(bytes: Uint8Array, fileName: string, pause: () => Promise<void>): Promise<ReadResult> {
+  const steps = readSteps(bytes, fileName);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/** Bytes of checksum between two slices. */
+const CHECKSUM_SLICE = 4 << 20;
+
+/** The reading of a file, yielding between slices of work. */
+function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadResult> {
   const fail = (msg: string): never => {
     throw new ModelFormatError(msg, fileName);
   };
@@ -181,7 +209,12 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     if (bytes.length < declared) fail(`file is truncated: ${bytes.length} bytes of ${declared}`);
     if (bytes.length > declared) fail(`file has ${bytes.length - declared} bytes more than the ${declared} its header declares`);
     contentEnd = bytes.length - CHECKSUM_BYTES;
-    if (xxh32(bytes.subarray(0, contentEnd)) !== view.getUint32(contentEnd, true)) {
+    const checksum = new Xxh32();
+    for (let at = 0; at < contentEnd; at += CHECKSUM_SLICE) {
+      checksum.update(bytes.subarray(at, Math.min(at + CHECKSUM_SLICE, contentEnd)));
+      yield;
+    }
+    if (checksum.digest() !== view.getUint32(contentEnd, true)) {
       fail('the file is damaged: its checksum does not match its content (a changed or lost byte); copy it again or retrain the model');
     }
   }
@@ -196,6 +229,7 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
   const dataStart = fixed + ((headerLength + 3) & ~3);
   if (dataStart > contentEnd) fail('file is truncated (header)');
   const h = checkHeader(header, contentEnd - dataStart, version, fail);
+  yield;
   let data: Uint8Array;
   let base: number;
   if (h.arrays.every((r) => r.layout === undefined || r.layout === 'plain')) {
@@ -209,6 +243,7 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     for (const r of h.arrays) {
       const stored = bytes.subarray(dataStart + r.offset, dataStart + r.offset + 4 * r.length);
       decodeArray(stored, r.layout ?? 'plain', new Uint32Array(data.buffer, r.offset, r.length));
+      yield;
     }
   }
   const orders: NgramOrder[] = h.counts.map((count) => ({ count, words: new Uint32Array(0), logProb: new Float32Array(0) }));
@@ -223,7 +258,7 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     const stored = o.counts as unknown as Uint32Array | undefined;
     if (stored) o.counts = new CompactCounts(stored);
   }
-  checkTrie(orders, fail);
+  yield* checkTrie(orders, fail);
   let vocab: Vocabulary;
   try {
     vocab = Vocabulary.fromWords(h.vocabulary);
@@ -321,7 +356,7 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
  * are vocabulary ids sorted within each range, probabilities are finite and at most 1. One pass
  * over each order's values and one over its links: this runs over every n-gram on every load.
  */
-function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
+function* checkTrie(orders: NgramOrder[], fail: (msg: string) => never): Generator<void> {
   const V = orders[0].count;
   for (let k = 0; k < orders.length; k++) {
     const o = orders[k];
@@ -333,6 +368,7 @@ function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
       if (!(b - b === 0)) fail(`${k + 1}-gram entry ${bad} has a bad backoff ${b}`);
       fail(`${k + 1}-gram entry ${bad} has a backoff ${b} above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
     }
+    yield;
     if (k === orders.length - 1) break;
     const cs = o.childStart!;
     const next = orders[k + 1];
@@ -344,6 +380,7 @@ function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
       if (w >= V) fail(`${k + 2}-gram entry ${link.child} has a word id ${w} outside the vocabulary of ${V}`);
       fail(`${k + 2}-gram entry ${link.child} is out of order`);
     }
+    yield;
   }
 }
 
