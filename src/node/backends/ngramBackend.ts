@@ -9,8 +9,9 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../../core/errors';
 import { MAX_MODEL_BYTES } from '../../core/modelLimits';
-import { NGRAM_CAPABILITIES, type NgramLanguageModel } from '../../core/ngram/ngramLanguageModel';
-import { ngramFileKind, ngramFromBytes, SNIFF_BYTES, type NgramFileKind } from '../../core/ngram/ngramFromBytes';
+import { NGRAM_CAPABILITIES, NgramLanguageModel } from '../../core/ngram/ngramLanguageModel';
+import { readNgramBinaryInSlices } from '../../core/ngram/binaryFormat';
+import { ngramFileKind, SNIFF_BYTES, type NgramFileKind } from '../../core/ngram/ngramFromBytes';
 import { ngramFromChunks } from '../../core/ngram/ngramFromChunks';
 import { unpackTokenizer } from '../../core/ngram/packedVocabulary';
 import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from '../modelFileStream';
@@ -72,10 +73,14 @@ export async function loadNgramFile(
     } catch (e) {
       throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
     }
-    return ngramFromBytes(bytes, file, name);
+    const { model, metadata } = await readNgramBinaryInSlices(bytes, file, nextTurn);
+    return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
   }
-  return ngramFromChunks(modelFileChunks(file, text ? Infinity : maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size });
+  return ngramFromChunks(modelFileChunks(file, text ? Infinity : maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size, pause: nextTurn });
 }
+
+/** A turn of the event loop: what is waiting (the editor's requests, on the host) runs before the load goes on. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** What the file's first bytes (gunzipped when it is gzipped) say it is; 'other' when they cannot be read. */
 function fileKind(file: string, gzipped: boolean): NgramFileKind {
@@ -138,7 +143,7 @@ export const ngramBackend: ModelBackend = {
   prefersHost: (model) => prefersHost(model.location),
   async hostTokenizer(model, _options, loaded) {
     if (!loaded?.vocabulary) throw new LmError(`${model.name}: the worker that loaded the n-gram model sent no vocabulary`);
-    return unpackTokenizer(loaded.vocabulary, () => new Promise((resolve) => setImmediate(resolve)));
+    return unpackTokenizer(loaded.vocabulary, nextTurn);
   },
   webviewFiles: (model) => ({ files: { file: { path: model.location, name: path.basename(model.location), maxBytes: MAX_MODEL_BYTES } } }),
 };
