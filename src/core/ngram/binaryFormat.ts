@@ -402,15 +402,15 @@ function firstBadValues(logProb: Float32Array, backoff: Float32Array): number {
 }
 
 /**
- * The first parent whose range descends, or the first child (in file order) whose word is outside
- * the vocabulary or not above its elder sibling's. With cs[0] = 0 and cs[count] checked, ascending
- * ranges tile the next order exactly, so every child is visited once.
+ * The first parent whose range descends or passes the next order's end, or the first child (in
+ * file order) whose word is outside the vocabulary or not above its elder sibling's. With cs[0] = 0
+ * and cs[count] checked, ascending ranges tile the next order exactly: every child is visited once.
  */
 function firstBadLink(cs: Uint32Array, count: number, words: Uint32Array, V: number): { range: number; child: number } {
   for (let p = 0; p < count; p++) {
     const end = cs[p + 1];
     let c = cs[p];
-    if (end < c) return { range: p, child: -1 };
+    if (end < c || end > words.length) return { range: p, child: -1 };
     let previous = -1;
     for (; c < end; c++) {
       const w = words[c];
