@@ -21,6 +21,8 @@ export interface ChosenToken {
   prompt?: string;
   /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: the prompt's tokens before it). */
   before: number[];
+  /** For a generated token: how many of `before` its generation was given (a branch's continuation), which fixes the window it read. */
+  generated?: number;
   token: GeneratedToken;
   /** Where the token is, as the panel's heading says it ("token 3 of branch 2"). */
   where: string;

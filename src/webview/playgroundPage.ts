@@ -373,12 +373,15 @@ function showChosen(state: CompletionState, chosen: ChosenToken, span: Element |
 function chooseToken(state: CompletionState, id: number, index: number, span?: Element | null): void {
   const path = state.tree.path(id);
   const token = path[index];
+  // The generation that drew the token (a branch's first token is its parent's draw) was given the prompt and, for a branch, its path to its choice.
+  const owner = state.tree.owner(id, index);
   showChosen(
     state,
     {
       model: state.model,
       prompt: state.request.prompt,
       before: path.slice(0, index).map((t) => t.id),
+      generated: owner.parent === undefined ? 0 : owner.at + 1,
       token,
       where: `token ${index + 1} of ${id === 0 ? 'the completion' : `branch ${id}`}`,
     },
