@@ -5,7 +5,7 @@
  * result's tokens.
  */
 import type { GeneratedToken } from '../core/generation';
-import { formatProbability } from '../core/numberFormat';
+import { formatLogProbability } from '../core/numberFormat';
 import type { BranchTree } from '../playground/branchTree';
 import { logProbBits } from '../playground/completionSummary';
 import { tokenLabel } from '../playground/pieceTip';
@@ -21,10 +21,10 @@ export function branchHead(tree: BranchTree, id: number, running: boolean): stri
   const d = tree.divergence(id)!;
   const lp = tree.pathLogProb(id);
   const b = tree.branch(id);
-  const ended = running ? 'generating…' : b.finishReason ? FINISH[b.finishReason] : 'stopped';
+  const ended = running ? 'generating…' : b.failed ? `failed: ${b.failed}` : b.finishReason ? FINISH[b.finishReason] : 'stopped';
   return (
     `branch ${id}${b.parent ? ` (of branch ${b.parent})` : ''} · at token ${d.index + 1}: ${tokenLabel(d.chosen)} instead of ${tokenLabel(d.replaced)} · ` +
-    `log₂ p(path) = ${logProbBits(lp)} · p = ${formatProbability(Math.exp(lp))} · ${tree.path(id).length} tokens · ${ended}`
+    `log₂ p(path) = ${logProbBits(lp)} · p = ${formatLogProbability(lp)} · ${tree.path(id).length} tokens · ${ended}`
   );
 }
 

@@ -6,7 +6,7 @@
 import type { BackendCapabilities, InsideView } from '../core/backends/capabilities';
 import type { EngineConnection } from '../core/engine/engineClient';
 import type { GeneratedToken } from '../core/generation';
-import { formatBits, formatProbability, surprisalBits } from '../core/numberFormat';
+import { formatBits, formatLogProbability, surprisalBits } from '../core/numberFormat';
 import { tokenLabel } from '../playground/pieceTip';
 import { el } from './dom';
 import { attentionSection } from './attentionSection';
@@ -63,7 +63,7 @@ export interface InsidePanelOptions {
 /** Fills `panel` with the chosen token's view; sections fill in as the engine answers. */
 export function showInside(panel: HTMLElement, ctx: InsideContext, options: InsidePanelOptions): void {
   const t = ctx.chosen.token;
-  const p = (logProb: number) => formatProbability(Math.exp(logProb));
+  const p = (logProb: number) => formatLogProbability(logProb);
   const alternatives = t.alternatives ?? [];
   const heading = el(
     'h2',

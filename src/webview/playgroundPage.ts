@@ -457,7 +457,11 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
     state.tree.finish(branch.id, c.tokens, c.finishReason);
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped: the branch keeps what was generated.', 'info');
-    else message((e as Error).message);
+    else {
+      // On the branch's row, where the user is looking; the form's message line may be far above.
+      state.tree.fail(branch.id, (e as Error).message);
+      message((e as Error).message);
+    }
   } finally {
     running = undefined;
     byId('stop').setAttribute('disabled', '');

@@ -154,8 +154,10 @@ async function serverTopTokens(m: LanguageModel, prompt: string, k: number, sign
   return { top, entropy: NaN, logProbs: Float64Array.from(top, (a) => a.logProb), topOnly: true };
 }
 
-/** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text. */
-function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens {
+/** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text (for a server model, that text). */
+function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens | string {
+  // A server tokenizes for itself: it is given the text, the tokens' bytes decoded together.
+  if (model.server) return prompt + model.tokenizer.decode(ids, prompt.length > 0);
   const tokens = model.tokenizer.encode(prompt, true);
   let text = prompt;
   for (let i = 0; i < ids.length; i++) {
