@@ -65,6 +65,8 @@ export interface GeneratedToken {
   /** ln p(token | context) under the model (T = 1). */
   logProb: number;
   rank?: number;
+  /** A model on a server that gives no rank: the token is not among its top `rankAbove`, so its rank is above that. */
+  rankAbove?: number;
   alternatives?: Alternative[];
   /** UTF-8 bytes, from tokenizers whose tokens are bytes (byte-level BPE, SentencePiece byte fallback): a token may hold part of a character. */
   bytes?: number[];

@@ -28,8 +28,15 @@ export function branchHead(tree: BranchTree, id: number, running: boolean): stri
   );
 }
 
-/** One branch's row. */
-export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose: (id: number, index: number) => void, running: boolean): HTMLElement {
+/** One branch's row; a running one has its own Stop, beside it rather than at the top of the page. */
+export function branchRow(
+  tree: BranchTree,
+  id: number,
+  spans: SpanMaker,
+  choose: (id: number, index: number) => void,
+  running: boolean,
+  stop?: () => void,
+): HTMLElement {
   const b = tree.branch(id);
   const path = tree.path(id);
   const pick = (index: number) => choose(id, index);
@@ -38,7 +45,7 @@ export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose
   const row = el(
     'li',
     { class: 'branch', 'data-branch': String(id), tabindex: '-1', 'data-depth': String(tree.depth(id)) },
-    el('div', { class: 'branch-head meta' }, branchHead(tree, id, running)),
+    el('div', { class: 'branch-head meta' }, branchHead(tree, id, running), ...(running && stop ? [stopButton(id, stop)] : [])),
     el('div', { class: 'branch-text' }, fragment(shared), fragment(spans(b.tokens, pick, b.at))),
   );
   // Set in code: the page's content security policy refuses inline `style` attributes.
@@ -46,12 +53,31 @@ export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose
   return row;
 }
 
-/** Every branch but the completion itself, in tree order. */
-export function renderBranches(list: HTMLElement, tree: BranchTree, spans: SpanMaker, choose: (id: number, index: number) => void, running?: number): void {
+/**
+ * One button, moved into each new drawing of the running branch's row: rows are drawn again as
+ * tokens stream in, and a click whose press and release met two different buttons would be lost.
+ */
+let stopButtonElement: HTMLElement | undefined;
+function stopButton(id: number, stop: () => void): HTMLElement {
+  const button = (stopButtonElement ??= el('vscode-button', { secondary: '', class: 'branch-stop' }, 'Stop'));
+  button.setAttribute('aria-label', `Stop branch ${id} (it keeps what it made)`);
+  button.onclick = stop;
+  return button;
+}
+
+/** Every branch but the completion itself, in tree order; `stop` ends the running one's generation. */
+export function renderBranches(
+  list: HTMLElement,
+  tree: BranchTree,
+  spans: SpanMaker,
+  choose: (id: number, index: number) => void,
+  running?: number,
+  stop?: () => void,
+): void {
   const rows = tree
     .ordered()
     .filter((b) => b.parent !== undefined)
-    .map((b) => branchRow(tree, b.id, spans, choose, b.id === running));
+    .map((b) => branchRow(tree, b.id, spans, choose, b.id === running, stop));
   list.replaceChildren(...rows);
   list.hidden = rows.length === 0;
 }

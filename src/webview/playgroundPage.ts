@@ -40,6 +40,7 @@ import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
 import { BranchTree } from '../playground/branchTree';
+import { branchSettings } from '../playground/branchSettings';
 import { renderBranches } from './branchView';
 import { showInside, type ChosenToken } from './insidePanel';
 
@@ -362,9 +363,20 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
 const loadedCapabilities = new Map<string, BackendCapabilities>();
 const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
 
+const modelLabel = (spec: string) => config.models.find((m) => m.spec === spec)?.label ?? spec;
+
 function showChosen(state: CompletionState, chosen: ChosenToken, span: Element | null, branch?: (alternative: number) => void): void {
   markChosen(span);
-  showInside(insidePanel, insideContext(state, chosen), { capabilities: capabilitiesOf(state.model), branch });
+  showInside(insidePanel, insideContext(state, chosen), {
+    capabilities: capabilitiesOf(state.model),
+    branch,
+    settings: branchSettings(modelLabel(state.model), state.request.options),
+    closed: () => {
+      markChosen(null);
+      // Back to the token the panel was about, when it is still on the page.
+      if (span?.isConnected) (span as HTMLElement).focus();
+    },
+  });
   insidePanel.scrollIntoView({ block: 'nearest' });
   byId<HTMLElement>('inside-heading').focus();
 }
@@ -412,6 +424,7 @@ function drawBranches(state: CompletionState, running?: number): void {
     (tokens, choose, first) => tokenSpans(tokens, choose, first),
     (id, index) => chooseToken(state, id, index),
     running,
+    stopRunning,
   );
 }
 
@@ -640,9 +653,10 @@ startTemperatureExplorer({
 
 // ---------------------------------------------------------------- wiring
 byId('run').addEventListener('click', () => void run());
-byId('stop').addEventListener('click', () => {
+function stopRunning(): void {
   if (running) running.cancelled = true;
-});
+}
+byId('stop').addEventListener('click', stopRunning);
 byId('save').addEventListener('click', () => vscode.postMessage({ type: 'saveQuery', query: readQuery() }));
 byId('open').addEventListener('click', () => vscode.postMessage({ type: 'openQuery' }));
 gallerySelect.addEventListener('change', () => {

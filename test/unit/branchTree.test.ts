@@ -78,13 +78,20 @@ describe("a branch's row head", () => {
     const tree = new BranchTree(root, 'length');
     const { branch } = tree.branchFrom(0, 1, alts[1]);
     // 300 tokens of p = 0.07: ln p(path) ≈ −798, p ≈ 10⁻³⁴⁶.
-    tree.finish(branch.id, Array.from({ length: 300 }, (_, i) => tok(40 + i, ' x', 0.07)), 'length');
+    tree.finish(
+      branch.id,
+      Array.from({ length: 300 }, (_, i) => tok(40 + i, ' x', 0.07)),
+      'length',
+    );
     const lp = tree.pathLogProb(branch.id);
     assert.strictEqual(Math.exp(lp), 0, 'the product underflows a double');
     const log10Percent = lp / Math.LN10 + 2;
     const exponent = Math.floor(log10Percent);
     const head = branchHead(tree, branch.id, false);
-    assert.ok(head.includes(`p = ${(10 ** (log10Percent - exponent)).toFixed(2)}×10⁻${[...String(-exponent)].map((c) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(c)]).join('')}%`), head);
+    assert.ok(
+      head.includes(`p = ${(10 ** (log10Percent - exponent)).toFixed(2)}×10⁻${[...String(-exponent)].map((c) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(c)]).join('')}%`),
+      head,
+    );
     assert.ok(!head.includes('p = 0%'), head);
   });
 });
