@@ -21,7 +21,7 @@ import type { EngineRequest, EngineResponse, ModelDescription, ModelFileBytes } 
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
-import { formatProbability } from '../core/numberFormat';
+import { formatProbability, visibleToken } from '../core/numberFormat';
 import { GALLERY } from '../playground/gallery';
 import { galleryExampleFor, galleryNotes, type ScoredPrompt } from '../playground/galleryNotes';
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
@@ -262,6 +262,11 @@ interface TokenView extends GeneratedToken {
 }
 
 const tip = byId<HTMLElement>('token-tip');
+
+/** A token's text with each line break in a span of its own, which the style sheet marks ⏎ (a token of line breaks alone is otherwise an empty box). */
+function withLineBreakMarks(text: string): (string | HTMLElement)[] {
+  return text.split('\n').flatMap((part, i) => [...(i ? [el('span', { class: 'lb' }, '\n')] : []), ...(part ? [part] : [])]);
+}
 /**
  * Token spans, with byte tokens that split a character merged into one span. With `choose`, a
  * click or Enter on a span chooses its token (its index plus `first`) for the inside panel.
@@ -276,9 +281,9 @@ function tokenSpans(tokens: TokenView[], choose?: (index: number) => void, first
         class: `tok${group[0].prompt ? ' prompt' : ''}`,
         tabindex: '0',
         'aria-describedby': 'token-tip',
-        'aria-label': `${piece.text}: p ${formatProbability(p)}`,
+        'aria-label': `${visibleToken(piece.text)}: p ${formatProbability(p)}`,
       },
-      piece.text,
+      ...withLineBreakMarks(piece.text),
     );
     if (Number.isFinite(p))
       span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
