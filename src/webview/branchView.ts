@@ -28,6 +28,16 @@ export function branchHead(tree: BranchTree, id: number, running: boolean): stri
   );
 }
 
+/** A branch's path as token spans, the part it shares with its parent greyed. */
+function pathSpans(tree: BranchTree, id: number, spans: SpanMaker, choose: (id: number, index: number) => void): DocumentFragment {
+  const b = tree.branch(id);
+  const path = tree.path(id);
+  const pick = (index: number) => choose(id, index);
+  const shared = spans(path.slice(0, b.at), pick, 0);
+  for (const s of shared) s.classList.add('shared');
+  return fragment([...shared, ...spans(b.tokens, pick, b.at)]);
+}
+
 /** One branch's row; a running one has its own Stop, beside it rather than at the top of the page. */
 export function branchRow(
   tree: BranchTree,
@@ -37,35 +47,33 @@ export function branchRow(
   running: boolean,
   stop?: () => void,
 ): HTMLElement {
-  const b = tree.branch(id);
-  const path = tree.path(id);
-  const pick = (index: number) => choose(id, index);
-  const shared = spans(path.slice(0, b.at), pick, 0);
-  for (const s of shared) s.classList.add('shared');
   const row = el(
     'li',
     { class: 'branch', 'data-branch': String(id), tabindex: '-1', 'data-depth': String(tree.depth(id)) },
-    el('div', { class: 'branch-head meta' }, branchHead(tree, id, running), ...(running && stop ? [stopButton(id, stop)] : [])),
-    el('div', { class: 'branch-text' }, fragment(shared), fragment(spans(b.tokens, pick, b.at))),
+    el(
+      'div',
+      { class: 'branch-head meta' },
+      el('span', { class: 'branch-summary' }, branchHead(tree, id, running)),
+      ...(running && stop ? [stopButton(id, stop)] : []),
+    ),
+    el('div', { class: 'branch-text' }, pathSpans(tree, id, spans, choose)),
   );
   // Set in code: the page's content security policy refuses inline `style` attributes.
   row.style.marginLeft = `${(tree.depth(id) - 1) * 1.5}em`;
   return row;
 }
 
-/**
- * One button, moved into each new drawing of the running branch's row: rows are drawn again as
- * tokens stream in, and a click whose press and release met two different buttons would be lost.
- */
-let stopButtonElement: HTMLElement | undefined;
 function stopButton(id: number, stop: () => void): HTMLElement {
-  const button = (stopButtonElement ??= el('vscode-button', { secondary: '', class: 'branch-stop' }, 'Stop'));
-  button.setAttribute('aria-label', `Stop branch ${id} (it keeps what it made)`);
-  button.onclick = stop;
+  const button = el('vscode-button', { secondary: '', class: 'branch-stop', 'aria-label': `Stop branch ${id} (it keeps what it made)` }, 'Stop');
+  button.addEventListener('click', stop);
   return button;
 }
 
-/** Every branch but the completion itself, in tree order; `stop` ends the running one's generation. */
+/**
+ * Every branch but the completion itself, in tree order; `stop` ends the running one's generation.
+ * While a branch runs, its row is updated in place as tokens stream in: its Stop stays the same
+ * button under the pointer.
+ */
 export function renderBranches(
   list: HTMLElement,
   tree: BranchTree,
@@ -74,6 +82,12 @@ export function renderBranches(
   running?: number,
   stop?: () => void,
 ): void {
+  const live = running === undefined ? null : list.querySelector<HTMLElement>(`[data-branch="${running}"]`);
+  if (live?.querySelector('.branch-stop')) {
+    live.querySelector('.branch-summary')!.textContent = branchHead(tree, running!, true);
+    live.querySelector('.branch-text')!.replaceChildren(pathSpans(tree, running!, spans, choose));
+    return;
+  }
   const rows = tree
     .ordered()
     .filter((b) => b.parent !== undefined)

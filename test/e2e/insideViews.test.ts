@@ -81,14 +81,14 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     await map.waitFor({ timeout: 60_000 }).catch(async (e: Error) => assert.fail(`${e.message}\n${await panelText()}`));
     // Context: <|endoftext|> It ␣was ␣a ␣fine — the tokens before ␣morning.
     const headers = await map.locator('thead th').allInnerTexts();
-    assert.deepStrictEqual(headers.slice(1), ['<|endoftext|>', 'It', '␣was', '␣a', '␣fine']);
+    assert.deepStrictEqual(headers.slice(1), ['<|endoftext|>', 'It', '␣was', '␣a', '␣fine', 'max']);
     assert.strictEqual(await map.locator('tbody tr').count(), 9, 'the mean and 8 heads');
     // Each row's weights sum to 1.
     const weights = (row: number) =>
       map
         .locator('tbody tr')
         .nth(row)
-        .locator('td')
+        .locator('td[data-weight]')
         .evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-weight'))));
     const mean = await weights(0);
     assert.ok(Math.abs(mean.reduce((a, b) => a + b, 0) - 1) < 1e-5, `the mean row sums to ${mean.join(' + ')}`);
@@ -96,7 +96,7 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     const shades = await map
       .locator('tbody tr')
       .first()
-      .locator('td')
+      .locator('td[data-weight]')
       .evaluateAll((cells) => cells.map((c) => getComputedStyle(c).backgroundColor));
     const strongest = mean.indexOf(Math.max(...mean));
     assert.notStrictEqual(shades[strongest], 'rgba(0, 0, 0, 0)', `the strongest mean cell is shaded: ${shades.join(', ')}`);
@@ -184,7 +184,10 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     // The chosen row's weights are in a table the keyboard reaches.
     await attention.locator('.attention-values summary').focus();
     await wb.page.keyboard.press('Enter');
-    assert.strictEqual(await attention.locator('#attention-values tbody tr').count(), 128);
+    // One row per context token the model read: the generation's window (the prompt's last half window and 3 tokens), not 128.
+    const columns = (await attention.locator('#attention-heatmap thead th').count()) - 2;
+    assert.strictEqual(await attention.locator('#attention-values tbody tr').count(), columns);
+    assert.strictEqual(columns, 64 + 3, "the generation's window");
     await attention.locator('#attention-heatmap').scrollIntoViewIfNeeded();
     await wb.screenshot('inside-long-prompt-attention');
     await frame.locator('#logit-lens-table').scrollIntoViewIfNeeded();
@@ -218,7 +221,7 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     await frame.locator('#inside').waitFor({ state: 'hidden' });
   });
 
-  it("a branch says which settings it continues with, has a Stop on its row, and a stopped one says so", async function () {
+  it('a branch says which settings it continues with, has a Stop on its row, and a stopped one says so', async function () {
     const { wb } = session;
     await fill('prompt', 'It was a dark and stormy night, and');
     await fill('maxTokens', '400');
