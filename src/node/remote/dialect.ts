@@ -47,9 +47,21 @@ export interface RemoteDialect {
    * The tokens of `text` with log-probs, the server's begin-of-text token (if it adds one) first,
    * each with its `topK` likeliest alternatives (0: none) and its rank where the server gives
    * ranks; a server that gives none is asked for `rankTopK` alternatives at least, so that a rank
-   * up to it is known.
+   * up to it is known. A prompt of token ids is scored as those tokens (no begin-of-text added).
    */
-  score?(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]>;
+  score?(
+    endpoint: Endpoint,
+    model: string,
+    prompt: string | readonly number[],
+    topK: number,
+    rankTopK: number,
+    signal?: CancelSignal,
+  ): Promise<ServerPosition[]>;
+  /**
+   * The server's token ids of `text` (vLLM's and lmp serve's `POST /tokenize`), its begin-of-text
+   * token first with `addSpecial`; undefined where the server has no such route.
+   */
+  tokenize?(endpoint: Endpoint, model: string, text: string, addSpecial: boolean, signal?: CancelSignal): Promise<number[] | undefined>;
   /**
    * Streams completions; `onToken` gets each generated token of completion `index`, and returns
    * true when the caller wants no more of it. Resolves with each completion's finish reason;
