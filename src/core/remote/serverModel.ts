@@ -58,6 +58,8 @@ export interface ServerModel {
    * id, null where the server scored nothing (the first), else its numbers given the ids before it.
    */
   scoreIds?(ids: readonly number[], options: { topK: number; signal?: CancelSignal }): Promise<(ServerScore | null)[]>;
+  /** Asks the server something cheap (its model list): resolves once it answers, rejects with why it does not. */
+  ping?(signal?: CancelSignal): Promise<void>;
   /** Sampling on the server with the options' temperature, top-p, seed, stops, n and max tokens, streamed. */
   generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]>;
 }

@@ -73,6 +73,26 @@ export const serverWaits = new Set<(wait: ServerWait) => void>();
 
 let requestIds = 0;
 
+/** Whether a server answers: it stopped answering (refused, no answer in time), or answered again. */
+export interface ServerReachability {
+  /** The server's origin (`http://host:port`). */
+  origin: string;
+  reachable: boolean;
+  /** Why it is unreachable: the message of the request that found it so. */
+  reason?: string;
+}
+
+/** Listeners told when a server stops answering or answers again (the editor's status bar). */
+export const serverReachability = new Set<(r: ServerReachability) => void>();
+/** Origins last found not answering. */
+const unreachable = new Set<string>();
+
+function tellReachability(origin: string, reachable: boolean, reason?: string): void {
+  if (reachable ? !unreachable.delete(origin) : unreachable.has(origin) && !reason) return;
+  if (!reachable) unreachable.add(origin);
+  for (const listener of serverReachability) listener({ origin, reachable, reason });
+}
+
 function tellWait(wait: ServerWait): void {
   for (const listener of serverWaits) listener(wait);
 }
@@ -395,8 +415,15 @@ export class Endpoint {
           redirect: 'manual',
         });
       } catch (e) {
-        return failed(e);
+        try {
+          return failed(e);
+        } catch (why) {
+          // No answer at all: the server is down or out of reach (not a cancel, not a closed model).
+          if (why instanceof NetworkError) tellReachability(this.origin, false, why.message);
+          throw why;
+        }
       }
+      tellReachability(this.origin, true);
       if (res.status >= 300 && res.status < 400) {
         controller.abort('done');
         const to = res.headers.get('location');

@@ -128,6 +128,10 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     this.http.close();
   }
 
+  async ping(signal?: ScoreTextOptions['signal']): Promise<void> {
+    await this.dialect.listModels(this.http, signal);
+  }
+
   private alternative(top: ServerPosition['top'][number]): Alternative {
     const bytes = pieceBytes(top.piece);
     const a: Alternative = { id: this.tokenizer.id(top.piece), text: bytes ? byteTokenText(Uint8Array.from(bytes)) : top.piece.text, logProb: top.logProb };
