@@ -233,6 +233,8 @@ export function serverHoverFacts(
   range: ScoredRange,
   offset: number,
   line: { text: string; start: number },
+  /** Tokens a prediction reads at most, for a Markov model (an n-gram model on lmp serve). */
+  markovContext?: number,
 ): (HoverFacts & { start: number; length: number }) | null {
   const scored = range.tokens;
   const index = scored.findIndex((t) => t.length > 0 && t.start <= offset && offset < t.start + t.length && !/^\s+$/.test(t.text));
@@ -272,12 +274,18 @@ export function serverHoverFacts(
     vocabSize: 0,
     alternatives: head.alternatives ?? [],
     topOnly: true,
-    oov: false,
+    oov: head.oov,
     modelName,
-    context: { tokens: range.contextTokens + first, whole: range.fromDocumentStart },
+    context: contextRead(range.contextTokens + first, range.fromDocumentStart, markovContext),
     bytes,
     word,
   };
+}
+
+/** The context a prediction read: the tokens sent before it, or fewer for a Markov model, which reads its last n − 1 only. */
+function contextRead(tokens: number, whole: boolean, markovContext: number | undefined): { tokens: number; whole: boolean } {
+  if (markovContext === undefined || tokens <= markovContext) return { tokens, whole };
+  return { tokens: markovContext, whole: false };
 }
 
 /** The heat-map's requests for a model with a context of `contextLength` tokens: context, alternatives asked, requests out at once. */
@@ -317,7 +325,7 @@ export async function serverHoverAt(
   let to = offset;
   while (to < line.end && !space(to)) to++;
   const scored = await scoreRange(server, read, from, to, { ...options, maxContextChars: from - windowStart });
-  return serverHoverFacts(modelName, scored, offset, line);
+  return serverHoverFacts(modelName, scored, offset, line, server.markovContext);
 }
 
 /**
@@ -392,5 +400,11 @@ export async function serverHoverInWindow(
     scored.push({ ...s, start: tokens(i).start, length: tokens(i).length });
   }
   const cs = contextStart(first);
-  return serverHoverFacts(modelName, { tokens: scored, context: [], contextTokens: from - cs, fromDocumentStart: fromDocumentStart && cs === 0 }, offset, line);
+  return serverHoverFacts(
+    modelName,
+    { tokens: scored, context: [], contextTokens: from - cs, fromDocumentStart: fromDocumentStart && cs === 0 },
+    offset,
+    line,
+    server.markovContext,
+  );
 }

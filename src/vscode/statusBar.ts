@@ -31,9 +31,7 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
         if (asking) return;
         asking = true;
         // An answer tells the listeners (reachable); a failure keeps it down.
-        void (server.ping?.() ?? Promise.resolve())
-          .catch(() => undefined)
-          .finally(() => (asking = false));
+        void (server.ping?.() ?? Promise.resolve()).catch(() => undefined).finally(() => (asking = false));
       }, PING_MS);
       down = { origin: r.origin, reason: r.reason ?? 'no answer', timer };
     }

@@ -13,7 +13,8 @@ const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digit
 const int = (x: number) => x.toLocaleString('en-US');
 
 const header = ['Model', 'Bits per character', 'Bits per token', 'Perplexity (per token)', 'Tokens', 'Out of vocabulary', 'Scoring time', 'Load time'];
-const oovCell = (oov: number, tokens: number) => (oov ? `${int(oov)} (${formatProbability(oov / tokens)})` : '0');
+const oovCell = (r: { oov: number; tokens: number; oovUnknown?: boolean }) =>
+  r.oovUnknown ? 'unknown (the server does not say)' : r.oov ? `${int(r.oov)} (${formatProbability(r.oov / r.tokens)})` : '0';
 const withOov = view.results.filter((r) => r.oov > 0).map((r) => r.name);
 app.append(
   el(
@@ -38,7 +39,7 @@ app.append(
           el('td', {}, fmt(r.bitsPerToken, 3)),
           el('td', {}, fmt(r.perplexity, 1)),
           el('td', {}, int(r.tokens)),
-          el('td', {}, oovCell(r.oov, r.tokens)),
+          el('td', {}, oovCell(r)),
           el('td', {}, `${int(r.scoreMs)} ms`),
           el('td', {}, r.loadMs ? `${int(r.loadMs)} ms` : 'loaded'),
         ),

@@ -34,6 +34,13 @@ export interface ServerModel {
   readonly endpoint: string;
   /** Why the server cannot score a given text (its API gives log-probs of generated tokens only); undefined when it can. */
   readonly scoringUnavailable?: string;
+  /**
+   * Whether the server's last scores said which tokens its model scored as the unknown word (lmp
+   * serve does); where not, a token's `oov` is false for want of knowing, and a count of them unknown.
+   */
+  readonly knowsUnknownWords?: boolean;
+  /** Tokens a prediction reads at most, where the server says its model is a Markov model (an n-gram model). */
+  readonly markovContext?: number;
   /** Alternatives the server gives per position at most (its top-k cap, e.g. vLLM's max_logprobs). */
   readonly maxTopK: number;
   /**

@@ -16,6 +16,8 @@ export interface ServerPosition {
   logProb: number | null;
   /** Its rank among all tokens, where the server says (vLLM's prompt_logprobs). */
   rank?: number;
+  /** Scored as the model's unknown word (lmp serve's prompt_unknown_tokens); undefined where the server does not say. */
+  oov?: boolean;
   top: { piece: ServerPiece; logProb: number }[];
 }
 
@@ -23,6 +25,8 @@ export interface ServedModel {
   id: string;
   /** The longest sequence it takes, where the server says (vLLM's max_model_len). */
   contextLength?: number;
+  /** Tokens a prediction reads at most, for a Markov model (lmp serve's markov_context_tokens for an n-gram model). */
+  markovContext?: number;
 }
 
 export interface SamplingRequest {

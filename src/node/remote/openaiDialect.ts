@@ -101,7 +101,7 @@ export const openaiDialect: RemoteDialect = {
     return arr(answer.data)
       .map(obj)
       .filter((m) => typeof m.id === 'string')
-      .map((m) => ({ id: m.id as string, contextLength: num(m.max_model_len) }));
+      .map((m) => ({ id: m.id as string, contextLength: num(m.max_model_len), markovContext: num(m.markov_context_tokens) }));
   },
 
   async score(
@@ -142,6 +142,11 @@ export const openaiDialect: RemoteDialect = {
       // With max_tokens 0 the echoed tokens are the prompt's; prompt_logprobs has one entry per prompt token.
       out.length = Math.min(out.length, promptScores.length);
       out.forEach((p, i) => fromPromptLogprobs(p, promptScores[i], topK, endpoint.name));
+    }
+    // lmp serve says which prompt tokens its model scored as the unknown word; other servers do not.
+    if (Array.isArray(choice.prompt_unknown_tokens)) {
+      const unknown = new Set(choice.prompt_unknown_tokens);
+      out.forEach((p, i) => (p.oov = unknown.has(i)));
     }
     return out;
   },

@@ -88,6 +88,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
   readonly server: ServerModel = this;
   readonly scoringUnavailable?: string;
   readonly endpoint: string;
+  knowsUnknownWords = false;
   /** The server answered that it has no /tokenize: not asked again. */
   private noTokenize = false;
 
@@ -98,6 +99,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     contextLength: number | undefined,
     /** Alternatives asked at most: vLLM's default cap, lowered to a server's own when it refuses more. */
     public maxTopK = DEFAULT_MAX_TOP_K,
+    readonly markovContext?: number,
   ) {
     this.endpoint = ref.baseUrl;
     this.scoringUnavailable = dialect.scoringUnavailable;
@@ -176,6 +178,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     const topK = Math.max(0, Math.min(this.maxTopK, options.topK));
     const rankTopK = Math.max(topK, Math.min(this.maxTopK, options.rankTopK ?? 0));
     const positions = await this.dialect.score(this.http, this.ref.model, text, topK, rankTopK, options.signal);
+    this.knowsUnknownWords = positions.length > 0 && positions.every((p) => p.oov !== undefined);
     const placed = placePieces(
       text,
       positions.map((p) => p.piece),
@@ -199,7 +202,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
       id,
       text: bytes ? byteTokenText(Uint8Array.from(bytes)) : p.piece.text,
       logProb: p.logProb!,
-      oov: false,
+      oov: p.oov ?? false,
       ...this.rankOf(p, id, known, rankTopK),
       alternatives: known.slice(0, topK),
     };
