@@ -151,7 +151,7 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     n.lens.top.forEach(([, p], i) => assert.ok(sameShown(p, n.alternatives[i][1]), `${say} (top ${i + 1})`));
   };
 
-  it('a 959-token prompt: the last lens row is the p, rank and top 5 shown for a generated token and for an echoed prompt token; the attention map opens at the query token', async function () {
+  it('a 3,000-character prompt (over 1,000 tokens): the last lens row is the p, rank and top 5 shown for a generated token and for an echoed prompt token; the attention map opens at the query token', async function () {
     const { wb } = session;
     const prompt = fs.readFileSync(path.join(CORPUS, 'valid', 'poirot_investigates.txt'), 'utf8').slice(0, 3000);
     await fill('prompt', prompt);
