@@ -74,7 +74,11 @@ export const attentionSection: InsideSection = {
         shaded(el('span', { class: 'attention-swatch' }), 0, 1, color),
         el('span', {}, ' 0% … '),
         shaded(el('span', { class: 'attention-swatch' }), 1, 1, color),
-        el('span', {}, ` the row's largest weight (its value in the “max” column); the text below: the chosen row's, ${formatProbability(largest([weights]))} at full colour`),
+        el(
+          'span',
+          {},
+          ` the row's largest weight (its value in the “max” column); the text below: the chosen row's, ${formatProbability(largest([weights]))} at full colour`,
+        ),
       );
       values.replaceChildren(
         ...labels.map((label, j) => el('tr', {}, el('td', { class: 'mono' }, label), el('td', {}, String(j + 1)), el('td', {}, formatProbability(weights[j])))),

@@ -39,7 +39,7 @@ import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
-import { BranchTree } from '../playground/branchTree';
+import { BranchTree, branchSeed } from '../playground/branchTree';
 import { branchSettings } from '../playground/branchSettings';
 import { renderBranches } from './branchView';
 import { showInside, type ChosenToken } from './insidePanel';
@@ -313,6 +313,8 @@ interface CompletionState {
   model: string;
   promptTokens: GeneratedToken[];
   branches: HTMLElement;
+  /** The completion's own seed: its branches' seeds are made from it (branchSeed). */
+  seed: number;
 }
 
 function completionView(c: Completion, run: RunShape, request: PlaygroundRequest, model: string): HTMLElement[] {
@@ -323,6 +325,7 @@ function completionView(c: Completion, run: RunShape, request: PlaygroundRequest
     request,
     model,
     promptTokens: prompt,
+    seed: c.seed,
     // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
     branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
   };
@@ -375,7 +378,7 @@ function showChosen(state: CompletionState, chosen: ChosenToken, span: Element |
   showInside(insidePanel, insideContext(state, chosen), {
     capabilities: capabilitiesOf(state.model),
     branch,
-    settings: branchSettings(modelLabel(state.model), state.request.options),
+    settings: branchSettings(modelLabel(state.model), state.request.options, state.seed),
     closed: () => {
       markChosen(null);
       // Back to the token the panel was about, when it is still on the page.
@@ -443,12 +446,14 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   const alt = at.alternatives?.find((a) => a.id === alternative);
   if (!alt) return;
   const { branch, existed } = state.tree.branchFrom(id, index, alt);
+  // A branch that was stopped or failed is continued where it ended, rather than kept as a stub.
+  const resumed = existed && branch.id !== 0 && branch.finishReason === undefined;
   // The branch's row takes the focus (not a token, whose tooltip would cover the panel); Tab goes on to its tokens.
   const focusBranch = () => {
     const row = branch.id === 0 ? state.branches.previousElementSibling : state.branches.querySelector(`[data-branch="${branch.id}"]`);
     (row as HTMLElement | null)?.focus();
   };
-  if (existed) {
+  if (existed && !resumed) {
     message(`That continuation is already here (${branch.id === 0 ? 'the completion' : `branch ${branch.id}`}).`, 'info');
     focusBranch();
     return;
@@ -458,21 +463,23 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   byId('stop').removeAttribute('disabled');
   byId('run').setAttribute('disabled', '');
   message('', 'info');
+  const kept = branch.tokens.length;
+  const continuation = state.tree.path(branch.id).map((t) => t.id);
+  const seed = branchSeed(state.seed, continuation);
+  state.tree.resume(branch.id);
+  branch.seeds = [...(branch.seeds ?? []), seed];
   drawBranches(state, branch.id);
   focusBranch();
   try {
     const conn = await loadModel(state.model);
-    const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
-    const res = await conn.request(
-      { op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options },
-      signal,
-      (r) => {
-        state.tree.append(branch.id, r.tokens);
-        drawBranches(state, branch.id);
-      },
-    );
+    const maxTokens = state.request.options.maxTokens - (kept - 1);
+    const options = { ...state.request.options, maxTokens, seed, numCompletions: 1, echoPrompt: false };
+    const res = await conn.request({ op: 'generate', prompt: state.request.prompt, continuation, options }, signal, (r) => {
+      state.tree.append(branch.id, r.tokens);
+      drawBranches(state, branch.id);
+    });
     const c = res.completions[0];
-    state.tree.finish(branch.id, c.tokens, c.finishReason);
+    state.tree.finish(branch.id, c.tokens, c.finishReason, kept);
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped: the branch keeps what was generated.', 'info');
     else {

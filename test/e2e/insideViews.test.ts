@@ -236,11 +236,17 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     await branch.locator('.branch-head', { hasText: 'generating…' }).waitFor();
     const stop = branch.locator('.branch-stop');
     await stop.waitFor();
+    // As tokens stream in, the row gets the new ones: the spans already drawn stay (a long branch costs what a run costs).
+    const own = branch.locator('.branch-text .tok[data-index="4"]');
+    await own.waitFor({ state: 'attached' });
+    await own.evaluate((e) => e.setAttribute('data-probe', 'first drawing'));
+    await frame.waitForFunction(() => document.querySelectorAll('.branches [data-branch="1"] .branch-text .tok').length > 20);
+    assert.strictEqual(await branch.locator('.tok[data-probe="first drawing"]').count(), 1, 'the drawn spans are kept while the branch streams');
     await wb.screenshot('inside-branch-stop');
     await stop.click();
     await branch.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
     const head = await branch.locator('.branch-head').innerText();
-    assert.match(head, / · \d+ tokens · stopped$/, head);
+    assert.match(head, / · \d+ tokens · seed \d+ · stopped$/, head);
     assert.ok(Number(/ (\d+) tokens/.exec(head)![1]) < 3 + 400, `stopped before max tokens: ${head}`);
     assert.strictEqual(await branch.locator('.branch-stop').count(), 0, 'no Stop once it ended');
   });
