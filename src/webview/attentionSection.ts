@@ -109,7 +109,7 @@ export const attentionSection: InsideSection = {
         'p',
         { class: 'muted' },
         `Attention of ‘${reading}’ — the last token read, whose output predicts ‘${tokenText(r, r.inside.actual)}’ — over the ${ids.length} context tokens; each row sums to 100%.` +
-          (r.inside.dropped ? ` The model read its window's ${ids.length} tokens; ${r.inside.dropped} before them are not seen.` : ''),
+          (r.inside.dropped ? ` The model read its window's ${ids.length} tokens; ${r.inside.dropped.toLocaleString('en-US')} before them are not seen.` : ''),
       ),
       el('div', { class: 'attention-controls' }, el('label', {}, 'Layer ', layerSelect), el('label', {}, 'Head ', headSelect)),
       legend,

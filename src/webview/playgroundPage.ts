@@ -248,6 +248,9 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   loadedLabel = m.label;
   loadedConnection = conn;
   loadedCapabilities.set(spec, model.capabilities);
+  // Tokens generation never draws (a start-of-text that is not also the end, the unknown-word class): no branch through them.
+  const never = [...model.unsampleableIds, model.unkId, model.bosId !== model.eosId ? model.bosId : undefined];
+  neverDrawn.set(spec, new Set(never.filter((id): id is number => id !== undefined)));
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker; a server model samples on its server.
   loadedDevice =
@@ -369,6 +372,7 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
  * depend on its graph's outputs, not only on its backend.
  */
 const loadedCapabilities = new Map<string, BackendCapabilities>();
+const neverDrawn = new Map<string, ReadonlySet<number>>();
 const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
 
 const modelLabel = (spec: string) => config.models.find((m) => m.spec === spec)?.label ?? spec;
@@ -378,6 +382,7 @@ function showChosen(state: CompletionState, chosen: ChosenToken, span: Element |
   showInside(insidePanel, insideContext(state, chosen), {
     capabilities: capabilitiesOf(state.model),
     branch,
+    neverDrawn: neverDrawn.get(state.model),
     settings: branchSettings(modelLabel(state.model), state.request.options, state.seed),
     closed: () => {
       markChosen(null);
