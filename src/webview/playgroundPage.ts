@@ -30,7 +30,7 @@ import { differingVariables } from '../playground/templates';
 import { sampledToken } from '../playground/sampledToken';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
-import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape } from '../playground/completionSummary';
+import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
@@ -39,6 +39,7 @@ import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
+import { randomSeed, streamSeed } from '../core/random';
 import { BranchTree, branchSeed } from '../playground/branchTree';
 import { branchSettings } from '../playground/branchSettings';
 import { renderBranches } from './branchView';
@@ -320,11 +321,11 @@ interface CompletionState {
   seed: number;
 }
 
-function completionView(c: Completion, run: RunShape, request: PlaygroundRequest, model: string): HTMLElement[] {
+function completionView(c: ShownCompletion, run: RunShape, request: PlaygroundRequest, model: string): HTMLElement[] {
   const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
   const summary = summarizeCompletion(c, run);
   const state: CompletionState = {
-    tree: new BranchTree(c.tokens, c.finishReason),
+    tree: new BranchTree(c.tokens, c.finishReason === 'stopped' ? undefined : c.finishReason),
     request,
     model,
     promptTokens: prompt,
@@ -527,8 +528,12 @@ async function run(): Promise<void> {
   const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
   const completions: Completion[] = [];
   showGalleryNotes(requests[0]?.model || config.defaultModel);
+  /** The request being generated, and its tokens so far: Stop turns them into a result like any other. */
+  let current: { request: PlaygroundRequest; body: HTMLElement; partial: Map<number, GeneratedToken[]> } | undefined;
   try {
-    for (const request of requests) {
+    for (const unseeded of requests) {
+      // A seed chosen here when none is given, so that a stopped run still says which seed made it.
+      const request = { ...unseeded, options: { ...unseeded.options, seed: unseeded.options.seed ?? randomSeed() } };
       if (signal.cancelled) break;
       const head = cardHead(request, differ);
       const body = el('div', { class: 'completions' });
@@ -544,9 +549,12 @@ async function run(): Promise<void> {
       const streams = new Map<number, HTMLElement>();
       const started = performance.now();
       let generated = 0;
+      const partial = new Map<number, GeneratedToken[]>();
+      current = { request, body, partial };
       const res = await conn.request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
         const { completion, tokens } = r;
         generated += tokens.length;
+        partial.set(completion, [...(partial.get(completion) ?? []), ...tokens]);
         let line = streams.get(completion);
         if (!line) {
           line = el('div', { class: 'completion streaming', 'data-index': String(completion) });
@@ -575,13 +583,34 @@ async function run(): Promise<void> {
         firstTokenOfEmptyRun(completions),
       );
   } catch (e) {
-    if (e instanceof CancelledError || signal.cancelled) message('Stopped.', 'info');
-    else message((e as Error).message);
+    if (e instanceof CancelledError || signal.cancelled) {
+      message('Stopped: the tokens made so far can be chosen and branched from.', 'info');
+      if (current?.partial.size) showStopped(current.request, current.body, current.partial);
+    } else message((e as Error).message);
   } finally {
     running = undefined;
     byId('stop').setAttribute('disabled', '');
     byId('run').removeAttribute('disabled');
   }
+}
+
+/** A stopped run's streamed tokens as results: choosable, branchable, their summary saying "stopped". */
+function showStopped(request: PlaygroundRequest, body: HTMLElement, partial: Map<number, GeneratedToken[]>): void {
+  const shape: RunShape = { scoring: false, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
+  const views = [...partial.entries()]
+    .sort(([a], [b]) => a - b)
+    .flatMap(([index, tokens]) => {
+      const c: ShownCompletion = {
+        text: tokens.map((t) => t.text).join(''),
+        tokens,
+        logProb: tokens.reduce((sum, t) => sum + t.logProb, 0),
+        finishReason: 'stopped',
+        seed: streamSeed(request.options.seed!, index),
+        index,
+      };
+      return completionView(c, shape, request, request.model || config.defaultModel);
+    });
+  body.replaceChildren(...views);
 }
 
 function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }[], differ: string[]): HTMLElement {

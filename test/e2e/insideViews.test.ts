@@ -226,8 +226,15 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     await fill('prompt', 'It was a dark and stormy night, and');
     await fill('maxTokens', '400');
     await frame.locator('#run').click();
+    // Stopped mid-run: the tokens made so far become a result whose tokens can be chosen.
+    await frame.waitForFunction(() => document.querySelectorAll('#results .completion.streaming .tok:not(.prompt)').length > 10);
+    await frame.locator('#stop').click();
     await frame.locator('#run:not([disabled])').waitFor({ timeout: 180_000 });
-    await frame.locator('#results .completion .tok:not(.prompt)').nth(2).click();
+    const stoppedRun = frame.locator('#results .completion:not(.streaming)').first();
+    await stoppedRun.waitFor();
+    assert.match(await stoppedRun.locator('.meta').innerText(), / tokens · stopped · seed \d+$/);
+    await stoppedRun.locator('.tok:not(.prompt)').nth(2).click();
+    await frame.locator('#inside-heading', { hasText: 'token 3 of the completion' }).waitFor();
     const settings = frame.locator('#inside .branch-settings');
     assert.match(await settings.innerText(), /this run's settings, not the form's: gpt-classics, max tokens 400, T 0\.7, .*seed 0/);
     await fill('maxTokens', '3');

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import type { GeneratedToken } from '../../src/core/generation';
 import { BranchTree, branchSeed } from '../../src/playground/branchTree';
 import { branchHead } from '../../src/webview/branchView';
+import { summarizeCompletion } from '../../src/playground/completionSummary';
 
 const alts = [
   { id: 10, text: ' cat', logProb: Math.log(0.5) },
@@ -120,5 +121,19 @@ describe('a branch of its own', () => {
     tree.finish(branch.id, [tok(31, ' off', 0.5)], 'eos', 2);
     assert.strictEqual(texts(tree.path(branch.id)), ' cat dog ran off');
     assert.match(branchHead(tree, branch.id, false), /the model ended the text$/);
+  });
+});
+
+describe("a stopped run's summary", () => {
+  it('says "stopped" and the seed that made it', () => {
+    const c = {
+      text: ' cat sat',
+      tokens: [tok(10, ' cat', 0.5), tok(20, ' sat', 0.9)],
+      logProb: Math.log(0.45),
+      finishReason: 'stopped' as const,
+      seed: 5,
+      index: 0,
+    };
+    assert.match(summarizeCompletion(c, { scoring: false, numCompletions: 1, stopSequences: [] }).meta, /· 2 tokens · stopped · seed 5$/);
   });
 });
