@@ -81,6 +81,27 @@ const peak = (runs: Run[]) => median(runs.map((r) => r.rss));
 const cpu = (runs: Run[]) => median(runs.map((r) => r.cpu));
 
 /** Medians of wall and CPU (user + system) seconds of `fn` in this process: CPU time shows what a loaded shared machine's wall time hides. */
+/**
+ * The first load of `file` in a fresh Node process (its code runs unoptimised until V8 compiles
+ * the hot loops), medians over `runs` processes: what a user waits for once per session.
+ */
+function firstLoadSeconds(runs: number, file: string): { wall: number; cpu: number } {
+  const loader = path.join(__dirname, '..', 'src', 'node', 'backends', 'ngramBackend.js');
+  const script = `const { loadNgramFile } = require(${JSON.stringify(loader)});
+const t = process.hrtime.bigint(), c = process.cpuUsage();
+loadNgramFile(${JSON.stringify(file)}).then(() => { const u = process.cpuUsage(c); console.log(Number(process.hrtime.bigint() - t) / 1e9, (u.user + u.system) / 1e6); });`;
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const [wall, cpu] = r.stdout.trim().split(' ').map(Number);
+    if (r.status !== 0 || !(wall > 0)) throw new Error(`the first load of ${file} failed: ${r.stderr}`);
+    walls.push(wall);
+    cpus.push(cpu);
+  }
+  return { wall: median(walls), cpu: median(cpus) };
+}
+
 async function inProcessSeconds(runs: number, fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
   const walls: number[] = [];
   const cpus: number[] = [];
@@ -195,6 +216,7 @@ export async function ngramLoadSection(say: Say, targets: LoadTarget[], root: st
     const binaryLoad = await inProcessSeconds(runs, () => loadNgramFile(ngram));
     const embeddedFile = recognizeModel('ngram-classics').location;
     const embeddedLoad = await inProcessSeconds(runs, () => loadNgramFile(embeddedFile));
+    const embeddedFirst = firstLoadSeconds(runs, embeddedFile);
     const embedded = (await loadNgramFile(embeddedFile)).ngram;
     const plainEmbedded = path.join(dir, 'classics.ngram');
     timed(process.execPath, [cli, 'convert', embeddedFile, plainEmbedded]);
@@ -210,17 +232,18 @@ export async function ngramLoadSection(say: Say, targets: LoadTarget[], root: st
     row('the ARPA above', arpaBytes, arpaLoad);
     row('the same as `.ngram` (`lmp convert`)', fs.statSync(ngram).size, binaryLoad);
     row(
-      `embedded \`ngram-classics\` as shipped (\`model.ngram.gz\`, byte planes, ${fmt(
+      `embedded \`ngram-classics\` as shipped (\`${path.basename(embeddedFile)}\`, byte planes, ${fmt(
         embedded.counts.reduce((a, b) => a + b, 0),
         7,
       )} n-grams)`,
       fs.statSync(embeddedFile).size,
       embeddedLoad,
     );
+    row('the same, the first load in a fresh Node process (code not yet optimised; median of one per process)', fs.statSync(embeddedFile).size, embeddedFirst);
     row('embedded `ngram-classics` as `.ngram` (`lmp convert`, plain arrays)', fs.statSync(plainEmbedded).size, plainLoad);
     targets.push({
-      target: 'embedded n-gram model loads in ≤ 0.1 s (as shipped, gzipped)',
-      measured: `${seconds(embeddedLoad.wall)} (CPU ${seconds(embeddedLoad.cpu)})`,
+      target: 'embedded n-gram model loads in ≤ 0.1 s (as shipped)',
+      measured: `${seconds(embeddedLoad.wall)} (CPU ${seconds(embeddedLoad.cpu)}); the first load in a fresh process ${seconds(embeddedFirst.wall)} (CPU ${seconds(embeddedFirst.cpu)})`,
       meets: embeddedLoad.wall <= 0.1,
     });
     targets.push({

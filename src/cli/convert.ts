@@ -13,7 +13,7 @@ import { parse } from './options';
 import type { Out } from './output';
 
 export async function convertNgram(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parse(args, { name: { type: 'string' } });
+  const { values, positionals } = parse(args, { name: { type: 'string' }, planes: { type: 'boolean' } });
   if (positionals.length !== 2) throw new LmError('give IN (an ARPA or n-gram file) and OUT.ngram (or OUT.ngram.gz)');
   const [input, output] = positionals;
   if (fileIdentity(input) === fileIdentity(output)) throw new LmError(`output ${output} is the input ${input}: write the model elsewhere`);
@@ -26,11 +26,11 @@ export async function convertNgram(args: string[], out: Out): Promise<number> {
       .basename(output)
       .replace(/\.gz$/, '')
       .replace(/\.[^.]*$/, '');
-  // As train-ngram: byte planes only where gzip follows, plain arrays (viewed in place on load) otherwise.
+  // As train-ngram: byte planes where gzip (or, with --planes, the zip that ships the file) follows, plain arrays (viewed in place on load) otherwise.
   const gzip = output.endsWith('.gz');
   const ngram = model.ngram;
   const metadata = { name, tokenizer: model.tokenizer.kind, order: ngram.order, convertedFrom: path.basename(input) };
-  await writeFileAtomic(output, ngramBinaryChunks(ngram, metadata, { planes: gzip }), { gzip });
+  await writeFileAtomic(output, ngramBinaryChunks(ngram, metadata, { planes: gzip || values.planes === true }), { gzip });
   process.stderr.write(
     `read ${input} (${ngram.counts.map((c, k) => `${c} ${k + 1}-grams`).join(', ')}) in ${((loaded - started) / 1000).toFixed(2)} s, ` +
       `wrote ${output} in ${((Date.now() - loaded) / 1000).toFixed(2)} s\n`,

@@ -17,21 +17,22 @@ const USAGE = `lmp — LM Playground on the command line
 
 Usage:
   lmp train-ngram --order N (--arpa OUT.arpa | --binary OUT.ngram[.gz]) [--tokens whitespace|editor]
-                  [--name NAME] [--discount-fallback] FILE...
+                  [--name NAME] [--planes] [--discount-fallback] FILE...
       Interpolated modified Kneser-Ney as KenLM's lmplz. --tokens whitespace (default): one
       sentence per line, words split on whitespace (KenLM's convention, for ARPA interop);
       editor: each file is one sequence of editor tokens (words, punctuation, spaces, newlines);
       editor models are written with --binary only (ARPA words cannot hold spaces). A .gz binary
       stores its arrays in byte planes (format 3), which gzip about a fifth smaller; an
-      uncompressed one stores them as in memory, so that loading views them in place. Outputs are
+      uncompressed one stores them as in memory, so that loading views them in place, unless
+      --planes asks for planes (a file shipped inside a zip, as the embedded model). Outputs are
       written to a temporary file beside them and renamed into place when complete.
-  lmp convert IN OUT.ngram[.gz] [--name NAME]
+  lmp convert IN OUT.ngram[.gz] [--name NAME] [--planes]
       Rewrites an n-gram model (an ARPA file, e.g. from KenLM's lmplz, gzipped or not, or an LM
       Playground file) as an LM Playground binary: loading it is one read instead of parsing text.
       The ARPA file is read as a stream (files of several GB convert in the memory of the model);
       the output is checksummed, written beside its target and renamed into place when complete.
       OUT.ngram keeps the arrays as in memory (fastest to load); OUT.ngram.gz is gzipped, in byte
-      planes (smallest).
+      planes (smallest); --planes writes byte planes uncompressed (for a file that a zip carries).
   lmp score --model MODEL [--device auto|native|wasm] [--dtype DTYPE] [--json] [--details] [--top-k K] FILE...
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given
       (the first token is conditioned on <s>) and not scored. For whitespace models, tokens are

@@ -20,6 +20,7 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
     binary: { type: 'string' },
     tokens: { type: 'string' },
     name: { type: 'string' },
+    planes: { type: 'boolean' },
     'discount-fallback': { type: 'boolean' },
   });
   const order = intOption(values.order, 'order', NaN, 1, 6);
@@ -59,9 +60,10 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
   if (values.binary) {
     const name = values.name ?? path.basename(values.binary).replace(/\.[^.]*$/, '');
     // A gzipped file is decompressed byte by byte anyway: decoding planes costs little more and
-    // saves a fifth. An uncompressed file keeps the arrays as in memory, for loading without a pass.
+    // saves a fifth. An uncompressed file keeps the arrays as in memory, for loading without a
+    // pass, unless it is to be compressed by what carries it (--planes: the embedded model in the .vsix).
     const gzip = values.binary.endsWith('.gz');
-    const bytes = writeNgramBinary(model, { name, tokenizer: kind, order, trainingTokens: stats.tokens }, { planes: gzip });
+    const bytes = writeNgramBinary(model, { name, tokenizer: kind, order, trainingTokens: stats.tokens }, { planes: gzip || values.planes === true });
     await writeFileAtomic(values.binary, [bytes], { gzip });
   }
   const seconds = (Date.now() - started) / 1000;

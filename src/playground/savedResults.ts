@@ -6,21 +6,16 @@
  */
 import { LmError } from '../core/errors';
 import { plural } from '../core/numberFormat';
-import {
-  MAX_COMPLETIONS,
-  validateGenerationOptions,
-  type Completion,
-  type FinishReason,
-  type GeneratedToken,
-  type GenerationOptions,
-} from '../core/generation';
+import { MAX_COMPLETIONS, validateGenerationOptions, type FinishReason, type GeneratedToken, type GenerationOptions } from '../core/generation';
 import type { Alternative } from '../core/scoring';
 import type { Branch } from './branchTree';
 import type { PlaygroundRequest } from './requests';
+import type { ShownCompletion } from './completionSummary';
 
 /** A completion of a card, with the branches grown from it (not the completion itself: its tokens are the completion's). */
 export interface SavedCompletion {
-  completion: Completion;
+  /** A stopped run's completion says so ("stopped"). */
+  completion: ShownCompletion;
   branches: Branch[];
 }
 
@@ -160,7 +155,7 @@ export function decodeResults(json: string | unknown, source: string): SavedResu
       options: options(o.options, `${where}.options`),
     };
   };
-  const completion = (v: unknown, where: string): Completion => {
+  const completion = (v: unknown, where: string): ShownCompletion => {
     const o = object(v, where);
     const prompt = optional(o.promptTokens, (x) => tokens(x, `${where}.promptTokens`));
     const stoppedBy = optional(o.stoppedBy, (x) => token(x, `${where}.stoppedBy`));
@@ -169,7 +164,7 @@ export function decodeResults(json: string | unknown, source: string): SavedResu
       tokens: tokens(o.tokens, `${where}.tokens`),
       ...(prompt ? { promptTokens: prompt } : {}),
       logProb: number(o.logProb, `${where}.logProb`),
-      finishReason: finishReason(o.finishReason, `${where}.finishReason`),
+      finishReason: o.finishReason === 'stopped' ? 'stopped' : finishReason(o.finishReason, `${where}.finishReason`),
       ...(stoppedBy ? { stoppedBy } : {}),
       seed: number(o.seed, `${where}.seed`),
       index: integer(o.index, `${where}.index`),
@@ -193,7 +188,17 @@ export function decodeResults(json: string | unknown, source: string): SavedResu
       if (t.length === 0) fail(`${w}.tokens`, 'must hold the chosen token');
       tree.push({ at, length: t.length });
       const reason = optional(o.finishReason, (r) => finishReason(r, `${w}.finishReason`));
-      return { id, parent, at, tokens: t, ...(reason ? { finishReason: reason } : {}) };
+      const failed = optional(o.failed, (f) => string(f, `${w}.failed`));
+      const seeds = optional(o.seeds, (x) => array(x, `${w}.seeds`, MAX_TOKENS).map((n, k) => number(n, `${w}.seeds[${k}]`)));
+      return {
+        id,
+        parent,
+        at,
+        tokens: t,
+        ...(reason ? { finishReason: reason } : {}),
+        ...(failed !== undefined ? { failed } : {}),
+        ...(seeds ? { seeds } : {}),
+      };
     });
   };
 

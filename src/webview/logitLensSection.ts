@@ -73,6 +73,9 @@ export const logitLensSection: InsideSection = {
           },
           options: {
             animation: false,
+            // Points on the edges (p = 100 %, rank 1) are drawn whole, not cut at the chart's border.
+            clip: false,
+            layout: { padding: { top: 8, bottom: 4 } },
             responsive: true,
             maintainAspectRatio: false,
             scales: {
@@ -117,7 +120,7 @@ export const logitLensSection: InsideSection = {
             el(
               'p',
               { class: 'muted' },
-              `The model read the last ${ids.length} tokens of the context (its window); ${r.inside.dropped} before them are not seen.`,
+              `The model read the last ${ids.length} tokens of the context (its window); ${r.inside.dropped.toLocaleString('en-US')} before them are not seen.`,
             ),
           ]
         : []),

@@ -21,7 +21,7 @@ import type { EngineRequest, EngineResponse, ModelDescription, ModelFileBytes } 
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
-import { formatProbability } from '../core/numberFormat';
+import { formatProbability, visibleToken } from '../core/numberFormat';
 import { GALLERY } from '../playground/gallery';
 import { galleryExampleFor, galleryNotes, type ScoredPrompt } from '../playground/galleryNotes';
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
@@ -30,7 +30,7 @@ import { differingVariables } from '../playground/templates';
 import { sampledToken } from '../playground/sampledToken';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
-import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape } from '../playground/completionSummary';
+import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
@@ -39,7 +39,9 @@ import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
-import { BranchTree, type Branch } from '../playground/branchTree';
+import { randomSeed, streamSeed } from '../core/random';
+import { BranchTree, branchSeed, type Branch } from '../playground/branchTree';
+import { branchSettings } from '../playground/branchSettings';
 import { MAX_SAVED_RESULTS_CHARS, decodeResults, describeResults, encodeResults, type ChosenRef, type SavedResults } from '../playground/savedResults';
 import { renderBranches } from './branchView';
 import { showInside, type ChosenToken } from './insidePanel';
@@ -295,6 +297,9 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   loadedLabel = m.label;
   loadedConnection = conn;
   loadedCapabilities.set(spec, model.capabilities);
+  // Tokens generation never draws (a start-of-text that is not also the end, the unknown-word class): no branch through them.
+  const never = [...model.unsampleableIds, model.unkId, model.bosId !== model.eosId ? model.bosId : undefined];
+  neverDrawn.set(spec, new Set(never.filter((id): id is number => id !== undefined)));
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker; a server model samples on its server.
   loadedDevice =
@@ -309,6 +314,11 @@ interface TokenView extends GeneratedToken {
 }
 
 const tip = byId<HTMLElement>('token-tip');
+
+/** A token's text with each line break in a span of its own, which the style sheet marks ⏎ (a token of line breaks alone is otherwise an empty box). */
+function withLineBreakMarks(text: string): (string | HTMLElement)[] {
+  return text.split('\n').flatMap((part, i) => [...(i ? [el('span', { class: 'lb' }, '\n')] : []), ...(part ? [part] : [])]);
+}
 /**
  * Token spans, with byte tokens that split a character merged into one span. With `choose`, a
  * click or Enter on a span chooses its token (its index plus `first`) for the inside panel.
@@ -323,9 +333,9 @@ function tokenSpans(tokens: TokenView[], choose?: (index: number) => void, first
         class: `tok${group[0].prompt ? ' prompt' : ''}`,
         tabindex: '0',
         'aria-describedby': 'token-tip',
-        'aria-label': `${piece.text}: p ${formatProbability(p)}`,
+        'aria-label': `${visibleToken(piece.text)}: p ${formatProbability(p)}`,
       },
-      piece.text,
+      ...withLineBreakMarks(piece.text),
     );
     if (Number.isFinite(p))
       span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
@@ -351,11 +361,13 @@ function tokenSpans(tokens: TokenView[], choose?: (index: number) => void, first
 /** A completion with its tree of continuations, and what a branch from it is generated with. */
 interface CompletionState {
   tree: BranchTree;
-  completion: Completion;
+  completion: ShownCompletion;
   request: PlaygroundRequest;
   model: string;
   promptTokens: GeneratedToken[];
   branches: HTMLElement;
+  /** The completion's own seed: its branches' seeds are made from it (branchSeed). */
+  seed: number;
   /** The completion's own row. */
   view: HTMLElement;
   /** Where it is in the results: card and completion. */
@@ -374,7 +386,7 @@ function savedLive(): SavedResults {
 }
 
 function completionView(
-  c: Completion,
+  c: ShownCompletion,
   run: RunShape,
   request: PlaygroundRequest,
   model: string,
@@ -384,11 +396,12 @@ function completionView(
   const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
   const summary = summarizeCompletion(c, run);
   const state: CompletionState = {
-    tree: BranchTree.restore(c.tokens, c.finishReason, branches),
+    tree: BranchTree.restore(c.tokens, c.finishReason === 'stopped' ? undefined : c.finishReason, branches),
     completion: c,
     request,
     model,
     promptTokens: prompt,
+    seed: c.seed,
     // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
     branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
     view: el('div', { class: 'completion', 'data-index': String(c.index), tabindex: '-1' }),
@@ -431,7 +444,10 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
  * depend on its graph's outputs, not only on its backend.
  */
 const loadedCapabilities = new Map<string, BackendCapabilities>();
+const neverDrawn = new Map<string, ReadonlySet<number>>();
 const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
+
+const modelLabel = (spec: string) => config.models.find((m) => m.spec === spec)?.label ?? spec;
 
 /** Shows the chosen token in the inside panel, and keeps the choice; `restoring`: as it was, without taking the focus. */
 function showChosen(
@@ -443,7 +459,19 @@ function showChosen(
   restoring = false,
 ): void {
   markChosen(span);
-  showInside(insidePanel, insideContext(state, chosen), { capabilities: capabilitiesOf(state.model), branch });
+  showInside(insidePanel, insideContext(state, chosen), {
+    capabilities: capabilitiesOf(state.model),
+    branch,
+    neverDrawn: neverDrawn.get(state.model),
+    settings: branchSettings(modelLabel(state.model), state.request.options, state.seed),
+    closed: () => {
+      markChosen(null);
+      live.chosen = undefined;
+      resultsChanged();
+      // Back to the token the panel was about, when it is still on the page.
+      if (span?.isConnected) (span as HTMLElement).focus();
+    },
+  });
   live.chosen = ref;
   if (restoring) return;
   resultsChanged();
@@ -455,12 +483,15 @@ function showChosen(
 function chooseToken(state: CompletionState, id: number, index: number, span?: Element | null, restoring = false): void {
   const path = state.tree.path(id);
   const token = path[index];
+  // The generation that drew the token (a branch's first token is its parent's draw) was given the prompt and, for a branch, its path to its choice.
+  const owner = state.tree.owner(id, index);
   showChosen(
     state,
     {
       model: state.model,
       prompt: state.request.prompt,
       before: path.slice(0, index).map((t) => t.id),
+      generated: owner.parent === undefined ? 0 : owner.at + 1,
       token,
       where: `token ${index + 1} of ${id === 0 ? 'the completion' : `branch ${id}`}`,
     },
@@ -496,6 +527,7 @@ function drawBranches(state: CompletionState, running?: number): void {
     (tokens, choose, first) => tokenSpans(tokens, choose, first),
     (id, index) => chooseToken(state, id, index),
     running,
+    stopRunning,
   );
 }
 
@@ -509,12 +541,14 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   const alt = at.alternatives?.find((a) => a.id === alternative);
   if (!alt) return;
   const { branch, existed } = state.tree.branchFrom(id, index, alt);
+  // A branch that was stopped or failed is continued where it ended, rather than kept as a stub.
+  const resumed = existed && branch.id !== 0 && branch.finishReason === undefined;
   // The branch's row takes the focus (not a token, whose tooltip would cover the panel); Tab goes on to its tokens.
   const focusBranch = () => {
     const row = branch.id === 0 ? state.branches.previousElementSibling : state.branches.querySelector(`[data-branch="${branch.id}"]`);
     (row as HTMLElement | null)?.focus();
   };
-  if (existed) {
+  if (existed && !resumed) {
     message(`That continuation is already here (${branch.id === 0 ? 'the completion' : `branch ${branch.id}`}).`, 'info');
     focusBranch();
     return;
@@ -524,25 +558,31 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   byId('stop').removeAttribute('disabled');
   byId('run').setAttribute('disabled', '');
   message('', 'info');
+  const kept = branch.tokens.length;
+  const continuation = state.tree.path(branch.id).map((t) => t.id);
+  const seed = branchSeed(state.seed, continuation);
+  state.tree.resume(branch.id);
+  branch.seeds = [...(branch.seeds ?? []), seed];
   drawBranches(state, branch.id);
   focusBranch();
   resultsChanged();
   try {
     const conn = await loadModel(state.model);
-    const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
-    const res = await conn.request(
-      { op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options },
-      signal,
-      (r) => {
-        state.tree.append(branch.id, r.tokens);
-        drawBranches(state, branch.id);
-      },
-    );
+    const maxTokens = state.request.options.maxTokens - (kept - 1);
+    const options = { ...state.request.options, maxTokens, seed, numCompletions: 1, echoPrompt: false };
+    const res = await conn.request({ op: 'generate', prompt: state.request.prompt, continuation, options }, signal, (r) => {
+      state.tree.append(branch.id, r.tokens);
+      drawBranches(state, branch.id);
+    });
     const c = res.completions[0];
-    state.tree.finish(branch.id, c.tokens, c.finishReason);
+    state.tree.finish(branch.id, c.tokens, c.finishReason, kept);
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped: the branch keeps what was generated.', 'info');
-    else message((e as Error).message);
+    else {
+      // On the branch's row, where the user is looking; the form's message line may be far above.
+      state.tree.fail(branch.id, (e as Error).message);
+      message((e as Error).message);
+    }
   } finally {
     running = undefined;
     byId('stop').setAttribute('disabled', '');
@@ -581,8 +621,12 @@ async function run(): Promise<void> {
   const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
   const completions: Completion[] = [];
   showGalleryNotes(requests[0]?.model || config.defaultModel);
+  /** The request being generated, and its tokens so far: Stop turns them into a result like any other. */
+  let current: { request: PlaygroundRequest; body: HTMLElement; partial: Map<number, GeneratedToken[]> } | undefined;
   try {
-    for (const request of requests) {
+    for (const unseeded of requests) {
+      // A seed chosen here when none is given, so that a stopped run still says which seed made it.
+      const request = { ...unseeded, options: { ...unseeded.options, seed: unseeded.options.seed ?? randomSeed() } };
       if (signal.cancelled) break;
       const { card, body } = resultCard(request, differ);
       results.append(card);
@@ -590,9 +634,12 @@ async function run(): Promise<void> {
       const streams = new Map<number, HTMLElement>();
       const started = performance.now();
       let generated = 0;
+      const partial = new Map<number, GeneratedToken[]>();
+      current = { request, body, partial };
       const res = await conn.request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
         const { completion, tokens } = r;
         generated += tokens.length;
+        partial.set(completion, [...(partial.get(completion) ?? []), ...tokens]);
         let line = streams.get(completion);
         if (!line) {
           line = el('div', { class: 'completion streaming', 'data-index': String(completion) });
@@ -626,8 +673,10 @@ async function run(): Promise<void> {
         firstTokenOfEmptyRun(completions),
       );
   } catch (e) {
-    if (e instanceof CancelledError || signal.cancelled) message('Stopped.', 'info');
-    else message((e as Error).message);
+    if (e instanceof CancelledError || signal.cancelled) {
+      message('Stopped: the tokens made so far can be chosen and branched from.', 'info');
+      if (current?.partial.size) showStopped(current.request, current.body, current.partial);
+    } else message((e as Error).message);
   } finally {
     running = undefined;
     byId('stop').setAttribute('disabled', '');
@@ -691,7 +740,8 @@ function restoreResults(text: string, source: string, said: string): void {
         logProb: (first.promptTokens ?? []).reduce((s, t) => s + t.logProb, 0),
         tokens: (first.promptTokens ?? []).map((t) => t.text),
       });
-    else completions.push(...card.completions.map((c) => c.completion));
+    // A stopped run's completions have no first token to tell of.
+    else for (const { completion: c } of card.completions) if (c.finishReason !== 'stopped') completions.push({ ...c, finishReason: c.finishReason });
   }
   results.replaceChildren(...cards);
   comparison.replaceChildren(...(scored.length > 1 ? [comparisonTable(scored, saved.differ)] : []));
@@ -711,6 +761,31 @@ function restoreResults(text: string, source: string, said: string): void {
   }
   message(`${said}: ${describeResults(saved)} as they were left; Run replaces them.`, 'info');
   keptResults = { text };
+}
+
+/** A stopped run's streamed tokens as results: choosable, branchable, their summary saying "stopped". */
+function showStopped(request: PlaygroundRequest, body: HTMLElement, partial: Map<number, GeneratedToken[]>): void {
+  const shape: RunShape = { scoring: false, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
+  const views = [...partial.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([index, tokens]) => {
+      const c: ShownCompletion = {
+        text: tokens.map((t) => t.text).join(''),
+        tokens,
+        logProb: tokens.reduce((sum, t) => sum + t.logProb, 0),
+        finishReason: 'stopped',
+        seed: streamSeed(request.options.seed!, index),
+        index,
+      };
+      return c;
+    });
+  // A result like any other: kept, and restored with the rest.
+  const model = request.model || config.defaultModel;
+  const kept = { ...request, model };
+  const place = live.cards.length;
+  const states = views.map((c, j) => completionView(c, shape, kept, model, { card: place, completion: j }));
+  body.replaceChildren(...states.flatMap((st) => [st.view, st.branches]));
+  live.cards.push({ request: kept, states });
 }
 
 function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }[], differ: string[]): HTMLElement {
@@ -799,9 +874,10 @@ startTemperatureExplorer({
 
 // ---------------------------------------------------------------- wiring
 byId('run').addEventListener('click', () => void run());
-byId('stop').addEventListener('click', () => {
+function stopRunning(): void {
   if (running) running.cancelled = true;
-});
+}
+byId('stop').addEventListener('click', stopRunning);
 byId('save').addEventListener('click', () => {
   // The results and their branches go with the query, when they fit.
   keptResults ??= encodeLive();

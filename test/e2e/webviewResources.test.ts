@@ -28,7 +28,7 @@ describe('Webview resource roots (code-server)', function () {
       return {
         at,
         worker: await get('dist/webview/engineWorker.js'),
-        ngram: await get('models/ngram-classics/model.ngram.gz'),
+        ngram: await get('models/ngram-classics/model.ngram'),
         readme: await get('models/ngram-classics/README.md'),
         config: await get('models/gpt-classics/config.json'),
       };

@@ -205,6 +205,23 @@ describe('ARPA reader: streaming bytes', () => {
 });
 
 describe('XXH32 in pieces', () => {
+  it("gives xxHash's published values (seed 0), whole and in pieces", () => {
+    // The empty input and "a" / "abc" from the xxHash test vectors; the sentence from python-xxhash's documentation.
+    const known: [string, number][] = [
+      ['', 0x02cc5d05],
+      ['a', 0x550d7456],
+      ['abc', 0x32d153ff],
+      ['Nobody inspects the spammish repetition', 0xe2293b2f],
+    ];
+    for (const [text, value] of known) {
+      const bytes = new TextEncoder().encode(text);
+      assert.strictEqual(xxh32(bytes), value, JSON.stringify(text));
+      const h = new Xxh32();
+      for (let at = 0; at < bytes.length; at += 5) h.update(bytes.subarray(at, at + 5));
+      assert.strictEqual(h.digest(), value, `${JSON.stringify(text)} in pieces of 5`);
+    }
+  });
+
   it('gives xxh32 of the whole, however the bytes are cut', () => {
     const bytes = new Uint8Array(1000);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;

@@ -41,7 +41,7 @@ describe('model backends: the registry', function () {
   it('recognises the embedded models by name, each with its backend, and says they are embedded', () => {
     const ngram = recognizeModel('ngram-classics', EMBEDDED);
     assert.strictEqual(ngram.backend, ngramBackend);
-    assert.strictEqual(ngram.location, path.join(EMBEDDED, 'ngram-classics', 'model.ngram.gz'));
+    assert.strictEqual(ngram.location, path.join(EMBEDDED, 'ngram-classics', 'model.ngram'));
     assert.deepStrictEqual([ngram.name, ngram.embedded], ['ngram-classics', true]);
     const gpt = recognizeModel(' gpt-classics ', EMBEDDED);
     assert.strictEqual(gpt.backend, onnxBackend);
@@ -56,12 +56,12 @@ describe('model backends: the registry', function () {
   });
 
   it('recognises n-gram files (.arpa, .arpa.gz, .ngram, .ngram.gz, any other name) and folders holding one', () => {
-    const binary = zlib.gunzipSync(fs.readFileSync(path.join(EMBEDDED, 'ngram-classics', 'model.ngram.gz')));
+    const binary = fs.readFileSync(path.join(EMBEDDED, 'ngram-classics', 'model.ngram'));
     const files = [
       file('a/my.arpa', ARPA),
       file('b/my.arpa.gz', zlib.gzipSync(ARPA)),
       file('c/model.ngram', binary),
-      file('d/trained.ngram.gz', fs.readFileSync(path.join(EMBEDDED, 'ngram-classics', 'model.ngram.gz'))),
+      file('d/trained.ngram.gz', zlib.gzipSync(binary)),
       file('e/kenlm.lm', ARPA),
     ];
     for (const f of files) {
@@ -71,10 +71,12 @@ describe('model backends: the registry', function () {
       assert.strictEqual(m.name, path.basename(path.dirname(f)), 'named after its folder');
       assert.strictEqual(m.embedded, false);
     }
-    // A folder: model.ngram.gz, else model.ngram, else its first .arpa file by name.
-    file('f/model.ngram.gz', fs.readFileSync(path.join(EMBEDDED, 'ngram-classics', 'model.ngram.gz')));
+    // A folder: model.ngram, else model.ngram.gz, else its first .arpa file by name.
+    file('f/model.ngram.gz', zlib.gzipSync(binary));
     file('f/z.arpa', ARPA);
     assert.strictEqual(recognizeModel(path.join(dir, 'f'), EMBEDDED).location, path.join(dir, 'f', 'model.ngram.gz'));
+    file('f/model.ngram', binary);
+    assert.strictEqual(recognizeModel(path.join(dir, 'f'), EMBEDDED).location, path.join(dir, 'f', 'model.ngram'));
     file('g/z.arpa', ARPA);
     file('g/b.arpa', ARPA);
     const g = recognizeModel(path.join(dir, 'g'), EMBEDDED);
@@ -176,6 +178,17 @@ describe('model backends: the registry', function () {
     } finally {
       gpt.dispose?.();
     }
+  });
+
+  it('keeps an n-gram model on the host up to 16 MiB of ARPA text or 36 MiB of binary data (a .gz counted at 3× its size)', () => {
+    const onHost = (f: string) => ngramBackend.prefersHost!(recognizeModel(f, EMBEDDED));
+    const binary = fs.readFileSync(path.join(EMBEDDED, 'ngram-classics', 'model.ngram'));
+    assert.ok(binary.length > 16 * 2 ** 20 && binary.length < 36 * 2 ** 20, `the embedded model's ${binary.length} bytes lie between the thresholds`);
+    assert.ok(onHost('ngram-classics'), 'the embedded model, uncompressed');
+    assert.ok(onHost(file('host/small.arpa', ARPA)), 'a small ARPA file');
+    // Padding after \end\ stands for a long ARPA file: only the size and the first bytes are looked at.
+    assert.ok(!onHost(file('worker/big.arpa', Buffer.concat([Buffer.from(ARPA), Buffer.alloc(17 * 2 ** 20, 0x20)]))), 'ARPA text of 17 MiB');
+    assert.ok(!onHost(file('worker/model.ngram.gz', zlib.gzipSync(binary))), 'the embedded model gzipped: 3× its size is above 36 MiB');
   });
 
   it('lists for a webview exactly the files its worker loads, with their limits', () => {

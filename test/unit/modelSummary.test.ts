@@ -13,12 +13,12 @@ describe('model descriptions for Select Model', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-summary-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('describe the embedded n-gram model from its gzipped header: order, n-grams, tokenizer, vocabulary', async () => {
+  it('describe the embedded n-gram model from its header: order, n-grams, tokenizer, vocabulary', async () => {
     const facts = modelFacts(path.join(REPO, 'models', 'ngram-classics'))!;
     const model = await loadModel('ngram-classics');
     assert.strictEqual(facts.architecture, 'Kneser-Ney 4-gram');
     assert.strictEqual(facts.vocabulary, model.vocabSize);
-    assert.strictEqual(facts.bytes, fs.statSync(path.join(REPO, 'models', 'ngram-classics', 'model.ngram.gz')).size);
+    assert.strictEqual(facts.bytes, fs.statSync(path.join(REPO, 'models', 'ngram-classics', 'model.ngram')).size);
     assert.match(describeFacts(facts), /^Kneser-Ney 4-gram · [\d,]+ n-grams · [\d.]+ MiB · editor tokens .*, [\d,]+ tokens$/);
   });
 

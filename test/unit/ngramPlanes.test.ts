@@ -99,6 +99,12 @@ describe('array layouts', () => {
       const out = new Uint32Array(bits.length);
       decodeArray(stored, layout, out);
       assert.ok(bytesOf(out).equals(bytesOf(bits)), layout);
+      // Stored bytes at an odd offset (planes of odd lengths are never aligned in a file).
+      const shifted = new Uint8Array(stored.length + 1);
+      shifted.set(stored, 1);
+      const outShifted = new Uint32Array(bits.length);
+      decodeArray(shifted.subarray(1), layout, outShifted);
+      assert.ok(bytesOf(outShifted).equals(bytesOf(bits)), `${layout} at an odd offset`);
     }
   }
 

@@ -2,12 +2,14 @@
 import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
 import { generate, type PromptTokens } from '../generation';
+import { IncrementalDecoder } from '../incrementalDecode';
 import type { LanguageModel } from '../model';
 import { NgramTokenizer } from '../ngram/ngramLanguageModel';
 import { packVocabulary } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
 import { displayTokenText } from '../tokenBytes';
+import { generationWindowStart, windowStartFor } from '../slidingWindow';
 
 export interface LoadedModel {
   model: LanguageModel;
@@ -97,8 +99,17 @@ export class EngineServer {
               `${m.info.name} does not show its hidden states or attention: it needs an ONNX export with hidden_states.N and attentions.N outputs (README, "Inside the model")`,
             );
           }
-          const context = [...(req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : []), ...req.before];
-          const inside = await m.inside(context, req.token, req.k, signal);
+          const prompt = req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : [];
+          const context = [...prompt, ...req.before];
+          const W = m.info.contextLength;
+          const start =
+            m.info.capabilities.context !== 'window'
+              ? 0
+              : req.generated !== undefined
+                ? generationWindowStart(prompt.length + req.generated, context.length, W)
+                : windowStartFor(context.length, W);
+          const read = await m.inside(context.slice(start), req.token, req.k, signal);
+          const inside = { ...read, dropped: read.dropped + start };
           const texts: Record<number, string> = {};
           for (const id of [...inside.ids, inside.actual, ...(inside.lens ?? []).flatMap((l) => l.top.map((t) => t.id))]) {
             texts[id] ??= displayTokenText(m.tokenizer, id);
@@ -144,15 +155,18 @@ async function serverTopTokens(m: LanguageModel, prompt: string, k: number, sign
   return { top, entropy: NaN, logProbs: Float64Array.from(top, (a) => a.logProb), topOnly: true };
 }
 
-/** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text. */
-function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens {
+/** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text (for a server model, that text). */
+function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens | string {
+  // A server tokenizes for itself: it is given the text, the tokens' bytes decoded together.
+  if (model.server) return prompt + model.tokenizer.decode(ids, prompt.length > 0);
   const tokens = model.tokenizer.encode(prompt, true);
+  // Each token's text as it joins the ones before (a tokenizer may space or join tokens), in time linear in the path.
+  const decoder = new IncrementalDecoder(model.tokenizer, prompt.length > 0);
   let text = prompt;
-  for (let i = 0; i < ids.length; i++) {
-    // Decoded together: a tokenizer may join or space tokens by what precedes them.
-    const next = prompt + model.tokenizer.decode(ids.slice(0, i + 1), prompt.length > 0);
-    tokens.push({ id: ids[i], text: next.slice(text.length), start: text.length, length: Math.max(0, next.length - text.length) });
-    text = next;
+  for (const id of ids) {
+    const piece = decoder.push(id);
+    tokens.push({ id, text: piece, start: text.length, length: piece.length });
+    text += piece;
   }
   return { text, tokens };
 }

@@ -34,25 +34,51 @@ export function encodeArray(values: Uint32Array | Float32Array, layout: ArrayLay
   return out;
 }
 
-/** Decodes `out.length` elements stored in `layout` from `stored` (4 bytes per element) into `out`, bit for bit. */
+/**
+ * Decodes `out.length` elements stored in `layout` from `stored` (4 bytes per element) into `out`,
+ * bit for bit. Four elements at a time: one 4-byte read from each plane gives their four bytes,
+ * a quarter of the reads of going byte by byte (this runs over every n-gram on every load).
+ */
 export function decodeArray(stored: Uint8Array, layout: ArrayLayout, out: Uint32Array): void {
   const n = out.length;
   if (layout === 'plain') {
-    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(stored);
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(stored.subarray(0, 4 * n));
     return;
   }
-  const b0 = stored.subarray(0, n);
-  const b1 = stored.subarray(n, 2 * n);
-  const b2 = stored.subarray(2 * n, 3 * n);
-  const b3 = stored.subarray(3 * n, 4 * n);
-  if (layout === 'planes') {
-    // Uint32Array stores take the value mod 2^32, so the sign of b3 << 24 does not matter.
-    for (let i = 0; i < n; i++) out[i] = b0[i] | (b1[i] << 8) | (b2[i] << 16) | (b3[i] << 24);
-    return;
-  }
+  // Planes start at multiples of n: not 4-byte aligned in general, so read through a DataView.
+  const view = new DataView(stored.buffer, stored.byteOffset, 4 * n);
+  const p1 = n;
+  const p2 = 2 * n;
+  const p3 = 3 * n;
+  const whole = n & ~3;
+  const delta = layout === 'delta-planes';
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    sum = (sum + (b0[i] | (b1[i] << 8) | (b2[i] << 16) | (b3[i] << 24))) >>> 0;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    const a = view.getUint32(i, true);
+    const b = view.getUint32(p1 + i, true);
+    const c = view.getUint32(p2 + i, true);
+    const d = view.getUint32(p3 + i, true);
+    // Element i + j is byte j of a, b, c and d, from the lowest byte to the highest.
+    let x0 = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24);
+    let x1 = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
+    let x2 = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
+    let x3 = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+    if (delta) {
+      x0 = sum = (sum + x0) | 0;
+      x1 = sum = (sum + x1) | 0;
+      x2 = sum = (sum + x2) | 0;
+      x3 = sum = (sum + x3) | 0;
+    }
+    // Uint32Array stores take the value mod 2^32, so the sign of a 32-bit result does not matter.
+    out[i] = x0;
+    out[i + 1] = x1;
+    out[i + 2] = x2;
+    out[i + 3] = x3;
+  }
+  for (; i < n; i++) {
+    const x = stored[i] | (stored[p1 + i] << 8) | (stored[p2 + i] << 16) | (stored[p3 + i] << 24);
+    sum = delta ? (sum + x) | 0 : x;
     out[i] = sum;
   }
 }

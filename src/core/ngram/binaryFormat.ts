@@ -13,7 +13,7 @@
  * array is checked against the bytes present before anything is allocated, and the trie's links
  * are checked (after decoding) before any query can follow them.
  */
-import { xxh32, Xxh32 } from '../checksum';
+import { Xxh32 } from '../checksum';
 import { ModelFormatError } from '../errors';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
@@ -160,7 +160,35 @@ export function* ngramBinaryChunks(model: NgramModel, metadata: NgramFileMetadat
   yield tail;
 }
 
-export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): { model: NgramModel; metadata: NgramFileMetadata } {
+type ReadResult = { model: NgramModel; metadata: NgramFileMetadata };
+
+export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): ReadResult {
+  const steps = readSteps(bytes, fileName);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * readNgramBinary in slices of a few milliseconds (the checksum a few MiB at a time, each array,
+ * each order's checks), with `pause` between them: on the extension host's thread, its event loop
+ * runs between slices instead of waiting for the whole load.
+ */
+export async function readNgramBinaryInSlices(bytes: Uint8Array, fileName: string, pause: () => Promise<void>): Promise<ReadResult> {
+  const steps = readSteps(bytes, fileName);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/** Bytes of checksum between two slices. */
+const CHECKSUM_SLICE = 4 << 20;
+
+/** The reading of a file, yielding between slices of work. */
+function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadResult> {
   const fail = (msg: string): never => {
     throw new ModelFormatError(msg, fileName);
   };
@@ -181,7 +209,12 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     if (bytes.length < declared) fail(`file is truncated: ${bytes.length} bytes of ${declared}`);
     if (bytes.length > declared) fail(`file has ${bytes.length - declared} bytes more than the ${declared} its header declares`);
     contentEnd = bytes.length - CHECKSUM_BYTES;
-    if (xxh32(bytes.subarray(0, contentEnd)) !== view.getUint32(contentEnd, true)) {
+    const checksum = new Xxh32();
+    for (let at = 0; at < contentEnd; at += CHECKSUM_SLICE) {
+      checksum.update(bytes.subarray(at, Math.min(at + CHECKSUM_SLICE, contentEnd)));
+      yield;
+    }
+    if (checksum.digest() !== view.getUint32(contentEnd, true)) {
       fail('the file is damaged: its checksum does not match its content (a changed or lost byte); copy it again or retrain the model');
     }
   }
@@ -196,6 +229,7 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
   const dataStart = fixed + ((headerLength + 3) & ~3);
   if (dataStart > contentEnd) fail('file is truncated (header)');
   const h = checkHeader(header, contentEnd - dataStart, version, fail);
+  yield;
   let data: Uint8Array;
   let base: number;
   if (h.arrays.every((r) => r.layout === undefined || r.layout === 'plain')) {
@@ -209,6 +243,7 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     for (const r of h.arrays) {
       const stored = bytes.subarray(dataStart + r.offset, dataStart + r.offset + 4 * r.length);
       decodeArray(stored, r.layout ?? 'plain', new Uint32Array(data.buffer, r.offset, r.length));
+      yield;
     }
   }
   const orders: NgramOrder[] = h.counts.map((count) => ({ count, words: new Uint32Array(0), logProb: new Float32Array(0) }));
@@ -223,7 +258,7 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): {
     const stored = o.counts as unknown as Uint32Array | undefined;
     if (stored) o.counts = new CompactCounts(stored);
   }
-  checkTrie(orders, fail);
+  yield* checkTrie(orders, fail);
   let vocab: Vocabulary;
   try {
     vocab = Vocabulary.fromWords(h.vocabulary);
@@ -318,60 +353,70 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
 /**
  * The trie's links and values, checked once so that no query can loop over a bogus range, read
  * outside an array or return NaN: child ranges ascend and end at the next order's count, words
- * are vocabulary ids sorted within each range, probabilities are finite and at most 1.
+ * are vocabulary ids sorted within each range, probabilities are finite and at most 1. One pass
+ * over each order's values and one over its links: this runs over every n-gram on every load.
  */
-function checkTrie(orders: NgramOrder[], fail: (msg: string) => never): void {
+function* checkTrie(orders: NgramOrder[], fail: (msg: string) => never): Generator<void> {
   const V = orders[0].count;
   for (let k = 0; k < orders.length; k++) {
     const o = orders[k];
-    const bad = firstBadLogProb(o.logProb);
-    if (bad >= 0) fail(`${k + 1}-gram entry ${bad} has a bad log-probability ${o.logProb[bad]}`);
-    if (o.backoff) {
-      const b = firstNonFinite(o.backoff);
-      if (b >= 0) fail(`${k + 1}-gram entry ${b} has a bad backoff ${o.backoff[b]}`);
-      const high = o.backoff.findIndex((w) => w > MAX_LOG10_BACKOFF);
-      if (high >= 0) fail(`${k + 1}-gram entry ${high} has a backoff ${o.backoff[high]} above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
+    const bad = o.backoff ? firstBadValues(o.logProb, o.backoff) : firstBadLogProb(o.logProb);
+    if (bad >= 0) {
+      const p = o.logProb[bad];
+      if (!(p <= 0 && p > -Infinity)) fail(`${k + 1}-gram entry ${bad} has a bad log-probability ${p}`);
+      const b = o.backoff![bad];
+      if (!(b - b === 0)) fail(`${k + 1}-gram entry ${bad} has a bad backoff ${b}`);
+      fail(`${k + 1}-gram entry ${bad} has a backoff ${b} above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
     }
+    yield;
     if (k === orders.length - 1) break;
     const cs = o.childStart!;
     const next = orders[k + 1];
     if (cs[0] !== 0 || cs[o.count] !== next.count) fail(`${k + 1}-gram links do not cover the ${k + 2}-grams`);
-    const range = firstBadRange(cs, o.count);
-    if (range >= 0) fail(`${k + 1}-gram entry ${range} has a bad child range`);
-    const w = firstBadWord(next.words, V);
-    if (w >= 0) fail(`${k + 2}-gram entry ${w} has a word id ${next.words[w]} outside the vocabulary of ${V}`);
-    const unsorted = firstUnsortedChild(cs, o.count, next.words);
-    if (unsorted >= 0) fail(`${k + 2}-gram entry ${unsorted} is out of order`);
+    const link = firstBadLink(cs, o.count, next.words, V);
+    if (link.range >= 0) fail(`${k + 1}-gram entry ${link.range} has a bad child range`);
+    if (link.child >= 0) {
+      const w = next.words[link.child];
+      if (w >= V) fail(`${k + 2}-gram entry ${link.child} has a word id ${w} outside the vocabulary of ${V}`);
+      fail(`${k + 2}-gram entry ${link.child} is out of order`);
+    }
+    yield;
   }
 }
 
-// Tight loops without closures: they run over every n-gram on every load.
+// Tight loops without closures.
 function firstBadLogProb(a: Float32Array): number {
   // Written as a negation so that NaN fails too.
   for (let i = 0; i < a.length; i++) if (!(a[i] <= 0 && a[i] > -Infinity)) return i;
   return -1;
 }
 
-function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) if (!(a[i] - a[i] === 0)) return i;
-  return -1;
-}
-
-/** Ranges ascend (so each lies within [0, childStart[count]], which is the next order's count). */
-function firstBadRange(cs: Uint32Array, count: number): number {
-  for (let p = 0; p < count; p++) if (cs[p + 1] < cs[p]) return p;
-  return -1;
-}
-
-function firstBadWord(words: Uint32Array, V: number): number {
-  for (let i = 0; i < words.length; i++) if (words[i] >= V) return i;
-  return -1;
-}
-
-/** Words strictly ascend within each parent's range (binary search relies on it); ranges were checked. */
-function firstUnsortedChild(cs: Uint32Array, count: number, words: Uint32Array): number {
-  for (let p = 0; p < count; p++) {
-    for (let c = cs[p] + 1, end = cs[p + 1]; c < end; c++) if (words[c] <= words[c - 1]) return c;
+/** The first entry whose log-probability is not in (-∞, 0] or whose backoff is not in (-∞, MAX_LOG10_BACKOFF] (NaN fails both). */
+function firstBadValues(logProb: Float32Array, backoff: Float32Array): number {
+  for (let i = 0; i < logProb.length; i++) {
+    const p = logProb[i];
+    const b = backoff[i];
+    if (!(p <= 0 && p > -Infinity && b <= MAX_LOG10_BACKOFF && b > -Infinity)) return i;
   }
   return -1;
+}
+
+/**
+ * The first parent whose range descends or passes the next order's end, or the first child (in
+ * file order) whose word is outside the vocabulary or not above its elder sibling's. With cs[0] = 0
+ * and cs[count] checked, ascending ranges tile the next order exactly: every child is visited once.
+ */
+function firstBadLink(cs: Uint32Array, count: number, words: Uint32Array, V: number): { range: number; child: number } {
+  for (let p = 0; p < count; p++) {
+    const end = cs[p + 1];
+    let c = cs[p];
+    if (end < c || end > words.length) return { range: p, child: -1 };
+    let previous = -1;
+    for (; c < end; c++) {
+      const w = words[c];
+      if (w >= V || w <= previous) return { range: -1, child: c };
+      previous = w;
+    }
+  }
+  return { range: -1, child: -1 };
 }

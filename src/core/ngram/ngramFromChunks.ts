@@ -9,7 +9,7 @@
 import { ModelFormatError } from '../errors';
 import { formatBytes } from '../modelLimits';
 import { ArpaReader } from './arpaReader';
-import { declaredNgramLength, readNgramBinary } from './binaryFormat';
+import { declaredNgramLength, readNgramBinary, readNgramBinaryInSlices } from './binaryFormat';
 import { NgramLanguageModel } from './ngramLanguageModel';
 import { arpaModelName, ngramFileKind, notAModel, SNIFF_BYTES } from './ngramFromBytes';
 
@@ -21,6 +21,8 @@ export interface ChunkSource {
   maxBytes: number;
   /** The exact number of bytes the source gives, when known before reading (an uncompressed file). */
   size?: number;
+  /** Lets the thread's event loop run between slices of reading a binary (the host's: setImmediate). */
+  pause?: () => Promise<void>;
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
@@ -105,7 +107,7 @@ export async function ngramFromChunks(chunks: AsyncIterator<Uint8Array>, file: s
       }
       bytes = concat(parts, total);
     }
-    const { model, metadata } = readNgramBinary(bytes, file);
+    const { model, metadata } = source.pause ? await readNgramBinaryInSlices(bytes, file, source.pause) : readNgramBinary(bytes, file);
     return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
   } finally {
     await chunks.return?.(undefined);

@@ -3,6 +3,7 @@ import type { BackendCapabilities } from '../backends/capabilities';
 import { throwIfCancelled, type CancelSignal } from '../errors';
 import { LN10 } from '../logMath';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
+import { groupDigits } from '../numberFormat';
 import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenizers/pretokenizers';
 import { editorCut, whitespaceCut } from '../tokenizers/textCuts';
 import { backoffTrace, type NgramTrace } from './backoffTrace';
@@ -79,7 +80,7 @@ export class NgramLanguageModel implements LanguageModel {
     name: string,
   ) {
     this.tokenizer = new NgramTokenizer(kind, ngram.vocab);
-    const counts = ngram.counts.map((c) => c.toLocaleString('en-US')).join(' / ');
+    const counts = ngram.counts.map(groupDigits).join(' / ');
     this.info = {
       name,
       backend: 'ngram',

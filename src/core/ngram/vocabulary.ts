@@ -19,9 +19,8 @@ export class Vocabulary {
   static fromWords(words: readonly string[]): Vocabulary {
     if (words.length > MAX_VOCABULARY) throw new Error(`${words.length} words are more than a vocabulary holds (${MAX_VOCABULARY})`);
     const v = new Vocabulary();
-    for (const w of words) {
-      if (v.ids.has(w)) throw new Error(`duplicate vocabulary word ${JSON.stringify(w)}`);
-      v.add(w);
+    for (let i = 0; i < words.length; i++) {
+      if (v.add(words[i]) !== i) throw new Error(`duplicate vocabulary word ${JSON.stringify(words[i])}`);
     }
     return v;
   }

@@ -9,7 +9,8 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../../core/errors';
 import { MAX_MODEL_BYTES } from '../../core/modelLimits';
-import { NGRAM_CAPABILITIES, type NgramLanguageModel } from '../../core/ngram/ngramLanguageModel';
+import { NGRAM_CAPABILITIES, NgramLanguageModel } from '../../core/ngram/ngramLanguageModel';
+import { readNgramBinaryInSlices } from '../../core/ngram/binaryFormat';
 import { ngramFileKind, SNIFF_BYTES, type NgramFileKind } from '../../core/ngram/ngramFromBytes';
 import { ngramFromChunks } from '../../core/ngram/ngramFromChunks';
 import { unpackTokenizer } from '../../core/ngram/packedVocabulary';
@@ -18,9 +19,9 @@ import { ngramFacts } from '../modelSummary';
 import type { ModelBackend, ModelReference } from './backend';
 
 /** The model file of an n-gram model's folder (an embedded or a trained one), in order of preference. */
-export const NGRAM_FILE_NAMES = ['model.ngram.gz', 'model.ngram'];
+export const NGRAM_FILE_NAMES = ['model.ngram', 'model.ngram.gz'];
 
-/** The n-gram file in a folder: model.ngram(.gz), else its first .arpa file by name. */
+/** The n-gram file in a folder: model.ngram, else model.ngram.gz, else its first .arpa file by name. */
 function ngramFileIn(dir: string): string | undefined {
   const named = NGRAM_FILE_NAMES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
   if (named) return named;
@@ -60,10 +61,26 @@ export async function loadNgramFile(
   const gzipped = isGzipFile(file);
   // ARPA text is parsed as it comes and not kept: its length is not capped, the model its header
   // declares is (ngramFromChunks). Other data is held whole, so its size is capped before reading.
-  const text = fileKind(file, gzipped) === 'arpa';
+  const kind = fileKind(file, gzipped);
+  const text = kind === 'arpa';
   if (!text && size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
-  return ngramFromChunks(modelFileChunks(file, text ? Infinity : maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size });
+  if (kind === 'binary' && !gzipped) {
+    // Read straight into one buffer of the file's size (asynchronously, in pieces): no chunk copied
+    // twice. The reader checks the length its header declares.
+    let bytes: Uint8Array;
+    try {
+      bytes = await fs.promises.readFile(file);
+    } catch (e) {
+      throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+    }
+    const { model, metadata } = await readNgramBinaryInSlices(bytes, file, nextTurn);
+    return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
+  }
+  return ngramFromChunks(modelFileChunks(file, text ? Infinity : maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size, pause: nextTurn });
 }
+
+/** A turn of the event loop: what is waiting (the editor's requests, on the host) runs before the load goes on. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** What the file's first bytes (gunzipped when it is gzipped) say it is; 'other' when they cannot be read. */
 function fileKind(file: string, gzipped: boolean): NgramFileKind {
@@ -84,11 +101,32 @@ function fileKind(file: string, gzipped: boolean): NgramFileKind {
 }
 
 /**
- * Model files from this size run in a worker thread. Below it (the embedded ngram-classics,
- * 12.7 MB) the model loads on the host's thread in slices of under 50 ms and a query answers
- * without a round trip to a worker; above it the load would hold the host for long stretches.
+ * Model files from this size run in a worker thread, where a long load cannot hold the host: ARPA
+ * text (parsed token by token, in slices) and any other file from NGRAM_WORKER_MIN_BYTES; an LM
+ * Playground binary from NGRAM_BINARY_WORKER_MIN_BYTES of data, a gzipped one counted at 3× its
+ * size (about what n-gram arrays decompress to). Below them the model loads on the host's thread
+ * and a query answers without a round trip to a worker: the embedded ngram-classics (33.8 MB, byte
+ * planes) loads there in one read and one pass of decoding and checks.
  */
 export const NGRAM_WORKER_MIN_BYTES = 16 * 1024 * 1024;
+export const NGRAM_BINARY_WORKER_MIN_BYTES = 36 * 1024 * 1024;
+const GZIP_DATA_RATIO = 3;
+
+function prefersHost(file: string): boolean {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  // A file that cannot be read fails its load on the host, which says why.
+  if (!stat?.isFile()) return true;
+  const size = stat.size;
+  if (size >= NGRAM_BINARY_WORKER_MIN_BYTES) return false;
+  let gzipped: boolean;
+  try {
+    gzipped = isGzipFile(file);
+  } catch {
+    return true;
+  }
+  if (fileKind(file, gzipped) !== 'binary') return size < NGRAM_WORKER_MIN_BYTES;
+  return (gzipped ? GZIP_DATA_RATIO * size : size) < NGRAM_BINARY_WORKER_MIN_BYTES;
+}
 
 export const ngramBackend: ModelBackend = {
   id: 'ngram',
@@ -102,10 +140,10 @@ export const ngramBackend: ModelBackend = {
   },
   open: (model, options) => loadNgramFile(model.location, model.name, { maxBytes: options.maxBytes }),
   facts: (model) => ngramFacts(model.location),
-  prefersHost: (model) => (fs.statSync(model.location, { throwIfNoEntry: false })?.size ?? 0) < NGRAM_WORKER_MIN_BYTES,
+  prefersHost: (model) => prefersHost(model.location),
   async hostTokenizer(model, _options, loaded) {
     if (!loaded?.vocabulary) throw new LmError(`${model.name}: the worker that loaded the n-gram model sent no vocabulary`);
-    return unpackTokenizer(loaded.vocabulary, () => new Promise((resolve) => setImmediate(resolve)));
+    return unpackTokenizer(loaded.vocabulary, nextTurn);
   },
   webviewFiles: (model) => ({ files: { file: { path: model.location, name: path.basename(model.location), maxBytes: MAX_MODEL_BYTES } } }),
 };
