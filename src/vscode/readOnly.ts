@@ -12,10 +12,11 @@ export async function readOnlyReason(document: vscode.TextDocument): Promise<str
   if (vscode.workspace.fs.isWritableFileSystem(uri.scheme) === false) return `its file system (${uri.scheme}) is read-only`;
   const files = vscode.workspace.getConfiguration('files', uri);
   const matched = (setting: string) =>
-    Object.entries(files.get<Record<string, boolean>>(setting) ?? {}).find(([glob, on]) => on === true && matchesGlob(glob, document))?.[0];
+    // VS Code's own settings (files.*), not the extension's: they have no default of ours to read them through.
+    Object.entries((files.get(setting) as Record<string, boolean> | undefined) ?? {}).find(([glob, on]) => on === true && matchesGlob(glob, document))?.[0];
   const included = matched('readonlyInclude');
   if (included !== undefined && matched('readonlyExclude') === undefined) return `files.readonlyInclude: ${included}`;
-  if (files.get<boolean>('readonlyFromPermissions') === true && uri.scheme === 'file') {
+  if (files.get('readonlyFromPermissions') === true && uri.scheme === 'file') {
     const stat = await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined);
     if (stat?.permissions !== undefined && (stat.permissions & vscode.FilePermission.Readonly) !== 0)
       return 'its file has no write permission (files.readonlyFromPermissions)';
