@@ -6,6 +6,7 @@
  * aborts the HTTP request, and errors that name the endpoint and the fix.
  */
 import { CancelledError, LmError, type CancelSignal } from '../../core/errors';
+import { fixUrlHint } from '../../core/remote/fixHints';
 import { describeServerError, errorMessage, type ErrorContext } from './serverErrors';
 
 export interface EndpointOptions {
@@ -421,7 +422,7 @@ export class Endpoint {
       if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
       if (why === 'connect-timeout')
         throw new NetworkError(
-          `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
+          `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (${fixUrlHint()})`,
         );
       if (why === 'read-timeout')
         throw new NetworkError(`${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer: try again`);
@@ -582,8 +583,7 @@ export function describeNetworkError(e: unknown, name: string, midAnswer = false
   })();
   if (midAnswer || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
     return new NetworkError(`${name}: the connection dropped in the middle of the answer (the server stopped or restarted): try again once it runs`);
-  if (code === 'ECONNREFUSED')
-    return new NetworkError(`${name}: connection refused: no server listens at ${host}; start it, or fix the URL (LM: Select Model)`);
+  if (code === 'ECONNREFUSED') return new NetworkError(`${name}: connection refused: no server listens at ${host}; start it, or fix the URL (${fixUrlHint()})`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return new NetworkError(`${name}: the host name ${host.replace(/:\d+$/, '')} cannot be resolved (DNS); check it in the URL`);
   if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code))
