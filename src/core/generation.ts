@@ -70,6 +70,8 @@ export interface GeneratedToken {
   alternatives?: Alternative[];
   /** UTF-8 bytes, from tokenizers whose tokens are bytes (byte-level BPE, SentencePiece byte fallback): a token may hold part of a character. */
   bytes?: number[];
+  /** An echoed prompt token's index in the completion's `promptIds`. */
+  position?: number;
 }
 
 export interface Completion {
@@ -78,6 +80,12 @@ export interface Completion {
   tokens: GeneratedToken[];
   /** With echoPrompt: the prompt's tokens and their log-probs (the first is not scored). */
   promptTokens?: GeneratedToken[];
+  /**
+   * With echoPrompt: every id of the prompt, start-of-text markers included (also one written in
+   * the prompt's text, which is not scored and so not among `promptTokens`): an echoed token's
+   * context is `promptIds` before its `position`.
+   */
+  promptIds?: number[];
   /** Σ ln p over the generated tokens. */
   logProb: number;
   finishReason: FinishReason;
@@ -148,8 +156,14 @@ export async function generate(
   let echoed: GeneratedToken[] | undefined;
   if (options.echoPrompt) {
     const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
-    echoed = scored.map((s) => {
+    // The tokens scoring gives back: all but the first and the begin-of-sequence markers (ScoreStream).
+    const bosId = model.bosId;
+    const positions: number[] = [];
+    for (let j = 1; j < promptTokens.length; j++) if (promptTokens[j].id !== bosId) positions.push(j);
+    const placed = positions.length === scored.length;
+    echoed = scored.map((s, k) => {
       const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives };
+      if (placed) token.position = positions[k];
       // As generated tokens: a prompt token that ends inside a character has no text of its own.
       if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(s.id));
       return token;
@@ -233,6 +247,7 @@ export async function generate(
       text: options.echoPrompt ? prompt + text : text,
       tokens,
       promptTokens: echoed,
+      ...(echoed ? { promptIds: promptTokens.map((t) => t.id) } : {}),
       logProb,
       finishReason,
       ...(stoppedBy ? { stoppedBy } : {}),
