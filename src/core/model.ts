@@ -90,6 +90,11 @@ export interface LanguageModel {
     each: (index: number, logProbs: Float64Array) => void,
     signal?: CancelSignal,
   ): Promise<Float64Array>;
+  /**
+   * Frees what the model keeps of the last sequence it ran (a transformer's KV cache, for hovers
+   * further on in the same document): when that document closes. The next request runs cold.
+   */
+  forgetContext?(): Promise<void>;
   /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
   ngramTrace?(context: readonly number[], id: number): NgramTrace;
   /**
