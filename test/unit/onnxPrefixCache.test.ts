@@ -10,6 +10,8 @@ import * as path from 'path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { OnnxCausalLm, type OrtModule } from '../../src/core/neural/onnxCausalLm';
 import { readFolderFiles } from '../../src/node/neuralLoader';
+import { onnxBackend } from '../../src/node/backends/onnxBackend';
+import { startEngineWorker } from '../../src/node/workerHost';
 import { chunkContextStart, scoreInChunks } from '../../src/editor/chunkedScoring';
 import { ONNX_FIXTURES as FIXTURES } from './helpers';
 
@@ -132,6 +134,19 @@ describe('a transformer keeps the last sequence it ran: later requests run only 
       assert.ok(maxDiff(scores.a!, (await lm.sequenceScores(edited.slice(last), 250 - last)).logProbs) < 1e-5);
     } finally {
       await lm.dispose();
+    }
+  });
+
+  it('a model in its worker thread forgets the cache when asked (its document closed), and answers as before', async () => {
+    const remote = await startEngineWorker({ backend: onnxBackend, location: path.join(FIXTURES, 'tiny-qwen2'), name: 'qwen' }, { device: 'native' });
+    try {
+      const doc = ids('tiny-qwen2');
+      const warm = await remote.nextLogProbs(doc.slice(0, 100));
+      assert.ok(remote.forgetContext);
+      await remote.forgetContext();
+      assert.ok(maxDiff(warm, await remote.nextLogProbs(doc.slice(0, 100))) < 1e-5);
+    } finally {
+      remote.dispose();
     }
   });
 });

@@ -157,6 +157,11 @@ export class WorkerLanguageModel implements LanguageModel {
     return (await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal)).logProbs;
   }
 
+  async forgetContext(): Promise<void> {
+    if (this.disposed) return;
+    await this.channel.request({ op: 'forgetContext' });
+  }
+
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
     return (await this.inPieces(ids, from, false, signal)).logProbs;
   }

@@ -47,6 +47,11 @@ export class EngineServer {
           reply('nextLogProbs', { logProbs: copy(logProbs) });
           break;
         }
+        case 'forgetContext': {
+          await this.loaded().model.forgetContext?.();
+          reply('forgetContext', {});
+          break;
+        }
         case 'sequenceLogProbs': {
           const logProbs = await this.loaded().model.sequenceLogProbs(req.ids, req.from, signal);
           reply('sequenceLogProbs', { logProbs: copy(logProbs) });

@@ -97,6 +97,8 @@ export interface EngineOps {
    * names, as the hover shows it.
    */
   inside: { request: { prompt?: string; before: number[]; token: number; k: number }; result: { inside: ModelInside; texts: Record<number, string> } };
+  /** Frees what the model keeps of the last sequence it ran (its document closed). */
+  forgetContext: { request: Record<never, never>; result: Record<never, never> };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 
