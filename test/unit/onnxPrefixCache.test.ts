@@ -8,11 +8,13 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { InferenceSession } from 'onnxruntime-common';
+import type { LanguageModel } from '../../src/core/model';
 import { OnnxCausalLm, type OrtModule } from '../../src/core/neural/onnxCausalLm';
 import { readFolderFiles } from '../../src/node/neuralLoader';
 import { onnxBackend } from '../../src/node/backends/onnxBackend';
 import { startEngineWorker } from '../../src/node/workerHost';
 import { chunkContextStart, scoreInChunks } from '../../src/editor/chunkedScoring';
+import { hoverFactsAt } from '../../src/editor/hoverFacts';
 import { ONNX_FIXTURES as FIXTURES } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -147,6 +149,60 @@ describe('a transformer keeps the last sequence it ran: later requests run only 
       assert.ok(maxDiff(warm, await remote.nextLogProbs(doc.slice(0, 100))) < 1e-5);
     } finally {
       remote.dispose();
+    }
+  });
+
+  it('a hover scores its word’s tokens in one forward pass, with the numbers of a cold run of each', async () => {
+    for (const name of ['tiny-llama', 'tiny-qwen2']) {
+      const { lm, ran } = await open(name);
+      try {
+        const { text } = JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'reference.json'), 'utf8')) as { text: string };
+        const tokens = lm.tokenizer.encode(text, true, 0);
+        const cold = await lm.sequenceLogProbs(
+          tokens.map((t) => t.id),
+          1,
+        );
+        const seq = { tokens, fromDocumentStart: true, contextStart: (i: number) => chunkContextStart(lm, i) };
+        const stepwise: LanguageModel = {
+          info: lm.info,
+          tokenizer: lm.tokenizer,
+          vocabSize: lm.vocabSize,
+          bosId: lm.bosId,
+          eosId: lm.eosId,
+          unkId: lm.unkId,
+          unsampleableIds: lm.unsampleableIds,
+          nextLogProbs: async (c) => {
+            await lm.forgetContext();
+            return lm.nextLogProbs(c);
+          },
+          sequenceLogProbs: (ids, from) => lm.sequenceLogProbs(ids, from),
+          sequenceScores: (ids, from) => lm.sequenceScores(ids, from),
+        };
+        let multi = 0;
+        for (const m of text.matchAll(/\p{L}{4,}/gu)) {
+          await lm.forgetContext();
+          const line = { text: text.slice(text.lastIndexOf('\n', m.index) + 1).split('\n')[0], start: text.lastIndexOf('\n', m.index) + 1 };
+          ran.length = 0;
+          const facts = await hoverFactsAt(lm, seq, m.index + 1, line, 5);
+          assert.ok(facts, `${name}: no hover on ${m[0]}`);
+          assert.strictEqual(ran.length, 1, `${name}: ${m[0]} took ${ran.length} forward passes`);
+          const i = tokens.findIndex((t) => t.start === facts.start && t.length === facts.length && t.length > 0);
+          // The same hover step by step (a model without spanScores), each step cold.
+          const steps = await hoverFactsAt(stepwise, seq, m.index + 1, line, 5);
+          assert.ok(steps);
+          assert.ok(Math.abs(facts.logProb - steps.logProb) < 1e-5, `${name}: ${m[0]}: ${facts.logProb} against ${steps.logProb}`);
+          assert.deepStrictEqual(
+            facts.alternatives.map((x) => x.id),
+            steps.alternatives.map((x) => x.id),
+          );
+          assert.ok(maxDiff(facts.word?.parts.map((p) => p.logProb) ?? [], steps.word?.parts.map((p) => p.logProb) ?? []) < 1e-5, `${name}: ${m[0]}'s parts`);
+          if (i > 0 && !facts.bytes) assert.ok(Math.abs(facts.logProb - cold[i - 1]) < 1e-5);
+          if ((facts.word?.parts.length ?? 0) > 1) multi++;
+        }
+        assert.ok(multi >= 3, `${name}: only ${multi} words of several tokens`);
+      } finally {
+        await lm.dispose();
+      }
     }
   });
 });

@@ -9,7 +9,7 @@
 import type { BackendCapabilities } from '../backends/capabilities';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer } from '../model';
 import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { float16ToFloat32 } from './float16';
 import { insideOutputNames, insideViews, readInsideOutputs, type InsideOutputs } from './insideOutputs';
@@ -588,6 +588,15 @@ export class OnnxCausalLm implements LanguageModel {
             : nextWindowStart(context.length, max);
       return (await this.run(context, windowStart, {})).last;
     });
+  }
+
+  async spanScores(ids: readonly number[], from: number, distAt: number, signal?: CancelSignal): Promise<SpanScores> {
+    if (distAt < from || distAt >= ids.length) throw new Error(`spanScores: distAt ${distAt} is outside the span [${from}, ${ids.length})`);
+    let distribution = new Float64Array(0);
+    const logProbs = await this.sequenceDistributions(ids, from, (i, row) => {
+      if (i === distAt - from) distribution = row.slice();
+    }, signal);
+    return { logProbs, distribution };
   }
 
   forgetContext(): Promise<void> {
