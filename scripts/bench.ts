@@ -217,7 +217,7 @@ const perSecond = (x: number) => (Number.isFinite(x) ? fmt(x) : '—');
 const speedRatio = (engine: CellResult, other: CellResult | undefined, key: 'prefill' | 'decode') =>
   other && !other.error && !other.tokensDiffer ? engine[key] / other[key] : NaN;
 
-async function bigModelSection(say: Say, targets: Target[], valid: string): Promise<void> {
+async function bigModelSection(say: Say, targets: Target[]): Promise<void> {
   say();
   say(`## A model of SmolLM2-135M's shape (30 layers, hidden 576, 9 query / 3 KV heads, vocabulary 49,152; random weights) in fp32, int8 and q4`);
   say();
@@ -278,7 +278,6 @@ async function bigModelSection(say: Say, targets: Target[], valid: string): Prom
     measured: `${fmt(quantized / engineDecode('fp32'))}×`,
     meets: quantized >= 2 * engineDecode('fp32'),
   });
-
 }
 
 async function hoverSection(say: Say, targets: Target[], valid: string): Promise<void> {
@@ -293,7 +292,9 @@ async function hoverSection(say: Say, targets: Target[], valid: string): Promise
   say('|---|---:|---:|---:|---:|');
   for (const dtype of ['auto', 'fp32'] as const) {
     const h = await benchHover(found.dir, dtype, valid, BIG_RUNS);
-    say(`| ${dtype === 'auto' ? `auto (the default; ${h.dtype})` : dtype} | ${fmt(h.tokens, 4)} | ${fmt(h.cold)} ms | ${fmt(h.nextWord)} ms | ${fmt(h.afterEdit)} ms |`);
+    say(
+      `| ${dtype === 'auto' ? `auto (the default; ${h.dtype})` : dtype} | ${fmt(h.tokens, 4)} | ${fmt(h.cold)} ms | ${fmt(h.nextWord)} ms | ${fmt(h.afterEdit)} ms |`,
+    );
     const label = dtype === 'auto' ? 'dtype auto' : dtype;
     targets.push({
       target: `hover on a ${fmt(HOVER_CONTEXT_TOKENS)}-token context under 1 s on native, ${label}, as a reader hovers (the next word; a word after an edit before it)`,
@@ -720,7 +721,7 @@ async function main(): Promise<void> {
   if (sections.has('ngramload')) await ngramLoadSection(say, targets, ROOT, CORPUS, RUNS);
   const loadLines = lines.slice(loadFrom);
   if (sections.has('neural')) await neuralSection(say, targets);
-  if (sections.has('big')) await bigModelSection(say, targets, valid);
+  if (sections.has('big')) await bigModelSection(say, targets);
   if (sections.has('hover')) await hoverSection(say, targets, valid);
   if (sections.has('tokenizer')) tokenizerSection(say);
   if (sections.has('inline')) await inlineSection(say, valid, targets);

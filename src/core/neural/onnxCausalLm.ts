@@ -478,7 +478,11 @@ export class OnnxCausalLm implements LanguageModel {
    * sequence (a hover on an earlier word): the longer one stays. Every number is the one a run
    * from the window's start gives: a token's row depends only on the tokens before it.
    */
-  private async run(ids: readonly number[], windowStart: number, request: RunRequest): Promise<{ last: Float64Array; logProbs: Float64Array; ranks: Int32Array }> {
+  private async run(
+    ids: readonly number[],
+    windowStart: number,
+    request: RunRequest,
+  ): Promise<{ last: Float64Array; logProbs: Float64Array; ranks: Int32Array }> {
     const end = ids.length;
     const V = this.config.vocabSize;
     const c = this.cache;
@@ -593,9 +597,14 @@ export class OnnxCausalLm implements LanguageModel {
   async spanScores(ids: readonly number[], from: number, distAt: number, signal?: CancelSignal): Promise<SpanScores> {
     if (distAt < from || distAt >= ids.length) throw new Error(`spanScores: distAt ${distAt} is outside the span [${from}, ${ids.length})`);
     let distribution = new Float64Array(0);
-    const logProbs = await this.sequenceDistributions(ids, from, (i, row) => {
-      if (i === distAt - from) distribution = row.slice();
-    }, signal);
+    const logProbs = await this.sequenceDistributions(
+      ids,
+      from,
+      (i, row) => {
+        if (i === distAt - from) distribution = row.slice();
+      },
+      signal,
+    );
     return { logProbs, distribution };
   }
 
