@@ -4,17 +4,19 @@
  * heat-map's scoring (log-probs with ranks, and without: bits per character). `npm run bench`
  * runs it on the benchmark model (its gguf section); alone:
  *
- *   npx tsc -p . && node out/scripts/ggufSpeed.js FOLDER [--gguf FOLDER] [--heatmap N]
+ *   npx tsc -p . && node out/scripts/ggufSpeed.js FOLDER [--gguf FOLDER] [--heatmap N] [--runs N]
  *
  * FOLDER holds the ONNX variants (onnx/model.onnx, model_int8.onnx, model_q4.onnx) as
  * training/make_fixtures.py writes them; the GGUF files training/export_gguf.py wrote from them
  * (model-f32.gguf, model-q8_0.gguf, model-q4_0.gguf) are in --gguf's folder (default FOLDER).
- * Each measurement runs in a process of its own (one model in memory).
+ * Each measurement runs in a process of its own (one model in memory); with several runs the
+ * variants take turns run by run, and each figure is the median of its runs.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { argmax } from '../src/core/distribution';
+import { median } from './benchFigures';
 import type { LanguageModel } from '../src/core/model';
 import { openGguf } from '../src/node/gguf/ggufFile';
 import type { GgufLanguageModel } from '../src/node/gguf/ggufLanguageModel';
@@ -30,20 +32,29 @@ export interface GgufSample {
   /** Heat-map scoring with ranks, tokens/s, and its seconds. */
   scores: number;
   scoresSeconds: number;
+  /** The same in tokens per second of the process's CPU time (what an idle core would give, near enough, on a shared machine). */
+  scoresCpu: number;
   logProbs: number;
   rssMiB: number;
   /** GGUF: how the ranks were found (counted in llama.cpp, or from whole distributions). */
   rankSources?: { counted: number; whole: number };
 }
 
-export const GGUF_VARIANTS = [
+export interface GgufVariant {
+  label: string;
+  onnx?: 'fp32' | 'int8' | 'q4';
+  /** The GGUF file, in the GGUF folder or absolute. */
+  gguf?: string;
+}
+
+export const GGUF_VARIANTS: readonly GgufVariant[] = [
   { label: 'ONNX fp32', onnx: 'fp32' },
   { label: 'ONNX int8', onnx: 'int8' },
   { label: 'ONNX q4', onnx: 'q4' },
   { label: 'GGUF F32', gguf: 'model-f32.gguf' },
   { label: 'GGUF Q8_0', gguf: 'model-q8_0.gguf' },
   { label: 'GGUF Q4_0', gguf: 'model-q4_0.gguf' },
-] as const;
+];
 
 /** The files a comparison needs, missing ones named. */
 export function missingGgufBenchFiles(onnxDir: string, ggufDir: string): string[] {
@@ -51,7 +62,7 @@ export function missingGgufBenchFiles(onnxDir: string, ggufDir: string): string[
     path.join(onnxDir, 'onnx', 'model.onnx'),
     path.join(onnxDir, 'onnx', 'model_int8.onnx'),
     path.join(onnxDir, 'onnx', 'model_q4.onnx'),
-    ...GGUF_VARIANTS.flatMap((v) => ('gguf' in v ? [path.join(ggufDir, v.gguf)] : [])),
+    ...GGUF_VARIANTS.flatMap((v) => (v.gguf ? [path.join(ggufDir, v.gguf)] : [])),
   ];
   return files.filter((f) => !fs.existsSync(f));
 }
@@ -65,13 +76,11 @@ function corpusIds(model: LanguageModel, n: number): number[] {
     .slice(0, n);
 }
 
-async function measure(onnxDir: string, ggufDir: string, index: number, heatmap: number): Promise<GgufSample> {
-  const v = GGUF_VARIANTS[index];
+async function measure(onnxDir: string, ggufDir: string, v: GgufVariant, heatmap: number): Promise<GgufSample> {
   const t0 = performance.now();
-  const model: LanguageModel =
-    'gguf' in v
-      ? await openGguf(path.join(ggufDir, v.gguf), 'speed', { threads: 1 })
-      : await loadHuggingFaceFolder(onnxDir, 'speed', { device: 'native', dtype: { setting: v.onnx }, threads: 1 });
+  const model: LanguageModel = v.gguf
+    ? await openGguf(path.resolve(ggufDir, v.gguf), 'speed', { threads: 1 })
+    : await loadHuggingFaceFolder(onnxDir, 'speed', { device: 'native', dtype: { setting: v.onnx! }, threads: 1 });
   const load = (performance.now() - t0) / 1000;
   const ids = corpusIds(model, Math.max(PREFILL, heatmap));
   let t = performance.now();
@@ -82,40 +91,78 @@ async function measure(onnxDir: string, ggufDir: string, index: number, heatmap:
   for (let i = 0; i < DECODE; i++) context.push(argmax(await model.nextLogProbs(context)));
   const decode = DECODE / ((performance.now() - t) / 1000);
   t = performance.now();
+  const cpu = process.cpuUsage();
   await model.sequenceScores(ids.slice(0, heatmap), 1);
+  const used = process.cpuUsage(cpu);
   const scoresSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   await model.sequenceLogProbs(ids.slice(0, heatmap), 1);
   const logProbs = heatmap / ((performance.now() - t) / 1000);
-  const rankSources = 'gguf' in v ? { ...(model as GgufLanguageModel).rankSources } : undefined;
+  const rankSources = v.gguf ? { ...(model as GgufLanguageModel).rankSources } : undefined;
   await model.dispose?.();
-  return { load, prefill, decode, scores: heatmap / scoresSeconds, scoresSeconds, logProbs, rssMiB: process.resourceUsage().maxRSS / 1024, rankSources };
+  return {
+    load,
+    prefill,
+    decode,
+    scores: heatmap / scoresSeconds,
+    scoresSeconds,
+    scoresCpu: heatmap / ((used.user + used.system) / 1e6),
+    logProbs,
+    rssMiB: process.resourceUsage().maxRSS / 1024,
+    rankSources,
+  };
 }
 
-/** Each variant measured in a child process of its own, one after another. */
-export function compareGguf(onnxDir: string, ggufDir: string, heatmap: number, onRow?: (label: string, s: GgufSample) => void): GgufSample[] {
-  return GGUF_VARIANTS.map((v, i) => {
-    const out = execFileSync(process.execPath, [__filename, onnxDir, '--gguf', ggufDir, '--heatmap', String(heatmap)], {
-      env: { ...process.env, GGUF_SPEED_CHILD: String(i) },
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
+/** The median of each figure over runs (rank sources are the same every run). */
+function medianSample(runs: GgufSample[]): GgufSample {
+  const m = (key: keyof GgufSample) => median(runs.map((r) => r[key] as number));
+  return {
+    load: m('load'),
+    prefill: m('prefill'),
+    decode: m('decode'),
+    scores: m('scores'),
+    scoresSeconds: m('scoresSeconds'),
+    scoresCpu: m('scoresCpu'),
+    logProbs: m('logProbs'),
+    rssMiB: m('rssMiB'),
+    rankSources: runs[0].rankSources,
+  };
+}
+
+/** Each variant measured in a child process of its own, the variants taking turns run by run; the medians of `runs` runs. */
+export function compareGguf(
+  onnxDir: string,
+  ggufDir: string,
+  heatmap: number,
+  options: { runs?: number; variants?: readonly GgufVariant[]; onRow?: (label: string, s: GgufSample) => void } = {},
+): GgufSample[] {
+  const variants = options.variants ?? GGUF_VARIANTS;
+  const runs: GgufSample[][] = variants.map(() => []);
+  for (let run = 0; run < (options.runs ?? 1); run++) {
+    variants.forEach((v, i) => {
+      const out = execFileSync(process.execPath, [__filename, onnxDir, '--gguf', ggufDir, '--heatmap', String(heatmap)], {
+        env: { ...process.env, GGUF_SPEED_CHILD: JSON.stringify(v) },
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      });
+      const s: GgufSample = JSON.parse(out.trim().split('\n').pop()!);
+      options.onRow?.(v.label, s);
+      runs[i].push(s);
     });
-    const s: GgufSample = JSON.parse(out.trim().split('\n').pop()!);
-    onRow?.(v.label, s);
-    return s;
-  });
+  }
+  return runs.map(medianSample);
 }
 
 const f = (x: number) => x.toLocaleString('en-US', { maximumSignificantDigits: 3 });
 
 /** The table of a comparison, as docs/BENCHMARKS.md shows it. */
-export function ggufTable(samples: GgufSample[]): string[] {
+export function ggufTable(samples: GgufSample[], variants: readonly GgufVariant[] = GGUF_VARIANTS): string[] {
   return [
-    `| model | load (s) | prefill ${PREFILL} (tokens/s) | decode (tokens/s) | heat-map with ranks (tokens/s) | log-probs only (tokens/s) | ranks counted / from whole distributions | peak resident memory (MiB) |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    `| model | load (s) | prefill ${PREFILL} (tokens/s) | decode (tokens/s) | heat-map with ranks (tokens/s) | the same per CPU second | log-probs only (tokens/s) | ranks counted / from whole distributions | peak resident memory (MiB) |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...samples.map(
       (s, i) =>
-        `| ${GGUF_VARIANTS[i].label} | ${f(s.load)} | ${f(s.prefill)} | ${f(s.decode)} | ${f(s.scores)} | ${f(s.logProbs)} | ${s.rankSources ? `${s.rankSources.counted} / ${s.rankSources.whole}` : '—'} | ${Math.round(s.rssMiB)} |`,
+        `| ${variants[i].label} | ${f(s.load)} | ${f(s.prefill)} | ${f(s.decode)} | ${f(s.scores)} | ${f(s.scoresCpu)} | ${f(s.logProbs)} | ${s.rankSources ? `${s.rankSources.counted} / ${s.rankSources.whole}` : '—'} | ${Math.round(s.rssMiB)} |`,
     ),
   ];
 }
@@ -126,11 +173,11 @@ async function main(): Promise<void> {
   const heatmap = Number(option('--heatmap') ?? 1000);
   const ggufDir = option('--gguf') ?? dir;
   if (process.env.GGUF_SPEED_CHILD) {
-    console.log(JSON.stringify(await measure(dir, ggufDir, Number(process.env.GGUF_SPEED_CHILD), heatmap)));
+    console.log(JSON.stringify(await measure(dir, ggufDir, JSON.parse(process.env.GGUF_SPEED_CHILD) as GgufVariant, heatmap)));
     return;
   }
-  if (!dir) throw new Error('usage: node out/scripts/ggufSpeed.js FOLDER [--gguf FOLDER] [--heatmap N]');
-  const samples = compareGguf(dir, ggufDir, heatmap, (label, s) => console.error(label, JSON.stringify(s)));
+  if (!dir) throw new Error('usage: node out/scripts/ggufSpeed.js FOLDER [--gguf FOLDER] [--heatmap N] [--runs N]');
+  const samples = compareGguf(dir, ggufDir, heatmap, { runs: Number(option('--runs') ?? 1), onRow: (label, s) => console.error(label, JSON.stringify(s)) });
   for (const line of ggufTable(samples)) console.log(line);
 }
 

@@ -139,7 +139,8 @@ function summaryJson(model: LanguageModel, totals: ScoreTotals, chars: number): 
     model: model.info.name,
     tokens: s.tokens,
     chars: s.chars,
-    oov: s.oov,
+    // A server that does not say which tokens are unknown words: their number is not known.
+    oov: model.server && !model.server.knowsUnknownWords ? null : s.oov,
     logprob_nats: s.logProbNats,
     bits_per_token: s.bitsPerToken,
     bits_per_char: s.bitsPerChar,

@@ -31,6 +31,35 @@ export function contextWindow(text: string, offset: number, maxChars: number, to
   return { start, atStart: false };
 }
 
+/** The window before a document offset, read from the document: its text, where it starts, and whether it starts a sequence. */
+export interface TextWindow {
+  /** Text from the window start to the end asked for. */
+  text: string;
+  /** Document offset of text[0]. */
+  startOffset: number;
+  atStart: boolean;
+}
+
+/**
+ * The window before `offset` (plus the text up to `endOffset`, e.g. the rest of its line) of a
+ * document read by `read(start, end)` (document offsets), as the hover and completions show it
+ * to a model.
+ */
+export function textWindowAt(
+  read: (start: number, end: number) => string,
+  offset: number,
+  maxChars: number,
+  tokenizer: Pick<Tokenizer, 'sentencePerLine'>,
+  endOffset = offset,
+): TextWindow {
+  // One spare character lets contextWindow see whether the window begins at a line start.
+  const readFrom = Math.max(0, offset - maxChars - 1);
+  const raw = read(readFrom, endOffset);
+  const w = contextWindow(raw, offset - readFrom, maxChars, tokenizer);
+  const atStart = w.atStart && (readFrom === 0 || w.start > 0 || tokenizer.sentencePerLine);
+  return { text: raw.slice(w.start), startOffset: readFrom + w.start, atStart };
+}
+
 /** Text that is not text: a NUL character marks a binary file. */
 export function looksBinary(text: string): boolean {
   return text.includes('\0');

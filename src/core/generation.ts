@@ -8,6 +8,7 @@ import { endOfSequenceIds, type LanguageModel, type Token } from './model';
 import { Xoshiro128, randomSeed, streamSeed } from './random';
 import { sampleToken } from './sampling';
 import { describePosition, scoreTokens, type Alternative } from './scoring';
+import { nextWindowStart } from './slidingWindow';
 import {
   blankLineRun,
   cancellation,
@@ -64,6 +65,8 @@ export interface GeneratedToken {
   /** ln p(token | context) under the model (T = 1). */
   logProb: number;
   rank?: number;
+  /** A model on a server that gives no rank: the token is not among its top `rankAbove`, so its rank is above that. */
+  rankAbove?: number;
   alternatives?: Alternative[];
   /** UTF-8 bytes, from tokenizers whose tokens are bytes (byte-level BPE, SentencePiece byte fallback): a token may hold part of a character. */
   bytes?: number[];
@@ -160,6 +163,7 @@ export async function generate(
   const readsText = needsText(criteria);
   const decode = (generated: number[]) => model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
 
+  const window = model.info.capabilities.context === 'window' ? model.info.contextLength : 0;
   const completions: Completion[] = [];
   let yielded = Date.now();
   for (let index = 0; index < (options.numCompletions ?? 1); index++) {
@@ -169,6 +173,7 @@ export async function generate(
     await model.forgetContext?.();
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
+    let windowStart = 0;
     const generated: number[] = [];
     const tokens: GeneratedToken[] = [];
     const starts: number[] = [];
@@ -185,7 +190,11 @@ export async function generate(
         finishReason = before;
         break;
       }
-      const logProbs = await model.nextLogProbs(ids, hooks.signal);
+      // A window model reads the schedule's window (slidingWindow.ts, generationWindowStart), given
+      // here rather than left to its cache, which may hold another run's window: the numbers then
+      // depend on the prompt and the tokens alone, and the inside panel can read the same window.
+      if (window && ids.length - windowStart > window) windowStart = nextWindowStart(ids.length, window);
+      const logProbs = await model.nextLogProbs(windowStart ? ids.slice(windowStart) : ids, hooks.signal);
       const id = sampleToken(applyLogitsProcessors(processors, logProbs, { generated: tokens }), options, random);
       const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
       if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(id));

@@ -21,6 +21,23 @@ export function formatProbability(p: number): string {
   return `${mantissa}×10${[...exponent.replace('+', '')].map((c) => SUPERSCRIPT[c]).join('')}%`;
 }
 
+/**
+ * p given as ln p, in formatProbability's format, also where p itself is below the smallest double
+ * (a long path's product, ln p = −800): the power of ten then comes from log₁₀ p, never "0%".
+ */
+export function formatLogProbability(logProb: number): string {
+  if (Number.isNaN(logProb) || logProb > 0) return formatProbability(NaN);
+  if (logProb === -Infinity) return '0%';
+  const p = Math.exp(logProb);
+  if (p >= 1e-300) return formatProbability(p);
+  const log10Percent = logProb / Math.LN10 + 2;
+  let exponent = Math.floor(log10Percent);
+  let mantissa = (10 ** (log10Percent - exponent)).toFixed(2);
+  // 9.996 rounds up to 10.00: one power of ten more, as toExponential would write it.
+  if (mantissa === '10.00') [mantissa, exponent] = ['1.00', exponent + 1];
+  return `${mantissa}×10${[...String(exponent)].map((c) => SUPERSCRIPT[c]).join('')}%`;
+}
+
 /** A count with its noun, singular for 1: "1 guess", "3 guesses", "1,234 tokens". */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

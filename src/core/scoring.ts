@@ -38,6 +38,8 @@ export interface ScoreSummary {
   /** Characters of the text scored: code points, a CRLF line break counting as one (tokenizers/lineBreaks.ts). */
   chars: number;
   oov: number;
+  /** The tokens scored as unknown words are not known (a server that does not say): `oov` is then 0 for want of knowing. */
+  oovUnknown?: boolean;
   /** Total ln p over the scored tokens. */
   logProbNats: number;
   bitsPerToken: number;
@@ -66,7 +68,8 @@ export async function scoreText(model: LanguageModel, text: string, options: Sco
   if (model.server) {
     // Alternatives only with details: ranks alone cost a server one pass over the text.
     const scored = await model.server.scoreText(text, { topK: options.details ? (options.topK ?? 5) : 0, atStart: true, signal: options.signal });
-    return { tokens: scored, summary: summarize(scored, characterCount(text)) };
+    const summary = summarize(scored, characterCount(text));
+    return { tokens: scored, summary: model.server.knowsUnknownWords ? summary : { ...summary, oovUnknown: true } };
   }
   const tokens = model.tokenizer.encode(text, true);
   const scored = await scoreTokens(model, tokens, options);

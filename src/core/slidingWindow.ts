@@ -26,3 +26,16 @@ export function windowStartFor(position: number, contextLength: number): number 
   const step = contextLength - windowKeep(contextLength);
   return (Math.floor((position - contextLength) / step) + 1) * step;
 }
+
+/**
+ * Start of the window generation reads to predict the token at `position`, for a generation whose
+ * first prediction follows `first` tokens (its prompt): the prompt's last window (half a window
+ * when it is longer than one), then one token more each step, until the context outgrows the
+ * window and a new one starts half a window before its end. A pure function of the two, so the
+ * inside panel reads the very window a generated token was drawn from.
+ */
+export function generationWindowStart(first: number, position: number, contextLength: number): number {
+  let start = first <= contextLength ? 0 : nextWindowStart(first, contextLength);
+  for (let i = first + 1; i <= position; i++) if (i - start > contextLength) start = nextWindowStart(i, contextLength);
+  return start;
+}

@@ -40,3 +40,20 @@ export function cumulativeSurprisal(text: string, tokens: readonly TokenScore[],
   }
   return { x, y };
 }
+
+/** Bits apart at most for two curves to be drawn as one: the same model on a server and here differ by rounding. */
+const SAME_CURVE_BITS = 0.01;
+
+/**
+ * For each curve, the first earlier one it coincides with (the same model on a server and here):
+ * drawn exactly under it, it would look missing, so the page dashes it and says so.
+ */
+export function sameCurveAs(curves: readonly Curve[]): (number | undefined)[] {
+  return curves.map((c, i) => {
+    for (let j = 0; j < i; j++) {
+      const o = curves[j];
+      if (o.x.length === c.x.length && o.x.every((x, k) => x === c.x[k]) && o.y.every((y, k) => Math.abs(y - c.y[k]) <= SAME_CURVE_BITS)) return j;
+    }
+    return undefined;
+  });
+}

@@ -3,12 +3,14 @@
  * character that byte tokens spell together), its probability given the context the model was
  * actually given, rank and alternatives, and the word it is part of.
  */
+import type { TextWindow } from '../core/contextWindow';
 import type { CancelSignal } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
 import { displayTokenText } from '../core/tokenBytes';
 import { describePosition } from '../core/scoring';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import type { HoverFacts } from './hoverContent';
+import { chunkContextStart } from './chunkedScoring';
 import { wordTokenRange, type WordPart } from './wordView';
 
 /** A token sequence as the hover scores it. */
@@ -27,6 +29,28 @@ export interface ScoredSequence {
 export function windowContextStart(model: LanguageModel): (i: number) => number {
   const W = Math.max(1, model.info.contextLength);
   return model.info.capabilities.context === 'window' ? (i) => Math.max(0, i - (W - 1)) : (i) => Math.max(0, i - W);
+}
+
+/**
+ * The hover of a local model in a text window before the token (core/contextWindow.ts): when the
+ * window reaches the document's start, in the windows the heat-map and the status bar score it
+ * in, otherwise with as much of it as the model's window holds.
+ */
+export function hoverInWindow(
+  model: LanguageModel,
+  window: TextWindow,
+  offset: number,
+  line: { text: string; start: number },
+  topK: number,
+  signal?: CancelSignal,
+): Promise<(HoverFacts & { start: number; length: number }) | null> {
+  const fromDocumentStart = window.startOffset === 0 && window.atStart;
+  const seq: ScoredSequence = {
+    tokens: model.tokenizer.encode(window.text, window.atStart, window.startOffset),
+    fromDocumentStart,
+    contextStart: fromDocumentStart ? (i) => chunkContextStart(model, i) : windowContextStart(model),
+  };
+  return hoverFactsAt(model, seq, offset, line, topK, signal);
 }
 
 /**

@@ -6,7 +6,8 @@
  * that worked. The heat-map sends one chunk a request; the hover, one window.
  */
 import { CancelledError, LmError, throwIfCancelled, type CancelSignal } from '../core/errors';
-import type { ServerModel } from '../core/remote/serverModel';
+import type { ServerModel, ServerScore } from '../core/remote/serverModel';
+import { windowStartFor } from '../core/slidingWindow';
 import type { TokenScore } from '../core/scoring';
 import type { HoverFacts } from './hoverContent';
 import { wordTokenRange, type WordPart } from './wordView';
@@ -232,6 +233,8 @@ export function serverHoverFacts(
   range: ScoredRange,
   offset: number,
   line: { text: string; start: number },
+  /** Tokens a prediction reads at most, for a Markov model (an n-gram model on lmp serve). */
+  markovContext?: number,
 ): (HoverFacts & { start: number; length: number }) | null {
   const scored = range.tokens;
   const index = scored.findIndex((t) => t.length > 0 && t.start <= offset && offset < t.start + t.length && !/^\s+$/.test(t.text));
@@ -271,12 +274,18 @@ export function serverHoverFacts(
     vocabSize: 0,
     alternatives: head.alternatives ?? [],
     topOnly: true,
-    oov: false,
+    oov: head.oov,
     modelName,
-    context: { tokens: range.contextTokens + first, whole: range.fromDocumentStart },
+    context: contextRead(range.contextTokens + first, range.fromDocumentStart, markovContext),
     bytes,
     word,
   };
+}
+
+/** The context a prediction read: the tokens sent before it, or fewer for a Markov model, which reads its last n − 1 only. */
+function contextRead(tokens: number, whole: boolean, markovContext: number | undefined): { tokens: number; whole: boolean } {
+  if (markovContext === undefined || tokens <= markovContext) return { tokens, whole };
+  return { tokens: markovContext, whole: false };
 }
 
 /** The heat-map's requests for a model with a context of `contextLength` tokens: context, alternatives asked, requests out at once. */
@@ -316,5 +325,86 @@ export async function serverHoverAt(
   let to = offset;
   while (to < line.end && !space(to)) to++;
   const scored = await scoreRange(server, read, from, to, { ...options, maxContextChars: from - windowStart });
-  return serverHoverFacts(modelName, scored, offset, line);
+  return serverHoverFacts(modelName, scored, offset, line, server.markovContext);
+}
+
+/**
+ * The hover of a model on a server that tokenizes on request (/tokenize), with the numbers of the
+ * same model's local hover: the text window before the token that the local hover reads
+ * (`window`, from core/contextWindow.ts) is tokenized by the server, and each position the hover
+ * shows is sent as token ids laid out as the local model reads them: from the document's start in
+ * the windows of core/slidingWindow.ts, otherwise given the W − 1 tokens before it
+ * (editor/hoverFacts.ts). A text prompt would start a sequence of its own on the server.
+ * Undefined where the server cannot tokenize a text (serverHoverAt then).
+ */
+export async function serverHoverInWindow(
+  server: ServerModel,
+  modelName: string,
+  window: { text: string; startOffset: number; atStart: boolean },
+  offset: number,
+  line: { text: string; start: number },
+  options: { topK: number; contextLength: number; signal?: CancelSignal },
+): Promise<(HoverFacts & { start: number; length: number }) | null | undefined> {
+  if (!server.tokenizeText || !server.scoreIds || server.scoringUnavailable) return undefined;
+  // Only the tokens from the hovered word on are placed on the text (the server echoes them): the
+  // ones before are context, their ids all that is needed. The word starts after whitespace, where
+  // tokenizers do not join tokens across (else the whole window is placed).
+  let wordStart = offset - window.startOffset;
+  while (wordStart > 0 && !/\s/.test(window.text[wordStart - 1])) wordStart--;
+  const cuts = wordStart > 0 ? [wordStart - 1, 0] : [0];
+  let layout: Awaited<ReturnType<NonNullable<ServerModel['tokenizeText']>>>;
+  for (const from of cuts) {
+    layout = await server.tokenizeText(window.text, { atStart: window.atStart, from, offset: window.startOffset, signal: options.signal });
+    if (layout) break;
+  }
+  if (!layout) return undefined;
+  const { ids, placed, firstPlaced } = layout;
+  /** Token i's place; the tokens before the placed ones are only context. */
+  const tokens = (i: number) => placed[i - firstPlaced];
+  const index = placed.findIndex((t) => t.length > 0 && t.start <= offset && offset < t.start + t.length && !/^\s+$/.test(t.text)) + firstPlaced;
+  if (index < firstPlaced) return null;
+  // The begin-of-text token the server added is no byte of a character.
+  const hasBos = window.atStart && firstPlaced === 0 && placed[0]?.length === 0;
+  const unitStart = (i: number) => {
+    let f = i;
+    while (f > firstPlaced && tokens(f - 1).length === 0 && !(f - 1 === 0 && hasBos)) f--;
+    return f;
+  };
+  const first = unitStart(index);
+  if (first < 1) return null; // no context to condition on
+  const W = Math.max(2, options.contextLength);
+  const fromDocumentStart = window.startOffset === 0 && window.atStart;
+  const contextStart = (i: number) => (fromDocumentStart ? windowStartFor(i, W) : Math.max(0, i - (W - 1)));
+  const inWord = wordTokenRange(line.text, line.start, placed, offset);
+  const word = inWord && { first: inWord.first + firstPlaced, last: inWord.last + firstPlaced };
+  const from = Math.max(1, Math.min(first, word ? unitStart(word.first) : first));
+  const to = Math.max(index, word?.last ?? index);
+  // One request per context: the positions that share it are one prompt, never longer than the window.
+  const groups = new Map<number, number>();
+  for (let i = from; i <= to; i++) groups.set(contextStart(i), i);
+  const scores = new Map<number, ServerScore>();
+  await Promise.all(
+    [...groups].map(async ([start, last]) => {
+      const withAlternatives = start === contextStart(first);
+      const answer = await server.scoreIds!(ids.slice(start, last + 1), { topK: withAlternatives ? options.topK : 0, signal: options.signal });
+      for (let i = Math.max(start + 1, from); i <= last; i++) {
+        const s = answer[i - start];
+        if (s && contextStart(i) === start) scores.set(i, s);
+      }
+    }),
+  );
+  const scored: TokenScore[] = [];
+  for (let i = from; i <= to; i++) {
+    const s = scores.get(i);
+    if (!s) return null; // a position the server did not score (a begin-of-text marker): no numbers rather than others
+    scored.push({ ...s, start: tokens(i).start, length: tokens(i).length });
+  }
+  const cs = contextStart(first);
+  return serverHoverFacts(
+    modelName,
+    { tokens: scored, context: [], contextTokens: from - cs, fromDocumentStart: fromDocumentStart && cs === 0 },
+    offset,
+    line,
+    server.markovContext,
+  );
 }

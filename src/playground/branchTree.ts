@@ -16,8 +16,10 @@ export interface Branch {
   at: number;
   /** Its own tokens: for a branch, the chosen alternative first, then what was generated after it. */
   tokens: GeneratedToken[];
-  /** Why its generation ended; undefined while it runs (or when it was stopped). */
+  /** Why its generation ended; undefined while it runs (or when it was stopped, or failed). */
   finishReason?: FinishReason;
+  /** Why its generation failed (the engine's error), when it did. */
+  failed?: string;
 }
 
 export class BranchTree {
@@ -116,6 +118,11 @@ export class BranchTree {
     const b = this.branch(id);
     b.tokens.splice(1, b.tokens.length - 1, ...tokens);
     b.finishReason = finishReason;
+  }
+
+  /** A generation that ended in an error: the branch keeps what it made, and says why. */
+  fail(id: number, reason: string): void {
+    this.branch(id).failed = reason;
   }
 
   /** Where a branch left its parent: the token it replaced and the one it took, at which path index. */

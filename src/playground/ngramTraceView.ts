@@ -5,7 +5,7 @@
  * factors multiply to the token's p.
  */
 import { visibleToken } from '../core/numberFormat';
-import type { NgramTrace } from '../core/ngram/backoffTrace';
+import type { CountEstimate, NgramTrace } from '../core/ngram/backoffTrace';
 
 export interface TraceRow {
   order: number;
@@ -34,7 +34,21 @@ export function estimateLines(trace: NgramTrace): string[] {
   return [
     `${kind} ${fmt(e.count)} of ${fmt(e.total)} ${unigram ? 'for all words' : 'after this context'}, discount D = ${fmt(e.discount)}, interpolation weight γ = ${fmt(e.gamma)}, ${unigram ? 'uniform' : 'lower-order'} p = ${fmt(e.lower)}`,
     `p = (${fmt(e.count)} − ${fmt(e.discount)}) / ${fmt(e.total)} + ${fmt(e.gamma)} × ${fmt(e.lower)} = ${fmt(p)} (stored: ${fmt(10 ** trace.log10Prob)})`,
+    gammaLine(trace.usedOrder, e, fmt),
   ];
+}
+
+/** Where γ comes from: modified Kneser-Ney's three discounts, weighted by the context's counts of counts. */
+function gammaLine(order: number, e: CountEstimate, fmt: (x: number) => string): string {
+  const { d1, d2, d3 } = e.discounts;
+  const [n1, n2, n3] = e.countsOfCounts;
+  const gamma = (d1 * n1 + d2 * n2 + d3 * n3) / e.total;
+  const followers = order === 1 ? 'words seen' : 'words seen after this context';
+  return (
+    `γ = (D1 × N1 + D2 × N2 + D3+ × N3+) / total = (${fmt(d1)} × ${fmt(n1)} + ${fmt(d2)} × ${fmt(n2)} + ${fmt(d3)} × ${fmt(n3)}) / ${fmt(e.total)} = ${fmt(gamma)}: ` +
+    `N1, N2, N3+ count the ${followers} once, twice, three times or more (adjusted counts); D1, D2, D3+ are the ${order}-gram discounts of modified Kneser-Ney, ` +
+    `one for each of those counts, so the mass taken from the seen words is what γ gives to the lower order`
+  );
 }
 
 const words = (w: readonly string[]) => w.map(visibleToken).join(' ');

@@ -11,6 +11,7 @@ import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
 import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
+import { logProbBits } from '../playground/completionSummary';
 import type { ModelService } from './modelService';
 import { contextChars, generationSettings } from './settings';
 import { documentWindow, looksBinary } from './textWindow';
@@ -229,7 +230,7 @@ async function pickCompletion(completions: Completion[]): Promise<Completion | u
           .replace(/[ \t]+/g, ' ')
           .trim() || '(empty)',
       // A server that sends no log-probs: unknown, and ranked after those with one.
-      description: Number.isFinite(c.logProb) ? `log p = ${c.logProb.toFixed(2)} nats` : 'log p unknown (the server gave none)',
+      description: Number.isFinite(c.logProb) ? `log₂ p = ${logProbBits(c.logProb)}` : 'log p unknown (the server gave none)',
       detail: `${c.tokens.length} tokens · finished: ${finishLabel(c)}`,
       completion: c,
     }))

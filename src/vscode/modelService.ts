@@ -3,6 +3,8 @@
  * A model that fails to load is reported and the previous one stays active; when there is none
  * (the first load, e.g. after a window reload with a bad setting) the embedded default runs instead.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { WorkerLanguageModel, type EngineHealth } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
@@ -11,6 +13,7 @@ import type { OpenOptions, RecognizedModel } from '../node/backends/backend';
 import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, openOptions, recognizeModel } from '../node/modelLoader';
 import { AUTO_MEASURE_TIMEOUT_MS, AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode, withinDeadline } from './autoDevice';
 import { watchEventLoopDelay } from '../node/eventLoopDelay';
+import { ModelFileWatch, modelFileSignature } from '../node/modelFileWatch';
 import { RelayConnection } from './relayConnection';
 import { connectWebviewEngine, startWebviewEngine, type EngineWebview } from './webviewEngineHost';
 import type { WebviewHosts } from './webviewHosts';
@@ -30,6 +33,8 @@ export class ModelService implements vscode.Disposable {
   private readonly gpuHostOf = new WeakMap<LanguageModel, EngineWebview>();
   /** Stops listening to the active model's worker supervisor. */
   private unwatch: (() => void) | undefined;
+  /** Watches the active model's file (a model file, not a folder or a server), which it read when it loaded. */
+  private fileWatch: ModelFileWatch | undefined;
   /** How device auto chose (the measured speeds, or why the playground's GPU was not used): for the tooltip. */
   deviceNote: string | undefined;
   /** The document whose tokens the model last ran (hover, heat-map): it keeps their cache until that document closes. */
@@ -161,11 +166,15 @@ export class ModelService implements vscode.Disposable {
     if (key === this.loadedKey && this.model) return;
     const started = Date.now();
     const longestDelay = watchEventLoopDelay();
+    // Taken before the load: a change while it reads the file counts as a change.
+    const file = this.modelFile(spec);
+    const loadedSignature = file && modelFileSignature(file);
     try {
       const model = await this.open(spec);
       this.model?.dispose?.();
       this.model = model;
       this.watch(model);
+      this.watchFile(model, file, loadedSignature);
       this.lastTokensPerSecond = undefined;
       this.loadedKey = key;
       this.failedKey = undefined;
@@ -290,6 +299,43 @@ export class ModelService implements vscode.Disposable {
     return local;
   }
 
+  /** The file a local model was read from, when it is one file (a GGUF, an n-gram model), else undefined. */
+  private modelFile(spec: string): string | undefined {
+    if (isRemoteSpec(spec)) return undefined;
+    try {
+      const { location, embedded } = recognizeModel(spec, this.modelsDir);
+      return !embedded && fs.statSync(location).isFile() ? location : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A model keeps the numbers of the file it read: when the file changes on the disk (a new export
+   * or download to the same path), the model is loaded again from it, with a notice.
+   */
+  private watchFile(model: LanguageModel, file: string | undefined, loaded: string | undefined): void {
+    this.fileWatch?.stop();
+    this.fileWatch = undefined;
+    if (!file) return;
+    this.fileWatch = new ModelFileWatch(
+      file,
+      () => {
+        if (this.model !== model) return;
+        this.log.info(`${file} changed on the disk: loading ${model.info.name} again`);
+        this.loadedKey = undefined;
+        this.failedKey = undefined;
+        void this.reload(false).then(() => {
+          if (this.model !== model && this.model)
+            void vscode.window.showInformationMessage(
+              `LM Playground: ${path.basename(file)} changed on the disk; ${this.model.info.name} was loaded again from it.`,
+            );
+        });
+      },
+      loaded,
+    ).start();
+  }
+
   /** Reports what happens to the model's worker: the status bar shows it, a given-up worker also in a message. */
   private watch(model: LanguageModel): void {
     this.unwatch?.();
@@ -329,6 +375,8 @@ export class ModelService implements vscode.Disposable {
     if (!model || this.model !== model) return;
     this.unwatch?.();
     this.unwatch = undefined;
+    this.fileWatch?.stop();
+    this.fileWatch = undefined;
     this.model = undefined;
     this.loadedKey = undefined;
     this.changed.fire(undefined);
@@ -336,6 +384,7 @@ export class ModelService implements vscode.Disposable {
 
   dispose(): void {
     this.unwatch?.();
+    this.fileWatch?.stop();
     this.model?.dispose?.();
     for (const d of this.subscriptions) d.dispose();
   }

@@ -1,14 +1,51 @@
 /** Status bar entry: the active model, where it runs (and in which precision) and how fast it last generated; a click picks another. */
 import * as vscode from 'vscode';
+import { serverReachability, type ServerReachability } from '../node/remote/endpoint';
 import type { ModelService } from './modelService';
+
+/** How often a server that stopped answering is asked again, to show when it is back. */
+const PING_MS = 5000;
 
 export function createModelStatusBar(models: ModelService): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('lmPlayground.model', vscode.StatusBarAlignment.Right, 100);
   item.name = 'LM Playground model';
   item.command = 'lmPlayground.selectModel';
+  /** The active model's server, while it does not answer: why, and the timer that asks it again. */
+  let down: { origin: string; reason: string; timer: ReturnType<typeof setInterval> } | undefined;
+  const serverOrigin = () => {
+    const endpoint = models.current?.server?.endpoint;
+    return endpoint ? new URL(endpoint).origin : undefined;
+  };
+  const up = () => {
+    if (down) clearInterval(down.timer);
+    down = undefined;
+  };
+  const onReachability = (r: ServerReachability) => {
+    if (r.origin !== serverOrigin()) return;
+    if (r.reachable) up();
+    else if (down) down.reason = r.reason ?? down.reason;
+    else {
+      const server = models.current!.server!;
+      let asking = false;
+      const timer = setInterval(() => {
+        if (asking) return;
+        asking = true;
+        // An answer tells the listeners (reachable); a failure keeps it down.
+        void (server.ping?.() ?? Promise.resolve()).catch(() => undefined).finally(() => (asking = false));
+      }, PING_MS);
+      down = { origin: r.origin, reason: r.reason ?? 'no answer', timer };
+    }
+    update();
+  };
   const update = () => {
     const m = models.current;
-    if (m) {
+    if (down && down.origin !== serverOrigin()) up();
+    if (m && down) {
+      // The last speed and figures are not this server's state now: it does not answer.
+      item.text = `$(debug-disconnect) ${m.info.name} · server unreachable`;
+      item.tooltip = `LM Playground: ${m.info.description}\n\n${sentence(down.reason)}\n\nAsked again every ${PING_MS / 1000} s; click to choose a model.`;
+      item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+    } else if (m) {
       const device = m.info.device ? ` · ${m.info.device}${m.info.precision ? ` ${m.info.precision}` : ''}` : '';
       const speed = models.lastTokensPerSecond ? ` · ${Math.round(models.lastTokensPerSecond)} tok/s` : '';
       // A stopped worker shows a warning until it restarts; one that is not restarted, an error.
@@ -37,7 +74,13 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
   update();
   item.show();
   const sub = models.onDidChangeModel(update);
-  return vscode.Disposable.from(item, sub);
+  serverReachability.add(onReachability);
+  return vscode.Disposable.from(item, sub, {
+    dispose: () => {
+      serverReachability.delete(onReachability);
+      up();
+    },
+  });
 }
 
 /** "the model's worker stopped: …" → "The model's worker stopped: ….": a message as a tooltip sentence. */

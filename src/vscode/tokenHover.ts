@@ -6,12 +6,11 @@
 import * as vscode from 'vscode';
 import { CancelledError, LmError, type CancelSignal } from '../core/errors';
 import type { ServerModel } from '../core/remote/serverModel';
-import { serverHoverAt } from '../editor/serverScoring';
+import { serverHoverAt, serverHoverInWindow } from '../editor/serverScoring';
 import { escapeMarkdown } from '../editor/markdownText';
 import type { LanguageModel } from '../core/model';
-import { chunkContextStart } from '../editor/chunkedScoring';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
-import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../editor/hoverFacts';
+import { hoverFactsAt, hoverInWindow, type ScoredSequence } from '../editor/hoverFacts';
 import { CONTINUE_WITH_COMMAND, continueWithUri } from './continueWith';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
@@ -121,20 +120,14 @@ export async function tokenProbabilityAt(
   if (model.server) return serverTokenProbabilityAt(model, model.server, document, offset, lineEnd, line, topK, signal);
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
-  const fromDocumentStart = window.startOffset === 0 && window.atStart;
-  const seq: ScoredSequence = {
-    tokens: model.tokenizer.encode(window.text, window.atStart, window.startOffset),
-    fromDocumentStart,
-    // From the document's start, the windows of the heat-map and the status bar; else all the model's window holds.
-    contextStart: fromDocumentStart ? (i) => chunkContextStart(model, i) : windowContextStart(model),
-  };
-  return hoverFactsAt(model, seq, offset, line, topK, signal);
+  return hoverInWindow(model, window, offset, line, topK, signal);
 }
 
 /**
- * The hover of a model on a server: the window before the token (to the end of its line) is sent
- * as text, with as much context as the server takes, and the token at `offset` read from the
- * tokens it returns.
+ * The hover of a model on a server: the window before the token (to the end of its line), as the
+ * local hover reads it, tokenized by the server and scored as token ids with the local hover's
+ * contexts; on a server that cannot tokenize, sent as text with as much context as the server
+ * takes, and the token at `offset` read from the tokens it returns.
  */
 async function serverTokenProbabilityAt(
   model: LanguageModel,
@@ -148,6 +141,8 @@ async function serverTokenProbabilityAt(
 ): Promise<TokenProbability | null> {
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
+  const exact = await serverHoverInWindow(server, model.info.name, window, offset, line, { topK, contextLength: model.info.contextLength, signal });
+  if (exact !== undefined) return exact;
   const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
   // The line the token is on, given the text before it (as much as the server takes).
   return serverHoverAt(server, model.info.name, read, offset, { ...line, end: lineEnd }, window.startOffset, {

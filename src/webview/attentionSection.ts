@@ -49,12 +49,36 @@ export const attentionSection: InsideSection = {
     const grid = el('div', { class: 'attention-grid-scroll' });
     const text = el('div', { class: 'attention-text', id: 'attention-text' });
     const top = el('p', { class: 'attention-top' });
+    const legend = el('div', { class: 'attention-legend', id: 'attention-legend' });
+    // The chosen row's weights for the keyboard and screen readers: the map's cells are many and mouse-only.
+    const values = el('tbody', {});
+    const valuesTable = el(
+      'details',
+      { class: 'attention-values' },
+      el('summary', {}, 'The chosen row’s weights as a table'),
+      el(
+        'table',
+        { class: 'numbers', id: 'attention-values' },
+        el('thead', {}, el('tr', {}, ...['token', 'position', 'weight'].map((h) => el('th', { scope: 'col' }, h)))),
+        values,
+      ),
+    );
 
     const draw = () => {
       const rows = attentionHeatRows(r, Number(layerSelect.value));
       const chosenRow = Number(headSelect.value);
       grid.replaceChildren(heatMap(rows, labels, chosenRow, color, (row) => ((headSelect.value = String(row)), draw())));
       const weights = rows[chosenRow].weights;
+      legend.replaceChildren(
+        el('span', {}, 'colour: '),
+        shaded(el('span', { class: 'attention-swatch' }), 0, 1, color),
+        el('span', {}, ' 0% … '),
+        shaded(el('span', { class: 'attention-swatch' }), 1, 1, color),
+        el('span', {}, ` the row's largest weight (its value in the “max” column); the text below: the chosen row's, ${formatProbability(largest([weights]))} at full colour`),
+      );
+      values.replaceChildren(
+        ...labels.map((label, j) => el('tr', {}, el('td', { class: 'mono' }, label), el('td', {}, String(j + 1)), el('td', {}, formatProbability(weights[j])))),
+      );
       text.replaceChildren(
         ...labels.map((label, j) =>
           shaded(
@@ -72,6 +96,8 @@ export const attentionSection: InsideSection = {
     layerSelect.addEventListener('change', draw);
     headSelect.addEventListener('change', draw);
     draw();
+    // The query token and the recent ones are at the map's right end: show them first (once in the page, when it has a width).
+    requestAnimationFrame(() => (grid.scrollLeft = grid.scrollWidth));
     return el(
       'div',
       { class: 'attention' },
@@ -82,26 +108,36 @@ export const attentionSection: InsideSection = {
           (r.inside.dropped ? ` The model read its window's ${ids.length} tokens; ${r.inside.dropped} before them are not seen.` : ''),
       ),
       el('div', { class: 'attention-controls' }, el('label', {}, 'Layer ', layerSelect), el('label', {}, 'Head ', headSelect)),
+      legend,
       grid,
       top,
       text,
+      valuesTable,
     );
   },
 };
 
-/** Heads × tokens: one row per head (the mean first), a cell per context token, shaded by weight; a row's label selects it. */
+/**
+ * Heads × tokens: one row per head (the mean first), a cell per context token, each row shaded
+ * against its own largest weight (shown in its last column), so that a spread-out row such as the
+ * heads' mean is as readable as a sharp one; a row's label selects it.
+ */
 function heatMap(rows: ReturnType<typeof attentionHeatRows>, labels: string[], chosen: number, color: string, select: (row: number) => void): HTMLElement {
-  const max = largest(rows.map((r) => r.weights));
   return el(
     'table',
     { class: 'attention-heatmap', id: 'attention-heatmap' },
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'head'), ...labels.map((l) => el('th', { scope: 'col', class: 'mono' }, l)))),
+    el(
+      'thead',
+      {},
+      el('tr', {}, el('th', { scope: 'col' }, 'head'), ...labels.map((l) => el('th', { scope: 'col', class: 'mono' }, l)), el('th', { scope: 'col' }, 'max')),
+    ),
     el(
       'tbody',
       {},
       ...rows.map((row, i) => {
         const button = el('button', { class: 'attention-row-label', type: 'button', 'aria-pressed': String(i === chosen) }, row.label);
         button.addEventListener('click', () => select(i));
+        const max = largest([row.weights]);
         return el(
           'tr',
           { class: i === chosen ? 'chosen' : '' },
@@ -109,6 +145,7 @@ function heatMap(rows: ReturnType<typeof attentionHeatRows>, labels: string[], c
           ...Array.from(row.weights, (w, j) =>
             shaded(el('td', { title: `${row.label} → ${labels[j]}: ${formatProbability(w)}`, 'data-weight': String(w) }), w, max, color),
           ),
+          el('td', { class: 'attention-row-max' }, formatProbability(max)),
         );
       }),
     ),

@@ -5,7 +5,7 @@
  * result's tokens.
  */
 import type { GeneratedToken } from '../core/generation';
-import { formatProbability } from '../core/numberFormat';
+import { formatLogProbability } from '../core/numberFormat';
 import type { BranchTree } from '../playground/branchTree';
 import { logProbBits } from '../playground/completionSummary';
 import { tokenLabel } from '../playground/pieceTip';
@@ -21,37 +21,77 @@ export function branchHead(tree: BranchTree, id: number, running: boolean): stri
   const d = tree.divergence(id)!;
   const lp = tree.pathLogProb(id);
   const b = tree.branch(id);
-  const ended = running ? 'generating…' : b.finishReason ? FINISH[b.finishReason] : 'stopped';
+  const ended = running ? 'generating…' : b.failed ? `failed: ${b.failed}` : b.finishReason ? FINISH[b.finishReason] : 'stopped';
   return (
     `branch ${id}${b.parent ? ` (of branch ${b.parent})` : ''} · at token ${d.index + 1}: ${tokenLabel(d.chosen)} instead of ${tokenLabel(d.replaced)} · ` +
-    `log₂ p(path) = ${logProbBits(lp)} · p = ${formatProbability(Math.exp(lp))} · ${tree.path(id).length} tokens · ${ended}`
+    `log₂ p(path) = ${logProbBits(lp)} · p = ${formatLogProbability(lp)} · ${tree.path(id).length} tokens · ${ended}`
   );
 }
 
-/** One branch's row. */
-export function branchRow(tree: BranchTree, id: number, spans: SpanMaker, choose: (id: number, index: number) => void, running: boolean): HTMLElement {
+/** A branch's path as token spans, the part it shares with its parent greyed. */
+function pathSpans(tree: BranchTree, id: number, spans: SpanMaker, choose: (id: number, index: number) => void): DocumentFragment {
   const b = tree.branch(id);
   const path = tree.path(id);
   const pick = (index: number) => choose(id, index);
   const shared = spans(path.slice(0, b.at), pick, 0);
   for (const s of shared) s.classList.add('shared');
+  return fragment([...shared, ...spans(b.tokens, pick, b.at)]);
+}
+
+/** One branch's row; a running one has its own Stop, beside it rather than at the top of the page. */
+export function branchRow(
+  tree: BranchTree,
+  id: number,
+  spans: SpanMaker,
+  choose: (id: number, index: number) => void,
+  running: boolean,
+  stop?: () => void,
+): HTMLElement {
   const row = el(
     'li',
     { class: 'branch', 'data-branch': String(id), tabindex: '-1', 'data-depth': String(tree.depth(id)) },
-    el('div', { class: 'branch-head meta' }, branchHead(tree, id, running)),
-    el('div', { class: 'branch-text' }, fragment(shared), fragment(spans(b.tokens, pick, b.at))),
+    el(
+      'div',
+      { class: 'branch-head meta' },
+      el('span', { class: 'branch-summary' }, branchHead(tree, id, running)),
+      ...(running && stop ? [stopButton(id, stop)] : []),
+    ),
+    el('div', { class: 'branch-text' }, pathSpans(tree, id, spans, choose)),
   );
   // Set in code: the page's content security policy refuses inline `style` attributes.
   row.style.marginLeft = `${(tree.depth(id) - 1) * 1.5}em`;
   return row;
 }
 
-/** Every branch but the completion itself, in tree order. */
-export function renderBranches(list: HTMLElement, tree: BranchTree, spans: SpanMaker, choose: (id: number, index: number) => void, running?: number): void {
+function stopButton(id: number, stop: () => void): HTMLElement {
+  const button = el('vscode-button', { secondary: '', class: 'branch-stop', 'aria-label': `Stop branch ${id} (it keeps what it made)` }, 'Stop');
+  button.addEventListener('click', stop);
+  return button;
+}
+
+/**
+ * Every branch but the completion itself, in tree order; `stop` ends the running one's generation.
+ * While a branch runs, its row is updated in place as tokens stream in: its Stop stays the same
+ * button under the pointer.
+ */
+export function renderBranches(
+  list: HTMLElement,
+  tree: BranchTree,
+  spans: SpanMaker,
+  choose: (id: number, index: number) => void,
+  running?: number,
+  stop?: () => void,
+): void {
+  const live = running === undefined ? null : list.querySelector<HTMLElement>(`[data-branch="${running}"]`);
+  if (live?.querySelector('.branch-stop')) {
+    live.querySelector('.branch-summary')!.textContent = branchHead(tree, running!, true);
+    live.querySelector('.branch-text')!.replaceChildren(pathSpans(tree, running!, spans, choose));
+    return;
+  }
   const rows = tree
     .ordered()
     .filter((b) => b.parent !== undefined)
-    .map((b) => branchRow(tree, b.id, spans, choose, b.id === running));
+    .map((b) => branchRow(tree, b.id, spans, choose, b.id === running, stop));
   list.replaceChildren(...rows);
   list.hidden = rows.length === 0;
 }

@@ -1,6 +1,7 @@
 /** Page of the Compare Models panel: the table and the cumulative surprisal plot (Chart.js). */
 import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { formatProbability, plural } from '../core/numberFormat';
+import { sameCurveAs } from '../editor/cumulativeSurprisal';
 import type { CompareView } from './compareMessages';
 import { el, themeColor } from './dom';
 
@@ -13,7 +14,8 @@ const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digit
 const int = (x: number) => x.toLocaleString('en-US');
 
 const header = ['Model', 'Bits per character', 'Bits per token', 'Perplexity (per token)', 'Tokens', 'Out of vocabulary', 'Scoring time', 'Load time'];
-const oovCell = (oov: number, tokens: number) => (oov ? `${int(oov)} (${formatProbability(oov / tokens)})` : '0');
+const oovCell = (r: { oov: number; tokens: number; oovUnknown?: boolean }) =>
+  r.oovUnknown ? 'unknown (the server does not say)' : r.oov ? `${int(r.oov)} (${formatProbability(r.oov / r.tokens)})` : '0';
 const withOov = view.results.filter((r) => r.oov > 0).map((r) => r.name);
 app.append(
   el(
@@ -38,7 +40,7 @@ app.append(
           el('td', {}, fmt(r.bitsPerToken, 3)),
           el('td', {}, fmt(r.perplexity, 1)),
           el('td', {}, int(r.tokens)),
-          el('td', {}, oovCell(r.oov, r.tokens)),
+          el('td', {}, oovCell(r)),
           el('td', {}, `${int(r.scoreMs)} ms`),
           el('td', {}, r.loadMs ? `${int(r.loadMs)} ms` : 'loaded'),
         ),
@@ -88,16 +90,21 @@ const palette = [
 ];
 const fallbacks = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
 const fg = themeColor('--vscode-foreground', '#888');
+const same = sameCurveAs(view.results.map((r) => r.curve));
 new Chart<'line', { x: number; y: number }[], number>(document.getElementById('curve') as HTMLCanvasElement, {
   type: 'line',
   data: {
     datasets: view.results.map((r, i) => ({
-      label: `${r.name} (${fmt(r.bitsPerChar, 3)} bits/char)`,
+      // A curve that coincides with one before (the same model on a server and here) is dashed on top of it, and says so.
+      label: `${r.name} (${fmt(r.bitsPerChar, 3)} bits/char)${same[i] === undefined ? '' : `, dashed: the same values as ${view.results[same[i]!].name}`}`,
       data: r.curve.x.map((x, k) => ({ x, y: r.curve.y[k] })),
       borderColor: themeColor(palette[i % palette.length], fallbacks[i % fallbacks.length]),
       backgroundColor: themeColor(palette[i % palette.length], fallbacks[i % fallbacks.length]),
       pointRadius: 0,
-      borderWidth: 1.5,
+      borderWidth: same[i] === undefined ? 1.5 : 2.5,
+      borderDash: same[i] === undefined ? undefined : [6, 6],
+      // Drawn after (above) the curve it coincides with.
+      order: same[i] === undefined ? 1 : 0,
     })),
   },
   options: {

@@ -6,7 +6,7 @@
 import type { BackendCapabilities, InsideView } from '../core/backends/capabilities';
 import type { EngineConnection } from '../core/engine/engineClient';
 import type { GeneratedToken } from '../core/generation';
-import { formatBits, formatProbability, surprisalBits } from '../core/numberFormat';
+import { formatBits, formatLogProbability, surprisalBits } from '../core/numberFormat';
 import { tokenLabel } from '../playground/pieceTip';
 import { el } from './dom';
 import { attentionSection } from './attentionSection';
@@ -21,6 +21,8 @@ export interface ChosenToken {
   prompt?: string;
   /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: the prompt's tokens before it). */
   before: number[];
+  /** For a generated token: how many of `before` its generation was given (a branch's continuation), which fixes the window it read. */
+  generated?: number;
   token: GeneratedToken;
   /** Where the token is, as the panel's heading says it ("token 3 of branch 2"). */
   where: string;
@@ -56,12 +58,26 @@ export interface InsidePanelOptions {
   capabilities: BackendCapabilities | undefined;
   /** Branching from an alternative; absent where the token cannot be branched (an echoed prompt token). */
   branch?: (alternative: number) => void;
+  /** What a branch is generated with (playground/branchSettings.ts), said under the alternatives. */
+  settings?: string;
+  /** After the panel is closed (its Close button, or Escape in it): the page marks no token and puts the focus back. */
+  closed?: () => void;
+}
+
+/** Why a model on a server shows less: it gives its top k only, and none of its inside. */
+function serverNote(): HTMLElement {
+  return el(
+    'p',
+    { class: 'muted server-note' },
+    `This model runs on a server, which gives only its top-k log-probabilities: a token's rank is known only when it is among them (else "rank > k"), ` +
+      'and there is no logit lens, attention or n-gram view (they need the model here, with its hidden states, attention or counts).',
+  );
 }
 
 /** Fills `panel` with the chosen token's view; sections fill in as the engine answers. */
 export function showInside(panel: HTMLElement, ctx: InsideContext, options: InsidePanelOptions): void {
   const t = ctx.chosen.token;
-  const p = (logProb: number) => formatProbability(Math.exp(logProb));
+  const p = (logProb: number) => formatLogProbability(logProb);
   const alternatives = t.alternatives ?? [];
   const heading = el(
     'h2',
@@ -70,11 +86,20 @@ export function showInside(panel: HTMLElement, ctx: InsideContext, options: Insi
     el('span', { class: 'mono' }, tokenLabel(t)),
     ` (${ctx.chosen.where})`,
   );
-  const facts = el(
-    'p',
-    {},
-    `p = ${p(t.logProb)} · surprisal ${formatBits(surprisalBits(t.logProb))}${t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : ''}`,
-  );
+  const rank = t.rank ? ` · rank ${t.rank.toLocaleString('en-US')}` : t.rankAbove ? ` · rank > ${t.rankAbove.toLocaleString('en-US')}` : '';
+  const facts = el('p', {}, `p = ${p(t.logProb)} · surprisal ${formatBits(surprisalBits(t.logProb))}${rank}`);
+  const close = el('vscode-button', { secondary: '', class: 'inside-close', 'aria-label': 'Close the Inside the model panel (Escape)' }, 'Close');
+  const hide = () => {
+    panel.hidden = true;
+    options.closed?.();
+  };
+  close.addEventListener('click', hide);
+  // A property, not a listener: the panel is filled again for every chosen token.
+  panel.onkeydown = (e) => {
+    if (e.key !== 'Escape' || panel.hidden) return;
+    e.preventDefault();
+    hide();
+  };
   const list = alternatives.length
     ? el(
         'table',
@@ -112,6 +137,10 @@ export function showInside(panel: HTMLElement, ctx: InsideContext, options: Insi
     );
     return el('section', { class: 'inside-section', 'data-view': s.view, 'aria-label': s.title }, el('h3', {}, s.title), body);
   });
-  panel.replaceChildren(heading, facts, list, ...sections);
+  const notes = [
+    ...(options.branch && options.settings && alternatives.length ? [el('p', { class: 'muted branch-settings' }, options.settings)] : []),
+    ...(options.capabilities?.tokenizer === 'server' ? [serverNote()] : []),
+  ];
+  panel.replaceChildren(el('div', { class: 'inside-head' }, heading, close), facts, list, ...notes, ...sections);
   panel.hidden = false;
 }

@@ -13,8 +13,8 @@ const results = new WeakMap<ChosenToken, Promise<InsideResult>>();
 export function insideResult(ctx: InsideContext): Promise<InsideResult> {
   let r = results.get(ctx.chosen);
   if (!r) {
-    const { prompt, before, token } = ctx.chosen;
-    r = ctx.engine().then((e) => e.request({ op: 'inside', prompt, before, token: token.id, k: LENS_TOP }));
+    const { prompt, before, generated, token } = ctx.chosen;
+    r = ctx.engine().then((e) => e.request({ op: 'inside', prompt, before, generated, token: token.id, k: LENS_TOP }));
     results.set(ctx.chosen, r);
   }
   return r;

@@ -73,6 +73,9 @@ export const logitLensSection: InsideSection = {
           },
           options: {
             animation: false,
+            // Points on the edges (p = 100 %, rank 1) are drawn whole, not cut at the chart's border.
+            clip: false,
+            layout: { padding: { top: 8, bottom: 4 } },
             responsive: true,
             maintainAspectRatio: false,
             scales: {

@@ -21,7 +21,7 @@ import type { EngineRequest, EngineResponse, ModelDescription, ModelFileBytes } 
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
-import { formatProbability } from '../core/numberFormat';
+import { formatProbability, visibleToken } from '../core/numberFormat';
 import { GALLERY } from '../playground/gallery';
 import { galleryExampleFor, galleryNotes, type ScoredPrompt } from '../playground/galleryNotes';
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
@@ -40,6 +40,7 @@ import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
 import { BranchTree } from '../playground/branchTree';
+import { branchSettings } from '../playground/branchSettings';
 import { renderBranches } from './branchView';
 import { showInside, type ChosenToken } from './insidePanel';
 
@@ -261,6 +262,11 @@ interface TokenView extends GeneratedToken {
 }
 
 const tip = byId<HTMLElement>('token-tip');
+
+/** A token's text with each line break in a span of its own, which the style sheet marks ⏎ (a token of line breaks alone is otherwise an empty box). */
+function withLineBreakMarks(text: string): (string | HTMLElement)[] {
+  return text.split('\n').flatMap((part, i) => [...(i ? [el('span', { class: 'lb' }, '\n')] : []), ...(part ? [part] : [])]);
+}
 /**
  * Token spans, with byte tokens that split a character merged into one span. With `choose`, a
  * click or Enter on a span chooses its token (its index plus `first`) for the inside panel.
@@ -275,9 +281,9 @@ function tokenSpans(tokens: TokenView[], choose?: (index: number) => void, first
         class: `tok${group[0].prompt ? ' prompt' : ''}`,
         tabindex: '0',
         'aria-describedby': 'token-tip',
-        'aria-label': `${piece.text}: p ${formatProbability(p)}`,
+        'aria-label': `${visibleToken(piece.text)}: p ${formatProbability(p)}`,
       },
-      piece.text,
+      ...withLineBreakMarks(piece.text),
     );
     if (Number.isFinite(p))
       span.style.backgroundColor = `color-mix(in srgb, ${themeColor('--vscode-charts-green', '#2ea043')} ${Math.round(15 + 70 * p)}%, transparent)`;
@@ -362,9 +368,20 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
 const loadedCapabilities = new Map<string, BackendCapabilities>();
 const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
 
+const modelLabel = (spec: string) => config.models.find((m) => m.spec === spec)?.label ?? spec;
+
 function showChosen(state: CompletionState, chosen: ChosenToken, span: Element | null, branch?: (alternative: number) => void): void {
   markChosen(span);
-  showInside(insidePanel, insideContext(state, chosen), { capabilities: capabilitiesOf(state.model), branch });
+  showInside(insidePanel, insideContext(state, chosen), {
+    capabilities: capabilitiesOf(state.model),
+    branch,
+    settings: branchSettings(modelLabel(state.model), state.request.options),
+    closed: () => {
+      markChosen(null);
+      // Back to the token the panel was about, when it is still on the page.
+      if (span?.isConnected) (span as HTMLElement).focus();
+    },
+  });
   insidePanel.scrollIntoView({ block: 'nearest' });
   byId<HTMLElement>('inside-heading').focus();
 }
@@ -373,12 +390,15 @@ function showChosen(state: CompletionState, chosen: ChosenToken, span: Element |
 function chooseToken(state: CompletionState, id: number, index: number, span?: Element | null): void {
   const path = state.tree.path(id);
   const token = path[index];
+  // The generation that drew the token (a branch's first token is its parent's draw) was given the prompt and, for a branch, its path to its choice.
+  const owner = state.tree.owner(id, index);
   showChosen(
     state,
     {
       model: state.model,
       prompt: state.request.prompt,
       before: path.slice(0, index).map((t) => t.id),
+      generated: owner.parent === undefined ? 0 : owner.at + 1,
       token,
       where: `token ${index + 1} of ${id === 0 ? 'the completion' : `branch ${id}`}`,
     },
@@ -409,6 +429,7 @@ function drawBranches(state: CompletionState, running?: number): void {
     (tokens, choose, first) => tokenSpans(tokens, choose, first),
     (id, index) => chooseToken(state, id, index),
     running,
+    stopRunning,
   );
 }
 
@@ -454,7 +475,11 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
     state.tree.finish(branch.id, c.tokens, c.finishReason);
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped: the branch keeps what was generated.', 'info');
-    else message((e as Error).message);
+    else {
+      // On the branch's row, where the user is looking; the form's message line may be far above.
+      state.tree.fail(branch.id, (e as Error).message);
+      message((e as Error).message);
+    }
   } finally {
     running = undefined;
     byId('stop').setAttribute('disabled', '');
@@ -633,9 +658,10 @@ startTemperatureExplorer({
 
 // ---------------------------------------------------------------- wiring
 byId('run').addEventListener('click', () => void run());
-byId('stop').addEventListener('click', () => {
+function stopRunning(): void {
   if (running) running.cancelled = true;
-});
+}
+byId('stop').addEventListener('click', stopRunning);
 byId('save').addEventListener('click', () => vscode.postMessage({ type: 'saveQuery', query: readQuery() }));
 byId('open').addEventListener('click', () => vscode.postMessage({ type: 'openQuery' }));
 gallerySelect.addEventListener('change', () => {

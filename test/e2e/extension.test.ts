@@ -105,7 +105,8 @@ describe('LM Playground in VS Code (code-server)', function () {
     const rows = wb.page.locator('.quick-input-list .monaco-list-row');
     await rows.nth(2).waitFor();
     const labels = (await rows.allInnerTexts()).map((t) => t.replace(/\u00a0/g, ' '));
-    const logps = labels.map((t) => Number(/log p = (-?[\d.]+) nats/.exec(t)?.[1]));
+    // In bits, as every other screen: "log₂ p = −93.51 bits".
+    const logps = labels.map((t) => Number(/log₂ p = (−?[\d.,]+) bits/.exec(t)?.[1].replace('−', '-').replace(/,/g, '')));
     assert.strictEqual(logps.length, 3, labels.join(' | '));
     assert.ok(
       logps.every((x, i) => Number.isFinite(x) && (i === 0 || logps[i - 1] >= x)),

@@ -10,6 +10,8 @@ import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { formatProbability } from '../../src/core/numberFormat';
 import { logProbBits } from '../../src/playground/completionSummary';
+import { REPO_ROOT } from '../../scripts/codeServer';
+import { startServe, type RunningServe } from '../../scripts/serveProcess';
 import { corpusFiles } from '../unit/helpers';
 import { cli, useVsCode } from './session';
 
@@ -279,5 +281,74 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     assert.doesNotMatch(text, /does not keep them/);
     await inside.locator('.estimate').last().scrollIntoViewIfNeeded();
     await wb.screenshot('inside-ngram-counts');
+  });
+});
+
+describe('Inside the model with a model on a server (lmp serve, code-server)', function () {
+  const session = useVsCode({ 'lmPlayground.generation.temperature': 0, 'lmPlayground.inline.enabled': false });
+  let serve: RunningServe;
+  const PROMPT_TEXT = 'Dear Margaret, I write to you from the house in the country, where the rain';
+
+  before(async function () {
+    serve = await startServe(path.join(REPO_ROOT, 'dist', 'cli.js'), 'gpt-classics');
+  });
+  after(async () => {
+    await serve?.stop();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(`=== lmp serve ===\n${serve?.log()}`);
+  });
+
+  it('“continue with” grows a branch the server generates (the text the local model continues), and the panel says why it shows less', async function () {
+    const { wb } = session;
+    // The server's model made the active one, as a user adds it (LM: Select Model → Add remote model…).
+    await wb.runCommand('LM: Select Model');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
+    await wb.page.locator('.quick-input-widget input').fill(serve.baseURL);
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+    await wb.page.locator('.quick-input-widget', { hasText: 'API key' }).waitFor();
+    await wb.page.keyboard.press('Enter');
+    await wb.notification(/now using gpt-classics on server/).waitFor({ timeout: 120_000 });
+
+    await wb.runCommand('LM: Open Playground');
+    const frame = await wb.webviewFrame('#prompt');
+    const fill = async (id: string, value: string) => {
+      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
+      await inner.fill(value);
+      await inner.dispatchEvent('change');
+    };
+    assert.strictEqual(
+      await frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value),
+      `${serve.baseURL}#gpt-classics`,
+    );
+    await fill('prompt', PROMPT_TEXT);
+    await fill('temperature', '0');
+    await fill('maxTokens', '12');
+    await fill('topKPerToken', '5');
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
+    const completion = frame.locator('#results .completion').first();
+    const texts = (await completion.locator('.tok').allTextContents()).map((s) => s.replace(/\u00a0/g, ' '));
+    await completion.locator('.tok').nth(2).click();
+    const inside = frame.locator('#inside');
+    await frame.locator('#inside-heading', { hasText: 'token 3 of the completion' }).waitFor();
+    assert.match(await inside.locator('.server-note').innerText(), /runs on a server, which gives only its top-k .*no logit lens, attention or n-gram view/);
+    const button = inside.locator('.continue-with').first();
+    const label = (await button.getAttribute('aria-label'))!.replace(/^Continue with /, '');
+    await button.click();
+    const branch = frame.locator('.branches [data-branch="1"]');
+    await branch.locator('.branch-head', { hasNotText: 'generating…' }).waitFor({ timeout: 120_000 });
+    const head = await branch.locator('.branch-head').innerText();
+    await branch.scrollIntoViewIfNeeded();
+    await wb.screenshot('inside-remote-branch');
+    assert.match(head, / · 15 tokens · reached max tokens$/, `the branch: ${head}; message: ${await frame.locator('#message').innerText()}`);
+    // What the local model continues the same text with (greedy).
+    const prefix = texts.slice(0, 2).join('') + label.replace(/␣/g, ' ').replace(/⏎/g, '\n');
+    const pathText = (await branch.locator('.branch-text').innerText()).replace(/\u00a0/g, ' ');
+    const cont = JSON.parse(cli('generate', '--model', 'gpt-classics', '--prompt', PROMPT_TEXT + prefix, '--temperature', '0', '--max-tokens', '12', '--json'))
+      .completions[0].text;
+    assert.strictEqual(pathText, prefix + cont);
   });
 });

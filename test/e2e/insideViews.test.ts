@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { formatProbability, visibleToken } from '../../src/core/numberFormat';
+import { CORPUS } from '../unit/helpers';
 import { cli, useVsCode } from './session';
 
 const PROMPT = 'It was a fine morning, and the';
@@ -80,14 +81,14 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     await map.waitFor({ timeout: 60_000 }).catch(async (e: Error) => assert.fail(`${e.message}\n${await panelText()}`));
     // Context: <|endoftext|> It ␣was ␣a ␣fine — the tokens before ␣morning.
     const headers = await map.locator('thead th').allInnerTexts();
-    assert.deepStrictEqual(headers.slice(1), ['<|endoftext|>', 'It', '␣was', '␣a', '␣fine']);
+    assert.deepStrictEqual(headers.slice(1), ['<|endoftext|>', 'It', '␣was', '␣a', '␣fine', 'max']);
     assert.strictEqual(await map.locator('tbody tr').count(), 9, 'the mean and 8 heads');
     // Each row's weights sum to 1.
     const weights = (row: number) =>
       map
         .locator('tbody tr')
         .nth(row)
-        .locator('td')
+        .locator('td[data-weight]')
         .evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-weight'))));
     const mean = await weights(0);
     assert.ok(Math.abs(mean.reduce((a, b) => a + b, 0) - 1) < 1e-5, `the mean row sums to ${mean.join(' + ')}`);
@@ -95,7 +96,7 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     const shades = await map
       .locator('tbody tr')
       .first()
-      .locator('td')
+      .locator('td[data-weight]')
       .evaluateAll((cells) => cells.map((c) => getComputedStyle(c).backgroundColor));
     const strongest = mean.indexOf(Math.max(...mean));
     assert.notStrictEqual(shades[strongest], 'rgba(0, 0, 0, 0)', `the strongest mean cell is shaded: ${shades.join(', ')}`);
@@ -111,5 +112,136 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     assert.strictEqual(await attention.locator('#attention-text .attention-token').count(), 5);
     await attention.scrollIntoViewIfNeeded();
     await session.wb.screenshot('inside-attention');
+  });
+
+  /** Two percentages as the page writes them (3 significant digits) of numbers within 1e-5: equal, or one unit apart in the last digit when they straddle a rounding. */
+  const sameShown = (a: string, b: string) => {
+    if (a === b) return true;
+    const x = Number(a.replace('%', ''));
+    const y = Number(b.replace('%', ''));
+    if (!Number.isFinite(x) || !Number.isFinite(y) || a.includes('×') || b.includes('×')) return false;
+    return Math.abs(x - y) <= 10 ** (Math.floor(Math.log10(Math.max(x, y))) - 2) * 1.01;
+  };
+
+  /** The header's p and rank, the alternatives (label, p), and the lens's last row (p, rank, top 5 labels and p's), as on screen. */
+  const panelNumbers = async () => {
+    const inside = frame.locator('#inside');
+    const lastRow = inside.locator('#logit-lens-table tbody tr').last();
+    await lastRow.waitFor({ timeout: 120_000 }).catch(async (e: Error) => assert.fail(`${e.message}\n${await panelText()}`));
+    const facts = (await inside.locator('p').first().innerText()).replace(/\u00a0/g, ' ');
+    const [, p, rank] = /^p = (\S+) · surprisal .* · rank ([\d,]+)$/.exec(facts) ?? assert.fail(`the panel's facts: ${facts}`);
+    const alternatives = await inside
+      .locator('.inside-alternatives tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [r.children[1].textContent!, r.children[2].textContent!.replace(/\u00a0/g, ' ')]));
+    const cells = (await lastRow.locator('td').allInnerTexts()).map((t) => t.replace(/\u00a0/g, ' '));
+    const top = await lastRow
+      .locator('.lens-top')
+      .evaluate((td) => Array.from(td.querySelectorAll('.mono')).map((m) => [m.textContent!, (m.nextSibling?.textContent ?? '').split(' · ')[0].trim()]));
+    return { p, rank, alternatives, lens: { p: cells[1], rank: cells[2], top }, text: await inside.innerText() };
+  };
+  const assertLensIsTheToken = (n: Awaited<ReturnType<typeof panelNumbers>>, where: string) => {
+    const say = `${where}: the panel says p ${n.p}, rank ${n.rank}, alternatives ${JSON.stringify(n.alternatives)}; the lens's last row ${JSON.stringify(n.lens)}`;
+    assert.ok(sameShown(n.lens.p, n.p), say);
+    assert.strictEqual(n.lens.rank, n.rank, say);
+    assert.deepStrictEqual(
+      n.lens.top.map(([label]) => label),
+      n.alternatives.map(([label]) => label),
+      say,
+    );
+    n.lens.top.forEach(([, p], i) => assert.ok(sameShown(p, n.alternatives[i][1]), `${say} (top ${i + 1})`));
+  };
+
+  it('a 959-token prompt: the last lens row is the p, rank and top 5 shown for a generated token and for an echoed prompt token; the attention map opens at the query token', async function () {
+    const { wb } = session;
+    const prompt = fs.readFileSync(path.join(CORPUS, 'valid', 'poirot_investigates.txt'), 'utf8').slice(0, 3000);
+    await fill('prompt', prompt);
+    await fill('maxTokens', '10');
+    await fill('temperature', '0.7');
+    await fill('seed', '0');
+    await fill('topKPerToken', '5');
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor({ timeout: 180_000 });
+    const completion = frame.locator('#results .completion').first();
+    await completion.locator('.tok:not(.prompt)').nth(3).click();
+    await frame.locator('#inside-heading', { hasText: 'token 4 of the completion' }).waitFor();
+    const generated = await panelNumbers();
+    assertLensIsTheToken(generated, 'generated token 4');
+    assert.match(generated.text, /before them are not seen/, 'the panel says the window does not hold the whole prompt');
+
+    // The attention map: scrolled to its right end, where the query token is; the context's text within the panel.
+    const attention = frame.locator('#inside [data-view="attention"]');
+    await attention.locator('#attention-heatmap').waitFor({ timeout: 60_000 });
+    await frame.waitForFunction(() => {
+      const g = document.querySelector('.attention-grid-scroll') as HTMLElement | null;
+      return !!g && g.scrollWidth > g.clientWidth && g.scrollLeft + g.clientWidth >= g.scrollWidth - 2;
+    });
+    const text = await attention.locator('#attention-text').evaluate((t) => ({ scroll: t.scrollWidth, client: t.clientWidth }));
+    assert.ok(text.scroll <= text.client + 1, `the context's text runs past the panel: ${JSON.stringify(text)}`);
+    // A legend says what full colour is; each row's largest weight is written at its end.
+    assert.match(await attention.locator('#attention-legend').innerText(), /0% … .*largest weight/);
+    const maxes = await attention.locator('#attention-heatmap .attention-row-max').allInnerTexts();
+    assert.strictEqual(maxes.length, 9, 'a max for the mean and each of 8 heads');
+    // The chosen row's weights are in a table the keyboard reaches.
+    await attention.locator('.attention-values summary').focus();
+    await wb.page.keyboard.press('Enter');
+    // One row per context token the model read: the generation's window (the prompt's last half window and 3 tokens), not 128.
+    const columns = (await attention.locator('#attention-heatmap thead th').count()) - 2;
+    assert.strictEqual(await attention.locator('#attention-values tbody tr').count(), columns);
+    assert.strictEqual(columns, 64 + 3, "the generation's window");
+    await attention.locator('#attention-heatmap').scrollIntoViewIfNeeded();
+    await wb.screenshot('inside-long-prompt-attention');
+    await frame.locator('#logit-lens-table').scrollIntoViewIfNeeded();
+    await wb.screenshot('inside-long-prompt-lens');
+
+    // An echoed prompt token far into the prompt, read in its scoring window.
+    await completion.locator('.tok.prompt[data-index="901"]').click();
+    await frame.locator('#inside-heading', { hasText: 'token 902 of the prompt' }).waitFor();
+    assertLensIsTheToken(await panelNumbers(), 'prompt token 902');
+
+    // Escape closes the panel.
+    await frame.locator('#inside-heading').focus();
+    await wb.page.keyboard.press('Escape');
+    await frame.locator('#inside').waitFor({ state: 'hidden' });
+  });
+
+  it('a line-break token shows ⏎, is clicked like any token and is named ⏎', async function () {
+    const { wb } = session;
+    const completion = frame.locator('#results .completion').first();
+    const mark = completion.locator('.tok.prompt .lb').first();
+    const token = completion.locator('.tok.prompt', { has: frame.locator('.lb') }).first();
+    const box = await mark.boundingBox();
+    assert.ok(box && box.width > 0, `the ⏎ mark has a box: ${JSON.stringify(box)}`);
+    assert.match((await token.getAttribute('aria-label'))!, /⏎/);
+    assert.doesNotMatch((await token.getAttribute('aria-label'))!, /↵|\n/);
+    await mark.click();
+    await frame.locator('#inside-heading', { hasText: '⏎' }).waitFor();
+    await wb.screenshot('inside-line-break-token');
+    // The Close button closes it too.
+    await frame.locator('#inside .inside-close').click();
+    await frame.locator('#inside').waitFor({ state: 'hidden' });
+  });
+
+  it('a branch says which settings it continues with, has a Stop on its row, and a stopped one says so', async function () {
+    const { wb } = session;
+    await fill('prompt', 'It was a dark and stormy night, and');
+    await fill('maxTokens', '400');
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor({ timeout: 180_000 });
+    await frame.locator('#results .completion .tok:not(.prompt)').nth(2).click();
+    const settings = frame.locator('#inside .branch-settings');
+    assert.match(await settings.innerText(), /this run's settings, not the form's: gpt-classics, max tokens 400, T 0\.7, .*seed 0/);
+    await fill('maxTokens', '3');
+    await frame.locator('#inside .continue-with').first().click();
+    const branch = frame.locator('.branches [data-branch="1"]');
+    await branch.locator('.branch-head', { hasText: 'generating…' }).waitFor();
+    const stop = branch.locator('.branch-stop');
+    await stop.waitFor();
+    await wb.screenshot('inside-branch-stop');
+    await stop.click();
+    await branch.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
+    const head = await branch.locator('.branch-head').innerText();
+    assert.match(head, / · \d+ tokens · stopped$/, head);
+    assert.ok(Number(/ (\d+) tokens/.exec(head)![1]) < 3 + 400, `stopped before max tokens: ${head}`);
+    assert.strictEqual(await branch.locator('.branch-stop').count(), 0, 'no Stop once it ended');
   });
 });

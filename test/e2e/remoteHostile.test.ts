@@ -2,8 +2,9 @@
  * End-to-end: a model on a hostile server (issue 13's hostile test), where the screen is the
  * point. A local server lists three models that misbehave: `slow` never finishes a scoring
  * answer, `busy` answers 429 with Retry-After, `endless` streams tokens for ever and ignores
- * max_tokens. The status bar must not keep the previous model's bits/char beside the new model,
- * must say that the server is busy while a request waits, and Complete Selection must end.
+ * max_tokens, `dying` streams four tokens and drops the connection. The status bar must not keep
+ * the previous model's bits/char beside the new model, must say that the server is busy while a
+ * request waits, Complete Selection must end, and what arrived before a cut is offered.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -13,7 +14,7 @@ import * as path from 'path';
 import { useVsCode } from './session';
 import type { Workbench } from './workbench';
 
-const MODELS = ['slow', 'busy', 'endless'];
+const MODELS = ['slow', 'busy', 'endless', 'dying'];
 
 /** The hostile server: its misbehaviour picked by the request's model. */
 function startHostile(): Promise<{ base: string; close: () => Promise<void> }> {
@@ -32,12 +33,14 @@ function startHostile(): Promise<{ base: string; close: () => Promise<void> }> {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error": {"message": "not found"}}');
         return;
       }
-      const body = JSON.parse(raw) as { model: string };
+      const body = JSON.parse(raw) as { model: string; stream?: boolean };
       if (body.model === 'busy') {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '20' }).end('{"error": {"message": "slow down"}}');
         return;
       }
-      const endless = body.model === 'endless';
+      // Four tokens, then the connection drops (a server killed mid-stream).
+      const dying = body.model === 'dying' && body.stream === true;
+      const endless = body.model === 'endless' || dying;
       res.writeHead(200, { 'content-type': endless ? 'text/event-stream' : 'application/json' });
       let i = 0;
       const t = setInterval(() => {
@@ -46,7 +49,11 @@ function startHostile(): Promise<{ base: string; close: () => Promise<void> }> {
           timers.delete(t);
           return;
         }
-        const text = ` word${i++}`;
+        if (dying && i === 4) {
+          res.destroy();
+          return;
+        }
+        const text = ` ${dying ? 'cut' : 'word'}${i++}`;
         const choice = { index: 0, text, logprobs: { tokens: [text], token_logprobs: [-1], top_logprobs: [{ [text]: -1 }] }, finish_reason: null };
         res.write(endless ? `data: ${JSON.stringify({ choices: [choice] })}\n\n` : ' ');
       }, 5);
@@ -131,5 +138,21 @@ describe('A remote model on a hostile server, in code-server', function () {
     assert.match(text, / word0 word1 word2 word3 word4 word5/);
     assert.doesNotMatch(text, /word6/, 'nothing past max tokens (6)');
     await wb.screenshot('hostile-endless-completed');
+  });
+
+  it('Complete Selection cut off by a server that drops the connection offers to insert what arrived, said incomplete (drive #9)', async function () {
+    await addRemote('dying');
+    await wb.openFile('letter.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+End');
+    const before = await wb.editorText();
+    await wb.runCommand('LM: Complete Selection');
+    const offer = wb.notification(/completion cut off after 4 tokens: .*The document was not changed\. Insert what arrived \(incomplete\)\?/);
+    await offer.waitFor({ timeout: 60_000 });
+    assert.strictEqual(await wb.editorText(), before, 'nothing inserted before the user says so');
+    await wb.screenshot('hostile-dying-offer');
+    await offer.locator('.monaco-button', { hasText: 'Insert' }).first().click();
+    await wb.page.locator('.editor-instance .view-lines', { hasText: 'cut3' }).first().waitFor({ timeout: 30_000 });
+    assert.match(await wb.editorText(), / cut0 cut1 cut2 cut3\s*$/);
   });
 });

@@ -225,7 +225,14 @@ describe('A remote model: lmp serve in code-server', function () {
     await why.waitFor({ timeout: 120_000 });
     assert.match(await why.innerText(), /connection refused|no server listens|connection dropped/);
     await wb.page.mouse.move(5, 5);
+    // The model's status-bar item says the server does not answer (not its last speed), and recovers once it does.
+    const unreachable = wb.page.locator('.statusbar-item', { hasText: 'server unreachable' }).first();
+    await unreachable.waitFor({ timeout: 60_000 });
+    assert.doesNotMatch(await unreachable.innerText(), /tok\/s/);
+    await wb.screenshot('remote-server-unreachable');
     serve = await startServe('gpt-classics', [], port);
+    await unreachable.waitFor({ state: 'detached', timeout: 60_000 });
+    await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · server' }).first().waitFor({ timeout: 60_000 });
     await stopped.locator('.monaco-button', { hasText: 'Continue' }).click();
     const continued = wb.notification(/token probabilities \(continued\)/);
     await continued.waitFor({ timeout: 120_000 });

@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import type { GeneratedToken } from '../../src/core/generation';
 import { BranchTree } from '../../src/playground/branchTree';
+import { branchHead } from '../../src/webview/branchView';
 
 const alts = [
   { id: 10, text: ' cat', logProb: Math.log(0.5) },
@@ -57,5 +58,40 @@ describe('branch tree', () => {
     // Another alternative there is a sibling of b, not its child.
     assert.strictEqual(tree.branchFrom(b.id, 1, alts[2]).branch.parent, 0);
     assert.throws(() => tree.owner(0, 9), /no token 9/);
+  });
+});
+
+describe("a branch's row head", () => {
+  const root = [tok(10, ' cat', 0.5), tok(20, ' sat', 0.9)];
+
+  it('says "failed: <reason>" for a generation that failed, "stopped" only for one that was stopped', () => {
+    const tree = new BranchTree(root, 'length');
+    const failed = tree.branchFrom(0, 1, alts[1]).branch;
+    tree.fail(failed.id, 'the server refused');
+    assert.match(branchHead(tree, failed.id, false), / · failed: the server refused$/);
+    const stopped = tree.branchFrom(0, 1, alts[2]).branch;
+    assert.match(branchHead(tree, stopped.id, false), / · stopped$/);
+    assert.match(branchHead(tree, stopped.id, true), / · generating…$/);
+  });
+
+  it("gives a path's p below the smallest double as a power of ten from log₂ p, never 0%", () => {
+    const tree = new BranchTree(root, 'length');
+    const { branch } = tree.branchFrom(0, 1, alts[1]);
+    // 300 tokens of p = 0.07: ln p(path) ≈ −798, p ≈ 10⁻³⁴⁶.
+    tree.finish(
+      branch.id,
+      Array.from({ length: 300 }, (_, i) => tok(40 + i, ' x', 0.07)),
+      'length',
+    );
+    const lp = tree.pathLogProb(branch.id);
+    assert.strictEqual(Math.exp(lp), 0, 'the product underflows a double');
+    const log10Percent = lp / Math.LN10 + 2;
+    const exponent = Math.floor(log10Percent);
+    const head = branchHead(tree, branch.id, false);
+    assert.ok(
+      head.includes(`p = ${(10 ** (log10Percent - exponent)).toFixed(2)}×10⁻${[...String(-exponent)].map((c) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(c)]).join('')}%`),
+      head,
+    );
+    assert.ok(!head.includes('p = 0%'), head);
   });
 });

@@ -6,7 +6,7 @@ import type { LanguageModel } from '../../src/core/model';
 import { scoreText, sequenceScoresFromDistributions } from '../../src/core/scoring';
 import { AdaptiveDelay } from '../../src/editor/adaptiveDelay';
 import { chunkContextStart, scoreInChunks } from '../../src/editor/chunkedScoring';
-import { cumulativeSurprisal } from '../../src/editor/cumulativeSurprisal';
+import { cumulativeSurprisal, sameCurveAs } from '../../src/editor/cumulativeSurprisal';
 import { bucketOf, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
 import { InlineCompletionEngine, type InlineOptions, type InlineRequest } from '../../src/editor/inlineEngine';
 import { planRescore } from '../../src/editor/rescorePlan';
@@ -361,6 +361,13 @@ describe('token probabilities (heat-map)', function () {
     assert.ok(curve.y.every((y, i) => i === 0 || y >= curve.y[i - 1]));
     const small = cumulativeSurprisal(TEXT.repeat(30), (await scoreText(model, TEXT.repeat(30))).tokens, 50);
     assert.strictEqual(small.x.length, 50);
+  });
+
+  it('finds a curve that coincides with an earlier one (the same model on a server and here), to dash it and say so (drive #14)', () => {
+    const local = { x: [1, 2, 3], y: [1, 2.5, 4] };
+    const other = { x: [1, 2, 3], y: [1.2, 2.4, 5] };
+    const server = { x: [1, 2, 3], y: [1, 2.5 + 1e-6, 4 - 1e-6] };
+    assert.deepStrictEqual(sameCurveAs([local, other, server]), [undefined, undefined, 0]);
   });
 });
 

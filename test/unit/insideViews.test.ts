@@ -14,7 +14,10 @@ import type { EngineResponse } from '../../src/core/engine/protocol';
 import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { attentionHeatRows, lensRows, mostAttended, settlesAt, type InsideResult } from '../../src/playground/insideViews';
-import { REPO, TEST_LOAD_SPEC } from './helpers';
+import type { GeneratedToken } from '../../src/core/generation';
+import type { LensLayer } from '../../src/core/inside/logitLens';
+import { LENS_TOP } from '../../src/webview/insideRequest';
+import { CORPUS, REPO, TEST_LOAD_SPEC } from './helpers';
 
 const MODEL_DIR = path.join(REPO, 'models', 'gpt-classics');
 interface RefPosition {
@@ -138,6 +141,81 @@ describe('inside views: logit lens and attention (gpt-classics)', function () {
       } else {
         await assert.rejects(request, /hidden_states\.N and attentions\.N/);
       }
+    }
+  });
+});
+
+describe('inside views of a long prompt: the window the token was drawn or scored in', function () {
+  this.timeout(300_000);
+  let model: OnnxCausalLm;
+  let conn: EngineConnection;
+  before(async () => {
+    model = await loadHuggingFaceFolder(MODEL_DIR, 'gpt-classics', { onnxFile: 'onnx/model_quantized.onnx' });
+    const server = new EngineServer(
+      async () => ({ model }),
+      (r) => setImmediate(() => conn.receive(r as EngineResponse)),
+    );
+    conn = new EngineConnection((req) => void server.handle(req));
+    await conn.request({ op: 'load', spec: TEST_LOAD_SPEC });
+  });
+  after(() => model?.dispose());
+
+  /** The lens's last row against the p, rank and alternatives the playground shows for the token (1e-5 in p). */
+  function assertLastRowIsTheToken(lens: LensLayer[], token: GeneratedToken, where: string): void {
+    const last = lens[lens.length - 1];
+    const shown = `shown p ${Math.exp(token.logProb)} rank ${token.rank}, lens p ${Math.exp(last.actual.logProb)} rank ${last.actual.rank}`;
+    assert.ok(Math.abs(Math.exp(last.actual.logProb) - Math.exp(token.logProb)) < 1e-5, `${where}: ${shown}`);
+    assert.strictEqual(last.actual.rank, token.rank, `${where}: ${shown}`);
+    assert.deepStrictEqual(
+      last.top.map((t) => t.id),
+      token.alternatives!.map((a) => a.id),
+      `${where}: top 5 ${JSON.stringify(last.top)} vs ${JSON.stringify(token.alternatives)}`,
+    );
+    for (const [i, t] of last.top.entries())
+      assert.ok(Math.abs(Math.exp(t.logProb) - Math.exp(token.alternatives![i].logProb)) < 1e-5, `${where}: top ${i + 1}`);
+  }
+
+  it('a 959-token prompt: the last lens row is the p, rank and top 5 shown for an echoed prompt token, a generated token and a branch token', async () => {
+    const prompt = fs.readFileSync(path.join(CORPUS, 'valid', 'poirot_investigates.txt'), 'utf8').slice(0, 3000);
+    const options = { maxTokens: 10, temperature: 0.7, seed: 0, topKPerToken: LENS_TOP, echoPrompt: true };
+    const [c] = (await conn.request({ op: 'generate', prompt, options })).completions;
+    const promptTokens = c.promptTokens!;
+    assert.ok(promptTokens.length > 900, `${promptTokens.length} prompt tokens`);
+    // As the playground asks (playgroundPage.ts): a prompt token after the empty prompt's start of text, a generated one after the prompt.
+    const echoed = 901;
+    const forPrompt = await conn.request({
+      op: 'inside',
+      prompt: '',
+      before: promptTokens.slice(0, echoed).map((t) => t.id),
+      token: promptTokens[echoed].id,
+      k: LENS_TOP,
+    });
+    assert.ok(forPrompt.inside.dropped > 0, 'the prompt is longer than the window');
+    assertLastRowIsTheToken(forPrompt.inside.lens!, promptTokens[echoed], `prompt token ${echoed}`);
+    for (const k of [0, 3, 9]) {
+      const { inside } = await conn.request({
+        op: 'inside',
+        prompt,
+        before: c.tokens.slice(0, k).map((t) => t.id),
+        generated: 0,
+        token: c.tokens[k].id,
+        k: LENS_TOP,
+      });
+      assertLastRowIsTheToken(inside.lens!, c.tokens[k], `generated token ${k + 1}`);
+    }
+    // A branch from the last token's second choice: the window is the branch generation's, not the completion's.
+    const continuation = [...c.tokens.slice(0, 9).map((t) => t.id), c.tokens[9].alternatives!.find((a) => a.id !== c.tokens[9].id)!.id];
+    const [b] = (await conn.request({ op: 'generate', prompt, continuation, options: { ...options, echoPrompt: false, maxTokens: 70 } })).completions;
+    for (const k of [0, 40, 69]) {
+      const { inside } = await conn.request({
+        op: 'inside',
+        prompt,
+        before: [...continuation, ...b.tokens.slice(0, k).map((t) => t.id)],
+        generated: continuation.length,
+        token: b.tokens[k].id,
+        k: LENS_TOP,
+      });
+      assertLastRowIsTheToken(inside.lens!, b.tokens[k], `branch token ${k + 1}`);
     }
   });
 });

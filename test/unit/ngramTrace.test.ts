@@ -12,7 +12,7 @@ import { CompactCounts } from '../../src/core/ngram/compactCounts';
 import { KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { addTextToTrainer } from '../../src/core/ngram/textTraining';
 import { loadModel } from '../../src/node/modelLoader';
-import { orderPhrase, traceRows } from '../../src/playground/ngramTraceView';
+import { estimateLines, orderPhrase, traceRows } from '../../src/playground/ngramTraceView';
 import { corpusFiles } from './helpers';
 
 const ARPA = `\\data\\
@@ -104,6 +104,12 @@ describe('n-gram inside view', () => {
         // The stored p and backoffs are float32.
         assert.ok(Math.abs(p / 10 ** t.log10Prob - 1) < 1e-5, `token ${i} (${t.ngram.join('|')}): ${p} from counts vs stored ${10 ** t.log10Prob}`);
         if (t.usedOrder === 4) assert.ok(e.raw, 'the highest order counts occurrences');
+        // γ from the discounts and the context's counts of counts, as the panel writes it out.
+        const [n1, n2, n3] = e.countsOfCounts;
+        const gamma = (e.discounts.d1 * n1 + e.discounts.d2 * n2 + e.discounts.d3 * n3) / e.total;
+        assert.ok(Math.abs(gamma / e.gamma - 1) < 1e-5, `token ${i} (${t.ngram.join('|')}): γ ${gamma} from D and N vs stored ${e.gamma}`);
+        const line = estimateLines(t)[2];
+        assert.ok(line.startsWith(`γ = (D1 × N1 + D2 × N2 + D3+ × N3+) / total = (${e.discounts.d1.toPrecision(4)} × ${n1.toLocaleString('en-US')} + `), line);
       }
       assert.deepStrictEqual([...orders].sort(), [1, 2, 3, 4]);
     }

@@ -1,6 +1,6 @@
 /** How numbers read on screen: probabilities, bits, visible whitespace, the hover's word view. */
 import * as assert from 'assert';
-import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../../src/core/numberFormat';
+import { formatBits, formatLogProbability, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../../src/core/numberFormat';
 import { byteTokenText } from '../../src/core/tokenBytes';
 import { describePosition } from '../../src/core/scoring';
 import type { LanguageModel } from '../../src/core/model';
@@ -22,6 +22,14 @@ describe('probabilities on screen', () => {
     assert.strictEqual(formatProbability(3e-12), '3.00×10⁻¹⁰%');
     assert.strictEqual(formatProbability(0), '0%');
     assert.strictEqual(formatProbability(NaN), '–');
+  });
+
+  it('from ln p: the same format, also below the smallest double (a long path), never 0%', () => {
+    for (const p of [0.452, 1e-4, 4.68e-6, 3e-12, 1e-299]) assert.strictEqual(formatLogProbability(Math.log(p)), formatProbability(p));
+    // log₂ p = −1140.80 bits: p = 10^−343.42, a percentage of 10^−341.42 = 3.85×10⁻³⁴²%.
+    assert.strictEqual(formatLogProbability(-1140.8 * Math.LN2), '3.85×10⁻³⁴²%');
+    assert.strictEqual(formatLogProbability(-800 * Math.LN10), '1.00×10⁻⁷⁹⁸%');
+    assert.strictEqual(formatLogProbability(-Infinity), '0%');
   });
 
   it('surprisal is −log₂ p in bits', () => {

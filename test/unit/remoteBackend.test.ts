@@ -20,7 +20,10 @@ import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
 import { openaiDialect } from '../../src/node/remote/openaiDialect';
 import { loadModel, recognizeModel } from '../../src/node/modelLoader';
 import type { RemoteLanguageModel } from '../../src/node/remote/remoteModel';
-import { REPO } from './helpers';
+import { EngineConnection } from '../../src/core/engine/engineClient';
+import { EngineServer } from '../../src/core/engine/engineServer';
+import type { EngineResponse } from '../../src/core/engine/protocol';
+import { REPO, TEST_LOAD_SPEC } from './helpers';
 import { BOS, ReplayServer, toyLogProb, toyRank, toyTokens, type Flavour } from './remoteReplay';
 
 const TEXT = 'The café sat by the 😀 river,\nand the mouse ate the cheese.';
@@ -413,6 +416,27 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         assert.strictEqual(t.alternatives!.length, 3);
         assert.strictEqual(completions[0].finishReason, 'length');
         await rejects(generate(model, 'x', { maxTokens: 2, temperature: Infinity }), /temperature ∞ .* needs a local model/);
+      }),
+    ));
+
+  it("the playground's branch (continue with an alternative) through the engine: the server continues the prompt's text and the chosen tokens' text", () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const engine = new EngineServer(
+          async () => ({ model }),
+          (r) => setImmediate(() => conn.receive(r as EngineResponse)),
+        );
+        const conn = new EngineConnection((req) => void engine.handle(req));
+        await conn.request({ op: 'load', spec: TEST_LOAD_SPEC });
+        const options = { maxTokens: 4, temperature: 0.7, seed: 0, topKPerToken: 3 };
+        const [c] = (await conn.request({ op: 'generate', prompt: 'the mouse', options })).completions;
+        const alternative = c.tokens[1].alternatives!.find((a) => a.id !== c.tokens[1].id)!;
+        const continuation = [c.tokens[0].id, alternative.id];
+        const [b] = (await conn.request({ op: 'generate', prompt: 'the mouse', continuation, options })).completions;
+        const sent = server.requests.filter((r) => (r.body as { stream?: boolean })?.stream).map((r) => (r.body as { prompt: string }).prompt);
+        assert.deepStrictEqual(sent, ['the mouse', `the mouse${c.tokens[0].text}${alternative.text}`]);
+        assert.strictEqual(b.tokens.length, 4, `the branch's own tokens: ${JSON.stringify(b.tokens.map((t) => t.text))}`);
+        assert.strictEqual(b.finishReason, 'length');
       }),
     ));
 

@@ -12,7 +12,7 @@ import { generate } from '../../src/core/generation';
 import { parseRemoteRef } from '../../src/core/remote/remoteRef';
 import { endpointFor, openRemote } from '../../src/node/backends/remoteBackend';
 import { loadModel } from '../../src/node/modelLoader';
-import { Endpoint, serverWaits, type EndpointOptions, type ServerWait } from '../../src/node/remote/endpoint';
+import { Endpoint, Limiter, limiterFor, serverWaits, type EndpointOptions, type ServerWait } from '../../src/node/remote/endpoint';
 import { llamaCppDialect } from '../../src/node/remote/llamaCppDialect';
 import { openaiDialect } from '../../src/node/remote/openaiDialect';
 import { RemoteLanguageModel } from '../../src/node/remote/remoteModel';
@@ -236,6 +236,54 @@ describe('remote model against a hostile server', () => {
         }
       },
     ));
+
+  it('after 503s, fewer requests in flight to that server: its own parallel requests do not knock each other out (#21)', async () => {
+    let running = 0;
+    let busy = 0;
+    let answered = 0;
+    await withServer(
+      (_body, res) => {
+        // A server that takes one request at a time and queues none (lmp serve --concurrency 1 --queue 0).
+        if (running >= 1) {
+          busy++;
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
+          res.end('{"error": {"message": "the server is busy"}}');
+          return;
+        }
+        running++;
+        setTimeout(() => {
+          running--;
+          answered++;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{}');
+        }, 20);
+      },
+      async (server) => {
+        const endpoint = endpointOn(server, { maxInFlight: 4 });
+        try {
+          await Promise.all(Array.from({ length: 12 }, (_, i) => endpoint.json('v1/completions', { i })));
+          assert.strictEqual(answered, 12);
+          // The first burst's 3 refusals bring it to one at a time; a try at two once 8 answers came: one more.
+          assert.ok(busy <= 4, `${busy} answers were 503`);
+          assert.ok(limiterFor(new URL(server.base).origin, 4).limit < 4);
+        } finally {
+          endpoint.close();
+        }
+      },
+    );
+    // Halved on each "busy", one at least; one more after each run of 8 answers, up to the most.
+    const limiter = new Limiter(4);
+    limiter.busy();
+    limiter.busy();
+    limiter.busy();
+    assert.strictEqual(limiter.limit, 1);
+    for (let i = 0; i < 7; i++) limiter.answer();
+    assert.strictEqual(limiter.limit, 1);
+    limiter.answer();
+    assert.strictEqual(limiter.limit, 2);
+    for (let i = 0; i < 40; i++) limiter.answer();
+    assert.strictEqual(limiter.limit, 4);
+  });
 
   it('a 429 storm: retries within a total budget, each wait told to listeners, and cancellable while waiting (H7)', async () => {
     const waits: ServerWait[] = [];

@@ -8,6 +8,7 @@ import { packVocabulary } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
 import { displayTokenText } from '../tokenBytes';
+import { generationWindowStart, windowStartFor } from '../slidingWindow';
 
 export interface LoadedModel {
   model: LanguageModel;
@@ -109,8 +110,17 @@ export class EngineServer {
               `${m.info.name} does not show its hidden states or attention: it needs an ONNX export with hidden_states.N and attentions.N outputs (README, "Inside the model")`,
             );
           }
-          const context = [...(req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : []), ...req.before];
-          const inside = await m.inside(context, req.token, req.k, signal);
+          const prompt = req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : [];
+          const context = [...prompt, ...req.before];
+          const W = m.info.contextLength;
+          const start =
+            m.info.capabilities.context !== 'window'
+              ? 0
+              : req.generated !== undefined
+                ? generationWindowStart(prompt.length + req.generated, context.length, W)
+                : windowStartFor(context.length, W);
+          const read = await m.inside(context.slice(start), req.token, req.k, signal);
+          const inside = { ...read, dropped: read.dropped + start };
           const texts: Record<number, string> = {};
           for (const id of [...inside.ids, inside.actual, ...(inside.lens ?? []).flatMap((l) => l.top.map((t) => t.id))]) {
             texts[id] ??= displayTokenText(m.tokenizer, id);
@@ -156,8 +166,10 @@ async function serverTopTokens(m: LanguageModel, prompt: string, k: number, sign
   return { top, entropy: NaN, logProbs: Float64Array.from(top, (a) => a.logProb), topOnly: true };
 }
 
-/** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text. */
-function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens {
+/** The prompt's tokens followed by `ids`, as a tokenized prompt whose text is the prompt and their text (for a server model, that text). */
+function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly number[]): PromptTokens | string {
+  // A server tokenizes for itself: it is given the text, the tokens' bytes decoded together.
+  if (model.server) return prompt + model.tokenizer.decode(ids, prompt.length > 0);
   const tokens = model.tokenizer.encode(prompt, true);
   let text = prompt;
   for (let i = 0; i < ids.length; i++) {

@@ -95,10 +95,16 @@ export interface EngineOps {
   ngramTrace: { request: { prompt?: string; before: number[]; token: number }; result: { trace: NgramTrace } };
   /**
    * A transformer's logit lens (`k` tokens per layer) and attention as it predicts `token` (the
-   * playground's inside panel); the context as for ngramTrace. `texts`: every token id the result
-   * names, as the hover shows it.
+   * playground's inside panel); the context as for ngramTrace, read in the window the token's p
+   * came from: for a generated token, `generated` is how many of `before` the generation was given
+   * (a branch's continuation; 0 for a completion) and the window is generation's
+   * (generationWindowStart); without it (a token of an echoed prompt), scoring's (windowStartFor).
+   * `texts`: every token id the result names, as the hover shows it.
    */
-  inside: { request: { prompt?: string; before: number[]; token: number; k: number }; result: { inside: ModelInside; texts: Record<number, string> } };
+  inside: {
+    request: { prompt?: string; before: number[]; generated?: number; token: number; k: number };
+    result: { inside: ModelInside; texts: Record<number, string> };
+  };
   spanScores: { request: { ids: number[]; from: number; distAt: number }; result: { logProbs: Float64Array; distribution: Float64Array } };
   /** Frees what the model keeps of the last sequence it ran (its document closed). */
   forgetContext: { request: Record<never, never>; result: Record<never, never> };

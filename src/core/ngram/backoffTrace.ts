@@ -33,6 +33,13 @@ export interface CountEstimate {
   discount: number;
   /** The context's interpolation weight γ (its backoff weight). */
   gamma: number;
+  /** The order's discounts (modified Kneser-Ney's D1, D2, D3+), which γ is made of. */
+  discounts: OrderDiscounts;
+  /**
+   * The context's counts of counts: how many words follow it with an adjusted count of 1, 2, and 3
+   * or more (all unigrams, for a unigram): γ = (D1·N1 + D2·N2 + D3+·N3+) / total.
+   */
+  countsOfCounts: [number, number, number];
   /** The lower-order p it is interpolated with. */
   lower: number;
 }
@@ -97,7 +104,12 @@ function countEstimate(model: NgramModel, context: ArrayLike<number>, word: numb
   const parent = model.orders[m - 1];
   if (!counts || !model.discounts) return undefined;
   let total = 0;
-  for (let c = parent.childStart![ctx], e = parent.childStart![ctx + 1]; c < e; c++) total += counts.get(c);
+  const countsOfCounts: [number, number, number] = [0, 0, 0];
+  for (let c = parent.childStart![ctx], e = parent.childStart![ctx + 1]; c < e; c++) {
+    const k = counts.get(c);
+    total += k;
+    if (k > 0) countsOfCounts[Math.min(k, 3) - 1]++;
+  }
   const count = counts.get(child);
   const end = context.length;
   const lowerContext = Array.from({ length: m - 1 }, (_, i) => context[end - m + 1 + i]);
@@ -107,6 +119,8 @@ function countEstimate(model: NgramModel, context: ArrayLike<number>, word: numb
     total,
     discount: discountFor(model.discounts, m + 1, count),
     gamma: 10 ** parent.backoff![ctx],
+    discounts: model.discounts[m],
+    countsOfCounts,
     lower: 10 ** model.logProb10(lowerContext, word),
   };
 }
@@ -117,10 +131,12 @@ function unigramEstimate(model: NgramModel, word: number): CountEstimate | undef
   if (!counts || !model.discounts) return undefined;
   let total = 0;
   let discounted = 0;
+  const countsOfCounts: [number, number, number] = [0, 0, 0];
   for (let w = 0; w < counts.length; w++) {
     const c = counts.get(w);
     total += c;
     discounted += discountFor(model.discounts, 1, c);
+    if (c > 0) countsOfCounts[Math.min(c, 3) - 1]++;
   }
   const count = counts.get(word);
   return {
@@ -129,6 +145,8 @@ function unigramEstimate(model: NgramModel, word: number): CountEstimate | undef
     total,
     discount: discountFor(model.discounts, 1, count),
     gamma: discounted / total,
+    discounts: model.discounts[0],
+    countsOfCounts,
     lower: 1 / (counts.length - 1),
   };
 }

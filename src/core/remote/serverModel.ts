@@ -18,11 +18,29 @@ export interface ScoreTextOptions {
   signal?: CancelSignal;
 }
 
+/** A token of the server's tokenizer placed on a text: its id on the server, its text, and its span (document offsets). */
+export interface ServerToken {
+  id: number;
+  text: string;
+  start: number;
+  length: number;
+}
+
+/** A token's numbers from the server, without its place (a prompt of token ids has none of its own). */
+export type ServerScore = Omit<TokenScore, 'start' | 'length'>;
+
 export interface ServerModel {
   /** The endpoint it is asked at, for messages: "http://127.0.0.1:8000/v1". */
   readonly endpoint: string;
   /** Why the server cannot score a given text (its API gives log-probs of generated tokens only); undefined when it can. */
   readonly scoringUnavailable?: string;
+  /**
+   * Whether the server's last scores said which tokens its model scored as the unknown word (lmp
+   * serve does); where not, a token's `oov` is false for want of knowing, and a count of them unknown.
+   */
+  readonly knowsUnknownWords?: boolean;
+  /** Tokens a prediction reads at most, where the server says its model is a Markov model (an n-gram model). */
+  readonly markovContext?: number;
   /** Alternatives the server gives per position at most (its top-k cap, e.g. vLLM's max_logprobs). */
   readonly maxTopK: number;
   /**
@@ -32,6 +50,23 @@ export interface ServerModel {
    * With `atStart` the text starts a sequence (the server adds its begin-of-text token).
    */
   scoreText(text: string, options: ScoreTextOptions): Promise<TokenScore[]>;
+  /**
+   * The server's token ids of `text` (its `/tokenize`; with `atStart` the begin-of-text token it
+   * adds first), and the tokens from the one starting at character `from` of `text` on placed on
+   * it (offsets plus `offset`): `placed[j]` is token `firstPlaced + j`. Undefined where the server
+   * cannot say (no such route, no token starting at `from`, tokens that do not spell the text).
+   */
+  tokenizeText?(
+    text: string,
+    options: { atStart: boolean; from: number; offset?: number; signal?: CancelSignal },
+  ): Promise<{ ids: number[]; placed: ServerToken[]; firstPlaced: number } | undefined>;
+  /**
+   * Token ids scored as the server reads them from the first (no begin-of-text token added): per
+   * id, null where the server scored nothing (the first), else its numbers given the ids before it.
+   */
+  scoreIds?(ids: readonly number[], options: { topK: number; signal?: CancelSignal }): Promise<(ServerScore | null)[]>;
+  /** Asks the server something cheap (its model list): resolves once it answers, rejects with why it does not. */
+  ping?(signal?: CancelSignal): Promise<void>;
   /** Sampling on the server with the options' temperature, top-p, seed, stops, n and max tokens, streamed. */
   generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]>;
 }

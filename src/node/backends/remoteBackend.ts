@@ -57,7 +57,7 @@ export async function openRemote(spec: string, options: EndpointOptions = {}): P
       throw new LmError(
         `${ref.baseUrl}: the server has no model "${ref.model}"; it serves ${servedList(models.map((m) => m.id))} (LM: Select Model → Add remote model… lists them)`,
       );
-    return new RemoteLanguageModel(ref, dialect, endpoint, found.contextLength);
+    return new RemoteLanguageModel(ref, dialect, endpoint, found.contextLength, undefined, found.markovContext);
   } catch (e) {
     endpoint.close();
     throw e;

@@ -127,11 +127,7 @@ export function ggufFacts(file: string): ModelFacts | undefined {
 }
 
 /** Opens a GGUF file with llama.cpp on this thread's CPU. */
-export async function openGguf(
-  file: string,
-  name: string,
-  options: { threads?: number } & Pick<GgufModelSetup, 'rankTop' | 'rankBelowTop'> = {},
-): Promise<GgufLanguageModel> {
+export async function openGguf(file: string, name: string, options: { threads?: number } & Pick<GgufModelSetup, 'ranksFrom'> = {}): Promise<GgufLanguageModel> {
   const meta = readGgufHeader(file);
   const shape = ggufShape(meta);
   const { vocab, tokenizer } = tokenizerOf(meta);
@@ -171,8 +167,7 @@ export async function openGguf(
       window,
       description: `${shape.arch} transformer (GGUF ${precision}), ${shape.layers} layers, context ${context_}, vocabulary ${vocab.vocabSize}, on llama.cpp (CPU)`,
       precision,
-      rankTop: options.rankTop,
-      rankBelowTop: options.rankBelowTop,
+      ranksFrom: options.ranksFrom,
     });
   } catch (e) {
     await model.dispose();

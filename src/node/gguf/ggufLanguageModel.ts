@@ -1,23 +1,24 @@
 /**
  * A GGUF model run by llama.cpp (node-llama-cpp) on the CPU, with the model's own next-token
- * distributions: the numbers are taken before any sampler (node-llama-cpp's greedy sampler leaves
- * the logits as they are), with the settings that change them fixed: no flash attention and a
- * float32 KV cache (llama.cpp's defaults, flash attention and a float16 cache, move log-probs by
- * about 1e-3). Quantised files run as they are.
+ * distributions: the numbers are taken before any sampler (a greedy sampler leaves the logits as
+ * they are), with the settings that change them fixed: no flash attention and a float32 KV cache
+ * (llama.cpp's defaults, flash attention and a float16 cache, move log-probs by about 1e-3).
+ * Quantised files run as they are.
  *
- * Large vocabularies: a whole distribution comes from node-llama-cpp as a Map, which is slow to
- * build for 32k–150k tokens (some 20–50 ms a position at 49k), so scoring asks each position only
- * for the target's logit, the largest one and the sum of exp(logit − max) (llama.cpp sums it in
- * float32). Ranks take two more evaluations of each chunk that count, inside llama.cpp, the logits
- * above a threshold just above and just below the target's (minPThreshold.ts); only a position
- * where another logit lies within float32 rounding of the target's gets its whole distribution.
- * Each result is reduced as it arrives, a chunk at a time.
+ * Large vocabularies: a whole distribution crosses from llama.cpp to JavaScript as an array of
+ * token/value pairs, which is slow for 32k–150k tokens, so scoring evaluates each window once and
+ * reads each position only as far as its numbers need (llamaPositions.ts): the target's logit, the
+ * largest one and the sum of exp(logit − max) (llama.cpp sums it in float32); for a rank, two
+ * counts, inside llama.cpp, of the logits above a threshold just above and just below the target's
+ * (minPThreshold.ts), from the same logits; only a position where another logit lies within
+ * float32 rounding of the target's has its whole distribution read.
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { throwIfCancelled, type CancelSignal } from '../../core/errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../../core/model';
 import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
-import type { LlamaContext, LlamaEvaluateOutput, LlamaGenerateNext, LlamaModel, LlamaSequence } from './llamaRuntime';
+import { LlamaPositions, type Position } from './llamaPositions';
+import type { LlamaContext, LlamaModel, LlamaSequence } from './llamaRuntime';
 import { minPFor, rankFromCounts } from './minPThreshold';
 
 export const GGUF_CAPABILITIES: BackendCapabilities = {
@@ -28,13 +29,7 @@ export const GGUF_CAPABILITIES: BackendCapabilities = {
   devices: [],
 };
 
-/** Ranks up to this are read from a position's sorted top logits, when the first evaluation asks for them. */
-export const RANK_TOP = 1000;
-
-/** Divides the logits so that every kept token weighs exp(≈0) = 1 in float32 (a power of two: the divided logits stay exact). */
-const COUNTING_TEMPERATURE = 2 ** 64;
-
-/** Positions evaluated per call: bounds the results held at once. */
+/** Positions evaluated per call: cancellation is looked at between calls. */
 const CHUNK = 64;
 
 /** What the model needs from its file besides llama.cpp's objects. */
@@ -48,25 +43,8 @@ export interface GgufModelSetup {
   window: number;
   description: string;
   precision: string;
-  /** Ranks read from the sorted top logits (default RANK_TOP; the tests lower it). */
-  rankTop?: number;
-  /** How ranks below the top are found: the cheaper way as measured (default), or always one way (the tests compare them). */
-  rankBelowTop?: 'cheaper' | 'counts' | 'distributions';
-}
-
-/** A piece of a window evaluated as one batch: tokens [a, b) of `tokens`, whose position j predicts `target(j)`. */
-interface Chunk {
-  tokens: readonly number[];
-  a: number;
-  b: number;
-  target: (j: number) => number;
-  signal?: CancelSignal;
-}
-
-/** Tokens at or above a threshold, and whether the target was one of them. */
-interface Count {
-  count: number;
-  keptTarget: boolean;
+  /** Where ranks come from: counted in llama.cpp (default), or every one from a whole distribution (the tests compare them). */
+  ranksFrom?: 'counts' | 'distributions';
 }
 
 export class GgufLanguageModel implements LanguageModel {
@@ -78,17 +56,11 @@ export class GgufLanguageModel implements LanguageModel {
   readonly unkId = undefined;
   readonly unsampleableIds: readonly number[];
   private readonly seq: LlamaSequence;
+  private readonly positions: LlamaPositions;
   private readonly window: number;
-  private readonly rankTop: number;
-  private readonly rankBelowTop: 'cheaper' | 'counts' | 'distributions';
-  /** How scoring found its ranks so far: counted in llama.cpp, or read from a whole distribution (reported by the benchmark). */
+  private readonly ranksFrom: 'counts' | 'distributions';
+  /** How scoring found the ranks of targets below the first: counted in llama.cpp, or read from a whole distribution (reported by the benchmark). */
   readonly rankSources = { counted: 0, whole: 0 };
-  /** Whether the first evaluation of a chunk asks for the sorted top logits (it did pay in the last chunk). */
-  private sortTop = true;
-  /** Milliseconds an evaluation takes per token, and reading one whole distribution (measured as scoring goes). */
-  private msPerToken = 0;
-  private msPerDistribution: number;
-  private readonly initialMsPerDistribution: number;
   private queue: Promise<unknown> = Promise.resolve();
   /** The context of the last nextLogProbs and its answer, and where its window starts. */
   private last: { context: number[]; windowStart: number; logProbs: Float64Array } | undefined;
@@ -100,15 +72,13 @@ export class GgufLanguageModel implements LanguageModel {
     setup: GgufModelSetup,
   ) {
     this.seq = context.getSequence();
+    this.positions = new LlamaPositions(this.seq);
     this.tokenizer = setup.tokenizer;
     this.vocabSize = setup.vocabSize;
     this.bosId = setup.bosId;
     this.eosIds = setup.eosIds;
     this.window = setup.window;
-    this.rankTop = setup.rankTop ?? RANK_TOP;
-    this.rankBelowTop = setup.rankBelowTop ?? 'cheaper';
-    // About half a microsecond per vocabulary entry for node-llama-cpp to hand over a whole distribution as a Map.
-    this.initialMsPerDistribution = this.msPerDistribution = setup.vocabSize * 5e-4;
+    this.ranksFrom = setup.ranksFrom ?? 'counts';
     this.unsampleableIds = setup.bosId !== undefined && !setup.eosIds.includes(setup.bosId) ? [setup.bosId] : [];
     this.info = {
       name: setup.name,
@@ -133,15 +103,15 @@ export class GgufLanguageModel implements LanguageModel {
   }
 
   /**
-   * Makes the sequence hold `tokens` and hands `onResult(i, output)` the next-token output of each
-   * position i ≥ `from` that `ask(i)` asks for. Keeps the cached tokens `tokens` starts with,
-   * before the first position asked about (its output is computed when its token is evaluated).
+   * Makes the sequence hold `tokens` and hands `read(i, position)` each position i ≥ `from` that
+   * `ask(i)` asks about. Keeps the cached tokens `tokens` starts with, before `from` (a position's
+   * logits exist only while its token is evaluated).
    */
   private async evaluate(
     tokens: readonly number[],
     from: number,
-    ask: (i: number) => LlamaGenerateNext | undefined,
-    onResult: (i: number, output: LlamaEvaluateOutput) => void,
+    ask: (i: number) => boolean,
+    read: (i: number, position: Position) => Promise<void>,
     signal?: CancelSignal,
   ): Promise<void> {
     const have = this.seq.contextTokens;
@@ -149,15 +119,16 @@ export class GgufLanguageModel implements LanguageModel {
     const limit = Math.min(have.length, tokens.length, from);
     while (keep < limit && have[keep] === tokens[keep]) keep++;
     if (keep < this.seq.nextTokenIndex) await this.seq.eraseContextTokenRanges([{ start: keep, end: this.seq.nextTokenIndex }]);
-    for (let a = keep; a < tokens.length; a += CHUNK) {
+    // Up to the first position asked about in one evaluation (nothing is read there), then a chunk at a time.
+    for (let a = keep; a < tokens.length;) {
       throwIfCancelled(signal);
-      const b = Math.min(a + CHUNK, tokens.length);
-      const items: (number | [number, { generateNext?: LlamaGenerateNext }])[] = [];
-      for (let i = a; i < b; i++) {
-        const next = i >= from ? ask(i) : undefined;
-        items.push(next ? [tokens[i], { generateNext: next }] : tokens[i]);
-      }
-      await this.seq.controlledEvaluate(items, { onTokenResult: (k, out) => onResult(a + k, out) });
+      const b = a < from ? from : Math.min(a + CHUNK, tokens.length);
+      await this.positions.evaluate(
+        tokens.slice(a, b),
+        (k) => a + k >= from && ask(a + k),
+        (k, position) => read(a + k, position),
+      );
+      a = b;
     }
   }
 
@@ -175,25 +146,13 @@ export class GgufLanguageModel implements LanguageModel {
       await this.evaluate(
         tokens,
         tokens.length - 1,
-        () => ({ logits: true }),
-        (_, out) => (logProbs = this.logSoftmax(out.next.logits!)),
+        () => true,
+        async (_, position) => void (logProbs = logSoftmax(await position.logits(this.vocabSize))),
         signal,
       );
       this.last = { context: context.slice(), windowStart, logProbs: logProbs! };
       return logProbs!;
     });
-  }
-
-  /** Log-probabilities (float64) of every token from a whole-vocabulary Map of logits. */
-  private logSoftmax(logits: Map<number, number>): Float64Array {
-    let max = -Infinity;
-    for (const v of logits.values()) if (v > max) max = v;
-    let sum = 0;
-    for (const v of logits.values()) sum += Math.exp(v - max);
-    const lse = max + Math.log(sum);
-    const out = new Float64Array(this.vocabSize).fill(-Infinity);
-    for (const [token, v] of logits) if (token < out.length) out[token] = v - lse;
-    return out;
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
@@ -204,7 +163,7 @@ export class GgufLanguageModel implements LanguageModel {
     return this.scoreWindows(ids, from, true, signal);
   }
 
-  /** Scores tokens [from, n) in windows that overlap by half a window, as the ONNX backend does. */
+  /** Scores tokens [from, n) in windows that overlap by half a window, as the ONNX backend does; each window is evaluated once. */
   private scoreWindows(ids: readonly number[], from: number, withRanks: boolean, signal?: CancelSignal): Promise<SequenceScores> {
     return this.exclusive(async () => {
       const n = ids.length;
@@ -220,42 +179,19 @@ export class GgufLanguageModel implements LanguageModel {
         const first = Math.max(scored, start + 1);
         const tokens = ids.slice(start, end);
         // Position j of the window predicts token start + j + 1; the window's last token predicts nothing here.
-        const target = (j: number) => ids[start + j + 1];
-        const slot = (j: number) => start + j + 1 - from;
-        for (let a = first - 1 - start; a < tokens.length - 1; a += CHUNK) {
-          throwIfCancelled(signal);
-          const b = Math.min(a + CHUNK, tokens.length - 1);
-          const chunk: Chunk = { tokens, a, b, target, signal };
-          const maxLogits = new Float64Array(b - a);
-          const targetLogits = new Float64Array(b - a);
-          const argmax = new Int32Array(b - a);
-          const chunkRanks = new Int32Array(b - a);
-          // Sorting the vocabulary for the top logits pays where most targets are among them (a trained model).
-          const top = withRanks && this.sortTop ? this.rankTop : 0;
-          const started = performance.now();
-          await this.evaluateChunk(
-            chunk,
-            // includeSelected adds the greedy sampler's token, the largest logit, without sorting the vocabulary.
-            (j) => ({ logits: { filter: { tokens: [target(j)], includeSelected: true, includeTop: top } }, totalLogitWeight: true }),
-            (j, out) => {
-              const logits = out.next.logits!;
-              let largest = -Infinity;
-              for (const [token, v] of logits) if (v > largest) [largest, argmax[j - a]] = [v, token];
-              const lt = logits.get(target(j))!;
-              logProbs[slot(j)] = lt - largest - Math.log(out.next.totalLogitWeight!);
-              maxLogits[j - a] = largest;
-              targetLogits[j - a] = lt;
-              if (lt >= largest) chunkRanks[j - a] = 1;
-              else if (top > 0) chunkRanks[j - a] = rankInTop(logits, target(j), lt, top);
-            },
-          );
-          this.timeEvaluation(performance.now() - started, b - a);
-          if (withRanks) {
-            await this.rankChunk(chunk, { targetLogits, maxLogits, argmax }, chunkRanks);
-            for (let j = a; j < b; j++) ranks[slot(j)] = chunkRanks[j - a];
-            this.sortTop = chunkRanks.filter((r) => r <= this.rankTop).length * 2 >= chunkRanks.length;
-          }
-        }
+        await this.evaluate(
+          tokens,
+          first - 1 - start,
+          (j) => j < tokens.length - 1,
+          async (j, position) => {
+            const target = ids[start + j + 1];
+            const slot = start + j + 1 - from;
+            const s = await position.summary(target);
+            logProbs[slot] = s.targetLogit - s.max - Math.log(s.sumExp);
+            if (withRanks) ranks[slot] = s.targetLogit >= s.max ? 1 : await this.rankBelowFirst(position, target, s);
+          },
+          signal,
+        );
         scored = end;
         start = Math.max(start + 1, nextWindowStart(end, max));
       }
@@ -264,118 +200,35 @@ export class GgufLanguageModel implements LanguageModel {
   }
 
   /**
-   * Ranks of a chunk's targets that its first evaluation did not settle (0 in `ranks`; a target
-   * with the largest logit ranks first, one among the sorted top logits has its rank). Either
-   * each such position's whole distribution is read (costly at large vocabularies), or, when that
-   * would cost more than two more evaluations of the chunk from the first such position, those two
-   * count, inside llama.cpp, the logits above a threshold just above the target's and just below
-   * (minPThreshold.ts); a position where another logit lies between the two thresholds (within
-   * float32 rounding of the target's, a tie too) gets its whole distribution after all.
+   * The rank of a target below the largest logit: from two counts of the logits at or above a
+   * threshold just above the target's and one at most it (minPThreshold.ts), or, where they do not
+   * settle it (another logit within float32 rounding of the target's, a tie too), from the whole
+   * distribution.
    */
-  private async rankChunk(chunk: Chunk, first: { targetLogits: Float64Array; maxLogits: Float64Array; argmax: Int32Array }, ranks: Int32Array): Promise<void> {
-    const { a, b, target } = chunk;
-    const { targetLogits, maxLogits, argmax } = first;
-    const pending: number[] = [];
-    for (let j = a; j < b; j++) if (ranks[j - a] === 0) pending.push(j);
-    if (pending.length === 0) return;
-    const whole = new Set<number>();
-    // The evaluations start at the first pending position; the window's tokens before it are kept.
-    const rest: Chunk = { ...chunk, a: pending[0] };
-    const span = b - rest.a;
-    const cheaper = span * this.msPerToken < pending.length * this.msPerDistribution;
-    if (this.rankBelowTop === 'counts' || (this.rankBelowTop === 'cheaper' && cheaper)) {
-      const thresholds = { above: new Map<number, number>(), below: new Map<number, number>() };
-      for (const j of pending) {
-        const above = minPFor(targetLogits[j - a], maxLogits[j - a], 1);
-        const below = minPFor(targetLogits[j - a], maxLogits[j - a], -1);
-        if (above === undefined || below === undefined) whole.add(j);
-        else {
-          thresholds.above.set(j, above);
-          thresholds.below.set(j, below);
-        }
-      }
-      const counts = { above: new Map<number, Count>(), below: new Map<number, Count>() };
-      /** The largest logit (of the first evaluation's argmax) in the first counting evaluation: the second must see the same, bit for bit. */
-      const seen = new Map<number, number>();
-      for (const side of ['above', 'below'] as const) {
-        if (thresholds[side].size === 0) continue;
-        await this.evaluateChunk(
-          rest,
-          (j) => {
-            const minP = thresholds[side].get(j);
-            // Every kept token's weight exp((logit − max) / T) rounds to 1: the total weight is the count.
-            return minP === undefined
-              ? undefined
-              : {
-                  logits: { filter: { tokens: [target(j), argmax[j - a]] } },
-                  totalLogitWeight: true,
-                  options: { temperature: COUNTING_TEMPERATURE, topK: null, topP: null, minP, seed: 0 },
-                };
-          },
-          (j, out) => {
-            const logits = out.next.logits!;
-            const largest = logits.get(argmax[j - a]);
-            if (side === 'above') seen.set(j, largest ?? NaN);
-            else if (largest === undefined || seen.get(j) !== largest) whole.add(j);
-            counts[side].set(j, { count: Math.round(out.next.totalLogitWeight!), keptTarget: logits.has(target(j)) });
-          },
-        );
-      }
-      for (const j of thresholds.above.keys()) {
-        const rank = whole.has(j) ? undefined : rankFromCounts(counts.above.get(j)!, counts.below.get(j)!);
-        if (rank === undefined) whole.add(j);
-        else {
-          ranks[j - a] = rank;
+  private async rankBelowFirst(position: Position, target: number, s: { targetLogit: number; max: number }): Promise<number> {
+    if (this.ranksFrom === 'counts') {
+      const above = minPFor(s.targetLogit, s.max, 1);
+      const below = minPFor(s.targetLogit, s.max, -1);
+      if (above !== undefined && below !== undefined) {
+        const rank = rankFromCounts(await position.count(above, target), await position.count(below, target));
+        if (rank !== undefined) {
           this.rankSources.counted++;
+          return rank;
         }
       }
-    } else for (const j of pending) whole.add(j);
-    if (whole.size === 0) return;
-    this.rankSources.whole += whole.size;
-    const started = performance.now();
-    await this.evaluateChunk(
-      rest,
-      (j) => (whole.has(j) ? { logits: true } : undefined),
-      (j, out) => {
-        const logits = out.next.logits!;
-        const lt = logits.get(target(j))!;
-        let rank = 1;
-        for (const v of logits.values()) if (v > lt) rank++;
-        ranks[j - a] = rank;
-      },
-    );
-    const perDistribution = (performance.now() - started - span * this.msPerToken) / whole.size;
-    this.msPerDistribution = 0.7 * this.msPerDistribution + 0.3 * Math.max(perDistribution, 0.1 * this.initialMsPerDistribution);
+    }
+    this.rankSources.whole++;
+    const logits = await position.logits(this.vocabSize);
+    const lt = logits[target];
+    let rank = 1;
+    for (let t = 0; t < logits.length; t++) if (logits[t] > lt) rank++;
+    return rank;
   }
 
-  /** Keeps the evaluation's cost per token (an average over the last chunks) for rankChunk's choice. */
-  private timeEvaluation(ms: number, tokens: number): void {
-    if (tokens > 0) this.msPerToken = this.msPerToken === 0 ? ms / tokens : 0.7 * this.msPerToken + (0.3 * ms) / tokens;
-  }
-
-  /**
-   * Evaluates the chunk's tokens [a, b) after the window's tokens before it, in one batch, asking
-   * `ask(j)` of each position: evaluated again, a chunk gives the same logits bit for bit.
-   */
-  private async evaluateChunk(
-    chunk: Chunk,
-    ask: (j: number) => LlamaGenerateNext | undefined,
-    onResult: (j: number, output: LlamaEvaluateOutput) => void,
-  ): Promise<void> {
-    const { tokens, a, b, signal } = chunk;
-    await this.evaluate(
-      tokens.slice(0, a),
-      a,
-      () => undefined,
-      () => undefined,
-      signal,
-    );
-    await this.evaluate(tokens.slice(0, b), a, ask, onResult, signal);
-  }
-
-  /** Waits for the evaluation in progress, then frees llama.cpp's context and model. */
+  /** Waits for the evaluation in progress, then frees llama.cpp's samplers, context and model. */
   dispose(): Promise<void> {
     this.released ??= this.exclusive(async () => {
+      this.positions.dispose();
       await this.context.dispose();
       await this.model.dispose();
     }).catch(() => undefined);
@@ -383,17 +236,16 @@ export class GgufLanguageModel implements LanguageModel {
   }
 }
 
-/** The rank of a target among the sorted top logits (the Map holds them in descending order, the target after them when it is not one of them), or 0 when it is below them. */
-function rankInTop(logits: Map<number, number>, target: number, lt: number, top: number): number {
-  let rank = 1;
-  let count = 0;
-  let inTop = false;
-  for (const [token, v] of logits) {
-    if (count++ >= top) break;
-    if (token === target) inTop = true;
-    if (v > lt) rank++;
-  }
-  return inTop || count < top ? rank : 0;
+/** Log-probabilities (float64) of every token from its logits (−∞ for a token llama.cpp does not have). */
+function logSoftmax(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (let t = 0; t < logits.length; t++) if (logits[t] > max) max = logits[t];
+  let sum = 0;
+  for (let t = 0; t < logits.length; t++) sum += Math.exp(logits[t] - max);
+  const lse = max + Math.log(sum);
+  const out = new Float64Array(logits.length);
+  for (let t = 0; t < logits.length; t++) out[t] = logits[t] - lse;
+  return out;
 }
 
 function sameTokens(a: readonly number[], b: readonly number[]): boolean {

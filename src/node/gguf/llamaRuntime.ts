@@ -15,22 +15,9 @@ import { pathToFileURL } from 'url';
 import { LmError } from '../../core/errors';
 
 // The parts of node-llama-cpp's API this product uses (typed here: its .d.ts are ES module types).
-export interface LlamaGenerateNext {
-  logits?: true | { filter: { tokens: readonly number[]; includeTop?: number; includeSelected?: boolean } };
-  totalLogitWeight?: boolean;
-  /** The sampler chain the outputs are taken after (null leaves a sampler out; without options: greedy, which leaves the logits as they are). */
-  options?: { temperature?: number; minP?: number; topK?: number | null; topP?: number | null; seed?: number };
-}
-export interface LlamaEvaluateOutput {
-  next: { logits?: Map<number, number>; totalLogitWeight?: number };
-}
 export interface LlamaSequence {
   readonly nextTokenIndex: number;
   readonly contextTokens: number[];
-  controlledEvaluate(
-    input: (number | [number, { generateNext?: LlamaGenerateNext }])[],
-    options?: { onTokenResult?: (inputIndex: number, output: LlamaEvaluateOutput) => void },
-  ): Promise<(LlamaEvaluateOutput | undefined)[]>;
   eraseContextTokenRanges(ranges: { start: number; end: number }[]): Promise<void>;
   clearHistory(): Promise<void>;
 }
@@ -71,7 +58,7 @@ export const PREBUILT_PACKAGES: Record<string, string> = {
   'win32-arm64': '@node-llama-cpp/win-arm64',
 };
 
-/** The binding's version (package.json pins it: the scoring relies on its logits filter, new in 3.22). */
+/** The binding's version (package.json pins it: the scoring relies on its logits filter, new in 3.22, and on internals, llamaPositions.ts). */
 const LLAMA_VERSION = '3.22.1';
 
 /** The prebuilt Linux binaries link glibc 2.34's symbols. */

@@ -29,7 +29,7 @@ export interface ScoredPosition {
   text: string;
   /** Code points before it in the choice's text. */
   offset: number;
-  score?: { logProb: number; rank?: number; alternatives?: readonly Alternative[] };
+  score?: { logProb: number; rank?: number; alternatives?: readonly Alternative[]; oov?: boolean };
 }
 
 const clamp = (lp: number) => Math.max(lp, -9999);

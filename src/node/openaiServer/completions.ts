@@ -25,6 +25,12 @@ export interface CompletionChoice {
   finish_reason: 'length' | 'stop' | null;
   stop_reason: string | null;
   prompt_logprobs?: (Record<string, PromptLogprob> | null)[] | null;
+  /**
+   * lmp serve's own field, beside the prompt's scores: the prompt tokens (by position) that the
+   * model scored as its unknown word (an n-gram model's <unk>), so that a client can count them
+   * as `lmp score` does. Absent where the prompt was not scored.
+   */
+  prompt_unknown_tokens?: number[];
 }
 
 export interface Usage {
@@ -51,6 +57,7 @@ export async function runCompletion(
     const echoed = req.echo && req.logprobs !== undefined;
     const positions = echoed || req.promptLogprobs !== undefined ? await scorePrompt(served, prompt, req, signal) : undefined;
     const promptLogprobs = req.promptLogprobs === undefined ? null : positions!.map((p) => writer.promptEntry(p, req.promptLogprobs!));
+    const unknown = positions?.flatMap((p, i) => (p.score?.oov ? [i] : []));
     const streams = Array.from(
       { length: req.n },
       (_, i) => new ChoiceStream(served, req, writer, promptIndex * req.n + i, prompt, echoed ? positions! : [], onChunk),
@@ -75,7 +82,7 @@ export async function runCompletion(
           );
     completions.forEach((c, i) => {
       completionTokens += c?.tokens.length ?? 0;
-      choices.push({ ...streams[i].finish(c), prompt_logprobs: promptLogprobs });
+      choices.push({ ...streams[i].finish(c), prompt_logprobs: promptLogprobs, ...(unknown ? { prompt_unknown_tokens: unknown } : {}) });
     });
   }
   return { choices, usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };

@@ -16,7 +16,7 @@ import { ApiError, badRequest } from './apiError';
 import { parseCompletionRequest } from './completionRequest';
 import { runCompletion, type CompletionChoice } from './completions';
 import { tokenizeInPieces } from './tokenizeInPieces';
-import type { ServedModel } from './servedModel';
+import { MARKOV_MAX_MODEL_LEN, type ServedModel } from './servedModel';
 
 export interface ServerOptions {
   host: string;
@@ -148,10 +148,13 @@ export class OpenAiServer {
   }
 
   private modelList() {
-    const { name, created, maxModelLen } = this.served;
+    const { name, created, maxModelLen, model } = this.served;
+    // lmp serve's own field for a model whose prediction reads a bounded context (an n-gram
+    // model's n − 1 tokens): its max_model_len says only that any prompt length is taken.
+    const markov = maxModelLen === MARKOV_MAX_MODEL_LEN ? { markov_context_tokens: model.info.contextLength } : {};
     return {
       object: 'list',
-      data: [{ id: name, object: 'model', created, owned_by: 'lmp', root: name, parent: null, max_model_len: maxModelLen, permission: [] }],
+      data: [{ id: name, object: 'model', created, owned_by: 'lmp', root: name, parent: null, max_model_len: maxModelLen, ...markov, permission: [] }],
     };
   }
 

@@ -16,6 +16,8 @@ export interface ServerPosition {
   logProb: number | null;
   /** Its rank among all tokens, where the server says (vLLM's prompt_logprobs). */
   rank?: number;
+  /** Scored as the model's unknown word (lmp serve's prompt_unknown_tokens); undefined where the server does not say. */
+  oov?: boolean;
   top: { piece: ServerPiece; logProb: number }[];
 }
 
@@ -23,6 +25,8 @@ export interface ServedModel {
   id: string;
   /** The longest sequence it takes, where the server says (vLLM's max_model_len). */
   contextLength?: number;
+  /** Tokens a prediction reads at most, for a Markov model (lmp serve's markov_context_tokens for an n-gram model). */
+  markovContext?: number;
 }
 
 export interface SamplingRequest {
@@ -47,9 +51,21 @@ export interface RemoteDialect {
    * The tokens of `text` with log-probs, the server's begin-of-text token (if it adds one) first,
    * each with its `topK` likeliest alternatives (0: none) and its rank where the server gives
    * ranks; a server that gives none is asked for `rankTopK` alternatives at least, so that a rank
-   * up to it is known.
+   * up to it is known. A prompt of token ids is scored as those tokens (no begin-of-text added).
    */
-  score?(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]>;
+  score?(
+    endpoint: Endpoint,
+    model: string,
+    prompt: string | readonly number[],
+    topK: number,
+    rankTopK: number,
+    signal?: CancelSignal,
+  ): Promise<ServerPosition[]>;
+  /**
+   * The server's token ids of `text` (vLLM's and lmp serve's `POST /tokenize`), its begin-of-text
+   * token first with `addSpecial`; undefined where the server has no such route.
+   */
+  tokenize?(endpoint: Endpoint, model: string, text: string, addSpecial: boolean, signal?: CancelSignal): Promise<number[] | undefined>;
   /**
    * Streams completions; `onToken` gets each generated token of completion `index`, and returns
    * true when the caller wants no more of it. Resolves with each completion's finish reason;

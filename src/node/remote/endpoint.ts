@@ -73,6 +73,26 @@ export const serverWaits = new Set<(wait: ServerWait) => void>();
 
 let requestIds = 0;
 
+/** Whether a server answers: it stopped answering (refused, no answer in time), or answered again. */
+export interface ServerReachability {
+  /** The server's origin (`http://host:port`). */
+  origin: string;
+  reachable: boolean;
+  /** Why it is unreachable: the message of the request that found it so. */
+  reason?: string;
+}
+
+/** Listeners told when a server stops answering or answers again (the editor's status bar). */
+export const serverReachability = new Set<(r: ServerReachability) => void>();
+/** Origins last found not answering. */
+const unreachable = new Set<string>();
+
+function tellReachability(origin: string, reachable: boolean, reason?: string): void {
+  if (reachable ? !unreachable.delete(origin) : unreachable.has(origin) && !reason) return;
+  if (!reachable) unreachable.add(origin);
+  for (const listener of serverReachability) listener({ origin, reachable, reason });
+}
+
 function tellWait(wait: ServerWait): void {
   for (const listener of serverWaits) listener(wait);
 }
@@ -88,15 +108,44 @@ export class NetworkError extends LmError {}
 /** How often a CancelSignal (a polled flag) is looked at while a request is out. */
 const CANCEL_POLL_MS = 25;
 
-/** Requests in flight per origin, shared by every model on it; the queue is first come, first served. */
-class Limiter {
+/** Answers, with no "busy" among them, after which a server is sent one more request at once. */
+const GROW_AFTER_ANSWERS = 8;
+
+/**
+ * Requests in flight per origin, shared by every model on it; the queue is first come, first
+ * served. A server that answers "busy" (429, 503) gets half as many at once (one at least), and
+ * one more after each run of GROW_AFTER_ANSWERS answers, up to `max`: a server that queues little
+ * is not knocked over by this client's own requests, and one that was only briefly busy gets its
+ * parallel requests back.
+ */
+export class Limiter {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Requests out at once now: `max`, less after the server said it was busy. */
+  limit: number;
+  /** Answers since the last change of `limit`. */
+  private answered = 0;
 
-  constructor(readonly max: number) {}
+  constructor(readonly max: number) {
+    this.limit = max;
+  }
+
+  /** The server said it was busy: half as many at once from now on. */
+  busy(): void {
+    this.limit = Math.max(1, Math.floor(this.limit / 2));
+    this.answered = 0;
+  }
+
+  /** The server answered: after a run of answers, one more at once. */
+  answer(): void {
+    if (this.limit >= this.max || ++this.answered < GROW_AFTER_ANSWERS) return;
+    this.limit++;
+    this.answered = 0;
+    this.next();
+  }
 
   async acquire(signal?: CancelSignal): Promise<() => void> {
-    while (this.active >= this.max) {
+    while (this.active >= this.limit) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       if (signal?.cancelled) {
         this.next();
@@ -125,7 +174,7 @@ class Limiter {
 
 const limiters = new Map<string, Limiter>();
 
-function limiterFor(origin: string, max: number): Limiter {
+export function limiterFor(origin: string, max: number): Limiter {
   let l = limiters.get(origin);
   if (!l || l.max !== max) limiters.set(origin, (l = new Limiter(max)));
   return l;
@@ -395,8 +444,15 @@ export class Endpoint {
           redirect: 'manual',
         });
       } catch (e) {
-        return failed(e);
+        try {
+          return failed(e);
+        } catch (why) {
+          // No answer at all: the server is down or out of reach (not a cancel, not a closed model).
+          if (why instanceof NetworkError) tellReachability(this.origin, false, why.message);
+          throw why;
+        }
       }
+      tellReachability(this.origin, true);
       if (res.status >= 300 && res.status < 400) {
         controller.abort('done');
         const to = res.headers.get('location');
@@ -433,6 +489,9 @@ export class Endpoint {
         const answer = Buffer.concat(parts);
         return cut ? answer.toString('utf8') : utf8(answer, this.name, path);
       };
+      const limiter = limiterFor(this.origin, this.options.maxInFlight);
+      if (res.status === 429 || res.status === 503) limiter.busy();
+      else if (res.ok) limiter.answer();
       try {
         if (res.ok) return { value: await consume(res, () => read(), chunks) };
         const text = await read(MAX_ERROR_BYTES, true);

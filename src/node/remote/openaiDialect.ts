@@ -101,11 +101,18 @@ export const openaiDialect: RemoteDialect = {
     return arr(answer.data)
       .map(obj)
       .filter((m) => typeof m.id === 'string')
-      .map((m) => ({ id: m.id as string, contextLength: num(m.max_model_len) }));
+      .map((m) => ({ id: m.id as string, contextLength: num(m.max_model_len), markovContext: num(m.markov_context_tokens) }));
   },
 
-  async score(endpoint: Endpoint, model: string, text: string, topK: number, rankTopK: number, signal?: CancelSignal): Promise<ServerPosition[]> {
-    const body = (k: number): Record<string, unknown> => ({ model, prompt: text, max_tokens: 0, echo: true, logprobs: k, temperature: 0 });
+  async score(
+    endpoint: Endpoint,
+    model: string,
+    prompt: string | readonly number[],
+    topK: number,
+    rankTopK: number,
+    signal?: CancelSignal,
+  ): Promise<ServerPosition[]> {
+    const body = (k: number): Record<string, unknown> => ({ model, prompt, max_tokens: 0, echo: true, logprobs: k, temperature: 0 });
     const withRanks = !noPromptLogprobs.has(endpoint.origin);
     // Without ranks, enough alternatives to tell a rank up to rankTopK.
     const fallbackK = Math.max(topK, rankTopK);
@@ -130,13 +137,33 @@ export const openaiDialect: RemoteDialect = {
         `${endpoint.name}: the answer has no choices[0].logprobs: this server does not score a prompt (echo with logprobs); use a vLLM or SGLang server, or a local model`,
       );
     const out = positions(obj(choice.logprobs), endpoint.name, 1);
-    const prompt = arr(choice.prompt_logprobs);
-    if (prompt.length > 0) {
+    const promptScores = arr(choice.prompt_logprobs);
+    if (promptScores.length > 0) {
       // With max_tokens 0 the echoed tokens are the prompt's; prompt_logprobs has one entry per prompt token.
-      out.length = Math.min(out.length, prompt.length);
-      out.forEach((p, i) => fromPromptLogprobs(p, prompt[i], topK, endpoint.name));
+      out.length = Math.min(out.length, promptScores.length);
+      out.forEach((p, i) => fromPromptLogprobs(p, promptScores[i], topK, endpoint.name));
+    }
+    // lmp serve says which prompt tokens its model scored as the unknown word; other servers do not.
+    if (Array.isArray(choice.prompt_unknown_tokens)) {
+      const unknown = new Set(choice.prompt_unknown_tokens);
+      out.forEach((p, i) => (p.oov = unknown.has(i)));
     }
     return out;
+  },
+
+  async tokenize(endpoint: Endpoint, model: string, text: string, addSpecial: boolean, signal?: CancelSignal): Promise<number[] | undefined> {
+    let answer: Record<string, unknown>;
+    try {
+      answer = obj(await endpoint.json('tokenize', { model, prompt: text, add_special_tokens: addSpecial }, signal, { model }));
+    } catch (e) {
+      // No such route (an OpenAI-compatible server other than vLLM, SGLang, lmp serve), or one that takes other fields.
+      if (e instanceof LmError && /\((?:400|404|405|422|501):/.test(e.message)) return undefined;
+      throw e;
+    }
+    const ids = arr(answer.tokens);
+    if (!ids.every((id) => Number.isInteger(id) && (id as number) >= 0))
+      throw new LmError(`${endpoint.name}: a malformed answer: tokenize gave tokens that are not token ids; nothing was used`);
+    return ids as number[];
   },
 
   async generate(endpoint, model, request: SamplingRequest, onToken, signal): Promise<(FinishReason | undefined)[]> {

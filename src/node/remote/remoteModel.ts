@@ -12,7 +12,7 @@ import { blankLineStop, validateGenerationOptions, type FinishReason } from '../
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../core/model';
 import { randomSeed } from '../../core/random';
 import type { RemoteRef } from '../../core/remote/remoteRef';
-import { needsLocalModel, type ScoreTextOptions, type ServerModel } from '../../core/remote/serverModel';
+import { needsLocalModel, type ScoreTextOptions, type ServerModel, type ServerScore, type ServerToken } from '../../core/remote/serverModel';
 import { pieceBytes, placePieces, type ServerPiece } from '../../core/remote/tokenOffsets';
 import type { Alternative, TokenScore } from '../../core/scoring';
 import { byteTokenText, splitsCharacter } from '../../core/tokenBytes';
@@ -88,6 +88,9 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
   readonly server: ServerModel = this;
   readonly scoringUnavailable?: string;
   readonly endpoint: string;
+  knowsUnknownWords = false;
+  /** The server answered that it has no /tokenize: not asked again. */
+  private noTokenize = false;
 
   constructor(
     readonly ref: RemoteRef,
@@ -96,6 +99,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     contextLength: number | undefined,
     /** Alternatives asked at most: vLLM's default cap, lowered to a server's own when it refuses more. */
     public maxTopK = DEFAULT_MAX_TOP_K,
+    readonly markovContext?: number,
   ) {
     this.endpoint = ref.baseUrl;
     this.scoringUnavailable = dialect.scoringUnavailable;
@@ -124,6 +128,10 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
 
   dispose(): void {
     this.http.close();
+  }
+
+  async ping(signal?: ScoreTextOptions['signal']): Promise<void> {
+    await this.dialect.listModels(this.http, signal);
   }
 
   private alternative(top: ServerPosition['top'][number]): Alternative {
@@ -170,6 +178,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     const topK = Math.max(0, Math.min(this.maxTopK, options.topK));
     const rankTopK = Math.max(topK, Math.min(this.maxTopK, options.rankTopK ?? 0));
     const positions = await this.dialect.score(this.http, this.ref.model, text, topK, rankTopK, options.signal);
+    this.knowsUnknownWords = positions.length > 0 && positions.every((p) => p.oov !== undefined);
     const placed = placePieces(
       text,
       positions.map((p) => p.piece),
@@ -179,22 +188,79 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     const out: TokenScore[] = [];
     positions.forEach((p, i) => {
       // The first token (the begin-of-text token, or the text's first without one) is given, not scored.
-      if (p.logProb === null) return;
-      const id = this.tokenizer.id(p.piece);
-      const known = p.top.map((t) => this.alternative(t));
-      const bytes = pieceBytes(p.piece);
-      out.push({
-        id,
-        text: bytes ? byteTokenText(Uint8Array.from(bytes)) : p.piece.text,
-        start: placed[i].start,
-        length: placed[i].length,
-        logProb: p.logProb,
-        oov: false,
-        ...this.rankOf(p, id, known, rankTopK),
-        alternatives: known.slice(0, topK),
-      });
+      if (p.logProb !== null) out.push({ ...this.scoreOf(p, topK, rankTopK), start: placed[i].start, length: placed[i].length });
     });
     return out;
+  }
+
+  /** A scored position's numbers: its id in this client's vocabulary, log-prob, rank (or "above k") and top k. */
+  private scoreOf(p: ServerPosition, topK: number, rankTopK: number): ServerScore {
+    const id = this.tokenizer.id(p.piece);
+    const known = p.top.map((t) => this.alternative(t));
+    const bytes = pieceBytes(p.piece);
+    return {
+      id,
+      text: bytes ? byteTokenText(Uint8Array.from(bytes)) : p.piece.text,
+      logProb: p.logProb!,
+      oov: p.oov ?? false,
+      ...this.rankOf(p, id, known, rankTopK),
+      alternatives: known.slice(0, topK),
+    };
+  }
+
+  async tokenizeText(
+    text: string,
+    options: { atStart: boolean; from: number; offset?: number; signal?: ScoreTextOptions['signal'] },
+  ): Promise<{ ids: number[]; placed: ServerToken[]; firstPlaced: number } | undefined> {
+    const tokenize = this.dialect.tokenize;
+    if (!tokenize || !this.dialect.score || this.scoringUnavailable || this.noTokenize) return undefined;
+    const ask = (t: string) => tokenize(this.http, this.ref.model, t, options.atStart, options.signal);
+    // The text before `from` too: its ids, when they begin the text's, say which token starts there.
+    const [ids, head] = await Promise.all([ask(text), options.from > 0 ? ask(text.slice(0, options.from)) : Promise.resolve([])]);
+    if (!ids || !head) {
+      this.noTokenize = true;
+      return undefined;
+    }
+    const firstPlaced = head.length;
+    if (firstPlaced > ids.length || head.some((id, i) => id !== ids[i])) return undefined;
+    const rest = ids.slice(firstPlaced);
+    if (rest.length === 0) return { ids, placed: [], firstPlaced };
+    // The pieces of the tokens from there as the server echoes them (ranks alone: one pass over them) tell where each falls.
+    const positions = await this.withinCap(() => this.dialect.score!(this.http, this.ref.model, rest, 0, 0, options.signal));
+    if (positions.length !== rest.length) return undefined;
+    let placed;
+    try {
+      placed = placePieces(
+        text.slice(options.from),
+        positions.map((p) => p.piece),
+        this.endpoint,
+        { offset: (options.offset ?? 0) + options.from, leading: options.atStart && firstPlaced === 0 ? 1 : 0 },
+      );
+    } catch {
+      return undefined; // pieces that do not spell the text (a tokenizer that normalises it): the text path instead
+    }
+    return {
+      ids,
+      firstPlaced,
+      placed: rest.map((id, i) => {
+        const bytes = pieceBytes(positions[i].piece);
+        return { id, text: bytes ? byteTokenText(Uint8Array.from(bytes)) : positions[i].piece.text, start: placed[i].start, length: placed[i].length };
+      }),
+    };
+  }
+
+  scoreIds(ids: readonly number[], options: { topK: number; signal?: ScoreTextOptions['signal'] }): Promise<(ServerScore | null)[]> {
+    return this.withinCap(async () => {
+      if (!this.dialect.score || this.scoringUnavailable)
+        throw new LmError(`${this.endpoint}: ${this.scoringUnavailable ?? 'this server cannot score a text'}`);
+      const k = Math.max(0, Math.min(this.maxTopK, options.topK));
+      const positions = await this.dialect.score(this.http, this.ref.model, ids, k, k, options.signal);
+      if (positions.length !== ids.length)
+        throw new LmError(
+          `${this.endpoint}: a malformed answer: ${positions.length} tokens echoed for a prompt of ${ids.length} token ids; nothing was scored`,
+        );
+      return positions.map((p) => (p.logProb === null ? null : this.scoreOf(p, k, k)));
+    });
   }
 
   /**

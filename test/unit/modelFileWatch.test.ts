@@ -1,0 +1,104 @@
+/**
+ * The watch on a loaded model's file: a model keeps the numbers of the file it read, so a change
+ * on the disk (rewritten in place, replaced by a rename, removed and put back) must be noticed,
+ * once, and only after the writing stopped; the GGUF read again then gives the new file's numbers.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { openGguf } from '../../src/node/gguf/ggufFile';
+import { ModelFileWatch, modelFileSignature } from '../../src/node/modelFileWatch';
+import { REPO } from './helpers';
+
+const gguf = (name: string) => path.join(REPO, 'test', 'fixtures', 'models', 'gguf', `${name}.gguf`);
+
+describe('watching the active model’s file', function () {
+  this.timeout(60000);
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-watch-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reports a file rewritten in place once it stops changing, once, and a file replaced by a rename', () => {
+    const file = path.join(dir, 'model.gguf');
+    fs.copyFileSync(gguf('tiny-llama-f32'), file);
+    let changes = 0;
+    const watch = new ModelFileWatch(file, () => changes++);
+    watch.poll();
+    assert.strictEqual(changes, 0, 'an unchanged file');
+    // A copy over it, seen half-written, then whole.
+    const other = fs.readFileSync(gguf('tiny-llama-q8_0'));
+    fs.writeFileSync(file, other.subarray(0, 1000));
+    watch.poll();
+    fs.appendFileSync(file, other.subarray(1000));
+    watch.poll();
+    assert.strictEqual(changes, 0, 'reported while it was being written');
+    watch.poll();
+    assert.strictEqual(changes, 1, 'not reported once the writing stopped');
+    watch.poll();
+    assert.strictEqual(changes, 1, 'reported twice');
+    // An export that writes a new file and renames it over the old one (a new inode; the same size).
+    const next = path.join(dir, 'model.gguf.tmp');
+    fs.copyFileSync(gguf('tiny-llama-q8_0'), next);
+    fs.renameSync(next, file);
+    watch.poll();
+    watch.poll();
+    assert.strictEqual(changes, 2, 'a replaced file was not reported');
+  });
+
+  it('says nothing while the file is gone, and reports it when it is back; a change before the watch began counts', () => {
+    const file = path.join(dir, 'model.gguf');
+    fs.copyFileSync(gguf('tiny-llama-f32'), file);
+    let changes = 0;
+    const watch = new ModelFileWatch(file, () => changes++);
+    fs.rmSync(file);
+    watch.poll();
+    watch.poll();
+    assert.strictEqual(changes, 0, 'a removed file was reported');
+    fs.copyFileSync(gguf('tiny-llama-f32'), file);
+    watch.poll();
+    watch.poll();
+    assert.strictEqual(changes, 1);
+    // The signature taken when the load began: the file changed while the model was read.
+    const loaded = modelFileSignature(file);
+    fs.copyFileSync(gguf('tiny-qwen2-f32'), file);
+    let late = 0;
+    const after = new ModelFileWatch(file, () => late++, loaded);
+    after.poll();
+    after.poll();
+    assert.strictEqual(late, 1);
+  });
+
+  it('polls on its own, and the GGUF read again from the changed file gives that file’s numbers', async () => {
+    const file = path.join(dir, 'model.gguf');
+    fs.copyFileSync(gguf('tiny-llama-f32'), file);
+    const ids: number[] = JSON.parse(fs.readFileSync(path.join(REPO, 'test', 'fixtures', 'models', 'tiny-llama', 'reference.json'), 'utf8')).input_ids.slice(
+      0,
+      40,
+    );
+    const first = await openGguf(file, 'live', { threads: 1 });
+    let second;
+    try {
+      const before = await first.sequenceLogProbs(ids, 1);
+      let changed = false;
+      const watch = new ModelFileWatch(file, () => (changed = true)).start(20);
+      try {
+        fs.copyFileSync(gguf('tiny-llama-q8_0'), file);
+        const deadline = Date.now() + 10000;
+        while (!changed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(changed, `no change reported within 10 s (file ${JSON.stringify(modelFileSignature(file))})`);
+      } finally {
+        watch.stop();
+      }
+      // The loaded model keeps the numbers it read; the file read again has the new weights'.
+      assert.deepStrictEqual(await first.sequenceLogProbs(ids, 1), before);
+      second = await openGguf(file, 'live', { threads: 1 });
+      assert.strictEqual(second.info.precision, 'Q8_0');
+      const after = await second.sequenceLogProbs(ids, 1);
+      assert.notDeepStrictEqual(after, before);
+    } finally {
+      await first.dispose();
+      await second?.dispose();
+    }
+  });
+});
