@@ -52,7 +52,9 @@ async function engine({ roles, ids, text, decode, name }) {
   return {
     runner: 'engine Web Worker',
     async once(r) {
+      // A full prefill: the cache of the last run forgotten (it shares all but the last token).
       const context = [...ids.slice(0, -1), 100 + r];
+      await call({ op: 'forgetContext' });
       const a = now();
       await call({ op: 'nextLogProbs', context });
       const prefill = now() - a;
