@@ -5,11 +5,11 @@
 import type { GenerationOptions } from '../core/generation';
 import { formatTemperature } from './temperature';
 
-export function branchSettings(model: string, o: GenerationOptions): string {
+export function branchSettings(model: string, o: GenerationOptions, seed: number): string {
   const parts = [model, `max tokens ${o.maxTokens}`, `T ${formatTemperature(o.temperature)}`];
   if (o.topK) parts.push(`top-k ${o.topK}`);
   if (o.topP !== undefined && o.topP < 1) parts.push(`top-p ${o.topP}`);
-  parts.push(o.seed !== undefined ? `seed ${o.seed}` : 'a random seed');
+  parts.push(`a seed of its own, made from the completion's seed ${seed} and the path it continues (on its row)`);
   if (o.stopSequences?.length) parts.push(`stop at ${o.stopSequences.map((s) => JSON.stringify(s)).join(', ')}`);
   if (o.stopAtBlankLine) parts.push('stop at a blank line');
   return `A branch continues with this run's settings, not the form's: ${parts.join(', ')}.`;

@@ -20,6 +20,23 @@ export interface Branch {
   finishReason?: FinishReason;
   /** Why its generation failed (the engine's error), when it did. */
   failed?: string;
+  /** The seed of each generation that made its tokens (branchSeed): one, or more when a stopped branch was continued. */
+  seeds?: number[];
+}
+
+/**
+ * A branch's own seed, from the run's and the path it continues (the prompt's tokens not
+ * included): a branch started with the run's seed would replay the run's random draws from its
+ * first token on (at T = ∞ the branch would repeat the completion word for word). In [0, 2³²), as
+ * `lmp generate --seed` takes it, so the row's seed reproduces the branch.
+ */
+export function branchSeed(seed: number, path: readonly number[]): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (const id of [...path, path.length]) {
+    h = Math.imul(h ^ id, 0x01000193) >>> 0;
+    h = (h ^ (h >>> 15)) >>> 0;
+  }
+  return h;
 }
 
 export class BranchTree {
@@ -114,10 +131,18 @@ export class BranchTree {
     this.branch(id).tokens.push(...tokens);
   }
 
-  finish(id: number, tokens: readonly GeneratedToken[], finishReason: FinishReason): void {
+  /** The end of a generation that made the branch's tokens from its own token `from` on (1: after its choice; more when a stopped branch is continued). */
+  finish(id: number, tokens: readonly GeneratedToken[], finishReason: FinishReason, from = 1): void {
     const b = this.branch(id);
-    b.tokens.splice(1, b.tokens.length - 1, ...tokens);
+    b.tokens.splice(from, b.tokens.length - from, ...tokens);
     b.finishReason = finishReason;
+  }
+
+  /** A branch that was stopped or failed, continued where it ended: it is running again, with no reason to show. */
+  resume(id: number): void {
+    const b = this.branch(id);
+    b.failed = undefined;
+    b.finishReason = undefined;
   }
 
   /** A generation that ended in an error: the branch keeps what it made, and says why. */

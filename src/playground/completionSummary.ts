@@ -26,10 +26,14 @@ export function logProbBits(logProbNats: number): string {
   return formatBits(logProbNats / Math.LN2).replace(/^-/, '−');
 }
 
-const FINISH: Record<Completion['finishReason'], string> = {
+/** A completion as a result shows it: a run stopped by the user keeps the tokens it made, as `stopped`. */
+export type ShownCompletion = Omit<Completion, 'finishReason'> & { finishReason: Completion['finishReason'] | 'stopped' };
+
+const FINISH: Record<ShownCompletion['finishReason'], string> = {
   length: 'reached max tokens',
   stop: 'ended by a stop sequence',
   eos: 'the model ended the text',
+  stopped: 'stopped',
 };
 
 /** A stop sequence as typed in the box: line breaks and tabs as \n and \t. */
@@ -47,7 +51,7 @@ export function namedToken(t: Pick<GeneratedToken, 'text' | 'bytes'>): string {
   return `${label} (${kinds.map((k) => k!.name).join(' and ')})`;
 }
 
-export function summarizeCompletion(c: Completion, run: RunShape): CompletionSummary {
+export function summarizeCompletion(c: ShownCompletion, run: RunShape): CompletionSummary {
   if (run.scoring) {
     const prompt = c.promptTokens ?? [];
     const lp = prompt.reduce((s, t) => s + t.logProb, 0);

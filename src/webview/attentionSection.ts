@@ -74,7 +74,11 @@ export const attentionSection: InsideSection = {
         shaded(el('span', { class: 'attention-swatch' }), 0, 1, color),
         el('span', {}, ' 0% … '),
         shaded(el('span', { class: 'attention-swatch' }), 1, 1, color),
-        el('span', {}, ` the row's largest weight (its value in the “max” column); the text below: the chosen row's, ${formatProbability(largest([weights]))} at full colour`),
+        el(
+          'span',
+          {},
+          ` the row's largest weight (its value in the “max” column); the text below: the chosen row's, ${formatProbability(largest([weights]))} at full colour`,
+        ),
       );
       values.replaceChildren(
         ...labels.map((label, j) => el('tr', {}, el('td', { class: 'mono' }, label), el('td', {}, String(j + 1)), el('td', {}, formatProbability(weights[j])))),
@@ -105,7 +109,7 @@ export const attentionSection: InsideSection = {
         'p',
         { class: 'muted' },
         `Attention of ‘${reading}’ — the last token read, whose output predicts ‘${tokenText(r, r.inside.actual)}’ — over the ${ids.length} context tokens; each row sums to 100%.` +
-          (r.inside.dropped ? ` The model read its window's ${ids.length} tokens; ${r.inside.dropped} before them are not seen.` : ''),
+          (r.inside.dropped ? ` The model read its window's ${ids.length} tokens; ${r.inside.dropped.toLocaleString('en-US')} before them are not seen.` : ''),
       ),
       el('div', { class: 'attention-controls' }, el('label', {}, 'Layer ', layerSelect), el('label', {}, 'Head ', headSelect)),
       legend,

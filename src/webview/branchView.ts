@@ -24,9 +24,13 @@ export function branchHead(tree: BranchTree, id: number, running: boolean): stri
   const ended = running ? 'generating…' : b.failed ? `failed: ${b.failed}` : b.finishReason ? FINISH[b.finishReason] : 'stopped';
   return (
     `branch ${id}${b.parent ? ` (of branch ${b.parent})` : ''} · at token ${d.index + 1}: ${tokenLabel(d.chosen)} instead of ${tokenLabel(d.replaced)} · ` +
-    `log₂ p(path) = ${logProbBits(lp)} · p = ${formatLogProbability(lp)} · ${tree.path(id).length} tokens · ${ended}`
+    `log₂ p(path) = ${logProbBits(lp)} · p = ${formatLogProbability(lp)} · ${tree.path(id).length} tokens` +
+    `${b.seeds?.length ? ` · seed${b.seeds.length > 1 ? 's' : ''} ${b.seeds.join(', ')}` : ''} · ${ended}`
   );
 }
+
+/** Levels of indentation at most: a tree 50 deep would leave its last rows a word wide. */
+export const MAX_INDENT = 8;
 
 /** A branch's path as token spans, the part it shares with its parent greyed. */
 function pathSpans(tree: BranchTree, id: number, spans: SpanMaker, choose: (id: number, index: number) => void): DocumentFragment {
@@ -58,9 +62,27 @@ export function branchRow(
     ),
     el('div', { class: 'branch-text' }, pathSpans(tree, id, spans, choose)),
   );
-  // Set in code: the page's content security policy refuses inline `style` attributes.
-  row.style.marginLeft = `${(tree.depth(id) - 1) * 1.5}em`;
+  // Set in code: the page's content security policy refuses inline `style` attributes. Capped:
+  // deeper branches stay readable, their head names the branch they left.
+  row.style.marginLeft = `${Math.min(tree.depth(id) - 1, MAX_INDENT) * 1.5}em`;
   return row;
+}
+
+/**
+ * The running branch's new tokens, drawn after the ones on screen: only its last span is drawn
+ * again (a character split over byte tokens may have been cut between two updates), so a long
+ * branch costs the same per token as a run.
+ */
+function appendNewTokens(text: Element, tree: BranchTree, id: number, spans: SpanMaker, choose: (id: number, index: number) => void): void {
+  const b = tree.branch(id);
+  const last = text.lastElementChild as HTMLElement | null;
+  const from = last?.dataset.index !== undefined ? Math.max(b.at, Number(last.dataset.index)) : b.at;
+  if (last && from > b.at) last.remove();
+  else {
+    text.replaceChildren(pathSpans(tree, id, spans, choose));
+    return;
+  }
+  text.append(fragment(spans(b.tokens.slice(from - b.at), (index) => choose(id, index), from)));
 }
 
 function stopButton(id: number, stop: () => void): HTMLElement {
@@ -85,7 +107,7 @@ export function renderBranches(
   const live = running === undefined ? null : list.querySelector<HTMLElement>(`[data-branch="${running}"]`);
   if (live?.querySelector('.branch-stop')) {
     live.querySelector('.branch-summary')!.textContent = branchHead(tree, running!, true);
-    live.querySelector('.branch-text')!.replaceChildren(pathSpans(tree, running!, spans, choose));
+    appendNewTokens(live.querySelector('.branch-text')!, tree, running!, spans, choose);
     return;
   }
   const rows = tree

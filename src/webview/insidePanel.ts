@@ -58,6 +58,8 @@ export interface InsidePanelOptions {
   capabilities: BackendCapabilities | undefined;
   /** Branching from an alternative; absent where the token cannot be branched (an echoed prompt token). */
   branch?: (alternative: number) => void;
+  /** Tokens the model's generation never draws (`<s>`, `<unk>`): offered without a button, saying so. */
+  neverDrawn?: ReadonlySet<number>;
   /** What a branch is generated with (playground/branchSettings.ts), said under the alternatives. */
   settings?: string;
   /** After the panel is closed (its Close button, or Escape in it): the page marks no token and puts the focus back. */
@@ -112,6 +114,7 @@ export function showInside(panel: HTMLElement, ctx: InsideContext, options: Insi
             const label = tokenLabel(a);
             const action = el('td', {});
             if (a.id === t.id) action.append('◀ chosen');
+            else if (options.branch && options.neverDrawn?.has(a.id)) action.append('never generated: no branch');
             else if (options.branch) {
               const button = el(
                 'vscode-button',

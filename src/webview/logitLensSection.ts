@@ -120,7 +120,7 @@ export const logitLensSection: InsideSection = {
             el(
               'p',
               { class: 'muted' },
-              `The model read the last ${ids.length} tokens of the context (its window); ${r.inside.dropped} before them are not seen.`,
+              `The model read the last ${ids.length} tokens of the context (its window); ${r.inside.dropped.toLocaleString('en-US')} before them are not seen.`,
             ),
           ]
         : []),

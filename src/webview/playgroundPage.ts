@@ -30,7 +30,7 @@ import { differingVariables } from '../playground/templates';
 import { sampledToken } from '../playground/sampledToken';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
-import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape } from '../playground/completionSummary';
+import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
@@ -39,7 +39,8 @@ import { completeLoad, startEngineWorker } from './engineWorkerStart';
 import { OrtBinaryCache, webGpuAdapter } from './ortBinaries';
 import { explorerLayout, startTemperatureExplorer } from './temperatureExplorer';
 import { showTokenTip, tokenTipElement } from './tokenTip';
-import { BranchTree } from '../playground/branchTree';
+import { randomSeed, streamSeed } from '../core/random';
+import { BranchTree, branchSeed } from '../playground/branchTree';
 import { branchSettings } from '../playground/branchSettings';
 import { renderBranches } from './branchView';
 import { showInside, type ChosenToken } from './insidePanel';
@@ -248,6 +249,9 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   loadedLabel = m.label;
   loadedConnection = conn;
   loadedCapabilities.set(spec, model.capabilities);
+  // Tokens generation never draws (a start-of-text that is not also the end, the unknown-word class): no branch through them.
+  const never = [...model.unsampleableIds, model.unkId, model.bosId !== model.eosId ? model.bosId : undefined];
+  neverDrawn.set(spec, new Set(never.filter((id): id is number => id !== undefined)));
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker; a server model samples on its server.
   loadedDevice =
@@ -313,16 +317,19 @@ interface CompletionState {
   model: string;
   promptTokens: GeneratedToken[];
   branches: HTMLElement;
+  /** The completion's own seed: its branches' seeds are made from it (branchSeed). */
+  seed: number;
 }
 
-function completionView(c: Completion, run: RunShape, request: PlaygroundRequest, model: string): HTMLElement[] {
+function completionView(c: ShownCompletion, run: RunShape, request: PlaygroundRequest, model: string): HTMLElement[] {
   const prompt: TokenView[] = (c.promptTokens ?? []).map((t) => ({ ...t, prompt: true }));
   const summary = summarizeCompletion(c, run);
   const state: CompletionState = {
-    tree: new BranchTree(c.tokens, c.finishReason),
+    tree: new BranchTree(c.tokens, c.finishReason === 'stopped' ? undefined : c.finishReason),
     request,
     model,
     promptTokens: prompt,
+    seed: c.seed,
     // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
     branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
   };
@@ -366,6 +373,7 @@ function insideContext(state: CompletionState, chosen: ChosenToken) {
  * depend on its graph's outputs, not only on its backend.
  */
 const loadedCapabilities = new Map<string, BackendCapabilities>();
+const neverDrawn = new Map<string, ReadonlySet<number>>();
 const capabilitiesOf = (spec: string) => loadedCapabilities.get(spec) ?? config.models.find((m) => m.spec === spec || m.label === spec)?.capabilities;
 
 const modelLabel = (spec: string) => config.models.find((m) => m.spec === spec)?.label ?? spec;
@@ -375,7 +383,8 @@ function showChosen(state: CompletionState, chosen: ChosenToken, span: Element |
   showInside(insidePanel, insideContext(state, chosen), {
     capabilities: capabilitiesOf(state.model),
     branch,
-    settings: branchSettings(modelLabel(state.model), state.request.options),
+    neverDrawn: neverDrawn.get(state.model),
+    settings: branchSettings(modelLabel(state.model), state.request.options, state.seed),
     closed: () => {
       markChosen(null);
       // Back to the token the panel was about, when it is still on the page.
@@ -443,12 +452,14 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   const alt = at.alternatives?.find((a) => a.id === alternative);
   if (!alt) return;
   const { branch, existed } = state.tree.branchFrom(id, index, alt);
+  // A branch that was stopped or failed is continued where it ended, rather than kept as a stub.
+  const resumed = existed && branch.id !== 0 && branch.finishReason === undefined;
   // The branch's row takes the focus (not a token, whose tooltip would cover the panel); Tab goes on to its tokens.
   const focusBranch = () => {
     const row = branch.id === 0 ? state.branches.previousElementSibling : state.branches.querySelector(`[data-branch="${branch.id}"]`);
     (row as HTMLElement | null)?.focus();
   };
-  if (existed) {
+  if (existed && !resumed) {
     message(`That continuation is already here (${branch.id === 0 ? 'the completion' : `branch ${branch.id}`}).`, 'info');
     focusBranch();
     return;
@@ -458,21 +469,23 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
   byId('stop').removeAttribute('disabled');
   byId('run').setAttribute('disabled', '');
   message('', 'info');
+  const kept = branch.tokens.length;
+  const continuation = state.tree.path(branch.id).map((t) => t.id);
+  const seed = branchSeed(state.seed, continuation);
+  state.tree.resume(branch.id);
+  branch.seeds = [...(branch.seeds ?? []), seed];
   drawBranches(state, branch.id);
   focusBranch();
   try {
     const conn = await loadModel(state.model);
-    const options = { ...state.request.options, numCompletions: 1, echoPrompt: false };
-    const res = await conn.request(
-      { op: 'generate', prompt: state.request.prompt, continuation: state.tree.path(branch.id).map((t) => t.id), options },
-      signal,
-      (r) => {
-        state.tree.append(branch.id, r.tokens);
-        drawBranches(state, branch.id);
-      },
-    );
+    const maxTokens = state.request.options.maxTokens - (kept - 1);
+    const options = { ...state.request.options, maxTokens, seed, numCompletions: 1, echoPrompt: false };
+    const res = await conn.request({ op: 'generate', prompt: state.request.prompt, continuation, options }, signal, (r) => {
+      state.tree.append(branch.id, r.tokens);
+      drawBranches(state, branch.id);
+    });
     const c = res.completions[0];
-    state.tree.finish(branch.id, c.tokens, c.finishReason);
+    state.tree.finish(branch.id, c.tokens, c.finishReason, kept);
   } catch (e) {
     if (e instanceof CancelledError || signal.cancelled) message('Stopped: the branch keeps what was generated.', 'info');
     else {
@@ -515,8 +528,12 @@ async function run(): Promise<void> {
   const scored: { request: PlaygroundRequest; logProb: number; tokens: string[] }[] = [];
   const completions: Completion[] = [];
   showGalleryNotes(requests[0]?.model || config.defaultModel);
+  /** The request being generated, and its tokens so far: Stop turns them into a result like any other. */
+  let current: { request: PlaygroundRequest; body: HTMLElement; partial: Map<number, GeneratedToken[]> } | undefined;
   try {
-    for (const request of requests) {
+    for (const unseeded of requests) {
+      // A seed chosen here when none is given, so that a stopped run still says which seed made it.
+      const request = { ...unseeded, options: { ...unseeded.options, seed: unseeded.options.seed ?? randomSeed() } };
       if (signal.cancelled) break;
       const head = cardHead(request, differ);
       const body = el('div', { class: 'completions' });
@@ -532,9 +549,12 @@ async function run(): Promise<void> {
       const streams = new Map<number, HTMLElement>();
       const started = performance.now();
       let generated = 0;
+      const partial = new Map<number, GeneratedToken[]>();
+      current = { request, body, partial };
       const res = await conn.request({ op: 'generate', prompt: request.prompt, options: request.options }, signal, (r) => {
         const { completion, tokens } = r;
         generated += tokens.length;
+        partial.set(completion, [...(partial.get(completion) ?? []), ...tokens]);
         let line = streams.get(completion);
         if (!line) {
           line = el('div', { class: 'completion streaming', 'data-index': String(completion) });
@@ -563,13 +583,34 @@ async function run(): Promise<void> {
         firstTokenOfEmptyRun(completions),
       );
   } catch (e) {
-    if (e instanceof CancelledError || signal.cancelled) message('Stopped.', 'info');
-    else message((e as Error).message);
+    if (e instanceof CancelledError || signal.cancelled) {
+      message('Stopped: the tokens made so far can be chosen and branched from.', 'info');
+      if (current?.partial.size) showStopped(current.request, current.body, current.partial);
+    } else message((e as Error).message);
   } finally {
     running = undefined;
     byId('stop').setAttribute('disabled', '');
     byId('run').removeAttribute('disabled');
   }
+}
+
+/** A stopped run's streamed tokens as results: choosable, branchable, their summary saying "stopped". */
+function showStopped(request: PlaygroundRequest, body: HTMLElement, partial: Map<number, GeneratedToken[]>): void {
+  const shape: RunShape = { scoring: false, numCompletions: request.options.numCompletions ?? 1, stopSequences: request.options.stopSequences ?? [] };
+  const views = [...partial.entries()]
+    .sort(([a], [b]) => a - b)
+    .flatMap(([index, tokens]) => {
+      const c: ShownCompletion = {
+        text: tokens.map((t) => t.text).join(''),
+        tokens,
+        logProb: tokens.reduce((sum, t) => sum + t.logProb, 0),
+        finishReason: 'stopped',
+        seed: streamSeed(request.options.seed!, index),
+        index,
+      };
+      return completionView(c, shape, request, request.model || config.defaultModel);
+    });
+  body.replaceChildren(...views);
 }
 
 function comparisonTable(scored: { request: PlaygroundRequest; logProb: number }[], differ: string[]): HTMLElement {

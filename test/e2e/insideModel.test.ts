@@ -343,7 +343,7 @@ describe('Inside the model with a model on a server (lmp serve, code-server)', f
     const head = await branch.locator('.branch-head').innerText();
     await branch.scrollIntoViewIfNeeded();
     await wb.screenshot('inside-remote-branch');
-    assert.match(head, / · 15 tokens · reached max tokens$/, `the branch: ${head}; message: ${await frame.locator('#message').innerText()}`);
+    assert.match(head, / · 15 tokens · seed \d+ · reached max tokens$/, `the branch: ${head}; message: ${await frame.locator('#message').innerText()}`);
     // What the local model continues the same text with (greedy).
     const prefix = texts.slice(0, 2).join('') + label.replace(/␣/g, ' ').replace(/⏎/g, '\n');
     const pathText = (await branch.locator('.branch-text').innerText()).replace(/\u00a0/g, ' ');

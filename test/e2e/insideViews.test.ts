@@ -151,7 +151,7 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     n.lens.top.forEach(([, p], i) => assert.ok(sameShown(p, n.alternatives[i][1]), `${say} (top ${i + 1})`));
   };
 
-  it('a 959-token prompt: the last lens row is the p, rank and top 5 shown for a generated token and for an echoed prompt token; the attention map opens at the query token', async function () {
+  it('a 3,000-character prompt (over 1,000 tokens): the last lens row is the p, rank and top 5 shown for a generated token and for an echoed prompt token; the attention map opens at the query token', async function () {
     const { wb } = session;
     const prompt = fs.readFileSync(path.join(CORPUS, 'valid', 'poirot_investigates.txt'), 'utf8').slice(0, 3000);
     await fill('prompt', prompt);
@@ -224,12 +224,20 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
   it('a branch says which settings it continues with, has a Stop on its row, and a stopped one says so', async function () {
     const { wb } = session;
     await fill('prompt', 'It was a dark and stormy night, and');
-    await fill('maxTokens', '400');
+    // Long enough that the branch below is still generating when its Stop is pressed.
+    await fill('maxTokens', '2000');
     await frame.locator('#run').click();
+    // Stopped mid-run: the tokens made so far become a result whose tokens can be chosen.
+    await frame.waitForFunction(() => document.querySelectorAll('#results .completion.streaming .tok:not(.prompt)').length > 10);
+    await frame.locator('#stop').click();
     await frame.locator('#run:not([disabled])').waitFor({ timeout: 180_000 });
-    await frame.locator('#results .completion .tok:not(.prompt)').nth(2).click();
+    const stoppedRun = frame.locator('#results .completion:not(.streaming)').first();
+    await stoppedRun.waitFor();
+    assert.match(await stoppedRun.locator('.meta').innerText(), / tokens · stopped · seed \d+$/);
+    await stoppedRun.locator('.tok:not(.prompt)').nth(2).click();
+    await frame.locator('#inside-heading', { hasText: 'token 3 of the completion' }).waitFor();
     const settings = frame.locator('#inside .branch-settings');
-    assert.match(await settings.innerText(), /this run's settings, not the form's: gpt-classics, max tokens 400, T 0\.7, .*seed 0/);
+    assert.match(await settings.innerText(), /this run's settings, not the form's: gpt-classics, max tokens 2000, T 0\.7, .*seed 0/);
     await fill('maxTokens', '3');
     await frame.locator('#inside .continue-with').first().click();
     const branch = frame.locator('.branches [data-branch="1"]');
@@ -237,11 +245,17 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     const stop = branch.locator('.branch-stop');
     await stop.waitFor();
     await wb.screenshot('inside-branch-stop');
+    // As tokens stream in, the row gets the new ones: the spans already drawn stay (a long branch costs what a run costs).
+    const own = branch.locator('.branch-text .tok[data-index="4"]');
+    await own.waitFor({ state: 'attached' });
+    await own.evaluate((e) => e.setAttribute('data-probe', 'first drawing'));
+    await frame.waitForFunction(() => document.querySelectorAll('.branches [data-branch="1"] .branch-text .tok').length > 20);
+    assert.strictEqual(await branch.locator('.tok[data-probe="first drawing"]').count(), 1, 'the drawn spans are kept while the branch streams');
     await stop.click();
     await branch.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
     const head = await branch.locator('.branch-head').innerText();
-    assert.match(head, / · \d+ tokens · stopped$/, head);
-    assert.ok(Number(/ (\d+) tokens/.exec(head)![1]) < 3 + 400, `stopped before max tokens: ${head}`);
+    assert.match(head, / · \d+ tokens · seed \d+ · stopped$/, head);
+    assert.ok(Number(/ (\d+) tokens/.exec(head)![1]) < 3 + 2000, `stopped before max tokens: ${head}`);
     assert.strictEqual(await branch.locator('.branch-stop').count(), 0, 'no Stop once it ended');
   });
 });

@@ -1,8 +1,9 @@
 /** The playground's tree of continuations: where branches hang, their paths and path probabilities. */
 import * as assert from 'assert';
 import type { GeneratedToken } from '../../src/core/generation';
-import { BranchTree } from '../../src/playground/branchTree';
+import { BranchTree, branchSeed } from '../../src/playground/branchTree';
 import { branchHead } from '../../src/webview/branchView';
+import { summarizeCompletion } from '../../src/playground/completionSummary';
 
 const alts = [
   { id: 10, text: ' cat', logProb: Math.log(0.5) },
@@ -93,5 +94,46 @@ describe("a branch's row head", () => {
       head,
     );
     assert.ok(!head.includes('p = 0%'), head);
+  });
+});
+
+describe('a branch of its own', () => {
+  it("gets a seed made from the run's and its path, not the run's own (which would replay the run's draws), in the CLI's range", () => {
+    const seeds = new Set<number>();
+    for (let i = 0; i < 1000; i++) {
+      const s = branchSeed(7, [10, 20, i]);
+      assert.ok(Number.isInteger(s) && s >= 0 && s < 2 ** 32, `${s}`);
+      assert.notStrictEqual(s, 7);
+      seeds.add(s);
+    }
+    assert.strictEqual(seeds.size, 1000, 'different paths, different seeds');
+    assert.strictEqual(branchSeed(7, [10, 20]), branchSeed(7, [10, 20]), 'the same path, the same seed');
+    assert.notStrictEqual(branchSeed(7, [10, 20]), branchSeed(8, [10, 20]));
+  });
+
+  it('a stopped or failed branch resumes: it keeps its tokens, and its continuation is added after them', () => {
+    const tree = new BranchTree([tok(10, ' cat', 0.5), tok(20, ' sat', 0.9)], 'length');
+    const { branch } = tree.branchFrom(0, 1, alts[1]);
+    tree.append(branch.id, [tok(30, ' ran', 0.25)]);
+    tree.fail(branch.id, 'the engine stopped');
+    tree.resume(branch.id);
+    assert.match(branchHead(tree, branch.id, true), /generating…$/);
+    tree.finish(branch.id, [tok(31, ' off', 0.5)], 'eos', 2);
+    assert.strictEqual(texts(tree.path(branch.id)), ' cat dog ran off');
+    assert.match(branchHead(tree, branch.id, false), /the model ended the text$/);
+  });
+});
+
+describe("a stopped run's summary", () => {
+  it('says "stopped" and the seed that made it', () => {
+    const c = {
+      text: ' cat sat',
+      tokens: [tok(10, ' cat', 0.5), tok(20, ' sat', 0.9)],
+      logProb: Math.log(0.45),
+      finishReason: 'stopped' as const,
+      seed: 5,
+      index: 0,
+    };
+    assert.match(summarizeCompletion(c, { scoring: false, numCompletions: 1, stopSequences: [] }).meta, /· 2 tokens · stopped · seed 5$/);
   });
 });

@@ -2,6 +2,7 @@
 import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
 import { generate, type PromptTokens } from '../generation';
+import { IncrementalDecoder } from '../incrementalDecode';
 import type { LanguageModel } from '../model';
 import { NgramTokenizer } from '../ngram/ngramLanguageModel';
 import { packVocabulary } from '../ngram/packedVocabulary';
@@ -171,12 +172,13 @@ function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly num
   // A server tokenizes for itself: it is given the text, the tokens' bytes decoded together.
   if (model.server) return prompt + model.tokenizer.decode(ids, prompt.length > 0);
   const tokens = model.tokenizer.encode(prompt, true);
+  // Each token's text as it joins the ones before (a tokenizer may space or join tokens), in time linear in the path.
+  const decoder = new IncrementalDecoder(model.tokenizer, prompt.length > 0);
   let text = prompt;
-  for (let i = 0; i < ids.length; i++) {
-    // Decoded together: a tokenizer may join or space tokens by what precedes them.
-    const next = prompt + model.tokenizer.decode(ids.slice(0, i + 1), prompt.length > 0);
-    tokens.push({ id: ids[i], text: next.slice(text.length), start: text.length, length: Math.max(0, next.length - text.length) });
-    text = next;
+  for (const id of ids) {
+    const piece = decoder.push(id);
+    tokens.push({ id, text: piece, start: text.length, length: piece.length });
+    text += piece;
   }
   return { text, tokens };
 }
