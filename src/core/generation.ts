@@ -181,6 +181,10 @@ export async function generate(
   const completions: Completion[] = [];
   let yielded = Date.now();
   for (let index = 0; index < (options.numCompletions ?? 1); index++) {
+    // Each completion starts from a fresh run of the prompt, so that a seed gives the same text
+    // whatever ran before: a graph that quantizes its activations per run (int8) gives a token
+    // other numbers when its run holds other tokens, as a run after a cached prefix does.
+    await model.forgetContext?.();
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
     let windowStart = 0;
