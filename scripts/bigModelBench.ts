@@ -158,23 +158,30 @@ export async function benchBigModelNode(dir: string, runs: number, log: (s: stri
 /** Tokens of context before the hovered token. */
 export const HOVER_CONTEXT_TOKENS = 1000;
 
+/** Milliseconds of a hover: cold (a document the model has not run), on the next word, and on the same word after a one-word edit before it. */
+export interface HoverTimes {
+  cold: number;
+  nextWord: number;
+  afterEdit: number;
+  /** Tokens of context of the cold hover. */
+  tokens: number;
+  dtype: string;
+}
+
 /**
  * The token hover as the extension computes it (tokenHover.ts from the document's start: the
- * model service's worker-thread model, the window tokenized with offsets, hoverFactsAt on the
- * last word, the word's other tokens included), on a text of about 1,000 tokens; a different text
- * each run, so nothing is cached. Seconds per hover, median of `runs` after a warm-up.
+ * model service's worker-thread model, the window tokenized with offsets, hoverFactsAt on a word,
+ * the word's other tokens included), as a reader goes through a document: the word after about
+ * 1,000 tokens (cold: the model's cache forgotten first), the next word, then the same word again
+ * after the word before it was replaced. Another text each run; medians of `runs` after a warm-up.
  */
-export async function benchHover(dir: string, dtype: DtypeSetting, texts: string, runs: number): Promise<{ seconds: number; tokens: number; dtype: string }> {
+export async function benchHover(dir: string, dtype: DtypeSetting, texts: string, runs: number): Promise<HoverTimes> {
   const model: LanguageModel = await loadModel(dir, undefined, { device: 'native', inWorker: true, dtype: { setting: dtype } });
   try {
-    const times: number[] = [];
+    const times = { cold: [] as number[], nextWord: [] as number[], afterEdit: [] as number[] };
     let tokens = 0;
-    for (let r = 0; r <= runs; r++) {
-      const from = texts.indexOf(' ', 20_000 * (r + 1)) + 1;
-      const cut = model.tokenizer.encode(texts.slice(from, from + 20_000), true);
-      const text = texts.slice(from, from + cut[HOVER_CONTEXT_TOKENS].start);
-      // Hover the last word of the text: its second letter.
-      const word = [...text.matchAll(/\p{L}{3,}/gu)].pop()!;
+    /** Hovers the second letter of `word` in `text`; ms and the context's tokens. */
+    const hover = async (text: string, word: { index: number }): Promise<{ ms: number; tokens: number }> => {
       const offset = word.index + 1;
       const lineStart = text.lastIndexOf('\n', offset) + 1;
       const lineEnd = text.indexOf('\n', offset);
@@ -182,12 +189,32 @@ export async function benchHover(dir: string, dtype: DtypeSetting, texts: string
       const t0 = performance.now();
       const seq = { tokens: model.tokenizer.encode(text, true, 0), fromDocumentStart: true, contextStart: (i: number) => chunkContextStart(model, i) };
       const facts = await hoverFactsAt(model, seq, offset, line, 10);
-      const seconds = (performance.now() - t0) / 1000;
-      if (!facts) throw new Error('the hover found no token at the end of the text');
-      tokens = facts.context.tokens;
-      if (r > 0) times.push(seconds);
+      const ms = performance.now() - t0;
+      if (!facts) throw new Error('the hover found no token under the word');
+      return { ms, tokens: facts.context.tokens };
+    };
+    for (let r = 0; r <= runs; r++) {
+      const from = texts.indexOf(' ', 20_000 * (r + 1)) + 1;
+      const cut = model.tokenizer.encode(texts.slice(from, from + 20_000), true);
+      const text = texts.slice(from, from + cut[HOVER_CONTEXT_TOKENS + 100].start);
+      const words = [...text.matchAll(/\p{L}{3,}/gu)];
+      const w = words.findIndex((m) => m.index >= cut[HOVER_CONTEXT_TOKENS].start);
+      await model.forgetContext?.();
+      const cold = await hover(text, words[w]);
+      const next = await hover(text, words[w + 1]);
+      // The word before the hovered one replaced by another of the text, the hovered word hovered again.
+      const before = words[w - 1];
+      const other = words.find((m) => m[0] !== before[0] && m[0].length === before[0].length) ?? words[0];
+      const edited = text.slice(0, before.index) + other[0] + text.slice(before.index + before[0].length);
+      const edit = await hover(edited, { index: words[w].index + other[0].length - before[0].length });
+      tokens = cold.tokens;
+      if (r > 0) {
+        times.cold.push(cold.ms);
+        times.nextWord.push(next.ms);
+        times.afterEdit.push(edit.ms);
+      }
     }
-    return { seconds: median(times), tokens, dtype: model.info.precision ?? dtype };
+    return { cold: median(times.cold), nextWord: median(times.nextWord), afterEdit: median(times.afterEdit), tokens, dtype: model.info.precision ?? dtype };
   } finally {
     await model.dispose?.();
   }

@@ -63,8 +63,9 @@ async function engine(s: RunnerSetup): Promise<Loaded> {
   return {
     runner: `engine, ${s.runtime}`,
     async once(r) {
-      // A fresh context each run (another last token): a full prefill.
+      // A full prefill: the cache of the last run forgotten (it shares all but the last token).
       const context = [...ids.slice(0, -1), 100 + r];
+      await lm.forgetContext();
       const start = now();
       await lm.nextLogProbs(context);
       const prefillSeconds = now() - start;

@@ -50,19 +50,19 @@ window.setupEngine = async (ids, text, decode) => {
     loadSeconds: now() - t0,
     // In transformers.js's order: prefill from the prompt's token ids (one request); decode, as
     // the playground runs it (a generate request whose tokens stream back); time to first token
-    // from the prompt's text. Each starts from another context, so that each prefills afresh.
+    // from the prompt's text. Each starts with the cache forgotten, so that each prefills afresh.
     async once(r) {
-      const fresh = (k) => call({ op: 'nextLogProbs', context: [3 * r + k] });
-      await fresh(1);
+      const fresh = () => call({ op: 'forgetContext' });
+      await fresh();
       const a = now();
       await call({ op: 'nextLogProbs', context: ids });
       const prefill = now() - a;
-      await fresh(2);
+      await fresh();
       const b = now();
       let streamed = 0;
       const done = await call({ op: 'generate', prompt: text, options: { maxTokens: decode, temperature: 0 } }, () => (streamed ||= now() - b));
       const total = now() - b;
-      await fresh(3);
+      await fresh();
       const c = now();
       await call({ op: 'generate', prompt: text, options: { maxTokens: 1, temperature: 0 } }, () => undefined);
       const first = now() - c;

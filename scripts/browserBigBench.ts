@@ -26,27 +26,35 @@ const now = () => performance.now() / 1000;
 const get = (p) => fetch(p).then((r) => { if (!r.ok) throw new Error(p + ': ' + r.status); return r; });
 const argmax = (a) => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; };
 let runner;
-// The engine as the playground runs it: the model's files posted to its Web Worker.
-async function engine({ roles, ids, text, decode, name }) {
+// The load as the playground sends it: the files' bytes and the runtime's binary moved to the worker (transferred, not copied), none kept by the page.
+async function loadRequest(roles, name) {
   const files = {};
   await Promise.all(Object.entries(roles).map(async ([role, rel]) => {
     files[role] = { name: rel, bytes: await get('/model/' + rel).then((r) => r.arrayBuffer()) };
   }));
   const wasm = await get('/ort.wasm').then((r) => r.arrayBuffer());
+  const transfer = [...Object.values(files).map((f) => f.bytes), wasm];
+  return { req: { op: 'load', spec: { backend: 'onnx', name, source: { files }, device: 'wasm', runtime: 'onnxruntime-web', wasmBinaries: { wasm } } }, transfer };
+}
+// The engine as the playground runs it: the model's files posted to its Web Worker.
+async function engine({ roles, ids, text, decode, name }) {
   const worker = new Worker('/worker.js');
   const pending = new Map();
   let next = 1;
   worker.onmessage = (e) => pending.get(e.data.id)(e.data);
-  const call = (req, onPartial) => new Promise((resolve, reject) => {
+  const call = (req, onPartial, transfer = []) => new Promise((resolve, reject) => {
     const id = next++;
     pending.set(id, (r) => (!r.ok ? reject(new Error(r.error)) : r.partial ? onPartial(r.partial) : resolve(r)));
-    worker.postMessage({ ...req, id });
+    worker.postMessage({ ...req, id }, transfer);
   });
-  await call({ op: 'load', spec: { backend: 'onnx', name, source: { files }, device: 'wasm', runtime: 'onnxruntime-web', wasmBinaries: { wasm } } });
+  const load = await loadRequest(roles, name);
+  await call(load.req, undefined, load.transfer);
   return {
     runner: 'engine Web Worker',
     async once(r) {
+      // A full prefill: the cache of the last run forgotten (it shares all but the last token).
       const context = [...ids.slice(0, -1), 100 + r];
+      await call({ op: 'forgetContext' });
       const a = now();
       await call({ op: 'nextLogProbs', context });
       const prefill = now() - a;

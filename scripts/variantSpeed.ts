@@ -42,8 +42,9 @@ async function measure(dir: string, device: 'native' | 'wasm', dtype: Dtype): Pr
   const prefill: number[] = [];
   const decode: number[] = [];
   for (let r = 0; r <= ROUNDS; r++) {
-    // A different last token each round: a fresh context, so a full prefill.
+    // A different last token each round, the cache forgotten: a full prefill.
     const context = [...ids.slice(0, -1), ids[r % ids.length]];
+    await lm.forgetContext();
     let start = performance.now();
     let dist = await lm.nextLogProbs(context);
     const prefillRate = context.length / ((performance.now() - start) / 1000);

@@ -1,6 +1,7 @@
 /** `lmp`: the LM core on the command line, for scripting and benchmarks. */
 import { CancelledError, LmError } from '../core/errors';
 import { LAYOUT_SUMMARY } from '../core/neural/hfLayout';
+import { setFixAudience } from '../core/remote/fixHints';
 import { exitOnTerminationSignals } from '../node/atomicWrite';
 import { benchNeural } from '../node/neuralBench';
 import { onnxBackend } from '../node/backends/onnxBackend';
@@ -118,6 +119,8 @@ async function bench(args: string[], out: Out): Promise<number> {
 }
 
 if (require.main === module) {
+  // A remote model's messages name lmp's options, not the editor's commands.
+  setFixAudience('cli');
   // A reader that went away (lmp score ... | head) ends the command quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);

@@ -70,6 +70,8 @@ export interface GeneratedToken {
   alternatives?: Alternative[];
   /** UTF-8 bytes, from tokenizers whose tokens are bytes (byte-level BPE, SentencePiece byte fallback): a token may hold part of a character. */
   bytes?: number[];
+  /** An echoed prompt token's index in the completion's `promptIds`. */
+  position?: number;
 }
 
 export interface Completion {
@@ -78,6 +80,12 @@ export interface Completion {
   tokens: GeneratedToken[];
   /** With echoPrompt: the prompt's tokens and their log-probs (the first is not scored). */
   promptTokens?: GeneratedToken[];
+  /**
+   * With echoPrompt: every id of the prompt, start-of-text markers included (also one written in
+   * the prompt's text, which is not scored and so not among `promptTokens`): an echoed token's
+   * context is `promptIds` before its `position`.
+   */
+  promptIds?: number[];
   /** Σ ln p over the generated tokens. */
   logProb: number;
   finishReason: FinishReason;
@@ -148,8 +156,14 @@ export async function generate(
   let echoed: GeneratedToken[] | undefined;
   if (options.echoPrompt) {
     const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
-    echoed = scored.map((s) => {
+    // The tokens scoring gives back: all but the first and the begin-of-sequence markers (ScoreStream).
+    const bosId = model.bosId;
+    const positions: number[] = [];
+    for (let j = 1; j < promptTokens.length; j++) if (promptTokens[j].id !== bosId) positions.push(j);
+    const placed = positions.length === scored.length;
+    echoed = scored.map((s, k) => {
       const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives };
+      if (placed) token.position = positions[k];
       // As generated tokens: a prompt token that ends inside a character has no text of its own.
       if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(s.id));
       return token;
@@ -167,6 +181,10 @@ export async function generate(
   const completions: Completion[] = [];
   let yielded = Date.now();
   for (let index = 0; index < (options.numCompletions ?? 1); index++) {
+    // Each completion starts from a fresh run of the prompt, so that a seed gives the same text
+    // whatever ran before: a graph that quantizes its activations per run (int8) gives a token
+    // other numbers when its run holds other tokens, as a run after a cached prefix does.
+    await model.forgetContext?.();
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
     let windowStart = 0;
@@ -233,6 +251,7 @@ export async function generate(
       text: options.echoPrompt ? prompt + text : text,
       tokens,
       promptTokens: echoed,
+      ...(echoed ? { promptIds: promptTokens.map((t) => t.id) } : {}),
       logProb,
       finishReason,
       ...(stoppedBy ? { stoppedBy } : {}),

@@ -90,6 +90,17 @@ export interface LanguageModel {
     each: (index: number, logProbs: Float64Array) => void,
     signal?: CancelSignal,
   ): Promise<Float64Array>;
+  /**
+   * The log-probs of tokens [from, ids.length) given `ids[0..i)` each, and the whole distribution
+   * before token `distAt` (from ≤ distAt < ids.length), from one forward pass: what the hover needs
+   * of a word's tokens, for a model whose steps cost more than its passes.
+   */
+  spanScores?(ids: readonly number[], from: number, distAt: number, signal?: CancelSignal): Promise<SpanScores>;
+  /**
+   * Frees what the model keeps of the last sequence it ran (a transformer's KV cache, for hovers
+   * further on in the same document): when that document closes. The next request runs cold.
+   */
+  forgetContext?(): Promise<void>;
   /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
   ngramTrace?(context: readonly number[], id: number): NgramTrace;
   /**
@@ -108,6 +119,13 @@ export interface LanguageModel {
 /** A model's end-of-sequence tokens: all of them where it has several. */
 export function endOfSequenceIds(model: Pick<LanguageModel, 'eosId' | 'eosIds'>): readonly number[] {
   return model.eosIds ?? (model.eosId === undefined ? [] : [model.eosId]);
+}
+
+export interface SpanScores {
+  /** Index i - from: token i's log-prob. */
+  logProbs: Float64Array;
+  /** Log-probs of every vocabulary token before token `distAt`. */
+  distribution: Float64Array;
 }
 
 export interface SequenceScores {

@@ -90,8 +90,10 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
     runner: `engine, ${lm.info.device}`,
     loadSeconds: now() - t0,
     async once(r) {
+      // A full prefill: the cache of the last run forgotten (it shares the prompt).
+      await lm.forgetContext();
       const start = now();
-      await lm.nextLogProbs(ids.concat([r])); // a fresh context each run: a full prefill
+      await lm.nextLogProbs(ids.concat([r]));
       const prefillSeconds = now() - start;
       const g0 = now();
       let first = 0;

@@ -103,6 +103,8 @@ export function decodeResults(json: string | unknown, source: string): SavedResu
     const t: GeneratedToken = alternative(o, where);
     const rank = optional(o.rank, (x) => integer(x, `${where}.rank`, 1));
     if (rank !== undefined) t.rank = rank;
+    const position = optional(o.position, (x) => integer(x, `${where}.position`));
+    if (position !== undefined) t.position = position;
     const alts = optional(o.alternatives, (x) => array(x, `${where}.alternatives`, 1000).map((a, i) => alternative(a, `${where}.alternatives[${i}]`)));
     if (alts) t.alternatives = alts;
     return t;
@@ -159,10 +161,12 @@ export function decodeResults(json: string | unknown, source: string): SavedResu
     const o = object(v, where);
     const prompt = optional(o.promptTokens, (x) => tokens(x, `${where}.promptTokens`));
     const stoppedBy = optional(o.stoppedBy, (x) => token(x, `${where}.stoppedBy`));
+    const promptIds = optional(o.promptIds, (x) => array(x, `${where}.promptIds`, MAX_TOKENS).map((n, i) => integer(n, `${where}.promptIds[${i}]`)));
     return {
       text: string(o.text, `${where}.text`),
       tokens: tokens(o.tokens, `${where}.tokens`),
       ...(prompt ? { promptTokens: prompt } : {}),
+      ...(promptIds ? { promptIds } : {}),
       logProb: number(o.logProb, `${where}.logProb`),
       finishReason: o.finishReason === 'stopped' ? 'stopped' : finishReason(o.finishReason, `${where}.finishReason`),
       ...(stoppedBy ? { stoppedBy } : {}),

@@ -194,6 +194,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const uri = document.uri.toString();
     this.clearDocument(document);
     const model = await this.models.get();
+    this.models.runsOn(document);
     const sel = editor.selection;
     const scopeStart = sel.isEmpty ? 0 : document.offsetAt(sel.start);
     const scopeEnd = sel.isEmpty ? document.getText().length : document.offsetAt(sel.end);
@@ -292,6 +293,7 @@ export class TokenHeatmap implements vscode.Disposable {
     if (!s || !document) return;
     const model = await this.models.get();
     if (this.states.get(uri) !== s) return;
+    this.models.runsOn(document);
     if (model.server) {
       if (s.job) {
         s.job.byEdit = true;

@@ -37,6 +37,8 @@ export class ModelService implements vscode.Disposable {
   private fileWatch: ModelFileWatch | undefined;
   /** How device auto chose (the measured speeds, or why the playground's GPU was not used): for the tooltip. */
   deviceNote: string | undefined;
+  /** The document whose tokens the model last ran (hover, heat-map): it keeps their cache until that document closes. */
+  private contextDocument: string | undefined;
 
   constructor(
     private readonly modelsDir: string,
@@ -54,6 +56,12 @@ export class ModelService implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (['model', 'device', 'dtype', 'preferQuantized'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) void this.reload(true);
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        if (d.uri.toString() !== this.contextDocument) return;
+        this.contextDocument = undefined;
+        // A model that is going away frees its cache with itself.
+        void this.model?.forgetContext?.().catch(() => undefined);
       }),
     );
     // A new API key for the active server (Add remote model… on the same model) opens it again with the key.
@@ -92,6 +100,11 @@ export class ModelService implements vscode.Disposable {
     } catch {
       return false;
     }
+  }
+
+  /** Says that the model is about to run `document`'s tokens: their cache goes when it closes (a model change drops it anyway). */
+  runsOn(document: vscode.TextDocument): void {
+    this.contextDocument = document.uri.toString();
   }
 
   get current(): LanguageModel | undefined {

@@ -13,7 +13,7 @@ import { NextCharPredictor } from '../core/shannon/nextCharDistribution';
 import { PASSAGES } from '../core/shannon/passages';
 import { checkPageMessage } from '../core/shannon/validation';
 import type { LanguageModel } from '../core/model';
-import { needsLocalModel } from '../core/remote/serverModel';
+import { shannonNeedsLocalModel } from '../core/remote/serverModel';
 import type { FromPanel, ShannonView, ToPanel } from '../webview/shannonMessages';
 import type { ModelService } from './modelService';
 import type { ShannonStore } from './shannonStore';
@@ -184,7 +184,7 @@ export class ShannonGamePanel implements vscode.Disposable {
       if (signal.cancelled) return;
       // A character's probability sums over every token path that spells it: only a whole distribution gives it exactly.
       if (model.server) {
-        this.modelError = `${needsLocalModel(model.info.name, 'The model column')}, so the exact next-character probabilities cannot be had`;
+        this.modelError = shannonNeedsLocalModel(model.info.name);
         this.render();
         return;
       }

@@ -60,6 +60,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     let result = this.cache.get(key);
     if (result === undefined) {
       try {
+        this.models.runsOn(document);
         result = await tokenProbabilityAt(model, document, offset, settings.topK, token, scored);
       } catch (e) {
         if (e instanceof CancelledError) return undefined;

@@ -17,9 +17,9 @@ import { ngramBackoffSection } from './ngramBackoffSection';
 export interface ChosenToken {
   /** The model that produced the result (a spec of the page's config). */
   model: string;
-  /** The request's prompt; for a token of an echoed prompt '' (its start-of-text tokens), the prompt's tokens being in `before`. */
+  /** The request's prompt, encoded before `before`; none for a token of an echoed prompt, whose context is all in `before`. */
   prompt?: string;
-  /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: the prompt's tokens before it). */
+  /** Token ids after the prompt's and before the chosen token (for an echoed prompt token: the prompt's ids before it). */
   before: number[];
   /** For a generated token: how many of `before` its generation was given (a branch's continuation), which fixes the window it read. */
   generated?: number;

@@ -365,6 +365,8 @@ interface CompletionState {
   request: PlaygroundRequest;
   model: string;
   promptTokens: GeneratedToken[];
+  /** The prompt's ids, markers the echo leaves out included (Completion.promptIds). */
+  promptIds?: number[];
   branches: HTMLElement;
   /** The completion's own seed: its branches' seeds are made from it (branchSeed). */
   seed: number;
@@ -401,6 +403,7 @@ function completionView(
     request,
     model,
     promptTokens: prompt,
+    promptIds: c.promptIds,
     seed: c.seed,
     // A plain list (no ARIA tree, whose arrow-key navigation it does not have): each row names the branch it left.
     branches: el('ul', { class: 'branches', 'aria-label': 'Continuations from chosen alternatives', hidden: '' }),
@@ -503,14 +506,18 @@ function chooseToken(state: CompletionState, id: number, index: number, span?: E
 }
 
 function choosePromptToken(state: CompletionState, index: number, span?: Element | null, restoring = false): void {
+  const token = state.promptTokens[index];
+  // The context the token was scored in: the prompt's ids before it, with the start-of-text markers
+  // the echo leaves out (also one written in the prompt). A result without them (a model on a
+  // server) has the echoed tokens after the empty prompt's start of text.
+  const exact = state.promptIds && token.position !== undefined;
   showChosen(
     state,
     {
       model: state.model,
-      // The echoed tokens start after the start-of-text token(s), which the empty prompt encodes to.
-      prompt: '',
-      before: state.promptTokens.slice(0, index).map((t) => t.id),
-      token: state.promptTokens[index],
+      prompt: exact ? undefined : '',
+      before: exact ? state.promptIds!.slice(0, token.position) : state.promptTokens.slice(0, index).map((t) => t.id),
+      token,
       where: `token ${index + 1} of the prompt`,
     },
     { ...state.place, branch: 0, index, prompt: true },

@@ -199,7 +199,17 @@ function render(view: ShannonView): void {
   const model = s?.model;
   const row = (label: string, you: string, it: string) => el('tr', {}, el('th', { scope: 'row' }, label), el('td', {}, you), el('td', {}, it));
   summary.replaceChildren(
-    el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'You'), el('th', { scope: 'col' }, `Model: ${view.model.name ?? '…'}`))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        el('th', {}, ''),
+        el('th', { scope: 'col' }, 'You'),
+        el('th', { scope: 'col' }, `Model: ${view.model.name ?? '…'}${view.model.error ? ' (cannot play)' : ''}`),
+      ),
+    ),
     el(
       'tbody',
       {},

@@ -218,6 +218,27 @@ describe('inside views of a long prompt: the window the token was drawn or score
       assertLastRowIsTheToken(inside.lens!, b.tokens[k], `branch token ${k + 1}`);
     }
   });
+
+  it('an echoed prompt with a start-of-text marker written in it: each token after the marker is read with the marker in its context', async () => {
+    const prompt = 'The cat sat on the mat.<|endoftext|>Once upon a time there was a little house by the sea';
+    const options = { maxTokens: 0, temperature: 0, seed: 0, topKPerToken: LENS_TOP, echoPrompt: true };
+    const [c] = (await conn.request({ op: 'generate', prompt, options })).completions;
+    const ids = c.promptIds!;
+    const marker = model.bosId!;
+    const markerAt = ids.lastIndexOf(marker);
+    assert.ok(markerAt > 1, `the marker is a token of the prompt: ${JSON.stringify(ids)}`);
+    const after = c.promptTokens!.filter((t) => t.position! > markerAt);
+    assert.ok(after.length >= 8, `${after.length} echoed tokens after the marker`);
+    assert.ok(
+      c.promptTokens!.every((t) => t.position !== undefined && ids[t.position] === t.id),
+      'every echoed token has its place among the ids',
+    );
+    for (const t of after) {
+      // As the playground asks for an echoed token (playgroundPage.ts choosePromptToken).
+      const { inside } = await conn.request({ op: 'inside', before: ids.slice(0, t.position), token: t.id, k: LENS_TOP });
+      assertLastRowIsTheToken(inside.lens!, t, `prompt token ${JSON.stringify(t.text)} at ${t.position}`);
+    }
+  });
 });
 
 describe('inside views in words (src/playground/insideViews.ts)', () => {

@@ -128,7 +128,7 @@ describe('the word view', () => {
     }
   });
 
-  it("scores a word's tokens in ascending order, each context extending the one before, so that the KV cache steps (gpt-classics)", async function () {
+  it("scores a word's tokens in one forward pass (spanScores), else in ascending order, each context extending the one before, so that the KV cache steps (gpt-classics)", async function () {
     this.timeout(60000);
     const model: LanguageModel = await loadModel('gpt-classics');
     try {
@@ -137,16 +137,30 @@ describe('the word view', () => {
       // Hovering the word's last token: its earlier parts asked afterwards would each compute the whole context again.
       const at = text.indexOf('northern') + 'northern'.length - 1;
       const contexts: number[][] = [];
+      const spans: { ids: number[]; from: number; distAt: number }[] = [];
+      assert.ok(model.spanScores, 'a transformer scores spans');
       const counting: LanguageModel = Object.create(model, {
         nextLogProbs: { value: (context: readonly number[]) => (contexts.push([...context]), model.nextLogProbs(context)) },
+        spanScores: {
+          value: (ids: readonly number[], from: number, distAt: number) => (spans.push({ ids: [...ids], from, distAt }), model.spanScores!(ids, from, distAt)),
+        },
       });
       const window: ScoredSequence = { tokens, fromDocumentStart: true, contextStart: windowContextStart(model) };
       const facts = await hoverFactsAt(counting, window, at, { text, start: 0 }, 5);
       assert.ok(facts?.word && facts.word.parts.length >= 2, 'northern is several tokens');
+      assert.strictEqual(contexts.length, 0);
+      assert.strictEqual(spans.length, 1, 'one request for the whole word');
+      assert.strictEqual(spans[0].ids.length - spans[0].from, facts.word.parts.length, 'the span is the word');
+
+      // Without spanScores: one distribution per token, each context extending the one before.
+      const stepwise: LanguageModel = Object.create(counting, { spanScores: { value: undefined } });
+      const steps = await hoverFactsAt(stepwise, window, at, { text, start: 0 }, 5);
+      assert.ok(steps?.word);
       assert.strictEqual(contexts.length, facts.word.parts.length, 'one distribution per token of the word');
       for (let i = 1; i < contexts.length; i++)
         assert.deepStrictEqual(contexts[i].slice(0, contexts[i - 1].length), contexts[i - 1], `context ${i} extends context ${i - 1}`);
       assert.ok(contexts.every((c, i) => i === 0 || c.length === contexts[i - 1].length + 1));
+      facts.word.parts.forEach((p, i) => assert.ok(Math.abs(p.logProb - steps.word!.parts[i].logProb) < 1e-5, `part ${i}`));
     } finally {
       model.dispose?.();
     }

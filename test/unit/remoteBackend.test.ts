@@ -6,11 +6,13 @@
 import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../src/core/errors';
 import { generate } from '../../src/core/generation';
 import { parseRemoteRef, remoteSpec } from '../../src/core/remote/remoteRef';
+import { shannonNeedsLocalModel } from '../../src/core/remote/serverModel';
 import { placePieces } from '../../src/core/remote/tokenOffsets';
 import { scoreText, type TokenScore } from '../../src/core/scoring';
 import { heatmapServerOptions, scoreInServerChunks, scoreRange, serverHoverAt, serverHoverFacts } from '../../src/editor/serverScoring';
@@ -18,6 +20,7 @@ import { hoverMarkdown } from '../../src/editor/hoverContent';
 import { detectDialect, endpointFor, openRemote, remoteBackend } from '../../src/node/backends/remoteBackend';
 import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
 import { openaiDialect } from '../../src/node/remote/openaiDialect';
+import { modelKindsLabel } from '../../src/node/backends/registry';
 import { loadModel, recognizeModel } from '../../src/node/modelLoader';
 import type { RemoteLanguageModel } from '../../src/node/remote/remoteModel';
 import { EngineConnection } from '../../src/core/engine/engineClient';
@@ -75,6 +78,14 @@ describe('remote model references', () => {
     assert.throws(() => parseRemoteRef('http://h/v1?dialect=tgi#m'), /dialect must be one of/);
     assert.strictEqual(remoteSpec('http://h:1/v1/', 'org/m:1', 'llama.cpp'), 'http://h:1/v1?dialect=llama.cpp#org/m:1');
     assert.strictEqual(parseRemoteRef(remoteSpec('http://h:1/v1', 'a b#c'))!.model, 'a b#c');
+  });
+
+  it("wording (drive #23): the file dialog's kinds name no server; the Shannon game's refusal is one sentence after its colon", () => {
+    assert.doesNotMatch(modelKindsLabel(), /server|http/);
+    assert.match(modelKindsLabel(), /GGUF|ARPA/);
+    const why = shannonNeedsLocalModel('gpt-classics');
+    assert.match(why, /^gpt-classics runs on a server, .*\.$/);
+    assert.doesNotMatch(why.replace('LM: Select Model', ''), /:/, 'no colon after "The model could not play:"');
   });
 
   it('the registry gives a URL to the remote backend, named by its model, never resolved as a path', () => {
@@ -631,6 +642,17 @@ describe('lmp with a remote model', () => {
         const bad = await run(['score', '--model', `${server.base}#other`, file], {});
         assert.notStrictEqual(bad.code, 0);
         assert.match(bad.stderr, /has no model "other"; it serves toy-model/);
+        // In a terminal the fix is lmp's own (drive #17d), not the editor's LM: Select Model.
+        assert.match(bad.stderr, /curl http:\/\/127\.0\.0\.1:\d+\/v1\/models lists them; name one in --model URL#MODEL/);
+        const free = await new Promise<number>((resolve) => {
+          const probe = net.createServer().listen(0, '127.0.0.1', () => {
+            const port = (probe.address() as net.AddressInfo).port;
+            probe.close(() => resolve(port));
+          });
+        });
+        const refused = await run(['score', '--model', `http://127.0.0.1:${free}/v1#toy-model`, file], {});
+        assert.match(refused.stderr, /connection refused: .*fix the URL \(lmp --model URL#MODEL\)/);
+        assert.doesNotMatch(bad.stderr + refused.stderr, /LM: Select Model/);
       } finally {
         fs.rmSync(path.dirname(file), { recursive: true, force: true });
       }

@@ -285,6 +285,21 @@ describe('remote model against a hostile server', () => {
     assert.strictEqual(limiter.limit, 4);
   });
 
+  it('a server down to one request at once gets a second within seconds, answers or not: one long stream does not hold the rest back', async () => {
+    const limiter = new Limiter(4);
+    limiter.busy();
+    limiter.busy();
+    const held = await limiter.acquire();
+    const t0 = Date.now();
+    let second: (() => void) | undefined;
+    void limiter.acquire().then((release) => (second = release));
+    await waitFor(() => second !== undefined, 'a second request let out', 10_000);
+    assert.ok(Date.now() - t0 >= 4000, `let out after ${Date.now() - t0} ms, while the first still runs`);
+    assert.strictEqual(limiter.limit, 2);
+    held();
+    second!();
+  });
+
   it('a 429 storm: retries within a total budget, each wait told to listeners, and cancellable while waiting (H7)', async () => {
     const waits: ServerWait[] = [];
     const listen = (w: ServerWait) => waits.push(w);

@@ -9,7 +9,7 @@
  * most one piece instead of a whole document.
  */
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, ModelDescription, OpRequest, OpResult } from './protocol';
 
 type Pending = { resolve: (result: never) => void; reject: (e: Error) => void; onPartial?: (p: GeneratePartial) => void };
@@ -128,9 +128,18 @@ export class WorkerLanguageModel implements LanguageModel {
     private readonly release: () => void,
     readonly supervisor?: EngineHealthSource,
   ) {
-    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, vocabulary: _w, ...info } = description;
+    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, vocabulary: _w, spanScores, ...info } = description;
     this.info = info;
+    if (spanScores) {
+      this.spanScores = async (ids, from, distAt, signal) => {
+        if (signal?.cancelled || this.disposed) throw new CancelledError();
+        return this.channel.request({ op: 'spanScores', ids: [...ids], from, distAt }, signal);
+      };
+    }
   }
+
+  /** Present when the worker's model has it. */
+  readonly spanScores?: (ids: readonly number[], from: number, distAt: number, signal?: CancelSignal) => Promise<SpanScores>;
 
   get vocabSize(): number {
     return this.description.vocabSize;
@@ -155,6 +164,11 @@ export class WorkerLanguageModel implements LanguageModel {
     // A generation whose model was disposed between two steps ends as cancelled, as its step in flight does.
     if (signal?.cancelled || this.disposed) throw new CancelledError();
     return (await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal)).logProbs;
+  }
+
+  async forgetContext(): Promise<void> {
+    if (this.disposed) return;
+    await this.channel.request({ op: 'forgetContext' });
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {

@@ -49,6 +49,18 @@ export class EngineServer {
           reply('nextLogProbs', { logProbs: copy(logProbs) });
           break;
         }
+        case 'spanScores': {
+          const m = this.loaded().model;
+          if (!m.spanScores) throw new Error(`${m.info.name} does not score spans`);
+          const s = await m.spanScores(req.ids, req.from, req.distAt, signal);
+          reply('spanScores', { logProbs: copy(s.logProbs), distribution: copy(s.distribution) });
+          break;
+        }
+        case 'forgetContext': {
+          await this.loaded().model.forgetContext?.();
+          reply('forgetContext', {});
+          break;
+        }
         case 'sequenceLogProbs': {
           const logProbs = await this.loaded().model.sequenceLogProbs(req.ids, req.from, signal);
           reply('sequenceLogProbs', { logProbs: copy(logProbs) });
@@ -185,6 +197,7 @@ export function describe(m: LanguageModel): ModelDescription {
     ...(m.eosIds ? { eosIds: [...m.eosIds] } : {}),
     unkId: m.unkId,
     unsampleableIds: [...m.unsampleableIds],
+    ...(m.spanScores ? { spanScores: true } : {}),
     ...(m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface ModelDescription extends ModelInfo {
   eosIds?: number[];
   unkId?: number;
   unsampleableIds: number[];
+  /** Whether the model scores a span in one pass (LanguageModel.spanScores). */
+  spanScores?: boolean;
   /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker). */
   vocabulary?: PackedVocabulary;
 }
@@ -103,6 +105,9 @@ export interface EngineOps {
     request: { prompt?: string; before: number[]; generated?: number; token: number; k: number };
     result: { inside: ModelInside; texts: Record<number, string> };
   };
+  spanScores: { request: { ids: number[]; from: number; distAt: number }; result: { logProbs: Float64Array; distribution: Float64Array } };
+  /** Frees what the model keeps of the last sequence it ran (its document closed). */
+  forgetContext: { request: Record<never, never>; result: Record<never, never> };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 

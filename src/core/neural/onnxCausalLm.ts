@@ -9,7 +9,7 @@
 import type { BackendCapabilities } from '../backends/capabilities';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer } from '../model';
 import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { float16ToFloat32 } from './float16';
 import { insideOutputNames, insideViews, readInsideOutputs, type InsideOutputs } from './insideOutputs';
@@ -189,12 +189,32 @@ function checkAgainstConfig(graph: GraphSignature, config: CausalLmConfig, confi
   }
 }
 
+/**
+ * The last sequence the model ran (a hover's context, a heat-map's window, a generation so far):
+ * its KV cache and what it computed, so that a request sharing a prefix with it (a hover further
+ * on in the same document, the heat-map's next chunk, a hover after an edit near the end) runs only
+ * the tokens after that prefix. One per model: at most a window's cache (`maxCacheBytes`).
+ */
 interface Cache {
-  /** Every token of the context processed so far (the window is ids[windowStart..]). */
+  /** Every token of the sequence (the window is ids[windowStart..]). */
   ids: number[];
   windowStart: number;
   past: Tensor[];
+  /** The distribution (log-probs) after the last token. */
   last: Float64Array;
+  /** Token t's log-prob given the window before it, NaN where it was not computed (windowStart < t < ids.length). */
+  logProbs: Float64Array;
+  /** Token t's rank, 0 where it was not computed. */
+  ranks: Int32Array;
+}
+
+/** What `OnnxCausalLm.run` is asked for besides the distribution after the last token. */
+interface RunRequest {
+  /** Score tokens [scoresFrom, end): their log-probs (in the result's arrays, by token index). */
+  scoresFrom?: number;
+  ranks?: boolean;
+  /** Each scored token's whole distribution (a row reused from call to call). */
+  each?: (t: number, logProbs: Float64Array) => void;
 }
 
 /**
@@ -450,6 +470,105 @@ export class OnnxCausalLm implements LanguageModel {
     return cache;
   }
 
+  /**
+   * Runs the window ids[windowStart..) after the longest prefix it shares with the cache (the same
+   * window start, the same tokens), whose keys and values are kept, and returns the distribution
+   * after its last token and, as `request` asks, its tokens' scores (arrays indexed by token,
+   * cached ones included). The run becomes the cache, unless it is a prefix of the cache's
+   * sequence (a hover on an earlier word): the longer one stays. Every number is the one a run
+   * from the window's start gives: a token's row depends only on the tokens before it.
+   */
+  private async run(
+    ids: readonly number[],
+    windowStart: number,
+    request: RunRequest,
+  ): Promise<{ last: Float64Array; logProbs: Float64Array; ranks: Int32Array }> {
+    const end = ids.length;
+    const V = this.config.vocabSize;
+    const c = this.cache;
+    const shared = c && c.windowStart === windowStart ? sharedPrefix(ids, c.ids, end) : 0;
+    const logProbs = new Float64Array(end).fill(NaN);
+    const ranks = new Int32Array(end);
+    // Scores the cache has with this context: those of the shared tokens (the one after them comes from its last distribution).
+    const known = (t: number): boolean => !request.each && t < shared && !Number.isNaN(c!.logProbs[t]) && (!request.ranks || c!.ranks[t] > 0);
+    let scoresFrom = request.scoresFrom ?? end;
+    for (; scoresFrom < end && known(scoresFrom); scoresFrom++) {
+      logProbs[scoresFrom] = c!.logProbs[scoresFrom];
+      ranks[scoresFrom] = c!.ranks[scoresFrom];
+    }
+    // Nothing to run: the cache is this sequence, and has the scores asked for.
+    if (c && shared === c.ids.length && shared === end && scoresFrom === end) return { last: c.last, logProbs, ranks };
+    // Rows needed: those predicting tokens [scoresFrom, end), and the last one.
+    let rowsFrom = Math.min(scoresFrom - 1, end - 1);
+    const score = (t: number, row: Float64Array | Float32Array, offset: number, isLogSoftmax: boolean): void => {
+      if (t < (request.scoresFrom ?? end) || t >= end) return;
+      logProbs[t] = isLogSoftmax ? row[offset + ids[t]] : logSoftmaxAt(row as Float32Array, offset, V, ids[t]);
+      if (request.ranks) ranks[t] = rankAt(row, offset, V, ids[t]);
+    };
+    // The cache's last distribution is the row of its last token: a sequence that goes on from it starts there.
+    if (c && shared === c.ids.length && rowsFrom === shared - 1) {
+      score(shared, c.last, 0, true);
+      request.each?.(shared, c.last);
+      rowsFrom = shared;
+    }
+    let keep = Math.min(shared, rowsFrom);
+    let past: Tensor[];
+    if (!c || keep <= windowStart) {
+      keep = windowStart;
+      past = this.emptyPast();
+    } else if (keep === c.ids.length) past = c.past;
+    else if (c.past.some((t) => t.location === 'gpu-buffer')) {
+      // A cache on the GPU is not cut on the CPU: the window runs from its start.
+      keep = windowStart;
+      past = this.emptyPast();
+    } else past = c.past.map((t) => this.cachePrefix(t, keep - windowStart));
+    const fresh = ids.slice(keep);
+    let last: Float64Array = new Float64Array(0);
+    let row: Float64Array = new Float64Array(request.each ? V : 0);
+    const present = await this.prefill(fresh, keep - windowStart, past, rowsFrom - keep, (logits, first) => {
+      const rows = logits.length / V;
+      for (let r = 0; r < rows; r++) {
+        const i = keep + first + r;
+        if (i < rowsFrom) continue;
+        score(i + 1, logits, r * V, false);
+        // One row at a time, reused: nothing per token outlives the call.
+        if (request.each && i + 1 >= (request.scoresFrom ?? end) && i + 1 < end) request.each(i + 1, (row = logSoftmaxRow(logits, r * V, V, row)));
+        if (i === end - 1) last = logSoftmaxRow(logits, r * V, V);
+      }
+    });
+    if (past !== c?.past) for (const t of past) disposeTensor(t);
+    if (c && shared === end && end < c.ids.length) {
+      // A prefix of the cached sequence: the longer one stays.
+      for (const t of present) disposeTensor(t);
+      return { last, logProbs, ranks };
+    }
+    // The previous cache is superseded (its tensors were this run's input or copied from): free GPU buffers.
+    if (c) for (const t of c.past) disposeTensor(t);
+    const kept = c ? Math.min(keep, shared) : 0;
+    const cached = { logProbs: new Float64Array(end).fill(NaN), ranks: new Int32Array(end) };
+    if (c) {
+      cached.logProbs.set(c.logProbs.subarray(0, kept));
+      cached.ranks.set(c.ranks.subarray(0, kept));
+    }
+    for (let t = Math.max(kept, windowStart + 1); t < end; t++) {
+      if (!Number.isNaN(logProbs[t])) {
+        cached.logProbs[t] = logProbs[t];
+        cached.ranks[t] = ranks[t];
+      }
+    }
+    this.cache = { ids: ids.slice(), windowStart, past: present, last, ...cached };
+    return { last, logProbs, ranks };
+  }
+
+  /** The first `length` positions of a [1, heads, positions, head size] cache tensor, copied. */
+  private cachePrefix(t: Tensor, length: number): Tensor {
+    const [batch, heads, positions, size] = t.dims;
+    const data = t.data as Float32Array | Uint16Array;
+    const out = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(batch * heads * length * size);
+    for (let h = 0; h < batch * heads; h++) out.set(data.subarray(h * positions * size, (h * positions + length) * size), h * length * size);
+    return new this.ort.Tensor(t.type as 'float32', out as Float32Array, [batch, heads, length, size]);
+  }
+
   /** Serialises calls: the cache belongs to one sequence at a time. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
@@ -463,31 +582,36 @@ export class OnnxCausalLm implements LanguageModel {
       if (context.length === 0) throw new Error('a neural model needs at least one context token');
       const c = this.cache;
       const max = this.window;
-      const reusable = c !== undefined && context.length >= c.ids.length && context.length - c.windowStart <= max && startsWith(context, c.ids);
-      if (reusable && context.length === c!.ids.length) return c!.last;
-      let windowStart: number;
-      let past: Tensor[];
-      let done: number;
-      if (reusable) {
-        windowStart = c!.windowStart;
-        past = c!.past;
-        done = c!.ids.length;
-      } else {
-        // A context longer than the model's window restarts at half a window, so that later steps reuse it.
-        windowStart = context.length <= max ? 0 : nextWindowStart(context.length, max);
-        past = this.emptyPast();
-        done = windowStart;
-      }
-      const fresh = context.slice(done);
-      const V = this.config.vocabSize;
-      let last: Float64Array = new Float64Array(0);
-      const present = await this.prefill(fresh, done - windowStart, past, fresh.length - 1, (logits, first) => {
-        last = logSoftmaxRow(logits, (fresh.length - 1 - first) * V, V);
-      });
-      // The previous cache is superseded (it was this run's input when extending): free GPU buffers.
-      if (c) for (const t of c.past) disposeTensor(t);
-      this.cache = { ids: context.slice(), windowStart, past: present, last };
-      return last;
+      // A context that fits the cached window keeps its start; a longer one restarts at half a
+      // window, so that later steps reuse it.
+      const windowStart =
+        c && context.length - c.windowStart <= max && c.windowStart < context.length && sharedPrefix(context, c.ids, context.length) > c.windowStart
+          ? c.windowStart
+          : context.length <= max
+            ? 0
+            : nextWindowStart(context.length, max);
+      return (await this.run(context, windowStart, {})).last;
+    });
+  }
+
+  async spanScores(ids: readonly number[], from: number, distAt: number, signal?: CancelSignal): Promise<SpanScores> {
+    if (distAt < from || distAt >= ids.length) throw new Error(`spanScores: distAt ${distAt} is outside the span [${from}, ${ids.length})`);
+    let distribution = new Float64Array(0);
+    const logProbs = await this.sequenceDistributions(
+      ids,
+      from,
+      (i, row) => {
+        if (i === distAt - from) distribution = row.slice();
+      },
+      signal,
+    );
+    return { logProbs, distribution };
+  }
+
+  forgetContext(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.cache) for (const t of this.cache.past) disposeTensor(t);
+      this.cache = undefined;
     });
   }
 
@@ -524,27 +648,17 @@ export class OnnxCausalLm implements LanguageModel {
       const logProbs = new Float64Array(Math.max(0, n - from));
       const ranks = new Int32Array(withRanks ? logProbs.length : 0);
       const max = this.window;
-      const V = this.config.vocabSize;
       let start = Math.max(0, Math.min(from - windowKeep(max), n - max));
       let scored = Math.max(from, 1);
-      let row: Float64Array = new Float64Array(each ? V : 0);
       while (scored < n) {
         throwIfCancelled(signal);
         const end = Math.min(start + max, n);
         const first = Math.max(scored, start + 1);
-        // Logits of the window's tokens that predict a token to score: an overlapped window's first half is context only.
-        const present = await this.prefill(ids.slice(start, end), 0, this.emptyPast(), first - 1 - start, (logits, k) => {
-          const rows = logits.length / V;
-          for (let r = 0; r < rows; r++) {
-            const t = start + k + r + 1;
-            if (t < first || t >= end) continue;
-            logProbs[t - from] = logSoftmaxAt(logits, r * V, V, ids[t]);
-            // One row at a time, reused: nothing per token outlives the call.
-            if (each) each(t - from, (row = logSoftmaxRow(logits, r * V, V, row)));
-            if (withRanks) ranks[t - from] = rankAt(logits, r * V, V, ids[t]);
-          }
-        });
-        for (const t of present) disposeTensor(t);
+        const window = await this.run(ids.slice(0, end), start, { scoresFrom: first, ranks: withRanks, each: each && ((t, row) => each(t - from, row)) });
+        for (let t = first; t < end; t++) {
+          logProbs[t - from] = window.logProbs[t];
+          if (withRanks) ranks[t - from] = window.ranks[t];
+        }
         scored = end;
         start = Math.max(start + 1, nextWindowStart(end, max));
       }
@@ -662,10 +776,12 @@ function disposeTensor(t: Tensor): void {
   if (t.location === 'gpu-buffer') t.dispose();
 }
 
-function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
-  if (prefix.length > a.length) return false;
-  for (let i = prefix.length - 1; i >= 0; i--) if (a[i] !== prefix[i]) return false;
-  return true;
+/** How many of the first `limit` tokens of `a` equal `b`'s. */
+function sharedPrefix(a: readonly number[], b: readonly number[], limit: number): number {
+  const n = Math.min(limit, a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }
 
 function logSoftmaxRow(data: Float32Array, offset: number, V: number, out: Float64Array = new Float64Array(V)): Float64Array {
@@ -679,7 +795,7 @@ function logSoftmaxRow(data: Float32Array, offset: number, V: number, out: Float
 }
 
 /** 1 + entries of the row larger than the token's (the same order as the log-softmax). */
-function rankAt(data: Float32Array, offset: number, V: number, token: number): number {
+function rankAt(data: Float32Array | Float64Array, offset: number, V: number, token: number): number {
   const x = data[offset + token];
   let rank = 1;
   for (let i = 0; i < V; i++) if (data[offset + i] > x) rank++;

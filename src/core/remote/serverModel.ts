@@ -71,6 +71,11 @@ export interface ServerModel {
   generate(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]>;
 }
 
+/** Why the Shannon game's model column cannot play a model on a server: one sentence, after "The model could not play: ". */
+export function shannonNeedsLocalModel(modelName: string): string {
+  return `${modelName} runs on a server, which gives only its top-k log-probabilities, not the whole next-token distribution that exact next-character probabilities need; choose a local model (LM: Select Model) for this column.`;
+}
+
 /** The message of a feature that needs exact distributions over the whole vocabulary, which a server does not give. */
 export function needsLocalModel(modelName: string, feature: string): string {
   return `${feature} needs a local model: ${modelName} runs on a server, which gives only its top-k log-probabilities, not the model's whole next-token distribution`;

@@ -33,9 +33,12 @@ export function recognize(ref: ModelReference): { backend: ModelBackend; locatio
   return undefined;
 }
 
-/** The backends' models in a few words each, for a file dialog: "ARPA (…), LM Playground n-gram (…), or a Hugging Face model folder (…)". */
+/**
+ * The backends' models kept in files, in a few words each, for a file dialog: "ARPA (…), LM
+ * Playground n-gram (…), or a Hugging Face model folder (…)". A model on a server is no file.
+ */
 export function modelKindsLabel(): string {
-  const labels = BACKENDS.map((b) => b.label);
+  const labels = BACKENDS.filter((b) => b.id !== 'remote').map((b) => b.label);
   return labels.length > 1 ? `${labels.slice(0, -1).join(', ')}, or ${labels[labels.length - 1]}` : labels.join('');
 }
 

@@ -5,6 +5,7 @@
  * made before, and none after the model is disposed.
  */
 import { CancelledError, LmError, type CancelSignal } from '../../core/errors';
+import { pickModelHint } from '../../core/remote/fixHints';
 import { parseRemoteRef, type Dialect, type RemoteRef } from '../../core/remote/remoteRef';
 import type { RemoteDialect } from '../remote/dialect';
 import { Endpoint, NetworkError, type EndpointOptions } from '../remote/endpoint';
@@ -55,7 +56,7 @@ export async function openRemote(spec: string, options: EndpointOptions = {}): P
     const found = models.find((m) => m.id === ref.model);
     if (!found)
       throw new LmError(
-        `${ref.baseUrl}: the server has no model "${ref.model}"; it serves ${servedList(models.map((m) => m.id))} (LM: Select Model → Add remote model… lists them)`,
+        `${ref.baseUrl}: the server has no model "${ref.model}"; it serves ${servedList(models.map((m) => m.id))} (${pickModelHint(ref.baseUrl)})`,
       );
     return new RemoteLanguageModel(ref, dialect, endpoint, found.contextLength, undefined, found.markovContext);
   } catch (e) {

@@ -6,6 +6,7 @@
  * aborts the HTTP request, and errors that name the endpoint and the fix.
  */
 import { CancelledError, LmError, type CancelSignal } from '../../core/errors';
+import { fixUrlHint } from '../../core/remote/fixHints';
 import { describeServerError, errorMessage, type ErrorContext } from './serverErrors';
 
 export interface EndpointOptions {
@@ -110,21 +111,26 @@ const CANCEL_POLL_MS = 25;
 
 /** Answers, with no "busy" among them, after which a server is sent one more request at once. */
 const GROW_AFTER_ANSWERS = 8;
+/** Time without a "busy" answer after which a server is sent one more request at once, answers or not. */
+const GROW_AFTER_MS = 5000;
 
 /**
  * Requests in flight per origin, shared by every model on it; the queue is first come, first
  * served. A server that answers "busy" (429, 503) gets half as many at once (one at least), and
- * one more after each run of GROW_AFTER_ANSWERS answers, up to `max`: a server that queues little
- * is not knocked over by this client's own requests, and one that was only briefly busy gets its
- * parallel requests back.
+ * one more after each run of GROW_AFTER_ANSWERS answers or GROW_AFTER_MS without a "busy", up to
+ * `max`: a server that queues little is not knocked over by this client's own requests, and one
+ * long request (a stream) cannot hold the others back for long.
  */
 export class Limiter {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   /** Requests out at once now: `max`, less after the server said it was busy. */
   limit: number;
-  /** Answers since the last change of `limit`. */
+  /** Answers since the last change of `limit`, and when it changed. */
   private answered = 0;
+  private changedAt = 0;
+  /** Wakes the queue when the limit may grow with time. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly max: number) {
     this.limit = max;
@@ -134,18 +140,31 @@ export class Limiter {
   busy(): void {
     this.limit = Math.max(1, Math.floor(this.limit / 2));
     this.answered = 0;
+    this.changedAt = Date.now();
   }
 
   /** The server answered: after a run of answers, one more at once. */
   answer(): void {
     if (this.limit >= this.max || ++this.answered < GROW_AFTER_ANSWERS) return;
+    this.grow();
+  }
+
+  private grow(): void {
     this.limit++;
     this.answered = 0;
+    this.changedAt = Date.now();
     this.next();
   }
 
   async acquire(signal?: CancelSignal): Promise<() => void> {
-    while (this.active >= this.limit) {
+    for (;;) {
+      if (this.limit < this.max && Date.now() - this.changedAt >= GROW_AFTER_MS) this.grow();
+      if (this.active < this.limit) break;
+      if (this.limit < this.max && !this.timer)
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.wakeAll();
+        }, GROW_AFTER_MS);
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       if (signal?.cancelled) {
         this.next();
@@ -162,13 +181,21 @@ export class Limiter {
     };
   }
 
-  /** Cancelled waiters are woken so that they can leave the queue. */
+  /** Cancelled waiters are woken so that they can leave the queue (and all when the limit may have grown). */
   wakeAll(): void {
+    // Those that still cannot go set it again.
+    clearTimeout(this.timer);
+    this.timer = undefined;
     for (const w of this.waiting.splice(0)) w();
   }
 
   private next(): void {
     this.waiting.shift()?.();
+    // Nobody waits: nothing for the timer to wake.
+    if (this.waiting.length === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
   }
 }
 
@@ -421,7 +448,7 @@ export class Endpoint {
       if (why === 'closed') throw new LmError(`${this.name}: the remote model was closed while a request was out`);
       if (why === 'connect-timeout')
         throw new NetworkError(
-          `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (LM: Select Model)`,
+          `${this.name}: no answer within ${firstWait / 1000} s: the server is unreachable or too busy; check that it runs and that the URL is right (${fixUrlHint()})`,
         );
       if (why === 'read-timeout')
         throw new NetworkError(`${this.name}: the server went silent for ${this.options.readTimeoutMs / 1000} s in the middle of its answer: try again`);
@@ -582,8 +609,7 @@ export function describeNetworkError(e: unknown, name: string, midAnswer = false
   })();
   if (midAnswer || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
     return new NetworkError(`${name}: the connection dropped in the middle of the answer (the server stopped or restarted): try again once it runs`);
-  if (code === 'ECONNREFUSED')
-    return new NetworkError(`${name}: connection refused: no server listens at ${host}; start it, or fix the URL (LM: Select Model)`);
+  if (code === 'ECONNREFUSED') return new NetworkError(`${name}: connection refused: no server listens at ${host}; start it, or fix the URL (${fixUrlHint()})`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return new NetworkError(`${name}: the host name ${host.replace(/:\d+$/, '')} cannot be resolved (DNS); check it in the URL`);
   if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code))

@@ -4,6 +4,7 @@
  * `{"object": "error", "message", "type", "code"}`, Ollama `{"error": "…"}`.
  */
 import { LmError } from '../../core/errors';
+import { apiKeyHint, pickModelHint } from '../../core/remote/fixHints';
 
 export interface ErrorContext {
   /** The model the request named (a 404 is then most likely about it). */
@@ -31,15 +32,10 @@ export function errorMessage(body: string): string {
 export function describeServerError(status: number, body: string, name: string, context: ErrorContext = {}): LmError {
   const message = errorMessage(body);
   const said = `(${status}: ${message})`;
-  if (status === 401 || status === 403)
-    return new LmError(
-      `${name}: the server refused the API key ${said}; give the right key with LM: Select Model → Add remote model… (for lmp: the LMP_API_KEY variable)`,
-    );
+  if (status === 401 || status === 403) return new LmError(`${name}: the server refused the API key ${said}; give the right key with ${apiKeyHint()}`);
   if (status === 404) {
     if (context.model && (/model/i.test(message) || /not.?found/i.test(message)))
-      return new LmError(
-        `${name}: the server has no model "${context.model}" ${said}; pick one it lists (GET /v1/models) with LM: Select Model → Add remote model…`,
-      );
+      return new LmError(`${name}: the server has no model "${context.model}" ${said}; pick one it serves (${pickModelHint(name)})`);
     return new LmError(`${name}: not found ${said}: the URL should be the API's root ending in /v1, and the dialect must match the server`);
   }
   if (status === 400 || status === 422) {
