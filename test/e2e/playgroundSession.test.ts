@@ -140,7 +140,6 @@ describe('The playground keeps its results; the model list follows new models (c
     const saved = JSON.parse(fs.readFileSync(path.join(session.workspace, 'query.lmquery.json'), 'utf8'));
     assert.strictEqual(saved.prompt, PROMPT);
     assert.strictEqual(saved.results.cards[0].completions[0].branches.length, 2);
-    await wb.runCommand('Notifications: Clear All Notifications');
     // A new run replaces the results; the file brings them back.
     await fill('prompt', 'something else');
     await frame.locator('#run').click();
