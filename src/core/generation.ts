@@ -152,6 +152,8 @@ export async function generate(
   const seed = options.seed ?? randomSeed();
   const topKPerToken = options.topKPerToken ?? 0;
   const precededByText = prompt.length > 0;
+  // KenLM's whitespace models: words joined by spaces, a line break per sentence.
+  const joinsWords = model.tokenizer.sentencePerLine;
 
   let echoed: GeneratedToken[] | undefined;
   if (options.echoPrompt) {
@@ -164,6 +166,13 @@ export async function generate(
     echoed = scored.map((s, k) => {
       const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives };
       if (placed) token.position = positions[k];
+      // Words a tokenizer joins with spaces carry none of their own: the token shows the prompt's
+      // text from the previous token's end (a line break as itself, not </s>), so that the tokens
+      // spell the prompt.
+      if (joinsWords && placed && typeof input === 'string') {
+        const p = promptTokens[positions[k] - 1];
+        token.text = prompt.slice(p.start + p.length, s.start + s.length);
+      }
       // As generated tokens: a prompt token that ends inside a character has no text of its own.
       if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(s.id));
       return token;
@@ -213,6 +222,7 @@ export async function generate(
       const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
       if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(id));
       if (!precededByText && generated.length === 0) asTextStart(model, token);
+      if (joinsWords && !heal) token.text = spacedWord(model, generated, id, precededByText);
       if (topKPerToken > 0) {
         const described = describePosition(model, logProbs, id, topKPerToken);
         token.rank = described.rank;
@@ -291,6 +301,16 @@ function asTextStart(model: LanguageModel, token: GeneratedToken): void {
   const dropped = token.text.slice(0, token.text.length - shown.length);
   token.text = shown;
   if (token.bytes) token.bytes = token.bytes.slice(new TextEncoder().encode(dropped).length);
+}
+
+/**
+ * A word of a tokenizer that joins words with spaces, with the separator decoding puts before it
+ * (a space after a word, none at a line's start), so that the tokens spell the completion's text.
+ */
+function spacedWord(model: LanguageModel, generated: readonly number[], id: number, precededByText: boolean): string {
+  const previous = generated.length > 0 ? [generated[generated.length - 1]] : [];
+  const before = previous.length > 0 || precededByText;
+  return model.tokenizer.decode([...previous, id], before).slice(model.tokenizer.decode(previous, before).length);
 }
 
 const textsByModel = new WeakMap<LanguageModel, string[]>();

@@ -8,6 +8,9 @@ import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { loadModel } from '../../src/node/modelLoader';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { REPO, TableModel } from './helpers';
+import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
+import { addTextToTrainer } from '../../src/core/ngram/textTraining';
+import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
 
 // Symbols: <s>, </s>, x, y, z. From <s>: x; x → y (0.7) or z (0.3); y → z; z → x (0.6) or </s> (0.4).
 const toy = () =>
@@ -134,6 +137,22 @@ describe('generation', () => {
       d.tokens[0].alternatives!.map((a) => [a.text, a.logProb]),
       [['y', Math.log(0.7)]],
     );
+  });
+
+  it("a model that joins words with spaces (KenLM's whitespace kind): the echoed and generated tokens spell the text, separators included", async () => {
+    const trainer = new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    addTextToTrainer(trainer, 'the cat sat on the mat\nthe dog sat on the cat\na cat and a dog\n', 'whitespace');
+    const model = new NgramLanguageModel(trainer.build().model, 'whitespace', 'words');
+    const prompt = 'the cat  sat\nthe dog';
+    for (const seed of [1, 2, 3]) {
+      const [c] = await generate(model, prompt, { maxTokens: 12, temperature: 1, seed, echoPrompt: true });
+      assert.strictEqual(c.promptTokens!.map((t) => t.text).join(''), prompt, 'the echoed prompt');
+      assert.strictEqual(c.tokens.map((t) => t.text).join(''), c.text.slice(prompt.length), `seed ${seed}: ${JSON.stringify(c.text)}`);
+      assert.ok(
+        c.tokens.some((t) => t.text.startsWith(' ')),
+        'words after words carry their space',
+      );
+    }
   });
 
   it('can be cancelled', async () => {
