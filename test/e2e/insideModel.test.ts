@@ -333,12 +333,7 @@ describe('Inside the model with a model on a server (lmp serve, code-server)', f
   it('“continue with” grows a branch the server generates (the text the local model continues), and the panel says why it shows less', async function () {
     const { wb } = session;
     // The server's model made the active one, as a user adds it (LM: Select Model → Add remote model…).
-    await wb.runCommand('LM: Select Model');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
-    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
-    await wb.page.locator('.quick-input-widget input').fill(serve.baseURL);
-    await wb.page.keyboard.press('Enter');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+    await wb.addRemoteModel(serve.baseURL, 'gpt-classics');
     await wb.page.locator('.quick-input-widget', { hasText: 'API key' }).waitFor();
     await wb.page.keyboard.press('Enter');
     await wb.notification(/now using gpt-classics on server/).waitFor({ timeout: 120_000 });

@@ -99,12 +99,7 @@ describe('A remote model on a hostile server, in code-server', function () {
   });
 
   async function addRemote(model: string): Promise<void> {
-    await wb.runCommand('LM: Select Model');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
-    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
-    await wb.page.locator('.quick-input-widget input').fill(hostile.base);
-    await wb.page.keyboard.press('Enter');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: model }).first().click();
+    await wb.addRemoteModel(hostile.base, model);
     await wb.page.locator('.quick-input-widget', { hasText: 'API key' }).waitFor();
     await wb.page.keyboard.press('Enter');
     await wb.notification(new RegExp(`now using ${model}`)).waitFor({ timeout: 60_000 });

@@ -72,14 +72,7 @@ describe('A remote model: lmp serve in code-server', function () {
   });
 
   it('adds the remote model with LM: Select Model → Add remote model… (URL, its model list, no API key)', async function () {
-    await wb.runCommand('LM: Select Model');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
-    const input = wb.page.locator('.quick-input-widget input');
-    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
-    await input.fill(serve.base);
-    await wb.page.keyboard.press('Enter');
-    // The server's own list (GET /v1/models).
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+    await wb.addRemoteModel(serve.base, 'gpt-classics');
     await wb.page.locator('.quick-input-widget', { hasText: 'API key' }).waitFor();
     await wb.page.keyboard.press('Enter');
     await wb.notification(/now using gpt-classics on server/).waitFor({ timeout: 120_000 });
@@ -256,12 +249,8 @@ describe('A remote model: lmp serve in code-server', function () {
     await why.waitFor({ timeout: 120_000 });
     assert.match(await why.innerText(), /refused the API key/);
     await wb.page.mouse.move(5, 5);
-    await wb.runCommand('LM: Select Model');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+    await wb.addRemoteModel(serve.base);
     const input = wb.page.locator('.quick-input-widget input');
-    await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
-    await input.fill(serve.base);
-    await wb.page.keyboard.press('Enter');
     await wb.page.locator('.quick-input-widget', { hasText: 'wants an API key' }).waitFor({ timeout: 120_000 });
     await input.fill('s3cret');
     await wb.page.keyboard.press('Enter');
@@ -280,12 +269,7 @@ describe('A remote model: lmp serve in code-server', function () {
     fs.writeFileSync(settingsFile, JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
     try {
       await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor({ timeout: 120_000 });
-      await wb.runCommand('LM: Select Model');
-      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
-      await wb.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
-      await wb.page.locator('.quick-input-widget input').fill(serve.base);
-      await wb.page.keyboard.press('Enter');
-      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
+      await wb.addRemoteModel(serve.base, 'gpt-classics');
       // The key stored by the test before: Enter keeps it.
       await wb.page.locator('.quick-input-widget', { hasText: 'A key is stored for this server' }).waitFor();
       await wb.page.keyboard.press('Enter');

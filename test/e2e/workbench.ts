@@ -119,6 +119,20 @@ export class Workbench {
     return lines.join('\n').replace(/\u00a0/g, ' ');
   }
 
+  /**
+   * LM: Select Model → Add remote model…: the server's base URL, then (with `model`) that model of
+   * the server's list. Leaves the next step (its API key, or the server's complaint) to the caller.
+   */
+  async addRemoteModel(base: string, model?: string): Promise<void> {
+    await this.runCommand('LM: Select Model');
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add remote model…' }).first().click();
+    await this.page.locator('.quick-input-widget', { hasText: 'the server' }).waitFor();
+    await this.page.locator('.quick-input-widget input').fill(base);
+    await this.page.keyboard.press('Enter');
+    // The server's own list (GET /v1/models).
+    if (model) await this.page.locator('.quick-input-list .monaco-list-row', { hasText: model }).first().click();
+  }
+
   async runCommand(title: string): Promise<void> {
     await this.page.keyboard.press('Control+Shift+P');
     const input = this.page.locator('.quick-input-widget input');
