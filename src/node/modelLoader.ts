@@ -11,6 +11,7 @@ import type { LanguageModel } from '../core/model';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
 import type { ModelBackend, ModelLocation, OpenOptions, RecognizedModel } from './backends/backend';
 import { acceptedReferences, recognize } from './backends/registry';
+import { ngramBackend, ngramFileIn } from './backends/ngramBackend';
 import { describeFsError } from './modelFileStream';
 import type { ModelFacts } from './modelSummary';
 import { startEngineWorker } from './workerHost';
@@ -126,6 +127,24 @@ export function recognizeModel(spec: string, modelsDir = embeddedModelsDir(), ba
 }
 
 /** The options a model opens with: an embedded model runs the graph it ships (EMBEDDED_DTYPE). */
+/**
+ * The one file a local model is read from: a GGUF or n-gram file, or the n-gram file of a folder
+ * (a workspace-trained model's, which training again writes anew under the same name); undefined
+ * for embedded models, servers, Hugging Face folders and references that name nothing.
+ */
+export function modelFileOf(spec: string, modelsDir = embeddedModelsDir()): string | undefined {
+  if (isRemoteSpec(spec)) return undefined;
+  try {
+    const { location, embedded, backend } = recognizeModel(spec, modelsDir);
+    if (embedded) return undefined;
+    const stat = fs.statSync(location);
+    if (stat.isFile()) return location;
+    return stat.isDirectory() && backend.id === ngramBackend.id ? ngramFileIn(location) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function openOptions(model: RecognizedModel, options: OpenOptions): OpenOptions {
   return model.embedded ? { ...options, dtype: EMBEDDED_DTYPE } : options;
 }

@@ -3,14 +3,13 @@
  * A model that fails to load is reported and the previous one stays active; when there is none
  * (the first load, e.g. after a window reload with a bad setting) the embedded default runs instead.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { WorkerLanguageModel, type EngineHealth } from '../core/engine/engineClient';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import type { OpenOptions, RecognizedModel } from '../node/backends/backend';
-import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, openOptions, recognizeModel } from '../node/modelLoader';
+import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, modelFileOf, openOptions, recognizeModel } from '../node/modelLoader';
 import { AUTO_MEASURE_TIMEOUT_MS, AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode, withinDeadline } from './autoDevice';
 import { watchEventLoopDelay } from '../node/eventLoopDelay';
 import { ModelFileWatch, modelFileSignature } from '../node/modelFileWatch';
@@ -299,15 +298,9 @@ export class ModelService implements vscode.Disposable {
     return local;
   }
 
-  /** The file a local model was read from, when it is one file (a GGUF, an n-gram model), else undefined. */
+  /** The one file a local model was read from (modelFileOf), else undefined. */
   private modelFile(spec: string): string | undefined {
-    if (isRemoteSpec(spec)) return undefined;
-    try {
-      const { location, embedded } = recognizeModel(spec, this.modelsDir);
-      return !embedded && fs.statSync(location).isFile() ? location : undefined;
-    } catch {
-      return undefined;
-    }
+    return modelFileOf(spec, this.modelsDir);
   }
 
   /**

@@ -9,7 +9,6 @@ import * as vscode from 'vscode';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
-import { NGRAM_FILE_NAMES } from '../node/backends/ngramBackend';
 import { NgramTrainingJob } from '../node/trainingHost';
 import { splitHeldOut } from '../editor/heldOut';
 import { SECTION } from './settings';
@@ -114,11 +113,13 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           // Written to a temporary file and renamed: a cancelled or failed run leaves nothing behind.
           const dir = path.join(trainedDir, name);
           fs.mkdirSync(dir, { recursive: true });
-          const file = path.join(dir, NGRAM_FILE_NAMES[0]);
+          const file = path.join(dir, 'model.ngram.gz');
           const tmp = `${file}.partial`;
           // Compressed on libuv's thread pool: a large model's gzip would hold the host for seconds.
           fs.writeFileSync(tmp, await gzip(bytes, { level: 6 }));
           fs.renameSync(tmp, file);
+          // The folder's model is this file (a plain model.ngram would be read first).
+          fs.rmSync(path.join(dir, 'model.ngram'), { force: true });
           return { file: dir, tokens: done.tokens, ngrams: done.ngrams, perplexity, bitsPerChar, skipped };
         } catch (e) {
           job.cancel();

@@ -7,8 +7,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { ModelFileWatch, modelFileSignature } from '../../src/node/modelFileWatch';
+import { modelFileOf } from '../../src/node/modelLoader';
 import { REPO } from './helpers';
 
 const gguf = (name: string) => path.join(REPO, 'test', 'fixtures', 'models', 'gguf', `${name}.gguf`);
@@ -100,5 +102,26 @@ describe('watching the active model’s file', function () {
       await first.dispose();
       await second?.dispose();
     }
+  });
+
+  it('watches a workspace-trained model through its folder’s n-gram file, which training again replaces (not embedded models, servers or ONNX folders)', () => {
+    const trained = path.join(dir, 'workspace-3gram');
+    fs.mkdirSync(trained);
+    const model = path.join(trained, 'model.ngram.gz');
+    const arpa = (p: number) => `\\data\\\nngram 1=3\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n${p}\tword\n\n\\end\\\n`;
+    fs.writeFileSync(model, zlib.gzipSync(arpa(-0.3)));
+    assert.strictEqual(modelFileOf(trained), model, 'the folder is watched through its model file');
+    assert.strictEqual(modelFileOf(model), model);
+    assert.strictEqual(modelFileOf('ngram-classics'), undefined, 'an embedded model does not change');
+    assert.strictEqual(modelFileOf('http://127.0.0.1:9/v1#m'), undefined);
+    assert.strictEqual(modelFileOf(path.join(REPO, 'test', 'fixtures', 'models', 'tiny-llama')), undefined, 'an ONNX folder is several files');
+    // Training again writes a new file and renames it over the old one.
+    let changes = 0;
+    const watch = new ModelFileWatch(modelFileOf(trained)!, () => changes++);
+    fs.writeFileSync(`${model}.partial`, zlib.gzipSync(arpa(-0.2)));
+    fs.renameSync(`${model}.partial`, model);
+    watch.poll();
+    watch.poll();
+    assert.strictEqual(changes, 1, 'the retrained model is reported once');
   });
 });

@@ -22,7 +22,7 @@ import type { ModelBackend, ModelReference } from './backend';
 export const NGRAM_FILE_NAMES = ['model.ngram', 'model.ngram.gz'];
 
 /** The n-gram file in a folder: model.ngram, else model.ngram.gz, else its first .arpa file by name. */
-function ngramFileIn(dir: string): string | undefined {
+export function ngramFileIn(dir: string): string | undefined {
   const named = NGRAM_FILE_NAMES.map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
   if (named) return named;
   let listing: string[];
