@@ -76,6 +76,16 @@ function serverNote(): HTMLElement {
   );
 }
 
+/** Why a local model shows no inside views: they need outputs or counts it does not have. */
+function noViewsNote(): HTMLElement {
+  return el(
+    'p',
+    { class: 'muted no-inside-note' },
+    'This model shows no inside views: the logit lens and attention need an ONNX export whose graph also returns its hidden states and attention ' +
+      '(hidden_states.N and attentions.N outputs, as training/add_inside_outputs.py adds them), and the n-gram view a backoff n-gram model (README, "Inside the model").',
+  );
+}
+
 /** Fills `panel` with the chosen token's view; sections fill in as the engine answers. */
 export function showInside(panel: HTMLElement, ctx: InsideContext, options: InsidePanelOptions): void {
   const t = ctx.chosen.token;
@@ -129,7 +139,8 @@ export function showInside(panel: HTMLElement, ctx: InsideContext, options: Insi
         ),
       )
     : el('p', { class: 'muted' }, 'No alternatives: set top-k per token above 0 to see them and branch from them.');
-  const sections = insideSections(options.capabilities).map((s) => {
+  const offered = insideSections(options.capabilities);
+  const sections = offered.map((s) => {
     const body = el('div', { class: 'inside-body', role: 'status' }, 'computing…');
     s.render(ctx).then(
       (content) => body.replaceChildren(content),
@@ -142,7 +153,7 @@ export function showInside(panel: HTMLElement, ctx: InsideContext, options: Insi
   });
   const notes = [
     ...(options.branch && options.settings && alternatives.length ? [el('p', { class: 'muted branch-settings' }, options.settings)] : []),
-    ...(options.capabilities?.tokenizer === 'server' ? [serverNote()] : []),
+    ...(options.capabilities?.tokenizer === 'server' ? [serverNote()] : offered.length === 0 ? [noViewsNote()] : []),
   ];
   panel.replaceChildren(el('div', { class: 'inside-head' }, heading, close), facts, list, ...notes, ...sections);
   panel.hidden = false;

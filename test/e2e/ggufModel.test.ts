@@ -149,6 +149,9 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     const tip = frame.locator('#token-tip');
     await tip.waitFor({ state: 'visible' });
     assert.match(await tip.innerText(), /◀ chosen/);
+    // Chosen: the Inside panel says why a GGUF model has no lens, attention or n-gram view.
+    await frame.locator('#results .completion .tok.choosable:not(.prompt)').first().click();
+    await frame.locator('#inside .no-inside-note', { hasText: 'hidden_states.N' }).waitFor();
   }
 
   it('is in Compare Models with the bits per character the CLI gives', async function () {
