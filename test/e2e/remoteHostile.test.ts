@@ -38,6 +38,13 @@ function startHostile(): Promise<{ base: string; close: () => Promise<void> }> {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '20' }).end('{"error": {"message": "slow down"}}');
         return;
       }
+      // Only `slow` trickles its scoring answers: the streaming models' tests are about their
+      // streams, and a scoring request trickling for minutes would hold one of the few requests
+      // the client sends this server at once (fewer since `busy` answered 429).
+      if (body.model !== 'slow' && body.stream !== true) {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error": {"message": "this model only streams"}}');
+        return;
+      }
       // Four tokens, then the connection drops (a server killed mid-stream).
       const dying = body.model === 'dying' && body.stream === true;
       const endless = body.model === 'endless' || dying;
@@ -142,7 +149,7 @@ describe('A remote model on a hostile server, in code-server', function () {
     await wb.page.keyboard.press('Control+End');
     const before = await wb.editorText();
     await wb.runCommand('LM: Complete Selection');
-    const offer = wb.notification(/completion cut off after 4 tokens: .*The document was not changed\. Insert what arrived \(incomplete\)\?/);
+    const offer = await wb.notificationInCenter(/completion cut off after 4 tokens: .*The document was not changed\. Insert what arrived \(incomplete\)\?/);
     await offer.waitFor({ timeout: 60_000 });
     assert.strictEqual(await wb.editorText(), before, 'nothing inserted before the user says so');
     await wb.screenshot('hostile-dying-offer');

@@ -266,4 +266,13 @@ export class Workbench {
   notification(text: string | RegExp): Locator {
     return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
   }
+
+  /**
+   * A notification in the notification centre, which this opens: there whether or not a toast
+   * showed for it (after a wizard's input boxes, code-server sometimes shows none).
+   */
+  async notificationInCenter(text: string | RegExp): Promise<Locator> {
+    await this.runCommand('Notifications: Show Notifications');
+    return this.page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
+  }
 }
