@@ -17,8 +17,7 @@ export function xxh32(bytes: Uint8Array): number {
   // 4-byte words read little-endian through a typed view; an unaligned input is copied once.
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   const words = new Int32Array(aligned.buffer, aligned.byteOffset, n >>> 2);
-  const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-  const word = littleEndian
+  const word = LITTLE_ENDIAN
     ? (i: number) => words[i]
     : (i: number) => aligned[4 * i] | (aligned[4 * i + 1] << 8) | (aligned[4 * i + 2] << 16) | (aligned[4 * i + 3] << 24);
   let w = 0;
@@ -29,7 +28,7 @@ export function xxh32(bytes: Uint8Array): number {
     let v3 = 0;
     let v4 = -P1 | 0;
     const stripes = (n >>> 4) << 2;
-    if (littleEndian) {
+    if (LITTLE_ENDIAN) {
       for (; w < stripes; w += 4) {
         v1 = Math.imul(rotl((v1 + Math.imul(words[w], P2)) | 0, 13), P1);
         v2 = Math.imul(rotl((v2 + Math.imul(words[w + 1], P2)) | 0, 13), P1);
@@ -51,12 +50,7 @@ export function xxh32(bytes: Uint8Array): number {
   h = (h + n) | 0;
   for (; w < n >>> 2; w++) h = Math.imul(rotl((h + Math.imul(word(w), P3)) | 0, 17), P4);
   for (let i = w * 4; i < n; i++) h = Math.imul(rotl((h + Math.imul(aligned[i], P5)) | 0, 11), P1);
-  h ^= h >>> 15;
-  h = Math.imul(h, P2);
-  h ^= h >>> 13;
-  h = Math.imul(h, P3);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return avalanche(h);
 }
 
 /**
@@ -120,13 +114,18 @@ export class Xxh32 {
     let i = 0;
     for (; i + 4 <= n; i += 4) h = Math.imul(rotl((h + Math.imul(p[i] | (p[i + 1] << 8) | (p[i + 2] << 16) | (p[i + 3] << 24), P3)) | 0, 17), P4);
     for (; i < n; i++) h = Math.imul(rotl((h + Math.imul(p[i], P5)) | 0, 11), P1);
-    h ^= h >>> 15;
-    h = Math.imul(h, P2);
-    h ^= h >>> 13;
-    h = Math.imul(h, P3);
-    h ^= h >>> 16;
-    return h >>> 0;
+    return avalanche(h);
   }
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** xxHash32's final mix of the accumulated hash. */
+function avalanche(h: number): number {
+  h ^= h >>> 15;
+  h = Math.imul(h, P2);
+  h ^= h >>> 13;
+  h = Math.imul(h, P3);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
