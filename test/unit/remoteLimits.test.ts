@@ -6,7 +6,6 @@
  */
 import * as assert from 'assert';
 import * as http from 'http';
-import type { AddressInfo, Socket } from 'net';
 import { CancelledError } from '../../src/core/errors';
 import { generate } from '../../src/core/generation';
 import { parseRemoteRef } from '../../src/core/remote/remoteRef';
@@ -16,45 +15,30 @@ import { Endpoint, Limiter, limiterFor, serverWaits, type EndpointOptions, type 
 import { llamaCppDialect } from '../../src/node/remote/llamaCppDialect';
 import { openaiDialect } from '../../src/node/remote/openaiDialect';
 import { RemoteLanguageModel } from '../../src/node/remote/remoteModel';
+import { LoopbackServer } from './loopbackServer';
 
 type Handler = (body: Record<string, unknown>, res: http.ServerResponse, server: HostileServer, url: string) => void;
 
 /** A local server answering every request with `handler`; it counts requests and the connections the client closed. */
-class HostileServer {
-  private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
-  private readonly timers = new Set<ReturnType<typeof setInterval>>();
+class HostileServer extends LoopbackServer {
   requests = 0;
   /** Answers the client stopped reading (it closed the connection before the end). */
   closedEarly = 0;
-  port = 0;
 
   constructor(private readonly handler: Handler) {
-    this.server = http.createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c) => (raw += c));
-      req.on('end', () => {
-        this.requests++;
-        res.on('close', () => {
-          if (!res.writableFinished) this.closedEarly++;
-        });
-        this.handler(raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, res, this, req.url ?? '');
+    super();
+  }
+
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      this.requests++;
+      res.on('close', () => {
+        if (!res.writableFinished) this.closedEarly++;
       });
+      this.handler(raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, res, this, req.url ?? '');
     });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  get base(): string {
-    return `http://127.0.0.1:${this.port}/v1`;
   }
 
   /** Calls `f` every `ms` until the answer is closed (by either side). */
@@ -66,12 +50,6 @@ class HostileServer {
   private stop(t: ReturnType<typeof setInterval>): void {
     clearInterval(t);
     this.timers.delete(t);
-  }
-
-  async close(): Promise<void> {
-    for (const t of this.timers) this.stop(t);
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 

@@ -27,7 +27,7 @@
  *   errors: {error: "…"}
  */
 import * as http from 'http';
-import type { AddressInfo, Socket } from 'net';
+import { LoopbackServer } from './loopbackServer';
 
 export type Flavour = 'vllm' | 'llama.cpp' | 'ollama';
 
@@ -95,9 +95,7 @@ export type Fault =
   | { kind: 'malformed-json' }
   | { kind: 'slow'; ms: number };
 
-export class ReplayServer {
-  private server: http.Server;
-  private readonly sockets = new Set<Socket>();
+export class ReplayServer extends LoopbackServer {
   readonly requests: { method: string; url: string; body: unknown; headers: http.IncomingHttpHeaders; at: number }[] = [];
   /** Requests whose connection was closed by the client before an answer. */
   aborted = 0;
@@ -112,36 +110,14 @@ export class ReplayServer {
   ownTokenInTop = false;
   /** Changes the next scoring answers (vLLM echo) before they are sent: a hostile or broken server. */
   mangle: ((choice: { logprobs: Record<string, unknown[]>; prompt_logprobs?: unknown[] }) => void) | undefined;
-  port = 0;
   readonly models: string[];
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     readonly flavour: Flavour,
     models = ['toy-model'],
   ) {
+    super();
     this.models = models;
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  get base(): string {
-    return `http://127.0.0.1:${this.port}/v1`;
-  }
-
-  async close(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private later(ms: number, f: () => void): void {
@@ -152,7 +128,7 @@ export class ReplayServer {
     this.timers.add(t);
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
