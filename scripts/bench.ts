@@ -6,7 +6,7 @@
  * otherwise), and each stated target is judged: the run prints and writes "meets" or "misses".
  * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, training, ngramload, neural,
  * big, tokenizer, inline, serve, inside, gguf) and prints them without writing the file, to check a
- * change; BENCH_RUNS=1 and BENCH_LARGE_MIB=10 shorten it. The `big` section (a model of
+ * change (the training or ngramload section run alone replaces its own part of the file); BENCH_RUNS=1 and BENCH_LARGE_MIB=10 shorten it. The `big` section (a model of
  * SmolLM2-135M's shape) is built into a cache folder on first use; BENCH_BIG=0 skips it,
  * LMP_BENCH_MODEL names another folder.
  */
@@ -741,7 +741,9 @@ async function main(): Promise<void> {
     `Medians of ${RUNS} runs (3 for training); references run in the same process, so the ratios hold on a noisy shared machine better than the absolute figures. Each stated target is judged at the end: meets or misses.`,
   );
   if (sections.has('ngram')) ngramSection(say, targets, corpusTexts('train'), valid);
+  const trainingFrom = lines.length;
   if (sections.has('training')) await trainingSection(say, targets, ROOT, CORPUS, Number(process.env.BENCH_TRAIN_RUNS ?? 3));
+  const trainingLines = lines.slice(trainingFrom);
   const loadFrom = lines.length;
   if (sections.has('ngramload')) await ngramLoadSection(say, targets, ROOT, CORPUS, RUNS);
   const loadLines = lines.slice(loadFrom);
@@ -754,17 +756,24 @@ async function main(): Promise<void> {
   if (sections.has('inside')) await insideSection(say, valid, targets);
   if (sections.has('gguf')) ggufSection(say, targets);
   targetsSection(say, targets);
-  if (sections.size === 1 && sections.has('ngramload')) {
-    // Run alone (it takes minutes): its part of docs/BENCHMARKS.md is replaced, dated, with its targets.
+  // Run alone (the loading one takes minutes), a section replaces its part of docs/BENCHMARKS.md, dated, with its targets.
+  const alone = sections.size === 1 ? [...sections][0] : undefined;
+  const ownPart =
+    alone === 'ngramload'
+      ? { lines: loadLines, heading: '## Loading n-gram models' }
+      : alone === 'training'
+        ? { lines: trainingLines, heading: '## Training' }
+        : undefined;
+  if (ownPart) {
     const judged = targets.map((t) => `- ${t.target}: ${t.measured}, ${t.meets === undefined ? 'not judged' : `**${verdict(t.meets)}**`}`);
     const part = [
-      ...loadLines,
+      ...ownPart.lines,
       '',
-      `Measured by \`node out/scripts/bench.js ngramload\` on ${new Date().toISOString().slice(0, 10)} (${cpu}, ${os.cpus().length} cores, Node ${process.version}). Targets in this run:`,
+      `Measured by \`node out/scripts/bench.js ${alone}\` on ${new Date().toISOString().slice(0, 10)} (${cpu}, ${os.cpus().length} cores, Node ${process.version}). Targets in this run:`,
       '',
       ...judged,
     ];
-    replaceDocSection(path.join(ROOT, 'docs', 'BENCHMARKS.md'), '## Loading n-gram models', part);
+    replaceDocSection(path.join(ROOT, 'docs', 'BENCHMARKS.md'), ownPart.heading, part);
     console.log('\nits section of docs/BENCHMARKS.md is replaced');
     return;
   }
