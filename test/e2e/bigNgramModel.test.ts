@@ -1,40 +1,49 @@
 /**
- * End-to-end, in code-server: a large ARPA model (order 5, trained by `lmp train-ngram` from the
- * shared corpus and a copy of it with every word respelled, so about twice its vocabulary) as
- * lmPlayground.model. It loads in the engine's worker thread, not on the extension host's (the
- * extension logs the longest wait of the host's event loop during each load), and the editor's
- * features run on it there: hover, heat-map, Complete Selection, Compare Models.
+ * End-to-end, in code-server: a large ARPA model (order 5, over 500 MB, trained by `lmp
+ * train-ngram` from the shared corpus and three copies of it with every word respelled, so about
+ * four times its vocabulary) as lmPlayground.model. It loads in the engine's worker thread, not on
+ * the extension host's (the extension logs the longest wait of the host's event loop during each
+ * load), and the editor's features run on it there: hover, heat-map, Complete Selection, Compare
+ * Models.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CORPUS } from '../unit/helpers';
+import { IdleLoopReference } from './idleLoopReference';
 import { cli, useVsCode } from './session';
 
 /**
- * The longest the host's event loop may wait while the model loads. The product's target is 50 ms
- * (measured and printed here), but on a loaded 2-core machine the OS alone holds an idle event loop
- * for 60–165 ms while a worker thread loads (measured in plain Node; 40–104 ms in three runs at a
- * load average of 16): a bound of 50 would fail on scheduling, not on our code. This test printed
- * 24 ms on a quiet machine, 558 and 282 ms at load averages of 17 to 19 (2026-11-30): too unsteady for a
- * tighter bound. This one fails when the load runs on the host's thread (25–77 s for this file) or
- * blocks it for a second.
+ * The longest the host's event loop may wait, while the model loads, beyond what an idle event
+ * loop in another process waits in the same time window. On a loaded 2-core machine the OS alone
+ * holds an idle loop for 60–500 ms while a worker thread loads: a bare bound of 50 ms would fail on
+ * scheduling, not on our code; the reference's wait is the machine's share, the rest the host's.
  */
-const MAX_BLOCK_MS = 1000;
+const MAX_BLOCK_BEYOND_IDLE_MS = 50;
+/** Spellings of the corpus in the training text: the original and respelled copies. */
+const SPELLINGS = 4;
+const MIN_ARPA_BYTES = 500e6;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-big-ngram-'));
 const MODEL = path.join(dir, 'big.arpa');
 
 describe('A large ARPA model in the engine’s worker thread (code-server)', function () {
   before(function () {
-    // Two spellings of the corpus: its words, and each word with "~2" after it.
+    // The corpus's words, and copies with each word followed by "~2", "~3", ...
     const train = path.join(CORPUS, 'train');
     const files = fs.readdirSync(train).map((f) => path.join(train, f));
-    const respelled = path.join(dir, 'respelled.txt');
-    fs.writeFileSync(respelled, files.map((f) => fs.readFileSync(f, 'utf8').replace(/\S+/g, '$&~2')).join('\n'));
-    cli('train-ngram', '--order', '5', '--arpa', MODEL, ...files, respelled);
-    fs.rmSync(respelled);
-    console.log(`      (generated ${(fs.statSync(MODEL).size / 2 ** 20).toFixed(0)} MiB of ARPA)`);
+    const text = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    const respelled = Array.from({ length: SPELLINGS - 1 }, (_, i) => {
+      const file = path.join(dir, `respelled${i + 2}.txt`);
+      fs.writeFileSync(file, text.replace(/\S+/g, `$&~${i + 2}`));
+      return file;
+    });
+    const started = Date.now();
+    cli('train-ngram', '--order', '5', '--arpa', MODEL, ...files, ...respelled);
+    for (const f of respelled) fs.rmSync(f);
+    const bytes = fs.statSync(MODEL).size;
+    console.log(`      (generated ${(bytes / 2 ** 20).toFixed(0)} MiB of ARPA in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    assert.ok(bytes >= MIN_ARPA_BYTES, `the generated ARPA has ${bytes} bytes, fewer than ${MIN_ARPA_BYTES}`);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -51,19 +60,28 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     const { wb, server, workspace } = session;
     await wb.openFile('sentences.txt');
     await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
-    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': MODEL }));
-    await wb.page.locator('.statusbar-item', { hasText: 'big.arpa' }).first().waitFor({ timeout: 240_000 });
-
-    // The load's line in the extension's log: where it ran and the longest wait of the event loop.
-    const loaded = /loaded model big\.arpa \(.*\) from .* in (\d+) ms, in a worker thread; the host's event loop waited at most (\d+) ms meanwhile/;
-    // The log file is written a little after the status bar changes: polled until it has the line.
-    let match: RegExpMatchArray | null = null;
-    for (const deadline = Date.now() + 60_000; !match && Date.now() < deadline;) {
-      match = server.extensionLogs(400).match(loaded);
-      if (!match) await new Promise((resolve) => setTimeout(resolve, 200));
+    // The machine's own stall of an idle loop, watched over the same minutes as the load.
+    const reference = new IdleLoopReference();
+    let machineWait: number | undefined;
+    let match: RegExpMatchArray | null | undefined;
+    try {
+      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': MODEL }));
+      await wb.page.locator('.statusbar-item', { hasText: 'big.arpa' }).first().waitFor({ timeout: 240_000 });
+      match = await loadLine(server);
+      // The load's window: its log line's time (written right after it) less its duration.
+      if (match) {
+        const end = Date.parse(match[1].replace(' ', 'T'));
+        machineWait = reference.longestDelay(end - Number(match[2]), end);
+      }
+    } finally {
+      await reference.stop();
     }
     assert.ok(match, `the log names the load in a worker thread:\n${server.extensionLogs(100)}`);
-    console.log(`      (loaded in ${match[1]} ms; the host's event loop waited at most ${match[2]} ms; target 50 ms)`);
+    assert.ok(machineWait !== undefined, `the idle reference loop reported no window during the load (${reference.reported} in all)`);
+    const hostWait = Number(match[3]);
+    console.log(
+      `      (loaded in ${match[2]} ms; the host's event loop waited at most ${hostWait} ms meanwhile, an idle loop in another process ${machineWait} ms: ${(hostWait - machineWait).toFixed(0)} ms beyond it; target 50 ms)`,
+    );
 
     // Hover: the model's name and a surprisal for the word under the pointer.
     await wb.hoverWord('cheese');
@@ -110,6 +128,25 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     await wb.screenshot('big-ngram-compare');
 
     // Last, so that a failure here still shows whether the features work.
-    assert.ok(Number(match[2]) <= MAX_BLOCK_MS, `the extension host's event loop waited ${match[2]} ms while the model loaded (at most ${MAX_BLOCK_MS})`);
+    assert.ok(
+      hostWait - machineWait <= MAX_BLOCK_BEYOND_IDLE_MS,
+      `the extension host's event loop waited ${hostWait} ms while the model loaded, ${hostWait - machineWait} ms beyond an idle loop's ${machineWait} ms (at most ${MAX_BLOCK_BEYOND_IDLE_MS})`,
+    );
   });
 });
+
+/**
+ * The load's line in the extension's log (its time, duration and the longest wait of the host's
+ * event loop), or null: the log file is written a little after the status bar changes, so it is
+ * polled until it has the line.
+ */
+async function loadLine(server: { extensionLogs(lines: number): string }): Promise<RegExpMatchArray | null> {
+  const loaded =
+    /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \[info\] loaded model big\.arpa \(.*\) from .* in (\d+) ms, in a worker thread; the host's event loop waited at most (\d+) ms meanwhile/m;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    const match = server.extensionLogs(400).match(loaded);
+    if (match) return match;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return null;
+}
