@@ -255,7 +255,10 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
     const arr = r.type === 'f32' ? new Float32Array(data.buffer, start, r.length) : new Uint32Array(data.buffer, start, r.length);
     (orders[r.order - 1] as unknown as Record<string, unknown>)[r.field] = arr;
   }
-  orders[0].words = Uint32Array.from({ length: orders[0].count }, (_, i) => i);
+  // Unigram words are the identity (a plain loop: Uint32Array.from calls a function per entry).
+  const unigrams = new Uint32Array(orders[0].count);
+  for (let i = 0; i < unigrams.length; i++) unigrams[i] = i;
+  orders[0].words = unigrams;
   // Counts are read as u32 and kept a byte each.
   for (const o of orders) {
     const stored = o.counts as unknown as Uint32Array | undefined;
