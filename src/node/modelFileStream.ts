@@ -47,30 +47,6 @@ export function isGzipFile(file: string): boolean {
 }
 
 /**
- * The whole of `file` in one buffer of its size, read by as few calls as the OS allows (one for
- * any model file below 2 GiB): fs.promises.readFile reads in 512 KiB pieces, a trip to the thread
- * pool and back for each (about 30 ms for a 34 MB model against about 10). The buffer is not
- * zeroed first: every byte of it is read.
- */
-export async function readWholeFile(file: string): Promise<Buffer> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    const bytes = Buffer.allocUnsafeSlow(size);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await handle.read(bytes, at, size - at, at);
-      // The file shrank since its size was read: what is there is returned, and the reader says it is short.
-      if (bytesRead === 0) return bytes.subarray(0, at);
-      at += bytesRead;
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
  * The bytes of `file` (gunzipped if it starts with the gzip magic bytes), in chunks; a chunk is
  * only valid until the next one is asked for. Stops with a ModelFormatError naming the file as
  * soon as more than `maxBytes` come out; the decompressor is then destroyed, so that at most about

@@ -38,15 +38,12 @@ export function encodeArray(values: Uint32Array | Float32Array, layout: ArrayLay
  * Decodes `out.length` elements stored in `layout` from `stored` (4 bytes per element) into `out`,
  * bit for bit. Four elements at a time: one 4-byte read from each plane gives their four bytes,
  * a quarter of the reads of going byte by byte (this runs over every n-gram on every load).
- * Returns whether every element decoded from planes is the float32 bits of a log-probability (a
- * number in (-∞, 0], not NaN): a reader that checks them needs no second pass over the values.
- * Plain copies are not looked at (false).
  */
-export function decodeArray(stored: Uint8Array, layout: ArrayLayout, out: Uint32Array): boolean {
+export function decodeArray(stored: Uint8Array, layout: ArrayLayout, out: Uint32Array): void {
   const n = out.length;
   if (layout === 'plain') {
     new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(stored.subarray(0, 4 * n));
-    return false;
+    return;
   }
   // Planes start at multiples of n: not 4-byte aligned in general, so read through a DataView.
   const view = new DataView(stored.buffer, stored.byteOffset, 4 * n);
@@ -56,7 +53,6 @@ export function decodeArray(stored: Uint8Array, layout: ArrayLayout, out: Uint32
   const whole = n & ~3;
   const delta = layout === 'delta-planes';
   let sum = 0;
-  let bad = 0;
   let i = 0;
   for (; i < whole; i += 4) {
     const a = view.getUint32(i, true);
@@ -79,21 +75,10 @@ export function decodeArray(stored: Uint8Array, layout: ArrayLayout, out: Uint32
     out[i + 1] = x1;
     out[i + 2] = x2;
     out[i + 3] = x3;
-    bad |= notLogProb(x0) | notLogProb(x1) | notLogProb(x2) | notLogProb(x3);
   }
   for (; i < n; i++) {
     const x = stored[i] | (stored[p1 + i] << 8) | (stored[p2 + i] << 16) | (stored[p3 + i] << 24);
     sum = delta ? (sum + x) | 0 : x;
     out[i] = sum;
-    bad |= notLogProb(sum);
   }
-  return bad === 0;
-}
-
-/**
- * 1 unless the float32 bits `x` are +0 or a negative number other than -∞ (-0 and negative
- * subnormals included), or a NaN: its sign bit set and its exponent not all ones.
- */
-function notLogProb(x: number): number {
-  return x === 0 || (x < 0 && (x & 0x7f800000) !== 0x7f800000) ? 0 : 1;
 }

@@ -232,8 +232,6 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
   yield;
   let data: Uint8Array;
   let base: number;
-  // The orders whose log-probabilities the decoding found in range (no second pass over them).
-  const logProbChecked = h.counts.map(() => false);
   if (h.arrays.every((r) => r.layout === undefined || r.layout === 'plain')) {
     // Typed-array views need 4-byte alignment; copy once if the buffer is not aligned.
     data = (bytes.byteOffset + dataStart) % 4 === 0 ? bytes : bytes.slice();
@@ -244,8 +242,7 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
     base = 0;
     for (const r of h.arrays) {
       const stored = bytes.subarray(dataStart + r.offset, dataStart + r.offset + 4 * r.length);
-      const inRange = decodeArray(stored, r.layout ?? 'plain', new Uint32Array(data.buffer, r.offset, r.length));
-      if (r.field === 'logProb') logProbChecked[r.order - 1] = inRange;
+      decodeArray(stored, r.layout ?? 'plain', new Uint32Array(data.buffer, r.offset, r.length));
       yield;
     }
   }
@@ -255,16 +252,13 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
     const arr = r.type === 'f32' ? new Float32Array(data.buffer, start, r.length) : new Uint32Array(data.buffer, start, r.length);
     (orders[r.order - 1] as unknown as Record<string, unknown>)[r.field] = arr;
   }
-  // Unigram words are the identity (a plain loop: Uint32Array.from calls a function per entry).
-  const unigrams = new Uint32Array(orders[0].count);
-  for (let i = 0; i < unigrams.length; i++) unigrams[i] = i;
-  orders[0].words = unigrams;
+  orders[0].words = Uint32Array.from({ length: orders[0].count }, (_, i) => i);
   // Counts are read as u32 and kept a byte each.
   for (const o of orders) {
     const stored = o.counts as unknown as Uint32Array | undefined;
     if (stored) o.counts = new CompactCounts(stored);
   }
-  yield* checkTrie(orders, logProbChecked, fail);
+  yield* checkTrie(orders, fail);
   let vocab: Vocabulary;
   try {
     vocab = Vocabulary.fromWords(h.vocabulary);
@@ -362,18 +356,11 @@ function checkHeader(header: unknown, dataBytes: number, version: number, fail: 
  * are vocabulary ids sorted within each range, probabilities are finite and at most 1. One pass
  * over each order's values and one over its links: this runs over every n-gram on every load.
  */
-function* checkTrie(orders: NgramOrder[], logProbChecked: readonly boolean[], fail: (msg: string) => never): Generator<void> {
+function* checkTrie(orders: NgramOrder[], fail: (msg: string) => never): Generator<void> {
   const V = orders[0].count;
   for (let k = 0; k < orders.length; k++) {
     const o = orders[k];
-    // Log-probabilities already found in range while decoding leave only the backoffs to check.
-    const bad = logProbChecked[k]
-      ? o.backoff
-        ? firstBadBackoff(o.backoff)
-        : -1
-      : o.backoff
-        ? firstBadValues(o.logProb, o.backoff)
-        : firstBadLogProb(o.logProb);
+    const bad = o.backoff ? firstBadValues(o.logProb, o.backoff) : firstBadLogProb(o.logProb);
     if (bad >= 0) {
       const p = o.logProb[bad];
       if (!(p <= 0 && p > -Infinity)) fail(`${k + 1}-gram entry ${bad} has a bad log-probability ${p}`);
@@ -401,15 +388,6 @@ function* checkTrie(orders: NgramOrder[], logProbChecked: readonly boolean[], fa
 function firstBadLogProb(a: Float32Array): number {
   // Written as a negation so that NaN fails too.
   for (let i = 0; i < a.length; i++) if (!(a[i] <= 0 && a[i] > -Infinity)) return i;
-  return -1;
-}
-
-/** The first backoff not in (-∞, MAX_LOG10_BACKOFF] (NaN fails). */
-function firstBadBackoff(backoff: Float32Array): number {
-  for (let i = 0; i < backoff.length; i++) {
-    const b = backoff[i];
-    if (!(b <= MAX_LOG10_BACKOFF && b > -Infinity)) return i;
-  }
   return -1;
 }
 

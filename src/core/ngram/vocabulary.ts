@@ -19,11 +19,8 @@ export class Vocabulary {
   static fromWords(words: readonly string[]): Vocabulary {
     if (words.length > MAX_VOCABULARY) throw new Error(`${words.length} words are more than a vocabulary holds (${MAX_VOCABULARY})`);
     const v = new Vocabulary();
-    // One hash operation per word (a model's load builds this): a repeated word leaves the map short.
     for (let i = 0; i < words.length; i++) {
-      v.ids.set(words[i], i);
-      if (v.ids.size !== i + 1) throw new Error(`duplicate vocabulary word ${JSON.stringify(words[i])}`);
-      v.words.push(words[i]);
+      if (v.add(words[i]) !== i) throw new Error(`duplicate vocabulary word ${JSON.stringify(words[i])}`);
     }
     return v;
   }

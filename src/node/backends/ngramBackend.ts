@@ -14,7 +14,7 @@ import { readNgramBinaryInSlices } from '../../core/ngram/binaryFormat';
 import { ngramFileKind, SNIFF_BYTES, type NgramFileKind } from '../../core/ngram/ngramFromBytes';
 import { ngramFromChunks } from '../../core/ngram/ngramFromChunks';
 import { unpackTokenizer } from '../../core/ngram/packedVocabulary';
-import { describeFsError, formatBytes, isGzipFile, modelFileChunks, readWholeFile } from '../modelFileStream';
+import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from '../modelFileStream';
 import { ngramFacts } from '../modelSummary';
 import type { ModelBackend, ModelReference } from './backend';
 
@@ -65,11 +65,11 @@ export async function loadNgramFile(
   const text = kind === 'arpa';
   if (!text && size > maxBytes) throw new ModelFormatError(`file is ${formatBytes(size)}, above the ${formatBytes(maxBytes)} limit for model data`, file);
   if (kind === 'binary' && !gzipped) {
-    // Read straight into one buffer of the file's size (asynchronously, in one call): no chunk
-    // copied twice. The reader checks the length its header declares.
+    // Read straight into one buffer of the file's size (asynchronously, in pieces): no chunk copied
+    // twice. The reader checks the length its header declares.
     let bytes: Uint8Array;
     try {
-      bytes = await readWholeFile(file);
+      bytes = await fs.promises.readFile(file);
     } catch (e) {
       throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
     }
