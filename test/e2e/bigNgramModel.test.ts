@@ -2,25 +2,24 @@
  * End-to-end, in code-server: a large ARPA model (order 5, over 500 MB, trained by `lmp
  * train-ngram` from the shared corpus and three copies of it with every word respelled, so about
  * four times its vocabulary) as lmPlayground.model. It loads in the engine's worker thread, not on
- * the extension host's (the extension logs the longest wait of the host's event loop during each
- * load), and the editor's features run on it there: hover, heat-map, Complete Selection, Compare
- * Models.
+ * the extension host's (the extension logs, for each load, the longest wait of the host's event
+ * loop and the most its thread ran at a stretch), and the editor's features run on it there:
+ * hover, heat-map, Complete Selection, Compare Models.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CORPUS } from '../unit/helpers';
-import { IdleLoopReference } from './idleLoopReference';
 import { cli, useVsCode } from './session';
 
 /**
- * The longest the host's event loop may wait, while the model loads, beyond what an idle event
- * loop in another process waits in the same time window. On a loaded 2-core machine the OS alone
- * holds an idle loop for 60–500 ms while a worker thread loads: a bare bound of 50 ms would fail on
- * scheduling, not on our code; the reference's wait is the machine's share, the rest the host's.
+ * The most the extension host's thread may run between two 10 ms ticks of its event-loop watch
+ * while the model loads: how long its own work held the loop (the issue's 50 ms). The loop's
+ * longest wait is printed too, but not judged: on a loaded 2-core machine the OS alone holds an
+ * idle loop for 60–500 ms, so a bound on the wait would fail on scheduling, not on our code.
  */
-const MAX_BLOCK_BEYOND_IDLE_MS = 50;
+const MAX_RUN_MS = 50;
 /** Spellings of the corpus in the training text: the original and respelled copies. */
 const SPELLINGS = 4;
 const MIN_ARPA_BYTES = 500e6;
@@ -60,27 +59,13 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     const { wb, server, workspace } = session;
     await wb.openFile('sentences.txt');
     await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
-    // The machine's own stall of an idle loop, watched over the same minutes as the load.
-    const reference = new IdleLoopReference();
-    let machineWait: number | undefined;
-    let match: RegExpMatchArray | null | undefined;
-    try {
-      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': MODEL }));
-      await wb.page.locator('.statusbar-item', { hasText: 'big.arpa' }).first().waitFor({ timeout: 240_000 });
-      match = await loadLine(server);
-      // The load's window: its log line's time (written right after it) less its duration.
-      if (match) {
-        const end = Date.parse(match[1].replace(' ', 'T'));
-        machineWait = reference.longestDelay(end - Number(match[2]), end);
-      }
-    } finally {
-      await reference.stop();
-    }
-    assert.ok(match, `the log names the load in a worker thread:\n${server.extensionLogs(100)}`);
-    assert.ok(machineWait !== undefined, `the idle reference loop reported no window during the load (${reference.reported} in all)`);
-    const hostWait = Number(match[3]);
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': MODEL }));
+    await wb.page.locator('.statusbar-item', { hasText: 'big.arpa' }).first().waitFor({ timeout: 240_000 });
+    const match = await loadLine(server);
+    assert.ok(match, `the log names the load in a worker thread, with the longest run of the host's thread:\n${server.extensionLogs(100)}`);
+    const run = Number(match[3]);
     console.log(
-      `      (loaded in ${match[2]} ms; the host's event loop waited at most ${hostWait} ms meanwhile, an idle loop in another process ${machineWait} ms: ${(hostWait - machineWait).toFixed(0)} ms beyond it; target 50 ms)`,
+      `      (loaded in ${match[1]} ms; the host's event loop waited at most ${match[2]} ms meanwhile, its thread running at most ${run} ms of it between two ticks; target 50 ms)`,
     );
 
     // Hover: the model's name and a surprisal for the word under the pointer.
@@ -128,21 +113,18 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     await wb.screenshot('big-ngram-compare');
 
     // Last, so that a failure here still shows whether the features work.
-    assert.ok(
-      hostWait - machineWait <= MAX_BLOCK_BEYOND_IDLE_MS,
-      `the extension host's event loop waited ${hostWait} ms while the model loaded, ${hostWait - machineWait} ms beyond an idle loop's ${machineWait} ms (at most ${MAX_BLOCK_BEYOND_IDLE_MS})`,
-    );
+    assert.ok(run <= MAX_RUN_MS, `the extension host's thread ran ${run} ms at a stretch while the model loaded (at most ${MAX_RUN_MS})`);
   });
 });
 
 /**
- * The load's line in the extension's log (its time, duration and the longest wait of the host's
- * event loop), or null: the log file is written a little after the status bar changes, so it is
- * polled until it has the line.
+ * The load's line in the extension's log (its duration, the longest wait of the host's event loop
+ * and the longest run of its thread), or null: the log file is written a little after the status
+ * bar changes, so it is polled until it has the line.
  */
 async function loadLine(server: { extensionLogs(lines: number): string }): Promise<RegExpMatchArray | null> {
   const loaded =
-    /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \[info\] loaded model big\.arpa \(.*\) from .* in (\d+) ms, in a worker thread; the host's event loop waited at most (\d+) ms meanwhile/m;
+    /loaded model big\.arpa \(.*\) from .* in (\d+) ms, in a worker thread; the host's event loop waited at most (\d+) ms meanwhile, its thread running at most (\d+) ms between two 10 ms ticks/;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const match = server.extensionLogs(400).match(loaded);
     if (match) return match;
