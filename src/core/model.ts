@@ -27,6 +27,14 @@ export interface Tokenizer {
   readonly sentencePerLine: boolean;
   /** A token as text, for display. */
   tokenText(id: number): string;
+  /**
+   * Token `id` as it continues the tokens `previous` (text precedes them when `precededByText`):
+   * the text decode(previous + [id]) − decode(previous), so that a completion's tokens spell its
+   * text whatever the tokenizer puts between tokens or drops at the text's start (a space between
+   * whitespace-joined words, SentencePiece's "▁" at the start); with its bytes where tokens are
+   * bytes (which may end inside a character, whose text then cannot show them).
+   */
+  continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken;
   /** A byte-level tokenizer's token as UTF-8 bytes (which may end inside a character). */
   tokenBytes?(id: number): Uint8Array;
   /**
@@ -37,6 +45,12 @@ export interface Tokenizer {
    * the text it holds, not all of it).
    */
   cutPoint?(text: string): number;
+}
+
+export interface ContinuedToken {
+  text: string;
+  /** UTF-8 bytes, from a tokenizer with `tokenBytes`. */
+  bytes?: Uint8Array;
 }
 
 export interface ModelInfo {

@@ -180,7 +180,7 @@ function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly num
     tokens.push({ id, text: piece, start: text.length, length: piece.length });
     text += piece;
   }
-  return { text, tokens };
+  return { text, tokens, generated: ids.length };
 }
 
 /** Models may keep returning the same array (a cache): send a copy. */

@@ -2,7 +2,7 @@
 import type { BackendCapabilities } from '../backends/capabilities';
 import { throwIfCancelled, type CancelSignal } from '../errors';
 import { LN10 } from '../logMath';
-import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
+import type { ContinuedToken, LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
 import { groupDigits } from '../numberFormat';
 import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenizers/pretokenizers';
 import { editorCut, whitespaceCut } from '../tokenizers/textCuts';
@@ -49,6 +49,13 @@ export class NgramTokenizer implements Tokenizer {
 
   tokenText(id: number): string {
     return this.vocab.word(id);
+  }
+
+  /** A word's separator depends on the token before it alone: a space after a word, none at a line's start. */
+  continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken {
+    const last = previous.length > 0 ? [previous[previous.length - 1]] : [];
+    const preceded = last.length > 0 || precededByText;
+    return { text: this.decode([...last, id], preceded).slice(this.decode(last, preceded).length) };
   }
 
   cutPoint(text: string): number {
