@@ -68,6 +68,8 @@ export interface ModelInfo {
   device?: string;
   /** A neural model's precision variant: "fp32", "q4", "int8" … (core/neural/onnxVariants.ts). */
   precision?: string;
+  /** What the user should know about the model's numbers (an n-gram model whose probabilities do not sum to 1), said when it loads. */
+  warning?: string;
 }
 
 export interface LanguageModel {
