@@ -32,7 +32,8 @@ export interface Tokenizer {
    * the text decode(previous + [id]) − decode(previous), so that a completion's tokens spell its
    * text whatever the tokenizer puts between tokens or drops at the text's start (a space between
    * whitespace-joined words, SentencePiece's "▁" at the start); with its bytes where tokens are
-   * bytes (which may end inside a character, whose text then cannot show them).
+   * bytes (which may end inside a character, whose text then cannot show them). A special token
+   * that decoding leaves out (an end-of-text marker) shows its name.
    */
   continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken;
   /** A byte-level tokenizer's token as UTF-8 bytes (which may end inside a character). */

@@ -55,7 +55,9 @@ export class NgramTokenizer implements Tokenizer {
   continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken {
     const last = previous.length > 0 ? [previous[previous.length - 1]] : [];
     const preceded = last.length > 0 || precededByText;
-    return { text: this.decode([...last, id], preceded).slice(this.decode(last, preceded).length) };
+    const text = this.decode([...last, id], preceded).slice(this.decode(last, preceded).length);
+    // A marker decoding leaves out (<s>, </s> of the editor kind, <unk>) shows its name, as other tokenizers' special tokens do.
+    return { text: text === '' ? this.tokenText(id) : text };
   }
 
   cutPoint(text: string): number {
