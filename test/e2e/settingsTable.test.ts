@@ -551,7 +551,14 @@ describe('Every setting, set and seen (code-server)', function () {
         await download('test/big');
         // The error shows as a toast (by hand it does), but code-server sometimes shows none after a
         // command's input box: it is read in the notification centre, where it is either way.
-        await (await wb.notificationInCenter(/larger than the download limit of [\d.]+ MiB \(lmPlayground\.hub\.maxDownloadBytes\)/)).waitFor();
+        const limit = /larger than the download limit of [\d.]+ MiB \(lmPlayground\.hub\.maxDownloadBytes\)/;
+        const toast = await wb
+          .notification(limit)
+          .waitFor({ timeout: 15_000 })
+          .then(() => 'shown')
+          .catch(() => 'not shown within 15 s');
+        console.log(`      (the download-limit error's toast: ${toast})`);
+        await (await wb.notificationInCenter(limit)).waitFor();
         await wb.runCommand('Notifications: Clear All Notifications');
         await wb.page.keyboard.press('Escape');
       },
