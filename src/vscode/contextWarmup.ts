@@ -2,9 +2,9 @@
  * The first hover in a document without its cold start: while a document with hovers is shown,
  * the context a hover at the end of its visible lines would get is run into the active model's
  * cache in the background (LanguageModel.warmContext), after the document is shown, scrolled or
- * edited (debounced). The model gives way to every other request between two short passes; the
- * warm-up is cancelled when another document is shown, the document closes or the model changes,
- * and it never loads a model by itself (the model service and the status bar do).
+ * edited (debounced), the model loaded first if it is not yet (as the first hover would). The
+ * model gives way to every other request between two short passes; the warm-up is cancelled when
+ * another document is shown, the document closes or the model changes.
  */
 import * as vscode from 'vscode';
 import { hoverWarmIds } from '../editor/hoverFacts';
@@ -34,14 +34,11 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
   const warm = async () => {
     timer = undefined;
     const editor = vscode.window.activeTextEditor;
-    const model = models.current;
     const doc = editor?.document;
     const hover = doc && hoverSettings(doc);
     if (
       !editor ||
       !doc ||
-      !model?.warmContext ||
-      model.server ||
       !hoverWarmUp(doc) ||
       !hover?.enabled ||
       !languageEnabled(hover.languages, doc.languageId) ||
@@ -51,6 +48,9 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
       cancel();
       return;
     }
+    // A model that fails to load was reported by the model service; the hover stays quiet too.
+    const model = await models.get().catch(() => undefined);
+    if (!model?.warmContext || model.server || editor !== vscode.window.activeTextEditor) return;
     const visible = editor.visibleRanges.at(-1);
     if (!visible) return;
     const offset = doc.offsetAt(doc.lineAt(visible.end.line).range.end);
