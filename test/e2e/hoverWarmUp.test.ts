@@ -39,12 +39,12 @@ describe('Hover warm-up (code-server)', function () {
     }[];
     // All of the text's tokens (the CLI scores all but the first).
     assert.ok(Number(m[1]) >= scored.length, `${m[1]} tokens cached, the text has ${scored.length + 1}`);
-    await wb.hoverWord('chandler');
+    await wb.hoverWord('harbour');
     const hover = wb.hover();
     await hover.waitFor({ timeout: 120_000 });
     const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
-    const start = TEXT.indexOf('chandler');
-    const parts = scored.filter((t) => t.start < start + 8 && t.start + t.length > start);
+    const start = TEXT.indexOf('harbour');
+    const parts = scored.filter((t) => t.start < start + 7 && t.start + t.length > start);
     const hovered = parts.find((t) => text.includes(`surprisal −log₂ p = ${formatBits(surprisalBits(t.logprob))}`));
     assert.ok(hovered, `the hover shows the CLI's surprisal of one of ${parts.map((t) => JSON.stringify(t.text)).join(', ')}: ${text}`);
     await wb.page.mouse.move(5, 5);
