@@ -10,8 +10,10 @@ function inFreshThread(body: string): Promise<{ waited: EventLoopHold; held: Eve
   const source = `
     const { parentPort } = require('worker_threads');
     const { watchEventLoopDelay } = require(${JSON.stringify(require.resolve('../../src/node/eventLoopDelay'))});
-    // Spins until this thread has used ms more of CPU time (not wall time: a loaded machine stretches that).
-    const spinCpu = (ms) => { const start = process.cpuUsage(); for (;;) { const u = process.cpuUsage(start); if ((u.user + u.system) / 1000 >= ms) return; } };
+    // Spins until this thread has used ms more of CPU time: not wall time (a loaded machine stretches
+    // that), nor the process's (its other threads, the collector's among them, would count).
+    const threadNs = () => Number(require('fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]);
+    const spinCpu = (ms) => { const start = threadNs(); while (threadNs() - start < ms * 1e6); };
     const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     (async () => { ${body} })().then((r) => parentPort.postMessage(r));`;
   return new Promise((resolve, reject) => {
