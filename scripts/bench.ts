@@ -25,7 +25,7 @@ import { BIG_DECODE, BIG_DTYPES, BIG_PREFILL, HOVER_CONTEXT_TOKENS, benchBigMode
 import { benchBigModelBrowser } from './browserBigBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
-import { GGUF_VARIANTS, compareGguf, ggufTable, missingGgufBenchFiles, type GgufVariant } from './ggufSpeed';
+import { GGUF_VARIANTS, compareGguf, ggufTable, missingGgufBenchFiles, staleGgufBenchFiles, type GgufVariant } from './ggufSpeed';
 import { hugeArpaSection, ngramLoadSection } from './ngramLoadBench';
 import { benchInside } from './insideBench';
 import { benchRemote } from './remoteBench';
@@ -669,12 +669,16 @@ function ggufSection(say: Say, targets: Target[]): void {
   say('## GGUF on llama.cpp against ONNX on onnxruntime (the SmolLM2-135M-shape model)');
   say();
   const missing = missingGgufBenchFiles(BENCH_MODEL, BENCH_GGUF);
-  if (missing.length) {
-    const why = `skipped: the benchmark model's files are absent (${missing.map((m) => path.basename(m)).join(', ')}). Make them with \`/usr/bin/python3 training/make_fixtures.py --bench-shape smollm2-135m --out ${BENCH_MODEL}\`, then \`/usr/bin/python3 training/export_gguf.py ${BENCH_MODEL} ${BENCH_GGUF}/model-TYPE.gguf --type TYPE --pre smollm\` for TYPE f32, q8_0 and q4_0 (or set BENCH_MODEL_DIR, BENCH_GGUF_DIR).`;
+  const stale = missing.length ? [] : staleGgufBenchFiles(BENCH_GGUF);
+  if (missing.length || stale.length) {
+    const files = missing.length
+      ? `the benchmark model's files are absent (${missing.map((m) => path.basename(m)).join(', ')})`
+      : `${stale.map((m) => path.basename(m)).join(', ')} has its output matrix in Q4_0, as training/export_gguf.py wrote it before it followed llama-quantize (no real Q4_0 file has it): write it again`;
+    const why = `skipped: ${files}. Make them with \`/usr/bin/python3 training/make_fixtures.py --bench-shape smollm2-135m --out ${BENCH_MODEL}\`, then \`/usr/bin/python3 training/export_gguf.py ${BENCH_MODEL} ${BENCH_GGUF}/model-TYPE.gguf --type TYPE --pre smollm\` for TYPE f32, q8_0 and q4_0 (or set BENCH_MODEL_DIR, BENCH_GGUF_DIR).`;
     say(why);
     targets.push({
       target: `heat-map of ${HEATMAP_TOKENS} tokens (ranks) on the 135M-shape GGUF model within ${HEATMAP_SECONDS} s`,
-      measured: 'not measured (no model)',
+      measured: missing.length ? 'not measured (no model)' : 'not measured (a stale Q4_0 file)',
       meets: undefined,
     });
     return;
@@ -688,13 +692,21 @@ function ggufSection(say: Say, targets: Target[]): void {
     onRow: (label, s) => console.error(`  ${label}: ${JSON.stringify(s)}`),
   });
   say(
-    `Random weights in SmolLM2-135M's shape (llama, 30 layers, hidden 576, 9 query / 3 KV heads, vocabulary 49,152): its ONNX variants as \`training/make_fixtures.py --bench-shape smollm2-135m\` writes them, and the same weights as GGUF files (\`training/export_gguf.py --type f32|q8_0|q4_0 --pre smollm\`). One thread each, through the engine as the extension runs them, each variant in a process of its own, the variants taking turns run by run; medians of ${GGUF_RUNS} runs: a prefill of 64 tokens, 32 greedy decode steps, then the heat-map's scoring of ${HEATMAP_TOKENS} tokens of the valid text with ranks (\`sequenceScores\`; also per second of the process's CPU time, which on a shared machine is near what an idle core gives) and without (\`sequenceLogProbs\`, bits per character).${trained ? ' The last row is gpt-classics (trained on the corpus; 4.2M parameters, vocabulary 4,096, a window of 128 tokens) written as GGUF: a model trained on real text, whose first-ranked targets need no count.' : ''} Load average when the section began: ${load.toFixed(1)} on ${os.cpus().length} cores.`,
+    `Random weights in SmolLM2-135M's shape (llama, 30 layers, hidden 576, 9 query / 3 KV heads, vocabulary 49,152): its ONNX variants as \`training/make_fixtures.py --bench-shape smollm2-135m\` writes them, and the same weights as GGUF files (\`training/export_gguf.py --type f32|q8_0|q4_0 --pre smollm\`; the Q4_0 file's output matrix, tied to the embedding, is Q8_0, as llama.cpp's llama-quantize writes it for rows of 576, which do not split into Q6_K's blocks of 256). One thread each (the extension's own default on this machine: half the cores, ${Math.max(1, Math.floor(os.availableParallelism() / 2))} of ${os.availableParallelism()}), through the engine as the extension runs them, each variant in a process of its own, the variants taking turns run by run; medians of ${GGUF_RUNS} runs: a prefill of 64 tokens, 32 greedy decode steps, then the heat-map's scoring of ${HEATMAP_TOKENS} tokens of the valid text with ranks (\`sequenceScores\`; also per second of the process's CPU time, which on a shared machine is near what an idle core gives) and without (\`sequenceLogProbs\`, bits per character, on the next ${HEATMAP_TOKENS} tokens: the ONNX engine keeps its last scores and would hand them back).${trained ? ' The last row is gpt-classics (trained on the corpus; 4.2M parameters, vocabulary 4,096, a window of 128 tokens) written as GGUF: a model trained on real text, whose first-ranked targets need no count.' : ''} Load average when the section began: ${load.toFixed(1)} on ${os.cpus().length} cores.`,
   );
   say();
   for (const line of ggufTable(samples, variants)) say(line);
   say();
   say(
     "Ranks on GGUF: node-llama-cpp hands a whole distribution over only as a list of token/value pairs (some 10–20 ms a position at 49,152 tokens), so scoring evaluates each window once and reads each position's logits inside llama.cpp as often as it needs, before the next batch overwrites them (`src/node/gguf/llamaPositions.ts`): the target's logit, the largest and the sum of exponentials (the log-prob), then, for a target that is not first, two counts of the logits above a threshold just above and just below the target's (min-p at a temperature of 2⁶⁴), or its whole distribution where the counts do not settle it (another logit within float32 rounding of the target's). With random weights nearly every target is counted; a trained model's targets are first more often, which needs no count.",
+  );
+  say();
+  say(
+    "A Q4_0 output matrix (a file quantized with `llama-quantize --pure`, or our own Q4_0 file before it followed llama-quantize) makes every reading of a position several times slower, not the product itself: node-llama-cpp's linux-x64 binary loads its `zen4` CPU variant here (AVX-512, VNNI), which repacks Q4_0 matrices (`q4_0_8x8`), and the repacked product `gemm_q4_b32_8x8_q8_0_lut_avx` returns without `vzeroupper`. When it is the graph's last operation, the thread goes on with the upper halves of its vector registers dirty, and llama.cpp's samplers and the binding's reading loop (plain SSE code) pay for it on every instruction: a summary and two counts took 50 ms a position against 7–9 ms for the same weights with a Q8_0 output matrix (CPU time, 2026-11-30, perf: the time went to `expf` and the binding's loop, not to the product). Such files still score correctly, only slower; only a binding built with `vzeroupper` there would fix it.",
+  );
+  say();
+  say(
+    'Decode reads a whole distribution a step, which node-llama-cpp 3.22.1 hands over only as a JavaScript array of token/value pairs built one element at a time, sorted by value first (`sampleToken` with `logits`): about 13–17 ms of CPU a step at 49,152 tokens, most of it building the array (perf, 2026-11-30: about two thirds N-API element stores, a quarter the sort). The binding has no call that gives the logits as a typed array, and having llama.cpp sort them beforehand (a top-k of the whole vocabulary, whose bucket sort the binding then need not redo) measured the same (16.2 against 16.8 ms a call), so decode keeps that cost.',
   );
   const gguf = samples.filter((_, i) => i < GGUF_VARIANTS.length && variants[i].gguf);
   const worst = Math.max(...gguf.map((s) => s.scoresSeconds));

@@ -14,7 +14,10 @@ permuted to llama.cpp's rotary layout, as the converter does), qwen2 (q/k/v bias
 layout is Hugging Face's) and gpt2 (gpt-classics). Tokenizers: SentencePiece BPE with byte fallback (tokenizer.ggml.model
 "llama"; scores from tokenizer.model) and byte-level BPE (model "gpt2" with merges; the
 pre-tokenizer named by --pre, by default the model type's). Matrices are stored as --type says
-(f32, f16, q8_0, q4_0), norms and biases as float32.
+(f32, f16, q8_0, q4_0), norms and biases as float32, except the output matrix (or the token
+embedding tied to it) of a q4_0 file, which gets the type llama.cpp's llama-quantize gives it: Q6_K,
+or Q8_0 where its rows do not split into Q6_K's blocks of 256 (SmolLM2-135M's 576): a Q4_0 file
+made here is like the Q4_0 files people download.
 """
 import argparse
 import json
@@ -73,6 +76,15 @@ def onnx_weights(folder):
         elif node.name == "/MatMul" and weight is not None:
             state["lm_head.weight"] = weight.T
     return state
+
+
+def output_type(kind, columns):
+    """The type llama-quantize (llama_tensor_get_type) gives the output matrix, and the token embedding
+    when it is tied to it: Q6_K for the 4-bit types, falling back to Q8_0 when a row's length is not a
+    multiple of Q6_K's 256; f32, f16 and q8_0 stay as they are."""
+    if kind != "q4_0":
+        return kind
+    return "q6_k" if columns % 256 == 0 else "q8_0"
 
 
 def permute_rotary(w, heads):
@@ -163,7 +175,7 @@ def export_gpt2(folder, out, kind):
     w.add("gpt2.attention.layer_norm_epsilon", float(config["layer_norm_epsilon"]))
     w.add("gpt2.vocab_size", Typed(UINT32, config["vocab_size"]))
     add_tokenizer(w, folder, config, config["vocab_size"], "gpt-2")
-    w.add_tensor("token_embd.weight", state["wte.weight"], kind)
+    w.add_tensor("token_embd.weight", state["wte.weight"], output_type(kind, d))  # tied to the output
     w.add_tensor("position_embd.weight", state["wpe.weight"])
     for n in range(config["n_layer"]):
         p = f"h.{n}."
@@ -209,7 +221,9 @@ def export(folder, out, kind, pre=None):
     w.add(f"{arch}.vocab_size", Typed(UINT32, embed.shape[0]))
     add_tokenizer(w, folder, config, embed.shape[0], pre or {"qwen2": "qwen2"}.get(arch, "gpt2"))
 
-    w.add_tensor("token_embd.weight", embed, kind)
+    lm_head = state.get("lm_head.weight")
+    tied = lm_head is None or (lm_head.shape == embed.shape and np.array_equal(lm_head, embed))
+    w.add_tensor("token_embd.weight", embed, output_type(kind, hidden) if tied else kind)
     for n in range(config["num_hidden_layers"]):
         p = f"model.layers.{n}."
         w.add_tensor(f"blk.{n}.attn_norm.weight", state[p + "input_layernorm.weight"])
@@ -223,9 +237,8 @@ def export(folder, out, kind, pre=None):
             if bias is not None:
                 w.add_tensor(f"blk.{n}.{gg}.bias", bias)
     w.add_tensor("output_norm.weight", state["model.norm.weight"])
-    lm_head = state.get("lm_head.weight")
-    if lm_head is not None and not (lm_head.shape == embed.shape and np.array_equal(lm_head, embed)):
-        w.add_tensor("output.weight", lm_head, kind)  # else tied: llama.cpp multiplies by token_embd
+    if not tied:
+        w.add_tensor("output.weight", lm_head, output_type(kind, hidden))  # else llama.cpp multiplies by token_embd
     w.write(out)
     return os.path.getsize(out)
 

@@ -1,5 +1,5 @@
 """A GGUF version 3 writer (the file format of llama.cpp, LM Studio and Ollama): metadata, tensor
-infos and tensor data, with float32, Q8_0 and Q4_0 tensors quantized as ggml's reference
+infos and tensor data, with float32, Q8_0, Q4_0 and Q6_K tensors quantized as ggml's reference
 quantizers do (ggml-org/ggml docs/gguf.md describes the format).
 
     w = GgufWriter()
@@ -19,7 +19,7 @@ ALIGNMENT = 32
 UINT8, INT8, UINT16, INT16, UINT32, INT32, FLOAT32, BOOL, STRING, ARRAY, UINT64, INT64, FLOAT64 = range(13)
 
 # ggml_type and its block: (type id, values per block, bytes per block)
-TENSOR_TYPES = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q8_0": (8, 32, 34)}
+TENSOR_TYPES = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q8_0": (8, 32, 34), "q6_k": (14, 256, 210)}
 
 # general.file_type (llama_ftype) of a file whose matrices have that type
 FILE_TYPES = {"f32": 0, "f16": 1, "q4_0": 2, "q8_0": 7}
@@ -109,6 +109,65 @@ def quantize_q4_0(x):
     return out.tobytes()
 
 
+def _nearest_int(x):
+    """ggml's nearest_int: to the nearest integer, halves to even (its float trick adds 1.5 * 2**23)."""
+    return np.rint(x).astype(np.int32)
+
+
+def _q6_k_sub_block_scales(x):
+    """make_qx_quants(16, 32, x, L, rmse_type 1) on every row of x [n, 16]: a scale each, picked among
+    the 19 candidates -(32 + 0.1 is)/max (is = 0, -9 … 9) by the error weighted by x²."""
+    x = x.astype(np.float32)
+    idx = np.abs(x).argmax(axis=1)
+    vmax = x[np.arange(x.shape[0]), idx]
+    zero = np.abs(vmax) < 1e-15
+    safe = np.where(zero, np.float32(1), vmax)
+    w = x * x
+    best_scale = np.zeros(x.shape[0], dtype=np.float32)
+    best = np.full(x.shape[0], -np.inf, dtype=np.float32)
+    for k, step in enumerate([0] + [s for s in range(-9, 10) if s != 0]):
+        iscale = (-(np.float32(32) + np.float32(0.1) * np.float32(step)) / safe).astype(np.float32)
+        l = np.clip(_nearest_int(iscale[:, None] * x), -32, 31).astype(np.float32)
+        sumlx = (w * x * l).sum(axis=1, dtype=np.float32)
+        suml2 = (w * l * l).sum(axis=1, dtype=np.float32)
+        scale = np.divide(sumlx, suml2, out=np.zeros_like(sumlx), where=suml2 != 0)
+        if k == 0:
+            better = np.ones(x.shape[0], dtype=bool)  # the first candidate is where the search starts
+        else:
+            better = (suml2 > 0) & (sumlx * sumlx > best * suml2)
+        best_scale = np.where(better, scale, best_scale)
+        best = np.where(better, scale * sumlx, best)
+    return np.where(zero, np.float32(0), best_scale).astype(np.float32)
+
+
+def quantize_q6_k(x):
+    """ggml's quantize_row_q6_K_ref on rows whose length is a multiple of 256: per super-block of 256
+    a float16 scale, 16 int8 scales (one per 16 values) and 6-bit quants stored as 4 low bits (ql)
+    and 2 high bits (qh), in the order ggml's dot products read them."""
+    blocks = x.astype(np.float32).reshape(-1, 256)
+    n = blocks.shape[0]
+    scales = _q6_k_sub_block_scales(blocks.reshape(-1, 16)).reshape(n, 16)
+    pick = np.abs(scales).argmax(axis=1)
+    max_scale = scales[np.arange(n), pick]
+    empty = np.abs(max_scale) < 1e-15
+    iscale = (np.float32(-128) / np.where(empty, np.float32(1), max_scale)).astype(np.float32)
+    d16 = np.where(empty, 0, (np.float32(1) / iscale)).astype(np.float16)
+    sc = np.where(empty[:, None], 0, np.minimum(127, _nearest_int(iscale[:, None] * scales))).astype(np.int8)
+    d = d16.astype(np.float32)[:, None] * sc.astype(np.float32)  # [n, 16]
+    sub = blocks.reshape(n, 16, 16)
+    q = np.clip(_nearest_int(np.divide(sub, d[:, :, None], out=np.zeros_like(sub), where=d[:, :, None] != 0)), -32, 31)
+    # A sub-block whose scale is 0 gets quants of 0 here (ggml keeps its search's; either way they multiply 0).
+    L = (q + 32).astype(np.uint8).reshape(n, 2, 4, 32)  # [block, half of 128, quarter of 32, l]
+    ql = np.concatenate([L[:, :, 0] & 15 | (L[:, :, 2] & 15) << 4, L[:, :, 1] & 15 | (L[:, :, 3] & 15) << 4], axis=2)
+    qh = L[:, :, 0] >> 4 | (L[:, :, 1] >> 4) << 2 | (L[:, :, 2] >> 4) << 4 | (L[:, :, 3] >> 4) << 6
+    out = np.empty((n, 210), dtype=np.uint8)
+    out[:, :128] = ql.reshape(n, 128)
+    out[:, 128:192] = qh.reshape(n, 64)
+    out[:, 192:208] = sc.view(np.uint8)
+    out[:, 208:] = d16.view(np.uint8).reshape(n, 2)
+    return out.tobytes()
+
+
 def dequantize(data, kind, shape):
     """The float32 values a quantized tensor stands for (for references and tests)."""
     if kind == "f32":
@@ -123,6 +182,17 @@ def dequantize(data, kind, shape):
         d = b[:, :2].copy().view(np.float16).astype(np.float32)
         q = np.concatenate([b[:, 2:] & 15, b[:, 2:] >> 4], axis=1).astype(np.float32) - 8
         return (q * d).reshape(shape)
+    if kind == "q6_k":
+        b = raw.reshape(-1, 210)
+        n = b.shape[0]
+        ql = b[:, :128].reshape(n, 2, 64)
+        qh = b[:, 128:192].reshape(n, 2, 32)
+        low = np.stack([ql[:, :, :32] & 15, ql[:, :, 32:] & 15, ql[:, :, :32] >> 4, ql[:, :, 32:] >> 4], axis=2)
+        high = np.stack([qh & 3, qh >> 2 & 3, qh >> 4 & 3, qh >> 6 & 3], axis=2)
+        q = (low | high << 4).astype(np.float32).reshape(n, 16, 16) - 32
+        sc = b[:, 192:208].copy().view(np.int8).astype(np.float32)
+        d = b[:, 208:].copy().view(np.float16).astype(np.float32)
+        return (q * (d * sc)[:, :, None]).reshape(shape)
     raise ValueError(kind)
 
 
@@ -147,6 +217,8 @@ class GgufWriter:
             data = array.astype(np.float16).tobytes()
         elif kind == "q8_0":
             data = quantize_q8_0(array)
+        elif kind == "q6_k":
+            data = quantize_q6_k(array)
         else:
             data = quantize_q4_0(array)
         self.tensors.append((name, tuple(reversed(array.shape)), type_id, data))

@@ -23,7 +23,7 @@ import { loadModel, recognizeModel } from '../../src/node/modelLoader';
 import { describeFacts } from '../../src/node/modelSummary';
 import { formatBytes } from '../../src/core/modelLimits';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { CORPUS, REPO } from './helpers';
+import { CORPUS, REPO, corpusFiles } from './helpers';
 
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'models');
 const gguf = (name: string) => path.join(FIXTURES, 'gguf', `${name}.gguf`);
@@ -326,6 +326,55 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
       assert.ok(mean < 0.05, `mean difference from float32 ${mean}`);
     });
   }
+
+  it("reads the writer's Q6_K blocks as the values the writer means them to be (equal log-probs with those values in float32)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-q6k-'));
+    const [q6k, f32] = [path.join(dir, 'q6k.gguf'), path.join(dir, 'f32.gguf')];
+    try {
+      const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'training', 'q6k_pair.py'), path.join(REPO, 'models', 'gpt-classics'), q6k, f32], {
+        encoding: 'utf8',
+      });
+      assert.strictEqual(r.status, 0, r.stderr);
+      const types = (file: string) => Object.fromEntries(readGgufHeader(file).header.tensors.map((t) => [t.name, t.type]));
+      assert.deepStrictEqual([types(q6k)['token_embd.weight'], types(f32)['token_embd.weight']], [14, 0]);
+      const scores: Float64Array[] = [];
+      for (const file of [q6k, f32]) {
+        const model = await openGguf(file, path.basename(file), { threads: 1 });
+        try {
+          // gpt-classics' window is 128 tokens: one window.
+          const tokens = model.tokenizer.encode(fs.readFileSync(corpusFiles('valid')[0], 'utf8').slice(0, 2000), true).map((t) => t.id);
+          scores.push(await model.sequenceLogProbs(tokens.slice(0, 120), 1));
+        } finally {
+          await model.dispose();
+        }
+      }
+      assert.deepStrictEqual([...scores[0]], [...scores[1]]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes a q4_0 file's output matrix as llama-quantize does: Q6_K, Q8_0 where rows do not split into 256s; a tied embedding follows it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-q4out-'));
+    try {
+      const types = (folder: string) => {
+        const out = path.join(dir, `${path.basename(folder)}.gguf`);
+        const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'training', 'export_gguf.py'), folder, out, '--type', 'q4_0'], { encoding: 'utf8' });
+        assert.strictEqual(r.status, 0, r.stderr);
+        const meta = readGgufHeader(out);
+        assert.strictEqual(meta.precision, 'Q4_0');
+        return Object.fromEntries(meta.header.tensors.map((t) => [t.name, t.type]));
+      };
+      // tiny-llama: untied, rows of 64: the output matrix Q8_0, the embedding Q4_0 as every other matrix.
+      const llama = types(path.join(FIXTURES, 'tiny-llama'));
+      assert.deepStrictEqual([llama['output.weight'], llama['token_embd.weight'], llama['blk.0.ffn_up.weight']], [8, 2, 2]);
+      // gpt-classics: the embedding is the output matrix, rows of 256: Q6_K.
+      const gpt = types(path.join(REPO, 'models', 'gpt-classics'));
+      assert.deepStrictEqual([gpt['output.weight'], gpt['token_embd.weight'], gpt['blk.0.ffn_up.weight']], [undefined, 14, 2]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('keeps running, with the same numbers, when its file is rewritten or cut while it is loaded (it is read, not mapped)', async () => {
     const ref = reference('tiny-llama');
