@@ -27,7 +27,7 @@ import { benchBigModelBrowser } from './browserBigBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
 import { GGUF_VARIANTS, compareGguf, ggufTable, missingGgufBenchFiles, type GgufVariant } from './ggufSpeed';
-import { ngramLoadSection } from './ngramLoadBench';
+import { hugeArpaSection, ngramLoadSection } from './ngramLoadBench';
 import { benchInside } from './insideBench';
 import { benchRemote } from './remoteBench';
 import { benchServe } from './serveBench';
@@ -840,7 +840,12 @@ async function main(): Promise<void> {
   if (sections.has('ngram')) ngramSection(say, targets, corpusTexts('train'), valid);
   if (sections.has('training')) await trainingSection(say, targets, ROOT, CORPUS, Number(process.env.BENCH_TRAIN_RUNS ?? 3));
   const loadFrom = lines.length;
-  if (sections.has('ngramload')) await ngramLoadSection(say, targets, ROOT, CORPUS, RUNS);
+  // BENCH_HUGE_ARPA=only: the 2 GB ARPA alone (minutes), printed and not written to the docs.
+  const hugeOnly = process.env.BENCH_HUGE_ARPA === 'only';
+  if (sections.has('ngramload')) {
+    if (hugeOnly) hugeArpaSection(say, targets, ROOT, CORPUS);
+    else await ngramLoadSection(say, targets, ROOT, CORPUS, RUNS);
+  }
   const loadLines = lines.slice(loadFrom);
   if (sections.has('neural')) await neuralSection(say, targets);
   const bigFrom = lines.length;
@@ -855,7 +860,7 @@ async function main(): Promise<void> {
   if (sections.has('inside')) await insideSection(say, valid, targets);
   if (sections.has('gguf')) ggufSection(say, targets);
   targetsSection(say, targets);
-  if (sections.size === 1 && sections.has('ngramload')) {
+  if (sections.size === 1 && sections.has('ngramload') && !hugeOnly) {
     // Run alone (it takes minutes): its part of docs/BENCHMARKS.md is replaced, dated, with its targets.
     const judged = targets.map((t) => `- ${t.target}: ${t.measured}, ${t.meets === undefined ? 'not judged' : `**${verdict(t.meets)}**`}`);
     const part = [

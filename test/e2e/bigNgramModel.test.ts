@@ -1,9 +1,10 @@
 /**
- * End-to-end, in code-server: a large ARPA model (order 5, trained by `lmp train-ngram` from the
- * shared corpus and a copy of it with every word respelled, so about twice its vocabulary) as
- * lmPlayground.model. It loads in the engine's worker thread, not on the extension host's (the
- * extension logs the longest wait of the host's event loop during each load), and the editor's
- * features run on it there: hover, heat-map, Complete Selection, Compare Models.
+ * End-to-end, in code-server: a large ARPA model (order 5, over 500 MB, trained by `lmp
+ * train-ngram` from the shared corpus and three copies of it with every word respelled, so about
+ * four times its vocabulary) as lmPlayground.model. It loads in the engine's worker thread, not on
+ * the extension host's (the extension logs, for each load, the longest wait of the host's event
+ * loop and the most its thread ran at a stretch), and the editor's features run on it there:
+ * hover, heat-map, Complete Selection, Compare Models.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -13,28 +14,35 @@ import { CORPUS } from '../unit/helpers';
 import { cli, useVsCode } from './session';
 
 /**
- * The longest the host's event loop may wait while the model loads. The product's target is 50 ms
- * (measured and printed here), but on a loaded 2-core machine the OS alone holds an idle event loop
- * for 60–165 ms while a worker thread loads (measured in plain Node; 40–104 ms in three runs at a
- * load average of 16): a bound of 50 would fail on scheduling, not on our code. This test printed
- * 24 ms on a quiet machine, 558 and 282 ms at load averages of 17 to 19 (2026-11-30): too unsteady for a
- * tighter bound. This one fails when the load runs on the host's thread (25–77 s for this file) or
- * blocks it for a second.
+ * The most the extension host's thread may run between two 10 ms ticks of its event-loop watch
+ * while the model loads: how long its own work held the loop (the issue's 50 ms). The loop's
+ * longest wait is printed too, but not judged: on a loaded 2-core machine the OS alone holds an
+ * idle loop for 60–500 ms, so a bound on the wait would fail on scheduling, not on our code.
  */
-const MAX_BLOCK_MS = 1000;
+const MAX_RUN_MS = 50;
+/** Spellings of the corpus in the training text: the original and respelled copies. */
+const SPELLINGS = 4;
+const MIN_ARPA_BYTES = 500e6;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-big-ngram-'));
 const MODEL = path.join(dir, 'big.arpa');
 
 describe('A large ARPA model in the engine’s worker thread (code-server)', function () {
   before(function () {
-    // Two spellings of the corpus: its words, and each word with "~2" after it.
+    // The corpus's words, and copies with each word followed by "~2", "~3", ...
     const train = path.join(CORPUS, 'train');
     const files = fs.readdirSync(train).map((f) => path.join(train, f));
-    const respelled = path.join(dir, 'respelled.txt');
-    fs.writeFileSync(respelled, files.map((f) => fs.readFileSync(f, 'utf8').replace(/\S+/g, '$&~2')).join('\n'));
-    cli('train-ngram', '--order', '5', '--arpa', MODEL, ...files, respelled);
-    fs.rmSync(respelled);
-    console.log(`      (generated ${(fs.statSync(MODEL).size / 2 ** 20).toFixed(0)} MiB of ARPA)`);
+    const text = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    const respelled = Array.from({ length: SPELLINGS - 1 }, (_, i) => {
+      const file = path.join(dir, `respelled${i + 2}.txt`);
+      fs.writeFileSync(file, text.replace(/\S+/g, `$&~${i + 2}`));
+      return file;
+    });
+    const started = Date.now();
+    cli('train-ngram', '--order', '5', '--arpa', MODEL, ...files, ...respelled);
+    for (const f of respelled) fs.rmSync(f);
+    const bytes = fs.statSync(MODEL).size;
+    console.log(`      (generated ${(bytes / 2 ** 20).toFixed(0)} MiB of ARPA in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    assert.ok(bytes >= MIN_ARPA_BYTES, `the generated ARPA has ${bytes} bytes, fewer than ${MIN_ARPA_BYTES}`);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -53,17 +61,12 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
     fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': MODEL }));
     await wb.page.locator('.statusbar-item', { hasText: 'big.arpa' }).first().waitFor({ timeout: 240_000 });
-
-    // The load's line in the extension's log: where it ran and the longest wait of the event loop.
-    const loaded = /loaded model big\.arpa \(.*\) from .* in (\d+) ms, in a worker thread; the host's event loop waited at most (\d+) ms meanwhile/;
-    // The log file is written a little after the status bar changes: polled until it has the line.
-    let match: RegExpMatchArray | null = null;
-    for (const deadline = Date.now() + 60_000; !match && Date.now() < deadline;) {
-      match = server.extensionLogs(400).match(loaded);
-      if (!match) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.ok(match, `the log names the load in a worker thread:\n${server.extensionLogs(100)}`);
-    console.log(`      (loaded in ${match[1]} ms; the host's event loop waited at most ${match[2]} ms; target 50 ms)`);
+    const match = await loadLine(server);
+    assert.ok(match, `the log names the load in a worker thread, with the longest run of the host's thread:\n${server.extensionLogs(100)}`);
+    const run = Number(match[3]);
+    console.log(
+      `      (loaded in ${match[1]} ms; the host's event loop waited at most ${match[2]} ms meanwhile, its thread running at most ${run} ms of it between two ticks; target 50 ms)`,
+    );
 
     // Hover: the model's name and a surprisal for the word under the pointer.
     await wb.hoverWord('cheese');
@@ -110,6 +113,22 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     await wb.screenshot('big-ngram-compare');
 
     // Last, so that a failure here still shows whether the features work.
-    assert.ok(Number(match[2]) <= MAX_BLOCK_MS, `the extension host's event loop waited ${match[2]} ms while the model loaded (at most ${MAX_BLOCK_MS})`);
+    assert.ok(run <= MAX_RUN_MS, `the extension host's thread ran ${run} ms at a stretch while the model loaded (at most ${MAX_RUN_MS})`);
   });
 });
+
+/**
+ * The load's line in the extension's log (its duration, the longest wait of the host's event loop
+ * and the longest run of its thread), or null: the log file is written a little after the status
+ * bar changes, so it is polled until it has the line.
+ */
+async function loadLine(server: { extensionLogs(lines: number): string }): Promise<RegExpMatchArray | null> {
+  const loaded =
+    /loaded model big\.arpa \(.*\) from .* in (\d+) ms, in a worker thread; the host's event loop waited at most (\d+) ms meanwhile, its thread running at most (\d+) ms between two 10 ms ticks/;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    const match = server.extensionLogs(400).match(loaded);
+    if (match) return match;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return null;
+}
