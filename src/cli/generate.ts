@@ -5,7 +5,7 @@ import { generate, type GeneratedToken, type GenerationOptions } from '../core/g
 import { mergeUtf8 } from '../playground/utf8Merge';
 import { loadModel } from '../node/modelLoader';
 import { readTextFile } from '../node/textFile';
-import { deviceOption, dtypeOption, noteIgnoredDtype, intOption, numberOption, parse } from './options';
+import { deviceOption, dtypeOption, noteIgnoredDtype, noteModelWarning, intOption, numberOption, parse } from './options';
 import type { Out } from './output';
 
 /** A prompt file (or standard input) larger than this is refused. */
@@ -53,6 +53,7 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
     apiKey: process.env.LMP_API_KEY || undefined,
   });
   noteIgnoredDtype(values.dtype, model);
+  noteModelWarning(model);
   const completions = await generate(model, prompt, options);
   if (values.json) {
     await out(

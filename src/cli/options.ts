@@ -53,6 +53,11 @@ export function noteIgnoredDtype(value: string | undefined, model: { info: Model
   );
 }
 
+/** A model's warning about its numbers (a non-normalised n-gram model), on stderr: its scores would otherwise be taken for probabilities. */
+export function noteModelWarning(model: { info: ModelInfo }): void {
+  if (model.info.warning) process.stderr.write(`lmp: warning: ${model.info.name}: ${model.info.warning}\n`);
+}
+
 export function deviceOption(value: string | undefined): NodeDevice {
   if (value === undefined || value === 'auto' || value === 'native' || value === 'wasm') return value ?? 'auto';
   throw new LmError(`--device must be auto, native or wasm, got ${JSON.stringify(value)}`);

@@ -13,7 +13,7 @@ import { TokenStream } from '../core/tokenStream';
 import { characterCount } from '../core/tokenizers/lineBreaks';
 import { loadModel } from '../node/modelLoader';
 import { decodeUtf8, displayName, fileChunks, TEXT_CHUNK_BYTES } from '../node/textFile';
-import { deviceOption, dtypeOption, noteIgnoredDtype, intOption, parse } from './options';
+import { deviceOption, dtypeOption, noteIgnoredDtype, noteModelWarning, intOption, parse } from './options';
 import type { Out } from './output';
 
 export async function score(args: string[], out: Out): Promise<number> {
@@ -35,6 +35,7 @@ export async function score(args: string[], out: Out): Promise<number> {
     apiKey: process.env.LMP_API_KEY || undefined,
   });
   noteIgnoredDtype(values.dtype, model);
+  noteModelWarning(model);
   const details = values.details ?? false;
   const json = values.json ?? false;
   const totals = new ScoreTotals();

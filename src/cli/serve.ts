@@ -3,7 +3,7 @@ import { LmError } from '../core/errors';
 import { loadModel, recognizeModel } from '../node/modelLoader';
 import { DEFAULT_MAX_BODY_BYTES, OpenAiServer } from '../node/openaiServer/httpServer';
 import { maxModelLen } from '../node/openaiServer/servedModel';
-import { deviceOption, dtypeOption, noteIgnoredDtype, intOption, parse } from './options';
+import { deviceOption, dtypeOption, noteIgnoredDtype, noteModelWarning, intOption, parse } from './options';
 
 /** How long shutting down waits for running requests before cancelling them. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -39,6 +39,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   };
   const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), dtype: dtypeOption(values.dtype, values.quantized) });
   noteIgnoredDtype(values.dtype, model);
+  noteModelWarning(model);
   const name = values['served-model-name'] ?? recognizeModel(values.model).name;
   const server = new OpenAiServer({ name, model, created: Math.floor(Date.now() / 1000), maxModelLen: maxModelLen(model) }, options);
   let address;

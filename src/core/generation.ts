@@ -128,6 +128,12 @@ export function validateGenerationOptions(o: GenerationOptions): void {
 export interface PromptTokens {
   text: string;
   tokens: readonly Token[];
+  /**
+   * Its last `generated` tokens were generated (a branch: the run's tokens up to the chosen one,
+   * then that one): stop sequences and the blank-line rule read their text with what follows, so
+   * that the branch ends where the run would have (at once when the chosen token is a stop).
+   */
+  generated?: number;
 }
 
 export async function generate(
@@ -152,25 +158,17 @@ export async function generate(
   const seed = options.seed ?? randomSeed();
   const topKPerToken = options.topKPerToken ?? 0;
   const precededByText = prompt.length > 0;
-  // KenLM's whitespace models: words joined by spaces, a line break per sentence.
-  const joinsWords = model.tokenizer.sentencePerLine;
 
   let echoed: GeneratedToken[] | undefined;
   if (options.echoPrompt) {
     const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
-    // The tokens scoring gives back: all but the first and the begin-of-sequence markers (ScoreStream).
-    const bosId = model.bosId;
-    const positions: number[] = [];
-    for (let j = 1; j < promptTokens.length; j++) if (promptTokens[j].id !== bosId) positions.push(j);
-    const placed = positions.length === scored.length;
-    echoed = scored.map((s, k) => {
-      const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives };
-      if (placed) token.position = positions[k];
-      // Words a tokenizer joins with spaces carry none of their own: the token shows the prompt's
-      // text from the previous token's end (a line break as itself, not </s>), so that the tokens
-      // spell the prompt.
-      if (joinsWords && placed && typeof input === 'string') {
-        const p = promptTokens[positions[k] - 1];
+    echoed = scored.map((s) => {
+      const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives, position: s.position };
+      // The token shows the prompt's text from the previous token's end, so that the tokens spell
+      // the prompt: what a tokenizer leaves between tokens (the space between whitespace-joined
+      // words) goes with the token after it, and a line break shows as itself, not </s>.
+      if (typeof input === 'string' && s.position !== undefined) {
+        const p = promptTokens[s.position - 1];
         token.text = prompt.slice(p.start + p.length, s.start + s.length);
       }
       // As generated tokens: a prompt token that ends inside a character has no text of its own.
@@ -185,6 +183,8 @@ export async function generate(
   if (options.stopAtBlankLine) criteria.push(blankLineRun());
   const readsText = needsText(criteria);
   const decode = (generated: number[]) => model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
+  const generatedBefore = typeof input === 'string' || !input.generated ? '' : input.text.slice(input.tokens[input.tokens.length - input.generated].start);
+  const stoppedBefore = readsText && generatedBefore.length > 0 && stopInText(criteria, generatedBefore, 0) >= 0;
 
   const window = model.info.capabilities.context === 'window' ? model.info.contextLength : 0;
   const completions: Completion[] = [];
@@ -208,7 +208,7 @@ export async function generate(
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
         yielded = Date.now();
       }
-      const before = stopBeforeStep(criteria, tokens.length);
+      const before = stoppedBefore ? 'stop' : stopBeforeStep(criteria, tokens.length);
       if (before) {
         finishReason = before;
         break;
@@ -219,10 +219,10 @@ export async function generate(
       if (window && ids.length - windowStart > window) windowStart = nextWindowStart(ids.length, window);
       const logProbs = await model.nextLogProbs(windowStart ? ids.slice(windowStart) : ids, hooks.signal);
       const id = sampleToken(applyLogitsProcessors(processors, logProbs, { generated: tokens }), options, random);
-      const token: GeneratedToken = { id, text: model.tokenizer.tokenText(id), logProb: logProbs[id] };
-      if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(id));
-      if (!precededByText && generated.length === 0) asTextStart(model, token);
-      if (joinsWords && !heal) token.text = spacedWord(model, generated, id, precededByText);
+      // As it continues the tokens before it, so that the tokens spell the completion's text.
+      const shown = model.tokenizer.continuation(generated, id, precededByText);
+      const token: GeneratedToken = { id, text: shown.text, logProb: logProbs[id] };
+      if (shown.bytes) token.bytes = Array.from(shown.bytes);
       if (topKPerToken > 0) {
         const described = describePosition(model, logProbs, id, topKPerToken);
         token.rank = described.rank;
@@ -240,7 +240,9 @@ export async function generate(
       if (readsText) {
         starts.push(text.length);
         const full = decode(generated);
-        const stopAt = stopInText(criteria, full, text.length);
+        const found = stopInText(criteria, generatedBefore + full, generatedBefore.length + text.length);
+        // A match that starts in the text generated before ends this text at its start.
+        const stopAt = found < 0 ? -1 : Math.max(0, found - generatedBefore.length);
         text = full;
         if (stopAt >= 0) {
           // The text ends before the match; the tokens that start inside it go too.
@@ -288,29 +290,6 @@ function logitsProcessors(model: LanguageModel, heal: { text: string; fits: Uint
   if (heal) processors.push(firstTokenAmong(heal.fits));
   if (options.noLeadingLineBreak) processors.push(noLeadingLineBreak(tokenTexts(model), heal?.text));
   return processors;
-}
-
-/**
- * At a text's start a tokenizer may drop what a token begins with (SentencePiece's "▁" prefix:
- * `▁The` is "The" there, " The" after text): the first token of a completion without a prompt
- * shows what decoding gives, so that the tokens spell the completion's text.
- */
-function asTextStart(model: LanguageModel, token: GeneratedToken): void {
-  const shown = model.tokenizer.decode([token.id], false);
-  if (shown === token.text || !token.text.endsWith(shown)) return;
-  const dropped = token.text.slice(0, token.text.length - shown.length);
-  token.text = shown;
-  if (token.bytes) token.bytes = token.bytes.slice(new TextEncoder().encode(dropped).length);
-}
-
-/**
- * A word of a tokenizer that joins words with spaces, with the separator decoding puts before it
- * (a space after a word, none at a line's start), so that the tokens spell the completion's text.
- */
-function spacedWord(model: LanguageModel, generated: readonly number[], id: number, precededByText: boolean): string {
-  const previous = generated.length > 0 ? [generated[generated.length - 1]] : [];
-  const before = previous.length > 0 || precededByText;
-  return model.tokenizer.decode([...previous, id], before).slice(model.tokenizer.decode(previous, before).length);
 }
 
 const textsByModel = new WeakMap<LanguageModel, string[]>();

@@ -27,6 +27,15 @@ export interface Tokenizer {
   readonly sentencePerLine: boolean;
   /** A token as text, for display. */
   tokenText(id: number): string;
+  /**
+   * Token `id` as it continues the tokens `previous` (text precedes them when `precededByText`):
+   * the text decode(previous + [id]) − decode(previous), so that a completion's tokens spell its
+   * text whatever the tokenizer puts between tokens or drops at the text's start (a space between
+   * whitespace-joined words, SentencePiece's "▁" at the start); with its bytes where tokens are
+   * bytes (which may end inside a character, whose text then cannot show them). A special token
+   * that decoding leaves out (an end-of-text marker) shows its name.
+   */
+  continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken;
   /** A byte-level tokenizer's token as UTF-8 bytes (which may end inside a character). */
   tokenBytes?(id: number): Uint8Array;
   /**
@@ -37,6 +46,12 @@ export interface Tokenizer {
    * the text it holds, not all of it).
    */
   cutPoint?(text: string): number;
+}
+
+export interface ContinuedToken {
+  text: string;
+  /** UTF-8 bytes, from a tokenizer with `tokenBytes`. */
+  bytes?: Uint8Array;
 }
 
 export interface ModelInfo {
@@ -54,6 +69,8 @@ export interface ModelInfo {
   device?: string;
   /** A neural model's precision variant: "fp32", "q4", "int8" … (core/neural/onnxVariants.ts). */
   precision?: string;
+  /** What the user should know about the model's numbers (an n-gram model whose probabilities do not sum to 1), said when it loads. */
+  warning?: string;
 }
 
 export interface LanguageModel {

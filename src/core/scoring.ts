@@ -20,6 +20,8 @@ export interface Alternative {
 }
 
 export interface TokenScore extends Token {
+  /** The token's index in the sequence scored (its context is the tokens before it), where scoring had the sequence's tokens (not a server's text). */
+  position?: number;
   /** ln p(token | preceding tokens). */
   logProb: number;
   oov: boolean;
@@ -168,7 +170,7 @@ export class ScoreStream {
       if (t.id === bosId) continue;
       const oov = unkId !== undefined && t.id === unkId;
       // A token is these four fields (every tokenizer's); named, not spread: a spread per token was most of a long text's scoring time.
-      const s: TokenScore = { id: t.id, text: t.text, start: t.start, length: t.length, logProb: logProbs[i - from], oov };
+      const s: TokenScore = { id: t.id, text: t.text, start: t.start, length: t.length, position: this.base + i, logProb: logProbs[i - from], oov };
       if (ranks) s.rank = ranks[i - from];
       if (batched) Object.assign(s, described[i - from]);
       else if (options.details) {

@@ -182,6 +182,10 @@ export class ModelService implements vscode.Disposable {
         `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${model instanceof WorkerLanguageModel ? 'in a worker thread' : "on the extension host's thread"}; ${describeHold(stopWatch())}`,
       );
       this.changed.fire(model);
+      if (model.info.warning) {
+        this.log.warn(`${model.info.name}: ${model.info.warning}`);
+        void vscode.window.showWarningMessage(`LM Playground: ${model.info.name}: ${model.info.warning}.`);
+      }
       if (announce)
         void vscode.window.showInformationMessage(`LM Playground: now using ${model.info.name}${model.info.device ? ` on ${model.info.device}` : ''}.`);
     } catch (e) {

@@ -56,6 +56,7 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
       const notes = [
         ...(worker ? [`${sentence(worker.reason)}${worker.state === 'failed' ? ' Choose another model or reload the window.' : ''}`] : []),
         ...(models.error ? [`Last load failed: ${models.error}`] : []),
+        ...(m.info.warning ? [sentence(`warning: ${m.info.warning}`)] : []),
         // How device auto chose: only for a model that lmPlayground.device places.
         ...(m.info.capabilities.devices.length > 0 && models.deviceNote ? [sentence(models.deviceNote)] : []),
       ];

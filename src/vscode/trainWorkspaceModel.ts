@@ -10,6 +10,7 @@ import { promisify } from 'util';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
 import { NgramTrainingJob } from '../node/trainingHost';
+import { globProblem } from '../editor/globCheck';
 import { splitHeldOut } from '../editor/heldOut';
 import { SECTION } from './settings';
 import { looksBinary } from './textWindow';
@@ -53,13 +54,21 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
       title: 'LM: Train N-gram Model on Workspace (1/2)',
       prompt: 'Files to train on (a glob over the workspace)',
       value: '**/*.{txt,md}',
-      validateInput: (v) => (v.trim().length === 0 ? 'give a glob, e.g. **/*.txt' : undefined),
+      validateInput: globProblem,
     }));
   if (glob === undefined) return;
+  const problem = globProblem(glob);
+  if (problem) throw new LmError(problem);
+  // The files are found before the order is asked: a glob that matches nothing (or that the search refuses) is said at once.
+  let files: vscode.Uri[];
+  try {
+    files = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', MAX_FILES);
+  } catch (e) {
+    throw new LmError(`the glob ${glob} cannot be searched: ${(e as Error).message.replace(/^.*?error parsing glob '[^']*': /s, '')}`);
+  }
+  if (files.length === 0) throw new LmError(`no files in the workspace match ${glob}`);
   const order = args?.order ?? (await pickOrder());
   if (order === undefined) return;
-  const files = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', MAX_FILES);
-  if (files.length === 0) throw new LmError(`no files in the workspace match ${glob}`);
   files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
   const name = `${vscode.workspace.name ?? folders[0].name}-${order}gram`.replace(/[^\w.-]+/g, '-');
 

@@ -14,7 +14,12 @@ export function insideResult(ctx: InsideContext): Promise<InsideResult> {
   let r = results.get(ctx.chosen);
   if (!r) {
     const { prompt, before, generated, token } = ctx.chosen;
-    r = ctx.engine().then((e) => e.request({ op: 'inside', prompt, before, generated, token: token.id, k: LENS_TOP }));
+    const asked = ctx.engine().then((e) => e.request({ op: 'inside', prompt, before, generated, token: token.id, k: LENS_TOP }, ctx.signal));
+    // A request cancelled (the user chose another token) is asked again when the token is chosen again.
+    asked.catch(() => {
+      if (results.get(ctx.chosen) === asked && ctx.signal?.cancelled) results.delete(ctx.chosen);
+    });
+    r = asked;
     results.set(ctx.chosen, r);
   }
   return r;

@@ -14,7 +14,7 @@ export const ngramBackoffSection: InsideSection = {
   title: 'n-gram: order used and backoff',
   async render(ctx) {
     const { prompt, before, token } = ctx.chosen;
-    const { trace } = await (await ctx.engine()).request({ op: 'ngramTrace', prompt, before, token: token.id });
+    const { trace } = await (await ctx.engine()).request({ op: 'ngramTrace', prompt, before, token: token.id }, ctx.signal);
     const rows = traceRows(trace);
     return el(
       'div',

@@ -577,10 +577,14 @@ async function branchFrom(state: CompletionState, id: number, index: number, alt
     const conn = await loadModel(state.model);
     const maxTokens = state.request.options.maxTokens - (kept - 1);
     const options = { ...state.request.options, maxTokens, seed, numCompletions: 1, echoPrompt: false };
+    // Stop takes effect on screen at once: chunks still queued from the engine (it can run far ahead
+    // of the drawing) are not drawn, and an answer that arrives after Stop is not taken.
     const res = await conn.request({ op: 'generate', prompt: state.request.prompt, continuation, options }, signal, (r) => {
+      if (signal.cancelled) return;
       state.tree.append(branch.id, r.tokens);
       drawBranches(state, branch.id);
     });
+    if (signal.cancelled) throw new CancelledError();
     const c = res.completions[0];
     state.tree.finish(branch.id, c.tokens, c.finishReason, kept);
   } catch (e) {

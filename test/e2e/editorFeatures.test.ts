@@ -198,12 +198,7 @@ describe('In-editor features (code-server)', function () {
   });
 
   it('compares every available model on the document in a table and a plot', async function () {
-    await wb.openFile('sentences.txt');
-    await wb.runCommand('LM: Compare Models on Document');
-    const frame = await wb.webviewFrame('#results');
-    const rows = frame.locator('#results tbody tr');
-    await rows.nth(1).waitFor();
-    const table = (await frame.locator('#results').innerText()).replace(/\u00a0/g, ' ');
+    const { frame, table } = await wb.compareModels('sentences.txt', ['ngram-classics', 'gpt-classics']);
     for (const name of ['ngram-classics', 'gpt-classics']) {
       const scored = JSON.parse(cli('score', '--model', name, '--json', path.join(workspace, 'sentences.txt')));
       const bpc = scored.bits_per_char.toFixed(3);

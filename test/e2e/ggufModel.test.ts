@@ -98,24 +98,16 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
   });
   it('runs in the playground through the extension: greedy and sampled completions are the CLI’s', async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    const frame: Frame = await wb.webviewFrame('#prompt');
-    const fill = async (id: string, value: string) => {
-      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-      await inner.fill(value);
-      await inner.dispatchEvent('change');
-    };
+    const playground = await wb.openPlayground();
+    const { frame } = playground;
     // The setting's model is the page's default: a GGUF file, which only the extension can run.
-    assert.strictEqual(await frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value), MODEL);
+    assert.strictEqual(await playground.model(), MODEL);
     const prompt = 'the mouse ate the';
-    await fill('prompt', prompt);
     for (const [temperature, seed] of [
       ['0', '0'],
       ['1.5', '3'],
     ]) {
-      await fill('temperature', temperature);
-      await fill('seed', seed);
-      await fill('maxTokens', '8');
+      await playground.fillForm({ prompt, temperature, seed, maxTokens: '8' });
       await frame.locator('#run').click();
       await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
       const completion = frame.locator('#results .completion:not(.streaming)').first();
@@ -143,6 +135,33 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     await wb.runCommand('View: Close All Editors');
   });
 
+  it('Stop of a long branch (4,096 tokens asked, llama.cpp far ahead of the drawing) takes effect on screen at once (hostile H19)', async function () {
+    const { wb } = session;
+    const playground = await wb.openPlayground({ prompt: 'Once upon a time', temperature: '0', seed: '0', maxTokens: '4096', topKPerToken: '3' });
+    const { frame } = playground;
+    await frame.locator('#run').click();
+    await frame.locator('#run:not([disabled])').waitFor({ timeout: 240_000 });
+    const completion = frame.locator('#results .completion:not(.streaming)').first();
+    await completion.locator('.tok.choosable:not(.prompt)').nth(1).click();
+    await frame.locator('#inside .continue-with').first().click();
+    const branch = frame.locator('.branches [data-branch="1"]');
+    await branch.locator('.branch-head', { hasText: 'generating…' }).waitFor();
+    await frame.waitForFunction(() => document.querySelectorAll('.branches [data-branch="1"] .branch-text .tok').length > 100, undefined, { timeout: 120_000 });
+    const atStop = await frame.evaluate(() => {
+      const n = document.querySelectorAll('.branches [data-branch="1"] .branch-text .tok').length;
+      (document.querySelector('.branches [data-branch="1"] .branch-stop') as HTMLElement).click();
+      return { n, at: performance.now() };
+    });
+    await frame.locator('#run:not([disabled])').waitFor();
+    const after = (await frame.evaluate(() => performance.now())) - atStop.at;
+    const head = await branch.locator('.branch-head').innerText();
+    assert.match(head, / · stopped$/, head);
+    assert.strictEqual(await branch.locator('.branch-text .tok').count(), atStop.n, `the tokens shown at Stop, no more (${head})`);
+    assert.match(await frame.locator('#message').innerText(), /Stopped: the branch keeps what was generated/);
+    console.log(`      (GGUF branch Stop: Run enabled again ${Math.round(after)} ms after the click, ${atStop.n} tokens shown; ${head})`);
+    await wb.runCommand('View: Close All Editors');
+  });
+
   /** Hovering a generated token shows its alternatives, the chosen one marked. */
   async function completionTip(frame: Frame): Promise<void> {
     await frame.locator('#results .completion .tok').first().hover();
@@ -156,12 +175,7 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
 
   it('is in Compare Models with the bits per character the CLI gives', async function () {
     const { wb, workspace } = session;
-    await wb.openFile('sentences.txt');
-    await wb.runCommand('LM: Compare Models on Document');
-    // Its table (the playground's page has a #results too).
-    const frame = await wb.webviewFrame('#results tbody tr');
-    await frame.locator('#results tbody tr', { hasText: 'tiny-llama-f32' }).waitFor({ timeout: 120_000 });
-    const table = (await frame.locator('#results').innerText()).replace(/\u00a0/g, ' ');
+    const { table } = await wb.compareModels('sentences.txt', ['tiny-llama-f32']);
     const scored = JSON.parse(cli('score', '--model', MODEL, '--json', path.join(workspace, 'sentences.txt')));
     const bpc = scored.bits_per_char.toFixed(3);
     // Bits per character, then bits per token and perplexity, then the tokens.

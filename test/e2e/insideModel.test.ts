@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../../scripts/codeServer';
 import { startServe, type RunningServe } from '../../scripts/serveProcess';
 import { corpusFiles } from '../unit/helpers';
 import { cli, useVsCode } from './session';
+import type { Playground } from './workbench';
 
 const PROMPT = 'the mouse ate the';
 const MAX_TOKENS = 6;
@@ -26,12 +27,8 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     'files.readonlyInclude': { '**/readonly.txt': true },
   });
   let frame: Frame;
-
-  const fill = async (id: string, value: string) => {
-    const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-    await inner.fill(value);
-    await inner.dispatchEvent('change');
-  };
+  let playground: Playground;
+  const fill = (id: string, value: string) => playground.fill(id, value);
   /** ln p of `text` after the prompt, as the CLI scores prompt + text minus the prompt alone. */
   const continuationLogProb = (text: string) => {
     const score = (name: string, t: string) => {
@@ -45,12 +42,8 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
 
   it('choosing a token shows the n-gram view: the order used, the backoffs paid, and the factors multiply to its p', async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    frame = await wb.webviewFrame('#prompt');
-    await fill('prompt', PROMPT);
-    await fill('temperature', '0');
-    await fill('maxTokens', String(MAX_TOKENS));
-    await fill('topKPerToken', '5');
+    playground = await wb.openPlayground({ prompt: PROMPT, temperature: '0', maxTokens: String(MAX_TOKENS), topKPerToken: '5' });
+    frame = playground.frame;
     await frame.locator('#run').click();
     await frame.locator('#run:not([disabled])').waitFor();
     const completion = frame.locator('#results .completion').first();
@@ -151,11 +144,7 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
   it('branches with the embedded neural model too (gpt-classics in the page’s worker), as the CLI continues the same text', async function () {
     const { wb } = session;
     await wb.page.locator('.tab', { hasText: 'LM Playground' }).click();
-    await frame.evaluate(() => {
-      const e = document.getElementById('model') as HTMLElement & { value: string };
-      e.value = 'gpt-classics';
-      e.dispatchEvent(new Event('change', { bubbles: true }));
-    });
+    await playground.chooseModel('gpt-classics');
     await frame.locator('#run').click();
     await frame.locator('#run:not([disabled])').waitFor();
     const completion = frame.locator('#results .completion').first();
@@ -246,8 +235,8 @@ describe('Inside the model: branches, the n-gram view, continue with (code-serve
     await wb.runCommand('Notifications: Clear All Notifications');
     // A new playground lists the new model.
     await wb.page.locator('.tab', { hasText: 'LM Playground' }).locator('.codicon-close').click({ force: true });
-    await wb.runCommand('LM: Open Playground');
-    frame = await wb.webviewFrame('#prompt');
+    playground = await wb.openPlayground();
+    frame = playground.frame;
     await frame.evaluate(() => {
       const select = document.getElementById('model') as HTMLElement & { value: string };
       const option = Array.from(select.querySelectorAll('vscode-option')).find((o) => o.textContent?.includes('workspace-3gram'));
@@ -338,21 +327,10 @@ describe('Inside the model with a model on a server (lmp serve, code-server)', f
     await wb.page.keyboard.press('Enter');
     await wb.notification(/now using gpt-classics on server/).waitFor({ timeout: 120_000 });
 
-    await wb.runCommand('LM: Open Playground');
-    const frame = await wb.webviewFrame('#prompt');
-    const fill = async (id: string, value: string) => {
-      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-      await inner.fill(value);
-      await inner.dispatchEvent('change');
-    };
-    assert.strictEqual(
-      await frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value),
-      `${serve.baseURL}#gpt-classics`,
-    );
-    await fill('prompt', PROMPT_TEXT);
-    await fill('temperature', '0');
-    await fill('maxTokens', '12');
-    await fill('topKPerToken', '5');
+    const remote = await wb.openPlayground();
+    const frame = remote.frame;
+    assert.strictEqual(await remote.model(), `${serve.baseURL}#gpt-classics`);
+    await remote.fillForm({ prompt: PROMPT_TEXT, temperature: '0', maxTokens: '12', topKPerToken: '5' });
     await frame.locator('#run').click();
     await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
     const completion = frame.locator('#results .completion').first();

@@ -10,18 +10,15 @@ import type { Frame } from 'playwright-core';
 import { formatProbability, visibleToken } from '../../src/core/numberFormat';
 import { CORPUS } from '../unit/helpers';
 import { cli, useVsCode } from './session';
+import type { Playground } from './workbench';
 
 const PROMPT = 'It was a fine morning, and the';
 
 describe('The playground inside panel: logit lens and attention (code-server)', function () {
   const session = useVsCode({});
   let frame: Frame;
-
-  const fill = async (id: string, value: string) => {
-    const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-    await inner.fill(value);
-    await inner.dispatchEvent('change');
-  };
+  let playground: Playground;
+  const fill = (id: string, value: string) => playground.fill(id, value);
   /** What the panel shows, for a failure message. */
   const panelText = () =>
     frame
@@ -31,16 +28,9 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
 
   it("shows each layer's predictions for a prompt token, the last as the model scores it, with a chart", async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    frame = await wb.webviewFrame('#prompt');
-    await fill('prompt', PROMPT);
-    await fill('maxTokens', '0');
+    playground = await wb.openPlayground({ prompt: PROMPT, maxTokens: '0', model: 'gpt-classics' });
+    frame = playground.frame;
     await frame.locator('#echoPrompt').click();
-    await frame.evaluate(() => {
-      const e = document.getElementById('model') as HTMLElement & { value: string };
-      e.value = 'gpt-classics';
-      e.dispatchEvent(new Event('change', { bubbles: true }));
-    });
     await frame.locator('#run').click();
     await frame.locator('#run:not([disabled])').waitFor({ timeout: 180_000 });
     await frame.locator('#engine-status', { hasText: /gpt-classics on / }).waitFor();
@@ -224,8 +214,8 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
   it('a branch says which settings it continues with, has a Stop on its row, and a stopped one says so', async function () {
     const { wb } = session;
     await fill('prompt', 'It was a dark and stormy night, and');
-    // Long enough that the branch below is still generating when its Stop is pressed.
-    await fill('maxTokens', '2000');
+    // Long enough that the branch below is still generating when its Stop is pressed (hostile H19: a 4,096-token branch).
+    await fill('maxTokens', '4096');
     await frame.locator('#run').click();
     // Stopped mid-run: the tokens made so far become a result whose tokens can be chosen.
     await frame.waitForFunction(() => document.querySelectorAll('#results .completion.streaming .tok:not(.prompt)').length > 10);
@@ -237,7 +227,7 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     await stoppedRun.locator('.tok:not(.prompt)').nth(2).click();
     await frame.locator('#inside-heading', { hasText: 'token 3 of the completion' }).waitFor();
     const settings = frame.locator('#inside .branch-settings');
-    assert.match(await settings.innerText(), /this run's settings, not the form's: gpt-classics, max tokens 2000, T 0\.7, .*seed 0/);
+    assert.match(await settings.innerText(), /this run's settings, not the form's: gpt-classics, max tokens 4096, T 0\.7, .*seed 0/);
     await fill('maxTokens', '3');
     await frame.locator('#inside .continue-with').first().click();
     const branch = frame.locator('.branches [data-branch="1"]');
@@ -251,11 +241,19 @@ describe('The playground inside panel: logit lens and attention (code-server)', 
     await own.evaluate((e) => e.setAttribute('data-probe', 'first drawing'));
     await frame.waitForFunction(() => document.querySelectorAll('.branches [data-branch="1"] .branch-text .tok').length > 20);
     assert.strictEqual(await branch.locator('.tok[data-probe="first drawing"]').count(), 1, 'the drawn spans are kept while the branch streams');
-    await stop.click();
+    // Stop takes effect on screen at once: no token the engine made before it heard of the Stop is drawn after it.
+    const atStop = await frame.evaluate(() => {
+      const n = document.querySelectorAll('.branches [data-branch="1"] .branch-text .tok').length;
+      (document.querySelector('.branches [data-branch="1"] .branch-stop') as HTMLElement).click();
+      return { n, at: performance.now() };
+    });
     await branch.locator('.branch-head', { hasNotText: 'generating…' }).waitFor();
+    const stoppedAfter = (await frame.evaluate(() => performance.now())) - atStop.at;
     const head = await branch.locator('.branch-head').innerText();
     assert.match(head, / · \d+ tokens · seed \d+ · stopped$/, head);
-    assert.ok(Number(/ (\d+) tokens/.exec(head)![1]) < 3 + 2000, `stopped before max tokens: ${head}`);
+    assert.ok(Number(/ (\d+) tokens/.exec(head)![1]) < 3 + 4096, `stopped before max tokens: ${head}`);
+    assert.strictEqual(await branch.locator('.branch-text .tok').count(), atStop.n, `the tokens shown at Stop, no more (${head})`);
+    console.log(`      (Stop of the branch: "stopped" on its row ${Math.round(stoppedAfter)} ms after the click, ${atStop.n} tokens shown)`);
     assert.strictEqual(await branch.locator('.branch-stop').count(), 0, 'no Stop once it ended');
   });
 });

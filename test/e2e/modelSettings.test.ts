@@ -51,8 +51,7 @@ describe('Model settings and devices in code-server', function () {
 
   it('device auto: with the playground open on a software adapter (SwiftShader) the model stays native and hovers answer at once', async function () {
     const { wb, server } = session;
-    await wb.runCommand('LM: Open Playground');
-    const frame = await wb.webviewFrame('#prompt');
+    const { frame } = await wb.openPlayground();
     await frame.locator('#engine-status', { hasText: /software WebGPU adapter \(.*swiftshader.*\): WebAssembly/i }).waitFor();
     // The page's report reached the extension: it logged why the model stays where it is.
     const deadline = Date.now() + 60_000;

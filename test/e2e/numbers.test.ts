@@ -10,6 +10,7 @@ import * as path from 'path';
 import type { Frame } from 'playwright-core';
 import { formatBits, formatProbability, surprisalBits } from '../../src/core/numberFormat';
 import { cli, useVsCode } from './session';
+import type { Playground } from './workbench';
 import type { Workbench } from './workbench';
 
 const TEXT = 'The wind came down from the northern hills, and there was a foretaste of winter in it.\n';
@@ -257,24 +258,11 @@ describe('Numbers on screen (code-server)', function () {
 
   describe('the playground', function () {
     let frame: Frame;
-    const fill = async (id: string, value: string) => {
-      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-      await inner.fill(value);
-      await inner.dispatchEvent('change');
-    };
+    let playground: Playground;
 
     it('keeps the token tooltip inside the panel for a token at its bottom edge', async function () {
-      await wb.runCommand('LM: Open Playground');
-      frame = await wb.webviewFrame('#prompt');
-      await frame.evaluate(() => {
-        const e = document.getElementById('model') as HTMLElement & { value: string };
-        e.value = 'ngram-classics';
-        e.dispatchEvent(new Event('change', { bubbles: true }));
-      });
-      await fill('prompt', 'the mouse ate the');
-      await fill('temperature', '1');
-      await fill('seed', '7');
-      await fill('maxTokens', '400');
+      playground = await wb.openPlayground({ model: 'ngram-classics', prompt: 'the mouse ate the', temperature: '1', seed: '7', maxTokens: '400' });
+      frame = playground.frame;
       await frame.locator('#run').click();
       await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
       // The lowest token fully in view once the page is scrolled to its end.
@@ -344,7 +332,7 @@ describe('Numbers on screen (code-server)', function () {
       assert.match((await frame.locator('#temp-bars').getAttribute('data-axis')) ?? '', /^logarithmic:/);
       await wb.screenshot('playground-explorer-log');
       // ∞ typed is the ∞ mode: the checkbox follows, and back.
-      await fill('temp-value', '∞');
+      await playground.fill('temp-value', '∞');
       await frame.locator('#temp-table', { hasText: 'p_T at T = ∞' }).waitFor();
       assert.strictEqual(await frame.evaluate(() => (document.getElementById('temp-infinite') as HTMLElement & { checked: boolean }).checked), true);
       await frame.locator('#explore-lecture').click();

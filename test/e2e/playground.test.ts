@@ -8,16 +8,13 @@ import { logProbBits } from '../../src/playground/completionSummary';
 import { buildRequests, isScoring } from '../../src/playground/requests';
 import { differingVariables } from '../../src/playground/templates';
 import { cli, useVsCode } from './session';
+import { Playground } from './workbench';
 
 describe('The LM Playground panel (code-server)', function () {
   const session = useVsCode({});
   let frame: Frame;
-
-  const fill = async (id: string, value: string) => {
-    const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-    await inner.fill(value);
-    await inner.dispatchEvent('change');
-  };
+  let playground: Playground;
+  const fill = (id: string, value: string) => playground.fill(id, value);
   const setValue = (id: string, value: string) =>
     frame.evaluate(
       ([id, value]) => {
@@ -44,11 +41,8 @@ describe('The LM Playground panel (code-server)', function () {
 
   it('runs a prompt and streams the tokens in; hovering a token shows its alternatives', async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    frame = await wb.webviewFrame('#prompt');
-    await fill('prompt', 'the mouse ate the');
-    await fill('temperature', '0');
-    await fill('maxTokens', '8');
+    playground = await wb.openPlayground({ prompt: 'the mouse ate the', temperature: '0', maxTokens: '8' });
+    frame = playground.frame;
     // Record whether tokens appeared one by one (a streaming line) before the final rendering.
     await frame.evaluate(() => {
       const w = window as unknown as { sawStreaming?: boolean };
@@ -129,8 +123,8 @@ describe('The LM Playground panel (code-server)', function () {
 
   it('says with each embedded model that in-context learning needs a large model, and how to bring one', async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    frame = await wb.webviewFrame('#prompt');
+    playground = await wb.openPlayground();
+    frame = playground.frame;
     for (const model of ['ngram-classics', 'gpt-classics']) {
       for (const [index, example] of GALLERY.entries()) {
         if (!example.title.includes('few-shot') && example.title !== 'Analogies') continue;
@@ -164,8 +158,8 @@ describe('The LM Playground panel (code-server)', function () {
 
   it("runs the gallery's scoring examples with every embedded model: a log-prob for each prompt, no error", async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    frame = await wb.webviewFrame('#prompt');
+    playground = await wb.openPlayground();
+    frame = playground.frame;
     const examples = GALLERY.map((example, index) => ({ example, index })).filter(({ example }) => isScoring(buildRequests(example.query)[0]));
     assert.ok(examples.length >= 2, 'the gallery has its scoring examples (sequence scoring, the pronoun probe)');
     for (const model of ['ngram-classics', 'gpt-classics']) {
@@ -333,7 +327,8 @@ describe('The LM Playground panel (code-server)', function () {
   it('comes back with its query after the window reloads', async function () {
     const { wb } = session;
     await wb.reloadWindow();
-    frame = await wb.webviewFrame('#prompt');
+    playground = new Playground(await wb.webviewFrame('#prompt'));
+    frame = playground.frame;
     await frame.waitForFunction(() => (document.getElementById('prompt') as (HTMLElement & { value: string }) | null)?.value === 'the mouse ate the');
     assert.strictEqual(await frame.evaluate(() => (document.getElementById('maxTokens') as HTMLElement & { value: string }).value), '6');
   });
@@ -347,8 +342,8 @@ describe('The LM Playground panel (code-server)', function () {
     for (;;) {
       await wb.runCommand('View: Close All Editors');
       await wb.page.locator('.webview.ready').waitFor({ state: 'detached' });
-      await wb.runCommand('LM: Open Playground');
-      frame = await wb.webviewFrame('#prompt');
+      playground = await wb.openPlayground();
+      frame = playground.frame;
       const status = frame.locator('#engine-status', { hasText: /the model loads on the first run/ });
       await status.waitFor();
       if (/WebGPU available in this window/.test(await status.innerText())) break;

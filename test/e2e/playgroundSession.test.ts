@@ -12,6 +12,7 @@ import type { Frame } from 'playwright-core';
 import { corpusFiles, ONNX_FIXTURES } from '../unit/helpers';
 import { startTreeHub, type TreeHub } from '../unit/treeHub';
 import { useVsCode } from './session';
+import { Playground } from './workbench';
 
 const PROMPT = 'the mouse ate the';
 
@@ -36,12 +37,8 @@ describe('The playground keeps its results; the model list follows new models (c
   });
   const session = useVsCode(settings);
   let frame: Frame;
-
-  const fill = async (id: string, value: string) => {
-    const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-    await inner.fill(value);
-    await inner.dispatchEvent('change');
-  };
+  let playground: Playground;
+  const fill = (id: string, value: string) => playground.fill(id, value);
   /** What the results show: each completion's text, each branch's head and text, the inside panel's heading and alternatives. */
   const onScreen = async () =>
     frame.evaluate(() => {
@@ -57,8 +54,8 @@ describe('The playground keeps its results; the model list follows new models (c
       };
     });
   const openPlayground = async () => {
-    await session.wb.runCommand('LM: Open Playground');
-    frame = await session.wb.webviewFrame('#prompt');
+    playground = await session.wb.openPlayground();
+    frame = playground.frame;
   };
   const closePlayground = async () => {
     await session.wb.page.locator('.tab', { hasText: 'LM Playground' }).locator('.codicon-close').click({ force: true });
@@ -119,7 +116,8 @@ describe('The playground keeps its results; the model list follows new models (c
   it('and after a window reload; the restored tree still branches', async function () {
     const { wb } = session;
     await wb.reloadWindow();
-    frame = await wb.webviewFrame('#prompt');
+    playground = new Playground(await wb.webviewFrame('#prompt'));
+    frame = playground.frame;
     await frame.locator('#inside .inside-alternatives').waitFor();
     assert.deepStrictEqual(await onScreen(), earlier);
     await wb.screenshot('session-after-reload');

@@ -11,22 +11,10 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
 
   it("runs gpt-classics in the page's engine worker on WASM, with the CLI's greedy text", async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    const frame = await wb.webviewFrame('#prompt');
+    const playground = await wb.openPlayground();
+    const { frame } = playground;
     await frame.locator('#engine-status', { hasText: 'no WebGPU here' }).waitFor();
-    const fill = async (id: string, value: string) => {
-      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-      await inner.fill(value);
-      await inner.dispatchEvent('change');
-    };
-    await fill('prompt', 'It was a fine morning, and');
-    await fill('temperature', '0');
-    await fill('maxTokens', '12');
-    await frame.evaluate(() => {
-      const e = document.getElementById('model') as HTMLElement & { value: string };
-      e.value = 'gpt-classics';
-      e.dispatchEvent(new Event('change', { bubbles: true }));
-    });
+    await playground.fillForm({ prompt: 'It was a fine morning, and', temperature: '0', maxTokens: '12', model: 'gpt-classics' });
     await frame.locator('#run').click();
     await frame.locator('#engine-status', { hasText: /gpt-classics on wasm · \d+ tokens\/s/ }).waitFor({ timeout: 180_000 });
     await frame.locator('#run:not([disabled])').waitFor();

@@ -141,17 +141,11 @@ describe('A remote model: lmp serve in code-server', function () {
   });
 
   it("the playground samples on the server (the local model's greedy text), refuses T = ∞, and its explorer renormalises the server's top 20", async function () {
-    await wb.runCommand('LM: Open Playground');
-    const frame = await wb.webviewFrame('#prompt');
-    const fill = async (id: string, value: string) => {
-      const inner = frame.locator(`#${id} textarea, #${id} input`).first();
-      await inner.fill(value);
-      await inner.dispatchEvent('change');
-    };
-    assert.strictEqual(await frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value), `${serve.base}#gpt-classics`);
-    await fill('prompt', PROMPT);
-    await fill('temperature', '0');
-    await fill('maxTokens', '8');
+    const playground = await wb.openPlayground();
+    const { frame } = playground;
+    const fill = (id: string, value: string) => playground.fill(id, value);
+    assert.strictEqual(await playground.model(), `${serve.base}#gpt-classics`);
+    await playground.fillForm({ prompt: PROMPT, temperature: '0', maxTokens: '8' });
     await frame.locator('#run').click();
     await frame.locator('#run:not([disabled])').waitFor({ timeout: 120_000 });
     const local = await loadModel('gpt-classics');

@@ -10,8 +10,7 @@ describe('Webview resource roots (code-server)', function () {
 
   it("the playground page cannot fetch a model's files by URL, and still runs the model", async function () {
     const { wb } = session;
-    await wb.runCommand('LM: Open Playground');
-    const frame = await wb.webviewFrame('#prompt');
+    const { frame } = await wb.openPlayground();
     // Resource URLs of the extension's files, made from the worker's URL (same scheme, authority and root).
     const probe = await frame.evaluate(async () => {
       const config = JSON.parse(document.getElementById('playground-config')!.textContent!) as { workerUrl: string };

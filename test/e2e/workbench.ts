@@ -216,6 +216,30 @@ export class Workbench {
   }
 
   /**
+   * LM: Compare Models on Document on the workspace file `file`: its panel's frame and its table's
+   * text (no-break spaces as spaces) once a row names each of `models`.
+   */
+  async compareModels(file: string, models: readonly string[]): Promise<{ frame: Frame; table: string }> {
+    await this.openFile(file);
+    await this.runCommand('LM: Compare Models on Document');
+    // Its table (the playground's page has a #results too).
+    const frame = await this.webviewFrame('#results tbody tr');
+    for (const name of models) await frame.locator('#results tbody tr', { hasText: name }).first().waitFor({ timeout: 120_000 });
+    return { frame, table: (await frame.locator('#results').innerText()).replace(/\u00a0/g, ' ') };
+  }
+
+  /**
+   * LM: Open Playground, then its form filled as a user fills it (`fields`: form field ids and the
+   * values typed, in order; `model` is chosen in the model list).
+   */
+  async openPlayground(fields: Record<string, string> = {}): Promise<Playground> {
+    await this.runCommand('LM: Open Playground');
+    const playground = new Playground(await this.webviewFrame('#prompt'));
+    await playground.fillForm(fields);
+    return playground;
+  }
+
+  /**
    * Background colours (as CSS computes them) of the extension's decorations under the character at
    * `col` of line `line` (both 0-based; the line must be on screen, the editor scrolled to the top).
    */
@@ -274,5 +298,36 @@ export class Workbench {
   async notificationInCenter(text: string | RegExp): Promise<Locator> {
     await this.runCommand('Notifications: Show Notifications');
     return this.page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
+  }
+}
+
+/** The playground's page: its frame, and its form's fields set as a user sets them. */
+export class Playground {
+  constructor(readonly frame: Frame) {}
+
+  /** Types `value` into the form field `id` (its text area or input) and commits it, as leaving the field does. */
+  async fill(id: string, value: string): Promise<void> {
+    const inner = this.frame.locator(`#${id} textarea, #${id} input`).first();
+    await inner.fill(value);
+    await inner.dispatchEvent('change');
+  }
+
+  /** Chooses the model list's entry whose value is `value` (a model's name, path or server URL). */
+  async chooseModel(value: string): Promise<void> {
+    await this.frame.evaluate((value) => {
+      const e = document.getElementById('model') as HTMLElement & { value: string };
+      e.value = value;
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    }, value);
+  }
+
+  /** The model list's value: the model a Run uses. */
+  model(): Promise<string> {
+    return this.frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value);
+  }
+
+  /** Sets the fields in order: `model` in the model list, the others typed. */
+  async fillForm(fields: Record<string, string>): Promise<void> {
+    for (const [id, value] of Object.entries(fields)) await (id === 'model' ? this.chooseModel(value) : this.fill(id, value));
   }
 }

@@ -6,6 +6,8 @@ import { xxh32 } from '../../src/core/checksum';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { addTextToTrainer } from '../../src/core/ngram/textTraining';
+import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
+import { loadModel } from '../../src/node/modelLoader';
 
 const GOOD = `some preamble kenlm writes
 
@@ -116,5 +118,54 @@ describe('ARPA files', () => {
     badHeader[20] = 0x5d;
     assert.throws(() => readNgramBinary(badHeader, 'z'), /z: the file is damaged: its checksum does not match/);
     assert.throws(() => readNgramBinary(resealed(badHeader), 'z'), /z: the header is not valid JSON/);
+  });
+});
+
+describe('a non-normalised ARPA model (hostile H12)', () => {
+  /** KenLM's layout: <s> written with p = 1 (log10 0), as lmplz writes it, never predicted. */
+  const arpa = (unigrams: [number, string][]) =>
+    `\\data\\\nngram 1=${unigrams.length}\n\n\\1-grams:\n${unigrams.map(([p, w]) => `${Math.log10(p)}\t${w}`).join('\n')}\n\n\\end\\\n`;
+  const load = (text: string) => new NgramLanguageModel(readArpa(text, 'm.arpa'), 'whitespace', 'm');
+
+  it('a model whose 1-grams (but <s>) sum to 1.24 warns that its numbers are scores, and which way sums are off', () => {
+    const m = load(
+      arpa([
+        [0.04, '<unk>'],
+        [1, '<s>'],
+        [0.2, '</s>'],
+        [0.5, 'a'],
+        [0.5, 'b'],
+      ]),
+    );
+    assert.match(m.info.warning ?? '', /1-gram probabilities sum to 1\.24, not 1: it is not a probability distribution/);
+    assert.match(m.info.warning!, /alternatives can sum to more than 100 %.*perplexity .* lower/);
+    const under = load(
+      arpa([
+        [0.1, '<unk>'],
+        [1, '<s>'],
+        [0.2, '</s>'],
+        [0.2, 'a'],
+      ]),
+    );
+    assert.match(under.info.warning ?? '', /sum to 0\.500.*less than 100 %.*higher/);
+  });
+
+  it('a normalised model has no warning: KenLM layout (<s> at p = 1), a model trained here, ngram-classics', async () => {
+    assert.strictEqual((await loadModel('ngram-classics')).info.warning, undefined);
+    assert.strictEqual(
+      load(
+        arpa([
+          [0.1, '<unk>'],
+          [1, '<s>'],
+          [0.3, '</s>'],
+          [0.3, 'a'],
+          [0.3, 'b'],
+        ]),
+      ).info.warning,
+      undefined,
+    );
+    const trainer = new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+    addTextToTrainer(trainer, 'the cat sat on the mat\nthe dog sat on the log\n', 'whitespace');
+    assert.strictEqual(load(arpaText(trainer.build().model)).info.warning, undefined);
   });
 });

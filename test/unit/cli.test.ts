@@ -33,6 +33,25 @@ describe('lmp command line', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('warns on stderr when an ARPA model is not normalised (hostile H12), and not for a normalised one', () => {
+    const text = path.join(dir, 'h12.txt');
+    fs.writeFileSync(text, 'a b a\n');
+    const model = (p: number) => {
+      const file = path.join(dir, `h12-${p}.arpa`);
+      fs.writeFileSync(
+        file,
+        `\\data\\\nngram 1=5\n\n\\1-grams:\n-1\t<unk>\n0\t<s>\n${Math.log10(0.3)}\t</s>\n${Math.log10(p)}\ta\n${Math.log10(0.3)}\tb\n\n\\end\\\n`,
+      );
+      return file;
+    };
+    const bad = lmp('score', '--model', model(0.54), text);
+    assert.strictEqual(bad.code, 0, bad.stderr);
+    assert.match(bad.stderr, /lmp: warning: .*1-gram probabilities sum to 1\.24, not 1/);
+    const good = lmp('score', '--model', model(0.3), text);
+    assert.strictEqual(good.code, 0, good.stderr);
+    assert.doesNotMatch(good.stderr, /warning/);
+  });
+
   it('converts an ARPA file (plain or gzipped) to a checksummed binary that scores the same', () => {
     const train = path.join(dir, 'conv-train.txt');
     fs.writeFileSync(train, 'the cat sat on the mat\nthe dog sat on the log\nthe cat ate the fish\n'.repeat(3));

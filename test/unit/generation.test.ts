@@ -3,11 +3,13 @@ import * as assert from 'assert';
 import { CancelledError, LmError } from '../../src/core/errors';
 import { generate } from '../../src/core/generation';
 import { scoreText } from '../../src/core/scoring';
-import type { LanguageModel } from '../../src/core/model';
+import type { LanguageModel, Token } from '../../src/core/model';
 import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { loadModel } from '../../src/node/modelLoader';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { REPO, TableModel } from './helpers';
+import { ONNX_FIXTURES, REPO, TEST_LOAD_SPEC, TableModel } from './helpers';
+import { EngineConnection } from '../../src/core/engine/engineClient';
+import { EngineServer } from '../../src/core/engine/engineServer';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { addTextToTrainer } from '../../src/core/ngram/textTraining';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
@@ -155,6 +157,48 @@ describe('generation', () => {
     }
   });
 
+  it("any tokenizer that puts text between tokens: the generated tokens spell the text through the tokenizer's continuation, not its sentencePerLine", async () => {
+    // Words joined by "-" (a tokenizer not of KenLM's whitespace kind): decode puts the separator, tokenText does not.
+    const model = toy();
+    const sep = (ids: readonly number[]) => ids.filter((i) => i > 1).map((i) => model.symbols[i]);
+    model.tokenizer = {
+      ...model.tokenizer,
+      decode: (ids, precededByText) => (precededByText && sep(ids).length > 0 ? '-' : '') + sep(ids).join('-'),
+      continuation(previous, id, precededByText) {
+        return { text: this.decode([...previous, id], precededByText).slice(this.decode(previous, precededByText).length) };
+      },
+    };
+    for (const prompt of ['', 'x']) {
+      const [c] = await generate(model, prompt, { maxTokens: 6, temperature: 1, seed: 3 });
+      assert.ok(c.tokens.length > 1, JSON.stringify(c));
+      assert.strictEqual(c.tokens.map((t) => t.text).join(''), c.text, `prompt ${JSON.stringify(prompt)}: ${JSON.stringify(c.tokens.map((t) => t.text))}`);
+      assert.ok(c.text.includes('-'), c.text);
+    }
+  });
+
+  it('echo: a tokenizer whose tokens leave text between them (spaces it drops): the echoed tokens spell the prompt, each at its position', async () => {
+    const model = toy();
+    const table = model.tokenizer;
+    model.tokenizer = {
+      ...table,
+      encode: (text, atStart, offset = 0) => {
+        const out: Token[] = atStart ? [{ id: 0, text: '', start: offset, length: 0 }] : [];
+        for (const m of text.matchAll(/\S/g)) out.push({ id: model.symbols.indexOf(m[0]), text: m[0], start: offset + m.index, length: 1 });
+        return out;
+      },
+    };
+    const prompt = 'x y  z\nx';
+    const [c] = await generate(model, prompt, { maxTokens: 0, temperature: 1, echoPrompt: true });
+    assert.deepStrictEqual(
+      c.promptTokens!.map((t) => t.text),
+      ['x', ' y', '  z', '\nx'],
+    );
+    assert.deepStrictEqual(
+      c.promptTokens!.map((t) => t.position),
+      [1, 2, 3, 4],
+    );
+  });
+
   it('can be cancelled', async () => {
     const signal = { cancelled: false };
     const model = toy();
@@ -242,6 +286,74 @@ describe('generation with the embedded neural model (gpt-classics)', function ()
     assert.strictEqual(lm.tokenizer.decode([], false), '');
     assert.strictEqual(lm.tokenizer.decode([], true), '');
   });
+});
+
+describe('a branch (generation after a chosen token) and the stop sequences (hostile H13)', function () {
+  this.timeout(60000);
+  it('a chosen token that is a stop sequence ends the branch at once, "stop"; a stop across the path and the new tokens ends it there', async () => {
+    const model = await loadModel('ngram-classics');
+    const server = new EngineServer(
+      async () => ({ model }),
+      (r) => setImmediate(() => connection.receive(r)),
+    );
+    const connection = new EngineConnection((req) => void server.handle(req));
+    await connection.request({ op: 'load', spec: TEST_LOAD_SPEC });
+    const prompt = 'He said that he would come to the house in the morning and';
+    const options = { maxTokens: 30, temperature: 0, topKPerToken: 10, stopSequences: ['.'] };
+    const [run] = (await connection.request({ op: 'generate', prompt, options })).completions;
+    const period = run.tokens[0].alternatives!.find((a) => a.text === '.');
+    assert.ok(period, `"." among the first token's alternatives: ${JSON.stringify(run.tokens[0].alternatives!.map((a) => a.text))}`);
+    const branch = (await connection.request({ op: 'generate', prompt, continuation: [period.id], options })).completions[0];
+    assert.strictEqual(branch.finishReason, 'stop', `the branch went on: ${JSON.stringify(branch.text)}`);
+    assert.deepStrictEqual(branch.tokens, []);
+    // A stop that the path's text starts and a new token ends ("e." after a path ending in "the"): the branch ends before it.
+    const path = run.tokens.slice(0, 2).map((t) => t.id);
+    const across = (
+      await connection.request({
+        op: 'generate',
+        prompt,
+        continuation: path,
+        options: { ...options, stopSequences: [run.tokens[1].text + run.tokens[2].text] },
+      })
+    ).completions[0];
+    assert.strictEqual(across.finishReason, 'stop');
+    assert.strictEqual(across.text, '');
+    // A branch whose path holds no stop runs as before.
+    const free = (await connection.request({ op: 'generate', prompt, continuation: path, options: { ...options, stopSequences: ['zzz'] } })).completions[0];
+    assert.strictEqual(free.finishReason, 'length');
+    assert.strictEqual(free.tokens.length, 30);
+  });
+});
+
+describe("a token's text as a continuation, with every model family's tokenizer", function () {
+  this.timeout(120000);
+  const families: [string, () => Promise<LanguageModel>][] = [
+    ['ngram-classics', () => loadModel('ngram-classics')],
+    ['gpt-classics', () => loadHuggingFaceFolder(path.join(REPO, 'models', 'gpt-classics'), 'gpt-classics')],
+    ['tiny-llama', () => loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'tiny-llama', { device: 'native', dtype: { setting: 'fp32' } })],
+    ['tiny-qwen2', () => loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-qwen2'), 'tiny-qwen2', { device: 'native', dtype: { setting: 'fp32' } })],
+  ];
+  for (const [name, load] of families) {
+    it(`${name}: continuation = decode(previous + token) − decode(previous), at the text's start and after text`, async () => {
+      const model = await load();
+      try {
+        const tok = model.tokenizer;
+        const ids = tok
+          .encode('The old man said: "Well, I never!"\nHe went home.', false)
+          .map((t) => t.id)
+          .filter((id) => id !== model.unkId);
+        for (const preceded of [false, true]) {
+          for (let i = 0; i < ids.length; i++) {
+            const previous = ids.slice(0, i);
+            const want = tok.decode([...previous, ids[i]], preceded).slice(tok.decode(previous, preceded).length);
+            assert.strictEqual(tok.continuation(previous, ids[i], preceded).text, want, `token ${i} (${tok.tokenText(ids[i])}), preceded by text: ${preceded}`);
+          }
+        }
+      } finally {
+        model.dispose?.();
+      }
+    });
+  }
 });
 
 describe('scoring by the chain rule', () => {

@@ -40,7 +40,7 @@ export class TableModel implements LanguageModel {
   readonly eosId = 1;
   readonly unkId = undefined;
   readonly unsampleableIds = [0];
-  readonly tokenizer: Tokenizer;
+  tokenizer: Tokenizer;
   calls = 0;
 
   constructor(
@@ -67,6 +67,7 @@ export class TableModel implements LanguageModel {
           .map((i) => symbols[i])
           .join(''),
       tokenText: (id: number) => symbols[id],
+      continuation: (_previous: readonly number[], id: number) => ({ text: symbols[id] }),
     };
   }
 

@@ -206,6 +206,7 @@ class OverlappingModel implements LanguageModel {
       },
       decode: (ids) => ids.map((i) => (i === 0 ? '' : vocab[i])).join(''),
       tokenText: (id) => vocab[id],
+      continuation: (_previous, id) => ({ text: vocab[id] }),
     };
   }
 

@@ -1,6 +1,6 @@
 /** The worker side of the engine protocol: owns one model and answers requests in order. */
 import { entropyNats, topIndices } from '../distribution';
-import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
+import { CancelledError, LmError, ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import { generate, type PromptTokens } from '../generation';
 import { IncrementalDecoder } from '../incrementalDecode';
 import type { LanguageModel } from '../model';
@@ -18,6 +18,11 @@ export interface LoadedModel {
 export class EngineServer {
   private model: LoadedModel | undefined;
   private readonly cancelled = new Set<number>();
+  /**
+   * The prompt the inside panel last asked about, with its ids: the panel asks about token after
+   * token of one result, and encoding a long prompt takes seconds (2 MB: 11–18 s with gpt-classics).
+   */
+  private encoded: { model: LanguageModel; prompt: string; ids: number[] } | undefined;
 
   constructor(
     private readonly load: (spec: LoadSpec) => Promise<LoadedModel>,
@@ -37,6 +42,8 @@ export class EngineServer {
     };
     const reply = <K extends EngineOp>(op: K, result: OpResult<K>) => this.post({ id: req.id, ok: true, op, result } as EngineResponse, []);
     try {
+      // A request cancelled while it waited its turn (the inside panel's, for a token the user has left) is not run.
+      if (req.op !== 'load' && req.op !== 'dispose') throwIfCancelled(signal);
       switch (req.op) {
         case 'load': {
           await this.release();
@@ -100,7 +107,7 @@ export class EngineServer {
         case 'ngramTrace': {
           const m = this.loaded().model;
           if (!m.ngramTrace) throw new LmError(`${m.info.name} is not a backoff n-gram model: it has no orders or backoff weights to show`);
-          const context = [...(req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : []), ...req.before];
+          const context = [...(req.prompt !== undefined ? this.promptIds(m, req.prompt) : []), ...req.before];
           reply('ngramTrace', { trace: m.ngramTrace(context, req.token) });
           break;
         }
@@ -111,7 +118,7 @@ export class EngineServer {
               `${m.info.name} does not show its hidden states or attention: it needs an ONNX export with hidden_states.N and attentions.N outputs (README, "Inside the model")`,
             );
           }
-          const prompt = req.prompt !== undefined ? m.tokenizer.encode(req.prompt, true).map((t) => t.id) : [];
+          const prompt = req.prompt !== undefined ? this.promptIds(m, req.prompt) : [];
           const context = [...prompt, ...req.before];
           const W = m.info.contextLength;
           const start =
@@ -142,10 +149,20 @@ export class EngineServer {
     }
   }
 
+  /** The ids of `prompt` encoded as a sequence's start, from the last encoding when it is the same prompt and model. */
+  private promptIds(model: LanguageModel, prompt: string): readonly number[] {
+    const e = this.encoded;
+    if (e?.model === model && e.prompt === prompt) return e.ids;
+    const ids = model.tokenizer.encode(prompt, true).map((t) => t.id);
+    this.encoded = { model, prompt, ids };
+    return ids;
+  }
+
   /** Frees the model; a model whose dispose is asynchronous (a neural session) is awaited. */
   private async release(): Promise<void> {
     const m = this.model;
     this.model = undefined;
+    this.encoded = undefined;
     await m?.model.dispose?.();
   }
 
@@ -180,7 +197,7 @@ function continuedPrompt(model: LanguageModel, prompt: string, ids: readonly num
     tokens.push({ id, text: piece, start: text.length, length: piece.length });
     text += piece;
   }
-  return { text, tokens };
+  return { text, tokens, generated: ids.length };
 }
 
 /** Models may keep returning the same array (a cache): send a copy. */

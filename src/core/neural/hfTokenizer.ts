@@ -5,7 +5,7 @@
  */
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ModelFormatError } from '../errors';
-import type { Token, Tokenizer } from '../model';
+import type { ContinuedToken, Token, Tokenizer } from '../model';
 import { LibraryTokenizer } from './libraryTokenizer';
 import { SentencePieceBpe, sentencePieceLayout } from './sentencePieceBpe';
 import { nestedRepetition, tokenizerPatterns } from './tokenizerRegex';
@@ -115,6 +115,20 @@ export class HuggingFaceTokenizer implements Tokenizer {
   /** The token for display: "▁" as a space, a byte token as its character. */
   tokenText(id: number): string {
     return this.impl.tokenText(id);
+  }
+
+  /**
+   * A token's text does not depend on the tokens before it (its space is its own), except at the
+   * text's start, where the decoder may drop what it begins with (SentencePiece's "▁": `▁The` is
+   * "The" there, " The" after text): its bytes then lose that part too.
+   */
+  continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken {
+    const text = this.tokenText(id);
+    const bytes = this.tokenBytes(id);
+    if (previous.length > 0 || precededByText) return { text, bytes };
+    const shown = this.decode([id], false);
+    if (shown === text || !text.endsWith(shown)) return { text, bytes };
+    return { text: shown, bytes: bytes.subarray(new TextEncoder().encode(text.slice(0, text.length - shown.length)).length) };
   }
 }
 

@@ -2,7 +2,7 @@
 import type { BackendCapabilities } from '../backends/capabilities';
 import { throwIfCancelled, type CancelSignal } from '../errors';
 import { LN10 } from '../logMath';
-import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
+import type { ContinuedToken, LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../model';
 import { groupDigits } from '../numberFormat';
 import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenizers/pretokenizers';
 import { editorCut, whitespaceCut } from '../tokenizers/textCuts';
@@ -51,6 +51,15 @@ export class NgramTokenizer implements Tokenizer {
     return this.vocab.word(id);
   }
 
+  /** A word's separator depends on the token before it alone: a space after a word, none at a line's start. */
+  continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken {
+    const last = previous.length > 0 ? [previous[previous.length - 1]] : [];
+    const preceded = last.length > 0 || precededByText;
+    const text = this.decode([...last, id], preceded).slice(this.decode(last, preceded).length);
+    // A marker decoding leaves out (<s>, </s> of the editor kind, <unk>) shows its name, as other tokenizers' special tokens do.
+    return { text: text === '' ? this.tokenText(id) : text };
+  }
+
   cutPoint(text: string): number {
     return this.kind === 'whitespace' ? whitespaceCut(text) : editorCut(text);
   }
@@ -88,6 +97,8 @@ export class NgramLanguageModel implements LanguageModel {
       description: `Kneser-Ney ${ngram.order}-gram, ${kind} tokens, n-grams per order ${counts}`,
       contextLength: ngram.order - 1,
     };
+    const warning = normalisationWarning(ngram);
+    if (warning) this.info.warning = warning;
   }
 
   get vocabSize(): number {
@@ -154,4 +165,27 @@ export class NgramLanguageModel implements LanguageModel {
     const n = this.ngram.order - 1;
     return context.length > n ? context.slice(context.length - n) : context;
   }
+}
+
+/**
+ * How far a model's 1-gram probabilities may sum from 1 before it is called non-normalised: ARPA
+ * files keep 7 digits, and a model without <unk> lacks its mass (KenLM's test_nounk.arpa: 0.993).
+ */
+const UNIGRAM_SUM_TOLERANCE = 0.02;
+
+/**
+ * Why the model's numbers are not probabilities, when its 1-grams (but <s>, which KenLM writes
+ * as p = 1 since it is never predicted) do not sum to about 1: an ARPA file written by hand or by
+ * a tool that does not normalise. Each p is then a score, and sums over tokens are off.
+ */
+export function normalisationWarning(ngram: NgramModel): string | undefined {
+  const unigrams = ngram.orders[0];
+  const bos = ngram.vocab.bosId;
+  let sum = 0;
+  for (let id = 0; id < unigrams.count; id++) if (id !== bos) sum += 10 ** unigrams.logProb[id];
+  if (Math.abs(sum - 1) <= UNIGRAM_SUM_TOLERANCE) return undefined;
+  return (
+    `its 1-gram probabilities sum to ${sum.toPrecision(3)}, not 1: it is not a probability distribution, so its numbers are scores rather than probabilities ` +
+    `(alternatives can sum to ${sum > 1 ? 'more' : 'less'} than 100 %, and entropy, perplexity and bits per character come out ${sum > 1 ? 'lower' : 'higher'} than a normalised model's would)`
+  );
 }

@@ -4,7 +4,7 @@
  * token of "\n" covers the document's "\r\n". Neural models trained on LF text rarely saw "\r": the
  * same page scored 3.44 bits/char with LF and 5.80 with CRLF line breaks.
  */
-import type { Token, Tokenizer } from '../model';
+import type { ContinuedToken, Token, Tokenizer } from '../model';
 
 /** `text` with CRLF and CR as LF, and for each of its positions (and its end) the position in `text`. */
 export function normalizeLineBreaks(text: string): { text: string; toOriginal: Int32Array | undefined } {
@@ -81,5 +81,9 @@ export class LfTokenizer implements Tokenizer {
 
   tokenText(id: number): string {
     return this.inner.tokenText(id);
+  }
+
+  continuation(previous: readonly number[], id: number, precededByText: boolean): ContinuedToken {
+    return this.inner.continuation(previous, id, precededByText);
   }
 }

@@ -9,7 +9,7 @@ import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { LmError } from '../../core/errors';
 import type { Completion, GeneratedToken, GenerationHooks, GenerationOptions } from '../../core/generation';
 import { blankLineStop, validateGenerationOptions, type FinishReason } from '../../core/generation';
-import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../core/model';
+import type { ContinuedToken, LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../core/model';
 import { randomSeed } from '../../core/random';
 import type { RemoteRef } from '../../core/remote/remoteRef';
 import { needsLocalModel, type ScoreTextOptions, type ServerModel, type ServerScore, type ServerToken } from '../../core/remote/serverModel';
@@ -68,6 +68,11 @@ class ServerVocabulary implements Tokenizer {
 
   tokenText(id: number): string {
     return this.pieces[id]?.text ?? '';
+  }
+
+  /** A server's piece is the text it added (a space included). */
+  continuation(_previous: readonly number[], id: number): ContinuedToken {
+    return { text: this.tokenText(id), bytes: this.tokenBytes(id) };
   }
 
   tokenBytes(id: number): Uint8Array {
