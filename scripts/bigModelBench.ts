@@ -14,7 +14,7 @@ import * as path from 'path';
 import type { LanguageModel } from '../src/core/model';
 import type { Dtype, DtypeSetting } from '../src/core/neural/onnxVariants';
 import { chunkContextStart } from '../src/editor/chunkedScoring';
-import { hoverFactsAt } from '../src/editor/hoverFacts';
+import { hoverFactsAt, hoverWarmIds } from '../src/editor/hoverFacts';
 import { checkSameTokens, median } from '../src/node/neuralBench';
 import { loadModel } from '../src/node/modelLoader';
 import { spread, turnOrder, type Spread } from './benchFigures';
@@ -237,13 +237,24 @@ export async function benchCell(
 /** Tokens of context before the hovered token. */
 export const HOVER_CONTEXT_TOKENS = 1000;
 
-/** Milliseconds of a hover: cold (a document the model has not run), on the next word, and on the same word after a one-word edit before it. */
+/**
+ * Milliseconds of a hover: cold (a document the model has not run), on the next word, on the same
+ * word after a one-word edit before it, and the first hover after the warm-up (the document shown
+ * with its text as the visible lines: lmPlayground.hover.warmUp), with the warm-up's own time.
+ */
 export interface HoverTimes {
   cold: number;
   nextWord: number;
   afterEdit: number;
-  /** Tokens of context of the cold hover. */
+  warmUp: number;
+  afterWarmUp: number;
+  /** Largest difference, in nats, between the hover after the warm-up and the cold one (the token's and its word's parts' log-probs). */
+  warmDiff: number;
+  /** Each run's cold hover: the token's log-prob, then its word's parts' (to compare variants on the same texts). */
+  coldParts: number[][];
+  /** Tokens of context of the cold hover, and of the warm-up. */
   tokens: number;
+  warmTokens: number;
   dtype: string;
 }
 
@@ -252,49 +263,91 @@ export interface HoverTimes {
  * model service's worker-thread model, the window tokenized with offsets, hoverFactsAt on a word,
  * the word's other tokens included), as a reader goes through a document: the word after about
  * 1,000 tokens (cold: the model's cache forgotten first), the next word, then the same word again
- * after the word before it was replaced. Another text each run; medians of `runs` after a warm-up.
+ * after the word before it was replaced; then, the cache forgotten, the warm-up of the text (as
+ * contextWarmup.ts runs it when the text is the visible lines) and the same word's hover after it.
+ * One model per dtype, all loaded, taking turns run by run; another text each run; medians of
+ * `runs` after a warm-up run.
  */
-export async function benchHover(dir: string, dtype: DtypeSetting, texts: string, runs: number): Promise<HoverTimes> {
-  const model: LanguageModel = await loadModel(dir, undefined, { device: 'native', inWorker: true, dtype: { setting: dtype } });
+export async function benchHover(dir: string, dtypes: DtypeSetting[], texts: string, runs: number): Promise<HoverTimes[]> {
+  const models: LanguageModel[] = [];
   try {
-    const times = { cold: [] as number[], nextWord: [] as number[], afterEdit: [] as number[] };
-    let tokens = 0;
-    /** Hovers the second letter of `word` in `text`; ms and the context's tokens. */
-    const hover = async (text: string, word: { index: number }): Promise<{ ms: number; tokens: number }> => {
-      const offset = word.index + 1;
-      const lineStart = text.lastIndexOf('\n', offset) + 1;
-      const lineEnd = text.indexOf('\n', offset);
-      const line = { text: text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd), start: lineStart };
-      const t0 = performance.now();
-      const seq = { tokens: model.tokenizer.encode(text, true, 0), fromDocumentStart: true, contextStart: (i: number) => chunkContextStart(model, i) };
-      const facts = await hoverFactsAt(model, seq, offset, line, 10);
-      const ms = performance.now() - t0;
-      if (!facts) throw new Error('the hover found no token under the word');
-      return { ms, tokens: facts.context.tokens };
-    };
+    for (const dtype of dtypes) models.push(await loadModel(dir, undefined, { device: 'native', inWorker: true, dtype: { setting: dtype } }));
+    const times = models.map(() => ({
+      cold: [] as number[],
+      nextWord: [] as number[],
+      afterEdit: [] as number[],
+      warmUp: [] as number[],
+      afterWarmUp: [] as number[],
+    }));
+    const tokens = models.map(() => 0);
+    const warmTokens = models.map(() => 0);
+    const warmDiff = models.map(() => 0);
+    const coldParts = models.map(() => [] as number[][]);
     for (let r = 0; r <= runs; r++) {
-      const from = texts.indexOf(' ', 20_000 * (r + 1)) + 1;
-      const cut = model.tokenizer.encode(texts.slice(from, from + 20_000), true);
-      const text = texts.slice(from, from + cut[HOVER_CONTEXT_TOKENS + 100].start);
-      const words = [...text.matchAll(/\p{L}{3,}/gu)];
-      const w = words.findIndex((m) => m.index >= cut[HOVER_CONTEXT_TOKENS].start);
-      await model.forgetContext?.();
-      const cold = await hover(text, words[w]);
-      const next = await hover(text, words[w + 1]);
-      // The word before the hovered one replaced by another of the text, the hovered word hovered again.
-      const before = words[w - 1];
-      const other = words.find((m) => m[0] !== before[0] && m[0].length === before[0].length) ?? words[0];
-      const edited = text.slice(0, before.index) + other[0] + text.slice(before.index + before[0].length);
-      const edit = await hover(edited, { index: words[w].index + other[0].length - before[0].length });
-      tokens = cold.tokens;
-      if (r > 0) {
-        times.cold.push(cold.ms);
-        times.nextWord.push(next.ms);
-        times.afterEdit.push(edit.ms);
+      for (let m = 0; m < models.length; m++) {
+        const model = models[m];
+        if (!model.warmContext) throw new Error(`${model.info.name} has no warm-up`);
+        /** Hovers the second letter of `word` in `text`; ms, the context's tokens and the facts. */
+        const hover = async (text: string, word: { index: number }) => {
+          const offset = word.index + 1;
+          const lineStart = text.lastIndexOf('\n', offset) + 1;
+          const lineEnd = text.indexOf('\n', offset);
+          const line = { text: text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd), start: lineStart };
+          const t0 = performance.now();
+          const seq = { tokens: model.tokenizer.encode(text, true, 0), fromDocumentStart: true, contextStart: (i: number) => chunkContextStart(model, i) };
+          const facts = await hoverFactsAt(model, seq, offset, line, 10);
+          const ms = performance.now() - t0;
+          if (!facts) throw new Error('the hover found no token under the word');
+          return { ms, tokens: facts.context.tokens, facts };
+        };
+        const from = texts.indexOf(' ', 20_000 * (r + 1)) + 1;
+        const cut = model.tokenizer.encode(texts.slice(from, from + 20_000), true);
+        const text = texts.slice(from, from + cut[HOVER_CONTEXT_TOKENS + 100].start);
+        const words = [...text.matchAll(/\p{L}{3,}/gu)];
+        const w = words.findIndex((x) => x.index >= cut[HOVER_CONTEXT_TOKENS].start);
+        await model.forgetContext?.();
+        const cold = await hover(text, words[w]);
+        const next = await hover(text, words[w + 1]);
+        // The word before the hovered one replaced by another of the text, the hovered word hovered again.
+        const before = words[w - 1];
+        const other = words.find((x) => x[0] !== before[0] && x[0].length === before[0].length) ?? words[0];
+        const edited = text.slice(0, before.index) + other[0] + text.slice(before.index + before[0].length);
+        const edit = await hover(edited, { index: words[w].index + other[0].length - before[0].length });
+        // The document shown with this text as its visible lines: the warm-up, then the first hover.
+        await model.forgetContext?.();
+        const t0 = performance.now();
+        const warm = await model.warmContext(hoverWarmIds(model, { text, startOffset: 0, atStart: true }));
+        const warmMs = performance.now() - t0;
+        const after = await hover(text, words[w]);
+        const parts = (f: typeof cold.facts) => [f.logProb, ...(f.word?.parts.map((p) => p.logProb) ?? [])];
+        const a = parts(after.facts);
+        const c = parts(cold.facts);
+        warmDiff[m] = Math.max(warmDiff[m], ...a.map((x, i) => Math.abs(x - c[i])));
+        coldParts[m].push(c);
+        tokens[m] = cold.tokens;
+        warmTokens[m] = warm.cached;
+        if (r > 0) {
+          times[m].cold.push(cold.ms);
+          times[m].nextWord.push(next.ms);
+          times[m].afterEdit.push(edit.ms);
+          times[m].warmUp.push(warmMs);
+          times[m].afterWarmUp.push(after.ms);
+        }
       }
     }
-    return { cold: median(times.cold), nextWord: median(times.nextWord), afterEdit: median(times.afterEdit), tokens, dtype: model.info.precision ?? dtype };
+    return models.map((model, m) => ({
+      cold: median(times[m].cold),
+      nextWord: median(times[m].nextWord),
+      afterEdit: median(times[m].afterEdit),
+      warmUp: median(times[m].warmUp),
+      afterWarmUp: median(times[m].afterWarmUp),
+      warmDiff: warmDiff[m],
+      coldParts: coldParts[m],
+      tokens: tokens[m],
+      warmTokens: warmTokens[m],
+      dtype: model.info.precision ?? dtypes[m],
+    }));
   } finally {
-    await model.dispose?.();
+    for (const model of models) await model.dispose?.();
   }
 }

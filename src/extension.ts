@@ -13,6 +13,7 @@ import { ShannonStore } from './vscode/shannonStore';
 import { createModelStatusBar } from './vscode/statusBar';
 import { TokenHoverProvider } from './vscode/tokenHover';
 import { compareModels } from './vscode/compareModels';
+import { createContextWarmup } from './vscode/contextWarmup';
 import { createDocumentMetrics } from './vscode/documentMetrics';
 import { createServerWaitStatus } from './vscode/serverWaitStatus';
 import { TokenHeatmap } from './vscode/heatmap';
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
       trainWorkspaceModel(dirs.trained, log, typeof args === 'object' && args ? (args as { glob?: string; order?: number }) : undefined),
     ),
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
+    createContextWarmup(models, heatmap, log),
     createDocumentMetrics(models, log),
     createServerWaitStatus(log),
     ...registerInlineCompletions(models, log),

@@ -118,6 +118,13 @@ export interface LanguageModel {
    * further on in the same document): when that document closes. The next request runs cold.
    */
   forgetContext?(): Promise<void>;
+  /**
+   * Runs `ids` into the kept cache in the background (a hover's context computed before the
+   * hover), a few tokens at a time: gives way to every other request between two passes, and
+   * takes up again after them, until all of `ids` (at most a window) is cached, `signal` cancels,
+   * or the model is disposed. Changes no number a request gets.
+   */
+  warmContext?(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult>;
   /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
   ngramTrace?(context: readonly number[], id: number): NgramTrace;
   /**
@@ -143,6 +150,13 @@ export interface SpanScores {
   logProbs: Float64Array;
   /** Log-probs of every vocabulary token before token `distAt`. */
   distribution: Float64Array;
+}
+
+export interface WarmResult {
+  /** Tokens of `ids` the cache holds when the warm-up ended. */
+  cached: number;
+  /** How often it gave way to another request. */
+  yielded: number;
 }
 
 export interface SequenceScores {

@@ -44,13 +44,30 @@ export function hoverInWindow(
   topK: number,
   signal?: CancelSignal,
 ): Promise<(HoverFacts & { start: number; length: number }) | null> {
+  return hoverFactsAt(model, windowSequence(model, window), offset, line, topK, signal);
+}
+
+/** A text window's tokens with the contexts the hover gives them. */
+function windowSequence(model: LanguageModel, window: TextWindow): ScoredSequence {
   const fromDocumentStart = window.startOffset === 0 && window.atStart;
-  const seq: ScoredSequence = {
+  return {
     tokens: model.tokenizer.encode(window.text, window.atStart, window.startOffset),
     fromDocumentStart,
     contextStart: fromDocumentStart ? (i) => chunkContextStart(model, i) : windowContextStart(model),
   };
-  return hoverFactsAt(model, seq, offset, line, topK, signal);
+}
+
+/**
+ * The context a hover in `window` gives its last token, with that token: what a warm-up runs into
+ * the model's cache, so that a hover on a token before it that shares that context's start (every
+ * token of the window, when the window reaches the document's start and the model's context holds
+ * it) runs only its own word. Empty when there is nothing to predict.
+ */
+export function hoverWarmIds(model: LanguageModel, window: TextWindow): number[] {
+  const seq = windowSequence(model, window);
+  const last = seq.tokens.length - 1;
+  if (last < 1) return [];
+  return seq.tokens.slice(seq.contextStart(last)).map((t) => t.id);
 }
 
 /**

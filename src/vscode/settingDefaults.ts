@@ -22,6 +22,7 @@ export interface SettingValues {
   'hover.enabled': boolean;
   'hover.languages': string[];
   'hover.topK': number;
+  'hover.warmUp': boolean;
   'hub.baseUrl': string;
   'hub.maxDownloadBytes': number;
   'inline.enabled': boolean;
@@ -58,6 +59,7 @@ export const SETTING_DEFAULTS: Readonly<SettingValues> = {
   'hover.enabled': true,
   'hover.languages': ['plaintext', 'markdown'],
   'hover.topK': 5,
+  'hover.warmUp': true,
   'hub.baseUrl': 'https://huggingface.co',
   'hub.maxDownloadBytes': DEFAULT_MAX_DOWNLOAD_BYTES,
   'inline.enabled': true,

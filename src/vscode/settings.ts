@@ -90,6 +90,11 @@ export function hoverSettings(scope?: vscode.ConfigurationScope): HoverSettings 
   };
 }
 
+/** Whether a neural model warms its cache with the visible text's context before a hover (contextWarmup.ts). */
+export function hoverWarmUp(scope?: vscode.ConfigurationScope): boolean {
+  return read(config(scope), 'hover.warmUp');
+}
+
 export function heatmapSettings(): HeatmapSettings & { maxChars: number } {
   const c = config();
   const ranks = read(c, 'heatmap.rankThresholds');

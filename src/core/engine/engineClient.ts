@@ -9,7 +9,7 @@
  * most one piece instead of a whole document.
  */
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer } from '../model';
+import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, ModelDescription, OpRequest, OpResult } from './protocol';
 
 type Pending = { resolve: (result: never) => void; reject: (e: Error) => void; onPartial?: (p: GeneratePartial) => void };
@@ -128,7 +128,7 @@ export class WorkerLanguageModel implements LanguageModel {
     private readonly release: () => void,
     readonly supervisor?: EngineHealthSource,
   ) {
-    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, vocabulary: _w, spanScores, ...info } = description;
+    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, vocabulary: _w, spanScores, warmContext, ...info } = description;
     this.info = info;
     if (spanScores) {
       this.spanScores = async (ids, from, distAt, signal) => {
@@ -136,7 +136,16 @@ export class WorkerLanguageModel implements LanguageModel {
         return this.channel.request({ op: 'spanScores', ids: [...ids], from, distAt }, signal);
       };
     }
+    if (warmContext) {
+      this.warmContext = async (ids, signal) => {
+        if (signal?.cancelled || this.disposed) return { cached: 0, yielded: 0 };
+        return this.channel.request({ op: 'warmContext', ids: [...ids] }, signal);
+      };
+    }
   }
+
+  /** Present when the worker's model has it. */
+  readonly warmContext?: (ids: readonly number[], signal?: CancelSignal) => Promise<WarmResult>;
 
   /** Present when the worker's model has it. */
   readonly spanScores?: (ids: readonly number[], from: number, distAt: number, signal?: CancelSignal) => Promise<SpanScores>;

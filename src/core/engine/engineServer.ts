@@ -63,6 +63,11 @@ export class EngineServer {
           reply('spanScores', { logProbs: copy(s.logProbs), distribution: copy(s.distribution) });
           break;
         }
+        case 'warmContext': {
+          const m = this.loaded().model;
+          reply('warmContext', m.warmContext ? await m.warmContext(req.ids, signal) : { cached: 0, yielded: 0 });
+          break;
+        }
         case 'forgetContext': {
           await this.loaded().model.forgetContext?.();
           reply('forgetContext', {});
@@ -215,6 +220,7 @@ export function describe(m: LanguageModel): ModelDescription {
     unkId: m.unkId,
     unsampleableIds: [...m.unsampleableIds],
     ...(m.spanScores ? { spanScores: true } : {}),
+    ...(m.warmContext ? { warmContext: true } : {}),
     ...(m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }

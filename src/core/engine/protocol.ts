@@ -7,7 +7,7 @@
  * answers, so that both sides are checked per operation.
  */
 import type { Completion, GenerationOptions, GeneratedToken } from '../generation';
-import type { ModelInfo } from '../model';
+import type { ModelInfo, WarmResult } from '../model';
 import type { ModelInside } from '../inside/modelInside';
 import type { NgramTrace } from '../ngram/backoffTrace';
 import type { DtypeRequest } from '../neural/onnxVariants';
@@ -25,6 +25,8 @@ export interface ModelDescription extends ModelInfo {
   unsampleableIds: number[];
   /** Whether the model scores a span in one pass (LanguageModel.spanScores). */
   spanScores?: boolean;
+  /** Whether the model warms its cache in the background (LanguageModel.warmContext). */
+  warmContext?: boolean;
   /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker). */
   vocabulary?: PackedVocabulary;
 }
@@ -108,6 +110,8 @@ export interface EngineOps {
   spanScores: { request: { ids: number[]; from: number; distAt: number }; result: { logProbs: Float64Array; distribution: Float64Array } };
   /** Frees what the model keeps of the last sequence it ran (its document closed). */
   forgetContext: { request: Record<never, never>; result: Record<never, never> };
+  /** Runs a context into the kept cache, giving way to every other request (LanguageModel.warmContext). */
+  warmContext: { request: { ids: number[] }; result: WarmResult };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Writing a model as ARPA text (log10 values, tab-separated, as KenLM does) straight into bytes:
- * the words are encoded once, each n-gram's words are found by walking its parents, and numbers are
+ * the words are encoded once, each context's words are spelt once for all the n-grams that extend it, and numbers are
  * printed digit by digit. No string per line or per n-gram is made, so a model of millions of
  * n-grams is written in a fraction of a second and any size can be written.
  */
@@ -39,46 +39,113 @@ export function* writeArpa(model: NgramModel, sections: [number, number] = [1, m
   if (from === 1) out.text(encoder, `\\data\\\n${model.orders.map((o, k) => `ngram ${k + 1}=${o.count}\n`).join('')}`);
   const eos = model.vocab.id(EOS);
   const unk = model.vocab.id(UNK);
-  // parents[k][i]: the entry of order k (0-based) that entry i of order k+1 extends.
-  const parents: Uint32Array[] = [];
-  const ids = new Uint32Array(N);
-  for (let k = 2; k <= to; k++) parents.push(model.parents(k));
+  // The words of the context being written (each followed by a space), and where each level's word starts in it.
+  const prefix = new Uint8Array(N * (longestWord + 1));
+  const prefixEnd = new Uint32Array(N + 1);
+  // Depth-first walk down to the contexts: cursor[j] runs over the entries of order j+1 below the current context's ancestors.
+  const cursor = new Uint32Array(N);
+  const end = new Uint32Array(N);
   for (let k = from; k <= to; k++) {
     const o = model.orders[k - 1];
     out.text(encoder, `\n\\${k}-grams:\n`);
-    const withBackoff = k < N;
-    const backoff = o.backoff;
-    const lineRoom = 2 * NUMBER_ROOM + k * (longestWord + 1);
-    for (let i = 0; i < o.count; i++) {
-      // The n-gram's words, last first, by walking up the parents.
-      let node = i;
-      for (let j = k - 1; j >= 1; j--) {
-        ids[j] = model.orders[j].words[node];
-        node = parents[j - 1][node];
+    const lines: Section = {
+      words: o.words,
+      logProb: o.logProb,
+      backoff: k < N ? (o.backoff ?? new Float32Array(o.count)) : undefined,
+      wordStart,
+      wordBytes,
+      eos,
+      unk,
+      lineRoom: 2 * NUMBER_ROOM + k * (longestWord + 1),
+    };
+    // The n-grams of order k in index order are the children of the contexts of order k-1 in
+    // index order: each context's words are spelt once, not once per n-gram.
+    const last = k - 2;
+    let depth = 0;
+    cursor[0] = 0;
+    end[0] = k === 1 ? 1 : model.orders[0].count;
+    while (depth >= 0) {
+      if (cursor[depth] === end[depth]) {
+        depth--;
+        if (depth >= 0) cursor[depth]++;
+        continue;
       }
-      ids[0] = model.orders[0].words[node];
-      const buf = out.room(lineRoom);
-      let pos = writeNumber(buf, out.pos, o.logProb[i]);
-      buf[pos++] = TAB;
-      for (let j = 0; j < k; j++) {
-        if (j > 0) buf[pos++] = SPACE;
-        const w = ids[j];
-        const s = wordStart[w];
-        const e = wordStart[w + 1];
-        for (let b = s; b < e; b++) buf[pos++] = wordBytes[b];
+      let first = 0;
+      let stop = o.count;
+      let contextEnd = 0;
+      if (k > 1) {
+        const node = cursor[depth];
+        const level = model.orders[depth];
+        const w = level.words[node];
+        let pos = prefixEnd[depth];
+        for (let b = wordStart[w], e = wordStart[w + 1]; b < e; b++) prefix[pos++] = wordBytes[b];
+        prefix[pos++] = SPACE;
+        prefixEnd[depth + 1] = pos;
+        const cs = level.childStart!;
+        if (depth < last) {
+          cursor[depth + 1] = cs[node];
+          end[depth + 1] = cs[node + 1];
+          depth++;
+          continue;
+        }
+        first = cs[node];
+        stop = cs[node + 1];
+        contextEnd = pos;
       }
-      const last = ids[k - 1];
-      if (withBackoff && last !== eos && last !== unk) {
-        buf[pos++] = TAB;
-        pos = writeNumber(buf, pos, backoff ? backoff[i] : 0);
+      for (let i = first; i < stop;) {
+        i = writeLines(out, lines, i, stop, prefix, contextEnd);
+        if (out.pos >= CHUNK_BYTES) yield out.take();
       }
-      buf[pos++] = NEWLINE;
-      out.pos = pos;
-      if (out.pos >= CHUNK_BYTES) yield out.take();
+      cursor[depth]++;
     }
   }
   if (to === N) out.text(encoder, '\n\\end\\\n');
   yield out.take();
+}
+
+/** What writing one order's lines needs. */
+interface Section {
+  words: Uint32Array;
+  logProb: Float32Array;
+  /** Absent for the highest order, which has no backoff column. */
+  backoff: Float32Array | undefined;
+  wordStart: Uint32Array;
+  wordBytes: Uint8Array;
+  eos: number | undefined;
+  unk: number | undefined;
+  /** Bytes a line may take at most. */
+  lineRoom: number;
+}
+
+/**
+ * Writes the lines first..stop-1 of a section, each the context's bytes then its own word, until
+ * the chunk is full; returns the next line. A plain function, not part of the generator: V8
+ * optimises the loop better there.
+ */
+function writeLines(out: ChunkWriter, s: Section, first: number, stop: number, context: Uint8Array, contextEnd: number): number {
+  const { words, logProb, backoff, wordStart, wordBytes, eos, unk, lineRoom } = s;
+  let buf = out.room(lineRoom);
+  let pos = out.pos;
+  let i = first;
+  while (i < stop && pos < CHUNK_BYTES) {
+    if (pos + lineRoom > buf.length) {
+      out.pos = pos;
+      buf = out.room(lineRoom);
+    }
+    pos = writeNumber(buf, pos, logProb[i]);
+    buf[pos++] = TAB;
+    for (let b = 0; b < contextEnd; b++) buf[pos++] = context[b];
+    const w = words[i];
+    for (let b = wordStart[w], e = wordStart[w + 1]; b < e; b++) buf[pos++] = wordBytes[b];
+    if (backoff && w !== eos && w !== unk) {
+      buf[pos++] = TAB;
+      pos = writeNumber(buf, pos, backoff[i]);
+    }
+    buf[pos++] = NEWLINE;
+    i++;
+  }
+  out.pos = pos;
+  return i;
 }
 
 /** The whole ARPA text of a (small) model as one string. */

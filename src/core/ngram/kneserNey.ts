@@ -184,16 +184,15 @@ export class KneserNeyTrainer {
     const usedFallback: boolean[] = [];
     for (let k = 1; k <= N; k++) {
       const n = [0, 0, 0, 0, 0];
-      for (const a of adjusted[k - 1]) if (a < 5) n[a]++;
+      const adj = adjusted[k - 1];
+      for (let i = 0; i < adj.length; i++) if (adj[i] < 5) n[adj[i]]++;
       const d = this.discountsFromCounts(k, n);
       discounts.push(d.discounts);
       usedFallback.push(d.fallback);
     }
-    const D = (k: number, a: number): number => {
-      if (a === 0) return 0;
-      const d = discounts[k - 1];
-      return a === 1 ? d.d1 : a === 2 ? d.d2 : d.d3;
-    };
+    // Per order, the discount of an adjusted count a: Dk[min(a, 3)].
+    const Ds = discounts.map((d) => Float64Array.of(0, d.d1, d.d2, d.d3));
+    const D = (k: number, a: number): number => Ds[k - 1][a < 3 ? a : 3];
 
     // Per context: denominator Σ a(c·) and γ(c) numerator Σ D(a(c·)).
     const probs: Float64Array[] = [];
@@ -219,9 +218,12 @@ export class KneserNeyTrainer {
       const parentCount = adjusted[k - 2].length;
       const denom = new Float64Array(parentCount);
       const gammaNum = new Float64Array(parentCount);
+      const Dk = Ds[k - 1];
       for (let i = 0; i < count; i++) {
-        denom[prefix[i]] += adj[i];
-        gammaNum[prefix[i]] += D(k, adj[i]);
+        const a = adj[i];
+        const c = prefix[i];
+        denom[c] += a;
+        gammaNum[c] += Dk[a < 3 ? a : 3];
       }
       const gamma = new Float64Array(parentCount);
       for (let c = 0; c < parentCount; c++) gamma[c] = denom[c] > 0 ? gammaNum[c] / denom[c] : 0;
@@ -231,7 +233,8 @@ export class KneserNeyTrainer {
       const p = new Float64Array(count);
       for (let i = 0; i < count; i++) {
         const c = prefix[i];
-        p[i] = (adj[i] - D(k, adj[i])) / denom[c] + gamma[c] * lower[suffix[i]];
+        const a = adj[i];
+        p[i] = (a - Dk[a < 3 ? a : 3]) / denom[c] + gamma[c] * lower[suffix[i]];
       }
       probs.push(p);
     }
