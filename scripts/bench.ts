@@ -21,7 +21,8 @@ import { addTextToTrainer } from '../src/core/ngram/textTraining';
 import type { Dtype } from '../src/core/neural/onnxVariants';
 import { loadModel } from '../src/node/modelLoader';
 import { benchNeural, benchPrompt } from '../src/node/neuralBench';
-import { BIG_DECODE, BIG_DTYPES, BIG_PREFILL, HOVER_CONTEXT_TOKENS, benchBigModelNode, benchHover, bigModelDir, type CellResult } from './bigModelBench';
+import { BIG_DTYPES, BIG_PREFILL, HOVER_CONTEXT_TOKENS, benchCell, benchHover, bigDecodeTokens, bigModelDir, type CellRun } from './bigModelBench';
+import type { BenchRuntime } from './bigModelRunner';
 import { benchBigModelBrowser } from './browserBigBench';
 import { benchBrowserWasm } from './browserBench';
 import { inlineLatency } from './inlineBench';
@@ -32,7 +33,7 @@ import { benchRemote } from './remoteBench';
 import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
 import { trainingSection } from './trainingBench';
-import { fmt, median, type Say } from './benchFigures';
+import { fmt, judgeSpread, median, type Say, type Spread } from './benchFigures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'en');
@@ -44,8 +45,10 @@ type Section = (typeof SECTIONS)[number];
 interface Target {
   target: string;
   measured: string;
-  /** undefined: measured under other conditions than the target's, so not judged. */
+  /** undefined: measured under other conditions than the target's, or not settled by the rounds, so not judged. */
   meets: boolean | undefined;
+  /** Measured, but its rounds' spread straddles the target. */
+  unsettled?: boolean;
 }
 const verdict = (meets: boolean) => (meets ? 'meets' : 'misses');
 
@@ -206,78 +209,146 @@ function peakRssOfCli(args: string[]): number | undefined {
   return Number.isFinite(kb) ? kb * 1024 : undefined;
 }
 
-/** Runs of the large model per runner (after a warm-up): its WASM 4-bit decode runs at a few tokens/s. */
+/** Runs of the hover after a warm-up. */
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? Math.min(RUNS, 3));
+/** Timed rounds of each large-model cell after a warm-up round. */
+const BIG_ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 7);
 
 const RUNTIME_LABEL = { native: 'native', wasm: 'WASM in Node', browser: 'browser worker (Chromium, WASM)' } as const;
+const BIG_RUNTIMES = ['native', 'wasm', 'browser'] as const;
 const mib = (bytes: number) => (Number.isFinite(bytes) ? `${fmt(bytes / 2 ** 20)} MiB` : '—');
 const perSecond = (x: number) => (Number.isFinite(x) ? fmt(x) : '—');
+const spreadText = (s: Spread | undefined) => (s && s.rounds ? `${fmt(s.median)}× (${fmt(s.q1)}–${fmt(s.q3)})` : '—');
 
-/** Engine ÷ reference for tokens/s (higher is better for the engine). */
-const speedRatio = (engine: CellResult, other: CellResult | undefined, key: 'prefill' | 'decode') =>
-  other && !other.error && !other.tokensDiffer ? engine[key] / other[key] : NaN;
+/** The cells of the large-model table this run measures: BENCH_BIG_CELLS="native wasm:q4 browser:fp32" (a runtime alone: all its variants), else all. */
+function bigCellsAsked(): { runtime: BenchRuntime; dtype: Dtype }[] {
+  const all = BIG_RUNTIMES.flatMap((runtime) => BIG_DTYPES.map((dtype) => ({ runtime, dtype })));
+  const asked = (process.env.BENCH_BIG_CELLS ?? '').split(/[\s,]+/).filter(Boolean);
+  if (!asked.length) return all;
+  for (const a of asked) {
+    if (!all.some((c) => a === c.runtime || a === `${c.runtime}:${c.dtype}`))
+      throw new Error(`BENCH_BIG_CELLS: no cell ${a} (runtimes ${BIG_RUNTIMES.join(', ')}; variants ${BIG_DTYPES.join(', ')})`);
+  }
+  return all.filter((c) => asked.includes(c.runtime) || asked.includes(`${c.runtime}:${c.dtype}`));
+}
 
-async function bigModelSection(say: Say, targets: Target[]): Promise<void> {
+/** Cells measured so far (each with its date and load), kept beside the model so that the table can be run in parts. */
+const cellsFile = (dir: string) => `${dir}-cells.json`;
+function readCells(dir: string): CellRun[] {
+  try {
+    return JSON.parse(fs.readFileSync(cellsFile(dir), 'utf8')) as CellRun[];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The large-model table: the cells asked for are measured (each under the shared machine's load
+ * of its own minutes), stored with those measured before, and the table written from all of them.
+ * Returns whether every cell has been measured.
+ */
+async function bigModelSection(say: Say, targets: Target[]): Promise<boolean> {
   say();
   say(`## A model of SmolLM2-135M's shape (30 layers, hidden 576, 9 query / 3 KV heads, vocabulary 49,152; random weights) in fp32, int8 and q4`);
   say();
   const found = bigModelDir((s) => console.log(s));
   if ('skipped' in found) {
     say(`Skipped: ${found.skipped}.`);
-    return;
+    return false;
   }
   const { dir } = found;
-  const load = os.loadavg()[0];
-  say(
-    `Made by \`training/make_fixtures.py --bench-shape smollm2-135m\` (in \`${dir.replace(os.homedir(), '~')}\`). One thread each; prefill ${BIG_PREFILL} tokens, then ${BIG_DECODE} greedy tokens; medians of ${BIG_RUNS} runs after a warm-up. Each runner runs in a process of its own (its peak resident memory is its own: the runtime, the weights and whatever the runner keeps), the three of a runtime and variant loaded one after another and then taking turns run by run. The bare loop is onnxruntime's session on the same file with the runtime's defaults, no tokenizer, sampler or log-softmax; transformers.js runs \`generate\` on the same folder and variant (on WASM in Node it is handed onnxruntime-web). In headless Chromium (one thread, as in a webview) each runner has a browser of its own, its peak memory the largest resident set among that browser's processes (the renderer, which holds the page and its workers): the engine's Web Worker as the playground loads it, a bare loop on onnxruntime-web's WASM build (the one the engine's worker runs on the CPU), transformers.js with its own onnxruntime-web. Load average when the section began: ${load.toFixed(1)} on ${os.cpus().length} cores: on a machine this shared, the runs of one runner vary by ±30 %, so a ratio within about 10 % of its target is not settled by 3 runs (docs/VARIANT_SPEED.md has the longer comparisons behind the notes below).`,
-  );
-  const cells = await benchBigModelNode(dir, BIG_RUNS, (s) => console.log(s));
+  const asked = bigCellsAsked();
+  const stored = readCells(dir);
   const prompt = benchPrompt(dir, BIG_PREFILL);
-  const browser = await benchBigModelBrowser(dir, BIG_DTYPES, prompt, BIG_DECODE, BIG_RUNS, (s) => console.log(s)).catch((e) => {
-    say(`The browser runs could not run: ${(e as Error).message.split('\n')[0]}`);
-    return [];
-  });
-  cells.push(...browser);
+  const keep = (run: CellRun) => {
+    const i = stored.findIndex((c) => c.runtime === run.runtime && c.dtype === run.dtype);
+    if (i >= 0) stored.splice(i, 1, run);
+    else stored.push(run);
+    fs.writeFileSync(cellsFile(dir), JSON.stringify(stored, null, 1));
+    for (const c of run.results)
+      console.log(
+        `  ${run.runtime} ${run.dtype} ${c.runner}: ${c.error ?? `load ${fmt(c.loadSeconds)} s, prefill ${perSecond(c.prefill)}/s, decode ${perSecond(c.decode)}/s${c.ratios ? `; engine ÷ this: prefill ${spreadText(c.ratios.prefill)}, decode ${spreadText(c.ratios.decode)}` : ''}`}`,
+      );
+    console.log(`  (${fmt(run.seconds)} s, load ${run.loadBefore.toFixed(1)} → ${run.loadAfter.toFixed(1)})`);
+  };
+  for (const runtime of ['native', 'wasm'] as const) {
+    for (const { dtype } of asked.filter((c) => c.runtime === runtime))
+      keep(await benchCell(dir, runtime, dtype, prompt, BIG_ROUNDS, bigDecodeTokens(runtime), (s) => console.log(s)));
+  }
+  const inBrowser = asked.filter((c) => c.runtime === 'browser').map((c) => c.dtype);
+  if (inBrowser.length) {
+    try {
+      for (const run of await benchBigModelBrowser(dir, inBrowser, prompt, bigDecodeTokens('browser'), BIG_ROUNDS, (s) => console.log(s))) keep(run);
+    } catch (e) {
+      say(`The browser runs could not run: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const order = (c: CellRun) => BIG_RUNTIMES.indexOf(c.runtime) * 10 + BIG_DTYPES.indexOf(c.dtype);
+  const runs = stored.filter((c) => BIG_RUNTIMES.includes(c.runtime) && BIG_DTYPES.includes(c.dtype)).sort((a, b) => order(a) - order(b));
+  const minutes = runs.reduce((t, c) => t + c.seconds, 0) / 60;
+  const loads = runs.flatMap((c) => [c.loadBefore, c.loadAfter]);
+  say(
+    `Made by \`training/make_fixtures.py --bench-shape smollm2-135m\` (in \`${dir.replace(os.homedir(), '~')}\`). One thread each; a prefill of ${BIG_PREFILL} tokens, and a greedy decode of ${bigDecodeTokens('native')} tokens on native, ${bigDecodeTokens('wasm')} on WASM (the steps after the first token timed). For each runtime and variant the three runners (the engine, a bare onnxruntime loop, transformers.js) each run in a process of their own (their peak resident memory is their own: the runtime, the weights and whatever the runner keeps), are loaded one after another, then take turns in short rounds: each runner's full prefill, then each runner's decode, in an order that turns from round to round; a warm-up round, then ${BIG_ROUNDS} timed rounds. The engine ÷ reference ratio of a cell is the median of the per-round ratios (runs seconds apart, so the machine's load drifts over both alike), shown with its interquartile range; it **meets** its floor when even the lower quartile is at or above it, **misses** when even the upper quartile is below it, otherwise it is **not settled** by these rounds. Tokens per second of CPU time (the runner's process, all its threads; in the browser the browser's processes, prefill only) are given too: on a machine this shared they vary much less than wall time, and say whether a gap is work the engine does or time it was not given a core. The bare loop is onnxruntime's session on the same file with the runtime's defaults, no tokenizer, sampler or log-softmax; transformers.js runs \`generate\` on the same folder and variant (on WASM in Node it is handed onnxruntime-web, and the external data of \`model.onnx\` through \`session_options.externalData\`). In headless Chromium (one thread, as in a webview) each runner has a browser of its own, its peak memory the largest resident set among that browser's processes: the engine's Web Worker as the playground loads it, a bare loop on onnxruntime-web's WASM build (the one the engine's worker runs on the CPU), transformers.js with its own onnxruntime-web. Cells measured ${[...new Set(runs.map((c) => c.date.slice(0, 10)))].join(', ')}, in parts of at most 10 minutes, ${fmt(minutes)} minutes in all; load average ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${os.cpus().length} cores (each cell's in the second table).`,
+  );
+  const cells = runs.flatMap((c) => c.results);
   say();
-  say('| runtime | variant | runner | load | peak memory | prefill tokens/s | decode tokens/s | engine ÷ this: prefill, decode |');
-  say('|---|---|---|---:|---:|---:|---:|---|');
+  say('| runtime | variant | runner | load | peak memory | prefill tokens/s | decode tokens/s | prefill tokens/CPU-s | decode tokens/CPU-s |');
+  say('|---|---|---|---:|---:|---:|---:|---:|---:|');
   for (const c of cells) {
-    const engine = cells.find((e) => e.runtime === c.runtime && e.dtype === c.dtype && e.kind === 'engine')!;
-    const ratios = c.kind === 'engine' ? '' : `${fmt(speedRatio(engine, c, 'prefill'))}×, ${fmt(speedRatio(engine, c, 'decode'))}×`;
     const note = c.error ? ` (failed: ${c.error})` : c.tokensDiffer ? ' (decoded other tokens than the bare loop: not compared)' : '';
     say(
-      `| ${RUNTIME_LABEL[c.runtime]} | ${c.dtype} | ${c.runner}${note} | ${Number.isFinite(c.loadSeconds) ? `${fmt(c.loadSeconds)} s` : '—'} | ${mib(c.peakRssBytes)} | ${perSecond(c.prefill)} | ${perSecond(c.decode)} | ${ratios} |`,
+      `| ${RUNTIME_LABEL[c.runtime]} | ${c.dtype} | ${c.runner}${note} | ${Number.isFinite(c.loadSeconds) ? `${fmt(c.loadSeconds)} s` : '—'} | ${mib(c.peakRssBytes)} | ${perSecond(c.prefill)} | ${perSecond(c.decode)} | ${perSecond(c.prefillCpu)} | ${perSecond(c.decodeCpu)} |`,
     );
   }
-  for (const runtime of ['native', 'wasm', 'browser'] as const) {
-    for (const dtype of BIG_DTYPES) {
-      if (!cells.some((c) => c.runtime === runtime && c.dtype === dtype && c.kind === 'engine')) continue;
-      const of = (kind: string) => cells.find((c) => c.runtime === runtime && c.dtype === dtype && c.kind === kind);
-      const engine = of('engine')!;
-      for (const [kind, floor, label] of [
-        ['bare', 0.95, 'bare onnxruntime'],
-        ['tjs', 1, 'transformers.js'],
-      ] as const) {
-        for (const key of ['prefill', 'decode'] as const) {
-          const ratio = speedRatio(engine, of(kind), key);
-          targets.push({
-            target: `${runtime} ${dtype}, ${key}: engine ≥ ${floor}× ${label}`,
-            measured: Number.isFinite(ratio) ? `${fmt(ratio)}×` : 'not compared',
-            meets: Number.isFinite(ratio) ? ratio >= floor : undefined,
-          });
-        }
+  say();
+  say(
+    "Engine ÷ reference, the median of the per-round ratios and (in brackets) their interquartile range, by wall time and by CPU time; each cell's time (minutes) and load average at its start and end:",
+  );
+  say();
+  say('| runtime | variant | engine ÷ | prefill | decode | prefill, CPU time | decode, CPU time | cell: when, minutes, load |');
+  say('|---|---|---|---:|---:|---:|---:|---|');
+  for (const run of runs) {
+    for (const c of run.results.filter((r) => r.kind !== 'engine')) {
+      const r = c.ratios;
+      say(
+        `| ${RUNTIME_LABEL[run.runtime]} | ${run.dtype} | ${c.kind === 'bare' ? 'bare onnxruntime' : 'transformers.js'}${r ? '' : ' (not compared)'} | ${spreadText(r?.prefill)} | ${spreadText(r?.decode)} | ${spreadText(r?.prefillCpu)} | ${spreadText(r?.decodeCpu)} | ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${fmt(run.seconds / 60, 2)} min, ${run.loadBefore.toFixed(1)} → ${run.loadAfter.toFixed(1)} |`,
+      );
+    }
+  }
+  for (const run of runs) {
+    const engine = run.results.find((c) => c.kind === 'engine');
+    for (const [kind, floor, label] of [
+      ['bare', 0.95, 'bare onnxruntime'],
+      ['tjs', 1, 'transformers.js'],
+    ] as const) {
+      const ref = run.results.find((c) => c.kind === kind);
+      for (const key of ['prefill', 'decode'] as const) {
+        const s = engine?.error ? undefined : ref?.ratios?.[key];
+        const verdict = judgeSpread(s, floor);
+        const cpu = ref?.ratios?.[`${key}Cpu`];
+        targets.push({
+          target: `${run.runtime} ${run.dtype}, ${key}: engine ≥ ${floor}× ${label}`,
+          measured: s && s.rounds ? `${spreadText(s)}${cpu?.rounds ? `; CPU time ${fmt(cpu.median)}×` : ''}` : 'not compared',
+          meets: verdict === 'meets' ? true : verdict === 'misses' ? false : undefined,
+          ...(verdict === 'not settled' ? { unsettled: true } : {}),
+        });
       }
     }
   }
-  const engineDecode = (dtype: Dtype) => cells.find((c) => c.runtime === 'native' && c.dtype === dtype && c.kind === 'engine')!.decode;
+  const engineDecode = (dtype: Dtype) => cells.find((c) => c.runtime === 'native' && c.dtype === dtype && c.kind === 'engine')?.decode ?? NaN;
   const quantized = Math.max(engineDecode('int8'), engineDecode('q4'));
-  say();
-  say(`Engine on native, decode: int8 ${fmt(engineDecode('int8') / engineDecode('fp32'))}×, q4 ${fmt(engineDecode('q4') / engineDecode('fp32'))}× fp32's.`);
-  targets.push({
-    target: 'native: q4 or int8 decode ≥ 2× fp32 decode (engine)',
-    measured: `${fmt(quantized / engineDecode('fp32'))}×`,
-    meets: quantized >= 2 * engineDecode('fp32'),
-  });
+  if (Number.isFinite(quantized / engineDecode('fp32'))) {
+    say();
+    say(
+      `Engine on native, decode (medians of cells measured minutes apart, so under different loads): int8 ${fmt(engineDecode('int8') / engineDecode('fp32'))}×, q4 ${fmt(engineDecode('q4') / engineDecode('fp32'))}× fp32's.`,
+    );
+    targets.push({
+      target: 'native: q4 or int8 decode ≥ 2× fp32 decode (engine)',
+      measured: `${fmt(quantized / engineDecode('fp32'))}×`,
+      meets: quantized >= 2 * engineDecode('fp32'),
+    });
+  }
+  return runs.length === BIG_RUNTIMES.length * BIG_DTYPES.length;
 }
 
 async function hoverSection(say: Say, targets: Target[], valid: string): Promise<void> {
@@ -726,17 +797,43 @@ function targetsSection(say: Say, targets: Target[]): void {
   say();
   say('| target | this run | |');
   say('|---|---:|---|');
-  for (const t of targets) say(`| ${t.target} | ${t.measured} | ${t.meets === undefined ? 'not judged' : `**${verdict(t.meets)}**`} |`);
-  const judged = targets.filter((t) => t.meets !== undefined);
-  const met = judged.filter((t) => t.meets).length;
+  for (const t of targets) say(targetRow(t));
   say();
-  say(
-    `${met} of ${judged.length} targets met in this run, ${judged.length - met} missed${judged.length < targets.length ? `; ${targets.length - judged.length} not judged` : ''}.`,
-  );
+  say(targetCount(targets.map(targetRow)));
 }
 
-/** Replaces the part of `file` from the heading starting with `heading` to the next `## ` heading (or adds it before the targets). */
-function replaceDocSection(file: string, heading: string, part: string[]): void {
+const targetRow = (t: Target) =>
+  `| ${t.target} | ${t.measured} | ${t.unsettled ? '**not settled**' : t.meets === undefined ? 'not judged' : `**${verdict(t.meets)}**`} |`;
+
+/** The closing line of the targets table, counted from its rows. */
+function targetCount(rows: readonly string[]): string {
+  const n = (v: string) => rows.filter((r) => r.endsWith(` ${v} |`)).length;
+  const [met, missed, unsettled, unjudged] = [n('**meets**'), n('**misses**'), n('**not settled**'), n('not judged')];
+  return `${met} of ${met + missed} targets met in this run, ${missed} missed${unsettled ? `; ${unsettled} not settled` : ''}${unjudged ? `; ${unjudged} not judged` : ''}.`;
+}
+
+/** The large-model rows of the targets table in `file` replaced by `rows`, and its count again. */
+function replaceBigTargetRows(file: string, rows: string[]): void {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((l) => l.startsWith('## Targets'));
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+  const table = lines.slice(start, end < 0 ? lines.length : end);
+  const isBig = (l: string) => /^\| (native|wasm|browser) (fp32|int8|q4), (prefill|decode): engine ≥/.test(l) || l.startsWith('| native: q4 or int8 decode');
+  const at = table.findIndex(isBig);
+  const kept = table.filter((l) => !isBig(l));
+  kept.splice(at < 0 ? kept.findIndex((l) => l.startsWith('|---')) + 1 : at, 0, ...rows);
+  const count = kept.findIndex((l) => / targets met in this run/.test(l));
+  if (count >= 0) kept[count] = targetCount(kept.filter((l) => l.startsWith('| ') && !l.startsWith('| target |')));
+  lines.splice(start, table.length, ...kept);
+  fs.writeFileSync(file, lines.join('\n'));
+}
+
+/**
+ * Replaces the part of `file` from the heading starting with `heading` to the next `## ` heading,
+ * or to the first line starting with `until` (what another section wrote under the same heading),
+ * or adds it before the targets.
+ */
+function replaceDocSection(file: string, heading: string, part: string[], until?: string): void {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   const body = part[0] === '' ? part.slice(1) : part;
   let start = lines.findIndex((l) => l.startsWith(heading));
@@ -745,7 +842,7 @@ function replaceDocSection(file: string, heading: string, part: string[]): void 
     start = end = lines.findIndex((l) => l.startsWith('## Targets'));
     if (start < 0) start = end = lines.length;
   } else {
-    end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+    end = lines.findIndex((l, i) => i > start && (l.startsWith('## ') || (until !== undefined && l.startsWith(until))));
     if (end < 0) end = lines.length;
   }
   body.push('');
@@ -787,7 +884,11 @@ async function main(): Promise<void> {
   }
   const loadLines = lines.slice(loadFrom);
   if (sections.has('neural')) await neuralSection(say, targets);
-  if (sections.has('big')) await bigModelSection(say, targets);
+  const bigFrom = lines.length;
+  const bigTargetsFrom = targets.length;
+  const bigComplete = sections.has('big') && (await bigModelSection(say, targets));
+  const bigLines = lines.slice(bigFrom);
+  const bigTargets = targets.slice(bigTargetsFrom);
   if (sections.has('hover')) await hoverSection(say, targets, valid);
   if (sections.has('tokenizer')) tokenizerSection(say);
   if (sections.has('inline')) await inlineSection(say, valid, targets);
@@ -814,6 +915,19 @@ async function main(): Promise<void> {
     ];
     replaceDocSection(path.join(ROOT, 'docs', 'BENCHMARKS.md'), ownPart.heading, part);
     console.log('\nits section of docs/BENCHMARKS.md is replaced');
+    return;
+  }
+  if (sections.size === 1 && sections.has('big')) {
+    // Run alone, in parts: once every cell has been measured its part of docs/BENCHMARKS.md and its targets' rows are replaced.
+    if (!bigComplete) {
+      console.log('\nnot every cell of the large-model table has been measured yet (BENCH_BIG_CELLS): docs/BENCHMARKS.md is left as it was');
+      return;
+    }
+    const file = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+    // The hover section writes its paragraph under the same heading: it stays.
+    replaceDocSection(file, "## A model of SmolLM2-135M's shape", bigLines, 'Token hover on native');
+    replaceBigTargetRows(file, bigTargets.map(targetRow));
+    console.log('\nits section of docs/BENCHMARKS.md and its rows of the targets are replaced');
     return;
   }
   if (sections.size < SECTIONS.length) {

@@ -3,7 +3,8 @@
  * made by training/make_fixtures.py --bench-shape smollm2-135m into a cache folder) in fp32, int8
  * and q4. For each runtime (native onnxruntime-node, onnxruntime-web's WASM in Node) and variant:
  * the engine, a bare onnxruntime loop and transformers.js, each in a process of its own (its peak
- * memory is its own), taking turns run by run; and the token hover on a 1,000-token context as
+ * memory is its own), taking turns in short rounds (each cell's ratio the median of the per-round
+ * ratios, with their interquartile range); and the token hover on a 1,000-token context as
  * the extension computes it.
  */
 import { fork, spawnSync, type ChildProcess } from 'child_process';
@@ -14,14 +15,16 @@ import type { LanguageModel } from '../src/core/model';
 import type { Dtype, DtypeSetting } from '../src/core/neural/onnxVariants';
 import { chunkContextStart } from '../src/editor/chunkedScoring';
 import { hoverFactsAt, hoverWarmIds } from '../src/editor/hoverFacts';
-import { benchPrompt, checkSameTokens, median, type RunMeasure } from '../src/node/neuralBench';
+import { checkSameTokens, median } from '../src/node/neuralBench';
 import { loadModel } from '../src/node/modelLoader';
-import type { BenchRuntime, FromRunner, NodeRuntime, RunnerKind, RunnerSetup, ToRunner } from './bigModelRunner';
+import { spread, turnOrder, type Spread } from './benchFigures';
+import type { BenchRuntime, FromRunner, NodeRuntime, Phase, PhaseMeasure, RunnerKind, RunnerSetup, ToRunner } from './bigModelRunner';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const BIG_DTYPES: Dtype[] = ['fp32', 'int8', 'q4'];
 export const BIG_PREFILL = 64;
-export const BIG_DECODE = 16;
+/** Greedy tokens after the prompt: fewer where a step takes a second (WASM q4), so that a cell's rounds fit a few minutes. */
+export const bigDecodeTokens = (runtime: BenchRuntime): number => (runtime === 'native' ? 16 : 8);
 
 /**
  * The benchmark model's folder: LMP_BENCH_MODEL, else a cache folder, built there when absent if
@@ -52,19 +55,131 @@ export interface CellResult {
   runner: string;
   loadSeconds: number;
   peakRssBytes: number;
+  /** Medians over the rounds: tokens per second of wall time and per second of the runner's CPU time (NaN where not measured). */
   prefill: number;
   decode: number;
+  prefillCpu: number;
+  decodeCpu: number;
+  /** For a reference: engine ÷ this runner, round by round (wall time, then CPU time). */
+  ratios?: Record<'prefill' | 'decode' | 'prefillCpu' | 'decodeCpu', Spread>;
   /** Why the runner could not run (then the figures are NaN). */
   error?: string;
   /** Greedy tokens other than the bare loop's (said in the table: such a cell is not a comparison). */
   tokensDiffer?: string;
 }
 
+/** One runtime and variant, its three runners taking turns: when and under what load it ran. */
+export interface CellRun {
+  runtime: BenchRuntime;
+  dtype: Dtype;
+  /** ISO time of its start. */
+  date: string;
+  loadBefore: number;
+  loadAfter: number;
+  /** Wall time of the whole cell: loads, warm-up round and rounds. */
+  seconds: number;
+  rounds: number;
+  decodeTokens: number;
+  results: CellResult[];
+}
+
+/** A runner as the round loop drives it, wherever it runs (a Node process, a browser page). */
+export interface RunnerHandle {
+  kind: RunnerKind;
+  setup(): Promise<{ runner: string; loadSeconds: number }>;
+  phase(phase: Phase, round: number): Promise<PhaseMeasure>;
+  /** Peak resident memory, in bytes. */
+  peak(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * One runtime and variant: the runners loaded one after another, then a warm-up round and
+ * `rounds` timed rounds. A round is each runner's full prefill, then each runner's greedy decode,
+ * in an order that turns round by round, so that a ratio compares runs a few seconds apart; each
+ * cell's ratio is the median of the per-round ratios.
+ */
+export async function runCell(
+  runtime: BenchRuntime,
+  dtype: Dtype,
+  handles: RunnerHandle[],
+  rounds: number,
+  decodeTokens: number,
+  log: (s: string) => void,
+): Promise<CellRun> {
+  const date = new Date().toISOString();
+  const loadBefore = os.loadavg()[0];
+  const t0 = performance.now();
+  const results: CellResult[] = [];
+  const nan = { loadSeconds: NaN, peakRssBytes: NaN, prefill: NaN, decode: NaN, prefillCpu: NaN, decodeCpu: NaN };
+  for (const h of handles) {
+    try {
+      results.push({ runtime, dtype, kind: h.kind, ...nan, ...(await h.setup()) });
+    } catch (e) {
+      results.push({ runtime, dtype, kind: h.kind, runner: h.kind, ...nan, error: firstLine(e) });
+    }
+  }
+  const samples = handles.map(() => ({ prefill: [] as PhaseMeasure[], decode: [] as PhaseMeasure[] }));
+  for (let round = 0; round <= rounds; round++) {
+    const order = turnOrder(
+      handles.map((_, i) => i),
+      round,
+    );
+    const tokens = new Map<number, number[]>();
+    for (const phase of ['prefill', 'decode'] as const) {
+      for (const i of order) {
+        if (results[i].error) continue;
+        try {
+          const m = await handles[i].phase(phase, round);
+          if (m.tokens) tokens.set(i, m.tokens);
+          samples[i][phase][round] = m;
+        } catch (e) {
+          results[i].error = firstLine(e);
+        }
+      }
+    }
+    // The greedy tokens of each runner against the first runner's (the bare loop's) in the same round.
+    const reference = [...tokens.keys()].sort((a, b) => a - b)[0];
+    for (const [i, t] of tokens) {
+      if (i === reference || results[i].tokensDiffer) continue;
+      try {
+        checkSameTokens({ runner: results[reference].runner, tokens: tokens.get(reference)! }, { runner: results[i].runner, tokens: t });
+      } catch (e) {
+        results[i].tokensDiffer = (e as Error).message;
+      }
+    }
+    log(`    round ${round}${round === 0 ? ' (warm-up)' : ''}: load ${os.loadavg()[0].toFixed(1)}`);
+  }
+  const rate = (m: PhaseMeasure | undefined, cpu: boolean) => (m ? m.count / (cpu ? m.cpuSeconds : m.seconds) : NaN);
+  const timed = (xs: (PhaseMeasure | undefined)[]) => xs.slice(1, rounds + 1);
+  for (const [i, res] of results.entries()) {
+    if (res.error) continue;
+    res.prefill = median(timed(samples[i].prefill).map((m) => rate(m, false)));
+    res.decode = median(timed(samples[i].decode).map((m) => rate(m, false)));
+    res.prefillCpu = median(timed(samples[i].prefill).map((m) => rate(m, true)));
+    res.decodeCpu = median(timed(samples[i].decode).map((m) => rate(m, true)));
+    res.peakRssBytes = await handles[i].peak().catch(() => NaN);
+  }
+  const e = results.findIndex((r) => r.kind === 'engine');
+  for (const [i, res] of results.entries()) {
+    if (i === e || res.error || results[e].error || res.tokensDiffer) continue;
+    const per = (phase: Phase, cpu: boolean) =>
+      spread(Array.from({ length: rounds }, (_, r) => rate(samples[e][phase][r + 1], cpu) / rate(samples[i][phase][r + 1], cpu)));
+    res.ratios = { prefill: per('prefill', false), decode: per('decode', false), prefillCpu: per('prefill', true), decodeCpu: per('decode', true) };
+  }
+  return { runtime, dtype, date, loadBefore, loadAfter: os.loadavg()[0], seconds: (performance.now() - t0) / 1000, rounds, decodeTokens, results };
+}
+
+const firstLine = (e: unknown) => ((e as Error).message ?? String(e)).split('\n')[0].replace(/ERROR_MESSAGE: .*\] : \d+ : \w+ : /, '');
+
 /** A runner's process: requests answered in order. */
-class RunnerProcess {
+class RunnerProcess implements RunnerHandle {
   private readonly child: ChildProcess;
   private waiting: ((m: FromRunner) => void) | undefined;
-  constructor() {
+  constructor(
+    readonly kind: RunnerKind,
+    private readonly setupMessage: RunnerSetup,
+  ) {
     this.child = fork(path.join(__dirname, 'bigModelRunner.js'), [], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       execArgv: ['--max-old-space-size=8192'],
@@ -72,7 +187,7 @@ class RunnerProcess {
     this.child.on('message', (m: FromRunner) => this.waiting?.(m));
     this.child.on('exit', (code) => this.waiting?.({ op: 'failed', error: `the runner's process exited (${code})` }));
   }
-  ask(m: ToRunner): Promise<FromRunner> {
+  private ask(m: ToRunner): Promise<FromRunner> {
     return new Promise((resolve) => {
       this.waiting = (r) => {
         this.waiting = undefined;
@@ -81,78 +196,42 @@ class RunnerProcess {
       this.child.send(m);
     });
   }
-  kill(): void {
+  private async expect<K extends FromRunner['op']>(m: ToRunner, op: K): Promise<Extract<FromRunner, { op: K }>> {
+    const r = await this.ask(m);
+    if (r.op === op) return r as Extract<FromRunner, { op: K }>;
+    throw new Error(r.op === 'failed' ? r.error : `unexpected answer ${r.op}`);
+  }
+  async setup() {
+    const r = await this.expect({ op: 'setup', setup: this.setupMessage }, 'ready');
+    return { runner: r.runner, loadSeconds: r.loadSeconds };
+  }
+  async phase(phase: Phase, round: number) {
+    return (await this.expect({ op: phase, round }, 'measured')).measure;
+  }
+  async peak() {
+    return (await this.expect({ op: 'end' }, 'ended')).peakRssBytes;
+  }
+  async close() {
     if (this.child.exitCode === null) this.child.kill();
   }
 }
 
-/** One runtime and variant: the three runners, loaded one after another, then taking turns run by run. */
-export async function benchCell(dir: string, runtime: NodeRuntime, dtype: Dtype, prompt: RunnerSetup['prompt'], runs: number): Promise<CellResult[]> {
-  const kinds: RunnerKind[] = ['bare', 'engine', 'tjs'];
-  const procs = kinds.map(() => new RunnerProcess());
+/** One runtime and variant in Node: the bare loop, the engine and transformers.js, each in a process of its own (its peak memory is its own). */
+export async function benchCell(
+  dir: string,
+  runtime: NodeRuntime,
+  dtype: Dtype,
+  prompt: RunnerSetup['prompt'],
+  rounds: number,
+  decode: number,
+  log: (s: string) => void,
+): Promise<CellRun> {
+  const handles = (['bare', 'engine', 'tjs'] as const).map((kind) => new RunnerProcess(kind, { kind, runtime, dtype, dir, prompt, decode }));
   try {
-    const results: CellResult[] = [];
-    for (const [i, kind] of kinds.entries()) {
-      const r = await procs[i].ask({ op: 'setup', setup: { kind, runtime, dtype, dir, prompt, decode: BIG_DECODE } });
-      const base = { runtime, dtype, kind, peakRssBytes: NaN, prefill: NaN, decode: NaN };
-      results.push(
-        r.op === 'ready' ? { ...base, runner: r.runner, loadSeconds: r.loadSeconds } : { ...base, runner: kind, loadSeconds: NaN, error: failure(r) },
-      );
-    }
-    const samples = kinds.map(() => ({ prefill: [] as number[], decode: [] as number[] }));
-    for (let run = 0; run <= runs; run++) {
-      let reference: { runner: string; tokens: number[] } | undefined;
-      for (const [i, res] of results.entries()) {
-        if (res.error) continue;
-        const r = await procs[i].ask({ op: 'run', run });
-        if (r.op !== 'measured') {
-          res.error = failure(r);
-          continue;
-        }
-        const m: RunMeasure = r.measure;
-        if (!reference) reference = { runner: res.runner, tokens: m.tokens };
-        else if (!res.tokensDiffer) {
-          try {
-            checkSameTokens(reference, { runner: res.runner, tokens: m.tokens });
-          } catch (e) {
-            res.tokensDiffer = (e as Error).message;
-          }
-        }
-        if (run === 0) continue; // warm-up
-        samples[i].prefill.push(m.prefill);
-        samples[i].decode.push(m.decode);
-      }
-    }
-    for (const [i, res] of results.entries()) {
-      if (res.error) continue;
-      const r = await procs[i].ask({ op: 'end' });
-      if (r.op === 'ended') res.peakRssBytes = r.peakRssBytes;
-      res.prefill = median(samples[i].prefill);
-      res.decode = median(samples[i].decode);
-    }
-    return results;
+    return await runCell(runtime, dtype, handles, rounds, decode, log);
   } finally {
-    for (const p of procs) p.kill();
+    for (const h of handles) await h.close();
   }
-}
-
-/** The error's first line, without onnxruntime's C++ source location. */
-const failure = (r: FromRunner) => (r.op === 'failed' ? r.error.split('\n')[0].replace(/ERROR_MESSAGE: .*\] : \d+ : \w+ : /, '') : `unexpected answer ${r.op}`);
-
-export async function benchBigModelNode(dir: string, runs: number, log: (s: string) => void): Promise<CellResult[]> {
-  const prompt = benchPrompt(dir, BIG_PREFILL);
-  const out: CellResult[] = [];
-  for (const runtime of ['native', 'wasm'] as const) {
-    for (const dtype of BIG_DTYPES) {
-      const cell = await benchCell(dir, runtime, dtype, prompt, runs);
-      for (const c of cell)
-        log(
-          `  ${runtime} ${dtype} ${c.runner}: ${c.error ?? `load ${c.loadSeconds.toFixed(2)} s, prefill ${c.prefill.toFixed(0)}/s, decode ${c.decode.toFixed(1)}/s`}`,
-        );
-      out.push(...cell);
-    }
-  }
-  return out;
 }
 
 /** Tokens of context before the hovered token. */

@@ -2,8 +2,9 @@
  * One runner of the large-model benchmark (scripts/bigModelBench.ts), in a process of its own so
  * that its peak memory is its own: the engine, a bare onnxruntime loop or transformers.js, on one
  * runtime (native onnxruntime-node, or onnxruntime-web's WASM in Node) and one precision variant.
- * The parent sends `run` messages, one per run, taking turns with the other runners' processes;
- * each answers with a RunMeasure; `end` answers with the process's peak resident memory.
+ * The parent sends `prefill` and `decode` messages, taking turns with the other runners' processes;
+ * each answers with a PhaseMeasure (wall and CPU time); `end` answers with the process's peak
+ * resident memory.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,8 +12,8 @@ import { pathToFileURL } from 'url';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { argmax } from '../src/core/distribution';
 import { generate } from '../src/core/generation';
+import { graphExternalData } from '../src/node/externalData';
 import { chooseFolderGraph, graphForRuntime, loadHuggingFaceFolder } from '../src/node/neuralLoader';
-import type { RunMeasure } from '../src/node/neuralBench';
 import type { Dtype } from '../src/core/neural/onnxVariants';
 
 export type RunnerKind = 'engine' | 'bare' | 'tjs';
@@ -29,19 +30,41 @@ export interface RunnerSetup {
   decode: number;
 }
 
-export type ToRunner = { op: 'setup'; setup: RunnerSetup } | { op: 'run'; run: number } | { op: 'end' };
+/** One timed phase of a runner: `count` tokens in `seconds` of wall time and `cpuSeconds` of the process's CPU time. */
+export interface PhaseMeasure {
+  count: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** The greedy tokens (decode only), to check that the runners compute the same thing. */
+  tokens?: number[];
+}
+
+export type Phase = 'prefill' | 'decode';
+export type ToRunner = { op: 'setup'; setup: RunnerSetup } | { op: Phase; round: number } | { op: 'end' };
 export type FromRunner =
   | { op: 'ready'; runner: string; loadSeconds: number }
-  | { op: 'measured'; measure: RunMeasure }
+  | { op: 'measured'; measure: PhaseMeasure }
   | { op: 'ended'; peakRssBytes: number }
   | { op: 'failed'; error: string };
 
+/** A loaded runner: a full prefill of the prompt, and a greedy decode after it (only the steps after the first token timed). */
 interface Loaded {
   runner: string;
-  once(run: number): Promise<RunMeasure>;
+  prefill(round: number): Promise<PhaseMeasure>;
+  decode(round: number): Promise<PhaseMeasure>;
 }
 
-const now = () => performance.now() / 1000;
+/** Wall and CPU clocks (CPU: every thread of the process, which is what a shared machine does not take away). */
+const clocks = () => ({ wall: performance.now() / 1000, cpu: cpuSeconds() });
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const since = (a: { wall: number; cpu: number }, count: number, tokens?: number[]): PhaseMeasure => {
+  const b = clocks();
+  return { count, seconds: b.wall - a.wall, cpuSeconds: b.cpu - a.cpu, ...(tokens ? { tokens } : {}) };
+};
+
 type Ort = typeof import('onnxruntime-common');
 
 function wasmOrt(): Ort {
@@ -62,18 +85,20 @@ async function engine(s: RunnerSetup): Promise<Loaded> {
   const ids = s.prompt.ids;
   return {
     runner: `engine, ${s.runtime}`,
-    async once(r) {
+    async prefill(round) {
       // A full prefill: the cache of the last run forgotten (it shares all but the last token).
-      const context = [...ids.slice(0, -1), 100 + r];
+      const context = [...ids.slice(0, -1), 100 + round];
       await lm.forgetContext();
-      const start = now();
+      const a = clocks();
       await lm.nextLogProbs(context);
-      const prefillSeconds = now() - start;
-      const g0 = now();
-      let first = 0;
-      const [c] = await generate(lm, s.prompt.text, { maxTokens: s.decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
-      const total = now() - g0;
-      return { prefill: ids.length / prefillSeconds, decode: (c.tokens.length - 1) / Math.max(1e-9, total - first), first, tokens: c.tokens.map((t) => t.id) };
+      return since(a, ids.length);
+    },
+    async decode() {
+      await lm.forgetContext();
+      let first: ReturnType<typeof clocks> | undefined;
+      const [c] = await generate(lm, s.prompt.text, { maxTokens: s.decode, temperature: 0 }, { onToken: () => (first ??= clocks()) });
+      const tokens = c.tokens.map((t) => t.id);
+      return since(first!, tokens.length - 1, tokens);
     },
   };
 }
@@ -121,17 +146,20 @@ async function bare(s: RunnerSetup): Promise<Loaded> {
   const ids = s.prompt.ids;
   return {
     runner: `bare onnxruntime-${s.runtime === 'native' ? 'node' : 'web'} loop`,
-    async once() {
-      const p0 = now();
+    async prefill() {
+      const a = clocks();
+      await step(ids, 0, empty());
+      return since(a, ids.length);
+    },
+    async decode() {
       let { next, present } = await step(ids, 0, empty());
-      const p1 = now();
+      const a = clocks();
       const tokens = [next];
       for (let i = 1; i < s.decode; i++) {
         ({ next, present } = await step([next], ids.length + i - 1, present));
         tokens.push(next);
       }
-      const p2 = now();
-      return { prefill: ids.length / (p1 - p0), decode: (s.decode - 1) / (p2 - p1), first: p1 - p0, tokens };
+      return since(a, s.decode - 1, tokens);
     },
   };
 }
@@ -146,27 +174,42 @@ async function transformersJs(s: RunnerSetup): Promise<Loaded> {
   const tjs = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = path.dirname(s.dir) + path.sep;
+  // In Node transformers.js hands the runtime the external data's path, which only onnxruntime-node
+  // can open (onnxruntime-web: "Module.MountedFiles is not available"). On WASM the data files are
+  // named in `session_options.externalData` instead, as its docs say for runtimes that need them
+  // (paths in the model's folder, read by transformers.js into bytes), and the config's
+  // `use_external_data_format` is turned off so that this list is the one used.
+  const graph = chooseFolderGraph(s.dir, { setting: s.dtype }, s.runtime).path;
+  const externalData = graphExternalData(path.join(s.dir, ...graph.split('/'))).map((d) => ({
+    path: d.location,
+    data: path.posix.join(path.posix.dirname(graph), d.location),
+  }));
   // With a host-provided runtime transformers.js knows no devices: the execution provider is named instead.
   const model = await tjs.AutoModelForCausalLM.from_pretrained(path.basename(s.dir), {
     device: s.runtime === 'native' ? 'cpu' : 'auto',
     dtype: s.dtype as 'fp32',
-    session_options: s.runtime === 'native' ? { intraOpNumThreads: 1 } : { executionProviders: ['wasm'] },
+    session_options: s.runtime === 'native' ? { intraOpNumThreads: 1 } : { executionProviders: ['wasm'], ...(externalData.length ? { externalData } : {}) },
+    ...(s.runtime === 'wasm' && externalData.length ? { use_external_data_format: false } : {}),
   } as never);
   const ids = BigInt64Array.from(s.prompt.ids, BigInt);
   const input_ids = new tjs.Tensor('int64', ids, [1, ids.length]);
   const attention_mask = new tjs.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-  const gen = (n: number) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false } as never);
+  const gen = (n: number, streamer?: { put(ids: bigint[][]): void; end(): void }) =>
+    model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer } as never);
   return {
     runner: `transformers.js generate (${s.runtime === 'native' ? 'onnxruntime-node' : 'onnxruntime-web WASM'})`,
-    async once() {
-      const a = now();
+    async prefill() {
+      const a = clocks();
       await gen(1);
-      const first = now() - a;
-      const b = now();
-      const out = (await gen(s.decode)) as unknown as { tolist(): bigint[][] };
-      const total = now() - b;
-      const tokens = out.tolist()[0].slice(ids.length).map(Number);
-      return { prefill: ids.length / first, decode: (s.decode - 1) / Math.max(1e-9, total - first), first, tokens };
+      return since(a, ids.length);
+    },
+    async decode() {
+      // The streamer is handed the prompt, then each new token: the decode steps are timed from the first token on.
+      let puts = 0;
+      let first: ReturnType<typeof clocks> | undefined;
+      const streamer = { put: () => void (++puts === 2 && (first = clocks())), end: () => undefined };
+      const out = (await gen(s.decode, streamer)) as unknown as { tolist(): bigint[][] };
+      return since(first!, s.decode - 1, out.tolist()[0].slice(ids.length).map(Number));
     },
   };
 }
@@ -179,10 +222,10 @@ process.on('message', (m: ToRunner) => {
   void (async () => {
     try {
       if (m.op === 'setup') {
-        const t0 = now();
+        const t0 = clocks().wall;
         loaded = await LOADERS[m.setup.kind](m.setup);
-        send({ op: 'ready', runner: loaded.runner, loadSeconds: now() - t0 });
-      } else if (m.op === 'run') send({ op: 'measured', measure: await loaded!.once(m.run) });
+        send({ op: 'ready', runner: loaded.runner, loadSeconds: clocks().wall - t0 });
+      } else if (m.op === 'prefill' || m.op === 'decode') send({ op: 'measured', measure: await loaded![m.op](m.round) });
       else {
         send({ op: 'ended', peakRssBytes: process.resourceUsage().maxRSS * 1024 });
         process.disconnect();

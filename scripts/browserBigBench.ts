@@ -3,7 +3,8 @@
  * Web Worker, a bare onnxruntime-web loop (its WASM build, the one the engine's worker runs on the
  * CPU) and transformers.js, on the same files of one precision variant. Each runner has a browser
  * of its own, so that its peak memory (the largest resident set among the browser's processes: the
- * renderer, which holds the page and its workers) is its own; the three take turns run by run.
+ * renderer, which holds the page and its workers) is its own; the three take turns round by round
+ * (bigModelBench.ts, `runCell`).
  */
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
@@ -15,8 +16,8 @@ import { engineFiles } from '../src/core/neural/hfLayout';
 import type { Dtype } from '../src/core/neural/onnxVariants';
 import { graphExternalData } from '../src/node/externalData';
 import { chooseFolderGraph } from '../src/node/neuralLoader';
-import { checkSameTokens, median, type RunMeasure } from '../src/node/neuralBench';
-import type { CellResult } from './bigModelBench';
+import { runCell, type CellRun, type RunnerHandle } from './bigModelBench';
+import type { Phase, PhaseMeasure, RunnerKind } from './bigModelRunner';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -51,19 +52,20 @@ async function engine({ roles, ids, text, decode, name }) {
   await call(load.req, undefined, load.transfer);
   return {
     runner: 'engine Web Worker',
-    async once(r) {
+    async prefill(r) {
       // A full prefill: the cache of the last run forgotten (it shares all but the last token).
       const context = [...ids.slice(0, -1), 100 + r];
       await call({ op: 'forgetContext' });
       const a = now();
       await call({ op: 'nextLogProbs', context });
-      const prefill = now() - a;
-      const b = now();
+      return { count: ids.length, seconds: now() - a };
+    },
+    async decode() {
+      await call({ op: 'forgetContext' });
       let first = 0;
-      const done = await call({ op: 'generate', prompt: text, options: { maxTokens: decode, temperature: 0 } }, () => (first ||= now() - b));
-      const total = now() - b;
+      const done = await call({ op: 'generate', prompt: text, options: { maxTokens: decode, temperature: 0 } }, () => (first ||= now()));
       const tokens = done.result.completions[0].tokens.map((t) => t.id);
-      return { prefill: ids.length / prefill, decode: (tokens.length - 1) / Math.max(1e-9, total - first), first, tokens };
+      return { count: tokens.length - 1, seconds: now() - first, tokens };
     },
   };
 }
@@ -77,14 +79,18 @@ async function tjs({ ids, decode, name, dtype }) {
   const model = await AutoModelForCausalLM.from_pretrained(name, { device: 'wasm', dtype });
   const input_ids = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
   const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-  const gen = (n) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false });
+  const gen = (n, streamer) => model.generate({ input_ids, attention_mask, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer });
   return {
     runner: 'transformers.js generate',
-    async once() {
-      const a = now(); await gen(1); const first = now() - a;
-      const b = now(); const out = await gen(decode); const total = now() - b;
-      const tokens = out.tolist()[0].slice(ids.length).map(Number);
-      return { prefill: ids.length / first, decode: (decode - 1) / Math.max(1e-9, total - first), first, tokens };
+    async prefill() {
+      const a = now(); await gen(1);
+      return { count: ids.length, seconds: now() - a };
+    },
+    async decode() {
+      // The streamer is handed the prompt, then each new token: the decode steps are timed from the first token on.
+      let puts = 0, first = 0;
+      const out = await gen(decode, { put: () => { if (++puts === 2) first = now(); }, end: () => {} });
+      return { count: decode - 1, seconds: now() - first, tokens: out.tolist()[0].slice(ids.length).map(Number) };
     },
   };
 }
@@ -113,16 +119,20 @@ async function bare({ roles, ids, decode, config }) {
   const empty = () => Array.from({ length: 2 * L }, () => new ort.Tensor('float32', new Float32Array(0), [1, H, 0, D]));
   return {
     runner: 'bare onnxruntime-web loop (WASM build)',
-    async once() {
+    async prefill() {
       const a = now();
+      await step(ids, 0, empty());
+      return { count: ids.length, seconds: now() - a };
+    },
+    async decode() {
       let { next, present } = await step(ids, 0, empty());
-      const b = now();
+      const a = now();
       const tokens = [next];
       for (let i = 1; i < decode; i++) {
         ({ next, present } = await step([next], ids.length + i - 1, present));
         tokens.push(next);
       }
-      return { prefill: ids.length / (b - a), decode: (decode - 1) / (now() - b), first: b - a, tokens };
+      return { count: decode - 1, seconds: now() - a, tokens };
     },
   };
 }
@@ -132,12 +142,12 @@ window.setup = async (kind, args) => {
   runner = await kinds[kind](args);
   return { runner: runner.runner, loadSeconds: now() - t0 };
 };
-window.once = (r) => runner.once(r);
+window.phase = (p, r) => runner[p](r);
 window.ready = true;
 </script>`;
 
-/** The largest peak resident set (VmHWM) among `pid` and its descendants, in bytes. */
-function peakRssOfTree(pid: number): number {
+/** `pid` and its descendants. */
+function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -148,17 +158,43 @@ function peakRssOfTree(pid: number): number {
       // the process ended meanwhile
     }
   }
-  let peak = 0;
+  const out: number[] = [];
   const visit = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  return out;
+}
+
+/** The largest peak resident set (VmHWM) among `pid` and its descendants, in bytes. */
+function peakRssOfTree(pid: number): number {
+  let peak = 0;
+  for (const p of processTree(pid)) {
     try {
       peak = Math.max(peak, Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024);
     } catch {
       // ended
     }
-    for (const c of children.get(p) ?? []) visit(c);
-  };
-  visit(pid);
+  }
   return peak;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user and system) of `pid` and its descendants so far. */
+function cpuOfTree(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ').pop()!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
 }
 
 async function bundles(tmp: string): Promise<void> {
@@ -213,28 +249,69 @@ function serve(tmp: string, dir: string, name: string): http.Server {
   });
 }
 
-interface BrowserRunner {
-  server: BrowserServer;
-  browser: Browser;
-  page: Page;
+/**
+ * A runner in a headless Chromium of its own. Its CPU time is the browser's processes' (the
+ * renderer holds the page and its workers), read around each prefill; a decode's CPU time is not
+ * split from the prefill before its first token, so it is not given.
+ */
+class BrowserRunner implements RunnerHandle {
+  private server: BrowserServer | undefined;
+  private browser: Browser | undefined;
+  private page: Page | undefined;
+  constructor(
+    readonly kind: RunnerKind,
+    private readonly url: string,
+    private readonly args: unknown,
+  ) {}
+  async setup() {
+    this.server = await chromium.launchServer({
+      executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--headless=new', '--disable-gpu'],
+    });
+    this.browser = await chromium.connect(this.server.wsEndpoint());
+    this.page = await this.browser.newPage();
+    this.page.setDefaultTimeout(900_000);
+    await this.page.goto(this.url);
+    await this.page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    return this.page.evaluate(
+      ([k, a]) => (window as unknown as { setup: (k: string, a: unknown) => Promise<{ runner: string; loadSeconds: number }> }).setup(k, a),
+      [this.kind, this.args] as const,
+    );
+  }
+  async phase(phase: Phase, round: number): Promise<PhaseMeasure> {
+    const pid = this.server!.process().pid!;
+    const cpu = cpuOfTree(pid);
+    const m = await this.page!.evaluate(
+      ([p, r]) => (window as unknown as { phase: (p: string, r: number) => Promise<Omit<PhaseMeasure, 'cpuSeconds'>> }).phase(p, r),
+      [phase, round] as const,
+    );
+    return { ...m, cpuSeconds: phase === 'prefill' ? cpuOfTree(pid) - cpu : NaN };
+  }
+  async peak() {
+    return peakRssOfTree(this.server!.process().pid!);
+  }
+  async close() {
+    await this.browser?.close().catch(() => undefined);
+    await this.server?.close().catch(() => undefined);
+  }
 }
 
-/** The three runners on one variant in the browser, taking turns run by run. */
+/** Each variant in the browser: the bare loop, the engine's worker and transformers.js, a browser each, taking turns round by round. */
 export async function benchBigModelBrowser(
   dir: string,
   dtypes: readonly Dtype[],
   prompt: { text: string; ids: number[] },
   decode: number,
-  runs: number,
+  rounds: number,
   log: (s: string) => void,
-): Promise<CellResult[]> {
+): Promise<CellRun[]> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-big-'));
   const name = path.basename(dir);
   const server = serve(tmp, dir, name);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const out: CellResult[] = [];
+  const out: CellRun[] = [];
   try {
     await bundles(tmp);
     for (const dtype of dtypes) {
@@ -242,74 +319,12 @@ export async function benchBigModelBrowser(
       const data = graphExternalData(path.join(dir, ...graph.split('/'))).map((d) => d.location);
       const roles = engineFiles(graph, data, { tokenizerConfig: true, generationConfig: true });
       const args = { roles, ids: prompt.ids, text: prompt.text, decode, name, dtype, config };
-      const kinds = ['bare', 'engine', 'tjs'] as const;
-      const runners: (BrowserRunner | undefined)[] = [];
-      const cells: CellResult[] = [];
+      const handles = (['bare', 'engine', 'tjs'] as const).map((kind) => new BrowserRunner(kind, url, args));
       try {
-        for (const kind of kinds) {
-          const base: CellResult = { runtime: 'browser', dtype, kind, runner: kind, loadSeconds: NaN, peakRssBytes: NaN, prefill: NaN, decode: NaN };
-          const bs = await chromium.launchServer({
-            executablePath: process.env.LMP_CHROMIUM ?? '/usr/bin/chromium',
-            args: ['--no-sandbox', '--headless=new', '--disable-gpu'],
-          });
-          const browser = await chromium.connect(bs.wsEndpoint());
-          const page = await browser.newPage();
-          page.setDefaultTimeout(900_000);
-          runners.push({ server: bs, browser, page });
-          try {
-            await page.goto(url);
-            await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-            const r = await page.evaluate(
-              ([k, a]) => (window as unknown as { setup: (k: string, a: unknown) => Promise<{ runner: string; loadSeconds: number }> }).setup(k, a),
-              [kind, args] as const,
-            );
-            cells.push({ ...base, ...r });
-          } catch (e) {
-            cells.push({ ...base, error: (e as Error).message.split('\n')[0] });
-          }
-        }
-        const samples = kinds.map(() => ({ prefill: [] as number[], decode: [] as number[] }));
-        for (let run = 0; run <= runs; run++) {
-          let reference: { runner: string; tokens: number[] } | undefined;
-          for (const [i, cell] of cells.entries()) {
-            if (cell.error) continue;
-            let m: RunMeasure;
-            try {
-              m = await runners[i]!.page.evaluate((r) => (window as unknown as { once: (r: number) => Promise<RunMeasure> }).once(r), run);
-            } catch (e) {
-              cell.error = (e as Error).message.split('\n')[0];
-              continue;
-            }
-            if (!reference) reference = { runner: cell.runner, tokens: m.tokens };
-            else if (!cell.tokensDiffer) {
-              try {
-                checkSameTokens(reference, { runner: cell.runner, tokens: m.tokens });
-              } catch (e) {
-                cell.tokensDiffer = (e as Error).message;
-              }
-            }
-            if (run === 0) continue; // warm-up
-            samples[i].prefill.push(m.prefill);
-            samples[i].decode.push(m.decode);
-          }
-        }
-        for (const [i, cell] of cells.entries()) {
-          if (cell.error) continue;
-          cell.prefill = median(samples[i].prefill);
-          cell.decode = median(samples[i].decode);
-          cell.peakRssBytes = peakRssOfTree(runners[i]!.server.process().pid!);
-        }
+        out.push(await runCell('browser', dtype, handles, rounds, decode, log));
       } finally {
-        for (const r of runners) {
-          await r?.browser.close().catch(() => undefined);
-          await r?.server.close().catch(() => undefined);
-        }
+        for (const h of handles) await h.close();
       }
-      for (const c of cells)
-        log(
-          `  browser ${dtype} ${c.runner}: ${c.error ?? `load ${c.loadSeconds.toFixed(2)} s, prefill ${c.prefill.toFixed(0)}/s, decode ${c.decode.toFixed(1)}/s`}`,
-        );
-      out.push(...cells);
     }
     return out;
   } finally {
