@@ -33,10 +33,13 @@ const server = new EngineServer(
 // Requests are handled one at a time, in order: the model's KV cache follows one sequence.
 // `dispose` comes after the run in progress, releases the session, and then this worker exits by
 // itself: the host never terminates it, since terminating a worker inside `session.run` aborts
-// the whole process (onnxruntime-node).
+// the whole process (onnxruntime-node). A warm-up starts after the requests before it but does
+// not hold up those after it: they reach the model, which serialises them and for which the
+// warm-up gives way between two passes.
 let queue = Promise.resolve();
 port.on('message', (req: EngineRequest) => {
   if (req.op === 'cancel') void server.handle(req);
+  else if (req.op === 'warmContext') void queue.then(() => server.handle(req));
   else if (req.op === 'dispose') queue = queue.then(() => server.handle(req)).then(() => port.close());
   else queue = queue.then(() => server.handle(req));
 });

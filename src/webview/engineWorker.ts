@@ -17,5 +17,7 @@ let queue = Promise.resolve();
 self.onmessage = (e: MessageEvent<EngineRequest>) => {
   const req = e.data;
   if (req.op === 'cancel') void server.handle(req);
+  // As in the Node worker: a warm-up does not hold up the requests after it (the model gives way to them).
+  else if (req.op === 'warmContext') void queue.then(() => server.handle(req));
   else queue = queue.then(() => server.handle(req));
 };

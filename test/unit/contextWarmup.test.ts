@@ -200,6 +200,17 @@ describe('a transformer warms its cache before the first hover, giving way to ev
       assert.ok(maxDiff(await remote.nextLogProbs(doc.slice(0, 150)), cold) < 1e-5);
       // Cancelled before it starts: nothing runs.
       assert.deepStrictEqual(await remote.warmContext(doc, { cancelled: true }), { cached: 0, yielded: 0 });
+      // A request sent during a warm-up is answered before the warm-up ends (the worker's own queue
+      // held it behind the whole warm-up before), and the warm-up then caches the rest.
+      await remote.forgetContext!();
+      const order: string[] = [];
+      const warming = remote.warmContext(doc).then((w) => (order.push('warm-up'), w));
+      const hover = await remote.nextLogProbs(doc.slice(0, 150)).then((lp) => (order.push('request'), lp));
+      const w = await warming;
+      assert.deepStrictEqual(order, ['request', 'warm-up']);
+      assert.ok(w.yielded >= 1, 'the warm-up gave way');
+      assert.strictEqual(w.cached, doc.length);
+      assert.ok(maxDiff(hover, cold) < 1e-5);
     } finally {
       remote.dispose();
     }
