@@ -15,7 +15,7 @@ import { LfTokenizer } from '../../core/tokenizers/lineBreaks';
 import { describeFsError } from '../modelFileStream';
 import type { ModelFacts } from '../modelSummary';
 import { GgufLanguageModel, type GgufModelSetup } from './ggufLanguageModel';
-import { getLlama } from './llamaRuntime';
+import { getLlama, takeLlamaErrors } from './llamaRuntime';
 
 /** Most bytes read for a header: a 256k-token vocabulary with its merges takes about 20 MiB. */
 const MAX_HEADER_BYTES = 256 * 2 ** 20;
@@ -173,13 +173,17 @@ export async function openGguf(file: string, name: string, options: { threads?: 
   refuseWhatLlamaAborts(meta);
   const { vocab, tokenizer } = tokenizerOf(meta);
   const llama = await getLlama();
+  takeLlamaErrors();
   let model;
   try {
     // Read, not mapped: llama.cpp's default mmap turns a file rewritten or cut while in use (an export
     // to the same path, a copy over it) into SIGBUS, which kills the whole process that hosts the worker.
     model = await llama.loadModel({ modelPath: file, gpuLayers: 0, useMmap: false });
   } catch (e) {
-    throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}`, file);
+    // llama.cpp's log lines reach this thread as callbacks queued behind the failure: let them in.
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    const said = [...new Set(takeLlamaErrors().map((l) => l.replace(/\s+/g, ' ')))].filter((l) => !/failed to load model/i.test(l));
+    throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}${said.length ? ` (${said.join('; ')})` : ''}`, file);
   }
   try {
     const context = await model.createContext({
