@@ -200,6 +200,20 @@ describe('GGUF header and tokenizer (core)', () => {
     refused('tiny-llama-f32', noLineBreak, /no token for a line break/);
   });
 
+  it('refuses a byte-level vocabulary without a token for a byte text can hold, naming the byte (hostile G6: it was dropped from the text)', () => {
+    ggufTokenizer(readGgufHeader(gguf('tiny-qwen2-f32')));
+    const meta = readGgufHeader(gguf('tiny-qwen2-f32'));
+    // "Ċ" is the line feed's byte (0x0A) in GPT-2's byte alphabet.
+    meta.header.metadata.set(
+      'tokenizer.ggml.tokens',
+      (meta.header.metadata.get('tokenizer.ggml.tokens') as string[]).map((t) => (t === 'Ċ' ? 'zqzq' : t)),
+    );
+    assert.throws(
+      () => ggufTokenizer(meta),
+      (e: Error) => e instanceof ModelFormatError && /no token for the byte 0x0A: text holding it could not be scored/.test(e.message),
+    );
+  });
+
   it('refuses a byte-level tokenizer whose pre-tokenizer it does not know, naming it', () => {
     const meta = readGgufHeader(gguf('tiny-qwen2-f32'));
     meta.header.metadata.set('tokenizer.ggml.pre', 'made-up');
