@@ -21,6 +21,8 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
   let job: { cancelled: boolean; uri: string; key: string } | undefined;
   /** What the last finished warm-up ran (document version, offset, model): the same again is not asked. */
   let warmed: string | undefined;
+  /** The document the warm-up was last said to be off for. */
+  let offFor: string | undefined;
 
   const cancel = () => {
     if (job) job.cancelled = true;
@@ -36,10 +38,16 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
     const editor = vscode.window.activeTextEditor;
     const doc = editor?.document;
     const hover = doc && hoverSettings(doc);
+    if (doc && !hoverWarmUp(doc)) {
+      // Said once per document: why its first hover runs the whole context.
+      if (offFor !== doc.uri.toString()) log.info(`warm-up: off for ${vscode.workspace.asRelativePath(doc.uri)} (lmPlayground.hover.warmUp)`);
+      offFor = doc.uri.toString();
+      cancel();
+      return;
+    }
     if (
       !editor ||
       !doc ||
-      !hoverWarmUp(doc) ||
       !hover?.enabled ||
       !languageEnabled(hover.languages, doc.languageId) ||
       // The hover then scores in the heat-map's sequence, which the heat-map has run.

@@ -427,6 +427,20 @@ describe('Every setting, set and seen (code-server)', function () {
       },
     },
     {
+      setting: 'hover.warmUp',
+      settings: { 'hover.warmUp': false },
+      effect: 'no warm-up of the shown text before the first hover (the log says it is off for the file)',
+      observe: async () => {
+        await wb.openFile('notes.log');
+        const off = /warm-up: off for notes\.log \(lmPlayground\.hover\.warmUp\)/;
+        for (let tries = 0; !off.test(session.server.extensionLogs(200)); tries++) {
+          if (tries === 60) assert.fail(`no "warm-up: off" line:\n${session.server.extensionLogs(200)}`);
+          await wb.page.waitForTimeout(500);
+        }
+        assert.doesNotMatch(session.server.extensionLogs(400), /warm-up: \d+ tokens of context before notes\.log/);
+      },
+    },
+    {
       setting: 'hover.languages',
       settings: { 'hover.languages': ['log'] },
       effect: 'the token hover in a .log file',
