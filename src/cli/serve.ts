@@ -40,6 +40,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   const model = await loadModel(values.model, undefined, { device: deviceOption(values.device), dtype: dtypeOption(values.dtype, values.quantized) });
   noteIgnoredDtype(values.dtype, model);
   noteModelWarning(model);
+  if (options.concurrency > 1 && (model.info.backend === 'onnx' || model.info.backend === 'gguf')) {
+    // Measured (hostile G5): two long completions at once took 45× (GGUF) and 12× (ONNX) the time of one after the other.
+    options.log(
+      `--concurrency ${options.concurrency} with a model computed here makes completions slower, not faster: the model keeps one cache, which requests that take turns step by step refill with their whole prompt at each step; 1 runs them one after the other`,
+    );
+  }
   const name = values['served-model-name'] ?? recognizeModel(values.model).name;
   const server = new OpenAiServer({ name, model, created: Math.floor(Date.now() / 1000), maxModelLen: maxModelLen(model) }, options);
   let address;

@@ -11,10 +11,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { GgufMetadata, GgufNeedMoreBytes, ggufDataEnd, parseGgufHeader } from '../../src/core/gguf/ggufHeader';
 import { ggufTokenizer } from '../../src/core/gguf/ggufTokenizer';
-import { ModelFormatError } from '../../src/core/errors';
+import { CancelledError, ModelFormatError } from '../../src/core/errors';
 import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
-import { ggufShape, openGguf, readGgufHeader } from '../../src/node/gguf/ggufFile';
+import { ggufShape, openGguf, readGgufHeader, refuseWhatLlamaAborts } from '../../src/node/gguf/ggufFile';
 import type { GgufLanguageModel, GgufModelSetup } from '../../src/node/gguf/ggufLanguageModel';
 import { minPFor, rankFromCounts, stepFloat32 } from '../../src/node/gguf/minPThreshold';
 import { getLlama } from '../../src/node/gguf/llamaRuntime';
@@ -168,6 +168,36 @@ describe('GGUF header and tokenizer (core)', () => {
     assert.throws(() => ggufShape(withContext(1)), /llama\.context_length is 1/);
     assert.strictEqual(ggufShape(withContext(2)).window, 2);
     assert.strictEqual(ggufShape(withContext(12)).window, 12);
+  });
+
+  it('refuses, naming the key, header values on which llama.cpp aborts the process instead of failing (hostile G1, G2)', () => {
+    const edited = (fixture: string, edit: (m: Map<string, unknown>) => void) => {
+      const meta = readGgufHeader(gguf(fixture));
+      const metadata = new Map(meta.header.metadata);
+      edit(metadata);
+      return new GgufMetadata({ ...meta.header, metadata: metadata as typeof meta.header.metadata }, meta.file);
+    };
+    const refused = (fixture: string, edit: (m: Map<string, unknown>) => void, message: RegExp) =>
+      assert.throws(
+        () => refuseWhatLlamaAborts(edited(fixture, edit)),
+        (e: Error) => e instanceof ModelFormatError && message.test(e.message) && /llama\.cpp cannot run it/.test(e.message),
+      );
+    refuseWhatLlamaAborts(edited('tiny-llama-f32', () => undefined));
+    refuseWhatLlamaAborts(edited('tiny-qwen2-f32', () => undefined));
+    refused('tiny-llama-f32', (m) => m.set('llama.attention.head_count', 0), /llama\.attention\.head_count is 0/);
+    refused('tiny-llama-f32', (m) => m.set('llama.attention.head_count_kv', 0), /head_count_kv is 0/);
+    refused('tiny-llama-f32', (m) => m.set('llama.attention.layer_norm_rms_epsilon', -1), /layer_norm_rms_epsilon is -1/);
+    refused('tiny-llama-f32', (m) => m.set('llama.rope.freq_base', 0), /rope\.freq_base is 0/);
+    refused('tiny-qwen2-f32', (m) => m.set('qwen2.rope.freq_base', NaN), /rope\.freq_base is NaN/);
+    // A per-layer array of KV heads may hold 0 (layers without attention).
+    refuseWhatLlamaAborts(edited('tiny-llama-f32', (m) => m.set('llama.attention.head_count_kv', [0, 2])));
+    // A SentencePiece vocabulary without a line-break piece: renamed, as older conversions without byte fallback have it.
+    const noLineBreak = (m: Map<string, unknown>) =>
+      m.set(
+        'tokenizer.ggml.tokens',
+        (m.get('tokenizer.ggml.tokens') as string[]).map((t) => (t === '<0x0A>' ? 'zq0Azq' : t)),
+      );
+    refused('tiny-llama-f32', noLineBreak, /no token for a line break/);
   });
 
   it('refuses a byte-level tokenizer whose pre-tokenizer it does not know, naming it', () => {
@@ -406,6 +436,73 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     );
     const scores = await model.sequenceScores(ref.input_ids, 1);
     scores.logProbs.forEach((lp, i) => assert.ok(Math.abs(lp - ref.token_logprobs[i]) < PYTORCH_TOLERANCE, `token ${i + 1}`));
+  });
+
+  it('a file whose weights give NaN is an error naming the model, for scoring and the next token, and the process lives on (hostile G3)', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-nan-')), 'nan.gguf');
+    try {
+      const bytes = fs.readFileSync(gguf('tiny-llama-f32'));
+      const header = parseGgufHeader(bytes, file);
+      const alignment = Number(header.metadata.get('general.alignment') ?? 32) || 32;
+      const output = header.tensors.find((t) => t.name === 'output.weight')!;
+      const at = Math.ceil(header.headerBytes / alignment) * alignment + output.offset;
+      // Float32 NaN in every output weight (as a float16 overflow in a conversion leaves them).
+      for (let k = 0; k < output.dims[0] * output.dims[1]; k++) bytes.writeUInt32LE(0x7fc00000, at + 4 * k);
+      fs.writeFileSync(file, bytes);
+      const model = await openGguf(file, 'broken', { threads: 1 });
+      opened.push(model);
+      const ids = reference('tiny-llama').input_ids.slice(0, 20);
+      const notFinite = (e: Error) => /broken gives logits that are not finite numbers/.test(e.message);
+      await assert.rejects(model.sequenceScores(ids, 1), notFinite);
+      await assert.rejects(model.sequenceLogProbs(ids, 1), notFinite);
+      await assert.rejects(model.nextLogProbs(ids), notFinite);
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+
+  it("gives llama.cpp's reason when it cannot load a file (the tensor with the wrong shape), not only its 'Failed to load model' (hostile L-G1)", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-heads-')), 'heads.gguf');
+    try {
+      const bytes = fs.readFileSync(gguf('tiny-llama-f32'));
+      // The key as the header stores it (a u64 length, the bytes), then its value's type (u32 = 4) and value.
+      const key = Buffer.from('llama.attention.head_count');
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64LE(BigInt(key.length));
+      const at = bytes.indexOf(Buffer.concat([length, key])) + 8 + key.length;
+      assert.strictEqual(bytes.readUInt32LE(at), 4, 'head_count is a u32');
+      bytes.writeUInt32LE(3, at + 4);
+      fs.writeFileSync(file, bytes);
+      await assert.rejects(
+        openGguf(file, 'heads', { threads: 1 }),
+        (e: Error) => e instanceof ModelFormatError && /cannot load it: .*tensor 'blk\.0\.attn_q\.weight' has wrong shape/.test(e.message),
+      );
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+
+  it('looks at Stop between passes of a long context before its last position, not once for all of it (hostile G4)', async () => {
+    const model = await open('tiny-llama-f32');
+    const ids = reference('tiny-llama').input_ids;
+    const context = Array.from({ length: 700 }, (_, i) => ids[i % ids.length]);
+    let looks = 0;
+    const counting = {
+      get cancelled() {
+        looks++;
+        return false;
+      },
+    };
+    await model.nextLogProbs(context, counting);
+    // Once on entry, before each pass of at most 256 tokens up to the last position, and before the last position's pass.
+    assert.ok(looks >= 1 + Math.ceil(699 / 256) + 1, `Stop looked at ${looks} times`);
+    let left = 2;
+    const stopping = {
+      get cancelled() {
+        return --left < 0;
+      },
+    };
+    await assert.rejects(model.nextLogProbs(context.slice(1), stopping), (e: Error) => e instanceof CancelledError);
   });
 
   it('sequenceLogProbs (no ranks) gives sequenceScores’ log-probs, and a later nextLogProbs reuses nothing stale', async () => {

@@ -308,6 +308,24 @@ function findId(entry: Record<string, { logprob: number; decoded_token: string }
   return Object.keys(entry).find((id) => Number(id) === own || (entry[id].decoded_token === a.text && Math.abs(entry[id].logprob - a.logprob) < 1e-4));
 }
 
+describe('lmp serve --concurrency with a model computed here', function () {
+  this.timeout(120_000);
+  it('says that more than one makes completions slower (one cache, refilled as requests take turns); not for an n-gram model', async () => {
+    const llama = path.join(REPO, 'test', 'fixtures', 'models', 'gguf', 'tiny-llama-f32.gguf');
+    for (const [model, warned] of [
+      [llama, true],
+      ['ngram-classics', false],
+    ] as const) {
+      const serve = await startServe(CLI, model, ['--concurrency', '2']);
+      try {
+        assert.strictEqual(/--concurrency 2 with a model computed here makes completions slower/.test(serve.log()), warned, `${model}: ${serve.log()}`);
+      } finally {
+        await serve.stop();
+      }
+    }
+  });
+});
+
 describe("lmp serve's errors, limits and shutdown", function () {
   this.timeout(120_000);
   const KEY = 'test-key';

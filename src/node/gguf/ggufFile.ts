@@ -15,7 +15,7 @@ import { LfTokenizer } from '../../core/tokenizers/lineBreaks';
 import { describeFsError } from '../modelFileStream';
 import type { ModelFacts } from '../modelSummary';
 import { GgufLanguageModel, type GgufModelSetup } from './ggufLanguageModel';
-import { getLlama } from './llamaRuntime';
+import { getLlama, takeLlamaErrors } from './llamaRuntime';
 
 /** Most bytes read for a header: a 256k-token vocabulary with its merges takes about 20 MiB. */
 const MAX_HEADER_BYTES = 256 * 2 ** 20;
@@ -94,6 +94,46 @@ export function ggufShape(meta: GgufMetadata) {
   return { arch, layers, hidden, declared, window };
 }
 
+/**
+ * Refuses header values on which llama.cpp aborts the process (a failed GGML_ASSERT, an uncaught
+ * C++ exception) instead of returning an error: in the engine's worker thread that would take the
+ * whole extension host down. Found by a hostile test: head counts of 0, a negative norm epsilon,
+ * a SentencePiece vocabulary with neither a "<0x0A>" nor a "\n" piece (llama.cpp looks up the line
+ * feed's token with map::at).
+ */
+export function refuseWhatLlamaAborts(meta: GgufMetadata): void {
+  const arch = meta.architecture;
+  const fail = (message: string): never => {
+    throw new ModelFormatError(`${message}: llama.cpp cannot run it`, meta.file);
+  };
+  const positive = (key: string) => {
+    const v = meta.optionalInt(key);
+    if (v !== undefined && v < 1) fail(`${key} is ${v}, not a positive count`);
+  };
+  positive(`${arch}.block_count`);
+  positive(`${arch}.embedding_length`);
+  positive(`${arch}.attention.head_count`);
+  positive(`${arch}.attention.key_length`);
+  positive(`${arch}.attention.value_length`);
+  // Per-layer arrays may hold 0 (layers without attention in hybrid models); a single count may not.
+  if (!Array.isArray(meta.header.metadata.get(`${arch}.attention.head_count_kv`))) positive(`${arch}.attention.head_count_kv`);
+  const float = (key: string, ok: (v: number) => boolean, what: string) => {
+    const v = meta.header.metadata.get(key);
+    if (v === undefined) return;
+    const n = typeof v === 'bigint' ? Number(v) : v;
+    if (typeof n !== 'number' || !ok(n)) fail(`${key} is ${String(v)}, not ${what}`);
+  };
+  float(`${arch}.attention.layer_norm_rms_epsilon`, (v) => Number.isFinite(v) && v >= 0, 'a finite epsilon ≥ 0');
+  float(`${arch}.attention.layer_norm_epsilon`, (v) => Number.isFinite(v) && v >= 0, 'a finite epsilon ≥ 0');
+  float(`${arch}.rope.freq_base`, (v) => Number.isFinite(v) && v > 0, 'a finite base > 0');
+  if (meta.string('tokenizer.ggml.model', undefined) === 'llama') {
+    const tokens = meta.header.metadata.get('tokenizer.ggml.tokens');
+    if (Array.isArray(tokens) && !tokens.includes('<0x0A>') && !tokens.includes('\n')) {
+      fail('its SentencePiece vocabulary has no token for a line break (neither "<0x0A>" nor "\\n")');
+    }
+  }
+}
+
 /** As every neural model's, the tokenizer reads the document's CRLF and CR line breaks as LF. */
 function tokenizerOf(meta: GgufMetadata): { vocab: GgufTokenizer; tokenizer: Tokenizer } {
   const vocab = ggufTokenizer(meta);
@@ -130,15 +170,20 @@ export function ggufFacts(file: string): ModelFacts | undefined {
 export async function openGguf(file: string, name: string, options: { threads?: number } & Pick<GgufModelSetup, 'ranksFrom'> = {}): Promise<GgufLanguageModel> {
   const meta = readGgufHeader(file);
   const shape = ggufShape(meta);
+  refuseWhatLlamaAborts(meta);
   const { vocab, tokenizer } = tokenizerOf(meta);
   const llama = await getLlama();
+  takeLlamaErrors();
   let model;
   try {
     // Read, not mapped: llama.cpp's default mmap turns a file rewritten or cut while in use (an export
     // to the same path, a copy over it) into SIGBUS, which kills the whole process that hosts the worker.
     model = await llama.loadModel({ modelPath: file, gpuLayers: 0, useMmap: false });
   } catch (e) {
-    throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}`, file);
+    // llama.cpp's log lines reach this thread as callbacks queued behind the failure: let them in.
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    const said = [...new Set(takeLlamaErrors().map((l) => l.replace(/\s+/g, ' ')))].filter((l) => !/failed to load model/i.test(l));
+    throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}${said.length ? ` (${said.join('; ')})` : ''}`, file);
   }
   try {
     const context = await model.createContext({

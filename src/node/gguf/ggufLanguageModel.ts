@@ -14,7 +14,7 @@
  * float32 rounding of the target's has its whole distribution read.
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
-import { throwIfCancelled, type CancelSignal } from '../../core/errors';
+import { LmError, throwIfCancelled, type CancelSignal } from '../../core/errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../../core/model';
 import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
 import { LlamaPositions, type Position } from './llamaPositions';
@@ -31,6 +31,12 @@ export const GGUF_CAPABILITIES: BackendCapabilities = {
 
 /** Positions evaluated per call: cancellation is looked at between calls. */
 const CHUNK = 64;
+/**
+ * Tokens before the first position asked about evaluated at once: Stop (a cancelled request) is
+ * looked at between two such passes, and every other request waits for one at most (a 4,000-token
+ * prompt in one pass held them for 51 s on a loaded machine).
+ */
+const PREFILL_CHUNK = 256;
 
 /** What the model needs from its file besides llama.cpp's objects. */
 export interface GgufModelSetup {
@@ -119,10 +125,10 @@ export class GgufLanguageModel implements LanguageModel {
     const limit = Math.min(have.length, tokens.length, from);
     while (keep < limit && have[keep] === tokens[keep]) keep++;
     if (keep < this.seq.nextTokenIndex) await this.seq.eraseContextTokenRanges([{ start: keep, end: this.seq.nextTokenIndex }]);
-    // Up to the first position asked about in one evaluation (nothing is read there), then a chunk at a time.
+    // Up to the first position asked about in passes of PREFILL_CHUNK (nothing is read there), then CHUNK at a time.
     for (let a = keep; a < tokens.length;) {
       throwIfCancelled(signal);
-      const b = a < from ? from : Math.min(a + CHUNK, tokens.length);
+      const b = a < from ? Math.min(from, a + PREFILL_CHUNK) : Math.min(a + CHUNK, tokens.length);
       await this.positions.evaluate(
         tokens.slice(a, b),
         (k) => a + k >= from && ask(a + k),
@@ -147,7 +153,7 @@ export class GgufLanguageModel implements LanguageModel {
         tokens,
         tokens.length - 1,
         () => true,
-        async (_, position) => void (logProbs = logSoftmax(await position.logits(this.vocabSize))),
+        async (i, position) => void (logProbs = this.finite(logSoftmax(await position.logits(this.vocabSize)), windowStart + i)),
         signal,
       );
       this.last = { context: context.slice(), windowStart, logProbs: logProbs! };
@@ -188,6 +194,7 @@ export class GgufLanguageModel implements LanguageModel {
             const slot = start + j + 1 - from;
             const s = await position.summary(target);
             logProbs[slot] = s.targetLogit - s.max - Math.log(s.sumExp);
+            if (!Number.isFinite(logProbs[slot])) throw this.nonFinite(start + j);
             if (withRanks) ranks[slot] = s.targetLogit >= s.max ? 1 : await this.rankBelowFirst(position, target, s);
           },
           signal,
@@ -223,6 +230,25 @@ export class GgufLanguageModel implements LanguageModel {
     let rank = 1;
     for (let t = 0; t < logits.length; t++) if (logits[t] > lt) rank++;
     return rank;
+  }
+
+  /** `logProbs`, unless the model's logits were not finite at `position` (NaN or ∞ in its weights). */
+  private finite(logProbs: Float64Array, position: number): Float64Array {
+    // A NaN or +∞ logit makes NaN log-probs; finite logits give the largest a finite one.
+    let some = false;
+    for (let t = 0; t < logProbs.length; t++) {
+      if (Number.isNaN(logProbs[t])) throw this.nonFinite(position);
+      if (logProbs[t] > -Infinity) some = true;
+    }
+    if (!some) throw this.nonFinite(position);
+    return logProbs;
+  }
+
+  /** A number that is not a probability is not shown as one (it made "NaN bits" and "rank 1"). */
+  private nonFinite(position: number): LmError {
+    return new LmError(
+      `${this.info.name} gives logits that are not finite numbers (NaN or ∞) after token ${position + 1}: its weights or header values are broken (a float16 overflow in a conversion, a bad quantisation, rope.freq_base 0); its numbers cannot be shown`,
+    );
   }
 
   /** Waits for the evaluation in progress, then frees llama.cpp's samplers, context and model. */

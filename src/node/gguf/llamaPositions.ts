@@ -111,15 +111,26 @@ export class LlamaPositions {
   async evaluate(tokens: number[], asked: (i: number) => boolean, read: (i: number, position: Position) => Promise<void>): Promise<void> {
     const flags = tokens.map((_, i) => asked(i));
     const shift = { size: this.seq._contextShift.size, strategy: this.seq._contextShift.strategy };
+    // A reader's error is not thrown inside node-llama-cpp's batch loop, which leaves it unhandled
+    // (the process dies): the first is kept, later positions are not read, and it is thrown here.
+    let failure: { error: unknown } | undefined;
     await this.seq._decodeTokens(
       tokens,
       flags,
       PRIORITY,
       this.seq._tokenMeter,
       shift,
-      (index, i) => read(i, this.position(index)),
+      async (index, i) => {
+        if (failure) return;
+        try {
+          await read(i, this.position(index));
+        } catch (error) {
+          failure = { error };
+        }
+      },
       this.seq._takeIntervalCheckpointIfNeededAfterBatch,
     );
+    if (failure) throw failure.error;
   }
 
   private position(index: number): Position {

@@ -104,6 +104,14 @@ export function llamaUnavailable(): string | undefined {
 
 let llama: Promise<Llama> | undefined;
 
+/** llama.cpp's last error lines (which tensor has which wrong shape, which key is missing): its load failure alone says only "Failed to load model". */
+const recentErrors: string[] = [];
+
+/** The error lines llama.cpp logged since the last call, oldest first. */
+export function takeLlamaErrors(): string[] {
+  return recentErrors.splice(0);
+}
+
 /** This thread's llama.cpp, CPU only (the numbers must not depend on a GPU); loaded once. */
 export function getLlama(): Promise<Llama> {
   const why = llamaUnavailable();
@@ -118,7 +126,11 @@ export function getLlama(): Promise<Llama> {
       usePrebuiltBinaries: true,
       progressLogs: false,
       logLevel: 'error',
-      logger: () => undefined,
+      logger: (_level: unknown, message: string) => {
+        const line = message.trim();
+        if (line) recentErrors.push(line);
+        if (recentErrors.length > 8) recentErrors.shift();
+      },
     });
   })();
   llama.catch(() => (llama = undefined));
