@@ -200,6 +200,20 @@ describe('GGUF header and tokenizer (core)', () => {
     refused('tiny-llama-f32', noLineBreak, /no token for a line break/);
   });
 
+  it('refuses a byte-level vocabulary without a token for a byte text can hold, naming the byte (hostile G6: it was dropped from the text)', () => {
+    ggufTokenizer(readGgufHeader(gguf('tiny-qwen2-f32')));
+    const meta = readGgufHeader(gguf('tiny-qwen2-f32'));
+    // "Ċ" is the line feed's byte (0x0A) in GPT-2's byte alphabet.
+    meta.header.metadata.set(
+      'tokenizer.ggml.tokens',
+      (meta.header.metadata.get('tokenizer.ggml.tokens') as string[]).map((t) => (t === 'Ċ' ? 'zqzq' : t)),
+    );
+    assert.throws(
+      () => ggufTokenizer(meta),
+      (e: Error) => e instanceof ModelFormatError && /no token for the byte 0x0A: text holding it could not be scored/.test(e.message),
+    );
+  });
+
   it('refuses a byte-level tokenizer whose pre-tokenizer it does not know, naming it', () => {
     const meta = readGgufHeader(gguf('tiny-qwen2-f32'));
     meta.header.metadata.set('tokenizer.ggml.pre', 'made-up');
@@ -461,27 +475,6 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     }
   });
 
-  it("gives llama.cpp's reason when it cannot load a file (the tensor with the wrong shape), not only its 'Failed to load model' (hostile L-G1)", async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-heads-')), 'heads.gguf');
-    try {
-      const bytes = fs.readFileSync(gguf('tiny-llama-f32'));
-      // The key as the header stores it (a u64 length, the bytes), then its value's type (u32 = 4) and value.
-      const key = Buffer.from('llama.attention.head_count');
-      const length = Buffer.alloc(8);
-      length.writeBigUInt64LE(BigInt(key.length));
-      const at = bytes.indexOf(Buffer.concat([length, key])) + 8 + key.length;
-      assert.strictEqual(bytes.readUInt32LE(at), 4, 'head_count is a u32');
-      bytes.writeUInt32LE(3, at + 4);
-      fs.writeFileSync(file, bytes);
-      await assert.rejects(
-        openGguf(file, 'heads', { threads: 1 }),
-        (e: Error) => e instanceof ModelFormatError && /cannot load it: .*tensor 'blk\.0\.attn_q\.weight' has wrong shape/.test(e.message),
-      );
-    } finally {
-      fs.rmSync(path.dirname(file), { recursive: true, force: true });
-    }
-  });
-
   it('looks at Stop between passes of a long context before its last position, not once for all of it (hostile G4)', async () => {
     const model = await open('tiny-llama-f32');
     const ids = reference('tiny-llama').input_ids;
@@ -515,6 +508,26 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     assert.ok(Math.abs(short[ref.input_ids[3]] - ref.token_logprobs[2]) < PYTORCH_TOLERANCE);
     const other = await model.nextLogProbs([ref.input_ids[0], ref.input_ids[5], ref.input_ids[2]]);
     assert.notDeepStrictEqual(other, short);
+  });
+  it("gives llama.cpp's reason when it cannot load a file (the tensor with the wrong shape), not only its 'Failed to load model' (hostile L-G1)", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-heads-')), 'heads.gguf');
+    try {
+      const bytes = fs.readFileSync(gguf('tiny-llama-f32'));
+      // The key as the header stores it (a u64 length, the bytes), then its value's type (u32 = 4) and value.
+      const key = Buffer.from('llama.attention.head_count');
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64LE(BigInt(key.length));
+      const at = bytes.indexOf(Buffer.concat([length, key])) + 8 + key.length;
+      assert.strictEqual(bytes.readUInt32LE(at), 4, 'head_count is a u32');
+      bytes.writeUInt32LE(3, at + 4);
+      fs.writeFileSync(file, bytes);
+      // In a process of its own: llama.cpp has one logger per process, and this file's worker-thread test takes it.
+      const r = spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'score', '--model', file, gguf('tiny-llama-f32')], { encoding: 'utf8' });
+      assert.strictEqual(r.status, 1, r.stderr);
+      assert.match(r.stderr, /heads\.gguf: llama\.cpp cannot load it: .*tensor 'blk\.0\.attn_q\.weight' has wrong shape/);
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
   });
 });
 

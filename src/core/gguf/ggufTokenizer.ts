@@ -78,6 +78,18 @@ export function ggufTokenizerSummary(meta: GgufMetadata): { kind: string; vocabS
 const isString = (v: GgufValue): v is string => typeof v === 'string';
 const isNumber = (v: GgufValue): v is number => typeof v === 'number';
 
+/** The bytes UTF-8 text can hold (not 0xC0, 0xC1, 0xF5–0xFF): a byte-level vocabulary needs a token for each. */
+const UTF8_BYTES = Array.from({ length: 0xf5 }, (_, b) => b).filter((b) => b !== 0xc0 && b !== 0xc1);
+
+/** GPT-2's byte-level alphabet: printable Latin-1 bytes stand for themselves, the others for U+0100 onwards in byte order. */
+function byteLevelChar(byte: number): string {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  if (printable(byte)) return String.fromCharCode(byte);
+  let n = 0;
+  for (let b = 0; b < byte; b++) if (!printable(b)) n++;
+  return String.fromCharCode(256 + n);
+}
+
 export function ggufTokenizer(meta: GgufMetadata): GgufTokenizer {
   const fail = (message: string): never => {
     throw new ModelFormatError(message, meta.file);
@@ -157,6 +169,14 @@ export function ggufTokenizer(meta: GgufMetadata): GgufTokenizer {
       fail(`its tokenizer's pre-tokenizer "${pre}" (tokenizer.ggml.pre) is not one LM Playground reads (${Object.keys(PRE_TOKENIZERS).join(', ')})`);
     const merges =
       meta.array('tokenizer.ggml.merges', isString, 'strings') ?? fail('a byte-level BPE vocabulary (tokenizer.ggml.model gpt2) needs tokenizer.ggml.merges');
+    // Without a byte's token, text holding it would lose it silently (hostile G6: "\nb\n" scored as "b").
+    const missing = UTF8_BYTES.filter((b) => !(byteLevelChar(b) in vocab));
+    if (missing.length) {
+      const shown = missing.slice(0, 8).map((b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`);
+      fail(
+        `its byte-level vocabulary has no token for the byte${missing.length > 1 ? 's' : ''} ${shown.join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}: text holding ${missing.length > 1 ? 'them' : 'it'} could not be scored`,
+      );
+    }
     json = {
       version: '1.0',
       added_tokens: added,
