@@ -20,3 +20,7 @@ declare class URL {
   readonly password: string;
   readonly searchParams: Iterable<[string, string]>;
 }
+declare class MessageChannel {
+  readonly port1: { onmessage: ((event: unknown) => void) | null; close(): void };
+  readonly port2: { postMessage(message: unknown): void };
+}

@@ -3,6 +3,7 @@
  * its tokens with the model's log-probs (untempered p, not p_T), its total, and why it finished.
  */
 import { LmError, type CancelSignal } from './errors';
+import { yieldToHost } from './yieldToHost';
 import { applyLogitsProcessors, banTokens, firstTokenAmong, noLeadingLineBreak, type LogitsProcessor } from './logitsProcessors';
 import { endOfSequenceIds, type LanguageModel, type Token } from './model';
 import { Xoshiro128, randomSeed, streamSeed } from './random';
@@ -205,7 +206,7 @@ export async function generate(
     let stoppedBy: GeneratedToken | undefined;
     for (;;) {
       if (Date.now() - yielded >= YIELD_EVERY_MS) {
-        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        await yieldToHost();
         yielded = Date.now();
       }
       const before = stoppedBefore ? 'stop' : stopBeforeStep(criteria, tokens.length);

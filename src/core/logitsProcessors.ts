@@ -1,8 +1,9 @@
 /**
  * Masks on the model's next-token log-probs, applied before tempering: each bans some tokens for
- * this step by setting them to -Infinity. A processor is pure: it returns its input unchanged when
- * it bans nothing, and a masked copy otherwise, so that the model's own distribution can still be
- * reported as it is (a token's log-prob is always the untempered, unmasked one).
+ * this step by setting them to -Infinity. A processor never changes its input: it returns it
+ * unchanged when it bans nothing, and a masked copy otherwise, so that the model's own distribution
+ * can still be reported as it is (a token's log-prob is always the untempered, unmasked one). The
+ * copy is read before the next step: a processor may write the next step's copy into it.
  */
 
 /** What a mask may depend on: the texts of the tokens generated so far in this completion. */
@@ -21,9 +22,13 @@ export function applyLogitsProcessors(processors: readonly LogitsProcessor[], lo
 
 /** Tokens that are never drawn (<s>, <unk>: a model gives them mass, but text never contains them). */
 export function banTokens(ids: readonly number[]): LogitsProcessor {
+  // It runs at every step of a generation: one buffer reused, not a new row of the vocabulary's
+  // size each step (garbage the decode loop would collect).
+  let out = new Float64Array(0);
   return (logProbs) => {
     if (ids.length === 0) return logProbs;
-    const out = logProbs.slice();
+    if (out.length !== logProbs.length) out = new Float64Array(logProbs.length);
+    out.set(logProbs);
     for (const id of ids) out[id] = -Infinity;
     return out;
   };

@@ -13,6 +13,17 @@ describe('logits processors (masks)', () => {
     assert.strictEqual(banTokens([])(input, NONE), input, 'nothing banned: no copy');
   });
 
+  it("banTokens reuses its copy from step to step, each step masking that step's log-probs", () => {
+    const ban = banTokens([1]);
+    const first = ban(lp(), NONE);
+    const secondInput = Float64Array.from([0.4, 0.3, 0.2, 0.1], Math.log);
+    const second = ban(secondInput, NONE);
+    assert.strictEqual(second, first, 'one buffer');
+    assert.deepStrictEqual(Array.from(second), [Math.log(0.4), -Infinity, Math.log(0.2), Math.log(0.1)]);
+    assert.strictEqual(secondInput[1], Math.log(0.3));
+    assert.deepStrictEqual(Array.from(ban(Float64Array.from([0.5, 0.5], Math.log), NONE)), [Math.log(0.5), -Infinity], 'another vocabulary size');
+  });
+
   it('firstTokenAmong allows only the given tokens at the first step, and everything after', () => {
     const mask = firstTokenAmong(Uint8Array.from([0, 1, 0, 1]));
     const input = lp();
