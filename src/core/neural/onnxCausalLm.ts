@@ -11,7 +11,6 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
 import { nextWindowStart, windowKeep } from '../slidingWindow';
-import { yieldToHost } from '../yieldToHost';
 import { float16ToFloat32 } from './float16';
 import { insideOutputNames, insideViews, readInsideOutputs, type InsideOutputs } from './insideOutputs';
 import { logitLens, normEpsilon, type LensWeights } from '../inside/logitLens';
@@ -611,7 +610,7 @@ export class OnnxCausalLm implements LanguageModel {
           await this.run(target.slice(0, end), 0, {});
           cached = end;
           // Requests that arrived during the pass are queued (and counted) before the next one.
-          await yieldToHost();
+          await new Promise<void>((resolve) => setTimeout(resolve, 0));
         }
         return true;
       }, true);
