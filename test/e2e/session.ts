@@ -30,10 +30,11 @@ export interface Session {
  */
 export function useVsCode(settings: Record<string, unknown>, options: { webgpu?: boolean; vsix?: () => string } = {}): Session {
   const session = {} as Session;
+  let state: string | undefined;
   before(async function () {
     const vsix = options.vsix?.() ?? VSIX;
     assert.ok(fs.existsSync(vsix), `${vsix} is missing: run npm run package first`);
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-e2e-'));
+    state = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-e2e-'));
     session.workspace = path.join(state, 'workspace');
     fs.cpSync(path.join(REPO_ROOT, 'sample-workspace'), session.workspace, { recursive: true });
     fs.mkdirSync(path.join(session.workspace, '.vscode'), { recursive: true });
@@ -64,6 +65,9 @@ export function useVsCode(settings: Record<string, unknown>, options: { webgpu?:
   after(async function () {
     await session.wb?.close();
     await session.server?.stop();
+    // Each session holds an installed copy of the package (~165 MB): kept, two dozen suites a run
+    // filled a shared disk until code-server could no longer start. Screenshots live elsewhere.
+    if (state) fs.rmSync(state, { recursive: true, force: true, maxRetries: 5 });
   });
   return session;
 }
