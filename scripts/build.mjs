@@ -38,6 +38,8 @@ const entries = [
   // transformers.js is only a benchmark reference (a dev dependency), loaded when present.
   { entryPoints: ['src/cli/lmp.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['@huggingface/transformers'] },
   { entryPoints: ['src/node/engineWorker.ts'], outfile: 'dist/engineWorker.js' },
+  // The engine's child process (GGUF models: llama.cpp may abort the process it runs in).
+  { entryPoints: ['src/node/engineProcess.ts'], outfile: 'dist/engineProcess.js' },
   { entryPoints: ['src/node/trainingWorker.ts'], outfile: 'dist/trainingWorker.js' },
   { entryPoints: ['src/node/tokenizeWorker.ts'], outfile: 'dist/tokenizeWorker.js' },
   { entryPoints: ['src/node/arpaSectionWorker.ts'], outfile: 'dist/arpaSectionWorker.js' },

@@ -150,16 +150,18 @@ export function openOptions(model: RecognizedModel, options: OpenOptions): OpenO
 }
 
 /**
- * Whether the extension runs this model in the engine's worker thread: whenever its backend can,
- * so that loading and inference never block it, unless the backend keeps it on the host (small).
+ * Whether the extension runs this model off its thread, in the engine's worker thread or child
+ * process: whenever its backend can, so that loading and inference never block it, unless the
+ * backend keeps it on the host (small).
  */
-export function runsInNodeWorker(backend: ModelBackend, model: ModelLocation): boolean {
-  return backend.capabilities.placements.includes('node-worker') && !backend.prefersHost?.(model);
+export function runsOffHost(backend: ModelBackend, model: ModelLocation): boolean {
+  const { placements } = backend.capabilities;
+  return (placements.includes('node-worker') || placements.includes('node-process')) && !backend.prefersHost?.(model);
 }
 
 /**
  * Loads a model. With `inWorker` (the extension host), a backend that can run in a worker thread
- * runs there; otherwise on this thread (the CLI's choice).
+ * or child process runs there; otherwise on this thread (the CLI's choice: it is its own process).
  */
 export async function loadModel(
   spec: string,
@@ -169,7 +171,7 @@ export async function loadModel(
   const { inWorker, baseDir, ...open } = options;
   const model = recognizeModel(spec, modelsDir, baseDir);
   const opts = openOptions(model, open);
-  if (inWorker && runsInNodeWorker(model.backend, model)) return startEngineWorker(model, opts);
+  if (inWorker && runsOffHost(model.backend, model)) return startEngineWorker(model, opts);
   return model.backend.open(model, opts);
 }
 

@@ -1,8 +1,10 @@
 /**
- * Runs a model in a Node worker thread (engineWorker.ts), so that inference never blocks the
- * extension host; the host keeps only the tokenizer. Any backend whose models can run in a worker
- * runs through here. The worker is supervised (core/engine/supervisor.ts): if it stops, the next
- * request starts a new one and loads the model again.
+ * Runs a model off the extension host's thread, so that inference never blocks it; the host keeps
+ * only the tokenizer. A backend declares where (its placements): in a Node worker thread
+ * (engineWorker.ts; ONNX, n-gram), or in a child process (engineProcess.ts; GGUF, whose llama.cpp
+ * can abort the process it runs in). Either is supervised (core/engine/supervisor.ts): if it
+ * stops, the requests in flight fail with the reason, and the next request starts a new one and
+ * loads the model again.
  */
 import * as path from 'path';
 import { Worker, type ResourceLimits } from 'worker_threads';
@@ -11,6 +13,7 @@ import type { EngineResponse, LoadSpec } from '../core/engine/protocol';
 import { SupervisedEngine, type EngineWorkerEvents, type EngineWorkerHandle } from '../core/engine/supervisor';
 import { LmError } from '../core/errors';
 import type { ModelBackend, ModelLocation, OpenOptions } from './backends/backend';
+import { spawnEngineProcess, type EngineProcessOptions } from './engineProcessSpawn';
 
 /** Seams for the fault-injection tests: another worker script, its data, each worker as it starts. */
 export interface EngineWorkerOptions {
@@ -18,9 +21,16 @@ export interface EngineWorkerOptions {
   workerData?: unknown;
   resourceLimits?: ResourceLimits;
   onSpawn?: (worker: Worker) => void;
+  /** For a backend that runs in a child process. */
+  process?: EngineProcessOptions;
 }
 
-/** Opens `model` of `backend` in a supervised worker thread; `options` are the backend's open options. */
+/** Whether the backend's models run in a child process rather than a worker thread. */
+export function runsInNodeProcess(backend: ModelBackend): boolean {
+  return backend.capabilities.placements.includes('node-process');
+}
+
+/** Opens `model` of `backend` in a supervised worker thread or child process (as it declares); `options` are the backend's open options. */
 export async function startEngineWorker(
   model: ModelLocation & { backend: ModelBackend },
   options: OpenOptions,
@@ -36,7 +46,9 @@ export async function startEngineWorker(
     dtype: options.dtype,
     threads: options.threads,
   };
-  const engine = new SupervisedEngine((events) => spawnEngineWorker(events, worker), spec);
+  const engine = runsInNodeProcess(backend)
+    ? new SupervisedEngine((events) => spawnEngineProcess(events, worker.process), spec, undefined, `the ${backend.id.toUpperCase()} engine process`)
+    : new SupervisedEngine((events) => spawnEngineWorker(events, worker), spec);
   const description = await engine.start();
   try {
     const tokenizer = await backend.hostTokenizer(model, options, description);

@@ -333,19 +333,30 @@ export class ModelService implements vscode.Disposable {
     ).start();
   }
 
-  /** Reports what happens to the model's worker: the status bar shows it, a given-up worker also in a message. */
+  /**
+   * Reports what happens to the model's worker or engine process: the status bar shows it, and a
+   * message says why it stopped (llama.cpp's failed assertion, for a GGUF model) and, when it is
+   * given up, offers another model.
+   */
   private watch(model: LanguageModel): void {
     this.unwatch?.();
     this.unwatch = undefined;
     if (!(model instanceof WorkerLanguageModel) || !model.supervisor) return;
     this.unwatch = model.supervisor.onHealthChange((health) => {
       if (this.model !== model || health.state === 'disposed') return;
-      if (health.state === 'stopped') this.log.warn(`${model.info.name}: ${health.reason}`);
-      else if (health.state === 'running') this.log.info(`${model.info.name}: the model's worker restarted and loaded the model again`);
+      if (health.state === 'stopped') {
+        this.log.warn(`${model.info.name}: ${health.reason}`);
+        void vscode.window.showWarningMessage(`LM Playground: ${model.info.name}: ${health.reason}.`);
+      } else if (health.state === 'running') this.log.info(`${model.info.name}: the model's engine restarted and loaded the model again`);
       else if (health.state === 'failed' && model.supervisor instanceof RelayConnection) return this.moveOffWebview(model, health.reason);
       else if (health.state === 'failed') {
         this.log.error(`${model.info.name}: ${health.reason}`);
-        void vscode.window.showErrorMessage(`LM Playground: ${health.reason}. Choose another model (LM: Select Model) or reload the window.`);
+        offerWayOut(
+          vscode.window.showErrorMessage(
+            `LM Playground: ${model.info.name}: ${health.reason}. Choose another model (LM: Select Model) or reload the window.`,
+            ...WAY_OUT,
+          ),
+        );
       }
       this.changed.fire(model);
     });

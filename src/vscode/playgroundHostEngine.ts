@@ -1,7 +1,7 @@
 /**
  * The playground's models that cannot run in a webview: GGUF files on llama.cpp, whose binary runs
  * only in Node, and models on a server, which the page cannot reach. The page sends their engine
- * requests here instead of to its Web Worker. A GGUF model runs in an engine worker thread of the
+ * requests here instead of to its Web Worker. A GGUF model runs in an engine child process of the
  * extension host (never on its thread), a server model computes on its server, and the core's
  * EngineServer does the rest as in any worker: for GGUF our own sampler over the model's whole
  * distribution (any temperature, exact), streamed tokens, cancellation. Results go back relayed
@@ -17,11 +17,11 @@ import { toRelay, type RelayedResponse } from '../webview/relayMessages';
 
 /**
  * Whether the playground runs this model through the extension: it has no webview placement, but
- * runs in a Node worker (GGUF) or computes on a server (the page cannot reach one).
+ * runs in a Node engine process (GGUF) or computes on a server (the page cannot reach one).
  */
 export function runsOnPlaygroundHost(model: RecognizedModel): boolean {
   const { placements, tokenizer } = model.backend.capabilities;
-  return !placements.includes('webview-worker') && (placements.includes('node-worker') || tokenizer === 'server');
+  return !placements.includes('webview-worker') && (placements.includes('node-worker') || placements.includes('node-process') || tokenizer === 'server');
 }
 
 export class PlaygroundHostEngine {

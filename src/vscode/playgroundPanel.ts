@@ -2,7 +2,7 @@
  * LM: Open Playground: a research playground in a webview panel. The page runs the models in its
  * own engine Web Worker (WebGPU when the window has an adapter, else WASM; n-gram models in
  * JavaScript), except those the page cannot run, which the extension runs for it
- * (playgroundHostEngine.ts): GGUF in an engine worker thread, a model on a server through its
+ * (playgroundHostEngine.ts): GGUF in an engine child process, a model on a server through its
  * API; the extension lists the models (again whenever they change), saves and opens query files
  * (with their results), and keeps the form and results for the next panel and after a reload.
  */
@@ -68,7 +68,7 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
     try {
       const model = recognizeModel(e.spec, deps.dirs.embedded);
       if (runsOnPlaygroundHost(model)) {
-        // The page sends its requests here (hostEngine): the extension runs a GGUF model in a worker thread, and asks a server for a remote one.
+        // The page sends its requests here (hostEngine): the extension runs a GGUF model in a child process, and asks a server for a remote one.
         const ref = model.backend.id === 'remote' ? parseRemoteRef(model.location) : undefined;
         models.push({
           label: ref ? `${model.name} on ${ref.baseUrl}` : e.label,
@@ -128,7 +128,7 @@ class PlaygroundPanel {
     const { models, defaultModel } = this.offer();
     this.hostEngine = new PlaygroundHostEngine(
       this.hostModels,
-      // A GGUF model in a worker thread; a model on a server here (it computes there), with its API key.
+      // A GGUF model in a child process; a model on a server here (it computes there), with its API key.
       async (model) =>
         model.backend.id === 'remote'
           ? openRemote(model.spec, { apiKey: await apiKeyFor(this.deps.secrets, model.spec) })

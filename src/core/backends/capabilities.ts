@@ -3,8 +3,12 @@
  * model it opens (`ModelInfo.capabilities`): presenters ask these, never which kind of model it is.
  */
 
-/** Where the extension can run a model: the host's own thread, a Node worker thread, a webview's Web Worker. */
-export type Placement = 'host' | 'node-worker' | 'webview-worker';
+/**
+ * Where the extension can run a model: the host's own thread, a Node worker thread, a Node child
+ * process (for native code that may abort the process it runs in: it must not take the extension
+ * host with it), a webview's Web Worker.
+ */
+export type Placement = 'host' | 'node-worker' | 'node-process' | 'webview-worker';
 
 /** Accelerated runtimes that `lmPlayground.device` chooses among. */
 export type Device = 'native' | 'wasm' | 'webgpu';

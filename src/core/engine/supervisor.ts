@@ -51,11 +51,12 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
   private state: EngineHealth = { state: 'running' };
   private readonly listeners = new Set<(health: EngineHealth) => void>();
 
-  /** `loadSpec` is the `load` request's spec, sent to every new worker. */
+  /** `loadSpec` is the `load` request's spec, sent to every new worker; `what` names the worker in messages. */
   constructor(
     private readonly spawn: SpawnEngineWorker,
     private readonly loadSpec: LoadSpec,
     private readonly now: () => number = () => Date.now(),
+    private readonly what = "the model's worker",
   ) {}
 
   get health(): EngineHealth {
@@ -131,13 +132,13 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
     }
     if (worker.loading) {
       // start() or restart() reports it, with the load's request.
-      worker.connection.close(new LmError(`the model's worker stopped while loading the model: ${reason}`));
+      worker.connection.close(new LmError(`${this.what} stopped while loading the model: ${reason}`));
       return;
     }
     if (this.worker === worker) this.worker = undefined;
     const t = this.now();
     this.stops = [...this.stops.filter((s) => t - s < RESTART_WINDOW_MS), t];
-    const stopped = `the model's worker stopped: ${reason}`;
+    const stopped = `${this.what} stopped: ${reason}`;
     if (this.stops.length > MAX_WORKER_RESTARTS) {
       const minutes = Math.round(RESTART_WINDOW_MS / 60_000);
       this.fail(`${stopped}; it stopped ${this.stops.length} times within ${minutes} minutes, so it is not restarted`);
@@ -167,7 +168,7 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
         return worker;
       } catch (e) {
         if (this.state.state !== 'disposed') {
-          this.fail(`the model's worker could not be restarted: ${e instanceof Error ? e.message : String(e)}; it is not restarted again`);
+          this.fail(`${this.what} could not be restarted: ${e instanceof Error ? e.message : String(e)}; it is not restarted again`);
           throw new LmError(this.failure());
         }
         throw e;
@@ -208,7 +209,7 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
   }
 
   private failure(): string {
-    return this.state.state === 'failed' ? this.state.reason : "the model's worker stopped";
+    return this.state.state === 'failed' ? this.state.reason : `${this.what} stopped`;
   }
 
   private setHealth(health: EngineHealth): void {

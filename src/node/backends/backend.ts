@@ -89,7 +89,7 @@ export interface ModelBackend {
   facts(model: ModelLocation, options: OpenOptions): ModelFacts | undefined;
   /**
    * The tokenizer a host keeps while it runs the model in a worker (the tokenizer is needed
-   * synchronously); required when `placements` has `node-worker` or `devices` has `webgpu` (the
+   * synchronously); required when `placements` has `node-worker` or `node-process`, or `devices` has `webgpu` (the
    * editor's model in a webview). The playground's own worker needs none: it tokenizes there.
    * `loaded`: what a Node worker's load answered, for a tokenizer made from it (an n-gram model's
    * vocabulary); absent for a webview.

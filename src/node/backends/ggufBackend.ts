@@ -1,7 +1,7 @@
 /**
  * The GGUF backend: a model file of llama.cpp, LM Studio and Ollama (`.gguf`, or an Ollama blob,
- * which has no extension), run by llama.cpp (node-llama-cpp) on the CPU in the engine's worker
- * thread; the host keeps the tokenizer, read from the file's header.
+ * which has no extension), run by llama.cpp (node-llama-cpp) on the CPU in the engine's child
+ * process (the CLI: in its own); the host keeps the tokenizer, read from the file's header.
  */
 import * as path from 'path';
 import { GGUF_CAPABILITIES } from '../gguf/ggufLanguageModel';

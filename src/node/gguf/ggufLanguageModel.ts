@@ -25,7 +25,8 @@ export const GGUF_CAPABILITIES: BackendCapabilities = {
   distribution: 'full',
   batchedScoring: true,
   context: 'window',
-  placements: ['host', 'node-worker'],
+  // A child process in the editor: llama.cpp aborts the process on some faults (GGML_ASSERT).
+  placements: ['host', 'node-process'],
   devices: [],
 };
 

@@ -1,6 +1,6 @@
 /**
  * node-llama-cpp (llama.cpp's Node binding), loaded on demand in the thread that runs GGUF models
- * (the engine's worker thread; the CLI's own). It is an ES module with top-level await, so it is
+ * (the engine's child process; the CLI's own). It is an ES module with top-level await, so it is
  * loaded by a real dynamic import(): TypeScript's CommonJS output would turn `import()` into
  * `require()`, hence the Function below, which neither TypeScript nor esbuild rewrites.
  *
