@@ -6,8 +6,12 @@
  */
 import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
 import { lowerPriority, serveEngine } from './engineService';
+import { llamaAbortChecks } from './gguf/ggufFile';
 
 if (!process.send) throw new Error('engineProcess must run as a child process with an IPC channel');
+
+// The fault tests' seam (unit and end-to-end): llama.cpp is given header values it aborts on.
+if (process.env.LMP_TEST_LET_LLAMA_ABORT === '1') llamaAbortChecks.enabled = false;
 
 lowerPriority();
 

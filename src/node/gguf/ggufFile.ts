@@ -94,7 +94,7 @@ export function ggufShape(meta: GgufMetadata) {
   return { arch, layers, hidden, declared, window };
 }
 
-/** Off only in the fault tests, which let llama.cpp really abort in the engine's process. */
+/** Off only in the fault tests, which let llama.cpp really abort in the engine's process (engineProcess.ts). */
 export const llamaAbortChecks = { enabled: true };
 
 /**

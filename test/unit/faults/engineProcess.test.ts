@@ -17,7 +17,6 @@ import { startEngineWorker } from '../../../src/node/workerHost';
 import { REPO } from '../helpers';
 
 const FIXTURE = path.join(REPO, 'test', 'fixtures', 'models', 'gguf', 'tiny-llama-f32.gguf');
-const UNCHECKED = path.join(__dirname, 'engineProcessUnchecked.js');
 const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom.\n';
 
 /** The fixture with one header value or one vocabulary piece overwritten in place (same length). */
@@ -55,12 +54,12 @@ describe('fault injection: the engine process (GGUF on llama.cpp)', function () 
   let expected: Float64Array;
   let open: WorkerLanguageModel[] = [];
 
-  /** Starts `file` in the engine's child process (the unchecked double: llama.cpp sees everything); `children` collects each process. */
+  /** Starts `file` in the engine's child process, llama.cpp given every header value (the test seam); `children` collects each process. */
   async function start(file: string, children: ChildProcess[] = []): Promise<WorkerLanguageModel> {
     const model = await startEngineWorker(
       { backend: ggufBackend, location: file, name: path.basename(file, '.gguf') },
       {},
-      { process: { script: UNCHECKED, onSpawn: (c) => children.push(c) } },
+      { process: { env: { LMP_TEST_LET_LLAMA_ABORT: '1' }, onSpawn: (c) => children.push(c) } },
     );
     open.push(model);
     return model;

@@ -1,0 +1,91 @@
+/**
+ * End-to-end, in code-server: llama.cpp aborts (a failed GGML_ASSERT) while the editor runs a GGUF
+ * model. It runs in the engine's child process, so only that process ends: the extension host
+ * lives on (the same process), a notification says llama.cpp's reason, the unsaved text of the
+ * document is intact, and after switching to the embedded n-gram model the hover answers again.
+ *
+ * The file: the tiny Llama fixture with a negative RMS-norm epsilon, which llama.cpp loads and
+ * then asserts on at the first evaluation. The extension refuses such values before llama.cpp sees
+ * them (refuseWhatLlamaAborts); the test seam LMP_TEST_LET_LLAMA_ABORT, inherited by code-server,
+ * its extension host and the engine process, turns that refusal off, standing for an abort not
+ * foreseen.
+ */
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { REPO } from '../unit/helpers';
+import { useVsCode } from './session';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-e2e-abort-'));
+const EPS = path.join(dir, 'eps.gguf');
+const bytes = fs.readFileSync(path.join(REPO, 'test', 'fixtures', 'models', 'gguf', 'tiny-llama-f32.gguf'));
+const key = Buffer.from('llama.attention.layer_norm_rms_epsilon');
+bytes.writeFloatLE(-1, bytes.indexOf(key) + key.length + 4);
+fs.writeFileSync(EPS, bytes);
+
+/** The engine processes running now (pid and parent pid), found by their entry script under `extensionsDir`. */
+function engineProcesses(extensionsDir: string): { pid: number; ppid: number }[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(extensionsDir) && l.includes('engineProcess.js'))
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .map(([pid, ppid]) => ({ pid, ppid }));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('llama.cpp aborting in the editor (code-server)', function () {
+  before(() => (process.env.LMP_TEST_LET_LLAMA_ABORT = '1'));
+  const session = useVsCode({ 'lmPlayground.model': EPS, 'lmPlayground.hover.warmUp': false, 'editor.hover.delay': 150 });
+  after(() => {
+    delete process.env.LMP_TEST_LET_LLAMA_ABORT;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends only the engine process: a notification says why, the text is intact, the host lives on and hovers again', async function () {
+    const { wb, workspace, server } = session;
+    const { extensionsDir } = server;
+    await wb.openFile('sentences.txt');
+    await wb.page.locator('.statusbar-item', { hasText: 'eps · llama.cpp F32' }).first().waitFor({ timeout: 120_000 });
+    // Unsaved text: what an extension host's crash would put at risk.
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.type('\nA line not saved yet.');
+    const before = await wb.editorText();
+    const [engine] = engineProcesses(extensionsDir);
+    assert.ok(engine, `an engine process runs the model: ${execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })}`);
+    const host = engine.ppid;
+
+    await wb.hoverWord('cheese');
+    await wb
+      .notification(/eps: the GGUF engine process stopped: it aborted \(ops\.cpp:\d+: GGML_ASSERT\(eps >= 0\.0f\) failed\)/)
+      .waitFor({ timeout: 120_000 });
+    await wb.screenshot('gguf-abort-notification');
+    assert.ok(!alive(engine.pid), 'the engine process ended');
+    assert.ok(alive(host), `the extension host (pid ${host}) lives on`);
+    assert.strictEqual(await wb.editorText(), before);
+    await wb.page.mouse.move(5, 5);
+    await wb.page.keyboard.press('Escape');
+
+    // Back to the embedded n-gram model: the same extension host answers the hover.
+    fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
+    await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor({ timeout: 120_000 });
+    await wb.hoverWord('cheese');
+    await wb.hover().filter({ hasText: 'ngram-classics' }).waitFor({ timeout: 60_000 });
+    await wb.screenshot('gguf-abort-ngram-hover');
+    assert.ok(alive(host), `the extension host (pid ${host}) still lives`);
+    assert.doesNotMatch(server.extensionLogs(400), /appears to be gone|Extension host terminated unexpectedly/);
+    assert.strictEqual(await wb.editorText(), before);
+    assert.deepStrictEqual(engineProcesses(extensionsDir), [], 'no engine process is left');
+  });
+});
