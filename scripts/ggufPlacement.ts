@@ -4,7 +4,7 @@
  * heat-map, the memory of both processes and their CPU time. The two placements take turns run by
  * run, each run in a fresh Node process (the host), and each figure is the median of its runs.
  *
- *   npx tsc -p . && node out/scripts/ggufPlacement.js FILE.gguf [--runs N] [--heatmap N]
+ *   npx tsc -p . && node out/scripts/ggufPlacement.js FILE.gguf [--runs N] [--heatmap N] [--process-first]
  *
  * The worker thread is the same engine with the placement set to node-worker (engineWorker.ts).
  */
@@ -34,8 +34,6 @@ export interface PlacementSample {
   /** CPU seconds of the host and the engine's process for the whole run. */
   cpu: number;
 }
-
-const SPP = 1;
 
 function corpusText(chars: number): string {
   const dir = path.join(__dirname, '..', '..', '..', 'shared', 'corpus', 'en', 'valid');
@@ -73,7 +71,7 @@ async function measure(file: string, placement: Placement, heatmapTokens: number
     cached.push(performance.now() - t);
   }
   t = performance.now();
-  await model.sequenceScores(ids, SPP);
+  await model.sequenceScores(ids, 1);
   const heatmap = (performance.now() - t) / 1000;
   const cold: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -102,18 +100,18 @@ export function comparePlacements(
   file: string,
   runs: number,
   heatmapTokens: number,
-  onRun?: (p: Placement, s: PlacementSample) => void,
+  options: { processFirst?: boolean; onRun?: (p: Placement, s: PlacementSample) => void } = {},
 ): Record<Placement, PlacementSample> {
   const all: Record<Placement, PlacementSample[]> = { 'node-worker': [], 'node-process': [] };
   for (let run = 0; run < runs; run++) {
-    const order: Placement[] = run % 2 === 0 ? ['node-worker', 'node-process'] : ['node-process', 'node-worker'];
+    const order: Placement[] = (run + (options.processFirst ? 1 : 0)) % 2 === 0 ? ['node-worker', 'node-process'] : ['node-process', 'node-worker'];
     for (const p of order) {
       const out = execFileSync(process.execPath, [__filename, file, '--child', p, '--heatmap', String(heatmapTokens)], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       });
       const s: PlacementSample = JSON.parse(out.trim().split('\n').pop()!);
-      onRun?.(p, s);
+      options.onRun?.(p, s);
       all[p].push(s);
     }
   }
@@ -148,13 +146,16 @@ async function main(): Promise<void> {
   const option = (name: string) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
   const heatmap = Number(option('--heatmap') ?? 1000);
   const child = option('--child') as Placement | undefined;
-  if (!file) throw new Error('usage: node out/scripts/ggufPlacement.js FILE.gguf [--runs N] [--heatmap N]');
+  if (!file) throw new Error('usage: node out/scripts/ggufPlacement.js FILE.gguf [--runs N] [--heatmap N] [--process-first]');
   if (child) {
     console.log(JSON.stringify(await measure(path.resolve(file), child, heatmap)));
     return;
   }
   const load = os.loadavg()[0];
-  const results = comparePlacements(path.resolve(file), Number(option('--runs') ?? 3), heatmap, (p, s) => console.error(p, JSON.stringify(s)));
+  const results = comparePlacements(path.resolve(file), Number(option('--runs') ?? 3), heatmap, {
+    processFirst: rest.includes('--process-first'),
+    onRun: (p, s) => console.error(p, JSON.stringify(s)),
+  });
   console.log(
     `${new Date().toISOString()} · ${path.basename(file)} · load average ${load.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
   );

@@ -140,7 +140,8 @@ describe('model backends: the registry', function () {
     for (const b of BACKENDS) {
       // What the hosts rely on: a backend that runs in a worker gives the host its tokenizer, one that runs in a webview its files.
       const { placements, devices } = b.capabilities;
-      if (placements.includes('node-worker') || placements.includes('node-process') || devices.includes('webgpu')) assert.ok(b.hostTokenizer, `${b.id}: hostTokenizer`);
+      if (placements.includes('node-worker') || placements.includes('node-process') || devices.includes('webgpu'))
+        assert.ok(b.hostTokenizer, `${b.id}: hostTokenizer`);
       if (placements.includes('webview-worker')) assert.ok(b.webviewFiles, `${b.id}: webviewFiles`);
       assert.strictEqual(backendById(b.id), b);
     }
