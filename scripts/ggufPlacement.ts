@@ -29,6 +29,9 @@ export interface PlacementSample {
   hoverCold: number;
   /** The heat-map's scoring (with ranks), seconds. */
   heatmap: number;
+  /** CPU seconds of the load and of the heat-map, host and engine process together: on a busy machine the wall clock says mostly how busy it was. */
+  loadCpu: number;
+  heatmapCpu: number;
   /** Peak resident memory of the host plus that of the engine's process, MiB. */
   rssMiB: number;
   /** CPU seconds of the host and the engine's process for the whole run. */
@@ -54,14 +57,20 @@ function procFigures(pid: number): { hwmMiB: number; cpu: number } {
 async function measure(file: string, placement: Placement, heatmapTokens: number): Promise<PlacementSample> {
   const backend: ModelBackend = { ...ggufBackend, capabilities: { ...ggufBackend.capabilities, placements: ['host', placement] } };
   let child: ChildProcess | undefined;
-  const cpu0 = process.cpuUsage();
+  /** CPU seconds so far of this process (the host, with its worker thread) and of the engine's process. */
+  const cpuNow = () => {
+    const own = process.cpuUsage();
+    return (own.user + own.system) / 1e6 + (child?.pid ? procFigures(child.pid).cpu : 0);
+  };
+  const cpu0 = cpuNow();
   let t = performance.now();
   const model = await startEngineWorker({ backend, location: file, name: 'bench' }, {}, { process: { onSpawn: (c) => (child = c) } });
   const load = (performance.now() - t) / 1000;
+  const loadCpu = cpuNow() - cpu0;
   const ids = model.tokenizer
-    .encode(corpusText(20 * heatmapTokens), true)
+    .encode(corpusText(20 * Math.max(heatmapTokens, 600)), true)
     .map((x) => x.id)
-    .slice(0, heatmapTokens);
+    .slice(0, Math.max(heatmapTokens, 600));
   // A document read once (its cache), then hovers one token further each time.
   await model.nextLogProbs(ids.slice(0, 400));
   const cached: number[] = [];
@@ -71,8 +80,10 @@ async function measure(file: string, placement: Placement, heatmapTokens: number
     cached.push(performance.now() - t);
   }
   t = performance.now();
-  await model.sequenceScores(ids, 1);
+  const heatmapCpu0 = cpuNow();
+  await model.sequenceScores(ids.slice(0, heatmapTokens), 1);
   const heatmap = (performance.now() - t) / 1000;
+  const heatmapCpu = cpuNow() - heatmapCpu0;
   const cold: number[] = [];
   for (let i = 0; i < 3; i++) {
     // Another prefix each time: nothing of it is in the cache.
@@ -82,14 +93,15 @@ async function measure(file: string, placement: Placement, heatmapTokens: number
     cold.push(performance.now() - t);
   }
   const engine = child?.pid ? procFigures(child.pid) : { hwmMiB: 0, cpu: 0 };
-  const used = process.cpuUsage(cpu0);
   const sample: PlacementSample = {
     load,
     hoverCached: median(cached),
     hoverCold: median(cold),
     heatmap,
+    loadCpu,
+    heatmapCpu,
     rssMiB: process.resourceUsage().maxRSS / 1024 + engine.hwmMiB,
-    cpu: (used.user + used.system) / 1e6 + engine.cpu,
+    cpu: cpuNow() - cpu0,
   };
   model.dispose();
   return sample;
@@ -117,7 +129,16 @@ export function comparePlacements(
   }
   const med = (xs: PlacementSample[]): PlacementSample => {
     const m = (k: keyof PlacementSample) => median(xs.map((x) => x[k]));
-    return { load: m('load'), hoverCached: m('hoverCached'), hoverCold: m('hoverCold'), heatmap: m('heatmap'), rssMiB: m('rssMiB'), cpu: m('cpu') };
+    return {
+      load: m('load'),
+      hoverCached: m('hoverCached'),
+      hoverCold: m('hoverCold'),
+      heatmap: m('heatmap'),
+      loadCpu: m('loadCpu'),
+      heatmapCpu: m('heatmapCpu'),
+      rssMiB: m('rssMiB'),
+      cpu: m('cpu'),
+    };
   };
   return { 'node-worker': med(all['node-worker']), 'node-process': med(all['node-process']) };
 }
@@ -133,9 +154,11 @@ export function placementTable(r: Record<Placement, PlacementSample>, heatmapTok
     '| figure (median) | worker thread (before) | child process (now) | process / thread |',
     '|---|---:|---:|---:|',
     row('load (s)', 'load'),
+    row('load, CPU time (s)', 'loadCpu'),
     row('hover, one token after the cached context (ms)', 'hoverCached'),
     row('hover, 300 tokens read again (ms)', 'hoverCold'),
     row(`heat-map of ${heatmapTokens} tokens with ranks (s)`, 'heatmap'),
+    row('heat-map, CPU time (s)', 'heatmapCpu'),
     row('peak resident memory, host + engine process (MiB)', 'rssMiB'),
     row('CPU time of the whole run, host + engine process (s)', 'cpu'),
   ];
