@@ -12,6 +12,7 @@ import * as path from 'path';
 import { GgufMetadata, GgufNeedMoreBytes, ggufDataEnd, parseGgufHeader } from '../../src/core/gguf/ggufHeader';
 import { ggufTokenizer } from '../../src/core/gguf/ggufTokenizer';
 import { CancelledError, ModelFormatError } from '../../src/core/errors';
+import { WorkerLanguageModel } from '../../src/core/engine/engineClient';
 import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
 import { ggufShape, openGguf, readGgufHeader, refuseWhatLlamaAborts } from '../../src/node/gguf/ggufFile';
@@ -438,11 +439,12 @@ describe('GGUF models on llama.cpp against PyTorch and their ONNX export', funct
     }
   });
 
-  it("runs in the engine's worker thread as the extension runs it: the host keeps the header's tokenizer, the numbers are the same", async () => {
+  it("runs in the engine's child process as the extension runs it: the host keeps the header's tokenizer, the numbers are the same", async () => {
     const ref = reference('tiny-llama');
     const model = await loadModel(gguf('tiny-llama-f32'), undefined, { inWorker: true, threads: 1 });
     opened.push(model);
     assert.strictEqual(model.info.backend, 'gguf');
+    assert.ok(model instanceof WorkerLanguageModel && model.supervisor, 'off the host, supervised');
     assert.ok(/GGUF F32/.test(model.info.description), model.info.description);
     assert.deepStrictEqual(
       model.tokenizer.encode(ref.text, true).map((t) => t.id),
