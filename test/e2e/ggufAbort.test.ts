@@ -2,7 +2,8 @@
  * End-to-end, in code-server: llama.cpp aborts (a failed GGML_ASSERT) while the editor runs a GGUF
  * model. It runs in the engine's child process, so only that process ends: the extension host
  * lives on (the same process), a notification says llama.cpp's reason, the unsaved text of the
- * document is intact, and after switching to the embedded n-gram model the hover answers again.
+ * document is intact; after the bounded restarts an error names the model and offers Select
+ * Model, and after switching to the embedded n-gram model the hover answers again.
  *
  * The file: the tiny Llama fixture with a negative RMS-norm epsilon, which llama.cpp loads and
  * then asserts on at the first evaluation. The extension refuses such values before llama.cpp sees
@@ -73,6 +74,21 @@ describe('llama.cpp aborting in the editor (code-server)', function () {
     await wb.screenshot('gguf-abort-notification');
     assert.ok(!alive(engine.pid), 'the engine process ended');
     assert.ok(alive(host), `the extension host (pid ${host}) lives on`);
+    assert.strictEqual(await wb.editorText(), before);
+
+    // Each request restarts it and it aborts again: after 3 restarts it is given up, with a message naming the model and offering another.
+    const givenUp = wb.notification(
+      /eps: the GGUF engine process stopped: it aborted \(.*GGML_ASSERT.*\); it stopped 4 times within 10 minutes, so it is not restarted/,
+    );
+    const words = ['mouse', 'ate', 'table', 'letter', 'woman'];
+    for (let i = 0; !(await givenUp.isVisible()); i++) {
+      assert.ok(i < 40, `not given up after ${i} hovers:\n${server.extensionLogs(80)}`);
+      await wb.hoverWord(words[i % words.length]);
+      await givenUp.waitFor({ timeout: 5_000 }).catch(() => undefined);
+    }
+    await givenUp.getByRole('button', { name: 'Select Model' }).waitFor();
+    await wb.screenshot('gguf-abort-given-up');
+    assert.ok(alive(host), `the extension host (pid ${host}) lives on after 4 aborts`);
     assert.strictEqual(await wb.editorText(), before);
     await wb.page.mouse.move(5, 5);
     await wb.page.keyboard.press('Escape');
