@@ -5,7 +5,8 @@
  * n-grams is written in a fraction of a second and any size can be written.
  */
 import { EOS, UNK } from '../tokenizers/pretokenizers';
-import type { NgramModel } from './ngramModel';
+import type { NgramModel, NgramOrder } from './ngramModel';
+import type { Vocabulary } from './vocabulary';
 
 /** Bytes per chunk handed out: large enough that writing them costs little per call. */
 const CHUNK_BYTES = 1 << 20;
@@ -16,29 +17,62 @@ const TAB = 0x09;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
+/** The vocabulary as the writer spells it: every word's UTF-8 bytes, one after the other. */
+export interface ArpaWords {
+  /** Word w is bytes[start[w] .. start[w+1]). */
+  bytes: Uint8Array;
+  start: Uint32Array;
+  /** `</s>` and `<unk>` (-1 when absent): no backoff is written for them. */
+  eos: number;
+  unk: number;
+}
+
+export function arpaWords(vocab: Vocabulary): ArpaWords {
+  const encoder = new TextEncoder();
+  const words = vocab.allWords();
+  const start = new Uint32Array(words.length + 1);
+  // Room for the longest UTF-8 spelling (3 bytes per UTF-16 unit), trimmed once written.
+  let room = 0;
+  for (const w of words) room += 3 * w.length;
+  const bytes = new Uint8Array(room);
+  for (let w = 0; w < words.length; w++) start[w + 1] = start[w] + encoder.encodeInto(words[w], bytes.subarray(start[w])).written;
+  return { bytes: bytes.slice(0, start[words.length]), start, eos: vocab.id(EOS) ?? -1, unk: vocab.id(UNK) ?? -1 };
+}
+
 /**
  * The model as ARPA text, in chunks of bytes (each chunk is a new array the caller may keep).
  * `sections` [from, to] writes only those orders' sections (the header with the first, the end
  * marker with the last), so that two threads can each write a part of one file.
  */
-export function* writeArpa(model: NgramModel, sections: [number, number] = [1, model.order]): Generator<Uint8Array> {
+export function writeArpa(model: NgramModel, sections: [number, number] = [1, model.order]): Generator<Uint8Array> {
+  return writeArpaSections(
+    arpaWords(model.vocab),
+    model.orders,
+    model.orders.map((o) => o.count),
+    sections,
+  );
+}
+
+/**
+ * Sections `from`..`to` of a model's ARPA text from its parts: `counts` of every order (the
+ * header's), and `orders` 1..to, of which writing section k reads the words and child ranges of
+ * orders 1..k-1 and the words, probabilities and backoffs of order k (a thread that has only
+ * those can write it).
+ */
+export function* writeArpaSections(
+  spelling: ArpaWords,
+  orders: readonly NgramOrder[],
+  counts: readonly number[],
+  [from, to]: [number, number],
+): Generator<Uint8Array> {
   const encoder = new TextEncoder();
-  const words = model.vocab.allWords();
-  // Every word's UTF-8 bytes, one after the other: word w is wordBytes[wordStart[w] .. wordStart[w+1]).
-  const encoded = words.map((w) => encoder.encode(w));
-  const wordStart = new Uint32Array(words.length + 1);
-  for (let w = 0; w < words.length; w++) wordStart[w + 1] = wordStart[w] + encoded[w].length;
-  const wordBytes = new Uint8Array(wordStart[words.length]);
-  encoded.forEach((e, w) => wordBytes.set(e, wordStart[w]));
+  const { bytes: wordBytes, start: wordStart, eos, unk } = spelling;
   let longestWord = 0;
-  for (const e of encoded) longestWord = Math.max(longestWord, e.length);
+  for (let i = 1; i < wordStart.length; i++) longestWord = Math.max(longestWord, wordStart[i] - wordStart[i - 1]);
 
   const out = new ChunkWriter();
-  const N = model.order;
-  const [from, to] = sections;
-  if (from === 1) out.text(encoder, `\\data\\\n${model.orders.map((o, k) => `ngram ${k + 1}=${o.count}\n`).join('')}`);
-  const eos = model.vocab.id(EOS);
-  const unk = model.vocab.id(UNK);
+  const N = counts.length;
+  if (from === 1) out.text(encoder, `\\data\\\n${counts.map((c, k) => `ngram ${k + 1}=${c}\n`).join('')}`);
   // The words of the context being written (each followed by a space), and where each level's word starts in it.
   const prefix = new Uint8Array(N * (longestWord + 1));
   const prefixEnd = new Uint32Array(N + 1);
@@ -46,7 +80,7 @@ export function* writeArpa(model: NgramModel, sections: [number, number] = [1, m
   const cursor = new Uint32Array(N);
   const end = new Uint32Array(N);
   for (let k = from; k <= to; k++) {
-    const o = model.orders[k - 1];
+    const o = orders[k - 1];
     out.text(encoder, `\n\\${k}-grams:\n`);
     const lines: Section = {
       words: o.words,
@@ -63,7 +97,7 @@ export function* writeArpa(model: NgramModel, sections: [number, number] = [1, m
     const last = k - 2;
     let depth = 0;
     cursor[0] = 0;
-    end[0] = k === 1 ? 1 : model.orders[0].count;
+    end[0] = k === 1 ? 1 : orders[0].count;
     while (depth >= 0) {
       if (cursor[depth] === end[depth]) {
         depth--;
@@ -75,7 +109,7 @@ export function* writeArpa(model: NgramModel, sections: [number, number] = [1, m
       let contextEnd = 0;
       if (k > 1) {
         const node = cursor[depth];
-        const level = model.orders[depth];
+        const level = orders[depth];
         const w = level.words[node];
         let pos = prefixEnd[depth];
         for (let b = wordStart[w], e = wordStart[w + 1]; b < e; b++) prefix[pos++] = wordBytes[b];
@@ -111,8 +145,8 @@ interface Section {
   backoff: Float32Array | undefined;
   wordStart: Uint32Array;
   wordBytes: Uint8Array;
-  eos: number | undefined;
-  unk: number | undefined;
+  eos: number;
+  unk: number;
   /** Bytes a line may take at most. */
   lineRoom: number;
 }
