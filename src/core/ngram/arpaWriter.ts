@@ -221,13 +221,12 @@ class ChunkWriter {
 
 /** Powers of ten, exact in a double up to 10^22. */
 const POW10 = new Float64Array(23).map((_, i) => 10 ** i);
-/** Digits of the number being written. */
-const DIGITS = new Int32Array(7);
-
 /**
  * Writes x (a float32 log value) with 7 significant digits and no trailing zeros, as
  * `Number(x.toPrecision(7)).toString()` would, at buf[pos]; returns the position after it.
  * Magnitudes outside [1e-6, 1e15) (never seen in log10 probabilities) go through that string.
+ * Runs for every probability and backoff of a model: the digits go straight to their places,
+ * right to left, with no string and no second pass.
  */
 export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
   if (x === 0) {
@@ -251,28 +250,51 @@ export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
     e++;
   }
   if (x < 0) buf[pos++] = 0x2d;
-  let lastNonZero = -1;
-  for (let d = 6, rest = m | 0; d >= 0; d--) {
-    const q = (rest / 10) | 0;
-    const digit = rest - q * 10;
-    rest = q;
-    DIGITS[d] = digit;
-    if (lastNonZero < 0 && digit !== 0) lastNonZero = d;
+  // The 7 digits of m without its trailing zeros: `digits` of them, the last in q's units.
+  let q = m | 0;
+  let digits = 7;
+  for (;;) {
+    const t = (q / 10) | 0;
+    if (q !== t * 10) break;
+    q = t;
+    digits--;
   }
-  if (e >= 0) {
-    // Integer part: digits 0..e (zeros past the 7th), then the fraction without trailing zeros.
-    for (let d = 0; d <= e; d++) buf[pos++] = 0x30 + (d < 7 ? DIGITS[d] : 0);
-    if (lastNonZero > e) {
-      buf[pos++] = 0x2e;
-      for (let d = e + 1; d <= lastNonZero; d++) buf[pos++] = 0x30 + DIGITS[d];
-    }
-  } else {
+  if (e < 0) {
     buf[pos++] = 0x30;
     buf[pos++] = 0x2e;
     for (let z = -1; z > e; z--) buf[pos++] = 0x30;
-    for (let d = 0; d <= lastNonZero; d++) buf[pos++] = 0x30 + DIGITS[d];
+    const stop = pos + digits;
+    for (let at = stop - 1; at >= pos; at--) {
+      const t = (q / 10) | 0;
+      buf[at] = 0x30 + q - t * 10;
+      q = t;
+    }
+    return stop;
   }
-  return pos;
+  if (digits <= e + 1) {
+    // An integer: its digits, then zeros up to the units.
+    for (let at = pos + digits - 1; at >= pos; at--) {
+      const t = (q / 10) | 0;
+      buf[at] = 0x30 + q - t * 10;
+      q = t;
+    }
+    const stop = pos + e + 1;
+    for (let at = pos + digits; at < stop; at++) buf[at] = 0x30;
+    return stop;
+  }
+  // Digits 0..e before the point, the rest after it.
+  const point = pos + e + 1;
+  const stop = pos + digits + 1;
+  for (let at = stop - 1; at >= pos; at--) {
+    if (at === point) {
+      buf[at] = 0x2e;
+      continue;
+    }
+    const t = (q / 10) | 0;
+    buf[at] = 0x30 + q - t * 10;
+    q = t;
+  }
+  return stop;
 }
 
 function writeAscii(buf: Uint8Array, pos: number, s: string): number {
