@@ -73,16 +73,10 @@ export function* writeArpaSections(
   const out = new ChunkWriter();
   const N = counts.length;
   if (from === 1) out.text(encoder, `\\data\\\n${counts.map((c, k) => `ngram ${k + 1}=${c}\n`).join('')}`);
-  // The words of the context being written (each followed by a space), and where each level's word starts in it.
-  const prefix = new Uint8Array(N * (longestWord + 1));
-  const prefixEnd = new Uint32Array(N + 1);
-  // Depth-first walk down to the contexts: cursor[j] runs over the entries of order j+1 below the current context's ancestors.
-  const cursor = new Uint32Array(N);
-  const end = new Uint32Array(N);
   for (let k = from; k <= to; k++) {
     const o = orders[k - 1];
     out.text(encoder, `\n\\${k}-grams:\n`);
-    const lines: Section = {
+    const walk = new SectionWalk(orders, k, {
       words: o.words,
       logProb: o.logProb,
       backoff: k < N ? (o.backoff ?? new Float32Array(o.count)) : undefined,
@@ -91,50 +85,93 @@ export function* writeArpaSections(
       eos,
       unk,
       lineRoom: 2 * NUMBER_ROOM + k * (longestWord + 1),
-    };
-    // The n-grams of order k in index order are the children of the contexts of order k-1 in
-    // index order: each context's words are spelt once, not once per n-gram.
+    });
+    while (!walk.fill(out)) yield out.take();
+  }
+  if (to === N) out.text(encoder, '\n\\end\\\n');
+  yield out.take();
+}
+
+/**
+ * The lines of section k in index order, written a chunk at a time. The n-grams of order k in
+ * index order are the children of the contexts of order k-1 in index order: a depth-first walk
+ * down to each context spells its words once for all the n-grams that extend it. Its state lives
+ * here between chunks, so that the loops run in plain methods (which V8 optimises better than a
+ * generator's body).
+ */
+class SectionWalk {
+  /** The words of the context being written (each followed by a space), and where each level's word starts in it. */
+  private readonly prefix: Uint8Array;
+  private readonly prefixEnd: Uint32Array;
+  /** cursor[j] runs over the entries of order j+1 below the current context's ancestors, up to end[j]. */
+  private readonly cursor: Uint32Array;
+  private readonly end: Uint32Array;
+  private depth = 0;
+  /** The current context's lines still to write: next..stop-1. */
+  private next = 0;
+  private stop = 0;
+  private contextEnd = 0;
+
+  constructor(
+    private readonly orders: readonly NgramOrder[],
+    private readonly k: number,
+    private readonly lines: Section,
+  ) {
+    this.prefix = new Uint8Array(lines.lineRoom);
+    this.prefixEnd = new Uint32Array(k + 1);
+    this.cursor = new Uint32Array(k);
+    this.end = new Uint32Array(k);
+    this.end[0] = k === 1 ? 1 : orders[0].count;
+  }
+
+  /** Writes lines until the chunk is full (false) or the section is written (true). */
+  fill(out: ChunkWriter): boolean {
+    const { orders, k, cursor, end, prefix, prefixEnd } = this;
+    const { wordStart, wordBytes } = this.lines;
     const last = k - 2;
-    let depth = 0;
-    cursor[0] = 0;
-    end[0] = k === 1 ? 1 : orders[0].count;
-    while (depth >= 0) {
+    let depth = this.depth;
+    for (;;) {
+      if (this.next < this.stop) {
+        this.next = writeLines(out, this.lines, this.next, this.stop, prefix, this.contextEnd);
+        if (this.next === this.stop) cursor[depth]++;
+        if (out.pos >= CHUNK_BYTES) {
+          this.depth = depth;
+          return false;
+        }
+        continue;
+      }
+      if (depth < 0) return true;
       if (cursor[depth] === end[depth]) {
         depth--;
         if (depth >= 0) cursor[depth]++;
         continue;
       }
-      let first = 0;
-      let stop = o.count;
-      let contextEnd = 0;
-      if (k > 1) {
-        const node = cursor[depth];
-        const level = orders[depth];
-        const w = level.words[node];
-        let pos = prefixEnd[depth];
-        for (let b = wordStart[w], e = wordStart[w + 1]; b < e; b++) prefix[pos++] = wordBytes[b];
-        prefix[pos++] = SPACE;
-        prefixEnd[depth + 1] = pos;
-        const cs = level.childStart!;
-        if (depth < last) {
-          cursor[depth + 1] = cs[node];
-          end[depth + 1] = cs[node + 1];
-          depth++;
-          continue;
-        }
-        first = cs[node];
-        stop = cs[node + 1];
-        contextEnd = pos;
+      if (k === 1) {
+        this.next = 0;
+        this.stop = orders[0].count;
+        continue;
       }
-      for (let i = first; i < stop;) {
-        i = writeLines(out, lines, i, stop, prefix, contextEnd);
-        if (out.pos >= CHUNK_BYTES) yield out.take();
+      const node = cursor[depth];
+      const level = orders[depth];
+      const w = level.words[node];
+      let pos = prefixEnd[depth];
+      for (let b = wordStart[w], e = wordStart[w + 1]; b < e; b++) prefix[pos++] = wordBytes[b];
+      prefix[pos++] = SPACE;
+      prefixEnd[depth + 1] = pos;
+      const cs = level.childStart!;
+      if (depth < last) {
+        cursor[depth + 1] = cs[node];
+        end[depth + 1] = cs[node + 1];
+        depth++;
+        continue;
       }
-      cursor[depth]++;
+      // A context: its lines next, or the next context if it has none.
+      if (cs[node] === cs[node + 1]) cursor[depth]++;
+      this.next = cs[node];
+      this.stop = cs[node + 1];
+      this.contextEnd = pos;
     }
   }
-  if (to === N) out.text(encoder, '\n\\end\\\n');
-  yield out.take();
 }
 
 /** What writing one order's lines needs. */
@@ -153,8 +190,7 @@ interface Section {
 
 /**
  * Writes the lines first..stop-1 of a section, each the context's bytes then its own word, until
- * the chunk is full; returns the next line. A plain function, not part of the generator: V8
- * optimises the loop better there.
+ * the chunk is full; returns the next line.
  */
 function writeLines(out: ChunkWriter, s: Section, first: number, stop: number, context: Uint8Array, contextEnd: number): number {
   const { words, logProb, backoff, wordStart, wordBytes, eos, unk, lineRoom } = s;
