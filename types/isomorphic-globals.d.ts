@@ -2,6 +2,7 @@
 // Declared here (not via DOM or Node typings) so that nothing host-specific type-checks in src/core.
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
 }
 declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });

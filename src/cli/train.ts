@@ -2,16 +2,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LmError } from '../core/errors';
+import { writeArpa } from '../core/ngram/arpaWriter';
 import { writeNgramBinary } from '../core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer, type Discounts } from '../core/ngram/kneserNey';
 import { addTextToTrainer } from '../core/ngram/textTraining';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
 import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
-import { parallelArpaChunks } from '../node/parallelArpa';
+import { PipelinedArpa } from '../node/parallelArpa';
 import { countFilesInWorker } from '../node/parallelCounting';
 import { readTextFile } from '../node/textFile';
 import { intOption, parse } from './options';
 import type { Out } from './output';
+
+/** Inputs from this size on (about 200,000 tokens) have the lower orders of their ARPA written by a second thread while the model is built. */
+const PIPELINE_MIN_BYTES = 1 << 20;
 
 export async function trainNgram(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -48,15 +52,23 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
     discountFallback: values['discount-fallback'] ? DEFAULT_FALLBACK_DISCOUNTS : undefined,
     expectedTokens: Math.ceil(bytes / 5),
   });
-  let sentences = 0;
-  if (kind === 'whitespace') {
-    // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts.
-    sentences = await countFilesInWorker(trainer, positionals);
-  } else for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
-  // Each sentence counts its </s>: what is left are the words.
-  if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
-  const { model, stats } = trainer.build();
-  if (values.arpa) await writeFileAtomic(values.arpa, parallelArpaChunks(model));
+  // Started now, so that its start-up overlaps the counting; too small an input is written on one thread.
+  const arpa = values.arpa && bytes >= PIPELINE_MIN_BYTES ? new PipelinedArpa(order, trainer.vocab) : undefined;
+  let built: ReturnType<KneserNeyTrainer['build']>;
+  try {
+    let sentences = 0;
+    if (kind === 'whitespace') {
+      // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts.
+      sentences = await countFilesInWorker(trainer, positionals);
+    } else for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
+    // Each sentence counts its </s>: what is left are the words.
+    if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
+    built = trainer.build(arpa?.orderReady);
+    if (values.arpa) await writeFileAtomic(values.arpa, arpa ? arpa.text(built.model) : writeArpa(built.model));
+  } finally {
+    arpa?.close();
+  }
+  const { model, stats } = built;
   if (values.binary) {
     const name = values.name ?? path.basename(values.binary).replace(/\.[^.]*$/, '');
     // A gzipped file is decompressed byte by byte anyway: decoding planes costs little more and

@@ -56,6 +56,12 @@ export interface ScoreOptions {
   ranks?: boolean;
   topK?: number;
   signal?: CancelSignal;
+  /**
+   * Log-probs only: ask the model in pieces of about this many milliseconds each, each piece the
+   * same window with more of its tokens, so that other requests to the model (a hover) wait
+   * behind one piece, not behind the whole text. The numbers are those of one request.
+   */
+  pieceMs?: number;
 }
 
 /** Unicode code points of `text` (offsets as OpenAI's API counts them). */
@@ -164,7 +170,7 @@ export class ScoreStream {
         options.signal,
       );
     else if (options.ranks && !options.details) ({ logProbs, ranks } = await model.sequenceScores(ids, from - start, options.signal));
-    else logProbs = await model.sequenceLogProbs(ids, from - start, options.signal);
+    else logProbs = await this.logProbsInPieces(ids, from - start);
     for (let i = from; i < end; i++) {
       const t = this.tokens[i];
       if (t.id === bosId) continue;
@@ -180,6 +186,23 @@ export class ScoreStream {
       }
       out.push(s);
     }
+  }
+
+  /** sequenceLogProbs(ids, from), in pieces of about `pieceMs` when asked: each piece sees the same context from ids[0]. */
+  private async logProbsInPieces(ids: readonly number[], from: number): Promise<Float64Array> {
+    const { model, options } = this;
+    const target = options.pieceMs;
+    if (!target) return model.sequenceLogProbs(ids, from, options.signal);
+    const out = new Float64Array(Math.max(0, ids.length - from));
+    let size = 64;
+    for (let a = from; a < ids.length;) {
+      const b = Math.min(ids.length, a + size);
+      const started = Date.now();
+      out.set(await model.sequenceLogProbs(b === ids.length ? ids : ids.slice(0, b), a, options.signal), a - from);
+      size = Math.max(16, Math.round(size * Math.min(4, Math.max(0.25, target / Math.max(1, Date.now() - started)))));
+      a = b;
+    }
+    return out;
   }
 
   private drop(n: number): void {

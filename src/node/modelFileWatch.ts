@@ -1,45 +1,52 @@
 /**
- * Watches a loaded model's file for a change on the disk (a new export or download to the same
- * path): a model read into memory keeps its old numbers otherwise, silently. Polls the file's
+ * Watches a loaded model's files for a change on the disk (a new export or download to the same
+ * path): a model read into memory keeps its old numbers otherwise, silently. Polls each file's
  * size, modification time and inode (a stat: it sees a file replaced by a rename, on every
- * platform and file system, where change events do not), and reports a change once the file has
- * stopped changing for one interval, so that a file still being written is not loaded half-way.
- * A file that disappears is reported when it is back.
+ * platform and file system, where change events do not), and reports a change once the files
+ * have stopped changing for one interval, so that a file still being written is not loaded
+ * half-way. A file that disappears is reported when it is back.
  */
 import * as fs from 'fs';
 
 /** How often the file is looked at by default, in milliseconds. */
 export const MODEL_FILE_POLL_MS = 2000;
 
-/** What tells one state of the file from another (size, modification time, inode), or undefined when it cannot be read. */
-export function modelFileSignature(file: string): string | undefined {
-  try {
-    const s = fs.statSync(file);
-    return `${s.size}:${s.mtimeMs}:${s.ino}`;
-  } catch {
-    return undefined;
+/**
+ * What tells one state of the files from another (each one's size, modification time, inode), or
+ * undefined when one cannot be read.
+ */
+export function modelFileSignature(files: string | readonly string[]): string | undefined {
+  const parts: string[] = [];
+  for (const file of typeof files === 'string' ? [files] : files) {
+    try {
+      const s = fs.statSync(file);
+      parts.push(`${s.size}:${s.mtimeMs}:${s.ino}`);
+    } catch {
+      return undefined;
+    }
   }
+  return parts.join('|');
 }
 
 /**
- * Calls `onChange` when the file differs from `loaded` (its signature when the model was read;
- * by default, now) and has then stayed the same for one poll.
+ * Calls `onChange` when the files differ from `loaded` (their signature when the model was read;
+ * by default, now) and have then stayed the same for one poll.
  */
 export class ModelFileWatch {
   private previous: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
-    readonly file: string,
+    readonly files: string | readonly string[],
     private readonly onChange: () => void,
-    private loaded: string | undefined = modelFileSignature(file),
+    private loaded: string | undefined = modelFileSignature(files),
   ) {
     this.previous = loaded;
   }
 
-  /** Looks at the file once. */
+  /** Looks at the files once. */
   poll(): void {
-    const now = modelFileSignature(this.file);
+    const now = modelFileSignature(this.files);
     const settled = now !== undefined && now === this.previous;
     this.previous = now;
     if (settled && now !== this.loaded) {

@@ -128,20 +128,26 @@ export function recognizeModel(spec: string, modelsDir = embeddedModelsDir(), ba
 
 /** The options a model opens with: an embedded model runs the graph it ships (EMBEDDED_DTYPE). */
 /**
- * The one file a local model is read from: a GGUF or n-gram file, or the n-gram file of a folder
- * (a workspace-trained model's, which training again writes anew under the same name); undefined
- * for embedded models, servers, Hugging Face folders and references that name nothing.
+ * The files a local model is read from, watched for a change on the disk: a GGUF or n-gram file,
+ * the n-gram file of a folder (a workspace-trained model's, which training again writes anew under
+ * the same name), or a model folder's files (an ONNX export's graphs, data and JSON); none for
+ * embedded models, servers and references that name nothing.
  */
-export function modelFileOf(spec: string, modelsDir = embeddedModelsDir()): string | undefined {
-  if (isRemoteSpec(spec)) return undefined;
+export function modelFilesOf(spec: string, modelsDir = embeddedModelsDir()): string[] {
+  if (isRemoteSpec(spec)) return [];
   try {
     const { location, embedded, backend } = recognizeModel(spec, modelsDir);
-    if (embedded) return undefined;
+    if (embedded) return [];
     const stat = fs.statSync(location);
-    if (stat.isFile()) return location;
-    return stat.isDirectory() && backend.id === ngramBackend.id ? ngramFileIn(location) : undefined;
+    if (stat.isFile()) return [location];
+    if (!stat.isDirectory()) return [];
+    if (backend.id === ngramBackend.id) {
+      const file = ngramFileIn(location);
+      return file ? [file] : [];
+    }
+    return backend.folderFiles?.(location) ?? [];
   } catch {
-    return undefined;
+    return [];
   }
 }
 

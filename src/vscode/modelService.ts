@@ -9,7 +9,7 @@ import { WorkerLanguageModel, type EngineHealth } from '../core/engine/engineCli
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import type { OpenOptions, RecognizedModel } from '../node/backends/backend';
-import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, modelFileOf, openOptions, recognizeModel } from '../node/modelLoader';
+import { DEFAULT_MODEL, absoluteModelSpec, checkModelSpec, loadModel, modelFilesOf, openOptions, recognizeModel } from '../node/modelLoader';
 import { AUTO_MEASURE_TIMEOUT_MS, AUTO_SAMPLE_TEXT, chooseAutoDevice, measureDecode, withinDeadline } from './autoDevice';
 import { watchEventLoopDelay, type EventLoopHold } from '../node/eventLoopDelay';
 import { ModelFileWatch, modelFileSignature } from '../node/modelFileWatch';
@@ -165,15 +165,15 @@ export class ModelService implements vscode.Disposable {
     if (key === this.loadedKey && this.model) return;
     const started = Date.now();
     const stopWatch = watchEventLoopDelay();
-    // Taken before the load: a change while it reads the file counts as a change.
-    const file = this.modelFile(spec);
-    const loadedSignature = file && modelFileSignature(file);
+    // Taken before the load: a change while it reads the files counts as a change.
+    const files = modelFilesOf(spec, this.modelsDir);
+    const loadedSignature = files.length > 0 ? modelFileSignature(files) : undefined;
     try {
       const model = await this.open(spec);
       this.model?.dispose?.();
       this.model = model;
       this.watch(model);
-      this.watchFile(model, file, loadedSignature);
+      this.watchFiles(model, files, loadedSignature);
       this.lastTokensPerSecond = undefined;
       this.loadedKey = key;
       this.failedKey = undefined;
@@ -302,30 +302,26 @@ export class ModelService implements vscode.Disposable {
     return local;
   }
 
-  /** The one file a local model was read from (modelFileOf), else undefined. */
-  private modelFile(spec: string): string | undefined {
-    return modelFileOf(spec, this.modelsDir);
-  }
-
   /**
-   * A model keeps the numbers of the file it read: when the file changes on the disk (a new export
-   * or download to the same path), the model is loaded again from it, with a notice.
+   * A model keeps the numbers of the files it read: when they change on the disk (a new export or
+   * download to the same path), the model is loaded again from them, with a notice.
    */
-  private watchFile(model: LanguageModel, file: string | undefined, loaded: string | undefined): void {
+  private watchFiles(model: LanguageModel, files: string[], loaded: string | undefined): void {
     this.fileWatch?.stop();
     this.fileWatch = undefined;
-    if (!file) return;
+    if (files.length === 0) return;
+    const what = files.length === 1 ? path.basename(files[0]) : `the files of ${model.info.name}`;
     this.fileWatch = new ModelFileWatch(
-      file,
+      files,
       () => {
         if (this.model !== model) return;
-        this.log.info(`${file} changed on the disk: loading ${model.info.name} again`);
+        this.log.info(`${files.length === 1 ? files[0] : what} changed on the disk: loading ${model.info.name} again`);
         this.loadedKey = undefined;
         this.failedKey = undefined;
         void this.reload(false).then(() => {
           if (this.model !== model && this.model)
             void vscode.window.showInformationMessage(
-              `LM Playground: ${path.basename(file)} changed on the disk; ${this.model.info.name} was loaded again from it.`,
+              `LM Playground: ${what} changed on the disk; ${this.model.info.name} was loaded again from ${files.length === 1 ? 'it' : 'them'}.`,
             );
         });
       },

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { ModelFormatError } from '../../src/core/errors';
 import { readArpa } from '../../src/core/ngram/arpaReader';
-import { arpaText } from '../../src/core/ngram/arpaWriter';
+import { arpaText, writeNumber } from '../../src/core/ngram/arpaWriter';
 import { xxh32 } from '../../src/core/checksum';
 import { readNgramBinary, writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
@@ -105,6 +105,34 @@ describe('ARPA files', () => {
     const fromBin = readNgramBinary(bin);
     assert.strictEqual(fromBin.metadata.name, 'tiny');
     assert.strictEqual(arpaText(fromBin.model), text);
+  });
+
+  it('writes numbers as Number(x.toPrecision(7)).toString() does, for float32 values of every magnitude', () => {
+    const buf = new Uint8Array(64);
+    const decoder = new TextDecoder();
+    const f = new Float32Array(1);
+    const bits = new Uint32Array(f.buffer);
+    // A fixed generator, so that a failure repeats: xorshift32.
+    let state = 0x9e3779b9;
+    const next = () => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return state >>> 0;
+    };
+    const values = [0, -0, 1, -1, 10, -10, 100, 1e6, 1e7, 9999999, 9999999.5, 0.1, -0.1, 1e-6, -1e-6, 1e-7, 1e15, 1e16, -99, 0.5, -0.30103, 123456.7];
+    for (let i = 0; i < 100_000; i++) {
+      bits[0] = next(); // any float32: every exponent, the fast path's and the string's
+      if (Number.isFinite(f[0])) values.push(f[0]);
+      f[0] = -(next() / 2 ** 32) * 8; // log10 probabilities
+      values.push(f[0]);
+      f[0] = -(next() / 2 ** 32) * (next() / 2 ** 32); // backoffs, small ones included
+      values.push(f[0]);
+    }
+    for (const x of values) {
+      const end = writeNumber(buf, 0, x);
+      assert.strictEqual(decoder.decode(buf.subarray(0, end)), Number(x.toPrecision(7)).toString(), `${x}`);
+    }
   });
 
   it('rejects truncated or foreign binary files', () => {

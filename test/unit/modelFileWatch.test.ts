@@ -10,7 +10,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { ModelFileWatch, modelFileSignature } from '../../src/node/modelFileWatch';
-import { modelFileOf } from '../../src/node/modelLoader';
+import { modelFilesOf } from '../../src/node/modelLoader';
 import { REPO } from './helpers';
 
 const gguf = (name: string) => path.join(REPO, 'test', 'fixtures', 'models', 'gguf', `${name}.gguf`);
@@ -104,24 +104,47 @@ describe('watching the active model’s file', function () {
     }
   });
 
-  it('watches a workspace-trained model through its folder’s n-gram file, which training again replaces (not embedded models, servers or ONNX folders)', () => {
+  it('watches a workspace-trained model through its folder’s n-gram file, which training again replaces (not embedded models or servers)', () => {
     const trained = path.join(dir, 'workspace-3gram');
     fs.mkdirSync(trained);
     const model = path.join(trained, 'model.ngram.gz');
     const arpa = (p: number) => `\\data\\\nngram 1=3\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n${p}\tword\n\n\\end\\\n`;
     fs.writeFileSync(model, zlib.gzipSync(arpa(-0.3)));
-    assert.strictEqual(modelFileOf(trained), model, 'the folder is watched through its model file');
-    assert.strictEqual(modelFileOf(model), model);
-    assert.strictEqual(modelFileOf('ngram-classics'), undefined, 'an embedded model does not change');
-    assert.strictEqual(modelFileOf('http://127.0.0.1:9/v1#m'), undefined);
-    assert.strictEqual(modelFileOf(path.join(REPO, 'test', 'fixtures', 'models', 'tiny-llama')), undefined, 'an ONNX folder is several files');
+    assert.deepStrictEqual(modelFilesOf(trained), [model], 'the folder is watched through its model file');
+    assert.deepStrictEqual(modelFilesOf(model), [model]);
+    assert.deepStrictEqual(modelFilesOf('ngram-classics'), [], 'an embedded model does not change');
+    assert.deepStrictEqual(modelFilesOf('http://127.0.0.1:9/v1#m'), []);
     // Training again writes a new file and renames it over the old one.
     let changes = 0;
-    const watch = new ModelFileWatch(modelFileOf(trained)!, () => changes++);
+    const watch = new ModelFileWatch(modelFilesOf(trained), () => changes++);
     fs.writeFileSync(`${model}.partial`, zlib.gzipSync(arpa(-0.2)));
     fs.renameSync(`${model}.partial`, model);
     watch.poll();
     watch.poll();
     assert.strictEqual(changes, 1, 'the retrained model is reported once');
+  });
+
+  it('watches an ONNX folder through all its graphs, data and JSON files: a re-exported data file or tokenizer is a change', () => {
+    const folder = path.join(dir, 'tiny-llama');
+    fs.cpSync(path.join(REPO, 'test', 'fixtures', 'models', 'tiny-llama'), folder, { recursive: true });
+    const files = modelFilesOf(folder);
+    const rel = files.map((f) => path.relative(folder, f).split(path.sep).join('/'));
+    for (const name of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model.onnx_data'])
+      assert.ok(rel.includes(name), `${name} among the watched files: ${rel.join(', ')}`);
+    let changes = 0;
+    const watch = new ModelFileWatch(files, () => changes++);
+    watch.poll();
+    assert.strictEqual(changes, 0, 'an unchanged folder');
+    // A new export writes the weights anew (same size, new inode) and nothing else.
+    const data = path.join(folder, 'onnx', 'model.onnx_data');
+    fs.copyFileSync(data, `${data}.tmp`);
+    fs.renameSync(`${data}.tmp`, data);
+    watch.poll();
+    watch.poll();
+    assert.strictEqual(changes, 1, 'the rewritten data file is reported once');
+    fs.appendFileSync(path.join(folder, 'tokenizer.json'), ' ');
+    watch.poll();
+    watch.poll();
+    assert.strictEqual(changes, 2, 'an edited tokenizer.json is reported');
   });
 });

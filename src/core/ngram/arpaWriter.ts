@@ -5,7 +5,8 @@
  * n-grams is written in a fraction of a second and any size can be written.
  */
 import { EOS, UNK } from '../tokenizers/pretokenizers';
-import type { NgramModel } from './ngramModel';
+import type { NgramModel, NgramOrder } from './ngramModel';
+import type { Vocabulary } from './vocabulary';
 
 /** Bytes per chunk handed out: large enough that writing them costs little per call. */
 const CHUNK_BYTES = 1 << 20;
@@ -16,39 +17,66 @@ const TAB = 0x09;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
+/** The vocabulary as the writer spells it: every word's UTF-8 bytes, one after the other. */
+export interface ArpaWords {
+  /** Word w is bytes[start[w] .. start[w+1]). */
+  bytes: Uint8Array;
+  start: Uint32Array;
+  /** `</s>` and `<unk>` (-1 when absent): no backoff is written for them. */
+  eos: number;
+  unk: number;
+}
+
+export function arpaWords(vocab: Vocabulary): ArpaWords {
+  const encoder = new TextEncoder();
+  const words = vocab.allWords();
+  const start = new Uint32Array(words.length + 1);
+  // Room for the longest UTF-8 spelling (3 bytes per UTF-16 unit), trimmed once written.
+  let room = 0;
+  for (const w of words) room += 3 * w.length;
+  const bytes = new Uint8Array(room);
+  for (let w = 0; w < words.length; w++) start[w + 1] = start[w] + encoder.encodeInto(words[w], bytes.subarray(start[w])).written;
+  return { bytes: bytes.slice(0, start[words.length]), start, eos: vocab.id(EOS) ?? -1, unk: vocab.id(UNK) ?? -1 };
+}
+
 /**
  * The model as ARPA text, in chunks of bytes (each chunk is a new array the caller may keep).
  * `sections` [from, to] writes only those orders' sections (the header with the first, the end
  * marker with the last), so that two threads can each write a part of one file.
  */
-export function* writeArpa(model: NgramModel, sections: [number, number] = [1, model.order]): Generator<Uint8Array> {
+export function writeArpa(model: NgramModel, sections: [number, number] = [1, model.order]): Generator<Uint8Array> {
+  return writeArpaSections(
+    arpaWords(model.vocab),
+    model.orders,
+    model.orders.map((o) => o.count),
+    sections,
+  );
+}
+
+/**
+ * Sections `from`..`to` of a model's ARPA text from its parts: `counts` of every order (the
+ * header's), and `orders` 1..to, of which writing section k reads the words and child ranges of
+ * orders 1..k-1 and the words, probabilities and backoffs of order k (a thread that has only
+ * those can write it).
+ */
+export function* writeArpaSections(
+  spelling: ArpaWords,
+  orders: readonly NgramOrder[],
+  counts: readonly number[],
+  [from, to]: [number, number],
+): Generator<Uint8Array> {
   const encoder = new TextEncoder();
-  const words = model.vocab.allWords();
-  // Every word's UTF-8 bytes, one after the other: word w is wordBytes[wordStart[w] .. wordStart[w+1]).
-  const encoded = words.map((w) => encoder.encode(w));
-  const wordStart = new Uint32Array(words.length + 1);
-  for (let w = 0; w < words.length; w++) wordStart[w + 1] = wordStart[w] + encoded[w].length;
-  const wordBytes = new Uint8Array(wordStart[words.length]);
-  encoded.forEach((e, w) => wordBytes.set(e, wordStart[w]));
+  const { bytes: wordBytes, start: wordStart, eos, unk } = spelling;
   let longestWord = 0;
-  for (const e of encoded) longestWord = Math.max(longestWord, e.length);
+  for (let i = 1; i < wordStart.length; i++) longestWord = Math.max(longestWord, wordStart[i] - wordStart[i - 1]);
 
   const out = new ChunkWriter();
-  const N = model.order;
-  const [from, to] = sections;
-  if (from === 1) out.text(encoder, `\\data\\\n${model.orders.map((o, k) => `ngram ${k + 1}=${o.count}\n`).join('')}`);
-  const eos = model.vocab.id(EOS);
-  const unk = model.vocab.id(UNK);
-  // The words of the context being written (each followed by a space), and where each level's word starts in it.
-  const prefix = new Uint8Array(N * (longestWord + 1));
-  const prefixEnd = new Uint32Array(N + 1);
-  // Depth-first walk down to the contexts: cursor[j] runs over the entries of order j+1 below the current context's ancestors.
-  const cursor = new Uint32Array(N);
-  const end = new Uint32Array(N);
+  const N = counts.length;
+  if (from === 1) out.text(encoder, `\\data\\\n${counts.map((c, k) => `ngram ${k + 1}=${c}\n`).join('')}`);
   for (let k = from; k <= to; k++) {
-    const o = model.orders[k - 1];
+    const o = orders[k - 1];
     out.text(encoder, `\n\\${k}-grams:\n`);
-    const lines: Section = {
+    const walk = new SectionWalk(orders, k, {
       words: o.words,
       logProb: o.logProb,
       backoff: k < N ? (o.backoff ?? new Float32Array(o.count)) : undefined,
@@ -57,50 +85,93 @@ export function* writeArpa(model: NgramModel, sections: [number, number] = [1, m
       eos,
       unk,
       lineRoom: 2 * NUMBER_ROOM + k * (longestWord + 1),
-    };
-    // The n-grams of order k in index order are the children of the contexts of order k-1 in
-    // index order: each context's words are spelt once, not once per n-gram.
+    });
+    while (!walk.fill(out)) yield out.take();
+  }
+  if (to === N) out.text(encoder, '\n\\end\\\n');
+  yield out.take();
+}
+
+/**
+ * The lines of section k in index order, written a chunk at a time. The n-grams of order k in
+ * index order are the children of the contexts of order k-1 in index order: a depth-first walk
+ * down to each context spells its words once for all the n-grams that extend it. Its state lives
+ * here between chunks, so that the loops run in plain methods (which V8 optimises better than a
+ * generator's body).
+ */
+class SectionWalk {
+  /** The words of the context being written (each followed by a space), and where each level's word starts in it. */
+  private readonly prefix: Uint8Array;
+  private readonly prefixEnd: Uint32Array;
+  /** cursor[j] runs over the entries of order j+1 below the current context's ancestors, up to end[j]. */
+  private readonly cursor: Uint32Array;
+  private readonly end: Uint32Array;
+  private depth = 0;
+  /** The current context's lines still to write: next..stop-1. */
+  private next = 0;
+  private stop = 0;
+  private contextEnd = 0;
+
+  constructor(
+    private readonly orders: readonly NgramOrder[],
+    private readonly k: number,
+    private readonly lines: Section,
+  ) {
+    this.prefix = new Uint8Array(lines.lineRoom);
+    this.prefixEnd = new Uint32Array(k + 1);
+    this.cursor = new Uint32Array(k);
+    this.end = new Uint32Array(k);
+    this.end[0] = k === 1 ? 1 : orders[0].count;
+  }
+
+  /** Writes lines until the chunk is full (false) or the section is written (true). */
+  fill(out: ChunkWriter): boolean {
+    const { orders, k, cursor, end, prefix, prefixEnd } = this;
+    const { wordStart, wordBytes } = this.lines;
     const last = k - 2;
-    let depth = 0;
-    cursor[0] = 0;
-    end[0] = k === 1 ? 1 : model.orders[0].count;
-    while (depth >= 0) {
+    let depth = this.depth;
+    for (;;) {
+      if (this.next < this.stop) {
+        this.next = writeLines(out, this.lines, this.next, this.stop, prefix, this.contextEnd);
+        if (this.next === this.stop) cursor[depth]++;
+        if (out.pos >= CHUNK_BYTES) {
+          this.depth = depth;
+          return false;
+        }
+        continue;
+      }
+      if (depth < 0) return true;
       if (cursor[depth] === end[depth]) {
         depth--;
         if (depth >= 0) cursor[depth]++;
         continue;
       }
-      let first = 0;
-      let stop = o.count;
-      let contextEnd = 0;
-      if (k > 1) {
-        const node = cursor[depth];
-        const level = model.orders[depth];
-        const w = level.words[node];
-        let pos = prefixEnd[depth];
-        for (let b = wordStart[w], e = wordStart[w + 1]; b < e; b++) prefix[pos++] = wordBytes[b];
-        prefix[pos++] = SPACE;
-        prefixEnd[depth + 1] = pos;
-        const cs = level.childStart!;
-        if (depth < last) {
-          cursor[depth + 1] = cs[node];
-          end[depth + 1] = cs[node + 1];
-          depth++;
-          continue;
-        }
-        first = cs[node];
-        stop = cs[node + 1];
-        contextEnd = pos;
+      if (k === 1) {
+        this.next = 0;
+        this.stop = orders[0].count;
+        continue;
       }
-      for (let i = first; i < stop;) {
-        i = writeLines(out, lines, i, stop, prefix, contextEnd);
-        if (out.pos >= CHUNK_BYTES) yield out.take();
+      const node = cursor[depth];
+      const level = orders[depth];
+      const w = level.words[node];
+      let pos = prefixEnd[depth];
+      for (let b = wordStart[w], e = wordStart[w + 1]; b < e; b++) prefix[pos++] = wordBytes[b];
+      prefix[pos++] = SPACE;
+      prefixEnd[depth + 1] = pos;
+      const cs = level.childStart!;
+      if (depth < last) {
+        cursor[depth + 1] = cs[node];
+        end[depth + 1] = cs[node + 1];
+        depth++;
+        continue;
       }
-      cursor[depth]++;
+      // A context: its lines next, or the next context if it has none.
+      if (cs[node] === cs[node + 1]) cursor[depth]++;
+      this.next = cs[node];
+      this.stop = cs[node + 1];
+      this.contextEnd = pos;
     }
   }
-  if (to === N) out.text(encoder, '\n\\end\\\n');
-  yield out.take();
 }
 
 /** What writing one order's lines needs. */
@@ -111,16 +182,15 @@ interface Section {
   backoff: Float32Array | undefined;
   wordStart: Uint32Array;
   wordBytes: Uint8Array;
-  eos: number | undefined;
-  unk: number | undefined;
+  eos: number;
+  unk: number;
   /** Bytes a line may take at most. */
   lineRoom: number;
 }
 
 /**
  * Writes the lines first..stop-1 of a section, each the context's bytes then its own word, until
- * the chunk is full; returns the next line. A plain function, not part of the generator: V8
- * optimises the loop better there.
+ * the chunk is full; returns the next line.
  */
 function writeLines(out: ChunkWriter, s: Section, first: number, stop: number, context: Uint8Array, contextEnd: number): number {
   const { words, logProb, backoff, wordStart, wordBytes, eos, unk, lineRoom } = s;
@@ -187,13 +257,12 @@ class ChunkWriter {
 
 /** Powers of ten, exact in a double up to 10^22. */
 const POW10 = new Float64Array(23).map((_, i) => 10 ** i);
-/** Digits of the number being written. */
-const DIGITS = new Int32Array(7);
-
 /**
  * Writes x (a float32 log value) with 7 significant digits and no trailing zeros, as
  * `Number(x.toPrecision(7)).toString()` would, at buf[pos]; returns the position after it.
  * Magnitudes outside [1e-6, 1e15) (never seen in log10 probabilities) go through that string.
+ * Runs for every probability and backoff of a model: the digits go straight to their places,
+ * right to left, with no string and no second pass.
  */
 export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
   if (x === 0) {
@@ -217,28 +286,51 @@ export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
     e++;
   }
   if (x < 0) buf[pos++] = 0x2d;
-  let lastNonZero = -1;
-  for (let d = 6, rest = m | 0; d >= 0; d--) {
-    const q = (rest / 10) | 0;
-    const digit = rest - q * 10;
-    rest = q;
-    DIGITS[d] = digit;
-    if (lastNonZero < 0 && digit !== 0) lastNonZero = d;
+  // The 7 digits of m without its trailing zeros: `digits` of them, the last in q's units.
+  let q = m | 0;
+  let digits = 7;
+  for (;;) {
+    const t = (q / 10) | 0;
+    if (q !== t * 10) break;
+    q = t;
+    digits--;
   }
-  if (e >= 0) {
-    // Integer part: digits 0..e (zeros past the 7th), then the fraction without trailing zeros.
-    for (let d = 0; d <= e; d++) buf[pos++] = 0x30 + (d < 7 ? DIGITS[d] : 0);
-    if (lastNonZero > e) {
-      buf[pos++] = 0x2e;
-      for (let d = e + 1; d <= lastNonZero; d++) buf[pos++] = 0x30 + DIGITS[d];
-    }
-  } else {
+  if (e < 0) {
     buf[pos++] = 0x30;
     buf[pos++] = 0x2e;
     for (let z = -1; z > e; z--) buf[pos++] = 0x30;
-    for (let d = 0; d <= lastNonZero; d++) buf[pos++] = 0x30 + DIGITS[d];
+    const stop = pos + digits;
+    for (let at = stop - 1; at >= pos; at--) {
+      const t = (q / 10) | 0;
+      buf[at] = 0x30 + q - t * 10;
+      q = t;
+    }
+    return stop;
   }
-  return pos;
+  if (digits <= e + 1) {
+    // An integer: its digits, then zeros up to the units.
+    for (let at = pos + digits - 1; at >= pos; at--) {
+      const t = (q / 10) | 0;
+      buf[at] = 0x30 + q - t * 10;
+      q = t;
+    }
+    const stop = pos + e + 1;
+    for (let at = pos + digits; at < stop; at++) buf[at] = 0x30;
+    return stop;
+  }
+  // Digits 0..e before the point, the rest after it.
+  const point = pos + e + 1;
+  const stop = pos + digits + 1;
+  for (let at = stop - 1; at >= pos; at--) {
+    if (at === point) {
+      buf[at] = 0x2e;
+      continue;
+    }
+    const t = (q / 10) | 0;
+    buf[at] = 0x30 + q - t * 10;
+    q = t;
+  }
+  return stop;
 }
 
 function writeAscii(buf: Uint8Array, pos: number, s: string): number {

@@ -50,6 +50,13 @@ export interface TrainOptions {
 /** Presizing stops here (a table for it takes 128 MiB): larger models grow their tables as they go. */
 const MAX_PRESIZED_NGRAMS = 1 << 22;
 
+/**
+ * Told of order k (1-based) as soon as its arrays (words, probabilities, backoffs, child ranges)
+ * are final, while the higher orders are still being laid out, so that another thread can start
+ * writing it; `counts` are every order's n-gram counts.
+ */
+export type OrderReady = (k: number, order: NgramOrder, counts: readonly number[]) => void;
+
 export const DEFAULT_FALLBACK_DISCOUNTS: Discounts = { d1: 0.5, d2: 1, d3: 1.5 };
 
 export class KneserNeyTrainer {
@@ -142,7 +149,7 @@ export class KneserNeyTrainer {
   }
 
   /** Estimates the model. The trainer can be dropped afterwards. */
-  build(): { model: NgramModel; stats: TrainingStats } {
+  build(orderReady?: OrderReady): { model: NgramModel; stats: TrainingStats } {
     // Without a sentence every adjusted count is 0: the unigram denominator Σ a(w) would be 0 and
     // every probability 0/0.
     if (this.sentences === 0) throw new LmError('no training text: nothing to estimate probabilities from');
@@ -239,7 +246,7 @@ export class KneserNeyTrainer {
       probs.push(p);
     }
 
-    const model = this.toTrie(probs, gammas, this.keepCounts ? adjusted : undefined);
+    const model = this.toTrie(probs, gammas, this.keepCounts ? adjusted : undefined, orderReady);
     if (this.keepCounts) model.discounts = discounts;
     const stats: TrainingStats = {
       tokens: this.tokens,
@@ -273,8 +280,9 @@ export class KneserNeyTrainer {
   }
 
   /** Lays the n-grams out as a sorted trie (counting sorts: by word, then stably by parent). */
-  private toTrie(probs: Float64Array[], gammas: Float64Array[], adjusted?: Uint32Array[]): NgramModel {
+  private toTrie(probs: Float64Array[], gammas: Float64Array[], adjusted: Uint32Array[] | undefined, orderReady: OrderReady | undefined): NgramModel {
     const N = this.order;
+    const orderCounts = [this.vocab.size, ...this.index.slice(1).map((idx) => idx.size)];
     const V = this.vocab.size;
     const bos = this.vocab.bosId!;
     const orders: NgramOrder[] = [];
@@ -320,6 +328,7 @@ export class KneserNeyTrainer {
         if (gamma[old] > 0) backoff[position ? position[old] : old] = Math.log10(gamma[old]);
       }
       parent.backoff = backoff;
+      orderReady?.(k - 1, parent, orderCounts);
 
       const words = new Uint32Array(count);
       const logProb = new Float32Array(count);
@@ -337,6 +346,7 @@ export class KneserNeyTrainer {
       orders.push({ count, words, logProb, ...(counts ? { counts: new CompactCounts(counts) } : {}) });
       position = nextPosition;
     }
+    orderReady?.(N, orders[N - 1], orderCounts);
     return new NgramModel(this.vocab, orders);
   }
 }

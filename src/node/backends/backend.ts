@@ -100,6 +100,11 @@ export interface ModelBackend {
    * being small enough that it loads there without blocking and answers faster without messages.
    */
   prefersHost?(model: ModelLocation): boolean;
+  /**
+   * The files of a model folder its numbers are read from, watched for a change on the disk (a
+   * new export); a model that is one file is watched without it.
+   */
+  folderFiles?(folder: string): string[];
   /** The files a webview's worker loads it from; required when `placements` has `webview-worker`. */
   webviewFiles?(model: ModelLocation, options: OpenOptions): WebviewFiles;
 }

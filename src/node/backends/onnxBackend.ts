@@ -32,6 +32,21 @@ export const onnxBackend: ModelBackend = {
   open: (model, options) => loadHuggingFaceFolder(model.location, model.name, { device: options.device, threads: options.threads, dtype: options.dtype }),
   facts: (model, options) => neuralFacts(model.location, options.dtype),
   hostTokenizer: (model) => hostSide(model.location).tokenizer,
+  folderFiles: (dir) => {
+    // Every graph variant and data file, not only the one loaded: a new export rewrites them all,
+    // and dtype auto may then choose another.
+    const list = (sub: string, keep: (name: string) => boolean) => {
+      try {
+        return fs
+          .readdirSync(path.join(dir, sub), { withFileTypes: true })
+          .filter((e) => e.isFile() && keep(e.name))
+          .map((e) => path.join(dir, sub, e.name));
+      } catch {
+        return [];
+      }
+    };
+    return [...list('.', (n) => n.endsWith('.json') || n.includes('.onnx')), ...list('onnx', () => true)].sort();
+  },
   webviewFiles(model, options) {
     const dir = model.location;
     const page = options.webview ?? { runtime: 'wasm' };
