@@ -7,6 +7,7 @@ import { completeSelection } from './vscode/completeSelection';
 import { CONTINUE_WITH_COMMAND, continueWith } from './vscode/continueWith';
 import { downloadModelCommand, downloadsDir } from './vscode/downloadModel';
 import { ModelService } from './vscode/modelService';
+import { RecentModels } from './vscode/recentModels';
 import { selectModel } from './vscode/selectModel';
 import { registerShannonGame } from './vscode/shannonPanel';
 import { ShannonStore } from './vscode/shannonStore';
@@ -30,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const hosts = new WebviewHosts();
   const models = new ModelService(modelsDir, context.extensionUri, log, hosts, context.secrets);
   const dirs: ModelDirs = { embedded: modelsDir, downloaded: downloadsDir(context), trained: path.join(context.globalStorageUri.fsPath, 'trained') };
+  const recentModels = new RecentModels(context.globalState);
+  context.subscriptions.push(models.onDidLoadSpec((spec) => recentModels.add(spec)));
   const heatmap = new TokenHeatmap(models, log);
   const activeEditor = () => {
     const e = vscode.window.activeTextEditor;
@@ -56,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): void {
     createModelStatusBar(models),
     command('lmPlayground.completeSelection', () => completeSelection(models, log)),
     command(CONTINUE_WITH_COMMAND, (args) => continueWith(models, log, args)),
-    command('lmPlayground.selectModel', () => selectModel(models, dirs, context.secrets)),
+    command('lmPlayground.selectModel', () => selectModel(models, dirs, context.secrets, recentModels)),
     command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
     heatmap,
     trackHeatmapContext(heatmap),

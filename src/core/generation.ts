@@ -189,6 +189,7 @@ export async function generate(
 
   const window = model.info.capabilities.context === 'window' ? model.info.contextLength : 0;
   const completions: Completion[] = [];
+  const row = model.nextLogProbsInto ? new Float64Array(model.vocabSize) : undefined;
   let yielded = Date.now();
   for (let index = 0; index < (options.numCompletions ?? 1); index++) {
     // Each completion starts from a fresh run of the prompt, so that a seed gives the same text
@@ -218,7 +219,9 @@ export async function generate(
       // here rather than left to its cache, which may hold another run's window: the numbers then
       // depend on the prompt and the tokens alone, and the inside panel can read the same window.
       if (window && ids.length - windowStart > window) windowStart = nextWindowStart(ids.length, window);
-      const logProbs = await model.nextLogProbs(windowStart ? ids.slice(windowStart) : ids, hooks.signal);
+      const context = windowStart ? ids.slice(windowStart) : ids;
+      // Read within the step only (the token's log-prob, its alternatives): one row serves every step.
+      const logProbs = row ? (await model.nextLogProbsInto!(context, row, hooks.signal), row) : await model.nextLogProbs(context, hooks.signal);
       const id = sampleToken(applyLogitsProcessors(processors, logProbs, { generated: tokens }), options, random);
       // As it continues the tokens before it, so that the tokens spell the completion's text.
       const shown = model.tokenizer.continuation(generated, id, precededByText);

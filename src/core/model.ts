@@ -90,6 +90,12 @@ export interface LanguageModel {
   /** Natural-log probabilities of every vocabulary token after `context`. */
   nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array>;
   /**
+   * The same numbers as nextLogProbs, written into `out` (vocabSize entries, the caller's): a
+   * decode loop reuses one row for all its steps instead of a new one each step (garbage that a
+   * step of a large vocabulary's model then collects).
+   */
+  nextLogProbsInto?(context: readonly number[], out: Float64Array, signal?: CancelSignal): Promise<void>;
+  /**
    * Log-probability (nats) of each token `ids[i]` given `ids[0..i)`, for i in [from, ids.length).
    * Result index 0 corresponds to `from`.
    */

@@ -82,18 +82,41 @@ export class TokenHeatmap implements vscode.Disposable {
     this.subscriptions.push(
       vscode.workspace.onDidChangeTextDocument((e) => this.changed(e)),
       vscode.workspace.onDidCloseTextDocument((d) => this.clearDocument(d)),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.paintAll()),
+      vscode.window.onDidChangeVisibleTextEditors(() => {
+        this.paintAll();
+        this.rescoreForModel();
+      }),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateLegend()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('lmPlayground.heatmap')) return;
         this.paintAll();
         this.updateLegend();
       }),
-      models.onDidChangeModel(() => {
-        // Colours from another model would be wrong: score again with the new one.
-        for (const [uri, s] of this.states) if (s.model !== models.current) this.rescoreLater(uri, 0);
-      }),
+      models.onDidChangeModel(() => this.rescoreForModel()),
     );
+  }
+
+  /**
+   * Colours from another model would be wrong: documents in sight are scored again with the new
+   * one; the others stop, and are scored again when shown (a slow model would otherwise hold its
+   * engine for minutes on tabs nobody looks at, and the hovers in sight would wait behind them).
+   */
+  private rescoreForModel(): void {
+    const current = this.models.current;
+    const visible = new Set(vscode.window.visibleTextEditors.map((e) => e.document.uri.toString()));
+    for (const [uri, s] of this.states) {
+      if (s.model === current) continue;
+      if (visible.has(uri)) {
+        if (!s.timer) this.rescoreLater(uri, 0);
+      } else {
+        if (s.timer) clearTimeout(s.timer);
+        s.timer = undefined;
+        if (s.job) {
+          s.job.byEdit = true;
+          s.job.cancelled = true;
+        }
+      }
+    }
   }
 
   /** The status bar legend: the four colours and the tokens each stands for, with the current settings. */
@@ -307,6 +330,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
     const before = this.contextBefore(document, s.scopeStart, model);
     const sameContext = before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
+    if (model !== s.model) this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again with ${model.info.name}`);
     const plan = model === s.model && sameContext ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };
     const logProbs = new Float64Array(tokens.length);
     const ranks = new Int32Array(tokens.length);

@@ -27,6 +27,9 @@ export class ModelService implements vscode.Disposable {
   private lastError: string | undefined;
   private readonly changed = new vscode.EventEmitter<LanguageModel | undefined>();
   readonly onDidChangeModel = this.changed.event;
+  private readonly loadedSpec = new vscode.EventEmitter<string>();
+  /** A model loaded from this spec (the setting's, made absolute): not a fallback to the default. */
+  readonly onDidLoadSpec = this.loadedSpec.event;
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The playground page whose GPU runs a model (device auto). */
   private readonly gpuHostOf = new WeakMap<LanguageModel, EngineWebview>();
@@ -182,6 +185,7 @@ export class ModelService implements vscode.Disposable {
         `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${model instanceof WorkerLanguageModel ? 'in a worker thread' : "on the extension host's thread"}; ${describeHold(stopWatch())}`,
       );
       this.changed.fire(model);
+      this.loadedSpec.fire(spec);
       if (model.info.warning) {
         this.log.warn(`${model.info.name}: ${model.info.warning}`);
         void vscode.window.showWarningMessage(`LM Playground: ${model.info.name}: ${model.info.warning}.`);

@@ -1,8 +1,9 @@
 /** LM: Select Model — embedded and downloaded models, or a model file on disk; writes the `lmPlayground.model` setting. */
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { modelFileExtensions, modelKindsLabel } from '../node/backends/registry';
 import { findLocalGgufModels, ggufSearchFolders } from '../node/localGgufModels';
-import { modelFacts } from '../node/modelLoader';
+import { modelFacts, recognizeModel } from '../node/modelLoader';
 import { formatBytes } from '../core/modelLimits';
 import { describeFacts } from '../node/modelSummary';
 import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog';
@@ -10,6 +11,7 @@ import type { ModelService } from './modelService';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
 import { SECTION, dtypeSetting } from './settings';
 import { addRemoteModel } from './remoteModels';
+import type { RecentModels } from './recentModels';
 import { isRemoteSpec, parseRemoteRef } from '../core/remote/remoteRef';
 
 /** What each embedded model is good for, in a sentence. */
@@ -65,7 +67,19 @@ function activeServer(spec: string): { model: string; baseUrl: string } | undefi
   }
 }
 
-export async function selectModel(models: ModelService, dirs: ModelDirs, secrets: vscode.SecretStorage): Promise<void> {
+/** A model file or folder used before, as a row: its name, where it is, what its files say. */
+function recentItem(spec: string, active: boolean, dtype: DtypeRequest): vscode.QuickPickItem & { spec: string } {
+  let label = path.basename(spec);
+  try {
+    label = recognizeModel(spec).name;
+  } catch {
+    // not recognised any more: its path's last part
+  }
+  const facts = modelFacts(spec, dtype);
+  return { label, description: `${active ? 'active · ' : ''}used before · ${spec}`, detail: facts ? describeFacts(facts) : spec, spec };
+}
+
+export async function selectModel(models: ModelService, dirs: ModelDirs, secrets: vscode.SecretStorage, recent: RecentModels): Promise<void> {
   const browse = '$(folder-opened) Browse for a model file or folder…';
   const findGguf = '$(search) Find GGUF models…';
   const remote = '$(cloud) Add remote model…';
@@ -76,6 +90,9 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
     detail: modelDetail(m, dirs, dtype),
     spec: m.spec,
   }));
+  // Files and folders run before (the active one among them), after the catalog's own.
+  const listed = new Set(items.map((i) => i.spec));
+  for (const spec of recent.list()) if (!listed.has(spec)) items.push(recentItem(spec, spec === models.spec, dtype));
   // The active model on a server has a row of its own (not the local model of the same name).
   const server = activeServer(models.spec);
   if (server)

@@ -96,6 +96,19 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     );
     await wb.screenshot('gguf-heatmap');
   });
+  it('LM: Select Model lists the GGUF file it runs (used before, active), so going back is one pick', async function () {
+    const { wb } = session;
+    await wb.runCommand('LM: Select Model');
+    const row = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-llama-f32' }).first();
+    await row.waitFor();
+    const text = (await row.innerText()).replace(/\u00a0/g, ' ');
+    assert.match(text, /active · used before/, text);
+    assert.ok(text.includes(MODEL), `the row names the file: ${text}`);
+    await wb.screenshot('gguf-select-model-recent');
+    await wb.page.keyboard.press('Escape');
+    await wb.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  });
+
   it('runs in the playground through the extension: greedy and sampled completions are the CLI’s', async function () {
     const { wb } = session;
     const playground = await wb.openPlayground();

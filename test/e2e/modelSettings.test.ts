@@ -31,6 +31,11 @@ describe('Model settings and devices in code-server', function () {
       await wb.hover().filter({ hasText: name }).waitFor();
       await wb.page.mouse.move(5, 5);
     };
+    // A heat-map on a document then out of sight (another in the same group).
+    await wb.openFile('mouse.txt');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    await decorated.first().waitFor();
     await wb.openFile('sentences.txt');
     await hoverModel('ngram-classics');
     await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
@@ -38,6 +43,18 @@ describe('Model settings and devices in code-server', function () {
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'gpt-classics' }).first().click();
     await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · native' }).first().waitFor({ timeout: 120_000 });
     await hoverModel('gpt-classics');
+    // Out of sight, its heat-map waits for the new model until shown (a slow model would hold the engine for minutes).
+    const rescored = /heat-map of mouse\.txt: scored again with gpt-classics/;
+    assert.doesNotMatch(server.extensionLogs(400), rescored, 'a heat-map out of sight was scored again with the new model');
+    await wb.openFile('mouse.txt');
+    const deadline = Date.now() + 120_000;
+    while (!rescored.test(server.extensionLogs(400))) {
+      assert.ok(Date.now() < deadline, `the shown heat-map was not scored again with the new model:\n${server.extensionLogs(60)}`);
+      await wb.page.waitForTimeout(250);
+    }
+    await decorated.first().waitFor();
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await wb.openFile('sentences.txt');
     const row = await settingsRow();
     await row.locator('input').first().waitFor();
     assert.strictEqual(await row.locator('input').first().inputValue(), 'gpt-classics');

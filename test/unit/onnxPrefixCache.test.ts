@@ -205,4 +205,40 @@ describe('a transformer keeps the last sequence it ran: later requests run only 
       }
     }
   });
+
+  for (const name of ['tiny-llama', 'tiny-qwen2']) {
+    it(`${name}: a decode step written into the caller's row (nextLogProbsInto) has nextLogProbs' numbers to the bit, and leaves the cache as it does`, async () => {
+      const a = await open(name);
+      const b = await open(name);
+      try {
+        const doc = ids(name).slice(0, 40);
+        const row = new Float64Array(b.lm.vocabSize);
+        // A prefill, then decode steps of one token each, then the same context again (answered from the cache).
+        // [context length, tokens its forward passes run]
+        const steps: [number, number][] = [
+          [20, 20],
+          [21, 1],
+          [22, 1],
+          [23, 1],
+          [30, 7],
+          [30, 0],
+        ];
+        for (const [end, runs] of steps) {
+          const expected = await a.lm.nextLogProbs(doc.slice(0, end));
+          assert.strictEqual(await tokensRun(b.ran, () => b.lm.nextLogProbsInto(doc.slice(0, end), row)), runs, `${end} tokens of context`);
+          for (let i = 0; i < row.length; i++)
+            assert.ok(Object.is(row[i], expected[i]), `${end} tokens: entry ${i} is ${row[i]}, nextLogProbs gives ${expected[i]}`);
+        }
+        // The cache's own distribution, asked for after a step written into the row: the same numbers, no forward pass.
+        const again = await tokensRun(b.ran, async () =>
+          assert.deepStrictEqual(await b.lm.nextLogProbs(doc.slice(0, 30)), await a.lm.nextLogProbs(doc.slice(0, 30))),
+        );
+        assert.strictEqual(again, 0);
+        await assert.rejects(b.lm.nextLogProbsInto(doc.slice(0, 31), new Float64Array(3)), /the row has 3 entries, the vocabulary \d+/);
+      } finally {
+        await a.lm.dispose();
+        await b.lm.dispose();
+      }
+    });
+  }
 });

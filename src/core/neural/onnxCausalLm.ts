@@ -210,8 +210,8 @@ interface Cache {
   ids: number[];
   windowStart: number;
   past: Tensor[];
-  /** The distribution (log-probs) after the last token. */
-  last: Float64Array;
+  /** The distribution after the last token. */
+  last: LastRow;
   /** Token t's log-prob given the window before it, NaN where it was not computed (windowStart < t < ids.length). */
   logProbs: Float64Array;
   /** Token t's rank, 0 where it was not computed. */
@@ -492,11 +492,7 @@ export class OnnxCausalLm implements LanguageModel {
    * sequence (a hover on an earlier word): the longer one stays. Every number is the one a run
    * from the window's start gives: a token's row depends only on the tokens before it.
    */
-  private async run(
-    ids: readonly number[],
-    windowStart: number,
-    request: RunRequest,
-  ): Promise<{ last: Float64Array; logProbs: Float64Array; ranks: Int32Array }> {
+  private async run(ids: readonly number[], windowStart: number, request: RunRequest): Promise<{ last: LastRow; logProbs: Float64Array; ranks: Int32Array }> {
     const end = ids.length;
     const V = this.config.vocabSize;
     const c = this.cache;
@@ -521,8 +517,8 @@ export class OnnxCausalLm implements LanguageModel {
     };
     // The cache's last distribution is the row of its last token: a sequence that goes on from it starts there.
     if (c && shared === c.ids.length && rowsFrom === shared - 1) {
-      score(shared, c.last, 0, true);
-      request.each?.(shared, c.last);
+      score(shared, c.last.logProbs(), 0, true);
+      request.each?.(shared, c.last.logProbs());
       rowsFrom = shared;
     }
     let keep = Math.min(shared, rowsFrom);
@@ -537,7 +533,7 @@ export class OnnxCausalLm implements LanguageModel {
       past = this.emptyPast();
     } else past = c.past.map((t) => this.cachePrefix(t, keep - windowStart));
     const fresh = ids.slice(keep);
-    let last: Float64Array = new Float64Array(0);
+    let last = new LastRow(new Float32Array(0));
     let row: Float64Array = new Float64Array(request.each ? V : 0);
     const present = await this.prefill(fresh, keep - windowStart, past, rowsFrom - keep, (logits, first) => {
       const rows = logits.length / V;
@@ -547,7 +543,8 @@ export class OnnxCausalLm implements LanguageModel {
         score(i + 1, logits, r * V, false);
         // One row at a time, reused: nothing per token outlives the call.
         if (request.each && i + 1 >= (request.scoresFrom ?? end) && i + 1 < end) request.each(i + 1, (row = logSoftmaxRow(logits, r * V, V, row)));
-        if (i === end - 1) last = logSoftmaxRow(logits, r * V, V);
+        // Its log-softmax is computed when asked for: a decode step writes it into the caller's row (nextLogProbsInto).
+        if (i === end - 1) last = new LastRow(rows === 1 ? logits : logits.slice(r * V, (r + 1) * V));
       }
     });
     if (past !== c?.past) for (const t of past) disposeTensor(t);
@@ -621,21 +618,29 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
-    return this.exclusive(async () => {
-      throwIfCancelled(signal);
-      if (context.length === 0) throw new Error('a neural model needs at least one context token');
-      const c = this.cache;
-      const max = this.window;
-      // A context that fits the cached window keeps its start; a longer one restarts at half a
-      // window, so that later steps reuse it.
-      const windowStart =
-        c && context.length - c.windowStart <= max && c.windowStart < context.length && sharedPrefix(context, c.ids, context.length) > c.windowStart
-          ? c.windowStart
-          : context.length <= max
-            ? 0
-            : nextWindowStart(context.length, max);
-      return (await this.run(context, windowStart, {})).last;
-    });
+    return this.exclusive(async () => (await this.runNext(context, signal)).logProbs());
+  }
+
+  async nextLogProbsInto(context: readonly number[], out: Float64Array, signal?: CancelSignal): Promise<void> {
+    if (out.length !== this.config.vocabSize) throw new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.config.vocabSize}`);
+    return this.exclusive(async () => void (await this.runNext(context, signal)).logProbsInto(out));
+  }
+
+  /** The distribution after `context`, in the window its steps share. */
+  private async runNext(context: readonly number[], signal?: CancelSignal): Promise<LastRow> {
+    throwIfCancelled(signal);
+    if (context.length === 0) throw new Error('a neural model needs at least one context token');
+    const c = this.cache;
+    const max = this.window;
+    // A context that fits the cached window keeps its start; a longer one restarts at half a
+    // window, so that later steps reuse it.
+    const windowStart =
+      c && context.length - c.windowStart <= max && c.windowStart < context.length && sharedPrefix(context, c.ids, context.length) > c.windowStart
+        ? c.windowStart
+        : context.length <= max
+          ? 0
+          : nextWindowStart(context.length, max);
+    return (await this.run(context, windowStart, {})).last;
   }
 
   async spanScores(ids: readonly number[], from: number, distAt: number, signal?: CancelSignal): Promise<SpanScores> {
@@ -826,6 +831,24 @@ function sharedPrefix(a: readonly number[], b: readonly number[], limit: number)
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/**
+ * The distribution after a sequence's last token: its logits, and their log-softmax, computed once
+ * and only when asked for (a decode step writes it into its own row instead, allocating none).
+ */
+class LastRow {
+  private computed: Float64Array | undefined;
+  constructor(private readonly logits: Float32Array) {}
+  /** The log-probs: the same array on every call (the cache's; callers do not change it). */
+  logProbs(): Float64Array {
+    return (this.computed ??= logSoftmaxRow(this.logits, 0, this.logits.length));
+  }
+  /** The same numbers written into `out`, whose length is the vocabulary's. */
+  logProbsInto(out: Float64Array): void {
+    if (this.computed) out.set(this.computed);
+    else logSoftmaxRow(this.logits, 0, this.logits.length, out);
+  }
 }
 
 function logSoftmaxRow(data: Float32Array, offset: number, V: number, out: Float64Array = new Float64Array(V)): Float64Array {
