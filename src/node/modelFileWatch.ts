@@ -30,16 +30,20 @@ export function modelFileSignature(files: string | readonly string[]): string | 
 
 /**
  * Calls `onChange` when the files differ from `loaded` (their signature when the model was read;
- * by default, now) and have then stayed the same for one poll.
+ * by default, now) and have then stayed the same for one poll; `onGone` once when they cannot be
+ * read for two polls in a row (deleted or moved: a model read into memory runs on, but will not
+ * load again), and again only after they were back.
  */
 export class ModelFileWatch {
   private previous: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private goneSaid = false;
 
   constructor(
     readonly files: string | readonly string[],
     private readonly onChange: () => void,
     private loaded: string | undefined = modelFileSignature(files),
+    private readonly onGone?: () => void,
   ) {
     this.previous = loaded;
   }
@@ -47,7 +51,17 @@ export class ModelFileWatch {
   /** Looks at the files once. */
   poll(): void {
     const now = modelFileSignature(this.files);
-    const settled = now !== undefined && now === this.previous;
+    if (now === undefined) {
+      // Two polls: a file replaced by a rename is missing for an instant at most.
+      if (this.previous === undefined && !this.goneSaid) {
+        this.goneSaid = true;
+        this.onGone?.();
+      }
+      this.previous = now;
+      return;
+    }
+    this.goneSaid = false;
+    const settled = now === this.previous;
     this.previous = now;
     if (settled && now !== this.loaded) {
       this.loaded = now;

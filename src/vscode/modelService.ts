@@ -330,6 +330,13 @@ export class ModelService implements vscode.Disposable {
         });
       },
       loaded,
+      () => {
+        if (this.model !== model) return;
+        this.log.warn(`${files.length === 1 ? files[0] : what} cannot be read any more (deleted or moved)`);
+        void vscode.window.showWarningMessage(
+          `LM Playground: ${files.length === 1 ? files[0] : what} was deleted or moved. ${model.info.name} runs on from memory, but will not load again (after a window reload or a model change) until ${files.length === 1 ? 'it is' : 'they are'} back.`,
+        );
+      },
     ).start();
   }
 

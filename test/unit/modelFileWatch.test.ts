@@ -48,15 +48,24 @@ describe('watching the active model’s file', function () {
     assert.strictEqual(changes, 2, 'a replaced file was not reported');
   });
 
-  it('says nothing while the file is gone, and reports it when it is back; a change before the watch began counts', () => {
+  it('says once that the file is gone (not a change), and reports it when it is back; a change before the watch began counts', () => {
     const file = path.join(dir, 'model.gguf');
     fs.copyFileSync(gguf('tiny-llama-f32'), file);
     let changes = 0;
-    const watch = new ModelFileWatch(file, () => changes++);
+    let gone = 0;
+    const watch = new ModelFileWatch(
+      file,
+      () => changes++,
+      undefined,
+      () => gone++,
+    );
     fs.rmSync(file);
     watch.poll();
+    assert.strictEqual(gone, 0, 'gone at one poll: a rename over it is missing for an instant');
     watch.poll();
-    assert.strictEqual(changes, 0, 'a removed file was reported');
+    watch.poll();
+    assert.strictEqual(changes, 0, 'a removed file was reported as a change');
+    assert.strictEqual(gone, 1, 'a removed file was not said to be gone, once');
     fs.copyFileSync(gguf('tiny-llama-f32'), file);
     watch.poll();
     watch.poll();
