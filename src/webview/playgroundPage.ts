@@ -968,6 +968,17 @@ const earlier = vscode.getState();
 writeQuery(earlier?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
 const earlierResults = earlier ? earlier.results : config.results;
 if (earlierResults) restoreResults(earlierResults, 'the kept results', 'Restored from the last session');
+/** Where this page's own engine runs (found once the adapter is known). */
+let pageEngine: string | undefined;
+/** Before the first run: where the chosen model will run (a host model's is the extension, not this page's engine). */
+function showIdleStatus(): void {
+  if (loadedSpec) return;
+  const m = config.models.find((x) => x.spec === modelSelect.value);
+  if (m?.host)
+    status.textContent =
+      m.backend === 'remote' ? `${m.label} runs on its server; it opens on the first run` : `${m.label} runs in the extension host; it loads on the first run`;
+  else status.textContent = pageEngine ? `engine: ${pageEngine}; the model loads on the first run` : 'engine: looking for a WebGPU adapter…';
+}
 status.textContent = 'engine: looking for a WebGPU adapter…';
 void webGpuAdapter().then((adapter) => {
   // Only a real GPU may host the editor's model (device auto); a software adapter runs here only when the setting says webgpu.
@@ -980,5 +991,7 @@ void webGpuAdapter().then((adapter) => {
       : webgpu || config.device === 'webgpu'
         ? `WebGPU available in this window (${adapter.name})`
         : `software WebGPU adapter (${adapter.name}): WebAssembly`;
-  if (!loadedSpec) status.textContent = `engine: ${here}; the model loads on the first run`;
+  pageEngine = here;
+  showIdleStatus();
 });
+modelSelect.addEventListener('change', () => showIdleStatus());

@@ -115,6 +115,8 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     const { frame } = playground;
     // The setting's model is the page's default: a GGUF file, which only the extension can run.
     assert.strictEqual(await playground.model(), MODEL);
+    // Before the first run the page says where it will run (not this page's WebAssembly engine).
+    await frame.locator('#engine-status', { hasText: 'runs in the extension host; it loads on the first run' }).waitFor();
     const prompt = 'the mouse ate the';
     for (const [temperature, seed] of [
       ['0', '0'],
