@@ -2,6 +2,7 @@
  * Page of the Shannon game panel: shows the game the extension sends and sends back the keys the
  * player types. UI from @vscode-elements/elements (follows the editor's theme), chart by Chart.js.
  */
+import { PlayClock } from './playClock';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -176,6 +177,9 @@ function renderSources(view: ShannonView): void {
   sourceSelect.value = view.sources[Math.min(1, view.sources.length - 1)].id;
 }
 
+/** How long the model's play has left, from its speed so far in this game. */
+const playClock = new PlayClock();
+
 function render(view: ShannonView): void {
   renderSources(view);
   const g = view.game;
@@ -236,7 +240,7 @@ function render(view: ShannonView): void {
   progress.textContent = view.model.error
     ? `The model could not play: ${view.model.error}`
     : view.model.total > 0
-      ? `The model has played ${view.model.computed} of ${view.model.total} characters${view.model.computed < view.model.total ? '…' : '.'} ` +
+      ? `The model has played ${view.model.computed} of ${view.model.total} characters${view.model.computed < view.model.total ? '…' : '.'}${playClock.timeLeft(view.model.computed, view.model.total)} ` +
         `Its cross-entropy over them: ${bits(view.model.bitsPerChar)} bits/char.${s && s.played ? ' The columns compare the characters you have played.' : ''}`
       : '';
   pooled.textContent = view.pooled.length
