@@ -14,6 +14,9 @@ import { looksBinary } from './textWindow';
 const DELAY_MS = 600;
 /** Scoring asks the model in pieces of about this long, so a hover waits behind one piece at most. */
 const PIECE_MS = 200;
+/** The item's icon beside a number of the text as it is, and beside one of the text before an edit. */
+const SHOWN = '$(pulse)';
+const RECOMPUTING = '$(sync~spin)';
 
 export function createDocumentMetrics(models: ModelService, log: vscode.LogOutputChannel): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('lmPlayground.metrics', vscode.StatusBarAlignment.Right, 98);
@@ -86,7 +89,7 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
       const { summary } = await scoreText(model, text, { signal: mine, pieceMs: PIECE_MS });
       if (mine.cancelled) return;
       if (job === mine) job = undefined;
-      item.text = `$(pulse) ${summary.bitsPerChar.toFixed(2)} bits/char`;
+      item.text = `${SHOWN} ${summary.bitsPerChar.toFixed(2)} bits/char`;
       shownFor = model;
       shownKey = mine.key;
       const tooltip = new vscode.MarkdownString(
@@ -124,7 +127,10 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
       if (e.textEditor === vscode.window.activeTextEditor) schedule();
     }),
     vscode.workspace.onDidChangeTextDocument((e) => {
-      if (e.document === vscode.window.activeTextEditor?.document) schedule();
+      if (e.document !== vscode.window.activeTextEditor?.document || e.contentChanges.length === 0) return;
+      // The number shown is of the text before the edit: marked as being computed again until the new one arrives.
+      if (item.text.startsWith(SHOWN)) item.text = item.text.replace(SHOWN, RECOMPUTING);
+      schedule();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) schedule(0, true);

@@ -3,6 +3,7 @@
  * A model that fails to load is reported and the previous one stays active; when there is none
  * (the first load, e.g. after a window reload with a bad setting) the embedded default runs instead.
  */
+import { runsInNodeProcess } from '../node/workerHost';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { WorkerLanguageModel, type EngineHealth } from '../core/engine/engineClient';
@@ -182,7 +183,7 @@ export class ModelService implements vscode.Disposable {
       this.failedKey = undefined;
       this.lastError = undefined;
       this.log.info(
-        `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${model instanceof WorkerLanguageModel ? 'in a worker thread' : "on the extension host's thread"}; ${describeHold(stopWatch())}`,
+        `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${model instanceof WorkerLanguageModel ? (runsInNodeProcess(recognizeModel(spec, this.modelsDir).backend) ? 'in a child process' : 'in a worker thread') : "on the extension host's thread"}; ${describeHold(stopWatch())}`,
       );
       this.changed.fire(model);
       this.loadedSpec.fire(spec);

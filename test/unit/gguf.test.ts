@@ -15,7 +15,7 @@ import { CancelledError, ModelFormatError } from '../../src/core/errors';
 import { WorkerLanguageModel } from '../../src/core/engine/engineClient';
 import type { LanguageModel } from '../../src/core/model';
 import { ggufBackend } from '../../src/node/backends/ggufBackend';
-import { ggufShape, openGguf, readGgufHeader, refuseWhatLlamaAborts } from '../../src/node/gguf/ggufFile';
+import { ggufShape, openGguf, readGgufHeader, refuseNonCausal, refuseWhatLlamaAborts } from '../../src/node/gguf/ggufFile';
 import type { GgufLanguageModel, GgufModelSetup } from '../../src/node/gguf/ggufLanguageModel';
 import { minPFor, rankFromCounts, stepFloat32 } from '../../src/node/gguf/minPThreshold';
 import { getLlama } from '../../src/node/gguf/llamaRuntime';
@@ -199,6 +199,31 @@ describe('GGUF header and tokenizer (core)', () => {
         (m.get('tokenizer.ggml.tokens') as string[]).map((t) => (t === '<0x0A>' ? 'zq0Azq' : t)),
       );
     refused('tiny-llama-f32', noLineBreak, /no token for a line break/);
+    // Hostile round 3 (M1): four more, each a GGML_ASSERT that ended `lmp` with exit 134.
+    refused('tiny-llama-f32', (m) => m.set('llama.feed_forward_length', 0), /llama\.feed_forward_length is 0/);
+    refused('tiny-llama-f32', (m) => (m.set('llama.expert_used_count', 2), m.set('llama.expert_count', 0)), /expert_used_count is 2, more than its 0 experts/);
+    refused('tiny-qwen2-f32', (m) => m.set('qwen2.expert_used_count', 3), /expert_used_count is 3, more than its 0 experts/);
+    refused('tiny-llama-f32', (m) => m.set('llama.rope.scaling.type', 'bogus'), /rope\.scaling\.type is "bogus", not one of none, linear, yarn, longrope/);
+    refuseWhatLlamaAborts(edited('tiny-llama-f32', (m) => m.set('llama.rope.scaling.type', 'linear')));
+    refuseWhatLlamaAborts(edited('tiny-llama-f32', (m) => (m.set('llama.expert_used_count', 2), m.set('llama.expert_count', 8))));
+    const twice = (m: Map<string, unknown>) => {
+      const tokens = [...(m.get('tokenizer.ggml.tokens') as string[])];
+      tokens[301] = tokens[300];
+      m.set('tokenizer.ggml.tokens', tokens);
+    };
+    refused('tiny-llama-f32', twice, /has the token .* twice \(ids 300 and 301\)/);
+  });
+
+  it('refuses a model whose attention is not causal (an embedding model’s header: its numbers would mean nothing; hostile round 3, M4)', () => {
+    const meta = readGgufHeader(gguf('tiny-qwen2-f32'));
+    refuseNonCausal(meta);
+    meta.header.metadata.set('qwen2.attention.causal', true);
+    refuseNonCausal(meta);
+    meta.header.metadata.set('qwen2.attention.causal', false);
+    assert.throws(
+      () => refuseNonCausal(meta),
+      (e: Error) => e instanceof ModelFormatError && /qwen2\.attention\.causal is false: an encoder or embedding model/.test(e.message),
+    );
   });
 
   it('refuses a byte-level vocabulary without a token for a byte text can hold, naming the byte (hostile G6: it was dropped from the text)', () => {

@@ -131,13 +131,46 @@ export function refuseWhatLlamaAborts(meta: GgufMetadata): void {
   float(`${arch}.attention.layer_norm_rms_epsilon`, (v) => Number.isFinite(v) && v >= 0, 'a finite epsilon ≥ 0');
   float(`${arch}.attention.layer_norm_epsilon`, (v) => Number.isFinite(v) && v >= 0, 'a finite epsilon ≥ 0');
   float(`${arch}.rope.freq_base`, (v) => Number.isFinite(v) && v > 0, 'a finite base > 0');
+  // A single width (arrays per layer may hold 0); an expert count within the experts there are.
+  if (!Array.isArray(meta.header.metadata.get(`${arch}.feed_forward_length`))) positive(`${arch}.feed_forward_length`);
+  const used = meta.optionalInt(`${arch}.expert_used_count`) ?? 0;
+  const experts = meta.optionalInt(`${arch}.expert_count`) ?? 0;
+  if (used > experts) fail(`${arch}.expert_used_count is ${used}, more than its ${experts} experts (${arch}.expert_count)`);
+  const scaling = meta.header.metadata.get(`${arch}.rope.scaling.type`);
+  if (scaling !== undefined && !ROPE_SCALING_TYPES.includes(scaling as string)) {
+    fail(`${arch}.rope.scaling.type is ${JSON.stringify(scaling)}, not one of ${ROPE_SCALING_TYPES.join(', ')}`);
+  }
   if (meta.string('tokenizer.ggml.model', undefined) === 'llama') {
     const tokens = meta.header.metadata.get('tokenizer.ggml.tokens');
     if (Array.isArray(tokens) && !tokens.includes('<0x0A>') && !tokens.includes('\n')) {
       fail('its SentencePiece vocabulary has no token for a line break (neither "<0x0A>" nor "\\n")');
     }
+    if (Array.isArray(tokens)) {
+      const seen = new Map<unknown, number>();
+      tokens.forEach((t, id) => {
+        const first = seen.get(t);
+        if (first !== undefined) fail(`its SentencePiece vocabulary has the token ${JSON.stringify(t)} twice (ids ${first} and ${id})`);
+        seen.set(t, id);
+      });
+    }
   }
 }
+
+/**
+ * A model whose attention sees the tokens after each position (an encoder, an embedding model:
+ * `attention.causal` false) would "predict" tokens it sees: its numbers would mean nothing.
+ */
+export function refuseNonCausal(meta: GgufMetadata): void {
+  if (meta.header.metadata.get(`${meta.architecture}.attention.causal`) === false) {
+    throw new ModelFormatError(
+      `${meta.architecture}.attention.causal is false: an encoder or embedding model, whose attention sees the tokens it would predict, is not a language model to score text with`,
+      meta.file,
+    );
+  }
+}
+
+/** The RoPE scaling types llama.cpp knows (another one is a failed assertion there). */
+const ROPE_SCALING_TYPES: readonly string[] = ['none', 'linear', 'yarn', 'longrope'];
 
 /** As every neural model's, the tokenizer reads the document's CRLF and CR line breaks as LF. */
 function tokenizerOf(meta: GgufMetadata): { vocab: GgufTokenizer; tokenizer: Tokenizer } {
@@ -176,6 +209,7 @@ export async function openGguf(file: string, name: string, options: { threads?: 
   const meta = readGgufHeader(file);
   const shape = ggufShape(meta);
   refuseWhatLlamaAborts(meta);
+  refuseNonCausal(meta);
   const { vocab, tokenizer } = tokenizerOf(meta);
   const llama = await getLlama();
   takeLlamaErrors();
