@@ -6,15 +6,40 @@
  * the supervisor reports.
  */
 import { fork, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import type { EngineResponse } from '../core/engine/protocol';
 import type { EngineWorkerEvents, EngineWorkerHandle } from '../core/engine/supervisor';
 
-/** Seams for the tests: another entry script, more environment, each process as it starts. */
+/** Seams for the tests: another entry script, more environment, each process as it starts, the watchdog's times. */
 export interface EngineProcessOptions {
   script?: string;
   env?: Record<string, string>;
   onSpawn?: (child: ChildProcess) => void;
+  /** How long a process may use no CPU while a request waits before it counts as hung. */
+  hangMs?: number;
+  /** How often the watchdog looks. */
+  watchMs?: number;
+}
+
+/**
+ * A process that uses no CPU for this long while a request waits is stopped (SIGSTOP) or
+ * deadlocked: it would leave hovers on "Loading…" for ever. A computing one uses CPU all along,
+ * even on a loaded machine at its lower priority.
+ */
+export const ENGINE_HANG_MS = 30_000;
+const WATCH_MS = 5_000;
+
+/** The CPU time a process has used, in clock ticks (Linux /proc); undefined elsewhere or once it is gone. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis: state is the 3rd field, utime and stime the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bytes of the child's output kept for the exit reason: a failed assertion's lines come last. */
@@ -37,16 +62,52 @@ export function spawnEngineProcess(events: EngineWorkerEvents, options: EnginePr
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let failure: Error | undefined;
+  let hung: string | undefined;
+  // Requests sent and not yet answered (a final answer: not a generation's partial one).
+  const waiting = new Set<number>();
+  let lastCpu: number | undefined;
+  let lastProgress = Date.now();
+  const hangMs = options.hangMs ?? ENGINE_HANG_MS;
+  const watchdog = setInterval(() => {
+    if (waiting.size === 0 || child.pid === undefined) return;
+    const cpu = cpuTicks(child.pid);
+    if (cpu === undefined) return;
+    if (cpu !== lastCpu) {
+      lastCpu = cpu;
+      lastProgress = Date.now();
+    } else if (Date.now() - lastProgress >= hangMs) {
+      hung = `it used no CPU for ${Math.round(hangMs / 1000)} s while a request waited (stopped or deadlocked), so it was ended`;
+      clearInterval(watchdog);
+      child.kill('SIGKILL');
+    }
+  }, options.watchMs ?? WATCH_MS);
+  // A watchdog must not keep the host (the CLI, a test) alive.
+  watchdog.unref();
   // A failed start or a message that could not be sent; 'close' follows a process that ended.
   child.on('error', (e) => (failure ??= e));
-  child.on('message', (res: EngineResponse) => events.message(res));
+  child.on('message', (res: EngineResponse) => {
+    if (!('partial' in res)) waiting.delete(res.id);
+    events.message(res);
+  });
   // After 'exit' and the end of its output: the tail is complete.
-  child.once('close', (code, signal) => events.exited(endReason(code, signal, tail, failure)));
+  child.once('close', (code, signal) => {
+    clearInterval(watchdog);
+    events.exited(hung ?? endReason(code, signal, tail, failure));
+  });
   options.onSpawn?.(child);
   return {
     // Copied, not transferred: a process shares no memory with its host.
     post: (req) => {
-      if (child.connected) child.send(req);
+      if (!child.connected) return;
+      if (req.op !== 'cancel') {
+        // Timed from the first request after an idle spell: the time before it is no hang.
+        if (waiting.size === 0) {
+          lastCpu = undefined;
+          lastProgress = Date.now();
+        }
+        waiting.add(req.id);
+      }
+      child.send(req);
     },
     // It answered `dispose` (its model released) and did not exit by itself.
     stopIdle: () => void child.kill(),

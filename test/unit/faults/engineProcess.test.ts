@@ -55,11 +55,11 @@ describe('fault injection: the engine process (GGUF on llama.cpp)', function () 
   let open: WorkerLanguageModel[] = [];
 
   /** Starts `file` in the engine's child process, llama.cpp given every header value (the test seam); `children` collects each process. */
-  async function start(file: string, children: ChildProcess[] = []): Promise<WorkerLanguageModel> {
+  async function start(file: string, children: ChildProcess[] = [], watchdog: { hangMs?: number; watchMs?: number } = {}): Promise<WorkerLanguageModel> {
     const model = await startEngineWorker(
       { backend: ggufBackend, location: file, name: path.basename(file, '.gguf') },
       {},
-      { process: { env: { LMP_TEST_LET_LLAMA_ABORT: '1' }, onSpawn: (c) => children.push(c) } },
+      { process: { env: { LMP_TEST_LET_LLAMA_ABORT: '1' }, onSpawn: (c) => children.push(c), ...watchdog } },
     );
     open.push(model);
     return model;
@@ -144,6 +144,23 @@ describe('fault injection: the engine process (GGUF on llama.cpp)', function () 
     assert.deepStrictEqual(Array.from(await model.sequenceLogProbs(short, 1)), Array.from(expected));
     assert.strictEqual(children.length, 2);
     assert.strictEqual(model.supervisor!.health.state, 'running');
+  });
+
+  it('ends a process that uses no CPU while a request waits (stopped, or deadlocked), fails the request saying so, and restarts (hostile round 3, H1)', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const children: ChildProcess[] = [];
+    const model = await start(FIXTURE, children, { hangMs: 1500, watchMs: 100 });
+    // Answered at once while it computes: a busy process is not hung.
+    assert.deepStrictEqual(Array.from(await model.sequenceLogProbs(short, 1)), Array.from(expected));
+    const [child] = children;
+    const running = model.sequenceLogProbs(ids, 1);
+    child.kill('SIGSTOP');
+    const started = Date.now();
+    await assert.rejects(running, (e: Error) => /it used no CPU for 2 s while a request waited \(stopped or deadlocked\), so it was ended/.test(e.message));
+    assert.ok(Date.now() - started < 20_000, `ended after ${Date.now() - started} ms`);
+    await until(() => !alive(child.pid!), `process ${child.pid} gone`);
+    assert.deepStrictEqual(Array.from(await model.sequenceLogProbs(short, 1)), Array.from(expected));
+    assert.strictEqual(children.length, 2);
   });
 
   it('disposing mid-run kills no one: the process ends by itself, and none is left', async () => {
