@@ -3,6 +3,7 @@
  * request rank, entropy of the predictive distribution and the top-k alternatives. Totals in nats
  * and bits, bits per token and per character, perplexity.
  */
+import { nextPieceSize } from './pieceSize';
 import { LmError, throwIfCancelled, type CancelSignal } from './errors';
 import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
@@ -199,7 +200,7 @@ export class ScoreStream {
       const b = Math.min(ids.length, a + size);
       const started = Date.now();
       out.set(await model.sequenceLogProbs(b === ids.length ? ids : ids.slice(0, b), a, options.signal), a - from);
-      size = Math.max(16, Math.round(size * Math.min(4, Math.max(0.25, target / Math.max(1, Date.now() - started)))));
+      size = nextPieceSize(size, Date.now() - started, target);
       a = b;
     }
     return out;

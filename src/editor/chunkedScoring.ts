@@ -10,6 +10,7 @@
  */
 import { throwIfCancelled, type CancelSignal } from '../core/errors';
 import type { LanguageModel, SequenceScores } from '../core/model';
+import { nextPieceSize } from '../core/pieceSize';
 import { windowStartFor } from '../core/slidingWindow';
 
 export interface ChunkOptions {
@@ -40,7 +41,7 @@ export async function scoreInChunks(model: LanguageModel, ids: readonly number[]
     const s = await model.sequenceScores(ids.slice(base, end), start - base, options.signal);
     const ms = Date.now() - t0;
     options.onChunk?.(start, s);
-    size = Math.max(16, Math.min(8192, Math.round(size * Math.min(4, Math.max(0.25, target / Math.max(1, ms))))));
+    size = nextPieceSize(size, ms, target);
     start = end;
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
   }
