@@ -71,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
     createContextWarmup(models, heatmap, log),
-    createDocumentMetrics(models, log),
+    createDocumentMetrics(models, heatmap, log),
     createServerWaitStatus(log),
     ...registerInlineCompletions(models, log),
     ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts, secrets: context.secrets, state: context.workspaceState }),

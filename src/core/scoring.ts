@@ -63,6 +63,8 @@ export interface ScoreOptions {
    * behind one piece, not behind the whole text. The numbers are those of one request.
    */
   pieceMs?: number;
+  /** Told how many more tokens are scored as each piece (or window) is done: a long text's progress. */
+  onScored?: (tokens: number) => void;
 }
 
 /** Unicode code points of `text` (offsets as OpenAI's API counts them). */
@@ -172,6 +174,7 @@ export class ScoreStream {
       );
     else if (options.ranks && !options.details) ({ logProbs, ranks } = await model.sequenceScores(ids, from - start, options.signal));
     else logProbs = await this.logProbsInPieces(ids, from - start);
+    if (batched || (options.ranks && !options.details)) options.onScored?.(end - from);
     for (let i = from; i < end; i++) {
       const t = this.tokens[i];
       if (t.id === bosId) continue;
@@ -193,7 +196,11 @@ export class ScoreStream {
   private async logProbsInPieces(ids: readonly number[], from: number): Promise<Float64Array> {
     const { model, options } = this;
     const target = options.pieceMs;
-    if (!target) return model.sequenceLogProbs(ids, from, options.signal);
+    if (!target) {
+      const all = await model.sequenceLogProbs(ids, from, options.signal);
+      options.onScored?.(all.length);
+      return all;
+    }
     const out = new Float64Array(Math.max(0, ids.length - from));
     let size = 64;
     for (let a = from; a < ids.length;) {
@@ -201,6 +208,7 @@ export class ScoreStream {
       const started = Date.now();
       out.set(await model.sequenceLogProbs(b === ids.length ? ids : ids.slice(0, b), a, options.signal), a - from);
       size = nextPieceSize(size, Date.now() - started, target);
+      options.onScored?.(b - a);
       a = b;
     }
     return out;

@@ -1,14 +1,23 @@
 /**
  * Status bar: how predictable the active document (or its selection) is under the active model:
  * bits per character, bits per token and perplexity, recomputed shortly after edits.
+ *
+ * While a heat-map scores the same document, the status bar does not score it too: the model keeps
+ * one long cached sequence, and two long walks over one text taking turns would each throw the
+ * other's away and re-read their whole context at every piece (a first-time user's drive: a
+ * heat-map at 14 tokens/s instead of 121). It waits, saying so, and then sums the heat-map's scores
+ * of the same tokens when they are of the whole document (the same number: heatmapTotals.ts), or
+ * scores the text itself (a selection, or a text cut at the setting's length) once the heat-map is done.
  */
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
-import { scoreText } from '../core/scoring';
+import { scoreText, type ScoreSummary } from '../core/scoring';
 import type { LanguageModel } from '../core/model';
+import { characterCount } from '../core/tokenizers/lineBreaks';
+import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, languageEnabled, metricsSettings } from './settings';
-import { metricsTooltipMarkdown } from './metricsTooltip';
+import { metricsTooltipMarkdown, percentDone } from './metricsTooltip';
 import { looksBinary } from './textWindow';
 
 const DELAY_MS = 600;
@@ -18,11 +27,19 @@ const PIECE_MS = 200;
 const SHOWN = '$(pulse)';
 const RECOMPUTING = '$(sync~spin)';
 
-export function createDocumentMetrics(models: ModelService, log: vscode.LogOutputChannel): vscode.Disposable {
+export function createDocumentMetrics(
+  models: ModelService,
+  heatmap: Pick<TokenHeatmap, 'runOf' | 'wholeTotals' | 'onDidProgress'>,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('lmPlayground.metrics', vscode.StatusBarAlignment.Right, 98);
   item.name = 'LM Playground document entropy';
   let timer: ReturnType<typeof setTimeout> | undefined;
   let job: { cancelled: boolean; key: string } | undefined;
+  /** The text whose number waits for the heat-map scoring the same document. */
+  let waiting: string | undefined;
+  /** Whether the item shows a number (maybe of the text before an edit), not a "…". */
+  let numberShown = false;
   /** The model whose numbers the item shows. */
   let shownFor: LanguageModel | undefined;
   /** What the shown numbers are of: the document's version and the selection scored. */
@@ -39,24 +56,27 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
   /** Another document: no number of the previous one beside it until its own arrive. */
   const stale = () => {
     if (shownKey === undefined || shownKey === keyOf(vscode.window.activeTextEditor)) return;
-    item.text = '$(sync~spin) … bits/char';
+    numberShown = false;
+    item.text = `${RECOMPUTING} … bits/char`;
     item.tooltip = 'Bits per character of this document: being computed.';
   };
 
   /** Another model than the one whose numbers are shown: no stale number beside its name until its own arrive. */
   const pending = (model: LanguageModel | undefined) => {
     if (model === shownFor) return;
-    item.text = '$(sync~spin) … bits/char';
+    numberShown = false;
+    item.text = `${RECOMPUTING} … bits/char`;
     item.tooltip = `Bits per character under ${model?.info.name ?? 'the new model'}: being computed.`;
   };
 
   const schedule = (delay = DELAY_MS, force = false) => {
     const key = keyOf(vscode.window.activeTextEditor);
     // The same text being scored, or shown: a cursor move does not start it again.
-    if (!force && key !== undefined && (job ? job.key === key : shownKey === key)) return;
+    if (!force && key !== undefined && (job ? job.key === key : (waiting ?? shownKey) === key)) return;
     if (timer) clearTimeout(timer);
     if (job) job.cancelled = true;
     job = undefined;
+    waiting = undefined;
     timer = setTimeout(() => void update(), delay);
   };
 
@@ -66,6 +86,7 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
     const settings = editor ? metricsSettings(editor.document) : undefined;
     if (!editor || !settings?.enabled || !languageEnabled(settings.languages, editor.document.languageId)) {
       shownKey = undefined;
+      numberShown = false;
       item.hide();
       return;
     }
@@ -77,6 +98,7 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
     if (cut) text = text.slice(0, settings.maxChars);
     if (text.trim().length === 0 || looksBinary(text)) {
       shownKey = undefined;
+      numberShown = false;
       item.hide();
       return;
     }
@@ -84,40 +106,109 @@ export function createDocumentMetrics(models: ModelService, log: vscode.LogOutpu
     job = mine;
     try {
       const model = await models.get();
+      if (mine.cancelled) return;
       pending(model);
+      const run = heatmap.runOf(doc);
+      if (run?.busy) {
+        job = undefined;
+        waiting = mine.key;
+        showWaiting(run);
+        return;
+      }
+      const show = (summary: ScoreSummary, elapsedMs: number | undefined) => {
+        item.text = `${SHOWN} ${summary.bitsPerChar.toFixed(2)} bits/char`;
+        numberShown = true;
+        shownFor = model;
+        shownKey = mine.key;
+        const tooltip = new vscode.MarkdownString(
+          metricsTooltipMarkdown({
+            modelName: model.info.name,
+            scope,
+            cutAt: cut ? settings.maxChars : undefined,
+            summary,
+            elapsedMs,
+            window: model.info.capabilities.context === 'window' ? model.info.contextLength : undefined,
+          }),
+        );
+        // The model's name is untrusted text: no command links, no HTML.
+        tooltip.isTrusted = false;
+        tooltip.supportHtml = false;
+        item.tooltip = tooltip;
+        item.show();
+      };
+      const fromHeatmap = scope === 'document' && !cut ? heatmap.wholeTotals(doc, model) : undefined;
+      if (fromHeatmap) {
+        job = undefined;
+        show(fromHeatmap.summary(characterCount(text)), undefined);
+        return;
+      }
       const started = Date.now();
-      const { summary } = await scoreText(model, text, { signal: mine, pieceMs: PIECE_MS });
+      // From the first piece on, the item says that a number is coming and how far it is.
+      const total = Math.max(1, model.server ? 0 : model.tokenizer.encode(text, true).length - 1);
+      let done = 0;
+      const progress = () => {
+        if (mine.cancelled) return;
+        const of = model.server ? '' : ` (${percentDone(done, total)})`;
+        if (!numberShown) item.text = `${RECOMPUTING} … bits/char${of}`;
+        item.tooltip = `Bits per character of this ${scope} under ${model.info.name}: being computed${
+          model.server ? ' on its server' : `, ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens scored`
+        }${numberShown ? '; the number shown is of the text before the last edit' : ''}.`;
+        item.show();
+      };
+      progress();
+      const { summary } = await scoreText(model, text, {
+        signal: mine,
+        pieceMs: PIECE_MS,
+        onScored: (n) => {
+          done += n;
+          progress();
+        },
+      });
       if (mine.cancelled) return;
       if (job === mine) job = undefined;
-      item.text = `${SHOWN} ${summary.bitsPerChar.toFixed(2)} bits/char`;
-      shownFor = model;
-      shownKey = mine.key;
-      const tooltip = new vscode.MarkdownString(
-        metricsTooltipMarkdown({
-          modelName: model.info.name,
-          scope,
-          cutAt: cut ? settings.maxChars : undefined,
-          summary,
-          elapsedMs: Date.now() - started,
-          window: model.info.capabilities.context === 'window' ? model.info.contextLength : undefined,
-        }),
-      );
-      // The model's name is untrusted text: no command links, no HTML.
-      tooltip.isTrusted = false;
-      tooltip.supportHtml = false;
-      item.tooltip = tooltip;
-      item.show();
+      show(summary, Date.now() - started);
     } catch (e) {
       if (e instanceof CancelledError || mine.cancelled) return;
       if (job === mine) job = undefined;
       shownKey = undefined;
+      numberShown = false;
       log.warn(`document metrics: ${e instanceof Error ? e.message : e}`);
       item.hide();
     }
   };
 
+  /** The item while the heat-map scores the document: what it waits for, and how far the heat-map is. */
+  const showWaiting = (run: { scored: number; total: number }) => {
+    const far = `${run.scored.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} tokens`;
+    if (!numberShown) item.text = `${RECOMPUTING} … bits/char (heat-map ${percentDone(run.scored, run.total)})`;
+    item.tooltip =
+      `Bits per character of this document: waiting for the heat-map, which is scoring it (${far}). ` +
+      'The two would take turns re-reading the text with the model; the number follows when the heat-map is done' +
+      `${numberShown ? ' (the number shown is of the text before the last edit)' : ''}.`;
+    item.show();
+  };
+
+  /** The heat-map of the active document moved on: the waiting item follows it; a scoring of the same text gives way to it. */
+  const heatmapMoved = (document: vscode.TextDocument) => {
+    const editor = vscode.window.activeTextEditor;
+    if (document !== editor?.document) return;
+    const run = heatmap.runOf(document);
+    if (run?.busy) {
+      if (job) {
+        job.cancelled = true;
+        waiting = job.key;
+        job = undefined;
+      }
+      if (waiting !== undefined) showWaiting(run);
+      return;
+    }
+    // Done (or stopped, or cleared): the number now, from its scores or by scoring.
+    if (waiting !== undefined) schedule(0, true);
+  };
+
   schedule(0);
   return vscode.Disposable.from(
+    heatmap.onDidProgress(heatmapMoved),
     item,
     vscode.window.onDidChangeActiveTextEditor(() => {
       stale();

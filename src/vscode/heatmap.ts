@@ -16,6 +16,8 @@ import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
 import type { ServerModel } from '../core/remote/serverModel';
 import { heatmapServerOptions, scoreInServerChunks } from '../editor/serverScoring';
+import type { ScoreTotals } from '../core/scoring';
+import { totalsOfScored } from '../editor/heatmapTotals';
 
 export interface HeatmapEntry {
   text: string;
@@ -66,6 +68,9 @@ export class TokenHeatmap implements vscode.Disposable {
   private readonly onOff = new vscode.EventEmitter<void>();
   /** Fires when the heat-map is turned on or off for a document. */
   readonly onDidTurnOnOrOff = this.onOff.event;
+  private readonly progressed = new vscode.EventEmitter<vscode.TextDocument>();
+  /** Fires when a document's heat-map scores more tokens, starts or stops scoring, or goes (the status bar follows it). */
+  readonly onDidProgress = this.progressed.event;
   /** The legend: shown while the active editor's document has a heat-map. */
   private readonly legend = vscode.window.createStatusBarItem('lmPlayground.heatmapLegend', vscode.StatusBarAlignment.Right, 97);
 
@@ -144,6 +149,29 @@ export class TokenHeatmap implements vscode.Disposable {
     this.legend.tooltip = md;
     this.legend.command = { title: 'Heat-map settings', command: 'workbench.action.openSettings', arguments: ['lmPlayground.heatmap'] };
     this.legend.show();
+  }
+
+  /**
+   * Where the heat-map of `document` stands: whether it is scoring (or an edit's re-scoring is
+   * about to), and how many of its tokens are scored. Undefined when it has none.
+   */
+  runOf(document: vscode.TextDocument): { busy: boolean; scored: number; total: number } | undefined {
+    const s = this.states.get(document.uri.toString());
+    if (!s) return undefined;
+    let scored = 0;
+    for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
+    const first = s.context.length > 0 || s.model.server ? 0 : 1;
+    return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, s.tokens.length - first) };
+  }
+
+  /**
+   * The totals of the heat-map's scores of the whole document under `model`, once every token is
+   * scored and no re-scoring waits: the status bar's number for the same tokens (editor/heatmapTotals.ts).
+   */
+  wholeTotals(document: vscode.TextDocument, model: LanguageModel): ScoreTotals | undefined {
+    const s = this.states.get(document.uri.toString());
+    if (!s || !s.whole || s.model !== model || model.server || s.job || s.timer || s.scopeEnd !== document.getText().length) return undefined;
+    return totalsOfScored(s.tokens, s.logProbs, s.ranks, model.bosId, model.unkId);
   }
 
   isOn(document: vscode.TextDocument): boolean {
@@ -264,6 +292,7 @@ export class TokenHeatmap implements vscode.Disposable {
     if (s.timer) clearTimeout(s.timer);
     this.states.delete(uri);
     this.onOff.fire();
+    this.progressed.fire(document);
     for (const e of vscode.window.visibleTextEditors) if (e.document.uri.toString() === uri) for (const t of this.types) e.setDecorations(t, []);
     this.updateLegend();
   }
@@ -291,6 +320,7 @@ export class TokenHeatmap implements vscode.Disposable {
       s.job.cancelled = true;
     }
     this.rescoreLater(uri, RESCORE_DELAY_MS);
+    this.progressed.fire(e.document);
   }
 
   private rescoreLater(uri: string, delay: number): void {
@@ -371,6 +401,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const ids = [...s.context, ...s.tokens].map((t) => t.id);
     const job: Job = { cancelled: false };
     s.job = job;
+    this.progressed.fire(document);
     let userCancelled = false;
     const run = async (progress?: vscode.Progress<{ message?: string; increment?: number }>, token?: vscode.CancellationToken) => {
       const signal = {
@@ -390,6 +421,7 @@ export class TokenHeatmap implements vscode.Disposable {
             ranks.set(r.ranks, start - c);
             for (let i = start; i < start + r.logProbs.length; i++) contexts[i - c] = i - chunkContextStart(model, i);
             done += r.logProbs.length;
+            this.progressed.fire(document);
             progress?.report({
               message: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens`,
               increment: (r.logProbs.length / total) * 100,
@@ -418,12 +450,18 @@ export class TokenHeatmap implements vscode.Disposable {
         await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'LM: scoring tokens' }, () => run());
       }
     } catch (e) {
-      if (e instanceof CancelledError && !userCancelled) return false; // an edit or a newer scoring took over
+      if (e instanceof CancelledError && !userCancelled) {
+        // An edit or a newer scoring took over (or a model switch stopped a heat-map out of sight).
+        if (s.job === job) s.job = undefined;
+        this.progressed.fire(document);
+        return false;
+      }
       const current = this.states.get(document.uri.toString()) === s;
       const scored = s.ranks.reduce((n, r) => (r > 0 ? n + 1 : n), 0);
       if (e instanceof CancelledError && current && scored > 0) {
         // Stopped by the user: what was scored keeps its colours (minutes of a long text), and can be continued.
         if (s.job === job) s.job = undefined;
+        this.progressed.fire(document);
         this.paint(document);
         this.offerStopped(document, s, scored);
         return false;
@@ -437,6 +475,7 @@ export class TokenHeatmap implements vscode.Disposable {
       throw e;
     }
     if (s.job === job) s.job = undefined;
+    this.progressed.fire(document);
     if (job.cancelled || this.states.get(document.uri.toString()) !== s) return false;
     this.paint(document);
     return true;
@@ -628,6 +667,7 @@ export class TokenHeatmap implements vscode.Disposable {
     this.legend.dispose();
     for (const t of this.types) t.dispose();
     this.onOff.dispose();
+    this.progressed.dispose();
     for (const d of this.subscriptions) d.dispose();
   }
 }

@@ -13,7 +13,8 @@ export interface MetricsTooltip {
   summary: Pick<ScoreSummary, 'bitsPerChar' | 'bitsPerToken' | 'perplexity' | 'tokens' | 'chars'>;
   /** A neural model's context window, in tokens: the text is read in windows of it. */
   window?: number;
-  elapsedMs: number;
+  /** How long the scoring took; undefined when the number is the sum of a heat-map's scores of the same tokens. */
+  elapsedMs?: number;
 }
 
 export function metricsTooltipMarkdown(t: MetricsTooltip): string {
@@ -25,6 +26,13 @@ export function metricsTooltipMarkdown(t: MetricsTooltip): string {
     `| perplexity | ${s.perplexity.toFixed(1)} |\n| tokens | ${s.tokens.toLocaleString('en-US')} |\n| characters | ${s.chars.toLocaleString('en-US')} |\n\n` +
     `Cross-entropy of the text under the model; a better model gives a lower number. ` +
     `Each token is given the text before it${t.scope === 'selection' ? ' in the selection (scored as a text of its own)' : ''}` +
-    `${t.window !== undefined ? `, at most ${(t.window - 1).toLocaleString('en-US')} tokens of it (the windows the heat-map scores in)` : ''}. Scored in ${t.elapsedMs} ms.`
+    `${t.window !== undefined ? `, at most ${(t.window - 1).toLocaleString('en-US')} tokens of it (the windows the heat-map scores in)` : ''}. ${
+      t.elapsedMs === undefined ? "Summed from the heat-map's scores of the same tokens." : `Scored in ${t.elapsedMs} ms.`
+    }`
   );
+}
+
+/** A share done, as the item shows it: whole percents, never 100 % before the end. */
+export function percentDone(done: number, total: number): string {
+  return `${Math.min(99, Math.floor((100 * done) / Math.max(1, total)))}%`;
 }
