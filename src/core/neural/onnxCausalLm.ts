@@ -7,6 +7,7 @@
  * metadata (graphInputs.ts).
  */
 import type { BackendCapabilities } from '../backends/capabilities';
+import { chooseLane, SIDE_LANE_TOKENS, type LaneCost } from '../cacheLanes';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
@@ -200,10 +201,12 @@ function checkAgainstConfig(graph: GraphSignature, config: CausalLmConfig, confi
 }
 
 /**
- * The last sequence the model ran (a hover's context, a heat-map's window, a generation so far):
- * its KV cache and what it computed, so that a request sharing a prefix with it (a hover further
- * on in the same document, the heat-map's next chunk, a hover after an edit near the end) runs only
- * the tokens after that prefix. One per model: at most a window's cache (`maxCacheBytes`).
+ * The last sequence a lane ran (a hover's context, a heat-map's window, a generation so far): its
+ * KV cache and what it computed, so that a request sharing a prefix with it (a hover further on in
+ * the same document, the heat-map's next chunk, a hover after an edit near the end) runs only the
+ * tokens after that prefix. Two per model (cacheLanes.ts): the main lane's, at most a window's cache
+ * (`maxCacheBytes`), and the side lane's, at most SIDE_LANE_TOKENS of it, where a short request
+ * far from the main one runs without throwing it away.
  */
 interface Cache {
   /** Every token of the sequence (the window is ids[windowStart..]). */
@@ -225,6 +228,8 @@ interface RunRequest {
   ranks?: boolean;
   /** Each scored token's whole distribution (a row reused from call to call). */
   each?: (t: number, logProbs: Float64Array) => void;
+  /** Run on the main lane: a warm-up that will grow past the side lane, which would otherwise move there later and run it all again. */
+  mainLane?: boolean;
 }
 
 /**
@@ -245,7 +250,13 @@ export class OnnxCausalLm implements LanguageModel {
   /** The tokenizer's <unk>: scoring counts it as out of vocabulary, as an n-gram model's. */
   readonly unkId: number | undefined;
   readonly unsampleableIds: readonly number[] = [];
-  private cache: Cache | undefined;
+  /** Each lane's last sequence (cacheLanes.ts). */
+  private readonly caches: Record<'main' | 'side', Cache | undefined> = { main: undefined, side: undefined };
+  /** Tokens the side lane holds: SIDE_LANE_TOKENS, or the window when it is smaller. */
+  private readonly sideTokens: number;
+  private lastLane: 'main' | 'side' = 'main';
+  /** Tokens run through the graph, on each lane (the tests count what a request runs). */
+  readonly evaluated = { main: 0, side: 0 };
   private readonly chunk: number;
   /** Tokens of context used: the declared context, or fewer when its cache would pass maxCacheBytes. */
   private readonly window: number;
@@ -282,6 +293,7 @@ export class OnnxCausalLm implements LanguageModel {
     this.warmChunk = Math.max(1, options.warmChunk ?? WARM_CHUNK);
     const bytesPerToken = config.layers * 2 * config.kvHeads * config.headDim * (graph.cacheType === 'float16' ? 2 : 4);
     this.window = Math.max(2, Math.min(config.contextLength, Math.floor((options.maxCacheBytes ?? MAX_CACHE_BYTES) / bytesPerToken)));
+    this.sideTokens = Math.min(this.window, SIDE_LANE_TOKENS);
     const context = this.window < config.contextLength ? `${this.window} tokens (of ${config.contextLength}: the cache is capped)` : `${this.window} tokens`;
     const precision = dtype ? `, ${dtype}` : '';
     const missing = fileTokenizer.missingByteTokens;
@@ -488,14 +500,18 @@ export class OnnxCausalLm implements LanguageModel {
    * Runs the window ids[windowStart..) after the longest prefix it shares with the cache (the same
    * window start, the same tokens), whose keys and values are kept, and returns the distribution
    * after its last token and, as `request` asks, its tokens' scores (arrays indexed by token,
-   * cached ones included). The run becomes the cache, unless it is a prefix of the cache's
-   * sequence (a hover on an earlier word): the longer one stays. Every number is the one a run
-   * from the window's start gives: a token's row depends only on the tokens before it.
+   * cached ones included), on the lane where that costs least (cacheLanes.ts). The run becomes the
+   * lane's cache, unless it is a prefix of the cache's sequence (a hover on an earlier word): the
+   * longer one stays. Every number is the one a run from the window's start gives: a token's row
+   * depends only on the tokens before it, whichever lane ran it.
    */
   private async run(ids: readonly number[], windowStart: number, request: RunRequest): Promise<{ last: LastRow; logProbs: Float64Array; ranks: Int32Array }> {
     const end = ids.length;
     const V = this.config.vocabSize;
-    const c = this.cache;
+    const side = !request.mainLane && end - windowStart <= this.sideTokens ? this.laneCost(this.caches.side, ids, windowStart) : undefined;
+    const lane = chooseLane(this.laneCost(this.caches.main, ids, windowStart), side);
+    const c = this.caches[lane];
+    this.lastLane = lane;
     const shared = c && c.windowStart === windowStart ? sharedPrefix(ids, c.ids, end) : 0;
     const logProbs = new Float64Array(end).fill(NaN);
     const ranks = new Int32Array(end);
@@ -533,6 +549,7 @@ export class OnnxCausalLm implements LanguageModel {
       past = this.emptyPast();
     } else past = c.past.map((t) => this.cachePrefix(t, keep - windowStart));
     const fresh = ids.slice(keep);
+    this.evaluated[lane] += fresh.length;
     let last = new LastRow(new Float32Array(0));
     let row: Float64Array = new Float64Array(request.each ? V : 0);
     const present = await this.prefill(fresh, keep - windowStart, past, rowsFrom - keep, (logits, first) => {
@@ -567,8 +584,17 @@ export class OnnxCausalLm implements LanguageModel {
         cached.ranks[t] = ranks[t];
       }
     }
-    this.cache = { ids: ids.slice(), windowStart, past: present, last, ...cached };
+    this.caches[lane] = { ids: ids.slice(), windowStart, past: present, last, ...cached };
     return { last, logProbs, ranks };
+  }
+
+  /** What running ids[windowStart..) on a lane whose last sequence is `c` costs, in tokens (as `run` keeps and replaces caches). */
+  private laneCost(c: Cache | undefined, ids: readonly number[], windowStart: number): LaneCost {
+    if (!c) return { run: ids.length - windowStart, lost: 0 };
+    const from = c.windowStart === windowStart ? Math.max(windowStart, sharedPrefix(ids, c.ids, ids.length)) : windowStart;
+    // A prefix of the cached sequence leaves it in place.
+    if (from === ids.length && ids.length < c.ids.length) return { run: 1, lost: 0 };
+    return { run: ids.length - from, lost: c.ids.length - c.windowStart - (c.windowStart === windowStart ? from - windowStart : 0) };
   }
 
   /** The first `length` positions of a [1, heads, positions, head size] cache tensor, copied. */
@@ -578,6 +604,13 @@ export class OnnxCausalLm implements LanguageModel {
     const out = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(batch * heads * length * size);
     for (let h = 0; h < batch * heads; h++) out.set(data.subarray(h * positions * size, (h * positions + length) * size), h * length * size);
     return new this.ort.Tensor(t.type as 'float32', out as Float32Array, [batch, heads, length, size]);
+  }
+
+  private dropCaches(): void {
+    for (const lane of ['main', 'side'] as const) {
+      for (const t of this.caches[lane]?.past ?? []) disposeTensor(t);
+      this.caches[lane] = undefined;
+    }
   }
 
   /** Serialises calls: the cache belongs to one sequence at a time. A background call (a warm-up) is not counted as waiting. */
@@ -599,12 +632,13 @@ export class OnnxCausalLm implements LanguageModel {
     let yielded = 0;
     for (;;) {
       const done = await this.exclusive(async () => {
-        const c = this.cache;
-        cached = c && c.windowStart === 0 ? sharedPrefix(target, c.ids, target.length) : 0;
+        const mainLane = target.length > this.sideTokens;
+        const held = (c: Cache | undefined) => (c && c.windowStart === 0 ? sharedPrefix(target, c.ids, target.length) : 0);
+        cached = Math.max(held(this.caches.main), mainLane ? 0 : held(this.caches.side));
         while (cached < target.length) {
           if (signal?.cancelled || this.released || this.waiting > 0) return false;
           const end = Math.min(target.length, cached + this.warmChunk);
-          await this.run(target.slice(0, end), 0, {});
+          await this.run(target.slice(0, end), 0, { mainLane });
           cached = end;
           // Requests that arrived during the pass are queued (and counted) before the next one.
           await new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -630,10 +664,11 @@ export class OnnxCausalLm implements LanguageModel {
   private async runNext(context: readonly number[], signal?: CancelSignal): Promise<LastRow> {
     throwIfCancelled(signal);
     if (context.length === 0) throw new Error('a neural model needs at least one context token');
-    const c = this.cache;
     const max = this.window;
-    // A context that fits the cached window keeps its start; a longer one restarts at half a
-    // window, so that later steps reuse it.
+    // A context that fits the cached window of the last run keeps its start; a longer one restarts
+    // at half a window, so that later steps reuse it. (The last run's lane only: the window chosen,
+    // hence the numbers, are those of the one cache the model had before it had two.)
+    const c = this.caches[this.lastLane];
     const windowStart =
       c && context.length - c.windowStart <= max && c.windowStart < context.length && sharedPrefix(context, c.ids, context.length) > c.windowStart
         ? c.windowStart
@@ -658,10 +693,7 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   forgetContext(): Promise<void> {
-    return this.exclusive(async () => {
-      if (this.cache) for (const t of this.cache.past) disposeTensor(t);
-      this.cache = undefined;
-    });
+    return this.exclusive(async () => this.dropCaches());
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
@@ -773,8 +805,7 @@ export class OnnxCausalLm implements LanguageModel {
   dispose(): Promise<void> {
     // Once; callers may ignore the promise, so it never rejects (a failed release leaves nothing to do).
     this.released ??= this.exclusive(async () => {
-      if (this.cache) for (const t of this.cache.past) disposeTensor(t);
-      this.cache = undefined;
+      this.dropCaches();
       await this.session.release();
     }).catch(() => undefined);
     return this.released;

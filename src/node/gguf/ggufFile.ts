@@ -20,6 +20,13 @@ import { getLlama, takeLlamaErrors } from './llamaRuntime';
 /** Most bytes read for a header: a 256k-token vocabulary with its merges takes about 20 MiB. */
 const MAX_HEADER_BYTES = 256 * 2 ** 20;
 
+/**
+ * Tokens per llama.cpp batch in the side lane's context (cacheLanes.ts): its logits and compute
+ * buffers grow with batch × vocabulary (a 512-token batch: 100 MB of float32 logits for 49,152
+ * tokens), and its requests are short. Scoring reads 64 positions per call at most.
+ */
+const SIDE_BATCH = 64;
+
 /** Whether a file starts with GGUF's magic (Ollama's blobs have no .gguf name). */
 export function hasGgufMagic(file: string): boolean {
   let fd: number | undefined;
@@ -225,11 +232,7 @@ export async function openGguf(file: string, name: string, options: { threads?: 
     throw new ModelFormatError(`llama.cpp cannot load it: ${(e as Error).message.split('\n')[0]}${said.length ? ` (${said.join('; ')})` : ''}`, file);
   }
   try {
-    const context = await model.createContext({
-      // One more than the window: node-llama-cpp keeps a context's last cell free, and shifts the
-      // context (drops its start) rather than fill it.
-      contextSize: shape.window + 1,
-      batchSize: Math.min(512, shape.window),
+    const numerics = {
       sequences: 1,
       // Half the cores by default: ggml's threads wait for each other by spinning, which on a busy
       // machine costs far more than it gains (a tiny model: 23 s against 0.07 s for 270 tokens).
@@ -238,6 +241,14 @@ export async function openGguf(file: string, name: string, options: { threads?: 
       flashAttention: false,
       experimentalKvCacheKeyType: 'F32',
       experimentalKvCacheValueType: 'F32',
+    };
+    const loaded = model;
+    const context = await model.createContext({
+      // One more than the window: node-llama-cpp keeps a context's last cell free, and shifts the
+      // context (drops its start) rather than fill it.
+      contextSize: shape.window + 1,
+      batchSize: Math.min(512, shape.window),
+      ...numerics,
     });
     const precision = meta.precision;
     const window = Math.min(shape.window, context.contextSize - 1);
@@ -252,6 +263,8 @@ export async function openGguf(file: string, name: string, options: { threads?: 
       description: `${shape.arch} transformer (GGUF ${precision}), ${shape.layers} layers, context ${context_}, vocabulary ${vocab.vocabSize}, on llama.cpp (CPU)`,
       precision,
       ranksFrom: options.ranksFrom,
+      // Its batch is small: llama.cpp sizes a context's output buffers by batch × vocabulary floats.
+      openSideContext: (cells) => loaded.createContext({ contextSize: cells + 1, batchSize: Math.min(SIDE_BATCH, cells), ...numerics }),
     });
   } catch (e) {
     await model.dispose();

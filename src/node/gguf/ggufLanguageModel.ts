@@ -14,6 +14,7 @@
  * float32 rounding of the target's has its whole distribution read.
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
+import { chooseLane, SIDE_LANE_TOKENS, type LaneCost } from '../../core/cacheLanes';
 import { LmError, throwIfCancelled, type CancelSignal } from '../../core/errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../../core/model';
 import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
@@ -52,6 +53,16 @@ export interface GgufModelSetup {
   precision: string;
   /** Where ranks come from: counted in llama.cpp (default), or every one from a whole distribution (the tests compare them). */
   ranksFrom?: 'counts' | 'distributions';
+  /** Makes the side lane's context of `cells` tokens (cacheLanes.ts), on the first request that runs there; none: one lane. */
+  openSideContext?: (cells: number) => Promise<LlamaContext>;
+}
+
+/** A llama.cpp sequence (its KV cache) and its readers. */
+interface Lane {
+  seq: LlamaSequence;
+  positions: LlamaPositions;
+  /** The side lane's own context (the main lane's is the model's). */
+  context?: LlamaContext;
 }
 
 export class GgufLanguageModel implements LanguageModel {
@@ -62,12 +73,23 @@ export class GgufLanguageModel implements LanguageModel {
   readonly eosIds: readonly number[];
   readonly unkId = undefined;
   readonly unsampleableIds: readonly number[];
-  private readonly seq: LlamaSequence;
-  private readonly positions: LlamaPositions;
+  /** The main lane: a window's cache, the long sequences (a document's heat-map, its end as the user types). */
+  private readonly main: Lane;
+  /**
+   * The side lane, made on the first request that costs less there (cacheLanes.ts): a second small
+   * context rather than `sequences: 2`, which gives every sequence a whole window of cells (the
+   * 135M model's float32 cache at 8,192 tokens: 377 → 755 MB).
+   */
+  private side: Lane | undefined;
+  private openSide: ((cells: number) => Promise<LlamaContext>) | undefined;
+  /** Tokens the side lane holds: about SIDE_LANE_TOKENS, or the window when it is smaller. */
+  private readonly sideTokens: number;
   private readonly window: number;
   private readonly ranksFrom: 'counts' | 'distributions';
   /** How scoring found the ranks of targets below the first: counted in llama.cpp, or read from a whole distribution (reported by the benchmark). */
   readonly rankSources = { counted: 0, whole: 0 };
+  /** Tokens evaluated by llama.cpp, on each lane (the tests count what a request runs). */
+  readonly evaluated = { main: 0, side: 0 };
   private queue: Promise<unknown> = Promise.resolve();
   /** The context of the last nextLogProbs and its answer, and where its window starts. */
   private last: { context: number[]; windowStart: number; logProbs: Float64Array } | undefined;
@@ -78,8 +100,11 @@ export class GgufLanguageModel implements LanguageModel {
     private readonly context: LlamaContext,
     setup: GgufModelSetup,
   ) {
-    this.seq = context.getSequence();
-    this.positions = new LlamaPositions(this.seq);
+    const seq = context.getSequence();
+    this.main = { seq, positions: new LlamaPositions(seq) };
+    this.openSide = setup.openSideContext;
+    // Its context has SIDE_LANE_TOKENS cells, one kept free by node-llama-cpp (which pads other sizes up to a multiple of 256).
+    this.sideTokens = Math.min(setup.window, SIDE_LANE_TOKENS - 1);
     this.tokenizer = setup.tokenizer;
     this.vocabSize = setup.vocabSize;
     this.bosId = setup.bosId;
@@ -110,9 +135,9 @@ export class GgufLanguageModel implements LanguageModel {
   }
 
   /**
-   * Makes the sequence hold `tokens` and hands `read(i, position)` each position i ≥ `from` that
-   * `ask(i)` asks about. Keeps the cached tokens `tokens` starts with, before `from` (a position's
-   * logits exist only while its token is evaluated).
+   * Makes a lane's sequence hold `tokens` and hands `read(i, position)` each position i ≥ `from`
+   * that `ask(i)` asks about. Keeps the cached tokens `tokens` starts with, before `from` (a
+   * position's logits exist only while its token is evaluated).
    */
   private async evaluate(
     tokens: readonly number[],
@@ -121,22 +146,44 @@ export class GgufLanguageModel implements LanguageModel {
     read: (i: number, position: Position) => Promise<void>,
     signal?: CancelSignal,
   ): Promise<void> {
-    const have = this.seq.contextTokens;
-    let keep = 0;
-    const limit = Math.min(have.length, tokens.length, from);
-    while (keep < limit && have[keep] === tokens[keep]) keep++;
-    if (keep < this.seq.nextTokenIndex) await this.seq.eraseContextTokenRanges([{ start: keep, end: this.seq.nextTokenIndex }]);
+    const lane = await this.laneFor(tokens, from);
+    const seq = lane.seq;
+    const keep = kept(seq, tokens, from);
+    if (keep < seq.nextTokenIndex) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
+    const count = lane === this.main ? 'main' : 'side';
     // Up to the first position asked about in passes of PREFILL_CHUNK (nothing is read there), then CHUNK at a time.
     for (let a = keep; a < tokens.length;) {
       throwIfCancelled(signal);
       const b = a < from ? Math.min(from, a + PREFILL_CHUNK) : Math.min(a + CHUNK, tokens.length);
-      await this.positions.evaluate(
+      this.evaluated[count] += b - a;
+      await lane.positions.evaluate(
         tokens.slice(a, b),
         (k) => a + k >= from && ask(a + k),
         (k, position) => read(a + k, position),
       );
       a = b;
     }
+  }
+
+  /** The lane where `tokens` (needing logits from `from` on) cost least; the side lane is made here the first time. */
+  private async laneFor(tokens: readonly number[], from: number): Promise<Lane> {
+    const open = this.openSide;
+    const main = cost(this.main.seq, tokens, from);
+    const fits = (open !== undefined || this.side !== undefined) && tokens.length <= this.sideTokens;
+    const side = !fits ? undefined : this.side ? cost(this.side.seq, tokens, from) : { run: tokens.length, lost: 0 };
+    if (chooseLane(main, side) === 'main') return this.main;
+    if (!this.side) {
+      try {
+        const context = await open!(this.sideTokens);
+        const seq = context.getSequence();
+        this.side = { seq, positions: new LlamaPositions(seq), context };
+      } catch {
+        // No memory for it: one lane, as before.
+        this.openSide = undefined;
+        return this.main;
+      }
+    }
+    return this.side;
   }
 
   nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
@@ -255,7 +302,11 @@ export class GgufLanguageModel implements LanguageModel {
   /** Waits for the evaluation in progress, then frees llama.cpp's samplers, context and model. */
   dispose(): Promise<void> {
     this.released ??= this.exclusive(async () => {
-      this.positions.dispose();
+      this.main.positions.dispose();
+      if (this.side) {
+        this.side.positions.dispose();
+        await this.side.context!.dispose();
+      }
       await this.context.dispose();
       await this.model.dispose();
     }).catch(() => undefined);
@@ -273,6 +324,21 @@ function logSoftmax(logits: Float32Array): Float64Array {
   const out = new Float64Array(logits.length);
   for (let t = 0; t < logits.length; t++) out[t] = logits[t] - lse;
   return out;
+}
+
+/** Tokens of `seq` that `tokens` starts with, before `from`. */
+function kept(seq: LlamaSequence, tokens: readonly number[], from: number): number {
+  const have = seq.contextTokens;
+  const limit = Math.min(have.length, tokens.length, from);
+  let keep = 0;
+  while (keep < limit && have[keep] === tokens[keep]) keep++;
+  return keep;
+}
+
+/** What making `seq` hold `tokens` costs: the tokens after what it keeps, and the cached ones it erases. */
+function cost(seq: LlamaSequence, tokens: readonly number[], from: number): LaneCost {
+  const keep = kept(seq, tokens, from);
+  return { run: tokens.length - keep, lost: seq.nextTokenIndex - keep };
 }
 
 function sameTokens(a: readonly number[], b: readonly number[]): boolean {
