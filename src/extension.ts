@@ -74,7 +74,16 @@ export function activate(context: vscode.ExtensionContext): void {
     createDocumentMetrics(models, heatmap, log),
     createServerWaitStatus(log),
     ...registerInlineCompletions(models, log),
-    ...registerPlayground({ extensionUri: context.extensionUri, models, dirs, log, hosts, secrets: context.secrets, state: context.workspaceState }),
+    ...registerPlayground({
+      extensionUri: context.extensionUri,
+      models,
+      dirs,
+      log,
+      hosts,
+      secrets: context.secrets,
+      state: context.workspaceState,
+      recent: recentModels,
+    }),
     ...registerShannonGame(context, models, new ShannonStore(context.globalState, log), log),
   );
   log.info(`activated; embedded models in ${modelsDir}`);

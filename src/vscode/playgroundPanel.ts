@@ -6,12 +6,12 @@
  * API; the extension lists the models (again whenever they change), saves and opens query files
  * (with their results), and keeps the form and results for the next panel and after a reload.
  */
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type Query } from '../playground/query';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
-import { modelCatalog, type ModelDirs } from './modelCatalog';
+import { modelCatalog, withUsedBefore, type ModelDirs } from './modelCatalog';
+import type { RecentModels } from './recentModels';
 import type { ModelService } from './modelService';
 import type { RecognizedModel } from '../node/backends/backend';
 import { openOptions, recognizeModel } from '../node/modelLoader';
@@ -39,6 +39,8 @@ interface Deps {
   secrets?: vscode.SecretStorage;
   /** The workspace's state: the last panel's form and results, for the next one. */
   state: vscode.Memento;
+  /** The model files and folders used before (LM: Select Model lists them): offered too. */
+  recent?: Pick<RecentModels, 'list'>;
 }
 
 /** What the workspace keeps of the last playground: its form and results (savedResults.ts's JSON, at most MAX_SAVED_RESULTS_CHARS). */
@@ -59,8 +61,7 @@ function checkedQuery(q: unknown): Query | undefined {
 
 /** The models the page can load, the files of each that it may ask for, and those the extension runs for it. */
 function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string, PageModelFiles>; host: Map<string, RecognizedModel> } {
-  const entries = modelCatalog(deps.dirs);
-  if (!entries.some((e) => e.spec === deps.models.spec)) entries.push({ label: path.basename(deps.models.spec), spec: deps.models.spec, origin: 'setting' });
+  const entries = withUsedBefore(modelCatalog(deps.dirs), deps.recent?.list() ?? [], deps.models.spec);
   const models: PlaygroundModel[] = [];
   const files = new Map<string, PageModelFiles>();
   const host = new Map<string, RecognizedModel>();

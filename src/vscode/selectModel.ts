@@ -25,6 +25,7 @@ const ORIGIN: Record<CatalogEntry['origin'], string> = {
   downloaded: 'downloaded from the hub',
   trained: 'trained on your workspace',
   setting: 'a file from the settings',
+  'used before': 'used before',
 };
 
 /** The quick pick's second line: architecture, size, tokenizer (from the files), and for embedded models what they are good for. */

@@ -77,12 +77,14 @@ const modelSelect = el<Field>('vscode-single-select', { id: 'model', 'aria-label
 function setModels(models: PlaygroundModel[], defaultModel: string): void {
   const chosen = modelSelect.value;
   const added = models.filter((m) => !config.models.some((x) => x.spec === m.spec));
+  // The editor's model chosen here follows a switch of it; a model the user chose here stays while it is listed.
+  const keep = chosen !== config.defaultModel && models.some((m) => m.spec === chosen) ? chosen : defaultModel;
   config.models = models;
   config.defaultModel = defaultModel;
-  const keep = models.some((m) => m.spec === chosen) ? chosen : defaultModel;
   // The element reads its options when they are slotted: the one marked selected is the value.
   modelSelect.replaceChildren(...models.map((m) => modelOption(m, m.spec === keep)));
   modelSelect.value = keep;
+  showIdleStatus();
   if (added.length) message(`Now in the Model list: ${added.map((m) => m.label).join(', ')}.`, 'info');
 }
 const gallerySelect = el<Field>(
@@ -224,6 +226,8 @@ const status = byId('engine-status');
 let worker: Worker | undefined;
 let connection: EngineConnection | undefined;
 let loadedSpec: string | undefined;
+/** The status line of the loaded model's last load or run: shown again while it is the model chosen. */
+let loadedStatus = '';
 let loadedDevice = '';
 /** The loaded model's name in the model list (a file's name, where its spec is a whole path). */
 let loadedLabel = '';
@@ -305,6 +309,7 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   loadedDevice =
     m.backend === 'remote' ? 'its server' : m.host ? `${model.device ?? 'Node'} in the extension host` : (model.device ?? 'this webview (JavaScript)');
   status.textContent = m.backend === 'remote' ? `${m.label} (sampling on the server)` : `${m.label} on ${loadedDevice}`;
+  loadedStatus = status.textContent;
   return conn;
 }
 
@@ -663,6 +668,7 @@ async function run(): Promise<void> {
       const tps = generated > 0 && seconds > 0 ? generated / seconds : 0;
       const where = loadedDevice === 'its server' ? `${loadedLabel} (sampling on the server)` : `${loadedLabel} on ${loadedDevice}`;
       status.textContent = `${where}${tps ? ` · ${Math.round(tps)} tokens/s` : ''}`;
+      loadedStatus = status.textContent;
       if (tps) vscode.postMessage({ type: 'ran', model: request.model, device: loadedDevice, tokensPerSecond: tps });
       const scoring = isScoring(request);
       // Kept with the model it ran on: the default may be another one when the results come back.
@@ -970,9 +976,15 @@ const earlierResults = earlier ? earlier.results : config.results;
 if (earlierResults) restoreResults(earlierResults, 'the kept results', 'Restored from the last session');
 /** Where this page's own engine runs (found once the adapter is known). */
 let pageEngine: string | undefined;
-/** Before the first run: where the chosen model will run (a host model's is the extension, not this page's engine). */
+/**
+ * Before the chosen model's first run: where it will run (a host model's is the extension, not this
+ * page's engine); the loaded model's line only while it is the one chosen (a switch made it stale).
+ */
 function showIdleStatus(): void {
-  if (loadedSpec) return;
+  if (loadedSpec && modelSelect.value === loadedSpec) {
+    status.textContent = loadedStatus;
+    return;
+  }
   const m = config.models.find((x) => x.spec === modelSelect.value);
   if (m?.host)
     status.textContent =
