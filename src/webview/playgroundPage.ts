@@ -303,7 +303,11 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker; a server model samples on its server.
   loadedDevice =
-    m.backend === 'remote' ? 'its server' : m.host ? `${model.device ?? 'Node'} in the extension host` : (model.device ?? 'this webview (JavaScript)');
+    m.backend === 'remote'
+      ? 'its server'
+      : m.host
+        ? `${model.device ?? 'Node'} in ${m.runsIn ?? 'the extension'}`
+        : (model.device ?? 'this webview (JavaScript)');
   status.textContent = m.backend === 'remote' ? `${m.label} (sampling on the server)` : `${m.label} on ${loadedDevice}`;
   return conn;
 }
@@ -976,7 +980,9 @@ function showIdleStatus(): void {
   const m = config.models.find((x) => x.spec === modelSelect.value);
   if (m?.host)
     status.textContent =
-      m.backend === 'remote' ? `${m.label} runs on its server; it opens on the first run` : `${m.label} runs in the extension host; it loads on the first run`;
+      m.backend === 'remote'
+        ? `${m.label} runs on its server; it opens on the first run`
+        : `${m.label} runs in ${m.runsIn ?? 'the extension'}; it loads on the first run`;
   else status.textContent = pageEngine ? `engine: ${pageEngine}; the model loads on the first run` : 'engine: looking for a WebGPU adapter…';
 }
 status.textContent = 'engine: looking for a WebGPU adapter…';
