@@ -92,11 +92,16 @@ export function visibleToken(text: string): string {
       continue;
     }
     const ws = WHITESPACE_SYMBOLS.find((w) => w.char === ch);
-    if (ws) out += ws.symbol;
-    else if (INVISIBLE.test(ch)) out += code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    else out += ch;
+    out += ws ? ws.symbol : (invisibleEscape(ch) ?? ch);
   }
   return out;
+}
+
+/** A character a font would draw as nothing or a box, as an escape (\\x07, \\u200b); undefined for any other character (spaces, tabs and line breaks included). */
+export function invisibleEscape(ch: string): string | undefined {
+  if (ch.length !== 1 || ch === '\t' || ch === '\n' || ch === '\r' || !INVISIBLE.test(ch)) return undefined;
+  const code = ch.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /** "␣ = space, ⏎ = line break" for the invisible characters that occur in `texts`, or '' when none does. */
