@@ -109,3 +109,17 @@ export function whitespaceLegend(texts: readonly string[]): string {
   const used = WHITESPACE_SYMBOLS.filter((w) => texts.some((t) => t.includes(w.char)));
   return used.map((w) => `${w.symbol} = ${w.name}`).join(', ');
 }
+
+/**
+ * The hover's legend for what its token labels draw in place of characters: the whitespace symbols
+ * that occur, an escape (\x0c, \u200b) of an invisible character, and <0xD2>, a byte of a character
+ * split over several tokens (what the first-time user saw unexplained); '' when none occurs.
+ */
+export function tokenLegend(texts: readonly string[]): string {
+  const parts = [whitespaceLegend(texts)].filter(Boolean);
+  const escaped = texts.flatMap((t) => Array.from(t, invisibleEscape)).find((e) => e !== undefined);
+  if (escaped) parts.push(`${escaped} = an invisible or control character, by its code`);
+  const byte = texts.flatMap((t) => t.match(/<0x[0-9A-F]{2}>/g) ?? [])[0];
+  if (byte) parts.push(`${byte} = one byte of a character spelled by several tokens`);
+  return parts.join(', ');
+}

@@ -4,7 +4,7 @@
  * (the whole word's probability as the product of its parts' conditional probabilities). Compact:
  * with a word line and five alternatives it fits in VS Code's hover without scrolling.
  */
-import { formatBits, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../core/numberFormat';
+import { formatBits, formatProbability, surprisalBits, tokenLegend, visibleToken } from '../core/numberFormat';
 import type { Alternative } from '../core/scoring';
 import type { NgramTrace } from '../core/ngram/backoffTrace';
 import { orderPhrase, traceRows } from '../playground/ngramTraceView';
@@ -77,7 +77,7 @@ export function hoverMarkdown(
   noContinue?: string,
 ): string {
   const shown = [r.text, ...r.alternatives.map((a) => a.text), ...(r.word?.parts.map((p) => p.text) ?? []), ...(r.bytes?.map((b) => b.text) ?? [])];
-  const legend = whitespaceLegend(shown);
+  const legend = tokenLegend(shown);
   const p = Math.exp(r.logProb);
   // The heat-map's numbers are the hover's when it scored the same unit: then its colour joins the header.
   const sameAsHeatmap = heatmap && heatmap.modelName === r.modelName && heatmap.rank === r.rank && Math.abs(heatmap.logProb - r.logProb) < 1e-6;

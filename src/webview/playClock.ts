@@ -17,8 +17,9 @@ export class PlayClock {
     if (computed >= total || done <= 0 || seconds < 3) return '';
     const left = ((total - computed) * seconds) / done;
     if (left < 60) return '';
+    const minutes = Math.round(left / 60);
     return left < 5400
-      ? ` About ${Math.round(left / 60)} minutes left at this speed.`
+      ? ` About ${minutes} ${minutes === 1 ? 'minute' : 'minutes'} left at this speed.`
       : ` About ${Math.round(left / 3600)} hours left at this speed: a smaller model, or a shorter text, plays faster.`;
   }
 }

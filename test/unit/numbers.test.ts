@@ -1,6 +1,6 @@
 /** How numbers read on screen: probabilities, bits, visible whitespace, the hover's word view. */
 import * as assert from 'assert';
-import { formatBits, formatLogProbability, formatProbability, surprisalBits, visibleToken, whitespaceLegend } from '../../src/core/numberFormat';
+import { formatBits, formatLogProbability, formatProbability, surprisalBits, tokenLegend, visibleToken, whitespaceLegend } from '../../src/core/numberFormat';
 import { byteTokenText } from '../../src/core/tokenBytes';
 import { describePosition } from '../../src/core/scoring';
 import type { LanguageModel } from '../../src/core/model';
@@ -50,6 +50,12 @@ describe('probabilities on screen', () => {
     assert.strictEqual(visibleToken('é€'), 'é€');
     assert.strictEqual(whitespaceLegend([' the', 'cat']), '␣ = space');
     assert.strictEqual(whitespaceLegend(['\n', ' x']), '␣ = space, ⏎ = line break');
+    // The hover's legend also explains the escapes and byte labels its alternatives show (drive-gguf4 11).
+    assert.strictEqual(
+      tokenLegend(['\fWe us', '2 diff<0xD2>']),
+      '␣ = space, \\x0c = an invisible or control character, by its code, <0xD2> = one byte of a character spelled by several tokens',
+    );
+    assert.strictEqual(tokenLegend(['the', 'cat']), '');
     assert.strictEqual(whitespaceLegend(['cat']), '');
   });
 });

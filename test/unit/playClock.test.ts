@@ -26,5 +26,12 @@ describe('the Shannon game’s time left for the model', () => {
     // 10 characters in 10 s: 254 left is about 4 minutes.
     assert.strictEqual(clock.timeLeft(46, 300), ' About 4 minutes left at this speed.');
     assert.strictEqual(clock.timeLeft(300, 300), '', 'done');
+    // 90 s left: one minute, in the singular (drive-gguf4 10: "About 1 minutes left").
+    t = 140_000;
+    clock.timeLeft(0, 100);
+    t = 150_000;
+    assert.strictEqual(clock.timeLeft(10, 100), ' About 2 minutes left at this speed.');
+    t = 151_000;
+    assert.strictEqual(clock.timeLeft(14, 100), ' About 1 minute left at this speed.');
   });
 });
