@@ -1,7 +1,7 @@
 /** Page of the Compare Models panel: the table and the cumulative surprisal plot (Chart.js). */
 import { CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { formatProbability, plural } from '../core/numberFormat';
-import { sameCurveAs } from '../editor/cumulativeSurprisal';
+import { hiddenUnder, sameCurveAs } from '../editor/cumulativeSurprisal';
 import type { CompareView } from './compareMessages';
 import { el, themeColor } from './dom';
 
@@ -91,20 +91,28 @@ const palette = [
 const fallbacks = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
 const fg = themeColor('--vscode-foreground', '#888');
 const same = sameCurveAs(view.results.map((r) => r.curve));
+const near = hiddenUnder(view.results.map((r) => r.curve));
+/** What the legend says of a dashed curve: the one it is drawn over, and how close it is. */
+const dashedNote = (i: number): string => {
+  const j = same[i];
+  if (j !== undefined) return `, dashed: the same values as ${view.results[j].name}`;
+  const n = near[i];
+  return n ? `, dashed: within ${fmt(n.apartBits, 2)} bits of ${view.results[n.under].name} all along, drawn over it` : '';
+};
 new Chart<'line', { x: number; y: number }[], number>(document.getElementById('curve') as HTMLCanvasElement, {
   type: 'line',
   data: {
     datasets: view.results.map((r, i) => ({
       // A curve that coincides with one before (the same model on a server and here) is dashed on top of it, and says so.
-      label: `${r.name} (${fmt(r.bitsPerChar, 3)} bits/char)${same[i] === undefined ? '' : `, dashed: the same values as ${view.results[same[i]!].name}`}`,
+      label: `${r.name} (${fmt(r.bitsPerChar, 3)} bits/char)${dashedNote(i)}`,
       data: r.curve.x.map((x, k) => ({ x, y: r.curve.y[k] })),
       borderColor: themeColor(palette[i % palette.length], fallbacks[i % fallbacks.length]),
       backgroundColor: themeColor(palette[i % palette.length], fallbacks[i % fallbacks.length]),
       pointRadius: 0,
-      borderWidth: same[i] === undefined ? 1.5 : 2.5,
-      borderDash: same[i] === undefined ? undefined : [6, 6],
+      borderWidth: dashedNote(i) ? 2.5 : 1.5,
+      borderDash: dashedNote(i) ? [6, 6] : undefined,
       // Drawn after (above) the curve it coincides with.
-      order: same[i] === undefined ? 1 : 0,
+      order: dashedNote(i) ? 0 : 1,
     })),
   },
   options: {

@@ -6,7 +6,7 @@ import type { LanguageModel } from '../../src/core/model';
 import { scoreText, sequenceScoresFromDistributions } from '../../src/core/scoring';
 import { AdaptiveDelay } from '../../src/editor/adaptiveDelay';
 import { chunkContextStart, scoreInChunks } from '../../src/editor/chunkedScoring';
-import { cumulativeSurprisal, sameCurveAs } from '../../src/editor/cumulativeSurprisal';
+import { cumulativeSurprisal, hiddenUnder, sameCurveAs } from '../../src/editor/cumulativeSurprisal';
 import { bucketOf, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
 import { InlineCompletionEngine, type InlineOptions, type InlineRequest } from '../../src/editor/inlineEngine';
 import { planRescore } from '../../src/editor/rescorePlan';
@@ -368,6 +368,17 @@ describe('token probabilities (heat-map)', function () {
     const other = { x: [1, 2, 3], y: [1.2, 2.4, 5] };
     const server = { x: [1, 2, 3], y: [1, 2.5 + 1e-6, 4 - 1e-6] };
     assert.deepStrictEqual(sameCurveAs([local, other, server]), [undefined, undefined, 0]);
+  });
+
+  it('finds a curve within a pixel of an earlier one all along (gpt-classics as ONNX and GGUF, drive-gguf4 8), to dash it and say how close', () => {
+    // 1,000 bits high: 2.166 against 2.164 bits/char over 500 characters is 1 bit apart at the end.
+    const onnx = { x: [0, 250, 500], y: [0, 541.5, 1083] };
+    const gguf = { x: [0, 250, 500], y: [0, 541, 1082] };
+    const ngram = { x: [0, 250, 500], y: [0, 516, 1032] };
+    assert.deepStrictEqual(sameCurveAs([ngram, gguf, onnx]), [undefined, undefined, undefined]);
+    assert.deepStrictEqual(hiddenUnder([ngram, gguf, onnx]), [undefined, undefined, { under: 1, apartBits: 1 }]);
+    // The same values: said as such, not as near.
+    assert.deepStrictEqual(hiddenUnder([gguf, { ...gguf }]), [undefined, undefined]);
   });
 });
 
