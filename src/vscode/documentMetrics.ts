@@ -113,6 +113,7 @@ export function createDocumentMetrics(
         job = undefined;
         waiting = mine.key;
         showWaiting(run);
+        log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: waits for the heat-map scoring it`);
         return;
       }
       const show = (summary: ScoreSummary, elapsedMs: number | undefined) => {
@@ -140,6 +141,7 @@ export function createDocumentMetrics(
       if (fromHeatmap) {
         job = undefined;
         show(fromHeatmap.summary(characterCount(text)), undefined);
+        log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: summed from the heat-map's scores of its ${fromHeatmap.tokens} tokens`);
         return;
       }
       const started = Date.now();
@@ -198,6 +200,7 @@ export function createDocumentMetrics(
         job.cancelled = true;
         waiting = job.key;
         job = undefined;
+        log.info(`bits/char of ${vscode.workspace.asRelativePath(document.uri)}: gives way to the heat-map scoring it`);
       }
       if (waiting !== undefined) showWaiting(run);
       return;
