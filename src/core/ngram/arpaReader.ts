@@ -46,31 +46,17 @@ export function compactModelBytes(counts: readonly number[]): number {
   return counts.reduce((sum, c, k) => sum + c * (k === 0 ? 4 : 8) + (k < counts.length - 1 ? c * 8 + 4 : 0), 0);
 }
 
-/**
- * The section being read: typed arrays of the declared size, filled in file order. Every section
- * has the same shape and field types (the highest order's backoffs an empty array): V8 compiles
- * the reader's loop for the types it has seen in these fields and discards that code when one
- * changes, as it did at each section of an object literal with an optional backoff.
- */
-class Section {
-  filled = 0;
-  readonly words: Uint32Array;
-  readonly logProb: Float32Array;
-  readonly backoff: Float32Array;
+/** The section being read: typed arrays of the declared size, filled in file order. */
+interface Section {
+  k: number;
+  declared: number;
+  filled: number;
+  /** Line number of the section's first entry: entries are consecutive lines. */
+  firstLine: number;
+  words: Uint32Array;
+  logProb: Float32Array;
+  backoff: Float32Array | undefined;
   parent: Uint32Array;
-
-  constructor(
-    readonly k: number,
-    readonly declared: number,
-    readonly hasBackoff: boolean,
-    /** Line number of the section's first entry: entries are consecutive lines. */
-    readonly firstLine: number,
-  ) {
-    this.words = new Uint32Array(k === 1 ? 0 : declared);
-    this.logProb = new Float32Array(declared);
-    this.backoff = new Float32Array(hasBackoff ? declared : 0);
-    this.parent = new Uint32Array(k === 1 ? 0 : declared);
-  }
 }
 
 const isSpace = (b: number) => b === 0x20 || b === 0x09;
@@ -267,9 +253,6 @@ export class ArpaReader {
     const model = compactModelBytes(counts);
     if (maxModel !== undefined && model > maxModel)
       this.fail(n, `the header declares ${total} n-grams, a model of ${formatBytes(model)}, above the ${formatBytes(maxModel)} limit for model data`);
-    // <unk> may be added after the unigrams; a word averages under 10 bytes in text (more grows).
-    const words = counts[0] + 1;
-    this.byteWords.reserve(words, Math.min(words * 10, max ?? Infinity));
     this.k = 1;
     this.phase = 'section';
   }
@@ -278,7 +261,16 @@ export class ArpaReader {
     const k = this.k;
     const N = this.counts.length;
     const declared = this.counts[k - 1];
-    this.section = new Section(k, declared, k < N, n + 1);
+    this.section = {
+      k,
+      declared,
+      filled: 0,
+      firstLine: n + 1,
+      words: new Uint32Array(k === 1 ? 0 : declared),
+      logProb: new Float32Array(declared),
+      backoff: k < N ? new Float32Array(declared) : undefined,
+      parent: new Uint32Array(k === 1 ? 0 : declared),
+    };
     this.phase = 'entries';
   }
 
@@ -354,7 +346,7 @@ export class ArpaReader {
       if (!(logProb <= 0 && Number.isFinite(Math.fround(logProb)))) return pos;
       let backoff = 0;
       if (fields === k + 2) {
-        if (!s.hasBackoff) return pos;
+        if (!s.backoff) return pos;
         backoff = parseAsciiDecimal(buf, fieldStart[k + 1], fieldEnd[k + 1]);
         if (!(backoff <= MAX_LOG10_BACKOFF && Number.isFinite(Math.fround(backoff)))) return pos;
       }
@@ -381,7 +373,7 @@ export class ArpaReader {
         s.words[at] = ids[k - 1];
       }
       s.logProb[at] = logProb;
-      if (s.hasBackoff) s.backoff[at] = backoff;
+      if (s.backoff) s.backoff[at] = backoff;
       s.filled = at + 1;
       this.lineNo++;
       pos = lineEnd + 1;
@@ -459,7 +451,7 @@ export class ArpaReader {
       s.words[at] = ids[k - 1];
     }
     s.logProb[at] = logProb;
-    if (s.hasBackoff) s.backoff[at] = backoff;
+    if (s.backoff) s.backoff[at] = backoff;
     s.filled = at + 1;
   }
 
@@ -473,13 +465,21 @@ export class ArpaReader {
     this.k++;
     this.phase = k < N ? 'section' : 'end';
     if (k === 1) return this.endUnigrams(s, n);
-    const { parent, words, logProb } = s;
-    const backoff = s.hasBackoff ? s.backoff : undefined;
+    const { parent, words, logProb, backoff } = s;
     const parentOrder = this.orders[k - 2];
-    const childStart = childStarts(parent, parentOrder.count);
+    const childStart = new Uint32Array(parentOrder.count + 1);
+    for (let i = 0; i < count; i++) childStart[parent[i] + 1]++;
+    for (let c = 0; c < parentOrder.count; c++) childStart[c + 1] += childStart[c];
     // Entries in trie order (by parent, then word): files this reader's writer made are in it
     // already; KenLM's are in suffix order and are sorted here.
-    if (!inTrieOrder(parent, words)) {
+    let sorted = true;
+    for (let i = 1; i < count; i++) {
+      if (parent[i] < parent[i - 1] || (parent[i] === parent[i - 1] && words[i] <= words[i - 1])) {
+        sorted = false;
+        break;
+      }
+    }
+    if (!sorted) {
       const order = trieOrder(parent, words, childStart, parentOrder.count);
       s.parent = new Uint32Array(0);
       this.checkRepeats(order, words, childStart, parentOrder.count, s.firstLine, k);
@@ -505,8 +505,7 @@ export class ArpaReader {
   private endUnigrams(s: Section, n: number): void {
     const vocab = this.vocab;
     const N = this.counts.length;
-    let logProb = s.logProb;
-    let backoff = s.hasBackoff ? s.backoff : undefined;
+    let { logProb, backoff } = s;
     if (vocab.id(UNK) === undefined) {
       const unk = new TextEncoder().encode(UNK);
       this.addWord(UNK, unk, 0, unk.length);
@@ -547,22 +546,6 @@ function grownBy1(a: Float32Array, value: number): Float32Array {
   out.set(a);
   out[a.length] = value;
   return out;
-}
-
-/** Each parent's first child, by counting the entries per parent (parent[i] is entry i's). */
-function childStarts(parent: Uint32Array, parents: number): Uint32Array {
-  const childStart = new Uint32Array(parents + 1);
-  for (let i = 0; i < parent.length; i++) childStart[parent[i] + 1]++;
-  for (let c = 0; c < parents; c++) childStart[c + 1] += childStart[c];
-  return childStart;
-}
-
-/** Whether the entries are sorted by parent, then word, with no repeat. */
-function inTrieOrder(parent: Uint32Array, words: Uint32Array): boolean {
-  for (let i = 1; i < parent.length; i++) {
-    if (parent[i] < parent[i - 1] || (parent[i] === parent[i - 1] && words[i] <= words[i - 1])) return false;
-  }
-  return true;
 }
 
 /**

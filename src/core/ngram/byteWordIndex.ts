@@ -15,23 +15,6 @@ export class ByteWordIndex {
     return this.count;
   }
 
-  /**
-   * Room for `words` words of `bytes` bytes in all, before the first is added (the ARPA header
-   * gives the count): no growth or rehash while the unigrams are read. Growing replaces fields that
-   * optimised code had taken for constants, and V8 then throws that code away: the reader's loop
-   * was compiled 7–9 times in one load of an 87 MiB ARPA, 40–130 ms of compiler time each, the
-   * loop running unoptimised meanwhile.
-   */
-  reserve(words: number, bytes: number): void {
-    if (this.count > 0) throw new Error('reserve before the first word');
-    this.bytes = new Uint8Array(Math.max(bytes, 16));
-    this.starts = new Uint32Array(words + 2);
-    let slots = 1 << 11;
-    while (slots < 2 * (words + 1)) slots *= 2;
-    this.table = new Int32Array(slots).fill(-1);
-    this.mask = slots - 1;
-  }
-
   /** Adds the word buf[start..end) with the next id (the caller has checked that it is new). */
   add(buf: Uint8Array, start: number, end: number): void {
     const length = end - start;
