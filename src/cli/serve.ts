@@ -4,6 +4,7 @@ import { loadModel, recognizeModel } from '../node/modelLoader';
 import { DEFAULT_MAX_BODY_BYTES, OpenAiServer } from '../node/openaiServer/httpServer';
 import { maxModelLen } from '../node/openaiServer/servedModel';
 import { deviceOption, dtypeOption, noteIgnoredDtype, noteModelWarning, intOption, parse } from './options';
+import { SIDE_LANE_TOKENS } from '../core/cacheLanes';
 
 /** How long shutting down waits for running requests before cancelling them. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -41,9 +42,10 @@ export async function serveCommand(args: string[]): Promise<number> {
   noteIgnoredDtype(values.dtype, model);
   noteModelWarning(model);
   if (options.concurrency > 1 && (model.info.backend === 'onnx' || model.info.backend === 'gguf')) {
-    // Measured (hostile G5): two long completions at once took 45× (GGUF) and 12× (ONNX) the time of one after the other.
+    // Measured (hostile G5, docs/BENCHMARKS.md): with one cache two long completions at once took 45× (GGUF) and 12× (ONNX)
+    // the time of one after the other; the side cache (cacheLanes.ts) holds only about 1,024 tokens.
     options.log(
-      `--concurrency ${options.concurrency} with a model computed here makes completions slower, not faster: the model keeps one cache, which requests that take turns step by step refill with their whole prompt at each step; 1 runs them one after the other`,
+      `--concurrency ${options.concurrency} with a model computed here: it keeps two caches (a window, and a side one of about ${SIDE_LANE_TOKENS} tokens), so two completions at once run about as fast as one after the other only while one of them (prompt and output) fits in the side one; longer ones, or more than two at once, run their whole prompt again at each step, many times slower than 1, which runs them one after the other`,
     );
   }
   const name = values['served-model-name'] ?? recognizeModel(values.model).name;

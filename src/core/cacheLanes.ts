@@ -8,10 +8,17 @@
  * of a 135M model). So a request runs on the lane where it costs least: the tokens it has to run
  * now plus the cached tokens it throws away, which the long sequence's next request would run
  * again. A request the side lane cannot hold runs on the main one; ties go to the main one.
+ *
+ * That rule keeps a long sequence nobody asks for any more (the last completion of `lmp serve`)
+ * while two new requests taking turns throw each other out of the other lane at every step. So a
+ * request that takes up the sequence the last eviction threw away, when neither lane holds its
+ * start, runs on the lane used least recently instead: from then on each of the two has a lane.
  */
 
 /** Tokens of the side lane: about an inline completion's prompt (4,000 characters), a hover's few lines, and much less memory than a window. */
 export const SIDE_LANE_TOKENS = 1024;
+
+export type Lane = 'main' | 'side';
 
 /** What running a request on one lane costs, in tokens. */
 export interface LaneCost {
@@ -21,8 +28,39 @@ export interface LaneCost {
   lost: number;
 }
 
-/** The lane a request runs on: `side` is undefined when the request does not fit the side lane. */
-export function chooseLane(main: LaneCost, side: LaneCost | undefined): 'main' | 'side' {
+/** The lane where a request costs least: `side` is undefined when the request does not fit the side lane. */
+export function chooseLane(main: LaneCost, side: LaneCost | undefined): Lane {
   if (!side) return 'main';
   return side.run + side.lost < main.run + main.lost ? 'side' : 'main';
+}
+
+/** Which lane each request runs on, remembering when each lane was last used and the last sequence thrown away. */
+export class LaneChooser {
+  private clock = 0;
+  private readonly used: Record<Lane, number> = { main: 0, side: 0 };
+  /** The tokens the last eviction threw away. */
+  private evicted: readonly number[] | undefined;
+
+  /** The lane for `tokens` (the sequence as the caller stores it), given what each lane would cost. */
+  choose(tokens: readonly number[], main: LaneCost, side: LaneCost | undefined): Lane {
+    const lane =
+      side && main.lost > 0 && side.lost > 0 && this.evicted && startsWith(tokens, this.evicted)
+        ? this.used.side < this.used.main
+          ? 'side'
+          : 'main'
+        : chooseLane(main, side);
+    this.used[lane] = ++this.clock;
+    return lane;
+  }
+
+  /** The lane chosen threw `tokens` away (its sequence before the run). */
+  threwAway(tokens: readonly number[]): void {
+    this.evicted = tokens.slice();
+  }
+}
+
+function startsWith(a: readonly number[], prefix: readonly number[]): boolean {
+  if (prefix.length === 0 || prefix.length > a.length) return false;
+  for (let i = prefix.length - 1; i >= 0; i--) if (a[i] !== prefix[i]) return false;
+  return true;
 }

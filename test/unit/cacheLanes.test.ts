@@ -8,7 +8,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chooseLane } from '../../src/core/cacheLanes';
+import { chooseLane, LaneChooser } from '../../src/core/cacheLanes';
 import type { SequenceScores } from '../../src/core/model';
 import { OnnxCausalLm, type OrtModule } from '../../src/core/neural/onnxCausalLm';
 import { openGguf } from '../../src/node/gguf/ggufFile';
@@ -86,6 +86,22 @@ describe('the lane rule: the cache where tokens run now plus cached tokens throw
     // A tie goes to the main lane.
     assert.strictEqual(chooseLane({ run: 10, lost: 0 }, { run: 10, lost: 0 }), 'main');
   });
+
+  it('gives the sequence the last eviction threw away, asked for again, the lane used least recently (two requests taking turns)', () => {
+    const lanes = new LaneChooser();
+    // The main lane holds an old long sequence; a new request takes the side lane, another throws it out.
+    assert.strictEqual(lanes.choose([1, 2, 3], { run: 3, lost: 600 }, { run: 3, lost: 500 }), 'side');
+    lanes.threwAway([9, 9]);
+    assert.strictEqual(lanes.choose([4, 5, 6], { run: 3, lost: 600 }, { run: 3, lost: 3 }), 'side');
+    lanes.threwAway([1, 2, 3]);
+    // The first one again, one token on: the cost rule would throw the second out; the main lane, unused longest, goes instead.
+    assert.strictEqual(lanes.choose([1, 2, 3, 7], { run: 4, lost: 600 }, { run: 4, lost: 3 }), 'main');
+    // A request that extends a lane stays the cost rule's.
+    lanes.threwAway([4, 5, 6]);
+    assert.strictEqual(lanes.choose([4, 5, 6, 8], { run: 4, lost: 4 }, { run: 1, lost: 0 }), 'side');
+    // Otherwise the cost rule (a tie: the main lane).
+    assert.strictEqual(lanes.choose([5, 5], { run: 2, lost: 4 }, { run: 2, lost: 4 }), 'main');
+  });
 });
 
 describe('a local model keeps a long sequence cached while short requests far from it run on a second cache (hostile G5)', function () {
@@ -162,9 +178,26 @@ describe('a local model keeps a long sequence cached while short requests far fr
             assert.strictEqual(n.main + n.side, 1, `step ${step} of the ${prompt === a ? 'first' : 'second'} request evaluated ${JSON.stringify(n)}`);
           }
         }
+        // Two new requests taking turns, while the lanes still hold those two (asked for no more): the
+        // first one's prompt runs twice (its lane taken by the second's), then each has a lane.
+        const c = [doc[0], ...doc.slice(700, 1000)];
+        const d = [other[0], ...other.slice(600, 900)];
+        const runs: number[] = [];
+        for (let step = 0; step <= 4; step++) {
+          for (const [prompt, text] of [
+            [c, doc.slice(700)],
+            [d, other.slice(600)],
+          ]) {
+            const n = await counted(model, async () => answers.push((await model.nextLogProbs([...prompt, ...text.slice(300, 300 + step)])).slice()));
+            runs.push(n.main + n.side);
+          }
+        }
+        assert.deepStrictEqual(runs.slice(3), [1, 1, 1, 1, 1, 1, 1], `tokens evaluated at each step: ${runs.join(', ')}`);
+        assert.ok(runs[2] <= c.length + 1, `tokens evaluated at each step: ${runs.join(', ')}`);
         const cold = await open();
         try {
           assert.ok(maxDiff(answers[5], await cold.nextLogProbs(other.slice(0, 503))) <= tolerance);
+          assert.ok(maxDiff(answers[answers.length - 1], await cold.nextLogProbs([...d, ...other.slice(900, 904)])) <= tolerance);
         } finally {
           await cold.dispose();
         }

@@ -7,7 +7,7 @@
  * metadata (graphInputs.ts).
  */
 import type { BackendCapabilities } from '../backends/capabilities';
-import { chooseLane, SIDE_LANE_TOKENS, type LaneCost } from '../cacheLanes';
+import { LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../cacheLanes';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
@@ -255,6 +255,7 @@ export class OnnxCausalLm implements LanguageModel {
   /** Tokens the side lane holds: SIDE_LANE_TOKENS, or the window when it is smaller. */
   private readonly sideTokens: number;
   private lastLane: 'main' | 'side' = 'main';
+  private readonly lanes = new LaneChooser();
   /** Tokens run through the graph, on each lane (the tests count what a request runs). */
   readonly evaluated = { main: 0, side: 0 };
   private readonly chunk: number;
@@ -509,8 +510,10 @@ export class OnnxCausalLm implements LanguageModel {
     const end = ids.length;
     const V = this.config.vocabSize;
     const side = !request.mainLane && end - windowStart <= this.sideTokens ? this.laneCost(this.caches.side, ids, windowStart) : undefined;
-    const lane = chooseLane(this.laneCost(this.caches.main, ids, windowStart), side);
+    const main = this.laneCost(this.caches.main, ids, windowStart);
+    const lane = this.lanes.choose(ids, main, side);
     const c = this.caches[lane];
+    if (c && (lane === 'main' ? main : side!).lost > 0) this.lanes.threwAway(c.ids);
     this.lastLane = lane;
     const shared = c && c.windowStart === windowStart ? sharedPrefix(ids, c.ids, end) : 0;
     const logProbs = new Float64Array(end).fill(NaN);

@@ -14,7 +14,7 @@
  * float32 rounding of the target's has its whole distribution read.
  */
 import type { BackendCapabilities } from '../../core/backends/capabilities';
-import { chooseLane, SIDE_LANE_TOKENS, type LaneCost } from '../../core/cacheLanes';
+import { LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../../core/cacheLanes';
 import { LmError, throwIfCancelled, type CancelSignal } from '../../core/errors';
 import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../../core/model';
 import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
@@ -81,6 +81,7 @@ export class GgufLanguageModel implements LanguageModel {
    * 135M model's float32 cache at 8,192 tokens: 377 → 755 MB).
    */
   private side: Lane | undefined;
+  private readonly lanes = new LaneChooser();
   private openSide: ((cells: number) => Promise<LlamaContext>) | undefined;
   /** Tokens the side lane holds: about SIDE_LANE_TOKENS, or the window when it is smaller. */
   private readonly sideTokens: number;
@@ -171,7 +172,9 @@ export class GgufLanguageModel implements LanguageModel {
     const main = cost(this.main.seq, tokens, from);
     const fits = (open !== undefined || this.side !== undefined) && tokens.length <= this.sideTokens;
     const side = !fits ? undefined : this.side ? cost(this.side.seq, tokens, from) : { run: tokens.length, lost: 0 };
-    if (chooseLane(main, side) === 'main') return this.main;
+    const chosen = this.lanes.choose(tokens, main, side);
+    if ((chosen === 'main' ? main : side!).lost > 0) this.lanes.threwAway((chosen === 'main' ? this.main : this.side!).seq.contextTokens);
+    if (chosen === 'main') return this.main;
     if (!this.side) {
       try {
         const context = await open!(this.sideTokens);
