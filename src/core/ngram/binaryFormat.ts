@@ -252,7 +252,10 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
     const arr = r.type === 'f32' ? new Float32Array(data.buffer, start, r.length) : new Uint32Array(data.buffer, start, r.length);
     (orders[r.order - 1] as unknown as Record<string, unknown>)[r.field] = arr;
   }
-  orders[0].words = Uint32Array.from({ length: orders[0].count }, (_, i) => i);
+  // A loop, not Uint32Array.from with a callback, which took 1.6 ms of each load for 41,038 words.
+  const unigramWords = new Uint32Array(orders[0].count);
+  for (let i = 0; i < unigramWords.length; i++) unigramWords[i] = i;
+  orders[0].words = unigramWords;
   // Counts are read as u32 and kept a byte each.
   for (const o of orders) {
     const stored = o.counts as unknown as Uint32Array | undefined;
@@ -373,7 +376,8 @@ function* checkTrie(orders: NgramOrder[], fail: (msg: string) => never): Generat
     const cs = o.childStart!;
     const next = orders[k + 1];
     if (cs[0] !== 0 || cs[o.count] !== next.count) fail(`${k + 1}-gram links do not cover the ${k + 2}-grams`);
-    const link = firstBadLink(cs, o.count, next.words, V);
+    // The fast check in straight passes; the slow one only to name what is wrong.
+    const link = linksHold(cs, o.count, next.words, V) ? NO_BAD_LINK : firstBadLink(cs, o.count, next.words, V);
     if (link.range >= 0) fail(`${k + 1}-gram entry ${link.range} has a bad child range`);
     if (link.child >= 0) {
       const w = next.words[link.child];
@@ -401,6 +405,36 @@ function firstBadValues(logProb: Float32Array, backoff: Float32Array): number {
   return -1;
 }
 
+const NO_BAD_LINK = { range: -1, child: -1 };
+
+/**
+ * Whether firstBadLink finds nothing (given cs[0] = 0 and cs[count] = words.length), in passes
+ * without a loop per parent, whose short ranges (one or two children in the higher orders) cost a
+ * mispredicted branch each: the ranges ascend; every word is in the vocabulary; and wherever a
+ * word is not above the one before it, a range starts there (a bitmap of the starts).
+ */
+export function linksHold(cs: Uint32Array, count: number, words: Uint32Array, V: number): boolean {
+  // The subtraction below needs ids below 2^30 (a vocabulary holds at most MAX_VOCABULARY).
+  if (V > 1 << 30) return false;
+  const n = words.length;
+  const starts = new Int32Array((n >>> 5) + 1);
+  for (let p = 0; p < count; p++) {
+    const c = cs[p];
+    if (cs[p + 1] < c) return false;
+    starts[c >>> 5] |= 1 << (c & 31);
+  }
+  let bad = 0;
+  let previous = -1;
+  for (let c = 0; c < n; c++) {
+    const w = words[c];
+    if (w >= V) return false;
+    // 1 when w <= previous and no range starts at c.
+    bad |= ((w - previous - 1) >>> 31) & ~(starts[c >>> 5] >>> (c & 31));
+    previous = w;
+  }
+  return bad === 0;
+}
+
 /**
  * The first parent whose range descends or passes the next order's end, or the first child (in
  * file order) whose word is outside the vocabulary or not above its elder sibling's. With cs[0] = 0
@@ -418,5 +452,5 @@ function firstBadLink(cs: Uint32Array, count: number, words: Uint32Array, V: num
       previous = w;
     }
   }
-  return { range: -1, child: -1 };
+  return NO_BAD_LINK;
 }

@@ -182,7 +182,8 @@ export function normalisationWarning(ngram: NgramModel): string | undefined {
   const unigrams = ngram.orders[0];
   const bos = ngram.vocab.bosId;
   let sum = 0;
-  for (let id = 0; id < unigrams.count; id++) if (id !== bos) sum += 10 ** unigrams.logProb[id];
+  // exp rather than 10 **: a third of the time, on every load (the sum is only compared within a tolerance).
+  for (let id = 0; id < unigrams.count; id++) if (id !== bos) sum += Math.exp(unigrams.logProb[id] * LN10);
   if (Math.abs(sum - 1) <= UNIGRAM_SUM_TOLERANCE) return undefined;
   return (
     `its 1-gram probabilities sum to ${sum.toPrecision(3)}, not 1: it is not a probability distribution, so its numbers are scores rather than probabilities ` +
