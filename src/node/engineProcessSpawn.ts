@@ -23,20 +23,47 @@ export interface EngineProcessOptions {
 }
 
 /**
- * A process that uses no CPU for this long while a request waits is stopped (SIGSTOP) or
- * deadlocked: it would leave hovers on "Loading…" for ever. A computing one uses CPU all along,
- * even on a loaded machine at its lower priority.
+ * A process that uses no CPU for this long while a request waits, none of its threads runnable or
+ * waiting for the disk, is stopped (SIGSTOP) or deadlocked: it would leave hovers on "Loading…" for
+ * ever. A computing one uses CPU, or waits for a core on a loaded machine at its lower priority.
  */
 export const ENGINE_HANG_MS = 30_000;
 const WATCH_MS = 5_000;
 
-/** The CPU time a process has used, in clock ticks (Linux /proc); undefined elsewhere or once it is gone. */
-function cpuTicks(pid: number): number | undefined {
+/** What the watchdog reads of a process: its CPU time and whether any of its threads waits for a core or a disk. */
+export interface ProcessActivity {
+  /** CPU time of all its threads, in clock ticks. */
+  ticks: number;
+  /** A thread is runnable (R: on a core or waiting for one) or in an uninterruptible wait (D: usually the disk). */
+  busy: boolean;
+}
+
+/** Fields of a /proc stat line after the command's closing parenthesis (the command may hold spaces and parentheses). */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Whether a thread in this state (the first field after the command) is working or waiting for a core or a disk. */
+export const busyState = (state: string | undefined): boolean => state === 'R' || state === 'D';
+
+/** The process's activity (Linux /proc); undefined elsewhere or once it is gone. */
+export function processActivity(pid: number): ProcessActivity | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command's closing parenthesis: state is the 3rd field, utime and stime the 14th and 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    const fields = statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    // utime and stime are the 12th and 13th fields after the command; the process's line sums its threads.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    let busy = false;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        if (busyState(statFields(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))[0])) {
+          busy = true;
+          break;
+        }
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    return { ticks, busy };
   } catch {
     return undefined;
   }
@@ -70,10 +97,12 @@ export function spawnEngineProcess(events: EngineWorkerEvents, options: EnginePr
   const hangMs = options.hangMs ?? ENGINE_HANG_MS;
   const watchdog = setInterval(() => {
     if (waiting.size === 0 || child.pid === undefined) return;
-    const cpu = cpuTicks(child.pid);
-    if (cpu === undefined) return;
-    if (cpu !== lastCpu) {
-      lastCpu = cpu;
+    const now = processActivity(child.pid);
+    if (now === undefined) return;
+    // Starved of a core on a loaded machine (its threads runnable) or reading a slow disk is not hung:
+    // only a process whose threads all sleep or are stopped, using no CPU, is.
+    if (now.ticks !== lastCpu || now.busy) {
+      lastCpu = now.ticks;
       lastProgress = Date.now();
     } else if (Date.now() - lastProgress >= hangMs) {
       hung = `it used no CPU for ${Math.round(hangMs / 1000)} s while a request waited (stopped or deadlocked), so it was ended`;

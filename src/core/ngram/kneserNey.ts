@@ -8,9 +8,9 @@
  *   distribution over the vocabulary without `<s>`; γ(c) becomes the ARPA backoff of c.
  */
 import { LmError } from '../errors';
+import { ADJUSTED, adjustedCounts, FIELDS, FIRST, LAST, SUFFIX, type SuffixOrdered } from './adjustedCounts';
 import { CompactCounts } from './compactCounts';
-import { GrowableUint32 } from './growable';
-import { PairIndex } from './pairIndex';
+import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { Vocabulary } from './vocabulary';
 
@@ -47,8 +47,21 @@ export interface TrainOptions {
   keepCounts?: boolean;
 }
 
-/** Presizing stops here (a table for it takes 128 MiB): larger models grow their tables as they go. */
-const MAX_PRESIZED_NGRAMS = 1 << 22;
+/** Presizing stops here (the table then takes 112 MiB at order 6): larger models grow their table as they go. */
+const MAX_PRESIZED_NGRAMS = 1 << 21;
+
+const EMPTY_ORDER: SuffixOrdered = { count: 0, ngrams: new Uint32Array(0) };
+/**
+ * An n-gram in trie order, 8 numbers: FIRST, ADJUSTED and SUFFIX (here its suffix's place in trie
+ * order) at their places in suffix order; its index in suffix order instead of LAST; its last word,
+ * its suffix's context's place, and its probability (a float64 in the last two).
+ */
+const T_FIELDS = 8;
+const T_INDEX = LAST;
+const T_WORD = 4;
+const T_TARGET = 5;
+const T_PROB_STRIDE = T_FIELDS / 2;
+const T_PROB = 3;
 
 /**
  * Told of order k (1-based) as soon as its arrays (words, probabilities, backoffs, child ranges)
@@ -64,18 +77,12 @@ export class KneserNeyTrainer {
   private readonly order: number;
   private readonly fallback?: Discounts;
   private readonly keepCounts: boolean;
-  /** Raw occurrence counts of unigrams, by word id (higher orders count in their index). */
-  private readonly rawUnigrams = new GrowableUint32();
-  /** Distinct left extensions per order below the highest. */
-  private readonly cont: GrowableUint32[] = [];
-  /** n-gram ids of orders ≥ 2: (prefix id, word) pairs. */
-  private readonly index: PairIndex[] = [];
-  /** For orders ≥ 2: id of the (k-1)-gram without the first word. */
-  private readonly suffix: GrowableUint32[] = [];
+  /** The highest order's n-grams, left-padded with <s>; the lower orders are derived from them. */
+  private readonly counter: NgramCounter;
+  /** The last `order` words, the current token last. */
+  private readonly gram: Uint32Array;
   private tokens = 0;
   private sentences = 0;
-  private prev: Int32Array;
-  private cur: Int32Array;
 
   constructor(options: TrainOptions, vocab: Vocabulary = Vocabulary.withSpecials()) {
     if (!Number.isInteger(options.order) || options.order < 1 || options.order > MAX_ORDER) {
@@ -88,13 +95,8 @@ export class KneserNeyTrainer {
     this.order = options.order;
     this.fallback = options.discountFallback;
     this.keepCounts = options.keepCounts ?? false;
-    for (let k = 0; k < this.order; k++) {
-      this.cont.push(new GrowableUint32());
-      this.suffix.push(new GrowableUint32());
-      this.index.push(new PairIndex(k === 0 ? 0 : Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS)));
-    }
-    this.prev = new Int32Array(this.order + 1);
-    this.cur = new Int32Array(this.order + 1);
+    this.counter = new NgramCounter(this.order, Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS));
+    this.gram = new Uint32Array(this.order);
   }
 
   /** Adds one sentence given as words (no markers); `<s>`, `</s>`, `<unk>` inside are skipped as lmplz does. */
@@ -111,36 +113,15 @@ export class KneserNeyTrainer {
   /** Adds one sentence of word ids (no markers): the first `length` of `ids`. */
   addIds(ids: ArrayLike<number>, length = ids.length): void {
     const N = this.order;
-    const bos = this.vocab.bosId!;
-    const eos = this.vocab.eosId!;
-    const L = length + 2;
-    let prev = this.prev;
-    let cur = this.cur;
-    prev[1] = bos;
-    for (let i = 1; i < L; i++) {
-      const w = i === L - 1 ? eos : ids[i - 1];
-      cur[1] = w;
-      this.rawUnigrams.ensure(w)[w]++;
-      this.cont[0].ensure(w);
-      const maxK = Math.min(N, i + 1);
-      for (let k = 2; k <= maxK; k++) {
-        const idx = this.index[k - 1];
-        const id = idx.add(prev[k - 1], w);
-        if (idx.inserted) {
-          this.suffix[k - 1].push(cur[k - 1]);
-          if (k < N) this.cont[k - 1].push(0);
-          // A new k-gram is a new left extension of its suffix (k-1)-gram.
-          this.cont[k - 2].data[cur[k - 1]]++;
-        }
-        cur[k] = id;
-      }
-      const t = prev;
-      prev = cur;
-      cur = t;
+    const gram = this.gram;
+    const counter = this.counter;
+    gram.fill(this.vocab.bosId!);
+    for (let i = 0; i <= length; i++) {
+      gram.copyWithin(0, 1);
+      gram[N - 1] = i === length ? this.vocab.eosId! : ids[i];
+      counter.add(gram);
     }
-    this.prev = prev;
-    this.cur = cur;
-    this.tokens += L - 1;
+    this.tokens += length + 1;
     this.sentences++;
   }
 
@@ -148,105 +129,169 @@ export class KneserNeyTrainer {
     return this.tokens;
   }
 
-  /** Estimates the model. The trainer can be dropped afterwards. */
+  /**
+   * Estimates the model. The trainer can be dropped afterwards. The orders are laid out in trie
+   * order (by first word, then by the rest) from the suffix order the counts come in: order k by
+   * its suffix's place in order k-1 and then, stably, by its first word; each n-gram's context
+   * is found by one forward walk over order k-1, as both are sorted.
+   */
   build(orderReady?: OrderReady): { model: NgramModel; stats: TrainingStats } {
     // Without a sentence every adjusted count is 0: the unigram denominator Σ a(w) would be 0 and
     // every probability 0/0.
     if (this.sentences === 0) throw new LmError('no training text: nothing to estimate probabilities from');
     const N = this.order;
     const V = this.vocab.size;
-    this.rawUnigrams.ensure(V - 1);
-    this.cont[0].ensure(V - 1);
     const bos = this.vocab.bosId!;
     const unk = this.vocab.unkId!;
-
-    // Which n-grams start with <s>, and their adjusted counts.
-    const startsWithBos: Uint8Array[] = [];
-    const adjusted: Uint32Array[] = [];
-    for (let k = 1; k <= N; k++) {
-      const count = k === 1 ? V : this.index[k - 1].size;
-      const bosFlag = new Uint8Array(count);
-      if (k === 1) bosFlag[bos] = 1;
-      else {
-        const prefix = this.index[k - 1].prefix.data;
-        const parentFlag = startsWithBos[k - 2];
-        for (let i = 0; i < count; i++) bosFlag[i] = parentFlag[prefix[i]];
-      }
-      startsWithBos.push(bosFlag);
-      const raw = k === 1 ? this.rawUnigrams.data : this.index[k - 1].counts();
-      const adj = new Uint32Array(count);
-      if (k === N) adj.set(raw.subarray(0, count));
-      else {
-        const cont = this.cont[k - 1].data;
-        for (let i = 0; i < count; i++) adj[i] = bosFlag[i] ? raw[i] : cont[i];
-      }
-      if (k === 1) {
-        adj[bos] = 0;
-        adj[unk] = 0;
-      }
-      adjusted.push(adj);
-    }
+    const { unigrams, orders: bySuffix } = adjustedCounts(this.counter.take(), N, V, bos);
+    unigrams[bos] = 0;
+    unigrams[unk] = 0;
+    const orderCounts = [V, ...bySuffix.map((o) => o.count)];
 
     const discounts: Discounts[] = [];
     const usedFallback: boolean[] = [];
     for (let k = 1; k <= N; k++) {
       const n = [0, 0, 0, 0, 0];
-      const adj = adjusted[k - 1];
-      for (let i = 0; i < adj.length; i++) if (adj[i] < 5) n[adj[i]]++;
+      if (k === 1) {
+        for (let w = 0; w < V; w++) if (unigrams[w] < 5) n[unigrams[w]]++;
+      } else {
+        const g = bySuffix[k - 2].ngrams;
+        for (let at = ADJUSTED; at < g.length; at += FIELDS) if (g[at] < 5) n[g[at]]++;
+      }
       const d = this.discountsFromCounts(k, n);
       discounts.push(d.discounts);
       usedFallback.push(d.fallback);
     }
     // Per order, the discount of an adjusted count a: Dk[min(a, 3)].
     const Ds = discounts.map((d) => Float64Array.of(0, d.d1, d.d2, d.d3));
-    const D = (k: number, a: number): number => Ds[k - 1][a < 3 ? a : 3];
 
-    // Per context: denominator Σ a(c·) and γ(c) numerator Σ D(a(c·)).
-    const probs: Float64Array[] = [];
-    const gammas: Float64Array[] = [];
+    const orders: NgramOrder[] = [];
+    let unigramProb: Float64Array;
     {
-      const adj = adjusted[0];
+      const D1 = Ds[0];
       let denom = 0;
       let gammaNum = 0;
       for (let w = 0; w < V; w++) {
-        denom += adj[w];
-        gammaNum += D(1, adj[w]);
+        const a = unigrams[w];
+        denom += a;
+        gammaNum += D1[a < 3 ? a : 3];
       }
       const gamma0 = gammaNum / denom;
       const uniform = 1 / (V - 1); // the vocabulary without <s>, as lmplz
       const p = new Float64Array(V);
-      for (let w = 0; w < V; w++) p[w] = (adj[w] - D(1, adj[w])) / denom + gamma0 * uniform;
-      probs.push(p);
-    }
-    for (let k = 2; k <= N; k++) {
-      const adj = adjusted[k - 1];
-      const count = adj.length;
-      const prefix = this.index[k - 1].prefix.data;
-      const parentCount = adjusted[k - 2].length;
-      const denom = new Float64Array(parentCount);
-      const gammaNum = new Float64Array(parentCount);
-      const Dk = Ds[k - 1];
-      for (let i = 0; i < count; i++) {
-        const a = adj[i];
-        const c = prefix[i];
-        denom[c] += a;
-        gammaNum[c] += Dk[a < 3 ? a : 3];
+      const logProb = new Float32Array(V);
+      for (let w = 0; w < V; w++) {
+        const a = unigrams[w];
+        p[w] = (a - D1[a < 3 ? a : 3]) / denom + gamma0 * uniform;
+        logProb[w] = Math.log10(p[w]);
       }
-      const gamma = new Float64Array(parentCount);
-      for (let c = 0; c < parentCount; c++) gamma[c] = denom[c] > 0 ? gammaNum[c] / denom[c] : 0;
-      gammas.push(gamma);
-      const lower = probs[k - 2];
-      const suffix = this.suffix[k - 1].data;
-      const p = new Float64Array(count);
-      for (let i = 0; i < count; i++) {
-        const c = prefix[i];
-        const a = adj[i];
-        p[i] = (a - Dk[a < 3 ? a : 3]) / denom[c] + gamma[c] * lower[suffix[i]];
-      }
-      probs.push(p);
+      logProb[bos] = -99; // <s> is never predicted; lmplz writes -99
+      unigramProb = p;
+      orders.push({
+        count: V,
+        words: Uint32Array.from({ length: V }, (_, i) => i),
+        logProb,
+        ...(this.keepCounts ? { counts: new CompactCounts(unigrams) } : {}),
+      });
     }
 
-    const model = this.toTrie(probs, gammas, this.keepCounts ? adjusted : undefined, orderReady);
+    // Order k-1 in trie order (see T_FIELDS), its contexts' places and, as a Float64Array over
+    // the same memory, its probabilities; null for the unigrams (the word ids themselves).
+    let lower: { ngrams: Uint32Array; context: Uint32Array } | null = null;
+    let lowerProb = unigramProb;
+    let lowerProbAt = 0;
+    let lowerProbStride = 1;
+    for (let k = 2; k <= N; k++) {
+      const g = bySuffix[k - 2].ngrams;
+      const count = bySuffix[k - 2].count;
+      const parentCount = orderCounts[k - 2];
+      // Trie order is by first word, then by the suffix's place in order k-1: the runs of equal
+      // suffixes, taken in their places' order, are spread by a stable counting sort on the first
+      // word. Each n-gram is read once and written once, all its fields in one piece of memory.
+      const runStart = new Uint32Array(parentCount + 1);
+      for (let j = 0; j < count; j++) runStart[g[j * FIELDS + SUFFIX] + 1]++;
+      for (let s = 0; s < parentCount; s++) runStart[s + 1] += runStart[s];
+      const firstStart = new Uint32Array(V + 1);
+      for (let j = 0; j < count; j++) firstStart[g[j * FIELDS + FIRST] + 1]++;
+      for (let w = 0; w < V; w++) firstStart[w + 1] += firstStart[w];
+      const ngrams = new Uint32Array(count * T_FIELDS);
+      const prob = new Float64Array(ngrams.buffer);
+      for (let f = 0; f < parentCount; f++) {
+        const s = lower ? lower.ngrams[f * T_FIELDS + T_INDEX] : f;
+        const t = lower ? lower.context[f] : 0;
+        const lp = lowerProb[f * lowerProbStride + lowerProbAt];
+        for (let j = runStart[s], e = runStart[s + 1]; j < e; j++) {
+          const first = g[j * FIELDS + FIRST];
+          const i = firstStart[first]++;
+          const at = i * T_FIELDS;
+          ngrams[at + FIRST] = first;
+          ngrams[at + SUFFIX] = f;
+          ngrams[at + ADJUSTED] = g[j * FIELDS + ADJUSTED];
+          ngrams[at + T_INDEX] = j;
+          ngrams[at + T_WORD] = g[j * FIELDS + LAST];
+          ngrams[at + T_TARGET] = t;
+          prob[i * T_PROB_STRIDE + T_PROB] = lp;
+        }
+      }
+      bySuffix[k - 2] = EMPTY_ORDER; // let it go
+
+      // Each n-gram's context (w1 … w(k-1)) is the (k-1)-gram with its first word that ends with
+      // its suffix's context (w2 … w(k-1)); contexts come in trie order, as the n-grams do. Per
+      // context: children, denominator Σ a(c·) and γ(c) numerator Σ D(a(c·)).
+      const Dk = Ds[k - 1];
+      const context = new Uint32Array(count);
+      const childStart = new Uint32Array(parentCount + 1);
+      const denom = new Float64Array(parentCount);
+      const gamma = new Float64Array(parentCount);
+      const words = new Uint32Array(count);
+      let walk = 0;
+      for (let i = 0; i < count; i++) {
+        const at = i * T_FIELDS;
+        const first = ngrams[at + FIRST];
+        words[i] = ngrams[at + T_WORD];
+        let c = first;
+        if (lower) {
+          const t = ngrams[at + T_TARGET];
+          const lg = lower.ngrams;
+          while (walk < parentCount && (lg[walk * T_FIELDS + FIRST] !== first || lg[walk * T_FIELDS + SUFFIX] !== t)) walk++;
+          if (walk === parentCount) throw new Error(`internal error: no context for a ${k}-gram`);
+          c = walk;
+        }
+        context[i] = c;
+        childStart[c + 1]++;
+        const a = ngrams[at + ADJUSTED];
+        denom[c] += a;
+        gamma[c] += Dk[a < 3 ? a : 3];
+      }
+      for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
+      const backoff = new Float32Array(parentCount);
+      for (let c = 0; c < parentCount; c++) {
+        gamma[c] = denom[c] > 0 ? gamma[c] / denom[c] : 0;
+        if (gamma[c] > 0) backoff[c] = Math.log10(gamma[c]);
+      }
+      const logProb = new Float32Array(count);
+      const adjusted = this.keepCounts ? new Uint32Array(count) : undefined;
+      for (let i = 0; i < count; i++) {
+        const c = context[i];
+        const a = ngrams[i * T_FIELDS + ADJUSTED];
+        const at = i * T_PROB_STRIDE + T_PROB;
+        const p = (a - Dk[a < 3 ? a : 3]) / denom[c] + gamma[c] * prob[at];
+        prob[at] = p;
+        logProb[i] = Math.log10(p);
+        if (adjusted) adjusted[i] = a;
+      }
+      const parent = orders[k - 2];
+      parent.childStart = childStart;
+      parent.backoff = backoff;
+      orderReady?.(k - 1, parent, orderCounts);
+      orders.push({ count, words, logProb, ...(adjusted ? { counts: new CompactCounts(adjusted) } : {}) });
+      lower = { ngrams, context };
+      lowerProb = prob;
+      lowerProbAt = T_PROB;
+      lowerProbStride = T_PROB_STRIDE;
+    }
+    orderReady?.(N, orders[N - 1], orderCounts);
+    const model = new NgramModel(this.vocab, orders);
     if (this.keepCounts) model.discounts = discounts;
     const stats: TrainingStats = {
       tokens: this.tokens,
@@ -278,85 +323,4 @@ export class KneserNeyTrainer {
         .join(', ')}); use more text, a lower order, or fallback discounts`,
     );
   }
-
-  /** Lays the n-grams out as a sorted trie (counting sorts: by word, then stably by parent). */
-  private toTrie(probs: Float64Array[], gammas: Float64Array[], adjusted: Uint32Array[] | undefined, orderReady: OrderReady | undefined): NgramModel {
-    const N = this.order;
-    const orderCounts = [this.vocab.size, ...this.index.slice(1).map((idx) => idx.size)];
-    const V = this.vocab.size;
-    const bos = this.vocab.bosId!;
-    const orders: NgramOrder[] = [];
-    // Position of each old id in the sorted order, per order (unigrams are already sorted).
-    let position: Uint32Array | null = null;
-    const uniProb = new Float32Array(V);
-    for (let w = 0; w < V; w++) uniProb[w] = Math.log10(probs[0][w]);
-    uniProb[bos] = -99; // <s> is never predicted; lmplz writes -99
-    orders.push({
-      count: V,
-      words: Uint32Array.from({ length: V }, (_, i) => i),
-      logProb: uniProb,
-      ...(adjusted ? { counts: new CompactCounts(adjusted[0]) } : {}),
-    });
-
-    for (let k = 2; k <= N; k++) {
-      const idx = this.index[k - 1];
-      const count = idx.size;
-      const parentCount = orders[k - 2].count;
-      const prefix = idx.prefix.data;
-      const word = idx.word.data;
-      // Each entry's parent in the parent's sorted order.
-      const parentKey = new Uint32Array(count);
-      if (position) for (let i = 0; i < count; i++) parentKey[i] = position[prefix[i]];
-      else parentKey.set(prefix.subarray(0, count));
-      // Stable counting sort by word, then by parent: the parent histogram is the child ranges.
-      const byWord = sortByKey(count, V, word);
-      const childStart = new Uint32Array(parentCount + 1);
-      for (let i = 0; i < count; i++) childStart[parentKey[i] + 1]++;
-      for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
-      const cursor = childStart.slice(0, parentCount);
-      const sorted = new Uint32Array(count);
-      for (let j = 0; j < count; j++) {
-        const i = byWord[j];
-        sorted[cursor[parentKey[i]]++] = i;
-      }
-      const parent = orders[k - 2];
-      parent.childStart = childStart;
-      // Backoff of each context (in the parent's sorted order).
-      const backoff = new Float32Array(parentCount);
-      const gamma = gammas[k - 2];
-      for (let old = 0; old < parentCount; old++) {
-        if (gamma[old] > 0) backoff[position ? position[old] : old] = Math.log10(gamma[old]);
-      }
-      parent.backoff = backoff;
-      orderReady?.(k - 1, parent, orderCounts);
-
-      const words = new Uint32Array(count);
-      const logProb = new Float32Array(count);
-      const nextPosition = new Uint32Array(count);
-      const p = probs[k - 1];
-      const adj = adjusted?.[k - 1];
-      const counts = adj ? new Uint32Array(count) : undefined;
-      for (let j = 0; j < count; j++) {
-        const old = sorted[j];
-        words[j] = word[old];
-        logProb[j] = Math.log10(p[old]);
-        if (counts) counts[j] = adj![old];
-        nextPosition[old] = j;
-      }
-      orders.push({ count, words, logProb, ...(counts ? { counts: new CompactCounts(counts) } : {}) });
-      position = nextPosition;
-    }
-    orderReady?.(N, orders[N - 1], orderCounts);
-    return new NgramModel(this.vocab, orders);
-  }
-}
-
-/** Stable counting sort of the indices 0..n-1 by key[i] in [0, range). */
-function sortByKey(n: number, range: number, key: Uint32Array): Uint32Array {
-  const start = new Uint32Array(range + 1);
-  for (let i = 0; i < n; i++) start[key[i] + 1]++;
-  for (let r = 0; r < range; r++) start[r + 1] += start[r];
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[start[key[i]]++] = i;
-  return out;
 }

@@ -1,0 +1,120 @@
+/**
+ * Occurrence counts of the highest order's n-grams only, as lmplz counts: one hash probe per
+ * token. An n-gram reaching before a sentence's first word is padded with `<s>` on the left, so
+ * every token ends exactly one counted n-gram and the lower orders can be derived from these
+ * (see adjustedCounts.ts). Open addressing over one Uint32Array: per slot the n words, then the
+ * count (0 = empty).
+ */
+
+/** Slots per entry at most: a fuller table probes longer, an emptier one takes more memory. */
+const MAX_LOAD = 0.7;
+
+/** The counted n-grams, column by column: `words[p][i]` is word p of entry i. */
+export interface CountedNgrams {
+  size: number;
+  words: Uint32Array[];
+  counts: Uint32Array;
+}
+
+export class NgramCounter {
+  private readonly n: number;
+  private readonly stride: number;
+  private table: Uint32Array;
+  private mask: number;
+  private limit: number;
+  private entries = 0;
+
+  /** `expected`: how many distinct n-grams the table should hold before it first grows. */
+  constructor(order: number, expected = 0) {
+    this.n = order;
+    this.stride = order + 1;
+    let cap = 1 << 12;
+    while (cap * MAX_LOAD < expected) cap <<= 1;
+    this.table = new Uint32Array(cap * this.stride);
+    this.mask = cap - 1;
+    this.limit = Math.floor(cap * MAX_LOAD);
+  }
+
+  get size(): number {
+    return this.entries;
+  }
+
+  /** Counts one occurrence of the n-gram `gram[0..n)`. */
+  add(gram: Uint32Array): void {
+    const n = this.n;
+    const stride = this.stride;
+    const t = this.table;
+    let slot = hashGram(gram, n) & this.mask;
+    for (;;) {
+      const at = slot * stride;
+      if (t[at + n] === 0) break;
+      let p = 0;
+      while (p < n && t[at + p] === gram[p]) p++;
+      if (p === n) {
+        t[at + n]++;
+        return;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const at = slot * stride;
+    for (let p = 0; p < n; p++) t[at + p] = gram[p];
+    t[at + n] = 1;
+    if (++this.entries > this.limit) this.rehash();
+  }
+
+  /** The distinct n-grams and their counts, in table order; the table is released. */
+  take(): CountedNgrams {
+    const n = this.n;
+    const stride = this.stride;
+    const t = this.table;
+    const size = this.entries;
+    const words = Array.from({ length: n }, () => new Uint32Array(size));
+    const counts = new Uint32Array(size);
+    let i = 0;
+    for (let at = 0; at < t.length; at += stride) {
+      const c = t[at + n];
+      if (c === 0) continue;
+      for (let p = 0; p < n; p++) words[p][i] = t[at + p];
+      counts[i++] = c;
+    }
+    this.table = new Uint32Array(0);
+    this.mask = 0;
+    this.entries = 0;
+    return { size, words, counts };
+  }
+
+  /** Bytes held (for memory reports). */
+  byteSize(): number {
+    return this.table.byteLength;
+  }
+
+  private rehash(): void {
+    const n = this.n;
+    const stride = this.stride;
+    const old = this.table;
+    const cap = (this.mask + 1) * 2;
+    const t = new Uint32Array(cap * stride);
+    this.mask = cap - 1;
+    this.limit = Math.floor(cap * MAX_LOAD);
+    for (let from = 0; from < old.length; from += stride) {
+      if (old[from + n] === 0) continue;
+      let slot = hashGram(old.subarray(from, from + n), n) & this.mask;
+      while (t[slot * stride + n] !== 0) slot = (slot + 1) & this.mask;
+      t.set(old.subarray(from, from + stride), slot * stride);
+    }
+    this.table = t;
+  }
+}
+
+function hashGram(gram: Uint32Array, n: number): number {
+  let h = 0x811c9dc5;
+  for (let p = 0; p < n; p++) {
+    h = Math.imul(h ^ Math.imul(gram[p] + 0x7f4a7c15, 0xcc9e2d51), 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
