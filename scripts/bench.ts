@@ -4,9 +4,11 @@
  *
  * Each reference is checked to compute the same values as what it is compared with (the run stops
  * otherwise), and each stated target is judged: the run prints and writes "meets" or "misses".
- * `node out/scripts/bench.js ngram inline` runs only the named sections (ngram, training, ngramload, neural,
- * big, tokenizer, inline, serve, inside, gguf) and prints them without writing the file, to check a
- * change (the training or ngramload section run alone replaces its own part of the file); BENCH_RUNS=1 and BENCH_LARGE_MIB=10 shorten it. The `big` section (a model of
+ * Each section writes only between its markers in the file (`<!-- bench:NAME -->`, scripts/benchDoc.ts):
+ * notes written by hand outside them stay. `node out/scripts/bench.js ngram inline` runs only the named
+ * sections (ngram, training, ngramload, neural, big, hover, tokenizer, inline, serve, inside, gguf) and
+ * prints them without writing the file, to check a change; the training, ngramload or big section run
+ * alone replaces its own block and its rows of the targets. BENCH_RUNS=1 and BENCH_LARGE_MIB=10 shorten it. The `big` section (a model of
  * SmolLM2-135M's shape) is built into a cache folder on first use; BENCH_BIG=0 skips it,
  * LMP_BENCH_MODEL names another folder.
  */
@@ -33,6 +35,7 @@ import { benchRemote } from './remoteBench';
 import { benchServe } from './serveBench';
 import { benchTokenizers } from './tokenizerBench';
 import { trainingSection } from './trainingBench';
+import { targetCount, updateDoc, type DocBlock } from './benchDoc';
 import { fmt, judgeSpread, median, type Say, type Spread } from './benchFigures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -791,63 +794,25 @@ function ggufSection(say: Say, targets: Target[]): void {
 
 const difference = (x: number) => (x === 0 ? '0' : x.toExponential(1));
 
-function targetsSection(say: Say, targets: Target[]): void {
-  say();
-  say('## Targets');
-  say();
-  say('| target | this run | |');
-  say('|---|---:|---|');
-  for (const t of targets) say(targetRow(t));
-  say();
-  say(targetCount(targets.map(targetRow)));
+/** The rows of a targets table. */
+function targetTable(targets: readonly Target[]): string[] {
+  return ['| target | this run | |', '|---|---:|---|', ...targets.map(targetRow)];
 }
 
 const targetRow = (t: Target) =>
   `| ${t.target} | ${t.measured} | ${t.unsettled ? '**not settled**' : t.meets === undefined ? 'not judged' : `**${verdict(t.meets)}**`} |`;
 
-/** The closing line of the targets table, counted from its rows. */
-function targetCount(rows: readonly string[]): string {
-  const n = (v: string) => rows.filter((r) => r.endsWith(` ${v} |`)).length;
-  const [met, missed, unsettled, unjudged] = [n('**meets**'), n('**misses**'), n('**not settled**'), n('not judged')];
-  return `${met} of ${met + missed} targets met in this run, ${missed} missed${unsettled ? `; ${unsettled} not settled` : ''}${unjudged ? `; ${unjudged} not judged` : ''}.`;
-}
+/** The blocks of docs/BENCHMARKS.md in the order a full run writes them (see scripts/benchDoc.ts). */
+const BLOCK_ORDER = ['header', ...SECTIONS, 'targets', ...SECTIONS.map((s) => `targets-${s}`), 'targets-count'];
 
-/** The large-model rows of the targets table in `file` replaced by `rows`, and its count again. */
-function replaceBigTargetRows(file: string, rows: string[]): void {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const start = lines.findIndex((l) => l.startsWith('## Targets'));
-  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-  const table = lines.slice(start, end < 0 ? lines.length : end);
-  const isBig = (l: string) => /^\| (native|wasm|browser) (fp32|int8|q4), (prefill|decode): engine ≥/.test(l) || l.startsWith('| native: q4 or int8 decode');
-  const at = table.findIndex(isBig);
-  const kept = table.filter((l) => !isBig(l));
-  kept.splice(at < 0 ? kept.findIndex((l) => l.startsWith('|---')) + 1 : at, 0, ...rows);
-  const count = kept.findIndex((l) => / targets met in this run/.test(l));
-  if (count >= 0) kept[count] = targetCount(kept.filter((l) => l.startsWith('| ') && !l.startsWith('| target |')));
-  lines.splice(start, table.length, ...kept);
-  fs.writeFileSync(file, lines.join('\n'));
-}
+/** Sections that write their block when run alone (the others only print, to check a change). */
+const WRITES_ALONE: readonly Section[] = ['training', 'ngramload', 'big'];
 
-/**
- * Replaces the part of `file` from the heading starting with `heading` to the next `## ` heading,
- * or to the first line starting with `until` (what another section wrote under the same heading),
- * or adds it before the targets.
- */
-function replaceDocSection(file: string, heading: string, part: string[], until?: string): void {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const body = part[0] === '' ? part.slice(1) : part;
-  let start = lines.findIndex((l) => l.startsWith(heading));
-  let end: number;
-  if (start < 0) {
-    start = end = lines.findIndex((l) => l.startsWith('## Targets'));
-    if (start < 0) start = end = lines.length;
-  } else {
-    end = lines.findIndex((l, i) => i > start && (l.startsWith('## ') || (until !== undefined && l.startsWith(until))));
-    if (end < 0) end = lines.length;
-  }
-  body.push('');
-  lines.splice(start, end - start, ...body);
-  fs.writeFileSync(file, lines.join('\n'));
+/** docs/BENCHMARKS.md with `blocks` replaced and the targets counted again; the rest of it kept. */
+function writeDoc(file: string, blocks: DocBlock[]): void {
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, updateDoc(old, blocks, BLOCK_ORDER));
 }
 
 async function main(): Promise<void> {
@@ -863,80 +828,72 @@ async function main(): Promise<void> {
   };
   const targets: Target[] = [];
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const date = new Date().toISOString().slice(0, 10);
   say('# Benchmarks');
   say();
-  say(
-    `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
-  );
+  say(`Measured by \`npm run bench\` on ${date}: ${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`);
   say(
     `Medians of ${RUNS} runs (3 for training); references run in the same process, so the ratios hold on a noisy shared machine better than the absolute figures. Each stated target is judged at the end: meets or misses.`,
   );
-  if (sections.has('ngram')) ngramSection(say, targets, corpusTexts('train'), valid);
-  const trainingFrom = lines.length;
-  if (sections.has('training')) await trainingSection(say, targets, ROOT, CORPUS, Number(process.env.BENCH_TRAIN_RUNS ?? 3));
-  const trainingLines = lines.slice(trainingFrom);
-  const loadFrom = lines.length;
+  const blocks: DocBlock[] = [{ name: 'header', lines: [...lines] }];
+  const sectionTargets = new Map<Section, Target[]>();
+  /** Runs a section when it was asked for, and keeps its lines and targets as its blocks (unless `done` says it did not finish). */
+  const run = async (name: Section, body: () => unknown): Promise<void> => {
+    if (!sections.has(name)) return;
+    const [from, targetsFrom] = [lines.length, targets.length];
+    const done = await body();
+    if (done === false) return;
+    blocks.push({ name, lines: lines.slice(from) });
+    sectionTargets.set(name, targets.slice(targetsFrom));
+  };
   // BENCH_HUGE_ARPA=only: the 2 GB ARPA alone (minutes), printed and not written to the docs.
   const hugeOnly = process.env.BENCH_HUGE_ARPA === 'only';
-  if (sections.has('ngramload')) {
-    if (hugeOnly) hugeArpaSection(say, targets, ROOT, CORPUS);
-    else await ngramLoadSection(say, targets, ROOT, CORPUS, RUNS);
-  }
-  const loadLines = lines.slice(loadFrom);
-  if (sections.has('neural')) await neuralSection(say, targets);
-  const bigFrom = lines.length;
-  const bigTargetsFrom = targets.length;
-  const bigComplete = sections.has('big') && (await bigModelSection(say, targets));
-  const bigLines = lines.slice(bigFrom);
-  const bigTargets = targets.slice(bigTargetsFrom);
-  if (sections.has('hover')) await hoverSection(say, targets, valid);
-  if (sections.has('tokenizer')) tokenizerSection(say);
-  if (sections.has('inline')) await inlineSection(say, valid, targets);
-  if (sections.has('serve')) await serveSection(say, valid, targets);
-  if (sections.has('inside')) await insideSection(say, valid, targets);
-  if (sections.has('gguf')) ggufSection(say, targets);
-  targetsSection(say, targets);
-  // Run alone (the loading one takes minutes), a section replaces its part of docs/BENCHMARKS.md, dated, with its targets.
+  await run('ngram', () => ngramSection(say, targets, corpusTexts('train'), valid));
+  await run('training', () => trainingSection(say, targets, ROOT, CORPUS, Number(process.env.BENCH_TRAIN_RUNS ?? 3)));
+  await run('ngramload', async () => {
+    if (!hugeOnly) return ngramLoadSection(say, targets, ROOT, CORPUS, RUNS);
+    hugeArpaSection(say, targets, ROOT, CORPUS);
+    return false;
+  });
+  await run('neural', () => neuralSection(say, targets));
+  // Run in parts (BENCH_BIG_CELLS), the large-model section is written only once every cell has been measured.
+  await run('big', () => bigModelSection(say, targets));
+  await run('hover', () => hoverSection(say, targets, valid));
+  await run('tokenizer', () => tokenizerSection(say));
+  await run('inline', () => inlineSection(say, valid, targets));
+  await run('serve', () => serveSection(say, valid, targets));
+  await run('inside', () => insideSection(say, valid, targets));
+  await run('gguf', () => ggufSection(say, targets));
+
+  console.log('\n## Targets\n');
+  for (const line of targetTable(targets)) console.log(line);
+  console.log(`\n${targetCount(targets.map(targetRow))}`);
+
   const alone = sections.size === 1 ? [...sections][0] : undefined;
-  const ownPart =
-    alone === 'ngramload' && !hugeOnly
-      ? { lines: loadLines, heading: '## Loading n-gram models' }
-      : alone === 'training'
-        ? { lines: trainingLines, heading: '## Training' }
-        : undefined;
-  if (ownPart) {
-    const judged = targets.map((t) => `- ${t.target}: ${t.measured}, ${t.meets === undefined ? 'not judged' : `**${verdict(t.meets)}**`}`);
-    const part = [
-      ...ownPart.lines,
-      '',
-      `Measured by \`node out/scripts/bench.js ${alone}\` on ${new Date().toISOString().slice(0, 10)} (${cpu}, ${os.cpus().length} cores, Node ${process.version}). Targets in this run:`,
-      '',
-      ...judged,
-    ];
-    replaceDocSection(path.join(ROOT, 'docs', 'BENCHMARKS.md'), ownPart.heading, part);
-    console.log('\nits section of docs/BENCHMARKS.md is replaced');
-    return;
-  }
-  if (sections.size === 1 && sections.has('big')) {
-    // Run alone, in parts: once every cell has been measured its part of docs/BENCHMARKS.md and its targets' rows are replaced.
-    if (!bigComplete) {
-      console.log('\nnot every cell of the large-model table has been measured yet (BENCH_BIG_CELLS): docs/BENCHMARKS.md is left as it was');
+  const file = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+  const how = alone ? `\`node out/scripts/bench.js ${alone}\`` : '`npm run bench`';
+  const measured = `on ${date} (${cpu}, ${os.cpus().length} cores, Node ${process.version}; load average ${os.loadavg()[0].toFixed(1)} at the end)`;
+  const targetBlocks = [...sectionTargets].map(([name, own]) => ({
+    name: `targets-${name}`,
+    lines: own.length ? [`Section \`${name}\`, measured by ${how} ${measured}:`, '', ...targetTable(own)] : [],
+  }));
+  if (alone && WRITES_ALONE.includes(alone)) {
+    const own = blocks.find((b) => b.name === alone);
+    if (!own) {
+      console.log(`\nthe ${alone} section did not finish (for big: not every cell measured yet, BENCH_BIG_CELLS): docs/BENCHMARKS.md is left as it was`);
       return;
     }
-    const file = path.join(ROOT, 'docs', 'BENCHMARKS.md');
-    // The hover section writes its paragraph under the same heading: it stays.
-    replaceDocSection(file, "## A model of SmolLM2-135M's shape", bigLines, 'Token hover on native');
-    replaceBigTargetRows(file, bigTargets.map(targetRow));
-    console.log('\nits section of docs/BENCHMARKS.md and its rows of the targets are replaced');
+    writeDoc(file, [{ name: alone, lines: [...own.lines, '', `Measured by ${how} ${measured}.`] }, ...targetBlocks]);
+    console.log(`\nits block of docs/BENCHMARKS.md and its rows of the targets are replaced; the notes around them are kept`);
     return;
   }
   if (sections.size < SECTIONS.length) {
     console.log(`\nonly ${[...sections].join(', ')}: docs/BENCHMARKS.md is left as it was`);
     return;
   }
-  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), lines.join('\n') + '\n');
-  console.log(`\nwritten to docs/BENCHMARKS.md`);
+  const targetsHeading = { name: 'targets', lines: ['## Targets', '', "Each section's targets, judged by the run that measured it."] };
+  writeDoc(file, [...blocks, targetsHeading, ...targetBlocks]);
+  console.log(`\nits blocks of docs/BENCHMARKS.md are replaced; the notes around them are kept`);
 }
 
 main().catch((e) => {

@@ -281,7 +281,10 @@ export async function ngramLoadSection(say: Say, targets: LoadTarget[], root: st
 
     queriesPerSecond(say, model, corpus, runs, cli, ngram, query, probing, dir);
     if (process.env.BENCH_HUGE_ARPA === '1') hugeArpa(say, targets, arpa, cli, text, dir, query);
-    else say('\nThe ARPA file of over 2 GB is made and loaded with BENCH_HUGE_ARPA=1 (slow: it writes and reads 2 GB).');
+    else
+      say(
+        '\nThe ARPA file of over 2 GB is made and loaded with BENCH_HUGE_ARPA=1 (slow: it writes and reads 2 GB), or alone with BENCH_HUGE_ARPA=only (printed, not written here).',
+      );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 /** Wires the LM Playground pieces into VS Code. */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { LmError } from './core/errors';
+import { EngineStoppedError, LmError } from './core/errors';
 import { embeddedModelsDir } from './node/modelLoader';
 import { completeSelection } from './vscode/completeSelection';
 import { CONTINUE_WITH_COMMAND, continueWith } from './vscode/continueWith';
@@ -48,7 +48,9 @@ export function activate(context: vscode.ExtensionContext): void {
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         if (!(e instanceof LmError)) log.error(`${id} failed: ${e instanceof Error ? e.stack : message}`);
-        void vscode.window.showErrorMessage(`LM Playground: ${message}`);
+        // The model service has said that the engine stopped, naming the model (hostile L1: it was said twice).
+        if (e instanceof EngineStoppedError) log.warn(`${id}: ${message}`);
+        else void vscode.window.showErrorMessage(`LM Playground: ${message}`);
       }
     });
 

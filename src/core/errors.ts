@@ -6,6 +6,18 @@ export class LmError extends Error {
   }
 }
 
+/**
+ * A request that failed because the model's engine (worker or process) stopped under it. Whoever
+ * watches the engine's health tells the user once, naming the model: the features whose requests
+ * fail with it log it rather than say it a second time.
+ */
+export class EngineStoppedError extends LmError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineStoppedError';
+  }
+}
+
 /** A model file that cannot be read; `line` is 1-based where the format has lines. */
 export class ModelFormatError extends LmError {
   constructor(

@@ -71,18 +71,37 @@ export const WHITESPACE_SYMBOLS: readonly { char: string; symbol: string; name: 
   { char: '\t', symbol: '⇥', name: 'tab' },
 ];
 
-/** A token's text with spaces, line breaks and tabs drawn as ␣ ⏎ ␍ ⇥ and other control characters escaped. */
+/**
+ * Characters a font draws as nothing or as a box: the other C0 controls, DEL, the C1 controls (a
+ * byte-level token may decode to U+0085), zero-width and directional marks, the line and paragraph
+ * separators, the byte order mark, and lone surrogates.
+ */
+// Control characters are what this matches.
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]/;
+
+/** A token's text with spaces, line breaks and tabs drawn as ␣ ⏎ ␍ ⇥ and other invisible characters escaped (\x07, \u200b). */
 export function visibleToken(text: string): string {
   let out = '';
-  for (const ch of text) {
+  // Code units, not code points: a lone surrogate is escaped alone, a pair stays one character.
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && /[\udc00-\udfff]/.test(text[i + 1])) {
+      out += ch + text[++i];
+      continue;
+    }
     const ws = WHITESPACE_SYMBOLS.find((w) => w.char === ch);
-    if (ws) out += ws.symbol;
-    // Control characters are shown as escapes: that is the point of this test.
-    // eslint-disable-next-line no-control-regex
-    else if (/[\u0000-\u001f\u007f]/.test(ch)) out += `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-    else out += ch;
+    out += ws ? ws.symbol : (invisibleEscape(ch) ?? ch);
   }
   return out;
+}
+
+/** A character a font would draw as nothing or a box, as an escape (\\x07, \\u200b); undefined for any other character (spaces, tabs and line breaks included). */
+export function invisibleEscape(ch: string): string | undefined {
+  if (ch.length !== 1 || ch === '\t' || ch === '\n' || ch === '\r' || !INVISIBLE.test(ch)) return undefined;
+  const code = ch.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /** "␣ = space, ⏎ = line break" for the invisible characters that occur in `texts`, or '' when none does. */

@@ -84,3 +84,23 @@ export function byteTokenText(bytes: Uint8Array): string {
 export function displayTokenText(tokenizer: Pick<Tokenizer, 'tokenText' | 'tokenBytes'>, id: number): string {
   return tokenizer.tokenBytes ? byteTokenText(tokenizer.tokenBytes(id)) : tokenizer.tokenText(id);
 }
+
+/** The three bytes of U+FFFD, what a vocabulary token holding a real "�" has in it. */
+const REPLACEMENT_BYTES = [0xef, 0xbf, 0xbd];
+
+/**
+ * Generated text with whole characters only, for putting into a document: decoding byte tokens
+ * gives "�" for bytes that make no character (an incomplete UTF-8 sequence at the end, whose next
+ * byte never came, or stray bytes), and those are taken out; `dropped` counts them. Text from a
+ * tokenizer without bytes, or from tokens that hold a real "�", is left as it is.
+ */
+export function wholeCharacters(tokenizer: Pick<Tokenizer, 'tokenBytes'>, ids: readonly number[], text: string): { text: string; dropped: number } {
+  if (!tokenizer.tokenBytes || !text.includes('\ufffd')) return { text, dropped: 0 };
+  for (const id of ids) {
+    const b = tokenizer.tokenBytes(id);
+    for (let i = 0; i + 2 < b.length; i++)
+      if (b[i] === REPLACEMENT_BYTES[0] && b[i + 1] === REPLACEMENT_BYTES[1] && b[i + 2] === REPLACEMENT_BYTES[2]) return { text, dropped: 0 };
+  }
+  const whole = text.replace(/\ufffd/g, '');
+  return { text: whole, dropped: text.length - whole.length };
+}

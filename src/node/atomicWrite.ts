@@ -29,7 +29,8 @@ export async function writeFileAtomic(target: string, content: Chunks, options: 
   try {
     fh = await fs.promises.open(tmp, 'wx', 0o666);
   } catch (e) {
-    throw fileError('write', target, e);
+    // The target may exist and be fine (/proc/version): it is the file beside it that cannot be made.
+    throw fileError('write', target, e, `a temporary file cannot be made beside it, in ${dir}`);
   }
   let closed = false;
   // A process that exits midway (an error elsewhere, or a signal turned into an exit) removes it.

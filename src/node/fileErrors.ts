@@ -17,12 +17,15 @@ const REASONS: Record<string, string> = {
   EBUSY: 'the file is busy',
 };
 
-/** `cannot read FILE: it is a folder, not a file (EISDIR)`; errors without a code keep their message. */
-export function fileError(action: 'read' | 'write', file: string, e: unknown): LmError {
+/**
+ * `cannot read FILE: it is a folder, not a file (EISDIR)`; errors without a code keep their message.
+ * `what` says what failed when it is not the file itself (`cannot write FILE: WHAT: no such file (ENOENT)`).
+ */
+export function fileError(action: 'read' | 'write', file: string, e: unknown, what?: string): LmError {
   if (e instanceof LmError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   const reason = code ? `${REASONS[code] ?? 'failed'} (${code})` : ((e as Error)?.message ?? String(e));
-  return new LmError(`cannot ${action} ${file}: ${reason}`);
+  return new LmError(`cannot ${action} ${file}: ${what ? `${what}: ` : ''}${reason}`);
 }
 
 /**

@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
+import { wholeCharacters } from '../core/tokenBytes';
 import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
 import { logProbBits } from '../playground/completionSummary';
@@ -97,7 +98,9 @@ export async function completeInDocument(
       produced++;
       if (Date.now() - lastReport < PREVIEW_INTERVAL_MS) return;
       lastReport = Date.now();
-      preview = `${produced} tokens: ${previewTail(model.tokenizer.decode(partial[c].slice(-PREVIEW_TOKENS), true))}`;
+      const last = partial[c].slice(-PREVIEW_TOKENS);
+      // A character whose bytes have not all come yet is held back until they have.
+      preview = `${produced} tokens: ${previewTail(wholeCharacters(model.tokenizer, last, model.tokenizer.decode(last, true)).text)}`;
       report();
     },
   });
@@ -119,7 +122,7 @@ export async function completeInDocument(
   try {
     completions = await running;
   } catch (e) {
-    const textOf = (ids: number[]) => fitCompletion(prompt, model.tokenizer.decode(ids, prompt.length > 0), after);
+    const textOf = (ids: number[]) => fitCompletion(prompt, whole(ids, model.tokenizer.decode(ids, prompt.length > 0)), after);
     if (e instanceof CancelledError) return offerPartial(partial, textOf, insert);
     // Cut off (a server that stopped mid-stream): what arrived is offered, said to be incomplete.
     if (e instanceof LmError && partial.some((ids) => ids?.length > 0)) {
@@ -135,7 +138,14 @@ export async function completeInDocument(
 
   const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions);
   if (!chosen) return;
-  const text = fitCompletion(prompt, chosen.text, after);
+  const text = fitCompletion(
+    prompt,
+    whole(
+      chosen.tokens.map((t) => t.id),
+      chosen.text,
+    ),
+    after,
+  );
   if (text.trim().length === 0) {
     void vscode.window.showInformationMessage(
       `LM: the model produced no text (finished: ${finishLabel(chosen)})${replaced ? `; ${JSON.stringify(replaced)} is put in alone` : ''}.`,
@@ -143,6 +153,16 @@ export async function completeInDocument(
     if (!replaced) return;
   }
   await insert(text);
+
+  /** Only whole characters go into the document: bytes of a character that never completed are left out, and the log says so. */
+  function whole(ids: readonly number[], decoded: string): string {
+    const w = wholeCharacters(model.tokenizer, ids, decoded);
+    if (w.dropped > 0)
+      log.warn(
+        `Complete Selection: ${w.dropped} incomplete character(s) left out of the completion (byte tokens whose UTF-8 sequence did not complete; decoded as U+FFFD)`,
+      );
+    return w.text;
+  }
 
   /** Inserts `text` after the prompt (with the replacement) as one undo step, unless the document changed meanwhile. */
   async function insert(completion: string): Promise<void> {

@@ -4,7 +4,7 @@
  * cancellation; after edits only the tokens that can have changed are scored again.
  */
 import * as vscode from 'vscode';
-import { CancelledError, LmError } from '../core/errors';
+import { CancelledError, EngineStoppedError, LmError } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
 import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
 import type { ScoredSequence } from '../editor/hoverFacts';
@@ -301,7 +301,9 @@ export class TokenHeatmap implements vscode.Disposable {
       s.timer = undefined;
       this.rescore(uri).catch((e) => {
         this.log.error(`heat-map: ${e instanceof Error ? e.message : e}`);
-        void vscode.window.showErrorMessage(`LM Playground: the token probabilities could not be updated: ${e instanceof Error ? e.message : e}`);
+        // An engine that stopped is reported once, by the model service.
+        if (!(e instanceof EngineStoppedError))
+          void vscode.window.showErrorMessage(`LM Playground: the token probabilities could not be updated: ${e instanceof Error ? e.message : e}`);
       });
     }, delay);
   }

@@ -3,6 +3,7 @@
  * cache and stop rules), and a status bar switch that turns it on and off everywhere.
  */
 import * as vscode from 'vscode';
+import { EngineStoppedError } from '../core/errors';
 import { CACHE_TAIL } from '../editor/suggestionCache';
 import { InlineCompletionEngine } from '../editor/inlineEngine';
 import type { ModelService } from './modelService';
@@ -65,7 +66,7 @@ class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider 
       // Typing must not raise a notification per keystroke: log, and tell once per distinct error.
       const message = e instanceof Error ? e.message : String(e);
       this.log.error(`inline completion: ${message}`);
-      if (message !== this.reportedError) {
+      if (message !== this.reportedError && !(e instanceof EngineStoppedError)) {
         this.reportedError = message;
         void vscode.window.showErrorMessage(`LM Playground: inline completions failed: ${message}`);
       }

@@ -24,6 +24,14 @@ export function runsOnPlaygroundHost(model: RecognizedModel): boolean {
   return !placements.includes('webview-worker') && (placements.includes('node-worker') || placements.includes('node-process') || tokenizer === 'server');
 }
 
+/** Where a model the playground runs through the extension computes, as its status line names it. */
+export function playgroundHostPlace(model: RecognizedModel): string {
+  const { placements, tokenizer } = model.backend.capabilities;
+  if (tokenizer === 'server') return 'its server';
+  // A GGUF model runs in a child process (llama.cpp's faults must not end the extension host), not in the host.
+  return placements.includes('node-process') ? 'an engine process of the extension' : 'a worker thread of the extension host';
+}
+
 export class PlaygroundHostEngine {
   private readonly server: EngineServer;
   /** Requests run one at a time, in order, as in a worker: a generation's steps share one KV cache. */

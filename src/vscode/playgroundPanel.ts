@@ -18,7 +18,7 @@ import { openOptions, recognizeModel } from '../node/modelLoader';
 import { startEngineWorker } from '../node/workerHost';
 import { parseRemoteRef } from '../core/remote/remoteRef';
 import { openRemote } from '../node/backends/remoteBackend';
-import { PlaygroundHostEngine, runsOnPlaygroundHost } from './playgroundHostEngine';
+import { PlaygroundHostEngine, playgroundHostPlace, runsOnPlaygroundHost } from './playgroundHostEngine';
 import { apiKeyFor } from './remoteModels';
 import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { SECTION, deviceSetting, dtypeSetting } from './settings';
@@ -78,6 +78,7 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
           origin: e.origin,
           files: {},
           host: true,
+          runsIn: playgroundHostPlace(model),
         });
         host.set(e.spec, model);
         continue;

@@ -22,6 +22,8 @@ export interface PlaygroundModel {
   /** The runtime whose binaries the page adds to the load. */
   runtime?: 'onnxruntime-web';
   host?: boolean;
+  /** Where a host model computes (playgroundHostPlace): its server, or an engine process of the extension. */
+  runsIn?: string;
 }
 
 export interface PlaygroundConfig {

@@ -21,7 +21,7 @@ import type { EngineRequest, EngineResponse, ModelDescription, ModelFileBytes } 
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
-import { formatProbability, visibleToken } from '../core/numberFormat';
+import { formatProbability, invisibleEscape, visibleToken } from '../core/numberFormat';
 import { GALLERY } from '../playground/gallery';
 import { galleryExampleFor, galleryNotes, type ScoredPrompt } from '../playground/galleryNotes';
 import { DEFAULT_SETTINGS, type Query } from '../playground/query';
@@ -303,7 +303,11 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   loadedContext = model.contextLength;
   // A model without a device runs in plain JavaScript in this webview's worker; a server model samples on its server.
   loadedDevice =
-    m.backend === 'remote' ? 'its server' : m.host ? `${model.device ?? 'Node'} in the extension host` : (model.device ?? 'this webview (JavaScript)');
+    m.backend === 'remote'
+      ? 'its server'
+      : m.host
+        ? `${model.device ?? 'Node'} in ${m.runsIn ?? 'the extension'}`
+        : (model.device ?? 'this webview (JavaScript)');
   status.textContent = m.backend === 'remote' ? `${m.label} (sampling on the server)` : `${m.label} on ${loadedDevice}`;
   return conn;
 }
@@ -315,9 +319,29 @@ interface TokenView extends GeneratedToken {
 
 const tip = byId<HTMLElement>('token-tip');
 
-/** A token's text with each line break in a span of its own, which the style sheet marks ⏎ (a token of line breaks alone is otherwise an empty box). */
+/**
+ * A token's text with each line break in a span of its own, which the style sheet marks ⏎ (a token of line breaks alone is otherwise an empty box),
+ * and each control or invisible character marked by its escape (\x07; a byte token's BEL or U+0085 is otherwise a box or nothing).
+ */
 function withLineBreakMarks(text: string): (string | HTMLElement)[] {
-  return text.split('\n').flatMap((part, i) => [...(i ? [el('span', { class: 'lb' }, '\n')] : []), ...(part ? [part] : [])]);
+  const marked = (part: string): (string | HTMLElement)[] => {
+    const out: (string | HTMLElement)[] = [];
+    let plain = '';
+    for (const ch of part) {
+      const escape = invisibleEscape(ch);
+      if (escape === undefined) plain += ch;
+      else {
+        if (plain) out.push(plain);
+        plain = '';
+        // The escape is drawn by the style sheet (not copied); the character itself stays in the text, unseen.
+        const title = `control or invisible character U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+        out.push(el('span', { class: 'ctl', title, 'data-escape': escape }), el('span', { class: 'ctl-raw' }, ch));
+      }
+    }
+    if (plain) out.push(plain);
+    return out;
+  };
+  return text.split('\n').flatMap((part, i) => [...(i ? [el('span', { class: 'lb' }, '\n')] : []), ...marked(part)]);
 }
 /**
  * Token spans, with byte tokens that split a character merged into one span. With `choose`, a
@@ -976,7 +1000,9 @@ function showIdleStatus(): void {
   const m = config.models.find((x) => x.spec === modelSelect.value);
   if (m?.host)
     status.textContent =
-      m.backend === 'remote' ? `${m.label} runs on its server; it opens on the first run` : `${m.label} runs in the extension host; it loads on the first run`;
+      m.backend === 'remote'
+        ? `${m.label} runs on its server; it opens on the first run`
+        : `${m.label} runs in ${m.runsIn ?? 'the extension'}; it loads on the first run`;
   else status.textContent = pageEngine ? `engine: ${pageEngine}; the model loads on the first run` : 'engine: looking for a WebGPU adapter…';
 }
 status.textContent = 'engine: looking for a WebGPU adapter…';

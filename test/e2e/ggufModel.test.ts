@@ -116,7 +116,7 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
     // The setting's model is the page's default: a GGUF file, which only the extension can run.
     assert.strictEqual(await playground.model(), MODEL);
     // Before the first run the page says where it will run (not this page's WebAssembly engine).
-    await frame.locator('#engine-status', { hasText: 'runs in the extension host; it loads on the first run' }).waitFor();
+    await frame.locator('#engine-status', { hasText: 'runs in an engine process of the extension; it loads on the first run' }).waitFor();
     const prompt = 'the mouse ate the';
     for (const [temperature, seed] of [
       ['0', '0'],
@@ -134,7 +134,10 @@ describe('A GGUF model on llama.cpp (code-server)', function () {
       assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text, `T = ${temperature} (${message})`);
       assert.match(await completion.locator('.meta').innerText(), new RegExp(`^log₂ p\\(completion\\) = ${logProbBits(expected.logprob_nats)} · `));
     }
-    assert.match(await frame.locator('#engine-status').innerText(), /^tiny-llama-f32\.gguf on llama\.cpp in the extension host · \d+ tokens\/s/);
+    assert.match(
+      await frame.locator('#engine-status').innerText(),
+      /^tiny-llama-f32\.gguf on llama\.cpp in an engine process of the extension · \d+ tokens\/s/,
+    );
     await completionTip(frame);
     await wb.screenshot('gguf-playground');
 

@@ -75,6 +75,13 @@ describe('ARPA files', () => {
       [GOOD.replace('-0.2\tcat sat', '-0.2\tsat cat sat'), /bad backoff "sat"/, 16],
       [GOOD.replace('\\2-grams:', '\\3-grams:'), /expected "\\2-grams:"/, 14],
       [GOOD.replace('\\end\\', ''), /expected \\end\\/, 19],
+      // The line quoted as the file holds it, one backslash each (hostile L4).
+      [GOOD.replace('\\end\\', '\\2-grams:\n\\end\\'), /expected \\end\\, got "\\2-grams:"$/, 19],
+      // An empty last field is a cut line, not a backoff of 0 (hostile L6); with CRLF too, and at the end of a highest-order line.
+      [GOOD.replace('-0.6\tsat', '-0.6\tsat\t'), /line ends with a tab and nothing after it: an empty field/, 12],
+      [GOOD.replace('-0.6\tsat', '-0.6\tsat\t\r'), /an empty field/, 12],
+      [GOOD.replace('-0.2\tcat sat', '-0.2\tcat sat\t '), /an empty field/, 16],
+      [GOOD.replace('-0.5\tcat\t-0.2', '-0.5\tcat\t-0.2\t'), /an empty field/, 11],
       ['hello\nworld\n', /no \\data\\ section/, 2],
       [GOOD.replace('-0.6\tsat', '0.6\tsat'), /positive/, 12],
       [GOOD.replace('-99\t<s>\t-0.30103\n', '').replace('ngram 1=5', 'ngram 1=4'), /no <s> unigram/, 12],

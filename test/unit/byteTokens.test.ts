@@ -2,7 +2,8 @@
 import * as assert from 'assert';
 import { generate } from '../../src/core/generation';
 import type { LanguageModel } from '../../src/core/model';
-import { byteLabel, splitsCharacter, utf8Segments, visibleTokenBytes } from '../../src/core/tokenBytes';
+import { invisibleEscape } from '../../src/core/numberFormat';
+import { byteLabel, splitsCharacter, utf8Segments, visibleTokenBytes, wholeCharacters } from '../../src/core/tokenBytes';
 import { pieceTip, tokenLabel } from '../../src/playground/pieceTip';
 import { mergeUtf8 } from '../../src/playground/utf8Merge';
 import { loadModel } from '../../src/node/modelLoader';
@@ -23,6 +24,32 @@ describe("a byte token's bytes on screen", () => {
     assert.ok(splitsCharacter([0xc3]));
     assert.ok(!splitsCharacter(utf8('é')));
     assert.ok(!splitsCharacter([]));
+  });
+});
+
+describe('whole characters only into the document (drive-gguf3 8: Complete Selection inserted U+FFFD)', () => {
+  // Token 0 = "caf", 1 = the first byte of "é", 2 = its second byte, 3 = a token that holds a real "�".
+  const bytes = [[0x63, 0x61, 0x66], [0xc3], [0xa9], [0xef, 0xbf, 0xbd]];
+  const tokenizer = { tokenBytes: (id: number) => Uint8Array.from(bytes[id]) };
+  const decode = (ids: number[]) => new TextDecoder().decode(Uint8Array.from(ids.flatMap((id) => bytes[id])));
+
+  it('holds back a character whose bytes have not all come, and keeps it once they have', () => {
+    assert.deepStrictEqual(wholeCharacters(tokenizer, [0, 1], decode([0, 1])), { text: 'caf', dropped: 1 });
+    assert.deepStrictEqual(wholeCharacters(tokenizer, [0, 1, 2], decode([0, 1, 2])), { text: 'café', dropped: 0 });
+    // A stray byte inside (its character never completed) is left out too.
+    assert.deepStrictEqual(wholeCharacters(tokenizer, [1, 0, 1], decode([1, 0, 1])), { text: 'caf', dropped: 2 });
+  });
+
+  it('keeps a "�" that a token really holds, and text from a tokenizer without bytes', () => {
+    assert.deepStrictEqual(wholeCharacters(tokenizer, [3, 1], decode([3, 1])), { text: '��', dropped: 0 });
+    assert.deepStrictEqual(wholeCharacters({}, [0], 'a�'), { text: 'a�', dropped: 0 });
+  });
+
+  it('marks control and invisible characters by escapes, and nothing else', () => {
+    assert.strictEqual(invisibleEscape('\u0007'), '\\x07');
+    assert.strictEqual(invisibleEscape('\u0085'), '\\x85');
+    assert.strictEqual(invisibleEscape('\u200b'), '\\u200b');
+    for (const ch of [' ', '\t', '\n', '\r', 'a', 'é', '🌧']) assert.strictEqual(invisibleEscape(ch), undefined, JSON.stringify(ch));
   });
 });
 

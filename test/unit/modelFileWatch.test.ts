@@ -113,6 +113,28 @@ describe('watching the active model’s file', function () {
     }
   });
 
+  it('watches an ONNX folder’s graphs, their data and its JSON, not other files in onnx/ (hostile L5: 5,000 of them cost 18 ms a poll)', () => {
+    const folder = path.join(dir, 'onnx-many');
+    fs.cpSync(path.join(REPO, 'test', 'fixtures', 'models', 'tiny-llama'), folder, { recursive: true });
+    for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(folder, 'onnx', `notes-${i}.txt`), '');
+    fs.writeFileSync(path.join(folder, 'onnx', 'model_q8.onnx.data'), '');
+    const names = modelFilesOf(folder).map((f) => path.relative(folder, f).split(path.sep).join('/'));
+    assert.deepStrictEqual(names, [
+      'config.json',
+      'generation_config.json',
+      'onnx/model.onnx',
+      'onnx/model.onnx_data',
+      'onnx/model_fp16.onnx',
+      'onnx/model_int8.onnx',
+      'onnx/model_q4.onnx',
+      'onnx/model_q4f16.onnx',
+      'onnx/model_q8.onnx.data',
+      'reference.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+  });
+
   it('watches a workspace-trained model through its folder’s n-gram file, which training again replaces (not embedded models or servers)', () => {
     const trained = path.join(dir, 'workspace-3gram');
     fs.mkdirSync(trained);

@@ -40,7 +40,14 @@ describe('probabilities on screen', () => {
 
   it('draws whitespace visibly and names the symbols used', () => {
     assert.strictEqual(visibleToken(' the\n\t'), '␣the⏎⇥');
-    assert.strictEqual(visibleToken('a\u0001'), 'a\\u0001');
+    assert.strictEqual(visibleToken('a\u0001'), 'a\\x01');
+    // Byte tokens' control characters (drive-gguf3 8, 13): C0, DEL and C1 controls as \xNN, never a box; invisible marks as \uNNNN.
+    assert.strictEqual(visibleToken('\u0007\u0000\u007f'), '\\x07\\x00\\x7f');
+    assert.strictEqual(visibleToken('none\u0085eaK'), 'none\\x85eaK');
+    assert.strictEqual(visibleToken('a\u200bb\u2028\ufeff'), 'a\\u200bb\\u2028\\ufeff');
+    // A surrogate pair is one character, kept; a lone surrogate is escaped.
+    assert.strictEqual(visibleToken('🌧\ud83d'), '🌧\\ud83d');
+    assert.strictEqual(visibleToken('é€'), 'é€');
     assert.strictEqual(whitespaceLegend([' the', 'cat']), '␣ = space');
     assert.strictEqual(whitespaceLegend(['\n', ' x']), '␣ = space, ⏎ = line break');
     assert.strictEqual(whitespaceLegend(['cat']), '');
@@ -214,6 +221,17 @@ describe('the hover', () => {
     assert.ok(md.includes('`` ⏎ ``'), md);
     assert.ok(md.includes('␣ = space, ⏎ = line break'), md);
     assert.ok(!hoverMarkdown({ ...facts, text: 'cat', alternatives: [] }).includes('= space'));
+  });
+
+  it('shows a control character among the alternatives as an escape, not a box (drive-gguf3 13)', () => {
+    const alternatives = [
+      { id: 9, text: '\u0007', logProb: Math.log(0.1) },
+      { id: 10, text: 'g none\u0085eaK', logProb: Math.log(0.01) },
+    ];
+    const md = hoverMarkdown({ ...facts, alternatives });
+    assert.ok(md.includes('`` \\x07 ``'), md);
+    assert.ok(md.includes('`` g␣none\\x85eaK ``'), md);
+    assert.ok(![...md].some((c) => (c < ' ' && c !== '\n') || (c >= '\u007f' && c <= '\u009f')), `no control character left in ${JSON.stringify(md)}`);
   });
 });
 

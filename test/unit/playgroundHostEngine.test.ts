@@ -13,7 +13,7 @@ import type { RecognizedModel } from '../../src/node/backends/backend';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { recognizeModel } from '../../src/node/modelLoader';
 import { startEngineWorker } from '../../src/node/workerHost';
-import { PlaygroundHostEngine, runsOnPlaygroundHost } from '../../src/vscode/playgroundHostEngine';
+import { PlaygroundHostEngine, playgroundHostPlace, runsOnPlaygroundHost } from '../../src/vscode/playgroundHostEngine';
 import { fromRelay } from '../../src/webview/relayMessages';
 import { REPO } from './helpers';
 
@@ -46,6 +46,8 @@ describe('Playground: GGUF models run by the extension for the page', function (
     assert.strictEqual(runsOnPlaygroundHost(recognizeModel('ngram-classics')), false);
     assert.strictEqual(runsOnPlaygroundHost(recognizeModel('gpt-classics')), false);
     assert.strictEqual(runsOnPlaygroundHost(recognizeModel(path.join(REPO, 'test', 'fixtures', 'models', 'tiny-llama'))), false);
+    // The page names where it runs: a child process, not the extension host (hostile L7).
+    assert.strictEqual(playgroundHostPlace(recognizeModel(MODEL)), 'an engine process of the extension');
   });
 
   it('generate with our sampler at T = 0, 1 and 50 (streamed), and the top tokens, as the model opened directly gives them', async () => {

@@ -5,7 +5,7 @@
  * model that kills its worker does not restart forever. The host never stops a worker while it
  * may be inside a run: it cancels, asks the worker to release its model, and waits.
  */
-import { LmError, type CancelSignal } from '../errors';
+import { EngineStoppedError, LmError, type CancelSignal } from '../errors';
 import { EngineConnection, type EngineChannel, type EngineHealth, type EngineHealthSource } from './engineClient';
 import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, LoadSpec, ModelDescription, OpRequest, OpResult } from './protocol';
 
@@ -142,11 +142,11 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
     if (this.stops.length > MAX_WORKER_RESTARTS) {
       const minutes = Math.round(RESTART_WINDOW_MS / 60_000);
       this.fail(`${stopped}; it stopped ${this.stops.length} times within ${minutes} minutes, so it is not restarted`);
-      worker.connection.close(new LmError(this.failure()));
+      worker.connection.close(new EngineStoppedError(this.failure()));
     } else {
       const message = `${stopped}; it restarts on the next request`;
       this.setHealth({ state: 'stopped', reason: message });
-      worker.connection.close(new LmError(message));
+      worker.connection.close(new EngineStoppedError(message));
     }
   }
 

@@ -60,6 +60,23 @@ interface Section {
 }
 
 const isSpace = (b: number) => b === 0x20 || b === 0x09;
+
+/** A line or field quoted as the file holds it (JSON's quoting would double its backslashes: "\\end\\"); control characters as \xNN. */
+const quoted = (s: string) => {
+  let out = '';
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    out += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }
+  return `"${out}"`;
+};
+
+/**
+ * KenLM reads a number after a tab that follows an entry's words: an entry whose last field is followed
+ * by a tab and nothing else is a cut line, not a backoff of 0. (Other trailing white space, spaces first,
+ * is accepted as trimmed.)
+ */
+const EMPTY_LAST_FIELD = 'the line ends with a tab and nothing after it: an empty field where a backoff or nothing belongs (a cut line?)';
 /** What String.prototype.trim removes among ASCII bytes (tab, line feed, vertical tab, form feed, carriage return, space). */
 const isTrimmed = (b: number) => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 
@@ -181,8 +198,11 @@ export class ArpaReader {
   private textLine(buf: Uint8Array, start: number, end: number): void {
     const n = ++this.lineNo;
     if (end - start > MAX_ARPA_LINE_BYTES) this.fail(n, `the line is longer than ${MAX_ARPA_LINE_BYTES} bytes: not an ARPA file`);
+    const raw = this.decode(buf, start, end, n);
     // trim() also drops a byte order mark (U+FEFF is white space to it).
-    this.dispatch(this.decode(buf, start, end, n).trim(), n);
+    const t = raw.trim();
+    if (this.phase === 'entries' && t !== '' && !t.startsWith('\\') && /\S\t\s*$/.test(raw)) this.fail(n, EMPTY_LAST_FIELD);
+    this.dispatch(t, n);
   }
 
   private decode(buf: Uint8Array, start: number, end: number, line: number): string {
@@ -204,7 +224,7 @@ export class ArpaReader {
         return this.countLine(t, n);
       case 'section':
         if (t === '') return;
-        if (t !== `\\${this.k}-grams:`) this.fail(n, `expected "\\${this.k}-grams:", got ${JSON.stringify(t.slice(0, 80))}`);
+        if (t !== `\\${this.k}-grams:`) this.fail(n, `expected "\\${this.k}-grams:", got ${quoted(t.slice(0, 80))}`);
         return this.startSection(n);
       case 'entries':
         if (t === '') return this.endSection(n);
@@ -216,7 +236,7 @@ export class ArpaReader {
         return this.textEntry(t, n);
       case 'end':
         if (t === '') return;
-        if (t !== '\\end\\') this.fail(n, `expected \\end\\, got ${JSON.stringify(t.slice(0, 80))}`);
+        if (t !== '\\end\\') this.fail(n, `expected \\end\\, got ${quoted(t.slice(0, 80))}`);
         this.phase = 'done';
         return;
       case 'done':
@@ -231,7 +251,7 @@ export class ArpaReader {
       return;
     }
     const m = /^ngram\s+(\d+)\s*=\s*(\d+)$/.exec(t);
-    if (!m) this.fail(n, `expected "ngram N=COUNT", got ${JSON.stringify(t.slice(0, 80))}`);
+    if (!m) this.fail(n, `expected "ngram N=COUNT", got ${quoted(t.slice(0, 80))}`);
     const k = Number(m![1]);
     if (k !== counts.length + 1) this.fail(n, `expected the count of ${counts.length + 1}-grams, got ${m![1]}-grams`);
     if (k > MAX_ORDER) this.fail(n, `order ${k} is above the supported maximum ${MAX_ORDER}`);
@@ -318,6 +338,10 @@ export class ArpaReader {
         while (i < end && isSpace(buf[i])) i++;
       }
       const lineEnd = i;
+      // A tab right after the last field, then only white space: an empty last field, which the text rules refuse.
+      let e = lineEnd;
+      while (e > pos && isTrimmed(buf[e - 1])) e--;
+      if (e < lineEnd && buf[e] === 0x09) return pos;
       // Blank lines, markers, overlong lines and a count overrun are for the text rules.
       if (fields === 0 || fields > maxFields || lineEnd - pos > MAX_ARPA_LINE_BYTES || buf[pos] === 0x5c || s.filled >= s.declared) return pos;
       // The trim() of the text rules: a CR of CRLF (or other ASCII white space) ends the last field;
@@ -422,26 +446,26 @@ export class ArpaReader {
     }
     const logProb = Number(fields[0]);
     // float32 storage: a finite double beyond its range would become infinite.
-    if (!Number.isFinite(Math.fround(logProb))) this.fail(n, `bad log-probability ${JSON.stringify(fields[0])}`);
+    if (!Number.isFinite(Math.fround(logProb))) this.fail(n, `bad log-probability ${quoted(fields[0])}`);
     if (logProb > 0) this.fail(n, `log-probability ${logProb} is positive`);
     let backoff = 0;
     if (fields.length === k + 2) {
       backoff = Number(fields[k + 1]);
-      if (!Number.isFinite(Math.fround(backoff))) this.fail(n, `bad backoff ${JSON.stringify(fields[k + 1])}`);
+      if (!Number.isFinite(Math.fround(backoff))) this.fail(n, `bad backoff ${quoted(fields[k + 1])}`);
       if (k === N) this.fail(n, `a highest-order ${k}-gram cannot have a backoff`);
       if (backoff > MAX_LOG10_BACKOFF) this.fail(n, `backoff ${backoff} is above ${MAX_LOG10_BACKOFF}, the largest log10 backoff weight accepted`);
     }
     if (s.filled >= s.declared) this.fail(n, `the header says ${s.declared} ${k}-grams, the section has more`);
     const at = s.filled;
     if (k === 1) {
-      if (this.vocab.id(fields[1]) !== undefined) this.fail(n, `duplicate unigram ${JSON.stringify(fields[1])}`);
+      if (this.vocab.id(fields[1]) !== undefined) this.fail(n, `duplicate unigram ${quoted(fields[1])}`);
       const bytes = new TextEncoder().encode(fields[1]);
       this.addWord(fields[1], bytes, 0, bytes.length);
     } else {
       const ids = this.ids;
       for (let j = 0; j < k; j++) {
         const id = this.vocab.id(fields[1 + j]);
-        if (id === undefined) this.fail(n, `word ${JSON.stringify(fields[1 + j])} is not among the unigrams`);
+        if (id === undefined) this.fail(n, `word ${quoted(fields[1 + j])} is not among the unigrams`);
         ids[j] = id!;
       }
       const parent = this.findParent(ids, k);

@@ -34,7 +34,8 @@ export const onnxBackend: ModelBackend = {
   hostTokenizer: (model) => hostSide(model.location).tokenizer,
   folderFiles: (dir) => {
     // Every graph variant and data file, not only the one loaded: a new export rewrites them all,
-    // and dtype auto may then choose another.
+    // and dtype auto may then choose another. Only those: the watch stats each file every poll on the
+    // extension host's thread, and other files in onnx/ (5,000 in hostile L5: 18 ms a poll) are not the model.
     const list = (sub: string, keep: (name: string) => boolean) => {
       try {
         return fs
@@ -45,7 +46,7 @@ export const onnxBackend: ModelBackend = {
         return [];
       }
     };
-    return [...list('.', (n) => n.endsWith('.json') || n.includes('.onnx')), ...list('onnx', () => true)].sort();
+    return [...list('.', (n) => n.endsWith('.json') || n.includes('.onnx')), ...list('onnx', (n) => n.includes('.onnx'))].sort();
   },
   webviewFiles(model, options) {
     const dir = model.location;

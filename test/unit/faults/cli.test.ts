@@ -290,6 +290,12 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     assert.deepStrictEqual(leftovers(dir), []);
   });
 
+  it('says it is the temporary file that cannot be made when the target exists (hostile L3: /proc/version)', function () {
+    if (!fs.existsSync('/proc/version')) this.skip();
+    const r = lmp(['train-ngram', '--order', '2', '--discount-fallback', '--arpa', '/proc/version', corpus]);
+    assert.strictEqual(r.stderr, 'lmp: cannot write /proc/version: a temporary file cannot be made beside it, in /proc: no such file (ENOENT)\n');
+  });
+
   it('refuses to replace a FIFO (or a link to one) or a socket, with a clear message', async () => {
     const fifo = path.join(dir, 'out.fifo');
     assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { EngineHealth, WorkerLanguageModel } from '../../../src/core/engine/engineClient';
-import { LmError } from '../../../src/core/errors';
+import { EngineStoppedError, LmError } from '../../../src/core/errors';
 import { ggufBackend } from '../../../src/node/backends/ggufBackend';
 import { openGguf } from '../../../src/node/gguf/ggufFile';
 import { startEngineWorker } from '../../../src/node/workerHost';
@@ -140,7 +140,10 @@ describe('fault injection: the engine process (GGUF on llama.cpp)', function () 
     const model = await start(FIXTURE, children);
     const running = model.sequenceLogProbs(ids, 1);
     children[0].kill('SIGKILL');
-    await assert.rejects(running, (e: Error) => /it was stopped by SIGKILL; it restarts on the next request$/.test(e.message));
+    await assert.rejects(
+      running,
+      (e: Error) => e instanceof EngineStoppedError && /it was stopped by SIGKILL; it restarts on the next request$/.test(e.message),
+    );
     assert.deepStrictEqual(Array.from(await model.sequenceLogProbs(short, 1)), Array.from(expected));
     assert.strictEqual(children.length, 2);
     assert.strictEqual(model.supervisor!.health.state, 'running');

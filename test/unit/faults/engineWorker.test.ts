@@ -10,7 +10,7 @@ import type { Worker } from 'worker_threads';
 import type { EngineHealth, WorkerLanguageModel } from '../../../src/core/engine/engineClient';
 import type { EngineRequest, ModelDescription } from '../../../src/core/engine/protocol';
 import { MAX_WORKER_RESTARTS, RESTART_WINDOW_MS, SupervisedEngine, type EngineWorkerEvents } from '../../../src/core/engine/supervisor';
-import { LmError } from '../../../src/core/errors';
+import { EngineStoppedError, LmError } from '../../../src/core/errors';
 import { generate } from '../../../src/core/generation';
 import { onnxBackend } from '../../../src/node/backends/onnxBackend';
 import { startEngineWorker, type EngineWorkerOptions } from '../../../src/node/workerHost';
@@ -96,7 +96,8 @@ describe('fault injection: the engine worker', function () {
       const long = model.tokenizer.encode(TEXT.repeat(300), true).map((t) => t.id);
       const inFlight = model.sequenceScores(long, 1);
       fault(workers[0], kind); // handled after the scoring started, between two of its runs
-      await assert.rejects(inFlight, (e: Error) => e instanceof LmError && reason.test(e.message));
+      // An EngineStoppedError: the features log it, the model service's notice names the model (hostile L1: two notices).
+      await assert.rejects(inFlight, (e: Error) => e instanceof EngineStoppedError && reason.test(e.message));
       assert.strictEqual(model.supervisor!.health.state, 'stopped');
       assert.deepStrictEqual(await model.sequenceLogProbs(ids, 1), expected);
       const greedy = await generate(model, 'It was', { maxTokens: 5, temperature: 0 });
