@@ -5,6 +5,7 @@
  * Node, a webview's worker) is given them as `externalData`.
  */
 import * as fs from 'fs';
+import { OPEN_READ_NO_WAIT } from './fileErrors';
 import * as path from 'path';
 import { ModelFormatError } from '../core/errors';
 import {
@@ -50,7 +51,7 @@ function fdSource(fd: number, size: number): ByteSource {
 export function readExternalDataNames(graphFile: string): ExternalDataFile[] {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(graphFile, 'r');
+    fd = fs.openSync(graphFile, OPEN_READ_NO_WAIT);
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) throw new ModelFormatError('not a regular file', graphFile);
     return externalDataFiles(fdSource(fd, stat.size));

@@ -1,4 +1,5 @@
 /** File-system errors as messages that name the path and say what is wrong. */
+import * as fs from 'fs';
 import { LmError } from '../core/errors';
 
 const REASONS: Record<string, string> = {
@@ -26,3 +27,10 @@ export function fileError(action: 'read' | 'write', file: string, e: unknown, wh
   const reason = code ? `${REASONS[code] ?? 'failed'} (${code})` : ((e as Error)?.message ?? String(e));
   return new LmError(`cannot ${action} ${file}: ${what ? `${what}: ` : ''}${reason}`);
 }
+
+/**
+ * Flags to open a model file for reading without waiting: opening a FIFO blocks until a writer
+ * comes (the extension host's thread with it); with O_NONBLOCK it returns at once, and the
+ * fstat that follows refuses what is not a regular file. No effect on regular files.
+ */
+export const OPEN_READ_NO_WAIT = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);

@@ -4,6 +4,7 @@
  * (the extension host's) gets control back between chunks.
  */
 import * as fs from 'fs';
+import { OPEN_READ_NO_WAIT } from './fileErrors';
 import { pipeline } from 'stream';
 import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../core/errors';
@@ -37,7 +38,7 @@ export function isGzipFile(file: string): boolean {
   const head = Buffer.alloc(2);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, OPEN_READ_NO_WAIT);
     return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
   } catch (e) {
     throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);

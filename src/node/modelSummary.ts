@@ -5,6 +5,7 @@
  * file. The backends call these (`facts`). Never throws: a fact that cannot be read is left out.
  */
 import * as fs from 'fs';
+import { OPEN_READ_NO_WAIT } from './fileErrors';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { formatBytes } from './modelFileStream';
@@ -88,7 +89,7 @@ export function neuralFacts(dir: string, dtype: DtypeRequest | undefined): Model
 const NGRAM_PREFIX_BYTES = [256 << 10, 4 << 20];
 
 function readPrefix(file: string, n: number): Buffer {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, OPEN_READ_NO_WAIT);
   try {
     const buf = Buffer.alloc(Math.min(n, fs.fstatSync(fd).size));
     const read = fs.readSync(fd, buf, 0, buf.length, 0);

@@ -7,6 +7,7 @@
  * given to onnxruntime-web as `externalData`.
  */
 import * as fs from 'fs';
+import { OPEN_READ_NO_WAIT } from './fileErrors';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { LmError, ModelFormatError } from '../core/errors';
@@ -61,7 +62,7 @@ function readJson(dir: string, name: string, required: boolean, maxBytes: number
 function readCapped(file: string, maxBytes: number): Buffer {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, OPEN_READ_NO_WAIT);
     const stat = fs.fstatSync(fd);
     // A device or a pipe (a link to /dev/zero) has no size to check: it would be read forever.
     if (!stat.isFile()) throw new ModelFormatError('not a regular file', file);

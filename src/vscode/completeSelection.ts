@@ -219,7 +219,7 @@ async function offerPartial(partial: number[][], textOf: (ids: number[]) => stri
   const copy = 'Copy';
   const answer = await (failure
     ? vscode.window.showErrorMessage(
-        `LM: completion cut off after ${longest.length} tokens: ${failure.replace(/\.$/, '')}. The document was not changed. Insert what arrived (incomplete)?`,
+        `LM: completion cut off after ${longest.length} token${longest.length === 1 ? '' : 's'}: ${failure.replace(/\.$/, '')}. The document was not changed. Insert what arrived (incomplete)?`,
         insertIt,
         copy,
       )

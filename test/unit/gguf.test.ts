@@ -212,6 +212,20 @@ describe('GGUF header and tokenizer (core)', () => {
       m.set('tokenizer.ggml.tokens', tokens);
     };
     refused('tiny-llama-f32', twice, /has the token .* twice \(ids 300 and 301\)/);
+    // Hostile round 4 (M1, L1): five more, each a GGML_ASSERT or a JavaScript error while loading.
+    refused(
+      'tiny-llama-f32',
+      (m) => m.set('llama.expert_count', 4),
+      /expert_count is 4 but llama\.expert_used_count is 0: a mixture of experts that uses none/,
+    );
+    refused('tiny-llama-f32', (m) => (m.set('llama.expert_count', 4), m.set('llama.expert_used_count', 0)), /uses none/);
+    refused('tiny-llama-f32', (m) => m.set('llama.feed_forward_length', [0, 0]), /llama\.feed_forward_length is 0 in every layer/);
+    refused('tiny-llama-f32', (m) => m.set('llama.attention.head_count_kv', [0, 0]), /head_count_kv is 0 in every layer/);
+    refused('tiny-llama-f32', (m) => m.set('llama.block_count', 600), /block_count is 600, more than the 512 layers llama\.cpp allows/);
+    refused('tiny-llama-f32', (m) => m.set('general.alignment', 0), /general\.alignment is 0, not a power of two/);
+    refused('tiny-llama-f32', (m) => m.set('general.alignment', 3), /general\.alignment is 3, not a power of two/);
+    refuseWhatLlamaAborts(edited('tiny-llama-f32', (m) => m.set('general.alignment', 64)));
+    refuseWhatLlamaAborts(edited('tiny-llama-f32', (m) => m.set('llama.feed_forward_length', [0, 64])));
   });
 
   it('refuses a model whose attention is not causal (an embedding model’s header: its numbers would mean nothing; hostile round 3, M4)', () => {
@@ -660,5 +674,30 @@ describe("Find GGUF models: LM Studio's and Ollama's folders", () => {
   it('finds nothing, without failing, where neither tool is installed', () => {
     assert.deepStrictEqual(findLocalGgufModels(home, {}), []);
     assert.strictEqual(ggufSearchFolders(home, {}).ollama, path.join(home, '.ollama', 'models'));
+  });
+});
+
+describe('a model path that is a FIFO (hostile round 4, H1: the host blocked in open())', () => {
+  it('is told at once, not waited on for a writer', function () {
+    if (process.platform === 'win32') this.skip();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-fifo-'));
+    const fifo = path.join(dir, 'model');
+    try {
+      assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);
+      // In a child process: a blocked open() would hang this one beyond any mocha timeout.
+      const probe = `
+        const { recognize } = require(${JSON.stringify(path.join(REPO, 'out', 'src', 'node', 'backends', 'registry.js'))});
+        const { readGgufHeader } = require(${JSON.stringify(path.join(REPO, 'out', 'src', 'node', 'gguf', 'ggufFile.js'))});
+        const found = recognize({ path: process.argv[1], isDirectory: false });
+        let error = '';
+        try { readGgufHeader(process.argv[1]); } catch (e) { error = e.message; }
+        console.log(JSON.stringify({ found: found ? found.backend.name : null, error }));`;
+      const out = spawnSync(process.execPath, ['-e', probe, fifo], { timeout: 30_000, encoding: 'utf8' });
+      assert.strictEqual(out.signal, null, `the probe was ended by ${out.signal}: it blocked (stderr: ${out.stderr})`);
+      const { error } = JSON.parse(out.stdout.trim().split('\n').pop()!) as { found: string | null; error: string };
+      assert.match(error, /not a regular file/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

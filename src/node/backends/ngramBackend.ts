@@ -5,6 +5,7 @@
  * what a file that is no model is.
  */
 import * as fs from 'fs';
+import { OPEN_READ_NO_WAIT } from '../fileErrors';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../../core/errors';
@@ -87,7 +88,7 @@ function fileKind(file: string, gzipped: boolean): NgramFileKind {
   const head = Buffer.alloc(gzipped ? 1 << 16 : SNIFF_BYTES);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, OPEN_READ_NO_WAIT);
     const n = fs.readSync(fd, head, 0, head.length, 0);
     // A partial inflate of the start: the rest of the stream is not needed to tell the format.
     const bytes = gzipped ? zlib.gunzipSync(head.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : head.subarray(0, n);

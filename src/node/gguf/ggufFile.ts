@@ -3,6 +3,7 @@
  * tokenizer at once), the facts Select Model shows, and opening it with llama.cpp.
  */
 import * as fs from 'fs';
+import { OPEN_READ_NO_WAIT } from '../fileErrors';
 import * as os from 'os';
 import * as path from 'path';
 import { LmError, ModelFormatError } from '../../core/errors';
@@ -31,7 +32,9 @@ const SIDE_BATCH = 64;
 export function hasGgufMagic(file: string): boolean {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    // A FIFO (or a device) would block this thread in open() until a writer comes: only regular files are read.
+    if (!fs.statSync(file).isFile()) return false;
+    fd = fs.openSync(file, OPEN_READ_NO_WAIT);
     const magic = Buffer.alloc(4);
     return fs.readSync(fd, magic, 0, 4, 0) === 4 && magic.toString('latin1') === 'GGUF';
   } catch {
@@ -50,7 +53,12 @@ export function readGgufHeader(file: string): GgufMetadata {
     throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
   }
   if (!stat.isFile()) throw new ModelFormatError('not a regular file', file);
-  const fd = fs.openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(file, OPEN_READ_NO_WAIT);
+  } catch (e) {
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+  }
   try {
     let size = Math.min(stat.size, 2 ** 20);
     for (;;) {
@@ -122,13 +130,26 @@ export function refuseWhatLlamaAborts(meta: GgufMetadata): void {
     const v = meta.optionalInt(key);
     if (v !== undefined && v < 1) fail(`${key} is ${v}, not a positive count`);
   };
+  const alignment = meta.header.metadata.get('general.alignment');
+  if (alignment !== undefined) {
+    const a = Number(alignment);
+    // llama.cpp requires a power of two; node-llama-cpp's own header reader divides by it.
+    if (!Number.isInteger(a) || a < 1 || (a & (a - 1)) !== 0) fail(`general.alignment is ${String(alignment)}, not a power of two`);
+  }
   positive(`${arch}.block_count`);
+  const layers = meta.optionalInt(`${arch}.block_count`);
+  if (layers !== undefined && layers > LLAMA_MAX_LAYERS) fail(`${arch}.block_count is ${layers}, more than the ${LLAMA_MAX_LAYERS} layers llama.cpp allows`);
   positive(`${arch}.embedding_length`);
   positive(`${arch}.attention.head_count`);
   positive(`${arch}.attention.key_length`);
   positive(`${arch}.attention.value_length`);
-  // Per-layer arrays may hold 0 (layers without attention in hybrid models); a single count may not.
-  if (!Array.isArray(meta.header.metadata.get(`${arch}.attention.head_count_kv`))) positive(`${arch}.attention.head_count_kv`);
+  // Per-layer arrays may hold 0 (layers without attention or feed-forward in hybrid models), not only 0; a single count may not be 0.
+  const perLayer = (key: string) => {
+    const v = meta.header.metadata.get(key);
+    if (!Array.isArray(v)) positive(key);
+    else if (v.length > 0 && v.every((x) => Number(x) === 0)) fail(`${key} is 0 in every layer`);
+  };
+  perLayer(`${arch}.attention.head_count_kv`);
   const float = (key: string, ok: (v: number) => boolean, what: string) => {
     const v = meta.header.metadata.get(key);
     if (v === undefined) return;
@@ -139,10 +160,11 @@ export function refuseWhatLlamaAborts(meta: GgufMetadata): void {
   float(`${arch}.attention.layer_norm_epsilon`, (v) => Number.isFinite(v) && v >= 0, 'a finite epsilon ≥ 0');
   float(`${arch}.rope.freq_base`, (v) => Number.isFinite(v) && v > 0, 'a finite base > 0');
   // A single width (arrays per layer may hold 0); an expert count within the experts there are.
-  if (!Array.isArray(meta.header.metadata.get(`${arch}.feed_forward_length`))) positive(`${arch}.feed_forward_length`);
+  perLayer(`${arch}.feed_forward_length`);
   const used = meta.optionalInt(`${arch}.expert_used_count`) ?? 0;
   const experts = meta.optionalInt(`${arch}.expert_count`) ?? 0;
   if (used > experts) fail(`${arch}.expert_used_count is ${used}, more than its ${experts} experts (${arch}.expert_count)`);
+  if (experts > 0 && used < 1) fail(`${arch}.expert_count is ${experts} but ${arch}.expert_used_count is ${used}: a mixture of experts that uses none`);
   const scaling = meta.header.metadata.get(`${arch}.rope.scaling.type`);
   if (scaling !== undefined && !ROPE_SCALING_TYPES.includes(scaling as string)) {
     fail(`${arch}.rope.scaling.type is ${JSON.stringify(scaling)}, not one of ${ROPE_SCALING_TYPES.join(', ')}`);
@@ -177,6 +199,8 @@ export function refuseNonCausal(meta: GgufMetadata): void {
 }
 
 /** The RoPE scaling types llama.cpp knows (another one is a failed assertion there). */
+/** llama.cpp's LLAMA_MAX_LAYERS: a file with more layers fails an assertion while loading. */
+const LLAMA_MAX_LAYERS = 512;
 const ROPE_SCALING_TYPES: readonly string[] = ['none', 'linear', 'yarn', 'longrope'];
 
 /** As every neural model's, the tokenizer reads the document's CRLF and CR line breaks as LF. */
