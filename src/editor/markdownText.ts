@@ -8,7 +8,11 @@ export function escapeMarkdown(s: string): string {
   return s.replace(/[\r\n]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
 }
 
-/** Inline code that survives backticks in the text. */
+/**
+ * Inline code that survives backticks in the text (drawn as ˋ). One backtick, padded: VS Code's
+ * hover renderer (marked) takes a single-backtick span inside a link's text whatever brackets it
+ * holds, not a double-backtick one (a token `3[x` broke its "continue with" link).
+ */
 export function inlineCode(s: string): string {
-  return '`` ' + s.replace(/`/g, 'ˋ') + ' ``';
+  return '` ' + s.replace(/`/g, 'ˋ') + ' `';
 }

@@ -224,7 +224,7 @@ async function offerPartial(partial: number[][], textOf: (ids: number[]) => stri
         copy,
       )
     : vscode.window.showInformationMessage(
-        `LM: completion stopped after ${longest.length} tokens; the document was not changed. Insert what was generated?`,
+        `LM: completion stopped after ${longest.length} token${longest.length === 1 ? '' : 's'}; the document was not changed. Insert what was generated?`,
         insertIt,
         copy,
       ));

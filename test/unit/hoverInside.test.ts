@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import { LN10 } from '../../src/core/logMath';
 import MarkdownIt from 'markdown-it';
+import { marked } from 'marked';
 import { checkContinueWithArgs, clusterCutBy, continueWithCommandUri } from '../../src/editor/continueWithLink';
 import { hoverMarkdown, type HoverFacts } from '../../src/editor/hoverContent';
 import { hoverFactsAt, windowContextStart, type ScoredSequence } from '../../src/editor/hoverFacts';
@@ -77,6 +78,10 @@ describe('hover: continue-with links are whole links, whatever the tokens and th
     '[x](https://example.com)',
     '\\',
     '*',
+    // Drive round 5: an unbalanced bracket inside the link's code span broke the link in VS Code's renderer.
+    '3[ sortpving',
+    ']',
+    '[',
   ];
   const facts: HoverFacts = {
     modelName: 'm',
@@ -95,13 +100,17 @@ describe('hover: continue-with links are whole links, whatever the tokens and th
     const md = hoverMarkdown(facts, undefined, (a) =>
       continueWithCommandUri('lmPlayground.continueWith', { uri, version: 3, start: 2, length: 1, text: a.text }),
     );
-    // VS Code renders hovers with markdown-it (HTML off for this hover).
+    // Rendered by markdown-it (VS Code's Markdown preview) and by marked (its hovers' renderer).
     const links = new MarkdownIt({ html: false })
       .parseInline(md, {})
       .flatMap((t) => t.children ?? [])
       .filter((t) => t.type === 'link_open')
       .map((t) => t.attrGet('href')!);
     assert.strictEqual(links.length, hostile.length, links.join('\n'));
+    const html = marked.parseInline(md, { async: false });
+    const hrefs = [...html.matchAll(/<a href="([^"]*)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+    assert.strictEqual(hrefs.length, hostile.length, html);
+    assert.deepStrictEqual(hrefs.map(decodeURIComponent), links.map(decodeURIComponent));
     links.forEach((href, i) => {
       const m = /^command:lmPlayground\.continueWith\?(.*)$/.exec(href);
       assert.ok(m, href);

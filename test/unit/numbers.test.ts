@@ -134,7 +134,7 @@ describe('the word view', () => {
       );
       const md = hoverMarkdown({ ...facts, text: word.parts[1].text, logProb: word.parts[1].logProb, word });
       const product = Math.exp(wordLogProb(word.parts));
-      assert.ok(md.includes(`**Word** \`\` northern \`\` = ${word.parts.map((p: { text: string }) => `\`\` ${visibleToken(p.text)} \`\``).join(' + ')}`), md);
+      assert.ok(md.includes(`**Word** \` northern \` = ${word.parts.map((p: { text: string }) => `\` ${visibleToken(p.text)} \``).join(' + ')}`), md);
       assert.ok(md.includes(`= **${formatProbability(product)}**`), md);
     } finally {
       model.dispose?.();
@@ -200,13 +200,13 @@ describe('the hover', () => {
   it('shows p one way, surprisal and entropy in bits, and no nats', () => {
     const md = hoverMarkdown(facts, { bucket: 'top 10000', colour: 'purple', modelName: 'ngram-classics', rank: 1234, logProb: Math.log(4.68e-6) });
     assert.ok(
-      md.startsWith('**ngram\\-classics** · token `` ␣cheese `` · **heat-map: top 10000** (purple)\n\n'),
+      md.startsWith('**ngram\\-classics** · token ` ␣cheese ` · **heat-map: top 10000** (purple)\n\n'),
       `the heat-map's numbers are the hover's: its colour joins the header, first: ${md}`,
     );
     assert.ok(md.includes('p = **4.68×10⁻⁴%** given the whole text before it'), md);
     assert.ok(md.includes(`surprisal −log₂ p = ${(-Math.log2(4.68e-6)).toFixed(2)} bits`), md);
     assert.ok(md.includes('entropy 6.00 bits'), md);
-    assert.ok(md.includes('| alternatives | `` ␣bread `` | `` ⏎ `` |\n|---|---:|---:|\n| p (entropy 6.00 bits) | 20.0% | 5.00% |'), md);
+    assert.ok(md.includes('| alternatives | ` ␣bread ` | ` ⏎ ` |\n|---|---:|---:|\n| p (entropy 6.00 bits) | 20.0% | 5.00% |'), md);
     assert.ok(!/nats|e-\d/.test(md), `no nats, no 4.68e-6 style: ${md}`);
     assert.ok(md.includes('rank **1,234** of 41,038'), md);
   });
@@ -223,8 +223,8 @@ describe('the hover', () => {
 
   it('draws spaces and line breaks and says what the symbols mean', () => {
     const md = hoverMarkdown(facts);
-    assert.ok(md.includes('token `` ␣cheese ``'), md);
-    assert.ok(md.includes('`` ⏎ ``'), md);
+    assert.ok(md.includes('token ` ␣cheese `'), md);
+    assert.ok(md.includes('` ⏎ `'), md);
     assert.ok(md.includes('␣ = space, ⏎ = line break'), md);
     assert.ok(!hoverMarkdown({ ...facts, text: 'cat', alternatives: [] }).includes('= space'));
   });
@@ -235,8 +235,8 @@ describe('the hover', () => {
       { id: 10, text: 'g none\u0085eaK', logProb: Math.log(0.01) },
     ];
     const md = hoverMarkdown({ ...facts, alternatives });
-    assert.ok(md.includes('`` \\x07 ``'), md);
-    assert.ok(md.includes('`` g␣none\\x85eaK ``'), md);
+    assert.ok(md.includes('` \\x07 `'), md);
+    assert.ok(md.includes('` g␣none\\x85eaK `'), md);
     assert.ok(![...md].some((c) => (c < ' ' && c !== '\n') || (c >= '\u007f' && c <= '\u009f')), `no control character left in ${JSON.stringify(md)}`);
   });
 });
@@ -296,10 +296,10 @@ describe('byte tokens that split a character (gpt-classics is byte-level BPE)', 
     );
     assert.ok(Math.abs(r.word.parts[1].logProb - r.logProb) < 1e-9);
     const md = hoverMarkdown(r);
-    assert.ok(md.includes('character `` é ``'), md);
-    assert.ok(md.includes('Spelled by 2 byte tokens: p = `` <0xC3> `` '), md);
+    assert.ok(md.includes('character ` é `'), md);
+    assert.ok(md.includes('Spelled by 2 byte tokens: p = ` <0xC3> ` '), md);
     assert.ok(md.includes('alternatives for its first byte'), md);
-    assert.ok(md.includes('= `` ␣d `` + `` é `` + `` j `` + `` à ``:'), md);
+    assert.ok(md.includes('= ` ␣d ` + ` é ` + ` j ` + ` à `:'), md);
     assert.ok(!md.includes('\ufffd') && !md.includes('````'), md);
     // The emoji: four byte tokens, one character.
     const emoji = await hoverFactsAt(model, seq, TEXT.indexOf('🌧'), { text: TEXT, start: 0 }, 5);
