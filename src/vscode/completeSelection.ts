@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
+import { plural } from '../core/numberFormat';
 import { wholeCharacters } from '../core/tokenBytes';
 import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
@@ -219,12 +220,12 @@ async function offerPartial(partial: number[][], textOf: (ids: number[]) => stri
   const copy = 'Copy';
   const answer = await (failure
     ? vscode.window.showErrorMessage(
-        `LM: completion cut off after ${longest.length} token${longest.length === 1 ? '' : 's'}: ${failure.replace(/\.$/, '')}. The document was not changed. Insert what arrived (incomplete)?`,
+        `LM: completion cut off after ${plural(longest.length, 'token')}: ${failure.replace(/\.$/, '')}. The document was not changed. Insert what arrived (incomplete)?`,
         insertIt,
         copy,
       )
     : vscode.window.showInformationMessage(
-        `LM: completion stopped after ${longest.length} token${longest.length === 1 ? '' : 's'}; the document was not changed. Insert what was generated?`,
+        `LM: completion stopped after ${plural(longest.length, 'token')}; the document was not changed. Insert what was generated?`,
         insertIt,
         copy,
       ));

@@ -3,6 +3,8 @@
  * set: a 135M-parameter model on a loaded machine plays a few characters a second, so a long
  * text takes hours, which the panel says rather than leave the user waiting.
  */
+import { plural } from '../core/numberFormat';
+
 export class PlayClock {
   private start: { computed: number; total: number; at: number } | undefined;
 
@@ -17,9 +19,8 @@ export class PlayClock {
     if (computed >= total || done <= 0 || seconds < 3) return '';
     const left = ((total - computed) * seconds) / done;
     if (left < 60) return '';
-    const minutes = Math.round(left / 60);
     return left < 5400
-      ? ` About ${minutes} ${minutes === 1 ? 'minute' : 'minutes'} left at this speed.`
+      ? ` About ${plural(Math.round(left / 60), 'minute')} left at this speed.`
       : ` About ${Math.round(left / 3600)} hours left at this speed: a smaller model, or a shorter text, plays faster.`;
   }
 }
