@@ -27,6 +27,32 @@ export function chunkContextStart(model: LanguageModel, position: number): numbe
 }
 
 export async function scoreInChunks(model: LanguageModel, ids: readonly number[], from: number, to: number, options: ChunkOptions = {}): Promise<void> {
+  await inChunks(model, ids, from, to, options, (part, at) => model.sequenceScores(part, at, options.signal), options.onChunk);
+}
+
+/**
+ * As `scoreInChunks`, the log-probs alone (`sequenceLogProbs`): the status bar's incremental
+ * scoring, which needs no ranks (an n-gram model computes a whole distribution per rank).
+ */
+export async function logProbsInChunks(
+  model: LanguageModel,
+  ids: readonly number[],
+  from: number,
+  to: number,
+  options: Omit<ChunkOptions, 'onChunk'> & { onChunk?: (start: number, logProbs: Float64Array) => void } = {},
+): Promise<void> {
+  await inChunks(model, ids, from, to, options, (part, at) => model.sequenceLogProbs(part, at, options.signal), options.onChunk);
+}
+
+async function inChunks<R extends Float64Array | SequenceScores>(
+  model: LanguageModel,
+  ids: readonly number[],
+  from: number,
+  to: number,
+  options: { targetMs?: number; signal?: CancelSignal },
+  ask: (part: readonly number[], at: number) => Promise<R>,
+  onChunk: ((start: number, scores: R) => void) | undefined,
+): Promise<void> {
   const target = options.targetMs ?? 40;
   const windowed = model.info.capabilities.context === 'window';
   let size = 64;
@@ -38,9 +64,9 @@ export async function scoreInChunks(model: LanguageModel, ids: readonly number[]
     // A window's scores stop where the next window takes over.
     if (windowed) end = Math.min(end, base + model.info.contextLength);
     const t0 = Date.now();
-    const s = await model.sequenceScores(ids.slice(base, end), start - base, options.signal);
+    const s = await ask(ids.slice(base, end), start - base);
     const ms = Date.now() - t0;
-    options.onChunk?.(start, s);
+    onChunk?.(start, s);
     size = nextPieceSize(size, ms, target);
     start = end;
     await new Promise<void>((resolve) => setTimeout(resolve, 0));

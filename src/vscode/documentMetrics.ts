@@ -8,12 +8,17 @@
  * heat-map at 14 tokens/s instead of 121). It waits, saying so, and then sums the heat-map's scores
  * of the same tokens when they are of the whole document (the same number: heatmapTotals.ts), or
  * scores the text itself (a selection, or a text cut at the setting's length) once the heat-map is done.
+ *
+ * It keeps its per-token scores of the text it scored (editor/textScores.ts): after an edit only the
+ * tokens the edit can have changed are scored again. What it is doing is editor/metricsState.ts.
  */
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import { scoreText, type ScoreSummary } from '../core/scoring';
 import type { LanguageModel } from '../core/model';
 import { characterCount } from '../core/tokenizers/lineBreaks';
+import { MetricsState } from '../editor/metricsState';
+import { TextScoresByDocument, planTextScores, scoreTextRanges, textTotals, tokensIn } from '../editor/textScores';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, languageEnabled, metricsSettings } from './settings';
@@ -23,9 +28,6 @@ import { looksBinary } from './textWindow';
 const DELAY_MS = 600;
 /** Scoring asks the model in pieces of about this long, so a hover waits behind one piece at most. */
 const PIECE_MS = 200;
-/** The item's icon beside a number of the text as it is, and beside one of the text before an edit. */
-const SHOWN = '$(pulse)';
-const RECOMPUTING = '$(sync~spin)';
 
 export function createDocumentMetrics(
   models: ModelService,
@@ -35,15 +37,8 @@ export function createDocumentMetrics(
   const item = vscode.window.createStatusBarItem('lmPlayground.metrics', vscode.StatusBarAlignment.Right, 98);
   item.name = 'LM Playground document entropy';
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let job: { cancelled: boolean; key: string } | undefined;
-  /** The text whose number waits for the heat-map scoring the same document. */
-  let waiting: string | undefined;
-  /** Whether the item shows a number (maybe of the text before an edit), not a "…". */
-  let numberShown = false;
-  /** The model whose numbers the item shows. */
-  let shownFor: LanguageModel | undefined;
-  /** What the shown numbers are of: the document's version and the selection scored. */
-  let shownKey: string | undefined;
+  const state = new MetricsState<LanguageModel>();
+  const kept = new TextScoresByDocument();
 
   /** What a scoring of the active editor now would score: a cursor move within the same text changes nothing. */
   const keyOf = (editor: vscode.TextEditor | undefined): string | undefined => {
@@ -53,30 +48,30 @@ export function createDocumentMetrics(
     return `${editor.document.uri.toString()}@${editor.document.version}:${scope}`;
   };
 
+  const hide = () => {
+    state.hidden();
+    item.hide();
+  };
+
   /** Another document: no number of the previous one beside it until its own arrive. */
   const stale = () => {
-    if (shownKey === undefined || shownKey === keyOf(vscode.window.activeTextEditor)) return;
-    numberShown = false;
-    item.text = `${RECOMPUTING} … bits/char`;
+    if (!state.dropIfOtherText(keyOf(vscode.window.activeTextEditor))) return;
+    item.text = state.text();
     item.tooltip = 'Bits per character of this document: being computed.';
   };
 
   /** Another model than the one whose numbers are shown: no stale number beside its name until its own arrive. */
   const pending = (model: LanguageModel | undefined) => {
-    if (model === shownFor) return;
-    numberShown = false;
-    item.text = `${RECOMPUTING} … bits/char`;
+    if (!state.dropIfOtherModel(model)) return;
+    item.text = state.text();
     item.tooltip = `Bits per character under ${model?.info.name ?? 'the new model'}: being computed.`;
   };
 
   const schedule = (delay = DELAY_MS, force = false) => {
-    const key = keyOf(vscode.window.activeTextEditor);
-    // The same text being scored, or shown: a cursor move does not start it again.
-    if (!force && key !== undefined && (job ? job.key === key : (waiting ?? shownKey) === key)) return;
+    // The same text being scored, waited for or shown: a cursor move does not start it again.
+    if (!state.wants(keyOf(vscode.window.activeTextEditor), force)) return;
     if (timer) clearTimeout(timer);
-    if (job) job.cancelled = true;
-    job = undefined;
-    waiting = undefined;
+    state.stop();
     timer = setTimeout(() => void update(), delay);
   };
 
@@ -84,43 +79,29 @@ export function createDocumentMetrics(
     timer = undefined;
     const editor = vscode.window.activeTextEditor;
     const settings = editor ? metricsSettings(editor.document) : undefined;
-    if (!editor || !settings?.enabled || !languageEnabled(settings.languages, editor.document.languageId)) {
-      shownKey = undefined;
-      numberShown = false;
-      item.hide();
-      return;
-    }
+    if (!editor || !settings?.enabled || !languageEnabled(settings.languages, editor.document.languageId)) return hide();
     const doc = editor.document;
     const sel = editor.selection;
     const scope = sel.isEmpty ? 'document' : 'selection';
     let text = sel.isEmpty ? doc.getText() : doc.getText(sel);
     const cut = text.length > settings.maxChars;
     if (cut) text = text.slice(0, settings.maxChars);
-    if (text.trim().length === 0 || looksBinary(text)) {
-      shownKey = undefined;
-      numberShown = false;
-      item.hide();
-      return;
-    }
-    const mine = { cancelled: false, key: keyOf(editor)! };
-    job = mine;
+    if (text.trim().length === 0 || looksBinary(text)) return hide();
+    const mine = state.start(keyOf(editor)!);
     try {
       const model = await models.get();
       if (mine.cancelled) return;
       pending(model);
       const run = heatmap.runOf(doc);
       if (run?.busy) {
-        job = undefined;
-        waiting = mine.key;
+        state.waitForHeatmap();
         showWaiting(run);
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: waits for the heat-map scoring it`);
         return;
       }
-      const show = (summary: ScoreSummary, elapsedMs: number | undefined) => {
-        item.text = `${SHOWN} ${summary.bitsPerChar.toFixed(2)} bits/char`;
-        numberShown = true;
-        shownFor = model;
-        shownKey = mine.key;
+      const show = (summary: ScoreSummary, elapsedMs: number | undefined, rescored?: number) => {
+        state.shown(mine, model, summary.bitsPerChar.toFixed(2));
+        item.text = state.text();
         const tooltip = new vscode.MarkdownString(
           metricsTooltipMarkdown({
             modelName: model.info.name,
@@ -128,6 +109,7 @@ export function createDocumentMetrics(
             cutAt: cut ? settings.maxChars : undefined,
             summary,
             elapsedMs,
+            rescored,
             window: model.info.capabilities.context === 'window' ? model.info.contextLength : undefined,
           }),
         );
@@ -139,54 +121,69 @@ export function createDocumentMetrics(
       };
       const fromHeatmap = scope === 'document' && !cut ? heatmap.wholeTotals(doc, model) : undefined;
       if (fromHeatmap) {
-        job = undefined;
         show(fromHeatmap.summary(characterCount(text)), undefined);
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: summed from the heat-map's scores of its ${fromHeatmap.tokens} tokens`);
         return;
       }
       const started = Date.now();
-      // From the first piece on, the item says that a number is coming and how far it is.
-      const total = Math.max(1, model.server ? 0 : model.tokenizer.encode(text, true).length - 1);
+      const uri = doc.uri.toString();
+      // Only the tokens an edit can have changed are scored; the others keep their scores (a server tokenizes: all).
+      const planned = model.server ? undefined : planTextScores(model, text, kept.get(uri, scope));
+      if (planned) kept.set(uri, scope, planned.scores);
+      const all = planned ? planned.scores.tokens.length - 1 : 0;
+      // From the first piece on, the item says that a number is coming and how far it is (of the tokens being scored).
+      const total = planned ? tokensIn(planned.ranges) : 0;
       let done = 0;
       const progress = () => {
         if (mine.cancelled) return;
-        const of = model.server ? '' : ` (${percentDone(done, total)})`;
-        if (!numberShown) item.text = `${RECOMPUTING} … bits/char${of}`;
+        item.text = state.text(model.server ? undefined : percentDone(done, total));
         item.tooltip = `Bits per character of this ${scope} under ${model.info.name}: being computed${
-          model.server ? ' on its server' : `, ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens scored`
-        }${numberShown ? '; the number shown is of the text before the last edit' : ''}.`;
+          model.server
+            ? ' on its server'
+            : `, ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens scored${
+                total < all ? ` (the other ${(all - total).toLocaleString('en-US')} keep their scores from before the edit)` : ''
+              }`
+        }${state.number !== undefined ? '; the number shown is of the text before the last edit' : ''}.`;
         item.show();
       };
-      progress();
-      const { summary } = await scoreText(model, text, {
+      if (!planned) {
+        progress();
+        const { summary } = await scoreText(model, text, { signal: mine, pieceMs: PIECE_MS });
+        if (mine.cancelled) return;
+        show(summary, Date.now() - started);
+        return;
+      }
+      if (total > 0) progress();
+      await scoreTextRanges(planned.scores, planned.ranges, {
         signal: mine,
-        pieceMs: PIECE_MS,
+        targetMs: PIECE_MS,
         onScored: (n) => {
           done += n;
           progress();
         },
       });
       if (mine.cancelled) return;
-      if (job === mine) job = undefined;
-      show(summary, Date.now() - started);
+      const totals = textTotals(planned.scores);
+      if (!totals) throw new Error('a token was left unscored');
+      show(totals.summary(characterCount(text)), Date.now() - started, total < all ? total : undefined);
+      if (total < all)
+        log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: scored ${total} of its ${all} tokens again, the others kept their scores`);
     } catch (e) {
       if (e instanceof CancelledError || mine.cancelled) return;
-      if (job === mine) job = undefined;
-      shownKey = undefined;
-      numberShown = false;
+      state.ended(mine);
       log.warn(`document metrics: ${e instanceof Error ? e.message : e}`);
-      item.hide();
+      hide();
     }
   };
 
-  /** The item while the heat-map scores the document: what it waits for, and how far the heat-map is. */
+  /** The item while the heat-map scores the document: what it waits for, and how far the heat-map is (beside an old number too). */
   const showWaiting = (run: { scored: number; total: number }) => {
     const far = `${run.scored.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} tokens`;
-    if (!numberShown) item.text = `${RECOMPUTING} … bits/char (heat-map ${percentDone(run.scored, run.total)})`;
+    item.text = state.text(`heat-map ${percentDone(run.scored, run.total)}`);
     item.tooltip =
       `Bits per character of this document: waiting for the heat-map, which is scoring it (${far}). ` +
       'The two would take turns re-reading the text with the model; the number follows when the heat-map is done' +
-      `${numberShown ? ' (the number shown is of the text before the last edit)' : ''}.`;
+      `${state.number !== undefined ? ' (the number shown is of the text before the last edit)' : ''}.`;
     item.show();
   };
 
@@ -196,17 +193,12 @@ export function createDocumentMetrics(
     if (document !== editor?.document) return;
     const run = heatmap.runOf(document);
     if (run?.busy) {
-      if (job) {
-        job.cancelled = true;
-        waiting = job.key;
-        job = undefined;
-        log.info(`bits/char of ${vscode.workspace.asRelativePath(document.uri)}: gives way to the heat-map scoring it`);
-      }
-      if (waiting !== undefined) showWaiting(run);
+      if (state.waitForHeatmap()) log.info(`bits/char of ${vscode.workspace.asRelativePath(document.uri)}: gives way to the heat-map scoring it`);
+      if (state.waiting) showWaiting(run);
       return;
     }
     // Done (or stopped, or cleared): the number now, from its scores or by scoring.
-    if (waiting !== undefined) schedule(0, true);
+    if (state.waiting) schedule(0, true);
   };
 
   schedule(0);
@@ -223,20 +215,26 @@ export function createDocumentMetrics(
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.document !== vscode.window.activeTextEditor?.document || e.contentChanges.length === 0) return;
       // The number shown is of the text before the edit: marked as being computed again until the new one arrives.
-      if (item.text.startsWith(SHOWN)) item.text = item.text.replace(SHOWN, RECOMPUTING);
+      state.edited();
+      if (state.number !== undefined) item.text = state.text();
       schedule();
     }),
+    vscode.workspace.onDidCloseTextDocument((d) => kept.dropDocument(d.uri.toString())),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(SECTION)) schedule(0, true);
+      if (!e.affectsConfiguration(SECTION)) return;
+      kept.clear();
+      schedule(0, true);
     }),
     models.onDidChangeModel((model) => {
+      kept.clear();
       pending(model);
       schedule(0, true);
     }),
     {
       dispose: () => {
         if (timer) clearTimeout(timer);
-        if (job) job.cancelled = true;
+        state.stop();
+        kept.clear();
       },
     },
   );

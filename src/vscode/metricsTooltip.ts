@@ -4,6 +4,7 @@
  */
 import type { ScoreSummary } from '../core/scoring';
 import { escapeMarkdown } from '../editor/markdownText';
+import { plural } from '../core/numberFormat';
 
 export interface MetricsTooltip {
   modelName: string;
@@ -15,6 +16,8 @@ export interface MetricsTooltip {
   window?: number;
   /** How long the scoring took; undefined when the number is the sum of a heat-map's scores of the same tokens. */
   elapsedMs?: number;
+  /** Tokens scored again after an edit, when the others kept their scores; undefined when the whole text was scored. */
+  rescored?: number;
 }
 
 export function metricsTooltipMarkdown(t: MetricsTooltip): string {
@@ -27,7 +30,11 @@ export function metricsTooltipMarkdown(t: MetricsTooltip): string {
     `Cross-entropy of the text under the model; a better model gives a lower number. ` +
     `Each token is given the text before it${t.scope === 'selection' ? ' in the selection (scored as a text of its own)' : ''}` +
     `${t.window !== undefined ? `, at most ${(t.window - 1).toLocaleString('en-US')} tokens of it (the windows the heat-map scores in)` : ''}. ${
-      t.elapsedMs === undefined ? "Summed from the heat-map's scores of the same tokens." : `Scored in ${t.elapsedMs} ms.`
+      t.elapsedMs === undefined
+        ? "Summed from the heat-map's scores of the same tokens."
+        : t.rescored !== undefined
+          ? `Scored ${plural(t.rescored, 'token')} again in ${t.elapsedMs} ms; the others kept their scores from before the edit.`
+          : `Scored in ${t.elapsedMs} ms.`
     }`
   );
 }

@@ -2,7 +2,8 @@
  * End-to-end, in code-server, with the GGUF fixtures (drive-gguf4): the status bar's bits/char says
  * how far it is from its first piece; while a heat-map scores the same document it does not walk the
  * text too (the two threw the model's cached sequence away in turns) but waits, saying so, and then
- * shows the sum of the heat-map's scores, the CLI's number; the playground's Model list offers the
+ * shows the sum of the heat-map's scores, the CLI's number; after typing at the end of a long
+ * document it scores only the typed tokens (drive-gguf5 Medium 4); the playground's Model list offers the
  * GGUF files used before, and its engine line names the model chosen, not the one that ran last.
  */
 import * as assert from 'assert';
@@ -41,6 +42,51 @@ describe('GGUF: the status bar beside a heat-map, and the playground’s Model l
     await wb.screenshot('gguf-status-from-heatmap');
     await wb.runCommand('LM: Clear Token Probabilities');
     await wb.runCommand('View: Close All Editors');
+  });
+
+  it('after typing at the end of a long document scores only the new tokens, and shows the CLI’s number of the saved text', async function () {
+    const { wb, workspace, server } = session;
+    const text = fs.readFileSync(path.join(CORPUS, 'valid', 'poirot_investigates.txt'), 'utf8').slice(0, 20_000);
+    const file = path.join(workspace, 'typed-at-end.txt');
+    fs.writeFileSync(file, text);
+    const cliNumber = () => `${JSON.parse(cli('score', '--model', QWEN, '--json', file)).bits_per_char.toFixed(2)} bits/char`;
+    await wb.openFile('typed-at-end.txt');
+    await statusItem(cliNumber()).waitFor({ timeout: 300_000 });
+    const typed = '\nPoirot smiled and reached for his hat.';
+    // The typed text is reverted whatever happens, so that no later test meets a save dialog.
+    try {
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+End');
+      await wb.page.keyboard.insertText(typed);
+      await wb.page.keyboard.press('Escape');
+      await wb.page.keyboard.press('Control+S');
+      await wb.page.waitForFunction(() => !document.querySelector('.tab.active.dirty'));
+      assert.strictEqual(fs.readFileSync(file, 'utf8'), text + typed, 'the saved text');
+      const expected = cliNumber();
+      // The final number (its icon no longer the spinner): the old number can read the same beside the spinner.
+      const item = session.wb.page
+        .locator('.statusbar-item', { hasText: expected })
+        .filter({ has: session.wb.page.locator('.codicon-pulse') })
+        .first();
+      await item.waitFor({ timeout: 120_000 }).catch(async (e: Error) => assert.fail(`${e.message}\nlogs: ${server.extensionLogs().slice(-3000)}`));
+      // The log and the tooltip count only the tokens scored again: the typed ones, not the chapter's thousands.
+      const logs = server.extensionLogs();
+      const m = /bits\/char of typed-at-end\.txt: scored (\d+) of its (\d+) tokens again/.exec(logs);
+      assert.ok(m, `a re-scoring of the typed tokens only in the log: ${logs.slice(-3000)}`);
+      assert.ok(Number(m[1]) <= 40 && Number(m[2]) > 2000, `${m[1]} of ${m[2]} tokens scored again`);
+      await wb.page.mouse.move(5, 5);
+      await item.hover();
+      const tooltip = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'again in' }).first();
+      await tooltip.waitFor();
+      const said = (await tooltip.innerText()).replace(/\u00a0/g, ' ');
+      assert.match(said, new RegExp(`Scored ${m[1]} tokens again in \\d+ ms; the others kept their scores from before the edit`), said);
+      await wb.screenshot('gguf-status-after-typing-at-end');
+      await wb.page.mouse.move(5, 5);
+    } finally {
+      await wb.page.keyboard.press('Escape');
+      await wb.runCommand('File: Revert File');
+      await wb.runCommand('View: Close All Editors');
+    }
   });
 
   it('the playground offers the GGUF files used before, and its engine line follows the model chosen', async function () {

@@ -1,0 +1,112 @@
+/**
+ * What the document-entropy status bar item is doing, apart from VS Code (vscode/documentMetrics.ts
+ * wires it): scoring a text (a job), waiting for a heat-map that scores the same document, or
+ * neither; which number it shows, of which text and model; and the item's text. A text is named
+ * by a key (document, version, scope), so a cursor move within the same text starts nothing.
+ */
+
+/** A scoring run: cancelled when another text, model or setting takes over. */
+export interface MetricsJob {
+  cancelled: boolean;
+  readonly key: string;
+}
+
+/** The item's icon beside a number of the text as it is, and beside a "…" or a number of the text before an edit. */
+export const SHOWN_ICON = '$(pulse)';
+export const RECOMPUTING_ICON = '$(sync~spin)';
+
+export class MetricsState<M> {
+  private job: MetricsJob | undefined;
+  /** The text whose number waits for the heat-map scoring the same document. */
+  private waitingKey: string | undefined;
+  private shownKey: string | undefined;
+  private shownModel: M | undefined;
+  /** The bits/char the item shows (maybe of the text before an edit); undefined: a "…". */
+  number: string | undefined;
+  /** Whether the number is of the text as it is (no edit, scoring or wait since). */
+  current = false;
+
+  /** Whether `key` needs a run: not when the same text is being scored, waited for or shown (a cursor move), unless forced. */
+  wants(key: string | undefined, force = false): boolean {
+    if (force || key === undefined) return true;
+    return this.job ? this.job.key !== key : (this.waitingKey ?? this.shownKey) !== key;
+  }
+
+  /** Another run comes: the job stops and the wait ends. */
+  stop(): void {
+    if (this.job) this.job.cancelled = true;
+    this.job = undefined;
+    this.waitingKey = undefined;
+  }
+
+  start(key: string): MetricsJob {
+    this.stop();
+    this.job = { cancelled: false, key };
+    return this.job;
+  }
+
+  /** The job's text waits for the heat-map instead of being scored (its scoring, if any, stops). False when no job runs. */
+  waitForHeatmap(): boolean {
+    const job = this.job;
+    if (!job) return false;
+    job.cancelled = true;
+    this.job = undefined;
+    this.waitingKey = job.key;
+    return true;
+  }
+
+  get waiting(): boolean {
+    return this.waitingKey !== undefined;
+  }
+
+  /** The job failed or gave way: it no longer runs. */
+  ended(job: MetricsJob): void {
+    if (this.job === job) this.job = undefined;
+  }
+
+  /** The job's number, `bitsPerChar` under `model`, is shown. */
+  shown(job: MetricsJob, model: M, bitsPerChar: string): void {
+    this.ended(job);
+    this.shownKey = job.key;
+    this.shownModel = model;
+    this.number = bitsPerChar;
+    this.current = true;
+  }
+
+  /** No number (the item hides, or failed). */
+  hidden(): void {
+    this.shownKey = undefined;
+    this.number = undefined;
+    this.current = false;
+  }
+
+  /** An edit: the number shown is of the text before it. */
+  edited(): void {
+    this.current = false;
+  }
+
+  /** Another text than the one whose number is shown (another document): its number goes. True when it went. */
+  dropIfOtherText(key: string | undefined): boolean {
+    if (this.shownKey === undefined || this.shownKey === key) return false;
+    this.number = undefined;
+    this.current = false;
+    return true;
+  }
+
+  /** Another model than the one whose number is shown: its number goes. True when it went. */
+  dropIfOtherModel(model: M | undefined): boolean {
+    if (model === this.shownModel) return false;
+    this.number = undefined;
+    this.current = false;
+    return true;
+  }
+
+  /**
+   * The item's text: the number (or "…") with its icon, and while a new one is coming how far it
+   * is (`12%`, `heat-map 12%`), beside an old number too.
+   */
+  text(progress?: string): string {
+    const icon = this.current && progress === undefined ? SHOWN_ICON : RECOMPUTING_ICON;
+    return `${icon} ${this.number ?? '…'} bits/char${progress !== undefined ? ` (${progress})` : ''}`;
+  }
+}
