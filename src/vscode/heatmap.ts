@@ -17,7 +17,7 @@ import { escapeMarkdown } from '../editor/markdownText';
 import type { ServerModel } from '../core/remote/serverModel';
 import { heatmapServerOptions, scoreInServerChunks } from '../editor/serverScoring';
 import type { ScoreTotals } from '../core/scoring';
-import { totalsOfScored } from '../editor/heatmapTotals';
+import { heatmapStoppedMessage, scorableTokens, totalsOfScored } from '../editor/heatmapTotals';
 
 export interface HeatmapEntry {
   text: string;
@@ -160,8 +160,12 @@ export class TokenHeatmap implements vscode.Disposable {
     if (!s) return undefined;
     let scored = 0;
     for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
-    const first = s.context.length > 0 || s.model.server ? 0 : 1;
-    return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, s.tokens.length - first) };
+    return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, this.scorable(s)) };
+  }
+
+  /** Tokens of the state's scope that get a score (editor/heatmapTotals.ts). */
+  private scorable(s: DocState): number {
+    return scorableTokens(s.tokens.length, s.context.length > 0 || s.model.server !== undefined);
   }
 
   /**
@@ -274,8 +278,7 @@ export class TokenHeatmap implements vscode.Disposable {
     this.onOff.fire();
     this.updateLegend();
     const started = Date.now();
-    const first = state.context.length > 0 ? 0 : 1;
-    if (await this.score(document, state, [[first, tokens.length]], 'LM: token probabilities')) {
+    if (await this.score(document, state, [[tokens.length - this.scorable(state), tokens.length]], 'LM: token probabilities')) {
       this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms`);
     }
   }
@@ -627,13 +630,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const uri = document.uri.toString();
     const continueIt = 'Continue';
     const clear = 'Clear';
-    void Promise.resolve(
-      vscode.window.showInformationMessage(
-        `LM: token probabilities stopped; the ${scored.toLocaleString('en-US')} of ${s.tokens.length.toLocaleString('en-US')} tokens scored keep their colours.`,
-        continueIt,
-        clear,
-      ),
-    ).then((answer) => {
+    void Promise.resolve(vscode.window.showInformationMessage(heatmapStoppedMessage(scored, this.scorable(s)), continueIt, clear)).then((answer) => {
       if (this.states.get(uri) !== s) return;
       if (answer === continueIt) this.rescoreLater(uri, 0);
       else if (answer === clear) this.clearDocument(document);

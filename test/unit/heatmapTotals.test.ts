@@ -11,7 +11,7 @@ import * as path from 'path';
 import type { LanguageModel } from '../../src/core/model';
 import { scoreText } from '../../src/core/scoring';
 import { scoreInChunks } from '../../src/editor/chunkedScoring';
-import { totalsOfScored } from '../../src/editor/heatmapTotals';
+import { heatmapStoppedMessage, scorableTokens, totalsOfScored } from '../../src/editor/heatmapTotals';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { loadModel } from '../../src/node/modelLoader';
 import { percentDone } from '../../src/vscode/metricsTooltip';
@@ -92,6 +92,20 @@ describe('the status bar’s number from a heat-map’s scores', function () {
     } finally {
       await lm.dispose?.();
     }
+  });
+
+  it('the heat-map counts the same tokens while running and after Stop: the first token of a document has no context', async () => {
+    const model = await loadModel('ngram-classics');
+    const tokens = model.tokenizer.encode(text, true, 0).length;
+    // The running notification's total: the tokens of the first scoring's range, [1, tokens).
+    const h = await heatmapOf(model, text);
+    let running = 0;
+    for (let i = 0; i < h.ranks.length; i++) if (h.ranks[i] > 0) running++;
+    assert.strictEqual(scorableTokens(tokens, false), running);
+    assert.match(heatmapStoppedMessage(336, scorableTokens(tokens, false)), new RegExp(`the 336 of ${running.toLocaleString('en-US')} tokens scored`));
+    // A selection after text: its first token is predicted from that text.
+    assert.strictEqual(scorableTokens(tokens, true), tokens);
+    assert.strictEqual(heatmapStoppedMessage(336, 104715), 'LM: token probabilities stopped; the 336 of 104,715 tokens scored keep their colours.');
   });
 
   it('the item’s percentage: whole percents, never 100 % before the end', () => {
