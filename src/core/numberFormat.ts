@@ -63,11 +63,15 @@ export function formatBits(bits: number, digits = 2): string {
   return Number.isFinite(bits) ? `${bits.toFixed(digits)} bits` : '∞ bits';
 }
 
-/** The symbols that stand for invisible characters in a token, with their legend. */
+/**
+ * The symbols that stand for invisible characters in a token, with their legend. A carriage return
+ * is escaped as `\r`, like the other controls: code-server's hover font has no glyph for ␍ (an
+ * empty box, drive-gguf5 Low 8).
+ */
 export const WHITESPACE_SYMBOLS: readonly { char: string; symbol: string; name: string }[] = [
   { char: ' ', symbol: '␣', name: 'space' },
   { char: '\n', symbol: '⏎', name: 'line break' },
-  { char: '\r', symbol: '␍', name: 'carriage return' },
+  { char: '\r', symbol: '\\r', name: 'carriage return' },
   { char: '\t', symbol: '⇥', name: 'tab' },
 ];
 
@@ -80,7 +84,7 @@ export const WHITESPACE_SYMBOLS: readonly { char: string; symbol: string; name: 
 // eslint-disable-next-line no-control-regex
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]/;
 
-/** A token's text with spaces, line breaks and tabs drawn as ␣ ⏎ ␍ ⇥ and other invisible characters escaped (\x07, \u200b). */
+/** A token's text with spaces, line breaks and tabs drawn as ␣ ⏎ \r ⇥ and other invisible characters escaped (\x07, \u200b). */
 export function visibleToken(text: string): string {
   let out = '';
   // Code units, not code points: a lone surrogate is escaped alone, a pair stays one character.

@@ -41,6 +41,9 @@ describe('probabilities on screen', () => {
   it('draws whitespace visibly and names the symbols used', () => {
     assert.strictEqual(visibleToken(' the\n\t'), '␣the⏎⇥');
     assert.strictEqual(visibleToken('a\u0001'), 'a\\x01');
+    // A carriage return as an escape like the other controls: code-server's hover font drew ␍ as an empty box (drive-gguf5 Low 8).
+    assert.strictEqual(visibleToken('end\r\n'), 'end\\r⏎');
+    assert.strictEqual(whitespaceLegend(['\r\n']), '⏎ = line break, \\r = carriage return');
     // Byte tokens' control characters (drive-gguf3 8, 13): C0, DEL and C1 controls as \xNN, never a box; invisible marks as \uNNNN.
     assert.strictEqual(visibleToken('\u0007\u0000\u007f'), '\\x07\\x00\\x7f');
     assert.strictEqual(visibleToken('none\u0085eaK'), 'none\\x85eaK');
