@@ -11,6 +11,7 @@ import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
 import { plural } from '../core/numberFormat';
 import { wholeCharacters } from '../core/tokenBytes';
+import { controlsLeftOutMessage, withoutControls } from '../editor/completionControls';
 import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
 import { logProbBits } from '../playground/completionSummary';
@@ -119,6 +120,8 @@ export async function completeInDocument(
       return settled;
     });
   });
+  /** The control characters left out of the completion being inserted, and the completion with them. */
+  let controls: { removed: string[]; raw: string } | undefined;
   let completions: Completion[];
   try {
     completions = await running;
@@ -155,14 +158,21 @@ export async function completeInDocument(
   }
   await insert(text);
 
-  /** Only whole characters go into the document: bytes of a character that never completed are left out, and the log says so. */
+  /**
+   * Only whole characters go into the document: bytes of a character that never completed are left
+   * out, and the log says so; control characters too (editor/completionControls.ts), and a notice
+   * after the insertion names them.
+   */
   function whole(ids: readonly number[], decoded: string): string {
     const w = wholeCharacters(model.tokenizer, ids, decoded);
     if (w.dropped > 0)
       log.warn(
         `Complete Selection: ${w.dropped} incomplete character(s) left out of the completion (byte tokens whose UTF-8 sequence did not complete; decoded as U+FFFD)`,
       );
-    return w.text;
+    const c = withoutControls(w.text);
+    controls = c.removed.length > 0 ? { removed: c.removed, raw: w.text } : undefined;
+    if (controls) log.warn(`Complete Selection: ${c.removed.length} control character(s) left out of the completion: ${c.removed.join(' ')}`);
+    return c.text;
   }
 
   /** Inserts `text` after the prompt (with the replacement) as one undo step, unless the document changed meanwhile. */
@@ -183,6 +193,7 @@ export async function completeInDocument(
     if (!ok || document.version === versionBefore) return notInserted('the editor refused the edit (is the document read-only?)', text);
     const end = document.positionAt(document.offsetAt(insertAt) + text.length);
     if (targetEditor) targetEditor.selection = new vscode.Selection(end, end);
+    if (controls) void offerControls(controls.removed, controls.raw);
   }
 }
 
@@ -197,6 +208,13 @@ const PREVIEW_CHARS = 60;
 function previewTail(text: string): string {
   const line = text.replace(/\r?\n/g, ' ⏎ ').replace(/[ \t]+/g, ' ');
   return line.length > PREVIEW_CHARS ? `…${line.slice(-PREVIEW_CHARS)}` : line;
+}
+
+/** Control characters were left out of the inserted completion: said, with the completion with them offered for the clipboard. */
+async function offerControls(removed: readonly string[], raw: string): Promise<void> {
+  const copy = 'Copy With Them';
+  const answer = await vscode.window.showInformationMessage(controlsLeftOutMessage(removed), copy);
+  if (answer === copy) await vscode.env.clipboard.writeText(raw);
 }
 
 /** The completion could not go into the document: said why, and offered to copy rather than lost. */

@@ -1,0 +1,29 @@
+/**
+ * Complete Selection leaves control characters a model generated out of the inserted text and
+ * names them (drive-gguf5 Medium 1: SYN, ETX, EM, CAN, SUB, RS and DC3 went into the file).
+ */
+import * as assert from 'assert';
+import { controlsLeftOutMessage, withoutControls } from '../../src/editor/completionControls';
+
+describe('control characters in a completion', () => {
+  it('are left out, in order by their escapes; tabs, line breaks and other characters stay', () => {
+    // The drive's completion, in part (od -c: 026, 003, 031, 030, 032, 036, 023).
+    const got = withoutControls("used\u0016ho mer appeeddW\u0003\n keinire\u0019 com_'\u0018Do\taw\u001aTo sWim\u001e %\u0013rie\r\n");
+    assert.strictEqual(got.text, "usedho mer appeeddW\n keinire com_'Do\tawTo sWim %rie\r\n");
+    assert.deepStrictEqual(got.removed, ['\\x16', '\\x03', '\\x19', '\\x18', '\\x1a', '\\x1e', '\\x13']);
+    // DEL and C1 controls too; zero-width and other marks are text a model may mean, and stay.
+    assert.deepStrictEqual(withoutControls('a\u007fb\u0085c\u200bd\u00e9'), { text: 'abc\u200bd\u00e9', removed: ['\\x7f', '\\x85'] });
+    assert.deepStrictEqual(withoutControls('plain text\n'), { text: 'plain text\n', removed: [] });
+  });
+
+  it('the notice names them by their escapes', () => {
+    assert.strictEqual(
+      controlsLeftOutMessage(['\\x16', '\\x03']),
+      'LM: the model generated 2 control characters (\\x16 \\x03); they were left out of the inserted text, which stays plain text.',
+    );
+    assert.strictEqual(
+      controlsLeftOutMessage(['\\x1a']),
+      'LM: the model generated 1 control character (\\x1a); it was left out of the inserted text, which stays plain text.',
+    );
+  });
+});
