@@ -128,7 +128,19 @@ export class WorkerLanguageModel implements LanguageModel {
     private readonly release: () => void,
     readonly supervisor?: EngineHealthSource,
   ) {
-    const { vocabSize: _v, bosId: _b, eosId: _e, eosIds: _es, unkId: _u, unsampleableIds: _s, vocabulary: _w, spanScores, warmContext, ...info } = description;
+    const {
+      vocabSize: _v,
+      bosId: _b,
+      eosId: _e,
+      eosIds: _es,
+      unkId: _u,
+      unsampleableIds: _s,
+      vocabulary: _w,
+      spanScores,
+      warmContext,
+      forgetContext,
+      ...info
+    } = description;
     this.info = info;
     if (spanScores) {
       this.spanScores = async (ids, from, distAt, signal) => {
@@ -142,7 +154,16 @@ export class WorkerLanguageModel implements LanguageModel {
         return this.channel.request({ op: 'warmContext', ids: [...ids] }, signal);
       };
     }
+    if (forgetContext) {
+      this.forgetContext = async () => {
+        if (this.disposed) return;
+        await this.channel.request({ op: 'forgetContext' });
+      };
+    }
   }
+
+  /** Present when the worker's model has it. */
+  readonly forgetContext?: () => Promise<void>;
 
   /** Present when the worker's model has it. */
   readonly warmContext?: (ids: readonly number[], signal?: CancelSignal) => Promise<WarmResult>;
@@ -173,11 +194,6 @@ export class WorkerLanguageModel implements LanguageModel {
     // A generation whose model was disposed between two steps ends as cancelled, as its step in flight does.
     if (signal?.cancelled || this.disposed) throw new CancelledError();
     return (await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal)).logProbs;
-  }
-
-  async forgetContext(): Promise<void> {
-    if (this.disposed) return;
-    await this.channel.request({ op: 'forgetContext' });
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {

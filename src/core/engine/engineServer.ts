@@ -221,6 +221,7 @@ export function describe(m: LanguageModel): ModelDescription {
     unsampleableIds: [...m.unsampleableIds],
     ...(m.spanScores ? { spanScores: true } : {}),
     ...(m.warmContext ? { warmContext: true } : {}),
+    ...(m.forgetContext ? { forgetContext: true } : {}),
     ...(m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }

@@ -27,6 +27,8 @@ export interface ModelDescription extends ModelInfo {
   spanScores?: boolean;
   /** Whether the model warms its cache in the background (LanguageModel.warmContext). */
   warmContext?: boolean;
+  /** Whether the model keeps a cache it can free (LanguageModel.forgetContext), which generation frees before each completion. */
+  forgetContext?: boolean;
   /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker). */
   vocabulary?: PackedVocabulary;
 }

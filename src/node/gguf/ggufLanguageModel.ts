@@ -16,7 +16,7 @@
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../../core/cacheLanes';
 import { LmError, throwIfCancelled, type CancelSignal } from '../../core/errors';
-import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer } from '../../core/model';
+import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer, WarmResult } from '../../core/model';
 import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
 import { LlamaPositions, type Position } from './llamaPositions';
 import type { LlamaContext, LlamaModel, LlamaSequence } from './llamaRuntime';
@@ -39,6 +39,11 @@ const CHUNK = 64;
  * prompt in one pass held them for 51 s on a loaded machine).
  */
 const PREFILL_CHUNK = 256;
+/**
+ * Tokens a warm-up (`warmContext`: an inline completion's prompt read before it is asked for)
+ * runs at once: a request that arrives meanwhile (a hover) waits for one such pass at most.
+ */
+const WARM_CHUNK = 64;
 
 /** What the model needs from its file besides llama.cpp's objects. */
 export interface GgufModelSetup {
@@ -92,6 +97,8 @@ export class GgufLanguageModel implements LanguageModel {
   /** Tokens evaluated by llama.cpp, on each lane (the tests count what a request runs). */
   readonly evaluated = { main: 0, side: 0 };
   private queue: Promise<unknown> = Promise.resolve();
+  /** Requests waiting for the model, a warm-up's not counted: it gives way to them. */
+  private waiting = 0;
   /** The context of the last nextLogProbs and its answer, and where its window starts. */
   private last: { context: number[]; windowStart: number; logProbs: Float64Array } | undefined;
   private released?: Promise<void>;
@@ -128,17 +135,56 @@ export class GgufLanguageModel implements LanguageModel {
     return this.eosIds[0];
   }
 
-  /** Serialises calls: the sequence's KV cache follows one token sequence at a time. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+  /** Serialises calls: the sequence's KV cache follows one token sequence at a time. A background call (a warm-up) is not counted as waiting. */
+  private exclusive<T>(fn: () => Promise<T>, background = false): Promise<T> {
+    if (!background) this.waiting++;
+    const start = () => {
+      if (!background) this.waiting--;
+      return fn();
+    };
+    const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   /**
+   * Runs `ids` (at most a window, from its start) into the cache of the lane a request for them
+   * would run on, WARM_CHUNK tokens a pass, giving way to every other request between two passes
+   * and taking up again after them (as the ONNX backend's). The numbers a request then gets are
+   * those of its tokens, whatever the cache held.
+   */
+  async warmContext(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult> {
+    const target = ids.slice(0, this.window);
+    let cached = 0;
+    let yielded = 0;
+    for (;;) {
+      const done = await this.exclusive(async () => {
+        for (;;) {
+          if (signal?.cancelled || this.released || this.waiting > 0) return false;
+          cached = await this.evaluate(
+            target,
+            target.length,
+            () => false,
+            async () => undefined,
+            undefined,
+            WARM_CHUNK,
+          );
+          if (cached >= target.length) return true;
+          // Requests that arrived during the pass are queued (and counted) before the next one.
+          await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        }
+      }, true);
+      if (done || signal?.cancelled || this.released) return { cached, yielded };
+      // Behind the requests it gave way to: it takes up again once they are answered.
+      yielded++;
+    }
+  }
+
+  /**
    * Makes a lane's sequence hold `tokens` and hands `read(i, position)` each position i ≥ `from`
    * that `ask(i)` asks about. Keeps the cached tokens `tokens` starts with, before `from` (a
-   * position's logits exist only while its token is evaluated).
+   * position's logits exist only while its token is evaluated). With `budget`, runs at most that
+   * many tokens (a warm-up's pass). Returns how many of `tokens` the lane then holds.
    */
   private async evaluate(
     tokens: readonly number[],
@@ -146,16 +192,18 @@ export class GgufLanguageModel implements LanguageModel {
     ask: (i: number) => boolean,
     read: (i: number, position: Position) => Promise<void>,
     signal?: CancelSignal,
-  ): Promise<void> {
+    budget = Infinity,
+  ): Promise<number> {
     const lane = await this.laneFor(tokens, from);
     const seq = lane.seq;
     const keep = kept(seq, tokens, from);
     if (keep < seq.nextTokenIndex) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
     const count = lane === this.main ? 'main' : 'side';
+    const upTo = Math.min(tokens.length, keep + budget);
     // Up to the first position asked about in passes of PREFILL_CHUNK (nothing is read there), then CHUNK at a time.
-    for (let a = keep; a < tokens.length;) {
+    for (let a = keep; a < upTo;) {
       throwIfCancelled(signal);
-      const b = a < from ? Math.min(from, a + PREFILL_CHUNK) : Math.min(a + CHUNK, tokens.length);
+      const b = a < from ? Math.min(from, a + PREFILL_CHUNK, upTo) : Math.min(a + CHUNK, upTo);
       this.evaluated[count] += b - a;
       await lane.positions.evaluate(
         tokens.slice(a, b),
@@ -164,6 +212,7 @@ export class GgufLanguageModel implements LanguageModel {
       );
       a = b;
     }
+    return upTo;
   }
 
   /** The lane where `tokens` (needing logits from `from` on) cost least; the side lane is made here the first time. */

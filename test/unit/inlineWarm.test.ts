@@ -1,0 +1,84 @@
+/**
+ * An inline completion's prompt the model has not read (about 1,000 tokens, the first suggestion
+ * in a document) is read by the model's warm-up, which gives way to other requests between short
+ * passes: a hover asked while it is read is answered before the prompt is (BENCHMARKS.md: a hover
+ * waited 18.8 s behind a ghost-text prompt read in one request, 3.5 s with ghost text off). The
+ * suggestion is the one read in one request gives.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { LanguageModel } from '../../src/core/model';
+import { InlineCompletionEngine, type InlineOptions } from '../../src/editor/inlineEngine';
+import { openGguf } from '../../src/node/gguf/ggufFile';
+import { CORPUS, ONNX_FIXTURES } from './helpers';
+
+const FILE = path.join(ONNX_FIXTURES, 'gguf', 'tiny-llama-f32.gguf');
+const TEXT = fs.readFileSync(path.join(CORPUS, 'valid', 'poirot_investigates.txt'), 'utf8');
+const OPTIONS: InlineOptions = { debounceMs: 0, maxTokens: 8, temperature: 0, stopSequences: [], stopAtLineEnd: false, maxWords: 0 };
+
+/**
+ * The model as the engine sees it, asking a hover (another place's context) the moment the
+ * prompt's reading is asked for: `order` says which of the two was answered first.
+ */
+function withHover(lm: LanguageModel, hover: number[], long: number, order: string[], warm: boolean): LanguageModel {
+  let asked: Promise<unknown> | undefined;
+  const ask = () => (asked ??= lm.nextLogProbs(hover).then(() => order.push('hover')));
+  return Object.assign(Object.create(lm) as LanguageModel, {
+    warmContext: warm
+      ? (ids: readonly number[], signal?: { cancelled: boolean }) => {
+          const read = lm.warmContext!(ids, signal).then((r) => (order.push('prompt'), r));
+          void ask();
+          return read;
+        }
+      : undefined,
+    nextLogProbs: (context: readonly number[], signal?: { cancelled: boolean }) => {
+      const read = lm.nextLogProbs(context, signal);
+      if (context.length >= long) {
+        if (!order.includes('prompt')) void read.then(() => order.push('prompt'));
+        void ask();
+      }
+      return read;
+    },
+  });
+}
+
+describe('an inline completion’s long prompt gives way to a hover', function () {
+  this.timeout(120000);
+
+  it('GGUF: the hover is answered before the prompt is read; the suggestion is the same as read in one request', async () => {
+    const lm = await openGguf(FILE, 'tiny-llama', { threads: 1 });
+    const ref = await openGguf(FILE, 'tiny-llama', { threads: 1 });
+    try {
+      assert.ok(lm.warmContext, 'a GGUF model warms its cache in the background');
+      assert.strictEqual((lm as LanguageModel).forgetContext, undefined, 'and keeps it for generation');
+      const ids = lm.tokenizer.encode(TEXT.slice(0, 20000), true).map((t) => t.id);
+      const prompt = lm.tokenizer.decode(ids.slice(1, 700), false);
+      const hover = ids.slice(3000, 3012);
+      const long = lm.tokenizer.encode(prompt, true).length - 2;
+      assert.ok(long + 2 < lm.info.contextLength, `a prompt within the window (${lm.info.contextLength})`);
+      const request = { doc: 'd', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: true };
+      const never = new AbortController().signal;
+
+      const order: string[] = [];
+      const warmed = await new InlineCompletionEngine(
+        async () => withHover(lm, hover, long, order, true),
+        () => OPTIONS,
+      ).suggest(request, never);
+      assert.deepStrictEqual(order.slice(0, 2), ['hover', 'prompt'], 'the hover went between two passes of the prompt');
+
+      // Read in one request (no warm-up): the hover waits for the whole prompt, and the suggestion is the same.
+      const before: string[] = [];
+      const once = await new InlineCompletionEngine(
+        async () => withHover(ref, hover, long, before, false),
+        () => OPTIONS,
+      ).suggest(request, never);
+      assert.deepStrictEqual(before.slice(0, 2), ['prompt', 'hover'], 'in one request the hover waits for the prompt');
+      assert.ok(warmed && once && warmed.text.length > 0, `suggestions: ${JSON.stringify(warmed)} ${JSON.stringify(once)}`);
+      assert.strictEqual(warmed.text, once.text);
+    } finally {
+      await lm.dispose();
+      await ref.dispose();
+    }
+  });
+});
