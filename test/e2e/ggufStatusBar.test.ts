@@ -89,6 +89,35 @@ describe('GGUF: the status bar beside a heat-map, and the playground’s Model l
     }
   });
 
+  it('while a heat-map scores an edited document, shows the heat-map’s progress beside the old number (drive-gguf5 Low 5)', async function () {
+    const { wb } = session;
+    await wb.openFile('typed-at-end.txt');
+    const shown = wb.page
+      .locator('.statusbar-item', { hasText: /\d\.\d\d bits\/char/ })
+      .filter({ has: wb.page.locator('.codicon-pulse') })
+      .first();
+    await shown.waitFor({ timeout: 300_000 });
+    const number = /(\d+\.\d\d) bits\/char/.exec(await shown.innerText())![1];
+    try {
+      await wb.runCommand('LM: Show Token Probabilities');
+      await wb
+        .notification(/token probabilities with/)
+        .filter({ hasText: /of [\d,]+ tokens/ })
+        .waitFor({ timeout: 60_000 });
+      // An edit while it runs: the heat-map goes on, and the status bar waits for it beside the number of the text before the edit.
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+End');
+      await wb.page.keyboard.type('x');
+      await statusItem(new RegExp(`${number.replace('.', '\\.')} bits/char \\(heat-map \\d+%\\)`)).waitFor({ timeout: 60_000 });
+      await wb.screenshot('gguf-status-old-number-beside-heatmap');
+    } finally {
+      await wb.page.mouse.move(5, 5);
+      await wb.runCommand('LM: Clear Token Probabilities');
+      await wb.runCommand('File: Revert File');
+      await wb.runCommand('View: Close All Editors');
+    }
+  });
+
   it('the playground offers the GGUF files used before, and its engine line follows the model chosen', async function () {
     const { wb, workspace } = session;
     // A second GGUF file used: the first stays in Select Model's (and now the playground's) list.
