@@ -10,7 +10,9 @@ import { Utf8Words } from './utf8Words';
  */
 export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: PretokenizerKind): number {
   if (kind === 'editor') {
-    trainer.addSentence(editorPieces(text.replace(/\0/g, ' ')).map((p) => p.text));
+    trainer.startSentence();
+    continueEditorText(trainer, text);
+    trainer.endSentence();
     return 1;
   }
   let count = 0;
@@ -28,6 +30,15 @@ export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: 
     start = end + 1;
   }
   return count;
+}
+
+/**
+ * Continues the trainer's open sentence with the next part of a text in the editor's convention.
+ * A part that ends after a line feed gives the pieces the whole text gives there (no piece spans a
+ * line feed), so a file read in such parts counts what the whole file counts.
+ */
+export function continueEditorText(trainer: KneserNeyTrainer, text: string): void {
+  trainer.continueWords(editorPieces(text.replace(/\0/g, ' ')).map((p) => p.text));
 }
 
 /** Sentences as word ids: `lengths[i]` ids of `ids` each, one after the other. */
