@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import type { KneserNeyTrainer } from '../core/ngram/kneserNey';
-import { continueEditorText } from '../core/ngram/textTraining';
+import { EditorTextFeed } from '../core/ngram/textTraining';
 import { heldOutMark, heldOutStart } from '../editor/heldOut';
 import { fileChunks } from './textFile';
 
@@ -47,23 +47,17 @@ export async function trainOnFile(
   // byte-order mark it may start with as text, as it was not the file's start.
   const train = new TextDecoder('utf-8');
   const held = new TextDecoder('utf-8', { ignoreBOM: true });
-  let carry = '';
+  const feed = new EditorTextFeed(trainer);
   let heldOut = '';
-  /** Trains on whole lines: a piece never spans a line feed, so the pieces are the whole text's. */
-  const feed = (text: string, last: boolean) => {
-    const all = carry + text;
-    const cut = last ? all.length : all.lastIndexOf('\n') + 1;
-    if (cut > 0) continueEditorText(trainer, all.slice(0, cut));
-    carry = all.slice(cut);
-  };
   trainer.startSentence();
   let read = 0;
   let flushed = false;
   for await (const chunk of fileChunks(file, chunkBytes)) {
     const inTraining = Math.max(0, Math.min(chunk.length, trainEnd - read));
-    if (inTraining > 0) feed(train.decode(chunk.subarray(0, inTraining), { stream: true }), false);
+    if (inTraining > 0) feed.push(train.decode(chunk.subarray(0, inTraining), { stream: true }));
     if (!flushed && read + chunk.length >= trainEnd) {
-      feed(train.decode(), true);
+      feed.push(train.decode());
+      feed.end();
       flushed = true;
     }
     if (inTraining < chunk.length) heldOut += held.decode(chunk.subarray(inTraining), { stream: true });
@@ -71,7 +65,10 @@ export async function trainOnFile(
     onProgress?.(read);
   }
   // An empty file, or one that shrank since the first reading.
-  if (!flushed) feed(train.decode(), true);
+  if (!flushed) {
+    feed.push(train.decode());
+    feed.end();
+  }
   trainer.endSentence();
   heldOut += held.decode();
   return { binary: false, heldOut };

@@ -11,7 +11,9 @@ import { Utf8Words } from './utf8Words';
 export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: PretokenizerKind): number {
   if (kind === 'editor') {
     trainer.startSentence();
-    continueEditorText(trainer, text);
+    const feed = new EditorTextFeed(trainer);
+    feed.push(text);
+    feed.end();
     trainer.endSentence();
     return 1;
   }
@@ -33,12 +35,35 @@ export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: 
 }
 
 /**
- * Continues the trainer's open sentence with the next part of a text in the editor's convention.
- * A part that ends after a line feed gives the pieces the whole text gives there (no piece spans a
- * line feed), so a file read in such parts counts what the whole file counts.
+ * Feeds a text that arrives in parts (a large file read chunk by chunk) to the trainer's open
+ * sentence. It cuts only after a line feed, where no editor piece spans the cut, so the pieces are
+ * those of the whole text; what follows the last line feed waits for the next part.
  */
-export function continueEditorText(trainer: KneserNeyTrainer, text: string): void {
-  trainer.continueWords(editorPieces(text.replace(/\0/g, ' ')).map((p) => p.text));
+export class EditorTextFeed {
+  private carry = '';
+
+  constructor(private readonly trainer: KneserNeyTrainer) {}
+
+  push(text: string): void {
+    const lf = text.lastIndexOf('\n');
+    // A part without a line feed only grows what waits (no flattening of a long line per part).
+    if (lf < 0) {
+      this.carry += text;
+      return;
+    }
+    this.continue(this.carry + text.slice(0, lf + 1));
+    this.carry = text.slice(lf + 1);
+  }
+
+  /** The text is complete: what waits is its last line. */
+  end(): void {
+    if (this.carry) this.continue(this.carry);
+    this.carry = '';
+  }
+
+  private continue(text: string): void {
+    this.trainer.continueWords(editorPieces(text.replace(/\0/g, ' ')).map((p) => p.text));
+  }
 }
 
 /** Sentences as word ids: `lengths[i]` ids of `ids` each, one after the other. */
