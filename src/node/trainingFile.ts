@@ -1,8 +1,9 @@
 /**
  * One workspace file fed to the n-gram trainer in chunks, so that training on a file of hundreds
  * of megabytes holds one chunk of it at a time, not the file as one string and one array of
- * words. The file is read twice: once for NUL bytes (a binary file is skipped whole, so nothing of
- * it may be counted first) and where its held-out tenth starts, then for the text.
+ * words. The file is read twice, up to the size it had when training reached it: once for NUL
+ * bytes (a binary file is skipped whole, so nothing of it may be counted first) and where its
+ * held-out tenth starts, then for the text.
  */
 import * as fs from 'fs';
 import type { KneserNeyTrainer } from '../core/ngram/kneserNey';
@@ -13,8 +14,8 @@ import { fileChunks } from './textFile';
 export const TRAINING_CHUNK_BYTES = 4 << 20;
 
 export interface TrainedFile {
-  /** A NUL byte: the file was skipped. */
-  binary: boolean;
+  /** A NUL byte, or not a regular file (a FIFO would block its reader, a device never end): skipped. */
+  skipped: boolean;
   /** The file's last tenth (from a line start), which is scored, not trained on. */
   heldOut: string;
 }
@@ -29,12 +30,14 @@ export async function trainOnFile(
   onProgress?: (bytes: number) => void,
   chunkBytes = TRAINING_CHUNK_BYTES,
 ): Promise<TrainedFile> {
-  const size = (await fs.promises.stat(file)).size;
+  const stat = await fs.promises.stat(file);
+  if (!stat.isFile()) return { skipped: true, heldOut: '' };
+  const size = stat.size;
   const mark = heldOutMark(size);
   let lastLineFeed = -1;
   let offset = 0;
-  for await (const chunk of fileChunks(file, chunkBytes)) {
-    if (chunk.indexOf(0) >= 0) return { binary: true, heldOut: '' };
+  for await (const chunk of chunksUpTo(file, size, chunkBytes)) {
+    if (chunk.indexOf(0) >= 0) return { skipped: true, heldOut: '' };
     if (offset <= mark) {
       const at = chunk.subarray(0, Math.min(chunk.length, mark - offset + 1)).lastIndexOf(0x0a);
       if (at >= 0) lastLineFeed = offset + at;
@@ -52,7 +55,7 @@ export async function trainOnFile(
   trainer.startSentence();
   let read = 0;
   let flushed = false;
-  for await (const chunk of fileChunks(file, chunkBytes)) {
+  for await (const chunk of chunksUpTo(file, offset, chunkBytes)) {
     const inTraining = Math.max(0, Math.min(chunk.length, trainEnd - read));
     if (inTraining > 0) feed.push(train.decode(chunk.subarray(0, inTraining), { stream: true }));
     if (!flushed && read + chunk.length >= trainEnd) {
@@ -71,5 +74,16 @@ export async function trainOnFile(
   }
   trainer.endSentence();
   heldOut += held.decode();
-  return { binary: false, heldOut };
+  return { skipped: false, heldOut };
+}
+
+/** The file's first `limit` bytes: a file that grows while it is read (a log being written) ends where it was measured. */
+async function* chunksUpTo(file: string, limit: number, chunkBytes: number): AsyncGenerator<Uint8Array> {
+  let read = 0;
+  for await (const chunk of fileChunks(file, chunkBytes)) {
+    if (read >= limit) return;
+    const part = chunk.subarray(0, Math.min(chunk.length, limit - read));
+    read += part.length;
+    yield part;
+  }
 }

@@ -67,13 +67,13 @@ export class NgramTrainingJob {
   /**
    * Adds a file that the worker reads itself, in chunks: the host never holds its text, and the
    * worker holds one chunk of it and its held-out tenth. Resolves with the tokens counted so far,
-   * or `binary` for a file with a NUL byte, which is skipped.
+   * and `skipped` for a file with a NUL byte or one that is not a regular file.
    */
-  async addFile(file: string, onProgress?: (bytes: number, tokens: number) => void): Promise<{ tokens: number; binary: boolean }> {
+  async addFile(file: string, onProgress?: (bytes: number, tokens: number) => void): Promise<{ tokens: number; skipped: boolean }> {
     this.onFileProgress = onProgress;
     try {
       const m = await this.ask({ type: 'file', path: file });
-      return m.type === 'added' ? { tokens: m.tokens, binary: m.binary === true } : { tokens: 0, binary: false };
+      return m.type === 'added' ? { tokens: m.tokens, skipped: m.skipped === true } : { tokens: 0, skipped: false };
     } finally {
       this.onFileProgress = undefined;
     }

@@ -19,7 +19,7 @@ export type ToTrainingWorker =
   | { type: 'finish'; metadata: NgramFileMetadata };
 
 export type FromTrainingWorker =
-  | { type: 'added'; tokens: number; binary?: boolean }
+  | { type: 'added'; tokens: number; skipped?: boolean }
   /** While a file is read: its bytes read so far and the tokens counted so far (not an answer). */
   | { type: 'progress'; bytes: number; tokens: number }
   | { type: 'done'; bytes: Uint8Array; tokens: number; ngrams: number; heldOut: { logProb: number; tokens: number; chars: number } }
@@ -40,7 +40,7 @@ parentPort!.on('message', async (m: ToTrainingWorker) => {
       const t = trainer!;
       const file = await trainOnFile(t, m.path, (bytes) => post({ type: 'progress', bytes, tokens: t.tokenCount }));
       if (file.heldOut.trim()) heldOut.push(file.heldOut);
-      post({ type: 'added', tokens: t.tokenCount, binary: file.binary });
+      post({ type: 'added', tokens: t.tokenCount, skipped: file.skipped });
     } else {
       const { model, stats } = trainer!.build();
       trainer = undefined;

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
+import { plural } from '../core/numberFormat';
 import { NgramTrainingJob } from '../node/trainingHost';
 import { globProblem } from '../editor/globCheck';
 import { splitHeldOut } from '../editor/heldOut';
@@ -109,7 +110,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
                 report(bytes);
               });
               tokens = added.tokens;
-              if (added.binary) skipped++;
+              if (added.skipped) skipped++;
             } else {
               const bytes = await vscode.workspace.fs.readFile(file);
               if (bytes.indexOf(0) >= 0) skipped++;
@@ -172,6 +173,6 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
     ? `held-out perplexity ${result.perplexity.toFixed(1)} per token (${result.bitsPerChar.toFixed(2)} bits/char)`
     : 'no held-out text (files too short to keep a tenth aside)';
   void vscode.window.showInformationMessage(
-    `LM: trained ${name} on ${result.tokens.toLocaleString('en-US')} tokens (${result.ngrams.toLocaleString('en-US')} n-grams) in ${seconds.toFixed(1)} s; ${heldOut}.${result.skipped ? ` ${result.skipped} binary file(s) skipped.` : ''} It is now the active model.`,
+    `LM: trained ${name} on ${result.tokens.toLocaleString('en-US')} tokens (${result.ngrams.toLocaleString('en-US')} n-grams) in ${seconds.toFixed(1)} s; ${heldOut}.${result.skipped ? ` ${plural(result.skipped, 'file')} skipped (binary, or not a regular file).` : ''} It is now the active model.`,
   );
 }

@@ -1,5 +1,6 @@
 /** Workspace training of a file read in chunks counts what training on the whole decoded file counts. */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -48,7 +49,7 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
       const chunked = trainer();
       const seen: number[] = [];
       const result = await trainOnFile(chunked, file, (b) => seen.push(b), chunkBytes);
-      assert.strictEqual(result.binary, false);
+      assert.strictEqual(result.skipped, false);
       assert.strictEqual(result.heldOut, split.heldOut);
       assert.ok(split.heldOut.length > 0 && split.train.includes('\uFFFD'));
       assert.strictEqual(chunked.tokenCount, whole.tokenCount);
@@ -62,8 +63,29 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
     const bytes = new TextEncoder().encode('the cat sat on the mat\n'.repeat(200) + 'x\0y\n');
     const t = trainer();
     const result = await trainOnFile(t, write('late-nul.txt', bytes), undefined, 64);
-    assert.deepStrictEqual(result, { binary: true, heldOut: '' });
+    assert.deepStrictEqual(result, { skipped: true, heldOut: '' });
     assert.strictEqual(t.tokenCount, 0);
+  });
+
+  it('skips a FIFO and a device without blocking, and reads a growing file up to its size when reached', async () => {
+    const fifo = path.join(dir, 'pipe.txt');
+    execFileSync('mkfifo', [fifo]);
+    const t = trainer();
+    assert.deepStrictEqual(await trainOnFile(t, fifo), { skipped: true, heldOut: '' });
+    const device = path.join(dir, 'zero.txt');
+    fs.symlinkSync('/dev/zero', device);
+    assert.deepStrictEqual(await trainOnFile(t, device), { skipped: true, heldOut: '' });
+    assert.strictEqual(t.tokenCount, 0);
+    // A file appended to while it is read: the bytes written after training reached it are not read.
+    const growing = write('growing.txt', new TextEncoder().encode('the cat sat on the mat\n'.repeat(100)));
+    const size = fs.statSync(growing).size;
+    const whole = trainer();
+    addTextToTrainer(whole, splitHeldOut(fs.readFileSync(growing)).train, 'editor');
+    const appended = trainer();
+    const result = await trainOnFile(appended, growing, () => fs.appendFileSync(growing, 'more words here\n'.repeat(50)), 64);
+    assert.ok(fs.statSync(growing).size > size);
+    assert.strictEqual(appended.tokenCount, whole.tokenCount);
+    assert.ok(!result.heldOut.includes('more words'));
   });
 
   it('reads a file without line feeds, an empty file and a one-line file as the whole text', async () => {
@@ -84,7 +106,7 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
     const byPath = new NgramTrainingJob(3);
     const progress: number[] = [];
     const added = await byPath.addFile(file, (b) => progress.push(b));
-    assert.strictEqual(added.binary, false);
+    assert.strictEqual(added.skipped, false);
     const asText = new NgramTrainingJob(3);
     const split = splitHeldOut(bytes);
     assert.strictEqual(await asText.add(split.train, split.heldOut), added.tokens);
@@ -95,7 +117,7 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
     assert.ok(a.heldOut.tokens > 0);
     assert.strictEqual(progress[progress.length - 1], bytes.length);
     const binary = new NgramTrainingJob(3);
-    assert.deepStrictEqual(await binary.addFile(write('bin.txt', new Uint8Array([65, 0, 66]))), { tokens: 0, binary: true });
+    assert.deepStrictEqual(await binary.addFile(write('bin.txt', new Uint8Array([65, 0, 66]))), { tokens: 0, skipped: true });
     binary.cancel();
   });
 });
