@@ -9,7 +9,7 @@ import { addTextToTrainer } from '../core/ngram/textTraining';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
 import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
 import { PipelinedArpa } from '../node/parallelArpa';
-import { COUNTING_THREAD_SHARE, countFilesInWorker } from '../node/parallelCounting';
+import { countFilesInWorker } from '../node/parallelCounting';
 import { readTextFile } from '../node/textFile';
 import { intOption, parse } from './options';
 import type { Out } from './output';
@@ -47,13 +47,10 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
   // About 5 bytes a token in English text: tables sized for that need not grow while counting.
   let bytes = 0;
   for (const file of positionals) bytes += file === '-' ? 0 : ((await fs.promises.stat(file).catch(() => undefined))?.size ?? 0);
-  const expectedTokens = Math.ceil(bytes / 5);
   const trainer = new KneserNeyTrainer({
     order,
     discountFallback: values['discount-fallback'] ? DEFAULT_FALLBACK_DISCOUNTS : undefined,
-    expectedTokens,
-    // lmplz's format is counted on two threads (below), each its share of the n-grams.
-    share: kind === 'whitespace' ? COUNTING_THREAD_SHARE : undefined,
+    expectedTokens: Math.ceil(bytes / 5),
   });
   // Started now, so that its start-up overlaps the counting; too small an input is written on one thread.
   const arpa = values.arpa && bytes >= PIPELINE_MIN_BYTES ? new PipelinedArpa(order, trainer.vocab) : undefined;
@@ -61,9 +58,8 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
   try {
     let sentences = 0;
     if (kind === 'whitespace') {
-      // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts;
-      // the worker counts the rest of the n-grams.
-      sentences = await countFilesInWorker(trainer, positionals, { order, expectedTokens });
+      // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts.
+      sentences = await countFilesInWorker(trainer, positionals);
     } else for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
     // Each sentence counts its </s>: what is left are the words.
     if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);

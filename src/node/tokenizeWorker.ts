@@ -2,12 +2,9 @@
  * Worker thread that reads lmplz-format text files and turns them into word ids, so that the
  * thread counting n-grams (`lmp train-ngram`) does not also read and tokenize: the two run on two
  * cores. Each batch carries the words first seen in it, in id order, so the counting thread's
- * vocabulary gives every word the same id. With `counting`, this thread also counts its share of
- * the n-grams of each batch it has sent (the counting thread counts the rest), and hands its
- * counts over at the end.
+ * vocabulary gives every word the same id.
  */
 import { parentPort, workerData } from 'worker_threads';
-import { NgramCounter, type CountingShare } from '../core/ngram/ngramCounter';
 import { utf8LinesToIds } from '../core/ngram/textTraining';
 import { Utf8Words } from '../core/ngram/utf8Words';
 import { Vocabulary } from '../core/ngram/vocabulary';
@@ -18,15 +15,10 @@ export interface TokenizeWorkerData {
   /** The words the counting thread's vocabulary starts with, in id order. */
   vocabulary: string[];
   chunkBytes: number;
-  /** The n-grams of this order in this share are counted here (expected: about how many tokens the files hold). */
-  counting?: { order: number; expectedTokens: number; share: CountingShare };
 }
 
 export type FromTokenizeWorker =
-  | { type: 'batch'; newWords: string[]; ids: Uint32Array; lengths: Uint32Array }
-  /** `counted`: NgramCounter.take's records of this thread's share, when it counted one. */
-  | { type: 'done'; counted?: Uint32Array }
-  | { type: 'error'; message: string };
+  { type: 'batch'; newWords: string[]; ids: Uint32Array; lengths: Uint32Array } | { type: 'done' } | { type: 'error'; message: string };
 
 // The worker stays until the thread that started it terminates it: a worker that exits by itself
 // may have its 'exit' seen before its last messages are read.
@@ -35,10 +27,6 @@ parentPort!.on('message', () => undefined);
 async function run(data: TokenizeWorkerData): Promise<void> {
   const words = new Utf8Words(Vocabulary.fromWords(data.vocabulary));
   let known = words.vocab.size;
-  const counting = data.counting;
-  const counter = counting && new NgramCounter(counting.order, counting.expectedTokens, counting.share);
-  const gram = new Uint32Array(counting?.order ?? 0);
-  const { bosId, eosId } = words.vocab;
   for (const file of data.files) {
     for await (const lines of utf8LineChunks(file, data.chunkBytes)) {
       const { ids, lengths } = utf8LinesToIds(words, lines);
@@ -47,14 +35,9 @@ async function run(data: TokenizeWorkerData): Promise<void> {
       // Copies that own their buffers, so they can be transferred.
       const m: FromTokenizeWorker = { type: 'batch', newWords, ids: ids.slice(), lengths: lengths.slice() };
       parentPort!.postMessage(m, [m.ids.buffer as ArrayBuffer, m.lengths.buffer as ArrayBuffer]);
-      if (counter) {
-        // After sending the batch, so that the counting thread works on it meanwhile.
-        for (let s = 0, at = 0; s < lengths.length; at += lengths[s++]) counter.addSentence(ids, at, at + lengths[s], bosId!, eosId!, gram);
-      }
     }
   }
-  const counted = counter?.take().records;
-  parentPort!.postMessage({ type: 'done', counted } satisfies FromTokenizeWorker, counted ? [counted.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage({ type: 'done' } satisfies FromTokenizeWorker);
 }
 
 run(workerData as TokenizeWorkerData).catch((e: unknown) =>

@@ -10,7 +10,7 @@
 import { LmError } from '../errors';
 import { ADJUSTED, adjustedCounts, FIELDS, FIRST, LAST, SUFFIX, type SuffixOrdered } from './adjustedCounts';
 import { CompactCounts } from './compactCounts';
-import { NgramCounter, type CountedNgrams, type CountingShare } from './ngramCounter';
+import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { radixSortRecords } from './radixSort';
 import { Vocabulary } from './vocabulary';
@@ -44,11 +44,6 @@ export interface TrainOptions {
    * start at a size that holds that many n-grams per order instead of growing to it.
    */
   expectedTokens?: number;
-  /**
-   * Count only this share of the highest order's n-grams here: other threads count the rest and
-   * hand their counts over by `addCounted` before `build`.
-   */
-  share?: CountingShare;
   /** Keep each n-gram's adjusted count and the discounts in the model (4 bytes an n-gram), for the inside view. */
   keepCounts?: boolean;
 }
@@ -89,7 +84,6 @@ export class KneserNeyTrainer {
   private readonly gram: Uint32Array;
   private tokens = 0;
   private sentences = 0;
-  private readonly otherCounts: Uint32Array[] = [];
 
   constructor(options: TrainOptions, vocab: Vocabulary = Vocabulary.withSpecials()) {
     if (!Number.isInteger(options.order) || options.order < 1 || options.order > MAX_ORDER) {
@@ -102,7 +96,7 @@ export class KneserNeyTrainer {
     this.order = options.order;
     this.fallback = options.discountFallback;
     this.keepCounts = options.keepCounts ?? false;
-    this.counter = new NgramCounter(this.order, Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS), options.share);
+    this.counter = new NgramCounter(this.order, Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS));
     this.gram = new Uint32Array(this.order);
   }
 
@@ -119,18 +113,17 @@ export class KneserNeyTrainer {
 
   /** Adds one sentence of word ids (no markers): the first `length` of `ids`. */
   addIds(ids: ArrayLike<number>, length = ids.length): void {
-    this.counter.addSentence(ids, 0, length, this.vocab.bosId!, this.vocab.eosId!, this.gram);
+    const N = this.order;
+    const gram = this.gram;
+    const counter = this.counter;
+    gram.fill(this.vocab.bosId!);
+    for (let i = 0; i <= length; i++) {
+      gram.copyWithin(0, 1);
+      gram[N - 1] = i === length ? this.vocab.eosId! : ids[i];
+      counter.add(gram);
+    }
     this.tokens += length + 1;
     this.sentences++;
-  }
-
-  /**
-   * Counts from another counter (NgramCounter.take) of the same order and vocabulary ids, over
-   * the n-grams this trainer's share leaves out (see TrainOptions.share); the sentences and
-   * tokens are those added here.
-   */
-  addCounted(records: Uint32Array): void {
-    this.otherCounts.push(records);
   }
 
   get tokenCount(): number {
@@ -151,7 +144,7 @@ export class KneserNeyTrainer {
     const V = this.vocab.size;
     const bos = this.vocab.bosId!;
     const unk = this.vocab.unkId!;
-    const { unigrams, orders: bySuffix } = adjustedCounts(this.allCounts(), N, V, bos);
+    const { unigrams, orders: bySuffix } = adjustedCounts(this.counter.take(), N, V, bos);
     unigrams[bos] = 0;
     unigrams[unk] = 0;
     const orderCounts = [V, ...bySuffix.map((o) => o.count)];
@@ -286,23 +279,6 @@ export class KneserNeyTrainer {
       usedFallbackDiscounts: usedFallback,
     };
     return { model, stats };
-  }
-
-  /** The highest order's counts: this trainer's, then those handed over (disjoint shares). */
-  private allCounts(): CountedNgrams {
-    const own = this.counter.take();
-    if (this.otherCounts.length === 0) return own;
-    const stride = this.order + 1;
-    let length = own.records.length;
-    for (const r of this.otherCounts) length += r.length;
-    const records = new Uint32Array(length);
-    records.set(own.records);
-    let at = own.records.length;
-    for (const r of this.otherCounts.splice(0)) {
-      records.set(r, at);
-      at += r.length;
-    }
-    return { size: length / stride, records };
   }
 
   private discountsFromCounts(k: number, n: number[]): { discounts: Discounts; fallback: boolean } {

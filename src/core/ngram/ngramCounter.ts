@@ -9,17 +9,6 @@
 /** Slots per entry at most: a fuller table probes longer, an emptier one takes more memory. */
 const MAX_LOAD = 0.7;
 
-/**
- * A share of the n-grams, chosen by their hash, that one counter counts while others count the
- * rest (each on its own thread): the n-grams whose hash falls in parts `from` to `to - 1` of
- * `parts` equal parts.
- */
-export interface CountingShare {
-  parts: number;
-  from: number;
-  to: number;
-}
-
 /** The counted n-grams as records of n + 1 numbers: entry i's words at `records[i * (n + 1) + p]`, then its count. */
 export interface CountedNgrams {
   size: number;
@@ -33,20 +22,10 @@ export class NgramCounter {
   private mask: number;
   private limit: number;
   private entries = 0;
-  private readonly parts: number;
-  private readonly from: number;
-  private readonly to: number;
 
-  /**
-   * `expected`: how many distinct n-grams the table should hold before it first grows; `share`:
-   * count only those n-grams (the whole table is sized for them), the others are left out.
-   */
-  constructor(order: number, expected = 0, share: CountingShare = { parts: 1, from: 0, to: 1 }) {
+  /** `expected`: how many distinct n-grams the table should hold before it first grows. */
+  constructor(order: number, expected = 0) {
     this.n = order;
-    this.parts = share.parts;
-    this.from = share.from;
-    this.to = share.to;
-    expected = Math.ceil((expected * (share.to - share.from)) / share.parts);
     this.stride = order + 1;
     let cap = 1 << 12;
     while (cap * MAX_LOAD < expected) cap <<= 1;
@@ -64,13 +43,7 @@ export class NgramCounter {
     const n = this.n;
     const stride = this.stride;
     const t = this.table;
-    const h = hashGram(gram, n);
-    // The share by the hash's high bits: the slot takes the low ones.
-    if (this.parts > 1) {
-      const part = (h >>> 16) % this.parts;
-      if (part < this.from || part >= this.to) return;
-    }
-    let slot = h & this.mask;
+    let slot = hashGram(gram, n) & this.mask;
     for (;;) {
       const at = slot * stride;
       if (t[at + n] === 0) break;
@@ -86,20 +59,6 @@ export class NgramCounter {
     for (let p = 0; p < n; p++) t[at + p] = gram[p];
     t[at + n] = 1;
     if (++this.entries > this.limit) this.rehash();
-  }
-
-  /**
-   * Counts the n-grams of one sentence of word ids (`ids[start .. end)`, no markers), left-padded
-   * with `bos` and ended by `eos`: one ending at each word and one at `eos`. `gram` is room for n ids.
-   */
-  addSentence(ids: ArrayLike<number>, start: number, end: number, bos: number, eos: number, gram: Uint32Array): void {
-    const n = this.n;
-    gram.fill(bos);
-    for (let i = start; i <= end; i++) {
-      for (let p = 1; p < n; p++) gram[p - 1] = gram[p];
-      gram[n - 1] = i === end ? eos : ids[i];
-      this.add(gram);
-    }
   }
 
   /**
