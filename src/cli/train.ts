@@ -5,12 +5,13 @@ import { LmError } from '../core/errors';
 import { writeArpa } from '../core/ngram/arpaWriter';
 import { writeNgramBinary } from '../core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer, type Discounts } from '../core/ngram/kneserNey';
-import { addTextToTrainer } from '../core/ngram/textTraining';
+import { EditorTextFeed } from '../core/ngram/textTraining';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
 import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
 import { PipelinedArpa } from '../node/parallelArpa';
 import { countFilesInWorker } from '../node/parallelCounting';
-import { readTextFile } from '../node/textFile';
+import { decodeUtf8, displayName, fileChunks } from '../node/textFile';
+import { TRAINING_CHUNK_BYTES } from '../node/trainingFile';
 import { intOption, parse } from './options';
 import type { Out } from './output';
 
@@ -60,7 +61,17 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
     if (kind === 'whitespace') {
       // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts.
       sentences = await countFilesInWorker(trainer, positionals);
-    } else for (const file of positionals) sentences += addTextToTrainer(trainer, await readTextFile(file), kind);
+    } else {
+      // Each file is one sequence of editor pieces, read in chunks: never one string of a large file.
+      for (const file of positionals) {
+        trainer.startSentence();
+        const feed = new EditorTextFeed(trainer);
+        for await (const text of decodeUtf8(fileChunks(file, TRAINING_CHUNK_BYTES), displayName(file))) feed.push(text);
+        feed.end();
+        trainer.endSentence();
+        sentences++;
+      }
+    }
     // Each sentence counts its </s>: what is left are the words.
     if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
     built = trainer.build(arpa?.orderReady);

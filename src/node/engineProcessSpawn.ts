@@ -72,7 +72,21 @@ export function processActivity(pid: number): ProcessActivity | undefined {
 /** Bytes of the child's output kept for the exit reason: a failed assertion's lines come last. */
 const TAIL_BYTES = 16 * 1024;
 
+/**
+ * Engine processes still running. When the host exits they are killed: an engine ends by itself
+ * when its channel closes, but not one that is stopped (SIGSTOP, a debugger), which would stay
+ * behind, orphaned, holding its model's memory (hostile round 4).
+ */
+const running = new Set<ChildProcess>();
+let killOnExit = false;
+
 export function spawnEngineProcess(events: EngineWorkerEvents, options: EngineProcessOptions = {}): EngineWorkerHandle {
+  if (!killOnExit) {
+    killOnExit = true;
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
   const child = fork(options.script ?? path.join(__dirname, 'engineProcess.js'), [], {
     // Structured clone over the channel: the protocol's typed arrays arrive as typed arrays.
     serialization: 'advanced',
@@ -119,6 +133,8 @@ export function spawnEngineProcess(events: EngineWorkerEvents, options: EnginePr
     events.message(res);
   });
   // After 'exit' and the end of its output: the tail is complete.
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.once('close', (code, signal) => {
     clearInterval(watchdog);
     events.exited(hung ?? endReason(code, signal, tail, failure));

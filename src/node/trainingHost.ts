@@ -14,6 +14,8 @@ export type TrainingResult = Extract<FromTrainingWorker, { type: 'done' }>;
 export class NgramTrainingJob {
   private readonly worker: Worker;
   private waiting: { resolve: (m: FromTrainingWorker) => void; reject: (e: Error) => void } | undefined;
+  /** Told of the bytes read and the tokens counted while `addFile` reads a file. */
+  private onFileProgress: ((bytes: number, tokens: number) => void) | undefined;
   /** Why the job can take no more calls: the worker stopped, the job was cancelled or finished. */
   private ended: Error | undefined;
 
@@ -22,6 +24,10 @@ export class NgramTrainingJob {
     this.worker = new Worker(script);
     let failure: Error | undefined;
     this.worker.on('message', (m: FromTrainingWorker) => {
+      if (m.type === 'progress') {
+        this.onFileProgress?.(m.bytes, m.tokens);
+        return;
+      }
       const w = this.waiting;
       this.waiting = undefined;
       if (m.type === 'error') w?.reject(new LmError(m.message));
@@ -56,6 +62,21 @@ export class NgramTrainingJob {
   async add(train: string, heldOut: string): Promise<number> {
     const m = await this.ask({ type: 'text', train, heldOut });
     return m.type === 'added' ? m.tokens : 0;
+  }
+
+  /**
+   * Adds a file that the worker reads itself, in chunks: the host never holds its text, and the
+   * worker holds one chunk of it and its held-out tenth. Resolves with the tokens counted so far,
+   * and `skipped` for a file with a NUL byte or one that is not a regular file.
+   */
+  async addFile(file: string, onProgress?: (bytes: number, tokens: number) => void): Promise<{ tokens: number; skipped: boolean }> {
+    this.onFileProgress = onProgress;
+    try {
+      const m = await this.ask({ type: 'file', path: file });
+      return m.type === 'added' ? { tokens: m.tokens, skipped: m.skipped === true } : { tokens: 0, skipped: false };
+    } finally {
+      this.onFileProgress = undefined;
+    }
   }
 
   /** Estimates the model, scores the held-out text, and returns the model file's bytes. */

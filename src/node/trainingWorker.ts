@@ -9,12 +9,19 @@ import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../core/ngram/knes
 import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
 import { addTextToTrainer } from '../core/ngram/textTraining';
 import { scoreText } from '../core/scoring';
+import { trainOnFile } from './trainingFile';
 
 export type ToTrainingWorker =
-  { type: 'start'; order: number } | { type: 'text'; train: string; heldOut: string } | { type: 'finish'; metadata: NgramFileMetadata };
+  | { type: 'start'; order: number }
+  | { type: 'text'; train: string; heldOut: string }
+  /** A file on disk, read here in chunks (the host never holds its text). */
+  | { type: 'file'; path: string }
+  | { type: 'finish'; metadata: NgramFileMetadata };
 
 export type FromTrainingWorker =
-  | { type: 'added'; tokens: number }
+  | { type: 'added'; tokens: number; skipped?: boolean }
+  /** While a file is read: its bytes read so far and the tokens counted so far (not an answer). */
+  | { type: 'progress'; bytes: number; tokens: number }
   | { type: 'done'; bytes: Uint8Array; tokens: number; ngrams: number; heldOut: { logProb: number; tokens: number; chars: number } }
   | { type: 'error'; message: string };
 
@@ -29,6 +36,11 @@ parentPort!.on('message', async (m: ToTrainingWorker) => {
       addTextToTrainer(trainer!, m.train, 'editor');
       if (m.heldOut.trim()) heldOut.push(m.heldOut);
       post({ type: 'added', tokens: trainer!.tokenCount });
+    } else if (m.type === 'file') {
+      const t = trainer!;
+      const file = await trainOnFile(t, m.path, (bytes) => post({ type: 'progress', bytes, tokens: t.tokenCount }));
+      if (file.heldOut.trim()) heldOut.push(file.heldOut);
+      post({ type: 'added', tokens: t.tokenCount, skipped: file.skipped });
     } else {
       const { model, stats } = trainer!.build();
       trainer = undefined;

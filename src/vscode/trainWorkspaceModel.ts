@@ -9,11 +9,11 @@ import * as vscode from 'vscode';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
+import { plural } from '../core/numberFormat';
 import { NgramTrainingJob } from '../node/trainingHost';
 import { globProblem } from '../editor/globCheck';
 import { splitHeldOut } from '../editor/heldOut';
 import { SECTION } from './settings';
-import { looksBinary } from './textWindow';
 
 const MAX_FILES = 100_000;
 const RECOMMENDED_ORDER = 4;
@@ -92,19 +92,35 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           let tokens = 0;
           for (const [i, file] of files.entries()) {
             check();
-            const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(file));
-            if (looksBinary(text)) skipped++;
-            else {
-              const split = splitHeldOut(text);
-              tokens = await job.add(split.train, split.heldOut);
+            const report = (bytes: number) => {
+              const elapsed = (Date.now() - started) / 1000;
+              const at = doneBytes + bytes;
+              const eta = at > 0 ? (elapsed / at) * (totalBytes - at) : 0;
+              progress.report({
+                message: `${i + 1} of ${files.length} files · ${tokens.toLocaleString('en-US')} tokens · about ${Math.ceil(eta)} s left`,
+                increment: totalBytes ? ((bytes - reported) / totalBytes) * 80 : bytes === sizes[i] ? 80 / files.length : 0,
+              });
+              reported = bytes;
+            };
+            let reported = 0;
+            if (file.scheme === 'file') {
+              // The worker reads the file in chunks: a file of hundreds of megabytes is never one string here.
+              const added = await job.addFile(file.fsPath, (bytes, counted) => {
+                tokens = counted;
+                report(bytes);
+              });
+              tokens = added.tokens;
+              if (added.skipped) skipped++;
+            } else {
+              const bytes = await vscode.workspace.fs.readFile(file);
+              if (bytes.indexOf(0) >= 0) skipped++;
+              else {
+                const split = splitHeldOut(bytes);
+                tokens = await job.add(split.train, split.heldOut);
+              }
             }
+            report(sizes[i]);
             doneBytes += sizes[i];
-            const elapsed = (Date.now() - started) / 1000;
-            const eta = doneBytes > 0 ? (elapsed / doneBytes) * (totalBytes - doneBytes) : 0;
-            progress.report({
-              message: `${i + 1} of ${files.length} files · ${tokens.toLocaleString('en-US')} tokens · about ${Math.ceil(eta)} s left`,
-              increment: totalBytes ? (sizes[i] / totalBytes) * 80 : 80 / files.length,
-            });
           }
           check();
           if (tokens === 0) throw new LmError(`the files matching ${glob} hold no text`);
@@ -157,6 +173,6 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
     ? `held-out perplexity ${result.perplexity.toFixed(1)} per token (${result.bitsPerChar.toFixed(2)} bits/char)`
     : 'no held-out text (files too short to keep a tenth aside)';
   void vscode.window.showInformationMessage(
-    `LM: trained ${name} on ${result.tokens.toLocaleString('en-US')} tokens (${result.ngrams.toLocaleString('en-US')} n-grams) in ${seconds.toFixed(1)} s; ${heldOut}.${result.skipped ? ` ${result.skipped} binary file(s) skipped.` : ''} It is now the active model.`,
+    `LM: trained ${name} on ${result.tokens.toLocaleString('en-US')} tokens (${result.ngrams.toLocaleString('en-US')} n-grams) in ${seconds.toFixed(1)} s; ${heldOut}.${result.skipped ? ` ${plural(result.skipped, 'file')} skipped (binary, or not a regular file).` : ''} It is now the active model.`,
   );
 }

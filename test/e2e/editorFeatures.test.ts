@@ -455,7 +455,7 @@ describe('Complete Selection, long and stopped (code-server)', function () {
     await toast.filter({ hasText: /\d+ tokens: \S/ }).waitFor();
     await wb.screenshot('completion-preview');
     await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
-    const offer = wb.notification(/completion stopped after \d+ tokens/);
+    const offer = wb.notification(/completion stopped after [\d,]+ tokens/);
     await offer.waitFor();
     await wb.screenshot('completion-stopped');
     assert.strictEqual((await wb.editorText()).trimEnd(), prompt.trimEnd(), 'nothing inserted before the answer');

@@ -11,6 +11,8 @@ import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { NgramLanguageModel } from '../../src/core/ngram/ngramLanguageModel';
 import { addTextToTrainer } from '../../src/core/ngram/textTraining';
+import { writeNgramBinary } from '../../src/core/ngram/binaryFormat';
+import { ngramFromBytes } from '../../src/core/ngram/ngramFromBytes';
 import { describePosition, ScoreTotals, summarize, type TokenScore } from '../../src/core/scoring';
 import { characterCount } from '../../src/core/tokenizers/lineBreaks';
 import { TokenStream } from '../../src/core/tokenStream';
@@ -159,6 +161,25 @@ describe('lmp command line', function () {
       return rest;
     });
     assert.deepStrictEqual(scores[1], scores[0]);
+  });
+
+  it('trains editor tokens on a file larger than its read chunks as on the whole text (one sequence across chunks)', () => {
+    // Over more than one 4 MB chunk, with CRLF breaks and non-ASCII text falling on the chunks' edges.
+    const books = corpusFiles('train').map((f) => fs.readFileSync(f, 'utf8'));
+    const text = '\uFEFF' + [books[0].replace(/\n/g, '\r\n'), ...books.slice(1), books[0].replace(/e/g, 'é'), books[1].toUpperCase()].join('');
+    const train = path.join(dir, 'big-editor.txt');
+    fs.writeFileSync(train, text);
+    const out = path.join(dir, 'big-editor.ngram');
+    const t = lmp('train-ngram', '--order', '3', '--tokens', 'editor', '--binary', out, train);
+    assert.strictEqual(t.code, 0, t.stderr);
+    const whole = new KneserNeyTrainer({ order: 3 });
+    addTextToTrainer(whole, text, 'editor');
+    const meta = { name: 'x', tokenizer: 'editor' as const };
+    const fromCli = ngramFromBytes(fs.readFileSync(out), 'x', 'x');
+    assert.ok(Buffer.byteLength(text) > 4 << 20, 'more than one chunk');
+    assert.deepStrictEqual(writeNgramBinary(fromCli.ngram, meta), writeNgramBinary(whole.build().model, meta));
+    fs.rmSync(train);
+    fs.rmSync(out);
   });
 
   it("trains on the shared corpus and scores its valid text with KenLM's figures (lmplz -o 3, query)", () => {

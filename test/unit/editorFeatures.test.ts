@@ -190,17 +190,19 @@ describe('inline completion engine', function () {
 describe('n-gram training in a worker thread (Train N-gram Model on Workspace)', function () {
   this.timeout(60_000);
 
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+
   it('keeps a tenth of each file for held-out scoring, at a line start', () => {
     const text = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
-    const { train, heldOut } = splitHeldOut(text);
+    const { train, heldOut } = splitHeldOut(utf8(text));
     assert.strictEqual(train + heldOut, text);
     assert.ok(heldOut.startsWith('line 18') || heldOut.startsWith('line 17'), heldOut);
-    assert.deepStrictEqual(splitHeldOut('one line'), { train: 'one line', heldOut: '' });
+    assert.deepStrictEqual(splitHeldOut(utf8('one line')), { train: 'one line', heldOut: '' });
   });
 
   it('trains on texts sent to the worker, scores the held-out part, and returns a loadable model', async () => {
     const job = new NgramTrainingJob(3);
-    const parts = [TEXT, TEXT.replace(/truth/g, 'fact')].map(splitHeldOut);
+    const parts = [TEXT, TEXT.replace(/truth/g, 'fact')].map((t) => splitHeldOut(utf8(t)));
     let tokens = 0;
     for (const p of parts) tokens = await job.add(p.train, p.heldOut);
     assert.ok(tokens > 20);

@@ -102,27 +102,54 @@ export class KneserNeyTrainer {
 
   /** Adds one sentence given as words (no markers); `<s>`, `</s>`, `<unk>` inside are skipped as lmplz does. */
   addSentence(words: readonly string[]): void {
+    this.startSentence();
+    this.continueWords(words);
+    this.endSentence();
+  }
+
+  /** Adds one sentence of word ids (no markers): the first `length` of `ids`. */
+  addIds(ids: ArrayLike<number>, length = ids.length): void {
+    this.startSentence();
+    this.continueIds(ids, length);
+    this.endSentence();
+  }
+
+  /**
+   * A sentence given in parts (a large file read chunk by chunk, so that it is never one array of
+   * words): `startSentence`, any number of `continueWords`/`continueIds`, `endSentence` count
+   * exactly what one `addSentence` of all the parts counts.
+   */
+  startSentence(): void {
+    this.gram.fill(this.vocab.bosId!);
+  }
+
+  continueWords(words: readonly string[]): void {
     const { unkId, bosId, eosId } = this.vocab;
     const ids: number[] = [];
     for (const w of words) {
       const id = this.vocab.add(w);
       if (id !== unkId && id !== bosId && id !== eosId) ids.push(id);
     }
-    this.addIds(ids);
+    this.continueIds(ids);
   }
 
-  /** Adds one sentence of word ids (no markers): the first `length` of `ids`. */
-  addIds(ids: ArrayLike<number>, length = ids.length): void {
+  continueIds(ids: ArrayLike<number>, length = ids.length): void {
     const N = this.order;
     const gram = this.gram;
     const counter = this.counter;
-    gram.fill(this.vocab.bosId!);
-    for (let i = 0; i <= length; i++) {
+    for (let i = 0; i < length; i++) {
       gram.copyWithin(0, 1);
-      gram[N - 1] = i === length ? this.vocab.eosId! : ids[i];
+      gram[N - 1] = ids[i];
       counter.add(gram);
     }
-    this.tokens += length + 1;
+    this.tokens += length;
+  }
+
+  endSentence(): void {
+    this.gram.copyWithin(0, 1);
+    this.gram[this.order - 1] = this.vocab.eosId!;
+    this.counter.add(this.gram);
+    this.tokens++;
     this.sentences++;
   }
 

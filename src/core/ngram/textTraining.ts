@@ -10,7 +10,11 @@ import { Utf8Words } from './utf8Words';
  */
 export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: PretokenizerKind): number {
   if (kind === 'editor') {
-    trainer.addSentence(editorPieces(text.replace(/\0/g, ' ')).map((p) => p.text));
+    trainer.startSentence();
+    const feed = new EditorTextFeed(trainer);
+    feed.push(text);
+    feed.end();
+    trainer.endSentence();
     return 1;
   }
   let count = 0;
@@ -28,6 +32,38 @@ export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: 
     start = end + 1;
   }
   return count;
+}
+
+/**
+ * Feeds a text that arrives in parts (a large file read chunk by chunk) to the trainer's open
+ * sentence. It cuts only after a line feed, where no editor piece spans the cut, so the pieces are
+ * those of the whole text; what follows the last line feed waits for the next part.
+ */
+export class EditorTextFeed {
+  private carry = '';
+
+  constructor(private readonly trainer: KneserNeyTrainer) {}
+
+  push(text: string): void {
+    const lf = text.lastIndexOf('\n');
+    // A part without a line feed only grows what waits (no flattening of a long line per part).
+    if (lf < 0) {
+      this.carry += text;
+      return;
+    }
+    this.continue(this.carry + text.slice(0, lf + 1));
+    this.carry = text.slice(lf + 1);
+  }
+
+  /** The text is complete: what waits is its last line. */
+  end(): void {
+    if (this.carry) this.continue(this.carry);
+    this.carry = '';
+  }
+
+  private continue(text: string): void {
+    this.trainer.continueWords(editorPieces(text.replace(/\0/g, ' ')).map((p) => p.text));
+  }
 }
 
 /** Sentences as word ids: `lengths[i]` ids of `ids` each, one after the other. */

@@ -182,13 +182,18 @@ describe('fault injection: the engine process (GGUF on llama.cpp)', function () 
     assert.ok(!alive(child.pid!), `process ${child.pid} is gone`);
   });
 
-  it('leaves no orphan when the host is killed: the engine process ends with its IPC channel', async () => {
+  /**
+   * A host in a process of its own whose engine has answered once: the host, the engine's pid and
+   * a promise of the host's exit. The host exits on SIGUSR2 (as a host that quits normally).
+   */
+  async function hostWithEngine(): Promise<{ host: ChildProcess; pid: number; hostExited: Promise<unknown> }> {
     const host = spawn(
       process.execPath,
       [
         '-e',
         `const { startEngineWorker } = require(${JSON.stringify(path.join(REPO, 'out', 'src', 'node', 'workerHost.js'))});
 const { ggufBackend } = require(${JSON.stringify(path.join(REPO, 'out', 'src', 'node', 'backends', 'ggufBackend.js'))});
+process.on('SIGUSR2', () => process.exit(0));
 startEngineWorker({ backend: ggufBackend, location: ${JSON.stringify(FIXTURE)}, name: 'tiny' }, {}, { process: { onSpawn: (c) => console.log('engine ' + c.pid) } })
   .then((m) => m.sequenceLogProbs(m.tokenizer.encode(${JSON.stringify(TEXT)}, true).map((t) => t.id), 1))
   .then(() => console.log('answered'));`,
@@ -199,10 +204,26 @@ startEngineWorker({ backend: ggufBackend, location: ${JSON.stringify(FIXTURE)}, 
     host.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const hostExited = new Promise((resolve) => host.once('exit', resolve));
     await until(() => out.includes('answered'), 'the host’s engine answers');
-    const pid = Number(/engine (\d+)/.exec(out)![1]);
+    return { host, pid: Number(/engine (\d+)/.exec(out)![1]), hostExited };
+  }
+
+  it('leaves no orphan when the host is killed: the engine process ends with its IPC channel', async () => {
+    const { host, pid, hostExited } = await hostWithEngine();
     assert.ok(alive(pid));
     host.kill('SIGKILL');
     await hostExited;
     await until(() => !alive(pid), `engine process ${pid} ends after its host was killed`);
+  });
+
+  it('leaves no stopped engine behind when the host exits: a SIGSTOPped engine cannot end by itself (hostile round 4, L6)', async () => {
+    const { host, pid, hostExited } = await hostWithEngine();
+    process.kill(pid, 'SIGSTOP');
+    host.kill('SIGUSR2');
+    await hostExited;
+    try {
+      await until(() => !alive(pid), `stopped engine process ${pid} ends when its host exits`, 10_000);
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 });
