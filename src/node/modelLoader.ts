@@ -12,20 +12,14 @@ import type { DtypeRequest } from '../core/neural/onnxVariants';
 import type { ModelBackend, ModelLocation, OpenOptions, RecognizedModel } from './backends/backend';
 import { acceptedReferences, recognize } from './backends/registry';
 import { ngramBackend, ngramFileIn } from './backends/ngramBackend';
+import { embeddedModelsDir } from './embeddedModels';
 import { describeFsError } from './modelFileStream';
 import type { ModelFacts } from './modelSummary';
 import { startEngineWorker } from './workerHost';
 
 export const DEFAULT_MODEL = 'ngram-classics';
 
-/**
- * The folder with the embedded models: `models/` at the package root, found above the running code
- * (dist/ in the package and the repo, out/src/node/ when the tests run the compiled sources).
- */
-export function embeddedModelsDir(): string {
-  const candidates = [1, 2, 3].map((up) => path.join(__dirname, ...Array(up).fill('..'), 'models'));
-  return candidates.find((d) => fs.existsSync(d)) ?? candidates[0];
-}
+export { embeddedModelsDir };
 
 /** The models in a folder of models (the embedded ones, the trained ones): its subfolders that a backend recognises. */
 export function listEmbeddedModels(dir = embeddedModelsDir()): string[] {

@@ -62,6 +62,22 @@ describe('n-gram file format 3: byte planes', function () {
     assert.strictEqual(a.model.orders[1].logProb.buffer, plain.buffer);
   });
 
+  it("decodes in place when the caller gives its buffer away: the same arrays, in the file's own bytes", () => {
+    const bytes = planes.slice();
+    const inPlace = readNgramBinary(bytes, 'planes.ngram', { decodeInPlace: true });
+    assertSameArrays(model, inPlace.model);
+    // Every stored array (the unigrams' words are the identity, not stored).
+    inPlace.model.orders.forEach((o, k) => {
+      for (const f of FIELDS) if (o[f] && (k > 0 || f !== 'words')) assert.ok(o[f]!.buffer === bytes.buffer, `${k + 1}-gram ${f}`);
+    });
+    // Not 4-byte aligned: decoded into a buffer of its own, as without the option.
+    const shifted = new Uint8Array(planes.length + 1);
+    shifted.set(planes, 1);
+    const unaligned = readNgramBinary(shifted.subarray(1), 'planes.ngram', { decodeInPlace: true });
+    assertSameArrays(model, unaligned.model);
+    assert.ok(unaligned.model.orders[1].logProb.buffer !== shifted.buffer);
+  });
+
   it('answers every query of a held-out text exactly as format 2 does', () => {
     const a = readNgramBinary(plain).model;
     const b = readNgramBinary(planes).model;

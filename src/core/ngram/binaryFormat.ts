@@ -11,7 +11,9 @@
  *   version 1 (still read): 16.. header JSON right after H, no file length, no checksum.
  * A file is untrusted: the checksum is verified before anything is parsed, every header field and
  * array is checked against the bytes present before anything is allocated, and the trie's links
- * are checked (after decoding) before any query can follow them.
+ * are checked (after decoding) before any query can follow them. The one exception is a file the
+ * extension ships (NgramReadOptions.trustedChecksum): its trie's checks ran in a unit test on the
+ * very bytes whose checksum the build recorded.
  */
 import { Xxh32 } from '../checksum';
 import { ModelFormatError } from '../errors';
@@ -162,8 +164,25 @@ export function* ngramBinaryChunks(model: NgramModel, metadata: NgramFileMetadat
 
 type ReadResult = { model: NgramModel; metadata: NgramFileMetadata };
 
-export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): ReadResult {
-  const steps = readSteps(bytes, fileName);
+export interface NgramReadOptions {
+  /**
+   * The XXH32 recorded, when the package was built, for a file shipped with the extension (the
+   * embedded model), whose trie a unit test checks in full on exactly those bytes: a file whose
+   * computed checksum equals it skips the trie's checks (its links and values), which are
+   * redone on every load of any other file. Given only by the Node loader, for files in the
+   * extension's own folder (as trusted as its code).
+   */
+  trustedChecksum?: number;
+  /**
+   * The caller gives the buffer away: arrays stored in byte planes are decoded into the file's
+   * own bytes (through one scratch buffer of the largest array) instead of a new buffer of the
+   * whole data, and plain arrays are viewed in place; the model then keeps the buffer.
+   */
+  decodeInPlace?: boolean;
+}
+
+export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model', options: NgramReadOptions = {}): ReadResult {
+  const steps = readSteps(bytes, fileName, options);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -175,8 +194,13 @@ export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model'): R
  * each order's checks), with `pause` between them: on the extension host's thread, its event loop
  * runs between slices instead of waiting for the whole load.
  */
-export async function readNgramBinaryInSlices(bytes: Uint8Array, fileName: string, pause: () => Promise<void>): Promise<ReadResult> {
-  const steps = readSteps(bytes, fileName);
+export async function readNgramBinaryInSlices(
+  bytes: Uint8Array,
+  fileName: string,
+  pause: () => Promise<void>,
+  options: NgramReadOptions = {},
+): Promise<ReadResult> {
+  const steps = readSteps(bytes, fileName, options);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -188,7 +212,7 @@ export async function readNgramBinaryInSlices(bytes: Uint8Array, fileName: strin
 const CHECKSUM_SLICE = 4 << 20;
 
 /** The reading of a file, yielding between slices of work. */
-function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadResult> {
+function* readSteps(bytes: Uint8Array, fileName: string, options: NgramReadOptions): Generator<void, ReadResult> {
   const fail = (msg: string): never => {
     throw new ModelFormatError(msg, fileName);
   };
@@ -203,6 +227,7 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
     );
   }
   let contentEnd = bytes.length;
+  let trusted = false;
   if (version >= 2) {
     if (bytes.length < fixed + CHECKSUM_BYTES) fail(`file is truncated (${bytes.length} bytes)`);
     const declared = view.getUint32(16, true);
@@ -214,9 +239,11 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
       checksum.update(bytes.subarray(at, Math.min(at + CHECKSUM_SLICE, contentEnd)));
       yield;
     }
-    if (checksum.digest() !== view.getUint32(contentEnd, true)) {
+    const digest = checksum.digest();
+    if (digest !== view.getUint32(contentEnd, true)) {
       fail('the file is damaged: its checksum does not match its content (a changed or lost byte); copy it again or retrain the model');
     }
+    trusted = digest === options.trustedChecksum;
   }
   const headerLength = view.getUint32(12, true);
   if (fixed + headerLength > contentEnd) fail('file is truncated (header)');
@@ -232,10 +259,24 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
   yield;
   let data: Uint8Array;
   let base: number;
+  const aligned = (bytes.byteOffset + dataStart) % 4 === 0;
   if (h.arrays.every((r) => r.layout === undefined || r.layout === 'plain')) {
     // Typed-array views need 4-byte alignment; copy once if the buffer is not aligned.
-    data = (bytes.byteOffset + dataStart) % 4 === 0 ? bytes : bytes.slice();
+    data = aligned ? bytes : bytes.slice();
     base = data.byteOffset + dataStart;
+  } else if (options.decodeInPlace && aligned) {
+    // Each array decodes to the bytes it is stored in: copied out to the scratch buffer first.
+    data = bytes;
+    base = bytes.byteOffset + dataStart;
+    const scratch = new Uint8Array(4 * Math.max(...h.arrays.map((r) => (r.layout === undefined || r.layout === 'plain' ? 0 : r.length))));
+    for (const r of h.arrays) {
+      if (r.layout === undefined || r.layout === 'plain') continue;
+      const at = dataStart + r.offset;
+      const stored = scratch.subarray(0, 4 * r.length);
+      stored.set(bytes.subarray(at, at + 4 * r.length));
+      decodeArray(stored, r.layout, new Uint32Array(bytes.buffer, base + r.offset, r.length));
+      yield;
+    }
   } else {
     // Decoded into a buffer of their own, plain arrays copied, so that the model does not keep the file's bytes alive.
     data = new Uint8Array(contentEnd - dataStart);
@@ -261,7 +302,7 @@ function* readSteps(bytes: Uint8Array, fileName: string): Generator<void, ReadRe
     const stored = o.counts as unknown as Uint32Array | undefined;
     if (stored) o.counts = new CompactCounts(stored);
   }
-  yield* checkTrie(orders, fail);
+  if (!trusted) yield* checkTrie(orders, fail);
   let vocab: Vocabulary;
   try {
     vocab = Vocabulary.fromWords(h.vocabulary);

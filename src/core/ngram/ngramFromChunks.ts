@@ -107,7 +107,9 @@ export async function ngramFromChunks(chunks: AsyncIterator<Uint8Array>, file: s
       }
       bytes = concat(parts, total);
     }
-    const { model, metadata } = source.pause ? await readNgramBinaryInSlices(bytes, file, source.pause) : readNgramBinary(bytes, file);
+    // `bytes` is this function's own copy: decoded in place.
+    const options = { decodeInPlace: true };
+    const { model, metadata } = source.pause ? await readNgramBinaryInSlices(bytes, file, source.pause, options) : readNgramBinary(bytes, file, options);
     return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
   } finally {
     await chunks.return?.(undefined);

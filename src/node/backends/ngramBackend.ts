@@ -15,6 +15,7 @@ import { readNgramBinaryInSlices } from '../../core/ngram/binaryFormat';
 import { ngramFileKind, SNIFF_BYTES, type NgramFileKind } from '../../core/ngram/ngramFromBytes';
 import { ngramFromChunks } from '../../core/ngram/ngramFromChunks';
 import { unpackTokenizer } from '../../core/ngram/packedVocabulary';
+import { embeddedNgramChecksum } from '../embeddedModels';
 import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from '../modelFileStream';
 import { ngramFacts } from '../modelSummary';
 import type { ModelBackend, ModelReference } from './backend';
@@ -74,7 +75,11 @@ export async function loadNgramFile(
     } catch (e) {
       throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
     }
-    const { model, metadata } = await readNgramBinaryInSlices(bytes, file, nextTurn);
+    // The buffer is this load's own: decoded in place. The embedded model's trie was checked by a unit test.
+    const { model, metadata } = await readNgramBinaryInSlices(bytes, file, nextTurn, {
+      decodeInPlace: true,
+      trustedChecksum: embeddedNgramChecksum(file),
+    });
     return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
   }
   return ngramFromChunks(modelFileChunks(file, text ? Infinity : maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size, pause: nextTurn });
