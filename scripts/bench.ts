@@ -214,8 +214,10 @@ function peakRssOfCli(args: string[]): number | undefined {
 
 /** Runs of the hover after a warm-up. */
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? Math.min(RUNS, 3));
-/** Timed rounds of each large-model cell after a warm-up round. */
-const BIG_ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 7);
+/** Timed rounds of each large-model cell, shared among its sets of runner processes (each set after a warm-up round of its own). */
+const BIG_ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 9);
+/** Sets of runner processes (browsers) per large-model cell, one after another: a cell's ratio is then not one process's luck. */
+const BIG_PROCESS_SETS = Number(process.env.BENCH_BIG_PROCESSES ?? 3);
 
 const RUNTIME_LABEL = { native: 'native', wasm: 'WASM in Node', browser: 'browser worker (Chromium, WASM)' } as const;
 const BIG_RUNTIMES = ['native', 'wasm', 'browser'] as const;
@@ -276,12 +278,13 @@ async function bigModelSection(say: Say, targets: Target[]): Promise<boolean> {
   };
   for (const runtime of ['native', 'wasm'] as const) {
     for (const { dtype } of asked.filter((c) => c.runtime === runtime))
-      keep(await benchCell(dir, runtime, dtype, prompt, BIG_ROUNDS, bigDecodeTokens(runtime), (s) => console.log(s)));
+      keep(await benchCell(dir, runtime, dtype, prompt, BIG_ROUNDS, bigDecodeTokens(runtime), (s) => console.log(s), BIG_PROCESS_SETS));
   }
   const inBrowser = asked.filter((c) => c.runtime === 'browser').map((c) => c.dtype);
   if (inBrowser.length) {
     try {
-      for (const run of await benchBigModelBrowser(dir, inBrowser, prompt, bigDecodeTokens('browser'), BIG_ROUNDS, (s) => console.log(s))) keep(run);
+      for (const run of await benchBigModelBrowser(dir, inBrowser, prompt, bigDecodeTokens('browser'), BIG_ROUNDS, (s) => console.log(s), BIG_PROCESS_SETS))
+        keep(run);
     } catch (e) {
       say(`The browser runs could not run: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -291,7 +294,7 @@ async function bigModelSection(say: Say, targets: Target[]): Promise<boolean> {
   const minutes = runs.reduce((t, c) => t + c.seconds, 0) / 60;
   const loads = runs.flatMap((c) => [c.loadBefore, c.loadAfter]);
   say(
-    `Made by \`training/make_fixtures.py --bench-shape smollm2-135m\` (in \`${dir.replace(os.homedir(), '~')}\`). One thread each; a prefill of ${BIG_PREFILL} tokens, and a greedy decode of ${bigDecodeTokens('native')} tokens on native, ${bigDecodeTokens('wasm')} on WASM (the steps after the first token timed). For each runtime and variant the three runners (the engine, a bare onnxruntime loop, transformers.js) each run in a process of their own (their peak resident memory is their own: the runtime, the weights and whatever the runner keeps), are loaded one after another, then take turns in short rounds: each runner's full prefill, then each runner's decode, in an order that turns from round to round; a warm-up round, then ${BIG_ROUNDS} timed rounds. The engine ÷ reference ratio of a cell is the median of the per-round ratios (runs seconds apart, so the machine's load drifts over both alike), shown with its interquartile range; it **meets** its floor when even the lower quartile is at or above it, **misses** when even the upper quartile is below it, otherwise it is **not settled** by these rounds. Tokens per second of CPU time (the runner's process, all its threads; in the browser the browser's processes, prefill only) are given too: on a machine this shared they vary much less than wall time, and say whether a gap is work the engine does or time it was not given a core. The bare loop is onnxruntime's session on the same file with the runtime's defaults, no tokenizer, sampler or log-softmax; transformers.js runs \`generate\` on the same folder and variant (on WASM in Node it is handed onnxruntime-web, and the external data of \`model.onnx\` through \`session_options.externalData\`). In headless Chromium (one thread, as in a webview) each runner has a browser of its own, its peak memory the largest resident set among that browser's processes: the engine's Web Worker as the playground loads it, a bare loop on onnxruntime-web's WASM build (the one the engine's worker runs on the CPU), transformers.js with its own onnxruntime-web. Cells measured ${[...new Set(runs.map((c) => c.date.slice(0, 10)))].join(', ')}, in parts of at most 10 minutes, ${fmt(minutes)} minutes in all; load average ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${os.cpus().length} cores (each cell's in the second table).`,
+    `Made by \`training/make_fixtures.py --bench-shape smollm2-135m\` (in \`${dir.replace(os.homedir(), '~')}\`). One thread each; a prefill of ${BIG_PREFILL} tokens, and a greedy decode of ${bigDecodeTokens('native')} tokens on native, ${bigDecodeTokens('wasm')} on WASM (the steps after the first token timed). For each runtime and variant the three runners (the engine, a bare onnxruntime loop, transformers.js) each run in a process of their own (their peak resident memory is their own: the runtime, the weights and whatever the runner keeps; the largest of its processes' is shown), in ${BIG_PROCESS_SETS} sets of processes one after another, since two processes of the same runner on the same file can differ by up to 10 % for as long as they live (where their memory landed, which core they share): a cell measured in one set would judge that luck. In each set the three are loaded one after another (the load time shown is the median over the sets), run a warm-up round, then take turns in short rounds: each runner's full prefill, then each runner's decode, in an order that turns from round to round; ${BIG_ROUNDS} timed rounds in all, shared among the sets (cells measured before there were sets: one set, the rounds given in the second table). The engine ÷ reference ratio of a cell is the median of the per-round ratios (runs seconds apart, so the machine's load drifts over both alike), shown with its interquartile range; it **meets** its floor when even the lower quartile is at or above it, **misses** when even the upper quartile is below it, otherwise it is **not settled** by these rounds. Tokens per second of CPU time (the runner's process, all its threads; in the browser the browser's processes, prefill only) are given too: on a machine this shared they vary much less than wall time, and say whether a gap is work the engine does or time it was not given a core. The bare loop is onnxruntime's session on the same file with the runtime's defaults (its telemetry off, as the engine and transformers.js run it: \`ORT_DISABLE_TELEMETRY\`), no tokenizer, sampler or log-softmax; transformers.js runs \`generate\` on the same folder and variant (on WASM in Node it is handed onnxruntime-web, and the external data of \`model.onnx\` through \`session_options.externalData\`). In headless Chromium (one thread, as in a webview) each runner has a browser of its own, its peak memory the largest resident set among that browser's processes: the engine's Web Worker as the playground loads it, a bare loop on onnxruntime-web's WASM build (the one the engine's worker runs on the CPU), transformers.js with its own onnxruntime-web. Cells measured ${[...new Set(runs.map((c) => c.date.slice(0, 10)))].join(', ')}, in parts of at most 10 minutes, ${fmt(minutes)} minutes in all; load average ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on ${os.cpus().length} cores (each cell's in the second table).`,
   );
   const cells = runs.flatMap((c) => c.results);
   say();
@@ -305,16 +308,16 @@ async function bigModelSection(say: Say, targets: Target[]): Promise<boolean> {
   }
   say();
   say(
-    "Engine ÷ reference, the median of the per-round ratios and (in brackets) their interquartile range, by wall time and by CPU time; each cell's time (minutes) and load average at its start and end:",
+    "Engine ÷ reference, the median of the per-round ratios and (in brackets) their interquartile range, by wall time and by CPU time; each cell's time (minutes), load average at its start and end, and its timed rounds and sets of processes:",
   );
   say();
-  say('| runtime | variant | engine ÷ | prefill | decode | prefill, CPU time | decode, CPU time | cell: when, minutes, load |');
+  say('| runtime | variant | engine ÷ | prefill | decode | prefill, CPU time | decode, CPU time | cell: when, minutes, load, rounds |');
   say('|---|---|---|---:|---:|---:|---:|---|');
   for (const run of runs) {
     for (const c of run.results.filter((r) => r.kind !== 'engine')) {
       const r = c.ratios;
       say(
-        `| ${RUNTIME_LABEL[run.runtime]} | ${run.dtype} | ${c.kind === 'bare' ? 'bare onnxruntime' : 'transformers.js'}${r ? '' : ' (not compared)'} | ${spreadText(r?.prefill)} | ${spreadText(r?.decode)} | ${spreadText(r?.prefillCpu)} | ${spreadText(r?.decodeCpu)} | ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${fmt(run.seconds / 60, 2)} min, ${run.loadBefore.toFixed(1)} → ${run.loadAfter.toFixed(1)} |`,
+        `| ${RUNTIME_LABEL[run.runtime]} | ${run.dtype} | ${c.kind === 'bare' ? 'bare onnxruntime' : 'transformers.js'}${r ? '' : ' (not compared)'} | ${spreadText(r?.prefill)} | ${spreadText(r?.decode)} | ${spreadText(r?.prefillCpu)} | ${spreadText(r?.decodeCpu)} | ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${fmt(run.seconds / 60, 2)} min, ${run.loadBefore.toFixed(1)} → ${run.loadAfter.toFixed(1)}, ${run.rounds} rounds in ${run.processSets ?? 1} ${(run.processSets ?? 1) === 1 ? 'set' : 'sets'} |`,
       );
     }
   }

@@ -79,6 +79,8 @@ export interface CellRun {
   /** Wall time of the whole cell: loads, warm-up round and rounds. */
   seconds: number;
   rounds: number;
+  /** Sets of runner processes the rounds were shared among (absent in cells measured before there were several: one). */
+  processSets?: number;
   decodeTokens: number;
   results: CellResult[];
 }
@@ -94,80 +96,123 @@ export interface RunnerHandle {
 }
 
 /**
- * One runtime and variant: the runners loaded one after another, then a warm-up round and
- * `rounds` timed rounds. A round is each runner's full prefill, then each runner's greedy decode,
- * in an order that turns round by round, so that a ratio compares runs a few seconds apart; each
- * cell's ratio is the median of the per-round ratios.
+ * One runtime and variant: `sets` sets of runner processes (or pages), one set after another. In
+ * each set the runners are loaded one after another, then run a warm-up round and their share of
+ * the `rounds` timed rounds. A round is each runner's full prefill, then each runner's greedy
+ * decode, in an order that turns round by round, so that a ratio compares runs a few seconds
+ * apart; each cell's ratio is the median of the per-round ratios over all sets. Several sets,
+ * because two processes of the same runner on the same file can differ by several per cent for
+ * as long as they live (where their memory landed, which core they share with what): a cell
+ * measured in one set would judge that luck, not the runners.
  */
 export async function runCell(
   runtime: BenchRuntime,
   dtype: Dtype,
-  handles: RunnerHandle[],
+  makeHandles: () => RunnerHandle[],
   rounds: number,
   decodeTokens: number,
   log: (s: string) => void,
+  sets = 1,
 ): Promise<CellRun> {
   const date = new Date().toISOString();
   const loadBefore = os.loadavg()[0];
   const t0 = performance.now();
-  const results: CellResult[] = [];
   const nan = { loadSeconds: NaN, peakRssBytes: NaN, prefill: NaN, decode: NaN, prefillCpu: NaN, decodeCpu: NaN };
-  for (const h of handles) {
+  let results: CellResult[] = [];
+  /** Each runner's timed rounds, all sets in order (undefined where it failed). */
+  let samples: { prefill: (PhaseMeasure | undefined)[]; decode: (PhaseMeasure | undefined)[] }[] = [];
+  const loads: number[][] = [];
+  const peaks: number[][] = [];
+  sets = Math.max(1, Math.min(sets, rounds));
+  let timedSoFar = 0;
+  for (let set = 0; set < sets; set++) {
+    const share = Math.floor(rounds / sets) + (set < rounds % sets ? 1 : 0);
+    const handles = makeHandles();
     try {
-      results.push({ runtime, dtype, kind: h.kind, ...nan, ...(await h.setup()) });
-    } catch (e) {
-      results.push({ runtime, dtype, kind: h.kind, runner: h.kind, ...nan, error: firstLine(e) });
-    }
-  }
-  const samples = handles.map(() => ({ prefill: [] as PhaseMeasure[], decode: [] as PhaseMeasure[] }));
-  for (let round = 0; round <= rounds; round++) {
-    const order = turnOrder(
-      handles.map((_, i) => i),
-      round,
-    );
-    const tokens = new Map<number, number[]>();
-    for (const phase of ['prefill', 'decode'] as const) {
-      for (const i of order) {
+      if (set === 0) {
+        results = handles.map((h) => ({ runtime, dtype, kind: h.kind, runner: h.kind, ...nan }));
+        samples = handles.map(() => ({ prefill: [], decode: [] }));
+        handles.forEach(() => (loads.push([]), peaks.push([])));
+      }
+      for (const [i, h] of handles.entries()) {
         if (results[i].error) continue;
         try {
-          const m = await handles[i].phase(phase, round);
-          if (m.tokens) tokens.set(i, m.tokens);
-          samples[i][phase][round] = m;
+          const ready = await h.setup();
+          results[i].runner = ready.runner;
+          loads[i].push(ready.loadSeconds);
         } catch (e) {
           results[i].error = firstLine(e);
         }
       }
-    }
-    // The greedy tokens of each runner against the first runner's (the bare loop's) in the same round.
-    const reference = [...tokens.keys()].sort((a, b) => a - b)[0];
-    for (const [i, t] of tokens) {
-      if (i === reference || results[i].tokensDiffer) continue;
-      try {
-        checkSameTokens({ runner: results[reference].runner, tokens: tokens.get(reference)! }, { runner: results[i].runner, tokens: t });
-      } catch (e) {
-        results[i].tokensDiffer = (e as Error).message;
+      for (let round = 0; round <= share; round++) {
+        // Rounds are counted over all sets, so that the turn order goes on turning.
+        const at = timedSoFar + round;
+        const order = turnOrder(
+          handles.map((_, i) => i),
+          at,
+        );
+        const tokens = new Map<number, number[]>();
+        for (const phase of ['prefill', 'decode'] as const) {
+          for (const i of order) {
+            if (results[i].error) continue;
+            try {
+              const m = await handles[i].phase(phase, at);
+              if (m.tokens) tokens.set(i, m.tokens);
+              // Round 0 of each set is its warm-up.
+              if (round > 0) samples[i][phase][at - 1] = m;
+            } catch (e) {
+              results[i].error = firstLine(e);
+            }
+          }
+        }
+        // The greedy tokens of each runner against the first runner's (the bare loop's) in the same round.
+        const reference = [...tokens.keys()].sort((a, b) => a - b)[0];
+        for (const [i, t] of tokens) {
+          if (i === reference || results[i].tokensDiffer) continue;
+          try {
+            checkSameTokens({ runner: results[reference].runner, tokens: tokens.get(reference)! }, { runner: results[i].runner, tokens: t });
+          } catch (e) {
+            results[i].tokensDiffer = (e as Error).message;
+          }
+        }
+        log(`    ${sets > 1 ? `processes ${set + 1} of ${sets}, ` : ''}round ${round}${round === 0 ? ' (warm-up)' : ''}: load ${os.loadavg()[0].toFixed(1)}`);
       }
+      for (const [i, h] of handles.entries()) if (!results[i].error) peaks[i].push(await h.peak().catch(() => NaN));
+    } finally {
+      for (const h of handles) await h.close();
     }
-    log(`    round ${round}${round === 0 ? ' (warm-up)' : ''}: load ${os.loadavg()[0].toFixed(1)}`);
+    timedSoFar += share;
   }
   const rate = (m: PhaseMeasure | undefined, cpu: boolean) => (m ? m.count / (cpu ? m.cpuSeconds : m.seconds) : NaN);
-  const timed = (xs: (PhaseMeasure | undefined)[]) => xs.slice(1, rounds + 1);
   for (const [i, res] of results.entries()) {
     if (res.error) continue;
-    res.prefill = median(timed(samples[i].prefill).map((m) => rate(m, false)));
-    res.decode = median(timed(samples[i].decode).map((m) => rate(m, false)));
-    res.prefillCpu = median(timed(samples[i].prefill).map((m) => rate(m, true)));
-    res.decodeCpu = median(timed(samples[i].decode).map((m) => rate(m, true)));
-    res.peakRssBytes = await handles[i].peak().catch(() => NaN);
+    res.prefill = median(samples[i].prefill.map((m) => rate(m, false)));
+    res.decode = median(samples[i].decode.map((m) => rate(m, false)));
+    res.prefillCpu = median(samples[i].prefill.map((m) => rate(m, true)));
+    res.decodeCpu = median(samples[i].decode.map((m) => rate(m, true)));
+    res.loadSeconds = median(loads[i]);
+    // The largest of the sets' peaks: what a process of this runner needed.
+    res.peakRssBytes = Math.max(...peaks[i]);
   }
   const e = results.findIndex((r) => r.kind === 'engine');
   for (const [i, res] of results.entries()) {
     if (i === e || res.error || results[e].error || res.tokensDiffer) continue;
     const per = (phase: Phase, cpu: boolean) =>
-      spread(Array.from({ length: rounds }, (_, r) => rate(samples[e][phase][r + 1], cpu) / rate(samples[i][phase][r + 1], cpu)));
+      spread(Array.from({ length: rounds }, (_, r) => rate(samples[e][phase][r], cpu) / rate(samples[i][phase][r], cpu)));
     res.ratios = { prefill: per('prefill', false), decode: per('decode', false), prefillCpu: per('prefill', true), decodeCpu: per('decode', true) };
   }
-  return { runtime, dtype, date, loadBefore, loadAfter: os.loadavg()[0], seconds: (performance.now() - t0) / 1000, rounds, decodeTokens, results };
+  return {
+    runtime,
+    dtype,
+    date,
+    loadBefore,
+    loadAfter: os.loadavg()[0],
+    seconds: (performance.now() - t0) / 1000,
+    rounds,
+    processSets: sets,
+    decodeTokens,
+    results,
+  };
 }
 
 const firstLine = (e: unknown) => ((e as Error).message ?? String(e)).split('\n')[0].replace(/ERROR_MESSAGE: .*\] : \d+ : \w+ : /, '');
@@ -216,7 +261,7 @@ class RunnerProcess implements RunnerHandle {
   }
 }
 
-/** One runtime and variant in Node: the bare loop, the engine and transformers.js, each in a process of its own (its peak memory is its own). */
+/** One runtime and variant in Node: the bare loop, the engine and transformers.js, each in a process of its own (its peak memory is its own), in `sets` sets of processes one after another (runCell). */
 export async function benchCell(
   dir: string,
   runtime: NodeRuntime,
@@ -225,13 +270,10 @@ export async function benchCell(
   rounds: number,
   decode: number,
   log: (s: string) => void,
+  sets = 1,
 ): Promise<CellRun> {
-  const handles = (['bare', 'engine', 'tjs'] as const).map((kind) => new RunnerProcess(kind, { kind, runtime, dtype, dir, prompt, decode }));
-  try {
-    return await runCell(runtime, dtype, handles, rounds, decode, log);
-  } finally {
-    for (const h of handles) await h.close();
-  }
+  const handles = () => (['bare', 'engine', 'tjs'] as const).map((kind) => new RunnerProcess(kind, { kind, runtime, dtype, dir, prompt, decode }));
+  return runCell(runtime, dtype, handles, rounds, decode, log, sets);
 }
 
 /** Tokens of context before the hovered token. */

@@ -13,6 +13,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { argmax } from '../src/core/distribution';
 import { generate } from '../src/core/generation';
 import { graphExternalData } from '../src/node/externalData';
+import { optOutOfOnnxRuntimeTelemetry } from '../src/node/onnxRuntimeTelemetry';
 import { chooseFolderGraph, graphForRuntime, loadHuggingFaceFolder } from '../src/node/neuralLoader';
 import type { Dtype } from '../src/core/neural/onnxVariants';
 
@@ -105,6 +106,8 @@ async function engine(s: RunnerSetup): Promise<Loaded> {
 
 /** The reference: a hand-written greedy loop over the same runtime and file, no tokenizer, sampler or scorer. */
 async function bare(s: RunnerSetup): Promise<Loaded> {
+  // Without the runtime's telemetry, as the engine and transformers.js run it.
+  optOutOfOnnxRuntimeTelemetry();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort: Ort = s.runtime === 'native' ? (require('onnxruntime-node') as Ort) : wasmOrt();
   const config = JSON.parse(fs.readFileSync(path.join(s.dir, 'config.json'), 'utf8'));

@@ -296,7 +296,7 @@ class BrowserRunner implements RunnerHandle {
   }
 }
 
-/** Each variant in the browser: the bare loop, the engine's worker and transformers.js, a browser each, taking turns round by round. */
+/** Each variant in the browser: the bare loop, the engine's worker and transformers.js, a browser each, taking turns round by round, in `sets` sets of browsers one after another (runCell). */
 export async function benchBigModelBrowser(
   dir: string,
   dtypes: readonly Dtype[],
@@ -304,6 +304,7 @@ export async function benchBigModelBrowser(
   decode: number,
   rounds: number,
   log: (s: string) => void,
+  sets = 1,
 ): Promise<CellRun[]> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-big-'));
   const name = path.basename(dir);
@@ -319,12 +320,8 @@ export async function benchBigModelBrowser(
       const data = graphExternalData(path.join(dir, ...graph.split('/'))).map((d) => d.location);
       const roles = engineFiles(graph, data, { tokenizerConfig: true, generationConfig: true });
       const args = { roles, ids: prompt.ids, text: prompt.text, decode, name, dtype, config };
-      const handles = (['bare', 'engine', 'tjs'] as const).map((kind) => new BrowserRunner(kind, url, args));
-      try {
-        out.push(await runCell('browser', dtype, handles, rounds, decode, log));
-      } finally {
-        for (const h of handles) await h.close();
-      }
+      const handles = () => (['bare', 'engine', 'tjs'] as const).map((kind) => new BrowserRunner(kind, url, args));
+      out.push(await runCell('browser', dtype, handles, rounds, decode, log, sets));
     }
     return out;
   } finally {

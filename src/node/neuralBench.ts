@@ -10,6 +10,7 @@ import { argmax } from '../core/distribution';
 import { generate } from '../core/generation';
 import { CONFIG_FILE } from '../core/neural/hfLayout';
 import { chooseFolderGraph, hostSide, loadHuggingFaceFolder, type NodeDevice } from './neuralLoader';
+import { optOutOfOnnxRuntimeTelemetry } from './onnxRuntimeTelemetry';
 
 export interface NeuralBenchResult {
   runner: string;
@@ -108,6 +109,8 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
 
 /** The reference: a hand-written greedy loop over onnxruntime-node, no tokenizer, sampler or scorer. */
 async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number): Promise<Runner> {
+  // Without the runtime's telemetry, as the engine and transformers.js run it.
+  optOutOfOnnxRuntimeTelemetry();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
   const config = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));

@@ -27,6 +27,7 @@ import {
   type VariantRuntime,
 } from '../core/neural/onnxVariants';
 import { graphExternalData } from './externalData';
+import { optOutOfOnnxRuntimeTelemetry } from './onnxRuntimeTelemetry';
 import { describeFsError, formatBytes } from './modelFileStream';
 
 /** Whether `dir` is a model folder in the Hugging Face layout (it has a config.json). */
@@ -135,6 +136,7 @@ let wasmOrt: OrtModule | undefined;
 function loadNativeOrt(): OrtModule {
   if (!nativeOrt) {
     try {
+      optOutOfOnnxRuntimeTelemetry();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       nativeOrt = require('onnxruntime-node') as OrtModule;
     } catch (e) {

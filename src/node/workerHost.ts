@@ -14,6 +14,7 @@ import { SupervisedEngine, type EngineWorkerEvents, type EngineWorkerHandle } fr
 import { LmError } from '../core/errors';
 import type { ModelBackend, ModelLocation, OpenOptions } from './backends/backend';
 import { spawnEngineProcess, type EngineProcessOptions } from './engineProcessSpawn';
+import { optOutOfOnnxRuntimeTelemetry } from './onnxRuntimeTelemetry';
 
 /** Seams for the fault-injection tests: another worker script, its data, each worker as it starts. */
 export interface EngineWorkerOptions {
@@ -60,6 +61,8 @@ export async function startEngineWorker(
 }
 
 function spawnEngineWorker(events: EngineWorkerEvents, options: EngineWorkerOptions): EngineWorkerHandle {
+  // The worker may load onnxruntime-node, which reads this process's environment (not the worker's copy of it).
+  optOutOfOnnxRuntimeTelemetry();
   const worker = new Worker(options.script ?? path.join(__dirname, 'engineWorker.js'), {
     workerData: options.workerData,
     resourceLimits: options.resourceLimits,
