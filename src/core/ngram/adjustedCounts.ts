@@ -8,6 +8,7 @@
  * Suffixes with `<s>` after their first word are padding, not n-grams.
  */
 import type { CountedNgrams } from './ngramCounter';
+import { radixSortRecords } from './radixSort';
 
 /** Fields of an n-gram in `SuffixOrdered.ngrams`, 4 numbers each (one read of memory gets them all). */
 export const FIRST = 0;
@@ -33,20 +34,20 @@ export interface AdjustedCounts {
 /** `counted` is consumed: its arrays are reused or dropped. */
 export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize: number, bos: number): AdjustedCounts {
   const N = order;
-  const { words, counts } = sortBySuffix(counted, N, vocabSize);
+  const S = N + 1;
+  const r = sortBySuffix(counted, N, vocabSize);
   const M = counted.size;
-  const last = words[N - 1];
   const unigrams = new Uint32Array(vocabSize);
 
   // Pass 1: how many words each entry's suffix shares with the previous entry's, and each order's size.
   const same = new Uint8Array(M);
   const sizes = new Array<number>(N + 1).fill(0);
-  for (let i = 0; i < M; i++) {
+  for (let i = 0, at = 0; i < M; i++, at += S) {
     let s = 0;
-    if (i > 0) while (s < N - 1 && words[N - 1 - s][i] === words[N - 1 - s][i - 1]) s++;
+    if (i > 0) while (s < N - 1 && r[at + N - 1 - s] === r[at - S + N - 1 - s]) s++;
     same[i] = s;
     for (let k = Math.max(s + 1, 2); k <= N; k++) {
-      if (words[N - k + 1][i] === bos) break;
+      if (r[at + N - k + 1] === bos) break;
       sizes[k]++;
     }
   }
@@ -60,29 +61,29 @@ export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize:
   const cur = new Int32Array(N + 1).fill(-1);
   const startsWithBos = new Uint8Array(N + 1);
   const next = new Uint32Array(N + 1);
-  for (let i = 0; i < M; i++) {
+  for (let i = 0, at = 0; i < M; i++, at += S) {
     const s = same[i];
-    const w = last[i];
+    const w = r[at + N - 1];
     let k = s + 1;
     if (k === 1) {
       cur[1] = w;
       k = 2;
     }
     for (; k <= N; k++) {
-      if (words[N - k + 1][i] === bos) {
+      if (r[at + N - k + 1] === bos) {
         for (; k <= N; k++) cur[k] = -1;
         break;
       }
       const g = orders[k - 2].ngrams;
-      const at = next[k]++;
-      const f = words[N - k][i];
-      g[at * FIELDS + FIRST] = f;
-      g[at * FIELDS + LAST] = w;
-      g[at * FIELDS + SUFFIX] = cur[k - 1];
-      cur[k] = at;
+      const place = next[k]++;
+      const f = r[at + N - k];
+      g[place * FIELDS + FIRST] = f;
+      g[place * FIELDS + LAST] = w;
+      g[place * FIELDS + SUFFIX] = cur[k - 1];
+      cur[k] = place;
       startsWithBos[k] = f === bos ? 1 : 0;
     }
-    const count = counts[i];
+    const count = r[at + N];
     if (N === 1) {
       unigrams[w] += count;
       continue;
@@ -90,10 +91,10 @@ export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize:
     // A unigram never starts with <s>: it counts its distinct left extensions.
     if (s < 2) unigrams[w]++;
     for (let k = 2; k < N; k++) {
-      const at = cur[k];
-      if (at < 0) break;
-      if (startsWithBos[k]) orders[k - 2].ngrams[at * FIELDS + ADJUSTED] += count;
-      else if (s < k + 1) orders[k - 2].ngrams[at * FIELDS + ADJUSTED]++;
+      const place = cur[k];
+      if (place < 0) break;
+      if (startsWithBos[k]) orders[k - 2].ngrams[place * FIELDS + ADJUSTED] += count;
+      else if (s < k + 1) orders[k - 2].ngrams[place * FIELDS + ADJUSTED]++;
     }
     if (cur[N] >= 0) orders[N - 2].ngrams[cur[N] * FIELDS + ADJUSTED] = count;
   }
@@ -101,36 +102,20 @@ export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize:
 }
 
 /**
- * The entries sorted by their words from the last to the second (the first word's order within a
- * run does not matter: each entry is its own n-gram): stable counting sorts, least significant first.
+ * The entries' records sorted by their words from the last to the second (the first word's order
+ * within a run does not matter: each entry is its own n-gram): stable radix sorts, least
+ * significant word first.
  */
-function sortBySuffix(counted: CountedNgrams, N: number, vocabSize: number): { words: Uint32Array[]; counts: Uint32Array } {
-  const M = counted.size;
-  if (N === 1) return counted;
-  let perm = new Uint32Array(M);
-  let out = new Uint32Array(M);
-  const keys = new Uint32Array(M);
-  const start = new Uint32Array(vocabSize + 1);
+function sortBySuffix(counted: CountedNgrams, N: number, vocabSize: number): Uint32Array {
+  let records: Uint32Array = counted.records;
+  if (N === 1) return records;
+  let spare: Uint32Array = new Uint32Array(records.length);
   for (let p = 1; p < N; p++) {
-    const col = counted.words[p];
-    if (p === 1) keys.set(col);
-    else for (let i = 0; i < M; i++) keys[i] = col[perm[i]];
-    start.fill(0);
-    for (let i = 0; i < M; i++) start[keys[i] + 1]++;
-    for (let r = 0; r < vocabSize; r++) start[r + 1] += start[r];
-    if (p === 1) for (let i = 0; i < M; i++) out[start[keys[i]]++] = i;
-    else for (let i = 0; i < M; i++) out[start[keys[i]]++] = perm[i];
-    const t = perm;
-    perm = out;
-    out = t;
+    const sorted = radixSortRecords(records, spare, counted.size, N + 1, p, vocabSize);
+    if (sorted !== records) {
+      spare = records;
+      records = sorted;
+    }
   }
-  const words = counted.words.map((col) => gather(col, perm));
-  const counts = gather(counted.counts, perm);
-  return { words, counts };
-}
-
-function gather(from: Uint32Array, perm: Uint32Array): Uint32Array {
-  const to = new Uint32Array(perm.length);
-  for (let i = 0; i < perm.length; i++) to[i] = from[perm[i]];
-  return to;
+  return records;
 }

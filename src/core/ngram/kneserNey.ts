@@ -12,6 +12,7 @@ import { ADJUSTED, adjustedCounts, FIELDS, FIRST, LAST, SUFFIX, type SuffixOrder
 import { CompactCounts } from './compactCounts';
 import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
+import { radixSortRecords } from './radixSort';
 import { Vocabulary } from './vocabulary';
 
 export const MAX_ORDER = 6;
@@ -159,8 +160,8 @@ export class KneserNeyTrainer {
   /**
    * Estimates the model. The trainer can be dropped afterwards. The orders are laid out in trie
    * order (by first word, then by the rest) from the suffix order the counts come in: order k by
-   * its suffix's place in order k-1 and then, stably, by its first word; each n-gram's context
-   * is found by one forward walk over order k-1, as both are sorted.
+   * its suffix's place in order k-1 and then, stably, by its first word (radix sorts); each
+   * n-gram's context is found by one forward walk over order k-1, as both are sorted.
    */
   build(orderReady?: OrderReady): { model: NgramModel; stats: TrainingStats } {
     // Without a sentence every adjusted count is 0: the unigram denominator Σ a(w) would be 0 and
@@ -222,45 +223,20 @@ export class KneserNeyTrainer {
       });
     }
 
-    // Order k-1 in trie order (see T_FIELDS), its contexts' places and, as a Float64Array over
-    // the same memory, its probabilities; null for the unigrams (the word ids themselves).
-    let lower: { ngrams: Uint32Array; context: Uint32Array } | null = null;
+    // Order k-1 in trie order (see T_FIELDS), its contexts' places, each of its n-grams' place in
+    // trie order by its index in suffix order and, as a Float64Array over the same memory, its
+    // probabilities; null for the unigrams (the word ids themselves).
+    let lower: { ngrams: Uint32Array; context: Uint32Array; trieOf: Uint32Array } | null = null;
     let lowerProb = unigramProb;
     let lowerProbAt = 0;
     let lowerProbStride = 1;
     for (let k = 2; k <= N; k++) {
-      const g = bySuffix[k - 2].ngrams;
       const count = bySuffix[k - 2].count;
       const parentCount = orderCounts[k - 2];
-      // Trie order is by first word, then by the suffix's place in order k-1: the runs of equal
-      // suffixes, taken in their places' order, are spread by a stable counting sort on the first
-      // word. Each n-gram is read once and written once, all its fields in one piece of memory.
-      const runStart = new Uint32Array(parentCount + 1);
-      for (let j = 0; j < count; j++) runStart[g[j * FIELDS + SUFFIX] + 1]++;
-      for (let s = 0; s < parentCount; s++) runStart[s + 1] += runStart[s];
-      const firstStart = new Uint32Array(V + 1);
-      for (let j = 0; j < count; j++) firstStart[g[j * FIELDS + FIRST] + 1]++;
-      for (let w = 0; w < V; w++) firstStart[w + 1] += firstStart[w];
-      const ngrams = new Uint32Array(count * T_FIELDS);
-      const prob = new Float64Array(ngrams.buffer);
-      for (let f = 0; f < parentCount; f++) {
-        const s = lower ? lower.ngrams[f * T_FIELDS + T_INDEX] : f;
-        const t = lower ? lower.context[f] : 0;
-        const lp = lowerProb[f * lowerProbStride + lowerProbAt];
-        for (let j = runStart[s], e = runStart[s + 1]; j < e; j++) {
-          const first = g[j * FIELDS + FIRST];
-          const i = firstStart[first]++;
-          const at = i * T_FIELDS;
-          ngrams[at + FIRST] = first;
-          ngrams[at + SUFFIX] = f;
-          ngrams[at + ADJUSTED] = g[j * FIELDS + ADJUSTED];
-          ngrams[at + T_INDEX] = j;
-          ngrams[at + T_WORD] = g[j * FIELDS + LAST];
-          ngrams[at + T_TARGET] = t;
-          prob[i * T_PROB_STRIDE + T_PROB] = lp;
-        }
-      }
+      const records = trieRecords(bySuffix[k - 2], lower?.trieOf);
       bySuffix[k - 2] = EMPTY_ORDER; // let it go
+      const ngrams = trieOrder(records, count, parentCount, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride);
+      const prob = new Float64Array(ngrams.buffer);
 
       // Each n-gram's context (w1 … w(k-1)) is the (k-1)-gram with its first word that ends with
       // its suffix's context (w2 … w(k-1)); contexts come in trie order, as the n-grams do. Per
@@ -271,11 +247,13 @@ export class KneserNeyTrainer {
       const denom = new Float64Array(parentCount);
       const gamma = new Float64Array(parentCount);
       const words = new Uint32Array(count);
+      const trieOf = new Uint32Array(k < N ? count : 0);
       let walk = 0;
       for (let i = 0; i < count; i++) {
         const at = i * T_FIELDS;
         const first = ngrams[at + FIRST];
         words[i] = ngrams[at + T_WORD];
+        if (k < N) trieOf[ngrams[at + T_INDEX]] = i;
         let c = first;
         if (lower) {
           const t = ngrams[at + T_TARGET];
@@ -312,7 +290,7 @@ export class KneserNeyTrainer {
       parent.backoff = backoff;
       orderReady?.(k - 1, parent, orderCounts);
       orders.push({ count, words, logProb, ...(adjusted ? { counts: new CompactCounts(adjusted) } : {}) });
-      lower = { ngrams, context };
+      lower = { ngrams, context, trieOf };
       lowerProb = prob;
       lowerProbAt = T_PROB;
       lowerProbStride = T_PROB_STRIDE;
@@ -350,4 +328,49 @@ export class KneserNeyTrainer {
         .join(', ')}); use more text, a lower order, or fallback discounts`,
     );
   }
+}
+
+/**
+ * Order k's n-grams (in suffix order) as T_FIELDS records, still in suffix order, with their
+ * suffix's place in order k-1's trie order (`lowerTrieOf` maps the suffix's index in suffix order
+ * to it; absent for bigrams, whose suffix is a word id). The suffixes ascend, so it is read in order.
+ */
+function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined): Uint32Array {
+  const records = new Uint32Array(count * T_FIELDS);
+  for (let j = 0, from = 0, at = 0; j < count; j++, from += FIELDS, at += T_FIELDS) {
+    const s = g[from + SUFFIX];
+    records[at + FIRST] = g[from + FIRST];
+    records[at + T_INDEX] = j;
+    records[at + ADJUSTED] = g[from + ADJUSTED];
+    records[at + SUFFIX] = lowerTrieOf ? lowerTrieOf[s] : s;
+    records[at + T_WORD] = g[from + LAST];
+  }
+  return records;
+}
+
+/**
+ * The records of trieRecords in trie order: by first word, then by their suffix's place. Radix
+ * sorts by the suffix's place, then stably by the first word (see radixSort.ts); in between, the
+ * records come in their suffix's order, so its context's place and its probability are read in
+ * order and put in each record.
+ */
+function trieOrder(
+  records: Uint32Array,
+  count: number,
+  parentCount: number,
+  vocabSize: number,
+  lowerContext: Uint32Array | undefined,
+  lowerProb: Float64Array,
+  lowerProbAt: number,
+  lowerProbStride: number,
+): Uint32Array {
+  const spare = new Uint32Array(count * T_FIELDS);
+  const bySuffixPlace = radixSortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount);
+  const prob = new Float64Array(bySuffixPlace.buffer);
+  for (let i = 0, at = 0; i < count; i++, at += T_FIELDS) {
+    const f = bySuffixPlace[at + SUFFIX];
+    if (lowerContext) bySuffixPlace[at + T_TARGET] = lowerContext[f];
+    prob[i * T_PROB_STRIDE + T_PROB] = lowerProb[f * lowerProbStride + lowerProbAt];
+  }
+  return radixSortRecords(bySuffixPlace, bySuffixPlace === records ? spare : records, count, T_FIELDS, FIRST, vocabSize);
 }

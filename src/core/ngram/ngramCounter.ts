@@ -9,11 +9,10 @@
 /** Slots per entry at most: a fuller table probes longer, an emptier one takes more memory. */
 const MAX_LOAD = 0.7;
 
-/** The counted n-grams, column by column: `words[p][i]` is word p of entry i. */
+/** The counted n-grams as records of n + 1 numbers: entry i's words at `records[i * (n + 1) + p]`, then its count. */
 export interface CountedNgrams {
   size: number;
-  words: Uint32Array[];
-  counts: Uint32Array;
+  records: Uint32Array;
 }
 
 export class NgramCounter {
@@ -62,25 +61,24 @@ export class NgramCounter {
     if (++this.entries > this.limit) this.rehash();
   }
 
-  /** The distinct n-grams and their counts, in table order; the table is released. */
+  /**
+   * The distinct n-grams and their counts, in table order, moved to the front of the table (no
+   * copy: the records are a view of it); the counter is emptied.
+   */
   take(): CountedNgrams {
-    const n = this.n;
     const stride = this.stride;
     const t = this.table;
     const size = this.entries;
-    const words = Array.from({ length: n }, () => new Uint32Array(size));
-    const counts = new Uint32Array(size);
-    let i = 0;
+    let to = 0;
     for (let at = 0; at < t.length; at += stride) {
-      const c = t[at + n];
-      if (c === 0) continue;
-      for (let p = 0; p < n; p++) words[p][i] = t[at + p];
-      counts[i++] = c;
+      if (t[at + this.n] === 0) continue;
+      for (let p = 0; p < stride; p++) t[to + p] = t[at + p];
+      to += stride;
     }
     this.table = new Uint32Array(0);
     this.mask = 0;
     this.entries = 0;
-    return { size, words, counts };
+    return { size, records: t.subarray(0, size * stride) };
   }
 
   /** Bytes held (for memory reports). */
