@@ -92,3 +92,16 @@ export class TableModel implements LanguageModel {
     return out;
   }
 }
+
+/** A small deterministic generator of 32-bit integers (xorshift32), so that a failure can be replayed. */
+export function xorshift32(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}

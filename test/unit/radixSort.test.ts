@@ -1,18 +1,6 @@
 import * as assert from 'assert';
 import { radixSortRecords } from '../../src/core/ngram/radixSort';
-
-/** A small deterministic generator (xorshift32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { xorshift32 } from './helpers';
 
 /** The records as arrays, sorted stably by field `key` the plain way (Array.prototype.sort is stable). */
 function expected(records: Uint32Array, count: number, stride: number, key: number): number[][] {
@@ -37,7 +25,7 @@ describe('radixSortRecords', () => {
     [2 ** 32, 2, 1, 3000],
   ] as const) {
     it(`sorts ${count} records of ${stride} fields by field ${key} below ${limit}, stably`, () => {
-      const next = random(limit * 31 + stride);
+      const next = xorshift32(limit * 31 + stride);
       const records = new Uint32Array(count * stride + 7);
       for (let i = 0; i < count * stride; i++) records[i] = next();
       // Keys below the limit, spread up to its top bits, with repeats so that stability shows (the

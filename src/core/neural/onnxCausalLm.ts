@@ -6,6 +6,7 @@
  * What the graph takes (position ids, a float16 cache, num_logits_to_keep) is read from its
  * metadata (graphInputs.ts).
  */
+import { ModelQueue } from '../modelQueue';
 import type { BackendCapabilities } from '../backends/capabilities';
 import { LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../cacheLanes';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
@@ -261,9 +262,7 @@ export class OnnxCausalLm implements LanguageModel {
   private readonly chunk: number;
   /** Tokens of context used: the declared context, or fewer when its cache would pass maxCacheBytes. */
   private readonly window: number;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Requests queued behind the one running, warm-ups left out: a warm-up gives way when there is any. */
-  private waiting = 0;
+  private readonly calls = new ModelQueue();
   private readonly warmChunk: number;
   private released: Promise<void> | undefined;
   /** The document's line breaks are given to the model as the LF it was trained on. */
@@ -616,42 +615,29 @@ export class OnnxCausalLm implements LanguageModel {
     }
   }
 
-  /** Serialises calls: the cache belongs to one sequence at a time. A background call (a warm-up) is not counted as waiting. */
-  private exclusive<T>(fn: () => Promise<T>, background = false): Promise<T> {
-    if (!background) this.waiting++;
-    const start = () => {
-      if (!background) this.waiting--;
-      return fn();
-    };
-    const run = this.queue.then(start, start);
-    this.queue = run.catch(() => undefined);
-    return run;
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.calls.run(fn);
   }
 
   async warmContext(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult> {
     // At most a window, from its start: what a hover's context (a window's tokens) shares with it.
     const target = ids.slice(0, this.window);
+    const mainLane = target.length > this.sideTokens;
+    const held = (c: Cache | undefined) => (c && c.windowStart === 0 ? sharedPrefix(target, c.ids, target.length) : 0);
     let cached = 0;
-    let yielded = 0;
-    for (;;) {
-      const done = await this.exclusive(async () => {
-        const mainLane = target.length > this.sideTokens;
-        const held = (c: Cache | undefined) => (c && c.windowStart === 0 ? sharedPrefix(target, c.ids, target.length) : 0);
+    const yielded = await this.calls.inPasses(
+      async () => {
+        // Read again at every pass: the requests it gave way to may have changed the caches.
         cached = Math.max(held(this.caches.main), mainLane ? 0 : held(this.caches.side));
-        while (cached < target.length) {
-          if (signal?.cancelled || this.released || this.waiting > 0) return false;
-          const end = Math.min(target.length, cached + this.warmChunk);
-          await this.run(target.slice(0, end), 0, { mainLane });
-          cached = end;
-          // Requests that arrived during the pass are queued (and counted) before the next one.
-          await new Promise<void>((resolve) => setTimeout(resolve, 0));
-        }
-        return true;
-      }, true);
-      if (done || signal?.cancelled || this.released) return { cached, yielded };
-      // Behind the requests it gave way to: it takes up again once they are answered.
-      yielded++;
-    }
+        if (cached >= target.length) return true;
+        const end = Math.min(target.length, cached + this.warmChunk);
+        await this.run(target.slice(0, end), 0, { mainLane });
+        cached = end;
+        return cached >= target.length;
+      },
+      () => !!signal?.cancelled || !!this.released,
+    );
+    return { cached, yielded };
   }
 
   nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {

@@ -13,6 +13,7 @@
  * (minPThreshold.ts), from the same logits; only a position where another logit lies within
  * float32 rounding of the target's has its whole distribution read.
  */
+import { ModelQueue } from '../../core/modelQueue';
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../../core/cacheLanes';
 import { LmError, throwIfCancelled, type CancelSignal } from '../../core/errors';
@@ -96,9 +97,7 @@ export class GgufLanguageModel implements LanguageModel {
   readonly rankSources = { counted: 0, whole: 0 };
   /** Tokens evaluated by llama.cpp, on each lane (the tests count what a request runs). */
   readonly evaluated = { main: 0, side: 0 };
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Requests waiting for the model, a warm-up's not counted: it gives way to them. */
-  private waiting = 0;
+  private readonly calls = new ModelQueue();
   /** The context of the last nextLogProbs and its answer, and where its window starts. */
   private last: { context: number[]; windowStart: number; logProbs: Float64Array } | undefined;
   private released?: Promise<void>;
@@ -135,16 +134,8 @@ export class GgufLanguageModel implements LanguageModel {
     return this.eosIds[0];
   }
 
-  /** Serialises calls: the sequence's KV cache follows one token sequence at a time. A background call (a warm-up) is not counted as waiting. */
-  private exclusive<T>(fn: () => Promise<T>, background = false): Promise<T> {
-    if (!background) this.waiting++;
-    const start = () => {
-      if (!background) this.waiting--;
-      return fn();
-    };
-    const run = this.queue.then(start, start);
-    this.queue = run.catch(() => undefined);
-    return run;
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.calls.run(fn);
   }
 
   /**
@@ -156,28 +147,21 @@ export class GgufLanguageModel implements LanguageModel {
   async warmContext(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult> {
     const target = ids.slice(0, this.window);
     let cached = 0;
-    let yielded = 0;
-    for (;;) {
-      const done = await this.exclusive(async () => {
-        for (;;) {
-          if (signal?.cancelled || this.released || this.waiting > 0) return false;
-          cached = await this.evaluate(
-            target,
-            target.length,
-            () => false,
-            async () => undefined,
-            undefined,
-            WARM_CHUNK,
-          );
-          if (cached >= target.length) return true;
-          // Requests that arrived during the pass are queued (and counted) before the next one.
-          await new Promise<void>((resolve) => setTimeout(resolve, 0));
-        }
-      }, true);
-      if (done || signal?.cancelled || this.released) return { cached, yielded };
-      // Behind the requests it gave way to: it takes up again once they are answered.
-      yielded++;
-    }
+    const yielded = await this.calls.inPasses(
+      async () => {
+        cached = await this.evaluate(
+          target,
+          target.length,
+          () => false,
+          async () => undefined,
+          undefined,
+          WARM_CHUNK,
+        );
+        return cached >= target.length;
+      },
+      () => !!signal?.cancelled || !!this.released,
+    );
+    return { cached, yielded };
   }
 
   /**

@@ -13,7 +13,7 @@ import { MAX_UNCUT_CHARS, TokenStream } from '../../../src/core/tokenStream';
 import { writeFileAtomic } from '../../../src/node/atomicWrite';
 import { fileError } from '../../../src/node/fileErrors';
 import { decodeUtf8, firstInvalidUtf8 } from '../../../src/node/textFile';
-import { REPO } from '../helpers';
+import { REPO, xorshift32 } from '../helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
@@ -31,17 +31,10 @@ function lmpAsync(args: string[]): Promise<{ code: number | null; stderr: string
   });
 }
 
-/** A small deterministic generator (xorshift32), for random bytes and chunkings. */
+/** Uniform numbers in [0, 1) from xorshift32, for random bytes and chunkings. */
 function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 2 ** 32;
 }
 
 async function* chunked(bytes: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
