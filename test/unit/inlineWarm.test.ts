@@ -81,4 +81,21 @@ describe('an inline completion’s long prompt gives way to a hover', function (
       await ref.dispose();
     }
   });
+  it('GGUF: warming the start of a longer cached sequence runs nothing and keeps the sequence (drive6 High 1)', async () => {
+    const lm = await openGguf(FILE, 'tiny-llama', { threads: 1 });
+    try {
+      const ids = lm.tokenizer.encode(TEXT.slice(0, 6000), true).map((t) => t.id);
+      const long = ids.slice(0, Math.min(ids.length, lm.info.contextLength) - 1);
+      assert.ok(long.length > 1000, `a long sequence (${long.length})`);
+      await lm.nextLogProbs(long);
+      const before = { ...lm.evaluated };
+      const warmed = await lm.warmContext!(long.slice(0, 600));
+      assert.strictEqual(warmed.cached, 600);
+      assert.deepStrictEqual(lm.evaluated, before, 'the warm-up evaluated nothing');
+      await lm.nextLogProbs([...long, ids[long.length]]);
+      assert.strictEqual(lm.evaluated.main - before.main, 1, 'the next token after the whole sequence evaluates one token: the sequence was kept');
+    } finally {
+      await lm.dispose?.();
+    }
+  });
 });

@@ -149,6 +149,13 @@ export class GgufLanguageModel implements LanguageModel {
     let cached = 0;
     const yielded = await this.calls.inPasses(
       async () => {
+        // A lane holding the target under a longer sequence (a hover's context at a document's start,
+        // the document cached) is warm already: evaluating it would cut that sequence to the target
+        // (drive6: the status bar's next ten tokens then re-read 5,000).
+        if ([this.main, this.side].some((lane) => lane && kept(lane.seq, target, target.length) >= target.length)) {
+          cached = target.length;
+          return true;
+        }
         cached = await this.evaluate(
           target,
           target.length,
