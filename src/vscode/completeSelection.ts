@@ -102,7 +102,7 @@ export async function completeInDocument(
       lastReport = Date.now();
       const last = partial[c].slice(-PREVIEW_TOKENS);
       // A character whose bytes have not all come yet is held back until they have.
-      preview = `${produced} tokens: ${previewTail(wholeCharacters(model.tokenizer, last, model.tokenizer.decode(last, true)).text)}`;
+      preview = `${plural(produced, 'token')}: ${previewTail(wholeCharacters(model.tokenizer, last, model.tokenizer.decode(last, true)).text)}`;
       report();
     },
   });
