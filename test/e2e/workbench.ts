@@ -134,10 +134,19 @@ export class Workbench {
   }
 
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('Control+Shift+P');
     const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
+    // The palette hides when focus moves (a webview panel that has just opened may take it after the
+    // palette showed): it is opened again, until the title is typed into a palette that stayed open.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Control+Shift+P');
+      await input.waitFor({ state: 'visible' });
+      try {
+        await input.fill(`>${title}`, { timeout: attempt < 4 ? 10_000 : undefined });
+        break;
+      } catch (e) {
+        if (attempt >= 4 || (await input.isVisible())) throw e;
+      }
+    }
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
     // The palette is gone when the widget hides, or when a command's own quick pick replaces it.
     await this.page.waitForFunction(() => {
