@@ -6,7 +6,11 @@ import * as path from 'path';
 import { ORT_TELEMETRY_VARIABLE } from '../../src/node/onnxRuntimeTelemetry';
 import { ONNX_FIXTURES } from './helpers';
 
-/** Where onnxruntime-node keeps its telemetry (its device id and the events queued for upload), under the user's home. */
+/**
+ * Where onnxruntime-node keeps its telemetry (its device id and the events queued for upload): under
+ * $XDG_CACHE_HOME, else ~/.cache. The fresh processes get both pointing into a temporary folder (CI
+ * sets XDG_CACHE_HOME elsewhere: with HOME alone the control found nothing there).
+ */
 const telemetryStore = (home: string) => path.join(home, '.cache', 'Microsoft', 'DeveloperTools', '.onnxruntime');
 
 describe('onnxruntime-node telemetry is off (no usage events recorded or queued for Microsoft)', function () {
@@ -19,13 +23,14 @@ describe('onnxruntime-node telemetry is off (no usage events recorded or queued 
 
   /** Runs `script` in a fresh Node process whose home is the temporary folder, without the variable; returns what it printed. */
   const inFreshProcess = (script: string): string => {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') };
     delete env[ORT_TELEMETRY_VARIABLE];
     const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 100_000 });
     assert.strictEqual(r.status, 0, `the process failed:\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
-  const storeContents = () => (fs.existsSync(telemetryStore(home)) ? fs.readdirSync(telemetryStore(home)) : []);
+  /** Every file under the temporary home, so that a store the runtime moved elsewhere in it is still seen. */
+  const storeContents = () => fs.readdirSync(home, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
 
   it('a session made with onnxruntime-node as it comes writes the store (the control: this test can see it)', () => {
     inFreshProcess(`
