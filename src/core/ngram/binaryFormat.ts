@@ -162,7 +162,12 @@ export function* ngramBinaryChunks(model: NgramModel, metadata: NgramFileMetadat
   yield tail;
 }
 
-type ReadResult = { model: NgramModel; metadata: NgramFileMetadata };
+type ReadResult = {
+  model: NgramModel;
+  metadata: NgramFileMetadata;
+  /** The file's checksum, verified (format 2 and later): what a later load of the unchanged file may pass as `verifiedChecksum`. */
+  checksum?: number;
+};
 
 export interface NgramReadOptions {
   /**
@@ -179,6 +184,13 @@ export interface NgramReadOptions {
    * whole data, and plain arrays are viewed in place; the model then keeps the buffer.
    */
   decodeInPlace?: boolean;
+  /**
+   * The checksum that an earlier load of this very file computed and found right, given by a
+   * caller that knows the file unchanged since (the Node loader: same device, inode, size,
+   * modification and change times, before and after the read). When the checksum the file
+   * stores equals it, it is not computed again; anything else is verified in full.
+   */
+  verifiedChecksum?: number;
 }
 
 export function readNgramBinary(bytes: Uint8Array, fileName = 'n-gram model', options: NgramReadOptions = {}): ReadResult {
@@ -228,22 +240,26 @@ function* readSteps(bytes: Uint8Array, fileName: string, options: NgramReadOptio
   }
   let contentEnd = bytes.length;
   let trusted = false;
+  let verified: number | undefined;
   if (version >= 2) {
     if (bytes.length < fixed + CHECKSUM_BYTES) fail(`file is truncated (${bytes.length} bytes)`);
     const declared = view.getUint32(16, true);
     if (bytes.length < declared) fail(`file is truncated: ${bytes.length} bytes of ${declared}`);
     if (bytes.length > declared) fail(`file has ${bytes.length - declared} bytes more than the ${declared} its header declares`);
     contentEnd = bytes.length - CHECKSUM_BYTES;
-    const checksum = new Xxh32();
-    for (let at = 0; at < contentEnd; at += CHECKSUM_SLICE) {
-      checksum.update(bytes.subarray(at, Math.min(at + CHECKSUM_SLICE, contentEnd)));
-      yield;
+    const stored = view.getUint32(contentEnd, true);
+    if (stored !== options.verifiedChecksum) {
+      const checksum = new Xxh32();
+      for (let at = 0; at < contentEnd; at += CHECKSUM_SLICE) {
+        checksum.update(bytes.subarray(at, Math.min(at + CHECKSUM_SLICE, contentEnd)));
+        yield;
+      }
+      if (checksum.digest() !== stored) {
+        fail('the file is damaged: its checksum does not match its content (a changed or lost byte); copy it again or retrain the model');
+      }
     }
-    const digest = checksum.digest();
-    if (digest !== view.getUint32(contentEnd, true)) {
-      fail('the file is damaged: its checksum does not match its content (a changed or lost byte); copy it again or retrain the model');
-    }
-    trusted = digest === options.trustedChecksum;
+    verified = stored;
+    trusted = stored === options.trustedChecksum;
   }
   const headerLength = view.getUint32(12, true);
   if (fixed + headerLength > contentEnd) fail('file is truncated (header)');
@@ -313,7 +329,7 @@ function* readSteps(bytes: Uint8Array, fileName: string, options: NgramReadOptio
   const model = new NgramModel(vocab, orders);
   model.source = fileName;
   if (h.discounts) model.discounts = h.discounts;
-  return { model, metadata: h.metadata };
+  return { model, metadata: h.metadata, checksum: verified };
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -70,19 +70,52 @@ export async function loadNgramFile(
     // Read straight into one buffer of the file's size (asynchronously, in pieces): no chunk copied
     // twice. The reader checks the length its header declares.
     let bytes: Uint8Array;
+    let identity: string | undefined;
     try {
-      bytes = await fs.promises.readFile(file);
+      const handle = await fs.promises.open(file, 'r');
+      try {
+        const before = fileIdentity(handle.fd);
+        bytes = await handle.readFile();
+        // A file written while it was read has no identity: its checksum is computed, not remembered.
+        identity = before !== undefined && fileIdentity(handle.fd) === before ? before : undefined;
+      } finally {
+        await handle.close();
+      }
     } catch (e) {
       throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
     }
     // The buffer is this load's own: decoded in place. The embedded model's trie was checked by a unit test.
-    const { model, metadata } = await readNgramBinaryInSlices(bytes, file, nextTurn, {
+    const { model, metadata, checksum } = await readNgramBinaryInSlices(bytes, file, nextTurn, {
       decodeInPlace: true,
       trustedChecksum: embeddedNgramChecksum(file),
+      verifiedChecksum: identity === undefined ? undefined : verifiedChecksums.get(identity),
     });
+    if (identity !== undefined && checksum !== undefined) rememberChecksum(identity, checksum);
     return new NgramLanguageModel(model, metadata.tokenizer, metadata.name || name);
   }
   return ngramFromChunks(modelFileChunks(file, text ? Infinity : maxBytes), file, name, { maxBytes, size: gzipped ? undefined : size, pause: nextTurn });
+}
+
+/**
+ * Checksums verified in this process, by the identity of the file they were computed on: loading
+ * the unchanged file again (a model reloaded, switched back to) skips the pass over its bytes.
+ * Any write to a file changes its change time (which no program can set back), a copy or a
+ * replacement its inode, so a changed file is always verified again.
+ */
+const verifiedChecksums = new Map<string, number>();
+/** Files remembered; the oldest is forgotten first. */
+const VERIFIED_FILES = 16;
+
+function rememberChecksum(identity: string, checksum: number): void {
+  verifiedChecksums.delete(identity);
+  verifiedChecksums.set(identity, checksum);
+  if (verifiedChecksums.size > VERIFIED_FILES) verifiedChecksums.delete(verifiedChecksums.keys().next().value!);
+}
+
+/** Device, inode, size, modification and change times (nanoseconds) of an open file; none where the file system gives no inode number. */
+function fileIdentity(fd: number): string | undefined {
+  const s = fs.fstatSync(fd, { bigint: true });
+  return s.ino === 0n ? undefined : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 /** A turn of the event loop: what is waiting (the editor's requests, on the host) runs before the load goes on. */

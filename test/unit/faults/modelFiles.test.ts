@@ -325,6 +325,46 @@ describe('fault injection: n-gram binary files', () => {
   });
 });
 
+describe('fault injection: a binary changed between two loads in one process', () => {
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bytes = writeNgramBinary(smallModel(), { name: 'tiny', tokenizer: 'whitespace' }, { planes: true });
+  const damaged = /checksum does not match/;
+
+  it('verifies the checksum again once the file was written, even with its modification time set back', async () => {
+    const p = path.join(dir, 'changed.ngram');
+    fs.writeFileSync(p, bytes);
+    // Loaded twice: the second load may take the checksum found right by the first.
+    for (let i = 0; i < 2; i++) assert.strictEqual((await loadNgramFile(p, 'x')).vocabSize, smallModel().vocab.size);
+    const { mtime, atime } = fs.statSync(p);
+    const fd = fs.openSync(p, 'r+');
+    try {
+      // A byte of the arrays (the header's JSON is parsed, so a flip there could fail otherwise).
+      fs.writeSync(fd, new Uint8Array([bytes[bytes.length - 40] ^ 0x10]), 0, 1, bytes.length - 40);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.utimesSync(p, atime, mtime);
+    await assert.rejects(loadNgramFile(p, 'x'), (e: Error) => e instanceof ModelFormatError && damaged.test(e.message) && e.message.startsWith(p));
+    // A copy of the good file (a new inode) loads; then the copy put in place of the damaged one.
+    const copy = path.join(dir, 'copy.ngram');
+    fs.writeFileSync(copy, bytes);
+    assert.strictEqual((await loadNgramFile(copy, 'x')).vocabSize, smallModel().vocab.size);
+    fs.renameSync(copy, p);
+    assert.strictEqual((await loadNgramFile(p, 'x')).vocabSize, smallModel().vocab.size);
+  });
+
+  it('the reader computes the checksum unless the one the file stores is the one its caller verified', () => {
+    const bad = bytes.slice();
+    bad[bad.length - 40] ^= 0x10;
+    const stored = new DataView(bad.buffer).getUint32(bad.length - 4, true);
+    assert.throws(() => readNgramBinary(bad, 'bad.ngram'), damaged);
+    assert.throws(() => readNgramBinary(bad, 'bad.ngram', { verifiedChecksum: (stored + 1) >>> 0 }), damaged);
+    assert.strictEqual(readNgramBinary(bytes, 'good.ngram').checksum, stored);
+  });
+});
+
 describe('fault injection: gzip streams', () => {
   let dir: string;
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-'))));
