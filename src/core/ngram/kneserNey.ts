@@ -138,7 +138,7 @@ export class KneserNeyTrainer {
     const gram = this.gram;
     const counter = this.counter;
     for (let i = 0; i < length; i++) {
-      gram.copyWithin(0, 1);
+      for (let p = 1; p < N; p++) gram[p - 1] = gram[p];
       gram[N - 1] = ids[i];
       counter.add(gram);
     }
