@@ -12,7 +12,7 @@ import { ADJUSTED, adjustedCounts, FIELDS, FIRST, LAST, SUFFIX, type SuffixOrder
 import { CompactCounts } from './compactCounts';
 import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
-import { radixSortRecords } from './radixSort';
+import { firstDigitBits, radixSortRecords } from './radixSort';
 import { Vocabulary } from './vocabulary';
 
 export const MAX_ORDER = 6;
@@ -233,7 +233,7 @@ export class KneserNeyTrainer {
     for (let k = 2; k <= N; k++) {
       const count = bySuffix[k - 2].count;
       const parentCount = orderCounts[k - 2];
-      const records = trieRecords(bySuffix[k - 2], lower?.trieOf);
+      const records = trieRecords(bySuffix[k - 2], lower?.trieOf, parentCount);
       bySuffix[k - 2] = EMPTY_ORDER; // let it go
       const ngrams = trieOrder(records, count, parentCount, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride);
       const prob = new Float64Array(ngrams.buffer);
@@ -331,18 +331,36 @@ export class KneserNeyTrainer {
 }
 
 /**
- * Order k's n-grams (in suffix order) as T_FIELDS records, still in suffix order, with their
- * suffix's place in order k-1's trie order (`lowerTrieOf` maps the suffix's index in suffix order
- * to it; absent for bigrams, whose suffix is a word id). The suffixes ascend, so it is read in order.
+ * Order k's n-grams (in suffix order) as T_FIELDS records with their suffix's place in order k-1's
+ * trie order (`lowerTrieOf` maps the suffix's index in suffix order to it; absent for bigrams,
+ * whose suffix is a word id, below `parentCount`), put in the order of that place's least
+ * significant digit: the first pass of trieOrder's radix sort, done while the records are made (one
+ * write of each record, not two). The suffixes ascend, so `lowerTrieOf` is read in order.
  */
-function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined): Uint32Array {
+function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined, parentCount: number): Uint32Array {
+  const mask = (1 << firstDigitBits(parentCount)) - 1;
+  const place = new Uint32Array(count);
+  const next = new Uint32Array(mask + 1);
+  for (let j = 0, from = SUFFIX; j < count; j++, from += FIELDS) {
+    const s = g[from];
+    const p = lowerTrieOf ? lowerTrieOf[s] : s;
+    place[j] = p;
+    next[p & mask]++;
+  }
+  let sum = 0;
+  for (let d = 0; d <= mask; d++) {
+    const c = next[d];
+    next[d] = sum;
+    sum += c;
+  }
   const records = new Uint32Array(count * T_FIELDS);
-  for (let j = 0, from = 0, at = 0; j < count; j++, from += FIELDS, at += T_FIELDS) {
-    const s = g[from + SUFFIX];
+  for (let j = 0, from = 0; j < count; j++, from += FIELDS) {
+    const p = place[j];
+    const at = next[p & mask]++ * T_FIELDS;
     records[at + FIRST] = g[from + FIRST];
     records[at + T_INDEX] = j;
     records[at + ADJUSTED] = g[from + ADJUSTED];
-    records[at + SUFFIX] = lowerTrieOf ? lowerTrieOf[s] : s;
+    records[at + SUFFIX] = p;
     records[at + T_WORD] = g[from + LAST];
   }
   return records;
@@ -350,7 +368,7 @@ function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Arr
 
 /**
  * The records of trieRecords in trie order: by first word, then by their suffix's place. Radix
- * sorts by the suffix's place, then stably by the first word (see radixSort.ts); in between, the
+ * sorts by the suffix's place (its digits above the first, which trieRecords sorted by), then stably by the first word (see radixSort.ts); in between, the
  * records come in their suffix's order, so its context's place and its probability are read in
  * order and put in each record.
  */
@@ -365,7 +383,7 @@ function trieOrder(
   lowerProbStride: number,
 ): Uint32Array {
   const spare = new Uint32Array(count * T_FIELDS);
-  const bySuffixPlace = radixSortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount);
+  const bySuffixPlace = radixSortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount, firstDigitBits(parentCount));
   const prob = new Float64Array(bySuffixPlace.buffer);
   for (let i = 0, at = 0; i < count; i++, at += T_FIELDS) {
     const f = bySuffixPlace[at + SUFFIX];
