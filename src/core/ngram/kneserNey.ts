@@ -176,22 +176,22 @@ export class KneserNeyTrainer {
     unigrams[unk] = 0;
     const orderCounts = [V, ...bySuffix.map((o) => o.count)];
 
+    // Per order, its discounts and the discount of an adjusted count a: Dk[min(a, 3)]. Those of
+    // order k ≥ 2 from the counts of counts that trieRecords takes as it reads the adjusted counts.
     const discounts: Discounts[] = [];
     const usedFallback: boolean[] = [];
-    for (let k = 1; k <= N; k++) {
-      const n = [0, 0, 0, 0, 0];
-      if (k === 1) {
-        for (let w = 0; w < V; w++) if (unigrams[w] < 5) n[unigrams[w]]++;
-      } else {
-        const g = bySuffix[k - 2].ngrams;
-        for (let at = ADJUSTED; at < g.length; at += FIELDS) if (g[at] < 5) n[g[at]]++;
-      }
+    const Ds: Float64Array[] = [];
+    const addDiscounts = (k: number, n: number[]) => {
       const d = this.discountsFromCounts(k, n);
       discounts.push(d.discounts);
       usedFallback.push(d.fallback);
+      Ds.push(Float64Array.of(0, d.discounts.d1, d.discounts.d2, d.discounts.d3));
+    };
+    {
+      const n = [0, 0, 0, 0, 0];
+      for (let w = 0; w < V; w++) if (unigrams[w] < 5) n[unigrams[w]]++;
+      addDiscounts(1, n);
     }
-    // Per order, the discount of an adjusted count a: Dk[min(a, 3)].
-    const Ds = discounts.map((d) => Float64Array.of(0, d.d1, d.d2, d.d3));
 
     const orders: NgramOrder[] = [];
     let unigramProb: Float64Array;
@@ -233,8 +233,10 @@ export class KneserNeyTrainer {
     for (let k = 2; k <= N; k++) {
       const count = bySuffix[k - 2].count;
       const parentCount = orderCounts[k - 2];
-      const records = trieRecords(bySuffix[k - 2], lower?.trieOf, parentCount);
+      const countsOfCounts = [0, 0, 0, 0, 0];
+      const records = trieRecords(bySuffix[k - 2], lower?.trieOf, parentCount, countsOfCounts);
       bySuffix[k - 2] = EMPTY_ORDER; // let it go
+      addDiscounts(k, countsOfCounts);
       const ngrams = trieOrder(records, count, parentCount, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride);
       const prob = new Float64Array(ngrams.buffer);
 
@@ -336,8 +338,9 @@ export class KneserNeyTrainer {
  * whose suffix is a word id, below `parentCount`), put in the order of that place's least
  * significant digit: the first pass of trieOrder's radix sort, done while the records are made (one
  * write of each record, not two). The suffixes ascend, so `lowerTrieOf` is read in order.
+ * `countsOfCounts[a]` counts the adjusted counts a < 5 (for the order's discounts).
  */
-function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined, parentCount: number): Uint32Array {
+function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined, parentCount: number, countsOfCounts: number[]): Uint32Array {
   const mask = (1 << firstDigitBits(parentCount)) - 1;
   const place = new Uint32Array(count);
   const next = new Uint32Array(mask + 1);
@@ -357,9 +360,11 @@ function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Arr
   for (let j = 0, from = 0; j < count; j++, from += FIELDS) {
     const p = place[j];
     const at = next[p & mask]++ * T_FIELDS;
+    const a = g[from + ADJUSTED];
+    if (a < 5) countsOfCounts[a]++;
     records[at + FIRST] = g[from + FIRST];
     records[at + T_INDEX] = j;
-    records[at + ADJUSTED] = g[from + ADJUSTED];
+    records[at + ADJUSTED] = a;
     records[at + SUFFIX] = p;
     records[at + T_WORD] = g[from + LAST];
   }
