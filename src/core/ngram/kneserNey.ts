@@ -241,52 +241,68 @@ export class KneserNeyTrainer {
       const prob = new Float64Array(ngrams.buffer);
 
       // Each n-gram's context (w1 … w(k-1)) is the (k-1)-gram with its first word that ends with
-      // its suffix's context (w2 … w(k-1)); contexts come in trie order, as the n-grams do. Per
-      // context: children, denominator Σ a(c·) and γ(c) numerator Σ D(a(c·)).
+      // its suffix's context (w2 … w(k-1)); contexts come in trie order, as the n-grams do, so
+      // each context's children are consecutive: once its run ends, its denominator Σ a(c·) and
+      // γ(c) numerator Σ D(a(c·)) are complete, and its backoff and its children's probabilities
+      // are found while their records are still in the cache.
       const Dk = Ds[k - 1];
-      const context = new Uint32Array(count);
+      const context = new Uint32Array(k < N ? count : 0);
       const childStart = new Uint32Array(parentCount + 1);
-      const denom = new Float64Array(parentCount);
-      const gamma = new Float64Array(parentCount);
       const words = new Uint32Array(count);
       const trieOf = new Uint32Array(k < N ? count : 0);
-      let walk = 0;
-      for (let i = 0; i < count; i++) {
-        const at = i * T_FIELDS;
-        const first = ngrams[at + FIRST];
-        words[i] = ngrams[at + T_WORD];
-        if (k < N) trieOf[ngrams[at + T_INDEX]] = i;
-        let c = first;
-        if (lower) {
-          const t = ngrams[at + T_TARGET];
-          const lg = lower.ngrams;
-          while (walk < parentCount && (lg[walk * T_FIELDS + FIRST] !== first || lg[walk * T_FIELDS + SUFFIX] !== t)) walk++;
-          if (walk === parentCount) throw new Error(`internal error: no context for a ${k}-gram`);
-          c = walk;
-        }
-        context[i] = c;
-        childStart[c + 1]++;
-        const a = ngrams[at + ADJUSTED];
-        denom[c] += a;
-        gamma[c] += Dk[a < 3 ? a : 3];
-      }
-      for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
       const backoff = new Float32Array(parentCount);
-      for (let c = 0; c < parentCount; c++) {
-        gamma[c] = denom[c] > 0 ? gamma[c] / denom[c] : 0;
-        if (gamma[c] > 0) backoff[c] = Math.log10(gamma[c]);
-      }
       const logProb = new Float32Array(count);
       const adjusted = this.keepCounts ? new Uint32Array(count) : undefined;
-      for (let i = 0; i < count; i++) {
-        const c = context[i];
-        const a = ngrams[i * T_FIELDS + ADJUSTED];
-        const at = i * T_PROB_STRIDE + T_PROB;
-        const p = (a - Dk[a < 3 ? a : 3]) / denom[c] + gamma[c] * prob[at];
-        prob[at] = p;
-        logProb[i] = Math.log10(p);
-        if (adjusted) adjusted[i] = a;
+      let walk = 0;
+      let runContext = -1;
+      let runStart = 0;
+      let denom = 0;
+      let gammaNum = 0;
+      for (let i = 0; i <= count; i++) {
+        const at = i * T_FIELDS;
+        let c = -1;
+        if (i < count) {
+          const first = ngrams[at + FIRST];
+          words[i] = ngrams[at + T_WORD];
+          c = first;
+          if (lower) {
+            const t = ngrams[at + T_TARGET];
+            const lg = lower.ngrams;
+            while (walk < parentCount && (lg[walk * T_FIELDS + FIRST] !== first || lg[walk * T_FIELDS + SUFFIX] !== t)) walk++;
+            if (walk === parentCount) throw new Error(`internal error: no context for a ${k}-gram`);
+            c = walk;
+          }
+          if (k < N) {
+            trieOf[ngrams[at + T_INDEX]] = i;
+            context[i] = c;
+          }
+          childStart[c + 1]++;
+        }
+        if (c !== runContext) {
+          if (runContext >= 0) {
+            const gamma = denom > 0 ? gammaNum / denom : 0;
+            if (gamma > 0) backoff[runContext] = Math.log10(gamma);
+            for (let j = runStart; j < i; j++) {
+              const a = ngrams[j * T_FIELDS + ADJUSTED];
+              const pAt = j * T_PROB_STRIDE + T_PROB;
+              const p = (a - Dk[a < 3 ? a : 3]) / denom + gamma * prob[pAt];
+              prob[pAt] = p;
+              logProb[j] = Math.log10(p);
+              if (adjusted) adjusted[j] = a;
+            }
+          }
+          runContext = c;
+          runStart = i;
+          denom = 0;
+          gammaNum = 0;
+        }
+        if (i < count) {
+          const a = ngrams[at + ADJUSTED];
+          denom += a;
+          gammaNum += Dk[a < 3 ? a : 3];
+        }
       }
+      for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
       const parent = orders[k - 2];
       parent.childStart = childStart;
       parent.backoff = backoff;
