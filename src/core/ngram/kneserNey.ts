@@ -10,6 +10,7 @@
 import { LmError } from '../errors';
 import { ADJUSTED, adjustedCounts, FIELDS, FIRST, LAST, SUFFIX, type SuffixOrdered } from './adjustedCounts';
 import { CompactCounts } from './compactCounts';
+import { log10f } from './log10f';
 import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
 import { firstDigitBits, radixSortRecords } from './radixSort';
@@ -281,13 +282,13 @@ export class KneserNeyTrainer {
         if (c !== runContext) {
           if (runContext >= 0) {
             const gamma = denom > 0 ? gammaNum / denom : 0;
-            if (gamma > 0) backoff[runContext] = Math.log10(gamma);
+            if (gamma > 0) backoff[runContext] = log10f(gamma);
             for (let j = runStart; j < i; j++) {
               const a = ngrams[j * T_FIELDS + ADJUSTED];
               const pAt = j * T_PROB_STRIDE + T_PROB;
               const p = (a - Dk[a < 3 ? a : 3]) / denom + gamma * prob[pAt];
               prob[pAt] = p;
-              logProb[j] = Math.log10(p);
+              logProb[j] = log10f(p);
               if (adjusted) adjusted[j] = a;
             }
           }
