@@ -176,7 +176,7 @@ export class TokenHeatmap implements vscode.Disposable {
   wholeTotals(document: vscode.TextDocument, model: LanguageModel): ScoreTotals | undefined {
     const s = this.states.get(document.uri.toString());
     if (!s || !s.whole || s.model !== model || model.server || s.job || s.timer || s.scopeEnd !== document.getText().length) return undefined;
-    return totalsOfScored(s.tokens, s.logProbs, s.ranks, model.bosId, model.unkId);
+    return totalsOfScored(s.tokens, s.logProbs, s.ranks, model.bosId, model.unkId, (i) => s.contexts[i] === i - chunkContextStart(model, i));
   }
 
   isOn(document: vscode.TextDocument): boolean {
