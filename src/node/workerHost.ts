@@ -53,7 +53,8 @@ export async function startEngineWorker(
   const description = await engine.start();
   try {
     const tokenizer = await backend.hostTokenizer(model, options, description);
-    return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine);
+    // A worker thread's messages move the buffers they name; a child process's are serialised.
+    return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine, !runsInNodeProcess(backend));
   } catch (e) {
     void engine.dispose();
     throw e;
