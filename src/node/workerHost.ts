@@ -53,8 +53,13 @@ export async function startEngineWorker(
   const description = await engine.start();
   try {
     const tokenizer = await backend.hostTokenizer(model, options, description);
-    // A worker thread's messages move the buffers they name; a child process's are serialised.
-    return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine, !runsInNodeProcess(backend));
+    // A worker thread's messages move the buffers they name (a child process's are serialised),
+    // and its generations run there, a decode step costing no message between threads.
+    const thread = !runsInNodeProcess(backend);
+    return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine, {
+      transfersRows: thread,
+      generatesInEngine: thread,
+    });
   } catch (e) {
     void engine.dispose();
     throw e;

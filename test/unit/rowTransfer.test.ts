@@ -1,15 +1,17 @@
 /**
- * A decode step through a Node worker thread moves one row to and fro (nextLogProbsInto over the
- * engine protocol) instead of copying the distribution on both sides: the numbers are
- * nextLogProbs', the row the worker writes is the one the host sent, and the host reuses what
- * comes back.
+ * Generation with a model in a Node worker thread: a text prompt's whole generation runs in the
+ * worker (generateInEngine), and a decode step the host drives moves one row to and fro
+ * (nextLogProbsInto over the engine protocol) instead of copying the distribution on both sides:
+ * the numbers are nextLogProbs', the row the worker writes is the one the host sent, and the host
+ * reuses what comes back.
  */
 import * as assert from 'assert';
 import * as path from 'path';
 import { EngineConnection, WorkerLanguageModel } from '../../src/core/engine/engineClient';
 import { EngineServer, describe as describeModel } from '../../src/core/engine/engineServer';
 import type { EngineRequest, EngineResponse } from '../../src/core/engine/protocol';
-import { generate } from '../../src/core/generation';
+import { CancelledError } from '../../src/core/errors';
+import { generate, type Completion } from '../../src/core/generation';
 import type { LanguageModel } from '../../src/core/model';
 import { onnxBackend } from '../../src/node/backends/onnxBackend';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
@@ -73,7 +75,7 @@ describe('decode rows moved between host and worker', function () {
       try {
         const { connection, sent, received, returnedSameRow } = clonedWorker(model);
         await connection.request({ op: 'load', spec: TEST_LOAD_SPEC });
-        const remote = new WorkerLanguageModel(connection, describeModel(model), model.tokenizer, () => undefined, undefined, true);
+        const remote = new WorkerLanguageModel(connection, describeModel(model), model.tokenizer, () => undefined, undefined, { transfersRows: true });
         assert.ok(remote.nextLogProbsInto, 'a channel that moves buffers gives nextLogProbsInto');
         const out = new Float64Array(model.vocabSize);
         const contexts = [[1], [1, 2], [1, 2, 3], [2, 3]].map((c) => c.map((id) => id % model.vocabSize));
@@ -109,23 +111,35 @@ describe('decode rows moved between host and worker', function () {
     });
   }
 
-  it("the product's worker thread: it moves rows, and greedy and sampled generations equal those in this thread, token by token", async () => {
+  it("the product's worker thread: generations run there, and equal those in this thread token by token (text prompts in the worker, tokenized ones step by step with moved rows); the tokens streamed are those streamed here; a cancelled one fails as cancelled", async () => {
     const dir = path.join(ONNX_FIXTURES, 'tiny-llama');
     const local = await loadHuggingFaceFolder(dir, 'llama', { device: 'native' });
     const remote = await startEngineWorker({ backend: onnxBackend, location: dir, name: 'llama' }, { device: 'native' });
     try {
+      assert.ok(remote.generateInEngine, 'a worker thread runs generations');
       assert.ok(remote.nextLogProbsInto, 'a worker thread moves rows');
+      const shown = (cs: Completion[]) => cs.map((c) => [c.text, c.finishReason, c.tokens.map((t) => [t.id, t.text, t.logProb])]);
+      const prompt = 'Once upon a time';
       for (const options of [
         { maxTokens: 12, temperature: 0 },
-        { maxTokens: 12, temperature: 1, seed: 7, numCompletions: 2 },
+        { maxTokens: 12, temperature: 1, seed: 7, numCompletions: 2, topKPerToken: 3 },
+        { maxTokens: 30, temperature: 0.8, seed: 3, stopSequences: ['e'] },
       ]) {
-        const a = await generate(local, 'Once upon a time', options);
-        const b = await generate(remote, 'Once upon a time', options);
+        const streamed: [number, number][] = [];
+        const there = await generate(remote, prompt, options, { onToken: (c, t) => streamed.push([c, t.id]) });
+        const streamedHere: [number, number][] = [];
+        const here = await generate(local, prompt, options, { onToken: (c, t) => streamedHere.push([c, t.id]) });
+        assert.deepStrictEqual(shown(there), shown(here), JSON.stringify(options));
         assert.deepStrictEqual(
-          b.map((c) => c.tokens.map((t) => [t.id, t.logProb])),
-          a.map((c) => c.tokens.map((t) => [t.id, t.logProb])),
+          there.map((c) => c.tokens.map((t) => t.alternatives)),
+          here.map((c) => c.tokens.map((t) => t.alternatives)),
         );
+        assert.deepStrictEqual(streamed, streamedHere);
+        // A tokenized prompt: generate() runs its steps here, each a request with a moved row.
+        const tokens = { text: prompt, tokens: local.tokenizer.encode(prompt, true) };
+        assert.deepStrictEqual(shown(await generate(remote, tokens, options)), shown(await generate(local, tokens, options)));
       }
+      await assert.rejects(generate(remote, prompt, { maxTokens: 5, temperature: 0 }, { signal: { cancelled: true } }), CancelledError);
     } finally {
       remote.dispose();
       await local.dispose();
