@@ -44,6 +44,9 @@ export async function logProbsInChunks(
   await inChunks(model, ids, from, to, options, (part, at) => model.sequenceLogProbs(part, at, options.signal), options.onChunk);
 }
 
+/** Contexts longer than a first piece's usual size are warmed before it (a shorter one costs a piece anyway). */
+const WARM_CONTEXT_OVER = 64;
+
 async function inChunks<R extends Float64Array | SequenceScores>(
   model: LanguageModel,
   ids: readonly number[],
@@ -57,10 +60,21 @@ async function inChunks<R extends Float64Array | SequenceScores>(
   const windowed = model.info.capabilities.context === 'window';
   let size = 64;
   let start = Math.max(from, 1);
+  let warmed = false;
   while (start < to) {
     throwIfCancelled(options.signal);
     let end = Math.min(to, start + size);
     const base = chunkContextStart(model, start);
+    // A long context the cache may not hold (scoring the end of a document after an edit, after a
+    // hover elsewhere) is read first by the model's warm-up, which gives way to other requests
+    // between short passes: otherwise the first piece reads all of it in one request, and a hover
+    // waits for that (drive6: 110 s for ten tokens at the end, a hover 124 s). Once: the pieces
+    // after it extend what the cache holds.
+    if (!warmed && model.warmContext && !model.server && start - base > WARM_CONTEXT_OVER) {
+      await model.warmContext(ids.slice(base, start), options.signal);
+      throwIfCancelled(options.signal);
+    }
+    warmed = true;
     // A window's scores stop where the next window takes over.
     if (windowed) end = Math.min(end, base + model.info.contextLength);
     const t0 = Date.now();

@@ -4,7 +4,8 @@
  * file they are invisible in most editors, make tools take it for binary (SUB ends a file for some
  * Windows tools), and cannot be seen to remove. They are left out of the inserted text and named by
  * their escapes in a notice, which offers the completion with them on the clipboard. Tabs and line
- * breaks are text and stay.
+ * breaks are text and stay; a carriage return without a line feed becomes a line feed (the editor
+ * makes it a line break anyway, drive6 Low 9), and the notice says so.
  */
 import { invisibleEscape, plural } from '../core/numberFormat';
 
@@ -12,20 +13,37 @@ import { invisibleEscape, plural } from '../core/numberFormat';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 
-/** `text` without its control characters, and their escapes in order (\x16, \x03). */
-export function withoutControls(text: string): { text: string; removed: string[] } {
+const LONE_CARRIAGE_RETURN = /\r(?!\n)/g;
+
+/**
+ * `text` without its control characters, their escapes in order (\x16, \x03), and how many lone
+ * carriage returns became line feeds.
+ */
+export function withoutControls(text: string): { text: string; removed: string[]; carriageReturns: number } {
   const removed: string[] = [];
-  const kept = text.replace(CONTROL, (ch) => {
-    removed.push(invisibleEscape(ch) ?? ch);
-    return '';
-  });
-  return { text: kept, removed };
+  let carriageReturns = 0;
+  const kept = text
+    .replace(CONTROL, (ch) => {
+      removed.push(invisibleEscape(ch) ?? ch);
+      return '';
+    })
+    .replace(LONE_CARRIAGE_RETURN, () => {
+      carriageReturns++;
+      return '\n';
+    });
+  return { text: kept, removed, carriageReturns };
 }
 
-/** The notice after an insertion that left control characters out. */
-export function controlsLeftOutMessage(removed: readonly string[]): string {
-  return (
-    `LM: the model generated ${plural(removed.length, 'control character')} (${removed.join(' ')}); ` +
-    `${removed.length === 1 ? 'it was' : 'they were'} left out of the inserted text, which stays plain text.`
-  );
+/** The notice after an insertion that left control characters out or made carriage returns line breaks. */
+export function controlsLeftOutMessage(removed: readonly string[], carriageReturns = 0): string {
+  const left =
+    removed.length > 0
+      ? `${plural(removed.length, 'control character')} (${removed.join(' ')}); ` +
+        `${removed.length === 1 ? 'it was' : 'they were'} left out of the inserted text, which stays plain text`
+      : '';
+  const returns =
+    carriageReturns > 0
+      ? `${plural(carriageReturns, 'carriage return')} (\\r) without a line feed; in the document ${carriageReturns === 1 ? 'it is a line break' : 'each is a line break'}`
+      : '';
+  return `LM: the model generated ${left}${left && returns ? ', and ' : ''}${returns}.`;
 }

@@ -9,7 +9,9 @@ import type { Token } from '../core/model';
 /**
  * Totals of a heat-map's scores of a whole text: position 0 and begin-of-sequence tokens are
  * given, not scored, as in ScoreStream. Undefined while a token is not scored (`scored[i]` 0: a
- * heat-map's rank 0, the status bar's flag).
+ * heat-map's rank 0, the status bar's flag), or when `sameContext(i)` says a score was given
+ * another context than a whole scoring gives it (a heat-map keeps scores after an edit that moved
+ * them into other windows: right for the colours, not the number `lmp score` gives).
  */
 export function totalsOfScored(
   tokens: readonly Token[],
@@ -17,12 +19,13 @@ export function totalsOfScored(
   scored: ArrayLike<number>,
   bosId: number | undefined,
   unkId: number | undefined,
+  sameContext?: (i: number) => boolean,
 ): ScoreTotals | undefined {
   const totals = new ScoreTotals();
   for (let i = 1; i < tokens.length; i++) {
     const id = tokens[i].id;
     if (id === bosId) continue;
-    if (scored[i] === 0) return undefined;
+    if (scored[i] === 0 || (sameContext && !sameContext(i))) return undefined;
     totals.add({ ...tokens[i], logProb: logProbs[i], oov: unkId !== undefined && id === unkId });
   }
   return totals;

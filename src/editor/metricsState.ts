@@ -2,8 +2,18 @@
  * What the document-entropy status bar item is doing, apart from VS Code (vscode/documentMetrics.ts
  * wires it): scoring a text (a job), waiting for a heat-map that scores the same document, or
  * neither; which number it shows, of which text and model; and the item's text. A text is named
- * by a key (document, version, scope), so a cursor move within the same text starts nothing.
+ * by a key (document, version, scope: `textKey`), so a cursor move within the same text starts nothing.
  */
+
+/** The key of a text: `uri@version:scope`, scope `document` or a selection's `start-end` offsets. */
+export function textKey(uri: string, version: number, scope: string): string {
+  return `${uri}@${version}:${scope}`;
+}
+
+/** The key without its version: the same document and scope before and after an edit. */
+function withoutVersion(key: string): string {
+  return key.replace(/@\d+:(?=[^:]*$)/, ':');
+}
 
 /** A scoring run: cancelled when another text, model or setting takes over. */
 export interface MetricsJob {
@@ -39,8 +49,10 @@ export class MetricsState<M> {
     this.waitingKey = undefined;
   }
 
+  /** A run for `key`: the one before stops, and a number of another text goes (`dropIfOtherText`). */
   start(key: string): MetricsJob {
     this.stop();
+    this.dropIfOtherText(key);
     this.job = { cancelled: false, key };
     return this.job;
   }
@@ -85,9 +97,19 @@ export class MetricsState<M> {
     this.current = false;
   }
 
-  /** Another text than the one whose number is shown (another document): its number goes. True when it went. */
+  /**
+   * Another text than the one whose number is shown (another document, the selection instead of
+   * the document or another selection): its number goes, as it is not a number of this text at
+   * all (drive6: a selection's 5.57 shown as the document's "number before the last edit"). The
+   * same document and scope after an edit keep it, marked as of the text before the edit. True
+   * when it went.
+   */
   dropIfOtherText(key: string | undefined): boolean {
     if (this.shownKey === undefined || this.shownKey === key) return false;
+    if (key !== undefined && withoutVersion(this.shownKey) === withoutVersion(key)) {
+      this.current = false;
+      return false;
+    }
     this.number = undefined;
     this.current = false;
     return true;

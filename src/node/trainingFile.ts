@@ -13,9 +13,11 @@ import { fileChunks } from './textFile';
 
 export const TRAINING_CHUNK_BYTES = 4 << 20;
 
+/** Why a file was not trained on: a NUL byte, or not a regular file (a FIFO would block its reader, a device never end). */
+export type SkipReason = 'binary' | 'not a regular file';
+
 export interface TrainedFile {
-  /** A NUL byte, or not a regular file (a FIFO would block its reader, a device never end): skipped. */
-  skipped: boolean;
+  skipped: SkipReason | false;
   /** The file's last tenth (from a line start), which is scored, not trained on. */
   heldOut: string;
 }
@@ -31,13 +33,13 @@ export async function trainOnFile(
   chunkBytes = TRAINING_CHUNK_BYTES,
 ): Promise<TrainedFile> {
   const stat = await fs.promises.stat(file);
-  if (!stat.isFile()) return { skipped: true, heldOut: '' };
+  if (!stat.isFile()) return { skipped: 'not a regular file', heldOut: '' };
   const size = stat.size;
   const mark = heldOutMark(size);
   let lastLineFeed = -1;
   let offset = 0;
   for await (const chunk of chunksUpTo(file, size, chunkBytes)) {
-    if (chunk.indexOf(0) >= 0) return { skipped: true, heldOut: '' };
+    if (chunk.indexOf(0) >= 0) return { skipped: 'binary', heldOut: '' };
     if (offset <= mark) {
       const at = chunk.subarray(0, Math.min(chunk.length, mark - offset + 1)).lastIndexOf(0x0a);
       if (at >= 0) lastLineFeed = offset + at;

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { CancelledError, LmError } from '../core/errors';
 import type { NgramFileMetadata } from '../core/ngram/binaryFormat';
+import type { SkipReason } from './trainingFile';
 import type { FromTrainingWorker, ToTrainingWorker } from './trainingWorker';
 
 export type TrainingResult = Extract<FromTrainingWorker, { type: 'done' }>;
@@ -67,13 +68,13 @@ export class NgramTrainingJob {
   /**
    * Adds a file that the worker reads itself, in chunks: the host never holds its text, and the
    * worker holds one chunk of it and its held-out tenth. Resolves with the tokens counted so far,
-   * and `skipped` for a file with a NUL byte or one that is not a regular file.
+   * and why it was skipped: a NUL byte, or not a regular file.
    */
-  async addFile(file: string, onProgress?: (bytes: number, tokens: number) => void): Promise<{ tokens: number; skipped: boolean }> {
+  async addFile(file: string, onProgress?: (bytes: number, tokens: number) => void): Promise<{ tokens: number; skipped: SkipReason | false }> {
     this.onFileProgress = onProgress;
     try {
       const m = await this.ask({ type: 'file', path: file });
-      return m.type === 'added' ? { tokens: m.tokens, skipped: m.skipped === true } : { tokens: 0, skipped: false };
+      return m.type === 'added' ? { tokens: m.tokens, skipped: m.skipped ?? false } : { tokens: 0, skipped: false };
     } finally {
       this.onFileProgress = undefined;
     }

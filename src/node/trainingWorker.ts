@@ -9,7 +9,7 @@ import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../core/ngram/knes
 import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
 import { addTextToTrainer } from '../core/ngram/textTraining';
 import { scoreText } from '../core/scoring';
-import { trainOnFile } from './trainingFile';
+import { trainOnFile, type SkipReason } from './trainingFile';
 
 export type ToTrainingWorker =
   | { type: 'start'; order: number }
@@ -19,7 +19,7 @@ export type ToTrainingWorker =
   | { type: 'finish'; metadata: NgramFileMetadata };
 
 export type FromTrainingWorker =
-  | { type: 'added'; tokens: number; skipped?: boolean }
+  | { type: 'added'; tokens: number; skipped?: SkipReason | false }
   /** While a file is read: its bytes read so far and the tokens counted so far (not an answer). */
   | { type: 'progress'; bytes: number; tokens: number }
   | { type: 'done'; bytes: Uint8Array; tokens: number; ngrams: number; heldOut: { logProb: number; tokens: number; chars: number } }

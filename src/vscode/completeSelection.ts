@@ -121,7 +121,7 @@ export async function completeInDocument(
     });
   });
   /** The control characters left out of the completion being inserted, and the completion with them. */
-  let controls: { removed: string[]; raw: string } | undefined;
+  let controls: { removed: string[]; carriageReturns: number; raw: string } | undefined;
   let completions: Completion[];
   try {
     completions = await running;
@@ -170,8 +170,8 @@ export async function completeInDocument(
         `Complete Selection: ${w.dropped} incomplete character(s) left out of the completion (byte tokens whose UTF-8 sequence did not complete; decoded as U+FFFD)`,
       );
     const c = withoutControls(w.text);
-    controls = c.removed.length > 0 ? { removed: c.removed, raw: w.text } : undefined;
-    if (controls) log.warn(`Complete Selection: ${c.removed.length} control character(s) left out of the completion: ${c.removed.join(' ')}`);
+    controls = c.removed.length > 0 || c.carriageReturns > 0 ? { removed: c.removed, carriageReturns: c.carriageReturns, raw: w.text } : undefined;
+    if (c.removed.length > 0) log.warn(`Complete Selection: ${c.removed.length} control character(s) left out of the completion: ${c.removed.join(' ')}`);
     return c.text;
   }
 
@@ -193,7 +193,7 @@ export async function completeInDocument(
     if (!ok || document.version === versionBefore) return notInserted('the editor refused the edit (is the document read-only?)', text);
     const end = document.positionAt(document.offsetAt(insertAt) + text.length);
     if (targetEditor) targetEditor.selection = new vscode.Selection(end, end);
-    if (controls) void offerControls(controls.removed, controls.raw);
+    if (controls) void offerControls(controls.removed, controls.carriageReturns, controls.raw);
   }
 }
 
@@ -211,9 +211,9 @@ function previewTail(text: string): string {
 }
 
 /** Control characters were left out of the inserted completion: said, with the completion with them offered for the clipboard. */
-async function offerControls(removed: readonly string[], raw: string): Promise<void> {
-  const copy = 'Copy With Them';
-  const answer = await vscode.window.showInformationMessage(controlsLeftOutMessage(removed), copy);
+async function offerControls(removed: readonly string[], carriageReturns: number, raw: string): Promise<void> {
+  const copy = removed.length > 0 ? 'Copy With Them' : 'Copy As Generated';
+  const answer = await vscode.window.showInformationMessage(controlsLeftOutMessage(removed, carriageReturns), copy);
   if (answer === copy) await vscode.env.clipboard.writeText(raw);
 }
 

@@ -17,7 +17,7 @@ import { CancelledError } from '../core/errors';
 import { scoreText, type ScoreSummary } from '../core/scoring';
 import type { LanguageModel } from '../core/model';
 import { characterCount } from '../core/tokenizers/lineBreaks';
-import { MetricsState } from '../editor/metricsState';
+import { MetricsState, textKey } from '../editor/metricsState';
 import { TextScoresByDocument, planTextScores, scoreTextRanges, textTotals, tokensIn } from '../editor/textScores';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
@@ -45,7 +45,7 @@ export function createDocumentMetrics(
     if (!editor) return undefined;
     const sel = editor.selection;
     const scope = sel.isEmpty ? 'document' : `${editor.document.offsetAt(sel.start)}-${editor.document.offsetAt(sel.end)}`;
-    return `${editor.document.uri.toString()}@${editor.document.version}:${scope}`;
+    return textKey(editor.document.uri.toString(), editor.document.version, scope);
   };
 
   const hide = () => {
@@ -54,10 +54,10 @@ export function createDocumentMetrics(
   };
 
   /** Another document: no number of the previous one beside it until its own arrive. */
-  const stale = () => {
-    if (!state.dropIfOtherText(keyOf(vscode.window.activeTextEditor))) return;
+  const stale = (key: string | undefined) => {
+    if (!state.dropIfOtherText(key)) return;
     item.text = state.text();
-    item.tooltip = 'Bits per character of this document: being computed.';
+    item.tooltip = 'Bits per character of this text: being computed.';
   };
 
   /** Another model than the one whose numbers are shown: no stale number beside its name until its own arrive. */
@@ -87,6 +87,7 @@ export function createDocumentMetrics(
     const cut = text.length > settings.maxChars;
     if (cut) text = text.slice(0, settings.maxChars);
     if (text.trim().length === 0 || looksBinary(text)) return hide();
+    // A number of another text (the selection's, when it was deselected) goes here.
     const mine = state.start(keyOf(editor)!);
     try {
       const model = await models.get();
@@ -206,7 +207,7 @@ export function createDocumentMetrics(
     heatmap.onDidProgress(heatmapMoved),
     item,
     vscode.window.onDidChangeActiveTextEditor(() => {
-      stale();
+      stale(keyOf(vscode.window.activeTextEditor));
       schedule(0);
     }),
     vscode.window.onDidChangeTextEditorSelection((e) => {

@@ -159,7 +159,8 @@ export class TokenHeatmap implements vscode.Disposable {
     const s = this.states.get(document.uri.toString());
     if (!s) return undefined;
     let scored = 0;
-    for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
+    // Scores of the model before a switch are not progress of the new model's run (drive6: 47 % → 14 %).
+    if (s.model === this.models.current) for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
     return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, this.scorable(s)) };
   }
 
@@ -175,7 +176,7 @@ export class TokenHeatmap implements vscode.Disposable {
   wholeTotals(document: vscode.TextDocument, model: LanguageModel): ScoreTotals | undefined {
     const s = this.states.get(document.uri.toString());
     if (!s || !s.whole || s.model !== model || model.server || s.job || s.timer || s.scopeEnd !== document.getText().length) return undefined;
-    return totalsOfScored(s.tokens, s.logProbs, s.ranks, model.bosId, model.unkId);
+    return totalsOfScored(s.tokens, s.logProbs, s.ranks, model.bosId, model.unkId, (i) => s.contexts[i] === i - chunkContextStart(model, i));
   }
 
   isOn(document: vscode.TextDocument): boolean {

@@ -9,10 +9,10 @@ import * as vscode from 'vscode';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 import { CancelledError, LmError } from '../core/errors';
-import { plural } from '../core/numberFormat';
 import { NgramTrainingJob } from '../node/trainingHost';
 import { globProblem } from '../editor/globCheck';
 import { splitHeldOut } from '../editor/heldOut';
+import { skippedFilesNote, type SkippedFile } from '../editor/skippedFiles';
 import { SECTION } from './settings';
 
 const MAX_FILES = 100_000;
@@ -73,7 +73,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
   const name = `${vscode.workspace.name ?? folders[0].name}-${order}gram`.replace(/[^\w.-]+/g, '-');
 
   const started = Date.now();
-  let result: { file: string; tokens: number; ngrams: number; perplexity: number; bitsPerChar: number; skipped: number };
+  let result: { file: string; tokens: number; ngrams: number; perplexity: number; bitsPerChar: number; skipped: SkippedFile[] };
   try {
     result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `LM: training ${name}`, cancellable: true },
@@ -88,7 +88,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
         const stop = token.onCancellationRequested(() => job.cancel());
         try {
           let doneBytes = 0;
-          let skipped = 0;
+          const skipped: SkippedFile[] = [];
           let tokens = 0;
           for (const [i, file] of files.entries()) {
             check();
@@ -110,10 +110,10 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
                 report(bytes);
               });
               tokens = added.tokens;
-              if (added.skipped) skipped++;
+              if (added.skipped) skipped.push({ name: vscode.workspace.asRelativePath(file), reason: added.skipped });
             } else {
               const bytes = await vscode.workspace.fs.readFile(file);
-              if (bytes.indexOf(0) >= 0) skipped++;
+              if (bytes.indexOf(0) >= 0) skipped.push({ name: vscode.workspace.asRelativePath(file), reason: 'binary' });
               else {
                 const split = splitHeldOut(bytes);
                 tokens = await job.add(split.train, split.heldOut);
@@ -129,7 +129,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
             name,
             tokenizer: 'editor',
             order,
-            trainedOn: `${glob} in ${folders.map((f) => f.name).join(', ')} (${files.length - skipped} files)`,
+            trainedOn: `${glob} in ${folders.map((f) => f.name).join(', ')} (${files.length - skipped.length} files)`,
           });
           check();
           const perplexity = done.heldOut.tokens ? Math.exp(-done.heldOut.logProb / done.heldOut.tokens) : NaN;
@@ -166,6 +166,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
   log.info(
     `trained ${name}: ${result.tokens} tokens, ${result.ngrams} n-grams in ${seconds.toFixed(1)} s; held-out perplexity ${result.perplexity.toFixed(1)}`,
   );
+  for (const f of result.skipped) log.info(`training skipped ${f.name}: ${f.reason}`);
   const config = vscode.workspace.getConfiguration(SECTION);
   const target = config.inspect<string>('model')?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await config.update('model', result.file, target);
@@ -173,6 +174,6 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
     ? `held-out perplexity ${result.perplexity.toFixed(1)} per token (${result.bitsPerChar.toFixed(2)} bits/char)`
     : 'no held-out text (files too short to keep a tenth aside)';
   void vscode.window.showInformationMessage(
-    `LM: trained ${name} on ${result.tokens.toLocaleString('en-US')} tokens (${result.ngrams.toLocaleString('en-US')} n-grams) in ${seconds.toFixed(1)} s; ${heldOut}.${result.skipped ? ` ${plural(result.skipped, 'file')} skipped (binary, or not a regular file).` : ''} It is now the active model.`,
+    `LM: trained ${name} on ${result.tokens.toLocaleString('en-US')} tokens (${result.ngrams.toLocaleString('en-US')} n-grams) in ${seconds.toFixed(1)} s; ${heldOut}.${result.skipped.length ? ` ${skippedFilesNote(result.skipped)}` : ''} It is now the active model.`,
   );
 }

@@ -12,8 +12,8 @@ describe('control characters in a completion', () => {
     assert.strictEqual(got.text, "usedho mer appeeddW\n keinire com_'Do\tawTo sWim %rie\r\n");
     assert.deepStrictEqual(got.removed, ['\\x16', '\\x03', '\\x19', '\\x18', '\\x1a', '\\x1e', '\\x13']);
     // DEL and C1 controls too; zero-width and other marks are text a model may mean, and stay.
-    assert.deepStrictEqual(withoutControls('a\u007fb\u0085c\u200bd\u00e9'), { text: 'abc\u200bd\u00e9', removed: ['\\x7f', '\\x85'] });
-    assert.deepStrictEqual(withoutControls('plain text\n'), { text: 'plain text\n', removed: [] });
+    assert.deepStrictEqual(withoutControls('a\u007fb\u0085c\u200bd\u00e9'), { text: 'abc\u200bd\u00e9', removed: ['\\x7f', '\\x85'], carriageReturns: 0 });
+    assert.deepStrictEqual(withoutControls('plain text\n'), { text: 'plain text\n', removed: [], carriageReturns: 0 });
   });
 
   it('the notice names them by their escapes', () => {
@@ -24,6 +24,18 @@ describe('control characters in a completion', () => {
     assert.strictEqual(
       controlsLeftOutMessage(['\\x1a']),
       'LM: the model generated 1 control character (\\x1a); it was left out of the inserted text, which stays plain text.',
+    );
+  });
+
+  it('a carriage return without a line feed becomes one, counted and said (drive6 Low 9: it became a line break unsaid)', () => {
+    assert.deepStrictEqual(withoutControls('one\rtwo\r\nthree\r'), { text: 'one\ntwo\r\nthree\n', removed: [], carriageReturns: 2 });
+    assert.strictEqual(
+      controlsLeftOutMessage([], 1),
+      'LM: the model generated 1 carriage return (\\r) without a line feed; in the document it is a line break.',
+    );
+    assert.strictEqual(
+      controlsLeftOutMessage(['\\x0c'], 2),
+      'LM: the model generated 1 control character (\\x0c); it was left out of the inserted text, which stays plain text, and 2 carriage returns (\\r) without a line feed; in the document each is a line break.',
     );
   });
 });

@@ -13,7 +13,7 @@ import { readFolderFiles } from '../../src/node/neuralLoader';
 import { onnxBackend } from '../../src/node/backends/onnxBackend';
 import { startEngineWorker } from '../../src/node/workerHost';
 import { hoverFactsAt, hoverWarmIds } from '../../src/editor/hoverFacts';
-import { chunkContextStart } from '../../src/editor/chunkedScoring';
+import { chunkContextStart, logProbsInChunks } from '../../src/editor/chunkedScoring';
 import { ONNX_FIXTURES as FIXTURES } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -158,6 +158,30 @@ describe('a transformer warms its cache before the first hover, giving way to ev
       ran.length = 0;
       await lm.nextLogProbs(doc);
       assert.deepStrictEqual(ran, []);
+    } finally {
+      await lm.dispose();
+    }
+  });
+
+  it('scoring the end of a long text the cache does not hold reads its context by warm-up passes first, not in one request (drive6: 110 s, hovers waiting)', async () => {
+    const { lm, ran } = await open('tiny-llama', 16);
+    try {
+      const doc = reference('tiny-llama').input_ids.slice(0, 240);
+      const from = 230;
+      const base = chunkContextStart(lm, from);
+      assert.ok(from - base > 64, `a long context: ${from - base} tokens`);
+      const got = new Float64Array(doc.length - from);
+      await logProbsInChunks(lm, doc, from, doc.length, { onChunk: (start, lp) => got.set(lp, start - from) });
+      assert.ok(Math.max(...ran) <= 16, `no pass over 16 tokens: ${ran.join(', ')}`);
+      assert.strictEqual(
+        ran.reduce((n, t) => n + t, 0),
+        doc.length - base,
+        `each token read once: ${ran.join(', ')}`,
+      );
+      // The same numbers as one cold request.
+      await lm.forgetContext();
+      const cold = await lm.sequenceLogProbs(doc.slice(base), from - base);
+      assert.ok(maxDiff(got, cold) < 1e-5, `${maxDiff(got, cold)} from cold`);
     } finally {
       await lm.dispose();
     }

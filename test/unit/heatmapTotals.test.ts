@@ -10,10 +10,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { LanguageModel } from '../../src/core/model';
 import { scoreText } from '../../src/core/scoring';
-import { scoreInChunks } from '../../src/editor/chunkedScoring';
+import { chunkContextStart, scoreInChunks } from '../../src/editor/chunkedScoring';
 import { heatmapStoppedMessage, scorableTokens, totalsOfScored } from '../../src/editor/heatmapTotals';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { loadModel } from '../../src/node/modelLoader';
+import { planRescore } from '../../src/editor/rescorePlan';
 import { percentDone } from '../../src/vscode/metricsTooltip';
 import { CORPUS, REPO } from './helpers';
 
@@ -22,6 +23,7 @@ async function heatmapOf(model: LanguageModel, text: string, upTo?: number) {
   const tokens = model.tokenizer.encode(text, true, 0);
   const logProbs = new Float64Array(tokens.length);
   const ranks = new Int32Array(tokens.length);
+  const contexts = new Int32Array(tokens.length);
   await scoreInChunks(
     model,
     tokens.map((t) => t.id),
@@ -32,10 +34,11 @@ async function heatmapOf(model: LanguageModel, text: string, upTo?: number) {
       onChunk: (start, r) => {
         logProbs.set(r.logProbs, start);
         ranks.set(r.ranks, start);
+        for (let i = start; i < start + r.logProbs.length; i++) contexts[i] = i - chunkContextStart(model, i);
       },
     },
   );
-  return { tokens, logProbs, ranks };
+  return { tokens, logProbs, ranks, contexts };
 }
 
 async function sameSums(model: LanguageModel, text: string, tolerance: number): Promise<void> {
@@ -80,6 +83,49 @@ describe('the status bar’s number from a heat-map’s scores', function () {
     try {
       assert.ok(lm.tokenizer.encode(text, true).length > 2 * lm.info.contextLength, 'several windows');
       await sameSums(lm, text, 1e-6);
+    } finally {
+      await lm.dispose?.();
+    }
+  });
+
+  it('a heat-map whose scores an edit moved into other windows gives no number (gpt-classics): they are not the ones lmp score sums', async () => {
+    const lm = await loadModel('gpt-classics');
+    try {
+      const sameContext = (contexts: Int32Array) => (i: number) => contexts[i] === i - chunkContextStart(lm, i);
+      const h = await heatmapOf(lm, text);
+      assert.ok(totalsOfScored(h.tokens, h.logProbs, h.ranks, lm.bosId, lm.unkId, sameContext(h.contexts)), 'as scored: a number');
+      // A word typed near the start, the heat-map re-scored as TokenHeatmap.rescore does: one window after the edit.
+      const edited = text.slice(0, 40) + ' indeed' + text.slice(40);
+      const tokens = lm.tokenizer.encode(edited, true, 0);
+      const plan = planRescore(h.tokens, tokens, lm.info.contextLength);
+      assert.ok(plan.shift !== 0 && plan.to < tokens.length, 'tokens moved, and some keep their scores');
+      const logProbs = new Float64Array(tokens.length);
+      const ranks = new Int32Array(tokens.length);
+      const contexts = new Int32Array(tokens.length);
+      for (let i = 0; i < tokens.length; i++) {
+        if (i >= plan.from && i < plan.to) continue;
+        const old = i < plan.from ? i : i + plan.shift;
+        logProbs[i] = h.logProbs[old];
+        ranks[i] = h.ranks[old];
+        contexts[i] = h.contexts[old];
+      }
+      await scoreInChunks(
+        lm,
+        tokens.map((t) => t.id),
+        Math.max(1, plan.from),
+        plan.to,
+        {
+          onChunk: (start, r) => {
+            logProbs.set(r.logProbs, start);
+            ranks.set(r.ranks, start);
+            for (let i = start; i < start + r.logProbs.length; i++) contexts[i] = i - chunkContextStart(lm, i);
+          },
+        },
+      );
+      const kept = totalsOfScored(tokens, logProbs, ranks, lm.bosId, lm.unkId);
+      const own = (await scoreText(lm, edited)).summary;
+      assert.ok(kept && Math.abs(kept.summary(own.chars).logProbNats - own.logProbNats) > 1e-6, 'the kept scores sum to another number');
+      assert.strictEqual(totalsOfScored(tokens, logProbs, ranks, lm.bosId, lm.unkId, sameContext(contexts)), undefined);
     } finally {
       await lm.dispose?.();
     }

@@ -4,7 +4,7 @@
  * item's text (drive-gguf5 Low 5: beside an old number, the heat-map's progress showed nowhere).
  */
 import * as assert from 'assert';
-import { MetricsState, RECOMPUTING_ICON, SHOWN_ICON } from '../../src/editor/metricsState';
+import { MetricsState, RECOMPUTING_ICON, SHOWN_ICON, textKey } from '../../src/editor/metricsState';
 
 describe('the status bar item’s state', () => {
   it('a cursor move within the text being scored, waited for or shown starts nothing; another text, or a forced run, does', () => {
@@ -65,5 +65,20 @@ describe('the status bar item’s state', () => {
     assert.strictEqual(s.number, undefined);
     s.hidden();
     assert.ok(s.wants('a@1:document'), 'hidden: nothing shown');
+  });
+
+  it('a selection’s number is not shown as the document’s, nor another selection’s; the document’s own after an edit is, as of the text before it (drive6)', () => {
+    const uri = 'file:///w/a@b:c.txt';
+    const s = new MetricsState<string>();
+    s.shown(s.start(textKey(uri, 1, '40-90')), 'm', '5.57');
+    s.start(textKey(uri, 1, 'document'));
+    assert.strictEqual(s.text('0%'), `${RECOMPUTING_ICON} … bits/char (0%)`, 'deselected: the run for the document drops the selection’s number');
+    s.shown(s.start(textKey(uri, 1, '40-90')), 'm', '5.57');
+    assert.ok(s.dropIfOtherText(textKey(uri, 1, '40-91')), 'another selection');
+    s.shown(s.start(textKey(uri, 1, 'document')), 'm', '5.65');
+    assert.ok(!s.dropIfOtherText(textKey(uri, 7, 'document')), 'the same document after edits keeps its number');
+    assert.strictEqual(s.text('3%'), `${RECOMPUTING_ICON} 5.65 bits/char (3%)`);
+    assert.ok(!s.current, 'marked as of the text before the edit');
+    assert.ok(s.dropIfOtherText(textKey('file:///w/a@b:d.txt', 7, 'document')), 'another document whose name differs after an @');
   });
 });

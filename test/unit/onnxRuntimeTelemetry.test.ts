@@ -30,7 +30,11 @@ describe('onnxruntime-node telemetry is off (no usage events recorded or queued 
     return r.stdout;
   };
   /** Every file under the temporary home, so that a store the runtime moved elsewhere in it is still seen. */
-  const storeContents = () => fs.readdirSync(home, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
+  const storeContents = () =>
+    fs
+      .readdirSync(home, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath ?? e.path, e.name));
 
   it('a session made with onnxruntime-node as it comes writes the store (the control: this test can see it)', () => {
     inFreshProcess(`

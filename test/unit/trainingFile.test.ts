@@ -6,7 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeNgramBinary } from '../../src/core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
-import { addTextToTrainer } from '../../src/core/ngram/textTraining';
+import { EditorTextFeed, addTextToTrainer } from '../../src/core/ngram/textTraining';
+import { editorPieces } from '../../src/core/tokenizers/pretokenizers';
 import { splitHeldOut } from '../../src/editor/heldOut';
 import { NgramTrainingJob } from '../../src/node/trainingHost';
 import { trainOnFile } from '../../src/node/trainingFile';
@@ -63,7 +64,7 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
     const bytes = new TextEncoder().encode('the cat sat on the mat\n'.repeat(200) + 'x\0y\n');
     const t = trainer();
     const result = await trainOnFile(t, write('late-nul.txt', bytes), undefined, 64);
-    assert.deepStrictEqual(result, { skipped: true, heldOut: '' });
+    assert.deepStrictEqual(result, { skipped: 'binary', heldOut: '' });
     assert.strictEqual(t.tokenCount, 0);
   });
 
@@ -71,10 +72,10 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
     const fifo = path.join(dir, 'pipe.txt');
     execFileSync('mkfifo', [fifo]);
     const t = trainer();
-    assert.deepStrictEqual(await trainOnFile(t, fifo), { skipped: true, heldOut: '' });
+    assert.deepStrictEqual(await trainOnFile(t, fifo), { skipped: 'not a regular file', heldOut: '' });
     const device = path.join(dir, 'zero.txt');
     fs.symlinkSync('/dev/zero', device);
-    assert.deepStrictEqual(await trainOnFile(t, device), { skipped: true, heldOut: '' });
+    assert.deepStrictEqual(await trainOnFile(t, device), { skipped: 'not a regular file', heldOut: '' });
     assert.strictEqual(t.tokenCount, 0);
     // A file appended to while it is read: the bytes written after training reached it are not read.
     const growing = write('growing.txt', new TextEncoder().encode('the cat sat on the mat\n'.repeat(100)));
@@ -100,6 +101,62 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
     }
   });
 
+  it('cuts a line with no line feed before its last piece: the same model, counted as it arrives, not decoded whole at the end', () => {
+    // Runs of spaces before words, tabs, lone CRs, apostrophes, punctuation runs, an emoji, NUL, a long word: where pieces meet.
+    const unit = "It's   a  test,\tof—pieces…  “quoted”\r 🙂x\0y   ,,,  don’t  supercalifragilisticexpialidocious   \t ";
+    const text = unit.repeat(400);
+    const whole = trainer();
+    addTextToTrainer(whole, text, 'editor');
+    const wholeTokens = whole.tokenCount;
+    const wholeBytes = modelBytes(whole);
+    for (const part of [1, 3, 17, 500, 4096]) {
+      const t = trainer();
+      const feed = new EditorTextFeed(t, 64);
+      t.startSentence();
+      let countedEarly = false;
+      for (let i = 0; i < text.length; i += part) {
+        feed.push(text.slice(i, i + part));
+        if (i > text.length / 2) countedEarly ||= t.tokenCount > 0;
+      }
+      assert.ok(countedEarly, `parts of ${part}: tokens counted before the text ended`);
+      feed.end();
+      t.endSentence();
+      assert.strictEqual(t.tokenCount, wholeTokens, `parts of ${part}`);
+      assert.deepStrictEqual(modelBytes(t), wholeBytes, `parts of ${part}`);
+    }
+    // One giant word: nothing to cut at; it is fed whole at the end, with the same counts.
+    const giant = 'x'.repeat(10_000);
+    const g = trainer();
+    const feed = new EditorTextFeed(g, 64);
+    g.startSentence();
+    for (let i = 0; i < giant.length; i += 100) feed.push(giant.slice(i, i + 100));
+    feed.end();
+    g.endSentence();
+    const gw = trainer();
+    addTextToTrainer(gw, giant, 'editor');
+    assert.deepStrictEqual(modelBytes(g), modelBytes(gw));
+  });
+
+  it('a long line cut anywhere gives the pieces of the whole line: random texts of the characters where pieces meet', () => {
+    const alphabet = ['a', 'Z', "'", '’', ' ', ' ', '\t', '\r', ',', '…', '🙂', '𝒜', 'e\u0301', '\0', '9', '\u00a0', '\u2028'];
+    let seed = 7;
+    const random = (n: number) => Math.floor((seed = (seed * 1103515245 + 12345) % 2147483648) / (2147483648 / n));
+    for (let trial = 0; trial < 500; trial++) {
+      let text = '';
+      for (let i = 50 + random(300); i > 0; i--) text += alphabet[random(alphabet.length)];
+      const fed: string[] = [];
+      const feed = new EditorTextFeed({ continueWords: (words: readonly string[]) => fed.push(...words) } as unknown as KneserNeyTrainer, 1 + random(20));
+      const part = 1 + random(9);
+      for (let i = 0; i < text.length; i += part) feed.push(text.slice(i, i + part));
+      feed.end();
+      assert.deepStrictEqual(
+        fed,
+        editorPieces(text.replace(/\0/g, ' ')).map((p) => p.text),
+        JSON.stringify(text),
+      );
+    }
+  });
+
   it('through the worker: a file added by path gives the model and held-out score of its text sent whole', async () => {
     const bytes = awkwardBytes();
     const file = write('worker.txt', bytes);
@@ -117,7 +174,7 @@ describe('workspace training reads a file in chunks (trainingFile)', function ()
     assert.ok(a.heldOut.tokens > 0);
     assert.strictEqual(progress[progress.length - 1], bytes.length);
     const binary = new NgramTrainingJob(3);
-    assert.deepStrictEqual(await binary.addFile(write('bin.txt', new Uint8Array([65, 0, 66]))), { tokens: 0, skipped: true });
+    assert.deepStrictEqual(await binary.addFile(write('bin.txt', new Uint8Array([65, 0, 66]))), { tokens: 0, skipped: 'binary' });
     binary.cancel();
   });
 });

@@ -35,30 +35,63 @@ export function addTextToTrainer(trainer: KneserNeyTrainer, text: string, kind: 
 }
 
 /**
+ * UTF-16 units after a piece that can change where it ends: a word goes on through an apostrophe
+ * and a letter (up to 3 units, the letter astral), a run of spaces and a lone CR look at the one
+ * character after them (up to 2).
+ */
+const LOOKAHEAD = 4;
+
+/**
  * Feeds a text that arrives in parts (a large file read chunk by chunk) to the trainer's open
- * sentence. It cuts only after a line feed, where no editor piece spans the cut, so the pieces are
- * those of the whole text; what follows the last line feed waits for the next part.
+ * sentence. It cuts after a line feed, where no editor piece spans the cut, so the pieces are those
+ * of the whole text; what follows the last line feed waits for the next part. A line longer than
+ * `longLine` characters (a file with no line feed at all) is cut before its last pieces: those
+ * that end `LOOKAHEAD` units before the end end where they would in the whole text, so the text
+ * waiting stays bounded and the counts stay exact.
  */
 export class EditorTextFeed {
   private carry = '';
+  /** The carry's length at which a long line is cut next (doubled when it held one piece, so a giant word is not re-read per part). */
+  private cutAt: number;
 
-  constructor(private readonly trainer: KneserNeyTrainer) {}
+  constructor(
+    private readonly trainer: KneserNeyTrainer,
+    private readonly longLine = 1 << 16,
+  ) {
+    this.cutAt = longLine;
+  }
 
   push(text: string): void {
     const lf = text.lastIndexOf('\n');
     // A part without a line feed only grows what waits (no flattening of a long line per part).
     if (lf < 0) {
       this.carry += text;
+      if (this.carry.length > this.cutAt) this.cutLongLine();
       return;
     }
     this.continue(this.carry + text.slice(0, lf + 1));
     this.carry = text.slice(lf + 1);
+    this.cutAt = this.longLine;
   }
 
   /** The text is complete: what waits is its last line. */
   end(): void {
     if (this.carry) this.continue(this.carry);
     this.carry = '';
+  }
+
+  private cutLongLine(): void {
+    const pieces = editorPieces(this.carry.replace(/\0/g, ' '));
+    // The pieces fed end at least LOOKAHEAD characters before the end: what follows decides a piece only that far (below).
+    let keep = pieces.length - 1;
+    while (keep > 0 && this.carry.length - pieces[keep].start < LOOKAHEAD) keep--;
+    if (keep === 0) {
+      this.cutAt = this.carry.length * 2;
+      return;
+    }
+    this.trainer.continueWords(pieces.slice(0, keep).map((p) => p.text));
+    this.carry = this.carry.slice(pieces[keep].start);
+    this.cutAt = this.longLine;
   }
 
   private continue(text: string): void {
