@@ -14,7 +14,9 @@ import { argmax } from '../src/core/distribution';
 import { generate } from '../src/core/generation';
 import { graphExternalData } from '../src/node/externalData';
 import { optOutOfOnnxRuntimeTelemetry } from '../src/node/onnxRuntimeTelemetry';
-import { chooseFolderGraph, graphForRuntime, loadHuggingFaceFolder } from '../src/node/neuralLoader';
+import { lowerPriority } from '../src/node/engineService';
+import { loadModel } from '../src/node/modelLoader';
+import { chooseFolderGraph, graphForRuntime } from '../src/node/neuralLoader';
 import type { Dtype } from '../src/core/neural/onnxVariants';
 
 export type RunnerKind = 'engine' | 'bare' | 'tjs';
@@ -80,22 +82,28 @@ function wasmOrt(): Ort {
   return ort;
 }
 
-/** The engine as the extension runs it: prefill through nextLogProbs, decode through generate (sampler included). */
+/**
+ * The engine as the extension runs it: the model in the engine's worker thread (as the model
+ * service loads it, with its resource limits), this thread the host with the tokenizer; prefill
+ * through nextLogProbs, decode through generate on the host as Complete Selection runs it (each
+ * step a request to the worker; sampler included).
+ */
 async function engine(s: RunnerSetup): Promise<Loaded> {
-  const lm = await loadHuggingFaceFolder(s.dir, 'bench', { device: s.runtime, threads: 1, dtype: { setting: s.dtype } });
+  const lm = await loadModel(s.dir, undefined, { device: s.runtime, threads: 1, inWorker: true, dtype: { setting: s.dtype } });
+  if (!lm.forgetContext) throw new Error('the engine in its worker forgets no context: the prefill would not be a full one');
   const ids = s.prompt.ids;
   return {
-    runner: `engine, ${s.runtime}`,
+    runner: `engine, ${s.runtime} (worker thread)`,
     async prefill(round) {
       // A full prefill: the cache of the last run forgotten (it shares all but the last token).
       const context = [...ids.slice(0, -1), 100 + round];
-      await lm.forgetContext();
+      await lm.forgetContext!();
       const a = clocks();
       await lm.nextLogProbs(context);
       return since(a, ids.length);
     },
     async decode() {
-      await lm.forgetContext();
+      await lm.forgetContext!();
       let first: ReturnType<typeof clocks> | undefined;
       const [c] = await generate(lm, s.prompt.text, { maxTokens: s.decode, temperature: 0 }, { onToken: () => (first ??= clocks()) });
       const tokens = c.tokens.map((t) => t.id);
@@ -218,6 +226,10 @@ async function transformersJs(s: RunnerSetup): Promise<Loaded> {
 }
 
 export const LOADERS: Record<RunnerKind, (s: RunnerSetup) => Promise<Loaded>> = { engine, bare, tjs: transformersJs };
+
+// Every runner at the priority the engine's worker thread gives itself (engineWorker.ts), so that
+// on a shared machine none of them gives way to other work more than the others.
+lowerPriority();
 
 let loaded: Loaded | undefined;
 const send = (m: FromRunner) => process.send!(m);

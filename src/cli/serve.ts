@@ -43,7 +43,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   noteModelWarning(model);
   if (options.concurrency > 1 && (model.info.backend === 'onnx' || model.info.backend === 'gguf')) {
     // Measured (hostile G5, docs/BENCHMARKS.md): with one cache two long completions at once took 45× (GGUF) and 12× (ONNX)
-    // the time of one after the other; the side cache (cacheLanes.ts) holds only about 1,024 tokens.
+    // the time of one after the other; the side cache (cacheLanes.ts) holds only SIDE_LANE_TOKENS.
     options.log(
       `--concurrency ${options.concurrency} with a model computed here: it keeps two caches (a window, and a side one of about ${SIDE_LANE_TOKENS} tokens), so two completions at once run about as fast as one after the other only while one of them (prompt and output) fits in the side one; longer ones, or more than two at once, run their whole prompt again at each step, many times slower than 1, which runs them one after the other`,
     );

@@ -15,8 +15,14 @@
  * start, runs on the lane used least recently instead: from then on each of the two has a lane.
  */
 
-/** Tokens of the side lane: about an inline completion's prompt (4,000 characters), a hover's few lines, and much less memory than a window. */
-export const SIDE_LANE_TOKENS = 1024;
+/**
+ * Tokens of the side lane: an inline completion's prompt or a hover's window (4,000 characters,
+ * `lmPlayground.contextChars`) at two characters a token, and much less memory than a window.
+ * At 1,024 a SmolLM2 tokenizer's 4,000 characters (about 1,450 tokens of English prose) did not
+ * fit: the hover warm-up after every edit ran on the main lane and threw the document away, so
+ * the status bar's next ten tokens read 7,700 again (drive7: three minutes on a 135M GGUF).
+ */
+export const SIDE_LANE_TOKENS = 2048;
 
 export type Lane = 'main' | 'side';
 

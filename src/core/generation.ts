@@ -153,6 +153,7 @@ export async function generate(
       );
     return model.server.generate(prompt, options, hooks);
   }
+  if (model.generateInEngine && typeof input === 'string') return model.generateInEngine(input, options, hooks);
   const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, true) : input.tokens;
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);

@@ -1,6 +1,7 @@
 /** What every language model in the product offers: a tokenizer and next-token distributions. */
 import type { BackendCapabilities } from './backends/capabilities';
 import type { CancelSignal } from './errors';
+import type { Completion, GenerationHooks, GenerationOptions } from './generation';
 import type { ModelInside } from './inside/modelInside';
 import type { NgramTrace } from './ngram/backoffTrace';
 import type { ServerModel } from './remote/serverModel';
@@ -143,6 +144,12 @@ export interface LanguageModel {
    * tokenizer is the server's; its token-level methods refuse with a message saying so.
    */
   readonly server?: ServerModel;
+  /**
+   * Runs a whole generation where the model runs (an engine worker thread), with the loop of
+   * generate() there: the same completions and tokens, streamed to `hooks.onToken`, without a
+   * round trip between threads at every step. generate() hands it text prompts.
+   */
+  generateInEngine?(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]>;
   dispose?(): void;
 }
 

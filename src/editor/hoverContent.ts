@@ -10,7 +10,7 @@ import type { NgramTrace } from '../core/ngram/backoffTrace';
 import { orderPhrase, traceRows } from '../playground/ngramTraceView';
 import type { WordPart } from './wordView';
 import { wordLogProb } from './wordView';
-import { escapeMarkdown, inlineCode } from './markdownText';
+import { escapeMarkdown, inlineCode, tableCell } from './markdownText';
 
 export interface HoverFacts {
   /** The (first) token's id: the alternatives mark it. */
@@ -113,7 +113,7 @@ export function hoverMarkdown(
   }
   // The alternatives side by side, likeliest first: two rows, however many there are.
   if (r.alternatives.length > 0) {
-    const labels = r.alternatives.map((a) => `${inlineCode(visibleToken(a.text))}${a.id === r.id ? ' ◀' : ''}`);
+    const labels = r.alternatives.map((a) => `${tableCell(inlineCode(visibleToken(a.text)))}${a.id === r.id ? ' ◀' : ''}`);
     md += `| ${r.bytes ? 'alternatives for its first byte' : 'alternatives'} | ${labels.join(' | ')} |\n|---|${'---:|'.repeat(labels.length)}\n`;
     const about = r.entropy !== undefined ? `entropy ${formatBits(r.entropy / Math.LN2)}` : `the server's top ${r.alternatives.length}`;
     md += `| p (${about}) | ${r.alternatives.map((a) => formatProbability(Math.exp(a.logProb))).join(' | ')} |\n`;

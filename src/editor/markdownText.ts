@@ -16,3 +16,8 @@ export function escapeMarkdown(s: string): string {
 export function inlineCode(s: string): string {
   return '` ' + s.replace(/`/g, 'ˋ') + ' `';
 }
+
+/** A table cell's content: a pipe, even inside a code span, ends the cell unless escaped (GFM; drive7: a token with `|` broke the alternatives table). */
+export function tableCell(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { setImmediate as turn } from 'timers/promises';
 import { Worker } from 'worker_threads';
 import { LmError } from '../core/errors';
-import { arpaWords, writeArpa } from '../core/ngram/arpaWriter';
+import { arpaWords, writeArpa, writeArpaSections, type ArpaWords } from '../core/ngram/arpaWriter';
 import type { OrderReady } from '../core/ngram/kneserNey';
 import type { NgramModel, NgramOrder } from '../core/ngram/ngramModel';
 import type { Vocabulary } from '../core/ngram/vocabulary';
@@ -22,6 +22,8 @@ export class PipelinedArpa {
   private readonly chunks: Uint8Array[] = [];
   private finished: Error | null | undefined;
   private wake: (() => void) | undefined;
+  /** The words' spelling, made once for the worker and this thread's section. */
+  private words: ArpaWords | undefined;
 
   /** Starts the worker now, so that its start-up overlaps the counting. */
   constructor(
@@ -51,7 +53,8 @@ export class PipelinedArpa {
         this.close();
         return;
       }
-      worker.postMessage({ type: 'start', words: arpaWords(this.vocab), counts: [...counts], sections: [1, N - 1] } satisfies ToArpaSectionWorker);
+      this.words = arpaWords(this.vocab);
+      worker.postMessage({ type: 'start', words: this.words, counts: [...counts], sections: [1, N - 1] } satisfies ToArpaSectionWorker);
     }
     if (k === N) return;
     // Section k+1 walks order k's child ranges only if it is the worker's.
@@ -71,7 +74,9 @@ export class PipelinedArpa {
       // worker has sent is passed on between this thread's chunks.
       const own: Uint8Array[] = [];
       let next = 0;
-      for (const chunk of writeArpa(model, [model.order, model.order])) {
+      const N = model.order;
+      const words = this.words ?? arpaWords(model.vocab);
+      for (const chunk of writeArpaSections(words, model.orders, model.counts, [N, N])) {
         own.push(chunk);
         await turn();
         while (next < this.chunks.length) yield this.take(next++);

@@ -26,6 +26,16 @@ export interface EngineWorkerOptions {
   process?: EngineProcessOptions;
 }
 
+/**
+ * The V8 heap of the engine's worker thread: a young generation of up to 96 MiB (a worker's
+ * default is 48). Each decode step of a large model leaves megabytes of dead KV-cache arrays
+ * (the runtime's outputs) and little else; with the default, processes on a loaded machine fell
+ * now and then into full collections every half second (the tokenizer's 22 MB heap marked each
+ * time, 2–6 ms of the GC's helper threads per token), with 96 MiB none did in the runs measured
+ * (docs/BENCHMARKS.md). The young generation grows to it only when it needs to.
+ */
+export const ENGINE_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 96 };
+
 /** Whether the backend's models run in a child process rather than a worker thread. */
 export function runsInNodeProcess(backend: ModelBackend): boolean {
   return backend.capabilities.placements.includes('node-process');
@@ -53,7 +63,13 @@ export async function startEngineWorker(
   const description = await engine.start();
   try {
     const tokenizer = await backend.hostTokenizer(model, options, description);
-    return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine);
+    // A worker thread's messages move the buffers they name (a child process's are serialised),
+    // and its generations run there, a decode step costing no message between threads.
+    const thread = !runsInNodeProcess(backend);
+    return new WorkerLanguageModel(engine, description, tokenizer, () => void engine.dispose(), engine, {
+      transfersRows: thread,
+      generatesInEngine: thread,
+    });
   } catch (e) {
     void engine.dispose();
     throw e;
@@ -65,7 +81,7 @@ function spawnEngineWorker(events: EngineWorkerEvents, options: EngineWorkerOpti
   optOutOfOnnxRuntimeTelemetry();
   const worker = new Worker(options.script ?? path.join(__dirname, 'engineWorker.js'), {
     workerData: options.workerData,
-    resourceLimits: options.resourceLimits,
+    resourceLimits: options.resourceLimits ?? ENGINE_WORKER_LIMITS,
   });
   let failure: Error | undefined;
   worker.on('message', (res: EngineResponse) => events.message(res));

@@ -223,7 +223,9 @@ export function createDocumentMetrics(
     vscode.workspace.onDidCloseTextDocument((d) => kept.dropDocument(d.uri.toString())),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
-      kept.clear();
+      // The kept scores stay: they are of a model and a text, and a setting that changes the model
+      // makes another (onDidChangeModel drops them). Toggling ghost text threw away minutes of a
+      // large model's scores (drive7).
       schedule(0, true);
     }),
     models.onDidChangeModel((model) => {

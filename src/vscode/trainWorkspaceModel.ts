@@ -95,9 +95,11 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
             const report = (bytes: number) => {
               const elapsed = (Date.now() - started) / 1000;
               const at = doneBytes + bytes;
+              // The first moments' rate says little (drive7: "about 80615 s left" for a second).
+              const settled = elapsed >= 3 || at >= totalBytes * 0.05;
               const eta = at > 0 ? (elapsed / at) * (totalBytes - at) : 0;
               progress.report({
-                message: `${i + 1} of ${files.length} files · ${tokens.toLocaleString('en-US')} tokens · about ${Math.ceil(eta)} s left`,
+                message: `${i + 1} of ${files.length} files · ${tokens.toLocaleString('en-US')} tokens · ${settled ? `about ${Math.ceil(eta)} s left` : 'estimating the time left'}`,
                 increment: totalBytes ? ((bytes - reported) / totalBytes) * 80 : bytes === sizes[i] ? 80 / files.length : 0,
               });
               reported = bytes;

@@ -61,6 +61,13 @@ describe('n-gram training from bytes, on two threads', () => {
       const parallel = Buffer.concat(chunks).toString('utf8');
       assert.strictEqual(parallel, Buffer.concat([...writeArpa(model)]).toString('utf8'));
       assert.strictEqual(parallel, arpaText(one.build().model));
+      // The big file first: the worker's first batch is a short piece of it, the rest of its chunk the next.
+      const reversed = [files[1], files[0]];
+      const oneReversed = trainer();
+      for (const f of reversed) addTextToTrainer(oneReversed, fs.readFileSync(f, 'utf8'), 'whitespace');
+      const twoReversed = trainer();
+      await countFilesInWorker(twoReversed, reversed, path.join(__dirname, '..', '..', 'src', 'node', 'tokenizeWorker.js'));
+      assert.strictEqual(arpaText(twoReversed.build().model), arpaText(oneReversed.build().model));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -214,6 +214,14 @@ describe('the hover', () => {
     assert.ok(md.includes('rank **1,234** of 41,038'), md);
   });
 
+  it('keeps the alternatives table whole when a token holds a pipe (drive7: the table fell apart into raw Markdown)', () => {
+    const md = hoverMarkdown({ ...facts, alternatives: [{ id: 7, text: ' |', logProb: Math.log(0.2) }, ...facts.alternatives.slice(1)] });
+    const header = md.split('\n').find((l) => l.startsWith('| alternatives'))!;
+    // Cells split at pipes not escaped: the label, two alternatives and the empty ends.
+    assert.strictEqual(header.split(/(?<!\\)\|/).length, 2 + 1 + facts.alternatives.length, header);
+    assert.ok(header.includes('` ␣\\| `'), header);
+  });
+
   it("says which context it was given, and gives the heat-map's own line where its numbers differ", () => {
     const md = hoverMarkdown(
       { ...facts, context: { tokens: 97, whole: false } },

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { radixSortRecords } from '../../src/core/ngram/radixSort';
+import { firstDigitBits, radixSortRecords } from '../../src/core/ngram/radixSort';
 import { xorshift32 } from './helpers';
 
 /** The records as arrays, sorted stably by field `key` the plain way (Array.prototype.sort is stable). */
@@ -37,6 +37,24 @@ describe('radixSortRecords', () => {
       const spare = new Uint32Array(records.length);
       const sorted = radixSortRecords(records, spare, count, stride, key, limit);
       assert.ok(sorted === records || sorted === spare);
+      assert.deepStrictEqual(rows(sorted, count, stride), want);
+    });
+  }
+
+  for (const limit of [2049, 75_491, 1_026_228]) {
+    it(`finishes a sort below ${limit} whose first digit was sorted by already (sortedBits)`, () => {
+      const stride = 8;
+      const count = 20_000;
+      const next = xorshift32(limit);
+      const records = new Uint32Array(count * stride);
+      for (let i = 0; i < records.length; i++) records[i] = next();
+      for (let i = 0; i < count; i++) records[i * stride + 3] = next() % Math.min(limit, count >> 1);
+      const want = expected(records, count, stride, 3);
+      // The first digit's order, as trieRecords makes it: stably by the key's low bits.
+      const low = (1 << firstDigitBits(limit)) - 1;
+      const byLow = rows(records, count, stride).sort((a, b) => (a[3] & low) - (b[3] & low));
+      const first = Uint32Array.from(byLow.flat());
+      const sorted = radixSortRecords(first, new Uint32Array(first.length), count, stride, 3, limit, firstDigitBits(limit));
       assert.deepStrictEqual(rows(sorted, count, stride), want);
     });
   }

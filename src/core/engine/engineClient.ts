@@ -9,6 +9,7 @@
  * most one piece instead of a whole document.
  */
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
+import type { Completion, GenerationHooks, GenerationOptions } from '../generation';
 import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, ModelDescription, OpRequest, OpResult } from './protocol';
 
@@ -117,9 +118,16 @@ export class WorkerLanguageModel implements LanguageModel {
   private backgroundLane: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
+  /** The row a decode step moves to the worker and gets back (nextLogProbsInto); absent while a step has it. */
+  private spareRow: Float64Array | undefined;
+
   /**
    * `release` frees the model and its worker (cooperatively: never while a run is in progress);
-   * `supervisor` is there when a stopped worker restarts by itself.
+   * `supervisor` is there when a stopped worker restarts by itself. `transfersRows`: the channel
+   * moves buffers named in a request's transfer list (a Node worker thread; not a webview's
+   * relay, whose messages are serialised), so that decode steps pass one row to and fro.
+   * `generatesInEngine`: generate() runs text prompts' generations in the worker (its `generate`
+   * operation), a step there costing no message to and fro.
    */
   constructor(
     private readonly channel: EngineChannel,
@@ -127,6 +135,7 @@ export class WorkerLanguageModel implements LanguageModel {
     readonly tokenizer: Tokenizer,
     private readonly release: () => void,
     readonly supervisor?: EngineHealthSource,
+    { transfersRows = false, generatesInEngine = false }: { transfersRows?: boolean; generatesInEngine?: boolean } = {},
   ) {
     const {
       vocabSize: _v,
@@ -154,6 +163,30 @@ export class WorkerLanguageModel implements LanguageModel {
         return this.channel.request({ op: 'warmContext', ids: [...ids] }, signal);
       };
     }
+    if (transfersRows) {
+      this.nextLogProbsInto = async (context, out, signal) => {
+        if (out.length !== this.vocabSize) throw new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.vocabSize}`);
+        if (signal?.cancelled || this.disposed) throw new CancelledError();
+        // A row lost with a failed step (it stayed in the worker) is replaced by a new one.
+        const row = this.spareRow ?? new Float64Array(this.vocabSize);
+        this.spareRow = undefined;
+        const { logProbs } = await this.channel.request({ op: 'nextLogProbs', context: [...context], row }, signal, undefined, [row.buffer as ArrayBuffer]);
+        out.set(logProbs);
+        if (logProbs.length === this.vocabSize) this.spareRow = logProbs;
+      };
+    }
+    if (generatesInEngine) {
+      this.generateInEngine = async (prompt, options, hooks) => {
+        if (hooks.signal?.cancelled || this.disposed) throw new CancelledError();
+        const onToken = hooks.onToken;
+        const { completions } = await this.channel.request(
+          { op: 'generate', prompt, options },
+          hooks.signal,
+          onToken && ((p) => p.tokens.forEach((t) => onToken(p.completion, t))),
+        );
+        return completions;
+      };
+    }
     if (forgetContext) {
       this.forgetContext = async () => {
         if (this.disposed) return;
@@ -164,6 +197,12 @@ export class WorkerLanguageModel implements LanguageModel {
 
   /** Present when the worker's model has it. */
   readonly forgetContext?: () => Promise<void>;
+
+  /** Present with `generatesInEngine`. */
+  readonly generateInEngine?: (prompt: string, options: GenerationOptions, hooks: GenerationHooks) => Promise<Completion[]>;
+
+  /** Present when the channel moves buffers (`transfersRows`). */
+  readonly nextLogProbsInto?: (context: readonly number[], out: Float64Array, signal?: CancelSignal) => Promise<void>;
 
   /** Present when the worker's model has it. */
   readonly warmContext?: (ids: readonly number[], signal?: CancelSignal) => Promise<WarmResult>;

@@ -52,7 +52,16 @@ export class EngineServer {
           break;
         }
         case 'nextLogProbs': {
-          const logProbs = await this.loaded().model.nextLogProbs(req.context, signal);
+          const m = this.loaded().model;
+          const row = req.row;
+          if (row?.length === m.vocabSize) {
+            // The caller's buffer, written and moved back: no copy of the row on either side.
+            if (m.nextLogProbsInto) await m.nextLogProbsInto(req.context, row, signal);
+            else row.set(await m.nextLogProbs(req.context, signal));
+            this.post({ id: req.id, ok: true, op: 'nextLogProbs', result: { logProbs: row } }, [row.buffer as ArrayBuffer]);
+            break;
+          }
+          const logProbs = await m.nextLogProbs(req.context, signal);
           reply('nextLogProbs', { logProbs: copy(logProbs) });
           break;
         }

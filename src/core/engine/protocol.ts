@@ -77,7 +77,12 @@ export interface GeneratePartial {
 /** Every operation: what its request carries and what its result is. */
 export interface EngineOps {
   load: { request: { spec: LoadSpec }; result: { model: ModelDescription } };
-  nextLogProbs: { request: { context: number[] }; result: { logProbs: Float64Array } };
+  /**
+   * `row`: a buffer of vocabSize entries moved to the worker (a Node worker thread's transfer list),
+   * which writes the distribution into it and moves it back as `logProbs`: a decode loop then
+   * passes one buffer to and fro instead of a new copy of 49,152 float64s each way every step.
+   */
+  nextLogProbs: { request: { context: number[]; row?: Float64Array }; result: { logProbs: Float64Array } };
   sequenceLogProbs: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array } };
   sequenceScores: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array; ranks: Int32Array } };
   /** Generation in the worker, tokens streamed back as partial responses (the playground). */

@@ -271,6 +271,8 @@ export class OnnxCausalLm implements LanguageModel {
   private readonly insideOutputs: InsideOutputs;
   /** The outputs an ordinary step reads: the others (the inside's) are left in the runtime. */
   private readonly stepOutputs: string[];
+  /** The cache's inputs in the order of a past's tensors (layer by layer, key then value): named once, not at every step. */
+  private readonly pastNames: string[];
   private lensWeights: LensWeights | undefined;
 
   private constructor(
@@ -287,6 +289,7 @@ export class OnnxCausalLm implements LanguageModel {
     this.tokenizer = new LfTokenizer(fileTokenizer);
     this.insideOutputs = readInsideOutputs(session.outputNames, graph.layers);
     this.stepOutputs = ['logits', ...graph.presentNames.flatMap((n) => [n.key, n.value])];
+    this.pastNames = Array.from({ length: 2 * config.layers }, (_, i) => `past_key_values.${i >> 1}.${i & 1 ? 'value' : 'key'}`);
     const views = insideViews(this.insideOutputs);
     this.unkId = fileTokenizer.unkId;
     this.chunk = Math.max(1, options.prefillChunk ?? PREFILL_CHUNK);
@@ -458,11 +461,8 @@ export class OnnxCausalLm implements LanguageModel {
     }
     if (this.graph.logitsToKeep) feeds[this.graph.logitsToKeep] = new this.ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
     if (this.graph.hasUseCacheBranch) feeds.use_cache_branch = new this.ort.Tensor('bool', [pastLength > 0], [1]);
-    for (let l = 0; l < this.config.layers; l++) {
-      feeds[`past_key_values.${l}.key`] = past[2 * l];
-      feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
-    }
-    const out = await this.session.run(feeds, [...this.stepOutputs, ...extraOutputs]);
+    for (let i = 0; i < this.pastNames.length; i++) feeds[this.pastNames[i]] = past[i];
+    const out = await this.session.run(feeds, extraOutputs.length ? [...this.stepOutputs, ...extraOutputs] : this.stepOutputs);
     const present: Tensor[] = [];
     for (const names of this.graph.presentNames) present.push(out[names.key], out[names.value]);
     const logits = out.logits as Tensor;

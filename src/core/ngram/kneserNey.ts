@@ -10,9 +10,10 @@
 import { LmError } from '../errors';
 import { ADJUSTED, adjustedCounts, FIELDS, FIRST, LAST, SUFFIX, type SuffixOrdered } from './adjustedCounts';
 import { CompactCounts } from './compactCounts';
+import { log10f } from './log10f';
 import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
-import { radixSortRecords } from './radixSort';
+import { firstDigitBits, radixSortRecords } from './radixSort';
 import { Vocabulary } from './vocabulary';
 
 export const MAX_ORDER = 6;
@@ -138,7 +139,7 @@ export class KneserNeyTrainer {
     const gram = this.gram;
     const counter = this.counter;
     for (let i = 0; i < length; i++) {
-      gram.copyWithin(0, 1);
+      for (let p = 1; p < N; p++) gram[p - 1] = gram[p];
       gram[N - 1] = ids[i];
       counter.add(gram);
     }
@@ -176,22 +177,22 @@ export class KneserNeyTrainer {
     unigrams[unk] = 0;
     const orderCounts = [V, ...bySuffix.map((o) => o.count)];
 
+    // Per order, its discounts and the discount of an adjusted count a: Dk[min(a, 3)]. Those of
+    // order k ≥ 2 from the counts of counts that trieRecords takes as it reads the adjusted counts.
     const discounts: Discounts[] = [];
     const usedFallback: boolean[] = [];
-    for (let k = 1; k <= N; k++) {
-      const n = [0, 0, 0, 0, 0];
-      if (k === 1) {
-        for (let w = 0; w < V; w++) if (unigrams[w] < 5) n[unigrams[w]]++;
-      } else {
-        const g = bySuffix[k - 2].ngrams;
-        for (let at = ADJUSTED; at < g.length; at += FIELDS) if (g[at] < 5) n[g[at]]++;
-      }
+    const Ds: Float64Array[] = [];
+    const addDiscounts = (k: number, n: number[]) => {
       const d = this.discountsFromCounts(k, n);
       discounts.push(d.discounts);
       usedFallback.push(d.fallback);
+      Ds.push(Float64Array.of(0, d.discounts.d1, d.discounts.d2, d.discounts.d3));
+    };
+    {
+      const n = [0, 0, 0, 0, 0];
+      for (let w = 0; w < V; w++) if (unigrams[w] < 5) n[unigrams[w]]++;
+      addDiscounts(1, n);
     }
-    // Per order, the discount of an adjusted count a: Dk[min(a, 3)].
-    const Ds = discounts.map((d) => Float64Array.of(0, d.d1, d.d2, d.d3));
 
     const orders: NgramOrder[] = [];
     let unigramProb: Float64Array;
@@ -233,58 +234,76 @@ export class KneserNeyTrainer {
     for (let k = 2; k <= N; k++) {
       const count = bySuffix[k - 2].count;
       const parentCount = orderCounts[k - 2];
-      const records = trieRecords(bySuffix[k - 2], lower?.trieOf);
+      const countsOfCounts = [0, 0, 0, 0, 0];
+      const records = trieRecords(bySuffix[k - 2], lower?.trieOf, parentCount, countsOfCounts);
       bySuffix[k - 2] = EMPTY_ORDER; // let it go
+      addDiscounts(k, countsOfCounts);
       const ngrams = trieOrder(records, count, parentCount, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride);
       const prob = new Float64Array(ngrams.buffer);
 
       // Each n-gram's context (w1 … w(k-1)) is the (k-1)-gram with its first word that ends with
-      // its suffix's context (w2 … w(k-1)); contexts come in trie order, as the n-grams do. Per
-      // context: children, denominator Σ a(c·) and γ(c) numerator Σ D(a(c·)).
+      // its suffix's context (w2 … w(k-1)); contexts come in trie order, as the n-grams do, so
+      // each context's children are consecutive: once its run ends, its denominator Σ a(c·) and
+      // γ(c) numerator Σ D(a(c·)) are complete, and its backoff and its children's probabilities
+      // are found while their records are still in the cache.
       const Dk = Ds[k - 1];
-      const context = new Uint32Array(count);
+      const context = new Uint32Array(k < N ? count : 0);
       const childStart = new Uint32Array(parentCount + 1);
-      const denom = new Float64Array(parentCount);
-      const gamma = new Float64Array(parentCount);
       const words = new Uint32Array(count);
       const trieOf = new Uint32Array(k < N ? count : 0);
-      let walk = 0;
-      for (let i = 0; i < count; i++) {
-        const at = i * T_FIELDS;
-        const first = ngrams[at + FIRST];
-        words[i] = ngrams[at + T_WORD];
-        if (k < N) trieOf[ngrams[at + T_INDEX]] = i;
-        let c = first;
-        if (lower) {
-          const t = ngrams[at + T_TARGET];
-          const lg = lower.ngrams;
-          while (walk < parentCount && (lg[walk * T_FIELDS + FIRST] !== first || lg[walk * T_FIELDS + SUFFIX] !== t)) walk++;
-          if (walk === parentCount) throw new Error(`internal error: no context for a ${k}-gram`);
-          c = walk;
-        }
-        context[i] = c;
-        childStart[c + 1]++;
-        const a = ngrams[at + ADJUSTED];
-        denom[c] += a;
-        gamma[c] += Dk[a < 3 ? a : 3];
-      }
-      for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
       const backoff = new Float32Array(parentCount);
-      for (let c = 0; c < parentCount; c++) {
-        gamma[c] = denom[c] > 0 ? gamma[c] / denom[c] : 0;
-        if (gamma[c] > 0) backoff[c] = Math.log10(gamma[c]);
-      }
       const logProb = new Float32Array(count);
       const adjusted = this.keepCounts ? new Uint32Array(count) : undefined;
-      for (let i = 0; i < count; i++) {
-        const c = context[i];
-        const a = ngrams[i * T_FIELDS + ADJUSTED];
-        const at = i * T_PROB_STRIDE + T_PROB;
-        const p = (a - Dk[a < 3 ? a : 3]) / denom[c] + gamma[c] * prob[at];
-        prob[at] = p;
-        logProb[i] = Math.log10(p);
-        if (adjusted) adjusted[i] = a;
+      let walk = 0;
+      let runContext = -1;
+      let runStart = 0;
+      let denom = 0;
+      let gammaNum = 0;
+      for (let i = 0; i <= count; i++) {
+        const at = i * T_FIELDS;
+        let c = -1;
+        if (i < count) {
+          const first = ngrams[at + FIRST];
+          words[i] = ngrams[at + T_WORD];
+          c = first;
+          if (lower) {
+            const t = ngrams[at + T_TARGET];
+            const lg = lower.ngrams;
+            while (walk < parentCount && (lg[walk * T_FIELDS + FIRST] !== first || lg[walk * T_FIELDS + SUFFIX] !== t)) walk++;
+            if (walk === parentCount) throw new Error(`internal error: no context for a ${k}-gram`);
+            c = walk;
+          }
+          if (k < N) {
+            trieOf[ngrams[at + T_INDEX]] = i;
+            context[i] = c;
+          }
+          childStart[c + 1]++;
+        }
+        if (c !== runContext) {
+          if (runContext >= 0) {
+            const gamma = denom > 0 ? gammaNum / denom : 0;
+            if (gamma > 0) backoff[runContext] = log10f(gamma);
+            for (let j = runStart; j < i; j++) {
+              const a = ngrams[j * T_FIELDS + ADJUSTED];
+              const pAt = j * T_PROB_STRIDE + T_PROB;
+              const p = (a - Dk[a < 3 ? a : 3]) / denom + gamma * prob[pAt];
+              prob[pAt] = p;
+              logProb[j] = log10f(p);
+              if (adjusted) adjusted[j] = a;
+            }
+          }
+          runContext = c;
+          runStart = i;
+          denom = 0;
+          gammaNum = 0;
+        }
+        if (i < count) {
+          const a = ngrams[at + ADJUSTED];
+          denom += a;
+          gammaNum += Dk[a < 3 ? a : 3];
+        }
       }
+      for (let c = 0; c < parentCount; c++) childStart[c + 1] += childStart[c];
       const parent = orders[k - 2];
       parent.childStart = childStart;
       parent.backoff = backoff;
@@ -331,18 +350,39 @@ export class KneserNeyTrainer {
 }
 
 /**
- * Order k's n-grams (in suffix order) as T_FIELDS records, still in suffix order, with their
- * suffix's place in order k-1's trie order (`lowerTrieOf` maps the suffix's index in suffix order
- * to it; absent for bigrams, whose suffix is a word id). The suffixes ascend, so it is read in order.
+ * Order k's n-grams (in suffix order) as T_FIELDS records with their suffix's place in order k-1's
+ * trie order (`lowerTrieOf` maps the suffix's index in suffix order to it; absent for bigrams,
+ * whose suffix is a word id, below `parentCount`), put in the order of that place's least
+ * significant digit: the first pass of trieOrder's radix sort, done while the records are made (one
+ * write of each record, not two). The suffixes ascend, so `lowerTrieOf` is read in order.
+ * `countsOfCounts[a]` counts the adjusted counts a < 5 (for the order's discounts).
  */
-function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined): Uint32Array {
+function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined, parentCount: number, countsOfCounts: number[]): Uint32Array {
+  const mask = (1 << firstDigitBits(parentCount)) - 1;
+  const place = new Uint32Array(count);
+  const next = new Uint32Array(mask + 1);
+  for (let j = 0, from = SUFFIX; j < count; j++, from += FIELDS) {
+    const s = g[from];
+    const p = lowerTrieOf ? lowerTrieOf[s] : s;
+    place[j] = p;
+    next[p & mask]++;
+  }
+  let sum = 0;
+  for (let d = 0; d <= mask; d++) {
+    const c = next[d];
+    next[d] = sum;
+    sum += c;
+  }
   const records = new Uint32Array(count * T_FIELDS);
-  for (let j = 0, from = 0, at = 0; j < count; j++, from += FIELDS, at += T_FIELDS) {
-    const s = g[from + SUFFIX];
+  for (let j = 0, from = 0; j < count; j++, from += FIELDS) {
+    const p = place[j];
+    const at = next[p & mask]++ * T_FIELDS;
+    const a = g[from + ADJUSTED];
+    if (a < 5) countsOfCounts[a]++;
     records[at + FIRST] = g[from + FIRST];
     records[at + T_INDEX] = j;
-    records[at + ADJUSTED] = g[from + ADJUSTED];
-    records[at + SUFFIX] = lowerTrieOf ? lowerTrieOf[s] : s;
+    records[at + ADJUSTED] = a;
+    records[at + SUFFIX] = p;
     records[at + T_WORD] = g[from + LAST];
   }
   return records;
@@ -350,7 +390,7 @@ function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Arr
 
 /**
  * The records of trieRecords in trie order: by first word, then by their suffix's place. Radix
- * sorts by the suffix's place, then stably by the first word (see radixSort.ts); in between, the
+ * sorts by the suffix's place (its digits above the first, which trieRecords sorted by), then stably by the first word (see radixSort.ts); in between, the
  * records come in their suffix's order, so its context's place and its probability are read in
  * order and put in each record.
  */
@@ -365,7 +405,7 @@ function trieOrder(
   lowerProbStride: number,
 ): Uint32Array {
   const spare = new Uint32Array(count * T_FIELDS);
-  const bySuffixPlace = radixSortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount);
+  const bySuffixPlace = radixSortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount, firstDigitBits(parentCount));
   const prob = new Float64Array(bySuffixPlace.buffer);
   for (let i = 0, at = 0; i < count; i++, at += T_FIELDS) {
     const f = bySuffixPlace[at + SUFFIX];

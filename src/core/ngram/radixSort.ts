@@ -9,36 +9,100 @@
 /** Bits per pass at most: 2^11 buckets, one cache line being filled in each, fit the L2 cache. */
 const MAX_DIGIT_BITS = 11;
 
+/** Bits of the keys below `limit`. */
+export function keyBits(limit: number): number {
+  return limit <= 1 ? 0 : 32 - Math.clz32(limit - 1);
+}
+
+/** The bits of the first pass (the least significant digit) of a sort of keys below `limit`. */
+export function firstDigitBits(limit: number): number {
+  const bits = keyBits(limit);
+  return bits === 0 ? 0 : Math.ceil(bits / Math.ceil(bits / MAX_DIGIT_BITS));
+}
+
 /**
  * Sorts the first `count` records of `stride` fields in `records` by field `key` (values below
  * `limit`), stably; `spare` (at least as long) takes the passes in turn. Returns the array that
- * holds the sorted records: `records` or `spare`.
+ * holds the sorted records: `records` or `spare`. `sortedBits`: the records are sorted by the
+ * key's bits below this already (a first pass done while the records were made), the passes sort
+ * by the bits above.
  */
-export function radixSortRecords(records: Uint32Array, spare: Uint32Array, count: number, stride: number, key: number, limit: number): Uint32Array {
-  const bits = limit <= 1 ? 0 : 32 - Math.clz32(limit - 1);
+export function radixSortRecords(
+  records: Uint32Array,
+  spare: Uint32Array,
+  count: number,
+  stride: number,
+  key: number,
+  limit: number,
+  sortedBits = 0,
+): Uint32Array {
+  const bits = Math.max(0, keyBits(limit) - sortedBits);
   const passes = Math.ceil(bits / MAX_DIGIT_BITS);
   if (passes === 0) return records;
   const digitBits = Math.ceil(bits / passes);
   const mask = (1 << digitBits) - 1;
-  const next = new Uint32Array(mask + 1);
+  // The digits' counts of the next pass are taken while this pass moves the records (its key is at
+  // hand): one read of the records per pass, not two.
+  let counts = new Uint32Array(mask + 1);
+  let nextCounts = new Uint32Array(mask + 1);
+  for (let i = 0, at = key; i < count; i++, at += stride) counts[(records[at] >>> sortedBits) & mask]++;
   let from = records;
   let to = spare;
-  for (let p = 0, shift = 0; p < passes; p++, shift += digitBits) {
-    next.fill(0);
-    for (let i = 0, at = key; i < count; i++, at += stride) next[(from[at] >>> shift) & mask]++;
+  for (let p = 0, shift = sortedBits; p < passes; p++, shift += digitBits) {
     let sum = 0;
     for (let d = 0; d <= mask; d++) {
-      const c = next[d];
-      next[d] = sum;
+      const c = counts[d];
+      counts[d] = sum;
       sum += c;
     }
-    for (let i = 0, at = 0; i < count; i++, at += stride) {
-      let place = next[(from[at + key] >>> shift) & mask]++ * stride;
-      for (let f = at, end = at + stride; f < end; f++) to[place++] = from[f];
-    }
+    const nextShift = p + 1 < passes ? shift + digitBits : 32;
+    nextCounts.fill(0);
+    movePass(from, to, count, stride, key, shift, nextShift, mask, counts, nextCounts);
     const t = from;
     from = to;
     to = t;
+    const c = counts;
+    counts = nextCounts;
+    nextCounts = c;
   }
   return from;
+}
+
+/**
+ * One pass: each record to the place its digit (key >>> shift) gives, counting the next pass's
+ * digit (key >>> nextShift; none when nextShift is 32). The copy is written out for the record
+ * sizes that the training uses, so that it is no inner loop.
+ */
+function movePass(
+  from: Uint32Array,
+  to: Uint32Array,
+  count: number,
+  stride: number,
+  key: number,
+  shift: number,
+  nextShift: number,
+  mask: number,
+  place: Uint32Array,
+  nextCounts: Uint32Array,
+): void {
+  const last = nextShift === 32;
+  for (let i = 0, at = 0; i < count; i++, at += stride) {
+    const k = from[at + key];
+    if (!last) nextCounts[(k >>> nextShift) & mask]++;
+    let o = place[(k >>> shift) & mask]++ * stride;
+    switch (stride) {
+      case 8:
+        to[o] = from[at];
+        to[o + 1] = from[at + 1];
+        to[o + 2] = from[at + 2];
+        to[o + 3] = from[at + 3];
+        to[o + 4] = from[at + 4];
+        to[o + 5] = from[at + 5];
+        to[o + 6] = from[at + 6];
+        to[o + 7] = from[at + 7];
+        break;
+      default:
+        for (let f = at, end = at + stride; f < end; f++) to[o++] = from[f];
+    }
+  }
 }

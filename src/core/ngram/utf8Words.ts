@@ -9,12 +9,22 @@ export class Utf8Words {
   private bytes = new Uint8Array(1 << 16);
   private start = new Uint32Array(1024);
   /** Slot → word id + 1 (0 = empty). */
-  private table = new Uint32Array(1 << 12);
+  private table: Uint32Array;
   private known = 0;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly encoder = new TextEncoder();
 
-  constructor(readonly vocab: Vocabulary) {
+  /**
+   * `expectedWords`: about how many distinct words will come (the table starts with room for
+   * them instead of growing to them, each time hashing every word again).
+   */
+  constructor(
+    readonly vocab: Vocabulary,
+    expectedWords = 0,
+  ) {
+    let slots = 1 << 12;
+    while (slots < 2 * expectedWords) slots <<= 1;
+    this.table = new Uint32Array(slots);
     for (const w of vocab.allWords()) this.remember(this.encoder.encode(w), 0);
   }
 
