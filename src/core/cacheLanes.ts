@@ -12,7 +12,8 @@
  * That rule keeps a long sequence nobody asks for any more (the last completion of `lmp serve`)
  * while two new requests taking turns throw each other out of the other lane at every step. So a
  * request that takes up the sequence the last eviction threw away, when neither lane holds its
- * start, runs on the lane used least recently instead: from then on each of the two has a lane.
+ * start, runs on the lane used least recently instead: from then on each of the two has a lane;
+ * unless the sequence it throws away is more than STALE_LOSS_RATIO times the other lane's.
  */
 
 /**
@@ -25,6 +26,9 @@
 export const SIDE_LANE_TOKENS = 2048;
 
 export type Lane = 'main' | 'side';
+
+/** How much longer than the other lane's sequence the least recently used lane's may be for the taking-turns rule to throw it away. */
+const STALE_LOSS_RATIO = 3;
 
 /** What running a request on one lane costs, in tokens. */
 export interface LaneCost {
@@ -49,12 +53,15 @@ export class LaneChooser {
 
   /** The lane for `tokens` (the sequence as the caller stores it), given what each lane would cost. */
   choose(tokens: readonly number[], main: LaneCost, side: LaneCost | undefined): Lane {
-    const lane =
-      side && main.lost > 0 && side.lost > 0 && this.evicted && startsWith(tokens, this.evicted)
-        ? this.used.side < this.used.main
-          ? 'side'
-          : 'main'
-        : chooseLane(main, side);
+    let lane = chooseLane(main, side);
+    if (side && main.lost > 0 && side.lost > 0 && this.evicted && startsWith(tokens, this.evicted)) {
+      const stale: Lane = this.used.side < this.used.main ? 'side' : 'main';
+      const [lost, kept] = stale === 'main' ? [main.lost, side.lost] : [side.lost, main.lost];
+      // Not when that throws away a sequence many times longer than the other lane's: an editor's
+      // document (7,700 tokens) that the status bar asks for at every edit, against hover windows
+      // of 1,500 taking turns in the side lane (drive8: minutes for the next number, 5 edits of 11).
+      if (lost <= STALE_LOSS_RATIO * kept) lane = stale;
+    }
     this.used[lane] = ++this.clock;
     return lane;
   }

@@ -92,15 +92,27 @@ describe('the lane rule: the cache where tokens run now plus cached tokens throw
     // The main lane holds an old long sequence; a new request takes the side lane, another throws it out.
     assert.strictEqual(lanes.choose([1, 2, 3], { run: 3, lost: 600 }, { run: 3, lost: 500 }), 'side');
     lanes.threwAway([9, 9]);
-    assert.strictEqual(lanes.choose([4, 5, 6], { run: 3, lost: 600 }, { run: 3, lost: 3 }), 'side');
+    assert.strictEqual(lanes.choose([4, 5, 6], { run: 3, lost: 600 }, { run: 3, lost: 300 }), 'side');
     lanes.threwAway([1, 2, 3]);
     // The first one again, one token on: the cost rule would throw the second out; the main lane, unused longest, goes instead.
-    assert.strictEqual(lanes.choose([1, 2, 3, 7], { run: 4, lost: 600 }, { run: 4, lost: 3 }), 'main');
+    assert.strictEqual(lanes.choose([1, 2, 3, 7], { run: 4, lost: 600 }, { run: 4, lost: 300 }), 'main');
     // A request that extends a lane stays the cost rule's.
     lanes.threwAway([4, 5, 6]);
     assert.strictEqual(lanes.choose([4, 5, 6, 8], { run: 4, lost: 4 }, { run: 1, lost: 0 }), 'side');
     // Otherwise the cost rule (a tie: the main lane).
     assert.strictEqual(lanes.choose([5, 5], { run: 2, lost: 4 }, { run: 2, lost: 4 }), 'main');
+  });
+
+  it('keeps a document many times longer than the side lane’s sequence when hover windows take turns (drive8)', () => {
+    const lanes = new LaneChooser();
+    // The status bar's 7,700-token document on the main lane; the window at the end warmed on the side lane.
+    assert.strictEqual(lanes.choose([1, 2], { run: 7700, lost: 0 }, { run: 7700, lost: 0 }), 'main');
+    assert.strictEqual(lanes.choose([3, 4], { run: 1450, lost: 7700 }, { run: 1450, lost: 0 }), 'side');
+    // A hover in the middle throws the end's window out of the side lane.
+    assert.strictEqual(lanes.choose([5, 6], { run: 1500, lost: 7700 }, { run: 1500, lost: 1450 }), 'side');
+    lanes.threwAway([3, 4]);
+    // Typing at the end: the end's window again, a few tokens on. The main lane is used least recently, but its document stays.
+    assert.strictEqual(lanes.choose([3, 4, 7], { run: 1455, lost: 7700 }, { run: 1455, lost: 1500 }), 'side');
   });
 });
 
