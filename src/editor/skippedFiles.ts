@@ -5,10 +5,13 @@
  */
 import { plural } from '../core/numberFormat';
 
+/** Why a file was not trained on: a NUL byte, or not a regular file (a FIFO would block its reader, a device never end). */
+export type SkipReason = 'binary' | 'not a regular file';
+
 export interface SkippedFile {
   /** As the workspace names it (relative path). */
   name: string;
-  reason: 'binary' | 'not a regular file';
+  reason: SkipReason;
 }
 
 const NAMED = 3;

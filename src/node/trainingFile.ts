@@ -9,12 +9,10 @@ import * as fs from 'fs';
 import type { KneserNeyTrainer } from '../core/ngram/kneserNey';
 import { EditorTextFeed } from '../core/ngram/textTraining';
 import { heldOutMark, heldOutStart } from '../editor/heldOut';
+import type { SkipReason } from '../editor/skippedFiles';
 import { fileChunks } from './textFile';
 
 export const TRAINING_CHUNK_BYTES = 4 << 20;
-
-/** Why a file was not trained on: a NUL byte, or not a regular file (a FIFO would block its reader, a device never end). */
-export type SkipReason = 'binary' | 'not a regular file';
 
 export interface TrainedFile {
   skipped: SkipReason | false;

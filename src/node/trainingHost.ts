@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { CancelledError, LmError } from '../core/errors';
 import type { NgramFileMetadata } from '../core/ngram/binaryFormat';
-import type { SkipReason } from './trainingFile';
+import type { SkipReason } from '../editor/skippedFiles';
 import type { FromTrainingWorker, ToTrainingWorker } from './trainingWorker';
 
 export type TrainingResult = Extract<FromTrainingWorker, { type: 'done' }>;

@@ -9,7 +9,8 @@ import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../core/ngram/knes
 import { NgramLanguageModel } from '../core/ngram/ngramLanguageModel';
 import { addTextToTrainer } from '../core/ngram/textTraining';
 import { scoreText } from '../core/scoring';
-import { trainOnFile, type SkipReason } from './trainingFile';
+import type { SkipReason } from '../editor/skippedFiles';
+import { trainOnFile } from './trainingFile';
 
 export type ToTrainingWorker =
   | { type: 'start'; order: number }
