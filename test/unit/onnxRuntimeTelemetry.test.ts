@@ -8,8 +8,10 @@ import { ONNX_FIXTURES } from './helpers';
 
 /**
  * Where onnxruntime-node keeps its telemetry (its device id and the events queued for upload): under
- * $XDG_CACHE_HOME, else ~/.cache. The fresh processes get both pointing into a temporary folder (CI
- * sets XDG_CACHE_HOME elsewhere: with HOME alone the control found nothing there).
+ * $XDG_CACHE_HOME, else ~/.cache. The runtime records nothing when the environment names a CI
+ * service (CI, GITHUB_ACTIONS, TF_BUILD, JENKINS_URL, ... : the project's CI sets one, and the
+ * control found no store there), so the fresh processes get a user's environment: PATH, and a home
+ * and cache in a temporary folder, nothing else.
  */
 const telemetryStore = (home: string) => path.join(home, '.cache', 'Microsoft', 'DeveloperTools', '.onnxruntime');
 
@@ -23,8 +25,7 @@ describe('onnxruntime-node telemetry is off (no usage events recorded or queued 
 
   /** Runs `script` in a fresh Node process whose home is the temporary folder, without the variable; returns what it printed. */
   const inFreshProcess = (script: string): string => {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') };
-    delete env[ORT_TELEMETRY_VARIABLE];
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') };
     const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 100_000 });
     assert.strictEqual(r.status, 0, `the process failed:\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
