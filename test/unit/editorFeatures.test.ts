@@ -17,7 +17,7 @@ import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { NgramTrainingJob } from '../../src/node/trainingHost';
 import { ngramFromBytes } from '../../src/core/ngram/ngramFromBytes';
 import { splitHeldOut } from '../../src/editor/heldOut';
-import { REPO } from './helpers';
+import { ONNX_FIXTURES, REPO } from './helpers';
 
 const TEXT =
   'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n' +
@@ -184,6 +184,48 @@ describe('inline completion engine', function () {
     assert.ok(plain);
     const repeated = await engine.suggest(request('the mouse ate', { doc: 'b', after: plain.text + ' and more' }), never);
     assert.strictEqual(repeated, undefined);
+  });
+
+  it('shows in ghost text only what Complete Selection would insert: no control characters, no broken bytes, a lone \\r as a line break (drive8)', async () => {
+    const llama = await loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'tiny-llama', { device: 'native', dtype: { setting: 'fp32' } });
+    try {
+      const ids = (text: string) => llama.tokenizer.encode(text, false).map((t) => t.id);
+      /** The token whose bytes are `b` alone (the tokenizer's byte fallback). */
+      const byte = (b: number) => {
+        for (let id = 0; id < llama.vocabSize; id++) {
+          const bytes = llama.tokenizer.tokenBytes!(id);
+          if (bytes.length === 1 && bytes[0] === b) return id;
+        }
+        throw new Error(`no token for the byte 0x${b.toString(16)}`);
+      };
+      // What a random-weights byte-level model generates (drive8): SYN inside a word, the first byte
+      // of a three-byte character that never completes, then a carriage return with no line feed.
+      const script = (tail: number[]) => [...ids(' mou'), byte(0x16), ...ids('se ate'), ...tail, ...ids(' the cheese')];
+      const scripted = (tail: number[]): LanguageModel => {
+        const next = script(tail);
+        let step = 0;
+        const nextLogProbs = async () => {
+          const row = new Float64Array(llama.vocabSize).fill(-Infinity);
+          row[step < next.length ? next[step++] : llama.eosId!] = 0;
+          return row;
+        };
+        return Object.create(llama, {
+          nextLogProbs: { value: nextLogProbs },
+          nextLogProbsInto: { value: undefined },
+          warmContext: { value: undefined },
+          generateInEngine: { value: undefined },
+        }) as LanguageModel;
+      };
+      const suggest = (tail: number[]) =>
+        new InlineCompletionEngine(
+          async () => scripted(tail),
+          () => ({ ...options, maxWords: 0, maxTokens: 40 }),
+        ).suggest(request('A story.', { manual: true }), never);
+      assert.strictEqual((await suggest([byte(0xe2)]))?.text, ' mouse ate the cheese', 'the SYN and the unfinished character are left out');
+      assert.strictEqual((await suggest([byte(0x0d)]))?.text, ' mouse ate', 'the lone carriage return ends the line');
+    } finally {
+      llama.dispose?.();
+    }
   });
 });
 
