@@ -9,43 +9,10 @@ CACHE_DIR="${LMP_CACHE_DIR:-$HOME/.cache/lm-playground}"
 CS_DIR="$CACHE_DIR/code-server-$CODE_SERVER_VERSION"
 MARKER="$CS_DIR/.installed"
 
-# Another apt-get or dpkg (e.g. a provisioning beside this one) may hold the package locks: wait
-# for it, up to APT_LOCK_WAIT seconds, instead of failing at once. apt-get waits for the dpkg lock
-# itself (DPkg::Lock::Timeout) but not for the lists lock of `apt-get update`: that one is retried.
-APT_LOCK_WAIT=600
-APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock)
-apt_get() {
-  local deadline=$((SECONDS + APT_LOCK_WAIT)) said='' rc err
-  err=$(mktemp)
-  while true; do
-    if [ -z "$said" ] && command -v fuser >/dev/null && fuser -s "${APT_LOCKS[@]}" 2>/dev/null; then
-      echo "setup-e2e: another apt-get or dpkg holds the package lock; waiting for it (up to $APT_LOCK_WAIT s)"
-      said=1
-    fi
-    rc=0
-    apt-get -o DPkg::Lock::Timeout=$((deadline > SECONDS ? deadline - SECONDS : 0)) "$@" 2>"$err" || rc=$?
-    if [ "$rc" -ne 0 ] && grep -q 'Could not get lock' "$err" && [ "$SECONDS" -lt "$deadline" ]; then
-      [ -n "$said" ] || echo "setup-e2e: another apt-get or dpkg holds the package lock; waiting for it (up to $APT_LOCK_WAIT s)"
-      said=1
-      sleep 2
-      continue
-    fi
-    cat "$err" >&2
-    rm -f "$err"
-    return "$rc"
-  done
-}
-
-need_pkgs=()
-for pkg in chromium ripgrep libkrb5-dev pkg-config libsecret-1-dev libx11-dev libxkbfile-dev; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
-done
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  echo "setup-e2e: installing Debian packages: ${need_pkgs[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt_get update -qq
-  apt_get install -y -qq "${need_pkgs[@]}" >/dev/null
-fi
+SETUP_NAME=setup-e2e
+# shellcheck source=scripts/debianPackages.sh
+source "$(dirname "$0")/debianPackages.sh"
+ensure_debian_packages chromium ripgrep libkrb5-dev pkg-config libsecret-1-dev libx11-dev libxkbfile-dev
 
 if [ -f "$MARKER" ]; then
   echo "setup-e2e: code-server $CODE_SERVER_VERSION already installed in $CS_DIR"
