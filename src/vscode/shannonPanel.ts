@@ -259,8 +259,11 @@ export class ShannonGamePanel implements vscode.Disposable {
     if (!game) return view;
     const chars = characters(game);
     const visible = visibleText(game);
+    const passage = PASSAGES.findIndex((p) => p.title === game.title);
     view.game = {
+      id: game.id,
       title: game.title,
+      source: passage >= 0 ? `passage:${passage}` : 'editor',
       alphabet: game.alphabet,
       window: game.window,
       symbols: [...makeAlphabet(game.alphabet, game.text).symbols],

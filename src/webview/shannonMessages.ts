@@ -15,7 +15,11 @@ export interface PlayedRow {
 
 export interface ShannonView {
   game?: {
+    /** Changes with each new game. */
+    id: string;
     title: string;
+    /** Which of `sources` it was started from ('editor' for a file or selection). */
+    source: string;
     alphabet: AlphabetKind;
     window: number;
     symbols: string[];

@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import { plural } from '../core/numberFormat';
-import { estimatesNote, type BoundsReading } from '../core/shannon/bounds';
+import { boundsText, estimatesNote, type BoundsReading } from '../core/shannon/bounds';
 import type { FromPanel, ShannonView, ToPanel } from './shannonMessages';
 import { el, themeColor } from './dom';
 
@@ -171,10 +171,19 @@ guessField.addEventListener('keydown', (e: KeyboardEvent) => {
   send({ type: 'guess', char: ch });
 });
 
+/** The game whose text the Text list was last set to: set once per game, so that a choice made for the next game stays. */
+let sourceShownFor: string | undefined;
+
 function renderSources(view: ShannonView): void {
-  if (sourceSelect.childElementCount === view.sources.length) return;
-  sourceSelect.replaceChildren(...view.sources.map((s) => el('vscode-option', { value: s.id }, s.label)));
-  sourceSelect.value = view.sources[Math.min(1, view.sources.length - 1)].id;
+  if (sourceSelect.childElementCount !== view.sources.length) {
+    sourceSelect.replaceChildren(...view.sources.map((s) => el('vscode-option', { value: s.id }, s.label)));
+    sourceSelect.value = view.sources[Math.min(1, view.sources.length - 1)].id;
+  }
+  // The list names the text being played (drive7: it showed the first passage during a game on a selection).
+  if (view.game && view.game.id !== sourceShownFor) {
+    sourceSelect.value = view.game.source;
+    sourceShownFor = view.game.id;
+  }
 }
 
 /** How long the model's play has left, from its speed so far in this game. */
@@ -246,10 +255,7 @@ function render(view: ShannonView): void {
   pooled.textContent = view.pooled.length
     ? 'All your saved games: ' +
       view.pooled
-        .map(
-          (p) =>
-            `${ALPHABET_LABELS[p.alphabet]}: ${plural(p.played, 'character')} in ${plural(p.games, 'game')}, ${bits(p.bounds.lower)}–${bits(p.bounds.upper)} bits/char${p.bounds.kind === 'estimates' ? ' (estimates, not yet bounds)' : ''}`,
-        )
+        .map((p) => `${ALPHABET_LABELS[p.alphabet]}: ${plural(p.played, 'character')} in ${plural(p.games, 'game')}, ${boundsText(p.bounds)}`)
         .join('; ')
     : '';
 

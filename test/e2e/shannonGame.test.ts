@@ -147,4 +147,23 @@ describe('The Shannon game panel (code-server)', function () {
     await frame.locator('#game-title', { hasText: 'character 1 of' }).waitFor();
     await summaryRow('Characters played').filter({ hasText: 'Characters played0' }).waitFor();
   });
+
+  it("names the text being played in the Text list: a game on a selection shows 'The editor', the first passage again after New game from it (drive7)", async function () {
+    const { wb } = session;
+    const textList = () => frame.locator('#source').evaluate((e) => (e as HTMLElement & { value: string }).value);
+    const listShows = async (value: string) => {
+      await frame.waitForFunction((v) => (document.querySelector('#source') as (HTMLElement & { value: string }) | null)?.value === v, value);
+      assert.strictEqual(await textList(), value);
+    };
+    await listShows('passage:0');
+    await wb.openFile('mouse.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Play the Shannon Game');
+    frame = await wb.webviewFrame('#guess');
+    await frame.locator('#game-title', { hasText: 'selection in mouse.txt' }).waitFor();
+    await listShows('editor');
+    await wb.screenshot('shannon-text-list-selection');
+  });
 });

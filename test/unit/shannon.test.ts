@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../src/core/model';
 import { foldToShannon27, makeAlphabet } from '../../src/core/shannon/alphabet';
-import { boundsFromGuesses, estimatesNote, guessFrequencies, readBounds, shannonBounds } from '../../src/core/shannon/bounds';
+import { boundsFromGuesses, boundsReading, boundsText, estimatesNote, guessFrequencies, readBounds, shannonBounds } from '../../src/core/shannon/bounds';
 import { alphabetOf, gameStats, gamesToCsv, guess, isFinished, modelPrefix, newGame, visibleText } from '../../src/core/shannon/game';
 import { playModel } from '../../src/core/shannon/modelPlayer';
 import { NextCharPredictor, guessRank } from '../../src/core/shannon/nextCharDistribution';
@@ -11,6 +11,13 @@ import { WINDOW_TEST_MODEL } from './helpers';
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
 
 describe('Shannon bounds', () => {
+  it('read lower first on one line; crossed estimates are named, never a range that reads backwards (drive7)', () => {
+    assert.strictEqual(boundsText(boundsReading(1.92, 2.28, 300, 27)), '1.92–2.28 bits/char');
+    assert.strictEqual(boundsText(boundsReading(1.2, 2.4, 10, 27)), '1.20–2.40 bits/char (estimates, not yet bounds)');
+    assert.strictEqual(boundsText(boundsReading(2.28, 1.92, 300, 27)), 'lower 2.28, upper 1.92 bits/char (estimates, not yet bounds)');
+    assert.strictEqual(boundsText(boundsReading(2.28, 1.92, 10, 27)), 'lower 2.28, upper 1.92 bits/char (estimates, not yet bounds)');
+  });
+
   it('are 0 and 0 when every character is guessed right first time (Shannon)', () => {
     const b = boundsFromGuesses([1, 1, 1, 1], 27);
     assert.strictEqual(b.lower, 0);

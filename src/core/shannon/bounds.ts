@@ -97,6 +97,19 @@ export function estimatesNote(pending: readonly PendingReading[], played: number
   return parts.join(' ');
 }
 
+/**
+ * A reading on one line, lower first: "1.92–2.28 bits/char". Crossed estimates are named, not put
+ * as a range, which would read backwards ("2.28–1.92", drive7).
+ */
+export function boundsText(r: BoundsReading): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+  if (r.kind === 'bounds') return `${f(r.lower)}–${f(r.upper)} bits/char`;
+  const pending = ' (estimates, not yet bounds)';
+  return r.lower > r.upper + ORDER_TOLERANCE
+    ? `lower ${f(r.lower)}, upper ${f(r.upper)} bits/char${pending}`
+    : `${f(r.lower)}–${f(r.upper)} bits/char${pending}`;
+}
+
 /** Rounding noise allowed when lower = upper (e.g. q = (½, ½) gives 1 and 1). */
 const ORDER_TOLERANCE = 1e-9;
 
