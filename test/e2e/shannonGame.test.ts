@@ -148,7 +148,7 @@ describe('The Shannon game panel (code-server)', function () {
     await summaryRow('Characters played').filter({ hasText: 'Characters played0' }).waitFor();
   });
 
-  it("names the text being played in the Text list: a game on a selection shows 'The editor', the first passage again after New game from it (drive7)", async function () {
+  it('names the text being played in the Text list: a game on a selection shows the editor, not the first passage (drive7)', async function () {
     const { wb } = session;
     const textList = () => frame.locator('#source').evaluate((e) => (e as HTMLElement & { value: string }).value);
     const listShows = async (value: string) => {
