@@ -170,6 +170,12 @@ export interface WarmResult {
   cached: number;
   /** How often it gave way to another request. */
   yielded: number;
+  /**
+   * It stopped because a request it gave way to took the cache it had filled: a warm-up is a guess
+   * at the next request, and taking the cache back between that request's steps made both read
+   * their contexts again at every step (drive9: 214 s for a warm-up, ghost text never shown).
+   */
+  gaveUp?: boolean;
 }
 
 export interface SequenceScores {

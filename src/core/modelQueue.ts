@@ -1,46 +1,60 @@
 /**
  * Serialises a local model's calls: its KV cache follows one token sequence at a time. It counts
- * the calls waiting, background ones (a warm-up) left out, so that a warm-up can give way to them
+ * the calls waiting, background ones (a warm-up) apart, so that a warm-up can give way to them
  * between two of its passes.
  */
 export class ModelQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
+  /** Background work in passes, numbered in the order it was first asked for. */
+  private started = 0;
+  /** The numbers of background work waiting for its turn. */
+  private readonly waitingBackground = new Set<number>();
 
   /** Calls queued behind the one running, background ones not counted. */
   get waiting(): number {
     return this.queued;
   }
 
-  run<T>(fn: () => Promise<T>, background = false): Promise<T> {
-    if (!background) this.queued++;
-    const start = () => {
-      if (!background) this.queued--;
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    this.queued++;
+    return this.enqueue(() => {
+      this.queued--;
       return fn();
-    };
-    const run = this.tail.then(start, start);
-    this.tail = run.catch(() => undefined);
-    return run;
+    });
   }
 
   /**
-   * Background work in passes (a warm-up): before each pass it looks whether a call waits or
-   * `stop()` says so, and if one waits it goes behind it and takes up again once it is answered.
+   * Background work in passes (a warm-up): before each pass it looks whether a call waits, or
+   * background work asked for after it (the newest warm-up is what the user did last: the status
+   * bar's context after an edit waited 6–7 s behind the hover's warm-up of the same edit, drive9),
+   * or whether `stop()` says so; then it goes behind them and takes up again once they are done.
+   * Older background work does not make it give way (two warm-ups would take turns forever).
    * `pass()` runs one pass and says whether the work is done. Returns how often it gave way.
    */
   async inPasses(pass: () => Promise<boolean>, stop: () => boolean): Promise<number> {
+    const mine = ++this.started;
+    const newerWaits = () => [...this.waitingBackground].some((n) => n > mine);
     let yielded = 0;
     for (;;) {
-      const done = await this.run(async () => {
+      this.waitingBackground.add(mine);
+      const done = await this.enqueue(async () => {
+        this.waitingBackground.delete(mine);
         for (;;) {
-          if (stop() || this.queued > 0) return false;
+          if (stop() || this.queued > 0 || newerWaits()) return false;
           if (await pass()) return true;
           // Calls that arrived during the pass are queued (and counted) before the next one.
           await new Promise<void>((resolve) => setTimeout(resolve, 0));
         }
-      }, true);
+      });
       if (done || stop()) return yielded;
       yielded++;
     }
+  }
+
+  private enqueue<T>(start: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(start, start);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 }

@@ -77,6 +77,12 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
     try {
       const r = await model.warmContext(ids, mine);
       if (mine.cancelled) return;
+      if (r.gaveUp) {
+        log.info(
+          `warm-up: ${vscode.workspace.asRelativePath(doc.uri)}:${visible.end.line + 1} left to the request that took the model's cache after ${r.cached} of ${ids.length} tokens (gave way ${r.yielded} times)`,
+        );
+        return;
+      }
       warmed = key;
       log.info(
         `warm-up: ${r.cached} tokens of context before ${vscode.workspace.asRelativePath(doc.uri)}:${visible.end.line + 1} cached for the hover in ${Date.now() - started} ms${r.yielded ? ` (gave way to other requests ${r.yielded} times)` : ''}`,

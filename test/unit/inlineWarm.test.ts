@@ -98,4 +98,30 @@ describe('an inline completion’s long prompt gives way to a hover', function (
       await lm.dispose?.();
     }
   });
+
+  it('GGUF: a warm-up whose cache a request took (a ghost-text step on the side lane) stops there instead of taking it back at every step (drive9 High 1)', async () => {
+    const lm = await openGguf(FILE, 'tiny-llama', { threads: 1 });
+    try {
+      const ids = lm.tokenizer.encode(TEXT.slice(0, 12000), true).map((t) => t.id);
+      // The document on the main lane; a hover's window elsewhere warms on the side lane.
+      const document = ids.slice(0, 1200);
+      await lm.nextLogProbs(document);
+      const hover = ids.slice(1500, 1500 + 640);
+      const before = { ...lm.evaluated };
+      const warming = lm.warmContext!(hover);
+      // After its first pass, a completion's steps with another context: the side lane costs them least.
+      while (lm.evaluated.side === before.side) await new Promise<void>((resolve) => setImmediate(resolve));
+      const prompt = ids.slice(2500, 2800);
+      for (let step = 0; step < 4; step++) await lm.nextLogProbs(prompt.slice(0, 296 + step));
+      const warmed = await warming;
+      assert.strictEqual(warmed.gaveUp, true, `the warm-up stopped when its cache was taken: ${JSON.stringify(warmed)}`);
+      assert.ok(warmed.cached < hover.length);
+      const side = lm.evaluated.side - before.side;
+      // Its first pass (64), the prompt once (296) and one token a step after it: nothing read twice.
+      assert.ok(side <= 64 * 2 + 296 + 3, `the side lane evaluated ${side} tokens`);
+      assert.strictEqual(lm.evaluated.main, before.main, 'the document on the main lane was left alone');
+    } finally {
+      await lm.dispose?.();
+    }
+  });
 });

@@ -625,11 +625,15 @@ export class OnnxCausalLm implements LanguageModel {
     const mainLane = target.length > this.sideTokens;
     const held = (c: Cache | undefined) => (c && c.windowStart === 0 ? sharedPrefix(target, c.ids, target.length) : 0);
     let cached = 0;
+    let gaveUp = false;
     const yielded = await this.calls.inPasses(
       async () => {
         // Read again at every pass: the requests it gave way to may have changed the caches.
+        const before = cached;
         cached = Math.max(held(this.caches.main), mainLane ? 0 : held(this.caches.side));
         if (cached >= target.length) return true;
+        // A request it gave way to took what it had cached (WarmResult.gaveUp).
+        if (cached < before) return (gaveUp = true);
         const end = Math.min(target.length, cached + this.warmChunk);
         await this.run(target.slice(0, end), 0, { mainLane });
         cached = end;
@@ -637,7 +641,7 @@ export class OnnxCausalLm implements LanguageModel {
       },
       () => !!signal?.cancelled || !!this.released,
     );
-    return { cached, yielded };
+    return gaveUp ? { cached, yielded, gaveUp } : { cached, yielded };
   }
 
   nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {

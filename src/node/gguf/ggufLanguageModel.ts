@@ -146,14 +146,22 @@ export class GgufLanguageModel implements LanguageModel {
    */
   async warmContext(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult> {
     const target = ids.slice(0, this.window);
+    const held = (upTo: number) => Math.max(...[this.main, this.side].map((lane) => (lane ? kept(lane.seq, target, upTo) : 0)));
     let cached = 0;
+    let gaveUp = false;
     const yielded = await this.calls.inPasses(
       async () => {
         // A lane holding the target under a longer sequence (a hover's context at a document's start,
         // the document cached) is warm already: evaluating it would cut that sequence to the target
         // (drive6: the status bar's next ten tokens then re-read 5,000).
-        if ([this.main, this.side].some((lane) => lane && kept(lane.seq, target, target.length) >= target.length)) {
+        if (held(target.length) >= target.length) {
           cached = target.length;
+          return true;
+        }
+        // A request it gave way to took what it had cached (WarmResult.gaveUp).
+        if (cached > 0 && held(cached) < cached) {
+          cached = held(cached);
+          gaveUp = true;
           return true;
         }
         cached = await this.evaluate(
@@ -168,7 +176,7 @@ export class GgufLanguageModel implements LanguageModel {
       },
       () => !!signal?.cancelled || !!this.released,
     );
-    return { cached, yielded };
+    return gaveUp ? { cached, yielded, gaveUp } : { cached, yielded };
   }
 
   /**
