@@ -13,7 +13,7 @@ MatMul), whose transpose is the Linear layer's weight. Architectures: llama (q a
 permuted to llama.cpp's rotary layout, as the converter does), qwen2 (q/k/v biases; its rotary
 layout is Hugging Face's) and gpt2 (gpt-classics). Tokenizers: SentencePiece BPE with byte fallback (tokenizer.ggml.model
 "llama"; scores from tokenizer.model) and byte-level BPE (model "gpt2" with merges; the
-pre-tokenizer named by --pre, by default the model type's). Matrices are stored as --type says
+pre-tokenizer named by --pre, qwen2 for qwen2, required otherwise). Matrices are stored as --type says
 (f32, f16, q8_0, q4_0), norms and biases as float32, except the output matrix (or the token
 embedding tied to it) of a q4_0 file, which gets the type llama.cpp's llama-quantize gives it: Q6_K,
 or Q8_0 where its rows do not split into Q6_K's blocks of 256 (SmolLM2-135M's 576): a Q4_0 file
@@ -131,6 +131,12 @@ def add_tokenizer(w, folder, config, rows, pre):
         w.add("tokenizer.ggml.scores", TypedArray(FLOAT32, [sp.get_score(i) for i in range(len(tokens))]))
         w.add("tokenizer.ggml.unknown_token_id", vocab[model["unk_token"]])
     else:
+        if pre is None:
+            # llama.cpp splits text by this name; "gpt2" (the model's name) is not one of them.
+            raise SystemExit(
+                "a byte-level BPE tokenizer needs its pre-tokenizer named with --pre, as llama.cpp names it: "
+                "smollm (SmolLM2), llama-bpe (Llama 3), qwen2 (Qwen2), gpt-2 (GPT-2)"
+            )
         w.add("tokenizer.ggml.model", "gpt2")
         w.add("tokenizer.ggml.pre", pre)
         w.add("tokenizer.ggml.merges", [m if isinstance(m, str) else " ".join(m) for m in model["merges"]])
@@ -219,7 +225,7 @@ def export(folder, out, kind, pre=None):
     w.add(f"{arch}.rope.freq_base", float(config["rope_theta"]))
     w.add(f"{arch}.attention.layer_norm_rms_epsilon", float(config["rms_norm_eps"]))
     w.add(f"{arch}.vocab_size", Typed(UINT32, embed.shape[0]))
-    add_tokenizer(w, folder, config, embed.shape[0], pre or {"qwen2": "qwen2"}.get(arch, "gpt2"))
+    add_tokenizer(w, folder, config, embed.shape[0], pre or {"qwen2": "qwen2"}.get(arch))
 
     lm_head = state.get("lm_head.weight")
     tied = lm_head is None or (lm_head.shape == embed.shape and np.array_equal(lm_head, embed))
@@ -248,7 +254,7 @@ def main():
     ap.add_argument("folder", nargs="?")
     ap.add_argument("out", nargs="?")
     ap.add_argument("--type", default="f32", choices=sorted(FILE_TYPES))
-    ap.add_argument("--pre", help="tokenizer.ggml.pre of a byte-level tokenizer (default: qwen2 for qwen2, else gpt2)")
+    ap.add_argument("--pre", help="tokenizer.ggml.pre of a byte-level tokenizer, as llama.cpp names it (smollm, llama-bpe, gpt-2, ...; default: qwen2 for qwen2, else required)")
     ap.add_argument("--fixtures", action="store_true", help="write test/fixtures/models/gguf/<fixture>-<type>.gguf")
     args = ap.parse_args()
     if args.fixtures:
