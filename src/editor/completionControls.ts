@@ -7,7 +7,9 @@
  * breaks are text and stay; a carriage return without a line feed becomes a line feed (the editor
  * makes it a line break anyway, drive6 Low 9), and the notice says so.
  */
+import type { Tokenizer } from '../core/model';
 import { invisibleEscape, plural } from '../core/numberFormat';
+import { wholeCharacters } from '../core/tokenBytes';
 
 // Control characters are what this matches: C0 but tab, line feed and carriage return; DEL; C1.
 // eslint-disable-next-line no-control-regex
@@ -32,6 +34,20 @@ export function withoutControls(text: string): { text: string; removed: string[]
       return '\n';
     });
   return { text: kept, removed, carriageReturns };
+}
+
+/**
+ * What goes into the document of generated `ids` decoded as `text` (Complete Selection, ghost
+ * text): whole characters only (`dropped`: the U+FFFD of characters whose bytes never completed,
+ * tokenBytes.ts), then without control characters; `raw` is the text before those were left out.
+ */
+export function insertableText(
+  tokenizer: Pick<Tokenizer, 'tokenBytes'>,
+  ids: readonly number[],
+  text: string,
+): { text: string; removed: string[]; carriageReturns: number; dropped: number; raw: string } {
+  const whole = wholeCharacters(tokenizer, ids, text);
+  return { ...withoutControls(whole.text), dropped: whole.dropped, raw: whole.text };
 }
 
 /** The notice after an insertion that left control characters out or made carriage returns line breaks. */

@@ -8,9 +8,8 @@
 import { CancelledError, type CancelSignal } from '../core/errors';
 import { generate } from '../core/generation';
 import type { LanguageModel } from '../core/model';
-import { wholeCharacters } from '../core/tokenBytes';
 import { AdaptiveDelay, wait } from './adaptiveDelay';
-import { withoutControls } from './completionControls';
+import { insertableText } from './completionControls';
 import { fitCompletion } from './seam';
 import { applyStopRules, repeatsTextAfterCursor, type StopRules } from './stopRules';
 import { SuggestionCache } from './suggestionCache';
@@ -106,15 +105,14 @@ export class InlineCompletionEngine {
       );
       const latencyMs = Date.now() - started;
       this.delay.record(latencyMs);
-      // Only what Complete Selection would insert (completionControls.ts, tokenBytes.ts): control
-      // characters are invisible in ghost text and would go into the document on Tab, as would the
-      // U+FFFD of a character whose bytes never completed; a lone carriage return is a line break.
-      const whole = wholeCharacters(
+      // Only what Complete Selection would insert: control characters are invisible in ghost text
+      // and would go into the document on Tab, as would the U+FFFD of an unfinished character.
+      const insertable = insertableText(
         model.tokenizer,
         completion.tokens.map((t) => t.id),
         completion.text,
       ).text;
-      const text = fitCompletion(req.textBefore, applyStopRules(withoutControls(whole).text, o), req.after);
+      const text = fitCompletion(req.textBefore, applyStopRules(insertable, o), req.after);
       if (text.length === 0 || repeatsTextAfterCursor(text, req.after)) return undefined;
       this.cache.set(req.doc, req.offset, req.textBefore, text);
       return { text, fromCache: false, latencyMs };

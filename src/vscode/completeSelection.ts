@@ -11,7 +11,7 @@ import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
 import { plural } from '../core/numberFormat';
 import { wholeCharacters } from '../core/tokenBytes';
-import { controlsLeftOutMessage, withoutControls } from '../editor/completionControls';
+import { controlsLeftOutMessage, insertableText } from '../editor/completionControls';
 import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
 import { logProbBits } from '../playground/completionSummary';
@@ -164,13 +164,12 @@ export async function completeInDocument(
    * after the insertion names them.
    */
   function whole(ids: readonly number[], decoded: string): string {
-    const w = wholeCharacters(model.tokenizer, ids, decoded);
-    if (w.dropped > 0)
+    const c = insertableText(model.tokenizer, ids, decoded);
+    if (c.dropped > 0)
       log.warn(
-        `Complete Selection: ${w.dropped} incomplete character(s) left out of the completion (byte tokens whose UTF-8 sequence did not complete; decoded as U+FFFD)`,
+        `Complete Selection: ${c.dropped} incomplete character(s) left out of the completion (byte tokens whose UTF-8 sequence did not complete; decoded as U+FFFD)`,
       );
-    const c = withoutControls(w.text);
-    controls = c.removed.length > 0 || c.carriageReturns > 0 ? { removed: c.removed, carriageReturns: c.carriageReturns, raw: w.text } : undefined;
+    controls = c.removed.length > 0 || c.carriageReturns > 0 ? { removed: c.removed, carriageReturns: c.carriageReturns, raw: c.raw } : undefined;
     if (c.removed.length > 0) log.warn(`Complete Selection: ${c.removed.length} control character(s) left out of the completion: ${c.removed.join(' ')}`);
     return c.text;
   }
