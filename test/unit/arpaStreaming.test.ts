@@ -128,6 +128,26 @@ describe('ARPA reader: streaming bytes', () => {
     );
   });
 
+  it('sorts sections in any other order into trie order: children of a parent out of order, a repeat among them', () => {
+    // Each section above the unigrams reversed: every parent's children come in descending order.
+    const reversed = arpa.replace(
+      /(\\([2-9])-grams:\n)([^\\]*?)(\n\n|\n(?=\\))/g,
+      (_all, head: string, _k: string, body: string, tail: string) => head + body.split('\n').reverse().join('\n') + tail,
+    );
+    assert.notStrictEqual(reversed, arpa);
+    assert.strictEqual(arpaOf(readArpa(reversed)), arpa);
+    const lines = reversed.split('\n');
+    const start = lines.indexOf('\\2-grams:') + 1;
+    const end = lines.indexOf('', start);
+    const repeated = [...lines.slice(0, end), lines[start].replace(/^\S+/, '-0.5'), ...lines.slice(end)]
+      .join('\n')
+      .replace(/ngram 2=(\d+)/, (_, c) => `ngram 2=${Number(c) + 1}`);
+    assert.throws(
+      () => readArpa(repeated, 'r.arpa'),
+      (e: Error) => e.message === `r.arpa:${end + 1}: duplicate 2-gram (also on line ${start + 1})`,
+    );
+  });
+
   it('reads numbers as Number() does, whatever their form', () => {
     const forms = [
       '-0.6518771',

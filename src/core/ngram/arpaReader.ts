@@ -489,30 +489,50 @@ export class ArpaReader {
     this.k++;
     this.phase = k < N ? 'section' : 'end';
     if (k === 1) return this.endUnigrams(s, n);
-    const { parent, words, logProb, backoff } = s;
+    const parent = s.parent;
     const parentOrder = this.orders[k - 2];
     const childStart = new Uint32Array(parentOrder.count + 1);
     for (let i = 0; i < count; i++) childStart[parent[i] + 1]++;
     for (let c = 0; c < parentOrder.count; c++) childStart[c + 1] += childStart[c];
     // Entries in trie order (by parent, then word): files this reader's writer made are in it
     // already; KenLM's are in suffix order and are sorted here.
-    let sorted = true;
-    for (let i = 1; i < count; i++) {
-      if (parent[i] < parent[i - 1] || (parent[i] === parent[i - 1] && words[i] <= words[i - 1])) {
-        sorted = false;
-        break;
-      }
-    }
-    if (!sorted) {
-      const order = trieOrder(parent, words, childStart, parentOrder.count);
+    if (!inTrieOrder(parent, s.words, count)) {
       s.parent = new Uint32Array(0);
-      this.checkRepeats(order, words, childStart, parentOrder.count, s.firstLine, k);
-      permute(order, words, logProb, backoff);
+      this.toTrieOrder(s, parent, childStart, parentOrder.count);
     }
+    const o: NgramOrder = { count, words: s.words, logProb: s.logProb, backoff: s.backoff };
     parentOrder.childStart = childStart;
-    const o: NgramOrder = { count, words, logProb, backoff };
     if (k < N) o.childStart = new Uint32Array(count + 1);
     this.orders.push(o);
+  }
+
+  /**
+   * The section's entries moved to trie order. Each entry's place is its parent's next free one
+   * (a stable counting sort, computed over the parent array in place); the arrays are scattered to
+   * their places one at a time, sequential reads and independent writes, so that peak memory stays
+   * that of the section's arrays, its places and one new array. KenLM's suffix order leaves each
+   * parent's children ascending by word; when they are not (or a child repeats), the entries are
+   * sorted within their parents and the repeat is named by its lines.
+   */
+  private toTrieOrder(s: Section, parent: Uint32Array, childStart: Uint32Array, parents: number): void {
+    const count = s.filled;
+    // The places overwrite the parents, read once each just before.
+    const place = parent;
+    const cursor = childStart.slice(0, parents);
+    for (let i = 0; i < count; i++) place[i] = cursor[parent[i]]++;
+    const words = scatter(s.words, place, new Uint32Array(count));
+    if (childrenAscend(words, childStart, parents)) {
+      // Each old array is garbage as soon as its new one is made.
+      s.words = words;
+      s.logProb = scatter(s.logProb, place, new Float32Array(count));
+      if (s.backoff) s.backoff = scatter(s.backoff, place, new Float32Array(count));
+      return;
+    }
+    const order = new Uint32Array(count);
+    for (let i = 0; i < count; i++) order[place[i]] = i;
+    sortWithinParents(order, s.words, childStart, parents);
+    this.checkRepeats(order, s.words, childStart, parents, s.firstLine, s.k);
+    permute(order, s.words, s.logProb, s.backoff);
   }
 
   /** Two entries of the same n-gram: named by their lines (entries are consecutive lines from firstLine). */
@@ -572,16 +592,28 @@ function grownBy1(a: Float32Array, value: number): Float32Array {
   return out;
 }
 
-/**
- * The entries' indices in trie order: a counting sort by parent (stable, so each parent's
- * children keep their file order), then each parent's range sorted by word where the file did not
- * have it so (KenLM's suffix order leaves them sorted already).
- */
-function trieOrder(parent: Uint32Array, words: Uint32Array, childStart: Uint32Array, parents: number): Uint32Array {
-  const count = parent.length;
-  const order = new Uint32Array(count);
-  const cursor = childStart.slice(0, parents);
-  for (let i = 0; i < count; i++) order[cursor[parent[i]]++] = i;
+/** Whether the entries are by parent, then by word, with no repeat. */
+function inTrieOrder(parent: Uint32Array, words: Uint32Array, count: number): boolean {
+  for (let i = 1; i < count; i++) if (parent[i] < parent[i - 1] || (parent[i] === parent[i - 1] && words[i] <= words[i - 1])) return false;
+  return true;
+}
+
+/** out[place[i]] = values[i] for every i: the values moved to their places. */
+function scatter<T extends Uint32Array | Float32Array>(values: T, place: Uint32Array, out: T): T {
+  for (let i = 0; i < place.length; i++) out[place[i]] = values[i];
+  return out;
+}
+
+/** Whether every parent's children (words in trie order) are strictly ascending: sorted, no repeat. */
+function childrenAscend(words: Uint32Array, childStart: Uint32Array, parents: number): boolean {
+  for (let p = 0; p < parents; p++) {
+    for (let c = childStart[p] + 1, e = childStart[p + 1]; c < e; c++) if (words[c] <= words[c - 1]) return false;
+  }
+  return true;
+}
+
+/** Each parent's range of `order` (entry indices, grouped by parent) sorted by word, stably. */
+function sortWithinParents(order: Uint32Array, words: Uint32Array, childStart: Uint32Array, parents: number): void {
   for (let p = 0; p < parents; p++) {
     const start = childStart[p];
     const end = childStart[p + 1];
@@ -592,7 +624,6 @@ function trieOrder(parent: Uint32Array, words: Uint32Array, childStart: Uint32Ar
       }
     }
   }
-  return order;
 }
 
 /** Rearranges the arrays in place so that entry i becomes the one at order[i] (consumes order). */
