@@ -83,9 +83,10 @@ export async function* modelFileChunks(file: string, maxBytes: number): AsyncGen
 }
 
 /**
- * A plain file read into one reused buffer: a stream's fresh buffer per chunk is garbage that the
- * collector frees late (the ARPA reader makes little else), so a big file's worth piled up in
- * memory before it did.
+ * A plain file read into two reused buffers taking turns: the next piece is read while the caller
+ * works on the one handed out (an ARPA file's parse no longer waits for each read), and a stream's
+ * fresh buffer per chunk is garbage that the collector frees late (the ARPA reader makes little
+ * else), so a big file's worth piled up in memory before it did.
  */
 async function* plainFileChunks(file: string, maxBytes: number): AsyncGenerator<Uint8Array> {
   let fh: fs.promises.FileHandle;
@@ -94,22 +95,32 @@ async function* plainFileChunks(file: string, maxBytes: number): AsyncGenerator<
   } catch (e) {
     throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
   }
+  const buffers = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
+  const read = (buffer: Uint8Array) => fh.read(buffer, 0, CHUNK_BYTES, null).then((r) => r.bytesRead);
+  let turn = 0;
+  let pending: Promise<number> | undefined = read(buffers[0]);
   try {
-    const buffer = new Uint8Array(CHUNK_BYTES);
     let total = 0;
     for (;;) {
       let n: number;
       try {
-        n = (await fh.read(buffer, 0, CHUNK_BYTES, null)).bytesRead;
+        n = await pending;
       } catch (e) {
+        pending = undefined;
         throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
       }
+      pending = undefined;
       if (n === 0) return;
       total += n;
       if (total > maxBytes) throw new ModelFormatError(`is larger than ${formatBytes(maxBytes)}, the limit for model data`, file);
-      yield buffer.subarray(0, n);
+      const chunk = buffers[turn].subarray(0, n);
+      turn ^= 1;
+      pending = read(buffers[turn]);
+      yield chunk;
     }
   } finally {
+    // A caller that stopped early (the ARPA file's end marker) leaves a read in flight: let it end first.
+    await pending?.catch(() => 0);
     await fh.close();
   }
 }
