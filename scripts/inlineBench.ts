@@ -28,11 +28,11 @@ export async function inlineLatency(model: LanguageModel, text: string, options:
   const fromModel: number[] = [];
   const never = new AbortController().signal;
   // Warm up: the first request pays for lazy initialisation, not typing.
-  await engine.suggest({ doc: 'warm-up', offset: 5, prompt: text.slice(0, 5), textBefore: text.slice(0, 5), after: '', manual: true }, never);
+  await engine.suggest({ doc: 'warm-up', offset: 5, prompt: text.slice(0, 5), atStart: true, textBefore: text.slice(0, 5), after: '', manual: true }, never);
   for (let i = 20; i <= text.length; i++) {
     const prompt = text.slice(0, i);
     const t0 = process.hrtime.bigint();
-    const r = await engine.suggest({ doc: 'bench', offset: i, prompt, textBefore: prompt, after: '', manual: false }, never);
+    const r = await engine.suggest({ doc: 'bench', offset: i, prompt, atStart: true, textBefore: prompt, after: '', manual: false }, never);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     all.push(ms);
     if (r && !r.fromCache) fromModel.push(ms);

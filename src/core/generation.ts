@@ -48,6 +48,14 @@ export interface GenerationOptions {
    */
   healPartialWord?: boolean;
   /**
+   * Whether a text prompt starts a text (the default): its tokens then begin with the model's BOS.
+   * False for a window cut from inside a document, tokenized as the hover and the heat-map
+   * tokenize it there, so that they and the generation share what the model has cached (with a
+   * BOS in front of one of them, ghost text read its whole ~1,460-token prompt again at every
+   * suggestion and the hover after it its whole context: drive10, 8-10 s and 6.4 s).
+   */
+  promptAtStart?: boolean;
+  /**
    * The first token may not begin with a line break. Inline suggestions end at the line end, and
    * in hard-wrapped text a line break is often the likeliest next token: this asks for the line's
    * continuation instead of an empty suggestion.
@@ -154,7 +162,7 @@ export async function generate(
     return model.server.generate(prompt, options, hooks);
   }
   if (model.generateInEngine && typeof input === 'string') return model.generateInEngine(input, options, hooks);
-  const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, true) : input.tokens;
+  const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, options.promptAtStart ?? true) : input.tokens;
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
   const seed = options.seed ?? randomSeed();

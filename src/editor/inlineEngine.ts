@@ -28,6 +28,8 @@ export interface InlineRequest {
   offset: number;
   /** The prompt: text before the cursor, within the context window. */
   prompt: string;
+  /** Whether the prompt starts the document (then it is read after the model's BOS, as the hover reads it). */
+  atStart: boolean;
   /** Text before the cursor, at least CACHE_TAIL + a suggestion's length (for the cache). */
   textBefore: string;
   /** The rest of the line after the cursor. */
@@ -89,7 +91,7 @@ export class InlineCompletionEngine {
       if (model.warmContext && !model.forgetContext && !model.server) {
         await model.warmContext(
           model.tokenizer
-            .encode(req.prompt, true)
+            .encode(req.prompt, req.atStart)
             .slice(0, -1)
             .map((t) => t.id),
           combined,
@@ -100,7 +102,15 @@ export class InlineCompletionEngine {
       const [completion] = await generate(
         model,
         req.prompt,
-        { maxTokens: o.maxTokens, temperature: o.temperature, stopSequences: stops, seed: 0, healPartialWord: true, noLeadingLineBreak: o.stopAtLineEnd },
+        {
+          maxTokens: o.maxTokens,
+          temperature: o.temperature,
+          stopSequences: stops,
+          seed: 0,
+          healPartialWord: true,
+          noLeadingLineBreak: o.stopAtLineEnd,
+          promptAtStart: req.atStart,
+        },
         { signal: combined },
       );
       const latencyMs = Date.now() - started;

@@ -68,7 +68,9 @@ export async function completeInDocument(
   }
   if (looksBinary(prompt)) throw new LmError('this looks like a binary file (it contains NUL characters); nothing was generated');
 
-  const options = generationSettings(document);
+  // A prompt cut from inside the document is read as the hover reads the same text (no BOS in
+  // front), so that the two share the model's cache; a selection is a prompt of its own.
+  const options = { ...generationSettings(document), promptAtStart: promptStart > window.startOffset || window.atStart };
   const versionBefore = document.version;
   const insertAt = document.positionAt(endOffset);
   const replaceEnd = place.replace?.end ?? endOffset;

@@ -54,7 +54,7 @@ class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider 
       if (token.isCancellationRequested) abort.abort();
       const started = Date.now();
       const result = await this.engine
-        .suggest({ doc: document.uri.toString(), offset: from + accepted.length, prompt, textBefore, after, manual }, abort.signal)
+        .suggest({ doc: document.uri.toString(), offset: from + accepted.length, prompt, atStart: window.atStart, textBefore, after, manual }, abort.signal)
         .finally(() => cancelled.dispose());
       if (!result || token.isCancellationRequested) return undefined;
       this.log.debug(

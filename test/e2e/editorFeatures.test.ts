@@ -74,7 +74,7 @@ describe('In-editor features (code-server)', function () {
       () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 8, stopSequences: [] }),
     );
     const expected = await engine.suggest(
-      { doc: 'x', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: true },
+      { doc: 'x', offset: prompt.length, prompt, atStart: true, textBefore: prompt, after: '', manual: true },
       new AbortController().signal,
     );
     assert.ok(expected, 'the engine suggests something');

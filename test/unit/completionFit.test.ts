@@ -97,7 +97,10 @@ describe('completions fit the text around them', function () {
       () => ({ debounceMs: 0, maxTokens: 16, temperature: 0, stopAtLineEnd: true, maxWords: 3, stopSequences: [] }),
     );
     const ask = (prompt: string, after: string) =>
-      engine.suggest({ doc: prompt + '|' + after, offset: prompt.length, prompt, textBefore: prompt, after, manual: true }, new AbortController().signal);
+      engine.suggest(
+        { doc: prompt + '|' + after, offset: prompt.length, prompt, atStart: true, textBefore: prompt, after, manual: true },
+        new AbortController().signal,
+      );
     const bare = await ask('It was the best of times, it was the', '');
     assert.ok(bare && bare.text.startsWith(' '), `the model predicts the space after a word: ${JSON.stringify(bare?.text)}`);
     const spaced = await ask('It was the best of times, it was the ', '');

@@ -80,6 +80,7 @@ describe('inline completion engine', function () {
     doc: 'd',
     offset: prompt.length,
     prompt,
+    atStart: true,
     textBefore: prompt,
     after: '',
     manual: false,

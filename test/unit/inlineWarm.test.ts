@@ -8,7 +8,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { textWindowAt } from '../../src/core/contextWindow';
 import type { LanguageModel } from '../../src/core/model';
+import { hoverWarmIds } from '../../src/editor/hoverFacts';
 import { InlineCompletionEngine, type InlineOptions } from '../../src/editor/inlineEngine';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { CORPUS, ONNX_FIXTURES } from './helpers';
@@ -57,7 +59,7 @@ describe('an inline completion’s long prompt gives way to a hover', function (
       const hover = ids.slice(3000, 3012);
       const long = lm.tokenizer.encode(prompt, true).length - 2;
       assert.ok(long + 2 < lm.info.contextLength, `a prompt within the window (${lm.info.contextLength})`);
-      const request = { doc: 'd', offset: prompt.length, prompt, textBefore: prompt, after: '', manual: true };
+      const request = { doc: 'd', offset: prompt.length, prompt, atStart: true, textBefore: prompt, after: '', manual: true };
       const never = new AbortController().signal;
 
       const order: string[] = [];
@@ -94,6 +96,38 @@ describe('an inline completion’s long prompt gives way to a hover', function (
       assert.deepStrictEqual(lm.evaluated, before, 'the warm-up evaluated nothing');
       await lm.nextLogProbs([...long, ids[long.length]]);
       assert.strictEqual(lm.evaluated.main - before.main, 1, 'the next token after the whole sequence evaluates one token: the sequence was kept');
+    } finally {
+      await lm.dispose?.();
+    }
+  });
+
+  it('GGUF: ghost text deep in a document reads the context the hover warm-up cached there, and the hover after it finds it (drive10 M1, M2)', async () => {
+    const lm = await openGguf(FILE, 'tiny-llama', { threads: 1 });
+    try {
+      // The cursor after a word, far enough into the document that its window is cut from inside it.
+      const doc = TEXT.slice(0, 12000);
+      const cursor = doc.indexOf(' ', 8000);
+      const window = textWindowAt((a, b) => doc.slice(a, b), cursor, 1000, lm.tokenizer);
+      assert.strictEqual(window.atStart, false, 'a window cut from inside the document');
+      const warm = hoverWarmIds(lm, window);
+      assert.ok(warm.length > 150 && warm.length < lm.info.contextLength, `the hover's context: ${warm.length} tokens`);
+      // The hover warm-up after the edit, as contextWarmup runs it.
+      assert.strictEqual((await lm.warmContext!(warm)).cached, warm.length);
+      const before = { ...lm.evaluated };
+      const engine = new InlineCompletionEngine(
+        async () => lm,
+        () => OPTIONS,
+      );
+      const request = { doc: 'd', offset: cursor, prompt: window.text, atStart: window.atStart, textBefore: window.text, after: '', manual: true };
+      const suggestion = await engine.suggest(request, new AbortController().signal);
+      assert.ok(suggestion && suggestion.text.length > 0, `a suggestion: ${JSON.stringify(suggestion)}`);
+      const ran = () => lm.evaluated.main + lm.evaluated.side - before.main - before.side;
+      // The prompt's last token again (its logits), then one token a step; with a BOS in front it read all of them.
+      assert.ok(ran() <= OPTIONS.maxTokens + 2, `the suggestion evaluated ${ran()} tokens, the prompt has ${warm.length}`);
+      const afterSuggestion = ran();
+      // A hover on the word just typed: the window's tokens up to it.
+      await lm.nextLogProbs(warm.slice(0, -1));
+      assert.ok(ran() - afterSuggestion <= 2, `the hover after the suggestion evaluated ${ran() - afterSuggestion} tokens`);
     } finally {
       await lm.dispose?.();
     }
