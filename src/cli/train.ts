@@ -9,7 +9,7 @@ import { EditorTextFeed } from '../core/ngram/textTraining';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
 import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
 import { PipelinedArpa } from '../node/parallelArpa';
-import { countFilesInWorker } from '../node/parallelCounting';
+import { countFilesInWorker, type CountedInWorker } from '../node/parallelCounting';
 import { decodeUtf8, displayName, fileChunks } from '../node/textFile';
 import { TRAINING_CHUNK_BYTES } from '../node/trainingFile';
 import { intOption, parse } from './options';
@@ -52,15 +52,19 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
     order,
     discountFallback: values['discount-fallback'] ? DEFAULT_FALLBACK_DISCOUNTS : undefined,
     expectedTokens: Math.ceil(bytes / 5),
+    // The tokenizing worker then helps sort the counted n-grams.
+    sharedMemory: kind === 'whitespace',
   });
   // Started now, so that its start-up overlaps the counting; too small an input is written on one thread.
   const arpa = values.arpa && bytes >= PIPELINE_MIN_BYTES ? new PipelinedArpa(order, trainer.vocab) : undefined;
   let built: ReturnType<KneserNeyTrainer['build']>;
+  let counting: CountedInWorker | undefined;
   try {
     let sentences = 0;
     if (kind === 'whitespace') {
       // lmplz's format: read and tokenized (bytes to ids) by a worker while this thread counts.
-      sentences = await countFilesInWorker(trainer, positionals);
+      counting = await countFilesInWorker(trainer, positionals);
+      sentences = counting.sentences;
     } else {
       // Each file is one sequence of editor pieces, read in chunks: never one string of a large file.
       for (const file of positionals) {
@@ -74,9 +78,11 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
     }
     // Each sentence counts its </s>: what is left are the words.
     if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
-    built = trainer.build(arpa?.orderReady);
+    built = trainer.build(arpa?.orderReady, counting?.helper);
+    counting?.close();
     if (values.arpa) await writeFileAtomic(values.arpa, arpa ? arpa.text(built.model) : writeArpa(built.model));
   } finally {
+    counting?.close();
     arpa?.close();
   }
   const { model, stats } = built;

@@ -1,31 +1,54 @@
 /**
  * Counting lmplz-format text files on two threads: a worker reads and tokenizes (bytes to word ids)
  * while this thread counts the n-grams of the batches it sends. Same result as counting on one
- * thread, since the vocabulary here assigns the same ids in the same order.
+ * thread, since the vocabulary here assigns the same ids in the same order. Then the worker, idle,
+ * helps sort while the model is built (sharedRadixSort.ts).
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { LmError } from '../core/errors';
 import type { KneserNeyTrainer } from '../core/ngram/kneserNey';
 import { addIdSentencesToTrainer } from '../core/ngram/textTraining';
-import type { FromTokenizeWorker, TokenizeWorkerData } from './tokenizeWorker';
+import type { SortHelper } from '../core/ngram/sharedRadixSort';
+import type { FromTokenizeWorker, TokenizeWorkerData, ToTokenizeWorker } from './tokenizeWorker';
 
 /** Bytes the worker tokenizes per batch: small enough that counting starts early, large enough to cost little per message. */
 const BATCH_BYTES = 256 << 10;
 
-/** Adds every line of `files` to `trainer` as a sentence; resolves with the number of sentences. */
-export function countFilesInWorker(trainer: KneserNeyTrainer, files: string[], script = path.join(__dirname, 'tokenizeWorker.js')): Promise<number> {
+/** What counting in the worker leaves: the sentences, and the worker, idle now, helping the training's sorts until closed. */
+export interface CountedInWorker {
+  sentences: number;
+  helper: SortHelper;
+  close(): void;
+}
+
+/** Adds every line of `files` to `trainer` as a sentence (a trainer made with `sharedMemory`, for the helper to be of use). */
+export function countFilesInWorker(trainer: KneserNeyTrainer, files: string[], script = path.join(__dirname, 'tokenizeWorker.js')): Promise<CountedInWorker> {
   const data: TokenizeWorkerData = { files, vocabulary: [...trainer.vocab.allWords()], chunkBytes: BATCH_BYTES };
   const worker = new Worker(script, { workerData: data });
   let sentences = 0;
-  return new Promise<number>((resolve, reject) => {
+  let failed: Error | undefined;
+  const close = () => void worker.terminate();
+  const helper: SortHelper = {
+    start(job) {
+      // A worker that stopped cannot meet this thread at the sort's barriers: it would wait forever.
+      if (failed) throw failed;
+      worker.postMessage({ type: 'sort', job } satisfies ToTokenizeWorker);
+    },
+  };
+  return new Promise<CountedInWorker>((resolve, reject) => {
     let settled = false;
     const settle = (error: Error | undefined) => {
-      if (settled) return;
+      if (settled) {
+        failed ??= error;
+        return;
+      }
       settled = true;
-      void worker.terminate();
-      if (error) reject(error);
-      else resolve(sentences);
+      if (error) {
+        failed = error;
+        close();
+        reject(error);
+      } else resolve({ sentences, helper, close });
     };
     worker.on('message', (m: FromTokenizeWorker) => {
       if (settled) return;

@@ -2,10 +2,12 @@
  * Worker thread that reads lmplz-format text files and turns them into word ids, so that the
  * thread counting n-grams (`lmp train-ngram`) does not also read and tokenize: the two run on two
  * cores. Each batch carries the words first seen in it, in id order, so the counting thread's
- * vocabulary gives every word the same id.
+ * vocabulary gives every word the same id. Then, idle, it moves half of the records in each pass
+ * of the training's radix sorts, in step with the counting thread (sharedRadixSort.ts).
  */
 import * as fs from 'fs';
 import { parentPort, workerData } from 'worker_threads';
+import { sortShare, type SharedSortJob } from '../core/ngram/sharedRadixSort';
 import { utf8LinesToIds } from '../core/ngram/textTraining';
 import { Utf8Words } from '../core/ngram/utf8Words';
 import { Vocabulary } from '../core/ngram/vocabulary';
@@ -21,9 +23,14 @@ export interface TokenizeWorkerData {
 export type FromTokenizeWorker =
   { type: 'batch'; newWords: string[]; ids: Uint32Array; lengths: Uint32Array } | { type: 'done' } | { type: 'error'; message: string };
 
+/** Once the text is tokenized, the worker helps the counting thread sort (its records in shared memory). */
+export type ToTokenizeWorker = { type: 'sort'; job: SharedSortJob };
+
 // The worker stays until the thread that started it terminates it: a worker that exits by itself
 // may have its 'exit' seen before its last messages are read.
-parentPort!.on('message', () => undefined);
+parentPort!.on('message', (m: ToTokenizeWorker) => {
+  if (m.type === 'sort') sortShare(m.job, 1);
+});
 
 /** The first batch is cut after the first line feed past this many bytes: the counting thread, idle until it comes, starts sooner. */
 const FIRST_BATCH_BYTES = 16 << 10;

@@ -18,9 +18,11 @@ import { countFilesInWorker } from '../../src/node/parallelCounting';
 
 const TEXT = 'the cat sat on the mat\n\nthe dog  sat\ton <s> the log </s>\na cat and a dög\r\nnaïve <unk> words\n';
 
-function trainer(): KneserNeyTrainer {
-  return new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+function trainer(sharedMemory = false): KneserNeyTrainer {
+  return new KneserNeyTrainer({ order: 3, discountFallback: DEFAULT_FALLBACK_DISCOUNTS, sharedMemory });
 }
+
+const TOKENIZE_WORKER = path.join(__dirname, '..', '..', 'src', 'node', 'tokenizeWorker.js');
 
 describe('n-gram training from bytes, on two threads', () => {
   it('bytes counted without strings train the model the string path trains', () => {
@@ -45,15 +47,22 @@ describe('n-gram training from bytes, on two threads', () => {
       fs.writeFileSync(files[1], big);
       const one = trainer();
       for (const f of files) addTextToTrainer(one, fs.readFileSync(f, 'utf8'), 'whitespace');
-      const two = trainer();
-      const sentences = await countFilesInWorker(two, files, path.join(__dirname, '..', '..', 'src', 'node', 'tokenizeWorker.js'));
-      assert.strictEqual(sentences, TEXT.split('\n').length - 1 + 40_000);
+      const two = trainer(true);
+      const counted = await countFilesInWorker(two, files, TOKENIZE_WORKER);
+      assert.strictEqual(counted.sentences, TEXT.split('\n').length - 1 + 40_000);
       const pipelined = new PipelinedArpa(3, two.vocab, path.join(__dirname, '..', '..', 'src', 'node', 'arpaSectionWorker.js'));
       const ready: number[] = [];
-      const model = two.build((k, order, counts) => {
-        ready.push(k);
-        pipelined.orderReady(k, order, counts);
-      }).model;
+      // The tokenizing worker helps sort (the counted trigrams are more than SHARED_SORT_MIN_RECORDS).
+      let helped = 0;
+      const model = two.build(
+        (k, order, counts) => {
+          ready.push(k);
+          pipelined.orderReady(k, order, counts);
+        },
+        { start: (job) => (helped++, counted.helper.start(job)) },
+      ).model;
+      counted.close();
+      assert.ok(helped >= 2, `the worker helped sort ${helped} times`);
       assert.deepStrictEqual(ready, [1, 2, 3]);
       assert.ok(model.counts.reduce((a, b) => a + b, 0) >= 200_000);
       const chunks: Uint8Array[] = [];
@@ -66,7 +75,7 @@ describe('n-gram training from bytes, on two threads', () => {
       const oneReversed = trainer();
       for (const f of reversed) addTextToTrainer(oneReversed, fs.readFileSync(f, 'utf8'), 'whitespace');
       const twoReversed = trainer();
-      await countFilesInWorker(twoReversed, reversed, path.join(__dirname, '..', '..', 'src', 'node', 'tokenizeWorker.js'));
+      (await countFilesInWorker(twoReversed, reversed, TOKENIZE_WORKER)).close();
       assert.strictEqual(arpaText(twoReversed.build().model), arpaText(oneReversed.build().model));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

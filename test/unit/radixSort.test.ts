@@ -1,5 +1,11 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
 import { firstDigitBits, radixSortRecords } from '../../src/core/ngram/radixSort';
+import { SHARED_SORT_MIN_RECORDS, sharedUint32, sortRecords, type SortHelper } from '../../src/core/ngram/sharedRadixSort';
+import { countFilesInWorker, type CountedInWorker } from '../../src/node/parallelCounting';
 import { xorshift32 } from './helpers';
 
 /** The records as arrays, sorted stably by field `key` the plain way (Array.prototype.sort is stable). */
@@ -62,5 +68,63 @@ describe('radixSortRecords', () => {
   it('leaves an empty list alone', () => {
     const records = new Uint32Array(0);
     assert.strictEqual(radixSortRecords(records, new Uint32Array(0), 0, 4, 0, 1000).length, 0);
+  });
+});
+
+describe('sortRecords on two threads (records in shared memory, the tokenizing worker helping)', function () {
+  this.timeout(60_000);
+  let counted: CountedInWorker;
+  let dir: string;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-shared-sort-'));
+    const text = path.join(dir, 'a.txt');
+    fs.writeFileSync(text, 'a b c\n');
+    counted = await countFilesInWorker(new KneserNeyTrainer({ order: 2 }), [text], path.join(__dirname, '..', '..', 'src', 'node', 'tokenizeWorker.js'));
+  });
+  after(() => {
+    counted.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The training's record sizes (order 3 and 5 counts, trie records) and another; odd counts (the
+  // halves differ); the first digit sorted already; keys crowded into few digits.
+  for (const [limit, stride, key, count, sortedBits] of [
+    [75_491, 4, 1, SHARED_SORT_MIN_RECORDS + 1, 0],
+    [75_491, 6, 4, 150_001, 0],
+    [1_026_228, 8, 3, 200_000, firstDigitBits(1_026_228)],
+    [1 << 22, 5, 0, 100_003, 0],
+    [2048, 8, 7, 70_000, 0],
+  ] as const) {
+    it(`sorts ${count} records of ${stride} fields by field ${key} below ${limit} as one thread does${sortedBits ? ', its first digit sorted already' : ''}`, () => {
+      const next = xorshift32(count + stride);
+      const records = sharedUint32(count * stride);
+      for (let i = 0; i < records.length; i++) records[i] = next();
+      const distinct = Math.min(limit, count >> 3);
+      for (let i = 0; i < count; i++) records[i * stride + key] = (next() % distinct) * Math.floor(limit / distinct);
+      if (sortedBits) {
+        const low = (1 << sortedBits) - 1;
+        const byLow = rows(records, count, stride).sort((a, b) => (a[key] & low) - (b[key] & low));
+        records.set(byLow.flat());
+      }
+      const alone = Uint32Array.from(records);
+      const aloneSorted = radixSortRecords(alone, new Uint32Array(alone.length), count, stride, key, limit, sortedBits);
+      let helped = 0;
+      const helper: SortHelper = { start: (job) => (helped++, counted.helper.start(job)) };
+      const spare = sharedUint32(records.length);
+      const sorted = sortRecords(records, spare, count, stride, key, limit, sortedBits, helper);
+      assert.strictEqual(helped, 1, 'the worker took half of it');
+      assert.strictEqual(sorted === records, aloneSorted === alone, 'the sorted records in the same one of the two arrays');
+      assert.deepStrictEqual(sorted, aloneSorted);
+    });
+  }
+
+  it('sorts on one thread what is too small, or not in shared memory', () => {
+    let helped = 0;
+    const helper: SortHelper = { start: () => void helped++ };
+    const small = sharedUint32(4 * 100);
+    sortRecords(small, sharedUint32(small.length), 100, 4, 0, 1000, 0, helper);
+    const unshared = new Uint32Array(4 * SHARED_SORT_MIN_RECORDS);
+    sortRecords(unshared, sharedUint32(unshared.length), SHARED_SORT_MIN_RECORDS, 4, 0, 1000, 0, helper);
+    assert.strictEqual(helped, 0);
   });
 });

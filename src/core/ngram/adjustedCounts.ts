@@ -8,7 +8,7 @@
  * Suffixes with `<s>` after their first word are padding, not n-grams.
  */
 import type { CountedNgrams } from './ngramCounter';
-import { radixSortRecords } from './radixSort';
+import { sharedUint32, sortRecords, type SortHelper } from './sharedRadixSort';
 
 /** Fields of an n-gram in `SuffixOrdered.ngrams`, 4 numbers each (one read of memory gets them all). */
 export const FIRST = 0;
@@ -31,11 +31,14 @@ export interface AdjustedCounts {
   orders: SuffixOrdered[];
 }
 
-/** `counted` is consumed: its arrays are reused or dropped. */
-export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize: number, bos: number): AdjustedCounts {
+/**
+ * `counted` is consumed: its arrays are reused or dropped. With `helper` (and the records in
+ * shared memory) the sort runs on two threads.
+ */
+export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize: number, bos: number, helper?: SortHelper): AdjustedCounts {
   const N = order;
   const S = N + 1;
-  const r = sortBySuffix(counted, N, vocabSize);
+  const r = sortBySuffix(counted, N, vocabSize, helper);
   const M = counted.size;
   const unigrams = new Uint32Array(vocabSize);
 
@@ -106,12 +109,12 @@ export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize:
  * within a run does not matter: each entry is its own n-gram): stable radix sorts, least
  * significant word first.
  */
-function sortBySuffix(counted: CountedNgrams, N: number, vocabSize: number): Uint32Array {
+function sortBySuffix(counted: CountedNgrams, N: number, vocabSize: number, helper: SortHelper | undefined): Uint32Array {
   let records: Uint32Array = counted.records;
   if (N === 1) return records;
-  let spare: Uint32Array = new Uint32Array(records.length);
+  let spare: Uint32Array = helper ? sharedUint32(records.length) : new Uint32Array(records.length);
   for (let p = 1; p < N; p++) {
-    const sorted = radixSortRecords(records, spare, counted.size, N + 1, p, vocabSize);
+    const sorted = sortRecords(records, spare, counted.size, N + 1, p, vocabSize, 0, helper);
     if (sorted !== records) {
       spare = records;
       records = sorted;

@@ -13,7 +13,8 @@ import { CompactCounts } from './compactCounts';
 import { log10f } from './log10f';
 import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
-import { firstDigitBits, radixSortRecords } from './radixSort';
+import { firstDigitBits } from './radixSort';
+import { sharedUint32, sortRecords, type SortHelper } from './sharedRadixSort';
 import { Vocabulary } from './vocabulary';
 
 export const MAX_ORDER = 6;
@@ -47,6 +48,8 @@ export interface TrainOptions {
   expectedTokens?: number;
   /** Keep each n-gram's adjusted count and the discounts in the model (4 bytes an n-gram), for the inside view. */
   keepCounts?: boolean;
+  /** Count into shared memory, so that a second thread can help sort (`build`'s helper). */
+  sharedMemory?: boolean;
 }
 
 /** Presizing stops here (the table then takes 112 MiB at order 6): larger models grow their table as they go. */
@@ -97,7 +100,7 @@ export class KneserNeyTrainer {
     this.order = options.order;
     this.fallback = options.discountFallback;
     this.keepCounts = options.keepCounts ?? false;
-    this.counter = new NgramCounter(this.order, Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS));
+    this.counter = new NgramCounter(this.order, Math.min(options.expectedTokens ?? 0, MAX_PRESIZED_NGRAMS), options.sharedMemory ? sharedUint32 : undefined);
     this.gram = new Uint32Array(this.order);
   }
 
@@ -164,7 +167,7 @@ export class KneserNeyTrainer {
    * its suffix's place in order k-1 and then, stably, by its first word (radix sorts); each
    * n-gram's context is found by one forward walk over order k-1, as both are sorted.
    */
-  build(orderReady?: OrderReady): { model: NgramModel; stats: TrainingStats } {
+  build(orderReady?: OrderReady, helper?: SortHelper): { model: NgramModel; stats: TrainingStats } {
     // Without a sentence every adjusted count is 0: the unigram denominator Σ a(w) would be 0 and
     // every probability 0/0.
     if (this.sentences === 0) throw new LmError('no training text: nothing to estimate probabilities from');
@@ -172,7 +175,7 @@ export class KneserNeyTrainer {
     const V = this.vocab.size;
     const bos = this.vocab.bosId!;
     const unk = this.vocab.unkId!;
-    const { unigrams, orders: bySuffix } = adjustedCounts(this.counter.take(), N, V, bos);
+    const { unigrams, orders: bySuffix } = adjustedCounts(this.counter.take(), N, V, bos, helper);
     unigrams[bos] = 0;
     unigrams[unk] = 0;
     const orderCounts = [V, ...bySuffix.map((o) => o.count)];
@@ -235,10 +238,10 @@ export class KneserNeyTrainer {
       const count = bySuffix[k - 2].count;
       const parentCount = orderCounts[k - 2];
       const countsOfCounts = [0, 0, 0, 0, 0];
-      const records = trieRecords(bySuffix[k - 2], lower?.trieOf, parentCount, countsOfCounts);
+      const records = trieRecords(bySuffix[k - 2], lower?.trieOf, parentCount, countsOfCounts, helper);
       bySuffix[k - 2] = EMPTY_ORDER; // let it go
       addDiscounts(k, countsOfCounts);
-      const ngrams = trieOrder(records, count, parentCount, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride);
+      const ngrams = trieOrder(records, count, parentCount, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride, helper);
       const prob = new Float64Array(ngrams.buffer);
 
       // Each n-gram's context (w1 … w(k-1)) is the (k-1)-gram with its first word that ends with
@@ -357,7 +360,13 @@ export class KneserNeyTrainer {
  * write of each record, not two). The suffixes ascend, so `lowerTrieOf` is read in order.
  * `countsOfCounts[a]` counts the adjusted counts a < 5 (for the order's discounts).
  */
-function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Array | undefined, parentCount: number, countsOfCounts: number[]): Uint32Array {
+function trieRecords(
+  { count, ngrams: g }: SuffixOrdered,
+  lowerTrieOf: Uint32Array | undefined,
+  parentCount: number,
+  countsOfCounts: number[],
+  helper: SortHelper | undefined,
+): Uint32Array {
   const mask = (1 << firstDigitBits(parentCount)) - 1;
   const place = new Uint32Array(count);
   const next = new Uint32Array(mask + 1);
@@ -373,7 +382,7 @@ function trieRecords({ count, ngrams: g }: SuffixOrdered, lowerTrieOf: Uint32Arr
     next[d] = sum;
     sum += c;
   }
-  const records = new Uint32Array(count * T_FIELDS);
+  const records = helper ? sharedUint32(count * T_FIELDS) : new Uint32Array(count * T_FIELDS);
   for (let j = 0, from = 0; j < count; j++, from += FIELDS) {
     const p = place[j];
     const at = next[p & mask]++ * T_FIELDS;
@@ -403,14 +412,15 @@ function trieOrder(
   lowerProb: Float64Array,
   lowerProbAt: number,
   lowerProbStride: number,
+  helper: SortHelper | undefined,
 ): Uint32Array {
-  const spare = new Uint32Array(count * T_FIELDS);
-  const bySuffixPlace = radixSortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount, firstDigitBits(parentCount));
+  const spare = helper ? sharedUint32(count * T_FIELDS) : new Uint32Array(count * T_FIELDS);
+  const bySuffixPlace = sortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount, firstDigitBits(parentCount), helper);
   const prob = new Float64Array(bySuffixPlace.buffer);
   for (let i = 0, at = 0; i < count; i++, at += T_FIELDS) {
     const f = bySuffixPlace[at + SUFFIX];
     if (lowerContext) bySuffixPlace[at + T_TARGET] = lowerContext[f];
     prob[i * T_PROB_STRIDE + T_PROB] = lowerProb[f * lowerProbStride + lowerProbAt];
   }
-  return radixSortRecords(bySuffixPlace, bySuffixPlace === records ? spare : records, count, T_FIELDS, FIRST, vocabSize);
+  return sortRecords(bySuffixPlace, bySuffixPlace === records ? spare : records, count, T_FIELDS, FIRST, vocabSize, 0, helper);
 }

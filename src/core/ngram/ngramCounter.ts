@@ -34,13 +34,20 @@ export class NgramCounter {
   /** What the slots read ahead summed to: kept so that the reads are not left out. */
   private touched = 0;
 
-  /** `expected`: how many distinct n-grams the table should hold before it first grows. */
-  constructor(order: number, expected = 0) {
+  /**
+   * `expected`: how many distinct n-grams the table should hold before it first grows. `allocate`
+   * makes the table (shared memory, so that another thread can help sort the records it becomes).
+   */
+  constructor(
+    order: number,
+    expected = 0,
+    private readonly allocate: (length: number) => Uint32Array = (length) => new Uint32Array(length),
+  ) {
     this.n = order;
     this.stride = order + 1;
     let cap = 1 << 12;
     while (cap * MAX_LOAD < expected) cap <<= 1;
-    this.table = new Uint32Array(cap * this.stride);
+    this.table = allocate(cap * this.stride);
     this.mask = cap - 1;
     this.limit = Math.floor(cap * MAX_LOAD);
     this.pending = new Uint32Array(GROUP * order);
@@ -130,7 +137,7 @@ export class NgramCounter {
     const stride = this.stride;
     const old = this.table;
     const cap = (this.mask + 1) * 2;
-    const t = new Uint32Array(cap * stride);
+    const t = this.allocate(cap * stride);
     this.mask = cap - 1;
     this.limit = Math.floor(cap * MAX_LOAD);
     for (let from = 0; from < old.length; from += stride) {

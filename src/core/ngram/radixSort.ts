@@ -7,7 +7,7 @@
  */
 
 /** Bits per pass at most: 2^11 buckets, one cache line being filled in each, fit the L2 cache. */
-const MAX_DIGIT_BITS = 11;
+export const MAX_DIGIT_BITS = 11;
 
 /** Bits of the keys below `limit`. */
 export function keyBits(limit: number): number {
