@@ -3,6 +3,7 @@
  * text, while the active model plays the same text. The extension owns the game (so that results
  * are saved at every step); the page shows it and sends keys.
  */
+import * as os from 'os';
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import { plural } from '../core/numberFormat';
@@ -135,8 +136,15 @@ export class ShannonGamePanel implements vscode.Disposable {
           this.render();
           return;
         }
-        const doc = await vscode.workspace.openTextDocument({ content: gamesToCsv(games), language: 'csv' });
-        await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+        // An untitled document with a file name, so that Save proposes it (without one, VS Code
+        // proposed the CSV's header line as the name, drive9); a second export the same day
+        // replaces the text of the first if it is still open.
+        const name = `shannon-games-${new Date().toISOString().slice(0, 10)}.csv`;
+        const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, name).with({ scheme: 'untitled' }));
+        const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+        await editor.edit((edit) => edit.replace(new vscode.Range(0, 0, doc.lineCount, 0), gamesToCsv(games)));
+        if (doc.languageId !== 'csv') await vscode.languages.setTextDocumentLanguage(doc, 'csv').then(undefined, () => undefined);
         return;
       }
     }

@@ -132,6 +132,8 @@ describe('The Shannon game panel (code-server)', function () {
     const rows = csv.trim().split('\n');
     assert.strictEqual(rows.length, PLAYED + 1, csv);
     assert.match(rows[1], /,shannon27,all,1,t,2,q,ngram-classics,\d+,\d+\.\d{4}$/);
+    // Named, so that Save proposes a file name (not the header line), and not saved yet.
+    await wb.page.locator('.tabs-container .tab.active', { hasText: /shannon-games-\d{4}-\d{2}-\d{2}\.csv/ }).waitFor();
     await wb.screenshot('shannon-csv');
   });
 
