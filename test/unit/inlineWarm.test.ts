@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { textWindowAt } from '../../src/core/contextWindow';
 import type { LanguageModel } from '../../src/core/model';
-import { hoverWarmIds } from '../../src/editor/hoverFacts';
+import { hoverInWindow, hoverWarmIds } from '../../src/editor/hoverFacts';
 import { InlineCompletionEngine, type InlineOptions } from '../../src/editor/inlineEngine';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { CORPUS, ONNX_FIXTURES } from './helpers';
@@ -128,6 +128,32 @@ describe('an inline completion’s long prompt gives way to a hover', function (
       // A hover on the word just typed: the window's tokens up to it.
       await lm.nextLogProbs(warm.slice(0, -1));
       assert.ok(ran() - afterSuggestion <= 2, `the hover after the suggestion evaluated ${ran() - afterSuggestion} tokens`);
+    } finally {
+      await lm.dispose?.();
+    }
+  });
+
+  it('GGUF: a hover a few lines below another deep in a document reads only the tokens between them (their windows start at the same place; drive10)', async () => {
+    const lm = await openGguf(FILE, 'tiny-llama', { threads: 1 });
+    try {
+      const doc = TEXT.slice(0, 12000);
+      const read = (a: number, b: number) => doc.slice(a, b);
+      const hover = async (near: number) => {
+        const offset = doc.indexOf(' ', near) + 1;
+        const lineStart = doc.lastIndexOf('\n', offset - 1) + 1;
+        const lineEnd = doc.indexOf('\n', offset);
+        const window = textWindowAt(read, offset, 1000, lm.tokenizer, lineEnd);
+        const before = lm.evaluated.main + lm.evaluated.side;
+        const facts = await hoverInWindow(lm, window, offset, { text: doc.slice(lineStart, lineEnd), start: lineStart }, 5);
+        assert.ok(facts, `a hover at ${offset}`);
+        return { ran: lm.evaluated.main + lm.evaluated.side - before, start: window.startOffset };
+      };
+      const first = await hover(8100);
+      const second = await hover(8300);
+      assert.strictEqual(second.start, first.start, 'the two windows start at the same place');
+      assert.ok(first.ran > 150, `the first hover read its context: ${first.ran} tokens`);
+      // About 200 characters between them: some 50-60 tokens of this model, not the whole context again.
+      assert.ok(second.ran < first.ran / 2, `the second hover evaluated ${second.ran} tokens, the first ${first.ran}`);
     } finally {
       await lm.dispose?.();
     }

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { contextWindow, looksBinary } from '../../src/core/contextWindow';
+import { contextWindow, looksBinary, textWindowAt } from '../../src/core/contextWindow';
 import { detokenize, editorPieces, whitespacePieces } from '../../src/core/tokenizers/pretokenizers';
 
 describe('editor pre-tokenizer', () => {
@@ -76,6 +76,24 @@ describe('context window', () => {
     assert.deepStrictEqual(contextWindow(text, text.length, 20, tok), { start: 51, atStart: false });
     assert.deepStrictEqual(contextWindow(text, text.length, 1000, tok), { start: 0, atStart: true });
     assert.deepStrictEqual(contextWindow(text, text.length, 20, { sentencePerLine: true }), { start: 51, atStart: true });
+  });
+
+  it('gives positions near one another the same start (a model reuses what it cached for one), read whole or in pieces (drive10)', () => {
+    // Hard-wrapped prose: a line break every 70 characters or so.
+    const text = Array.from({ length: 400 }, (_, i) => `line ${i} ` + 'word '.repeat(12 + (i % 3))).join('\n');
+    const read = (a: number, b: number) => text.slice(a, b);
+    const starts = new Set<number>();
+    for (let offset = 10_000; offset < 12_000; offset += 37) {
+      const whole = contextWindow(text, offset, 4000, tok);
+      const piece = textWindowAt(read, offset, 4000, tok);
+      assert.strictEqual(piece.startOffset, whole.start, `the same window read in pieces at ${offset}`);
+      assert.strictEqual(piece.text, text.slice(whole.start, offset));
+      assert.ok(offset - whole.start <= 4000 && offset - whole.start >= 2000 - 80, `a window of ${offset - whole.start} characters at ${offset}`);
+      assert.strictEqual(text[whole.start - 1], '\n', 'after a line break');
+      starts.add(whole.start);
+    }
+    // 2,000 characters of positions (about 30 lines), each its own start before: one or two now.
+    assert.ok(starts.size <= 2, `${starts.size} starts`);
   });
 
   it('recognises binary text', () => {
