@@ -10,6 +10,8 @@ import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../core/errors';
 import { formatBytes } from '../core/modelLimits';
 
+const NOT_REGULAR = 'not a regular file (a device, a FIFO or a socket cannot be a model)';
+
 /** Chunks read from disk and handed out by the decompressor (smaller ones cost more hops than they save: measured). */
 const CHUNK_BYTES = 1 << 20;
 
@@ -33,14 +35,36 @@ export function describeFsError(e: unknown): string {
   }
 }
 
+/**
+ * The file opened for reading, refused unless it is a regular file: checked on the open handle,
+ * since the path may have become a FIFO since it was looked at (whose open would wait for a writer
+ * for good, and keep the process from exiting: hostile11 Low 3).
+ */
+export async function openRegularFile(file: string): Promise<fs.promises.FileHandle> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, OPEN_READ_NO_WAIT);
+  } catch (e) {
+    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
+  }
+  const stat = await fh.stat().catch(() => undefined);
+  if (!stat?.isFile()) {
+    await fh.close().catch(() => undefined);
+    throw new ModelFormatError(NOT_REGULAR, file);
+  }
+  return fh;
+}
+
 /** Whether the file starts with the gzip magic bytes. */
 export function isGzipFile(file: string): boolean {
   const head = Buffer.alloc(2);
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, OPEN_READ_NO_WAIT);
+    if (!fs.fstatSync(fd).isFile()) throw new ModelFormatError(NOT_REGULAR, file);
     return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
   } catch (e) {
+    if (e instanceof LmError) throw e;
     throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
@@ -56,7 +80,7 @@ export function isGzipFile(file: string): boolean {
 export async function* modelFileChunks(file: string, maxBytes: number): AsyncGenerator<Uint8Array> {
   const gzipped = isGzipFile(file);
   if (!gzipped) return yield* plainFileChunks(file, maxBytes);
-  const source = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const source = (await openRegularFile(file)).createReadStream({ highWaterMark: CHUNK_BYTES });
   const gunzip = zlib.createGunzip({ chunkSize: CHUNK_BYTES });
   // Errors of either stream end the iteration below (pipeline destroys the other one).
   const stream: NodeJS.ReadableStream = pipeline(source, gunzip, () => undefined);
@@ -89,12 +113,7 @@ export async function* modelFileChunks(file: string, maxBytes: number): AsyncGen
  * else), so a big file's worth piled up in memory before it did.
  */
 async function* plainFileChunks(file: string, maxBytes: number): AsyncGenerator<Uint8Array> {
-  let fh: fs.promises.FileHandle;
-  try {
-    fh = await fs.promises.open(file, 'r');
-  } catch (e) {
-    throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
-  }
+  const fh = await openRegularFile(file);
   const buffers = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
   const read = (buffer: Uint8Array) => fh.read(buffer, 0, CHUNK_BYTES, null).then((r) => r.bytesRead);
   let turn = 0;

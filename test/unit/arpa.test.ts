@@ -84,6 +84,14 @@ describe('ARPA files', () => {
       [GOOD.replace('-0.5\tcat\t-0.2', '-0.5\tcat\t-0.2\t'), /an empty field/, 11],
       ['hello\nworld\n', /no \\data\\ section/, 2],
       [GOOD.replace('-0.6\tsat', '0.6\tsat'), /positive/, 12],
+      // Both lines of a repeated unigram (hostile11 Low 1).
+      [GOOD.replace('-0.6\tsat', '-0.6\tcat'), /duplicate unigram "cat" \(also on line 11\)$/, 12],
+      // A file that stops inside an entry line is said to end there (hostile11 Low 2).
+      [
+        GOOD.slice(0, GOOD.indexOf('-0.2\tcat sat') + '-0.2\tcat'.length),
+        /got 2 fields; the file ends in this line, without a line break: is it cut short\?$/,
+        16,
+      ],
       [GOOD.replace('-99\t<s>\t-0.30103\n', '').replace('ngram 1=5', 'ngram 1=4'), /no <s> unigram/, 12],
     ];
     for (const [text, message, line] of cases) {

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,7 +7,7 @@ import * as zlib from 'zlib';
 import { LmError, ModelFormatError } from '../../src/core/errors';
 import { loadNgramFile } from '../../src/node/backends/ngramBackend';
 import { absoluteModelSpec, checkModelSpec, listEmbeddedModels, loadModel, recognizeModel } from '../../src/node/modelLoader';
-import { describeFsError } from '../../src/node/modelFileStream';
+import { describeFsError, modelFileChunks, openRegularFile } from '../../src/node/modelFileStream';
 
 describe('loading models (bad input gets clear errors)', () => {
   let dir: string;
@@ -91,5 +92,16 @@ describe('loading models (bad input gets clear errors)', () => {
       fs.chmodSync(locked, 0);
       await assert.rejects(loadNgramFile(locked), /locked\.arpa: permission denied/);
     }
+  });
+
+  it('opens a model file without waiting and refuses it on the open handle unless it is a regular file (a path swapped for a FIFO after it was looked at: hostile11 Low 3)', async () => {
+    const fifo = path.join(dir, 'swapped.arpa');
+    execFileSync('mkfifo', [fifo]);
+    // No writer ever comes: an open that waits for one would never return.
+    await assert.rejects(openRegularFile(fifo), (e: Error) => e instanceof ModelFormatError && /not a regular file/.test(e.message));
+    const chunks = modelFileChunks(fifo, 1 << 20);
+    await assert.rejects(chunks.next(), /not a regular file/);
+    const plain = file('plain.arpa', 'x');
+    await (await openRegularFile(plain)).close();
   });
 });

@@ -156,7 +156,19 @@ export class ArpaReader {
     if (this.carryLength > 0 && this.phase !== 'done') {
       const rest = this.carry.slice(0, this.carryLength);
       this.carryLength = 0;
-      this.lines(rest, rest.length);
+      const inEntries = this.phase === 'entries';
+      try {
+        this.lines(rest, rest.length);
+      } catch (e) {
+        // An entry line with no line break after it is where the file stops: cut short (a copy or a
+        // download that stopped, a file still being written) rather than a line written wrong.
+        if (inEntries && e instanceof ModelFormatError) {
+          const prefix = `${this.fileName}${e.line !== undefined ? `:${e.line}` : ''}: `;
+          const reason = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+          throw new ModelFormatError(`${reason}; the file ends in this line, without a line break: is it cut short?`, this.fileName, e.line);
+        }
+        throw e;
+      }
     }
     const at = this.lineNo;
     switch (this.phase) {
@@ -458,7 +470,9 @@ export class ArpaReader {
     if (s.filled >= s.declared) this.fail(n, `the header says ${s.declared} ${k}-grams, the section has more`);
     const at = s.filled;
     if (k === 1) {
-      if (this.vocab.id(fields[1]) !== undefined) this.fail(n, `duplicate unigram ${quoted(fields[1])}`);
+      const first = this.vocab.id(fields[1]);
+      // Word ids are given in the section's order: the first one's line is the section's first line plus its id.
+      if (first !== undefined) this.fail(n, `duplicate unigram ${quoted(fields[1])} (also on line ${s.firstLine + first})`);
       const bytes = new TextEncoder().encode(fields[1]);
       this.addWord(fields[1], bytes, 0, bytes.length);
     } else {

@@ -16,7 +16,7 @@ import { ngramFileKind, SNIFF_BYTES, type NgramFileKind } from '../../core/ngram
 import { ngramFromChunks } from '../../core/ngram/ngramFromChunks';
 import { unpackTokenizer } from '../../core/ngram/packedVocabulary';
 import { embeddedNgramChecksum } from '../embeddedModels';
-import { describeFsError, formatBytes, isGzipFile, modelFileChunks } from '../modelFileStream';
+import { describeFsError, formatBytes, isGzipFile, modelFileChunks, openRegularFile } from '../modelFileStream';
 import { ngramFacts } from '../modelSummary';
 import type { ModelBackend, ModelReference } from './backend';
 
@@ -72,7 +72,7 @@ export async function loadNgramFile(
     let bytes: Uint8Array;
     let identity: string | undefined;
     try {
-      const handle = await fs.promises.open(file, 'r');
+      const handle = await openRegularFile(file);
       try {
         const before = fs.fstatSync(handle.fd, { bigint: true });
         bytes = await readPieces(handle, Number(before.size));
@@ -84,6 +84,7 @@ export async function loadNgramFile(
         await handle.close();
       }
     } catch (e) {
+      if (e instanceof LmError) throw e;
       throw new LmError(`cannot read model ${file}: ${describeFsError(e)}`);
     }
     // The buffer is this load's own: decoded in place. The embedded model's trie was checked by a unit test.
