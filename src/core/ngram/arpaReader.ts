@@ -536,10 +536,12 @@ export class ArpaReader {
     for (let i = 0; i < count; i++) place[i] = cursor[parent[i]]++;
     const words = scatter(s.words, place, new Uint32Array(count));
     if (childrenAscend(words, childStart, parents)) {
-      // Each old array is garbage as soon as its new one is made.
+      // Each array moved goes into the memory of the one moved before it (all are 4 bytes an
+      // entry): one new array in all, whatever the collector has not freed yet.
+      const { words: wordsBefore, logProb, backoff } = s;
       s.words = words;
-      s.logProb = scatter(s.logProb, place, new Float32Array(count));
-      if (s.backoff) s.backoff = scatter(s.backoff, place, new Float32Array(count));
+      s.logProb = scatter(logProb, place, new Float32Array(wordsBefore.buffer, wordsBefore.byteOffset, count));
+      if (backoff) s.backoff = scatter(backoff, place, new Float32Array(logProb.buffer, logProb.byteOffset, count));
       return;
     }
     const order = new Uint32Array(count);
