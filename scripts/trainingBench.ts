@@ -170,7 +170,7 @@ export async function trainingSection(say: (s?: string) => void, targets: Traini
       `"Same ARPA": the n-gram counts per order are lmplz's, and every ${SAMPLE_EVERY}th n-gram of each section above the unigrams (all unigrams) has lmplz's probability and backoff within ${ARPA_DIGITS_TOLERANCE} in log10 (both print about 7 significant digits); checked every run, the benchmark stops otherwise.`,
     );
     say(
-      'LM Playground counts on two threads (one reads and tokenizes, the other counts), then a second thread writes the header and the lower orders of the ARPA, each as soon as the model has it, while the first lays out the higher orders and writes the highest; lmplz runs its own threads. On a shared machine both get what the other processes leave: the ratios of one run compare like with like better than the absolute times.',
+      'LM Playground counts on two threads (one reads and tokenizes, the other counts); the tokenizing thread, done, then moves half of the records in every pass of the radix sorts (the counted n-grams into suffix order, each order into trie order), while a third thread writes the header and the lower orders of the ARPA, each as soon as the model has it, and the counting thread lays out the higher orders and writes the highest; lmplz runs its own threads. On a shared machine both get what the other processes leave: the ratios of one run compare like with like better than the absolute times.',
     );
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -70,8 +70,7 @@ export function radixSortRecords(
 
 /**
  * One pass: each record to the place its digit (key >>> shift) gives, counting the next pass's
- * digit (key >>> nextShift; none when nextShift is 32). The copy is written out for the record
- * sizes that the training uses, so that it is no inner loop.
+ * digit (key >>> nextShift; none when nextShift is 32).
  */
 function movePass(
   from: Uint32Array,
@@ -89,20 +88,30 @@ function movePass(
   for (let i = 0, at = 0; i < count; i++, at += stride) {
     const k = from[at + key];
     if (!last) nextCounts[(k >>> nextShift) & mask]++;
-    let o = place[(k >>> shift) & mask]++ * stride;
-    switch (stride) {
-      case 8:
-        to[o] = from[at];
-        to[o + 1] = from[at + 1];
-        to[o + 2] = from[at + 2];
-        to[o + 3] = from[at + 3];
-        to[o + 4] = from[at + 4];
-        to[o + 5] = from[at + 5];
-        to[o + 6] = from[at + 6];
-        to[o + 7] = from[at + 7];
-        break;
-      default:
-        for (let f = at, end = at + stride; f < end; f++) to[o++] = from[f];
-    }
+    copyRecord(from, at, to, place[(k >>> shift) & mask]++ * stride, stride);
   }
+}
+
+/**
+ * The record of `stride` fields at from[at] copied to to[o]: written out for the record sizes that
+ * the training uses (4 and 6 fields for orders 3 and 5 counted, 8 for the trie records), so that
+ * it is no inner loop.
+ */
+export function copyRecord(from: Uint32Array, at: number, to: Uint32Array, o: number, stride: number): void {
+  if (stride !== 8 && stride !== 6 && stride !== 4) {
+    for (let f = at, end = at + stride; f < end; f++) to[o++] = from[f];
+    return;
+  }
+  if (stride === 8) {
+    to[o + 7] = from[at + 7];
+    to[o + 6] = from[at + 6];
+  }
+  if (stride >= 6) {
+    to[o + 5] = from[at + 5];
+    to[o + 4] = from[at + 4];
+  }
+  to[o + 3] = from[at + 3];
+  to[o + 2] = from[at + 2];
+  to[o + 1] = from[at + 1];
+  to[o] = from[at];
 }

@@ -9,7 +9,7 @@
  * Pure JavaScript (SharedArrayBuffer, Atomics): the thread that helps is the caller's business.
  */
 import { LmError } from '../errors';
-import { keyBits, MAX_DIGIT_BITS, radixSortRecords } from './radixSort';
+import { copyRecord, keyBits, MAX_DIGIT_BITS, radixSortRecords } from './radixSort';
 
 /** Below this many records a sort is done on one thread: a pass over them takes less than meeting the other thread. */
 export const SHARED_SORT_MIN_RECORDS = 1 << 16;
@@ -145,8 +145,7 @@ export function sortShare(job: SharedSortJob, party: 0 | 1): Uint32Array {
 /**
  * Records lo..hi-1 of `from` to the places their digit (key >>> shift) gives in `to`, counting the
  * next pass's digit (key >>> nextShift; none when nextShift is 32) in `next`: its first `mask + 1`
- * for records written below `half`, the rest for those above. Copies written out for the record
- * sizes that the training uses.
+ * for records written below `half`, the rest for those above.
  */
 function moveShare(
   from: Uint32Array,
@@ -168,34 +167,6 @@ function moveShare(
     const k = from[at + key];
     const slot = place[(k >>> shift) & mask]++;
     if (counting) next[(slot < half ? 0 : upper) + ((k >>> nextShift) & mask)]++;
-    let o = slot * stride;
-    switch (stride) {
-      case 8:
-        to[o] = from[at];
-        to[o + 1] = from[at + 1];
-        to[o + 2] = from[at + 2];
-        to[o + 3] = from[at + 3];
-        to[o + 4] = from[at + 4];
-        to[o + 5] = from[at + 5];
-        to[o + 6] = from[at + 6];
-        to[o + 7] = from[at + 7];
-        break;
-      case 6:
-        to[o] = from[at];
-        to[o + 1] = from[at + 1];
-        to[o + 2] = from[at + 2];
-        to[o + 3] = from[at + 3];
-        to[o + 4] = from[at + 4];
-        to[o + 5] = from[at + 5];
-        break;
-      case 4:
-        to[o] = from[at];
-        to[o + 1] = from[at + 1];
-        to[o + 2] = from[at + 2];
-        to[o + 3] = from[at + 3];
-        break;
-      default:
-        for (let f = at, end = at + stride; f < end; f++) to[o++] = from[f];
-    }
+    copyRecord(from, at, to, slot * stride, stride);
   }
 }
