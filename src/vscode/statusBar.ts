@@ -74,9 +74,9 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
   };
   update();
   item.show();
-  const sub = models.onDidChangeModel(update);
+  const subs = [models.onDidChangeModel(update), models.onDidChangeStatus(update)];
   serverReachability.add(onReachability);
-  return vscode.Disposable.from(item, sub, {
+  return vscode.Disposable.from(item, ...subs, {
     dispose: () => {
       serverReachability.delete(onReachability);
       up();

@@ -82,6 +82,24 @@ describe('GGUF: the status bar beside a heat-map, and the playground’s Model l
       assert.match(said, new RegExp(`Scored ${m[1]} tokens again in \\d+ ms; the others kept their scores from before the edit`), said);
       await wb.screenshot('gguf-status-after-typing-at-end');
       await wb.page.mouse.move(5, 5);
+
+      // A completion inserted at the end (its speed reported to the model's status item): only its
+      // tokens are scored again (drive11 H1: each Complete Selection made the status bar drop every
+      // kept score, a whole chapter read again).
+      const rescored = /bits\/char of typed-at-end\.txt: scored (\d+) of its (\d+) tokens again/g;
+      const before = [...server.extensionLogs().matchAll(rescored)].length;
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+End');
+      await wb.runCommand('LM: Complete Selection');
+      const deadline = Date.now() + 120_000;
+      let after = [...server.extensionLogs().matchAll(rescored)];
+      while (after.length === before && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        after = [...server.extensionLogs().matchAll(rescored)];
+      }
+      const last = after.at(-1);
+      assert.ok(after.length > before && last, `no re-scoring of the completion's tokens alone in the log: ${server.extensionLogs().slice(-3000)}`);
+      assert.ok(Number(last[1]) <= 60 && Number(last[2]) > 2000, `${last[1]} of ${last[2]} tokens scored again after the completion`);
     } finally {
       await wb.page.keyboard.press('Escape');
       await wb.runCommand('File: Revert File');
