@@ -1,6 +1,7 @@
 /**
  * The first hover in a document without its cold start: while a document with hovers is shown,
- * the context a hover at the end of its visible lines would get is run into the active model's
+ * the context a hover at the end of its visible lines (warmTarget.ts: or at the end of the longest
+ * run of them whose windows start in one place) would get is run into the active model's
  * cache in the background (LanguageModel.warmContext), after the document is shown, scrolled or
  * edited (debounced), the model loaded first if it is not yet (as the first hover would). The
  * model gives way to every other request between two short passes; the warm-up is cancelled when
@@ -8,6 +9,7 @@
  */
 import * as vscode from 'vscode';
 import { hoverWarmIds } from '../editor/hoverFacts';
+import { warmLine } from '../editor/warmTarget';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, contextChars, hoverSettings, hoverWarmUp, languageEnabled } from './settings';
@@ -61,7 +63,13 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
     if (!model?.warmContext || model.server || editor !== vscode.window.activeTextEditor) return;
     const visible = editor.visibleRanges.at(-1);
     if (!visible) return;
-    const offset = doc.offsetAt(doc.lineAt(visible.end.line).range.end);
+    const lineEnd = (line: number) => doc.offsetAt(doc.lineAt(line).range.end);
+    const line = warmLine(
+      editor.visibleRanges[0].start.line,
+      visible.end.line,
+      (l) => documentWindow(doc, lineEnd(l), contextChars(), model.tokenizer).startOffset,
+    );
+    const offset = lineEnd(line);
     const key = `${doc.uri.toString()}@${doc.version}:${offset}:${model.info.name}:${contextChars()}`;
     // Already cached, or being cached.
     if (job ? job.key === key : key === warmed) return;
@@ -79,13 +87,13 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
       if (mine.cancelled) return;
       if (r.gaveUp) {
         log.info(
-          `warm-up: ${vscode.workspace.asRelativePath(doc.uri)}:${visible.end.line + 1} left to the request that took the model's cache after ${r.cached} of ${ids.length} tokens (gave way ${r.yielded} times)`,
+          `warm-up: ${vscode.workspace.asRelativePath(doc.uri)}:${line + 1} left to the request that took the model's cache after ${r.cached} of ${ids.length} tokens (gave way ${r.yielded} times)`,
         );
         return;
       }
       warmed = key;
       log.info(
-        `warm-up: ${r.cached} tokens of context before ${vscode.workspace.asRelativePath(doc.uri)}:${visible.end.line + 1} cached for the hover in ${Date.now() - started} ms${r.yielded ? ` (gave way to other requests ${r.yielded} times)` : ''}`,
+        `warm-up: ${r.cached} tokens of context before ${vscode.workspace.asRelativePath(doc.uri)}:${line + 1} cached for the hover in ${Date.now() - started} ms${r.yielded ? ` (gave way to other requests ${r.yielded} times)` : ''}`,
       );
     } catch (e) {
       // A model going away or a worker that stopped: the hover reports its own errors.
