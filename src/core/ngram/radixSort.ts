@@ -7,7 +7,7 @@
  */
 
 /** Bits per pass at most: 2^11 buckets, one cache line being filled in each, fit the L2 cache. */
-export const MAX_DIGIT_BITS = 11;
+const MAX_DIGIT_BITS = 11;
 
 /** Bits of the keys below `limit`. */
 export function keyBits(limit: number): number {
@@ -16,8 +16,14 @@ export function keyBits(limit: number): number {
 
 /** The bits of the first pass (the least significant digit) of a sort of keys below `limit`. */
 export function firstDigitBits(limit: number): number {
-  const bits = keyBits(limit);
-  return bits === 0 ? 0 : Math.ceil(bits / Math.ceil(bits / MAX_DIGIT_BITS));
+  return digitPlan(limit, 0).digitBits;
+}
+
+/** The passes of a sort of keys below `limit` whose bits below `sortedBits` are sorted already, and the bits of each pass's digit. */
+export function digitPlan(limit: number, sortedBits: number): { passes: number; digitBits: number } {
+  const bits = Math.max(0, keyBits(limit) - sortedBits);
+  const passes = Math.ceil(bits / MAX_DIGIT_BITS);
+  return { passes, digitBits: passes === 0 ? 0 : Math.ceil(bits / passes) };
 }
 
 /**
@@ -36,10 +42,8 @@ export function radixSortRecords(
   limit: number,
   sortedBits = 0,
 ): Uint32Array {
-  const bits = Math.max(0, keyBits(limit) - sortedBits);
-  const passes = Math.ceil(bits / MAX_DIGIT_BITS);
+  const { passes, digitBits } = digitPlan(limit, sortedBits);
   if (passes === 0) return records;
-  const digitBits = Math.ceil(bits / passes);
   const mask = (1 << digitBits) - 1;
   // The digits' counts of the next pass are taken while this pass moves the records (its key is at
   // hand): one read of the records per pass, not two.

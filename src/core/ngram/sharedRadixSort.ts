@@ -9,7 +9,7 @@
  * Pure JavaScript (SharedArrayBuffer, Atomics): the thread that helps is the caller's business.
  */
 import { LmError } from '../errors';
-import { copyRecord, keyBits, MAX_DIGIT_BITS, radixSortRecords } from './radixSort';
+import { copyRecord, digitPlan, radixSortRecords } from './radixSort';
 
 /** Below this many records a sort is done on one thread: a pass over them takes less than meeting the other thread. */
 export const SHARED_SORT_MIN_RECORDS = 1 << 16;
@@ -53,19 +53,15 @@ export function sortRecords(
   sortedBits = 0,
   helper?: SortHelper,
 ): Uint32Array {
-  const passes = passesOf(limit, sortedBits);
+  const { passes, digitBits } = digitPlan(limit, sortedBits);
   if (!helper || passes === 0 || count < SHARED_SORT_MIN_RECORDS || !isShared(records) || !isShared(spare))
     return radixSortRecords(records, spare, count, stride, key, limit, sortedBits);
-  const digits = 1 << Math.ceil(Math.max(0, keyBits(limit) - sortedBits) / passes);
+  const digits = 1 << digitBits;
   // Two barrier words, each thread's digit counts of its half, and the next pass's counts by thread and target half.
   const sync = new Int32Array(new SharedArrayBuffer((2 + 2 * digits + 4 * digits) * 4));
   const job: SharedSortJob = { records, spare, count, stride, key, limit, sortedBits, sync };
   helper.start(job);
   return sortShare(job, 0);
-}
-
-function passesOf(limit: number, sortedBits: number): number {
-  return Math.ceil(Math.max(0, keyBits(limit) - sortedBits) / MAX_DIGIT_BITS);
 }
 
 /**
@@ -97,10 +93,8 @@ function barrier(sync: Int32Array): void {
  */
 export function sortShare(job: SharedSortJob, party: 0 | 1): Uint32Array {
   const { records, spare, count, stride, key, limit, sortedBits, sync } = job;
-  const bits = Math.max(0, keyBits(limit) - sortedBits);
-  const passes = passesOf(limit, sortedBits);
+  const { passes, digitBits } = digitPlan(limit, sortedBits);
   if (passes === 0) return records;
-  const digitBits = Math.ceil(bits / passes);
   const digits = 1 << digitBits;
   const mask = digits - 1;
   const half = count >>> 1;
