@@ -2,14 +2,16 @@
  * Counting lmplz-format text files on two threads: a worker reads and tokenizes (bytes to word ids)
  * while this thread counts the n-grams of the batches it sends. Same result as counting on one
  * thread, since the vocabulary here assigns the same ids in the same order. Then the worker, idle,
- * helps sort while the model is built (sharedRadixSort.ts).
+ * helps sort, adjust the counts and lay out orders while the model is built (sharedRadixSort.ts,
+ * adjustedCounts.ts, trieLayout.ts).
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { collectGarbage } from './collectGarbage';
 import { LmError } from '../core/errors';
 import type { KneserNeyTrainer } from '../core/ngram/kneserNey';
 import { addIdSentencesToTrainer } from '../core/ngram/textTraining';
-import type { SortHelper } from '../core/ngram/sharedRadixSort';
+import type { TrainingHelper } from '../core/ngram/trieLayout';
 import type { FromTokenizeWorker, TokenizeWorkerData, ToTokenizeWorker } from './tokenizeWorker';
 
 /** Bytes the worker tokenizes per batch: small enough that counting starts early, large enough to cost little per message. */
@@ -18,7 +20,7 @@ const BATCH_BYTES = 256 << 10;
 /** What counting in the worker leaves: the sentences, and the worker, idle now, helping the training's sorts until closed. */
 export interface CountedInWorker {
   sentences: number;
-  helper: SortHelper;
+  helper: TrainingHelper;
   close(): void;
 }
 
@@ -29,12 +31,21 @@ export function countFilesInWorker(trainer: KneserNeyTrainer, files: string[], s
   let sentences = 0;
   let failed: Error | undefined;
   const close = () => void worker.terminate();
-  const helper: SortHelper = {
+  const helper: TrainingHelper = {
     start(job) {
       // A worker that stopped cannot meet this thread at the sort's barriers: it would wait forever.
       if (failed) throw failed;
       worker.postMessage({ type: 'sort', job } satisfies ToTokenizeWorker);
     },
+    adjust(job) {
+      if (failed) throw failed;
+      worker.postMessage({ type: 'adjust', job } satisfies ToTokenizeWorker);
+    },
+    layOut(job) {
+      if (failed) throw failed;
+      worker.postMessage({ type: 'layOut', job } satisfies ToTokenizeWorker);
+    },
+    idle: collectGarbage,
   };
   return new Promise<CountedInWorker>((resolve, reject) => {
     let settled = false;

@@ -3,16 +3,19 @@
  * thread counting n-grams (`lmp train-ngram`) does not also read and tokenize: the two run on two
  * cores. Each batch carries the words first seen in it, in id order, so the counting thread's
  * vocabulary gives every word the same id. Then, idle, it moves half of the records in each pass
- * of the training's radix sorts, in step with the counting thread (sharedRadixSort.ts).
+ * of the training's radix sorts, in step with the counting thread (sharedRadixSort.ts), adjusts
+ * the counts of half of the n-grams (adjustedCounts.ts), and makes each order's trie records while
+ * the counting thread estimates the order below (trieLayout.ts).
  */
 import * as fs from 'fs';
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import { parentPort, workerData } from 'worker_threads';
+import { runAdjustJob, type AdjustJob } from '../core/ngram/adjustedCounts';
 import { sortShare, type SharedSortJob } from '../core/ngram/sharedRadixSort';
 import { utf8LinesToIds } from '../core/ngram/textTraining';
+import { runTrieRecordsJob, type TrieRecordsJob } from '../core/ngram/trieLayout';
 import { Utf8Words } from '../core/ngram/utf8Words';
 import { Vocabulary } from '../core/ngram/vocabulary';
+import { collectGarbage } from './collectGarbage';
 import { utf8LineChunks } from './textFile';
 
 export interface TokenizeWorkerData {
@@ -25,34 +28,40 @@ export interface TokenizeWorkerData {
 export type FromTokenizeWorker =
   { type: 'batch'; newWords: string[]; ids: Uint32Array; lengths: Uint32Array } | { type: 'done' } | { type: 'error'; message: string };
 
-/** Once the text is tokenized, the worker helps the counting thread sort (its records in shared memory). */
-export type ToTokenizeWorker = { type: 'sort'; job: SharedSortJob };
+/** Once the text is tokenized, the worker helps the counting thread sort, adjust the counts and lay out orders (its records in shared memory). */
+export type ToTokenizeWorker = { type: 'sort'; job: SharedSortJob } | { type: 'adjust'; job: AdjustJob } | { type: 'layOut'; job: TrieRecordsJob };
 
 // The worker stays until the thread that started it terminates it: a worker that exits by itself
 // may have its 'exit' seen before its last messages are read.
 parentPort!.on('message', (m: ToTokenizeWorker) => {
-  if (m.type !== 'sort') return;
-  collect();
-  sortShare(m.job, 1);
+  // The arrays of the jobs done stay allocated while this heap holds their messages, and it
+  // collects little by itself; a collection before every job costs the other thread, which waits
+  // at the job's first barrier, several milliseconds each time (14 jobs at order 5).
+  if (held >= COLLECT_AFTER_BYTES) {
+    collectGarbage();
+    held = 0;
+  }
+  held += jobBytes(m);
+  if (m.type === 'sort') sortShare(m.job, 1);
+  else if (m.type === 'adjust') runAdjustJob(m.job);
+  else runTrieRecordsJob(m.job);
 });
 
-/**
- * A garbage collection of this thread's heap. The sorts' arrays (hundreds of MiB, shared with the
- * counting thread) stay allocated for as long as some thread's heap holds an object for them, and
- * this one, idle between sorts, collects nothing by itself: without it the training's peak memory
- * held every array ever sorted (order 5 on the shared corpus: 572 MiB against 395). Node offers
- * no other way for a worker to collect than V8's gc() (flag set at run time; without it, nothing).
- */
-const collect: () => void = (() => {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc: unknown = vm.runInNewContext('gc');
-    if (typeof gc === 'function') return gc as () => void;
-  } catch {
-    // No gc(): the arrays are freed when the thread ends.
+/** Bytes of shared arrays this thread may hold after their jobs before it collects them. */
+const COLLECT_AFTER_BYTES = 128 << 20;
+let held = 0;
+
+/** The bytes a job's arrays hold that only its sort needs (the lists it fills are the model's, kept anyway). */
+function jobBytes(m: ToTokenizeWorker): number {
+  switch (m.type) {
+    case 'sort':
+      return m.job.records.byteLength + m.job.spare.byteLength;
+    case 'adjust':
+      return m.job.records.byteLength;
+    case 'layOut':
+      return m.job.suffixOrdered.byteLength + m.job.records.byteLength + m.job.spare.byteLength;
   }
-  return () => undefined;
-})();
+}
 
 /** The first batch is cut after the first line feed past this many bytes: the counting thread, idle until it comes, starts sooner. */
 const FIRST_BATCH_BYTES = 16 << 10;

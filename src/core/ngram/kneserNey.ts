@@ -8,13 +8,26 @@
  *   distribution over the vocabulary without `<s>`; γ(c) becomes the ARPA backoff of c.
  */
 import { LmError } from '../errors';
-import { ADJUSTED, adjustedCounts, FIELDS, FIRST, LAST, SUFFIX, type SuffixOrdered } from './adjustedCounts';
+import { ADJUSTED, adjustedCounts, FIRST, SUFFIX, type SuffixOrdered } from './adjustedCounts';
 import { CompactCounts } from './compactCounts';
 import { log10f } from './log10f';
 import { NgramCounter } from './ngramCounter';
 import { NgramModel, NgramOrder } from './ngramModel';
-import { firstDigitBits } from './radixSort';
-import { sharedUint32, sortRecords, type SortHelper } from './sharedRadixSort';
+import {
+  finishNextOrder,
+  recordsBySuffixPlace,
+  startNextOrder,
+  T_FIELDS,
+  T_INDEX,
+  T_PROB,
+  T_PROB_STRIDE,
+  T_TARGET,
+  T_WORD,
+  trieOrder,
+  type NextOrder,
+  type TrainingHelper,
+} from './trieLayout';
+import { sharedUint32 } from './sharedRadixSort';
 import { Vocabulary } from './vocabulary';
 
 export const MAX_ORDER = 6;
@@ -56,17 +69,6 @@ export interface TrainOptions {
 const MAX_PRESIZED_NGRAMS = 1 << 21;
 
 const EMPTY_ORDER: SuffixOrdered = { count: 0, ngrams: new Uint32Array(0) };
-/**
- * An n-gram in trie order, 8 numbers: FIRST, ADJUSTED and SUFFIX (here its suffix's place in trie
- * order) at their places in suffix order; its index in suffix order instead of LAST; its last word,
- * its suffix's context's place, and its probability (a float64 in the last two).
- */
-const T_FIELDS = 8;
-const T_INDEX = LAST;
-const T_WORD = 4;
-const T_TARGET = 5;
-const T_PROB_STRIDE = T_FIELDS / 2;
-const T_PROB = 3;
 
 /**
  * Told of order k (1-based) as soon as its arrays (words, probabilities, backoffs, child ranges)
@@ -86,6 +88,9 @@ export class KneserNeyTrainer {
   private readonly counter: NgramCounter;
   /** The last `order` words, the current token last. */
   private readonly gram: Uint32Array;
+  /** addIdSentences' sentences with their padding and `</s>`, and where their n-grams end. */
+  private laidOut = new Uint32Array(0);
+  private ends = new Uint32Array(0);
   private tokens = 0;
   private sentences = 0;
 
@@ -116,6 +121,37 @@ export class KneserNeyTrainer {
     this.startSentence();
     this.continueIds(ids, length);
     this.endSentence();
+  }
+
+  /**
+   * Sentences of word ids (no markers), `lengths[s]` ids each, one after the other (as
+   * utf8LinesToIds gives them): counts what addIds of each counts. Each sentence is laid out with
+   * its padding and `</s>` once, and its n-grams counted where they lie, not copied a token at a
+   * time through a window.
+   */
+  addIdSentences(ids: Uint32Array, lengths: Uint32Array): void {
+    const pad = this.order - 1;
+    const bos = this.vocab.bosId!;
+    const eos = this.vocab.eosId!;
+    const need = ids.length + lengths.length * (pad + 1);
+    if (this.laidOut.length < need) this.laidOut = new Uint32Array(Math.ceil(need * 1.25));
+    if (this.ends.length < ids.length + lengths.length) this.ends = new Uint32Array(Math.ceil((ids.length + lengths.length) * 1.25));
+    const words = this.laidOut;
+    const ends = this.ends;
+    let w = 0;
+    let e = 0;
+    for (let s = 0, at = 0; s < lengths.length; s++) {
+      for (let p = 0; p < pad; p++) words[w++] = bos;
+      for (let stop = at + lengths[s]; at < stop; at++) {
+        ends[e++] = w;
+        words[w++] = ids[at];
+      }
+      ends[e++] = w;
+      words[w++] = eos;
+    }
+    this.counter.addEnds(words, ends, e);
+    this.tokens += ids.length + lengths.length;
+    this.sentences += lengths.length;
   }
 
   /**
@@ -167,7 +203,7 @@ export class KneserNeyTrainer {
    * its suffix's place in order k-1 and then, stably, by its first word (radix sorts); each
    * n-gram's context is found by one forward walk over order k-1, as both are sorted.
    */
-  build(orderReady?: OrderReady, helper?: SortHelper): { model: NgramModel; stats: TrainingStats } {
+  build(orderReady?: OrderReady, helper?: TrainingHelper): { model: NgramModel; stats: TrainingStats } {
     // Without a sentence every adjusted count is 0: the unigram denominator Σ a(w) would be 0 and
     // every probability 0/0.
     if (this.sentences === 0) throw new LmError('no training text: nothing to estimate probabilities from');
@@ -234,15 +270,17 @@ export class KneserNeyTrainer {
     let lowerProb = unigramProb;
     let lowerProbAt = 0;
     let lowerProbStride = 1;
+    // The records of order k when the helper made them while order k-1 was estimated.
+    let next: NextOrder | undefined;
     for (let k = 2; k <= N; k++) {
       const count = bySuffix[k - 2].count;
       const parentCount = orderCounts[k - 2];
-      const countsOfCounts = [0, 0, 0, 0, 0];
-      const records = trieRecords(bySuffix[k - 2], lower?.trieOf, parentCount, countsOfCounts, helper);
+      const records = next ? finishNextOrder(next) : recordsBySuffixPlace(bySuffix[k - 2], lower?.trieOf, parentCount, helper);
       bySuffix[k - 2] = EMPTY_ORDER; // let it go
-      addDiscounts(k, countsOfCounts);
-      const ngrams = trieOrder(records, count, parentCount, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride, helper);
+      addDiscounts(k, records.countsOfCounts);
+      const ngrams = trieOrder(records, count, V, lower?.context, lowerProb, lowerProbAt, lowerProbStride, helper);
       const prob = new Float64Array(ngrams.buffer);
+      next = k < N ? startNextOrder(helper, ngrams, count, bySuffix[k - 1]) : undefined;
 
       // Each n-gram's context (w1 … w(k-1)) is the (k-1)-gram with its first word that ends with
       // its suffix's context (w2 … w(k-1)); contexts come in trie order, as the n-grams do, so
@@ -253,7 +291,8 @@ export class KneserNeyTrainer {
       const context = new Uint32Array(k < N ? count : 0);
       const childStart = new Uint32Array(parentCount + 1);
       const words = new Uint32Array(count);
-      const trieOf = new Uint32Array(k < N ? count : 0);
+      // Each n-gram's trie place by its index in suffix order, for the next order's records (unless the helper makes them).
+      const trieOf = new Uint32Array(k < N && !next ? count : 0);
       const backoff = new Float32Array(parentCount);
       const logProb = new Float32Array(count);
       const adjusted = this.keepCounts ? new Uint32Array(count) : undefined;
@@ -277,7 +316,7 @@ export class KneserNeyTrainer {
             c = walk;
           }
           if (k < N) {
-            trieOf[ngrams[at + T_INDEX]] = i;
+            if (trieOf.length) trieOf[ngrams[at + T_INDEX]] = i;
             context[i] = c;
           }
           childStart[c + 1]++;
@@ -350,77 +389,4 @@ export class KneserNeyTrainer {
         .join(', ')}); use more text, a lower order, or fallback discounts`,
     );
   }
-}
-
-/**
- * Order k's n-grams (in suffix order) as T_FIELDS records with their suffix's place in order k-1's
- * trie order (`lowerTrieOf` maps the suffix's index in suffix order to it; absent for bigrams,
- * whose suffix is a word id, below `parentCount`), put in the order of that place's least
- * significant digit: the first pass of trieOrder's radix sort, done while the records are made (one
- * write of each record, not two). The suffixes ascend, so `lowerTrieOf` is read in order.
- * `countsOfCounts[a]` counts the adjusted counts a < 5 (for the order's discounts).
- */
-function trieRecords(
-  { count, ngrams: g }: SuffixOrdered,
-  lowerTrieOf: Uint32Array | undefined,
-  parentCount: number,
-  countsOfCounts: number[],
-  helper: SortHelper | undefined,
-): Uint32Array {
-  const mask = (1 << firstDigitBits(parentCount)) - 1;
-  const place = new Uint32Array(count);
-  const next = new Uint32Array(mask + 1);
-  for (let j = 0, from = SUFFIX; j < count; j++, from += FIELDS) {
-    const s = g[from];
-    const p = lowerTrieOf ? lowerTrieOf[s] : s;
-    place[j] = p;
-    next[p & mask]++;
-  }
-  let sum = 0;
-  for (let d = 0; d <= mask; d++) {
-    const c = next[d];
-    next[d] = sum;
-    sum += c;
-  }
-  const records = helper ? sharedUint32(count * T_FIELDS) : new Uint32Array(count * T_FIELDS);
-  for (let j = 0, from = 0; j < count; j++, from += FIELDS) {
-    const p = place[j];
-    const at = next[p & mask]++ * T_FIELDS;
-    const a = g[from + ADJUSTED];
-    if (a < 5) countsOfCounts[a]++;
-    records[at + FIRST] = g[from + FIRST];
-    records[at + T_INDEX] = j;
-    records[at + ADJUSTED] = a;
-    records[at + SUFFIX] = p;
-    records[at + T_WORD] = g[from + LAST];
-  }
-  return records;
-}
-
-/**
- * The records of trieRecords in trie order: by first word, then by their suffix's place. Radix
- * sorts by the suffix's place (its digits above the first, which trieRecords sorted by), then stably by the first word (see radixSort.ts); in between, the
- * records come in their suffix's order, so its context's place and its probability are read in
- * order and put in each record.
- */
-function trieOrder(
-  records: Uint32Array,
-  count: number,
-  parentCount: number,
-  vocabSize: number,
-  lowerContext: Uint32Array | undefined,
-  lowerProb: Float64Array,
-  lowerProbAt: number,
-  lowerProbStride: number,
-  helper: SortHelper | undefined,
-): Uint32Array {
-  const spare = helper ? sharedUint32(count * T_FIELDS) : new Uint32Array(count * T_FIELDS);
-  const bySuffixPlace = sortRecords(records, spare, count, T_FIELDS, SUFFIX, parentCount, firstDigitBits(parentCount), helper);
-  const prob = new Float64Array(bySuffixPlace.buffer);
-  for (let i = 0, at = 0; i < count; i++, at += T_FIELDS) {
-    const f = bySuffixPlace[at + SUFFIX];
-    if (lowerContext) bySuffixPlace[at + T_TARGET] = lowerContext[f];
-    prob[i * T_PROB_STRIDE + T_PROB] = lowerProb[f * lowerProbStride + lowerProbAt];
-  }
-  return sortRecords(bySuffixPlace, bySuffixPlace === records ? spare : records, count, T_FIELDS, FIRST, vocabSize, 0, helper);
 }

@@ -66,6 +66,30 @@ export class NgramCounter {
     if (++this.waiting === GROUP) this.flush();
   }
 
+  /**
+   * Counts the n-grams that end at `words[ends[0..count))`, each the n words up to and including
+   * it (so every end is at least n - 1), in groups as `add` counts them, without copying them.
+   */
+  addEnds(words: Uint32Array, ends: Uint32Array, count: number): void {
+    this.flush();
+    const n = this.n;
+    const stride = this.stride;
+    const hashes = this.pendingHash;
+    for (let group = 0; group < count; group += GROUP) {
+      const stop = Math.min(count, group + GROUP);
+      const t = this.table;
+      const mask = this.mask;
+      let touched = 0;
+      for (let i = group; i < stop; i++) {
+        const h = hashGram(words, ends[i] - n + 1, n);
+        hashes[i - group] = h;
+        touched += t[(h & mask) * stride + n];
+      }
+      this.touched = touched;
+      for (let i = group; i < stop; i++) this.count(words, ends[i] - n + 1, hashes[i - group]);
+    }
+  }
+
   /** Counts the pending n-grams: their slots read first, all of them, then each counted. */
   private flush(): void {
     const n = this.n;

@@ -71,7 +71,7 @@ export function sortRecords(
 const BARRIER_TIMEOUT_MS = 120_000;
 
 /** Both threads arrive before either goes on (a generation count, so that it can be used again). */
-function barrier(sync: Int32Array): void {
+export function barrier(sync: Int32Array): void {
   const generation = Atomics.load(sync, 1);
   if (Atomics.add(sync, 0, 1) === 1) {
     Atomics.store(sync, 0, 0);

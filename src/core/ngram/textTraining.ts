@@ -145,11 +145,7 @@ export function utf8LinesToIds(words: Utf8Words, bytes: Uint8Array): IdSentences
 
 /** Adds sentences of word ids (from utf8LinesToIds, on the trainer's vocabulary); returns their number. */
 export function addIdSentencesToTrainer(trainer: KneserNeyTrainer, { ids, lengths }: IdSentences): number {
-  let at = 0;
-  for (let s = 0; s < lengths.length; s++) {
-    trainer.addIds(ids.subarray(at, at + lengths[s]));
-    at += lengths[s];
-  }
+  trainer.addIdSentences(ids, lengths);
   return lengths.length;
 }
 
