@@ -55,8 +55,7 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
     // The tokenizing worker then helps sort the counted n-grams.
     sharedMemory: kind === 'whitespace',
   });
-  // Started now, so that its start-up overlaps the counting; too small an input is written on one thread.
-  const arpa = values.arpa && bytes >= PIPELINE_MIN_BYTES ? new PipelinedArpa(order, trainer.vocab) : undefined;
+  let arpa: PipelinedArpa | undefined;
   let built: ReturnType<KneserNeyTrainer['build']>;
   let counting: CountedInWorker | undefined;
   try {
@@ -78,6 +77,10 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
     }
     // Each sentence counts its </s>: what is left are the words.
     if (trainer.tokenCount - sentences === 0) throw new LmError(`no words in the training files (${positionals.join(', ')}): nothing to train on`);
+    // Started once counted: while counting, both cores are busy, and its start-up would slow them
+    // down; it has nothing to write until the model's first orders are built. Too small an input is
+    // written on one thread.
+    if (values.arpa && bytes >= PIPELINE_MIN_BYTES) arpa = new PipelinedArpa(order, trainer.vocab);
     built = trainer.build(arpa?.orderReady, counting?.helper);
     counting?.close();
     if (values.arpa) await writeFileAtomic(values.arpa, arpa ? arpa.text(built.model) : writeArpa(built.model));

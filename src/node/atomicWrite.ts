@@ -39,11 +39,16 @@ export async function writeFileAtomic(target: string, content: Chunks, options: 
   try {
     const existing = await fs.promises.stat(finalPath).catch(() => undefined);
     if (existing) await fh.chmod(existing.mode & 0o7777);
+    const flusher = new BackgroundFlush(fh);
     const sink = async (source: AsyncIterable<string | Uint8Array>) => {
-      for await (const chunk of source) await writeAll(fh, chunk);
+      for await (const chunk of source) {
+        await writeAll(fh, chunk);
+        flusher.written(chunk.length);
+      }
     };
     if (options.gzip) await pipeline(Readable.from(content), zlib.createGzip({ level: 9 }), sink);
     else await sink(toAsync(content));
+    await flusher.done();
     await fh.sync();
     closed = true;
     await fh.close();
@@ -98,6 +103,41 @@ async function writablePath(target: string): Promise<string> {
   }
   if (!dirStat.isDirectory()) throw new LmError(`cannot write ${target}: ${dir} is not a folder (ENOTDIR)`);
   return finalPath;
+}
+
+/** Bytes written between two flushes of a large file while it is written. */
+const FLUSH_EVERY_BYTES = 16 << 20;
+
+/**
+ * Flushes a large file to the disk while it is still being written, one flush at a time, so that
+ * the last one (before the rename) has only the end to write: the disk works while the content is
+ * made, instead of after it (an ARPA of 135 MB: about 90 ms of waiting at the end, otherwise).
+ */
+class BackgroundFlush {
+  private sinceFlush = 0;
+  private flushing: Promise<void> | undefined;
+  private failed: unknown;
+
+  constructor(private readonly fh: fs.promises.FileHandle) {}
+
+  written(bytes: number): void {
+    this.sinceFlush += bytes;
+    if (this.sinceFlush < FLUSH_EVERY_BYTES || this.flushing) return;
+    this.sinceFlush = 0;
+    this.flushing = this.fh.datasync().then(
+      () => void (this.flushing = undefined),
+      (e: unknown) => {
+        this.failed ??= e;
+        this.flushing = undefined;
+      },
+    );
+  }
+
+  /** Waits for the flush under way; a failed one fails the write. */
+  async done(): Promise<void> {
+    await this.flushing;
+    if (this.failed !== undefined) throw this.failed;
+  }
 }
 
 async function writeAll(fh: fs.promises.FileHandle, chunk: string | Uint8Array): Promise<void> {

@@ -25,7 +25,7 @@ export class PipelinedArpa {
   /** The words' spelling, made once for the worker and this thread's section. */
   private words: ArpaWords | undefined;
 
-  /** Starts the worker now, so that its start-up overlaps the counting. */
+  /** Starts the worker now, so that its start-up overlaps what comes before the model's first order. */
   constructor(
     private readonly order: number,
     private readonly vocab: Vocabulary,

@@ -364,6 +364,25 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     assert.deepStrictEqual(leftovers(dir), []);
   });
 
+  it('writeFileAtomic: a content of 40 MiB, flushed to the disk while it is written, is whole; one failing after the flushes leaves the old file', async () => {
+    const target = path.join(dir, 'large.arpa');
+    fs.writeFileSync(target, 'previous');
+    const chunk = (i: number) => new Uint8Array(1 << 20).fill(0x61 + (i % 26));
+    async function* large(fail: boolean) {
+      for (let i = 0; i < 40; i++) {
+        if (fail && i === 35) throw new LmError('the content failed after its flushes');
+        yield chunk(i);
+      }
+    }
+    await writeFileAtomic(target, large(false));
+    const got = fs.readFileSync(target);
+    assert.strictEqual(got.length, 40 << 20);
+    for (let i = 0; i < 40; i++) assert.ok(got.subarray(i << 20, (i + 1) << 20).equals(chunk(i)), `MiB ${i}`);
+    await assert.rejects(writeFileAtomic(target, large(true)), /failed after its flushes/);
+    assert.ok(fs.readFileSync(target).equals(got), 'the whole file of before');
+    assert.deepStrictEqual(leftovers(dir), []);
+  });
+
   for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     it(`writeFileAtomic: a process stopped by ${signal} midway leaves the previous file intact${signal === 'SIGTERM' ? ' and no temporary file' : ''}`, async () => {
       const target = path.join(dir, 'killed.arpa');
