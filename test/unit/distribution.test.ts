@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { argmax, entropyNats, rankOf, temperedProbabilities, topIndices, truncateTopK, truncateTopP } from '../../src/core/distribution';
-import { logSoftmax, logSumExp, softmax } from '../../src/core/logMath';
+import { expNonPositive, logSoftmax, logSoftmaxOfLogits, logSumExp, logSumExpOfLogits, softmax } from '../../src/core/logMath';
+import { xorshift32 } from './helpers';
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-4) => {
   assert.strictEqual(a.length, b.length);
@@ -20,6 +21,44 @@ describe('log-space maths', () => {
     close(softmax([1000, 1001]), [1 / (1 + Math.E), Math.E / (1 + Math.E)], 1e-12);
     assert.strictEqual(logSumExp([-Infinity, -Infinity]), -Infinity);
     assert.ok(Math.abs(logSumExp([Math.log(0.25), Math.log(0.75)])) < 1e-15);
+  });
+
+  it('expNonPositive is Math.exp within 4e-16 (relative) on x ≤ 0, and Math.exp at its edges', () => {
+    const next = xorshift32(5);
+    let worst = 0;
+    for (let i = 0; i < 300_000; i++) {
+      // Spread over the range of logit differences, most of them where the mass of a row is.
+      const x = -(next() / 2 ** 32) * [1, 30, 745][i % 3];
+      const want = Math.exp(x);
+      if (want < 1e-300) continue;
+      worst = Math.max(worst, Math.abs(expNonPositive(x) - want) / want);
+    }
+    assert.ok(worst <= 4e-16, `worst relative error ${worst}`);
+    for (const x of [0, -0, -1e-300, -Math.LN2, -1, -708.3, -744.4])
+      assert.ok(Math.abs(expNonPositive(x) - Math.exp(x)) <= 4e-16 * Math.exp(x) + 5e-324, `${x}`);
+    assert.strictEqual(expNonPositive(-745.2), 0);
+    assert.strictEqual(expNonPositive(-Infinity), 0);
+    assert.ok(Number.isNaN(expNonPositive(NaN)));
+    assert.strictEqual(expNonPositive(0.5), Math.exp(0.5));
+    assert.strictEqual(expNonPositive(1000), Infinity);
+  });
+
+  it("a row of logits' log-softmax is the one by Math.exp to 1e-14, the same as the generic one, from any offset", () => {
+    const next = xorshift32(11);
+    const V = 49_152;
+    const rows = new Float32Array(3 * V).map(() => (next() / 2 ** 32 - 0.5) * 24);
+    rows[V + 7] = -Infinity; // a token the model does not have
+    let max = -Infinity;
+    for (let i = V; i < 2 * V; i++) max = Math.max(max, rows[i]);
+    let sum = 0;
+    for (let i = V; i < 2 * V; i++) sum += Math.exp(rows[i] - max);
+    const reference = max + Math.log(sum);
+    const lse = logSumExpOfLogits(rows, V, V);
+    assert.ok(Math.abs(lse - reference) < 1e-14, `${lse} against ${reference}`);
+    const row = logSoftmaxOfLogits(rows, V, V);
+    assert.deepStrictEqual(row, logSoftmax(rows.subarray(V, 2 * V)));
+    assert.strictEqual(row[7], -Infinity);
+    assert.strictEqual(row[8], rows[V + 8] - lse);
   });
 });
 

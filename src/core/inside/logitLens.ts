@@ -6,6 +6,7 @@
  * a few milliseconds, and nothing at all for the model's ordinary steps.
  */
 import { entropyNats, rankOf, topIndices } from '../distribution';
+import { logSoftmax } from '../logMath';
 
 export interface LensWeights {
   /** Hidden size. */
@@ -58,15 +59,6 @@ export function unembed(x: ArrayLike<number>, w: LensWeights): Float64Array {
     for (let v = 0; v < V; v++) out[v] += xi * u[row + v];
   }
   return out;
-}
-
-function logSoftmax(logits: Float64Array): Float64Array {
-  let max = -Infinity;
-  for (const x of logits) if (x > max) max = x;
-  let sum = 0;
-  for (const x of logits) sum += Math.exp(x - max);
-  const lse = max + Math.log(sum);
-  return logits.map((x) => x - lse);
 }
 
 /**

@@ -22,6 +22,7 @@ import { HuggingFaceTokenizer } from './hfTokenizer';
 import { bytesSource, checkExternalDataSizes, ExternalDataLocationError, ExternalDataSizeError, externalDataFiles, NotOnnxError } from './onnxExternalData';
 import { FLOAT16_DTYPES, type Dtype } from './onnxVariants';
 import { specialTokens } from './specialTokens';
+import { logSoftmaxOfLogits, logSumExpOfLogits } from '../logMath';
 import { LfTokenizer } from '../tokenizers/lineBreaks';
 
 /** The parts of an onnxruntime module this class uses. */
@@ -561,7 +562,7 @@ export class OnnxCausalLm implements LanguageModel {
         if (i < rowsFrom) continue;
         score(i + 1, logits, r * V, false);
         // One row at a time, reused: nothing per token outlives the call.
-        if (request.each && i + 1 >= (request.scoresFrom ?? end) && i + 1 < end) request.each(i + 1, (row = logSoftmaxRow(logits, r * V, V, row)));
+        if (request.each && i + 1 >= (request.scoresFrom ?? end) && i + 1 < end) request.each(i + 1, (row = logSoftmaxOfLogits(logits, r * V, V, row)));
         // Its log-softmax is computed when asked for: a decode step writes it into the caller's row (nextLogProbsInto).
         if (i === end - 1) last = new LastRow(rows === 1 ? logits : logits.slice(r * V, (r + 1) * V));
       }
@@ -866,23 +867,13 @@ class LastRow {
   constructor(private readonly logits: Float32Array) {}
   /** The log-probs: the same array on every call (the cache's; callers do not change it). */
   logProbs(): Float64Array {
-    return (this.computed ??= logSoftmaxRow(this.logits, 0, this.logits.length));
+    return (this.computed ??= logSoftmaxOfLogits(this.logits, 0, this.logits.length));
   }
   /** The same numbers written into `out`, whose length is the vocabulary's. */
   logProbsInto(out: Float64Array): void {
     if (this.computed) out.set(this.computed);
-    else logSoftmaxRow(this.logits, 0, this.logits.length, out);
+    else logSoftmaxOfLogits(this.logits, 0, this.logits.length, out);
   }
-}
-
-function logSoftmaxRow(data: Float32Array, offset: number, V: number, out: Float64Array = new Float64Array(V)): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < V; i++) if (data[offset + i] > max) max = data[offset + i];
-  let sum = 0;
-  for (let i = 0; i < V; i++) sum += Math.exp(data[offset + i] - max);
-  const lse = max + Math.log(sum);
-  for (let i = 0; i < V; i++) out[i] = data[offset + i] - lse;
-  return out;
 }
 
 /** 1 + entries of the row larger than the token's (the same order as the log-softmax). */
@@ -894,9 +885,5 @@ function rankAt(data: Float32Array | Float64Array, offset: number, V: number, to
 }
 
 function logSoftmaxAt(data: Float32Array, offset: number, V: number, token: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < V; i++) if (data[offset + i] > max) max = data[offset + i];
-  let sum = 0;
-  for (let i = 0; i < V; i++) sum += Math.exp(data[offset + i] - max);
-  return data[offset + token] - max - Math.log(sum);
+  return data[offset + token] - logSumExpOfLogits(data, offset, V);
 }

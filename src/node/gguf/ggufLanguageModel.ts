@@ -22,6 +22,7 @@ import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
 import { LlamaPositions, type Position } from './llamaPositions';
 import type { LlamaContext, LlamaModel, LlamaSequence } from './llamaRuntime';
 import { minPFor, rankFromCounts } from './minPThreshold';
+import { logSoftmaxOfLogits } from '../../core/logMath';
 
 export const GGUF_CAPABILITIES: BackendCapabilities = {
   distribution: 'full',
@@ -252,7 +253,10 @@ export class GgufLanguageModel implements LanguageModel {
         tokens,
         tokens.length - 1,
         () => true,
-        async (i, position) => void (logProbs = this.finite(logSoftmax(await position.logits(this.vocabSize)), windowStart + i)),
+        async (i, position) => {
+          const logits = await position.logits(this.vocabSize);
+          logProbs = this.finite(logSoftmaxOfLogits(logits, 0, logits.length), windowStart + i);
+        },
         signal,
       );
       this.last = { context: context.slice(), windowStart, logProbs: logProbs! };
@@ -363,18 +367,6 @@ export class GgufLanguageModel implements LanguageModel {
     }).catch(() => undefined);
     return this.released;
   }
-}
-
-/** Log-probabilities (float64) of every token from its logits (−∞ for a token llama.cpp does not have). */
-function logSoftmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (let t = 0; t < logits.length; t++) if (logits[t] > max) max = logits[t];
-  let sum = 0;
-  for (let t = 0; t < logits.length; t++) sum += Math.exp(logits[t] - max);
-  const lse = max + Math.log(sum);
-  const out = new Float64Array(logits.length);
-  for (let t = 0; t < logits.length; t++) out[t] = logits[t] - lse;
-  return out;
 }
 
 /** Tokens of `seq` that `tokens` starts with, before `from`. */
