@@ -8,7 +8,7 @@ import * as path from 'path';
 import { LmError } from '../core/errors';
 import { ngramBinaryChunks } from '../core/ngram/binaryFormat';
 import { loadNgramFile } from '../node/backends/ngramBackend';
-import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
+import { checkWritable, fileIdentity, writeFileAtomic } from '../node/atomicWrite';
 import { parse } from './options';
 import type { Out } from './output';
 
@@ -17,6 +17,7 @@ export async function convertNgram(args: string[], out: Out): Promise<number> {
   if (positionals.length !== 2) throw new LmError('give IN (an ARPA or n-gram file) and OUT.ngram (or OUT.ngram.gz)');
   const [input, output] = positionals;
   if (fileIdentity(input) === fileIdentity(output)) throw new LmError(`output ${output} is the input ${input}: write the model elsewhere`);
+  await checkWritable(output); // before reading a model of gigabytes
   const started = Date.now();
   const model = await loadNgramFile(input, path.basename(input));
   const loaded = Date.now();

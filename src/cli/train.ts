@@ -7,7 +7,7 @@ import { writeNgramBinary } from '../core/ngram/binaryFormat';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer, type Discounts } from '../core/ngram/kneserNey';
 import { EditorTextFeed } from '../core/ngram/textTraining';
 import type { PretokenizerKind } from '../core/tokenizers/pretokenizers';
-import { fileIdentity, writeFileAtomic } from '../node/atomicWrite';
+import { checkWritable, fileIdentity, writeFileAtomic } from '../node/atomicWrite';
 import { PipelinedArpa } from '../node/parallelArpa';
 import { countFilesInWorker, type CountedInWorker } from '../node/parallelCounting';
 import { decodeUtf8, displayName, fileChunks } from '../node/textFile';
@@ -39,10 +39,10 @@ export async function trainNgram(args: string[], out: Out): Promise<number> {
       '--tokens editor models cannot be written as ARPA (its words are separated by whitespace, editor tokens contain spaces and line breaks): use --binary OUT.ngram',
     );
   }
-  checkOutputs(
-    positionals,
-    [values.arpa, values.binary].filter((f): f is string => f !== undefined),
-  );
+  const outputs = [values.arpa, values.binary].filter((f): f is string => f !== undefined);
+  checkOutputs(positionals, outputs);
+  // Before the training, which may take minutes: a path that cannot be written is said now.
+  for (const o of outputs) await checkWritable(o);
 
   const started = Date.now();
   // About 5 bytes a token in English text: tables sized for that need not grow while counting.

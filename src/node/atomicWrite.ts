@@ -24,7 +24,7 @@ export interface AtomicWriteOptions {
 export async function writeFileAtomic(target: string, content: Chunks, options: AtomicWriteOptions = {}): Promise<void> {
   const finalPath = await writablePath(target);
   const dir = path.dirname(finalPath);
-  const tmp = path.join(dir, `.${path.basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempBeside(finalPath);
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(tmp, 'wx', 0o666);
@@ -62,6 +62,30 @@ export async function writeFileAtomic(target: string, content: Chunks, options: 
     process.off('exit', removeOnExit);
   }
   await syncFolder(dir);
+}
+
+/**
+ * Fails now, with the message writeFileAtomic would give, if `target` cannot be written: a folder,
+ * a device or FIFO, a missing folder, or a folder where no file can be made (read-only, no
+ * permission). For work that takes minutes before it writes (training a model): the user learns it
+ * before, not after. Makes and removes an empty file beside the target; a full disk shows only
+ * when the content is written.
+ */
+export async function checkWritable(target: string): Promise<void> {
+  const finalPath = await writablePath(target);
+  const dir = path.dirname(finalPath);
+  const probe = tempBeside(finalPath);
+  try {
+    await (await fs.promises.open(probe, 'wx', 0o666)).close();
+  } catch (e) {
+    throw fileError('write', target, e, `a temporary file cannot be made beside it, in ${dir}`);
+  }
+  await fs.promises.unlink(probe).catch(() => undefined);
+}
+
+/** A unique temporary file's name in the folder of `finalPath` (hidden, named after it). */
+function tempBeside(finalPath: string): string {
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /**

@@ -457,6 +457,35 @@ describe('faults: lmp train-ngram on text it cannot model', function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-faults-train-'))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('says an output it cannot write before training, not after (hostile12 L2: minutes of training, then the error)', () => {
+    // An empty corpus fails the training at once: the output's error coming first shows it was checked first.
+    const empty = path.join(dir, 'empty-first.txt');
+    fs.writeFileSync(empty, '');
+    const folder = path.join(dir, 'a-folder');
+    fs.mkdirSync(folder, { recursive: true });
+    const readOnly = path.join(dir, 'read-only');
+    fs.mkdirSync(readOnly, { recursive: true });
+    fs.chmodSync(readOnly, 0o555);
+    const cases: [string[], RegExp][] = [
+      [['--arpa', folder], /it is a folder/],
+      [['--arpa', path.join(dir, 'missing', 'm.arpa')], /does not exist/],
+      [['--arpa', path.join(dir, 'ok.arpa'), '--binary', '/dev/null'], /not a regular file/],
+    ];
+    // As root a read-only folder is writable all the same: checked only where it is not.
+    if (process.getuid?.() !== 0) cases.push([['--binary', path.join(readOnly, 'm.ngram')], /cannot be made beside it/]);
+    for (const [outputs, message] of cases) {
+      const r = lmp(['train-ngram', '--order', '3', ...outputs, empty]);
+      assert.strictEqual(r.code, 1, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /no words/);
+    }
+    assert.deepStrictEqual(fs.readdirSync(folder), []);
+    const converted = lmp(['convert', empty, folder]);
+    assert.strictEqual(converted.code, 1);
+    assert.match(converted.stderr, /it is a folder/);
+    fs.chmodSync(readOnly, 0o755);
+  });
+
   it('refuses an empty corpus (with or without fallback discounts) instead of writing NaN probabilities', () => {
     const empty = path.join(dir, 'empty.txt');
     fs.writeFileSync(empty, '');
