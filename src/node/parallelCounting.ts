@@ -67,6 +67,7 @@ export function countFilesInWorker(trainer: KneserNeyTrainer, files: string[], s
         if (m.type === 'batch') {
           for (const w of m.newWords) trainer.vocab.add(w);
           sentences += addIdSentencesToTrainer(trainer, m);
+          worker.postMessage({ type: 'counted' } satisfies ToTokenizeWorker);
         } else if (m.type === 'done') settle(undefined);
         else settle(new LmError(m.message));
       } catch (e) {

@@ -29,11 +29,21 @@ export type FromTokenizeWorker =
   { type: 'batch'; newWords: string[]; ids: Uint32Array; lengths: Uint32Array } | { type: 'done' } | { type: 'error'; message: string };
 
 /** Once the text is tokenized, the worker helps the counting thread sort, adjust the counts and lay out orders (its records in shared memory). */
-export type ToTokenizeWorker = { type: 'sort'; job: SharedSortJob } | { type: 'adjust'; job: AdjustJob } | { type: 'layOut'; job: TrieRecordsJob };
+export type ToTokenizeWorker =
+  | { type: 'sort'; job: SharedSortJob }
+  | { type: 'adjust'; job: AdjustJob }
+  | { type: 'layOut'; job: TrieRecordsJob }
+  /** A batch counted: the next may be sent (see BATCHES_AHEAD). */
+  | { type: 'counted' };
 
 // The worker stays until the thread that started it terminates it: a worker that exits by itself
 // may have its 'exit' seen before its last messages are read.
 parentPort!.on('message', (m: ToTokenizeWorker) => {
+  if (m.type === 'counted') {
+    ahead--;
+    wake?.();
+    return;
+  }
   // The arrays of the jobs done stay allocated while this heap holds their messages, and it
   // collects little by itself; a collection before every job costs the other thread, which waits
   // at the job's first barrier, several milliseconds each time (14 jobs at order 5).
@@ -52,7 +62,7 @@ const COLLECT_AFTER_BYTES = 128 << 20;
 let held = 0;
 
 /** The bytes a job's arrays hold that only its sort needs (the lists it fills are the model's, kept anyway). */
-function jobBytes(m: ToTokenizeWorker): number {
+function jobBytes(m: Exclude<ToTokenizeWorker, { type: 'counted' }>): number {
   switch (m.type) {
     case 'sort':
       return m.job.records.byteLength + m.job.spare.byteLength;
@@ -62,6 +72,16 @@ function jobBytes(m: ToTokenizeWorker): number {
       return m.job.suffixOrdered.byteLength + m.job.records.byteLength + m.job.spare.byteLength;
   }
 }
+
+/**
+ * Batches sent and not yet counted at most. The counting thread takes a port's queued messages in
+ * one go, so a queue of many batches (the worker tokenizes faster than the other counts) kept it
+ * from its event loop until all were counted: Ctrl-C waited seconds (hostile12 L1: 5.6 s on 27 MB),
+ * and the queued ids took memory.
+ */
+const BATCHES_AHEAD = 3;
+let ahead = 0;
+let wake: (() => void) | undefined;
 
 /** The first batch is cut after the first line feed past this many bytes: the counting thread, idle until it comes, starts sooner. */
 const FIRST_BATCH_BYTES = 16 << 10;
@@ -81,6 +101,11 @@ async function run(data: TokenizeWorkerData): Promise<void> {
     // Copies that own their buffers, so they can be transferred.
     const m: FromTokenizeWorker = { type: 'batch', newWords, ids: ids.slice(), lengths: lengths.slice() };
     parentPort!.postMessage(m, [m.ids.buffer as ArrayBuffer, m.lengths.buffer as ArrayBuffer]);
+    ahead++;
+  };
+  const room = async () => {
+    while (ahead >= BATCHES_AHEAD) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
   };
   let first = true;
   for (const file of data.files) {
@@ -94,6 +119,7 @@ async function run(data: TokenizeWorkerData): Promise<void> {
           from = cut;
         }
       }
+      await room();
       post(lines.subarray(from));
     }
   }
