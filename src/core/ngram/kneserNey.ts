@@ -215,6 +215,12 @@ export class KneserNeyTrainer {
     unigrams[bos] = 0;
     unigrams[unk] = 0;
     const orderCounts = [V, ...bySuffix.map((o) => o.count)];
+    // The arrays another thread writes the ARPA from are shared with it, not copied to it (with a
+    // helper the runtime has shared memory): 16 bytes an n-gram of the lower orders less to copy
+    // and to hold twice.
+    const shareable = orderReady !== undefined && helper !== undefined;
+    const words32 = (n: number) => (shareable ? sharedUint32(n) : new Uint32Array(n));
+    const floats32 = (n: number) => (shareable ? new Float32Array(sharedUint32(n).buffer) : new Float32Array(n));
 
     // Per order, its discounts and the discount of an adjusted count a: Dk[min(a, 3)]. Those of
     // order k ≥ 2 from the counts of counts that trieRecords takes as it reads the adjusted counts.
@@ -247,7 +253,7 @@ export class KneserNeyTrainer {
       const gamma0 = gammaNum / denom;
       const uniform = 1 / (V - 1); // the vocabulary without <s>, as lmplz
       const p = new Float64Array(V);
-      const logProb = new Float32Array(V);
+      const logProb = floats32(V);
       for (let w = 0; w < V; w++) {
         const a = unigrams[w];
         p[w] = (a - D1[a < 3 ? a : 3]) / denom + gamma0 * uniform;
@@ -257,7 +263,7 @@ export class KneserNeyTrainer {
       unigramProb = p;
       orders.push({
         count: V,
-        words: Uint32Array.from({ length: V }, (_, i) => i),
+        words: words32(V).map((_, i) => i),
         logProb,
         ...(this.keepCounts ? { counts: new CompactCounts(unigrams) } : {}),
       });
@@ -289,12 +295,12 @@ export class KneserNeyTrainer {
       // are found while their records are still in the cache.
       const Dk = Ds[k - 1];
       const context = new Uint32Array(k < N ? count : 0);
-      const childStart = new Uint32Array(parentCount + 1);
-      const words = new Uint32Array(count);
+      const childStart = words32(parentCount + 1);
+      const words = words32(count);
       // Each n-gram's trie place by its index in suffix order, for the next order's records (unless the helper makes them).
       const trieOf = new Uint32Array(k < N && !next ? count : 0);
-      const backoff = new Float32Array(parentCount);
-      const logProb = new Float32Array(count);
+      const backoff = floats32(parentCount);
+      const logProb = floats32(count);
       const adjusted = this.keepCounts ? new Uint32Array(count) : undefined;
       let walk = 0;
       let runContext = -1;
