@@ -83,9 +83,14 @@ export async function checkWritable(target: string): Promise<void> {
   await fs.promises.unlink(probe).catch(() => undefined);
 }
 
-/** A unique temporary file's name in the folder of `finalPath` (hidden, named after it). */
+/** A unique temporary file's name in the folder of `finalPath` (hidden, named after it: `.NAME.PID.HEX.tmp`). */
 function tempBeside(finalPath: string): string {
   return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** The name of the file that `file`, a temporary file of tempBeside's, is being written for; else undefined. */
+export function modelBeingWritten(file: string): string | undefined {
+  return /^\.(.+)\.\d+\.[0-9a-f]{12}\.tmp$/.exec(path.basename(file))?.[1];
 }
 
 /**

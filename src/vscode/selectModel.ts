@@ -13,6 +13,8 @@ import { SECTION, dtypeSetting } from './settings';
 import { addRemoteModel } from './remoteModels';
 import type { RecentModels } from './recentModels';
 import { isRemoteSpec, parseRemoteRef } from '../core/remote/remoteRef';
+import { LmError } from '../core/errors';
+import { modelBeingWritten } from '../node/atomicWrite';
 
 /** What each embedded model is good for, in a sentence. */
 export const EMBEDDED_PURPOSE: Record<string, string> = {
@@ -72,7 +74,10 @@ function activeServer(spec: string): { model: string; baseUrl: string } | undefi
 function recentItem(spec: string, active: boolean, dtype: DtypeRequest): vscode.QuickPickItem & { spec: string } {
   let label = path.basename(spec);
   try {
-    label = recognizeModel(spec).name;
+    // A backend's own name for its file (an Ollama blob's model name), else the file's or folder's
+    // name as the status bar shows it: a file's folder would name every model file beside it alike (drive12 M4).
+    const recognized = recognizeModel(spec);
+    if (recognized.backend.nameOf) label = recognized.name;
   } catch {
     // not recognised any more: its path's last part
   }
@@ -138,6 +143,12 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
     });
     if (!uris?.length) return;
     spec = uris[0].fsPath;
+    const writing = modelBeingWritten(spec);
+    // The model would be renamed away under it while loading, and the setting left naming a file that is gone (drive12 M1).
+    if (writing)
+      throw new LmError(
+        `${path.basename(spec)} is the temporary file of ${writing}, still being written (by lmp train-ngram or a workspace training): choose ${writing} once it is there`,
+      );
   }
   const config = vscode.workspace.getConfiguration(SECTION);
   const inspected = config.inspect<string>('model');

@@ -10,7 +10,7 @@ import { KneserNeyTrainer, DEFAULT_FALLBACK_DISCOUNTS } from '../../../src/core/
 import { NgramLanguageModel } from '../../../src/core/ngram/ngramLanguageModel';
 import { addTextToTrainer } from '../../../src/core/ngram/textTraining';
 import { MAX_UNCUT_CHARS, TokenStream } from '../../../src/core/tokenStream';
-import { writeFileAtomic } from '../../../src/node/atomicWrite';
+import { modelBeingWritten, writeFileAtomic } from '../../../src/node/atomicWrite';
 import { fileError } from '../../../src/node/fileErrors';
 import { decodeUtf8, firstInvalidUtf8 } from '../../../src/node/textFile';
 import { REPO, xorshift32 } from '../helpers';
@@ -362,6 +362,21 @@ describe('faults: lmp train-ngram writes whole files, never over its inputs', fu
     await assert.rejects(writeFileAtomic(target, failing()), /the content failed midway/);
     assert.strictEqual(fs.readFileSync(target, 'utf8'), got);
     assert.deepStrictEqual(leftovers(dir), []);
+  });
+
+  it('writeFileAtomic: its temporary file is known for what it is, and names the file it becomes (drive12 M1: picked in Select Model while training wrote it)', async () => {
+    const target = path.join(dir, 'model5.arpa');
+    let seen: string[] = [];
+    async function* content() {
+      yield 'the first part\n';
+      seen = fs.readdirSync(dir).filter((f) => f.startsWith('.model5.arpa.'));
+      yield 'the rest\n';
+    }
+    await writeFileAtomic(target, content());
+    assert.strictEqual(seen.length, 1, `one temporary file while writing: ${seen.join(', ')}`);
+    assert.strictEqual(modelBeingWritten(path.join(dir, seen[0])), 'model5.arpa');
+    for (const other of [target, path.join(dir, '.model5.arpa'), path.join(dir, 'model5.arpa.tmp'), path.join(dir, '.x.12.abc.tmp')])
+      assert.strictEqual(modelBeingWritten(other), undefined, other);
   });
 
   it('writeFileAtomic: a content of 40 MiB, flushed to the disk while it is written, is whole; one failing after the flushes leaves the old file', async () => {
