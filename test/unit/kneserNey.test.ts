@@ -100,6 +100,24 @@ describe('Kneser-Ney estimation', () => {
       });
     }
 
+    it("a book given twice, with fallback discounts: lmplz's unigram discounts (it counts the last unigram by its occurrences; hostile12 M2)", () => {
+      // lmplz -o 2 --discount_fallback on mrs_dalloway_in_bond_street.txt twice: D1=0.779434 D2=1.39963 D3+=0.948859
+      // (the book once, or counting every unigram by its adjusted count: 0.780761 / 1.39451 / 0.945367).
+      const book = fs.readFileSync(
+        corpusFiles('train').find((f) => f.endsWith('mrs_dalloway_in_bond_street.txt'))!,
+        'utf8',
+      );
+      const t = new KneserNeyTrainer({ order: 2, discountFallback: DEFAULT_FALLBACK_DISCOUNTS });
+      addTextToTrainer(t, book + book, 'whitespace');
+      const { stats } = t.build();
+      const d = stats.discounts[0];
+      assert.deepStrictEqual(
+        [d.d1, d.d2, d.d3].map((x) => Number(x.toPrecision(6))),
+        [0.779434, 1.39963, 0.948859],
+      );
+      assert.deepStrictEqual(stats.usedFallbackDiscounts, [false, true]);
+    });
+
     it('order 4: discounts, perplexities, and an ARPA and binary round trip that keep them', async () => {
       const { model, stats } = train(4, texts());
       const d = stats.discounts;

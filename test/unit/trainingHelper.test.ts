@@ -82,6 +82,7 @@ describe('n-gram training with a helping thread', function () {
         const one = adjustedCounts(counts(), N, V + 2, bos);
         assert.strictEqual(asked, 1);
         assert.deepStrictEqual(Array.from(two.unigrams), Array.from(one.unigrams));
+        assert.deepStrictEqual(two.last, one.last);
         assert.deepStrictEqual(
           two.orders.map((o) => o.count),
           one.orders.map((o) => o.count),

@@ -29,6 +29,11 @@ export interface AdjustedCounts {
   unigrams: Uint32Array;
   /** Orders 2..N at index k-2. */
   orders: SuffixOrdered[];
+  /**
+   * At index k (1..N-1), the last k-gram in suffix order's adjusted count and occurrences, where
+   * lmplz counts it by the latter in its counts of counts (see lastNgrams); absent elsewhere.
+   */
+  last: ({ adjusted: number; occurrences: number } | undefined)[];
 }
 
 /** Adjusts the counts of the second half of the entries on its own thread (it runs `runAdjustJob`; its memory is shared with this one). */
@@ -83,7 +88,36 @@ export function adjustedCounts(counted: CountedNgrams, order: number, vocabSize:
     new Array<number>(N + 1).fill(0),
     unigrams,
   );
-  return { unigrams, orders };
+  return { unigrams, orders, last: lastNgrams(r, M, N, bos, unigrams, orders) };
+}
+
+/**
+ * lmplz's counts of counts take the n-grams still open when its pass over the suffix-sorted
+ * entries ends (the last entry's suffixes that are n-grams, orders 1..N-1) with their
+ * occurrences, not their adjusted counts (adjust_counts.cc, the loop after the main one); every
+ * other n-gram with its adjusted count. The two differ when that n-gram was seen more than once
+ * with one word before it (a text given twice: hostile12 M2, unigram discounts 7e-3 apart). Found
+ * here, so that the discounts, hence every probability, are lmplz's.
+ */
+function lastNgrams(r: Uint32Array, M: number, N: number, bos: number, unigrams: Uint32Array, orders: SuffixOrdered[]): AdjustedCounts['last'] {
+  const out: AdjustedCounts['last'] = [];
+  if (M === 0) return out;
+  const S = N + 1;
+  const last = (M - 1) * S;
+  for (let k = 1; k < N; k++) {
+    // Its k-word suffix: padding, not an n-gram, if <s> follows its first word (and so for longer ones).
+    for (let p = N - k + 1; p < N; p++) if (r[last + p] === bos) return out;
+    let occurrences = 0;
+    for (let at = last; at >= 0; at -= S) {
+      let p = N - k;
+      while (p < N && r[at + p] === r[last + p]) p++;
+      if (p < N) break;
+      occurrences += r[at + N];
+    }
+    const adjusted = k === 1 ? unigrams[r[last + N - 1]] : orders[k - 2].ngrams[(orders[k - 2].count - 1) * FIELDS + ADJUSTED];
+    out[k] = { adjusted, occurrences };
+  }
+  return out;
 }
 
 const isShared = (a: Uint32Array) => typeof SharedArrayBuffer === 'function' && a.buffer instanceof SharedArrayBuffer;
@@ -116,7 +150,7 @@ function adjustOnTwoThreads(helper: AdjustHelper, r: Uint32Array, M: number, N: 
     const count = mine[k] + theirs[k];
     orders.push({ count, ngrams: job.orders[k - 2].subarray(0, count * FIELDS) });
   }
-  return { unigrams: job.unigrams, orders };
+  return { unigrams: job.unigrams, orders, last: lastNgrams(r, M, N, bos, job.unigrams, orders) };
 }
 
 /** One thread's share of an AdjustJob (party 0 the entries before `from`, 1 the rest); returns its n-grams per order. */

@@ -211,7 +211,7 @@ export class KneserNeyTrainer {
     const V = this.vocab.size;
     const bos = this.vocab.bosId!;
     const unk = this.vocab.unkId!;
-    const { unigrams, orders: bySuffix } = adjustedCounts(this.counter.take(), N, V, bos, helper);
+    const { unigrams, orders: bySuffix, last } = adjustedCounts(this.counter.take(), N, V, bos, helper);
     unigrams[bos] = 0;
     unigrams[unk] = 0;
     const orderCounts = [V, ...bySuffix.map((o) => o.count)];
@@ -228,6 +228,12 @@ export class KneserNeyTrainer {
     const usedFallback: boolean[] = [];
     const Ds: Float64Array[] = [];
     const addDiscounts = (k: number, n: number[]) => {
+      // As lmplz counts it (adjustedCounts.ts, lastNgrams): order k's last n-gram by its occurrences.
+      const l = last[k];
+      if (l) {
+        if (l.adjusted < 5) n[l.adjusted]--;
+        if (l.occurrences < 5) n[l.occurrences]++;
+      }
       const d = this.discountsFromCounts(k, n);
       discounts.push(d.discounts);
       usedFallback.push(d.fallback);
