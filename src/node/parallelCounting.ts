@@ -31,20 +31,15 @@ export function countFilesInWorker(trainer: KneserNeyTrainer, files: string[], s
   let sentences = 0;
   let failed: Error | undefined;
   const close = () => void worker.terminate();
+  // A worker that stopped cannot meet this thread at a job's barriers: it would wait forever.
+  const send = (message: ToTokenizeWorker) => {
+    if (failed) throw failed;
+    worker.postMessage(message);
+  };
   const helper: TrainingHelper = {
-    start(job) {
-      // A worker that stopped cannot meet this thread at the sort's barriers: it would wait forever.
-      if (failed) throw failed;
-      worker.postMessage({ type: 'sort', job } satisfies ToTokenizeWorker);
-    },
-    adjust(job) {
-      if (failed) throw failed;
-      worker.postMessage({ type: 'adjust', job } satisfies ToTokenizeWorker);
-    },
-    layOut(job) {
-      if (failed) throw failed;
-      worker.postMessage({ type: 'layOut', job } satisfies ToTokenizeWorker);
-    },
+    start: (job) => send({ type: 'sort', job }),
+    adjust: (job) => send({ type: 'adjust', job }),
+    layOut: (job) => send({ type: 'layOut', job }),
     idle: collectGarbage,
   };
   return new Promise<CountedInWorker>((resolve, reject) => {

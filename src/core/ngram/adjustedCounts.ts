@@ -8,7 +8,7 @@
  * Suffixes with `<s>` after their first word are padding, not n-grams.
  */
 import type { CountedNgrams } from './ngramCounter';
-import { barrier, sharedUint32, sortRecords, type SortHelper } from './sharedRadixSort';
+import { barrier, isShared, sharedUint32, sortRecords, type SortHelper } from './sharedRadixSort';
 
 /** Fields of an n-gram in `SuffixOrdered.ngrams`, 4 numbers each (one read of memory gets them all). */
 export const FIRST = 0;
@@ -119,8 +119,6 @@ function lastNgrams(r: Uint32Array, M: number, N: number, bos: number, unigrams:
   }
   return out;
 }
-
-const isShared = (a: Uint32Array) => typeof SharedArrayBuffer === 'function' && a.buffer instanceof SharedArrayBuffer;
 
 /**
  * The two passes, each on two threads: this one takes the entries before a place where the last

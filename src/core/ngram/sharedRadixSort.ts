@@ -37,7 +37,8 @@ export function sharedUint32(length: number): Uint32Array {
   return typeof SharedArrayBuffer === 'function' ? new Uint32Array(new SharedArrayBuffer(length * 4)) : new Uint32Array(length);
 }
 
-const isShared = (a: Uint32Array) => typeof SharedArrayBuffer === 'function' && a.buffer instanceof SharedArrayBuffer;
+/** Whether an array lies in shared memory, which a helper thread can sort or fill with this one. */
+export const isShared = (a: Uint32Array): boolean => typeof SharedArrayBuffer === 'function' && a.buffer instanceof SharedArrayBuffer;
 
 /**
  * radixSortRecords, on two threads when a helper is given and both arrays are shared memory (and

@@ -11,7 +11,7 @@
 import { LmError } from '../errors';
 import { ADJUSTED, FIELDS, FIRST, LAST, SUFFIX, type AdjustHelper, type SuffixOrdered } from './adjustedCounts';
 import { firstDigitBits, radixSortRecords } from './radixSort';
-import { sharedUint32, SHARED_SORT_MIN_RECORDS, sortRecords, type SortHelper } from './sharedRadixSort';
+import { isShared, sharedUint32, SHARED_SORT_MIN_RECORDS, sortRecords, type SortHelper } from './sharedRadixSort';
 
 /**
  * An n-gram in trie order, 8 numbers: FIRST, ADJUSTED and SUFFIX (here its suffix's place in trie
@@ -149,8 +149,6 @@ export function trieOrder(
   }
   return sortRecords(sorted, spare, count, T_FIELDS, FIRST, vocabSize, 0, helper);
 }
-
-const isShared = (a: Uint32Array) => typeof SharedArrayBuffer === 'function' && a.buffer instanceof SharedArrayBuffer;
 
 /** The next order's records being laid out by the helper. */
 export interface NextOrder {
