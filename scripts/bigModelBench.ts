@@ -17,6 +17,8 @@ import { chunkContextStart } from '../src/editor/chunkedScoring';
 import { hoverFactsAt, hoverWarmIds } from '../src/editor/hoverFacts';
 import { checkSameTokens, median } from '../src/node/neuralBench';
 import { loadModel } from '../src/node/modelLoader';
+import { chooseFolderGraph } from '../src/node/neuralLoader';
+import { PREFILL_CHUNK } from '../src/core/neural/onnxCausalLm';
 import { spread, turnOrder, type Spread } from './benchFigures';
 import type { BenchRuntime, FromRunner, NodeRuntime, Phase, PhaseMeasure, RunnerKind, RunnerSetup, ToRunner } from './bigModelRunner';
 
@@ -290,6 +292,14 @@ export interface HoverTimes {
   afterEdit: number;
   warmUp: number;
   afterWarmUp: number;
+  /**
+   * The same text, to the hovered word's end, run by a bare onnxruntime-node session on the same
+   * graph (the runtime's default threads, passes of PREFILL_CHUNK, every logit the graph computes):
+   * what a cold hover cannot go below on this machine, measured beside it.
+   */
+  barePrefill: number;
+  /** Tokens of that run. */
+  bareTokens: number;
   /** Largest difference, in nats, between the hover after the warm-up and the cold one (the token's and its word's parts' log-probs). */
   warmDiff: number;
   /** Each run's cold hover: the token's log-prob, then its word's parts' (to compare variants on the same texts). */
@@ -310,6 +320,52 @@ export interface HoverTimes {
  * One model per dtype, all loaded, taking turns run by run; another text each run; medians of
  * `runs` after a warm-up run.
  */
+/**
+ * A bare onnxruntime-node session on the graph of `dtype` in `dir`; the function runs `ids` from
+ * an empty cache in passes of PREFILL_CHUNK and returns its milliseconds.
+ */
+async function bareSession(dir: string, dtype: string): Promise<(ids: number[]) => Promise<number>> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const graph = chooseFolderGraph(dir, { setting: dtype as DtypeSetting }, 'native');
+  const session = await ort.InferenceSession.create(path.join(dir, ...graph.path.split('/')), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const layers: number = config.num_hidden_layers;
+  const kvHeads: number = config.num_key_value_heads;
+  const headDim: number = config.head_dim ?? config.hidden_size / config.num_attention_heads;
+  const withPositions = session.inputNames.includes('position_ids');
+  const keepsLogits = session.inputNames.includes('num_logits_to_keep');
+  const int64 = (values: ArrayLike<number>, dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims);
+  return async (ids) => {
+    const t0 = performance.now();
+    let past: InstanceType<typeof ort.Tensor>[] = Array.from(
+      { length: 2 * layers },
+      () => new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]),
+    );
+    for (let a = 0; a < ids.length; a += PREFILL_CHUNK) {
+      const part = ids.slice(a, a + PREFILL_CHUNK);
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+        input_ids: int64(part, [1, part.length]),
+        attention_mask: int64(new Array<number>(a + part.length).fill(1), [1, a + part.length]),
+      };
+      if (withPositions)
+        feeds.position_ids = int64(
+          Array.from({ length: part.length }, (_, i) => a + i),
+          [1, part.length],
+        );
+      if (keepsLogits) feeds.num_logits_to_keep = int64([1], []);
+      for (let l = 0; l < layers; l++) {
+        feeds[`past_key_values.${l}.key`] = past[2 * l];
+        feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
+      }
+      const out = await session.run(feeds);
+      past = [];
+      for (let l = 0; l < layers; l++) past.push(out[`present.${l}.key`], out[`present.${l}.value`]);
+    }
+    return performance.now() - t0;
+  };
+}
+
 export async function benchHover(dir: string, dtypes: DtypeSetting[], texts: string, runs: number): Promise<HoverTimes[]> {
   const models: LanguageModel[] = [];
   try {
@@ -320,7 +376,10 @@ export async function benchHover(dir: string, dtypes: DtypeSetting[], texts: str
       afterEdit: [] as number[],
       warmUp: [] as number[],
       afterWarmUp: [] as number[],
+      barePrefill: [] as number[],
     }));
+    const bare = await Promise.all(models.map((model) => bareSession(dir, model.info.precision ?? 'fp32')));
+    const bareTokens = models.map(() => 0);
     const tokens = models.map(() => 0);
     const warmTokens = models.map(() => 0);
     const warmDiff = models.map(() => 0);
@@ -349,6 +408,9 @@ export async function benchHover(dir: string, dtypes: DtypeSetting[], texts: str
         const w = words.findIndex((x) => x.index >= cut[HOVER_CONTEXT_TOKENS].start);
         await model.forgetContext?.();
         const cold = await hover(text, words[w]);
+        const toWordEnd = model.tokenizer.encode(text.slice(0, words[w].index + words[w][0].length), true, 0).map((t) => t.id);
+        const bareMs = await bare[m](toWordEnd);
+        bareTokens[m] = toWordEnd.length;
         const next = await hover(text, words[w + 1]);
         // The word before the hovered one replaced by another of the text, the hovered word hovered again.
         const before = words[w - 1];
@@ -374,6 +436,7 @@ export async function benchHover(dir: string, dtypes: DtypeSetting[], texts: str
           times[m].afterEdit.push(edit.ms);
           times[m].warmUp.push(warmMs);
           times[m].afterWarmUp.push(after.ms);
+          times[m].barePrefill.push(bareMs);
         }
       }
     }
@@ -383,6 +446,8 @@ export async function benchHover(dir: string, dtypes: DtypeSetting[], texts: str
       afterEdit: median(times[m].afterEdit),
       warmUp: median(times[m].warmUp),
       afterWarmUp: median(times[m].afterWarmUp),
+      barePrefill: median(times[m].barePrefill),
+      bareTokens: bareTokens[m],
       warmDiff: warmDiff[m],
       coldParts: coldParts[m],
       tokens: tokens[m],
