@@ -5,11 +5,12 @@
  */
 import { isRemoteSpec } from '../core/remote/remoteRef';
 import * as vscode from 'vscode';
-import { CancelledError, LmError } from '../core/errors';
+import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { scoreText } from '../core/scoring';
 import { compareProgressMessage } from '../editor/compareProgress';
 import { cumulativeSurprisal } from '../editor/cumulativeSurprisal';
+import { runInTurn } from '../editor/modelsInTurn';
 import type { CompareResult, CompareView } from '../webview/compareMessages';
 import { modelCatalog, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
@@ -34,19 +35,17 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   const catalog = modelCatalog(dirs);
   if (!catalog.some((m) => m.spec === models.spec)) catalog.push({ label: models.spec, spec: models.spec, origin: 'setting' });
 
-  const results: CompareResult[] = [];
-  const failures: string[] = [];
-  try {
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'LM: comparing models', cancellable: true },
-      async (progress, token) => {
-        const signal = {
-          get cancelled() {
-            return token.isCancellationRequested;
-          },
-        };
-        for (const [i, entry] of catalog.entries()) {
-          if (signal.cancelled) throw new CancelledError();
+  const { results, failures, notScored } = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'LM: comparing models', cancellable: true },
+    (progress, token) => {
+      const signal = {
+        get cancelled() {
+          return token.isCancellationRequested;
+        },
+      };
+      return runInTurn(
+        catalog,
+        async (entry, i): Promise<CompareResult> => {
           progress.report({ message: compareProgressMessage(entry.label, i, catalog.length), increment: i === 0 ? 0 : 100 / catalog.length });
           const active = entry.spec === models.spec ? models.current : undefined;
           let model: LanguageModel | undefined = active;
@@ -57,7 +56,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
             const loadMs = Date.now() - loadStart;
             const started = Date.now();
             const { tokens, summary } = await scoreText(model, text, { signal });
-            results.push({
+            return {
               name: compareName(entry, model),
               origin: entry.origin,
               active: entry.spec === models.spec,
@@ -66,23 +65,26 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
               scoreMs: Date.now() - started,
               loadMs: active ? 0 : loadMs,
               curve: cumulativeSurprisal(text, tokens, PLOT_POINTS),
-            });
-          } catch (e) {
-            if (e instanceof CancelledError) throw e;
-            failures.push(`${entry.label}: ${e instanceof Error ? e.message : e}`);
-            log.warn(`compare: ${entry.label} failed: ${e instanceof Error ? e.message : e}`);
+            };
           } finally {
             if (model && model !== active) model.dispose?.();
           }
-        }
-      },
-    );
-  } catch (e) {
-    if (e instanceof CancelledError) {
-      void vscode.window.showInformationMessage('LM: model comparison cancelled; nothing was shown.');
+        },
+        signal,
+        (entry, message) => log.warn(`compare: ${entry.label} failed: ${message}`),
+      );
+    },
+  );
+  if (notScored.length) {
+    log.info(`compare: cancelled; ${results.length} of ${catalog.length} models scored, not scored: ${notScored.join(', ')}`);
+    // The models scored before the cancel are shown: on a long text each took a while.
+    if (results.length === 0) {
+      void vscode.window.showInformationMessage('LM: model comparison cancelled before any model was scored; nothing to show.');
       return;
     }
-    throw e;
+    void vscode.window.showInformationMessage(
+      `LM: model comparison cancelled; showing the ${results.length} of ${catalog.length} models scored before it (not scored: ${notScored.join(', ')}).`,
+    );
   }
   if (results.length === 0) throw new LmError(`no model could score the text: ${failures.join('; ')}`);
   results.sort((a, b) => a.bitsPerChar - b.bitsPerChar);
@@ -91,6 +93,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
     chars: results[0].chars,
     results,
     failures,
+    notScored,
   };
   showPanel(extensionUri, view);
 }

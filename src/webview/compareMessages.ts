@@ -18,4 +18,6 @@ export interface CompareView {
   /** Best (lowest bits per character) first. */
   results: CompareResult[];
   failures: string[];
+  /** Models left out by a cancel (shown so that the table is not read as the whole list). */
+  notScored: string[];
 }

@@ -67,6 +67,7 @@ app.append(
       ]
     : []),
   ...(view.failures.length ? [el('p', { class: 'failures' }, `Could not score: ${view.failures.join('; ')}`)] : []),
+  ...(view.notScored.length ? [el('p', { class: 'not-scored' }, `Cancelled before these were scored: ${view.notScored.join(', ')}.`)] : []),
   el('h2', {}, 'Cumulative surprisal along the text'),
   el(
     'p',
