@@ -135,6 +135,11 @@ export class ModelService implements vscode.Disposable {
 
   /** Generation speed of the last completion, for the status bar. */
   lastTokensPerSecond: number | undefined;
+  private loadingNow: string | undefined;
+  /** The model being loaded (its spec), while the active one, if any, still answers: for the status bar. */
+  get loadingSpec(): string | undefined {
+    return this.loadingNow;
+  }
 
   /** Why device auto does not use a page's GPU (e.g. a software adapter): logged and shown in the tooltip. */
   noteDevice(note: string): void {
@@ -178,6 +183,18 @@ export class ModelService implements vscode.Disposable {
     const key = this.key;
     if (key === this.loadedKey && this.model) return;
     const started = Date.now();
+    // A large model takes seconds to load; meanwhile the status bar says so beside the model still active.
+    this.loadingNow = spec;
+    this.statusChanged.fire();
+    try {
+      await this.loadSpec(spec, key, announce, started);
+    } finally {
+      this.loadingNow = undefined;
+      this.statusChanged.fire();
+    }
+  }
+
+  private async loadSpec(spec: string, key: string, announce: boolean, started: number): Promise<void> {
     const stopWatch = watchEventLoopDelay();
     // Taken before the load: a change while it reads the files counts as a change.
     const files = modelFilesOf(spec, this.modelsDir);

@@ -1,5 +1,7 @@
 /** Status bar entry: the active model, where it runs (and in which precision) and how fast it last generated; a click picks another. */
+import * as path from 'path';
 import * as vscode from 'vscode';
+import { isRemoteSpec } from '../core/remote/remoteRef';
 import { serverReachability, type ServerReachability } from '../node/remote/endpoint';
 import type { ModelService } from './modelService';
 
@@ -70,6 +72,14 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
     } else {
       item.text = models.error ? '$(error) LM: no model' : '$(beaker) LM';
       item.tooltip = models.error ? `LM Playground: ${models.error}` : 'LM Playground: the model loads on first use. Click to choose a model.';
+    }
+    const loading = models.loadingSpec;
+    if (loading) {
+      // A model of hundreds of megabytes takes seconds: without this the old name stood as if the choice had not been taken (drive12).
+      const name = isRemoteSpec(loading) ? loading : path.basename(loading);
+      // The name is in the tooltip only: the text would otherwise name the new model before it is active.
+      item.text = m ? `$(sync~spin) ${m.info.name} · loading another model…` : '$(sync~spin) LM: loading a model…';
+      item.tooltip = `LM Playground: loading ${name}${name !== loading ? ` (${loading})` : ''}${m ? `; ${m.info.name} answers until it is ready` : ''}.`;
     }
   };
   update();

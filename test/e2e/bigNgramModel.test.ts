@@ -60,6 +60,9 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     await wb.openFile('sentences.txt');
     await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor();
     fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': MODEL }));
+    // While it loads (seconds), the status bar says so beside the model that still answers (drive12).
+    await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics · loading another model…' }).first().waitFor({ timeout: 60_000 });
+    await wb.screenshot('big-arpa-loading');
     await wb.page.locator('.statusbar-item', { hasText: 'big.arpa' }).first().waitFor({ timeout: 240_000 });
     const match = await loadLine(server);
     assert.ok(match, `the log names the load in a worker thread, with the longest run of the host's thread:\n${server.extensionLogs(100)}`);
