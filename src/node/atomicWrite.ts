@@ -1,7 +1,8 @@
 /**
  * Writing a file so that it is always whole: the content goes to a unique temporary file in the
  * target's folder and is renamed onto the target once complete and flushed. A run killed midway
- * leaves the previous file intact (and at most a `.NAME.*.tmp` file beside it); two runs writing
+ * leaves the previous file intact (and at most a `.NAME.*.tmp` file beside it, which the next write
+ * of that path removes); two runs writing
  * one path each rename a whole file, the last one wins.
  */
 import { randomBytes } from 'crypto';
@@ -24,6 +25,7 @@ export interface AtomicWriteOptions {
 export async function writeFileAtomic(target: string, content: Chunks, options: AtomicWriteOptions = {}): Promise<void> {
   const finalPath = await writablePath(target);
   const dir = path.dirname(finalPath);
+  await removeDeadRunsTemps(finalPath);
   const tmp = tempBeside(finalPath);
   let fh: fs.promises.FileHandle;
   try {
@@ -86,6 +88,41 @@ export async function checkWritable(target: string): Promise<void> {
 /** A unique temporary file's name in the folder of `finalPath` (hidden, named after it: `.NAME.PID.HEX.tmp`). */
 function tempBeside(finalPath: string): string {
   return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Removes the temporary files of `finalPath` left by runs that were killed (SIGKILL, a crash, the
+ * machine stopping), which no exit handler removed: a model's size each. A file whose process still
+ * runs (another training writing the same path) is kept; so is one whose process id was reused.
+ */
+export async function removeDeadRunsTemps(finalPath: string): Promise<string[]> {
+  const dir = path.dirname(finalPath);
+  const prefix = `.${path.basename(finalPath)}.`;
+  const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length - 1))?.[1];
+    if (!pid || processRuns(Number(pid))) continue;
+    const file = path.join(dir, name);
+    try {
+      await fs.promises.unlink(file);
+      removed.push(file);
+    } catch {
+      // gone already, or not ours to remove: the write goes on
+    }
+  }
+  return removed;
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user's.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The name of the file that `file`, a temporary file of tempBeside's, is being written for; else undefined. */
