@@ -36,6 +36,24 @@ function engineProcesses(extensionsDir: string): { pid: number; ppid: number }[]
     .map(([pid, ppid]) => ({ pid, ppid }));
 }
 
+/** Whether `pid` is (still) a child of `parent`: a process id reused after the engine ended is not. */
+function isChildOf(pid: number, parent: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (state Z) has ended; only its parent has not collected it yet.
+    return fields[0] !== 'Z' && Number(fields[1]) === parent;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `condition` until it holds or `ms` pass. */
+async function waitUntil(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -72,7 +90,9 @@ describe('llama.cpp aborting in the editor (code-server)', function () {
       .notification(/eps: the GGUF engine process stopped: it aborted \(ops\.cpp:\d+: GGML_ASSERT\(eps >= 0\.0f\) failed\)/)
       .waitFor({ timeout: 120_000 });
     await wb.screenshot('gguf-abort-notification');
-    assert.ok(!alive(engine.pid), 'the engine process ended');
+    // The notice can come from the abort's message before the process has finished exiting (and been reaped).
+    await waitUntil(() => !isChildOf(engine.pid, host), 30_000);
+    assert.ok(!isChildOf(engine.pid, host), 'the engine process ended');
     assert.ok(alive(host), `the extension host (pid ${host}) lives on`);
     assert.strictEqual(await wb.editorText(), before);
 
