@@ -65,6 +65,8 @@ export interface ScoreOptions {
   pieceMs?: number;
   /** Told how many more tokens are scored as each piece (or window) is done: a long text's progress. */
   onScored?: (tokens: number) => void;
+  /** scoreText: told how many tokens the text has once it is tokenized (a local model), for onScored's share. */
+  onTokens?: (tokens: number) => void;
 }
 
 /** Unicode code points of `text` (offsets as OpenAI's API counts them). */
@@ -83,6 +85,7 @@ export async function scoreText(model: LanguageModel, text: string, options: Sco
     return { tokens: scored, summary: model.server.knowsUnknownWords ? summary : { ...summary, oovUnknown: true } };
   }
   const tokens = model.tokenizer.encode(text, true);
+  options.onTokens?.(tokens.length);
   const scored = await scoreTokens(model, tokens, options);
   return { tokens: scored, summary: summarize(scored, characterCount(text)) };
 }

@@ -7,9 +7,9 @@ import { CancelledError, type CancelSignal } from '../core/errors';
 export interface InTurnOutcome<R> {
   /** One per model that finished, in the list's order. */
   results: R[];
-  /** "label: message" for each model that failed. */
+  /** "name: message" for each model that failed. */
   failures: string[];
-  /** Labels of the models not scored because of the cancel (the one being scored, and those after it); empty when not cancelled. */
+  /** Names (`name`, else labels) of the models not scored because of the cancel (the one being scored, and those after it); empty when not cancelled. */
   notScored: string[];
 }
 
@@ -22,17 +22,18 @@ export async function runInTurn<E extends { label: string }, R>(
   run: (entry: E, index: number) => Promise<R>,
   signal: CancelSignal,
   onFailure?: (entry: E, message: string) => void,
+  name: (entry: E) => string = (e) => e.label,
 ): Promise<InTurnOutcome<R>> {
   const results: R[] = [];
   const failures: string[] = [];
   for (const [i, entry] of entries.entries()) {
-    if (signal.cancelled) return { results, failures, notScored: entries.slice(i).map((e) => e.label) };
+    if (signal.cancelled) return { results, failures, notScored: entries.slice(i).map(name) };
     try {
       results.push(await run(entry, i));
     } catch (e) {
-      if (e instanceof CancelledError || signal.cancelled) return { results, failures, notScored: entries.slice(i).map((e) => e.label) };
+      if (e instanceof CancelledError || signal.cancelled) return { results, failures, notScored: entries.slice(i).map(name) };
       const message = e instanceof Error ? e.message : String(e);
-      failures.push(`${entry.label}: ${message}`);
+      failures.push(`${name(entry)}: ${message}`);
       onFailure?.(entry, message);
     }
   }

@@ -4,15 +4,16 @@
  * tokens and time, with a plot of each model's cumulative surprisal along the text.
  */
 import { isRemoteSpec } from '../core/remote/remoteRef';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import type { LanguageModel } from '../core/model';
 import { scoreText } from '../core/scoring';
-import { compareProgressMessage } from '../editor/compareProgress';
+import { comparePercent, compareProgressMessage } from '../editor/compareProgress';
 import { cumulativeSurprisal } from '../editor/cumulativeSurprisal';
 import { runInTurn } from '../editor/modelsInTurn';
 import type { CompareResult, CompareView } from '../webview/compareMessages';
-import { modelCatalog, type ModelDirs } from './modelCatalog';
+import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog';
 import type { ModelService } from './modelService';
 import { metricsSettings } from './settings';
 import { looksBinary } from './textWindow';
@@ -33,7 +34,9 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   if (text.trim().length === 0) throw new LmError('there is no text to score');
   if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
   const catalog = modelCatalog(dirs);
-  if (!catalog.some((m) => m.spec === models.spec)) catalog.push({ label: models.spec, spec: models.spec, origin: 'setting' });
+  // The model that answers: after a failed load the setting names another (drive13 M1: it was scored twice, as itself and as "active").
+  const activeSpec = models.current ? (models.currentSpec ?? models.spec) : models.spec;
+  if (!catalog.some((m) => m.spec === activeSpec)) catalog.push({ label: activeSpec, spec: activeSpec, origin: 'setting' });
 
   const { results, failures, notScored } = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'LM: comparing models', cancellable: true },
@@ -43,11 +46,21 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
           return token.isCancellationRequested;
         },
       };
+      let reported = 0;
       return runInTurn(
         catalog,
         async (entry, i): Promise<CompareResult> => {
-          progress.report({ message: compareProgressMessage(entry.label, i, catalog.length), increment: i === 0 ? 0 : 100 / catalog.length });
-          const active = entry.spec === models.spec ? models.current : undefined;
+          // The notification's bar moves by increments: each report adds what was done since the last.
+          let tokens = 0;
+          let scored = 0;
+          const report = () => {
+            const share = tokens ? scored / tokens : 0;
+            const percent = comparePercent(i, catalog.length, share);
+            progress.report({ message: compareProgressMessage(entryName(entry), i, catalog.length, share), increment: percent - reported });
+            reported = percent;
+          };
+          report();
+          const active = entry.spec === activeSpec ? models.current : undefined;
           let model: LanguageModel | undefined = active;
           try {
             const loadStart = Date.now();
@@ -55,16 +68,24 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
             model ??= await models.openLocally(entry.spec);
             const loadMs = Date.now() - loadStart;
             const started = Date.now();
-            const { tokens, summary } = await scoreText(model, text, { signal });
+            const scoredText = await scoreText(model, text, {
+              signal,
+              onTokens: (n) => (tokens = n),
+              onScored: (n) => {
+                scored += n;
+                report();
+              },
+            });
+            const { summary } = scoredText;
             return {
               name: compareName(entry, model),
               origin: entry.origin,
-              active: entry.spec === models.spec,
+              active: entry.spec === activeSpec,
               description: model.info.description,
               ...summary,
               scoreMs: Date.now() - started,
               loadMs: active ? 0 : loadMs,
-              curve: cumulativeSurprisal(text, tokens, PLOT_POINTS),
+              curve: cumulativeSurprisal(text, scoredText.tokens, PLOT_POINTS),
             };
           } finally {
             if (model && model !== active) model.dispose?.();
@@ -72,6 +93,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
         },
         signal,
         (entry, message) => log.warn(`compare: ${entry.label} failed: ${message}`),
+        entryName,
       );
     },
   );
@@ -137,7 +159,12 @@ function showPanel(extensionUri: vscode.Uri, view: CompareView): void {
  * named as the status bar names it (its file name, not its whole path), and a GGUF model adds its
  * weights' type (an f32 and a Q4_0 file of one model otherwise look alike).
  */
-function compareName(entry: { label: string; spec: string; origin: string }, model: LanguageModel): string {
+function compareName(entry: CatalogEntry, model: LanguageModel): string {
   const name = entry.origin === 'setting' && entry.label === entry.spec && !isRemoteSpec(entry.spec) ? model.info.name : entry.label;
   return model.info.backend === 'gguf' && model.info.precision ? `${name} (${model.info.precision})` : name;
+}
+
+/** A model's name before it is opened (the progress line, the models a cancel left out): a file by its name, as the table names it (drive13 L3). */
+function entryName(entry: CatalogEntry): string {
+  return entry.origin === 'setting' && entry.label === entry.spec && !isRemoteSpec(entry.spec) ? path.basename(entry.spec) : entry.label;
 }

@@ -23,6 +23,7 @@ import { apiKeyFor, apiKeySecret } from './remoteModels';
 
 export class ModelService implements vscode.Disposable {
   private model: LanguageModel | undefined;
+  private modelSpec: string | undefined;
   private loadedKey: string | undefined;
   private failedKey: string | undefined;
   private lastError: string | undefined;
@@ -120,6 +121,11 @@ export class ModelService implements vscode.Disposable {
     this.contextDocument = document.uri.toString();
   }
 
+  /** The spec the active model was loaded from: after a failed load, not the setting's (which names the model that failed). */
+  get currentSpec(): string | undefined {
+    return this.model ? this.modelSpec : undefined;
+  }
+
   get current(): LanguageModel | undefined {
     return this.model;
   }
@@ -203,6 +209,7 @@ export class ModelService implements vscode.Disposable {
       const model = await this.open(spec);
       this.model?.dispose?.();
       this.model = model;
+      this.modelSpec = spec;
       this.watch(model);
       this.watchFiles(model, files, loadedSignature);
       this.lastTokensPerSecond = undefined;
@@ -228,8 +235,11 @@ export class ModelService implements vscode.Disposable {
       this.log.error(`could not load model ${spec}: ${message}`);
       const fallback = this.model ? undefined : await this.loadDefault(spec, key);
       const kept = this.model ? (fallback ? ` Using the embedded ${fallback} instead.` : ` The previous model (${this.model.info.name}) stays active.`) : '';
-      offerWayOut(vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}.${kept}`, ...WAY_OUT));
-      this.changed.fire(this.model);
+      offerWayOut(
+        vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}${/[.?!]$/.test(message) ? '' : '.'}${kept}`, ...WAY_OUT),
+      );
+      // Only a fallback changes the model: the one that stays keeps its scores (drive13 L6: a failed load made the status bar score the document again).
+      if (fallback) this.changed.fire(this.model);
     }
   }
 
@@ -244,6 +254,7 @@ export class ModelService implements vscode.Disposable {
     try {
       const model = await loadModel(spec, this.modelsDir, { inWorker: true });
       this.model = model;
+      this.modelSpec = spec;
       this.watch(model);
       this.loadedKey = key;
       this.log.info(`using the embedded ${DEFAULT_MODEL} instead of ${failedSpec}`);

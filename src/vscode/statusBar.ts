@@ -79,7 +79,8 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
       const name = isRemoteSpec(loading) ? loading : path.basename(loading);
       // The name is in the tooltip only: the text would otherwise name the new model before it is active.
       item.text = m ? `$(sync~spin) ${m.info.name} · loading another model…` : '$(sync~spin) LM: loading a model…';
-      item.tooltip = `LM Playground: loading ${name}${name !== loading ? ` (${loading})` : ''}${m ? `; ${m.info.name} answers until it is ready` : ''}.`;
+      // What is asked meanwhile waits for it (drive13 M2: the tooltip said the old model answered).
+      item.tooltip = `LM Playground: loading ${name}${name !== loading ? ` (${loading})` : ''}. Hovers, completions and scores asked for meanwhile wait for it${m ? `; the figures shown until then are ${m.info.name}'s` : ''}.`;
     }
   };
   update();

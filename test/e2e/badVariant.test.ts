@@ -50,4 +50,26 @@ describe('A bad precision variant keeps the previous model (code-server)', funct
     await wb.hoverWord('mouse');
     await wb.hover().filter({ hasText: 'tiny-llama' }).waitFor({ timeout: 60_000 });
   });
+
+  it('after a model file that fails to load, Compare Models scores the model that stays active once (drive13 M1)', async function () {
+    const { wb, workspace } = session;
+    const settings = path.join(workspace, '.vscode', 'settings.json');
+    const broken = path.join(workspace, 'broken.arpa');
+    fs.writeFileSync(broken, '\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\tthe\n'); // cut short
+    fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
+    await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor({ timeout: 120_000 });
+    await wb.runCommand('Notifications: Clear All Notifications');
+    fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': broken }));
+    const toast = wb.notification(/could not load the model/);
+    await toast.waitFor({ timeout: 120_000 });
+    assert.match(await toast.innerText(), /The previous model \(ngram-classics\) stays active/);
+    const { frame } = await wb.compareModels('mouse.txt', ['gpt-classics', 'ngram-classics']);
+    const rows = (await frame.locator('#results tbody th').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    await wb.screenshot('compare-after-failed-load');
+    const ngram = frame.locator('#results tbody tr', { hasText: 'ngram-classics' });
+    assert.strictEqual(await ngram.count(), 1, `one row of ngram-classics: ${JSON.stringify(rows)}`);
+    assert.strictEqual(await ngram.locator('.badge', { hasText: 'active' }).count(), 1, 'marked active');
+    assert.ok(!rows.some((r) => r.includes('broken')), `the model that failed is not a row: ${JSON.stringify(rows)}`);
+    await wb.runCommand('View: Close All Editors');
+  });
 });

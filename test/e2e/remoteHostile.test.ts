@@ -122,6 +122,26 @@ describe('A remote model on a hostile server, in code-server', function () {
     await wb.screenshot('hostile-slow-pending');
   });
 
+  it('Compare Models cancelled while the server holds its request shows the models scored before it, and names the one left out', async function () {
+    // The active model (slow) comes last in the comparison, after the embedded ones, and never answers.
+    await wb.openFile('letter.txt');
+    await wb.runCommand('LM: Compare Models on Document');
+    const progress = wb.notification(/comparing models/).filter({ hasText: /\((\d+) of \1\)/ });
+    await progress.waitFor({ timeout: 120_000 });
+    const [, total] = /\((\d+) of \1\)/.exec(await progress.innerText())!;
+    await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    const said = wb.notification(/comparison cancelled; showing the \d+ of \d+ models scored before it/);
+    await said.waitFor({ timeout: 30_000 });
+    const message = (await said.innerText()).replace(/\s+/g, ' ');
+    assert.match(message, new RegExp(`showing the ${Number(total) - 1} of ${total} models scored before it \\(not scored: [^)]*slow[^)]*\\)`), message);
+    const frame = await wb.webviewFrame('#results tbody tr');
+    assert.strictEqual(await frame.locator('#results tbody tr').count(), Number(total) - 1, 'one row per model scored');
+    assert.match(await frame.locator('.not-scored').innerText(), /^Cancelled before these were scored: .*slow.*\.$/);
+    await frame.locator('#results tbody tr', { hasText: 'gpt-classics' }).waitFor();
+    await wb.screenshot('compare-cancelled-partial');
+    await wb.runCommand('View: Close All Editors');
+  });
+
   it('a request held by 429 says so in the status bar, with the wait (H7)', async function () {
     await addRemote('busy');
     await wb.openFile('letter.txt');

@@ -1,7 +1,7 @@
 /** Device auto: the adapter classification, the decode measurement and the choice; the page's binary choice on a software adapter. */
 import * as assert from 'assert';
 import type { LanguageModel } from '../../src/core/model';
-import { compareProgressMessage } from '../../src/editor/compareProgress';
+import { comparePercent, compareProgressMessage } from '../../src/editor/compareProgress';
 import { AUTO_DECODE_STEPS, AUTO_MEASURE_TIMEOUT_MS, chooseAutoDevice, measureDecode, withinDeadline, type Schedule } from '../../src/vscode/autoDevice';
 import { classifyAdapter } from '../../src/webview/gpuAdapter';
 
@@ -125,6 +125,15 @@ describe('Compare Models progress', () => {
   it('says which model and what share is done, as a percentage', () => {
     assert.strictEqual(compareProgressMessage('ngram-classics', 0, 3), 'ngram-classics (1 of 3) · 0%');
     assert.strictEqual(compareProgressMessage('gpt-classics', 2, 3), 'gpt-classics (3 of 3) · 66%');
+  });
+
+  it('counts the share of the text the model being scored has done (drive13 M3: 0% for most of a long run)', () => {
+    assert.strictEqual(compareProgressMessage('gpt-classics', 0, 3, 0.5), 'gpt-classics (1 of 3) · 16%');
+    assert.strictEqual(compareProgressMessage('big5.arpa', 2, 3, 0.9), 'big5.arpa (3 of 3) · 96%');
+    // A share past its bounds (a count that runs over the text's tokens) stays within its model.
+    assert.strictEqual(comparePercent(1, 3, 1.2), 66);
+    assert.strictEqual(comparePercent(2, 3, 1), 100);
+    assert.strictEqual(comparePercent(0, 2, -1), 0);
   });
 });
 

@@ -52,6 +52,31 @@ describe('runInTurn: Compare Models scoring each model in turn', () => {
     assert.deepStrictEqual(warned, ['ngram corrupt file']);
   });
 
+  it('names the models left out and the failures as it is told to (a file by its name, not its path)', async () => {
+    const files = ['/models/big5.arpa', '/models/corrupt.arpa', '/models/small3.ngram'].map((label) => ({ label }));
+    const signal = { cancelled: false };
+    const outcome = await runInTurn(
+      files,
+      async (e) => {
+        if (e.label.includes('corrupt')) throw new Error('line 3: not an ARPA file');
+        signal.cancelled = e.label.includes('big5');
+        return e.label;
+      },
+      signal,
+      undefined,
+      (e) => e.label.split('/').pop()!,
+    );
+    assert.deepStrictEqual(outcome, { results: ['/models/big5.arpa'], failures: [], notScored: ['corrupt.arpa', 'small3.ngram'] });
+    const failed = await runInTurn(
+      files.slice(1, 2),
+      async () => assert.fail('corrupt'),
+      { cancelled: false },
+      undefined,
+      (e) => e.label.split('/').pop()!,
+    );
+    assert.match(failed.failures[0], /^corrupt\.arpa: /);
+  });
+
   it('cancelled before the first model: nothing scored, every model named as not scored', async () => {
     const outcome = await runInTurn(entries, async () => assert.fail('no model runs'), { cancelled: true });
     assert.deepStrictEqual(outcome, { results: [], failures: [], notScored: ['gpt', 'ngram', 'trained'] });
