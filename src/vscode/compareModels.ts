@@ -35,7 +35,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
   const catalog = modelCatalog(dirs);
   // The model that answers: after a failed load the setting names another (drive13 M1: it was scored twice, as itself and as "active").
-  const activeSpec = models.current ? (models.currentSpec ?? models.spec) : models.spec;
+  const activeSpec = models.activeSpec;
   if (!catalog.some((m) => m.spec === activeSpec)) catalog.push({ label: activeSpec, spec: activeSpec, origin: 'setting' });
 
   const { results, failures, notScored } = await vscode.window.withProgress(

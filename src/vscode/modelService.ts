@@ -121,9 +121,12 @@ export class ModelService implements vscode.Disposable {
     this.contextDocument = document.uri.toString();
   }
 
-  /** The spec the active model was loaded from: after a failed load, not the setting's (which names the model that failed). */
-  get currentSpec(): string | undefined {
-    return this.model ? this.modelSpec : undefined;
+  /**
+   * The spec of the model whose figures are shown (the loaded one), else the setting's: while
+   * another loads, or after one failed to load, the setting names another.
+   */
+  get activeSpec(): string {
+    return (this.model && this.modelSpec) || this.spec;
   }
 
   get current(): LanguageModel | undefined {

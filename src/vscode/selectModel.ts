@@ -51,7 +51,7 @@ async function pickLocalGguf(models: ModelService, dtype: DtypeRequest): Promise
       const facts = modelFacts(m.path, dtype);
       return {
         label: m.label,
-        description: `${m.path === models.spec ? 'active · ' : ''}${m.source} · ${formatBytes(m.bytes)}`,
+        description: `${m.path === models.activeSpec ? 'active · ' : ''}${m.source} · ${formatBytes(m.bytes)}`,
         detail: facts ? describeFacts(facts) : m.path,
         spec: m.path,
       };
@@ -90,23 +90,24 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
   const findGguf = '$(search) Find GGUF models…';
   const remote = '$(cloud) Add remote model…';
   const dtype = dtypeSetting();
+  const activeSpec = models.activeSpec;
   const items: (vscode.QuickPickItem & { spec?: string })[] = modelCatalog(dirs).map((m) => ({
     label: m.label,
-    description: m.spec === models.spec ? `active · ${ORIGIN[m.origin]}` : ORIGIN[m.origin],
+    description: m.spec === activeSpec ? `active · ${ORIGIN[m.origin]}` : ORIGIN[m.origin],
     detail: modelDetail(m, dirs, dtype),
     spec: m.spec,
   }));
   // Files and folders run before (the active one among them), after the catalog's own.
   const listed = new Set(items.map((i) => i.spec));
-  for (const spec of recent.list()) if (!listed.has(spec)) items.push(recentItem(spec, spec === models.spec, dtype));
+  for (const spec of recent.list()) if (!listed.has(spec)) items.push(recentItem(spec, spec === activeSpec, dtype));
   // The active model on a server has a row of its own (not the local model of the same name).
-  const server = activeServer(models.spec);
+  const server = activeServer(activeSpec);
   if (server)
     items.unshift({
       label: server.model,
       description: `active · on ${server.baseUrl}`,
       detail: `${server.model} served at ${server.baseUrl}`,
-      spec: models.spec,
+      spec: activeSpec,
     });
   items.push({
     label: findGguf,
