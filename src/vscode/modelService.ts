@@ -195,21 +195,33 @@ export class ModelService implements vscode.Disposable {
     // A large model takes seconds to load; meanwhile the status bar says so beside the model still active.
     this.loadingNow = spec;
     this.statusChanged.fire();
+    let superseded: boolean;
     try {
-      await this.loadSpec(spec, key, announce, started);
+      superseded = await this.loadSpec(spec, key, announce, started);
     } finally {
       this.loadingNow = undefined;
       this.statusChanged.fire();
     }
+    // The model picked while this one loaded, now.
+    if (superseded) await this.load(announce);
   }
 
-  private async loadSpec(spec: string, key: string, announce: boolean, started: number): Promise<void> {
+  /** Loads `spec`; true when another model was picked meanwhile, so that this one was dropped, not made active. */
+  private async loadSpec(spec: string, key: string, announce: boolean, started: number): Promise<boolean> {
     const stopWatch = watchEventLoopDelay();
     // Taken before the load: a change while it reads the files counts as a change.
     const files = modelFilesOf(spec, this.modelsDir);
     const loadedSignature = files.length > 0 ? modelFileSignature(files) : undefined;
     try {
       const model = await this.open(spec);
+      if (this.key !== key && this.model) {
+        // Another model was picked while this one loaded: it is not announced or made active for a
+        // moment (drive13 L5: both were announced, the tooltip and the status bar naming different ones).
+        stopWatch();
+        model.dispose?.();
+        this.log.info(`loaded ${spec}, but another model was picked meanwhile: not used`);
+        return true;
+      }
       this.model?.dispose?.();
       this.model = model;
       this.modelSpec = spec;
@@ -244,6 +256,7 @@ export class ModelService implements vscode.Disposable {
       // Only a fallback changes the model: the one that stays keeps its scores (drive13 L6: a failed load made the status bar score the document again).
       if (fallback) this.changed.fire(this.model);
     }
+    return false;
   }
 
   /**

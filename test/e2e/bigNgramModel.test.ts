@@ -118,6 +118,29 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     // Last, so that a failure here still shows whether the features work.
     assert.ok(run <= MAX_RUN_MS, `the extension host's thread ran ${run} ms at a stretch while the model loaded (at most ${MAX_RUN_MS})`);
   });
+
+  it('another model picked while the large one loads is the one used, and the only one announced (drive13 L5)', async function () {
+    const { wb, workspace } = session;
+    const settings = path.join(workspace, '.vscode', 'settings.json');
+    await wb.runCommand('View: Close All Editors');
+    await wb.openFile('sentences.txt');
+    fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
+    await wb.page
+      .locator('.statusbar-item', { hasText: 'ngram-classics' })
+      .first()
+      .waitFor({ timeout: 120_000 });
+    await wb.runCommand('Notifications: Clear All Notifications');
+    fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': MODEL }));
+    await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics · loading another model…' }).first().waitFor({ timeout: 60_000 });
+    fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
+    await wb.notification(/now using gpt-classics/).waitFor({ timeout: 240_000 });
+    await wb.page
+      .locator('.statusbar-item', { hasText: /gpt-classics · native/ })
+      .first()
+      .waitFor();
+    await wb.screenshot('big-ngram-superseded');
+    assert.strictEqual(await wb.notification(/now using big\.arpa/).count(), 0, 'the model picked first is not announced');
+  });
 });
 
 /**
