@@ -132,7 +132,10 @@ export function ngramHeader(file: string): Record<string, unknown> | undefined {
 /** n-gram counts from an ARPA file's \data\ section. */
 function arpaCounts(file: string): number[] | undefined {
   try {
-    const head = readPrefix(file, ARPA_HEAD_BYTES).toString('utf8');
+    const raw = readPrefix(file, ARPA_HEAD_BYTES);
+    // A gzipped ARPA (KenLM writes them): its first bytes inflated, capped (drive13 L8: described by its size alone).
+    const head = (file.endsWith('.gz') ? inflatePrefix(raw, ARPA_HEAD_BYTES * 64) : raw)?.toString('utf8');
+    if (!head) return undefined;
     const counts = [...head.matchAll(/^ngram (\d+)=(\d+)/gm)].map((m) => Number(m[2]));
     return counts.length ? counts : undefined;
   } catch {
@@ -154,7 +157,7 @@ export function ngramFacts(file: string): ModelFacts {
   }
   const facts: ModelFacts = { parametersAre: 'n-grams', architecture: 'Kneser-Ney n-gram', file: path.basename(file), bytes };
   let counts: unknown;
-  if (file.endsWith('.arpa')) {
+  if (/\.arpa(\.gz)?$/.test(file)) {
     counts = arpaCounts(file);
     facts.tokenizer = TOKENIZER_NAMES.whitespace;
   } else {

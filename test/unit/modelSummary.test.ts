@@ -35,6 +35,10 @@ describe('model descriptions for Select Model', () => {
     const file = path.join(tmp, 'small.arpa');
     fs.writeFileSync(file, '\\data\\\nngram 1=5\nngram 2=7\n\n\\1-grams:\n');
     assert.match(describeFacts(modelFacts(file)!), /^Kneser-Ney 2-gram · 12 n-grams · \d+ bytes · whitespace-separated words \(KenLM\), 5 tokens$/);
+    // Gzipped, as KenLM writes them (drive13 L8: described by its size alone).
+    const gz = path.join(tmp, 'small.arpa.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(Buffer.from(`\\data\\\nngram 1=5\nngram 2=7\n\n\\1-grams:\n${'-1.5\tword\t-0.3\n'.repeat(5000)}`)));
+    assert.match(describeFacts(modelFacts(gz)!), /^Kneser-Ney 2-gram · 12 n-grams · [\d.]+ (KiB|bytes) · whitespace-separated words \(KenLM\), 5 tokens$/);
   });
 
   it('leave out what they cannot read, and stop at the cap on a header bomb', () => {
