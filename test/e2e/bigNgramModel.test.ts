@@ -125,10 +125,7 @@ describe('A large ARPA model in the engine’s worker thread (code-server)', fun
     await wb.runCommand('View: Close All Editors');
     await wb.openFile('sentences.txt');
     fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': 'ngram-classics' }));
-    await wb.page
-      .locator('.statusbar-item', { hasText: 'ngram-classics' })
-      .first()
-      .waitFor({ timeout: 120_000 });
+    await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics' }).first().waitFor({ timeout: 120_000 });
     await wb.runCommand('Notifications: Clear All Notifications');
     fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': MODEL }));
     await wb.page.locator('.statusbar-item', { hasText: 'ngram-classics · loading another model…' }).first().waitFor({ timeout: 60_000 });
