@@ -19,6 +19,7 @@ import { checkSameTokens, median } from '../src/node/neuralBench';
 import { loadModel } from '../src/node/modelLoader';
 import { chooseFolderGraph } from '../src/node/neuralLoader';
 import { PREFILL_CHUNK } from '../src/core/neural/onnxCausalLm';
+import { bareForward } from './bareOnnxLoop';
 import { spread, turnOrder, type Spread } from './benchFigures';
 import type { BenchRuntime, FromRunner, NodeRuntime, Phase, PhaseMeasure, RunnerKind, RunnerSetup, ToRunner } from './bigModelRunner';
 
@@ -311,6 +312,24 @@ export interface HoverTimes {
 }
 
 /**
+ * A bare onnxruntime-node session on the graph of `dtype` in `dir`; the function runs `ids` from
+ * an empty cache in passes of PREFILL_CHUNK and returns its milliseconds.
+ */
+async function bareSession(dir: string, dtype: string): Promise<(ids: number[]) => Promise<number>> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
+  const graph = chooseFolderGraph(dir, { setting: dtype as DtypeSetting }, 'native');
+  const session = await ort.InferenceSession.create(path.join(dir, ...graph.path.split('/')), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const forward = bareForward(ort, session, dir);
+  return async (ids) => {
+    const t0 = performance.now();
+    let past = forward.empty();
+    for (let a = 0; a < ids.length; a += PREFILL_CHUNK) past = (await forward.step(ids.slice(a, a + PREFILL_CHUNK), a, past, 1)).present;
+    return performance.now() - t0;
+  };
+}
+
+/**
  * The token hover as the extension computes it (tokenHover.ts from the document's start: the
  * model service's worker-thread model, the window tokenized with offsets, hoverFactsAt on a word,
  * the word's other tokens included), as a reader goes through a document: the word after about
@@ -320,52 +339,6 @@ export interface HoverTimes {
  * One model per dtype, all loaded, taking turns run by run; another text each run; medians of
  * `runs` after a warm-up run.
  */
-/**
- * A bare onnxruntime-node session on the graph of `dtype` in `dir`; the function runs `ids` from
- * an empty cache in passes of PREFILL_CHUNK and returns its milliseconds.
- */
-async function bareSession(dir: string, dtype: string): Promise<(ids: number[]) => Promise<number>> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ort = require('onnxruntime-node') as typeof import('onnxruntime-common');
-  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const graph = chooseFolderGraph(dir, { setting: dtype as DtypeSetting }, 'native');
-  const session = await ort.InferenceSession.create(path.join(dir, ...graph.path.split('/')), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
-  const layers: number = config.num_hidden_layers;
-  const kvHeads: number = config.num_key_value_heads;
-  const headDim: number = config.head_dim ?? config.hidden_size / config.num_attention_heads;
-  const withPositions = session.inputNames.includes('position_ids');
-  const keepsLogits = session.inputNames.includes('num_logits_to_keep');
-  const int64 = (values: ArrayLike<number>, dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims);
-  return async (ids) => {
-    const t0 = performance.now();
-    let past: InstanceType<typeof ort.Tensor>[] = Array.from(
-      { length: 2 * layers },
-      () => new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]),
-    );
-    for (let a = 0; a < ids.length; a += PREFILL_CHUNK) {
-      const part = ids.slice(a, a + PREFILL_CHUNK);
-      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
-        input_ids: int64(part, [1, part.length]),
-        attention_mask: int64(new Array<number>(a + part.length).fill(1), [1, a + part.length]),
-      };
-      if (withPositions)
-        feeds.position_ids = int64(
-          Array.from({ length: part.length }, (_, i) => a + i),
-          [1, part.length],
-        );
-      if (keepsLogits) feeds.num_logits_to_keep = int64([1], []);
-      for (let l = 0; l < layers; l++) {
-        feeds[`past_key_values.${l}.key`] = past[2 * l];
-        feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
-      }
-      const out = await session.run(feeds);
-      past = [];
-      for (let l = 0; l < layers; l++) past.push(out[`present.${l}.key`], out[`present.${l}.value`]);
-    }
-    return performance.now() - t0;
-  };
-}
-
 export async function benchHover(dir: string, dtypes: DtypeSetting[], texts: string, runs: number): Promise<HoverTimes[]> {
   const models: LanguageModel[] = [];
   try {

@@ -6,11 +6,11 @@
  * each answers with a PhaseMeasure (wall and CPU time); `end` answers with the process's peak
  * resident memory.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { argmax } from '../src/core/distribution';
+import { bareForward } from './bareOnnxLoop';
 import { generate } from '../src/core/generation';
 import { graphExternalData } from '../src/node/externalData';
 import { optOutOfOnnxRuntimeTelemetry } from '../src/node/onnxRuntimeTelemetry';
@@ -118,7 +118,6 @@ async function bare(s: RunnerSetup): Promise<Loaded> {
   optOutOfOnnxRuntimeTelemetry();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort: Ort = s.runtime === 'native' ? (require('onnxruntime-node') as Ort) : wasmOrt();
-  const config = JSON.parse(fs.readFileSync(path.join(s.dir, 'config.json'), 'utf8'));
   const graph = chooseFolderGraph(s.dir, { setting: s.dtype }, s.runtime);
   const given = graphForRuntime(path.join(s.dir, ...graph.path.split('/')), s.runtime);
   const options: InferenceSession.SessionOptions = { executionProviders: [s.runtime === 'native' ? 'cpu' : 'wasm'], graphOptimizationLevel: 'all' };
@@ -126,34 +125,13 @@ async function bare(s: RunnerSetup): Promise<Loaded> {
   if (given.externalData?.length) options.externalData = given.externalData;
   const session =
     typeof given.onnx === 'string' ? await ort.InferenceSession.create(given.onnx, options) : await ort.InferenceSession.create(given.onnx, options);
-  const layers: number = config.num_hidden_layers;
-  const kvHeads: number = config.num_key_value_heads;
-  const headDim: number = config.head_dim ?? config.hidden_size / config.num_attention_heads;
-  const V: number = config.vocab_size;
-  const withPositions = session.inputNames.includes('position_ids');
+  const forward = bareForward(ort, session, s.dir);
+  const V = forward.vocabSize;
   const step = async (tokens: number[], pastLength: number, past: Tensor[]) => {
-    const T = tokens.length;
-    const feeds: Record<string, Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, T]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + T).fill(1n), [1, pastLength + T]),
-    };
-    if (withPositions)
-      feeds.position_ids = new ort.Tensor(
-        'int64',
-        BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)),
-        [1, T],
-      );
-    for (let l = 0; l < layers; l++) {
-      feeds[`past_key_values.${l}.key`] = past[2 * l];
-      feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
-    }
-    const out = await session.run(feeds);
-    const present: Tensor[] = [];
-    for (let l = 0; l < layers; l++) present.push(out[`present.${l}.key`], out[`present.${l}.value`]);
-    const logits = out.logits.data as Float32Array;
-    return { next: argmax(logits.subarray((T - 1) * V, T * V)), present };
+    const { logits, present } = await forward.step(tokens, pastLength, past);
+    return { next: argmax(logits.subarray((tokens.length - 1) * V, tokens.length * V)), present };
   };
-  const empty = () => Array.from({ length: 2 * layers }, () => new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]));
+  const empty = forward.empty;
   const ids = s.prompt.ids;
   return {
     runner: `bare onnxruntime-${s.runtime === 'native' ? 'node' : 'web'} loop`,

@@ -26,12 +26,13 @@ export async function runInTurn<E extends { label: string }, R>(
 ): Promise<InTurnOutcome<R>> {
   const results: R[] = [];
   const failures: string[] = [];
+  const cancelledAt = (i: number) => ({ results, failures, notScored: entries.slice(i).map(name) });
   for (const [i, entry] of entries.entries()) {
-    if (signal.cancelled) return { results, failures, notScored: entries.slice(i).map(name) };
+    if (signal.cancelled) return cancelledAt(i);
     try {
       results.push(await run(entry, i));
     } catch (e) {
-      if (e instanceof CancelledError || signal.cancelled) return { results, failures, notScored: entries.slice(i).map(name) };
+      if (e instanceof CancelledError || signal.cancelled) return cancelledAt(i);
       const message = e instanceof Error ? e.message : String(e);
       failures.push(`${name(entry)}: ${message}`);
       onFailure?.(entry, message);

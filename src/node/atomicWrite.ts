@@ -97,13 +97,12 @@ function tempBeside(finalPath: string): string {
  */
 export async function removeDeadRunsTemps(finalPath: string): Promise<string[]> {
   const dir = path.dirname(finalPath);
-  const prefix = `.${path.basename(finalPath)}.`;
+  const target = path.basename(finalPath);
   const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = /^\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length - 1))?.[1];
-    if (!pid || processRuns(Number(pid))) continue;
+    const temp = tempFileOf(name);
+    if (temp?.target !== target || processRuns(temp.pid)) continue;
     const file = path.join(dir, name);
     try {
       await fs.promises.unlink(file);
@@ -127,7 +126,13 @@ function processRuns(pid: number): boolean {
 
 /** The name of the file that `file`, a temporary file of tempBeside's, is being written for; else undefined. */
 export function modelBeingWritten(file: string): string | undefined {
-  return /^\.(.+)\.\d+\.[0-9a-f]{12}\.tmp$/.exec(path.basename(file))?.[1];
+  return tempFileOf(path.basename(file))?.target;
+}
+
+/** The target and process of a temporary file's name of tempBeside's (`.NAME.PID.HEX.tmp`); else undefined. */
+function tempFileOf(name: string): { target: string; pid: number } | undefined {
+  const m = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+  return m ? { target: m[1], pid: Number(m[2]) } : undefined;
 }
 
 /**

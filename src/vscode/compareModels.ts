@@ -160,11 +160,16 @@ function showPanel(extensionUri: vscode.Uri, view: CompareView): void {
  * weights' type (an f32 and a Q4_0 file of one model otherwise look alike).
  */
 function compareName(entry: CatalogEntry, model: LanguageModel): string {
-  const name = entry.origin === 'setting' && entry.label === entry.spec && !isRemoteSpec(entry.spec) ? model.info.name : entry.label;
+  const name = givenAsFile(entry) ? model.info.name : entry.label;
   return model.info.backend === 'gguf' && model.info.precision ? `${name} (${model.info.precision})` : name;
 }
 
 /** A model's name before it is opened (the progress line, the models a cancel left out): a file by its name, as the table names it (drive13 L3). */
 function entryName(entry: CatalogEntry): string {
-  return entry.origin === 'setting' && entry.label === entry.spec && !isRemoteSpec(entry.spec) ? path.basename(entry.spec) : entry.label;
+  return givenAsFile(entry) ? path.basename(entry.spec) : entry.label;
+}
+
+/** A model file or folder given by the setting, listed under its path. */
+function givenAsFile(entry: CatalogEntry): boolean {
+  return entry.origin === 'setting' && entry.label === entry.spec && !isRemoteSpec(entry.spec);
 }

@@ -191,13 +191,12 @@ export class ModelService implements vscode.Disposable {
     const spec = this.spec;
     const key = this.key;
     if (key === this.loadedKey && this.model) return;
-    const started = Date.now();
     // A large model takes seconds to load; meanwhile the status bar says so beside the model still active.
     this.loadingNow = spec;
     this.statusChanged.fire();
     let superseded: boolean;
     try {
-      superseded = await this.loadSpec(spec, key, announce, started);
+      superseded = await this.loadSpec(spec, key, announce);
     } finally {
       this.loadingNow = undefined;
       this.statusChanged.fire();
@@ -207,7 +206,8 @@ export class ModelService implements vscode.Disposable {
   }
 
   /** Loads `spec`; true when another model was picked meanwhile, so that this one was dropped, not made active. */
-  private async loadSpec(spec: string, key: string, announce: boolean, started: number): Promise<boolean> {
+  private async loadSpec(spec: string, key: string, announce: boolean): Promise<boolean> {
+    const started = Date.now();
     const stopWatch = watchEventLoopDelay();
     // Taken before the load: a change while it reads the files counts as a change.
     const files = modelFilesOf(spec, this.modelsDir);
