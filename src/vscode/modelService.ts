@@ -145,7 +145,7 @@ export class ModelService implements vscode.Disposable {
   /** Generation speed of the last completion, for the status bar. */
   lastTokensPerSecond: number | undefined;
   private loadingNow: string | undefined;
-  /** The model being loaded (its spec), while the active one, if any, still answers: for the status bar. */
+  /** The model being loaded (its spec), beside the active one whose figures are still shown: for the status bar. */
   get loadingSpec(): string | undefined {
     return this.loadingNow;
   }
