@@ -60,6 +60,20 @@ describe('log-space maths', () => {
     assert.strictEqual(row[7], -Infinity);
     assert.strictEqual(row[8], rows[V + 8] - lse);
   });
+
+  it("a row's logSumExp is the generic one's to the bit, with logits far below the top (no mass), and NaN with a NaN logit", () => {
+    const next = xorshift32(5);
+    const row = new Float32Array(4_096).map(() => (next() / 2 ** 32 - 0.5) * 40);
+    row[10] = 3_000; // every other logit is over 745 below it: e^x is 0 there
+    assert.strictEqual(logSumExpOfLogits(row, 0, row.length), logSumExp(row));
+    row[10] = 0;
+    row[11] = -Infinity;
+    assert.strictEqual(logSumExpOfLogits(row, 0, row.length), logSumExp(row));
+    assert.strictEqual(logSumExpOfLogits(new Float32Array([-Infinity, -Infinity]), 0, 2), -Infinity);
+    row[12] = NaN;
+    assert.ok(Number.isNaN(logSumExpOfLogits(row, 0, row.length)));
+    assert.ok(Number.isNaN(logSumExpOfLogits(new Float32Array([NaN, 1]), 0, 2)));
+  });
 });
 
 describe('tempered distribution p_T ∝ p^(1/T)', () => {
