@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('LM Playground', { log: true });
   const modelsDir = embeddedModelsDir();
   const hosts = new WebviewHosts();
-  const models = new ModelService(modelsDir, context.extensionUri, log, hosts, context.secrets);
+  const models = new ModelService(modelsDir, context.extensionUri, log, hosts, context.secrets, context.workspaceState);
   const dirs: ModelDirs = { embedded: modelsDir, downloaded: downloadsDir(context), trained: path.join(context.globalStorageUri.fsPath, 'trained') };
   const recentModels = new RecentModels(context.globalState);
   context.subscriptions.push(models.onDidLoadSpec((spec) => recentModels.add(spec)));

@@ -1,7 +1,8 @@
 /**
  * The active model: loaded lazily from the `lmPlayground.model` setting, reloaded when it changes.
  * A model that fails to load is reported and the previous one stays active; when there is none
- * (the first load, e.g. after a window reload with a bad setting) the embedded default runs instead.
+ * (the first load, e.g. after a window reload with a bad setting) the model used last in this
+ * workspace runs instead, else the embedded default.
  */
 import { runsInNodeProcess } from '../node/workerHost';
 import * as path from 'path';
@@ -60,6 +61,8 @@ export class ModelService implements vscode.Disposable {
     private readonly hosts: WebviewHosts,
     /** Where remote models' API keys are kept (never in settings). */
     private readonly secrets?: vscode.SecretStorage,
+    /** The workspace's state: the model that loaded last, run after a window reload when the setting's fails. */
+    private readonly state?: vscode.Memento,
   ) {
     this.subscriptions.push(
       this.changed,
@@ -234,6 +237,7 @@ export class ModelService implements vscode.Disposable {
       this.log.info(
         `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${model instanceof WorkerLanguageModel ? (runsInNodeProcess(recognizeModel(spec, this.modelsDir).backend) ? 'in a child process' : 'in a worker thread') : "on the extension host's thread"}; ${describeHold(stopWatch())}`,
       );
+      void this.state?.update(LAST_MODEL_KEY, spec);
       this.changed.fire(model);
       this.loadedSpec.fire(spec);
       if (model.info.warning) {
@@ -248,8 +252,8 @@ export class ModelService implements vscode.Disposable {
       this.failedKey = key;
       this.lastError = message;
       this.log.error(`could not load model ${spec}: ${message}`);
-      const fallback = this.model ? undefined : await this.loadDefault(spec, key);
-      const kept = this.model ? (fallback ? ` Using the embedded ${fallback} instead.` : ` The previous model (${this.model.info.name}) stays active.`) : '';
+      const fallback = this.model ? undefined : await this.loadFallback(spec, key);
+      const kept = fallback ? ` Using ${fallback} instead.` : this.model ? ` The previous model (${this.model.info.name}) stays active.` : '';
       offerWayOut(
         vscode.window.showErrorMessage(`LM Playground: could not load the model "${spec}": ${message}${/[.?!]$/.test(message) ? '' : '.'}${kept}`, ...WAY_OUT),
       );
@@ -260,25 +264,34 @@ export class ModelService implements vscode.Disposable {
   }
 
   /**
-   * No model is active and the configured one failed: the embedded default runs, so that every
-   * feature keeps working until the setting is fixed (the setting's key counts as loaded: the bad
-   * model is tried again when the setting changes). Returns the default's name, if it loaded.
+   * No model is active and the configured one failed: the model that loaded last in this workspace
+   * runs (the one the failure message said stays active, drive13 L1: after a reload it was the
+   * embedded default instead), else the embedded default, so that every feature keeps working
+   * until the setting is fixed. The setting's key counts as loaded: the bad model is tried again
+   * when the setting changes. Returns how the message names the model that runs, if one loaded.
    */
-  private async loadDefault(failedSpec: string, key: string): Promise<string | undefined> {
-    const spec = absoluteModelSpec(DEFAULT_MODEL, undefined, this.modelsDir);
-    if (spec === failedSpec) return undefined;
-    try {
-      const model = await loadModel(spec, this.modelsDir, { inWorker: true });
-      this.model = model;
-      this.modelSpec = spec;
-      this.watch(model);
-      this.loadedKey = key;
-      this.log.info(`using the embedded ${DEFAULT_MODEL} instead of ${failedSpec}`);
-      return DEFAULT_MODEL;
-    } catch (e) {
-      this.log.error(`could not load the embedded ${DEFAULT_MODEL} either: ${e instanceof Error ? e.message : e}`);
-      return undefined;
+  private async loadFallback(failedSpec: string, key: string): Promise<string | undefined> {
+    const embedded = absoluteModelSpec(DEFAULT_MODEL, undefined, this.modelsDir);
+    const last = this.state?.get<unknown>(LAST_MODEL_KEY);
+    const tries: { spec: string; open: () => Promise<LanguageModel>; says: (name: string) => string }[] = [];
+    if (typeof last === 'string' && last !== failedSpec && last !== embedded)
+      tries.push({ spec: last, open: () => this.open(last), says: (name) => `${name}, the model used last,` });
+    if (embedded !== failedSpec)
+      tries.push({ spec: embedded, open: () => loadModel(embedded, this.modelsDir, { inWorker: true }), says: (name) => `the embedded ${name}` });
+    for (const t of tries) {
+      try {
+        const model = await t.open();
+        this.model = model;
+        this.modelSpec = t.spec;
+        this.watch(model);
+        this.loadedKey = key;
+        this.log.info(`using ${model.info.name} (${t.spec}) instead of ${failedSpec}`);
+        return t.says(model.info.name);
+      } catch (e) {
+        this.log.error(`could not load ${t.spec} either: ${e instanceof Error ? e.message : e}`);
+      }
     }
+    return undefined;
   }
 
   /**
@@ -468,6 +481,8 @@ function runsOnWebviewGpu(model: RecognizedModel): boolean {
 
 /** The buttons of a failed load: the two ways to fix the setting. */
 const WAY_OUT = ['Select Model', 'Open Settings'] as const;
+/** The workspace state's key of the spec of the model that loaded last from the setting. */
+const LAST_MODEL_KEY = 'lmPlayground.lastModel';
 
 function offerWayOut(choice: Thenable<string | undefined>): void {
   void Promise.resolve(choice).then((picked) => {
