@@ -38,16 +38,17 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   const activeSpec = models.activeSpec;
   if (!catalog.some((m) => m.spec === activeSpec)) catalog.push({ label: activeSpec, spec: activeSpec, origin: 'setting' });
 
+  let cancelledWhenDone = false;
   const { results, failures, notScored } = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'LM: comparing models', cancellable: true },
-    (progress, token) => {
+    async (progress, token) => {
       const signal = {
         get cancelled() {
           return token.isCancellationRequested;
         },
       };
       let reported = 0;
-      return runInTurn(
+      const outcome = await runInTurn(
         catalog,
         async (entry, i): Promise<CompareResult> => {
           // The notification's bar moves by increments: each report adds what was done since the last.
@@ -95,8 +96,13 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
         (entry, message) => log.warn(`compare: ${entry.label} failed: ${message}`),
         entryName,
       );
+      cancelledWhenDone = signal.cancelled && outcome.notScored.length === 0;
+      return outcome;
     },
   );
+  // A Cancel after the last model finished (drive13 L9: the table opened as if none had been asked for).
+  if (cancelledWhenDone && results.length > 0)
+    void vscode.window.showInformationMessage('LM: every model had finished when the cancel took effect; showing the whole comparison.');
   if (notScored.length) {
     log.info(`compare: cancelled; ${results.length} of ${catalog.length} models scored, not scored: ${notScored.join(', ')}`);
     // The models scored before the cancel are shown: on a long text each took a while.
