@@ -192,6 +192,13 @@ export function listDownloadedModels(dir: string): DownloadedModel[] {
   return out.sort((a, b) => a.repo.localeCompare(b.repo));
 }
 
+/** The files of a downloaded model's folder that a download verified and that are still as it left them. */
+export function verifiedFiles(dir: string): Set<string> {
+  const state = readState(dir);
+  if (typeof state !== 'object') return new Set();
+  return new Set(Object.entries(state.files).flatMap(([f, size]) => (fileSize(path.join(dir, f)) === size ? [f] : [])));
+}
+
 function fileSize(file: string): number | undefined {
   try {
     return fs.statSync(file).size;
@@ -290,6 +297,13 @@ class DownloadLimitError extends LmError {}
 class Download {
   private readonly base: URL;
   private readonly state: DownloadState;
+  /**
+   * The folder's state on disk while it is still the complete model it was (another variant being
+   * added, the same files checked again): its files are replaced only once a new one is whole, so
+   * until one is, a failed or cancelled download leaves that model as it was, listed and loading
+   * (drive14 H1: an unreachable hub made a verified model "deleted or moved").
+   */
+  private kept: DownloadState | undefined;
   private readonly maxTotal: number;
   /** External data files: one may hold all the weights, so only the total cap applies to them. */
   readonly dataFiles = new Set<string>();
@@ -301,16 +315,22 @@ class Download {
     const previous = readState(o.target);
     const revision = o.revision ?? 'main';
     const same = typeof previous === 'object' && previous.repo === o.repo && previous.revision === revision && previous.hub === this.base.href;
-    // Until verified again the folder is not a model: a crash from here on leaves it unlisted.
     this.state = {
       repo: o.repo,
       revision,
       hub: this.base.href,
       complete: false,
-      files: same ? previous.files : {},
+      files: same ? { ...previous.files } : {},
       partial: same && typeof previous.partial === 'object' && previous.partial ? previous.partial : {},
     };
-    writeState(o.target, this.state);
+    // A new folder, or one that was not a model, is not one until verified: a crash from here on leaves it unlisted.
+    this.kept = typeof previous === 'object' && previous.complete === true ? previous : undefined;
+    this.save();
+  }
+
+  /** Writes the state, unless the folder is still the complete model it was (`kept`). */
+  private save(): void {
+    if (!this.kept) writeState(this.o.target, this.state);
   }
 
   private maxFileBytes(file: string): number {
@@ -334,8 +354,8 @@ class Download {
     if (recorded !== undefined && fileSize(dest) === recorded) return true;
     delete this.state.files[file];
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    // A file in place that this state does not vouch for (an earlier version's download) is checked like a partial one.
-    if (fs.existsSync(dest)) fs.renameSync(dest, part);
+    // A file in place that this state does not vouch for (an earlier version's, another hub's) stays
+    // until the new one is whole: the download goes to the partial file beside it.
     const url = fileUrl(this.base, o, file);
     // At most one restart from byte 0 when the hub's answer to a resume does not fit the partial file.
     for (let attempt = 0; ; attempt++) {
@@ -346,10 +366,12 @@ class Download {
       }
       if (outcome === 'restart') throw new LmError(`downloading ${file} from ${url.origin} failed: the hub's answers to range requests do not fit the file`);
       if (outcome === 'missing') return false;
+      // Replacing a file of the folder: from now on it is not the model it was until verified.
+      if (fs.existsSync(dest)) this.kept = undefined;
       fs.renameSync(part, dest);
       this.state.files[file] = outcome.size;
       delete this.state.partial[file];
-      writeState(o.target, this.state);
+      this.save();
       return true;
     }
   }
@@ -398,7 +420,7 @@ class Download {
       }
       if (total !== undefined && this.state.partial[file] !== total) {
         this.state.partial[file] = total;
-        writeState(o.target, this.state);
+        this.save();
       }
       const size = await this.body(res, part, start, total, overLimit, t, idleMs, file, url);
       if (t.reason) {

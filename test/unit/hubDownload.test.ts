@@ -194,6 +194,51 @@ describe('LM: Download Model: precision variants', function () {
     );
   });
 
+  it('a download that fails into the folder of a complete model leaves that model whole and listed; one that adds a variant keeps the others', async () => {
+    const target = path.join(dir, 'kept');
+    await downloadModel({ baseUrl: hub.url, repo: 'test/tiny-llama', target, graph: 'onnx/model_int8.onnx' });
+    const files = ['config.json', 'tokenizer.json', 'onnx/model_int8.onnx'];
+    const before = new Map(files.map((f) => [f, fs.readFileSync(path.join(target, f))]));
+    const state = fs.readFileSync(path.join(target, '.lmp-download.json'), 'utf8');
+    // drive14 H1: the hub's address from another setting, which cannot be reached.
+    const dead = http.createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as { port: number }).port}`;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    await assert.rejects(downloadModel({ baseUrl: deadUrl, repo: 'test/tiny-llama', target }), /cannot reach/);
+    for (const [f, bytes] of before) assert.ok(fs.readFileSync(path.join(target, f)).equals(bytes), `${f} unchanged`);
+    assert.ok(!fs.existsSync(path.join(target, 'config.json.part')), 'nothing moved aside');
+    assert.strictEqual(fs.readFileSync(path.join(target, '.lmp-download.json'), 'utf8'), state);
+    assert.ok(
+      listDownloadedModels(dir).some((m) => m.dir === target),
+      'still listed',
+    );
+    // Cancelled while adding another variant: the model that was there still loads.
+    const abort = new AbortController();
+    await assert.rejects(
+      downloadModel({
+        baseUrl: hub.url,
+        repo: 'test/tiny-llama',
+        target,
+        graph: 'onnx/model_q4.onnx',
+        signal: abort.signal,
+        onProgress: (p) => p.file.endsWith('.onnx') && abort.abort(),
+      }),
+      CancelledError,
+    );
+    assert.ok(
+      listDownloadedModels(dir).some((m) => m.dir === target),
+      'still listed after the cancel',
+    );
+    const lm = await loadModel(target, undefined, { dtype: { setting: 'int8' } });
+    lm.dispose?.();
+    // Done: both variants are on record.
+    await downloadModel({ baseUrl: hub.url, repo: 'test/tiny-llama', target, graph: 'onnx/model_q4.onnx' });
+    const recorded = Object.keys(JSON.parse(fs.readFileSync(path.join(target, '.lmp-download.json'), 'utf8')).files);
+    assert.ok(recorded.includes('onnx/model_int8.onnx') && recorded.includes('onnx/model_q4.onnx'), recorded.join(', '));
+    fs.rmSync(target, { recursive: true }); // the next test counts the models in this folder
+  });
+
   it('a data file the graph names but the hub lacks stops the download, naming it', async () => {
     const root = path.join(dir, 'hub');
     fs.cpSync(path.join(ONNX_FIXTURES, 'tiny-llama'), path.join(root, 'broken'), { recursive: true });
