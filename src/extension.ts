@@ -62,7 +62,9 @@ export function activate(context: vscode.ExtensionContext): void {
     command('lmPlayground.completeSelection', () => completeSelection(models, log)),
     command(CONTINUE_WITH_COMMAND, (args) => continueWith(models, log, args)),
     command('lmPlayground.selectModel', () => selectModel(models, dirs, context.secrets, recentModels)),
-    command('lmPlayground.downloadModel', (repo) => downloadModelCommand(context, log, typeof repo === 'string' ? repo : undefined)),
+    command('lmPlayground.downloadModel', (repo) =>
+      downloadModelCommand(context, log, (dir) => models.reloadIfActive(dir), typeof repo === 'string' ? repo : undefined),
+    ),
     heatmap,
     trackHeatmapContext(heatmap),
     command('lmPlayground.showTokenProbabilities', () => heatmap.show(activeEditor())),

@@ -9,9 +9,9 @@ import * as vscode from 'vscode';
 import { CancelledError, LmError } from '../core/errors';
 import { formatBytes } from '../core/modelLimits';
 import { DTYPE_DESCRIPTIONS, listedVariants, rankVariants, type ListedVariant } from '../core/neural/onnxVariants';
-import { clampMaxDownloadBytes, downloadModel, listRepoFolder, repoFolderName, validateRepoId, type HubFile } from '../node/hubDownload';
+import { clampMaxDownloadBytes, downloadModel, listRepoFolder, repoFolderName, validateRepoId, verifiedFiles, type HubFile } from '../node/hubDownload';
 import { loadModel } from '../node/modelLoader';
-import { nodeRuntime } from '../node/neuralLoader';
+import { chooseFolderGraph, nodeRuntime } from '../node/neuralLoader';
 import { SECTION, deviceSetting, dtypeSetting, read } from './settings';
 
 /**
@@ -36,16 +36,25 @@ async function repoVariants(baseUrl: string, repo: string): Promise<ListedVarian
   );
 }
 
-/** Asks which variant to fetch: the one `lmPlayground.dtype` names, else auto's choice for the device, first. */
-async function pickVariant(repo: string, variants: ListedVariant[]): Promise<ListedVariant | undefined> {
-  const dtype = dtypeSetting();
+/** Where the model service runs a neural model, for auto's order of variants. */
+function variantRuntime() {
   const device = deviceSetting();
-  const runtime = device === 'webgpu' ? 'webgpu' : nodeRuntime(device);
+  return device === 'webgpu' ? 'webgpu' : nodeRuntime(device);
+}
+
+/**
+ * Asks which variant to fetch: the one `lmPlayground.dtype` names, else auto's choice for the
+ * device, first; those already in `target` say so.
+ */
+async function pickVariant(repo: string, variants: ListedVariant[], target: string): Promise<ListedVariant | undefined> {
+  const dtype = dtypeSetting();
+  const runtime = variantRuntime();
+  const onDisk = verifiedFiles(target);
   const ranked = rankVariants(variants, { runtime, prefer: dtype.setting === 'auto' ? dtype.prefer : [dtype.setting] });
   if (ranked.length === 1) return ranked[0];
   const items = ranked.map((v, i) => ({
     label: v.dtype,
-    description: `${v.path}${v.dataFiles.length ? ` + ${v.dataFiles.length} data file${v.dataFiles.length > 1 ? 's' : ''}` : ''} · ${formatBytes(v.bytes)}${i === 0 ? (dtype.setting === v.dtype ? ' · lmPlayground.dtype' : ' · recommended') : ''}`,
+    description: `${v.path}${v.dataFiles.length ? ` + ${v.dataFiles.length} data file${v.dataFiles.length > 1 ? 's' : ''}` : ''} · ${formatBytes(v.bytes)}${i === 0 ? (dtype.setting === v.dtype ? ' · lmPlayground.dtype' : ' · recommended') : ''}${[v.path, ...v.dataFiles].every((f) => onDisk.has(f)) ? ' · downloaded' : ''}`,
     detail: DTYPE_DESCRIPTIONS[v.dtype],
     variant: v,
   }));
@@ -57,12 +66,21 @@ export function downloadsDir(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'models');
 }
 
-export async function downloadModelCommand(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, repoArg?: string): Promise<void> {
+/**
+ * `reloadIfActive` loads the model again when the folder is the active model's: a variant
+ * downloaded beside the one running changes what the settings choose, not the setting itself.
+ */
+export async function downloadModelCommand(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  reloadIfActive: (dir: string) => Promise<void> | undefined,
+  repoArg?: string,
+): Promise<void> {
   const repo =
     repoArg ??
     (await vscode.window.showInputBox({
       title: 'LM: Download Model',
-      prompt: 'Hugging Face repository id of an ONNX causal LM (GPT-2 family)',
+      prompt: "Hugging Face repository id of a causal LM's ONNX export (onnx-community's or Xenova's layout: GPT-2, Llama, Qwen, SmolLM, Phi, Gemma …)",
       placeHolder: 'Xenova/distilgpt2',
       validateInput: (v) => {
         try {
@@ -75,7 +93,7 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
     }));
   if (!repo) return;
   const id = validateRepoId(repo);
-  // Both settings are machine-scoped and restricted in untrusted workspaces (package.json).
+  // Both settings are user settings only (application scope) and restricted in untrusted workspaces (package.json).
   const config = vscode.workspace.getConfiguration(SECTION);
   const baseUrl = read(config, 'hub.baseUrl');
   // package.json's minimum is only advice to the settings editor: a settings.json may say anything.
@@ -93,7 +111,7 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
       `${id} has no ONNX graph of a causal LM (onnx/model.onnx, onnx/model_q4.onnx, …): it needs an export such as onnx-community's or Xenova's`,
     );
   }
-  const variant = variants && (await pickVariant(id, variants));
+  const variant = variants && (await pickVariant(id, variants, target));
   if (variants && !variant) return;
   try {
     await vscode.window.withProgress(
@@ -124,9 +142,8 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
                 lastFile = file;
                 lastFraction = 0;
               }
-              const mb = (received / 2 ** 20).toFixed(1);
               progress.report({
-                message: `${file}: ${mb}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MiB`,
+                message: `${file}: ${formatBytes(received)}${total ? ` of ${formatBytes(total)}` : ''}`,
                 increment: total ? Math.max(0, (fraction - lastFraction) * 100) : undefined,
               });
               lastFraction = fraction;
@@ -146,7 +163,25 @@ export async function downloadModelCommand(context: vscode.ExtensionContext, log
   }
   log.info(`downloaded ${id}${variant ? ` (${variant.dtype}, ${variant.path})` : ''} from ${baseUrl} into ${target}`);
   await vscode.workspace.getConfiguration(SECTION).update('model', target, vscode.ConfigurationTarget.Global);
+  await reloadIfActive(target);
   const dtype = dtypeSetting();
+  if (variant && dtype.setting === 'auto') {
+    // Another variant of the folder runs first with auto (drive14 H2: q4 downloaded beside int8, and int8 ran on, unsaid).
+    let runs: string | undefined;
+    try {
+      runs = chooseFolderGraph(target, dtype, variantRuntime()).dtype;
+    } catch {
+      runs = undefined;
+    }
+    if (runs && runs !== variant.dtype) {
+      const use = `Run ${variant.dtype}`;
+      const choice = await vscode.window.showInformationMessage(
+        `LM: ${id} has ${runs} too, which lmPlayground.dtype auto runs here before ${variant.dtype}: ${runs} is running.`,
+        use,
+      );
+      if (choice === use) await vscode.workspace.getConfiguration(SECTION).update('dtype', variant.dtype, vscode.ConfigurationTarget.Global);
+    }
+  }
   if (variant && dtype.setting !== 'auto' && dtype.setting !== variant.dtype) {
     // An explicit dtype the folder does not have would refuse the model just downloaded.
     const fix = 'Set lmPlayground.dtype to auto';

@@ -177,6 +177,13 @@ export class ModelService implements vscode.Disposable {
   private loading: Promise<void> | undefined;
 
   /** Loads the configured model; one load at a time, the latest setting wins. */
+  /** Loads the active model again when it is `spec`'s: its folder has new files (a variant downloaded beside the one running). */
+  reloadIfActive(spec: string): Promise<void> | undefined {
+    if (!this.model || this.activeSpec !== spec || this.spec !== spec) return undefined;
+    this.loadedKey = undefined;
+    return this.reload(true);
+  }
+
   private reload(announce: boolean): Promise<void> {
     const run = async () => {
       if (this.loading) await this.loading.catch(() => undefined);
@@ -402,7 +409,7 @@ export class ModelService implements vscode.Disposable {
         if (this.model !== model) return;
         this.log.warn(`${files.length === 1 ? files[0] : what} cannot be read any more (deleted or moved)`);
         void vscode.window.showWarningMessage(
-          `LM Playground: ${files.length === 1 ? files[0] : what} was deleted or moved. ${model.info.name} runs on from memory, but will not load again (after a window reload or a model change) until ${files.length === 1 ? 'it is' : 'they are'} back.`,
+          `LM Playground: ${files.length === 1 ? `${files[0]} was` : `${what} were`} deleted or moved. ${model.info.name} runs on from memory, but will not load again (after a window reload or a model change) until ${files.length === 1 ? 'it is' : 'they are'} back.`,
         );
       },
     ).start();

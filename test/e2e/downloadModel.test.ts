@@ -100,4 +100,46 @@ describe('LM: Download Model with precision variants (code-server)', function ()
     );
     await wb.screenshot('download-model-heatmap');
   });
+
+  it('run again after the extension wrote a setting: the hub of the user settings answers, the variant on disk is marked, another is added beside it and the one auto runs is said', async function () {
+    const { wb, server } = session;
+    const folder = path.join(server.userDataDir, 'User', 'globalStorage', 'lm-playground.lm-playground', 'models', 'test__tiny-llama');
+    const pick = async (dtype: string) => {
+      hub.log.length = 0;
+      await wb.runCommand('LM: Download Model');
+      await wb.page.locator('.quick-input-widget', { hasText: 'Hugging Face repository id' }).waitFor();
+      await wb.page.locator('.quick-input-widget input').fill('test/tiny-llama');
+      await wb.page.keyboard.press('Enter');
+      // drive14 H1: after the first download wrote lmPlayground.model, a machine-scoped hub address was dropped in this remote window.
+      await wb.page.locator('.quick-input-widget', { hasText: 'which precision of test/tiny-llama' }).waitFor();
+      assert.ok(
+        hub.log.some((u) => u.startsWith('/api/models/test/tiny-llama/tree/main')),
+        `the listing came from the hub of the settings: ${hub.log.join(' ')}`,
+      );
+      const rows = wb.page.locator('.quick-input-list .monaco-list-row');
+      await rows.nth(4).waitFor();
+      const q4 = (await rows.filter({ has: wb.page.locator('.label-name', { hasText: /^q4$/ }) }).innerText()).replace(/\s+/g, ' ');
+      assert.match(q4, /downloaded/, 'the variant on disk is marked');
+      await rows.filter({ has: wb.page.locator('.label-name', { hasText: new RegExp(`^${dtype}$`) }) }).click();
+    };
+    await pick('int8');
+    // The active model's folder got a variant that auto runs first: loaded again, int8 now.
+    await wb.page
+      .locator('.statusbar-item', { hasText: /test__tiny-llama · native int8/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
+    assert.deepStrictEqual(fs.readdirSync(path.join(folder, 'onnx')).sort(), ['model_int8.onnx', 'model_q4.onnx']);
+    const recorded = Object.keys(JSON.parse(fs.readFileSync(path.join(folder, '.lmp-download.json'), 'utf8')).files);
+    assert.ok(recorded.includes('onnx/model_q4.onnx') && recorded.includes('onnx/model_int8.onnx'), recorded.join(', '));
+    // q4 again: auto runs int8 before it, which the notice says, offering q4.
+    await pick('q4');
+    const said = wb.notification(/has int8 too, which lmPlayground\.dtype auto runs here before q4: int8 is running/);
+    await said.waitFor({ timeout: 120_000 });
+    await wb.screenshot('download-model-variant-notice');
+    await said.locator('.monaco-button', { hasText: 'Run q4' }).click();
+    await wb.page
+      .locator('.statusbar-item', { hasText: /test__tiny-llama · native q4/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
+  });
 });
