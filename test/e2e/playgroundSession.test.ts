@@ -63,7 +63,7 @@ describe('The playground keeps its results; the model list follows new models (c
   };
   let earlier: Awaited<ReturnType<typeof onScreen>>;
 
-  // First: once the extension has written a User setting (training selects its model), code-server reads the machine-scoped hub settings as their defaults.
+  // The hub settings are user settings (application scope): the limit set for this session applies.
   it('LM: Download Model past lmPlayground.hub.maxDownloadBytes says so in a toast', async function () {
     const { wb } = session;
     await wb.runCommand('Notifications: Clear All Notifications');

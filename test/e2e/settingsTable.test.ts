@@ -546,7 +546,7 @@ describe('Every setting, set and seen (code-server)', function () {
     // LM: Download Model against a local hub, set in the user settings (USER_SETTINGS).
     {
       setting: 'hub.baseUrl',
-      // Machine-scoped (a workspace cannot set it): in the user settings the window opens with.
+      // User settings only (application scope: a workspace cannot set it): in those the window opens with.
       settings: {},
       effect: 'Download Model lists the variants the local hub serves, and the hub saw the listing request',
       observe: async () => {
@@ -558,7 +558,7 @@ describe('Every setting, set and seen (code-server)', function () {
     },
     {
       setting: 'hub.maxDownloadBytes',
-      // Machine-scoped, as above.
+      // User settings only, as above.
       settings: {},
       effect: 'a 3 MiB graph passes a 1 MiB limit: the download stops with an error naming the setting',
       observe: async () => {
