@@ -61,6 +61,12 @@ export function createModelStatusBar(models: ModelService): vscode.Disposable {
         ...(m.info.warning ? [sentence(`warning: ${m.info.warning}`)] : []),
         // How device auto chose: only for a model that lmPlayground.device places.
         ...(m.info.capabilities.devices.length > 0 && models.deviceNote ? [sentence(models.deviceNote)] : []),
+        // drive14 M3: a float16 graph chosen by hand on the CPU ran slower than fp32, unexplained.
+        ...(m.info.device !== 'webgpu' && (m.info.precision === 'fp16' || m.info.precision === 'q4f16')
+          ? [
+              `${m.info.precision} on the CPU: onnxruntime runs most float16 operations on the CPU by converting them to float32, so a float16 graph runs no faster here than fp32 (often slower); lmPlayground.dtype auto runs int8 or q4 on the CPU and float16 on a GPU.`,
+            ]
+          : []),
       ];
       item.tooltip = `LM Playground: ${m.info.description}${notes.map((n) => `\n\n${n}`).join('')}\nClick to choose a model.`;
       item.backgroundColor =
