@@ -17,6 +17,8 @@ import {
   type ByteSource,
   type ExternalDataFile,
 } from '../core/neural/onnxExternalData';
+import { isCachedBlobOf } from './hubCache';
+import { placeholderKind, placeholderMessage } from './placeholderFile';
 import { describeFsError } from './modelFileStream';
 
 export interface ExternalDataOnDisk {
@@ -82,16 +84,20 @@ export function graphExternalData(graphFile: string): ExternalDataOnDisk[] {
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
       throw new ModelFormatError(
         missing
-          ? `missing: the graph ${graph} keeps its weights in this file (its external data). Put it beside ${graph} (LM: Download Model fetches a variant with its data files), or choose a variant the folder has whole (lmPlayground.dtype)`
+          ? `missing: the graph ${graph} keeps its weights in this file (its external data). Put it beside ${graph} (LM: Download Model fetches a variant with its data files), or choose a variant the folder has whole (lmPlayground.dtype, or lmp --dtype)`
           : `cannot read the external data of ${graph}: ${describeFsError(e)}`,
         file,
       );
     }
-    if (!stat.isFile()) throw new ModelFormatError(`not a regular file (external data of ${graph})`, file);
-    // A link may lead out of the model's folder: onnxruntime-node refuses that, the WASM runtime would read it.
+    if (!stat.isFile()) throw new ModelFormatError(`not a regular file (external data of ${graph}): put the file ${location} of this export there`, file);
+    const stub = placeholderKind(file);
+    if (stub) throw new ModelFormatError(placeholderMessage(stub, `the weights of ${graph} (its external data)`), file);
+    // A link may lead out of the model's folder, where nothing vouches for what it reads; but in the
+    // hub cache every file is a link to the repository's blobs (hostile13 M2: such folders were refused).
     const real = fs.realpathSync(file);
     const realDir = fs.realpathSync(dir);
-    if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real))) {
+    const outside = path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real));
+    if (outside && !isCachedBlobOf(realDir, real)) {
       throw new ModelFormatError(
         `leads outside the model's folder (to ${real}): the external data of ${graph} must be a file inside its folder; copy it there`,
         file,

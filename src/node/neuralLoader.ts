@@ -6,6 +6,7 @@
  * external data files are checked here, then mapped by onnxruntime-node from the graph's path or
  * given to onnxruntime-web as `externalData`.
  */
+import { placeholderKind, placeholderMessage } from './placeholderFile';
 import * as fs from 'fs';
 import { OPEN_READ_NO_WAIT } from './fileErrors';
 import * as path from 'path';
@@ -107,7 +108,11 @@ export function chooseFolderGraph(
   runtime: VariantRuntime = 'native',
   float16?: boolean,
 ): GraphVariant {
-  return chooseVariant(folderVariants(dir), { ...dtype, runtime, float16 }, dir);
+  const variants = folderVariants(dir);
+  // auto passes over a file that is plainly no graph (empty, a Git LFS pointer: hostile13 M4) while
+  // the folder has another; asked for by name, it is loaded, and its error says what it is.
+  const graphs = dtype.setting === 'auto' ? variants.filter((v) => !placeholderKind(path.join(dir, ...v.path.split('/')))) : variants;
+  return chooseVariant(graphs.length > 0 ? graphs : variants, { ...dtype, runtime, float16 }, dir);
 }
 
 /** The file names the loaders report errors with. */
@@ -206,6 +211,8 @@ function checkGraphFile(file: string): void {
   // A device or a pipe (a link to /dev/zero) would be read forever.
   if (!stat.isFile()) throw new ModelFormatError('not a regular file', file);
   if (stat.size > MAX_ONNX_GRAPH_BYTES) throw new ModelFormatError(`larger than ${formatBytes(MAX_ONNX_GRAPH_BYTES)}, the limit for this file`, file);
+  const stub = placeholderKind(file);
+  if (stub) throw new ModelFormatError(placeholderMessage(stub, 'an ONNX graph'), file);
 }
 
 /**

@@ -9,6 +9,7 @@ import { MAX_ONNX_GRAPH_BYTES } from '../../core/modelLimits';
 import { DATA_ROLE_PREFIX, GENERATION_CONFIG_FILE, LAYOUT_SUMMARY, TOKENIZER_CONFIG_FILE, engineFiles } from '../../core/neural/hfLayout';
 import { ONNX_CAPABILITIES } from '../../core/neural/onnxCausalLm';
 import { graphExternalData } from '../externalData';
+import { hubCacheModelName } from '../hubCache';
 import { neuralFacts } from '../modelSummary';
 import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES, chooseFolderGraph, hostSide, isHuggingFaceFolder, loadHuggingFaceFolder } from '../neuralLoader';
 import type { ModelBackend, WebviewFile } from './backend';
@@ -29,6 +30,8 @@ export const onnxBackend: ModelBackend = {
   fileExtensions: [],
   capabilities: ONNX_CAPABILITIES,
   recognize: (ref) => (ref.path !== undefined && ref.isDirectory && isHuggingFaceFolder(ref.path) ? ref.path : undefined),
+  // A snapshot of the hub's cache is named by its revision: the repository's id says more.
+  nameOf: (location) => hubCacheModelName(location) ?? (path.basename(location) || location),
   open: (model, options) => loadHuggingFaceFolder(model.location, model.name, { device: options.device, threads: options.threads, dtype: options.dtype }),
   facts: (model, options) => neuralFacts(model.location, options.dtype),
   hostTokenizer: (model) => hostSide(model.location).tokenizer,

@@ -154,9 +154,62 @@ describe('faults: Hugging Face ONNX folders', function () {
     await refused(
       loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'bnb4' } }),
       d,
-      /lmPlayground\.dtype is bnb4, but this folder has no bnb4 graph \(onnx\/model_bnb4\.onnx\); it has fp32 \(onnx\/model\.onnx\), fp16 \(onnx\/model_fp16\.onnx\), q4 \(onnx\/model_q4\.onnx\), q4f16 \(onnx\/model_q4f16\.onnx\), int8 \(onnx\/model_int8\.onnx\)/,
-      /Set lmPlayground\.dtype to one of these or to auto/,
+      /bnb4 was asked for \(lmPlayground\.dtype, or lmp --dtype\), but this folder has no bnb4 graph \(onnx\/model_bnb4\.onnx\); it has fp32 \(onnx\/model\.onnx\), fp16 \(onnx\/model_fp16\.onnx\), q4 \(onnx\/model_q4\.onnx\), q4f16 \(onnx\/model_q4f16\.onnx\), int8 \(onnx\/model_int8\.onnx\)/,
+      /Ask for one of these or for auto/,
     );
+  });
+
+  it('an empty graph or a Git LFS pointer is named as such with the fix; auto passes over it to a real variant', async () => {
+    const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 221859\n';
+    for (const [what, content, pattern] of [
+      ['a Git LFS pointer', pointer, /a Git LFS pointer, not an ONNX graph .*git lfs pull/],
+      ['empty', '', /empty, not an ONNX graph: download it again/],
+    ] as const) {
+      const d = copy('tiny-llama', (d) => fs.writeFileSync(path.join(d, 'onnx', 'model_int8.onnx'), content));
+      for (const device of ['native', 'wasm'] as const) {
+        await refused(loadHuggingFaceFolder(d, 'x', { device, dtype: { setting: 'int8' } }), path.join(d, 'onnx', 'model_int8.onnx'), pattern);
+      }
+      // int8 is auto's first choice on native: the folder's other variants run instead.
+      const lm = await loadHuggingFaceFolder(d, 'x', { device: 'native', dtype: { setting: 'auto' } });
+      assert.notStrictEqual(lm.info.precision, 'int8', what);
+      await lm.dispose();
+    }
+    const d = copy('tiny-llama', (d) => fs.writeFileSync(path.join(d, 'onnx', 'model.onnx_data'), pointer));
+    await refused(
+      loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'fp32' } }),
+      path.join(d, 'onnx', 'model.onnx_data'),
+      /a Git LFS pointer, not the weights of model\.onnx \(its external data\)/,
+    );
+  });
+
+  it("a snapshot of the Hugging Face hub cache (every file a link into the repository's blobs) loads, named by its repository", async () => {
+    // As huggingface-cli lays it out: models--ORG--NAME/snapshots/REVISION/FILE -> ../../blobs/HASH.
+    const repo = path.join(dir, `hub-${n++}`, 'models--test--tiny-llama');
+    const snapshot = path.join(repo, 'snapshots', '0123456789abcdef0123456789abcdef01234567');
+    fs.mkdirSync(path.join(repo, 'blobs'), { recursive: true });
+    fs.mkdirSync(path.join(snapshot, 'onnx'), { recursive: true });
+    const source = path.join(FIXTURES, 'tiny-llama');
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
+      const blob = path.join(repo, 'blobs', f.replace(/\W/g, '_'));
+      fs.copyFileSync(path.join(source, f), blob);
+      fs.symlinkSync(path.relative(path.dirname(path.join(snapshot, f)), blob), path.join(snapshot, f));
+    }
+    for (const device of ['native', 'wasm'] as const) {
+      const lm = await loadHuggingFaceFolder(snapshot, 'x', { device, dtype: { setting: 'fp32' } });
+      const reference = await loadHuggingFaceFolder(source, 'x', { device, dtype: { setting: 'fp32' } });
+      const text = 'The little café on the corner changed hands again.';
+      assert.strictEqual((await scoreText(lm, text)).summary.bitsPerChar, (await scoreText(reference, text)).summary.bitsPerChar, device);
+      await lm.dispose();
+      await reference.dispose();
+    }
+    assert.strictEqual(onnxBackend.nameOf!(snapshot), 'test/tiny-llama');
+    // A link out of the snapshot to anything but the repository's blobs is still refused.
+    const data = path.join(snapshot, 'onnx', 'model.onnx_data');
+    const elsewhere = path.join(repo, 'elsewhere.onnx_data');
+    fs.copyFileSync(data, elsewhere);
+    fs.rmSync(data);
+    fs.symlinkSync(elsewhere, data);
+    await refused(loadHuggingFaceFolder(snapshot, 'x', { dtype: { setting: 'fp32' } }), data, /leads outside the model's folder/);
   });
 
   it('a config.json that does not match the graph is named with what differs', async () => {
