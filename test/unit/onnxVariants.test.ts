@@ -86,9 +86,9 @@ describe('ONNX precision variants (onnxVariants)', () => {
       (e: Error) =>
         e instanceof ModelFormatError &&
         e.message.startsWith(
-          '/models/tiny: lmPlayground.dtype is q4, but this folder has no q4 graph (onnx/model_q4.onnx); it has fp32 (onnx/model.onnx), int8 (onnx/model_int8.onnx).',
+          '/models/tiny: q4 was asked for (lmPlayground.dtype, or lmp --dtype), but this folder has no q4 graph (onnx/model_q4.onnx); it has fp32 (onnx/model.onnx), int8 (onnx/model_int8.onnx).',
         ) &&
-        /Set lmPlayground\.dtype to one of these or to auto, or download the q4 variant/.test(e.message),
+        /Ask for one of these or for auto, or download the q4 variant/.test(e.message),
     );
     assert.throws(
       () => chooseVariant([], { setting: 'auto', runtime: 'native' }, '/m'),

@@ -150,8 +150,8 @@ export function chooseVariant(variants: readonly GraphVariant[], choice: Variant
   const found = variants.find((v) => v.dtype === choice.setting);
   if (!found) {
     throw new ModelFormatError(
-      `lmPlayground.dtype is ${choice.setting}, but this folder has no ${choice.setting} graph (${variantPaths(choice.setting)[0]}); it has ${listVariants(variants)}. ` +
-        `Set lmPlayground.dtype to one of these or to auto, or download the ${choice.setting} variant (LM: Download Model)`,
+      `${choice.setting} was asked for (lmPlayground.dtype, or lmp --dtype), but this folder has no ${choice.setting} graph (${variantPaths(choice.setting)[0]}); it has ${listVariants(variants)}. ` +
+        `Ask for one of these or for auto, or download the ${choice.setting} variant (LM: Download Model)`,
       folder,
     );
   }
