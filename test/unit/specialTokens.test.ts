@@ -110,4 +110,22 @@ describe('BOS and EOS tokens (specialTokens)', () => {
     assert.strictEqual(stop.onToken!(2), 'eos');
     assert.strictEqual(stop.onToken!(3), undefined);
   });
+
+  it("warns when config.json or generation_config.json names an ordinary token where the tokenizer marks special ones (another model's tokenizer)", () => {
+    const marked = {
+      model: { type: 'BPE', vocab: { a: 0, b: 1, c: 2, '<|endoftext|>': 3 } },
+      added_tokens: [{ id: 3, content: '<|endoftext|>', special: true }],
+    };
+    const ok = specialTokens({ config: { eos_token_id: 3, bos_token_id: 3 }, tokenizer: marked }, 8, NAMES);
+    assert.deepStrictEqual(ok, { bosId: 3, eosIds: [3] });
+    // tiny-llama's ids (bos 1, eos 2) with a tokenizer whose 1 and 2 are ordinary tokens (hostile13 M3).
+    const other = specialTokens({ config: { eos_token_id: 2, bos_token_id: 1 }, generationConfig: { eos_token_id: 2 }, tokenizer: marked }, 8, NAMES);
+    assert.deepStrictEqual([other.bosId, other.eosIds], [1, [2]]);
+    assert.match(
+      other.tokenMismatch ?? '',
+      /^generation_config\.json's eos_token_id 2 is an ordinary token of tokenizer\.json, not one of its special tokens \("<\|endoftext\|>" 3\): the tokenizer is probably another model's/,
+    );
+    // A tokenizer that marks no special token (as the one above without its flag) says nothing.
+    assert.strictEqual(specialTokens({ config: { eos_token_id: 2 }, tokenizer: bpe }, 16, NAMES).tokenMismatch, undefined);
+  });
 });

@@ -42,6 +42,8 @@ export interface CausalLmConfig {
   bosId: number | undefined;
   /** Tokens that end a generation, the primary one first. */
   eosIds: number[];
+  /** Why the tokenizer seems another model's (specialTokens.ts), shown as the model's warning. */
+  tokenMismatch?: string;
 }
 
 /** An external data file of the graph: `path` is its location as the graph names it, `data` its bytes or (Node) its file's path. */
@@ -316,6 +318,7 @@ export class OnnxCausalLm implements LanguageModel {
       contextLength: this.window,
       device: options.device,
       ...(dtype ? { precision: dtype } : {}),
+      ...(config.tokenMismatch ? { warning: config.tokenMismatch } : {}),
     };
   }
 

@@ -26,6 +26,12 @@ export interface SpecialTokens {
   bosId: number | undefined;
   /** Every end-of-sequence id, the primary one (generation_config.json's first) first. */
   eosIds: number[];
+  /**
+   * Said when config.json or generation_config.json names a begin or end token that the
+   * tokenizer has as an ordinary token, where it marks special ones: the tokenizer is likely
+   * another model's (hostile13 M3: numbers 10,000× off, without a word).
+   */
+  tokenMismatch?: string;
 }
 
 const asObject = (v: unknown): Record<string, unknown> | undefined =>
@@ -122,23 +128,59 @@ function checkAddedTokensDecoder(tokenizerConfig: Record<string, unknown> | unde
   }
 }
 
+/** tokenizer.json's added tokens marked special, by id. */
+function specialTokenTexts(tokenizerJson: unknown): Map<number, string> {
+  const added = asObject(tokenizerJson)?.added_tokens;
+  const out = new Map<number, string>();
+  if (!Array.isArray(added)) return out;
+  for (const t of added) {
+    const a = asObject(t);
+    if (a?.special === true && typeof a.id === 'number' && typeof a.content === 'string') out.set(a.id, a.content);
+  }
+  return out;
+}
+
+/** The first begin or end id of the model's files that the tokenizer has as an ordinary token, said as a warning. */
+function tokenMismatch(tokenizer: unknown, given: { key: string; ids: number[]; file: string }[], names: SpecialTokenNames): string | undefined {
+  const specials = specialTokenTexts(tokenizer);
+  // A tokenizer that marks no special token says nothing about which ids are.
+  if (specials.size === 0) return undefined;
+  for (const { key, ids: list, file } of given) {
+    const id = list.find((i) => !specials.has(i));
+    if (id === undefined) continue;
+    const shown = [...specials].slice(0, 4).map(([i, text]) => `${JSON.stringify(text)} ${i}`);
+    return (
+      `${file}'s ${key} ${id} is an ordinary token of ${tokenizerFile(names)}, not one of its special tokens (${shown.join(', ')}${specials.size > 4 ? ', …' : ''}): ` +
+      `the tokenizer is probably another model's, and every probability would be wrong; take config.json, generation_config.json and the tokenizer files from the same model`
+    );
+  }
+  return undefined;
+}
+
 export function specialTokens(files: SpecialTokenFiles, vocabSize: number, names: SpecialTokenNames): SpecialTokens {
   const config = asObject(files.config) ?? {};
   const generation = asObject(files.generationConfig);
   // A tokenizer.json without a model section is reported by the tokenizer's own checks, first.
   const tokenizerConfig = asObject(asObject(files.tokenizer)?.model) ? asObject(files.tokenizerConfig) : undefined;
   checkAddedTokensDecoder(tokenizerConfig, files.tokenizer, names);
-  const eos = [
-    ...ids(generation?.eos_token_id, 'eos_token_id', vocabSize, names.generationConfig),
-    ...ids(config.eos_token_id, 'eos_token_id', vocabSize, names.config),
-  ];
+  const generationEos = ids(generation?.eos_token_id, 'eos_token_id', vocabSize, names.generationConfig);
+  const configEos = ids(config.eos_token_id, 'eos_token_id', vocabSize, names.config);
+  const eos = [...generationEos, ...configEos];
   const tokenizerEos = tokenConfigId(tokenizerConfig, 'eos_token', files.tokenizer, vocabSize, names);
   if (tokenizerEos !== undefined) eos.push(tokenizerEos);
   const eosIds = [...new Set(eos)];
-  const bos =
-    tokenConfigId(tokenizerConfig, 'bos_token', files.tokenizer, vocabSize, names) ??
-    ids(generation?.bos_token_id, 'bos_token_id', vocabSize, names.generationConfig)[0] ??
-    ids(config.bos_token_id, 'bos_token_id', vocabSize, names.config)[0] ??
-    eosIds[0];
-  return { bosId: bos, eosIds };
+  const generationBos = ids(generation?.bos_token_id, 'bos_token_id', vocabSize, names.generationConfig);
+  const configBos = ids(config.bos_token_id, 'bos_token_id', vocabSize, names.config);
+  const bos = tokenConfigId(tokenizerConfig, 'bos_token', files.tokenizer, vocabSize, names) ?? generationBos[0] ?? configBos[0] ?? eosIds[0];
+  const mismatch = tokenMismatch(
+    files.tokenizer,
+    [
+      { key: 'eos_token_id', ids: generationEos, file: names.generationConfig },
+      { key: 'bos_token_id', ids: generationBos, file: names.generationConfig },
+      { key: 'eos_token_id', ids: configEos, file: names.config },
+      { key: 'bos_token_id', ids: configBos, file: names.config },
+    ],
+    names,
+  );
+  return mismatch ? { bosId: bos, eosIds, tokenMismatch: mismatch } : { bosId: bos, eosIds };
 }

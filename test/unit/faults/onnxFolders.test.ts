@@ -182,6 +182,20 @@ describe('faults: Hugging Face ONNX folders', function () {
     );
   });
 
+  it("another model's tokenizer that fits the graph's vocabulary loads with a warning naming the mismatch (hostile13 M3); the fixtures have none", async () => {
+    const d = copy('tiny-llama', (d) => {
+      for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(FIXTURES, 'tiny-qwen2', f), path.join(d, f));
+    });
+    const lm = await loadHuggingFaceFolder(d, 'x', { dtype: { setting: 'fp32' } });
+    assert.match(lm.info.warning ?? '', /eos_token_id 2 is an ordinary token of .*tokenizer\.json, not one of its special tokens .*another model's/);
+    await lm.dispose();
+    for (const name of ['tiny-llama', 'tiny-qwen2', 'tiny-qwen3']) {
+      const own = await loadHuggingFaceFolder(path.join(FIXTURES, name), name, { dtype: { setting: 'fp32' } });
+      assert.strictEqual(own.info.warning, undefined, name);
+      await own.dispose();
+    }
+  });
+
   it("a snapshot of the Hugging Face hub cache (every file a link into the repository's blobs) loads, named by its repository", async () => {
     // As huggingface-cli lays it out: models--ORG--NAME/snapshots/REVISION/FILE -> ../../blobs/HASH.
     const repo = path.join(dir, `hub-${n++}`, 'models--test--tiny-llama');
