@@ -201,6 +201,9 @@ export interface NeuralLoadOptions {
 }
 
 /** A regular file no larger than the cap for a graph. */
+/** The most graph and weight bytes a model may have on WASM, whose memory is 4 GiB with the runtime's own work. */
+export const MAX_WASM_WEIGHT_BYTES = 3 * 2 ** 30;
+
 function checkGraphFile(file: string): void {
   let stat: fs.Stats;
   try {
@@ -225,6 +228,16 @@ export function graphForRuntime(onnxPath: string, device: 'native' | 'wasm'): { 
   checkGraphFile(onnxPath);
   const externalData = graphExternalData(onnxPath);
   if (device === 'native') return { onnx: onnxPath };
+  // WASM keeps every weight in its 32-bit memory (4 GiB in all, the runtime's own work included),
+  // and Node reads each file whole first: a larger model would fail deep in the runtime, or take the
+  // extension host's memory with it (hostile13 M1: 3-4× the files' size at the peak).
+  const weights = fs.statSync(onnxPath).size + externalData.reduce((sum, d) => sum + d.size, 0);
+  if (weights > MAX_WASM_WEIGHT_BYTES) {
+    throw new ModelFormatError(
+      `${formatBytes(weights)} of graph and weights, more than the ${formatBytes(MAX_WASM_WEIGHT_BYTES)} WASM can hold: run it natively (lmPlayground.device native, or lmp --device native), or choose a smaller variant (q4, int8)`,
+      onnxPath,
+    );
+  }
   const bytes = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
   return {
     onnx: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),

@@ -196,6 +196,20 @@ describe('faults: Hugging Face ONNX folders', function () {
     }
   });
 
+  it('weights too large for WASM memory are refused before they are read, with the fix; natively they load', async () => {
+    // Sparse: 3.1 GiB on the disk's books, nothing written (the graph reads only its first bytes).
+    const d = copy('tiny-llama', (d) => fs.truncateSync(path.join(d, 'onnx', 'model.onnx_data'), Math.round(3.1 * 2 ** 30)));
+    const started = Date.now();
+    await refused(
+      loadHuggingFaceFolder(d, 'x', { device: 'wasm', dtype: { setting: 'fp32' } }),
+      path.join(d, 'onnx', 'model.onnx'),
+      /3\.1 GiB of graph and weights, more than the 3 GiB WASM can hold: run it natively .*or choose a smaller variant/,
+    );
+    assert.ok(Date.now() - started < 5_000, 'refused before reading the file');
+    const lm = await loadHuggingFaceFolder(d, 'x', { device: 'native', dtype: { setting: 'fp32' } });
+    await lm.dispose();
+  });
+
   it("a snapshot of the Hugging Face hub cache (every file a link into the repository's blobs) loads, named by its repository", async () => {
     // As huggingface-cli lays it out: models--ORG--NAME/snapshots/REVISION/FILE -> ../../blobs/HASH.
     const repo = path.join(dir, `hub-${n++}`, 'models--test--tiny-llama');
