@@ -16,7 +16,7 @@ describe('Heat-map with typing during a neural run (code-server)', function () {
   it('words typed during the run are scored and coloured at its end', async function () {
     this.timeout(600_000);
     const { wb, workspace } = session;
-    const text = fs.readFileSync(path.join(CORPUS, 'train', 'emma.txt'), 'utf8').slice(200_000, 212_000);
+    const text = fs.readFileSync(path.join(CORPUS, 'train', 'emma.txt'), 'utf8').slice(100_000, 200_000);
     fs.writeFileSync(path.join(workspace, 'chapter.txt'), text);
     await wb.openFile('chapter.txt');
     await wb.runCommand('LM: Show Token Probabilities');
@@ -27,12 +27,10 @@ describe('Heat-map with typing during a neural run (code-server)', function () {
     for (let i = 0; i < 6; i++) await wb.page.keyboard.press('ArrowDown');
     await wb.page.keyboard.press('End');
     await wb.page.keyboard.type(` ${TYPED_WORDS.join(' ')}.`, { delay: 40 });
-    const continued = wb.notification(/token probabilities \(continued\)/);
-    await continued.first().waitFor({ timeout: 60_000 });
-    await continued.first().waitFor({ state: 'detached', timeout: 540_000 });
+    // The run goes on from the edit (in a notification or the status bar, as long as what is left takes).
     await wb.page.mouse.move(5, 5);
     // Each typed word comes under a heat-map colour on screen, as the other words (drive14 M2 saw
-    // them without one at the end of a run). Polled: the last colours come with the last paint.
+    // them without one at the end of a run). Polled: they come once the run has scored them.
     const uncoloured = (words: string[]) => {
       const colours = Array.from(document.querySelectorAll('.editor-instance .view-overlays .cdr[class*="TextEditorDecorationType"]')).map((e) =>
         e.getBoundingClientRect(),
@@ -56,7 +54,7 @@ describe('Heat-map with typing during a neural run (code-server)', function () {
         return true;
       });
     };
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 540_000;
     let left = await wb.page.evaluate(uncoloured, TYPED_WORDS);
     while (left.length > 0 && Date.now() < deadline) {
       await wb.page.waitForTimeout(250);
