@@ -38,7 +38,9 @@ Usage:
       Scores each file by the chain rule. Each file starts a sequence with <s>, which is given
       (the first token is conditioned on <s>) and not scored. For whitespace models, tokens are
       the words plus one </s> per line break, as KenLM's query counts them. Neural models
-      (Hugging Face folders) condition the first token on <|endoftext|> (their BOS token).
+      condition the first token on their BOS token (<|endoftext|> for the embedded ones); a model
+      with none (no BOS in its config or tokenizer files) cannot score the first token: it is
+      given, and stderr says so. A text of no token gives null for every average.
       Files are UTF-8 text (- reads standard input), read and scored in chunks, so of any size;
       --details streams one line per token before the totals; with --json, an error after
       tokens were streamed closes the document with an "error" member (exit code 1).

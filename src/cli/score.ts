@@ -36,6 +36,9 @@ export async function score(args: string[], out: Out): Promise<number> {
   });
   noteIgnoredDtype(values.dtype, model);
   noteModelWarning(model);
+  // Without a begin-of-text token the first token has no context to be scored in (hostile13 L7).
+  if (model.bosId === undefined && !model.server)
+    process.stderr.write(`lmp: ${model.info.name} has no begin-of-text token: each file's first token is given as context, not scored\n`);
   const details = values.details ?? false;
   const json = values.json ?? false;
   const totals = new ScoreTotals();
@@ -63,6 +66,7 @@ export async function score(args: string[], out: Out): Promise<number> {
     throw e;
   }
   const result = summaryJson(model, totals, chars);
+  if (result.tokens === 0) process.stderr.write('lmp: no token was scored (the text is empty): the per-token and per-character figures are null\n');
   if (json && details) await out(`${opened ? '],' : '{"token_scores":[],'}${JSON.stringify(result).slice(1)}\n`);
   else if (json) await out(`${JSON.stringify(result)}\n`);
   else for (const [k, v] of Object.entries(result)) await out(`${k}\t${typeof v === 'number' ? +v.toPrecision(8) : v}\n`);
@@ -143,16 +147,17 @@ function summaryJson(model: LanguageModel, totals: ScoreTotals, chars: number): 
     // A server that does not say which tokens are unknown words: their number is not known.
     oov: model.server && !model.server.knowsUnknownWords ? null : s.oov,
     logprob_nats: s.logProbNats,
-    bits_per_token: s.bitsPerToken,
-    bits_per_char: s.bitsPerChar,
-    perplexity: s.perplexity,
+    // Averages over no token are undefined: null, one spelling for all of them (hostile13 L6).
+    bits_per_token: s.tokens ? s.bitsPerToken : null,
+    bits_per_char: s.tokens && s.chars ? s.bitsPerChar : null,
+    perplexity: s.tokens ? s.perplexity : null,
   };
   if (model.unkId !== undefined) {
     // A model with an unknown-word token (an n-gram model): KenLM's query figures, totals in log10,
     // OOV words' own log-probs removed for the "excluding" figure.
     const total10 = s.logProbNats / LN10;
     const oov10 = totals.oovLogProbNats / LN10;
-    result.perplexity_including_oov = Math.pow(10, -total10 / s.tokens);
+    result.perplexity_including_oov = s.tokens ? Math.pow(10, -total10 / s.tokens) : null;
     result.perplexity_excluding_oov = s.tokens > s.oov ? Math.pow(10, -(total10 - oov10) / (s.tokens - s.oov)) : null;
   }
   return result;

@@ -17,7 +17,7 @@ import { describePosition, ScoreTotals, summarize, type TokenScore } from '../..
 import { characterCount } from '../../src/core/tokenizers/lineBreaks';
 import { TokenStream } from '../../src/core/tokenStream';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { CORPUS, corpusFiles, REPO } from './helpers';
+import { CORPUS, corpusFiles, ONNX_FIXTURES, REPO } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
@@ -197,6 +197,65 @@ describe('lmp command line', function () {
       [j.tokens, j.oov, j.perplexity_including_oov.toPrecision(6), j.perplexity_excluding_oov.toPrecision(6)],
       [60198, 5402, '795.936', '371.817'],
     );
+  });
+
+  it('an empty text gives null for every average, in JSON and text, and says why (hostile13 L6)', () => {
+    const empty = path.join(dir, 'empty.txt');
+    fs.writeFileSync(empty, '');
+    const arpa = path.join(dir, 'l6.arpa');
+    const train = path.join(dir, 'l6-train.txt');
+    fs.writeFileSync(train, 'a b a\nb a b\n'.repeat(4));
+    assert.strictEqual(lmp('train-ngram', '--order', '2', '--arpa', arpa, '--discount-fallback', train).code, 0);
+    for (const model of [arpa, 'gpt-classics']) {
+      const j = lmp('score', '--model', model, '--json', empty);
+      assert.strictEqual(j.code, 0, j.stderr);
+      assert.match(j.stderr, /no token was scored \(the text is empty\)/);
+      const r = JSON.parse(j.stdout);
+      assert.strictEqual(r.tokens, 0);
+      for (const k of ['bits_per_token', 'bits_per_char', 'perplexity', 'perplexity_including_oov', 'perplexity_excluding_oov']) {
+        if (k in r || model === arpa) assert.strictEqual(r[k], null, `${model} ${k}`);
+      }
+      const t = lmp('score', '--model', model, empty);
+      assert.match(t.stdout, /^perplexity\tnull$/m);
+    }
+    // One token of an n-gram model is scored (its </s>): figures, not nulls.
+    const nl = path.join(dir, 'newline.txt');
+    fs.writeFileSync(nl, '\n');
+    const one = JSON.parse(lmp('score', '--model', arpa, '--json', nl).stdout);
+    assert.strictEqual(one.tokens, 1);
+    assert.ok(one.perplexity > 1 && Number.isFinite(one.perplexity_including_oov), JSON.stringify(one));
+  });
+
+  it('a neural model with no begin-of-text token scores all but the first token and says so (hostile13 L7)', () => {
+    const folder = path.join(dir, 'no-bos');
+    fs.cpSync(path.join(ONNX_FIXTURES, 'tiny-llama'), folder, { recursive: true });
+    const edit = (name: string, change: (j: Record<string, unknown>) => void) => {
+      const file = path.join(folder, name);
+      const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+      change(j);
+      fs.writeFileSync(file, JSON.stringify(j));
+    };
+    const text = path.join(dir, 'bos.txt');
+    fs.writeFileSync(text, 'The cat sat on the mat.');
+    const withBos = lmp('score', '--model', folder, '--dtype', 'fp32', '--json', text);
+    assert.strictEqual(withBos.code, 0, withBos.stderr);
+    assert.doesNotMatch(withBos.stderr, /begin-of-text/);
+    // No begin token anywhere, nor an end token that a model without one starts from (GPT-2's way).
+    for (const name of ['config.json', 'generation_config.json']) {
+      edit(name, (j) => {
+        delete j.bos_token_id;
+        delete j.eos_token_id;
+      });
+    }
+    edit('tokenizer_config.json', (j) => {
+      delete j.bos_token;
+      delete j.eos_token;
+      j.add_bos_token = false;
+    });
+    const noBos = lmp('score', '--model', folder, '--dtype', 'fp32', '--json', text);
+    assert.strictEqual(noBos.code, 0, noBos.stderr);
+    assert.match(noBos.stderr, /no-bos has no begin-of-text token: each file's first token is given as context, not scored/);
+    assert.strictEqual(JSON.parse(noBos.stdout).tokens, JSON.parse(withBos.stdout).tokens - 1);
   });
 
   it('prints errors to stderr with a non-zero exit code', () => {

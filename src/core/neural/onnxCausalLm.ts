@@ -360,18 +360,19 @@ export class OnnxCausalLm implements LanguageModel {
       const graph = readGraphSignature(session, onnxName);
       checkAgainstConfig(graph, config, configName, onnxName);
       lm = new OnnxCausalLm(ort, session, graph, config, tokenizer, options, files.dtype, normEpsilon(files.config));
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
+    // The graph's logits first: a vocab_size in config.json that they contradict is config.json's fault, not the tokenizer's.
+    await lm.checkShapes(onnxName, configName, files.dtype, options.device);
+    try {
       if (tokenizer.vocabSize > config.vocabSize) {
         throw new ModelFormatError(
           `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}: they do not belong together`,
           tokenizerName,
         );
       }
-    } catch (e) {
-      await session.release();
-      throw e;
-    }
-    await lm.checkShapes(onnxName, configName, files.dtype, options.device);
-    try {
       tokenizer.checkAgainstGraph(config.vocabSize);
     } catch (e) {
       await session.release();
