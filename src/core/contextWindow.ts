@@ -70,7 +70,22 @@ export function textWindowAt(
   return { text: raw.slice(w.start), startOffset: readFrom + w.start, atStart };
 }
 
-/** Text that is not text: a NUL character marks a binary file. */
+/** NUL characters that make a text binary: at least this many, and one in a thousand characters. */
+const BINARY_MIN_NULS = 8;
+const BINARY_NUL_SHARE = 1 / 1000;
+
+/**
+ * Text that is not text: many NUL characters mark a binary file (random bytes have one in 256;
+ * executables and images far more). A few are a text's own, one typed by mistake say, and are
+ * scored as tokens, as the heat-map and hovers score them while the user types (hostile13 L8).
+ */
 export function looksBinary(text: string): boolean {
-  return text.includes('\0');
+  let at = text.indexOf('\0');
+  if (at < 0) return false;
+  const enough = Math.max(BINARY_MIN_NULS, Math.ceil(text.length * BINARY_NUL_SHARE));
+  for (let n = 1; ; n++) {
+    if (n >= enough) return true;
+    at = text.indexOf('\0', at + 1);
+    if (at < 0) return false;
+  }
 }

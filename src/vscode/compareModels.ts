@@ -32,7 +32,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   const cut = text.length > max;
   if (cut) text = text.slice(0, max);
   if (text.trim().length === 0) throw new LmError('there is no text to score');
-  if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
+  if (looksBinary(text)) throw new LmError('this looks like a binary file (it has many NUL characters)');
   const catalog = modelCatalog(dirs);
   // The model that answers: after a failed load the setting names another (drive13 M1: it was scored twice, as itself and as "active").
   const activeSpec = models.activeSpec;

@@ -66,7 +66,7 @@ export async function completeInDocument(
     void vscode.window.showWarningMessage('LM: Complete Selection needs a prompt: select some text, or put the cursor after some text.');
     return;
   }
-  if (looksBinary(prompt)) throw new LmError('this looks like a binary file (it contains NUL characters); nothing was generated');
+  if (looksBinary(prompt)) throw new LmError('this looks like a binary file (it has many NUL characters); nothing was generated');
 
   // A prompt cut from inside the document is read as the hover reads the same text (no BOS in
   // front), so that the two share the model's cache; a selection is a prompt of its own.

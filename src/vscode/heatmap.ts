@@ -261,7 +261,7 @@ export class TokenHeatmap implements vscode.Disposable {
       throw new LmError(
         `the text has ${text.length.toLocaleString('en-US')} characters; the heat-map takes at most ${max.toLocaleString('en-US')} (setting lmPlayground.heatmap.maxChars): select a part`,
       );
-    if (looksBinary(text)) throw new LmError('this looks like a binary file (it contains NUL characters)');
+    if (looksBinary(text)) throw new LmError('this looks like a binary file (it has many NUL characters)');
     if (model.server) return this.showOnServer(document, model, model.server, sel.isEmpty, scopeStart, scopeEnd);
     const tokens = model.tokenizer.encode(text, scopeStart === 0, scopeStart);
     const state: DocState = {

@@ -96,8 +96,18 @@ describe('context window', () => {
     assert.ok(starts.size <= 2, `${starts.size} starts`);
   });
 
-  it('recognises binary text', () => {
-    assert.ok(looksBinary('abc\0def'));
+  it('recognises binary text by many NUL characters, not by one typed into a text (hostile13 L8)', () => {
     assert.ok(!looksBinary('plain text'));
+    assert.ok(!looksBinary('abc\0def'), 'one NUL typed into a text');
+    assert.ok(!looksBinary('a text with a few stray NULs \0\0 here and \0 there'.repeat(2)));
+    assert.ok(looksBinary('\0\0\0\0\0\0\0\0ELF'), 'a short binary header');
+    // Random bytes as the editor reads them: a NUL in every 256 characters on average.
+    let bytes = '';
+    let x = 7;
+    for (let i = 0; i < 100_000; i++) bytes += String.fromCharCode((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24);
+    assert.ok(looksBinary(bytes), 'random bytes');
+    // Seven NULs in a novel are a few typed ones.
+    const novel = 'It was a dark and stormy night. '.repeat(40_000);
+    assert.ok(!looksBinary(novel.slice(0, 500_000) + '\0'.repeat(7) + novel.slice(500_000)));
   });
 });
