@@ -139,6 +139,19 @@ export class CodeServer {
     return [this.logFile, ...found].map((f) => `--- ${f}\n${this.tail(f, lines)}`).join('\n');
   }
 
+  /**
+   * Waits for a line of the logs that matches: the log files are written a little after the
+   * extension does what it logs, so they are read again until the line is there or `timeoutMs` passed.
+   */
+  async waitForLogLine(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+    for (const deadline = Date.now() + timeoutMs; ;) {
+      const match = this.extensionLogs(Number.MAX_SAFE_INTEGER).match(pattern);
+      if (match) return match;
+      if (Date.now() > deadline) throw new Error(`no log line matches ${pattern} after ${timeoutMs} ms:\n${this.extensionLogs(60)}`);
+      await new Promise((r) => setTimeout(r, 200)); // polling interval of the log files, not a fixed wait
+    }
+  }
+
   private tail(file: string, lines: number): string {
     try {
       return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');

@@ -70,3 +70,28 @@ export function rangesToScore(count: number, scored: (i: number) => boolean, pla
   }
   return out;
 }
+
+/** The ranges cut to the tokens before token `end`. */
+export function rangesBefore(ranges: readonly [number, number][], end: number): [number, number][] {
+  return ranges.filter(([a]) => a < end).map(([a, b]) => [a, Math.min(b, end)]);
+}
+
+/** The text offset where the last scored token ends (0: none scored). */
+export function scoredEnd(tokens: readonly { start: number; length: number }[], scored: (i: number) => boolean): number {
+  for (let i = tokens.length - 1; i >= 0; i--) if (scored(i)) return tokens[i].start + tokens[i].length;
+  return 0;
+}
+
+/**
+ * An offset of the text after edits (VS Code's content changes: offsets in the text before them,
+ * applied from the end): moved by edits before it; an edit across it ends at the edit's end.
+ */
+export function offsetAfterEdits(offset: number, changes: readonly { rangeOffset: number; rangeLength: number; text: string }[]): number {
+  let at = offset;
+  for (const c of [...changes].sort((a, b) => b.rangeOffset - a.rangeOffset)) {
+    if (c.rangeOffset >= at) continue;
+    const end = c.rangeOffset + c.rangeLength;
+    at = end <= at ? at + c.text.length - c.rangeLength : c.rangeOffset + c.text.length;
+  }
+  return at;
+}

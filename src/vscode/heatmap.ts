@@ -9,7 +9,7 @@ import type { LanguageModel, Token } from '../core/model';
 import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
-import { planRescore, rangesToScore } from '../editor/rescorePlan';
+import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scoredEnd } from '../editor/rescorePlan';
 import { documentWindow, looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
@@ -49,6 +49,11 @@ interface DocState {
   contexts: Int32Array;
   job?: Job;
   timer?: ReturnType<typeof setTimeout>;
+  /**
+   * After the user stopped the scoring: the document offset where its scored part ends. A rescoring
+   * (after an edit, or with another model) scores only before it, until Continue (hostile13 L5).
+   */
+  stoppedAt?: number;
 }
 
 /** A scoring run; `byEdit` when an edit stopped it (what it scored is kept). */
@@ -318,6 +323,7 @@ export class TokenHeatmap implements vscode.Disposable {
           s.scopeEnd = Math.max(s.scopeStart, s.scopeEnd + delta);
         }
       }
+    if (s.stoppedAt !== undefined) s.stoppedAt = offsetAfterEdits(s.stoppedAt, e.contentChanges);
     // The scoring in progress stops, keeping what it scored; the rescoring goes on from there.
     if (s.job) {
       s.job.byEdit = true;
@@ -387,8 +393,15 @@ export class TokenHeatmap implements vscode.Disposable {
     Object.assign(s, { model, ...before, tokens, logProbs, ranks, contexts, job: undefined });
     this.updateLegend();
     this.paint(document); // the kept colours, at their new places
-    const ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, plan, s.context.length > 0 ? 0 : 1);
-    await this.score(document, s, ranges, 'LM: token probabilities (continued)');
+    let ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, plan, s.context.length > 0 ? 0 : 1);
+    if (s.stoppedAt !== undefined) {
+      const stoppedAt = s.stoppedAt;
+      const after = tokens.findIndex((t) => t.start >= stoppedAt);
+      ranges = rangesBefore(ranges, after < 0 ? tokens.length : after);
+    }
+    const done = await this.score(document, s, ranges, 'LM: token probabilities (continued)');
+    if (done && s.stoppedAt !== undefined)
+      this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again up to where it was stopped; the rest waits for Continue`);
   }
 
   /**
@@ -467,6 +480,7 @@ export class TokenHeatmap implements vscode.Disposable {
       if (e instanceof CancelledError && current && scored > 0) {
         // Stopped by the user: what was scored keeps its colours (minutes of a long text), and can be continued.
         if (s.job === job) s.job = undefined;
+        s.stoppedAt = scoredEnd(s.tokens, (i) => s.ranks[i] !== 0);
         this.progressed.fire(document);
         this.paint(document);
         this.offerStopped(document, s, scored);
@@ -602,7 +616,6 @@ export class TokenHeatmap implements vscode.Disposable {
     return true;
   }
 
-  /** After Stop: the scored tokens keep their colours; Continue scores the rest, Clear removes them. */
   /** After a server's heat-map stopped part-way (by the user, or failing): Continue scores the rest after the tokens kept, Clear removes them. */
   private offerResume(document: vscode.TextDocument, s: DocState, server: ServerModel, error: unknown): void {
     const uri = document.uri.toString();
@@ -627,14 +640,17 @@ export class TokenHeatmap implements vscode.Disposable {
     });
   }
 
+  /** After Stop: the scored tokens keep their colours; Continue scores the rest, Clear removes them. */
   private offerStopped(document: vscode.TextDocument, s: DocState, scored: number): void {
     const uri = document.uri.toString();
     const continueIt = 'Continue';
     const clear = 'Clear';
     void Promise.resolve(vscode.window.showInformationMessage(heatmapStoppedMessage(scored, this.scorable(s)), continueIt, clear)).then((answer) => {
       if (this.states.get(uri) !== s) return;
-      if (answer === continueIt) this.rescoreLater(uri, 0);
-      else if (answer === clear) this.clearDocument(document);
+      if (answer === continueIt) {
+        s.stoppedAt = undefined;
+        this.rescoreLater(uri, 0);
+      } else if (answer === clear) this.clearDocument(document);
     });
   }
 

@@ -416,6 +416,15 @@ describe('In-editor features (code-server)', function () {
       // The colours of the tokens scored before Stop stay (the page draws them after the offer, at times).
       await decorated().first().waitFor({ timeout: 30_000 });
       await wb.screenshot('heatmap-stopped');
+      // An edit after the part scored neither scores the rest nor asks (hostile13 L5): the text up to the stop is scored again, no further.
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+End');
+      await wb.page.keyboard.type('x');
+      await session.server.waitForLogLine(/heat-map of long\.txt: scored again up to where it was stopped; the rest waits for Continue/, 120_000);
+      assert.strictEqual(await wb.notification(/token probabilities \(continued\) with/).count(), 0, 'no scoring of the rest after the edit');
+      await wb.page.keyboard.press('Control+z');
+      // Back to the top, where the colours are (only the lines on screen have decorations in the page).
+      await wb.page.keyboard.press('Control+Home');
       await first.locator('.monaco-button', { hasText: 'Continue' }).click();
       const again = await stopScored(/token probabilities \(continued\) with/);
       await decorated().first().waitFor({ timeout: 30_000 });

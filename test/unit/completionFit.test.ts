@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { blankLineStop, generate } from '../../src/core/generation';
 import { legendRows, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
 import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
-import { planRescore, rangesToScore } from '../../src/editor/rescorePlan';
+import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scoredEnd } from '../../src/editor/rescorePlan';
 import { fitCompletion } from '../../src/editor/seam';
 import { loadModel } from '../../src/node/modelLoader';
 import { TableModel } from './helpers';
@@ -134,6 +134,46 @@ describe('heat-map: work kept across edits, and a legend', () => {
       [plan.from, plan.to],
       [9500, after.length],
     ]);
+  });
+
+  it('a heat-map the user stopped: rescoring stays before where it stopped, which moves with edits (hostile13 L5)', () => {
+    assert.deepStrictEqual(
+      rangesBefore(
+        [
+          [1, 50],
+          [60, 200],
+          [300, 400],
+        ],
+        100,
+      ),
+      [
+        [1, 50],
+        [60, 100],
+      ],
+    );
+    assert.deepStrictEqual(rangesBefore([[1, 50]], 0), []);
+    const toks = [
+      { start: 0, length: 3 },
+      { start: 3, length: 4 },
+      { start: 7, length: 5 },
+    ];
+    assert.strictEqual(
+      scoredEnd(toks, (i) => i < 2),
+      7,
+    );
+    assert.strictEqual(
+      scoredEnd(toks, () => false),
+      0,
+    );
+    const edit = (rangeOffset: number, rangeLength: number, text: string) => ({ rangeOffset, rangeLength, text });
+    assert.strictEqual(offsetAfterEdits(100, [edit(10, 0, 'abc')]), 103, 'an insertion before it');
+    assert.strictEqual(offsetAfterEdits(100, [edit(10, 5, '')]), 95, 'a deletion before it');
+    assert.strictEqual(offsetAfterEdits(100, [edit(100, 0, 'x')]), 100, 'typing where it stopped is after it');
+    assert.strictEqual(offsetAfterEdits(100, [edit(150, 3, 'xy')]), 100, 'an edit after it');
+    assert.strictEqual(offsetAfterEdits(100, [edit(90, 20, 'ab')]), 92, 'an edit across it ends at the edit');
+    // Several cursors: offsets of the text before the edits, however VS Code orders them.
+    assert.strictEqual(offsetAfterEdits(100, [edit(10, 0, 'a'), edit(50, 2, ''), edit(120, 0, 'b')]), 99);
+    assert.strictEqual(offsetAfterEdits(100, [edit(120, 0, 'b'), edit(50, 2, ''), edit(10, 0, 'a')]), 99);
   });
 
   it('a transformer scored in windows keeps the scores of tokens a window past the edit', () => {
