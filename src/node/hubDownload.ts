@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
-import { CancelledError, LmError } from '../core/errors';
+import { CancelledError, LmError, ModelFormatError } from '../core/errors';
 import { MAX_ONNX_GRAPH_BYTES } from '../core/modelLimits';
 import { HUB_ONNX_GRAPHS, ONNX_GRAPHS, OPTIONAL_FILES, REQUIRED_FILES, TOKENIZER_FILE } from '../core/neural/hfLayout';
 import { readExternalDataNames } from './externalData';
@@ -536,8 +536,30 @@ class Download {
       if (fileSize(path.join(this.o.target, f)) !== size)
         throw new LmError(`${path.join(this.o.target, f)} changed during the download: run the command again`);
     }
-    await this.o.verify?.(this.o.target);
+    try {
+      await this.o.verify?.(this.o.target);
+    } catch (e) {
+      if (!(e instanceof ModelFormatError)) throw e;
+      // Whole copies of the hub's files that do not make a model: kept, a retry would vouch for
+      // them and fail the same way without a request, and they would lie in the folder unlisted (hostile13 L4).
+      const removed = this.discardDownloaded();
+      throw new LmError(
+        `${this.o.repo} does not load as a model: ${e.message}. Its files arrived whole (the sizes the hub gives), so the hub's copy itself is at fault: ` +
+          `downloading again fetches the same unless the repository changes; choose another precision or repository. ${removed}`,
+      );
+    }
     writeState(this.o.target, { ...this.state, complete: true });
+  }
+
+  /** Removes what this download brought: the folder, or the files it added beside a model that is still as it was. */
+  private discardDownloaded(): string {
+    const kept = this.kept;
+    if (!kept) {
+      fs.rmSync(this.o.target, { recursive: true, force: true });
+      return `The downloaded files were removed (${this.o.target}).`;
+    }
+    for (const f of Object.keys(this.state.files)) if (!(f in kept.files)) fs.rmSync(path.join(this.o.target, f), { force: true });
+    return 'The files it added were removed; the model that was in the folder is as it was.';
   }
 }
 

@@ -156,7 +156,9 @@ export async function downloadModelCommand(
     );
   } catch (e) {
     if (e instanceof CancelledError) {
-      void vscode.window.showInformationMessage(`LM: download of ${id} cancelled; run the command again to resume it.`);
+      void vscode.window.showInformationMessage(
+        `LM: download of ${id} cancelled; run the command again to resume it (what arrived is kept in ${target} until then).`,
+      );
       return;
     }
     throw e;

@@ -4,7 +4,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../src/core/errors';
-import { listedVariants } from '../../src/core/neural/onnxVariants';
+import { listedVariants, type DtypeSetting } from '../../src/core/neural/onnxVariants';
 import { downloadModel, listDownloadedModels, listRepoFolder, validateRepoId } from '../../src/node/hubDownload';
 import { loadModel } from '../../src/node/modelLoader';
 import { ONNX_FIXTURES, REPO } from './helpers';
@@ -237,6 +237,49 @@ describe('LM: Download Model: precision variants', function () {
     const recorded = Object.keys(JSON.parse(fs.readFileSync(path.join(target, '.lmp-download.json'), 'utf8')).files);
     assert.ok(recorded.includes('onnx/model_int8.onnx') && recorded.includes('onnx/model_q4.onnx'), recorded.join(', '));
     fs.rmSync(target, { recursive: true }); // the next test counts the models in this folder
+  });
+
+  it('whole files that do not load are removed, so that a retry fetches them again; beside a model only the files added go (hostile13 L4)', async () => {
+    const root = path.join(dir, 'hub');
+    const repo = path.join(root, 'short');
+    fs.cpSync(path.join(ONNX_FIXTURES, 'tiny-llama'), repo, { recursive: true });
+    // The hub lists and serves the short file as it is: every byte it announces arrives.
+    fs.truncateSync(path.join(repo, 'onnx', 'model.onnx_data'), 200_000);
+    const short = await startTreeHub(root);
+    const verify = (dtype: DtypeSetting) => async (d: string) => (await loadModel(d, undefined, { dtype: { setting: dtype } })).dispose?.();
+    try {
+      const target = path.join(dir, 'short');
+      for (let attempt = 0; attempt < 2; attempt++) {
+        short.log.length = 0;
+        await assert.rejects(
+          downloadModel({ baseUrl: short.url, repo: 'test/short', target, graph: 'onnx/model.onnx', verify: verify('fp32') }),
+          (e: Error) => {
+            assert.ok(e instanceof LmError, String(e));
+            assert.match(e.message, /^test\/short does not load as a model: .*model\.onnx_data/);
+            assert.match(e.message, /the hub's copy itself is at fault: .*choose another precision or repository\. The downloaded files were removed/);
+            return true;
+          },
+        );
+        assert.ok(!fs.existsSync(target), `attempt ${attempt}: nothing left in the downloads' folder`);
+        assert.ok(
+          short.log.some((u) => u.endsWith('/onnx/model.onnx_data')),
+          `attempt ${attempt}: the data file was requested (no dead end): ${short.log.join(', ')}`,
+        );
+      }
+      // Beside a complete model (int8), the broken variant's files go and the model stays.
+      const kept = path.join(dir, 'kept-short');
+      await downloadModel({ baseUrl: short.url, repo: 'test/short', target: kept, graph: 'onnx/model_int8.onnx', verify: verify('int8') });
+      await assert.rejects(
+        downloadModel({ baseUrl: short.url, repo: 'test/short', target: kept, graph: 'onnx/model.onnx', verify: verify('fp32') }),
+        /the model that was in the folder is as it was/,
+      );
+      assert.ok(!fs.existsSync(path.join(kept, 'onnx', 'model.onnx')) && !fs.existsSync(path.join(kept, 'onnx', 'model.onnx_data')));
+      assert.ok(listDownloadedModels(dir).some((m) => m.dir === kept));
+      (await loadModel(kept, undefined, { dtype: { setting: 'auto' } })).dispose?.();
+      fs.rmSync(kept, { recursive: true }); // the next test counts the models in this folder
+    } finally {
+      short.close();
+    }
   });
 
   it('a data file the graph names but the hub lacks stops the download, naming it', async () => {
