@@ -192,6 +192,12 @@ export function listDownloadedModels(dir: string): DownloadedModel[] {
   return out.sort((a, b) => a.repo.localeCompare(b.repo));
 }
 
+/** The repository a folder was downloaded from (its download record), to name the model as the hub does. */
+export function downloadedRepoOf(dir: string): string | undefined {
+  const state = readState(dir);
+  return typeof state === 'object' ? state.repo : undefined;
+}
+
 /** The files of a downloaded model's folder that a download verified and that are still as it left them. */
 export function verifiedFiles(dir: string): Set<string> {
   const state = readState(dir);

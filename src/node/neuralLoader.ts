@@ -219,6 +219,23 @@ function checkGraphFile(file: string): void {
 }
 
 /**
+ * Refuses a variant whose graph and weights pass what WASM can hold. WASM keeps every weight in its
+ * 32-bit memory (4 GiB in all, the runtime's own work included; onnxruntime-web's WebGPU reads them
+ * from there too), and the files are read whole first (by Node, or by the host for a page): a larger
+ * model would fail deep in the runtime, or take the extension host's memory with it (hostile13 M1:
+ * 3-4× the files' size at the peak). `fix`: what to do instead, where the model was to run.
+ */
+export function checkWasmWeights(onnxPath: string, externalData: readonly { size: number }[], fix: string): void {
+  const weights = fs.statSync(onnxPath).size + externalData.reduce((sum, d) => sum + d.size, 0);
+  if (weights > MAX_WASM_WEIGHT_BYTES) {
+    throw new ModelFormatError(
+      `${formatBytes(weights)} of graph and weights, more than the ${formatBytes(MAX_WASM_WEIGHT_BYTES)} WASM can hold: ${fix}`,
+      onnxPath,
+    );
+  }
+}
+
+/**
  * What a runtime is given of the graph at `onnxPath`, its external data files checked first:
  * onnxruntime-node the graph's path (it reads the graph and maps the data files itself, with no
  * copy of the weights in JavaScript); onnxruntime-web the graph's bytes and each data file's path
@@ -228,16 +245,7 @@ export function graphForRuntime(onnxPath: string, device: 'native' | 'wasm'): { 
   checkGraphFile(onnxPath);
   const externalData = graphExternalData(onnxPath);
   if (device === 'native') return { onnx: onnxPath };
-  // WASM keeps every weight in its 32-bit memory (4 GiB in all, the runtime's own work included),
-  // and Node reads each file whole first: a larger model would fail deep in the runtime, or take the
-  // extension host's memory with it (hostile13 M1: 3-4× the files' size at the peak).
-  const weights = fs.statSync(onnxPath).size + externalData.reduce((sum, d) => sum + d.size, 0);
-  if (weights > MAX_WASM_WEIGHT_BYTES) {
-    throw new ModelFormatError(
-      `${formatBytes(weights)} of graph and weights, more than the ${formatBytes(MAX_WASM_WEIGHT_BYTES)} WASM can hold: run it natively (lmPlayground.device native, or lmp --device native), or choose a smaller variant (q4, int8)`,
-      onnxPath,
-    );
-  }
+  checkWasmWeights(onnxPath, externalData, 'run it natively (lmPlayground.device native, or lmp --device native), or choose a smaller variant (q4, int8)');
   const bytes = readCapped(onnxPath, MAX_ONNX_GRAPH_BYTES);
   return {
     onnx: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),

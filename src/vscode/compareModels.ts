@@ -162,12 +162,13 @@ function showPanel(extensionUri: vscode.Uri, view: CompareView): void {
 
 /**
  * A model's name in the comparison: the list's label, but a model file given by the setting is
- * named as the status bar names it (its file name, not its whole path), and a GGUF model adds its
- * weights' type (an f32 and a Q4_0 file of one model otherwise look alike).
+ * named as the status bar names it (its file name, not its whole path), and a neural model adds
+ * the precision it ran in (an ONNX variant or a GGUF file's weights: fp32 and q4 of one model
+ * otherwise look alike, and their numbers differ; drive14).
  */
 function compareName(entry: CatalogEntry, model: LanguageModel): string {
   const name = givenAsFile(entry) ? model.info.name : entry.label;
-  return model.info.backend === 'gguf' && model.info.precision ? `${name} (${model.info.precision})` : name;
+  return model.info.precision ? `${name} (${model.info.precision})` : name;
 }
 
 /** A model's name before it is opened (the progress line, the models a cancel left out): a file by its name, as the table names it (drive13 L3). */

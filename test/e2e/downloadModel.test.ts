@@ -49,7 +49,7 @@ describe('LM: Download Model with precision variants (code-server)', function ()
     await rows.filter({ has: wb.page.locator('.label-name', { hasText: /^q4$/ }) }).click();
     // Selected once it loaded: the status bar names the folder and shows the precision.
     await wb.page
-      .locator('.statusbar-item', { hasText: /test__tiny-llama · native q4/ })
+      .locator('.statusbar-item', { hasText: /test\/tiny-llama · native q4/ })
       .first()
       .waitFor({ timeout: 120_000 });
     const graphs = hub.log.filter((u) => u.includes('/onnx/'));
@@ -63,7 +63,7 @@ describe('LM: Download Model with precision variants (code-server)', function ()
 
     await wb.openFile('sentences.txt');
     await wb.hoverWord('cheese');
-    await wb.hover().filter({ hasText: 'test__tiny-llama' }).waitFor();
+    await wb.hover().filter({ hasText: 'test/tiny-llama' }).waitFor();
     await wb.screenshot('download-model-hover');
     await wb.page.mouse.move(5, 5);
 
@@ -78,7 +78,7 @@ describe('LM: Download Model with precision variants (code-server)', function ()
       (p) => (document.querySelector('.editor-instance .view-line') as HTMLElement).innerText.replace(/\u00a0/g, ' ').length > p.length,
       prompt,
     );
-    await wb.notification(/completing with test__tiny-llama/).waitFor({ state: 'hidden' });
+    await wb.notification(/completing with test\/tiny-llama/).waitFor({ state: 'hidden' });
     await wb.screenshot('download-model-complete');
     await wb.page.keyboard.press('Control+Z');
     await wb.page.waitForFunction(
@@ -125,7 +125,7 @@ describe('LM: Download Model with precision variants (code-server)', function ()
     await pick('int8');
     // The active model's folder got a variant that auto runs first: loaded again, int8 now.
     await wb.page
-      .locator('.statusbar-item', { hasText: /test__tiny-llama · native int8/ })
+      .locator('.statusbar-item', { hasText: /test\/tiny-llama · native int8/ })
       .first()
       .waitFor({ timeout: 120_000 });
     assert.deepStrictEqual(fs.readdirSync(path.join(folder, 'onnx')).sort(), ['model_int8.onnx', 'model_q4.onnx']);
@@ -139,7 +139,7 @@ describe('LM: Download Model with precision variants (code-server)', function ()
     await wb.screenshot('download-model-variant-notice');
     await said.locator('.monaco-button', { hasText: 'Run q4' }).click();
     await wb.page
-      .locator('.statusbar-item', { hasText: /test__tiny-llama · native q4/ })
+      .locator('.statusbar-item', { hasText: /test\/tiny-llama · native q4/ })
       .first()
       .waitFor({ timeout: 120_000 });
   });

@@ -174,6 +174,8 @@ describe('LM: Download Model: precision variants', function () {
     const copy = await loadModel(target, undefined, { dtype: { setting: 'auto' } });
     try {
       assert.strictEqual(copy.info.precision, 'fp32');
+      // Named by the repository's id, as Select Model lists it, not by its folder (drive14).
+      assert.strictEqual(copy.info.name, 'test/tiny-llama');
       const ids = source.tokenizer.encode('The little café on the corner changed hands again.', true).map((t) => t.id);
       assert.deepStrictEqual(await copy.sequenceLogProbs(ids, 1), await source.sequenceLogProbs(ids, 1));
     } finally {

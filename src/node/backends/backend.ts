@@ -95,6 +95,8 @@ export interface ModelBackend {
    * vocabulary); absent for a webview.
    */
   hostTokenizer?(model: ModelLocation, options: OpenOptions, loaded?: ModelDescription): Tokenizer | Promise<Tokenizer>;
+  /** Whether `hostTokenizer` is read from the model's files alone (no `loaded`): the host then reads it while the worker loads the model. */
+  hostTokenizerFromFiles?: boolean;
   /**
    * Whether a model the backend could run in a worker thread runs on the host's thread instead,
    * being small enough that it loads there without blocking and answers faster without messages.

@@ -23,4 +23,5 @@ export const ggufBackend: ModelBackend = {
   open: (model, options) => openGguf(model.location, model.name, { threads: options.threads }),
   facts: (model) => ggufFacts(model.location),
   hostTokenizer: (model) => ggufHostTokenizer(model.location),
+  hostTokenizerFromFiles: true,
 };

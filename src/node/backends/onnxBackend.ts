@@ -10,8 +10,17 @@ import { DATA_ROLE_PREFIX, GENERATION_CONFIG_FILE, LAYOUT_SUMMARY, TOKENIZER_CON
 import { ONNX_CAPABILITIES } from '../../core/neural/onnxCausalLm';
 import { graphExternalData } from '../externalData';
 import { hubCacheModelName } from '../hubCache';
+import { downloadedRepoOf } from '../hubDownload';
 import { neuralFacts } from '../modelSummary';
-import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES, chooseFolderGraph, hostSide, isHuggingFaceFolder, loadHuggingFaceFolder } from '../neuralLoader';
+import {
+  MAX_CONFIG_JSON_BYTES,
+  MAX_TOKENIZER_JSON_BYTES,
+  checkWasmWeights,
+  chooseFolderGraph,
+  hostSide,
+  isHuggingFaceFolder,
+  loadHuggingFaceFolder,
+} from '../neuralLoader';
 import type { ModelBackend, WebviewFile } from './backend';
 
 /** Largest file of each role a page is sent (an external data file: as a graph). */
@@ -30,11 +39,13 @@ export const onnxBackend: ModelBackend = {
   fileExtensions: [],
   capabilities: ONNX_CAPABILITIES,
   recognize: (ref) => (ref.path !== undefined && ref.isDirectory && isHuggingFaceFolder(ref.path) ? ref.path : undefined),
-  // A snapshot of the hub's cache is named by its revision: the repository's id says more.
-  nameOf: (location) => hubCacheModelName(location) ?? (path.basename(location) || location),
+  // A snapshot of the hub's cache is named by its revision, a downloaded folder by an escaped id
+  // (`owner__name`): the repository's id says more, and is what Select Model lists.
+  nameOf: (location) => hubCacheModelName(location) ?? downloadedRepoOf(location) ?? (path.basename(location) || location),
   open: (model, options) => loadHuggingFaceFolder(model.location, model.name, { device: options.device, threads: options.threads, dtype: options.dtype }),
   facts: (model, options) => neuralFacts(model.location, options.dtype),
   hostTokenizer: (model) => hostSide(model.location).tokenizer,
+  hostTokenizerFromFiles: true,
   folderFiles: (dir) => {
     // Every graph variant and data file, not only the one loaded: a new export rewrites them all,
     // and dtype auto may then choose another. Only those: the watch stats each file every poll on the
@@ -55,8 +66,15 @@ export const onnxBackend: ModelBackend = {
     const dir = model.location;
     const page = options.webview ?? { runtime: 'wasm' };
     const graph = chooseFolderGraph(dir, options.dtype, page.runtime, page.float16);
-    // Checked here, so that a missing data file is named before any byte is sent.
-    const data = graphExternalData(path.join(dir, ...graph.path.split('/'))).map((d) => d.location);
+    // Checked here, so that a missing data file or a model too large for the page is named before any byte is sent.
+    const onnxPath = path.join(dir, ...graph.path.split('/'));
+    const external = graphExternalData(onnxPath);
+    checkWasmWeights(
+      onnxPath,
+      external,
+      'a page runs ONNX models on WASM or WebGPU, whose weights live in that memory: choose a smaller variant (lmPlayground.dtype q4 or int8); the editor runs this one natively',
+    );
+    const data = external.map((d) => d.location);
     const has = (file: string) => fs.existsSync(path.join(dir, file));
     const relative = engineFiles(graph.path, data, { tokenizerConfig: has(TOKENIZER_CONFIG_FILE), generationConfig: has(GENERATION_CONFIG_FILE) });
     const files: Record<string, WebviewFile> = {};

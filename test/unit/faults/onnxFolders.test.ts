@@ -206,6 +206,18 @@ describe('faults: Hugging Face ONNX folders', function () {
       /3\.1 GiB of graph and weights, more than the 3 GiB WASM can hold: run it natively .*or choose a smaller variant/,
     );
     assert.ok(Date.now() - started < 5_000, 'refused before reading the file');
+    // A page (the playground, the editor's WebGPU model) too: the host would read the files whole to post them.
+    for (const runtime of ['wasm', 'webgpu'] as const) {
+      assert.throws(
+        () => modelFilesForPage({ backend: onnxBackend, location: d, name: 'x' }, { dtype: { setting: 'fp32' }, webview: { runtime } }),
+        (e: Error) =>
+          e instanceof ModelFormatError &&
+          e.message.startsWith(
+            `${path.join(d, 'onnx', 'model.onnx')}: 3.1 GiB of graph and weights, more than the 3 GiB WASM can hold: a page runs ONNX models`,
+          ) &&
+          /choose a smaller variant \(lmPlayground\.dtype q4 or int8\)/.test(e.message),
+      );
+    }
     const lm = await loadHuggingFaceFolder(d, 'x', { device: 'native', dtype: { setting: 'fp32' } });
     await lm.dispose();
   });
