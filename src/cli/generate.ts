@@ -46,7 +46,7 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
   };
   // As in the playground: 0 tokens only makes sense to score the echoed prompt.
   if (options.maxTokens === 0 && !options.echoPrompt) throw new LmError('--max-tokens 0 needs --echo (it generates nothing and only scores the prompt)');
-  const prompt = values.prompt ?? (await readTextFile(values['prompt-file']!, MAX_PROMPT_FILE_BYTES));
+  const prompt = values.prompt ?? (await readTextFile(values['prompt-file']!, MAX_PROMPT_FILE_BYTES, 'few'));
   const model = await loadModel(values.model, undefined, {
     device: deviceOption(values.device),
     dtype: dtypeOption(values.dtype, values.quantized),

@@ -98,7 +98,7 @@ export async function scoreFile(
   };
   let chars = 0;
   let afterCarriageReturn = false;
-  for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
+  for await (const text of decodeUtf8(fileChunks(file, chunkBytes), displayName(file), 'few')) {
     chars += characterCount(text, afterCarriageReturn);
     afterCarriageReturn = text.endsWith('\r');
     await score(named(() => tokens.push(text)));
@@ -120,7 +120,7 @@ async function scoreFileOnServer(
   chunkBytes: number,
 ): Promise<number> {
   let text = '';
-  for await (const piece of decodeUtf8(fileChunks(file, chunkBytes), displayName(file))) {
+  for await (const piece of decodeUtf8(fileChunks(file, chunkBytes), displayName(file), 'few')) {
     text += piece;
     if (text.length > MAX_SERVER_TEXT_CHARS)
       throw new LmError(

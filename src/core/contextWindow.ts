@@ -89,3 +89,8 @@ export function looksBinary(text: string): boolean {
     if (at < 0) return false;
   }
 }
+
+/** Whether `nuls` NUL characters in a text of `length` make it binary, as looksBinary judges (for a text read in pieces). */
+export function nulsMakeBinary(nuls: number, length: number): boolean {
+  return nuls >= BINARY_MIN_NULS && nuls >= length * BINARY_NUL_SHARE;
+}

@@ -5,6 +5,7 @@
  */
 import { isUtf8 } from 'buffer';
 import * as fs from 'fs';
+import { nulsMakeBinary } from '../core/contextWindow';
 import { LmError } from '../core/errors';
 import { fileError } from './fileErrors';
 
@@ -50,15 +51,27 @@ export async function* fileChunks(file: string, chunkBytes = TEXT_CHUNK_BYTES): 
   }
 }
 
-/** Decodes UTF-8 chunks strictly; `name` is the file for messages. */
-export async function* decodeUtf8(chunks: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<string> {
+/**
+ * Decodes UTF-8 chunks strictly; `name` is the file for messages. A NUL byte marks a binary file;
+ * with `nuls: 'few'` only many do, as the editor judges a document (core/contextWindow.ts
+ * looksBinary), counted over what was read so far: a text to score may hold a stray one.
+ */
+export async function* decodeUtf8(chunks: AsyncIterable<Uint8Array>, name: string, nuls: 'none' | 'few' = 'none'): AsyncGenerator<string> {
   // ignoreBOM keeps a byte-order mark as text, as reading the whole file with Node's 'utf8' did.
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let offset = 0;
+  let chars = 0;
+  let nulCount = 0;
+  let firstNul = -1;
   /** The bytes at the end of what was decoded that do not finish a character yet. */
   let pending: Uint8Array = new Uint8Array(0);
   for await (const chunk of chunks) {
-    const nul = chunk.indexOf(0);
+    let nul = chunk.indexOf(0);
+    if (nuls === 'few' && nul >= 0) {
+      if (firstNul < 0) firstNul = offset + nul;
+      for (let at = nul; at >= 0; at = chunk.indexOf(0, at + 1)) nulCount++;
+      nul = -1;
+    }
     const part = nul < 0 ? chunk : chunk.subarray(0, nul);
     let text: string;
     try {
@@ -71,6 +84,9 @@ export async function* decodeUtf8(chunks: AsyncIterable<Uint8Array>, name: strin
     if (nul >= 0) throw new LmError(`${name} looks binary (NUL byte at offset ${offset + nul})`);
     pending = incompleteTail(concat(pending, part.subarray(Math.max(0, part.length - 3))));
     offset += chunk.length;
+    chars += text.length;
+    if (nulCount > 0 && nulsMakeBinary(nulCount, chars))
+      throw new LmError(`${name} looks binary (${nulCount} NUL bytes in its first ${offset} bytes, the first at offset ${firstNul})`);
     if (text) yield text;
   }
   let rest: string;
@@ -82,8 +98,8 @@ export async function* decodeUtf8(chunks: AsyncIterable<Uint8Array>, name: strin
   if (rest) yield rest;
 }
 
-/** The text of `file` (`-`: standard input), strictly UTF-8, refused above `maxBytes`. */
-export async function readTextFile(file: string, maxBytes = Infinity): Promise<string> {
+/** The text of `file` (`-`: standard input), strictly UTF-8, refused above `maxBytes`; `nuls` as decodeUtf8's. */
+export async function readTextFile(file: string, maxBytes = Infinity, nuls: 'none' | 'few' = 'none'): Promise<string> {
   const name = displayName(file);
   let bytes = 0;
   async function* capped(): AsyncGenerator<Uint8Array> {
@@ -94,7 +110,7 @@ export async function readTextFile(file: string, maxBytes = Infinity): Promise<s
     }
   }
   const parts: string[] = [];
-  for await (const text of decodeUtf8(capped(), name)) parts.push(text);
+  for await (const text of decodeUtf8(capped(), name, nuls)) parts.push(text);
   return parts.join('');
 }
 

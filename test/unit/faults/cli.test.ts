@@ -64,20 +64,36 @@ describe('faults: lmp reads only UTF-8 text', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses a binary file at its first NUL byte, for score and train-ngram', () => {
-    const text = Buffer.from('the cat sat on the mat\n'.repeat(4000)); // 92,000 bytes: the NUL is in the second chunk
+  it('refuses a binary file: train-ngram at its first NUL byte, score and generate when NULs are many, as the editor judges a document (hostile14 M2)', () => {
+    const text = Buffer.from('the cat sat on the mat\n'.repeat(4000)); // 92,000 bytes: the NULs are in the second chunk
     const bin = Buffer.concat([text, Buffer.from([0, 1, 2, 0xff, 0])]);
     const file = path.join(dir, 'image.bin');
     fs.writeFileSync(file, bin);
-    for (const args of [
-      ['score', '--model', arpa, file],
-      ['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file],
-    ]) {
-      const r = lmp(args);
-      assert.strictEqual(r.code, 1, args.join(' '));
-      assert.strictEqual(r.stderr, `lmp: ${file} looks binary (NUL byte at offset ${text.length})\n`);
-    }
+    const train = lmp(['train-ngram', '--order', '2', '--arpa', path.join(dir, 'x.arpa'), file]);
+    assert.strictEqual(train.code, 1);
+    assert.strictEqual(train.stderr, `lmp: ${file} looks binary (NUL byte at offset ${text.length})\n`);
     assert.ok(!fs.existsSync(path.join(dir, 'x.arpa')));
+    // Many NULs after the text, as in an image: refused where they are read.
+    const image = path.join(dir, 'image2.bin');
+    fs.writeFileSync(image, Buffer.concat([text, Buffer.alloc(50_000), text]));
+    const scored = lmp(['score', '--model', arpa, image]);
+    assert.strictEqual(scored.code, 1);
+    assert.match(
+      scored.stderr,
+      new RegExp(
+        `^lmp: ${image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} looks binary \\(\\d+ NUL bytes in its first \\d+ bytes, the first at offset ${text.length}\\)\n$`,
+      ),
+    );
+    // A few in a text are scored, and read in a prompt, as the editor's commands take them.
+    const few = path.join(dir, 'few-nuls.txt');
+    fs.writeFileSync(few, Buffer.concat([text, Buffer.from('the cat\0 sat\0 on the mat\0\n')]));
+    const fewScored = lmp(['score', '--model', arpa, '--json', few]);
+    assert.strictEqual(fewScored.code, 0, fewScored.stderr);
+    assert.strictEqual(JSON.parse(fewScored.stdout).tokens, 4000 * 7 + 7);
+    const prompt = path.join(dir, 'few-nuls-prompt.txt');
+    fs.writeFileSync(prompt, 'the cat\0 sat on the');
+    const generated = lmp(['generate', '--model', arpa, '--prompt-file', prompt, '--max-tokens', '2', '--temperature', '0']);
+    assert.strictEqual(generated.code, 0, generated.stderr);
   });
 
   it('scores random bytes without NUL as an error at the first invalid byte, quickly and without a stack overflow', () => {
