@@ -66,7 +66,10 @@ export async function score(args: string[], out: Out): Promise<number> {
     throw e;
   }
   const result = summaryJson(model, totals, chars);
-  if (result.tokens === 0) process.stderr.write('lmp: no token was scored (the text is empty): the per-token and per-character figures are null\n');
+  if (result.tokens === 0)
+    process.stderr.write(
+      `lmp: no token was scored (${chars === 0 ? 'the text is empty' : "the text's only token is given as context"}): the per-token and per-character figures are null\n`,
+    );
   if (json && details) await out(`${opened ? '],' : '{"token_scores":[],'}${JSON.stringify(result).slice(1)}\n`);
   else if (json) await out(`${JSON.stringify(result)}\n`);
   else for (const [k, v] of Object.entries(result)) await out(`${k}\t${typeof v === 'number' ? +v.toPrecision(8) : v}\n`);

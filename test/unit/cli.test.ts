@@ -252,10 +252,24 @@ describe('lmp command line', function () {
       delete j.eos_token;
       j.add_bos_token = false;
     });
+    // tokenizer.json's own template still puts <s> first: that is the model's begin-of-text token (hostile14 L7).
+    const fromTemplate = lmp('score', '--model', folder, '--dtype', 'fp32', '--json', text);
+    assert.strictEqual(fromTemplate.code, 0, fromTemplate.stderr);
+    assert.doesNotMatch(fromTemplate.stderr, /begin-of-text/);
+    assert.deepStrictEqual(JSON.parse(fromTemplate.stdout), JSON.parse(withBos.stdout));
+    edit('tokenizer.json', (j) => {
+      j.post_processor = null;
+    });
     const noBos = lmp('score', '--model', folder, '--dtype', 'fp32', '--json', text);
     assert.strictEqual(noBos.code, 0, noBos.stderr);
     assert.match(noBos.stderr, /no-bos has no begin-of-text token: each file's first token is given as context, not scored/);
     assert.strictEqual(JSON.parse(noBos.stdout).tokens, JSON.parse(withBos.stdout).tokens - 1);
+    // One character: its one token is given, so none is scored, and the note says why (hostile14 L6).
+    const one = path.join(dir, 'one.txt');
+    fs.writeFileSync(one, 'a');
+    const oneScored = lmp('score', '--model', folder, '--dtype', 'fp32', '--json', one);
+    assert.strictEqual(JSON.parse(oneScored.stdout).tokens, 0);
+    assert.match(oneScored.stderr, /no token was scored \(the text's only token is given as context\)/);
   });
 
   it('prints errors to stderr with a non-zero exit code', () => {

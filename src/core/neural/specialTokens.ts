@@ -99,6 +99,25 @@ function tokenConfigId(
   return id;
 }
 
+/**
+ * The special token tokenizer.json's own template puts before a text (`post_processor`, a
+ * TemplateProcessing alone or in a Sequence: Llama's `<s>`, Llama 3's `<|begin_of_text|>`), when
+ * no config file names one (hostile14 L7: such a folder read as having none).
+ */
+function templateBosId(tokenizer: unknown, vocabSize: number): number | undefined {
+  const post = asObject(asObject(tokenizer)?.post_processor);
+  const steps = post?.type === 'Sequence' && Array.isArray(post.processors) ? post.processors.map(asObject) : [post];
+  for (const step of steps) {
+    if (step?.type !== 'TemplateProcessing' || !Array.isArray(step.single)) continue;
+    const first = asObject(asObject(step.single[0])?.SpecialToken);
+    if (typeof first?.id !== 'string') continue;
+    const ids = asObject(asObject(step.special_tokens)?.[first.id])?.ids;
+    const id = Array.isArray(ids) ? ids[0] : undefined;
+    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < vocabSize) return id;
+  }
+  return undefined;
+}
+
 const tokenizerFile = (names: SpecialTokenNames) => names.tokenizer ?? 'tokenizer.json';
 const configFile = (names: SpecialTokenNames) => names.tokenizerConfig ?? 'tokenizer_config.json';
 
@@ -171,7 +190,12 @@ export function specialTokens(files: SpecialTokenFiles, vocabSize: number, names
   const eosIds = [...new Set(eos)];
   const generationBos = ids(generation?.bos_token_id, 'bos_token_id', vocabSize, names.generationConfig);
   const configBos = ids(config.bos_token_id, 'bos_token_id', vocabSize, names.config);
-  const bos = tokenConfigId(tokenizerConfig, 'bos_token', files.tokenizer, vocabSize, names) ?? generationBos[0] ?? configBos[0] ?? eosIds[0];
+  const bos =
+    tokenConfigId(tokenizerConfig, 'bos_token', files.tokenizer, vocabSize, names) ??
+    generationBos[0] ??
+    configBos[0] ??
+    templateBosId(files.tokenizer, vocabSize) ??
+    eosIds[0];
   const mismatch = tokenMismatch(
     files.tokenizer,
     [
