@@ -84,14 +84,15 @@ export function scoredEnd(tokens: readonly { start: number; length: number }[], 
 
 /**
  * An offset of the text after edits (VS Code's content changes: offsets in the text before them,
- * applied from the end): moved by edits before it; an edit across it ends at the edit's end.
+ * applied from the end): moved by edits before it; an edit across it puts it at the edit's start,
+ * so that none of the new text counts as before it (nor does the old text an undo brings back: hostile14 M1).
  */
 export function offsetAfterEdits(offset: number, changes: readonly { rangeOffset: number; rangeLength: number; text: string }[]): number {
   let at = offset;
   for (const c of [...changes].sort((a, b) => b.rangeOffset - a.rangeOffset)) {
     if (c.rangeOffset >= at) continue;
     const end = c.rangeOffset + c.rangeLength;
-    at = end <= at ? at + c.text.length - c.rangeLength : c.rangeOffset + c.text.length;
+    at = end <= at ? at + c.text.length - c.rangeLength : c.rangeOffset;
   }
   return at;
 }

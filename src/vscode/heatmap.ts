@@ -63,6 +63,8 @@ interface Job {
 }
 
 const RESCORE_DELAY_MS = 400;
+/** Not in the palette: the legend's command while a heat-map is stopped. */
+const CONTINUE_COMMAND = 'lmPlayground.heatmap.continueStopped';
 /** Scoring at least this many tokens shows a cancellable notification (less: the status bar). */
 const NOTIFY_TOKENS = 2000;
 
@@ -103,7 +105,18 @@ export class TokenHeatmap implements vscode.Disposable {
         this.updateLegend();
       }),
       models.onDidChangeModel(() => this.rescoreForModel()),
+      // The legend's click while a heat-map is stopped: the offer's Continue, which a notification hides soon (hostile14 L4).
+      vscode.commands.registerCommand(CONTINUE_COMMAND, (uri: unknown) => typeof uri === 'string' && this.continueStopped(uri)),
     );
+  }
+
+  /** Scores the rest of a heat-map the user stopped. */
+  private continueStopped(uri: string): void {
+    const s = this.states.get(uri);
+    if (!s || s.stoppedAt === undefined) return;
+    s.stoppedAt = undefined;
+    this.updateLegend();
+    this.rescoreLater(uri, 0);
   }
 
   /**
@@ -150,9 +163,17 @@ export class TokenHeatmap implements vscode.Disposable {
     md.appendMarkdown('| colour | tokens |\n|---|---|\n');
     for (const row of legendRows(settings))
       md.appendMarkdown(`| <span style="background-color:${row.hex};">&nbsp;${row.colour}&nbsp;</span> | ${escapeMarkdown(row.range)} |\n`);
-    md.appendMarkdown(`\nThresholds and mode: settings \`lmPlayground.heatmap.*\` (click). Hover a token for its numbers.`);
+    const stopped = s.stoppedAt !== undefined && !s.job;
+    md.appendMarkdown(`\nThresholds and mode: settings \`lmPlayground.heatmap.*\`${stopped ? '' : ' (click)'}. Hover a token for its numbers.`);
+    if (stopped) {
+      const run = this.runOf(document);
+      this.legend.text += ' · stopped';
+      md.appendMarkdown(
+        `\n\n**Stopped** with ${(run?.scored ?? 0).toLocaleString('en-US')} of ${(run?.total ?? 0).toLocaleString('en-US')} tokens scored: click to score the rest.`,
+      );
+      this.legend.command = { title: 'Continue the heat-map', command: CONTINUE_COMMAND, arguments: [document.uri.toString()] };
+    } else this.legend.command = { title: 'Heat-map settings', command: 'workbench.action.openSettings', arguments: ['lmPlayground.heatmap'] };
     this.legend.tooltip = md;
-    this.legend.command = { title: 'Heat-map settings', command: 'workbench.action.openSettings', arguments: ['lmPlayground.heatmap'] };
     this.legend.show();
   }
 
@@ -481,6 +502,7 @@ export class TokenHeatmap implements vscode.Disposable {
         // Stopped by the user: what was scored keeps its colours (minutes of a long text), and can be continued.
         if (s.job === job) s.job = undefined;
         s.stoppedAt = scoredEnd(s.tokens, (i) => s.ranks[i] !== 0);
+        this.updateLegend();
         this.progressed.fire(document);
         this.paint(document);
         this.offerStopped(document, s, scored);
@@ -646,11 +668,16 @@ export class TokenHeatmap implements vscode.Disposable {
     const continueIt = 'Continue';
     const clear = 'Clear';
     void Promise.resolve(vscode.window.showInformationMessage(heatmapStoppedMessage(scored, this.scorable(s)), continueIt, clear)).then((answer) => {
-      if (this.states.get(uri) !== s) return;
-      if (answer === continueIt) {
-        s.stoppedAt = undefined;
-        this.rescoreLater(uri, 0);
-      } else if (answer === clear) this.clearDocument(document);
+      if (this.states.get(uri) !== s) {
+        // The heat-map went with its file (closed) or was replaced: an offer that does nothing should say so (hostile14 L11).
+        if (answer === continueIt)
+          void vscode.window.showInformationMessage(
+            `LM: that heat-map of ${vscode.workspace.asRelativePath(document.uri)} is gone (its file was closed, or it was cleared or run again): run LM: Show Token Probabilities to score it anew.`,
+          );
+        return;
+      }
+      if (answer === continueIt) this.continueStopped(uri);
+      else if (answer === clear) this.clearDocument(document);
     });
   }
 

@@ -416,6 +416,8 @@ describe('In-editor features (code-server)', function () {
       // The colours of the tokens scored before Stop stay (the page draws them after the offer, at times).
       await decorated().first().waitFor({ timeout: 30_000 });
       await wb.screenshot('heatmap-stopped');
+      // The legend says so, and its click continues too (the offer's notification soon hides: hostile14 L4).
+      await statusItem(/heat-map: \w+ · stopped/).waitFor();
       // An edit after the part scored neither scores the rest nor asks (hostile13 L5): the text up to the stop is scored again, no further.
       await wb.focusEditor();
       await wb.page.keyboard.press('Control+End');
