@@ -550,7 +550,7 @@ class Download {
       // them and fail the same way without a request, and they would lie in the folder unlisted (hostile13 L4).
       const removed = this.discardDownloaded();
       throw new LmError(
-        `${this.o.repo} does not load as a model: ${e.message}. Its files arrived whole (the sizes the hub gives), so the hub's copy itself is at fault: ` +
+        `${this.o.repo} does not load as a model: ${withoutRedownloadAdvice(e.message)}. Its files arrived whole (the sizes the hub gives), so the hub's copy itself is at fault: ` +
           `downloading again fetches the same unless the repository changes; choose another precision or repository. ${removed}`,
       );
     }
@@ -567,6 +567,14 @@ class Download {
     for (const f of Object.keys(this.state.files)) if (!(f in kept.files)) fs.rmSync(path.join(this.o.target, f), { force: true });
     return 'The files it added were removed; the model that was in the folder is as it was.';
   }
+}
+
+/**
+ * A load error's text without its advice to download the file again (a short data file, an empty
+ * graph), which a download that just fetched the hub's whole copy contradicts (hostile14 L1).
+ */
+function withoutRedownloadAdvice(message: string): string {
+  return message.replace(/; download it again$/, '').replace(/: download it again \(LM: Download Model\), or /, ': ');
 }
 
 /** A file of a repository as the hub lists it. */

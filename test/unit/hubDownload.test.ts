@@ -258,6 +258,7 @@ describe('LM: Download Model: precision variants', function () {
           (e: Error) => {
             assert.ok(e instanceof LmError, String(e));
             assert.match(e.message, /^test\/short does not load as a model: .*model\.onnx_data/);
+            assert.doesNotMatch(e.message, /download it again/, 'no advice the message itself contradicts');
             assert.match(e.message, /the hub's copy itself is at fault: .*choose another precision or repository\. The downloaded files were removed/);
             return true;
           },
