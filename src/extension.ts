@@ -36,7 +36,16 @@ export function activate(context: vscode.ExtensionContext): void {
   const heatmap = new TokenHeatmap(models, log);
   const activeEditor = () => {
     const e = vscode.window.activeTextEditor;
-    if (!e) throw new LmError('open a file in an editor first');
+    if (!e) {
+      // A file VS Code took for binary shows a page, not an editor, until its Open Anyway (hostile14 L3).
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+      const shownAsBinary = tab?.input instanceof vscode.TabInputText;
+      throw new LmError(
+        shownAsBinary
+          ? `${tab.label} is not open in a text editor (VS Code took it for binary): click Open Anyway on its page, then run the command again`
+          : 'open a file in an editor first',
+      );
+    }
     return e;
   };
 
