@@ -80,14 +80,9 @@ const BINARY_NUL_SHARE = 1 / 1000;
  * scored as tokens, as the heat-map and hovers score them while the user types (hostile13 L8).
  */
 export function looksBinary(text: string): boolean {
-  let at = text.indexOf('\0');
-  if (at < 0) return false;
-  const enough = Math.max(BINARY_MIN_NULS, Math.ceil(text.length * BINARY_NUL_SHARE));
-  for (let n = 1; ; n++) {
-    if (n >= enough) return true;
-    at = text.indexOf('\0', at + 1);
-    if (at < 0) return false;
-  }
+  let nuls = 0;
+  for (let at = text.indexOf('\0'); at >= 0; at = text.indexOf('\0', at + 1)) nuls++;
+  return nulsMakeBinary(nuls, text.length);
 }
 
 /** Whether `nuls` NUL characters in a text of `length` make it binary, as looksBinary judges (for a text read in pieces). */
