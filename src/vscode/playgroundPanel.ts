@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import { LmError } from '../core/errors';
 import { QUERY_FILE_SUFFIX, checkQueryFileSize, parseQuery, serializeQuery, type Query } from '../playground/query';
-import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from '../webview/playgroundMessages';
+import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage, UnavailablePlaygroundModel } from '../webview/playgroundMessages';
 import { modelCatalog, withUsedBefore, type ModelDirs } from './modelCatalog';
 import type { RecentModels } from './recentModels';
 import type { ModelService } from './modelService';
@@ -59,10 +59,18 @@ function checkedQuery(q: unknown): Query | undefined {
   }
 }
 
-/** The models the page can load, the files of each that it may ask for, and those the extension runs for it. */
-function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string, PageModelFiles>; host: Map<string, RecognizedModel> } {
+interface PageModels {
+  models: PlaygroundModel[];
+  unavailable: UnavailablePlaygroundModel[];
+  files: Map<string, PageModelFiles>;
+  host: Map<string, RecognizedModel>;
+}
+
+/** The models the page can load, the files of each that it may ask for, those the extension runs for it, and those it cannot run. */
+function pageModels(deps: Deps): PageModels {
   const entries = withUsedBefore(modelCatalog(deps.dirs), deps.recent?.list() ?? [], deps.models.spec);
   const models: PlaygroundModel[] = [];
+  const unavailable: UnavailablePlaygroundModel[] = [];
   const files = new Map<string, PageModelFiles>();
   const host = new Map<string, RecognizedModel>();
   for (const e of entries) {
@@ -100,10 +108,12 @@ function pageModels(deps: Deps): { models: PlaygroundModel[]; files: Map<string,
       });
       files.set(e.spec, m);
     } catch (err) {
-      deps.log.warn(`playground: model ${e.spec} is not offered: ${(err as Error).message}`);
+      const why = err instanceof Error ? err.message : String(err);
+      deps.log.warn(`playground: model ${e.spec} is not offered: ${why}`);
+      unavailable.push({ label: e.label, spec: e.spec, origin: e.origin, why });
     }
   }
-  return { models, files, host };
+  return { models, unavailable, files, host };
 }
 
 class PlaygroundPanel {
@@ -127,7 +137,7 @@ class PlaygroundPanel {
     // Created here to host the engine too: the only kind of page whose WebGPU claim is heard.
     deps.hosts.register(w);
     const webviewDir = vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview');
-    const { models, defaultModel } = this.offer();
+    const { models, unavailable, defaultModel } = this.offer();
     this.hostEngine = new PlaygroundHostEngine(
       this.hostModels,
       // A GGUF model in a child process; a model on a server here (it computes there), with its API key.
@@ -142,6 +152,7 @@ class PlaygroundPanel {
     const config: PlaygroundConfig = {
       ...engineWorkerUrls(w, deps.extensionUri),
       models,
+      unavailable,
       defaultModel,
       query: start.query,
       results: start.results,
@@ -176,8 +187,8 @@ class PlaygroundPanel {
   }
 
   /** The models to offer now; the maps of what the page may read and what the extension runs follow. */
-  private offer(): { models: PlaygroundModel[]; defaultModel: string } {
-    const { models, files, host } = pageModels(this.deps);
+  private offer(): { models: PlaygroundModel[]; unavailable: UnavailablePlaygroundModel[]; defaultModel: string } {
+    const { models, unavailable, files, host } = pageModels(this.deps);
     const replace = <V>(into: Map<string, V>, from: Map<string, V>) => {
       into.clear();
       for (const [k, v] of from) into.set(k, v);
@@ -185,14 +196,14 @@ class PlaygroundPanel {
     replace(this.modelFiles, files);
     replace(this.hostModels, host);
     const defaultModel = models.find((m) => m.spec === this.deps.models.spec)?.spec ?? models[0]?.spec ?? '';
-    this.offered = JSON.stringify({ models, defaultModel });
-    return { models, defaultModel };
+    this.offered = JSON.stringify({ models, unavailable, defaultModel });
+    return { models, unavailable, defaultModel };
   }
 
   private refreshModels(): void {
     const before = this.offered;
-    const { models, defaultModel } = this.offer();
-    if (this.offered !== before) this.post({ type: 'models', models, defaultModel });
+    const { models, unavailable, defaultModel } = this.offer();
+    if (this.offered !== before) this.post({ type: 'models', models, unavailable, defaultModel });
   }
 
   post(m: ToPlaygroundPage): void {

@@ -26,10 +26,19 @@ export interface PlaygroundModel {
   runsIn?: string;
 }
 
+/** A model of the editor's lists that the page cannot run (listed greyed out, with why, not left out unsaid). */
+export interface UnavailablePlaygroundModel {
+  label: string;
+  spec: string;
+  origin: string;
+  why: string;
+}
+
 export interface PlaygroundConfig {
   workerUrl: string;
   ortBinaries: OrtBinaryUrls;
   models: PlaygroundModel[];
+  unavailable: UnavailablePlaygroundModel[];
   defaultModel: string;
   /** The query to show first (the last panel's, kept in the workspace's state, or an opened file). */
   query?: Query;
@@ -43,7 +52,7 @@ export type ToPlaygroundPage =
   | { type: 'setQuery'; query: Query; source: string }
   | { type: 'error'; message: string }
   /** The models offered changed (trained, downloaded, selected, the setting edited). */
-  | { type: 'models'; models: PlaygroundModel[]; defaultModel: string }
+  | { type: 'models'; models: PlaygroundModel[]; unavailable: UnavailablePlaygroundModel[]; defaultModel: string }
   | RelayToPage
   /** The answer to `readModelFile`: the file's bytes, or why not. */
   | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string }

@@ -31,7 +31,7 @@ import { sampledToken } from '../playground/sampledToken';
 import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
 import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
-import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage } from './playgroundMessages';
+import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage, UnavailablePlaygroundModel } from './playgroundMessages';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { fromRelay } from './relayMessages';
@@ -68,22 +68,39 @@ const field = (id: string, label: string, control: HTMLElement, cls = 'field') =
 const text = (id: string, label: string, value: string) => field(id, label, el('vscode-textfield', { id, value, 'aria-label': label }));
 const modelOption = (m: PlaygroundModel, selected = false) =>
   el('vscode-option', { value: m.spec, description: m.origin, ...(selected ? { selected: '' } : {}) }, m.label);
-const modelSelect = el<Field>('vscode-single-select', { id: 'model', 'aria-label': 'Model' }, ...config.models.map((m) => modelOption(m)));
+// Listed greyed out after the others, so that a model of the editor's lists is never missing unsaid; why is under the form.
+const unavailableOption = (m: UnavailablePlaygroundModel) =>
+  el('vscode-option', { value: m.spec, description: m.why, disabled: '' }, `${m.label} (cannot run in this page)`);
+const modelOptions = (selected?: string) => [...config.models.map((m) => modelOption(m, m.spec === selected)), ...config.unavailable.map(unavailableOption)];
+const modelSelect = el<Field>('vscode-single-select', { id: 'model', 'aria-label': 'Model' }, ...modelOptions());
+const unavailableNote = el('p', { id: 'models-unavailable', class: 'muted', hidden: '' });
+/** The models listed that the page cannot run, each with why (the file to fix, the setting to change). */
+function showUnavailable(): void {
+  const list = config.unavailable;
+  unavailableNote.hidden = !list.length;
+  unavailableNote.replaceChildren(
+    ...(list.length ? ['Cannot run in this page: ', ...list.flatMap((m, i) => [...(i ? ['; '] : []), el('strong', {}, m.label), `: ${m.why}`])] : []),
+  );
+}
+/** Why the page cannot run this model, when it is one of those listed greyed out. */
+const unavailableWhy = (spec: string) => config.unavailable.find((m) => m.spec === spec || m.label === spec);
 
 /**
  * The models offered changed (one trained, downloaded or selected meanwhile): the list follows;
  * the form keeps its model while it is still offered, and the results stay.
  */
-function setModels(models: PlaygroundModel[], defaultModel: string): void {
+function setModels(models: PlaygroundModel[], unavailable: UnavailablePlaygroundModel[], defaultModel: string): void {
   const chosen = modelSelect.value;
   const added = models.filter((m) => !config.models.some((x) => x.spec === m.spec));
   // The editor's model chosen here follows a switch of it; a model the user chose here stays while it is listed.
   const keep = chosen !== config.defaultModel && models.some((m) => m.spec === chosen) ? chosen : defaultModel;
   config.models = models;
+  config.unavailable = unavailable;
   config.defaultModel = defaultModel;
   // The element reads its options when they are slotted: the one marked selected is the value.
-  modelSelect.replaceChildren(...models.map((m) => modelOption(m, m.spec === keep)));
+  modelSelect.replaceChildren(...modelOptions(keep));
   modelSelect.value = keep;
+  showUnavailable();
   showIdleStatus();
   if (added.length) message(`Now in the Model list: ${added.map((m) => m.label).join(', ')}.`, 'info');
 }
@@ -128,6 +145,7 @@ byId('app').replaceChildren(
       ),
       el('div', { class: 'field check' }, el('vscode-checkbox', { id: 'echoPrompt', label: 'Echo prompt (with max tokens 0: score the prompt)' })),
     ),
+    unavailableNote,
     el(
       'div',
       { class: 'buttons' },
@@ -176,7 +194,12 @@ function writeQuery(q: Query): boolean {
   const known = config.models.some((m) => m.spec === q.settings.model);
   modelSelect.value = known ? q.settings.model : config.defaultModel;
   if (!known && q.settings.model && !q.settings.model.includes('${')) {
-    message(`The query names the model "${q.settings.model}", which is not available here: using ${config.defaultModel}.`);
+    const cannot = unavailableWhy(q.settings.model);
+    message(
+      cannot
+        ? `The query names the model "${cannot.label}", which cannot run in this page (${cannot.why}): using ${modelLabel(config.defaultModel)}.`
+        : `The query names the model "${q.settings.model}", which is not available here: using ${config.defaultModel}.`,
+    );
     return false;
   }
   return true;
@@ -277,7 +300,11 @@ let loadedConnection: EngineConnection | undefined;
 async function loadModel(spec: string): Promise<EngineConnection> {
   if (spec === loadedSpec && loadedConnection) return loadedConnection;
   const m: PlaygroundModel | undefined = config.models.find((x) => x.spec === spec || x.label === spec);
-  if (!m) throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
+  if (!m) {
+    const cannot = unavailableWhy(spec);
+    if (cannot) throw new Error(`${cannot.label} cannot run in this page: ${cannot.why}`);
+    throw new Error(`no model "${spec}" here: choose one of ${config.models.map((x) => x.label).join(', ')}`);
+  }
   const conn = m.host ? hostEngine() : await engine();
   status.textContent = `${m.backend === 'remote' ? 'opening' : 'loading'} ${m.label}${m.host && m.backend !== 'remote' ? ' in the extension' : ''}…`;
   loadedSpec = undefined;
@@ -968,7 +995,7 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
     else if (offered) message(`Opened ${m.source}.`, 'info');
     persist();
   } else if (m?.type === 'error') message(m.message);
-  else if (m?.type === 'models') setModels(m.models, m.defaultModel);
+  else if (m?.type === 'models') setModels(m.models, m.unavailable, m.defaultModel);
   else if (m?.type === 'request')
     void hostRelay().then(
       (r) => r.handle(m.request),
@@ -995,6 +1022,7 @@ function hostRelay(): Promise<EngineRelay> {
 
 // A revived panel (window reload) has its webview state; a new one what the extension kept of the last (or an opened file).
 const earlier = vscode.getState();
+showUnavailable();
 writeQuery(earlier?.query ?? config.query ?? { prompt: 'the mouse ate the', environments: '', settings: { ...DEFAULT_SETTINGS, model: config.defaultModel } });
 const earlierResults = earlier ? earlier.results : config.results;
 if (earlierResults) restoreResults(earlierResults, 'the kept results', 'Restored from the last session');

@@ -3,7 +3,11 @@
  * WASM build, whose binary the webview loads from the extension's dist/ort (the Node host's).
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { cli, useVsCode } from './session';
+import { REPO_ROOT } from '../../scripts/codeServer';
 import { logProbBits } from '../../src/playground/completionSummary';
 
 describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
@@ -25,5 +29,43 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
     assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text);
     assert.match(await completion.locator('.meta').innerText(), new RegExp(`log₂ p\\(completion\\) = ${logProbBits(expected.logprob_nats)} `));
     await wb.screenshot('playground-wasm');
+  });
+
+  it('lists a model the page cannot run greyed out, says why under the form, and a run of it says so too', async function () {
+    const { wb, workspace } = session;
+    // The tiny Llama's fp32 variant alone, its data file made sparse past what a page's WASM memory holds (the editor runs it natively).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-big-'));
+    const big = path.join(dir, 'tiny-llama-big');
+    const fixture = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-llama');
+    try {
+      fs.mkdirSync(path.join(big, 'onnx'), { recursive: true });
+      for (const f of fs.readdirSync(fixture)) if (f.endsWith('.json') || f === 'tokenizer.model') fs.copyFileSync(path.join(fixture, f), path.join(big, f));
+      for (const f of ['model.onnx', 'model.onnx_data']) fs.copyFileSync(path.join(fixture, 'onnx', f), path.join(big, 'onnx', f));
+      fs.truncateSync(path.join(big, 'onnx', 'model.onnx_data'), 3300 * 2 ** 20);
+      const playground = await wb.openPlayground();
+      const { frame } = playground;
+      // The editor's model becomes the big one while the panel is open: the page's list follows.
+      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': big }));
+      const note = frame.locator('#models-unavailable', { hasText: 'tiny-llama-big' });
+      await note.waitFor({ timeout: 60_000 });
+      assert.match(
+        await note.innerText(),
+        /^Cannot run in this page: tiny-llama-big: .*3\.2\d GiB of graph and weights, more than the 3 GiB WASM can hold: .*lmPlayground\.dtype q4/s,
+      );
+      const option = frame.locator('#model vscode-option[disabled]', { hasText: 'tiny-llama-big (cannot run in this page)' });
+      assert.strictEqual(await option.count(), 1, 'listed greyed out');
+      // Still the model to run is one the page can run.
+      assert.notStrictEqual(await playground.model(), big);
+      await wb.screenshot('playground-model-unavailable');
+      // Chosen anyway (the list's value set by a script, as a query's model is): a run loads nothing and says why.
+      await playground.chooseModel(big);
+      assert.strictEqual(await playground.model(), big);
+      await frame.locator('#run').click();
+      await frame.locator('#message', { hasText: /tiny-llama-big cannot run in this page: .*WASM can hold/ }).waitFor();
+      await frame.locator('#run:not([disabled])').waitFor();
+    } finally {
+      fs.rmSync(path.join(workspace, '.vscode', 'settings.json'), { force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
