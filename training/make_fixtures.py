@@ -1,9 +1,11 @@
 """Builds the tiny Llama, Qwen2 and Qwen3 fixture models (with a PyTorch reference) that the tests
 load as a user's Hugging Face download, and, with --bench-shape, a random model of SmolLM2-135M's
-shape in fp32, int8, q4, fp16 and q4f16 (the float16 ones with a float16 KV cache and logits).
+shape in fp32, int8, q4, fp16 and q4f16 (the float16 ones with a float16 KV cache and logits), or
+of Qwen2.5-0.5B's (2 GB in fp32, a vocabulary of 151,936) in fp32, int8 and q4.
 
     /usr/bin/python3 training/make_fixtures.py                  # test/fixtures/models/tiny-{llama,qwen2,qwen3}
     /usr/bin/python3 training/make_fixtures.py --bench-shape smollm2-135m --out /work/bench-models/smollm2-shape
+    /usr/bin/python3 training/make_fixtures.py --bench-shape qwen2.5-0.5b --out /work/bench-models/qwen2.5-shape
 
 Needs Debian's python3-torch, python3-onnx, python3-sentencepiece, python3-regex, python3-numpy and
 libopenblas0-pthread. Deterministic: fixed seeds, fixed step counts (on the same machine the bytes
@@ -80,6 +82,14 @@ SMOLLM2_135M = Shape(
     vocab=49152, hidden=576, layers=30, heads=9, kv_heads=3, head_dim=64, intermediate=1536,
     qkv_bias=False, tied=True, rope_theta=100000.0, max_positions=8192, rms_eps=1e-5,
 )
+# A model of a gigabyte and more with a vocabulary three times SmolLM's (the output layer a quarter
+# of the weights; 151,936 logits a position): what large-vocabulary downloads cost.
+QWEN25_05B = Shape(
+    vocab=151936, hidden=896, layers=24, heads=14, kv_heads=2, head_dim=64, intermediate=4864,
+    qkv_bias=True, tied=True, rope_theta=1000000.0, max_positions=32768, rms_eps=1e-6,
+)
+# name: (shape, model_type, float16 variants too); the larger one in fp32, int8 and q4 only, which the CPU runs.
+BENCH_SHAPES = {"smollm2-135m": (SMOLLM2_135M, "llama", True), "qwen2.5-0.5b": (QWEN25_05B, "qwen2", False)}
 TRAIN = dict(steps=1000, batch=32, context=128, lr=3e-3, warmup=30)
 KV_CACHE_DTYPE = {"fp16": "float16", "q4f16": "float16"}
 
@@ -446,11 +456,11 @@ def build_qwen3(out, log):
 
 
 def build_bench(shape, out, log):
-    if shape != "smollm2-135m":
-        raise SystemExit(f"unknown --bench-shape {shape!r}: the one known shape is smollm2-135m")
+    if shape not in BENCH_SHAPES:
+        raise SystemExit(f"unknown --bench-shape {shape!r}: the known shapes are {', '.join(BENCH_SHAPES)}")
     start = time.time()
     torch.manual_seed(3)
-    s = SMOLLM2_135M
+    s, model_type, float16 = BENCH_SHAPES[shape]
     log("bench: tokenizer (2,000 learnt merges, the rest synthetic)")
     tok = byte_level_tokenizers.smollm_tokenizer_json(corpus_paragraphs(1_000_000), s.vocab, 2000)
     assert len(tok["model"]["vocab"]) == s.vocab
@@ -466,18 +476,19 @@ def build_bench(shape, out, log):
     del fp32
     files += onnx_variants.save(onnx_variants.to_int8(base), os.path.join(onnx_dir, "model_int8.onnx"))
     files += onnx_variants.save(onnx_variants.to_q4(base), os.path.join(onnx_dir, "model_q4.onnx"))
-    # The float16 variants as onnx-community ships them for WebGPU: float16 weights, cache and logits.
-    fp16 = onnx_variants.to_fp16(base, keep_io_types=False)
-    files += onnx_variants.save(onnx_variants.to_q4(fp16), os.path.join(onnx_dir, "model_q4f16.onnx"))
-    files += onnx_variants.save(onnx_variants.share_tied_embedding(fp16), os.path.join(onnx_dir, "model_fp16.onnx"))
-    del fp16
+    if float16:
+        # The float16 variants as onnx-community ships them for WebGPU: float16 weights, cache and logits.
+        fp16 = onnx_variants.to_fp16(base, keep_io_types=False)
+        files += onnx_variants.save(onnx_variants.to_q4(fp16), os.path.join(onnx_dir, "model_q4f16.onnx"))
+        files += onnx_variants.save(onnx_variants.share_tied_embedding(fp16), os.path.join(onnx_dir, "model_fp16.onnx"))
+        del fp16
     dump(tok, os.path.join(out, "tokenizer.json"))
     dump(
         {"add_prefix_space": False, "bos_token": "<|endoftext|>", "clean_up_tokenization_spaces": False, "eos_token": "<|endoftext|>",
          "model_max_length": s.max_positions, "tokenizer_class": "GPT2Tokenizer", "unk_token": "<|endoftext|>"},
         os.path.join(out, "tokenizer_config.json"),
     )
-    dump(model_config(s, "llama", 0, 0, {"model.onnx": 1}, KV_CACHE_DTYPE), os.path.join(out, "config.json"))
+    dump(model_config(s, model_type, 0, 0, {"model.onnx": 1}, KV_CACHE_DTYPE), os.path.join(out, "config.json"))
     dump({"_from_model_config": True, "bos_token_id": 0, "eos_token_id": 0, "transformers_version": TRANSFORMERS_VERSION}, os.path.join(out, "generation_config.json"))
     for f in files:
         log(f"  {os.path.relpath(f, out)}: {os.path.getsize(f) / 2**20:.1f} MiB")
@@ -486,7 +497,7 @@ def build_bench(shape, out, log):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bench-shape", help="build a random model of this shape instead of the fixtures (smollm2-135m)")
+    ap.add_argument("--bench-shape", choices=list(BENCH_SHAPES), help="build a random model of this shape instead of the fixtures")
     ap.add_argument("--out", help="output folder (fixtures: test/fixtures/models; bench: required, outside the repository)")
     ap.add_argument("--only", choices=["tiny-llama", "tiny-qwen2", "tiny-qwen3"], help="build one fixture")
     args = ap.parse_args()

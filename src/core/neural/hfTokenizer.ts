@@ -73,10 +73,10 @@ export class HuggingFaceTokenizer implements Tokenizer {
    */
   checkAgainstGraph(graphVocabSize: number): void {
     const j = this.json as { model?: { vocab?: unknown }; added_tokens?: { id?: unknown; content?: unknown }[] };
-    const entries: [unknown, unknown][] = [];
     const vocab = j.model?.vocab;
     // A Unigram vocabulary is a list (ids are positions); BPE and WordPiece map tokens to ids.
-    if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) entries.push(...Object.entries(vocab));
+    // (Not spread into a push: 150,000 arguments overflow the stack, as Qwen's vocabulary did.)
+    const entries: [unknown, unknown][] = vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.entries(vocab) : [];
     if (Array.isArray(vocab) && vocab.length > graphVocabSize) entries.push([vocab[graphVocabSize], graphVocabSize]);
     for (const t of Array.isArray(j.added_tokens) ? j.added_tokens : []) entries.push([t.content, t.id]);
     for (const [token, id] of entries) {
