@@ -509,7 +509,12 @@ class Download {
         this.o.onProgress?.({ file, received: size, total });
       });
       res.on('error', (e) => {
-        t.abort(new LmError(`the download of ${file} broke off: ${e.message} (run the command again to resume)`));
+        // Node's own word for a dropped connection is "aborted": say what it means, and where the partial file waits.
+        t.abort(
+          new LmError(
+            `the download of ${file} of ${this.o.repo} broke off: the connection to ${url.host} was lost (${e.message}); what arrived is kept in ${this.o.target}: run the command again to resume`,
+          ),
+        );
         finish();
       });
       res.on('end', finish);

@@ -17,7 +17,7 @@ import { fitCompletion } from '../editor/seam';
 import { logProbBits } from '../playground/completionSummary';
 import type { ModelService } from './modelService';
 import { contextChars, generationSettings } from './settings';
-import { documentWindow, looksBinary } from './textWindow';
+import { documentLooksBinary, documentWindow, looksBinary } from './textWindow';
 
 export async function completeSelection(models: ModelService, log: vscode.LogOutputChannel): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -66,7 +66,8 @@ export async function completeInDocument(
     void vscode.window.showWarningMessage('LM: Complete Selection needs a prompt: select some text, or put the cursor after some text.');
     return;
   }
-  if (looksBinary(prompt)) throw new LmError('this looks like a binary file (it has many NUL characters); nothing was generated');
+  if (looksBinary(prompt) || documentLooksBinary(document))
+    throw new LmError('this looks like a binary file (it has many NUL characters); nothing was generated');
 
   // A prompt cut from inside the document is read as the hover reads the same text (no BOS in
   // front), so that the two share the model's cache; a selection is a prompt of its own.

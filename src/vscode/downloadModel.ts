@@ -113,6 +113,8 @@ export async function downloadModelCommand(
   }
   const variant = variants && (await pickVariant(id, variants, target));
   if (variants && !variant) return;
+  // A cancel during the check that the model loads comes after the last byte: the model is kept, but not selected.
+  let cancelledAfterFiles = false;
   try {
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `LM: downloading ${id}`, cancellable: true },
@@ -149,6 +151,7 @@ export async function downloadModelCommand(
               lastFraction = fraction;
             },
           });
+          cancelledAfterFiles = token.isCancellationRequested;
         } finally {
           cancel.dispose();
         }
@@ -164,6 +167,13 @@ export async function downloadModelCommand(
     throw e;
   }
   log.info(`downloaded ${id}${variant ? ` (${variant.dtype}, ${variant.path})` : ''} from ${baseUrl} into ${target}`);
+  if (cancelledAfterFiles) {
+    // Every file had arrived and the model loads: nothing is thrown away, and nothing switches.
+    void vscode.window.showInformationMessage(
+      `LM: ${id} had arrived whole when you cancelled, and it loads: it is kept in ${target} but not selected; LM: Select Model lists it.`,
+    );
+    return;
+  }
   await vscode.workspace.getConfiguration(SECTION).update('model', target, vscode.ConfigurationTarget.Global);
   await reloadIfActive(target);
   const dtype = dtypeSetting();

@@ -18,6 +18,7 @@ import { shannonNeedsLocalModel } from '../core/remote/serverModel';
 import type { FromPanel, ShannonView, ToPanel } from '../webview/shannonMessages';
 import type { ModelService } from './modelService';
 import type { ShannonStore } from './shannonStore';
+import { documentLooksBinary, looksBinary } from './textWindow';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
 
 export const SHANNON_VIEW_TYPE = 'lmPlayground.shannonGame';
@@ -349,7 +350,11 @@ export function registerShannonGame(
     if (!e) return undefined;
     const name = e.document.uri.path.split('/').pop() ?? 'document';
     const sel = e.selection;
-    return sel.isEmpty ? { title: name, text: e.document.getText() } : { title: `selection in ${name}`, text: e.document.getText(sel) };
+    const text = sel.isEmpty ? e.document.getText() : e.document.getText(sel);
+    // Every other command refuses such a file; a game on it would be minutes of the model on noise.
+    if (looksBinary(text) || documentLooksBinary(e.document))
+      throw new LmError(`${name} looks like a binary file (it has many NUL characters): the game needs text`);
+    return sel.isEmpty ? { title: name, text } : { title: `selection in ${name}`, text };
   };
   const deps: ShannonDeps = { extensionUri: context.extensionUri, models, store, log, editorText };
   return [
@@ -359,7 +364,13 @@ export function registerShannonGame(
     vscode.commands.registerCommand('lmPlayground.playShannonGame', () => {
       // A selection starts a game on it; otherwise the game in progress goes on.
       const e = vscode.window.activeTextEditor;
-      const start = e && !e.selection.isEmpty ? editorText() : undefined;
+      let start: { title: string; text: string } | undefined;
+      try {
+        start = e && !e.selection.isEmpty ? editorText() : undefined;
+      } catch (err) {
+        void vscode.window.showErrorMessage(`LM Playground: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
       ShannonGamePanel.show(deps, start);
     }),
     vscode.window.registerWebviewPanelSerializer(SHANNON_VIEW_TYPE, {

@@ -1,7 +1,7 @@
 /** Reads only the part of a document a model needs around a position (cheap on huge files). */
 import * as vscode from 'vscode';
-import { textWindowAt, type TextWindow } from '../core/contextWindow';
-export { looksBinary } from '../core/contextWindow';
+import { looksBinary, textWindowAt, type TextWindow } from '../core/contextWindow';
+export { looksBinary };
 import type { Tokenizer } from '../core/model';
 
 export type DocumentWindow = TextWindow;
@@ -16,4 +16,16 @@ export function documentWindow(
 ): DocumentWindow {
   const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
   return textWindowAt(read, offset, maxChars, tokenizer, endOffset);
+}
+
+/** How much of a document's start `documentLooksBinary` reads: as editors judge a file by its first bytes. */
+const BINARY_SNIFF_CHARS = 1_000_000;
+
+/**
+ * Whether a document looks binary by its start (looksBinary's rule), for the commands that write
+ * into it or play it: a prompt taken where an image happens to have few NULs is still an image's.
+ */
+export function documentLooksBinary(document: vscode.TextDocument): boolean {
+  // positionAt clamps an offset past the end to the end.
+  return looksBinary(document.getText(new vscode.Range(new vscode.Position(0, 0), document.positionAt(BINARY_SNIFF_CHARS))));
 }
