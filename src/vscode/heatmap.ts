@@ -385,8 +385,9 @@ export class TokenHeatmap implements vscode.Disposable {
         s.job.byEdit = true;
         s.job.cancelled = true;
       }
+      const title = model === s.model ? 'LM: token probabilities (after an edit)' : `LM: token probabilities (with ${model.info.name})`;
       s.model = model;
-      await this.scoreOnServer(document, s, model.server, 'LM: token probabilities (continued)');
+      await this.scoreOnServer(document, s, model.server, title);
       return;
     }
     const text = document.getText(new vscode.Range(document.positionAt(s.scopeStart), document.positionAt(s.scopeEnd)));
@@ -411,6 +412,8 @@ export class TokenHeatmap implements vscode.Disposable {
       s.job.byEdit = true;
       s.job.cancelled = true;
     }
+    // Said as what it is: an edit or another model, not a Continue nobody pressed (hostile15 L5).
+    const title = model === s.model ? 'LM: token probabilities (after an edit)' : `LM: token probabilities (with ${model.info.name})`;
     Object.assign(s, { model, ...before, tokens, logProbs, ranks, contexts, job: undefined });
     this.updateLegend();
     this.paint(document); // the kept colours, at their new places
@@ -420,7 +423,7 @@ export class TokenHeatmap implements vscode.Disposable {
       const after = tokens.findIndex((t) => t.start >= stoppedAt);
       ranges = rangesBefore(ranges, after < 0 ? tokens.length : after);
     }
-    const done = await this.score(document, s, ranges, 'LM: token probabilities (continued)');
+    const done = await this.score(document, s, ranges, title);
     if (done && s.stoppedAt !== undefined)
       this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again up to where it was stopped; the rest waits for Continue`);
   }
