@@ -54,6 +54,10 @@ interface DocState {
    * (after an edit, or with another model) scores only before it, until Continue (hostile13 L5).
    */
   stoppedAt?: number;
+  /** The user pressed Continue: the next rescoring's progress says so. */
+  continueAsked?: boolean;
+  /** The document became binary by an edit (a paste of NULs): scoring waits, the colours stay, said once. */
+  binarySaid?: boolean;
 }
 
 /** A scoring run; `byEdit` when an edit stopped it (what it scored is kept). */
@@ -115,6 +119,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const s = this.states.get(uri);
     if (!s || s.stoppedAt === undefined) return;
     s.stoppedAt = undefined;
+    s.continueAsked = true;
     this.updateLegend();
     this.rescoreLater(uri, 0);
   }
@@ -385,12 +390,27 @@ export class TokenHeatmap implements vscode.Disposable {
         s.job.byEdit = true;
         s.job.cancelled = true;
       }
-      const title = model === s.model ? 'LM: token probabilities (after an edit)' : `LM: token probabilities (with ${model.info.name})`;
+      const title = this.rescoreTitle(s, model);
       s.model = model;
       await this.scoreOnServer(document, s, model.server, title);
       return;
     }
     const text = document.getText(new vscode.Range(document.positionAt(s.scopeStart), document.positionAt(s.scopeEnd)));
+    if (looksBinary(text)) {
+      // As the command refuses such a text, its rescoring waits (hostile15 L1); the colours so far
+      // stay for an undo, after which the next rescoring finds them still right.
+      if (s.job) {
+        s.job.byEdit = true;
+        s.job.cancelled = true;
+      }
+      if (!s.binarySaid)
+        void vscode.window.showWarningMessage(
+          `LM: ${vscode.workspace.asRelativePath(document.uri)} now looks like a binary file (it has many NUL characters): its heat-map is not scored further until the text is text again (undo the edit), or LM: Clear Token Probabilities removes it.`,
+        );
+      s.binarySaid = true;
+      return;
+    }
+    s.binarySaid = false;
     const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
     const before = this.contextBefore(document, s.scopeStart, model);
     const sameContext = before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
@@ -412,8 +432,7 @@ export class TokenHeatmap implements vscode.Disposable {
       s.job.byEdit = true;
       s.job.cancelled = true;
     }
-    // Said as what it is: an edit or another model, not a Continue nobody pressed (hostile15 L5).
-    const title = model === s.model ? 'LM: token probabilities (after an edit)' : `LM: token probabilities (with ${model.info.name})`;
+    const title = this.rescoreTitle(s, model);
     Object.assign(s, { model, ...before, tokens, logProbs, ranks, contexts, job: undefined });
     this.updateLegend();
     this.paint(document); // the kept colours, at their new places
@@ -426,6 +445,13 @@ export class TokenHeatmap implements vscode.Disposable {
     const done = await this.score(document, s, ranges, title);
     if (done && s.stoppedAt !== undefined)
       this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again up to where it was stopped; the rest waits for Continue`);
+  }
+
+  /** A rescoring's progress title, as what it is: a Continue, another model, or an edit; not a Continue nobody pressed (hostile15 L5). */
+  private rescoreTitle(s: DocState, model: LanguageModel): string {
+    const why = s.continueAsked ? 'continued' : model !== s.model ? 'another model' : 'after an edit';
+    s.continueAsked = false;
+    return `LM: token probabilities (${why})`;
   }
 
   /**
