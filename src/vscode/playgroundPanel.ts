@@ -20,7 +20,7 @@ import { parseRemoteRef } from '../core/remote/remoteRef';
 import { openRemote } from '../node/backends/remoteBackend';
 import { PlaygroundHostEngine, playgroundHostPlace, runsOnPlaygroundHost } from './playgroundHostEngine';
 import { apiKeyFor } from './remoteModels';
-import { modelFilesForPage, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
+import { modelFilesForPage, PAGE_FILE_PIECE_BYTES, readModelFileForPage, type PageModelFiles } from './pageModelFiles';
 import { SECTION, deviceSetting, dtypeSetting } from './settings';
 import { MAX_SAVED_RESULTS_CHARS } from '../playground/savedResults';
 import { contentSecurityPolicy, nonce } from './webviewHtml';
@@ -252,7 +252,8 @@ class PlaygroundPanel {
         const model = this.modelFiles.get(m.spec);
         try {
           if (!model) throw new LmError(`the page asked for a model it was not offered: ${m.spec}`);
-          this.post({ type: 'modelFile', id: m.id, bytes: await readModelFileForPage(model, m.name) });
+          const piece = await readModelFileForPage(model, m.name, m.offset ?? 0, PAGE_FILE_PIECE_BYTES);
+          this.post({ type: 'modelFile', id: m.id, bytes: piece.bytes, size: piece.size });
         } catch (e) {
           this.post({ type: 'modelFile', id: m.id, error: e instanceof Error ? e.message : String(e) });
         }

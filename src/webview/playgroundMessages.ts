@@ -54,8 +54,8 @@ export type ToPlaygroundPage =
   /** The models offered changed (trained, downloaded, selected, the setting edited). */
   | { type: 'models'; models: PlaygroundModel[]; unavailable: UnavailablePlaygroundModel[]; defaultModel: string }
   | RelayToPage
-  /** The answer to `readModelFile`: the file's bytes, or why not. */
-  | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; error?: string }
+  /** The answer to `readModelFile`: the file's bytes from the offset asked (a piece of at most PAGE_FILE_PIECE_BYTES) and its size, or why not. */
+  | { type: 'modelFile'; id: number; bytes?: ArrayBuffer; size?: number; error?: string }
   /** A response of the extension's engine for a `host` model. */
   | { type: 'hostEngine'; response: RelayedResponse };
 
@@ -66,7 +66,7 @@ export type FromPlaygroundPage =
   /** The form and results to keep for the next panel (results absent: none, or too large). */
   | { type: 'keep'; query: Query; results?: string }
   | { type: 'openQuery' }
-  | { type: 'readModelFile'; id: number; spec: string; name: string }
+  | { type: 'readModelFile'; id: number; spec: string; name: string; offset?: number }
   | { type: 'ran'; model: string; device: string; tokensPerSecond: number }
   /** An engine request for a `host` model, run by the extension. */
   | { type: 'hostEngine'; request: EngineRequest }

@@ -32,6 +32,7 @@ import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
 import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage, UnavailablePlaygroundModel } from './playgroundMessages';
+import { readInPieces } from './filePieces';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { fromRelay } from './relayMessages';
@@ -79,7 +80,12 @@ function showUnavailable(): void {
   const list = config.unavailable;
   unavailableNote.hidden = !list.length;
   unavailableNote.replaceChildren(
-    ...(list.length ? ['Cannot run in this page: ', ...list.flatMap((m, i) => [...(i ? ['; '] : []), el('strong', {}, m.label), `: ${m.why}`])] : []),
+    ...(list.length
+      ? [
+          'Greyed out in the Model list, as they cannot run in this page: ',
+          ...list.flatMap((m, i) => [...(i ? ['; '] : []), el('strong', {}, m.label), `: ${m.why}`]),
+        ]
+      : []),
   );
 }
 /** Why the page cannot run this model, when it is one of those listed greyed out. */
@@ -277,15 +283,18 @@ async function engine(): Promise<EngineConnection> {
 }
 
 /** Model files come from the extension as bytes: the page has no resource root in a model's folder. */
-const fileRequests = new Map<number, { resolve: (b: ArrayBuffer) => void; reject: (e: Error) => void }>();
+const fileRequests = new Map<number, { resolve: (piece: { bytes: ArrayBuffer; size: number }) => void; reject: (e: Error) => void }>();
 let nextFileRequest = 1;
-function readModelFile(spec: string, name: string): Promise<ArrayBuffer> {
+function readModelFilePiece(spec: string, name: string, offset: number): Promise<{ bytes: ArrayBuffer; size: number }> {
   const id = nextFileRequest++;
   return new Promise((resolve, reject) => {
     fileRequests.set(id, { resolve, reject });
-    vscode.postMessage({ type: 'readModelFile', id, spec, name });
+    vscode.postMessage({ type: 'readModelFile', id, spec, name, offset });
   });
 }
+/** A model file, asked for piece by piece (the extension holds one piece at a time), into one buffer. */
+const readModelFile = (spec: string, name: string, received?: (bytes: number) => void): Promise<ArrayBuffer> =>
+  readInPieces((offset) => readModelFilePiece(spec, name, offset), `the model's ${name} file`, received);
 
 /** The engine that runs a host model: the extension's, reached through messages (its responses come as `hostEngine`). */
 let hostConnection: EngineConnection | undefined;
@@ -318,7 +327,14 @@ async function loadModel(spec: string): Promise<EngineConnection> {
   } else {
     const device = config.device ?? 'auto';
     const roles = Object.keys(m.files);
-    const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role)));
+    // A large model's files take a minute or more to arrive: the status says how far (drive16 M3).
+    let bytes = 0;
+    const received = (n: number) => {
+      bytes += n;
+      status.textContent = `loading ${m.label}: ${(bytes / 2 ** 20).toFixed(0)} MiB of its files received…`;
+    };
+    const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role, received)));
+    status.textContent = `loading ${m.label}: ${(bytes / 2 ** 20).toFixed(0)} MiB received, starting the runtime on them…`;
     const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
     const { spec: loadSpec, transfer } = await completeLoad({ backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime }, ortBinaries);
     // The load message carries the file bytes: moved to the worker, not copied.
@@ -1006,7 +1022,7 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
   else if (m?.type === 'modelFile') {
     const pending = fileRequests.get(m.id);
     fileRequests.delete(m.id);
-    if (m.bytes) pending?.resolve(m.bytes);
+    if (m.bytes && m.size !== undefined) pending?.resolve({ bytes: m.bytes, size: m.size });
     else pending?.reject(new Error(m.error ?? 'the extension sent no bytes'));
   }
 });

@@ -50,7 +50,7 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
       await note.waitFor({ timeout: 60_000 });
       assert.match(
         await note.innerText(),
-        /^Cannot run in this page: tiny-llama-big: .*3\.2\d GiB of graph and weights, more than the 3 GiB WASM can hold: .*lmPlayground\.dtype q4/s,
+        /^Greyed out in the Model list, as they cannot run in this page: tiny-llama-big: .*3\.2\d GiB of graph and weights, more than the 3 GiB WASM can hold: .*lmPlayground\.dtype q4/s,
       );
       const option = frame.locator('#model vscode-option[disabled]', { hasText: 'tiny-llama-big (cannot run in this page)' });
       assert.strictEqual(await option.count(), 1, 'listed greyed out');
@@ -63,6 +63,38 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
       await frame.locator('#run').click();
       await frame.locator('#message', { hasText: /tiny-llama-big cannot run in this page: .*WASM can hold/ }).waitFor();
       await frame.locator('#run:not([disabled])').waitFor();
+    } finally {
+      fs.rmSync(path.join(workspace, '.vscode', 'settings.json'), { force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs a model whose data file the page receives in several pieces (each message at most 64 MiB), with the CLI's greedy text", async function () {
+    const { wb, workspace } = session;
+    // The tiny Llama's fp32 weights with its data file made sparse to 100 MiB: the same model, two pieces for the page.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-pieces-'));
+    const model = path.join(dir, 'tiny-llama-pieces');
+    const fixture = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-llama');
+    try {
+      fs.mkdirSync(path.join(model, 'onnx'), { recursive: true });
+      for (const f of fs.readdirSync(fixture)) if (f.endsWith('.json') || f === 'tokenizer.model') fs.copyFileSync(path.join(fixture, f), path.join(model, f));
+      for (const f of ['model.onnx', 'model.onnx_data']) fs.copyFileSync(path.join(fixture, 'onnx', f), path.join(model, 'onnx', f));
+      fs.truncateSync(path.join(model, 'onnx', 'model.onnx_data'), 100 * 2 ** 20);
+      fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': model }));
+      const playground = await wb.openPlayground();
+      const { frame } = playground;
+      await frame.locator('#model vscode-option:not([disabled])', { hasText: 'tiny-llama-pieces' }).waitFor({ state: 'attached', timeout: 60_000 });
+      const prompt = 'Once upon a time';
+      await playground.fillForm({ prompt, temperature: '0', maxTokens: '8', numCompletions: '1', model });
+      await frame.locator('#run').click();
+      await frame.locator('#engine-status', { hasText: /tiny-llama-pieces on wasm · \d+ tokens\/s/ }).waitFor({ timeout: 180_000 });
+      await frame.locator('#run:not([disabled])').waitFor();
+      const expected = JSON.parse(
+        cli('generate', '--model', fixture, '--dtype', 'fp32', '--device', 'wasm', '--prompt', prompt, '--temperature', '0', '--max-tokens', '8', '--json'),
+      ).completions[0];
+      const completion = frame.locator('#results .completion').first();
+      assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text);
+      await wb.screenshot('playground-model-in-pieces');
     } finally {
       fs.rmSync(path.join(workspace, '.vscode', 'settings.json'), { force: true });
       fs.rmSync(dir, { recursive: true, force: true });

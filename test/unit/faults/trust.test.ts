@@ -101,7 +101,7 @@ describe('webview pages: resource roots and model files', () => {
     fs.writeFileSync(path.join(downloads, 'secret.txt'), 'do not read');
     const files = pageFiles(model, path.join(dir, 'no-embedded'), { setting: 'fp32' });
     assert.deepStrictEqual(files, { backend: 'ngram', files: { file: { path: model, name: 'my.arpa', maxBytes: MAX_MODEL_BYTES } } });
-    assert.ok(Buffer.from(await readModelFileForPage(files, 'file')).equals(fs.readFileSync(model)));
+    assert.ok(Buffer.from((await readModelFileForPage(files, 'file')).bytes).equals(fs.readFileSync(model)));
     for (const name of ['secret.txt', '../secret.txt', path.join(downloads, 'secret.txt'), 'onnx', '__proto__', 'constructor', 'toString']) {
       await assert.rejects(readModelFileForPage(files, name), (e: Error) => e instanceof LmError && /not a file of this model/.test(e.message), name);
     }
@@ -129,7 +129,7 @@ describe('webview pages: resource roots and model files', () => {
       name: 'onnx/model.onnx_data',
       maxBytes: MAX_ONNX_GRAPH_BYTES,
     });
-    const config = JSON.parse(Buffer.from(await readModelFileForPage(m, 'config')).toString('utf8'));
+    const config = JSON.parse(Buffer.from((await readModelFileForPage(m, 'config')).bytes).toString('utf8'));
     assert.strictEqual(typeof config, 'object');
   });
 
@@ -139,6 +139,27 @@ describe('webview pages: resource roots and model files', () => {
     fs.truncateSync(big, MAX_CONFIG_JSON_BYTES + 1); // sparse: nothing is written
     const model = { backend: 'onnx', files: { config: { path: big, name: 'config.json', maxBytes: MAX_CONFIG_JSON_BYTES } } };
     await assert.rejects(readModelFileForPage(model, 'config'), /above the 1 MiB limit/);
+  });
+
+  it('a file read in pieces (as the playground asks, one piece per message) is the file, and each piece says its size', async () => {
+    const data = path.join(ONNX_FIXTURES, 'tiny-llama', 'onnx', 'model.onnx_data');
+    const whole = fs.readFileSync(data);
+    const model = { backend: 'onnx', files: { data: { path: data, name: 'onnx/model.onnx_data', maxBytes: MAX_ONNX_GRAPH_BYTES } } };
+    const piece = 100_003; // not a divisor of the size: the last piece is short
+    const parts: Buffer[] = [];
+    for (let at = 0; at < whole.length;) {
+      const p = await readModelFileForPage(model, 'data', at, piece);
+      assert.strictEqual(p.size, whole.length);
+      assert.ok(p.bytes.byteLength <= piece && p.bytes.byteLength > 0);
+      parts.push(Buffer.from(p.bytes));
+      at += p.bytes.byteLength;
+    }
+    assert.ok(parts.length > 1, `${parts.length} pieces`);
+    assert.ok(Buffer.concat(parts).equals(whole));
+    // At the end: nothing more, still the size; past it, or not a whole number: refused.
+    assert.deepStrictEqual(await readModelFileForPage(model, 'data', whole.length, piece), { bytes: new ArrayBuffer(0), size: whole.length });
+    for (const bad of [whole.length + 1, -1, 1.5, Number.NaN])
+      await assert.rejects(readModelFileForPage(model, 'data', bad, piece), (e: Error) => e instanceof LmError && /outside its/.test(e.message), String(bad));
   });
 });
 

@@ -1,0 +1,54 @@
+import * as assert from 'assert';
+import { readInPieces } from '../../src/webview/filePieces';
+
+/** A reader of `file` in pieces of at most `piece` bytes, as the playground's extension side answers. */
+function reader(file: Uint8Array, piece: number, asked: number[] = []) {
+  return async (offset: number) => {
+    asked.push(offset);
+    const bytes = file.slice(offset, Math.min(file.length, offset + piece));
+    return { bytes: bytes.buffer, size: file.length };
+  };
+}
+
+describe("a model file sent to a page in pieces (the playground's readModelFile)", () => {
+  const file = Uint8Array.from({ length: 1_000_003 }, (_, i) => (i * 7919 + (i >> 9)) & 255);
+
+  it('puts the pieces together in order, asking from where the last one ended', async () => {
+    for (const piece of [1_000_003, 2_000_000, 333_334, 65_536]) {
+      const asked: number[] = [];
+      const received: number[] = [];
+      const whole = new Uint8Array(await readInPieces(reader(file, piece, asked), 'f', (n) => received.push(n)));
+      assert.deepStrictEqual(whole, file, `pieces of ${piece}`);
+      // Each piece told as it arrived (the page's status counts them).
+      assert.strictEqual(received.length, asked.length);
+      assert.strictEqual(
+        received.reduce((a, b) => a + b, 0),
+        file.length,
+      );
+      assert.deepStrictEqual(
+        asked,
+        Array.from({ length: Math.ceil(file.length / piece) }, (_, i) => i * piece),
+        `pieces of ${piece}`,
+      );
+    }
+  });
+
+  it('an empty file is one request', async () => {
+    const asked: number[] = [];
+    assert.strictEqual((await readInPieces(reader(new Uint8Array(0), 10, asked), 'f')).byteLength, 0);
+    assert.deepStrictEqual(asked, [0]);
+  });
+
+  it('a file that changes size between pieces, or a piece of nothing before the end, is an error, not a mixed buffer', async () => {
+    let calls = 0;
+    const grows = async (offset: number) => {
+      const size = calls++ === 0 ? 100 : 120;
+      return { bytes: new Uint8Array(Math.min(40, size - offset)).buffer, size };
+    };
+    await assert.rejects(readInPieces(grows, 'onnx/model.onnx_data'), /onnx\/model\.onnx_data changed while it was read/);
+    const stalls = async (offset: number) => ({ bytes: new Uint8Array(offset === 0 ? 40 : 0).buffer, size: 100 });
+    await assert.rejects(readInPieces(stalls, 'f'), /f changed while it was read/);
+    const overruns = async (offset: number) => ({ bytes: new Uint8Array(offset === 0 ? 60 : 60).buffer, size: 100 });
+    await assert.rejects(readInPieces(overruns, 'f'), /f changed while it was read/);
+  });
+});
