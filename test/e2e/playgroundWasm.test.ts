@@ -10,6 +10,23 @@ import { cli, useVsCode } from './session';
 import { REPO_ROOT } from '../../scripts/codeServer';
 import { logProbBits } from '../../src/playground/completionSummary';
 
+const TINY_LLAMA = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-llama');
+
+/**
+ * The tiny Llama's fp32 variant alone, in a folder `name` of a new temporary folder, its data file
+ * made sparse to `dataBytes` (the weights are its first bytes: the same model, a larger file).
+ */
+function tinyLlamaWithData(name: string, dataBytes: number): { dir: string; model: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-sized-'));
+  const model = path.join(dir, name);
+  fs.mkdirSync(path.join(model, 'onnx'), { recursive: true });
+  for (const f of fs.readdirSync(TINY_LLAMA))
+    if (f.endsWith('.json') || f === 'tokenizer.model') fs.copyFileSync(path.join(TINY_LLAMA, f), path.join(model, f));
+  for (const f of ['model.onnx', 'model.onnx_data']) fs.copyFileSync(path.join(TINY_LLAMA, 'onnx', f), path.join(model, 'onnx', f));
+  fs.truncateSync(path.join(model, 'onnx', 'model.onnx_data'), dataBytes);
+  return { dir, model };
+}
+
 describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
   const session = useVsCode({}, { webgpu: false });
 
@@ -33,15 +50,9 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
 
   it('lists a model the page cannot run greyed out, says why under the form, and a run of it says so too', async function () {
     const { wb, workspace } = session;
-    // The tiny Llama's fp32 variant alone, its data file made sparse past what a page's WASM memory holds (the editor runs it natively).
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-big-'));
-    const big = path.join(dir, 'tiny-llama-big');
-    const fixture = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-llama');
+    // Past what a page's WASM memory holds (the editor runs it natively).
+    const { dir, model: big } = tinyLlamaWithData('tiny-llama-big', 3300 * 2 ** 20);
     try {
-      fs.mkdirSync(path.join(big, 'onnx'), { recursive: true });
-      for (const f of fs.readdirSync(fixture)) if (f.endsWith('.json') || f === 'tokenizer.model') fs.copyFileSync(path.join(fixture, f), path.join(big, f));
-      for (const f of ['model.onnx', 'model.onnx_data']) fs.copyFileSync(path.join(fixture, 'onnx', f), path.join(big, 'onnx', f));
-      fs.truncateSync(path.join(big, 'onnx', 'model.onnx_data'), 3300 * 2 ** 20);
       const playground = await wb.openPlayground();
       const { frame } = playground;
       // The editor's model becomes the big one while the panel is open: the page's list follows.
@@ -71,15 +82,9 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
 
   it("runs a model whose data file the page receives in several pieces (each message at most 64 MiB), with the CLI's greedy text", async function () {
     const { wb, workspace } = session;
-    // The tiny Llama's fp32 weights with its data file made sparse to 100 MiB: the same model, two pieces for the page.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-pieces-'));
-    const model = path.join(dir, 'tiny-llama-pieces');
-    const fixture = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-llama');
+    // 100 MiB: two pieces for the page.
+    const { dir, model } = tinyLlamaWithData('tiny-llama-pieces', 100 * 2 ** 20);
     try {
-      fs.mkdirSync(path.join(model, 'onnx'), { recursive: true });
-      for (const f of fs.readdirSync(fixture)) if (f.endsWith('.json') || f === 'tokenizer.model') fs.copyFileSync(path.join(fixture, f), path.join(model, f));
-      for (const f of ['model.onnx', 'model.onnx_data']) fs.copyFileSync(path.join(fixture, 'onnx', f), path.join(model, 'onnx', f));
-      fs.truncateSync(path.join(model, 'onnx', 'model.onnx_data'), 100 * 2 ** 20);
       fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': model }));
       const playground = await wb.openPlayground();
       const { frame } = playground;
@@ -90,7 +95,7 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
       await frame.locator('#engine-status', { hasText: /tiny-llama-pieces on wasm · \d+ tokens\/s/ }).waitFor({ timeout: 180_000 });
       await frame.locator('#run:not([disabled])').waitFor();
       const expected = JSON.parse(
-        cli('generate', '--model', fixture, '--dtype', 'fp32', '--device', 'wasm', '--prompt', prompt, '--temperature', '0', '--max-tokens', '8', '--json'),
+        cli('generate', '--model', TINY_LLAMA, '--dtype', 'fp32', '--device', 'wasm', '--prompt', prompt, '--temperature', '0', '--max-tokens', '8', '--json'),
       ).completions[0];
       const completion = frame.locator('#results .completion').first();
       assert.strictEqual((await completion.locator('.text').innerText()).replace(/\u00a0/g, ' '), expected.text);
