@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, LmError } from '../../src/core/errors';
 import { listedVariants, type DtypeSetting } from '../../src/core/neural/onnxVariants';
-import { downloadModel, listDownloadedModels, listRepoFolder, validateRepoId } from '../../src/node/hubDownload';
+import { downloadModel, listDownloadedModels, listRepoFolder, repoFolderName, validateRepoId } from '../../src/node/hubDownload';
 import { loadModel } from '../../src/node/modelLoader';
 import { ONNX_FIXTURES, REPO } from './helpers';
 import { startTreeHub } from './treeHub';
@@ -244,6 +244,32 @@ describe('LM: Download Model: precision variants', function () {
     const recorded = Object.keys(JSON.parse(fs.readFileSync(path.join(target, '.lmp-download.json'), 'utf8')).files);
     assert.ok(recorded.includes('onnx/model_int8.onnx') && recorded.includes('onnx/model_q4.onnx'), recorded.join(', '));
     fs.rmSync(target, { recursive: true }); // the next test counts the models in this folder
+  });
+
+  it('a repository whose name has dots (Qwen2.5-0.5B) is listed, fetched, loads and is listed by its id', async () => {
+    const root = path.join(dir, 'dotted-hub');
+    fs.mkdirSync(root, { recursive: true });
+    fs.cpSync(path.join(ONNX_FIXTURES, 'tiny-qwen3'), path.join(root, 'Qwen2.5-tiny.v1'), { recursive: true });
+    const dotted = await startTreeHub(root);
+    const downloads = path.join(dir, 'dotted');
+    try {
+      const listed = (await listRepoFolder({ baseUrl: dotted.url, repo: 'test/Qwen2.5-tiny.v1' }, 'onnx')) ?? [];
+      assert.ok(
+        listed.some((f) => f.path === 'onnx/model_q4.onnx'),
+        JSON.stringify(listed),
+      );
+      const target = path.join(downloads, repoFolderName('test/Qwen2.5-tiny.v1'));
+      await downloadModel({
+        baseUrl: dotted.url,
+        repo: 'test/Qwen2.5-tiny.v1',
+        target,
+        graph: 'onnx/model_q4.onnx',
+        verify: async (d) => (await loadModel(d, undefined, { dtype: { setting: 'q4' } })).dispose?.(),
+      });
+      assert.deepStrictEqual(listDownloadedModels(downloads), [{ repo: 'test/Qwen2.5-tiny.v1', dir: target, legacy: false }]);
+    } finally {
+      dotted.close();
+    }
   });
 
   it('whole files that do not load are removed, so that a retry fetches them again; beside a model only the files added go (hostile13 L4)', async () => {

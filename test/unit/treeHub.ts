@@ -11,7 +11,8 @@ export interface TreeHub {
 }
 
 /**
- * A hub on 127.0.0.1 serving the fixture folders as repositories `test/NAME`: `resolve/main/FILE`
+ * A hub on 127.0.0.1 serving the fixture folders as repositories `test/NAME` (dots allowed, as in
+ * `Qwen2.5-0.5B`): `resolve/main/FILE`
  * and the tree API's listing of a folder (`api/models/test/NAME/tree/main/FOLDER`), as the
  * Hugging Face hub answers it (LFS files with their size under `lfs`).
  */
@@ -21,7 +22,7 @@ export function startTreeHub(root: string): Promise<TreeHub> {
     const url = decodeURIComponent(req.url ?? '');
     log.push(url);
     if (url.includes('..')) return void res.writeHead(404).end();
-    const tree = /^\/api\/models\/test\/([\w-]+)\/tree\/main\/?(.*)$/.exec(url);
+    const tree = /^\/api\/models\/test\/([\w.-]+)\/tree\/main\/?(.*)$/.exec(url);
     if (tree) {
       const folder = path.join(root, tree[1], tree[2]);
       if (!fs.existsSync(folder)) return void res.writeHead(404).end('{"error":"not found"}');
@@ -35,7 +36,7 @@ export function startTreeHub(root: string): Promise<TreeHub> {
       });
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
     }
-    const m = /^\/test\/([\w-]+)\/resolve\/main\/(.+)$/.exec(url);
+    const m = /^\/test\/([\w.-]+)\/resolve\/main\/(.+)$/.exec(url);
     const file = m && path.join(root, m[1], m[2]);
     if (!file || !fs.existsSync(file)) return void res.writeHead(404).end('not found');
     const data = fs.readFileSync(file);
