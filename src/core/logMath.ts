@@ -82,9 +82,14 @@ export function logSumExpOfLogits(logits: Float32Array, offset: number, length: 
   return max + Math.log(sum);
 }
 
-/** The log-softmax of a row of logits, written into `out` (its first `length` entries). */
-export function logSoftmaxOfLogits(logits: Float32Array, offset: number, length: number, out: Float64Array = new Float64Array(length)): Float64Array {
-  const lse = logSumExpOfLogits(logits, offset, length);
+/** The log-softmax of a row of logits, written into `out` (its first `length` entries); `lse`: the row's logSumExp when already known. */
+export function logSoftmaxOfLogits(
+  logits: Float32Array,
+  offset: number,
+  length: number,
+  out: Float64Array = new Float64Array(length),
+  lse = logSumExpOfLogits(logits, offset, length),
+): Float64Array {
   for (let i = 0; i < length; i++) out[i] = logits[offset + i] - lse;
   return out;
 }

@@ -261,6 +261,12 @@ export async function loadHuggingFaceFolder(dir: string, name: string, options: 
   return OnnxCausalLm.create(
     runtime.ort,
     { ...files, ...fileNames(dir), ...graphForRuntime(onnxPath, runtime.device), dtype: variant.dtype, onnxName: onnxPath },
-    { name, device: runtime.device, executionProviders: runtime.executionProviders, threads: runtime.device === 'native' ? options.threads : undefined },
+    {
+      name,
+      device: runtime.device,
+      executionProviders: runtime.executionProviders,
+      threads: runtime.device === 'native' ? options.threads : undefined,
+      logSumExpOnRuntime: runtime.device === 'native',
+    },
   );
 }

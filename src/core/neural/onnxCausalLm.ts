@@ -22,6 +22,7 @@ import { HuggingFaceTokenizer } from './hfTokenizer';
 import { bytesSource, checkExternalDataSizes, ExternalDataLocationError, ExternalDataSizeError, externalDataFiles, NotOnnxError } from './onnxExternalData';
 import { FLOAT16_DTYPES, type Dtype } from './onnxVariants';
 import { specialTokens } from './specialTokens';
+import { RuntimeLogSumExp } from './runtimeLogSumExp';
 import { logSoftmaxOfLogits, logSumExpOfLogits } from '../logMath';
 import { LfTokenizer } from '../tokenizers/lineBreaks';
 
@@ -86,6 +87,12 @@ export interface CausalLmOptions {
   maxCacheBytes?: number;
   /** Most tokens a warm-up runs at once (default WARM_CHUNK). */
   warmChunk?: number;
+  /**
+   * Scored rows' log-softmax computed by the runtime (runtimeLogSumExp.ts) rather than in
+   * JavaScript: several times faster on onnxruntime-node's CPU provider, no faster on WASM
+   * (docs/BENCHMARKS.md), so set where the model runs natively.
+   */
+  logSumExpOnRuntime?: boolean;
 }
 
 /**
@@ -101,6 +108,12 @@ export const MAX_CACHE_BYTES = 512 * 2 ** 20;
  * 8,192 tokens at once would need gigabytes), and the logits with the chunk.
  */
 export const PREFILL_CHUNK = 512;
+
+/**
+ * Fewer logits than this in a pass's scored rows are summed in JavaScript even where the runtime
+ * could (`logSumExpOnRuntime`): a run of the runtime costs more than the loop over so few.
+ */
+const RUNTIME_SUM_MIN_LOGITS = 2 ** 15;
 
 /**
  * Tokens a warm-up (`warmContext`) runs at once: a request that arrives meanwhile waits for one
@@ -268,6 +281,8 @@ export class OnnxCausalLm implements LanguageModel {
   private readonly calls = new ModelQueue();
   private readonly warmChunk: number;
   private released: Promise<void> | undefined;
+  /** Computes scored rows' log Σ exp when `logSumExpOnRuntime` asks for it and the runtime can. */
+  private rowSums: RuntimeLogSumExp | undefined;
   /** The document's line breaks are given to the model as the LF it was trained on. */
   readonly tokenizer: Tokenizer;
   /** The graph's outputs that show its inside (hidden states, attention, the lens's weights). */
@@ -378,6 +393,7 @@ export class OnnxCausalLm implements LanguageModel {
       await session.release();
       throw e;
     }
+    if (options.logSumExpOnRuntime) lm.rowSums = await RuntimeLogSumExp.create(ort, options);
     return lm;
   }
 
@@ -486,7 +502,7 @@ export class OnnxCausalLm implements LanguageModel {
     pastLength: number,
     past: Tensor[],
     needFrom: number,
-    rows: (logits: Float32Array, first: number) => void,
+    rows: (logits: Float32Array, first: number) => void | Promise<void>,
   ): Promise<Tensor[]> {
     let cache = past;
     for (let a = 0; a < ids.length; a += this.chunk) {
@@ -496,7 +512,7 @@ export class OnnxCausalLm implements LanguageModel {
       const out = await this.forward(ids.slice(a, b), pastLength + a, cache, keep);
       if (cache !== past) for (const t of cache) disposeTensor(t);
       cache = out.present;
-      if (b > needFrom) rows(out.logits, a + out.firstRow);
+      if (b > needFrom) await rows(out.logits, a + out.firstRow);
     }
     return cache;
   }
@@ -533,14 +549,16 @@ export class OnnxCausalLm implements LanguageModel {
     if (c && shared === c.ids.length && shared === end && scoresFrom === end) return { last: c.last, logProbs, ranks };
     // Rows needed: those predicting tokens [scoresFrom, end), and the last one.
     let rowsFrom = Math.min(scoresFrom - 1, end - 1);
-    const score = (t: number, row: Float64Array | Float32Array, offset: number, isLogSoftmax: boolean): void => {
-      if (t < (request.scoresFrom ?? end) || t >= end) return;
-      logProbs[t] = isLogSoftmax ? row[offset + ids[t]] : logSoftmaxAt(row as Float32Array, offset, V, ids[t]);
+    const scoredFrom = request.scoresFrom ?? end;
+    // `lse`: the row's log Σ exp (0 for a row of log-probs), computed here when not given.
+    const score = (t: number, row: Float64Array | Float32Array, offset: number, lse: number | undefined): void => {
+      if (t < scoredFrom || t >= end) return;
+      logProbs[t] = row[offset + ids[t]] - (lse ?? logSumExpOfLogits(row as Float32Array, offset, V));
       if (request.ranks) ranks[t] = rankAt(row, offset, V, ids[t]);
     };
     // The cache's last distribution is the row of its last token: a sequence that goes on from it starts there.
     if (c && shared === c.ids.length && rowsFrom === shared - 1) {
-      score(shared, c.last.logProbs(), 0, true);
+      score(shared, c.last.logProbs(), 0, 0);
       request.each?.(shared, c.last.logProbs());
       rowsFrom = shared;
     }
@@ -559,14 +577,24 @@ export class OnnxCausalLm implements LanguageModel {
     this.evaluated[lane] += fresh.length;
     let last = new LastRow(new Float32Array(0));
     let row: Float64Array = new Float64Array(request.each ? V : 0);
-    const present = await this.prefill(fresh, keep - windowStart, past, rowsFrom - keep, (logits, first) => {
+    let sums = new Float64Array(0);
+    const present = await this.prefill(fresh, keep - windowStart, past, rowsFrom - keep, async (logits, first) => {
       const rows = logits.length / V;
+      // The pass's scored rows, [r0, r1): row r predicts token keep + first + r + 1.
+      const r0 = Math.max(0, rowsFrom - keep - first, scoredFrom - 1 - keep - first);
+      const r1 = Math.min(rows, end - 1 - keep - first);
+      const onRuntime = this.rowSums !== undefined && (r1 - r0) * V >= RUNTIME_SUM_MIN_LOGITS;
+      if (onRuntime) {
+        if (sums.length < r1 - r0) sums = new Float64Array(r1 - r0);
+        await this.rowSums!.rows(logits, V, r0, r1 - r0, sums);
+      }
       for (let r = 0; r < rows; r++) {
         const i = keep + first + r;
         if (i < rowsFrom) continue;
-        score(i + 1, logits, r * V, false);
+        const lse = onRuntime && r >= r0 && r < r1 ? sums[r - r0] : undefined;
+        score(i + 1, logits, r * V, lse);
         // One row at a time, reused: nothing per token outlives the call.
-        if (request.each && i + 1 >= (request.scoresFrom ?? end) && i + 1 < end) request.each(i + 1, (row = logSoftmaxOfLogits(logits, r * V, V, row)));
+        if (request.each && i + 1 >= scoredFrom && i + 1 < end) request.each(i + 1, (row = logSoftmaxOfLogits(logits, r * V, V, row, lse)));
         // Its log-softmax is computed when asked for: a decode step writes it into the caller's row (nextLogProbsInto).
         if (i === end - 1) last = new LastRow(rows === 1 ? logits : logits.slice(r * V, (r + 1) * V));
       }
@@ -805,6 +833,7 @@ export class OnnxCausalLm implements LanguageModel {
     this.released ??= this.exclusive(async () => {
       this.dropCaches();
       await this.session.release();
+      await this.rowSums?.release();
     }).catch(() => undefined);
     return this.released;
   }
@@ -884,10 +913,8 @@ class LastRow {
 function rankAt(data: Float32Array | Float64Array, offset: number, V: number, token: number): number {
   const x = data[offset + token];
   let rank = 1;
-  for (let i = 0; i < V; i++) if (data[offset + i] > x) rank++;
+  const end = offset + V;
+  // Added, not branched on: a branch taken at random (a token of middling rank) cost 3× this loop.
+  for (let i = offset; i < end; i++) rank += +(data[i] > x);
   return rank;
-}
-
-function logSoftmaxAt(data: Float32Array, offset: number, V: number, token: number): number {
-  return data[offset + token] - logSumExpOfLogits(data, offset, V);
 }
