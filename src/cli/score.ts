@@ -9,6 +9,7 @@ import { LN10 } from '../core/logMath';
 import type { LanguageModel, Token } from '../core/model';
 import type { ServerModel } from '../core/remote/serverModel';
 import { ScoreStream, ScoreTotals, type TokenScore } from '../core/scoring';
+import { displayTokenText, splitsCharacter } from '../core/tokenBytes';
 import { TokenStream } from '../core/tokenStream';
 import { characterCount } from '../core/tokenizers/lineBreaks';
 import { loadModel } from '../node/modelLoader';
@@ -52,9 +53,13 @@ export async function score(args: string[], out: Out): Promise<number> {
         // The token list comes first, so that nothing needs keeping until the totals are known.
         await out(`${opened ? ',' : '{"token_scores":['}${JSON.stringify(tokenJson(t))}`);
         opened = true;
-      } else await out(`${JSON.stringify(t.text)}\t${t.logProb.toFixed(4)}\trank ${t.rankAbove !== undefined ? `>${t.rankAbove}` : t.rank}\n`);
+      } else await out(`${JSON.stringify(shownToken(t))}\t${t.logProb.toFixed(4)}\trank ${t.rankAbove !== undefined ? `>${t.rankAbove}` : t.rank}\n`);
     }
   };
+  const { tokenizer } = model;
+  /** As a hover shows it: a token holding part of a character (whose span is empty or the whole character) as its bytes, "<0xE2>". */
+  const shownToken = (t: TokenScore): string =>
+    !model.server && tokenizer.tokenBytes && splitsCharacter(Array.from(tokenizer.tokenBytes(t.id))) ? displayTokenText(tokenizer, t.id) : t.text;
   let chars = 0;
   try {
     // With several files, offsets (start) are relative to each file; each starts a sequence.

@@ -12,7 +12,7 @@ import { formatBytes } from './modelFileStream';
 import { CONFIG_FILE, TOKENIZER_FILE } from '../core/neural/hfLayout';
 import type { DtypeRequest } from '../core/neural/onnxVariants';
 import { graphExternalData } from './externalData';
-import { chooseFolderGraph } from './neuralLoader';
+import { chooseFolderGraph, folderVariants } from './neuralLoader';
 
 /** Largest config.json / tokenizer.json parsed for a description (a bigger one is only named). */
 export const SUMMARY_MAX_JSON_BYTES = 8 << 20;
@@ -33,6 +33,8 @@ export interface ModelFacts {
   tokenizer?: string;
   vocabulary?: number;
   context?: number;
+  /** Said last: why the file that would be loaded is missing (the variant asked for is not there). */
+  note?: string;
 }
 
 const int = (n: number) => n.toLocaleString('en-US');
@@ -61,13 +63,28 @@ export function neuralFacts(dir: string, dtype: DtypeRequest | undefined): Model
   const estimated = layers && d ? 12 * layers * d * d + (vocabulary ?? 0) * d + (context ?? 0) * d : undefined;
   let rel: string | undefined;
   let bytes: number | undefined;
+  let note: string | undefined;
+  // The graph and the weights it keeps beside it.
+  const graphBytes = (rel: string) => {
+    const graph = path.join(dir, rel);
+    return fs.statSync(graph).size + graphExternalData(graph).reduce((sum, d) => sum + d.size, 0);
+  };
   try {
     rel = chooseFolderGraph(dir, dtype).path;
-    // The graph and the weights it keeps beside it.
-    const graph = path.join(dir, rel);
-    bytes = fs.statSync(graph).size + graphExternalData(graph).reduce((sum, d) => sum + d.size, 0);
+    bytes = graphBytes(rel);
   } catch {
     bytes = undefined;
+    // A folder without the variant lmPlayground.dtype names (drive16 L1: a downloaded int8 model under dtype fp32 showed no size, nor why).
+    if (dtype && dtype.setting !== 'auto') {
+      const has = folderVariants(dir).flatMap((v) => {
+        try {
+          return [`${v.dtype} ${formatBytes(graphBytes(v.path))}`];
+        } catch {
+          return [];
+        }
+      });
+      if (has.length > 0) note = `no ${dtype.setting} variant, which lmPlayground.dtype asks for (it has ${has.join(', ')})`;
+    }
   }
   const tok = readJsonCapped(path.join(dir, TOKENIZER_FILE));
   const model = tok?.model as Record<string, unknown> | undefined;
@@ -82,6 +99,7 @@ export function neuralFacts(dir: string, dtype: DtypeRequest | undefined): Model
     tokenizer,
     vocabulary,
     context,
+    ...(note ? { note } : {}),
   };
 }
 
@@ -181,5 +199,6 @@ export function describeFacts(f: ModelFacts): string {
   if (f.bytes !== undefined) parts.push(formatBytes(f.bytes));
   if (f.tokenizer || f.vocabulary) parts.push([f.tokenizer, f.vocabulary ? `${int(f.vocabulary)} tokens` : undefined].filter(Boolean).join(', '));
   if (f.context) parts.push(`context ${int(f.context)} tokens`);
+  if (f.note) parts.push(f.note);
   return parts.join(' · ');
 }

@@ -143,7 +143,16 @@ export async function completeInDocument(
   log.info(`completed ${completions.length} completion(s), ${tokens} tokens with ${model.info.name} in ${ms} ms (seed ${completions[0]?.seed})`);
   if (tokens > 0) models.reportSpeed((tokens * 1000) / Math.max(1, ms));
 
-  const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions);
+  const chosen =
+    completions.length === 1
+      ? completions[0]
+      : await pickCompletion(completions, (c) =>
+          insertableText(
+            model.tokenizer,
+            c.tokens.map((t) => t.id),
+            c.text,
+          ),
+        );
   if (!chosen) return;
   const text = fitCompletion(
     prompt,
@@ -262,20 +271,29 @@ function rankable(logProb: number): number {
   return Number.isNaN(logProb) ? -Infinity : logProb;
 }
 
-async function pickCompletion(completions: Completion[]): Promise<Completion | undefined> {
+/** `inserted`: what choosing a completion would insert (whole characters, no control characters), which its row shows. */
+async function pickCompletion(completions: Completion[], inserted: (c: Completion) => { text: string; removed: string[]; dropped: number }): Promise<Completion | undefined> {
   const items = completions
-    .map((c) => ({
-      // Line breaks stay visible in a one-line label.
-      label:
-        c.text
-          .replace(/\r?\n/g, ' ⏎ ')
-          .replace(/[ \t]+/g, ' ')
-          .trim() || '(empty)',
-      // A server that sends no log-probs: unknown, and ranked after those with one.
-      description: Number.isFinite(c.logProb) ? `log₂ p = ${logProbBits(c.logProb)}` : 'log p unknown (the server gave none)',
-      detail: `${c.tokens.length} tokens · finished: ${finishLabel(c)}`,
-      completion: c,
-    }))
+    .map((c) => {
+      const shown = inserted(c);
+      const left = shown.removed.length + shown.dropped;
+      return {
+        // Line breaks stay visible in a one-line label.
+        label:
+          shown.text
+            .replace(/\r?\n/g, ' ⏎ ')
+            .replace(/[ \t]+/g, ' ')
+            .trim() || '(empty)',
+        // In the detail line, which a long label cannot push out of sight. A server that sends no log-probs: unknown, and ranked after those with one.
+        detail: [
+          Number.isFinite(c.logProb) ? `log₂ p = ${logProbBits(c.logProb)}` : 'log p unknown (the server gave none)',
+          `${c.tokens.length} tokens`,
+          `finished: ${finishLabel(c)}`,
+          ...(left > 0 ? [`${plural(left, 'character')} left out (control or incomplete)`] : []),
+        ].join(' · '),
+        completion: c,
+      };
+    })
     .sort((a, b) => rankable(b.completion.logProb) - rankable(a.completion.logProb));
   const picked = await vscode.window.showQuickPick(items, {
     title: 'LM: choose a completion (most probable first)',

@@ -337,6 +337,30 @@ describe('lmp score on long texts and --prompt-file', function () {
     assert.match(lines[j.tokens], /^model\t/);
   });
 
+  it('--details shows a token holding part of a character as its bytes, as the hover does; JSON keeps its span (drive16 L3)', () => {
+    const file = path.join(dir, 'bytes.txt');
+    fs.writeFileSync(file, 'It’s a 🙂 day.\n');
+    for (const model of [path.join(ONNX_FIXTURES, 'tiny-llama'), 'gpt-classics']) {
+      const t = lmp('score', '--model', model, '--details', file);
+      assert.strictEqual(t.code, 0, t.stderr);
+      const j = lmp('score', '--model', model, '--details', '--json', file);
+      assert.strictEqual(j.code, 0, j.stderr);
+      const spans: { text: string }[] = JSON.parse(j.stdout).token_scores;
+      const shown = t.stdout
+        .trimEnd()
+        .split('\n')
+        .slice(0, spans.length)
+        .map((l) => JSON.parse(l.split('\t')[0]) as string);
+      // The emoji's four bytes at least go through byte tokens in both vocabularies.
+      const bytes = shown.filter((s) => /^(<0x[0-9A-F]{2}>)+$/.test(s));
+      assert.ok(bytes.length >= 2, `${model}: ${JSON.stringify(shown)}`);
+      assert.ok(!shown.includes(''), `${model}: no token shown as "": ${JSON.stringify(shown)}`);
+      // Every other token is shown as its span; the spans still add up to the text.
+      shown.forEach((s, i) => assert.ok(bytes.includes(s) || s === spans[i].text, `${model}: token ${i} ${JSON.stringify(s)} against ${JSON.stringify(spans[i].text)}`));
+      assert.ok(spans.map((s) => s.text).join('').includes('🙂'), model);
+    }
+  });
+
   it("reads the prompt from --prompt-file or standard input, beyond the command line's limit", () => {
     const prompt = 'the dog sat on the log\n'.repeat(8000) + 'the cat'; // 176 KB: more than one argument may hold
     const file = path.join(dir, 'prompt.txt');

@@ -31,6 +31,20 @@ describe('model descriptions for Select Model', () => {
     );
   });
 
+  it('say when the folder lacks the variant lmPlayground.dtype asks for, with the sizes of those it has (drive16 L1)', () => {
+    // As a download of the 8-bit variant alone: the embedded model's files without its fp32 graph.
+    const from = path.join(REPO, 'models', 'gpt-classics');
+    const dir = path.join(tmp, 'eight-bit-only');
+    fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', path.join('onnx', 'model_quantized.onnx')]) fs.copyFileSync(path.join(from, f), path.join(dir, f));
+    const size = fs.statSync(path.join(dir, 'onnx', 'model_quantized.onnx')).size;
+    const asked = describeFacts(modelFacts(dir, { setting: 'fp32' })!);
+    assert.match(asked, /^GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · byte-level BPE, 4,096 tokens · context 128 tokens · no fp32 variant, which lmPlayground\.dtype asks for \(it has \w+ [\d.]+ MiB\)$/);
+    assert.ok(asked.includes(`${(size / 2 ** 20).toFixed(1)} MiB)`), asked);
+    // auto runs the 8-bit graph: its size, no note.
+    assert.match(describeFacts(modelFacts(dir, { setting: 'auto' })!), /parameters · [\d.]+ MiB · byte-level BPE, 4,096 tokens · context 128 tokens$/);
+  });
+
   it('read the order of an ARPA file from its \\data\\ section', () => {
     const file = path.join(tmp, 'small.arpa');
     fs.writeFileSync(file, '\\data\\\nngram 1=5\nngram 2=7\n\n\\1-grams:\n');
