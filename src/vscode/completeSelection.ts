@@ -272,7 +272,10 @@ function rankable(logProb: number): number {
 }
 
 /** `inserted`: what choosing a completion would insert (whole characters, no control characters), which its row shows. */
-async function pickCompletion(completions: Completion[], inserted: (c: Completion) => { text: string; removed: string[]; dropped: number }): Promise<Completion | undefined> {
+async function pickCompletion(
+  completions: Completion[],
+  inserted: (c: Completion) => { text: string; removed: string[]; dropped: number },
+): Promise<Completion | undefined> {
   const items = completions
     .map((c) => {
       const shown = inserted(c);

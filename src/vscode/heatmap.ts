@@ -66,6 +66,14 @@ interface Job {
   byEdit?: boolean;
 }
 
+/** Stops the state's scoring, if one runs, as an edit does: what it scored keeps its colours. */
+function stopForEdit(s: DocState): void {
+  if (s.job) {
+    s.job.byEdit = true;
+    s.job.cancelled = true;
+  }
+}
+
 const RESCORE_DELAY_MS = 400;
 /** Not in the palette: the legend's command while a heat-map is stopped. */
 const CONTINUE_COMMAND = 'lmPlayground.heatmap.continueStopped';
@@ -139,10 +147,7 @@ export class TokenHeatmap implements vscode.Disposable {
       } else {
         if (s.timer) clearTimeout(s.timer);
         s.timer = undefined;
-        if (s.job) {
-          s.job.byEdit = true;
-          s.job.cancelled = true;
-        }
+        stopForEdit(s);
       }
     }
   }
@@ -351,10 +356,7 @@ export class TokenHeatmap implements vscode.Disposable {
       }
     if (s.stoppedAt !== undefined) s.stoppedAt = offsetAfterEdits(s.stoppedAt, e.contentChanges);
     // The scoring in progress stops, keeping what it scored; the rescoring goes on from there.
-    if (s.job) {
-      s.job.byEdit = true;
-      s.job.cancelled = true;
-    }
+    stopForEdit(s);
     this.rescoreLater(uri, RESCORE_DELAY_MS);
     this.progressed.fire(e.document);
   }
@@ -385,24 +387,11 @@ export class TokenHeatmap implements vscode.Disposable {
     const model = await this.models.get();
     if (this.states.get(uri) !== s) return;
     this.models.runsOn(document);
-    if (model.server) {
-      if (s.job) {
-        s.job.byEdit = true;
-        s.job.cancelled = true;
-      }
-      const title = this.rescoreTitle(s, model);
-      s.model = model;
-      await this.scoreOnServer(document, s, model.server, title);
-      return;
-    }
     const text = document.getText(new vscode.Range(document.positionAt(s.scopeStart), document.positionAt(s.scopeEnd)));
     if (looksBinary(text)) {
       // As the command refuses such a text, its rescoring waits (hostile15 L1); the colours so far
       // stay for an undo, after which the next rescoring finds them still right.
-      if (s.job) {
-        s.job.byEdit = true;
-        s.job.cancelled = true;
-      }
+      stopForEdit(s);
       if (!s.binarySaid)
         void vscode.window.showWarningMessage(
           `LM: ${vscode.workspace.asRelativePath(document.uri)} now looks like a binary file (it has many NUL characters): its heat-map is not scored further until the text is text again (undo the edit), or LM: Clear Token Probabilities removes it.`,
@@ -411,6 +400,13 @@ export class TokenHeatmap implements vscode.Disposable {
       return;
     }
     s.binarySaid = false;
+    if (model.server) {
+      stopForEdit(s);
+      const title = this.rescoreTitle(s, model);
+      s.model = model;
+      await this.scoreOnServer(document, s, model.server, title);
+      return;
+    }
     const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
     const before = this.contextBefore(document, s.scopeStart, model);
     const sameContext = before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
@@ -428,10 +424,7 @@ export class TokenHeatmap implements vscode.Disposable {
       ranks[i] = s.ranks[i + plan.shift];
       contexts[i] = s.contexts[i + plan.shift];
     }
-    if (s.job) {
-      s.job.byEdit = true;
-      s.job.cancelled = true;
-    }
+    stopForEdit(s);
     const title = this.rescoreTitle(s, model);
     Object.assign(s, { model, ...before, tokens, logProbs, ranks, contexts, job: undefined });
     this.updateLegend();

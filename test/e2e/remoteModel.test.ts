@@ -193,6 +193,25 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.runCommand('LM: Clear Token Probabilities');
   });
 
+  it('a heat-map on the server stops when an edit makes its text binary, and says so, as with a local model', async function () {
+    const name = 'binary-later.txt';
+    const file = path.join(session.workspace, name);
+    const text = fs.readFileSync(path.join(session.workspace, 'sentences.txt'), 'utf8');
+    fs.writeFileSync(file, text);
+    await wb.openFile(name);
+    await wb.runCommand('LM: Show Token Probabilities');
+    await wb.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 10, DECORATED, { timeout: 120_000 });
+    // NULs arriving as an edit (the file changed on disk): not sent to the server.
+    fs.writeFileSync(file, text + '\0'.repeat(64));
+    await wb
+      .notification(new RegExp(`${name.replace('.', '\\.')} now looks like a binary file \\(it has many NUL characters\\): its heat-map is not scored further`))
+      .waitFor({ timeout: 60_000 });
+    assert.ok((await wb.page.locator(DECORATED).count()) > 10, 'the colours stay');
+    await wb.screenshot('remote-heatmap-binary-by-edit');
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await wb.runCommand('Notifications: Clear All Notifications');
+  });
+
   it('a server stopped mid heat-map: the colours scored stay, the hover says why it has none, and Continue scores the rest once it is back', async function () {
     const sentences = fs.readFileSync(path.join(session.workspace, 'sentences.txt'), 'utf8');
     fs.writeFileSync(path.join(session.workspace, 'chapter.txt'), sentences.repeat(Math.ceil(30_000 / sentences.length)));

@@ -356,8 +356,16 @@ describe('lmp score on long texts and --prompt-file', function () {
       assert.ok(bytes.length >= 2, `${model}: ${JSON.stringify(shown)}`);
       assert.ok(!shown.includes(''), `${model}: no token shown as "": ${JSON.stringify(shown)}`);
       // Every other token is shown as its span; the spans still add up to the text.
-      shown.forEach((s, i) => assert.ok(bytes.includes(s) || s === spans[i].text, `${model}: token ${i} ${JSON.stringify(s)} against ${JSON.stringify(spans[i].text)}`));
-      assert.ok(spans.map((s) => s.text).join('').includes('🙂'), model);
+      shown.forEach((s, i) =>
+        assert.ok(bytes.includes(s) || s === spans[i].text, `${model}: token ${i} ${JSON.stringify(s)} against ${JSON.stringify(spans[i].text)}`),
+      );
+      assert.ok(
+        spans
+          .map((s) => s.text)
+          .join('')
+          .includes('🙂'),
+        model,
+      );
     }
   });
 

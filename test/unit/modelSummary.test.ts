@@ -39,7 +39,10 @@ describe('model descriptions for Select Model', () => {
     for (const f of ['config.json', 'tokenizer.json', path.join('onnx', 'model_quantized.onnx')]) fs.copyFileSync(path.join(from, f), path.join(dir, f));
     const size = fs.statSync(path.join(dir, 'onnx', 'model_quantized.onnx')).size;
     const asked = describeFacts(modelFacts(dir, { setting: 'fp32' })!);
-    assert.match(asked, /^GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · byte-level BPE, 4,096 tokens · context 128 tokens · no fp32 variant, which lmPlayground\.dtype asks for \(it has \w+ [\d.]+ MiB\)$/);
+    assert.match(
+      asked,
+      /^GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · byte-level BPE, 4,096 tokens · context 128 tokens · no fp32 variant, which lmPlayground\.dtype asks for \(it has \w+ [\d.]+ MiB\)$/,
+    );
     assert.ok(asked.includes(`${(size / 2 ** 20).toFixed(1)} MiB)`), asked);
     // auto runs the 8-bit graph: its size, no note.
     assert.match(describeFacts(modelFacts(dir, { setting: 'auto' })!), /parameters · [\d.]+ MiB · byte-level BPE, 4,096 tokens · context 128 tokens$/);
