@@ -8,6 +8,7 @@ import { CancelledError, LmError, type CancelSignal } from '../core/errors';
 import type { ServerModel } from '../core/remote/serverModel';
 import { serverHoverAt, serverHoverInWindow } from '../editor/serverScoring';
 import { escapeMarkdown } from '../editor/markdownText';
+import { openWhenSlow } from '../editor/lateProgress';
 import type { LanguageModel } from '../core/model';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
 import { hoverFactsAt, hoverInWindow, type ScoredSequence } from '../editor/hoverFacts';
@@ -25,6 +26,13 @@ export interface TokenProbability extends HoverFacts {
 }
 
 const CACHE_SIZE = 512;
+
+/**
+ * A hover still computing after this long says so in the status bar until it is answered or
+ * given up: the hover itself shows nothing meanwhile (drive16 L2: 13.8 s with nothing on screen
+ * for a cold hover deep in a chapter).
+ */
+const SLOW_HOVER_MS = 1000;
 
 export class TokenHoverProvider implements vscode.HoverProvider {
   private readonly cache = new Map<string, TokenProbability | null>();
@@ -61,7 +69,9 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (result === undefined) {
       try {
         this.models.runsOn(document);
-        result = await tokenProbabilityAt(model, document, offset, settings.topK, token, scored);
+        const pending = tokenProbabilityAt(model, document, offset, settings.topK, token, scored);
+        sayWhenSlow(pending, model.info.name, token);
+        result = await pending;
       } catch (e) {
         if (e instanceof CancelledError) return undefined;
         // A server that is down or refuses: the hover says why it has no numbers (VS Code drops a provider's errors).
@@ -95,6 +105,26 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, value);
   }
+}
+
+/** A spinner and a line in the status bar while a slow hover computes; gone once it is answered, fails or the hover is given up. */
+function sayWhenSlow(pending: Promise<unknown>, modelName: string, token: vscode.CancellationToken): void {
+  const over = Promise.race([
+    pending.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      if (token.isCancellationRequested) resolve();
+      token.onCancellationRequested(() => resolve());
+    }),
+  ]);
+  openWhenSlow(over, SLOW_HOVER_MS, () => {
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `LM: hover with ${modelName}, reading the text before it…` },
+      () => over,
+    );
+  });
 }
 
 /** Why a token cannot be replaced alone: it is part of a character drawn as one glyph (a ZWJ emoji, a letter with combining marks). */

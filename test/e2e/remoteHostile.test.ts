@@ -122,6 +122,18 @@ describe('A remote model on a hostile server, in code-server', function () {
     await wb.screenshot('hostile-slow-pending');
   });
 
+  it('a hover the server does not answer says so in the status bar after a second, until the hover is given up (drive16 L2)', async function () {
+    await wb.openFile('letter.txt');
+    await wb.hoverWord('fishermen');
+    const waiting = statusItem('LM: hover with slow, reading the text before it');
+    await waiting.waitFor({ timeout: 30_000 });
+    await wb.screenshot('hostile-slow-hover');
+    // Moved away: VS Code gives the hover up, and the line goes though the server never answered.
+    await wb.page.mouse.move(5, 5);
+    await wb.page.keyboard.press('Escape');
+    await waiting.waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
   it('Compare Models cancelled while the server holds its request shows the models scored before it, and names the one left out', async function () {
     // The active model (slow) comes last in the comparison, after the embedded ones, and never answers.
     await wb.openFile('letter.txt');
