@@ -580,6 +580,15 @@ export class TokenHeatmap implements vscode.Disposable {
    * with `resume`, keeps the tokens it has and scores the rest of the scope after them.
    */
   private async scoreOnServer(document: vscode.TextDocument, s: DocState, server: ServerModel, title: string, resume = false): Promise<boolean> {
+    try {
+      return await this.scoreOnServerRun(document, s, server, title, resume);
+    } finally {
+      // Done, stopped or failed: the status bar, which waits for a heat-map scoring its document, goes on (drive18 M2).
+      if (this.states.get(document.uri.toString()) === s) this.progressed.fire(document);
+    }
+  }
+
+  private async scoreOnServerRun(document: vscode.TextDocument, s: DocState, server: ServerModel, title: string, resume: boolean): Promise<boolean> {
     const job: Job = { cancelled: false };
     s.job = job;
     const uri = document.uri.toString();
@@ -627,6 +636,7 @@ export class TokenHeatmap implements vscode.Disposable {
                   contexts: new Int32Array(tokens.length),
                 });
                 this.paint(document);
+                this.progressed.fire(document);
               }
             },
           });

@@ -208,6 +208,16 @@ describe('A remote model: lmp serve in code-server', function () {
       .waitFor({ timeout: 60_000 });
     assert.ok((await wb.page.locator(DECORATED).count()) > 10, 'the colours stay');
     await wb.screenshot('remote-heatmap-binary-by-edit');
+    // Text again: scored on the server, and the status bar shows the text's number once that scoring is done.
+    fs.writeFileSync(file, text);
+    const rescoring = wb.notification(/token probabilities \(after an edit\) with gpt-classics/);
+    await rescoring.waitFor({ timeout: 60_000 });
+    await rescoring.waitFor({ state: 'detached', timeout: 120_000 });
+    await wb.page
+      .locator('.statusbar-item', { hasText: /\d\.\d\d bits\/char$/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await wb.screenshot('remote-heatmap-text-again');
     await wb.runCommand('LM: Clear Token Probabilities');
     await wb.runCommand('Notifications: Clear All Notifications');
   });
