@@ -57,9 +57,15 @@ export async function score(args: string[], out: Out): Promise<number> {
     }
   };
   const { tokenizer } = model;
-  /** As a hover shows it: a token holding part of a character (whose span is empty or the whole character) as its bytes, "<0xE2>". */
+  /**
+   * As a hover shows it: a token holding part of a character (whose span is empty or the whole
+   * character) as its bytes, "<0xE2>"; one with no text of the file (SentencePiece's space before
+   * a text's first word) as the token it is.
+   */
   const shownToken = (t: TokenScore): string =>
-    !model.server && tokenizer.tokenBytes && splitsCharacter(Array.from(tokenizer.tokenBytes(t.id))) ? displayTokenText(tokenizer, t.id) : t.text;
+    !model.server && (t.text === '' || (tokenizer.tokenBytes && splitsCharacter(Array.from(tokenizer.tokenBytes(t.id)))))
+      ? displayTokenText(tokenizer, t.id)
+      : t.text;
   let chars = 0;
   try {
     // With several files, offsets (start) are relative to each file; each starts a sequence.
