@@ -33,7 +33,7 @@ export interface ModelFacts {
   tokenizer?: string;
   vocabulary?: number;
   context?: number;
-  /** Said last: why the file that would be loaded is missing (the variant asked for is not there). */
+  /** Said first: why the file that would be loaded is missing (the variant asked for is not there). */
   note?: string;
 }
 
@@ -199,6 +199,7 @@ export function describeFacts(f: ModelFacts): string {
   if (f.bytes !== undefined) parts.push(formatBytes(f.bytes));
   if (f.tokenizer || f.vocabulary) parts.push([f.tokenizer, f.vocabulary ? `${int(f.vocabulary)} tokens` : undefined].filter(Boolean).join(', '));
   if (f.context) parts.push(`context ${int(f.context)} tokens`);
-  if (f.note) parts.push(f.note);
+  // First: a long row is cut at its end (drive18 L4: the note was out of sight).
+  if (f.note) parts.unshift(f.note);
   return parts.join(' · ');
 }

@@ -41,7 +41,7 @@ describe('model descriptions for Select Model', () => {
     const asked = describeFacts(modelFacts(dir, { setting: 'fp32' })!);
     assert.match(
       asked,
-      /^GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · byte-level BPE, 4,096 tokens · context 128 tokens · no fp32 variant, which lmPlayground\.dtype asks for \(it has \w+ [\d.]+ MiB\)$/,
+      /^no fp32 variant, which lmPlayground\.dtype asks for \(it has \w+ [\d.]+ MiB\) · GPT-2 transformer, 4 layers, d = 256 · 4\.2 M parameters · byte-level BPE, 4,096 tokens · context 128 tokens$/,
     );
     assert.ok(asked.includes(`${(size / 2 ** 20).toFixed(1)} MiB)`), asked);
     // auto runs the 8-bit graph: its size, no note.
