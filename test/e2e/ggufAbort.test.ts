@@ -80,6 +80,10 @@ describe('llama.cpp aborting in the editor (code-server)', function () {
     await wb.focusEditor();
     await wb.page.keyboard.press('Control+End');
     await wb.page.keyboard.type('\nA line not saved yet.');
+    // Read once the editor has drawn the last key (CI read it a character short once).
+    await wb.page.waitForFunction(() =>
+      (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ').includes('A line not saved yet.'),
+    );
     const before = await wb.editorText();
     // The status bar's scoring may have aborted it already, and the next request restarts it: wait for one that runs.
     await waitUntil(() => engineProcesses(extensionsDir).length > 0, 60_000);
