@@ -3,13 +3,13 @@
  * folder as a root would let the page fetch everything beside the model (for an n-gram file, e.g.
  * all of ~/Downloads). Instead the pages' roots are the extension's own folders, and the extension
  * reads the exact files that the model's backend lists for a webview (`webviewFiles`) and posts
- * their bytes. No vscode import: unit-tested.
+ * their bytes, a piece at a time as the page asks. No vscode import: unit-tested.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ModelFileBytes } from '../core/engine/protocol';
 import { LmError } from '../core/errors';
 import type { ModelLocation, ModelBackend, OpenOptions, WebviewFiles } from '../node/backends/backend';
+import type { RelayToPage } from '../webview/relayMessages';
 
 /** The files of one model that a page may ask for, by role, and the runtime the page adds to its load. */
 export interface PageModelFiles extends WebviewFiles {
@@ -76,9 +76,18 @@ export async function readModelFileForPage(
   }
 }
 
-/** Every file of `model`, read for a page's load. */
-export async function readModelFilesForPage(model: PageModelFiles): Promise<Record<string, ModelFileBytes>> {
-  const roles = Object.keys(model.files);
-  const buffers = await Promise.all(roles.map(async (role) => (await readModelFileForPage(model, role)).bytes));
-  return Object.fromEntries(roles.map((role, i) => [role, { name: model.files[role].name, bytes: buffers[i] }]));
+/** The names of `model`'s files by role, which a relay page's `load` asks for piece by piece (`answerFileRead`). */
+export function fileNamesForPage(model: PageModelFiles): Record<string, string> {
+  return Object.fromEntries(Object.entries(model.files).map(([role, f]) => [role, f.name]));
+}
+
+/** The answer to a relay page's request for a piece of one of `model`'s files: at most PAGE_FILE_PIECE_BYTES, or why not. */
+export async function answerFileRead(model: PageModelFiles, m: { read: number; role: unknown; offset: unknown }): Promise<RelayToPage> {
+  try {
+    if (typeof m.role !== 'string' || typeof m.offset !== 'number') throw new LmError('the page asked for a piece of a file without its role or offset');
+    const piece = await readModelFileForPage(model, m.role, m.offset, PAGE_FILE_PIECE_BYTES);
+    return { type: 'filePiece', read: m.read, bytes: piece.bytes, size: piece.size };
+  } catch (e) {
+    return { type: 'filePiece', read: m.read, error: e instanceof Error ? e.message : String(e) };
+  }
 }

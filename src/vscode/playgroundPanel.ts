@@ -292,6 +292,7 @@ class PlaygroundPanel {
         return;
       case 'response':
       case 'fatal':
+      case 'readFile':
         return; // engine relay traffic, read by the model's connection
     }
   }

@@ -11,7 +11,7 @@ import type { ModelBackend, ModelLocation, OpenOptions } from '../node/backends/
 import type { OrtBinaryUrls } from '../webview/ortBinaries';
 import type { RelayFromPage, RelayToPage } from '../webview/relayMessages';
 import { RelayConnection } from './relayConnection';
-import { modelFilesForPage, pageResourceRoots, readModelFilesForPage } from './pageModelFiles';
+import { answerFileRead, fileNamesForPage, modelFilesForPage, pageResourceRoots, type PageModelFiles } from './pageModelFiles';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
 /** The folders an engine webview loads its worker and onnxruntime-web binaries from; never a model's (its files are posted). */
@@ -63,8 +63,14 @@ export async function connectWebviewEngine(
   const post = (m: RelayToPage) => void w.postMessage(m);
   const relay = new RelayConnection(post);
   const { connection } = relay;
+  // The model's files, which the page asks for piece by piece during the load (set once they are known).
+  let files: PageModelFiles | undefined;
   const subscriptions = [
-    w.onDidReceiveMessage((m: RelayFromPage) => relay.receive(m)),
+    w.onDidReceiveMessage(async (m: RelayFromPage) => {
+      if (m.type !== 'readFile') return relay.receive(m);
+      if (files) post(await answerFileRead(files, m));
+      else post({ type: 'filePiece', read: m.read, error: 'the extension is not loading a model into this page' });
+    }),
     host.onDidDispose(() => relay.close('the webview that ran the model was closed')),
   ];
   const release = () => {
@@ -76,14 +82,16 @@ export async function connectWebviewEngine(
     const tokenizer = await backend.hostTokenizer(model, options);
     // The graph is chosen for where the page computes: on its GPU, or on WASM.
     const webgpu = await host.ready;
-    const files = modelFilesForPage(model, { ...options, webview: { runtime: webgpu ? 'webgpu' : 'wasm', float16: host.float16 } });
-    // The load carries the files' bytes: the page has no resource root in the model's folder.
-    const bytes = await readModelFilesForPage(files);
-    const loaded = await connection.request({
-      op: 'load',
-      // The files are those of the graph the options chose (webviewFiles).
-      spec: { backend: backend.id, name, source: { files: bytes }, device, runtime: files.runtime },
-    });
+    const chosen = modelFilesForPage(model, { ...options, webview: { runtime: webgpu ? 'webgpu' : 'wasm', float16: host.float16 } });
+    // The page has no resource root in the model's folder: it asks for the files' bytes, the
+    // files of the graph the options chose (webviewFiles), during the load and no longer.
+    files = chosen;
+    const loaded = await connection
+      .request({
+        op: 'load',
+        spec: { backend: backend.id, name, source: { fromExtension: fileNamesForPage(chosen) }, device, runtime: chosen.runtime },
+      })
+      .finally(() => (files = undefined));
     if (host.refute && loaded.model.device !== 'webgpu') {
       // The claim is checked by the load itself: without WebGPU the native runtime is the better place.
       void connection.request({ op: 'dispose' }).catch(() => undefined);

@@ -20,5 +20,5 @@ const relay = startEngineRelay(
 );
 relay.catch((e) => vscode.postMessage({ type: 'fatal', error: (e as Error).message }));
 window.addEventListener('message', async (e: MessageEvent<RelayToPage>) => {
-  if (e.data?.type === 'request') await (await relay).handle(e.data.request);
+  if (e.data?.type === 'request' || e.data?.type === 'filePiece') await (await relay).receive(e.data);
 });

@@ -1,18 +1,21 @@
 /**
  * The engine protocol relayed between the extension and a Web Worker in a webview page: the
  * extension's requests come in as messages, the worker's responses go back (relayMessages.ts). A
- * `load` carries the model files' bytes (the page has no resource root in the model's folder); for
+ * `load` names the model's files, which the page asks the extension for piece by piece and hands to
+ * the worker as bytes (the page has no resource root in the model's folder); for
  * a model that runs on onnxruntime-web the page adds the .wasm binary it fetched, which the worker
  * cannot load itself. Used by the LM Engine panel and by the playground, which both can host the
  * extension's model on the window's GPU.
  */
-import type { EngineRequest, EngineResponse } from '../core/engine/protocol';
+import type { EngineRequest, EngineResponse, LoadSpec } from '../core/engine/protocol';
 import { OrtBinaryCache, hasWebGpuAdapter, webGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
 import { completeLoad, startEngineWorker } from './engineWorkerStart';
-import { toRelay, type RelayFromPage } from './relayMessages';
+import { PieceRequests, receiveModelFiles } from './filePieces';
+import { toRelay, type RelayFromPage, type RelayToPage } from './relayMessages';
 
 export interface EngineRelay {
-  handle(request: EngineRequest): Promise<void>;
+  /** A message of the extension: a request (a load's files are asked for first), or a piece of a file. */
+  receive(m: RelayToPage): Promise<void>;
 }
 
 /** Starts the worker; `post` sends to the extension; `onStatus` describes what the engine does. */
@@ -45,23 +48,39 @@ export async function startEngineRelay(
     webgpu ? `ready (WebGPU: ${adapter.name})` : adapter.present ? `ready (software WebGPU adapter, ${adapter.name})` : 'ready (no WebGPU adapter: WASM)',
   );
   post({ type: 'ready', webgpu, adapter });
+  const pieces = new PieceRequests();
+  /** The load with its files' bytes, asked for piece by piece, the megabytes received said as they come. */
+  const withFiles = async (spec: LoadSpec): Promise<LoadSpec> => {
+    if (!('fromExtension' in spec.source)) return spec;
+    let received = 0;
+    const files = await receiveModelFiles(
+      spec.source.fromExtension,
+      (role, offset) => pieces.ask((read) => post({ type: 'readFile', read, role, offset })),
+      (bytes) => {
+        received += bytes;
+        onStatus(`loading the model… ${(received / 2 ** 20).toFixed(0)} MiB received`);
+      },
+    );
+    return { ...spec, source: { files } };
+  };
+  const handle = async (req: EngineRequest): Promise<void> => {
+    if (stopped) {
+      if (req.op !== 'cancel') post({ type: 'response', response: { id: req.id, ok: false, error: `the engine stopped (${stopped})`, reason: 'error' } });
+      return;
+    }
+    if (req.op !== 'load') {
+      worker.postMessage(req);
+      return;
+    }
+    try {
+      onStatus('loading the model…');
+      const { spec, transfer } = await completeLoad(await withFiles(req.spec), binaries);
+      worker.postMessage({ ...req, spec }, transfer);
+    } catch (err) {
+      post({ type: 'response', response: { id: req.id, ok: false, error: (err as Error).message, reason: 'format' } });
+    }
+  };
   return {
-    async handle(req: EngineRequest): Promise<void> {
-      if (stopped) {
-        if (req.op !== 'cancel') post({ type: 'response', response: { id: req.id, ok: false, error: `the engine stopped (${stopped})`, reason: 'error' } });
-        return;
-      }
-      if (req.op !== 'load') {
-        worker.postMessage(req);
-        return;
-      }
-      try {
-        onStatus('loading the model…');
-        const { spec, transfer } = await completeLoad(req.spec, binaries);
-        worker.postMessage({ ...req, spec }, transfer);
-      } catch (err) {
-        post({ type: 'response', response: { id: req.id, ok: false, error: (err as Error).message, reason: 'format' } });
-      }
-    },
+    receive: async (m) => (m.type === 'filePiece' ? pieces.answer(m.read, m) : handle(m.request)),
   };
 }

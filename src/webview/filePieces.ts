@@ -3,6 +3,7 @@
  * holds one piece at a time, not the whole file: drive16 H1), put together in one buffer. No DOM,
  * no vscode: unit-tested.
  */
+import type { ModelFileBytes } from '../core/engine/protocol';
 
 /** A piece from `offset` on, and the whole file's size. */
 export type ReadPiece = (offset: number) => Promise<{ bytes: ArrayBuffer; size: number }>;
@@ -24,4 +25,51 @@ export async function readInPieces(readPiece: ReadPiece, name: string, received?
     received?.(piece.bytes.byteLength);
   }
   return whole.buffer;
+}
+
+/** An answer of the extension to a request for a piece: its bytes and the file's size, or why not. */
+export interface PieceAnswer {
+  bytes?: ArrayBuffer;
+  size?: number;
+  error?: string;
+}
+
+/** Requests for pieces sent to the extension and not yet answered, by the number each carries. */
+export class PieceRequests {
+  private readonly pending = new Map<number, { resolve: (piece: { bytes: ArrayBuffer; size: number }) => void; reject: (e: Error) => void }>();
+  private next = 1;
+
+  /** Sends a request under a new number (`send`) and resolves with the piece its answer carries. */
+  ask(send: (read: number) => void): Promise<{ bytes: ArrayBuffer; size: number }> {
+    const read = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(read, { resolve, reject });
+      send(read);
+    });
+  }
+
+  /** The answer to request `read`; one nobody waits for is dropped. */
+  answer(read: number, answer: PieceAnswer): void {
+    const waiting = this.pending.get(read);
+    this.pending.delete(read);
+    if (!waiting) return;
+    if (answer.bytes instanceof ArrayBuffer && typeof answer.size === 'number') waiting.resolve({ bytes: answer.bytes, size: answer.size });
+    else waiting.reject(new Error(answer.error ?? 'the extension sent no bytes'));
+  }
+}
+
+/**
+ * The files `names` (role → its name in messages) of a model, each read in pieces with
+ * `readPiece(role, offset)`, one file after another; `received` is told every piece's bytes.
+ */
+export async function receiveModelFiles(
+  names: Record<string, string>,
+  readPiece: (role: string, offset: number) => Promise<{ bytes: ArrayBuffer; size: number }>,
+  received?: (bytes: number) => void,
+): Promise<Record<string, ModelFileBytes>> {
+  const files: Record<string, ModelFileBytes> = {};
+  for (const [role, name] of Object.entries(names)) {
+    files[role] = { name, bytes: await readInPieces((offset) => readPiece(role, offset), `the model's ${name} file`, received) };
+  }
+  return files;
 }

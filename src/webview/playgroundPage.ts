@@ -32,7 +32,7 @@ import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
 import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage, UnavailablePlaygroundModel } from './playgroundMessages';
-import { readInPieces } from './filePieces';
+import { PieceRequests, readInPieces } from './filePieces';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { fromRelay } from './relayMessages';
@@ -283,15 +283,9 @@ async function engine(): Promise<EngineConnection> {
 }
 
 /** Model files come from the extension as bytes: the page has no resource root in a model's folder. */
-const fileRequests = new Map<number, { resolve: (piece: { bytes: ArrayBuffer; size: number }) => void; reject: (e: Error) => void }>();
-let nextFileRequest = 1;
-function readModelFilePiece(spec: string, name: string, offset: number): Promise<{ bytes: ArrayBuffer; size: number }> {
-  const id = nextFileRequest++;
-  return new Promise((resolve, reject) => {
-    fileRequests.set(id, { resolve, reject });
-    vscode.postMessage({ type: 'readModelFile', id, spec, name, offset });
-  });
-}
+const fileRequests = new PieceRequests();
+const readModelFilePiece = (spec: string, name: string, offset: number) =>
+  fileRequests.ask((id) => vscode.postMessage({ type: 'readModelFile', id, spec, name, offset }));
 /** A model file, asked for piece by piece (the extension holds one piece at a time), into one buffer. */
 const readModelFile = (spec: string, name: string, received?: (bytes: number) => void): Promise<ArrayBuffer> =>
   readInPieces((offset) => readModelFilePiece(spec, name, offset), `the model's ${name} file`, received);
@@ -1012,19 +1006,14 @@ window.addEventListener('message', (e: MessageEvent<ToPlaygroundPage>) => {
     persist();
   } else if (m?.type === 'error') message(m.message);
   else if (m?.type === 'models') setModels(m.models, m.unavailable, m.defaultModel);
-  else if (m?.type === 'request')
+  else if (m?.type === 'request' || m?.type === 'filePiece')
     void hostRelay().then(
-      (r) => r.handle(m.request),
+      (r) => r.receive(m),
       // An engine that could not start answers nothing: the extension must hear why.
       (err: Error) => vscode.postMessage({ type: 'fatal', error: err.message }),
     );
   else if (m?.type === 'hostEngine') hostConnection?.receive(fromRelay(m.response));
-  else if (m?.type === 'modelFile') {
-    const pending = fileRequests.get(m.id);
-    fileRequests.delete(m.id);
-    if (m.bytes && m.size !== undefined) pending?.resolve({ bytes: m.bytes, size: m.size });
-    else pending?.reject(new Error(m.error ?? 'the extension sent no bytes'));
-  }
+  else if (m?.type === 'modelFile') fileRequests.answer(m.id, m);
 });
 
 // The extension may run its own neural model here, on this window's GPU, in a second worker.

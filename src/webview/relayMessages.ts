@@ -6,6 +6,7 @@
  * as plain arrays (`toRelay`, `fromRelay`). Pure: used by the page and the extension host.
  */
 import type { EngineOp, EngineRequest, EngineResponse, EngineResult, OpResult } from '../core/engine/protocol';
+import type { PieceAnswer } from './filePieces';
 import type { AdapterReport } from './gpuAdapter';
 
 /** A result with its typed arrays as plain arrays. */
@@ -14,12 +15,19 @@ type Plain<R> = { [F in keyof R]: R[F] extends Float64Array | Int32Array ? numbe
 export type RelayedResponse =
   { [K in EngineOp]: { id: number; ok: true; op: K; result: Plain<OpResult<K>> } }[EngineOp] | Exclude<EngineResponse, EngineResult>;
 
-/** From the extension to the page: an engine request (a `load` carries the model files' bytes). */
-export type RelayToPage = { type: 'request'; request: EngineRequest };
+/**
+ * From the extension to the page: an engine request (a `load` names the model's files, which the
+ * page asks for piece by piece: the extension host then holds one piece at a time, not a whole
+ * graph, drive16 H1), or the answer to a `readFile`.
+ */
+export type RelayToPage = { type: 'request'; request: EngineRequest } | ({ type: 'filePiece'; read: number } & PieceAnswer);
 
-/** From the page to the extension: ready (with its WebGPU adapter), a response, or a failure of its worker. */
+/** From the page to the extension: ready (with its WebGPU adapter), a response, a failure of its worker, or a piece of a model file it loads. */
 export type RelayFromPage =
-  { type: 'ready'; webgpu: boolean; adapter: AdapterReport } | { type: 'response'; response: RelayedResponse } | { type: 'fatal'; error: string };
+  | { type: 'ready'; webgpu: boolean; adapter: AdapterReport }
+  | { type: 'response'; response: RelayedResponse }
+  | { type: 'fatal'; error: string }
+  | { type: 'readFile'; read: number; role: string; offset: number };
 
 /** The typed-array fields of results, and their types. */
 const TYPED_FIELDS: Record<string, { from(values: number[]): Float64Array | Int32Array }> = { logProbs: Float64Array, ranks: Int32Array };

@@ -105,4 +105,47 @@ describe('The LM Playground without WebGPU (code-server, no GPU)', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("the LM Engine panel (lmPlayground.device webgpu) asks for a 100 MiB data file in pieces; Complete Selection writes the CLI's greedy text", async function () {
+    const { wb, workspace } = session;
+    const { dir, model } = tinyLlamaWithData('tiny-llama-panel', 100 * 2 ** 20);
+    try {
+      await wb.runCommand('Notifications: Clear All Notifications');
+      fs.writeFileSync(
+        path.join(workspace, '.vscode', 'settings.json'),
+        JSON.stringify({
+          'lmPlayground.model': model,
+          'lmPlayground.device': 'webgpu',
+          'lmPlayground.generation.temperature': 0,
+          'lmPlayground.generation.maxTokens': 6,
+        }),
+      );
+      // No adapter in this window: the panel's worker runs it on WASM.
+      await wb.notification(/now using tiny-llama-panel on wasm/).waitFor({ timeout: 180_000 });
+      const tab = wb.page.locator('.tabs-container .tab', { hasText: 'LM Engine: tiny-llama-panel' }).first();
+      await tab.waitFor();
+      await wb.openFile('mouse.txt');
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+Home');
+      await wb.page.keyboard.press('Shift+End');
+      await wb.runCommand('LM: Complete Selection');
+      const prompt = 'the mouse ate the';
+      const expected = JSON.parse(
+        cli('generate', '--model', TINY_LLAMA, '--dtype', 'fp32', '--device', 'wasm', '--prompt', prompt, '--temperature', '0', '--max-tokens', '6', '--json'),
+      ).completions[0].text;
+      await wb.page.waitForFunction(
+        (n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').trimEnd().length >= n,
+        (prompt + expected).trimEnd().length,
+        { timeout: 120_000 },
+      );
+      assert.strictEqual((await wb.editorText()).trimEnd(), (prompt + expected).trimEnd());
+      await tab.click();
+      const frame = await wb.webviewFrame('#status');
+      await frame.locator('#status', { hasText: 'tiny-llama-panel on wasm' }).waitFor();
+      await wb.screenshot('engine-panel-model-in-pieces');
+    } finally {
+      fs.rmSync(path.join(workspace, '.vscode', 'settings.json'), { force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { readInPieces } from '../../src/webview/filePieces';
+import { PieceRequests, readInPieces } from '../../src/webview/filePieces';
 
 /** A reader of `file` in pieces of at most `piece` bytes, as the playground's extension side answers. */
 function reader(file: Uint8Array, piece: number, asked: number[] = []) {
@@ -50,5 +50,27 @@ describe("a model file sent to a page in pieces (the playground's readModelFile)
     await assert.rejects(readInPieces(stalls, 'f'), /f changed while it was read/);
     const overruns = async (offset: number) => ({ bytes: new Uint8Array(offset === 0 ? 60 : 60).buffer, size: 100 });
     await assert.rejects(readInPieces(overruns, 'f'), /f changed while it was read/);
+  });
+
+  it('answers reach the request they answer, in whatever order they come; an answer without bytes fails its request with the reason', async () => {
+    const pieces = new PieceRequests();
+    const sent: number[] = [];
+    const a = pieces.ask((read) => sent.push(read));
+    const b = pieces.ask((read) => sent.push(read));
+    const c = pieces.ask((read) => sent.push(read));
+    assert.strictEqual(new Set(sent).size, 3);
+    pieces.answer(sent[1], { bytes: new Uint8Array([2]).buffer, size: 9 });
+    pieces.answer(sent[0], { bytes: new Uint8Array([1, 1]).buffer, size: 9 });
+    pieces.answer(sent[2], { error: 'cannot read model file x: gone' });
+    // Answered twice, or never asked: dropped.
+    pieces.answer(sent[1], { bytes: new Uint8Array([5]).buffer, size: 9 });
+    pieces.answer(12345, { bytes: new Uint8Array([5]).buffer, size: 9 });
+    assert.deepStrictEqual(new Uint8Array((await b).bytes), new Uint8Array([2]));
+    assert.deepStrictEqual(new Uint8Array((await a).bytes), new Uint8Array([1, 1]));
+    await assert.rejects(c, /cannot read model file x: gone/);
+    await assert.rejects(
+      pieces.ask((read) => pieces.answer(read, {})),
+      /the extension sent no bytes/,
+    );
   });
 });

@@ -54,9 +54,11 @@ export interface LoadSpec {
   name: string;
   /**
    * Where the model is: a file or folder of this machine (a Node worker reads it), or its files'
-   * bytes by role (a browser worker, which cannot read the disk; the roles are the backend's).
+   * bytes by role (a browser worker, which cannot read the disk; the roles are the backend's), or
+   * the names of its files by role, which a webview page's relay asks the extension for in pieces
+   * and hands to its worker as bytes (webview/engineRelay.ts; a worker refuses it).
    */
-  source: { path: string } | { files: Record<string, ModelFileBytes> };
+  source: { path: string } | { files: Record<string, ModelFileBytes> } | { fromExtension: Record<string, string> };
   /** Where to run it (a backend without a choice of device ignores it). */
   device: EngineDevice;
   /** The precision variant of the graph to run (lmPlayground.dtype; a browser worker is sent the chosen graph's files). */

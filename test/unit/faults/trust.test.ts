@@ -14,7 +14,16 @@ import { LmError } from '../../../src/core/errors';
 import { MAX_MODEL_BYTES, MAX_ONNX_GRAPH_BYTES } from '../../../src/core/modelLimits';
 import { MAX_CONFIG_JSON_BYTES, MAX_TOKENIZER_JSON_BYTES } from '../../../src/node/neuralLoader';
 import { openOptions, recognizeModel } from '../../../src/node/modelLoader';
-import { modelFilesForPage, pageResourceRoots, readModelFileForPage, type PageModelFiles } from '../../../src/vscode/pageModelFiles';
+import {
+  answerFileRead,
+  fileNamesForPage,
+  modelFilesForPage,
+  PAGE_FILE_PIECE_BYTES,
+  pageResourceRoots,
+  readModelFileForPage,
+  type PageModelFiles,
+} from '../../../src/vscode/pageModelFiles';
+import { PieceRequests, receiveModelFiles } from '../../../src/webview/filePieces';
 import { WebviewHosts } from '../../../src/vscode/webviewHosts';
 import type { DtypeRequest } from '../../../src/core/neural/onnxVariants';
 import { ONNX_FIXTURES, REPO } from '../helpers';
@@ -160,6 +169,58 @@ describe('webview pages: resource roots and model files', () => {
     assert.deepStrictEqual(await readModelFileForPage(model, 'data', whole.length, piece), { bytes: new ArrayBuffer(0), size: whole.length });
     for (const bad of [whole.length + 1, -1, 1.5, Number.NaN])
       await assert.rejects(readModelFileForPage(model, 'data', bad, piece), (e: Error) => e instanceof LmError && /outside its/.test(e.message), String(bad));
+  });
+  it("a relay page's load: the page asks for each file piece by piece, at most 64 MiB a message, and puts them together; nothing else is read", async () => {
+    // 100 MiB and some: two full pieces' worth and a short one; marks at the ends and at a piece's edge.
+    const data = path.join(dir, 'model.onnx_data');
+    const size = 100 * 2 ** 20 + 5;
+    fs.writeFileSync(data, '');
+    fs.truncateSync(data, size);
+    const fd = fs.openSync(data, 'r+');
+    for (const [at, byte] of [
+      [0, 1],
+      [PAGE_FILE_PIECE_BYTES - 1, 2],
+      [PAGE_FILE_PIECE_BYTES, 3],
+      [size - 1, 4],
+    ])
+      fs.writeSync(fd, Buffer.from([byte]), 0, 1, at);
+    fs.closeSync(fd);
+    const graph = path.join(ONNX_FIXTURES, 'tiny-llama', 'onnx', 'model.onnx');
+    const model: PageModelFiles = {
+      backend: 'onnx',
+      files: {
+        onnx: { path: graph, name: 'onnx/model.onnx', maxBytes: MAX_ONNX_GRAPH_BYTES },
+        data: { path: data, name: 'onnx/model.onnx_data', maxBytes: MAX_ONNX_GRAPH_BYTES },
+      },
+    };
+    assert.deepStrictEqual(fileNamesForPage(model), { onnx: 'onnx/model.onnx', data: 'onnx/model.onnx_data' });
+    // The page's side (engineRelay.ts) against the extension's (webviewEngineHost.ts), messages passed by hand.
+    const pieces = new PieceRequests();
+    const sizes: number[] = [];
+    const readPiece = (role: string, offset: number) =>
+      pieces.ask(
+        (read) =>
+          void answerFileRead(model, { read, role, offset }).then((answer) => {
+            assert.strictEqual(answer.type, 'filePiece');
+            if (answer.type === 'filePiece') {
+              sizes.push(answer.bytes?.byteLength ?? -1);
+              pieces.answer(answer.read, answer);
+            }
+          }),
+      );
+    let received = 0;
+    const files = await receiveModelFiles(fileNamesForPage(model), readPiece, (n) => (received += n));
+    assert.ok(Buffer.from(files.onnx.bytes).equals(fs.readFileSync(graph)));
+    assert.strictEqual(files.data.name, 'onnx/model.onnx_data');
+    assert.ok(Buffer.from(files.data.bytes).equals(fs.readFileSync(data)));
+    assert.strictEqual(received, size + fs.statSync(graph).size);
+    assert.deepStrictEqual(sizes.slice(1), [PAGE_FILE_PIECE_BYTES, size - PAGE_FILE_PIECE_BYTES]);
+    // A role the model does not have, or a request without its fields, is answered with why, and the page's load fails with it.
+    await assert.rejects(receiveModelFiles({ secret: '../../secret.txt' }, readPiece), /not a file of this model/);
+    const odd = await answerFileRead(model, { read: 7, role: 'data', offset: '0' });
+    assert.deepStrictEqual(odd, { type: 'filePiece', read: 7, error: 'the page asked for a piece of a file without its role or offset' });
+    const past = await answerFileRead(model, { read: 8, role: 'data', offset: size + 1 });
+    assert.ok(past.type === 'filePiece' && /outside its/.test(past.error ?? ''), JSON.stringify(past));
   });
 });
 
