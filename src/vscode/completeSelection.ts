@@ -19,6 +19,9 @@ import type { ModelService } from './modelService';
 import { contextChars, generationSettings } from './settings';
 import { documentLooksBinary, documentWindow, looksBinary } from './textWindow';
 
+/** What inserting a completion puts into the document, and what it leaves out. */
+type Insertable = ReturnType<typeof insertableText>;
+
 export async function completeSelection(models: ModelService, log: vscode.LogOutputChannel): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
@@ -129,7 +132,7 @@ export async function completeInDocument(
   try {
     completions = await running;
   } catch (e) {
-    const textOf = (ids: number[]) => fitCompletion(prompt, whole(ids, model.tokenizer.decode(ids, prompt.length > 0)), after);
+    const textOf = (ids: number[]) => fitCompletion(prompt, whole(insertableText(model.tokenizer, ids, model.tokenizer.decode(ids, prompt.length > 0))), after);
     if (e instanceof CancelledError) return offerPartial(partial, textOf, insert);
     // Cut off (a server that stopped mid-stream): what arrived is offered, said to be incomplete.
     if (e instanceof LmError && partial.some((ids) => ids?.length > 0)) {
@@ -143,25 +146,24 @@ export async function completeInDocument(
   log.info(`completed ${completions.length} completion(s), ${tokens} tokens with ${model.info.name} in ${ms} ms (seed ${completions[0]?.seed})`);
   if (tokens > 0) models.reportSpeed((tokens * 1000) / Math.max(1, ms));
 
-  const chosen =
-    completions.length === 1
-      ? completions[0]
-      : await pickCompletion(completions, (c) =>
-          insertableText(
-            model.tokenizer,
-            c.tokens.map((t) => t.id),
-            c.text,
-          ),
-        );
+  // What each completion would insert, worked out once: for its row in the quick pick, then for the one chosen.
+  const insertable = new Map<Completion, Insertable>();
+  const insertableOf = (c: Completion): Insertable => {
+    let found = insertable.get(c);
+    if (!found)
+      insertable.set(
+        c,
+        (found = insertableText(
+          model.tokenizer,
+          c.tokens.map((t) => t.id),
+          c.text,
+        )),
+      );
+    return found;
+  };
+  const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions, insertableOf);
   if (!chosen) return;
-  const text = fitCompletion(
-    prompt,
-    whole(
-      chosen.tokens.map((t) => t.id),
-      chosen.text,
-    ),
-    after,
-  );
+  const text = fitCompletion(prompt, whole(insertableOf(chosen)), after);
   if (text.trim().length === 0) {
     void vscode.window.showInformationMessage(
       `LM: the model produced no text (finished: ${finishLabel(chosen)})${replaced ? `; ${JSON.stringify(replaced)} is put in alone` : ''}.`,
@@ -175,8 +177,7 @@ export async function completeInDocument(
    * out, and the log says so; control characters too (editor/completionControls.ts), and a notice
    * after the insertion names them.
    */
-  function whole(ids: readonly number[], decoded: string): string {
-    const c = insertableText(model.tokenizer, ids, decoded);
+  function whole(c: Insertable): string {
     if (c.dropped > 0)
       log.warn(
         `Complete Selection: ${c.dropped} incomplete character(s) left out of the completion (byte tokens whose UTF-8 sequence did not complete; decoded as U+FFFD)`,

@@ -109,6 +109,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
 
 /** A spinner and a line in the status bar while a slow hover computes; gone once it is answered, fails or the hover is given up. */
 function sayWhenSlow(pending: Promise<unknown>, modelName: string, token: vscode.CancellationToken): void {
+  let cancelled: vscode.Disposable | undefined;
   const over = Promise.race([
     pending.then(
       () => undefined,
@@ -116,9 +117,9 @@ function sayWhenSlow(pending: Promise<unknown>, modelName: string, token: vscode
     ),
     new Promise<void>((resolve) => {
       if (token.isCancellationRequested) resolve();
-      token.onCancellationRequested(() => resolve());
+      cancelled = token.onCancellationRequested(() => resolve());
     }),
-  ]);
+  ]).finally(() => cancelled?.dispose());
   openWhenSlow(over, SLOW_HOVER_MS, () => {
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `LM: hover with ${modelName}, reading the text before it…` },

@@ -110,12 +110,6 @@ export const MAX_CACHE_BYTES = 512 * 2 ** 20;
 export const PREFILL_CHUNK = 512;
 
 /**
- * Fewer logits than this in a pass's scored rows are summed in JavaScript even where the runtime
- * could (`logSumExpOnRuntime`): a run of the runtime costs more than the loop over so few.
- */
-const RUNTIME_SUM_MIN_LOGITS = 2 ** 15;
-
-/**
  * Tokens a warm-up (`warmContext`) runs at once: a request that arrives meanwhile waits for one
  * such pass at most (on a model of SmolLM2-135M's shape with 1,000 tokens of cache, about a fifth
  * of a second on an idle 2-core machine), and passes this long cost little more per token than
@@ -583,7 +577,7 @@ export class OnnxCausalLm implements LanguageModel {
       // The pass's scored rows, [r0, r1): row r predicts token keep + first + r + 1.
       const r0 = Math.max(0, rowsFrom - keep - first, scoredFrom - 1 - keep - first);
       const r1 = Math.min(rows, end - 1 - keep - first);
-      const onRuntime = this.rowSums !== undefined && (r1 - r0) * V >= RUNTIME_SUM_MIN_LOGITS;
+      const onRuntime = this.rowSums?.worthRunning(r1 - r0, V) === true;
       if (onRuntime) {
         if (sums.length < r1 - r0) sums = new Float64Array(r1 - r0);
         await this.rowSums!.rows(logits, V, r0, r1 - r0, sums);

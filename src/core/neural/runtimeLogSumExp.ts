@@ -18,6 +18,9 @@ import type { OrtModule } from './onnxCausalLm';
  */
 const LOGITS_PER_RUN = 2 ** 19;
 
+/** Fewer logits than this are summed in JavaScript: a run of the runtime costs more than the loop over so few. */
+const MIN_LOGITS = 2 ** 15;
+
 /** max, then the sum of exp(x - max) in double: float32 sums over 150,000 terms were off by 2e-5. */
 const GRAPH = onnxModelBytes({
   name: 'row_log_sum_exp',
@@ -58,6 +61,11 @@ export class RuntimeLogSumExp {
     } catch {
       return undefined;
     }
+  }
+
+  /** Whether `count` rows of `vocab` logits are worth a run (MIN_LOGITS). */
+  worthRunning(count: number, vocab: number): boolean {
+    return count * vocab >= MIN_LOGITS;
   }
 
   /** Writes log Σ exp of rows [first, first + count) of `logits` (rows of `vocab`) into out[0 .. count). */
