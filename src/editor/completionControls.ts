@@ -63,3 +63,18 @@ export function controlsLeftOutMessage(removed: readonly string[], carriageRetur
       : '';
   return `LM: the model generated ${left}${left && returns ? ', and ' : ''}${returns}.`;
 }
+
+/**
+ * An insertable text as one row of a quick pick: line breaks as ⏎, tabs as →, runs of spaces kept
+ * as wide as they are (a label's HTML would draw them as one: drive18 L3), and `$(` broken by a
+ * zero-width space, since quick picks draw `$(name)` as an icon, not as the text it inserts.
+ */
+export function oneLineLabel(text: string): string {
+  const shown = text
+    .trim()
+    .replace(/\r?\n/g, ' ⏎ ')
+    .replace(/\t/g, '→')
+    .replace(/ {2,}/g, (run) => '\u00a0'.repeat(run.length))
+    .replace(/\$\(/g, '$\u200b(');
+  return shown || '(empty)';
+}

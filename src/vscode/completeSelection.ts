@@ -11,7 +11,7 @@ import { CancelledError, LmError } from '../core/errors';
 import { generate, type Completion } from '../core/generation';
 import { plural } from '../core/numberFormat';
 import { wholeCharacters } from '../core/tokenBytes';
-import { controlsLeftOutMessage, insertableText } from '../editor/completionControls';
+import { controlsLeftOutMessage, insertableText, oneLineLabel } from '../editor/completionControls';
 import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
 import { logProbBits } from '../playground/completionSummary';
@@ -282,12 +282,7 @@ async function pickCompletion(
       const shown = inserted(c);
       const left = shown.removed.length + shown.dropped;
       return {
-        // Line breaks stay visible in a one-line label.
-        label:
-          shown.text
-            .replace(/\r?\n/g, ' ⏎ ')
-            .replace(/[ \t]+/g, ' ')
-            .trim() || '(empty)',
+        label: oneLineLabel(shown.text),
         // In the detail line, which a long label cannot push out of sight. A server that sends no log-probs: unknown, and ranked after those with one.
         detail: [
           Number.isFinite(c.logProb) ? `log₂ p = ${logProbBits(c.logProb)}` : 'log p unknown (the server gave none)',

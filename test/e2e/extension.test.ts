@@ -6,6 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatBits, surprisalBits } from '../../src/core/numberFormat';
+import { oneLineLabel } from '../../src/editor/completionControls';
 import { cli, useVsCode } from './session';
 import type { Workbench } from './workbench';
 
@@ -126,15 +127,12 @@ describe('LM Playground in VS Code (code-server)', function () {
       (n) => (document.querySelector('.editor-instance .view-lines') as HTMLElement | null)!.innerText.replace(/\u00a0/g, ' ').length > n,
       before.length + 1,
     );
-    // What was inserted after the prompt, shown as the pick's label shows it (line breaks as ⏎, runs of spaces as one).
+    // What was inserted after the prompt, shown as the pick's label shows it (line breaks as ⏎, tabs as →).
     const after = await wb.editorText();
     const rest = before.slice(prompt.length);
     assert.ok(after.startsWith(prompt) && after.endsWith(rest), JSON.stringify(after));
     const inserted = after.slice(prompt.length, after.length - rest.length);
-    const asLabel = inserted
-      .replace(/\r?\n/g, ' ⏎ ')
-      .replace(/[ \t]+/g, ' ')
-      .trim();
+    const asLabel = oneLineLabel(inserted).replace(/\u00a0/g, ' ');
     assert.strictEqual(asLabel, chosen, `inserted ${JSON.stringify(inserted)}`);
     await wb.page.keyboard.press('Control+Z');
     await wb.page.waitForFunction(

@@ -3,7 +3,7 @@
  * names them (drive-gguf5 Medium 1: SYN, ETX, EM, CAN, SUB, RS and DC3 went into the file).
  */
 import * as assert from 'assert';
-import { controlsLeftOutMessage, withoutControls } from '../../src/editor/completionControls';
+import { controlsLeftOutMessage, oneLineLabel, withoutControls } from '../../src/editor/completionControls';
 
 describe('control characters in a completion', () => {
   it('are left out, in order by their escapes; tabs, line breaks and other characters stay', () => {
@@ -37,5 +37,13 @@ describe('control characters in a completion', () => {
       controlsLeftOutMessage(['\\x0c'], 2),
       'LM: the model generated 1 control character (\\x0c); it was left out of the inserted text, which stays plain text, and 2 carriage returns (\\r) without a line feed; in the document each is a line break.',
     );
+  });
+
+  it("a quick pick's one-line label keeps the width of space runs, shows tabs and line breaks, and draws no icon for $(…)", () => {
+    assert.strictEqual(oneLineLabel(' a  b\tc\nd   e\r\nf '), 'a\u00a0\u00a0b→c ⏎ d\u00a0\u00a0\u00a0e ⏎ f');
+    // One space stays a space: a label's HTML draws it.
+    assert.strictEqual(oneLineLabel('the cat sat'), 'the cat sat');
+    assert.strictEqual(oneLineLabel('cost $(alert) now $5'), 'cost $\u200b(alert) now $5');
+    assert.strictEqual(oneLineLabel('   \n  '), '(empty)');
   });
 });
