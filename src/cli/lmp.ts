@@ -41,7 +41,8 @@ Usage:
       condition the first token on their BOS token (<|endoftext|> for the embedded ones); a model
       with none (no BOS in its config or tokenizer files) cannot score the first token: it is
       given, and stderr says so. A text of no token gives null for every average.
-      Files are UTF-8 text (- reads standard input), read and scored in chunks, so of any size;
+      Files are UTF-8 text (- reads standard input; a byte-order mark at the start is left out, as
+      editors do), read and scored in chunks, so of any size;
       --details streams one line per token before the totals; with --json, an error after
       tokens were streamed closes the document with an "error" member (exit code 1).
   lmp generate --model MODEL [--device auto|native|wasm] [--dtype DTYPE] (--prompt TEXT | --prompt-file FILE)

@@ -161,6 +161,8 @@ export async function completeInDocument(
       );
     return found;
   };
+  // The document as it was when the model finished: a change after it happened during the pick.
+  const picking = completions.length > 1 && !document.isClosed && document.version === versionBefore;
   const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions, insertableOf);
   if (!chosen) return;
   const text = fitCompletion(prompt, whole(insertableOf(chosen)), after);
@@ -190,8 +192,10 @@ export async function completeInDocument(
   /** Inserts `text` after the prompt (with the replacement) as one undo step, unless the document changed meanwhile. */
   async function insert(completion: string): Promise<void> {
     const text = replaced + completion;
-    if (document.isClosed) return notInserted('the document was closed while the model was generating', text);
-    if (document.version !== versionBefore) return notInserted('the document changed while the model was generating', text);
+    // While a completion was being chosen is not while the model generated (hostile16 L2).
+    const when = picking ? 'while a completion was being chosen' : 'while the model was generating';
+    if (document.isClosed) return notInserted(`the document was closed ${when}`, text);
+    if (document.version !== versionBefore) return notInserted(`the document changed ${when}`, text);
     const targetEditor = vscode.window.visibleTextEditors.find((e) => e.document === document);
     let ok: boolean;
     if (targetEditor) ok = await targetEditor.edit((b) => b.replace(target, text), { undoStopBefore: true, undoStopAfter: true });

@@ -177,6 +177,18 @@ export class ModelService implements vscode.Disposable {
   private loading: Promise<void> | undefined;
 
   /** Loads the configured model; one load at a time, the latest setting wins. */
+  /**
+   * Loads the configured model when it is not the one running: Select Model picked the model the
+   * setting already names, whose last load failed (the setting does not change, so nothing else
+   * would load it: hostile16 M1). Nothing when it is the one running.
+   */
+  retryConfigured(): Promise<void> | undefined {
+    if (this.model && this.modelSpec === this.spec && this.loadedKey === this.key) return undefined;
+    this.loadedKey = undefined;
+    this.failedKey = undefined;
+    return this.reload(true);
+  }
+
   /** Loads the active model again when it is `spec`'s: its folder has new files (a variant downloaded beside the one running). */
   reloadIfActive(spec: string): Promise<void> | undefined {
     if (!this.model || this.activeSpec !== spec || this.spec !== spec) return undefined;
@@ -236,13 +248,13 @@ export class ModelService implements vscode.Disposable {
       this.model = model;
       this.modelSpec = spec;
       this.watch(model);
-      this.watchFiles(model, files, loadedSignature);
+      this.watchFiles(model, spec, files, loadedSignature);
       this.lastTokensPerSecond = undefined;
       this.loadedKey = key;
       this.failedKey = undefined;
       this.lastError = undefined;
       this.log.info(
-        `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${model instanceof WorkerLanguageModel ? (runsInNodeProcess(recognizeModel(spec, this.modelsDir).backend) ? 'in a child process' : 'in a worker thread') : "on the extension host's thread"}; ${describeHold(stopWatch())}`,
+        `loaded model ${model.info.name} (${model.info.description}) from ${spec} in ${Date.now() - started} ms, ${where(model, spec, this.modelsDir)}; ${describeHold(stopWatch())}`,
       );
       void this.state?.update(LAST_MODEL_KEY, spec);
       this.changed.fire(model);
@@ -385,7 +397,7 @@ export class ModelService implements vscode.Disposable {
    * A model keeps the numbers of the files it read: when they change on the disk (a new export or
    * download to the same path), the model is loaded again from them, with a notice.
    */
-  private watchFiles(model: LanguageModel, files: string[], loaded: string | undefined): void {
+  private watchFiles(model: LanguageModel, spec: string, files: string[], loaded: string | undefined): void {
     this.fileWatch?.stop();
     this.fileWatch = undefined;
     if (files.length === 0) return;
@@ -394,11 +406,17 @@ export class ModelService implements vscode.Disposable {
       files,
       () => {
         if (this.model !== model) return;
+        // Another model was picked meanwhile: that one loads, not this one again (hostile16 M2: the
+        // notice said the other was "loaded again" from these files).
+        if (this.spec !== spec) {
+          this.log.info(`${files.length === 1 ? files[0] : what} changed on the disk; another model is picked, which loads instead`);
+          return;
+        }
         this.log.info(`${files.length === 1 ? files[0] : what} changed on the disk: loading ${model.info.name} again`);
         this.loadedKey = undefined;
         this.failedKey = undefined;
         void this.reload(false).then(() => {
-          if (this.model !== model && this.model)
+          if (this.model !== model && this.model && this.modelSpec === spec)
             void vscode.window.showInformationMessage(
               `LM Playground: ${what} changed on the disk; ${this.model.info.name} was loaded again from ${files.length === 1 ? 'it' : 'them'}.`,
             );
@@ -502,4 +520,11 @@ function offerWayOut(choice: Thenable<string | undefined>): void {
 function describeHold(hold: EventLoopHold): string {
   const run = hold.runMs === undefined ? '' : `, its thread running at most ${hold.runMs.toFixed(0)} ms between two 10 ms ticks`;
   return `the host's event loop waited at most ${hold.delayMs.toFixed(0)} ms meanwhile${run}`;
+}
+
+/** Where a loaded model computes, for the log: a webview page's worker (its supervisor is the page's relay), an engine process, a worker thread, or this thread. */
+function where(model: LanguageModel, spec: string, modelsDir: string): string {
+  if (!(model instanceof WorkerLanguageModel)) return "on the extension host's thread";
+  if (model.supervisor instanceof RelayConnection) return "in a webview page's worker";
+  return runsInNodeProcess(recognizeModel(spec, modelsDir).backend) ? 'in a child process' : 'in a worker thread';
 }

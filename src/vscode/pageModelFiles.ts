@@ -61,8 +61,9 @@ export async function readModelFileForPage(
   try {
     const { size } = await handle.stat();
     if (size > limit) throw new LmError(`${file}: ${(size / 2 ** 20).toFixed(1)} MiB is above the ${(limit / 2 ** 20).toFixed(0)} MiB limit for such a file`);
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset > size)
-      throw new LmError(`${file}: the page asked for bytes from ${offset}, outside its ${size}`);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new LmError(`${file}: the page asked for bytes from ${offset}, outside its ${size}`);
+    // The page asks from where the last piece ended: the file has shrunk since (hostile16 M3).
+    if (offset > size) throw new LmError(`${file} changed while it was read (${size} bytes now, ${offset} read before): run again`);
     const bytes = new Uint8Array(Math.min(size - offset, maxBytes));
     let read = 0;
     while (read < bytes.length) {

@@ -157,4 +157,6 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
   // settings (VS Code writes the remote user settings instead only when the value is already there).
   const target = inspected?.workspaceValue !== undefined && !isRemoteSpec(spec) ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await config.update('model', spec, target);
+  // The same value as before changes no setting: a model whose load failed is tried again here.
+  void models.retryConfigured();
 }

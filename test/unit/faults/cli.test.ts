@@ -180,6 +180,26 @@ describe('faults: lmp reads only UTF-8 text', function () {
     }
   });
 
+  it("leaves out a byte-order mark at the start, as the editor does, so that scores of the file are the editor's (hostile16 H1)", async () => {
+    const text = 'The cat sat on the mat.\n';
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    // Split anywhere, the mark across chunks too; one later in the text is text and stays.
+    for (const size of [1, 2, 3, 5, 64]) assert.strictEqual(await decodeAll(bom, () => size), text, `chunks of ${size}`);
+    assert.strictEqual(await decodeAll(Buffer.from(`a\ufeffb`), () => 64), 'a\ufeffb');
+    const withMark = path.join(dir, 'bom.txt');
+    const without = path.join(dir, 'nobom.txt');
+    fs.writeFileSync(withMark, bom);
+    fs.writeFileSync(without, text);
+    for (const model of ['gpt-classics', arpa]) {
+      const [a, b] = [withMark, without].map((f) => {
+        const r = lmp(['score', '--model', model, '--json', '--details', f]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout);
+      });
+      assert.deepStrictEqual(a, b, model);
+    }
+  });
+
   it('refuses a run of text with no place to cut into tokens beyond the limit, naming the file', () => {
     const file = path.join(dir, 'unbroken.txt');
     fs.writeFileSync(file, 'a few words first ' + 'x'.repeat(MAX_UNCUT_CHARS + 1));

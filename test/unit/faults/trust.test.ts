@@ -165,9 +165,14 @@ describe('webview pages: resource roots and model files', () => {
     }
     assert.ok(parts.length > 1, `${parts.length} pieces`);
     assert.ok(Buffer.concat(parts).equals(whole));
-    // At the end: nothing more, still the size; past it, or not a whole number: refused.
+    // At the end: nothing more, still the size; past it (the file shrank since the last piece), or not a whole number: refused.
     assert.deepStrictEqual(await readModelFileForPage(model, 'data', whole.length, piece), { bytes: new ArrayBuffer(0), size: whole.length });
-    for (const bad of [whole.length + 1, -1, 1.5, Number.NaN])
+    await assert.rejects(
+      readModelFileForPage(model, 'data', whole.length + 1, piece),
+      (e: Error) =>
+        e instanceof LmError && e.message === `${data} changed while it was read (${whole.length} bytes now, ${whole.length + 1} read before): run again`,
+    );
+    for (const bad of [-1, 1.5, Number.NaN])
       await assert.rejects(readModelFileForPage(model, 'data', bad, piece), (e: Error) => e instanceof LmError && /outside its/.test(e.message), String(bad));
   });
   it("a relay page's load: the page asks for each file piece by piece, at most 64 MiB a message, and puts them together; nothing else is read", async () => {
@@ -220,7 +225,7 @@ describe('webview pages: resource roots and model files', () => {
     const odd = await answerFileRead(model, { read: 7, role: 'data', offset: '0' });
     assert.deepStrictEqual(odd, { type: 'filePiece', read: 7, error: 'the page asked for a piece of a file without its role or offset' });
     const past = await answerFileRead(model, { read: 8, role: 'data', offset: size + 1 });
-    assert.ok(past.type === 'filePiece' && /outside its/.test(past.error ?? ''), JSON.stringify(past));
+    assert.ok(past.type === 'filePiece' && /changed while it was read/.test(past.error ?? ''), JSON.stringify(past));
   });
 });
 
