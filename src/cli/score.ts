@@ -53,7 +53,7 @@ export async function score(args: string[], out: Out): Promise<number> {
         // The token list comes first, so that nothing needs keeping until the totals are known.
         await out(`${opened ? ',' : '{"token_scores":['}${JSON.stringify(tokenJson(t))}`);
         opened = true;
-      } else await out(`${JSON.stringify(shownToken(t))}\t${t.logProb.toFixed(4)}\trank ${t.rankAbove !== undefined ? `>${t.rankAbove}` : t.rank}\n`);
+      } else await out(`${JSON.stringify(shownToken(t))}\t${t.logProb.toFixed(4)} nats\trank ${t.rankAbove !== undefined ? `>${t.rankAbove}` : t.rank}\n`);
     }
   };
   const { tokenizer } = model;

@@ -65,16 +65,22 @@ export function controlsLeftOutMessage(removed: readonly string[], carriageRetur
 }
 
 /**
- * An insertable text as one row of a quick pick: line breaks as ⏎, tabs as →, runs of spaces kept
- * as wide as they are (a label's HTML would draw them as one: drive18 L3), and `$(` broken by a
- * zero-width space, since quick picks draw `$(name)` as an icon, not as the text it inserts.
+ * An insertable text as one row of a quick pick: line breaks as ⏎ (at its start and end too: they
+ * decide whether it opens a paragraph, drive19 M1), tabs as →, runs of spaces and spaces at a
+ * line's ends kept as wide as they are (a label's HTML would draw a run as one and drop those at
+ * the ends: drive18 L3), and `$(` broken by a zero-width space, since quick picks draw `$(name)` as
+ * an icon, not as the text it inserts.
  */
 export function oneLineLabel(text: string): string {
+  if (text.length === 0) return '(empty)';
   const shown = text
-    .trim()
-    .replace(/\r?\n/g, ' ⏎ ')
-    .replace(/\t/g, '→')
-    .replace(/ {2,}/g, (run) => '\u00a0'.repeat(run.length))
+    .split(/\r?\n/)
+    .map((line) => line.replace(/\t/g, '→').replace(/ {2,}|^ | $/g, (run) => '\u00a0'.repeat(run.length)))
+    .join(' ⏎ ')
+    // Empty lines leave the joins' spaces side by side, and the first and last join a space outside.
+    .replace(/ {2,}/g, ' ')
+    .replace(/^ | $/g, '')
     .replace(/\$\(/g, '$\u200b(');
-  return shown || '(empty)';
+  // Spaces alone would make a row that looks empty.
+  return /^\u00a0+$/.test(shown) ? `(${shown.length} space${shown.length === 1 ? '' : 's'})` : shown;
 }

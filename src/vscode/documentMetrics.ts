@@ -142,7 +142,7 @@ export function createDocumentMetrics(
           model.server
             ? ' on its server'
             : `, ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens scored${
-                total < all ? ` (the other ${(all - total).toLocaleString('en-US')} keep their scores from before the edit)` : ''
+                total < all ? ` (the other ${(all - total).toLocaleString('en-US')} keep the scores they had)` : ''
               }`
         }${state.number !== undefined ? '; the number shown is of the text before the last edit' : ''}.`;
         item.show();

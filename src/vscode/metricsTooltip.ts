@@ -33,7 +33,7 @@ export function metricsTooltipMarkdown(t: MetricsTooltip): string {
       t.elapsedMs === undefined
         ? "Summed from the heat-map's scores of the same tokens."
         : t.rescored !== undefined
-          ? `Scored ${plural(t.rescored, 'token')} again in ${t.elapsedMs} ms; the others kept their scores from before the edit.`
+          ? `Scored ${plural(t.rescored, 'token')} again in ${t.elapsedMs} ms; the others kept the scores they had.`
           : `Scored in ${t.elapsedMs} ms.`
     }`
   );

@@ -328,7 +328,23 @@ export class ModelService implements vscode.Disposable {
       const model = recognizeModel(spec, this.modelsDir);
       if (runsOnWebviewGpu(model)) {
         // Closing the panel stops the model: forget it, so that the next use opens a new panel.
-        const opened: LanguageModel = await startWebviewEngine(this.extensionUri, model, this.openOptions(model), () => this.forget(opened));
+        const opened: LanguageModel = await startWebviewEngine(
+          this.extensionUri,
+          model,
+          this.openOptions(model),
+          () => this.forget(opened),
+          (adapter) => {
+            const message = `lmPlayground.device is webgpu, and this window's WebGPU adapter (${adapter}) is a software renderer: ${model.name} runs there many times slower than on the CPU (a hover can take a minute). Set lmPlayground.device to auto or native to run it on the CPU`;
+            this.log.warn(message);
+            const useCpu = 'Set device to auto';
+            void Promise.resolve(vscode.window.showWarningMessage(`LM Playground: ${message}.`, useCpu)).then((picked) => {
+              if (picked !== useCpu) return;
+              const config = vscode.workspace.getConfiguration(SECTION);
+              const inWorkspace = config.inspect<string>('device')?.workspaceValue !== undefined;
+              void config.update('device', 'auto', inWorkspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+            });
+          },
+        );
         return opened;
       }
     }

@@ -112,13 +112,15 @@ export async function connectWebviewEngine(
   }
 }
 
-/** Relay messages of a webview: resolves `ready` at the page's first `ready` (whether it has WebGPU, with float16), rejects on `fatal`. */
-export function relayReady(webview: vscode.Webview): Promise<{ webgpu: boolean; float16: boolean }> {
+/** Relay messages of a webview: resolves `ready` at the page's first `ready` (whether it has WebGPU, with float16, and a software adapter's name), rejects on `fatal`. */
+export function relayReady(webview: vscode.Webview): Promise<{ webgpu: boolean; float16: boolean; software?: string }> {
   return new Promise((resolve, reject) => {
     const sub = webview.onDidReceiveMessage((m: RelayFromPage) => {
       if (m.type === 'ready') {
         sub.dispose();
-        resolve({ webgpu: m.webgpu === true, float16: m.adapter?.float16 === true });
+        // The adapter's name is the page's (untrusted text): kept short.
+        const software = m.adapter?.present === true && m.adapter.software === true ? String(m.adapter.name).slice(0, 100) : undefined;
+        resolve({ webgpu: m.webgpu === true, float16: m.adapter?.float16 === true, software });
       } else if (m.type === 'fatal') {
         sub.dispose();
         reject(new LmError(`the webview engine failed: ${m.error}`));
@@ -136,6 +138,7 @@ export async function startWebviewEngine(
   model: WebviewModel,
   options: OpenOptions,
   onClosed: () => void,
+  onSoftwareAdapter: (adapter: string) => void,
 ): Promise<WorkerLanguageModel> {
   const { name } = model;
   const webviewDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
@@ -164,6 +167,8 @@ export async function startWebviewEngine(
     webview: w,
     ready: relay.then((r) => {
       host.float16 = r.float16;
+      // The user asked for WebGPU, so it runs there, but a software renderer is far slower than the CPU runtimes (drive19 M2).
+      if (r.software !== undefined) onSoftwareAdapter(r.software);
       return r.webgpu;
     }),
     onDidDispose: panel.onDidDispose,

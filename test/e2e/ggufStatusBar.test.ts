@@ -81,7 +81,7 @@ describe('GGUF: the status bar beside a heat-map, and the playground’s Model l
       const tooltip = wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'again in' }).first();
       await tooltip.waitFor();
       const said = (await tooltip.innerText()).replace(/\u00a0/g, ' ');
-      assert.match(said, new RegExp(`Scored ${m[1]} tokens again in \\d+ ms; the others kept their scores from before the edit`), said);
+      assert.match(said, new RegExp(`Scored ${m[1]} tokens again in \\d+ ms; the others kept the scores they had`), said);
       await wb.screenshot('gguf-status-after-typing-at-end');
       await wb.page.mouse.move(5, 5);
 

@@ -173,7 +173,8 @@ describe('lmp command line', function () {
     const t = lmp('train-ngram', '--order', '3', '--tokens', 'editor', '--binary', out, train);
     assert.strictEqual(t.code, 0, t.stderr);
     const whole = new KneserNeyTrainer({ order: 3 });
-    addTextToTrainer(whole, text, 'editor');
+    // The byte-order mark at the start is not text: left out, as the editor and workspace training leave it out.
+    addTextToTrainer(whole, text.slice(1), 'editor');
     const meta = { name: 'x', tokenizer: 'editor' as const };
     const fromCli = ngramFromBytes(fs.readFileSync(out), 'x', 'x');
     assert.ok(Buffer.byteLength(text) > 4 << 20, 'more than one chunk');
@@ -332,7 +333,7 @@ describe('lmp score on long texts and --prompt-file', function () {
     const t = lmp('score', '--model', arpa, '--details', file);
     assert.strictEqual(t.code, 0, t.stderr);
     const lines = t.stdout.trimEnd().split('\n');
-    assert.match(lines[0], /^"the"\t-\d+\.\d{4}\trank \d+$/);
+    assert.match(lines[0], /^"the"\t-\d+\.\d{4} nats\trank \d+$/);
     assert.strictEqual(lines.length, j.tokens + Object.keys(j).length - 1);
     assert.match(lines[j.tokens], /^model\t/);
   });

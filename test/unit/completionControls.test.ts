@@ -40,10 +40,15 @@ describe('control characters in a completion', () => {
   });
 
   it("a quick pick's one-line label keeps the width of space runs, shows tabs and line breaks, and draws no icon for $(…)", () => {
-    assert.strictEqual(oneLineLabel(' a  b\tc\nd   e\r\nf '), 'a\u00a0\u00a0b→c ⏎ d\u00a0\u00a0\u00a0e ⏎ f');
-    // One space stays a space: a label's HTML draws it.
+    assert.strictEqual(oneLineLabel('a  b\tc\nd   e\r\nf'), 'a\u00a0\u00a0b→c ⏎ d\u00a0\u00a0\u00a0e ⏎ f');
+    // One space stays a space: a label's HTML draws it. At the ends it would not: kept as wide as it is.
     assert.strictEqual(oneLineLabel('the cat sat'), 'the cat sat');
+    assert.strictEqual(oneLineLabel(' the cat '), '\u00a0the cat\u00a0');
+    // Line breaks at the start and the end are shown: they open and close a paragraph (drive19 M1).
+    assert.strictEqual(oneLineLabel('\n“I will be\n'), '⏎ “I will be ⏎');
+    assert.strictEqual(oneLineLabel('\n\n'), '⏎ ⏎');
     assert.strictEqual(oneLineLabel('cost $(alert) now $5'), 'cost $\u200b(alert) now $5');
-    assert.strictEqual(oneLineLabel('   \n  '), '(empty)');
+    assert.strictEqual(oneLineLabel('   '), '(3 spaces)');
+    assert.strictEqual(oneLineLabel(''), '(empty)');
   });
 });
