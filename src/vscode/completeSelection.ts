@@ -128,6 +128,8 @@ export async function completeInDocument(
   });
   /** The control characters left out of the completion being inserted, and the completion with them. */
   let controls: { removed: string[]; carriageReturns: number; raw: string } | undefined;
+  /** Whether the completions are being chosen in a quick pick, the document as it was when the model finished. */
+  let picking = false;
   let completions: Completion[];
   try {
     completions = await running;
@@ -162,7 +164,7 @@ export async function completeInDocument(
     return found;
   };
   // The document as it was when the model finished: a change after it happened during the pick.
-  const picking = completions.length > 1 && !document.isClosed && document.version === versionBefore;
+  picking = completions.length > 1 && !document.isClosed && document.version === versionBefore;
   const chosen = completions.length === 1 ? completions[0] : await pickCompletion(completions, insertableOf);
   if (!chosen) return;
   const text = fitCompletion(prompt, whole(insertableOf(chosen)), after);

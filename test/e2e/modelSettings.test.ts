@@ -105,44 +105,6 @@ describe('Model settings and devices in code-server', function () {
     await wb.screenshot('compare-models-full-width');
   });
 
-  it('LM: Select Model on a model whose load failed, once its file is mended, loads it (the setting already named it: hostile16 M1)', async function () {
-    const { wb, workspace } = session;
-    const settings = path.join(workspace, '.vscode', 'settings.json');
-    const good = path.join(workspace, 'mended.arpa');
-    const train = path.join(workspace, 'mended-train.txt');
-    fs.writeFileSync(train, 'the cat sat on the mat\nthe dog sat on the log\n'.repeat(20));
-    cli('train-ngram', '--order', '2', '--arpa', good, '--discount-fallback', train);
-    const arpa = fs.readFileSync(good);
-    try {
-      await wb.runCommand('Notifications: Clear All Notifications');
-      // Used once (so Select Model lists it), then another model.
-      fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': good }));
-      await wb.notification(/now using mended/).waitFor({ timeout: 120_000 });
-      fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
-      await wb.notification(/now using gpt-classics/).waitFor({ timeout: 120_000 });
-      await wb.runCommand('Notifications: Clear All Notifications');
-      // Broken, then named by the setting: its load fails and gpt-classics stays.
-      fs.writeFileSync(good, '\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\t<s>\n-oops\tthe\n');
-      fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': good }));
-      await wb.notification(/could not load the model[\s\S]*previous model \(gpt-classics\) stays active/).waitFor({ timeout: 120_000 });
-      await wb.runCommand('Notifications: Clear All Notifications');
-      // Mended, and picked again in Select Model: the setting does not change, the model loads.
-      fs.writeFileSync(good, arpa);
-      await wb.runCommand('LM: Select Model');
-      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'mended.arpa' }).first().click();
-      await wb.notification(/now using mended/).waitFor({ timeout: 120_000 });
-      await wb.page.locator('.statusbar-item', { hasText: 'mended' }).first().waitFor();
-      await wb.screenshot('select-model-retry-after-failure');
-      // Back to the User settings' gpt-classics, which the next test expects to be the model used last.
-      await wb.runCommand('Notifications: Clear All Notifications');
-      fs.writeFileSync(settings, '{}');
-      await wb.notification(/now using gpt-classics/).waitFor({ timeout: 120_000 });
-    } finally {
-      fs.writeFileSync(settings, '{}');
-      fs.rmSync(train, { force: true });
-    }
-  });
-
   it('after a window reload with a bad model setting, runs the model used last (not the embedded default) and offers Select Model / Open Settings', async function () {
     const { wb, workspace } = session;
     fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lmPlayground.model': path.join(workspace, 'missing.arpa') }));
@@ -164,5 +126,44 @@ describe('Model settings and devices in code-server', function () {
     await toast.hover();
     await toast.locator('.monaco-button', { hasText: 'Open Settings' }).click();
     await wb.page.locator('.settings-editor .setting-item-contents', { hasText: 'Model' }).first().waitFor();
+  });
+
+  it('LM: Select Model on a model whose load failed, once its file is mended, loads it (the setting already named it: hostile16 M1)', async function () {
+    const { wb, workspace } = session;
+    const settings = path.join(workspace, '.vscode', 'settings.json');
+    const good = path.join(workspace, 'mended.arpa');
+    const train = path.join(workspace, 'mended-train.txt');
+    fs.writeFileSync(train, 'the cat sat on the mat\nthe dog sat on the log\n'.repeat(20));
+    cli('train-ngram', '--order', '2', '--arpa', good, '--discount-fallback', train);
+    const arpa = fs.readFileSync(good);
+    try {
+      // No webview left by the test before, which can take the focus (and close a quick pick) as it settles.
+      await wb.runCommand('View: Close All Editors');
+      await wb.page.locator('.webview.ready').waitFor({ state: 'detached' });
+      await wb.openFile('sentences.txt');
+      await wb.runCommand('Notifications: Clear All Notifications');
+      // Used once (so Select Model lists it), then another model.
+      fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': good }));
+      await wb.notification(/now using mended/).waitFor({ timeout: 120_000 });
+      fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': 'gpt-classics' }));
+      await wb.notification(/now using gpt-classics/).waitFor({ timeout: 120_000 });
+      await wb.runCommand('Notifications: Clear All Notifications');
+      // Broken, then named by the setting: its load fails and gpt-classics stays.
+      fs.writeFileSync(good, '\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\t<s>\n-oops\tthe\n');
+      fs.writeFileSync(settings, JSON.stringify({ 'lmPlayground.model': good }));
+      await wb.notification(/could not load the model[\s\S]*previous model \(gpt-classics\) stays active/).waitFor({ timeout: 120_000 });
+      await wb.runCommand('Notifications: Clear All Notifications');
+      // Mended, and picked again in Select Model: the setting does not change, the model loads.
+      fs.writeFileSync(good, arpa);
+      await wb.focusEditor();
+      await wb.runCommand('LM: Select Model');
+      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'mended.arpa' }).first().click();
+      await wb.notification(/now using mended/).waitFor({ timeout: 120_000 });
+      await wb.page.locator('.statusbar-item', { hasText: 'mended' }).first().waitFor();
+      await wb.screenshot('select-model-retry-after-failure');
+    } finally {
+      fs.writeFileSync(settings, '{}');
+      fs.rmSync(train, { force: true });
+    }
   });
 });
