@@ -176,7 +176,6 @@ export class ModelService implements vscode.Disposable {
 
   private loading: Promise<void> | undefined;
 
-  /** Loads the configured model; one load at a time, the latest setting wins. */
   /**
    * Loads the configured model when it is not the one running: Select Model picked the model the
    * setting already names, whose last load failed (the setting does not change, so nothing else
@@ -196,6 +195,7 @@ export class ModelService implements vscode.Disposable {
     return this.reload(true);
   }
 
+  /** Loads the configured model; one load at a time, the latest setting wins. */
   private reload(announce: boolean): Promise<void> {
     const run = async () => {
       if (this.loading) await this.loading.catch(() => undefined);

@@ -17,7 +17,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { EngineConnection } from '../core/engine/engineClient';
-import type { EngineRequest, EngineResponse, ModelDescription, ModelFileBytes } from '../core/engine/protocol';
+import type { EngineRequest, EngineResponse, ModelDescription } from '../core/engine/protocol';
 import { CancelledError } from '../core/errors';
 import { topIndices } from '../core/distribution';
 import type { Completion, GeneratedToken } from '../core/generation';
@@ -32,7 +32,7 @@ import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
 import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage, UnavailablePlaygroundModel } from './playgroundMessages';
-import { PieceRequests, readInPieces } from './filePieces';
+import { PieceRequests, receiveModelFiles } from './filePieces';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { fromRelay } from './relayMessages';
@@ -286,9 +286,6 @@ async function engine(): Promise<EngineConnection> {
 const fileRequests = new PieceRequests();
 const readModelFilePiece = (spec: string, name: string, offset: number) =>
   fileRequests.ask((id) => vscode.postMessage({ type: 'readModelFile', id, spec, name, offset }));
-/** A model file, asked for piece by piece (the extension holds one piece at a time), into one buffer. */
-const readModelFile = (spec: string, name: string, received?: (bytes: number) => void): Promise<ArrayBuffer> =>
-  readInPieces((offset) => readModelFilePiece(spec, name, offset), `the model's ${name} file`, received);
 
 /** The engine that runs a host model: the extension's, reached through messages (its responses come as `hostEngine`). */
 let hostConnection: EngineConnection | undefined;
@@ -320,16 +317,14 @@ async function loadModel(spec: string): Promise<EngineConnection> {
     ({ model } = await conn.request({ op: 'load', spec: { backend: m.backend, name: m.label, source: { path: m.spec }, device: 'auto' } }));
   } else {
     const device = config.device ?? 'auto';
-    const roles = Object.keys(m.files);
     // A large model's files take a minute or more to arrive: the status says how far (drive16 M3).
     let bytes = 0;
     const received = (n: number) => {
       bytes += n;
       status.textContent = `loading ${m.label}: ${(bytes / 2 ** 20).toFixed(0)} MiB of its files received…`;
     };
-    const buffers = await Promise.all(roles.map((role) => readModelFile(m.spec, role, received)));
+    const files = await receiveModelFiles(m.files, (role, offset) => readModelFilePiece(m.spec, role, offset), received);
     status.textContent = `loading ${m.label}: ${(bytes / 2 ** 20).toFixed(0)} MiB received, starting the runtime on them…`;
-    const files: Record<string, ModelFileBytes> = Object.fromEntries(roles.map((role, i) => [role, { name: m.files[role], bytes: buffers[i] }]));
     const { spec: loadSpec, transfer } = await completeLoad({ backend: m.backend, name: m.label, source: { files }, device, runtime: m.runtime }, ortBinaries);
     // The load message carries the file bytes: moved to the worker, not copied.
     ({ model } = await conn.request({ op: 'load', spec: loadSpec }, undefined, undefined, transfer));
