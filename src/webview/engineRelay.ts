@@ -10,7 +10,7 @@
 import type { EngineRequest, EngineResponse, LoadSpec } from '../core/engine/protocol';
 import { OrtBinaryCache, hasWebGpuAdapter, webGpuAdapter, type OrtBinaryUrls } from './ortBinaries';
 import { completeLoad, startEngineWorker } from './engineWorkerStart';
-import { PieceRequests, receiveModelFiles } from './filePieces';
+import { describeFilesProgress, PieceRequests, receiveModelFiles } from './filePieces';
 import { toRelay, type RelayFromPage, type RelayToPage } from './relayMessages';
 
 export interface EngineRelay {
@@ -52,14 +52,10 @@ export async function startEngineRelay(
   /** The load with its files' bytes, asked for piece by piece, the megabytes received said as they come. */
   const withFiles = async (spec: LoadSpec): Promise<LoadSpec> => {
     if (!('fromExtension' in spec.source)) return spec;
-    let received = 0;
     const files = await receiveModelFiles(
       spec.source.fromExtension,
       (role, offset) => pieces.ask((read) => post({ type: 'readFile', read, role, offset })),
-      (bytes) => {
-        received += bytes;
-        onStatus(`loading the model… ${(received / 2 ** 20).toFixed(0)} MiB received`);
-      },
+      (p) => onStatus(`loading the model… ${describeFilesProgress(p)}`),
     );
     return { ...spec, source: { files } };
   };

@@ -8,10 +8,13 @@ import type { ModelFileBytes } from '../core/engine/protocol';
 /** A piece from `offset` on, and the whole file's size. */
 export type ReadPiece = (offset: number) => Promise<{ bytes: ArrayBuffer; size: number }>;
 
-/** `received`: told each piece's bytes as it arrives (a load of minutes says how far it is). */
-export async function readInPieces(readPiece: ReadPiece, name: string, received?: (bytes: number) => void): Promise<ArrayBuffer> {
+/**
+ * `received`: told each piece's bytes as it arrives, with the file's bytes so far and its size (a
+ * load of minutes says how far it is).
+ */
+export async function readInPieces(readPiece: ReadPiece, name: string, received?: (bytes: number, read: number, size: number) => void): Promise<ArrayBuffer> {
   const first = await readPiece(0);
-  received?.(first.bytes.byteLength);
+  received?.(first.bytes.byteLength, first.bytes.byteLength, first.size);
   if (first.bytes.byteLength === first.size) return first.bytes;
   const whole = new Uint8Array(first.size);
   whole.set(new Uint8Array(first.bytes));
@@ -22,7 +25,7 @@ export async function readInPieces(readPiece: ReadPiece, name: string, received?
       throw new Error(`${name} changed while it was read: run again`);
     whole.set(new Uint8Array(piece.bytes), at);
     at += piece.bytes.byteLength;
-    received?.(piece.bytes.byteLength);
+    received?.(piece.bytes.byteLength, at, first.size);
   }
   return whole.buffer;
 }
@@ -58,17 +61,42 @@ export class PieceRequests {
   }
 }
 
+/** How far a model's files have come: the file being read, its place among them, and the bytes of all so far. */
+export interface FilesProgress {
+  name: string;
+  /** The file's bytes received, and its size. */
+  read: number;
+  size: number;
+  /** 1-based. */
+  file: number;
+  files: number;
+  /** Bytes received of every file so far. */
+  total: number;
+}
+
+/** "onnx/model.onnx_data: 312 of 520 MiB (file 2 of 3)": what a page's status shows while a model arrives. */
+export function describeFilesProgress(p: FilesProgress): string {
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  return `${p.name}: ${mib(p.read)} of ${mib(p.size)} MiB${p.files > 1 ? ` (file ${p.file} of ${p.files})` : ''}`;
+}
+
 /**
  * The files `names` (role → its name in messages) of a model, each read in pieces with
- * `readPiece(role, offset)`, one file after another; `received` is told every piece's bytes.
+ * `readPiece(role, offset)`, one file after another; `progress` is told after every piece.
  */
 export async function receiveModelFiles(
   names: Record<string, string>,
   readPiece: (role: string, offset: number) => Promise<{ bytes: ArrayBuffer; size: number }>,
-  received?: (bytes: number) => void,
+  progress?: (p: FilesProgress) => void,
 ): Promise<Record<string, ModelFileBytes>> {
   const files: Record<string, ModelFileBytes> = {};
-  for (const [role, name] of Object.entries(names)) {
+  const entries = Object.entries(names);
+  let total = 0;
+  for (const [i, [role, name]] of entries.entries()) {
+    const received = (bytes: number, read: number, size: number) => {
+      total += bytes;
+      progress?.({ name, read, size, file: i + 1, files: entries.length, total });
+    };
     files[role] = { name, bytes: await readInPieces((offset) => readPiece(role, offset), `the model's ${name} file`, received) };
   }
   return files;

@@ -32,7 +32,7 @@ import { mergeUtf8 } from '../playground/utf8Merge';
 import { cardHead } from '../playground/resultCard';
 import { firstTokenOfEmptyRun, logProbBits, summarizeCompletion, type RunShape, type ShownCompletion } from '../playground/completionSummary';
 import type { FromPlaygroundPage, PlaygroundConfig, PlaygroundModel, ToPlaygroundPage, UnavailablePlaygroundModel } from './playgroundMessages';
-import { PieceRequests, receiveModelFiles } from './filePieces';
+import { describeFilesProgress, type FilesProgress, PieceRequests, receiveModelFiles } from './filePieces';
 import { el, fragment, themeColor } from './dom';
 import { startEngineRelay, type EngineRelay } from './engineRelay';
 import { fromRelay } from './relayMessages';
@@ -319,9 +319,9 @@ async function loadModel(spec: string): Promise<EngineConnection> {
     const device = config.device ?? 'auto';
     // A large model's files take a minute or more to arrive: the status says how far (drive16 M3).
     let bytes = 0;
-    const received = (n: number) => {
-      bytes += n;
-      status.textContent = `loading ${m.label}: ${(bytes / 2 ** 20).toFixed(0)} MiB of its files received…`;
+    const received = (p: FilesProgress) => {
+      bytes = p.total;
+      status.textContent = `loading ${m.label}: ${describeFilesProgress(p)}…`;
     };
     const files = await receiveModelFiles(m.files, (role, offset) => readModelFilePiece(m.spec, role, offset), received);
     status.textContent = `loading ${m.label}: ${(bytes / 2 ** 20).toFixed(0)} MiB received, starting the runtime on them…`;

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { PieceRequests, readInPieces } from '../../src/webview/filePieces';
+import { describeFilesProgress, type FilesProgress, PieceRequests, readInPieces, receiveModelFiles } from '../../src/webview/filePieces';
 
 /** A reader of `file` in pieces of at most `piece` bytes, as the playground's extension side answers. */
 function reader(file: Uint8Array, piece: number, asked: number[] = []) {
@@ -17,10 +17,20 @@ describe("a model file sent to a page in pieces (the playground's readModelFile)
     for (const piece of [1_000_003, 2_000_000, 333_334, 65_536]) {
       const asked: number[] = [];
       const received: number[] = [];
-      const whole = new Uint8Array(await readInPieces(reader(file, piece, asked), 'f', (n) => received.push(n)));
+      const told: [number, number][] = [];
+      const whole = new Uint8Array(
+        await readInPieces(reader(file, piece, asked), 'f', (n, read, size) => {
+          received.push(n);
+          told.push([read, size]);
+        }),
+      );
       assert.deepStrictEqual(whole, file, `pieces of ${piece}`);
-      // Each piece told as it arrived (the page's status counts them).
+      // Each piece told as it arrived (the page's status counts them), with the file's bytes so far and its size.
       assert.strictEqual(received.length, asked.length);
+      assert.deepStrictEqual(
+        told,
+        asked.map((at, i) => [at + received[i], file.length]),
+      );
       assert.strictEqual(
         received.reduce((a, b) => a + b, 0),
         file.length,
@@ -31,6 +41,34 @@ describe("a model file sent to a page in pieces (the playground's readModelFile)
         `pieces of ${piece}`,
       );
     }
+  });
+
+  it("a model's files: the status names the file arriving, how far it is of its size, and its place among the files", async () => {
+    const small = new Uint8Array(10 * 2 ** 20);
+    const big = new Uint8Array(150 * 2 ** 20);
+    const byRole: Record<string, Uint8Array> = { onnx: small, data: big };
+    const told: FilesProgress[] = [];
+    const files = await receiveModelFiles(
+      { onnx: 'onnx/model.onnx', data: 'onnx/model.onnx_data' },
+      (role, offset) => reader(byRole[role], 64 * 2 ** 20)(offset),
+      (p) => told.push({ ...p }),
+    );
+    assert.strictEqual(files.data.bytes.byteLength, big.length);
+    assert.deepStrictEqual(told.map(describeFilesProgress), [
+      'onnx/model.onnx: 10 of 10 MiB (file 1 of 2)',
+      'onnx/model.onnx_data: 64 of 150 MiB (file 2 of 2)',
+      'onnx/model.onnx_data: 128 of 150 MiB (file 2 of 2)',
+      'onnx/model.onnx_data: 150 of 150 MiB (file 2 of 2)',
+    ]);
+    assert.deepStrictEqual(
+      told.map((p) => p.total / 2 ** 20),
+      [10, 74, 138, 160],
+    );
+    // One file: no "file 1 of 1".
+    assert.strictEqual(
+      describeFilesProgress({ name: 'model.onnx', read: 2 ** 20, size: 3 * 2 ** 20, file: 1, files: 1, total: 2 ** 20 }),
+      'model.onnx: 1 of 3 MiB',
+    );
   });
 
   it('an empty file is one request', async () => {

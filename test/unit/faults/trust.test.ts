@@ -214,7 +214,7 @@ describe('webview pages: resource roots and model files', () => {
           }),
       );
     let received = 0;
-    const files = await receiveModelFiles(fileNamesForPage(model), readPiece, (n) => (received += n));
+    const files = await receiveModelFiles(fileNamesForPage(model), readPiece, (p) => (received = p.total));
     assert.ok(Buffer.from(files.onnx.bytes).equals(fs.readFileSync(graph)));
     assert.strictEqual(files.data.name, 'onnx/model.onnx_data');
     assert.ok(Buffer.from(files.data.bytes).equals(fs.readFileSync(data)));
