@@ -119,6 +119,41 @@ describe('log Σ exp of scored rows on the runtime', function () {
     });
   }
 
+  it("a decode step's row (nextLogProbs) takes its log Σ exp from the runtime where a row is worth a run: the same distribution to 1e-7", async () => {
+    const dir = path.join(ONNX_FIXTURES, 'tiny-qwen2');
+    const files = { ...readFolderFiles(dir), onnx: path.join(dir, 'onnx', 'model.onnx') };
+    const plain = await OnnxCausalLm.create(ort, files, { name: 'plain', device: 'native', threads: 1 });
+    const fast = await OnnxCausalLm.create(ort, files, { name: 'fast', device: 'native', threads: 1, logSumExpOnRuntime: true });
+    try {
+      const runtime = (fast as unknown as { rowSums: RuntimeLogSumExp }).rowSums;
+      // The fixture's vocabulary is below the threshold for one row (a real one, 49,152 or more, is above it).
+      assert.strictEqual(runtime.worthRunning(1, fast.vocabSize), false);
+      runtime.worthRunning = () => true;
+      const oneRow: number[] = [];
+      const rows = runtime.rows.bind(runtime);
+      runtime.rows = (logits, vocab, first, count, out) => (
+        count === 1 && logits.length === vocab && oneRow.push(count),
+        rows(logits, vocab, first, count, out)
+      );
+      const ids = plain.tokenizer.encode(TEXT, true).map((t) => t.id);
+      const context = ids.slice(0, 12);
+      for (let step = 0; step < 4; step++) {
+        const a = await plain.nextLogProbs(context);
+        const b = new Float64Array(fast.vocabSize);
+        await fast.nextLogProbsInto!(context, b);
+        assert.strictEqual(oneRow.length, step + 1, "the runtime summed the step's row");
+        let worst = 0;
+        for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        assert.ok(worst < 1e-7, `step ${step}: ${worst}`);
+        assert.ok(Math.abs(Math.log(b.reduce((s, x) => s + Math.exp(x), 0))) < 1e-7, 'the row sums to 1');
+        context.push(ids[12 + step]);
+      }
+    } finally {
+      await plain.dispose();
+      await fast.dispose();
+    }
+  });
+
   it('the native loader asks for it, the WASM one does not (measured no faster there)', async () => {
     const dir = path.join(ONNX_FIXTURES, 'tiny-qwen2');
     for (const [device, expected] of [

@@ -590,7 +590,10 @@ export class OnnxCausalLm implements LanguageModel {
         // One row at a time, reused: nothing per token outlives the call.
         if (request.each && i + 1 >= scoredFrom && i + 1 < end) request.each(i + 1, (row = logSoftmaxOfLogits(logits, r * V, V, row, lse)));
         // Its log-softmax is computed when asked for: a decode step writes it into the caller's row (nextLogProbsInto).
-        if (i === end - 1) last = new LastRow(rows === 1 ? logits : logits.slice(r * V, (r + 1) * V));
+        if (i === end - 1) {
+          const lastLogits = rows === 1 ? logits : logits.slice(r * V, (r + 1) * V);
+          last = new LastRow(lastLogits, lse ?? (await this.lastRowSum(lastLogits)));
+        }
       }
     });
     if (past !== c?.past) for (const t of past) disposeTensor(t);
@@ -678,6 +681,18 @@ export class OnnxCausalLm implements LanguageModel {
   async nextLogProbsInto(context: readonly number[], out: Float64Array, signal?: CancelSignal): Promise<void> {
     if (out.length !== this.config.vocabSize) throw new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.config.vocabSize}`);
     return this.exclusive(async () => void (await this.runNext(context, signal)).logProbsInto(out));
+  }
+
+  /**
+   * log Σ exp of a run's last row, where the runtime computes it (rowSums): every decode step needs
+   * it, and on onnxruntime-node a row of 49,152 costs 0.04 ms there against 0.27 ms in JavaScript
+   * (docs/BENCHMARKS.md). Undefined: LastRow computes it.
+   */
+  private async lastRowSum(row: Float32Array): Promise<number | undefined> {
+    if (!this.rowSums?.worthRunning(1, row.length)) return undefined;
+    const sum = new Float64Array(1);
+    await this.rowSums.rows(row, row.length, 0, 1, sum);
+    return sum[0];
   }
 
   /** The distribution after `context`, in the window its steps share. */
@@ -891,15 +906,19 @@ function sharedPrefix(a: readonly number[], b: readonly number[], limit: number)
  */
 class LastRow {
   private computed: Float64Array | undefined;
-  constructor(private readonly logits: Float32Array) {}
+  /** `lse`: the row's log Σ exp where the runtime computed it, as scored rows use it. */
+  constructor(
+    private readonly logits: Float32Array,
+    private readonly lse?: number,
+  ) {}
   /** The log-probs: the same array on every call (the cache's; callers do not change it). */
   logProbs(): Float64Array {
-    return (this.computed ??= logSoftmaxOfLogits(this.logits, 0, this.logits.length));
+    return (this.computed ??= logSoftmaxOfLogits(this.logits, 0, this.logits.length, undefined, this.lse));
   }
   /** The same numbers written into `out`, whose length is the vocabulary's. */
   logProbsInto(out: Float64Array): void {
     if (this.computed) out.set(this.computed);
-    else logSoftmaxOfLogits(this.logits, 0, this.logits.length, out);
+    else logSoftmaxOfLogits(this.logits, 0, this.logits.length, out, this.lse);
   }
 }
 
