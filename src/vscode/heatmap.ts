@@ -11,6 +11,7 @@ import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scoredEnd } from '../editor/rescorePlan';
 import { documentWindow, looksBinary } from './textWindow';
+import { tokensBefore } from '../core/contextWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
@@ -75,6 +76,9 @@ function stopForEdit(s: DocState): void {
 }
 
 const RESCORE_DELAY_MS = 400;
+
+/** Characters of a selection read with the text before it, for the context's last tokens: more than any pre-token spans in text. */
+const BOUNDARY_LOOKAHEAD = 256;
 /** Not in the palette: the legend's command while a heat-map is stopped. */
 const CONTINUE_COMMAND = 'lmPlayground.heatmap.continueStopped';
 /** Scoring at least this many tokens shows a cancellable notification (less: the status bar). */
@@ -274,10 +278,16 @@ export class TokenHeatmap implements vscode.Disposable {
    * The tokens before `scopeStart` a selection's first tokens are predicted from (none when it
    * starts the document), and whether they start at the document's start.
    */
-  private contextBefore(document: vscode.TextDocument, scopeStart: number, model: LanguageModel): { context: Token[]; fromDocumentStart: boolean } {
+  private contextBefore(
+    document: vscode.TextDocument,
+    scopeStart: number,
+    scopeEnd: number,
+    model: LanguageModel,
+  ): { context: Token[]; fromDocumentStart: boolean } {
     if (scopeStart === 0) return { context: [], fromDocumentStart: true };
-    const w = documentWindow(document, scopeStart, contextChars(), model.tokenizer);
-    return { context: model.tokenizer.encode(w.text, w.atStart, w.startOffset), fromDocumentStart: w.startOffset === 0 && w.atStart };
+    // Some of the scope read with it: the context's last tokens are then the document's (tokensBefore).
+    const w = documentWindow(document, scopeStart, contextChars(), model.tokenizer, Math.min(scopeEnd, scopeStart + BOUNDARY_LOOKAHEAD));
+    return { context: tokensBefore(model.tokenizer, w.text, w.atStart, w.startOffset, scopeStart), fromDocumentStart: w.startOffset === 0 && w.atStart };
   }
 
   /** The command: score the selection (or the document) and colour it. */
@@ -305,7 +315,7 @@ export class TokenHeatmap implements vscode.Disposable {
       whole: sel.isEmpty,
       scopeStart,
       scopeEnd,
-      ...this.contextBefore(document, scopeStart, model),
+      ...this.contextBefore(document, scopeStart, scopeEnd, model),
       tokens,
       logProbs: new Float64Array(tokens.length),
       ranks: new Int32Array(tokens.length),
@@ -408,7 +418,7 @@ export class TokenHeatmap implements vscode.Disposable {
       return;
     }
     const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
-    const before = this.contextBefore(document, s.scopeStart, model);
+    const before = this.contextBefore(document, s.scopeStart, s.scopeEnd, model);
     const sameContext = before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
     if (model !== s.model) this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again with ${model.info.name}`);
     const plan = model === s.model && sameContext ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };

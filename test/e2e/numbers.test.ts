@@ -219,6 +219,23 @@ describe('Numbers on screen (code-server)', function () {
     await wb.hoverWord('It was');
     await wb.hover().filter({ hasText: 'heat-map:' }).waitFor();
     await wb.page.mouse.move(5, 5);
+    // The selection's numbers are the whole text's (drive20 H1: the text before it, encoded alone,
+    // ended in one "\n\n" token, and "garden" got 0.001 % where the document gives it percents).
+    const file = path.join(session.workspace, 'morning.txt');
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', file)).token_scores as {
+      text: string;
+      logprob: number;
+      rank: number;
+    }[];
+    const garden = scored.find((t) => t.text === ' garden')!;
+    await wb.hoverWord('garden');
+    const hover = wb.hover().filter({ hasText: 'heat-map:' });
+    await hover.waitFor();
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('heatmap-selection-hover');
+    assert.ok(text.includes(`p = ${formatProbability(Math.exp(garden.logprob))} given the`), `the CLI's p of garden (${garden.logprob} nats): ${text}`);
+    assert.ok(text.includes(`rank ${garden.rank.toLocaleString('en-US')} of`), `the CLI's rank ${garden.rank}: ${text}`);
+    await wb.page.mouse.move(5, 5);
     await wb.runCommand('LM: Clear Token Probabilities');
   });
 
