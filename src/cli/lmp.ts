@@ -50,7 +50,9 @@ Usage:
                [--num-completions K] [--top-k K] [--top-p P] [--seed S] [--top-k-per-token K]
                [--echo] [--json]
       --prompt-file FILE reads the prompt from a UTF-8 file (- for standard input), for prompts
-      longer than a command line takes.
+      longer than a command line takes. Defaults, as vLLM's /v1/completions: --temperature 1,
+      --max-tokens 16, --num-completions 1, no --stop, --top-k 0 and --top-p 1 (off), a seed drawn
+      at random; the editor's are temperature 0.7 and 24 tokens (lmPlayground.generation.*).
   lmp serve --model MODEL [--host 127.0.0.1] [--port 8000] [--served-model-name NAME]
             [--concurrency N] [--queue N] [--max-body-bytes N] [--max-logprobs K] [--api-key KEY]
             [--device auto|native|wasm] [--dtype DTYPE]

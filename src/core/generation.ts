@@ -17,7 +17,8 @@ import {
   maxTokens,
   needsText,
   stopBeforeStep,
-  stopInText,
+  textStop,
+  type StopKind,
   stopOnToken,
   stopSequences,
   type FinishReason,
@@ -104,6 +105,8 @@ export interface Completion {
    * model predicted first.
    */
   stoppedBy?: GeneratedToken;
+  /** With finish reason 'stop': which rule ended the text (a stop sequence, or a blank line with stopAtBlankLine). */
+  stopKind?: StopKind;
   /** The seed that reproduces this completion alone (as completion 1 of 1): the run's seed for the first. */
   seed: number;
   index: number;
@@ -194,7 +197,8 @@ export async function generate(
   const readsText = needsText(criteria);
   const decode = (generated: number[]) => model.tokenizer.decode(generated, precededByText).slice(heal?.text.length ?? 0);
   const generatedBefore = typeof input === 'string' || !input.generated ? '' : input.text.slice(input.tokens[input.tokens.length - input.generated].start);
-  const stoppedBefore = readsText && generatedBefore.length > 0 && stopInText(criteria, generatedBefore, 0) >= 0;
+  const stopBefore = readsText && generatedBefore.length > 0 ? textStop(criteria, generatedBefore, 0) : { at: -1 };
+  const stoppedBefore = stopBefore.at >= 0;
 
   const window = model.info.capabilities.context === 'window' ? model.info.contextLength : 0;
   const completions: Completion[] = [];
@@ -213,6 +217,7 @@ export async function generate(
     const starts: number[] = [];
     let text = '';
     let finishReason: FinishReason;
+    let stopKind = stopBefore.kind;
     let stoppedBy: GeneratedToken | undefined;
     for (;;) {
       if (Date.now() - yielded >= YIELD_EVERY_MS) {
@@ -253,7 +258,8 @@ export async function generate(
       if (readsText) {
         starts.push(text.length);
         const full = decode(generated);
-        const found = stopInText(criteria, generatedBefore + full, generatedBefore.length + text.length);
+        const stop = textStop(criteria, generatedBefore + full, generatedBefore.length + text.length);
+        const found = stop.at;
         // A match that starts in the text generated before ends this text at its start.
         const stopAt = found < 0 ? -1 : Math.max(0, found - generatedBefore.length);
         text = full;
@@ -265,6 +271,7 @@ export async function generate(
             starts.pop();
           }
           finishReason = 'stop';
+          stopKind = stop.kind;
           break;
         }
       }
@@ -280,6 +287,7 @@ export async function generate(
       logProb,
       finishReason,
       ...(stoppedBy ? { stoppedBy } : {}),
+      ...(finishReason === 'stop' && stopKind ? { stopKind } : {}),
       seed: streamSeed(seed, index),
       index,
     });

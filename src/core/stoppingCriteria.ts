@@ -18,7 +18,12 @@ export interface StoppingCriterion {
    * length before that token. Where the text ends (finish reason 'stop'), or -1 to go on.
    */
   onText?(text: string, previousLength: number): number;
+  /** What a text criterion's end is called where a completion says why it ended. */
+  readonly kind?: StopKind;
 }
+
+/** Which text criterion ended a completion of finish reason 'stop'. */
+export type StopKind = 'stop sequence' | 'blank line';
 
 export function maxTokens(n: number): StoppingCriterion {
   return { beforeStep: (count) => (count >= n ? 'length' : undefined) };
@@ -46,12 +51,13 @@ export function stopSequences(stops: readonly string[]): StoppingCriterion {
   return {
     // Only a match that ends in the new text is new: earlier text was searched at earlier steps.
     onText: (text, previousLength) => findStop(text, stops, Math.max(0, previousLength - longest + 1)),
+    kind: 'stop sequence',
   };
 }
 
 /** Ends at a blank line after text, or at a run of blank lines before any (see blankLineStop). */
 export function blankLineRun(): StoppingCriterion {
-  return { onText: (text) => blankLineStop(text) };
+  return { onText: (text) => blankLineStop(text), kind: 'blank line' };
 }
 
 /**
@@ -98,12 +104,21 @@ export function stopOnToken(criteria: readonly StoppingCriterion[], id: number):
 
 /** The earliest end any text criterion finds, or -1. */
 export function stopInText(criteria: readonly StoppingCriterion[], text: string, previousLength: number): number {
+  return textStop(criteria, text, previousLength).at;
+}
+
+/** The earliest end any text criterion finds (-1: none), with the kind of the criterion that found it (the first in list order at a tie). */
+export function textStop(criteria: readonly StoppingCriterion[], text: string, previousLength: number): { at: number; kind?: StopKind } {
   let best = -1;
+  let kind: StopKind | undefined;
   for (const c of criteria) {
     const at = c.onText?.(text, previousLength) ?? -1;
-    if (at >= 0 && (best < 0 || at < best)) best = at;
+    if (at >= 0 && (best < 0 || at < best)) {
+      best = at;
+      kind = c.kind;
+    }
   }
-  return best;
+  return { at: best, kind };
 }
 
 /** Whether any criterion reads the text (decoding every step costs time, so only then). */

@@ -17,6 +17,7 @@ import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog'
 import type { ModelService } from './modelService';
 import { metricsSettings } from './settings';
 import { looksBinary } from './textWindow';
+import { trainedOnDocument } from './trainWorkspaceModel';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
 /** Points per model in the plot: enough to see where each model is surprised. */
@@ -87,6 +88,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
               scoreMs: Date.now() - started,
               loadMs: active ? 0 : loadMs,
               curve: cumulativeSurprisal(text, scoredText.tokens, PLOT_POINTS),
+              ...(entry.origin === 'trained' && trainedOnDocument(entry.spec, doc.uri) ? { trainedOnText: true } : {}),
             };
           } finally {
             if (model && model !== active) model.dispose?.();

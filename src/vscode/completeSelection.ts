@@ -270,7 +270,7 @@ async function offerPartial(partial: number[][], textOf: (ids: number[]) => stri
 }
 
 function finishLabel(c: Completion): string {
-  return c.finishReason === 'length' ? 'max tokens' : c.finishReason === 'stop' ? 'stop sequence' : 'end of text';
+  return c.finishReason === 'length' ? 'max tokens' : c.finishReason === 'stop' ? (c.stopKind ?? 'stop sequence') : 'end of text';
 }
 
 /** NaN (unknown) sorts last. */
@@ -292,7 +292,7 @@ async function pickCompletion(
         // In the detail line, which a long label cannot push out of sight. A server that sends no log-probs: unknown, and ranked after those with one.
         detail: [
           Number.isFinite(c.logProb) ? `log₂ p = ${logProbBits(c.logProb)}` : 'log p unknown (the server gave none)',
-          `${c.tokens.length} tokens`,
+          `${c.tokens.length} token${c.tokens.length === 1 ? '' : 's'}`,
           `finished: ${finishLabel(c)}`,
           ...(left > 0 ? [`${plural(left, 'character')} left out (control or incomplete)`] : []),
         ].join(' · '),

@@ -32,7 +32,9 @@ class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider 
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     const settings = inlineSettings(document);
     const manual = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
-    if (!settings.enabled || !languageEnabled(settings.languages, document.languageId)) return undefined;
+    // The settings govern ghost text while typing; LM: Suggest Inline Completion (Alt+\) asks for one
+    // here and now, which saying nothing would refuse (drive20 L2).
+    if (!manual && (!settings.enabled || !languageEnabled(settings.languages, document.languageId))) return undefined;
     try {
       const model = await this.models.get();
       // With the suggest widget open VS Code shows ghost text only when it continues the selected
@@ -85,7 +87,7 @@ export function registerInlineCompletions(models: ModelService, log: vscode.LogO
     item.text = on ? '$(sparkle) LM ghost text' : '$(circle-slash) LM ghost text';
     item.tooltip = on
       ? 'LM Playground: inline completions are on. Click to turn them off.'
-      : 'LM Playground: inline completions are off. Click to turn them on.';
+      : 'LM Playground: inline completions are off (LM: Suggest Inline Completion, Alt+\\, still asks for one). Click to turn them on.';
   };
   update();
   item.show();

@@ -44,6 +44,19 @@ function pickOrder(): Promise<number | undefined> {
 }
 const gzip = promisify(zlib.gzip);
 
+/** Beside a trained model: the documents it learnt from (URIs), so that Compare Models can say when it scores one of them. */
+const TRAINED_FILES = 'trained-files.json';
+
+/** Whether the model trained into `dir` learnt from the document `uri` (false where no record says so). */
+export function trainedOnDocument(dir: string, uri: vscode.Uri): boolean {
+  try {
+    const record = JSON.parse(fs.readFileSync(path.join(dir, TRAINED_FILES), 'utf8')) as { files?: unknown };
+    return Array.isArray(record.files) && record.files.includes(uri.toString());
+  } catch {
+    return false;
+  }
+}
+
 export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOutputChannel, args?: { glob?: string; order?: number }): Promise<void> {
   if (!vscode.workspace.isTrusted) throw new LmError("training reads the workspace's files: trust this workspace first (Workspaces: Manage Workspace Trust)");
   const folders = vscode.workspace.workspaceFolders;
@@ -90,6 +103,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           let doneBytes = 0;
           const skipped: SkippedFile[] = [];
           let tokens = 0;
+          const learnt: string[] = [];
           for (const [i, file] of files.entries()) {
             check();
             const report = (bytes: number) => {
@@ -113,10 +127,12 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
               });
               tokens = added.tokens;
               if (added.skipped) skipped.push({ name: vscode.workspace.asRelativePath(file), reason: added.skipped });
+              else learnt.push(file.toString());
             } else {
               const bytes = await vscode.workspace.fs.readFile(file);
               if (bytes.indexOf(0) >= 0) skipped.push({ name: vscode.workspace.asRelativePath(file), reason: 'binary' });
               else {
+                learnt.push(file.toString());
                 const split = splitHeldOut(bytes);
                 tokens = await job.add(split.train, split.heldOut);
               }
@@ -147,6 +163,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           fs.renameSync(tmp, file);
           // The folder's model is this file (a plain model.ngram would be read first).
           fs.rmSync(path.join(dir, 'model.ngram'), { force: true });
+          fs.writeFileSync(path.join(dir, TRAINED_FILES), JSON.stringify({ files: learnt }));
           return { file: dir, tokens: done.tokens, ngrams: done.ngrams, perplexity, bitsPerChar, skipped };
         } catch (e) {
           job.cancel();

@@ -10,6 +10,8 @@ export interface CompareResult extends ScoreSummary {
   scoreMs: number;
   loadMs: number;
   curve: Curve;
+  /** A model trained on the workspace that learnt from this document: its figure is not a prediction of unseen text. */
+  trainedOnText?: boolean;
 }
 
 export interface CompareView {

@@ -17,6 +17,7 @@ const header = ['Model', 'Bits per character', 'Bits per token', 'Perplexity (pe
 const oovCell = (r: { oov: number; tokens: number; oovUnknown?: boolean }) =>
   r.oovUnknown ? 'unknown (the server does not say)' : r.oov ? `${int(r.oov)} (${formatProbability(r.oov / r.tokens)})` : '0';
 const withOov = view.results.filter((r) => r.oov > 0).map((r) => r.name);
+const seen = view.results.filter((r) => r.trainedOnText).map((r) => r.name);
 app.append(
   el(
     'p',
@@ -35,7 +36,13 @@ app.append(
         el(
           'tr',
           {},
-          el('th', { scope: 'row', title: r.description }, r.name, r.active ? el('span', { class: 'badge' }, 'active') : ''),
+          el(
+            'th',
+            { scope: 'row', title: r.description },
+            r.name,
+            r.active ? el('span', { class: 'badge' }, 'active') : '',
+            r.trainedOnText ? el('span', { class: 'badge seen' }, 'trained on this text') : '',
+          ),
           el('td', {}, fmt(r.bitsPerChar, 3)),
           el('td', {}, fmt(r.bitsPerToken, 3)),
           el('td', {}, fmt(r.perplexity, 1)),
@@ -63,6 +70,17 @@ app.append(
           `${withOov.join(', ')} scored words outside ${withOov.length > 1 ? 'their vocabularies' : 'its vocabulary'} as one unknown-word token without paying for their letters, `,
           `so ${withOov.length > 1 ? 'their' : 'its'} bits per character are too low next to a byte-level model, which pays for every character. `,
           'Compare such models on text with few unknown words, or charge each unknown word for its spelling (see the gpt-classics model card).',
+        ),
+      ]
+    : []),
+  ...(seen.length
+    ? [
+        el(
+          'p',
+          { class: 'seen-note' },
+          `${seen.join(', ')} learnt from this document (LM: Train N-gram Model on Workspace, on all of it but a tenth held out): `,
+          `${seen.length > 1 ? 'their' : 'its'} bits per character say how well ${seen.length > 1 ? 'they remember' : 'it remembers'} this text, not how well ${seen.length > 1 ? 'they predict' : 'it predicts'} text ${seen.length > 1 ? 'they have' : 'it has'} not seen. `,
+          'Compare the models on a text none of them was trained on; the figure the training gave for its held-out text is that prediction.',
         ),
       ]
     : []),

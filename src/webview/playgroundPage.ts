@@ -98,8 +98,13 @@ const unavailableWhy = (spec: string) => config.unavailable.find((m) => m.spec =
 function setModels(models: PlaygroundModel[], unavailable: UnavailablePlaygroundModel[], defaultModel: string): void {
   const chosen = modelSelect.value;
   const added = models.filter((m) => !config.models.some((x) => x.spec === m.spec));
-  // The editor's model chosen here follows a switch of it; a model the user chose here stays while it is listed.
-  const keep = chosen !== config.defaultModel && models.some((m) => m.spec === chosen) ? chosen : defaultModel;
+  const listed = models.some((m) => m.spec === chosen);
+  // The editor's model chosen here follows a switch of it, unless results are on the page: the
+  // model that made them stays with them, as a saved query pairs them (drive20 M1). A model the
+  // user chose here stays while it is listed.
+  const follows = chosen === config.defaultModel && defaultModel !== chosen;
+  const keep = listed && (!follows || live.cards.length > 0) ? chosen : defaultModel;
+  const label = (spec: string) => models.find((m) => m.spec === spec)?.label ?? spec;
   config.models = models;
   config.unavailable = unavailable;
   config.defaultModel = defaultModel;
@@ -108,7 +113,14 @@ function setModels(models: PlaygroundModel[], unavailable: UnavailablePlayground
   modelSelect.value = keep;
   showUnavailable();
   showIdleStatus();
-  if (added.length) message(`Now in the Model list: ${added.map((m) => m.label).join(', ')}.`, 'info');
+  const notes: string[] = [];
+  if (added.length) notes.push(`Now in the Model list: ${added.map((m) => m.label).join(', ')}.`);
+  if (follows && keep === chosen)
+    notes.push(
+      `The editor now uses ${label(defaultModel)}; Model stays ${label(chosen)}, whose results these are (choose ${label(defaultModel)} and Run for its).`,
+    );
+  else if (follows) notes.push(`Model follows the editor's: now ${label(defaultModel)}.`);
+  if (notes.length) message(notes.join(' '), 'info');
 }
 const gallerySelect = el<Field>(
   'vscode-single-select',

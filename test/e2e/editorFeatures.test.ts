@@ -115,6 +115,11 @@ describe('In-editor features (code-server)', function () {
       await wb.page.keyboard.insertText(prompt);
       await typedScored.waitFor();
       assert.strictEqual(await ghost.count(), 0, `no ghost text while off: ${await wb.ghostText()}`);
+      // Asked for (Alt+\), it comes while off too (drive20 L2: nothing came, and nothing said why).
+      await wb.page.keyboard.press('Alt+\\');
+      await ghost.first().waitFor();
+      await wb.page.keyboard.press('Escape');
+      await ghost.first().waitFor({ state: 'detached' });
       await statusItem('LM ghost text').click();
       await wb.page.locator('.statusbar-item', { hasText: 'LM ghost text' }).locator('.codicon-sparkle').first().waitFor();
       // On again: the next keystroke brings ghost text back.
@@ -225,6 +230,19 @@ describe('In-editor features (code-server)', function () {
     await wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'workspace-3gram' }).first().waitFor();
     await wb.page.mouse.move(5, 5);
     await wb.runCommand('Notifications: Clear All Notifications');
+    // Compared on a text it learnt from, it is marked so, and the page says what its figure means (drive20 L4).
+    const { frame } = await wb.compareModels('sentences.txt', ['workspace-3gram', 'ngram-classics']);
+    await frame.locator('#results tbody tr', { hasText: 'workspace-3gram' }).locator('.badge', { hasText: 'trained on this text' }).waitFor();
+    assert.strictEqual(
+      await frame.locator('#results tbody tr', { hasText: 'ngram-classics' }).locator('.badge', { hasText: 'trained on this text' }).count(),
+      0,
+    );
+    assert.match(
+      await frame.locator('.seen-note').innerText(),
+      /^workspace-3gram learnt from this document .*how well it remembers this text, not how well it predicts/,
+    );
+    await wb.screenshot('compare-trained-on-text');
+    await wb.runCommand('View: Close All Editors');
   });
 
   describe('completions fit the text around them', function () {

@@ -159,6 +159,8 @@ describe('The playground keeps its results; the model list follows new models (c
     fs.writeFileSync(path.join(session.workspace, 'corpus.txt'), corpus);
     await fill('prompt', 'a prompt being written');
     const shown = await onScreen();
+    const modelValue = () => frame.evaluate(() => (document.getElementById('model') as HTMLElement & { value: string }).value);
+    const ranWith = await modelValue();
     await wb.runCommand('LM: Train N-gram Model on Workspace');
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
@@ -178,6 +180,9 @@ describe('The playground keeps its results; the model list follows new models (c
     );
     assert.strictEqual(await frame.locator('#prompt textarea').inputValue(), 'a prompt being written');
     assert.deepStrictEqual(await onScreen(), shown);
+    // The trained model is now the editor's; the page's Model stays the one whose results are shown (drive20 M1).
+    assert.strictEqual(await modelValue(), ranWith);
+    await frame.locator('#message', { hasText: /The editor now uses workspace-4gram; Model stays .*, whose results these are/ }).waitFor();
     await wb.screenshot('session-model-list-refreshed');
     // The new model runs from the list.
     await frame.evaluate(() => {

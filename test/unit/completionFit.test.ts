@@ -62,6 +62,13 @@ describe('completions fit the text around them', function () {
     const [stopped] = await generate(model, 'a', { maxTokens: 20, temperature: 0, stopAtBlankLine: true });
     assert.strictEqual(stopped.text, 'b');
     assert.strictEqual(stopped.finishReason, 'stop');
+    // Which rule stopped it, as the quick pick says (drive20 M2: a blank line was called a stop sequence).
+    assert.strictEqual(stopped.stopKind, 'blank line');
+    const [bySequence] = await generate(model, 'a', { maxTokens: 20, temperature: 0, stopAtBlankLine: true, stopSequences: ['b'] });
+    assert.deepStrictEqual([bySequence.text, bySequence.finishReason, bySequence.stopKind], ['', 'stop', 'stop sequence']);
+    const [laterSequence] = await generate(model, 'a', { maxTokens: 20, temperature: 0, stopAtBlankLine: true, stopSequences: ['\n\n\n'] });
+    assert.deepStrictEqual([laterSequence.text, laterSequence.stopKind], ['b', 'blank line']);
+    assert.strictEqual(plain.stopKind, undefined);
     assert.deepStrictEqual(
       stopped.tokens.map((t) => t.text),
       ['b'],

@@ -458,6 +458,7 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         assert.strictEqual(c.text, ' w0_0 w0_1');
         assert.strictEqual(c.finishReason, 'stop');
         assert.strictEqual(c.tokens.length, 2);
+        assert.strictEqual(c.stopKind, 'stop sequence');
       }),
     ));
 

@@ -9,6 +9,7 @@ import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { LmError } from '../../core/errors';
 import type { Completion, GeneratedToken, GenerationHooks, GenerationOptions } from '../../core/generation';
 import { blankLineStop, validateGenerationOptions, type FinishReason } from '../../core/generation';
+import type { StopKind } from '../../core/stoppingCriteria';
 import type { ContinuedToken, LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../core/model';
 import { randomSeed } from '../../core/random';
 import type { RemoteRef } from '../../core/remote/remoteRef';
@@ -306,6 +307,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
       text: '',
       bytes: [] as number[],
       stopped: undefined as FinishReason | undefined,
+      stopKind: undefined as StopKind | undefined,
       /** The server sent something of it. */
       sent: false,
     }));
@@ -345,13 +347,17 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
           run.text = new TextDecoder().decode(Uint8Array.from(run.bytes));
           // Stops the server may not apply as we do: stop sequences across tokens, a blank line.
           let cut = -1;
+          let kind: StopKind = 'stop sequence';
           for (const s of stops) {
             const at = run.text.indexOf(s);
             if (at >= 0 && (cut < 0 || at < cut)) cut = at;
           }
           if (options.stopAtBlankLine) {
             const at = blankLineStop(run.text);
-            if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+            if (at >= 0 && (cut < 0 || at < cut)) {
+              cut = at;
+              kind = 'blank line';
+            }
           }
           if (cut >= 0) {
             run.text = run.text.slice(0, cut);
@@ -360,6 +366,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
               run.starts.pop();
             }
             run.stopped = 'stop';
+            run.stopKind = kind;
             return true;
           }
           hooks.onToken?.(index, token);
@@ -388,6 +395,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
         promptTokens,
         logProb: r.tokens.reduce((s, t) => s + t.logProb, 0),
         finishReason,
+        ...(finishReason === 'stop' && r.stopKind ? { stopKind: r.stopKind } : {}),
         seed,
         index,
       };
