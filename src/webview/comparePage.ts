@@ -78,9 +78,9 @@ app.append(
         el(
           'p',
           { class: 'seen-note' },
-          `${seen.join(', ')} learnt from this document (LM: Train N-gram Model on Workspace, on all of it but a tenth held out): `,
+          `${seen.join(', ')} learnt from this document (LM: Train N-gram Model on Workspace): `,
           `${seen.length > 1 ? 'their' : 'its'} bits per character say how well ${seen.length > 1 ? 'they remember' : 'it remembers'} this text, not how well ${seen.length > 1 ? 'they predict' : 'it predicts'} text ${seen.length > 1 ? 'they have' : 'it has'} not seen. `,
-          'Compare the models on a text none of them was trained on; the figure the training gave for its held-out text is that prediction.',
+          'Compare the models on a text none of them was trained on; the figure the training gave for its held-out text (a tenth of each file long enough to spare one) is that prediction.',
         ),
       ]
     : []),

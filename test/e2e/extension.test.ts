@@ -113,6 +113,8 @@ describe('LM Playground in VS Code (code-server)', function () {
       logps.every((x, i) => Number.isFinite(x) && (i === 0 || logps[i - 1] >= x)),
       `sorted by log p: ${logps}`,
     );
+    // Why each ended: no stop sequence is set, so none says so (drive20 M2: a blank line was called one).
+    for (const l of labels) assert.ok(/· \d+ tokens? · finished: (max tokens|end of text|blank line)/.test(l) && !/\b1 tokens\b/.test(l), l);
     await wb.screenshot('quick-pick-completions');
     // The second one, not the likeliest: the one clicked is the one inserted.
     // A row's label (its first line; the second is the detail).
