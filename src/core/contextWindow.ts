@@ -91,23 +91,28 @@ export function nulsMakeBinary(nuls: number, length: number): boolean {
 }
 
 /**
- * The tokens of `text` (document offsets from `startOffset`) before `offset`, as the document
- * tokenizes them with the text after `offset` in place: `text` runs past `offset`, so that a
- * pre-tokenizer sees what follows. Encoded alone, a text before a paragraph ends in "\n\n", which
- * a byte-level BPE makes one token where the document has "\n", "\n"; gpt-classics hardly saw that
- * token and, given it, put 99.6 % on a line break after "walked out into the" (drive20 H1). A
- * token that runs past `offset` (a selection starting inside a word or a character) is left out,
- * and the part of it before `offset` is encoded alone.
+ * The document's tokens of a scope [scopeStart, scopeEnd) and of the context before it, from one
+ * encoding of `text` (document offsets from `startOffset`), which runs from the context's start to
+ * a little past the scope, so that a pre-tokenizer sees what follows each. Encoded apart, the text
+ * before a paragraph ended in "\n\n", which a byte-level BPE makes one token where the document has
+ * "\n", "\n" (gpt-classics, given it, put 99.6 % on a line break after "walked out into the"), and a
+ * selection from a word's first letter was spelled g + ard + en where the document has " garden"
+ * (drive20 H1, hostile21 H1). A token that straddles either end belongs to the scope; a token of no
+ * width at `scopeStart` (a first byte of the character there, or the BOS) does too.
  */
-export function tokensBefore(tokenizer: Pick<Tokenizer, 'encode'>, text: string, atStart: boolean, startOffset: number, offset: number): Token[] {
-  const joint = tokenizer.encode(text, atStart, startOffset);
-  const before = (t: Token, i: number) =>
-    // A byte token of no width at `offset` is a first byte of the character there (the BOS, first, is the sequence's).
-    t.start + t.length <= offset && !(t.length === 0 && t.start === offset && i > 0);
+export function scopeTokens(
+  tokenizer: Pick<Tokenizer, 'encode'>,
+  text: string,
+  atStart: boolean,
+  startOffset: number,
+  scopeStart: number,
+  scopeEnd: number,
+): { context: Token[]; tokens: Token[] } {
+  const all = tokenizer.encode(text, atStart, startOffset);
+  const before = (t: Token) => t.start + t.length <= scopeStart && !(t.length === 0 && t.start === scopeStart);
   let n = 0;
-  while (n < joint.length && before(joint[n], n)) n++;
-  const context = joint.slice(0, n);
-  const covered = n > 0 ? Math.max(startOffset, joint[n - 1].start + joint[n - 1].length) : startOffset;
-  if (covered < offset) context.push(...tokenizer.encode(text.slice(covered - startOffset, offset - startOffset), atStart && n === 0, covered));
-  return context;
+  while (n < all.length && before(all[n])) n++;
+  let m = n;
+  while (m < all.length && all[m].start < scopeEnd) m++;
+  return { context: all.slice(0, n), tokens: all.slice(n, m) };
 }

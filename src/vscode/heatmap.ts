@@ -11,7 +11,7 @@ import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scoredEnd } from '../editor/rescorePlan';
 import { documentWindow, looksBinary } from './textWindow';
-import { tokensBefore } from '../core/contextWindow';
+import { scopeTokens } from '../core/contextWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
@@ -77,7 +77,7 @@ function stopForEdit(s: DocState): void {
 
 const RESCORE_DELAY_MS = 400;
 
-/** Characters of a selection read with the text before it, for the context's last tokens: more than any pre-token spans in text. */
+/** Characters read past a scope's end, so that its last token is the document's: more than a pre-token spans in text. */
 const BOUNDARY_LOOKAHEAD = 256;
 /** Not in the palette: the legend's command while a heat-map is stopped. */
 const CONTINUE_COMMAND = 'lmPlayground.heatmap.continueStopped';
@@ -275,19 +275,19 @@ export class TokenHeatmap implements vscode.Disposable {
   }
 
   /**
-   * The tokens before `scopeStart` a selection's first tokens are predicted from (none when it
-   * starts the document), and whether they start at the document's start.
+   * The scope's tokens as the document has them, and the tokens before it that its first tokens
+   * are predicted from (none when it starts the document): one encoding of the context's window
+   * read on a little past the scope (scopeTokens).
    */
-  private contextBefore(
+  private tokensOfScope(
     document: vscode.TextDocument,
     scopeStart: number,
     scopeEnd: number,
     model: LanguageModel,
-  ): { context: Token[]; fromDocumentStart: boolean } {
-    if (scopeStart === 0) return { context: [], fromDocumentStart: true };
-    // Some of the scope read with it: the context's last tokens are then the document's (tokensBefore).
-    const w = documentWindow(document, scopeStart, contextChars(), model.tokenizer, Math.min(scopeEnd, scopeStart + BOUNDARY_LOOKAHEAD));
-    return { context: tokensBefore(model.tokenizer, w.text, w.atStart, w.startOffset, scopeStart), fromDocumentStart: w.startOffset === 0 && w.atStart };
+  ): { context: Token[]; tokens: Token[]; fromDocumentStart: boolean } {
+    // Read past the end of the document is read up to it.
+    const w = documentWindow(document, scopeStart, contextChars(), model.tokenizer, scopeEnd + BOUNDARY_LOOKAHEAD);
+    return { ...scopeTokens(model.tokenizer, w.text, w.atStart, w.startOffset, scopeStart, scopeEnd), fromDocumentStart: w.startOffset === 0 && w.atStart };
   }
 
   /** The command: score the selection (or the document) and colour it. */
@@ -309,14 +309,14 @@ export class TokenHeatmap implements vscode.Disposable {
       );
     if (looksBinary(text)) throw new LmError('this looks like a binary file (it has many NUL characters)');
     if (model.server) return this.showOnServer(document, model, model.server, sel.isEmpty, scopeStart, scopeEnd);
-    const tokens = model.tokenizer.encode(text, scopeStart === 0, scopeStart);
+    const scoped = this.tokensOfScope(document, scopeStart, scopeEnd, model);
+    const tokens = scoped.tokens;
     const state: DocState = {
       model,
       whole: sel.isEmpty,
       scopeStart,
       scopeEnd,
-      ...this.contextBefore(document, scopeStart, scopeEnd, model),
-      tokens,
+      ...scoped,
       logProbs: new Float64Array(tokens.length),
       ranks: new Int32Array(tokens.length),
       contexts: new Int32Array(tokens.length),
@@ -417,8 +417,7 @@ export class TokenHeatmap implements vscode.Disposable {
       await this.scoreOnServer(document, s, model.server, title);
       return;
     }
-    const tokens = model.tokenizer.encode(text, s.scopeStart === 0, s.scopeStart);
-    const before = this.contextBefore(document, s.scopeStart, s.scopeEnd, model);
+    const { tokens, ...before } = this.tokensOfScope(document, s.scopeStart, s.scopeEnd, model);
     const sameContext = before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
     if (model !== s.model) this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again with ${model.info.name}`);
     const plan = model === s.model && sameContext ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };

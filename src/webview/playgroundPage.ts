@@ -99,11 +99,12 @@ function setModels(models: PlaygroundModel[], unavailable: UnavailablePlayground
   const chosen = modelSelect.value;
   const added = models.filter((m) => !config.models.some((x) => x.spec === m.spec));
   const listed = models.some((m) => m.spec === chosen);
-  // The editor's model chosen here follows a switch of it, unless results are on the page: the
-  // model that made them stays with them, as a saved query pairs them (drive20 M1). A model the
-  // user chose here stays while it is listed.
+  // The editor's model chosen here follows a switch of it, unless it made the results on the page:
+  // it stays with them, as a saved query pairs them (drive20 M1, hostile21 M1). A model the user
+  // chose here stays while it is listed.
   const follows = chosen === config.defaultModel && defaultModel !== chosen;
-  const keep = listed && (!follows || live.cards.length > 0) ? chosen : defaultModel;
+  const madeResults = live.cards.some((c) => c.request.model === chosen);
+  const keep = listed && (!follows || madeResults) ? chosen : defaultModel;
   const label = (spec: string) => models.find((m) => m.spec === spec)?.label ?? spec;
   config.models = models;
   config.unavailable = unavailable;

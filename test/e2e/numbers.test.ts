@@ -237,6 +237,30 @@ describe('Numbers on screen (code-server)', function () {
     assert.ok(text.includes(`rank ${garden.rank.toLocaleString('en-US')} of`), `the CLI's rank ${garden.rank}: ${text}`);
     await wb.page.mouse.move(5, 5);
     await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated.first().waitFor({ state: 'detached' });
+    // A selection from the word's first letter: the document's token " garden", its space with it
+    // (hostile21 H1: it was scored as g + ard + en, at 10⁻⁶ %).
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('ArrowDown');
+    for (let i = 0; i < 'It was a fine morning, and the '.length; i++) await wb.page.keyboard.press('ArrowRight');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Show Token Probabilities');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    await wb.page.keyboard.press('Control+End');
+    await wb.hoverWord('garden');
+    const fromLetter = wb.hover().filter({ hasText: 'heat-map:' });
+    await fromLetter.waitFor();
+    const again = (await fromLetter.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('heatmap-selection-word-start-hover');
+    assert.ok(
+      again.includes('token ␣garden') && again.includes(`p = ${formatProbability(Math.exp(garden.logprob))} given the`),
+      `the CLI's " garden": ${again}`,
+    );
+    assert.ok(again.includes(`rank ${garden.rank.toLocaleString('en-US')} of`), `the CLI's rank ${garden.rank}: ${again}`);
+    await wb.page.mouse.move(5, 5);
+    await wb.runCommand('LM: Clear Token Probabilities');
   });
 
   it('has LM: entries in the editor context menu, and Clear Token Probabilities while the heat-map is on', async function () {
