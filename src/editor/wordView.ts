@@ -53,6 +53,9 @@ export function wordTokenRange(
     }
   });
   if (first < 0 || last - first < 1 || last - first + 1 > MAX_WORD_TOKENS) return undefined;
+  // Tokens that stop inside the word (a selection's heat-map that ends there) would give the
+  // probability of part of it as the word's (hostile22 M3: "bench = ␣b + en").
+  if (tokens[first].start > start || tokens[last].start + tokens[last].length < end) return undefined;
   return { first, last, start, end };
 }
 

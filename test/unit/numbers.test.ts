@@ -96,6 +96,9 @@ describe('the word view', () => {
     ];
     assert.deepStrictEqual(wordTokenRange('the northern', 100, tokens, 108), { first: 1, last: 3, start: 104, end: 112 });
     assert.strictEqual(wordTokenRange('the northern', 100, tokens, 101), undefined, 'a one-token word has no word view');
+    // Tokens that stop inside the word (a selection's heat-map ending there): no word view, not part of the word as the word (hostile22 M3).
+    assert.strictEqual(wordTokenRange('the northern', 100, tokens.slice(0, 3), 108), undefined);
+    assert.strictEqual(wordTokenRange('the northern', 100, tokens.slice(2), 110), undefined);
     const long = 'x'.repeat(MAX_WORD_TOKENS + 1);
     const chars = Array.from(long, (_, i) => ({ start: i, length: 1 }));
     assert.strictEqual(wordTokenRange(long, 0, chars, 3), undefined);
