@@ -17,7 +17,7 @@ import { modelCatalog, type CatalogEntry, type ModelDirs } from './modelCatalog'
 import type { ModelService } from './modelService';
 import { metricsSettings } from './settings';
 import { looksBinary } from './textWindow';
-import { trainedOnDocument } from './trainWorkspaceModel';
+import { textDigest, trainedOnDocument } from './trainedFiles';
 import { contentSecurityPolicy, escapeHtml, nonce } from './webviewHtml';
 
 /** Points per model in the plot: enough to see where each model is surprised. */
@@ -35,6 +35,9 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
   if (text.trim().length === 0) throw new LmError('there is no text to score');
   if (looksBinary(text)) throw new LmError('this looks like a binary file (it has many NUL characters)');
   const catalog = modelCatalog(dirs);
+  // The whole document's, once, when a trained model's record asks for it (a selection of it is of its text too).
+  let digest: string | undefined;
+  const documentDigest = () => (digest ??= textDigest(doc.getText()));
   // The model that answers: after a failed load the setting names another (drive13 M1: it was scored twice, as itself and as "active").
   const activeSpec = models.activeSpec;
   if (!catalog.some((m) => m.spec === activeSpec)) catalog.push({ label: activeSpec, spec: activeSpec, origin: 'setting' });
@@ -88,7 +91,7 @@ export async function compareModels(extensionUri: vscode.Uri, models: ModelServi
               scoreMs: Date.now() - started,
               loadMs: active ? 0 : loadMs,
               curve: cumulativeSurprisal(text, scoredText.tokens, PLOT_POINTS),
-              ...(entry.origin === 'trained' && trainedOnDocument(entry.spec, doc.uri) ? { trainedOnText: true } : {}),
+              ...(entry.origin === 'trained' && trainedOnDocument(entry.spec, doc.uri, documentDigest) ? { trainedOnText: true } : {}),
             };
           } finally {
             if (model && model !== active) model.dispose?.();

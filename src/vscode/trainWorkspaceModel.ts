@@ -14,6 +14,7 @@ import { globProblem } from '../editor/globCheck';
 import { splitHeldOut } from '../editor/heldOut';
 import { skippedFilesNote, type SkippedFile } from '../editor/skippedFiles';
 import { SECTION } from './settings';
+import { bytesDigest, fileDigest, writeTrainedFiles } from './trainedFiles';
 
 const MAX_FILES = 100_000;
 const RECOMMENDED_ORDER = 4;
@@ -43,19 +44,6 @@ function pickOrder(): Promise<number | undefined> {
   });
 }
 const gzip = promisify(zlib.gzip);
-
-/** Beside a trained model: the documents it learnt from (URIs), so that Compare Models can say when it scores one of them. */
-const TRAINED_FILES = 'trained-files.json';
-
-/** Whether the model trained into `dir` learnt from the document `uri` (false where no record says so). */
-export function trainedOnDocument(dir: string, uri: vscode.Uri): boolean {
-  try {
-    const record = JSON.parse(fs.readFileSync(path.join(dir, TRAINED_FILES), 'utf8')) as { files?: unknown };
-    return Array.isArray(record.files) && record.files.includes(uri.toString());
-  } catch {
-    return false;
-  }
-}
 
 export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOutputChannel, args?: { glob?: string; order?: number }): Promise<void> {
   if (!vscode.workspace.isTrusted) throw new LmError("training reads the workspace's files: trust this workspace first (Workspaces: Manage Workspace Trust)");
@@ -104,6 +92,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           const skipped: SkippedFile[] = [];
           let tokens = 0;
           const learnt: string[] = [];
+          const digests: string[] = [];
           for (const [i, file] of files.entries()) {
             check();
             const report = (bytes: number) => {
@@ -127,12 +116,16 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
               });
               tokens = added.tokens;
               if (added.skipped) skipped.push({ name: vscode.workspace.asRelativePath(file), reason: added.skipped });
-              else learnt.push(file.toString());
+              else {
+                learnt.push(file.toString());
+                digests.push(await fileDigest(file.fsPath));
+              }
             } else {
               const bytes = await vscode.workspace.fs.readFile(file);
               if (bytes.indexOf(0) >= 0) skipped.push({ name: vscode.workspace.asRelativePath(file), reason: 'binary' });
               else {
                 learnt.push(file.toString());
+                digests.push(bytesDigest(bytes));
                 const split = splitHeldOut(bytes);
                 tokens = await job.add(split.train, split.heldOut);
               }
@@ -163,7 +156,7 @@ export async function trainWorkspaceModel(trainedDir: string, log: vscode.LogOut
           fs.renameSync(tmp, file);
           // The folder's model is this file (a plain model.ngram would be read first).
           fs.rmSync(path.join(dir, 'model.ngram'), { force: true });
-          fs.writeFileSync(path.join(dir, TRAINED_FILES), JSON.stringify({ files: learnt }));
+          writeTrainedFiles(dir, { files: learnt, digests });
           return { file: dir, tokens: done.tokens, ngrams: done.ngrams, perplexity, bitsPerChar, skipped };
         } catch (e) {
           job.cancel();

@@ -243,6 +243,15 @@ describe('In-editor features (code-server)', function () {
     );
     await wb.screenshot('compare-trained-on-text');
     await wb.runCommand('View: Close All Editors');
+    // A copy made after the training is the same text (hostile22 M2).
+    fs.copyFileSync(path.join(workspace, 'sentences.txt'), path.join(workspace, 'sentences-copy.txt'));
+    try {
+      const copy = await wb.compareModels('sentences-copy.txt', ['workspace-3gram']);
+      await copy.frame.locator('#results tbody tr', { hasText: 'workspace-3gram' }).locator('.badge', { hasText: 'trained on this text' }).waitFor();
+      await wb.runCommand('View: Close All Editors');
+    } finally {
+      fs.rmSync(path.join(workspace, 'sentences-copy.txt'), { force: true });
+    }
   });
 
   describe('completions fit the text around them', function () {
