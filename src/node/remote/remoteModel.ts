@@ -8,8 +8,8 @@
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { LmError } from '../../core/errors';
 import type { Completion, GeneratedToken, GenerationHooks, GenerationOptions } from '../../core/generation';
-import { blankLineStop, validateGenerationOptions, type FinishReason } from '../../core/generation';
-import type { StopKind } from '../../core/stoppingCriteria';
+import { validateGenerationOptions, type FinishReason } from '../../core/generation';
+import { blankLineRun, stopSequences, textStop, type StopKind } from '../../core/stoppingCriteria';
 import type { ContinuedToken, LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from '../../core/model';
 import { randomSeed } from '../../core/random';
 import type { RemoteRef } from '../../core/remote/remoteRef';
@@ -313,6 +313,8 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
     }));
     if (options.maxTokens > 0) {
       const stops = options.stopSequences ?? [];
+      // The local generator's text rules, applied to the whole text so far.
+      const textCriteria = [stopSequences(stops), ...(options.stopAtBlankLine ? [blankLineRun()] : [])];
       // At least the token's own log-prob comes with its alternatives.
       const asked = Math.max(1, perToken);
       const reasons = await this.dialect.generate(
@@ -346,19 +348,7 @@ export class RemoteLanguageModel implements LanguageModel, ServerModel {
           run.bytes.push(...(token.bytes ?? new TextEncoder().encode(p.piece.text)));
           run.text = new TextDecoder().decode(Uint8Array.from(run.bytes));
           // Stops the server may not apply as we do: stop sequences across tokens, a blank line.
-          let cut = -1;
-          let kind: StopKind = 'stop sequence';
-          for (const s of stops) {
-            const at = run.text.indexOf(s);
-            if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-          }
-          if (options.stopAtBlankLine) {
-            const at = blankLineStop(run.text);
-            if (at >= 0 && (cut < 0 || at < cut)) {
-              cut = at;
-              kind = 'blank line';
-            }
-          }
+          const { at: cut, kind } = textStop(textCriteria, run.text, 0);
           if (cut >= 0) {
             run.text = run.text.slice(0, cut);
             while (run.tokens.length > 0 && run.starts[run.tokens.length - 1] >= cut) {
