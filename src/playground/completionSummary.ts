@@ -26,6 +26,22 @@ export function logProbBits(logProbNats: number): string {
   return formatBits(logProbNats / Math.LN2).replace(/^-/, '−');
 }
 
+/**
+ * ln p of a completion as the quick pick ranks it: its tokens and, when one ended it (a stop
+ * sequence's first token, the end of text), that token too. An empty completion is then as probable
+ * as the token that stopped it at once, not p = 1 at the top (hostile22 L1); a completion cut at
+ * max tokens has no such token. NaN: unknown (a server that sends none).
+ */
+export function completionRankLogProb(c: Pick<Completion, 'logProb' | 'finishReason' | 'stoppedBy'>): number {
+  return c.logProb + (c.finishReason !== 'length' && c.stoppedBy ? c.stoppedBy.logProb : 0);
+}
+
+/** What the rank's log p counts besides the completion's tokens (undefined: nothing). */
+export function rankedWith(c: Pick<Completion, 'finishReason' | 'stoppedBy'>): string | undefined {
+  if (c.finishReason === 'length' || !c.stoppedBy) return undefined;
+  return c.finishReason === 'eos' ? 'counting its end of text' : `counting the ${tokenLabel(c.stoppedBy)} that ended it`;
+}
+
 /** A completion as a result shows it: a run stopped by the user keeps the tokens it made, as `stopped`. */
 export type ShownCompletion = Omit<Completion, 'finishReason'> & { finishReason: Completion['finishReason'] | 'stopped' };
 

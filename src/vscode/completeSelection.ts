@@ -14,7 +14,7 @@ import { wholeCharacters } from '../core/tokenBytes';
 import { controlsLeftOutMessage, insertableText, oneLineLabel } from '../editor/completionControls';
 import { openWhenSlow } from '../editor/lateProgress';
 import { fitCompletion } from '../editor/seam';
-import { logProbBits } from '../playground/completionSummary';
+import { completionRankLogProb, logProbBits, rankedWith } from '../playground/completionSummary';
 import type { ModelService } from './modelService';
 import { contextChars, generationSettings } from './settings';
 import { documentLooksBinary, documentWindow, looksBinary } from './textWindow';
@@ -291,19 +291,21 @@ async function pickCompletion(
         label: oneLineLabel(shown.text),
         // In the detail line, which a long label cannot push out of sight. A server that sends no log-probs: unknown, and ranked after those with one.
         detail: [
-          Number.isFinite(c.logProb) ? `log₂ p = ${logProbBits(c.logProb)}` : 'log p unknown (the server gave none)',
+          Number.isFinite(c.logProb) ? `log₂ p = ${logProbBits(completionRankLogProb(c))}` : 'log p unknown (the server gave none)',
           `${c.tokens.length} token${c.tokens.length === 1 ? '' : 's'}`,
           `finished: ${finishLabel(c)}`,
+          // Last: a long row cuts it before the reason.
+          ...(Number.isFinite(c.logProb) && rankedWith(c) ? [rankedWith(c)!] : []),
           ...(left > 0 ? [`${plural(left, 'character')} left out (control or incomplete)`] : []),
         ].join(' · '),
         completion: c,
       };
     })
-    .sort((a, b) => rankable(b.completion.logProb) - rankable(a.completion.logProb));
+    .sort((a, b) => rankable(completionRankLogProb(b.completion)) - rankable(completionRankLogProb(a.completion)));
   const picked = await vscode.window.showQuickPick(items, {
     title: 'LM: choose a completion (most probable first)',
     matchOnDetail: false,
-    placeHolder: 'Each completion with its total log-probability under the model',
+    placeHolder: 'Each completion with its total log-probability, counting the token that ended it',
   });
   return picked?.completion;
 }

@@ -5,7 +5,15 @@ import type { LanguageModel } from '../../src/core/model';
 import { GALLERY } from '../../src/playground/gallery';
 import { galleryNotes } from '../../src/playground/galleryNotes';
 import { plural } from '../../src/core/numberFormat';
-import { firstTokenOfEmptyRun, logProbBits, namedToken, summarizeCompletion, typedStop } from '../../src/playground/completionSummary';
+import {
+  completionRankLogProb,
+  firstTokenOfEmptyRun,
+  logProbBits,
+  namedToken,
+  rankedWith,
+  summarizeCompletion,
+  typedStop,
+} from '../../src/playground/completionSummary';
 import { buildRequests, isScoring } from '../../src/playground/requests';
 import { cardHead } from '../../src/playground/resultCard';
 import { loadModel } from '../../src/node/modelLoader';
@@ -41,6 +49,10 @@ describe('a completion that stops before its first token (Analogies, stop sequen
       const notes = galleryNotes(g, { name, context: model.info.capabilities.context, embedded: true }, [], first).join('\n');
       assert.match(notes, new RegExp(`Nothing appears: ${name}'s first token is ⏎ \\(a line break\\), and the stop sequence ends the completion there`));
       assert.doesNotMatch(notes, /continues the text the way those novels would/);
+      // Complete Selection's quick pick ranks it by the line break that ended it, not as p = 1.
+      assert.strictEqual(completionRankLogProb(c), c.stoppedBy!.logProb);
+      assert.ok(completionRankLogProb(c) < 0);
+      assert.strictEqual(rankedWith(c), 'counting the ⏎ that ended it');
     });
   }
 });
@@ -74,6 +86,22 @@ describe('the line under a completion', () => {
     assert.strictEqual(namedToken({ text: '\uFFFD', bytes: [0xc3] }), '<0xC3>');
     assert.strictEqual(typedStop('\n'), '\\n');
     assert.strictEqual(logProbBits(-Math.LN2 * 35.031), '−35.03 bits');
+  });
+
+  it("Complete Selection's quick pick ranks a completion with the token that ended it (hostile22 L1)", () => {
+    const lp = (bits: number) => -bits * Math.LN2;
+    // An empty completion the model's first token (a comma, 5 bits) stopped, against 8 tokens of 48 bits ended by a comma of 1 bit,
+    // and 12 tokens of 61 bits cut at max tokens: the comma's 5 bits rank the empty one, no longer 0 bits on top.
+    const empty = completion({ finishReason: 'stop', stopKind: 'stop sequence', stoppedBy: token(',', lp(5)) });
+    const stopped = completion({ tokens: [token(' after', lp(48))], logProb: lp(48), finishReason: 'stop', stoppedBy: token(',', lp(1)) });
+    const cut = completion({ tokens: [token(' to', lp(61))], logProb: lp(61), finishReason: 'length' });
+    const ended = completion({ tokens: [token(' end', lp(2))], logProb: lp(2), finishReason: 'eos', stoppedBy: token('</s>', lp(0.5)) });
+    const bits = (c: Completion) => Math.round((-completionRankLogProb(c) / Math.LN2) * 100) / 100;
+    assert.deepStrictEqual([empty, stopped, cut, ended].map(bits), [5, 49, 61, 2.5]);
+    assert.deepStrictEqual([rankedWith(empty), rankedWith(cut), rankedWith(ended)], ['counting the , that ended it', undefined, 'counting its end of text']);
+    // A remote completion with no stopping token, or no log-probs: its own.
+    assert.strictEqual(completionRankLogProb(completion({ logProb: lp(3), finishReason: 'stop' })), lp(3));
+    assert.ok(Number.isNaN(completionRankLogProb(completion({ logProb: NaN, finishReason: 'stop' }))));
   });
 
   it('an end of text as the first token is said so', () => {
