@@ -96,3 +96,29 @@ export function offsetAfterEdits(offset: number, changes: readonly { rangeOffset
   }
   return at;
 }
+
+/**
+ * A selection's scope [start, end) after edits (VS Code's content changes: offsets in the text
+ * before them): the text it covered, and what was typed in it. Typing at its start is before it; an
+ * edit across its start puts the start where the edit begins (the new text and the rest of the
+ * selection in it: it used to keep the old start, leaving selected characters out, hostile22);
+ * typing at its end extends it, an edit across its end ends it after the new text.
+ */
+export function scopeAfterEdits(
+  start: number,
+  end: number,
+  changes: readonly { rangeOffset: number; rangeLength: number; text: string }[],
+): { start: number; end: number } {
+  let from = start;
+  let to = end;
+  for (const c of [...changes].sort((a, b) => b.rangeOffset - a.rangeOffset)) {
+    const delta = c.text.length - c.rangeLength;
+    const editEnd = c.rangeOffset + c.rangeLength;
+    // Typing at the start is before the scope; an edit across it starts the scope where it begins.
+    if (editEnd <= from) from += delta;
+    else if (c.rangeOffset < from) from = c.rangeOffset;
+    if (c.rangeOffset > to) continue;
+    to = editEnd <= to ? to + delta : c.rangeOffset + c.text.length;
+  }
+  return { start: from, end: Math.max(from, to) };
+}

@@ -9,7 +9,7 @@ import type { LanguageModel, Token } from '../core/model';
 import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
-import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scoredEnd } from '../editor/rescorePlan';
+import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scopeAfterEdits, scoredEnd } from '../editor/rescorePlan';
 import { documentWindow, looksBinary } from './textWindow';
 import { scopeTokens } from '../core/contextWindow';
 import type { ModelService } from './modelService';
@@ -353,17 +353,7 @@ export class TokenHeatmap implements vscode.Disposable {
     if (!s || e.contentChanges.length === 0) return;
     // Keep the scope over the same text; old token offsets are fixed up when rescoring.
     if (s.whole) s.scopeEnd = e.document.getText().length;
-    else
-      for (const c of e.contentChanges) {
-        const delta = c.text.length - c.rangeLength;
-        const end = c.rangeOffset + c.rangeLength;
-        if (end <= s.scopeStart) {
-          s.scopeStart += delta;
-          s.scopeEnd += delta;
-        } else if (c.rangeOffset <= s.scopeEnd) {
-          s.scopeEnd = Math.max(s.scopeStart, s.scopeEnd + delta);
-        }
-      }
+    else ({ start: s.scopeStart, end: s.scopeEnd } = scopeAfterEdits(s.scopeStart, s.scopeEnd, e.contentChanges));
     if (s.stoppedAt !== undefined) s.stoppedAt = offsetAfterEdits(s.stoppedAt, e.contentChanges);
     // The scoring in progress stops, keeping what it scored; the rescoring goes on from there.
     stopForEdit(s);

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { blankLineStop, generate } from '../../src/core/generation';
 import { legendRows, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
 import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
-import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scoredEnd } from '../../src/editor/rescorePlan';
+import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scopeAfterEdits, scoredEnd } from '../../src/editor/rescorePlan';
 import { fitCompletion } from '../../src/editor/seam';
 import { loadModel } from '../../src/node/modelLoader';
 import { TableModel } from './helpers';
@@ -183,6 +183,28 @@ describe('heat-map: work kept across edits, and a legend', () => {
     // Several cursors: offsets of the text before the edits, however VS Code orders them.
     assert.strictEqual(offsetAfterEdits(100, [edit(10, 0, 'a'), edit(50, 2, ''), edit(120, 0, 'b')]), 99);
     assert.strictEqual(offsetAfterEdits(100, [edit(120, 0, 'b'), edit(50, 2, ''), edit(10, 0, 'a')]), 99);
+  });
+
+  it("a selection's heat-map scope follows the text it covered through edits", () => {
+    const edit = (rangeOffset: number, rangeLength: number, text: string) => ({ rangeOffset, rangeLength, text });
+    // Text 0..100, the scope [40, 60) (a selection of its characters 40-59).
+    const after = (...changes: ReturnType<typeof edit>[]) => scopeAfterEdits(40, 60, changes);
+    assert.deepStrictEqual(after(edit(10, 0, 'abc')), { start: 43, end: 63 }, 'typing before it moves it');
+    assert.deepStrictEqual(after(edit(40, 0, 'ab')), { start: 42, end: 62 }, 'typing at its start is before it');
+    assert.deepStrictEqual(after(edit(50, 5, 'x')), { start: 40, end: 56 }, 'an edit inside it');
+    assert.deepStrictEqual(after(edit(60, 0, 'xy')), { start: 40, end: 62 }, 'typing at its end extends it');
+    assert.deepStrictEqual(after(edit(70, 5, '')), { start: 40, end: 60 }, 'an edit after it');
+    // Deleting after it, from its end, leaves it whole (it used to shrink by the deletion's length).
+    assert.deepStrictEqual(after(edit(60, 10, '')), { start: 40, end: 60 });
+    // Deleting across its start: what is left of the selection starts where the deletion began (hostile22).
+    assert.deepStrictEqual(after(edit(30, 15, '')), { start: 30, end: 45 });
+    assert.deepStrictEqual(after(edit(30, 15, 'new')), { start: 30, end: 48 }, 'the text typed over its start is in it');
+    assert.deepStrictEqual(after(edit(55, 15, 'z')), { start: 40, end: 56 }, 'across its end: up to the new text');
+    assert.deepStrictEqual(after(edit(30, 40, 'all')), { start: 30, end: 33 }, 'over all of it: the new text');
+    assert.deepStrictEqual(after(edit(30, 40, '')), { start: 30, end: 30 });
+    // Several cursors, in either order VS Code lists them.
+    assert.deepStrictEqual(after(edit(10, 0, 'a'), edit(45, 2, ''), edit(80, 0, 'b')), { start: 41, end: 59 });
+    assert.deepStrictEqual(after(edit(80, 0, 'b'), edit(45, 2, ''), edit(10, 0, 'a')), { start: 41, end: 59 });
   });
 
   it('a transformer scored in windows keeps the scores of tokens a window past the edit', () => {
