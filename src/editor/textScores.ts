@@ -15,8 +15,13 @@ import { planRescore, rangesToScore, type RescorePlan } from './rescorePlan';
 
 export interface TextScores {
   readonly model: LanguageModel;
-  /** The text's tokens, as `scoreText` tokenizes it (a sequence of its own, from the start). */
+  /**
+   * The text's tokens, as `scoreText` tokenizes it (a sequence of its own, from the start); for a
+   * selection, the document's tokens before it (its context) and its own (documentScopeTokens).
+   */
   readonly tokens: readonly Token[];
+  /** The first token counted: tokens before it are context, neither scored nor summed (0 for a text of its own). */
+  readonly from: number;
   readonly logProbs: Float64Array;
   /** 1 where the token's log-prob is known; 0 where not yet (position 0, or a scoring an edit stopped). */
   readonly scored: Uint8Array;
@@ -37,10 +42,19 @@ export function textRescorePlan(model: LanguageModel, oldTokens: readonly Token[
  * the ranges of tokens still to score. Without `previous`, or with another model: everything.
  */
 export function planTextScores(model: LanguageModel, text: string, previous?: TextScores): { scores: TextScores; ranges: [number, number][] } {
-  const tokens = model.tokenizer.encode(text, true);
+  return planTokenScores(model, model.tokenizer.encode(text, true), 0, previous);
+}
+
+/** As planTextScores, for `tokens` whose first `from` are context (a selection's, in its document). */
+export function planTokenScores(
+  model: LanguageModel,
+  tokens: readonly Token[],
+  from: number,
+  previous?: TextScores,
+): { scores: TextScores; ranges: [number, number][] } {
   const n = tokens.length;
-  const scores: TextScores = { model, tokens, logProbs: new Float64Array(n), scored: new Uint8Array(n) };
-  const old = previous?.model === model ? previous : undefined;
+  const scores: TextScores = { model, tokens, from, logProbs: new Float64Array(n), scored: new Uint8Array(n) };
+  const old = previous?.model === model && previous.from === from ? previous : undefined;
   const plan = old ? textRescorePlan(model, old.tokens, tokens) : { from: 0, to: n, shift: 0 };
   if (old) {
     const head = Math.min(plan.from, old.tokens.length);
@@ -51,7 +65,8 @@ export function planTextScores(model: LanguageModel, text: string, previous?: Te
       scores.scored[i] = old.scored[i + plan.shift];
     }
   }
-  return { scores, ranges: rangesToScore(n, (i) => scores.scored[i] === 1, plan) };
+  // A text of its own starts its sequence: its token 0 has no context and is not scored.
+  return { scores, ranges: rangesToScore(n, (i) => scores.scored[i] === 1, plan, Math.max(1, from)) };
 }
 
 /** Tokens in `ranges`. */
@@ -81,9 +96,11 @@ export async function scoreTextRanges(
     });
 }
 
-/** The totals of the text's scores (as `scoreText` sums them); undefined while a token is not scored. */
+/** The totals of the text's scores (as `scoreText` sums them; a selection's, of its own tokens); undefined while a token is not scored. */
 export function textTotals(scores: TextScores): ScoreTotals | undefined {
-  return totalsOfScored(scores.tokens, scores.logProbs, scores.scored, scores.model.bosId, scores.model.unkId);
+  // totalsOfScored leaves out its first token: the sequence's start, or the last of the context.
+  const at = Math.max(0, scores.from - 1);
+  return totalsOfScored(scores.tokens.slice(at), scores.logProbs.subarray(at), scores.scored.subarray(at), scores.model.bosId, scores.model.unkId);
 }
 
 /** The scores kept per document and scope (the whole document, or its selection), until it closes or the model or settings change. */

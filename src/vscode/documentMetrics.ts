@@ -8,6 +8,7 @@
  * heat-map at 14 tokens/s instead of 121). It waits, saying so, and then sums the heat-map's scores
  * of the same tokens when they are of the whole document (the same number: heatmapTotals.ts), or
  * scores the text itself (a selection, or a text cut at the setting's length) once the heat-map is done.
+ * A selection's tokens are the document's, each given the text before it, as its heat-map scores them.
  *
  * It keeps its per-token scores of the text it scored (editor/textScores.ts): after an edit only the
  * tokens the edit can have changed are scored again. What it is doing is editor/metricsState.ts.
@@ -18,12 +19,12 @@ import { scoreText, type ScoreSummary } from '../core/scoring';
 import type { LanguageModel } from '../core/model';
 import { characterCount } from '../core/tokenizers/lineBreaks';
 import { MetricsState, textKey } from '../editor/metricsState';
-import { TextScoresByDocument, planTextScores, scoreTextRanges, textTotals, tokensIn } from '../editor/textScores';
+import { TextScoresByDocument, planTextScores, planTokenScores, scoreTextRanges, textTotals, tokensIn } from '../editor/textScores';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
-import { SECTION, languageEnabled, metricsSettings } from './settings';
+import { SECTION, contextChars, languageEnabled, metricsSettings } from './settings';
 import { metricsTooltipMarkdown, percentDone } from './metricsTooltip';
-import { looksBinary } from './textWindow';
+import { documentScopeTokens, looksBinary } from './textWindow';
 
 const DELAY_MS = 600;
 /** Scoring asks the model in pieces of about this long, so a hover waits behind one piece at most. */
@@ -107,6 +108,7 @@ export function createDocumentMetrics(
           metricsTooltipMarkdown({
             modelName: model.info.name,
             scope,
+            ...(scope === 'selection' && !model.server ? { selectionContextChars: contextChars() } : {}),
             cutAt: cut ? settings.maxChars : undefined,
             summary,
             elapsedMs,
@@ -128,10 +130,22 @@ export function createDocumentMetrics(
       }
       const started = Date.now();
       const uri = doc.uri.toString();
+      // A selection: the document's tokens, each predicted from the text before it, as its heat-map
+      // and hovers score them (it was scored as a text of its own: other tokens, no context, hostile22 M1).
+      let chars = characterCount(text);
+      let planned: ReturnType<typeof planTextScores> | undefined;
+      if (model.server) planned = undefined;
+      else if (scope === 'selection') {
+        const start = doc.offsetAt(sel.start);
+        const scoped = documentScopeTokens(doc, start, start + text.length, contextChars(), model.tokenizer);
+        planned = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, kept.get(uri, scope));
+        const [first, last] = [scoped.tokens[0], scoped.tokens[scoped.tokens.length - 1]];
+        // Per character of what the tokens cover: a token the selection cuts counts whole.
+        if (first && last) chars = characterCount(doc.getText(new vscode.Range(doc.positionAt(first.start), doc.positionAt(last.start + last.length))));
+      } else planned = planTextScores(model, text, kept.get(uri, scope));
       // Only the tokens an edit can have changed are scored; the others keep their scores (a server tokenizes: all).
-      const planned = model.server ? undefined : planTextScores(model, text, kept.get(uri, scope));
       if (planned) kept.set(uri, scope, planned.scores);
-      const all = planned ? planned.scores.tokens.length - 1 : 0;
+      const all = planned ? planned.scores.tokens.length - Math.max(1, planned.scores.from) : 0;
       // From the first piece on, the item says that a number is coming and how far it is (of the tokens being scored).
       const total = planned ? tokensIn(planned.ranges) : 0;
       let done = 0;
@@ -166,7 +180,7 @@ export function createDocumentMetrics(
       if (mine.cancelled) return;
       const totals = textTotals(planned.scores);
       if (!totals) throw new Error('a token was left unscored');
-      show(totals.summary(characterCount(text)), Date.now() - started, total < all ? total : undefined);
+      show(totals.summary(chars), Date.now() - started, total < all ? total : undefined);
       if (total < all)
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: scored ${total} of its ${all} tokens again, the others kept their scores`);
     } catch (e) {

@@ -10,8 +10,7 @@ import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scopeAfterEdits, scoredEnd } from '../editor/rescorePlan';
-import { documentWindow, looksBinary } from './textWindow';
-import { scopeTokens } from '../core/contextWindow';
+import { documentScopeTokens, looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
@@ -77,8 +76,6 @@ function stopForEdit(s: DocState): void {
 
 const RESCORE_DELAY_MS = 400;
 
-/** Characters read past a scope's end, so that its last token is the document's: more than a pre-token spans in text. */
-const BOUNDARY_LOOKAHEAD = 256;
 /** Not in the palette: the legend's command while a heat-map is stopped. */
 const CONTINUE_COMMAND = 'lmPlayground.heatmap.continueStopped';
 /** Scoring at least this many tokens shows a cancellable notification (less: the status bar). */
@@ -274,20 +271,14 @@ export class TokenHeatmap implements vscode.Disposable {
     };
   }
 
-  /**
-   * The scope's tokens as the document has them, and the tokens before it that its first tokens
-   * are predicted from (none when it starts the document): one encoding of the context's window
-   * read on a little past the scope (scopeTokens).
-   */
+  /** The scope's tokens as the document has them, and the tokens before it (documentScopeTokens). */
   private tokensOfScope(
     document: vscode.TextDocument,
     scopeStart: number,
     scopeEnd: number,
     model: LanguageModel,
   ): { context: Token[]; tokens: Token[]; fromDocumentStart: boolean } {
-    // Read past the end of the document is read up to it.
-    const w = documentWindow(document, scopeStart, contextChars(), model.tokenizer, scopeEnd + BOUNDARY_LOOKAHEAD);
-    return { ...scopeTokens(model.tokenizer, w.text, w.atStart, w.startOffset, scopeStart, scopeEnd), fromDocumentStart: w.startOffset === 0 && w.atStart };
+    return documentScopeTokens(document, scopeStart, scopeEnd, contextChars(), model.tokenizer);
   }
 
   /** The command: score the selection (or the document) and colour it. */

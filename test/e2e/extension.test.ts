@@ -116,7 +116,8 @@ describe('LM Playground in VS Code (code-server)', function () {
     // Why each ended: no stop sequence is set, so none says so (drive20 M2: a blank line was called one).
     for (const l of labels) assert.ok(/· \d+ tokens? · finished: (max tokens|end of text|blank line)/.test(l) && !/\b1 tokens\b/.test(l), l);
     // The rank's log p includes the token that ended a completion, and the row says so (hostile22 L1).
-    for (const l of labels) assert.strictEqual(/finished: [a-z ]+ · counting (its end of text|the .+ that ended it)$/.test(l), !/finished: max tokens/.test(l), l);
+    for (const l of labels)
+      assert.strictEqual(/finished: [a-z ]+ · counting (its end of text|the .+ that ended it)$/.test(l), !/finished: max tokens/.test(l), l);
     await wb.screenshot('quick-pick-completions');
     // The second one, not the likeliest: the one clicked is the one inserted.
     // A row's label (its first line; the second is the detail).

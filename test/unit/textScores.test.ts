@@ -13,7 +13,8 @@ import type { LanguageModel } from '../../src/core/model';
 import { OnnxCausalLm, type OrtModule } from '../../src/core/neural/onnxCausalLm';
 import { scoreText } from '../../src/core/scoring';
 import { characterCount } from '../../src/core/tokenizers/lineBreaks';
-import { planTextScores, scoreTextRanges, textTotals, tokensIn, type TextScores } from '../../src/editor/textScores';
+import { scopeTokens } from '../../src/core/contextWindow';
+import { planTextScores, planTokenScores, scoreTextRanges, textTotals, tokensIn, type TextScores } from '../../src/editor/textScores';
 import { openGguf } from '../../src/node/gguf/ggufFile';
 import { loadModel } from '../../src/node/modelLoader';
 import { readFolderFiles } from '../../src/node/neuralLoader';
@@ -174,5 +175,69 @@ describe('the status bar’s number after an edit: only the tokens it can change
     assert.strictEqual(tokensIn(ranges), first.scores.tokens.length - 1);
     const same = planTextScores(a, BASE, first.scores);
     assert.strictEqual(tokensIn(same.ranges), 0, 'the same text and model: nothing to score');
+  });
+});
+
+describe("the status bar's number for a selection: the document's tokens, each predicted from the text before it", function () {
+  this.timeout(300000);
+
+  /**
+   * The selection's tokens as the status bar scores them (the whole text as the context's window)
+   * against a scoring of the whole text: the same tokens, with the same log-probs.
+   */
+  async function selectionAsInDocument(model: LanguageModel, text: string, tolerance: number, span = 120) {
+    // From a word's first letter (the document's token is the word with its space) to inside a word.
+    const a = text.indexOf(' ', Math.floor(text.length / 2)) + 1;
+    const b = text.indexOf(' ', a + span) - 2;
+    const scoped = scopeTokens(model.tokenizer, text, true, 0, a, b);
+    assert.ok(scoped.context.length > 0 && scoped.tokens.length > 10);
+    const { scores, ranges } = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length);
+    assert.strictEqual(tokensIn(ranges), scoped.tokens.length, 'every token of the selection is scored, none of its context');
+    await scoreTextRanges(scores, ranges, { targetMs: 1 });
+    const totals = textTotals(scores)!;
+    const whole = await scoreText(model, text);
+    const first = whole.tokens.findIndex((t) => t.start === scoped.tokens[0].start);
+    const mine = whole.tokens.slice(first, first + scoped.tokens.length);
+    assert.deepStrictEqual(
+      mine.map((t) => [t.id, t.start]),
+      scoped.tokens.map((t) => [t.id, t.start]),
+      "the document's tokens",
+    );
+    const expected = mine.reduce((s, t) => s + t.logProb, 0);
+    const summary = totals.summary(b - a);
+    assert.strictEqual(summary.tokens, mine.length);
+    assert.ok(
+      Math.abs(summary.logProbNats - expected) <= tolerance * Math.abs(expected),
+      `Σ ln p ${summary.logProbNats} against ${expected} in the whole text`,
+    );
+    // As a text of its own (the number before): other, higher, for a selection that starts mid-text.
+    const alone = (await scoreText(model, text.slice(a, b))).summary;
+    assert.ok(alone.logProbNats < summary.logProbNats, `on its own ${alone.logProbNats}, in context ${summary.logProbNats}`);
+    return { scores, a, b };
+  }
+
+  it('an n-gram model (ngram-classics), and after an edit after the selection only the tokens it can change', async () => {
+    const model = await loadModel('ngram-classics');
+    const { scores, a, b } = await selectionAsInDocument(model, BASE, 1e-12);
+    // Typing inside the selection near its end: the kept scores, and a few tokens scored again.
+    const text = `${BASE.slice(0, b - 5)} quietly${BASE.slice(b - 5)}`;
+    const scoped = scopeTokens(model.tokenizer, text, true, 0, a, b + 8);
+    const again = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, scores);
+    assert.ok(tokensIn(again.ranges) <= 3 + model.info.contextLength, `${tokensIn(again.ranges)} tokens scored again`);
+    await scoreTextRanges(again.scores, again.ranges);
+    const fresh = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length);
+    await scoreTextRanges(fresh.scores, fresh.ranges);
+    assert.strictEqual(textTotals(again.scores)!.summary(100).logProbNats, textTotals(fresh.scores)!.summary(100).logProbNats);
+  });
+
+  it('a neural model (gpt-classics, a text within its window)', async () => {
+    const model = await loadModel('gpt-classics');
+    try {
+      const text = BASE.slice(BASE.indexOf(' ', 1000) + 1, 1200);
+      assert.ok(model.tokenizer.encode(text, true).length < model.info.contextLength, 'one window');
+      await selectionAsInDocument(model, text, 1e-6, 50);
+    } finally {
+      await model.dispose?.();
+    }
   });
 });
