@@ -75,6 +75,8 @@ export async function generateCommand(args: string[], out: Out): Promise<number>
               top: t.alternatives?.map((a) => ({ text: a.text, logprob: a.logProb })),
             })),
             prompt_tokens: c.promptTokens?.map((t) => ({ text: t.text, logprob: t.logProb })),
+            // The token that ended it and is not in its text (the end of text, a stop sequence's first token): Complete Selection's quick pick counts it.
+            ...(c.stoppedBy ? { stopped_by: { text: c.stoppedBy.text, logprob: c.stoppedBy.logProb } } : {}),
           };
         }),
       }) + '\n',

@@ -142,6 +142,34 @@ describe('lmp command line', function () {
     for (const c of completions) assert.ok(['length', 'eos', 'stop'].includes(c.finish_reason));
   });
 
+  it("generate's JSON names the token that ended a completion (stopped_by), which its text leaves out", () => {
+    // A space as the stop sequence: the first token that holds one ends the completion, and is not in its text.
+    const g = lmp(
+      'generate',
+      '--model',
+      'ngram-classics',
+      '--prompt',
+      'It was a fine morning',
+      '--temperature',
+      '0',
+      '--max-tokens',
+      '8',
+      '--stop',
+      ' ',
+      '--json',
+    );
+    assert.strictEqual(g.code, 0, g.stderr);
+    const [c] = JSON.parse(g.stdout).completions;
+    assert.strictEqual(c.finish_reason, 'stop');
+    assert.ok(c.stopped_by.text.includes(' ') && !c.text.includes(' '), JSON.stringify(c));
+    assert.ok(c.stopped_by.logprob < 0 && Number.isFinite(c.stopped_by.logprob), JSON.stringify(c.stopped_by));
+    // Cut at max tokens: none.
+    const cut = lmp('generate', '--model', 'ngram-classics', '--prompt', 'It was a fine morning', '--temperature', '0', '--max-tokens', '2', '--json');
+    const [d] = JSON.parse(cut.stdout).completions;
+    assert.strictEqual(d.finish_reason, 'length');
+    assert.strictEqual(d.stopped_by, undefined);
+  });
+
   it('writes byte planes (format 3) for a .gz binary, format 2 otherwise, both scoring the same', () => {
     const train = path.join(dir, 'planes-train.txt');
     fs.writeFileSync(train, 'the cat sat on the mat.\nThe dog sat on the log.\n'.repeat(5));
