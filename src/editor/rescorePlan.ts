@@ -122,3 +122,51 @@ export function scopeAfterEdits(
   }
   return { start: from, end: Math.max(from, to) };
 }
+
+type ContentChange = { rangeOffset: number; rangeLength: number; text: string };
+type Scope = { start: number; end: number };
+
+/**
+ * A selection heat-map's scope through undo and redo. The edge rules of `scopeAfterEdits` cannot
+ * tell text an undo puts back from text typed there: an undo of a deletion across the scope's end
+ * put the deleted text back at its end and coloured what had never been selected (hostile23 M2).
+ * So each edit's scope before and after is kept, and an undo or redo that reverses or repeats the
+ * last one (one change, the same place and lengths) gets that scope back. Anything else (an undo
+ * of typing VS Code grouped into one step, several cursors) follows the edge rules, and the
+ * history is dropped, as it no longer matches the editor's.
+ */
+export class ScopeHistory {
+  private readonly undo: { before: Scope; after: Scope; change: ContentChange }[] = [];
+  private readonly redo: { before: Scope; after: Scope; change: ContentChange }[] = [];
+
+  apply(scope: Scope, changes: readonly ContentChange[], reason?: 'undo' | 'redo'): Scope {
+    const only = changes.length === 1 ? changes[0] : undefined;
+    if (reason === 'undo') {
+      const step = this.undo[this.undo.length - 1];
+      if (
+        step &&
+        only &&
+        only.rangeOffset === step.change.rangeOffset &&
+        only.rangeLength === step.change.text.length &&
+        only.text.length === step.change.rangeLength
+      ) {
+        this.redo.push(this.undo.pop()!);
+        return step.before;
+      }
+    } else if (reason === 'redo') {
+      const step = this.redo[this.redo.length - 1];
+      if (step && only && only.rangeOffset === step.change.rangeOffset && only.rangeLength === step.change.rangeLength && only.text === step.change.text) {
+        this.undo.push(this.redo.pop()!);
+        return step.after;
+      }
+    }
+    const after = scopeAfterEdits(scope.start, scope.end, changes);
+    this.redo.length = 0;
+    if (reason || !only) this.undo.length = 0;
+    else {
+      this.undo.push({ before: scope, after, change: { ...only } });
+      if (this.undo.length > 100) this.undo.shift();
+    }
+    return after;
+  }
+}

@@ -225,7 +225,11 @@ export function createDocumentMetrics(
       schedule(0);
     }),
     vscode.window.onDidChangeTextEditorSelection((e) => {
-      if (e.textEditor === vscode.window.activeTextEditor) schedule();
+      if (e.textEditor !== vscode.window.activeTextEditor) return;
+      // Another selection's number goes at once, not when its scoring starts after the delay (hostile23 M1:
+      // the last one stayed, marked current, for as long as a drag or Shift+Down went on).
+      stale(keyOf(e.textEditor));
+      schedule();
     }),
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.document !== vscode.window.activeTextEditor?.document || e.contentChanges.length === 0) return;

@@ -9,7 +9,7 @@ import type { LanguageModel, Token } from '../core/model';
 import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
-import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scopeAfterEdits, scoredEnd } from '../editor/rescorePlan';
+import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scoredEnd } from '../editor/rescorePlan';
 import { documentScopeTokens, looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
@@ -37,6 +37,8 @@ interface DocState {
   whole: boolean;
   scopeStart: number;
   scopeEnd: number;
+  /** A selection's scope before and after the last edits, for undo and redo (ScopeHistory). */
+  scopeHistory?: ScopeHistory;
   /** Tokens of the text before a selection that does not start the document: the context of its first tokens. */
   context: Token[];
   /** Whether the scored sequence (context, then tokens) starts at the document's start. */
@@ -344,7 +346,14 @@ export class TokenHeatmap implements vscode.Disposable {
     if (!s || e.contentChanges.length === 0) return;
     // Keep the scope over the same text; old token offsets are fixed up when rescoring.
     if (s.whole) s.scopeEnd = e.document.getText().length;
-    else ({ start: s.scopeStart, end: s.scopeEnd } = scopeAfterEdits(s.scopeStart, s.scopeEnd, e.contentChanges));
+    else {
+      const reason = e.reason === vscode.TextDocumentChangeReason.Undo ? 'undo' : e.reason === vscode.TextDocumentChangeReason.Redo ? 'redo' : undefined;
+      ({ start: s.scopeStart, end: s.scopeEnd } = (s.scopeHistory ??= new ScopeHistory()).apply(
+        { start: s.scopeStart, end: s.scopeEnd },
+        e.contentChanges,
+        reason,
+      ));
+    }
     if (s.stoppedAt !== undefined) s.stoppedAt = offsetAfterEdits(s.stoppedAt, e.contentChanges);
     // The scoring in progress stops, keeping what it scored; the rescoring goes on from there.
     stopForEdit(s);

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { blankLineStop, generate } from '../../src/core/generation';
 import { legendRows, type HeatmapSettings } from '../../src/editor/heatmapBuckets';
 import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
-import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, scopeAfterEdits, scoredEnd } from '../../src/editor/rescorePlan';
+import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scopeAfterEdits, scoredEnd } from '../../src/editor/rescorePlan';
 import { fitCompletion } from '../../src/editor/seam';
 import { loadModel } from '../../src/node/modelLoader';
 import { TableModel } from './helpers';
@@ -205,6 +205,43 @@ describe('heat-map: work kept across edits, and a legend', () => {
     // Several cursors, in either order VS Code lists them.
     assert.deepStrictEqual(after(edit(10, 0, 'a'), edit(45, 2, ''), edit(80, 0, 'b')), { start: 41, end: 59 });
     assert.deepStrictEqual(after(edit(80, 0, 'b'), edit(45, 2, ''), edit(10, 0, 'a')), { start: 41, end: 59 });
+  });
+
+  it("a selection's heat-map scope comes back with undo and goes again with redo (hostile23 M2)", () => {
+    const edit = (rangeOffset: number, rangeLength: number, text: string) => ({ rangeOffset, rangeLength, text });
+    // "The garden was quiet. He sat", the scope "garden was quiet" = [4, 20).
+    const h = new ScopeHistory();
+    let scope = { start: 4, end: 20 };
+    // Delete "et. He" [18, 24) across its end, then undo: the scope is "garden was quiet" again, not "... quiet. He".
+    scope = h.apply(scope, [edit(18, 6, '')]);
+    assert.deepStrictEqual(scope, { start: 4, end: 18 });
+    scope = h.apply(scope, [edit(18, 0, 'et. He')], 'undo');
+    assert.deepStrictEqual(scope, { start: 4, end: 20 });
+    scope = h.apply(scope, [edit(18, 6, '')], 'redo');
+    assert.deepStrictEqual(scope, { start: 4, end: 18 });
+    scope = h.apply(scope, [edit(18, 0, 'et. He')], 'undo');
+    // Delete "The gard" [0, 8) across its start, then undo: it starts at "garden" again, not at "en".
+    scope = h.apply(scope, [edit(0, 8, '')]);
+    assert.deepStrictEqual(scope, { start: 0, end: 12 });
+    scope = h.apply(scope, [edit(0, 0, 'The gard')], 'undo');
+    assert.deepStrictEqual(scope, { start: 4, end: 20 });
+    // Then typing over the start puts the typed text in the scope, as on a fresh heat-map.
+    scope = h.apply(scope, [edit(0, 8, 'XY')]);
+    assert.deepStrictEqual(scope, { start: 0, end: 14 });
+    // Two edits undone in turn.
+    scope = h.apply(scope, [edit(5, 0, 'a')]);
+    assert.deepStrictEqual(scope, { start: 0, end: 15 });
+    scope = h.apply(scope, [edit(5, 1, '')], 'undo');
+    scope = h.apply(scope, [edit(0, 2, 'The gard')], 'undo');
+    assert.deepStrictEqual(scope, { start: 4, end: 20 });
+    // An undo the history does not match (typing VS Code undoes as one step) follows the edge rules, and the history is dropped.
+    const g = new ScopeHistory();
+    let t = { start: 4, end: 20 };
+    for (const [i, c] of [...'abc'].entries()) t = g.apply(t, [edit(10 + i, 0, c)]);
+    assert.deepStrictEqual(t, { start: 4, end: 23 });
+    t = g.apply(t, [edit(10, 3, '')], 'undo');
+    assert.deepStrictEqual(t, { start: 4, end: 20 });
+    assert.deepStrictEqual(g.apply(t, [edit(12, 0, 'c')], 'redo'), scopeAfterEdits(4, 20, [edit(12, 0, 'c')]));
   });
 
   it('a transformer scored in windows keeps the scores of tokens a window past the edit', () => {
