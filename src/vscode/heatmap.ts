@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { CancelledError, EngineStoppedError, LmError } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
 import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
+import { tokensIn } from '../editor/textScores';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scoredEnd } from '../editor/rescorePlan';
@@ -437,6 +438,10 @@ export class TokenHeatmap implements vscode.Disposable {
     const done = await this.score(document, s, ranges, title);
     if (done && s.stoppedAt !== undefined)
       this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again up to where it was stopped; the rest waits for Continue`);
+    else if (done)
+      this.log.info(
+        `heat-map of ${vscode.workspace.asRelativePath(document.uri)}: ${tokensIn(ranges)} of its ${tokens.length} tokens scored again, characters ${s.scopeStart}-${s.scopeEnd}`,
+      );
   }
 
   /** A rescoring's progress title, as what it is: a Continue, another model, or an edit; not a Continue nobody pressed (hostile15 L5). */

@@ -275,6 +275,56 @@ describe('Numbers on screen (code-server)', function () {
     await wb.runCommand('LM: Clear Token Probabilities');
   });
 
+  it("keeps a selection's heat-map on the selected text through a deletion across its end and its undo (hostile23 M2)", async function () {
+    fs.writeFileSync(path.join(session.workspace, 'quiet.txt'), 'The garden was quiet. He sat down on the bench.\n');
+    await wb.openFile('quiet.txt');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    const select = async (from: number, length: number) => {
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+Home');
+      for (let i = 0; i < from; i++) await wb.page.keyboard.press('ArrowRight');
+      for (let i = 0; i < length; i++) await wb.page.keyboard.press('Shift+ArrowRight');
+    };
+    const rescorings = () =>
+      (session.server.extensionLogs(400).match(/heat-map of quiet\.txt: \d+ of its \d+ tokens scored again, characters 4-20/g) ?? []).length;
+    // Whether any colour covers the characters [a, b) of the first line.
+    const coloured = (a: number, b: number) =>
+      wb.page.evaluate(
+        ([a, b]) => {
+          const line = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line')).find((l) => l.textContent?.startsWith('The'));
+          if (!line) return 'no line';
+          const node = document.createTreeWalker(line, NodeFilter.SHOW_TEXT).nextNode()!;
+          const range = document.createRange();
+          range.setStart(node, a);
+          range.setEnd(node, b);
+          const it = range.getBoundingClientRect();
+          return Array.from(document.querySelectorAll('.editor-instance .cdr[class*="TextEditorDecorationType"]')).some((d) => {
+            const r = d.getBoundingClientRect();
+            return r.left < it.right - 1 && r.right > it.left + 1 && r.top <= it.top + it.height / 2 && it.top + it.height / 2 <= r.bottom;
+          });
+        },
+        [a, b],
+      );
+    await select(4, 16); // "garden was quiet"
+    await wb.runCommand('LM: Show Token Probabilities');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    const before = rescorings();
+    await select(18, 6); // "et. He", across the selection's end
+    await wb.page.keyboard.press('Delete');
+    await wb.page.keyboard.press('Control+z');
+    // The rescoring after the undo: its scope is the selection's characters again.
+    const deadline = Date.now() + 120_000;
+    while (rescorings() === before) {
+      assert.ok(Date.now() < deadline, `no rescoring of characters 4-20 after the undo:\n${session.server.extensionLogs(40)}`);
+      await wb.page.waitForTimeout(200);
+    }
+    await wb.page.keyboard.press('Control+End');
+    await wb.screenshot('heatmap-selection-after-undo');
+    assert.strictEqual(await coloured(7, 9), true, '"den" of garden is coloured');
+    assert.strictEqual(await coloured(22, 24), false, '"He", never selected, has no colour');
+    await wb.runCommand('LM: Clear Token Probabilities');
+  });
+
   it('has LM: entries in the editor context menu, and Clear Token Probabilities while the heat-map is on', async function () {
     await wb.openFile('northern.txt');
     let items = await contextMenu('wind');
