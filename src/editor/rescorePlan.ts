@@ -126,47 +126,47 @@ export function scopeAfterEdits(
 type ContentChange = { rangeOffset: number; rangeLength: number; text: string };
 type Scope = { start: number; end: number };
 
+/** Texts longer than this are not fingerprinted (one pass over the text at every edit): their undo follows the edge rules. */
+const MAX_FINGERPRINTED = 4_000_000;
+/** States kept: about as many edits as one is likely to undo. */
+const STATES = 200;
+
+/** FNV-1a over the text's UTF-16 units, with its length: which earlier text an undo or redo brings back. */
+function fingerprint(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `${text.length}:${h >>> 0}`;
+}
+
 /**
  * A selection heat-map's scope through undo and redo. The edge rules of `scopeAfterEdits` cannot
  * tell text an undo puts back from text typed there: an undo of a deletion across the scope's end
- * put the deleted text back at its end and coloured what had never been selected (hostile23 M2).
- * So each edit's scope before and after is kept, and an undo or redo that reverses or repeats the
- * last one (one change, the same place and lengths) gets that scope back. Anything else (an undo
- * of typing VS Code grouped into one step, several cursors) follows the edge rules, and the
- * history is dropped, as it no longer matches the editor's.
+ * put the deleted text back at its end and coloured what had never been selected (hostile23 M2),
+ * and VS Code undoes typing, several cursors and pastes as steps of its own (hostile24 M1). So the
+ * scope of each text the document had is kept, by a fingerprint of the text: an undo or redo that
+ * brings a text back brings its scope back; anything else follows the edge rules.
  */
 export class ScopeHistory {
-  private readonly undo: { before: Scope; after: Scope; change: ContentChange }[] = [];
-  private readonly redo: { before: Scope; after: Scope; change: ContentChange }[] = [];
+  private readonly states = new Map<string, Scope>();
 
-  apply(scope: Scope, changes: readonly ContentChange[], reason?: 'undo' | 'redo'): Scope {
-    const only = changes.length === 1 ? changes[0] : undefined;
-    if (reason === 'undo') {
-      const step = this.undo[this.undo.length - 1];
-      if (
-        step &&
-        only &&
-        only.rangeOffset === step.change.rangeOffset &&
-        only.rangeLength === step.change.text.length &&
-        only.text.length === step.change.rangeLength
-      ) {
-        this.redo.push(this.undo.pop()!);
-        return step.before;
-      }
-    } else if (reason === 'redo') {
-      const step = this.redo[this.redo.length - 1];
-      if (step && only && only.rangeOffset === step.change.rangeOffset && only.rangeLength === step.change.rangeLength && only.text === step.change.text) {
-        this.undo.push(this.redo.pop()!);
-        return step.after;
-      }
-    }
-    const after = scopeAfterEdits(scope.start, scope.end, changes);
-    this.redo.length = 0;
-    if (reason || !only) this.undo.length = 0;
-    else {
-      this.undo.push({ before: scope, after, change: { ...only } });
-      if (this.undo.length > 100) this.undo.shift();
-    }
+  /** The scope of the document's text as it is now (the heat-map's start). */
+  constructor(scope: Scope, text: string) {
+    this.remember(text, scope);
+  }
+
+  apply(scope: Scope, changes: readonly ContentChange[], text: string, reason?: 'undo' | 'redo'): Scope {
+    const known = reason && text.length <= MAX_FINGERPRINTED ? this.states.get(fingerprint(text)) : undefined;
+    const after = known ?? scopeAfterEdits(scope.start, scope.end, changes);
+    this.remember(text, after);
     return after;
+  }
+
+  private remember(text: string, scope: Scope): void {
+    if (text.length > MAX_FINGERPRINTED) return;
+    const key = fingerprint(text);
+    // The latest scope of a text, and the oldest texts forgotten first.
+    this.states.delete(key);
+    this.states.set(key, { ...scope });
+    if (this.states.size > STATES) this.states.delete(this.states.keys().next().value!);
   }
 }

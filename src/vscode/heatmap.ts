@@ -310,6 +310,7 @@ export class TokenHeatmap implements vscode.Disposable {
       whole: sel.isEmpty,
       scopeStart,
       scopeEnd,
+      ...(sel.isEmpty ? {} : { scopeHistory: new ScopeHistory({ start: scopeStart, end: scopeEnd }, document.getText()) }),
       ...scoped,
       logProbs: new Float64Array(tokens.length),
       ranks: new Int32Array(tokens.length),
@@ -349,11 +350,9 @@ export class TokenHeatmap implements vscode.Disposable {
     if (s.whole) s.scopeEnd = e.document.getText().length;
     else {
       const reason = e.reason === vscode.TextDocumentChangeReason.Undo ? 'undo' : e.reason === vscode.TextDocumentChangeReason.Redo ? 'redo' : undefined;
-      ({ start: s.scopeStart, end: s.scopeEnd } = (s.scopeHistory ??= new ScopeHistory()).apply(
-        { start: s.scopeStart, end: s.scopeEnd },
-        e.contentChanges,
-        reason,
-      ));
+      const text = e.document.getText();
+      const scope = { start: s.scopeStart, end: s.scopeEnd };
+      ({ start: s.scopeStart, end: s.scopeEnd } = (s.scopeHistory ??= new ScopeHistory(scope, text)).apply(scope, e.contentChanges, text, reason));
     }
     if (s.stoppedAt !== undefined) s.stoppedAt = offsetAfterEdits(s.stoppedAt, e.contentChanges);
     // The scoring in progress stops, keeping what it scored; the rescoring goes on from there.
@@ -564,6 +563,7 @@ export class TokenHeatmap implements vscode.Disposable {
       whole,
       scopeStart,
       scopeEnd,
+      ...(whole ? {} : { scopeHistory: new ScopeHistory({ start: scopeStart, end: scopeEnd }, document.getText()) }),
       context: [],
       fromDocumentStart: scopeStart === 0,
       tokens: [],

@@ -207,41 +207,53 @@ describe('heat-map: work kept across edits, and a legend', () => {
     assert.deepStrictEqual(after(edit(80, 0, 'b'), edit(45, 2, ''), edit(10, 0, 'a')), { start: 41, end: 59 });
   });
 
-  it("a selection's heat-map scope comes back with undo and goes again with redo (hostile23 M2)", () => {
-    const edit = (rangeOffset: number, rangeLength: number, text: string) => ({ rangeOffset, rangeLength, text });
-    // "The garden was quiet. He sat", the scope "garden was quiet" = [4, 20).
-    const h = new ScopeHistory();
-    let scope = { start: 4, end: 20 };
-    // Delete "et. He" [18, 24) across its end, then undo: the scope is "garden was quiet" again, not "... quiet. He".
-    scope = h.apply(scope, [edit(18, 6, '')]);
-    assert.deepStrictEqual(scope, { start: 4, end: 18 });
-    scope = h.apply(scope, [edit(18, 0, 'et. He')], 'undo');
-    assert.deepStrictEqual(scope, { start: 4, end: 20 });
-    scope = h.apply(scope, [edit(18, 6, '')], 'redo');
-    assert.deepStrictEqual(scope, { start: 4, end: 18 });
-    scope = h.apply(scope, [edit(18, 0, 'et. He')], 'undo');
-    // Delete "The gard" [0, 8) across its start, then undo: it starts at "garden" again, not at "en".
-    scope = h.apply(scope, [edit(0, 8, '')]);
-    assert.deepStrictEqual(scope, { start: 0, end: 12 });
-    scope = h.apply(scope, [edit(0, 0, 'The gard')], 'undo');
-    assert.deepStrictEqual(scope, { start: 4, end: 20 });
-    // Then typing over the start puts the typed text in the scope, as on a fresh heat-map.
-    scope = h.apply(scope, [edit(0, 8, 'XY')]);
-    assert.deepStrictEqual(scope, { start: 0, end: 14 });
-    // Two edits undone in turn.
-    scope = h.apply(scope, [edit(5, 0, 'a')]);
-    assert.deepStrictEqual(scope, { start: 0, end: 15 });
-    scope = h.apply(scope, [edit(5, 1, '')], 'undo');
-    scope = h.apply(scope, [edit(0, 2, 'The gard')], 'undo');
-    assert.deepStrictEqual(scope, { start: 4, end: 20 });
-    // An undo the history does not match (typing VS Code undoes as one step) follows the edge rules, and the history is dropped.
-    const g = new ScopeHistory();
-    let t = { start: 4, end: 20 };
-    for (const [i, c] of [...'abc'].entries()) t = g.apply(t, [edit(10 + i, 0, c)]);
-    assert.deepStrictEqual(t, { start: 4, end: 23 });
-    t = g.apply(t, [edit(10, 3, '')], 'undo');
-    assert.deepStrictEqual(t, { start: 4, end: 20 });
-    assert.deepStrictEqual(g.apply(t, [edit(12, 0, 'c')], 'redo'), scopeAfterEdits(4, 20, [edit(12, 0, 'c')]));
+  it("a selection's heat-map scope comes back with the text an undo or redo brings back (hostile23 M2, hostile24 M1)", () => {
+    type Change = { rangeOffset: number; rangeLength: number; text: string };
+    const edit = (rangeOffset: number, rangeLength: number, text: string): Change => ({ rangeOffset, rangeLength, text });
+    /** A document with a selection heat-map on [4, 20) ("garden was quiet"), edited as VS Code reports it. */
+    const start = () => {
+      let text = 'The garden was quiet. He sat down on the bench.';
+      let scope = { start: 4, end: 20 };
+      const history = new ScopeHistory(scope, text);
+      return (changes: Change[], reason?: 'undo' | 'redo') => {
+        // Offsets of the text before the changes: applied from the end.
+        for (const c of [...changes].sort((a, b) => b.rangeOffset - a.rangeOffset))
+          text = text.slice(0, c.rangeOffset) + c.text + text.slice(c.rangeOffset + c.rangeLength);
+        scope = history.apply(scope, changes, text, reason);
+        return text.slice(scope.start, scope.end);
+      };
+    };
+    // Delete "et. He" across its end, undo, redo, undo: "garden was quiet", never "... quiet. He".
+    let doc = start();
+    assert.strictEqual(doc([edit(18, 6, '')]), 'garden was qui');
+    assert.strictEqual(doc([edit(18, 0, 'et. He')], 'undo'), 'garden was quiet');
+    assert.strictEqual(doc([edit(18, 6, '')], 'redo'), 'garden was qui');
+    assert.strictEqual(doc([edit(18, 0, 'et. He')], 'undo'), 'garden was quiet');
+    // Delete "The gard" across its start and undo: from "garden" again, not from "en".
+    assert.strictEqual(doc([edit(0, 8, '')]), 'en was quiet');
+    assert.strictEqual(doc([edit(0, 0, 'The gard')], 'undo'), 'garden was quiet');
+    // Typing over its start then puts the typed text in it, as on a fresh heat-map.
+    assert.strictEqual(doc([edit(0, 8, 'XY')]), 'XYen was quiet');
+    // "QR" typed over "et. He" one key at a time, undone as one step (hostile24 M1).
+    doc = start();
+    assert.strictEqual(doc([edit(18, 6, 'Q')]), 'garden was quiQ');
+    assert.strictEqual(doc([edit(19, 0, 'R')]), 'garden was quiQR');
+    assert.strictEqual(doc([edit(18, 2, 'et. He')], 'undo'), 'garden was quiet');
+    assert.strictEqual(doc([edit(18, 6, 'QR')], 'redo'), 'garden was quiQR');
+    // Several undos in a row: a deletion across its end, then "xy" typed inside.
+    doc = start();
+    doc([edit(18, 6, '')]);
+    doc([edit(10, 0, 'x')]);
+    assert.strictEqual(doc([edit(11, 0, 'y')]), 'gardenxy was qui');
+    assert.strictEqual(doc([edit(10, 2, '')], 'undo'), 'garden was qui');
+    assert.strictEqual(doc([edit(18, 0, 'et. He')], 'undo'), 'garden was quiet');
+    // Two cursors, one at its end, and the undo of both.
+    doc = start();
+    assert.strictEqual(doc([edit(12, 0, 'Q'), edit(20, 0, 'Q')]), 'garden wQas quietQ');
+    assert.strictEqual(doc([edit(12, 1, ''), edit(21, 1, '')], 'undo'), 'garden was quiet');
+    // An undo to a text it never saw follows the edge rules.
+    doc = start();
+    assert.strictEqual(doc([edit(25, 3, '')], 'undo'), 'garden was quiet');
   });
 
   it('a transformer scored in windows keeps the scores of tokens a window past the edit', () => {
