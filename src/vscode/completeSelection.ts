@@ -295,7 +295,7 @@ async function pickCompletion(
           `${c.tokens.length} token${c.tokens.length === 1 ? '' : 's'}`,
           `finished: ${finishLabel(c)}`,
           // Last: a long row cuts it before the reason.
-          ...(Number.isFinite(c.logProb) && rankedWith(c) ? [rankedWith(c)!] : []),
+          ...(Number.isFinite(c.logProb) ? [rankedWith(c)].filter((x) => x !== undefined) : []),
           ...(left > 0 ? [`${plural(left, 'character')} left out (control or incomplete)`] : []),
         ].join(' · '),
         completion: c,

@@ -134,15 +134,15 @@ export function createDocumentMetrics(
       // and hovers score them (it was scored as a text of its own: other tokens, no context, hostile22 M1).
       let chars = characterCount(text);
       let planned: ReturnType<typeof planTextScores> | undefined;
-      if (model.server) planned = undefined;
-      else if (scope === 'selection') {
+      // A server tokenizes for itself: its text is scored whole, below.
+      if (!model.server && scope === 'selection') {
         const start = doc.offsetAt(sel.start);
         const scoped = documentScopeTokens(doc, start, start + text.length, contextChars(), model.tokenizer);
         planned = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, kept.get(uri, scope));
         const [first, last] = [scoped.tokens[0], scoped.tokens[scoped.tokens.length - 1]];
         // Per character of what the tokens cover: a token the selection cuts counts whole.
         if (first && last) chars = characterCount(doc.getText(new vscode.Range(doc.positionAt(first.start), doc.positionAt(last.start + last.length))));
-      } else planned = planTextScores(model, text, kept.get(uri, scope));
+      } else if (!model.server) planned = planTextScores(model, text, kept.get(uri, scope));
       // Only the tokens an edit can have changed are scored; the others keep their scores (a server tokenizes: all).
       if (planned) kept.set(uri, scope, planned.scores);
       const all = planned ? planned.scores.tokens.length - Math.max(1, planned.scores.from) : 0;
