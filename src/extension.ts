@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { EngineStoppedError, LmError } from './core/errors';
 import { embeddedModelsDir } from './node/modelLoader';
+import { stopAllEngines } from './node/workerHost';
 import { completeSelection } from './vscode/completeSelection';
 import { CONTINUE_WITH_COMMAND, continueWith } from './vscode/continueWith';
 import { downloadModelCommand, downloadsDir } from './vscode/downloadModel';
@@ -102,4 +103,7 @@ export function activate(context: vscode.ExtensionContext): void {
   log.info(`activated; embedded models in ${modelsDir}`);
 }
 
-export function deactivate(): void {}
+/** The host waits (up to 5 s) for the engines' workers to finish their run and exit: see stopAllEngines. */
+export function deactivate(): Promise<void> {
+  return stopAllEngines();
+}

@@ -46,6 +46,7 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
   private worker: Incarnation | undefined;
   private description: ModelDescription | undefined;
   private restarting: Promise<Incarnation> | undefined;
+  private disposing: Promise<void> | undefined;
   /** Times of the unexpected stops within the restart window. */
   private stops: number[] = [];
   private state: EngineHealth = { state: 'running' };
@@ -88,9 +89,12 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
     return worker.connection.request(req, signal, onPartial, transfer);
   }
 
-  /** Cancels what runs, lets the worker release its model and exit; resolves when it is gone. */
-  async dispose(): Promise<void> {
-    if (this.state.state === 'disposed') return;
+  /** Cancels what runs, lets the worker release its model and exit; resolves when it is gone (every call). */
+  dispose(): Promise<void> {
+    return (this.disposing ??= this.close());
+  }
+
+  private async close(): Promise<void> {
     this.setHealth({ state: 'disposed' });
     const worker = this.worker;
     this.worker = undefined;

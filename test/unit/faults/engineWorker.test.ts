@@ -167,6 +167,14 @@ describe('fault injection: the engine worker', function () {
     assert.strictEqual(child.signal, null, `the scenario was killed by ${child.signal}: ${child.stderr}`);
     assert.strictEqual(child.status, 0, child.stderr);
   });
+
+  it('stopAllEngines (the extension’s deactivate) lets a running scoring end, so that the process exits with 0, not an abort', () => {
+    const child = spawnSync(process.execPath, [path.join(__dirname, 'engineExitScenario.js'), MODEL_DIR], { encoding: 'utf8', timeout: 50_000 });
+    assert.strictEqual(child.signal, null, `the process was killed by ${child.signal} (onnxruntime-node's abort at exit): ${child.stderr}`);
+    assert.strictEqual(child.status, 0, child.stderr);
+    // The scoring was under way when the host shut down, and was closed, not finished.
+    assert.deepStrictEqual(JSON.parse(child.stdout), { atShutdown: 'running', after: 'failed: the model was closed' });
+  });
 });
 
 describe('engine supervisor (a scripted worker, a fake clock)', () => {
@@ -218,5 +226,28 @@ describe('engine supervisor (a scripted worker, a fake clock)', () => {
     await Promise.all([0, 1, 2].map(() => engine.request({ op: 'nextLogProbs', context: [0] })));
     assert.strictEqual(workers.length, 2);
     await engine.dispose();
+  });
+
+  it('every dispose, not only the first, resolves once the worker has exited (the host’s shutdown awaits a second one)', async () => {
+    let exit!: () => void;
+    const spawn = (events: EngineWorkerEvents) => ({
+      post: (req: EngineRequest) => {
+        if (req.op === 'load') queueMicrotask(() => events.message({ id: req.id, ok: true, op: 'load', result: { model: description } }));
+        // Answers `dispose` at once but exits only when the test says so, as a worker finishing a run does.
+        else if (req.op === 'dispose') queueMicrotask(() => events.message({ id: req.id, ok: true, op: 'dispose', result: {} }));
+        exit = () => events.exited('it exited with code 0');
+      },
+      stopIdle: () => assert.fail('a worker that exits by itself is never stopped'),
+    });
+    const engine = new SupervisedEngine(spawn, TEST_LOAD_SPEC);
+    await engine.start();
+    const order: string[] = [];
+    const first = engine.dispose().then(() => order.push('first'));
+    const second = engine.dispose().then(() => order.push('second'));
+    await new Promise((resolve) => setImmediate(resolve));
+    order.push('exit');
+    exit();
+    await Promise.all([first, second]);
+    assert.deepStrictEqual(order, ['exit', 'first', 'second']);
   });
 });
