@@ -8,7 +8,7 @@
 import { CancelledError, LmError, throwIfCancelled, type CancelSignal } from '../core/errors';
 import type { ServerModel, ServerScore } from '../core/remote/serverModel';
 import { windowStartFor } from '../core/slidingWindow';
-import type { TokenScore } from '../core/scoring';
+import { ScoreTotals, type TokenScore } from '../core/scoring';
 import type { HoverFacts } from './hoverContent';
 import { wordTokenRange, type WordPart } from './wordView';
 
@@ -137,9 +137,12 @@ export async function scoreInServerChunks(
     inFlight?: number;
     signal?: CancelSignal;
     onChunk: (tokens: TokenScore[]) => void;
+    /** The document's length: a scope that ends inside a token is read on to the token's end (`tokensReach`). */
+    textEnd?: number;
   },
 ): Promise<void> {
   const inFlight = Math.max(1, options.inFlight ?? 1);
+  const reach = options.textEnd === undefined ? scopeEnd : tokensReach(read, scopeEnd, options.textEnd);
   const planned: { from: number; to: number; answer: Promise<ScoredRange>; drop(): void }[] = [];
   /** Requests out that will not be used: cancelled, so that the endpoint aborts or never sends them. */
   const dropAll = () => {
@@ -149,11 +152,11 @@ export async function scoreInServerChunks(
   /** Characters of a piece at most, once the server refused one as too long by itself. */
   let cap = Infinity;
   const plan = () => {
-    while (planned.length < inFlight && planFrom < scopeEnd) {
+    while (planned.length < inFlight && planFrom < reach) {
       const chunkChars = Math.min(cap, options.chunkChars ?? Math.max(64, Math.min(16_000, charsForTokens(server, options.contextTokensHint / 2))));
       const from = planFrom;
-      let to = Math.min(scopeEnd, from + chunkChars);
-      if (to < scopeEnd) {
+      let to = Math.min(reach, from + chunkChars);
+      if (to < reach) {
         const piece = read(from, to);
         const cut = Math.max(piece.lastIndexOf('\n'), piece.lastIndexOf(' '));
         if (cut > 0) to = from + cut;
@@ -206,7 +209,7 @@ export async function scoreInServerChunks(
         }
       }
       held = undefined;
-      if (chunk.to < scopeEnd) {
+      if (chunk.to < reach) {
         // The last token, with the zero-length byte tokens of its character, waits for the next piece.
         let keep = tokens.length - 1;
         while (keep > 0 && tokens[keep - 1].length === 0) keep--;
@@ -215,12 +218,67 @@ export async function scoreInServerChunks(
           tokens = tokens.slice(0, keep);
         }
       }
-      options.onChunk(tokens);
+      // Past the scope: only the text that finishes its last token was read.
+      options.onChunk(chunk.to > scopeEnd ? tokens.filter((t) => t.start < scopeEnd) : tokens);
     }
   } finally {
     // Stopped (cancelled, failed) or done: nothing more is asked.
     dropAll();
   }
+}
+
+/**
+ * Where to stop reading a scope that ends at `end` so that its last token is the document's, not
+ * one cut at `end` (" ch" of " cheese"): the end of the word or run of whitespace that `end` is
+ * inside (at most 256 characters on). A server tokenizes the text it is sent, so a piece cut
+ * inside a word would be scored as tokens the document does not have.
+ */
+export function tokensReach(read: (start: number, end: number) => string, end: number, textEnd: number): number {
+  const after = read(end, Math.min(textEnd, end + 256));
+  if (after.length === 0) return end;
+  const before = end > 0 ? read(end - 1, end) : '';
+  const space = (c: string) => /\s/.test(c);
+  // The text's start, or a word's end with whitespace next: the next token starts here (" and").
+  if (before === '' || (!space(before) && space(after[0]))) return end;
+  const inSpace = space(after[0]);
+  let i = 0;
+  while (i < after.length && space(after[i]) === inSpace) i++;
+  return end + i;
+}
+
+/**
+ * A selection [from, to) of the document scored on the server as its heat-map scores it: the
+ * document's tokens that the selection touches (one it cuts counts whole), each given the text
+ * before it. Returns their totals and the span of text they cover [start, end), which the
+ * number per character is of (a local model's selection is counted so too).
+ */
+export async function scoreServerSelection(
+  server: ServerModel,
+  read: (start: number, end: number) => string,
+  from: number,
+  to: number,
+  options: { maxContextChars: number; contextTokensHint: number; textEnd: number; signal?: CancelSignal },
+): Promise<{ totals: ScoreTotals; start: number; end: number }> {
+  const totals = new ScoreTotals();
+  let start = from;
+  let end = to;
+  let first = true;
+  await scoreInServerChunks(server, read, from, to, {
+    topK: 0,
+    maxContextChars: options.maxContextChars,
+    contextTokensHint: options.contextTokensHint,
+    textEnd: options.textEnd,
+    signal: options.signal,
+    onChunk: (tokens) => {
+      for (const t of tokens) {
+        if (first) start = Math.min(from, t.start);
+        first = false;
+        totals.add(t);
+        end = Math.max(end, t.start + t.length);
+      }
+    },
+  });
+  return { totals, start, end };
 }
 
 /**

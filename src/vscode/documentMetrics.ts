@@ -19,6 +19,7 @@ import { scoreText, type ScoreSummary } from '../core/scoring';
 import type { LanguageModel } from '../core/model';
 import { characterCount } from '../core/tokenizers/lineBreaks';
 import { MetricsState, textKey } from '../editor/metricsState';
+import { scoreServerSelection } from '../editor/serverScoring';
 import { TextScoresByDocument, planTextScores, planTokenScores, scoreTextRanges, textTotals, tokensIn } from '../editor/textScores';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
@@ -108,7 +109,7 @@ export function createDocumentMetrics(
           metricsTooltipMarkdown({
             modelName: model.info.name,
             scope,
-            ...(scope === 'selection' && !model.server ? { selectionContextChars: contextChars() } : {}),
+            ...(scope === 'selection' ? { selectionContextChars: contextChars() } : {}),
             cutAt: cut ? settings.maxChars : undefined,
             summary,
             elapsedMs,
@@ -134,7 +135,7 @@ export function createDocumentMetrics(
       // and hovers score them (it was scored as a text of its own: other tokens, no context, hostile22 M1).
       let chars = characterCount(text);
       let planned: ReturnType<typeof planTextScores> | undefined;
-      // A server tokenizes for itself: its text is scored whole, below.
+      // A server tokenizes for itself: it is asked with text, below.
       if (!model.server && scope === 'selection') {
         const start = doc.offsetAt(sel.start);
         const scoped = documentScopeTokens(doc, start, start + text.length, contextChars(), model.tokenizer);
@@ -161,6 +162,21 @@ export function createDocumentMetrics(
         }${state.number !== undefined ? '; the number shown is of the text before the last edit' : ''}.`;
         item.show();
       };
+      if (model.server && scope === 'selection') {
+        // On the server too the selection is scored in its document, as its heat-map scores it.
+        progress();
+        const read = (a: number, b: number) => doc.getText(new vscode.Range(doc.positionAt(a), doc.positionAt(b)));
+        const start = doc.offsetAt(sel.start);
+        const scored = await scoreServerSelection(model.server, read, start, start + text.length, {
+          maxContextChars: contextChars(),
+          contextTokensHint: model.info.contextLength,
+          textEnd: doc.getText().length,
+          signal: mine,
+        });
+        if (mine.cancelled) return;
+        show(scored.totals.summary(characterCount(read(scored.start, scored.end))), Date.now() - started);
+        return;
+      }
       if (!planned) {
         progress();
         const { summary } = await scoreText(model, text, { signal: mine, pieceMs: PIECE_MS });

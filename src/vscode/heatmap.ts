@@ -619,6 +619,7 @@ export class TokenHeatmap implements vscode.Disposable {
           let lastPaint = 0;
           await scoreInServerChunks(server, read, from, s.scopeEnd, {
             ...heatmapServerOptions(W, contextChars(), heatmapSettings().rankThresholds[0]),
+            textEnd: document.getText().length,
             signal,
             onChunk: (scored) => {
               if (job.cancelled) return;

@@ -12,7 +12,7 @@ export interface MetricsTooltip {
   /** The characters scored when the text was cut, else undefined. */
   cutAt?: number;
   summary: Pick<ScoreSummary, 'bitsPerChar' | 'bitsPerToken' | 'perplexity' | 'tokens' | 'chars'>;
-  /** A selection scored in its document: the characters of context before it (lmPlayground.contextChars); undefined: as a text of its own. */
+  /** A selection (scored in its document): the characters of context before it (lmPlayground.contextChars). */
   selectionContextChars?: number;
   /** A neural model's context window, in tokens: the text is read in windows of it. */
   window?: number;
@@ -31,11 +31,9 @@ export function metricsTooltipMarkdown(t: MetricsTooltip): string {
     `| perplexity | ${s.perplexity.toFixed(1)} |\n| tokens | ${s.tokens.toLocaleString('en-US')} |\n| characters | ${s.chars.toLocaleString('en-US')} |\n\n` +
     `Cross-entropy of the text under the model; a better model gives a lower number. ` +
     `Each token is given the text before it${
-      t.scope !== 'selection'
-        ? ''
-        : t.selectionContextChars !== undefined
-          ? ` in the document (up to ${t.selectionContextChars.toLocaleString('en-US')} characters before the selection), as the selection's heat-map scores it`
-          : ' in the selection (scored as a text of its own)'
+      t.scope === 'selection' && t.selectionContextChars !== undefined
+        ? ` in the document (up to ${t.selectionContextChars.toLocaleString('en-US')} characters before the selection), as the selection's heat-map scores it`
+        : ''
     }` +
     `${t.window !== undefined ? `, at most ${(t.window - 1).toLocaleString('en-US')} tokens of it (the windows the heat-map scores in)` : ''}. ${
       t.elapsedMs === undefined

@@ -193,6 +193,34 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.runCommand('LM: Clear Token Probabilities');
   });
 
+  it("the status bar's number for a selection is of the document's tokens in context, the local model's number", async function () {
+    fs.writeFileSync(path.join(session.workspace, 'evening.txt'), 'A short line first.\n\nIt was a fine evening, and the garden was quiet.\n');
+    await wb.openFile('evening.txt');
+    // From the first letter of "garden" to inside "quiet": the document's " garden" and " quiet" count whole.
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('ArrowDown');
+    for (let i = 0; i < 'It was a fine evening, and the '.length; i++) await wb.page.keyboard.press('ArrowRight');
+    for (let i = 0; i < 'garden was qui'.length; i++) await wb.page.keyboard.press('Shift+ArrowRight');
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', path.join(session.workspace, 'evening.txt'))).token_scores as {
+      text: string;
+      logprob: number;
+    }[];
+    const at = scored.findIndex((t) => t.text === ' garden');
+    const selected = scored.slice(at, at + 3);
+    assert.strictEqual(selected.map((t) => t.text).join(''), ' garden was quiet');
+    const bitsPerChar = selected.reduce((sum, t) => sum - t.logprob / Math.LN2, 0) / ' garden was quiet'.length;
+    const item = wb.page.locator('.statusbar-item', { hasText: `${bitsPerChar.toFixed(2)} bits/char` }).first();
+    await item.waitFor({ timeout: 120_000 }).catch(async (e) => {
+      throw new Error(
+        `no status bar item of ${bitsPerChar.toFixed(2)} bits/char: ${(await wb.page.locator('.statusbar-item').allInnerTexts()).join(' | ')}; ${e}`,
+      );
+    });
+    await wb.screenshot('remote-selection-status-bar');
+    // This editor only: an earlier test's completion left another one unsaved.
+    await wb.runCommand('View: Close Editor');
+  });
+
   it('a heat-map on the server stops when an edit makes its text binary, and says so, as with a local model', async function () {
     const name = 'binary-later.txt';
     const file = path.join(session.workspace, name);

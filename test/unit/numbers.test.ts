@@ -323,13 +323,11 @@ describe('byte tokens that split a character (gpt-classics is byte-level BPE)', 
 });
 
 describe("the status bar's bits per character", () => {
-  it('says which context its tokens were given: the document before a selection, or the selection alone (a server), at most a window', () => {
+  it('says which context its tokens were given: the document before a selection (a local model or a server), at most a window', () => {
     const summary = { bitsPerChar: 1.5, bitsPerToken: 4, perplexity: 16, tokens: 300, chars: 800 };
     const doc = metricsTooltipMarkdown({ modelName: 'gpt-classics', scope: 'document', summary, elapsedMs: 3, window: 128 });
     assert.ok(doc.includes('Each token is given the text before it, at most 127 tokens of it (the windows the heat-map scores in).'), doc);
-    const sel = metricsTooltipMarkdown({ modelName: 'ngram-classics', scope: 'selection', summary, elapsedMs: 3 });
-    assert.ok(sel.includes('Each token is given the text before it in the selection (scored as a text of its own).'), sel);
-    // A selection scored in its document (a local model): its context said.
+    // A selection is scored in its document: its context said.
     const inDoc = metricsTooltipMarkdown({ modelName: 'gpt-classics', scope: 'selection', selectionContextChars: 4000, summary, elapsedMs: 3, window: 128 });
     assert.ok(
       inDoc.includes(

@@ -15,7 +15,15 @@ import { parseRemoteRef, remoteSpec } from '../../src/core/remote/remoteRef';
 import { shannonNeedsLocalModel } from '../../src/core/remote/serverModel';
 import { placePieces } from '../../src/core/remote/tokenOffsets';
 import { scoreText, type TokenScore } from '../../src/core/scoring';
-import { heatmapServerOptions, scoreInServerChunks, scoreRange, serverHoverAt, serverHoverFacts } from '../../src/editor/serverScoring';
+import {
+  heatmapServerOptions,
+  scoreInServerChunks,
+  scoreRange,
+  scoreServerSelection,
+  serverHoverAt,
+  serverHoverFacts,
+  tokensReach,
+} from '../../src/editor/serverScoring';
 import { hoverMarkdown } from '../../src/editor/hoverContent';
 import { detectDialect, endpointFor, openRemote, remoteBackend } from '../../src/node/backends/remoteBackend';
 import { Endpoint, retryDelay } from '../../src/node/remote/endpoint';
@@ -290,6 +298,44 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         assert.deepStrictEqual(
           pipelined.tokens.map((t) => [t.start, t.length, t.text]),
           sequential.tokens.map((t) => [t.start, t.length, t.text]),
+        );
+      }),
+    ));
+
+  it("the status bar's selection is scored in its document, as the heat-map scores it: the tokens it touches, given the text before it", () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        const doc = 'A short line first.\n\nThe mouse ate the cheese, and the café stayed open.\n';
+        const read = (a: number, b: number) => doc.slice(a, b);
+        // From inside "mouse" to inside "cheese": the tokens it cuts count whole.
+        const from = doc.indexOf('ouse');
+        const to = doc.indexOf('eese');
+        const whole = await model.scoreText(doc, { topK: 0, atStart: true });
+        const touched = whole.filter((t) => t.start < to && t.start + t.length > from);
+        assert.ok(touched[0].start < from && touched[touched.length - 1].start + touched[touched.length - 1].length > to, 'cut tokens at both ends');
+        const scored = await scoreServerSelection(model, read, from, to, { maxContextChars: 4000, contextTokensHint: 2048, textEnd: doc.length });
+        assert.strictEqual(scored.totals.tokens, touched.length);
+        assert.ok(Math.abs(scored.totals.logProbNats - touched.reduce((sum, t) => sum + t.logProb, 0)) < 1e-9, "the whole text's log-probs of those tokens");
+        assert.deepStrictEqual([scored.start, scored.end], [touched[0].start, touched[touched.length - 1].start + touched[touched.length - 1].length]);
+        // The heat-map of that selection colours the same tokens (it coloured " ch" of " cheese," as a token of its own).
+        const painted: TokenScore[] = [];
+        await scoreInServerChunks(model, read, from, to, { ...heatmapServerOptions(2048, 4000, 10), textEnd: doc.length, onChunk: (t) => painted.push(...t) });
+        assert.deepStrictEqual(
+          painted.map((t) => [t.start, t.length, t.logProb]),
+          touched.map((t) => [t.start, t.length, t.logProb]),
+        );
+        // Where a scope's end stops reading: the end of the word or whitespace run it is inside, else at once.
+        const reach = (end: number) => tokensReach(read, end, doc.length);
+        assert.strictEqual(doc.slice(to, reach(to)), 'eese,');
+        assert.strictEqual(reach(doc.indexOf(' cheese')), doc.indexOf(' cheese'), "a word's end: the next token starts there");
+        assert.strictEqual(doc.slice(doc.indexOf('cheese'), reach(doc.indexOf('cheese'))), 'cheese,', 'after a space: " cheese," starts before');
+        assert.strictEqual(doc.slice(doc.indexOf('\n\n') + 1, reach(doc.indexOf('\n\n') + 1)), '\n', 'inside a run of line breaks: to its end');
+        assert.strictEqual(reach(doc.length), doc.length);
+        // Scored as a text of its own (the number before): other tokens, other numbers.
+        const alone = await model.scoreText(doc.slice(from, to), { topK: 0, atStart: true });
+        assert.notStrictEqual(
+          alone.reduce((sum, t) => sum + t.logProb, 0),
+          scored.totals.logProbNats,
         );
       }),
     ));
