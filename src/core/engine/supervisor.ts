@@ -47,6 +47,7 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
   private description: ModelDescription | undefined;
   private restarting: Promise<Incarnation> | undefined;
   private disposing: Promise<void> | undefined;
+  private starting: Promise<ModelDescription> | undefined;
   /** Times of the unexpected stops within the restart window. */
   private stops: number[] = [];
   private state: EngineHealth = { state: 'running' };
@@ -70,11 +71,19 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
   }
 
   /** Starts the first worker and loads the model; its failure is the load's error (no restart). */
-  async start(): Promise<ModelDescription> {
-    const { worker, description } = await this.launch();
-    this.worker = worker;
-    this.description = description;
-    return description;
+  start(): Promise<ModelDescription> {
+    this.starting = (async () => {
+      const { worker, description } = await this.launch();
+      // Disposed while it loaded (the host shutting down): the worker goes too, once the load is done.
+      if (this.state.state === 'disposed') {
+        await this.stop(worker);
+        throw new LmError('the model was closed');
+      }
+      this.worker = worker;
+      this.description = description;
+      return description;
+    })();
+    return this.starting;
   }
 
   async request<K extends EngineOp>(
@@ -99,7 +108,8 @@ export class SupervisedEngine implements EngineChannel, EngineHealthSource {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await this.stop(worker);
-    // A restart under way stops its new worker when it sees the model disposed.
+    // A start or restart under way stops its new worker when it sees the model disposed.
+    await this.starting?.catch(() => undefined);
     await this.restarting?.catch(() => undefined);
   }
 

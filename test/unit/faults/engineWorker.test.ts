@@ -228,6 +228,31 @@ describe('engine supervisor (a scripted worker, a fake clock)', () => {
     await engine.dispose();
   });
 
+  it('a dispose while the model loads (the host shutting down) stops the worker once the load is done, and start says the model was closed', async () => {
+    let loaded!: () => void;
+    let exited = false;
+    const spawn = (events: EngineWorkerEvents) => ({
+      post: (req: EngineRequest) => {
+        if (req.op === 'load') loaded = () => events.message({ id: req.id, ok: true, op: 'load', result: { model: description } });
+        else if (req.op === 'dispose')
+          queueMicrotask(() => (events.message({ id: req.id, ok: true, op: 'dispose', result: {} }), (exited = true), events.exited('it exited with code 0')));
+      },
+      stopIdle: () => assert.fail('a worker that exits by itself is never stopped'),
+    });
+    const engine = new SupervisedEngine(spawn, TEST_LOAD_SPEC);
+    const started = engine.start();
+    started.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    let disposed = false;
+    const disposing = engine.dispose().then(() => (disposed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.strictEqual(disposed, false, 'the dispose waits for the load');
+    loaded();
+    await disposing;
+    assert.ok(exited, 'the worker was asked to release the model and exited');
+    await assert.rejects(started, /^LmError: the model was closed$/);
+  });
+
   it('every dispose, not only the first, resolves once the worker has exited (the host’s shutdown awaits a second one)', async () => {
     let exit!: () => void;
     const spawn = (events: EngineWorkerEvents) => ({
