@@ -254,12 +254,7 @@ describe('Numbers on screen (code-server)', function () {
     const selected = scored.slice(scored.indexOf(garden), scored.indexOf(garden) + 4);
     assert.strictEqual(selected.map((t) => t.text).join(''), ' garden was quiet.');
     const bitsPerChar = selected.reduce((s, t) => s - t.logprob / Math.LN2, 0) / ' garden was quiet.'.length;
-    const item = wb.page.locator('.statusbar-item', { hasText: `${bitsPerChar.toFixed(2)} bits/char` }).first();
-    await item.waitFor({ timeout: 120_000 }).catch(async (e) => {
-      throw new Error(
-        `no status bar item of ${bitsPerChar.toFixed(2)} bits/char: ${(await wb.page.locator('.statusbar-item').allInnerTexts()).join(' | ')}; ${e}`,
-      );
-    });
+    await wb.statusBarShows(`${bitsPerChar.toFixed(2)} bits/char`);
     await wb.page.keyboard.press('Control+End');
     await wb.hoverWord('garden');
     const fromLetter = wb.hover().filter({ hasText: 'heat-map:' });

@@ -197,11 +197,7 @@ describe('A remote model: lmp serve in code-server', function () {
     fs.writeFileSync(path.join(session.workspace, 'evening.txt'), 'A short line first.\n\nIt was a fine evening, and the garden was quiet.\n');
     await wb.openFile('evening.txt');
     // From the first letter of "garden" to inside "quiet": the document's " garden" and " quiet" count whole.
-    await wb.page.keyboard.press('Control+Home');
-    await wb.page.keyboard.press('ArrowDown');
-    await wb.page.keyboard.press('ArrowDown');
-    for (let i = 0; i < 'It was a fine evening, and the '.length; i++) await wb.page.keyboard.press('ArrowRight');
-    for (let i = 0; i < 'garden was qui'.length; i++) await wb.page.keyboard.press('Shift+ArrowRight');
+    await wb.selectInLine(2, 'It was a fine evening, and the '.length, 'garden was qui'.length);
     const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', path.join(session.workspace, 'evening.txt'))).token_scores as {
       text: string;
       logprob: number;
@@ -210,12 +206,7 @@ describe('A remote model: lmp serve in code-server', function () {
     const selected = scored.slice(at, at + 3);
     assert.strictEqual(selected.map((t) => t.text).join(''), ' garden was quiet');
     const bitsPerChar = selected.reduce((sum, t) => sum - t.logprob / Math.LN2, 0) / ' garden was quiet'.length;
-    const item = wb.page.locator('.statusbar-item', { hasText: `${bitsPerChar.toFixed(2)} bits/char` }).first();
-    await item.waitFor({ timeout: 120_000 }).catch(async (e) => {
-      throw new Error(
-        `no status bar item of ${bitsPerChar.toFixed(2)} bits/char: ${(await wb.page.locator('.statusbar-item').allInnerTexts()).join(' | ')}; ${e}`,
-      );
-    });
+    await wb.statusBarShows(`${bitsPerChar.toFixed(2)} bits/char`);
     await wb.screenshot('remote-selection-status-bar');
     // This editor only: an earlier test's completion left another one unsaved.
     await wb.runCommand('View: Close Editor');

@@ -108,6 +108,25 @@ export class Workbench {
     await this.page.locator('.editor-instance .view-lines').first().click();
   }
 
+  /** Selects `length` characters of line `line` (0-based) from `column` on, with the keys a user presses. */
+  async selectInLine(line: number, column: number, length: number): Promise<void> {
+    await this.page.keyboard.press('Control+Home');
+    for (let i = 0; i < line; i++) await this.page.keyboard.press('ArrowDown');
+    for (let i = 0; i < column; i++) await this.page.keyboard.press('ArrowRight');
+    for (let i = 0; i < length; i++) await this.page.keyboard.press('Shift+ArrowRight');
+  }
+
+  /** Waits for the status bar's item that shows `text`; a timeout names the items there were. */
+  async statusBarShows(text: string, timeout = 120_000): Promise<void> {
+    await this.page
+      .locator('.statusbar-item', { hasText: text })
+      .first()
+      .waitFor({ timeout })
+      .catch(async (e) => {
+        throw new Error(`no status bar item shows ${text}: ${(await this.page.locator('.statusbar-item').allInnerTexts()).join(' | ')}; ${e}`);
+      });
+  }
+
   /** Text of the visible editor lines (Monaco renders spaces as non-breaking spaces). */
   async editorText(): Promise<string> {
     const lines = await this.page.locator('.editor-instance .view-lines .view-line').evaluateAll((els) =>
