@@ -141,6 +141,8 @@ export async function scoreInServerChunks(
     textEnd?: number;
   },
 ): Promise<void> {
+  // Nothing left (a heat-map resumed after its last token, which may end past the scope).
+  if (scopeStart >= scopeEnd) return;
   const inFlight = Math.max(1, options.inFlight ?? 1);
   const reach = options.textEnd === undefined ? scopeEnd : tokensReach(read, scopeEnd, options.textEnd);
   const planned: { from: number; to: number; answer: Promise<ScoredRange>; drop(): void }[] = [];
