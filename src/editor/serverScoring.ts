@@ -72,12 +72,16 @@ export async function scoreRange(
   options: { topK: number; rankTopK?: number; maxContextChars: number; contextTokensHint: number; signal?: CancelSignal },
 ): Promise<ScoredRange> {
   if (server.scoringUnavailable) throw new LmError(`${server.endpoint}: ${server.scoringUnavailable}`);
-  /** This text's request, cut shorter once an answer held more tokens than the model's window. */
-  let shorter = Infinity;
+  /**
+   * This text's request, sized by an answer's count of its tokens: shorter once it held more than
+   * the model's window, longer once its context was cut well short of it.
+   */
+  let sized: number | undefined;
+  let grown = false;
   for (let attempt = 0; ; attempt++) {
     throwIfCancelled(options.signal);
     // As much as the model's context holds (a server may refuse more; one window is also the least work on ours).
-    const budget = Math.min(shorter, requestBudget(server, options.contextTokensHint));
+    const budget = sized ?? requestBudget(server, options.contextTokensHint);
     const contextChars = Math.max(0, Math.min(options.maxContextChars, budget - (to - from)));
     const readFrom = Math.max(0, from - contextChars);
     const before = read(readFrom, from);
@@ -92,11 +96,23 @@ export async function scoreRange(
         signal: options.signal,
       });
       if (scored.length > 0) charsPerToken.set(server, text.length / (scored.length + 1));
+      const fits = Math.floor(text.length * (options.contextTokensHint / (scored.length + 1)) * TOKEN_MARGIN);
       // More tokens than the model's window: a server that takes them (ours) slides windows over
       // them, so a token there is not given all the text before it. Asked again with less context.
       if (scored.length + 1 > options.contextTokensHint && start < from && attempt < 6) {
-        shorter = Math.floor(text.length * (options.contextTokensHint / (scored.length + 1)) * TOKEN_MARGIN);
+        sized = fits;
         continue;
+      }
+      // A context cut well short of the window, by characters per token learnt from another text
+      // (emoji, one token a byte): asked once more with the context this text's tokens allow
+      // (hostile25 H4: the same selection got less context, and another number, after an emoji).
+      if (!grown && readFrom > 0 && contextChars < options.maxContextChars && scored.length + 1 < 0.7 * options.contextTokensHint) {
+        const longer = Math.min(fits, budgets.get(server) ?? Infinity);
+        if (longer > budget * 1.2) {
+          grown = true;
+          sized = longer;
+          continue;
+        }
       }
       // A token that starts before the range and ends in it ("\nLine" for a range from "Line") is the range's first.
       const inRange = (t: TokenScore) => t.start < to && (t.start >= from || t.start + t.length > from);
@@ -231,9 +247,11 @@ export async function scoreInServerChunks(
 
 /**
  * Where to stop reading a scope that ends at `end` so that its last token is the document's, not
- * one cut at `end` (" ch" of " cheese"): the end of the word or run of whitespace that `end` is
- * inside (at most 256 characters on). A server tokenizes the text it is sent, so a piece cut
- * inside a word would be scored as tokens the document does not have.
+ * one cut at `end` (" ch" of " cheese"): the end of the word that `end` is inside, or, inside a
+ * run of whitespace, the end of the word after it, since the run's last space or line break may
+ * belong to that word's token ("  " + " Then" of "   Then", "\n\n\n" + "\nLast"); at most 256
+ * characters on. A server tokenizes the text it is sent, so a text cut there would be scored as
+ * tokens the document does not have.
  */
 export function tokensReach(read: (start: number, end: number) => string, end: number, textEnd: number): number {
   const after = read(end, Math.min(textEnd, end + 256));
@@ -242,9 +260,9 @@ export function tokensReach(read: (start: number, end: number) => string, end: n
   const space = (c: string) => /\s/.test(c);
   // The text's start, or a word's end with whitespace next: the next token starts here (" and").
   if (before === '' || (!space(before) && space(after[0]))) return end;
-  const inSpace = space(after[0]);
   let i = 0;
-  while (i < after.length && space(after[i]) === inSpace) i++;
+  if (space(before) && space(after[0])) while (i < after.length && space(after[i])) i++;
+  while (i < after.length && !space(after[i])) i++;
   return end + i;
 }
 

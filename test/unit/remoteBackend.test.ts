@@ -329,13 +329,54 @@ describe('remote backend: vLLM (OpenAI API)', () => {
         assert.strictEqual(doc.slice(to, reach(to)), 'eese,');
         assert.strictEqual(reach(doc.indexOf(' cheese')), doc.indexOf(' cheese'), "a word's end: the next token starts there");
         assert.strictEqual(doc.slice(doc.indexOf('cheese'), reach(doc.indexOf('cheese'))), 'cheese,', 'after a space: " cheese," starts before');
-        assert.strictEqual(doc.slice(doc.indexOf('\n\n') + 1, reach(doc.indexOf('\n\n') + 1)), '\n', 'inside a run of line breaks: to its end');
+        assert.strictEqual(
+          doc.slice(doc.indexOf('\n\n') + 1, reach(doc.indexOf('\n\n') + 1)),
+          '\nThe',
+          'inside a run of line breaks: to the end of the word after it',
+        );
         assert.strictEqual(reach(doc.length), doc.length);
+        // A selection that ends inside a run of spaces or line breaks: the run's token is the document's (hostile25 H2, H3).
+        for (const [text, end] of [
+          ['The bread; and wine!   Then three spaces.\n', 'wine!  '],
+          ['Spaces end here.\n\n\n\nAfter four breaks.\n', 'here.\n\n'],
+        ] as const) {
+          const wholeText = await model.scoreText(text, { topK: 0, atStart: true });
+          const [a, b] = [text.indexOf(end), text.indexOf(end) + end.length];
+          const expected = wholeText.filter((t) => t.start < b && t.start + t.length > a);
+          const got = await scoreServerSelection(model, (x, y) => text.slice(x, y), a, b, {
+            maxContextChars: 4000,
+            contextTokensHint: 2048,
+            textEnd: text.length,
+          });
+          assert.deepStrictEqual(
+            [got.totals.tokens, got.totals.logProbNats, got.end],
+            [expected.length, expected.reduce((sum, t) => sum + t.logProb, 0), expected[expected.length - 1].start + expected[expected.length - 1].length],
+            JSON.stringify(end),
+          );
+        }
         // Scored as a text of its own (the number before): other tokens, other numbers.
         const alone = await model.scoreText(doc.slice(from, to), { topK: 0, atStart: true });
         assert.notStrictEqual(
           alone.reduce((sum, t) => sum + t.logProb, 0),
           scored.totals.logProbNats,
+        );
+      }),
+    ));
+
+  it('a context cut short by the characters per token of another text (emoji) is asked again with what the window allows (hostile25 H4)', () =>
+    withServer('vllm', async (server) =>
+      withModel(server, async (model) => {
+        // Learnt from an emoji text, one token a byte: half a character a token.
+        const emoji = '👍🏽'.repeat(20);
+        await scoreRange(model, (a, b) => emoji.slice(a, b), 0, emoji.length, { topK: 0, maxContextChars: 4000, contextTokensHint: 64 });
+        const doc = 'Line one is here.\nLine two is here.\nLine three is here.\nLast line ends here.';
+        const from = doc.indexOf('Last');
+        const range = await scoreRange(model, (a, b) => doc.slice(a, b), from, doc.length, { topK: 0, maxContextChars: 4000, contextTokensHint: 64 });
+        assert.ok(range.fromDocumentStart, 'the whole text before it fits the window: it is all given');
+        const whole = (await model.scoreText(doc, { topK: 0, atStart: true })).filter((t) => t.start + t.length > from);
+        assert.deepStrictEqual(
+          range.tokens.map((t) => [t.start, t.logProb]),
+          whole.map((t) => [t.start, t.logProb]),
         );
       }),
     ));
