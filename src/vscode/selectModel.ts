@@ -61,8 +61,8 @@ async function pickLocalGguf(models: ModelService, dtype: DtypeRequest): Promise
   return picked?.spec;
 }
 
-/** The active model's server and name, when it is on one. */
-function activeServer(spec: string): { model: string; baseUrl: string } | undefined {
+/** A model's server and name, when it is on one. */
+function serverOf(spec: string): { model: string; baseUrl: string } | undefined {
   try {
     return parseRemoteRef(spec);
   } catch {
@@ -100,8 +100,13 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
   // Files and folders run before (the active one among them), after the catalog's own.
   const listed = new Set(items.map((i) => i.spec));
   for (const spec of recent.list()) if (!listed.has(spec)) items.push(recentItem(spec, spec === activeSpec, dtype));
+  // Models on servers used before: one pick goes back to one (its API key, if any, is kept).
+  for (const spec of recent.servers()) {
+    const ref = spec === activeSpec ? undefined : serverOf(spec);
+    if (ref) items.push({ label: ref.model, description: `used before · on ${ref.baseUrl}`, detail: `${ref.model} served at ${ref.baseUrl}`, spec });
+  }
   // The active model on a server has a row of its own (not the local model of the same name).
-  const server = activeServer(activeSpec);
+  const server = serverOf(activeSpec);
   if (server)
     items.unshift({
       label: server.model,

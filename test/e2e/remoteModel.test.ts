@@ -182,6 +182,27 @@ describe('A remote model: lmp serve in code-server', function () {
     await wb.page.keyboard.press('Escape');
   });
 
+  it('after a local model, LM: Select Model lists the server’s model as used before, and one pick goes back to it (hostile25 L1)', async function () {
+    const pick = async (row: string) => {
+      await wb.runCommand('LM: Select Model');
+      const item = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first();
+      await item.waitFor();
+      await item.click();
+    };
+    await pick('ngram-classics');
+    await wb.page
+      .locator('.statusbar-item', { hasText: /ngram-classics/ })
+      .first()
+      .waitFor({ timeout: 120_000 });
+    await wb.runCommand('LM: Select Model');
+    const row = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: `used before · on ${serve.base}` });
+    await row.first().waitFor();
+    assert.match(await row.first().innerText(), /gpt-classics/);
+    await wb.screenshot('remote-select-model-used-before');
+    await row.first().click();
+    await wb.page.locator('.statusbar-item', { hasText: 'gpt-classics · server' }).first().waitFor({ timeout: 120_000 });
+  });
+
   it('the heat-map colours the tokens from the server', async function () {
     await wb.openFile('sentences.txt');
     await wb.runCommand('LM: Show Token Probabilities');
