@@ -135,9 +135,9 @@ export async function scoreRange(
  * from the next piece's answer, whose context holds its start, so that the tokens tile the text as
  * the server tokenizes it. Where that answer has no token starting there, the rest is asked again
  * from there.
- * A piece is half the model's context in tokens (`chunkChars` fixes it), the other half context:
- * a request is one window of the model, and each token is computed about twice, as in the windows
- * that score a local model.
+ * A piece is half the model's context in tokens (`chunkChars` fixes it), the rest of the window
+ * context: a request is one window of the model, and each token is computed about twice, as in
+ * the windows that score a local model.
  */
 export async function scoreInServerChunks(
   server: ServerModel,
@@ -185,7 +185,10 @@ export async function scoreInServerChunks(
           return dropped.cancelled || (options.signal?.cancelled ?? false);
         },
       };
-      const answer = scoreRange(server, read, from, to, { ...options, maxContextChars: Math.min(options.maxContextChars, chunkChars), signal });
+      // The context fills the window: a piece shorter than half of it (the last, or a short selection)
+      // gets more, as a local model's window gives a short document all of it (hostile26: a selection at
+      // a short document's end was given half a window, and another number).
+      const answer = scoreRange(server, read, from, to, { ...options, signal });
       // Settled here too: a later chunk's failure is reported when its turn comes, or not at all once dropped.
       answer.catch(() => undefined);
       planned.push({ from, to, answer, drop: () => (dropped.cancelled = true) });
