@@ -25,7 +25,7 @@ import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, contextChars, languageEnabled, metricsSettings } from './settings';
 import { metricsTooltipMarkdown, percentDone } from './metricsTooltip';
-import { documentScopeTokens, looksBinary } from './textWindow';
+import { documentReader, documentScopeTokens, looksBinary } from './textWindow';
 
 const DELAY_MS = 600;
 /** Scoring asks the model in pieces of about this long, so a hover waits behind one piece at most. */
@@ -165,7 +165,7 @@ export function createDocumentMetrics(
       if (model.server && scope === 'selection') {
         // On the server too the selection is scored in its document, as its heat-map scores it.
         progress();
-        const read = (a: number, b: number) => doc.getText(new vscode.Range(doc.positionAt(a), doc.positionAt(b)));
+        const read = documentReader(doc);
         const start = doc.offsetAt(sel.start);
         const scored = await scoreServerSelection(model.server, read, start, start + text.length, {
           maxContextChars: contextChars(),

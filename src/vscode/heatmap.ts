@@ -11,7 +11,7 @@ import { tokensIn } from '../editor/textScores';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scoredEnd } from '../editor/rescorePlan';
-import { documentScopeTokens, looksBinary } from './textWindow';
+import { documentReader, documentScopeTokens, looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
@@ -596,7 +596,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const job: Job = { cancelled: false };
     s.job = job;
     const uri = document.uri.toString();
-    const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
+    const read = documentReader(document);
     const W = s.model.info.contextLength;
     const kept = resume ? s.tokens.length : 0;
     const tokens: Token[] = s.tokens.slice(0, kept);

@@ -100,20 +100,21 @@ export async function selectModel(models: ModelService, dirs: ModelDirs, secrets
   // Files and folders run before (the active one among them), after the catalog's own.
   const listed = new Set(items.map((i) => i.spec));
   for (const spec of recent.list()) if (!listed.has(spec)) items.push(recentItem(spec, spec === activeSpec, dtype));
+  /** A model on a server as a row (not the local model of the same name). */
+  const serverItem = (spec: string, ref: { model: string; baseUrl: string }, state: string) => ({
+    label: ref.model,
+    description: `${state} · on ${ref.baseUrl}`,
+    detail: `${ref.model} served at ${ref.baseUrl}`,
+    spec,
+  });
   // Models on servers used before: one pick goes back to one (its API key, if any, is kept).
   for (const spec of recent.servers()) {
     const ref = spec === activeSpec ? undefined : serverOf(spec);
-    if (ref) items.push({ label: ref.model, description: `used before · on ${ref.baseUrl}`, detail: `${ref.model} served at ${ref.baseUrl}`, spec });
+    if (ref) items.push(serverItem(spec, ref, 'used before'));
   }
-  // The active model on a server has a row of its own (not the local model of the same name).
+  // The active model on a server has a row of its own, first.
   const server = serverOf(activeSpec);
-  if (server)
-    items.unshift({
-      label: server.model,
-      description: `active · on ${server.baseUrl}`,
-      detail: `${server.model} served at ${server.baseUrl}`,
-      spec: activeSpec,
-    });
+  if (server) items.unshift(serverItem(activeSpec, server, 'active'));
   items.push({
     label: findGguf,
     description: "LM Studio's and Ollama's models",

@@ -6,6 +6,11 @@ import type { Token, Tokenizer } from '../core/model';
 
 export type DocumentWindow = TextWindow;
 
+/** The document's text [a, b) by offsets, without copying the rest of it. */
+export function documentReader(document: vscode.TextDocument): (a: number, b: number) => string {
+  return (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
+}
+
 /** The window before `offset` (plus the rest of its line up to `endOffset`, when given). */
 export function documentWindow(
   document: vscode.TextDocument,
@@ -14,8 +19,7 @@ export function documentWindow(
   tokenizer: Pick<Tokenizer, 'sentencePerLine'>,
   endOffset = offset,
 ): DocumentWindow {
-  const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
-  return textWindowAt(read, offset, maxChars, tokenizer, endOffset);
+  return textWindowAt(documentReader(document), offset, maxChars, tokenizer, endOffset);
 }
 
 /** Characters read past a scope's end, so that its last token is the document's: more than a pre-token spans in text. */

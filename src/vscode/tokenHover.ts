@@ -18,7 +18,7 @@ import { clusterCutBy } from '../editor/continueWithLink';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
-import { documentWindow, looksBinary } from './textWindow';
+import { documentReader, documentWindow, looksBinary } from './textWindow';
 
 export interface TokenProbability extends HoverFacts {
   start: number;
@@ -192,7 +192,7 @@ async function serverTokenProbabilityAt(
   if (looksBinary(window.text)) return null;
   const exact = await serverHoverInWindow(server, model.info.name, window, offset, line, { topK, contextLength: model.info.contextLength, signal });
   if (exact !== undefined) return exact;
-  const read = (a: number, b: number) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b)));
+  const read = documentReader(document);
   // The line the token is on, given the text before it (as much as the server takes).
   return serverHoverAt(server, model.info.name, read, offset, { ...line, end: lineEnd }, window.startOffset, {
     topK,
