@@ -24,6 +24,8 @@ export function bareForward(ort: Ort, session: InferenceSession, dir: string): B
   const headDim: number = config.head_dim ?? config.hidden_size / config.num_attention_heads;
   const withPositions = session.inputNames.includes('position_ids');
   const keepsLogits = session.inputNames.includes('num_logits_to_keep');
+  // The outputs a step needs: a graph may have more (an export with hidden states and attentions), which a loop would not ask for.
+  const fetches = ['logits', ...Array.from({ length: layers }, (_, l) => [`present.${l}.key`, `present.${l}.value`]).flat()];
   return {
     vocabSize: config.vocab_size,
     empty: () => Array.from({ length: 2 * layers }, () => new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim])),
@@ -45,7 +47,7 @@ export function bareForward(ort: Ort, session: InferenceSession, dir: string): B
         feeds[`past_key_values.${l}.key`] = past[2 * l];
         feeds[`past_key_values.${l}.value`] = past[2 * l + 1];
       }
-      const out = await session.run(feeds);
+      const out = await session.run(feeds, fetches);
       const present: Tensor[] = [];
       for (let l = 0; l < layers; l++) present.push(out[`present.${l}.key`], out[`present.${l}.value`]);
       return { logits: out.logits.data as Float32Array, present };

@@ -113,6 +113,9 @@ window.setupBare = async (build, ids, decode) => {
   const session = await ort.InferenceSession.create(new Uint8Array(onnx), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const loadSeconds = now() - t0;
   const L = config.n_layer, H = config.n_head, D = config.n_embd / config.n_head, V = config.vocab_size;
+  // The outputs a step needs: gpt-classics also has every layer's hidden states and attentions, for the inside views.
+  const fetches = ['logits'];
+  for (let l = 0; l < L; l++) fetches.push('present.' + l + '.key', 'present.' + l + '.value');
   const step = async (tokens, pastLength, past) => {
     const T = tokens.length;
     const feeds = {
@@ -121,7 +124,7 @@ window.setupBare = async (build, ids, decode) => {
       position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLength + i)), [1, T]),
     };
     for (let l = 0; l < L; l++) { feeds['past_key_values.' + l + '.key'] = past[2 * l]; feeds['past_key_values.' + l + '.value'] = past[2 * l + 1]; }
-    const out = await session.run(feeds);
+    const out = await session.run(feeds, fetches);
     const present = [];
     for (let l = 0; l < L; l++) present.push(out['present.' + l + '.key'], out['present.' + l + '.value']);
     return { next: argmax(out.logits.data.subarray((T - 1) * V, T * V)), present };
@@ -257,6 +260,7 @@ export async function benchBrowserWasm(modelDir: string, prompt: { text: string;
         prefillTokensPerSecond: median(samples[k].prefill),
         decodeTokensPerSecond: median(samples[k].decode),
         firstTokenSeconds: median(samples[k].first),
+        runs: samples[k],
       })),
     );
   } finally {
