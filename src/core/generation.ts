@@ -67,6 +67,14 @@ export interface GenerationOptions {
    * line before any text: small models otherwise fill the rest with empty lines.
    */
   stopAtBlankLine?: boolean;
+  /**
+   * The first completion continues from what the model kept of its last run instead of a fresh
+   * run of the prompt: the prefix they share is not run again. For inline suggestions, asked at
+   * every pause in typing with a prompt that grew by a character (each read its whole prompt
+   * again). A cached prefix gives numbers within 1e-5 of a fresh run's (other ones on a graph that
+   * quantizes activations per run), so a seed's text may then differ in a near tie.
+   */
+  continueFromCache?: boolean;
 }
 
 export interface GeneratedToken {
@@ -208,7 +216,7 @@ export async function generate(
     // Each completion starts from a fresh run of the prompt, so that a seed gives the same text
     // whatever ran before: a graph that quantizes its activations per run (int8) gives a token
     // other numbers when its run holds other tokens, as a run after a cached prefix does.
-    await model.forgetContext?.();
+    if (!(options.continueFromCache && index === 0)) await model.forgetContext?.();
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
     let windowStart = 0;

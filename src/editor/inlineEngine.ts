@@ -86,9 +86,8 @@ export class InlineCompletionEngine {
       // A prompt the model has not read (the first suggestion in a document: about 1,000 tokens) is
       // read first by its warm-up, which gives way to other requests between short passes: a hover
       // asked meanwhile waits for one pass, not for the whole prompt (18.8 s at load 8 on a 135M GGUF
-      // model). Not for a model whose generation starts from a fresh run (forgetContext): it would
-      // throw the warm cache away.
-      if (model.warmContext && !model.forgetContext && !model.server) {
+      // model). The generation then continues from that cache (continueFromCache).
+      if (model.warmContext && !model.server) {
         await model.warmContext(
           model.tokenizer
             .encode(req.prompt, req.atStart)
@@ -110,6 +109,7 @@ export class InlineCompletionEngine {
           healPartialWord: true,
           noLeadingLineBreak: o.stopAtLineEnd,
           promptAtStart: req.atStart,
+          continueFromCache: true,
         },
         { signal: combined },
       );

@@ -15,6 +15,7 @@ import { onnxBackend } from '../../src/node/backends/onnxBackend';
 import { startEngineWorker } from '../../src/node/workerHost';
 import { chunkContextStart, scoreInChunks } from '../../src/editor/chunkedScoring';
 import { hoverFactsAt } from '../../src/editor/hoverFacts';
+import { InlineCompletionEngine } from '../../src/editor/inlineEngine';
 import { ONNX_FIXTURES as FIXTURES } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -241,4 +242,40 @@ describe('a transformer keeps the last sequence it ran: later requests run only 
       }
     });
   }
+  it('inline suggestions typed a character at a time run only the tokens after the prompt they share with the last one, and suggest what a fresh run does', async () => {
+    for (const name of ['tiny-llama', 'tiny-qwen2']) {
+      const { lm, ran } = await open(name);
+      const { lm: ref } = await open(name);
+      try {
+        const { text } = JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'reference.json'), 'utf8')) as { text: string };
+        const options = () => ({ debounceMs: 0, maxTokens: 8, temperature: 0, stopSequences: [], stopAtLineEnd: false, maxWords: 0 });
+        const typing = new InlineCompletionEngine(async () => lm, options);
+        const fresh = new InlineCompletionEngine(async () => ref, options);
+        const never = new AbortController().signal;
+        const from = text.indexOf(' ', 200);
+        let suggestions = 0;
+        for (let end = from; end < from + 40; end++) {
+          const prompt = text.slice(0, end);
+          // A new document each time: no suggestion comes from the engine's cache of the last one.
+          const request = { doc: `d${end}`, offset: end, prompt, atStart: true, textBefore: prompt, after: '', manual: true };
+          ran.length = 0;
+          const got = await typing.suggest(request, never);
+          const tokens = ran.reduce((s, n) => s + n, 0);
+          await ref.forgetContext();
+          const want = await fresh.suggest(request, never);
+          assert.strictEqual(got?.text, want?.text, `${name}, typed to ${end}`);
+          const promptTokens = lm.tokenizer.encode(prompt, true).length;
+          if (end > from) {
+            // The prompt's new tokens (a character can retokenize the word it ends) and one per generated token.
+            assert.ok(tokens <= 8 + 4, `${name}, typed to ${end}: ran ${tokens} tokens for a prompt of ${promptTokens}`);
+          }
+          if (got) suggestions++;
+        }
+        assert.ok(suggestions > 30, `${name}: ${suggestions} suggestions`);
+      } finally {
+        await lm.dispose();
+        await ref.dispose();
+      }
+    }
+  });
 });
