@@ -211,8 +211,13 @@ export function createDocumentMetrics(
   const showWaiting = (run: { scored: number; total: number }) => {
     const far = `${run.scored.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} tokens`;
     item.text = state.text(`heat-map ${percentDone(run.scored, run.total)}`);
+    // The percentage is the heat-map's, whose range may be another than the selection's (drive21).
+    const of =
+      vscode.window.activeTextEditor?.selection.isEmpty === false
+        ? 'the selection, waiting for the heat-map scoring its document'
+        : 'this document, waiting for the heat-map scoring it';
     item.tooltip =
-      `Bits per character of this document: waiting for the heat-map, which is scoring it (${far}). ` +
+      `Bits per character of ${of} (${far} of the heat-map's range). ` +
       'The two would take turns re-reading the text with the model; the number follows when the heat-map is done' +
       `${state.number !== undefined ? ' (the number shown is of the text before the last edit)' : ''}.`;
     item.show();
