@@ -219,7 +219,11 @@ export async function generate(
     if (!(options.continueFromCache && index === 0)) await model.forgetContext?.();
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
-    let windowStart = 0;
+    // A healed prompt (its last token dropped, drawn again) is read in the windows of the prompt as
+    // typed, so that from the next token on the contexts are the ones Complete Selection reads: in
+    // the shorter prompt's windows each context held one token more, enough to change the tokens
+    // that follow past the window of a small model (hostile27: " nothing." against ", “I am sure").
+    let windowStart = heal && window && promptTokens.length > window ? nextWindowStart(promptTokens.length, window) : 0;
     const generated: number[] = [];
     const tokens: GeneratedToken[] = [];
     const starts: number[] = [];

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import * as assert from 'assert';
 import { CancelledError, LmError } from '../../src/core/errors';
@@ -7,7 +8,7 @@ import type { LanguageModel, Token } from '../../src/core/model';
 import type { OnnxCausalLm } from '../../src/core/neural/onnxCausalLm';
 import { loadModel } from '../../src/node/modelLoader';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
-import { ONNX_FIXTURES, REPO, TEST_LOAD_SPEC, TableModel } from './helpers';
+import { CORPUS, ONNX_FIXTURES, REPO, TEST_LOAD_SPEC, TableModel } from './helpers';
 import { EngineConnection } from '../../src/core/engine/engineClient';
 import { EngineServer } from '../../src/core/engine/engineServer';
 import { DEFAULT_FALLBACK_DISCOUNTS, KneserNeyTrainer } from '../../src/core/ngram/kneserNey';
@@ -280,6 +281,24 @@ describe('generation with the embedded neural model (gpt-classics)', function ()
     assert.strictEqual(c.text, '');
     assert.deepStrictEqual(c.tokens, []);
     assert.strictEqual(c.finishReason, 'stop');
+  });
+
+  it('a healed prompt past the window is read in the windows of the prompt as typed: after the word it draws again, the tokens are Complete Selection’s (hostile27)', async () => {
+    const book = fs.readFileSync(path.join(CORPUS, 'train', 'pride_and_prejudice.txt'), 'utf8');
+    let compared = 0;
+    // Prompts of about 650 tokens (five windows of 128) that end after a whole word, at 40 places.
+    for (let at = 20000; compared < 40; at += 997) {
+      const end = book.indexOf(' ', at);
+      const prompt = book.slice(end - 2600, end);
+      const tokens = lm.tokenizer.encode(prompt, true);
+      assert.ok(tokens.length > 4 * lm.info.contextLength, `${tokens.length} tokens`);
+      const [healed] = await generate(lm, prompt, { maxTokens: 9, temperature: 0, healPartialWord: true, seed: 0 });
+      // Only where healing drew the typed token again: then the rest must follow as without healing.
+      if (healed.tokens[0]?.id !== tokens[tokens.length - 1].id) continue;
+      const [typed] = await generate(lm, prompt, { maxTokens: 8, temperature: 0, seed: 0 });
+      assert.strictEqual(healed.text, typed.text, `the prompt ending at ${end}: ${JSON.stringify(prompt.slice(-40))}`);
+      compared++;
+    }
   });
 
   it('decodes an empty list of tokens to an empty string', () => {
