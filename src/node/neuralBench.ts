@@ -33,10 +33,11 @@ const now = () => performance.now() / 1000;
 /** A prefill of a small model's prompt takes a few milliseconds: one run's figure is the median of this many. */
 const PREFILL_REPEATS = 5;
 
-/** The median of `n` timings of `once` (seconds). */
-async function medianSeconds(n: number, once: () => Promise<unknown>): Promise<number> {
+/** The median of `n` timings of `once` (seconds), each after `prepare`, which is not timed. */
+async function medianSeconds(n: number, once: () => Promise<unknown>, prepare?: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
+    await prepare?.();
     const t = now();
     await once();
     times.push(now() - t);
@@ -108,10 +109,11 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
     loadSeconds: now() - t0,
     async once(r) {
       // A full prefill each time: the cache of the last one forgotten (it shares the prompt).
-      const prefillSeconds = await medianSeconds(PREFILL_REPEATS, async () => {
-        await lm.forgetContext();
-        await lm.nextLogProbs(ids.concat([r]));
-      });
+      const prefillSeconds = await medianSeconds(
+        PREFILL_REPEATS,
+        () => lm.nextLogProbs(ids.concat([r])),
+        () => lm.forgetContext(),
+      );
       const g0 = now();
       let first = 0;
       const [c] = await generate(lm, prompt.text, { maxTokens: decode, temperature: 0 }, { onToken: () => (first ||= now() - g0) });
