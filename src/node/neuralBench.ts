@@ -33,16 +33,17 @@ const now = () => performance.now() / 1000;
 /** A prefill of a small model's prompt takes a few milliseconds: one run's figure is the median of this many. */
 const PREFILL_REPEATS = 5;
 
-/** The median of `n` timings of `once` (seconds), each after `prepare`, which is not timed. */
-async function medianSeconds(n: number, once: () => Promise<unknown>, prepare?: () => Promise<unknown>): Promise<number> {
+/** The median of `n` timings of `once` (seconds), each after `prepare`, which is not timed, and the last one's result. */
+async function timedMedian<T>(n: number, once: () => Promise<T>, prepare?: () => Promise<unknown>): Promise<{ seconds: number; last: T }> {
   const times: number[] = [];
+  let last: T | undefined;
   for (let i = 0; i < n; i++) {
     await prepare?.();
     const t = now();
-    await once();
+    last = await once();
     times.push(now() - t);
   }
-  return median(times);
+  return { seconds: median(times), last: last as T };
 }
 
 /**
@@ -109,7 +110,7 @@ async function engineRunner(dir: string, device: NodeDevice, prompt: { text: str
     loadSeconds: now() - t0,
     async once(r) {
       // A full prefill each time: the cache of the last one forgotten (it shares the prompt).
-      const prefillSeconds = await medianSeconds(
+      const { seconds: prefillSeconds } = await timedMedian(
         PREFILL_REPEATS,
         () => lm.nextLogProbs(ids.concat([r])),
         () => lm.forgetContext(),
@@ -174,16 +175,8 @@ async function bareRunner(dir: string, prompt: { ids: number[] }, decode: number
     loadSeconds,
     async once() {
       // The last of the timed prefills starts the decode.
-      const times: number[] = [];
-      const prefillOnce = async () => {
-        const p0 = now();
-        const out = await run(ids, 0, empty());
-        times.push(now() - p0);
-        return out;
-      };
-      for (let i = 1; i < PREFILL_REPEATS; i++) await prefillOnce();
-      let { next, present } = await prefillOnce();
-      const prefillSeconds = median(times);
+      const { seconds: prefillSeconds, last } = await timedMedian(PREFILL_REPEATS, () => run(ids, 0, empty()));
+      let { next, present } = last;
       const p1 = now();
       const tokens = [next];
       let length = ids.length;
@@ -217,7 +210,7 @@ async function transformersJsRunner(dir: string, prompt: { ids: number[] }, deco
     runner: 'transformers.js 4.3 generate (cpu = onnxruntime-node)',
     loadSeconds,
     async once() {
-      const first = await medianSeconds(PREFILL_REPEATS, () => gen(1));
+      const { seconds: first } = await timedMedian(PREFILL_REPEATS, () => gen(1));
       const b = now();
       const out = (await gen(decode)) as unknown as { tolist(): bigint[][] };
       const total = now() - b;
