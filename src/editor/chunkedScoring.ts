@@ -18,12 +18,18 @@ export interface ChunkOptions {
   signal?: CancelSignal;
   /** Scores of tokens [start, start + scores.length), as each chunk is done. */
   onChunk?: (start: number, scores: SequenceScores) => void;
+  /** The document's tokens before `ids[0]` (documentTokensBefore), whose windows are counted from its start. */
+  tokensBefore?: number;
 }
 
-/** The first token the prediction of `ids[position]` is given, as `scoreInChunks` scores it. */
-export function chunkContextStart(model: LanguageModel, position: number): number {
+/**
+ * The first token the prediction of `ids[position]` is given, as `scoreInChunks` scores it, when
+ * `ids[0]` is the document's token `before` (its text window's start far into it): the window the
+ * whole document is scored in, or as much of it as `ids` holds.
+ */
+export function chunkContextStart(model: LanguageModel, position: number, before = 0): number {
   const W = Math.max(1, model.info.contextLength);
-  return model.info.capabilities.context === 'window' ? windowStartFor(position, W) : Math.max(0, position - W);
+  return model.info.capabilities.context === 'window' ? Math.max(0, windowStartFor(position + before, W) - before) : Math.max(0, position - W);
 }
 
 export async function scoreInChunks(model: LanguageModel, ids: readonly number[], from: number, to: number, options: ChunkOptions = {}): Promise<void> {
@@ -52,19 +58,21 @@ async function inChunks<R extends Float64Array | SequenceScores>(
   ids: readonly number[],
   from: number,
   to: number,
-  options: { targetMs?: number; signal?: CancelSignal },
+  options: { targetMs?: number; signal?: CancelSignal; tokensBefore?: number },
   ask: (part: readonly number[], at: number) => Promise<R>,
   onChunk: ((start: number, scores: R) => void) | undefined,
 ): Promise<void> {
   const target = options.targetMs ?? 40;
   const windowed = model.info.capabilities.context === 'window';
+  const W = Math.max(1, model.info.contextLength);
+  const before = options.tokensBefore ?? 0;
   let size = 64;
   let start = Math.max(from, 1);
   let warmed = false;
   while (start < to) {
     throwIfCancelled(options.signal);
     let end = Math.min(to, start + size);
-    const base = chunkContextStart(model, start);
+    const base = chunkContextStart(model, start, before);
     // A long context the cache may not hold (scoring the end of a document after an edit, after a
     // hover elsewhere) is read first by the model's warm-up, which gives way to other requests
     // between short passes: otherwise the first piece reads all of it in one request, and a hover
@@ -75,8 +83,8 @@ async function inChunks<R extends Float64Array | SequenceScores>(
       throwIfCancelled(options.signal);
     }
     warmed = true;
-    // A window's scores stop where the next window takes over.
-    if (windowed) end = Math.min(end, base + model.info.contextLength);
+    // A window's scores stop where the next window takes over (a window cut at ids[0] too).
+    if (windowed) end = Math.min(end, windowStartFor(start + before, W) - before + W);
     const t0 = Date.now();
     const s = await ask(ids.slice(base, end), start - base);
     const ms = Date.now() - t0;

@@ -32,9 +32,10 @@ export function windowContextStart(model: LanguageModel): (i: number) => number 
 }
 
 /**
- * The hover of a local model in a text window before the token (core/contextWindow.ts): when the
- * window reaches the document's start, in the windows the heat-map and the status bar score it
- * in, otherwise with as much of it as the model's window holds.
+ * The hover of a local model in a text window before the token (core/contextWindow.ts): in the
+ * windows the heat-map and the status bar score the document in, counted from its start, when the
+ * document's tokens before the window are known (`tokensBefore`, documentTokensBefore; 0 when the
+ * window starts the document), otherwise with as much of the window as the model's context holds.
  */
 export function hoverInWindow(
   model: LanguageModel,
@@ -43,17 +44,19 @@ export function hoverInWindow(
   line: { text: string; start: number },
   topK: number,
   signal?: CancelSignal,
+  tokensBefore?: number,
 ): Promise<(HoverFacts & { start: number; length: number }) | null> {
-  return hoverFactsAt(model, windowSequence(model, window), offset, line, topK, signal);
+  return hoverFactsAt(model, windowSequence(model, window, tokensBefore), offset, line, topK, signal);
 }
 
 /** A text window's tokens with the contexts the hover gives them. */
-function windowSequence(model: LanguageModel, window: TextWindow): ScoredSequence {
+function windowSequence(model: LanguageModel, window: TextWindow, tokensBefore: number | undefined): ScoredSequence {
   const fromDocumentStart = window.startOffset === 0 && window.atStart;
+  const before = fromDocumentStart ? 0 : tokensBefore;
   return {
     tokens: model.tokenizer.encode(window.text, window.atStart, window.startOffset),
     fromDocumentStart,
-    contextStart: fromDocumentStart ? (i) => chunkContextStart(model, i) : windowContextStart(model),
+    contextStart: before === undefined ? windowContextStart(model) : (i) => chunkContextStart(model, i, before),
   };
 }
 
@@ -63,8 +66,8 @@ function windowSequence(model: LanguageModel, window: TextWindow): ScoredSequenc
  * token of the window, when the window reaches the document's start and the model's context holds
  * it) runs only its own word. Empty when there is nothing to predict.
  */
-export function hoverWarmIds(model: LanguageModel, window: TextWindow): number[] {
-  const seq = windowSequence(model, window);
+export function hoverWarmIds(model: LanguageModel, window: TextWindow, tokensBefore?: number): number[] {
+  const seq = windowSequence(model, window, tokensBefore);
   const last = seq.tokens.length - 1;
   if (last < 1) return [];
   return seq.tokens.slice(seq.contextStart(last)).map((t) => t.id);

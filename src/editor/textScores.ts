@@ -22,6 +22,8 @@ export interface TextScores {
   readonly tokens: readonly Token[];
   /** The first token counted: tokens before it are context, neither scored nor summed (0 for a text of its own). */
   readonly from: number;
+  /** A selection's document's tokens before `tokens[0]`, whose windows are counted from its start (chunkContextStart). */
+  readonly tokensBefore: number;
   readonly logProbs: Float64Array;
   /** 1 where the token's log-prob is known; 0 where not yet (position 0, or a scoring an edit stopped). */
   readonly scored: Uint8Array;
@@ -51,10 +53,12 @@ export function planTokenScores(
   tokens: readonly Token[],
   from: number,
   previous?: TextScores,
+  tokensBefore = 0,
 ): { scores: TextScores; ranges: [number, number][] } {
   const n = tokens.length;
-  const scores: TextScores = { model, tokens, from, logProbs: new Float64Array(n), scored: new Uint8Array(n) };
-  const old = previous?.model === model && previous.from === from ? previous : undefined;
+  const scores: TextScores = { model, tokens, from, tokensBefore, logProbs: new Float64Array(n), scored: new Uint8Array(n) };
+  // Other tokens before the context put every token in other windows.
+  const old = previous?.model === model && previous.from === from && previous.tokensBefore === tokensBefore ? previous : undefined;
   const plan = old ? textRescorePlan(model, old.tokens, tokens) : { from: 0, to: n, shift: 0 };
   if (old) {
     const head = Math.min(plan.from, old.tokens.length);
@@ -88,6 +92,7 @@ export async function scoreTextRanges(
     await logProbsInChunks(scores.model, ids, from, to, {
       signal: options.signal,
       targetMs: options.targetMs,
+      tokensBefore: scores.tokensBefore,
       onChunk: (start, logProbs) => {
         scores.logProbs.set(logProbs, start);
         scores.scored.fill(1, start, start + logProbs.length);

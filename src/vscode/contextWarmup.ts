@@ -13,7 +13,7 @@ import { warmLine } from '../editor/warmTarget';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, contextChars, hoverSettings, hoverWarmUp, languageEnabled } from './settings';
-import { documentWindow, looksBinary } from './textWindow';
+import { documentTokensBefore, documentWindow, looksBinary } from './textWindow';
 
 /** Quiet time after a change before the warm-up starts: typing or scrolling does not start one per key. */
 export const WARM_DELAY_MS = 600;
@@ -76,10 +76,20 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
     cancel();
     const window = documentWindow(doc, offset, contextChars(), model.tokenizer);
     if (looksBinary(window.text)) return;
-    const ids = hoverWarmIds(model, window);
-    if (ids.length < 2) return;
     const mine = { cancelled: false, uri: doc.uri.toString(), key };
     job = mine;
+    let ids: number[];
+    try {
+      ids = hoverWarmIds(model, window, await documentTokensBefore(doc, window, model, mine));
+    } catch {
+      // Cancelled while the document's tokens were counted.
+      if (job === mine) job = undefined;
+      return;
+    }
+    if (mine.cancelled || ids.length < 2) {
+      if (job === mine) job = undefined;
+      return;
+    }
     models.runsOn(doc);
     const started = Date.now();
     try {

@@ -25,7 +25,7 @@ import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, contextChars, languageEnabled, metricsSettings } from './settings';
 import { metricsTooltipMarkdown, percentDone } from './metricsTooltip';
-import { documentReader, documentScopeTokens, looksBinary } from './textWindow';
+import { documentReader, documentScopeTokens, documentTokensBefore, looksBinary } from './textWindow';
 
 const DELAY_MS = 600;
 /** Scoring asks the model in pieces of about this long, so a hover waits behind one piece at most. */
@@ -139,7 +139,9 @@ export function createDocumentMetrics(
       if (!model.server && scope === 'selection') {
         const start = doc.offsetAt(sel.start);
         const scoped = documentScopeTokens(doc, start, start + text.length, contextChars(), model.tokenizer);
-        planned = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, kept.get(uri, scope));
+        const before = (await documentTokensBefore(doc, scoped.window, model, mine)) ?? 0;
+        if (mine.cancelled) return;
+        planned = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, kept.get(uri, scope), before);
         const [first, last] = [scoped.tokens[0], scoped.tokens[scoped.tokens.length - 1]];
         // Per character of what the tokens cover: a token the selection cuts counts whole.
         if (first && last) chars = characterCount(doc.getText(new vscode.Range(doc.positionAt(first.start), doc.positionAt(last.start + last.length))));

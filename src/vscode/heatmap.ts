@@ -11,7 +11,7 @@ import { tokensIn } from '../editor/textScores';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scoredEnd } from '../editor/rescorePlan';
-import { documentReader, documentScopeTokens, looksBinary } from './textWindow';
+import { documentReader, documentScopeTokens, documentTokensBefore, looksBinary } from './textWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
@@ -44,6 +44,8 @@ interface DocState {
   context: Token[];
   /** Whether the scored sequence (context, then tokens) starts at the document's start. */
   fromDocumentStart: boolean;
+  /** The document's tokens before it, whose windows the sequence's tokens are scored in (documentTokensBefore; 0 when not counted). */
+  tokensBefore: number;
   tokens: Token[];
   logProbs: Float64Array;
   /** Rank 0: not scored (yet). */
@@ -269,23 +271,27 @@ export class TokenHeatmap implements vscode.Disposable {
     return {
       tokens: [...s.context, ...s.tokens],
       fromDocumentStart: s.fromDocumentStart,
-      contextStart: (i) => (scored(i) ? i - s.contexts[i - c] : chunkContextStart(model, i)),
+      contextStart: (i) => (scored(i) ? i - s.contexts[i - c] : chunkContextStart(model, i, s.tokensBefore)),
       known: (i) => (scored(i) ? { logProb: s.logProbs[i - c], rank: s.ranks[i - c] } : undefined),
     };
   }
 
-  /** The scope's tokens as the document has them, and the tokens before it (documentScopeTokens). */
-  private tokensOfScope(
+  /** The scope's tokens as the document has them, the tokens before it (documentScopeTokens), and the document's tokens before those. */
+  private async tokensOfScope(
     document: vscode.TextDocument,
     scopeStart: number,
     scopeEnd: number,
     model: LanguageModel,
-  ): { context: Token[]; tokens: Token[]; fromDocumentStart: boolean } {
-    return documentScopeTokens(document, scopeStart, scopeEnd, contextChars(), model.tokenizer);
+  ): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number; stale: boolean }> {
+    const version = document.version;
+    const { window, ...scoped } = documentScopeTokens(document, scopeStart, scopeEnd, contextChars(), model.tokenizer);
+    const tokensBefore = (await documentTokensBefore(document, window, model)) ?? 0;
+    // Edited while a long document was counted: these tokens are not the document's any more.
+    return { ...scoped, tokensBefore, stale: document.version !== version };
   }
 
   /** The command: score the selection (or the document) and colour it. */
-  async show(editor: vscode.TextEditor): Promise<void> {
+  async show(editor: vscode.TextEditor, attempt = 0): Promise<void> {
     const document = editor.document;
     const uri = document.uri.toString();
     this.clearDocument(document);
@@ -303,7 +309,11 @@ export class TokenHeatmap implements vscode.Disposable {
       );
     if (looksBinary(text)) throw new LmError('this looks like a binary file (it has many NUL characters)');
     if (model.server) return this.showOnServer(document, model, model.server, sel.isEmpty, scopeStart, scopeEnd);
-    const scoped = this.tokensOfScope(document, scopeStart, scopeEnd, model);
+    const { stale, ...scoped } = await this.tokensOfScope(document, scopeStart, scopeEnd, model);
+    // Edited while a long document was counted: the selection is read again (its counted pieces stay).
+    if (stale && attempt < 3) return this.show(editor, attempt + 1);
+    if (stale) throw new LmError('the document kept changing while its tokens were counted: ask for the token probabilities again');
+    if (this.states.has(uri)) return; // asked again meanwhile
     const tokens = scoped.tokens;
     const state: DocState = {
       model,
@@ -407,8 +417,11 @@ export class TokenHeatmap implements vscode.Disposable {
       await this.scoreOnServer(document, s, model.server, title);
       return;
     }
-    const { tokens, ...before } = this.tokensOfScope(document, s.scopeStart, s.scopeEnd, model);
-    const sameContext = before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
+    const { tokens, stale, ...before } = await this.tokensOfScope(document, s.scopeStart, s.scopeEnd, model);
+    // Edited meanwhile: the edit's own rescoring follows.
+    if (stale || this.states.get(uri) !== s) return;
+    const sameContext =
+      before.tokensBefore === s.tokensBefore && before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
     if (model !== s.model) this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again with ${model.info.name}`);
     const plan = model === s.model && sameContext ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };
     const logProbs = new Float64Array(tokens.length);
@@ -479,12 +492,13 @@ export class TokenHeatmap implements vscode.Disposable {
       for (const [from, to] of ranges) {
         await scoreInChunks(model, ids, from + c, to + c, {
           signal,
+          tokensBefore: s.tokensBefore,
           onChunk: (start, r) => {
             // A chunk that comes back after an edit belongs to the old tokens: drop it.
             if (job.cancelled) return;
             logProbs.set(r.logProbs, start - c);
             ranks.set(r.ranks, start - c);
-            for (let i = start; i < start + r.logProbs.length; i++) contexts[i - c] = i - chunkContextStart(model, i);
+            for (let i = start; i < start + r.logProbs.length; i++) contexts[i - c] = i - chunkContextStart(model, i, s.tokensBefore);
             done += r.logProbs.length;
             this.progressed.fire(document);
             progress?.report({
@@ -566,6 +580,7 @@ export class TokenHeatmap implements vscode.Disposable {
       ...(whole ? {} : { scopeHistory: new ScopeHistory({ start: scopeStart, end: scopeEnd }, document.getText()) }),
       context: [],
       fromDocumentStart: scopeStart === 0,
+      tokensBefore: 0,
       tokens: [],
       logProbs: new Float64Array(0),
       ranks: new Int32Array(0),

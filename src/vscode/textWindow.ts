@@ -2,7 +2,9 @@
 import * as vscode from 'vscode';
 import { looksBinary, scopeTokens, textWindowAt, type TextWindow } from '../core/contextWindow';
 export { looksBinary };
-import type { Token, Tokenizer } from '../core/model';
+import type { CancelSignal } from '../core/errors';
+import type { LanguageModel, Token, Tokenizer } from '../core/model';
+import { DocumentTokenIndex } from '../core/documentTokenIndex';
 
 export type DocumentWindow = TextWindow;
 
@@ -37,10 +39,51 @@ export function documentScopeTokens(
   scopeEnd: number,
   maxChars: number,
   tokenizer: Pick<Tokenizer, 'encode' | 'sentencePerLine'>,
-): { context: Token[]; tokens: Token[]; fromDocumentStart: boolean } {
+): { context: Token[]; tokens: Token[]; fromDocumentStart: boolean; window: TextWindow } {
   // Read past the end of the document is read up to it.
   const w = documentWindow(document, scopeStart, maxChars, tokenizer, scopeEnd + BOUNDARY_LOOKAHEAD);
-  return { ...scopeTokens(tokenizer, w.text, w.atStart, w.startOffset, scopeStart, scopeEnd), fromDocumentStart: w.startOffset === 0 && w.atStart };
+  return {
+    ...scopeTokens(tokenizer, w.text, w.atStart, w.startOffset, scopeStart, scopeEnd),
+    fromDocumentStart: w.startOffset === 0 && w.atStart,
+    window: w,
+  };
+}
+
+/** Each tokenizer's index of the last documents it was asked about. */
+const indexes = new WeakMap<object, Map<string, DocumentTokenIndex>>();
+const INDEXED_DOCUMENTS = 4;
+/** Characters of a window's start encoded to place it among the document's tokens. */
+const WINDOW_HEAD_CHARS = 2048;
+
+/**
+ * The document's index of the first token of `window` (a text window of it) under `model`'s
+ * tokenizer, so that the window's tokens get the windows the whole document is scored in
+ * (chunkContextStart); undefined for a model whose numbers do not depend on where its windows
+ * start, or past MAX_COUNTED_CHARS (the window's own windows are used then, as the README says).
+ */
+export async function documentTokensBefore(
+  document: vscode.TextDocument,
+  window: TextWindow,
+  model: LanguageModel,
+  signal?: CancelSignal,
+): Promise<number | undefined> {
+  if (window.startOffset === 0) return 0;
+  if (model.info.capabilities.context !== 'window') return undefined;
+  let documents = indexes.get(model.tokenizer);
+  if (!documents) indexes.set(model.tokenizer, (documents = new Map()));
+  const key = document.uri.toString();
+  const index = documents.get(key) ?? new DocumentTokenIndex(model.tokenizer);
+  // The most recently asked last.
+  documents.delete(key);
+  documents.set(key, index);
+  if (documents.size > INDEXED_DOCUMENTS) documents.delete(documents.keys().next().value!);
+  const head = window.text.slice(0, WINDOW_HEAD_CHARS);
+  const cut = head.length < window.text.length;
+  // The tokens at the end of a cut text may be cut too.
+  const tokens = model.tokenizer
+    .encode(head, window.atStart, window.startOffset)
+    .filter((t) => !cut || t.start + t.length <= window.startOffset + head.length - 256);
+  return index.windowOffset(documentReader(document), window.startOffset, tokens, signal);
 }
 
 /** How much of a document's start `documentLooksBinary` reads: as editors judge a file by its first bytes. */

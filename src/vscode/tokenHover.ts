@@ -18,7 +18,7 @@ import { clusterCutBy } from '../editor/continueWithLink';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
-import { documentReader, documentWindow, looksBinary } from './textWindow';
+import { documentReader, documentTokensBefore, documentWindow, looksBinary } from './textWindow';
 
 export interface TokenProbability extends HoverFacts {
   start: number;
@@ -169,7 +169,8 @@ export async function tokenProbabilityAt(
   if (model.server) return serverTokenProbabilityAt(model, model.server, document, offset, lineEnd, line, topK, signal);
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
-  return hoverInWindow(model, window, offset, line, topK, signal);
+  const before = await documentTokensBefore(document, window, model, signal);
+  return hoverInWindow(model, window, offset, line, topK, signal, before);
 }
 
 /**

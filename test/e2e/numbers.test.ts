@@ -184,6 +184,51 @@ describe('Numbers on screen (code-server)', function () {
     await decorated.first().waitFor({ state: 'detached' });
   });
 
+  it("far into a novel, a hover and a selection's heat-map show lmp score's numbers for a token (drive21 H1)", async function () {
+    // 20,000 characters of a novel (its lines indented, as the corpus has them), then a line no test was written around.
+    const book = fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'shared', 'corpus', 'en', 'train', 'pride_and_prejudice.txt'), 'utf8');
+    const novel = book.slice(0, book.indexOf('\n', 20_000)) + '\n\n      The lamplighter whistled beneath the sycamores, and the square was empty.\n';
+    const novelFile = path.join(session.workspace, 'lamplighter.txt');
+    fs.writeFileSync(novelFile, novel);
+    await wb.openFile('lamplighter.txt');
+    await wb.page.keyboard.press('Control+End');
+    const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', novelFile)).token_scores as {
+      text: string;
+      start: number;
+      logprob: number;
+      rank: number;
+    }[];
+    const whistled = novel.indexOf(' whistled');
+    /** The hover's token and p, against the CLI's for that token. */
+    const check = async (hasText: string, shot: string) => {
+      await wb.hoverWord('whistled');
+      const hover = wb.hover().filter({ hasText });
+      await hover.waitFor({ timeout: 120_000 });
+      const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+      await wb.screenshot(shot);
+      const m = /token\s+(\S+)\s.*?p = (\S+%) given the (\d+) tokens before it/s.exec(text);
+      assert.ok(m, text);
+      const token = scored.find((t) => t.text === m[1].replace('␣', ' ') && t.start >= whistled && t.start < whistled + 9);
+      assert.ok(token, `${m[1]} is a token of " whistled" in the CLI's scores`);
+      assert.strictEqual(m[2], formatProbability(Math.exp(token.logprob)), `the CLI's p (the document's windows): ${text}`);
+      assert.ok(text.includes(`rank ${token.rank.toLocaleString('en-US')} of`), `the CLI's rank ${token.rank}: ${text}`);
+      await wb.page.mouse.move(5, 5);
+      await hover.waitFor({ state: 'hidden' });
+    };
+    await check('given the', 'hover-far-into-novel');
+    // The last line selected, and its heat-map.
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('End');
+    await wb.page.keyboard.press('Shift+Home');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    await check('heat-map:', 'hover-heatmap-far-into-novel');
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated.first().waitFor({ state: 'detached' });
+  });
+
   it("colours a selection's first token too, scored given the text before it", async function () {
     fs.writeFileSync(path.join(session.workspace, 'morning.txt'), 'A short line first.\n\nIt was a fine morning, and the garden was quiet.\n');
     await wb.openFile('morning.txt');

@@ -15,7 +15,7 @@ const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 /** The `lmp` CLI of this build: the reference the tests compare the editor's numbers with. */
 export function cli(...args: string[]): string {
-  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 }
 
 export interface Session {
