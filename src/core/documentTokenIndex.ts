@@ -14,6 +14,7 @@
  */
 import { throwIfCancelled, type CancelSignal } from './errors';
 import type { Token, Tokenizer } from './model';
+import type { ServerModel } from './remote/serverModel';
 
 /** Characters a piece holds at least. */
 const PIECE_CHARS = 16_384;
@@ -43,6 +44,23 @@ interface SyncPoint {
 
 type Read = (a: number, b: number) => string;
 
+/** The tokens of `text`, which starts at document offset `start` (a sequence's start when 0), at their document offsets. */
+export type Encoder = (text: string, start: number, signal?: CancelSignal) => Token[] | Promise<Token[]>;
+
+/** A local tokenizer as an Encoder. */
+export function tokenizerEncoder(tokenizer: Pick<Tokenizer, 'encode'>): Encoder {
+  return (text, start) => tokenizer.encode(text, start === 0, start);
+}
+
+/** A server's tokenizer (its /tokenize) as an Encoder: its begin-of-text token at the document's start, then its tokens placed on the text. */
+export function serverEncoder(server: ServerModel): Encoder {
+  return async (text, start, signal) => {
+    const r = await server.tokenizeText?.(text, { atStart: start === 0, from: 0, offset: start, ...(signal ? { signal } : {}) });
+    if (!r) throw new Error(`${server.endpoint} did not place its tokens on the text`);
+    return [...r.ids.slice(0, r.firstPlaced).map((id) => ({ id, text: '', start, length: 0 })), ...r.placed];
+  };
+}
+
 export class DocumentTokenIndex {
   /** Pieces in order, each starting where the one before ends, the first at 0. */
   private pieces: Piece[] = [];
@@ -51,7 +69,7 @@ export class DocumentTokenIndex {
   private last: { start: number; text: string; first: readonly Token[]; result: number | undefined } | undefined;
 
   constructor(
-    private readonly tokenizer: Pick<Tokenizer, 'encode'>,
+    private readonly encode: Encoder,
     private readonly maxChars = MAX_COUNTED_CHARS,
     private readonly pieceChars = PIECE_CHARS,
   ) {}
@@ -81,7 +99,7 @@ export class DocumentTokenIndex {
     // Hovers along the lines after one window's start ask the same again.
     const m = this.last;
     if (m && m.start === sync.start && m.text === text && first.every((t, k) => m.first[k]?.id === t.id && m.first[k].start === t.start)) return m.result;
-    const result = this.align(this.encode(text, sync.start), sync.before, first, windowTokens);
+    const result = this.align(await this.encode(text, sync.start, signal), sync.before, first, windowTokens);
     this.last = { start: sync.start, text, first, result };
     return result;
   }
@@ -123,7 +141,7 @@ export class DocumentTokenIndex {
       at = { start: p.end, before: p.before + p.count };
     }
     for (;;) {
-      const p = this.piece(read, at, offset);
+      const p = await this.piece(read, at, offset, signal);
       if (!p) return at;
       this.pieces.push(p);
       at = { start: p.end, before: p.before + p.count };
@@ -134,25 +152,21 @@ export class DocumentTokenIndex {
   }
 
   /** The piece from `at`: at least `pieceChars` long, ending where encoding afresh agrees; undefined when it would end past `offset`. */
-  private piece(read: Read, at: SyncPoint, offset: number): Piece | undefined {
+  private async piece(read: Read, at: SyncPoint, offset: number, signal?: CancelSignal): Promise<Piece | undefined> {
     for (let size = this.pieceChars; at.start + size <= offset; size *= 2) {
       const text = read(at.start, at.start + size + LOOKAHEAD);
-      const tokens = this.encode(text, at.start);
+      const tokens = await this.encode(text, at.start, signal);
       const limit = at.start + text.length - LOOKAHEAD / 2;
       let i = tokens.findIndex((t) => t.start >= at.start + size);
       for (let tries = 0; i > 0 && tries < 16; i++, tries++) {
         const end = tokens[i].start;
         const ahead = tokens.slice(i, i + AGREE);
         if (end > offset || ahead.length < AGREE || ahead[AGREE - 1].start + ahead[AGREE - 1].length > limit) break;
-        const fresh = this.encode(read(end, limit), end).slice(0, AGREE);
+        const fresh = (await this.encode(read(end, limit), end, signal)).slice(0, AGREE);
         if (fresh.every((t, k) => t.id === ahead[k].id && t.start === ahead[k].start))
           return { start: at.start, before: at.before, count: i, end, text: read(at.start, limit) };
       }
     }
     return undefined;
-  }
-
-  private encode(text: string, start: number): Token[] {
-    return this.tokenizer.encode(text, start === 0, start);
   }
 }

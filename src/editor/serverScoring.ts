@@ -413,9 +413,9 @@ export async function serverHoverAt(
  * The hover of a model on a server that tokenizes on request (/tokenize), with the numbers of the
  * same model's local hover: the text window before the token that the local hover reads
  * (`window`, from core/contextWindow.ts) is tokenized by the server, and each position the hover
- * shows is sent as token ids laid out as the local model reads them: from the document's start in
- * the windows of core/slidingWindow.ts, otherwise given the W − 1 tokens before it
- * (editor/hoverFacts.ts). A text prompt would start a sequence of its own on the server.
+ * shows is sent as token ids laid out as the local model reads them: in the windows of
+ * core/slidingWindow.ts counted from the document's start (far into it, `tokensBefore` places the
+ * window among the document's tokens), otherwise given the W − 1 tokens before it (editor/hoverFacts.ts). A text prompt would start a sequence of its own on the server.
  * Undefined where the server cannot tokenize a text (serverHoverAt then).
  */
 export async function serverHoverInWindow(
@@ -424,7 +424,13 @@ export async function serverHoverInWindow(
   window: { text: string; startOffset: number; atStart: boolean },
   offset: number,
   line: { text: string; start: number },
-  options: { topK: number; contextLength: number; signal?: CancelSignal },
+  options: {
+    topK: number;
+    contextLength: number;
+    signal?: CancelSignal;
+    /** The server's tokens of the document before the window's (documentTokensBefore): its windows then are the document's. */
+    tokensBefore?: number;
+  },
 ): Promise<(HoverFacts & { start: number; length: number }) | null | undefined> {
   if (!server.tokenizeText || !server.scoreIds || server.scoringUnavailable) return undefined;
   // Only the tokens from the hovered word on are placed on the text (the server echoes them): the
@@ -455,7 +461,8 @@ export async function serverHoverInWindow(
   if (first < 1) return null; // no context to condition on
   const W = Math.max(2, options.contextLength);
   const fromDocumentStart = window.startOffset === 0 && window.atStart;
-  const contextStart = (i: number) => (fromDocumentStart ? windowStartFor(i, W) : Math.max(0, i - (W - 1)));
+  const before = fromDocumentStart ? 0 : options.tokensBefore;
+  const contextStart = (i: number) => (before !== undefined ? Math.max(0, windowStartFor(i + before, W) - before) : Math.max(0, i - (W - 1)));
   const inWord = wordTokenRange(line.text, line.start, placed, offset);
   const word = inWord && { first: inWord.first + firstPlaced, last: inWord.last + firstPlaced };
   const from = Math.max(1, Math.min(first, word ? unitStart(word.first) : first));

@@ -2,9 +2,9 @@
 import * as vscode from 'vscode';
 import { looksBinary, scopeTokens, textWindowAt, type TextWindow } from '../core/contextWindow';
 export { looksBinary };
-import type { CancelSignal } from '../core/errors';
+import { CancelledError, type CancelSignal } from '../core/errors';
 import type { LanguageModel, Token, Tokenizer } from '../core/model';
-import { DocumentTokenIndex } from '../core/documentTokenIndex';
+import { DocumentTokenIndex, serverEncoder, tokenizerEncoder } from '../core/documentTokenIndex';
 
 export type DocumentWindow = TextWindow;
 
@@ -49,7 +49,7 @@ export function documentScopeTokens(
   };
 }
 
-/** Each tokenizer's index of the last documents it was asked about. */
+/** Each tokenizer's (or server's) index of the last documents it was asked about. */
 const indexes = new WeakMap<object, Map<string, DocumentTokenIndex>>();
 const INDEXED_DOCUMENTS = 4;
 /** Characters of a window's start encoded to place it among the document's tokens. */
@@ -57,9 +57,10 @@ const WINDOW_HEAD_CHARS = 2048;
 
 /**
  * The document's index of the first token of `window` (a text window of it) under `model`'s
- * tokenizer, so that the window's tokens get the windows the whole document is scored in
- * (chunkContextStart); undefined for a model whose numbers do not depend on where its windows
- * start, or past MAX_COUNTED_CHARS (the window's own windows are used then, as the README says).
+ * tokenizer (a server's, for a model on a server that tokenizes on request), so that the window's
+ * tokens get the windows the whole document is scored in (chunkContextStart); undefined for a model
+ * whose numbers do not depend on where its windows start, past MAX_COUNTED_CHARS, or where the
+ * window could not be placed (its own windows are used then, as the README says).
  */
 export async function documentTokensBefore(
   document: vscode.TextDocument,
@@ -69,21 +70,29 @@ export async function documentTokensBefore(
 ): Promise<number | undefined> {
   if (window.startOffset === 0) return 0;
   if (model.info.capabilities.context !== 'window') return undefined;
-  let documents = indexes.get(model.tokenizer);
-  if (!documents) indexes.set(model.tokenizer, (documents = new Map()));
+  const server = model.server;
+  if (server && (!server.tokenizeText || server.markovContext !== undefined)) return undefined;
+  const owner: object = server ?? model.tokenizer;
+  const encode = server ? serverEncoder(server) : tokenizerEncoder(model.tokenizer);
+  let documents = indexes.get(owner);
+  if (!documents) indexes.set(owner, (documents = new Map()));
   const key = document.uri.toString();
-  const index = documents.get(key) ?? new DocumentTokenIndex(model.tokenizer);
+  const index = documents.get(key) ?? new DocumentTokenIndex(encode);
   // The most recently asked last.
   documents.delete(key);
   documents.set(key, index);
   if (documents.size > INDEXED_DOCUMENTS) documents.delete(documents.keys().next().value!);
-  const head = window.text.slice(0, WINDOW_HEAD_CHARS);
-  const cut = head.length < window.text.length;
-  // The tokens at the end of a cut text may be cut too.
-  const tokens = model.tokenizer
-    .encode(head, window.atStart, window.startOffset)
-    .filter((t) => !cut || t.start + t.length <= window.startOffset + head.length - 256);
-  return index.windowOffset(documentReader(document), window.startOffset, tokens, signal);
+  try {
+    const head = window.text.slice(0, WINDOW_HEAD_CHARS);
+    const cut = head.length < window.text.length;
+    // The tokens at the end of a cut text may be cut too.
+    const tokens = (await encode(head, window.startOffset, signal)).filter((t) => !cut || t.start + t.length <= window.startOffset + head.length - 256);
+    return await index.windowOffset(documentReader(document), window.startOffset, tokens, signal);
+  } catch (e) {
+    // A server that failed to tokenize: the window's own windows.
+    if (e instanceof CancelledError) throw e;
+    return undefined;
+  }
 }
 
 /** How much of a document's start `documentLooksBinary` reads: as editors judge a file by its first bytes. */

@@ -191,7 +191,13 @@ async function serverTokenProbabilityAt(
 ): Promise<TokenProbability | null> {
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
-  const exact = await serverHoverInWindow(server, model.info.name, window, offset, line, { topK, contextLength: model.info.contextLength, signal });
+  const tokensBefore = await documentTokensBefore(document, window, model, signal);
+  const exact = await serverHoverInWindow(server, model.info.name, window, offset, line, {
+    topK,
+    contextLength: model.info.contextLength,
+    signal,
+    tokensBefore,
+  });
   if (exact !== undefined) return exact;
   const read = documentReader(document);
   // The line the token is on, given the text before it (as much as the server takes).

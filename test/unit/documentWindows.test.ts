@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { textWindowAt } from '../../src/core/contextWindow';
 import type { LanguageModel, Token, Tokenizer } from '../../src/core/model';
-import { DocumentTokenIndex } from '../../src/core/documentTokenIndex';
+import { DocumentTokenIndex, tokenizerEncoder } from '../../src/core/documentTokenIndex';
 import { scoreInChunks } from '../../src/editor/chunkedScoring';
 import { hoverInWindow } from '../../src/editor/hoverFacts';
 import { loadModel } from '../../src/node/modelLoader';
@@ -50,7 +50,7 @@ describe("text windows far into a document are scored in the document's windows 
   it("places a text window among the whole document's tokens, tokenized in pieces, past indented lines", async () => {
     for (const model of models) {
       const whole = model.tokenizer.encode(DOC, true, 0);
-      const index = new DocumentTokenIndex(model.tokenizer, 2_000_000, 2_048);
+      const index = new DocumentTokenIndex(tokenizerEncoder(model.tokenizer), 2_000_000, 2_048);
       let indented = 0;
       for (let offset = 5_000; offset < DOC.length; offset += 4_321) {
         const w = textWindowAt(read(DOC), offset, 4000, model.tokenizer);
@@ -70,7 +70,7 @@ describe("text windows far into a document are scored in the document's windows 
   it('after an edit tokenizes again only from the edit, and not past its limit', async () => {
     const model = models[1];
     const c = counting(model.tokenizer);
-    const index = new DocumentTokenIndex(c.tokenizer, 2_000_000, 2_048);
+    const index = new DocumentTokenIndex(tokenizerEncoder(c.tokenizer), 2_000_000, 2_048);
     const place = async (doc: string, offset: number) => {
       const w = textWindowAt(read(doc), offset, 4000, model.tokenizer);
       const own = model.tokenizer.encode(w.text, w.atStart, w.startOffset);
@@ -93,7 +93,7 @@ describe("text windows far into a document are scored in the document's windows 
     assert.strictEqual((await place(edited, 90_029)).o, second.o);
     assert.strictEqual(c.chars(), again);
     const w = textWindowAt(read(DOC), 90_000, 4000, model.tokenizer);
-    assert.strictEqual(await new DocumentTokenIndex(model.tokenizer, 50_000).windowOffset(read(DOC), w.startOffset, first.own), undefined);
+    assert.strictEqual(await new DocumentTokenIndex(tokenizerEncoder(model.tokenizer), 50_000).windowOffset(read(DOC), w.startOffset, first.own), undefined);
   });
 
   it("a hover and a selection's heat-map far into a novel give the whole document's numbers", async () => {
@@ -113,7 +113,7 @@ describe("text windows far into a document are scored in the document's windows 
         },
       });
       const byStart = new Map(whole.map((t, i) => [t.start, i]));
-      const index = new DocumentTokenIndex(model.tokenizer);
+      const index = new DocumentTokenIndex(tokenizerEncoder(model.tokenizer));
       const place = async (w: ReturnType<typeof textWindowAt>) =>
         index.windowOffset(read(doc), w.startOffset, model.tokenizer.encode(w.text, w.atStart, w.startOffset));
       let differedUnaligned = 0;

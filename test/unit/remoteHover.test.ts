@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { textWindowAt } from '../../src/core/contextWindow';
+import { DocumentTokenIndex, serverEncoder, tokenizerEncoder } from '../../src/core/documentTokenIndex';
 import type { LanguageModel } from '../../src/core/model';
 import { hoverInWindow } from '../../src/editor/hoverFacts';
 import { scoreText } from '../../src/core/scoring';
@@ -44,21 +45,37 @@ describe('the remote hover equals the local hover of the same model (lmp serve, 
     await serve?.stop();
   });
 
-  it('p, rank, alternatives, word parts and the context claimed agree to 1e-4 at late positions, in and past the first 4,000 characters', async () => {
+  it("p, rank, alternatives, word parts and the context claimed agree to 1e-4 at late positions, in and past the first 4,000 characters, also placed among the document's tokens", async () => {
     assert.ok(remote.info.contextLength < 200, `a window of ${remote.info.contextLength} tokens: the text is many windows long`);
     const read = (a: number, b: number) => doc.slice(a, b);
     // Words after the model's first window: the window from the document's start (slid windows), and past it (the W − 1 tokens before).
     const offsets = [1500, 2600, 3900, 5200, 7000, 8800].map((at) => at + doc.slice(at).search(/[A-Za-z]{6,}/) + 2);
-    for (const offset of offsets) {
+    // Far into the document each is also placed among the document's tokens (the local tokenizer's and the server's), as the editor places them.
+    const localIndex = new DocumentTokenIndex(tokenizerEncoder(local.tokenizer));
+    const serverIndex = new DocumentTokenIndex(serverEncoder(remote));
+    let placed = 0;
+    for (const [offset, aligned] of offsets.flatMap((o) => [[o, false] as const, [o, true] as const])) {
       const lineStart = doc.lastIndexOf('\n', offset - 1) + 1;
       const lineEnd = doc.indexOf('\n', offset) < 0 ? doc.length : doc.indexOf('\n', offset);
       const line = { text: doc.slice(lineStart, lineEnd), start: lineStart };
-      const want = await hoverInWindow(local, textWindowAt(read, offset, CONTEXT_CHARS, local.tokenizer, lineEnd), offset, line, 5);
-      const got = await serverHoverInWindow(remote, 'gpt-classics', textWindowAt(read, offset, CONTEXT_CHARS, remote.tokenizer, lineEnd), offset, line, {
+      const localWindow = textWindowAt(read, offset, CONTEXT_CHARS, local.tokenizer, lineEnd);
+      const serverWindow = textWindowAt(read, offset, CONTEXT_CHARS, remote.tokenizer, lineEnd);
+      let localBefore: number | undefined;
+      let serverBefore: number | undefined;
+      if (aligned && localWindow.startOffset > 0) {
+        const start = localWindow.startOffset;
+        localBefore = await localIndex.windowOffset(read, start, local.tokenizer.encode(localWindow.text, false, start));
+        serverBefore = await serverIndex.windowOffset(read, start, await serverEncoder(remote)(serverWindow.text, start));
+        assert.ok(localBefore !== undefined && serverBefore === localBefore, `the window at ${start}: ${localBefore} local, ${serverBefore} on the server`);
+        placed++;
+      }
+      const want = await hoverInWindow(local, localWindow, offset, line, 5, undefined, localBefore);
+      const got = await serverHoverInWindow(remote, 'gpt-classics', serverWindow, offset, line, {
         topK: 5,
         contextLength: remote.info.contextLength,
+        tokensBefore: serverBefore,
       });
-      const at = `at ${offset} (${JSON.stringify(doc.slice(offset - 10, offset + 10))})`;
+      const at = `at ${offset}${aligned ? ', placed' : ''} (${JSON.stringify(doc.slice(offset - 10, offset + 10))})`;
       assert.ok(want && got, `${at}: local ${JSON.stringify(want?.text)}, remote ${JSON.stringify(got?.text)}`);
       assert.strictEqual(got.text, want.text, at);
       assert.deepStrictEqual([got.start, got.length], [want.start, want.length], at);
@@ -78,6 +95,7 @@ describe('the remote hover equals the local hover of the same model (lmp serve, 
       );
       got.word?.parts.forEach((p, i) => assert.ok(Math.abs(p.logProb - want.word!.parts[i].logProb) < 1e-4, `${at}: word part ${p.text}`));
     }
+    assert.ok(placed >= 3, `${placed} windows placed far into the document`);
   });
 });
 
