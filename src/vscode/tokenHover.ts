@@ -39,9 +39,16 @@ export class TokenHoverProvider implements vscode.HoverProvider {
 
   constructor(
     private readonly models: ModelService,
-    private readonly heatmap?: Pick<TokenHeatmap, 'isOn' | 'entryAt' | 'sequenceAt'>,
+    private readonly heatmap?: Pick<TokenHeatmap, 'isOn' | 'entryAt' | 'sequenceAt' | 'onDidProgress' | 'onDidTurnOnOrOff'>,
   ) {
     models.onDidChangeModel(() => this.cache.clear());
+    // A hover from a heat-map holds its scores: another heat-map of the same version of the text,
+    // or one scored further, has others (drive22 H2: the old heat-map's numbers beside the new one's colour).
+    const forgetHeatmapHovers = (uri?: string) => {
+      for (const key of [...this.cache.keys()]) if (key.endsWith(':heat-map') && (!uri || key.startsWith(`${uri}@`))) this.cache.delete(key);
+    };
+    heatmap?.onDidProgress((document) => forgetHeatmapHovers(document.uri.toString()));
+    heatmap?.onDidTurnOnOrOff(() => forgetHeatmapHovers());
     // A cached hover holds the numbers of the settings it was computed with (context, top-k).
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) this.cache.clear();

@@ -195,6 +195,7 @@ describe('Numbers on screen (code-server)', function () {
     const scored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', novelFile)).token_scores as {
       text: string;
       start: number;
+      length: number;
       logprob: number;
       rank: number;
     }[];
@@ -227,6 +228,36 @@ describe('Numbers on screen (code-server)', function () {
     await check('heat-map:', 'hover-heatmap-far-into-novel');
     await wb.runCommand('LM: Clear Token Probabilities');
     await decorated.first().waitFor({ state: 'detached' });
+
+    // The same with Windows line ends, the cursor where the hover's text window (4,000 characters
+    // before it, and one) starts between a CR and its LF, which VS Code gives no position (drive22 H3).
+    const crlfOf = (indent: number) => novel.replace('\n      The lamplighter', `\n${' '.repeat(indent)}The lamplighter`).replace(/\n/g, '\r\n');
+    let crlf = '';
+    let cursor = -1;
+    for (let indent = 6; cursor < 0; indent++) {
+      crlf = crlfOf(indent);
+      const at = crlf.indexOf('whistled');
+      cursor = [...'whistled'].map((_, i) => at + i).find((p) => crlf[p - 4001] === '\n') ?? -1;
+    }
+    const crlfFile = path.join(session.workspace, 'lamplighter-crlf.txt');
+    fs.writeFileSync(crlfFile, crlf);
+    const crlfScored = JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', crlfFile)).token_scores as typeof scored;
+    await wb.openFile('lamplighter-crlf.txt');
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('End');
+    for (let i = 0; i < crlf.indexOf('\r\n', cursor) - cursor; i++) await wb.page.keyboard.press('ArrowLeft');
+    await wb.runCommand('Show or Focus Hover');
+    const hover = wb.hover();
+    await hover.waitFor({ timeout: 120_000 });
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ');
+    await wb.screenshot('hover-far-into-novel-crlf');
+    const m = /token\s+(\S+)\s.*?p = (\S+%) given the (\d+) tokens before it/s.exec(text);
+    assert.ok(m, text);
+    const token = crlfScored.find((t) => t.start <= cursor && cursor < t.start + t.length);
+    assert.ok(token && token.text === m[1].replace('␣', ' '), `the hover is on the CLI's token at ${cursor}, ${JSON.stringify(token?.text)}: ${text}`);
+    assert.strictEqual(m[2], formatProbability(Math.exp(token.logprob)), `the CLI's p on the CRLF file: ${text}`);
+    await wb.page.keyboard.press('Escape');
   });
 
   it("colours a selection's first token too, scored given the text before it", async function () {
