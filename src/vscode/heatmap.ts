@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { CancelledError, EngineStoppedError, LmError } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
 import { chunkContextStart, scoreInChunks } from '../editor/chunkedScoring';
-import { tokensIn } from '../editor/textScores';
+import { textRescorePlan, tokensIn } from '../editor/textScores';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scoredEnd } from '../editor/rescorePlan';
@@ -424,6 +424,9 @@ export class TokenHeatmap implements vscode.Disposable {
       before.tokensBefore === s.tokensBefore && before.context.length === s.context.length && before.context.every((t, i) => t.id === s.context[i].id);
     if (model !== s.model) this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again with ${model.info.name}`);
     const plan = model === s.model && sameContext ? planRescore(s.tokens, tokens, model.info.contextLength) : { from: 0, to: tokens.length, shift: 0 };
+    // A neural model's tokens that the edit moved into other windows keep their colours until they
+    // are scored in those, after the edit's own (drive22 H1: they kept the text before the edit's numbers).
+    const scoring = model === s.model && sameContext ? textRescorePlan(model, s.tokens, tokens) : plan;
     const logProbs = new Float64Array(tokens.length);
     const ranks = new Int32Array(tokens.length);
     const contexts = new Int32Array(tokens.length);
@@ -441,7 +444,7 @@ export class TokenHeatmap implements vscode.Disposable {
     Object.assign(s, { model, ...before, tokens, logProbs, ranks, contexts, job: undefined });
     this.updateLegend();
     this.paint(document); // the kept colours, at their new places
-    let ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, plan, s.context.length > 0 ? 0 : 1);
+    let ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, scoring, s.context.length > 0 ? 0 : 1);
     if (s.stoppedAt !== undefined) {
       const stoppedAt = s.stoppedAt;
       const after = tokens.findIndex((t) => t.start >= stoppedAt);

@@ -199,7 +199,7 @@ describe('Numbers on screen (code-server)', function () {
       logprob: number;
       rank: number;
     }[];
-    const whistled = novel.indexOf(' whistled');
+    let whistled = novel.indexOf(' whistled');
     /** The hover's token and p, against the CLI's for that token. */
     const check = async (hasText: string, shot: string) => {
       await wb.hoverWord('whistled');
@@ -226,6 +226,40 @@ describe('Numbers on screen (code-server)', function () {
     const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
     await decorated.first().waitFor({ timeout: 120_000 });
     await check('heat-map:', 'hover-heatmap-far-into-novel');
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated.first().waitFor({ state: 'detached' });
+
+    // The whole document's heat-map, then words typed near its start: every later token moves into
+    // other windows, and is scored again in them (drive22 H1: it kept the old text's numbers).
+    await wb.page.keyboard.press('Control+Home');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const logs = () => session.server.extensionLogs(400);
+    // The whole document's run done (its tokens: the CLI's scores and the first).
+    const shown = new RegExp(`heat-map of ${scored.length + 1} tokens with gpt-classics in \\d+ ms`);
+    for (const deadline = Date.now() + 240_000; !shown.test(logs());) {
+      assert.ok(Date.now() < deadline, `no whole heat-map in the log:\n${logs()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await wb.page.keyboard.press('Control+Home');
+    await wb.page.keyboard.type('Indeed, ');
+    await wb.page.keyboard.press('Escape');
+    await wb.page.keyboard.press('Control+S');
+    for (const deadline = Date.now() + 60_000; !fs.readFileSync(novelFile, 'utf8').startsWith('Indeed, ');) {
+      assert.ok(Date.now() < deadline, 'the edit saved');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    scored.splice(0, scored.length, ...JSON.parse(cli('score', '--model', 'gpt-classics', '--json', '--details', novelFile)).token_scores);
+    whistled += 'Indeed, '.length;
+    // The rescoring of the edited text (its tokens, with the first, as many as the CLI's scores and one) reached the end.
+    const rescored = /heat-map of lamplighter\.txt: ([\d,]+) of its ([\d,]+) tokens scored again/g;
+    for (const deadline = Date.now() + 240_000; ;) {
+      const m = [...logs().matchAll(rescored)].at(-1);
+      if (m && Number(m[2].replace(/,/g, '')) === scored.length + 1 && Number(m[1].replace(/,/g, '')) > scored.length / 2) break;
+      assert.ok(Date.now() < deadline, `no rescoring to the end in the log:\n${logs()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await wb.page.keyboard.press('Control+End');
+    await check('heat-map:', 'hover-heatmap-after-edit-far-above');
     await wb.runCommand('LM: Clear Token Probabilities');
     await decorated.first().waitFor({ state: 'detached' });
 
