@@ -28,7 +28,7 @@ import { BIG_DTYPES, BIG_PREFILL, HOVER_CONTEXT_TOKENS, benchCell, benchHover, b
 import type { BenchRuntime } from './bigModelRunner';
 import { benchBigModelBrowser } from './browserBigBench';
 import { benchBrowserWasm } from './browserBench';
-import { inlineLatency } from './inlineBench';
+import { inlineContinuation, inlineLatency, percentile } from './inlineBench';
 import { GGUF_VARIANTS, compareGguf, ggufTable, missingGgufBenchFiles, staleGgufBenchFiles, type GgufVariant } from './ggufSpeed';
 import { hugeArpaSection, ngramLoadSection } from './ngramLoadBench';
 import { benchInside } from './insideBench';
@@ -555,6 +555,42 @@ async function inlineSection(say: Say, valid: string, targets: Target[]): Promis
     } finally {
       model.dispose?.();
     }
+  }
+  await inlineContinuationRows(say, valid);
+}
+
+/** Characters of the prompt the 135M-shape model's suggestions follow, and the characters typed after it. */
+const CONTINUATION_PROMPT_CHARS = 4_500;
+const CONTINUATION_TYPED = ' and she went';
+
+/** The SmolLM2-135M-shape model's suggestions after a long prompt, continuing from its cache against read afresh. */
+async function inlineContinuationRows(say: Say, valid: string): Promise<void> {
+  const found = bigModelDir((s) => console.log(s));
+  say();
+  say(`### A 135M-parameter model after a long prompt: continuing from the model's cache against reading the prompt afresh`);
+  say();
+  if ('skipped' in found) {
+    say(`Skipped: ${found.skipped}.`);
+    return;
+  }
+  const start = valid.indexOf('\n\n', 10_000) + 2;
+  const prompt = valid.slice(start, start + CONTINUATION_PROMPT_CHARS);
+  const options = { maxTokens: 8, temperature: 0, stopAtLineEnd: false, maxWords: 0, stopSequences: [] };
+  say(
+    `The SmolLM2-135M-shape model (\`lmPlayground.dtype\` int8, native, in the engine's worker thread, one thread), 8-token suggestions after ${fmt(prompt.length)} characters of the valid split, with "${CONTINUATION_TYPED}" typed after it one character at a time. At each keystroke a suggestion continuing from what the model kept of the last one (as inline suggestions run) and one with the model's cache forgotten first (the whole prompt read, as every suggestion did before 2026-12-02), taking turns; the time from the debounce firing to the suggestion. Ratios are per keystroke.`,
+  );
+  say();
+  const model = await loadModel(found.dir, undefined, { device: 'native', inWorker: true, threads: 1, dtype: { setting: 'int8' } });
+  try {
+    const r = await inlineContinuation(model, prompt, CONTINUATION_TYPED, options);
+    const ratios = r.continuing.map((c, i) => c / r.fresh[i]);
+    say('| prompt tokens | keystrokes | continuing: p50 | p95 | read afresh: p50 | p95 | continuing ÷ afresh: median (range) |');
+    say('|---:|---:|---:|---:|---:|---:|---|');
+    say(
+      `| ${fmt(r.promptTokens)} | ${r.continuing.length} | ${fmt(percentile(r.continuing, 0.5))} ms | ${fmt(percentile(r.continuing, 0.95))} ms | ${fmt(percentile(r.fresh, 0.5))} ms | ${fmt(percentile(r.fresh, 0.95))} ms | ${fmt(median(ratios))} (${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))}) |`,
+    );
+  } finally {
+    model.dispose?.();
   }
 }
 
