@@ -13,7 +13,7 @@ import { DocumentTokenIndex, tokenizerEncoder } from '../../src/core/documentTok
 import { scoreInChunks } from '../../src/editor/chunkedScoring';
 import { hoverInWindow } from '../../src/editor/hoverFacts';
 import { loadModel } from '../../src/node/modelLoader';
-import { CORPUS, ONNX_FIXTURES } from './helpers';
+import { CORPUS, ONNX_FIXTURES, wholeTextScores } from './helpers';
 
 const BOOK = fs.readFileSync(path.join(CORPUS, 'train', 'pride_and_prejudice.txt'), 'utf8');
 /** Prose, then indented lines (whose spaces a byte-level BPE joins to the line break before them), then prose. */
@@ -102,16 +102,7 @@ describe("text windows far into a document are scored in the document's windows 
       // Text windows that hold the document's windows: the default for gpt-classics' 128 tokens, more for 1,024 (a model's window cut at the text window's start has fewer tokens of context).
       const maxChars = model === models[0] ? 4000 : 12_000;
       // The whole document as its heat-map and `lmp score` score it.
-      const whole = model.tokenizer.encode(doc, true, 0);
-      const logProbs = new Float64Array(whole.length);
-      const ranks = new Int32Array(whole.length);
-      await model.forgetContext?.();
-      await scoreInChunks(model, ids(whole), 1, whole.length, {
-        onChunk: (start, r) => {
-          logProbs.set(r.logProbs, start);
-          ranks.set(r.ranks, start);
-        },
-      });
+      const { tokens: whole, logProbs, ranks } = await wholeTextScores(model, doc);
       const byStart = new Map(whole.map((t, i) => [t.start, i]));
       const index = new DocumentTokenIndex(tokenizerEncoder(model.tokenizer));
       const place = async (w: ReturnType<typeof textWindowAt>) =>

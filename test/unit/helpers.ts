@@ -7,6 +7,7 @@ import type { LanguageModel, ModelInfo, SequenceScores, Token, Tokenizer } from 
 import { NGRAM_CAPABILITIES } from '../../src/core/ngram/ngramLanguageModel';
 import { ONNX_CAPABILITIES } from '../../src/core/neural/onnxCausalLm';
 import { sequenceScoresFromDistributions } from '../../src/core/scoring';
+import { scoreInChunks } from '../../src/editor/chunkedScoring';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CORPUS = path.resolve(REPO, '..', 'shared', 'corpus', 'en');
@@ -104,4 +105,25 @@ export function xorshift32(seed: number): () => number {
     x >>>= 0;
     return x;
   };
+}
+
+/** A whole text's tokens and their scores, as the document's heat-map and `lmp score` compute them (the model's cache forgotten first). */
+export async function wholeTextScores(model: LanguageModel, text: string): Promise<{ tokens: Token[]; logProbs: Float64Array; ranks: Int32Array }> {
+  const tokens = model.tokenizer.encode(text, true, 0);
+  const logProbs = new Float64Array(tokens.length);
+  const ranks = new Int32Array(tokens.length);
+  await model.forgetContext?.();
+  await scoreInChunks(
+    model,
+    tokens.map((t) => t.id),
+    1,
+    tokens.length,
+    {
+      onChunk: (start, r) => {
+        logProbs.set(r.logProbs, start);
+        ranks.set(r.ranks, start);
+      },
+    },
+  );
+  return { tokens, logProbs, ranks };
 }

@@ -11,6 +11,7 @@ import { scopeTokens, textWindowAt } from '../../src/core/contextWindow';
 import type { LanguageModel, Token } from '../../src/core/model';
 import { scoreInChunks } from '../../src/editor/chunkedScoring';
 import { loadModel } from '../../src/node/modelLoader';
+import { wholeTextScores } from './helpers';
 
 const REPO = path.join(__dirname, '..', '..', '..');
 const WELCOME = fs.readFileSync(path.join(REPO, 'sample-workspace', 'welcome.md'), 'utf8');
@@ -46,16 +47,7 @@ async function selectionScores(
 
 /** The whole document's scores by token start, as its heat-map computes them. */
 async function documentScores(model: LanguageModel, doc: string): Promise<Map<number, { id: number; logProb: number; rank: number }>> {
-  const whole = model.tokenizer.encode(doc, true, 0);
-  const logProbs = new Float64Array(whole.length);
-  const ranks = new Int32Array(whole.length);
-  await model.forgetContext?.();
-  await scoreInChunks(model, ids(whole), 1, whole.length, {
-    onChunk: (start, r) => {
-      logProbs.set(r.logProbs, start);
-      ranks.set(r.ranks, start);
-    },
-  });
+  const { tokens: whole, logProbs, ranks } = await wholeTextScores(model, doc);
   return new Map(whole.slice(1).map((t, i) => [t.start, { id: t.id, logProb: logProbs[i + 1], rank: ranks[i + 1] }]));
 }
 
