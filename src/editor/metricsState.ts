@@ -33,6 +33,8 @@ export class MetricsState<M> {
   private shownModel: M | undefined;
   /** The bits/char the item shows (maybe of the text before an edit); undefined: a "…". */
   number: string | undefined;
+  /** What part of the text the number covers, when not all of it (`first 50,000 chars`). */
+  private part: string | undefined;
   /** Whether the number is of the text as it is (no edit, scoring or wait since). */
   current = false;
 
@@ -67,6 +69,11 @@ export class MetricsState<M> {
     return true;
   }
 
+  /** Whether the number shown covers only part of its text (`shown`'s `part`). */
+  get partial(): boolean {
+    return this.number !== undefined && this.part !== undefined;
+  }
+
   get waiting(): boolean {
     return this.waitingKey !== undefined;
   }
@@ -76,12 +83,13 @@ export class MetricsState<M> {
     if (this.job === job) this.job = undefined;
   }
 
-  /** The job's number, `bitsPerChar` under `model`, is shown. */
-  shown(job: MetricsJob, model: M, bitsPerChar: string): void {
+  /** The job's number, `bitsPerChar` under `model`, is shown; `part` says what part of the text it covers when not all. */
+  shown(job: MetricsJob, model: M, bitsPerChar: string, part?: string): void {
     this.ended(job);
     this.shownKey = job.key;
     this.shownModel = model;
     this.number = bitsPerChar;
+    this.part = part;
     this.current = true;
   }
 
@@ -89,6 +97,7 @@ export class MetricsState<M> {
   hidden(): void {
     this.shownKey = undefined;
     this.number = undefined;
+    this.part = undefined;
     this.current = false;
   }
 
@@ -111,6 +120,7 @@ export class MetricsState<M> {
       return false;
     }
     this.number = undefined;
+    this.part = undefined;
     this.current = false;
     return true;
   }
@@ -119,16 +129,19 @@ export class MetricsState<M> {
   dropIfOtherModel(model: M | undefined): boolean {
     if (model === this.shownModel) return false;
     this.number = undefined;
+    this.part = undefined;
     this.current = false;
     return true;
   }
 
   /**
-   * The item's text: the number (or "…") with its icon, and while a new one is coming how far it
-   * is (`12%`, `heat-map 12%`), beside an old number too.
+   * The item's text: the number (or "…") with its icon and the part of the text it covers when not
+   * all (drive22 M1: only the tooltip said so), and while a new one is coming how far it is (`12%`,
+   * `heat-map 12%`), beside an old number too.
    */
   text(progress?: string): string {
     const icon = this.current && progress === undefined ? SHOWN_ICON : RECOMPUTING_ICON;
-    return `${icon} ${this.number ?? '…'} bits/char${progress !== undefined ? ` (${progress})` : ''}`;
+    const part = this.partial ? ` of ${this.part}` : '';
+    return `${icon} ${this.number ?? '…'} bits/char${part}${progress !== undefined ? ` (${progress})` : ''}`;
   }
 }

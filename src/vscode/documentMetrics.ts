@@ -102,15 +102,15 @@ export function createDocumentMetrics(
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: waits for the heat-map scoring it`);
         return;
       }
-      const show = (summary: ScoreSummary, elapsedMs: number | undefined, rescored?: number) => {
-        state.shown(mine, model, summary.bitsPerChar.toFixed(2));
+      const show = (summary: ScoreSummary, elapsedMs: number | undefined, rescored?: number, cutAt = cut ? settings.maxChars : undefined) => {
+        state.shown(mine, model, summary.bitsPerChar.toFixed(2), cutAt !== undefined ? `first ${cutAt.toLocaleString('en-US')} chars` : undefined);
         item.text = state.text();
         const tooltip = new vscode.MarkdownString(
           metricsTooltipMarkdown({
             modelName: model.info.name,
             scope,
             ...(scope === 'selection' ? { selectionContextChars: contextChars() } : {}),
-            cutAt: cut ? settings.maxChars : undefined,
+            cutAt,
             summary,
             elapsedMs,
             rescored,
@@ -123,9 +123,10 @@ export function createDocumentMetrics(
         item.tooltip = tooltip;
         item.show();
       };
-      const fromHeatmap = scope === 'document' && !cut ? heatmap.wholeTotals(doc, model) : undefined;
+      // A heat-map of the whole document gives its number past metrics.maxChars too: its scores are there.
+      const fromHeatmap = scope === 'document' ? heatmap.wholeTotals(doc, model) : undefined;
       if (fromHeatmap) {
-        show(fromHeatmap.summary(characterCount(text)), undefined);
+        show(fromHeatmap.summary(characterCount(cut ? doc.getText() : text)), undefined, undefined, undefined);
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: summed from the heat-map's scores of its ${fromHeatmap.tokens} tokens`);
         return;
       }
@@ -139,7 +140,7 @@ export function createDocumentMetrics(
       if (!model.server && scope === 'selection') {
         const start = doc.offsetAt(sel.start);
         const scoped = documentScopeTokens(doc, start, start + text.length, contextChars(), model.tokenizer);
-        const before = (await documentTokensBefore(doc, scoped.window, model, mine)) ?? 0;
+        const before = (await documentTokensBefore(doc, scoped.window, model, mine, [...scoped.context, ...scoped.tokens])) ?? 0;
         if (mine.cancelled) return;
         planned = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, kept.get(uri, scope), before);
         const [first, last] = [scoped.tokens[0], scoped.tokens[scoped.tokens.length - 1]];
@@ -235,8 +236,9 @@ export function createDocumentMetrics(
       if (state.waiting) showWaiting(run);
       return;
     }
-    // Done (or stopped, or cleared): the number now, from its scores or by scoring.
-    if (state.waiting) schedule(0, true);
+    // Done (or stopped, or cleared): the number now, from its scores or by scoring; a number of part
+    // of a long document gives way to the whole one's, which the heat-map may now have.
+    if (state.waiting || state.partial) schedule(0, true);
   };
 
   schedule(0);

@@ -140,6 +140,26 @@ describe('In-editor features (code-server)', function () {
     await statusItem(`${scored.bits_per_char.toFixed(2)} bits/char`).waitFor();
   });
 
+  it('says in the status bar that the number of a long document is of its first characters, and gives the whole one once its heat-map has scored it', async function () {
+    // Longer than lmPlayground.metrics.maxChars (50,000): drive22 M1, only the tooltip said the number was of part of it.
+    const text = fs.readFileSync(path.join(CORPUS, 'emma.txt'), 'utf8').slice(0, 60_000);
+    fs.writeFileSync(path.join(workspace, 'past-max-chars.txt'), text);
+    const firstPart = path.join(fs.mkdtempSync(path.join(workspace, '..', 'cut-')), 'first.txt');
+    fs.writeFileSync(firstPart, text.slice(0, 50_000));
+    const bitsOf = (file: string) => JSON.parse(cli('score', '--model', 'ngram-classics', '--json', file)).bits_per_char.toFixed(2) as string;
+    const [first, whole] = [bitsOf(firstPart), bitsOf(path.join(workspace, 'past-max-chars.txt'))];
+    await wb.openFile('past-max-chars.txt');
+    await statusItem(new RegExp(`${escapeRegExp(first)} bits/char of first 50,000 chars$`)).waitFor({ timeout: 60_000 });
+    await wb.screenshot('status-bar-first-chars');
+    // The heat-map scores the whole document: its sum is the number of all of it.
+    await wb.runCommand('LM: Show Token Probabilities');
+    await statusItem(new RegExp(`${escapeRegExp(whole)} bits/char$`)).waitFor({ timeout: 120_000 });
+    const logs = session.server.extensionLogs(Number.MAX_SAFE_INTEGER);
+    assert.match(logs, /bits\/char of past-max-chars\.txt: summed from the heat-map's scores of its \d+ tokens/, logs.slice(-3000));
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated().first().waitFor({ state: 'detached' });
+  });
+
   it('colours tokens by rank (heat-map); the hover gives the numbers behind the colour; clearing removes it', async function () {
     await wb.openFile('sentences.txt');
     await wb.runCommand('LM: Show Token Probabilities');

@@ -81,4 +81,20 @@ describe('the status bar item’s state', () => {
     assert.ok(!s.current, 'marked as of the text before the edit');
     assert.ok(s.dropIfOtherText(textKey('file:///w/a@b:d.txt', 7, 'document')), 'another document whose name differs after an @');
   });
+
+  it('a number of part of a long text says so in the item, not only its tooltip (drive22 M1), until another number replaces it', () => {
+    const s = new MetricsState<string>();
+    s.shown(s.start('a@1:document'), 'm', '2.13', 'first 50,000 chars');
+    assert.ok(s.partial);
+    assert.strictEqual(s.text(), `${SHOWN_ICON} 2.13 bits/char of first 50,000 chars`);
+    s.edited();
+    assert.strictEqual(s.text('heat-map 40%'), `${RECOMPUTING_ICON} 2.13 bits/char of first 50,000 chars (heat-map 40%)`, 'the old number keeps its part');
+    s.shown(s.start('a@2:document'), 'm', '2.11');
+    assert.ok(!s.partial, 'the whole document’s number (from its heat-map)');
+    assert.strictEqual(s.text(), `${SHOWN_ICON} 2.11 bits/char`);
+    s.shown(s.start('a@2:document'), 'm', '2.13', 'first 50,000 chars');
+    assert.ok(s.dropIfOtherModel('other'));
+    assert.ok(!s.partial);
+    assert.strictEqual(s.text(), `${RECOMPUTING_ICON} … bits/char`);
+  });
 });
