@@ -45,16 +45,22 @@ export function hoverInWindow(
   topK: number,
   signal?: CancelSignal,
   tokensBefore?: number,
+  tokens = windowTokens(model, window),
 ): Promise<(HoverFacts & { start: number; length: number }) | null> {
-  return hoverFactsAt(model, windowSequence(model, window, tokensBefore), offset, line, topK, signal);
+  return hoverFactsAt(model, windowSequence(model, window, tokensBefore, tokens), offset, line, topK, signal);
+}
+
+/** A text window's tokens under the model's tokenizer, at their document offsets. */
+export function windowTokens(model: LanguageModel, window: TextWindow): Token[] {
+  return model.tokenizer.encode(window.text, window.atStart, window.startOffset);
 }
 
 /** A text window's tokens with the contexts the hover gives them. */
-function windowSequence(model: LanguageModel, window: TextWindow, tokensBefore: number | undefined): ScoredSequence {
+function windowSequence(model: LanguageModel, window: TextWindow, tokensBefore: number | undefined, tokens: Token[]): ScoredSequence {
   const fromDocumentStart = window.startOffset === 0 && window.atStart;
   const before = fromDocumentStart ? 0 : tokensBefore;
   return {
-    tokens: model.tokenizer.encode(window.text, window.atStart, window.startOffset),
+    tokens,
     fromDocumentStart,
     contextStart: before === undefined ? windowContextStart(model) : (i) => chunkContextStart(model, i, before),
   };
@@ -66,8 +72,8 @@ function windowSequence(model: LanguageModel, window: TextWindow, tokensBefore: 
  * token of the window, when the window reaches the document's start and the model's context holds
  * it) runs only its own word. Empty when there is nothing to predict.
  */
-export function hoverWarmIds(model: LanguageModel, window: TextWindow, tokensBefore?: number): number[] {
-  const seq = windowSequence(model, window, tokensBefore);
+export function hoverWarmIds(model: LanguageModel, window: TextWindow, tokensBefore?: number, tokens = windowTokens(model, window)): number[] {
+  const seq = windowSequence(model, window, tokensBefore, tokens);
   const last = seq.tokens.length - 1;
   if (last < 1) return [];
   return seq.tokens.slice(seq.contextStart(last)).map((t) => t.id);

@@ -8,7 +8,7 @@
  * another document is shown, the document closes or the model changes.
  */
 import * as vscode from 'vscode';
-import { hoverWarmIds } from '../editor/hoverFacts';
+import { hoverWarmIds, windowTokens } from '../editor/hoverFacts';
 import { warmLine } from '../editor/warmTarget';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
@@ -80,7 +80,8 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
     job = mine;
     let ids: number[];
     try {
-      ids = hoverWarmIds(model, window, await documentTokensBefore(doc, window, model, mine));
+      const tokens = windowTokens(model, window);
+      ids = hoverWarmIds(model, window, await documentTokensBefore(doc, window, model, mine, tokens), tokens);
     } catch {
       // Cancelled while the document's tokens were counted.
       if (job === mine) job = undefined;

@@ -285,7 +285,7 @@ export class TokenHeatmap implements vscode.Disposable {
   ): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number; stale: boolean }> {
     const version = document.version;
     const { window, ...scoped } = documentScopeTokens(document, scopeStart, scopeEnd, contextChars(), model.tokenizer);
-    const tokensBefore = (await documentTokensBefore(document, window, model)) ?? 0;
+    const tokensBefore = (await documentTokensBefore(document, window, model, undefined, [...scoped.context, ...scoped.tokens])) ?? 0;
     // Edited while a long document was counted: these tokens are not the document's any more.
     return { ...scoped, tokensBefore, stale: document.version !== version };
   }

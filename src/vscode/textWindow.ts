@@ -71,13 +71,15 @@ const WINDOW_HEAD_CHARS = 2048;
  * tokenizer (a server's, for a model on a server that tokenizes on request), so that the window's
  * tokens get the windows the whole document is scored in (chunkContextStart); undefined for a model
  * whose numbers do not depend on where its windows start, past MAX_COUNTED_CHARS, or where the
- * window could not be placed (its own windows are used then, as the README says).
+ * window could not be placed (its own windows are used then, as the README says). `windowTokens`:
+ * the window's first tokens under the local tokenizer, when the caller has them (not encoded again).
  */
 export async function documentTokensBefore(
   document: vscode.TextDocument,
   window: TextWindow,
   model: LanguageModel,
   signal?: CancelSignal,
+  windowTokens?: readonly Token[],
 ): Promise<number | undefined> {
   if (window.startOffset === 0) return 0;
   if (model.info.capabilities.context !== 'window') return undefined;
@@ -94,6 +96,7 @@ export async function documentTokensBefore(
   documents.set(key, index);
   if (documents.size > INDEXED_DOCUMENTS) documents.delete(documents.keys().next().value!);
   try {
+    if (windowTokens && !server) return await index.windowOffset(documentReader(document), window.startOffset, windowTokens, signal);
     const head = window.text.slice(0, WINDOW_HEAD_CHARS);
     const cut = head.length < window.text.length;
     // The tokens at the end of a cut text may be cut too.

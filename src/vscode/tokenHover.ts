@@ -11,7 +11,7 @@ import { escapeMarkdown } from '../editor/markdownText';
 import { openWhenSlow } from '../editor/lateProgress';
 import type { LanguageModel } from '../core/model';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
-import { hoverFactsAt, hoverInWindow, type ScoredSequence } from '../editor/hoverFacts';
+import { hoverFactsAt, hoverInWindow, windowTokens, type ScoredSequence } from '../editor/hoverFacts';
 import { CONTINUE_WITH_COMMAND, continueWithUri } from './continueWith';
 import { readOnlyReason } from './readOnly';
 import { clusterCutBy } from '../editor/continueWithLink';
@@ -176,8 +176,9 @@ export async function tokenProbabilityAt(
   if (model.server) return serverTokenProbabilityAt(model, model.server, document, offset, lineEnd, line, topK, signal);
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
-  const before = await documentTokensBefore(document, window, model, signal);
-  return hoverInWindow(model, window, offset, line, topK, signal, before);
+  const tokens = windowTokens(model, window);
+  const before = await documentTokensBefore(document, window, model, signal, tokens);
+  return hoverInWindow(model, window, offset, line, topK, signal, before, tokens);
 }
 
 /**
