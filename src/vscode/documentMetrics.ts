@@ -102,7 +102,8 @@ export function createDocumentMetrics(
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: waits for the heat-map scoring it`);
         return;
       }
-      const show = (summary: ScoreSummary, elapsedMs: number | undefined, rescored?: number, cutAt = cut ? settings.maxChars : undefined) => {
+      const show = (summary: ScoreSummary, elapsedMs: number | undefined, rescored?: number, whole = false) => {
+        const cutAt = cut && !whole ? settings.maxChars : undefined;
         state.shown(mine, model, summary.bitsPerChar.toFixed(2), cutAt !== undefined ? `first ${cutAt.toLocaleString('en-US')} chars` : undefined);
         item.text = state.text();
         const tooltip = new vscode.MarkdownString(
@@ -126,7 +127,7 @@ export function createDocumentMetrics(
       // A heat-map of the whole document gives its number past metrics.maxChars too: its scores are there.
       const fromHeatmap = scope === 'document' ? heatmap.wholeTotals(doc, model) : undefined;
       if (fromHeatmap) {
-        show(fromHeatmap.summary(characterCount(cut ? doc.getText() : text)), undefined, undefined, undefined);
+        show(fromHeatmap.summary(characterCount(cut ? doc.getText() : text)), undefined, undefined, true);
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: summed from the heat-map's scores of its ${fromHeatmap.tokens} tokens`);
         return;
       }
