@@ -96,7 +96,7 @@ export function createDocumentMetrics(
       if (mine.cancelled) return;
       pending(model);
       const run = heatmap.runOf(doc);
-      if (run?.busy) {
+      if (run?.busy && (scope === 'document' || overlaps(run, doc.offsetAt(sel.start), doc.offsetAt(sel.end)))) {
         state.waitForHeatmap();
         showWaiting(run);
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: waits for the heat-map scoring it`);
@@ -211,11 +211,18 @@ export function createDocumentMetrics(
     }
   };
 
+  /**
+   * Whether a heat-map run's range meets the selection [start, end): only then does the selection's
+   * number wait for it; a selection elsewhere is scored at once (drive21 L4: a two-line selection
+   * waited seconds for a heat-map of other lines, with that heat-map's percentage beside it).
+   */
+  const overlaps = (run: { start: number; end: number }, start: number, end: number) => start < run.end && run.start < end;
+
   /** The item while the heat-map scores the document: what it waits for, and how far the heat-map is (beside an old number too). */
   const showWaiting = (run: { scored: number; total: number }) => {
     const far = `${run.scored.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} tokens`;
     item.text = state.text(`heat-map ${percentDone(run.scored, run.total)}`);
-    // The percentage is the heat-map's, whose range may be another than the selection's (drive21).
+    // The percentage is the heat-map's, whose range may be larger than the selection it meets (drive21).
     const of =
       vscode.window.activeTextEditor?.selection.isEmpty === false
         ? 'the selection, waiting for the heat-map scoring its document'
@@ -232,9 +239,12 @@ export function createDocumentMetrics(
     const editor = vscode.window.activeTextEditor;
     if (document !== editor?.document) return;
     const run = heatmap.runOf(document);
+    const sel = editor.selection;
     if (run?.busy) {
-      if (state.waitForHeatmap()) log.info(`bits/char of ${vscode.workspace.asRelativePath(document.uri)}: gives way to the heat-map scoring it`);
-      if (state.waiting) showWaiting(run);
+      if (sel.isEmpty || overlaps(run, document.offsetAt(sel.start), document.offsetAt(sel.end))) {
+        if (state.waitForHeatmap()) log.info(`bits/char of ${vscode.workspace.asRelativePath(document.uri)}: gives way to the heat-map scoring it`);
+        if (state.waiting) showWaiting(run);
+      } else if (state.waiting) schedule(0, true); // the heat-map now scores other lines: not worth waiting for
       return;
     }
     // Done (or stopped, or cleared): the number now, from its scores or by scoring; a number of part

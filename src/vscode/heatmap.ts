@@ -195,15 +195,16 @@ export class TokenHeatmap implements vscode.Disposable {
 
   /**
    * Where the heat-map of `document` stands: whether it is scoring (or an edit's re-scoring is
-   * about to), and how many of its tokens are scored. Undefined when it has none.
+   * about to), how many of its tokens are scored, and the document's range [start, end) it colours.
+   * Undefined when it has none.
    */
-  runOf(document: vscode.TextDocument): { busy: boolean; scored: number; total: number } | undefined {
+  runOf(document: vscode.TextDocument): { busy: boolean; scored: number; total: number; start: number; end: number } | undefined {
     const s = this.states.get(document.uri.toString());
     if (!s) return undefined;
     let scored = 0;
     // Scores of the model before a switch are not progress of the new model's run (drive6: 47 % → 14 %).
     if (s.model === this.models.current) for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
-    return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, this.scorable(s)) };
+    return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, this.scorable(s)), start: s.scopeStart, end: s.scopeEnd };
   }
 
   /** Tokens of the state's scope that get a score (editor/heatmapTotals.ts). */

@@ -422,6 +422,33 @@ describe('In-editor features (code-server)', function () {
     }
   });
 
+  it("a selection outside the range a heat-map is scoring gets its number at once, not after the heat-map's (drive21 L4)", async function () {
+    await wb.openFile('huge.txt');
+    await wb.focusEditor();
+    // The heat-map of all but the last lines: a run long enough to select elsewhere during it.
+    await wb.page.keyboard.press('Control+End');
+    for (let i = 0; i < 3; i++) await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('Shift+Control+Home');
+    await wb.runCommand('LM: Show Token Probabilities');
+    try {
+      const running = wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
+      await running.waitFor();
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+End');
+      await wb.page.keyboard.press('Shift+Home');
+      const lastLine = fs.readFileSync(path.join(workspace, 'huge.txt'), 'utf8').split('\n').at(-1)!;
+      assert.ok(lastLine.trim().length > 0, 'the last line has words');
+      await statusItem(/\d\.\d\d bits\/char$/).waitFor({ timeout: 60_000 });
+      const progress = await running.innerText().catch(() => '(no progress notification)');
+      assert.ok(await running.isVisible(), `the heat-map was still running when the selection's number came: ${progress}`);
+      await wb.screenshot('status-bar-selection-beside-heatmap');
+    } finally {
+      await wb.runCommand('LM: Clear Token Probabilities');
+      await decorated().first().waitFor({ state: 'detached' });
+      await wb.runCommand('Notifications: Clear All Notifications');
+    }
+  });
+
   describe('cancelled long commands leave nothing behind', function () {
     /** Clicks Cancel on the progress notification whose text matches. */
     async function cancelProgress(title: RegExp): Promise<void> {
