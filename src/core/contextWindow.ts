@@ -19,8 +19,11 @@ export interface ContextWindow {
  * warm-up at the end of the visible lines) then start at the same place and are the same tokens
  * up to where they differ, which a model has cached for one of them: starting each exactly
  * `maxChars` before its position, every line of a hard-wrapped text had a window of its own, and a
- * 135M model read 1,400 tokens again for each hover (drive10: 11-12 s). The window is between half
- * of `maxChars` and `maxChars` long.
+ * 135M model read 1,400 tokens again for each hover (drive10: 11-12 s). A line start that would
+ * leave the window less than a quarter of `maxChars` (after a long line, as a paragraph a line) is
+ * not taken: whitespace after the multiple is (hostile28 H1: a hover at the next line's start was
+ * given 6 tokens of context). The window is between a quarter of `maxChars` (half, unless a line
+ * is longer than a quarter) and `maxChars` long.
  */
 export function contextWindow(text: string, offset: number, maxChars: number, tokenizer: Pick<Tokenizer, 'sentencePerLine'>, base = 0): ContextWindow {
   if (tokenizer.sentencePerLine) {
@@ -33,7 +36,7 @@ export function contextWindow(text: string, offset: number, maxChars: number, to
   const grid = Math.max(1, Math.floor(maxChars / 2));
   let start = Math.min(offset, Math.max(0, Math.ceil(earliest / grid) * grid - base));
   const nl = text.indexOf('\n', start - 1);
-  if (nl >= 0 && nl < offset) {
+  if (nl >= 0 && nl + 1 <= offset - Math.floor(grid / 2)) {
     start = nl + 1;
     return { start, atStart: tokenizer.sentencePerLine };
   }
@@ -68,6 +71,12 @@ export function textWindowAt(
   const w = contextWindow(raw, offset - readFrom, maxChars, tokenizer, readFrom);
   const atStart = w.atStart && (readFrom === 0 || w.start > 0 || tokenizer.sentencePerLine);
   return { text: raw.slice(w.start), startOffset: readFrom + w.start, atStart };
+}
+
+/** The part of `window` from document offset `start` on (where its tokens are the document's: DocumentTokenIndex.place). */
+export function windowFrom(window: TextWindow, start: number): TextWindow {
+  if (start <= window.startOffset) return window;
+  return { text: window.text.slice(start - window.startOffset), startOffset: start, atStart: false };
 }
 
 /** NUL characters that make a text binary: at least this many, and one in a thousand characters. */

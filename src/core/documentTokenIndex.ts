@@ -36,6 +36,18 @@ interface Piece {
   text: string;
 }
 
+/**
+ * Where a window sits among the document's tokens (DocumentTokenIndex.place): the document's
+ * tokens from the window's start on are `head` (the document's own, where the window's encoding
+ * splits its text otherwise), then the window's tokens from `skip` on; the first of them is the
+ * document's token `before`.
+ */
+export interface WindowPlacement {
+  head: Token[];
+  skip: number;
+  before: number;
+}
+
 /** A place where the document's tokenization can start afresh: its offset and the tokens before it. */
 interface SyncPoint {
   start: number;
@@ -65,8 +77,8 @@ export class DocumentTokenIndex {
   /** Pieces in order, each starting where the one before ends, the first at 0. */
   private pieces: Piece[] = [];
   private queue: Promise<unknown> = Promise.resolve();
-  /** The last window aligned: the text from its sync point, its first tokens and where they are. */
-  private last: { start: number; text: string; first: readonly Token[]; result: number | undefined } | undefined;
+  /** The last window placed: the text from its sync point, its first tokens and where they are. */
+  private last: { start: number; text: string; first: readonly Token[]; result: WindowPlacement | undefined } | undefined;
 
   constructor(
     private readonly encode: Encoder,
@@ -75,37 +87,56 @@ export class DocumentTokenIndex {
   ) {}
 
   /**
-   * The document index of `windowTokens[0]`, the first tokens of a window of the document read by
-   * `read(a, b)` that starts at `windowStart`: the document's tokens are `windowTokens[k]` at index
-   * `result + k` from where the two tokenizations agree (a token across the window's start can be
-   * split otherwise). Undefined past `maxChars`, or where they do not agree in the window's first tokens.
+   * Where a window of the document read by `read(a, b)`, starting at `windowStart`, with the
+   * tokens `windowTokens`, sits among the document's tokens: from `windowTokens[skip]` on they are
+   * the document's. Before it they can differ (a token across the window's start is split
+   * otherwise; a run of line breaks is grouped from another start, hostile28 H2): the document's
+   * own tokens there are `head`. Undefined past `maxChars`, or where the two never agree.
    */
-  windowOffset(read: Read, windowStart: number, windowTokens: readonly Token[], signal?: CancelSignal): Promise<number | undefined> {
+  place(read: Read, windowStart: number, windowTokens: readonly Token[], signal?: CancelSignal): Promise<WindowPlacement | undefined> {
     // One at a time: a hover and the warm-up may ask together, and both extend the pieces.
-    const done = this.queue.then(() => this.offsetNow(read, windowStart, windowTokens, signal));
+    const done = this.queue.then(() => this.placeNow(read, windowStart, windowTokens, signal));
     this.queue = done.catch(() => undefined);
     return done;
   }
 
-  private async offsetNow(read: Read, windowStart: number, windowTokens: readonly Token[], signal?: CancelSignal): Promise<number | undefined> {
-    if (windowStart === 0) return 0;
+  private async placeNow(read: Read, windowStart: number, windowTokens: readonly Token[], signal?: CancelSignal): Promise<WindowPlacement | undefined> {
+    if (windowStart === 0) return { head: [], skip: 0, before: 0 };
     if (windowStart > this.maxChars) return undefined;
     const sync = await this.syncBefore(read, windowStart, signal);
-    // The document's tokens from there to a little past the window's first tokens.
-    const first = windowTokens.slice(0, 4 * AGREE);
-    const last = first[first.length - 1];
-    const to = Math.max(windowStart, last ? last.start + last.length : windowStart) + LOOKAHEAD;
-    const text = read(sync.start, to);
-    // Hovers along the lines after one window's start ask the same again.
-    const m = this.last;
-    if (m && m.start === sync.start && m.text === text && first.every((t, k) => m.first[k]?.id === t.id && m.first[k].start === t.start)) return m.result;
-    const result = this.align(await this.encode(text, sync.start, signal), sync.before, first, windowTokens);
-    this.last = { start: sync.start, text, first, result };
-    return result;
+    // The window's first tokens, then (where they never agree, as inside a long run of line breaks) all of them.
+    for (const first of [windowTokens.slice(0, 4 * AGREE), windowTokens]) {
+      // The document's tokens from the sync point to a little past them.
+      const last = first[first.length - 1];
+      const to = Math.max(windowStart, last ? last.start + last.length : windowStart) + LOOKAHEAD;
+      const text = read(sync.start, to);
+      // Hovers along the lines after one window's start ask the same again.
+      const m = this.last;
+      if (
+        m &&
+        m.start === sync.start &&
+        m.text === text &&
+        m.first.length === first.length &&
+        first.every((t, k) => m.first[k].id === t.id && m.first[k].start === t.start)
+      )
+        return m.result;
+      const result = this.align(await this.encode(text, sync.start, signal), sync.before, windowStart, first, windowTokens);
+      if (result || first.length === windowTokens.length) {
+        this.last = { start: sync.start, text, first, result };
+        return result;
+      }
+    }
+    return undefined;
   }
 
-  /** Where `windowTokens` agree with the document's tokens `doc` (whose first is the document's token `before`). */
-  private align(doc: readonly Token[], before: number, first: readonly Token[], windowTokens: readonly Token[]): number | undefined {
+  /** Where `windowTokens` agree with the document's tokens `doc` (whose first is the document's token `before`), looking among `first`. */
+  private align(
+    doc: readonly Token[],
+    before: number,
+    windowStart: number,
+    first: readonly Token[],
+    windowTokens: readonly Token[],
+  ): WindowPlacement | undefined {
     const byStart = new Map<number, number>();
     doc.forEach((t, i) => {
       if (!byStart.has(t.start)) byStart.set(t.start, i);
@@ -122,7 +153,11 @@ export class DocumentTokenIndex {
         doc[i + n].start === windowTokens[k + n].start
       )
         n++;
-      if (n === AGREE || (n > 0 && k + n === windowTokens.length)) return before + i - k;
+      if (n === AGREE || (n > 0 && k + n === windowTokens.length)) {
+        let h = i;
+        while (h > 0 && doc[h - 1].start >= windowStart) h--;
+        return { head: doc.slice(h, i), skip: k, before: before + h };
+      }
     }
     return undefined;
   }

@@ -3,7 +3,8 @@
  * character that byte tokens spell together), its probability given the context the model was
  * actually given, rank and alternatives, and the word it is part of.
  */
-import type { TextWindow } from '../core/contextWindow';
+import { windowFrom, type TextWindow } from '../core/contextWindow';
+import type { WindowPlacement } from '../core/documentTokenIndex';
 import type { CancelSignal } from '../core/errors';
 import type { LanguageModel, Token } from '../core/model';
 import { displayTokenText } from '../core/tokenBytes';
@@ -48,6 +49,21 @@ export function hoverInWindow(
   tokens = windowTokens(model, window),
 ): Promise<(HoverFacts & { start: number; length: number }) | null> {
   return hoverFactsAt(model, windowSequence(model, window, tokensBefore, tokens), offset, line, topK, signal);
+}
+
+/**
+ * A text window with the document's tokens (`placement`, DocumentTokenIndex: where the window's own
+ * encoding splits its start otherwise, the document's), from the first that starts in it, and the
+ * document's tokens before them; the window as it is, in its own windows, when it was not placed.
+ */
+export function placedWindow(
+  window: TextWindow,
+  tokens: Token[],
+  placement: WindowPlacement | undefined,
+): { window: TextWindow; tokens: Token[]; tokensBefore: number | undefined } {
+  const placed = placement && [...placement.head, ...tokens.slice(placement.skip)];
+  if (!placement || !placed?.length) return { window, tokens, tokensBefore: undefined };
+  return { window: windowFrom(window, placed[0].start), tokens: placed, tokensBefore: placement.before };
 }
 
 /** A text window's tokens under the model's tokenizer, at their document offsets. */

@@ -4,7 +4,7 @@ import { looksBinary, scopeTokens, textWindowAt, type TextWindow } from '../core
 export { looksBinary };
 import { CancelledError, type CancelSignal } from '../core/errors';
 import type { LanguageModel, Token, Tokenizer } from '../core/model';
-import { DocumentTokenIndex, serverEncoder, tokenizerEncoder } from '../core/documentTokenIndex';
+import { DocumentTokenIndex, serverEncoder, tokenizerEncoder, type WindowPlacement } from '../core/documentTokenIndex';
 
 export type DocumentWindow = TextWindow;
 
@@ -66,22 +66,28 @@ const INDEXED_DOCUMENTS = 4;
 /** Characters of a window's start encoded to place it among the document's tokens. */
 const WINDOW_HEAD_CHARS = 2048;
 
+/** Where a text window sits among the document's tokens (DocumentTokenIndex.place), and the document offset where the first of them in it starts. */
+export interface DocumentPlacement extends WindowPlacement {
+  start: number;
+}
+
 /**
- * The document's index of the first token of `window` (a text window of it) under `model`'s
- * tokenizer (a server's, for a model on a server that tokenizes on request), so that the window's
- * tokens get the windows the whole document is scored in (chunkContextStart); undefined for a model
- * whose numbers do not depend on where its windows start, past MAX_COUNTED_CHARS, or where the
- * window could not be placed (its own windows are used then, as the README says). `windowTokens`:
- * the window's first tokens under the local tokenizer, when the caller has them (not encoded again).
+ * Where `window` (a text window of the document) sits among the document's tokens under `model`'s
+ * tokenizer (a server's, for a model on a server that tokenizes on request), so that its tokens
+ * from `start` on get the windows the whole document is scored in (chunkContextStart; the window
+ * from there: `windowFrom`); undefined for a model whose numbers do not depend on where its
+ * windows start, past MAX_COUNTED_CHARS, or where the window could not be placed (its own windows
+ * are used then, as the README says). `windowTokens`: the window's tokens under the local
+ * tokenizer, when the caller has them (not encoded again).
  */
-export async function documentTokensBefore(
+export async function documentPlacement(
   document: vscode.TextDocument,
   window: TextWindow,
   model: LanguageModel,
   signal?: CancelSignal,
   windowTokens?: readonly Token[],
-): Promise<number | undefined> {
-  if (window.startOffset === 0) return 0;
+): Promise<DocumentPlacement | undefined> {
+  if (window.startOffset === 0) return { head: [], skip: 0, before: 0, start: 0 };
   if (model.info.capabilities.context !== 'window') return undefined;
   const server = model.server;
   if (server && (!server.tokenizeText || server.markovContext !== undefined)) return undefined;
@@ -96,12 +102,15 @@ export async function documentTokensBefore(
   documents.set(key, index);
   if (documents.size > INDEXED_DOCUMENTS) documents.delete(documents.keys().next().value!);
   try {
-    if (windowTokens && !server) return await index.windowOffset(documentReader(document), window.startOffset, windowTokens, signal);
-    const head = window.text.slice(0, WINDOW_HEAD_CHARS);
-    const cut = head.length < window.text.length;
-    // The tokens at the end of a cut text may be cut too.
-    const tokens = (await encode(head, window.startOffset, signal)).filter((t) => !cut || t.start + t.length <= window.startOffset + head.length - 256);
-    return await index.windowOffset(documentReader(document), window.startOffset, tokens, signal);
+    let tokens = windowTokens && !server ? windowTokens : undefined;
+    if (!tokens) {
+      const head = window.text.slice(0, WINDOW_HEAD_CHARS);
+      const cut = head.length < window.text.length;
+      // The tokens at the end of a cut text may be cut too.
+      tokens = (await encode(head, window.startOffset, signal)).filter((t) => !cut || t.start + t.length <= window.startOffset + head.length - 256);
+    }
+    const placed = await index.place(documentReader(document), window.startOffset, tokens, signal);
+    return placed && { ...placed, start: (placed.head[0] ?? tokens[placed.skip])?.start ?? window.startOffset };
   } catch (e) {
     // A server that failed to tokenize: the window's own windows.
     if (e instanceof CancelledError) throw e;

@@ -11,14 +11,15 @@ import { escapeMarkdown } from '../editor/markdownText';
 import { openWhenSlow } from '../editor/lateProgress';
 import type { LanguageModel } from '../core/model';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
-import { hoverFactsAt, hoverInWindow, windowTokens, type ScoredSequence } from '../editor/hoverFacts';
+import { hoverFactsAt, hoverInWindow, placedWindow, windowTokens, type ScoredSequence } from '../editor/hoverFacts';
 import { CONTINUE_WITH_COMMAND, continueWithUri } from './continueWith';
 import { readOnlyReason } from './readOnly';
 import { clusterCutBy } from '../editor/continueWithLink';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
-import { documentReader, documentTokensBefore, documentWindow, looksBinary } from './textWindow';
+import { documentPlacement, documentReader, documentWindow, looksBinary } from './textWindow';
+import { windowFrom } from '../core/contextWindow';
 
 export interface TokenProbability extends HoverFacts {
   start: number;
@@ -177,8 +178,8 @@ export async function tokenProbabilityAt(
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
   const tokens = windowTokens(model, window);
-  const before = await documentTokensBefore(document, window, model, signal, tokens);
-  return hoverInWindow(model, window, offset, line, topK, signal, before, tokens);
+  const placed = placedWindow(window, tokens, await documentPlacement(document, window, model, signal, tokens));
+  return hoverInWindow(model, placed.window, offset, line, topK, signal, placed.tokensBefore, placed.tokens);
 }
 
 /**
@@ -199,12 +200,13 @@ async function serverTokenProbabilityAt(
 ): Promise<TokenProbability | null> {
   const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
   if (looksBinary(window.text)) return null;
-  const tokensBefore = await documentTokensBefore(document, window, model, signal);
-  const exact = await serverHoverInWindow(server, model.info.name, window, offset, line, {
+  const placed = await documentPlacement(document, window, model, signal);
+  // The server tokenizes the window from the document's first token in it (not with the document's ids: it places its own).
+  const exact = await serverHoverInWindow(server, model.info.name, placed ? windowFrom(window, placed.start) : window, offset, line, {
     topK,
     contextLength: model.info.contextLength,
     signal,
-    tokensBefore,
+    tokensBefore: placed?.before,
   });
   if (exact !== undefined) return exact;
   const read = documentReader(document);

@@ -11,7 +11,7 @@ import { textWindowAt } from '../../src/core/contextWindow';
 import type { LanguageModel, Token, Tokenizer } from '../../src/core/model';
 import { DocumentTokenIndex, tokenizerEncoder } from '../../src/core/documentTokenIndex';
 import { scoreInChunks } from '../../src/editor/chunkedScoring';
-import { hoverInWindow } from '../../src/editor/hoverFacts';
+import { hoverInWindow, placedWindow } from '../../src/editor/hoverFacts';
 import { loadModel } from '../../src/node/modelLoader';
 import { CORPUS, ONNX_FIXTURES, wholeTextScores } from './helpers';
 
@@ -19,6 +19,8 @@ const BOOK = fs.readFileSync(path.join(CORPUS, 'train', 'pride_and_prejudice.txt
 /** Prose, then indented lines (whose spaces a byte-level BPE joins to the line break before them), then prose. */
 const CODE = Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? `def step_${i}(x):` : `    return x * ${i} + step_${i - 1}(x)  # café ${i}`)).join('\n');
 const DOC = BOOK.slice(0, 60_000) + '\n' + CODE + '\n\n' + BOOK.slice(60_000, 100_000);
+/** Nats between the same token's log-probs in the same context, computed in passes of other lengths (float32 sums); another context differs by far more. */
+const TOLERANCE = 5e-5;
 const read = (doc: string) => (a: number, b: number) => doc.slice(a, b);
 const ids = (tokens: readonly Token[]) => tokens.map((t) => t.id);
 
@@ -55,12 +57,20 @@ describe("text windows far into a document are scored in the document's windows 
       for (let offset = 5_000; offset < DOC.length; offset += 4_321) {
         const w = textWindowAt(read(DOC), offset, 4000, model.tokenizer);
         const own = model.tokenizer.encode(w.text, w.atStart, w.startOffset);
-        const o = await index.windowOffset(read(DOC), w.startOffset, own);
+        const o = await index.place(read(DOC), w.startOffset, own);
         assert.ok(o !== undefined, `${model.info.name}: the window at ${w.startOffset} placed`);
-        // Past a token that may straddle the window's start, the window's tokens are the document's.
-        const k = own.findIndex((t) => t.start >= w.startOffset + 16);
+        // The placed tokens are the document's from the first that starts in the window.
+        const placed = [...o.head, ...own.slice(o.skip)];
         const pair = (t: Token) => [t.id, t.start];
-        assert.deepStrictEqual(own.slice(k, k + 60).map(pair), whole.slice(o + k, o + k + 60).map(pair), `${model.info.name}: the window at ${w.startOffset}`);
+        assert.ok(
+          whole[o.before].start >= w.startOffset && whole[o.before - 1].start < w.startOffset,
+          `${model.info.name}: the window at ${w.startOffset} from its start`,
+        );
+        assert.deepStrictEqual(
+          placed.slice(0, 60).map(pair),
+          whole.slice(o.before, o.before + 60).map(pair),
+          `${model.info.name}: the window at ${w.startOffset}`,
+        );
         if (/^\s*\n? {2,}/.test(DOC.slice(w.startOffset - 1, w.startOffset + 8))) indented++;
       }
       assert.ok(indented >= 2, `${indented} windows start at indented lines`);
@@ -74,7 +84,7 @@ describe("text windows far into a document are scored in the document's windows 
     const place = async (doc: string, offset: number) => {
       const w = textWindowAt(read(doc), offset, 4000, model.tokenizer);
       const own = model.tokenizer.encode(w.text, w.atStart, w.startOffset);
-      return { o: await index.windowOffset(read(doc), w.startOffset, own), own, w };
+      return { o: await index.place(read(doc), w.startOffset, own), own, w };
     };
     const first = await place(DOC, 90_000);
     const encoded = c.chars();
@@ -82,18 +92,18 @@ describe("text windows far into a document are scored in the document's windows 
     const edited = DOC.slice(0, 70_000) + ' an inserted clause, and more' + DOC.slice(70_000);
     const second = await place(edited, 90_029);
     const whole = model.tokenizer.encode(edited, true, 0);
-    const k = second.own.findIndex((t) => t.start >= second.w.startOffset + 16);
+    const { head, skip, before } = second.o!;
     assert.deepStrictEqual(
-      second.own.slice(k, k + 30).map((t) => t.id),
-      whole.slice(second.o! + k, second.o! + k + 30).map((t) => t.id),
+      [...head, ...second.own.slice(skip)].slice(0, 30).map((t) => t.id),
+      whole.slice(before, before + 30).map((t) => t.id),
     );
     assert.ok(c.chars() - encoded < 1.6 * (second.w.startOffset - 70_000) + 8_000, `${c.chars() - encoded} characters encoded again`);
     // Asked again unchanged: nothing encoded.
     const again = c.chars();
-    assert.strictEqual((await place(edited, 90_029)).o, second.o);
+    assert.deepStrictEqual((await place(edited, 90_029)).o, second.o);
     assert.strictEqual(c.chars(), again);
     const w = textWindowAt(read(DOC), 90_000, 4000, model.tokenizer);
-    assert.strictEqual(await new DocumentTokenIndex(tokenizerEncoder(model.tokenizer), 50_000).windowOffset(read(DOC), w.startOffset, first.own), undefined);
+    assert.strictEqual(await new DocumentTokenIndex(tokenizerEncoder(model.tokenizer), 50_000).place(read(DOC), w.startOffset, first.own), undefined);
   });
 
   it("a hover and a selection's heat-map far into a novel give the whole document's numbers", async () => {
@@ -101,48 +111,108 @@ describe("text windows far into a document are scored in the document's windows 
     for (const model of [models[0], models[2]]) {
       // Text windows that hold the document's windows: the default for gpt-classics' 128 tokens, more for 1,024 (a model's window cut at the text window's start has fewer tokens of context).
       const maxChars = model === models[0] ? 4000 : 12_000;
-      // The whole document as its heat-map and `lmp score` score it.
-      const { tokens: whole, logProbs, ranks } = await wholeTextScores(model, doc);
-      const byStart = new Map(whole.map((t, i) => [t.start, i]));
-      const index = new DocumentTokenIndex(tokenizerEncoder(model.tokenizer));
-      const place = async (w: ReturnType<typeof textWindowAt>) =>
-        index.windowOffset(read(doc), w.startOffset, model.tokenizer.encode(w.text, w.atStart, w.startOffset));
+      const check = await asTheEditor(model, doc, maxChars);
       let differedUnaligned = 0;
       for (let offset = 13_000; offset < doc.length - 200; offset += 1_777) {
         const word = doc.indexOf(' the ', offset) + 1;
-        const lineEnd = doc.indexOf('\n', word);
-        const lineStart = doc.lastIndexOf('\n', word) + 1;
-        const w = textWindowAt(read(doc), word, maxChars, model.tokenizer, lineEnd);
-        const before = await place(w);
-        const line = { text: doc.slice(lineStart, lineEnd), start: lineStart };
-        const facts = await hoverInWindow(model, w, word, line, 5, undefined, before);
-        const i = byStart.get(facts!.start)!;
-        assert.ok(Math.abs(facts!.logProb - logProbs[i]) < 1e-5, `${model.info.name} at ${word}: ${facts!.logProb} against ${logProbs[i]}`);
-        assert.strictEqual(facts!.rank, ranks[i]);
-        const unaligned = await hoverInWindow(model, w, word, line, 5);
-        if (Math.abs(unaligned!.logProb - logProbs[i]) > 1e-4) differedUnaligned++;
-
-        // The selection of that line, as its heat-map scores it (read on past it, as documentScopeTokens reads).
-        const sw = textWindowAt(read(doc), lineStart, maxChars, model.tokenizer, lineEnd + 256);
-        const sBefore = await place(sw);
-        const seq = model.tokenizer.encode(sw.text, sw.atStart, sw.startOffset);
-        const from = seq.findIndex((t) => t.start >= lineStart);
-        const to = seq.findIndex((t) => t.start >= lineEnd);
-        await scoreInChunks(model, ids(seq), from, to, {
-          tokensBefore: sBefore,
-          onChunk: (start, r) =>
-            r.logProbs.forEach((lp, k) => {
-              const d = byStart.get(seq[start + k].start)!;
-              assert.strictEqual(whole[d].id, seq[start + k].id);
-              assert.ok(
-                Math.abs(lp - logProbs[d]) < 1e-5,
-                `${model.info.name}: selection token ${JSON.stringify(seq[start + k].text)}: ${lp} against ${logProbs[d]}`,
-              );
-              assert.strictEqual(r.ranks[k], ranks[d]);
-            }),
-        });
+        if ((await check.hover(word)).unplacedDiffered) differedUnaligned++;
+        await check.selection(doc.lastIndexOf('\n', word) + 1, doc.indexOf('\n', word));
       }
       if (model === models[0]) assert.ok(differedUnaligned > 0, 'without the count the hover gave other numbers (why this test exists)');
     }
   });
+
+  it("a paragraph a line and long runs of blank lines: a hover and a selection at the start of what follows still give the whole document's numbers (hostile28 H1, H2)", async () => {
+    const model = models[0];
+    // Paragraphs a line, of about 2,600 and 250 characters in turn: a window started at the next line start held a few characters.
+    const words = BOOK.slice(0, 60_000).split(/\s+/);
+    const lines: string[] = [];
+    for (let i = 0, n = 0; i < words.length; n++) {
+      const line: string[] = [];
+      let chars = 0;
+      while (i < words.length && chars < (n % 2 ? 250 : 2_600)) {
+        line.push(words[i]);
+        chars += words[i++].length + 1;
+      }
+      lines.push(line.join(' '));
+    }
+    const long = lines.join('\n');
+    // 4,000 blank lines after every 25th paragraph: the text window of a word soon after one starts inside it, where its line breaks are grouped otherwise in all its first tokens, and the word's model window reaches into it.
+    const runs = BOOK.slice(0, 60_000)
+      .split('\n\n')
+      .map((p, i) => (i % 25 === 24 ? p + '\n'.repeat(4_000) : p))
+      .join('\n\n');
+    for (const doc of [long, runs]) {
+      const check = await asTheEditor(model, doc, 4000);
+      let starts = 0;
+      // The first words of each line past the first window (hostile28's ` how` of line 7), and of the text after each run of line breaks.
+      const after = doc === long ? /\n(?=\S)/g : /\n{2000,} */g;
+      for (const m of doc.matchAll(after)) {
+        if (m.index! < 8_000) continue;
+        for (const word of [1, 3, 40, 200, 900, 1_900].map((k) => m.index! + m[0].length + k)) {
+          if (word >= doc.length - 20 || !/[A-Za-z]/.test(doc[word])) continue;
+          await check.hover(word);
+          starts++;
+        }
+        const lineEnd = doc.indexOf('\n', m.index! + m[0].length + 1);
+        if (m.index! + m[0].length < doc.length) await check.selection(m.index! + m[0].length, lineEnd < 0 ? doc.length : lineEnd);
+      }
+      assert.ok(starts >= 20, `${starts} hovers`);
+    }
+  });
 });
+
+/**
+ * Hovers and selections' heat-maps of `doc` as the editor computes them (tokenHover.ts, heatmap.ts:
+ * a text window of `maxChars`, placed among the document's tokens from where its tokens are the
+ * document's), each checked against the whole document's scores.
+ */
+async function asTheEditor(model: LanguageModel, doc: string, maxChars: number) {
+  const { tokens: whole, logProbs, ranks } = await wholeTextScores(model, doc);
+  const byStart = new Map(whole.map((t, i) => [t.start, i]));
+  const index = new DocumentTokenIndex(tokenizerEncoder(model.tokenizer));
+  const lineOf = (offset: number) => {
+    const start = doc.lastIndexOf('\n', offset - 1) + 1;
+    const end = doc.indexOf('\n', offset) < 0 ? doc.length : doc.indexOf('\n', offset);
+    return { start, end, text: doc.slice(start, end) };
+  };
+  return {
+    async hover(offset: number): Promise<{ unplacedDiffered: boolean }> {
+      const line = lineOf(offset);
+      const w = textWindowAt(read(doc), offset, maxChars, model.tokenizer, line.end);
+      const own = model.tokenizer.encode(w.text, w.atStart, w.startOffset);
+      const placed = placedWindow(w, own, await index.place(read(doc), w.startOffset, own));
+      const at = `${model.info.name} at ${offset} (${JSON.stringify(doc.slice(offset - 8, offset + 8))})`;
+      assert.ok(placed.tokensBefore !== undefined, `${at}: placed`);
+      const facts = await hoverInWindow(model, placed.window, offset, line, 5, undefined, placed.tokensBefore, placed.tokens);
+      assert.ok(facts, `${at}: a hover`);
+      const i = byStart.get(facts.start)!;
+      assert.ok(Math.abs(facts.logProb - logProbs[i]) < TOLERANCE, `${at}: ${facts.logProb} against ${logProbs[i]}`);
+      assert.strictEqual(facts.rank, ranks[i], at);
+      const unplaced = await hoverInWindow(model, w, offset, line, 5);
+      return { unplacedDiffered: Math.abs(unplaced!.logProb - logProbs[i]) > 1e-4 };
+    },
+    /** The selection [from, to), read on past it as documentScopeTokens reads, its context from where the window is placed. */
+    async selection(from: number, to: number): Promise<void> {
+      const w = textWindowAt(read(doc), from, maxChars, model.tokenizer, to + 256);
+      const seq = model.tokenizer.encode(w.text, w.atStart, w.startOffset);
+      const placement = await index.place(read(doc), w.startOffset, seq);
+      assert.ok(placement, `${model.info.name}: the selection at ${from} placed`);
+      const placed = [...placement.head, ...seq.slice(placement.skip)];
+      const first = placed.findIndex((t) => t.start >= from);
+      const last = placed.findIndex((t) => t.start >= to);
+      await scoreInChunks(model, ids(placed), first, last < 0 ? placed.length : last, {
+        tokensBefore: placement.before,
+        onChunk: (start, r) =>
+          r.logProbs.forEach((lp, k) => {
+            // The placement's claim: the placed tokens are the document's from `before` on.
+            const d = placement.before + start + k;
+            const at = `${model.info.name}: selection token ${JSON.stringify(placed[start + k].text)} at ${placed[start + k].start}`;
+            assert.strictEqual(whole[d].id, placed[start + k].id, at);
+            assert.ok(Math.abs(lp - logProbs[d]) < TOLERANCE, `${at}: ${lp} against ${logProbs[d]}`);
+            assert.strictEqual(r.ranks[k], ranks[d], `${at}: rank ${r.ranks[k]} against ${ranks[d]} (${lp} against ${logProbs[d]})`);
+          }),
+      });
+    },
+  };
+}

@@ -9,10 +9,10 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { textWindowAt } from '../../src/core/contextWindow';
+import { textWindowAt, windowFrom } from '../../src/core/contextWindow';
 import { DocumentTokenIndex, serverEncoder, tokenizerEncoder } from '../../src/core/documentTokenIndex';
 import type { LanguageModel } from '../../src/core/model';
-import { hoverInWindow } from '../../src/editor/hoverFacts';
+import { hoverInWindow, placedWindow } from '../../src/editor/hoverFacts';
 import { scoreText } from '../../src/core/scoring';
 import { serverHoverAt, serverHoverInWindow } from '../../src/editor/serverScoring';
 import { openRemote } from '../../src/node/backends/remoteBackend';
@@ -58,18 +58,26 @@ describe('the remote hover equals the local hover of the same model (lmp serve, 
       const lineStart = doc.lastIndexOf('\n', offset - 1) + 1;
       const lineEnd = doc.indexOf('\n', offset) < 0 ? doc.length : doc.indexOf('\n', offset);
       const line = { text: doc.slice(lineStart, lineEnd), start: lineStart };
-      const localWindow = textWindowAt(read, offset, CONTEXT_CHARS, local.tokenizer, lineEnd);
-      const serverWindow = textWindowAt(read, offset, CONTEXT_CHARS, remote.tokenizer, lineEnd);
+      let localWindow = textWindowAt(read, offset, CONTEXT_CHARS, local.tokenizer, lineEnd);
+      let serverWindow = textWindowAt(read, offset, CONTEXT_CHARS, remote.tokenizer, lineEnd);
+      let localTokens = local.tokenizer.encode(localWindow.text, localWindow.atStart, localWindow.startOffset);
       let localBefore: number | undefined;
       let serverBefore: number | undefined;
       if (aligned && localWindow.startOffset > 0) {
         const start = localWindow.startOffset;
-        localBefore = await localIndex.windowOffset(read, start, local.tokenizer.encode(localWindow.text, false, start));
-        serverBefore = await serverIndex.windowOffset(read, start, await serverEncoder(remote)(serverWindow.text, start));
-        assert.ok(localBefore !== undefined && serverBefore === localBefore, `the window at ${start}: ${localBefore} local, ${serverBefore} on the server`);
+        const serverTokens = await serverEncoder(remote)(serverWindow.text, start);
+        const [l, s] = [await localIndex.place(read, start, localTokens), await serverIndex.place(read, start, serverTokens)];
+        assert.ok(
+          l && s && s.before === l.before && s.skip === l.skip,
+          `the window at ${start}: ${JSON.stringify(l)} local, ${JSON.stringify(s)} on the server`,
+        );
+        // As the editor reads them (tokenHover.ts): the windows from where their tokens are the document's.
+        ({ window: localWindow, tokens: localTokens, tokensBefore: localBefore } = placedWindow(localWindow, localTokens, l));
+        serverWindow = windowFrom(serverWindow, (s.head[0] ?? serverTokens[s.skip]).start);
+        serverBefore = s.before;
         placed++;
       }
-      const want = await hoverInWindow(local, localWindow, offset, line, 5, undefined, localBefore);
+      const want = await hoverInWindow(local, localWindow, offset, line, 5, undefined, localBefore, localTokens);
       const got = await serverHoverInWindow(remote, 'gpt-classics', serverWindow, offset, line, {
         topK: 5,
         contextLength: remote.info.contextLength,

@@ -96,6 +96,21 @@ describe('context window', () => {
     assert.ok(starts.size <= 2, `${starts.size} starts`);
   });
 
+  it('after a line longer than a quarter of the window, does not start at a line start that would leave a few characters (hostile28 H1)', () => {
+    // Paragraphs a line, of about 2,600 and 250 characters in turn.
+    const text = Array.from({ length: 60 }, (_, i) => `para ${i} ` + 'words and more '.repeat(i % 2 ? 16 : 173)).join('\n');
+    const read = (a: number, b: number) => text.slice(a, b);
+    let atLineStart = 0;
+    for (let offset = 8_000; offset < text.length; offset += 53) {
+      const w = textWindowAt(read, offset, 4000, tok);
+      const chars = offset - w.startOffset;
+      assert.ok(chars >= 1000 && chars <= 4000, `a window of ${chars} characters at ${offset}`);
+      assert.ok(text[w.startOffset - 1] === '\n' || /\s/.test(text[w.startOffset]), `a clean start at ${w.startOffset}`);
+      if (text[w.startOffset - 1] === '\n') atLineStart++;
+    }
+    assert.ok(atLineStart > 0, 'line starts are still taken where they leave enough');
+  });
+
   it('recognises binary text by many NUL characters, not by one typed into a text (hostile13 L8)', () => {
     assert.ok(!looksBinary('plain text'));
     assert.ok(!looksBinary('abc\0def'), 'one NUL typed into a text');
