@@ -189,32 +189,37 @@ export class Workbench {
 
   /** Moves the mouse over the first occurrence of `word` in the editor. */
   async hoverWord(word: string, occurrence = 0): Promise<void> {
-    const box = await this.page.evaluate(
-      ({ word, occurrence }) => {
-        const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line'));
-        let seen = 0;
-        for (const line of lines) {
-          const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-          let node: Node | null;
-          while ((node = walker.nextNode())) {
-            const text = (node.textContent ?? '').replace(/\u00a0/g, ' ');
-            let at = text.indexOf(word);
-            while (at >= 0) {
-              if (seen++ === occurrence) {
-                const range = document.createRange();
-                range.setStart(node, at);
-                range.setEnd(node, at + word.length);
-                const r = range.getBoundingClientRect();
-                return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    // Waited for: after a scroll (Ctrl+End) or new decorations the lines are drawn again, and for a moment the word is not there (a flaky failure).
+    const box = await this.page
+      .waitForFunction(
+        ({ word, occurrence }) => {
+          const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line'));
+          let seen = 0;
+          for (const line of lines) {
+            const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+            let node: Node | null;
+            while ((node = walker.nextNode())) {
+              const text = (node.textContent ?? '').replace(/\u00a0/g, ' ');
+              let at = text.indexOf(word);
+              while (at >= 0) {
+                if (seen++ === occurrence) {
+                  const range = document.createRange();
+                  range.setStart(node, at);
+                  range.setEnd(node, at + word.length);
+                  const r = range.getBoundingClientRect();
+                  return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+                }
+                at = text.indexOf(word, at + 1);
               }
-              at = text.indexOf(word, at + 1);
             }
           }
-        }
-        return null;
-      },
-      { word, occurrence },
-    );
+          return null;
+        },
+        { word, occurrence },
+        { timeout: 30_000 },
+      )
+      .then((h) => h.jsonValue())
+      .catch(() => null);
     if (!box) throw new Error(`"${word}" is not visible in the editor`);
     await this.page.mouse.move(box.x - 30, box.y + 200);
     await this.page.mouse.move(box.x, box.y, { steps: 5 });
