@@ -18,7 +18,7 @@ export interface ChunkOptions {
   signal?: CancelSignal;
   /** Scores of tokens [start, start + scores.length), as each chunk is done. */
   onChunk?: (start: number, scores: SequenceScores) => void;
-  /** The document's tokens before `ids[0]` (documentTokensBefore), whose windows are counted from its start. */
+  /** The document's tokens before `ids[0]` (documentPlacement), whose windows are counted from its start. */
   tokensBefore?: number;
 }
 

@@ -35,7 +35,7 @@ export function windowContextStart(model: LanguageModel): (i: number) => number 
 /**
  * The hover of a local model in a text window before the token (core/contextWindow.ts): in the
  * windows the heat-map and the status bar score the document in, counted from its start, when the
- * document's tokens before the window are known (`tokensBefore`, documentTokensBefore; 0 when the
+ * document's tokens before the window are known (`tokensBefore`, documentPlacement; 0 when the
  * window starts the document), otherwise with as much of the window as the model's context holds.
  */
 export function hoverInWindow(

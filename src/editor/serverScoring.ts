@@ -428,7 +428,7 @@ export async function serverHoverInWindow(
     topK: number;
     contextLength: number;
     signal?: CancelSignal;
-    /** The server's tokens of the document before the window's (documentTokensBefore): its windows then are the document's. */
+    /** The server's tokens of the document before the window's (documentPlacement): its windows then are the document's. */
     tokensBefore?: number;
   },
 ): Promise<(HoverFacts & { start: number; length: number }) | null | undefined> {

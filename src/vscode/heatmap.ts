@@ -44,7 +44,7 @@ interface DocState {
   context: Token[];
   /** Whether the scored sequence (context, then tokens) starts at the document's start. */
   fromDocumentStart: boolean;
-  /** The document's tokens before it, whose windows the sequence's tokens are scored in (documentTokensBefore; 0 when not counted). */
+  /** The document's tokens before it, whose windows the sequence's tokens are scored in (documentPlacement; 0 when not counted). */
   tokensBefore: number;
   tokens: Token[];
   logProbs: Float64Array;
