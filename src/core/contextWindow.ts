@@ -4,6 +4,13 @@
  */
 import type { Token, Tokenizer } from './model';
 
+/**
+ * Characters read past a position so that the token there is the document's: a pre-tokenizer or
+ * a merge can join it to what follows (a byte-level BPE makes `.` and the line break after it one
+ * token, hostile29 2), more than a pre-token spans in text.
+ */
+export const TOKEN_LOOKAHEAD_CHARS = 256;
+
 export interface ContextWindow {
   /** Offset where the window starts. */
   start: number;
@@ -19,11 +26,13 @@ export interface ContextWindow {
  * warm-up at the end of the visible lines) then start at the same place and are the same tokens
  * up to where they differ, which a model has cached for one of them: starting each exactly
  * `maxChars` before its position, every line of a hard-wrapped text had a window of its own, and a
- * 135M model read 1,400 tokens again for each hover (drive10: 11-12 s). A line start that would
- * leave the window less than a quarter of `maxChars` (after a long line, as a paragraph a line) is
- * not taken: whitespace after the multiple is (hostile28 H1: a hover at the next line's start was
- * given 6 tokens of context). The window is between a quarter of `maxChars` (half, unless a line
- * is longer than a quarter) and `maxChars` long.
+ * 135M model read 1,400 tokens again for each hover (drive10: 11-12 s). A line start or space
+ * that would leave the window less than a quarter of `maxChars` (after a long line, as a paragraph
+ * a line, or in text without spaces: base64, CJK, minified JSON) is not taken: the multiple itself
+ * is, which may split a token (DocumentTokenIndex gives the document's own tokens there; hostile28
+ * H1, hostile29 1: a hover at the next line's start was given 1 to 6 tokens of context). The
+ * window is between a quarter of `maxChars` (half, unless a line is longer than a quarter) and
+ * `maxChars` long.
  */
 export function contextWindow(text: string, offset: number, maxChars: number, tokenizer: Pick<Tokenizer, 'sentencePerLine'>, base = 0): ContextWindow {
   if (tokenizer.sentencePerLine) {
@@ -35,12 +44,15 @@ export function contextWindow(text: string, offset: number, maxChars: number, to
   if (earliest <= 0 && base === 0) return { start: 0, atStart: true };
   const grid = Math.max(1, Math.floor(maxChars / 2));
   let start = Math.min(offset, Math.max(0, Math.ceil(earliest / grid) * grid - base));
+  // The latest start that leaves the window a quarter of maxChars.
+  const latest = offset - Math.floor(grid / 2);
   const nl = text.indexOf('\n', start - 1);
-  if (nl >= 0 && nl + 1 <= offset - Math.floor(grid / 2)) {
-    start = nl + 1;
-    return { start, atStart: tokenizer.sentencePerLine };
-  }
-  while (start < offset && !/\s/.test(text[start])) start++;
+  if (nl >= 0 && nl + 1 <= latest) return { start: nl + 1, atStart: tokenizer.sentencePerLine };
+  let space = start;
+  while (space < latest && !/\s/.test(text[space])) space++;
+  if (space < latest) return { start: space, atStart: false };
+  // Not between the two halves of a character.
+  if (/[\uDC00-\uDFFF]/.test(text[start] ?? '')) start++;
   return { start, atStart: false };
 }
 
@@ -77,6 +89,17 @@ export function textWindowAt(
 export function windowFrom(window: TextWindow, start: number): TextWindow {
   if (start <= window.startOffset) return window;
   return { text: window.text.slice(start - window.startOffset), startOffset: start, atStart: false };
+}
+
+/** The text window a hover at `offset` reads: on past its line's end (`lineEnd`), so that the line's last token is the document's. */
+export function hoverTextWindow(
+  read: (start: number, end: number) => string,
+  offset: number,
+  lineEnd: number,
+  maxChars: number,
+  tokenizer: Pick<Tokenizer, 'sentencePerLine'>,
+): TextWindow {
+  return textWindowAt(read, offset, maxChars, tokenizer, lineEnd + TOKEN_LOOKAHEAD_CHARS);
 }
 
 /** NUL characters that make a text binary: at least this many, and one in a thousand characters. */

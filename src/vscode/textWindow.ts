@@ -1,6 +1,6 @@
 /** Reads only the part of a document a model needs around a position (cheap on huge files). */
 import * as vscode from 'vscode';
-import { looksBinary, scopeTokens, textWindowAt, type TextWindow } from '../core/contextWindow';
+import { looksBinary, scopeTokens, textWindowAt, TOKEN_LOOKAHEAD_CHARS, type TextWindow } from '../core/contextWindow';
 export { looksBinary };
 import { CancelledError, type CancelSignal } from '../core/errors';
 import type { LanguageModel, Token, Tokenizer } from '../core/model';
@@ -35,9 +35,6 @@ export function documentWindow(
   return textWindowAt(documentReader(document), offset, maxChars, tokenizer, endOffset);
 }
 
-/** Characters read past a scope's end, so that its last token is the document's: more than a pre-token spans in text. */
-const BOUNDARY_LOOKAHEAD = 256;
-
 /**
  * A scope's tokens [scopeStart, scopeEnd) as the document has them, and the tokens before it that
  * its first tokens are predicted from (up to `maxChars` of text; none when it starts the
@@ -52,7 +49,7 @@ export function documentScopeTokens(
   tokenizer: Pick<Tokenizer, 'encode' | 'sentencePerLine'>,
 ): { context: Token[]; tokens: Token[]; fromDocumentStart: boolean; window: TextWindow } {
   // Read past the end of the document is read up to it.
-  const w = documentWindow(document, scopeStart, maxChars, tokenizer, scopeEnd + BOUNDARY_LOOKAHEAD);
+  const w = documentWindow(document, scopeStart, maxChars, tokenizer, scopeEnd + TOKEN_LOOKAHEAD_CHARS);
   return {
     ...scopeTokens(tokenizer, w.text, w.atStart, w.startOffset, scopeStart, scopeEnd),
     fromDocumentStart: w.startOffset === 0 && w.atStart,

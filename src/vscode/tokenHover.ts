@@ -18,8 +18,8 @@ import { clusterCutBy } from '../editor/continueWithLink';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
-import { documentPlacement, documentReader, documentWindow, looksBinary } from './textWindow';
-import { windowFrom } from '../core/contextWindow';
+import { documentPlacement, documentReader, looksBinary } from './textWindow';
+import { hoverTextWindow, windowFrom } from '../core/contextWindow';
 
 export interface TokenProbability extends HoverFacts {
   start: number;
@@ -175,7 +175,7 @@ export async function tokenProbabilityAt(
   if (heatmap) return hoverFactsAt(model, heatmap, offset, line, topK, signal);
   const lineEnd = document.offsetAt(lineRange.end);
   if (model.server) return serverTokenProbabilityAt(model, model.server, document, offset, lineEnd, line, topK, signal);
-  const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
+  const window = hoverTextWindow(documentReader(document), offset, lineEnd, contextChars(), model.tokenizer);
   if (looksBinary(window.text)) return null;
   const tokens = windowTokens(model, window);
   const placed = placedWindow(window, tokens, await documentPlacement(document, window, model, signal, tokens));
@@ -198,7 +198,7 @@ async function serverTokenProbabilityAt(
   topK: number,
   signal: CancelSignal,
 ): Promise<TokenProbability | null> {
-  const window = documentWindow(document, offset, contextChars(), model.tokenizer, lineEnd);
+  const window = hoverTextWindow(documentReader(document), offset, lineEnd, contextChars(), model.tokenizer);
   if (looksBinary(window.text)) return null;
   const placed = await documentPlacement(document, window, model, signal);
   // The server tokenizes the window from the document's first token in it (not with the document's ids: it places its own).

@@ -109,6 +109,13 @@ describe('context window', () => {
       if (text[w.startOffset - 1] === '\n') atLineStart++;
     }
     assert.ok(atLineStart > 0, 'line starts are still taken where they leave enough');
+    // Lines without spaces (CJK as surrogate pairs too, base64): the window starts inside them, not between a character's halves (hostile29 1).
+    const spaceless = Array.from({ length: 20 }, (_, i) => 'a line of prose\n' + (i % 2 ? '𝒜中'.repeat(1_100) : 'QUJD'.repeat(800))).join('\n');
+    for (let offset = 8_000; offset < spaceless.length; offset += 97) {
+      const w = textWindowAt((a, b) => spaceless.slice(a, b), offset, 4000, tok);
+      assert.ok(offset - w.startOffset >= 1000 && offset - w.startOffset <= 4000, `a window of ${offset - w.startOffset} characters at ${offset}`);
+      assert.ok(!/[\uDC00-\uDFFF]/.test(spaceless[w.startOffset]), `not inside a character at ${w.startOffset}`);
+    }
   });
 
   it('recognises binary text by many NUL characters, not by one typed into a text (hostile13 L8)', () => {
