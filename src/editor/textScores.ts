@@ -17,7 +17,7 @@ export interface TextScores {
   readonly model: LanguageModel;
   /**
    * The text's tokens, as `scoreText` tokenizes it (a sequence of its own, from the start); for a
-   * selection, the document's tokens before it (its context) and its own (documentScopeTokens).
+   * selection, the document's tokens before it (its context) and its own (placedScopeTokens).
    */
   readonly tokens: readonly Token[];
   /** The first token counted: tokens before it are context, neither scored nor summed (0 for a text of its own). */

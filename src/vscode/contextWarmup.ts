@@ -8,12 +8,12 @@
  * another document is shown, the document closes or the model changes.
  */
 import * as vscode from 'vscode';
-import { hoverWarmIds, placedWindow, windowTokens } from '../editor/hoverFacts';
+import { hoverWarmIds } from '../editor/hoverFacts';
 import { warmLine } from '../editor/warmTarget';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, contextChars, hoverSettings, hoverWarmUp, languageEnabled } from './settings';
-import { documentPlacement, documentWindow, looksBinary } from './textWindow';
+import { documentWindow, looksBinary, placedDocumentWindow } from './textWindow';
 
 /** Quiet time after a change before the warm-up starts: typing or scrolling does not start one per key. */
 export const WARM_DELAY_MS = 600;
@@ -81,8 +81,7 @@ export function createContextWarmup(models: ModelService, heatmap: Pick<TokenHea
     let ids: number[];
     try {
       // What the hover at the end of the visible lines reads (tokenHover.ts).
-      const tokens = windowTokens(model, window);
-      const placed = placedWindow(window, tokens, await documentPlacement(doc, window, model, mine, tokens));
+      const placed = await placedDocumentWindow(doc, window, model, mine);
       ids = hoverWarmIds(model, placed.window, placed.tokensBefore, placed.tokens);
     } catch {
       // Cancelled while the document's tokens were counted.

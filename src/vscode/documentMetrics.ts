@@ -25,7 +25,7 @@ import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
 import { SECTION, contextChars, languageEnabled, metricsSettings } from './settings';
 import { metricsTooltipMarkdown, percentDone } from './metricsTooltip';
-import { documentPlacement, documentReader, documentScopeTokens, looksBinary } from './textWindow';
+import { documentReader, looksBinary, placedScopeTokens } from './textWindow';
 
 const DELAY_MS = 600;
 /** Scoring asks the model in pieces of about this long, so a hover waits behind one piece at most. */
@@ -140,13 +140,10 @@ export function createDocumentMetrics(
       // A server tokenizes for itself: it is asked with text, below.
       if (!model.server && scope === 'selection') {
         const start = doc.offsetAt(sel.start);
-        const scoped = documentScopeTokens(doc, start, start + text.length, contextChars(), model.tokenizer);
-        const placed = await documentPlacement(doc, scoped.window, model, mine, [...scoped.context, ...scoped.tokens]);
+        // As the selection's heat-map reads it.
+        const scoped = await placedScopeTokens(doc, start, start + text.length, contextChars(), model, mine);
         if (mine.cancelled) return;
-        // The context as the document's tokens, as the selection's heat-map reads it (heatmap.ts).
-        const usable = placed && placed.skip <= scoped.context.length ? placed : undefined;
-        const context = usable ? [...usable.head, ...scoped.context.slice(usable.skip)] : scoped.context;
-        planned = planTokenScores(model, [...context, ...scoped.tokens], context.length, kept.get(uri, scope), usable?.before ?? 0);
+        planned = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, kept.get(uri, scope), scoped.tokensBefore);
         const [first, last] = [scoped.tokens[0], scoped.tokens[scoped.tokens.length - 1]];
         // Per character of what the tokens cover: a token the selection cuts counts whole.
         if (first && last) chars = characterCount(doc.getText(new vscode.Range(doc.positionAt(first.start), doc.positionAt(last.start + last.length))));

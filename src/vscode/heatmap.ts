@@ -11,7 +11,7 @@ import { textRescorePlan, tokensIn } from '../editor/textScores';
 import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scoredEnd } from '../editor/rescorePlan';
-import { documentPlacement, documentReader, documentScopeTokens, looksBinary } from './textWindow';
+import { documentReader, looksBinary, placedScopeTokens } from './textWindow';
 import type { ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
@@ -277,7 +277,7 @@ export class TokenHeatmap implements vscode.Disposable {
     };
   }
 
-  /** The scope's tokens as the document has them, the tokens before it (documentScopeTokens), and the document's tokens before those. */
+  /** The scope's tokens as the document has them, the tokens before it, and the document's tokens before those (placedScopeTokens). */
   private async tokensOfScope(
     document: vscode.TextDocument,
     scopeStart: number,
@@ -285,14 +285,9 @@ export class TokenHeatmap implements vscode.Disposable {
     model: LanguageModel,
   ): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number; stale: boolean }> {
     const version = document.version;
-    const { window, ...scoped } = documentScopeTokens(document, scopeStart, scopeEnd, contextChars(), model.tokenizer);
-    const placed = await documentPlacement(document, window, model, undefined, [...scoped.context, ...scoped.tokens]);
+    const scoped = await placedScopeTokens(document, scopeStart, scopeEnd, contextChars(), model);
     // Edited while a long document was counted: these tokens are not the document's any more.
-    const stale = document.version !== version;
-    // The context as the document's tokens from the first in the window (the document's own where the window splits its start otherwise); not placed: the window's own windows.
-    if (placed && placed.skip <= scoped.context.length)
-      return { ...scoped, context: [...placed.head, ...scoped.context.slice(placed.skip)], tokensBefore: placed.before, stale };
-    return { ...scoped, tokensBefore: 0, stale };
+    return { ...scoped, stale: document.version !== version };
   }
 
   /** The command: score the selection (or the document) and colour it. */

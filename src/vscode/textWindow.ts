@@ -5,6 +5,7 @@ export { looksBinary };
 import { CancelledError, type CancelSignal } from '../core/errors';
 import type { LanguageModel, Token, Tokenizer } from '../core/model';
 import { DocumentTokenIndex, serverEncoder, tokenizerEncoder, type WindowPlacement } from '../core/documentTokenIndex';
+import { placedWindow, windowTokens } from '../editor/hoverFacts';
 
 export type DocumentWindow = TextWindow;
 
@@ -41,7 +42,7 @@ export function documentWindow(
  * document): one encoding of the context's window read on a little past the scope (scopeTokens).
  * The heat-map of a selection and the status bar's number for it both score these.
  */
-export function documentScopeTokens(
+function documentScopeTokens(
   document: vscode.TextDocument,
   scopeStart: number,
   scopeEnd: number,
@@ -104,7 +105,9 @@ export async function documentPlacement(
       const head = window.text.slice(0, WINDOW_HEAD_CHARS);
       const cut = head.length < window.text.length;
       // The tokens at the end of a cut text may be cut too.
-      tokens = (await encode(head, window.startOffset, signal)).filter((t) => !cut || t.start + t.length <= window.startOffset + head.length - 256);
+      tokens = (await encode(head, window.startOffset, signal)).filter(
+        (t) => !cut || t.start + t.length <= window.startOffset + head.length - TOKEN_LOOKAHEAD_CHARS,
+      );
     }
     const placed = await index.place(documentReader(document), window.startOffset, tokens, signal);
     return placed && { ...placed, start: (placed.head[0] ?? tokens[placed.skip])?.start ?? window.startOffset };
@@ -113,6 +116,38 @@ export async function documentPlacement(
     if (e instanceof CancelledError) throw e;
     return undefined;
   }
+}
+
+/** A text window of the document with the document's tokens and the tokens before them (placedWindow), as a hover and its warm-up read it. */
+export async function placedDocumentWindow(
+  document: vscode.TextDocument,
+  window: TextWindow,
+  model: LanguageModel,
+  signal?: CancelSignal,
+): Promise<ReturnType<typeof placedWindow>> {
+  const tokens = windowTokens(model, window);
+  return placedWindow(window, tokens, await documentPlacement(document, window, model, signal, tokens));
+}
+
+/**
+ * A scope's tokens and their context as the document has them (documentScopeTokens), the context
+ * given the document's own tokens where the window's start splits its text otherwise, and the
+ * document's tokens before the context (0 when not placed: the window's own windows). The heat-map
+ * of a selection and the status bar's number for it read these.
+ */
+export async function placedScopeTokens(
+  document: vscode.TextDocument,
+  scopeStart: number,
+  scopeEnd: number,
+  maxChars: number,
+  model: LanguageModel,
+  signal?: CancelSignal,
+): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number }> {
+  const { window, ...scoped } = documentScopeTokens(document, scopeStart, scopeEnd, maxChars, model.tokenizer);
+  const placed = await documentPlacement(document, window, model, signal, [...scoped.context, ...scoped.tokens]);
+  if (placed && placed.skip <= scoped.context.length)
+    return { ...scoped, context: [...placed.head, ...scoped.context.slice(placed.skip)], tokensBefore: placed.before };
+  return { ...scoped, tokensBefore: 0 };
 }
 
 /** How much of a document's start `documentLooksBinary` reads: as editors judge a file by its first bytes. */

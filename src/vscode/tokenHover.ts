@@ -11,14 +11,14 @@ import { escapeMarkdown } from '../editor/markdownText';
 import { openWhenSlow } from '../editor/lateProgress';
 import type { LanguageModel } from '../core/model';
 import { hoverMarkdown, type HoverFacts } from '../editor/hoverContent';
-import { hoverFactsAt, hoverInWindow, placedWindow, windowTokens, type ScoredSequence } from '../editor/hoverFacts';
+import { hoverFactsAt, hoverInWindow, type ScoredSequence } from '../editor/hoverFacts';
 import { CONTINUE_WITH_COMMAND, continueWithUri } from './continueWith';
 import { readOnlyReason } from './readOnly';
 import { clusterCutBy } from '../editor/continueWithLink';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
-import { documentPlacement, documentReader, looksBinary } from './textWindow';
+import { documentPlacement, documentReader, looksBinary, placedDocumentWindow } from './textWindow';
 import { hoverTextWindow, windowFrom } from '../core/contextWindow';
 
 export interface TokenProbability extends HoverFacts {
@@ -177,8 +177,7 @@ export async function tokenProbabilityAt(
   if (model.server) return serverTokenProbabilityAt(model, model.server, document, offset, lineEnd, line, topK, signal);
   const window = hoverTextWindow(documentReader(document), offset, lineEnd, contextChars(), model.tokenizer);
   if (looksBinary(window.text)) return null;
-  const tokens = windowTokens(model, window);
-  const placed = placedWindow(window, tokens, await documentPlacement(document, window, model, signal, tokens));
+  const placed = await placedDocumentWindow(document, window, model, signal);
   return hoverInWindow(model, placed.window, offset, line, topK, signal, placed.tokensBefore, placed.tokens);
 }
 
