@@ -34,6 +34,8 @@ export interface HoverFacts {
   modelName: string;
   /** The context the numbers were given: `tokens` tokens before it; `whole` when that is the whole text before it. */
   context: { tokens: number; whole: boolean };
+  /** Why that context is not the one the whole document's scoring gives the token (textWindow.ts unplacedNote). */
+  contextNote?: string;
   /** The byte tokens that spell the hovered character, when there are two or more. */
   bytes?: WordPart[];
   /** The word the unit is part of, when it has two or more parts. */
@@ -92,6 +94,7 @@ export function hoverMarkdown(
   md +=
     `p = **${formatProbability(p)}** ${contextPhrase(r.context)} · surprisal −log₂ p = ${formatBits(surprisalBits(r.logProb))} · ` +
     `${rankPhrase(r)}${r.bytes ? ' (its first byte)' : ''}\n\n`;
+  if (r.contextNote) md += `**Not the document's windows**: ${escapeMarkdown(r.contextNote)}.\n\n`;
   if (r.bytes)
     md +=
       `Spelled by ${r.bytes.length} byte tokens: p = ${r.bytes.map((b) => `${inlineCode(visibleToken(b.text))} ${formatProbability(Math.exp(b.logProb))}`).join(' × ')}` +

@@ -24,6 +24,8 @@ export interface ScoredSequence {
   contextStart(i: number): number;
   /** Scores already known (the heat-map's), with the same context. */
   known?(i: number): { logProb: number; rank: number } | undefined;
+  /** Why these contexts are not the whole document's (HoverFacts.contextNote). */
+  note?: string;
 }
 
 /** The context the hover gives a token of a text window: as much as the model's window holds. */
@@ -175,6 +177,7 @@ export async function hoverFactsAt(
     rank: known?.rank ?? described.rank,
     bytes: last > first ? bytes : undefined,
     context: { tokens: givenTokens, whole: seq.fromDocumentStart && contextStart === 0 },
+    ...(seq.note ? { contextNote: seq.note } : {}),
     vocabSize: model.vocabSize,
     oov: model.unkId !== undefined && ids[first] === model.unkId,
     modelName: model.info.name,

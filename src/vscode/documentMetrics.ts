@@ -102,6 +102,8 @@ export function createDocumentMetrics(
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: waits for the heat-map scoring it`);
         return;
       }
+      // Why a selection's tokens are not in the document's windows, for the tooltip.
+      let note: string | undefined;
       const show = (summary: ScoreSummary, elapsedMs: number | undefined, rescored?: number, whole = false) => {
         const cutAt = cut && !whole ? settings.maxChars : undefined;
         state.shown(mine, model, summary.bitsPerChar.toFixed(2), cutAt !== undefined ? `first ${cutAt.toLocaleString('en-US')} chars` : undefined);
@@ -116,6 +118,7 @@ export function createDocumentMetrics(
             elapsedMs,
             rescored,
             window: model.info.capabilities.context === 'window' ? model.info.contextLength : undefined,
+            note,
           }),
         );
         // The model's name is untrusted text: no command links, no HTML.
@@ -143,6 +146,7 @@ export function createDocumentMetrics(
         // As the selection's heat-map reads it.
         const scoped = await placedScopeTokens(doc, start, start + text.length, contextChars(), model, mine);
         if (mine.cancelled) return;
+        note = scoped.note;
         planned = planTokenScores(model, [...scoped.context, ...scoped.tokens], scoped.context.length, kept.get(uri, scope), scoped.tokensBefore);
         const [first, last] = [scoped.tokens[0], scoped.tokens[scoped.tokens.length - 1]];
         // Per character of what the tokens cover: a token the selection cuts counts whole.

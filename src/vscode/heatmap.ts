@@ -46,6 +46,8 @@ interface DocState {
   fromDocumentStart: boolean;
   /** The document's tokens before it, whose windows the sequence's tokens are scored in (documentPlacement; 0 when not counted). */
   tokensBefore: number;
+  /** Why its tokens are not given the whole document's windows (placedScopeTokens), for its hovers. */
+  note: string | undefined;
   tokens: Token[];
   logProbs: Float64Array;
   /** Rank 0: not scored (yet). */
@@ -274,6 +276,7 @@ export class TokenHeatmap implements vscode.Disposable {
       fromDocumentStart: s.fromDocumentStart,
       contextStart: (i) => (scored(i) ? i - s.contexts[i - c] : chunkContextStart(model, i, s.tokensBefore)),
       known: (i) => (scored(i) ? { logProb: s.logProbs[i - c], rank: s.ranks[i - c] } : undefined),
+      ...(s.note ? { note: s.note } : {}),
     };
   }
 
@@ -283,7 +286,7 @@ export class TokenHeatmap implements vscode.Disposable {
     scopeStart: number,
     scopeEnd: number,
     model: LanguageModel,
-  ): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number; stale: boolean }> {
+  ): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number; note: string | undefined; stale: boolean }> {
     const version = document.version;
     const scoped = await placedScopeTokens(document, scopeStart, scopeEnd, contextChars(), model);
     // Edited while a long document was counted: these tokens are not the document's any more.
@@ -329,6 +332,7 @@ export class TokenHeatmap implements vscode.Disposable {
     this.states.set(uri, state);
     this.onOff.fire();
     this.updateLegend();
+    if (state.note) this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: ${state.note}`);
     const started = Date.now();
     if (await this.score(document, state, [[tokens.length - this.scorable(state), tokens.length]], 'LM: token probabilities')) {
       this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms`);
@@ -584,6 +588,7 @@ export class TokenHeatmap implements vscode.Disposable {
       context: [],
       fromDocumentStart: scopeStart === 0,
       tokensBefore: 0,
+      note: undefined,
       tokens: [],
       logProbs: new Float64Array(0),
       ranks: new Int32Array(0),

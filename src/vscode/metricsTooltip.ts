@@ -20,6 +20,8 @@ export interface MetricsTooltip {
   elapsedMs?: number;
   /** Tokens scored again after an edit, when the others kept their scores; undefined when the whole text was scored. */
   rescored?: number;
+  /** Why a selection's tokens are not given the whole document's windows (textWindow.ts unplacedNote). */
+  note?: string;
 }
 
 export function metricsTooltipMarkdown(t: MetricsTooltip): string {
@@ -41,7 +43,7 @@ export function metricsTooltipMarkdown(t: MetricsTooltip): string {
         : t.rescored !== undefined
           ? `Scored ${plural(t.rescored, 'token')} again in ${t.elapsedMs} ms; the others kept the scores they had.`
           : `Scored in ${t.elapsedMs} ms.`
-    }`
+    }${t.note ? `\n\n**Not the document's windows**: ${escapeMarkdown(t.note)}.` : ''}`
   );
 }
 

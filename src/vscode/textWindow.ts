@@ -6,6 +6,7 @@ import { CancelledError, type CancelSignal } from '../core/errors';
 import type { LanguageModel, Token, Tokenizer } from '../core/model';
 import { DocumentTokenIndex, serverEncoder, tokenizerEncoder, type WindowPlacement } from '../core/documentTokenIndex';
 import { placedWindow, windowTokens } from '../editor/hoverFacts';
+import { HOVER_GIVEN, SCOPE_GIVEN, unplacedNote } from '../editor/unplacedNote';
 
 export type DocumentWindow = TextWindow;
 
@@ -118,22 +119,37 @@ export async function documentPlacement(
   }
 }
 
-/** A text window of the document with the document's tokens and the tokens before them (placedWindow), as a hover and its warm-up read it. */
+/** unplacedNote for a window of `document`. */
+export function documentUnplacedNote(
+  document: vscode.TextDocument,
+  window: TextWindow,
+  model: LanguageModel,
+  placement: WindowPlacement | undefined,
+  given: string,
+): string | undefined {
+  return unplacedNote(window, document.positionAt(window.startOffset).line + 1, model, placement, given);
+}
+
+/** A text window of the document with the document's tokens and the tokens before them (placedWindow), as a hover and its warm-up read it; `note` when they are not the document's windows (unplacedNote). */
 export async function placedDocumentWindow(
   document: vscode.TextDocument,
   window: TextWindow,
   model: LanguageModel,
   signal?: CancelSignal,
-): Promise<ReturnType<typeof placedWindow>> {
+): Promise<ReturnType<typeof placedWindow> & { note: string | undefined }> {
   const tokens = windowTokens(model, window);
-  return placedWindow(window, tokens, await documentPlacement(document, window, model, signal, tokens));
+  const placement = await documentPlacement(document, window, model, signal, tokens);
+  return {
+    ...placedWindow(window, tokens, placement),
+    note: documentUnplacedNote(document, window, model, placement, HOVER_GIVEN),
+  };
 }
 
 /**
  * A scope's tokens and their context as the document has them (documentScopeTokens), the context
  * given the document's own tokens where the window's start splits its text otherwise, and the
- * document's tokens before the context (0 when not placed: the window's own windows). The heat-map
- * of a selection and the status bar's number for it read these.
+ * document's tokens before the context (0 when not placed: the window's own windows, and `note`
+ * says so). The heat-map of a selection and the status bar's number for it read these.
  */
 export async function placedScopeTokens(
   document: vscode.TextDocument,
@@ -142,12 +158,12 @@ export async function placedScopeTokens(
   maxChars: number,
   model: LanguageModel,
   signal?: CancelSignal,
-): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number }> {
+): Promise<{ context: Token[]; tokens: Token[]; fromDocumentStart: boolean; tokensBefore: number; note: string | undefined }> {
   const { window, ...scoped } = documentScopeTokens(document, scopeStart, scopeEnd, maxChars, model.tokenizer);
   const placed = await documentPlacement(document, window, model, signal, [...scoped.context, ...scoped.tokens]);
   if (placed && placed.skip <= scoped.context.length)
-    return { ...scoped, context: [...placed.head, ...scoped.context.slice(placed.skip)], tokensBefore: placed.before };
-  return { ...scoped, tokensBefore: 0 };
+    return { ...scoped, context: [...placed.head, ...scoped.context.slice(placed.skip)], tokensBefore: placed.before, note: undefined };
+  return { ...scoped, tokensBefore: 0, note: documentUnplacedNote(document, window, model, undefined, SCOPE_GIVEN) };
 }
 
 /** How much of a document's start `documentLooksBinary` reads: as editors judge a file by its first bytes. */

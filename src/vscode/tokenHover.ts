@@ -18,7 +18,8 @@ import { clusterCutBy } from '../editor/continueWithLink';
 import type { ModelService } from './modelService';
 import type { TokenHeatmap } from './heatmap';
 import { SECTION, contextChars, hoverSettings, languageEnabled } from './settings';
-import { documentPlacement, documentReader, looksBinary, placedDocumentWindow } from './textWindow';
+import { documentPlacement, documentReader, documentUnplacedNote, looksBinary, placedDocumentWindow } from './textWindow';
+import { HOVER_GIVEN } from '../editor/unplacedNote';
 import { hoverTextWindow, windowFrom } from '../core/contextWindow';
 
 export interface TokenProbability extends HoverFacts {
@@ -178,7 +179,8 @@ export async function tokenProbabilityAt(
   const window = hoverTextWindow(documentReader(document), offset, lineEnd, contextChars(), model.tokenizer);
   if (looksBinary(window.text)) return null;
   const placed = await placedDocumentWindow(document, window, model, signal);
-  return hoverInWindow(model, placed.window, offset, line, topK, signal, placed.tokensBefore, placed.tokens);
+  const facts = await hoverInWindow(model, placed.window, offset, line, topK, signal, placed.tokensBefore, placed.tokens);
+  return facts && placed.note ? { ...facts, contextNote: placed.note } : facts;
 }
 
 /**
@@ -207,7 +209,8 @@ async function serverTokenProbabilityAt(
     signal,
     tokensBefore: placed?.before,
   });
-  if (exact !== undefined) return exact;
+  const note = documentUnplacedNote(document, window, model, placed, HOVER_GIVEN);
+  if (exact !== undefined) return exact && note ? { ...exact, contextNote: note } : exact;
   const read = documentReader(document);
   // The line the token is on, given the text before it (as much as the server takes).
   return serverHoverAt(server, model.info.name, read, offset, { ...line, end: lineEnd }, window.startOffset, {

@@ -294,6 +294,56 @@ describe('Numbers on screen (code-server)', function () {
     await wb.page.keyboard.press('Escape');
   });
 
+  it("past a document's first 2,000,000 characters, the hover and a selection's heat-map say their windows are not the document's (hostile30 1)", async function () {
+    // Novels repeated past the counted characters, then a line no test was written around.
+    const book = fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'shared', 'corpus', 'en', 'train', 'pride_and_prejudice.txt'), 'utf8');
+    const long = book.repeat(Math.ceil(2_100_000 / book.length)) + '\n\nThe ferryman counted his coins by the light of the lantern.\n';
+    fs.writeFileSync(path.join(session.workspace, 'ferryman.txt'), long);
+    await wb.openFile('ferryman.txt');
+    const note =
+      /Not the document's windows: past the document's first 2,000,000 characters its tokens are not counted, so it is given as many of the tokens before it as the model's window holds, read from line [\d,]+ on/;
+    // Near the start the windows are the document's: no note.
+    await wb.hoverWord(book.slice(0, 200).match(/[A-Z][a-z]{4,}/)![0]);
+    const first = wb.hover().filter({ hasText: 'given the' });
+    await first.waitFor({ timeout: 120_000 });
+    assert.doesNotMatch((await first.innerText()).replace(/\u00a0/g, ' '), /Not the document's windows/);
+    await wb.page.mouse.move(5, 5);
+    await first.waitFor({ state: 'hidden' });
+    await wb.page.keyboard.press('Control+End');
+    await wb.hoverWord('ferryman');
+    const hover = wb.hover().filter({ hasText: 'given the' });
+    await hover.waitFor({ timeout: 120_000 });
+    const text = (await hover.innerText()).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ');
+    await wb.screenshot('hover-past-counted-characters');
+    assert.match(text, note, text);
+    await wb.page.mouse.move(5, 5);
+    await hover.waitFor({ state: 'hidden' });
+    // The last line's heat-map: its hover says so too.
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('End');
+    await wb.page.keyboard.press('Shift+Home');
+    await wb.runCommand('LM: Show Token Probabilities');
+    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+    await decorated.first().waitFor({ timeout: 120_000 });
+    try {
+      await wb.hoverWord('ferryman');
+      const coloured = wb.hover().filter({ hasText: 'heat-map:' });
+      await coloured.waitFor({ timeout: 120_000 });
+      const shown = (await coloured.innerText()).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ');
+      await wb.screenshot('heatmap-hover-past-counted-characters');
+      assert.match(
+        shown,
+        /Not the document's windows: past the document's first 2,000,000 characters its tokens are not counted, so its tokens are scored in windows counted from line [\d,]+ on/,
+        shown,
+      );
+    } finally {
+      await wb.page.mouse.move(5, 5);
+      await wb.runCommand('LM: Clear Token Probabilities');
+      await decorated.first().waitFor({ state: 'detached' });
+    }
+  });
+
   it("colours a selection's first token too, scored given the text before it", async function () {
     fs.writeFileSync(path.join(session.workspace, 'morning.txt'), 'A short line first.\n\nIt was a fine morning, and the garden was quiet.\n');
     await wb.openFile('morning.txt');
