@@ -29,6 +29,18 @@ function parsePercent(s: string): number {
   return (Number(m[1]) * 10 ** exponent) / 100;
 }
 
+/** Selects the last line of a text that ends with a line break, runs its heat-map, and returns its coloured tokens once the first is shown. */
+async function heatMapOfLastLine(wb: Workbench) {
+  await wb.page.keyboard.press('Control+End');
+  await wb.page.keyboard.press('ArrowUp');
+  await wb.page.keyboard.press('End');
+  await wb.page.keyboard.press('Shift+Home');
+  await wb.runCommand('LM: Show Token Probabilities');
+  const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
+  await decorated.first().waitFor({ timeout: 120_000 });
+  return decorated;
+}
+
 describe('Numbers on screen (code-server)', function () {
   const session = useVsCode({ 'lmPlayground.model': 'gpt-classics', 'editor.hover.delay': 150 });
   let wb: Workbench;
@@ -218,13 +230,7 @@ describe('Numbers on screen (code-server)', function () {
     };
     await check('given the', 'hover-far-into-novel');
     // The last line selected, and its heat-map.
-    await wb.page.keyboard.press('Control+End');
-    await wb.page.keyboard.press('ArrowUp');
-    await wb.page.keyboard.press('End');
-    await wb.page.keyboard.press('Shift+Home');
-    await wb.runCommand('LM: Show Token Probabilities');
-    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
-    await decorated.first().waitFor({ timeout: 120_000 });
+    const decorated = await heatMapOfLastLine(wb);
     await check('heat-map:', 'hover-heatmap-far-into-novel');
     await wb.runCommand('LM: Clear Token Probabilities');
     await decorated.first().waitFor({ state: 'detached' });
@@ -319,13 +325,7 @@ describe('Numbers on screen (code-server)', function () {
     await wb.page.mouse.move(5, 5);
     await hover.waitFor({ state: 'hidden' });
     // The last line's heat-map: its hover says so too.
-    await wb.page.keyboard.press('Control+End');
-    await wb.page.keyboard.press('ArrowUp');
-    await wb.page.keyboard.press('End');
-    await wb.page.keyboard.press('Shift+Home');
-    await wb.runCommand('LM: Show Token Probabilities');
-    const decorated = wb.page.locator('.editor-instance .cdr[class*="TextEditorDecorationType"]');
-    await decorated.first().waitFor({ timeout: 120_000 });
+    const decorated = await heatMapOfLastLine(wb);
     try {
       await wb.hoverWord('ferryman');
       const coloured = wb.hover().filter({ hasText: 'heat-map:' });
