@@ -26,6 +26,7 @@ import type { ModelService } from './modelService';
 import { SECTION, contextChars, languageEnabled, metricsSettings } from './settings';
 import { metricsTooltipMarkdown, percentDone } from './metricsTooltip';
 import { documentReader, looksBinary, placedScopeTokens } from './textWindow';
+import { selectionWaitsForRun } from '../editor/heatmapFrontier';
 
 const DELAY_MS = 600;
 /** Scoring asks the model in pieces of about this long, so a hover waits behind one piece at most. */
@@ -96,7 +97,7 @@ export function createDocumentMetrics(
       if (mine.cancelled) return;
       pending(model);
       const run = heatmap.runOf(doc);
-      if (run?.busy && (scope === 'document' || overlaps(run, doc.offsetAt(sel.start), doc.offsetAt(sel.end)))) {
+      if (run?.busy && (scope === 'document' || selectionWaitsForRun(run, doc.offsetAt(sel.start), doc.offsetAt(sel.end)))) {
         state.waitForHeatmap();
         showWaiting(run);
         log.info(`bits/char of ${vscode.workspace.asRelativePath(doc.uri)}: waits for the heat-map scoring it`);
@@ -215,13 +216,6 @@ export function createDocumentMetrics(
     }
   };
 
-  /**
-   * Whether a heat-map run's range meets the selection [start, end): only then does the selection's
-   * number wait for it; a selection elsewhere is scored at once (drive21 L4: a two-line selection
-   * waited seconds for a heat-map of other lines, with that heat-map's percentage beside it).
-   */
-  const overlaps = (run: { start: number; end: number }, start: number, end: number) => start < run.end && run.start < end;
-
   /** The item while the heat-map scores the document: what it waits for, and how far the heat-map is (beside an old number too). */
   const showWaiting = (run: { scored: number; total: number }) => {
     const far = `${run.scored.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} tokens`;
@@ -245,10 +239,10 @@ export function createDocumentMetrics(
     const run = heatmap.runOf(document);
     const sel = editor.selection;
     if (run?.busy) {
-      if (sel.isEmpty || overlaps(run, document.offsetAt(sel.start), document.offsetAt(sel.end))) {
+      if (sel.isEmpty || selectionWaitsForRun(run, document.offsetAt(sel.start), document.offsetAt(sel.end))) {
         if (state.waitForHeatmap()) log.info(`bits/char of ${vscode.workspace.asRelativePath(document.uri)}: gives way to the heat-map scoring it`);
         if (state.waiting) showWaiting(run);
-      } else if (state.waiting) schedule(0, true); // the heat-map now scores other lines: not worth waiting for
+      } else if (state.waiting) schedule(0, true); // the heat-map scores other lines, or has passed the selection: not worth waiting for
       return;
     }
     // Done (or stopped, or cleared): the number now, from its scores or by scoring; a number of part

@@ -19,6 +19,7 @@ import type { ServerModel } from '../core/remote/serverModel';
 import { heatmapServerOptions, scoreInServerChunks } from '../editor/serverScoring';
 import type { ScoreTotals } from '../core/scoring';
 import { heatmapStoppedMessage, scorableTokens, totalsOfScored } from '../editor/heatmapTotals';
+import { scoredUpTo } from '../editor/heatmapFrontier';
 
 export interface HeatmapEntry {
   text: string;
@@ -197,16 +198,19 @@ export class TokenHeatmap implements vscode.Disposable {
 
   /**
    * Where the heat-map of `document` stands: whether it is scoring (or an edit's re-scoring is
-   * about to), how many of its tokens are scored, and the document's range [start, end) it colours.
-   * Undefined when it has none.
+   * about to), how many of its tokens are scored, the document's range [start, end) it colours,
+   * and the offset before which all of that range is scored (`scoredTo`). Undefined when it has none.
    */
-  runOf(document: vscode.TextDocument): { busy: boolean; scored: number; total: number; start: number; end: number } | undefined {
+  runOf(document: vscode.TextDocument): { busy: boolean; scored: number; total: number; start: number; end: number; scoredTo: number } | undefined {
     const s = this.states.get(document.uri.toString());
     if (!s) return undefined;
     let scored = 0;
     // Scores of the model before a switch are not progress of the new model's run (drive6: 47 % → 14 %).
-    if (s.model === this.models.current) for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
-    return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, this.scorable(s)), start: s.scopeStart, end: s.scopeEnd };
+    const current = s.model === this.models.current;
+    if (current) for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
+    const total = this.scorable(s);
+    const scoredTo = current ? scoredUpTo(s.tokens, s.ranks, s.tokens.length - total, s.scopeStart) : s.scopeStart;
+    return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, total), start: s.scopeStart, end: s.scopeEnd, scoredTo };
   }
 
   /** Tokens of the state's scope that get a score (editor/heatmapTotals.ts). */
@@ -297,9 +301,6 @@ export class TokenHeatmap implements vscode.Disposable {
   async show(editor: vscode.TextEditor, attempt = 0): Promise<void> {
     const document = editor.document;
     const uri = document.uri.toString();
-    this.clearDocument(document);
-    const model = await this.models.get();
-    this.models.runsOn(document);
     const sel = editor.selection;
     const scopeStart = sel.isEmpty ? 0 : document.offsetAt(sel.start);
     const scopeEnd = sel.isEmpty ? document.getText().length : document.offsetAt(sel.end);
@@ -311,6 +312,10 @@ export class TokenHeatmap implements vscode.Disposable {
         `the text has ${text.length.toLocaleString('en-US')} characters; the heat-map takes at most ${max.toLocaleString('en-US')} (setting lmPlayground.heatmap.maxChars): select a part`,
       );
     if (looksBinary(text)) throw new LmError('this looks like a binary file (it has many NUL characters)');
+    // Only a text the heat-map takes replaces the one shown: a refused one leaves its colours (hostile31).
+    this.clearDocument(document);
+    const model = await this.models.get();
+    this.models.runsOn(document);
     if (model.server) return this.showOnServer(document, model, model.server, sel.isEmpty, scopeStart, scopeEnd);
     const { stale, ...scoped } = await this.tokensOfScope(document, scopeStart, scopeEnd, model);
     // Edited while a long document was counted: the selection is read again (its counted pieces stay).

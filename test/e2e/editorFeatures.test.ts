@@ -449,6 +449,66 @@ describe('In-editor features (code-server)', function () {
     }
   });
 
+  it('a selection inside the range a heat-map is scoring gets its number at once when the heat-map has passed it (hostile31)', async function () {
+    await wb.openFile('huge.txt');
+    await wb.focusEditor();
+    await wb.page.keyboard.press('Control+End');
+    for (let i = 0; i < 3; i++) await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('Shift+Control+Home');
+    await wb.runCommand('LM: Show Token Probabilities');
+    try {
+      const running = wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
+      // The run scores from the top: past the first line once it has a few thousand tokens.
+      for (const deadline = Date.now() + 120_000; ;) {
+        const m = /([\d,]+) of [\d,]+ tokens/.exec(await running.innerText().catch(() => ''));
+        if (m && Number(m[1].replace(/,/g, '')) >= 5_000) break;
+        assert.ok(Date.now() < deadline, `the heat-map did not get past 5,000 tokens: ${m?.[0]}`);
+        await wb.page.waitForTimeout(200);
+      }
+      // A line of the first book's first paragraph ("Emma Woodhouse, handsome, …").
+      await wb.focusEditor();
+      await wb.page.keyboard.press('Control+Home');
+      for (let i = 0; i < 14; i++) await wb.page.keyboard.press('ArrowDown');
+      await wb.page.keyboard.press('Home');
+      await wb.page.keyboard.press('Shift+End');
+      await statusItem(/\d\.\d\d bits\/char$/).waitFor({ timeout: 60_000 });
+      const progress = await running.innerText().catch(() => '(no progress notification)');
+      assert.ok(await running.isVisible(), `the heat-map was still running when the selection's number came: ${progress}`);
+      await wb.screenshot('status-bar-selection-inside-running-heatmap');
+    } finally {
+      await wb.runCommand('LM: Clear Token Probabilities');
+      await decorated().first().waitFor({ state: 'detached' });
+      await wb.runCommand('Notifications: Clear All Notifications');
+    }
+  });
+
+  it('a heat-map it refuses (blank text) leaves the colours shown (hostile31)', async function () {
+    await wb.openFile('long.txt');
+    await wb.focusEditor();
+    // "Emma Woodhouse, handsome, …", then two blank lines above it.
+    await wb.page.keyboard.press('Control+Home');
+    for (let i = 0; i < 14; i++) await wb.page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('Home');
+    await wb.page.keyboard.press('Shift+End');
+    await wb.runCommand('LM: Show Token Probabilities');
+    try {
+      await decorated().first().waitFor();
+      const coloured = await decorated().count();
+      await wb.page.keyboard.press('ArrowUp');
+      await wb.page.keyboard.press('ArrowUp');
+      await wb.page.keyboard.press('Home');
+      await wb.page.keyboard.press('Shift+ArrowDown');
+      await wb.runCommand('LM: Show Token Probabilities');
+      await wb.notification(/no text to score/).waitFor();
+      await wb.screenshot('heatmap-refused-keeps-colours');
+      assert.strictEqual(await decorated().count(), coloured, 'the colours shown before the refused run');
+    } finally {
+      await wb.runCommand('LM: Clear Token Probabilities');
+      await decorated().first().waitFor({ state: 'detached' });
+      await wb.runCommand('Notifications: Clear All Notifications');
+    }
+  });
+
   describe('cancelled long commands leave nothing behind', function () {
     /** Clicks Cancel on the progress notification whose text matches. */
     async function cancelProgress(title: RegExp): Promise<void> {
