@@ -14,14 +14,14 @@ export const HOVER_GIVEN = "it is given as many of the tokens before it as the m
 export const SCOPE_GIVEN = 'its tokens are scored in windows counted';
 
 /**
- * Why the tokens of `window` (starting on line `line`, 1-based) are not in the document's windows,
+ * Why the tokens of `window` (starting at `at`, line and column 1-based) are not in the document's windows,
  * when `placement` is undefined and `model`'s numbers depend on where its windows start; undefined
  * where they are the document's (placed, or from its start) or where that makes no difference (an
  * n-gram model, a server that tokenizes only for itself, whose windows the README describes).
  */
 export function unplacedNote(
   window: Pick<TextWindow, 'startOffset' | 'atStart'>,
-  line: number,
+  at: { line: number; column: number },
   model: LanguageModel,
   placement: WindowPlacement | undefined,
   given: string,
@@ -29,7 +29,8 @@ export function unplacedNote(
   if (placement || (window.startOffset === 0 && window.atStart) || model.info.capabilities.context !== 'window') return undefined;
   const server = model.server;
   if (server && (!server.tokenizeText || server.markovContext !== undefined)) return undefined;
-  const from = line.toLocaleString('en-US');
+  // A window inside a long line (no line start near its grid point) starts at a column of it (hostile31 F1).
+  const from = `${at.line.toLocaleString('en-US')}${at.column > 1 ? `, column ${at.column.toLocaleString('en-US')}` : ''}`;
   const why =
     window.startOffset > MAX_COUNTED_CHARS
       ? `past the document's first ${MAX_COUNTED_CHARS.toLocaleString('en-US')} characters its tokens are not counted`

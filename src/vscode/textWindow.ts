@@ -127,7 +127,8 @@ export function documentUnplacedNote(
   placement: WindowPlacement | undefined,
   given: string,
 ): string | undefined {
-  return unplacedNote(window, document.positionAt(window.startOffset).line + 1, model, placement, given);
+  const start = document.positionAt(window.startOffset);
+  return unplacedNote(window, { line: start.line + 1, column: start.character + 1 }, model, placement, given);
 }
 
 /** A text window of the document with the document's tokens and the tokens before them (placedWindow), as a hover and its warm-up read it; `note` when they are not the document's windows (unplacedNote). */

@@ -29,27 +29,46 @@ describe("a text window not in the document's windows is said to be so (hostile3
   const near = { startOffset: 40_000, atStart: false };
 
   it('past the counted characters: why, from which line, and that lmp score can differ', () => {
-    const note = unplacedNote(far, 197_051, neural, undefined, HOVER_GIVEN);
+    const note = unplacedNote(far, { line: 197_051, column: 1 }, neural, undefined, HOVER_GIVEN);
     assert.ok(note, 'a note');
     assert.match(note, /past the document's first 2,000,000 characters its tokens are not counted/);
     assert.match(note, /as many of the tokens before it as the model's window holds, read from line 197,051 on/);
     assert.match(note, /lmp score of the file.*can give other numbers/);
-    assert.match(unplacedNote(far, 197_051, neural, undefined, SCOPE_GIVEN) ?? '', /its tokens are scored in windows counted from line 197,051 on/);
+    assert.match(
+      unplacedNote(far, { line: 197_051, column: 1 }, neural, undefined, SCOPE_GIVEN) ?? '',
+      /its tokens are scored in windows counted from line 197,051 on/,
+    );
+  });
+
+  it('a window that starts inside a long line names its column too (hostile31 F1)', () => {
+    const note = unplacedNote(far, { line: 37_028, column: 98_301 }, neural, undefined, HOVER_GIVEN) ?? '';
+    assert.match(note, /read from line 37,028, column 98,301 on/);
+    assert.match(
+      unplacedNote(near, { line: 37_028, column: 98_301 }, neural, undefined, SCOPE_GIVEN) ?? '',
+      /^the text from line 37,028, column 98,301 was not found/,
+    );
   });
 
   it('a window within them that was not placed says that instead', () => {
-    assert.match(unplacedNote(near, 812, neural, undefined, SCOPE_GIVEN) ?? '', /^the text from line 812 was not found among the document's tokens, so/);
+    assert.match(
+      unplacedNote(near, { line: 812, column: 1 }, neural, undefined, SCOPE_GIVEN) ?? '',
+      /^the text from line 812 was not found among the document's tokens, so/,
+    );
   });
 
   it("nothing where the windows are the document's, or where it makes no difference", () => {
-    assert.strictEqual(unplacedNote(far, 9, neural, { head: [], skip: 0, before: 500_000 }, HOVER_GIVEN), undefined, 'placed');
-    assert.strictEqual(unplacedNote({ startOffset: 0, atStart: true }, 1, neural, undefined, HOVER_GIVEN), undefined, "the document's start");
+    assert.strictEqual(unplacedNote(far, { line: 9, column: 1 }, neural, { head: [], skip: 0, before: 500_000 }, HOVER_GIVEN), undefined, 'placed');
+    assert.strictEqual(
+      unplacedNote({ startOffset: 0, atStart: true }, { line: 1, column: 1 }, neural, undefined, HOVER_GIVEN),
+      undefined,
+      "the document's start",
+    );
     // An n-gram model's numbers do not depend on where windows start.
-    assert.strictEqual(unplacedNote(far, 9, ngram, undefined, HOVER_GIVEN), undefined, 'an n-gram model');
+    assert.strictEqual(unplacedNote(far, { line: 9, column: 1 }, ngram, undefined, HOVER_GIVEN), undefined, 'an n-gram model');
   });
 
   it('the hover and the status bar show it', () => {
-    const note = unplacedNote(far, 197_051, neural, undefined, HOVER_GIVEN)!;
+    const note = unplacedNote(far, { line: 197_051, column: 1 }, neural, undefined, HOVER_GIVEN)!;
     const facts: HoverFacts = {
       id: 3,
       text: ' brother',
@@ -72,7 +91,7 @@ describe("a text window not in the document's windows is said to be so (hostile3
       scope: 'selection',
       summary: { bitsPerChar: 1.35, bitsPerToken: 4.8, perplexity: 27.9, tokens: 524, chars: 1875 },
       elapsedMs: 630,
-      note: unplacedNote(far, 197_051, neural, undefined, SCOPE_GIVEN),
+      note: unplacedNote(far, { line: 197_051, column: 1 }, neural, undefined, SCOPE_GIVEN),
     }).replace(/\\(.)/g, '$1');
     assert.match(tooltip, /\*\*Not the document's windows\*\*: past the document's first 2,000,000 characters .*windows counted from line 197,051 on/);
   });
