@@ -422,16 +422,27 @@ describe('In-editor features (code-server)', function () {
     }
   });
 
-  it("a selection outside the range a heat-map is scoring gets its number at once, not after the heat-map's (drive21 L4)", async function () {
+  /** The heat-map of huge.txt but its last lines (a run long enough to select during it); its progress notification. */
+  async function heatMapOfAllButLastLines() {
     await wb.openFile('huge.txt');
     await wb.focusEditor();
-    // The heat-map of all but the last lines: a run long enough to select elsewhere during it.
     await wb.page.keyboard.press('Control+End');
     for (let i = 0; i < 3; i++) await wb.page.keyboard.press('ArrowUp');
     await wb.page.keyboard.press('Shift+Control+Home');
     await wb.runCommand('LM: Show Token Probabilities');
+    return wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
+  }
+
+  /** Clears the heat-map and the notifications it left. */
+  async function clearHeatMap() {
+    await wb.runCommand('LM: Clear Token Probabilities');
+    await decorated().first().waitFor({ state: 'detached' });
+    await wb.runCommand('Notifications: Clear All Notifications');
+  }
+
+  it("a selection outside the range a heat-map is scoring gets its number at once, not after the heat-map's (drive21 L4)", async function () {
+    const running = await heatMapOfAllButLastLines();
     try {
-      const running = wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
       await running.waitFor();
       await wb.focusEditor();
       await wb.page.keyboard.press('Control+End');
@@ -443,21 +454,13 @@ describe('In-editor features (code-server)', function () {
       assert.ok(await running.isVisible(), `the heat-map was still running when the selection's number came: ${progress}`);
       await wb.screenshot('status-bar-selection-beside-heatmap');
     } finally {
-      await wb.runCommand('LM: Clear Token Probabilities');
-      await decorated().first().waitFor({ state: 'detached' });
-      await wb.runCommand('Notifications: Clear All Notifications');
+      await clearHeatMap();
     }
   });
 
   it('a selection inside the range a heat-map is scoring gets its number at once when the heat-map has passed it (hostile31)', async function () {
-    await wb.openFile('huge.txt');
-    await wb.focusEditor();
-    await wb.page.keyboard.press('Control+End');
-    for (let i = 0; i < 3; i++) await wb.page.keyboard.press('ArrowUp');
-    await wb.page.keyboard.press('Shift+Control+Home');
-    await wb.runCommand('LM: Show Token Probabilities');
+    const running = await heatMapOfAllButLastLines();
     try {
-      const running = wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
       // The run scores from the top: past the first line once it has a few thousand tokens.
       for (const deadline = Date.now() + 120_000; ;) {
         const m = /([\d,]+) of [\d,]+ tokens/.exec(await running.innerText().catch(() => ''));
@@ -476,9 +479,7 @@ describe('In-editor features (code-server)', function () {
       assert.ok(await running.isVisible(), `the heat-map was still running when the selection's number came: ${progress}`);
       await wb.screenshot('status-bar-selection-inside-running-heatmap');
     } finally {
-      await wb.runCommand('LM: Clear Token Probabilities');
-      await decorated().first().waitFor({ state: 'detached' });
-      await wb.runCommand('Notifications: Clear All Notifications');
+      await clearHeatMap();
     }
   });
 
@@ -503,9 +504,7 @@ describe('In-editor features (code-server)', function () {
       await wb.screenshot('heatmap-refused-keeps-colours');
       assert.strictEqual(await decorated().count(), coloured, 'the colours shown before the refused run');
     } finally {
-      await wb.runCommand('LM: Clear Token Probabilities');
-      await decorated().first().waitFor({ state: 'detached' });
-      await wb.runCommand('Notifications: Clear All Notifications');
+      await clearHeatMap();
     }
   });
 
