@@ -209,6 +209,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const current = s.model === this.models.current;
     if (current) for (let i = 0; i < s.ranks.length; i++) if (s.ranks[i] !== 0) scored++;
     const total = this.scorable(s);
+    // The first token that gets a score: 1 when token 0 only starts the text (scorableTokens).
     const scoredTo = current ? scoredUpTo(s.tokens, s.ranks, s.tokens.length - total, s.scopeStart) : s.scopeStart;
     return { busy: s.job !== undefined || s.timer !== undefined, scored, total: Math.max(scored, total), start: s.scopeStart, end: s.scopeEnd, scoredTo };
   }

@@ -433,6 +433,22 @@ describe('In-editor features (code-server)', function () {
     return wb.notification(/token probabilities/).filter({ hasText: /of [\d,]+ tokens/ });
   }
 
+  /** Selects line `n` (0-based) whole. */
+  async function selectLine(n: number) {
+    await wb.page.keyboard.press('Control+Home');
+    for (let i = 0; i < n; i++) await wb.page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('Home');
+    await wb.page.keyboard.press('Shift+End');
+  }
+
+  /** Waits for the selection's number in the status bar and checks that the heat-map (its progress notification `running`) still runs then. */
+  async function numberComesWhileRunning(running: ReturnType<Workbench['notification']>, shot: string) {
+    await statusItem(/\d\.\d\d bits\/char$/).waitFor({ timeout: 60_000 });
+    const progress = await running.innerText().catch(() => '(no progress notification)');
+    assert.ok(await running.isVisible(), `the heat-map was still running when the selection's number came: ${progress}`);
+    await wb.screenshot(shot);
+  }
+
   /** Clears the heat-map and the notifications it left. */
   async function clearHeatMap() {
     await wb.runCommand('LM: Clear Token Probabilities');
@@ -449,10 +465,7 @@ describe('In-editor features (code-server)', function () {
       await wb.page.keyboard.press('Shift+Home');
       const lastLine = fs.readFileSync(path.join(workspace, 'huge.txt'), 'utf8').split('\n').at(-1)!;
       assert.ok(lastLine.trim().length > 0, 'the last line has words');
-      await statusItem(/\d\.\d\d bits\/char$/).waitFor({ timeout: 60_000 });
-      const progress = await running.innerText().catch(() => '(no progress notification)');
-      assert.ok(await running.isVisible(), `the heat-map was still running when the selection's number came: ${progress}`);
-      await wb.screenshot('status-bar-selection-beside-heatmap');
+      await numberComesWhileRunning(running, 'status-bar-selection-beside-heatmap');
     } finally {
       await clearHeatMap();
     }
@@ -470,14 +483,8 @@ describe('In-editor features (code-server)', function () {
       }
       // A line of the first book's first paragraph ("Emma Woodhouse, handsome, …").
       await wb.focusEditor();
-      await wb.page.keyboard.press('Control+Home');
-      for (let i = 0; i < 14; i++) await wb.page.keyboard.press('ArrowDown');
-      await wb.page.keyboard.press('Home');
-      await wb.page.keyboard.press('Shift+End');
-      await statusItem(/\d\.\d\d bits\/char$/).waitFor({ timeout: 60_000 });
-      const progress = await running.innerText().catch(() => '(no progress notification)');
-      assert.ok(await running.isVisible(), `the heat-map was still running when the selection's number came: ${progress}`);
-      await wb.screenshot('status-bar-selection-inside-running-heatmap');
+      await selectLine(14);
+      await numberComesWhileRunning(running, 'status-bar-selection-inside-running-heatmap');
     } finally {
       await clearHeatMap();
     }
@@ -487,10 +494,7 @@ describe('In-editor features (code-server)', function () {
     await wb.openFile('long.txt');
     await wb.focusEditor();
     // "Emma Woodhouse, handsome, …", then two blank lines above it.
-    await wb.page.keyboard.press('Control+Home');
-    for (let i = 0; i < 14; i++) await wb.page.keyboard.press('ArrowDown');
-    await wb.page.keyboard.press('Home');
-    await wb.page.keyboard.press('Shift+End');
+    await selectLine(14);
     await wb.runCommand('LM: Show Token Probabilities');
     try {
       await decorated().first().waitFor();
