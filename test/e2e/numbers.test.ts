@@ -342,6 +342,26 @@ describe('Numbers on screen (code-server)', function () {
       await wb.runCommand('LM: Clear Token Probabilities');
       await decorated.first().waitFor({ state: 'detached' });
     }
+    // A long line past them (shorter than the 10,000 characters VS Code draws of a line): its window
+    // starts inside that line, whose column the note names (hostile31 F1).
+    const longLine = book.slice(200_000, 207_800).replace(/\s+/g, ' ') + ' The lighthouse keeper wound the clock.';
+    const withLongLine = `${long}${longLine}\n`;
+    fs.writeFileSync(path.join(session.workspace, 'lighthouse.txt'), withLongLine);
+    await wb.openFile('lighthouse.txt');
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.press('ArrowUp');
+    await wb.page.keyboard.press('End');
+    await wb.hoverWord('lighthouse');
+    const inLine = wb.hover().filter({ hasText: 'given the' });
+    await inLine.waitFor({ timeout: 120_000 });
+    const inLineText = (await inLine.innerText()).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ');
+    await wb.screenshot('hover-past-counted-characters-long-line');
+    const at = /read from line ([\d,]+), column ([\d,]+) on/.exec(inLineText);
+    assert.ok(at, inLineText);
+    assert.strictEqual(Number(at[1].replace(/,/g, '')), withLongLine.split('\n').length - 1, 'the long line');
+    assert.ok(Number(at[2].replace(/,/g, '')) > 1, inLineText);
+    await wb.page.mouse.move(5, 5);
+    await inLine.waitFor({ state: 'hidden' });
   });
 
   it("colours a selection's first token too, scored given the text before it", async function () {

@@ -189,31 +189,45 @@ export class Workbench {
 
   /** Moves the mouse over the first occurrence of `word` in the editor. */
   async hoverWord(word: string, occurrence = 0): Promise<void> {
-    // Waited for: after a scroll (Ctrl+End) or new decorations the lines are drawn again, and for a moment the word is not there (a flaky failure).
+    // Waited for: after a scroll (Ctrl+End) or new decorations the lines are drawn again, and for a
+    // moment the word is not there (a flaky failure). And until the word lies inside the editor's
+    // visible area, at the same place on two frames running: a line is in the page whole, so after
+    // End on a long line the word is found at its place before the horizontal scroll is drawn, off
+    // screen, where the mouse then raised no hover (a flaky failure in CI, hostile31 F1's check).
     const box = await this.page
       .waitForFunction(
         ({ word, occurrence }) => {
-          const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line'));
-          let seen = 0;
-          for (const line of lines) {
-            const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
-            let node: Node | null;
-            while ((node = walker.nextNode())) {
-              const text = (node.textContent ?? '').replace(/\u00a0/g, ' ');
-              let at = text.indexOf(word);
-              while (at >= 0) {
-                if (seen++ === occurrence) {
-                  const range = document.createRange();
-                  range.setStart(node, at);
-                  range.setEnd(node, at + word.length);
-                  const r = range.getBoundingClientRect();
-                  return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+          const find = () => {
+            const lines = Array.from(document.querySelectorAll('.editor-instance .view-lines .view-line'));
+            let seen = 0;
+            for (const line of lines) {
+              const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+              let node: Node | null;
+              while ((node = walker.nextNode())) {
+                const text = (node.textContent ?? '').replace(/\u00a0/g, ' ');
+                let at = text.indexOf(word);
+                while (at >= 0) {
+                  if (seen++ === occurrence) {
+                    const range = document.createRange();
+                    range.setStart(node, at);
+                    range.setEnd(node, at + word.length);
+                    const r = range.getBoundingClientRect();
+                    const view = line.closest('.editor-scrollable')?.getBoundingClientRect();
+                    const shown = !!view && r.left >= view.left && r.right <= view.right && r.top >= view.top && r.bottom <= view.bottom;
+                    return shown ? { x: r.left + r.width / 2, y: r.top + r.height / 2 } : null;
+                  }
+                  at = text.indexOf(word, at + 1);
                 }
-                at = text.indexOf(word, at + 1);
               }
             }
-          }
-          return null;
+            return null;
+          };
+          const w = window as unknown as { lmpLastWordBox?: string };
+          const box = find();
+          const key = box ? `${word}@${occurrence}:${box.x},${box.y}` : undefined;
+          const steady = key !== undefined && key === w.lmpLastWordBox;
+          w.lmpLastWordBox = key;
+          return steady ? box : null;
         },
         { word, occurrence },
         { timeout: 30_000 },
