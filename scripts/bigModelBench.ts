@@ -126,6 +126,8 @@ export async function runCell(
   let samples: { prefill: (PhaseMeasure | undefined)[]; decode: (PhaseMeasure | undefined)[] }[] = [];
   const loads: number[][] = [];
   const peaks: number[][] = [];
+  /** The set each timed round ran in. */
+  const setOfRound: number[] = [];
   sets = Math.max(1, Math.min(sets, rounds));
   let timedSoFar = 0;
   for (let set = 0; set < sets; set++) {
@@ -150,6 +152,7 @@ export async function runCell(
       for (let round = 0; round <= share; round++) {
         // Rounds are counted over all sets, so that the turn order goes on turning.
         const at = timedSoFar + round;
+        if (round > 0) setOfRound[at - 1] = set;
         const order = turnOrder(
           handles.map((_, i) => i),
           at,
@@ -201,7 +204,10 @@ export async function runCell(
   for (const [i, res] of results.entries()) {
     if (i === e || res.error || results[e].error || res.tokensDiffer) continue;
     const per = (phase: Phase, cpu: boolean) =>
-      spread(Array.from({ length: rounds }, (_, r) => rate(samples[e][phase][r], cpu) / rate(samples[i][phase][r], cpu)));
+      spread(
+        Array.from({ length: rounds }, (_, r) => rate(samples[e][phase][r], cpu) / rate(samples[i][phase][r], cpu)),
+        setOfRound,
+      );
     res.ratios = { prefill: per('prefill', false), decode: per('decode', false), prefillCpu: per('prefill', true), decodeCpu: per('decode', true) };
   }
   return {
