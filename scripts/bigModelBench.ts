@@ -51,6 +51,8 @@ export function bigModelDir(log: (s: string) => void): { dir: string } | { skipp
   return { dir };
 }
 
+type RateKey = 'prefill' | 'decode' | 'prefillCpu' | 'decodeCpu';
+
 export interface CellResult {
   runtime: BenchRuntime;
   dtype: Dtype;
@@ -63,8 +65,10 @@ export interface CellResult {
   decode: number;
   prefillCpu: number;
   decodeCpu: number;
-  /** For a reference: engine ÷ this runner, round by round (wall time, then CPU time). */
+  /** For a reference: engine ÷ this runner (the engine of its variant), round by round (wall time, then CPU time). */
   ratios?: Record<'prefill' | 'decode' | 'prefillCpu' | 'decodeCpu', Spread>;
+  /** Its tokens per second in each timed round, in order (NaN where it failed), for ratios between runners other than the engine's (variantRatio). */
+  perRound?: Record<RateKey, number[]>;
   /** Why the runner could not run (then the figures are NaN). */
   error?: string;
   /** Greedy tokens other than the bare loop's (said in the table: such a cell is not a comparison). */
@@ -84,6 +88,8 @@ export interface CellRun {
   rounds: number;
   /** Sets of runner processes the rounds were shared among (absent in cells measured before there were several: one). */
   processSets?: number;
+  /** The set each timed round ran in. */
+  setOfRound?: number[];
   decodeTokens: number;
   results: CellResult[];
 }
@@ -91,6 +97,8 @@ export interface CellRun {
 /** A runner as the round loop drives it, wherever it runs (a Node process, a browser page). */
 export interface RunnerHandle {
   kind: RunnerKind;
+  /** Its variant where a cell's runners run several (benchVariantCell); else the cell's. */
+  dtype?: Dtype;
   setup(): Promise<{ runner: string; loadSeconds: number }>;
   phase(phase: Phase, round: number): Promise<PhaseMeasure>;
   /** Peak resident memory, in bytes. */
@@ -106,7 +114,8 @@ export interface RunnerHandle {
  * apart; each cell's ratio is the median of the per-round ratios over all sets. Several sets,
  * because two processes of the same runner on the same file can differ by several per cent for
  * as long as they live (where their memory landed, which core they share with what): a cell
- * measured in one set would judge that luck, not the runners.
+ * measured in one set would judge that luck, not the runners. `dtype` is the cell's variant, or
+ * for a handle that names its own (a variants cell) the base it is compared with.
  */
 export async function runCell(
   runtime: BenchRuntime,
@@ -135,7 +144,7 @@ export async function runCell(
     const handles = makeHandles();
     try {
       if (set === 0) {
-        results = handles.map((h) => ({ runtime, dtype, kind: h.kind, runner: h.kind, ...nan }));
+        results = handles.map((h) => ({ runtime, dtype: h.dtype ?? dtype, kind: h.kind, runner: h.kind, ...nan }));
         samples = handles.map(() => ({ prefill: [], decode: [] }));
         handles.forEach(() => (loads.push([]), peaks.push([])));
       }
@@ -171,9 +180,10 @@ export async function runCell(
             }
           }
         }
-        // The greedy tokens of each runner against the first runner's (the bare loop's) in the same round.
-        const reference = [...tokens.keys()].sort((a, b) => a - b)[0];
+        // The greedy tokens of each runner against the first runner's of its variant (the bare loop's) in the same round.
+        const first = [...tokens.keys()].sort((a, b) => a - b);
         for (const [i, t] of tokens) {
+          const reference = first.find((j) => results[j].dtype === results[i].dtype)!;
           if (i === reference || results[i].tokensDiffer) continue;
           try {
             checkSameTokens({ runner: results[reference].runner, tokens: tokens.get(reference)! }, { runner: results[i].runner, tokens: t });
@@ -192,23 +202,26 @@ export async function runCell(
   const rate = (m: PhaseMeasure | undefined, cpu: boolean) => (m ? m.count / (cpu ? m.cpuSeconds : m.seconds) : NaN);
   for (const [i, res] of results.entries()) {
     if (res.error) continue;
-    res.prefill = median(samples[i].prefill.map((m) => rate(m, false)));
-    res.decode = median(samples[i].decode.map((m) => rate(m, false)));
-    res.prefillCpu = median(samples[i].prefill.map((m) => rate(m, true)));
-    res.decodeCpu = median(samples[i].decode.map((m) => rate(m, true)));
+    const perRound = (phase: Phase, cpu: boolean) => Array.from({ length: rounds }, (_, r) => rate(samples[i][phase][r], cpu));
+    res.perRound = {
+      prefill: perRound('prefill', false),
+      decode: perRound('decode', false),
+      prefillCpu: perRound('prefill', true),
+      decodeCpu: perRound('decode', true),
+    };
+    res.prefill = median(res.perRound.prefill);
+    res.decode = median(res.perRound.decode);
+    res.prefillCpu = median(res.perRound.prefillCpu);
+    res.decodeCpu = median(res.perRound.decodeCpu);
     res.loadSeconds = median(loads[i]);
     // The largest of the sets' peaks: what a process of this runner needed.
     res.peakRssBytes = Math.max(...peaks[i]);
   }
-  const e = results.findIndex((r) => r.kind === 'engine');
-  for (const [i, res] of results.entries()) {
-    if (i === e || res.error || results[e].error || res.tokensDiffer) continue;
-    const per = (phase: Phase, cpu: boolean) =>
-      spread(
-        Array.from({ length: rounds }, (_, r) => rate(samples[e][phase][r], cpu) / rate(samples[i][phase][r], cpu)),
-        setOfRound,
-      );
-    res.ratios = { prefill: per('prefill', false), decode: per('decode', false), prefillCpu: per('prefill', true), decodeCpu: per('decode', true) };
+  for (const res of results) {
+    const engine = results.find((r) => r.kind === 'engine' && r.dtype === res.dtype);
+    if (!engine || res === engine || res.error || engine.error || res.tokensDiffer || engine.tokensDiffer) continue;
+    const per = (key: RateKey) => spread(roundRatios(engine, res, key), setOfRound);
+    res.ratios = { prefill: per('prefill'), decode: per('decode'), prefillCpu: per('prefillCpu'), decodeCpu: per('decodeCpu') };
   }
   return {
     runtime,
@@ -219,9 +232,23 @@ export async function runCell(
     seconds: (performance.now() - t0) / 1000,
     rounds,
     processSets: sets,
+    setOfRound,
     decodeTokens,
     results,
   };
+}
+
+/** a ÷ b, round by round (both ran in every round of their cell). */
+const roundRatios = (a: CellResult, b: CellResult, key: RateKey): number[] => a.perRound![key].map((x, r) => x / b.perRound![key][r]);
+
+/**
+ * A variants cell (benchVariantCell): `dtype` ÷ fp32 for the runner `kind`, round by round, as a
+ * spread over the cell's sets; undefined where either failed.
+ */
+export function variantRatio(run: CellRun, kind: RunnerKind, dtype: Dtype, key: RateKey): Spread | undefined {
+  const of = (d: Dtype) => run.results.find((r) => r.kind === kind && r.dtype === d && !r.error && r.perRound);
+  const [a, b] = [of(dtype), of('fp32')];
+  return a && b ? spread(roundRatios(a, b, key), run.setOfRound) : undefined;
 }
 
 const firstLine = (e: unknown) => ((e as Error).message ?? String(e)).split('\n')[0].replace(/ERROR_MESSAGE: .*\] : \d+ : \w+ : /, '');
@@ -229,11 +256,13 @@ const firstLine = (e: unknown) => ((e as Error).message ?? String(e)).split('\n'
 /** A runner's process: requests answered in order. */
 class RunnerProcess implements RunnerHandle {
   private readonly child: ChildProcess;
+  readonly dtype: Dtype;
   private waiting: ((m: FromRunner) => void) | undefined;
   constructor(
     readonly kind: RunnerKind,
     private readonly setupMessage: RunnerSetup,
   ) {
+    this.dtype = setupMessage.dtype;
     this.child = fork(path.join(__dirname, 'bigModelRunner.js'), [], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       execArgv: ['--max-old-space-size=8192'],
@@ -283,6 +312,27 @@ export async function benchCell(
 ): Promise<CellRun> {
   const handles = () => (['bare', 'engine', 'tjs'] as const).map((kind) => new RunnerProcess(kind, { kind, runtime, dtype, dir, prompt, decode }));
   return runCell(runtime, dtype, handles, rounds, decode, log, sets);
+}
+
+/**
+ * The precision variants side by side on native: the bare loop and the engine in fp32, int8 and q4,
+ * six processes taking turns round by round in `sets` sets (runCell), so that a variant's speed-up
+ * over fp32 is a ratio of runs seconds apart (variantRatio), not of cells measured minutes apart
+ * under other loads. The bare loop's ratios are what the runtime itself gives on this machine.
+ */
+export async function benchVariantCell(
+  dir: string,
+  prompt: RunnerSetup['prompt'],
+  rounds: number,
+  decode: number,
+  log: (s: string) => void,
+  sets: number,
+): Promise<CellRun> {
+  const handles = () =>
+    BIG_DTYPES.flatMap((dtype) =>
+      (['bare', 'engine'] as const).map((kind) => new RunnerProcess(kind, { kind, runtime: 'native', dtype, dir, prompt, decode })),
+    );
+  return runCell('native', 'fp32', handles, rounds, decode, log, sets);
 }
 
 /** Tokens of context before the hovered token. */
