@@ -306,6 +306,11 @@ export async function benchBigModelBrowser(
   log: (s: string) => void,
   sets = 1,
 ): Promise<CellRun[]> {
+  // The engine's worker and its runtime come from the extension's build: without it every page
+  // would fail its load one by one (404s) and the cells would be measured with nothing to compare.
+  const built = [path.join('dist', 'webview', 'engineWorker.js'), path.join('dist', 'ort', 'ort-wasm-simd-threaded.wasm')];
+  const missing = built.filter((f) => !fs.existsSync(path.join(ROOT, f)));
+  if (missing.length) throw new Error(`${missing.join(' and ')} missing: run \`npm run build\` first`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-big-'));
   const name = path.basename(dir);
   const server = serve(tmp, dir, name);
