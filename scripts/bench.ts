@@ -249,6 +249,9 @@ const intervalText = (s: Spread) =>
       : `; ${s.sets.count} sets, too few for a 95 % CI`
     : '';
 
+/** A spread with the confidence interval its verdict is taken from, or a dash where nothing was measured. */
+const withInterval = (s: Spread | undefined) => (s && s.rounds ? `${spreadText(s)}${intervalText(s)}` : '—');
+
 /** The cells of the large-model table this run measures: BENCH_BIG_CELLS="native wasm:q4 browser:fp32" (a runtime alone: all its variants), else all. */
 function bigCellsAsked(): { runtime: BenchRuntime; dtype: Dtype }[] {
   const all = BIG_RUNTIMES.flatMap((runtime) => BIG_DTYPES.map((dtype) => ({ runtime, dtype })));
@@ -413,7 +416,6 @@ async function variantSection(say: Say, targets: Target[]): Promise<boolean> {
   say();
   say('| runner | variant ÷ fp32 | prefill | decode | decode, CPU time |');
   say('|---|---|---:|---:|---:|');
-  const withInterval = (s: Spread | undefined) => (s && s.rounds ? `${spreadText(s)}${intervalText(s)}` : '—');
   for (const kind of ['bare', 'engine'] as const) {
     for (const dtype of BIG_DTYPES.filter((d) => d !== 'fp32')) {
       say(
@@ -423,13 +425,14 @@ async function variantSection(say: Say, targets: Target[]): Promise<boolean> {
   }
   const engineDecode = BIG_DTYPES.filter((d) => d !== 'fp32').map((dtype) => ({ dtype, s: variantRatio(run, 'engine', dtype, 'decode') }));
   const verdicts = engineDecode.map(({ s }) => judgeSpread(s, VARIANT_FLOOR));
+  const meets = verdicts.includes('meets') ? true : verdicts.every((v) => v === 'misses') ? false : undefined;
   targets.push({
     target: `native: q4 or int8 decode ≥ ${VARIANT_FLOOR}× fp32 decode (engine, the variants side by side)`,
     measured: failed.length
       ? `not measured: ${failed.map((r) => `${r.runner} ${r.dtype}: ${r.error}`).join('; ')}`
-      : engineDecode.map(({ dtype, s }) => `${dtype} ${s && s.rounds ? `${spreadText(s)}${intervalText(s)}` : '—'}`).join('; '),
-    meets: verdicts.includes('meets') ? true : verdicts.every((v) => v === 'misses') ? false : undefined,
-    ...(!verdicts.includes('meets') && !verdicts.every((v) => v === 'misses') ? { unsettled: true } : {}),
+      : engineDecode.map(({ dtype, s }) => `${dtype} ${withInterval(s)}`).join('; '),
+    meets,
+    ...(meets === undefined ? { unsettled: true } : {}),
   });
   return failed.length === 0;
 }

@@ -66,7 +66,7 @@ export interface CellResult {
   prefillCpu: number;
   decodeCpu: number;
   /** For a reference: engine ÷ this runner (the engine of its variant), round by round (wall time, then CPU time). */
-  ratios?: Record<'prefill' | 'decode' | 'prefillCpu' | 'decodeCpu', Spread>;
+  ratios?: Record<RateKey, Spread>;
   /** Its tokens per second in each timed round, in order (NaN where it failed), for ratios between runners other than the engine's (variantRatio). */
   perRound?: Record<RateKey, number[]>;
   /** Why the runner could not run (then the figures are NaN). */

@@ -216,6 +216,10 @@ async function bundles(tmp: string): Promise<void> {
   });
 }
 
+/** The engine's Web Worker and its runtime, from the extension's build (`npm run build`). */
+const BUILT_WORKER = path.join(ROOT, 'dist', 'webview', 'engineWorker.js');
+const BUILT_WASM = path.join(ROOT, 'dist', 'ort', 'ort-wasm-simd-threaded.wasm');
+
 function serve(tmp: string, dir: string, name: string): http.Server {
   const nested = path.join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
   const tjsOrt = fs.existsSync(nested) ? nested : path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
@@ -226,9 +230,9 @@ function serve(tmp: string, dir: string, name: string): http.Server {
       url === '/tjs.js' || url === '/ort-wasm.js'
         ? path.join(tmp, url.slice(1))
         : url === '/worker.js'
-          ? path.join(ROOT, 'dist', 'webview', 'engineWorker.js')
+          ? BUILT_WORKER
           : url === '/ort.wasm'
-            ? path.join(ROOT, 'dist', 'ort', 'ort-wasm-simd-threaded.wasm')
+            ? BUILT_WASM
             : url.startsWith('/tjs-ort/')
               ? path.join(tjsOrt, url.slice('/tjs-ort/'.length))
               : url.startsWith('/model/')
@@ -308,8 +312,7 @@ export async function benchBigModelBrowser(
 ): Promise<CellRun[]> {
   // The engine's worker and its runtime come from the extension's build: without it every page
   // would fail its load one by one (404s) and the cells would be measured with nothing to compare.
-  const built = [path.join('dist', 'webview', 'engineWorker.js'), path.join('dist', 'ort', 'ort-wasm-simd-threaded.wasm')];
-  const missing = built.filter((f) => !fs.existsSync(path.join(ROOT, f)));
+  const missing = [BUILT_WORKER, BUILT_WASM].filter((f) => !fs.existsSync(f)).map((f) => path.relative(ROOT, f));
   if (missing.length) throw new Error(`${missing.join(' and ')} missing: run \`npm run build\` first`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lmp-bench-big-'));
   const name = path.basename(dir);
