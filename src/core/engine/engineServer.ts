@@ -5,7 +5,7 @@ import { generate, type PromptTokens } from '../generation';
 import { IncrementalDecoder } from '../incrementalDecode';
 import type { LanguageModel } from '../model';
 import { NgramTokenizer } from '../ngram/ngramLanguageModel';
-import { packVocabulary } from '../ngram/packedVocabulary';
+import { packVocabulary, packedBuffers } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
 import { TokenStream } from './tokenStream';
 import { displayTokenText } from '../tokenBytes';
@@ -40,7 +40,8 @@ export class EngineServer {
         return cancelled.has(req.id);
       },
     };
-    const reply = <K extends EngineOp>(op: K, result: OpResult<K>) => this.post({ id: req.id, ok: true, op, result } as EngineResponse, []);
+    const reply = <K extends EngineOp>(op: K, result: OpResult<K>, transfer: ArrayBuffer[] = []) =>
+      this.post({ id: req.id, ok: true, op, result } as EngineResponse, transfer);
     try {
       // A request cancelled while it waited its turn (the inside panel's, for a token the user has left) is not run.
       if (req.op !== 'load' && req.op !== 'dispose') throwIfCancelled(signal);
@@ -48,7 +49,9 @@ export class EngineServer {
         case 'load': {
           await this.release();
           this.model = await this.load(req.spec);
-          reply('load', { model: describe(this.model.model) });
+          const model = describe(this.model.model);
+          // An n-gram vocabulary's arrays move to the host, not copied: millions of words cost it no time.
+          reply('load', { model }, model.vocabulary ? packedBuffers(model.vocabulary) : []);
           break;
         }
         case 'nextLogProbs': {

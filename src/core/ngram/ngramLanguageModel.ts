@@ -8,12 +8,12 @@ import { BOS, EOS, PretokenizerKind, detokenize, pretokenize } from '../tokenize
 import { editorCut, whitespaceCut } from '../tokenizers/textCuts';
 import { backoffTrace, type NgramTrace } from './backoffTrace';
 import { NgramModel } from './ngramModel';
-import type { Vocabulary } from './vocabulary';
+import type { WordIds } from './vocabulary';
 
 export class NgramTokenizer implements Tokenizer {
   constructor(
     readonly kind: PretokenizerKind,
-    readonly vocab: Vocabulary,
+    readonly vocab: WordIds,
   ) {}
 
   get vocabSize(): number {

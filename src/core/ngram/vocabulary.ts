@@ -4,7 +4,17 @@ import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
 /** The most words a vocabulary holds: a JavaScript Map takes at most 2^24 entries. */
 export const MAX_VOCABULARY = 16_000_000;
 
-export class Vocabulary {
+/** A vocabulary as a tokenizer reads it: the id of a word, the word of an id. */
+export interface WordIds {
+  readonly size: number;
+  id(word: string): number | undefined;
+  word(id: number): string;
+  readonly unkId: number | undefined;
+  readonly bosId: number | undefined;
+  readonly eosId: number | undefined;
+}
+
+export class Vocabulary implements WordIds {
   private readonly ids = new Map<string, number>();
   private readonly words: string[] = [];
 

@@ -202,9 +202,9 @@ export const ngramBackend: ModelBackend = {
   open: (model, options) => loadNgramFile(model.location, model.name, { maxBytes: options.maxBytes }),
   facts: (model) => ngramFacts(model.location),
   prefersHost: (model) => prefersHost(model.location),
-  async hostTokenizer(model, _options, loaded) {
+  hostTokenizer(model, _options, loaded) {
     if (!loaded?.vocabulary) throw new LmError(`${model.name}: the worker that loaded the n-gram model sent no vocabulary`);
-    return unpackTokenizer(loaded.vocabulary, nextTurn);
+    return unpackTokenizer(loaded.vocabulary);
   },
   webviewFiles: (model) => ({ files: { file: { path: model.location, name: path.basename(model.location), maxBytes: MAX_MODEL_BYTES } } }),
 };
