@@ -6,13 +6,23 @@
 import * as assert from 'assert';
 import { NgramTokenizer } from '../../src/core/ngram/ngramLanguageModel';
 import { MessageChannel } from 'worker_threads';
-import { PackedWordIds, packVocabulary, packedBuffers, unpackTokenizer, type PackedVocabulary } from '../../src/core/ngram/packedVocabulary';
+import { PackedWordIds, hashOfString, packVocabulary, packedBuffers, unpackTokenizer, type PackedVocabulary } from '../../src/core/ngram/packedVocabulary';
 import { Vocabulary } from '../../src/core/ngram/vocabulary';
 
 /** The specials, then words of many scripts and lengths, some a prefix of others. */
 function manyWords(count: number): string[] {
   const words = ['<unk>', '<s>', '</s>', '\n', 'é', 'café', 'cafés', '☕', '👩‍🔬', 'naïve', 'a\0b', '\ud800', 'x'.repeat(10_000)];
   for (let i = 0; words.length < count; i++) words.push(i % 3 === 0 ? `w${i.toString(36)}` : i % 3 === 1 ? `ü${i}ß` : `${i.toString(36)}~${i % 7}`);
+  return words;
+}
+
+/** `count` words whose hashes under `seed` share their low bits: one slot of a table of `slots` (the table `count` words get). */
+function collidingWords(seed: number, count: number, slots: number): string[] {
+  const words: string[] = [];
+  for (let i = 0; words.length < count; i++) {
+    const word = `c${i.toString(36)}`;
+    if ((hashOfString(word, seed) & (slots - 1)) === 0) words.push(word);
+  }
   return words;
 }
 
@@ -56,6 +66,42 @@ describe('A packed n-gram vocabulary', function () {
     assert.throws(() => new PackedWordIds({ ...packed, count: 101 }), /101 words do not fit/);
     assert.throws(() => new PackedWordIds({ ...packed, slots: new Int32Array(128) }), /table has 128 slots for 100 words/);
     assert.throws(() => new PackedWordIds({ ...packed, slots: new Int32Array(300) }), /table has 300 slots/);
+  });
+
+  it('words built to share one slot under a seed are packed under another, and lookups stay short (hostile32)', () => {
+    const seed = 12345;
+    const words = collidingWords(seed, 1_000, 2_048);
+    const original = new NgramTokenizer('whitespace', Vocabulary.fromWords(words));
+    const seeds = [seed, seed, 777];
+    const packed = packVocabulary(original, () => seeds.shift()!);
+    assert.strictEqual(packed.seed, 777, 'the crafted seed was given up for the third');
+    assert.ok(packed.longestProbe < 64, `longest probe ${packed.longestProbe}`);
+    const host = unpackTokenizer(packed).vocab;
+    assert.deepStrictEqual(
+      words.map((w) => host.id(w)),
+      words.map((_, i) => i),
+    );
+    assert.strictEqual(host.id('not-a-word'), undefined);
+  });
+
+  it('a vocabulary that collides under every seed tried is refused, saying why', () => {
+    const seed = 99;
+    const original = new NgramTokenizer('whitespace', Vocabulary.fromWords(collidingWords(seed, 300, 1_024)));
+    let tried = 0;
+    assert.throws(
+      () =>
+        packVocabulary(original, () => {
+          tried++;
+          return seed;
+        }),
+      /the vocabulary's 300 words collide in the hash table under 4 random seeds .*built to collide/,
+    );
+    assert.strictEqual(tried, 4);
+  });
+
+  it('refuses a longest probe past its bound', () => {
+    const packed = packVocabulary(new NgramTokenizer('whitespace', Vocabulary.fromWords(manyWords(100))));
+    assert.throws(() => new PackedWordIds({ ...packed, longestProbe: 10_000 }), /longest probe \(10000\) is outside 0 to 256/);
   });
 
   it('moves to another thread in its buffers, and looks words up there', async () => {

@@ -21,6 +21,10 @@ export interface PackedVocabulary {
   starts: Uint32Array;
   /** Open addressing with linear probing: a word's id at its hash's slot or the first free one after it; -1 where free. */
   slots: Int32Array;
+  /** The hash's seed (hashOfString). */
+  seed: number;
+  /** The most slots any word lies past its hash's: a lookup looks no further. */
+  longestProbe: number;
 }
 
 /** The buffers a reply moves to the host instead of copying. */
@@ -28,21 +32,49 @@ export function packedBuffers(packed: PackedVocabulary): ArrayBuffer[] {
   return [packed.units.buffer, packed.starts.buffer, packed.slots.buffer] as ArrayBuffer[];
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/** 32-bit FNV-1a over UTF-16 code units; the same for a word as a string and as packed units. */
-function hashOfString(word: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
-  return h >>> 0;
+/**
+ * A seeded 32-bit hash of UTF-16 code units (a multiply-xor step per unit and MurmurHash3's
+ * finaliser), the same for a word as a string and as packed units. Seeded per load: with a fixed
+ * hash a model file can be written whose words all share one slot, so that every lookup on the
+ * host walks all of them (hostile32: 65,539 such words made tokenizing 33,000 characters take
+ * 313 ms instead of 2).
+ */
+export function hashOfString(word: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < word.length; i++) h = mixUnit(h, word.charCodeAt(i));
+  return finish(h, word.length);
 }
 
-function hashOfUnits(units: Uint16Array, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ units[i], FNV_PRIME);
-  return h >>> 0;
+function hashOfUnits(units: Uint16Array, start: number, end: number, seed: number): number {
+  let h = seed;
+  for (let i = start; i < end; i++) h = mixUnit(h, units[i]);
+  return finish(h, end - start);
 }
+
+function mixUnit(h: number, unit: number): number {
+  h = Math.imul(h ^ unit, 0x5bd1e995);
+  return h ^ (h >>> 15);
+}
+
+function finish(h: number, length: number): number {
+  h ^= length;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A random seed per load: crafted collisions for one seed are not collisions for another. */
+export function randomSeed(): number {
+  return (Math.random() * 2 ** 32) >>> 0;
+}
+
+/**
+ * The most slots a word may lie past its hash's: far above what a vocabulary meets by chance (its
+ * longest run is a few dozen at a million words), far below what a host can afford to walk per word.
+ */
+const MAX_PROBES = 256;
+/** Seeds tried before the vocabulary is refused as built to collide. */
+const SEEDS_TRIED = 4;
 
 /** The most code units `starts` can point into. */
 const MAX_UNITS = 0xffffffff;
@@ -54,7 +86,8 @@ function slotCount(count: number): number {
   return n;
 }
 
-export function packVocabulary(tokenizer: NgramTokenizer): PackedVocabulary {
+/** `nextSeed` gives the hash's seed, again when a seed gives too long a run of slots (tests choose it). */
+export function packVocabulary(tokenizer: NgramTokenizer, nextSeed: () => number = randomSeed): PackedVocabulary {
   const { vocab } = tokenizer;
   const count = vocab.size;
   const starts = new Uint32Array(count + 1);
@@ -70,14 +103,34 @@ export function packVocabulary(tokenizer: NgramTokenizer): PackedVocabulary {
     const word = vocab.word(i);
     for (let j = 0; j < word.length; j++) units[starts[i] + j] = word.charCodeAt(j);
   }
+  for (let attempt = 0; attempt < SEEDS_TRIED; attempt++) {
+    const seed = nextSeed();
+    const table = slotTable(units, starts, seed);
+    if (table) return { kind: tokenizer.kind, count, units, starts, seed, ...table };
+  }
+  throw new Error(
+    `the vocabulary's ${count} words collide in the hash table under ${SEEDS_TRIED} random seeds (more than ${MAX_PROBES} words share a run of slots), as in a file built to collide`,
+  );
+}
+
+/** The open-addressing table of the words under `seed`, or undefined when a word lies more than MAX_PROBES slots past its own. */
+function slotTable(units: Uint16Array, starts: Uint32Array, seed: number): { slots: Int32Array; longestProbe: number } | undefined {
+  const count = starts.length - 1;
   const slots = new Int32Array(slotCount(count)).fill(-1);
   const mask = slots.length - 1;
+  let longestProbe = 0;
   for (let i = 0; i < count; i++) {
-    let slot = hashOfUnits(units, starts[i], starts[i + 1]) & mask;
-    while (slots[slot] >= 0) slot = (slot + 1) & mask;
+    let slot = hashOfUnits(units, starts[i], starts[i + 1], seed) & mask;
+    let probe = 0;
+    while (slots[slot] >= 0) {
+      slot = (slot + 1) & mask;
+      // Given up at once: a crafted file would otherwise cost the worker time in the square of its words.
+      if (++probe > MAX_PROBES) return undefined;
+    }
     slots[slot] = i;
+    longestProbe = Math.max(longestProbe, probe);
   }
-  return { kind: tokenizer.kind, count, units, starts, slots };
+  return { slots, longestProbe };
 }
 
 /** Code units turned into a string this many at a time: one argument each. */
@@ -99,6 +152,9 @@ export class PackedWordIds implements WordIds {
     if (slots.length < 2 * count || (slots.length & (slots.length - 1)) !== 0) {
       throw new Error(`the packed vocabulary's table has ${slots.length} slots for ${count} words`);
     }
+    if (!(Number.isInteger(packed.longestProbe) && packed.longestProbe >= 0 && packed.longestProbe <= MAX_PROBES)) {
+      throw new Error(`the packed vocabulary's longest probe (${packed.longestProbe}) is outside 0 to ${MAX_PROBES}`);
+    }
     this.mask = slots.length - 1;
     this.unkId = this.id(UNK);
     this.bosId = this.id(BOS);
@@ -111,9 +167,8 @@ export class PackedWordIds implements WordIds {
 
   id(word: string): number | undefined {
     const { units, starts, slots } = this.packed;
-    let slot = hashOfString(word) & this.mask;
-    // At most one round of the table, should a broken one have no free slot.
-    for (let probes = 0; probes < slots.length; probes++, slot = (slot + 1) & this.mask) {
+    let slot = hashOfString(word, this.packed.seed) & this.mask;
+    for (let probe = 0; probe <= this.packed.longestProbe; probe++, slot = (slot + 1) & this.mask) {
       const id = slots[slot];
       if (id < 0) return undefined;
       const start = starts[id];
