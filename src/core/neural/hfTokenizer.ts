@@ -33,7 +33,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
     if (!tokenizerJson || typeof tokenizerJson !== 'object' || !('model' in tokenizerJson)) {
       throw new ModelFormatError('not a Hugging Face tokenizer (no "model" section)', fileName);
     }
-    this.json = tokenizerJson;
+    this.idsOutside = idsOutside(tokenizerJson as Record<string, unknown>);
     for (const { where, pattern } of tokenizerPatterns(tokenizerJson)) {
       const nested = nestedRepetition(pattern);
       if (nested) {
@@ -48,15 +48,20 @@ export class HuggingFaceTokenizer implements Tokenizer {
     if (layout) {
       this.impl = new SentencePieceBpe(tokenizerJson as Record<string, unknown>, layout, fileName);
     } else {
+      // The library keeps the object it is given: a copy of the model section, whose vocabulary and
+      // merges are dropped once it has built its own tables from them (releaseBuildInputs).
+      const given = (tokenizerJson as { model: unknown }).model;
+      const model = isRecord(given) ? { ...given } : given;
       let hf: HfTokenizer;
       try {
-        hf = new HfTokenizer(tokenizerJson as object, (tokenizerConfig ?? {}) as object);
+        hf = new HfTokenizer({ ...tokenizerJson, model }, (tokenizerConfig ?? {}) as object);
       } catch (e) {
         // The library's own TypeErrors ("x.split is not a function") say nothing to a user.
         const why = e instanceof TypeError ? 'a field of its "model" section (vocab, merges) or added_tokens has the wrong type' : (e as Error).message;
         throw new ModelFormatError(`cannot build the tokenizer: ${why}`, fileName);
       }
       this.impl = new LibraryTokenizer(hf, tokenizerJson as Record<string, unknown>);
+      if (isRecord(model)) releaseBuildInputs(hf, model);
     }
     this.vocabSize = this.impl.vocabSize;
     this.unkId = this.impl.unkId;
@@ -64,7 +69,8 @@ export class HuggingFaceTokenizer implements Tokenizer {
     this.cutPoint = this.impl.cutPoint;
   }
 
-  private readonly json: unknown;
+  /** What checkAgainstGraph needs of the token ids, read once: the file's vocabulary is not kept. */
+  private readonly idsOutside: IdsOutside;
 
   /**
    * Checks the tokenizer against the graph it feeds: every id (vocabulary and added tokens) is a
@@ -72,20 +78,13 @@ export class HuggingFaceTokenizer implements Tokenizer {
    * lacks some characters would silently drop text).
    */
   checkAgainstGraph(graphVocabSize: number): void {
-    const j = this.json as { model?: { vocab?: unknown }; added_tokens?: { id?: unknown; content?: unknown }[] };
-    const vocab = j.model?.vocab;
-    // A Unigram vocabulary is a list (ids are positions); BPE and WordPiece map tokens to ids.
-    // (Not spread into a push: 150,000 arguments overflow the stack, as Qwen's vocabulary did.)
-    const entries: [unknown, unknown][] = vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.entries(vocab) : [];
-    if (Array.isArray(vocab) && vocab.length > graphVocabSize) entries.push([vocab[graphVocabSize], graphVocabSize]);
-    for (const t of Array.isArray(j.added_tokens) ? j.added_tokens : []) entries.push([t.content, t.id]);
-    for (const [token, id] of entries) {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= graphVocabSize) {
-        throw new ModelFormatError(
-          `token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, outside the graph's vocabulary (0 to ${graphVocabSize - 1})`,
-          this.fileName,
-        );
-      }
+    const { invalid, highest } = this.idsOutside;
+    const outside = invalid ?? (highest && highest[1] >= graphVocabSize ? highest : undefined);
+    if (outside) {
+      throw new ModelFormatError(
+        `token ${JSON.stringify(outside[0])} has id ${JSON.stringify(outside[1])}, outside the graph's vocabulary (0 to ${graphVocabSize - 1})`,
+        this.fileName,
+      );
     }
     let probe = 'A'; // not a leading space: some decoders drop one
     for (let c = 0x20; c < 0x7f; c++) probe += String.fromCharCode(c);
@@ -130,6 +129,50 @@ export class HuggingFaceTokenizer implements Tokenizer {
     if (shown === text || !text.endsWith(shown)) return { text, bytes };
     return { text: shown, bytes: bytes.subarray(new TextEncoder().encode(text.slice(0, text.length - shown.length)).length) };
   }
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** A token whose id is no id of any graph (not an integer ≥ 0), and the token with the highest id. */
+interface IdsOutside {
+  invalid?: [unknown, unknown];
+  highest?: [unknown, number];
+}
+
+function idsOutside(json: Record<string, unknown>): IdsOutside {
+  const vocab = (json.model as { vocab?: unknown } | undefined)?.vocab;
+  const found: IdsOutside = {};
+  const see = (token: unknown, id: unknown) => {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) found.invalid ??= [token, id];
+    else if (!found.highest || id > found.highest[1]) found.highest = [token, id];
+  };
+  // A Unigram vocabulary is a list (ids are positions); BPE and WordPiece map tokens to ids.
+  if (Array.isArray(vocab)) {
+    if (vocab.length > 0) see(vocab[vocab.length - 1], vocab.length - 1);
+  } else if (vocab && typeof vocab === 'object') {
+    for (const token in vocab) see(token, (vocab as Record<string, unknown>)[token]);
+  }
+  const added = Array.isArray(json.added_tokens) ? (json.added_tokens as { id?: unknown; content?: unknown }[]) : [];
+  for (const t of added) see(t?.content, t?.id);
+  return found;
+}
+
+/**
+ * The library keeps the parsed vocabulary and merge list after building its own tables from them
+ * (BPE: tokens_to_ids, bpe_ranks): for a 49,152-token vocabulary about 250,000 small objects
+ * (each merge an array of two strings) that every garbage collection of the thread marks again,
+ * and a decode step's caches prompt one every few steps. `model` is the copy of the file's model
+ * section the library was given; the merges list is dropped only where the ranks built from it
+ * are there (a library version that reads it later would keep it).
+ */
+function releaseBuildInputs(hf: HfTokenizer, model: Record<string, unknown>): void {
+  const built = (hf as unknown as { model?: { merges?: unknown; bpe_ranks?: unknown } }).model;
+  if (!built || !(built.bpe_ranks instanceof Map) || !Array.isArray(built.merges) || built.bpe_ranks.size < built.merges.length) return;
+  built.merges = [];
+  delete model.merges;
+  delete model.vocab;
 }
 
 /**
