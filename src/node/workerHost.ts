@@ -70,6 +70,8 @@ export async function startEngineWorker(
     device: options.device ?? 'auto',
     dtype: options.dtype,
     threads: options.threads,
+    // A tokenizer that is not read from the files is made from what the load describes.
+    ...(backend.hostTokenizerFromFiles ? {} : { hostVocabulary: true }),
   };
   const engine = runsInNodeProcess(backend)
     ? new SupervisedEngine((events) => spawnEngineProcess(events, worker.process), spec, undefined, `the ${backend.id.toUpperCase()} engine process`)

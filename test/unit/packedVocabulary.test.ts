@@ -8,6 +8,11 @@ import { NgramTokenizer } from '../../src/core/ngram/ngramLanguageModel';
 import { MessageChannel } from 'worker_threads';
 import { PackedWordIds, hashOfString, packVocabulary, packedBuffers, unpackTokenizer, type PackedVocabulary } from '../../src/core/ngram/packedVocabulary';
 import { Vocabulary } from '../../src/core/ngram/vocabulary';
+import { EngineServer } from '../../src/core/engine/engineServer';
+import { EngineConnection } from '../../src/core/engine/engineClient';
+import type { EngineResponse } from '../../src/core/engine/protocol';
+import { loadModel } from '../../src/node/modelLoader';
+import { TEST_LOAD_SPEC } from './helpers';
 
 /** The specials, then words of many scripts and lengths, some a prefix of others. */
 function manyWords(count: number): string[] {
@@ -115,5 +120,23 @@ describe('A packed n-gram vocabulary', function () {
     // Moved, not copied: the sender's arrays are detached.
     assert.strictEqual(packed.units.length, 0);
     assert.deepStrictEqual([host.id('café'), host.word(8), host.id('w1'), host.size], [5, '👩‍🔬', original.vocab.id('w1'), 50_000]);
+  });
+
+  it("is in an engine's load reply only when the load asks for it: a page, which never reads it, is not sent one", async () => {
+    const server = new EngineServer(
+      async () => ({ model: await loadModel('ngram-classics') }),
+      (r) => setImmediate(() => conn.receive(r as EngineResponse)),
+    );
+    const conn = new EngineConnection((req) => void server.handle(req));
+    const plain = await conn.request({ op: 'load', spec: TEST_LOAD_SPEC });
+    assert.strictEqual(plain.model.vocabulary, undefined);
+    const asked = await conn.request({ op: 'load', spec: { ...TEST_LOAD_SPEC, hostVocabulary: true } });
+    assert.ok(asked.model.vocabulary, 'the reply carries the vocabulary');
+    const host = unpackTokenizer(asked.model.vocabulary);
+    const model = await loadModel('ngram-classics');
+    assert.strictEqual(host.vocab.size, model.vocabSize);
+    const text = 'It was the best of times, it was the worst of times; a naïve zyzzogeton.\n';
+    assert.deepStrictEqual(host.encode(text, true), model.tokenizer.encode(text, true));
+    await conn.request({ op: 'dispose' });
   });
 });

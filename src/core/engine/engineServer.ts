@@ -49,7 +49,7 @@ export class EngineServer {
         case 'load': {
           await this.release();
           this.model = await this.load(req.spec);
-          const model = describe(this.model.model);
+          const model = describe(this.model.model, req.spec.hostVocabulary === true);
           // An n-gram vocabulary's arrays move to the host, not copied: millions of words cost it no time.
           reply('load', { model }, model.vocabulary ? packedBuffers(model.vocabulary) : []);
           break;
@@ -222,7 +222,8 @@ function copy(a: Float64Array): Float64Array {
   return a.slice();
 }
 
-export function describe(m: LanguageModel): ModelDescription {
+/** What the host keeps of `m`; `withVocabulary`: with an n-gram model's vocabulary, packed. */
+export function describe(m: LanguageModel, withVocabulary = false): ModelDescription {
   return {
     ...m.info,
     vocabSize: m.vocabSize,
@@ -234,6 +235,6 @@ export function describe(m: LanguageModel): ModelDescription {
     ...(m.spanScores ? { spanScores: true } : {}),
     ...(m.warmContext ? { warmContext: true } : {}),
     ...(m.forgetContext ? { forgetContext: true } : {}),
-    ...(m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
+    ...(withVocabulary && m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }

@@ -29,7 +29,7 @@ export interface ModelDescription extends ModelInfo {
   warmContext?: boolean;
   /** Whether the model keeps a cache it can free (LanguageModel.forgetContext), which generation frees before each completion. */
   forgetContext?: boolean;
-  /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker). */
+  /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker); when the load asked for it (LoadSpec.hostVocabulary). */
   vocabulary?: PackedVocabulary;
 }
 
@@ -68,6 +68,12 @@ export interface LoadSpec {
   /** The runtime a browser worker needs for it, whose binaries the page adds (`wasmBinaries`). */
   runtime?: 'onnxruntime-web';
   wasmBinaries?: WasmBinaries;
+  /**
+   * The host makes its tokenizer from the loaded model's vocabulary (an n-gram model's: the
+   * description then carries it packed). Only a Node host does; for a page that never reads it,
+   * packing millions of words would cost its worker seconds.
+   */
+  hostVocabulary?: boolean;
 }
 
 /** The tokens a `generate` streams before its result, in order. */

@@ -169,10 +169,17 @@ function idsOutside(json: Record<string, unknown>): IdsOutside {
  */
 function releaseBuildInputs(hf: HfTokenizer, model: Record<string, unknown>): void {
   const built = (hf as unknown as { model?: { merges?: unknown; bpe_ranks?: unknown } }).model;
-  if (!built || !(built.bpe_ranks instanceof Map) || !Array.isArray(built.merges) || built.bpe_ranks.size < built.merges.length) return;
+  const ranks = built?.bpe_ranks;
+  if (!built || !(ranks instanceof Map) || !Array.isArray(built.merges) || ranks.size < built.merges.length) return;
   built.merges = [];
   delete model.merges;
   delete model.vocab;
+  // The ranks' keys (JSON.stringify of each pair) are concatenations in V8, three objects each;
+  // the same keys read back from JSON are one each, and look up the same.
+  const keys = [...ranks.keys()];
+  if (!keys.every((k) => typeof k === 'string')) return;
+  const flat = JSON.parse(JSON.stringify(keys)) as string[];
+  built.bpe_ranks = new Map(flat.map((k, i) => [k, ranks.get(keys[i])]));
 }
 
 /**
