@@ -164,8 +164,8 @@ function idsOutside(json: Record<string, unknown>): IdsOutside {
  * (BPE: tokens_to_ids, bpe_ranks): for a 49,152-token vocabulary about 250,000 small objects
  * (each merge an array of two strings) that every garbage collection of the thread marks again,
  * and a decode step's caches prompt one every few steps. `model` is the copy of the file's model
- * section the library was given; the merges list is dropped only where the ranks built from it
- * are there (a library version that reads it later would keep it).
+ * section the library was given. Version 0.2 reads neither after its BPE constructor; a version
+ * that did would fail tokenizerMemory.test.ts, which encodes as the library does with all of it.
  */
 function releaseBuildInputs(hf: HfTokenizer, model: Record<string, unknown>): void {
   const built = (hf as unknown as { model?: { merges?: unknown; bpe_ranks?: unknown } }).model;
@@ -179,7 +179,8 @@ function releaseBuildInputs(hf: HfTokenizer, model: Record<string, unknown>): vo
   const keys = [...ranks.keys()];
   if (!keys.every((k) => typeof k === 'string')) return;
   const flat = JSON.parse(JSON.stringify(keys)) as string[];
-  built.bpe_ranks = new Map(flat.map((k, i) => [k, ranks.get(keys[i])]));
+  const values = [...ranks.values()];
+  built.bpe_ranks = new Map(flat.map((k, i) => [k, values[i]]));
 }
 
 /**
