@@ -7,7 +7,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ModelFormatError } from '../errors';
 import type { ContinuedToken, Token, Tokenizer } from '../model';
 import { LibraryTokenizer } from './libraryTokenizer';
-import { SentencePieceBpe, sentencePieceLayout } from './sentencePieceBpe';
+import { SentencePieceBpe, isObject, sentencePieceLayout } from './sentencePieceBpe';
 import { nestedRepetition, tokenizerPatterns } from './tokenizerRegex';
 
 export class HuggingFaceTokenizer implements Tokenizer {
@@ -51,7 +51,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
       // The library keeps the object it is given: a copy of the model section, whose vocabulary and
       // merges are dropped once it has built its own tables from them (releaseBuildInputs).
       const given = (tokenizerJson as { model: unknown }).model;
-      const model = isRecord(given) ? { ...given } : given;
+      const model = isObject(given) ? { ...given } : given;
       let hf: HfTokenizer;
       try {
         hf = new HfTokenizer({ ...tokenizerJson, model }, (tokenizerConfig ?? {}) as object);
@@ -61,7 +61,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
         throw new ModelFormatError(`cannot build the tokenizer: ${why}`, fileName);
       }
       this.impl = new LibraryTokenizer(hf, tokenizerJson as Record<string, unknown>);
-      if (isRecord(model)) releaseBuildInputs(hf, model);
+      if (isObject(model)) releaseBuildInputs(hf, model);
     }
     this.vocabSize = this.impl.vocabSize;
     this.unkId = this.impl.unkId;
@@ -129,10 +129,6 @@ export class HuggingFaceTokenizer implements Tokenizer {
     if (shown === text || !text.endsWith(shown)) return { text, bytes };
     return { text: shown, bytes: bytes.subarray(new TextEncoder().encode(text.slice(0, text.length - shown.length)).length) };
   }
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /** A token whose id is no id of any graph (not an integer ≥ 0), and the token with the highest id. */

@@ -41,7 +41,7 @@ interface AddedToken {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (x: unknown): x is Json => !!x && typeof x === 'object' && !Array.isArray(x);
+export const isObject = (x: unknown): x is Json => !!x && typeof x === 'object' && !Array.isArray(x);
 
 /**
  * The layout when `json` is a SentencePiece-style BPE tokenizer this module encodes exactly

@@ -7,6 +7,7 @@
  * 262,144 words, which V8 rehashes in one go; receiving the words as one string copied it, 50 ms
  * for 2,000,000 words.)
  */
+import { randomSeed } from '../random';
 import type { PretokenizerKind } from '../tokenizers/pretokenizers';
 import { BOS, EOS, UNK } from '../tokenizers/pretokenizers';
 import { NgramTokenizer } from './ngramLanguageModel';
@@ -63,11 +64,6 @@ function finish(h: number, length: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A random seed per load: crafted collisions for one seed are not collisions for another. */
-export function randomSeed(): number {
-  return (Math.random() * 2 ** 32) >>> 0;
-}
-
 /**
  * The most slots a word may lie past its hash's: far above what a vocabulary meets by chance (its
  * longest run is a few dozen at a million words), far below what a host can afford to walk per word.
@@ -86,7 +82,10 @@ function slotCount(count: number): number {
   return n;
 }
 
-/** `nextSeed` gives the hash's seed, again when a seed gives too long a run of slots (tests choose it). */
+/**
+ * `nextSeed` gives the hash's seed, again when a seed gives too long a run of slots (tests choose
+ * it): random per load, so that crafted collisions for one seed are not collisions for another.
+ */
 export function packVocabulary(tokenizer: NgramTokenizer, nextSeed: () => number = randomSeed): PackedVocabulary {
   const { vocab } = tokenizer;
   const count = vocab.size;
