@@ -20,6 +20,11 @@ export interface ChunkOptions {
   onChunk?: (start: number, scores: SequenceScores) => void;
   /** The document's tokens before `ids[0]` (documentPlacement), whose windows are counted from its start. */
   tokensBefore?: number;
+  /**
+   * After each chunk the thread rests this fraction of the chunk's time: for a model that computes
+   * on the caller's thread, so that the rest of the extension host gets a share (0: none).
+   */
+  restRatio?: number;
 }
 
 /**
@@ -58,7 +63,7 @@ async function inChunks<R extends Float64Array | SequenceScores>(
   ids: readonly number[],
   from: number,
   to: number,
-  options: { targetMs?: number; signal?: CancelSignal; tokensBefore?: number },
+  options: { targetMs?: number; signal?: CancelSignal; tokensBefore?: number; restRatio?: number },
   ask: (part: readonly number[], at: number) => Promise<R>,
   onChunk: ((start: number, scores: R) => void) | undefined,
 ): Promise<void> {
@@ -91,6 +96,6 @@ async function inChunks<R extends Float64Array | SequenceScores>(
     onChunk?.(start, s);
     size = nextPieceSize(size, ms, target);
     start = end;
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    await new Promise<void>((resolve) => setTimeout(resolve, ms * (options.restRatio ?? 0)));
   }
 }

@@ -12,7 +12,7 @@ import type { ScoredSequence } from '../editor/hoverFacts';
 import { BUCKET_COLOURS, BUCKET_COUNT, bucketLabels, bucketOf, legendRows } from '../editor/heatmapBuckets';
 import { offsetAfterEdits, planRescore, rangesBefore, rangesToScore, ScopeHistory, scoredEnd } from '../editor/rescorePlan';
 import { documentReader, looksBinary, placedScopeTokens } from './textWindow';
-import type { ModelService } from './modelService';
+import { computesOnHostThread, type ModelService } from './modelService';
 import { contextChars, heatmapSettings } from './settings';
 import { escapeMarkdown } from '../editor/markdownText';
 import type { ServerModel } from '../core/remote/serverModel';
@@ -20,6 +20,7 @@ import { heatmapServerOptions, scoreInServerChunks } from '../editor/serverScori
 import type { ScoreTotals } from '../core/scoring';
 import { heatmapStoppedMessage, scorableTokens, totalsOfScored } from '../editor/heatmapTotals';
 import { scoredUpTo } from '../editor/heatmapFrontier';
+import { needsRepaint, spanToPaint, tokensOverlapping, type Span } from '../editor/paintWindow';
 
 export interface HeatmapEntry {
   text: string;
@@ -50,6 +51,8 @@ interface DocState {
   /** Why its tokens are not given the whole document's windows (placedScopeTokens), for its hovers. */
   note: string | undefined;
   tokens: Token[];
+  /** The document's version the tokens' offsets are of: colours are painted only at that version (an edit moves them with the text until it is scored again). */
+  version: number;
   logProbs: Float64Array;
   /** Rank 0: not scored (yet). */
   ranks: Int32Array;
@@ -66,6 +69,8 @@ interface DocState {
   continueAsked?: boolean;
   /** The document became binary by an edit (a paste of NULs): scoring waits, the colours stay, said once. */
   binarySaid?: boolean;
+  /** The most tokens one paint of one editor has coloured since the last run started (for the log). */
+  mostPainted: number;
 }
 
 /** A scoring run; `byEdit` when an edit stopped it (what it scored is kept). */
@@ -86,12 +91,21 @@ const RESCORE_DELAY_MS = 400;
 
 /** Not in the palette: the legend's command while a heat-map is stopped. */
 const CONTINUE_COMMAND = 'lmPlayground.heatmap.continueStopped';
+/**
+ * A model on the extension host's thread scores a heat-map in chunks of about 40 ms with a third of
+ * that in rest after each: scoring a novel without rest held the thread 93 % of the time, and Quick
+ * Open, which runs its file search on this thread, took 8-27 s to list a file (0.2-0.4 s with the
+ * rest, the heat-map at two thirds to three quarters of its speed).
+ */
+const HOST_THREAD_REST = 1 / 3;
 /** Scoring at least this many tokens shows a cancellable notification (less: the status bar). */
 const NOTIFY_TOKENS = 2000;
 
 export class TokenHeatmap implements vscode.Disposable {
   private readonly states = new Map<string, DocState>();
   private readonly types: vscode.TextEditorDecorationType[];
+  /** The characters each editor was last painted over. */
+  private readonly painted = new WeakMap<vscode.TextEditor, Span>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly onOff = new vscode.EventEmitter<void>();
   /** Fires when the heat-map is turned on or off for a document. */
@@ -120,6 +134,7 @@ export class TokenHeatmap implements vscode.Disposable {
         this.rescoreForModel();
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateLegend()),
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.scrolled(e.textEditor)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('lmPlayground.heatmap')) return;
         this.paintAll();
@@ -331,6 +346,8 @@ export class TokenHeatmap implements vscode.Disposable {
       scopeEnd,
       ...(sel.isEmpty ? {} : { scopeHistory: new ScopeHistory({ start: scopeStart, end: scopeEnd }, document.getText()) }),
       ...scoped,
+      version: document.version,
+      mostPainted: 0,
       logProbs: new Float64Array(tokens.length),
       ranks: new Int32Array(tokens.length),
       contexts: new Int32Array(tokens.length),
@@ -341,7 +358,7 @@ export class TokenHeatmap implements vscode.Disposable {
     if (state.note) this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: ${state.note}`);
     const started = Date.now();
     if (await this.score(document, state, [[tokens.length - this.scorable(state), tokens.length]], 'LM: token probabilities')) {
-      this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms`);
+      this.log.info(`heat-map of ${tokens.length} tokens with ${model.info.name} in ${Date.now() - started} ms, ${paintedNote(state)}`);
     }
   }
 
@@ -451,7 +468,7 @@ export class TokenHeatmap implements vscode.Disposable {
     }
     stopForEdit(s);
     const title = this.rescoreTitle(s, model);
-    Object.assign(s, { model, ...before, tokens, logProbs, ranks, contexts, job: undefined });
+    Object.assign(s, { model, ...before, tokens, version: document.version, logProbs, ranks, contexts, job: undefined });
     this.updateLegend();
     this.paint(document); // the kept colours, at their new places
     let ranges = rangesToScore(tokens.length, (i) => ranks[i] > 0, scoring, s.context.length > 0 ? 0 : 1);
@@ -465,7 +482,7 @@ export class TokenHeatmap implements vscode.Disposable {
       this.log.info(`heat-map of ${vscode.workspace.asRelativePath(document.uri)}: scored again up to where it was stopped; the rest waits for Continue`);
     else if (done)
       this.log.info(
-        `heat-map of ${vscode.workspace.asRelativePath(document.uri)}: ${tokensIn(ranges)} of its ${tokens.length} tokens scored again, characters ${s.scopeStart}-${s.scopeEnd}`,
+        `heat-map of ${vscode.workspace.asRelativePath(document.uri)}: ${tokensIn(ranges)} of its ${tokens.length} tokens scored again, characters ${s.scopeStart}-${s.scopeEnd}, ${paintedNote(s)}`,
       );
   }
 
@@ -492,6 +509,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const ids = [...s.context, ...s.tokens].map((t) => t.id);
     const job: Job = { cancelled: false };
     s.job = job;
+    s.mostPainted = 0;
     this.progressed.fire(document);
     let userCancelled = false;
     const run = async (progress?: vscode.Progress<{ message?: string; increment?: number }>, token?: vscode.CancellationToken) => {
@@ -506,6 +524,7 @@ export class TokenHeatmap implements vscode.Disposable {
         await scoreInChunks(model, ids, from + c, to + c, {
           signal,
           tokensBefore: s.tokensBefore,
+          restRatio: computesOnHostThread(model) ? HOST_THREAD_REST : 0,
           onChunk: (start, r) => {
             // A chunk that comes back after an edit belongs to the old tokens: drop it.
             if (job.cancelled) return;
@@ -596,6 +615,8 @@ export class TokenHeatmap implements vscode.Disposable {
       tokensBefore: 0,
       note: undefined,
       tokens: [],
+      version: document.version,
+      mostPainted: 0,
       logProbs: new Float64Array(0),
       ranks: new Int32Array(0),
       contexts: new Int32Array(0),
@@ -624,6 +645,8 @@ export class TokenHeatmap implements vscode.Disposable {
   private async scoreOnServerRun(document: vscode.TextDocument, s: DocState, server: ServerModel, title: string, resume: boolean): Promise<boolean> {
     const job: Job = { cancelled: false };
     s.job = job;
+    s.version = document.version;
+    s.mostPainted = 0;
     const uri = document.uri.toString();
     const read = documentReader(document);
     const W = s.model.info.contextLength;
@@ -753,22 +776,42 @@ export class TokenHeatmap implements vscode.Disposable {
 
   private paint(document: vscode.TextDocument): void {
     const s = this.states.get(document.uri.toString());
-    if (!s) return;
+    // Edited since its tokens were made: the colours move with the text until the rescoring paints.
+    if (!s || document.version !== s.version) return;
     const settings = heatmapSettings();
+    for (const e of vscode.window.visibleTextEditors) if (e.document === document) this.paintEditor(e, s, settings);
+  }
+
+  /** Colours the tokens on the editor's lines in sight and its margin (editor/paintWindow.ts), and no others. */
+  private paintEditor(e: vscode.TextEditor, s: DocState, settings: ReturnType<typeof heatmapSettings>): void {
+    const document = e.document;
+    const span = spanToPaint(inSight(e), lengthOf(document));
+    const [first, end] = tokensOverlapping(s.tokens, span.start, span.end);
     const ranges: vscode.Range[][] = Array.from({ length: BUCKET_COUNT }, () => []);
-    s.tokens.forEach((t, i) => {
+    let coloured = 0;
+    for (let i = first; i < end; i++) {
+      const t = s.tokens[i];
       // A negative rank: above the server's top k, so only a colour by probability is known.
-      if (s.ranks[i] === 0 || (s.ranks[i] < 0 && settings.mode === 'rank') || t.length === 0 || /^\s+$/.test(t.text)) return;
+      if (s.ranks[i] === 0 || (s.ranks[i] < 0 && settings.mode === 'rank') || t.length === 0 || /^\s+$/.test(t.text)) continue;
       // Colour the token without its leading space, as GLTR does.
       const lead = t.text.length - t.text.trimStart().length;
       ranges[bucketOf(s.ranks[i], s.logProbs[i], settings)].push(
         new vscode.Range(document.positionAt(t.start + lead), document.positionAt(t.start + t.length)),
       );
-    });
-    for (const e of vscode.window.visibleTextEditors) {
-      if (e.document !== document) continue;
-      this.types.forEach((type, b) => e.setDecorations(type, ranges[b]));
+      coloured++;
     }
+    s.mostPainted = Math.max(s.mostPainted, coloured);
+    this.painted.set(e, span);
+    this.types.forEach((type, b) => e.setDecorations(type, ranges[b]));
+  }
+
+  /** After a scroll: the lines that came into sight get their colours before they are reached. */
+  private scrolled(e: vscode.TextEditor): void {
+    const s = this.states.get(e.document.uri.toString());
+    if (!s || e.document.version !== s.version) return;
+    const painted = this.painted.get(e);
+    if (painted && !needsRepaint(inSight(e), painted, lengthOf(e.document))) return;
+    this.paintEditor(e, s, heatmapSettings());
   }
 
   dispose(): void {
@@ -779,4 +822,22 @@ export class TokenHeatmap implements vscode.Disposable {
     this.progressed.dispose();
     for (const d of this.subscriptions) d.dispose();
   }
+}
+
+/** The document's length in characters, without joining its text (a scroll of a novel would copy 2 MB). */
+function lengthOf(d: vscode.TextDocument): number {
+  return d.offsetAt(d.lineAt(d.lineCount - 1).range.end);
+}
+
+/** The characters of the editor's lines in sight, from the first's start to the last's end; undefined before its first layout. */
+function inSight(e: vscode.TextEditor): Span | undefined {
+  const ranges = e.visibleRanges;
+  if (ranges.length === 0) return undefined;
+  const d = e.document;
+  return { start: d.offsetAt(new vscode.Position(ranges[0].start.line, 0)), end: d.offsetAt(d.lineAt(ranges[ranges.length - 1].end.line).range.end) };
+}
+
+/** How many tokens one paint coloured at most: those in sight and a margin, however long the document. */
+function paintedNote(s: DocState): string {
+  return `at most ${s.mostPainted.toLocaleString('en-US')} tokens coloured at once`;
 }

@@ -538,6 +538,11 @@ function describeHold(hold: EventLoopHold): string {
   return `the host's event loop waited at most ${hold.delayMs.toFixed(0)} ms meanwhile${run}`;
 }
 
+/** Whether a loaded model computes on the extension host's thread (a small n-gram model), not behind a worker, process or page. */
+export function computesOnHostThread(model: LanguageModel): boolean {
+  return !(model instanceof WorkerLanguageModel);
+}
+
 /** Where a loaded model computes, for the log: a webview page's worker (its supervisor is the page's relay), an engine process, a worker thread, or this thread. */
 function where(model: LanguageModel, spec: string, modelsDir: string): string {
   if (!(model instanceof WorkerLanguageModel)) return "on the extension host's thread";

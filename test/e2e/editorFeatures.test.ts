@@ -372,6 +372,11 @@ describe('In-editor features (code-server)', function () {
       await wb.screenshot('heatmap-continued');
       await continued.waitFor({ state: 'detached', timeout: 540_000 });
       assert.strictEqual(await wb.notification(/cancelled/).count(), 0);
+      // Each paint coloured the tokens in sight and a margin, not all of the novel's.
+      const [, most] = await session.server.waitForLogLine(
+        /heat-map of long\.txt: [\d,]+ of its [\d,]+ tokens scored again, .* at most ([\d,]+) tokens coloured at once/,
+      );
+      assert.ok(Number(most.replace(/,/g, '')) < total / 4, `at most ${most} of ${total} tokens coloured at once`);
       // Scored to the end: the last lines have colours and numbers.
       await wb.page.keyboard.press('Control+End');
       const lastWord = [...fs.readFileSync(path.join(workspace, novel), 'utf8').matchAll(/[A-Za-z]{4,}/g)].pop()![0];
@@ -408,7 +413,24 @@ describe('In-editor features (code-server)', function () {
           .catch(() => false);
         if (!answered) await wb.page.mouse.move(5, 5);
       }
+      // Quick Open lists a file meanwhile: its file search runs on the extension host's thread, which
+      // the scoring shares (CI: not listed in 90 s when each paint sent every scored token's colour;
+      // 8-27 s with the scoring holding the thread 93 % of the time).
+      const input = wb.page.locator('.quick-input-widget input');
+      await wb.page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible' });
+      await input.fill('long.txt');
+      const listed = await wb.page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'long.txt' })
+        .first()
+        .waitFor({ timeout: 20_000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      await input.press('Escape');
       const progress = await running.innerText().catch(() => '(no progress notification)');
+      assert.ok(listed, `Quick Open listed long.txt within 20 s while the heat-map ran: ${progress}`);
       assert.ok(answered, `the hover on the typed word answered while the heat-map ran: ${progress}`);
       assert.ok(await running.isVisible(), `the heat-map was still running when the hover answered: ${progress}`);
       await wb.screenshot('heatmap-responsive');

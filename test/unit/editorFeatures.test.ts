@@ -321,6 +321,35 @@ describe('token probabilities (heat-map)', function () {
     await assert.rejects(scoreInChunks(model, ids, 1, ids.length, { signal, onChunk: () => (signal.cancelled = true) }), CancelledError);
   });
 
+  it('with a rest ratio, leaves the thread idle between chunks for that share of each chunk, with the same scores', async () => {
+    const model = await loadModel('ngram-classics');
+    const ids = model.tokenizer.encode(TEXT.repeat(60), true).map((t) => t.id);
+    const whole = await model.sequenceScores(ids, 1);
+    // Each chunk's time as the loop sees it: from its request to its scores, then the gap to the next request.
+    const spans: { asked: number; answered: number }[] = [];
+    const timed: LanguageModel = Object.create(model, {
+      sequenceScores: {
+        value: async (part: readonly number[], from: number) => {
+          const asked = performance.now();
+          const r = await model.sequenceScores(part, from);
+          spans.push({ asked, answered: performance.now() });
+          return r;
+        },
+      },
+    });
+    const ranks = new Int32Array(ids.length);
+    await scoreInChunks(timed, ids, 1, ids.length, { targetMs: 20, restRatio: 0.5, onChunk: (start, s) => ranks.set(s.ranks, start) });
+    assert.deepStrictEqual(Array.from(ranks.subarray(1)), Array.from(whole.ranks));
+    assert.ok(spans.length > 3, `${spans.length} chunks`);
+    for (let i = 1; i < spans.length; i++) {
+      const busy = spans[i - 1].answered - spans[i - 1].asked;
+      const rest = spans[i].asked - spans[i - 1].answered;
+      // The loop times a chunk with Date.now and timers round to the millisecond: 2 ms of slack.
+      assert.ok(rest >= busy * 0.5 - 2, `chunk ${i}: ${rest.toFixed(1)} ms of rest after ${busy.toFixed(1)} ms of scoring`);
+    }
+    model.dispose?.();
+  });
+
   it("scores a long text in a neural model's windows counted from its start, whatever the chunks: the numbers of the status bar's scoring and of the hover", async () => {
     const model = await loadHuggingFaceFolder(path.join(REPO, 'models', 'gpt-classics'), 'gpt-classics');
     try {
