@@ -382,6 +382,10 @@ describe('In-editor features (code-server)', function () {
       const lastWord = [...fs.readFileSync(path.join(workspace, novel), 'utf8').matchAll(/[A-Za-z]{4,}/g)].pop()![0];
       await wb.hoverWord(lastWord);
       await wb.page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'heat-map:' }).first().waitFor();
+      // Coloured once scrolled to: the paint before the jump covered the lines around the top only,
+      // 400,000 characters away, and the editor draws no colours of lines out of sight.
+      await decorated().first().waitFor();
+      await wb.screenshot('heatmap-end-after-jump');
       await wb.page.mouse.move(5, 5);
       await wb.runCommand('LM: Clear Token Probabilities');
       await wb.runCommand('File: Revert File');
