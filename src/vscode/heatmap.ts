@@ -20,7 +20,7 @@ import { heatmapServerOptions, scoreInServerChunks } from '../editor/serverScori
 import type { ScoreTotals } from '../core/scoring';
 import { heatmapStoppedMessage, scorableTokens, totalsOfScored } from '../editor/heatmapTotals';
 import { scoredUpTo } from '../editor/heatmapFrontier';
-import { needsRepaint, spanToPaint, tokensOverlapping, type Span } from '../editor/paintWindow';
+import { clipSight, needsRepaint, spanToPaint, tokensOverlapping, type Span } from '../editor/paintWindow';
 
 export interface HeatmapEntry {
   text: string;
@@ -135,6 +135,8 @@ export class TokenHeatmap implements vscode.Disposable {
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateLegend()),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.scrolled(e.textEditor)),
+      // Along a line longer than a margin, what is painted follows the cursor (clipSight).
+      vscode.window.onDidChangeTextEditorSelection((e) => this.scrolled(e.textEditor)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('lmPlayground.heatmap')) return;
         this.paintAll();
@@ -829,12 +831,15 @@ function lengthOf(d: vscode.TextDocument): number {
   return d.offsetAt(d.lineAt(d.lineCount - 1).range.end);
 }
 
-/** The characters of the editor's lines in sight, from the first's start to the last's end; undefined before its first layout. */
+/** The characters of the editor's lines in sight, from the first's start to the last's end (along a long line, the part around the cursor); undefined before its first layout. */
 function inSight(e: vscode.TextEditor): Span | undefined {
   const ranges = e.visibleRanges;
   if (ranges.length === 0) return undefined;
   const d = e.document;
-  return { start: d.offsetAt(new vscode.Position(ranges[0].start.line, 0)), end: d.offsetAt(d.lineAt(ranges[ranges.length - 1].end.line).range.end) };
+  return clipSight(
+    { start: d.offsetAt(new vscode.Position(ranges[0].start.line, 0)), end: d.offsetAt(d.lineAt(ranges[ranges.length - 1].end.line).range.end) },
+    d.offsetAt(e.selection.active),
+  );
 }
 
 /** How many tokens one paint coloured at most: those in sight and a margin, however long the document. */

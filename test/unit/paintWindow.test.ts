@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Token } from '../../src/core/model';
-import { MARGIN_CHARS, needsRepaint, spanToPaint, tokensOverlapping, type Span } from '../../src/editor/paintWindow';
+import { clipSight, MARGIN_CHARS, needsRepaint, spanToPaint, tokensOverlapping, type Span } from '../../src/editor/paintWindow';
 import { loadModel } from '../../src/node/modelLoader';
 import { CORPUS } from './helpers';
 
@@ -113,11 +113,28 @@ describe('heat-map paint window: the tokens in sight and a margin, not the whole
     assert.strictEqual(needsRepaint({ start: 0, end: 400 }, { start: 0, end: 400 }, 400), false);
   });
 
-  it('a screen larger than the margin (a small font, a tall window) widens the margin to a screen', function () {
-    const sight = { start: 100_000, end: 160_000 };
-    const span = spanToPaint(sight, 1_000_000);
-    assert.deepStrictEqual(span, { start: 40_000, end: 220_000 });
-    assert.strictEqual(needsRepaint({ start: 110_000, end: 170_000 }, span, 1_000_000), false);
-    assert.strictEqual(needsRepaint({ start: 160_000, end: 220_000 }, span, 1_000_000), true);
+  it('a screen of more characters than the margin (a small font, a tall window) is painted whole around the cursor', function () {
+    const sight = { start: 100_000, end: 130_000 };
+    const span = spanToPaint(clipSight(sight, 115_000), 1_000_000);
+    assert.ok(span.start <= sight.start && span.end >= sight.end, JSON.stringify(span));
+    assert.strictEqual(needsRepaint(clipSight(sight, 115_000), span, 1_000_000), false);
+  });
+
+  it('a document that is one long line paints the part around the cursor, and follows the cursor along it (drive48 H1)', function () {
+    // The novel without its line breaks: one line, in sight whole whatever part of it the editor shows.
+    const line = { start: 0, end: text.length };
+    const at = 600_000;
+    const span = spanToPaint(clipSight(line, at), text.length);
+    assert.ok(span.start <= at - MARGIN_CHARS && span.end >= at + MARGIN_CHARS, JSON.stringify(span));
+    const [first, end] = tokensOverlapping(tokens, span.start, span.end);
+    assert.ok(end - first < 20_000, `${end - first} tokens a paint, of ${tokens.length}`);
+    // The cursor moved a little: no paint; far along the line: a paint there.
+    assert.strictEqual(needsRepaint(clipSight(line, at + 1000), span, text.length), false);
+    assert.strictEqual(needsRepaint(clipSight(line, at + 3 * MARGIN_CHARS), span, text.length), true);
+    // The cursor out of sight: the part at the start of what is in sight; near the line's end: up to it.
+    assert.deepStrictEqual(clipSight({ start: 1000, end: 900_000 }, 950_000), { start: 1000, end: 1000 + MARGIN_CHARS });
+    assert.deepStrictEqual(clipSight(line, text.length), { start: text.length - MARGIN_CHARS, end: text.length });
+    // A screen of ordinary lines is not clipped.
+    assert.deepStrictEqual(clipSight({ start: 5000, end: 9000 }, undefined), { start: 5000, end: 9000 });
   });
 });
