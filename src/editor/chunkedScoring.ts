@@ -63,7 +63,7 @@ async function inChunks<R extends Float64Array | SequenceScores>(
   ids: readonly number[],
   from: number,
   to: number,
-  options: { targetMs?: number; signal?: CancelSignal; tokensBefore?: number; restRatio?: number },
+  options: Omit<ChunkOptions, 'onChunk'>,
   ask: (part: readonly number[], at: number) => Promise<R>,
   onChunk: ((start: number, scores: R) => void) | undefined,
 ): Promise<void> {

@@ -94,7 +94,7 @@ const CONTINUE_COMMAND = 'lmPlayground.heatmap.continueStopped';
 /**
  * A model on the extension host's thread scores a heat-map in chunks of about 40 ms with a third of
  * that in rest after each: scoring a novel without rest held the thread 93 % of the time, and Quick
- * Open, which runs its file search on this thread, took 8-27 s to list a file (0.2-0.4 s with the
+ * Open, which runs its file search on this thread, took 8-27 s to list a file (0.2-1.1 s with the
  * rest, the heat-map at two thirds to three quarters of its speed).
  */
 const HOST_THREAD_REST = 1 / 3;
