@@ -156,6 +156,17 @@ export interface PromptTokens {
   generated?: number;
 }
 
+/**
+ * Whether a generation with these options reads its text while it runs (stop sequences, the
+ * blank-line rule, a healed word, no leading line break, the echoed prompt's texts), so that its
+ * loop needs the tokenizer at every step, not only to spell the tokens afterwards.
+ */
+export function readsTextWhileGenerating(o: GenerationOptions): boolean {
+  return (
+    (o.stopSequences?.length ?? 0) > 0 || o.stopAtBlankLine === true || o.noLeadingLineBreak === true || o.healPartialWord === true || o.echoPrompt === true
+  );
+}
+
 export async function generate(
   model: LanguageModel,
   input: string | PromptTokens,
@@ -172,7 +183,35 @@ export async function generate(
       );
     return model.server.generate(prompt, options, hooks);
   }
-  if (model.generateInEngine && typeof input === 'string') return model.generateInEngine(input, options, hooks);
+  const inEngine = typeof input === 'string' ? model.generateInEngine?.(input, options, hooks) : undefined;
+  if (inEngine) return inEngine;
+  return generateHere(model, input, options, hooks, true);
+}
+
+/**
+ * generate()'s loop without the tokenizer, for a worker whose host holds it: the same token ids,
+ * log-probs, ranks and alternatives' ids, every text empty and no bytes, for the host to fill in
+ * (spellCompletion). Only for generations that do not read their text while they run.
+ */
+export async function generateUnspelled(
+  model: LanguageModel,
+  input: PromptTokens,
+  options: GenerationOptions,
+  hooks: GenerationHooks = {},
+): Promise<Completion[]> {
+  validateGenerationOptions(options);
+  if (readsTextWhileGenerating(options) || input.generated) throw new LmError('this generation reads its text while it runs: it needs the tokenizer');
+  return generateHere(model, input, options, hooks, false);
+}
+
+async function generateHere(
+  model: LanguageModel,
+  input: string | PromptTokens,
+  options: GenerationOptions,
+  hooks: GenerationHooks,
+  spell: boolean,
+): Promise<Completion[]> {
+  const prompt = typeof input === 'string' ? input : input.text;
   const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, options.promptAtStart ?? true) : input.tokens;
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
@@ -250,11 +289,11 @@ export async function generate(
       const logProbs = row ? (await model.nextLogProbsInto!(context, row, hooks.signal), row) : await model.nextLogProbs(context, hooks.signal);
       const id = sampleToken(applyLogitsProcessors(processors, logProbs, { generated: tokens }), options, random);
       // As it continues the tokens before it, so that the tokens spell the completion's text.
-      const shown = model.tokenizer.continuation(generated, id, precededByText);
+      const shown = spell ? model.tokenizer.continuation(generated, id, precededByText) : { text: '' };
       const token: GeneratedToken = { id, text: shown.text, logProb: logProbs[id] };
       if (shown.bytes) token.bytes = Array.from(shown.bytes);
       if (topKPerToken > 0) {
-        const described = describePosition(model, logProbs, id, topKPerToken);
+        const described = describePosition(model, logProbs, id, topKPerToken, spell);
         token.rank = described.rank;
         token.alternatives = described.alternatives;
       }
@@ -289,7 +328,7 @@ export async function generate(
       }
       hooks.onToken?.(index, token);
     }
-    if (finishReason !== 'stop') text = decode(generated);
+    if (finishReason !== 'stop' && spell) text = decode(generated);
     const logProb = tokens.reduce((s, t) => s + t.logProb, 0);
     completions.push({
       text: options.echoPrompt ? prompt + text : text,

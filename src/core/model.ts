@@ -77,6 +77,12 @@ export interface ModelInfo {
 export interface LanguageModel {
   readonly info: ModelInfo;
   readonly tokenizer: Tokenizer;
+  /**
+   * The tokenizer is made when first read (a model in a worker whose host holds the same one):
+   * reading it costs a load of its file and keeps it in memory, so generation there leaves the
+   * text to the host (generateUnspelled).
+   */
+  readonly tokenizerOnDemand?: boolean;
   readonly vocabSize: number;
   /** Begin-of-sequence token, when the model has one. */
   readonly bosId: number | undefined;
@@ -147,9 +153,10 @@ export interface LanguageModel {
   /**
    * Runs a whole generation where the model runs (an engine worker thread), with the loop of
    * generate() there: the same completions and tokens, streamed to `hooks.onToken`, without a
-   * round trip between threads at every step. generate() hands it text prompts.
+   * round trip between threads at every step. generate() hands it text prompts; undefined: this
+   * one is left to generate()'s own loop, each step a request.
    */
-  generateInEngine?(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]>;
+  generateInEngine?(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]> | undefined;
   dispose?(): void;
 }
 

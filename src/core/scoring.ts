@@ -7,7 +7,7 @@ import { nextPieceSize } from './pieceSize';
 import { LmError, throwIfCancelled, type CancelSignal } from './errors';
 import { entropyNats, rankOf, topIndices } from './distribution';
 import { LN2 } from './logMath';
-import type { LanguageModel, SequenceScores, Token } from './model';
+import type { LanguageModel, SequenceScores, Token, Tokenizer } from './model';
 import { nextWindowStart } from './slidingWindow';
 import { displayTokenText, splitsCharacter } from './tokenBytes';
 import { characterCount } from './tokenizers/lineBreaks';
@@ -251,22 +251,29 @@ export async function sequenceScoresFromDistributions(
 }
 
 /** Rank, entropy and alternatives of `token` under a predictive distribution. */
+/** `spell` false: the alternatives' texts are left empty, for a host to fill in (spellAlternative). */
 export function describePosition(
   model: LanguageModel,
   logProbs: Float64Array,
   token: number,
   topK: number,
+  spell = true,
 ): { rank: number; entropy: number; alternatives: Alternative[] } {
   return {
     rank: rankOf(logProbs, token),
     entropy: entropyNats(logProbs),
-    alternatives: topIndices(logProbs, topK).map((id) => {
-      const a: Alternative = { id, text: displayTokenText(model.tokenizer, id), logProb: logProbs[id] };
-      const bytes = model.tokenizer.tokenBytes ? Array.from(model.tokenizer.tokenBytes(id)) : undefined;
-      if (bytes && splitsCharacter(bytes)) a.bytes = bytes;
-      return a;
-    }),
+    alternatives: topIndices(logProbs, topK).map((id) =>
+      spell ? spellAlternative(model.tokenizer, { id, text: '', logProb: logProbs[id] }) : { id, text: '', logProb: logProbs[id] },
+    ),
   };
+}
+
+/** Gives an alternative its text as a hover shows it, and its bytes when it holds part of a character. */
+export function spellAlternative(tokenizer: Tokenizer, a: Alternative): Alternative {
+  a.text = displayTokenText(tokenizer, a.id);
+  const bytes = tokenizer.tokenBytes ? Array.from(tokenizer.tokenBytes(a.id)) : undefined;
+  if (bytes && splitsCharacter(bytes)) a.bytes = bytes;
+  return a;
 }
 
 export function summarize(scored: readonly TokenScore[], chars: number): ScoreSummary {

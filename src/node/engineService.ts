@@ -14,7 +14,11 @@ async function open(spec: LoadSpec) {
   if (!('path' in spec.source)) throw new LmError('a Node engine opens models from the disk: the load gave file bytes instead of a path');
   // A Node engine has no WebGPU: that device means a webview's worker, and here the best runtime there is.
   const device = spec.device === 'webgpu' ? 'auto' : spec.device;
-  return backendById(spec.backend).open({ location: spec.source.path, name: spec.name }, { device, threads: spec.threads, dtype: spec.dtype });
+  // Every host of an engine holds the model's tokenizer (WorkerLanguageModel).
+  return backendById(spec.backend).open(
+    { location: spec.source.path, name: spec.name },
+    { device, threads: spec.threads, dtype: spec.dtype, tokenizerOnHost: true },
+  );
 }
 
 /**

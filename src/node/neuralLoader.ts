@@ -96,6 +96,11 @@ export function readFolderFiles(dir: string): { config: unknown; tokenizer: unkn
   return { config, tokenizer, tokenizerConfig, generationConfig };
 }
 
+/** Reads the folder's tokenizer.json when called; the closure holds the folder's path alone. */
+function tokenizerFileReader(dir: string): () => unknown {
+  return () => readJson(dir, TOKENIZER_FILE, true, MAX_TOKENIZER_JSON_BYTES);
+}
+
 /** The precision variants a folder has. */
 export function folderVariants(dir: string): GraphVariant[] {
   return graphVariants((rel) => fs.existsSync(path.join(dir, rel)));
@@ -198,6 +203,8 @@ export interface NeuralLoadOptions {
   /** Intra-op threads (native); WASM in Node runs single-threaded, which measured faster here. */
   threads?: number;
   device?: NodeDevice;
+  /** The host holds the same tokenizer (an engine worker's model): the model reads tokenizer.json again only when one is asked for (CausalLmOptions.tokenizerOnDemand). */
+  tokenizerOnHost?: boolean;
 }
 
 /** A regular file no larger than the cap for a graph. */
@@ -267,6 +274,7 @@ export async function loadHuggingFaceFolder(dir: string, name: string, options: 
       executionProviders: runtime.executionProviders,
       threads: runtime.device === 'native' ? options.threads : undefined,
       logSumExpOnRuntime: runtime.device === 'native',
+      ...(options.tokenizerOnHost ? { tokenizerOnDemand: tokenizerFileReader(dir) } : {}),
     },
   );
 }

@@ -9,7 +9,8 @@
  * most one piece instead of a whole document.
  */
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
-import type { Completion, GenerationHooks, GenerationOptions } from '../generation';
+import { readsTextWhileGenerating, type Completion, type GenerationHooks, type GenerationOptions } from '../generation';
+import { CompletionSpeller, spellCompletion } from '../spellGenerated';
 import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, ModelDescription, OpRequest, OpResult } from './protocol';
 
@@ -105,6 +106,13 @@ export interface EngineHealthSource {
   onHealthChange(listener: (health: EngineHealth) => void): () => void;
 }
 
+/**
+ * The longest text prompt the host tokenizes for a generation in the worker: tens of milliseconds
+ * on this thread (a 49k byte-level vocabulary tokenizes about 430 KB a second). A longer one is
+ * tokenized in the worker, which then makes its tokenizer.
+ */
+export const HOST_TOKENIZED_PROMPT_CHARS = 16_000;
+
 /** Fewest tokens in a background scoring piece (short-context models would otherwise send many tiny requests). */
 export const BACKGROUND_PIECE_MIN_TOKENS = 64;
 
@@ -148,6 +156,7 @@ export class WorkerLanguageModel implements LanguageModel {
       spanScores,
       warmContext,
       forgetContext,
+      tokenizerOnDemand: _t,
       ...info
     } = description;
     this.info = info;
@@ -176,15 +185,15 @@ export class WorkerLanguageModel implements LanguageModel {
       };
     }
     if (generatesInEngine) {
-      this.generateInEngine = async (prompt, options, hooks) => {
-        if (hooks.signal?.cancelled || this.disposed) throw new CancelledError();
-        const onToken = hooks.onToken;
-        const { completions } = await this.channel.request(
-          { op: 'generate', prompt, options },
-          hooks.signal,
-          onToken && ((p) => p.tokens.forEach((t) => onToken(p.completion, t))),
-        );
-        return completions;
+      const spellsHere = description.tokenizerOnDemand === true;
+      this.generateInEngine = (prompt, options, hooks) => {
+        // A worker that makes its tokenizer on demand is given the prompt's tokens and left the
+        // spelling, so that it never holds the tokenizer for a generation: a generation that reads
+        // its text at every step runs its steps from here (each a request with a moved row), and
+        // only a prompt too long to tokenize on this thread without a pause goes there whole.
+        if (!spellsHere || prompt.length > HOST_TOKENIZED_PROMPT_CHARS) return this.generateThere(prompt, options, hooks);
+        if (readsTextWhileGenerating(options)) return undefined;
+        return this.generateUnspelledThere(prompt, options, hooks);
       };
     }
     if (forgetContext) {
@@ -195,11 +204,42 @@ export class WorkerLanguageModel implements LanguageModel {
     }
   }
 
+  /** The whole generation in the worker, the worker's tokenizer spelling it. */
+  private async generateThere(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]> {
+    if (hooks.signal?.cancelled || this.disposed) throw new CancelledError();
+    const onToken = hooks.onToken;
+    const { completions } = await this.channel.request(
+      { op: 'generate', prompt, options },
+      hooks.signal,
+      onToken && ((p) => p.tokens.forEach((t) => onToken(p.completion, t))),
+    );
+    return completions;
+  }
+
+  /** The prompt tokenized here, the token ids generated in the worker, their texts spelled here. */
+  private async generateUnspelledThere(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]> {
+    if (hooks.signal?.cancelled || this.disposed) throw new CancelledError();
+    const promptTokens = this.tokenizer.encode(prompt, options.promptAtStart ?? true);
+    const onToken = hooks.onToken;
+    const spellers = new Map<number, CompletionSpeller>();
+    const { completions } = await this.channel.request(
+      { op: 'generate', prompt, promptTokens, options },
+      hooks.signal,
+      onToken &&
+        ((p) => {
+          let speller = spellers.get(p.completion);
+          if (!speller) spellers.set(p.completion, (speller = new CompletionSpeller(this.tokenizer, prompt.length > 0)));
+          for (const t of p.tokens) onToken(p.completion, speller.next(t));
+        }),
+    );
+    return completions.map((c) => spellCompletion(this.tokenizer, prompt, c));
+  }
+
   /** Present when the worker's model has it. */
   readonly forgetContext?: () => Promise<void>;
 
   /** Present with `generatesInEngine`. */
-  readonly generateInEngine?: (prompt: string, options: GenerationOptions, hooks: GenerationHooks) => Promise<Completion[]>;
+  readonly generateInEngine?: (prompt: string, options: GenerationOptions, hooks: GenerationHooks) => Promise<Completion[]> | undefined;
 
   /** Present when the channel moves buffers (`transfersRows`). */
   readonly nextLogProbsInto?: (context: readonly number[], out: Float64Array, signal?: CancelSignal) => Promise<void>;

@@ -1,7 +1,7 @@
 /** The worker side of the engine protocol: owns one model and answers requests in order. */
 import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
-import { generate, type PromptTokens } from '../generation';
+import { generate, generateUnspelled, type GeneratedToken, type PromptTokens } from '../generation';
 import { IncrementalDecoder } from '../incrementalDecode';
 import type { LanguageModel } from '../model';
 import { NgramTokenizer } from '../ngram/ngramLanguageModel';
@@ -100,8 +100,9 @@ export class EngineServer {
           let completions;
           try {
             const model = this.loaded().model;
-            const input = req.continuation ? continuedPrompt(model, req.prompt, req.continuation) : req.prompt;
-            completions = await generate(model, input, req.options, { signal, onToken: (c, t) => stream.add(c, t) });
+            const hooks = { signal, onToken: (c: number, t: GeneratedToken) => stream.add(c, t) };
+            if (req.promptTokens) completions = await generateUnspelled(model, { text: req.prompt, tokens: req.promptTokens }, req.options, hooks);
+            else completions = await generate(model, req.continuation ? continuedPrompt(model, req.prompt, req.continuation) : req.prompt, req.options, hooks);
           } finally {
             stream.flush(); // before the final response; a cancelled generation still shows what it made
           }
@@ -232,6 +233,7 @@ export function describe(m: LanguageModel, withVocabulary = false): ModelDescrip
     ...(m.eosIds ? { eosIds: [...m.eosIds] } : {}),
     unkId: m.unkId,
     unsampleableIds: [...m.unsampleableIds],
+    ...(m.tokenizerOnDemand ? { tokenizerOnDemand: true } : {}),
     ...(m.spanScores ? { spanScores: true } : {}),
     ...(m.warmContext ? { warmContext: true } : {}),
     ...(m.forgetContext ? { forgetContext: true } : {}),

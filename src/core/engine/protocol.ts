@@ -7,7 +7,7 @@
  * answers, so that both sides are checked per operation.
  */
 import type { Completion, GenerationOptions, GeneratedToken } from '../generation';
-import type { ModelInfo, WarmResult } from '../model';
+import type { ModelInfo, Token, WarmResult } from '../model';
 import type { ModelInside } from '../inside/modelInside';
 import type { NgramTrace } from '../ngram/backoffTrace';
 import type { DtypeRequest } from '../neural/onnxVariants';
@@ -29,6 +29,8 @@ export interface ModelDescription extends ModelInfo {
   warmContext?: boolean;
   /** Whether the model keeps a cache it can free (LanguageModel.forgetContext), which generation frees before each completion. */
   forgetContext?: boolean;
+  /** The model makes its tokenizer only when one is asked for (LanguageModel.tokenizerOnDemand): the host spells its generations. */
+  tokenizerOnDemand?: boolean;
   /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker); when the load asked for it (LoadSpec.hostVocabulary). */
   vocabulary?: PackedVocabulary;
 }
@@ -95,8 +97,13 @@ export interface EngineOps {
   sequenceScores: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array; ranks: Int32Array } };
   /** Generation in the worker, tokens streamed back as partial responses (the playground). */
   generate: {
-    /** `continuation`: token ids that follow the prompt's tokens before generation starts (a branch from a chosen token). */
-    request: { prompt: string; continuation?: number[]; options: GenerationOptions };
+    /**
+     * `continuation`: token ids that follow the prompt's tokens before generation starts (a branch
+     * from a chosen token). `promptTokens`: the prompt as the host tokenized it; the worker then
+     * generates without its tokenizer, every text empty, and the host spells the tokens
+     * (generateUnspelled, spellCompletion).
+     */
+    request: { prompt: string; continuation?: number[]; promptTokens?: Token[]; options: GenerationOptions };
     result: { completions: Completion[] };
   };
   /** The next-token distribution after a prompt: its top tokens and entropy. */

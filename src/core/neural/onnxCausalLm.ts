@@ -93,6 +93,15 @@ export interface CausalLmOptions {
    * (docs/BENCHMARKS.md), so set where the model runs natively.
    */
   logSumExpOnRuntime?: boolean;
+  /**
+   * For a worker whose host holds the same tokenizer (and spells what the worker generates): the
+   * model drops its tokenizer once the load's checks are done, and this reads tokenizer.json again
+   * the first time one is asked for (top tokens, the inside panel, a long prompt's generation).
+   * The tokenizer is most of a model's JavaScript heap (21 of 28 MB for a 49k vocabulary), which
+   * every full collection marks, and decode steps start collections: without it the worker's
+   * threads spend less CPU per token (docs/BENCHMARKS.md).
+   */
+  tokenizerOnDemand?: () => unknown;
 }
 
 /**
@@ -277,8 +286,9 @@ export class OnnxCausalLm implements LanguageModel {
   private released: Promise<void> | undefined;
   /** Computes scored rows' log Σ exp when `logSumExpOnRuntime` asks for it and the runtime can. */
   private rowSums: RuntimeLogSumExp | undefined;
-  /** The document's line breaks are given to the model as the LF it was trained on. */
-  readonly tokenizer: Tokenizer;
+  /** The tokenizer while it is held (tokenizerOnDemand drops it after the load), and how to make it again. */
+  private held: { file: HuggingFaceTokenizer; text: Tokenizer } | undefined;
+  private remakeTokenizer: (() => HuggingFaceTokenizer) | undefined;
   /** The graph's outputs that show its inside (hidden states, attention, the lens's weights). */
   private readonly insideOutputs: InsideOutputs;
   /** The outputs an ordinary step reads: the others (the inside's) are left in the runtime. */
@@ -292,13 +302,13 @@ export class OnnxCausalLm implements LanguageModel {
     private readonly session: InferenceSession,
     private readonly graph: GraphSignature,
     readonly config: CausalLmConfig,
-    /** The tokenizer as the model's files define it, with the text's own line breaks. */
-    readonly fileTokenizer: HuggingFaceTokenizer,
+    /** The tokenizer as the model's files define it. */
+    fileTokenizer: HuggingFaceTokenizer,
     options: CausalLmOptions,
     dtype: Dtype | undefined,
     private readonly epsilon: number,
   ) {
-    this.tokenizer = new LfTokenizer(fileTokenizer);
+    this.held = { file: fileTokenizer, text: new LfTokenizer(fileTokenizer) };
     this.insideOutputs = readInsideOutputs(session.outputNames, graph.layers);
     this.stepOutputs = ['logits', ...graph.presentNames.flatMap((n) => [n.key, n.value])];
     this.pastNames = Array.from({ length: 2 * config.layers }, (_, i) => `past_key_values.${i >> 1}.${i & 1 ? 'value' : 'key'}`);
@@ -388,7 +398,39 @@ export class OnnxCausalLm implements LanguageModel {
       throw e;
     }
     if (options.logSumExpOnRuntime) lm.rowSums = await RuntimeLogSumExp.create(ort, options);
+    if (options.tokenizerOnDemand) {
+      lm.remakeTokenizer = tokenizerMaker(options.tokenizerOnDemand, files.tokenizerConfig, config.bosId, tokenizerName);
+      lm.held = undefined;
+    }
     return lm;
+  }
+
+  /** The document's line breaks are given to the model as the LF it was trained on. */
+  get tokenizer(): Tokenizer {
+    return this.tokenizers().text;
+  }
+
+  /** The tokenizer as the model's files define it (without the LF reading of line breaks). */
+  get fileTokenizer(): HuggingFaceTokenizer {
+    return this.tokenizers().file;
+  }
+
+  private tokenizers(): { file: HuggingFaceTokenizer; text: Tokenizer } {
+    if (!this.held) {
+      const file = this.remakeTokenizer!();
+      this.held = { file, text: new LfTokenizer(file) };
+    }
+    return this.held;
+  }
+
+  /** Whether the tokenizer is in memory (a model loaded with tokenizerOnDemand holds it only once it was asked for). */
+  get holdsTokenizer(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** Whether the tokenizer is made when first read (tokenizerOnDemand): generation here should not read it. */
+  get tokenizerOnDemand(): boolean {
+    return this.remakeTokenizer !== undefined;
   }
 
   /** One forward pass on a single token catches a graph whose shapes do not match config.json. */
@@ -888,6 +930,15 @@ function floatData(t: Tensor): Float32Array {
 }
 
 /** Frees a tensor's device memory where it has any (GPU-located tensors); CPU tensors need nothing. */
+/**
+ * Makes the tokenizer again from a fresh read of its file. A function of its own, so that the
+ * closure holds the small tokenizer_config.json and not the files the load read (the parsed
+ * tokenizer.json among them).
+ */
+function tokenizerMaker(read: () => unknown, tokenizerConfig: unknown, bosId: number | undefined, name: string): () => HuggingFaceTokenizer {
+  return () => new HuggingFaceTokenizer(read(), tokenizerConfig, bosId, name);
+}
+
 function disposeTensor(t: Tensor): void {
   if (t.location === 'gpu-buffer') t.dispose();
 }

@@ -45,6 +45,8 @@ export interface OpenOptions {
   threads?: number;
   /** Cap on a model file's size and on what it decompresses to. */
   maxBytes?: number;
+  /** The model opens in an engine whose host holds its tokenizer: a backend may then keep none until one is asked for. */
+  tokenizerOnHost?: boolean;
   /** A remote model's API key (the extension's SecretStorage, the CLI's LMP_API_KEY); never in settings. */
   apiKey?: string;
 }

@@ -42,7 +42,13 @@ export const onnxBackend: ModelBackend = {
   // A snapshot of the hub's cache is named by its revision, a downloaded folder by an escaped id
   // (`owner__name`): the repository's id says more, and is what Select Model lists.
   nameOf: (location) => hubCacheModelName(location) ?? downloadedRepoOf(location) ?? (path.basename(location) || location),
-  open: (model, options) => loadHuggingFaceFolder(model.location, model.name, { device: options.device, threads: options.threads, dtype: options.dtype }),
+  open: (model, options) =>
+    loadHuggingFaceFolder(model.location, model.name, {
+      device: options.device,
+      threads: options.threads,
+      dtype: options.dtype,
+      tokenizerOnHost: options.tokenizerOnHost,
+    }),
   facts: (model, options) => neuralFacts(model.location, options.dtype),
   hostTokenizer: (model) => hostSide(model.location).tokenizer,
   hostTokenizerFromFiles: true,
