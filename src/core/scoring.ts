@@ -262,9 +262,10 @@ export function describePosition(
   return {
     rank: rankOf(logProbs, token),
     entropy: entropyNats(logProbs),
-    alternatives: topIndices(logProbs, topK).map((id) =>
-      spell ? spellAlternative(model.tokenizer, { id, text: '', logProb: logProbs[id] }) : { id, text: '', logProb: logProbs[id] },
-    ),
+    alternatives: topIndices(logProbs, topK).map((id) => {
+      const a: Alternative = { id, text: '', logProb: logProbs[id] };
+      return spell ? spellAlternative(model.tokenizer, a) : a;
+    }),
   };
 }
 
