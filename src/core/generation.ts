@@ -204,7 +204,23 @@ export async function generateUnspelled(
   return generateHere(model, input, options, hooks, false);
 }
 
+/** generate()'s loop, warm-ups held off (LanguageModel.holdBackground) until it ends. */
 async function generateHere(
+  model: LanguageModel,
+  input: string | PromptTokens,
+  options: GenerationOptions,
+  hooks: GenerationHooks,
+  spell: boolean,
+): Promise<Completion[]> {
+  const release = await model.holdBackground?.();
+  try {
+    return await generateHeld(model, input, options, hooks, spell);
+  } finally {
+    release?.();
+  }
+}
+
+async function generateHeld(
   model: LanguageModel,
   input: string | PromptTokens,
   options: GenerationOptions,

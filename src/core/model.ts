@@ -138,6 +138,12 @@ export interface LanguageModel {
    * or the model is disposed. Changes no number a request gets.
    */
   warmContext?(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult>;
+  /**
+   * Keeps warm-ups from running a pass until the returned function is called: generate() holds them
+   * for the whole generation, whose steps must follow one another on one cache (an int8 graph
+   * gives other numbers after a warm-up has moved it, and a seed another text).
+   */
+  holdBackground?(): Promise<() => void>;
   /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
   ngramTrace?(context: readonly number[], id: number): NgramTrace;
   /**

@@ -10,6 +10,9 @@ export class ModelQueue {
   private started = 0;
   /** The numbers of background work waiting for its turn. */
   private readonly waitingBackground = new Set<number>();
+  /** Holds on background work (hold()), and what waits for the last one to go. */
+  private holds = 0;
+  private readonly unheld: (() => void)[] = [];
 
   /** Calls queued behind the one running, background ones not counted. */
   get waiting(): number {
@@ -25,11 +28,28 @@ export class ModelQueue {
   }
 
   /**
+   * Keeps background work from running a pass until the returned function is called (once; more
+   * calls do nothing): a generation's steps must follow one another on its cache, since a graph that
+   * quantizes its activations per run (int8) gives other numbers when a warm-up's pass has moved the
+   * cache between two steps, and a seed then gives another text.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds === 0) for (const wake of this.unheld.splice(0)) wake();
+    };
+  }
+
+  /**
    * Background work in passes (a warm-up): before each pass it looks whether a call waits, or
    * background work asked for after it (the newest warm-up is what the user did last: the status
    * bar's context after an edit waited 6–7 s behind the hover's warm-up of the same edit, drive9),
    * or whether `stop()` says so; then it goes behind them and takes up again once they are done.
-   * Older background work does not make it give way (two warm-ups would take turns forever).
+   * Older background work does not make it give way (two warm-ups would take turns forever). While
+   * the queue is held (hold()) it runs no pass, and takes up again once the hold is released.
    * `pass()` runs one pass and says whether the work is done. Returns how often it gave way.
    */
   async inPasses(pass: () => Promise<boolean>, stop: () => boolean): Promise<number> {
@@ -41,7 +61,7 @@ export class ModelQueue {
       const done = await this.enqueue(async () => {
         this.waitingBackground.delete(mine);
         for (;;) {
-          if (stop() || this.queued > 0 || newerWaits()) return false;
+          if (stop() || this.queued > 0 || this.holds > 0 || newerWaits()) return false;
           if (await pass()) return true;
           // Calls that arrived during the pass are queued (and counted) before the next one.
           await new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -49,6 +69,7 @@ export class ModelQueue {
       });
       if (done || stop()) return yielded;
       yielded++;
+      if (this.holds > 0) await new Promise<void>((resolve) => this.unheld.push(resolve));
     }
   }
 

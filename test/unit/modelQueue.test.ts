@@ -1,6 +1,7 @@
 /**
  * The model's queue: calls one at a time; background work in passes gives way to waiting calls and
- * to background work asked for after it (the newest warm-up first, drive9), never to older.
+ * to background work asked for after it (the newest warm-up first, drive9), never to older; while
+ * held (a generation's steps, drive49 H1) it runs no pass, even when no call waits.
  */
 import * as assert from 'assert';
 import { ModelQueue } from '../../src/core/modelQueue';
@@ -41,5 +42,42 @@ describe('model queue: warm-ups in passes', () => {
     await work(queue, 'warm', 3, log, () => void (call = queue.run(async () => void log.push('call'))));
     await call;
     assert.deepStrictEqual(log, ['warm', 'call', 'warm', 'warm']);
+  });
+
+  it('while held, a warm-up runs no pass between calls, even with none waiting; it takes up once the hold is released', async () => {
+    const queue = new ModelQueue();
+    const log: string[] = [];
+    const release = queue.hold();
+    await queue.run(async () => void log.push('step 1'));
+    const warm = work(queue, 'warm', 2, log);
+    let warmEnded = false;
+    void warm.then(() => (warmEnded = true));
+    // The queue idle, as between two steps of a generation: the warm-up still waits.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    await queue.run(async () => void log.push('step 2'));
+    assert.deepStrictEqual(log, ['step 1', 'step 2']);
+    assert.strictEqual(warmEnded, false);
+    release();
+    release(); // a second call does nothing
+    assert.strictEqual(await warm, 1, 'it gave way once, to the hold');
+    assert.deepStrictEqual(log, ['step 1', 'step 2', 'warm', 'warm']);
+  });
+
+  it('a hold taken during a pass stops the warm-up after that pass; a warm-up stopped while held ends at the release without a pass', async () => {
+    const queue = new ModelQueue();
+    const log: string[] = [];
+    let release: (() => void) | undefined;
+    const warm = work(queue, 'warm', 3, log, () => (release = queue.hold()));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    assert.deepStrictEqual(log, ['warm']);
+    let stopped = false;
+    const second = queue.inPasses(
+      async () => (log.push('stopped'), true),
+      () => stopped,
+    );
+    stopped = true;
+    release!();
+    await Promise.all([warm, second]);
+    assert.deepStrictEqual(log, ['warm', 'warm', 'warm']);
   });
 });

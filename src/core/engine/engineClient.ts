@@ -171,6 +171,17 @@ export class WorkerLanguageModel implements LanguageModel {
         if (signal?.cancelled || this.disposed) return { cached: 0, yielded: 0 };
         return this.channel.request({ op: 'warmContext', ids: [...ids] }, signal);
       };
+      this.holdBackground = async () => {
+        if (this.disposed) return () => undefined;
+        await this.channel.request({ op: 'holdBackground', held: true });
+        let held = true;
+        return () => {
+          if (!held || this.disposed) return;
+          held = false;
+          // Nothing waits for it: the worker releases the hold before any request sent after it.
+          this.channel.request({ op: 'holdBackground', held: false }).catch(() => undefined);
+        };
+      };
     }
     if (transfersRows) {
       this.nextLogProbsInto = async (context, out, signal) => {
@@ -246,6 +257,9 @@ export class WorkerLanguageModel implements LanguageModel {
 
   /** Present when the worker's model has it. */
   readonly warmContext?: (ids: readonly number[], signal?: CancelSignal) => Promise<WarmResult>;
+
+  /** Present with warmContext: holds the worker's warm-ups while a generation steps from here. */
+  readonly holdBackground?: () => Promise<() => void>;
 
   /** Present when the worker's model has it. */
   readonly spanScores?: (ids: readonly number[], from: number, distAt: number, signal?: CancelSignal) => Promise<SpanScores>;

@@ -18,6 +18,8 @@ export interface LoadedModel {
 export class EngineServer {
   private model: LoadedModel | undefined;
   private readonly cancelled = new Set<number>();
+  /** The releases of the holds on the model's warm-ups that the host has asked for (holdBackground). */
+  private readonly holds: (() => void)[] = [];
   /**
    * The prompt the inside panel last asked about, with its ids: the panel asks about token after
    * token of one result, and encoding a long prompt takes seconds (2 MB: 11–18 s with gpt-classics).
@@ -78,6 +80,13 @@ export class EngineServer {
         case 'warmContext': {
           const m = this.loaded().model;
           reply('warmContext', m.warmContext ? await m.warmContext(req.ids, signal) : { cached: 0, yielded: 0 });
+          break;
+        }
+        case 'holdBackground': {
+          const m = this.loaded().model;
+          if (!req.held) this.holds.pop()?.();
+          else this.holds.push(m.holdBackground ? await m.holdBackground() : () => undefined);
+          reply('holdBackground', {});
           break;
         }
         case 'forgetContext': {
@@ -181,6 +190,7 @@ export class EngineServer {
     const m = this.model;
     this.model = undefined;
     this.encoded = undefined;
+    for (const release of this.holds.splice(0)) release();
     await m?.model.dispose?.();
   }
 

@@ -134,6 +134,11 @@ export interface EngineOps {
   forgetContext: { request: Record<never, never>; result: Record<never, never> };
   /** Runs a context into the kept cache, giving way to every other request (LanguageModel.warmContext). */
   warmContext: { request: { ids: number[] }; result: WarmResult };
+  /**
+   * `held`: warm-ups run no pass until as many requests with `held: false` have come
+   * (LanguageModel.holdBackground): a generation that steps from the host holds them between its steps.
+   */
+  holdBackground: { request: { held: boolean }; result: Record<never, never> };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 

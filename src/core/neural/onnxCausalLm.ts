@@ -773,6 +773,10 @@ export class OnnxCausalLm implements LanguageModel {
     return this.exclusive(async () => this.dropCaches());
   }
 
+  async holdBackground(): Promise<() => void> {
+    return this.calls.hold();
+  }
+
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {
     return (await this.scoreWindows(ids, from, false, signal)).logProbs;
   }

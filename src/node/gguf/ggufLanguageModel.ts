@@ -139,6 +139,10 @@ export class GgufLanguageModel implements LanguageModel {
     return this.calls.run(fn);
   }
 
+  async holdBackground(): Promise<() => void> {
+    return this.calls.hold();
+  }
+
   /**
    * Runs `ids` (at most a window, from its start) into the cache of the lane a request for them
    * would run on, WARM_CHUNK tokens a pass, giving way to every other request between two passes
