@@ -204,7 +204,7 @@ export async function generateUnspelled(
   return generateHere(model, input, options, hooks, false);
 }
 
-/** generate()'s loop, warm-ups held off (LanguageModel.holdBackground) until it ends. */
+/** generate()'s loop, the model's cache held for it (LanguageModel.holdForGeneration) until it ends. */
 async function generateHere(
   model: LanguageModel,
   input: string | PromptTokens,
@@ -212,7 +212,7 @@ async function generateHere(
   hooks: GenerationHooks,
   spell: boolean,
 ): Promise<Completion[]> {
-  const release = await model.holdBackground?.();
+  const release = await model.holdForGeneration?.();
   try {
     return await generateHeld(model, input, options, hooks, spell);
   } finally {

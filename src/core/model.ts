@@ -139,11 +139,13 @@ export interface LanguageModel {
    */
   warmContext?(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult>;
   /**
-   * Keeps warm-ups from running a pass until the returned function is called: generate() holds them
-   * for the whole generation, whose steps must follow one another on one cache (an int8 graph
-   * gives other numbers after a warm-up has moved it, and a seed another text).
+   * Says that a generation runs until the returned function is called (generate() calls it for the
+   * whole generation): its steps must follow one another on one cache, since an int8 graph, which
+   * quantizes per pass, gives other numbers after another request has moved that cache, and a seed
+   * then gives another text. Meanwhile warm-ups run no pass, and another request (a hover, the
+   * heat-map) runs without changing the caches.
    */
-  holdBackground?(): Promise<() => void>;
+  holdForGeneration?(): Promise<() => void>;
   /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
   ngramTrace?(context: readonly number[], id: number): NgramTrace;
   /**

@@ -3,6 +3,9 @@
  * the calls waiting, background ones (a warm-up) apart, so that a warm-up can give way to them
  * between two of its passes.
  */
+/** How often background work waiting for a hold's release looks whether it was stopped. */
+const HELD_POLL_MS = 50;
+
 export class ModelQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -13,6 +16,11 @@ export class ModelQueue {
   /** Holds on background work (hold()), and what waits for the last one to go. */
   private holds = 0;
   private readonly unheld: (() => void)[] = [];
+
+  /** Whether a hold (hold()) is on. */
+  get held(): boolean {
+    return this.holds > 0;
+  }
 
   /** Calls queued behind the one running, background ones not counted. */
   get waiting(): number {
@@ -39,7 +47,7 @@ export class ModelQueue {
     return () => {
       if (released) return;
       released = true;
-      if (--this.holds === 0) for (const wake of this.unheld.splice(0)) wake();
+      if (--this.holds === 0) for (const wake of [...this.unheld]) wake();
     };
   }
 
@@ -49,7 +57,8 @@ export class ModelQueue {
    * bar's context after an edit waited 6–7 s behind the hover's warm-up of the same edit, drive9),
    * or whether `stop()` says so; then it goes behind them and takes up again once they are done.
    * Older background work does not make it give way (two warm-ups would take turns forever). While
-   * the queue is held (hold()) it runs no pass, and takes up again once the hold is released.
+   * the queue is held (hold()) it runs no pass, and takes up again once the hold is released (or
+   * ends, when `stop()` says so meanwhile).
    * `pass()` runs one pass and says whether the work is done. Returns how often it gave way.
    */
   async inPasses(pass: () => Promise<boolean>, stop: () => boolean): Promise<number> {
@@ -69,8 +78,23 @@ export class ModelQueue {
       });
       if (done || stop()) return yielded;
       yielded++;
-      if (this.holds > 0) await new Promise<void>((resolve) => this.unheld.push(resolve));
+      // A warm-up cancelled meanwhile (the editor moved on) ends without waiting for the release.
+      while (this.holds > 0 && !stop()) await this.unheldOr(HELD_POLL_MS);
     }
+  }
+
+  /** Resolves once no hold is on, or after `ms`. */
+  private unheldOr(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        const i = this.unheld.indexOf(done);
+        if (i >= 0) this.unheld.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.unheld.push(done);
+    });
   }
 
   private enqueue<T>(start: () => Promise<T>): Promise<T> {

@@ -95,8 +95,8 @@ describe('generation in a worker that keeps no tokenizer, spelled on the host', 
         const before = ops.length;
         assert.deepStrictEqual(await generate(remote, TEXT, stop), await generate(local, TEXT, stop));
         assert.ok(
-          ops[before] === 'holdBackground' &&
-            ops[ops.length - 1] === 'holdBackground' &&
+          ops[before] === 'holdForGeneration' &&
+            ops[ops.length - 1] === 'holdForGeneration' &&
             ops.slice(before + 1, -1).every((op) => op === 'nextLogProbs' || op === 'forgetContext'),
           `steps from the host: ${ops.slice(before).join(', ')}`,
         );

@@ -156,6 +156,7 @@ export class WorkerLanguageModel implements LanguageModel {
       spanScores,
       warmContext,
       forgetContext,
+      holdForGeneration,
       tokenizerOnDemand: _t,
       ...info
     } = description;
@@ -170,17 +171,6 @@ export class WorkerLanguageModel implements LanguageModel {
       this.warmContext = async (ids, signal) => {
         if (signal?.cancelled || this.disposed) return { cached: 0, yielded: 0 };
         return this.channel.request({ op: 'warmContext', ids: [...ids] }, signal);
-      };
-      this.holdBackground = async () => {
-        if (this.disposed) return () => undefined;
-        await this.channel.request({ op: 'holdBackground', held: true });
-        let held = true;
-        return () => {
-          if (!held || this.disposed) return;
-          held = false;
-          // Nothing waits for it: the worker releases the hold before any request sent after it.
-          this.channel.request({ op: 'holdBackground', held: false }).catch(() => undefined);
-        };
       };
     }
     if (transfersRows) {
@@ -205,6 +195,19 @@ export class WorkerLanguageModel implements LanguageModel {
         if (!spellsHere || prompt.length > HOST_TOKENIZED_PROMPT_CHARS) return this.generateThere(prompt, options, hooks);
         if (readsTextWhileGenerating(options)) return undefined;
         return this.generateUnspelledThere(prompt, options, hooks);
+      };
+    }
+    if (holdForGeneration) {
+      this.holdForGeneration = async () => {
+        if (this.disposed) return () => undefined;
+        await this.channel.request({ op: 'holdForGeneration', held: true });
+        let held = true;
+        return () => {
+          if (!held || this.disposed) return;
+          held = false;
+          // Nothing waits for it: the worker releases the hold before any request sent after it.
+          this.channel.request({ op: 'holdForGeneration', held: false }).catch(() => undefined);
+        };
       };
     }
     if (forgetContext) {
@@ -258,8 +261,8 @@ export class WorkerLanguageModel implements LanguageModel {
   /** Present when the worker's model has it. */
   readonly warmContext?: (ids: readonly number[], signal?: CancelSignal) => Promise<WarmResult>;
 
-  /** Present with warmContext: holds the worker's warm-ups while a generation steps from here. */
-  readonly holdBackground?: () => Promise<() => void>;
+  /** Present when the worker's model has it: a generation that steps from here holds the worker's cache. */
+  readonly holdForGeneration?: () => Promise<() => void>;
 
   /** Present when the worker's model has it. */
   readonly spanScores?: (ids: readonly number[], from: number, distAt: number, signal?: CancelSignal) => Promise<SpanScores>;

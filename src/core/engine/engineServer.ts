@@ -18,7 +18,7 @@ export interface LoadedModel {
 export class EngineServer {
   private model: LoadedModel | undefined;
   private readonly cancelled = new Set<number>();
-  /** The releases of the holds on the model's warm-ups that the host has asked for (holdBackground). */
+  /** The releases of the holds the host has taken for its generations (holdForGeneration). */
   private readonly holds: (() => void)[] = [];
   /**
    * The prompt the inside panel last asked about, with its ids: the panel asks about token after
@@ -82,11 +82,11 @@ export class EngineServer {
           reply('warmContext', m.warmContext ? await m.warmContext(req.ids, signal) : { cached: 0, yielded: 0 });
           break;
         }
-        case 'holdBackground': {
+        case 'holdForGeneration': {
           const m = this.loaded().model;
           if (!req.held) this.holds.pop()?.();
-          else this.holds.push(m.holdBackground ? await m.holdBackground() : () => undefined);
-          reply('holdBackground', {});
+          else this.holds.push(m.holdForGeneration ? await m.holdForGeneration() : () => undefined);
+          reply('holdForGeneration', {});
           break;
         }
         case 'forgetContext': {
@@ -247,6 +247,7 @@ export function describe(m: LanguageModel, withVocabulary = false): ModelDescrip
     ...(m.spanScores ? { spanScores: true } : {}),
     ...(m.warmContext ? { warmContext: true } : {}),
     ...(m.forgetContext ? { forgetContext: true } : {}),
+    ...(m.holdForGeneration ? { holdForGeneration: true } : {}),
     ...(withVocabulary && m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
   };
 }

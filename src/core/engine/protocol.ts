@@ -29,6 +29,8 @@ export interface ModelDescription extends ModelInfo {
   warmContext?: boolean;
   /** Whether the model keeps a cache it can free (LanguageModel.forgetContext), which generation frees before each completion. */
   forgetContext?: boolean;
+  /** Whether the model holds its cache for a generation (LanguageModel.holdForGeneration). */
+  holdForGeneration?: boolean;
   /** The model makes its tokenizer only when one is asked for (LanguageModel.tokenizerOnDemand): the host spells its generations. */
   tokenizerOnDemand?: boolean;
   /** An n-gram model's vocabulary, from which the host builds its tokenizer (the model stays in the worker); when the load asked for it (LoadSpec.hostVocabulary). */
@@ -135,10 +137,10 @@ export interface EngineOps {
   /** Runs a context into the kept cache, giving way to every other request (LanguageModel.warmContext). */
   warmContext: { request: { ids: number[] }; result: WarmResult };
   /**
-   * `held`: warm-ups run no pass until as many requests with `held: false` have come
-   * (LanguageModel.holdBackground): a generation that steps from the host holds them between its steps.
+   * `held`: a generation that steps from the host runs until as many requests with `held: false`
+   * have come (LanguageModel.holdForGeneration).
    */
-  holdBackground: { request: { held: boolean }; result: Record<never, never> };
+  holdForGeneration: { request: { held: boolean }; result: Record<never, never> };
   dispose: { request: Record<never, never>; result: Record<never, never> };
 }
 

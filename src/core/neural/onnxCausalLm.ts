@@ -8,7 +8,7 @@
  */
 import { ModelQueue } from '../modelQueue';
 import type { BackendCapabilities } from '../backends/capabilities';
-import { LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../cacheLanes';
+import { chooseLane, LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../cacheLanes';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
@@ -275,6 +275,12 @@ export class OnnxCausalLm implements LanguageModel {
   /** Tokens the side lane holds: SIDE_LANE_TOKENS, or the window when it is smaller. */
   private readonly sideTokens: number;
   private lastLane: 'main' | 'side' = 'main';
+  /**
+   * While a generation holds the model (holdForGeneration): the sequence of its last run. Its next
+   * run goes on from it (a step adds a token); a run that does not (a hover, the heat-map) is
+   * another request's, and changes no cache.
+   */
+  private generationIds: readonly number[] | undefined;
   private readonly lanes = new LaneChooser();
   /** Tokens run through the graph, on each lane (the tests count what a request runs). */
   readonly evaluated = { main: 0, side: 0 };
@@ -567,10 +573,18 @@ export class OnnxCausalLm implements LanguageModel {
     const V = this.config.vocabSize;
     const side = !request.mainLane && end - windowStart <= this.sideTokens ? this.laneCost(this.caches.side, ids, windowStart) : undefined;
     const main = this.laneCost(this.caches.main, ids, windowStart);
-    const lane = this.lanes.choose(ids, main, side);
+    // While a generation runs (holdForGeneration), another request's run (a hover, the heat-map)
+    // leaves the caches and the lanes' record as they were: the generation's next step then runs
+    // on what its last one left, as without that request, and gets the same numbers.
+    const g = this.calls.held ? this.generationIds : undefined;
+    const keepsCache = !this.calls.held || !g || (ids.length >= g.length && sharedPrefix(ids, g, g.length) === g.length);
+    if (this.calls.held && keepsCache) this.generationIds = ids.slice();
+    const lane = keepsCache ? this.lanes.choose(ids, main, side) : chooseLane(main, side);
     const c = this.caches[lane];
-    if (c && (lane === 'main' ? main : side!).lost > 0) this.lanes.threwAway(c.ids);
-    this.lastLane = lane;
+    if (keepsCache) {
+      if (c && (lane === 'main' ? main : side!).lost > 0) this.lanes.threwAway(c.ids);
+      this.lastLane = lane;
+    }
     const shared = c && c.windowStart === windowStart ? sharedPrefix(ids, c.ids, end) : 0;
     const logProbs = new Float64Array(end).fill(NaN);
     const ranks = new Int32Array(end);
@@ -639,8 +653,8 @@ export class OnnxCausalLm implements LanguageModel {
       }
     });
     if (past !== c?.past) for (const t of past) disposeTensor(t);
-    if (c && shared === end && end < c.ids.length) {
-      // A prefix of the cached sequence: the longer one stays.
+    if (!keepsCache || (c && shared === end && end < c.ids.length)) {
+      // A prefix of the cached sequence (the longer one stays), or a run beside a generation.
       for (const t of present) disposeTensor(t);
       return { last, logProbs, ranks };
     }
@@ -770,11 +784,19 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   forgetContext(): Promise<void> {
-    return this.exclusive(async () => this.dropCaches());
+    return this.exclusive(async () => {
+      this.dropCaches();
+      // A generation forgets before each completion: its next run starts again.
+      this.generationIds = undefined;
+    });
   }
 
-  async holdBackground(): Promise<() => void> {
-    return this.calls.hold();
+  async holdForGeneration(): Promise<() => void> {
+    const release = this.calls.hold();
+    return () => {
+      release();
+      if (!this.calls.held) this.generationIds = undefined;
+    };
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {

@@ -139,7 +139,7 @@ export class GgufLanguageModel implements LanguageModel {
     return this.calls.run(fn);
   }
 
-  async holdBackground(): Promise<() => void> {
+  async holdForGeneration(): Promise<() => void> {
     return this.calls.hold();
   }
 

@@ -1,0 +1,98 @@
+/**
+ * A generation holds the model's cache until it ends (drive49 H1): the hover warm-up that the
+ * editor asks for on every scroll or edit used to run passes between two steps of a generation,
+ * and a hover or the heat-map asked meanwhile could take the generation's cache, so that its next
+ * step ran its context in other passes; an int8 graph (which quantizes its activations per pass)
+ * then gave other numbers, and a seed another text. On the int8 fixtures, warm-ups, hovers and
+ * scoring asked for at generated tokens must change no field of the completions, in one thread
+ * and in the product's worker thread (the generation in the worker, or stepping from the host);
+ * the warm-ups must still end once the generation has, and the others be answered meanwhile.
+ */
+import * as assert from 'assert';
+import * as path from 'path';
+import { generate, type Completion, type GenerationOptions } from '../../src/core/generation';
+import type { LanguageModel, WarmResult } from '../../src/core/model';
+import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
+import { startEngineWorker } from '../../src/node/workerHost';
+import { onnxBackend } from '../../src/node/backends/onnxBackend';
+import { ONNX_FIXTURES } from './helpers';
+
+const DOCUMENT =
+  'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness, it was the epoch of belief, it was the epoch of incredulity. '.repeat(
+    3,
+  );
+const PROMPT = DOCUMENT.slice(0, 200);
+const SAMPLED: GenerationOptions = { maxTokens: 40, temperature: 1, seed: 7, numCompletions: 3, topKPerToken: 3 };
+
+/** Every number and text of the completions. */
+const shown = (cs: Completion[]) => cs.map((c) => [c.text, c.finishReason, c.tokens.map((t) => [t.id, t.text, t.logProb, t.rank, t.bytes, t.alternatives])]);
+
+/**
+ * Generates while the editor asks for things at generated tokens, as scrolling and hovering while
+ * it runs do: at every token a warm-up of a growing prefix of the document (a hover's context,
+ * longer than a warm-up's pass), at every seventh a hover's distribution there, at every
+ * eleventh the scores of a stretch of the document (the heat-map).
+ */
+async function generateBesideEditor(model: LanguageModel, documentIds: number[], options: GenerationOptions) {
+  const warmups: Promise<WarmResult>[] = [];
+  const answers: Promise<unknown>[] = [];
+  const completions = await generate(model, PROMPT, options, {
+    onToken: () => {
+      const n = warmups.length;
+      warmups.push(model.warmContext!(documentIds.slice(0, 80 + n)));
+      if (n % 7 === 3) answers.push(model.nextLogProbs(documentIds.slice(0, 60 + n)));
+      if (n % 11 === 5) answers.push(model.sequenceScores(documentIds.slice(0, 90 + n), 1));
+    },
+  });
+  return { completions, warmups, answers };
+}
+
+describe('a generation holds the model’s cache until it ends (int8 reproducibility, drive49 H1)', function () {
+  this.timeout(180_000);
+
+  for (const fixture of ['tiny-llama', 'tiny-qwen2']) {
+    it(`${fixture} int8 in one thread: warm-ups, hovers and scoring asked for at generated tokens change no number of the completions`, async () => {
+      const model = await loadHuggingFaceFolder(path.join(ONNX_FIXTURES, fixture), fixture, { device: 'native', dtype: { setting: 'int8' } });
+      try {
+        assert.ok(model.warmContext);
+        const documentIds = model.tokenizer.encode(DOCUMENT, true).map((t) => t.id);
+        assert.ok(documentIds.length > 90 + SAMPLED.maxTokens * 3, `a document longer than what is asked (${documentIds.length} tokens)`);
+        const plain = await generate(model, PROMPT, SAMPLED);
+        const { completions, warmups, answers } = await generateBesideEditor(model, documentIds, SAMPLED);
+        assert.deepStrictEqual(shown(completions), shown(plain));
+        assert.strictEqual(
+          warmups.length,
+          completions.map((c) => c.tokens.length).reduce((a, b) => a + b),
+        );
+        // They waited, and then did their work: the newest one cached its whole context.
+        const results = await Promise.all(warmups);
+        assert.strictEqual(results[results.length - 1].cached, 80 + warmups.length - 1);
+        assert.ok(answers.length >= 10, `hovers and scoring asked meanwhile: ${answers.length}`);
+        await Promise.all(answers);
+        // And the same seed again, nothing asked meanwhile: the held cache left nothing behind that changes it.
+        assert.deepStrictEqual(shown(await generate(model, PROMPT, SAMPLED)), shown(plain));
+      } finally {
+        await model.dispose();
+      }
+    });
+  }
+
+  it("tiny-llama int8 in the product's worker thread: generated there or stepping from here, what the editor asks meanwhile changes no number", async () => {
+    const dir = path.join(ONNX_FIXTURES, 'tiny-llama');
+    const local = await loadHuggingFaceFolder(dir, 'l', { device: 'native', dtype: { setting: 'int8' } });
+    const remote = await startEngineWorker({ backend: onnxBackend, location: dir, name: 'l' }, { device: 'native', dtype: { setting: 'int8' } });
+    try {
+      assert.ok(remote.warmContext && remote.holdForGeneration, "the worker's model warms its cache and holds it for a generation");
+      const documentIds = remote.tokenizer.encode(DOCUMENT, true).map((t) => t.id);
+      // A stop sequence that never comes makes the generation read its text, so that it steps from here.
+      for (const options of [SAMPLED, { ...SAMPLED, stopSequences: ['@@@'] }]) {
+        const { completions, warmups, answers } = await generateBesideEditor(remote, documentIds, options);
+        assert.deepStrictEqual(shown(completions), shown(await generate(local, PROMPT, options)), JSON.stringify(options));
+        await Promise.all([...warmups, ...answers]);
+      }
+    } finally {
+      await local.dispose();
+      await remote.dispose?.();
+    }
+  });
+});
