@@ -5,7 +5,7 @@
 import { LmError, type CancelSignal } from './errors';
 import { yieldToHost } from './yieldToHost';
 import { applyLogitsProcessors, banTokens, firstTokenAmong, noLeadingLineBreak, type LogitsProcessor } from './logitsProcessors';
-import { endOfSequenceIds, type LanguageModel, type Token } from './model';
+import { endOfSequenceIds, type GenerationHold, type LanguageModel, type Token } from './model';
 import { Xoshiro128, randomSeed, streamSeed } from './random';
 import { sampleToken } from './sampling';
 import { describePosition, scoreTokens, type Alternative } from './scoring';
@@ -212,16 +212,24 @@ async function generateHere(
   hooks: GenerationHooks,
   spell: boolean,
 ): Promise<Completion[]> {
-  const release = await model.holdForGeneration?.();
+  const hold = await model.holdForGeneration?.();
+  const own: GenerationHold = hold ?? {
+    nextLogProbs: (context, signal) => model.nextLogProbs(context, signal),
+    nextLogProbsInto: model.nextLogProbsInto && ((context, out, signal) => model.nextLogProbsInto!(context, out, signal)),
+    forgetContext: async () => model.forgetContext?.(),
+    release: () => undefined,
+  };
   try {
-    return await generateHeld(model, input, options, hooks, spell);
+    return await generateHeld(model, own, input, options, hooks, spell);
   } finally {
-    release?.();
+    own.release();
   }
 }
 
+/** `own`: the generation's steps and forgets, which the model tells from other requests. */
 async function generateHeld(
   model: LanguageModel,
+  own: GenerationHold,
   input: string | PromptTokens,
   options: GenerationOptions,
   hooks: GenerationHooks,
@@ -265,13 +273,13 @@ async function generateHeld(
 
   const window = model.info.capabilities.context === 'window' ? model.info.contextLength : 0;
   const completions: Completion[] = [];
-  const row = model.nextLogProbsInto ? new Float64Array(model.vocabSize) : undefined;
+  const row = own.nextLogProbsInto ? new Float64Array(model.vocabSize) : undefined;
   let yielded = Date.now();
   for (let index = 0; index < (options.numCompletions ?? 1); index++) {
     // Each completion starts from a fresh run of the prompt, so that a seed gives the same text
     // whatever ran before: a graph that quantizes its activations per run (int8) gives a token
     // other numbers when its run holds other tokens, as a run after a cached prefix does.
-    if (!(options.continueFromCache && index === 0)) await model.forgetContext?.();
+    if (!(options.continueFromCache && index === 0)) await own.forgetContext();
     const random = new Xoshiro128(seed, index);
     const ids = promptIds.slice();
     // A healed prompt (its last token dropped, drawn again) is read in the windows of the prompt as
@@ -302,7 +310,7 @@ async function generateHeld(
       if (window && ids.length - windowStart > window) windowStart = nextWindowStart(ids.length, window);
       const context = windowStart ? ids.slice(windowStart) : ids;
       // Read within the step only (the token's log-prob, its alternatives): one row serves every step.
-      const logProbs = row ? (await model.nextLogProbsInto!(context, row, hooks.signal), row) : await model.nextLogProbs(context, hooks.signal);
+      const logProbs = row ? (await own.nextLogProbsInto!(context, row, hooks.signal), row) : await own.nextLogProbs(context, hooks.signal);
       const id = sampleToken(applyLogitsProcessors(processors, logProbs, { generated: tokens }), options, random);
       // As it continues the tokens before it, so that the tokens spell the completion's text.
       const shown = spell ? model.tokenizer.continuation(generated, id, precededByText) : { text: '' };

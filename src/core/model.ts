@@ -139,13 +139,14 @@ export interface LanguageModel {
    */
   warmContext?(ids: readonly number[], signal?: CancelSignal): Promise<WarmResult>;
   /**
-   * Says that a generation runs until the returned function is called (generate() calls it for the
-   * whole generation): its steps must follow one another on one cache, since an int8 graph, which
-   * quantizes per pass, gives other numbers after another request has moved that cache, and a seed
-   * then gives another text. Meanwhile warm-ups run no pass, and another request (a hover, the
-   * heat-map) runs without changing the caches.
+   * Holds the model for a generation until `release()` (generate() holds it for the whole
+   * generation, which steps and forgets through the hold's methods): its steps must follow one
+   * another on one cache, since an int8 graph, which quantizes per pass, gives other numbers after
+   * another request has moved that cache, and a seed then gives another text. Meanwhile warm-ups
+   * run no pass, and every other request (a hover, the heat-map) leaves the generation's cache as
+   * it was.
    */
-  holdForGeneration?(): Promise<() => void>;
+  holdForGeneration?(): Promise<GenerationHold>;
   /** A backoff n-gram model's account of p(id | context) (capabilities.inside `ngram-backoff`). */
   ngramTrace?(context: readonly number[], id: number): NgramTrace;
   /**
@@ -166,6 +167,14 @@ export interface LanguageModel {
    */
   generateInEngine?(prompt: string, options: GenerationOptions, hooks: GenerationHooks): Promise<Completion[]> | undefined;
   dispose?(): void;
+}
+
+/** A generation's own calls to a model that holds itself for it (LanguageModel.holdForGeneration). */
+export interface GenerationHold {
+  nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array>;
+  nextLogProbsInto?(context: readonly number[], out: Float64Array, signal?: CancelSignal): Promise<void>;
+  forgetContext(): Promise<void>;
+  release(): void;
 }
 
 /** A model's end-of-sequence tokens: all of them where it has several. */

@@ -215,6 +215,8 @@ describe('inline completion engine', function () {
           nextLogProbsInto: { value: undefined },
           warmContext: { value: undefined },
           generateInEngine: { value: undefined },
+          // Its steps are this script's, not the model's own.
+          holdForGeneration: { value: undefined },
         }) as LanguageModel;
       };
       const suggest = (tail: number[]) =>

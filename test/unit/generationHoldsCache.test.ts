@@ -47,6 +47,26 @@ async function generateBesideEditor(model: LanguageModel, documentIds: number[],
   return { completions, warmups, answers };
 }
 
+/**
+ * The model, with a hover asked just after each of a generation's forgets (before each completion):
+ * the next run the model sees is then the hover's, not the generation's prompt (drive50: hovering
+ * while Complete Selection, which steps from the host, went from one completion to the next).
+ */
+function hoverAfterEachForget(model: LanguageModel, hover: number[], asked: Promise<unknown>[]): LanguageModel {
+  return Object.assign(Object.create(model) as LanguageModel, {
+    holdForGeneration: async () => {
+      const hold = await model.holdForGeneration!();
+      return {
+        ...hold,
+        forgetContext: async () => {
+          await hold.forgetContext();
+          asked.push(model.nextLogProbs(hover));
+        },
+      };
+    },
+  });
+}
+
 describe('a generation holds the model’s cache until it ends (int8 reproducibility, drive49 H1)', function () {
   this.timeout(180_000);
 
@@ -71,11 +91,48 @@ describe('a generation holds the model’s cache until it ends (int8 reproducibi
         await Promise.all(answers);
         // And the same seed again, nothing asked meanwhile: the held cache left nothing behind that changes it.
         assert.deepStrictEqual(shown(await generate(model, PROMPT, SAMPLED)), shown(plain));
+        // A hover between a forget and the prompt's run, on the document's first tokens (a prefix of the prompt) and on more of it.
+        for (const hover of [documentIds.slice(0, 20), documentIds.slice(0, 120)]) {
+          const asked: Promise<unknown>[] = [];
+          assert.deepStrictEqual(shown(await generate(hoverAfterEachForget(model, hover, asked), PROMPT, SAMPLED)), shown(plain));
+          assert.strictEqual(asked.length, SAMPLED.numCompletions);
+          await Promise.all(asked);
+        }
       } finally {
         await model.dispose();
       }
     });
   }
+
+  it('tiny-llama int8: hovers beside a generation keep a cache on the lane the generation does not use; a hover after a forget keeps none', async () => {
+    const model = await loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'l', { device: 'native', dtype: { setting: 'int8' } });
+    try {
+      const ids = model.tokenizer.encode(DOCUMENT, true).map((t) => t.id);
+      const ran = (before: { main: number; side: number }) => ({ main: model.evaluated.main - before.main, side: model.evaluated.side - before.side });
+      const hold = await model.holdForGeneration();
+      await hold.forgetContext();
+      let before = { ...model.evaluated };
+      await model.nextLogProbs(ids.slice(0, 30));
+      await model.nextLogProbs(ids.slice(0, 31));
+      assert.deepStrictEqual(ran(before), { main: 61, side: 0 }, 'before the generation has run, a hover keeps no cache: the next one runs its context again');
+      before = { ...model.evaluated };
+      await hold.nextLogProbs(ids.slice(0, 50));
+      assert.deepStrictEqual(ran(before), { main: 50, side: 0 }, "the generation's prompt, on an empty main lane");
+      before = { ...model.evaluated };
+      await model.nextLogProbs(ids.slice(60, 100));
+      await model.nextLogProbs(ids.slice(60, 101));
+      assert.deepStrictEqual(ran(before), { main: 0, side: 41 }, 'hovers on the side lane, the second after the first');
+      before = { ...model.evaluated };
+      await hold.nextLogProbs(ids.slice(0, 51));
+      assert.deepStrictEqual(ran(before), { main: 1, side: 0 }, "the generation's step on its own cache");
+      hold.release();
+      before = { ...model.evaluated };
+      await model.nextLogProbs(ids.slice(60, 102));
+      assert.deepStrictEqual(ran(before), { main: 0, side: 1 }, 'after the generation, the hovers’ cache is kept as any other');
+    } finally {
+      await model.dispose();
+    }
+  });
 
   it("tiny-llama int8 in the product's worker thread: generated there or stepping from here, what the editor asks meanwhile changes no number", async () => {
     const dir = path.join(ONNX_FIXTURES, 'tiny-llama');
@@ -87,8 +144,16 @@ describe('a generation holds the model’s cache until it ends (int8 reproducibi
       // A stop sequence that never comes makes the generation read its text, so that it steps from here.
       for (const options of [SAMPLED, { ...SAMPLED, stopSequences: ['@@@'] }]) {
         const { completions, warmups, answers } = await generateBesideEditor(remote, documentIds, options);
-        assert.deepStrictEqual(shown(completions), shown(await generate(local, PROMPT, options)), JSON.stringify(options));
+        const want = shown(await generate(local, PROMPT, options));
+        assert.deepStrictEqual(shown(completions), want, JSON.stringify(options));
         await Promise.all([...warmups, ...answers]);
+        const asked: Promise<unknown>[] = [];
+        assert.deepStrictEqual(
+          shown(await generate(hoverAfterEachForget(remote, documentIds.slice(0, 120), asked), PROMPT, options)),
+          want,
+          JSON.stringify(options),
+        );
+        await Promise.all(asked);
       }
     } finally {
       await local.dispose();

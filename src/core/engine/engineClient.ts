@@ -11,7 +11,7 @@
 import { CancelledError, LmError, ModelFormatError, type CancelSignal } from '../errors';
 import { readsTextWhileGenerating, type Completion, type GenerationHooks, type GenerationOptions } from '../generation';
 import { CompletionSpeller, spellCompletion } from '../spellGenerated';
-import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
+import type { GenerationHold, LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
 import type { EngineOp, EngineRequest, EngineResponse, GeneratePartial, ModelDescription, OpRequest, OpResult } from './protocol';
 
 type Pending = { resolve: (result: never) => void; reject: (e: Error) => void; onPartial?: (p: GeneratePartial) => void };
@@ -173,18 +173,7 @@ export class WorkerLanguageModel implements LanguageModel {
         return this.channel.request({ op: 'warmContext', ids: [...ids] }, signal);
       };
     }
-    if (transfersRows) {
-      this.nextLogProbsInto = async (context, out, signal) => {
-        if (out.length !== this.vocabSize) throw new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.vocabSize}`);
-        if (signal?.cancelled || this.disposed) throw new CancelledError();
-        // A row lost with a failed step (it stayed in the worker) is replaced by a new one.
-        const row = this.spareRow ?? new Float64Array(this.vocabSize);
-        this.spareRow = undefined;
-        const { logProbs } = await this.channel.request({ op: 'nextLogProbs', context: [...context], row }, signal, undefined, [row.buffer as ArrayBuffer]);
-        out.set(logProbs);
-        if (logProbs.length === this.vocabSize) this.spareRow = logProbs;
-      };
-    }
+    if (transfersRows) this.nextLogProbsInto = (context, out, signal) => this.nextInto(context, out, signal, false);
     if (generatesInEngine) {
       const spellsHere = description.tokenizerOnDemand === true;
       this.generateInEngine = (prompt, options, hooks) => {
@@ -199,14 +188,19 @@ export class WorkerLanguageModel implements LanguageModel {
     }
     if (holdForGeneration) {
       this.holdForGeneration = async () => {
-        if (this.disposed) return () => undefined;
-        await this.channel.request({ op: 'holdForGeneration', held: true });
-        let held = true;
-        return () => {
-          if (!held || this.disposed) return;
-          held = false;
-          // Nothing waits for it: the worker releases the hold before any request sent after it.
-          this.channel.request({ op: 'holdForGeneration', held: false }).catch(() => undefined);
+        if (!this.disposed) await this.channel.request({ op: 'holdForGeneration', held: true });
+        let held = !this.disposed;
+        // The generation's steps and forgets say so: the worker's model tells them from the requests beside them.
+        return {
+          nextLogProbs: (context, signal) => this.next(context, signal, true),
+          nextLogProbsInto: transfersRows ? (context, out, signal) => this.nextInto(context, out, signal, true) : undefined,
+          forgetContext: async () => void (this.disposed || (await this.channel.request({ op: 'forgetContext', generation: true }))),
+          release: () => {
+            if (!held || this.disposed) return;
+            held = false;
+            // Nothing waits for it: the worker releases the hold before any request sent after it.
+            this.channel.request({ op: 'holdForGeneration', held: false }).catch(() => undefined);
+          },
         };
       };
     }
@@ -262,7 +256,7 @@ export class WorkerLanguageModel implements LanguageModel {
   readonly warmContext?: (ids: readonly number[], signal?: CancelSignal) => Promise<WarmResult>;
 
   /** Present when the worker's model has it: a generation that steps from here holds the worker's cache. */
-  readonly holdForGeneration?: () => Promise<() => void>;
+  readonly holdForGeneration?: () => Promise<GenerationHold>;
 
   /** Present when the worker's model has it. */
   readonly spanScores?: (ids: readonly number[], from: number, distAt: number, signal?: CancelSignal) => Promise<SpanScores>;
@@ -286,10 +280,28 @@ export class WorkerLanguageModel implements LanguageModel {
     return this.description.unsampleableIds;
   }
 
-  async nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
+  nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
+    return this.next(context, signal, false);
+  }
+
+  /** `generation`: a step of the generation that holds the worker's model (holdForGeneration). */
+  private async next(context: readonly number[], signal: CancelSignal | undefined, generation: boolean): Promise<Float64Array> {
     // A generation whose model was disposed between two steps ends as cancelled, as its step in flight does.
     if (signal?.cancelled || this.disposed) throw new CancelledError();
-    return (await this.channel.request({ op: 'nextLogProbs', context: [...context] }, signal)).logProbs;
+    return (await this.channel.request({ op: 'nextLogProbs', context: [...context], ...(generation ? { generation } : {}) }, signal)).logProbs;
+  }
+
+  /** nextLogProbsInto, the row moved to the worker and back. */
+  private async nextInto(context: readonly number[], out: Float64Array, signal: CancelSignal | undefined, generation: boolean): Promise<void> {
+    if (out.length !== this.vocabSize) throw new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.vocabSize}`);
+    if (signal?.cancelled || this.disposed) throw new CancelledError();
+    // A row lost with a failed step (it stayed in the worker) is replaced by a new one.
+    const row = this.spareRow ?? new Float64Array(this.vocabSize);
+    this.spareRow = undefined;
+    const request = { op: 'nextLogProbs' as const, context: [...context], row, ...(generation ? { generation } : {}) };
+    const { logProbs } = await this.channel.request(request, signal, undefined, [row.buffer as ArrayBuffer]);
+    out.set(logProbs);
+    if (logProbs.length === this.vocabSize) this.spareRow = logProbs;
   }
 
   async sequenceLogProbs(ids: readonly number[], from: number, signal?: CancelSignal): Promise<Float64Array> {

@@ -3,7 +3,7 @@ import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import { generate, generateUnspelled, type GeneratedToken, type PromptTokens } from '../generation';
 import { IncrementalDecoder } from '../incrementalDecode';
-import type { LanguageModel } from '../model';
+import type { GenerationHold, LanguageModel } from '../model';
 import { NgramTokenizer } from '../ngram/ngramLanguageModel';
 import { packVocabulary, packedBuffers } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
@@ -18,8 +18,8 @@ export interface LoadedModel {
 export class EngineServer {
   private model: LoadedModel | undefined;
   private readonly cancelled = new Set<number>();
-  /** The releases of the holds the host has taken for its generations (holdForGeneration). */
-  private readonly holds: (() => void)[] = [];
+  /** The holds the host has taken for its generations (holdForGeneration), the newest last. */
+  private readonly holds: GenerationHold[] = [];
   /**
    * The prompt the inside panel last asked about, with its ids: the panel asks about token after
    * token of one result, and encoding a long prompt takes seconds (2 MB: 11–18 s with gpt-classics).
@@ -57,9 +57,11 @@ export class EngineServer {
           break;
         }
         case 'nextLogProbs': {
-          const m = this.loaded().model;
+          // A step of the host's generation goes through its hold; other requests as they are.
+          const m = (req.generation && this.holds.at(-1)) || this.loaded().model;
+          const vocabSize = this.loaded().model.vocabSize;
           const row = req.row;
-          if (row?.length === m.vocabSize) {
+          if (row?.length === vocabSize) {
             // The caller's buffer, written and moved back: no copy of the row on either side.
             if (m.nextLogProbsInto) await m.nextLogProbsInto(req.context, row, signal);
             else row.set(await m.nextLogProbs(req.context, signal));
@@ -84,13 +86,14 @@ export class EngineServer {
         }
         case 'holdForGeneration': {
           const m = this.loaded().model;
-          if (!req.held) this.holds.pop()?.();
-          else this.holds.push(m.holdForGeneration ? await m.holdForGeneration() : () => undefined);
+          if (!req.held) this.holds.pop()?.release();
+          else this.holds.push(m.holdForGeneration ? await m.holdForGeneration() : unheld(m));
           reply('holdForGeneration', {});
           break;
         }
         case 'forgetContext': {
-          await this.loaded().model.forgetContext?.();
+          const hold = req.generation && this.holds.at(-1);
+          await (hold ? hold.forgetContext() : this.loaded().model.forgetContext?.());
           reply('forgetContext', {});
           break;
         }
@@ -190,7 +193,7 @@ export class EngineServer {
     const m = this.model;
     this.model = undefined;
     this.encoded = undefined;
-    for (const release of this.holds.splice(0)) release();
+    for (const hold of this.holds.splice(0)) hold.release();
     await m?.model.dispose?.();
   }
 
@@ -249,5 +252,15 @@ export function describe(m: LanguageModel, withVocabulary = false): ModelDescrip
     ...(m.forgetContext ? { forgetContext: true } : {}),
     ...(m.holdForGeneration ? { holdForGeneration: true } : {}),
     ...(withVocabulary && m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
+  };
+}
+
+/** A model's own calls, for a hold on a model that has no holds. */
+function unheld(m: LanguageModel): GenerationHold {
+  return {
+    nextLogProbs: (context, signal) => m.nextLogProbs(context, signal),
+    nextLogProbsInto: m.nextLogProbsInto && ((context, out, signal) => m.nextLogProbsInto!(context, out, signal)),
+    forgetContext: async () => m.forgetContext?.(),
+    release: () => undefined,
   };
 }

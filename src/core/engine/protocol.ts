@@ -94,7 +94,7 @@ export interface EngineOps {
    * which writes the distribution into it and moves it back as `logProbs`: a decode loop then
    * passes one buffer to and fro instead of a new copy of 49,152 float64s each way every step.
    */
-  nextLogProbs: { request: { context: number[]; row?: Float64Array }; result: { logProbs: Float64Array } };
+  nextLogProbs: { request: { context: number[]; row?: Float64Array; generation?: boolean }; result: { logProbs: Float64Array } };
   sequenceLogProbs: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array } };
   sequenceScores: { request: { ids: number[]; from: number }; result: { logProbs: Float64Array; ranks: Int32Array } };
   /** Generation in the worker, tokens streamed back as partial responses (the playground). */
@@ -133,12 +133,12 @@ export interface EngineOps {
   };
   spanScores: { request: { ids: number[]; from: number; distAt: number }; result: { logProbs: Float64Array; distribution: Float64Array } };
   /** Frees what the model keeps of the last sequence it ran (its document closed). */
-  forgetContext: { request: Record<never, never>; result: Record<never, never> };
+  forgetContext: { request: { generation?: boolean }; result: Record<never, never> };
   /** Runs a context into the kept cache, giving way to every other request (LanguageModel.warmContext). */
   warmContext: { request: { ids: number[] }; result: WarmResult };
   /**
    * `held`: a generation that steps from the host runs until as many requests with `held: false`
-   * have come (LanguageModel.holdForGeneration).
+   * have come (LanguageModel.holdForGeneration); its steps and forgets say `generation: true`.
    */
   holdForGeneration: { request: { held: boolean }; result: Record<never, never> };
   dispose: { request: Record<never, never>; result: Record<never, never> };

@@ -8,10 +8,10 @@
  */
 import { ModelQueue } from '../modelQueue';
 import type { BackendCapabilities } from '../backends/capabilities';
-import { chooseLane, LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../cacheLanes';
+import { chooseLane, LaneChooser, SIDE_LANE_TOKENS, type Lane, type LaneCost } from '../cacheLanes';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
-import type { LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
+import type { GenerationHold, LanguageModel, ModelInfo, SequenceScores, SpanScores, Tokenizer, WarmResult } from '../model';
 import { nextWindowStart, windowKeep } from '../slidingWindow';
 import { float16ToFloat32 } from './float16';
 import { insideOutputNames, insideViews, readInsideOutputs, type InsideOutputs } from './insideOutputs';
@@ -239,6 +239,8 @@ interface Cache {
   logProbs: Float64Array;
   /** Token t's rank, 0 where it was not computed. */
   ranks: Int32Array;
+  /** Left by another request beside a generation (holdForGeneration): the generation's runs count it as none. */
+  besideGeneration?: boolean;
 }
 
 /** What `OnnxCausalLm.run` is asked for besides the distribution after the last token. */
@@ -250,6 +252,8 @@ interface RunRequest {
   each?: (t: number, logProbs: Float64Array) => void;
   /** Run on the main lane: a warm-up that will grow past the side lane, which would otherwise move there later and run it all again. */
   mainLane?: boolean;
+  /** A run of the generation that holds the model (holdForGeneration): the only runs that change the caches meanwhile. */
+  generation?: boolean;
 }
 
 /**
@@ -275,12 +279,8 @@ export class OnnxCausalLm implements LanguageModel {
   /** Tokens the side lane holds: SIDE_LANE_TOKENS, or the window when it is smaller. */
   private readonly sideTokens: number;
   private lastLane: 'main' | 'side' = 'main';
-  /**
-   * While a generation holds the model (holdForGeneration): the sequence of its last run. Its next
-   * run goes on from it (a step adds a token); a run that does not (a hover, the heat-map) is
-   * another request's, and changes no cache.
-   */
-  private generationIds: readonly number[] | undefined;
+  /** The lane of the last run of the generation that holds the model (holdForGeneration), since its last forget. */
+  private generationLane: Lane | undefined;
   private readonly lanes = new LaneChooser();
   /** Tokens run through the graph, on each lane (the tests count what a request runs). */
   readonly evaluated = { main: 0, side: 0 };
@@ -571,19 +571,24 @@ export class OnnxCausalLm implements LanguageModel {
   private async run(ids: readonly number[], windowStart: number, request: RunRequest): Promise<{ last: LastRow; logProbs: Float64Array; ranks: Int32Array }> {
     const end = ids.length;
     const V = this.config.vocabSize;
-    const side = !request.mainLane && end - windowStart <= this.sideTokens ? this.laneCost(this.caches.side, ids, windowStart) : undefined;
-    const main = this.laneCost(this.caches.main, ids, windowStart);
-    // While a generation runs (holdForGeneration), another request's run (a hover, the heat-map)
-    // leaves the caches and the lanes' record as they were: the generation's next step then runs
-    // on what its last one left, as without that request, and gets the same numbers.
-    const g = this.calls.held ? this.generationIds : undefined;
-    const keepsCache = !this.calls.held || !g || (ids.length >= g.length && sharedPrefix(ids, g, g.length) === g.length);
-    if (this.calls.held && keepsCache) this.generationIds = ids.slice();
-    const lane = keepsCache ? this.lanes.choose(ids, main, side) : chooseLane(main, side);
-    const c = this.caches[lane];
-    if (keepsCache) {
+    // While a generation holds the model (holdForGeneration), its runs go as if no other request
+    // ran beside them (a hover, the heat-map): those run on the lane the generation does not use,
+    // once it uses one, or else without keeping a cache, and the generation's runs count what they
+    // left as nothing. So its next step runs on what its last one left and gets the same numbers.
+    const held = this.calls.held;
+    const own = !held || request.generation === true;
+    const seen = (cache: Cache | undefined) => (held && own && cache?.besideGeneration ? undefined : cache);
+    const side = !request.mainLane && end - windowStart <= this.sideTokens ? this.laneCost(seen(this.caches.side), ids, windowStart) : undefined;
+    const main = this.laneCost(seen(this.caches.main), ids, windowStart);
+    const free: Lane | undefined = this.generationLane === 'main' ? (side ? 'side' : undefined) : this.generationLane === 'side' ? 'main' : undefined;
+    const lane = own ? this.lanes.choose(ids, main, side) : (free ?? chooseLane(main, side));
+    const keepsCache = own || lane === free;
+    const c = seen(this.caches[lane]);
+    const replaced = this.caches[lane];
+    if (own) {
       if (c && (lane === 'main' ? main : side!).lost > 0) this.lanes.threwAway(c.ids);
       this.lastLane = lane;
+      if (held) this.generationLane = lane;
     }
     const shared = c && c.windowStart === windowStart ? sharedPrefix(ids, c.ids, end) : 0;
     const logProbs = new Float64Array(end).fill(NaN);
@@ -659,7 +664,7 @@ export class OnnxCausalLm implements LanguageModel {
       return { last, logProbs, ranks };
     }
     // The previous cache is superseded (its tensors were this run's input or copied from): free GPU buffers.
-    if (c) for (const t of c.past) disposeTensor(t);
+    if (replaced) for (const t of replaced.past) disposeTensor(t);
     const kept = c ? Math.min(keep, shared) : 0;
     const cached = { logProbs: new Float64Array(end).fill(NaN), ranks: new Int32Array(end) };
     if (c) {
@@ -672,7 +677,7 @@ export class OnnxCausalLm implements LanguageModel {
         cached.ranks[t] = ranks[t];
       }
     }
-    this.caches[lane] = { ids: ids.slice(), windowStart, past: present, last, ...cached };
+    this.caches[lane] = { ids: ids.slice(), windowStart, past: present, last, ...cached, ...(own ? {} : { besideGeneration: true }) };
     return { last, logProbs, ranks };
   }
 
@@ -730,13 +735,13 @@ export class OnnxCausalLm implements LanguageModel {
     return gaveUp ? { cached, yielded, gaveUp } : { cached, yielded };
   }
 
-  nextLogProbs(context: readonly number[], signal?: CancelSignal): Promise<Float64Array> {
-    return this.exclusive(async () => (await this.runNext(context, signal)).logProbs());
+  nextLogProbs(context: readonly number[], signal?: CancelSignal, generation = false): Promise<Float64Array> {
+    return this.exclusive(async () => (await this.runNext(context, signal, generation)).logProbs());
   }
 
-  async nextLogProbsInto(context: readonly number[], out: Float64Array, signal?: CancelSignal): Promise<void> {
+  async nextLogProbsInto(context: readonly number[], out: Float64Array, signal?: CancelSignal, generation = false): Promise<void> {
     if (out.length !== this.config.vocabSize) throw new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.config.vocabSize}`);
-    return this.exclusive(async () => void (await this.runNext(context, signal)).logProbsInto(out));
+    return this.exclusive(async () => void (await this.runNext(context, signal, generation)).logProbsInto(out));
   }
 
   /**
@@ -752,7 +757,7 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   /** The distribution after `context`, in the window its steps share. */
-  private async runNext(context: readonly number[], signal?: CancelSignal): Promise<LastRow> {
+  private async runNext(context: readonly number[], signal?: CancelSignal, generation = false): Promise<LastRow> {
     throwIfCancelled(signal);
     if (context.length === 0) throw new Error('a neural model needs at least one context token');
     const max = this.window;
@@ -766,7 +771,7 @@ export class OnnxCausalLm implements LanguageModel {
         : context.length <= max
           ? 0
           : nextWindowStart(context.length, max);
-    return (await this.run(context, windowStart, {})).last;
+    return (await this.run(context, windowStart, { generation })).last;
   }
 
   async spanScores(ids: readonly number[], from: number, distAt: number, signal?: CancelSignal): Promise<SpanScores> {
@@ -783,19 +788,28 @@ export class OnnxCausalLm implements LanguageModel {
     return { logProbs, distribution };
   }
 
-  forgetContext(): Promise<void> {
+  forgetContext(generation = false): Promise<void> {
+    // Another request's (a document closed) waits for the generation's end: the caches are its.
     return this.exclusive(async () => {
+      if (this.calls.held && !generation) return;
       this.dropCaches();
-      // A generation forgets before each completion: its next run starts again.
-      this.generationIds = undefined;
+      this.generationLane = undefined;
     });
   }
 
-  async holdForGeneration(): Promise<() => void> {
+  async holdForGeneration(): Promise<GenerationHold> {
     const release = this.calls.hold();
-    return () => {
-      release();
-      if (!this.calls.held) this.generationIds = undefined;
+    return {
+      nextLogProbs: (context, signal) => this.nextLogProbs(context, signal, true),
+      nextLogProbsInto: (context, out, signal) => this.nextLogProbsInto(context, out, signal, true),
+      forgetContext: () => this.forgetContext(true),
+      release: () => {
+        release();
+        if (this.calls.held) return;
+        // What other requests left beside the generation is a cache like any other now.
+        this.generationLane = undefined;
+        for (const c of [this.caches.main, this.caches.side]) if (c) delete c.besideGeneration;
+      },
     };
   }
 

@@ -17,7 +17,7 @@ import { ModelQueue } from '../../core/modelQueue';
 import type { BackendCapabilities } from '../../core/backends/capabilities';
 import { LaneChooser, SIDE_LANE_TOKENS, type LaneCost } from '../../core/cacheLanes';
 import { LmError, throwIfCancelled, type CancelSignal } from '../../core/errors';
-import type { LanguageModel, ModelInfo, SequenceScores, Tokenizer, WarmResult } from '../../core/model';
+import type { GenerationHold, LanguageModel, ModelInfo, SequenceScores, Tokenizer, WarmResult } from '../../core/model';
 import { nextWindowStart, windowKeep } from '../../core/slidingWindow';
 import { LlamaPositions, type Position } from './llamaPositions';
 import type { LlamaContext, LlamaModel, LlamaSequence } from './llamaRuntime';
@@ -139,8 +139,9 @@ export class GgufLanguageModel implements LanguageModel {
     return this.calls.run(fn);
   }
 
-  async holdForGeneration(): Promise<() => void> {
-    return this.calls.hold();
+  /** Holds off warm-ups only: llama.cpp's cache is kept for generation, whatever ran before. */
+  async holdForGeneration(): Promise<GenerationHold> {
+    return { nextLogProbs: (context, signal) => this.nextLogProbs(context, signal), forgetContext: async () => undefined, release: this.calls.hold() };
   }
 
   /**
