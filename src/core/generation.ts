@@ -5,7 +5,7 @@
 import { LmError, type CancelSignal } from './errors';
 import { yieldToHost } from './yieldToHost';
 import { applyLogitsProcessors, banTokens, firstTokenAmong, noLeadingLineBreak, type LogitsProcessor } from './logitsProcessors';
-import { endOfSequenceIds, type GenerationHold, type LanguageModel, type Token } from './model';
+import { endOfSequenceIds, unheldGeneration, type GenerationHold, type LanguageModel, type Token } from './model';
 import { Xoshiro128, randomSeed, streamSeed } from './random';
 import { sampleToken } from './sampling';
 import { describePosition, scoreTokens, type Alternative } from './scoring';
@@ -212,13 +212,7 @@ async function generateHere(
   hooks: GenerationHooks,
   spell: boolean,
 ): Promise<Completion[]> {
-  const hold = await model.holdForGeneration?.();
-  const own: GenerationHold = hold ?? {
-    nextLogProbs: (context, signal) => model.nextLogProbs(context, signal),
-    nextLogProbsInto: model.nextLogProbsInto && ((context, out, signal) => model.nextLogProbsInto!(context, out, signal)),
-    forgetContext: async () => model.forgetContext?.(),
-    release: () => undefined,
-  };
+  const own = (await model.holdForGeneration?.()) ?? unheldGeneration(model);
   try {
     return await generateHeld(model, own, input, options, hooks, spell);
   } finally {

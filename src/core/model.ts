@@ -177,6 +177,16 @@ export interface GenerationHold {
   release(): void;
 }
 
+/** A model's own calls as a hold that holds nothing: for a model without holdForGeneration. */
+export function unheldGeneration(m: LanguageModel): GenerationHold {
+  return {
+    nextLogProbs: (context, signal) => m.nextLogProbs(context, signal),
+    nextLogProbsInto: m.nextLogProbsInto && ((context, out, signal) => m.nextLogProbsInto!(context, out, signal)),
+    forgetContext: async () => m.forgetContext?.(),
+    release: () => undefined,
+  };
+}
+
 /** A model's end-of-sequence tokens: all of them where it has several. */
 export function endOfSequenceIds(model: Pick<LanguageModel, 'eosId' | 'eosIds'>): readonly number[] {
   return model.eosIds ?? (model.eosId === undefined ? [] : [model.eosId]);

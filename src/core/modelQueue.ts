@@ -1,11 +1,11 @@
+/** How often background work waiting for a hold's release looks whether it was stopped. */
+const HELD_POLL_MS = 50;
+
 /**
  * Serialises a local model's calls: its KV cache follows one token sequence at a time. It counts
  * the calls waiting, background ones (a warm-up) apart, so that a warm-up can give way to them
  * between two of its passes.
  */
-/** How often background work waiting for a hold's release looks whether it was stopped. */
-const HELD_POLL_MS = 50;
-
 export class ModelQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;

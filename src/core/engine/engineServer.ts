@@ -3,7 +3,7 @@ import { entropyNats, topIndices } from '../distribution';
 import { CancelledError, LmError, ModelFormatError, throwIfCancelled, type CancelSignal } from '../errors';
 import { generate, generateUnspelled, type GeneratedToken, type PromptTokens } from '../generation';
 import { IncrementalDecoder } from '../incrementalDecode';
-import type { GenerationHold, LanguageModel } from '../model';
+import { unheldGeneration, type GenerationHold, type LanguageModel } from '../model';
 import { NgramTokenizer } from '../ngram/ngramLanguageModel';
 import { packVocabulary, packedBuffers } from '../ngram/packedVocabulary';
 import type { EngineOp, EngineRequest, EngineResponse, LoadSpec, ModelDescription, OpResult } from './protocol';
@@ -58,10 +58,10 @@ export class EngineServer {
         }
         case 'nextLogProbs': {
           // A step of the host's generation goes through its hold; other requests as they are.
-          const m = (req.generation && this.holds.at(-1)) || this.loaded().model;
-          const vocabSize = this.loaded().model.vocabSize;
+          const model = this.loaded().model;
+          const m = (req.generation && this.holds.at(-1)) || model;
           const row = req.row;
-          if (row?.length === vocabSize) {
+          if (row?.length === model.vocabSize) {
             // The caller's buffer, written and moved back: no copy of the row on either side.
             if (m.nextLogProbsInto) await m.nextLogProbsInto(req.context, row, signal);
             else row.set(await m.nextLogProbs(req.context, signal));
@@ -87,7 +87,7 @@ export class EngineServer {
         case 'holdForGeneration': {
           const m = this.loaded().model;
           if (!req.held) this.holds.pop()?.release();
-          else this.holds.push(m.holdForGeneration ? await m.holdForGeneration() : unheld(m));
+          else this.holds.push(m.holdForGeneration ? await m.holdForGeneration() : unheldGeneration(m));
           reply('holdForGeneration', {});
           break;
         }
@@ -252,15 +252,5 @@ export function describe(m: LanguageModel, withVocabulary = false): ModelDescrip
     ...(m.forgetContext ? { forgetContext: true } : {}),
     ...(m.holdForGeneration ? { holdForGeneration: true } : {}),
     ...(withVocabulary && m.tokenizer instanceof NgramTokenizer ? { vocabulary: packVocabulary(m.tokenizer) } : {}),
-  };
-}
-
-/** A model's own calls, for a hold on a model that has no holds. */
-function unheld(m: LanguageModel): GenerationHold {
-  return {
-    nextLogProbs: (context, signal) => m.nextLogProbs(context, signal),
-    nextLogProbsInto: m.nextLogProbsInto && ((context, out, signal) => m.nextLogProbsInto!(context, out, signal)),
-    forgetContext: async () => m.forgetContext?.(),
-    release: () => undefined,
   };
 }

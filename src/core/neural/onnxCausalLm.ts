@@ -789,7 +789,8 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   forgetContext(generation = false): Promise<void> {
-    // Another request's (a document closed) waits for the generation's end: the caches are its.
+    // Another request's (a document closed) is left undone while a generation holds the caches: they
+    // are its, and its next forget or the next eviction frees them.
     return this.exclusive(async () => {
       if (this.calls.held && !generation) return;
       this.dropCaches();
