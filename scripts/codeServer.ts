@@ -15,13 +15,18 @@ export const CODE_SERVER_BIN = path.join(CACHE_DIR, `code-server-${CODE_SERVER_V
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 export interface CodeServerOptions {
-  /** Folder holding user-data/ and extensions/; created fresh. */
+  /** Folder holding user-data/ and extensions/; created fresh unless `keepUserData`. */
   stateDir: string;
   workspace: string;
   vsix: string;
   port?: number;
   /** User settings merged over the defaults below. */
   settings?: Record<string, unknown>;
+  /**
+   * Keeps user-data/ from the last start (settings, the window's state), whose
+   * settings then win over the defaults; only the extension is installed afresh.
+   */
+  keepUserData?: boolean;
 }
 
 /** Settings that keep the workbench free of first-run dialogs and network chatter. */
@@ -51,6 +56,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Writes `settings` to a user settings file; with `keepOwn`, under what the file already says, and
+ * a file that is not plain JSON (VS Code allows comments) is left as it is rather than lost.
+ */
+export function writeUserSettings(file: string, settings: Record<string, unknown>, keepOwn: boolean): void {
+  let own: Record<string, unknown> = {};
+  if (keepOwn && fs.existsSync(file)) {
+    try {
+      const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return;
+      own = parsed as Record<string, unknown>;
+    } catch {
+      return;
+    }
+  }
+  fs.writeFileSync(file, JSON.stringify({ ...settings, ...own }, null, 2));
+}
+
 export class CodeServer {
   private process?: ChildProcess;
   readonly userDataDir: string;
@@ -70,10 +93,14 @@ export class CodeServer {
 
   async start(): Promise<void> {
     if (!fs.existsSync(CODE_SERVER_BIN)) throw new Error(`code-server not found at ${CODE_SERVER_BIN}: run scripts/setup-e2e.sh`);
-    fs.rmSync(this.options.stateDir, { recursive: true, force: true });
+    fs.rmSync(this.options.keepUserData ? this.extensionsDir : this.options.stateDir, { recursive: true, force: true });
     fs.mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
     fs.mkdirSync(this.extensionsDir, { recursive: true });
-    fs.writeFileSync(path.join(this.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...this.options.settings }, null, 2));
+    writeUserSettings(
+      path.join(this.userDataDir, 'User', 'settings.json'),
+      { ...QUIET_SETTINGS, ...this.options.settings },
+      this.options.keepUserData === true,
+    );
     execFileSync(CODE_SERVER_BIN, ['--install-extension', this.options.vsix, '--extensions-dir', this.extensionsDir, '--user-data-dir', this.userDataDir], {
       stdio: 'pipe',
       timeout: 120_000,

@@ -8,6 +8,7 @@ async function main(): Promise<void> {
     workspace: path.join(REPO_ROOT, 'sample-workspace'),
     vsix: path.join(REPO_ROOT, 'lm-playground.vsix'),
     port: Number(process.env.PORT ?? 8080),
+    keepUserData: true,
   });
   await server.start();
   console.log(`\nLM Playground is running in VS Code (code-server) at:\n\n  ${server.url}\n\nOpen it in a browser. Press Ctrl+C to stop.`);
