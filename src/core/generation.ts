@@ -212,48 +212,63 @@ async function generateHere(
   hooks: GenerationHooks,
   spell: boolean,
 ): Promise<Completion[]> {
+  const prompt = typeof input === 'string' ? input : input.text;
+  const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, options.promptAtStart ?? true) : input.tokens;
+  // The prompt's scores are asked for before the hold: a request other than the generation's steps
+  // that runs more than a few tokens waits for the generation's end.
+  const echoed = options.echoPrompt ? await echoedPrompt(model, input, promptTokens, options, hooks) : undefined;
   const own = (await model.holdForGeneration?.()) ?? unheldGeneration(model);
   try {
-    return await generateHeld(model, own, input, options, hooks, spell);
+    return await generateHeld(model, own, { input, prompt, promptTokens, echoed }, options, hooks, spell);
   } finally {
     own.release();
   }
+}
+
+/** The prompt's tokens as echoPrompt shows them, each scored given the tokens before it. */
+async function echoedPrompt(
+  model: LanguageModel,
+  input: string | PromptTokens,
+  promptTokens: readonly Token[],
+  options: GenerationOptions,
+  hooks: GenerationHooks,
+): Promise<GeneratedToken[]> {
+  const topKPerToken = options.topKPerToken ?? 0;
+  const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
+  return scored.map((s) => {
+    const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives, position: s.position };
+    // The token shows the prompt's text from the previous token's end, so that the tokens spell
+    // the prompt: what a tokenizer leaves between tokens (the space between whitespace-joined
+    // words) goes with the token after it, and a line break shows as itself, not </s>.
+    if (typeof input === 'string' && s.position !== undefined) {
+      const p = promptTokens[s.position - 1];
+      token.text = input.slice(p.start + p.length, s.start + s.length);
+    }
+    // As generated tokens: a prompt token that ends inside a character has no text of its own.
+    if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(s.id));
+    return token;
+  });
 }
 
 /** `own`: the generation's steps and forgets, which the model tells from other requests. */
 async function generateHeld(
   model: LanguageModel,
   own: GenerationHold,
-  input: string | PromptTokens,
+  {
+    input,
+    prompt,
+    promptTokens,
+    echoed,
+  }: { input: string | PromptTokens; prompt: string; promptTokens: readonly Token[]; echoed: GeneratedToken[] | undefined },
   options: GenerationOptions,
   hooks: GenerationHooks,
   spell: boolean,
 ): Promise<Completion[]> {
-  const prompt = typeof input === 'string' ? input : input.text;
-  const promptTokens = typeof input === 'string' ? model.tokenizer.encode(prompt, options.promptAtStart ?? true) : input.tokens;
   const heal = options.healPartialWord && !options.echoPrompt ? partialWord(model, prompt, promptTokens) : undefined;
   const promptIds = promptTokens.slice(0, heal ? -1 : undefined).map((t) => t.id);
   const seed = options.seed ?? randomSeed();
   const topKPerToken = options.topKPerToken ?? 0;
   const precededByText = prompt.length > 0;
-
-  let echoed: GeneratedToken[] | undefined;
-  if (options.echoPrompt) {
-    const scored = await scoreTokens(model, promptTokens, { details: topKPerToken > 0, topK: topKPerToken, signal: hooks.signal });
-    echoed = scored.map((s) => {
-      const token: GeneratedToken = { id: s.id, text: s.text, logProb: s.logProb, rank: s.rank, alternatives: s.alternatives, position: s.position };
-      // The token shows the prompt's text from the previous token's end, so that the tokens spell
-      // the prompt: what a tokenizer leaves between tokens (the space between whitespace-joined
-      // words) goes with the token after it, and a line break shows as itself, not </s>.
-      if (typeof input === 'string' && s.position !== undefined) {
-        const p = promptTokens[s.position - 1];
-        token.text = prompt.slice(p.start + p.length, s.start + s.length);
-      }
-      // As generated tokens: a prompt token that ends inside a character has no text of its own.
-      if (model.tokenizer.tokenBytes) token.bytes = Array.from(model.tokenizer.tokenBytes(s.id));
-      return token;
-    });
-  }
 
   const processors = logitsProcessors(model, heal, options);
   const criteria: StoppingCriterion[] = [maxTokens(options.maxTokens), cancellation(hooks.signal), endOfSequence(endOfSequenceIds(model))];

@@ -79,8 +79,13 @@ export class ModelQueue {
       if (done || stop()) return yielded;
       yielded++;
       // A warm-up cancelled meanwhile (the editor moved on) ends without waiting for the release.
-      while (this.holds > 0 && !stop()) await this.unheldOr(HELD_POLL_MS);
+      await this.whileHeld(stop);
     }
+  }
+
+  /** Resolves once no hold is on (hold()), or once `stop()` says so (looked at every HELD_POLL_MS). */
+  async whileHeld(stop: () => boolean): Promise<void> {
+    while (this.holds > 0 && !stop()) await this.unheldOr(HELD_POLL_MS);
   }
 
   /** Resolves once no hold is on, or after `ms`. */

@@ -32,13 +32,13 @@ export function serveEngine(post: (response: EngineResponse, transfer: ArrayBuff
   // itself: the host never stops it, since terminating a worker inside onnxruntime-node's
   // `session.run` aborts the whole process. A warm-up starts after the requests before it but
   // does not hold up those after it: they reach the model, which serialises them and for which
-  // the warm-up gives way between two passes.
+  // the warm-up gives way between two passes. Nor does a request beside the host's generation (inTurn).
   let queue = Promise.resolve();
   return (req) => {
     if (req.op === 'cancel') void server.handle(req);
     else if (req.op === 'warmContext') void queue.then(() => server.handle(req));
     else if (req.op === 'dispose') queue = queue.then(() => server.handle(req)).then(closed);
-    else queue = queue.then(() => server.handle(req));
+    else queue = queue.then(() => server.inTurn(req));
   };
 }
 

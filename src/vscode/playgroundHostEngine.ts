@@ -72,7 +72,7 @@ export class PlaygroundHostEngine {
       return;
     }
     this.pending.add(request.id);
-    this.queue = this.queue.then(() => this.server.handle(request)).finally(() => this.pending.delete(request.id));
+    this.queue = this.queue.then(() => this.server.inTurn(request, () => this.pending.delete(request.id)));
   }
 
   /** The page is gone: its model is released (after the request in progress, which is cancelled first). */

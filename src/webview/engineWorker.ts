@@ -19,5 +19,5 @@ self.onmessage = (e: MessageEvent<EngineRequest>) => {
   if (req.op === 'cancel') void server.handle(req);
   // As in the Node worker: a warm-up does not hold up the requests after it (the model gives way to them).
   else if (req.op === 'warmContext') void queue.then(() => server.handle(req));
-  else queue = queue.then(() => server.handle(req));
+  else queue = queue.then(() => server.inTurn(req));
 };

@@ -11,6 +11,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { generate, type Completion, type GenerationOptions } from '../../src/core/generation';
+import { CancelledError } from '../../src/core/errors';
 import type { LanguageModel, WarmResult } from '../../src/core/model';
 import { loadHuggingFaceFolder } from '../../src/node/neuralLoader';
 import { startEngineWorker } from '../../src/node/workerHost';
@@ -131,6 +132,84 @@ describe('a generation holds the model’s cache until it ends (int8 reproducibi
       assert.deepStrictEqual(ran(before), { main: 0, side: 1 }, 'after the generation, the hovers’ cache is kept as any other');
     } finally {
       await model.dispose();
+    }
+  });
+
+  it('tiny-llama: beside a generation, a request that would run more than 64 tokens waits for its end; a shorter one, or one in the prompt, runs beside it (drive51)', async () => {
+    // fp32, whose numbers do not depend on how the runs were cut (int8's do, a little), to compare them with a cold run's.
+    const model = await loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'l', { device: 'native', dtype: { setting: 'fp32' } });
+    try {
+      const ids = model.tokenizer.encode(DOCUMENT, true).map((t) => t.id);
+      assert.ok(ids.length >= 200, `${ids.length} tokens`);
+      const ran = async (fn: () => Promise<unknown>) => {
+        const before = { ...model.evaluated };
+        await fn();
+        return { main: model.evaluated.main - before.main, side: model.evaluated.side - before.side };
+      };
+      const hold = await model.holdForGeneration();
+      await hold.forgetContext();
+      await hold.nextLogProbs(ids.slice(0, 50));
+      let answered = false;
+      const long = model.nextLogProbs(ids.slice(60, 160)).then((d) => ((answered = true), d));
+      const longScores = model.sequenceScores(ids.slice(100, 200), 1).then((d) => ((answered = true), d));
+      const cancelled = { cancelled: false };
+      const given = model.nextLogProbs(ids.slice(40, 190), cancelled);
+      assert.deepStrictEqual(await ran(() => model.nextLogProbs(ids.slice(60, 100))), { main: 0, side: 40 }, 'a short hover, on the side lane');
+      assert.deepStrictEqual(await ran(() => model.nextLogProbs(ids.slice(0, 70))), { main: 20, side: 0 }, "a hover in the generation's prompt, on its cache");
+      assert.deepStrictEqual(await ran(() => hold.nextLogProbs(ids.slice(0, 51))), { main: 1, side: 0 }, "the generation's step, on its cache as it left it");
+      cancelled.cancelled = true;
+      await assert.rejects(given, CancelledError, 'a waiting request given up ends at once');
+      assert.ok(!answered, 'the long requests wait for the generation');
+      hold.release();
+      const [after, scores] = await Promise.all([long, longScores]);
+      const cold = await loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'c', { device: 'native', dtype: { setting: 'fp32' } });
+      const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, x, k) => Math.max(m, Math.abs(x - b[k])), 0);
+      try {
+        assert.ok(maxDiff(after, await cold.nextLogProbs(ids.slice(60, 160))) < 1e-4);
+        assert.ok(maxDiff(scores.logProbs, (await cold.sequenceScores(ids.slice(100, 200), 1)).logProbs) < 1e-4);
+      } finally {
+        await cold.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('tiny-llama: a generation that echoes a long prompt scores it before it holds the model (the scores would wait for the hold)', async () => {
+    const model = await loadHuggingFaceFolder(path.join(ONNX_FIXTURES, 'tiny-llama'), 'l', { device: 'native', dtype: { setting: 'int8' } });
+    try {
+      assert.ok(model.tokenizer.encode(DOCUMENT, true).length > 100);
+      const [c] = await generate(model, DOCUMENT, { maxTokens: 3, temperature: 0, echoPrompt: true });
+      assert.strictEqual(c.tokens.length, 3);
+      assert.strictEqual(c.promptTokens?.length, model.tokenizer.encode(DOCUMENT, true).length - 1);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it("tiny-llama int8 in the product's worker thread: a long hover waiting beside the host's generation does not hold up its steps", async () => {
+    const dir = path.join(ONNX_FIXTURES, 'tiny-llama');
+    const remote = await startEngineWorker({ backend: onnxBackend, location: dir, name: 'l' }, { device: 'native', dtype: { setting: 'int8' } });
+    try {
+      const ids = remote.tokenizer.encode(DOCUMENT, true).map((t) => t.id);
+      const hold = await remote.holdForGeneration!();
+      await hold.forgetContext();
+      await hold.nextLogProbs(ids.slice(0, 50));
+      let answered = false;
+      const long = remote.nextLogProbs(ids.slice(60, 160)).then(() => (answered = true));
+      const scored = remote.sequenceScores(ids.slice(100, 200), 1).then(() => (answered = true));
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the step waited behind the hover')), 30_000)));
+      try {
+        for (let n = 51; n < 60; n++) await Promise.race([hold.nextLogProbs(ids.slice(0, n)), stuck]);
+      } finally {
+        clearTimeout(timer);
+      }
+      assert.ok(!answered, 'the long requests wait for the generation');
+      hold.release();
+      await Promise.all([long, scored]);
+    } finally {
+      await remote.dispose?.();
     }
   });
 

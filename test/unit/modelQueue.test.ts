@@ -82,4 +82,20 @@ describe('model queue: warm-ups in passes', () => {
     await warm;
     assert.deepStrictEqual(log, ['warm', 'warm', 'warm']);
   });
+
+  it('whileHeld resolves at the release, or once stop() says so while the hold is on', async () => {
+    const queue = new ModelQueue();
+    await queue.whileHeld(() => false); // no hold: at once
+    const release = queue.hold();
+    let stopped = false;
+    const stopping = queue.whileHeld(() => stopped);
+    let released = false;
+    const waiting = queue.whileHeld(() => false).then(() => assert.ok(released, 'resolved before the release'));
+    stopped = true;
+    await stopping;
+    assert.ok(queue.held);
+    released = true;
+    release();
+    await waiting;
+  });
 });

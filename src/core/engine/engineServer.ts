@@ -31,6 +31,20 @@ export class EngineServer {
     private readonly post: (response: EngineResponse, transfer: ArrayBuffer[]) => void,
   ) {}
 
+  /**
+   * Handles `req` in a transport's queue, which handles requests one at a time, in order: resolves
+   * when the next may start. That is when this one is done, but for a request beside a generation
+   * that the host holds the model for (not one of its steps): the model may keep it waiting for
+   * the generation's end (a hover on a long context, the heat-map), and the steps after it must go on.
+   * `onDone` runs once the request is done.
+   */
+  inTurn(req: EngineRequest, onDone?: () => void): Promise<void> {
+    const handled = onDone ? this.handle(req).finally(onDone) : this.handle(req);
+    const ofGeneration =
+      req.op === 'load' || req.op === 'dispose' || req.op === 'generate' || req.op === 'holdForGeneration' || ('generation' in req && req.generation === true);
+    return this.holds.length > 0 && !ofGeneration ? Promise.resolve() : handled;
+  }
+
   async handle(req: EngineRequest): Promise<void> {
     if (req.op === 'cancel') {
       this.cancelled.add(req.target);
