@@ -758,7 +758,8 @@ export class OnnxCausalLm implements LanguageModel {
   }
 
   nextLogProbsInto(context: readonly number[], out: Float64Array, signal?: CancelSignal, generation = false): Promise<void> {
-    if (out.length !== this.config.vocabSize) throw new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.config.vocabSize}`);
+    if (out.length !== this.config.vocabSize)
+      return Promise.reject(new Error(`nextLogProbsInto: the row has ${out.length} entries, the vocabulary ${this.config.vocabSize}`));
     const run = () => this.exclusive(async () => void (await this.runNext(context, signal, generation)).logProbsInto(out));
     return !generation && this.calls.held ? this.besideGeneration(context, signal).then(run) : run();
   }
