@@ -17,6 +17,7 @@ import { TokenHoverProvider } from './vscode/tokenHover';
 import { compareModels } from './vscode/compareModels';
 import { createContextWarmup } from './vscode/contextWarmup';
 import { createDocumentMetrics } from './vscode/documentMetrics';
+import { createLanguageOffStatus } from './vscode/languageOffStatus';
 import { createServerWaitStatus } from './vscode/serverWaitStatus';
 import { TokenHeatmap } from './vscode/heatmap';
 import { trackHeatmapContext } from './vscode/heatmapContext';
@@ -86,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider('*', new TokenHoverProvider(models, heatmap)),
     createContextWarmup(models, heatmap, log),
     createDocumentMetrics(models, heatmap, log),
+    createLanguageOffStatus(log),
     createServerWaitStatus(log),
     ...registerInlineCompletions(models, log),
     ...registerPlayground({

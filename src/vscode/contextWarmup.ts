@@ -12,7 +12,8 @@ import { hoverWarmIds } from '../editor/hoverFacts';
 import { warmLine } from '../editor/warmTarget';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
-import { SECTION, contextChars, hoverSettings, hoverWarmUp, languageEnabled } from './settings';
+import { SECTION, contextChars, hoverSettings, hoverWarmUp } from './settings';
+import { languageEnabled } from '../editor/languageFeatures';
 import { documentWindow, looksBinary, placedDocumentWindow } from './textWindow';
 
 /** Quiet time after a change before the warm-up starts: typing or scrolling does not start one per key. */

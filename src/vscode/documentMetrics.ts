@@ -23,7 +23,8 @@ import { scoreServerSelection } from '../editor/serverScoring';
 import { TextScoresByDocument, planTextScores, planTokenScores, scoreTextRanges, textTotals, tokensIn } from '../editor/textScores';
 import type { TokenHeatmap } from './heatmap';
 import type { ModelService } from './modelService';
-import { SECTION, contextChars, languageEnabled, metricsSettings } from './settings';
+import { SECTION, contextChars, metricsSettings } from './settings';
+import { languageEnabled } from '../editor/languageFeatures';
 import { metricsTooltipMarkdown, percentDone } from './metricsTooltip';
 import { documentReader, looksBinary, placedScopeTokens } from './textWindow';
 import { selectionWaitsForRun } from '../editor/heatmapFrontier';
@@ -273,6 +274,10 @@ export function createDocumentMetrics(
       schedule();
     }),
     vscode.workspace.onDidCloseTextDocument((d) => kept.dropDocument(d.uri.toString())),
+    // The active document's language changed (VS Code's detection, the language picker): shown or hidden by it.
+    vscode.workspace.onDidOpenTextDocument((d) => {
+      if (d.uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) schedule(0, true);
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       // The kept scores stay: they are of a model and a text, and a setting that changes the model

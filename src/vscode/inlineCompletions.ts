@@ -7,7 +7,8 @@ import { EngineStoppedError } from '../core/errors';
 import { CACHE_TAIL } from '../editor/suggestionCache';
 import { InlineCompletionEngine } from '../editor/inlineEngine';
 import type { ModelService } from './modelService';
-import { SECTION, contextChars, inlineSettings, languageEnabled } from './settings';
+import { SECTION, contextChars, inlineSettings } from './settings';
+import { languageEnabled } from '../editor/languageFeatures';
 import { documentWindow, looksBinary } from './textWindow';
 
 class LmInlineCompletionProvider implements vscode.InlineCompletionItemProvider {

@@ -135,11 +135,6 @@ export function metricsSettings(scope?: vscode.ConfigurationScope): { enabled: b
   };
 }
 
-/** A language list setting: ids, or `*` for every language. */
-export function languageEnabled(languages: readonly string[], languageId: string): boolean {
-  return languages.includes('*') || languages.includes(languageId);
-}
-
 function clampInt(v: number, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) return min;
   return Math.min(max, Math.max(min, Math.trunc(v)));

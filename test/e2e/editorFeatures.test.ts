@@ -140,6 +140,38 @@ describe('In-editor features (code-server)', function () {
     await statusItem(`${scored.bits_per_char.toFixed(2)} bits/char`).waitFor();
   });
 
+  it("says in the status bar when a document's language has none of the features, and a click gives them (drive51 M1)", async function () {
+    // Prose VS Code took for Ini: hovers, ghost text and bits/char were silently not there.
+    fs.writeFileSync(path.join(workspace, 'prose.ini'), 'the cat sat on the mat and the dog lay by the door\n');
+    fs.writeFileSync(path.join(workspace, 'notes.ini'), 'name: the mouse\ncolour: brown and small\n');
+    const userSettings = path.join(session.server.userDataDir, 'User', 'settings.json');
+    const kept = fs.readFileSync(userSettings, 'utf8');
+    const off = statusItem('LM off: ini');
+    const pick = (label: string) => wb.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click();
+    const bitsOf = (file: string) => JSON.parse(cli('score', '--model', 'ngram-classics', '--json', path.join(workspace, file))).bits_per_char.toFixed(2);
+    try {
+      await wb.openFile('prose.ini');
+      await off.waitFor();
+      await off.click();
+      await pick('Make this document plain text');
+      await off.waitFor({ state: 'hidden' });
+      await statusItem(`${bitsOf('prose.ini')} bits/char`).waitFor();
+
+      await wb.openFile('notes.ini');
+      await off.waitFor();
+      await off.click();
+      await pick('Turn on for ini');
+      await off.waitFor({ state: 'hidden' });
+      await statusItem(`${bitsOf('notes.ini')} bits/char`).waitFor();
+      const user = JSON.parse(fs.readFileSync(userSettings, 'utf8'));
+      for (const key of ['hover', 'inline', 'metrics']) assert.deepStrictEqual(user[`lmPlayground.${key}.languages`], ['plaintext', 'markdown', 'ini'], key);
+    } finally {
+      fs.writeFileSync(userSettings, kept);
+    }
+    // The later tests run with the default languages: the item is back when VS Code has read them.
+    await off.waitFor();
+  });
+
   it('says in the status bar that the number of a long document is of its first characters, and gives the whole one once its heat-map has scored it', async function () {
     // Longer than lmPlayground.metrics.maxChars (50,000): drive22 M1, only the tooltip said the number was of part of it.
     const text = fs.readFileSync(path.join(CORPUS, 'emma.txt'), 'utf8').slice(0, 60_000);
