@@ -95,23 +95,27 @@ export async function completeInDocument(
     progress?.report({ message: preview, increment: ((produced - reported) * 100) / total });
     reported = produced;
   };
-  const running = generate(model, prompt, options, {
-    signal: {
-      get cancelled() {
-        return cancelled;
+  const running = models.completion(
+    generate(model, prompt, options, {
+      signal: {
+        get cancelled() {
+          return cancelled;
+        },
       },
-    },
-    onToken: (c, t) => {
-      (partial[c] ??= []).push(t.id);
-      produced++;
-      if (Date.now() - lastReport < PREVIEW_INTERVAL_MS) return;
-      lastReport = Date.now();
-      const last = partial[c].slice(-PREVIEW_TOKENS);
-      // A character whose bytes have not all come yet is held back until they have.
-      preview = `${plural(produced, 'token')}: ${previewTail(wholeCharacters(model.tokenizer, last, model.tokenizer.decode(last, true)).text)}`;
-      report();
-    },
-  });
+      onToken: (c, t) => {
+        (partial[c] ??= []).push(t.id);
+        produced++;
+        if (Date.now() - lastReport < PREVIEW_INTERVAL_MS) return;
+        lastReport = Date.now();
+        const last = partial[c].slice(-PREVIEW_TOKENS);
+        // A character whose bytes have not all come yet is held back until they have.
+        // Several completions: the count is of the one shown, not their sum (drive51: "517 tokens" at maxTokens 180); the bar shows the whole.
+        const which = (options.numCompletions ?? 1) > 1 ? `#${c + 1} of ${options.numCompletions} · ` : '';
+        preview = `${which}${plural(partial[c].length, 'token')}: ${previewTail(wholeCharacters(model.tokenizer, last, model.tokenizer.decode(last, true)).text)}`;
+        report();
+      },
+    }),
+  );
   const settled = running.then(
     () => undefined,
     () => undefined,
@@ -302,6 +306,8 @@ async function pickCompletion(
       };
     })
     .sort((a, b) => rankable(completionRankLogProb(b.completion)) - rankable(completionRankLogProb(a.completion)));
+  // A hover opened during the generation would stay over the list (drive51).
+  await vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
   const picked = await vscode.window.showQuickPick(items, {
     title: 'LM: choose a completion (most probable first)',
     matchOnDetail: false,

@@ -161,6 +161,18 @@ export class ModelService implements vscode.Disposable {
     this.statusChanged.fire();
   }
 
+  private completionsRunning = 0;
+  /** Whether a Complete Selection is generating: a long hover waits for it (OnnxCausalLm's BESIDE_GENERATION_TOKENS), and says so. */
+  get completing(): boolean {
+    return this.completionsRunning > 0;
+  }
+
+  /** Counts a Complete Selection as running until `running` settles. */
+  completion<T>(running: Promise<T>): Promise<T> {
+    this.completionsRunning++;
+    return running.finally(() => this.completionsRunning--);
+  }
+
   reportSpeed(tokensPerSecond: number): void {
     this.lastTokensPerSecond = tokensPerSecond;
     this.statusChanged.fire();

@@ -80,7 +80,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
       try {
         this.models.runsOn(document);
         const pending = tokenProbabilityAt(model, document, offset, settings.topK, token, scored);
-        sayWhenSlow(pending, model.info.name, token);
+        sayWhenSlow(pending, model.info.name, token, () => this.models.completing);
         result = await pending;
       } catch (e) {
         if (e instanceof CancelledError) return undefined;
@@ -118,7 +118,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
 }
 
 /** A spinner and a line in the status bar while a slow hover computes; gone once it is answered, fails or the hover is given up. */
-function sayWhenSlow(pending: Promise<unknown>, modelName: string, token: vscode.CancellationToken): void {
+function sayWhenSlow(pending: Promise<unknown>, modelName: string, token: vscode.CancellationToken, completing: () => boolean): void {
   let cancelled: vscode.Disposable | undefined;
   const over = Promise.race([
     pending.then(
@@ -132,7 +132,13 @@ function sayWhenSlow(pending: Promise<unknown>, modelName: string, token: vscode
   ]).finally(() => cancelled?.dispose());
   openWhenSlow(over, SLOW_HOVER_MS, () => {
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `LM: hover with ${modelName}, reading the text before it…` },
+      {
+        location: vscode.ProgressLocation.Window,
+        // Beside the completion's own spinner: which of the two the status bar's line is, and why this one waits (drive51 L1).
+        title: completing()
+          ? `LM: hover with ${modelName}, waiting while the completion is generated…`
+          : `LM: hover with ${modelName}, reading the text before it…`,
+      },
       () => over,
     );
   });
