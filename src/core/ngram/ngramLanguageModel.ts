@@ -144,14 +144,10 @@ export class NgramLanguageModel implements LanguageModel {
     const n = Math.max(0, ids.length - from);
     const logProbs = new Float64Array(n);
     const ranks = new Int32Array(n);
-    const dist = new Float64Array(this.ngram.vocab.size);
     for (let i = from; i < ids.length; i++) {
-      if ((i & 255) === 0) throwIfCancelled(signal);
-      this.ngram.distribution10(this.contextTail(ids.slice(Math.max(0, i - this.ngram.order + 1), i)), dist);
-      const p = dist[ids[i]];
-      let rank = 1;
-      for (let w = 0; w < dist.length; w++) if (dist[w] > p) rank++;
-      logProbs[i - from] = p * LN10;
+      if ((i & 4095) === 0) throwIfCancelled(signal);
+      const { logProb10, rank } = this.ngram.rank10(ids, ids[i], i);
+      logProbs[i - from] = logProb10 * LN10;
       ranks[i - from] = rank;
     }
     return { logProbs, ranks };
