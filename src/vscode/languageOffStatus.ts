@@ -40,10 +40,13 @@ export function createLanguageOffStatus(log: vscode.LogOutputChannel): vscode.Di
     const off = doc && SCHEMES.has(doc.uri.scheme) ? featuresOffFor(features(doc), doc.languageId) : undefined;
     if (!doc || !off) return item.hide();
     item.text = `$(circle-slash) LM off: ${doc.languageId}`;
-    const lists = off.map((f) => `${f.name}: ${listed(f.languages)}`).join('; ');
+    const names = off.map((f) => f.name);
+    const named = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
+    const same = off.every((f) => listed(f.languages) === listed(off[0].languages));
+    const lists = same ? listed(off[0].languages) : off.map((f) => `${f.name}: ${listed(f.languages)}`).join('; ');
     const guessed = doc.isUntitled ? ' VS Code chose it from the text (an untitled document), which it can take for another language than prose.' : '';
     const tooltip = new vscode.MarkdownString(
-      `LM Playground's ${off.map((f) => f.name).join(', ')} are on for the languages their \`lmPlayground.*.languages\` settings list (${lists}); this document is \`${doc.languageId}\`.${guessed}\n\nClick to turn them on for it.`,
+      `LM Playground's ${named} are on for ${lists} (the \`lmPlayground.*.languages\` settings); this document is \`${doc.languageId}\`.${guessed}\n\nClick to turn them on for it.`,
     );
     tooltip.isTrusted = false;
     item.tooltip = tooltip;

@@ -152,6 +152,9 @@ describe('In-editor features (code-server)', function () {
     try {
       await wb.openFile('prose.ini');
       await off.waitFor();
+      await off.hover();
+      await wb.page.locator('.monaco-hover:not(.hidden)', { hasText: 'this document is' }).first().waitFor();
+      await wb.screenshot('language-off');
       await off.click();
       await pick('Make this document plain text');
       await off.waitFor({ state: 'hidden' });
@@ -168,7 +171,10 @@ describe('In-editor features (code-server)', function () {
     } finally {
       fs.writeFileSync(userSettings, kept);
     }
-    // The later tests run with the default languages: the item is back when VS Code has read them.
+    // The later tests run with the default languages. VS Code does not read its User settings file
+    // again when another process writes the file back: a reload does.
+    await wb.reloadWindow();
+    await wb.openFile('notes.ini');
     await off.waitFor();
   });
 
