@@ -41,6 +41,8 @@ export function createDocumentMetrics(
   const item = vscode.window.createStatusBarItem('lmPlayground.metrics', vscode.StatusBarAlignment.Right, 98);
   item.name = 'LM Playground document entropy';
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Shows the scoring in progress again (a completion started or ended meanwhile); undefined when none runs. */
+  let refreshProgress: (() => void) | undefined;
   const state = new MetricsState<LanguageModel>();
   const kept = new TextScoresByDocument();
 
@@ -169,7 +171,11 @@ export function createDocumentMetrics(
             : `, ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} tokens scored${
                 total < all ? ` (the other ${(all - total).toLocaleString('en-US')} keep the scores they had)` : ''
               }`
-        }${state.number !== undefined ? '; the number shown is of the text before the last edit' : ''}.`;
+        }${state.number !== undefined ? '; the number shown is of the text before the last edit' : ''}.${
+          models.completing && !model.server
+            ? ' It goes on when the completion being generated is done: scored beside it, each piece would hold up its next token.'
+            : ''
+        }`;
         item.show();
       };
       if (model.server && scope === 'selection') {
@@ -195,6 +201,7 @@ export function createDocumentMetrics(
         return;
       }
       if (total > 0) progress();
+      refreshProgress = progress;
       await scoreTextRanges(planned.scores, planned.ranges, {
         signal: mine,
         targetMs: PIECE_MS,
@@ -202,6 +209,8 @@ export function createDocumentMetrics(
           done += n;
           progress();
         },
+      }).finally(() => {
+        if (refreshProgress === progress) refreshProgress = undefined;
       });
       if (mine.cancelled) return;
       const totals = textTotals(planned.scores);
@@ -285,6 +294,7 @@ export function createDocumentMetrics(
       // large model's scores (drive7).
       schedule(0, true);
     }),
+    models.onDidChangeStatus(() => refreshProgress?.()),
     models.onDidChangeModel((model) => {
       kept.clear();
       pending(model);

@@ -170,7 +170,11 @@ export class ModelService implements vscode.Disposable {
   /** Counts a Complete Selection as running until `running` settles. */
   completion<T>(running: Promise<T>): Promise<T> {
     this.completionsRunning++;
-    return running.finally(() => this.completionsRunning--);
+    this.statusChanged.fire();
+    return running.finally(() => {
+      this.completionsRunning--;
+      this.statusChanged.fire();
+    });
   }
 
   reportSpeed(tokensPerSecond: number): void {
