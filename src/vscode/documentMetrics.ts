@@ -172,8 +172,9 @@ export function createDocumentMetrics(
                 total < all ? ` (the other ${(all - total).toLocaleString('en-US')} keep the scores they had)` : ''
               }`
         }${state.number !== undefined ? '; the number shown is of the text before the last edit' : ''}.${
-          models.completing && !model.server
-            ? ' It goes on when the completion being generated is done: scored beside it, each piece would hold up its next token.'
+          // A model that holds itself for a generation: the ONNX model's longer requests wait for its end (OnnxCausalLm).
+          models.completing && model.holdForGeneration
+            ? ' A completion is being generated: the model takes it first, so this number can wait until it is done.'
             : ''
         }`;
         item.show();
