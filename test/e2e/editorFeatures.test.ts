@@ -31,6 +31,8 @@ describe('In-editor features (code-server)', function () {
     fs.mkdirSync(path.join(workspace, 'books'));
     for (const f of fs.readdirSync(CORPUS).filter((f) => f.endsWith('.txt'))) fs.copyFileSync(path.join(CORPUS, f), path.join(workspace, 'books', f));
     fs.writeFileSync(path.join(workspace, 'long.txt'), fs.readFileSync(path.join(CORPUS, 'emma.txt'), 'utf8').slice(0, 400_000));
+    // Long enough for an n-gram heat-map to be stopped in: its ranks take about 20 µs a token now (NgramModel.rank10).
+    fs.writeFileSync(path.join(workspace, 'longer.txt'), fs.readFileSync(path.join(CORPUS, 'emma.txt'), 'utf8').repeat(2).slice(0, 1_600_000));
     // Near the heat-map's 2,000,000-character limit: a run long enough to type and hover during it.
     const books = fs.readdirSync(CORPUS).filter((f) => f.endsWith('.txt'));
     fs.writeFileSync(
@@ -595,7 +597,7 @@ describe('In-editor features (code-server)', function () {
     });
 
     it('the heat-map: Stop keeps the colours scored so far, Continue scores the rest, Clear removes them', async function () {
-      await wb.openFile('long.txt');
+      await wb.openFile('longer.txt');
       // The run scores from the top: an earlier test left this file scrolled to its end. Only the
       // lines on screen have decorations in the page, so the top must be on screen.
       await wb.focusEditor();
@@ -624,7 +626,7 @@ describe('In-editor features (code-server)', function () {
       await wb.focusEditor();
       await wb.page.keyboard.press('Control+End');
       await wb.page.keyboard.type('x');
-      await session.server.waitForLogLine(/heat-map of long\.txt: scored again up to where it was stopped; the rest waits for Continue/, 120_000);
+      await session.server.waitForLogLine(/heat-map of longer\.txt: scored again up to where it was stopped; the rest waits for Continue/, 120_000);
       assert.strictEqual(await wb.notification(/token probabilities \((continued|after an edit)\) with/).count(), 0, 'no scoring of the rest after the edit');
       await wb.page.keyboard.press('Control+z');
       // Back to the top, where the colours are (only the lines on screen have decorations in the page).
